@@ -1,0 +1,263 @@
+//! Composition of all modules into one application: services, routes, middleware, workers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use cqdt_audit::Audit;
+use cqdt_platform::web::{self, Metrics, ModuleInfo, Shell};
+use cqdt_platform::{
+    AdminCredentials, Db, FileStore, JobQueue, PageError, Platform, RetryPolicy, Settings,
+    SharedClock,
+};
+use serde_json::json;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+
+/// Everything that can stop the application from starting or a command from finishing.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] cqdt_platform::DbError),
+    /// Platform failure (files, jobs, backup).
+    #[error(transparent)]
+    Platform(#[from] cqdt_platform::PlatformError),
+    /// File system or network failure, with context.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A command failed for a reason the user must act on.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl AppError {
+    /// Wraps an I/O error with context.
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> AppError {
+        let context = context.into();
+        move |source| AppError::Io { context, source }
+    }
+}
+
+const DEMO_KEY: &str = "demo_province";
+const INITIALIZED_KEY: &str = "initialized_at";
+
+/// The running platform's services.
+#[derive(Clone)]
+pub struct App {
+    /// Resolved configuration.
+    pub config: Config,
+    /// Platform core.
+    pub platform: Platform,
+    /// Audit log.
+    pub audit: Audit,
+}
+
+/// Creates the data directory, connects and migrates.
+pub async fn open_db(config: &Config) -> Result<Db, AppError> {
+    std::fs::create_dir_all(config.files_dir()).map_err(AppError::io(format!(
+        "creating data directory {}",
+        config.data_dir.display()
+    )))?;
+    let db = Db::connect(&config.database_url).await?;
+    let applied = db.migrate().await?;
+    if applied > 0 {
+        tracing::info!(applied, backend = ?db.backend(), "migrations applied");
+    }
+    Ok(db)
+}
+
+fn modules() -> Vec<ModuleInfo> {
+    vec![
+        ModuleInfo {
+            id: "M3",
+            name: "Danh mục dùng chung",
+            summary: "Đơn vị hành chính (có phiên bản theo ngày hiệu lực), cơ quan với mã định danh điện tử, dân tộc, tôn giáo, quốc tịch và các danh mục khác, tra cứu và kết nối theo chuẩn LGSP.",
+            href: "/admin/catalogs",
+        },
+        ModuleInfo {
+            id: "M1",
+            name: "Nhật ký kiểm toán",
+            summary: "Ai đã xem hoặc thay đổi dữ liệu nào, khi nào, vì mục đích gì; nhật ký móc xích bằng mã băm, kiểm chứng được.",
+            href: "/admin/audit",
+        },
+        ModuleInfo {
+            id: "M1",
+            name: "Hàng đợi công việc",
+            summary: "Gửi thông báo và thông điệp liên thông bảo đảm không thất lạc: thử lại tự động, theo dõi công việc thất bại.",
+            href: "/admin/jobs",
+        },
+    ]
+}
+
+impl App {
+    /// Builds all services over an open database.
+    pub async fn build(config: Config, db: Db, clock: SharedClock) -> Result<App, AppError> {
+        let settings = Settings::new(db.clone(), clock.clone());
+        let demo = settings.get(DEMO_KEY).await?.is_some();
+        let admin = AdminCredentials::new(settings.clone());
+        let jobs = JobQueue::new(db.clone(), clock.clone(), RetryPolicy::default());
+        let files = FileStore::new(
+            config.files_dir(),
+            config.max_upload_bytes,
+            db.clone(),
+            clock.clone(),
+        );
+        let instance_name = config.instance_name.clone().unwrap_or_else(|| {
+            if demo {
+                "tỉnh Sóc Trăng".into()
+            } else {
+                "cqdt".into()
+            }
+        });
+        let shell = Shell {
+            instance_name,
+            demo,
+            modules: modules(),
+            tls: config
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+        };
+        let platform = Platform {
+            db: db.clone(),
+            clock: clock.clone(),
+            jobs,
+            files,
+            settings,
+            admin,
+            shell: Arc::new(shell),
+            metrics: Arc::new(Metrics::default()),
+        };
+        let audit = Audit::new(db, clock);
+        Ok(App {
+            config,
+            platform,
+            audit,
+        })
+    }
+
+    /// Whether the database has been initialised (seeded or deliberately left empty).
+    pub async fn initialized(&self) -> Result<bool, AppError> {
+        Ok(self.platform.settings.get(INITIALIZED_KEY).await?.is_some())
+    }
+
+    /// Loads the national catalogs and, when `demo`, the demo province into an empty database.
+    pub async fn seed(&self, demo: bool) -> Result<(), AppError> {
+        if demo {
+            self.platform.settings.put(DEMO_KEY, "soc-trang").await?;
+        }
+        let now = cqdt_platform::clock::format_ts(self.platform.clock.now());
+        self.platform.settings.put(INITIALIZED_KEY, &now).await?;
+        Ok(())
+    }
+
+    /// All routes with the middleware stack.
+    pub fn router(&self) -> Router {
+        let p = self.platform.clone();
+        let openapi = openapi_document();
+        let request_id = HeaderName::from_static("x-request-id");
+        Router::new()
+            .merge(cqdt_platform::http::router().with_state(p.clone()))
+            .merge(cqdt_audit::http::router(cqdt_audit::http::AuditState {
+                platform: p.clone(),
+                audit: self.audit.clone(),
+            }))
+            .route(
+                "/api/v1/openapi.json",
+                get(move || {
+                    let doc = openapi.clone();
+                    async move { Json(doc) }
+                }),
+            )
+            .fallback(not_found)
+            .layer(axum::middleware::from_fn(web::csrf_guard))
+            .layer(axum::middleware::from_fn_with_state(
+                p.metrics.clone(),
+                web::track_metrics,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                p.shell.clone(),
+                web::security_headers,
+            ))
+            .layer(DefaultBodyLimit::max(self.config.max_upload_bytes + 64 * 1024))
+            .layer(PropagateRequestIdLayer::new(request_id.clone()))
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+                }),
+            )
+            .layer(SetRequestIdLayer::new(request_id, web::MakeRequestId))
+    }
+
+    /// Starts background workers; they stop when `shutdown` turns true.
+    pub fn spawn_workers(
+        &self,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![self
+            .platform
+            .jobs
+            .spawn_worker(shutdown, Duration::from_secs(1))]
+    }
+}
+
+async fn not_found() -> Response {
+    PageError::NotFound.into_response()
+}
+
+/// The OpenAPI 3.1 document of every module's JSON API.
+pub fn openapi_document() -> serde_json::Value {
+    let mut paths = serde_json::Map::new();
+    for part in [
+        cqdt_platform::http::openapi_paths(),
+        cqdt_audit::http::openapi_paths(),
+    ] {
+        if let serde_json::Value::Object(m) = part {
+            paths.extend(m);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "cqdt – Chính quyền điện tử",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "JSON APIs of the cqdt platform. Errors are RFC 9457 problem details.",
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"basic": {"type": "http", "scheme": "basic", "description": "Bootstrap administrator (user admin)"}},
+            "schemas": {
+                "Problem": {"type": "object", "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
+                }}
+            },
+            "responses": {
+                "Problem": {"description": "Problem details (RFC 9457)", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            }
+        }
+    })
+}

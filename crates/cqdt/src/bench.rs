@@ -1,0 +1,172 @@
+//! The project's benchmark tool: measures, against a baseline taken in the same run, and prints
+//! machine-readable JSON. Not a timed test: targets are reported, the caller decides.
+
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+use crate::app::AppError;
+
+/// Target: ready in under 2 seconds.
+const TARGET_READY_MS: f64 = 2000.0;
+/// Target: under 150 MB resident when idle.
+const TARGET_RSS_MB: f64 = 150.0;
+
+fn free_port() -> Result<u16, AppError> {
+    let l =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(AppError::io("finding a free port"))?;
+    Ok(l.local_addr()
+        .map_err(AppError::io("finding a free port"))?
+        .port())
+}
+
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+async fn wait_ready(url: &str, child: &mut Child, limit: Duration) -> Result<Duration, AppError> {
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    loop {
+        if let Ok(r) = client.get(url).send().await {
+            if r.status().is_success() {
+                return Ok(start.elapsed());
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(AppError::Failed(format!("process exited early: {status}")));
+        }
+        if start.elapsed() > limit {
+            return Err(AppError::Failed(format!("{url} not ready after {limit:?}")));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+struct Sample {
+    ready_ms: f64,
+    rss_mb: f64,
+}
+
+async fn measure(
+    exe: &Path,
+    args: &[String],
+    ready_path: &str,
+    idle: Duration,
+) -> Result<Sample, AppError> {
+    let port = free_port()?;
+    let mut full: Vec<String> = args.to_vec();
+    full.push("--listen".into());
+    full.push(format!("127.0.0.1:{port}"));
+    let start = Instant::now();
+    let mut child = Command::new(exe)
+        .args(&full)
+        .env("CQDT_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(AppError::io(format!("starting {}", exe.display())))?;
+    let url = format!("http://127.0.0.1:{port}{ready_path}");
+    let ready = wait_ready(&url, &mut child, Duration::from_secs(60)).await;
+    let ready_ms = start.elapsed().as_secs_f64() * 1000.0;
+    ready?;
+    tokio::time::sleep(idle).await;
+    let rss = child.id().and_then(rss_mb).unwrap_or(f64::NAN);
+    let _ = child.kill().await;
+    Ok(Sample {
+        ready_ms,
+        rss_mb: rss,
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[v.len() / 2]
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::NAN, f64::max)
+}
+
+/// `cqdt bench startup`: time to ready and idle RSS of `cqdt serve` with the demo province.
+pub async fn startup(runs: usize, database_url: Option<String>) -> Result<ExitCode, AppError> {
+    let exe = std::env::current_exe().map_err(AppError::io("locating the cqdt binary"))?;
+    let dir: PathBuf = std::env::temp_dir().join(format!("cqdt-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(AppError::io("creating the bench directory"))?;
+    let mut common = vec!["--data-dir".to_string(), dir.display().to_string()];
+    if let Some(url) = &database_url {
+        common.push("--database-url".into());
+        common.push(url.clone());
+    }
+    // Seed once (not measured): the measured start-ups find the demo province loaded.
+    let seed_start = Instant::now();
+    let status = Command::new(&exe)
+        .args(&common)
+        .arg("seed")
+        .env("CQDT_LOG", "warn")
+        .stdout(Stdio::null())
+        .status()
+        .await
+        .map_err(AppError::io("seeding the demo province"))?;
+    let seed_ms = seed_start.elapsed().as_secs_f64() * 1000.0;
+    if !status.success() {
+        return Err(AppError::Failed(
+            "seeding for the benchmark failed (is the database empty?)".into(),
+        ));
+    }
+    let mut serve_args = common.clone();
+    serve_args.extend(["serve".to_string()]);
+    let baseline_args = vec!["sandbox".to_string(), "sms".to_string()];
+    let idle = Duration::from_secs(2);
+    let (mut ready, mut rss, mut b_ready, mut b_rss) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..runs.max(1) {
+        let s = measure(&exe, &serve_args, "/readyz", idle).await?;
+        ready.push(s.ready_ms);
+        rss.push(s.rss_mb);
+        let b = measure(&exe, &baseline_args, "/", idle).await?;
+        b_ready.push(b.ready_ms);
+        b_rss.push(b.rss_mb);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let pass = max(&ready) < TARGET_READY_MS && max(&rss) < TARGET_RSS_MB;
+    let result = json!({
+        "bench": "startup",
+        "backend": if database_url.is_some() { "postgres" } else { "sqlite" },
+        "runs": ready.len(),
+        "seed_ms": seed_ms.round(),
+        "ready_ms": {"median": median(ready.clone()), "max": max(&ready)},
+        "idle_rss_mb": {"median": median(rss.clone()), "max": max(&rss)},
+        "baseline": {
+            "what": "cqdt sandbox sms (same binary, one tiny router, no database)",
+            "ready_ms": {"median": median(b_ready.clone()), "max": max(&b_ready)},
+            "idle_rss_mb": {"median": median(b_rss.clone()), "max": max(&b_rss)}
+        },
+        "ratio_to_baseline": {
+            "ready": median(ready) / median(b_ready),
+            "rss": median(rss) / median(b_rss)
+        },
+        "targets": {"ready_ms": TARGET_READY_MS, "idle_rss_mb": TARGET_RSS_MB},
+        "pass": pass
+    });
+    println!("{result}");
+    Ok(if pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

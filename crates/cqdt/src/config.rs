@@ -1,0 +1,405 @@
+//! Command line, configuration file and `CQDT_*` environment variables.
+//!
+//! Precedence: command-line flag, then environment variable, then the TOML file, then the default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+/// cqdt – nền tảng Chính quyền điện tử (open-source e-government platform for Vietnamese provinces).
+#[derive(Debug, Parser)]
+#[command(name = "cqdt", version, about, long_about = None)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command; each also reads a `CQDT_*` variable or the TOML file.
+#[derive(Debug, Args, Default, Clone)]
+pub struct GlobalArgs {
+    /// TOML configuration file (keys are the long option names with underscores, e.g. data_dir).
+    #[arg(long, env = "CQDT_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database, stored files and keys [default: ./data].
+    #[arg(long, env = "CQDT_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: postgres://user:pass@host/db for PostgreSQL [default: SQLite in the data dir].
+    #[arg(long, env = "CQDT_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// SMTP server for e-mail notifications, e.g. smtp://user:pass@mail.local:587.
+    #[arg(long, env = "CQDT_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender address of e-mail notifications [default: no-reply@cqdt.local].
+    #[arg(long, env = "CQDT_SMTP_FROM", global = true)]
+    pub smtp_from: Option<String>,
+    /// SMS gateway endpoint (HTTP POST of {"to","text"}), e.g. the sandbox's http://127.0.0.1:9100/api/sms.
+    #[arg(long, env = "CQDT_SMS_URL", global = true)]
+    pub sms_url: Option<String>,
+    /// Bearer token for the SMS gateway.
+    #[arg(long, env = "CQDT_SMS_TOKEN", global = true, hide_env_values = true)]
+    pub sms_token: Option<String>,
+    /// Password of the bootstrap administrator (user "admin"); generated and printed once if unset.
+    #[arg(
+        long,
+        env = "CQDT_ADMIN_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+    /// Largest accepted upload in megabytes [default: 20].
+    #[arg(long, env = "CQDT_MAX_UPLOAD_MB", global = true)]
+    pub max_upload_mb: Option<u64>,
+    /// Office hours for deadlines counted in hours [default: 07:00-11:30,13:30-17:00].
+    #[arg(long, env = "CQDT_OFFICE_HOURS", global = true)]
+    pub office_hours: Option<String>,
+    /// Public address of the platform; https:// turns on HSTS.
+    #[arg(long, env = "CQDT_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "CQDT_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// Name of the instance shown on pages [default: the demo province, or "cqdt"].
+    #[arg(long, env = "CQDT_INSTANCE_NAME", global = true)]
+    pub instance_name: Option<String>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the whole platform (migrations run first; an empty database gets the demo province).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo province into an empty database.
+    Seed,
+    /// Audit log tools.
+    Audit {
+        /// Audit command.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write the whole instance (database and files) to one archive.
+    Backup {
+        /// Archive to write (.tar.gz).
+        file: PathBuf,
+    },
+    /// Restore an archive written by `cqdt backup`.
+    Restore {
+        /// Archive to read.
+        file: PathBuf,
+        /// Replace the data of a non-empty instance.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Working-day calendar.
+    Calendar {
+        /// Calendar command.
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// Shared catalogs.
+    Catalog {
+        /// Catalog command.
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Stand-ins for external systems, for tests and demos.
+    Sandbox {
+        /// Which sandbox.
+        #[command(subcommand)]
+        command: SandboxCommand,
+    },
+    /// The project's benchmarks (machine-readable JSON results).
+    Bench {
+        /// Which benchmark.
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+/// Options of `cqdt serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "CQDT_LISTEN")]
+    pub listen: Option<String>,
+    /// Do not load the demo province into an empty database.
+    #[arg(long, env = "CQDT_NO_DEMO")]
+    pub no_demo: bool,
+}
+
+/// `cqdt audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain; fails naming the first altered, removed or reordered row.
+    Verify,
+}
+
+/// `cqdt calendar …`
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Public holidays of a year (with compensatory days and announced changes).
+    Holidays {
+        /// Year, 1990–2100.
+        year: i32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The date N working days after DATE (dd/mm/yyyy or yyyy-mm-dd).
+    AddWorkingDays {
+        /// Start date.
+        date: String,
+        /// Number of working days (negative goes back).
+        #[arg(allow_hyphen_values = true)]
+        days: i64,
+    },
+    /// Working days after the first date up to and including the second.
+    WorkingDaysBetween {
+        /// From.
+        from: String,
+        /// To.
+        to: String,
+    },
+}
+
+/// `cqdt catalog …`
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List catalogs with entry counts.
+    List,
+    /// Print a catalog's current entries.
+    Export {
+        /// Catalog code, e.g. agencies.
+        name: String,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
+    /// Import entries from a CSV or JSON file, all or nothing.
+    Import {
+        /// Catalog code.
+        name: String,
+        /// File (.csv or .json).
+        file: PathBuf,
+    },
+}
+
+/// `cqdt sandbox …`
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// An SMS gateway sandbox that keeps messages in memory and shows them.
+    Sms {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9100")]
+        listen: String,
+        /// Bearer token the sandbox requires, if any.
+        #[arg(long)]
+        token: Option<String>,
+    },
+}
+
+/// `cqdt bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Start-up time to ready and idle memory of `cqdt serve` with the demo province, against a
+    /// baseline (the SMS sandbox: the same binary serving almost nothing) measured in the same run.
+    Startup {
+        /// Runs to measure.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+/// Values read from the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<String>,
+    no_demo: Option<bool>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    sms_url: Option<String>,
+    sms_token: Option<String>,
+    admin_password: Option<String>,
+    max_upload_mb: Option<u64>,
+    office_hours: Option<String>,
+    public_url: Option<String>,
+    log_format: Option<String>,
+    instance_name: Option<String>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Database URL.
+    pub database_url: String,
+    /// Listen address.
+    pub listen: String,
+    /// Load the demo province into an empty database.
+    pub demo: bool,
+    /// SMTP URL.
+    pub smtp_url: Option<String>,
+    /// Sender address.
+    pub smtp_from: String,
+    /// SMS gateway URL.
+    pub sms_url: Option<String>,
+    /// SMS token.
+    pub sms_token: Option<String>,
+    /// Bootstrap admin password.
+    pub admin_password: Option<String>,
+    /// Upload limit in bytes.
+    pub max_upload_bytes: usize,
+    /// Office hours.
+    pub office_hours: String,
+    /// Public URL.
+    pub public_url: Option<String>,
+    /// Log as JSON.
+    pub log_json: bool,
+    /// Instance name override.
+    pub instance_name: Option<String>,
+}
+
+/// A configuration problem, reported before anything starts.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Resolves flags, environment and file.
+    pub fn resolve(g: &GlobalArgs, serve: Option<&ServeArgs>) -> Result<Self, ConfigError> {
+        let file = match &g.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = g
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = g
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| cqdt_platform::Db::sqlite_url(&data_dir));
+        let listen = serve
+            .and_then(|s| s.listen.clone())
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        listen
+            .parse::<SocketAddr>()
+            .map_err(|e| ConfigError(format!("listen address {listen:?}: {e}")))?;
+        let no_demo = serve.map(|s| s.no_demo).unwrap_or(false) || file.no_demo.unwrap_or(false);
+        let log_format = g
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
+        if !matches!(log_format.as_str(), "text" | "json") {
+            return Err(ConfigError(format!(
+                "log_format must be text or json, not {log_format:?}"
+            )));
+        }
+        let max_upload_mb = g.max_upload_mb.or(file.max_upload_mb).unwrap_or(20);
+        if max_upload_mb == 0 || max_upload_mb > 1024 {
+            return Err(ConfigError(
+                "max_upload_mb must be between 1 and 1024".into(),
+            ));
+        }
+        Ok(Config {
+            data_dir,
+            database_url,
+            listen,
+            demo: !no_demo,
+            smtp_url: g.smtp_url.clone().or(file.smtp_url),
+            smtp_from: g
+                .smtp_from
+                .clone()
+                .or(file.smtp_from)
+                .unwrap_or_else(|| "no-reply@cqdt.local".into()),
+            sms_url: g.sms_url.clone().or(file.sms_url),
+            sms_token: g.sms_token.clone().or(file.sms_token),
+            admin_password: g.admin_password.clone().or(file.admin_password),
+            max_upload_bytes: (max_upload_mb as usize) * 1024 * 1024,
+            office_hours: g
+                .office_hours
+                .clone()
+                .or(file.office_hours)
+                .unwrap_or_else(|| "07:00-11:30,13:30-17:00".into()),
+            public_url: g.public_url.clone().or(file.public_url),
+            log_json: log_format == "json",
+            instance_name: g.instance_name.clone().or(file.instance_name),
+        })
+    }
+
+    /// Where stored files live.
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("reading {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_keep_everything_in_the_data_directory() {
+        let c = Config::resolve(&GlobalArgs::default(), None).expect("config");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert!(c.database_url.starts_with("sqlite://./data/cqdt.db"));
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert!(c.demo);
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = std::env::temp_dir().join(format!("cqdt-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("cqdt.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"/srv/cqdt\"\nlisten = \"0.0.0.0:80\"\nsmtp_from = \"a@b.vn\"\n",
+        )
+        .expect("write");
+        let g = GlobalArgs {
+            config: Some(path),
+            smtp_from: Some("flag@b.vn".into()),
+            ..GlobalArgs::default()
+        };
+        let c = Config::resolve(&g, None).expect("config");
+        assert_eq!(c.data_dir, PathBuf::from("/srv/cqdt"));
+        assert_eq!(c.listen, "0.0.0.0:80");
+        assert_eq!(c.smtp_from, "flag@b.vn");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        assert!(toml::from_str::<FileConfig>("lisen = \"x\"").is_err());
+    }
+
+    #[test]
+    fn a_bad_listen_address_is_refused() {
+        let s = ServeArgs {
+            listen: Some("localhost:http".into()),
+            no_demo: false,
+        };
+        assert!(Config::resolve(&GlobalArgs::default(), Some(&s)).is_err());
+    }
+}

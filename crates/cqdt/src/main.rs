@@ -1,0 +1,236 @@
+//! The `cqdt` binary: command line, configuration and composition of every module.
+
+mod app;
+mod bench;
+mod config;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use cqdt_platform::clock::format_ts;
+use cqdt_platform::{SharedClock, SystemClock};
+
+use crate::app::{open_db, App, AppError};
+use crate::config::{AuditCommand, BenchCommand, Cli, Command, Config};
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CQDT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let serve_args = match &cli.command {
+        Command::Serve(s) => Some(s),
+        _ => None,
+    };
+    let config = match Config::resolve(&cli.global, serve_args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cqdt: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cqdt: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let database_url_flag = cli.global.database_url.clone();
+    match runtime.block_on(run(cli.command, config, database_url_flag)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cqdt: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(
+    command: Command,
+    config: Config,
+    database_url_flag: Option<String>,
+) -> Result<ExitCode, AppError> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    match command {
+        Command::Serve(_) => serve(config, clock).await,
+        Command::Migrate => {
+            let db = open_db(&config).await?;
+            println!("schema version {}", db.schema_version().await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seed => {
+            let db = open_db(&config).await?;
+            let app = App::build(config, db, clock).await?;
+            if app.initialized().await? {
+                return Err(AppError::Failed(
+                    "the database is already initialised; seed loads only into an empty database"
+                        .into(),
+                ));
+            }
+            app.seed(true).await?;
+            println!("demo province loaded");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = open_db(&config).await?;
+            let app = App::build(config, db, clock).await?;
+            let report = app.audit.verify().await?;
+            match &report.first_bad {
+                None => {
+                    println!(
+                        "audit log OK: {} rows, chain head {}",
+                        report.checked, report.head
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((seq, why)) => {
+                    let reason = match why {
+                        cqdt_audit::ChainBreak::Altered => {
+                            "its content does not match its hash (altered)".to_string()
+                        }
+                        cqdt_audit::ChainBreak::Discontinuity { expected_seq } => format!(
+                            "expected row {expected_seq} here (rows removed or reordered)"
+                        ),
+                        cqdt_audit::ChainBreak::BrokenLink => {
+                            "its link to the previous row is broken (rows altered, removed or reordered)"
+                                .to_string()
+                        }
+                    };
+                    println!(
+                        "audit log BROKEN at row {seq}: {reason}; {} rows before it are intact",
+                        report.checked
+                    );
+                    Ok(ExitCode::from(3))
+                }
+            }
+        }
+        Command::Backup { file } => {
+            let db = open_db(&config).await?;
+            let m = cqdt_platform::backup::backup(
+                &db,
+                &config.files_dir(),
+                &file,
+                &format_ts(clock.now()),
+            )
+            .await?;
+            let rows: usize = m.tables.iter().map(|t| t.rows).sum();
+            println!(
+                "backup written to {}: {} tables, {rows} rows, {} files",
+                file.display(),
+                m.tables.len(),
+                m.files
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, force } => {
+            let db = open_db(&config).await?;
+            let m = cqdt_platform::backup::restore(&db, &config.files_dir(), &file, force).await?;
+            let rows: usize = m.tables.iter().map(|t| t.rows).sum();
+            println!(
+                "restored {} from {} backup of {}: {rows} rows, {} files",
+                file.display(),
+                m.source_backend,
+                m.created_at,
+                m.files
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar { command: _ } => Err(AppError::Failed("calendar: not wired yet".into())),
+        Command::Catalog { command: _ } => Err(AppError::Failed("catalog: not wired yet".into())),
+        Command::Sandbox { command: _ } => Err(AppError::Failed("sandbox: not wired yet".into())),
+        Command::Bench {
+            command: BenchCommand::Startup { runs },
+        } => bench::startup(runs, database_url_flag).await,
+    }
+}
+
+async fn serve(config: Config, clock: SharedClock) -> Result<ExitCode, AppError> {
+    let started = std::time::Instant::now();
+    let db = open_db(&config).await?;
+    let app = App::build(config.clone(), db.clone(), clock.clone()).await?;
+    let app = if app.initialized().await? {
+        app
+    } else {
+        let t = std::time::Instant::now();
+        app.seed(config.demo).await?;
+        tracing::info!(
+            demo = config.demo,
+            ms = t.elapsed().as_millis() as u64,
+            "empty database initialised"
+        );
+        // Rebuild so the shell knows about the demo.
+        App::build(config.clone(), db, clock).await?
+    };
+    if let Some(password) = app
+        .platform
+        .admin
+        .ensure(config.admin_password.as_deref())
+        .await?
+    {
+        eprintln!(
+            "cqdt: bootstrap administrator created: user \"admin\", password \"{password}\" \
+             (shown once; set CQDT_ADMIN_PASSWORD to choose it)"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(AppError::io(format!("listening on {}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(AppError::io("reading the listen address"))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = app.spawn_workers(stop_rx);
+    tracing::info!(%addr, backend = ?app.platform.db.backend(), startup_ms = started.elapsed().as_millis() as u64, "cqdt ready");
+    println!("cqdt listening on http://{addr}");
+    axum::serve(listener, app.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(AppError::io("serving HTTP"))?;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    app.platform.db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,301 @@
+//! One storage layer over SQLite and PostgreSQL.
+//!
+//! Every module writes plain SQL with `$1`-style parameters, which both backends accept, and
+//! keeps to the column types both share (BIGINT, TEXT, DOUBLE); timestamps are RFC 3339 text in
+//! UTC so that text order is time order on both.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::{DbError, DbResultExt};
+use crate::migrations::{Migration, MIGRATIONS};
+
+/// Which database engine an instance runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Embedded SQLite in WAL mode, one node.
+    Sqlite,
+    /// PostgreSQL, shared by any number of nodes.
+    Postgres,
+}
+
+impl Backend {
+    /// Detects the backend from a database URL.
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else {
+            Err(DbError::Config(format!(
+                "unsupported database URL (expected sqlite:… or postgres://…): {}",
+                redact_url(url)
+            )))
+        }
+    }
+}
+
+/// A connection pool plus what the stores need to know about the engine.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    // SQLite allows one writer; serialising write transactions in-process avoids
+    // SQLITE_BUSY on lock upgrades, which the busy timeout cannot wait out.
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// A write transaction; on SQLite it also holds the process-wide writer lock.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, Any>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.inner.commit().await.ctx("committing transaction")
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite:…` or `postgres://…`).
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let options: AnyConnectOptions = url
+            .parse()
+            .map_err(|e| DbError::Config(format!("bad database URL {}: {e}", redact_url(url))))?;
+        let is_sqlite = backend == Backend::Sqlite;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if is_sqlite { 4 } else { 16 })
+            .min_connections(if is_sqlite { 1 } else { 0 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if is_sqlite {
+                        // NORMAL is durable across process crashes in WAL mode.
+                        conn.execute(
+                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                             PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|source| DbError::Sqlx {
+                context: "connecting to the database",
+                source,
+            })?;
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// The SQLite URL for a data directory.
+    pub fn sqlite_url(data_dir: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", data_dir.join("cqdt.db").display())
+    }
+
+    /// The pool, for reads and single-statement writes.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The engine this instance runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let inner = self.pool.begin().await.ctx("starting transaction")?;
+        Ok(Tx {
+            inner,
+            _guard: guard,
+        })
+    }
+
+    /// Answers whether the database is reachable.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Applies pending migrations; fails if an applied migration was edited.
+    pub async fn migrate(&self) -> Result<usize, DbError> {
+        self.migrate_with(MIGRATIONS).await
+    }
+
+    async fn migrate_with(&self, migrations: &[Migration]) -> Result<usize, DbError> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Several nodes may start at once; one migrates, the others wait.
+            sqlx::query("SELECT pg_advisory_xact_lock(73530001)")
+                .execute(&mut *tx)
+                .await
+                .ctx("locking migrations")?;
+        }
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS cqdt_migrations (version BIGINT PRIMARY KEY, \
+             name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await
+        .ctx("creating migrations table")?;
+        let applied: Vec<(i64, String)> =
+            sqlx::query_as("SELECT version, checksum FROM cqdt_migrations ORDER BY version")
+                .fetch_all(&mut *tx)
+                .await
+                .ctx("reading applied migrations")?;
+        let mut count = 0;
+        for m in migrations {
+            let sql = m.sql(self.backend);
+            let checksum = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(sql.as_bytes()));
+            if let Some((_, old)) = applied.iter().find(|(v, _)| *v == m.version) {
+                if *old != checksum {
+                    return Err(DbError::Config(format!(
+                        "migration {} ({}) was changed after it was applied",
+                        m.version, m.name
+                    )));
+                }
+                continue;
+            }
+            sqlx::raw_sql(sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|source| DbError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                })?;
+            sqlx::query(
+                "INSERT INTO cqdt_migrations (version, name, checksum, applied_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(checksum)
+            .bind(crate::clock::format_ts(chrono::Utc::now()))
+            .execute(&mut *tx)
+            .await
+            .ctx("recording migration")?;
+            count += 1;
+        }
+        if let Some(newest) = applied.last() {
+            if !migrations.iter().any(|m| m.version == newest.0) {
+                return Err(DbError::Config(format!(
+                    "the database has migration {} which this cqdt does not know; \
+                     it was written by a newer version",
+                    newest.0
+                )));
+            }
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    /// The newest applied migration version, 0 when none.
+    pub async fn schema_version(&self) -> Result<i64, DbError> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM cqdt_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .ctx("reading schema version")?;
+        Ok(v.unwrap_or(0))
+    }
+}
+
+/// Hides the password in a database URL for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden_in_database_urls() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn unknown_database_schemes_are_refused() {
+        assert!(Backend::from_url("mysql://x").is_err());
+        assert_eq!(
+            Backend::from_url("postgresql://h/d").ok(),
+            Some(Backend::Postgres)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_edited_migration_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::connect(&Db::sqlite_url(dir.path())).await.expect("db");
+        let first = [Migration {
+            version: 1,
+            name: "t",
+            sqlite: "CREATE TABLE t (a BIGINT);",
+            postgres: "CREATE TABLE t (a BIGINT);",
+        }];
+        assert_eq!(db.migrate_with(&first).await.expect("migrate"), 1);
+        assert_eq!(db.migrate_with(&first).await.expect("again"), 0);
+        let edited = [Migration {
+            version: 1,
+            name: "t",
+            sqlite: "CREATE TABLE t (a TEXT);",
+            postgres: "CREATE TABLE t (a TEXT);",
+        }];
+        assert!(db.migrate_with(&edited).await.is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! Platform core (M1): storage on SQLite or PostgreSQL, migrations, the outbox / job queue,
+//! the content-addressed file store, the clock, and the web shell every module renders into.
+
+pub mod backup;
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod migrations;
+pub mod model;
+pub mod service;
+pub mod store;
+pub mod testing;
+pub mod web;
+
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use db::{Backend, Db, Tx};
+pub use error::{DbError, DbResultExt, PlatformError};
+pub use model::{Job, JobStatus, MediaType, RetryPolicy, StoredFile};
+pub use service::{AdminCredentials, FileStore, JobFuture, JobHandler, JobQueue, Settings};
+pub use web::{Admin, FieldError, ModuleInfo, PageError, Platform, Problem, RequestId, Shell};

@@ -1,0 +1,428 @@
+//! Use cases of the platform core: the job queue (outbox), the file store, admin credentials.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::{watch, Notify};
+
+use crate::clock::{format_ts, SharedClock};
+use crate::db::{Db, Tx};
+use crate::error::{DbError, PlatformError};
+use crate::model::{Job, JobAttempt, JobStatus, MediaType, RetryPolicy, StoredFile};
+use crate::store;
+
+/// What a job handler returns: `Err` with a message makes the job retry.
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+/// A handler for one kind of job; it receives the JSON payload.
+pub type JobHandler = Arc<dyn Fn(String) -> JobFuture + Send + Sync>;
+
+/// The transactional outbox and job queue: at-least-once delivery with retries and a dead letter.
+#[derive(Clone)]
+pub struct JobQueue {
+    db: Db,
+    clock: SharedClock,
+    policy: RetryPolicy,
+    handlers: Arc<RwLock<HashMap<String, JobHandler>>>,
+    wake: Arc<Notify>,
+}
+
+impl JobQueue {
+    /// A queue over `db`.
+    pub fn new(db: Db, clock: SharedClock, policy: RetryPolicy) -> Self {
+        JobQueue {
+            db,
+            clock,
+            policy,
+            handlers: Arc::new(RwLock::new(HashMap::new())),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Registers the handler for `kind`; a later registration replaces an earlier one.
+    pub fn register(&self, kind: &str, handler: JobHandler) {
+        if let Ok(mut map) = self.handlers.write() {
+            map.insert(kind.to_string(), handler);
+        }
+    }
+
+    /// Enqueues a job inside the caller's transaction, so it exists exactly when the change does.
+    pub async fn enqueue(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        payload: &serde_json::Value,
+    ) -> Result<i64, DbError> {
+        let now = format_ts(self.clock.now());
+        store::insert_job(
+            tx,
+            kind,
+            &payload.to_string(),
+            self.policy.max_attempts,
+            &now,
+        )
+        .await
+    }
+
+    /// Tells the worker that new jobs may be due (call after commit).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    fn kinds(&self) -> Vec<String> {
+        self.handlers
+            .read()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn handler(&self, kind: &str) -> Option<JobHandler> {
+        self.handlers.read().ok().and_then(|m| m.get(kind).cloned())
+    }
+
+    /// Claims and runs one due job; answers whether there was one.
+    pub async fn run_once(&self) -> Result<bool, PlatformError> {
+        let now = self.clock.now();
+        let lease = chrono::Duration::from_std(self.policy.lease)
+            .unwrap_or_else(|_| chrono::Duration::minutes(5));
+        let Some(job) = store::claim_job(
+            &self.db,
+            &self.kinds(),
+            &format_ts(now),
+            &format_ts(now + lease),
+        )
+        .await?
+        else {
+            return Ok(false);
+        };
+        let started = format_ts(now);
+        let outcome = match self.handler(&job.kind) {
+            Some(handler) => handler(job.payload.clone()).await,
+            None => Err(format!("no handler for job kind {}", job.kind)),
+        };
+        let end = self.clock.now();
+        let (status, next, error) = match outcome {
+            Ok(()) => (JobStatus::Done, end, None),
+            Err(e) if job.attempts >= job.max_attempts => (JobStatus::Dead, end, Some(e)),
+            Err(e) => {
+                let delay = chrono::Duration::from_std(self.policy.delay_after(job.attempts))
+                    .unwrap_or_else(|_| chrono::Duration::hours(1));
+                (JobStatus::Pending, end + delay, Some(e))
+            }
+        };
+        if let Some(e) = &error {
+            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, status = status.as_str(), error = %e, "job failed");
+        }
+        store::finish_attempt(
+            &self.db,
+            &job,
+            &started,
+            &format_ts(end),
+            error.as_deref(),
+            status,
+            &format_ts(next),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Runs due jobs until nothing is due; for tests and the CLI.
+    pub async fn drain(&self) -> Result<usize, PlatformError> {
+        let mut n = 0;
+        while self.run_once().await? {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Starts the background worker; it stops when `shutdown` turns true.
+    pub fn spawn_worker(
+        &self,
+        mut shutdown: watch::Receiver<bool>,
+        poll: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let queue = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if *shutdown.borrow() {
+                    break;
+                }
+                match queue.run_once().await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "job worker"),
+                }
+                tokio::select! {
+                    _ = queue.wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        })
+    }
+
+    /// Jobs, newest first.
+    pub async fn list(&self, status: Option<JobStatus>, limit: i64) -> Result<Vec<Job>, DbError> {
+        store::list_jobs(&self.db, status, limit).await
+    }
+
+    /// One job and its attempts.
+    pub async fn get(&self, id: i64) -> Result<Option<(Job, Vec<JobAttempt>)>, DbError> {
+        match store::get_job(&self.db, id).await? {
+            Some(job) => Ok(Some((job, store::job_attempts(&self.db, id).await?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Counts by status.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, DbError> {
+        store::count_jobs(&self.db).await
+    }
+
+    /// Gives a dead job a fresh set of attempts; false if it was not dead.
+    pub async fn retry_dead(&self, id: i64) -> Result<bool, DbError> {
+        let ok = store::requeue_job(&self.db, id, &format_ts(self.clock.now())).await?;
+        if ok {
+            self.wake();
+        }
+        Ok(ok)
+    }
+}
+
+/// Content-addressed storage for attachments: files live under their SHA-256, never a user path.
+#[derive(Clone)]
+pub struct FileStore {
+    root: PathBuf,
+    max_bytes: usize,
+    db: Db,
+    clock: SharedClock,
+}
+
+impl FileStore {
+    /// A store under `root` that refuses files over `max_bytes`.
+    pub fn new(root: PathBuf, max_bytes: usize, db: Db, clock: SharedClock) -> Self {
+        FileStore {
+            root,
+            max_bytes,
+            db,
+            clock,
+        }
+    }
+
+    /// The largest file accepted.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The directory holding the files.
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+
+    fn path_of(&self, sha256: &str) -> PathBuf {
+        self.root
+            .join(&sha256[..2])
+            .join(&sha256[2..4])
+            .join(sha256)
+    }
+
+    /// Checks and stores a file; `file_name` is only used to catch disguised files.
+    pub async fn put(
+        &self,
+        bytes: &[u8],
+        file_name: Option<&str>,
+    ) -> Result<StoredFile, PlatformError> {
+        if bytes.is_empty() {
+            return Err(PlatformError::Rejected(
+                "Tệp rỗng, không có nội dung.".into(),
+            ));
+        }
+        if bytes.len() > self.max_bytes {
+            return Err(PlatformError::Rejected(format!(
+                "Tệp quá lớn: {} byte, tối đa cho phép là {} byte.",
+                bytes.len(),
+                self.max_bytes
+            )));
+        }
+        let media_type = MediaType::sniff(bytes).ok_or_else(|| {
+            PlatformError::Rejected(
+                "Loại tệp không được chấp nhận. Chỉ nhận PDF, ảnh PNG/JPEG, tệp văn phòng (DOCX, XLSX, ODT), XML hoặc văn bản.".into(),
+            )
+        })?;
+        if let Some(ext) = file_name
+            .and_then(|n| n.rsplit_once('.'))
+            .map(|(_, e)| e.to_ascii_lowercase())
+        {
+            if !media_type.extensions().contains(&ext.as_str()) {
+                return Err(PlatformError::Rejected(format!(
+                    "Tệp có đuôi “.{ext}” nhưng nội dung là {}: tệp bị đổi tên hoặc giả mạo.",
+                    media_type.mime()
+                )));
+            }
+        }
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let file = StoredFile {
+            sha256: sha256.clone(),
+            size: bytes.len() as i64,
+            media_type,
+        };
+        let path = self.path_of(&sha256);
+        if tokio::fs::metadata(&path).await.is_err() {
+            let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(|e| PlatformError::io(format!("creating {}", dir.display()), e))?;
+            let tmp = dir.join(format!(".{}.{}", sha256, rand::random::<u64>()));
+            tokio::fs::write(&tmp, bytes)
+                .await
+                .map_err(|e| PlatformError::io(format!("writing {}", tmp.display()), e))?;
+            let f = tokio::fs::File::open(&tmp)
+                .await
+                .map_err(|e| PlatformError::io("reopening stored file", e))?;
+            f.sync_all()
+                .await
+                .map_err(|e| PlatformError::io("syncing stored file", e))?;
+            tokio::fs::rename(&tmp, &path)
+                .await
+                .map_err(|e| PlatformError::io(format!("storing {}", path.display()), e))?;
+        }
+        store::insert_file(&self.db, &file, &format_ts(self.clock.now())).await?;
+        Ok(file)
+    }
+
+    /// Reads a stored file by its hash.
+    pub async fn get(&self, sha256: &str) -> Result<(StoredFile, Vec<u8>), PlatformError> {
+        let valid = sha256.len() == 64
+            && sha256
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        if !valid {
+            return Err(PlatformError::NotFound(sha256.chars().take(80).collect()));
+        }
+        let meta = store::get_file(&self.db, sha256)
+            .await?
+            .ok_or_else(|| PlatformError::NotFound(sha256.to_string()))?;
+        let path = self.path_of(sha256);
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| PlatformError::io(format!("reading {}", path.display()), e))?;
+        Ok((meta, bytes))
+    }
+}
+
+/// Settings stored in the database, shared by all nodes.
+#[derive(Clone)]
+pub struct Settings {
+    db: Db,
+    clock: SharedClock,
+}
+
+impl Settings {
+    /// Settings over `db`.
+    pub fn new(db: Db, clock: SharedClock) -> Self {
+        Settings { db, clock }
+    }
+
+    /// Reads a setting.
+    pub async fn get(&self, key: &str) -> Result<Option<String>, DbError> {
+        store::get_setting(&self.db, key).await
+    }
+
+    /// Writes a setting.
+    pub async fn put(&self, key: &str, value: &str) -> Result<(), DbError> {
+        store::put_setting(&self.db, key, value, &format_ts(self.clock.now())).await
+    }
+}
+
+/// The bootstrap administrator's password (argon2id), until identity and SSO take over.
+#[derive(Clone)]
+pub struct AdminCredentials {
+    settings: Settings,
+    // Remembers the digest of the last accepted password, so pages do not pay argon2 each time.
+    accepted: Arc<RwLock<Option<[u8; 32]>>>,
+}
+
+const ADMIN_HASH_KEY: &str = "admin_password_argon2id";
+
+impl AdminCredentials {
+    /// Credentials kept in `settings`.
+    pub fn new(settings: Settings) -> Self {
+        AdminCredentials {
+            settings,
+            accepted: Arc::new(RwLock::new(None)),
+        }
+    }
+
+    /// Sets the password if none is set: `configured`, or a random one that is returned once.
+    pub async fn ensure(&self, configured: Option<&str>) -> Result<Option<String>, PlatformError> {
+        if let Some(p) = configured {
+            self.set(p).await?;
+            return Ok(None);
+        }
+        if self.settings.get(ADMIN_HASH_KEY).await?.is_some() {
+            return Ok(None);
+        }
+        let generated: String = {
+            use rand::Rng;
+            let mut rng = rand::rng();
+            (0..20)
+                .map(|_| {
+                    let chars = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+                    chars[rng.random_range(0..chars.len())] as char
+                })
+                .collect()
+        };
+        self.set(&generated).await?;
+        Ok(Some(generated))
+    }
+
+    /// Replaces the password.
+    pub async fn set(&self, password: &str) -> Result<(), PlatformError> {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let salt_bytes: [u8; 16] = rand::random();
+        let salt = SaltString::encode_b64(&salt_bytes)
+            .map_err(|e| PlatformError::Rejected(format!("salt: {e}")))?;
+        let hash = argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| PlatformError::Rejected(format!("hashing password: {e}")))?
+            .to_string();
+        self.settings.put(ADMIN_HASH_KEY, &hash).await?;
+        if let Ok(mut a) = self.accepted.write() {
+            *a = None;
+        }
+        Ok(())
+    }
+
+    /// Checks a password.
+    pub async fn verify(&self, password: &str) -> bool {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
+        if self
+            .accepted
+            .read()
+            .map(|a| *a == Some(digest))
+            .unwrap_or(false)
+        {
+            return true;
+        }
+        let Ok(Some(stored)) = self.settings.get(ADMIN_HASH_KEY).await else {
+            return false;
+        };
+        let Ok(parsed) = PasswordHash::new(&stored) else {
+            return false;
+        };
+        let ok = argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        if ok {
+            if let Ok(mut a) = self.accepted.write() {
+                *a = Some(digest);
+            }
+        }
+        ok
+    }
+}

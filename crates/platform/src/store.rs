@@ -1,0 +1,493 @@
+//! SQL for the platform core's own tables: settings, jobs, job attempts, stored files.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{Backend, Db};
+use crate::error::{DbError, DbResultExt};
+use crate::model::{Job, JobAttempt, JobStatus, MediaType, StoredFile};
+
+const JOB_COLUMNS: &str =
+    "id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, finished_at";
+
+fn job_from_row(row: &AnyRow) -> Result<Job, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(Job {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        payload: row.try_get("payload")?,
+        status: JobStatus::parse(&status).unwrap_or(JobStatus::Pending),
+        attempts: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        run_at: row.try_get("run_at")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        finished_at: row.try_get("finished_at")?,
+    })
+}
+
+/// Inserts a pending job inside the caller's transaction.
+pub async fn insert_job(
+    conn: &mut AnyConnection,
+    kind: &str,
+    payload: &str,
+    max_attempts: i64,
+    now: &str,
+) -> Result<i64, DbError> {
+    sqlx::query_scalar(
+        "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
+         VALUES ($1, $2, 'pending', 0, $3, $4, $4, $4) RETURNING id",
+    )
+    .bind(kind)
+    .bind(payload)
+    .bind(max_attempts)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .ctx("enqueueing job")
+}
+
+/// Claims the next due job for `lease_until`, counting the attempt.
+pub async fn claim_job(
+    db: &Db,
+    kinds: &[String],
+    now: &str,
+    lease_until: &str,
+) -> Result<Option<Job>, DbError> {
+    if kinds.is_empty() {
+        return Ok(None);
+    }
+    let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
+    let lock = match db.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET attempts = attempts + 1, locked_until = $1, updated_at = $2 \
+         WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= $2 \
+         AND (locked_until IS NULL OR locked_until < $2) AND kind IN ({}) \
+         ORDER BY run_at, id LIMIT 1{lock}) RETURNING {JOB_COLUMNS}",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(lease_until).bind(now);
+    for k in kinds {
+        q = q.bind(k);
+    }
+    let mut tx = db.begin().await?;
+    let row = q.fetch_optional(&mut *tx).await.ctx("claiming job")?;
+    tx.commit().await?;
+    row.map(|r| job_from_row(&r))
+        .transpose()
+        .ctx("reading claimed job")
+}
+
+/// Records an attempt's outcome and the job's next state.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_attempt(
+    db: &Db,
+    job: &Job,
+    started_at: &str,
+    now: &str,
+    error: Option<&str>,
+    status: JobStatus,
+    next_run_at: &str,
+) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO job_attempts (job_id, attempt, started_at, finished_at, outcome, error) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(job.id)
+    .bind(job.attempts)
+    .bind(started_at)
+    .bind(now)
+    .bind(if error.is_some() { "error" } else { "ok" })
+    .bind(error)
+    .execute(&mut *tx)
+    .await
+    .ctx("recording job attempt")?;
+    let finished = if status == JobStatus::Pending {
+        None
+    } else {
+        Some(now)
+    };
+    sqlx::query(
+        "UPDATE jobs SET status = $1, run_at = $2, locked_until = NULL, last_error = $3, \
+         updated_at = $4, finished_at = $5 WHERE id = $6",
+    )
+    .bind(status.as_str())
+    .bind(next_run_at)
+    .bind(error)
+    .bind(now)
+    .bind(finished)
+    .bind(job.id)
+    .execute(&mut *tx)
+    .await
+    .ctx("updating job")?;
+    tx.commit().await
+}
+
+/// Lists jobs, newest first, optionally by status.
+pub async fn list_jobs(
+    db: &Db,
+    status: Option<JobStatus>,
+    limit: i64,
+) -> Result<Vec<Job>, DbError> {
+    let rows = match status {
+        Some(s) => {
+            sqlx::query(&format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2"
+            ))
+            .bind(s.as_str())
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await
+        }
+        None => {
+            sqlx::query(&format!(
+                "SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1"
+            ))
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await
+        }
+    }
+    .ctx("listing jobs")?;
+    rows.iter()
+        .map(job_from_row)
+        .collect::<Result<_, _>>()
+        .ctx("reading jobs")
+}
+
+/// One job by id.
+pub async fn get_job(db: &Db, id: i64) -> Result<Option<Job>, DbError> {
+    let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+        .ctx("reading job")?;
+    row.map(|r| job_from_row(&r)).transpose().ctx("reading job")
+}
+
+/// The attempts of a job, oldest first.
+pub async fn job_attempts(db: &Db, job_id: i64) -> Result<Vec<JobAttempt>, DbError> {
+    let rows = sqlx::query(
+        "SELECT attempt, started_at, finished_at, outcome, error FROM job_attempts \
+         WHERE job_id = $1 ORDER BY id",
+    )
+    .bind(job_id)
+    .fetch_all(db.pool())
+    .await
+    .ctx("reading job attempts")?;
+    rows.iter()
+        .map(|r| {
+            Ok(JobAttempt {
+                attempt: r.try_get("attempt")?,
+                started_at: r.try_get("started_at")?,
+                finished_at: r.try_get("finished_at")?,
+                outcome: r.try_get("outcome")?,
+                error: r.try_get("error")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("reading job attempts")
+}
+
+/// Counts jobs by status.
+pub async fn count_jobs(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
+    sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status")
+        .fetch_all(db.pool())
+        .await
+        .ctx("counting jobs")
+}
+
+/// Puts a dead job back in the queue with fresh attempts.
+pub async fn requeue_job(db: &Db, id: i64, now: &str) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'pending', attempts = 0, run_at = $1, locked_until = NULL, \
+         updated_at = $1, finished_at = NULL WHERE id = $2 AND status = 'dead'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(db.pool())
+    .await
+    .ctx("requeueing job")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The earliest time a pending job becomes due, if any.
+pub async fn next_due(db: &Db) -> Result<Option<String>, DbError> {
+    sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE status = 'pending'")
+        .fetch_one(db.pool())
+        .await
+        .ctx("finding next due job")
+}
+
+/// Records a stored file's metadata (idempotent).
+pub async fn insert_file(db: &Db, file: &StoredFile, now: &str) -> Result<(), DbError> {
+    let sql = "INSERT INTO stored_files (sha256, size, media_type, created_at) \
+               VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING";
+    sqlx::query(sql)
+        .bind(&file.sha256)
+        .bind(file.size)
+        .bind(file.media_type.mime())
+        .bind(now)
+        .execute(db.pool())
+        .await
+        .ctx("recording stored file")?;
+    Ok(())
+}
+
+/// Metadata of a stored file.
+pub async fn get_file(db: &Db, sha256: &str) -> Result<Option<StoredFile>, DbError> {
+    let row: Option<(String, i64, String)> =
+        sqlx::query_as("SELECT sha256, size, media_type FROM stored_files WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(db.pool())
+            .await
+            .ctx("reading stored file")?;
+    Ok(row.and_then(|(sha256, size, mime)| {
+        MediaType::from_mime(&mime).map(|media_type| StoredFile {
+            sha256,
+            size,
+            media_type,
+        })
+    }))
+}
+
+/// Reads a setting.
+pub async fn get_setting(db: &Db, key: &str) -> Result<Option<String>, DbError> {
+    sqlx::query_scalar("SELECT value FROM platform_settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await
+        .ctx("reading setting")
+}
+
+/// Writes a setting.
+pub async fn put_setting(db: &Db, key: &str, value: &str, now: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO platform_settings (key, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .ctx("writing setting")?;
+    Ok(())
+}
+
+/// How a column's values are carried in a backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnKind {
+    /// 64-bit integer.
+    Int,
+    /// Floating point.
+    Float,
+    /// Text.
+    Text,
+    /// Bytes (base64 in the archive).
+    Bytes,
+}
+
+impl ColumnKind {
+    fn from_sql_type(t: &str) -> Self {
+        let t = t.to_ascii_lowercase();
+        if t.contains("int") {
+            ColumnKind::Int
+        } else if t.contains("double")
+            || t.contains("real")
+            || t.contains("float")
+            || t.contains("numeric")
+        {
+            ColumnKind::Float
+        } else if t.contains("blob") || t.contains("bytea") {
+            ColumnKind::Bytes
+        } else {
+            ColumnKind::Text
+        }
+    }
+}
+
+/// The application's tables in creation order (which respects foreign keys).
+pub async fn list_tables(db: &Db) -> Result<Vec<String>, DbError> {
+    let sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> 'cqdt_migrations' ORDER BY rowid"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(c.relname AS TEXT) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname <> 'cqdt_migrations' \
+             ORDER BY c.oid"
+        }
+    };
+    sqlx::query_scalar(sql)
+        .fetch_all(db.pool())
+        .await
+        .ctx("listing tables")
+}
+
+/// A table's columns and how each is carried.
+pub async fn table_columns(db: &Db, table: &str) -> Result<Vec<(String, ColumnKind)>, DbError> {
+    let sql = match db.backend() {
+        Backend::Sqlite => "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
+        Backend::Postgres => {
+            "SELECT CAST(column_name AS TEXT), CAST(data_type AS TEXT) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+        }
+    };
+    let rows: Vec<(String, String)> = sqlx::query_as(sql)
+        .bind(table)
+        .fetch_all(db.pool())
+        .await
+        .ctx("reading table columns")?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, t)| (name, ColumnKind::from_sql_type(&t)))
+        .collect())
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Every row of a table as JSON values in column order.
+pub async fn dump_table(
+    db: &Db,
+    table: &str,
+    columns: &[(String, ColumnKind)],
+) -> Result<Vec<Vec<serde_json::Value>>, DbError> {
+    use base64::Engine;
+    use serde_json::Value;
+    let cols: Vec<String> = columns.iter().map(|(c, _)| quote_ident(c)).collect();
+    let sql = format!(
+        "SELECT {} FROM {} ORDER BY 1",
+        cols.join(", "),
+        quote_ident(table)
+    );
+    let rows = sqlx::query(&sql)
+        .fetch_all(db.pool())
+        .await
+        .ctx("dumping table")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut values = Vec::with_capacity(columns.len());
+        for (i, (_, kind)) in columns.iter().enumerate() {
+            let v = match kind {
+                ColumnKind::Int => row
+                    .try_get::<Option<i64>, _>(i)
+                    .ctx("reading integer column")?
+                    .map(Value::from),
+                ColumnKind::Float => row
+                    .try_get::<Option<f64>, _>(i)
+                    .ctx("reading float column")?
+                    .map(Value::from),
+                ColumnKind::Text => row
+                    .try_get::<Option<String>, _>(i)
+                    .ctx("reading text column")?
+                    .map(Value::from),
+                ColumnKind::Bytes => row
+                    .try_get::<Option<Vec<u8>>, _>(i)
+                    .ctx("reading bytes column")?
+                    .map(|b| Value::from(base64::engine::general_purpose::STANDARD.encode(b))),
+            };
+            values.push(v.unwrap_or(Value::Null));
+        }
+        out.push(values);
+    }
+    Ok(out)
+}
+
+/// Counts a table's rows.
+pub async fn count_rows(db: &Db, table: &str) -> Result<i64, DbError> {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", quote_ident(table)))
+        .fetch_one(db.pool())
+        .await
+        .ctx("counting rows")
+}
+
+/// Deletes every row of the given tables, last first.
+pub async fn clear_tables(conn: &mut AnyConnection, tables: &[String]) -> Result<(), DbError> {
+    for t in tables.iter().rev() {
+        sqlx::query(&format!("DELETE FROM {}", quote_ident(t)))
+            .execute(&mut *conn)
+            .await
+            .ctx("clearing table")?;
+    }
+    Ok(())
+}
+
+/// Inserts one row given as JSON values in column order.
+pub async fn insert_row(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[(String, ColumnKind)],
+    values: &[serde_json::Value],
+) -> Result<(), DbError> {
+    use base64::Engine;
+    use serde_json::Value;
+    let names: Vec<String> = columns.iter().map(|(c, _)| quote_ident(c)).collect();
+    let params: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        quote_ident(table),
+        names.join(", "),
+        params.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for ((_, kind), v) in columns.iter().zip(values) {
+        q = match (kind, v) {
+            (ColumnKind::Int, Value::Null) => q.bind(None::<i64>),
+            (ColumnKind::Int, v) => q.bind(v.as_i64()),
+            (ColumnKind::Float, Value::Null) => q.bind(None::<f64>),
+            (ColumnKind::Float, v) => q.bind(v.as_f64()),
+            (ColumnKind::Text, Value::Null) => q.bind(None::<String>),
+            (ColumnKind::Text, v) => q.bind(v.as_str().map(str::to_string)),
+            (ColumnKind::Bytes, Value::Null) => q.bind(None::<Vec<u8>>),
+            (ColumnKind::Bytes, v) => q.bind(
+                v.as_str()
+                    .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok()),
+            ),
+        };
+    }
+    q.execute(conn).await.ctx("restoring row")?;
+    Ok(())
+}
+
+/// Moves PostgreSQL identity sequences past the restored ids.
+pub async fn reset_sequences(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    tables: &[String],
+) -> Result<(), DbError> {
+    if backend != Backend::Postgres {
+        return Ok(());
+    }
+    for t in tables {
+        let sql = format!(
+            "SELECT CAST(setval(pg_get_serial_sequence($1, 'id'), COALESCE(MAX(id), 0) + 1, false) AS BIGINT) FROM {}",
+            quote_ident(t)
+        );
+        let has_id: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 AND column_name = 'id' \
+             AND is_identity = 'YES'",
+        )
+        .bind(t)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("looking for identity columns")?;
+        if has_id.unwrap_or(0) > 0 {
+            sqlx::query(&sql)
+                .bind(t)
+                .execute(&mut *conn)
+                .await
+                .ctx("resetting sequence")?;
+        }
+    }
+    Ok(())
+}
