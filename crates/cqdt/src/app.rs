@@ -164,6 +164,12 @@ impl App {
         }
         let now = cqdt_platform::clock::format_ts(self.platform.clock.now());
         self.platform.settings.put(INITIALIZED_KEY, &now).await?;
+        self.audit
+            .record_now(
+                cqdt_audit::AuditEvent::new("system", "platform.initialize", "instance")
+                    .details(json!({ "demo": demo })),
+            )
+            .await?;
         Ok(())
     }
 
