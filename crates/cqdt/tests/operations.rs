@@ -116,3 +116,27 @@ async fn a_damaged_archive_is_refused_and_changes_nothing() {
         assert!(rows.is_empty(), "{t} changed");
     }
 }
+
+#[tokio::test]
+async fn a_sqlite_backup_restores_into_postgresql() {
+    let Some(_) = cqdt_platform::testing::postgres_admin_url() else {
+        eprintln!("SKIPPED here: needs CQDT_TEST_DATABASE_URL (runs in the PostgreSQL pass)");
+        return;
+    };
+    let scratch = std::env::temp_dir().join(format!("cqdt-xbackend-{}", std::process::id()));
+    let sqlite_dir = scratch.join("sqlite");
+    std::fs::create_dir_all(&sqlite_dir).expect("dir");
+    let sqlite_url = Db::sqlite_url(&sqlite_dir);
+    let seeded = cli(&sqlite_url, &sqlite_dir, &["seed"]).await;
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let archive = scratch.join("backup.tar.gz");
+    let out = cli(&sqlite_url, &sqlite_dir, &["backup", archive.to_str().expect("path")]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let pg = TestDb::new().await;
+    let out = cli(&pg.url, &pg.dir, &["restore", archive.to_str().expect("path")]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let sqlite = Db::connect(&sqlite_url).await.expect("sqlite");
+    assert_eq!(snapshot(&sqlite).await, snapshot(&pg.db).await);
+    sqlite.close().await;
+    let _ = std::fs::remove_dir_all(&scratch);
+}
