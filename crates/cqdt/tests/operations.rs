@@ -130,10 +130,20 @@ async fn a_sqlite_backup_restores_into_postgresql() {
     let seeded = cli(&sqlite_url, &sqlite_dir, &["seed"]).await;
     assert!(seeded.status.success(), "{}", text(&seeded));
     let archive = scratch.join("backup.tar.gz");
-    let out = cli(&sqlite_url, &sqlite_dir, &["backup", archive.to_str().expect("path")]).await;
+    let out = cli(
+        &sqlite_url,
+        &sqlite_dir,
+        &["backup", archive.to_str().expect("path")],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     let pg = TestDb::new().await;
-    let out = cli(&pg.url, &pg.dir, &["restore", archive.to_str().expect("path")]).await;
+    let out = cli(
+        &pg.url,
+        &pg.dir,
+        &["restore", archive.to_str().expect("path")],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     let sqlite = Db::connect(&sqlite_url).await.expect("sqlite");
     assert_eq!(snapshot(&sqlite).await, snapshot(&pg.db).await);
