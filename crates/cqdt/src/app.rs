@@ -228,8 +228,13 @@ impl App {
     }
 }
 
-async fn not_found() -> Response {
-    PageError::NotFound.into_response()
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path.starts_with("/api/") || path.starts_with("/dmdc/") {
+        cqdt_platform::Problem::not_found(format!("Không có tài nguyên {path}.")).into_response()
+    } else {
+        PageError::NotFound.into_response()
+    }
 }
 
 /// The OpenAPI 3.1 document of every module's JSON API.

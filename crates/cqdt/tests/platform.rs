@@ -95,6 +95,18 @@ async fn an_unknown_page_gets_a_vietnamese_404_with_security_headers_and_a_reque
 }
 
 #[tokio::test]
+async fn an_unknown_api_path_gets_problem_json() {
+    let app = Instance::start().await;
+    let res = client()
+        .get(app.url("/api/v1/khong-co"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+}
+
+#[tokio::test]
 async fn hsts_is_sent_when_the_public_address_is_https() {
     let app = Instance::start_with(
         &[],
