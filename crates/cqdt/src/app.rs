@@ -66,6 +66,8 @@ pub struct App {
     pub platform: Platform,
     /// Audit log.
     pub audit: Audit,
+    /// Working-day calendar.
+    pub calendar: cqdt_calendar::CalendarService,
 }
 
 /// Creates the data directory, connects and migrates.
@@ -89,6 +91,12 @@ fn modules() -> Vec<ModuleInfo> {
             name: "Danh mục dùng chung",
             summary: "Đơn vị hành chính (có phiên bản theo ngày hiệu lực), cơ quan với mã định danh điện tử, dân tộc, tôn giáo, quốc tịch và các danh mục khác, tra cứu và kết nối theo chuẩn LGSP.",
             href: "/admin/catalogs",
+        },
+        ModuleInfo {
+            id: "M1",
+            name: "Lịch làm việc",
+            summary: "Ngày nghỉ lễ, Tết tính theo âm lịch Việt Nam, nghỉ bù và thay đổi hằng năm; tính hạn giải quyết theo ngày làm việc và giờ hành chính.",
+            href: "/lich-lam-viec",
         },
         ModuleInfo {
             id: "M1",
@@ -144,11 +152,16 @@ impl App {
             shell: Arc::new(shell),
             metrics: Arc::new(Metrics::default()),
         };
-        let audit = Audit::new(db, clock);
+        let audit = Audit::new(db.clone(), clock.clone());
+        let office_hours = cqdt_calendar::OfficeHours::parse(&config.office_hours)
+            .map_err(|e| AppError::Failed(format!("office_hours: {e}")))?;
+        let calendar =
+            cqdt_calendar::CalendarService::load(db, clock, audit.clone(), office_hours).await?;
         Ok(App {
             config,
             platform,
             audit,
+            calendar,
         })
     }
 
@@ -184,6 +197,12 @@ impl App {
                 platform: p.clone(),
                 audit: self.audit.clone(),
             }))
+            .merge(cqdt_calendar::http::router(
+                cqdt_calendar::http::CalendarState {
+                    platform: p.clone(),
+                    calendar: self.calendar.clone(),
+                },
+            ))
             .route(
                 "/api/v1/openapi.json",
                 get(move || {
@@ -243,6 +262,7 @@ pub fn openapi_document() -> serde_json::Value {
     for part in [
         cqdt_platform::http::openapi_paths(),
         cqdt_audit::http::openapi_paths(),
+        cqdt_calendar::http::openapi_paths(),
     ] {
         if let serde_json::Value::Object(m) = part {
             paths.extend(m);

@@ -12,7 +12,7 @@ use cqdt_platform::clock::format_ts;
 use cqdt_platform::{SharedClock, SystemClock};
 
 use crate::app::{open_db, App, AppError};
-use crate::config::{AuditCommand, BenchCommand, Cli, Command, Config};
+use crate::config::{AuditCommand, BenchCommand, CalendarCommand, Cli, Command, Config};
 
 fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
@@ -154,13 +154,70 @@ async fn run(
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Calendar { command: _ } => Err(AppError::Failed("calendar: not wired yet".into())),
+        Command::Calendar { command } => {
+            let db = open_db(&config).await?;
+            let app = App::build(config, db, clock).await?;
+            calendar_command(&app, command)
+        }
         Command::Catalog { command: _ } => Err(AppError::Failed("catalog: not wired yet".into())),
         Command::Sandbox { command: _ } => Err(AppError::Failed("sandbox: not wired yet".into())),
         Command::Bench {
             command: BenchCommand::Startup { runs },
         } => bench::startup(runs, database_url_flag).await,
     }
+}
+
+fn calendar_date(s: &str) -> Result<chrono::NaiveDate, AppError> {
+    use chrono::Datelike;
+    cqdt_platform::clock::parse_date(s)
+        .filter(|d| (1990..=2100).contains(&d.year()))
+        .ok_or_else(|| {
+            AppError::Failed(format!(
+                "“{s}” is not a date in 1990–2100 (dd/mm/yyyy or yyyy-mm-dd)"
+            ))
+        })
+}
+
+fn calendar_command(app: &App, command: CalendarCommand) -> Result<ExitCode, AppError> {
+    use cqdt_platform::clock::format_date_vn;
+    let cal = app.calendar.calendar();
+    match command {
+        CalendarCommand::Holidays { year, json } => {
+            if !(1990..=2100).contains(&year) {
+                return Err(AppError::Failed(format!(
+                    "year {year} is outside 1990–2100"
+                )));
+            }
+            let holidays = cal.holidays(year);
+            if json {
+                let text = serde_json::to_string_pretty(&holidays)
+                    .map_err(|e| AppError::Failed(e.to_string()))?;
+                println!("{text}");
+            } else {
+                for h in holidays {
+                    println!(
+                        "{}  {:<8}  {}",
+                        format_date_vn(h.date),
+                        cqdt_calendar::weekday_vi(h.date),
+                        h.name
+                    );
+                }
+            }
+        }
+        CalendarCommand::AddWorkingDays { date, days } => {
+            let d = calendar_date(&date)?;
+            if days.abs() > 3650 {
+                return Err(AppError::Failed("at most 3650 working days".into()));
+            }
+            let r = cal.add_working_days(d, days);
+            println!("{}  {}", format_date_vn(r), cqdt_calendar::weekday_vi(r));
+        }
+        CalendarCommand::WorkingDaysBetween { from, to } => {
+            let (a, b) = (calendar_date(&from)?, calendar_date(&to)?);
+            println!("{}", cal.working_days_between(a, b));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(config: Config, clock: SharedClock) -> Result<ExitCode, AppError> {
