@@ -19,6 +19,7 @@ CREATE TABLE catalog_entries (
     name_folded TEXT NOT NULL,
     parent_code TEXT,
     path TEXT NOT NULL,
+    depth BIGINT NOT NULL,
     data TEXT NOT NULL,
     valid_from TEXT,
     valid_to TEXT,

@@ -68,6 +68,8 @@ pub struct App {
     pub audit: Audit,
     /// Working-day calendar.
     pub calendar: cqdt_calendar::CalendarService,
+    /// Shared catalogs.
+    pub catalogs: cqdt_catalog::CatalogService,
 }
 
 /// Creates the data directory, connects and migrates.
@@ -90,7 +92,7 @@ fn modules() -> Vec<ModuleInfo> {
             id: "M3",
             name: "Danh mục dùng chung",
             summary: "Đơn vị hành chính (có phiên bản theo ngày hiệu lực), cơ quan với mã định danh điện tử, dân tộc, tôn giáo, quốc tịch và các danh mục khác, tra cứu và kết nối theo chuẩn LGSP.",
-            href: "/admin/catalogs",
+            href: "/danh-muc",
         },
         ModuleInfo {
             id: "M1",
@@ -155,13 +157,20 @@ impl App {
         let audit = Audit::new(db.clone(), clock.clone());
         let office_hours = cqdt_calendar::OfficeHours::parse(&config.office_hours)
             .map_err(|e| AppError::Failed(format!("office_hours: {e}")))?;
-        let calendar =
-            cqdt_calendar::CalendarService::load(db, clock, audit.clone(), office_hours).await?;
+        let calendar = cqdt_calendar::CalendarService::load(
+            db.clone(),
+            clock.clone(),
+            audit.clone(),
+            office_hours,
+        )
+        .await?;
+        let catalogs = cqdt_catalog::CatalogService::new(db, clock, audit.clone());
         Ok(App {
             config,
             platform,
             audit,
             calendar,
+            catalogs,
         })
     }
 
@@ -172,6 +181,10 @@ impl App {
 
     /// Loads the national catalogs and, when `demo`, the demo province into an empty database.
     pub async fn seed(&self, demo: bool) -> Result<(), AppError> {
+        let loaded = cqdt_catalog::seed::load_builtin(&self.catalogs, demo, "system")
+            .await
+            .map_err(|e| AppError::Failed(format!("loading built-in catalogs: {e}")))?;
+        tracing::info!(?loaded, "built-in catalogs loaded");
         if demo {
             self.platform.settings.put(DEMO_KEY, "soc-trang").await?;
         }
@@ -197,6 +210,12 @@ impl App {
                 platform: p.clone(),
                 audit: self.audit.clone(),
             }))
+            .merge(cqdt_catalog::http::router(
+                cqdt_catalog::http::CatalogState {
+                    platform: p.clone(),
+                    catalogs: self.catalogs.clone(),
+                },
+            ))
             .merge(cqdt_calendar::http::router(
                 cqdt_calendar::http::CalendarState {
                     platform: p.clone(),
@@ -263,6 +282,7 @@ pub fn openapi_document() -> serde_json::Value {
         cqdt_platform::http::openapi_paths(),
         cqdt_audit::http::openapi_paths(),
         cqdt_calendar::http::openapi_paths(),
+        cqdt_catalog::http::openapi_paths(),
     ] {
         if let serde_json::Value::Object(m) = part {
             paths.extend(m);

@@ -12,7 +12,9 @@ use cqdt_platform::clock::format_ts;
 use cqdt_platform::{SharedClock, SystemClock};
 
 use crate::app::{open_db, App, AppError};
-use crate::config::{AuditCommand, BenchCommand, CalendarCommand, Cli, Command, Config};
+use crate::config::{
+    AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, Cli, Command, Config,
+};
 
 fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
@@ -159,12 +161,68 @@ async fn run(
             let app = App::build(config, db, clock).await?;
             calendar_command(&app, command)
         }
-        Command::Catalog { command: _ } => Err(AppError::Failed("catalog: not wired yet".into())),
+        Command::Catalog { command } => {
+            let db = open_db(&config).await?;
+            let app = App::build(config, db, clock).await?;
+            catalog_command(&app, command).await
+        }
         Command::Sandbox { command: _ } => Err(AppError::Failed("sandbox: not wired yet".into())),
         Command::Bench {
             command: BenchCommand::Startup { runs },
         } => bench::startup(runs, database_url_flag).await,
     }
+}
+
+async fn catalog_command(app: &App, command: CatalogCommand) -> Result<ExitCode, AppError> {
+    use cqdt_catalog::{CatalogError, Format};
+    let fail = |e: CatalogError| match e {
+        CatalogError::Invalid(errors) => AppError::Failed(format!(
+            "rejected, nothing was written:\n{}",
+            errors
+                .iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
+        other => AppError::Failed(other.to_string()),
+    };
+    match command {
+        CatalogCommand::List => {
+            for (m, n) in app.catalogs.catalogs().await.map_err(fail)? {
+                println!("{:<18} {:>6}  {}", m.code, n, m.name);
+            }
+        }
+        CatalogCommand::Export { name, format } => {
+            let f = match format.as_str() {
+                "csv" => Format::Csv,
+                "json" => Format::Json,
+                other => {
+                    return Err(AppError::Failed(format!(
+                        "unknown format {other} (csv, json)"
+                    )))
+                }
+            };
+            print!("{}", app.catalogs.export(&name, f).await.map_err(fail)?);
+        }
+        CatalogCommand::Import { name, file } => {
+            let bytes = std::fs::read(&file)
+                .map_err(AppError::io(format!("reading {}", file.display())))?;
+            let is_json = file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            let f = if is_json { Format::Json } else { Format::Csv };
+            let r = app
+                .catalogs
+                .import("cli", "", &name, &bytes, f)
+                .await
+                .map_err(fail)?;
+            println!(
+                "imported {} rows into {name}: {} created, {} updated, {} unchanged",
+                r.rows, r.created, r.updated, r.unchanged
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn calendar_date(s: &str) -> Result<chrono::NaiveDate, AppError> {
