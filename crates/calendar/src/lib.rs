@@ -8,9 +8,11 @@ pub mod model;
 pub mod service;
 pub mod store;
 
-pub use lunar::{lunar_new_year, lunar_to_solar, solar_to_lunar, LunarDate};
+pub use lunar::{
+    lunar_new_year, lunar_to_solar, solar_to_lunar, LunarDate, LUNAR_FIRST_YEAR, LUNAR_LAST_YEAR,
+};
 pub use model::{
     statutory_holidays, weekday_vi, Adjustment, AdjustmentKind, CalendarError, Holiday,
-    HolidayKind, OfficeHours, WorkingCalendar,
+    HolidayKind, OfficeHours, OfficePeriod, WorkingCalendar, FIRST_YEAR, LAST_YEAR,
 };
 pub use service::{CalendarService, ServiceError};
