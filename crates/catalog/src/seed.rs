@@ -1,5 +1,6 @@
-//! The built-in catalogs, shipped in the binary (crates/catalog/data, made by
-//! tools/catalog-data/generate.py) and loaded into an empty database in one transaction.
+//! The built-in catalogs, shipped in the binary (crates/catalog/seed, made and checked by
+//! tools/catalog-seed; provenance in crates/catalog/seed/README.md) and loaded into an empty
+//! database in one transaction.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,16 +13,28 @@ use crate::model::{CatalogMeta, CodeKind, EntryInput, FieldDef, FieldType};
 use crate::service::{CatalogError, CatalogService};
 use crate::store;
 
-const UNITS_2025_03: &str = include_str!("../data/admin-units-2025-03-01.json");
-const UNITS_2025_07_ST: &str = include_str!("../data/admin-units-2025-07-01-soc-trang.json");
-const AGENCIES: &str = include_str!("../data/agencies-soc-trang.json");
-const CATALOGS: &str = include_str!("../data/catalogs.json");
+const UNITS_2025_03: &str = include_str!("../seed/admin-units-2025-03-01.json");
+const UNITS_2025_07_ST: &str = include_str!("../seed/admin-units-2025-07-01-soc-trang.json");
+const AGENCIES: &str = include_str!("../seed/agencies-soc-trang.json");
+const CATALOGS: &str = include_str!("../seed/catalogs.json");
+const UNITS_SOURCE: &str =
+    "Tổng cục Thống kê, Danh mục hành chính (qua daohoangson/dvhcvn), dữ liệu ngày 01/3/2025";
+const AGENCIES_SOURCE: &str = "Kiến trúc CQĐT tỉnh Sóc Trăng 2.0 (Bảng 3) và danh mục hành chính; mã theo QĐ 20/2020/QĐ-TTg. Chỉ mã 000.00.00.H51 là mã thật; các mã khác là mẫu đúng định dạng.";
+
+#[derive(Deserialize)]
+struct Unit {
+    code: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    parent: Option<String>,
+}
 
 #[derive(Deserialize)]
 struct UnitsFile {
-    effective: Option<NaiveDate>,
+    effective: NaiveDate,
     source: String,
-    units: Vec<(String, String, String, Option<String>)>,
+    units: Vec<Unit>,
     #[serde(default)]
     retired: Vec<String>,
     #[serde(default)]
@@ -32,12 +45,6 @@ struct UnitsFile {
 struct Successor {
     from: String,
     to: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct AgenciesFile {
-    source: String,
-    agencies: Vec<Agency>,
 }
 
 #[derive(Deserialize)]
@@ -146,16 +153,14 @@ pub async fn load_builtin(
     }
 
     if !existing.contains("admin-units") {
-        let v1: UnitsFile = serde_json::from_str(UNITS_2025_03).map_err(bad_seed)?;
+        let v1: Vec<Unit> = serde_json::from_str(UNITS_2025_03).map_err(bad_seed)?;
         let v2: UnitsFile = serde_json::from_str(UNITS_2025_07_ST).map_err(bad_seed)?;
-        let effective = v2
-            .effective
-            .ok_or_else(|| bad_seed("second version has no effective date"))?;
+        let effective = v2.effective;
         let meta = CatalogMeta {
             code: "admin-units".into(),
             name: "Đơn vị hành chính".into(),
             description: "Tỉnh, huyện, xã theo mã của Tổng cục Thống kê, có phiên bản theo ngày hiệu lực và liên kết đơn vị kế thừa khi sắp xếp lại.".into(),
-            source: format!("{}; {}", v1.source, v2.source),
+            source: format!("{UNITS_SOURCE}; từ 01/7/2025: {}", v2.source),
             fields: vec![
                 FieldDef { name: "type".into(), label: "Loại đơn vị".into(), kind: FieldType::String, required: true },
                 FieldDef { name: "level".into(), label: "Cấp".into(), kind: FieldType::Integer, required: false },
@@ -165,7 +170,7 @@ pub async fn load_builtin(
         };
         store::insert_catalog(&mut tx, &meta, &now).await?;
         // Codes reused by a new unit end their old period on the effective date too.
-        let reused: HashSet<&str> = v2.units.iter().map(|u| u.0.as_str()).collect();
+        let reused: HashSet<&str> = v2.units.iter().map(|u| u.code.as_str()).collect();
         let retired: HashSet<&str> = v2
             .retired
             .iter()
@@ -173,23 +178,25 @@ pub async fn load_builtin(
             .chain(reused.iter().copied())
             .collect();
         let p1 = paths(
-            &v1.units
-                .iter()
-                .map(|u| (u.0.clone(), u.3.clone()))
+            &v1.iter()
+                .map(|u| (u.code.clone(), u.parent.clone()))
                 .collect::<Vec<_>>(),
         );
         let p2 = paths(
             &v2.units
                 .iter()
-                .map(|u| (u.0.clone(), u.3.clone()))
+                .map(|u| (u.code.clone(), u.parent.clone()))
                 .collect::<Vec<_>>(),
         );
-        let mut inputs = Vec::with_capacity(v1.units.len() + v2.units.len());
-        for (units, ps, from) in [
-            (&v1.units, &p1, v1.effective),
-            (&v2.units, &p2, Some(effective)),
-        ] {
-            for (code, name, kind, parent) in units.iter() {
+        let mut inputs = Vec::with_capacity(v1.len() + v2.units.len());
+        for (units, ps, from) in [(&v1, &p1, None), (&v2.units, &p2, Some(effective))] {
+            for Unit {
+                code,
+                name,
+                kind,
+                parent,
+            } in units.iter()
+            {
                 let path = ps.get(code).cloned().unwrap_or_else(|| code.clone());
                 let level = path.split('/').count();
                 let mut data = Map::new();
@@ -229,12 +236,12 @@ pub async fn load_builtin(
     }
 
     if demo && !existing.contains("agencies") {
-        let f: AgenciesFile = serde_json::from_str(AGENCIES).map_err(bad_seed)?;
+        let agencies: Vec<Agency> = serde_json::from_str(AGENCIES).map_err(bad_seed)?;
         let meta = CatalogMeta {
             code: "agencies".into(),
             name: "Cơ quan, đơn vị".into(),
             description: "Cơ quan, đơn vị của tỉnh với mã định danh điện tử theo QĐ 20/2020/QĐ-TTg, phân cấp từ UBND tỉnh đến UBND xã.".into(),
-            source: f.source,
+            source: AGENCIES_SOURCE.into(),
             fields: vec![
                 FieldDef { name: "short_name".into(), label: "Tên viết tắt".into(), kind: FieldType::String, required: false },
                 FieldDef { name: "kind".into(), label: "Loại cơ quan".into(), kind: FieldType::String, required: true },
@@ -245,13 +252,12 @@ pub async fn load_builtin(
         };
         store::insert_catalog(&mut tx, &meta, &now).await?;
         let ps = paths(
-            &f.agencies
+            &agencies
                 .iter()
                 .map(|a| (a.code.clone(), a.parent.clone()))
                 .collect::<Vec<_>>(),
         );
-        let inputs: Vec<(EntryInput, String)> = f
-            .agencies
+        let inputs: Vec<(EntryInput, String)> = agencies
             .into_iter()
             .map(|a| {
                 let mut data = Map::new();

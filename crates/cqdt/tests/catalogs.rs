@@ -117,17 +117,22 @@ async fn the_demo_agencies_form_a_hierarchy_under_the_provincial_committee() {
     .await;
     let n = under["total"].as_i64().expect("total");
     assert!(n >= 11 + 15, "departments and district committees: {n}");
-    let communes = get(
+    let level3 = get(
         &app,
-        "/api/v1/catalogs/agencies/entries?ancestor=000.00.00.H51&level=3",
+        "/api/v1/catalogs/agencies/entries?ancestor=000.00.00.H51&level=3&page_size=500",
     )
     .await;
-    assert_eq!(communes["total"], 108);
-    assert!(communes["entries"]
+    let communes: Vec<&Value> = level3["entries"]
         .as_array()
         .expect("list")
         .iter()
-        .all(|e| e["sample"] == true));
+        .filter(|e| e["data"]["kind"] == "commune_committee")
+        .collect();
+    assert_eq!(communes.len(), 108);
+    assert!(communes.iter().all(|e| e["sample"] == true
+        && e["data"]["admin_unit"]
+            .as_str()
+            .is_some_and(|u| u.len() == 5)));
     let none = app.cli(&["catalog", "list"]).await;
     let listing = String::from_utf8_lossy(&none.stdout).to_string();
     for c in [
