@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{NaiveDate, TimeZone};
 use cqdt_platform::clock::{format_ts, parse_date, parse_ts, vn_offset};
-use cqdt_platform::web::render;
+use cqdt_platform::web::{render, url_encode};
 use cqdt_platform::{Admin, FieldError, PageError, Platform, Problem, Shell};
 use serde::Deserialize;
 use serde_json::json;
@@ -167,19 +167,6 @@ fn row_view(r: &AuditRecord) -> RowView {
     }
 }
 
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 async fn audit_page(
     _admin: Admin,
     State(s): State<AuditState>,
@@ -217,7 +204,7 @@ async fn audit_page(
     ]
     .iter()
     .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| format!("{k}={}&", encode(v)))
+    .map(|(k, v)| format!("{k}={}&", url_encode(v)))
     .collect();
     Ok(render(&AuditPage {
         shell: (*s.platform.shell).clone(),

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use chrono::NaiveDate;
-use cqdt_platform::web::render;
+use cqdt_platform::web::{render, url_encode};
 use cqdt_platform::{Admin, FieldError, PageError, Platform, Problem, RequestId, Shell};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -543,17 +543,6 @@ struct BrowsePage {
     link: String,
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 async fn browse_page(
     State(s): State<CatalogState>,
     Path(catalog): Path<String>,
@@ -593,7 +582,7 @@ async fn browse_page(
     ]
     .iter()
     .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| format!("{k}={}&", encode(v)))
+    .map(|(k, v)| format!("{k}={}&", url_encode(v)))
     .collect();
     Ok(render(&BrowsePage {
         shell: (*s.platform.shell).clone(),
@@ -841,8 +830,8 @@ async fn new_submit(
         Ok(e) => {
             return Ok(Redirect::to(&format!(
                 "/danh-muc/{}/{}",
-                encode(&catalog),
-                encode(&e.entry.code)
+                url_encode(&catalog),
+                url_encode(&e.entry.code)
             ))
             .into_response())
         }
@@ -886,8 +875,8 @@ async fn edit_form(
         title: format!("Sửa {} – {}", e.code, e.name),
         action: format!(
             "/admin/catalogs/{}/entries/{}/edit",
-            encode(&catalog),
-            encode(&code)
+            url_encode(&catalog),
+            url_encode(&code)
         ),
         fields: form_fields(&meta, false, &values, &[]),
         errors: Vec::new(),
@@ -910,10 +899,12 @@ async fn edit_submit(
         .await
     {
         Ok(_) => {
-            return Ok(
-                Redirect::to(&format!("/danh-muc/{}/{}", encode(&catalog), encode(&code)))
-                    .into_response(),
-            )
+            return Ok(Redirect::to(&format!(
+                "/danh-muc/{}/{}",
+                url_encode(&catalog),
+                url_encode(&code)
+            ))
+            .into_response())
         }
         Err(CatalogError::Invalid(e)) => field_errors(&e),
         Err(CatalogError::Conflict(m)) => vec![FieldError {
@@ -927,8 +918,8 @@ async fn edit_submit(
         title: format!("Sửa {code}"),
         action: format!(
             "/admin/catalogs/{}/entries/{}/edit",
-            encode(&catalog),
-            encode(&code)
+            url_encode(&catalog),
+            url_encode(&code)
         ),
         fields: form_fields(&meta, false, &raw, &errors),
         errors,

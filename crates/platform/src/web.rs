@@ -520,6 +520,20 @@ pub async fn app_css() -> impl IntoResponse {
     )
 }
 
+/// Percent-encodes a query value or path segment (RFC 3986 unreserved characters kept).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Folds Vietnamese text for diacritic-insensitive search: "Giấy phép" → "giay phep".
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
