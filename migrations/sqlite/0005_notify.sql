@@ -10,9 +10,11 @@ CREATE TABLE notifications (
     attempts BIGINT NOT NULL DEFAULT 0,
     last_error TEXT,
     created_at TEXT NOT NULL,
-    sent_at TEXT
+    sent_at TEXT,
+    job_id BIGINT
 );
 CREATE INDEX notifications_recipient ON notifications (recipient);
+CREATE INDEX notifications_status ON notifications (status);
 
 CREATE TABLE notification_deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

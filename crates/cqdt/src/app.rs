@@ -70,6 +70,8 @@ pub struct App {
     pub calendar: cqdt_calendar::CalendarService,
     /// Shared catalogs.
     pub catalogs: cqdt_catalog::CatalogService,
+    /// Notifications by e-mail, SMS and in-app notices.
+    pub notifier: cqdt_notify::Notifier,
 }
 
 /// Creates the data directory, connects and migrates.
@@ -105,6 +107,12 @@ fn modules() -> Vec<ModuleInfo> {
             name: "Nhật ký kiểm toán",
             summary: "Ai đã xem hoặc thay đổi dữ liệu nào, khi nào, vì mục đích gì; nhật ký móc xích bằng mã băm, kiểm chứng được.",
             href: "/admin/audit",
+        },
+        ModuleInfo {
+            id: "M21",
+            name: "Thông báo",
+            summary: "Gửi thư điện tử, tin nhắn SMS và thông báo trong ứng dụng theo mẫu tiếng Việt; không thất lạc khi máy chủ thư gặp sự cố, có nhật ký gửi từng tin.",
+            href: "/admin/notifications",
         },
         ModuleInfo {
             id: "M1",
@@ -164,13 +172,27 @@ impl App {
             office_hours,
         )
         .await?;
-        let catalogs = cqdt_catalog::CatalogService::new(db, clock, audit.clone());
+        let catalogs = cqdt_catalog::CatalogService::new(db.clone(), clock.clone(), audit.clone());
+        let notifier = cqdt_notify::Notifier::new(
+            db,
+            clock,
+            platform.jobs.clone(),
+            &cqdt_notify::NotifyConfig {
+                smtp_url: config.smtp_url.clone(),
+                smtp_from: config.smtp_from.clone(),
+                sms_url: config.sms_url.clone(),
+                sms_token: config.sms_token.clone(),
+            },
+        )
+        .map_err(|e| AppError::Failed(format!("notifications: {e}")))?;
+        notifier.register(&platform.jobs);
         Ok(App {
             config,
             platform,
             audit,
             calendar,
             catalogs,
+            notifier,
         })
     }
 
@@ -216,6 +238,11 @@ impl App {
                     catalogs: self.catalogs.clone(),
                 },
             ))
+            .merge(cqdt_notify::http::router(cqdt_notify::http::NotifyState {
+                platform: p.clone(),
+                notifier: self.notifier.clone(),
+                audit: self.audit.clone(),
+            }))
             .merge(cqdt_calendar::http::router(
                 cqdt_calendar::http::CalendarState {
                     platform: p.clone(),
@@ -283,6 +310,7 @@ pub fn openapi_document() -> serde_json::Value {
         cqdt_audit::http::openapi_paths(),
         cqdt_calendar::http::openapi_paths(),
         cqdt_catalog::http::openapi_paths(),
+        cqdt_notify::http::openapi_paths(),
     ] {
         if let serde_json::Value::Object(m) = part {
             paths.extend(m);

@@ -14,6 +14,7 @@ use cqdt_platform::{SharedClock, SystemClock};
 use crate::app::{open_db, App, AppError};
 use crate::config::{
     AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, Cli, Command, Config,
+    SandboxCommand,
 };
 
 fn init_logging(json: bool) {
@@ -166,7 +167,24 @@ async fn run(
             let app = App::build(config, db, clock).await?;
             catalog_command(&app, command).await
         }
-        Command::Sandbox { command: _ } => Err(AppError::Failed("sandbox: not wired yet".into())),
+        Command::Sandbox {
+            command: SandboxCommand::Sms { listen, token },
+        } => {
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .map_err(AppError::io(format!("listening on {listen}")))?;
+            let addr = listener
+                .local_addr()
+                .map_err(AppError::io("reading the listen address"))?;
+            tracing::warn!(%addr, "SMS gateway SANDBOX: messages are kept in memory, nothing is sent");
+            println!("cqdt SMS sandbox listening on http://{addr}");
+            let router = cqdt_notify::sandbox::SmsSandbox::new(token).router();
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .map_err(AppError::io("serving the SMS sandbox"))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             command: BenchCommand::Startup { runs },
         } => bench::startup(runs, database_url_flag).await,

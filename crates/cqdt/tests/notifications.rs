@@ -1,0 +1,257 @@
+//! Notifications through the real binary: e-mail to a real SMTP server process (aiosmtpd) on
+//! loopback, SMS through `cqdt sandbox sms`, and the outbox keeping mail while the server is down.
+
+mod common;
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{client, Instance, ADMIN_PASSWORD};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port()
+}
+
+/// A real SMTP server: `python3 -m aiosmtpd`, printing what it receives.
+struct Smtp {
+    _child: tokio::process::Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl Smtp {
+    async fn start(port: u16) -> Smtp {
+        let ok = std::process::Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "these tests need a real SMTP server: pip install aiosmtpd"
+        );
+        let mut child = tokio::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .env("PYTHONUNBUFFERED", "1")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn aiosmtpd");
+        let output = Arc::new(Mutex::new(String::new()));
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let sink = output.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(l)) = lines.next_line().await {
+                if let Ok(mut o) = sink.lock() {
+                    o.push_str(&l);
+                    o.push('\n');
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "aiosmtpd did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Smtp {
+            _child: child,
+            output,
+        }
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+}
+
+async fn send(app: &Instance, body: Value) -> i64 {
+    let res = client()
+        .post(app.url("/api/v1/notifications"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        res.status(),
+        202,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let v: Value = res.json().await.expect("json");
+    v["id"].as_i64().expect("id")
+}
+
+async fn status(app: &Instance, id: i64) -> Value {
+    client()
+        .get(app.url(&format!("/api/v1/notifications/{id}")))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn wait_for<F: Fn(&Value) -> bool>(app: &Instance, id: i64, done: F) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = status(app, id).await;
+        if done(&v) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "notification {id} never got there: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn notification_status(v: &Value) -> &str {
+    v["notification"]["status"]
+        .as_str()
+        .or_else(|| v["status"].as_str())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn an_email_sent_while_the_mail_server_is_down_is_delivered_when_it_comes_back() {
+    let port = free_port();
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let app = Instance::start_with(
+        &[],
+        &[
+            ("CQDT_SMTP_URL", &smtp_url),
+            ("CQDT_SMTP_FROM", "Cổng DVC <no-reply@soctrang.gov.vn>"),
+        ],
+    )
+    .await;
+    let id = send(&app, json!({"channel": "email", "recipient": "cong.dan@example.vn", "template": "test", "params": {}})).await;
+    // Nothing listens yet: the first attempt fails and the message waits in the outbox.
+    let v = wait_for(&app, id, |v| v.to_string().contains("failed")).await;
+    assert_eq!(notification_status(&v), "queued", "{v}");
+    let smtp = Smtp::start(port).await;
+    // The retry comes after the queue's backoff (10 s for the first).
+    let jobs: Value = client()
+        .get(app.url("/api/v1/admin/jobs?status=pending"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("jobs")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        !jobs["jobs"].as_array().expect("jobs").is_empty(),
+        "the message is kept in the outbox"
+    );
+    let v = wait_for(&app, id, |v| notification_status(v) == "sent").await;
+    assert!(
+        v.to_string().contains("failed"),
+        "the delivery log keeps the failed attempt: {v}"
+    );
+    let out = smtp.output();
+    assert!(out.contains("cong.dan@example.vn"), "{out}");
+}
+
+#[tokio::test]
+async fn an_sms_goes_through_the_shipped_gateway_sandbox() {
+    let port = free_port();
+    let mut sandbox = tokio::process::Command::new(common::exe())
+        .args([
+            "sandbox",
+            "sms",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--token",
+            "bi-mat",
+        ])
+        .env("CQDT_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("sandbox");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client()
+        .get(format!("{base}/api/sms"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "sandbox did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sms_url = format!("{base}/api/sms");
+    let app = Instance::start_with(
+        &[],
+        &[("CQDT_SMS_URL", &sms_url), ("CQDT_SMS_TOKEN", "bi-mat")],
+    )
+    .await;
+    let id = send(
+        &app,
+        json!({"channel": "sms", "recipient": "0912 345 678", "template": "dossier_received", "params": {
+            "applicant_name": "Nguyễn Văn A", "agency_name": "UBND phường 5", "dossier_code": "000.01.41.H51-261125-0001",
+            "procedure_name": "Chứng thực bản sao", "received_date": "25/11/2026", "due_date": "26/11/2026"}}),
+    )
+    .await;
+    wait_for(&app, id, |v| notification_status(v) == "sent").await;
+    let inbox = client()
+        .get(format!("{base}/api/sms"))
+        .send()
+        .await
+        .expect("list")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        inbox.contains("+84912345678") && inbox.contains("000.01.41.H51-261125-0001"),
+        "{inbox}"
+    );
+    let page = client()
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        page.to_lowercase().contains("sandbox"),
+        "the sandbox says what it is"
+    );
+    let _ = sandbox.kill().await;
+}
+
+#[tokio::test]
+async fn a_bad_notification_request_is_refused_and_nothing_is_queued() {
+    let app = Instance::start().await;
+    let res = client()
+        .post(app.url("/api/v1/notifications"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({"channel": "email", "recipient": "khong-phai-email", "template": "khong-co", "params": {}}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let jobs: Value = client()
+        .get(app.url("/api/v1/admin/jobs"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("jobs")
+        .json()
+        .await
+        .expect("json");
+    assert!(jobs["jobs"].as_array().expect("jobs").is_empty());
+}
