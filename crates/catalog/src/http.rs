@@ -669,12 +669,9 @@ async fn entry_page(
             .iter()
             .map(|h| {
                 (
-                    h.entry
-                        .recorded_at
-                        .chars()
-                        .take(19)
-                        .collect::<String>()
-                        .replace('T', " "),
+                    cqdt_platform::clock::parse_ts(&h.entry.recorded_at)
+                        .map(cqdt_platform::clock::format_ts_vn)
+                        .unwrap_or_else(|| h.entry.recorded_at.clone()),
                     h.entry.recorded_by.clone(),
                     h.entry.name.clone(),
                 )

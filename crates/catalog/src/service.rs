@@ -76,8 +76,17 @@ pub struct EntryDetail {
 pub struct Link {
     /// The other code.
     pub code: String,
-    /// From when.
+    /// From when (yyyy-mm-dd).
     pub effective: String,
+}
+
+impl Link {
+    /// The effective date as pages show it (dd/mm/yyyy).
+    pub fn effective_vn(&self) -> String {
+        crate::model::parse_date(&self.effective)
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_else(|| self.effective.clone())
+    }
 }
 
 /// What an import did.

@@ -256,7 +256,10 @@ impl App {
                     async move { Json(doc) }
                 }),
             )
-            .fallback(not_found)
+            .fallback({
+                let shell = p.shell.clone();
+                move |uri: axum::http::Uri| async move { not_found(uri, &shell) }
+            })
             .layer(axum::middleware::from_fn(web::csrf_guard))
             .layer(axum::middleware::from_fn_with_state(
                 p.metrics.clone(),
@@ -293,12 +296,12 @@ impl App {
     }
 }
 
-async fn not_found(uri: axum::http::Uri) -> Response {
+fn not_found(uri: axum::http::Uri, shell: &Shell) -> Response {
     let path = uri.path();
     if path.starts_with("/api/") || path.starts_with("/dmdc/") {
         cqdt_platform::Problem::not_found(format!("Không có tài nguyên {path}.")).into_response()
     } else {
-        PageError::NotFound.into_response()
+        PageError::NotFound.with_shell(shell)
     }
 }
 

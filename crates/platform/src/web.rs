@@ -113,8 +113,13 @@ impl PageError {
     }
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
+impl PageError {
+    /// The error page inside the instance's own shell (navigation, demo banner).
+    pub fn with_shell(self, shell: &Shell) -> Response {
+        self.render(shell.clone())
+    }
+
+    fn render(self, shell: Shell) -> Response {
         let (status, title, message) = match &self {
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -134,7 +139,7 @@ impl IntoResponse for PageError {
             ),
         };
         let page = ErrorPage {
-            shell: bare_shell(),
+            shell,
             title,
             message,
         };
@@ -142,6 +147,12 @@ impl IntoResponse for PageError {
             .render()
             .unwrap_or_else(|_| format!("<h1>{title}</h1><p>{message}</p>"));
         (status, Html(body)).into_response()
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.render(bare_shell())
     }
 }
 
