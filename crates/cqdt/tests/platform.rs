@@ -87,11 +87,12 @@ async fn an_unknown_page_gets_a_vietnamese_404_with_security_headers_and_a_reque
         "no HSTS without TLS"
     );
     assert!(h["x-request-id"].len() >= 16);
-    assert!(res
-        .text()
-        .await
-        .expect("body")
-        .contains("Không tìm thấy trang"));
+    let body = res.text().await.expect("body");
+    assert!(body.contains("Không tìm thấy trang"));
+    assert!(
+        body.contains("Bản trình diễn"),
+        "the 404 page keeps the instance's shell"
+    );
 }
 
 #[tokio::test]
