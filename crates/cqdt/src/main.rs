@@ -313,12 +313,23 @@ async fn serve(config: Config, clock: SharedClock) -> Result<ExitCode, AppError>
         // Rebuild so the shell knows about the demo.
         App::build(config.clone(), db, clock).await?
     };
-    if let Some(password) = app
+    let outcome = app
         .platform
         .admin
         .ensure(config.admin_password.as_deref())
-        .await?
-    {
+        .await?;
+    if outcome != cqdt_platform::AdminPassword::Unchanged {
+        app.audit
+            .record_now(cqdt_audit::AuditEvent::new(
+                "system",
+                "platform.admin_password.set",
+                "admin_account",
+            ).object("admin").details(serde_json::json!({
+                "source": if matches!(outcome, cqdt_platform::AdminPassword::Generated(_)) { "generated" } else { "configuration" }
+            })))
+            .await?;
+    }
+    if let cqdt_platform::AdminPassword::Generated(password) = outcome {
         eprintln!(
             "cqdt: bootstrap administrator created: user \"admin\", password \"{password}\" \
              (shown once; set CQDT_ADMIN_PASSWORD to choose it)"

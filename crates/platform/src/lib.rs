@@ -17,5 +17,7 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use db::{Backend, Db, Tx};
 pub use error::{DbError, DbResultExt, PlatformError};
 pub use model::{Job, JobStatus, MediaType, RetryPolicy, StoredFile};
-pub use service::{AdminCredentials, FileStore, JobFuture, JobHandler, JobQueue, Settings};
+pub use service::{
+    AdminCredentials, AdminPassword, FileStore, JobFuture, JobHandler, JobQueue, Settings,
+};
 pub use web::{Admin, FieldError, ModuleInfo, PageError, Platform, Problem, RequestId, Shell};

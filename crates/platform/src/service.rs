@@ -338,6 +338,17 @@ impl Settings {
     }
 }
 
+/// What `AdminCredentials::ensure` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminPassword {
+    /// The stored password was kept.
+    Unchanged,
+    /// The configured password replaced the stored one.
+    Configured,
+    /// No password existed: this one was generated (show it once).
+    Generated(String),
+}
+
 /// The bootstrap administrator's password (argon2id), until identity and SSO take over.
 #[derive(Clone)]
 pub struct AdminCredentials {
@@ -357,14 +368,17 @@ impl AdminCredentials {
         }
     }
 
-    /// Sets the password if none is set: `configured`, or a random one that is returned once.
-    pub async fn ensure(&self, configured: Option<&str>) -> Result<Option<String>, PlatformError> {
+    /// Makes the stored password the configured one, or generates one if none is stored.
+    pub async fn ensure(&self, configured: Option<&str>) -> Result<AdminPassword, PlatformError> {
         if let Some(p) = configured {
+            if self.verify(p).await {
+                return Ok(AdminPassword::Unchanged);
+            }
             self.set(p).await?;
-            return Ok(None);
+            return Ok(AdminPassword::Configured);
         }
         if self.settings.get(ADMIN_HASH_KEY).await?.is_some() {
-            return Ok(None);
+            return Ok(AdminPassword::Unchanged);
         }
         let generated: String = {
             use rand::Rng;
@@ -377,7 +391,7 @@ impl AdminCredentials {
                 .collect()
         };
         self.set(&generated).await?;
-        Ok(Some(generated))
+        Ok(AdminPassword::Generated(generated))
     }
 
     /// Replaces the password.
