@@ -345,7 +345,10 @@ async fn serve(config: Config, clock: SharedClock) -> Result<ExitCode, AppError>
     let workers = app.spawn_workers(stop_rx);
     tracing::info!(%addr, backend = ?app.platform.db.backend(), startup_ms = started.elapsed().as_millis() as u64, "cqdt ready");
     println!("cqdt listening on http://{addr}");
-    axum::serve(listener, app.router())
+    let service = app
+        .router()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(AppError::io("serving HTTP"))?;

@@ -274,3 +274,30 @@ async fn help_documents_every_option() {
         assert!(t.contains(opt), "--help does not mention {opt}");
     }
 }
+
+#[tokio::test]
+async fn repeated_wrong_admin_passwords_lock_the_source_out() {
+    let app = Instance::start().await;
+    let c = client();
+    for _ in 0..10 {
+        let r = c
+            .get(app.url("/admin/jobs"))
+            .basic_auth("admin", Some("doan-mo"))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 401);
+    }
+    let locked = c
+        .get(app.url("/admin/jobs"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        locked.status(),
+        429,
+        "even the right password waits out the lockout"
+    );
+    assert!(locked.headers().contains_key("retry-after"));
+}

@@ -355,7 +355,21 @@ pub struct AdminCredentials {
     settings: Settings,
     // Remembers the digest of the last accepted password, so pages do not pay argon2 each time.
     accepted: Arc<RwLock<Option<[u8; 32]>>>,
+    failures: Arc<std::sync::Mutex<HashMap<String, Failures>>>,
 }
+
+/// Failed sign-ins from one source.
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    first: chrono::DateTime<chrono::Utc>,
+    locked_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Failures from one source within the window that lock it out.
+pub const MAX_FAILED_SIGN_INS: u32 = 10;
+const FAILURE_WINDOW_MINUTES: i64 = 15;
+const LOCKOUT_MINUTES: i64 = 15;
 
 const ADMIN_HASH_KEY: &str = "admin_password_argon2id";
 
@@ -365,7 +379,51 @@ impl AdminCredentials {
         AdminCredentials {
             settings,
             accepted: Arc::new(RwLock::new(None)),
+            failures: Arc::new(std::sync::Mutex::new(HashMap::new())),
         }
+    }
+
+    /// When `source` (a client address) is locked out, until when.
+    pub fn locked_until(&self, source: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        let now = self.settings.clock.now();
+        let map = self.failures.lock().ok()?;
+        map.get(source)
+            .and_then(|f| f.locked_until)
+            .filter(|t| *t > now)
+    }
+
+    /// Checks a password for a sign-in from `source`, counting failures toward a lockout.
+    pub async fn sign_in(&self, source: &str, password: &str) -> bool {
+        let ok = self.verify(password).await;
+        let now = self.settings.clock.now();
+        if let Ok(mut map) = self.failures.lock() {
+            if ok {
+                map.remove(source);
+            } else {
+                let window = chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
+                let f = map.entry(source.to_string()).or_insert(Failures {
+                    count: 0,
+                    first: now,
+                    locked_until: None,
+                });
+                if now - f.first > window {
+                    *f = Failures {
+                        count: 0,
+                        first: now,
+                        locked_until: None,
+                    };
+                }
+                f.count += 1;
+                if f.count >= MAX_FAILED_SIGN_INS {
+                    f.locked_until = Some(now + chrono::Duration::minutes(LOCKOUT_MINUTES));
+                }
+                // Bound memory under a flood of sources.
+                if map.len() > 100_000 {
+                    map.retain(|_, f| f.locked_until.is_some_and(|t| t > now));
+                }
+            }
+        }
+        ok
     }
 
     /// Makes the stored password the configured one, or generates one if none is stored.

@@ -246,10 +246,23 @@ pub struct Admin {
 }
 
 /// Refusal to let a request through the admin guard.
-pub struct AdminRejection;
+pub enum AdminRejection {
+    /// No or wrong credentials.
+    Unauthorized,
+    /// Too many failed attempts from this source.
+    Locked,
+}
 
 impl IntoResponse for AdminRejection {
     fn into_response(self) -> Response {
+        if let AdminRejection::Locked = self {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, HeaderValue::from_static("900"))],
+                Html("<!doctype html><html lang=\"vi\"><title>Tạm khoá đăng nhập</title><h1>Tạm khoá đăng nhập</h1><p>Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.</p></html>"),
+            )
+                .into_response();
+        }
         (
             StatusCode::UNAUTHORIZED,
             [(
@@ -285,10 +298,18 @@ where
                     .ok()
             })
             .and_then(|b| String::from_utf8(b).ok())
-            .ok_or(AdminRejection)?;
-        let (user, password) = creds.split_once(':').ok_or(AdminRejection)?;
-        if user != "admin" || !platform.admin.verify(password).await {
-            return Err(AdminRejection);
+            .ok_or(AdminRejection::Unauthorized)?;
+        let source = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        if platform.admin.locked_until(&source).is_some() {
+            return Err(AdminRejection::Locked);
+        }
+        let (user, password) = creds.split_once(':').ok_or(AdminRejection::Unauthorized)?;
+        if user != "admin" || !platform.admin.sign_in(&source, password).await {
+            return Err(AdminRejection::Unauthorized);
         }
         Ok(Admin {
             name: "admin".into(),
