@@ -76,6 +76,12 @@ impl Audit {
         store::search(&self.db, filter, before_seq, limit).await
     }
 
+    /// Whether row `seq` still exists with hash `hash` (an anchor saved outside the database,
+    /// which also catches rows cut from the end of the log).
+    pub async fn matches_anchor(&self, seq: i64, hash: &str) -> Result<bool, DbError> {
+        Ok(store::hash_of(&self.db, seq).await?.as_deref() == Some(hash))
+    }
+
     /// Checks every row of the chain, in batches; names the first bad row.
     pub async fn verify(&self) -> Result<VerifyReport, DbError> {
         let mut verifier = ChainVerifier::default();

@@ -167,3 +167,12 @@ pub async fn search(
         .collect::<Result<_, _>>()
         .ctx("decoding audit rows")
 }
+
+/// The hash of one row, if it exists.
+pub async fn hash_of(db: &Db, seq: i64) -> Result<Option<String>, DbError> {
+    sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(db.pool())
+        .await
+        .ctx("reading an audit row")
+}

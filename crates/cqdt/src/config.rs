@@ -138,7 +138,12 @@ pub struct ServeArgs {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the whole hash chain; fails naming the first altered, removed or reordered row.
-    Verify,
+    Verify {
+        /// An anchor printed by an earlier verify (SEQ:HASH) and kept outside the database:
+        /// also proves no rows were cut from the end since then.
+        #[arg(long)]
+        anchor: Option<String>,
+    },
 }
 
 /// `cqdt calendar …`

@@ -92,16 +92,31 @@ async fn run(
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { anchor },
         } => {
             let db = open_db(&config).await?;
             let app = App::build(config, db, clock).await?;
             let report = app.audit.verify().await?;
             match &report.first_bad {
                 None => {
+                    if let Some(anchor) = anchor {
+                        let (seq, hash) = anchor
+                            .split_once(':')
+                            .and_then(|(s, h)| Some((s.parse::<i64>().ok()?, h.to_string())))
+                            .ok_or_else(|| {
+                                AppError::Failed(format!("anchor {anchor:?} is not SEQ:HASH"))
+                            })?;
+                        if !app.audit.matches_anchor(seq, &hash).await? {
+                            println!(
+                                "audit log BROKEN: anchor row {seq} is missing or differs \
+                                 (rows cut from the end, or the chain was rewritten)"
+                            );
+                            return Ok(ExitCode::from(3));
+                        }
+                    }
                     println!(
-                        "audit log OK: {} rows, chain head {}",
-                        report.checked, report.head
+                        "audit log OK: {} rows; anchor {}:{}",
+                        report.checked, report.checked, report.head
                     );
                     Ok(ExitCode::SUCCESS)
                 }
