@@ -72,6 +72,8 @@ pub struct App {
     pub catalogs: cqdt_catalog::CatalogService,
     /// Notifications by e-mail, SMS and in-app notices.
     pub notifier: cqdt_notify::Notifier,
+    /// Workflow engine.
+    pub workflow: cqdt_workflow::WorkflowService,
 }
 
 /// Creates the data directory, connects and migrates.
@@ -107,6 +109,12 @@ fn modules() -> Vec<ModuleInfo> {
             name: "Nhật ký kiểm toán",
             summary: "Ai đã xem hoặc thay đổi dữ liệu nào, khi nào, vì mục đích gì; nhật ký móc xích bằng mã băm, kiểm chứng được.",
             href: "/admin/audit",
+        },
+        ModuleInfo {
+            id: "M7",
+            name: "Quy trình nghiệp vụ",
+            summary: "Nạp quy trình vẽ theo chuẩn BPMN 2.0, chạy bền vững từng bước với công việc theo vai trò trong cơ quan, hạn xử lý tính theo ngày làm việc.",
+            href: "/admin/workflow",
         },
         ModuleInfo {
             id: "M21",
@@ -173,6 +181,12 @@ impl App {
         )
         .await?;
         let catalogs = cqdt_catalog::CatalogService::new(db.clone(), clock.clone(), audit.clone());
+        let workflow = cqdt_workflow::WorkflowService::new(
+            db.clone(),
+            clock.clone(),
+            audit.clone(),
+            calendar.clone(),
+        );
         let notifier = cqdt_notify::Notifier::new(
             db,
             clock,
@@ -193,6 +207,7 @@ impl App {
             calendar,
             catalogs,
             notifier,
+            workflow,
         })
     }
 
@@ -243,6 +258,12 @@ impl App {
                 notifier: self.notifier.clone(),
                 audit: self.audit.clone(),
             }))
+            .merge(cqdt_workflow::http::router(
+                cqdt_workflow::http::WorkflowState {
+                    platform: p.clone(),
+                    workflow: self.workflow.clone(),
+                },
+            ))
             .merge(cqdt_calendar::http::router(
                 cqdt_calendar::http::CalendarState {
                     platform: p.clone(),
@@ -294,10 +315,28 @@ impl App {
         &self,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Vec<tokio::task::JoinHandle<()>> {
-        vec![self
+        let jobs = self
             .platform
             .jobs
-            .spawn_worker(shutdown, Duration::from_secs(1))]
+            .spawn_worker(shutdown.clone(), Duration::from_secs(1));
+        let workflow = self.workflow.clone();
+        let mut stop = shutdown;
+        // Working-day timers fire at day granularity; checking every minute is plenty.
+        let timers = tokio::spawn(async move {
+            loop {
+                if let Err(e) = workflow.fire_due_timers().await {
+                    tracing::error!(error = %e, "workflow timers");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                    _ = stop.changed() => {}
+                }
+                if *stop.borrow() {
+                    break;
+                }
+            }
+        });
+        vec![jobs, timers]
     }
 }
 
@@ -319,6 +358,7 @@ pub fn openapi_document() -> serde_json::Value {
         cqdt_calendar::http::openapi_paths(),
         cqdt_catalog::http::openapi_paths(),
         cqdt_notify::http::openapi_paths(),
+        cqdt_workflow::http::openapi_paths(),
     ] {
         if let serde_json::Value::Object(m) = part {
             paths.extend(m);

@@ -275,6 +275,16 @@ async fn error_and_admin_pages_are_accessible() {
         .base
         .replacen("http://", &format!("http://admin:{ADMIN_PASSWORD}@"), 1);
     for path in [
+        "/danh-muc",
+        "/danh-muc/admin-units?parent=94",
+        "/danh-muc/admin-units/31498",
+        "/danh-muc/agencies/000.00.00.H51",
+        "/admin/catalogs/agencies/new",
+        "/admin/catalogs/agencies/import",
+        "/lich-lam-viec",
+        "/admin/calendar",
+        "/admin/notifications",
+        "/admin/workflow",
         "/admin/jobs",
         "/admin/audit",
         "/admin/audit?from=32/13/2026",

@@ -1,0 +1,295 @@
+//! The engine on a real database (SQLite, or PostgreSQL with CQDT_TEST_DATABASE_URL).
+
+use std::sync::Arc;
+
+use chrono::TimeZone;
+use cqdt_audit::Audit;
+use cqdt_calendar::{CalendarService, OfficeHours};
+use cqdt_platform::testing::TestDb;
+use cqdt_platform::{ManualClock, SharedClock};
+use cqdt_workflow::{WorkflowError, WorkflowService};
+use serde_json::{json, Map, Value};
+
+const BPMN: &str = include_str!("fixtures/tiep-nhan-xu-ly.bpmn");
+
+async fn engine(t: &TestDb, clock: Arc<ManualClock>) -> WorkflowService {
+    let clock: SharedClock = clock;
+    let audit = Audit::new(t.db.clone(), clock.clone());
+    let calendar = CalendarService::load(
+        t.db.clone(),
+        clock.clone(),
+        audit.clone(),
+        OfficeHours::default(),
+    )
+    .await
+    .expect("calendar");
+    WorkflowService::new(t.db.clone(), clock, audit, calendar)
+}
+
+fn friday_13_february_2026() -> Arc<ManualClock> {
+    // 09:00 in Vietnam on the Friday before Tết 2026.
+    Arc::new(ManualClock::new(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 2, 13, 2, 0, 0)
+            .single()
+            .expect("time"),
+    ))
+}
+
+fn vars(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+async fn open_tasks(w: &WorkflowService, instance: i64) -> Vec<cqdt_workflow::TaskRow> {
+    w.instance(instance)
+        .await
+        .expect("instance")
+        .tasks
+        .into_iter()
+        .filter(|t| t.status == "open")
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dossier_runs_through_reception_parallel_review_approval_and_return() {
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    let def = w.deploy("admin", "", BPMN).await.expect("deploy");
+    assert_eq!(def.version, 1);
+    let id = w
+        .start(
+            "admin",
+            "",
+            "tiep_nhan_xu_ly",
+            Some("000.01.41.H51-260213-0001"),
+            Some("000.01.41.H51"),
+            Map::new(),
+        )
+        .await
+        .expect("start");
+    let pool = w
+        .tasks(
+            Some("reception_officer"),
+            Some("000.01.41.H51"),
+            Some("open"),
+            10,
+        )
+        .await
+        .expect("pool");
+    assert_eq!(pool.len(), 1);
+    assert_eq!(pool[0].name, "Tiếp nhận, kiểm tra hồ sơ");
+    // Half a working day from Friday 13/02/2026 is due on the next working day, after Tết.
+    assert_eq!(pool[0].due_date.as_deref(), Some("2026-02-23"));
+    w.claim("can-bo-mot-cua", pool[0].id).await.expect("claim");
+    assert!(matches!(
+        w.complete("nguoi-khac", "", pool[0].id, Map::new()).await,
+        Err(WorkflowError::Conflict(_))
+    ));
+    w.complete("can-bo-mot-cua", "", pool[0].id, Map::new())
+        .await
+        .expect("complete");
+    let parallel = open_tasks(&w, id).await;
+    let names: Vec<&str> = parallel.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Thẩm định hồ sơ", "Xác minh thực tế"]);
+    w.complete("chuyen-vien", "", parallel[0].id, Map::new())
+        .await
+        .expect("first branch");
+    assert_eq!(
+        open_tasks(&w, id).await.len(),
+        1,
+        "the join waits for the other branch"
+    );
+    w.complete("chuyen-vien", "", parallel[1].id, Map::new())
+        .await
+        .expect("second branch");
+    let approval = open_tasks(&w, id).await;
+    assert_eq!(approval[0].role.as_deref(), Some("leader"));
+    w.complete(
+        "lanh-dao",
+        "",
+        approval[0].id,
+        vars(json!({"approved": true})),
+    )
+    .await
+    .expect("approve");
+    let ret = open_tasks(&w, id).await;
+    assert_eq!(ret[0].node_id, "Task_TraKetQua");
+    let done = w
+        .complete("can-bo-mot-cua", "", ret[0].id, Map::new())
+        .await
+        .expect("return");
+    assert_eq!(done.status, "completed");
+    assert_eq!(done.tokens, 0);
+    let d = w.instance(id).await.expect("detail");
+    assert!(d
+        .history
+        .iter()
+        .any(|h| h.event == "took" && h.detail.as_deref() == Some("Flow_9")));
+    let svg = w.instance_diagram(id).await.expect("svg");
+    assert!(svg.contains("#cce2d8"), "passed steps are marked");
+}
+
+#[tokio::test]
+async fn a_refusal_takes_the_default_path() {
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    w.deploy("admin", "", BPMN).await.expect("deploy");
+    let id = w
+        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
+        .await
+        .expect("start");
+    for _ in 0..2 {
+        for task in open_tasks(&w, id).await {
+            w.complete("x", "", task.id, Map::new())
+                .await
+                .expect("complete");
+        }
+    }
+    let approval = open_tasks(&w, id).await;
+    let inst = w
+        .complete(
+            "lanh-dao",
+            "",
+            approval[0].id,
+            vars(json!({"approved": false})),
+        )
+        .await
+        .expect("refuse");
+    assert_eq!(inst.status, "completed");
+    let d = w.instance(id).await.expect("detail");
+    assert!(d.history.iter().any(|h| h.node_id == "End_TuChoi"));
+}
+
+#[tokio::test]
+async fn an_overdue_approval_fires_its_working_day_timer_across_tet() {
+    let t = TestDb::new().await;
+    let clock = friday_13_february_2026();
+    let w = engine(&t, clock.clone()).await;
+    w.deploy("admin", "", BPMN).await.expect("deploy");
+    let id = w
+        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
+        .await
+        .expect("start");
+    for _ in 0..2 {
+        for task in open_tasks(&w, id).await {
+            w.complete("x", "", task.id, Map::new())
+                .await
+                .expect("complete");
+        }
+    }
+    // Approval opened on Friday 13/02/2026; 3 working days later is Wednesday 25/02/2026 (Tết in between).
+    clock.set(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 2, 24, 2, 0, 0)
+            .single()
+            .expect("time"),
+    );
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0);
+    clock.set(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 2, 25, 2, 0, 0)
+            .single()
+            .expect("time"),
+    );
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 1);
+    assert_eq!(
+        w.fire_due_timers().await.expect("fire"),
+        0,
+        "a timer fires once"
+    );
+    let open = open_tasks(&w, id).await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].node_id, "Task_XinLoi");
+    let d = w.instance(id).await.expect("detail");
+    assert!(d
+        .tasks
+        .iter()
+        .any(|t| t.node_id == "Task_PheDuyet" && t.status == "cancelled"));
+}
+
+#[tokio::test]
+async fn running_instances_keep_their_version_and_survive_a_restart() {
+    let t = TestDb::new().await;
+    let clock = friday_13_february_2026();
+    let w = engine(&t, clock.clone()).await;
+    let v1 = w.deploy("admin", "", BPMN).await.expect("deploy");
+    let again = w.deploy("admin", "", BPMN).await.expect("same file");
+    assert_eq!(again.version, 1, "the same file is not a new version");
+    let id = w
+        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
+        .await
+        .expect("start");
+    let v2 = w
+        .deploy(
+            "admin",
+            "",
+            &BPMN.replace("Trả kết quả", "Trả kết quả cho công dân"),
+        )
+        .await
+        .expect("v2");
+    assert_eq!(v2.version, 2);
+    // A new engine over the same database stands for a restarted server.
+    drop(w);
+    let w = engine(&t, clock).await;
+    let d = w.instance(id).await.expect("detail");
+    assert_eq!(d.instance.definition_id, v1.id);
+    let task = open_tasks(&w, id).await;
+    assert_eq!(task.len(), 1);
+    w.complete("x", "", task[0].id, Map::new())
+        .await
+        .expect("resume");
+    assert_eq!(open_tasks(&w, id).await.len(), 2);
+}
+
+#[tokio::test]
+async fn unsupported_bpmn_is_refused_and_a_missing_handler_is_an_incident() {
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    let bad = BPMN
+        .replace(
+            "<bpmn:parallelGateway id=\"Fork_1\">",
+            "<bpmn:eventBasedGateway id=\"Fork_1\">",
+        )
+        .replacen("</bpmn:parallelGateway>", "</bpmn:eventBasedGateway>", 1);
+    match w.deploy("admin", "", &bad).await {
+        Err(WorkflowError::Bpmn(errors)) => assert!(errors
+            .iter()
+            .any(|e| e.element.as_deref() == Some("Fork_1"))),
+        other => panic!("expected refusal, got {other:?}"),
+    }
+    assert!(
+        w.definitions().await.expect("list").is_empty(),
+        "nothing was stored"
+    );
+    let service = BPMN.replace(
+        "<bpmn:userTask id=\"Task_TiepNhan\" name=\"Tiếp nhận, kiểm tra hồ sơ\" cqdt:dueDays=\"0.5\">",
+        "<bpmn:serviceTask id=\"Task_TiepNhan\" name=\"Đồng bộ cổng quốc gia\" cqdt:type=\"dvc_sync\">",
+    ).replacen("</bpmn:userTask>", "</bpmn:serviceTask>", 1);
+    w.deploy("admin", "", &service).await.expect("deploy");
+    let id = w
+        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
+        .await
+        .expect("start");
+    let d = w.instance(id).await.expect("detail");
+    assert_eq!(d.instance.status, "incident");
+    assert!(d
+        .instance
+        .incident
+        .as_deref()
+        .unwrap_or("")
+        .contains("dvc_sync"));
+    w.register_handler(
+        "dvc_sync",
+        Arc::new(|v: &mut Map<String, Value>| {
+            v.insert("synced".into(), Value::Bool(true));
+            Ok(())
+        }),
+    );
+    let id = w
+        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
+        .await
+        .expect("start");
+    let d = w.instance(id).await.expect("detail");
+    assert_eq!(d.instance.status, "active");
+    assert_eq!(d.instance.variables.get("synced"), Some(&Value::Bool(true)));
+}
