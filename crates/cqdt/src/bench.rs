@@ -170,3 +170,150 @@ pub async fn startup(runs: usize, database_url: Option<String>) -> Result<ExitCo
         ExitCode::from(1)
     })
 }
+
+/// Target: process instances per second through three tasks (DESIGN.md §5).
+const TARGET_INSTANCES_PER_S: f64 = 2000.0;
+
+const LINEAR_3: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="bench">
+  <bpmn:process id="bench_three_tasks" name="Ba bước" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:userTask id="t1" name="Tiếp nhận" candidateGroups="reception_officer" />
+    <bpmn:userTask id="t2" name="Xử lý" candidateGroups="processing_officer" />
+    <bpmn:userTask id="t3" name="Phê duyệt" candidateGroups="leader" />
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t1" />
+    <bpmn:sequenceFlow id="f2" sourceRef="t1" targetRef="t2" />
+    <bpmn:sequenceFlow id="f3" sourceRef="t2" targetRef="t3" />
+    <bpmn:sequenceFlow id="f4" sourceRef="t3" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+/// `cqdt bench workflow`: instances started and completed through three user tasks per second.
+pub async fn workflow(
+    instances: usize,
+    concurrency: usize,
+    database_url: Option<String>,
+) -> Result<ExitCode, AppError> {
+    use std::sync::Arc;
+
+    let dir: PathBuf = std::env::temp_dir().join(format!("cqdt-bench-wf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(AppError::io("creating the bench directory"))?;
+    let url = database_url
+        .clone()
+        .unwrap_or_else(|| cqdt_platform::Db::sqlite_url(&dir));
+    let db = cqdt_platform::Db::connect(&url).await?;
+    db.migrate().await?;
+    let clock: cqdt_platform::SharedClock = Arc::new(cqdt_platform::SystemClock);
+    let audit = cqdt_audit::Audit::new(db.clone(), clock.clone());
+    let calendar = cqdt_calendar::CalendarService::load(
+        db.clone(),
+        clock.clone(),
+        audit.clone(),
+        cqdt_calendar::OfficeHours::default(),
+    )
+    .await?;
+    let wf = cqdt_workflow::WorkflowService::new(db.clone(), clock, audit, calendar);
+    wf.deploy("bench", "", LINEAR_3)
+        .await
+        .map_err(|e| AppError::Failed(e.to_string()))?;
+    let per_client = instances.div_ceil(concurrency.max(1));
+
+    // Baseline: the same number of write transactions (one per start or completion), each a
+    // single small insert, on the same database and the same client concurrency.
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_baseline (id BIGINT, note TEXT)")
+        .execute(db.pool())
+        .await
+        .map_err(|e| AppError::Failed(e.to_string()))?;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..concurrency.max(1) {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_client * 4 {
+                let mut tx = db.begin().await?;
+                sqlx::query("INSERT INTO bench_baseline (id, note) VALUES ($1, $2)")
+                    .bind((c * 1_000_000 + i) as i64)
+                    .bind("x")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|source| cqdt_platform::DbError::Sqlx {
+                        context: "baseline insert",
+                        source,
+                    })?;
+                tx.commit().await?;
+            }
+            Ok::<(), cqdt_platform::DbError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| AppError::Failed(e.to_string()))??;
+    }
+    let baseline_s = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..concurrency.max(1) {
+        let wf = wf.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_client {
+                let key = format!("bench-{c}-{i}");
+                let id = wf
+                    .start(
+                        "bench",
+                        "",
+                        "bench_three_tasks",
+                        Some(&key),
+                        None,
+                        Default::default(),
+                    )
+                    .await?;
+                for _ in 0..3 {
+                    let detail = wf.instance(id).await?;
+                    let Some(task) = detail.tasks.iter().find(|t| t.status == "open") else {
+                        break;
+                    };
+                    wf.complete("bench", "", task.id, Default::default())
+                        .await?;
+                }
+            }
+            Ok::<(), cqdt_workflow::WorkflowError>(())
+        }));
+    }
+    for t in tasks {
+        t.await
+            .map_err(|e| AppError::Failed(e.to_string()))?
+            .map_err(|e| AppError::Failed(e.to_string()))?;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let done = per_client * concurrency.max(1);
+    let completed = wf
+        .instances(Some("completed"), 1_000_000)
+        .await
+        .map_err(|e| AppError::Failed(e.to_string()))?
+        .len();
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let rate = done as f64 / elapsed;
+    let baseline_rate = (done * 4) as f64 / baseline_s;
+    let pass = completed >= done && rate >= TARGET_INSTANCES_PER_S;
+    let result = json!({
+        "bench": "workflow",
+        "backend": if database_url.is_some() { "postgres" } else { "sqlite" },
+        "instances": done,
+        "completed": completed,
+        "concurrency": concurrency,
+        "seconds": elapsed,
+        "instances_per_s": rate,
+        "baseline": {"what": "bare write transactions (one small insert each), 4 per instance", "transactions_per_s": baseline_rate},
+        "ratio_to_baseline": rate * 4.0 / baseline_rate,
+        "target_instances_per_s": TARGET_INSTANCES_PER_S,
+        "pass": pass
+    });
+    println!("{result}");
+    Ok(if pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

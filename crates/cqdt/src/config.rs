@@ -220,6 +220,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Process instances started and driven through three user tasks to the end, durably,
+    /// against a baseline of the same number of bare write transactions on the same database.
+    Workflow {
+        /// Instances to run.
+        #[arg(long, default_value_t = 2000)]
+        instances: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
 }
 
 /// Values read from the TOML file.

@@ -203,6 +203,13 @@ async fn run(
         Command::Bench {
             command: BenchCommand::Startup { runs },
         } => bench::startup(runs, database_url_flag).await,
+        Command::Bench {
+            command:
+                BenchCommand::Workflow {
+                    instances,
+                    concurrency,
+                },
+        } => bench::workflow(instances, concurrency, database_url_flag).await,
     }
 }
 

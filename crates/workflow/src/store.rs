@@ -369,13 +369,15 @@ pub async fn list_instances(
     limit: i64,
 ) -> Result<Vec<InstanceRow>, DbError> {
     let rows = match status {
-        Some(s) => sqlx::query(&format!(
+        Some(s) => {
+            sqlx::query(&format!(
             "SELECT {INSTANCE_COLS} FROM wf_instances WHERE status = $1 ORDER BY id DESC LIMIT $2"
         ))
-        .bind(s)
-        .bind(limit)
-        .fetch_all(db.pool())
-        .await,
+            .bind(s)
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await
+        }
         None => {
             sqlx::query(&format!(
                 "SELECT {INSTANCE_COLS} FROM wf_instances ORDER BY id DESC LIMIT $1"
