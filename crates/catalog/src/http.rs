@@ -1,21 +1,22 @@
-//! Catalog routes: the JSON API, the LGSP catalog conventions (`/dmdc/…`), public browse
-//! pages and admin pages to edit and import.
+//! Catalog routes: the JSON API (`/api/v1/catalogs`), the LGSP catalog conventions
+//! (`/dmdc/…`); the HTML pages are in `pages`. Reads are public (catalog data is public);
+//! every write needs the administrator (`Admin`).
 
-use askama::Template;
+mod pages;
+
 use axum::body::Bytes;
-use axum::extract::{FromRef, Multipart, Path, Query, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use chrono::NaiveDate;
-use cqdt_platform::web::{render, url_encode};
-use cqdt_platform::{Admin, FieldError, PageError, Platform, Problem, RequestId, Shell};
+use cqdt_platform::{Admin, FieldError, Platform, Problem, RequestId};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::model::{parse_date, CatalogMeta, FieldType, RowError, Validity};
-use crate::service::{CatalogError, CatalogService, EntryDetail, EntryView, Format, Page};
+use crate::model::{parse_date, CatalogMeta};
+use crate::service::{CatalogError, CatalogService, Format, Page, MAX_PAGE_SIZE};
 use crate::store::EntryFilter;
 
 /// State of the catalog routes.
@@ -33,7 +34,7 @@ impl FromRef<CatalogState> for Platform {
     }
 }
 
-/// The catalog routes, ready to merge into the app.
+/// The catalog routes (API, LGSP conventions, public and admin pages), ready to merge.
 pub fn router(state: CatalogState) -> Router {
     Router::new()
         .route("/api/v1/catalogs", get(list_api))
@@ -55,37 +56,21 @@ pub fn router(state: CatalogState) -> Router {
             get(successors_api),
         )
         .route(
-            "/api/v1/catalogs/{catalog}/import",
-            axum::routing::post(import_api),
+            "/api/v1/catalogs/{catalog}/entries/{code}/end",
+            post(end_api),
         )
+        .route("/api/v1/catalogs/{catalog}/import", post(import_api))
         .route("/api/v1/catalogs/{catalog}/export", get(export_api))
         .route("/dmdc/Metadata/{catalog}", get(lgsp_metadata))
         .route(
             "/dmdc/Category/{catalog}",
             get(lgsp_category).post(lgsp_post),
         )
-        .route("/danh-muc", get(catalogs_page))
-        .route("/danh-muc/{catalog}", get(browse_page))
-        .route("/danh-muc/{catalog}/{code}", get(entry_page))
-        .route(
-            "/admin/catalogs",
-            get(|| async { Redirect::to("/danh-muc") }),
-        )
-        .route(
-            "/admin/catalogs/{catalog}/new",
-            get(new_form).post(new_submit),
-        )
-        .route(
-            "/admin/catalogs/{catalog}/entries/{code}/edit",
-            get(edit_form).post(edit_submit),
-        )
-        .route(
-            "/admin/catalogs/{catalog}/import",
-            get(import_form).post(import_submit),
-        )
+        .merge(pages::routes())
         .with_state(state)
 }
 
+/// The problem+json answer to a service error.
 fn problem(e: CatalogError) -> Problem {
     match e {
         CatalogError::NotFound(m) => Problem::not_found(format!("Không tìm thấy {m}.")),
@@ -105,10 +90,11 @@ fn problem(e: CatalogError) -> Problem {
                 errors
                     .iter()
                     .map(|e| FieldError {
-                        field: if e.row > 0 {
-                            format!("/{}/{}", e.row, e.field)
-                        } else {
-                            e.field.clone()
+                        // A JSON pointer into the rows of a file, or the field of one entry.
+                        field: match (e.row, e.field.is_empty()) {
+                            (0, _) => e.field.clone(),
+                            (row, true) => format!("/{row}"),
+                            (row, false) => format!("/{row}/{}", e.field),
                         },
                         message: e.to_string(),
                     })
@@ -119,21 +105,7 @@ fn problem(e: CatalogError) -> Problem {
             Problem::new(StatusCode::CONFLICT, "Xung đột dữ liệu").with_detail(m)
         }
         CatalogError::Db(e) => Problem::internal(e),
-    }
-}
-
-fn page_error(e: CatalogError) -> PageError {
-    match e {
-        CatalogError::NotFound(_) => PageError::NotFound,
-        CatalogError::Invalid(errors) => PageError::BadRequest(
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        CatalogError::Conflict(m) => PageError::BadRequest(m),
-        CatalogError::Db(e) => PageError::internal(e),
+        CatalogError::Internal(m) => Problem::internal(m),
     }
 }
 
@@ -158,6 +130,14 @@ fn nonempty(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
+fn date_error(field: &str, s: &str) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: format!("Ngày “{s}” không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)."),
+    }
+}
+
+/// The filter, page and page size of a list query, or what is wrong with it.
 fn parse_list(
     q: &ListQuery,
     default_size: i64,
@@ -178,16 +158,13 @@ fn parse_list(
     };
     let level = int("level", &q.level, 10);
     let page = int("page", &q.page, 1_000_000).unwrap_or(1);
-    let page_size = int("page_size", &q.page_size, 20_000).unwrap_or(default_size);
+    let page_size = int("page_size", &q.page_size, MAX_PAGE_SIZE).unwrap_or(default_size);
     let as_of = match nonempty(&q.as_of) {
         None => None,
         Some(s) => match parse_date(&s) {
             Some(d) => Some(d),
             None => {
-                errors.push(FieldError {
-                    field: "as_of".into(),
-                    message: format!("Ngày “{s}” không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)."),
-                });
+                errors.push(date_error("as_of", &s));
                 None
             }
         },
@@ -219,11 +196,35 @@ fn as_of(q: &AsOf) -> Result<Option<NaiveDate>, Problem> {
     match nonempty(&q.as_of) {
         None => Ok(None),
         Some(s) => parse_date(&s).map(Some).ok_or_else(|| {
-            Problem::bad_request("Ngày không hợp lệ.").with_errors(vec![FieldError {
-                field: "as_of".into(),
-                message: format!("Ngày “{s}” không hợp lệ."),
-            }])
+            Problem::bad_request("Ngày không hợp lệ.").with_errors(vec![date_error("as_of", &s)])
         }),
+    }
+}
+
+/// A JSON object from a request body; anything else is a 400 or 415 problem.
+fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Problem> {
+    if let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        if Format::from_content_type(ct) != Some(Format::Json) {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Kiểu nội dung không được hỗ trợ",
+            )
+            .with_detail(format!(
+                "Gửi JSON với Content-Type: application/json (đã nhận “{ct}”)."
+            )));
+        }
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => Ok(o),
+        Ok(_) => Err(Problem::bad_request("Nội dung phải là một đối tượng JSON.")),
+        Err(e) => Err(Problem::bad_request(format!(
+            "Nội dung không phải JSON hợp lệ: dòng {}, cột {}.",
+            e.line(),
+            e.column()
+        ))),
     }
 }
 
@@ -262,27 +263,26 @@ async fn entries_api(
     Ok(Json(find(&s, &catalog, &q).await?).into_response())
 }
 
-fn body_object(v: Value) -> Result<Map<String, Value>, Problem> {
-    match v {
-        Value::Object(o) => Ok(o),
-        _ => Err(Problem::bad_request("Nội dung phải là một đối tượng JSON.")),
-    }
-}
-
 async fn create_api(
     admin: Admin,
     RequestId(rid): RequestId,
     State(s): State<CatalogState>,
     Path(catalog): Path<String>,
-    Json(body): Json<Value>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, Problem> {
-    let raw = body_object(body)?;
+    let raw = json_object(&headers, &body)?;
     let e = s
         .catalogs
         .create(&admin.name, &rid, &catalog, &raw)
         .await
         .map_err(problem)?;
-    Ok((StatusCode::CREATED, Json(e)).into_response())
+    let location = format!(
+        "/api/v1/catalogs/{}/entries/{}",
+        cqdt_platform::web::url_encode(&catalog),
+        cqdt_platform::web::url_encode(&e.entry.code)
+    );
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(e)).into_response())
 }
 
 async fn entry_api(
@@ -306,13 +306,80 @@ async fn update_api(
     State(s): State<CatalogState>,
     Path((catalog, code)): Path<(String, String)>,
     Query(q): Query<AsOf>,
-    Json(body): Json<Value>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, Problem> {
     let d = as_of(&q)?;
-    let raw = body_object(body)?;
+    let raw = json_object(&headers, &body)?;
     let e = s
         .catalogs
         .update(&admin.name, &rid, &catalog, &code, d, &raw)
+        .await
+        .map_err(problem)?;
+    Ok(Json(e).into_response())
+}
+
+/// The end date and successors of an `end` request, or what is wrong with them.
+fn end_request(raw: &Map<String, Value>) -> Result<(NaiveDate, Vec<String>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let valid_to = match raw.get("valid_to") {
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            let d = parse_date(s);
+            if d.is_none() {
+                errors.push(date_error("valid_to", s));
+            }
+            d
+        }
+        _ => {
+            errors.push(FieldError {
+                field: "valid_to".into(),
+                message: "Nhập ngày hết hiệu lực (dd/mm/yyyy).".into(),
+            });
+            None
+        }
+    };
+    let successors = match raw.get("successors") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s
+            .split([',', ';', ' ', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(_) => {
+            errors.push(FieldError {
+                field: "successors".into(),
+                message: "Mã kế thừa phải là một danh sách mã.".into(),
+            });
+            Vec::new()
+        }
+    };
+    match valid_to {
+        Some(d) if errors.is_empty() => Ok((d, successors)),
+        _ => Err(errors),
+    }
+}
+
+async fn end_api(
+    admin: Admin,
+    RequestId(rid): RequestId,
+    State(s): State<CatalogState>,
+    Path((catalog, code)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let raw = json_object(&headers, &body)?;
+    let (valid_to, successors) = end_request(&raw).map_err(|e| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Dữ liệu không hợp lệ").with_errors(e)
+    })?;
+    let e = s
+        .catalogs
+        .end(&admin.name, &rid, &catalog, &code, valid_to, &successors)
         .await
         .map_err(problem)?;
     Ok(Json(e).into_response())
@@ -334,9 +401,9 @@ async fn successors_api(
     Query(q): Query<AsOf>,
 ) -> Result<Response, Problem> {
     let d = as_of(&q)?;
-    let detail = s
+    let successors = s
         .catalogs
-        .entry(&catalog, &code, None)
+        .successors(&catalog, &code)
         .await
         .map_err(problem)?;
     let resolved = s
@@ -344,21 +411,37 @@ async fn successors_api(
         .resolve(&catalog, &code, d)
         .await
         .map_err(problem)?;
+    let day = d.unwrap_or_else(|| s.catalogs.today());
     Ok(
-        Json(json!({"code": code, "successors": detail.successors, "resolved": resolved}))
+        Json(json!({"code": code, "as_of": day, "successors": successors, "resolved": resolved}))
             .into_response(),
     )
 }
 
-fn format_of(headers: &HeaderMap) -> Format {
+/// The format of an import body: from its Content-Type, or sniffed when none or text/plain.
+fn import_format(headers: &HeaderMap, body: &[u8]) -> Result<Format, Problem> {
     let ct = headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if ct.contains("json") {
-        Format::Json
-    } else {
-        Format::Csv
+        .and_then(|v| v.to_str().ok());
+    match ct {
+        None => Ok(Format::sniff(body)),
+        Some(ct)
+            if ct
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/plain") =>
+        {
+            Ok(Format::sniff(body))
+        }
+        Some(ct) => Format::from_content_type(ct).ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Kiểu nội dung không được hỗ trợ",
+            )
+            .with_detail(format!(
+                "Gửi tệp CSV (text/csv) hoặc JSON (application/json), không phải “{ct}”."
+            ))
+        }),
     }
 }
 
@@ -370,9 +453,10 @@ async fn import_api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
+    let format = import_format(&headers, &body)?;
     let report = s
         .catalogs
-        .import(&admin.name, &rid, &catalog, &body, format_of(&headers))
+        .import(&admin.name, &rid, &catalog, &body, format)
         .await
         .map_err(problem)?;
     Ok(Json(report).into_response())
@@ -388,15 +472,15 @@ async fn export_api(
     Path(catalog): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, Problem> {
-    let (format, ct, ext) = match q.format.as_deref().unwrap_or("csv") {
-        "csv" => (Format::Csv, "text/csv; charset=utf-8", "csv"),
-        "json" => (Format::Json, "application/json", "json"),
-        other => {
-            return Err(Problem::bad_request(format!(
-                "Định dạng “{other}” không hỗ trợ (csv, json)."
-            )))
-        }
-    };
+    let asked = q.format.as_deref().unwrap_or("csv");
+    let format = Format::parse(asked).ok_or_else(|| {
+        Problem::bad_request(format!("Định dạng “{asked}” không hỗ trợ (csv, json).")).with_errors(
+            vec![FieldError {
+                field: "format".into(),
+                message: "Chọn csv hoặc json.".into(),
+            }],
+        )
+    })?;
     let text = s.catalogs.export(&catalog, format).await.map_err(problem)?;
     let safe: String = catalog
         .chars()
@@ -404,10 +488,10 @@ async fn export_api(
         .collect();
     Ok((
         [
-            (header::CONTENT_TYPE, ct.to_string()),
+            (header::CONTENT_TYPE, format.media_type().to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{safe}.{ext}\""),
+                format!("attachment; filename=\"{safe}.{}\"", format.extension()),
             ),
         ],
         text,
@@ -426,11 +510,12 @@ async fn lgsp_metadata(
         json!({"name": "parent", "label": "Mã cấp trên", "type": "string", "required": false}),
         json!({"name": "valid_from", "label": "Hiệu lực từ ngày", "type": "date", "required": false}),
         json!({"name": "valid_to", "label": "Hết hiệu lực từ ngày", "type": "date", "required": false}),
+        json!({"name": "sample", "label": "Dữ liệu mẫu", "type": "boolean", "required": false}),
     ];
     fields.extend(m.fields.iter().map(
         |f| json!({"name": f.name, "label": f.label, "type": f.kind, "required": f.required}),
     ));
-    Ok(Json(json!({"success": true, "data": {"code": m.code, "name": m.name, "description": m.description, "source": m.source, "fields": fields}})).into_response())
+    Ok(Json(json!({"success": true, "data": {"code": m.code, "name": m.name, "description": m.description, "source": m.source, "code_kind": m.code_kind, "fields": fields}})).into_response())
 }
 
 async fn lgsp_category(
@@ -457,564 +542,7 @@ async fn lgsp_post(
     Ok(Json(json!({"success": true, "data": report})).into_response())
 }
 
-// ---- pages ----
-
-struct CatalogRow {
-    code: String,
-    name: String,
-    description: String,
-    entries: i64,
-}
-
-#[derive(Template)]
-#[template(path = "catalogs.html")]
-struct CatalogsPage {
-    shell: Shell,
-    catalogs: Vec<CatalogRow>,
-}
-
-async fn catalogs_page(State(s): State<CatalogState>) -> Result<Response, PageError> {
-    let list = s.catalogs.catalogs().await.map_err(page_error)?;
-    Ok(render(&CatalogsPage {
-        shell: (*s.platform.shell).clone(),
-        catalogs: list
-            .into_iter()
-            .map(|(m, n)| CatalogRow {
-                code: m.code,
-                name: m.name,
-                description: m.description,
-                entries: n,
-            })
-            .collect(),
-    }))
-}
-
-struct EntryRow {
-    code: String,
-    name: String,
-    parent: String,
-    valid_from: String,
-    valid_to: String,
-    status: &'static str,
-    status_class: &'static str,
-    sample: bool,
-}
-
-fn vn(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%d/%m/%Y").to_string())
-        .unwrap_or_default()
-}
-
-fn status(v: Validity) -> (&'static str, &'static str) {
-    match v {
-        Validity::Current => ("Đang hiệu lực", "current"),
-        Validity::Retired => ("Hết hiệu lực", "retired"),
-        Validity::Future => ("Chưa hiệu lực", "future"),
-    }
-}
-
-fn row(e: &EntryView) -> EntryRow {
-    let (label, class) = status(e.status);
-    EntryRow {
-        code: e.entry.code.clone(),
-        name: e.entry.name.clone(),
-        parent: e.entry.parent.clone().unwrap_or_default(),
-        valid_from: vn(e.entry.valid_from),
-        valid_to: vn(e.entry.valid_to),
-        status: label,
-        status_class: class,
-        sample: e.entry.sample,
-    }
-}
-
-#[derive(Template)]
-#[template(path = "browse.html")]
-struct BrowsePage {
-    shell: Shell,
-    meta: CatalogMeta,
-    errors: Vec<FieldError>,
-    q: String,
-    parent: String,
-    as_of: String,
-    rows: Vec<EntryRow>,
-    total: i64,
-    page: i64,
-    pages: i64,
-    link: String,
-}
-
-async fn browse_page(
-    State(s): State<CatalogState>,
-    Path(catalog): Path<String>,
-    Query(q): Query<ListQuery>,
-) -> Result<Response, PageError> {
-    let meta = s.catalogs.meta(&catalog).await.map_err(page_error)?;
-    let (errors, page) = match parse_list(&q, 50) {
-        Ok((mut filter, page, _)) => {
-            if filter.parent.is_none()
-                && filter.q.is_none()
-                && filter.ancestor.is_none()
-                && filter.code.is_none()
-            {
-                filter.roots = true;
-            }
-            (
-                Vec::new(),
-                Some(
-                    s.catalogs
-                        .find(&catalog, &filter, page, 50)
-                        .await
-                        .map_err(page_error)?,
-                ),
-            )
-        }
-        Err(e) => (e, None),
-    };
-    let (rows, total, pg) = match &page {
-        Some(p) => (p.entries.iter().map(row).collect(), p.total, p.page),
-        None => (Vec::new(), 0, 1),
-    };
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let link = [
-        ("q", text(&q.q)),
-        ("parent", text(&q.parent)),
-        ("as_of", text(&q.as_of)),
-    ]
-    .iter()
-    .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| format!("{k}={}&", url_encode(v)))
-    .collect();
-    Ok(render(&BrowsePage {
-        shell: (*s.platform.shell).clone(),
-        meta,
-        errors,
-        q: text(&q.q),
-        parent: text(&q.parent),
-        as_of: text(&q.as_of),
-        rows,
-        total,
-        page: pg,
-        pages: (total + 49) / 50,
-        link,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "entry.html")]
-struct EntryPage {
-    shell: Shell,
-    meta: CatalogMeta,
-    e: EntryRow,
-    data: Vec<(String, String)>,
-    children: i64,
-    detail: EntryDetail,
-    resolved: Vec<EntryRow>,
-    history: Vec<EntryRow>,
-    history_recorded: Vec<(String, String, String)>,
-}
-
-async fn entry_page(
-    State(s): State<CatalogState>,
-    Path((catalog, code)): Path<(String, String)>,
-    Query(q): Query<AsOf>,
-) -> Result<Response, PageError> {
-    let meta = s.catalogs.meta(&catalog).await.map_err(page_error)?;
-    let d = nonempty(&q.as_of).and_then(|s| parse_date(&s));
-    let detail = s
-        .catalogs
-        .entry(&catalog, &code, d)
-        .await
-        .map_err(page_error)?;
-    let history = s
-        .catalogs
-        .history(&catalog, &code)
-        .await
-        .map_err(page_error)?;
-    let children = s
-        .catalogs
-        .find(
-            &catalog,
-            &EntryFilter {
-                parent: Some(code.clone()),
-                ..EntryFilter::default()
-            },
-            1,
-            1,
-        )
-        .await
-        .map_err(page_error)?
-        .total;
-    let data = meta
-        .fields
-        .iter()
-        .filter_map(|f| {
-            detail.entry.entry.data.get(&f.name).map(|v| {
-                let text = match v {
-                    Value::String(s) => s.clone(),
-                    Value::Bool(true) => "Có".into(),
-                    Value::Bool(false) => "Không".into(),
-                    other => other.to_string(),
-                };
-                (f.label.clone(), text)
-            })
-        })
-        .collect();
-    Ok(render(&EntryPage {
-        shell: (*s.platform.shell).clone(),
-        e: row(&detail.entry),
-        data,
-        children,
-        resolved: detail.resolved.iter().map(row).collect(),
-        history_recorded: history
-            .iter()
-            .map(|h| {
-                (
-                    cqdt_platform::clock::parse_ts(&h.entry.recorded_at)
-                        .map(cqdt_platform::clock::format_ts_vn)
-                        .unwrap_or_else(|| h.entry.recorded_at.clone()),
-                    h.entry.recorded_by.clone(),
-                    h.entry.name.clone(),
-                )
-            })
-            .collect(),
-        history: history.iter().map(row).collect(),
-        detail,
-        meta,
-    }))
-}
-
-/// One input of the entry form.
-struct FormField {
-    name: String,
-    label: String,
-    hint: String,
-    value: String,
-    error: String,
-}
-
-#[derive(Template)]
-#[template(path = "entry_form.html")]
-struct EntryFormPage {
-    shell: Shell,
-    meta: CatalogMeta,
-    title: String,
-    action: String,
-    errors: Vec<FieldError>,
-    fields: Vec<FormField>,
-}
-
-fn form_fields(
-    meta: &CatalogMeta,
-    new: bool,
-    values: &Map<String, Value>,
-    errors: &[FieldError],
-) -> Vec<FormField> {
-    let mut defs: Vec<(String, String, String)> = Vec::new();
-    if new {
-        defs.push((
-            "code".into(),
-            "Mã".into(),
-            match meta.code_kind {
-                crate::model::CodeKind::Agency => "Dạng 000.00.00.H51 (QĐ 20/2020/QĐ-TTg)".into(),
-                crate::model::CodeKind::Gso => "Mã Tổng cục Thống kê: 2, 3 hoặc 5 chữ số".into(),
-                _ => String::new(),
-            },
-        ));
-    }
-    defs.push(("name".into(), "Tên".into(), String::new()));
-    defs.push((
-        "parent".into(),
-        "Mã cấp trên".into(),
-        "Để trống nếu không có".into(),
-    ));
-    defs.push((
-        "valid_from".into(),
-        "Hiệu lực từ ngày".into(),
-        "dd/mm/yyyy; để trống nếu đã có từ trước".into(),
-    ));
-    defs.push((
-        "valid_to".into(),
-        "Hết hiệu lực từ ngày".into(),
-        "dd/mm/yyyy; để trống nếu còn hiệu lực".into(),
-    ));
-    for f in &meta.fields {
-        let hint = match f.kind {
-            FieldType::Date => "dd/mm/yyyy",
-            FieldType::Integer => "Số nguyên",
-            FieldType::Boolean => "true hoặc false",
-            FieldType::String => "",
-        };
-        defs.push((
-            f.name.clone(),
-            format!(
-                "{}{}",
-                f.label,
-                if f.required {
-                    ""
-                } else {
-                    " (không bắt buộc)"
-                }
-            ),
-            hint.into(),
-        ));
-    }
-    defs.into_iter()
-        .map(|(name, label, hint)| FormField {
-            value: match values.get(&name) {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Null) | None => String::new(),
-                Some(v) => v.to_string(),
-            },
-            error: errors
-                .iter()
-                .find(|e| e.field == name)
-                .map(|e| e.message.clone())
-                .unwrap_or_default(),
-            name,
-            label,
-            hint,
-        })
-        .collect()
-}
-
-fn field_errors(errors: &[RowError]) -> Vec<FieldError> {
-    errors
-        .iter()
-        .map(|e| FieldError {
-            field: if e.field.is_empty() {
-                "name".into()
-            } else {
-                e.field.clone()
-            },
-            message: e.to_string(),
-        })
-        .collect()
-}
-
-async fn new_form(
-    _admin: Admin,
-    State(s): State<CatalogState>,
-    Path(catalog): Path<String>,
-) -> Result<Response, PageError> {
-    let meta = s.catalogs.meta(&catalog).await.map_err(page_error)?;
-    Ok(render(&EntryFormPage {
-        shell: (*s.platform.shell).clone(),
-        title: format!("Thêm mục vào danh mục {}", meta.name),
-        action: format!("/admin/catalogs/{}/new", meta.code),
-        fields: form_fields(&meta, true, &Map::new(), &[]),
-        errors: Vec::new(),
-        meta,
-    }))
-}
-
-fn form_to_raw(form: Vec<(String, String)>) -> Map<String, Value> {
-    form.into_iter()
-        .filter(|(k, _)| k != "_csrf")
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect()
-}
-
-async fn new_submit(
-    admin: Admin,
-    RequestId(rid): RequestId,
-    State(s): State<CatalogState>,
-    Path(catalog): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    let meta = s.catalogs.meta(&catalog).await.map_err(page_error)?;
-    let raw = form_to_raw(form);
-    let errors = match s.catalogs.create(&admin.name, &rid, &catalog, &raw).await {
-        Ok(e) => {
-            return Ok(Redirect::to(&format!(
-                "/danh-muc/{}/{}",
-                url_encode(&catalog),
-                url_encode(&e.entry.code)
-            ))
-            .into_response())
-        }
-        Err(CatalogError::Invalid(e)) => field_errors(&e),
-        Err(CatalogError::Conflict(m)) => vec![FieldError {
-            field: "code".into(),
-            message: m,
-        }],
-        Err(e) => return Err(page_error(e)),
-    };
-    let page = render(&EntryFormPage {
-        shell: (*s.platform.shell).clone(),
-        title: format!("Thêm mục vào danh mục {}", meta.name),
-        action: format!("/admin/catalogs/{}/new", meta.code),
-        fields: form_fields(&meta, true, &raw, &errors),
-        errors,
-        meta,
-    });
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-}
-
-async fn edit_form(
-    _admin: Admin,
-    State(s): State<CatalogState>,
-    Path((catalog, code)): Path<(String, String)>,
-) -> Result<Response, PageError> {
-    let meta = s.catalogs.meta(&catalog).await.map_err(page_error)?;
-    let detail = s
-        .catalogs
-        .entry(&catalog, &code, None)
-        .await
-        .map_err(page_error)?;
-    let e = &detail.entry.entry;
-    let mut values = e.data.clone();
-    values.insert("name".into(), json!(e.name));
-    values.insert("parent".into(), json!(e.parent.clone().unwrap_or_default()));
-    values.insert("valid_from".into(), json!(vn(e.valid_from)));
-    values.insert("valid_to".into(), json!(vn(e.valid_to)));
-    Ok(render(&EntryFormPage {
-        shell: (*s.platform.shell).clone(),
-        title: format!("Sửa {} – {}", e.code, e.name),
-        action: format!(
-            "/admin/catalogs/{}/entries/{}/edit",
-            url_encode(&catalog),
-            url_encode(&code)
-        ),
-        fields: form_fields(&meta, false, &values, &[]),
-        errors: Vec::new(),
-        meta,
-    }))
-}
-
-async fn edit_submit(
-    admin: Admin,
-    RequestId(rid): RequestId,
-    State(s): State<CatalogState>,
-    Path((catalog, code)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    let meta = s.catalogs.meta(&catalog).await.map_err(page_error)?;
-    let raw = form_to_raw(form);
-    let errors = match s
-        .catalogs
-        .update(&admin.name, &rid, &catalog, &code, None, &raw)
-        .await
-    {
-        Ok(_) => {
-            return Ok(Redirect::to(&format!(
-                "/danh-muc/{}/{}",
-                url_encode(&catalog),
-                url_encode(&code)
-            ))
-            .into_response())
-        }
-        Err(CatalogError::Invalid(e)) => field_errors(&e),
-        Err(CatalogError::Conflict(m)) => vec![FieldError {
-            field: "valid_from".into(),
-            message: m,
-        }],
-        Err(e) => return Err(page_error(e)),
-    };
-    let page = render(&EntryFormPage {
-        shell: (*s.platform.shell).clone(),
-        title: format!("Sửa {code}"),
-        action: format!(
-            "/admin/catalogs/{}/entries/{}/edit",
-            url_encode(&catalog),
-            url_encode(&code)
-        ),
-        fields: form_fields(&meta, false, &raw, &errors),
-        errors,
-        meta,
-    });
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "import.html")]
-struct ImportPage {
-    shell: Shell,
-    meta: CatalogMeta,
-    errors: Vec<FieldError>,
-    done: Option<crate::service::ImportReport>,
-}
-
-async fn import_form(
-    _admin: Admin,
-    State(s): State<CatalogState>,
-    Path(catalog): Path<String>,
-) -> Result<Response, PageError> {
-    let meta = s.catalogs.meta(&catalog).await.map_err(page_error)?;
-    Ok(render(&ImportPage {
-        shell: (*s.platform.shell).clone(),
-        meta,
-        errors: Vec::new(),
-        done: None,
-    }))
-}
-
-async fn import_submit(
-    admin: Admin,
-    RequestId(rid): RequestId,
-    State(s): State<CatalogState>,
-    Path(catalog): Path<String>,
-    mut form: Multipart,
-) -> Result<Response, PageError> {
-    let meta = s.catalogs.meta(&catalog).await.map_err(page_error)?;
-    let mut file: Option<(String, Bytes)> = None;
-    while let Ok(Some(field)) = form.next_field().await {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_ascii_lowercase();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|_| PageError::BadRequest("Không đọc được tệp tải lên.".into()))?;
-            file = Some((name, bytes));
-        }
-    }
-    let (errors, done, status) = match file.filter(|(_, b)| !b.is_empty()) {
-        None => (
-            vec![FieldError {
-                field: "file".into(),
-                message: "Chọn một tệp CSV hoặc JSON để nhập.".into(),
-            }],
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Some((name, bytes)) => {
-            let format = if name.ends_with(".json") {
-                Format::Json
-            } else {
-                Format::Csv
-            };
-            match s
-                .catalogs
-                .import(&admin.name, &rid, &catalog, &bytes, format)
-                .await
-            {
-                Ok(r) => (Vec::new(), Some(r), StatusCode::OK),
-                Err(CatalogError::Invalid(e)) => (
-                    e.iter()
-                        .map(|e| FieldError {
-                            field: "file".into(),
-                            message: e.to_string(),
-                        })
-                        .collect(),
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                ),
-                Err(e) => return Err(page_error(e)),
-            }
-        }
-    };
-    Ok((
-        status,
-        render(&ImportPage {
-            shell: (*s.platform.shell).clone(),
-            meta,
-            errors,
-            done,
-        }),
-    )
-        .into_response())
-}
-
-/// OpenAPI paths of the catalog module.
+/// OpenAPI 3.1 path items of the catalog module.
 pub fn openapi_paths() -> Value {
     let p = |name: &str| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}});
     let q = |name: &str, d: &str| json!({"name": name, "in": "query", "description": d, "schema": {"type": "string"}});
@@ -1022,42 +550,63 @@ pub fn openapi_paths() -> Value {
         p("catalog"),
         q("parent", "direct children of this code"),
         q("ancestor", "all descendants of this code"),
-        q("level", "depth in the hierarchy, 1 = top"),
+        q("level", "level: data.level for administrative units (1 province, 2 district, 3 commune), else depth (1 = top)"),
         q("q", "name (diacritics ignored) or code prefix"),
-        q("as_of", "only entries in force on this date"),
+        q("as_of", "only entries in force on this date (yyyy-mm-dd or dd/mm/yyyy); without it every period, each with its status"),
         q("code", "exactly this code"),
         q("roots", "true: only entries without parent"),
         q("page", "from 1"),
-        q("page_size", "up to 20000")
+        q("page_size", "1 to 5000, default 1000")
     ]);
     let problem = json!({"$ref": "#/components/responses/Problem"});
-    let entry_body = json!({"content": {"application/json": {"schema": {"type": "object", "properties": {
-        "code": {"type": "string"}, "name": {"type": "string"}, "parent": {"type": "string"}, "valid_from": {"type": "string", "format": "date"},
-        "valid_to": {"type": "string", "format": "date"}, "data": {"type": "object"}}}}}});
+    let entry = json!({"type": "object", "properties": {
+        "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
+        "parent": {"type": ["string", "null"]}, "path": {"type": "string"}, "level": {"type": "integer"},
+        "data": {"type": "object"}, "valid_from": {"type": ["string", "null"], "format": "date"},
+        "valid_to": {"type": ["string", "null"], "format": "date"}, "sample": {"type": "boolean"},
+        "status": {"type": "string", "enum": ["current", "retired", "future"]},
+        "recorded_at": {"type": "string"}, "recorded_by": {"type": "string"},
+        "superseded_at": {"type": ["string", "null"]}, "superseded_by": {"type": ["integer", "null"]}}});
+    let ok = |d: &str, schema: Value| json!({"description": d, "content": {"application/json": {"schema": schema}}});
+    let page = json!({"type": "object", "properties": {"entries": {"type": "array", "items": entry.clone()},
+        "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"}}});
+    let report = json!({"type": "object", "properties": {"rows": {"type": "integer"}, "created": {"type": "integer"},
+        "updated": {"type": "integer"}, "unchanged": {"type": "integer"}}});
+    let entry_body = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "code": {"type": "string"}, "name": {"type": "string"}, "parent": {"type": ["string", "null"]},
+        "valid_from": {"type": ["string", "null"], "format": "date"}, "valid_to": {"type": ["string", "null"], "format": "date"},
+        "sample": {"type": "boolean"}, "data": {"type": "object", "description": "the catalog's extra fields (or give them at the top level)"}}}}}});
+    let basic = json!([{"basic": []}]);
     json!({
-        "/api/v1/catalogs": {"get": {"summary": "Catalogs with entry counts", "tags": ["catalogs"], "responses": {"200": {"description": "catalogs"}}}},
-        "/api/v1/catalogs/{catalog}": {"get": {"summary": "A catalog's metadata", "tags": ["catalogs"], "parameters": [p("catalog")], "responses": {"200": {"description": "metadata"}, "404": problem}}},
+        "/api/v1/catalogs": {"get": {"summary": "Catalogs with entry counts", "tags": ["catalogs"], "responses": {"200": ok("catalogs", json!({"type": "object"}))}}},
+        "/api/v1/catalogs/{catalog}": {"get": {"summary": "A catalog's metadata: fields with labels and types, code kind", "tags": ["catalogs"], "parameters": [p("catalog")], "responses": {"200": ok("metadata", json!({"type": "object"})), "404": problem}}},
         "/api/v1/catalogs/{catalog}/entries": {
-            "get": {"summary": "Search entries", "tags": ["catalogs"], "parameters": filters, "responses": {"200": {"description": "a page of entries"}, "400": problem, "404": problem}},
-            "post": {"summary": "Add an entry (audited)", "tags": ["catalogs"], "security": [{"basic": []}], "parameters": [p("catalog")], "requestBody": entry_body,
-                "responses": {"201": {"description": "created"}, "409": problem, "422": problem}}},
+            "get": {"summary": "Search entries", "tags": ["catalogs"], "parameters": filters, "responses": {"200": ok("a page of entries", page), "400": problem, "404": problem}},
+            "post": {"summary": "Add an entry (audited)", "tags": ["catalogs"], "security": basic, "parameters": [p("catalog")], "requestBody": entry_body,
+                "responses": {"201": ok("created", entry.clone()), "400": problem, "401": {"description": "administrator credentials needed"}, "404": problem, "409": problem, "415": problem, "422": problem}}},
         "/api/v1/catalogs/{catalog}/entries/{code}": {
-            "get": {"summary": "One code as of a date, with its other periods, successors and the units it resolves to", "tags": ["catalogs"],
-                "parameters": [p("catalog"), p("code"), q("as_of", "date")], "responses": {"200": {"description": "entry"}, "404": problem}},
-            "put": {"summary": "Record a new version of an entry (history kept, audited)", "tags": ["catalogs"], "security": [{"basic": []}],
-                "parameters": [p("catalog"), p("code"), q("as_of", "which period to change")], "requestBody": entry_body,
-                "responses": {"200": {"description": "new version"}, "409": problem, "422": problem}}},
-        "/api/v1/catalogs/{catalog}/entries/{code}/history": {"get": {"summary": "Every recorded version", "tags": ["catalogs"], "parameters": [p("catalog"), p("code")], "responses": {"200": {"description": "history"}, "404": problem}}},
-        "/api/v1/catalogs/{catalog}/entries/{code}/successors": {"get": {"summary": "Successor links and the units in force they resolve to", "tags": ["catalogs"], "parameters": [p("catalog"), p("code"), q("as_of", "date")], "responses": {"200": {"description": "successors"}, "404": problem}}},
-        "/api/v1/catalogs/{catalog}/import": {"post": {"summary": "Import CSV (text/csv) or JSON (application/json), all or nothing", "tags": ["catalogs"], "security": [{"basic": []}], "parameters": [p("catalog")],
-            "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
-            "responses": {"200": {"description": "import report"}, "422": problem}}},
-        "/api/v1/catalogs/{catalog}/export": {"get": {"summary": "Export entries", "tags": ["catalogs"], "parameters": [p("catalog"), q("format", "csv or json")], "responses": {"200": {"description": "file"}}}},
-        "/dmdc/Metadata/{catalog}": {"get": {"summary": "LGSP: catalog metadata", "tags": ["lgsp"], "parameters": [p("catalog")], "responses": {"200": {"description": "metadata"}, "404": problem}}},
+            "get": {"summary": "One code as of a date (default today): the version in force, else the last one before with the units it resolves to; its other periods, successors and predecessors", "tags": ["catalogs"],
+                "parameters": [p("catalog"), p("code"), q("as_of", "date")], "responses": {"200": ok("entry", entry.clone()), "400": problem, "404": problem}},
+            "put": {"summary": "Record a new version of an entry; fields left out keep their value; history kept; audited", "tags": ["catalogs"], "security": basic,
+                "parameters": [p("catalog"), p("code"), q("as_of", "which period to change, when the code has several")], "requestBody": entry_body,
+                "responses": {"200": ok("the new version", entry.clone()), "400": problem, "401": {"description": "administrator credentials needed"}, "404": problem, "409": problem, "415": problem, "422": problem}}},
+        "/api/v1/catalogs/{catalog}/entries/{code}/end": {"post": {"summary": "End an entry: it ceases on valid_to; optional successor codes are linked (audited)", "tags": ["catalogs"], "security": basic,
+            "parameters": [p("catalog"), p("code")],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["valid_to"], "properties": {
+                "valid_to": {"type": "string", "format": "date"}, "successors": {"type": "array", "items": {"type": "string"}}}}}}},
+            "responses": {"200": ok("the ended version", entry.clone()), "400": problem, "401": {"description": "administrator credentials needed"}, "404": problem, "422": problem}}},
+        "/api/v1/catalogs/{catalog}/entries/{code}/history": {"get": {"summary": "Every recorded version, superseded ones included, oldest first", "tags": ["catalogs"], "parameters": [p("catalog"), p("code")], "responses": {"200": ok("history", json!({"type": "object", "properties": {"history": {"type": "array", "items": entry.clone()}}})), "404": problem}}},
+        "/api/v1/catalogs/{catalog}/entries/{code}/successors": {"get": {"summary": "Successor links and the units in force on as_of (default today) the code resolves to, transitively", "tags": ["catalogs"], "parameters": [p("catalog"), p("code"), q("as_of", "date")], "responses": {"200": ok("successors", json!({"type": "object", "properties": {"successors": {"type": "array"}, "resolved": {"type": "array", "items": entry}}})), "400": problem, "404": problem}}},
+        "/api/v1/catalogs/{catalog}/import": {"post": {"summary": "Import CSV (text/csv; header code,name,parent,valid_from,valid_to,<fields>) or JSON (application/json array); checked whole, all or nothing; audited", "tags": ["catalogs"], "security": basic, "parameters": [p("catalog")],
+            "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
+            "responses": {"200": ok("import report", report.clone()), "401": {"description": "administrator credentials needed"}, "404": problem, "415": problem, "422": problem}}},
+        "/api/v1/catalogs/{catalog}/export": {"get": {"summary": "Export every period of every entry, importable again", "tags": ["catalogs"], "parameters": [p("catalog"), q("format", "csv (default) or json")],
+            "responses": {"200": {"description": "file", "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array"}}}}, "400": problem, "404": problem}}},
+        "/dmdc/Metadata/{catalog}": {"get": {"summary": "LGSP convention: catalog metadata with typed fields", "tags": ["lgsp"], "parameters": [p("catalog")], "responses": {"200": ok("metadata", json!({"type": "object"})), "404": problem}}},
         "/dmdc/Category/{catalog}": {
-            "get": {"summary": "LGSP: catalog entries", "tags": ["lgsp"], "parameters": filters, "responses": {"200": {"description": "entries"}, "404": problem}},
-            "post": {"summary": "LGSP: add or update entries (JSON array, all or nothing)", "tags": ["lgsp"], "security": [{"basic": []}], "parameters": [p("catalog")],
-                "requestBody": {"content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
-                "responses": {"200": {"description": "import report"}, "422": problem}}}
+            "get": {"summary": "LGSP convention: catalog entries (same filters as the entries API)", "tags": ["lgsp"], "parameters": filters, "responses": {"200": ok("entries", json!({"type": "object"})), "400": problem, "404": problem}},
+            "post": {"summary": "LGSP convention: add or update entries (JSON array, all or nothing)", "tags": ["lgsp"], "security": basic, "parameters": [p("catalog")],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
+                "responses": {"200": ok("import report", json!({"type": "object", "properties": {"success": {"type": "boolean"}, "data": report}})), "401": {"description": "administrator credentials needed"}, "404": problem, "422": problem}}}
     })
 }

@@ -5,25 +5,109 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// An agency's electronic identifier (QĐ 20/2020/QĐ-TTg, QCVN 102:2016): `V1V2V3.Z1Z2.Y1Y2.MX1X2`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
 pub struct AgencyCode(String);
 
 impl AgencyCode {
     /// Parses a code, explaining in Vietnamese what is wrong.
     pub fn parse(s: &str) -> Result<Self, String> {
+        let fail = |why: String| {
+            format!(
+                "mã cơ quan “{s}” không đúng định dạng QĐ 20/2020/QĐ-TTg \
+                 (V1V2V3.Z1Z2.Y1Y2.MX1X2, ví dụ 000.00.00.H51): {why}"
+            )
+        };
+        if s.is_empty() {
+            return Err(fail("mã đang để trống".into()));
+        }
+        if let Some(c) = s.chars().find(|c| c.is_whitespace()) {
+            return Err(fail(format!("có khoảng trắng ({c:?})")));
+        }
         let parts: Vec<&str> = s.split('.').collect();
-        let expect = "mã định danh điện tử của cơ quan phải có dạng V1V2V3.Z1Z2.Y1Y2.MX1X2, ví dụ 000.00.00.H51 (QĐ 20/2020/QĐ-TTg)";
         if parts.len() != 4 {
-            return Err(format!("mã “{s}” không đúng định dạng: {expect}"));
+            return Err(fail(format!(
+                "phải có 4 phần ngăn cách bởi dấu chấm, mã này có {}",
+                parts.len()
+            )));
         }
         let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
+        for (part, name, n) in [
+            (parts[0], "V1V2V3", 3),
+            (parts[1], "Z1Z2", 2),
+            (parts[2], "Y1Y2", 2),
+        ] {
+            if !digits(part, n) {
+                return Err(fail(format!(
+                    "phần {name} “{part}” phải gồm đúng {n} chữ số"
+                )));
+            }
+        }
         let m = parts[3].as_bytes();
         let last_ok =
             m.len() == 3 && m[0].is_ascii_uppercase() && m[1..].iter().all(u8::is_ascii_digit);
-        if !digits(parts[0], 3) || !digits(parts[1], 2) || !digits(parts[2], 2) || !last_ok {
-            return Err(format!("mã “{s}” không đúng định dạng: {expect}"));
+        if !last_ok {
+            return Err(fail(format!(
+                "phần MX1X2 “{}” phải là một chữ cái in hoa và 2 chữ số, như H51",
+                parts[3]
+            )));
         }
         Ok(AgencyCode(s.to_string()))
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The province or central-body part `MX1X2` (e.g. `H51` for Sóc Trăng's committee).
+    pub fn top(&self) -> &str {
+        self.0.rsplit('.').next().unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for AgencyCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for AgencyCode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AgencyCode::parse(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AgencyCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        AgencyCode::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A catalog's own code, as used in URLs: lowercase letters, digits and hyphens, at most 64.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CatalogCode(String);
+
+impl CatalogCode {
+    /// Parses a catalog code, explaining in Vietnamese what is wrong.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if ok {
+            Ok(CatalogCode(s.to_string()))
+        } else {
+            Err(format!(
+                "mã danh mục “{s}” chỉ được gồm chữ thường không dấu, chữ số và dấu gạch ngang (tối đa 64 ký tự)"
+            ))
+        }
     }
 
     /// The code as text.
@@ -104,13 +188,16 @@ impl CodeKind {
                 }
             }
             CodeKind::Text => {
+                // '/' separates codes in materialised paths.
                 if code.chars().count() <= 64
-                    && !code.chars().any(|c| c.is_whitespace() || c.is_control())
+                    && !code
+                        .chars()
+                        .any(|c| c.is_whitespace() || c.is_control() || c == '/')
                 {
                     Ok(())
                 } else {
                     Err(format!(
-                        "mã “{code}” không được chứa khoảng trắng và dài tối đa 64 ký tự"
+                        "mã “{code}” không được chứa khoảng trắng hay dấu “/” và dài tối đa 64 ký tự"
                     ))
                 }
             }
@@ -166,6 +253,70 @@ pub struct CatalogMeta {
     pub builtin: bool,
 }
 
+impl CatalogMeta {
+    /// Drops fields that name entry columns (`code`, `name`, …): they are not data keys.
+    pub fn without_column_fields(mut self) -> Self {
+        self.fields.retain(|f| !RESERVED.contains(&f.name.as_str()));
+        self
+    }
+
+    /// Checks the metadata of a catalog to register, explaining in Vietnamese what is wrong.
+    pub fn check(&self) -> Result<(), Vec<RowError>> {
+        let mut errors = Vec::new();
+        let mut err = |field: &str, message: String| {
+            errors.push(RowError {
+                row: 0,
+                field: field.into(),
+                message,
+            })
+        };
+        if let Err(m) = CatalogCode::parse(&self.code) {
+            err("code", m);
+        }
+        if self.name.trim().is_empty() {
+            err("name", "thiếu tên danh mục".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for f in &self.fields {
+            let good_name = !f.name.is_empty()
+                && f.name.len() <= 64
+                && f.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !good_name {
+                err(
+                    "fields",
+                    format!(
+                        "tên trường “{}” chỉ được gồm chữ thường không dấu, chữ số và “_”",
+                        f.name
+                    ),
+                );
+            } else if RESERVED.contains(&f.name.as_str()) {
+                err(
+                    "fields",
+                    format!(
+                        "“{}” là cột chung của mọi danh mục, không khai báo lại",
+                        f.name
+                    ),
+                );
+            } else if !seen.insert(f.name.as_str()) {
+                err("fields", format!("trường “{}” khai báo hai lần", f.name));
+            }
+            if f.label.trim().is_empty() {
+                err(
+                    "fields",
+                    format!("trường “{}” thiếu nhãn tiếng Việt", f.name),
+                );
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// An entry as stored: one recorded version of one code in one validity period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
@@ -179,7 +330,7 @@ pub struct Entry {
     pub parent: Option<String>,
     /// Codes from the root to this entry, joined by `/`.
     pub path: String,
-    /// Depth in the hierarchy (1 = top).
+    /// Level: the `level` field when the catalog has one, else the depth (1 = top).
     pub level: i64,
     /// Extra fields.
     pub data: Map<String, Value>,
@@ -195,6 +346,17 @@ pub struct Entry {
     pub recorded_by: String,
     /// When a later version replaced it, if one did.
     pub superseded_at: Option<String>,
+    /// The row that replaced it.
+    pub superseded_by: Option<i64>,
+}
+
+/// An entry's level: its integer `level` field when it has one (administrative units:
+/// 1 province, 2 district, 3 commune — also for a commune directly under a province), else
+/// its depth in the hierarchy (1 = top).
+pub fn level_of(data: &Map<String, Value>, path: &str) -> i64 {
+    data.get("level")
+        .and_then(Value::as_i64)
+        .unwrap_or_else(|| path.split('/').count() as i64)
 }
 
 /// Where an entry stands on a date.
@@ -281,15 +443,10 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
-/// Parses a date given as yyyy-mm-dd or dd/mm/yyyy.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .ok()
-}
+pub use cqdt_platform::clock::parse_date;
 
-const RESERVED: [&str; 7] = [
+/// Column names that are entry columns, never keys of an entry's extra data.
+pub const RESERVED: [&str; 7] = [
     "code",
     "name",
     "parent",
@@ -441,7 +598,7 @@ pub fn check_row(
     }
 }
 
-/// Reads CSV (UTF-8, optional BOM, header row) into raw rows.
+/// Reads CSV (UTF-8, optional BOM, header row; `,` or `;` between columns) into raw rows.
 pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, RowError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let fail = |row: usize, message: String| RowError {
@@ -449,10 +606,26 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, RowError> {
         field: String::new(),
         message,
     };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        fail(
+            0,
+            format!(
+                "tệp không phải văn bản UTF-8 (byte lỗi ở vị trí {}); hãy lưu lại tệp CSV với bảng mã UTF-8",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    let first_line = text.lines().next().unwrap_or_default();
+    let delimiter = if !first_line.contains(',') && first_line.contains(';') {
+        b';'
+    } else {
+        b','
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
+        .delimiter(delimiter)
         .trim(csv::Trim::All)
-        .from_reader(bytes);
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| fail(0, format!("không đọc được dòng tiêu đề CSV: {e}")))?
@@ -465,9 +638,30 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, RowError> {
             "tệp CSV phải có cột “code” và “name” ở dòng tiêu đề".into(),
         ));
     }
+    if let Some((i, h)) = headers
+        .iter()
+        .enumerate()
+        .find(|(i, h)| headers[..*i].contains(h))
+    {
+        return Err(fail(
+            0,
+            format!(
+                "cột “{h}” xuất hiện hai lần ở dòng tiêu đề (cột thứ {})",
+                i + 1
+            ),
+        ));
+    }
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| fail(i + 1, format!("dòng CSV không hợp lệ: {e}")))?;
+        let record = record.map_err(|e| {
+            let why = match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => format!("có {len} cột, dòng tiêu đề có {expected_len}"),
+                _ => e.to_string(),
+            };
+            fail(i + 1, format!("dòng CSV không hợp lệ: {why}"))
+        })?;
         let mut row = Map::new();
         for (h, v) in headers.iter().zip(record.iter()) {
             row.insert(h.clone(), Value::String(v.to_string()));
@@ -532,18 +726,39 @@ mod tests {
 
     #[test]
     fn agency_codes_follow_the_national_format() {
-        assert!(AgencyCode::parse("000.00.00.H51").is_ok());
-        assert!(AgencyCode::parse("000.18.29.H51").is_ok());
-        for bad in [
-            "000.0A.00.H51",
-            "00.00.00.H51",
-            "000.00.00.h51",
-            "000.00.00.H5",
-            "000.00.00",
-            "000-00-00-H51",
+        for good in ["000.00.00.H51", "000.18.29.H51", "123.45.67.K51"] {
+            let c = AgencyCode::parse(good).expect(good);
+            assert_eq!(c.to_string(), good);
+        }
+        assert_eq!(
+            AgencyCode::parse("000.00.41.H51").map(|c| c.top().to_string()),
+            Ok("H51".into())
+        );
+        for (bad, why) in [
+            ("000.0A.00.H51", "phần Z1Z2 “0A”"),
+            ("00.00.00.H51", "phần V1V2V3 “00”"),
+            ("000.00.0.H51", "phần Y1Y2 “0”"),
+            ("000.00.00.h51", "phần MX1X2 “h51”"),
+            ("000.00.00.H5", "phần MX1X2 “H5”"),
+            ("000.00.00", "có 3"),
+            ("000-00-00-H51", "có 1"),
+            ("000.00.00.H51 ", "khoảng trắng"),
+            ("", "để trống"),
         ] {
             let e = AgencyCode::parse(bad).expect_err(bad);
-            assert!(e.contains("QĐ 20/2020"), "{e}");
+            assert!(e.contains("QĐ 20/2020") && e.contains(why), "{bad}: {e}");
+        }
+        let parsed: Result<AgencyCode, _> = serde_json::from_str("\"000.00.01.H51\"");
+        assert!(parsed.is_ok());
+        let refused: Result<AgencyCode, _> = serde_json::from_str("\"000.00.01\"");
+        assert!(refused.is_err());
+    }
+
+    #[test]
+    fn catalog_codes_are_url_safe_slugs() {
+        assert!(CatalogCode::parse("admin-units").is_ok());
+        for bad in ["", "Admin", "a b", "-x", "đơn-vị", "a/b"] {
+            assert!(CatalogCode::parse(bad).is_err(), "{bad}");
         }
     }
 
@@ -568,12 +783,51 @@ mod tests {
         assert!(check_row(&agencies(), 1, &rows[0]).is_ok());
         let errors = check_row(&agencies(), 2, &rows[1]).expect_err("bad");
         assert_eq!(errors[0].row, 2);
+        let text = errors[0].to_string();
         assert!(
-            errors[0]
-                .to_string()
-                .starts_with("Dòng 2: mã “000.0A.00.H51”"),
-            "{}",
-            errors[0]
+            text.starts_with("Dòng 2: mã cơ quan “000.0A.00.H51” không đúng định dạng QĐ 20/2020"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn csv_files_may_use_semicolons_a_bom_and_any_header_case() {
+        let rows =
+            read_csv("\u{feff}Code;Name;Kind\n000.00.01.H51;Sở Nội vụ;department\n".as_bytes())
+                .expect("csv");
+        assert_eq!(rows[0]["code"], "000.00.01.H51");
+        assert_eq!(rows[0]["name"], "Sở Nội vụ");
+    }
+
+    #[test]
+    fn broken_csv_files_are_refused_with_a_reason() {
+        let e = read_csv(b"code,name,code\n1,a,1\n").expect_err("duplicate header");
+        assert!(e.message.contains("hai lần"), "{}", e.message);
+        let e = read_csv(b"code,name\n1,a\n2,b,c\n").expect_err("ragged");
+        assert_eq!(e.row, 2);
+        assert!(e.message.contains("có 3 cột"), "{}", e.message);
+        let e = read_csv(b"code,name\n1,\xff\xfe\n").expect_err("latin-1");
+        assert!(e.message.contains("UTF-8"), "{}", e.message);
+        let e = read_csv(b"ma,ten\n1,a\n").expect_err("no code column");
+        assert!(e.message.contains("“code”"), "{}", e.message);
+    }
+
+    #[test]
+    fn dates_in_rows_take_both_vietnamese_and_iso_forms() {
+        let mut raw = Map::new();
+        raw.insert("code".into(), "000.00.02.H51".into());
+        raw.insert("name".into(), "Sở Tư pháp".into());
+        raw.insert("kind".into(), "department".into());
+        raw.insert("valid_from".into(), "01/07/2025".into());
+        raw.insert("valid_to".into(), "2026-01-01".into());
+        let e = check_row(&agencies(), 1, &raw).expect("ok");
+        assert_eq!(e.valid_from, parse_date("2025-07-01"));
+        assert_eq!(e.valid_to, parse_date("01/01/2026"));
+        raw.insert("valid_from".into(), "31/02/2025".into());
+        let errors = check_row(&agencies(), 4, &raw).expect_err("bad date");
+        assert_eq!(
+            errors[0].to_string(),
+            "Dòng 4: ngày “31/02/2025” không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)"
         );
     }
 
@@ -599,7 +853,9 @@ mod tests {
             Some(&Value::String("department".into()))
         );
         assert!(read_json(b"{\"x\":1}").is_err());
-        assert!(read_json(b"[1]").is_err());
+        assert_eq!(read_json(b"[{},1]").expect_err("not an object").row, 2);
+        let wrapped = read_json(br#"{"entries":[{"code":"x","name":"y"}]}"#).expect("wrapped");
+        assert_eq!(wrapped.len(), 1);
     }
 
     #[test]
@@ -619,6 +875,7 @@ mod tests {
             recorded_at: String::new(),
             recorded_by: String::new(),
             superseded_at: None,
+            superseded_by: None,
         };
         assert!(e.valid_on(d("2025-06-30")));
         assert!(!e.valid_on(d("2025-07-01")));

@@ -1,35 +1,54 @@
 //! Use cases of the shared catalogs: lookups (as of a date, with successors), changes with
-//! history and audit, atomic imports, exports.
+//! history and audit; imports and exports are in `transfer`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod transfer;
+
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
 use cqdt_audit::{Audit, AuditEvent};
 use cqdt_platform::clock::format_ts;
-use cqdt_platform::{Db, DbError, SharedClock, Tx};
+use cqdt_platform::{Db, DbError, DbResultExt, SharedClock, Tx};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::model::{
-    check_row, read_csv, read_json, CatalogMeta, Entry, EntryInput, RawRow, RowError, Validity,
-};
+use crate::model::{check_row, CatalogMeta, Entry, EntryInput, RawRow, RowError, Validity};
 use crate::store::{self, EntryFilter, NewEntry};
 
-/// Errors of the catalog service.
+pub use transfer::{Format, ImportReport};
+
+/// Largest page of entries a lookup returns.
+pub const MAX_PAGE_SIZE: i64 = 5000;
+
+/// Errors of the catalog module.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     /// Database failure.
     #[error(transparent)]
     Db(#[from] DbError),
     /// No such catalog or entry.
-    #[error("không tìm thấy: {0}")]
+    #[error("không tìm thấy {0}")]
     NotFound(String),
     /// Input rejected; nothing was written.
-    #[error("dữ liệu không hợp lệ ({} lỗi)", .0.len())]
+    #[error("dữ liệu không hợp lệ ({} lỗi), không có gì được ghi", .0.len())]
     Invalid(Vec<RowError>),
-    /// The change clashes with what exists.
+    /// The change clashes with what exists (e.g. the same code in an overlapping period).
     #[error("{0}")]
     Conflict(String),
+    /// Something that should not fail did (damaged built-in data, an encoder error).
+    #[error("lỗi nội bộ: {0}")]
+    Internal(String),
+}
+
+impl CatalogError {
+    /// One input problem that is not tied to a row.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        CatalogError::Invalid(vec![RowError {
+            row: 0,
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
 }
 
 /// An entry with where it stands today.
@@ -58,14 +77,15 @@ pub struct Page {
 /// One entry with its links in time.
 #[derive(Debug, Clone, Serialize)]
 pub struct EntryDetail {
-    /// The version asked for.
+    /// The version asked for: in force on `as_of` (default today), else the last one before.
     #[serde(flatten)]
     pub entry: EntryView,
     /// Other periods of the same code.
     pub other_periods: Vec<EntryView>,
     /// Direct successors (code, effective date).
     pub successors: Vec<Link>,
-    /// Units in force today (or on `as_of`) that this one resolves to, following successors.
+    /// When the version is not in force on the date: the units in force then that it
+    /// resolves to, following successors.
     pub resolved: Vec<EntryView>,
     /// Direct predecessors.
     pub predecessors: Vec<Link>,
@@ -87,28 +107,14 @@ impl Link {
             .map(|d| d.format("%d/%m/%Y").to_string())
             .unwrap_or_else(|| self.effective.clone())
     }
-}
 
-/// What an import did.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct ImportReport {
-    /// Rows read.
-    pub rows: usize,
-    /// New entries.
-    pub created: usize,
-    /// Changed entries (a new version recorded).
-    pub updated: usize,
-    /// Rows identical to what is stored.
-    pub unchanged: usize,
-}
-
-/// File formats for import and export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// CSV with a header row.
-    Csv,
-    /// A JSON array of objects.
-    Json,
+    /// The day before the link took effect (yyyy-mm-dd), to look at the older unit.
+    pub fn day_before(&self) -> String {
+        crate::model::parse_date(&self.effective)
+            .and_then(|d| d.pred_opt())
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| self.effective.clone())
+    }
 }
 
 /// The shared catalogs.
@@ -119,9 +125,141 @@ pub struct CatalogService {
     audit: Audit,
 }
 
-fn view(entry: Entry, today: NaiveDate) -> EntryView {
+pub(crate) fn view(entry: Entry, today: NaiveDate) -> EntryView {
     let status = entry.validity(today);
     EntryView { entry, status }
+}
+
+fn links(v: Vec<(String, String)>) -> Vec<Link> {
+    v.into_iter()
+        .map(|(code, effective)| Link { code, effective })
+        .collect()
+}
+
+fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn vn(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// Whether a period overlaps the period of `e` (ends are exclusive, None is open).
+pub(crate) fn overlaps(e: &Entry, from: Option<NaiveDate>, to: Option<NaiveDate>) -> bool {
+    periods_overlap((e.valid_from, e.valid_to), (from, to))
+}
+
+pub(crate) fn periods_overlap(
+    a: (Option<NaiveDate>, Option<NaiveDate>),
+    b: (Option<NaiveDate>, Option<NaiveDate>),
+) -> bool {
+    let a_starts_before_b_ends = match (a.0, b.1) {
+        (Some(f), Some(t)) => f < t,
+        _ => true,
+    };
+    let b_starts_before_a_ends = match (b.0, a.1) {
+        (Some(f), Some(t)) => f < t,
+        _ => true,
+    };
+    a_starts_before_b_ends && b_starts_before_a_ends
+}
+
+/// A period as people read it: "từ 01/07/2025 đến trước 01/01/2026".
+pub(crate) fn period_vn(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
+    let start = from.map_or("từ trước".to_string(), |d| format!("từ {}", vn(d)));
+    match to {
+        Some(t) => format!("{start} đến trước {}", vn(t)),
+        None => format!("{start}, chưa hết hiệu lực"),
+    }
+}
+
+/// The fields that differ between a stored version and new input: `{field: [old, new]}`.
+pub(crate) fn diff(old: &Entry, new: &EntryInput) -> Map<String, Value> {
+    let mut changes = Map::new();
+    let mut check = |field: &str, a: Value, b: Value| {
+        if a != b {
+            changes.insert(field.to_string(), json!([a, b]));
+        }
+    };
+    check("name", json!(old.name), json!(new.name));
+    check("parent", json!(old.parent), json!(new.parent));
+    check("valid_from", json!(old.valid_from), json!(new.valid_from));
+    check("valid_to", json!(old.valid_to), json!(new.valid_to));
+    check("sample", json!(old.sample), json!(new.sample));
+    let keys: HashSet<&String> = old.data.keys().chain(new.data.keys()).collect();
+    let mut keys: Vec<&String> = keys.into_iter().collect();
+    keys.sort();
+    for k in keys {
+        check(
+            &format!("data.{k}"),
+            old.data.get(k).cloned().unwrap_or(Value::Null),
+            new.data.get(k).cloned().unwrap_or(Value::Null),
+        );
+    }
+    changes
+}
+
+/// The stored version as input (data keys the catalog declares), so that an update can
+/// change only the fields it names.
+pub(crate) fn as_raw(e: &Entry, meta: &CatalogMeta) -> RawRow {
+    let mut raw = Map::new();
+    raw.insert("code".into(), json!(e.code));
+    raw.insert("name".into(), json!(e.name));
+    raw.insert("parent".into(), json!(e.parent));
+    raw.insert("valid_from".into(), json!(e.valid_from.map(iso)));
+    raw.insert("valid_to".into(), json!(e.valid_to.map(iso)));
+    raw.insert("sample".into(), json!(e.sample));
+    for f in &meta.fields {
+        if let Some(v) = e.data.get(&f.name) {
+            raw.insert(f.name.clone(), v.clone());
+        }
+    }
+    raw
+}
+
+/// `base` with every key of `changes` laid over it; keys under `data` count as top-level.
+pub(crate) fn overlay(mut base: RawRow, changes: &RawRow) -> RawRow {
+    for (k, v) in changes {
+        match (k.as_str(), v) {
+            ("data", Value::Object(d)) => {
+                for (dk, dv) in d {
+                    base.insert(dk.clone(), dv.clone());
+                }
+            }
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    base
+}
+
+/// The version of `parent` a child hangs under: the one in force when the child starts.
+pub(crate) fn parent_version<'a>(
+    versions: &[&'a Entry],
+    child_from: Option<NaiveDate>,
+) -> Option<&'a Entry> {
+    match child_from {
+        Some(d) => versions.iter().find(|v| v.valid_on(d)),
+        None => versions.iter().find(|v| v.valid_from.is_none()),
+    }
+    .or_else(|| versions.last())
+    .copied()
+}
+
+/// Whether two input rows' periods overlap.
+pub(crate) fn period_overlap_rows(a: &EntryInput, b: &EntryInput) -> bool {
+    periods_overlap((a.valid_from, a.valid_to), (b.valid_from, b.valid_to))
+}
+
+/// The path of `code` under a parent with path `parent_path`; refuses cycles.
+pub(crate) fn child_path(parent_path: &str, code: &str) -> Result<String, String> {
+    if parent_path.split('/').any(|c| c == code) {
+        return Err(format!(
+            "mã cha không được là chính mục này hay một cấp dưới của nó (đường dẫn {parent_path})"
+        ));
+    }
+    Ok(format!("{parent_path}/{code}"))
 }
 
 impl CatalogService {
@@ -147,7 +285,7 @@ impl CatalogService {
         format_ts(self.clock.now())
     }
 
-    /// Every catalog with its number of entries.
+    /// Every catalog with its number of recorded-current entries (all periods).
     pub async fn catalogs(&self) -> Result<Vec<(CatalogMeta, i64)>, CatalogError> {
         Ok(store::list_catalogs(&self.db).await?)
     }
@@ -159,7 +297,36 @@ impl CatalogService {
             .ok_or_else(|| CatalogError::NotFound(format!("danh mục “{catalog}”")))
     }
 
-    /// Entries matching a filter, a page at a time (page from 1).
+    /// Registers a new (not built-in) catalog, audited.
+    pub async fn register(
+        &self,
+        actor: &str,
+        request_id: &str,
+        meta: CatalogMeta,
+    ) -> Result<CatalogMeta, CatalogError> {
+        meta.check().map_err(CatalogError::Invalid)?;
+        let mut tx = self.db.begin().await?;
+        if store::get_catalog_in(&mut tx, &meta.code).await?.is_some() {
+            return Err(CatalogError::Conflict(format!(
+                "danh mục “{}” đã có",
+                meta.code
+            )));
+        }
+        store::insert_catalog(&mut tx, &meta, &self.now()).await?;
+        self.audit
+            .record(
+                &mut tx,
+                AuditEvent::new(actor, "catalog.create", "catalog")
+                    .object(meta.code.clone())
+                    .request(request_id)
+                    .details(json!({"name": meta.name, "code_kind": meta.code_kind, "fields": meta.fields})),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(meta)
+    }
+
+    /// Entries matching a filter, a page at a time (page from 1, size up to 5,000).
     pub async fn find(
         &self,
         catalog: &str,
@@ -169,10 +336,21 @@ impl CatalogService {
     ) -> Result<Page, CatalogError> {
         self.meta(catalog).await?;
         let page = page.max(1);
-        let page_size = page_size.clamp(1, 20_000);
-        let (entries, total) =
-            store::find_entries(&self.db, catalog, filter, (page - 1) * page_size, page_size)
-                .await?;
+        let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
+        let offset = (page - 1).saturating_mul(page_size);
+        let ancestor_paths = match &filter.ancestor {
+            Some(a) => store::paths_of(&self.db, catalog, a).await?,
+            None => Vec::new(),
+        };
+        let (entries, total) = store::find_entries(
+            &self.db,
+            catalog,
+            filter,
+            &ancestor_paths,
+            offset,
+            page_size,
+        )
+        .await?;
         let today = self.today();
         Ok(Page {
             entries: entries.into_iter().map(|e| view(e, today)).collect(),
@@ -182,7 +360,27 @@ impl CatalogService {
         })
     }
 
-    /// One code: the version in force on `as_of` (default today, else its latest period).
+    /// The version of a code in force on `as_of` (default today), if any: for other modules
+    /// that check a code ("is this agency code valid?") or show a name.
+    pub async fn lookup(
+        &self,
+        catalog: &str,
+        code: &str,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Option<Entry>, CatalogError> {
+        let day = as_of.unwrap_or_else(|| self.today());
+        let versions = self.versions(catalog, code).await?;
+        Ok(versions.into_iter().find(|e| e.valid_on(day)))
+    }
+
+    async fn versions(&self, catalog: &str, code: &str) -> Result<Vec<Entry>, CatalogError> {
+        let mut conn = self.db.pool().acquire().await.ctx("acquiring connection")?;
+        Ok(store::current_versions(&mut conn, catalog, code).await?)
+    }
+
+    /// One code: the version in force on `as_of` (default today); when none is, the last
+    /// version that started before (retired by then, with what it resolves to), or without
+    /// `as_of` the first future one.
     pub async fn entry(
         &self,
         catalog: &str,
@@ -190,50 +388,38 @@ impl CatalogService {
         as_of: Option<NaiveDate>,
     ) -> Result<EntryDetail, CatalogError> {
         self.meta(catalog).await?;
-        let mut conn = self
-            .db
-            .pool()
-            .acquire()
-            .await
-            .map_err(|source| DbError::Sqlx {
-                context: "acquiring connection",
-                source,
-            })?;
-        let versions = store::current_versions(&mut conn, catalog, code).await?;
-        drop(conn);
+        let versions = self.versions(catalog, code).await?;
+        let not_found =
+            || CatalogError::NotFound(format!("mã “{code}” trong danh mục “{catalog}”"));
+        if versions.is_empty() {
+            return Err(not_found());
+        }
         let day = as_of.unwrap_or_else(|| self.today());
         let chosen = versions
             .iter()
             .position(|e| e.valid_on(day))
             .or_else(|| {
-                if as_of.is_none() {
-                    versions.len().checked_sub(1)
-                } else {
-                    None
-                }
+                versions
+                    .iter()
+                    .rposition(|e| e.valid_from.is_none_or(|f| f <= day))
             })
+            .or(if as_of.is_none() { Some(0) } else { None })
             .ok_or_else(|| {
                 CatalogError::NotFound(format!(
-                    "mã “{code}” trong danh mục “{catalog}” vào ngày {}",
-                    day.format("%d/%m/%Y")
+                    "mã “{code}” trong danh mục “{catalog}” vào ngày {} (chưa có hiệu lực)",
+                    vn(day)
                 ))
             })?;
         let today = self.today();
         let mut others = versions;
         let entry = others.remove(chosen);
-        let links = |v: Vec<(String, String)>| {
-            v.into_iter()
-                .map(|(code, effective)| Link { code, effective })
-                .collect::<Vec<_>>()
-        };
         let successors = links(store::successors(&self.db, catalog, code).await?);
         let predecessors = links(store::predecessors(&self.db, catalog, code).await?);
-        let resolved =
-            if entry.valid_on(day) && as_of.is_some() || entry.valid_on(today) && as_of.is_none() {
-                Vec::new()
-            } else {
-                self.resolve(catalog, code, as_of).await?
-            };
+        let resolved = if entry.valid_on(day) || entry.validity(day) == Validity::Future {
+            Vec::new()
+        } else {
+            self.resolve(catalog, code, Some(day)).await?
+        };
         Ok(EntryDetail {
             entry: view(entry, today),
             other_periods: others.into_iter().map(|e| view(e, today)).collect(),
@@ -243,7 +429,8 @@ impl CatalogService {
         })
     }
 
-    /// Follows successor links from `code` to the units in force on `as_of` (default today).
+    /// The units in force on `as_of` (default today) that `code` stands for: itself when it
+    /// is in force, else its successors followed transitively (links effective by then).
     pub async fn resolve(
         &self,
         catalog: &str,
@@ -255,40 +442,32 @@ impl CatalogService {
         let mut out: BTreeMap<String, EntryView> = BTreeMap::new();
         let mut seen: HashSet<String> = HashSet::new();
         let mut frontier = vec![code.to_string()];
-        let mut conn = self
-            .db
-            .pool()
-            .acquire()
-            .await
-            .map_err(|source| DbError::Sqlx {
-                context: "acquiring connection",
-                source,
-            })?;
+        let mut conn = self.db.pool().acquire().await.ctx("acquiring connection")?;
         while let Some(c) = frontier.pop() {
-            if !seen.insert(c.clone()) || seen.len() > 10_000 {
+            if seen.len() >= 10_000 || !seen.insert(c.clone()) {
                 continue;
             }
             let versions = store::current_versions(&mut conn, catalog, &c).await?;
-            let live = if c == code {
-                None
-            } else {
-                versions.into_iter().find(|e| e.valid_on(day))
-            };
-            match live {
-                Some(e) => {
-                    out.insert(c.clone(), view(e, today));
-                }
-                None => {
-                    for (to, _) in store::successors(&self.db, catalog, &c).await? {
-                        frontier.push(to);
-                    }
+            if let Some(e) = versions.into_iter().find(|e| e.valid_on(day)) {
+                out.insert(c, view(e, today));
+                continue;
+            }
+            for (to, effective) in store::successors_in(&mut conn, catalog, &c).await? {
+                if crate::model::parse_date(&effective).is_some_and(|d| d <= day) {
+                    frontier.push(to);
                 }
             }
         }
         Ok(out.into_values().collect())
     }
 
-    /// Every recorded version of a code, oldest first.
+    /// Direct successor links of a code.
+    pub async fn successors(&self, catalog: &str, code: &str) -> Result<Vec<Link>, CatalogError> {
+        self.history(catalog, code).await?;
+        Ok(links(store::successors(&self.db, catalog, code).await?))
+    }
+
+    /// Every recorded version of a code, oldest first, superseded ones included.
     pub async fn history(&self, catalog: &str, code: &str) -> Result<Vec<EntryView>, CatalogError> {
         self.meta(catalog).await?;
         let today = self.today();
@@ -301,13 +480,22 @@ impl CatalogService {
         Ok(h.into_iter().map(|e| view(e, today)).collect())
     }
 
-    /// Parses a file into raw rows.
-    pub fn read(bytes: &[u8], format: Format) -> Result<Vec<RawRow>, CatalogError> {
-        match format {
-            Format::Csv => read_csv(bytes),
-            Format::Json => read_json(bytes),
-        }
-        .map_err(|e| CatalogError::Invalid(vec![e]))
+    /// Starts a write to `catalog`: a transaction holding the catalog's write lock.
+    async fn write(&self, catalog: &str) -> Result<(CatalogMeta, Tx), CatalogError> {
+        let meta = self.meta(catalog).await?;
+        let mut tx = self.db.begin().await?;
+        store::lock_catalog(&mut tx, catalog, &self.now()).await?;
+        Ok((meta, tx))
+    }
+
+    async fn fetch(&self, catalog: &str, code: &str, id: i64) -> Result<EntryView, CatalogError> {
+        let today = self.today();
+        store::history(&self.db, catalog, code)
+            .await?
+            .into_iter()
+            .find(|e| e.id == id)
+            .map(|e| view(e, today))
+            .ok_or_else(|| CatalogError::NotFound(format!("mã “{code}”")))
     }
 
     /// Adds a new entry (or a new period of a code), audited.
@@ -320,20 +508,20 @@ impl CatalogService {
     ) -> Result<EntryView, CatalogError> {
         let meta = self.meta(catalog).await?;
         let input = check_row(&meta, 0, raw).map_err(CatalogError::Invalid)?;
-        let mut tx = self.db.begin().await?;
+        let (_, mut tx) = self.write(catalog).await?;
         let existing = store::current_versions(&mut tx, catalog, &input.code).await?;
         if let Some(clash) = existing
             .iter()
             .find(|e| overlaps(e, input.valid_from, input.valid_to))
         {
             return Err(CatalogError::Conflict(format!(
-                "mã “{}” đã có trong danh mục với thời gian hiệu lực chồng lấn (bản ghi {})",
-                input.code, clash.id
+                "mã “{}” đã có trong danh mục “{catalog}” ({}: {}); thời gian hiệu lực không được chồng lấn",
+                input.code,
+                clash.name,
+                period_vn(clash.valid_from, clash.valid_to)
             )));
         }
-        let path = self
-            .path_for(&mut tx, catalog, &input, &HashMap::new())
-            .await?;
+        let path = self.path_for(&mut tx, catalog, &input).await?;
         let ids = self
             .insert(&mut tx, catalog, &[(&input, path)], actor)
             .await?;
@@ -344,19 +532,20 @@ impl CatalogService {
                 AuditEvent::new(actor, "catalog.entry.create", "catalog_entry")
                     .object(format!("{catalog}/{}", input.code))
                     .request(request_id)
-                    .details(json!({"catalog": catalog, "id": id, "name": input.name, "parent": input.parent})),
+                    .details(json!({
+                        "catalog": catalog, "id": id, "code": input.code, "name": input.name,
+                        "parent": input.parent, "valid_from": input.valid_from, "valid_to": input.valid_to,
+                        "sample": input.sample, "data": input.data,
+                    })),
             )
             .await?;
         tx.commit().await?;
-        let today = self.today();
-        let h = store::history(&self.db, catalog, &input.code).await?;
-        h.into_iter()
-            .find(|e| e.id == id)
-            .map(|e| view(e, today))
-            .ok_or_else(|| CatalogError::NotFound(input.code.clone()))
+        self.fetch(catalog, &input.code, id).await
     }
 
-    /// Records a new version of the entry in force on `as_of` (default today), audited.
+    /// Records a new version of the entry in force on `as_of` (default today; a code with a
+    /// single period needs no date). Fields missing from `raw` keep their value; the old
+    /// version is kept as history. Audited with the changed fields.
     pub async fn update(
         &self,
         actor: &str,
@@ -366,11 +555,7 @@ impl CatalogService {
         as_of: Option<NaiveDate>,
         raw: &RawRow,
     ) -> Result<EntryView, CatalogError> {
-        let meta = self.meta(catalog).await?;
-        let mut raw = raw.clone();
-        raw.insert("code".into(), Value::String(code.to_string()));
-        let input = check_row(&meta, 0, &raw).map_err(CatalogError::Invalid)?;
-        let mut tx = self.db.begin().await?;
+        let (meta, mut tx) = self.write(catalog).await?;
         let versions = store::current_versions(&mut tx, catalog, code).await?;
         let day = as_of.unwrap_or_else(|| self.today());
         let old = versions
@@ -385,260 +570,185 @@ impl CatalogService {
             })
             .cloned()
             .ok_or_else(|| {
-                CatalogError::NotFound(format!("mã “{code}” trong danh mục “{catalog}”"))
+                if versions.is_empty() {
+                    CatalogError::NotFound(format!("mã “{code}” trong danh mục “{catalog}”"))
+                } else {
+                    CatalogError::invalid(
+                        "as_of",
+                        format!(
+                            "mã “{code}” có {} thời kỳ hiệu lực và không thời kỳ nào bao gồm ngày {}; \
+                             chọn thời kỳ cần sửa bằng as_of",
+                            versions.len(),
+                            vn(day)
+                        ),
+                    )
+                }
             })?;
+        if let Some(other) = raw
+            .get("code")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && *c != code)
+        {
+            return Err(CatalogError::invalid(
+                "code",
+                format!(
+                    "không đổi được mã “{code}” thành “{other}”: hãy cho mục này hết hiệu lực và thêm mục mới với mã kế thừa"
+                ),
+            ));
+        }
+        let mut merged = overlay(as_raw(&old, &meta), raw);
+        merged.insert("code".into(), Value::String(code.to_string()));
+        let input = check_row(&meta, 0, &merged).map_err(CatalogError::Invalid)?;
         if let Some(clash) = versions
             .iter()
             .find(|e| e.id != old.id && overlaps(e, input.valid_from, input.valid_to))
         {
             return Err(CatalogError::Conflict(format!(
-                "thời gian hiệu lực mới chồng lấn một thời kỳ khác của mã “{code}” (bản ghi {})",
-                clash.id
+                "thời gian hiệu lực mới chồng lấn một thời kỳ khác của mã “{code}” ({}: {})",
+                clash.name,
+                period_vn(clash.valid_from, clash.valid_to)
             )));
         }
         let changes = diff(&old, &input);
         if changes.is_empty() {
             return Ok(view(old, self.today()));
         }
-        let path = self
-            .path_for(&mut tx, catalog, &input, &HashMap::new())
-            .await?;
+        let path = self.path_for(&mut tx, catalog, &input).await?;
+        let moved_path = (path != old.path).then(|| (old.path.clone(), path.clone()));
         let ids = self
             .insert(&mut tx, catalog, &[(&input, path)], actor)
             .await?;
         let id = ids.first().copied().unwrap_or_default();
         store::supersede(&mut tx, old.id, id, &self.now()).await?;
+        let mut moved = 0;
+        if let Some((from, to)) = moved_path {
+            moved = store::rebase_paths(&mut tx, self.db().backend(), catalog, &from, &to).await?;
+        }
         self.audit
             .record(
                 &mut tx,
                 AuditEvent::new(actor, "catalog.entry.update", "catalog_entry")
                     .object(format!("{catalog}/{code}"))
                     .request(request_id)
-                    .details(json!({"catalog": catalog, "old_id": old.id, "new_id": id, "changes": changes})),
+                    .details(json!({"catalog": catalog, "old_id": old.id, "new_id": id,
+                                    "changes": changes, "descendants_moved": moved})),
             )
             .await?;
         tx.commit().await?;
-        let h = store::history(&self.db, catalog, code).await?;
-        let today = self.today();
-        h.into_iter()
-            .find(|e| e.id == id)
-            .map(|e| view(e, today))
-            .ok_or_else(|| CatalogError::NotFound(code.to_string()))
+        self.fetch(catalog, code, id).await
     }
 
-    /// Imports a whole file: every row is checked first; one bad row rejects the file.
-    pub async fn import(
+    /// Ends the version of a code in force on the day before `valid_to`: it ceases on
+    /// `valid_to` (a new recorded version, history kept), and `successors` (codes in force on
+    /// that date) are linked as what replaced it. Audited.
+    pub async fn end(
         &self,
         actor: &str,
         request_id: &str,
         catalog: &str,
-        bytes: &[u8],
-        format: Format,
-    ) -> Result<ImportReport, CatalogError> {
-        let meta = self.meta(catalog).await?;
-        let raws = Self::read(bytes, format)?;
-        if raws.is_empty() {
-            return Err(CatalogError::Invalid(vec![RowError {
-                row: 0,
-                field: String::new(),
-                message: "tệp không có dòng dữ liệu nào".into(),
-            }]));
+        code: &str,
+        valid_to: NaiveDate,
+        successors: &[String],
+    ) -> Result<EntryView, CatalogError> {
+        let (meta, mut tx) = self.write(catalog).await?;
+        let versions = store::current_versions(&mut tx, catalog, code).await?;
+        if versions.is_empty() {
+            return Err(CatalogError::NotFound(format!(
+                "mã “{code}” trong danh mục “{catalog}”"
+            )));
         }
+        let last_day = valid_to.pred_opt().unwrap_or(valid_to);
+        let old = versions
+            .iter()
+            .find(|e| e.valid_on(last_day))
+            .cloned()
+            .ok_or_else(|| {
+                CatalogError::invalid(
+                    "valid_to",
+                    format!(
+                        "mã “{code}” không có thời kỳ nào còn hiệu lực vào ngày {}, nên không thể cho hết hiệu lực từ ngày {}",
+                        vn(last_day),
+                        vn(valid_to)
+                    ),
+                )
+            })?;
         let mut errors = Vec::new();
-        let mut inputs = Vec::new();
-        let mut seen: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
-        for (i, raw) in raws.iter().enumerate() {
-            match check_row(&meta, i + 1, raw) {
-                Ok(input) => {
-                    if let Some(first) = seen.insert((input.code.clone(), input.valid_from), i + 1)
-                    {
-                        errors.push(RowError {
-                            row: i + 1,
-                            field: "code".into(),
-                            message: format!("mã “{}” lặp lại dòng {first}", input.code),
-                        });
-                    }
-                    inputs.push(input);
-                }
-                Err(e) => errors.extend(e),
+        let mut wanted: Vec<String> = Vec::new();
+        for s in successors
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            if wanted.iter().any(|w| w == s) {
+                continue;
             }
-            if errors.len() >= 50 {
-                break;
+            if let Err(m) = meta.code_kind.check(s) {
+                errors.push(RowError {
+                    row: 0,
+                    field: "successors".into(),
+                    message: format!("mã kế thừa: {m}"),
+                });
+                continue;
             }
+            let live = store::current_versions(&mut tx, catalog, s)
+                .await?
+                .into_iter()
+                .any(|e| e.valid_on(valid_to));
+            if !live {
+                errors.push(RowError {
+                    row: 0,
+                    field: "successors".into(),
+                    message: format!(
+                        "mã kế thừa “{s}” không có hiệu lực vào ngày {} trong danh mục",
+                        vn(valid_to)
+                    ),
+                });
+            }
+            wanted.push(s.to_string());
         }
         if !errors.is_empty() {
             return Err(CatalogError::Invalid(errors));
         }
-        let mut tx = self.db.begin().await?;
-        let codes: Vec<String> = inputs
-            .iter()
-            .map(|e| e.code.clone())
-            .chain(inputs.iter().filter_map(|e| e.parent.clone()))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let stored = store::current_by_codes(&mut tx, catalog, &codes).await?;
-        let mut stored_by_code: HashMap<&str, Vec<&Entry>> = HashMap::new();
-        for e in &stored {
-            stored_by_code.entry(e.code.as_str()).or_default().push(e);
-        }
-        // Paths: parents from the file first (any order), then from the database.
-        let mut paths: HashMap<String, String> = HashMap::new();
-        let mut pending: Vec<usize> = (0..inputs.len()).collect();
-        loop {
-            let before = pending.len();
-            pending.retain(|&i| {
-                let e = &inputs[i];
-                let parent_path = match &e.parent {
-                    None => Some(None),
-                    Some(p) => paths
-                        .get(p)
-                        .cloned()
-                        .or_else(|| {
-                            stored_by_code
-                                .get(p.as_str())
-                                .and_then(|v| v.last())
-                                .map(|s| s.path.clone())
-                        })
-                        .map(Some),
-                };
-                match parent_path {
-                    Some(pp) => {
-                        let path = match pp {
-                            Some(pp) => format!("{pp}/{}", e.code),
-                            None => e.code.clone(),
-                        };
-                        paths.insert(e.code.clone(), path);
-                        false
-                    }
-                    None => true,
-                }
-            });
-            if pending.is_empty() || pending.len() == before {
-                break;
-            }
-        }
-        if !pending.is_empty() {
-            let errors = pending
-                .iter()
-                .take(50)
-                .map(|&i| RowError {
-                    row: i + 1,
-                    field: "parent".into(),
-                    message: format!(
-                        "mã cha “{}” không có trong danh mục hay trong tệp",
-                        inputs[i].parent.clone().unwrap_or_default()
-                    ),
-                })
-                .collect();
-            return Err(CatalogError::Invalid(errors));
-        }
-        let mut report = ImportReport {
-            rows: inputs.len(),
-            ..ImportReport::default()
+        let mut input = EntryInput {
+            code: old.code.clone(),
+            name: old.name.clone(),
+            parent: old.parent.clone(),
+            data: old.data.clone(),
+            valid_from: old.valid_from,
+            valid_to: Some(valid_to),
+            sample: old.sample,
         };
-        let mut to_insert: Vec<(&EntryInput, String)> = Vec::new();
-        let mut to_supersede: Vec<i64> = Vec::new();
-        for e in &inputs {
-            let same_period = stored_by_code
-                .get(e.code.as_str())
-                .and_then(|v| v.iter().find(|s| s.valid_from == e.valid_from));
-            let path = paths
-                .get(&e.code)
-                .cloned()
-                .unwrap_or_else(|| e.code.clone());
-            match same_period {
-                Some(s) if diff(s, e).is_empty() => report.unchanged += 1,
-                Some(s) => {
-                    report.updated += 1;
-                    to_supersede.push(s.id);
-                    to_insert.push((e, path));
-                }
-                None => {
-                    report.created += 1;
-                    to_insert.push((e, path));
-                }
-            }
+        if old.valid_to == Some(valid_to) && wanted.is_empty() {
+            return Ok(view(old, self.today()));
         }
-        let ids = self.insert(&mut tx, catalog, &to_insert, actor).await?;
-        let now = self.now();
-        let mut new_ids = ids.iter();
-        for (e, _) in &to_insert {
-            let id = new_ids.next().copied().unwrap_or_default();
-            if let Some(old) = stored_by_code
-                .get(e.code.as_str())
-                .and_then(|v| v.iter().find(|s| s.valid_from == e.valid_from))
-            {
-                if to_supersede.contains(&old.id) {
-                    store::supersede(&mut tx, old.id, id, &now).await?;
-                }
-            }
+        input.valid_to = Some(valid_to);
+        let changes = diff(&old, &input);
+        let mut id = old.id;
+        if !changes.is_empty() {
+            let ids = self
+                .insert(&mut tx, catalog, &[(&input, old.path.clone())], actor)
+                .await?;
+            id = ids.first().copied().unwrap_or_default();
+            store::supersede(&mut tx, old.id, id, &self.now()).await?;
         }
+        let pairs: Vec<(String, String)> = wanted
+            .iter()
+            .map(|s| (code.to_string(), s.clone()))
+            .collect();
+        store::insert_successors(&mut tx, self.db.backend(), catalog, &pairs, valid_to).await?;
         self.audit
             .record(
                 &mut tx,
-                AuditEvent::new(actor, "catalog.import", "catalog")
-                    .object(catalog)
+                AuditEvent::new(actor, "catalog.entry.end", "catalog_entry")
+                    .object(format!("{catalog}/{code}"))
                     .request(request_id)
-                    .details(json!(report)),
+                    .details(json!({"catalog": catalog, "old_id": old.id, "new_id": id,
+                                    "changes": changes, "successors": wanted})),
             )
             .await?;
         tx.commit().await?;
-        Ok(report)
-    }
-
-    /// The recorded-current entries of a catalog as CSV or JSON, importable again.
-    pub async fn export(&self, catalog: &str, format: Format) -> Result<String, CatalogError> {
-        let meta = self.meta(catalog).await?;
-        let (entries, _) =
-            store::find_entries(&self.db, catalog, &EntryFilter::default(), 0, i64::MAX / 4)
-                .await?;
-        let d = |x: Option<NaiveDate>| {
-            x.map(|d| d.format("%Y-%m-%d").to_string())
-                .unwrap_or_default()
-        };
-        match format {
-            Format::Json => {
-                let rows: Vec<Value> = entries
-                    .iter()
-                    .map(|e| {
-                        json!({"code": e.code, "name": e.name, "parent": e.parent, "valid_from": e.valid_from,
-                               "valid_to": e.valid_to, "sample": e.sample, "data": e.data})
-                    })
-                    .collect();
-                serde_json::to_string_pretty(&rows)
-                    .map_err(|e| CatalogError::Conflict(e.to_string()))
-            }
-            Format::Csv => {
-                let mut w = csv::Writer::from_writer(Vec::new());
-                let mut header = vec!["code", "name", "parent", "valid_from", "valid_to", "sample"];
-                header.extend(meta.fields.iter().map(|f| f.name.as_str()));
-                let csv_err = |e: csv::Error| CatalogError::Conflict(e.to_string());
-                w.write_record(&header).map_err(csv_err)?;
-                for e in &entries {
-                    let mut rec = vec![
-                        e.code.clone(),
-                        e.name.clone(),
-                        e.parent.clone().unwrap_or_default(),
-                        d(e.valid_from),
-                        d(e.valid_to),
-                        e.sample.to_string(),
-                    ];
-                    for f in &meta.fields {
-                        rec.push(match e.data.get(&f.name) {
-                            None | Some(Value::Null) => String::new(),
-                            Some(Value::String(s)) => s.clone(),
-                            Some(v) => v.to_string(),
-                        });
-                    }
-                    w.write_record(&rec).map_err(csv_err)?;
-                }
-                let bytes = w
-                    .into_inner()
-                    .map_err(|e| CatalogError::Conflict(e.to_string()))?;
-                String::from_utf8(bytes).map_err(|e| CatalogError::Conflict(e.to_string()))
-            }
-        }
+        self.fetch(catalog, code, id).await
     }
 
     async fn path_for(
@@ -646,22 +756,20 @@ impl CatalogService {
         tx: &mut Tx,
         catalog: &str,
         input: &EntryInput,
-        known: &HashMap<String, String>,
     ) -> Result<String, CatalogError> {
         let Some(parent) = &input.parent else {
             return Ok(input.code.clone());
         };
-        if let Some(p) = known.get(parent) {
-            return Ok(format!("{p}/{}", input.code));
-        }
         let versions = store::current_versions(tx, catalog, parent).await?;
-        match versions.last() {
-            Some(p) => Ok(format!("{}/{}", p.path, input.code)),
-            None => Err(CatalogError::Invalid(vec![RowError {
-                row: 0,
-                field: "parent".into(),
-                message: format!("mã cha “{parent}” không có trong danh mục {catalog}"),
-            }])),
+        let refs: Vec<&Entry> = versions.iter().collect();
+        match parent_version(&refs, input.valid_from) {
+            Some(p) => {
+                child_path(&p.path, &input.code).map_err(|m| CatalogError::invalid("parent", m))
+            }
+            None => Err(CatalogError::invalid(
+                "parent",
+                format!("mã cha “{parent}” không có trong danh mục “{catalog}”"),
+            )),
         }
     }
 
@@ -678,6 +786,7 @@ impl CatalogService {
                 code: &e.code,
                 name: &e.name,
                 parent: e.parent.as_deref(),
+                level: crate::model::level_of(&e.data, path),
                 path: path.clone(),
                 data: Value::Object(e.data.clone()).to_string(),
                 valid_from: e.valid_from,
@@ -685,38 +794,49 @@ impl CatalogService {
                 sample: e.sample,
             })
             .collect();
-        store::insert_entries(tx, catalog, &new, actor, &self.now()).await
+        store::insert_entries(tx, self.db.backend(), catalog, &new, actor, &self.now()).await
     }
 }
 
-fn overlaps(e: &Entry, from: Option<NaiveDate>, to: Option<NaiveDate>) -> bool {
-    let starts_before_other_ends = match (from, e.valid_to) {
-        (Some(f), Some(t)) => f < t,
-        _ => true,
-    };
-    let other_starts_before_end = match (e.valid_from, to) {
-        (Some(f), Some(t)) => f < t,
-        _ => true,
-    };
-    starts_before_other_ends && other_starts_before_end
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn diff(old: &Entry, new: &EntryInput) -> Map<String, Value> {
-    let mut changes = Map::new();
-    let mut check = |field: &str, a: Value, b: Value| {
-        if a != b {
-            changes.insert(field.to_string(), json!([a, b]));
-        }
-    };
-    check("name", json!(old.name), json!(new.name));
-    check("parent", json!(old.parent), json!(new.parent));
-    check("valid_from", json!(old.valid_from), json!(new.valid_from));
-    check("valid_to", json!(old.valid_to), json!(new.valid_to));
-    check("sample", json!(old.sample), json!(new.sample));
-    check(
-        "data",
-        Value::Object(old.data.clone()),
-        Value::Object(new.data.clone()),
-    );
-    changes
+    fn d(s: &str) -> Option<NaiveDate> {
+        crate::model::parse_date(s)
+    }
+
+    #[test]
+    fn periods_that_touch_do_not_overlap_and_open_ends_reach_everything() {
+        assert!(!periods_overlap(
+            (None, d("2025-07-01")),
+            (d("2025-07-01"), None)
+        ));
+        assert!(periods_overlap(
+            (None, d("2025-07-02")),
+            (d("2025-07-01"), None)
+        ));
+        assert!(periods_overlap((None, None), (d("2030-01-01"), None)));
+    }
+
+    #[test]
+    fn a_parent_cannot_be_the_entry_itself_or_below_it() {
+        assert_eq!(child_path("94/941", "31471").as_deref(), Ok("94/941/31471"));
+        assert!(child_path("94/941/31471", "941").is_err());
+    }
+
+    #[test]
+    fn an_update_changes_only_the_fields_it_names() {
+        let mut base = Map::new();
+        base.insert("name".into(), json!("Cũ"));
+        base.insert("kind".into(), json!("department"));
+        base.insert("short_name".into(), json!("SC"));
+        let mut change = Map::new();
+        change.insert("name".into(), json!("Mới"));
+        change.insert("data".into(), json!({"short_name": null}));
+        let merged = overlay(base, &change);
+        assert_eq!(merged["name"], "Mới");
+        assert_eq!(merged["kind"], "department");
+        assert_eq!(merged["short_name"], Value::Null);
+    }
 }

@@ -74,6 +74,8 @@ pub struct App {
     pub notifier: cqdt_notify::Notifier,
     /// Workflow engine.
     pub workflow: cqdt_workflow::WorkflowService,
+    /// OAuth 2.0 / OpenID Connect provider, started by `serve` and `client` (it manages keys).
+    pub identity: Option<cqdt_identity::IdentityService>,
 }
 
 /// Creates the data directory, connects and migrates.
@@ -109,6 +111,12 @@ fn modules() -> Vec<ModuleInfo> {
             name: "Nhật ký kiểm toán",
             summary: "Ai đã xem hoặc thay đổi dữ liệu nào, khi nào, vì mục đích gì; nhật ký móc xích bằng mã băm, kiểm chứng được.",
             href: "/admin/audit",
+        },
+        ModuleInfo {
+            id: "M2",
+            name: "Định danh hệ thống",
+            summary: "Máy chủ OAuth 2.0 / OpenID Connect cho các hệ thống kết nối: cấp mã truy cập ký số ES256, khoá công khai (JWKS), kiểm tra và thu hồi mã.",
+            href: "/.well-known/openid-configuration",
         },
         ModuleInfo {
             id: "M7",
@@ -208,7 +216,29 @@ impl App {
             catalogs,
             notifier,
             workflow,
+            identity: None,
         })
+    }
+
+    /// Starts the identity provider (creates the first signing key on a new instance).
+    pub async fn start_identity(&mut self) -> Result<cqdt_identity::IdentityService, AppError> {
+        let issuer = self
+            .config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.config.listen));
+        let config = cqdt_identity::IdentityConfig::new(&issuer)
+            .map_err(|e| AppError::Failed(format!("identity: {e}")))?;
+        let identity = cqdt_identity::IdentityService::start(
+            self.platform.db.clone(),
+            self.platform.clock.clone(),
+            self.audit.clone(),
+            config,
+        )
+        .await
+        .map_err(|e| AppError::Failed(format!("identity: {e}")))?;
+        self.identity = Some(identity.clone());
+        Ok(identity)
     }
 
     /// Whether the database has been initialised (seeded or deliberately left empty).
@@ -241,7 +271,15 @@ impl App {
         let p = self.platform.clone();
         let openapi = openapi_document();
         let request_id = HeaderName::from_static("x-request-id");
+        let identity = match &self.identity {
+            Some(identity) => cqdt_identity::http::router(cqdt_identity::http::IdentityState {
+                platform: p.clone(),
+                identity: identity.clone(),
+            }),
+            None => Router::new(),
+        };
         Router::new()
+            .merge(identity)
             .merge(cqdt_platform::http::router().with_state(p.clone()))
             .merge(cqdt_audit::http::router(cqdt_audit::http::AuditState {
                 platform: p.clone(),
@@ -359,6 +397,7 @@ pub fn openapi_document() -> serde_json::Value {
         cqdt_catalog::http::openapi_paths(),
         cqdt_notify::http::openapi_paths(),
         cqdt_workflow::http::openapi_paths(),
+        cqdt_identity::http::openapi_paths(),
     ] {
         if let serde_json::Value::Object(m) = part {
             paths.extend(m);

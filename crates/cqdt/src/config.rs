@@ -115,6 +115,12 @@ pub enum Command {
         #[command(subcommand)]
         command: SandboxCommand,
     },
+    /// OAuth clients (systems that call the platform's APIs).
+    Client {
+        /// Client command.
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
     /// The project's benchmarks (machine-readable JSON results).
     Bench {
         /// Which benchmark.
@@ -194,6 +200,33 @@ pub enum CatalogCommand {
         /// File (.csv or .json).
         file: PathBuf,
     },
+}
+
+/// `cqdt client …`
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; prints its id and, once, its secret.
+    Add {
+        /// Display name.
+        name: String,
+        /// Grant it may use: client_credentials or authorization_code (repeatable).
+        #[arg(long = "grant", required = true)]
+        grants: Vec<String>,
+        /// Exact redirect URI (repeatable; for authorization_code).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// A public client (no secret; authorization_code with PKCE only).
+        #[arg(long)]
+        public: bool,
+        /// Allowed scope (repeatable, or space/comma separated).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// First-party: no consent screen.
+        #[arg(long)]
+        first_party: bool,
+    },
+    /// List registered clients.
+    List,
 }
 
 /// `cqdt sandbox …`

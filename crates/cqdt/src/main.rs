@@ -13,8 +13,8 @@ use cqdt_platform::{SharedClock, SystemClock};
 
 use crate::app::{open_db, App, AppError};
 use crate::config::{
-    AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, Cli, Command, Config,
-    SandboxCommand,
+    AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, Cli, ClientCommand, Command,
+    Config, SandboxCommand,
 };
 
 fn init_logging(json: bool) {
@@ -181,6 +181,54 @@ async fn run(
             let db = open_db(&config).await?;
             let app = App::build(config, db, clock).await?;
             catalog_command(&app, command).await
+        }
+        Command::Client { command } => {
+            let db = open_db(&config).await?;
+            let mut app = App::build(config, db, clock).await?;
+            let identity = app.start_identity().await?;
+            match command {
+                ClientCommand::Add {
+                    name,
+                    grants,
+                    redirect_uris,
+                    public,
+                    scopes,
+                    first_party,
+                } => {
+                    let created = identity
+                        .add_client(
+                            "cli",
+                            "",
+                            &cqdt_identity::NewClient {
+                                name,
+                                grants,
+                                redirect_uris,
+                                public,
+                                scopes,
+                                first_party,
+                            },
+                        )
+                        .await
+                        .map_err(|e| AppError::Failed(e.to_string()))?;
+                    println!("client_id: {}", created.client.client_id);
+                    if let Some(secret) = created.secret {
+                        println!(
+                            "client_secret: {} (shown once; store it now)",
+                            secret.expose()
+                        );
+                    }
+                }
+                ClientCommand::List => {
+                    for c in identity
+                        .list_clients()
+                        .await
+                        .map_err(|e| AppError::Failed(e.to_string()))?
+                    {
+                        println!("{}  {}", c.client_id, c.name);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Sandbox {
             command: SandboxCommand::Sms { listen, token },
@@ -357,6 +405,8 @@ async fn serve(config: Config, clock: SharedClock) -> Result<ExitCode, AppError>
              (shown once; set CQDT_ADMIN_PASSWORD to choose it)"
         );
     }
+    let mut app = app;
+    app.start_identity().await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(AppError::io(format!("listening on {}", config.listen)))?;

@@ -43,5 +43,6 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_calendar"),
     migration!(4, "0004_catalog"),
     migration!(5, "0005_notify"),
+    migration!(6, "0006_identity"),
     migration!(7, "0007_workflow"),
 ];

@@ -1,0 +1,331 @@
+//! Use cases of the identity module: registering and managing OAuth clients, signing keys,
+//! and (in `oauth.rs`) the token, introspection and revocation endpoints' logic.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use cqdt_audit::{Audit, AuditEvent};
+use cqdt_platform::clock::format_ts;
+use cqdt_platform::{Db, SharedClock};
+use serde_json::{json, Value};
+
+use crate::error::IdentityError;
+use crate::journal::Journal;
+use crate::jwt;
+use crate::keys::KeyRing;
+use crate::lockout::Lockout;
+use crate::model::{
+    ClientSecret, CreatedClient, Grant, IdentityConfig, NewClient, OAuthClient, RedirectUri,
+    SigningKeyInfo,
+};
+use crate::store;
+
+/// Most client records a node keeps in memory.
+const MAX_CACHED_CLIENTS: usize = 10_000;
+
+/// The identity provider of this node. Cheap to clone.
+#[derive(Clone)]
+pub struct IdentityService {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub audit: Audit,
+    pub config: IdentityConfig,
+    pub keys: KeyRing,
+    pub journal: Journal,
+    pub lockout: Lockout,
+    clients: RwLock<HashMap<String, Cached>>,
+    discovery: Arc<str>,
+}
+
+struct Cached {
+    client: Option<Arc<OAuthClient>>,
+    at: Instant,
+}
+
+impl IdentityService {
+    /// Starts the provider: loads the signing keys (making the first one on a new instance)
+    /// and the audit writer. Call inside the Tokio runtime.
+    pub async fn start(
+        db: Db,
+        clock: SharedClock,
+        audit: Audit,
+        config: IdentityConfig,
+    ) -> Result<Self, IdentityError> {
+        let keys = KeyRing::load(
+            db.clone(),
+            clock.clone(),
+            audit.clone(),
+            config.access_token_ttl,
+            config.key_refresh,
+        )
+        .await?;
+        let journal = Journal::start(db.clone(), audit.clone());
+        let discovery = Arc::from(discovery_document(&config).to_string());
+        Ok(IdentityService {
+            inner: Arc::new(Inner {
+                lockout: Lockout::new(config.lockout),
+                db,
+                clock,
+                audit,
+                config,
+                keys,
+                journal,
+                clients: RwLock::new(HashMap::new()),
+                discovery,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &IdentityConfig {
+        &self.inner.config
+    }
+
+    /// The OpenID Connect discovery document, JSON text.
+    pub fn discovery(&self) -> Arc<str> {
+        self.inner.discovery.clone()
+    }
+
+    /// The JSON Web Key Set of the keys that verify (active and retiring), JSON text.
+    pub fn jwks(&self) -> Arc<str> {
+        self.inner.keys.current().jwks.clone()
+    }
+
+    /// The kid that signs new tokens on this node.
+    pub fn active_kid(&self) -> String {
+        self.inner.keys.current().active_kid.clone()
+    }
+
+    /// Rereads the signing keys now (they are otherwise reread every `key_refresh`), e.g. after
+    /// a rotation made by another process.
+    pub async fn reload_keys(&self) -> Result<(), IdentityError> {
+        self.inner.keys.reload().await
+    }
+
+    /// Every signing key, newest first, without private parts.
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKeyInfo>, IdentityError> {
+        self.inner.keys.list().await
+    }
+
+    /// Makes a new active signing key (audited); tokens signed by the old one stay verifiable
+    /// until they expire.
+    pub async fn rotate_signing_key(
+        &self,
+        actor: &str,
+        request_id: &str,
+    ) -> Result<SigningKeyInfo, IdentityError> {
+        self.inner.keys.rotate(actor, request_id).await
+    }
+
+    /// Registers a client (audited). The secret of a confidential client is returned here once
+    /// and stored only as a digest. This is what `cqdt client add` calls.
+    pub async fn add_client(
+        &self,
+        actor: &str,
+        request_id: &str,
+        new: &NewClient,
+    ) -> Result<CreatedClient, IdentityError> {
+        let spec = new.validate()?;
+        let secret = (!spec.public).then(ClientSecret::generate);
+        let now = format_ts(self.inner.clock.now());
+        let client = OAuthClient {
+            client_id: hex::encode(rand::random::<[u8; 16]>()),
+            name: spec.name,
+            secret_hash: secret.as_ref().map(ClientSecret::hash),
+            public: spec.public,
+            grants: spec.grants,
+            redirect_uris: spec.redirect_uris,
+            scopes: spec.scopes,
+            first_party: spec.first_party,
+            enabled: true,
+            created_at: now.clone(),
+            created_by: actor.to_string(),
+            updated_at: now,
+            secret_rotated_at: None,
+        };
+        let mut tx = self.inner.db.begin().await?;
+        store::insert_client(&mut tx, &client).await?;
+        self.inner
+            .audit
+            .record(
+                &mut tx,
+                AuditEvent::new(actor, "identity.client.create", "oauth_client")
+                    .object(client.client_id.clone())
+                    .request(request_id)
+                    .details(client_facts(&client)),
+            )
+            .await?;
+        tx.commit().await?;
+        self.forget_client(&client.client_id);
+        tracing::info!(client_id = %client.client_id, name = %client.name, "OAuth client registered");
+        Ok(CreatedClient { client, secret })
+    }
+
+    /// Every registered client, by name.
+    pub async fn list_clients(&self) -> Result<Vec<OAuthClient>, IdentityError> {
+        Ok(store::list_clients(&self.inner.db).await?)
+    }
+
+    /// One client, read from the database.
+    pub async fn client(&self, client_id: &str) -> Result<Option<OAuthClient>, IdentityError> {
+        Ok(store::get_client(&self.inner.db, client_id).await?)
+    }
+
+    /// Turns a client off or back on (audited). A disabled client gets no tokens, and the
+    /// tokens it holds introspect as inactive.
+    pub async fn set_client_enabled(
+        &self,
+        actor: &str,
+        request_id: &str,
+        client_id: &str,
+        enabled: bool,
+    ) -> Result<OAuthClient, IdentityError> {
+        let mut tx = self.inner.db.begin().await?;
+        let Some(mut client) = store::get_client_tx(&mut tx, client_id).await? else {
+            return Err(IdentityError::NotFound(format!("ứng dụng {client_id}")));
+        };
+        let now = format_ts(self.inner.clock.now());
+        store::set_enabled(&mut tx, client_id, enabled, &now).await?;
+        let action = if enabled {
+            "identity.client.enable"
+        } else {
+            "identity.client.disable"
+        };
+        self.inner
+            .audit
+            .record(
+                &mut tx,
+                AuditEvent::new(actor, action, "oauth_client")
+                    .object(client_id)
+                    .request(request_id)
+                    .details(json!({"was_enabled": client.enabled})),
+            )
+            .await?;
+        tx.commit().await?;
+        self.forget_client(client_id);
+        client.enabled = enabled;
+        client.updated_at = now;
+        Ok(client)
+    }
+
+    /// Disables a client (audited).
+    pub async fn disable_client(
+        &self,
+        actor: &str,
+        request_id: &str,
+        client_id: &str,
+    ) -> Result<OAuthClient, IdentityError> {
+        self.set_client_enabled(actor, request_id, client_id, false)
+            .await
+    }
+
+    /// Replaces a confidential client's secret (audited); the old one stops working at once on
+    /// this node and within the client cache time on others. The new secret is returned once.
+    pub async fn rotate_client_secret(
+        &self,
+        actor: &str,
+        request_id: &str,
+        client_id: &str,
+    ) -> Result<ClientSecret, IdentityError> {
+        let mut tx = self.inner.db.begin().await?;
+        let Some(client) = store::get_client_tx(&mut tx, client_id).await? else {
+            return Err(IdentityError::NotFound(format!("ứng dụng {client_id}")));
+        };
+        if client.public {
+            return Err(IdentityError::Invalid(
+                "Ứng dụng công khai không có khóa bí mật để thay.".into(),
+            ));
+        }
+        let secret = ClientSecret::generate();
+        let now = format_ts(self.inner.clock.now());
+        store::set_secret(&mut tx, client_id, &secret.hash(), &now).await?;
+        self.inner
+            .audit
+            .record(
+                &mut tx,
+                AuditEvent::new(actor, "identity.client.secret.rotate", "oauth_client")
+                    .object(client_id)
+                    .request(request_id),
+            )
+            .await?;
+        tx.commit().await?;
+        self.forget_client(client_id);
+        self.inner.lockout.succeed(client_id);
+        Ok(secret)
+    }
+
+    /// A client record, from this node's short-lived cache or the database.
+    pub(crate) async fn cached_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<OAuthClient>>, IdentityError> {
+        let ttl = self.inner.config.client_cache_ttl;
+        if let Ok(map) = self.inner.clients.read() {
+            if let Some(c) = map.get(client_id).filter(|c| c.at.elapsed() < ttl) {
+                return Ok(c.client.clone());
+            }
+        }
+        let client = store::get_client(&self.inner.db, client_id)
+            .await?
+            .map(Arc::new);
+        if let Ok(mut map) = self.inner.clients.write() {
+            if map.len() >= MAX_CACHED_CLIENTS {
+                map.clear();
+            }
+            map.insert(
+                client_id.to_string(),
+                Cached {
+                    client: client.clone(),
+                    at: Instant::now(),
+                },
+            );
+        }
+        Ok(client)
+    }
+
+    fn forget_client(&self, client_id: &str) {
+        if let Ok(mut map) = self.inner.clients.write() {
+            map.remove(client_id);
+        }
+    }
+}
+
+/// What the audit log keeps about a client's registration (never the secret).
+fn client_facts(c: &OAuthClient) -> Value {
+    json!({
+        "name": c.name,
+        "public": c.public,
+        "grants": c.grants.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "redirect_uris": c.redirect_uris.iter().map(RedirectUri::as_str).collect::<Vec<_>>(),
+        "scopes": c.scopes.to_string(),
+        "first_party": c.first_party,
+    })
+}
+
+/// The OpenID Connect Discovery 1.0 / RFC 8414 metadata, listing only what is implemented.
+///
+/// The authorization endpoint, ID tokens and userinfo come with the authorization code flow;
+/// until then `response_types_supported` is empty and `id_token_signing_alg_values_supported`
+/// names the algorithm the provider signs with.
+pub fn discovery_document(config: &IdentityConfig) -> Value {
+    let auth_methods = ["client_secret_basic", "client_secret_post"];
+    json!({
+        "issuer": config.issuer,
+        "jwks_uri": config.endpoint("/oauth/jwks"),
+        "token_endpoint": config.endpoint("/oauth/token"),
+        "introspection_endpoint": config.endpoint("/oauth/introspect"),
+        "revocation_endpoint": config.endpoint("/oauth/revoke"),
+        "grant_types_supported": [Grant::ClientCredentials.as_str()],
+        "response_types_supported": [],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [jwt::ES256],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+    })
+}
