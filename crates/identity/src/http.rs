@@ -278,8 +278,13 @@ async fn token(
         s.identity.token(&creds, &req, &request_id).await
     }
     .await;
+    json_reply(result)
+}
+
+/// An OAuth endpoint's JSON answer (never cached), or its RFC-format error.
+fn json_reply<T: serde::Serialize>(result: Result<T, IdentityError>) -> Response {
     match result
-        .and_then(|t| serde_json::to_string(&t).map_err(|e| IdentityError::Key(e.to_string())))
+        .and_then(|v| serde_json::to_string(&v).map_err(|e| IdentityError::Key(e.to_string())))
     {
         Ok(body) => no_store(StatusCode::OK, body),
         Err(e) => oauth_error(e),
@@ -301,12 +306,7 @@ async fn introspect(
         s.identity.introspect(&creds, &token, &request_id).await
     }
     .await;
-    match result
-        .and_then(|i| serde_json::to_string(&i).map_err(|e| IdentityError::Key(e.to_string())))
-    {
-        Ok(body) => no_store(StatusCode::OK, body),
-        Err(e) => oauth_error(e),
-    }
+    json_reply(result)
 }
 
 async fn revoke(
