@@ -76,6 +76,8 @@ pub struct App {
     pub workflow: cqdt_workflow::WorkflowService,
     /// OAuth 2.0 / OpenID Connect provider, started by `serve` and `client` (it manages keys).
     pub identity: Option<cqdt_identity::IdentityService>,
+    /// Agency codes of the catalog, for the identity pages' checks.
+    pub agencies: Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
 }
 
 /// Creates the data directory, connects and migrates.
@@ -114,9 +116,9 @@ fn modules() -> Vec<ModuleInfo> {
         },
         ModuleInfo {
             id: "M2",
-            name: "Định danh hệ thống",
-            summary: "Máy chủ OAuth 2.0 / OpenID Connect cho các hệ thống kết nối: cấp mã truy cập ký số ES256, khoá công khai (JWKS), kiểm tra và thu hồi mã.",
-            href: "/.well-known/openid-configuration",
+            name: "Tài khoản và đăng nhập một lần",
+            summary: "Một tài khoản cho công dân, doanh nghiệp và cán bộ; đăng nhập bằng mật khẩu, VNeID, xác thực hai lớp cho cán bộ; OpenID Connect cho các hệ thống của tỉnh.",
+            href: "/dang-nhap",
         },
         ModuleInfo {
             id: "M7",
@@ -177,6 +179,7 @@ impl App {
             admin,
             shell: Arc::new(shell),
             metrics: Arc::new(Metrics::default()),
+            auth: Default::default(),
         };
         let audit = Audit::new(db.clone(), clock.clone());
         let office_hours = cqdt_calendar::OfficeHours::parse(&config.office_hours)
@@ -217,18 +220,32 @@ impl App {
             notifier,
             workflow,
             identity: None,
+            agencies: Arc::default(),
         })
     }
 
     /// Starts the identity provider (creates the first signing key on a new instance).
     pub async fn start_identity(&mut self) -> Result<cqdt_identity::IdentityService, AppError> {
+        self.start_identity_at(None).await
+    }
+
+    /// Starts the identity provider; without a public URL the issuer is the address the
+    /// server actually listens on (`bound`), or the configured one.
+    pub async fn start_identity_at(
+        &mut self,
+        bound: Option<std::net::SocketAddr>,
+    ) -> Result<cqdt_identity::IdentityService, AppError> {
         let issuer = self
             .config
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.config.listen));
-        let config = cqdt_identity::IdentityConfig::new(&issuer)
+            .unwrap_or_else(|| match bound {
+                Some(a) => format!("http://{a}"),
+                None => format!("http://{}", self.config.listen),
+            });
+        let mut config = cqdt_identity::IdentityConfig::new(&issuer)
             .map_err(|e| AppError::Failed(format!("identity: {e}")))?;
+        config.totp_issuer = format!("Chính quyền điện tử {}", self.platform.shell.instance_name);
         let identity = cqdt_identity::IdentityService::start(
             self.platform.db.clone(),
             self.platform.clock.clone(),
@@ -237,8 +254,36 @@ impl App {
         )
         .await
         .map_err(|e| AppError::Failed(format!("identity: {e}")))?;
+        identity.attach_notifier(self.notifier.clone());
+        if let Some((url, id, secret)) = &self.config.vneid {
+            let callback = format!("{}/dang-nhap/vneid/callback", issuer.trim_end_matches('/'));
+            identity.attach_vneid(cqdt_identity::vneid::VneidConfig::new(
+                url, id, secret, &callback,
+            ));
+        }
+        self.platform.auth.install(Arc::new(identity.clone()));
+        if self.platform.shell.demo {
+            crate::demo::accounts(&identity)
+                .await
+                .map_err(|e| AppError::Failed(format!("demo accounts: {e}")))?;
+        }
+        self.refresh_agencies().await;
         self.identity = Some(identity.clone());
         Ok(identity)
+    }
+
+    /// Rereads the agency codes the identity pages check officials against.
+    pub async fn refresh_agencies(&self) {
+        let filter = cqdt_catalog::EntryFilter::default();
+        match self.catalogs.find("agencies", &filter, 1, 5000).await {
+            Ok(page) => {
+                let codes = page.entries.into_iter().map(|e| e.entry.code).collect();
+                if let Ok(mut set) = self.agencies.write() {
+                    *set = codes;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reading agency codes"),
+        }
     }
 
     /// Whether the database has been initialised (seeded or deliberately left empty).
@@ -272,10 +317,17 @@ impl App {
         let openapi = openapi_document();
         let request_id = HeaderName::from_static("x-request-id");
         let identity = match &self.identity {
-            Some(identity) => cqdt_identity::http::router(cqdt_identity::http::IdentityState {
-                platform: p.clone(),
-                identity: identity.clone(),
-            }),
+            Some(identity) => {
+                let agencies = self.agencies.clone();
+                cqdt_identity::http::router(cqdt_identity::http::IdentityState {
+                    platform: p.clone(),
+                    identity: identity.clone(),
+                    audit: self.audit.clone(),
+                    agency_exists: Arc::new(move |code: &str| {
+                        agencies.read().is_ok_and(|s| s.contains(code))
+                    }),
+                })
+            }
             None => Router::new(),
         };
         Router::new()

@@ -67,6 +67,20 @@ pub struct GlobalArgs {
     /// Name of the instance shown on pages [default: the demo province, or "cqdt"].
     #[arg(long, env = "CQDT_INSTANCE_NAME", global = true)]
     pub instance_name: Option<String>,
+    /// Issuer URL of VNeID (or of `cqdt sandbox vneid`); turns on "Đăng nhập bằng VNeID".
+    #[arg(long, env = "CQDT_VNEID_URL", global = true)]
+    pub vneid_url: Option<String>,
+    /// The platform's client id at VNeID.
+    #[arg(long, env = "CQDT_VNEID_CLIENT_ID", global = true)]
+    pub vneid_client_id: Option<String>,
+    /// The platform's client secret at VNeID.
+    #[arg(
+        long,
+        env = "CQDT_VNEID_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub vneid_client_secret: Option<String>,
 }
 
 /// The commands.
@@ -241,6 +255,21 @@ pub enum SandboxCommand {
         #[arg(long)]
         token: Option<String>,
     },
+    /// A VNeID stand-in: a small OpenID Connect provider with test identities.
+    Vneid {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9200")]
+        listen: String,
+        /// The client id the platform uses.
+        #[arg(long, default_value = "cqdt")]
+        client_id: String,
+        /// The client secret the platform uses.
+        #[arg(long, default_value = "cqdt-sandbox-secret")]
+        client_secret: String,
+        /// Redirect URIs allowed (the platform's `/dang-nhap/vneid/callback`).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+    },
 }
 
 /// `cqdt bench …`
@@ -283,6 +312,9 @@ struct FileConfig {
     public_url: Option<String>,
     log_format: Option<String>,
     instance_name: Option<String>,
+    vneid_url: Option<String>,
+    vneid_client_id: Option<String>,
+    vneid_client_secret: Option<String>,
 }
 
 /// The resolved configuration.
@@ -316,6 +348,8 @@ pub struct Config {
     pub log_json: bool,
     /// Instance name override.
     pub instance_name: Option<String>,
+    /// VNeID issuer, client id and secret, when login with VNeID is on.
+    pub vneid: Option<(String, String, String)>,
 }
 
 /// A configuration problem, reported before anything starts.
@@ -387,6 +421,19 @@ impl Config {
             public_url: g.public_url.clone().or(file.public_url),
             log_json: log_format == "json",
             instance_name: g.instance_name.clone().or(file.instance_name),
+            vneid: match (
+                g.vneid_url.clone().or(file.vneid_url),
+                g.vneid_client_id.clone().or(file.vneid_client_id),
+                g.vneid_client_secret.clone().or(file.vneid_client_secret),
+            ) {
+                (Some(u), Some(i), Some(s)) => Some((u, i, s)),
+                (None, None, None) => None,
+                _ => {
+                    return Err(ConfigError(
+                        "vneid_url, vneid_client_id and vneid_client_secret go together".into(),
+                    ))
+                }
+            },
         })
     }
 

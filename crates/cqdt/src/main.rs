@@ -3,6 +3,7 @@
 mod app;
 mod bench;
 mod config;
+mod demo;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -248,6 +249,37 @@ async fn run(
                 .map_err(AppError::io("serving the SMS sandbox"))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sandbox {
+            command:
+                SandboxCommand::Vneid {
+                    listen,
+                    client_id,
+                    client_secret,
+                    redirect_uris,
+                },
+        } => {
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .map_err(AppError::io(format!("listening on {listen}")))?;
+            let addr = listener
+                .local_addr()
+                .map_err(AppError::io("reading the listen address"))?;
+            tracing::warn!(%addr, "VNeID SANDBOX: test identities only, not the national identity system");
+            println!("cqdt VNeID sandbox listening on http://{addr}");
+            let config = cqdt_vneid_sandbox::SandboxConfig {
+                issuer: format!("http://{addr}"),
+                client_id,
+                client_secret,
+                redirect_uris,
+            };
+            let router = cqdt_vneid_sandbox::router(config)
+                .map_err(|e| AppError::Failed(format!("VNeID sandbox: {e}")))?;
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .map_err(AppError::io("serving the VNeID sandbox"))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             command: BenchCommand::Startup { runs },
         } => bench::startup(runs, database_url_flag).await,
@@ -406,13 +438,13 @@ async fn serve(config: Config, clock: SharedClock) -> Result<ExitCode, AppError>
         );
     }
     let mut app = app;
-    app.start_identity().await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(AppError::io(format!("listening on {}", config.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(AppError::io("reading the listen address"))?;
+    app.start_identity_at(Some(addr)).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = app.spawn_workers(stop_rx);
     tracing::info!(%addr, backend = ?app.platform.db.backend(), startup_ms = started.elapsed().as_millis() as u64, "cqdt ready");

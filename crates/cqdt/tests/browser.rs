@@ -186,6 +186,51 @@ impl Browser {
             .collect()
     }
 
+    /// Types into a field by id (replacing its value).
+    async fn fill(&self, id: &str, value: &str) {
+        let script = format!(
+            "const e = document.getElementById({}); e.value = {}; return e.value;",
+            json!(id),
+            json!(value)
+        );
+        self.js(&script).await;
+    }
+
+    /// Clicks a button (CSS selector) and waits for the next page to load.
+    async fn click_and_wait(&self, selector: &str) {
+        self.js(&format!(
+            "window.__cqdtOld = true; document.querySelector({}).click(); return true;",
+            json!(selector)
+        ))
+        .await;
+        for _ in 0..200 {
+            let fresh = self
+                .js("return window.__cqdtOld === undefined && document.readyState === 'complete'")
+                .await;
+            if fresh == json!(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new page after clicking {selector}");
+    }
+
+    async fn text(&self) -> String {
+        self.js("return document.body.innerText")
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn path(&self) -> String {
+        self.js("return location.pathname + location.search")
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
     async fn quit(&self) {
         let _ = self
             .http
@@ -304,5 +349,155 @@ async fn error_and_admin_pages_are_accessible() {
         .js("return document.querySelector('.error-summary a').getAttribute('href')")
         .await;
     assert_eq!(summary, "#from");
+    b.quit().await;
+}
+
+const SUBMIT: &str = "main form .button[type=submit]";
+
+#[tokio::test]
+async fn a_citizen_registers_verifies_signs_in_and_out() {
+    if !tools_present() {
+        return;
+    }
+    let sms = common::SmsSandbox::start(None).await;
+    let app = Instance::start_with(&[], &[("CQDT_SMS_URL", &sms.url())]).await;
+    let b = Browser::start().await;
+    b.goto(&app.url("/dang-ky")).await;
+    assert_accessible(&b, "registration").await;
+    // Errors are summarised at the top, in Vietnamese, linking to their fields.
+    b.fill("personal_id", "0941").await;
+    b.click_and_wait(SUBMIT).await;
+    let summary = b
+        .js("return document.querySelector('.error-summary a').getAttribute('href')")
+        .await;
+    assert_eq!(summary, "#full_name");
+    assert!(b
+        .text()
+        .await
+        .contains("Số định danh cá nhân gồm đúng 12 chữ số"));
+    assert_accessible(&b, "registration with errors").await;
+    for (id, v) in [
+        ("personal_id", "094201007788"),
+        ("full_name", "Lâm Sóc Phol"),
+        ("birth_date", "05/05/2001"),
+        ("phone", "0909 112 233"),
+        ("email", "phol@example.vn"),
+        ("password", "Ghe ngo tren song Maspero"),
+        ("password_confirm", "Ghe ngo tren song Maspero"),
+    ] {
+        b.fill(id, v).await;
+    }
+    b.click_and_wait(SUBMIT).await;
+    assert!(b.path().await.starts_with("/xac-thuc-tai-khoan"));
+    assert_accessible(&b, "verification").await;
+    let sms_text = sms.wait_for("+84909112233", "Mã xác thực").await;
+    let code: String = sms_text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("code")
+        .to_string();
+    b.fill("code", &code).await;
+    b.click_and_wait(SUBMIT).await;
+    assert!(b.path().await.starts_with("/dang-nhap"));
+    assert!(b.text().await.contains("Tài khoản đã được xác thực"));
+    assert_accessible(&b, "login").await;
+    b.fill("login", "phol@example.vn").await;
+    b.fill("password", "Ghe ngo tren song Maspero").await;
+    b.click_and_wait(SUBMIT).await;
+    assert_eq!(b.path().await, "/tai-khoan");
+    assert!(b.text().await.contains("Lâm Sóc Phol"));
+    assert_accessible(&b, "account").await;
+    for path in [
+        "/tai-khoan/phien",
+        "/tai-khoan/doi-mat-khau",
+        "/tai-khoan/doanh-nghiep",
+        "/tai-khoan/xac-thuc-hai-lop",
+    ] {
+        b.goto(&app.url(path)).await;
+        assert_accessible(&b, path).await;
+    }
+    b.goto(&app.url("/tai-khoan")).await;
+    b.click_and_wait("form[action='/dang-xuat'] button").await;
+    assert!(b.text().await.contains("Đã đăng xuất"));
+    assert_accessible(&b, "logged out").await;
+    b.goto(&app.url("/tai-khoan")).await;
+    assert!(b.path().await.starts_with("/dang-nhap"), "signed out");
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn an_official_signs_in_with_totp_and_administers_accounts() {
+    if !tools_present() {
+        return;
+    }
+    let app = Instance::start().await;
+    let b = Browser::start().await;
+    b.goto(&app.url("/admin/accounts")).await;
+    assert!(b.path().await.starts_with("/dang-nhap?next="));
+    b.fill("login", "quantri").await;
+    b.fill("password", common::DEMO_PASSWORD).await;
+    b.click_and_wait(SUBMIT).await;
+    assert!(b.path().await.starts_with("/dang-nhap/xac-thuc-hai-lop"));
+    assert_accessible(&b, "second factor").await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let code = cqdt_identity::totp::code(common::DEMO_TOTP, now).expect("code");
+    b.fill("code", &code).await;
+    b.click_and_wait(SUBMIT).await;
+    assert_eq!(
+        b.path().await,
+        "/admin/accounts",
+        "back where the official wanted to go"
+    );
+    assert_accessible(&b, "accounts").await;
+    let first = b
+        .js("return document.querySelector('tbody a').getAttribute('href')")
+        .await;
+    for path in [
+        first.as_str().unwrap_or("/admin/accounts").to_string(),
+        "/admin/accounts/new".into(),
+        "/admin/accounts/import".into(),
+        "/admin/clients".into(),
+        "/admin/sign-ins".into(),
+        "/admin/audit".into(),
+    ] {
+        b.goto(&app.url(&path)).await;
+        let h1 = b
+            .js("return document.querySelector('h1') && document.querySelector('h1').textContent")
+            .await;
+        assert!(h1.is_string(), "{path}: no heading");
+        assert_accessible(&b, &path).await;
+    }
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn a_citizen_signs_in_with_the_vneid_sandbox() {
+    if !tools_present() {
+        return;
+    }
+    let port = common::VneidSandbox::port();
+    let env = common::VneidSandbox::env(port);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = Instance::start_with(&[], &env).await;
+    let _vneid = common::VneidSandbox::start(port, &app.base).await;
+    let b = Browser::start().await;
+    b.goto(&app.url("/dang-nhap?next=/tai-khoan")).await;
+    assert_accessible(&b, "login with the VNeID button").await;
+    b.click_and_wait("a[href^='/dang-nhap/vneid']").await;
+    let at = b.js("return location.host").await;
+    assert_eq!(at, format!("127.0.0.1:{port}"), "at the VNeID sandbox");
+    assert!(b.text().await.to_lowercase().contains("thử nghiệm"));
+    assert_accessible(&b, "VNeID sandbox consent").await;
+    b.js("document.querySelector('input[value=\"094078007890\"]').click(); return true;")
+        .await;
+    b.click_and_wait("button[value=allow]").await;
+    assert_eq!(b.path().await, "/tai-khoan");
+    let text = b.text().await;
+    assert!(text.contains("094078007890"), "{text}");
+    assert!(text.contains("Đã liên kết"));
+    assert_accessible(&b, "account after VNeID").await;
     b.quit().await;
 }

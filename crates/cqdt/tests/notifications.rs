@@ -7,16 +7,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{client, Instance, ADMIN_PASSWORD};
+use common::{client, free_port, Instance, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port()
-}
 
 /// A real SMTP server: `python3 -m aiosmtpd`, printing what it receives.
 struct Smtp {
@@ -165,33 +158,9 @@ async fn an_email_sent_while_the_mail_server_is_down_is_delivered_when_it_comes_
 
 #[tokio::test]
 async fn an_sms_goes_through_the_shipped_gateway_sandbox() {
-    let port = free_port();
-    let mut sandbox = tokio::process::Command::new(common::exe())
-        .args([
-            "sandbox",
-            "sms",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--token",
-            "bi-mat",
-        ])
-        .env("CQDT_LOG", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("sandbox");
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while client()
-        .get(format!("{base}/api/sms"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "sandbox did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let sms_url = format!("{base}/api/sms");
+    let sandbox = common::SmsSandbox::start(Some("bi-mat")).await;
+    let base = sandbox.base.clone();
+    let sms_url = sandbox.url();
     let app = Instance::start_with(
         &[],
         &[("CQDT_SMS_URL", &sms_url), ("CQDT_SMS_TOKEN", "bi-mat")],
@@ -229,7 +198,7 @@ async fn an_sms_goes_through_the_shipped_gateway_sandbox() {
         page.to_lowercase().contains("sandbox"),
         "the sandbox says what it is"
     );
-    let _ = sandbox.kill().await;
+    drop(sandbox);
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let identity = IdentityService::start(
         t.db.clone(),
         clock.clone(),
-        audit,
+        audit.clone(),
         IdentityConfig::new(&base)?,
     )
     .await?;
@@ -64,6 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let req = TokenRequest {
         grant_type: "client_credentials".into(),
         scope: None,
+        params: Default::default(),
     };
     let in_process = {
         let done = Arc::new(AtomicU64::new(0));
@@ -102,8 +103,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tls: false,
         }),
         metrics: Arc::new(Metrics::default()),
+        auth: Default::default(),
     };
-    let app = router(IdentityState { platform, identity });
+    // A citizen for the password login measurement.
+    let password = "Cau Quay Soc Trang 1937!";
+    identity
+        .create_citizen_with_password(&cqdt_identity::account::Registration {
+            personal_id: cqdt_platform::PersonalId::parse("094085000999")?,
+            full_name: "Người Đo Thử".into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1985, 1, 1).ok_or("date")?,
+            phone: "+84912000999".into(),
+            email: None,
+            password: password.into(),
+        })
+        .await?;
+    let app = router(IdentityState {
+        platform,
+        identity: identity.clone(),
+        audit,
+        agency_exists: Arc::new(|_: &str| true),
+    });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -163,6 +182,47 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "grants_per_second_http": grants as f64 / elapsed,
             "grants_per_second_in_process": in_process,
             "target_per_second": 5000,
+        })
+    );
+
+    // Password login over HTTP, one at a time, against the argon2id verification alone.
+    let stored = cqdt_identity::password::hash(password)?;
+    let mut verify_ms = Vec::new();
+    for _ in 0..20 {
+        let t0 = Instant::now();
+        let _ = cqdt_identity::password::verify(password, &stored);
+        verify_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut login_ms = Vec::new();
+    for _ in 0..40 {
+        let t0 = Instant::now();
+        let res = client
+            .post(format!("{base}/dang-nhap"))
+            .form(&[("login", "094085000999"), ("password", password)])
+            .send()
+            .await?;
+        if res.status().as_u16() != 303 {
+            return Err(format!("login failed: {}", res.status()).into());
+        }
+        login_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let pct = |v: &mut Vec<f64>, p: f64| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[((v.len() - 1) as f64 * p).round() as usize]
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "benchmark": "password_login",
+            "backend": format!("{:?}", t.db.backend()).to_lowercase(),
+            "logins": login_ms.len(),
+            "login_p50_ms": pct(&mut login_ms, 0.5),
+            "login_p99_ms": pct(&mut login_ms, 0.99),
+            "baseline_argon2id_verify_p50_ms": pct(&mut verify_ms, 0.5),
+            "target_p50_ms": 150,
         })
     );
     Ok(())

@@ -70,6 +70,21 @@ pub enum IdentityError {
     /// A signing key could not be made, stored or loaded.
     #[error("signing key: {0}")]
     Key(String),
+    /// Field errors of a form, in Vietnamese, all at once.
+    #[error("dữ liệu không hợp lệ")]
+    Fields(Vec<cqdt_platform::FieldError>),
+    /// Too many failed attempts: try again after this many minutes.
+    #[error("tạm khoá đăng nhập {0} phút")]
+    Locked(u64),
+    /// The account (this id) has not verified its contact yet.
+    #[error("tài khoản chưa xác thực")]
+    Unverified(String),
+    /// Not allowed for this person, in Vietnamese.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Calling another identity provider (VNeID) failed.
+    #[error("nhà cung cấp định danh bên ngoài: {0}")]
+    Upstream(String),
     /// The audit log could not record an event, so the action was not done.
     #[error("audit log: {0}")]
     Audit(String),

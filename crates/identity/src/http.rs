@@ -19,6 +19,12 @@ use crate::model::{NewClient, OAuthClient};
 use crate::oauth::{AuthMethod, ClientCredentials, TokenRequest};
 use crate::service::IdentityService;
 
+mod admin;
+pub(crate) mod pages;
+
+/// Whether an agency code is in the agency catalog (the app keeps a refreshed snapshot).
+pub type AgencyCheck = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// State of the identity routes.
 #[derive(Clone)]
 pub struct IdentityState {
@@ -26,6 +32,40 @@ pub struct IdentityState {
     pub platform: Platform,
     /// The identity provider.
     pub identity: IdentityService,
+    /// The audit log, for the sign-in history page.
+    pub audit: cqdt_audit::Audit,
+    /// Agency codes known to the catalog.
+    pub agency_exists: AgencyCheck,
+}
+
+/// Resolves the session cookie, or a bearer access token issued to a person, to the
+/// principal the platform's extractors hand to every module.
+impl cqdt_platform::SessionResolver for IdentityService {
+    fn resolve<'a>(
+        &'a self,
+        parts: &'a axum::http::request::Parts,
+    ) -> cqdt_platform::auth::ResolveFuture<'a> {
+        Box::pin(async move {
+            if let Some(cookie) = pages::session_cookie(&parts.headers) {
+                if let Ok(Some(p)) = self.principal(&cookie).await {
+                    return Some(p);
+                }
+            }
+            let bearer = parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))?;
+            let claims = self.validate_access_token(bearer.trim()).await.ok()??;
+            let account = self.account(&claims.sub).await.ok()??;
+            if account.status != crate::account::AccountStatus::Active {
+                return None;
+            }
+            self.principal_of(&account, &format!("token:{}", claims.jti))
+                .await
+                .ok()
+        })
+    }
 }
 
 impl FromRef<IdentityState> for Platform {
@@ -43,6 +83,7 @@ pub fn router(state: IdentityState) -> Router {
         .route("/oauth/token", post(token))
         .route("/oauth/introspect", post(introspect))
         .route("/oauth/revoke", post(revoke))
+        .route("/oauth/userinfo", get(userinfo).post(userinfo))
         .route(
             "/api/v1/identity/clients",
             get(list_clients).post(add_client),
@@ -55,7 +96,38 @@ pub fn router(state: IdentityState) -> Router {
         .route("/api/v1/identity/clients/{id}/secret", post(rotate_secret))
         .route("/api/v1/identity/keys", get(list_keys))
         .route("/api/v1/identity/keys/rotate", post(rotate_key))
+        .merge(pages::routes())
+        .merge(admin::routes())
         .with_state(state)
+}
+
+/// Userinfo (OpenID Connect Core §5.3): the bearer token in the Authorization header.
+async fn userinfo(State(s): State<IdentityState>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let unauthorized = |e: &'static str| {
+        let mut res = no_store(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": e, "error_description": "a valid bearer access token with scope openid is required"}).to_string(),
+        );
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_str(&format!("Bearer realm=\"cqdt\", error=\"{e}\""))
+                .unwrap_or(HeaderValue::from_static("Bearer")),
+        );
+        res
+    };
+    let Some(token) = token else {
+        return unauthorized("invalid_request");
+    };
+    match s.identity.userinfo(token).await {
+        Ok(Some(v)) => no_store(StatusCode::OK, v.to_string()),
+        Ok(None) => unauthorized("invalid_token"),
+        Err(e) => oauth_error(e),
+    }
 }
 
 fn public_json(body: std::sync::Arc<str>, max_age: u32) -> Response {
@@ -271,9 +343,11 @@ async fn token(
         let grant_type = params
             .remove("grant_type")
             .ok_or_else(|| invalid_request("grant_type is required"))?;
+        let scope = params.remove("scope");
         let req = TokenRequest {
             grant_type,
-            scope: params.remove("scope"),
+            scope,
+            params,
         };
         s.identity.token(&creds, &req, &request_id).await
     }
@@ -475,11 +549,30 @@ pub fn openapi_paths() -> serde_json::Value {
             "responses": {"200": {"description": "provider metadata"}}}},
         "/oauth/jwks": {"get": {"summary": "JSON Web Key Set: the active and retiring ES256 public keys", "tags": ["identity"],
             "responses": {"200": {"description": "JWKS"}}}},
-        "/oauth/token": {"post": {"summary": "Token endpoint (client_credentials grant); client_secret_basic or client_secret_post",
+        "/oauth/authorize": {"get": {"summary": "Authorization endpoint (code flow, PKCE S256 required); a browser page, not JSON",
+            "tags": ["identity"], "parameters": [
+                {"name": "response_type", "in": "query", "required": true, "schema": {"type": "string", "enum": ["code"]}},
+                {"name": "client_id", "in": "query", "required": true, "schema": {"type": "string"}},
+                {"name": "redirect_uri", "in": "query", "required": true, "schema": {"type": "string"}},
+                {"name": "scope", "in": "query", "required": true, "schema": {"type": "string"}},
+                {"name": "state", "in": "query", "schema": {"type": "string"}},
+                {"name": "nonce", "in": "query", "schema": {"type": "string"}},
+                {"name": "code_challenge", "in": "query", "required": true, "schema": {"type": "string"}},
+                {"name": "code_challenge_method", "in": "query", "required": true, "schema": {"type": "string", "enum": ["S256"]}},
+                {"name": "prompt", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"303": {"description": "to the login page, the consent page, or the client with a code or an error"},
+                "400": {"description": "unknown client or unregistered redirect_uri (never redirected)"}}}},
+        "/oauth/userinfo": {"get": {"summary": "UserInfo (OpenID Connect Core §5.3), bearer access token with scope openid",
+            "tags": ["identity"], "responses": {"200": {"description": "claims by scope"}, "401": oauth_error}}},
+        "/oauth/logout": {"get": {"summary": "RP-initiated logout (id_token_hint, post_logout_redirect_uri, state)",
+            "tags": ["identity"], "responses": {"303": {"description": "to the registered post-logout URI"}, "200": {"description": "confirmation page"}}}},
+        "/oauth/token": {"post": {"summary": "Token endpoint: client_credentials, authorization_code (with code_verifier), refresh_token (rotated)",
             "description": client_auth, "tags": ["identity"],
-            "requestBody": form(&["grant_type"], json!({"grant_type": {"type": "string", "enum": ["client_credentials"]},
-                "scope": {"type": "string"}, "client_id": {"type": "string"}, "client_secret": {"type": "string"}})),
-            "responses": {"200": {"description": "access token (RFC 9068 JWT, ES256)"}, "400": oauth_error, "401": oauth_error}}},
+            "requestBody": form(&["grant_type"], json!({"grant_type": {"type": "string", "enum": ["client_credentials", "authorization_code", "refresh_token"]},
+                "scope": {"type": "string"}, "client_id": {"type": "string"}, "client_secret": {"type": "string"},
+                "code": {"type": "string"}, "redirect_uri": {"type": "string"}, "code_verifier": {"type": "string"},
+                "refresh_token": {"type": "string"}})),
+            "responses": {"200": {"description": "access token (RFC 9068 JWT, ES256), with id_token and refresh_token for people"}, "400": oauth_error, "401": oauth_error}}},
         "/oauth/introspect": {"post": {"summary": "Token introspection (RFC 7662), for authenticated clients", "tags": ["identity"],
             "description": client_auth,
             "requestBody": form(&["token"], json!({"token": {"type": "string"}, "token_type_hint": {"type": "string"}})),

@@ -29,6 +29,8 @@ pub(crate) struct LoadedKeys {
     pub signing: SigningKey,
     /// The encoded JWS header of access tokens signed with it.
     pub access_header: String,
+    /// The encoded JWS header of ID tokens (`typ` JWT).
+    pub id_header: String,
     /// Keys that verify: the active one and those retiring.
     pub verifiers: Vec<(String, VerifyingKey)>,
     /// The JWKS document, JSON text.
@@ -311,6 +313,7 @@ fn loaded(active: &KeyRow, current: &[KeyRow]) -> Result<LoadedKeys, IdentityErr
     }
     Ok(LoadedKeys {
         access_header: jwt::encoded_header(&active.info.kid, jwt::ACCESS_TOKEN_TYP)?,
+        id_header: jwt::encoded_header(&active.info.kid, "JWT")?,
         active_kid: active.info.kid.clone(),
         signing,
         verifiers,

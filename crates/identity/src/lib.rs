@@ -7,6 +7,7 @@
 //! [`http::router`] into the app, and calls [`IdentityService::add_client`] for
 //! `cqdt client add`.
 
+pub mod account;
 pub mod error;
 mod es256;
 pub mod http;
@@ -14,10 +15,16 @@ mod journal;
 pub mod jwt;
 mod keys;
 mod lockout;
+pub mod login;
 pub mod model;
 pub mod oauth;
+pub mod officials;
+pub mod oidc;
+pub mod password;
 pub mod service;
 pub mod store;
+pub mod totp;
+pub mod vneid;
 
 pub use error::{IdentityError, OAuthErrorCode};
 pub use model::{

@@ -52,6 +52,8 @@ impl Grant {
         match s.trim().replace('-', "_").as_str() {
             "client_credentials" => Some(Grant::ClientCredentials),
             "authorization_code" => Some(Grant::AuthorizationCode),
+            // Clients of the code flow refresh; registering it alone means nothing more.
+            "refresh_token" => Some(Grant::AuthorizationCode),
             _ => None,
         }
     }
@@ -541,6 +543,12 @@ pub struct IdentityConfig {
     pub key_refresh: Duration,
     /// Lockout after failed client authentications.
     pub lockout: LockoutPolicy,
+    /// The issuer name authenticator apps show next to the code.
+    pub totp_issuer: String,
+    /// Lifetime of refresh tokens [default: 30 days].
+    pub refresh_token_ttl: Duration,
+    /// Lifetime of ID tokens [default: 300 s].
+    pub id_token_ttl: Duration,
 }
 
 impl IdentityConfig {
@@ -572,6 +580,9 @@ impl IdentityConfig {
             client_cache_ttl: Duration::from_secs(10),
             key_refresh: Duration::from_secs(60),
             lockout: LockoutPolicy::default(),
+            totp_issuer: "Chính quyền điện tử".into(),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            id_token_ttl: Duration::from_secs(300),
         })
     }
 
@@ -626,6 +637,12 @@ pub struct TokenResponse {
     /// Granted scopes.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// The ID token (authorization code and refresh grants with scope `openid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// The refresh token, rotated at each use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// An introspection answer (RFC 7662 §2.2).

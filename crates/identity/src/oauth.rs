@@ -71,6 +71,8 @@ pub struct TokenRequest {
     pub grant_type: String,
     /// `scope`, if given.
     pub scope: Option<String>,
+    /// The other parameters (`code`, `redirect_uri`, `code_verifier`, `refresh_token`).
+    pub params: std::collections::HashMap<String, String>,
 }
 
 /// Which endpoint a client authenticated at, for the audit log.
@@ -152,6 +154,9 @@ impl IdentityService {
         let failure = match (&client, &creds.secret) {
             (None, _) => Some("unknown_client"),
             (Some(c), _) if !c.enabled => Some("client_disabled"),
+            // Public clients identify themselves by client_id alone (RFC 6749 §2.1); PKCE
+            // binds their codes.
+            (Some(c), None) if c.public && creds.method == AuthMethod::None => None,
             (Some(_), None) => Some("secret_missing"),
             (Some(c), Some(secret)) => match &c.secret_hash {
                 Some(hash) if hash.verify(secret) => None,
@@ -228,10 +233,42 @@ impl IdentityService {
                 Err(IdentityError::oauth(code, description))
             }
         };
+        if req.grant_type == "authorization_code" || req.grant_type == "refresh_token" {
+            if !client.grants.contains(&Grant::AuthorizationCode) {
+                return refuse(
+                    OAuthErrorCode::UnauthorizedClient,
+                    "this client may not use the authorization code flow".into(),
+                )
+                .await;
+            }
+            let mut params = req.params.clone();
+            if let Some(s) = &req.scope {
+                params.insert("scope".into(), s.clone());
+            }
+            let result = if req.grant_type == "authorization_code" {
+                self.grant_code(&client, &params, request_id).await
+            } else {
+                self.grant_refresh(&client, &params, request_id).await
+            };
+            if let Err(IdentityError::OAuth {
+                code, description, ..
+            }) = &result
+            {
+                return refuse(*code, description.clone()).await;
+            }
+            return result;
+        }
+        if client.public {
+            return refuse(
+                OAuthErrorCode::UnauthorizedClient,
+                "public clients may only use the authorization code flow".into(),
+            )
+            .await;
+        }
         if req.grant_type != Grant::ClientCredentials.as_str() {
             return refuse(
                 OAuthErrorCode::UnsupportedGrantType,
-                "only grant_type=client_credentials is supported".into(),
+                "supported: client_credentials, authorization_code, refresh_token".into(),
             )
             .await;
         }
@@ -300,6 +337,8 @@ impl IdentityService {
             token_type: "Bearer".into(),
             expires_in: ttl,
             scope: claims.scope,
+            id_token: None,
+            refresh_token: None,
         })
     }
 
@@ -380,6 +419,8 @@ impl IdentityService {
             .authenticate_client(creds, Endpoint::Revoke, request_id)
             .await?;
         let Some(claims) = self.verified_claims(token).await else {
+            // Not a JWT of ours: perhaps a refresh token.
+            self.revoke_refresh(&caller, token, request_id).await?;
             return Ok(());
         };
         let now = inner.clock.now();

@@ -16,8 +16,8 @@ use crate::jwt;
 use crate::keys::KeyRing;
 use crate::lockout::Lockout;
 use crate::model::{
-    ClientSecret, CreatedClient, Grant, IdentityConfig, NewClient, OAuthClient, RedirectUri,
-    SigningKeyInfo,
+    ClientSecret, CreatedClient, Grant, IdentityConfig, LockoutPolicy, NewClient, OAuthClient,
+    RedirectUri, SigningKeyInfo,
 };
 use crate::store;
 
@@ -38,6 +38,12 @@ pub(crate) struct Inner {
     pub keys: KeyRing,
     pub journal: Journal,
     pub lockout: Lockout,
+    /// Failed password logins per client address.
+    pub login_lockout: Lockout,
+    /// Where one-time codes and links are sent, attached after start.
+    pub notifier: std::sync::OnceLock<cqdt_notify::Notifier>,
+    /// The external identity provider (VNeID), when configured.
+    pub vneid: std::sync::OnceLock<crate::vneid::VneidConfig>,
     clients: RwLock<HashMap<String, Cached>>,
     discovery: Arc<str>,
 }
@@ -69,6 +75,13 @@ impl IdentityService {
         Ok(IdentityService {
             inner: Arc::new(Inner {
                 lockout: Lockout::new(config.lockout),
+                login_lockout: Lockout::new(LockoutPolicy {
+                    max_failures: 30,
+                    window: std::time::Duration::from_secs(15 * 60),
+                    lockout: std::time::Duration::from_secs(15 * 60),
+                }),
+                notifier: std::sync::OnceLock::new(),
+                vneid: std::sync::OnceLock::new(),
                 db,
                 clock,
                 audit,
@@ -79,6 +92,16 @@ impl IdentityService {
                 discovery,
             }),
         })
+    }
+
+    /// Attaches the notification service that sends one-time codes and links.
+    pub fn attach_notifier(&self, notifier: cqdt_notify::Notifier) {
+        let _ = self.inner.notifier.set(notifier);
+    }
+
+    /// Configures login through VNeID (an external OpenID Connect provider).
+    pub fn attach_vneid(&self, config: crate::vneid::VneidConfig) {
+        let _ = self.inner.vneid.set(config);
     }
 
     /// The configuration.
@@ -164,6 +187,14 @@ impl IdentityService {
         self.forget_client(&client.client_id);
         tracing::info!(client_id = %client.client_id, name = %client.name, "OAuth client registered");
         Ok(CreatedClient { client, secret })
+    }
+
+    /// Whether a URI is registered as a redirect URI of an enabled client.
+    pub async fn is_registered_redirect(&self, uri: &str) -> bool {
+        self.list_clients().await.is_ok_and(|cs| {
+            cs.iter()
+                .any(|c| c.enabled && c.redirect_uris.iter().any(|r| r.as_str() == uri))
+        })
     }
 
     /// Every registered client, by name.
@@ -309,22 +340,34 @@ fn client_facts(c: &OAuthClient) -> Value {
 
 /// The OpenID Connect Discovery 1.0 / RFC 8414 metadata, listing only what is implemented.
 ///
-/// The authorization endpoint, ID tokens and userinfo come with the authorization code flow;
-/// until then `response_types_supported` is empty and `id_token_signing_alg_values_supported`
-/// names the algorithm the provider signs with.
+/// Public clients authenticate with `none` at the token endpoint (PKCE binds their codes).
 pub fn discovery_document(config: &IdentityConfig) -> Value {
     let auth_methods = ["client_secret_basic", "client_secret_post"];
     json!({
         "issuer": config.issuer,
+        "authorization_endpoint": config.endpoint("/oauth/authorize"),
         "jwks_uri": config.endpoint("/oauth/jwks"),
         "token_endpoint": config.endpoint("/oauth/token"),
+        "userinfo_endpoint": config.endpoint("/oauth/userinfo"),
+        "end_session_endpoint": config.endpoint("/oauth/logout"),
         "introspection_endpoint": config.endpoint("/oauth/introspect"),
         "revocation_endpoint": config.endpoint("/oauth/revoke"),
-        "grant_types_supported": [Grant::ClientCredentials.as_str()],
-        "response_types_supported": [],
+        "grant_types_supported": [Grant::ClientCredentials.as_str(), Grant::AuthorizationCode.as_str(), "refresh_token"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],
+        "scopes_supported": crate::oidc::USER_SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "azp", "at_hash",
+            "name", "preferred_username", "birthdate", "gender", "address", "updated_at", "email", "email_verified",
+            "phone_number", "phone_number_verified", "personal_id", "agency", "roles"],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "claims_parameter_supported": false,
         "id_token_signing_alg_values_supported": [jwt::ES256],
-        "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
     })

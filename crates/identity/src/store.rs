@@ -1,6 +1,8 @@
 //! SQL for the identity module's own tables: `oauth_clients`, `oidc_signing_keys`,
 //! `oauth_revoked_tokens`.
 
+pub mod accounts;
+
 use std::collections::BTreeSet;
 
 use cqdt_platform::{Db, DbError, DbResultExt};

@@ -94,8 +94,9 @@ async fn a_public_client_holds_no_secret_and_cannot_use_client_credentials() {
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body["error"], "invalid_client");
+    // A public client identifies itself by id alone, and may only use the code flow.
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "unauthorized_client");
     assert!(matches!(
         s.identity
             .rotate_client_secret("admin", "", &app.client.client_id)

@@ -52,6 +52,7 @@ async fn two_nodes_sharing_a_database_agree_on_keys_and_follow_each_others_rotat
     let req = TokenRequest {
         grant_type: "client_credentials".into(),
         scope: None,
+        params: Default::default(),
     };
     let first = a.token(&creds, &req, "").await.expect("token on a");
     assert!(b

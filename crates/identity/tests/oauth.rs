@@ -15,7 +15,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 #[tokio::test]
-async fn the_discovery_document_names_the_issuer_and_only_implemented_endpoints() {
+async fn the_discovery_document_names_the_issuer_and_every_endpoint() {
     let s = start().await;
     let (status, headers, doc) = s.get_json("/.well-known/openid-configuration").await;
     assert_eq!(status, StatusCode::OK);
@@ -31,9 +31,15 @@ async fn the_discovery_document_names_the_issuer_and_only_implemented_endpoints(
         s.url("/oauth/introspect").as_str()
     );
     assert_eq!(doc["revocation_endpoint"], s.url("/oauth/revoke").as_str());
-    assert_eq!(doc["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(
+        doc["grant_types_supported"],
+        json!(["client_credentials", "authorization_code", "refresh_token"])
+    );
     let methods = json!(["client_secret_basic", "client_secret_post"]);
-    assert_eq!(doc["token_endpoint_auth_methods_supported"], methods);
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post", "none"])
+    );
     assert_eq!(
         doc["introspection_endpoint_auth_methods_supported"],
         methods
@@ -46,13 +52,14 @@ async fn the_discovery_document_names_the_issuer_and_only_implemented_endpoints(
         doc["id_token_signing_alg_values_supported"],
         json!(["ES256"])
     );
-    // Nothing that is not implemented yet is advertised.
-    for absent in [
-        "authorization_endpoint",
-        "userinfo_endpoint",
-        "end_session_endpoint",
+    assert_eq!(doc["response_types_supported"], json!(["code"]));
+    assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+    for (key, path) in [
+        ("authorization_endpoint", "/oauth/authorize"),
+        ("userinfo_endpoint", "/oauth/userinfo"),
+        ("end_session_endpoint", "/oauth/logout"),
     ] {
-        assert!(doc.get(absent).is_none(), "{absent} is advertised");
+        assert_eq!(doc[key], s.url(path).as_str(), "{key}");
     }
     // Every advertised endpoint answers.
     let (jwks_status, _, jwks) = s.get_json("/oauth/jwks").await;
@@ -303,12 +310,24 @@ async fn a_scope_the_client_may_not_use_gets_invalid_scope() {
 async fn an_unsupported_grant_type_gets_unsupported_grant_type() {
     let s = start().await;
     let (id, secret) = s.add_system("dossier:read").await;
-    for grant in ["password", "authorization_code", "refresh_token"] {
+    for grant in [
+        "password",
+        "implicit",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ] {
         let (status, _, body) = s
             .post_basic("/oauth/token", &id, &secret, &[("grant_type", grant)])
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{grant}");
         assert_eq!(body["error"], "unsupported_grant_type", "{grant}");
+    }
+    // Grants that exist but that this system client was not registered for.
+    for grant in ["authorization_code", "refresh_token"] {
+        let (status, _, body) = s
+            .post_basic("/oauth/token", &id, &secret, &[("grant_type", grant)])
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{grant}");
+        assert_eq!(body["error"], "unauthorized_client", "{grant}");
     }
     let (status, _, body) = s.post_basic("/oauth/token", &id, &secret, &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -118,6 +118,11 @@ impl Notifier {
         ]
     }
 
+    /// Wakes the delivery worker after a transaction with [`Notifier::send`] committed.
+    pub fn wake(&self) {
+        self.jobs.wake();
+    }
+
     /// Installs the delivery handler for [`DELIVER_JOB`] on the queue.
     pub fn register(&self, jobs: &JobQueue) {
         let notifier = self.clone();

@@ -40,6 +40,7 @@ async fn app(t: &TestDb) -> Router {
             tls: false,
         }),
         metrics: Arc::new(Metrics::default()),
+        auth: Default::default(),
     };
     router(NotifyState {
         audit: cqdt_audit::Audit::new(t.db.clone(), clock),

@@ -1,11 +1,13 @@
 //! Platform core (M1): storage on SQLite or PostgreSQL, migrations, the outbox / job queue,
 //! the content-addressed file store, the clock, and the web shell every module renders into.
 
+pub mod auth;
 pub mod backup;
 pub mod clock;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod migrations;
 pub mod model;
 pub mod service;
@@ -13,9 +15,11 @@ pub mod store;
 pub mod testing;
 pub mod web;
 
+pub use auth::{AuthHook, MaybePrincipal, Official, Principal, Role, RoleGrant, SessionResolver};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use db::{Backend, Db, Tx};
 pub use error::{DbError, DbResultExt, PlatformError};
+pub use ids::{PersonalId, TaxCode};
 pub use model::{Job, JobStatus, MediaType, RetryPolicy, StoredFile};
 pub use service::{
     AdminCredentials, AdminPassword, FileStore, JobFuture, JobHandler, JobQueue, Settings,

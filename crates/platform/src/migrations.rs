@@ -45,4 +45,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_notify"),
     migration!(6, "0006_identity"),
     migration!(7, "0007_workflow"),
+    migration!(8, "0008_accounts"),
 ];

@@ -62,6 +62,8 @@ pub struct Platform {
     pub shell: Arc<Shell>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
+    /// Where the identity module resolves sessions to signed-in people.
+    pub auth: crate::auth::AuthHook,
 }
 
 /// Renders a template into a response, or the Vietnamese error page if rendering fails.
@@ -251,10 +253,15 @@ pub enum AdminRejection {
     Unauthorized,
     /// Too many failed attempts from this source.
     Locked,
+    /// Signed in, but not as a platform administrator.
+    Forbidden,
 }
 
 impl IntoResponse for AdminRejection {
     fn into_response(self) -> Response {
+        if let AdminRejection::Forbidden = self {
+            return PageError::Forbidden.into_response();
+        }
         if let AdminRejection::Locked = self {
             return (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -269,7 +276,7 @@ impl IntoResponse for AdminRejection {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"cqdt quan tri\", charset=\"UTF-8\""),
             )],
-            Html("<!doctype html><html lang=\"vi\"><title>Cần đăng nhập</title><h1>Cần đăng nhập quản trị</h1><p>Trang này dành cho quản trị viên.</p></html>"),
+            Html("<!doctype html><html lang=\"vi\"><title>Cần đăng nhập</title><h1>Cần đăng nhập quản trị</h1><p>Trang này dành cho quản trị viên. <a href=\"/dang-nhap\">Đăng nhập</a> bằng tài khoản quản trị hệ thống.</p></html>"),
         )
             .into_response()
     }
@@ -287,6 +294,20 @@ where
         state: &S,
     ) -> Result<Self, Self::Rejection> {
         let platform = Platform::from_ref(state);
+        let basic = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Basic "));
+        if !basic {
+            // A platform administrator signed in through the identity module.
+            if let Some(p) = platform.auth.principal(parts).await {
+                if p.is_platform_admin() {
+                    return Ok(Admin { name: p.actor });
+                }
+                return Err(AdminRejection::Forbidden);
+            }
+        }
         let creds = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -103,6 +103,7 @@ impl Env {
                 tls: false,
             }),
             metrics: Arc::new(Metrics::default()),
+            auth: Default::default(),
         }
     }
 

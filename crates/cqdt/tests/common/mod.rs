@@ -129,3 +129,235 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// `cqdt sandbox sms` running on loopback; messages are listed at `{base}/api/sms`.
+pub struct SmsSandbox {
+    /// Base URL.
+    pub base: String,
+    _child: Child,
+}
+
+impl SmsSandbox {
+    /// Starts the sandbox and waits until it answers.
+    pub async fn start(token: Option<&str>) -> SmsSandbox {
+        let port = free_port();
+        let mut cmd = Command::new(exe());
+        cmd.args(["sandbox", "sms", "--listen", &format!("127.0.0.1:{port}")]);
+        if let Some(t) = token {
+            cmd.args(["--token", t]);
+        }
+        let child = cmd
+            .env("CQDT_LOG", "warn")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("sandbox");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while client()
+            .get(format!("{base}/api/sms"))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sandbox did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        SmsSandbox {
+            base,
+            _child: child,
+        }
+    }
+
+    /// The gateway URL to give `cqdt serve`.
+    pub fn url(&self) -> String {
+        format!("{}/api/sms", self.base)
+    }
+
+    /// Every message received so far, as JSON text.
+    pub async fn inbox(&self) -> String {
+        client()
+            .get(self.url())
+            .send()
+            .await
+            .expect("list")
+            .text()
+            .await
+            .expect("text")
+    }
+
+    /// Waits for a message to `phone` (+84…) containing `needle` and returns its text.
+    pub async fn wait_for(&self, phone: &str, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let inbox: serde_json::Value =
+                serde_json::from_str(&self.inbox().await).unwrap_or_default();
+            let found = inbox
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(inbox["messages"].as_array().into_iter().flatten())
+                .filter(|m| m.to_string().contains(phone))
+                .filter_map(|m| m["text"].as_str().map(str::to_string))
+                .rfind(|t| t.contains(needle));
+            if let Some(t) = found {
+                return t;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no SMS to {phone} containing {needle:?}: {inbox}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Registers an OAuth client with `cqdt client add`; returns its id and secret (if any).
+pub async fn add_client(app: &Instance, args: &[&str]) -> (String, Option<String>) {
+    let mut all = vec!["client", "add"];
+    all.extend_from_slice(args);
+    let out = app.cli(&all).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .map(str::to_string)
+    };
+    (
+        field("client_id: ").expect("client_id"),
+        field("client_secret: "),
+    )
+}
+
+/// The `cqdt_session` cookie a response sets, if any.
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("cqdt_session="))
+        .and_then(|v| v.split(';').next())
+        .filter(|v| !v.is_empty())
+        .map(|v| format!("cqdt_session={v}"))
+}
+
+/// Where a redirect points.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Signs in with a password (and the demo TOTP secret for officials); returns the cookie.
+pub async fn sign_in(app: &Instance, login: &str, password: &str, totp: Option<&str>) -> String {
+    let res = client()
+        .post(app.url("/dang-nhap"))
+        .form(&[
+            ("login", login),
+            ("password", password),
+            ("next", "/tai-khoan"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303, "login of {login} refused");
+    let cookie = session_cookie(&res).expect("session cookie");
+    if location(&res).starts_with("/dang-nhap/xac-thuc-hai-lop") {
+        let secret = totp.expect("a TOTP secret for an official");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let code = cqdt_identity::totp::code(secret, now).expect("code");
+        let res = client()
+            .post(app.url("/dang-nhap/xac-thuc-hai-lop"))
+            .header("cookie", &cookie)
+            .form(&[("code", code.as_str()), ("next", "/tai-khoan")])
+            .send()
+            .await
+            .expect("second factor");
+        assert_eq!(res.status(), 303, "second factor of {login} refused");
+        assert_eq!(location(&res), "/tai-khoan");
+    }
+    cookie
+}
+
+/// The demo accounts' password and TOTP secret (README lists them).
+pub const DEMO_PASSWORD: &str = "Thu-nghiem-2026";
+/// The demo officials' TOTP secret.
+pub const DEMO_TOTP: &str = "KRUGKIDROVWXUIDOMVTWQ2LFNUQDEMBSGY";
+
+/// `cqdt sandbox vneid` on a chosen loopback port, for one redirect URI.
+pub struct VneidSandbox {
+    /// Issuer URL.
+    pub base: String,
+    _child: Child,
+}
+
+impl VneidSandbox {
+    /// A port for the sandbox, chosen before the platform starts (the platform needs the URL).
+    pub fn port() -> u16 {
+        free_port()
+    }
+
+    /// The platform's environment for a sandbox on `port`.
+    pub fn env(port: u16) -> [(&'static str, String); 3] {
+        [
+            ("CQDT_VNEID_URL", format!("http://127.0.0.1:{port}")),
+            ("CQDT_VNEID_CLIENT_ID", "cqdt".into()),
+            ("CQDT_VNEID_CLIENT_SECRET", "cqdt-sandbox-secret".into()),
+        ]
+    }
+
+    /// Starts the sandbox for the platform at `app_base` and waits until it answers.
+    pub async fn start(port: u16, app_base: &str) -> VneidSandbox {
+        let child = Command::new(exe())
+            .args([
+                "sandbox",
+                "vneid",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--redirect-uri",
+                &format!("{app_base}/dang-nhap/vneid/callback"),
+            ])
+            .env("CQDT_LOG", "warn")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("vneid sandbox");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while client()
+            .get(format!("{base}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "VNeID sandbox did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        VneidSandbox {
+            base,
+            _child: child,
+        }
+    }
+}

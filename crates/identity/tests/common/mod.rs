@@ -79,10 +79,13 @@ pub async fn start_with(
             tls: false,
         }),
         metrics: Arc::new(Metrics::default()),
+        auth: Default::default(),
     };
     let app = router(IdentityState {
         platform,
         identity: identity.clone(),
+        audit: audit.clone(),
+        agency_exists: Arc::new(|_: &str| true),
     });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

@@ -1,0 +1,109 @@
+//! The demo province's accounts: one per role, documented in README, so that a newcomer can
+//! sign in as each kind of user. Created once, when the demo province is loaded.
+
+use chrono::NaiveDate;
+use cqdt_identity::account::{LoginId, NewOfficial, Registration};
+use cqdt_identity::{IdentityError, IdentityService};
+use cqdt_platform::{PersonalId, Role};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "Thu-nghiem-2026";
+/// The TOTP secret of every demo official (add it to an authenticator app by hand).
+pub const DEMO_TOTP_SECRET: &str = "KRUGKIDROVWXUIDOMVTWQ2LFNUQDEMBSGY";
+
+/// Demo officials: login, name, agency, roles.
+pub const OFFICIALS: [(&str, &str, &str, &[Role]); 7] = [
+    (
+        "quantri",
+        "Trần Minh Quân",
+        "000.00.00.H51",
+        &[Role::PlatformAdmin],
+    ),
+    (
+        "qt.stp",
+        "Lý Thị Mai",
+        "000.00.03.H51",
+        &[Role::AgencyAdmin],
+    ),
+    (
+        "tiepnhan",
+        "Lâm Thị Hồng",
+        "000.02.01.H51",
+        &[Role::ReceptionOfficer],
+    ),
+    (
+        "xuly.stp",
+        "Nguyễn Văn Bình",
+        "000.00.03.H51",
+        &[Role::ProcessingOfficer],
+    ),
+    (
+        "lanhdao.stp",
+        "Thạch Văn Sơn",
+        "000.00.03.H51",
+        &[Role::Leader],
+    ),
+    (
+        "vanthu.stp",
+        "Huỳnh Thị Lan",
+        "000.00.03.H51",
+        &[Role::Clerk],
+    ),
+    (
+        "thanhtra",
+        "Phan Quốc Việt",
+        "000.00.00.H51",
+        &[Role::Auditor],
+    ),
+];
+
+/// The demo citizen: personal ID, name, birth date, phone, e-mail.
+pub const CITIZEN: (&str, &str, (i32, u32, u32), &str, &str) = (
+    "094085000123",
+    "Nguyễn Văn An",
+    (1985, 9, 2),
+    "0912000123",
+    "nguyenvanan@example.vn",
+);
+
+/// Creates the demo accounts that do not exist yet.
+pub async fn accounts(identity: &IdentityService) -> Result<(), IdentityError> {
+    for (login, name, agency, roles) in OFFICIALS {
+        if identity
+            .find_login(&LoginId::Username(login.into()))
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let o = NewOfficial {
+            username: login.into(),
+            full_name: name.into(),
+            email: format!("{login}@demo.soctrang.gov.vn"),
+            phone: None,
+            agency_code: agency.into(),
+            roles: roles.to_vec(),
+        };
+        identity
+            .create_official_with_password(&o, DEMO_PASSWORD, Some(DEMO_TOTP_SECRET))
+            .await?;
+    }
+    let (pid, name, (y, m, d), phone, email) = CITIZEN;
+    if identity
+        .find_login(&LoginId::PersonalId(pid.into()))
+        .await?
+        .is_none()
+    {
+        let reg = Registration {
+            personal_id: PersonalId::parse(pid).map_err(IdentityError::Invalid)?,
+            full_name: name.into(),
+            birth_date: NaiveDate::from_ymd_opt(y, m, d)
+                .ok_or_else(|| IdentityError::Invalid("demo birth date".into()))?,
+            phone: format!("+84{}", &phone[1..]),
+            email: Some(email.into()),
+            password: DEMO_PASSWORD.into(),
+        };
+        identity.create_citizen_with_password(&reg).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,595 @@
+//! Administrators' pages: accounts, officials and their roles (agency administrators within
+//! their scope, platform administrators everywhere), OAuth clients and sign-in history.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use cqdt_platform::web::render;
+use cqdt_platform::{Admin, FieldError, PageError, Principal, RequestId, Role, RoleGrant, Shell};
+
+use super::pages::{client_of, field, page_error, Field, FormPage, Peer};
+use super::IdentityState;
+use crate::account::{Account, AccountKind, OfficialForm, StoredGrant};
+use crate::error::IdentityError;
+use crate::model::{NewClient, OAuthClient};
+use crate::officials::may_manage;
+
+pub(super) fn routes() -> Router<IdentityState> {
+    Router::new()
+        .route("/admin/accounts", get(accounts))
+        .route("/admin/accounts/new", get(new_form).post(new_submit))
+        .route(
+            "/admin/accounts/import",
+            get(import_form).post(import_submit),
+        )
+        .route("/admin/accounts/{id}", get(account))
+        .route("/admin/accounts/{id}/roles", post(grant))
+        .route("/admin/accounts/{id}/roles/revoke", post(revoke))
+        .route("/admin/accounts/{id}/status", post(status))
+        .route("/admin/accounts/{id}/mfa-reset", post(mfa_reset))
+        .route("/admin/clients", get(clients).post(add_client))
+        .route("/admin/clients/{id}/disable", post(disable_client))
+        .route("/admin/clients/{id}/enable", post(enable_client))
+        .route("/admin/sign-ins", get(sign_ins))
+}
+
+/// A person who administers accounts: a platform or agency administrator.
+fn require_admin(p: &Principal) -> Result<(), PageError> {
+    if p.is_platform_admin() || p.has_role(Role::AgencyAdmin) {
+        Ok(())
+    } else {
+        Err(PageError::Forbidden)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_accounts.html")]
+struct AccountsTpl {
+    shell: Shell,
+    notice: String,
+    q: String,
+    kind: String,
+    accounts: Vec<Account>,
+}
+
+async fn accounts(
+    State(s): State<IdentityState>,
+    p: Principal,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let shell = &s.platform.shell;
+    if let Err(e) = require_admin(&p) {
+        return e.with_shell(shell);
+    }
+    let text = q.get("q").cloned().unwrap_or_default();
+    let kind_s = q.get("kind").cloned().unwrap_or_default();
+    let kind = AccountKind::parse(&kind_s);
+    match s.identity.accounts_for(&p, kind, &text).await {
+        Ok(accounts) => render(&AccountsTpl {
+            shell: (**shell).clone(),
+            notice: match q.get("done").map(String::as_str) {
+                Some("created") => "Đã tạo tài khoản cán bộ và gửi liên kết kích hoạt.".into(),
+                Some("imported") => "Đã nhập danh sách cán bộ và gửi liên kết kích hoạt.".into(),
+                _ => String::new(),
+            },
+            q: text,
+            kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
+            accounts,
+        }),
+        Err(e) => page_error(e, shell),
+    }
+}
+
+fn official_page(f: &OfficialForm) -> FormPage {
+    FormPage {
+        title: "Thêm cán bộ",
+        intro: vec!["Cán bộ nhận liên kết kích hoạt qua thư điện tử để tự đặt mật khẩu, rồi cài đặt xác thực hai lớp ở lần đăng nhập đầu.".into()],
+        action: "/admin/accounts/new".into(),
+        fields: vec![
+            field("username", "Tên đăng nhập", "text").hint("Chữ thường không dấu, ví dụ nguyenvana.stp").value(&f.username),
+            field("full_name", "Họ và tên", "text").value(&f.full_name),
+            field("email", "Thư điện tử công vụ", "email").value(&f.email),
+            field("phone", "Số điện thoại (không bắt buộc)", "text").value(&f.phone),
+            field("agency_code", "Mã định danh cơ quan", "text").hint("Ví dụ 000.00.03.H51 (Sở Tư pháp).").value(&f.agency_code),
+            Field {
+                hint: "Một hoặc nhiều vai trò, cách nhau bằng dấu phẩy: reception_officer, processing_officer, leader, clerk, agency_admin, auditor.",
+                ..field("roles", "Vai trò", "text").value(&f.roles)
+            },
+        ],
+        submit: "Tạo tài khoản",
+        links: vec![("/admin/accounts".into(), "Quay lại danh sách".into())],
+        ..FormPage::default()
+    }
+}
+
+async fn new_form(State(s): State<IdentityState>, p: Principal) -> Response {
+    if let Err(e) = require_admin(&p) {
+        return e.with_shell(&s.platform.shell);
+    }
+    official_page(&OfficialForm {
+        agency_code: p.agency.clone().unwrap_or_default(),
+        ..OfficialForm::default()
+    })
+    .render(&s.platform.shell, Vec::new())
+}
+
+async fn new_submit(
+    State(s): State<IdentityState>,
+    p: Principal,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Form(f): Form<OfficialForm>,
+) -> Response {
+    let shell = &s.platform.shell;
+    if let Err(e) = require_admin(&p) {
+        return e.with_shell(shell);
+    }
+    let exists = (s.agency_exists)(f.agency_code.trim());
+    let o = match f.parse(exists) {
+        Ok(o) => o,
+        Err(errors) => return official_page(&f).render(shell, errors),
+    };
+    if !may_manage(&p, &o.agency_code) {
+        return official_page(&f).render(
+            shell,
+            vec![FieldError {
+                field: "agency_code".into(),
+                message: "Cơ quan này ngoài phạm vi ông/bà quản trị.".into(),
+            }],
+        );
+    }
+    let client = client_of(&addr, &headers, &rid);
+    match s.identity.create_official(&p, &o, &client).await {
+        Ok(_) => Redirect::to("/admin/accounts?done=created").into_response(),
+        Err(IdentityError::Fields(errors)) => official_page(&f).render(shell, errors),
+        Err(IdentityError::Forbidden(m)) => official_page(&f).render(
+            shell,
+            vec![FieldError {
+                field: "roles".into(),
+                message: m,
+            }],
+        ),
+        Err(e) => page_error(e, shell),
+    }
+}
+
+fn import_page() -> FormPage {
+    FormPage {
+        title: "Nhập cán bộ từ tệp CSV",
+        intro: vec![
+            "Tệp CSV (UTF-8) có dòng tiêu đề: username,full_name,email,phone,agency_code,roles. Cột roles có thể ghi nhiều vai trò cách nhau bằng dấu chấm phẩy.".into(),
+            "Nếu một dòng có lỗi, không dòng nào được nhập; danh sách lỗi ghi rõ số dòng.".into(),
+        ],
+        action: "/admin/accounts/import".into(),
+        fields: vec![field("csv", "Nội dung tệp CSV", "textarea")],
+        submit: "Nhập",
+        links: vec![("/admin/accounts".into(), "Quay lại danh sách".into())],
+        ..FormPage::default()
+    }
+}
+
+async fn import_form(State(s): State<IdentityState>, p: Principal) -> Response {
+    if let Err(e) = require_admin(&p) {
+        return e.with_shell(&s.platform.shell);
+    }
+    import_page().render(&s.platform.shell, Vec::new())
+}
+
+async fn import_submit(
+    State(s): State<IdentityState>,
+    p: Principal,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let shell = &s.platform.shell;
+    if let Err(e) = require_admin(&p) {
+        return e.with_shell(shell);
+    }
+    let text = f.get("csv").cloned().unwrap_or_default();
+    let client = client_of(&addr, &headers, &rid);
+    let exists = s.agency_exists.clone();
+    match s
+        .identity
+        .import_officials(&p, &text, &move |c| exists(c), &client)
+        .await
+    {
+        Ok(_) => Redirect::to("/admin/accounts?done=imported").into_response(),
+        Err(rows) => {
+            let errors = rows
+                .iter()
+                .flat_map(|r| {
+                    r.errors.iter().map(move |e| FieldError {
+                        field: "csv".into(),
+                        message: format!("Dòng {}: {}", r.line, e.message),
+                    })
+                })
+                .collect();
+            let mut page = import_page();
+            page.fields[0].value = text;
+            page.render(shell, errors)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_account.html")]
+struct AccountTpl {
+    shell: Shell,
+    errors: Vec<FieldError>,
+    notice: String,
+    account: Account,
+    grants: Vec<StoredGrant>,
+    roles: Vec<(&'static str, &'static str)>,
+}
+
+async fn show_account(
+    s: &IdentityState,
+    p: &Principal,
+    id: &str,
+    notice: &str,
+    errors: Vec<FieldError>,
+) -> Response {
+    let shell = &s.platform.shell;
+    if let Err(e) = require_admin(p) {
+        return e.with_shell(shell);
+    }
+    let account = match s.identity.managed_account(p, id).await {
+        Ok(a) => a,
+        Err(e) => return page_error(e, shell),
+    };
+    let grants = match s.identity.grants_of(id).await {
+        Ok(g) => g,
+        Err(e) => return page_error(e, shell),
+    };
+    let roles = Role::OFFICIAL
+        .iter()
+        .filter(|r| **r != Role::PlatformAdmin || p.is_platform_admin())
+        .map(|r| (r.as_str(), r.label()))
+        .collect();
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut res = render(&AccountTpl {
+        shell: (**shell).clone(),
+        errors,
+        notice: notice.to_string(),
+        account,
+        grants,
+        roles,
+    });
+    if res.status().is_success() {
+        *res.status_mut() = status;
+    }
+    res
+}
+
+async fn account(
+    State(s): State<IdentityState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let notice = match q.get("done").map(String::as_str) {
+        Some("granted") => "Đã giao vai trò.",
+        Some("revoked") => "Đã thu hồi vai trò.",
+        Some("status") => "Đã cập nhật trạng thái tài khoản.",
+        Some("mfa") => "Đã đặt lại xác thực hai lớp; cán bộ cài đặt lại ở lần đăng nhập tới.",
+        _ => "",
+    };
+    show_account(&s, &p, &id, notice, Vec::new()).await
+}
+
+async fn grant(
+    State(s): State<IdentityState>,
+    p: Principal,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let role = f.get("role").and_then(|r| Role::parse(r));
+    let agency = f
+        .get("agency")
+        .map(|a| a.trim().to_string())
+        .unwrap_or_default();
+    let Some(role) = role else {
+        let e = vec![FieldError {
+            field: "role".into(),
+            message: "Chọn một vai trò.".into(),
+        }];
+        return show_account(&s, &p, &id, "", e).await;
+    };
+    if !(s.agency_exists)(&agency) {
+        let e = vec![FieldError {
+            field: "agency".into(),
+            message: format!("Không có cơ quan mã “{agency}”."),
+        }];
+        return show_account(&s, &p, &id, "", e).await;
+    }
+    let g = RoleGrant {
+        role,
+        agency,
+        subtree: f.get("subtree").map(String::as_str) != Some("false"),
+    };
+    let client = client_of(&addr, &headers, &rid);
+    match s.identity.grant_role(&p, &id, &g, &client).await {
+        Ok(_) => Redirect::to(&format!("/admin/accounts/{id}?done=granted")).into_response(),
+        Err(IdentityError::Forbidden(m)) | Err(IdentityError::Invalid(m)) => {
+            let e = vec![FieldError {
+                field: "agency".into(),
+                message: m,
+            }];
+            show_account(&s, &p, &id, "", e).await
+        }
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+async fn revoke(
+    State(s): State<IdentityState>,
+    p: Principal,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(role) = f.get("role").and_then(|r| Role::parse(r)) else {
+        return PageError::BadRequest("Vai trò không hợp lệ.".into()).with_shell(&s.platform.shell);
+    };
+    let agency = f.get("agency").cloned().unwrap_or_default();
+    let client = client_of(&addr, &headers, &rid);
+    match s
+        .identity
+        .revoke_role(&p, &id, role, &agency, &client)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/admin/accounts/{id}?done=revoked")).into_response(),
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+async fn status(
+    State(s): State<IdentityState>,
+    p: Principal,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let enabled = f.get("enabled").map(String::as_str) == Some("true");
+    let client = client_of(&addr, &headers, &rid);
+    match s
+        .identity
+        .set_account_enabled(&p, &id, enabled, &client)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/admin/accounts/{id}?done=status")).into_response(),
+        Err(IdentityError::Invalid(m)) => {
+            let e = vec![FieldError {
+                field: "status".into(),
+                message: m,
+            }];
+            show_account(&s, &p, &id, "", e).await
+        }
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+async fn mfa_reset(
+    State(s): State<IdentityState>,
+    p: Principal,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let client = client_of(&addr, &headers, &rid);
+    match s.identity.reset_second_factor(&p, &id, &client).await {
+        Ok(()) => Redirect::to(&format!("/admin/accounts/{id}?done=mfa")).into_response(),
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+#[derive(Default, serde::Deserialize)]
+struct ClientForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    grant: String,
+    #[serde(default)]
+    redirect_uris: String,
+    #[serde(default)]
+    scopes: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    first_party: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_clients.html")]
+struct ClientsTpl {
+    shell: Shell,
+    errors: Vec<FieldError>,
+    notice: String,
+    secret: String,
+    created_id: String,
+    clients: Vec<OAuthClient>,
+    form: ClientForm,
+}
+
+async fn show_clients(
+    s: &IdentityState,
+    form: ClientForm,
+    errors: Vec<FieldError>,
+    created: Option<(String, String)>,
+    notice: &str,
+) -> Response {
+    let shell = &s.platform.shell;
+    match s.identity.list_clients().await {
+        Ok(clients) => {
+            let (created_id, secret) = created.unwrap_or_default();
+            let bad = !errors.is_empty();
+            let mut res = render(&ClientsTpl {
+                shell: (**shell).clone(),
+                errors,
+                notice: notice.into(),
+                secret,
+                created_id,
+                clients,
+                form,
+            });
+            if bad && res.status().is_success() {
+                *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            // The secret is on this page once; it must not be cached anywhere.
+            res.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            res
+        }
+        Err(e) => page_error(e, shell),
+    }
+}
+
+async fn clients(
+    State(s): State<IdentityState>,
+    _a: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let notice = match q.get("done").map(String::as_str) {
+        Some("disabled") => "Đã khoá ứng dụng.",
+        Some("enabled") => "Đã mở khoá ứng dụng.",
+        _ => "",
+    };
+    show_clients(&s, ClientForm::default(), Vec::new(), None, notice).await
+}
+
+async fn add_client(
+    State(s): State<IdentityState>,
+    a: Admin,
+    RequestId(rid): RequestId,
+    Form(f): Form<ClientForm>,
+) -> Response {
+    let new = NewClient {
+        name: f.name.clone(),
+        grants: vec![f.grant.clone()],
+        redirect_uris: f
+            .redirect_uris
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
+        public: f.kind == "public",
+        scopes: vec![f.scopes.clone()],
+        first_party: f.first_party == "true",
+    };
+    match s.identity.add_client(&a.name, &rid, &new).await {
+        Ok(c) => {
+            let secret = c
+                .secret
+                .as_ref()
+                .map(|x| x.expose().to_string())
+                .unwrap_or_else(|| "(ứng dụng công khai không có khoá bí mật)".into());
+            show_clients(
+                &s,
+                ClientForm::default(),
+                Vec::new(),
+                Some((c.client.client_id.clone(), secret)),
+                "",
+            )
+            .await
+        }
+        Err(IdentityError::Invalid(m)) => {
+            let e = vec![FieldError {
+                field: "name".into(),
+                message: m,
+            }];
+            show_clients(&s, f, e, None, "").await
+        }
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+async fn disable_client(
+    State(s): State<IdentityState>,
+    a: Admin,
+    RequestId(rid): RequestId,
+    Path(id): Path<String>,
+) -> Response {
+    match s
+        .identity
+        .set_client_enabled(&a.name, &rid, &id, false)
+        .await
+    {
+        Ok(_) => Redirect::to("/admin/clients?done=disabled").into_response(),
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+async fn enable_client(
+    State(s): State<IdentityState>,
+    a: Admin,
+    RequestId(rid): RequestId,
+    Path(id): Path<String>,
+) -> Response {
+    match s
+        .identity
+        .set_client_enabled(&a.name, &rid, &id, true)
+        .await
+    {
+        Ok(_) => Redirect::to("/admin/clients?done=enabled").into_response(),
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_signins.html")]
+struct SignInsTpl {
+    shell: Shell,
+    rows: Vec<(String, String, String, String, String)>,
+}
+
+async fn sign_ins(State(s): State<IdentityState>, p: Principal) -> Response {
+    let shell = &s.platform.shell;
+    if !(p.is_platform_admin() || p.has_role(Role::Auditor)) {
+        return PageError::Forbidden.with_shell(shell);
+    }
+    let filter = cqdt_audit::store::Filter {
+        action: Some("identity.log".into()),
+        ..Default::default()
+    };
+    match s.audit.search(&filter, None, 200).await {
+        Ok(records) => render(&SignInsTpl {
+            shell: (**shell).clone(),
+            rows: records
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.at,
+                        r.event.actor,
+                        r.event.action,
+                        format!("{:?}", r.event.outcome).to_lowercase(),
+                        r.event.details.unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        }),
+        Err(e) => PageError::internal(e).with_shell(shell),
+    }
+}
