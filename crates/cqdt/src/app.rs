@@ -76,6 +76,8 @@ pub struct App {
     pub workflow: cqdt_workflow::WorkflowService,
     /// OAuth 2.0 / OpenID Connect provider, started by `serve` and `client` (it manages keys).
     pub identity: Option<cqdt_identity::IdentityService>,
+    /// Administrative procedures.
+    pub procedures: cqdt_procedures::ProcedureService,
     /// Agency codes of the catalog, for the identity pages' checks.
     pub agencies: Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
 }
@@ -113,6 +115,12 @@ fn modules() -> Vec<ModuleInfo> {
             name: "Nhật ký kiểm toán",
             summary: "Ai đã xem hoặc thay đổi dữ liệu nào, khi nào, vì mục đích gì; nhật ký móc xích bằng mã băm, kiểm chứng được.",
             href: "/admin/audit",
+        },
+        ModuleInfo {
+            id: "M5",
+            name: "Cổng Dịch vụ công",
+            summary: "Tra cứu thủ tục hành chính có dấu hay không dấu, xem thành phần hồ sơ, phí, thời hạn giải quyết và nơi nộp.",
+            href: "/dich-vu-cong",
         },
         ModuleInfo {
             id: "M2",
@@ -211,6 +219,13 @@ impl App {
         )
         .map_err(|e| AppError::Failed(format!("notifications: {e}")))?;
         notifier.register(&platform.jobs);
+        let procedures = cqdt_procedures::ProcedureService::load(
+            platform.db.clone(),
+            platform.clock.clone(),
+            audit.clone(),
+        )
+        .await
+        .map_err(|e| AppError::Failed(format!("procedures: {e}")))?;
         Ok(App {
             config,
             platform,
@@ -219,6 +234,7 @@ impl App {
             catalogs,
             notifier,
             workflow,
+            procedures,
             identity: None,
             agencies: Arc::default(),
         })
@@ -298,6 +314,12 @@ impl App {
             .map_err(|e| AppError::Failed(format!("loading built-in catalogs: {e}")))?;
         tracing::info!(?loaded, "built-in catalogs loaded");
         if demo {
+            let n = cqdt_procedures::seed::load_demo(&self.procedures)
+                .await
+                .map_err(|e| AppError::Failed(format!("loading demo procedures: {e}")))?;
+            tracing::info!(procedures = n, "demo procedures loaded");
+        }
+        if demo {
             self.platform.settings.put(DEMO_KEY, "soc-trang").await?;
         }
         let now = cqdt_platform::clock::format_ts(self.platform.clock.now());
@@ -352,6 +374,12 @@ impl App {
                 cqdt_workflow::http::WorkflowState {
                     platform: p.clone(),
                     workflow: self.workflow.clone(),
+                },
+            ))
+            .merge(cqdt_procedures::http::router(
+                cqdt_procedures::http::ProcedureState {
+                    platform: p.clone(),
+                    procedures: self.procedures.clone(),
                 },
             ))
             .merge(cqdt_calendar::http::router(
@@ -450,6 +478,7 @@ pub fn openapi_document() -> serde_json::Value {
         cqdt_notify::http::openapi_paths(),
         cqdt_workflow::http::openapi_paths(),
         cqdt_identity::http::openapi_paths(),
+        cqdt_procedures::http::openapi_paths(),
     ] {
         if let serde_json::Value::Object(m) = part {
             paths.extend(m);

@@ -292,6 +292,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// Procedure search latency over a catalog of this many procedures (the demo ones and
+    /// variants of them), against a naive scan of the same catalog in the same run.
+    Search {
+        /// Procedures in the catalog.
+        #[arg(long, default_value_t = 2000)]
+        procedures: usize,
+        /// Searches to time.
+        #[arg(long, default_value_t = 20000)]
+        searches: usize,
+    },
 }
 
 /// Values read from the TOML file.

@@ -290,6 +290,13 @@ async fn run(
                     concurrency,
                 },
         } => bench::workflow(instances, concurrency, database_url_flag).await,
+        Command::Bench {
+            command:
+                BenchCommand::Search {
+                    procedures,
+                    searches,
+                },
+        } => bench::search(procedures, searches),
     }
 }
 

@@ -659,3 +659,59 @@ async fn a_citizen_signs_in_with_the_vneid_sandbox_and_is_linked_by_id_number() 
         "the demo account, linked"
     );
 }
+
+#[tokio::test]
+async fn a_platform_admin_registers_an_oauth_client_in_the_ui_and_sees_the_secret_once() {
+    let app = Instance::start().await;
+    let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let res = post(
+        &app,
+        "/admin/clients",
+        &admin,
+        &[
+            ("name", "Cổng dịch vụ công của huyện"),
+            ("grant", "authorization_code"),
+            (
+                "redirect_uris",
+                "https://dvc.example/callback\nhttps://dvc.example/cb2",
+            ),
+            ("scopes", "openid profile"),
+            ("kind", "confidential"),
+            ("first_party", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let page = res.text().await.expect("page");
+    assert!(page.contains("chỉ hiện <strong>một lần</strong>"));
+    assert!(page.contains("cqdtcs_"), "the secret is shown");
+    let again = get(&app, "/admin/clients", &admin)
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(again.contains("Cổng dịch vụ công của huyện"));
+    assert!(!again.contains("cqdtcs_"), "and never again");
+    // A bad redirect URI is refused with the reason, and nothing is registered.
+    let res = post(
+        &app,
+        "/admin/clients",
+        &admin,
+        &[
+            ("name", "Sai"),
+            ("grant", "authorization_code"),
+            ("redirect_uris", "javascript:alert(1)"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    // Officials who are not platform administrators cannot.
+    let stp = sign_in(&app, "qt.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    assert_eq!(get(&app, "/admin/clients", &stp).await.status(), 403);
+}

@@ -335,6 +335,12 @@ async fn error_and_admin_pages_are_accessible() {
         "/admin/workflow",
         "/admin/jobs",
         "/admin/audit",
+        "/dich-vu-cong",
+        "/thu-tuc?q=giay+phep+xay+dung",
+        "/thu-tuc?q=khong+co+thu+tuc+nay",
+        "/thu-tuc/1.001193.000.00.00.H51",
+        "/admin/procedures",
+        "/admin/procedures/import",
         "/admin/audit?from=32/13/2026",
     ] {
         b.goto(&format!("{authed}{path}")).await;

@@ -46,4 +46,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_identity"),
     migration!(7, "0007_workflow"),
     migration!(8, "0008_accounts"),
+    migration!(9, "0009_procedures"),
 ];

@@ -1,0 +1,526 @@
+//! Routes: the portal's procedure pages (`/dich-vu-cong`, `/thu-tuc`), the JSON API
+//! (`/api/v1/procedures`) and the administrators' pages (`/admin/procedures`).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use cqdt_platform::web::render;
+use cqdt_platform::{Admin, FieldError, PageError, Platform, Problem, Shell};
+use serde_json::{json, Value};
+
+use crate::error::ProcedureError;
+use crate::model::{vnd, Level, OnlineLevel, Procedure, Status};
+use crate::search::Filters;
+use crate::service::{Entry, ProcedureService};
+
+/// State of the procedure routes.
+#[derive(Clone)]
+pub struct ProcedureState {
+    /// Platform core.
+    pub platform: Platform,
+    /// The catalog.
+    pub procedures: ProcedureService,
+}
+
+impl FromRef<ProcedureState> for Platform {
+    fn from_ref(s: &ProcedureState) -> Platform {
+        s.platform.clone()
+    }
+}
+
+/// The routes, ready to merge into the app.
+pub fn router(state: ProcedureState) -> Router {
+    Router::new()
+        .route("/dich-vu-cong", get(portal_home))
+        .route("/thu-tuc", get(search_page))
+        .route("/thu-tuc/{code}", get(procedure_page))
+        .route("/api/v1/procedures", get(api_search).post(api_create))
+        .route("/api/v1/procedures/export", get(api_export))
+        .route("/api/v1/procedures/import", post(api_import))
+        .route("/api/v1/procedures/{code}", get(api_get).put(api_update))
+        .route("/api/v1/procedures/{code}/history", get(api_history))
+        .route("/api/v1/procedures/{code}/publish", post(api_publish))
+        .route("/api/v1/procedures/{code}/retire", post(api_retire))
+        .route("/admin/procedures", get(admin_list))
+        .route(
+            "/admin/procedures/import",
+            get(admin_import_form).post(admin_import),
+        )
+        .route("/admin/procedures/{code}/status", post(admin_status))
+        .with_state(state)
+}
+
+fn problem(e: ProcedureError) -> Response {
+    match e {
+        ProcedureError::Invalid(errors) => {
+            let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Thủ tục không hợp lệ")
+                .with_detail("Xem danh sách lỗi theo từng trường.");
+            p.errors = errors;
+            p.into_response()
+        }
+        ProcedureError::NotFound(c) => {
+            Problem::not_found(format!("Không có thủ tục {c}.")).into_response()
+        }
+        ProcedureError::Conflict(m) => Problem::new(StatusCode::CONFLICT, "Xung đột")
+            .with_detail(m)
+            .into_response(),
+        other => Problem::internal(other).into_response(),
+    }
+}
+
+fn filters(q: &HashMap<String, String>) -> Filters {
+    let nonempty = |k: &str| {
+        q.get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    Filters {
+        field: nonempty("linh_vuc"),
+        level: nonempty("cap").and_then(|l| Level::parse(&l)),
+        online: nonempty("muc_do").and_then(|o| OnlineLevel::parse(&o)),
+        agency_kind: nonempty("co_quan"),
+    }
+}
+
+/// A procedure as lists show it.
+fn summary(p: &Procedure) -> Value {
+    json!({
+        "code": p.code, "national_code": p.national_code, "name": p.name,
+        "field": p.field, "levels": p.levels, "online_level": p.online_level,
+        "processing_time": p.processing_time, "sample": p.sample,
+    })
+}
+
+async fn api_search(
+    State(s): State<ProcedureState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(20)
+        .clamp(1, 200);
+    let text = q.get("q").map(String::as_str).unwrap_or("");
+    let hits = s.procedures.search(text, &filters(&q), limit);
+    Json(json!({"total": hits.len(), "items": hits.iter().map(|p| summary(p)).collect::<Vec<_>>()}))
+        .into_response()
+}
+
+async fn api_get(State(s): State<ProcedureState>, Path(code): Path<String>) -> Response {
+    match s.procedures.get(&code).await {
+        Ok(Some(e)) => Json(e).into_response(),
+        Ok(None) => problem(ProcedureError::NotFound(code)),
+        Err(e) => problem(e),
+    }
+}
+
+async fn api_history(
+    State(s): State<ProcedureState>,
+    _a: Admin,
+    Path(code): Path<String>,
+) -> Response {
+    match s.procedures.history(&code).await {
+        Ok(v) if !v.is_empty() => Json(v).into_response(),
+        Ok(_) => problem(ProcedureError::NotFound(code)),
+        Err(e) => problem(e),
+    }
+}
+
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {
+    body.map(|Json(v)| v).map_err(|e| {
+        Box::new(
+            Problem::bad_request(format!("Nội dung JSON không đọc được: {}", e.body_text()))
+                .into_response(),
+        )
+    })
+}
+
+async fn api_create(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    body: Result<Json<Procedure>, JsonRejection>,
+) -> Response {
+    let p = match json_body(body) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    match s.procedures.create(&a.name, &p, Status::Draft).await {
+        Ok(e) => (StatusCode::CREATED, Json(e)).into_response(),
+        Err(e) => problem(e),
+    }
+}
+
+async fn api_update(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    Path(code): Path<String>,
+    body: Result<Json<Procedure>, JsonRejection>,
+) -> Response {
+    let p = match json_body(body) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    match s.procedures.update(&a.name, &code, &p).await {
+        Ok(e) => Json(e).into_response(),
+        Err(e) => problem(e),
+    }
+}
+
+async fn api_publish(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    Path(code): Path<String>,
+) -> Response {
+    match s
+        .procedures
+        .set_status(&a.name, &code, Status::Published)
+        .await
+    {
+        Ok(e) => Json(e).into_response(),
+        Err(e) => problem(e),
+    }
+}
+
+async fn api_retire(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    Path(code): Path<String>,
+) -> Response {
+    match s
+        .procedures
+        .set_status(&a.name, &code, Status::Retired)
+        .await
+    {
+        Ok(e) => Json(e).into_response(),
+        Err(e) => problem(e),
+    }
+}
+
+async fn api_export(State(s): State<ProcedureState>, _a: Admin) -> Response {
+    match s.procedures.export().await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => problem(e),
+    }
+}
+
+async fn api_import(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    Query(q): Query<HashMap<String, String>>,
+    body: Result<Json<Vec<Procedure>>, JsonRejection>,
+) -> Response {
+    let items = match json_body(body) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let publish = q.get("publish").is_some_and(|v| v == "true");
+    match s.procedures.import(&a.name, &items, publish).await {
+        Ok(n) => Json(json!({"imported": n})).into_response(),
+        Err(e) => problem(e),
+    }
+}
+
+// ---- portal pages ----
+
+/// A procedure as the portal's lists show it.
+struct Card {
+    code: String,
+    name: String,
+    field: String,
+    levels: String,
+    time: String,
+    online: &'static str,
+    full_online: bool,
+}
+
+fn card(p: &Procedure) -> Card {
+    Card {
+        code: p.code.clone(),
+        name: p.name.clone(),
+        field: p.field.name.clone(),
+        levels: p
+            .levels
+            .iter()
+            .map(|l| l.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+        time: p.time_text(),
+        online: p.online_level.label(),
+        full_online: p.online_level == OnlineLevel::Full,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal_home.html")]
+struct HomeTpl {
+    shell: Shell,
+    popular: Vec<Card>,
+    fields: Vec<(String, String, usize)>,
+    agencies: Vec<(String, usize)>,
+    total: usize,
+}
+
+async fn portal_home(State(s): State<ProcedureState>) -> Response {
+    render(&HomeTpl {
+        shell: (*s.platform.shell).clone(),
+        popular: s.procedures.popular(12).iter().map(|p| card(p)).collect(),
+        fields: s
+            .procedures
+            .fields()
+            .into_iter()
+            .map(|(f, n)| (f.code, f.name, n))
+            .collect(),
+        agencies: s.procedures.agency_kinds(),
+        total: s.procedures.published_count(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "procedure_search.html")]
+struct SearchTpl {
+    shell: Shell,
+    q: String,
+    field: String,
+    level: String,
+    online: String,
+    agency: String,
+    results: Vec<Card>,
+    fields: Vec<(String, String, usize)>,
+    searched: bool,
+}
+
+async fn search_page(
+    State(s): State<ProcedureState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let text = q.get("q").cloned().unwrap_or_default();
+    let f = filters(&q);
+    let searched = !text.trim().is_empty()
+        || f.field.is_some()
+        || f.level.is_some()
+        || f.online.is_some()
+        || f.agency_kind.is_some();
+    let results = if searched {
+        s.procedures
+            .search(&text, &f, 100)
+            .iter()
+            .map(|p| card(p))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render(&SearchTpl {
+        shell: (*s.platform.shell).clone(),
+        q: text,
+        field: f.field.clone().unwrap_or_default(),
+        level: f.level.map(|l| l.as_str().to_string()).unwrap_or_default(),
+        online: f.online.map(|o| o.as_str().to_string()).unwrap_or_default(),
+        agency: f.agency_kind.clone().unwrap_or_default(),
+        results,
+        fields: s
+            .procedures
+            .fields()
+            .into_iter()
+            .map(|(f, n)| (f.code, f.name, n))
+            .collect(),
+        searched,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "procedure.html")]
+struct ProcedureTpl {
+    shell: Shell,
+    p: Procedure,
+    status: Status,
+    levels: String,
+    time: String,
+    fees: Vec<(String, String, String)>,
+}
+
+async fn procedure_page(State(s): State<ProcedureState>, Path(code): Path<String>) -> Response {
+    let shell = &s.platform.shell;
+    match s.procedures.get(&code).await {
+        Ok(Some(Entry {
+            procedure, status, ..
+        })) if status != Status::Draft => render(&ProcedureTpl {
+            shell: (**shell).clone(),
+            levels: procedure
+                .levels
+                .iter()
+                .map(|l| l.label())
+                .collect::<Vec<_>>()
+                .join(", "),
+            time: procedure.time_text(),
+            fees: procedure
+                .fees
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.clone(),
+                        vnd(f.amount_vnd),
+                        f.exempt.clone().unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            p: procedure,
+            status,
+        }),
+        Ok(_) => PageError::NotFound.with_shell(shell),
+        Err(e) => PageError::internal(e).with_shell(shell),
+    }
+}
+
+// ---- admin pages ----
+
+#[derive(Template)]
+#[template(path = "admin_procedures.html")]
+struct AdminListTpl {
+    shell: Shell,
+    notice: String,
+    entries: Vec<Entry>,
+}
+
+async fn admin_list(
+    State(s): State<ProcedureState>,
+    _a: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let shell = &s.platform.shell;
+    let status = q.get("trang_thai").and_then(|v| Status::parse(v));
+    match s.procedures.list(status).await {
+        Ok(entries) => render(&AdminListTpl {
+            shell: (**shell).clone(),
+            notice: match q.get("done").map(String::as_str) {
+                Some("imported") => "Đã nhập danh sách thủ tục.".into(),
+                Some("status") => "Đã cập nhật trạng thái thủ tục.".into(),
+                _ => String::new(),
+            },
+            entries,
+        }),
+        Err(e) => PageError::internal(e).with_shell(shell),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_procedure_import.html")]
+struct ImportTpl {
+    shell: Shell,
+    errors: Vec<FieldError>,
+    text: String,
+    publish: bool,
+}
+
+async fn admin_import_form(State(s): State<ProcedureState>, _a: Admin) -> Response {
+    render(&ImportTpl {
+        shell: (*s.platform.shell).clone(),
+        errors: Vec::new(),
+        text: String::new(),
+        publish: false,
+    })
+}
+
+async fn admin_import(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let text = f.get("json").cloned().unwrap_or_default();
+    let publish = f.get("publish").is_some_and(|v| v == "true");
+    let result = match serde_json::from_str::<Vec<Procedure>>(&text) {
+        Ok(items) => s.procedures.import(&a.name, &items, publish).await,
+        Err(e) => Err(ProcedureError::Invalid(vec![FieldError {
+            field: "json".into(),
+            message: format!(
+                "Nội dung không phải danh sách thủ tục JSON hợp lệ (dòng {}, cột {}): {e}",
+                e.line(),
+                e.column()
+            ),
+        }])),
+    };
+    match result {
+        Ok(_) => Redirect::to("/admin/procedures?done=imported").into_response(),
+        Err(ProcedureError::Invalid(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: "json".into(),
+                    message: if e.field == "json" {
+                        e.message
+                    } else {
+                        format!("{}: {}", e.field, e.message)
+                    },
+                })
+                .collect();
+            let mut res = render(&ImportTpl {
+                shell: (*s.platform.shell).clone(),
+                errors,
+                text,
+                publish,
+            });
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            res
+        }
+        Err(e) => PageError::internal(e).with_shell(&s.platform.shell),
+    }
+}
+
+async fn admin_status(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    Path(code): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(status) = f.get("status").and_then(|v| Status::parse(v)) else {
+        return PageError::BadRequest("Trạng thái không hợp lệ.".into())
+            .with_shell(&s.platform.shell);
+    };
+    match s.procedures.set_status(&a.name, &code, status).await {
+        Ok(_) => Redirect::to("/admin/procedures?done=status").into_response(),
+        Err(ProcedureError::Conflict(m)) => PageError::BadRequest(m).with_shell(&s.platform.shell),
+        Err(ProcedureError::NotFound(_)) => PageError::NotFound.with_shell(&s.platform.shell),
+        Err(e) => PageError::internal(e).with_shell(&s.platform.shell),
+    }
+}
+
+/// The OpenAPI paths of the procedure API.
+pub fn openapi_paths() -> Value {
+    let problem = json!({"$ref": "#/components/responses/Problem"});
+    let code =
+        json!([{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}]);
+    json!({
+        "/api/v1/procedures": {
+            "get": {"summary": "Search published procedures (diacritics-insensitive, tolerant of small typos)", "tags": ["procedures"],
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {"name": "linh_vuc", "in": "query", "description": "field code", "schema": {"type": "string"}},
+                    {"name": "cap", "in": "query", "schema": {"type": "string", "enum": ["tinh", "huyen", "xa"]}},
+                    {"name": "muc_do", "in": "query", "schema": {"type": "string", "enum": ["full", "partial"]}},
+                    {"name": "co_quan", "in": "query", "description": "implementing agency kind", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+                "responses": {"200": {"description": "{total, items}"}}},
+            "post": {"summary": "Create a procedure as a draft (audited)", "tags": ["procedures"], "security": [{"basic": []}],
+                "responses": {"201": {"description": "the procedure"}, "409": problem, "422": problem}}},
+        "/api/v1/procedures/{code}": {
+            "get": {"summary": "One procedure with its status and version", "tags": ["procedures"], "parameters": code,
+                "responses": {"200": {"description": "procedure"}, "404": problem}},
+            "put": {"summary": "Replace a procedure's content (audited, versioned)", "tags": ["procedures"], "parameters": code,
+                "security": [{"basic": []}], "responses": {"200": {"description": "procedure"}, "404": problem, "422": problem}}},
+        "/api/v1/procedures/{code}/history": {"get": {"summary": "Versions of a procedure", "tags": ["procedures"], "parameters": code,
+            "security": [{"basic": []}], "responses": {"200": {"description": "versions, newest first"}, "404": problem}}},
+        "/api/v1/procedures/{code}/publish": {"post": {"summary": "Publish a draft", "tags": ["procedures"], "parameters": code,
+            "security": [{"basic": []}], "responses": {"200": {"description": "procedure"}, "409": problem}}},
+        "/api/v1/procedures/{code}/retire": {"post": {"summary": "Retire a procedure (no new dossiers)", "tags": ["procedures"], "parameters": code,
+            "security": [{"basic": []}], "responses": {"200": {"description": "procedure"}, "409": problem}}},
+        "/api/v1/procedures/export": {"get": {"summary": "Every procedure not retired, as a JSON array (the import format)", "tags": ["procedures"],
+            "security": [{"basic": []}], "responses": {"200": {"description": "procedures"}}}},
+        "/api/v1/procedures/import": {"post": {"summary": "Import a JSON array of procedures, all or nothing; ?publish=true publishes them", "tags": ["procedures"],
+            "security": [{"basic": []}], "responses": {"200": {"description": "{imported}"}, "422": problem}}}
+    })
+}

@@ -1,0 +1,16 @@
+//! Administrative procedures (M4, the seed's CSDL thủ tục hành chính): the catalog of
+//! procedures with their components, fees, times and e-forms; drafts, publication and
+//! retirement with history; search that forgives missing diacritics and small typos; the
+//! public procedure pages of the portal and a JSON API.
+
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod search;
+pub mod seed;
+pub mod service;
+pub mod store;
+
+pub use error::ProcedureError;
+pub use model::{Level, OnlineLevel, Procedure, Status};
+pub use service::ProcedureService;

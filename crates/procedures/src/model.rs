@@ -1,0 +1,548 @@
+//! Administrative procedures (thủ tục hành chính) as the province publishes them: codes,
+//! field, levels, time, fees, dossier components, the e-form the applicant fills, legal basis.
+//! A procedure document is parsed at the boundary into checked values.
+
+use cqdt_platform::FieldError;
+use serde::{Deserialize, Serialize};
+
+/// Administrative level that implements a procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Province (cấp tỉnh).
+    Tinh,
+    /// District (cấp huyện).
+    Huyen,
+    /// Commune (cấp xã).
+    Xa,
+}
+
+impl Level {
+    /// Every level, top down.
+    pub const ALL: [Level; 3] = [Level::Tinh, Level::Huyen, Level::Xa];
+
+    /// Stored and URL form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Tinh => "tinh",
+            Level::Huyen => "huyen",
+            Level::Xa => "xa",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
+    /// Vietnamese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Tinh => "Cấp tỉnh",
+            Level::Huyen => "Cấp huyện",
+            Level::Xa => "Cấp xã",
+        }
+    }
+}
+
+/// How much of a procedure can be done online.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnlineLevel {
+    /// Fully online (toàn trình): filing, fees and result online.
+    Full,
+    /// Partly online (một phần): some step at the counter.
+    Partial,
+}
+
+impl OnlineLevel {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnlineLevel::Full => "full",
+            OnlineLevel::Partial => "partial",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "full" => Some(OnlineLevel::Full),
+            "partial" => Some(OnlineLevel::Partial),
+            _ => None,
+        }
+    }
+
+    /// Vietnamese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            OnlineLevel::Full => "Dịch vụ công trực tuyến toàn trình",
+            OnlineLevel::Partial => "Dịch vụ công trực tuyến một phần",
+        }
+    }
+}
+
+/// Unit of a processing time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    /// Working days (the calendar's working days).
+    WorkingDays,
+    /// Calendar days.
+    CalendarDays,
+    /// Office hours.
+    Hours,
+}
+
+impl TimeUnit {
+    /// Vietnamese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            TimeUnit::WorkingDays => "ngày làm việc",
+            TimeUnit::CalendarDays => "ngày",
+            TimeUnit::Hours => "giờ làm việc",
+        }
+    }
+}
+
+/// How long the agency has to resolve a dossier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessingTime {
+    /// Amount.
+    pub amount: u32,
+    /// Unit.
+    pub unit: TimeUnit,
+    /// Further explanation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A fee or charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fee {
+    /// What it is.
+    pub name: String,
+    /// Amount in đồng.
+    pub amount_vnd: u64,
+    /// Who is exempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exempt: Option<String>,
+    /// Whether the amount was checked against the fee schedule.
+    #[serde(default = "yes")]
+    pub fee_verified: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A document the dossier must (or may) contain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    /// Name.
+    pub name: String,
+    /// Originals.
+    #[serde(default)]
+    pub originals: u32,
+    /// Copies.
+    #[serde(default)]
+    pub copies: u32,
+    /// Required.
+    #[serde(default)]
+    pub required: bool,
+    /// Blank form to download, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The type of an e-form field, which decides how it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// One line of text.
+    Text,
+    /// Several lines.
+    Textarea,
+    /// A number.
+    Number,
+    /// A date (dd/mm/yyyy).
+    Date,
+    /// One of a list, or of a shared catalog.
+    Choice,
+    /// A 12-digit personal identification number.
+    PersonalId,
+    /// An enterprise / tax code.
+    TaxCode,
+    /// An address with the administrative-unit picker.
+    Address,
+    /// A Vietnamese mobile number.
+    Phone,
+    /// An e-mail address.
+    Email,
+}
+
+/// A field of a procedure's e-form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    /// Key in the submitted data (`[a-z0-9_]`).
+    pub key: String,
+    /// Label shown to the applicant.
+    pub label: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    /// Required.
+    #[serde(default)]
+    pub required: bool,
+    /// For choices: the shared catalog the values come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<String>,
+    /// For choices without a catalog: the values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// Longest text accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// Smallest number accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Largest number accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Help text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// A procedure's field of activity (lĩnh vực).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Field {
+    /// Short code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Where a procedure is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being prepared; not on the portal.
+    Draft,
+    /// On the portal; dossiers can be filed.
+    Published,
+    /// No longer in force; kept for the dossiers filed under it.
+    Retired,
+}
+
+impl Status {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Published => "published",
+            Status::Retired => "retired",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(Status::Draft),
+            "published" => Some(Status::Published),
+            "retired" => Some(Status::Retired),
+            _ => None,
+        }
+    }
+
+    /// Vietnamese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Draft => "Dự thảo",
+            Status::Published => "Đang áp dụng",
+            Status::Retired => "Đã bãi bỏ",
+        }
+    }
+}
+
+/// A procedure as it is stored and exchanged (JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Procedure {
+    /// Provincial code: the national code plus the province's suffix, e.g.
+    /// `1.001193.000.00.00.H51`.
+    pub code: String,
+    /// National code in the national procedure database, e.g. `1.001193`.
+    pub national_code: String,
+    /// Whether the national code was checked against the national database.
+    #[serde(default = "yes")]
+    pub code_verified: bool,
+    /// Name.
+    pub name: String,
+    /// Field.
+    pub field: Field,
+    /// Levels that implement it.
+    pub levels: Vec<Level>,
+    /// Kinds of agencies that implement it (e.g. "UBND cấp xã", "Sở Tư pháp").
+    #[serde(default)]
+    pub implementing_agency_kinds: Vec<String>,
+    /// Agencies (codes) that implement it, when known.
+    #[serde(default)]
+    pub agencies: Vec<String>,
+    /// Online level.
+    pub online_level: OnlineLevel,
+    /// Processing time.
+    pub processing_time: ProcessingTime,
+    /// Fees.
+    #[serde(default)]
+    pub fees: Vec<Fee>,
+    /// Dossier components.
+    #[serde(default)]
+    pub components: Vec<Component>,
+    /// The e-form.
+    #[serde(default)]
+    pub form: Vec<FormField>,
+    /// Conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<String>,
+    /// Legal basis.
+    #[serde(default)]
+    pub legal_basis: Vec<String>,
+    /// What the applicant receives.
+    #[serde(default)]
+    pub result: String,
+    /// Steps, as the procedure's text describes them.
+    #[serde(default)]
+    pub steps: Vec<String>,
+    /// The shape of its process (filled in by the one-stop module's processes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_shape: Option<String>,
+    /// Key of the workflow definition that processes its dossiers, once linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_key: Option<String>,
+    /// Shown among the popular procedures.
+    #[serde(default)]
+    pub popular: bool,
+    /// Sample data of the demo province, not the province's official record.
+    #[serde(default)]
+    pub sample: bool,
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Whether a national code has the national database's shape (`1.001193`, `2.000908`).
+pub fn valid_national_code(s: &str) -> bool {
+    let Some((a, b)) = s.split_once('.') else {
+        return false;
+    };
+    a.len() == 1
+        && a.bytes().all(|c| c.is_ascii_digit())
+        && b.len() == 6
+        && b.bytes().all(|c| c.is_ascii_digit())
+}
+
+impl Procedure {
+    /// Checks a procedure document; every problem at once, each with a JSON pointer.
+    pub fn check(&self) -> Result<(), Vec<FieldError>> {
+        let mut e = Vec::new();
+        if !valid_national_code(&self.national_code) {
+            e.push(err(
+                "/national_code",
+                "Mã thủ tục quốc gia có dạng 1.001193 (một chữ số, dấu chấm, sáu chữ số).",
+            ));
+        }
+        let suffix_ok = self
+            .code
+            .strip_prefix(&self.national_code)
+            .and_then(|r| r.strip_prefix('.'))
+            .is_some_and(|agency| {
+                let parts: Vec<&str> = agency.split('.').collect();
+                parts.len() == 4
+                    && parts[..3]
+                        .iter()
+                        .all(|p| p.bytes().all(|c| c.is_ascii_digit()))
+                    && parts[3].len() == 3
+                    && parts[3].bytes().all(|c| c.is_ascii_alphanumeric())
+            });
+        if !suffix_ok {
+            e.push(err(
+                "/code",
+                "Mã thủ tục của tỉnh là mã quốc gia nối với mã định danh cơ quan, ví dụ 1.001193.000.00.00.H51.",
+            ));
+        }
+        let len = self.name.trim().chars().count();
+        if !(5..=500).contains(&len) {
+            e.push(err("/name", "Tên thủ tục cần từ 5 đến 500 ký tự."));
+        }
+        if self.field.code.trim().is_empty() || self.field.name.trim().is_empty() {
+            e.push(err("/field", "Cần mã và tên lĩnh vực."));
+        }
+        if self.levels.is_empty() {
+            e.push(err("/levels", "Cần ít nhất một cấp thực hiện."));
+        }
+        if self.processing_time.amount == 0 || self.processing_time.amount > 365 {
+            e.push(err(
+                "/processing_time/amount",
+                "Thời hạn giải quyết từ 1 đến 365.",
+            ));
+        }
+        for (i, c) in self.components.iter().enumerate() {
+            if c.name.trim().is_empty() {
+                e.push(err(
+                    format!("/components/{i}/name"),
+                    "Thành phần hồ sơ cần có tên.",
+                ));
+            }
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for (i, f) in self.form.iter().enumerate() {
+            let key_ok = !f.key.is_empty()
+                && f.key.len() <= 60
+                && f.key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !key_ok {
+                e.push(err(
+                    format!("/form/{i}/key"),
+                    "Khoá trường chỉ gồm chữ thường không dấu, chữ số và gạch dưới.",
+                ));
+            }
+            if !keys.insert(f.key.clone()) {
+                e.push(err(
+                    format!("/form/{i}/key"),
+                    format!("Khoá “{}” bị trùng.", f.key),
+                ));
+            }
+            if f.label.trim().is_empty() {
+                e.push(err(format!("/form/{i}/label"), "Trường cần có nhãn."));
+            }
+            if f.kind == FieldType::Choice && f.catalog.is_none() && f.options.is_empty() {
+                e.push(err(
+                    format!("/form/{i}/options"),
+                    "Trường chọn cần danh sách lựa chọn hoặc một danh mục dùng chung.",
+                ));
+            }
+            if let (Some(min), Some(max)) = (f.min, f.max) {
+                if min > max {
+                    e.push(err(
+                        format!("/form/{i}/min"),
+                        "Giá trị nhỏ nhất lớn hơn giá trị lớn nhất.",
+                    ));
+                }
+            }
+        }
+        if e.is_empty() {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+
+    /// The processing time as a sentence, e.g. "3 ngày làm việc".
+    pub fn time_text(&self) -> String {
+        format!(
+            "{} {}",
+            self.processing_time.amount,
+            self.processing_time.unit.label()
+        )
+    }
+
+    /// The fees as a sentence.
+    pub fn fee_text(&self) -> String {
+        if self.fees.iter().all(|f| f.amount_vnd == 0) {
+            return "Không thu phí, lệ phí".into();
+        }
+        self.fees
+            .iter()
+            .map(|f| format!("{}: {}", f.name, vnd(f.amount_vnd)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// An amount in đồng with Vietnamese thousands separators: `200.000 đồng`.
+pub fn vnd(amount: u64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{out} đồng")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Procedure {
+        serde_json::from_value(serde_json::json!({
+            "code": "1.001193.000.00.00.H51",
+            "national_code": "1.001193",
+            "name": "Thủ tục đăng ký khai sinh",
+            "field": {"code": "HT", "name": "Hộ tịch"},
+            "levels": ["xa"],
+            "online_level": "full",
+            "processing_time": {"amount": 1, "unit": "working_days"},
+            "form": [{"key": "child_name", "label": "Họ tên trẻ", "type": "text", "required": true}]
+        }))
+        .expect("procedure")
+    }
+
+    #[test]
+    fn a_well_formed_procedure_passes_its_checks() {
+        assert_eq!(sample().check(), Ok(()));
+        assert_eq!(sample().time_text(), "1 ngày làm việc");
+        assert_eq!(sample().fee_text(), "Không thu phí, lệ phí");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_pointer() {
+        let mut p = sample();
+        p.national_code = "1.11".into();
+        p.levels.clear();
+        p.form.push(p.form[0].clone());
+        p.form.push(FormField {
+            key: "Bad Key".into(),
+            label: "".into(),
+            kind: FieldType::Choice,
+            required: false,
+            catalog: None,
+            options: vec![],
+            max_length: None,
+            min: None,
+            max: None,
+            hint: None,
+        });
+        let errors = p.check().expect_err("invalid");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        for f in [
+            "/national_code",
+            "/code",
+            "/levels",
+            "/form/1/key",
+            "/form/2/key",
+            "/form/2/label",
+            "/form/2/options",
+        ] {
+            assert!(fields.contains(&f), "{f} missing from {fields:?}");
+        }
+    }
+
+    #[test]
+    fn amounts_use_vietnamese_separators() {
+        assert_eq!(vnd(200_000), "200.000 đồng");
+        assert_eq!(vnd(5_000), "5.000 đồng");
+        assert_eq!(vnd(1_500_000), "1.500.000 đồng");
+        assert_eq!(vnd(0), "0 đồng");
+    }
+}

@@ -1,0 +1,312 @@
+//! Procedure search as people type it: without diacritics ("giay phep xay dung"), with small
+//! typos ("khai sihn"), by national code. An in-memory index of the published procedures,
+//! rebuilt when one changes; a search scores every procedure (a province has about 2,000).
+
+use std::sync::Arc;
+
+use cqdt_platform::web::fold;
+
+use crate::model::{Level, OnlineLevel, Procedure};
+
+/// A procedure as the index holds it.
+#[derive(Debug)]
+struct Doc {
+    procedure: Arc<Procedure>,
+    /// Folded name.
+    name: String,
+    /// Words of the name, then of the field, as positions in the vocabulary.
+    words: Vec<u32>,
+    /// Words of the name only (the first `name_words` of `words`).
+    name_words: usize,
+}
+
+/// Filters of a search.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Field code.
+    pub field: Option<String>,
+    /// Level.
+    pub level: Option<Level>,
+    /// Online level.
+    pub online: Option<OnlineLevel>,
+    /// Agency kind (as written in the procedure), folded comparison.
+    pub agency_kind: Option<String>,
+}
+
+/// The index: every distinct folded word once, so that a query compares its words (with
+/// typos) against the vocabulary, not against every procedure.
+#[derive(Debug, Default)]
+pub struct Index {
+    vocab: Vec<String>,
+    docs: Vec<Doc>,
+}
+
+/// Words that say nothing about which procedure is meant.
+const STOP: [&str; 6] = ["thu", "tuc", "cap", "cua", "va", "cho"];
+
+fn words_of(text: &str) -> Vec<String> {
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Levenshtein distance, stopping early once it exceeds `limit`.
+fn within(a: &str, b: &str, limit: usize) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > limit {
+        return false;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            // A transposition ("sihn" for "sinh") counts as one edit.
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev[j - 1]);
+            }
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > limit {
+            return false;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()] <= limit
+}
+
+/// How well one query word matches one indexed word: exact 4, prefix 3, one typo 2.
+fn word_score(q: &str, w: &str) -> u32 {
+    if q == w {
+        4
+    } else if q.len() >= 2 && w.starts_with(q) {
+        3
+    } else if q.chars().count() >= 4 && within(q, w, 1) {
+        2
+    } else {
+        0
+    }
+}
+
+impl Index {
+    /// Builds the index of the given procedures.
+    pub fn build(procedures: impl IntoIterator<Item = Arc<Procedure>>) -> Index {
+        let mut ids: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let mut vocab: Vec<String> = Vec::new();
+        let mut id_of = |w: String| -> u32 {
+            if let Some(id) = ids.get(&w) {
+                return *id;
+            }
+            let id = vocab.len() as u32;
+            vocab.push(w.clone());
+            ids.insert(w, id);
+            id
+        };
+        let docs = procedures
+            .into_iter()
+            .map(|p| {
+                let mut words: Vec<u32> = words_of(&p.name).into_iter().map(&mut id_of).collect();
+                let name_words = words.len();
+                words.extend(words_of(&p.field.name).into_iter().map(&mut id_of));
+                Doc {
+                    name: fold(&p.name),
+                    words,
+                    name_words,
+                    procedure: p,
+                }
+            })
+            .collect();
+        Index { vocab, docs }
+    }
+
+    /// How many procedures it holds.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// Every procedure, as stored.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Procedure>> {
+        self.docs.iter().map(|d| &d.procedure)
+    }
+
+    /// The procedures matching a query and filters, best first, at most `limit`.
+    pub fn search(&self, query: &str, filters: &Filters, limit: usize) -> Vec<Arc<Procedure>> {
+        let q = words_of(query);
+        let code_query = query.trim();
+        let meaningful: Vec<&String> = q.iter().filter(|w| !STOP.contains(&w.as_str())).collect();
+        let terms: Vec<&String> = if meaningful.is_empty() {
+            q.iter().collect()
+        } else {
+            meaningful
+        };
+        let phrase = fold(query);
+        // Each query word scored once against each distinct word.
+        let scores: Vec<Vec<u8>> = terms
+            .iter()
+            .map(|t| self.vocab.iter().map(|w| word_score(t, w) as u8).collect())
+            .collect();
+        let agency_kind = filters.agency_kind.as_deref().map(fold);
+        let mut hits: Vec<(u32, &Doc)> = Vec::new();
+        for d in &self.docs {
+            let p = &d.procedure;
+            if filters.field.as_deref().is_some_and(|f| p.field.code != f)
+                || filters.level.is_some_and(|l| !p.levels.contains(&l))
+                || filters.online.is_some_and(|o| p.online_level != o)
+                || agency_kind.as_deref().is_some_and(|k| {
+                    !p.implementing_agency_kinds
+                        .iter()
+                        .any(|a| fold(a).contains(k))
+                })
+            {
+                continue;
+            }
+            if terms.is_empty() {
+                hits.push((u32::from(p.popular), d));
+                continue;
+            }
+            if !code_query.is_empty() && (p.national_code == code_query || p.code == code_query) {
+                hits.push((10_000, d));
+                continue;
+            }
+            // Every meaningful word must match some word of the name or field.
+            let mut score = 0;
+            let mut all = true;
+            for s in &scores {
+                let best = d
+                    .words
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| u32::from(s[*w as usize]) * if i < d.name_words { 2 } else { 1 })
+                    .max()
+                    .unwrap_or(0);
+                if best == 0 {
+                    all = false;
+                    break;
+                }
+                score += best;
+            }
+            if !all {
+                continue;
+            }
+            if phrase.len() >= 3 && d.name.contains(&phrase) {
+                score += 20;
+            }
+            // Shorter names that match are more likely what was meant.
+            score = score * 100 / (100 + d.name_words as u32);
+            if p.popular {
+                score += 1;
+            }
+            hits.push((score, d));
+        }
+        hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+        hits.into_iter()
+            .take(limit)
+            .map(|(_, d)| d.procedure.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proc(code: &str, name: &str, field: &str, popular: bool) -> Arc<Procedure> {
+        Arc::new(
+            serde_json::from_value(serde_json::json!({
+                "code": format!("{code}.000.00.00.H51"), "national_code": code, "name": name,
+                "field": {"code": field, "name": field}, "levels": ["xa"], "online_level": "full",
+                "processing_time": {"amount": 3, "unit": "working_days"}, "popular": popular
+            }))
+            .expect("procedure"),
+        )
+    }
+
+    fn index() -> Index {
+        Index::build([
+            proc("1.001193", "Thủ tục đăng ký khai sinh", "Hộ tịch", true),
+            proc("1.000656", "Thủ tục đăng ký khai tử", "Hộ tịch", false),
+            proc("1.000894", "Thủ tục đăng ký kết hôn", "Hộ tịch", true),
+            proc(
+                "1.009994",
+                "Cấp giấy phép xây dựng nhà ở riêng lẻ",
+                "Xây dựng",
+                true,
+            ),
+            proc(
+                "2.001200",
+                "Cấp giấy phép kinh doanh bán lẻ rượu",
+                "Lưu thông hàng hóa",
+                false,
+            ),
+        ])
+    }
+
+    fn names(v: Vec<Arc<Procedure>>) -> Vec<String> {
+        v.into_iter().map(|p| p.name.clone()).collect()
+    }
+
+    #[test]
+    fn a_search_without_diacritics_finds_the_procedure() {
+        let r = names(index().search("giay phep xay dung", &Filters::default(), 10));
+        assert_eq!(r[0], "Cấp giấy phép xây dựng nhà ở riêng lẻ");
+        let r = names(index().search("khai sinh", &Filters::default(), 10));
+        assert_eq!(r[0], "Thủ tục đăng ký khai sinh");
+        assert_eq!(r.len(), 1, "{r:?}");
+    }
+
+    #[test]
+    fn small_typos_are_tolerated() {
+        let r = names(index().search("khai sihn", &Filters::default(), 10));
+        assert_eq!(
+            r.first().map(String::as_str),
+            Some("Thủ tục đăng ký khai sinh")
+        );
+        let r = names(index().search("giay phep xay dunh", &Filters::default(), 10));
+        assert_eq!(
+            r.first().map(String::as_str),
+            Some("Cấp giấy phép xây dựng nhà ở riêng lẻ")
+        );
+        let r = names(index().search("ket hon", &Filters::default(), 10));
+        assert_eq!(r, vec!["Thủ tục đăng ký kết hôn"]);
+    }
+
+    #[test]
+    fn unrelated_words_find_nothing_and_codes_find_their_procedure() {
+        assert!(index().search("xe may", &Filters::default(), 10).is_empty());
+        let r = names(index().search("1.000656", &Filters::default(), 10));
+        assert_eq!(r, vec!["Thủ tục đăng ký khai tử"]);
+    }
+
+    #[test]
+    fn filters_narrow_the_results() {
+        let f = Filters {
+            field: Some("Hộ tịch".into()),
+            ..Filters::default()
+        };
+        assert_eq!(index().search("", &f, 10).len(), 3);
+        let f = Filters {
+            level: Some(Level::Tinh),
+            ..Filters::default()
+        };
+        assert!(index().search("", &f, 10).is_empty());
+    }
+
+    #[test]
+    fn the_edit_distance_counts_transpositions_as_one() {
+        assert!(within("sihn", "sinh", 1));
+        assert!(within("dunh", "dung", 1));
+        assert!(!within("xe", "xay", 1));
+        assert!(!within("abcd", "wxyz", 1));
+    }
+}

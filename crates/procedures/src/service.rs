@@ -1,0 +1,377 @@
+//! Use cases of the procedure catalog: create drafts, edit, publish, retire, import and export,
+//! every change versioned and audited; search over the published procedures.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use cqdt_audit::{Audit, AuditEvent};
+use cqdt_platform::clock::format_ts;
+use cqdt_platform::{Db, FieldError, SharedClock, Tx};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::ProcedureError;
+use crate::model::{Field, Procedure, Status};
+use crate::search::{Filters, Index};
+use crate::store::{self, StoredRow, Version, Write};
+
+/// A procedure with its state.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// The procedure.
+    #[serde(flatten)]
+    pub procedure: Procedure,
+    /// Draft, published or retired.
+    pub status: Status,
+    /// Version number.
+    pub version: i64,
+    /// Last change.
+    pub updated_at: String,
+}
+
+/// The procedure catalog. Cheap to clone.
+#[derive(Clone)]
+pub struct ProcedureService {
+    db: Db,
+    clock: SharedClock,
+    audit: Audit,
+    index: Arc<RwLock<Arc<Index>>>,
+}
+
+fn parse(row: &StoredRow) -> Result<Entry, ProcedureError> {
+    let procedure: Procedure = serde_json::from_str(&row.doc)
+        .map_err(|e| ProcedureError::Corrupt(row.code.clone(), e.to_string()))?;
+    let status = Status::parse(&row.status)
+        .ok_or_else(|| ProcedureError::Corrupt(row.code.clone(), row.status.clone()))?;
+    Ok(Entry {
+        procedure,
+        status,
+        version: row.version,
+        updated_at: row.updated_at.clone(),
+    })
+}
+
+impl ProcedureService {
+    /// Opens the catalog and builds the search index of the published procedures.
+    pub async fn load(db: Db, clock: SharedClock, audit: Audit) -> Result<Self, ProcedureError> {
+        let svc = ProcedureService {
+            db,
+            clock,
+            audit,
+            index: Arc::new(RwLock::new(Arc::new(Index::default()))),
+        };
+        svc.reindex().await?;
+        Ok(svc)
+    }
+
+    /// Rebuilds the search index from the database (after a change, or another node's).
+    pub async fn reindex(&self) -> Result<(), ProcedureError> {
+        let rows = store::list(&self.db, Some(Status::Published.as_str())).await?;
+        let mut procs = Vec::with_capacity(rows.len());
+        for r in &rows {
+            match parse(r) {
+                Ok(e) => procs.push(Arc::new(e.procedure)),
+                Err(e) => tracing::error!(error = %e, "skipping an unreadable procedure"),
+            }
+        }
+        let index = Arc::new(Index::build(procs));
+        if let Ok(mut slot) = self.index.write() {
+            *slot = index;
+        }
+        Ok(())
+    }
+
+    fn index(&self) -> Arc<Index> {
+        self.index
+            .read()
+            .map(|i| i.clone())
+            .unwrap_or_else(|_| Arc::new(Index::default()))
+    }
+
+    /// Published procedures matching a query and filters, best first.
+    pub fn search(&self, query: &str, filters: &Filters, limit: usize) -> Vec<Arc<Procedure>> {
+        self.index().search(query, filters, limit)
+    }
+
+    /// Published procedures marked popular.
+    pub fn popular(&self, limit: usize) -> Vec<Arc<Procedure>> {
+        let mut v: Vec<Arc<Procedure>> =
+            self.index().all().filter(|p| p.popular).cloned().collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v.truncate(limit);
+        v
+    }
+
+    /// The fields of the published procedures with how many each has, by name.
+    pub fn fields(&self) -> Vec<(Field, usize)> {
+        let mut m: BTreeMap<String, (Field, usize)> = BTreeMap::new();
+        for p in self.index().all() {
+            m.entry(p.field.name.clone())
+                .or_insert_with(|| (p.field.clone(), 0))
+                .1 += 1;
+        }
+        m.into_values().collect()
+    }
+
+    /// The kinds of implementing agencies of the published procedures, with counts.
+    pub fn agency_kinds(&self) -> Vec<(String, usize)> {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for p in self.index().all() {
+            for k in &p.implementing_agency_kinds {
+                *m.entry(k.clone()).or_default() += 1;
+            }
+        }
+        m.into_iter().collect()
+    }
+
+    /// How many procedures are published.
+    pub fn published_count(&self) -> usize {
+        self.index().len()
+    }
+
+    /// One procedure, in any status.
+    pub async fn get(&self, code: &str) -> Result<Option<Entry>, ProcedureError> {
+        let mut conn =
+            self.db
+                .pool()
+                .acquire()
+                .await
+                .map_err(|source| cqdt_platform::DbError::Sqlx {
+                    context: "acquiring a connection",
+                    source,
+                })?;
+        match store::get(&mut conn, code).await? {
+            Some(r) => Ok(Some(parse(&r)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every procedure, or those of one status.
+    pub async fn list(&self, status: Option<Status>) -> Result<Vec<Entry>, ProcedureError> {
+        store::list(&self.db, status.map(Status::as_str))
+            .await?
+            .iter()
+            .map(parse)
+            .collect()
+    }
+
+    /// The recorded versions of a procedure, newest first.
+    pub async fn history(&self, code: &str) -> Result<Vec<Version>, ProcedureError> {
+        Ok(store::versions(&self.db, code).await?)
+    }
+
+    async fn write(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        p: &Procedure,
+        status: Status,
+        version: i64,
+        action: &str,
+    ) -> Result<(), ProcedureError> {
+        let doc = serde_json::to_string(p)
+            .map_err(|e| ProcedureError::Corrupt(p.code.clone(), e.to_string()))?;
+        let now = format_ts(self.clock.now());
+        store::put(
+            tx,
+            &Write {
+                code: &p.code,
+                national_code: &p.national_code,
+                name: &p.name,
+                field_code: &p.field.code,
+                status: status.as_str(),
+                version,
+                doc: &doc,
+                action,
+                at: &now,
+                by: actor,
+            },
+        )
+        .await?;
+        self.audit
+            .record(
+                tx,
+                AuditEvent::new(actor, &format!("procedure.{action}"), "procedure")
+                    .object(p.code.clone())
+                    .details(
+                        json!({"version": version, "status": status.as_str(), "name": p.name}),
+                    ),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a procedure as a draft (or published, for imports of a catalog in force).
+    pub async fn create(
+        &self,
+        actor: &str,
+        p: &Procedure,
+        status: Status,
+    ) -> Result<Entry, ProcedureError> {
+        p.check().map_err(ProcedureError::Invalid)?;
+        let mut tx = self.db.begin().await?;
+        if store::get(&mut tx, &p.code).await?.is_some() {
+            return Err(ProcedureError::Conflict(format!(
+                "Thủ tục mã {} đã có.",
+                p.code
+            )));
+        }
+        self.write(&mut tx, actor, p, status, 1, "create").await?;
+        tx.commit().await?;
+        if status == Status::Published {
+            self.reindex().await?;
+        }
+        self.get(&p.code)
+            .await?
+            .ok_or_else(|| ProcedureError::NotFound(p.code.clone()))
+    }
+
+    /// Replaces a procedure's content (its code stays); a published one stays published.
+    pub async fn update(
+        &self,
+        actor: &str,
+        code: &str,
+        p: &Procedure,
+    ) -> Result<Entry, ProcedureError> {
+        p.check().map_err(ProcedureError::Invalid)?;
+        if p.code != code {
+            return Err(ProcedureError::Invalid(vec![FieldError {
+                field: "/code".into(),
+                message: "Không đổi được mã thủ tục; hãy tạo thủ tục mới và bãi bỏ thủ tục cũ."
+                    .into(),
+            }]));
+        }
+        let mut tx = self.db.begin().await?;
+        let Some(row) = store::get(&mut tx, code).await? else {
+            return Err(ProcedureError::NotFound(code.into()));
+        };
+        let old = parse(&row)?;
+        if old.status == Status::Retired {
+            return Err(ProcedureError::Conflict(
+                "Thủ tục đã bãi bỏ không sửa được.".into(),
+            ));
+        }
+        self.write(&mut tx, actor, p, old.status, row.version + 1, "update")
+            .await?;
+        tx.commit().await?;
+        self.reindex().await?;
+        self.get(code)
+            .await?
+            .ok_or_else(|| ProcedureError::NotFound(code.into()))
+    }
+
+    /// Publishes a draft or retires a procedure (audited). Retired procedures take no new
+    /// dossiers and cannot come back.
+    pub async fn set_status(
+        &self,
+        actor: &str,
+        code: &str,
+        status: Status,
+    ) -> Result<Entry, ProcedureError> {
+        let mut tx = self.db.begin().await?;
+        let Some(row) = store::get(&mut tx, code).await? else {
+            return Err(ProcedureError::NotFound(code.into()));
+        };
+        let old = parse(&row)?;
+        let allowed = matches!(
+            (old.status, status),
+            (Status::Draft, Status::Published)
+                | (Status::Published | Status::Draft, Status::Retired)
+        );
+        if !allowed {
+            return Err(ProcedureError::Conflict(format!(
+                "Không chuyển được thủ tục từ “{}” sang “{}”.",
+                old.status.label(),
+                status.label()
+            )));
+        }
+        let action = if status == Status::Published {
+            "publish"
+        } else {
+            "retire"
+        };
+        self.write(
+            &mut tx,
+            actor,
+            &old.procedure,
+            status,
+            row.version + 1,
+            action,
+        )
+        .await?;
+        tx.commit().await?;
+        self.reindex().await?;
+        self.get(code)
+            .await?
+            .ok_or_else(|| ProcedureError::NotFound(code.into()))
+    }
+
+    /// Imports procedures all or nothing: new codes are created, existing ones updated; with
+    /// `publish`, drafts become published. Errors name the item (`/3/name`).
+    pub async fn import(
+        &self,
+        actor: &str,
+        items: &[Procedure],
+        publish: bool,
+    ) -> Result<usize, ProcedureError> {
+        let mut errors = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, p) in items.iter().enumerate() {
+            if let Err(e) = p.check() {
+                errors.extend(e.into_iter().map(|f| FieldError {
+                    field: format!("/{i}{}", f.field),
+                    message: f.message,
+                }));
+            }
+            if !seen.insert(p.code.clone()) {
+                errors.push(FieldError {
+                    field: format!("/{i}/code"),
+                    message: format!("Mã {} xuất hiện hai lần trong tệp.", p.code),
+                });
+            }
+        }
+        if items.is_empty() {
+            errors.push(FieldError {
+                field: "/".into(),
+                message: "Tệp không có thủ tục nào.".into(),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(ProcedureError::Invalid(errors));
+        }
+        let mut tx = self.db.begin().await?;
+        for (i, p) in items.iter().enumerate() {
+            let existing = store::get(&mut tx, &p.code).await?;
+            let (status, version) = match &existing {
+                Some(r) => {
+                    let old = parse(r)?;
+                    if old.status == Status::Retired {
+                        return Err(ProcedureError::Invalid(vec![FieldError {
+                            field: format!("/{i}/code"),
+                            message: format!("Thủ tục {} đã bãi bỏ, không nhập đè được.", p.code),
+                        }]));
+                    }
+                    (old.status, r.version + 1)
+                }
+                None => (Status::Draft, 1),
+            };
+            let status = if publish { Status::Published } else { status };
+            self.write(&mut tx, actor, p, status, version, "import")
+                .await?;
+        }
+        tx.commit().await?;
+        self.reindex().await?;
+        Ok(items.len())
+    }
+
+    /// Every procedure that is not retired, for export.
+    pub async fn export(&self) -> Result<Vec<Procedure>, ProcedureError> {
+        Ok(self
+            .list(None)
+            .await?
+            .into_iter()
+            .filter(|e| e.status != Status::Retired)
+            .map(|e| e.procedure)
+            .collect())
+    }
+}

@@ -1,0 +1,166 @@
+//! SQL for the procedures module's own tables: `procedures`, `procedure_versions`.
+
+use cqdt_platform::{Db, DbError, DbResultExt};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// A stored procedure row.
+#[derive(Debug, Clone)]
+pub struct StoredRow {
+    /// Provincial code.
+    pub code: String,
+    /// Status.
+    pub status: String,
+    /// Version number (1 for the first).
+    pub version: i64,
+    /// JSON document.
+    pub doc: String,
+    /// Last change.
+    pub updated_at: String,
+    /// By whom.
+    pub updated_by: String,
+}
+
+fn from_row(r: &AnyRow) -> Result<StoredRow, sqlx::Error> {
+    Ok(StoredRow {
+        code: r.try_get("code")?,
+        status: r.try_get("status")?,
+        version: r.try_get("version")?,
+        doc: r.try_get("doc")?,
+        updated_at: r.try_get("updated_at")?,
+        updated_by: r.try_get("updated_by")?,
+    })
+}
+
+const COLUMNS: &str = "code, status, version, doc, updated_at, updated_by";
+
+/// One procedure.
+pub async fn get(conn: &mut AnyConnection, code: &str) -> Result<Option<StoredRow>, DbError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM procedures WHERE code = $1"))
+        .bind(code)
+        .fetch_optional(conn)
+        .await
+        .ctx("reading a procedure")?;
+    row.as_ref()
+        .map(from_row)
+        .transpose()
+        .ctx("reading a procedure")
+}
+
+/// Every procedure, or those with a status, by code.
+pub async fn list(db: &Db, status: Option<&str>) -> Result<Vec<StoredRow>, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM procedures WHERE ($1 = '' OR status = $1) ORDER BY code"
+    ))
+    .bind(status.unwrap_or(""))
+    .fetch_all(db.pool())
+    .await
+    .ctx("listing procedures")?;
+    rows.iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()
+        .ctx("listing procedures")
+}
+
+/// What a write stores.
+pub struct Write<'a> {
+    /// Provincial code.
+    pub code: &'a str,
+    /// National code.
+    pub national_code: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Field code.
+    pub field_code: &'a str,
+    /// Status.
+    pub status: &'a str,
+    /// New version number.
+    pub version: i64,
+    /// JSON document.
+    pub doc: &'a str,
+    /// What happened (create, update, publish, retire, import).
+    pub action: &'a str,
+    /// When.
+    pub at: &'a str,
+    /// Who.
+    pub by: &'a str,
+}
+
+/// Inserts or replaces a procedure and records the version.
+pub async fn put(conn: &mut AnyConnection, w: &Write<'_>) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM procedures WHERE code = $1")
+        .bind(w.code)
+        .execute(&mut *conn)
+        .await
+        .ctx("writing a procedure")?;
+    sqlx::query(
+        "INSERT INTO procedures (code, national_code, name, field_code, status, version, doc, \
+         updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(w.code)
+    .bind(w.national_code)
+    .bind(w.name)
+    .bind(w.field_code)
+    .bind(w.status)
+    .bind(w.version)
+    .bind(w.doc)
+    .bind(w.at)
+    .bind(w.by)
+    .execute(&mut *conn)
+    .await
+    .ctx("writing a procedure")?;
+    sqlx::query(
+        "INSERT INTO procedure_versions (code, version, status, action, doc, changed_at, changed_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(w.code)
+    .bind(w.version)
+    .bind(w.status)
+    .bind(w.action)
+    .bind(w.doc)
+    .bind(w.at)
+    .bind(w.by)
+    .execute(conn)
+    .await
+    .ctx("recording a procedure version")?;
+    Ok(())
+}
+
+/// A recorded version.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Version {
+    /// Number.
+    pub version: i64,
+    /// Status after the change.
+    pub status: String,
+    /// What happened.
+    pub action: String,
+    /// When.
+    pub changed_at: String,
+    /// Who.
+    pub changed_by: String,
+}
+
+/// The versions of a procedure, newest first.
+pub async fn versions(db: &Db, code: &str) -> Result<Vec<Version>, DbError> {
+    let rows = sqlx::query(
+        "SELECT version, status, action, changed_at, changed_by FROM procedure_versions \
+         WHERE code = $1 ORDER BY version DESC",
+    )
+    .bind(code)
+    .fetch_all(db.pool())
+    .await
+    .ctx("reading procedure versions")?;
+    rows.iter()
+        .map(|r| {
+            Ok(Version {
+                version: r.try_get("version")?,
+                status: r.try_get("status")?,
+                action: r.try_get("action")?,
+                changed_at: r.try_get("changed_at")?,
+                changed_by: r.try_get("changed_by")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("reading procedure versions")
+}
