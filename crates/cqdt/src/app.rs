@@ -78,6 +78,10 @@ pub struct App {
     pub identity: Option<cqdt_identity::IdentityService>,
     /// Administrative procedures.
     pub procedures: cqdt_procedures::ProcedureService,
+    /// Dossiers filed on the portal.
+    pub dossiers: cqdt_dossiers::DossierService,
+    /// Agencies and e-form choice values read from the catalogs, refreshed at start.
+    pub directory: Arc<Directory>,
     /// Agency codes of the catalog, for the identity pages' checks.
     pub agencies: Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
 }
@@ -226,6 +230,16 @@ impl App {
         )
         .await
         .map_err(|e| AppError::Failed(format!("procedures: {e}")))?;
+        let directory = Arc::new(Directory::default());
+        let dossiers = cqdt_dossiers::DossierService::new(
+            platform.db.clone(),
+            platform.clock.clone(),
+            audit.clone(),
+            platform.files.clone(),
+            notifier.clone(),
+            procedures.clone(),
+            directory.clone(),
+        );
         Ok(App {
             config,
             platform,
@@ -235,6 +249,8 @@ impl App {
             notifier,
             workflow,
             procedures,
+            dossiers,
+            directory,
             identity: None,
             agencies: Arc::default(),
         })
@@ -288,17 +304,58 @@ impl App {
         Ok(identity)
     }
 
-    /// Rereads the agency codes the identity pages check officials against.
+    /// Rereads the agencies and the e-form choice catalogs from the catalog module.
     pub async fn refresh_agencies(&self) {
-        let filter = cqdt_catalog::EntryFilter::default();
+        let filter = cqdt_catalog::EntryFilter {
+            as_of: Some(self.catalogs.today()),
+            ..Default::default()
+        };
         match self.catalogs.find("agencies", &filter, 1, 5000).await {
             Ok(page) => {
-                let codes = page.entries.into_iter().map(|e| e.entry.code).collect();
+                let agencies: Vec<cqdt_dossiers::service::Agency> = page
+                    .entries
+                    .into_iter()
+                    .map(|e| cqdt_dossiers::service::Agency {
+                        kind: e
+                            .entry
+                            .data
+                            .get("kind")
+                            .and_then(|k| k.as_str())
+                            .unwrap_or("")
+                            .to_string(),
+                        code: e.entry.code,
+                        name: e.entry.name,
+                    })
+                    .collect();
                 if let Ok(mut set) = self.agencies.write() {
-                    *set = codes;
+                    *set = agencies.iter().map(|a| a.code.clone()).collect();
+                }
+                if let Ok(mut v) = self.directory.agencies.write() {
+                    *v = Arc::new(agencies);
                 }
             }
             Err(e) => tracing::warn!(error = %e, "reading agency codes"),
+        }
+        let mut values = cqdt_dossiers::form::CatalogValues::new();
+        for catalog in [
+            "genders",
+            "ethnic-groups",
+            "nationalities",
+            "marital-statuses",
+            "religions",
+        ] {
+            if let Ok(page) = self.catalogs.find(catalog, &filter, 1, 5000).await {
+                values.insert(
+                    catalog.to_string(),
+                    page.entries
+                        .into_iter()
+                        .map(|e| (e.entry.code, e.entry.name))
+                        .collect(),
+                );
+            }
+        }
+        if let Ok(mut c) = self.directory.catalogs.write() {
+            *c = Arc::new(values);
         }
     }
 
@@ -382,6 +439,14 @@ impl App {
                     procedures: self.procedures.clone(),
                 },
             ))
+            .merge(match &self.identity {
+                Some(identity) => cqdt_dossiers::http::router(cqdt_dossiers::http::DossierState {
+                    platform: p.clone(),
+                    dossiers: self.dossiers.clone(),
+                    applicants: Arc::new(IdentityApplicants(identity.clone())),
+                }),
+                None => Router::new(),
+            })
             .merge(cqdt_calendar::http::router(
                 cqdt_calendar::http::CalendarState {
                     platform: p.clone(),
@@ -408,7 +473,10 @@ impl App {
                 p.shell.clone(),
                 web::security_headers,
             ))
-            .layer(DefaultBodyLimit::max(self.config.max_upload_bytes + 64 * 1024))
+            // A dossier carries several files, each checked against the per-file limit.
+            .layer(DefaultBodyLimit::max(
+                self.config.max_upload_bytes * 8 + 1024 * 1024,
+            ))
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(
                 TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -479,6 +547,7 @@ pub fn openapi_document() -> serde_json::Value {
         cqdt_workflow::http::openapi_paths(),
         cqdt_identity::http::openapi_paths(),
         cqdt_procedures::http::openapi_paths(),
+        cqdt_dossiers::http::openapi_paths(),
     ] {
         if let serde_json::Value::Object(m) = part {
             paths.extend(m);
@@ -507,4 +576,48 @@ pub fn openapi_document() -> serde_json::Value {
             }
         }
     })
+}
+
+/// Agencies and e-form choice values, read from the catalog module and handed to the
+/// dossiers module.
+#[derive(Default)]
+pub struct Directory {
+    agencies: std::sync::RwLock<Arc<Vec<cqdt_dossiers::service::Agency>>>,
+    catalogs: std::sync::RwLock<Arc<cqdt_dossiers::form::CatalogValues>>,
+}
+
+impl cqdt_dossiers::service::Directory for Directory {
+    fn agencies(&self) -> Arc<Vec<cqdt_dossiers::service::Agency>> {
+        self.agencies.read().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    fn catalogs(&self) -> Arc<cqdt_dossiers::form::CatalogValues> {
+        self.catalogs.read().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+/// Applicants are citizens' accounts of the identity module.
+struct IdentityApplicants(cqdt_identity::IdentityService);
+
+impl cqdt_dossiers::http::Applicants for IdentityApplicants {
+    fn applicant<'a>(
+        &'a self,
+        p: &'a cqdt_platform::Principal,
+    ) -> cqdt_dossiers::service::BoxFuture<'a, Option<cqdt_dossiers::service::Applicant>> {
+        Box::pin(async move {
+            if p.kind != "citizen" {
+                return None;
+            }
+            let a = self.0.account_for(p).await.ok()??;
+            Some(cqdt_dossiers::service::Applicant {
+                account_id: a.id.clone(),
+                actor: a.actor(),
+                name: a.full_name,
+                personal_id: a.personal_id,
+                phone: a.phone,
+                email: a.email,
+                birth_date: a.birth_date,
+            })
+        })
+    }
 }

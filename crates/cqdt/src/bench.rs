@@ -428,3 +428,169 @@ pub fn search(n: usize, searches: usize) -> Result<ExitCode, AppError> {
         ExitCode::FAILURE
     })
 }
+
+/// Runs `concurrency` clients for `seconds`, each sending what `request` builds; returns the
+/// successful requests per second and the failures.
+async fn load<F>(seconds: u64, concurrency: usize, request: F) -> (f64, u64, u64)
+where
+    F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    let request = Arc::new(request);
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (request, ok, failed) = (request.clone(), ok.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            while Instant::now() < end {
+                match request(&http).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    let start = Instant::now();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let n = ok.load(Ordering::Relaxed);
+    (
+        n as f64 / start.elapsed().as_secs_f64(),
+        n,
+        failed.load(Ordering::Relaxed),
+    )
+}
+
+/// `cqdt bench submit`: dossiers per second through `POST /api/v1/dossiers` of a real
+/// `cqdt serve` with the demo province, signed in as the demo citizen (target 1,000/s,
+/// DESIGN.md §5), against `/healthz` on the same server in the same run.
+pub async fn submit(
+    seconds: u64,
+    concurrency: usize,
+    database_url: Option<String>,
+) -> Result<ExitCode, AppError> {
+    let exe = std::env::current_exe().map_err(AppError::io("locating the cqdt binary"))?;
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("cqdt-bench-submit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(AppError::io("creating the bench directory"))?;
+    let port = free_port()?;
+    let mut args = vec!["--data-dir".to_string(), dir.display().to_string()];
+    if let Some(url) = &database_url {
+        args.push("--database-url".into());
+        args.push(url.clone());
+    }
+    args.extend([
+        "serve".into(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+    ]);
+    let mut child = Command::new(&exe)
+        .args(&args)
+        .env("CQDT_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(AppError::io("starting cqdt serve"))?;
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(
+        &format!("{base}/readyz"),
+        &mut child,
+        Duration::from_secs(120),
+    )
+    .await?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| AppError::Failed(e.to_string()))?;
+    let login = http
+        .post(format!("{base}/dang-nhap"))
+        .form(&[
+            ("login", crate::demo::CITIZEN.0),
+            ("password", crate::demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .map_err(|e| AppError::Failed(format!("login: {e}")))?;
+    let cookie = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';')
+                .next()
+                .filter(|c| c.starts_with("cqdt_session="))
+        })
+        .map(str::to_string)
+        .ok_or_else(|| AppError::Failed("the demo citizen could not sign in".into()))?;
+    // A commune-level procedure with its required fields; the receiving agency is a commune.
+    let body = json!({
+        "procedure_code": "1.001193.000.00.00.H51",
+        "agency_code": "000.01.41.H51",
+        "form": {
+            "child_full_name": "Nguyễn Gia Bảo", "child_date_of_birth": "01/11/2026",
+            "child_gender": "1", "child_ethnicity": "01", "child_nationality": "VN",
+            "place_of_birth": "Bệnh viện Đa khoa tỉnh Sóc Trăng", "hometown": "94",
+            "requester_phone": "0912000123"
+        }
+    });
+    let probe = http
+        .post(format!("{base}/api/v1/dossiers"))
+        .header("cookie", &cookie)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| AppError::Failed(format!("probe: {e}")))?;
+    if probe.status().as_u16() != 201 {
+        let text = probe.text().await.unwrap_or_default();
+        return Err(AppError::Failed(format!(
+            "a probe submission was refused: {text}"
+        )));
+    }
+    let health = format!("{base}/healthz");
+    let (baseline, _, _) = load(seconds.min(5), concurrency, move |c| c.get(&health)).await;
+    let url = format!("{base}/api/v1/dossiers");
+    let (rate, submitted, failed) = load(seconds, concurrency, move |c| {
+        c.post(&url).header("cookie", &cookie).json(&body)
+    })
+    .await;
+    let _ = child.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let backend = if database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    println!(
+        "{}",
+        json!({
+            "benchmark": "dossier_submission_api",
+            "backend": backend,
+            "concurrency": concurrency,
+            "seconds": seconds,
+            "submitted": submitted,
+            "failed": failed,
+            "submissions_per_second": rate,
+            "baseline_healthz_per_second": baseline,
+            "target_per_second": 1000,
+            "pass": rate >= 1000.0 && failed == 0,
+        })
+    );
+    Ok(if rate >= 1000.0 && failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

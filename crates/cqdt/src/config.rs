@@ -292,6 +292,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// Dossiers submitted per second through the JSON API (no attachments) of a `cqdt serve`
+    /// it starts, against `/healthz` requests per second to the same server in the same run.
+    Submit {
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
     /// Procedure search latency over a catalog of this many procedures (the demo ones and
     /// variants of them), against a naive scan of the same catalog in the same run.
     Search {

@@ -292,6 +292,13 @@ async fn run(
         } => bench::workflow(instances, concurrency, database_url_flag).await,
         Command::Bench {
             command:
+                BenchCommand::Submit {
+                    seconds,
+                    concurrency,
+                },
+        } => bench::submit(seconds, concurrency, database_url_flag).await,
+        Command::Bench {
+            command:
                 BenchCommand::Search {
                     procedures,
                     searches,

@@ -215,6 +215,29 @@ impl Browser {
         panic!("no new page after clicking {selector}");
     }
 
+    /// Chooses a file for a file input (CSS selector), as a person would in the dialog.
+    async fn upload(&self, selector: &str, path: &std::path::Path) {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": selector}),
+            )
+            .await;
+        let id = found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("no element {selector}"))
+            .to_string();
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": path.display().to_string()}),
+        )
+        .await;
+    }
+
     async fn text(&self) -> String {
         self.js("return document.body.innerText")
             .await
@@ -505,5 +528,101 @@ async fn a_citizen_signs_in_with_the_vneid_sandbox() {
     assert!(text.contains("094078007890"), "{text}");
     assert!(text.contains("Đã liên kết"));
     assert_accessible(&b, "account after VNeID").await;
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn a_citizen_finds_a_procedure_files_online_and_gets_the_confirmation_email() {
+    if !tools_present() {
+        return;
+    }
+    let port = common::free_port();
+    let smtp = common::Smtp::start(port).await;
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let app = Instance::start_with(&[], &[("CQDT_SMTP_URL", &smtp_url)]).await;
+    let b = Browser::start().await;
+    let pdf = app.data_dir.join("giay-chung-sinh.pdf");
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+    )
+    .expect("pdf");
+    // From an empty browser: sign in, then the portal.
+    b.goto(&app.url("/dang-nhap?next=/dich-vu-cong")).await;
+    b.fill("login", "094085000123").await;
+    b.fill("password", common::DEMO_PASSWORD).await;
+    b.click_and_wait(SUBMIT).await;
+    assert_eq!(b.path().await, "/dich-vu-cong");
+    assert_accessible(&b, "portal home").await;
+    b.fill("q", "khai sinh").await;
+    b.click_and_wait("main form[role=search] button").await;
+    assert_accessible(&b, "search results").await;
+    b.click_and_wait("a[href='/thu-tuc/1.001193.000.00.00.H51']")
+        .await;
+    assert_accessible(&b, "procedure page").await;
+    b.click_and_wait("a[href='/nop-ho-so/1.001193.000.00.00.H51']")
+        .await;
+    assert_accessible(&b, "e-form").await;
+    // Submitting with a required field empty: the summary at the top, in Vietnamese.
+    b.click_and_wait("button[value=review]").await;
+    let summary = b
+        .js("return Array.from(document.querySelectorAll('.error-summary a')).map(a => a.getAttribute('href'))")
+        .await;
+    assert!(
+        summary
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("#f_child_full_name"))),
+        "{summary}"
+    );
+    assert!(b.text().await.contains("Chưa nhập"));
+    assert_accessible(&b, "e-form with errors").await;
+    b.fill("f_child_full_name", "Nguyễn Gia Bảo").await;
+    b.fill("f_child_date_of_birth", "01/11/2026").await;
+    b.fill("f_place_of_birth", "Bệnh viện Đa khoa tỉnh Sóc Trăng")
+        .await;
+    b.fill("f_hometown", "94").await;
+    for id in [
+        "agency",
+        "f_child_gender",
+        "f_child_ethnicity",
+        "f_child_nationality",
+    ] {
+        b.js(&format!(
+            "document.getElementById('{id}').selectedIndex = 1; return true;"
+        ))
+        .await;
+    }
+    b.upload("#file_0", &pdf).await;
+    b.upload("#file_1", &pdf).await;
+    b.click_and_wait("button[value=review]").await;
+    assert!(b.path().await.contains("/xem-lai"), "{}", b.text().await);
+    assert_accessible(&b, "review").await;
+    b.click_and_wait(SUBMIT).await;
+    let path = b.path().await;
+    assert!(path.starts_with("/ho-so-cua-toi/"), "{path}");
+    let code = path
+        .trim_start_matches("/ho-so-cua-toi/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert!(b.text().await.contains(&code));
+    assert_accessible(&b, "dossier").await;
+    // The confirmation reaches a real SMTP server.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !smtp.output().contains(&code) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no e-mail with {code}: {}",
+            smtp.output()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    b.goto(&app.url("/ho-so-cua-toi")).await;
+    assert!(b.text().await.contains(&code));
+    assert_accessible(&b, "my dossiers").await;
+    b.goto(&app.url(&format!("/tra-cuu-ho-so?ma={code}"))).await;
+    assert!(b.text().await.contains("Đã nộp, chờ tiếp nhận"));
+    assert_accessible(&b, "public lookup").await;
     b.quit().await;
 }

@@ -3,66 +3,10 @@
 
 mod common;
 
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{client, free_port, Instance, ADMIN_PASSWORD};
+use common::{client, free_port, Instance, Smtp, ADMIN_PASSWORD};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
-
-/// A real SMTP server: `python3 -m aiosmtpd`, printing what it receives.
-struct Smtp {
-    _child: tokio::process::Child,
-    output: Arc<Mutex<String>>,
-}
-
-impl Smtp {
-    async fn start(port: u16) -> Smtp {
-        let ok = std::process::Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok,
-            "these tests need a real SMTP server: pip install aiosmtpd"
-        );
-        let mut child = tokio::process::Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .env("PYTHONUNBUFFERED", "1")
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn aiosmtpd");
-        let output = Arc::new(Mutex::new(String::new()));
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let sink = output.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(l)) = lines.next_line().await {
-                if let Ok(mut o) = sink.lock() {
-                    o.push_str(&l);
-                    o.push('\n');
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "aiosmtpd did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Smtp {
-            _child: child,
-            output,
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().map(|o| o.clone()).unwrap_or_default()
-    }
-}
 
 async fn send(app: &Instance, body: Value) -> i64 {
     let res = client()

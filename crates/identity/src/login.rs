@@ -21,6 +21,12 @@ use crate::store::accounts as st;
 use crate::store::accounts::SessionRow;
 use crate::{password, totp};
 
+/// How long a node trusts a resolved session.
+pub const PRINCIPAL_CACHE: Duration = Duration::from_secs(5);
+
+/// argon2 computations allowed at once on a node.
+pub const HASHING_AT_ONCE: usize = 2;
+
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "cqdt_session";
 /// A session ends after this long without a request.
@@ -320,21 +326,53 @@ impl IdentityService {
         Ok(a)
     }
 
-    /// Hashes a password on a blocking thread.
+    /// Hashes a password on a blocking thread. At most [`HASHING_AT_ONCE`] argon2 runs at
+    /// a time: each takes 19 MiB, and a burst of logins must not hold a core each and grow
+    /// the allocator's arenas.
     pub(crate) async fn hash_password(&self, password: &str) -> Result<String, IdentityError> {
+        let _permit = self
+            .inner
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| IdentityError::Key(format!("hashing: {e}")))?;
         let p = password.to_string();
         tokio::task::spawn_blocking(move || password::hash(&p))
             .await
             .map_err(|e| IdentityError::Key(format!("hashing task: {e}")))?
     }
 
+    /// The hash of a password that seeded accounts share (demo accounts): computed once per
+    /// node, as each hash costs 19 MiB and tens of milliseconds.
+    pub(crate) async fn cached_hash(&self, password: &str) -> Result<String, IdentityError> {
+        if let Ok(cache) = self.inner.seed_hashes.lock() {
+            if let Some(h) = cache
+                .iter()
+                .find(|(p, _)| p == password)
+                .map(|(_, h)| h.clone())
+            {
+                return Ok(h);
+            }
+        }
+        let h = self.hash_password(password).await?;
+        if let Ok(mut cache) = self.inner.seed_hashes.lock() {
+            cache.push((password.to_string(), h.clone()));
+        }
+        Ok(h)
+    }
+
     async fn verify_password(&self, password: &str, stored: Option<&str>) -> bool {
+        let Ok(_permit) = self.inner.hashing.acquire().await else {
+            return false;
+        };
         let p = password.to_string();
-        let h = stored.unwrap_or_else(|| password::dummy_hash()).to_string();
-        let real = stored.is_some();
-        tokio::task::spawn_blocking(move || password::verify(&p, &h))
-            .await
-            .unwrap_or(false)
+        let h = stored.map(str::to_string);
+        let real = h.is_some();
+        tokio::task::spawn_blocking(move || {
+            password::verify(&p, h.as_deref().unwrap_or_else(|| password::dummy_hash()))
+        })
+        .await
+        .unwrap_or(false)
             && real
     }
 
@@ -603,17 +641,58 @@ impl IdentityService {
     }
 
     /// The principal of a fully signed-in session.
+    ///
+    /// Resolutions are kept for [`PRINCIPAL_CACHE`] on this node (every page and API call
+    /// resolves one); any sign-out, role or account change on this node clears them, and
+    /// another node's change is seen within that time.
     pub async fn principal(&self, cookie: &str) -> Result<Option<Principal>, IdentityError> {
+        let key = digest(cookie);
+        if let Ok(cache) = self.inner.principals.lock() {
+            if let Some((p, _, at)) = cache.get(&key) {
+                if at.elapsed() < PRINCIPAL_CACHE {
+                    return Ok(Some(p.clone()));
+                }
+            }
+        }
         let Some(live) = self.session(cookie).await? else {
             return Ok(None);
         };
         if live.stage != Stage::Full {
             return Ok(None);
         }
-        Ok(Some(
-            self.principal_of(&live.account, &live.session.public_id)
-                .await?,
-        ))
+        let p = self
+            .principal_of(&live.account, &live.session.public_id)
+            .await?;
+        if let Ok(mut cache) = self.inner.principals.lock() {
+            if cache.len() >= 10_000 {
+                cache.clear();
+            }
+            cache.insert(key, (p.clone(), live.account, std::time::Instant::now()));
+        }
+        Ok(Some(p))
+    }
+
+    /// An account as a fresh principal resolution on this node read it, else from the
+    /// database.
+    pub async fn account_for(&self, p: &Principal) -> Result<Option<Account>, IdentityError> {
+        if let Ok(cache) = self.inner.principals.lock() {
+            if let Some((_, a, at)) = cache
+                .values()
+                .find(|(x, _, _)| x.session_id == p.session_id && x.account_id == p.account_id)
+            {
+                if at.elapsed() < PRINCIPAL_CACHE {
+                    return Ok(Some(a.clone()));
+                }
+            }
+        }
+        self.account(&p.account_id).await
+    }
+
+    /// Forgets every cached principal (after a sign-out, role or account change).
+    pub(crate) fn forget_principals(&self) {
+        if let Ok(mut cache) = self.inner.principals.lock() {
+            cache.clear();
+        }
     }
 
     /// Builds the principal of an account.
@@ -828,6 +907,7 @@ impl IdentityService {
     ) -> Result<bool, IdentityError> {
         let now = self.inner.clock.now();
         let now_s = format_ts(now);
+        self.forget_principals();
         let mut tx = self.inner.db.begin().await?;
         let ended = st::revoke_session(&mut tx, &a.id, public_id, &now_s).await?;
         if ended {
@@ -994,6 +1074,7 @@ impl IdentityService {
         a.updated_at = now_s.clone();
         st::update_account(&mut tx, &a).await?;
         let ended = st::revoke_all_sessions(&mut tx, &a.id, &now_s).await?;
+        self.forget_principals();
         self.audit_tx(
             &mut tx,
             AuditEvent::new(&a.actor(), "identity.password.reset", "account")

@@ -57,6 +57,7 @@ impl IdentityService {
             .insert_official(&mut tx, &admin.actor, o, None, client)
             .await?;
         tx.commit().await?;
+        self.forget_principals();
         if let Some(n) = self.inner.notifier.get() {
             n.wake();
         }
@@ -151,7 +152,7 @@ impl IdentityService {
         password: &str,
         totp_secret: Option<&str>,
     ) -> Result<Account, IdentityError> {
-        let hash = self.hash_password(password).await?;
+        let hash = self.cached_hash(password).await?;
         let mut tx = self.inner.db.begin().await?;
         let (mut a, _) = self
             .insert_official(&mut tx, "system", o, Some(hash), &Client::default())
@@ -162,6 +163,7 @@ impl IdentityService {
             st::update_account(&mut tx, &a).await?;
         }
         tx.commit().await?;
+        self.forget_principals();
         Ok(a)
     }
 
@@ -170,7 +172,7 @@ impl IdentityService {
         &self,
         reg: &crate::account::Registration,
     ) -> Result<Account, IdentityError> {
-        let hash = self.hash_password(&reg.password).await?;
+        let hash = self.cached_hash(&reg.password).await?;
         let now_s = format_ts(self.inner.clock.now());
         let mut tx = self.inner.db.begin().await?;
         let mut a = Account::blank(
@@ -196,6 +198,7 @@ impl IdentityService {
             )
             .await?;
         tx.commit().await?;
+        self.forget_principals();
         Ok(a)
     }
 
@@ -389,6 +392,7 @@ impl IdentityService {
                 .await?;
         }
         tx.commit().await?;
+        self.forget_principals();
         Ok(added)
     }
 
@@ -423,6 +427,7 @@ impl IdentityService {
                 .await?;
         }
         tx.commit().await?;
+        self.forget_principals();
         Ok(removed)
     }
 
@@ -476,6 +481,7 @@ impl IdentityService {
             )
             .await?;
         tx.commit().await?;
+        self.forget_principals();
         Ok(a)
     }
 
@@ -505,6 +511,7 @@ impl IdentityService {
             )
             .await?;
         tx.commit().await?;
+        self.forget_principals();
         Ok(())
     }
 
@@ -572,6 +579,7 @@ impl IdentityService {
             )
             .await?;
         tx.commit().await?;
+        self.forget_principals();
         Ok(business)
     }
 

@@ -42,6 +42,15 @@ pub(crate) struct Inner {
     pub login_lockout: Lockout,
     /// Where one-time codes and links are sent, attached after start.
     pub notifier: std::sync::OnceLock<cqdt_notify::Notifier>,
+    /// Recently resolved sessions: digest of the cookie → principal, account, when.
+    #[allow(clippy::type_complexity)]
+    pub principals: std::sync::Mutex<
+        HashMap<String, (cqdt_platform::Principal, crate::account::Account, Instant)>,
+    >,
+    /// Bounds concurrent argon2 work (memory and CPU).
+    pub hashing: tokio::sync::Semaphore,
+    /// Hashes of seeded passwords, computed once.
+    pub seed_hashes: std::sync::Mutex<Vec<(String, String)>>,
     /// The external identity provider (VNeID), when configured.
     pub vneid: std::sync::OnceLock<crate::vneid::VneidConfig>,
     clients: RwLock<HashMap<String, Cached>>,
@@ -81,6 +90,9 @@ impl IdentityService {
                     lockout: std::time::Duration::from_secs(15 * 60),
                 }),
                 notifier: std::sync::OnceLock::new(),
+                hashing: tokio::sync::Semaphore::new(crate::login::HASHING_AT_ONCE),
+                principals: std::sync::Mutex::new(HashMap::new()),
+                seed_hashes: std::sync::Mutex::new(Vec::new()),
                 vneid: std::sync::OnceLock::new(),
                 db,
                 clock,

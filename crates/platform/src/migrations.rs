@@ -47,4 +47,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_workflow"),
     migration!(8, "0008_accounts"),
     migration!(9, "0009_procedures"),
+    migration!(10, "0010_dossiers"),
 ];

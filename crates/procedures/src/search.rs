@@ -39,6 +39,7 @@ pub struct Filters {
 pub struct Index {
     vocab: Vec<String>,
     docs: Vec<Doc>,
+    by_code: std::collections::HashMap<String, usize>,
 }
 
 /// Words that say nothing about which procedure is meant.
@@ -108,7 +109,7 @@ impl Index {
             ids.insert(w, id);
             id
         };
-        let docs = procedures
+        let docs: Vec<Doc> = procedures
             .into_iter()
             .map(|p| {
                 let mut words: Vec<u32> = words_of(&p.name).into_iter().map(&mut id_of).collect();
@@ -122,7 +123,24 @@ impl Index {
                 }
             })
             .collect();
-        Index { vocab, docs }
+        let by_code = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d): (usize, &Doc)| (d.procedure.code.clone(), i))
+            .collect();
+        Index {
+            vocab,
+            docs,
+            by_code,
+        }
+    }
+
+    /// One procedure by its provincial code.
+    pub fn get(&self, code: &str) -> Option<&Arc<Procedure>> {
+        self.by_code
+            .get(code)
+            .and_then(|i| self.docs.get(*i))
+            .map(|d| &d.procedure)
     }
 
     /// How many procedures it holds.

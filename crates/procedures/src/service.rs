@@ -93,6 +93,11 @@ impl ProcedureService {
         self.index().search(query, filters, limit)
     }
 
+    /// A published procedure, from memory (no database read).
+    pub fn published(&self, code: &str) -> Option<Arc<Procedure>> {
+        self.index().get(code).cloned()
+    }
+
     /// Published procedures marked popular.
     pub fn popular(&self, limit: usize) -> Vec<Arc<Procedure>> {
         let mut v: Vec<Arc<Procedure>> =

@@ -50,6 +50,42 @@ pub async fn cli(db_url: &str, data_dir: &Path, args: &[&str]) -> Output {
         .expect("run cqdt")
 }
 
+/// Spawns `cqdt serve` on a free loopback port and waits until it listens.
+async fn serve(
+    db_url: &str,
+    data_dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (String, Child) {
+    let mut cmd = command(db_url, data_dir);
+    cmd.arg("serve")
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn cqdt serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(url) = line.strip_prefix("cqdt listening on ") {
+                return url.trim().to_string();
+            }
+        }
+        panic!("cqdt serve exited before listening");
+    })
+    .await
+    .expect("cqdt serve did not start within 60 s");
+    // Keep draining stdout so the process never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (base, child)
+}
+
 impl Instance {
     /// Starts `cqdt serve` on a fresh database with the demo province.
     pub async fn start() -> Self {
@@ -61,38 +97,29 @@ impl Instance {
         let db = TestDb::new().await;
         let data_dir = db.dir.join("data");
         std::fs::create_dir_all(&data_dir).expect("data dir");
-        let mut cmd = command(&db.url, &data_dir);
-        cmd.arg("serve")
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn cqdt serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let base = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(url) = line.strip_prefix("cqdt listening on ") {
-                    return url.trim().to_string();
-                }
-            }
-            panic!("cqdt serve exited before listening");
-        })
-        .await
-        .expect("cqdt serve did not start within 60 s");
-        // Keep draining stdout so the process never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let (base, child) = serve(&db.url, &data_dir, args, env).await;
         Instance {
             base,
             db,
             data_dir,
             child: Some(child),
         }
+    }
+
+    /// Kills the server without warning (SIGKILL), as a crash or power cut would.
+    pub async fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.start_kill();
+            let _ = c.wait().await;
+        }
+    }
+
+    /// Starts the server again on the same database and files (a new port).
+    pub async fn restart(&mut self) {
+        self.kill().await;
+        let (base, child) = serve(&self.db.url, &self.data_dir, &[], &[]).await;
+        self.base = base;
+        self.child = Some(child);
     }
 
     /// Full URL of a path.
@@ -359,5 +386,63 @@ impl VneidSandbox {
             base,
             _child: child,
         }
+    }
+}
+
+/// A real SMTP server: `python3 -m aiosmtpd`, printing what it receives.
+pub struct Smtp {
+    _child: tokio::process::Child,
+    output: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Smtp {
+    /// Starts it on a port and waits until it listens.
+    pub async fn start(port: u16) -> Smtp {
+        let ok = std::process::Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "these tests need a real SMTP server: pip install aiosmtpd"
+        );
+        let mut child = tokio::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .env("PYTHONUNBUFFERED", "1")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn aiosmtpd");
+        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let sink = output.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(l)) = lines.next_line().await {
+                if let Ok(mut o) = sink.lock() {
+                    o.push_str(&l);
+                    o.push('\n');
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "aiosmtpd did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Smtp {
+            _child: child,
+            output,
+        }
+    }
+
+    /// Everything received so far.
+    pub fn output(&self) -> String {
+        self.output.lock().map(|o| o.clone()).unwrap_or_default()
     }
 }

@@ -1,0 +1,247 @@
+//! The e-form an applicant fills, checked field by field against the procedure's definition:
+//! types (personal ID, tax code, phone, e-mail, date, number, choice), required fields,
+//! lengths and ranges. Every problem is reported at once, in Vietnamese, by field key.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use cqdt_platform::{FieldError, PersonalId, TaxCode};
+use cqdt_procedures::model::{FieldType, FormField};
+
+/// Values of shared catalogs that choice fields may name (catalog → (code, name)).
+pub type CatalogValues = BTreeMap<String, Vec<(String, String)>>;
+
+/// Checked values, by field key, normalised (IDs without spaces, phones as `+84…`, dates as
+/// `YYYY-MM-DD`). Empty optional fields are left out.
+pub type FormValues = BTreeMap<String, String>;
+
+fn err(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+fn check_one(
+    f: &FormField,
+    raw: &str,
+    catalogs: &CatalogValues,
+    today: NaiveDate,
+) -> Result<String, String> {
+    let v = raw.trim();
+    let max = |default: u32| f.max_length.unwrap_or(default) as usize;
+    match f.kind {
+        FieldType::Text | FieldType::Address => {
+            if v.chars().count() > max(500) {
+                return Err(format!("Tối đa {} ký tự.", max(500)));
+            }
+            if v.chars().any(char::is_control) {
+                return Err("Không được có ký tự điều khiển.".into());
+            }
+            Ok(v.split_whitespace().collect::<Vec<_>>().join(" "))
+        }
+        FieldType::Textarea => {
+            if v.chars().count() > max(5000) {
+                return Err(format!("Tối đa {} ký tự.", max(5000)));
+            }
+            Ok(v.to_string())
+        }
+        FieldType::Number => {
+            let n: f64 = v
+                .replace(',', ".")
+                .parse()
+                .map_err(|_| "Cần nhập một số, ví dụ 120 hoặc 45,5.".to_string())?;
+            if !n.is_finite() {
+                return Err("Cần nhập một số.".into());
+            }
+            if let Some(min) = f.min {
+                if n < min {
+                    return Err(format!("Không nhỏ hơn {min}."));
+                }
+            }
+            if let Some(max) = f.max {
+                if n > max {
+                    return Err(format!("Không lớn hơn {max}."));
+                }
+            }
+            Ok(n.to_string())
+        }
+        FieldType::Date => {
+            let d = NaiveDate::parse_from_str(v, "%d/%m/%Y")
+                .or_else(|_| NaiveDate::parse_from_str(v, "%Y-%m-%d"))
+                .map_err(|_| "Ngày cần theo dạng ngày/tháng/năm, ví dụ 02/09/2020.".to_string())?;
+            if d.year_ce().1 < 1900
+                || d > today
+                    .checked_add_days(chrono::Days::new(3660))
+                    .unwrap_or(today)
+            {
+                return Err("Ngày không hợp lý.".into());
+            }
+            Ok(d.format("%Y-%m-%d").to_string())
+        }
+        FieldType::Choice => {
+            let allowed: Vec<String> = match &f.catalog {
+                Some(c) => catalogs
+                    .get(c)
+                    .map(|vals| vals.iter().map(|(code, _)| code.clone()).collect())
+                    .unwrap_or_default(),
+                None => f.options.clone(),
+            };
+            // A catalog this instance does not hold is checked for shape only.
+            if allowed.is_empty() && f.catalog.is_some() {
+                return Ok(v.to_string());
+            }
+            if allowed.iter().any(|a| a == v) {
+                Ok(v.to_string())
+            } else {
+                Err("Hãy chọn một giá trị trong danh sách.".into())
+            }
+        }
+        FieldType::PersonalId => PersonalId::parse(v).map(|p| p.as_str().to_string()),
+        FieldType::TaxCode => TaxCode::parse(v).map(|t| t.as_str().to_string()),
+        FieldType::Phone => cqdt_notify::parse_vn_phone(v)
+            .map_err(|_| "Số điện thoại di động không hợp lệ (ví dụ 0912 345 678).".to_string()),
+        FieldType::Email => cqdt_notify::parse_email(v)
+            .map(|e| e.to_lowercase())
+            .map_err(|_| "Địa chỉ thư điện tử không hợp lệ.".to_string()),
+    }
+}
+
+use chrono::Datelike;
+
+/// Checks submitted values against a form. Unknown keys are ignored.
+pub fn check(
+    form: &[FormField],
+    submitted: &BTreeMap<String, String>,
+    catalogs: &CatalogValues,
+    today: NaiveDate,
+) -> Result<FormValues, Vec<FieldError>> {
+    let mut out = FormValues::new();
+    let mut errors = Vec::new();
+    for f in form {
+        let raw = submitted.get(&f.key).map(String::as_str).unwrap_or("");
+        if raw.trim().is_empty() {
+            if f.required {
+                errors.push(err(&f.key, format!("Chưa nhập “{}”.", f.label)));
+            }
+            continue;
+        }
+        match check_one(f, raw, catalogs, today) {
+            Ok(v) => {
+                out.insert(f.key.clone(), v);
+            }
+            Err(m) => errors.push(err(&f.key, format!("{}: {m}", f.label))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Values to put in the form before the applicant types: what the account already knows.
+pub fn prefill(form: &[FormField], facts: &BTreeMap<&str, String>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for f in form {
+        let source = match (f.key.as_str(), f.kind) {
+            (
+                "full_name" | "owner_full_name" | "requester_full_name" | "applicant_full_name",
+                _,
+            ) => "name",
+            (
+                "personal_id"
+                | "owner_personal_id"
+                | "requester_personal_id"
+                | "applicant_personal_id",
+                _,
+            ) => "personal_id",
+            ("phone" | "requester_phone" | "contact_phone" | "applicant_phone", _) => "phone",
+            ("email" | "contact_email" | "applicant_email", _) => "email",
+            ("date_of_birth" | "applicant_date_of_birth", _) => "birth_date",
+            _ => continue,
+        };
+        if let Some(v) = facts.get(source) {
+            out.insert(f.key.clone(), v.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(key: &str, kind: &str, required: bool) -> FormField {
+        serde_json::from_value(
+            serde_json::json!({"key": key, "label": key, "type": kind, "required": required}),
+        )
+        .expect("field")
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
+    }
+
+    #[test]
+    fn typed_values_are_checked_and_normalised() {
+        let form = vec![
+            field("pid", "personal_id", true),
+            field("tax", "tax_code", false),
+            field("phone", "phone", true),
+            field("born", "date", true),
+            field("area", "number", false),
+        ];
+        let submitted: BTreeMap<String, String> = [
+            ("pid", "094 085 000 123"),
+            ("tax", "0300588569"),
+            ("phone", "0912 345 678"),
+            ("born", "02/09/1985"),
+            ("area", "45,5"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let v = check(&form, &submitted, &CatalogValues::new(), today()).expect("valid");
+        assert_eq!(v["pid"], "094085000123");
+        assert_eq!(v["phone"], "+84912345678");
+        assert_eq!(v["born"], "1985-09-02");
+        assert_eq!(v["area"], "45.5");
+    }
+
+    #[test]
+    fn every_error_is_reported_by_its_key() {
+        let form = vec![
+            field("pid", "personal_id", true),
+            field("tax", "tax_code", true),
+            field("name", "text", true),
+            field("born", "date", false),
+        ];
+        let submitted: BTreeMap<String, String> = [
+            ("pid", "123"),
+            ("tax", "0300588568"),
+            ("born", "30/02/2000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let e = check(&form, &submitted, &CatalogValues::new(), today()).expect_err("invalid");
+        let keys: Vec<&str> = e.iter().map(|x| x.field.as_str()).collect();
+        assert_eq!(keys, vec!["pid", "tax", "name", "born"]);
+    }
+
+    #[test]
+    fn choices_come_from_the_list_or_the_catalog() {
+        let mut f = field("gender", "choice", true);
+        f.catalog = Some("genders".into());
+        let mut cats = CatalogValues::new();
+        cats.insert(
+            "genders".into(),
+            vec![("1".into(), "Nam".into()), ("2".into(), "Nữ".into())],
+        );
+        let ok: BTreeMap<String, String> = [("gender".to_string(), "2".to_string())].into();
+        assert!(check(std::slice::from_ref(&f), &ok, &cats, today()).is_ok());
+        let bad: BTreeMap<String, String> = [("gender".to_string(), "9".to_string())].into();
+        assert!(check(&[f], &bad, &cats, today()).is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! Dossiers and their life (DESIGN.md §6, TT 01/2018/TT-VPCP).
+
+use serde::Serialize;
+
+/// Where a dossier is in its life. The portal sets the first two; the one-stop back office
+/// the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DossierStatus {
+    /// Being prepared by the applicant; no code yet.
+    Draft,
+    /// Submitted online, awaiting reception (chờ tiếp nhận).
+    Submitted,
+    /// Received; the appointment date runs (đã tiếp nhận).
+    Received,
+    /// Waiting for the applicant to supplement it (chờ bổ sung).
+    Supplement,
+    /// Being processed (đang xử lý).
+    Processing,
+    /// Result ready to be returned (có kết quả).
+    ResultReady,
+    /// Result returned; finished (đã trả kết quả).
+    Returned,
+    /// Refused (từ chối tiếp nhận hoặc giải quyết).
+    Refused,
+    /// Withdrawn by the applicant (đã rút).
+    Withdrawn,
+}
+
+impl DossierStatus {
+    /// Every status.
+    pub const ALL: [DossierStatus; 9] = [
+        DossierStatus::Draft,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        DossierStatus::Supplement,
+        DossierStatus::Processing,
+        DossierStatus::ResultReady,
+        DossierStatus::Returned,
+        DossierStatus::Refused,
+        DossierStatus::Withdrawn,
+    ];
+
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DossierStatus::Draft => "draft",
+            DossierStatus::Submitted => "submitted",
+            DossierStatus::Received => "received",
+            DossierStatus::Supplement => "supplement",
+            DossierStatus::Processing => "processing",
+            DossierStatus::ResultReady => "result_ready",
+            DossierStatus::Returned => "returned",
+            DossierStatus::Refused => "refused",
+            DossierStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        DossierStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Vietnamese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            DossierStatus::Draft => "Đang soạn",
+            DossierStatus::Submitted => "Đã nộp, chờ tiếp nhận",
+            DossierStatus::Received => "Đã tiếp nhận",
+            DossierStatus::Supplement => "Chờ bổ sung",
+            DossierStatus::Processing => "Đang giải quyết",
+            DossierStatus::ResultReady => "Đã có kết quả",
+            DossierStatus::Returned => "Đã trả kết quả",
+            DossierStatus::Refused => "Từ chối",
+            DossierStatus::Withdrawn => "Đã rút",
+        }
+    }
+}
+
+/// A dossier as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dossier {
+    /// Internal id (drafts have no code yet).
+    pub id: String,
+    /// The TT 01/2018 code `<agency>-YYMMDD-XXXX`, once submitted.
+    pub code: Option<String>,
+    /// Procedure (provincial code).
+    pub procedure_code: String,
+    /// Procedure name at filing.
+    pub procedure_name: String,
+    /// Receiving agency code.
+    pub agency_code: String,
+    /// Receiving agency name.
+    pub agency_name: String,
+    /// Applicant's account.
+    pub applicant_account: String,
+    /// Applicant's name.
+    pub applicant_name: String,
+    /// Applicant's phone (+84…), for notices.
+    pub applicant_phone: Option<String>,
+    /// Applicant's e-mail, for notices.
+    pub applicant_email: Option<String>,
+    /// E-form values (JSON object).
+    pub form: serde_json::Value,
+    /// Status.
+    pub status: DossierStatus,
+    /// Created.
+    pub created_at: String,
+    /// Submitted.
+    pub submitted_at: Option<String>,
+    /// Last change.
+    pub updated_at: String,
+}
+
+/// A file attached to a dossier, for one of the procedure's components.
+#[derive(Debug, Clone, Serialize)]
+pub struct DossierFile {
+    /// Index of the component in the procedure.
+    pub component: i64,
+    /// Content hash (the file store's address).
+    pub sha256: String,
+    /// Name as uploaded (shown only).
+    pub file_name: String,
+    /// MIME type recognised from the content.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: i64,
+}
+
+/// One step of a dossier's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct DossierEvent {
+    /// When.
+    pub at: String,
+    /// Status after the step.
+    pub status: DossierStatus,
+    /// Who (account actor or `system`).
+    pub actor: String,
+    /// What happened, in Vietnamese.
+    pub note: String,
+}
+
+/// The TT 01/2018 dossier code: receiving agency, date of submission (YYMMDD), and a
+/// four-digit sequence of the day at that agency.
+pub fn dossier_code(agency: &str, day: chrono::NaiveDate, seq: i64) -> String {
+    format!("{agency}-{}-{seq:04}", day.format("%y%m%d"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_follow_the_circular_format() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
+        assert_eq!(
+            dossier_code("000.02.01.H51", d, 7),
+            "000.02.01.H51-261125-0007"
+        );
+        assert_eq!(
+            dossier_code("000.02.01.H51", d, 12345),
+            "000.02.01.H51-261125-12345"
+        );
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in DossierStatus::ALL {
+            assert_eq!(DossierStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}

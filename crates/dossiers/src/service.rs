@@ -1,0 +1,628 @@
+//! Use cases of filing: drafts with their e-form and attachments, submission with a dossier
+//! code and a confirmation by e-mail and SMS, the applicant's list and timeline, the public
+//! lookup. Every change is audited; nothing is written when a check fails.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::Utc;
+use cqdt_audit::{Audit, AuditEvent};
+use cqdt_notify::{Channel, NotificationRequest, Notifier};
+use cqdt_platform::clock::format_ts;
+use cqdt_platform::{Db, FieldError, FileStore, MediaType, SharedClock, Tx};
+use cqdt_procedures::model::{Level, Procedure};
+use cqdt_procedures::{ProcedureService, Status};
+use serde_json::{json, Value};
+
+use crate::error::DossierError;
+use crate::form::{self, CatalogValues};
+use crate::model::{dossier_code, Dossier, DossierEvent, DossierFile, DossierStatus};
+use crate::store;
+
+/// What the account knows about the person filing.
+#[derive(Debug, Clone, Default)]
+pub struct Applicant {
+    /// Account id.
+    pub account_id: String,
+    /// Actor name for the audit log.
+    pub actor: String,
+    /// Full name.
+    pub name: String,
+    /// Personal ID, if a citizen.
+    pub personal_id: Option<String>,
+    /// Phone, `+84…`.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Date of birth, `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+}
+
+impl Applicant {
+    /// The facts the e-form is pre-filled with, as the applicant would type them.
+    pub fn facts(&self) -> BTreeMap<&'static str, String> {
+        let mut m = BTreeMap::new();
+        m.insert("name", self.name.clone());
+        if let Some(p) = &self.personal_id {
+            m.insert("personal_id", p.clone());
+        }
+        if let Some(p) = &self.phone {
+            m.insert("phone", p.replacen("+84", "0", 1));
+        }
+        if let Some(e) = &self.email {
+            m.insert("email", e.clone());
+        }
+        if let Some(b) = &self.birth_date {
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d") {
+                m.insert("birth_date", d.format("%d/%m/%Y").to_string());
+            }
+        }
+        m
+    }
+}
+
+/// An agency that can receive dossiers.
+#[derive(Debug, Clone)]
+pub struct Agency {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Kind in the agency catalog (`department`, `district_committee`, `commune_committee`…).
+    pub kind: String,
+}
+
+/// The directories the filing needs from other modules, read at the moment of use.
+pub trait Directory: Send + Sync {
+    /// Every agency of the province.
+    fn agencies(&self) -> Arc<Vec<Agency>>;
+    /// The values of the shared catalogs e-form choices name.
+    fn catalogs(&self) -> Arc<CatalogValues>;
+}
+
+/// A file as uploaded, for a component.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// Index of the component in the procedure.
+    pub component: usize,
+    /// Name as the browser sent it.
+    pub file_name: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+/// A dossier with its files and timeline.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DossierView {
+    /// The dossier.
+    #[serde(flatten)]
+    pub dossier: Dossier,
+    /// Files.
+    pub files: Vec<DossierFile>,
+    /// Timeline.
+    pub events: Vec<DossierEvent>,
+}
+
+/// The dossiers service. Cheap to clone.
+#[derive(Clone)]
+pub struct DossierService {
+    db: Db,
+    clock: SharedClock,
+    audit: Audit,
+    files: FileStore,
+    notifier: Notifier,
+    procedures: ProcedureService,
+    directory: Arc<dyn Directory>,
+}
+
+/// A boxed future, for handlers that build applicants from other modules.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+fn field_error(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Kinds of agencies that receive dossiers of a level.
+fn kinds_for(level: Level) -> &'static [&'static str] {
+    match level {
+        Level::Tinh => &["other", "department", "board", "office"],
+        Level::Huyen => &["district_committee"],
+        Level::Xa => &["commune_committee"],
+    }
+}
+
+impl DossierService {
+    /// A service over the platform's database, files and notifications.
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        audit: Audit,
+        files: FileStore,
+        notifier: Notifier,
+        procedures: ProcedureService,
+        directory: Arc<dyn Directory>,
+    ) -> Self {
+        DossierService {
+            db,
+            clock,
+            audit,
+            files,
+            notifier,
+            procedures,
+            directory,
+        }
+    }
+
+    /// The catalogs of e-form choices.
+    pub fn catalogs(&self) -> Arc<CatalogValues> {
+        self.directory.catalogs()
+    }
+
+    /// The agencies that receive dossiers of a procedure (by its levels).
+    pub fn receiving_agencies(&self, p: &Procedure) -> Vec<Agency> {
+        let kinds: Vec<&str> = p
+            .levels
+            .iter()
+            .flat_map(|l| kinds_for(*l).iter().copied())
+            .collect();
+        let mut v: Vec<Agency> = self
+            .directory
+            .agencies()
+            .iter()
+            .filter(|a| kinds.contains(&a.kind.as_str()))
+            .cloned()
+            .collect();
+        // The one-stop centre first: it receives for the province's departments.
+        v.sort_by_key(|a| (a.kind != "other", a.code.clone()));
+        v
+    }
+
+    /// A procedure that takes dossiers now.
+    pub async fn open_procedure(&self, code: &str) -> Result<Arc<Procedure>, DossierError> {
+        if let Some(p) = self.procedures.published(code) {
+            return Ok(p);
+        }
+        match self.procedures.get(code).await {
+            Ok(Some(e)) if e.status == Status::Published => Ok(Arc::new(e.procedure)),
+            Ok(Some(e)) if e.status == Status::Retired => Err(DossierError::Closed(format!(
+                "Thủ tục “{}” đã bãi bỏ, không tiếp nhận hồ sơ mới.",
+                e.procedure.name
+            ))),
+            Ok(_) => Err(DossierError::Closed(format!(
+                "Không có thủ tục {code} đang áp dụng."
+            ))),
+            Err(e) => Err(DossierError::Internal(e.to_string())),
+        }
+    }
+
+    fn today_vn(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
+    fn agency(&self, p: &Procedure, code: &str) -> Result<Agency, FieldError> {
+        let kinds: Vec<&str> = p
+            .levels
+            .iter()
+            .flat_map(|l| kinds_for(*l).iter().copied())
+            .collect();
+        self.directory
+            .agencies()
+            .iter()
+            .find(|a| a.code == code && kinds.contains(&a.kind.as_str()))
+            .cloned()
+            .ok_or_else(|| {
+                field_error(
+                    "agency",
+                    "Hãy chọn cơ quan tiếp nhận hồ sơ trong danh sách.",
+                )
+            })
+    }
+
+    /// Checks and stores uploads; the errors name the component's field (`file_N`).
+    async fn store_uploads(
+        &self,
+        p: &Procedure,
+        uploads: &[Upload],
+    ) -> (Vec<DossierFile>, Vec<FieldError>) {
+        let mut stored = Vec::new();
+        let mut errors = Vec::new();
+        for u in uploads {
+            let field = format!("file_{}", u.component);
+            let Some(component) = p.components.get(u.component) else {
+                errors.push(field_error(
+                    &field,
+                    "Thành phần hồ sơ không có trong thủ tục.",
+                ));
+                continue;
+            };
+            match self.files.put(&u.bytes, Some(&u.file_name)).await {
+                Ok(f)
+                    if matches!(
+                        f.media_type,
+                        MediaType::Pdf | MediaType::Png | MediaType::Jpeg
+                    ) =>
+                {
+                    stored.push(DossierFile {
+                        component: u.component as i64,
+                        sha256: f.sha256,
+                        file_name: u
+                            .file_name
+                            .chars()
+                            .filter(|c| !c.is_control())
+                            .take(200)
+                            .collect(),
+                        media_type: f.media_type.mime().to_string(),
+                        size: f.size,
+                    })
+                }
+                Ok(_) => errors.push(field_error(
+                    &field,
+                    format!("{}: chỉ nhận tệp PDF, JPEG hoặc PNG.", component.name),
+                )),
+                Err(cqdt_platform::PlatformError::Rejected(m)) => {
+                    errors.push(field_error(&field, format!("{}: {m}", component.name)))
+                }
+                Err(e) => errors.push(field_error(
+                    &field,
+                    format!("{}: không lưu được tệp ({e}).", component.name),
+                )),
+            }
+        }
+        (stored, errors)
+    }
+
+    /// Saves a draft (new when `draft_id` is `None`): the raw e-form values, the receiving
+    /// agency and the files. Returns the draft and the problems that still stop submission.
+    pub async fn save_draft(
+        &self,
+        who: &Applicant,
+        draft_id: Option<&str>,
+        procedure_code: &str,
+        agency_code: &str,
+        submitted: &BTreeMap<String, String>,
+        uploads: &[Upload],
+    ) -> Result<(Dossier, Vec<FieldError>), DossierError> {
+        let p = self.open_procedure(procedure_code).await?;
+        let (files, mut problems) = self.store_uploads(&p, uploads).await;
+        let now = format_ts(self.clock.now());
+        let raw: serde_json::Map<String, Value> = p
+            .form
+            .iter()
+            .filter_map(|f| {
+                submitted.get(&f.key).map(|v| {
+                    (
+                        f.key.clone(),
+                        Value::String(v.chars().take(10_000).collect()),
+                    )
+                })
+            })
+            .collect();
+        let agency = self.agency(&p, agency_code);
+        let mut tx = self.db.begin().await?;
+        let mut d = match draft_id {
+            Some(id) => {
+                let d = store::get(&mut *tx, id)
+                    .await?
+                    .filter(|d| {
+                        d.applicant_account == who.account_id
+                            && d.status == DossierStatus::Draft
+                            && d.procedure_code == p.code
+                    })
+                    .ok_or_else(|| DossierError::NotFound(id.into()))?;
+                d
+            }
+            None => {
+                let d = Dossier {
+                    id: format!("{:032x}", rand::random::<u128>()),
+                    code: None,
+                    procedure_code: p.code.clone(),
+                    procedure_name: p.name.clone(),
+                    agency_code: String::new(),
+                    agency_name: String::new(),
+                    applicant_account: who.account_id.clone(),
+                    applicant_name: who.name.clone(),
+                    applicant_phone: who.phone.clone(),
+                    applicant_email: who.email.clone(),
+                    form: Value::Object(Default::default()),
+                    status: DossierStatus::Draft,
+                    created_at: now.clone(),
+                    submitted_at: None,
+                    updated_at: now.clone(),
+                };
+                store::insert(&mut tx, &d).await?;
+                self.audit
+                    .record(
+                        &mut tx,
+                        AuditEvent::new(&who.actor, "dossier.draft", "dossier")
+                            .object(d.id.clone())
+                            .details(json!({"procedure": p.code})),
+                    )
+                    .await?;
+                d
+            }
+        };
+        d.form = Value::Object(raw);
+        if let Ok(a) = &agency {
+            d.agency_code = a.code.clone();
+            d.agency_name = a.name.clone();
+        }
+        d.updated_at = now.clone();
+        store::update(&mut tx, &d).await?;
+        for f in &files {
+            store::insert_file(&mut tx, &d.id, f, &now).await?;
+        }
+        let all_files = store::files(&mut *tx, &d.id).await?;
+        tx.commit().await?;
+        problems.extend(self.problems(&p, &d, &all_files).err().unwrap_or_default());
+        if let Err(e) = agency {
+            problems.insert(0, e);
+        }
+        Ok((d, dedup(problems)))
+    }
+
+    /// What stops a draft from being submitted: the e-form and the required components.
+    fn problems(
+        &self,
+        p: &Procedure,
+        d: &Dossier,
+        files: &[DossierFile],
+    ) -> Result<form::FormValues, Vec<FieldError>> {
+        let submitted: BTreeMap<String, String> = d
+            .form
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect();
+        let mut errors = Vec::new();
+        if d.agency_code.is_empty() {
+            errors.push(field_error(
+                "agency",
+                "Hãy chọn cơ quan tiếp nhận hồ sơ trong danh sách.",
+            ));
+        }
+        let values = match form::check(&p.form, &submitted, &self.catalogs(), self.today_vn()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+        for (i, c) in p.components.iter().enumerate() {
+            if c.required && !files.iter().any(|f| f.component == i as i64) {
+                errors.push(field_error(
+                    &format!("file_{i}"),
+                    format!("Chưa đính kèm “{}”.", c.name),
+                ));
+            }
+        }
+        match values {
+            Some(v) if errors.is_empty() => Ok(v),
+            _ => Err(errors),
+        }
+    }
+
+    /// Submits a draft: checks it again, gives it its code, records the step, and sends the
+    /// confirmation by e-mail and SMS, all in one transaction.
+    pub async fn submit(&self, who: &Applicant, draft_id: &str) -> Result<Dossier, DossierError> {
+        let mut tx = self.db.begin().await?;
+        let mut d = store::get(&mut *tx, draft_id)
+            .await?
+            .filter(|d| d.applicant_account == who.account_id)
+            .ok_or_else(|| DossierError::NotFound(draft_id.into()))?;
+        if d.status != DossierStatus::Draft {
+            return Err(DossierError::Conflict(format!(
+                "Hồ sơ {} đã nộp.",
+                d.code.clone().unwrap_or_default()
+            )));
+        }
+        let p = self.open_procedure(&d.procedure_code).await?;
+        let files = store::files(&mut *tx, &d.id).await?;
+        let values = self
+            .problems(&p, &d, &files)
+            .map_err(DossierError::Invalid)?;
+        d.form = json!(values);
+        self.finish_submission(&mut tx, who, &mut d, files.len(), false)
+            .await?;
+        tx.commit().await?;
+        self.notifier.wake();
+        Ok(d)
+    }
+
+    async fn finish_submission(
+        &self,
+        tx: &mut Tx,
+        who: &Applicant,
+        d: &mut Dossier,
+        file_count: usize,
+        new_row: bool,
+    ) -> Result<(), DossierError> {
+        let now = self.clock.now();
+        let today = self.today_vn();
+        let seq =
+            store::next_seq(tx, &d.agency_code, &today.format("%Y-%m-%d").to_string()).await?;
+        let code = dossier_code(&d.agency_code, today, seq);
+        d.code = Some(code.clone());
+        d.status = DossierStatus::Submitted;
+        d.submitted_at = Some(format_ts(now));
+        d.updated_at = format_ts(now);
+        if new_row {
+            store::insert(tx, d).await?;
+        } else {
+            store::update(tx, d).await?;
+        }
+        store::insert_event(
+            tx,
+            &d.id,
+            &DossierEvent {
+                at: format_ts(now),
+                status: DossierStatus::Submitted,
+                actor: who.actor.clone(),
+                note: if file_count == 0 {
+                    format!(
+                        "Nộp hồ sơ trực tuyến tới {}; giấy tờ xuất trình khi cán bộ tiếp nhận.",
+                        d.agency_name
+                    )
+                } else {
+                    format!("Nộp hồ sơ trực tuyến tới {}.", d.agency_name)
+                },
+            },
+        )
+        .await?;
+        let subject = format!("Đã nộp hồ sơ {code}");
+        let body = format!(
+            "Kính gửi ông/bà {},\n\nHệ thống đã nhận hồ sơ trực tuyến số {code} về thủ tục “{}”, gửi {} lúc {}.\nHồ sơ đang chờ cán bộ tiếp nhận kiểm tra; ông/bà sẽ nhận thông báo khi hồ sơ được tiếp nhận, kèm ngày hẹn trả kết quả.\n\nTra cứu tình trạng hồ sơ bằng mã hồ sơ trên Cổng Dịch vụ công.",
+            d.applicant_name,
+            d.procedure_name,
+            d.agency_name,
+            (now + chrono::Duration::hours(7)).format("%H:%M ngày %d/%m/%Y")
+        );
+        let mut notices = Vec::new();
+        if let Some(e) = &d.applicant_email {
+            notices.push((Channel::Email, e.clone(), body.clone()));
+        }
+        if let Some(p) = &d.applicant_phone {
+            notices.push((
+                Channel::Sms,
+                p.clone(),
+                format!(
+                    "Da nhan ho so {code} ({}), dang cho tiep nhan.",
+                    d.agency_name
+                ),
+            ));
+        }
+        for (channel, to, text) in notices {
+            let mut req = NotificationRequest::new(channel, to, "generic");
+            req.params.insert("subject".into(), subject.clone());
+            req.params.insert("body".into(), text);
+            self.notifier
+                .send(tx, &req)
+                .await
+                .map_err(|e| DossierError::Internal(format!("thông báo: {e}")))?;
+        }
+        // Last, so that the audit chain's lock is held only until the commit that follows.
+        self.audit
+            .record(
+                tx,
+                AuditEvent::new(&who.actor, "dossier.submit", "dossier")
+                    .object(code.clone())
+                    .agency(d.agency_code.clone())
+                    .details(json!({"procedure": d.procedure_code, "files": file_count})),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Files and submits in one step (the API for kiosks and mobile apps; no attachments).
+    pub async fn file_directly(
+        &self,
+        who: &Applicant,
+        procedure_code: &str,
+        agency_code: &str,
+        submitted: &BTreeMap<String, String>,
+    ) -> Result<Dossier, DossierError> {
+        let p = self.open_procedure(procedure_code).await?;
+        let mut errors = Vec::new();
+        let agency = self
+            .agency(&p, agency_code)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let values = form::check(&p.form, submitted, &self.catalogs(), self.today_vn())
+            .map_err(|e| errors.extend(e))
+            .ok();
+        let (Some(agency), Some(values)) = (agency, values) else {
+            return Err(DossierError::Invalid(errors));
+        };
+        if !errors.is_empty() {
+            return Err(DossierError::Invalid(errors));
+        }
+        let now = format_ts(self.clock.now());
+        let mut d = Dossier {
+            id: format!("{:032x}", rand::random::<u128>()),
+            code: None,
+            procedure_code: p.code.clone(),
+            procedure_name: p.name.clone(),
+            agency_code: agency.code,
+            agency_name: agency.name,
+            applicant_account: who.account_id.clone(),
+            applicant_name: who.name.clone(),
+            applicant_phone: who.phone.clone(),
+            applicant_email: who.email.clone(),
+            form: json!(values),
+            status: DossierStatus::Draft,
+            created_at: now.clone(),
+            submitted_at: None,
+            updated_at: now,
+        };
+        let mut tx = self.db.begin().await?;
+        self.finish_submission(&mut tx, who, &mut d, 0, true)
+            .await?;
+        tx.commit().await?;
+        self.notifier.wake();
+        Ok(d)
+    }
+
+    /// The applicant's dossiers, newest first.
+    pub async fn mine(&self, account: &str) -> Result<Vec<Dossier>, DossierError> {
+        Ok(store::of_applicant(self.db.pool(), account).await?)
+    }
+
+    /// One of the applicant's dossiers (by id or code) with files and timeline.
+    pub async fn view_for(
+        &self,
+        account: &str,
+        id_or_code: &str,
+    ) -> Result<DossierView, DossierError> {
+        let d = store::get(self.db.pool(), id_or_code)
+            .await?
+            .filter(|d| d.applicant_account == account)
+            .ok_or_else(|| DossierError::NotFound(id_or_code.into()))?;
+        let files = store::files(self.db.pool(), &d.id).await?;
+        let events = store::events(self.db.pool(), &d.id).await?;
+        Ok(DossierView {
+            dossier: d,
+            files,
+            events,
+        })
+    }
+
+    /// What anyone holding a code may see: procedure, agency, status and dates; no personal
+    /// data.
+    pub async fn lookup(&self, code: &str) -> Result<Option<Value>, DossierError> {
+        let Some(d) = store::get(self.db.pool(), code.trim()).await? else {
+            return Ok(None);
+        };
+        if d.code.as_deref() != Some(code.trim()) {
+            return Ok(None);
+        }
+        let events = store::events(self.db.pool(), &d.id).await?;
+        Ok(Some(json!({
+            "code": d.code, "procedure_name": d.procedure_name, "agency_name": d.agency_name,
+            "status": d.status, "status_label": d.status.label(), "submitted_at": d.submitted_at,
+            "steps": events.iter().map(|e| json!({"at": e.at, "status": e.status, "status_label": e.status.label()})).collect::<Vec<_>>(),
+        })))
+    }
+
+    /// The current time, for views.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+fn dedup(errors: Vec<FieldError>) -> Vec<FieldError> {
+    let mut out: Vec<FieldError> = Vec::new();
+    for e in errors {
+        if !out
+            .iter()
+            .any(|x| x.field == e.field && x.message == e.message)
+        {
+            out.push(e);
+        }
+    }
+    out
+}

@@ -1,0 +1,240 @@
+//! SQL for the dossiers module's own tables: `dossiers`, `dossier_files`, `dossier_events`,
+//! `dossier_counters`.
+
+use cqdt_platform::{DbError, DbResultExt};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+use crate::model::{Dossier, DossierEvent, DossierFile, DossierStatus};
+
+const COLUMNS: &str = "id, code, procedure_code, procedure_name, agency_code, agency_name, \
+     applicant_account, applicant_name, applicant_phone, applicant_email, form, status, \
+     created_at, submitted_at, updated_at";
+
+fn from_row(r: &AnyRow) -> Result<Dossier, sqlx::Error> {
+    let form: String = r.try_get("form")?;
+    let status: String = r.try_get("status")?;
+    Ok(Dossier {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        procedure_code: r.try_get("procedure_code")?,
+        procedure_name: r.try_get("procedure_name")?,
+        agency_code: r.try_get("agency_code")?,
+        agency_name: r.try_get("agency_name")?,
+        applicant_account: r.try_get("applicant_account")?,
+        applicant_name: r.try_get("applicant_name")?,
+        applicant_phone: r.try_get("applicant_phone")?,
+        applicant_email: r.try_get("applicant_email")?,
+        form: serde_json::from_str(&form).unwrap_or(serde_json::Value::Null),
+        // An unknown status reads as refused: nothing more can be done with it.
+        status: DossierStatus::parse(&status).unwrap_or(DossierStatus::Refused),
+        created_at: r.try_get("created_at")?,
+        submitted_at: r.try_get("submitted_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// Adds a dossier.
+pub async fn insert(conn: &mut AnyConnection, d: &Dossier) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO dossiers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, $14, $15)"
+    ))
+    .bind(&d.id)
+    .bind(&d.code)
+    .bind(&d.procedure_code)
+    .bind(&d.procedure_name)
+    .bind(&d.agency_code)
+    .bind(&d.agency_name)
+    .bind(&d.applicant_account)
+    .bind(&d.applicant_name)
+    .bind(&d.applicant_phone)
+    .bind(&d.applicant_email)
+    .bind(d.form.to_string())
+    .bind(d.status.as_str())
+    .bind(&d.created_at)
+    .bind(&d.submitted_at)
+    .bind(&d.updated_at)
+    .execute(conn)
+    .await
+    .ctx("storing a dossier")?;
+    Ok(())
+}
+
+/// Rewrites a draft's form and agency, or a dossier's status, code and times.
+pub async fn update(conn: &mut AnyConnection, d: &Dossier) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE dossiers SET code = $2, agency_code = $3, agency_name = $4, form = $5, \
+         status = $6, submitted_at = $7, updated_at = $8 WHERE id = $1",
+    )
+    .bind(&d.id)
+    .bind(&d.code)
+    .bind(&d.agency_code)
+    .bind(&d.agency_name)
+    .bind(d.form.to_string())
+    .bind(d.status.as_str())
+    .bind(&d.submitted_at)
+    .bind(&d.updated_at)
+    .execute(conn)
+    .await
+    .ctx("updating a dossier")?;
+    Ok(())
+}
+
+/// A dossier by id or code.
+pub async fn get<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id_or_code: &str,
+) -> Result<Option<Dossier>, DbError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM dossiers WHERE id = $1 OR code = $1"
+    ))
+    .bind(id_or_code)
+    .fetch_optional(exec)
+    .await
+    .ctx("reading a dossier")?;
+    row.as_ref()
+        .map(from_row)
+        .transpose()
+        .ctx("reading a dossier")
+}
+
+/// An applicant's dossiers, newest first.
+pub async fn of_applicant<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    account: &str,
+) -> Result<Vec<Dossier>, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM dossiers WHERE applicant_account = $1 \
+         ORDER BY created_at DESC, id LIMIT 500"
+    ))
+    .bind(account)
+    .fetch_all(exec)
+    .await
+    .ctx("listing dossiers")?;
+    rows.iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()
+        .ctx("listing dossiers")
+}
+
+/// The next sequence number of the day at an agency.
+pub async fn next_seq(conn: &mut AnyConnection, agency: &str, day: &str) -> Result<i64, DbError> {
+    sqlx::query_scalar(
+        "INSERT INTO dossier_counters (agency_code, day, last) VALUES ($1, $2, 1) \
+         ON CONFLICT (agency_code, day) DO UPDATE SET last = dossier_counters.last + 1 \
+         RETURNING last",
+    )
+    .bind(agency)
+    .bind(day)
+    .fetch_one(conn)
+    .await
+    .ctx("numbering a dossier")
+}
+
+/// Attaches a file.
+pub async fn insert_file(
+    conn: &mut AnyConnection,
+    dossier_id: &str,
+    f: &DossierFile,
+    now: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "DELETE FROM dossier_files WHERE dossier_id = $1 AND component = $2 AND sha256 = $3",
+    )
+    .bind(dossier_id)
+    .bind(f.component)
+    .bind(&f.sha256)
+    .execute(&mut *conn)
+    .await
+    .ctx("attaching a file")?;
+    sqlx::query(
+        "INSERT INTO dossier_files (dossier_id, component, sha256, file_name, media_type, size, added_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(dossier_id)
+    .bind(f.component)
+    .bind(&f.sha256)
+    .bind(&f.file_name)
+    .bind(&f.media_type)
+    .bind(f.size)
+    .bind(now)
+    .execute(conn)
+    .await
+    .ctx("attaching a file")?;
+    Ok(())
+}
+
+/// The files of a dossier, by component.
+pub async fn files<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    dossier_id: &str,
+) -> Result<Vec<DossierFile>, DbError> {
+    let rows = sqlx::query(
+        "SELECT component, sha256, file_name, media_type, size FROM dossier_files \
+         WHERE dossier_id = $1 ORDER BY component, added_at",
+    )
+    .bind(dossier_id)
+    .fetch_all(exec)
+    .await
+    .ctx("reading dossier files")?;
+    rows.iter()
+        .map(|r| {
+            Ok(DossierFile {
+                component: r.try_get("component")?,
+                sha256: r.try_get("sha256")?,
+                file_name: r.try_get("file_name")?,
+                media_type: r.try_get("media_type")?,
+                size: r.try_get("size")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("reading dossier files")
+}
+
+/// Adds a step to a dossier's timeline.
+pub async fn insert_event(
+    conn: &mut AnyConnection,
+    dossier_id: &str,
+    e: &DossierEvent,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO dossier_events (dossier_id, seq, at, status, actor, note) \
+         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM dossier_events WHERE dossier_id = $1",
+    )
+    .bind(dossier_id)
+    .bind(&e.at)
+    .bind(e.status.as_str())
+    .bind(&e.actor)
+    .bind(&e.note)
+    .execute(conn)
+    .await
+    .ctx("recording a dossier step")?;
+    Ok(())
+}
+
+/// A dossier's timeline, oldest first.
+pub async fn events<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    dossier_id: &str,
+) -> Result<Vec<DossierEvent>, DbError> {
+    let rows = sqlx::query(
+        "SELECT at, status, actor, note FROM dossier_events WHERE dossier_id = $1 ORDER BY seq",
+    )
+    .bind(dossier_id)
+    .fetch_all(exec)
+    .await
+    .ctx("reading a dossier's timeline")?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok(DossierEvent {
+                at: r.try_get("at")?,
+                status: DossierStatus::parse(&status).unwrap_or(DossierStatus::Refused),
+                actor: r.try_get("actor")?,
+                note: r.try_get("note")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("reading a dossier's timeline")
+}
