@@ -38,32 +38,82 @@ impl Audit {
         Audit { db, clock }
     }
 
-    /// Records an event inside the caller's transaction, so it exists exactly when the change does.
-    pub async fn record(&self, tx: &mut Tx, event: AuditEvent) -> Result<AuditRecord, DbError> {
-        store::lock_chain(tx, self.db.backend()).await?;
-        let (seq, prev_hash) = match store::head(tx).await? {
-            Some((seq, hash)) => (seq + 1, hash),
-            None => (1, GENESIS_HASH.to_string()),
-        };
+    /// Records an event inside the caller's transaction, so it exists exactly when the change
+    /// does. It waits in `audit_pending` until [`Audit::chain_pending`] appends it to the
+    /// chain (the background chainer does so within a fraction of a second; every read of the
+    /// log does first), so that business transactions never wait for the chain's lock.
+    pub async fn record(&self, tx: &mut Tx, event: AuditEvent) -> Result<(), DbError> {
         let at = format_ts(self.clock.now());
-        let hash = chain_hash(&prev_hash, seq, &at, &event);
-        let record = AuditRecord {
-            seq,
-            at,
-            event,
-            prev_hash,
-            hash,
-        };
-        store::insert(tx, &record).await?;
-        Ok(record)
+        store::insert_pending(tx, &at, &event).await
     }
 
-    /// Records an event in its own transaction (for reads and refusals, which change nothing else).
-    pub async fn record_now(&self, event: AuditEvent) -> Result<AuditRecord, DbError> {
+    /// Records an event in its own transaction and chains it at once (reads, refusals and
+    /// administrative acts, which change nothing else).
+    pub async fn record_now(&self, event: AuditEvent) -> Result<(), DbError> {
         let mut tx = self.db.begin().await?;
-        let r = self.record(&mut tx, event).await?;
+        self.record(&mut tx, event).await?;
         tx.commit().await?;
-        Ok(r)
+        self.chain_pending().await?;
+        Ok(())
+    }
+
+    /// Appends every committed pending event to the chain, in order; returns how many.
+    pub async fn chain_pending(&self) -> Result<usize, DbError> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.db.begin().await?;
+            store::lock_chain(&mut tx, self.db.backend()).await?;
+            let batch = store::pending(&mut tx, 2000).await?;
+            if batch.is_empty() {
+                return Ok(total);
+            }
+            let (mut seq, mut prev_hash) = match store::head(&mut tx).await? {
+                Some((seq, hash)) => (seq, hash),
+                None => (0, GENESIS_HASH.to_string()),
+            };
+            let mut ids = Vec::with_capacity(batch.len());
+            for (id, at, event) in batch {
+                seq += 1;
+                let hash = chain_hash(&prev_hash, seq, &at, &event);
+                let record = AuditRecord {
+                    seq,
+                    at,
+                    event,
+                    prev_hash: std::mem::take(&mut prev_hash),
+                    hash: hash.clone(),
+                };
+                store::insert(&mut tx, &record).await?;
+                prev_hash = hash;
+                ids.push(id);
+            }
+            store::delete_pending(&mut tx, &ids).await?;
+            tx.commit().await?;
+            total += ids.len();
+        }
+    }
+
+    /// Chains pending events every `every` until `shutdown` turns true.
+    pub fn spawn_chainer(
+        &self,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let audit = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = audit.chain_pending().await {
+                    tracing::error!(error = %e, "chaining audit events");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = shutdown.changed() => {}
+                }
+                if *shutdown.borrow() {
+                    let _ = audit.chain_pending().await;
+                    break;
+                }
+            }
+        })
     }
 
     /// Searches, newest first.
@@ -73,17 +123,20 @@ impl Audit {
         before_seq: Option<i64>,
         limit: i64,
     ) -> Result<Vec<AuditRecord>, DbError> {
+        self.chain_pending().await?;
         store::search(&self.db, filter, before_seq, limit).await
     }
 
     /// Whether row `seq` still exists with hash `hash` (an anchor saved outside the database,
     /// which also catches rows cut from the end of the log).
     pub async fn matches_anchor(&self, seq: i64, hash: &str) -> Result<bool, DbError> {
+        self.chain_pending().await?;
         Ok(store::hash_of(&self.db, seq).await?.as_deref() == Some(hash))
     }
 
     /// Checks every row of the chain, in batches; names the first bad row.
     pub async fn verify(&self) -> Result<VerifyReport, DbError> {
+        self.chain_pending().await?;
         let mut verifier = ChainVerifier::default();
         let mut after = 0;
         loop {

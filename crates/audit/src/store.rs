@@ -176,3 +176,82 @@ pub async fn hash_of(db: &Db, seq: i64) -> Result<Option<String>, DbError> {
         .await
         .ctx("reading an audit row")
 }
+
+const PENDING_COLUMNS: &str =
+    "at, actor, actor_agency, action, object_type, object_id, purpose, outcome, request_id, details";
+
+/// Records an event to be chained later, in the caller's transaction.
+pub async fn insert_pending(
+    conn: &mut AnyConnection,
+    at: &str,
+    e: &AuditEvent,
+) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(at)
+    .bind(&e.actor)
+    .bind(&e.actor_agency)
+    .bind(&e.action)
+    .bind(&e.object_type)
+    .bind(&e.object_id)
+    .bind(&e.purpose)
+    .bind(e.outcome.as_str())
+    .bind(&e.request_id)
+    .bind(&e.details)
+    .execute(conn)
+    .await
+    .ctx("recording an audit event")?;
+    Ok(())
+}
+
+/// The oldest committed events waiting to be chained, with their ids.
+pub async fn pending(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<(i64, String, AuditEvent)>, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT id, {PENDING_COLUMNS} FROM audit_pending ORDER BY id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .ctx("reading pending audit events")?;
+    rows.iter()
+        .map(|r| {
+            let outcome: String = r.try_get("outcome")?;
+            Ok((
+                r.try_get("id")?,
+                r.try_get("at")?,
+                AuditEvent {
+                    actor: r.try_get("actor")?,
+                    actor_agency: r.try_get("actor_agency")?,
+                    action: r.try_get("action")?,
+                    object_type: r.try_get("object_type")?,
+                    object_id: r.try_get("object_id")?,
+                    purpose: r.try_get("purpose")?,
+                    outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Failure),
+                    request_id: r.try_get("request_id")?,
+                    details: r.try_get("details")?,
+                },
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("reading pending audit events")
+}
+
+/// Removes chained events by id (exact ids: rows committed meanwhile stay for the next round).
+pub async fn delete_pending(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), DbError> {
+    for chunk in ids.chunks(500) {
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        sqlx::query(&format!("DELETE FROM audit_pending WHERE id IN ({list})"))
+            .execute(&mut *conn)
+            .await
+            .ctx("clearing chained audit events")?;
+    }
+    Ok(())
+}

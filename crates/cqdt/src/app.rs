@@ -505,6 +505,11 @@ impl App {
             .platform
             .jobs
             .spawn_worker(shutdown.clone(), Duration::from_secs(1));
+        // Audit events wait in audit_pending until chained; a fifth of a second keeps the log
+        // current without taking the chain's lock in every business transaction.
+        let chainer = self
+            .audit
+            .spawn_chainer(shutdown.clone(), Duration::from_millis(200));
         let workflow = self.workflow.clone();
         let mut stop = shutdown;
         // Working-day timers fire at day granularity; checking every minute is plenty.
@@ -522,7 +527,7 @@ impl App {
                 }
             }
         });
-        vec![jobs, timers]
+        vec![jobs, timers, chainer]
     }
 }
 

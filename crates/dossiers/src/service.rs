@@ -427,11 +427,40 @@ impl DossierService {
             .problems(&p, &d, &files)
             .map_err(DossierError::Invalid)?;
         d.form = json!(values);
-        self.finish_submission(&mut tx, who, &mut d, files.len(), false)
+        self.finish_submission(&mut tx, who, &mut d, files.len(), false, None)
             .await?;
         tx.commit().await?;
         self.notifier.wake();
         Ok(d)
+    }
+
+    /// A number for a dossier code, taken ahead of the submitting transaction on
+    /// PostgreSQL: the counter row of a busy agency would otherwise stay locked until each
+    /// submission commits, one after another. A submission that then fails leaves a gap in
+    /// the day's numbers, which TT 01/2018 allows (codes must be unique, not gapless). On
+    /// SQLite, where writers take turns anyway, the number is taken inside the transaction.
+    async fn early_seq(
+        &self,
+        agency: &str,
+    ) -> Result<Option<(chrono::NaiveDate, i64)>, DossierError> {
+        if self.db.backend() != cqdt_platform::Backend::Postgres {
+            return Ok(None);
+        }
+        let mut conn =
+            self.db
+                .pool()
+                .acquire()
+                .await
+                .map_err(|source| cqdt_platform::DbError::Sqlx {
+                    context: "numbering a dossier",
+                    source,
+                })?;
+        let today = self.today_vn();
+        let day = today.format("%Y-%m-%d").to_string();
+        Ok(Some((
+            today,
+            store::next_seq(&mut conn, agency, &day).await?,
+        )))
     }
 
     async fn finish_submission(
@@ -441,11 +470,19 @@ impl DossierService {
         d: &mut Dossier,
         file_count: usize,
         new_row: bool,
+        seq: Option<(chrono::NaiveDate, i64)>,
     ) -> Result<(), DossierError> {
         let now = self.clock.now();
-        let today = self.today_vn();
-        let seq =
-            store::next_seq(tx, &d.agency_code, &today.format("%Y-%m-%d").to_string()).await?;
+        // A number taken early belongs to the day it was taken on, even if midnight has
+        // passed since: the code must name the day whose counter issued it.
+        let (today, seq) = match seq {
+            Some(early) => early,
+            None => {
+                let today = self.today_vn();
+                let day = today.format("%Y-%m-%d").to_string();
+                (today, store::next_seq(tx, &d.agency_code, &day).await?)
+            }
+        };
         let code = dossier_code(&d.agency_code, today, seq);
         d.code = Some(code.clone());
         d.status = DossierStatus::Submitted;
@@ -559,8 +596,9 @@ impl DossierService {
             submitted_at: None,
             updated_at: now,
         };
+        let seq = self.early_seq(&d.agency_code).await?;
         let mut tx = self.db.begin().await?;
-        self.finish_submission(&mut tx, who, &mut d, 0, true)
+        self.finish_submission(&mut tx, who, &mut d, 0, true, seq)
             .await?;
         tx.commit().await?;
         self.notifier.wake();

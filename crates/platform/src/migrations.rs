@@ -48,4 +48,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_accounts"),
     migration!(9, "0009_procedures"),
     migration!(10, "0010_dossiers"),
+    migration!(11, "0011_audit_pending"),
 ];
