@@ -12,7 +12,7 @@ pub const DEMO_PASSWORD: &str = "Thu-nghiem-2026";
 pub const DEMO_TOTP_SECRET: &str = "KRUGKIDROVWXUIDOMVTWQ2LFNUQDEMBSGY";
 
 /// Demo officials: login, name, agency, roles.
-pub const OFFICIALS: [(&str, &str, &str, &[Role]); 7] = [
+pub const OFFICIALS: [(&str, &str, &str, &[Role]); 10] = [
     (
         "quantri",
         "Trần Minh Quân",
@@ -48,6 +48,25 @@ pub const OFFICIALS: [(&str, &str, &str, &[Role]); 7] = [
         "Huỳnh Thị Lan",
         "000.00.03.H51",
         &[Role::Clerk],
+    ),
+    // A commune's one-stop counter, for the commune-level procedures (birth registration…).
+    (
+        "tiepnhan.p5",
+        "Đặng Thị Thu",
+        "000.01.41.H51",
+        &[Role::ReceptionOfficer],
+    ),
+    (
+        "tuphap.p5",
+        "Trương Văn Hùng",
+        "000.01.41.H51",
+        &[Role::ProcessingOfficer],
+    ),
+    (
+        "chutich.p5",
+        "Lê Thanh Tâm",
+        "000.01.41.H51",
+        &[Role::Leader],
     ),
     (
         "thanhtra",

@@ -17,6 +17,9 @@ pub enum DossierError {
     /// The procedure does not take dossiers (unknown, draft or retired).
     #[error("{0}")]
     Closed(String),
+    /// The person may not do this to this dossier.
+    #[error("{0}")]
+    Forbidden(String),
     /// The dossier is not in a state that allows this.
     #[error("{0}")]
     Conflict(String),

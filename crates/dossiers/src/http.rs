@@ -21,6 +21,8 @@ use crate::error::DossierError;
 use crate::model::{Dossier, DossierStatus};
 use crate::service::{Applicant, BoxFuture, DossierService, DossierView, Upload};
 
+mod life;
+
 /// Builds the applicant of a signed-in person (from the identity module).
 pub trait Applicants: Send + Sync {
     /// The applicant, if the person may file (citizens).
@@ -51,11 +53,11 @@ pub fn router(state: DossierState) -> Router {
         .route("/nop-ho-so/{procedure}/xem-lai", get(review_page))
         .route("/nop-ho-so/{procedure}/nop", post(submit))
         .route("/ho-so-cua-toi", get(my_list))
-        .route("/ho-so-cua-toi/{code}", get(my_dossier))
         .route("/tra-cuu-ho-so", get(lookup_page))
         .route("/api/v1/dossiers", get(api_mine).post(api_file))
         .route("/api/v1/dossiers/lookup/{code}", get(api_lookup))
         .route("/api/v1/dossiers/{code}", get(api_get))
+        .merge(life::routes())
         .with_state(state)
 }
 
@@ -73,6 +75,7 @@ async fn applicant(s: &DossierState, p: &Principal) -> Result<Applicant, Respons
 fn page_error(e: DossierError, shell: &Shell) -> Response {
     match e {
         DossierError::NotFound(_) => PageError::NotFound.with_shell(shell),
+        DossierError::Forbidden(_) => PageError::Forbidden.with_shell(shell),
         DossierError::Closed(m) | DossierError::Conflict(m) => {
             PageError::BadRequest(m).with_shell(shell)
         }
@@ -338,9 +341,13 @@ async fn read_multipart(
             if bytes.is_empty() && file_name.is_empty() {
                 continue;
             }
-            let component = i
-                .parse::<usize>()
-                .map_err(|_| "Tên tệp tải lên không hợp lệ.".to_string())?;
+            // `file_khac` carries files that answer no particular component.
+            let component = if i == "khac" {
+                usize::MAX
+            } else {
+                i.parse::<usize>()
+                    .map_err(|_| "Tên tệp tải lên không hợp lệ.".to_string())?
+            };
             uploads.push(Upload {
                 component,
                 file_name,
@@ -555,41 +562,19 @@ async fn submit(
 struct ListTpl {
     shell: Shell,
     dossiers: Vec<Dossier>,
+    notices: Vec<cqdt_notify::Notice>,
 }
 
 async fn my_list(State(s): State<DossierState>, p: Principal) -> Response {
+    let notices = match s.dossiers.notices(&p.account_id).await {
+        Ok(n) => n,
+        Err(e) => return page_error(e, &s.platform.shell),
+    };
     match s.dossiers.mine(&p.account_id).await {
         Ok(dossiers) => render(&ListTpl {
             shell: (*s.platform.shell).clone(),
             dossiers,
-        }),
-        Err(e) => page_error(e, &s.platform.shell),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "dossier.html")]
-struct DossierTpl {
-    shell: Shell,
-    notice: String,
-    view: DossierView,
-}
-
-async fn my_dossier(
-    State(s): State<DossierState>,
-    p: Principal,
-    Path(code): Path<String>,
-    Query(q): Query<BTreeMap<String, String>>,
-) -> Response {
-    match s.dossiers.view_for(&p.account_id, &code).await {
-        Ok(view) => render(&DossierTpl {
-            shell: (*s.platform.shell).clone(),
-            notice: if q.contains_key("da-nop") {
-                "Đã nộp hồ sơ. Thư xác nhận đã được gửi tới ông/bà.".into()
-            } else {
-                String::new()
-            },
-            view,
+            notices,
         }),
         Err(e) => page_error(e, &s.platform.shell),
     }
@@ -646,6 +631,9 @@ fn problem(e: DossierError) -> Response {
                 .with_detail(m)
                 .into_response()
         }
+        DossierError::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "Không có quyền")
+            .with_detail(m)
+            .into_response(),
         other => Problem::internal(other).into_response(),
     }
 }
@@ -723,7 +711,7 @@ pub fn openapi_paths() -> Value {
     let problem = json!({"$ref": "#/components/responses/Problem"});
     let code =
         json!([{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}]);
-    json!({
+    let mut paths = json!({
         "/api/v1/dossiers": {
             "get": {"summary": "The signed-in applicant's dossiers (session cookie or bearer token)", "tags": ["dossiers"],
                 "responses": {"200": {"description": "dossiers"}, "401": problem}},
@@ -735,5 +723,9 @@ pub fn openapi_paths() -> Value {
             "parameters": code, "responses": {"200": {"description": "dossier"}, "404": problem}}},
         "/api/v1/dossiers/lookup/{code}": {"get": {"summary": "Public status lookup by dossier code (no personal data)", "tags": ["dossiers"],
             "parameters": code, "responses": {"200": {"description": "status and steps"}, "404": problem}}}
-    })
+    });
+    if let (Some(all), Value::Object(more)) = (paths.as_object_mut(), life::openapi_paths()) {
+        all.extend(more);
+    }
+    paths
 }

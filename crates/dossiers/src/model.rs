@@ -110,6 +110,10 @@ pub struct Dossier {
     pub submitted_at: Option<String>,
     /// Last change.
     pub updated_at: String,
+    /// Appointment date for the result (`YYYY-MM-DD`), set at reception.
+    pub due_date: Option<String>,
+    /// When it was finished (returned, refused or withdrawn).
+    pub finished_at: Option<String>,
 }
 
 /// A file attached to a dossier, for one of the procedure's components.
@@ -138,6 +142,89 @@ pub struct DossierEvent {
     pub actor: String,
     /// What happened, in Vietnamese.
     pub note: String,
+}
+
+impl DossierStatus {
+    /// Whether the dossier's life is over.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            DossierStatus::Returned | DossierStatus::Refused | DossierStatus::Withdrawn
+        )
+    }
+}
+
+/// Something the applicant must supply (one line of Mẫu 02).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SupplementItem {
+    /// The procedure's component it concerns, if any (index).
+    pub component: Option<i64>,
+    /// What is missing or must be corrected, in Vietnamese.
+    pub text: String,
+}
+
+/// A request to supplement a dossier (TT 01/2018 Mẫu 02) and its answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SupplementRequest {
+    /// Order within the dossier, from 1.
+    pub seq: i64,
+    /// When it was asked.
+    pub requested_at: String,
+    /// Who asked (actor).
+    pub requested_by: String,
+    /// Everything missing, listed at once.
+    pub items: Vec<SupplementItem>,
+    /// Guidance for the applicant.
+    pub note: String,
+    /// The status the dossier returns to once answered.
+    pub resume_status: DossierStatus,
+    /// When the applicant answered.
+    pub answered_at: Option<String>,
+    /// The applicant's note with the answer.
+    pub answer_note: Option<String>,
+}
+
+/// A result document of a dossier.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultDoc {
+    /// Order within the dossier, from 1 (used in download links).
+    pub seq: i64,
+    /// Content hash (the file store's address).
+    pub sha256: String,
+    /// File name offered for download.
+    pub file_name: String,
+    /// MIME type recognised from the content.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// When it was added.
+    pub added_at: String,
+    /// Who added it (actor).
+    pub added_by: String,
+    /// Description (e.g. the licence number).
+    pub note: String,
+}
+
+/// The applicant's rating of the service once the dossier is finished.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rating {
+    /// When.
+    pub rated_at: String,
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    pub score: i64,
+    /// Optional comment.
+    pub comment: String,
+}
+
+/// The Vietnamese words for a rating score.
+pub fn rating_label(score: i64) -> &'static str {
+    match score {
+        1 => "Rất không hài lòng",
+        2 => "Không hài lòng",
+        3 => "Bình thường",
+        4 => "Hài lòng",
+        _ => "Rất hài lòng",
+    }
 }
 
 /// The TT 01/2018 dossier code: receiving agency, date of submission (YYMMDD), and a

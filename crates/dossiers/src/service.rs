@@ -18,8 +18,14 @@ use serde_json::{json, Value};
 
 use crate::error::DossierError;
 use crate::form::{self, CatalogValues};
-use crate::model::{dossier_code, Dossier, DossierEvent, DossierFile, DossierStatus};
+use crate::model::{
+    dossier_code, Dossier, DossierEvent, DossierFile, DossierStatus, Rating, ResultDoc,
+    SupplementRequest,
+};
+
+mod life;
 use crate::store;
+pub use life::OfficeAction;
 
 /// What the account knows about the person filing.
 #[derive(Debug, Clone, Default)]
@@ -103,6 +109,12 @@ pub struct DossierView {
     pub files: Vec<DossierFile>,
     /// Timeline.
     pub events: Vec<DossierEvent>,
+    /// Supplement requests with their answers.
+    pub supplements: Vec<SupplementRequest>,
+    /// Result documents.
+    pub results: Vec<ResultDoc>,
+    /// The applicant's rating, once given.
+    pub rating: Option<Rating>,
 }
 
 /// The dossiers service. Cheap to clone.
@@ -333,6 +345,8 @@ impl DossierService {
                     created_at: now.clone(),
                     submitted_at: None,
                     updated_at: now.clone(),
+                    due_date: None,
+                    finished_at: None,
                 };
                 store::insert(&mut tx, &d).await?;
                 self.audit
@@ -595,6 +609,8 @@ impl DossierService {
             created_at: now.clone(),
             submitted_at: None,
             updated_at: now,
+            due_date: None,
+            finished_at: None,
         };
         let seq = self.early_seq(&d.agency_code).await?;
         let mut tx = self.db.begin().await?;
@@ -610,6 +626,14 @@ impl DossierService {
         Ok(store::of_applicant(self.db.pool(), account).await?)
     }
 
+    /// The applicant's latest in-app notices (dossier status changes), newest first.
+    pub async fn notices(&self, account: &str) -> Result<Vec<cqdt_notify::Notice>, DossierError> {
+        self.notifier
+            .notices(account, 10)
+            .await
+            .map_err(|e| DossierError::Internal(e.to_string()))
+    }
+
     /// One of the applicant's dossiers (by id or code) with files and timeline.
     pub async fn view_for(
         &self,
@@ -620,13 +644,7 @@ impl DossierService {
             .await?
             .filter(|d| d.applicant_account == account)
             .ok_or_else(|| DossierError::NotFound(id_or_code.into()))?;
-        let files = store::files(self.db.pool(), &d.id).await?;
-        let events = store::events(self.db.pool(), &d.id).await?;
-        Ok(DossierView {
-            dossier: d,
-            files,
-            events,
-        })
+        self.view_of(d).await
     }
 
     /// What anyone holding a code may see: procedure, agency, status and dates; no personal

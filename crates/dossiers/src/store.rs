@@ -1,15 +1,18 @@
 //! SQL for the dossiers module's own tables: `dossiers`, `dossier_files`, `dossier_events`,
-//! `dossier_counters`.
+//! `dossier_counters`,
+//! `dossier_supplements`, `dossier_results`, `dossier_ratings`.
 
 use cqdt_platform::{DbError, DbResultExt};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
-use crate::model::{Dossier, DossierEvent, DossierFile, DossierStatus};
+use crate::model::{
+    Dossier, DossierEvent, DossierFile, DossierStatus, Rating, ResultDoc, SupplementRequest,
+};
 
 const COLUMNS: &str = "id, code, procedure_code, procedure_name, agency_code, agency_name, \
      applicant_account, applicant_name, applicant_phone, applicant_email, form, status, \
-     created_at, submitted_at, updated_at";
+     created_at, submitted_at, updated_at, due_date, finished_at";
 
 fn from_row(r: &AnyRow) -> Result<Dossier, sqlx::Error> {
     let form: String = r.try_get("form")?;
@@ -31,6 +34,8 @@ fn from_row(r: &AnyRow) -> Result<Dossier, sqlx::Error> {
         created_at: r.try_get("created_at")?,
         submitted_at: r.try_get("submitted_at")?,
         updated_at: r.try_get("updated_at")?,
+        due_date: r.try_get("due_date")?,
+        finished_at: r.try_get("finished_at")?,
     })
 }
 
@@ -38,7 +43,7 @@ fn from_row(r: &AnyRow) -> Result<Dossier, sqlx::Error> {
 pub async fn insert(conn: &mut AnyConnection, d: &Dossier) -> Result<(), DbError> {
     sqlx::query(&format!(
         "INSERT INTO dossiers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, $15)"
+         $12, $13, $14, $15, $16, $17)"
     ))
     .bind(&d.id)
     .bind(&d.code)
@@ -55,6 +60,8 @@ pub async fn insert(conn: &mut AnyConnection, d: &Dossier) -> Result<(), DbError
     .bind(&d.created_at)
     .bind(&d.submitted_at)
     .bind(&d.updated_at)
+    .bind(&d.due_date)
+    .bind(&d.finished_at)
     .execute(conn)
     .await
     .ctx("storing a dossier")?;
@@ -65,7 +72,8 @@ pub async fn insert(conn: &mut AnyConnection, d: &Dossier) -> Result<(), DbError
 pub async fn update(conn: &mut AnyConnection, d: &Dossier) -> Result<(), DbError> {
     sqlx::query(
         "UPDATE dossiers SET code = $2, agency_code = $3, agency_name = $4, form = $5, \
-         status = $6, submitted_at = $7, updated_at = $8 WHERE id = $1",
+         status = $6, submitted_at = $7, updated_at = $8, due_date = $9, finished_at = $10 \
+         WHERE id = $1",
     )
     .bind(&d.id)
     .bind(&d.code)
@@ -75,6 +83,8 @@ pub async fn update(conn: &mut AnyConnection, d: &Dossier) -> Result<(), DbError
     .bind(d.status.as_str())
     .bind(&d.submitted_at)
     .bind(&d.updated_at)
+    .bind(&d.due_date)
+    .bind(&d.finished_at)
     .execute(conn)
     .await
     .ctx("updating a dossier")?;
@@ -237,4 +247,222 @@ pub async fn events<'e, E: Executor<'e, Database = Any>>(
         })
         .collect::<Result<_, sqlx::Error>>()
         .ctx("reading a dossier's timeline")
+}
+
+/// Moves a dossier on from the status it was read in; false if someone else moved it first.
+pub async fn advance(
+    conn: &mut AnyConnection,
+    d: &Dossier,
+    from: DossierStatus,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE dossiers SET status = $2, updated_at = $3, due_date = $4, finished_at = $5 \
+         WHERE id = $1 AND status = $6",
+    )
+    .bind(&d.id)
+    .bind(d.status.as_str())
+    .bind(&d.updated_at)
+    .bind(&d.due_date)
+    .bind(&d.finished_at)
+    .bind(from.as_str())
+    .execute(conn)
+    .await
+    .ctx("changing a dossier's status")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a supplement request (its seq is the next of the dossier).
+pub async fn insert_supplement(
+    conn: &mut AnyConnection,
+    dossier_id: &str,
+    r: &SupplementRequest,
+) -> Result<(), DbError> {
+    let items = serde_json::to_string(&r.items).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "INSERT INTO dossier_supplements (dossier_id, seq, requested_at, requested_by, items, \
+         note, resume_status) SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6 \
+         FROM dossier_supplements WHERE dossier_id = $1",
+    )
+    .bind(dossier_id)
+    .bind(&r.requested_at)
+    .bind(&r.requested_by)
+    .bind(items)
+    .bind(&r.note)
+    .bind(r.resume_status.as_str())
+    .execute(conn)
+    .await
+    .ctx("recording a supplement request")?;
+    Ok(())
+}
+
+/// Marks the open supplement request answered.
+pub async fn answer_supplement(
+    conn: &mut AnyConnection,
+    dossier_id: &str,
+    seq: i64,
+    at: &str,
+    note: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE dossier_supplements SET answered_at = $3, answer_note = $4 \
+         WHERE dossier_id = $1 AND seq = $2",
+    )
+    .bind(dossier_id)
+    .bind(seq)
+    .bind(at)
+    .bind(note)
+    .execute(conn)
+    .await
+    .ctx("recording a supplement answer")?;
+    Ok(())
+}
+
+/// A dossier's supplement requests, oldest first.
+pub async fn supplements<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    dossier_id: &str,
+) -> Result<Vec<SupplementRequest>, DbError> {
+    let rows = sqlx::query(
+        "SELECT seq, requested_at, requested_by, items, note, resume_status, answered_at, \
+         answer_note FROM dossier_supplements WHERE dossier_id = $1 ORDER BY seq",
+    )
+    .bind(dossier_id)
+    .fetch_all(exec)
+    .await
+    .ctx("reading supplement requests")?;
+    rows.iter()
+        .map(|r| {
+            let items: String = r.try_get("items")?;
+            let resume: String = r.try_get("resume_status")?;
+            Ok(SupplementRequest {
+                seq: r.try_get("seq")?,
+                requested_at: r.try_get("requested_at")?,
+                requested_by: r.try_get("requested_by")?,
+                items: serde_json::from_str(&items).unwrap_or_default(),
+                note: r.try_get("note")?,
+                resume_status: DossierStatus::parse(&resume).unwrap_or(DossierStatus::Received),
+                answered_at: r.try_get("answered_at")?,
+                answer_note: r.try_get("answer_note")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("reading supplement requests")
+}
+
+/// Adds a result document (its seq is the next of the dossier).
+pub async fn insert_result(
+    conn: &mut AnyConnection,
+    dossier_id: &str,
+    r: &ResultDoc,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO dossier_results (dossier_id, seq, sha256, file_name, media_type, size, \
+         added_at, added_by, note) SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, \
+         $7, $8 FROM dossier_results WHERE dossier_id = $1",
+    )
+    .bind(dossier_id)
+    .bind(&r.sha256)
+    .bind(&r.file_name)
+    .bind(&r.media_type)
+    .bind(r.size)
+    .bind(&r.added_at)
+    .bind(&r.added_by)
+    .bind(&r.note)
+    .execute(conn)
+    .await
+    .ctx("storing a result document")?;
+    Ok(())
+}
+
+/// A dossier's result documents.
+pub async fn results<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    dossier_id: &str,
+) -> Result<Vec<ResultDoc>, DbError> {
+    let rows = sqlx::query(
+        "SELECT seq, sha256, file_name, media_type, size, added_at, added_by, note \
+         FROM dossier_results WHERE dossier_id = $1 ORDER BY seq",
+    )
+    .bind(dossier_id)
+    .fetch_all(exec)
+    .await
+    .ctx("reading result documents")?;
+    rows.iter()
+        .map(|r| {
+            Ok(ResultDoc {
+                seq: r.try_get("seq")?,
+                sha256: r.try_get("sha256")?,
+                file_name: r.try_get("file_name")?,
+                media_type: r.try_get("media_type")?,
+                size: r.try_get("size")?,
+                added_at: r.try_get("added_at")?,
+                added_by: r.try_get("added_by")?,
+                note: r.try_get("note")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("reading result documents")
+}
+
+/// Stores the applicant's rating; false if the dossier was already rated.
+pub async fn insert_rating(
+    conn: &mut AnyConnection,
+    dossier_id: &str,
+    r: &Rating,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "INSERT INTO dossier_ratings (dossier_id, rated_at, score, comment) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (dossier_id) DO NOTHING",
+    )
+    .bind(dossier_id)
+    .bind(&r.rated_at)
+    .bind(r.score)
+    .bind(&r.comment)
+    .execute(conn)
+    .await
+    .ctx("storing a rating")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The applicant's rating, if given.
+pub async fn rating<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    dossier_id: &str,
+) -> Result<Option<Rating>, DbError> {
+    let row =
+        sqlx::query("SELECT rated_at, score, comment FROM dossier_ratings WHERE dossier_id = $1")
+            .bind(dossier_id)
+            .fetch_optional(exec)
+            .await
+            .ctx("reading a rating")?;
+    row.map(|r| {
+        Ok(Rating {
+            rated_at: r.try_get("rated_at")?,
+            score: r.try_get("score")?,
+            comment: r.try_get("comment")?,
+        })
+    })
+    .transpose()
+    .ctx("reading a rating")
+}
+
+/// Dossiers of agencies within the given roots (code prefixes checked by the caller),
+/// in a status, oldest first: the officials' queue.
+pub async fn by_status<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    status: DossierStatus,
+    limit: i64,
+) -> Result<Vec<Dossier>, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM dossiers WHERE status = $1 ORDER BY submitted_at, id LIMIT $2"
+    ))
+    .bind(status.as_str())
+    .bind(limit)
+    .fetch_all(exec)
+    .await
+    .ctx("listing dossiers by status")?;
+    rows.iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()
+        .ctx("listing dossiers by status")
 }

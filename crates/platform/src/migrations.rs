@@ -49,4 +49,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_procedures"),
     migration!(10, "0010_dossiers"),
     migration!(11, "0011_audit_pending"),
+    migration!(12, "0012_dossier_life"),
 ];

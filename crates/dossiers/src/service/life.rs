@@ -1,0 +1,788 @@
+//! The life of a dossier after submission: what the one-stop back office does to it
+//! (receive with an appointment date, ask for a supplement, process, attach the result,
+//! return it, refuse) and what the applicant does (answer a supplement request, withdraw,
+//! download the result, rate the service). Every change is one transaction: the status
+//! (moved only from the status it was read in, so two officials cannot both act), the
+//! timeline step, the audit event and the applicant's notices by e-mail, SMS and in-app.
+
+use chrono::NaiveDate;
+use cqdt_audit::AuditEvent;
+use cqdt_notify::{Channel, NotificationRequest};
+use cqdt_platform::clock::format_ts;
+use cqdt_platform::{FieldError, MediaType, Principal, Role, Tx};
+use serde_json::json;
+
+use super::{field_error, DossierService, DossierView, Upload};
+use crate::error::DossierError;
+use crate::model::{
+    rating_label, Dossier, DossierEvent, DossierFile, DossierStatus, Rating, ResultDoc,
+    SupplementItem, SupplementRequest,
+};
+use crate::store;
+
+/// What an official does to a dossier.
+#[derive(Debug, Clone)]
+pub enum OfficeAction {
+    /// Accepts an online dossier as complete; the appointment date starts to run.
+    Receive {
+        /// Appointment date for the result (computed by the back office from the
+        /// procedure's time and the working-day calendar).
+        due_date: NaiveDate,
+    },
+    /// Asks the applicant for everything missing at once (Mẫu 02); the clock stops.
+    RequestSupplement {
+        /// What is missing or must be corrected.
+        items: Vec<SupplementItem>,
+        /// Guidance.
+        note: String,
+    },
+    /// Hands the received dossier to processing.
+    StartProcessing,
+    /// Records that the result is returned to the applicant (at the counter, or online).
+    Return,
+    /// Refuses the dossier with reasons (Mẫu 03 at reception, or a refusal on the merits).
+    Refuse {
+        /// Why, in Vietnamese.
+        reasons: String,
+    },
+}
+
+impl OfficeAction {
+    fn name(&self) -> &'static str {
+        match self {
+            OfficeAction::Receive { .. } => "receive",
+            OfficeAction::RequestSupplement { .. } => "request_supplement",
+            OfficeAction::StartProcessing => "start_processing",
+            OfficeAction::Return => "return",
+            OfficeAction::Refuse { .. } => "refuse",
+        }
+    }
+
+    /// Roles that may take the action, and the statuses it starts from.
+    fn rule(&self) -> (&'static [Role], &'static [DossierStatus]) {
+        use DossierStatus as S;
+        match self {
+            OfficeAction::Receive { .. } => (&[Role::ReceptionOfficer], &[S::Submitted]),
+            OfficeAction::RequestSupplement { .. } => (
+                &[Role::ReceptionOfficer, Role::ProcessingOfficer],
+                &[S::Submitted, S::Received, S::Processing],
+            ),
+            OfficeAction::StartProcessing => (
+                &[Role::ReceptionOfficer, Role::ProcessingOfficer],
+                &[S::Received],
+            ),
+            OfficeAction::Return => (&[Role::ReceptionOfficer], &[S::ResultReady]),
+            OfficeAction::Refuse { .. } => (
+                &[
+                    Role::ReceptionOfficer,
+                    Role::ProcessingOfficer,
+                    Role::Leader,
+                ],
+                &[S::Submitted, S::Received, S::Processing, S::Supplement],
+            ),
+        }
+    }
+}
+
+/// Roles that work on dossiers in the back office.
+const OFFICE: [Role; 5] = [
+    Role::ReceptionOfficer,
+    Role::ProcessingOfficer,
+    Role::Leader,
+    Role::Clerk,
+    Role::Auditor,
+];
+
+/// The dossier's supplement request that is still open, if any.
+fn open_request(list: &[SupplementRequest]) -> Option<&SupplementRequest> {
+    list.iter().rev().find(|r| r.answered_at.is_none())
+}
+
+fn vn_time(ts: chrono::DateTime<chrono::Utc>) -> String {
+    (ts + chrono::Duration::hours(7))
+        .format("%H:%M ngày %d/%m/%Y")
+        .to_string()
+}
+
+impl DossierService {
+    async fn submitted(&self, code: &str) -> Result<Dossier, DossierError> {
+        store::get(self.db.pool(), code.trim())
+            .await?
+            .filter(|d| d.code.is_some() && d.status != DossierStatus::Draft)
+            .ok_or_else(|| DossierError::NotFound(code.chars().take(80).collect()))
+    }
+
+    /// A dossier as an official in whose scope it is sees it.
+    pub async fn view_for_official(
+        &self,
+        who: &Principal,
+        code: &str,
+    ) -> Result<DossierView, DossierError> {
+        let d = self.in_scope(who, code).await?;
+        self.view_of(d).await
+    }
+
+    /// A submitted dossier of an agency in the official's scope; outside it the dossier
+    /// does not exist for them (so codes cannot be probed across agencies).
+    async fn in_scope(&self, who: &Principal, code: &str) -> Result<Dossier, DossierError> {
+        let d = self.submitted(code).await?;
+        if !who.can_any(&OFFICE, &d.agency_code) {
+            // Outside the official's scope it does not exist for them.
+            return Err(DossierError::NotFound(code.chars().take(80).collect()));
+        }
+        Ok(d)
+    }
+
+    /// Online dossiers in a status within the official's scope, oldest first (the
+    /// reception queue when `status` is submitted).
+    pub async fn queue(
+        &self,
+        who: &Principal,
+        status: DossierStatus,
+    ) -> Result<Vec<Dossier>, DossierError> {
+        let office = [
+            Role::ReceptionOfficer,
+            Role::ProcessingOfficer,
+            Role::Leader,
+        ];
+        Ok(store::by_status(self.db.pool(), status, 2000)
+            .await?
+            .into_iter()
+            .filter(|d| who.can_any(&office, &d.agency_code))
+            .take(500)
+            .collect())
+    }
+
+    /// An official acts on a dossier of an agency in their scope.
+    pub async fn act(
+        &self,
+        who: &Principal,
+        code: &str,
+        action: OfficeAction,
+    ) -> Result<Dossier, DossierError> {
+        let mut d = self.in_scope(who, code).await?;
+        let (roles, from) = action.rule();
+        if !who.can_any(roles, &d.agency_code) {
+            return Err(DossierError::Forbidden(format!(
+                "Tài khoản không có quyền “{}” đối với hồ sơ của {}.",
+                match action {
+                    OfficeAction::Receive { .. } => "tiếp nhận",
+                    OfficeAction::RequestSupplement { .. } => "yêu cầu bổ sung",
+                    OfficeAction::StartProcessing => "chuyển xử lý",
+                    OfficeAction::Return => "trả kết quả",
+                    OfficeAction::Refuse { .. } => "từ chối",
+                },
+                d.agency_name
+            )));
+        }
+        let was = d.status;
+        if !from.contains(&was) {
+            return Err(DossierError::Conflict(format!(
+                "Hồ sơ đang ở tình trạng “{}”, không thực hiện được thao tác này.",
+                was.label()
+            )));
+        }
+        let now = self.clock.now();
+        let today = self.clock.today();
+        let mut errors: Vec<FieldError> = Vec::new();
+        let (status, note, notice) = match &action {
+            OfficeAction::Receive { due_date } => {
+                if *due_date < today {
+                    errors.push(field_error(
+                        "due_date",
+                        "Ngày hẹn trả kết quả không được trước ngày hôm nay.",
+                    ));
+                }
+                d.due_date = Some(due_date.format("%Y-%m-%d").to_string());
+                let due = due_date.format("%d/%m/%Y");
+                (
+                    DossierStatus::Received,
+                    format!("Hồ sơ được tiếp nhận; hẹn trả kết quả ngày {due}."),
+                    format!("Hồ sơ đã được {} tiếp nhận. Ngày hẹn trả kết quả: {due}.", d.agency_name),
+                )
+            }
+            OfficeAction::RequestSupplement { items, note } => {
+                let items: Vec<&SupplementItem> =
+                    items.iter().filter(|i| !i.text.trim().is_empty()).collect();
+                if items.is_empty() {
+                    errors.push(field_error(
+                        "items",
+                        "Cần liệt kê đầy đủ một lần các giấy tờ, nội dung phải bổ sung.",
+                    ));
+                }
+                if items.iter().any(|i| i.text.chars().count() > 1000) || note.chars().count() > 4000 {
+                    errors.push(field_error("items", "Nội dung yêu cầu quá dài."));
+                }
+                let list = items
+                    .iter()
+                    .enumerate()
+                    .map(|(n, i)| format!("{}. {}", n + 1, i.text.trim()))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (
+                    DossierStatus::Supplement,
+                    format!("Yêu cầu bổ sung hồ sơ:\n{list}"),
+                    format!(
+                        "Hồ sơ cần bổ sung:\n{list}\n{}\nÔng/bà bổ sung trực tuyến tại mục Hồ sơ của tôi.",
+                        note.trim()
+                    ),
+                )
+            }
+            OfficeAction::StartProcessing => (
+                DossierStatus::Processing,
+                "Hồ sơ được chuyển xử lý.".to_string(),
+                "Hồ sơ đang được giải quyết.".to_string(),
+            ),
+            OfficeAction::Return => (
+                DossierStatus::Returned,
+                "Đã trả kết quả cho người nộp.".to_string(),
+                "Kết quả giải quyết hồ sơ đã được trả. Mời ông/bà đánh giá mức độ hài lòng tại mục Hồ sơ của tôi.".to_string(),
+            ),
+            OfficeAction::Refuse { reasons } => {
+                if reasons.trim().is_empty() {
+                    errors.push(field_error("reasons", "Cần nêu rõ lý do từ chối."));
+                }
+                if reasons.chars().count() > 4000 {
+                    errors.push(field_error("reasons", "Lý do quá dài (tối đa 4000 ký tự)."));
+                }
+                (
+                    DossierStatus::Refused,
+                    format!("Từ chối: {}", reasons.trim()),
+                    format!("Hồ sơ bị từ chối. Lý do: {}", reasons.trim()),
+                )
+            }
+        };
+        if !errors.is_empty() {
+            return Err(DossierError::Invalid(errors));
+        }
+        d.status = status;
+        d.updated_at = format_ts(now);
+        if status.is_final() {
+            d.finished_at = Some(format_ts(now));
+        }
+        let mut tx = self.db.begin().await?;
+        if !store::advance(&mut tx, &d, was).await? {
+            return Err(DossierError::Conflict(
+                "Hồ sơ vừa được người khác xử lý; hãy tải lại trang.".into(),
+            ));
+        }
+        if let OfficeAction::RequestSupplement { items, note } = &action {
+            let r = SupplementRequest {
+                seq: 0,
+                requested_at: format_ts(now),
+                requested_by: who.actor.clone(),
+                items: items
+                    .iter()
+                    .filter(|i| !i.text.trim().is_empty())
+                    .map(|i| SupplementItem {
+                        component: i.component,
+                        text: i.text.trim().to_string(),
+                    })
+                    .collect(),
+                note: note.trim().to_string(),
+                // A dossier asked for more before reception goes back to the queue.
+                resume_status: if was == DossierStatus::Submitted {
+                    DossierStatus::Submitted
+                } else {
+                    was
+                },
+                answered_at: None,
+                answer_note: None,
+            };
+            store::insert_supplement(&mut tx, &d.id, &r).await?;
+        }
+        self.step(&mut tx, &d, &who.actor, &note, &notice).await?;
+        self.audit
+            .record(
+                &mut tx,
+                AuditEvent::new(&who.actor, &format!("dossier.{}", action.name()), "dossier")
+                    .object(d.code.as_deref().unwrap_or(&d.id))
+                    .agency(who.agency.as_deref().unwrap_or(""))
+                    .details(json!({"from": was.as_str(), "to": status.as_str()})),
+            )
+            .await?;
+        tx.commit().await?;
+        self.notifier.wake();
+        Ok(d)
+    }
+
+    /// Attaches a result document (PDF or image) and marks the result ready; with
+    /// `online` the result is returned through the portal at once.
+    pub async fn add_result(
+        &self,
+        who: &Principal,
+        code: &str,
+        upload: &Upload,
+        note: &str,
+        online: bool,
+    ) -> Result<Dossier, DossierError> {
+        let mut d = self.in_scope(who, code).await?;
+        if !who.can_any(&[Role::ProcessingOfficer, Role::Leader], &d.agency_code) {
+            return Err(DossierError::Forbidden(format!(
+                "Tài khoản không có quyền ban hành kết quả cho hồ sơ của {}.",
+                d.agency_name
+            )));
+        }
+        let was = d.status;
+        if !matches!(was, DossierStatus::Received | DossierStatus::Processing) {
+            return Err(DossierError::Conflict(format!(
+                "Hồ sơ đang ở tình trạng “{}”, chưa thể có kết quả.",
+                was.label()
+            )));
+        }
+        let f = match self.files.put(&upload.bytes, Some(&upload.file_name)).await {
+            Ok(f)
+                if matches!(
+                    f.media_type,
+                    MediaType::Pdf | MediaType::Png | MediaType::Jpeg
+                ) =>
+            {
+                f
+            }
+            Ok(_) => {
+                return Err(DossierError::Invalid(vec![field_error(
+                    "file",
+                    "Kết quả chỉ nhận tệp PDF, JPEG hoặc PNG.",
+                )]))
+            }
+            Err(cqdt_platform::PlatformError::Rejected(m)) => {
+                return Err(DossierError::Invalid(vec![field_error("file", m)]))
+            }
+            Err(e) => return Err(DossierError::Internal(e.to_string())),
+        };
+        let now = self.clock.now();
+        let doc = ResultDoc {
+            seq: 0,
+            sha256: f.sha256,
+            file_name: clean_name(&upload.file_name),
+            media_type: f.media_type.mime().to_string(),
+            size: f.size,
+            added_at: format_ts(now),
+            added_by: who.actor.clone(),
+            note: note.trim().chars().take(500).collect(),
+        };
+        d.status = if online {
+            DossierStatus::Returned
+        } else {
+            DossierStatus::ResultReady
+        };
+        d.updated_at = format_ts(now);
+        if online {
+            d.finished_at = Some(format_ts(now));
+        }
+        let (step, notice) = if online {
+            (
+                format!("Có kết quả giải quyết, trả trực tuyến: {}.", doc.file_name),
+                "Hồ sơ đã có kết quả, trả trực tuyến: ông/bà tải kết quả và đánh giá mức độ hài lòng tại mục Hồ sơ của tôi.".to_string(),
+            )
+        } else {
+            (
+                format!("Có kết quả giải quyết: {}; chờ trả tại bộ phận một cửa.", doc.file_name),
+                format!(
+                    "Hồ sơ đã có kết quả. Mời ông/bà nhận kết quả tại bộ phận một cửa của {}; bản điện tử xem tại mục Hồ sơ của tôi.",
+                    d.agency_name
+                ),
+            )
+        };
+        let mut tx = self.db.begin().await?;
+        if !store::advance(&mut tx, &d, was).await? {
+            return Err(DossierError::Conflict(
+                "Hồ sơ vừa được người khác xử lý; hãy tải lại trang.".into(),
+            ));
+        }
+        store::insert_result(&mut tx, &d.id, &doc).await?;
+        self.step(&mut tx, &d, &who.actor, &step, &notice).await?;
+        self.audit
+            .record(
+                &mut tx,
+                AuditEvent::new(&who.actor, "dossier.result", "dossier")
+                    .object(d.code.as_deref().unwrap_or(&d.id))
+                    .agency(who.agency.as_deref().unwrap_or(""))
+                    .details(json!({"sha256": doc.sha256, "online": online})),
+            )
+            .await?;
+        tx.commit().await?;
+        self.notifier.wake();
+        Ok(d)
+    }
+
+    /// The applicant answers the open supplement request with files (per component or
+    /// as "other", component -1) and a note; the dossier goes back where it was.
+    pub async fn supply(
+        &self,
+        account: &str,
+        actor: &str,
+        code: &str,
+        uploads: &[Upload],
+        note: &str,
+    ) -> Result<Dossier, DossierError> {
+        let mut d = self
+            .submitted(code)
+            .await?
+            .into_owned_by(account)
+            .ok_or_else(|| DossierError::NotFound(code.chars().take(80).collect()))?;
+        if d.status != DossierStatus::Supplement {
+            return Err(DossierError::Conflict(
+                "Hồ sơ không có yêu cầu bổ sung nào đang chờ.".into(),
+            ));
+        }
+        let requests = store::supplements(self.db.pool(), &d.id).await?;
+        let Some(open) = open_request(&requests).cloned() else {
+            return Err(DossierError::Conflict(
+                "Hồ sơ không có yêu cầu bổ sung nào đang chờ.".into(),
+            ));
+        };
+        let p = self.procedures.get(&d.procedure_code).await.ok().flatten();
+        let mut errors = Vec::new();
+        if uploads.is_empty() && note.trim().is_empty() {
+            errors.push(field_error(
+                "files",
+                "Hãy đính kèm giấy tờ được yêu cầu hoặc ghi rõ nội dung bổ sung.",
+            ));
+        }
+        if note.chars().count() > 4000 {
+            errors.push(field_error("note", "Ghi chú quá dài (tối đa 4000 ký tự)."));
+        }
+        let mut stored = Vec::new();
+        for u in uploads {
+            let field = format!("file_{}", u.component);
+            let known = u.component == usize::MAX
+                || p.as_ref()
+                    .is_some_and(|e| u.component < e.procedure.components.len());
+            if !known {
+                errors.push(field_error(
+                    &field,
+                    "Thành phần hồ sơ không có trong thủ tục.",
+                ));
+                continue;
+            }
+            match self.files.put(&u.bytes, Some(&u.file_name)).await {
+                Ok(f)
+                    if matches!(
+                        f.media_type,
+                        MediaType::Pdf | MediaType::Png | MediaType::Jpeg
+                    ) =>
+                {
+                    stored.push(DossierFile {
+                        component: if u.component == usize::MAX {
+                            -1
+                        } else {
+                            u.component as i64
+                        },
+                        sha256: f.sha256,
+                        file_name: clean_name(&u.file_name),
+                        media_type: f.media_type.mime().to_string(),
+                        size: f.size,
+                    })
+                }
+                Ok(_) => errors.push(field_error(
+                    &field,
+                    format!(
+                        "{}: chỉ nhận tệp PDF, JPEG hoặc PNG.",
+                        clean_name(&u.file_name)
+                    ),
+                )),
+                Err(cqdt_platform::PlatformError::Rejected(m)) => errors.push(field_error(
+                    &field,
+                    format!("{}: {m}", clean_name(&u.file_name)),
+                )),
+                Err(e) => return Err(DossierError::Internal(e.to_string())),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DossierError::Invalid(errors));
+        }
+        let now = self.clock.now();
+        let was = d.status;
+        d.status = open.resume_status;
+        d.updated_at = format_ts(now);
+        let mut tx = self.db.begin().await?;
+        if !store::advance(&mut tx, &d, was).await? {
+            return Err(DossierError::Conflict(
+                "Hồ sơ vừa thay đổi tình trạng; hãy tải lại trang.".into(),
+            ));
+        }
+        for f in &stored {
+            store::insert_file(&mut tx, &d.id, f, &format_ts(now)).await?;
+        }
+        store::answer_supplement(&mut tx, &d.id, open.seq, &format_ts(now), note.trim()).await?;
+        let step = if stored.is_empty() {
+            format!("Người nộp đã bổ sung hồ sơ: {}", note.trim())
+        } else {
+            format!(
+                "Người nộp đã bổ sung {} tệp{}",
+                stored.len(),
+                if note.trim().is_empty() {
+                    ".".to_string()
+                } else {
+                    format!(": {}", note.trim())
+                }
+            )
+        };
+        self.step(
+            &mut tx,
+            &d,
+            actor,
+            &step,
+            "Hệ thống đã nhận phần bổ sung hồ sơ của ông/bà; hồ sơ tiếp tục được giải quyết.",
+        )
+        .await?;
+        self.audit
+            .record(
+                &mut tx,
+                AuditEvent::new(actor, "dossier.supply", "dossier")
+                    .object(d.code.as_deref().unwrap_or(&d.id))
+                    .details(json!({"files": stored.len(), "request": open.seq})),
+            )
+            .await?;
+        tx.commit().await?;
+        self.notifier.wake();
+        Ok(d)
+    }
+
+    /// The applicant withdraws a dossier that is not yet decided.
+    pub async fn withdraw(
+        &self,
+        account: &str,
+        actor: &str,
+        code: &str,
+        reason: &str,
+    ) -> Result<Dossier, DossierError> {
+        let mut d = self
+            .submitted(code)
+            .await?
+            .into_owned_by(account)
+            .ok_or_else(|| DossierError::NotFound(code.chars().take(80).collect()))?;
+        let was = d.status;
+        if !matches!(
+            was,
+            DossierStatus::Submitted
+                | DossierStatus::Received
+                | DossierStatus::Supplement
+                | DossierStatus::Processing
+        ) {
+            return Err(DossierError::Conflict(format!(
+                "Hồ sơ đang ở tình trạng “{}”, không rút được.",
+                was.label()
+            )));
+        }
+        if reason.chars().count() > 2000 {
+            return Err(DossierError::Invalid(vec![field_error(
+                "reason",
+                "Lý do quá dài (tối đa 2000 ký tự).",
+            )]));
+        }
+        let now = self.clock.now();
+        d.status = DossierStatus::Withdrawn;
+        d.updated_at = format_ts(now);
+        d.finished_at = Some(format_ts(now));
+        let mut tx = self.db.begin().await?;
+        if !store::advance(&mut tx, &d, was).await? {
+            return Err(DossierError::Conflict(
+                "Hồ sơ vừa thay đổi tình trạng; hãy tải lại trang.".into(),
+            ));
+        }
+        let step = if reason.trim().is_empty() {
+            "Người nộp rút hồ sơ.".to_string()
+        } else {
+            format!("Người nộp rút hồ sơ: {}", reason.trim())
+        };
+        self.step(
+            &mut tx,
+            &d,
+            actor,
+            &step,
+            &format!(
+                "Hồ sơ đã được rút theo yêu cầu của ông/bà lúc {}.",
+                vn_time(now)
+            ),
+        )
+        .await?;
+        self.audit
+            .record(
+                &mut tx,
+                AuditEvent::new(actor, "dossier.withdraw", "dossier")
+                    .object(d.code.as_deref().unwrap_or(&d.id)),
+            )
+            .await?;
+        tx.commit().await?;
+        self.notifier.wake();
+        Ok(d)
+    }
+
+    /// The applicant rates the service of a finished dossier, once.
+    pub async fn rate(
+        &self,
+        account: &str,
+        actor: &str,
+        code: &str,
+        score: &str,
+        comment: &str,
+    ) -> Result<Rating, DossierError> {
+        let d = self
+            .submitted(code)
+            .await?
+            .into_owned_by(account)
+            .ok_or_else(|| DossierError::NotFound(code.chars().take(80).collect()))?;
+        if !matches!(d.status, DossierStatus::Returned | DossierStatus::Refused) {
+            return Err(DossierError::Conflict(
+                "Chỉ đánh giá được khi hồ sơ đã giải quyết xong.".into(),
+            ));
+        }
+        let mut errors = Vec::new();
+        let score = match score.trim().parse::<i64>() {
+            Ok(n) if (1..=5).contains(&n) => n,
+            _ => {
+                errors.push(field_error("score", "Hãy chọn một mức hài lòng."));
+                0
+            }
+        };
+        if comment.chars().count() > 2000 {
+            errors.push(field_error("comment", "Góp ý quá dài (tối đa 2000 ký tự)."));
+        }
+        if !errors.is_empty() {
+            return Err(DossierError::Invalid(errors));
+        }
+        let r = Rating {
+            rated_at: format_ts(self.clock.now()),
+            score,
+            comment: comment.trim().to_string(),
+        };
+        let mut tx = self.db.begin().await?;
+        if !store::insert_rating(&mut tx, &d.id, &r).await? {
+            return Err(DossierError::Conflict("Hồ sơ này đã được đánh giá.".into()));
+        }
+        self.audit
+            .record(
+                &mut tx,
+                AuditEvent::new(actor, "dossier.rate", "dossier")
+                    .object(d.code.as_deref().unwrap_or(&d.id))
+                    .details(json!({"score": score, "label": rating_label(score)})),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// A result document of one of the applicant's dossiers, with its content.
+    pub async fn result_file(
+        &self,
+        account: &str,
+        code: &str,
+        seq: i64,
+    ) -> Result<(ResultDoc, Vec<u8>), DossierError> {
+        let d = self
+            .submitted(code)
+            .await?
+            .into_owned_by(account)
+            .ok_or_else(|| DossierError::NotFound(code.chars().take(80).collect()))?;
+        let doc = store::results(self.db.pool(), &d.id)
+            .await?
+            .into_iter()
+            .find(|r| r.seq == seq)
+            .ok_or_else(|| DossierError::NotFound(format!("{code}/{seq}")))?;
+        let (_, bytes) = self
+            .files
+            .get(&doc.sha256)
+            .await
+            .map_err(|e| DossierError::Internal(e.to_string()))?;
+        Ok((doc, bytes))
+    }
+
+    /// Adds a timeline step and the applicant's notices (e-mail, SMS, in-app).
+    async fn step(
+        &self,
+        tx: &mut Tx,
+        d: &Dossier,
+        actor: &str,
+        note: &str,
+        notice: &str,
+    ) -> Result<(), DossierError> {
+        let now = self.clock.now();
+        store::insert_event(
+            tx,
+            &d.id,
+            &DossierEvent {
+                at: format_ts(now),
+                status: d.status,
+                actor: actor.to_string(),
+                note: note.to_string(),
+            },
+        )
+        .await?;
+        let code = d.code.clone().unwrap_or_default();
+        let subject = format!("Hồ sơ {code}: {}", d.status.label());
+        let body = format!(
+            "Kính gửi ông/bà {},\n\nHồ sơ số {code} về thủ tục “{}” chuyển sang tình trạng “{}” lúc {}.\n\n{notice}\n\nTra cứu tình trạng hồ sơ bằng mã hồ sơ trên Cổng Dịch vụ công.",
+            d.applicant_name,
+            d.procedure_name,
+            d.status.label(),
+            vn_time(now),
+        );
+        let mut requests =
+            vec![
+                NotificationRequest::new(Channel::InApp, d.applicant_account.clone(), "generic")
+                    .link(format!("/ho-so-cua-toi/{code}")),
+            ];
+        if let Some(e) = &d.applicant_email {
+            requests.push(NotificationRequest::new(
+                Channel::Email,
+                e.clone(),
+                "generic",
+            ));
+        }
+        if let Some(p) = &d.applicant_phone {
+            requests.push(NotificationRequest::new(Channel::Sms, p.clone(), "generic"));
+        }
+        for mut req in requests {
+            let text = if req.channel == Channel::Sms {
+                format!(
+                    "Ho so {code}: {}. Xem chi tiet tren Cong Dich vu cong.",
+                    ascii(d.status.label())
+                )
+            } else if req.channel == Channel::InApp {
+                notice.to_string()
+            } else {
+                body.clone()
+            };
+            req.params.insert("subject".into(), subject.clone());
+            req.params.insert("body".into(), text);
+            self.notifier
+                .send(tx, &req)
+                .await
+                .map_err(|e| DossierError::Internal(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Files, timeline, supplement requests, results and rating of a dossier.
+    pub(crate) async fn view_of(&self, d: Dossier) -> Result<DossierView, DossierError> {
+        let pool = self.db.pool();
+        Ok(DossierView {
+            files: store::files(pool, &d.id).await?,
+            events: store::events(pool, &d.id).await?,
+            supplements: store::supplements(pool, &d.id).await?,
+            results: store::results(pool, &d.id).await?,
+            rating: store::rating(pool, &d.id).await?,
+            dossier: d,
+        })
+    }
+}
+
+impl Dossier {
+    fn into_owned_by(self, account: &str) -> Option<Dossier> {
+        (self.applicant_account == account).then_some(self)
+    }
+}
+
+fn clean_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .take(200)
+        .collect()
+}
+
+/// Vietnamese without diacritics (lower case), for SMS: GSM 7-bit keeps messages short.
+fn ascii(s: &str) -> String {
+    cqdt_platform::web::fold(s)
+}
