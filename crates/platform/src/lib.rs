@@ -14,6 +14,7 @@ pub mod service;
 pub mod store;
 pub mod testing;
 pub mod web;
+pub mod xlsx;
 
 pub use auth::{AuthHook, MaybePrincipal, Official, Principal, Role, RoleGrant, SessionResolver};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};

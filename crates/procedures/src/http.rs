@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRef, Path, Query, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::{FromRef, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use cqdt_platform::web::render;
+use cqdt_platform::xlsx::MEDIA_TYPE as XLSX;
 use cqdt_platform::{Admin, FieldError, PageError, Platform, Problem, Shell};
 use serde_json::{json, Value};
 
@@ -202,25 +204,81 @@ async fn api_retire(
     }
 }
 
-async fn api_export(State(s): State<ProcedureState>, _a: Admin) -> Response {
-    match s.procedures.export().await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => problem(e),
+async fn api_export(
+    State(s): State<ProcedureState>,
+    _a: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    match q.get("format").map(String::as_str) {
+        None | Some("json") => match s.procedures.export().await {
+            Ok(v) => Json(v).into_response(),
+            Err(e) => problem(e),
+        },
+        Some("xlsx") => match s.procedures.export_xlsx().await {
+            Ok(bytes) => (
+                [
+                    (header::CONTENT_TYPE, XLSX),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"thu-tuc-hanh-chinh.xlsx\"",
+                    ),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(e) => problem(e),
+        },
+        Some(other) => Problem::bad_request(format!(
+            "Định dạng “{other}” không có; dùng format=json hoặc format=xlsx."
+        ))
+        .into_response(),
     }
 }
 
+/// The media type of a request, without parameters, in lower case.
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Imports a JSON array of procedures, or a workbook when the body is declared as XLSX.
 async fn api_import(
     State(s): State<ProcedureState>,
     a: Admin,
     Query(q): Query<HashMap<String, String>>,
-    body: Result<Json<Vec<Procedure>>, JsonRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let items = match json_body(body) {
-        Ok(p) => p,
-        Err(r) => return *r,
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return Problem::new(e.status(), "Không đọc được nội dung gửi lên")
+                .with_detail(e.body_text())
+                .into_response()
+        }
     };
     let publish = q.get("publish").is_some_and(|v| v == "true");
-    match s.procedures.import(&a.name, &items, publish).await {
+    let kind = media_type(&headers);
+    let result = if kind == XLSX {
+        s.procedures.import_xlsx(&a.name, &body, publish).await
+    } else if kind == "application/json" || kind.ends_with("+json") {
+        let items = match json_body(Json::<Vec<Procedure>>::from_bytes(&body)) {
+            Ok(p) => p,
+            Err(r) => return *r,
+        };
+        s.procedures.import(&a.name, &items, publish).await
+    } else {
+        return Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Định dạng không hỗ trợ")
+            .with_detail(format!(
+                "Gửi danh sách thủ tục dạng JSON (application/json) hoặc bảng tính ({XLSX})."
+            ))
+            .into_response();
+    };
+    match result {
         Ok(n) => Json(json!({"imported": n})).into_response(),
         Err(e) => problem(e),
     }
@@ -415,25 +473,139 @@ struct ImportTpl {
     errors: Vec<FieldError>,
     text: String,
     publish: bool,
+    json_error: bool,
+    file_error: bool,
 }
 
-async fn admin_import_form(State(s): State<ProcedureState>, _a: Admin) -> Response {
+fn import_page(
+    s: &ProcedureState,
+    errors: Vec<FieldError>,
+    text: String,
+    publish: bool,
+) -> Response {
     render(&ImportTpl {
         shell: (*s.platform.shell).clone(),
-        errors: Vec::new(),
-        text: String::new(),
-        publish: false,
+        json_error: errors.iter().any(|e| e.field == "json"),
+        file_error: errors.iter().any(|e| e.field == "file"),
+        errors,
+        text,
+        publish,
     })
 }
 
-async fn admin_import(
-    State(s): State<ProcedureState>,
-    a: Admin,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let text = f.get("json").cloned().unwrap_or_default();
-    let publish = f.get("publish").is_some_and(|v| v == "true");
-    let result = match serde_json::from_str::<Vec<Procedure>>(&text) {
+async fn admin_import_form(State(s): State<ProcedureState>, _a: Admin) -> Response {
+    import_page(&s, Vec::new(), String::new(), false)
+}
+
+/// What the import page sent: the pasted JSON, an uploaded file, the publish choice.
+#[derive(Default)]
+struct ImportForm {
+    text: String,
+    file: Vec<u8>,
+    publish: bool,
+}
+
+async fn import_form(s: &ProcedureState, req: Request) -> Result<ImportForm, PageError> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let unreadable =
+        || PageError::BadRequest("Không đọc được biểu mẫu (tệp quá lớn hoặc bị gián đoạn).".into());
+    let mut form = ImportForm::default();
+    if !multipart {
+        // The form without a file, as browsers without the upload field send it.
+        let Form(f) = Form::<HashMap<String, String>>::from_request(req, s)
+            .await
+            .map_err(|_| unreadable())?;
+        form.text = f.get("json").cloned().unwrap_or_default();
+        form.publish = f.get("publish").is_some_and(|v| v == "true");
+        return Ok(form);
+    }
+    let mut m = Multipart::from_request(req, s)
+        .await
+        .map_err(|_| unreadable())?;
+    while let Some(field) = m.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or("").to_string();
+        let bytes = field.bytes().await.map_err(|_| unreadable())?;
+        match name.as_str() {
+            "json" => form.text = String::from_utf8_lossy(&bytes).into_owned(),
+            "publish" => form.publish = &bytes[..] == b"true",
+            "file" => form.file = bytes.to_vec(),
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+async fn admin_import(State(s): State<ProcedureState>, a: Admin, req: Request) -> Response {
+    let form = match import_form(&s, req).await {
+        Ok(f) => f,
+        Err(e) => return e.with_shell(&s.platform.shell),
+    };
+    let ImportForm {
+        mut text,
+        file,
+        publish,
+    } = form;
+    let file_error = |message: &str| {
+        Err(ProcedureError::Invalid(vec![FieldError {
+            field: "file".into(),
+            message: message.into(),
+        }]))
+    };
+    // The file decides by its content, not its name: a workbook is a ZIP container.
+    let result = if file.starts_with(b"PK\x03\x04") {
+        s.procedures.import_xlsx(&a.name, &file, publish).await
+    } else if !file.is_empty() && file.trim_ascii_start().starts_with(b"[") {
+        match String::from_utf8(file) {
+            Ok(t) => {
+                text = t;
+                import_json(&s, &a, &text, publish).await
+            }
+            Err(_) => file_error("Tệp JSON phải được mã hoá UTF-8."),
+        }
+    } else if !file.is_empty() {
+        file_error("Tệp phải là bảng tính Excel (.xlsx) hoặc danh sách thủ tục JSON.")
+    } else if text.trim().is_empty() {
+        file_error("Chọn một tệp Excel (.xlsx) hoặc JSON, hoặc dán danh sách thủ tục JSON.")
+    } else {
+        import_json(&s, &a, &text, publish).await
+    };
+    match result {
+        Ok(_) => Redirect::to("/admin/procedures?done=imported").into_response(),
+        Err(ProcedureError::Invalid(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|e| match e.field.as_str() {
+                    "json" | "file" => e,
+                    // Workbook errors name their sheet and row in the message already.
+                    f if f.starts_with('\'') => FieldError {
+                        field: "file".into(),
+                        message: e.message,
+                    },
+                    f => FieldError {
+                        field: "json".into(),
+                        message: format!("{f}: {}", e.message),
+                    },
+                })
+                .collect();
+            let mut res = import_page(&s, errors, text, publish);
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            res
+        }
+        Err(e) => PageError::internal(e).with_shell(&s.platform.shell),
+    }
+}
+
+async fn import_json(
+    s: &ProcedureState,
+    a: &Admin,
+    text: &str,
+    publish: bool,
+) -> Result<usize, ProcedureError> {
+    match serde_json::from_str::<Vec<Procedure>>(text) {
         Ok(items) => s.procedures.import(&a.name, &items, publish).await,
         Err(e) => Err(ProcedureError::Invalid(vec![FieldError {
             field: "json".into(),
@@ -443,31 +615,6 @@ async fn admin_import(
                 e.column()
             ),
         }])),
-    };
-    match result {
-        Ok(_) => Redirect::to("/admin/procedures?done=imported").into_response(),
-        Err(ProcedureError::Invalid(errors)) => {
-            let errors = errors
-                .into_iter()
-                .map(|e| FieldError {
-                    field: "json".into(),
-                    message: if e.field == "json" {
-                        e.message
-                    } else {
-                        format!("{}: {}", e.field, e.message)
-                    },
-                })
-                .collect();
-            let mut res = render(&ImportTpl {
-                shell: (*s.platform.shell).clone(),
-                errors,
-                text,
-                publish,
-            });
-            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            res
-        }
-        Err(e) => PageError::internal(e).with_shell(&s.platform.shell),
     }
 }
 
@@ -518,9 +665,12 @@ pub fn openapi_paths() -> Value {
             "security": [{"basic": []}], "responses": {"200": {"description": "procedure"}, "409": problem}}},
         "/api/v1/procedures/{code}/retire": {"post": {"summary": "Retire a procedure (no new dossiers)", "tags": ["procedures"], "parameters": code,
             "security": [{"basic": []}], "responses": {"200": {"description": "procedure"}, "409": problem}}},
-        "/api/v1/procedures/export": {"get": {"summary": "Every procedure not retired, as a JSON array (the import format)", "tags": ["procedures"],
-            "security": [{"basic": []}], "responses": {"200": {"description": "procedures"}}}},
-        "/api/v1/procedures/import": {"post": {"summary": "Import a JSON array of procedures, all or nothing; ?publish=true publishes them", "tags": ["procedures"],
-            "security": [{"basic": []}], "responses": {"200": {"description": "{imported}"}, "422": problem}}}
+        "/api/v1/procedures/export": {"get": {"summary": "Every procedure not retired, as a JSON array (the import format) or, with ?format=xlsx, a workbook", "tags": ["procedures"],
+            "parameters": [{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "xlsx"], "default": "json"}}],
+            "security": [{"basic": []}], "responses": {"200": {"description": "procedures",
+                "content": {"application/json": {}, XLSX: {}}}, "400": problem}}},
+        "/api/v1/procedures/import": {"post": {"summary": "Import procedures, all or nothing: a JSON array, or a workbook as exported (errors name sheet, row and column); ?publish=true publishes them", "tags": ["procedures"],
+            "requestBody": {"required": true, "content": {"application/json": {}, XLSX: {}}},
+            "security": [{"basic": []}], "responses": {"200": {"description": "{imported}"}, "415": problem, "422": problem}}}
     })
 }

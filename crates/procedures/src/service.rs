@@ -14,6 +14,7 @@ use crate::error::ProcedureError;
 use crate::model::{Field, Procedure, Status};
 use crate::search::{Filters, Index};
 use crate::store::{self, StoredRow, Version, Write};
+use crate::xlsx;
 
 /// A procedure with its state.
 #[derive(Debug, Clone, Serialize)]
@@ -27,6 +28,34 @@ pub struct Entry {
     pub version: i64,
     /// Last change.
     pub updated_at: String,
+}
+
+/// What an import checks before writing anything: each procedure's own checks, codes that
+/// appear twice, an empty list. Errors point into the list (`/3/name`).
+pub fn check_import(items: &[Procedure]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, p) in items.iter().enumerate() {
+        if let Err(e) = p.check() {
+            errors.extend(e.into_iter().map(|f| FieldError {
+                field: format!("/{i}{}", f.field),
+                message: f.message,
+            }));
+        }
+        if !seen.insert(p.code.clone()) {
+            errors.push(FieldError {
+                field: format!("/{i}/code"),
+                message: format!("Mã {} xuất hiện hai lần trong tệp.", p.code),
+            });
+        }
+    }
+    if items.is_empty() {
+        errors.push(FieldError {
+            field: "/".into(),
+            message: "Tệp không có thủ tục nào.".into(),
+        });
+    }
+    errors
 }
 
 /// The procedure catalog. Cheap to clone.
@@ -319,28 +348,7 @@ impl ProcedureService {
         items: &[Procedure],
         publish: bool,
     ) -> Result<usize, ProcedureError> {
-        let mut errors = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, p) in items.iter().enumerate() {
-            if let Err(e) = p.check() {
-                errors.extend(e.into_iter().map(|f| FieldError {
-                    field: format!("/{i}{}", f.field),
-                    message: f.message,
-                }));
-            }
-            if !seen.insert(p.code.clone()) {
-                errors.push(FieldError {
-                    field: format!("/{i}/code"),
-                    message: format!("Mã {} xuất hiện hai lần trong tệp.", p.code),
-                });
-            }
-        }
-        if items.is_empty() {
-            errors.push(FieldError {
-                field: "/".into(),
-                message: "Tệp không có thủ tục nào.".into(),
-            });
-        }
+        let errors = check_import(items);
         if !errors.is_empty() {
             return Err(ProcedureError::Invalid(errors));
         }
@@ -367,6 +375,34 @@ impl ProcedureService {
         tx.commit().await?;
         self.reindex().await?;
         Ok(items.len())
+    }
+
+    /// Imports a workbook (the layout of [`crate::xlsx`]) the way [`Self::import`] imports
+    /// JSON: all or nothing, every error naming the sheet, row and column to fix.
+    pub async fn import_xlsx(
+        &self,
+        actor: &str,
+        bytes: &[u8],
+        publish: bool,
+    ) -> Result<usize, ProcedureError> {
+        let catalog = xlsx::read(bytes, check_import).map_err(ProcedureError::Invalid)?;
+        match self.import(actor, &catalog.procedures, publish).await {
+            Err(ProcedureError::Invalid(errors)) => {
+                Err(ProcedureError::Invalid(catalog.locate(errors)))
+            }
+            other => other,
+        }
+    }
+
+    /// Every procedure that is not retired, as a workbook (the layout of [`crate::xlsx`]).
+    pub async fn export_xlsx(&self) -> Result<Vec<u8>, ProcedureError> {
+        let entries: Vec<Entry> = self
+            .list(None)
+            .await?
+            .into_iter()
+            .filter(|e| e.status != Status::Retired)
+            .collect();
+        xlsx::write(&entries).map_err(|e| ProcedureError::Corrupt("xlsx".into(), e.to_string()))
     }
 
     /// Every procedure that is not retired, for export.
