@@ -357,6 +357,77 @@ impl App {
         if let Ok(mut c) = self.directory.catalogs.write() {
             *c = Arc::new(values);
         }
+        let units = self.admin_units(&filter).await;
+        if let Ok(mut u) = self.directory.units.write() {
+            *u = Arc::new(units);
+        }
+    }
+
+    /// The administrative units in force, with the province the instance serves: the one of
+    /// the top agency, or what it was merged into.
+    async fn admin_units(
+        &self,
+        filter: &cqdt_catalog::EntryFilter,
+    ) -> cqdt_dossiers::address::AdminUnits {
+        let mut units = Vec::new();
+        for level in 1..=3 {
+            let mut page = 1;
+            loop {
+                let f = cqdt_catalog::EntryFilter {
+                    level: Some(level),
+                    ..filter.clone()
+                };
+                let Ok(found) = self.catalogs.find("admin-units", &f, page, 5000).await else {
+                    break;
+                };
+                let n = found.entries.len() as i64;
+                units.extend(found.entries.into_iter().map(|e| {
+                    cqdt_dossiers::address::AdminUnit {
+                        code: e.entry.code,
+                        name: e.entry.name,
+                        parent: e.entry.parent,
+                        level: e.entry.level,
+                    }
+                }));
+                if n < 5000 || page * 5000 >= found.total {
+                    break;
+                }
+                page += 1;
+            }
+        }
+        let top = self
+            .catalogs
+            .find(
+                "agencies",
+                &cqdt_catalog::EntryFilter {
+                    roots: true,
+                    ..filter.clone()
+                },
+                1,
+                10,
+            )
+            .await
+            .ok()
+            .and_then(|p| p.entries.into_iter().next())
+            .and_then(|e| {
+                e.entry
+                    .data
+                    .get("admin_unit")
+                    .and_then(|v| v.as_str())
+                    .map(String::from)
+            });
+        let mut home = top;
+        for _ in 0..3 {
+            let Some(code) = home.clone() else { break };
+            if units.iter().any(|u| u.level == 1 && u.code == code) {
+                break;
+            }
+            home = match self.catalogs.successors("admin-units", &code).await {
+                Ok(next) => next.into_iter().next().map(|l| l.code),
+                Err(_) => None,
+            };
+        }
+        cqdt_dossiers::address::AdminUnits::new(units, home)
     }
 
     /// Whether the database has been initialised (seeded or deliberately left empty).
@@ -589,6 +660,7 @@ pub fn openapi_document() -> serde_json::Value {
 pub struct Directory {
     agencies: std::sync::RwLock<Arc<Vec<cqdt_dossiers::service::Agency>>>,
     catalogs: std::sync::RwLock<Arc<cqdt_dossiers::form::CatalogValues>>,
+    units: std::sync::RwLock<Arc<cqdt_dossiers::address::AdminUnits>>,
 }
 
 impl cqdt_dossiers::service::Directory for Directory {
@@ -598,6 +670,10 @@ impl cqdt_dossiers::service::Directory for Directory {
 
     fn catalogs(&self) -> Arc<cqdt_dossiers::form::CatalogValues> {
         self.catalogs.read().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    fn admin_units(&self) -> Arc<cqdt_dossiers::address::AdminUnits> {
+        self.units.read().map(|v| v.clone()).unwrap_or_default()
     }
 }
 

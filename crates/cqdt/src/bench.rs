@@ -542,7 +542,8 @@ pub async fn submit(
         "form": {
             "child_full_name": "Nguyễn Gia Bảo", "child_date_of_birth": "01/11/2026",
             "child_gender": "1", "child_ethnicity": "01", "child_nationality": "VN",
-            "place_of_birth": "Bệnh viện Đa khoa tỉnh Sóc Trăng", "hometown": "94",
+            "place_of_birth": "Số 378 Lê Duẩn", "place_of_birth__xa": "Phường Sóc Trăng",
+            "hometown": "94",
             "requester_phone": "0912000123"
         }
     });

@@ -578,8 +578,32 @@ async fn a_citizen_finds_a_procedure_files_online_and_gets_the_confirmation_emai
     assert_accessible(&b, "e-form with errors").await;
     b.fill("f_child_full_name", "Nguyễn Gia Bảo").await;
     b.fill("f_child_date_of_birth", "01/11/2026").await;
-    b.fill("f_place_of_birth", "Bệnh viện Đa khoa tỉnh Sóc Trăng")
+    // The picker's script offers the communes of the province chosen.
+    for (province, expected) in [("01", "Phường Phúc Xá"), ("92", "Phường Sóc Trăng")] {
+        b.js(&format!(
+            "var s = document.getElementById('f_place_of_birth__tinh'); s.value = '{province}'; \
+             s.dispatchEvent(new Event('change')); return true;"
+        ))
         .await;
+        let mut offered = false;
+        for _ in 0..50 {
+            let v = b
+                .js(&format!(
+                    "return Array.from(document.querySelectorAll('#f_place_of_birth__ds option')) \
+                     .some(function (o) {{ return o.value.indexOf('{expected}') === 0; }});"
+                ))
+                .await;
+            if v == json!(true) {
+                offered = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(offered, "{expected} offered for province {province}");
+    }
+    b.fill("f_place_of_birth", "Số 378 Lê Duẩn").await;
+    // The commune typed without diacritics, as a person on a phone might.
+    b.fill("f_place_of_birth__xa", "phuong soc trang").await;
     b.fill("f_hometown", "94").await;
     for id in [
         "agency",

@@ -53,8 +53,9 @@ fn filled(page: &str) -> Vec<(String, String)> {
         ),
         (
             "f_place_of_birth".into(),
-            "Bệnh viện Đa khoa tỉnh Sóc Trăng".into(),
+            "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn".into(),
         ),
+        ("f_place_of_birth__xa".into(), "Phường Sóc Trăng".into()),
         ("f_hometown".into(), "94".into()),
         ("f_mother_full_name".into(), "Trần Thị Mai".into()),
         ("f_requester_phone".into(), "0912000123".into()),
@@ -326,6 +327,22 @@ async fn bad_filings_are_refused_with_clear_messages_and_create_nothing() {
     assert_eq!(res.status(), 409);
 }
 
+/// Files a birth registration through the API with the given form values.
+async fn file_by_api(
+    app: &Instance,
+    cookie: &str,
+    agency: &str,
+    form: &serde_json::Map<String, Value>,
+) -> reqwest::Response {
+    client()
+        .post(app.url("/api/v1/dossiers"))
+        .header("cookie", cookie)
+        .json(&json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": form}))
+        .send()
+        .await
+        .expect("api")
+}
+
 #[tokio::test]
 async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     let app = Instance::start().await;
@@ -341,39 +358,70 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     let agency = first_option(&page, "agency");
     let mut bad = values.clone();
     bad.insert("requester_phone".into(), json!("12"));
-    let res = client()
-        .post(app.url("/api/v1/dossiers"))
-        .header("cookie", &cookie)
-        .json(&json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": bad}))
-        .send()
-        .await
-        .expect("api");
+    let res = file_by_api(&app, &cookie, &agency, &bad).await;
     assert_eq!(res.status(), 422);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let p: Value = res.json().await.expect("json");
     assert_eq!(p["errors"][0]["field"], "requester_phone");
+    // An address must name a commune of the chosen province, from the catalog in force.
+    let mut bad = values.clone();
+    bad.insert("place_of_birth__xa".into(), json!("Phường Không Có"));
+    let res = file_by_api(&app, &cookie, &agency, &bad).await;
+    assert_eq!(res.status(), 422);
+    let p: Value = res.json().await.expect("json");
+    assert_eq!(p["errors"][0]["field"], "place_of_birth", "{p}");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Phường Không Có") && m.contains("Cần Thơ")),
+        "{p}"
+    );
     assert!(my_dossiers(&app, &cookie)
         .await
         .as_array()
         .is_some_and(Vec::is_empty));
-    let res = client()
-        .post(app.url("/api/v1/dossiers"))
-        .header("cookie", &cookie)
-        .json(&json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": values}))
+    // The picker's list: the communes of the province, for the script and for apps.
+    let list: Value = client()
+        .get(app.url("/api/v1/dia-ban/92/xa"))
         .send()
         .await
-        .expect("api");
+        .expect("communes")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        list["communes"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c["code"] == "31507")),
+        "{list}"
+    );
+    let res = client()
+        .get(app.url("/api/v1/dia-ban/94/xa"))
+        .send()
+        .await
+        .expect("communes");
+    assert_eq!(res.status(), 404, "Sóc Trăng province no longer exists");
+    let res = file_by_api(&app, &cookie, &agency, &values).await;
     assert_eq!(res.status(), 201);
     let d: Value = res.json().await.expect("json");
     let code = d["code"].as_str().expect("code").to_string();
     assert!(code.starts_with(&agency));
-    let res = client()
-        .post(app.url("/api/v1/dossiers"))
+    let view: Value = client()
+        .get(app.url(&format!("/api/v1/dossiers/{code}")))
         .header("cookie", &cookie)
-        .json(&json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": values}))
         .send()
         .await
-        .expect("api");
+        .expect("view")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        view["form"]["place_of_birth"],
+        "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn, Phường Sóc Trăng, Thành phố Cần Thơ",
+        "the address is stored whole: {view}"
+    );
+    assert_eq!(view["form"]["place_of_birth__ma"], "31507");
+    let res = file_by_api(&app, &cookie, &agency, &values).await;
     let second: Value = res.json().await.expect("json");
     assert!(
         second["code"]

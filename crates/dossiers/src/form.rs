@@ -8,6 +8,8 @@ use chrono::NaiveDate;
 use cqdt_platform::{FieldError, PersonalId, TaxCode};
 use cqdt_procedures::model::{FieldType, FormField};
 
+use crate::address::{compose, AdminUnits};
+
 /// Values of shared catalogs that choice fields may name (catalog → (code, name)).
 pub type CatalogValues = BTreeMap<String, Vec<(String, String)>>;
 
@@ -109,16 +111,91 @@ fn check_one(
 
 use chrono::Datelike;
 
+/// The keys an address field's parts travel under: the province and the commune (code or
+/// label) beside the street typed in the field itself; the checked commune code is stored
+/// under the last.
+pub fn address_keys(key: &str) -> (String, String, String) {
+    (
+        format!("{key}__tinh"),
+        format!("{key}__xa"),
+        format!("{key}__ma"),
+    )
+}
+
+/// Checks an address: street, and a commune of the chosen province (home by default).
+fn check_address(
+    f: &FormField,
+    submitted: &BTreeMap<String, String>,
+    units: &AdminUnits,
+    out: &mut FormValues,
+) -> Result<(), String> {
+    let get = |k: &str| submitted.get(k).map(|v| v.trim()).unwrap_or("");
+    let (tinh, xa, ma) = address_keys(&f.key);
+    let street = get(&f.key);
+    if street.chars().count() > f.max_length.unwrap_or(300) as usize
+        || street.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "Số nhà, đường tối đa {} ký tự, không có ký tự điều khiển.",
+            f.max_length.unwrap_or(300)
+        ));
+    }
+    let province_code = match get(&tinh) {
+        "" => units.home.clone().unwrap_or_default(),
+        p => p.to_string(),
+    };
+    let province = units
+        .get(&province_code)
+        .filter(|u| u.level == 1)
+        .ok_or_else(|| "Hãy chọn tỉnh, thành phố trong danh sách.".to_string())?;
+    let commune = units
+        .find_commune(&province.code, get(&xa))
+        .ok_or_else(|| {
+            if get(&xa).is_empty() {
+                "Chưa chọn xã, phường.".to_string()
+            } else {
+                format!(
+                    "Không có xã, phường “{}” thuộc {}; hãy chọn trong danh sách.",
+                    get(&xa).chars().take(80).collect::<String>(),
+                    province.name
+                )
+            }
+        })?;
+    if street.is_empty() {
+        return Err("Chưa nhập số nhà, đường hoặc ấp, khóm.".into());
+    }
+    out.insert(f.key.clone(), compose(street, &commune, province));
+    out.insert(ma, commune.code);
+    Ok(())
+}
+
 /// Checks submitted values against a form. Unknown keys are ignored.
 pub fn check(
     form: &[FormField],
     submitted: &BTreeMap<String, String>,
     catalogs: &CatalogValues,
+    units: &AdminUnits,
     today: NaiveDate,
 ) -> Result<FormValues, Vec<FieldError>> {
     let mut out = FormValues::new();
     let mut errors = Vec::new();
     for f in form {
+        if f.kind == FieldType::Address && !units.is_empty() {
+            let (_, xa, _) = address_keys(&f.key);
+            let blank = [&f.key, &xa]
+                .iter()
+                .all(|k| submitted.get(*k).is_none_or(|v| v.trim().is_empty()));
+            if blank {
+                if f.required {
+                    errors.push(err(&f.key, format!("Chưa nhập “{}”.", f.label)));
+                }
+                continue;
+            }
+            if let Err(m) = check_address(f, submitted, units, &mut out) {
+                errors.push(err(&f.key, format!("{}: {m}", f.label)));
+            }
+            continue;
+        }
         let raw = submitted.get(&f.key).map(String::as_str).unwrap_or("");
         if raw.trim().is_empty() {
             if f.required {
@@ -202,7 +279,14 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let v = check(&form, &submitted, &CatalogValues::new(), today()).expect("valid");
+        let v = check(
+            &form,
+            &submitted,
+            &CatalogValues::new(),
+            &AdminUnits::default(),
+            today(),
+        )
+        .expect("valid");
         assert_eq!(v["pid"], "094085000123");
         assert_eq!(v["phone"], "+84912345678");
         assert_eq!(v["born"], "1985-09-02");
@@ -225,7 +309,14 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let e = check(&form, &submitted, &CatalogValues::new(), today()).expect_err("invalid");
+        let e = check(
+            &form,
+            &submitted,
+            &CatalogValues::new(),
+            &AdminUnits::default(),
+            today(),
+        )
+        .expect_err("invalid");
         let keys: Vec<&str> = e.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(keys, vec!["pid", "tax", "name", "born"]);
     }
@@ -240,8 +331,15 @@ mod tests {
             vec![("1".into(), "Nam".into()), ("2".into(), "Nữ".into())],
         );
         let ok: BTreeMap<String, String> = [("gender".to_string(), "2".to_string())].into();
-        assert!(check(std::slice::from_ref(&f), &ok, &cats, today()).is_ok());
+        assert!(check(
+            std::slice::from_ref(&f),
+            &ok,
+            &cats,
+            &AdminUnits::default(),
+            today()
+        )
+        .is_ok());
         let bad: BTreeMap<String, String> = [("gender".to_string(), "9".to_string())].into();
-        assert!(check(&[f], &bad, &cats, today()).is_err());
+        assert!(check(&[f], &bad, &cats, &AdminUnits::default(), today()).is_err());
     }
 }

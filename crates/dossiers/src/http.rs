@@ -57,6 +57,8 @@ pub fn router(state: DossierState) -> Router {
         .route("/api/v1/dossiers", get(api_mine).post(api_file))
         .route("/api/v1/dossiers/lookup/{code}", get(api_lookup))
         .route("/api/v1/dossiers/{code}", get(api_get))
+        .route("/api/v1/dia-ban/{province}/xa", get(communes_api))
+        .route("/assets/dia-ban.js", get(address_js))
         .merge(life::routes())
         .with_state(state)
 }
@@ -101,6 +103,12 @@ struct Input {
     hint: String,
     required: bool,
     options: Vec<(String, String)>,
+    /// For addresses: provinces (code, name), the chosen one, the communes offered and the
+    /// commune typed.
+    provinces: Vec<(String, String)>,
+    province: String,
+    communes: Vec<String>,
+    commune: String,
 }
 
 /// A dossier component as the page shows it.
@@ -134,6 +142,7 @@ fn inputs(
     values: &BTreeMap<String, String>,
     errors: &[FieldError],
     catalogs: &crate::form::CatalogValues,
+    units: &crate::address::AdminUnits,
 ) -> Vec<Input> {
     p.form
         .iter()
@@ -146,6 +155,7 @@ fn inputs(
                 _ => Vec::new(),
             };
             let kind = match f.kind {
+                FieldType::Address if !units.is_empty() => "address",
                 FieldType::Textarea => "textarea",
                 FieldType::Choice if !options.is_empty() => "select",
                 FieldType::Email => "email",
@@ -163,7 +173,7 @@ fn inputs(
                 Some(h) => format!("{h} {hint}"),
                 None => hint,
             };
-            Input {
+            let mut input = Input {
                 id: format!("f_{}", f.key),
                 label: f.label.clone(),
                 kind,
@@ -176,9 +186,64 @@ fn inputs(
                 hint,
                 required: f.required,
                 options,
+                provinces: Vec::new(),
+                province: String::new(),
+                communes: Vec::new(),
+                commune: String::new(),
+            };
+            if kind == "address" {
+                let (tinh, xa, _) = crate::form::address_keys(&f.key);
+                input.province = values
+                    .get(&tinh)
+                    .filter(|p| units.get(p).is_some())
+                    .cloned()
+                    .or_else(|| units.home.clone())
+                    .unwrap_or_default();
+                input.provinces = units
+                    .provinces()
+                    .into_iter()
+                    .map(|u| (u.code.clone(), u.name.clone()))
+                    .collect();
+                input.communes = units
+                    .communes_of(&input.province)
+                    .into_iter()
+                    .map(|c| c.label)
+                    .collect();
+                input.commune = values.get(&xa).cloned().unwrap_or_default();
             }
+            input
         })
         .collect()
+}
+
+/// The communes of a province, for the address picker.
+async fn communes_api(State(s): State<DossierState>, Path(province): Path<String>) -> Response {
+    let units = s.dossiers.admin_units();
+    match units.get(&province).filter(|u| u.level == 1) {
+        Some(p) => {
+            Json(json!({"province": p, "communes": units.communes_of(&p.code)})).into_response()
+        }
+        None => Problem::not_found(format!(
+            "Không có tỉnh, thành phố mã “{}”.",
+            province.chars().take(20).collect::<String>()
+        ))
+        .into_response(),
+    }
+}
+
+/// The address picker's script (progressive enhancement).
+async fn address_js() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/address.js"),
+    )
+        .into_response()
 }
 
 /// Errors keyed for the page: e-form keys become their input ids.
@@ -231,7 +296,7 @@ fn render_form(
             .find(|e| e.field == "agency")
             .map(|e| e.message.clone())
             .unwrap_or_default(),
-        inputs: inputs(p, values, &errors, &catalogs),
+        inputs: inputs(p, values, &errors, &catalogs, &s.dossiers.admin_units()),
         attachments: p
             .components
             .iter()
@@ -722,7 +787,10 @@ pub fn openapi_paths() -> Value {
         "/api/v1/dossiers/{code}": {"get": {"summary": "One of the applicant's dossiers with files and timeline", "tags": ["dossiers"],
             "parameters": code, "responses": {"200": {"description": "dossier"}, "404": problem}}},
         "/api/v1/dossiers/lookup/{code}": {"get": {"summary": "Public status lookup by dossier code (no personal data)", "tags": ["dossiers"],
-            "parameters": code, "responses": {"200": {"description": "status and steps"}, "404": problem}}}
+            "parameters": code, "responses": {"200": {"description": "status and steps"}, "404": problem}}},
+        "/api/v1/dia-ban/{province}/xa": {"get": {"summary": "Commune-level units of a province in force, for address fields (send the label or code as `<key>__xa`, the province as `<key>__tinh`)", "tags": ["dossiers"],
+            "parameters": [{"name": "province", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "{province, communes: [{code, label}]}"}, "404": problem}}}
     });
     if let (Some(all), Value::Object(more)) = (paths.as_object_mut(), life::openapi_paths()) {
         all.extend(more);

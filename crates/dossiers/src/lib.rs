@@ -5,6 +5,7 @@
 //! (reception, supplement requests and answers, results, return, refusal, withdrawal, rating)
 //! with notices to the applicant at every change. The one-stop back office (M6) processes them.
 
+pub mod address;
 pub mod error;
 pub mod form;
 pub mod http;

@@ -16,6 +16,7 @@ use cqdt_procedures::model::{Level, Procedure};
 use cqdt_procedures::{ProcedureService, Status};
 use serde_json::{json, Value};
 
+use crate::address::AdminUnits;
 use crate::error::DossierError;
 use crate::form::{self, CatalogValues};
 use crate::model::{
@@ -86,6 +87,8 @@ pub trait Directory: Send + Sync {
     fn agencies(&self) -> Arc<Vec<Agency>>;
     /// The values of the shared catalogs e-form choices name.
     fn catalogs(&self) -> Arc<CatalogValues>;
+    /// The administrative units in force, for address fields.
+    fn admin_units(&self) -> Arc<AdminUnits>;
 }
 
 /// A file as uploaded, for a component.
@@ -173,6 +176,11 @@ impl DossierService {
     /// The catalogs of e-form choices.
     pub fn catalogs(&self) -> Arc<CatalogValues> {
         self.directory.catalogs()
+    }
+
+    /// The administrative units in force, for address fields.
+    pub fn admin_units(&self) -> Arc<AdminUnits> {
+        self.directory.admin_units()
     }
 
     /// The agencies that receive dossiers of a procedure (by its levels).
@@ -305,13 +313,20 @@ impl DossierService {
         let raw: serde_json::Map<String, Value> = p
             .form
             .iter()
-            .filter_map(|f| {
-                submitted.get(&f.key).map(|v| {
-                    (
-                        f.key.clone(),
-                        Value::String(v.chars().take(10_000).collect()),
-                    )
-                })
+            .flat_map(|f| {
+                // An address travels in parts: the street under its key, province and commune
+                // beside it.
+                let (tinh, xa, _) = form::address_keys(&f.key);
+                let mut keys = vec![f.key.clone()];
+                if f.kind == cqdt_procedures::model::FieldType::Address {
+                    keys.extend([tinh, xa]);
+                }
+                keys
+            })
+            .filter_map(|k| {
+                submitted
+                    .get(&k)
+                    .map(|v| (k.clone(), Value::String(v.chars().take(10_000).collect())))
             })
             .collect();
         let agency = self.agency(&p, agency_code);
@@ -400,7 +415,13 @@ impl DossierService {
                 "Hãy chọn cơ quan tiếp nhận hồ sơ trong danh sách.",
             ));
         }
-        let values = match form::check(&p.form, &submitted, &self.catalogs(), self.today_vn()) {
+        let values = match form::check(
+            &p.form,
+            &submitted,
+            &self.catalogs(),
+            &self.directory.admin_units(),
+            self.today_vn(),
+        ) {
             Ok(v) => Some(v),
             Err(e) => {
                 errors.extend(e);
@@ -583,9 +604,15 @@ impl DossierService {
             .agency(&p, agency_code)
             .map_err(|e| errors.push(e))
             .ok();
-        let values = form::check(&p.form, submitted, &self.catalogs(), self.today_vn())
-            .map_err(|e| errors.extend(e))
-            .ok();
+        let values = form::check(
+            &p.form,
+            submitted,
+            &self.catalogs(),
+            &self.directory.admin_units(),
+            self.today_vn(),
+        )
+        .map_err(|e| errors.extend(e))
+        .ok();
         let (Some(agency), Some(values)) = (agency, values) else {
             return Err(DossierError::Invalid(errors));
         };

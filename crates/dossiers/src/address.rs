@@ -1,0 +1,212 @@
+//! Addresses in e-forms: a province, a commune-level unit chosen from the administrative-unit
+//! catalog in force, and the house number and street typed by the applicant. Works with the
+//! three-tier list (province → district → commune) and with the two-tier one that follows
+//! the 2025 reorganisation (province → commune).
+
+use std::collections::HashMap;
+
+use cqdt_platform::web::fold;
+use serde::Serialize;
+
+/// One administrative unit in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminUnit {
+    /// Code (QĐ 124/2004 list, e.g. `31507`).
+    pub code: String,
+    /// Name (e.g. `Phường Sóc Trăng`).
+    pub name: String,
+    /// The unit above, if any.
+    pub parent: Option<String>,
+    /// 1 province, 2 district, 3 commune.
+    pub level: i64,
+}
+
+/// A commune-level unit as an applicant picks it: code and the label shown
+/// (`Phường 5, Thành phố Sóc Trăng`, or just `Phường Sóc Trăng` in a two-tier province).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommuneChoice {
+    /// Unit code.
+    pub code: String,
+    /// Label with the district, where there is one.
+    pub label: String,
+}
+
+/// The units in force, indexed for the picker. Cheap to share behind an `Arc`.
+#[derive(Debug, Default)]
+pub struct AdminUnits {
+    units: Vec<AdminUnit>,
+    by_code: HashMap<String, usize>,
+    children: HashMap<String, Vec<usize>>,
+    /// The province the instance serves, offered first.
+    pub home: Option<String>,
+}
+
+impl AdminUnits {
+    /// Indexes units; `home` is the instance's own province code.
+    pub fn new(units: Vec<AdminUnit>, home: Option<String>) -> Self {
+        let mut by_code = HashMap::new();
+        let mut children: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, u) in units.iter().enumerate() {
+            by_code.insert(u.code.clone(), i);
+            if let Some(p) = &u.parent {
+                children.entry(p.clone()).or_default().push(i);
+            }
+        }
+        AdminUnits {
+            units,
+            by_code,
+            children,
+            home,
+        }
+    }
+
+    /// Whether any unit is loaded (an instance without the catalog takes free text).
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    /// A unit by code.
+    pub fn get(&self, code: &str) -> Option<&AdminUnit> {
+        self.by_code.get(code).map(|i| &self.units[*i])
+    }
+
+    /// Provinces, the home province first, then by name.
+    pub fn provinces(&self) -> Vec<&AdminUnit> {
+        let mut v: Vec<&AdminUnit> = self.units.iter().filter(|u| u.level == 1).collect();
+        v.sort_by_key(|u| (Some(&u.code) != self.home.as_ref(), fold(&u.name)));
+        v
+    }
+
+    /// The commune-level units of a province, by label.
+    pub fn communes_of(&self, province: &str) -> Vec<CommuneChoice> {
+        let mut out = Vec::new();
+        for &i in self
+            .children
+            .get(province)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let u = &self.units[i];
+            if u.level >= 3 {
+                out.push(CommuneChoice {
+                    code: u.code.clone(),
+                    label: u.name.clone(),
+                });
+                continue;
+            }
+            for &j in self.children.get(&u.code).map(Vec::as_slice).unwrap_or(&[]) {
+                let c = &self.units[j];
+                out.push(CommuneChoice {
+                    code: c.code.clone(),
+                    label: format!("{}, {}", c.name, u.name),
+                });
+            }
+        }
+        out.sort_by_key(|c| fold(&c.label));
+        out
+    }
+
+    /// The commune the applicant means by `text` in a province: the exact label, or a name
+    /// that only one commune of the province has, ignoring case and diacritics.
+    pub fn find_commune(&self, province: &str, text: &str) -> Option<CommuneChoice> {
+        let wanted = fold(text.trim());
+        if wanted.is_empty() {
+            return None;
+        }
+        let all = self.communes_of(province);
+        if let Some(c) = all
+            .iter()
+            .find(|c| fold(&c.label) == wanted || c.code == text.trim())
+        {
+            return Some(c.clone());
+        }
+        let mut by_name = all
+            .iter()
+            .filter(|c| self.get(&c.code).is_some_and(|u| fold(&u.name) == wanted));
+        match (by_name.next(), by_name.next()) {
+            (Some(c), None) => Some(c.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The address a form stores: street, commune label and province name, and the unit code.
+pub fn compose(street: &str, commune: &CommuneChoice, province: &AdminUnit) -> String {
+    let street = street.split_whitespace().collect::<Vec<_>>().join(" ");
+    if street.is_empty() {
+        format!("{}, {}", commune.label, province.name)
+    } else {
+        format!("{street}, {}, {}", commune.label, province.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(code: &str, name: &str, parent: Option<&str>, level: i64) -> AdminUnit {
+        AdminUnit {
+            code: code.into(),
+            name: name.into(),
+            parent: parent.map(Into::into),
+            level,
+        }
+    }
+
+    fn sample() -> AdminUnits {
+        AdminUnits::new(
+            vec![
+                unit("92", "Thành phố Cần Thơ", None, 1),
+                unit("31507", "Phường Sóc Trăng", Some("92"), 3),
+                unit("31528", "Xã Kế Sách", Some("92"), 3),
+                unit("01", "Thành phố Hà Nội", None, 1),
+                unit("001", "Quận Ba Đình", Some("01"), 2),
+                unit("00001", "Phường Phúc Xá", Some("001"), 3),
+                unit("002", "Quận Hoàn Kiếm", Some("01"), 2),
+                unit("00037", "Phường Phúc Tân", Some("002"), 3),
+            ],
+            Some("92".into()),
+        )
+    }
+
+    #[test]
+    fn the_home_province_comes_first() {
+        let u = sample();
+        let names: Vec<&str> = u.provinces().iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(names, ["92", "01"]);
+    }
+
+    #[test]
+    fn communes_are_listed_with_their_district_where_there_is_one() {
+        let u = sample();
+        assert_eq!(
+            u.communes_of("01")
+                .iter()
+                .map(|c| c.label.as_str())
+                .collect::<Vec<_>>(),
+            [
+                "Phường Phúc Tân, Quận Hoàn Kiếm",
+                "Phường Phúc Xá, Quận Ba Đình"
+            ]
+        );
+        assert_eq!(u.communes_of("92").len(), 2);
+    }
+
+    #[test]
+    fn a_commune_is_found_without_diacritics_but_only_in_its_province() {
+        let u = sample();
+        let c = u.find_commune("92", "phuong soc trang").expect("found");
+        assert_eq!(c.code, "31507");
+        assert!(u.find_commune("01", "phuong soc trang").is_none());
+        assert_eq!(
+            u.find_commune("01", "Phường Phúc Xá").map(|c| c.code),
+            Some("00001".into())
+        );
+        assert!(u.find_commune("92", "").is_none());
+        let p = u.get("92").expect("province");
+        assert_eq!(
+            compose("  12  Trần Hưng Đạo ", &c, p),
+            "12 Trần Hưng Đạo, Phường Sóc Trăng, Thành phố Cần Thơ"
+        );
+    }
+}
