@@ -234,10 +234,13 @@ impl App {
         let dossiers = cqdt_dossiers::DossierService::new(
             platform.db.clone(),
             platform.clock.clone(),
-            audit.clone(),
             platform.files.clone(),
-            notifier.clone(),
-            procedures.clone(),
+            cqdt_dossiers::Neighbours {
+                audit: audit.clone(),
+                notifier: notifier.clone(),
+                procedures: procedures.clone(),
+                calendar: calendar.clone(),
+            },
             directory.clone(),
         );
         Ok(App {

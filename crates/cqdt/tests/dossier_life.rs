@@ -388,6 +388,20 @@ async fn a_citizen_withdraws_a_dossier_and_two_officials_cannot_both_act_on_one(
     let mut statuses = [a.0, b.0];
     statuses.sort();
     assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+
+    // Received without a date, the appointment follows the procedure's time (one working
+    // day for a birth registration) on the working-day calendar.
+    let code_b = file(&app, &citizen).await;
+    let (s, p) = act(&app, &reception, &code_b, "receive", json!({})).await;
+    assert_eq!(s, 200, "{p}");
+    let today = cqdt_platform::clock::to_vn(chrono::Utc::now()).date_naive();
+    let (_, cal) = get_json(
+        &app,
+        &citizen,
+        &format!("/api/v1/calendar/add-working-days?date={today}&days=1"),
+    )
+    .await;
+    assert_eq!(p["due_date"], cal["result"], "{p} {cal}");
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
     assert_eq!(v["events"].as_array().map(Vec::len), Some(2));
 

@@ -15,4 +15,4 @@ pub mod store;
 
 pub use error::DossierError;
 pub use model::{Dossier, DossierStatus};
-pub use service::{DossierService, OfficeAction};
+pub use service::{DossierService, Neighbours, OfficeAction};

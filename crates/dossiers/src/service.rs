@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use cqdt_audit::{Audit, AuditEvent};
+use cqdt_calendar::CalendarService;
 use cqdt_notify::{Channel, NotificationRequest, Notifier};
 use cqdt_platform::clock::format_ts;
 use cqdt_platform::{Db, FieldError, FileStore, MediaType, SharedClock, Tx};
@@ -129,6 +130,7 @@ pub struct DossierService {
     files: FileStore,
     notifier: Notifier,
     procedures: ProcedureService,
+    calendar: CalendarService,
     directory: Arc<dyn Directory>,
 }
 
@@ -151,17 +153,34 @@ fn kinds_for(level: Level) -> &'static [&'static str] {
     }
 }
 
+/// The other modules a dossier service works with, through their public APIs.
+#[derive(Clone)]
+pub struct Neighbours {
+    /// The audit log.
+    pub audit: Audit,
+    /// Notifications by e-mail, SMS and in-app.
+    pub notifier: Notifier,
+    /// The procedure catalog.
+    pub procedures: ProcedureService,
+    /// The working-day calendar, for appointment dates.
+    pub calendar: CalendarService,
+}
+
 impl DossierService {
-    /// A service over the platform's database, files and notifications.
+    /// A service over the platform's database and files and the neighbouring modules.
     pub fn new(
         db: Db,
         clock: SharedClock,
-        audit: Audit,
         files: FileStore,
-        notifier: Notifier,
-        procedures: ProcedureService,
+        neighbours: Neighbours,
         directory: Arc<dyn Directory>,
     ) -> Self {
+        let Neighbours {
+            audit,
+            notifier,
+            procedures,
+            calendar,
+        } = neighbours;
         DossierService {
             db,
             clock,
@@ -169,6 +188,7 @@ impl DossierService {
             files,
             notifier,
             procedures,
+            calendar,
             directory,
         }
     }

@@ -469,15 +469,22 @@ async fn office_act(
     };
     let action = match action.as_str() {
         "receive" => {
-            let due = b.due_date.as_deref().unwrap_or("");
-            match NaiveDate::parse_from_str(due, "%Y-%m-%d") {
-                Ok(due_date) => OfficeAction::Receive { due_date },
-                Err(_) => {
-                    return problem(DossierError::Invalid(vec![FieldError {
-                        field: "due_date".into(),
-                        message: "Cần ngày hẹn trả kết quả dạng YYYY-MM-DD.".into(),
-                    }]))
-                }
+            match b
+                .due_date
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+            {
+                None => OfficeAction::Receive { due_date: None },
+                Some(due) => match NaiveDate::parse_from_str(due, "%Y-%m-%d") {
+                    Ok(d) => OfficeAction::Receive { due_date: Some(d) },
+                    Err(_) => {
+                        return problem(DossierError::Invalid(vec![FieldError {
+                            field: "due_date".into(),
+                            message: "Ngày hẹn trả kết quả phải có dạng YYYY-MM-DD.".into(),
+                        }]))
+                    }
+                },
             }
         }
         "supplement-request" => OfficeAction::RequestSupplement {
@@ -563,7 +570,7 @@ pub(super) fn openapi_paths() -> Value {
         "/api/v1/office/dossiers/{code}": {"get": {"summary": "A dossier in the official's scope with files, timeline, supplement requests, results and rating", "tags": ["office"],
             "parameters": code, "responses": {"200": {"description": "dossier"}, "404": problem}}},
         "/api/v1/office/dossiers/{code}/receive": {"post": {"summary": "Receive (reception officer) with the appointment date", "tags": ["office"],
-            "parameters": code, "requestBody": body(json!({"due_date": {"type": "string", "format": "date"}})), "responses": changed}},
+            "parameters": code, "requestBody": body(json!({"due_date": {"type": "string", "format": "date", "description": "omit to compute it from the procedure's processing time and the working-day calendar"}})), "responses": changed}},
         "/api/v1/office/dossiers/{code}/supplement-request": {"post": {"summary": "Ask for everything missing at once (Mẫu 02); the clock stops", "tags": ["office"],
             "parameters": code, "requestBody": body(json!({"items": {"type": "array", "items": {"type": "object", "properties": {"component": {"type": ["integer", "null"]}, "text": {"type": "string"}}}}, "note": {"type": "string"}})), "responses": changed}},
         "/api/v1/office/dossiers/{code}/processing": {"post": {"summary": "Hand a received dossier to processing", "tags": ["office"], "parameters": code, "responses": changed}},

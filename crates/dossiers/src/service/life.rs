@@ -7,9 +7,11 @@
 
 use chrono::NaiveDate;
 use cqdt_audit::AuditEvent;
+use cqdt_calendar::WorkingCalendar;
 use cqdt_notify::{Channel, NotificationRequest};
 use cqdt_platform::clock::format_ts;
 use cqdt_platform::{FieldError, MediaType, Principal, Role, Tx};
+use cqdt_procedures::model::{ProcessingTime, TimeUnit};
 use serde_json::json;
 
 use super::{field_error, DossierService, DossierView, Upload};
@@ -25,9 +27,9 @@ use crate::store;
 pub enum OfficeAction {
     /// Accepts an online dossier as complete; the appointment date starts to run.
     Receive {
-        /// Appointment date for the result (computed by the back office from the
-        /// procedure's time and the working-day calendar).
-        due_date: NaiveDate,
+        /// Appointment date for the result; when absent, computed from the procedure's
+        /// processing time and the working-day calendar ([`appointment`]).
+        due_date: Option<NaiveDate>,
     },
     /// Asks the applicant for everything missing at once (Mẫu 02); the clock stops.
     RequestSupplement {
@@ -105,6 +107,25 @@ fn vn_time(ts: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 impl DossierService {
+    /// The appointment date of a dossier of a procedure received at `received`.
+    pub async fn appointment_for(
+        &self,
+        procedure_code: &str,
+        received: chrono::DateTime<chrono::Utc>,
+    ) -> Result<NaiveDate, DossierError> {
+        let p = self
+            .procedures
+            .get(procedure_code)
+            .await
+            .map_err(|e| DossierError::Internal(e.to_string()))?
+            .ok_or_else(|| DossierError::NotFound(procedure_code.into()))?;
+        Ok(appointment(
+            &self.calendar.calendar(),
+            &p.procedure.processing_time,
+            cqdt_platform::clock::to_vn(received).naive_local(),
+        ))
+    }
+
     async fn submitted(&self, code: &str) -> Result<Dossier, DossierError> {
         store::get(self.db.pool(), code.trim())
             .await?
@@ -187,7 +208,11 @@ impl DossierService {
         let mut errors: Vec<FieldError> = Vec::new();
         let (status, note, notice) = match &action {
             OfficeAction::Receive { due_date } => {
-                if *due_date < today {
+                let due_date = match due_date {
+                    Some(d) => *d,
+                    None => self.appointment_for(&d.procedure_code, now).await?,
+                };
+                if due_date < today {
                     errors.push(field_error(
                         "due_date",
                         "Ngày hẹn trả kết quả không được trước ngày hôm nay.",
@@ -785,4 +810,90 @@ fn clean_name(name: &str) -> String {
 /// Vietnamese without diacritics (lower case), for SMS: GSM 7-bit keeps messages short.
 fn ascii(s: &str) -> String {
     cqdt_platform::web::fold(s)
+}
+
+/// The appointment date for a dossier received at `received` (Vietnam time) under a
+/// processing time: working days count from the day after reception and skip weekends,
+/// holidays and swapped days; calendar days that end on a day off end on the next working
+/// day (Civil Code art. 148); hours count office hours only.
+pub fn appointment(
+    cal: &WorkingCalendar,
+    time: &ProcessingTime,
+    received: chrono::NaiveDateTime,
+) -> NaiveDate {
+    let day = received.date();
+    let n = i64::from(time.amount);
+    match time.unit {
+        TimeUnit::WorkingDays => cal.add_working_days(day, n),
+        TimeUnit::CalendarDays => {
+            let end = day
+                .checked_add_days(chrono::Days::new(n.unsigned_abs()))
+                .unwrap_or(NaiveDate::MAX);
+            if cal.is_working_day(end) {
+                end
+            } else {
+                cal.add_working_days(end, 1)
+            }
+        }
+        TimeUnit::Hours => cal.add_working_hours(received, n * 60).date(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cqdt_calendar::OfficeHours;
+
+    fn cal() -> WorkingCalendar {
+        WorkingCalendar::new(Vec::new(), OfficeHours::default())
+    }
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> chrono::NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .expect("a real time")
+    }
+
+    fn time(amount: u32, unit: TimeUnit) -> ProcessingTime {
+        ProcessingTime {
+            amount,
+            unit,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn working_days_skip_the_weekend_and_the_april_and_may_holidays() {
+        // Wednesday 29/4/2026: 30/4 and 1/5 are holidays, 2–3/5 a weekend.
+        let due = appointment(&cal(), &time(3, TimeUnit::WorkingDays), at(2026, 4, 29, 9));
+        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 5, 6).expect("date"));
+        // Friday afternoon, one working day: Monday.
+        let due = appointment(
+            &cal(),
+            &time(1, TimeUnit::WorkingDays),
+            at(2026, 11, 27, 15),
+        );
+        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"));
+    }
+
+    #[test]
+    fn calendar_days_ending_on_a_day_off_end_on_the_next_working_day() {
+        // 10 days after Wednesday 18/11/2026 is Saturday 28/11: due Monday 30/11.
+        let due = appointment(
+            &cal(),
+            &time(10, TimeUnit::CalendarDays),
+            at(2026, 11, 18, 9),
+        );
+        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"));
+    }
+
+    #[test]
+    fn hours_count_office_hours_only() {
+        // Four office hours from Friday 16:00 end on Monday.
+        let due = appointment(&cal(), &time(4, TimeUnit::Hours), at(2026, 11, 27, 16));
+        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"));
+        // Two hours from 8:00 end the same day.
+        let due = appointment(&cal(), &time(2, TimeUnit::Hours), at(2026, 11, 25, 8));
+        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 25).expect("date"));
+    }
 }
