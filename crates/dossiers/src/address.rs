@@ -36,26 +36,69 @@ pub struct CommuneChoice {
 pub struct AdminUnits {
     units: Vec<AdminUnit>,
     by_code: HashMap<String, usize>,
-    children: HashMap<String, Vec<usize>>,
+    /// Each province's commune-level units, sorted by label, with folded label and name:
+    /// built once, because every address a form checks searches them.
+    communes: HashMap<String, Vec<Commune>>,
     /// The province the instance serves, offered first.
     pub home: Option<String>,
+}
+
+#[derive(Debug)]
+struct Commune {
+    choice: CommuneChoice,
+    label_folded: String,
+    name_folded: String,
 }
 
 impl AdminUnits {
     /// Indexes units; `home` is the instance's own province code.
     pub fn new(units: Vec<AdminUnit>, home: Option<String>) -> Self {
         let mut by_code = HashMap::new();
-        let mut children: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, u) in units.iter().enumerate() {
             by_code.insert(u.code.clone(), i);
             if let Some(p) = &u.parent {
-                children.entry(p.clone()).or_default().push(i);
+                children.entry(p.as_str()).or_default().push(i);
             }
+        }
+        let kids = |code: &str| {
+            children
+                .get(code)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .to_vec()
+        };
+        let mut communes = HashMap::new();
+        for province in units.iter().filter(|u| u.level == 1) {
+            let mut list = Vec::new();
+            let mut add = |c: &AdminUnit, label: String| {
+                list.push(Commune {
+                    label_folded: fold(&label),
+                    name_folded: fold(&c.name),
+                    choice: CommuneChoice {
+                        code: c.code.clone(),
+                        label,
+                    },
+                })
+            };
+            for i in kids(&province.code) {
+                let u = &units[i];
+                if u.level >= 3 {
+                    add(u, u.name.clone());
+                    continue;
+                }
+                for j in kids(&u.code) {
+                    let c = &units[j];
+                    add(c, format!("{}, {}", c.name, u.name));
+                }
+            }
+            list.sort_by(|a, b| a.label_folded.cmp(&b.label_folded));
+            communes.insert(province.code.clone(), list);
         }
         AdminUnits {
             units,
             by_code,
-            children,
+            communes,
             home,
         }
     }
@@ -77,54 +120,39 @@ impl AdminUnits {
         v
     }
 
-    /// The commune-level units of a province, by label.
-    pub fn communes_of(&self, province: &str) -> Vec<CommuneChoice> {
-        let mut out = Vec::new();
-        for &i in self
-            .children
+    fn indexed(&self, province: &str) -> &[Commune] {
+        self.communes
             .get(province)
             .map(Vec::as_slice)
             .unwrap_or(&[])
-        {
-            let u = &self.units[i];
-            if u.level >= 3 {
-                out.push(CommuneChoice {
-                    code: u.code.clone(),
-                    label: u.name.clone(),
-                });
-                continue;
-            }
-            for &j in self.children.get(&u.code).map(Vec::as_slice).unwrap_or(&[]) {
-                let c = &self.units[j];
-                out.push(CommuneChoice {
-                    code: c.code.clone(),
-                    label: format!("{}, {}", c.name, u.name),
-                });
-            }
-        }
-        out.sort_by_key(|c| fold(&c.label));
-        out
+    }
+
+    /// The commune-level units of a province, by label.
+    pub fn communes_of(&self, province: &str) -> Vec<CommuneChoice> {
+        self.indexed(province)
+            .iter()
+            .map(|c| c.choice.clone())
+            .collect()
     }
 
     /// The commune the applicant means by `text` in a province: the exact label, or a name
     /// that only one commune of the province has, ignoring case and diacritics.
     pub fn find_commune(&self, province: &str, text: &str) -> Option<CommuneChoice> {
-        let wanted = fold(text.trim());
+        let text = text.trim();
+        let wanted = fold(text);
         if wanted.is_empty() {
             return None;
         }
-        let all = self.communes_of(province);
+        let all = self.indexed(province);
         if let Some(c) = all
             .iter()
-            .find(|c| fold(&c.label) == wanted || c.code == text.trim())
+            .find(|c| c.label_folded == wanted || c.choice.code == text)
         {
-            return Some(c.clone());
+            return Some(c.choice.clone());
         }
-        let mut by_name = all
-            .iter()
-            .filter(|c| self.get(&c.code).is_some_and(|u| fold(&u.name) == wanted));
+        let mut by_name = all.iter().filter(|c| c.name_folded == wanted);
         match (by_name.next(), by_name.next()) {
-            (Some(c), None) => Some(c.clone()),
+            (Some(c), None) => Some(c.choice.clone()),
             _ => None,
         }
     }
