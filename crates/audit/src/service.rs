@@ -47,6 +47,12 @@ impl Audit {
         store::insert_pending(tx, &at, &event).await
     }
 
+    /// Queues several events in the caller's transaction, in one statement, in order.
+    pub async fn record_many(&self, tx: &mut Tx, events: &[AuditEvent]) -> Result<(), DbError> {
+        let at = format_ts(self.clock.now());
+        store::insert_pending_many(tx, &at, events).await
+    }
+
     /// Records an event in its own transaction and chains it at once (reads, refusals and
     /// administrative acts, which change nothing else).
     pub async fn record_now(&self, event: AuditEvent) -> Result<(), DbError> {

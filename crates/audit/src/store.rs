@@ -186,22 +186,43 @@ pub async fn insert_pending(
     at: &str,
     e: &AuditEvent,
 ) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    ))
-    .bind(at)
-    .bind(&e.actor)
-    .bind(&e.actor_agency)
-    .bind(&e.action)
-    .bind(&e.object_type)
-    .bind(&e.object_id)
-    .bind(&e.purpose)
-    .bind(e.outcome.as_str())
-    .bind(&e.request_id)
-    .bind(&e.details)
-    .execute(conn)
-    .await
-    .ctx("recording an audit event")?;
+    insert_pending_many(conn, at, std::slice::from_ref(e)).await
+}
+
+/// Queues several events to be chained, in one statement, in their order.
+pub async fn insert_pending_many(
+    conn: &mut AnyConnection,
+    at: &str,
+    events: &[AuditEvent],
+) -> Result<(), DbError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let b = 1 + i * 9;
+            let cols: Vec<String> = (1..=9).map(|c| format!("${}", b + c)).collect();
+            format!("($1, {})", cols.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(at);
+    for e in events {
+        q = q
+            .bind(&e.actor)
+            .bind(&e.actor_agency)
+            .bind(&e.action)
+            .bind(&e.object_type)
+            .bind(&e.object_id)
+            .bind(&e.purpose)
+            .bind(e.outcome.as_str())
+            .bind(&e.request_id)
+            .bind(&e.details);
+    }
+    q.execute(conn).await.ctx("recording audit events")?;
     Ok(())
 }
 

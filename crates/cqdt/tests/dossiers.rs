@@ -429,6 +429,66 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
             .is_some_and(|c| c.ends_with("-0002")),
         "the day's sequence: {second}"
     );
+    // Submissions arriving together share one transaction; each still gets its own
+    // consecutive number, its confirmation e-mail and SMS, and its delivery job.
+    let mut many = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (url, cookie) = (app.url("/api/v1/dossiers"), cookie.clone());
+        let body = json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": values});
+        many.spawn(async move {
+            let res = client()
+                .post(url)
+                .header("cookie", cookie)
+                .json(&body)
+                .send()
+                .await
+                .expect("api");
+            assert_eq!(res.status(), 201);
+            res.json::<Value>().await.expect("json")
+        });
+    }
+    let mut seqs = Vec::new();
+    while let Some(d) = many.join_next().await {
+        let d = d.expect("request task");
+        let code = d["code"].as_str().expect("code").to_string();
+        seqs.push(
+            code.rsplit('-')
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+                .expect("number"),
+        );
+    }
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (3..23).collect::<Vec<u32>>(),
+        "consecutive, none twice"
+    );
+    let notes: Value = client()
+        .get(app.url("/api/v1/notifications?limit=200"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("notifications")
+        .json()
+        .await
+        .expect("json");
+    let list = notes["notifications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for n in 3..23 {
+        let code = format!("-{n:04}");
+        let mine: Vec<&Value> = list
+            .iter()
+            .filter(|x| x["subject"].as_str().is_some_and(|s| s.ends_with(&code)))
+            .collect();
+        assert_eq!(mine.len(), 2, "e-mail and SMS for {code}: {notes}");
+        assert!(
+            mine.iter().all(|x| x["job_id"].as_i64().is_some()),
+            "{mine:?}"
+        );
+    }
     // Without signing in: 401 problem+json.
     let res = client()
         .post(app.url("/api/v1/dossiers"))

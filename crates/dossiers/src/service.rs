@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::Utc;
 use cqdt_audit::{Audit, AuditEvent};
@@ -16,6 +16,7 @@ use cqdt_platform::{Db, FieldError, FileStore, MediaType, SharedClock, Tx};
 use cqdt_procedures::model::{Level, Procedure};
 use cqdt_procedures::{ProcedureService, Status};
 use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::address::AdminUnits;
 use crate::error::DossierError;
@@ -132,6 +133,8 @@ pub struct DossierService {
     procedures: ProcedureService,
     calendar: CalendarService,
     directory: Arc<dyn Directory>,
+    /// The batch writer of direct submissions, started on first use.
+    batch: Arc<OnceLock<mpsc::Sender<Queued>>>,
 }
 
 /// A boxed future, for handlers that build applicants from other modules.
@@ -190,6 +193,7 @@ impl DossierService {
             procedures,
             calendar,
             directory,
+            batch: Arc::new(OnceLock::new()),
         }
     }
 
@@ -539,59 +543,14 @@ impl DossierService {
             }
         };
         let code = dossier_code(&d.agency_code, today, seq);
-        d.code = Some(code.clone());
-        d.status = DossierStatus::Submitted;
-        d.submitted_at = Some(format_ts(now));
-        d.updated_at = format_ts(now);
+        mark_submitted(d, code, &now);
         if new_row {
             store::insert(tx, d).await?;
         } else {
             store::update(tx, d).await?;
         }
-        store::insert_event(
-            tx,
-            &d.id,
-            &DossierEvent {
-                at: format_ts(now),
-                status: DossierStatus::Submitted,
-                actor: who.actor.clone(),
-                note: if file_count == 0 {
-                    format!(
-                        "Nộp hồ sơ trực tuyến tới {}; giấy tờ xuất trình khi cán bộ tiếp nhận.",
-                        d.agency_name
-                    )
-                } else {
-                    format!("Nộp hồ sơ trực tuyến tới {}.", d.agency_name)
-                },
-            },
-        )
-        .await?;
-        let subject = format!("Đã nộp hồ sơ {code}");
-        let body = format!(
-            "Kính gửi ông/bà {},\n\nHệ thống đã nhận hồ sơ trực tuyến số {code} về thủ tục “{}”, gửi {} lúc {}.\nHồ sơ đang chờ cán bộ tiếp nhận kiểm tra; ông/bà sẽ nhận thông báo khi hồ sơ được tiếp nhận, kèm ngày hẹn trả kết quả.\n\nTra cứu tình trạng hồ sơ bằng mã hồ sơ trên Cổng Dịch vụ công.",
-            d.applicant_name,
-            d.procedure_name,
-            d.agency_name,
-            (now + chrono::Duration::hours(7)).format("%H:%M ngày %d/%m/%Y")
-        );
-        let mut notices = Vec::new();
-        if let Some(e) = &d.applicant_email {
-            notices.push((Channel::Email, e.clone(), body.clone()));
-        }
-        if let Some(p) = &d.applicant_phone {
-            notices.push((
-                Channel::Sms,
-                p.clone(),
-                format!(
-                    "Da nhan ho so {code} ({}), dang cho tiep nhan.",
-                    d.agency_name
-                ),
-            ));
-        }
-        for (channel, to, text) in notices {
-            let mut req = NotificationRequest::new(channel, to, "generic");
-            req.params.insert("subject".into(), subject.clone());
-            req.params.insert("body".into(), text);
+        store::insert_event(tx, &d.id, &submission_step(who, d, file_count)).await?;
+        for req in submission_notices(d, now) {
             self.notifier
                 .send(tx, &req)
                 .await
@@ -599,14 +558,117 @@ impl DossierService {
         }
         // Last, so that the audit chain's lock is held only until the commit that follows.
         self.audit
-            .record(
-                tx,
-                AuditEvent::new(&who.actor, "dossier.submit", "dossier")
-                    .object(code.clone())
-                    .agency(d.agency_code.clone())
-                    .details(json!({"procedure": d.procedure_code, "files": file_count})),
-            )
+            .record(tx, submission_audit(who, d, file_count))
             .await?;
+        Ok(())
+    }
+
+    /// Submits new dossiers through the batch writer: one transaction, and a handful of
+    /// statements, for all the submissions waiting at that moment (group commit).
+    async fn submit_batched(&self, who: &Applicant, d: Dossier) -> Result<Dossier, DossierError> {
+        let writer = self
+            .batch
+            .get_or_init(|| {
+                let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+                tokio::spawn(self.clone().write_batches(rx));
+                tx
+            })
+            .clone();
+        let (reply, answer) = oneshot::channel();
+        writer
+            .send(Queued {
+                who: who.clone(),
+                dossier: d,
+                reply,
+            })
+            .await
+            .map_err(|_| DossierError::Internal("bộ ghi hồ sơ đã dừng".into()))?;
+        answer
+            .await
+            .map_err(|_| DossierError::Internal("bộ ghi hồ sơ đã dừng".into()))?
+    }
+
+    async fn write_batches(self, mut rx: mpsc::Receiver<Queued>) {
+        let mut buf = Vec::with_capacity(MAX_BATCH);
+        while rx.recv_many(&mut buf, MAX_BATCH).await > 0 {
+            let mut batch = std::mem::take(&mut buf);
+            match self.commit_batch(&mut batch).await {
+                Ok(()) => {
+                    self.notifier.wake();
+                    for q in batch {
+                        let _ = q.reply.send(Ok(q.dossier));
+                    }
+                }
+                Err(e) => {
+                    if batch.len() > 1 {
+                        tracing::warn!(error = %e, size = batch.len(), "batch of submissions failed; retrying one by one");
+                    }
+                    // Each alone, so that one bad submission fails only itself.
+                    for mut q in batch {
+                        let result = self.submit_alone(&q.who, &mut q.dossier).await;
+                        let _ = q.reply.send(result.map(|()| q.dossier));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn submit_alone(&self, who: &Applicant, d: &mut Dossier) -> Result<(), DossierError> {
+        let seq = self.early_seq(&d.agency_code).await?;
+        let mut tx = self.db.begin().await?;
+        self.finish_submission(&mut tx, who, d, 0, true, seq)
+            .await?;
+        tx.commit().await?;
+        self.notifier.wake();
+        Ok(())
+    }
+
+    async fn commit_batch(&self, batch: &mut [Queued]) -> Result<(), DossierError> {
+        let now = self.clock.now();
+        let today = self.today_vn();
+        let day = today.format("%Y-%m-%d").to_string();
+        let mut tx = self.db.begin().await?;
+        let mut by_agency: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, q) in batch.iter().enumerate() {
+            by_agency
+                .entry(q.dossier.agency_code.clone())
+                .or_default()
+                .push(i);
+        }
+        for (agency, members) in by_agency {
+            let n = members.len() as i64;
+            let last = store::next_seqs(&mut tx, &agency, &day, n).await?;
+            for (k, i) in members.into_iter().enumerate() {
+                let code = dossier_code(&agency, today, last - n + 1 + k as i64);
+                mark_submitted(&mut batch[i].dossier, code, &now);
+            }
+        }
+        let dossiers: Vec<Dossier> = batch.iter().map(|q| q.dossier.clone()).collect();
+        store::insert_many(&mut tx, &dossiers).await?;
+        let steps: Vec<DossierEvent> = batch
+            .iter()
+            .map(|q| submission_step(&q.who, &q.dossier, 0))
+            .collect();
+        let firsts: Vec<(&str, &DossierEvent)> = batch
+            .iter()
+            .zip(&steps)
+            .map(|(q, e)| (q.dossier.id.as_str(), e))
+            .collect();
+        store::insert_first_events(&mut tx, &firsts).await?;
+        let notices: Vec<NotificationRequest> = batch
+            .iter()
+            .flat_map(|q| submission_notices(&q.dossier, now))
+            .collect();
+        self.notifier
+            .send_many(&mut tx, &notices)
+            .await
+            .map_err(|e| DossierError::Internal(format!("thông báo: {e}")))?;
+        let audits: Vec<AuditEvent> = batch
+            .iter()
+            .map(|q| submission_audit(&q.who, &q.dossier, 0))
+            .collect();
+        self.audit.record_many(&mut tx, &audits).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -640,7 +702,7 @@ impl DossierService {
             return Err(DossierError::Invalid(errors));
         }
         let now = format_ts(self.clock.now());
-        let mut d = Dossier {
+        let d = Dossier {
             id: format!("{:032x}", rand::random::<u128>()),
             code: None,
             procedure_code: p.code.clone(),
@@ -659,13 +721,7 @@ impl DossierService {
             due_date: None,
             finished_at: None,
         };
-        let seq = self.early_seq(&d.agency_code).await?;
-        let mut tx = self.db.begin().await?;
-        self.finish_submission(&mut tx, who, &mut d, 0, true, seq)
-            .await?;
-        tx.commit().await?;
-        self.notifier.wake();
-        Ok(d)
+        self.submit_batched(who, d).await
     }
 
     /// The applicant's dossiers, newest first.
@@ -715,6 +771,84 @@ impl DossierService {
     pub fn now(&self) -> chrono::DateTime<Utc> {
         self.clock.now()
     }
+}
+
+/// Most submissions one batch transaction takes.
+const MAX_BATCH: usize = 64;
+
+/// A submission waiting for the batch writer.
+struct Queued {
+    who: Applicant,
+    dossier: Dossier,
+    reply: oneshot::Sender<Result<Dossier, DossierError>>,
+}
+
+fn mark_submitted(d: &mut Dossier, code: String, now: &chrono::DateTime<Utc>) {
+    d.code = Some(code);
+    d.status = DossierStatus::Submitted;
+    d.submitted_at = Some(format_ts(*now));
+    d.updated_at = format_ts(*now);
+}
+
+/// The timeline step of a submission.
+fn submission_step(who: &Applicant, d: &Dossier, file_count: usize) -> DossierEvent {
+    DossierEvent {
+        at: d.updated_at.clone(),
+        status: DossierStatus::Submitted,
+        actor: who.actor.clone(),
+        note: if file_count == 0 {
+            format!(
+                "Nộp hồ sơ trực tuyến tới {}; giấy tờ xuất trình khi cán bộ tiếp nhận.",
+                d.agency_name
+            )
+        } else {
+            format!("Nộp hồ sơ trực tuyến tới {}.", d.agency_name)
+        },
+    }
+}
+
+/// The e-mail and SMS that confirm a submission.
+fn submission_notices(d: &Dossier, now: chrono::DateTime<Utc>) -> Vec<NotificationRequest> {
+    let code = d.code.clone().unwrap_or_default();
+    let subject = format!("Đã nộp hồ sơ {code}");
+    let body = format!(
+        "Kính gửi ông/bà {},\n\nHệ thống đã nhận hồ sơ trực tuyến số {code} về thủ tục “{}”, gửi {} lúc {}.\nHồ sơ đang chờ cán bộ tiếp nhận kiểm tra; ông/bà sẽ nhận thông báo khi hồ sơ được tiếp nhận, kèm ngày hẹn trả kết quả.\n\nTra cứu tình trạng hồ sơ bằng mã hồ sơ trên Cổng Dịch vụ công.",
+        d.applicant_name,
+        d.procedure_name,
+        d.agency_name,
+        (now + chrono::Duration::hours(7)).format("%H:%M ngày %d/%m/%Y")
+    );
+    let mut notices = Vec::new();
+    if let Some(e) = &d.applicant_email {
+        notices.push((Channel::Email, e.clone(), body));
+    }
+    if let Some(p) = &d.applicant_phone {
+        notices.push((
+            Channel::Sms,
+            p.clone(),
+            format!(
+                "Da nhan ho so {code} ({}), dang cho tiep nhan.",
+                d.agency_name
+            ),
+        ));
+    }
+    notices
+        .into_iter()
+        .map(|(channel, to, text)| {
+            let mut req = NotificationRequest::new(channel, to, "generic");
+            req.params.insert("subject".into(), subject.clone());
+            req.params.insert("body".into(), text);
+            req
+        })
+        .collect()
+}
+
+/// The audit event of a submission.
+fn submission_audit(who: &Applicant, d: &Dossier, file_count: usize) -> AuditEvent {
+    AuditEvent::new(&who.actor, "dossier.submit", "dossier")
+        .object(d.code.clone().unwrap_or_default())
+        .agency(d.agency_code.clone())
+        .details(json!({"procedure": d.procedure_code, "files": file_count}))
 }
 
 fn dedup(errors: Vec<FieldError>) -> Vec<FieldError> {

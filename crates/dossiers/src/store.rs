@@ -41,31 +41,99 @@ fn from_row(r: &AnyRow) -> Result<Dossier, sqlx::Error> {
 
 /// Adds a dossier.
 pub async fn insert(conn: &mut AnyConnection, d: &Dossier) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "INSERT INTO dossiers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, $15, $16, $17)"
-    ))
-    .bind(&d.id)
-    .bind(&d.code)
-    .bind(&d.procedure_code)
-    .bind(&d.procedure_name)
-    .bind(&d.agency_code)
-    .bind(&d.agency_name)
-    .bind(&d.applicant_account)
-    .bind(&d.applicant_name)
-    .bind(&d.applicant_phone)
-    .bind(&d.applicant_email)
-    .bind(d.form.to_string())
-    .bind(d.status.as_str())
-    .bind(&d.created_at)
-    .bind(&d.submitted_at)
-    .bind(&d.updated_at)
-    .bind(&d.due_date)
-    .bind(&d.finished_at)
-    .execute(conn)
-    .await
-    .ctx("storing a dossier")?;
+    insert_many(conn, std::slice::from_ref(d)).await
+}
+
+/// Stores several dossiers in one statement.
+pub async fn insert_many(conn: &mut AnyConnection, ds: &[Dossier]) -> Result<(), DbError> {
+    if ds.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO dossiers ({COLUMNS}) VALUES {}",
+        cqdt_platform::db::values_list(ds.len(), 17, 0)
+    );
+    let mut q = sqlx::query(&sql);
+    for d in ds {
+        q = q
+            .bind(&d.id)
+            .bind(&d.code)
+            .bind(&d.procedure_code)
+            .bind(&d.procedure_name)
+            .bind(&d.agency_code)
+            .bind(&d.agency_name)
+            .bind(&d.applicant_account)
+            .bind(&d.applicant_name)
+            .bind(&d.applicant_phone)
+            .bind(&d.applicant_email)
+            .bind(d.form.to_string())
+            .bind(d.status.as_str())
+            .bind(&d.created_at)
+            .bind(&d.submitted_at)
+            .bind(&d.updated_at)
+            .bind(&d.due_date)
+            .bind(&d.finished_at);
+    }
+    q.execute(conn).await.ctx("storing dossiers")?;
     Ok(())
+}
+
+/// Records the first timeline step of several new dossiers in one statement.
+pub async fn insert_first_events(
+    conn: &mut AnyConnection,
+    events: &[(&str, &DossierEvent)],
+) -> Result<(), DbError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let b = i * 5;
+            format!(
+                "(${}, 1, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO dossier_events (dossier_id, seq, at, status, actor, note) VALUES {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for (id, e) in events {
+        q = q
+            .bind(*id)
+            .bind(&e.at)
+            .bind(e.status.as_str())
+            .bind(&e.actor)
+            .bind(&e.note);
+    }
+    q.execute(conn).await.ctx("recording dossier steps")?;
+    Ok(())
+}
+
+/// Takes `n` consecutive numbers of an agency's day; returns the last.
+pub async fn next_seqs(
+    conn: &mut AnyConnection,
+    agency: &str,
+    day: &str,
+    n: i64,
+) -> Result<i64, DbError> {
+    sqlx::query_scalar(
+        "INSERT INTO dossier_counters (agency_code, day, last) VALUES ($1, $2, $3) \
+         ON CONFLICT (agency_code, day) DO UPDATE SET last = dossier_counters.last + $3 \
+         RETURNING last",
+    )
+    .bind(agency)
+    .bind(day)
+    .bind(n)
+    .fetch_one(conn)
+    .await
+    .ctx("numbering dossiers")
 }
 
 /// Rewrites a draft's form and agency, or a dossier's status, code and times.

@@ -176,6 +176,38 @@ impl Notifier {
         Ok(id)
     }
 
+    /// Like [`Notifier::send`] for several e-mail or SMS requests, in three statements
+    /// whatever their number (for transactions that write many records at once). Nothing is
+    /// written when any request is invalid.
+    pub async fn send_many(
+        &self,
+        tx: &mut Tx,
+        requests: &[NotificationRequest],
+    ) -> Result<Vec<NotificationId>, NotifyError> {
+        let prepared = requests
+            .iter()
+            .map(NotificationRequest::prepare)
+            .collect::<Result<Vec<_>, _>>()?;
+        if prepared.iter().any(|p| p.channel == Channel::InApp) {
+            // In-app notices are stored at once, one by one.
+            let mut ids = Vec::with_capacity(requests.len());
+            for r in requests {
+                ids.push(self.send(tx, r).await?);
+            }
+            return Ok(ids);
+        }
+        let now = format_ts(self.clock.now());
+        let ids = store::insert_notifications(tx, &prepared, &now).await?;
+        let payloads: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|id| json!({ "notification_id": id.0 }))
+            .collect();
+        let jobs = self.jobs.enqueue_many(tx, DELIVER_JOB, &payloads).await?;
+        let links: Vec<(NotificationId, i64)> = ids.iter().copied().zip(jobs).collect();
+        store::set_jobs(tx, &links).await?;
+        Ok(ids)
+    }
+
     /// Sends in a transaction of its own, commits and wakes the queue.
     pub async fn send_now(
         &self,

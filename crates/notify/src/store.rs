@@ -62,6 +62,79 @@ pub async fn insert_notification(
     Ok(NotificationId(id))
 }
 
+/// Stores several notifications in one statement; ids in the input's order.
+pub async fn insert_notifications(
+    conn: &mut AnyConnection,
+    items: &[PreparedNotification],
+    created_at: &str,
+) -> Result<Vec<NotificationId>, DbError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<String> = (0..items.len())
+        .map(|i| {
+            let b = 2 + i * 5;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, $1, 0, $2)",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO notifications (channel, recipient, template, subject, body, status, \
+         attempts, created_at) VALUES {} RETURNING id",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query_scalar(&sql)
+        .bind(NotificationStatus::Queued.as_str())
+        .bind(created_at);
+    for n in items {
+        q = q
+            .bind(n.channel.as_str())
+            .bind(&n.recipient)
+            .bind(&n.template)
+            .bind(&n.subject)
+            .bind(&n.body);
+    }
+    let mut ids: Vec<i64> = q.fetch_all(conn).await.ctx("inserting notifications")?;
+    // One statement takes its ids in row order; RETURNING need not list them so.
+    ids.sort_unstable();
+    Ok(ids.into_iter().map(NotificationId).collect())
+}
+
+/// Remembers which outbox jobs deliver several notifications, in one statement.
+pub async fn set_jobs(
+    conn: &mut AnyConnection,
+    links: &[(NotificationId, i64)],
+) -> Result<(), DbError> {
+    if links.is_empty() {
+        return Ok(());
+    }
+    let cases: Vec<String> = (0..links.len())
+        .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let ids: Vec<String> = (0..links.len())
+        .map(|i| format!("${}", 2 * i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE notifications SET job_id = CASE id {} END WHERE id IN ({})",
+        cases.join(" "),
+        ids.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for (n, job) in links {
+        q = q.bind(n.0).bind(*job);
+    }
+    q.execute(conn)
+        .await
+        .ctx("linking notifications to their jobs")?;
+    Ok(())
+}
+
 /// Remembers which outbox job delivers a notification.
 pub async fn set_job(
     conn: &mut AnyConnection,

@@ -256,8 +256,35 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The `VALUES` list of a multi-row INSERT: `($1, …, $cols), ($cols+1, …), …` for `rows`
+/// rows; numbering starts after `offset` parameters bound before it.
+pub fn values_list(rows: usize, cols: usize, offset: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(offset + r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_values_list_numbers_every_parameter_once() {
+        assert_eq!(super::values_list(2, 3, 1), "($2, $3, $4), ($5, $6, $7)");
+        assert_eq!(super::values_list(1, 1, 0), "($1)");
+    }
+
     use super::*;
 
     #[test]

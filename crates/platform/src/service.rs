@@ -68,6 +68,18 @@ impl JobQueue {
         .await
     }
 
+    /// Enqueues one job of `kind` per payload in one statement; ids in the payloads' order.
+    pub async fn enqueue_many(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        payloads: &[serde_json::Value],
+    ) -> Result<Vec<i64>, DbError> {
+        let now = format_ts(self.clock.now());
+        let payloads: Vec<String> = payloads.iter().map(|p| p.to_string()).collect();
+        store::insert_jobs(tx, kind, &payloads, self.policy.max_attempts, &now).await
+    }
+
     /// Tells the worker that new jobs may be due (call after commit).
     pub fn wake(&self) {
         self.wake.notify_one();

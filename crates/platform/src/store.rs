@@ -47,6 +47,38 @@ pub async fn insert_job(
     .ctx("enqueueing job")
 }
 
+/// Inserts one job of `kind` per payload in one statement; ids in the payloads' order.
+pub async fn insert_jobs(
+    conn: &mut AnyConnection,
+    kind: &str,
+    payloads: &[String],
+    max_attempts: i64,
+    now: &str,
+) -> Result<Vec<i64>, DbError> {
+    if payloads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<String> = (0..payloads.len())
+        .map(|i| format!("($1, ${}, 'pending', 0, $2, $3, $3, $3)", i + 4))
+        .collect();
+    let sql = format!(
+        "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
+         VALUES {} RETURNING id",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query_scalar(&sql)
+        .bind(kind)
+        .bind(max_attempts)
+        .bind(now);
+    for p in payloads {
+        q = q.bind(p);
+    }
+    let mut ids: Vec<i64> = q.fetch_all(conn).await.ctx("enqueueing jobs")?;
+    // One statement takes its ids in row order; RETURNING need not list them so.
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 /// Claims the next due job for `lease_until`, counting the attempt.
 pub async fn claim_job(
     db: &Db,
