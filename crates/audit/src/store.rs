@@ -50,28 +50,34 @@ pub async fn head(conn: &mut AnyConnection) -> Result<Option<(i64, String)>, DbE
         .ctx("reading the audit chain head")
 }
 
-/// Appends a row.
-pub async fn insert(conn: &mut AnyConnection, r: &AuditRecord) -> Result<(), DbError> {
-    let e = &r.event;
-    sqlx::query(&format!(
-        "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    ))
-    .bind(r.seq)
-    .bind(&r.at)
-    .bind(&e.actor)
-    .bind(&e.actor_agency)
-    .bind(&e.action)
-    .bind(&e.object_type)
-    .bind(&e.object_id)
-    .bind(&e.purpose)
-    .bind(e.outcome.as_str())
-    .bind(&e.request_id)
-    .bind(&e.details)
-    .bind(&r.prev_hash)
-    .bind(&r.hash)
-    .execute(conn)
-    .await
-    .ctx("appending to the audit log")?;
+/// Appends records in one statement (the chainer writes up to this many at a time).
+pub async fn insert_many(conn: &mut AnyConnection, records: &[AuditRecord]) -> Result<(), DbError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
+        cqdt_platform::db::values_list(records.len(), 13, 0)
+    );
+    let mut q = sqlx::query(&sql);
+    for r in records {
+        let e = &r.event;
+        q = q
+            .bind(r.seq)
+            .bind(&r.at)
+            .bind(&e.actor)
+            .bind(&e.actor_agency)
+            .bind(&e.action)
+            .bind(&e.object_type)
+            .bind(&e.object_id)
+            .bind(&e.purpose)
+            .bind(e.outcome.as_str())
+            .bind(&e.request_id)
+            .bind(&e.details)
+            .bind(&r.prev_hash)
+            .bind(&r.hash);
+    }
+    q.execute(conn).await.ctx("appending to the audit log")?;
     Ok(())
 }
 

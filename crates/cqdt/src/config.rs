@@ -298,8 +298,9 @@ pub enum BenchCommand {
         /// Seconds of load.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Concurrent clients.
-        #[arg(long, default_value_t = 16)]
+        /// Concurrent clients (many kiosks and phones at once: submissions arriving together
+        /// share a commit).
+        #[arg(long, default_value_t = 64)]
         concurrency: usize,
     },
     /// Procedure search latency over a catalog of this many procedures (the demo ones and
