@@ -50,6 +50,21 @@ pub async fn head(conn: &mut AnyConnection) -> Result<Option<(i64, String)>, DbE
         .ctx("reading the audit chain head")
 }
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds an event's nine columns, in the order the tables list them after `at`.
+fn bind_event<'q>(q: Query<'q>, e: &'q AuditEvent) -> Query<'q> {
+    q.bind(&e.actor)
+        .bind(&e.actor_agency)
+        .bind(&e.action)
+        .bind(&e.object_type)
+        .bind(&e.object_id)
+        .bind(&e.purpose)
+        .bind(e.outcome.as_str())
+        .bind(&e.request_id)
+        .bind(&e.details)
+}
+
 /// Appends records in one statement (the chainer writes up to this many at a time).
 pub async fn insert_many(conn: &mut AnyConnection, records: &[AuditRecord]) -> Result<(), DbError> {
     if records.is_empty() {
@@ -61,19 +76,7 @@ pub async fn insert_many(conn: &mut AnyConnection, records: &[AuditRecord]) -> R
     );
     let mut q = sqlx::query(&sql);
     for r in records {
-        let e = &r.event;
-        q = q
-            .bind(r.seq)
-            .bind(&r.at)
-            .bind(&e.actor)
-            .bind(&e.actor_agency)
-            .bind(&e.action)
-            .bind(&e.object_type)
-            .bind(&e.object_id)
-            .bind(&e.purpose)
-            .bind(e.outcome.as_str())
-            .bind(&e.request_id)
-            .bind(&e.details)
+        q = bind_event(q.bind(r.seq).bind(&r.at), &r.event)
             .bind(&r.prev_hash)
             .bind(&r.hash);
     }
@@ -204,29 +207,13 @@ pub async fn insert_pending_many(
     if events.is_empty() {
         return Ok(());
     }
-    let rows: Vec<String> = (0..events.len())
-        .map(|i| {
-            let b = 1 + i * 9;
-            let cols: Vec<String> = (1..=9).map(|c| format!("${}", b + c)).collect();
-            format!("($1, {})", cols.join(", "))
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES {}",
-        rows.join(", ")
+        cqdt_platform::db::values_list(events.len(), 10, 0)
     );
-    let mut q = sqlx::query(&sql).bind(at);
+    let mut q = sqlx::query(&sql);
     for e in events {
-        q = q
-            .bind(&e.actor)
-            .bind(&e.actor_agency)
-            .bind(&e.action)
-            .bind(&e.object_type)
-            .bind(&e.object_id)
-            .bind(&e.purpose)
-            .bind(e.outcome.as_str())
-            .bind(&e.request_id)
-            .bind(&e.details);
+        q = bind_event(q.bind(at), e);
     }
     q.execute(conn).await.ctx("recording audit events")?;
     Ok(())

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{client, Instance, ADMIN_PASSWORD};
-use cqdt_platform::xlsx::{self, Cell, Column, Sheet, MEDIA_TYPE};
+use cqdt_platform::xlsx::{self, Cell, Sheet, MEDIA_TYPE};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
@@ -62,25 +62,7 @@ fn procedures(export: &Value) -> Vec<Value> {
 
 /// An exported workbook as sheets to edit and write again.
 fn editable(bytes: &[u8]) -> Vec<Sheet> {
-    let book = xlsx::read(bytes).expect("our workbook reads");
-    book.sheets
-        .iter()
-        .map(|s| Sheet {
-            name: s.name.clone(),
-            columns: s.rows[0]
-                .cells
-                .iter()
-                .map(|h| Column {
-                    header: h.clone(),
-                    ..Column::default()
-                })
-                .collect(),
-            rows: s.rows[1..]
-                .iter()
-                .map(|r| r.cells.iter().map(|c| Cell::from(c.as_str())).collect())
-                .collect(),
-        })
-        .collect()
+    xlsx::read(bytes).expect("our workbook reads").to_sheets()
 }
 
 fn column(sheet: &Sheet, header: &str) -> usize {

@@ -86,27 +86,15 @@ pub async fn insert_first_events(
     if events.is_empty() {
         return Ok(());
     }
-    let rows: Vec<String> = (0..events.len())
-        .map(|i| {
-            let b = i * 5;
-            format!(
-                "(${}, 1, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            )
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO dossier_events (dossier_id, seq, at, status, actor, note) VALUES {}",
-        rows.join(", ")
+        cqdt_platform::db::values_list(events.len(), 6, 0)
     );
     let mut q = sqlx::query(&sql);
     for (id, e) in events {
         q = q
             .bind(*id)
+            .bind(1_i64)
             .bind(&e.at)
             .bind(e.status.as_str())
             .bind(&e.actor)

@@ -71,34 +71,22 @@ pub async fn insert_notifications(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<String> = (0..items.len())
-        .map(|i| {
-            let b = 2 + i * 5;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, $1, 0, $2)",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            )
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO notifications (channel, recipient, template, subject, body, status, \
          attempts, created_at) VALUES {} RETURNING id",
-        rows.join(", ")
+        cqdt_platform::db::values_list(items.len(), 8, 0)
     );
-    let mut q = sqlx::query_scalar(&sql)
-        .bind(NotificationStatus::Queued.as_str())
-        .bind(created_at);
+    let mut q = sqlx::query_scalar(&sql);
     for n in items {
         q = q
             .bind(n.channel.as_str())
             .bind(&n.recipient)
             .bind(&n.template)
             .bind(&n.subject)
-            .bind(&n.body);
+            .bind(&n.body)
+            .bind(NotificationStatus::Queued.as_str())
+            .bind(0_i64)
+            .bind(created_at);
     }
     let mut ids: Vec<i64> = q.fetch_all(conn).await.ctx("inserting notifications")?;
     // One statement takes its ids in row order; RETURNING need not list them so.

@@ -58,20 +58,22 @@ pub async fn insert_jobs(
     if payloads.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<String> = (0..payloads.len())
-        .map(|i| format!("($1, ${}, 'pending', 0, $2, $3, $3, $3)", i + 4))
-        .collect();
     let sql = format!(
         "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
          VALUES {} RETURNING id",
-        rows.join(", ")
+        crate::db::values_list(payloads.len(), 8, 0)
     );
-    let mut q = sqlx::query_scalar(&sql)
-        .bind(kind)
-        .bind(max_attempts)
-        .bind(now);
+    let mut q = sqlx::query_scalar(&sql);
     for p in payloads {
-        q = q.bind(p);
+        q = q
+            .bind(kind)
+            .bind(p)
+            .bind("pending")
+            .bind(0_i64)
+            .bind(max_attempts)
+            .bind(now)
+            .bind(now)
+            .bind(now);
     }
     let mut ids: Vec<i64> = q.fetch_all(conn).await.ctx("enqueueing jobs")?;
     // One statement takes its ids in row order; RETURNING need not list them so.

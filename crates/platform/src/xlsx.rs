@@ -516,6 +516,36 @@ impl Workbook {
                 .find(|s| s.name.trim().to_lowercase() == want)
         })
     }
+
+    /// The workbook as sheets to change and write again: each first row becomes the
+    /// headers, the rest plain text cells.
+    pub fn to_sheets(&self) -> Vec<Sheet> {
+        self.sheets
+            .iter()
+            .map(|s| Sheet {
+                name: s.name.clone(),
+                columns: s
+                    .rows
+                    .first()
+                    .map(|h| {
+                        h.cells
+                            .iter()
+                            .map(|h| Column {
+                                header: h.clone(),
+                                ..Column::default()
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                rows: s
+                    .rows
+                    .iter()
+                    .skip(1)
+                    .map(|r| r.cells.iter().map(|c| Cell::from(c.as_str())).collect())
+                    .collect(),
+            })
+            .collect()
+    }
 }
 
 struct Entry {

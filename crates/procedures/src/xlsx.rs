@@ -997,25 +997,7 @@ mod tests {
         let items = demo_procedures().expect("seed");
         let bytes = write(&entries(items)).expect("write");
         let book = xlsx::read(&bytes).expect("read");
-        let mut sheets: Vec<Sheet> = book
-            .sheets
-            .iter()
-            .map(|s| Sheet {
-                name: s.name.clone(),
-                columns: s.rows[0]
-                    .cells
-                    .iter()
-                    .map(|h| Column {
-                        header: h.clone(),
-                        ..Column::default()
-                    })
-                    .collect(),
-                rows: s.rows[1..]
-                    .iter()
-                    .map(|r| r.cells.iter().map(|c| Cell::from(c.as_str())).collect())
-                    .collect(),
-            })
-            .collect();
+        let mut sheets = book.to_sheets();
         change(&mut sheets);
         xlsx::write(&sheets).expect("write")
     }
