@@ -701,6 +701,7 @@ impl cqdt_dossiers::http::Applicants for IdentityApplicants {
                 phone: a.phone,
                 email: a.email,
                 birth_date: a.birth_date,
+                address: a.address,
             })
         })
     }

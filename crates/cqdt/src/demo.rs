@@ -85,6 +85,9 @@ pub const CITIZEN: (&str, &str, (i32, u32, u32), &str, &str) = (
     "nguyenvanan@example.vn",
 );
 
+/// The demo citizen's contact address, in the units in force since the 2025 reorganisation.
+pub const CITIZEN_ADDRESS: &str = "Số 12 đường Trần Hưng Đạo, Phường Sóc Trăng, Thành phố Cần Thơ";
+
 /// Creates the demo accounts that do not exist yet.
 pub async fn accounts(identity: &IdentityService) -> Result<(), IdentityError> {
     for (login, name, agency, roles) in OFFICIALS {
@@ -122,7 +125,15 @@ pub async fn accounts(identity: &IdentityService) -> Result<(), IdentityError> {
             email: Some(email.into()),
             password: DEMO_PASSWORD.into(),
         };
-        identity.create_citizen_with_password(&reg).await?;
+        let a = identity.create_citizen_with_password(&reg).await?;
+        let system = cqdt_identity::login::Client {
+            ip: String::new(),
+            user_agent: "cqdt demo".into(),
+            request_id: String::new(),
+        };
+        identity
+            .set_address(&a.id, CITIZEN_ADDRESS, &system)
+            .await?;
     }
     Ok(())
 }

@@ -364,6 +364,9 @@ async fn error_and_admin_pages_are_accessible() {
         "/thu-tuc/1.001193.000.00.00.H51",
         "/admin/procedures",
         "/admin/procedures/import",
+        "/admin/procedures/moi",
+        "/admin/procedures/1.001193.000.00.00.H51/sua",
+        "/admin/procedures/1.001193.000.00.00.H51/lich-su",
         "/admin/audit?from=32/13/2026",
     ] {
         b.goto(&format!("{authed}{path}")).await;
@@ -378,6 +381,15 @@ async fn error_and_admin_pages_are_accessible() {
         .js("return document.querySelector('.error-summary a').getAttribute('href')")
         .await;
     assert_eq!(summary, "#from");
+    // The procedure editor with errors: the summary first, each error beside its input.
+    b.goto(&format!("{authed}/admin/procedures/moi")).await;
+    b.fill("name", "Thủ tục thử").await;
+    b.click_and_wait("main form .button[name=luu]").await;
+    let first = b
+        .js("return document.querySelector('.error-summary a').getAttribute('href')")
+        .await;
+    assert_eq!(first, "#code", "errors listed in the order of the page");
+    assert_accessible(&b, "procedure editor with errors").await;
     b.quit().await;
 }
 

@@ -567,3 +567,61 @@ async fn killing_the_server_during_a_submission_load_loses_no_returned_code() {
     let unique: std::collections::HashSet<&String> = codes.iter().collect();
     assert_eq!(unique.len(), codes.len(), "no code was given twice");
 }
+
+#[tokio::test]
+async fn the_applicants_own_address_is_pre_filled_from_the_account_into_the_picker() {
+    let app = Instance::start().await;
+    let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let lltp = "2.000488.000.00.00.H51";
+    let page = |cookie: String| {
+        let url = app.url(&format!("/nop-ho-so/{lltp}"));
+        async move {
+            let res = client()
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .expect("form");
+            assert_eq!(res.status(), 200);
+            res.text().await.expect("page")
+        }
+    };
+    let html = page(cookie.clone()).await;
+    assert!(
+        html.contains("id=\"f_permanent_address\" name=\"f_permanent_address\" value=\"Số 12 đường Trần Hưng Đạo\""),
+        "street pre-filled: {html}"
+    );
+    assert!(
+        html.contains("name=\"f_permanent_address__xa\" value=\"Phường Sóc Trăng\""),
+        "commune pre-filled"
+    );
+    assert!(html.contains("<option value=\"92\" selected>"), "province");
+
+    // The citizen changes the address on the account page; an unusable one is refused.
+    let post = |address: &str| {
+        client()
+            .post(app.url("/tai-khoan/dia-chi"))
+            .header("cookie", cookie.clone())
+            .form(&[("address", address)])
+            .send()
+    };
+    let res = post("x\u{7}").await.expect("post");
+    assert_eq!(res.status(), 422);
+    let res = post("Ấp 3, Xã An Ninh, Thành phố Cần Thơ")
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 303);
+    let account = client()
+        .get(app.url("/tai-khoan"))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .expect("account")
+        .text()
+        .await
+        .expect("page");
+    assert!(account.contains("Ấp 3, Xã An Ninh, Thành phố Cần Thơ"));
+    let html = page(cookie.clone()).await;
+    assert!(html.contains("name=\"f_permanent_address\" value=\"Ấp 3\""));
+    assert!(html.contains("name=\"f_permanent_address__xa\" value=\"Xã An Ninh\""));
+}

@@ -259,3 +259,239 @@ async fn an_import_with_one_bad_item_imports_nothing_and_an_export_imports_back(
         (Some("published"), Some(2))
     );
 }
+
+async fn post_form(app: &Instance, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let res = client()
+        .post(app.url(path))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (
+        res.status().as_u16(),
+        location,
+        res.text().await.expect("text"),
+    )
+}
+
+async fn admin_page(app: &Instance, path: &str) -> (u16, String) {
+    let res = client()
+        .get(app.url(path))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("page");
+    (res.status().as_u16(), res.text().await.expect("text"))
+}
+
+const EDITOR_FORM: &[(&str, &str)] = &[
+    ("code", "1.999101.000.00.00.H51"),
+    ("national_code", "1.999101"),
+    ("name", "Thủ tục cấp giấy xác nhận soạn trên trang"),
+    ("field_code", "TN"),
+    ("field_name", "Thử nghiệm"),
+    ("level", "huyen"),
+    ("level", "xa"),
+    ("online_level", "full"),
+    ("time_amount", "5"),
+    ("time_unit", "working_days"),
+    ("legal_basis", "Luật thử nghiệm\nNghị định thử nghiệm"),
+    ("result", "Giấy xác nhận"),
+    ("fee_0_name", "Lệ phí"),
+    ("fee_0_amount", "50.000"),
+    ("fee_1_name", ""),
+    ("comp_0_name", "Đơn đề nghị"),
+    ("comp_0_originals", "1"),
+    ("comp_0_copies", "0"),
+    ("comp_0_required", "on"),
+    ("comp_1_name", ""),
+    ("comp_1_originals", "1"),
+    ("ff_0_key", "ly_do"),
+    ("ff_0_label", "Lý do"),
+    ("ff_0_kind", "textarea"),
+    ("ff_0_required", "on"),
+    ("ff_1_key", "hinh_thuc"),
+    ("ff_1_label", "Hình thức nhận"),
+    ("ff_1_kind", "choice"),
+    ("ff_1_options", "Tại quầy\nQua bưu chính"),
+    ("ff_2_kind", "text"),
+    ("luu", "1"),
+];
+
+#[tokio::test]
+async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history() {
+    let app = Instance::start().await;
+    let code = "1.999101.000.00.00.H51";
+    let (status, html) = admin_page(&app, "/admin/procedures/moi").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Thêm thủ tục hành chính"));
+
+    // Bad input: every problem in the summary, linked to its input; nothing created.
+    let mut bad: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
+    for (k, v) in bad.iter_mut() {
+        match *k {
+            "time_amount" => *v = "năm",
+            "fee_0_amount" => *v = "50 nghìn",
+            "ff_1_options" => *v = "",
+            "national_code" => *v = "1.99",
+            _ => {}
+        }
+    }
+    let (status, _, html) = post_form(&app, "/admin/procedures/moi", &bad).await;
+    assert_eq!(status, 422);
+    for anchor in [
+        "#time_amount",
+        "#fee_0_amount",
+        "#ff_1_options",
+        "#national_code",
+    ] {
+        assert!(html.contains(&format!("href=\"{anchor}\"")), "{anchor}");
+    }
+    assert!(html.contains("Có lỗi cần sửa"));
+    assert!(
+        html.contains("value=\"Thủ tục cấp giấy xác nhận soạn trên trang\""),
+        "what was typed is kept"
+    );
+    assert_eq!(
+        get_json(&app, &format!("/api/v1/procedures/{code}"))
+            .await
+            .0,
+        404
+    );
+
+    // "Add a row" re-renders with one more blank row and saves nothing.
+    let mut add: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
+    add.retain(|(k, _)| *k != "luu");
+    add.push(("them", "fee"));
+    let (status, _, html) = post_form(&app, "/admin/procedures/moi", &add).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("id=\"fee_3_name\""),
+        "1 filled + 2 blank + 1 added"
+    );
+    assert_eq!(
+        get_json(&app, &format!("/api/v1/procedures/{code}"))
+            .await
+            .0,
+        404
+    );
+
+    // A good form creates a draft with what was typed.
+    let (status, location, _) = post_form(&app, "/admin/procedures/moi", EDITOR_FORM).await;
+    assert_eq!(status, 303, "redirect after create");
+    assert_eq!(
+        location,
+        format!("/admin/procedures/{code}/sua?done=created")
+    );
+    let (_, p) = get_json(&app, &format!("/api/v1/procedures/{code}")).await;
+    assert_eq!(p["status"], "draft");
+    assert_eq!(p["levels"], json!(["huyen", "xa"]));
+    assert_eq!(p["fees"][0]["amount_vnd"], 50_000);
+    assert_eq!(p["components"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        p["form"][1]["options"],
+        json!(["Tại quầy", "Qua bưu chính"])
+    );
+    assert_eq!(
+        post_form(&app, "/admin/procedures/moi", EDITOR_FORM)
+            .await
+            .0,
+        422,
+        "the same code twice is refused on the page"
+    );
+
+    // The edit page shows the stored content; saving writes version 2.
+    let (status, html) = admin_page(&app, &format!("/admin/procedures/{code}/sua")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Qua bưu chính"));
+    assert!(html.contains("name=\"version\" value=\"1\""));
+    let mut edit: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
+    edit.push(("version", "1"));
+    for (k, v) in edit.iter_mut() {
+        match *k {
+            "time_amount" => *v = "3",
+            "name" => *v = "Thủ tục cấp giấy xác nhận (sửa trên trang)",
+            _ => {}
+        }
+    }
+    edit.push(("comp_1_delete", "on"));
+    edit.push(("ff_0_delete", "on"));
+    let path = format!("/admin/procedures/{code}/sua");
+    let (status, _, _) = post_form(&app, &path, &edit).await;
+    assert_eq!(status, 303);
+    let (_, p) = get_json(&app, &format!("/api/v1/procedures/{code}")).await;
+    assert_eq!(p["version"], 2);
+    assert_eq!(p["processing_time"]["amount"], 3);
+    assert_eq!(
+        p["form"].as_array().map(Vec::len),
+        Some(1),
+        "the deleted row is gone"
+    );
+
+    // A second save from the same stale page is refused: no lost update.
+    let (status, _, html) = post_form(&app, &path, &edit).await;
+    assert_eq!(status, 409);
+    assert!(html.contains("sau khi bạn mở"), "{html}");
+    assert_eq!(
+        get_json(&app, &format!("/api/v1/procedures/{code}"))
+            .await
+            .1["version"],
+        2
+    );
+    // The API honours If-Match the same way.
+    let res = client()
+        .put(app.url(&format!("/api/v1/procedures/{code}")))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .header("if-match", "\"1\"")
+        .json(&p)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(res.status(), 409);
+
+    // The history page names what each version changed, and restores an earlier one.
+    let (status, html) = admin_page(&app, &format!("/admin/procedures/{code}/lich-su")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Phiên bản 2: sửa"), "{html}");
+    assert!(html.contains("5 ngày làm việc → 3 ngày làm việc"), "{html}");
+    assert!(html.contains("bỏ “ly_do”"), "{html}");
+    let (status, location, _) = post_form(
+        &app,
+        &format!("/admin/procedures/{code}/lich-su/1/khoi-phuc"),
+        &[("version", "2")],
+    )
+    .await;
+    assert_eq!(status, 303, "{location}");
+    let (_, p) = get_json(&app, &format!("/api/v1/procedures/{code}")).await;
+    assert_eq!(p["version"], 3);
+    assert_eq!(p["processing_time"]["amount"], 5);
+    assert_eq!(p["name"], "Thủ tục cấp giấy xác nhận soạn trên trang");
+
+    // A retired procedure is shown read-only and refuses a save.
+    send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/procedures/{code}/retire"),
+        None,
+    )
+    .await;
+    let (_, html) = admin_page(&app, &path).await;
+    assert!(html.contains("chỉ xem, không sửa được"));
+    let mut stale: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
+    stale.push(("version", "4"));
+    assert_eq!(post_form(&app, &path, &stale).await.0, 409);
+    // Without credentials the editor is closed.
+    let res = client()
+        .get(app.url("/admin/procedures/moi"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 401);
+}

@@ -158,6 +158,100 @@ impl AdminUnits {
     }
 }
 
+/// An address written as one line, taken apart for the picker.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Split {
+    /// The province, when the text names one in force.
+    pub province: Option<String>,
+    /// The commune's label, when the text names one in force in that province.
+    pub commune: Option<String>,
+    /// House number and street (or hamlet).
+    pub street: String,
+}
+
+/// Folded name without the unit's kind, so that "tỉnh Sóc Trăng" matches "Sóc Trăng".
+fn bare(s: &str) -> String {
+    let f = fold(s);
+    for prefix in ["thanh pho ", "tinh "] {
+        if let Some(rest) = f.strip_prefix(prefix) {
+            return rest.to_string();
+        }
+    }
+    f
+}
+
+/// Whether a part of an address names an administrative unit rather than a street.
+fn names_a_unit(part: &str) -> bool {
+    let f = fold(part);
+    [
+        "phuong ",
+        "xa ",
+        "thi tran ",
+        "quan ",
+        "huyen ",
+        "thi xa ",
+        "thanh pho ",
+        "tinh ",
+        "tp ",
+        "tp. ",
+    ]
+    .iter()
+    .any(|p| f.starts_with(p))
+}
+
+impl AdminUnits {
+    /// Takes apart an address written on one line (`Số 12 đường Trần Hưng Đạo, Phường Sóc
+    /// Trăng, Thành phố Cần Thơ`) into province, commune and street, as far as the units in
+    /// force allow: an address from before a reorganisation keeps its street and leaves the
+    /// commune for the person to choose.
+    pub fn split(&self, text: &str) -> Split {
+        let mut parts: Vec<&str> = text
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        let named = parts.last().and_then(|last| {
+            let wanted = bare(last);
+            self.units
+                .iter()
+                .find(|u| u.level == 1 && bare(&u.name) == wanted)
+        });
+        let province = match named {
+            Some(p) => {
+                parts.pop();
+                Some(p.code.clone())
+            }
+            None => self.home.clone(),
+        };
+        if let Some(code) = &province {
+            for take in [2, 1] {
+                if parts.len() < take {
+                    continue;
+                }
+                let tail = parts[parts.len() - take..].join(", ");
+                if let Some(c) = self.find_commune(code, &tail) {
+                    parts.truncate(parts.len() - take);
+                    return Split {
+                        province,
+                        commune: Some(c.label),
+                        street: parts.join(", "),
+                    };
+                }
+            }
+        }
+        let street: Vec<&str> = parts
+            .iter()
+            .take_while(|p| !names_a_unit(p))
+            .copied()
+            .collect();
+        Split {
+            province: named.map(|p| p.code.clone()),
+            commune: None,
+            street: street.join(", "),
+        }
+    }
+}
+
 /// The address a form stores: street, commune label and province name, and the unit code.
 pub fn compose(street: &str, commune: &CommuneChoice, province: &AdminUnit) -> String {
     let street = street.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -195,6 +289,46 @@ mod tests {
             ],
             Some("92".into()),
         )
+    }
+
+    #[test]
+    fn a_one_line_address_is_taken_apart_for_the_picker() {
+        let units = sample();
+        assert_eq!(
+            units.split("Số 12 đường Trần Hưng Đạo, Phường Sóc Trăng, Thành phố Cần Thơ"),
+            Split {
+                province: Some("92".into()),
+                commune: Some("Phường Sóc Trăng".into()),
+                street: "Số 12 đường Trần Hưng Đạo".into(),
+            }
+        );
+        assert_eq!(
+            units.split("Số 3, ngõ 5, Phường Phúc Xá, Quận Ba Đình, Hà Nội"),
+            Split {
+                province: Some("01".into()),
+                commune: Some("Phường Phúc Xá, Quận Ba Đình".into()),
+                street: "Số 3, ngõ 5".into(),
+            },
+            "a three-tier label, and a province named without its kind"
+        );
+        // Before the 2025 reorganisation: the street survives, the commune is chosen again.
+        assert_eq!(
+            units.split("Số 12 đường Trần Hưng Đạo, Phường 2, thành phố Sóc Trăng, tỉnh Sóc Trăng"),
+            Split {
+                province: None,
+                commune: None,
+                street: "Số 12 đường Trần Hưng Đạo".into(),
+            }
+        );
+        assert_eq!(
+            units.split("Ấp 3, Xã Kế Sách"),
+            Split {
+                province: Some("92".into()),
+                commune: Some("Xã Kế Sách".into()),
+                street: "Ấp 3".into(),
+            },
+            "no province: the home province"
+        );
     }
 
     #[test]

@@ -218,9 +218,42 @@ pub fn check(
 }
 
 /// Values to put in the form before the applicant types: what the account already knows.
-pub fn prefill(form: &[FormField], facts: &BTreeMap<&str, String>) -> BTreeMap<String, String> {
+/// The applicant's own address goes into the picker's parts where the units in force allow.
+pub fn prefill(
+    form: &[FormField],
+    facts: &BTreeMap<&str, String>,
+    units: &AdminUnits,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for f in form {
+        let own_address = matches!(
+            f.key.as_str(),
+            "address"
+                | "residence_address"
+                | "permanent_address"
+                | "applicant_address"
+                | "requester_address"
+                | "owner_address"
+        );
+        if own_address && f.kind == FieldType::Address {
+            let Some(text) = facts.get("address") else {
+                continue;
+            };
+            if units.is_empty() {
+                out.insert(f.key.clone(), text.clone());
+                continue;
+            }
+            let split = units.split(text);
+            let (tinh, xa, _) = address_keys(&f.key);
+            out.insert(f.key.clone(), split.street);
+            if let Some(p) = split.province {
+                out.insert(tinh, p);
+            }
+            if let Some(c) = split.commune {
+                out.insert(xa, c);
+            }
+            continue;
+        }
         let source = match (f.key.as_str(), f.kind) {
             (
                 "full_name" | "owner_full_name" | "requester_full_name" | "applicant_full_name",

@@ -366,7 +366,7 @@ async fn form_page(
             Err(e) => page_error(e, shell),
         };
     }
-    let values = crate::form::prefill(&procedure.form, &who.facts());
+    let values = crate::form::prefill(&procedure.form, &who.facts(), &s.dossiers.admin_units());
     let agencies = s.dossiers.receiving_agencies(&procedure);
     let agency = if agencies.len() == 1 {
         agencies[0].code.clone()

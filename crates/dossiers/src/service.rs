@@ -47,6 +47,8 @@ pub struct Applicant {
     pub email: Option<String>,
     /// Date of birth, `YYYY-MM-DD`.
     pub birth_date: Option<String>,
+    /// Contact address as the account holder wrote it.
+    pub address: Option<String>,
 }
 
 impl Applicant {
@@ -62,6 +64,9 @@ impl Applicant {
         }
         if let Some(e) = &self.email {
             m.insert("email", e.clone());
+        }
+        if let Some(a) = &self.address {
+            m.insert("address", a.clone());
         }
         if let Some(b) = &self.birth_date {
             if let Ok(d) = chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d") {

@@ -1137,6 +1137,43 @@ impl IdentityService {
         Ok(())
     }
 
+    /// Records the account holder's contact address (nơi thường trú or where they live), as
+    /// typed; e-forms are pre-filled from it. Empty clears it.
+    pub async fn set_address(
+        &self,
+        account_id: &str,
+        address: &str,
+        client: &Client,
+    ) -> Result<(), IdentityError> {
+        let address = address.split_whitespace().collect::<Vec<_>>().join(" ");
+        let len = address.chars().count();
+        if len > 300 || (len > 0 && len < 5) || address.chars().any(char::is_control) {
+            return Err(IdentityError::Fields(vec![field(
+                "address",
+                "Địa chỉ từ 5 đến 300 ký tự, ví dụ: Số 12 đường Trần Hưng Đạo, Phường Sóc Trăng, Thành phố Cần Thơ.",
+            )]));
+        }
+        let now_s = format_ts(self.inner.clock.now());
+        let mut tx = self.inner.db.begin().await?;
+        let Some(mut a) = st::account_by(&mut *tx, "id", account_id).await? else {
+            return Err(IdentityError::NotFound("tài khoản".into()));
+        };
+        a.address = (!address.is_empty()).then_some(address);
+        a.updated_at = now_s;
+        st::update_account(&mut tx, &a).await?;
+        self.audit_tx(
+            &mut tx,
+            AuditEvent::new(&a.actor(), "identity.account.address", "account")
+                .object(a.id.clone())
+                .request(&client.request_id),
+        )
+        .await?;
+        tx.commit().await?;
+        // The cached account would pre-fill the old address for a few seconds more.
+        self.forget_principals();
+        Ok(())
+    }
+
     /// One account by id.
     pub async fn account(&self, id: &str) -> Result<Option<Account>, IdentityError> {
         Ok(st::account_by(self.inner.db.pool(), "id", id).await?)

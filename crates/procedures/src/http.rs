@@ -16,6 +16,8 @@ use cqdt_platform::xlsx::MEDIA_TYPE as XLSX;
 use cqdt_platform::{Admin, FieldError, PageError, Platform, Problem, Shell};
 use serde_json::{json, Value};
 
+mod editor;
+
 use crate::error::ProcedureError;
 use crate::model::{vnd, Level, OnlineLevel, Procedure, Status};
 use crate::search::Filters;
@@ -53,6 +55,16 @@ pub fn router(state: ProcedureState) -> Router {
         .route(
             "/admin/procedures/import",
             get(admin_import_form).post(admin_import),
+        )
+        .route("/admin/procedures/moi", get(admin_new).post(admin_create))
+        .route(
+            "/admin/procedures/{code}/sua",
+            get(admin_edit).post(admin_save),
+        )
+        .route("/admin/procedures/{code}/lich-su", get(admin_history))
+        .route(
+            "/admin/procedures/{code}/lich-su/{version}/khoi-phuc",
+            post(admin_restore),
         )
         .route("/admin/procedures/{code}/status", post(admin_status))
         .with_state(state)
@@ -162,13 +174,28 @@ async fn api_update(
     State(s): State<ProcedureState>,
     a: Admin,
     Path(code): Path<String>,
+    headers: HeaderMap,
     body: Result<Json<Procedure>, JsonRejection>,
 ) -> Response {
+    // `If-Match: "3"` (the version read) makes the update refuse a lost update with 409.
+    let expected = match headers.get(header::IF_MATCH).map(|v| {
+        v.to_str()
+            .ok()
+            .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|t| t.parse::<i64>().ok())
+    }) {
+        None => None,
+        Some(Some(v)) => Some(v),
+        Some(None) => {
+            return Problem::bad_request("If-Match phải là số phiên bản, ví dụ \"3\".")
+                .into_response()
+        }
+    };
     let p = match json_body(body) {
         Ok(p) => p,
         Err(r) => return *r,
     };
-    match s.procedures.update(&a.name, &code, &p).await {
+    match s.procedures.update(&a.name, &code, &p, expected).await {
         Ok(e) => Json(e).into_response(),
         Err(e) => problem(e),
     }
@@ -631,6 +658,286 @@ async fn admin_status(
     match s.procedures.set_status(&a.name, &code, status).await {
         Ok(_) => Redirect::to("/admin/procedures?done=status").into_response(),
         Err(ProcedureError::Conflict(m)) => PageError::BadRequest(m).with_shell(&s.platform.shell),
+        Err(ProcedureError::NotFound(_)) => PageError::NotFound.with_shell(&s.platform.shell),
+        Err(e) => PageError::internal(e).with_shell(&s.platform.shell),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_procedure_edit.html")]
+struct EditTpl {
+    shell: Shell,
+    errors: Vec<FieldError>,
+    notice: String,
+    is_new: bool,
+    readonly: bool,
+    code: String,
+    action: String,
+    status_label: &'static str,
+    version: String,
+    process_shape: String,
+    process_key: String,
+    sections: Vec<editor::Section>,
+    groups: Vec<editor::Group>,
+}
+
+/// Renders the editor for a form as typed (or as stored), with its errors.
+fn editor_page(
+    s: &ProcedureState,
+    form: &editor::EditorForm,
+    errors: Vec<FieldError>,
+    existing: Option<&Entry>,
+    notice: &str,
+) -> Response {
+    let (sections, groups) = form.view(&errors, existing.is_none());
+    let code = existing
+        .map(|e| e.procedure.code.clone())
+        .unwrap_or_default();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut res = render(&EditTpl {
+        shell: (*s.platform.shell).clone(),
+        errors,
+        notice: notice.into(),
+        is_new: existing.is_none(),
+        readonly: existing.is_some_and(|e| e.status == Status::Retired),
+        action: if existing.is_none() {
+            "/admin/procedures/moi".into()
+        } else {
+            format!("/admin/procedures/{code}/sua")
+        },
+        code,
+        status_label: existing.map(|e| e.status.label()).unwrap_or(""),
+        version: form.version.clone(),
+        process_shape: form.process_shape.clone(),
+        process_key: form.process_key.clone(),
+        sections,
+        groups,
+    });
+    if res.status() == StatusCode::OK {
+        *res.status_mut() = status;
+    }
+    res
+}
+
+async fn admin_new(State(s): State<ProcedureState>, _a: Admin) -> Response {
+    editor_page(&s, &editor::EditorForm::blank(), Vec::new(), None, "")
+}
+
+/// What the editor's post asks for: a blank row added to a list, or the form saved.
+fn posted(pairs: &[(String, String)]) -> (editor::EditorForm, Option<String>) {
+    let form = editor::EditorForm::from_pairs(pairs);
+    let add = pairs
+        .iter()
+        .find(|(k, _)| k == "them")
+        .map(|(_, v)| v.clone());
+    (form, add)
+}
+
+async fn admin_create(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (mut form, add) = posted(&pairs);
+    if let Some(list) = add {
+        form.pad();
+        form.add_row(&list);
+        return editor_page(&s, &form, Vec::new(), None, "");
+    }
+    let result = match form.to_procedure() {
+        Ok(p) => s.procedures.create(&a.name, &p, Status::Draft).await,
+        Err(errors) => Err(ProcedureError::Invalid(errors)),
+    };
+    match result {
+        Ok(e) => Redirect::to(&format!(
+            "/admin/procedures/{}/sua?done=created",
+            e.procedure.code
+        ))
+        .into_response(),
+        Err(ProcedureError::Invalid(errors)) => {
+            form.pad();
+            editor_page(&s, &form, errors, None, "")
+        }
+        Err(ProcedureError::Conflict(m)) => {
+            form.pad();
+            let errors = vec![FieldError {
+                field: "code".into(),
+                message: m,
+            }];
+            editor_page(&s, &form, errors, None, "")
+        }
+        Err(e) => PageError::internal(e).with_shell(&s.platform.shell),
+    }
+}
+
+async fn load_entry(s: &ProcedureState, code: &str) -> Result<Entry, Response> {
+    match s.procedures.get(code).await {
+        Ok(Some(e)) => Ok(e),
+        Ok(None) => Err(PageError::NotFound.with_shell(&s.platform.shell)),
+        Err(e) => Err(PageError::internal(e).with_shell(&s.platform.shell)),
+    }
+}
+
+async fn admin_edit(
+    State(s): State<ProcedureState>,
+    _a: Admin,
+    Path(code): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let entry = match load_entry(&s, &code).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let notice = match q.get("done").map(String::as_str) {
+        Some("created") => "Đã tạo dự thảo thủ tục. Công bố ở danh mục khi sẵn sàng.",
+        Some("saved") => "Đã lưu phiên bản mới.",
+        _ => "",
+    };
+    let form = editor::EditorForm::from_procedure(&entry.procedure, entry.version);
+    editor_page(&s, &form, Vec::new(), Some(&entry), notice)
+}
+
+async fn admin_save(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    Path(code): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let entry = match load_entry(&s, &code).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let (mut form, add) = posted(&pairs);
+    // The code is not editable; what the page shows is what is saved.
+    form.code = code.clone();
+    if let Some(list) = add {
+        form.pad();
+        form.add_row(&list);
+        return editor_page(&s, &form, Vec::new(), Some(&entry), "");
+    }
+    let result = match form.to_procedure() {
+        Ok(p) => {
+            s.procedures
+                .update(&a.name, &code, &p, form.expected_version())
+                .await
+        }
+        Err(errors) => Err(ProcedureError::Invalid(errors)),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/admin/procedures/{code}/sua?done=saved")).into_response(),
+        Err(ProcedureError::Invalid(errors)) => {
+            form.pad();
+            editor_page(&s, &form, errors, Some(&entry), "")
+        }
+        Err(ProcedureError::Conflict(m)) => {
+            form.pad();
+            let errors = vec![FieldError {
+                field: "name".into(),
+                message: m,
+            }];
+            let mut res = editor_page(&s, &form, errors, Some(&entry), "");
+            *res.status_mut() = StatusCode::CONFLICT;
+            res
+        }
+        Err(ProcedureError::NotFound(_)) => PageError::NotFound.with_shell(&s.platform.shell),
+        Err(e) => PageError::internal(e).with_shell(&s.platform.shell),
+    }
+}
+
+/// A version as the history page shows it.
+struct HistoryRow {
+    version: crate::store::Version,
+    status: Status,
+    action: &'static str,
+    version_changes: Vec<crate::model::Change>,
+    restorable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_procedure_history.html")]
+struct HistoryTpl {
+    shell: Shell,
+    notice: String,
+    code: String,
+    name: String,
+    current: i64,
+    entries: Vec<HistoryRow>,
+}
+
+async fn admin_history(
+    State(s): State<ProcedureState>,
+    _a: Admin,
+    Path(code): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let entry = match load_entry(&s, &code).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let history = match s.procedures.changes(&code).await {
+        Ok(h) => h,
+        Err(e) => return PageError::internal(e).with_shell(&s.platform.shell),
+    };
+    let entries = history
+        .into_iter()
+        .map(|h| {
+            // Nothing to restore from a version with the content in force.
+            let same = serde_json::from_str::<Procedure>(&h.version.doc)
+                .is_ok_and(|p| p == entry.procedure);
+            HistoryRow {
+                action: match h.version.action.as_str() {
+                    "create" => "tạo",
+                    "update" => "sửa",
+                    "publish" => "công bố",
+                    "retire" => "bãi bỏ",
+                    "import" => "nhập từ tệp",
+                    _ => "thay đổi",
+                },
+                restorable: entry.status != Status::Retired && !same,
+                status: h.status,
+                version_changes: h.changes,
+                version: h.version,
+            }
+        })
+        .collect();
+    render(&HistoryTpl {
+        shell: (*s.platform.shell).clone(),
+        notice: match q.get("done").map(String::as_str) {
+            Some("restored") => "Đã khôi phục: nội dung cũ được ghi thành phiên bản mới.".into(),
+            _ => String::new(),
+        },
+        code,
+        name: entry.procedure.name,
+        current: entry.version,
+        entries,
+    })
+}
+
+async fn admin_restore(
+    State(s): State<ProcedureState>,
+    a: Admin,
+    Path((code, version)): Path<(String, i64)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let expected = f.get("version").and_then(|v| v.parse::<i64>().ok());
+    match s
+        .procedures
+        .restore(&a.name, &code, version, expected)
+        .await
+    {
+        Ok(_) => {
+            Redirect::to(&format!("/admin/procedures/{code}/lich-su?done=restored")).into_response()
+        }
+        Err(ProcedureError::Conflict(m)) => PageError::BadRequest(m).with_shell(&s.platform.shell),
+        Err(ProcedureError::Invalid(_)) => PageError::BadRequest(
+            "Phiên bản này không còn qua được các kiểm tra hiện hành; hãy sửa thủ tục trực tiếp."
+                .into(),
+        )
+        .with_shell(&s.platform.shell),
         Err(ProcedureError::NotFound(_)) => PageError::NotFound.with_shell(&s.platform.shell),
         Err(e) => PageError::internal(e).with_shell(&s.platform.shell),
     }

@@ -95,6 +95,27 @@ pub enum TimeUnit {
 }
 
 impl TimeUnit {
+    /// Every unit.
+    pub const ALL: [TimeUnit; 3] = [
+        TimeUnit::WorkingDays,
+        TimeUnit::CalendarDays,
+        TimeUnit::Hours,
+    ];
+
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeUnit::WorkingDays => "working_days",
+            TimeUnit::CalendarDays => "calendar_days",
+            TimeUnit::Hours => "hours",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        TimeUnit::ALL.into_iter().find(|u| u.as_str() == s)
+    }
+
     /// Vietnamese name.
     pub fn label(self) -> &'static str {
         match self {
@@ -182,6 +203,59 @@ pub enum FieldType {
     Phone,
     /// An e-mail address.
     Email,
+}
+
+impl FieldType {
+    /// Every type, in the order an editor offers them.
+    pub const ALL: [FieldType; 10] = [
+        FieldType::Text,
+        FieldType::Textarea,
+        FieldType::Number,
+        FieldType::Date,
+        FieldType::Choice,
+        FieldType::PersonalId,
+        FieldType::TaxCode,
+        FieldType::Address,
+        FieldType::Phone,
+        FieldType::Email,
+    ];
+
+    /// Stored form (the JSON `type`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Textarea => "textarea",
+            FieldType::Number => "number",
+            FieldType::Date => "date",
+            FieldType::Choice => "choice",
+            FieldType::PersonalId => "personal_id",
+            FieldType::TaxCode => "tax_code",
+            FieldType::Address => "address",
+            FieldType::Phone => "phone",
+            FieldType::Email => "email",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        FieldType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Vietnamese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            FieldType::Text => "Văn bản một dòng",
+            FieldType::Textarea => "Văn bản nhiều dòng",
+            FieldType::Number => "Số",
+            FieldType::Date => "Ngày",
+            FieldType::Choice => "Lựa chọn",
+            FieldType::PersonalId => "Số định danh cá nhân",
+            FieldType::TaxCode => "Mã số thuế",
+            FieldType::Address => "Địa chỉ (chọn xã, phường)",
+            FieldType::Phone => "Số điện thoại",
+            FieldType::Email => "Thư điện tử",
+        }
+    }
 }
 
 /// A field of a procedure's e-form.
@@ -467,6 +541,156 @@ impl Procedure {
     }
 }
 
+/// One difference between two versions of a procedure, as the history page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The part that changed, in Vietnamese.
+    pub part: &'static str,
+    /// Before and after, or what was added and removed.
+    pub detail: String,
+}
+
+fn short(s: &str) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 120 {
+        format!("{}…", s.chars().take(119).collect::<String>())
+    } else if s.is_empty() {
+        "(trống)".into()
+    } else {
+        s
+    }
+}
+
+/// Items added, removed and changed between two lists keyed by name.
+fn list_changes<T: PartialEq>(old: &[T], new: &[T], key: impl Fn(&T) -> String) -> Option<String> {
+    let mut parts = Vec::new();
+    let added: Vec<String> = new
+        .iter()
+        .filter(|n| !old.iter().any(|o| key(o) == key(n)))
+        .map(|n| format!("“{}”", short(&key(n))))
+        .collect();
+    let removed: Vec<String> = old
+        .iter()
+        .filter(|o| !new.iter().any(|n| key(o) == key(n)))
+        .map(|o| format!("“{}”", short(&key(o))))
+        .collect();
+    let edited: Vec<String> = new
+        .iter()
+        .filter(|n| old.iter().any(|o| key(o) == key(n) && o != *n))
+        .map(|n| format!("“{}”", short(&key(n))))
+        .collect();
+    for (label, items) in [("thêm", added), ("bỏ", removed), ("sửa", edited)] {
+        if !items.is_empty() {
+            parts.push(format!("{label} {}", items.join(", ")));
+        }
+    }
+    let reordered = parts.is_empty() && old != new;
+    if reordered {
+        parts.push("đổi thứ tự".into());
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// What differs between two versions of a procedure, part by part.
+pub fn changes(old: &Procedure, new: &Procedure) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut scalar = |part: &'static str, a: String, b: String| {
+        if a != b {
+            out.push(Change {
+                part,
+                detail: format!("{} → {}", short(&a), short(&b)),
+            });
+        }
+    };
+    let levels = |p: &Procedure| {
+        p.levels
+            .iter()
+            .map(|l| l.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let yes_no = |b: bool| if b { "có" } else { "không" }.to_string();
+    scalar("Tên", old.name.clone(), new.name.clone());
+    scalar(
+        "Mã quốc gia",
+        old.national_code.clone(),
+        new.national_code.clone(),
+    );
+    scalar(
+        "Lĩnh vực",
+        format!("{} ({})", old.field.name, old.field.code),
+        format!("{} ({})", new.field.name, new.field.code),
+    );
+    scalar("Cấp thực hiện", levels(old), levels(new));
+    scalar(
+        "Mức độ trực tuyến",
+        old.online_level.label().into(),
+        new.online_level.label().into(),
+    );
+    scalar("Thời hạn giải quyết", old.time_text(), new.time_text());
+    scalar(
+        "Ghi chú thời hạn",
+        old.processing_time.note.clone().unwrap_or_default(),
+        new.processing_time.note.clone().unwrap_or_default(),
+    );
+    scalar(
+        "Điều kiện",
+        old.conditions.clone().unwrap_or_default(),
+        new.conditions.clone().unwrap_or_default(),
+    );
+    scalar("Kết quả", old.result.clone(), new.result.clone());
+    scalar(
+        "Quy trình xử lý",
+        old.process_key.clone().unwrap_or_default(),
+        new.process_key.clone().unwrap_or_default(),
+    );
+    scalar("Thủ tục phổ biến", yes_no(old.popular), yes_no(new.popular));
+    scalar("Dữ liệu mẫu", yes_no(old.sample), yes_no(new.sample));
+    scalar(
+        "Mã đã đối chiếu CSDL quốc gia",
+        yes_no(old.code_verified),
+        yes_no(new.code_verified),
+    );
+    let text = |s: &String| s.clone();
+    let lists: [(&'static str, Option<String>); 7] = [
+        (
+            "Loại cơ quan thực hiện",
+            list_changes(
+                &old.implementing_agency_kinds,
+                &new.implementing_agency_kinds,
+                text,
+            ),
+        ),
+        (
+            "Cơ quan thực hiện",
+            list_changes(&old.agencies, &new.agencies, text),
+        ),
+        (
+            "Phí, lệ phí",
+            list_changes(&old.fees, &new.fees, |f| f.name.clone()),
+        ),
+        (
+            "Thành phần hồ sơ",
+            list_changes(&old.components, &new.components, |c| c.name.clone()),
+        ),
+        (
+            "Trường của tờ khai",
+            list_changes(&old.form, &new.form, |f| f.key.clone()),
+        ),
+        (
+            "Căn cứ pháp lý",
+            list_changes(&old.legal_basis, &new.legal_basis, text),
+        ),
+        ("Các bước", list_changes(&old.steps, &new.steps, text)),
+    ];
+    for (part, detail) in lists {
+        if let Some(detail) = detail {
+            out.push(Change { part, detail });
+        }
+    }
+    out
+}
+
 /// An amount in đồng with Vietnamese thousands separators: `200.000 đồng`.
 pub fn vnd(amount: u64) -> String {
     let digits = amount.to_string();
@@ -535,6 +759,49 @@ mod tests {
             "/form/2/options",
         ] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
+        }
+    }
+
+    #[test]
+    fn changes_name_each_part_that_differs() {
+        let old = sample();
+        let mut new = sample();
+        assert!(changes(&old, &new).is_empty(), "no change, no entry");
+        new.name = "Thủ tục đăng ký khai sinh có yếu tố nước ngoài".into();
+        new.processing_time.amount = 3;
+        new.form[0].required = false;
+        new.form.push(FormField {
+            key: "father_name".into(),
+            label: "Họ tên cha".into(),
+            kind: FieldType::Text,
+            required: false,
+            catalog: None,
+            options: vec![],
+            max_length: None,
+            min: None,
+            max: None,
+            hint: None,
+        });
+        let c = changes(&old, &new);
+        let parts: Vec<&str> = c.iter().map(|c| c.part).collect();
+        assert_eq!(parts, ["Tên", "Thời hạn giải quyết", "Trường của tờ khai"]);
+        assert_eq!(c[1].detail, "1 ngày làm việc → 3 ngày làm việc");
+        assert_eq!(c[2].detail, "thêm “father_name”; sửa “child_name”");
+    }
+
+    #[test]
+    fn field_types_and_units_round_trip_their_stored_form() {
+        for t in FieldType::ALL {
+            assert_eq!(FieldType::parse(t.as_str()), Some(t));
+            let json = serde_json::to_value(t).expect("json");
+            assert_eq!(json, serde_json::json!(t.as_str()));
+        }
+        for u in TimeUnit::ALL {
+            assert_eq!(TimeUnit::parse(u.as_str()), Some(u));
+            assert_eq!(
+                serde_json::to_value(u).expect("json"),
+                serde_json::json!(u.as_str())
+            );
         }
     }
 

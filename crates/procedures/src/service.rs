@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::error::ProcedureError;
-use crate::model::{Field, Procedure, Status};
+use crate::model::{self, Change, Field, Procedure, Status};
 use crate::search::{Filters, Index};
 use crate::store::{self, StoredRow, Version, Write};
 use crate::xlsx;
@@ -28,6 +28,17 @@ pub struct Entry {
     pub version: i64,
     /// Last change.
     pub updated_at: String,
+}
+
+/// A version in the history, with what it changed.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    /// The version as recorded.
+    pub version: Version,
+    /// Its status.
+    pub status: Status,
+    /// What differs from the version before (empty for the first, or a status change).
+    pub changes: Vec<Change>,
 }
 
 /// What an import checks before writing anything: each procedure's own checks, codes that
@@ -194,6 +205,55 @@ impl ProcedureService {
         Ok(store::versions(&self.db, code).await?)
     }
 
+    /// The versions of a procedure, newest first, each with what it changed from the one
+    /// before it.
+    pub async fn changes(&self, code: &str) -> Result<Vec<HistoryEntry>, ProcedureError> {
+        let versions = self.history(code).await?;
+        let docs = versions
+            .iter()
+            .map(|v| {
+                serde_json::from_str::<Procedure>(&v.doc)
+                    .map_err(|e| ProcedureError::Corrupt(code.into(), e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(versions
+            .into_iter()
+            .enumerate()
+            .map(|(i, version)| {
+                // Newest first: the version before this one is the next in the list.
+                let changes = docs
+                    .get(i + 1)
+                    .map(|before| model::changes(before, &docs[i]))
+                    .unwrap_or_default();
+                let status = Status::parse(&version.status).unwrap_or(Status::Draft);
+                HistoryEntry {
+                    version,
+                    status,
+                    changes,
+                }
+            })
+            .collect())
+    }
+
+    /// Puts an earlier version's content back as a new version (audited as an update).
+    pub async fn restore(
+        &self,
+        actor: &str,
+        code: &str,
+        version: i64,
+        expected: Option<i64>,
+    ) -> Result<Entry, ProcedureError> {
+        let versions = self.history(code).await?;
+        let Some(v) = versions.iter().find(|v| v.version == version) else {
+            return Err(ProcedureError::NotFound(format!(
+                "{code} phiên bản {version}"
+            )));
+        };
+        let p: Procedure = serde_json::from_str(&v.doc)
+            .map_err(|e| ProcedureError::Corrupt(code.into(), e.to_string()))?;
+        self.update(actor, code, &p, expected).await
+    }
+
     async fn write(
         &self,
         tx: &mut Tx,
@@ -261,11 +321,13 @@ impl ProcedureService {
     }
 
     /// Replaces a procedure's content (its code stays); a published one stays published.
+    /// With `expected`, refuses when someone else saved a version since it was read.
     pub async fn update(
         &self,
         actor: &str,
         code: &str,
         p: &Procedure,
+        expected: Option<i64>,
     ) -> Result<Entry, ProcedureError> {
         p.check().map_err(ProcedureError::Invalid)?;
         if p.code != code {
@@ -284,6 +346,12 @@ impl ProcedureService {
             return Err(ProcedureError::Conflict(
                 "Thủ tục đã bãi bỏ không sửa được.".into(),
             ));
+        }
+        if expected.is_some_and(|v| v != row.version) {
+            return Err(ProcedureError::Conflict(format!(
+                "Thủ tục đã được {} sửa lúc {} (phiên bản {}) sau khi bạn mở; hãy mở lại để xem thay đổi của họ.",
+                row.updated_by, row.updated_at, row.version
+            )));
         }
         self.write(&mut tx, actor, p, old.status, row.version + 1, "update")
             .await?;

@@ -139,12 +139,15 @@ pub struct Version {
     pub changed_at: String,
     /// Who.
     pub changed_by: String,
+    /// The procedure as it was after the change (JSON); the API lists versions without it.
+    #[serde(skip)]
+    pub doc: String,
 }
 
 /// The versions of a procedure, newest first.
 pub async fn versions(db: &Db, code: &str) -> Result<Vec<Version>, DbError> {
     let rows = sqlx::query(
-        "SELECT version, status, action, changed_at, changed_by FROM procedure_versions \
+        "SELECT version, status, action, changed_at, changed_by, doc FROM procedure_versions \
          WHERE code = $1 ORDER BY version DESC",
     )
     .bind(code)
@@ -159,6 +162,7 @@ pub async fn versions(db: &Db, code: &str) -> Result<Vec<Version>, DbError> {
                 action: r.try_get("action")?,
                 changed_at: r.try_get("changed_at")?,
                 changed_by: r.try_get("changed_by")?,
+                doc: r.try_get("doc")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

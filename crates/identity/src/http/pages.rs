@@ -44,6 +44,7 @@ pub(super) fn routes() -> Router<IdentityState> {
         .route("/dang-xuat", get(logout_form).post(logout_submit))
         .route("/tai-khoan", get(account_page))
         .route("/tai-khoan/phien", get(sessions_page))
+        .route("/tai-khoan/dia-chi", get(address_form).post(address_submit))
         .route("/tai-khoan/phien/{id}/ket-thuc", post(end_session))
         .route(
             "/tai-khoan/doi-mat-khau",
@@ -1037,6 +1038,48 @@ async fn password_submit(
     {
         Ok(()) => see_other("/tai-khoan?da-luu=1"),
         Err(IdentityError::Fields(errors)) => password_page().render(shell, errors),
+        Err(e) => page_error(e, shell),
+    }
+}
+
+fn address_page(value: &str) -> FormPage {
+    FormPage {
+        title: "Địa chỉ liên hệ",
+        intro: vec!["Địa chỉ nơi ông/bà thường trú hoặc đang sinh sống. Khi nộp hồ sơ, tờ khai được điền sẵn địa chỉ này; ông/bà vẫn sửa được trên từng tờ khai.".into()],
+        action: "/tai-khoan/dia-chi".into(),
+        fields: vec![field("address", "Địa chỉ", "text")
+            .hint("Số nhà, đường hoặc ấp, khóm; xã, phường; tỉnh, thành phố. Để trống để xoá.")
+            .auto("street-address")
+            .value(value)],
+        submit: "Lưu",
+        links: vec![("/tai-khoan".into(), "Quay lại tài khoản".into())],
+        ..FormPage::default()
+    }
+}
+
+async fn address_form(State(s): State<IdentityState>, p: Principal) -> Response {
+    let shell = &s.platform.shell;
+    match s.identity.account(&p.account_id).await {
+        Ok(Some(a)) => address_page(a.address.as_deref().unwrap_or("")).render(shell, Vec::new()),
+        Ok(None) => see_other("/dang-nhap"),
+        Err(e) => page_error(e, shell),
+    }
+}
+
+async fn address_submit(
+    State(s): State<IdentityState>,
+    p: Principal,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let shell = &s.platform.shell;
+    let client = client_of(&addr, &headers, &rid);
+    let typed = f.get("address").cloned().unwrap_or_default();
+    match s.identity.set_address(&p.account_id, &typed, &client).await {
+        Ok(()) => see_other("/tai-khoan?da-luu=1"),
+        Err(IdentityError::Fields(errors)) => address_page(&typed).render(shell, errors),
         Err(e) => page_error(e, shell),
     }
 }
