@@ -662,3 +662,39 @@ async fn a_citizen_finds_a_procedure_files_online_and_gets_the_confirmation_emai
     assert_accessible(&b, "public lookup").await;
     b.quit().await;
 }
+
+#[tokio::test]
+async fn a_reception_officer_receives_a_dossier_and_prints_the_receipt() {
+    if !tools_present() {
+        return;
+    }
+    let app = Instance::start().await;
+    let citizen = common::sign_in(&app, "094085000123", common::DEMO_PASSWORD, None).await;
+    let code = common::file_birth_registration(&app, &citizen).await;
+    let b = Browser::start().await;
+    b.goto(&app.url("/mot-cua")).await;
+    b.fill("login", "tiepnhan.p5").await;
+    b.fill("password", common::DEMO_PASSWORD).await;
+    b.click_and_wait(SUBMIT).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let totp = cqdt_identity::totp::code(common::DEMO_TOTP, now).expect("code");
+    b.fill("code", &totp).await;
+    b.click_and_wait(SUBMIT).await;
+    assert_eq!(b.path().await, "/mot-cua");
+    assert!(b.text().await.contains(&code), "the queue has the dossier");
+    assert_accessible(&b, "work list").await;
+    b.click_and_wait(&format!("a[href='/mot-cua/ho-so/{code}']"))
+        .await;
+    assert_accessible(&b, "dossier at the counter").await;
+    b.click_and_wait("form[action$='/tiep-nhan'] button").await;
+    assert!(b.text().await.contains("Đã tiếp nhận hồ sơ"));
+    b.click_and_wait("a[href$='/phieu/01']").await;
+    let text = b.text().await;
+    assert!(text.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
+    assert!(text.contains(&code));
+    assert_accessible(&b, "receipt Mẫu 01").await;
+    b.quit().await;
+}

@@ -10,53 +10,11 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
 const CITIZEN: &str = "094085000123";
-const KHAI_SINH: &str = "1.001193.000.00.00.H51";
-/// UBND Phường 5, TP Sóc Trăng: the demo commune with a one-stop counter.
-const PHUONG_5: &str = "000.01.41.H51";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-
-fn first_option(page: &str, id: &str) -> String {
-    page.split(&format!("<select id=\"{id}\""))
-        .nth(1)
-        .and_then(|s| s.split("<option value=\"").nth(2))
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_else(|| panic!("no options for {id}"))
-        .to_string()
-}
 
 /// Files a birth registration at Phường 5 through the API; returns its code.
 async fn file(app: &Instance, cookie: &str) -> String {
-    let page = client()
-        .get(app.url(&format!("/nop-ho-so/{KHAI_SINH}")))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("form")
-        .text()
-        .await
-        .expect("page");
-    let form = json!({
-        "child_full_name": "Nguyễn Gia Bảo",
-        "child_date_of_birth": "01/11/2026",
-        "child_gender": first_option(&page, "f_child_gender"),
-        "child_ethnicity": first_option(&page, "f_child_ethnicity"),
-        "child_nationality": first_option(&page, "f_child_nationality"),
-        "place_of_birth": "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn",
-        "place_of_birth__xa": "Phường Sóc Trăng",
-        "hometown": "94",
-        "mother_full_name": "Trần Thị Mai",
-        "requester_phone": "0912000123",
-    });
-    let res = client()
-        .post(app.url("/api/v1/dossiers"))
-        .header("cookie", cookie)
-        .json(&json!({"procedure_code": KHAI_SINH, "agency_code": PHUONG_5, "form": form}))
-        .send()
-        .await
-        .expect("file");
-    assert_eq!(res.status(), 201);
-    let v: Value = res.json().await.expect("json");
-    v["code"].as_str().expect("code").to_string()
+    common::file_birth_registration(app, cookie).await
 }
 
 async fn act(app: &Instance, cookie: &str, code: &str, action: &str, body: Value) -> (u16, Value) {
@@ -375,15 +333,11 @@ async fn a_citizen_withdraws_a_dossier_and_two_officials_cannot_both_act_on_one(
     // Two receptions of one dossier at the same moment: exactly one wins.
     let code = file(&app, &citizen).await;
     let due = tomorrow();
+    // Two receptions conflict in either order (a refusal after a reception would be
+    // legitimate, so it would not show the race).
     let (a, b) = tokio::join!(
         act(&app, &reception, &code, "receive", json!({"due_date": due})),
-        act(
-            &app,
-            &reception,
-            &code,
-            "refuse",
-            json!({"reasons": "Không thuộc thẩm quyền"})
-        ),
+        act(&app, &reception, &code, "receive", json!({})),
     );
     let mut statuses = [a.0, b.0];
     statuses.sort();
@@ -439,4 +393,172 @@ async fn a_citizen_withdraws_a_dossier_and_two_officials_cannot_both_act_on_one(
     assert_eq!(v["status"], "withdrawn");
     let (s, _) = act(&app, &reception, &code, "no-such-action", json!({})).await;
     assert_eq!(s, 404);
+}
+
+async fn post_page(
+    app: &Instance,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let res = client()
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let status = res.status().as_u16();
+    let to = location(&res);
+    (
+        status,
+        if to.is_empty() {
+            res.text().await.expect("text")
+        } else {
+            to
+        },
+    )
+}
+
+#[tokio::test]
+async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement_and_the_refusal() {
+    let app = Instance::start().await;
+    let citizen = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let reception = sign_in(&app, "tiepnhan.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let province = sign_in(&app, "tiepnhan", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let code = file(&app, &citizen).await;
+    let other = file(&app, &citizen).await;
+
+    // The work list of the commune's counter has both; the province's does not.
+    let list = page(&app, &reception, "/mot-cua").await;
+    assert!(list.contains(&code) && list.contains(&other));
+    assert!(!page(&app, &province, "/mot-cua").await.contains(&code));
+    let res = client()
+        .get(app.url(&format!("/mot-cua/ho-so/{code}")))
+        .header("cookie", &province)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        res.status(),
+        404,
+        "outside the scope the dossier does not exist"
+    );
+    let res = client()
+        .get(app.url("/mot-cua"))
+        .header("cookie", &citizen)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 403, "citizens have no work list");
+
+    // The dossier page offers reception with the computed appointment date.
+    let html = page(&app, &reception, &format!("/mot-cua/ho-so/{code}")).await;
+    assert!(html.contains("Tiếp nhận hồ sơ") && html.contains("Nguyễn Gia Bảo"));
+    let (s, html) = post_page(
+        &app,
+        &reception,
+        &format!("/mot-cua/ho-so/{code}/tiep-nhan"),
+        &[("due_date", "31/02/2026")],
+    )
+    .await;
+    assert_eq!(s, 422, "an impossible date is refused");
+    assert!(html.contains("href=\"#due_date\""));
+    let (s, to) = post_page(
+        &app,
+        &reception,
+        &format!("/mot-cua/ho-so/{code}/tiep-nhan"),
+        &[("due_date", "")],
+    )
+    .await;
+    assert_eq!(
+        (s, to.as_str()),
+        (
+            303,
+            format!("/mot-cua/ho-so/{code}?done=tiep-nhan").as_str()
+        )
+    );
+    let (_, v) = get_json(&app, &reception, &format!("/api/v1/office/dossiers/{code}")).await;
+    assert_eq!(v["status"], "received");
+    let due = v["due_date"].as_str().expect("due date").to_string();
+    // Receipt Mẫu 01: the code, its QR, the appointment date, the receiving official.
+    let slip = page(&app, &reception, &format!("/mot-cua/ho-so/{code}/phieu/01")).await;
+    assert!(slip.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
+    assert!(slip.contains(&code));
+    assert!(slip.contains("<svg role=\"img\" aria-label=\"Mã QR của mã hồ sơ"));
+    let due_vn = chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d")
+        .expect("date")
+        .format("%d/%m/%Y")
+        .to_string();
+    assert!(slip.contains(&format!("ngày {due_vn}")), "{slip}");
+    assert!(slip.contains("1 ngày làm việc"));
+    // Acting twice is refused, with the reason on the page.
+    let (s, html) = post_page(
+        &app,
+        &reception,
+        &format!("/mot-cua/ho-so/{code}/tiep-nhan"),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert!(html.contains("không thực hiện được thao tác này"));
+
+    // A supplement request lists everything at once and prints as Mẫu 02.
+    let (s, _) = post_page(
+        &app,
+        &reception,
+        &format!("/mot-cua/ho-so/{other}/bo-sung"),
+        &[("items", ""), ("note", "")],
+    )
+    .await;
+    assert_eq!(s, 422, "a supplement request must say what is missing");
+    let (s, _) = post_page(
+        &app,
+        &reception,
+        &format!("/mot-cua/ho-so/{other}/bo-sung"),
+        &[
+            (
+                "items",
+                "Bản sao giấy chứng nhận kết hôn của cha mẹ\nGiấy chứng sinh bản chính",
+            ),
+            ("note", "Nộp trực tuyến tại mục Hồ sơ của tôi."),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let slip = page(
+        &app,
+        &reception,
+        &format!("/mot-cua/ho-so/{other}/phieu/02"),
+    )
+    .await;
+    assert!(slip.contains("PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"));
+    assert!(slip.contains("Giấy chứng sinh bản chính"));
+    // Refusal with reasons prints as Mẫu 03; a slip that does not apply is not there.
+    let (s, _) = post_page(
+        &app,
+        &reception,
+        &format!("/mot-cua/ho-so/{other}/tu-choi"),
+        &[("reasons", "Trẻ đã được đăng ký khai sinh tại nơi khác.")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let slip = page(
+        &app,
+        &reception,
+        &format!("/mot-cua/ho-so/{other}/phieu/03"),
+    )
+    .await;
+    assert!(slip.contains("PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"));
+    assert!(slip.contains("Trẻ đã được đăng ký khai sinh tại nơi khác."));
+    let res = client()
+        .get(app.url(&format!("/mot-cua/ho-so/{code}/phieu/03")))
+        .header("cookie", &reception)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 404);
+    // The citizen's timeline shows the refusal.
+    let (_, mine) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{other}")).await;
+    assert_eq!(mine["status"], "refused");
 }

@@ -22,6 +22,7 @@ use crate::model::{Dossier, DossierStatus};
 use crate::service::{Applicant, BoxFuture, DossierService, DossierView, Upload};
 
 mod life;
+mod office;
 
 /// Builds the applicant of a signed-in person (from the identity module).
 pub trait Applicants: Send + Sync {
@@ -60,6 +61,7 @@ pub fn router(state: DossierState) -> Router {
         .route("/api/v1/dia-ban/{province}/xa", get(communes_api))
         .route("/assets/dia-ban.js", get(address_js))
         .merge(life::routes())
+        .merge(office::routes())
         .with_state(state)
 }
 

@@ -28,7 +28,7 @@ use crate::model::{
 
 mod life;
 use crate::store;
-pub use life::OfficeAction;
+pub use life::{Deadline, OfficeAction};
 
 /// What the account knows about the person filing.
 #[derive(Debug, Clone, Default)]

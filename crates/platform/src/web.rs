@@ -617,6 +617,27 @@ fn fold_char(c: char) -> char {
     c
 }
 
+/// The QR code of `text` as an SVG image with a text alternative.
+pub fn qr_svg(text: &str, label: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    // Drop the XML declaration and label the image for screen readers.
+    let start = svg.find("<svg")?;
+    let escaped = label
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;");
+    Some(svg[start..].replacen(
+        "<svg",
+        &format!("<svg role=\"img\" aria-label=\"{escaped}\""),
+        1,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

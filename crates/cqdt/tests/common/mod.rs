@@ -446,3 +446,50 @@ impl Smtp {
         self.output.lock().map(|o| o.clone()).unwrap_or_default()
     }
 }
+
+#[allow(dead_code)]
+fn first_option(page: &str, id: &str) -> String {
+    page.split(&format!("<select id=\"{id}\""))
+        .nth(1)
+        .and_then(|s| s.split("<option value=\"").nth(2))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no options for {id}"))
+        .to_string()
+}
+
+/// Files a birth registration at UBND Phường 5 as the signed-in citizen, through the API;
+/// returns its code.
+#[allow(dead_code)]
+pub async fn file_birth_registration(app: &Instance, cookie: &str) -> String {
+    let page = client()
+        .get(app.url("/nop-ho-so/1.001193.000.00.00.H51"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("page");
+    let form = serde_json::json!({
+        "child_full_name": "Nguyễn Gia Bảo",
+        "child_date_of_birth": "01/11/2026",
+        "child_gender": first_option(&page, "f_child_gender"),
+        "child_ethnicity": first_option(&page, "f_child_ethnicity"),
+        "child_nationality": first_option(&page, "f_child_nationality"),
+        "place_of_birth": "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn",
+        "place_of_birth__xa": "Phường Sóc Trăng",
+        "hometown": "94",
+        "mother_full_name": "Trần Thị Mai",
+        "requester_phone": "0912000123",
+    });
+    let res = client()
+        .post(app.url("/api/v1/dossiers"))
+        .header("cookie", cookie)
+        .json(&serde_json::json!({"procedure_code": "1.001193.000.00.00.H51", "agency_code": "000.01.41.H51", "form": form}))
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(res.status(), 201);
+    let v: serde_json::Value = res.json().await.expect("json");
+    v["code"].as_str().expect("code").to_string()
+}

@@ -86,6 +86,62 @@ impl OfficeAction {
     }
 }
 
+/// How a dossier stands against its appointment date, as work lists flag it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// No running deadline (not yet received, clock stopped for a supplement, or finished).
+    None,
+    /// More than one working day left.
+    OnTime,
+    /// Due today or on the next working day.
+    DueSoon,
+    /// The appointment date has passed.
+    Overdue,
+}
+
+impl Deadline {
+    /// Vietnamese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Deadline::None => "",
+            Deadline::OnTime => "Trong hạn",
+            Deadline::DueSoon => "Sắp đến hạn",
+            Deadline::Overdue => "Quá hạn",
+        }
+    }
+
+    /// CSS class of its tag.
+    pub fn css(self) -> &'static str {
+        match self {
+            Deadline::None | Deadline::OnTime => "tag",
+            Deadline::DueSoon => "tag tag-sample",
+            Deadline::Overdue => "tag tag-failed",
+        }
+    }
+}
+
+/// Where a dossier in `status` due on `due` stands on `today`, counting working days.
+pub fn deadline(
+    cal: &WorkingCalendar,
+    today: NaiveDate,
+    status: DossierStatus,
+    due: Option<NaiveDate>,
+) -> Deadline {
+    let running = matches!(status, DossierStatus::Received | DossierStatus::Processing);
+    match due {
+        Some(due) if running => {
+            if today > due {
+                Deadline::Overdue
+            } else if due <= cal.add_working_days(today, 1) {
+                Deadline::DueSoon
+            } else {
+                Deadline::OnTime
+            }
+        }
+        _ => Deadline::None,
+    }
+}
+
 /// Roles that work on dossiers in the back office.
 const OFFICE: [Role; 5] = [
     Role::ReceptionOfficer,
@@ -124,6 +180,41 @@ impl DossierService {
             &p.procedure.processing_time,
             cqdt_platform::clock::to_vn(received).naive_local(),
         ))
+    }
+
+    /// The procedure a dossier was filed under, as the catalog has it now.
+    pub async fn procedure_of(
+        &self,
+        d: &Dossier,
+    ) -> Result<Option<cqdt_procedures::model::Procedure>, DossierError> {
+        Ok(self
+            .procedures
+            .get(&d.procedure_code)
+            .await
+            .map_err(|e| DossierError::Internal(e.to_string()))?
+            .map(|e| e.procedure))
+    }
+
+    /// Today, by the service's clock (Vietnam time).
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    /// The appointment date a dossier of a procedure would get if received now.
+    pub async fn appointment_if_received_now(
+        &self,
+        procedure_code: &str,
+    ) -> Result<NaiveDate, DossierError> {
+        self.appointment_for(procedure_code, self.clock.now()).await
+    }
+
+    /// Where a dossier stands against its appointment date today.
+    pub fn deadline_of(&self, d: &Dossier) -> Deadline {
+        let due = d
+            .due_date
+            .as_deref()
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+        deadline(&self.calendar.calendar(), self.clock.today(), d.status, due)
     }
 
     async fn submitted(&self, code: &str) -> Result<Dossier, DossierError> {
@@ -859,6 +950,40 @@ mod tests {
             amount,
             unit,
             note: None,
+        }
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("a real date")
+    }
+
+    #[test]
+    fn due_soon_and_overdue_count_working_days_across_holidays() {
+        let s = DossierStatus::Processing;
+        // Wednesday 29/4/2026: 30/4 and 1/5 are holidays, 2–3/5 a weekend, so Monday 4/5
+        // is the next working day: due soon, though five calendar days away.
+        let wed = day(2026, 4, 29);
+        assert_eq!(
+            deadline(&cal(), wed, s, Some(day(2026, 5, 4))),
+            Deadline::DueSoon
+        );
+        assert_eq!(
+            deadline(&cal(), wed, s, Some(day(2026, 5, 5))),
+            Deadline::OnTime
+        );
+        assert_eq!(deadline(&cal(), wed, s, Some(wed)), Deadline::DueSoon);
+        assert_eq!(
+            deadline(&cal(), day(2026, 5, 5), s, Some(day(2026, 5, 4))),
+            Deadline::Overdue
+        );
+        // The clock stops while the applicant supplements, and after the result.
+        let late = Some(day(2026, 4, 1));
+        for st in [
+            DossierStatus::Supplement,
+            DossierStatus::Returned,
+            DossierStatus::Submitted,
+        ] {
+            assert_eq!(deadline(&cal(), wed, st, late), Deadline::None);
         }
     }
 

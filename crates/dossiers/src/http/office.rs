@@ -1,0 +1,483 @@
+//! The one-stop back office's pages (`/mot-cua`): officials' work lists by status with
+//! due-soon and overdue flags, a dossier with the actions the official's role allows
+//! (receive, ask for a supplement, refuse, hand to processing, return the result), and
+//! the printable slips of TT 01/2018: receipt Mẫu 01, supplement request Mẫu 02 and
+//! refusal Mẫu 03, on A5 with a QR code of the dossier code.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::NaiveDate;
+use cqdt_platform::web::{qr_svg, render};
+use cqdt_platform::{FieldError, Principal, Role, Shell};
+
+use super::{page_error, DossierState};
+use crate::error::DossierError;
+use crate::model::{Dossier, DossierStatus, SupplementItem};
+use crate::service::{Deadline, DossierView, OfficeAction};
+
+/// The routes of this file, merged by the module's router.
+pub(super) fn routes() -> Router<DossierState> {
+    Router::new()
+        .route("/mot-cua", get(work_list))
+        .route("/mot-cua/ho-so/{code}", get(dossier_page))
+        .route("/mot-cua/ho-so/{code}/phieu/{form}", get(slip))
+        .route("/mot-cua/ho-so/{code}/{action}", post(act))
+}
+
+/// The statuses an official's work list has tabs for.
+const TABS: [DossierStatus; 5] = [
+    DossierStatus::Submitted,
+    DossierStatus::Received,
+    DossierStatus::Processing,
+    DossierStatus::Supplement,
+    DossierStatus::ResultReady,
+];
+
+/// A dossier as the work list shows it.
+struct Row {
+    code: String,
+    procedure: String,
+    applicant: String,
+    submitted: String,
+    due: String,
+    deadline: Deadline,
+}
+
+#[derive(Template)]
+#[template(path = "office_list.html")]
+struct ListTpl {
+    shell: Shell,
+    tabs: Vec<(&'static str, &'static str, bool)>,
+    title: &'static str,
+    rows: Vec<Row>,
+    overdue: usize,
+    due_soon: usize,
+}
+
+fn vn_date(s: &str) -> String {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_default()
+}
+
+fn vn_ts(s: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| {
+            cqdt_platform::clock::to_vn(t.with_timezone(&chrono::Utc))
+                .format("%H:%M %d/%m/%Y")
+                .to_string()
+        })
+        .unwrap_or_else(|_| s.to_string())
+}
+
+async fn work_list(
+    State(s): State<DossierState>,
+    p: Principal,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let shell = &s.platform.shell;
+    let office = [
+        Role::ReceptionOfficer,
+        Role::ProcessingOfficer,
+        Role::Leader,
+    ];
+    if !office.iter().any(|r| p.has_role(*r)) {
+        return page_error(
+            DossierError::Forbidden("Trang dành cho cán bộ một cửa.".into()),
+            shell,
+        );
+    }
+    let status = q
+        .get("tinh-trang")
+        .and_then(|v| DossierStatus::parse(v))
+        .filter(|st| TABS.contains(st))
+        .unwrap_or(DossierStatus::Submitted);
+    let dossiers = match s.dossiers.queue(&p, status).await {
+        Ok(d) => d,
+        Err(e) => return page_error(e, shell),
+    };
+    let mut rows: Vec<Row> = dossiers
+        .iter()
+        .map(|d| Row {
+            code: d.code.clone().unwrap_or_default(),
+            procedure: d.procedure_name.clone(),
+            applicant: d.applicant_name.clone(),
+            submitted: d.submitted_at.as_deref().map(vn_ts).unwrap_or_default(),
+            due: d.due_date.as_deref().map(vn_date).unwrap_or_default(),
+            deadline: s.dossiers.deadline_of(d),
+        })
+        .collect();
+    // The most urgent first: overdue, then due soon, then the oldest.
+    rows.sort_by_key(|r| match r.deadline {
+        Deadline::Overdue => 0,
+        Deadline::DueSoon => 1,
+        _ => 2,
+    });
+    render(&ListTpl {
+        shell: (**shell).clone(),
+        tabs: TABS
+            .iter()
+            .map(|t| (t.as_str(), t.label(), *t == status))
+            .collect(),
+        title: status.label(),
+        overdue: rows
+            .iter()
+            .filter(|r| r.deadline == Deadline::Overdue)
+            .count(),
+        due_soon: rows
+            .iter()
+            .filter(|r| r.deadline == Deadline::DueSoon)
+            .count(),
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "office_dossier.html")]
+struct DossierTpl {
+    shell: Shell,
+    notice: String,
+    errors: Vec<FieldError>,
+    code: String,
+    view: DossierView,
+    submitted: String,
+    due: String,
+    deadline: Deadline,
+    /// The e-form as label and value.
+    values: Vec<(String, String)>,
+    /// Components: name, file names attached.
+    components: Vec<(String, String)>,
+    /// Appointment date a reception would give now (dd/mm/yyyy).
+    proposed_due: String,
+    can_receive: bool,
+    can_supplement: bool,
+    can_refuse: bool,
+    can_process: bool,
+    can_return: bool,
+    slips: Vec<(&'static str, &'static str)>,
+}
+
+async fn show(
+    s: &DossierState,
+    p: &Principal,
+    code: &str,
+    notice: &str,
+    errors: Vec<FieldError>,
+) -> Response {
+    let shell = &s.platform.shell;
+    let view = match s.dossiers.view_for_official(p, code).await {
+        Ok(v) => v,
+        Err(e) => return page_error(e, shell),
+    };
+    let procedure = match s.dossiers.procedure_of(&view.dossier).await {
+        Ok(p) => p,
+        Err(e) => return page_error(e, shell),
+    };
+    let d = &view.dossier;
+    let values = match &procedure {
+        Some(pr) => pr
+            .form
+            .iter()
+            .filter_map(|f| {
+                let v = d.form.get(&f.key)?;
+                let text = v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string());
+                Some((f.label.clone(), text))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let components = match &procedure {
+        Some(pr) => pr
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let files: Vec<&str> = view
+                    .files
+                    .iter()
+                    .filter(|f| f.component == i as i64)
+                    .map(|f| f.file_name.as_str())
+                    .collect();
+                (
+                    c.name.clone(),
+                    if files.is_empty() {
+                        "Chưa có".to_string()
+                    } else {
+                        files.join(", ")
+                    },
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let st = d.status;
+    let agency = d.agency_code.as_str();
+    let can =
+        |roles: &[Role], from: &[DossierStatus]| p.can_any(roles, agency) && from.contains(&st);
+    use DossierStatus as S;
+    let proposed_due = if st == S::Submitted {
+        s.dossiers
+            .appointment_if_received_now(&d.procedure_code)
+            .await
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let mut slips = Vec::new();
+    if d.due_date.is_some() {
+        slips.push(("01", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)"));
+    }
+    if !view.supplements.is_empty() {
+        slips.push(("02", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)"));
+    }
+    if st == S::Refused {
+        slips.push(("03", "Phiếu từ chối tiếp nhận giải quyết hồ sơ (Mẫu 03)"));
+    }
+    let tpl = DossierTpl {
+        shell: (**shell).clone(),
+        notice: notice.into(),
+        code: code.into(),
+        submitted: d.submitted_at.as_deref().map(vn_ts).unwrap_or_default(),
+        due: d.due_date.as_deref().map(vn_date).unwrap_or_default(),
+        deadline: s.dossiers.deadline_of(d),
+        values,
+        components,
+        proposed_due,
+        can_receive: can(&[Role::ReceptionOfficer], &[S::Submitted]),
+        can_supplement: can(
+            &[Role::ReceptionOfficer, Role::ProcessingOfficer],
+            &[S::Submitted, S::Received, S::Processing],
+        ),
+        can_refuse: can(
+            &[
+                Role::ReceptionOfficer,
+                Role::ProcessingOfficer,
+                Role::Leader,
+            ],
+            &[S::Submitted, S::Received, S::Processing, S::Supplement],
+        ),
+        can_process: can(
+            &[Role::ReceptionOfficer, Role::ProcessingOfficer],
+            &[S::Received],
+        ),
+        can_return: can(&[Role::ReceptionOfficer], &[S::ResultReady]),
+        slips,
+        errors,
+        view,
+    };
+    let status = if tpl.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut res = render(&tpl);
+    if res.status() == StatusCode::OK {
+        *res.status_mut() = status;
+    }
+    res
+}
+
+async fn dossier_page(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(code): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let notice = match q.get("done").map(String::as_str) {
+        Some("tiep-nhan") => "Đã tiếp nhận hồ sơ. In giấy tiếp nhận (Mẫu 01) để giao người nộp.",
+        Some("bo-sung") => "Đã gửi yêu cầu bổ sung (Mẫu 02) tới người nộp.",
+        Some("tu-choi") => "Đã từ chối hồ sơ (Mẫu 03); người nộp đã được thông báo.",
+        Some("chuyen-xu-ly") => "Đã chuyển hồ sơ sang xử lý.",
+        Some("tra-ket-qua") => "Đã ghi nhận trả kết quả.",
+        _ => "",
+    };
+    show(&s, &p, &code, notice, Vec::new()).await
+}
+
+/// Reads the action a form posted, with its data, into an [`OfficeAction`].
+fn action_of(name: &str, f: &BTreeMap<String, String>) -> Result<OfficeAction, Vec<FieldError>> {
+    let text = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    match name {
+        "tiep-nhan" => {
+            let typed = text("due_date");
+            if typed.is_empty() {
+                return Ok(OfficeAction::Receive { due_date: None });
+            }
+            match NaiveDate::parse_from_str(&typed, "%d/%m/%Y") {
+                Ok(d) => Ok(OfficeAction::Receive { due_date: Some(d) }),
+                Err(_) => Err(vec![FieldError {
+                    field: "due_date".into(),
+                    message:
+                        "Ngày hẹn trả kết quả viết theo dạng ngày/tháng/năm, ví dụ 08/12/2026."
+                            .into(),
+                }]),
+            }
+        }
+        "bo-sung" => Ok(OfficeAction::RequestSupplement {
+            items: text("items")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| SupplementItem {
+                    component: None,
+                    text: l.to_string(),
+                })
+                .collect(),
+            note: text("note"),
+        }),
+        "tu-choi" => Ok(OfficeAction::Refuse {
+            reasons: text("reasons"),
+        }),
+        "chuyen-xu-ly" => Ok(OfficeAction::StartProcessing),
+        "tra-ket-qua" => Ok(OfficeAction::Return),
+        _ => Err(vec![FieldError {
+            field: "main".into(),
+            message: "Thao tác không có.".into(),
+        }]),
+    }
+}
+
+async fn act(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path((code, name)): Path<(String, String)>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    let action = match action_of(&name, &f) {
+        Ok(a) => a,
+        Err(errors) => return show(&s, &p, &code, "", errors).await,
+    };
+    match s.dossiers.act(&p, &code, action).await {
+        Ok(_) if name == "tiep-nhan" => {
+            Redirect::to(&format!("/mot-cua/ho-so/{code}?done=tiep-nhan")).into_response()
+        }
+        Ok(_) => Redirect::to(&format!("/mot-cua/ho-so/{code}?done={name}")).into_response(),
+        Err(DossierError::Invalid(errors)) => show(&s, &p, &code, "", errors).await,
+        Err(DossierError::Conflict(m)) => {
+            let errors = vec![FieldError {
+                field: "main".into(),
+                message: m,
+            }];
+            let mut res = show(&s, &p, &code, "", errors).await;
+            *res.status_mut() = StatusCode::CONFLICT;
+            res
+        }
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "office_slip.html")]
+struct SlipTpl {
+    shell: Shell,
+    form: &'static str,
+    title: &'static str,
+    d: Dossier,
+    qr: String,
+    received: String,
+    due: String,
+    time: String,
+    components: Vec<(String, String)>,
+    items: Vec<String>,
+    note: String,
+    reasons: String,
+    official: String,
+    today: String,
+}
+
+async fn slip(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path((code, form)): Path<(String, String)>,
+) -> Response {
+    let shell = &s.platform.shell;
+    let view = match s.dossiers.view_for_official(&p, &code).await {
+        Ok(v) => v,
+        Err(e) => return page_error(e, shell),
+    };
+    let procedure = match s.dossiers.procedure_of(&view.dossier).await {
+        Ok(p) => p,
+        Err(e) => return page_error(e, shell),
+    };
+    let d = view.dossier.clone();
+    let (form, title) = match form.as_str() {
+        "01" if d.due_date.is_some() => ("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
+        "02" if !view.supplements.is_empty() => ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
+        "03" if d.status == DossierStatus::Refused => {
+            ("03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ")
+        }
+        _ => return page_error(DossierError::NotFound(form), shell),
+    };
+    // Who received it, and when: the step that moved it to "received".
+    let received = view
+        .events
+        .iter()
+        .find(|e| e.status == DossierStatus::Received)
+        .map(|e| (vn_ts(&e.at), e.actor.clone()));
+    let last_request = view.supplements.last();
+    let refusal = view
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.status == DossierStatus::Refused);
+    let components = procedure
+        .as_ref()
+        .map(|pr| {
+            pr.components
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| view.files.iter().any(|f| f.component == *i as i64))
+                .map(|(_, c)| {
+                    (
+                        c.name.clone(),
+                        format!("{} bản chính, {} bản sao (điện tử)", c.originals, c.copies),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let code_text = d.code.clone().unwrap_or_default();
+    render(&SlipTpl {
+        shell: (**shell).clone(),
+        form,
+        title,
+        qr: qr_svg(&code_text, &format!("Mã QR của mã hồ sơ {code_text}")).unwrap_or_default(),
+        received: received.as_ref().map(|r| r.0.clone()).unwrap_or_default(),
+        official: match form {
+            "01" => received.map(|r| r.1).unwrap_or_default(),
+            "02" => last_request
+                .map(|r| r.requested_by.clone())
+                .unwrap_or_default(),
+            _ => refusal.map(|e| e.actor.clone()).unwrap_or_default(),
+        },
+        due: d.due_date.as_deref().map(vn_date).unwrap_or_default(),
+        time: procedure
+            .as_ref()
+            .map(|p| p.time_text())
+            .unwrap_or_default(),
+        components,
+        items: last_request
+            .map(|r| r.items.iter().map(|i| i.text.clone()).collect())
+            .unwrap_or_default(),
+        note: last_request.map(|r| r.note.clone()).unwrap_or_default(),
+        reasons: refusal
+            .map(|e| e.note.trim_start_matches("Từ chối: ").to_string())
+            .unwrap_or_default(),
+        today: s
+            .dossiers
+            .today()
+            .format("ngày %d tháng %m năm %Y")
+            .to_string(),
+        d,
+    })
+}
