@@ -240,6 +240,7 @@ impl App {
                 notifier: notifier.clone(),
                 procedures: procedures.clone(),
                 calendar: calendar.clone(),
+                workflow: workflow.clone(),
             },
             directory.clone(),
         );
@@ -445,6 +446,10 @@ impl App {
             .map_err(|e| AppError::Failed(format!("loading built-in catalogs: {e}")))?;
         tracing::info!(?loaded, "built-in catalogs loaded");
         if demo {
+            let n = crate::demo::processes(&self.workflow)
+                .await
+                .map_err(|e| AppError::Failed(format!("deploying demo processes: {e}")))?;
+            tracing::info!(processes = n, "demo processes deployed");
             let n = cqdt_procedures::seed::load_demo(&self.procedures)
                 .await
                 .map_err(|e| AppError::Failed(format!("loading demo procedures: {e}")))?;

@@ -11,8 +11,25 @@ pub const DEMO_PASSWORD: &str = "Thu-nghiem-2026";
 /// The TOTP secret of every demo official (add it to an authenticator app by hand).
 pub const DEMO_TOTP_SECRET: &str = "KRUGKIDROVWXUIDOMVTWQ2LFNUQDEMBSGY";
 
+/// The demo processes (sample data, BPMN as drawn in bpmn.io), deployed with the demo
+/// province; procedures name them by process key.
+pub const PROCESSES: [(&str, &str); 1] = [(
+    "lltp-lien-thong.bpmn",
+    include_str!("../demo/processes/lltp-lien-thong.bpmn"),
+)];
+
+/// Deploys the demo processes.
+pub async fn processes(
+    workflow: &cqdt_workflow::WorkflowService,
+) -> Result<usize, cqdt_workflow::WorkflowError> {
+    for (_, xml) in PROCESSES {
+        workflow.deploy("system", "", xml).await?;
+    }
+    Ok(PROCESSES.len())
+}
+
 /// Demo officials: login, name, agency, roles.
-pub const OFFICIALS: [(&str, &str, &str, &[Role]); 10] = [
+pub const OFFICIALS: [(&str, &str, &str, &[Role]); 11] = [
     (
         "quantri",
         "Trần Minh Quân",
@@ -29,6 +46,13 @@ pub const OFFICIALS: [(&str, &str, &str, &[Role]); 10] = [
         "tiepnhan",
         "Lâm Thị Hồng",
         "000.02.01.H51",
+        &[Role::ReceptionOfficer],
+    ),
+    // Sở Tư pháp's own one-stop counter, for the department's procedures (judicial records…).
+    (
+        "tiepnhan.stp",
+        "Võ Thị Ngọc Hân",
+        "000.00.03.H51",
         &[Role::ReceptionOfficer],
     ),
     (

@@ -671,18 +671,8 @@ async fn a_reception_officer_receives_a_dossier_and_prints_the_receipt() {
     let app = Instance::start().await;
     let citizen = common::sign_in(&app, "094085000123", common::DEMO_PASSWORD, None).await;
     let code = common::file_birth_registration(&app, &citizen).await;
-    let b = Browser::start().await;
+    let b = official_browser(&app, "tiepnhan.p5").await;
     b.goto(&app.url("/mot-cua")).await;
-    b.fill("login", "tiepnhan.p5").await;
-    b.fill("password", common::DEMO_PASSWORD).await;
-    b.click_and_wait(SUBMIT).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let totp = cqdt_identity::totp::code(common::DEMO_TOTP, now).expect("code");
-    b.fill("code", &totp).await;
-    b.click_and_wait(SUBMIT).await;
     assert_eq!(b.path().await, "/mot-cua");
     assert!(b.text().await.contains(&code), "the queue has the dossier");
     assert_accessible(&b, "work list").await;
@@ -697,4 +687,194 @@ async fn a_reception_officer_receives_a_dossier_and_prints_the_receipt() {
     assert!(text.contains(&code));
     assert_accessible(&b, "receipt Mẫu 01").await;
     b.quit().await;
+}
+
+/// A browser with an official signed in (password and TOTP), on their work list.
+async fn official_browser(app: &Instance, login: &str) -> Browser {
+    let b = Browser::start().await;
+    b.goto(&app.url("/mot-cua?tinh-trang=viec")).await;
+    b.fill("login", login).await;
+    b.fill("password", common::DEMO_PASSWORD).await;
+    b.click_and_wait(SUBMIT).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let totp = cqdt_identity::totp::code(common::DEMO_TOTP, now).expect("code");
+    b.fill("code", &totp).await;
+    b.click_and_wait(SUBMIT).await;
+    assert_eq!(
+        b.path().await,
+        "/mot-cua?tinh-trang=viec",
+        "{login} signed in"
+    );
+    b
+}
+
+/// Opens the dossier from the work list and completes the official's task on it.
+async fn do_my_task(b: &Browser, code: &str, task: &str, note: &str) {
+    assert!(b.text().await.contains(task), "{task} in the work list");
+    b.click_and_wait(&format!("a[href='/mot-cua/ho-so/{code}']"))
+        .await;
+    let form = "form[action*='/cong-viec/']";
+    let id = b
+        .js(&format!(
+            "return document.querySelector(\"{form} textarea\").id"
+        ))
+        .await;
+    b.fill(id.as_str().unwrap_or(""), note).await;
+    b.click_and_wait(&format!("{form} button")).await;
+    assert!(
+        b.text().await.contains("Đã hoàn thành công việc"),
+        "{task} done"
+    );
+}
+
+#[tokio::test]
+async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_citizen_rates_it() {
+    if !tools_present() {
+        return;
+    }
+    let app = Instance::start().await;
+    let pdf = app.data_dir.join("giay-to.pdf");
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+    )
+    .expect("pdf");
+    let lltp = "2.000488.000.00.00.H51";
+
+    // The citizen files a judicial record request on the portal.
+    let citizen = Browser::start().await;
+    citizen
+        .goto(&app.url(&format!("/dang-nhap?next=/nop-ho-so/{lltp}")))
+        .await;
+    citizen.fill("login", "094085000123").await;
+    citizen.fill("password", common::DEMO_PASSWORD).await;
+    citizen.click_and_wait(SUBMIT).await;
+    assert_eq!(citizen.path().await, format!("/nop-ho-so/{lltp}"));
+    let prefilled = citizen
+        .js("return document.getElementById('f_permanent_address__xa').value")
+        .await;
+    assert_eq!(prefilled, "Phường Sóc Trăng", "address from the account");
+    citizen
+        .js("document.getElementById('agency').value = '000.00.03.H51'; return true;")
+        .await;
+    for id in ["f_gender", "f_nationality", "f_record_type"] {
+        citizen
+            .js(&format!(
+                "document.getElementById('{id}').selectedIndex = 1; return true;"
+            ))
+            .await;
+    }
+    citizen.fill("f_father_full_name", "Nguyễn Văn Ba").await;
+    citizen.fill("f_mother_full_name", "Lê Thị Tư").await;
+    citizen.fill("f_purpose", "Bổ sung hồ sơ xin việc").await;
+    citizen.fill("f_copies_requested", "1").await;
+    citizen.upload("#file_0", &pdf).await;
+    citizen.upload("#file_1", &pdf).await;
+    citizen.click_and_wait("button[value=review]").await;
+    assert!(
+        citizen.path().await.contains("/xem-lai"),
+        "{}",
+        citizen.text().await
+    );
+    citizen.click_and_wait(SUBMIT).await;
+    let code = citizen
+        .path()
+        .await
+        .trim_start_matches("/ho-so-cua-toi/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert!(code.starts_with("000.00.03.H51-"), "{code}");
+
+    // The department's counter receives it, prints the receipt, hands it to processing.
+    let counter = official_browser(&app, "tiepnhan.stp").await;
+    counter
+        .goto(&app.url(&format!("/mot-cua/ho-so/{code}")))
+        .await;
+    counter
+        .click_and_wait("form[action$='/tiep-nhan'] button")
+        .await;
+    counter.click_and_wait("a[href$='/phieu/01']").await;
+    assert!(counter
+        .text()
+        .await
+        .contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
+    counter
+        .goto(&app.url(&format!("/mot-cua/ho-so/{code}")))
+        .await;
+    counter
+        .click_and_wait("form[action$='/chuyen-xu-ly'] button")
+        .await;
+    assert!(counter.text().await.contains("Thẩm định hồ sơ"));
+    counter.quit().await;
+
+    // Three officials in two agencies, each from their own work list.
+    let department = official_browser(&app, "xuly.stp").await;
+    assert_accessible(&department, "my work").await;
+    do_my_task(&department, &code, "Thẩm định hồ sơ", "Hồ sơ hợp lệ.").await;
+    department.quit().await;
+    let commune = official_browser(&app, "tuphap.p5").await;
+    do_my_task(
+        &commune,
+        &code,
+        "Xác minh nơi cư trú",
+        "Có cư trú tại phường.",
+    )
+    .await;
+    commune.quit().await;
+    let clerk = official_browser(&app, "vanthu.stp").await;
+    do_my_task(
+        &clerk,
+        &code,
+        "Tra cứu cơ sở dữ liệu lý lịch tư pháp",
+        "Không có án tích.",
+    )
+    .await;
+    clerk.quit().await;
+
+    // The leader approves, checks the control slip and issues the result online.
+    let leader = official_browser(&app, "lanhdao.stp").await;
+    do_my_task(&leader, &code, "Phê duyệt, ký phiếu", "Đồng ý.").await;
+    assert!(leader.text().await.contains("Quy trình đã hoàn thành"));
+    assert_accessible(&leader, "dossier with its process").await;
+    leader.click_and_wait("a[href$='/phieu/05']").await;
+    assert!(leader.text().await.contains("Ủy ban nhân dân Phường 5"));
+    assert_accessible(&leader, "control slip Mẫu 05").await;
+    leader
+        .goto(&app.url(&format!("/mot-cua/ho-so/{code}")))
+        .await;
+    leader.upload("#file_0", &pdf).await;
+    leader
+        .click_and_wait("form[action$='/ket-qua'] button")
+        .await;
+    assert!(leader.text().await.contains("Đã ban hành kết quả"));
+    leader.quit().await;
+
+    // The citizen downloads the result and rates the service.
+    citizen
+        .goto(&app.url(&format!("/ho-so-cua-toi/{code}")))
+        .await;
+    let link = citizen
+        .js("return document.querySelector(\"a[href*='/ket-qua/']\").getAttribute('href')")
+        .await;
+    let link = link.as_str().expect("a result link").to_string();
+    let status = citizen
+        .js(&format!(
+            "var r = new XMLHttpRequest(); r.open('GET', '{link}', false); r.send(); return r.status;"
+        ))
+        .await;
+    assert_eq!(status, 200, "the result downloads");
+    citizen
+        .js("document.getElementById('score-5').checked = true; return true;")
+        .await;
+    citizen
+        .click_and_wait("form[action$='/danh-gia'] button")
+        .await;
+    assert!(citizen.text().await.contains("Cảm ơn ông/bà đã đánh giá"));
+    assert_accessible(&citizen, "rated dossier").await;
+    citizen.quit().await;
 }

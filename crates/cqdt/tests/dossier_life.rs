@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{client, location, sign_in, Instance, DEMO_PASSWORD, DEMO_TOTP};
+use common::{client, location, post_page, sign_in, Instance, DEMO_PASSWORD, DEMO_TOTP};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
@@ -393,31 +393,6 @@ async fn a_citizen_withdraws_a_dossier_and_two_officials_cannot_both_act_on_one(
     assert_eq!(v["status"], "withdrawn");
     let (s, _) = act(&app, &reception, &code, "no-such-action", json!({})).await;
     assert_eq!(s, 404);
-}
-
-async fn post_page(
-    app: &Instance,
-    cookie: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let res = client()
-        .post(app.url(path))
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .expect("post");
-    let status = res.status().as_u16();
-    let to = location(&res);
-    (
-        status,
-        if to.is_empty() {
-            res.text().await.expect("text")
-        } else {
-            to
-        },
-    )
 }
 
 #[tokio::test]

@@ -28,7 +28,7 @@ use crate::model::{
 
 mod life;
 use crate::store;
-pub use life::{Deadline, OfficeAction};
+pub use life::{Deadline, OfficeAction, WorkItem};
 
 /// What the account knows about the person filing.
 #[derive(Debug, Clone, Default)]
@@ -137,6 +137,7 @@ pub struct DossierService {
     notifier: Notifier,
     procedures: ProcedureService,
     calendar: CalendarService,
+    workflow: cqdt_workflow::WorkflowService,
     directory: Arc<dyn Directory>,
     /// The batch writer of direct submissions, started on first use.
     batch: Arc<OnceLock<mpsc::Sender<Queued>>>,
@@ -172,6 +173,8 @@ pub struct Neighbours {
     pub procedures: ProcedureService,
     /// The working-day calendar, for appointment dates.
     pub calendar: CalendarService,
+    /// The business-process engine that runs each procedure's processing.
+    pub workflow: cqdt_workflow::WorkflowService,
 }
 
 impl DossierService {
@@ -188,6 +191,7 @@ impl DossierService {
             notifier,
             procedures,
             calendar,
+            workflow,
         } = neighbours;
         DossierService {
             db,
@@ -197,6 +201,7 @@ impl DossierService {
             notifier,
             procedures,
             calendar,
+            workflow,
             directory,
             batch: Arc::new(OnceLock::new()),
         }
@@ -205,6 +210,16 @@ impl DossierService {
     /// The catalogs of e-form choices.
     pub fn catalogs(&self) -> Arc<CatalogValues> {
         self.directory.catalogs()
+    }
+
+    /// An agency's name, or its code when the catalog does not know it.
+    pub fn agency_name(&self, code: &str) -> String {
+        self.directory
+            .agencies()
+            .iter()
+            .find(|a| a.code == code)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| code.to_string())
     }
 
     /// The administrative units in force, for address fields.

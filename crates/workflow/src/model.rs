@@ -21,6 +21,10 @@ pub enum NodeKind {
         role: Option<String>,
         /// Allotted working days, if given.
         days: Option<f64>,
+        /// The agency whose officials do it, when not the instance's own (liên thông): an
+        /// agency code, or `${variable}` naming an instance variable that holds one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agency: Option<String>,
     },
     /// Work done by the platform: a registered handler of this type.
     ServiceTask {
@@ -275,6 +279,9 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
                     .or_else(|| lane_of.get(&id).cloned())
                     .filter(|r| !r.is_empty()),
                 days: attr(&el, "dueDays").and_then(|d| d.parse().ok()),
+                agency: attr(&el, "agency")
+                    .map(|a| a.trim().to_string())
+                    .filter(|a| !a.is_empty()),
             },
             "serviceTask" => {
                 match attr(&el, "type")
@@ -518,7 +525,8 @@ mod tests {
             task.kind,
             NodeKind::UserTask {
                 role: Some("reception_officer".into()),
-                days: Some(0.5)
+                days: Some(0.5),
+                agency: None,
             }
         );
         assert!(p.layout.shapes.contains_key("Task_TiepNhan"));

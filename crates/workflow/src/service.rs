@@ -183,13 +183,41 @@ impl WorkflowService {
         variables: Map<String, Value>,
     ) -> Result<i64, WorkflowError> {
         let mut tx = self.db.begin().await?;
-        let (def_id, version, _) = store::latest_definition(&mut tx, key)
+        let id = self
+            .start_in(
+                &mut tx,
+                actor,
+                request_id,
+                key,
+                business_key,
+                agency,
+                variables,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Starts a process inside the caller's transaction, so that the business change that
+    /// starts it (a dossier handed to processing) and the instance commit together.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_in(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        request_id: &str,
+        key: &str,
+        business_key: Option<&str>,
+        agency: Option<&str>,
+        variables: Map<String, Value>,
+    ) -> Result<i64, WorkflowError> {
+        let (def_id, version, _) = store::latest_definition(&mut *tx, key)
             .await?
             .ok_or_else(|| WorkflowError::NotFound(format!("quy trình “{key}”")))?;
         let process = self.model(def_id).await?;
         let now = self.now();
         let id = store::insert_instance(
-            &mut tx,
+            &mut *tx,
             def_id,
             business_key,
             agency,
@@ -197,11 +225,11 @@ impl WorkflowService {
             &now,
         )
         .await?;
-        let mut inst = store::get_instance(&mut tx, id)
+        let mut inst = store::get_instance(&mut *tx, id)
             .await?
             .ok_or_else(|| WorkflowError::NotFound(format!("instance {id}")))?;
         store::history(
-            &mut tx,
+            &mut *tx,
             id,
             &process.start,
             "started",
@@ -210,24 +238,17 @@ impl WorkflowService {
             Some(&format!("{key} v{version}")),
         )
         .await?;
-        self.run(
-            &mut tx,
-            &process,
-            &mut inst,
-            vec![process.start.clone()],
-            actor,
-        )
-        .await?;
+        self.run(tx, &process, &mut inst, vec![process.start.clone()], actor)
+            .await?;
         self.audit
             .record(
-                &mut tx,
+                tx,
                 AuditEvent::new(actor, "workflow.instance.start", "process_instance")
                     .object(id.to_string())
                     .request(request_id)
                     .details(json!({"key": key, "version": version, "business_key": business_key})),
             )
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -415,7 +436,30 @@ impl WorkflowService {
                     inst.tokens -= 1;
                     store::history(tx, inst.id, &node_id, "ended", actor, &now, None).await?;
                 }
-                NodeKind::UserTask { role, days } => {
+                NodeKind::UserTask { role, days, agency } => {
+                    // Liên thông: a task may belong to another agency than the instance.
+                    let task_agency = match agency.as_deref() {
+                        Some(a) => match a.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+                            Some(var) => inst
+                                .variables
+                                .get(var.trim())
+                                .and_then(Value::as_str)
+                                .map(str::to_string),
+                            None => Some(a.to_string()),
+                        },
+                        None => inst.agency.clone(),
+                    };
+                    let Some(task_agency) = task_agency else {
+                        return self
+                            .incident(
+                                tx,
+                                inst,
+                                &node_id,
+                                "không xác định được cơ quan thực hiện công việc",
+                                &now,
+                            )
+                            .await;
+                    };
                     let due = days.map(|d| {
                         cal.add_working_days(today, d.ceil() as i64)
                             .format("%Y-%m-%d")
@@ -427,7 +471,7 @@ impl WorkflowService {
                         &node_id,
                         &node.name,
                         role.as_deref(),
-                        inst.agency.as_deref(),
+                        Some(task_agency.as_str()),
                         due.as_deref(),
                         &now,
                     )
@@ -611,6 +655,46 @@ impl WorkflowService {
         limit: i64,
     ) -> Result<Vec<TaskRow>, WorkflowError> {
         Ok(store::find_tasks(&self.db, role, agency, status, None, limit).await?)
+    }
+
+    /// The newest instance started for a business object (a dossier code), with its tasks
+    /// and history.
+    pub async fn instance_for(
+        &self,
+        business_key: &str,
+    ) -> Result<Option<InstanceDetail>, WorkflowError> {
+        match store::instance_by_business_key(&self.db, business_key).await? {
+            Some(id) => Ok(Some(self.instance(id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Open tasks for any of the given roles, with their instance's business key.
+    pub async fn open_tasks_for_roles(
+        &self,
+        roles: &[&str],
+        limit: i64,
+    ) -> Result<Vec<(TaskRow, Option<String>)>, WorkflowError> {
+        Ok(store::open_tasks_for_roles(&self.db, roles, limit).await?)
+    }
+
+    /// One task.
+    pub async fn task(&self, id: i64) -> Result<Option<TaskRow>, WorkflowError> {
+        let mut conn =
+            self.db
+                .pool()
+                .acquire()
+                .await
+                .map_err(|source| cqdt_platform::DbError::Sqlx {
+                    context: "acquiring a connection",
+                    source,
+                })?;
+        Ok(store::get_task(&mut conn, id).await?)
+    }
+
+    /// The business key of an instance.
+    pub async fn business_key_of(&self, instance_id: i64) -> Result<Option<String>, WorkflowError> {
+        Ok(self.instance(instance_id).await?.instance.business_key)
     }
 
     /// The diagram of an instance: open tasks highlighted, passed steps marked.

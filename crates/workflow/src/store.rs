@@ -240,6 +240,54 @@ pub async fn get_instance(
         .ctx("decoding process instance")
 }
 
+/// Open tasks for any of the given roles, oldest first, with their instance's business key
+/// (the caller filters by agency scope, which may be a subtree).
+pub async fn open_tasks_for_roles(
+    db: &Db,
+    roles: &[&str],
+    limit: i64,
+) -> Result<Vec<(TaskRow, Option<String>)>, DbError> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cols = TASK_COLS
+        .split(", ")
+        .map(|c| format!("t.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let marks = (1..=roles.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {cols}, i.business_key FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id \
+         WHERE t.status = 'open' AND t.role IN ({marks}) ORDER BY t.id LIMIT {}",
+        limit.clamp(1, 5000)
+    );
+    let mut q = sqlx::query(&sql);
+    for r in roles {
+        q = q.bind(*r);
+    }
+    let rows = q.fetch_all(db.pool()).await.ctx("finding open tasks")?;
+    rows.iter()
+        .map(|r| Ok((task(r)?, r.try_get::<Option<String>, _>("business_key")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("decoding open tasks")
+}
+
+/// The newest instance of a business object.
+pub async fn instance_by_business_key(db: &Db, key: &str) -> Result<Option<i64>, DbError> {
+    let row =
+        sqlx::query("SELECT id FROM wf_instances WHERE business_key = $1 ORDER BY id DESC LIMIT 1")
+            .bind(key)
+            .fetch_optional(db.pool())
+            .await
+            .ctx("finding the instance of a business object")?;
+    row.map(|r| r.try_get::<i64, _>("id"))
+        .transpose()
+        .ctx("decoding an instance id")
+}
+
 /// Saves an instance's state.
 pub async fn save_instance(
     conn: &mut AnyConnection,

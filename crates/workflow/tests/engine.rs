@@ -293,3 +293,72 @@ async fn unsupported_bpmn_is_refused_and_a_missing_handler_is_an_incident() {
     assert_eq!(d.instance.status, "active");
     assert_eq!(d.instance.variables.get("synced"), Some(&Value::Bool(true)));
 }
+
+const LIEN_THONG: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:cqdt="https://cqdt.vn/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="lien_thong" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:userTask id="own" name="Thụ lý" candidateGroups="processing_officer" />
+    <bpmn:userTask id="fixed" name="Xác minh" candidateGroups="processing_officer" cqdt:agency="000.01.41.H51" />
+    <bpmn:userTask id="chosen" name="Phối hợp" candidateGroups="processing_officer" cqdt:agency="${partner}" />
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="own" />
+    <bpmn:sequenceFlow id="f2" sourceRef="own" targetRef="fixed" />
+    <bpmn:sequenceFlow id="f3" sourceRef="fixed" targetRef="chosen" />
+    <bpmn:sequenceFlow id="f4" sourceRef="chosen" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+#[tokio::test]
+async fn a_task_can_belong_to_another_agency_named_in_the_diagram_or_in_a_variable() {
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    w.deploy("admin", "", LIEN_THONG).await.expect("deploy");
+    let start = |partner: Option<&str>| {
+        let mut v = Map::new();
+        if let Some(p) = partner {
+            v.insert("partner".into(), json!(p));
+        }
+        w.start(
+            "a",
+            "",
+            "lien_thong",
+            Some("HS-1"),
+            Some("000.00.03.H51"),
+            v,
+        )
+    };
+    let id = start(Some("000.00.11.H51")).await.expect("start");
+    let mut agencies = Vec::new();
+    for _ in 0..3 {
+        let open = open_tasks(&w, id).await;
+        assert_eq!(open.len(), 1);
+        agencies.push(open[0].agency.clone().unwrap_or_default());
+        w.complete("a", "", open[0].id, Map::new())
+            .await
+            .expect("complete");
+    }
+    assert_eq!(
+        agencies,
+        ["000.00.03.H51", "000.01.41.H51", "000.00.11.H51"],
+        "the instance's agency, the diagram's, the variable's"
+    );
+    assert_eq!(
+        w.instance(id).await.expect("i").instance.status,
+        "completed"
+    );
+    let found = w.instance_for("HS-1").await.expect("by key").expect("some");
+    assert_eq!(found.instance.id, id, "found by its business key");
+
+    // A variable that is not set is an incident, not a task for nobody.
+    let id = start(None).await.expect("start");
+    for _ in 0..2 {
+        let open = open_tasks(&w, id).await;
+        w.complete("a", "", open[0].id, Map::new())
+            .await
+            .expect("complete");
+    }
+    let i = w.instance(id).await.expect("i").instance;
+    assert_eq!(i.status, "incident");
+    assert!(i.incident.unwrap_or_default().contains("chosen"));
+}

@@ -447,8 +447,9 @@ impl Smtp {
     }
 }
 
+/// The value of the first real option (after the "choose" one) of a select on a page.
 #[allow(dead_code)]
-fn first_option(page: &str, id: &str) -> String {
+pub fn first_option(page: &str, id: &str) -> String {
     page.split(&format!("<select id=\"{id}\""))
         .nth(1)
         .and_then(|s| s.split("<option value=\"").nth(2))
@@ -492,4 +493,31 @@ pub async fn file_birth_registration(app: &Instance, cookie: &str) -> String {
     assert_eq!(res.status(), 201);
     let v: serde_json::Value = res.json().await.expect("json");
     v["code"].as_str().expect("code").to_string()
+}
+
+/// Posts a form with a session cookie: the status, and where it redirects to (or the page).
+#[allow(dead_code)]
+pub async fn post_page(
+    app: &Instance,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let res = client()
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let status = res.status().as_u16();
+    let to = location(&res);
+    (
+        status,
+        if to.is_empty() {
+            res.text().await.expect("text")
+        } else {
+            to
+        },
+    )
 }

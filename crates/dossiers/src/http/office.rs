@@ -27,6 +27,11 @@ pub(super) fn routes() -> Router<DossierState> {
         .route("/mot-cua", get(work_list))
         .route("/mot-cua/ho-so/{code}", get(dossier_page))
         .route("/mot-cua/ho-so/{code}/phieu/{form}", get(slip))
+        .route(
+            "/mot-cua/ho-so/{code}/cong-viec/{task}",
+            post(complete_task),
+        )
+        .route("/mot-cua/ho-so/{code}/ket-qua", post(add_result))
         .route("/mot-cua/ho-so/{code}/{action}", post(act))
 }
 
@@ -58,6 +63,21 @@ struct ListTpl {
     rows: Vec<Row>,
     overdue: usize,
     due_soon: usize,
+    /// Process tasks, on the "my work" tab: (task name, agency name).
+    tasks: Vec<(Row, String)>,
+    work_tab: bool,
+}
+
+/// Value of the "my work" tab.
+const WORK_TAB: &str = "viec";
+
+/// Sort key: overdue first, then due soon, then the rest in their order.
+fn urgency(d: Deadline) -> u8 {
+    match d {
+        Deadline::Overdue => 0,
+        Deadline::DueSoon => 1,
+        _ => 2,
+    }
 }
 
 fn vn_date(s: &str) -> String {
@@ -82,16 +102,66 @@ async fn work_list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     let shell = &s.platform.shell;
+    // Clerks have no counter of their own but get process tasks (records searches…).
     let office = [
         Role::ReceptionOfficer,
         Role::ProcessingOfficer,
         Role::Leader,
+        Role::Clerk,
     ];
     if !office.iter().any(|r| p.has_role(*r)) {
         return page_error(
             DossierError::Forbidden("Trang dành cho cán bộ một cửa.".into()),
             shell,
         );
+    }
+    let mut tabs: Vec<(&'static str, &'static str, bool)> = vec![(
+        WORK_TAB,
+        "Việc của tôi",
+        q.get("tinh-trang").map(String::as_str) == Some(WORK_TAB),
+    )];
+    if tabs[0].2 {
+        let work = match s.dossiers.work_for(&p).await {
+            Ok(w) => w,
+            Err(e) => return page_error(e, shell),
+        };
+        let mut tasks: Vec<(Row, String)> = work
+            .into_iter()
+            .map(|w| {
+                let agency = s
+                    .dossiers
+                    .agency_name(w.task.agency.as_deref().unwrap_or(""));
+                (
+                    Row {
+                        code: w.dossier_code,
+                        procedure: w.task.name,
+                        applicant: String::new(),
+                        submitted: vn_ts(&w.task.created_at),
+                        due: w.task.due_date.as_deref().map(vn_date).unwrap_or_default(),
+                        deadline: w.deadline,
+                    },
+                    agency,
+                )
+            })
+            .collect();
+        tasks.sort_by_key(|(r, _)| urgency(r.deadline));
+        tabs.extend(TABS.iter().map(|t| (t.as_str(), t.label(), false)));
+        return render(&ListTpl {
+            shell: (**shell).clone(),
+            tabs,
+            title: "Việc của tôi",
+            overdue: tasks
+                .iter()
+                .filter(|(r, _)| r.deadline == Deadline::Overdue)
+                .count(),
+            due_soon: tasks
+                .iter()
+                .filter(|(r, _)| r.deadline == Deadline::DueSoon)
+                .count(),
+            rows: Vec::new(),
+            tasks,
+            work_tab: true,
+        });
     }
     let status = q
         .get("tinh-trang")
@@ -114,17 +184,13 @@ async fn work_list(
         })
         .collect();
     // The most urgent first: overdue, then due soon, then the oldest.
-    rows.sort_by_key(|r| match r.deadline {
-        Deadline::Overdue => 0,
-        Deadline::DueSoon => 1,
-        _ => 2,
-    });
+    rows.sort_by_key(|r| urgency(r.deadline));
+    tabs.extend(TABS.iter().map(|t| (t.as_str(), t.label(), *t == status)));
     render(&ListTpl {
         shell: (**shell).clone(),
-        tabs: TABS
-            .iter()
-            .map(|t| (t.as_str(), t.label(), *t == status))
-            .collect(),
+        tabs,
+        tasks: Vec::new(),
+        work_tab: false,
         title: status.label(),
         overdue: rows
             .iter()
@@ -160,7 +226,24 @@ struct DossierTpl {
     can_refuse: bool,
     can_process: bool,
     can_return: bool,
+    can_result: bool,
     slips: Vec<(&'static str, &'static str)>,
+    /// The process's tasks, in order.
+    tasks: Vec<TaskView>,
+    /// Whether the process still runs.
+    process_running: bool,
+}
+
+/// A process task as the dossier page shows it.
+struct TaskView {
+    id: i64,
+    name: String,
+    agency: String,
+    role: String,
+    created: String,
+    due: String,
+    done: String,
+    mine: bool,
 }
 
 async fn show(
@@ -233,6 +316,44 @@ async fn show(
     } else {
         String::new()
     };
+    let process = match s.dossiers.process_for_official(p, code).await {
+        Ok(pr) => pr,
+        Err(e) => return page_error(e, shell),
+    };
+    let tasks: Vec<TaskView> = process
+        .as_ref()
+        .map(|pr| {
+            pr.tasks
+                .iter()
+                .map(|t| TaskView {
+                    id: t.id,
+                    name: t.name.clone(),
+                    agency: s.dossiers.agency_name(t.agency.as_deref().unwrap_or("")),
+                    role: t
+                        .role
+                        .as_deref()
+                        .and_then(Role::parse)
+                        .map(|r| r.label().to_string())
+                        .unwrap_or_default(),
+                    created: vn_ts(&t.created_at),
+                    due: t.due_date.as_deref().map(vn_date).unwrap_or_default(),
+                    done: match (&t.completed_at, &t.completed_by) {
+                        (Some(at), Some(by)) => format!("{} – {by}", vn_ts(at)),
+                        _ => String::new(),
+                    },
+                    mine: t.status == "open"
+                        && t.role
+                            .as_deref()
+                            .and_then(Role::parse)
+                            .zip(t.agency.as_deref())
+                            .is_some_and(|(r, a)| p.can(r, a)),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let process_running = process
+        .as_ref()
+        .is_some_and(|pr| pr.instance.status == "active");
     let mut slips = Vec::new();
     if d.due_date.is_some() {
         slips.push(("01", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)"));
@@ -242,6 +363,9 @@ async fn show(
     }
     if st == S::Refused {
         slips.push(("03", "Phiếu từ chối tiếp nhận giải quyết hồ sơ (Mẫu 03)"));
+    }
+    if process.is_some() {
+        slips.push(("05", "Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05)"));
     }
     let tpl = DossierTpl {
         shell: (**shell).clone(),
@@ -271,7 +395,14 @@ async fn show(
             &[S::Received],
         ),
         can_return: can(&[Role::ReceptionOfficer], &[S::ResultReady]),
+        can_result: !process_running
+            && can(
+                &[Role::ProcessingOfficer, Role::Leader],
+                &[S::Received, S::Processing],
+            ),
         slips,
+        tasks,
+        process_running,
         errors,
         view,
     };
@@ -299,6 +430,8 @@ async fn dossier_page(
         Some("tu-choi") => "Đã từ chối hồ sơ (Mẫu 03); người nộp đã được thông báo.",
         Some("chuyen-xu-ly") => "Đã chuyển hồ sơ sang xử lý.",
         Some("tra-ket-qua") => "Đã ghi nhận trả kết quả.",
+        Some("cong-viec") => "Đã hoàn thành công việc; hồ sơ chuyển sang bước tiếp theo.",
+        Some("ket-qua") => "Đã ban hành kết quả.",
         _ => "",
     };
     show(&s, &p, &code, notice, Vec::new()).await
@@ -358,21 +491,96 @@ async fn act(
         Err(errors) => return show(&s, &p, &code, "", errors).await,
     };
     match s.dossiers.act(&p, &code, action).await {
-        Ok(_) if name == "tiep-nhan" => {
-            Redirect::to(&format!("/mot-cua/ho-so/{code}?done=tiep-nhan")).into_response()
-        }
         Ok(_) => Redirect::to(&format!("/mot-cua/ho-so/{code}?done={name}")).into_response(),
-        Err(DossierError::Invalid(errors)) => show(&s, &p, &code, "", errors).await,
-        Err(DossierError::Conflict(m)) => {
+        Err(e) => refused(&s, &p, &code, e).await,
+    }
+}
+
+async fn complete_task(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path((code, task)): Path<(String, i64)>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    let note = f.get("note").map(String::as_str).unwrap_or("");
+    match s.dossiers.complete_task(&p, &code, task, note).await {
+        Ok(()) => Redirect::to(&format!("/mot-cua/ho-so/{code}?done=cong-viec")).into_response(),
+        Err(e) => refused(&s, &p, &code, e).await,
+    }
+}
+
+/// The dossier page again with why an action was refused, or the error page.
+async fn refused(s: &DossierState, p: &Principal, code: &str, e: DossierError) -> Response {
+    match e {
+        DossierError::Invalid(errors) => show(s, p, code, "", errors).await,
+        DossierError::Conflict(m) => {
             let errors = vec![FieldError {
                 field: "main".into(),
                 message: m,
             }];
-            let mut res = show(&s, &p, &code, "", errors).await;
+            let mut res = show(s, p, code, "", errors).await;
             *res.status_mut() = StatusCode::CONFLICT;
             res
         }
-        Err(e) => page_error(e, &s.platform.shell),
+        e => page_error(e, &s.platform.shell),
+    }
+}
+
+async fn add_result(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(code): Path<String>,
+    m: axum::extract::Multipart,
+) -> Response {
+    let (control, _, mut uploads) = match super::read_multipart(m).await {
+        Ok(parts) => parts,
+        Err(message) => {
+            return refused(
+                &s,
+                &p,
+                &code,
+                DossierError::Invalid(vec![FieldError {
+                    field: "file_0".into(),
+                    message,
+                }]),
+            )
+            .await
+        }
+    };
+    let Some(upload) = uploads.pop().filter(|_| uploads.is_empty()) else {
+        let e = DossierError::Invalid(vec![FieldError {
+            field: "file_0".into(),
+            message: "Chọn tệp kết quả (PDF, JPEG hoặc PNG).".into(),
+        }]);
+        return refused(&s, &p, &code, e).await;
+    };
+    let upload = crate::service::Upload {
+        component: 0,
+        ..upload
+    };
+    let note = control.get("note").map(String::as_str).unwrap_or("");
+    let online = control.get("online").is_some_and(|v| v == "on");
+    match s
+        .dossiers
+        .add_result(&p, &code, &upload, note, online)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/mot-cua/ho-so/{code}?done=ket-qua")).into_response(),
+        Err(DossierError::Invalid(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: if e.field == "file" {
+                        "file_0".into()
+                    } else {
+                        e.field
+                    },
+                    message: e.message,
+                })
+                .collect();
+            refused(&s, &p, &code, DossierError::Invalid(errors)).await
+        }
+        Err(e) => refused(&s, &p, &code, e).await,
     }
 }
 
@@ -393,6 +601,9 @@ struct SlipTpl {
     reasons: String,
     official: String,
     today: String,
+    /// Mẫu 05 rows: receiving agency and role, hand-over times, result against the due date,
+    /// note.
+    control: Vec<[String; 4]>,
 }
 
 async fn slip(
@@ -410,7 +621,12 @@ async fn slip(
         Err(e) => return page_error(e, shell),
     };
     let d = view.dossier.clone();
+    let process = match s.dossiers.process_for_official(&p, &code).await {
+        Ok(pr) => pr,
+        Err(e) => return page_error(e, shell),
+    };
     let (form, title) = match form.as_str() {
+        "05" if process.is_some() => ("05", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"),
         "01" if d.due_date.is_some() => ("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
         "02" if !view.supplements.is_empty() => ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
         "03" if d.status == DossierStatus::Refused => {
@@ -442,6 +658,56 @@ async fn slip(
                         c.name.clone(),
                         format!("{} bản chính, {} bản sao (điện tử)", c.originals, c.copies),
                     )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let control = process
+        .as_ref()
+        .map(|pr| {
+            let mut from = d.agency_name.clone();
+            pr.tasks
+                .iter()
+                .map(|t| {
+                    let agency = s.dossiers.agency_name(t.agency.as_deref().unwrap_or(""));
+                    let role = t
+                        .role
+                        .as_deref()
+                        .and_then(Role::parse)
+                        .map(|r| r.label())
+                        .unwrap_or("");
+                    let handover = format!(
+                        "Giao: {from}, {}. Nhận: {} ({role}).",
+                        vn_ts(&t.created_at),
+                        t.name
+                    );
+                    from = agency.clone();
+                    let done_on = t.completed_at.as_deref().and_then(|c| {
+                        chrono::DateTime::parse_from_rfc3339(c).ok().map(|c| {
+                            cqdt_platform::clock::to_vn(c.with_timezone(&chrono::Utc)).date_naive()
+                        })
+                    });
+                    let due = t
+                        .due_date
+                        .as_deref()
+                        .and_then(|x| NaiveDate::parse_from_str(x, "%Y-%m-%d").ok());
+                    let result = match (t.status.as_str(), done_on, due) {
+                        ("completed", Some(on), Some(due)) if on < due => "Trước hạn",
+                        ("completed", Some(on), Some(due)) if on == due => "Đúng hạn",
+                        ("completed", Some(_), Some(_)) => "Quá hạn",
+                        ("completed", _, None) => "Hoàn thành",
+                        ("cancelled", _, _) => "Huỷ",
+                        _ => "Đang giải quyết",
+                    };
+                    let note = match (&t.completed_by, &t.completed_at) {
+                        (Some(by), Some(at)) => format!("{by}, {}", vn_ts(at)),
+                        _ => t
+                            .due_date
+                            .as_deref()
+                            .map(|x| format!("Hạn {}", vn_date(x)))
+                            .unwrap_or_default(),
+                    };
+                    [agency, handover, result.to_string(), note]
                 })
                 .collect()
         })
@@ -478,6 +744,7 @@ async fn slip(
             .today()
             .format("ngày %d tháng %m năm %Y")
             .to_string(),
+        control,
         d,
     })
 }

@@ -151,6 +151,25 @@ const OFFICE: [Role; 5] = [
     Role::Auditor,
 ];
 
+/// Whether an official may do a process task: its role within its agency.
+fn task_allows(who: &Principal, t: &cqdt_workflow::store::TaskRow) -> bool {
+    match (t.role.as_deref().and_then(Role::parse), t.agency.as_deref()) {
+        (Some(role), Some(agency)) => who.can(role, agency),
+        _ => false,
+    }
+}
+
+/// A process task in an official's work list.
+#[derive(Debug, Clone)]
+pub struct WorkItem {
+    /// The task.
+    pub task: cqdt_workflow::store::TaskRow,
+    /// The dossier it is for.
+    pub dossier_code: String,
+    /// How it stands against its own due date.
+    pub deadline: Deadline,
+}
+
 /// The dossier's supplement request that is still open, if any.
 fn open_request(list: &[SupplementRequest]) -> Option<&SupplementRequest> {
     list.iter().rev().find(|r| r.answered_at.is_none())
@@ -238,11 +257,124 @@ impl DossierService {
     /// does not exist for them (so codes cannot be probed across agencies).
     async fn in_scope(&self, who: &Principal, code: &str) -> Result<Dossier, DossierError> {
         let d = self.submitted(code).await?;
-        if !who.can_any(&OFFICE, &d.agency_code) {
-            // Outside the official's scope it does not exist for them.
-            return Err(DossierError::NotFound(code.chars().take(80).collect()));
+        if who.can_any(&OFFICE, &d.agency_code) {
+            return Ok(d);
         }
-        Ok(d)
+        // Officials of another agency see a dossier whose process gave them work (liên thông).
+        if let Some(code) = &d.code {
+            if let Some(p) = self.process(code).await? {
+                if p.tasks.iter().any(|t| task_allows(who, t)) {
+                    return Ok(d);
+                }
+            }
+        }
+        // Outside the official's scope it does not exist for them.
+        Err(DossierError::NotFound(code.chars().take(80).collect()))
+    }
+
+    /// The process instance of a dossier, if its processing started one.
+    async fn process(
+        &self,
+        code: &str,
+    ) -> Result<Option<cqdt_workflow::service::InstanceDetail>, DossierError> {
+        self.workflow
+            .instance_for(code)
+            .await
+            .map_err(|e| DossierError::Internal(e.to_string()))
+    }
+
+    /// The process of a dossier as an official in scope sees it: tasks and history.
+    pub async fn process_for_official(
+        &self,
+        who: &Principal,
+        code: &str,
+    ) -> Result<Option<cqdt_workflow::service::InstanceDetail>, DossierError> {
+        let d = self.in_scope(who, code).await?;
+        match &d.code {
+            Some(c) => self.process(c).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The open process tasks an official may do, oldest first, with the dossier code.
+    pub async fn work_for(&self, who: &Principal) -> Result<Vec<WorkItem>, DossierError> {
+        let roles: Vec<&str> = OFFICE
+            .iter()
+            .filter(|r| who.has_role(**r))
+            .map(|r| r.as_str())
+            .collect();
+        let tasks = self
+            .workflow
+            .open_tasks_for_roles(&roles, 2000)
+            .await
+            .map_err(|e| DossierError::Internal(e.to_string()))?;
+        let cal = self.calendar.calendar();
+        let today = self.clock.today();
+        Ok(tasks
+            .into_iter()
+            .filter(|(t, _)| task_allows(who, t))
+            .filter_map(|(task, key)| {
+                let due = task
+                    .due_date
+                    .as_deref()
+                    .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+                Some(WorkItem {
+                    deadline: deadline(&cal, today, DossierStatus::Processing, due),
+                    dossier_code: key?,
+                    task,
+                })
+            })
+            .take(500)
+            .collect())
+    }
+
+    /// An official completes a task of a dossier's process with their opinion; the process
+    /// moves on to the next agency, department or person.
+    pub async fn complete_task(
+        &self,
+        who: &Principal,
+        code: &str,
+        task_id: i64,
+        note: &str,
+    ) -> Result<(), DossierError> {
+        let d = self.in_scope(who, code).await?;
+        let Some(p) = self.process(d.code.as_deref().unwrap_or(code)).await? else {
+            return Err(DossierError::NotFound(format!("công việc {task_id}")));
+        };
+        let Some(task) = p.tasks.iter().find(|t| t.id == task_id) else {
+            return Err(DossierError::NotFound(format!("công việc {task_id}")));
+        };
+        if !task_allows(who, task) {
+            return Err(DossierError::Forbidden(format!(
+                "Công việc “{}” dành cho cán bộ khác.",
+                task.name
+            )));
+        }
+        if task.status != "open" {
+            return Err(DossierError::Conflict(format!(
+                "Công việc “{}” đã được hoàn thành.",
+                task.name
+            )));
+        }
+        if note.chars().count() > 2000 {
+            return Err(DossierError::Invalid(vec![field_error(
+                "note",
+                "Ý kiến tối đa 2000 ký tự.",
+            )]));
+        }
+        let mut vars = serde_json::Map::new();
+        vars.insert("decision".into(), json!("dong_y"));
+        if !note.trim().is_empty() {
+            vars.insert(format!("note_{}", task.node_id), json!(note.trim()));
+        }
+        self.workflow
+            .complete(&who.actor, "", task_id, vars)
+            .await
+            .map_err(|e| match e {
+                cqdt_workflow::service::WorkflowError::Conflict(m) => DossierError::Conflict(m),
+                other => DossierError::Internal(other.to_string()),
+            })?;
+        Ok(())
     }
 
     /// Online dossiers in a status within the official's scope, oldest first (the
@@ -376,11 +508,40 @@ impl DossierService {
         if status.is_final() {
             d.finished_at = Some(format_ts(now));
         }
+        // Handing to processing starts the procedure's process, if it has one.
+        let process_key = match action {
+            OfficeAction::StartProcessing => {
+                self.procedure_of(&d).await?.and_then(|p| p.process_key)
+            }
+            _ => None,
+        };
         let mut tx = self.db.begin().await?;
         if !store::advance(&mut tx, &d, was).await? {
             return Err(DossierError::Conflict(
                 "Hồ sơ vừa được người khác xử lý; hãy tải lại trang.".into(),
             ));
+        }
+        if let (Some(key), Some(code)) = (&process_key, &d.code) {
+            let mut vars = serde_json::Map::new();
+            vars.insert("dossier".into(), json!(code));
+            vars.insert("procedure".into(), json!(d.procedure_code));
+            self.workflow
+                .start_in(
+                    &mut tx,
+                    &who.actor,
+                    "",
+                    key,
+                    Some(code),
+                    Some(&d.agency_code),
+                    vars,
+                )
+                .await
+                .map_err(|e| match e {
+                    cqdt_workflow::service::WorkflowError::NotFound(m) => DossierError::Conflict(
+                        format!("Chưa triển khai {m} cho thủ tục này; báo quản trị hệ thống."),
+                    ),
+                    other => DossierError::Internal(other.to_string()),
+                })?;
         }
         if let OfficeAction::RequestSupplement { items, note } = &action {
             let r = SupplementRequest {
@@ -445,6 +606,20 @@ impl DossierService {
                 "Hồ sơ đang ở tình trạng “{}”, chưa thể có kết quả.",
                 was.label()
             )));
+        }
+        if let Some(p) = self.process(d.code.as_deref().unwrap_or(code)).await? {
+            if p.instance.status == "active" {
+                let open: Vec<&str> = p
+                    .tasks
+                    .iter()
+                    .filter(|t| t.status == "open")
+                    .map(|t| t.name.as_str())
+                    .collect();
+                return Err(DossierError::Conflict(format!(
+                    "Quy trình xử lý chưa xong (còn: {}); chưa thể ban hành kết quả.",
+                    open.join(", ")
+                )));
+            }
         }
         let f = match self.files.put(&upload.bytes, Some(&upload.file_name)).await {
             Ok(f)

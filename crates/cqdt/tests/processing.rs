@@ -1,0 +1,265 @@
+//! A dossier processed through its procedure's BPMN process across two agencies (liên
+//! thông): the department's counter hands it to processing, a department official, a
+//! commune official (in parallel with the department's clerk) and the department's leader
+//! each do their task from their own work list, the control slip Mẫu 05 records every
+//! hand-over, and only then can the result be issued; the citizen downloads it and rates.
+
+mod common;
+
+use common::{
+    client, first_option, post_page as post, sign_in, Instance, DEMO_PASSWORD, DEMO_TOTP,
+};
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+const CITIZEN: &str = "094085000123";
+const LLTP: &str = "2.000488.000.00.00.H51";
+const SO_TU_PHAP: &str = "000.00.03.H51";
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+async fn get(app: &Instance, cookie: &str, path: &str) -> (u16, String) {
+    let res = client()
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("get");
+    (res.status().as_u16(), res.text().await.expect("text"))
+}
+
+/// The id of the one task the page offers this official to complete.
+fn my_task(page: &str, code: &str) -> String {
+    let marker = format!("/mot-cua/ho-so/{code}/cong-viec/");
+    page.split(&marker)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no task of mine on the page"))
+        .to_string()
+}
+
+async fn file_lltp(app: &Instance, cookie: &str) -> String {
+    let (_, page) = get(app, cookie, &format!("/nop-ho-so/{LLTP}")).await;
+    let form = json!({
+        "full_name": "Nguyễn Văn An",
+        "personal_id": CITIZEN,
+        "date_of_birth": "02/09/1985",
+        "gender": first_option(&page, "f_gender"),
+        "nationality": first_option(&page, "f_nationality"),
+        "permanent_address": "Số 12 đường Trần Hưng Đạo",
+        "permanent_address__xa": "Phường Sóc Trăng",
+        "father_full_name": "Nguyễn Văn Ba",
+        "mother_full_name": "Lê Thị Tư",
+        "record_type": "Phiếu lý lịch tư pháp số 1",
+        "purpose": "Bổ sung hồ sơ xin việc",
+        "copies_requested": "1",
+        "contact_phone": "0912000123",
+    });
+    let res = client()
+        .post(app.url("/api/v1/dossiers"))
+        .header("cookie", cookie)
+        .json(&json!({"procedure_code": LLTP, "agency_code": SO_TU_PHAP, "form": form}))
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.expect("json");
+    v["code"].as_str().expect("code").to_string()
+}
+
+#[tokio::test]
+async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
+    let app = Instance::start().await;
+    let citizen = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let official = |login: &'static str| sign_in(&app, login, DEMO_PASSWORD, Some(DEMO_TOTP));
+    let counter = official("tiepnhan.stp").await;
+    let department = official("xuly.stp").await;
+    let clerk = official("vanthu.stp").await;
+    let commune = official("tuphap.p5").await;
+    let commune_counter = official("tiepnhan.p5").await;
+    let leader = official("lanhdao.stp").await;
+    let code = file_lltp(&app, &citizen).await;
+    let dossier = format!("/mot-cua/ho-so/{code}");
+
+    // Reception, then hand-over to processing starts the procedure's process.
+    assert_eq!(
+        post(&app, &counter, &format!("{dossier}/tiep-nhan"), &[])
+            .await
+            .0,
+        303
+    );
+    assert_eq!(
+        post(&app, &counter, &format!("{dossier}/chuyen-xu-ly"), &[])
+            .await
+            .0,
+        303
+    );
+    assert_eq!(
+        get(&app, &commune, &dossier).await.0,
+        404,
+        "the commune has no part in it yet"
+    );
+
+    // The department's official finds the task in their work list and completes it.
+    let (_, work) = get(&app, &department, "/mot-cua?tinh-trang=viec").await;
+    assert!(
+        work.contains(&code) && work.contains("Thẩm định hồ sơ"),
+        "{work}"
+    );
+    let (_, page) = get(&app, &department, &dossier).await;
+    assert!(page.contains("Quy trình đang chạy"));
+    // No result while the process runs.
+    let form = Form::new()
+        .part(
+            "file_0",
+            Part::bytes(PDF.to_vec())
+                .file_name("phieu-lltp.pdf")
+                .mime_str("application/pdf")
+                .expect("mime"),
+        )
+        .text("online", "on");
+    let res = client()
+        .post(app.url(&format!("{dossier}/ket-qua")))
+        .header("cookie", &department)
+        .multipart(form)
+        .send()
+        .await
+        .expect("result");
+    assert_eq!(res.status(), 409);
+    assert!(res
+        .text()
+        .await
+        .expect("page")
+        .contains("Quy trình xử lý chưa xong"));
+    let task = my_task(&page, &code);
+    assert_eq!(
+        post(&app, &commune, &format!("{dossier}/cong-viec/{task}"), &[])
+            .await
+            .0,
+        404,
+        "another agency's official cannot do it"
+    );
+    let (s, _) = post(
+        &app,
+        &department,
+        &format!("{dossier}/cong-viec/{task}"),
+        &[("note", "Hồ sơ hợp lệ; đề nghị xác minh nơi cư trú.")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (s, _) = post(
+        &app,
+        &department,
+        &format!("{dossier}/cong-viec/{task}"),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 409, "a task is done once");
+
+    // In parallel: the commune verifies residence (another agency), the clerk searches.
+    let (_, work) = get(&app, &commune, "/mot-cua?tinh-trang=viec").await;
+    assert!(
+        work.contains(&code) && work.contains("Xác minh nơi cư trú"),
+        "{work}"
+    );
+    assert!(work.contains("Ủy ban nhân dân Phường 5"));
+    let (s, page) = get(&app, &commune, &dossier).await;
+    assert_eq!(s, 200, "the commune now sees the dossier it works on");
+    assert!(
+        !page.contains("/tiep-nhan\""),
+        "but cannot act as the department"
+    );
+    let task = my_task(&page, &code);
+    assert_eq!(
+        post(
+            &app,
+            &commune,
+            &format!("{dossier}/cong-viec/{task}"),
+            &[("note", "Có cư trú tại địa phương.")]
+        )
+        .await
+        .0,
+        303
+    );
+    assert_eq!(
+        get(&app, &commune_counter, &dossier).await.0,
+        404,
+        "the commune's counter has no task in it"
+    );
+    let (_, page) = get(&app, &clerk, &dossier).await;
+    let task = my_task(&page, &code);
+    assert_eq!(
+        post(&app, &clerk, &format!("{dossier}/cong-viec/{task}"), &[])
+            .await
+            .0,
+        303
+    );
+
+    // The leader approves; the process ends.
+    let (_, work) = get(&app, &leader, "/mot-cua?tinh-trang=viec").await;
+    assert!(work.contains("Phê duyệt, ký phiếu"));
+    let (_, page) = get(&app, &leader, &dossier).await;
+    let task = my_task(&page, &code);
+    assert_eq!(
+        post(&app, &leader, &format!("{dossier}/cong-viec/{task}"), &[])
+            .await
+            .0,
+        303
+    );
+    let (_, page) = get(&app, &department, &dossier).await;
+    assert!(page.contains("Quy trình đã hoàn thành"), "{page}");
+
+    // The control slip records each hand-over, in both agencies.
+    let (s, slip) = get(&app, &department, &format!("{dossier}/phieu/05")).await;
+    assert_eq!(s, 200);
+    assert!(slip.contains("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"));
+    for step in [
+        "Thẩm định hồ sơ",
+        "Xác minh nơi cư trú",
+        "Tra cứu cơ sở dữ liệu lý lịch tư pháp",
+        "Phê duyệt, ký phiếu",
+    ] {
+        assert!(slip.contains(step), "{step}");
+    }
+    assert!(slip.contains("Ủy ban nhân dân Phường 5") && slip.contains("Sở Tư pháp"));
+    assert_eq!(
+        slip.matches("Trước hạn").count(),
+        4,
+        "all four done early: {slip}"
+    );
+
+    // Now the result can be issued, online; the citizen downloads it and rates.
+    let form = Form::new()
+        .part(
+            "file_0",
+            Part::bytes(PDF.to_vec())
+                .file_name("phieu-lltp.pdf")
+                .mime_str("application/pdf")
+                .expect("mime"),
+        )
+        .text("online", "on")
+        .text("note", "Phiếu lý lịch tư pháp số 1");
+    let res = client()
+        .post(app.url(&format!("{dossier}/ket-qua")))
+        .header("cookie", &department)
+        .multipart(form)
+        .send()
+        .await
+        .expect("result");
+    assert_eq!(res.status(), 303);
+    let res = client()
+        .get(app.url(&format!("/api/v1/dossiers/{code}/results/1")))
+        .header("cookie", &citizen)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.expect("bytes").as_ref(), PDF);
+    let res = client()
+        .post(app.url(&format!("/api/v1/dossiers/{code}/rating")))
+        .header("cookie", &citizen)
+        .json(&json!({"score": 5}))
+        .send()
+        .await
+        .expect("rate");
+    assert_eq!(res.status(), 201);
+}
