@@ -365,6 +365,8 @@ async fn error_and_admin_pages_are_accessible() {
         "/admin/procedures",
         "/admin/procedures/import",
         "/admin/procedures/moi",
+        "/thong-ke-ho-so",
+        "/thong-ke-ho-so?theo=thang&tu=2026-99-01",
         "/admin/procedures/1.001193.000.00.00.H51/sua",
         "/admin/procedures/1.001193.000.00.00.H51/lich-su",
         "/admin/audit?from=32/13/2026",
@@ -852,6 +854,9 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
         .click_and_wait("form[action$='/ket-qua'] button")
         .await;
     assert!(leader.text().await.contains("Đã ban hành kết quả"));
+    leader.goto(&app.url("/mot-cua/thong-ke?theo=thang")).await;
+    assert!(leader.text().await.contains("Trước hạn"));
+    assert_accessible(&leader, "statistics with the chart").await;
     leader.quit().await;
 
     // The citizen downloads the result and rates the service.

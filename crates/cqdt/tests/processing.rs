@@ -263,3 +263,87 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
         .expect("rate");
     assert_eq!(res.status(), 201);
 }
+
+#[tokio::test]
+async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
+    let app = Instance::start().await;
+    let citizen = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let counter = sign_in(&app, "tiepnhan.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let department = sign_in(&app, "xuly.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let code = file_lltp(&app, &citizen).await;
+    let dossier = format!("/mot-cua/ho-so/{code}");
+    assert_eq!(
+        post(&app, &counter, &format!("{dossier}/tiep-nhan"), &[])
+            .await
+            .0,
+        303
+    );
+    let (_, page) = get(&app, &department, &dossier).await;
+    assert!(page.contains("Xin lỗi, hẹn lại ngày trả kết quả"));
+    // A new date before the appointment is refused with the reason on the page.
+    let (s, page) = post(
+        &app,
+        &department,
+        &format!("{dossier}/xin-loi"),
+        &[("reason", "Chờ xác minh"), ("new_due", "01/01/2020")],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("href=\"#new_due\""));
+    let (s, _) = post(
+        &app,
+        &department,
+        &format!("{dossier}/xin-loi"),
+        &[("reason", "Chờ xác minh"), ("new_due", "not a date")],
+    )
+    .await;
+    assert_eq!(s, 422);
+    let later = (chrono::Utc::now() + chrono::Duration::days(60))
+        .format("%d/%m/%Y")
+        .to_string();
+    let (s, _) = post(
+        &app,
+        &department,
+        &format!("{dossier}/xin-loi"),
+        &[
+            ("reason", "Chờ kết quả xác minh của Công an tỉnh"),
+            ("new_due", &later),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (s, slip) = get(&app, &department, &format!("{dossier}/phieu/04")).await;
+    assert_eq!(s, 200);
+    assert!(slip.contains("PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"));
+    assert!(slip.contains("Chờ kết quả xác minh của Công an tỉnh"));
+    assert!(slip.contains(&later));
+    // The applicant's timeline carries the apology.
+    let (_, mine) = get(&app, &citizen, &format!("/ho-so-cua-toi/{code}")).await;
+    assert!(mine.contains(&later), "the new date reaches the applicant");
+
+    // Statistics: the department sees its dossier, with the apology; the public summary
+    // counts it with no personal data; another agency's official does not see it.
+    let (s, stats) = get(&app, &department, "/mot-cua/thong-ke?theo=thu-tuc").await;
+    assert_eq!(s, 200);
+    assert!(
+        stats.contains("Thủ tục cấp Phiếu lý lịch tư pháp"),
+        "{stats}"
+    );
+    let (s, public) = get(&app, "", "/thong-ke-ho-so?theo=co-quan").await;
+    assert_eq!(s, 200);
+    assert!(public.contains("Sở Tư pháp") && !public.contains("Nguyễn Văn An"));
+    let commune = sign_in(&app, "tuphap.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let (_, theirs) = get(&app, &commune, "/mot-cua/thong-ke?theo=thu-tuc").await;
+    assert!(!theirs.contains("Thủ tục cấp Phiếu lý lịch tư pháp"));
+    let res = client()
+        .get(app.url("/mot-cua/thong-ke?theo=co-quan&dinh-dang=xlsx"))
+        .header("cookie", &department)
+        .send()
+        .await
+        .expect("xlsx");
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.expect("bytes");
+    let book = cqdt_platform::xlsx::read(&bytes).expect("a workbook we can read back");
+    let sheet = book.sheet("Thống kê").expect("sheet");
+    assert!(sheet.rows.iter().any(|r| r.get(0) == "Tổng cộng"));
+}

@@ -205,6 +205,94 @@ pub struct ResultDoc {
     pub note: String,
 }
 
+/// An apology for a late result with a new return date (TT 01/2018 Mẫu 04).
+#[derive(Debug, Clone, Serialize)]
+pub struct Apology {
+    /// Order within the dossier.
+    pub seq: i64,
+    /// When.
+    pub issued_at: String,
+    /// By whom (actor).
+    pub issued_by: String,
+    /// The agency that apologises.
+    pub agency_name: String,
+    /// Why the result is late.
+    pub reason: String,
+    /// The appointment date that will be missed (yyyy-mm-dd).
+    pub old_due: String,
+    /// The new return date (yyyy-mm-dd).
+    pub new_due: String,
+}
+
+/// Counts of dossiers for one group of the one-stop statistics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Received (accepted at reception) in the period.
+    pub received: i64,
+    /// Resolved before the statutory due date.
+    pub early: i64,
+    /// Resolved on the statutory due date.
+    pub on_time: i64,
+    /// Resolved after it (an apology does not move it).
+    pub late: i64,
+    /// Received and not yet resolved.
+    pub in_progress: i64,
+    /// Of those, past the statutory due date.
+    pub overdue: i64,
+    /// Waiting for the applicant's supplement.
+    pub supplement: i64,
+    /// Refused (at reception or on the merits).
+    pub refused: i64,
+    /// Withdrawn by the applicant.
+    pub withdrawn: i64,
+    /// Apologies issued (Mẫu 04).
+    pub apologies: i64,
+}
+
+impl Counts {
+    /// Adds another group's counts.
+    pub fn add(&mut self, o: &Counts) {
+        self.received += o.received;
+        self.early += o.early;
+        self.on_time += o.on_time;
+        self.late += o.late;
+        self.in_progress += o.in_progress;
+        self.overdue += o.overdue;
+        self.supplement += o.supplement;
+        self.refused += o.refused;
+        self.withdrawn += o.withdrawn;
+        self.apologies += o.apologies;
+    }
+
+    /// Resolved in all.
+    pub fn resolved(&self) -> i64 {
+        self.early + self.on_time + self.late
+    }
+
+    /// Share resolved early or on time, in percent (one decimal), or none when none resolved.
+    pub fn on_time_percent(&self) -> Option<f64> {
+        let r = self.resolved();
+        (r > 0).then(|| ((self.early + self.on_time) as f64 * 1000.0 / r as f64).round() / 10.0)
+    }
+}
+
+/// One row of the statistics query: the counts of one agency, procedure and month.
+#[derive(Debug, Clone)]
+pub struct CountRow {
+    /// Agency code.
+    pub agency_code: String,
+    /// Agency name.
+    pub agency_name: String,
+    /// Procedure code.
+    pub procedure_code: String,
+    /// Procedure name.
+    pub procedure_name: String,
+    /// Month, yyyy-mm.
+    pub month: String,
+    /// Counts.
+    pub counts: Counts,
+}
+
 /// The applicant's rating of the service once the dossier is finished.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rating {

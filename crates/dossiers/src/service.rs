@@ -28,7 +28,7 @@ use crate::model::{
 
 mod life;
 use crate::store;
-pub use life::{Deadline, OfficeAction, WorkItem};
+pub use life::{Deadline, OfficeAction, Statistics, StatsBy, WorkItem};
 
 /// What the account knows about the person filing.
 #[derive(Debug, Clone, Default)]
@@ -125,6 +125,8 @@ pub struct DossierView {
     pub results: Vec<ResultDoc>,
     /// The applicant's rating, once given.
     pub rating: Option<Rating>,
+    /// Apologies for lateness with new return dates (Mẫu 04).
+    pub apologies: Vec<crate::model::Apology>,
 }
 
 /// The dossiers service. Cheap to clone.

@@ -7,7 +7,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
 use crate::model::{
-    Dossier, DossierEvent, DossierFile, DossierStatus, Rating, ResultDoc, SupplementRequest,
+    Apology, CountRow, Counts, Dossier, DossierEvent, DossierFile, DossierStatus, Rating,
+    ResultDoc, SupplementRequest,
 };
 
 const COLUMNS: &str = "id, code, procedure_code, procedure_name, agency_code, agency_name, \
@@ -325,6 +326,182 @@ pub async fn advance(
     .await
     .ctx("changing a dossier's status")?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Records the day a dossier was received and its first statutory due date.
+pub async fn set_received(
+    conn: &mut AnyConnection,
+    id: &str,
+    on: &str,
+    due: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE dossiers SET received_on = $2, statutory_due = $3 WHERE id = $1")
+        .bind(id)
+        .bind(on)
+        .bind(due)
+        .execute(conn)
+        .await
+        .ctx("recording the reception day")?;
+    Ok(())
+}
+
+/// Records the day a dossier's result was ready (once: a later change keeps the first).
+pub async fn set_resolved(conn: &mut AnyConnection, id: &str, on: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE dossiers SET resolved_on = COALESCE(resolved_on, $2) WHERE id = $1")
+        .bind(id)
+        .bind(on)
+        .execute(conn)
+        .await
+        .ctx("recording the resolution day")?;
+    Ok(())
+}
+
+/// The statutory due date of a dossier, if it was received.
+pub async fn statutory_due<'e, E: Executor<'e, Database = Any>>(
+    conn: E,
+    id: &str,
+) -> Result<Option<String>, DbError> {
+    let row = sqlx::query("SELECT statutory_due FROM dossiers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .ctx("reading the statutory due date")?;
+    Ok(row.and_then(|r| {
+        r.try_get::<Option<String>, _>("statutory_due")
+            .ok()
+            .flatten()
+    }))
+}
+
+/// Moves the statutory due date (by the days a supplement stopped the clock).
+pub async fn set_statutory_due(
+    conn: &mut AnyConnection,
+    id: &str,
+    due: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE dossiers SET statutory_due = $2 WHERE id = $1")
+        .bind(id)
+        .bind(due)
+        .execute(conn)
+        .await
+        .ctx("moving the statutory due date")?;
+    Ok(())
+}
+
+/// Records an apology (its seq is the next of the dossier).
+pub async fn insert_apology(
+    conn: &mut AnyConnection,
+    dossier_id: &str,
+    a: &Apology,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO dossier_apologies (dossier_id, seq, issued_at, issued_by, agency_name, \
+         reason, old_due, new_due) SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7 \
+         FROM dossier_apologies WHERE dossier_id = $1",
+    )
+    .bind(dossier_id)
+    .bind(&a.issued_at)
+    .bind(&a.issued_by)
+    .bind(&a.agency_name)
+    .bind(&a.reason)
+    .bind(&a.old_due)
+    .bind(&a.new_due)
+    .execute(conn)
+    .await
+    .ctx("recording an apology")?;
+    Ok(())
+}
+
+/// A dossier's apologies, oldest first.
+pub async fn apologies<'e, E: Executor<'e, Database = Any>>(
+    conn: E,
+    dossier_id: &str,
+) -> Result<Vec<Apology>, DbError> {
+    let rows = sqlx::query(
+        "SELECT seq, issued_at, issued_by, agency_name, reason, old_due, new_due \
+         FROM dossier_apologies WHERE dossier_id = $1 ORDER BY seq",
+    )
+    .bind(dossier_id)
+    .fetch_all(conn)
+    .await
+    .ctx("reading apologies")?;
+    rows.iter()
+        .map(|r| {
+            Ok(Apology {
+                seq: r.try_get("seq")?,
+                issued_at: r.try_get("issued_at")?,
+                issued_by: r.try_get("issued_by")?,
+                agency_name: r.try_get("agency_name")?,
+                reason: r.try_get("reason")?,
+                old_due: r.try_get("old_due")?,
+                new_due: r.try_get("new_due")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("decoding apologies")
+}
+
+/// The one-stop statistics of dossiers submitted or received between two days (inclusive,
+/// yyyy-mm-dd), by agency, procedure and month; `today` decides what is overdue.
+pub async fn counts<'e, E: Executor<'e, Database = Any>>(
+    conn: E,
+    from: &str,
+    to: &str,
+    today: &str,
+) -> Result<Vec<CountRow>, DbError> {
+    // A dossier belongs to the month it was received, or submitted if it never was.
+    let day = "COALESCE(d.received_on, SUBSTR(d.submitted_at, 1, 10))";
+    let resolved = "d.resolved_on IS NOT NULL";
+    let running = "d.resolved_on IS NULL AND d.status IN ('received', 'processing')";
+    let sql = format!(
+        "SELECT d.agency_code, d.agency_name, d.procedure_code, d.procedure_name, \
+         SUBSTR({day}, 1, 7) AS month, \
+         SUM(CASE WHEN d.received_on IS NOT NULL THEN 1 ELSE 0 END) AS received, \
+         SUM(CASE WHEN {resolved} AND d.resolved_on < d.statutory_due THEN 1 ELSE 0 END) AS early, \
+         SUM(CASE WHEN {resolved} AND d.resolved_on = d.statutory_due THEN 1 ELSE 0 END) AS on_time, \
+         SUM(CASE WHEN {resolved} AND d.resolved_on > d.statutory_due THEN 1 ELSE 0 END) AS late, \
+         SUM(CASE WHEN {running} THEN 1 ELSE 0 END) AS in_progress, \
+         SUM(CASE WHEN {running} AND d.statutory_due < $3 THEN 1 ELSE 0 END) AS overdue, \
+         SUM(CASE WHEN d.status = 'supplement' THEN 1 ELSE 0 END) AS supplement, \
+         SUM(CASE WHEN d.status = 'refused' THEN 1 ELSE 0 END) AS refused, \
+         SUM(CASE WHEN d.status = 'withdrawn' THEN 1 ELSE 0 END) AS withdrawn, \
+         SUM(CASE WHEN EXISTS (SELECT 1 FROM dossier_apologies a WHERE a.dossier_id = d.id) \
+         THEN 1 ELSE 0 END) AS apologies \
+         FROM dossiers d WHERE d.status <> 'draft' AND {day} >= $1 AND {day} <= $2 \
+         GROUP BY d.agency_code, d.agency_name, d.procedure_code, d.procedure_name, \
+         SUBSTR({day}, 1, 7) ORDER BY month, d.agency_code, d.procedure_code"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(from)
+        .bind(to)
+        .bind(today)
+        .fetch_all(conn)
+        .await
+        .ctx("counting dossiers")?;
+    rows.iter()
+        .map(|r| {
+            Ok(CountRow {
+                agency_code: r.try_get("agency_code")?,
+                agency_name: r.try_get("agency_name")?,
+                procedure_code: r.try_get("procedure_code")?,
+                procedure_name: r.try_get("procedure_name")?,
+                month: r.try_get("month")?,
+                counts: Counts {
+                    received: r.try_get("received")?,
+                    early: r.try_get("early")?,
+                    on_time: r.try_get("on_time")?,
+                    late: r.try_get("late")?,
+                    in_progress: r.try_get("in_progress")?,
+                    overdue: r.try_get("overdue")?,
+                    supplement: r.try_get("supplement")?,
+                    refused: r.try_get("refused")?,
+                    withdrawn: r.try_get("withdrawn")?,
+                    apologies: r.try_get("apologies")?,
+                },
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("decoding dossier counts")
 }
 
 /// Records a supplement request (its seq is the next of the dossier).

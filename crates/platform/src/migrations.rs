@@ -50,4 +50,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_dossiers"),
     migration!(11, "0011_audit_pending"),
     migration!(12, "0012_dossier_life"),
+    migration!(13, "0013_dossier_outcomes"),
 ];

@@ -447,6 +447,10 @@ struct ActBody {
     note: String,
     #[serde(default)]
     reasons: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    new_due_date: String,
 }
 
 async fn office_act(
@@ -494,6 +498,18 @@ async fn office_act(
         "processing" => OfficeAction::StartProcessing,
         "return" => OfficeAction::Return,
         "refuse" => OfficeAction::Refuse { reasons: b.reasons },
+        "apologise" => match NaiveDate::parse_from_str(b.new_due_date.trim(), "%Y-%m-%d") {
+            Ok(new_due) => OfficeAction::Apologise {
+                reason: b.reason,
+                new_due,
+            },
+            Err(_) => {
+                return problem(DossierError::Invalid(vec![FieldError {
+                    field: "new_due_date".into(),
+                    message: "Ngày hẹn mới phải có dạng YYYY-MM-DD.".into(),
+                }]))
+            }
+        },
         other => {
             return Problem::not_found(format!("Không có thao tác “{other}”.")).into_response()
         }
@@ -578,6 +594,8 @@ pub(super) fn openapi_paths() -> Value {
             "parameters": code, "requestBody": multipart(json!({"file_0": {"type": "string", "format": "binary"}, "note": {"type": "string"}, "online": {"type": "boolean"}})), "responses": changed}},
         "/api/v1/office/dossiers/{code}/return": {"post": {"summary": "Record that the result was returned at the counter", "tags": ["office"], "parameters": code, "responses": changed}},
         "/api/v1/office/dossiers/{code}/refuse": {"post": {"summary": "Refuse with reasons (Mẫu 03)", "tags": ["office"],
-            "parameters": code, "requestBody": body(json!({"reasons": {"type": "string"}})), "responses": changed}}
+            "parameters": code, "requestBody": body(json!({"reasons": {"type": "string"}})), "responses": changed}},
+        "/api/v1/office/dossiers/{code}/apologise": {"post": {"summary": "Apologise for a late result with a new return date (Mẫu 04); the applicant is notified; statistics still count it late", "tags": ["office"],
+            "parameters": code, "requestBody": body(json!({"reason": {"type": "string"}, "new_due_date": {"type": "string", "format": "date"}})), "responses": changed}}
     })
 }

@@ -18,14 +18,17 @@ use cqdt_platform::{FieldError, Principal, Role, Shell};
 
 use super::{page_error, DossierState};
 use crate::error::DossierError;
+use crate::model::Counts;
 use crate::model::{Dossier, DossierStatus, SupplementItem};
-use crate::service::{Deadline, DossierView, OfficeAction};
+use crate::service::{Deadline, DossierView, OfficeAction, Statistics, StatsBy};
 
 /// The routes of this file, merged by the module's router.
 pub(super) fn routes() -> Router<DossierState> {
     Router::new()
         .route("/mot-cua", get(work_list))
         .route("/mot-cua/ho-so/{code}", get(dossier_page))
+        .route("/mot-cua/thong-ke", get(statistics_page))
+        .route("/thong-ke-ho-so", get(public_statistics))
         .route("/mot-cua/ho-so/{code}/phieu/{form}", get(slip))
         .route(
             "/mot-cua/ho-so/{code}/cong-viec/{task}",
@@ -227,6 +230,7 @@ struct DossierTpl {
     can_process: bool,
     can_return: bool,
     can_result: bool,
+    can_apologise: bool,
     slips: Vec<(&'static str, &'static str)>,
     /// The process's tasks, in order.
     tasks: Vec<TaskView>,
@@ -364,6 +368,9 @@ async fn show(
     if st == S::Refused {
         slips.push(("03", "Phiếu từ chối tiếp nhận giải quyết hồ sơ (Mẫu 03)"));
     }
+    if !view.apologies.is_empty() {
+        slips.push(("04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)"));
+    }
     if process.is_some() {
         slips.push(("05", "Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05)"));
     }
@@ -395,6 +402,11 @@ async fn show(
             &[S::Received],
         ),
         can_return: can(&[Role::ReceptionOfficer], &[S::ResultReady]),
+        can_apologise: d.due_date.is_some()
+            && can(
+                &[Role::ProcessingOfficer, Role::Leader],
+                &[S::Received, S::Processing],
+            ),
         can_result: !process_running
             && can(
                 &[Role::ProcessingOfficer, Role::Leader],
@@ -432,6 +444,7 @@ async fn dossier_page(
         Some("tra-ket-qua") => "Đã ghi nhận trả kết quả.",
         Some("cong-viec") => "Đã hoàn thành công việc; hồ sơ chuyển sang bước tiếp theo.",
         Some("ket-qua") => "Đã ban hành kết quả.",
+        Some("xin-loi") => "Đã gửi thư xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04) tới người nộp.",
         _ => "",
     };
     show(&s, &p, &code, notice, Vec::new()).await
@@ -471,6 +484,16 @@ fn action_of(name: &str, f: &BTreeMap<String, String>) -> Result<OfficeAction, V
         "tu-choi" => Ok(OfficeAction::Refuse {
             reasons: text("reasons"),
         }),
+        "xin-loi" => match NaiveDate::parse_from_str(&text("new_due"), "%d/%m/%Y") {
+            Ok(new_due) => Ok(OfficeAction::Apologise {
+                reason: text("reason"),
+                new_due,
+            }),
+            Err(_) => Err(vec![FieldError {
+                field: "new_due".into(),
+                message: "Ngày hẹn mới viết theo dạng ngày/tháng/năm, ví dụ 15/12/2026.".into(),
+            }]),
+        },
         "chuyen-xu-ly" => Ok(OfficeAction::StartProcessing),
         "tra-ket-qua" => Ok(OfficeAction::Return),
         _ => Err(vec![FieldError {
@@ -599,6 +622,8 @@ struct SlipTpl {
     items: Vec<String>,
     note: String,
     reasons: String,
+    /// Mẫu 04: the appointment that will be missed.
+    old_due: String,
     official: String,
     today: String,
     /// Mẫu 05 rows: receiving agency and role, hand-over times, result against the due date,
@@ -626,6 +651,7 @@ async fn slip(
         Err(e) => return page_error(e, shell),
     };
     let (form, title) = match form.as_str() {
+        "04" if !view.apologies.is_empty() => ("04", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"),
         "05" if process.is_some() => ("05", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"),
         "01" if d.due_date.is_some() => ("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
         "02" if !view.supplements.is_empty() => ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
@@ -721,6 +747,11 @@ async fn slip(
         received: received.as_ref().map(|r| r.0.clone()).unwrap_or_default(),
         official: match form {
             "01" => received.map(|r| r.1).unwrap_or_default(),
+            "04" => view
+                .apologies
+                .last()
+                .map(|a| a.issued_by.clone())
+                .unwrap_or_default(),
             "02" => last_request
                 .map(|r| r.requested_by.clone())
                 .unwrap_or_default(),
@@ -736,8 +767,20 @@ async fn slip(
             .map(|r| r.items.iter().map(|i| i.text.clone()).collect())
             .unwrap_or_default(),
         note: last_request.map(|r| r.note.clone()).unwrap_or_default(),
-        reasons: refusal
-            .map(|e| e.note.trim_start_matches("Từ chối: ").to_string())
+        reasons: match form {
+            "04" => view
+                .apologies
+                .last()
+                .map(|a| a.reason.clone())
+                .unwrap_or_default(),
+            _ => refusal
+                .map(|e| e.note.trim_start_matches("Từ chối: ").to_string())
+                .unwrap_or_default(),
+        },
+        old_due: view
+            .apologies
+            .last()
+            .map(|a| vn_date(&a.old_due))
             .unwrap_or_default(),
         today: s
             .dossiers
@@ -747,4 +790,247 @@ async fn slip(
         control,
         d,
     })
+}
+
+#[derive(Template)]
+#[template(path = "office_stats.html")]
+struct StatsTpl {
+    shell: Shell,
+    public: bool,
+    from: String,
+    to: String,
+    by: StatsBy,
+    bys: Vec<(&'static str, &'static str, bool)>,
+    stats: Statistics,
+    chart: String,
+    error: String,
+}
+
+/// The period and grouping a statistics page was asked for; this year to date by default.
+fn period(
+    q: &BTreeMap<String, String>,
+    today: NaiveDate,
+) -> (NaiveDate, NaiveDate, StatsBy, String) {
+    let start_of_year =
+        NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).unwrap_or(today);
+    let date = |k: &str| {
+        q.get(k)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d"))
+    };
+    let mut error = String::new();
+    let from = match date("tu") {
+        Some(Ok(d)) => d,
+        Some(Err(_)) => {
+            error = "Ngày không hợp lệ; đang hiển thị từ đầu năm.".into();
+            start_of_year
+        }
+        None => start_of_year,
+    };
+    let to = match date("den") {
+        Some(Ok(d)) if d >= from => d,
+        Some(_) => {
+            error = "Khoảng thời gian không hợp lệ; đang hiển thị đến hôm nay.".into();
+            today
+        }
+        None => today,
+    };
+    let by = q
+        .get("theo")
+        .and_then(|v| StatsBy::parse(v))
+        .unwrap_or(StatsBy::Agency);
+    (from, to, by, error)
+}
+
+/// A stacked bar chart of resolutions per month (early, on time, late), as an SVG image
+/// with a text alternative; the table beside it carries the same numbers.
+fn chart(months: &[(String, Counts)]) -> String {
+    if months.is_empty() {
+        return String::new();
+    }
+    let max = months
+        .iter()
+        .map(|(_, c)| c.resolved().max(c.received))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let (bar, gap, label_w, width) = (18.0, 10.0, 70.0, 420.0);
+    let height = months.len() as f64 * (bar + gap) + 30.0;
+    let mut svg = format!(
+        "<svg role=\"img\" aria-labelledby=\"chart-title\" viewBox=\"0 0 {} {height}\" width=\"100%\" class=\"chart\"><title id=\"chart-title\">Hồ sơ giải quyết trước hạn, đúng hạn và trễ hạn theo tháng (số liệu trong bảng)</title>",
+        label_w + width + 60.0
+    );
+    for (i, (month, c)) in months.iter().enumerate() {
+        let y = i as f64 * (bar + gap) + 4.0;
+        svg.push_str(&format!(
+            "<text x=\"0\" y=\"{}\" font-size=\"13\">{month}</text>",
+            y + bar - 4.0
+        ));
+        let mut x = label_w;
+        for (n, colour) in [
+            (c.early, "#00703c"),
+            (c.on_time, "#1d70b8"),
+            (c.late, "#b3261e"),
+        ] {
+            let w = n as f64 / max * width;
+            if w > 0.0 {
+                svg.push_str(&format!(
+                    "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{bar}\" fill=\"{colour}\"/>"
+                ));
+            }
+            x += w;
+        }
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"13\">{}</text>",
+            x + 4.0,
+            y + bar - 4.0,
+            c.resolved()
+        ));
+    }
+    let ly = height - 10.0;
+    for (i, (name, colour)) in [
+        ("Trước hạn", "#00703c"),
+        ("Đúng hạn", "#1d70b8"),
+        ("Trễ hạn", "#b3261e"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let lx = label_w + i as f64 * 110.0;
+        svg.push_str(&format!(
+            "<rect x=\"{lx}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{colour}\"/><text x=\"{}\" y=\"{ly}\" font-size=\"13\">{name}</text>",
+            ly - 10.0,
+            lx + 16.0
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+async fn stats_response(
+    s: &DossierState,
+    who: Option<&Principal>,
+    q: &BTreeMap<String, String>,
+) -> Response {
+    let shell = &s.platform.shell;
+    let (from, to, by, error) = period(q, s.dossiers.today());
+    let stats = match s.dossiers.statistics(who, from, to, by).await {
+        Ok(st) => st,
+        Err(e) => return page_error(e, shell),
+    };
+    if q.get("dinh-dang").map(String::as_str) == Some("xlsx") {
+        return stats_xlsx(&stats, by);
+    }
+    render(&StatsTpl {
+        shell: (**shell).clone(),
+        public: who.is_none(),
+        from: from.format("%Y-%m-%d").to_string(),
+        to: to.format("%Y-%m-%d").to_string(),
+        bys: StatsBy::ALL
+            .iter()
+            .map(|b| (b.as_str(), b.label(), *b == by))
+            .collect(),
+        by,
+        chart: chart(&stats.months),
+        stats,
+        error,
+    })
+}
+
+/// The statistics as a workbook: one row per group, then the total.
+fn stats_xlsx(stats: &Statistics, by: StatsBy) -> Response {
+    use cqdt_platform::xlsx::{write, Cell, Column, Sheet};
+    let headers = [
+        by.label(),
+        "Tiếp nhận",
+        "Trước hạn",
+        "Đúng hạn",
+        "Trễ hạn",
+        "Đang giải quyết",
+        "Quá hạn",
+        "Chờ bổ sung",
+        "Từ chối",
+        "Rút hồ sơ",
+        "Có thư xin lỗi",
+    ];
+    let row = |label: &str, c: &Counts| -> Vec<Cell> {
+        let mut r = vec![Cell::from(label)];
+        for n in [
+            c.received,
+            c.early,
+            c.on_time,
+            c.late,
+            c.in_progress,
+            c.overdue,
+            c.supplement,
+            c.refused,
+            c.withdrawn,
+            c.apologies,
+        ] {
+            r.push(Cell::Number(n as f64));
+        }
+        r
+    };
+    let mut rows: Vec<Vec<Cell>> = stats.groups.iter().map(|(l, c)| row(l, c)).collect();
+    rows.push(row("Tổng cộng", &stats.total));
+    let sheet = Sheet {
+        name: "Thống kê".into(),
+        columns: headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| Column {
+                header: (*h).to_string(),
+                width: if i == 0 { 48.0 } else { 14.0 },
+                ..Column::default()
+            })
+            .collect(),
+        rows,
+    };
+    match write(&[sheet]) {
+        Ok(bytes) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    cqdt_platform::xlsx::MEDIA_TYPE,
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"thong-ke-ho-so.xlsx\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => cqdt_platform::PageError::internal(e).into_response(),
+    }
+}
+
+async fn statistics_page(
+    State(s): State<DossierState>,
+    p: Principal,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let office = [
+        Role::ReceptionOfficer,
+        Role::ProcessingOfficer,
+        Role::Leader,
+        Role::Clerk,
+        Role::Auditor,
+    ];
+    if !office.iter().any(|r| p.has_role(*r)) {
+        return page_error(
+            DossierError::Forbidden("Trang dành cho cán bộ.".into()),
+            &s.platform.shell,
+        );
+    }
+    stats_response(&s, Some(&p), &q).await
+}
+
+/// The public summary: counts only, every agency, no personal data.
+async fn public_statistics(
+    State(s): State<DossierState>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    stats_response(&s, None, &q).await
 }

@@ -17,7 +17,7 @@ use serde_json::json;
 use super::{field_error, DossierService, DossierView, Upload};
 use crate::error::DossierError;
 use crate::model::{
-    rating_label, Dossier, DossierEvent, DossierFile, DossierStatus, Rating, ResultDoc,
+    rating_label, Apology, Dossier, DossierEvent, DossierFile, DossierStatus, Rating, ResultDoc,
     SupplementItem, SupplementRequest,
 };
 use crate::store;
@@ -47,6 +47,14 @@ pub enum OfficeAction {
         /// Why, in Vietnamese.
         reasons: String,
     },
+    /// Apologises for a result that will be late and sets a new return date (Mẫu 04); the
+    /// statistics still count the dossier against its statutory due date.
+    Apologise {
+        /// Why the result is late.
+        reason: String,
+        /// The new return date.
+        new_due: NaiveDate,
+    },
 }
 
 impl OfficeAction {
@@ -57,6 +65,7 @@ impl OfficeAction {
             OfficeAction::StartProcessing => "start_processing",
             OfficeAction::Return => "return",
             OfficeAction::Refuse { .. } => "refuse",
+            OfficeAction::Apologise { .. } => "apologise",
         }
     }
 
@@ -81,6 +90,10 @@ impl OfficeAction {
                     Role::Leader,
                 ],
                 &[S::Submitted, S::Received, S::Processing, S::Supplement],
+            ),
+            OfficeAction::Apologise { .. } => (
+                &[Role::ProcessingOfficer, Role::Leader],
+                &[S::Received, S::Processing],
             ),
         }
     }
@@ -151,6 +164,65 @@ const OFFICE: [Role; 5] = [
     Role::Auditor,
 ];
 
+/// How the one-stop statistics group dossiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsBy {
+    /// By receiving agency.
+    Agency,
+    /// By field (lĩnh vực) of the procedure.
+    Field,
+    /// By procedure.
+    Procedure,
+    /// By month received.
+    Month,
+}
+
+impl StatsBy {
+    /// Every grouping.
+    pub const ALL: [StatsBy; 4] = [
+        StatsBy::Agency,
+        StatsBy::Field,
+        StatsBy::Procedure,
+        StatsBy::Month,
+    ];
+
+    /// URL form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatsBy::Agency => "co-quan",
+            StatsBy::Field => "linh-vuc",
+            StatsBy::Procedure => "thu-tuc",
+            StatsBy::Month => "thang",
+        }
+    }
+
+    /// Parses the URL form.
+    pub fn parse(s: &str) -> Option<Self> {
+        StatsBy::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+
+    /// Vietnamese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            StatsBy::Agency => "Cơ quan",
+            StatsBy::Field => "Lĩnh vực",
+            StatsBy::Procedure => "Thủ tục",
+            StatsBy::Month => "Tháng",
+        }
+    }
+}
+
+/// The one-stop statistics of a period.
+#[derive(Debug, Clone, Default)]
+pub struct Statistics {
+    /// Groups: label and counts, in order.
+    pub groups: Vec<(String, crate::model::Counts)>,
+    /// Every month of the period with its counts (for the chart).
+    pub months: Vec<(String, crate::model::Counts)>,
+    /// The whole period.
+    pub total: crate::model::Counts,
+}
+
 /// Whether an official may do a process task: its role within its agency.
 fn task_allows(who: &Principal, t: &cqdt_workflow::store::TaskRow) -> bool {
     match (t.role.as_deref().and_then(Role::parse), t.agency.as_deref()) {
@@ -173,6 +245,14 @@ pub struct WorkItem {
 /// The dossier's supplement request that is still open, if any.
 fn open_request(list: &[SupplementRequest]) -> Option<&SupplementRequest> {
     list.iter().rev().find(|r| r.answered_at.is_none())
+}
+
+/// `2026-11` → `11/2026`.
+fn vn_month(m: &str) -> String {
+    match m.split_once('-') {
+        Some((y, mm)) => format!("{mm}/{y}"),
+        None => m.to_string(),
+    }
 }
 
 fn vn_time(ts: chrono::DateTime<chrono::Utc>) -> String {
@@ -212,6 +292,80 @@ impl DossierService {
             .await
             .map_err(|e| DossierError::Internal(e.to_string()))?
             .map(|e| e.procedure))
+    }
+
+    /// The one-stop statistics of dossiers submitted or received from `from` to `to`, grouped
+    /// `by`; only agencies in an official's scope, or every agency for the public summary.
+    pub async fn statistics(
+        &self,
+        who: Option<&Principal>,
+        from: NaiveDate,
+        to: NaiveDate,
+        by: StatsBy,
+    ) -> Result<Statistics, DossierError> {
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let rows = store::counts(
+            self.db.pool(),
+            &day(from),
+            &day(to),
+            &day(self.clock.today()),
+        )
+        .await?;
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|r| who.is_none_or(|w| w.can_any(&OFFICE, &r.agency_code)))
+            .collect();
+        let mut fields: std::collections::HashMap<String, String> = Default::default();
+        for r in &rows {
+            if by == StatsBy::Field && !fields.contains_key(&r.procedure_code) {
+                let name = self
+                    .procedures
+                    .get(&r.procedure_code)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|e| e.procedure.field.name)
+                    .unwrap_or_else(|| "Khác".into());
+                fields.insert(r.procedure_code.clone(), name);
+            }
+        }
+        let mut groups: Vec<(String, crate::model::Counts)> = Vec::new();
+        let mut months: Vec<(String, crate::model::Counts)> = Vec::new();
+        let mut total = crate::model::Counts::default();
+        let add = |list: &mut Vec<(String, crate::model::Counts)>, key: String, c| match list
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+        {
+            Some((_, sum)) => sum.add(c),
+            None => {
+                let mut sum = crate::model::Counts::default();
+                sum.add(c);
+                list.push((key, sum));
+            }
+        };
+        for r in &rows {
+            let label = match by {
+                StatsBy::Agency => r.agency_name.clone(),
+                StatsBy::Field => fields.get(&r.procedure_code).cloned().unwrap_or_default(),
+                StatsBy::Procedure => r.procedure_name.clone(),
+                StatsBy::Month => vn_month(&r.month),
+            };
+            add(&mut groups, label, &r.counts);
+            add(&mut months, r.month.clone(), &r.counts);
+            total.add(&r.counts);
+        }
+        if by != StatsBy::Month {
+            groups.sort_by(|a, b| b.1.received.cmp(&a.1.received).then(a.0.cmp(&b.0)));
+        }
+        months.sort_by(|a, b| a.0.cmp(&b.0));
+        for m in &mut months {
+            m.0 = vn_month(&m.0);
+        }
+        Ok(Statistics {
+            groups,
+            months,
+            total,
+        })
     }
 
     /// Today, by the service's clock (Vietnam time).
@@ -415,6 +569,7 @@ impl DossierService {
                     OfficeAction::StartProcessing => "chuyển xử lý",
                     OfficeAction::Return => "trả kết quả",
                     OfficeAction::Refuse { .. } => "từ chối",
+                    OfficeAction::Apologise { .. } => "xin lỗi, hẹn lại",
                 },
                 d.agency_name
             )));
@@ -429,6 +584,7 @@ impl DossierService {
         let now = self.clock.now();
         let today = self.clock.today();
         let mut errors: Vec<FieldError> = Vec::new();
+        let old_due = d.due_date.clone();
         let (status, note, notice) = match &action {
             OfficeAction::Receive { due_date } => {
                 let due_date = match due_date {
@@ -486,6 +642,41 @@ impl DossierService {
                 "Đã trả kết quả cho người nộp.".to_string(),
                 "Kết quả giải quyết hồ sơ đã được trả. Mời ông/bà đánh giá mức độ hài lòng tại mục Hồ sơ của tôi.".to_string(),
             ),
+            OfficeAction::Apologise { reason, new_due } => {
+                let current = d
+                    .due_date
+                    .as_deref()
+                    .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+                if reason.trim().is_empty() || reason.chars().count() > 2000 {
+                    errors.push(field_error(
+                        "reason",
+                        "Cần nêu lý do chậm trả kết quả (tối đa 2000 ký tự).",
+                    ));
+                }
+                match current {
+                    Some(c) if *new_due <= c || *new_due < today => errors.push(field_error(
+                        "new_due",
+                        format!(
+                            "Ngày hẹn mới phải sau ngày hẹn cũ ({}) và không trước hôm nay.",
+                            c.format("%d/%m/%Y")
+                        ),
+                    )),
+                    None => errors.push(field_error("new_due", "Hồ sơ chưa có ngày hẹn.")),
+                    _ => {}
+                }
+                let old = current.map(|c| c.format("%d/%m/%Y").to_string()).unwrap_or_default();
+                let new = new_due.format("%d/%m/%Y");
+                d.due_date = Some(new_due.format("%Y-%m-%d").to_string());
+                (
+                    was,
+                    format!("Xin lỗi vì trễ hẹn (Mẫu 04): {}; hẹn lại ngày {new}.", reason.trim()),
+                    format!(
+                        "{} xin lỗi ông/bà vì hồ sơ không có kết quả đúng hẹn ngày {old}. Lý do: {}. Ngày hẹn trả kết quả mới: {new}.",
+                        d.agency_name,
+                        reason.trim()
+                    ),
+                )
+            }
             OfficeAction::Refuse { reasons } => {
                 if reasons.trim().is_empty() {
                     errors.push(field_error("reasons", "Cần nêu rõ lý do từ chối."));
@@ -567,6 +758,26 @@ impl DossierService {
                 answer_note: None,
             };
             store::insert_supplement(&mut tx, &d.id, &r).await?;
+        }
+        match &action {
+            OfficeAction::Receive { .. } => {
+                let due = d.due_date.clone().unwrap_or_default();
+                store::set_received(&mut tx, &d.id, &today.format("%Y-%m-%d").to_string(), &due)
+                    .await?;
+            }
+            OfficeAction::Apologise { reason, new_due } => {
+                let a = Apology {
+                    seq: 0,
+                    issued_at: format_ts(now),
+                    issued_by: who.actor.clone(),
+                    agency_name: d.agency_name.clone(),
+                    reason: reason.trim().to_string(),
+                    old_due: old_due.clone().unwrap_or_default(),
+                    new_due: new_due.format("%Y-%m-%d").to_string(),
+                };
+                store::insert_apology(&mut tx, &d.id, &a).await?;
+            }
+            _ => {}
         }
         self.step(&mut tx, &d, &who.actor, &note, &notice).await?;
         self.audit
@@ -682,6 +893,8 @@ impl DossierService {
             ));
         }
         store::insert_result(&mut tx, &d.id, &doc).await?;
+        let resolved_on = self.clock.today().format("%Y-%m-%d").to_string();
+        store::set_resolved(&mut tx, &d.id, &resolved_on).await?;
         self.step(&mut tx, &d, &who.actor, &step, &notice).await?;
         self.audit
             .record(
@@ -787,11 +1000,40 @@ impl DossierService {
         let was = d.status;
         d.status = open.resume_status;
         d.updated_at = format_ts(now);
+        // The clock stood still from the request to the answer: the appointment and the
+        // statutory due date move by the working days it stood.
+        let cal = self.calendar.calendar();
+        let today = self.clock.today();
+        let stopped = cqdt_platform::clock::parse_ts(&open.requested_at)
+            .map(|t| cqdt_platform::clock::to_vn(t).date_naive())
+            .map(|asked| cal.working_days_between(asked, today).max(0))
+            .unwrap_or(0);
+        let shift = |due: &str| {
+            NaiveDate::parse_from_str(due, "%Y-%m-%d").ok().map(|d| {
+                cal.add_working_days(d, stopped)
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+        };
+        if stopped > 0 {
+            if let Some(moved) = d.due_date.as_deref().and_then(shift) {
+                d.due_date = Some(moved);
+            }
+        }
         let mut tx = self.db.begin().await?;
         if !store::advance(&mut tx, &d, was).await? {
             return Err(DossierError::Conflict(
                 "Hồ sơ vừa thay đổi tình trạng; hãy tải lại trang.".into(),
             ));
+        }
+        if stopped > 0 {
+            if let Some(moved) = store::statutory_due(&mut *tx, &d.id)
+                .await?
+                .as_deref()
+                .and_then(shift)
+            {
+                store::set_statutory_due(&mut tx, &d.id, &moved).await?;
+            }
         }
         for f in &stored {
             store::insert_file(&mut tx, &d.id, f, &format_ts(now)).await?;
@@ -1055,6 +1297,7 @@ impl DossierService {
             supplements: store::supplements(pool, &d.id).await?,
             results: store::results(pool, &d.id).await?,
             rating: store::rating(pool, &d.id).await?,
+            apologies: store::apologies(pool, &d.id).await?,
             dossier: d,
         })
     }
