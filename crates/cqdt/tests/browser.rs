@@ -857,6 +857,9 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
     leader.goto(&app.url("/mot-cua/thong-ke?theo=thang")).await;
     assert!(leader.text().await.contains("Trước hạn"));
     assert_accessible(&leader, "statistics with the chart").await;
+    leader.goto(&app.url("/mot-cua/so-theo-doi")).await;
+    assert!(leader.text().await.contains(&code));
+    assert_accessible(&leader, "ledger Mẫu 06").await;
     leader.quit().await;
 
     // The citizen downloads the result and rates the service.

@@ -346,4 +346,30 @@ async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     let book = cqdt_platform::xlsx::read(&bytes).expect("a workbook we can read back");
     let sheet = book.sheet("Thống kê").expect("sheet");
     assert!(sheet.rows.iter().any(|r| r.get(0) == "Tổng cộng"));
+
+    // The ledger (Mẫu 06): the department's dossiers with both dates; Excel the same.
+    let (s, ledger) = get(&app, &department, "/mot-cua/so-theo-doi").await;
+    assert_eq!(s, 200);
+    assert!(
+        ledger.contains(&code) && ledger.contains("hẹn lại"),
+        "{ledger}"
+    );
+    let (_, theirs) = get(&app, &commune, "/mot-cua/so-theo-doi").await;
+    assert!(
+        !theirs.contains(&code),
+        "another agency's ledger does not list it"
+    );
+    let res = client()
+        .get(app.url(&format!(
+            "/mot-cua/so-theo-doi?thu-tuc={LLTP}&dinh-dang=xlsx"
+        )))
+        .header("cookie", &department)
+        .send()
+        .await
+        .expect("xlsx");
+    let bytes = res.bytes().await.expect("bytes");
+    let book = cqdt_platform::xlsx::read(&bytes).expect("workbook");
+    let sheet = book.sheet("Sổ theo dõi hồ sơ").expect("sheet");
+    assert_eq!(sheet.rows[0].get(1), "Mã hồ sơ");
+    assert!(sheet.rows.iter().any(|r| r.get(1) == code));
 }

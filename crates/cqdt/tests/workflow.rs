@@ -25,17 +25,21 @@ async fn call(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test]
-async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
-    let app = Instance::start().await;
-    let res = client()
+async fn deploy(app: &Instance, xml: &str) -> reqwest::Response {
+    client()
         .post(app.url("/api/v1/workflow/definitions"))
         .basic_auth("admin", Some(ADMIN_PASSWORD))
         .header("content-type", "application/xml")
-        .body(BPMN)
+        .body(xml.to_string())
         .send()
         .await
-        .expect("deploy");
+        .expect("deploy")
+}
+
+#[tokio::test]
+async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
+    let app = Instance::start().await;
+    let res = deploy(&app, BPMN).await;
     assert_eq!(res.status(), 201);
     let def: Value = res.json().await.expect("json");
     assert_eq!(def["key"], "tiep_nhan_xu_ly");
@@ -115,4 +119,153 @@ async fn an_unsupported_element_is_refused_by_its_id() {
                     .contains("inclusiveGateway")),
         "{p}"
     );
+}
+
+const THREE_TASKS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="ba_buoc" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:userTask id="t1" name="Tiếp nhận" candidateGroups="reception_officer" />
+    <bpmn:userTask id="t2" name="Xử lý" candidateGroups="processing_officer" />
+    <bpmn:userTask id="t3" name="Phê duyệt" candidateGroups="leader" />
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t1" />
+    <bpmn:sequenceFlow id="f2" sourceRef="t1" targetRef="t2" />
+    <bpmn:sequenceFlow id="f3" sourceRef="t2" targetRef="t3" />
+    <bpmn:sequenceFlow id="f4" sourceRef="t3" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+/// The open task of an instance, if any.
+async fn open_task(http: &reqwest::Client, base: &str, id: i64) -> Option<Option<i64>> {
+    let res = http
+        .get(format!("{base}/api/v1/workflow/instances/{id}"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .ok()?;
+    let v: Value = res.json().await.ok()?;
+    Some(
+        v["tasks"]
+            .as_array()?
+            .iter()
+            .find(|t| t["status"] == "open")
+            .and_then(|t| t["id"].as_i64()),
+    )
+}
+
+#[tokio::test]
+async fn killing_the_server_during_a_processing_load_loses_no_instance_or_task() {
+    let mut app = Instance::start().await;
+    assert_eq!(deploy(&app, THREE_TASKS).await.status(), 201);
+    // Each worker starts instances and completes their tasks; it notes every step the
+    // server acknowledged: (instance, tasks completed).
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<
+        i64,
+        usize,
+    >::new()));
+    let mut load = Vec::new();
+    for w in 0..6 {
+        let (base, acked) = (app.base.clone(), acked.clone());
+        load.push(tokio::spawn(async move {
+            let http = client();
+            for n in 0.. {
+                let Ok(res) = http
+                    .post(format!("{base}/api/v1/workflow/instances"))
+                    .basic_auth("admin", Some(ADMIN_PASSWORD))
+                    .json(&json!({"key": "ba_buoc", "business_key": format!("W{w}-{n}"), "agency": "000.01.41.H51"}))
+                    .send()
+                    .await
+                else {
+                    return;
+                };
+                let Ok(v) = res.json::<Value>().await else { return };
+                let Some(id) = v["id"].as_i64() else { return };
+                if let Ok(mut a) = acked.lock() {
+                    a.insert(id, 0);
+                }
+                for done in 1..=3 {
+                    let Some(Some(task)) = open_task(&http, &base, id).await else {
+                        return;
+                    };
+                    let Ok(res) = http
+                        .post(format!("{base}/api/v1/workflow/tasks/{task}/complete"))
+                        .basic_auth("admin", Some(ADMIN_PASSWORD))
+                        .json(&json!({"variables": {}}))
+                        .send()
+                        .await
+                    else {
+                        return;
+                    };
+                    if res.status() != 200 {
+                        return;
+                    }
+                    if let Ok(mut a) = acked.lock() {
+                        a.insert(id, done);
+                    }
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    app.kill().await;
+    for t in load {
+        let _ = t.await;
+    }
+    let acked = acked.lock().map(|a| a.clone()).unwrap_or_default();
+    assert!(acked.len() > 5, "the load ran: {}", acked.len());
+    app.restart().await;
+    // Every acknowledged instance is there, at least as far as it was acknowledged, with
+    // exactly one open task unless it ended; then every one runs on to its end.
+    let mut resumed = 0;
+    for (id, done) in &acked {
+        let (s, inst) = call(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/workflow/instances/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "instance {id} was acknowledged but is gone");
+        let tasks = inst["tasks"].as_array().expect("tasks");
+        let completed = tasks.iter().filter(|t| t["status"] == "completed").count();
+        let open: Vec<i64> = tasks
+            .iter()
+            .filter(|t| t["status"] == "open")
+            .filter_map(|t| t["id"].as_i64())
+            .collect();
+        assert!(completed >= *done, "instance {id}: {completed} < {done}");
+        if completed == 3 {
+            assert_eq!(inst["status"], "completed");
+            assert!(open.is_empty());
+            continue;
+        }
+        assert_eq!(inst["status"], "active", "instance {id}");
+        assert_eq!(open.len(), 1, "instance {id} has exactly one open task");
+        let mut next = open.first().copied();
+        while let Some(task) = next {
+            let (s, _) = call(
+                &app,
+                reqwest::Method::POST,
+                &format!("/api/v1/workflow/tasks/{task}/complete"),
+                Some(json!({"variables": {}})),
+            )
+            .await;
+            assert_eq!(s, 200);
+            next = open_task(&client(), &app.base, *id).await.flatten();
+        }
+        let (_, inst) = call(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/workflow/instances/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            inst["status"], "completed",
+            "instance {id} resumed to its end"
+        );
+        resumed += 1;
+    }
+    assert!(resumed > 0, "some instances were cut mid-way and resumed");
 }

@@ -504,6 +504,91 @@ pub async fn counts<'e, E: Executor<'e, Database = Any>>(
         .ctx("decoding dossier counts")
 }
 
+/// One line of the ledger (TT 01/2018 Mẫu 06).
+#[derive(Debug, Clone)]
+pub struct LedgerRow {
+    /// Dossier code.
+    pub code: String,
+    /// Procedure name.
+    pub procedure_name: String,
+    /// Applicant.
+    pub applicant_name: String,
+    /// Applicant's phone.
+    pub applicant_phone: Option<String>,
+    /// Receiving agency.
+    pub agency_name: String,
+    /// Status.
+    pub status: DossierStatus,
+    /// Submitted (timestamp).
+    pub submitted_at: Option<String>,
+    /// Received (Vietnam date).
+    pub received_on: Option<String>,
+    /// Statutory due date.
+    pub statutory_due: Option<String>,
+    /// Current appointment (after an apology).
+    pub due_date: Option<String>,
+    /// Result ready (Vietnam date).
+    pub resolved_on: Option<String>,
+    /// Finished (returned, refused, withdrawn; timestamp).
+    pub finished_at: Option<String>,
+}
+
+/// The ledger of dossiers submitted or received between two days (inclusive), of the given
+/// agencies (and procedure, if any), in the order they came in; at most `limit` lines.
+pub async fn ledger<'e, E: Executor<'e, Database = Any>>(
+    conn: E,
+    from: &str,
+    to: &str,
+    agencies: &[String],
+    procedure: Option<&str>,
+    limit: i64,
+) -> Result<Vec<LedgerRow>, DbError> {
+    if agencies.is_empty() {
+        return Ok(Vec::new());
+    }
+    let day = "COALESCE(received_on, SUBSTR(submitted_at, 1, 10))";
+    let marks = (0..agencies.len())
+        .map(|n| format!("${}", n + 4))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT code, procedure_name, applicant_name, applicant_phone, agency_name, status, \
+         submitted_at, received_on, statutory_due, due_date, resolved_on, finished_at \
+         FROM dossiers WHERE status <> 'draft' AND {day} >= $1 AND {day} <= $2 \
+         AND ($3 = '' OR procedure_code = $3) AND agency_code IN ({marks}) \
+         ORDER BY {day}, submitted_at, code LIMIT {}",
+        limit.clamp(1, 100_000)
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(from)
+        .bind(to)
+        .bind(procedure.unwrap_or(""));
+    for a in agencies {
+        q = q.bind(a);
+    }
+    let rows = q.fetch_all(conn).await.ctx("reading the ledger")?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok(LedgerRow {
+                code: r.try_get::<Option<String>, _>("code")?.unwrap_or_default(),
+                procedure_name: r.try_get("procedure_name")?,
+                applicant_name: r.try_get("applicant_name")?,
+                applicant_phone: r.try_get("applicant_phone")?,
+                agency_name: r.try_get("agency_name")?,
+                status: DossierStatus::parse(&status).unwrap_or(DossierStatus::Refused),
+                submitted_at: r.try_get("submitted_at")?,
+                received_on: r.try_get("received_on")?,
+                statutory_due: r.try_get("statutory_due")?,
+                due_date: r.try_get("due_date")?,
+                resolved_on: r.try_get("resolved_on")?,
+                finished_at: r.try_get("finished_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .ctx("decoding the ledger")
+}
+
 /// Records a supplement request (its seq is the next of the dossier).
 pub async fn insert_supplement(
     conn: &mut AnyConnection,

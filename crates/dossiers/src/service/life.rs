@@ -368,6 +368,47 @@ impl DossierService {
         })
     }
 
+    /// The ledger (Mẫu 06) of the agencies in an official's scope, optionally of one agency
+    /// and one procedure; at most `limit` lines.
+    pub async fn ledger(
+        &self,
+        who: &Principal,
+        from: NaiveDate,
+        to: NaiveDate,
+        agency: Option<&str>,
+        procedure: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<store::LedgerRow>, DossierError> {
+        let agencies: Vec<String> = self
+            .directory
+            .agencies()
+            .iter()
+            .filter(|a| who.can_any(&OFFICE, &a.code))
+            .filter(|a| agency.is_none_or(|x| x == a.code))
+            .map(|a| a.code.clone())
+            .collect();
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        Ok(store::ledger(
+            self.db.pool(),
+            &day(from),
+            &day(to),
+            &agencies,
+            procedure,
+            limit,
+        )
+        .await?)
+    }
+
+    /// The agencies in an official's scope (code, name), for filters.
+    pub fn agencies_in_scope(&self, who: &Principal) -> Vec<(String, String)> {
+        self.directory
+            .agencies()
+            .iter()
+            .filter(|a| who.can_any(&OFFICE, &a.code))
+            .map(|a| (a.code.clone(), a.name.clone()))
+            .collect()
+    }
+
     /// Today, by the service's clock (Vietnam time).
     pub fn today(&self) -> NaiveDate {
         self.clock.today()
