@@ -13,10 +13,45 @@ pub const DEMO_TOTP_SECRET: &str = "KRUGKIDROVWXUIDOMVTWQ2LFNUQDEMBSGY";
 
 /// The demo processes (sample data, BPMN as drawn in bpmn.io), deployed with the demo
 /// province; procedures name them by process key.
-pub const PROCESSES: [(&str, &str); 1] = [(
-    "lltp-lien-thong.bpmn",
-    include_str!("../demo/processes/lltp-lien-thong.bpmn"),
-)];
+pub const PROCESSES: [(&str, &str); 10] = [
+    (
+        "lltp-lien-thong.bpmn",
+        include_str!("../demo/processes/lltp-lien-thong.bpmn"),
+    ),
+    (
+        "mot-buoc.bpmn",
+        include_str!("../demo/processes/mot-buoc.bpmn"),
+    ),
+    (
+        "hai-buoc.bpmn",
+        include_str!("../demo/processes/hai-buoc.bpmn"),
+    ),
+    (
+        "duyet-tra-lai.bpmn",
+        include_str!("../demo/processes/duyet-tra-lai.bpmn"),
+    ),
+    (
+        "xa-huyen.bpmn",
+        include_str!("../demo/processes/xa-huyen.bpmn"),
+    ),
+    (
+        "xay-dung.bpmn",
+        include_str!("../demo/processes/xay-dung.bpmn"),
+    ),
+    (
+        "chu-truong-dau-tu.bpmn",
+        include_str!("../demo/processes/chu-truong-dau-tu.bpmn"),
+    ),
+    (
+        "don-doc.bpmn",
+        include_str!("../demo/processes/don-doc.bpmn"),
+    ),
+    ("ba-cap.bpmn", include_str!("../demo/processes/ba-cap.bpmn")),
+    (
+        "hoi-dong.bpmn",
+        include_str!("../demo/processes/hoi-dong.bpmn"),
+    ),
+];
 
 /// Deploys the demo processes.
 pub async fn processes(

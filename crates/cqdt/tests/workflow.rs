@@ -269,3 +269,82 @@ async fn killing_the_server_during_a_processing_load_loses_no_instance_or_task()
     }
     assert!(resumed > 0, "some instances were cut mid-way and resumed");
 }
+
+#[tokio::test]
+async fn every_demo_process_is_deployed_and_runs_to_its_end() {
+    let app = Instance::start().await;
+    let (s, defs) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/workflow/definitions",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let keys: Vec<String> = defs
+        .as_array()
+        .or_else(|| defs["definitions"].as_array())
+        .expect("definitions")
+        .iter()
+        .filter_map(|d| d["key"].as_str().map(str::to_string))
+        .collect();
+    assert!(keys.len() >= 10, "ten demo processes: {keys:?}");
+    let mut agencies_seen = std::collections::BTreeSet::new();
+    for key in &keys {
+        // A tall building, so that the construction permit asks the department's opinion.
+        let (s, started) = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/v1/workflow/instances",
+            Some(
+                json!({"key": key, "business_key": format!("DEMO-{key}"), "agency": "000.01.41.H51",
+                        "variables": {"form": {"floors": 9}}}),
+            ),
+        )
+        .await;
+        assert_eq!(s, 201, "{key}");
+        let id = started["id"].as_i64().expect("id");
+        for _ in 0..20 {
+            let Some(Some(task)) = open_task(&client(), &app.base, id).await else {
+                break;
+            };
+            let (_, inst) = call(
+                &app,
+                reqwest::Method::GET,
+                &format!("/api/v1/workflow/instances/{id}"),
+                None,
+            )
+            .await;
+            for t in inst["tasks"].as_array().into_iter().flatten() {
+                if let Some(a) = t["agency"].as_str() {
+                    agencies_seen.insert(a.to_string());
+                }
+            }
+            let (s, _) = call(
+                &app,
+                reqwest::Method::POST,
+                &format!("/api/v1/workflow/tasks/{task}/complete"),
+                Some(json!({"variables": {"decision": "dong_y"}})),
+            )
+            .await;
+            assert_eq!(s, 200, "{key}");
+        }
+        let (_, inst) = call(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/workflow/instances/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(inst["status"], "completed", "{key}: {inst}");
+    }
+    // Liên thông: the demo processes give work to the commune, the district and departments.
+    for a in [
+        "000.01.41.H51",
+        "000.00.41.H51",
+        "000.00.10.H51",
+        "000.00.13.H51",
+    ] {
+        assert!(agencies_seen.contains(a), "{a} in {agencies_seen:?}");
+    }
+}

@@ -164,6 +164,29 @@ const OFFICE: [Role; 5] = [
     Role::Auditor,
 ];
 
+/// The e-form's values as process variables: numbers as numbers, the rest as text.
+fn process_form(
+    p: &cqdt_procedures::model::Procedure,
+    form: &serde_json::Value,
+) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for f in &p.form {
+        let Some(v) = form.get(&f.key) else { continue };
+        let v = match (f.kind, v.as_str()) {
+            (cqdt_procedures::model::FieldType::Number, Some(t)) => t
+                .replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(serde_json::Value::Number)
+                .unwrap_or_else(|| v.clone()),
+            _ => v.clone(),
+        };
+        out.insert(f.key.clone(), v);
+    }
+    serde_json::Value::Object(out)
+}
+
 /// How the one-stop statistics group dossiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatsBy {
@@ -740,11 +763,13 @@ impl DossierService {
         if status.is_final() {
             d.finished_at = Some(format_ts(now));
         }
-        // Handing to processing starts the procedure's process, if it has one.
-        let process_key = match action {
-            OfficeAction::StartProcessing => {
-                self.procedure_of(&d).await?.and_then(|p| p.process_key)
-            }
+        // Handing to processing starts the procedure's process, if it has one; the e-form's
+        // values go with it, so that its gateways can decide on them (`form.floors >= 7`).
+        let process = match action {
+            OfficeAction::StartProcessing => self.procedure_of(&d).await?.and_then(|p| {
+                let form = process_form(&p, &d.form);
+                p.process_key.map(|k| (k, form))
+            }),
             _ => None,
         };
         let mut tx = self.db.begin().await?;
@@ -753,10 +778,11 @@ impl DossierService {
                 "Hồ sơ vừa được người khác xử lý; hãy tải lại trang.".into(),
             ));
         }
-        if let (Some(key), Some(code)) = (&process_key, &d.code) {
+        if let (Some((key, form)), Some(code)) = (&process, &d.code) {
             let mut vars = serde_json::Map::new();
             vars.insert("dossier".into(), json!(code));
             vars.insert("procedure".into(), json!(d.procedure_code));
+            vars.insert("form".into(), form.clone());
             self.workflow
                 .start_in(
                     &mut tx,
