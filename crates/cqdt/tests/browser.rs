@@ -688,6 +688,15 @@ async fn a_reception_officer_receives_a_dossier_and_prints_the_receipt() {
     assert!(text.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
     assert!(text.contains(&code));
     assert_accessible(&b, "receipt Mẫu 01").await;
+    // Entering a walk-in dossier: the choice of procedure, then the form with errors.
+    b.goto(&app.url("/mot-cua/tiep-nhan-truc-tiep")).await;
+    assert_accessible(&b, "walk-in: choose a procedure").await;
+    b.click_and_wait("a[href='/mot-cua/tiep-nhan-truc-tiep/1.001193.000.00.00.H51']")
+        .await;
+    assert_accessible(&b, "walk-in form").await;
+    b.click_and_wait("button[value=receive]").await;
+    assert!(b.text().await.contains("Có lỗi cần sửa"));
+    assert_accessible(&b, "walk-in form with errors").await;
     b.quit().await;
 }
 

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{
-    client, first_option, post_page as post, sign_in, Instance, DEMO_PASSWORD, DEMO_TOTP,
+    client, first_option, location, post_page as post, sign_in, Instance, DEMO_PASSWORD, DEMO_TOTP,
 };
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
@@ -372,4 +372,108 @@ async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     let sheet = book.sheet("Sổ theo dõi hồ sơ").expect("sheet");
     assert_eq!(sheet.rows[0].get(1), "Mã hồ sơ");
     assert!(sheet.rows.iter().any(|r| r.get(1) == code));
+}
+
+#[tokio::test]
+async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
+    let app = Instance::start().await;
+    let counter = sign_in(&app, "tiepnhan.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let khai_sinh = "1.001193.000.00.00.H51";
+    let (s, list) = get(&app, &counter, "/mot-cua/tiep-nhan-truc-tiep").await;
+    assert_eq!(s, 200);
+    assert!(list.contains("Thủ tục đăng ký khai sinh"));
+    let (s, page) = get(
+        &app,
+        &counter,
+        &format!("/mot-cua/tiep-nhan-truc-tiep/{khai_sinh}"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("id=\"applicant_personal_id\""));
+    let form = |pid: &str| {
+        let mut f = Form::new();
+        for (k, v) in [
+            ("applicant_name", "Trần Thị Mai"),
+            ("applicant_personal_id", pid),
+            ("applicant_phone", "0912 345 678"),
+            ("f_child_full_name", "Trần Gia Huy"),
+            ("f_child_date_of_birth", "01/11/2026"),
+            ("f_place_of_birth", "Số 378 Lê Duẩn"),
+            ("f_place_of_birth__xa", "Phường Sóc Trăng"),
+            ("f_hometown", "94"),
+            ("f_mother_full_name", "Trần Thị Mai"),
+            ("f_requester_phone", "0912345678"),
+        ] {
+            f = f.text(k, v.to_string());
+        }
+        for id in ["f_child_gender", "f_child_ethnicity", "f_child_nationality"] {
+            f = f.text(id, first_option(&page, id));
+        }
+        for i in 0..2 {
+            f = f.part(
+                format!("file_{i}"),
+                Part::bytes(PDF.to_vec())
+                    .file_name(format!("ban-quet-{i}.pdf"))
+                    .mime_str("application/pdf")
+                    .expect("mime"),
+            );
+        }
+        f
+    };
+    let post = |f: Form, cookie: String| {
+        client()
+            .post(app.url(&format!("/mot-cua/tiep-nhan-truc-tiep/{khai_sinh}")))
+            .header("cookie", cookie)
+            .multipart(f)
+            .send()
+    };
+    let (_, before) = get(&app, &counter, "/mot-cua?tinh-trang=received").await;
+    // A bad personal ID: the page again with the error, nothing created.
+    let res = post(form("12345"), counter.clone()).await.expect("post");
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .expect("page")
+        .contains("href=\"#applicant_personal_id\""));
+    let (_, after) = get(&app, &counter, "/mot-cua?tinh-trang=received").await;
+    assert_eq!(
+        before.matches("<tr>").count(),
+        after.matches("<tr>").count()
+    );
+    // Another role may not enter dossiers at the counter.
+    let processing = sign_in(&app, "tuphap.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    assert_eq!(
+        post(form("094192004567"), processing)
+            .await
+            .expect("post")
+            .status(),
+        403
+    );
+    // A good one is received at once and goes to its receipt.
+    let res = post(form("094192004567"), counter.clone())
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert!(to.ends_with("/phieu/01"), "{to}");
+    let (s, slip) = get(&app, &counter, &to).await;
+    assert_eq!(s, 200);
+    assert!(slip.contains("Trần Thị Mai") && slip.contains("GIẤY TIẾP NHẬN HỒ SƠ"));
+    let code = to
+        .trim_start_matches("/mot-cua/ho-so/")
+        .trim_end_matches("/phieu/01")
+        .to_string();
+    let (_, v) = get(&app, &counter, &format!("/api/v1/office/dossiers/{code}")).await;
+    let v: Value = serde_json::from_str(&v).expect("json");
+    assert_eq!(v["status"], "received");
+    assert_eq!(
+        v["files"].as_array().map(Vec::len),
+        Some(2),
+        "the scans are kept"
+    );
+    // Anyone with the code can follow it on the portal.
+    let (s, lookup) = get(&app, "", &format!("/tra-cuu-ho-so?ma={code}")).await;
+    assert_eq!(s, 200);
+    assert!(lookup.contains("Đã tiếp nhận"));
 }

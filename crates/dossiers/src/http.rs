@@ -126,6 +126,11 @@ struct Attachment {
 #[template(path = "file_form.html")]
 struct FormTpl {
     shell: Shell,
+    /// Where the form posts.
+    action: String,
+    /// Entered at the counter by a reception officer, with the applicant's details.
+    counter: bool,
+    applicant: Vec<Input>,
     errors: Vec<FieldError>,
     notice: String,
     procedure_code: String,
@@ -263,6 +268,28 @@ fn page_errors(p: &Procedure, errors: &[FieldError]) -> Vec<FieldError> {
         .collect()
 }
 
+/// A dossier entered at the counter: the receiving agency (the officer's) and the
+/// applicant's details as typed.
+pub(crate) struct Counter {
+    /// Code and name.
+    pub agency: (String, String),
+    /// `applicant_name`, `applicant_personal_id`, `applicant_phone`, `applicant_email`.
+    pub applicant: BTreeMap<String, String>,
+}
+
+/// The applicant's details a reception officer types: key, label, input type, required.
+pub(crate) const COUNTER_FIELDS: [(&str, &str, &str, bool); 4] = [
+    ("applicant_name", "Họ và tên người nộp", "text", true),
+    (
+        "applicant_personal_id",
+        "Số định danh cá nhân",
+        "text",
+        true,
+    ),
+    ("applicant_phone", "Số điện thoại di động", "text", false),
+    ("applicant_email", "Thư điện tử", "email", false),
+];
+
 #[allow(clippy::too_many_arguments)]
 fn render_form(
     s: &DossierState,
@@ -273,6 +300,7 @@ fn render_form(
     errors: Vec<FieldError>,
     notice: &str,
     agency: &str,
+    counter: Option<&Counter>,
 ) -> Response {
     let catalogs = s.dossiers.catalogs();
     let status = if errors.is_empty() {
@@ -280,18 +308,52 @@ fn render_form(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let applicant = counter
+        .map(|c| {
+            COUNTER_FIELDS
+                .iter()
+                .map(|(key, label, kind, required)| Input {
+                    id: (*key).to_string(),
+                    label: (*label).to_string(),
+                    kind,
+                    value: c.applicant.get(*key).cloned().unwrap_or_default(),
+                    error: errors
+                        .iter()
+                        .find(|e| e.field == *key)
+                        .map(|e| e.message.clone())
+                        .unwrap_or_default(),
+                    hint: String::new(),
+                    required: *required,
+                    options: Vec::new(),
+                    provinces: Vec::new(),
+                    province: String::new(),
+                    communes: Vec::new(),
+                    commune: String::new(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut res = render(&FormTpl {
         shell: (*s.platform.shell).clone(),
+        action: match counter {
+            Some(_) => format!("/mot-cua/tiep-nhan-truc-tiep/{}", p.code),
+            None => format!("/nop-ho-so/{}", p.code),
+        },
+        counter: counter.is_some(),
+        applicant,
         notice: notice.to_string(),
         procedure_code: p.code.clone(),
         procedure_name: p.name.clone(),
         draft: draft.map(|d| d.id.clone()).unwrap_or_default(),
-        agencies: s
-            .dossiers
-            .receiving_agencies(p)
-            .into_iter()
-            .map(|a| (a.code, a.name))
-            .collect(),
+        agencies: match counter {
+            Some(c) => vec![c.agency.clone()],
+            None => s
+                .dossiers
+                .receiving_agencies(p)
+                .into_iter()
+                .map(|a| (a.code, a.name))
+                .collect(),
+        },
         agency: agency.to_string(),
         agency_error: errors
             .iter()
@@ -363,6 +425,7 @@ async fn form_page(
                 Vec::new(),
                 "",
                 &v.dossier.agency_code,
+                None,
             ),
             Ok(_) => Redirect::to(&format!("/ho-so-cua-toi/{id}")).into_response(),
             Err(e) => page_error(e, shell),
@@ -375,7 +438,17 @@ async fn form_page(
     } else {
         String::new()
     };
-    render_form(&s, &procedure, None, &[], &values, Vec::new(), "", &agency)
+    render_form(
+        &s,
+        &procedure,
+        None,
+        &[],
+        &values,
+        Vec::new(),
+        "",
+        &agency,
+        None,
+    )
 }
 
 /// Reads the multipart form: control fields, e-form values (`f_<key>`), files (`file_<i>`).
@@ -485,6 +558,7 @@ async fn form_submit(
             Vec::new(),
             "Đã lưu hồ sơ nháp. Ông/bà có thể quay lại hoàn thiện sau trong “Hồ sơ của tôi”.",
             &d.agency_code,
+            None,
         );
         // A file that was refused is reported even when only saving.
         if problems
@@ -504,6 +578,7 @@ async fn form_submit(
                 upload_errors,
                 "",
                 &d.agency_code,
+                None,
             );
         }
         return res;
@@ -524,6 +599,7 @@ async fn form_submit(
         problems,
         "",
         &d.agency_code,
+        None,
     )
 }
 

@@ -12,7 +12,7 @@ use cqdt_audit::{Audit, AuditEvent};
 use cqdt_calendar::CalendarService;
 use cqdt_notify::{Channel, NotificationRequest, Notifier};
 use cqdt_platform::clock::format_ts;
-use cqdt_platform::{Db, FieldError, FileStore, MediaType, SharedClock, Tx};
+use cqdt_platform::{Db, FieldError, FileStore, MediaType, Principal, Role, SharedClock, Tx};
 use cqdt_procedures::model::{Level, Procedure};
 use cqdt_procedures::{ProcedureService, Status};
 use serde_json::{json, Value};
@@ -692,6 +692,88 @@ impl DossierService {
         self.audit.record_many(&mut tx, &audits).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Published procedures whose dossiers an agency receives, by name.
+    pub async fn procedures_received_by(
+        &self,
+        agency_code: &str,
+    ) -> Result<Vec<(String, String)>, DossierError> {
+        let list = self
+            .procedures
+            .list(Some(cqdt_procedures::Status::Published))
+            .await
+            .map_err(|e| DossierError::Internal(e.to_string()))?;
+        let mut out: Vec<(String, String)> = list
+            .into_iter()
+            .filter(|e| self.agency(&e.procedure, agency_code).is_ok())
+            .map(|e| (e.procedure.code, e.procedure.name))
+            .collect();
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
+    /// A dossier brought to the counter (trực tiếp): the reception officer enters the
+    /// applicant, the e-form and the scanned documents, and it is received at once with its
+    /// appointment date. Everything is checked before anything is written.
+    pub async fn file_at_counter(
+        &self,
+        official: &Principal,
+        applicant: &Applicant,
+        procedure_code: &str,
+        agency_code: &str,
+        submitted: &BTreeMap<String, String>,
+        uploads: &[Upload],
+    ) -> Result<Dossier, DossierError> {
+        if !official.can(Role::ReceptionOfficer, agency_code) {
+            return Err(DossierError::Forbidden(
+                "Chỉ cán bộ tiếp nhận của cơ quan mới nhập hồ sơ tại quầy.".into(),
+            ));
+        }
+        let p = self.open_procedure(procedure_code).await?;
+        let mut errors = Vec::new();
+        if let Err(e) = self.agency(&p, agency_code) {
+            errors.push(e);
+        }
+        if let Err(e) = form::check(
+            &p.form,
+            submitted,
+            &self.catalogs(),
+            &self.directory.admin_units(),
+            self.today_vn(),
+        ) {
+            errors.extend(e);
+        }
+        let (files, problems) = self.store_uploads(&p, uploads).await;
+        errors.extend(problems);
+        for (i, c) in p.components.iter().enumerate() {
+            if c.required && !files.iter().any(|f| f.component == i as i64) {
+                errors.push(field_error(
+                    &format!("file_{i}"),
+                    format!("Chưa có bản quét “{}”.", c.name),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DossierError::Invalid(dedup(errors)));
+        }
+        let (draft, problems) = self
+            .save_draft(
+                applicant,
+                None,
+                procedure_code,
+                agency_code,
+                submitted,
+                uploads,
+            )
+            .await?;
+        if !problems.is_empty() {
+            return Err(DossierError::Invalid(problems));
+        }
+        let d = self.submit(applicant, &draft.id).await?;
+        let code = d.code.clone().unwrap_or_default();
+        self.act(official, &code, OfficeAction::Receive { due_date: None })
+            .await
     }
 
     /// Files and submits in one step (the API for kiosks and mobile apps; no attachments).

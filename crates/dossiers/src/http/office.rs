@@ -28,6 +28,11 @@ pub(super) fn routes() -> Router<DossierState> {
         .route("/mot-cua", get(work_list))
         .route("/mot-cua/ho-so/{code}", get(dossier_page))
         .route("/mot-cua/thong-ke", get(statistics_page))
+        .route("/mot-cua/tiep-nhan-truc-tiep", get(counter_choose))
+        .route(
+            "/mot-cua/tiep-nhan-truc-tiep/{procedure}",
+            get(counter_form).post(counter_submit),
+        )
         .route("/mot-cua/so-theo-doi", get(ledger_page))
         .route("/thong-ke-ho-so", get(public_statistics))
         .route("/mot-cua/ho-so/{code}/phieu/{form}", get(slip))
@@ -1209,4 +1214,191 @@ fn ledger_xlsx(lines: &[LedgerLine]) -> Response {
         rows,
     };
     xlsx_response(&sheet, "so-theo-doi-ho-so.xlsx")
+}
+
+#[derive(Template)]
+#[template(path = "office_counter.html")]
+struct CounterChooseTpl {
+    shell: Shell,
+    agency: String,
+    procedures: Vec<(String, String)>,
+}
+
+/// The reception officer's own agency and its name, if they receive dossiers there.
+fn counter_agency(s: &DossierState, p: &Principal) -> Option<(String, String)> {
+    p.agency
+        .clone()
+        .filter(|a| p.can(Role::ReceptionOfficer, a))
+        .map(|a| (a.clone(), s.dossiers.agency_name(&a)))
+}
+
+/// The refusal for someone who is not a reception officer of an agency.
+fn not_reception(s: &DossierState) -> Response {
+    page_error(
+        DossierError::Forbidden("Trang dành cho cán bộ tiếp nhận.".into()),
+        &s.platform.shell,
+    )
+}
+
+async fn counter_choose(State(s): State<DossierState>, p: Principal) -> Response {
+    let Some((code, name)) = counter_agency(&s, &p) else {
+        return not_reception(&s);
+    };
+    match s.dossiers.procedures_received_by(&code).await {
+        Ok(procedures) => render(&CounterChooseTpl {
+            shell: (*s.platform.shell).clone(),
+            agency: name,
+            procedures,
+        }),
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+async fn counter_form(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(procedure): Path<String>,
+) -> Response {
+    let Some(agency) = counter_agency(&s, &p) else {
+        return not_reception(&s);
+    };
+    let pr = match s.dossiers.open_procedure(&procedure).await {
+        Ok(pr) => pr,
+        Err(e) => return page_error(e, &s.platform.shell),
+    };
+    let counter = super::Counter {
+        agency: agency.clone(),
+        applicant: BTreeMap::new(),
+    };
+    super::render_form(
+        &s,
+        &pr,
+        None,
+        &[],
+        &BTreeMap::new(),
+        Vec::new(),
+        "",
+        &agency.0,
+        Some(&counter),
+    )
+}
+
+/// Checks the applicant's details typed at the counter.
+fn walk_in(f: &BTreeMap<String, String>) -> Result<crate::service::Applicant, Vec<FieldError>> {
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let mut errors = Vec::new();
+    let err = |field: &str, message: &str| FieldError {
+        field: field.into(),
+        message: message.into(),
+    };
+    let name = get("applicant_name");
+    if name.chars().count() < 2 || name.chars().count() > 200 {
+        errors.push(err("applicant_name", "Nhập họ và tên người nộp."));
+    }
+    let pid = match cqdt_platform::PersonalId::parse(&get("applicant_personal_id")) {
+        Ok(p) => Some(p.as_str().to_string()),
+        Err(m) => {
+            errors.push(err("applicant_personal_id", &m));
+            None
+        }
+    };
+    let phone = match get("applicant_phone").as_str() {
+        "" => None,
+        t => match cqdt_notify::parse_vn_phone(t) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                errors.push(err(
+                    "applicant_phone",
+                    "Số điện thoại di động không hợp lệ (ví dụ 0912 345 678).",
+                ));
+                None
+            }
+        },
+    };
+    let email = match get("applicant_email").as_str() {
+        "" => None,
+        t => match cqdt_notify::parse_email(t) {
+            Ok(e) => Some(e.to_lowercase()),
+            Err(_) => {
+                errors.push(err("applicant_email", "Địa chỉ thư điện tử không hợp lệ."));
+                None
+            }
+        },
+    };
+    match pid {
+        Some(pid) if errors.is_empty() => Ok(crate::service::Applicant {
+            // Not an account: the dossier is found by its code and the person's ID.
+            account_id: format!("quay:{pid}"),
+            actor: String::new(),
+            name,
+            personal_id: Some(pid),
+            phone,
+            email,
+            birth_date: None,
+            address: None,
+        }),
+        _ => Err(errors),
+    }
+}
+
+async fn counter_submit(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(procedure): Path<String>,
+    m: axum::extract::Multipart,
+) -> Response {
+    let Some(agency) = counter_agency(&s, &p) else {
+        return not_reception(&s);
+    };
+    let pr = match s.dossiers.open_procedure(&procedure).await {
+        Ok(pr) => pr,
+        Err(e) => return page_error(e, &s.platform.shell),
+    };
+    let (control, values, uploads) = match super::read_multipart(m).await {
+        Ok(parts) => parts,
+        Err(message) => {
+            return page_error(
+                DossierError::Invalid(vec![FieldError {
+                    field: "main".into(),
+                    message,
+                }]),
+                &s.platform.shell,
+            )
+        }
+    };
+    let counter = super::Counter {
+        agency: agency.clone(),
+        applicant: control.clone(),
+    };
+    let again = |errors: Vec<FieldError>| {
+        super::render_form(
+            &s,
+            &pr,
+            None,
+            &[],
+            &values,
+            errors,
+            "",
+            &agency.0,
+            Some(&counter),
+        )
+    };
+    let mut applicant = match walk_in(&control) {
+        Ok(a) => a,
+        Err(errors) => return again(errors),
+    };
+    applicant.actor = p.actor.clone();
+    match s
+        .dossiers
+        .file_at_counter(&p, &applicant, &procedure, &agency.0, &values, &uploads)
+        .await
+    {
+        Ok(d) => Redirect::to(&format!(
+            "/mot-cua/ho-so/{}/phieu/01",
+            d.code.unwrap_or_default()
+        ))
+        .into_response(),
+        Err(DossierError::Invalid(errors)) => again(errors),
+        Err(e) => page_error(e, &s.platform.shell),
+    }
 }
