@@ -437,28 +437,30 @@ impl WorkflowService {
                     store::history(tx, inst.id, &node_id, "ended", actor, &now, None).await?;
                 }
                 NodeKind::UserTask { role, days, agency } => {
-                    // Liên thông: a task may belong to another agency than the instance.
+                    // Liên thông: a task may belong to another agency than the instance's,
+                    // named on the task or held in a variable; an unset variable stops the
+                    // instance rather than give the work to nobody.
                     let task_agency = match agency.as_deref() {
                         Some(a) => match a.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
-                            Some(var) => inst
-                                .variables
-                                .get(var.trim())
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
+                            Some(var) => {
+                                match inst.variables.get(var.trim()).and_then(Value::as_str) {
+                                    Some(v) => Some(v.to_string()),
+                                    None => {
+                                        return self
+                                        .incident(
+                                            tx,
+                                            inst,
+                                            &node_id,
+                                            &format!("biến “{}” không cho biết cơ quan thực hiện công việc", var.trim()),
+                                            &now,
+                                        )
+                                        .await;
+                                    }
+                                }
+                            }
                             None => Some(a.to_string()),
                         },
                         None => inst.agency.clone(),
-                    };
-                    let Some(task_agency) = task_agency else {
-                        return self
-                            .incident(
-                                tx,
-                                inst,
-                                &node_id,
-                                "không xác định được cơ quan thực hiện công việc",
-                                &now,
-                            )
-                            .await;
                     };
                     let due = days.map(|d| {
                         cal.add_working_days(today, d.ceil() as i64)
@@ -471,7 +473,7 @@ impl WorkflowService {
                         &node_id,
                         &node.name,
                         role.as_deref(),
-                        Some(task_agency.as_str()),
+                        task_agency.as_deref(),
                         due.as_deref(),
                         &now,
                     )
