@@ -138,6 +138,18 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
         404,
         "another agency's official cannot do it"
     );
+    assert!(
+        page.contains("<svg") && page.contains("Sơ đồ quy trình"),
+        "the process is drawn on the dossier page"
+    );
+    let (s, _) = post(
+        &app,
+        &department,
+        &format!("{dossier}/cong-viec/{task}"),
+        &[("decision", "tra_lai")],
+    )
+    .await;
+    assert_eq!(s, 409, "this step has no way back in the diagram");
     let (s, _) = post(
         &app,
         &department,
@@ -194,9 +206,32 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
         303
     );
 
-    // The leader approves; the process ends.
+    // The leader first sends it back: the process loops to the appraisal, and the
+    // parallel checks run again.
     let (_, work) = get(&app, &leader, "/mot-cua?tinh-trang=viec").await;
     assert!(work.contains("Phê duyệt, ký phiếu"));
+    let (_, page) = get(&app, &leader, &dossier).await;
+    assert!(page.contains("Không đồng ý, trả lại"));
+    let task = my_task(&page, &code);
+    let (s, _) = post(
+        &app,
+        &leader,
+        &format!("{dossier}/cong-viec/{task}"),
+        &[
+            ("decision", "tra_lai"),
+            ("note", "Bổ sung kết quả tra cứu năm 2010."),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    for who in [&department, &commune, &clerk] {
+        let (_, page) = get(&app, who, &dossier).await;
+        let task = my_task(&page, &code);
+        let (s, _) = post(&app, who, &format!("{dossier}/cong-viec/{task}"), &[]).await;
+        assert_eq!(s, 303);
+    }
+
+    // Then approves; the process ends.
     let (_, page) = get(&app, &leader, &dossier).await;
     let task = my_task(&page, &code);
     assert_eq!(
@@ -223,8 +258,8 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
     assert!(slip.contains("Ủy ban nhân dân Phường 5") && slip.contains("Sở Tư pháp"));
     assert_eq!(
         slip.matches("Trước hạn").count(),
-        4,
-        "all four done early: {slip}"
+        8,
+        "all eight steps done early: {slip}"
     );
 
     // Now the result can be issued, online; the citizen downloads it and rates.

@@ -501,6 +501,28 @@ impl Process {
             .and_then(|c| condition::parse(c).ok())
     }
 
+    /// Whether the person doing `task` decides where the process goes next: its flow leads
+    /// to an exclusive gateway whose conditions read the `decision` variable (approve or
+    /// send back).
+    pub fn decides_after(&self, task: &str) -> bool {
+        let Some(node) = self.nodes.get(task) else {
+            return false;
+        };
+        node.outgoing
+            .iter()
+            .filter_map(|f| self.flows.get(f))
+            .filter_map(|f| self.nodes.get(&f.target))
+            .any(|g| {
+                matches!(g.kind, NodeKind::ExclusiveGateway { .. })
+                    && g.outgoing.iter().any(|f| {
+                        self.flows
+                            .get(f)
+                            .and_then(|f| f.condition.as_deref())
+                            .is_some_and(|c| c.contains("decision"))
+                    })
+            })
+    }
+
     /// Timer boundary events attached to a task.
     pub fn timers_on(&self, task: &str) -> Vec<&Node> {
         self.nodes

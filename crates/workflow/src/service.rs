@@ -680,6 +680,13 @@ impl WorkflowService {
         Ok(store::open_tasks_for_roles(&self.db, roles, limit).await?)
     }
 
+    /// Whether the person doing a task of an instance decides where the process goes next.
+    pub async fn decides_after(&self, definition_id: i64, node: &str) -> bool {
+        self.model(definition_id)
+            .await
+            .is_ok_and(|p| p.decides_after(node))
+    }
+
     /// One task.
     pub async fn task(&self, id: i64) -> Result<Option<TaskRow>, WorkflowError> {
         let mut conn =

@@ -242,6 +242,8 @@ struct DossierTpl {
     tasks: Vec<TaskView>,
     /// Whether the process still runs.
     process_running: bool,
+    /// The process drawn, open steps highlighted (SVG).
+    diagram: String,
 }
 
 /// A process task as the dossier page shows it.
@@ -254,6 +256,8 @@ struct TaskView {
     due: String,
     done: String,
     mine: bool,
+    /// The official decides here: approve, or send back.
+    decides: bool,
 }
 
 async fn show(
@@ -330,12 +334,31 @@ async fn show(
         Ok(pr) => pr,
         Err(e) => return page_error(e, shell),
     };
+    let mut deciding = Vec::new();
+    if let Some(pr) = &process {
+        for t in pr.tasks.iter().filter(|t| t.status == "open") {
+            if s.dossiers.task_decides(pr, &t.node_id).await {
+                deciding.push(t.id);
+            }
+        }
+    }
+    let diagram = if process.is_some() {
+        s.dossiers
+            .process_diagram(p, code)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     let tasks: Vec<TaskView> = process
         .as_ref()
         .map(|pr| {
             pr.tasks
                 .iter()
                 .map(|t| TaskView {
+                    decides: deciding.contains(&t.id),
                     id: t.id,
                     name: t.name.clone(),
                     agency: s.dossiers.agency_name(t.agency.as_deref().unwrap_or("")),
@@ -421,6 +444,7 @@ async fn show(
         slips,
         tasks,
         process_running,
+        diagram,
         errors,
         view,
     };
@@ -532,7 +556,12 @@ async fn complete_task(
     Form(f): Form<BTreeMap<String, String>>,
 ) -> Response {
     let note = f.get("note").map(String::as_str).unwrap_or("");
-    match s.dossiers.complete_task(&p, &code, task, note).await {
+    let approve = f.get("decision").map(String::as_str) != Some("tra_lai");
+    match s
+        .dossiers
+        .complete_task(&p, &code, task, note, approve)
+        .await
+    {
         Ok(()) => Redirect::to(&format!("/mot-cua/ho-so/{code}?done=cong-viec")).into_response(),
         Err(e) => refused(&s, &p, &code, e).await,
     }

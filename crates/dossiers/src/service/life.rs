@@ -514,6 +514,30 @@ impl DossierService {
         }
     }
 
+    /// The process of a dossier drawn as SVG, the open steps highlighted.
+    pub async fn process_diagram(
+        &self,
+        who: &Principal,
+        code: &str,
+    ) -> Result<Option<String>, DossierError> {
+        let Some(p) = self.process_for_official(who, code).await? else {
+            return Ok(None);
+        };
+        self.workflow
+            .instance_diagram(p.instance.id)
+            .await
+            .map(Some)
+            .map_err(|e| DossierError::Internal(e.to_string()))
+    }
+
+    /// Whether the official doing a task decides where the process goes (approve or send
+    /// back).
+    pub async fn task_decides(&self, p: &cqdt_workflow::InstanceDetail, node: &str) -> bool {
+        self.workflow
+            .decides_after(p.instance.definition_id, node)
+            .await
+    }
+
     /// The open process tasks an official may do, oldest first, with the dossier code.
     pub async fn work_for(&self, who: &Principal) -> Result<Vec<WorkItem>, DossierError> {
         let roles: Vec<&str> = OFFICE
@@ -554,6 +578,7 @@ impl DossierService {
         code: &str,
         task_id: i64,
         note: &str,
+        approve: bool,
     ) -> Result<(), DossierError> {
         let d = self.in_scope(who, code).await?;
         let Some(p) = self.process(d.code.as_deref().unwrap_or(code)).await? else {
@@ -581,7 +606,20 @@ impl DossierService {
             )]));
         }
         let mut vars = serde_json::Map::new();
-        vars.insert("decision".into(), json!("dong_y"));
+        let decides = self
+            .workflow
+            .decides_after(p.instance.definition_id, &task.node_id)
+            .await;
+        if !approve && !decides {
+            return Err(DossierError::Conflict(format!(
+                "Bước “{}” không có đường trả lại trong quy trình.",
+                task.name
+            )));
+        }
+        vars.insert(
+            "decision".into(),
+            json!(if approve { "dong_y" } else { "tra_lai" }),
+        );
         if !note.trim().is_empty() {
             vars.insert(format!("note_{}", task.node_id), json!(note.trim()));
         }
