@@ -71,6 +71,13 @@ fn official(role: Role) -> Principal {
 }
 
 async fn service(t: &TestDb, clock: Arc<ManualClock>) -> DossierService {
+    service_and_calendar(t, clock).await.0
+}
+
+async fn service_and_calendar(
+    t: &TestDb,
+    clock: Arc<ManualClock>,
+) -> (DossierService, CalendarService) {
     let shared: SharedClock = clock;
     let audit = Audit::new(t.db.clone(), shared.clone());
     let calendar = CalendarService::load(
@@ -111,7 +118,7 @@ async fn service(t: &TestDb, clock: Arc<ManualClock>) -> DossierService {
         calendar.clone(),
     );
     let files = FileStore::new(t.dir.join("files"), 1 << 20, t.db.clone(), shared.clone());
-    DossierService::new(
+    let svc = DossierService::new(
         t.db.clone(),
         shared,
         files,
@@ -119,11 +126,12 @@ async fn service(t: &TestDb, clock: Arc<ManualClock>) -> DossierService {
             audit,
             notifier,
             procedures,
-            calendar,
+            calendar: calendar.clone(),
             workflow,
         },
         Arc::new(OneAgency),
-    )
+    );
+    (svc, calendar)
 }
 
 fn applicant() -> Applicant {
@@ -321,4 +329,54 @@ async fn the_clock_stands_still_while_the_applicant_supplements() {
         "{:?}",
         stats.total
     );
+}
+
+#[tokio::test]
+async fn a_working_saturday_announced_by_the_government_counts_toward_the_appointment() {
+    let t = TestDb::new().await;
+    // Thursday 8/1/2026, 09:00; suppose Saturday 10/1 is announced as a working day.
+    let clock = Arc::new(ManualClock::new(vn(2026, 1, 8, 9)));
+    let (svc, calendar) = service_and_calendar(&t, clock.clone()).await;
+    calendar
+        .set_adjustment(
+            "admin",
+            "",
+            cqdt_calendar::Adjustment {
+                date: day(2026, 1, 10),
+                kind: cqdt_calendar::AdjustmentKind::WorkingDay,
+                name: "Làm bù".into(),
+            },
+        )
+        .await
+        .expect("adjustment");
+    let reception = official(Role::ReceptionOfficer);
+    let code = file(&svc).await;
+    let d = svc
+        .act(&reception, &code, OfficeAction::Receive { due_date: None })
+        .await
+        .expect("received");
+    // Friday 9, the working Saturday 10, Monday 12 (Tuesday 13 without the adjustment).
+    assert_eq!(d.due_date.as_deref(), Some("2026-01-12"));
+    svc.act(
+        &official(Role::ProcessingOfficer),
+        &code,
+        OfficeAction::StartProcessing,
+    )
+    .await
+    .expect("processing");
+    // On Friday the next working day is the Saturday: Monday is not yet due soon.
+    clock.set(vn(2026, 1, 9, 9));
+    let d = svc
+        .view_for_official(&reception, &code)
+        .await
+        .expect("view")
+        .dossier;
+    assert_eq!(svc.deadline_of(&d), Deadline::OnTime);
+    clock.set(vn(2026, 1, 10, 9));
+    let d = svc
+        .view_for_official(&reception, &code)
+        .await
+        .expect("view")
+        .dossier;
+    assert_eq!(svc.deadline_of(&d), Deadline::DueSoon);
 }
