@@ -28,7 +28,7 @@ use crate::model::{
 
 mod life;
 use crate::store;
-pub use life::{Deadline, OfficeAction, Statistics, StatsBy, WorkItem};
+pub use life::{may_issue_result, Deadline, OfficeAction, Statistics, StatsBy, WorkItem};
 
 /// What the account knows about the person filing.
 #[derive(Debug, Clone, Default)]

@@ -708,7 +708,11 @@ impl WorkflowService {
 
     /// The diagram of an instance: open tasks highlighted, passed steps marked.
     pub async fn instance_diagram(&self, id: i64) -> Result<String, WorkflowError> {
-        let d = self.instance(id).await?;
+        self.diagram_of(&self.instance(id).await?).await
+    }
+
+    /// The diagram of an instance already read.
+    pub async fn diagram_of(&self, d: &InstanceDetail) -> Result<String, WorkflowError> {
         let p = self.model(d.instance.definition_id).await?;
         let active: Vec<String> = d
             .tasks

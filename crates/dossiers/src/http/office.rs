@@ -317,9 +317,7 @@ async fn show(
         None => Vec::new(),
     };
     let st = d.status;
-    let agency = d.agency_code.as_str();
-    let can =
-        |roles: &[Role], from: &[DossierStatus]| p.can_any(roles, agency) && from.contains(&st);
+    let allowed = |a: OfficeAction| a.allowed(p, d);
     use DossierStatus as S;
     let proposed_due = if st == S::Submitted {
         s.dossiers
@@ -342,15 +340,9 @@ async fn show(
             }
         }
     }
-    let diagram = if process.is_some() {
-        s.dossiers
-            .process_diagram(p, code)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    } else {
-        String::new()
+    let diagram = match &process {
+        Some(pr) => s.dossiers.process_diagram(pr).await,
+        None => String::new(),
     };
     let tasks: Vec<TaskView> = process
         .as_ref()
@@ -413,34 +405,22 @@ async fn show(
         values,
         components,
         proposed_due,
-        can_receive: can(&[Role::ReceptionOfficer], &[S::Submitted]),
-        can_supplement: can(
-            &[Role::ReceptionOfficer, Role::ProcessingOfficer],
-            &[S::Submitted, S::Received, S::Processing],
-        ),
-        can_refuse: can(
-            &[
-                Role::ReceptionOfficer,
-                Role::ProcessingOfficer,
-                Role::Leader,
-            ],
-            &[S::Submitted, S::Received, S::Processing, S::Supplement],
-        ),
-        can_process: can(
-            &[Role::ReceptionOfficer, Role::ProcessingOfficer],
-            &[S::Received],
-        ),
-        can_return: can(&[Role::ReceptionOfficer], &[S::ResultReady]),
+        can_receive: allowed(OfficeAction::Receive { due_date: None }),
+        can_supplement: allowed(OfficeAction::RequestSupplement {
+            items: Vec::new(),
+            note: String::new(),
+        }),
+        can_refuse: allowed(OfficeAction::Refuse {
+            reasons: String::new(),
+        }),
+        can_process: allowed(OfficeAction::StartProcessing),
+        can_return: allowed(OfficeAction::Return),
         can_apologise: d.due_date.is_some()
-            && can(
-                &[Role::ProcessingOfficer, Role::Leader],
-                &[S::Received, S::Processing],
-            ),
-        can_result: !process_running
-            && can(
-                &[Role::ProcessingOfficer, Role::Leader],
-                &[S::Received, S::Processing],
-            ),
+            && allowed(OfficeAction::Apologise {
+                reason: String::new(),
+                new_due: s.dossiers.today(),
+            }),
+        can_result: !process_running && crate::service::may_issue_result(p, d),
         slips,
         tasks,
         process_running,

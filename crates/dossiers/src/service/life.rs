@@ -155,6 +155,25 @@ pub fn deadline(
     }
 }
 
+impl OfficeAction {
+    /// Whether `who` may take this action on `d` now: a role it allows in scope, from a
+    /// status it starts from (pages offer only these).
+    pub fn allowed(&self, who: &Principal, d: &Dossier) -> bool {
+        let (roles, from) = self.rule();
+        who.can_any(roles, &d.agency_code) && from.contains(&d.status)
+    }
+}
+
+/// Roles that issue results, and the statuses from which they can.
+const RESULT_ROLES: [Role; 2] = [Role::ProcessingOfficer, Role::Leader];
+const RESULT_FROM: [DossierStatus; 2] = [DossierStatus::Received, DossierStatus::Processing];
+
+/// Whether `who` may issue a dossier's result now, as far as role and status go (a running
+/// process is checked apart).
+pub fn may_issue_result(who: &Principal, d: &Dossier) -> bool {
+    who.can_any(&RESULT_ROLES, &d.agency_code) && RESULT_FROM.contains(&d.status)
+}
+
 /// Roles that work on dossiers in the back office.
 const OFFICE: [Role; 5] = [
     Role::ReceptionOfficer,
@@ -403,12 +422,10 @@ impl DossierService {
         limit: i64,
     ) -> Result<Vec<store::LedgerRow>, DossierError> {
         let agencies: Vec<String> = self
-            .directory
-            .agencies()
-            .iter()
-            .filter(|a| who.can_any(&OFFICE, &a.code))
-            .filter(|a| agency.is_none_or(|x| x == a.code))
-            .map(|a| a.code.clone())
+            .agencies_in_scope(who)
+            .into_iter()
+            .map(|(code, _)| code)
+            .filter(|code| agency.is_none_or(|x| x == code))
             .collect();
         let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         Ok(store::ledger(
@@ -514,20 +531,9 @@ impl DossierService {
         }
     }
 
-    /// The process of a dossier drawn as SVG, the open steps highlighted.
-    pub async fn process_diagram(
-        &self,
-        who: &Principal,
-        code: &str,
-    ) -> Result<Option<String>, DossierError> {
-        let Some(p) = self.process_for_official(who, code).await? else {
-            return Ok(None);
-        };
-        self.workflow
-            .instance_diagram(p.instance.id)
-            .await
-            .map(Some)
-            .map_err(|e| DossierError::Internal(e.to_string()))
+    /// A dossier's process drawn as SVG, the open steps highlighted (empty if it cannot be).
+    pub async fn process_diagram(&self, p: &cqdt_workflow::InstanceDetail) -> String {
+        self.workflow.diagram_of(p).await.unwrap_or_default()
     }
 
     /// Whether the official doing a task decides where the process goes (approve or send
@@ -910,14 +916,14 @@ impl DossierService {
         online: bool,
     ) -> Result<Dossier, DossierError> {
         let mut d = self.in_scope(who, code).await?;
-        if !who.can_any(&[Role::ProcessingOfficer, Role::Leader], &d.agency_code) {
+        if !who.can_any(&RESULT_ROLES, &d.agency_code) {
             return Err(DossierError::Forbidden(format!(
                 "Tài khoản không có quyền ban hành kết quả cho hồ sơ của {}.",
                 d.agency_name
             )));
         }
         let was = d.status;
-        if !matches!(was, DossierStatus::Received | DossierStatus::Processing) {
+        if !RESULT_FROM.contains(&was) {
             return Err(DossierError::Conflict(format!(
                 "Hồ sơ đang ở tình trạng “{}”, chưa thể có kết quả.",
                 was.label()
