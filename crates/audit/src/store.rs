@@ -207,10 +207,12 @@ pub async fn insert_pending_many(
     if events.is_empty() {
         return Ok(());
     }
-    let sql = format!(
-        "INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES {}",
-        cqdt_platform::db::values_list(events.len(), 10, 0)
-    );
+    let sq = cqdt_platform::db::is_sqlite(conn);
+    let values = (0..events.len())
+        .map(|r| format!("({})", cqdt_platform::db::marks(sq, 1 + r * 10, 10)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES {values}");
     let mut q = sqlx::query(&sql);
     for e in events {
         q = bind_event(q.bind(at), e);

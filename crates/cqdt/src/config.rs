@@ -286,10 +286,10 @@ pub enum BenchCommand {
     /// against a baseline of the same number of bare write transactions on the same database.
     Workflow {
         /// Instances to run.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 20_000)]
         instances: usize,
         /// Concurrent clients.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 512)]
         concurrency: usize,
     },
     /// Dossiers submitted per second through the JSON API (no attachments) of a `cqdt serve`

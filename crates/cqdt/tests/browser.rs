@@ -855,13 +855,19 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
     leader.click_and_wait("a[href$='/phieu/05']").await;
     assert!(leader.text().await.contains("Ủy ban nhân dân Phường 5"));
     assert_accessible(&leader, "control slip Mẫu 05").await;
+    // The result document is generated from the procedure's template, filled from the
+    // dossier; the leader completes number and signer and issues it.
     leader
         .goto(&app.url(&format!("/mot-cua/ho-so/{code}")))
         .await;
-    leader.upload("#file_0", &pdf).await;
+    leader.click_and_wait("a[href$='/ket-qua/tao']").await;
+    assert!(leader.text().await.contains(&code));
+    assert_accessible(&leader, "result document form").await;
     leader
-        .click_and_wait("form[action$='/ket-qua'] button")
+        .js("document.getElementById('number').value = '15/PLLTP-STP'; \
+             document.getElementById('signer_name').value = 'Lâm Văn Đức'; return true;")
         .await;
+    leader.click_and_wait("button[value='ban-hanh']").await;
     assert!(leader.text().await.contains("Đã ban hành kết quả"));
     leader.goto(&app.url("/mot-cua/thong-ke?theo=thang")).await;
     assert!(leader.text().await.contains("Trước hạn"));

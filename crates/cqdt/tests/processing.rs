@@ -479,7 +479,7 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     // Another role may not enter dossiers at the counter.
     let processing = sign_in(&app, "tuphap.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
     assert_eq!(
-        post(form("094192004567"), processing)
+        post(form("094192004567"), processing.clone())
             .await
             .expect("post")
             .status(),
@@ -511,4 +511,82 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     let (s, lookup) = get(&app, "", &format!("/tra-cuu-ho-so?ma={code}")).await;
     assert_eq!(s, 200);
     assert!(lookup.contains("Đã tiếp nhận"));
+
+    // The result document is generated from the procedure's template: the reception
+    // officer may not, the commune's processing officer may.
+    let page_path = format!("/mot-cua/ho-so/{code}/ket-qua/tao");
+    assert_eq!(get(&app, &counter, &page_path).await.0, 403);
+    let official = processing;
+    let (s, page) = get(&app, &official, &page_path).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("Trần Gia Huy") && page.contains(&code),
+        "the body is filled from the e-form: {page}"
+    );
+    let draft = |title: &str, action: &str| {
+        vec![
+            ("number".to_string(), "15/GKS-UBND".to_string()),
+            ("title".to_string(), title.to_string()),
+            (
+                "body".to_string(),
+                "Ủy ban nhân dân Phường 5 xác nhận đã đăng ký khai sinh cho cháu Trần Gia Huy.\r\nNgười đi đăng ký: Trần Thị Mai.".to_string(),
+            ),
+            ("signer_title".to_string(), "KT. CHỦ TỊCH\r\nPHÓ CHỦ TỊCH".to_string()),
+            ("signer_name".to_string(), "Lâm Văn Đức".to_string()),
+            ("action".to_string(), action.to_string()),
+        ]
+    };
+    let send = |fields: Vec<(String, String)>| {
+        client()
+            .post(app.url(&page_path))
+            .header("cookie", &official)
+            .form(&fields)
+            .send()
+    };
+    // No title: the form again, the error linked to its input, nothing issued.
+    let res = send(draft(" ", "ban-hanh")).await.expect("post");
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.expect("page").contains("href=\"#title\""));
+    let (_, v) = get(&app, &official, &format!("/api/v1/office/dossiers/{code}")).await;
+    let v: Value = serde_json::from_str(&v).expect("json");
+    assert_eq!(v["status"], "received");
+    assert_eq!(v["results"].as_array().map(Vec::len), Some(0));
+    // The preview is a PDF whose text reads back in Vietnamese.
+    let res = send(draft("GIẤY XÁC NHẬN ĐĂNG KÝ KHAI SINH", "xem-truoc"))
+        .await
+        .expect("preview");
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let pdf = res.bytes().await.expect("bytes").to_vec();
+    assert!(pdf.starts_with(b"%PDF-1.7"));
+    if let Some(text) = common::pdf_text(&pdf) {
+        for words in [
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "GIẤY XÁC NHẬN ĐĂNG KÝ KHAI SINH",
+            "Số: 15/GKS-UBND",
+            "Trần Gia Huy",
+            "Lâm Văn Đức",
+            "chưa có chữ ký số",
+            &code,
+        ] {
+            assert!(text.contains(words), "{words} in {text}");
+        }
+    }
+    // Issued: kept as the dossier's result, waiting at the counter.
+    let res = send(draft("GIẤY XÁC NHẬN ĐĂNG KÝ KHAI SINH", "ban-hanh"))
+        .await
+        .expect("issue");
+    assert_eq!(res.status(), 303);
+    let (_, v) = get(&app, &official, &format!("/api/v1/office/dossiers/{code}")).await;
+    let v: Value = serde_json::from_str(&v).expect("json");
+    assert_eq!(v["status"], "result_ready");
+    assert_eq!(v["results"][0]["media_type"], "application/pdf");
+    assert_eq!(v["results"][0]["file_name"], format!("ket-qua-{code}.pdf"));
+    // Once issued, there is nothing left to generate.
+    assert_eq!(get(&app, &official, &page_path).await.0, 403);
 }

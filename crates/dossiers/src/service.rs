@@ -27,8 +27,10 @@ use crate::model::{
 };
 
 mod life;
+mod result_doc;
 use crate::store;
 pub use life::{may_issue_result, Deadline, OfficeAction, Statistics, StatsBy, WorkItem};
+pub use result_doc::ResultDraft;
 
 /// What the account knows about the person filing.
 #[derive(Debug, Clone, Default)]

@@ -137,7 +137,14 @@ impl Db {
             Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let inner = self.pool.begin().await.ctx("starting transaction")?;
+        // SQLite: take the database's write lock at BEGIN, where the busy timeout waits for
+        // it, instead of at the first write, where a snapshot taken before another
+        // connection's commit fails at once with "database is locked".
+        let inner = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .ctx("starting transaction")?;
         Ok(Tx {
             inner,
             _guard: guard,
@@ -277,8 +284,38 @@ pub fn values_list(rows: usize, cols: usize, offset: usize) -> String {
     out
 }
 
+/// Whether a connection is SQLite's.
+pub fn is_sqlite(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+/// Placeholder number `k`: `$k` on PostgreSQL, a bare `?` on SQLite, where numbered names
+/// make binding a long statement quadratic (each bind looks its name up in a list). A
+/// statement built with it must use every parameter once, in order.
+pub fn mark(sqlite: bool, k: usize) -> String {
+    if sqlite {
+        "?".to_string()
+    } else {
+        format!("${k}")
+    }
+}
+
+/// Placeholders `from..from + n`, comma-separated (see [`mark`]).
+pub fn marks(sqlite: bool, from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|k| mark(sqlite, k))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn placeholders_are_numbered_for_postgres_and_bare_for_sqlite() {
+        assert_eq!(super::marks(false, 3, 2), "$3, $4");
+        assert_eq!(super::marks(true, 3, 2), "?, ?");
+    }
+
     #[test]
     fn a_values_list_numbers_every_parameter_once() {
         assert_eq!(super::values_list(2, 3, 1), "($2, $3, $4), ($5, $6, $7)");

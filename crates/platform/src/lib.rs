@@ -10,6 +10,7 @@ pub mod http;
 pub mod ids;
 pub mod migrations;
 pub mod model;
+pub mod pdf;
 pub mod service;
 pub mod store;
 pub mod testing;

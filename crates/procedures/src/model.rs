@@ -387,6 +387,11 @@ pub struct Procedure {
     /// What the applicant receives.
     #[serde(default)]
     pub result: String,
+    /// The body of the result document the one-stop office generates: text with `{{key}}`
+    /// placeholders for the e-form's fields and the dossier's facts
+    /// ([`RESULT_PLACEHOLDERS`]); empty for the default.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub result_template: String,
     /// Steps, as the procedure's text describes them.
     #[serde(default)]
     pub steps: Vec<String>,
@@ -422,7 +427,75 @@ pub fn valid_national_code(s: &str) -> bool {
         && b.bytes().all(|c| c.is_ascii_digit())
 }
 
+/// Facts of a dossier a result template may name, beside the e-form's field keys.
+pub const RESULT_PLACEHOLDERS: [(&str, &str); 6] = [
+    ("ma_ho_so", "mã hồ sơ"),
+    ("nguoi_nop", "họ tên người nộp"),
+    ("thu_tuc", "tên thủ tục"),
+    ("co_quan", "cơ quan giải quyết"),
+    ("ngay_nop", "ngày nộp hồ sơ"),
+    ("ngay", "ngày ban hành"),
+];
+
+/// The keys a template names with `{{key}}`, in order; an unclosed `{{` is refused.
+pub fn template_keys(text: &str) -> Result<Vec<String>, String> {
+    let mut keys = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or("Mẫu văn bản kết quả có “{{” chưa đóng bằng “}}”.")?;
+        let key = after[..end].trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!(
+                "“{{{{{}}}}}” không phải tên trường (chỉ chữ không dấu, số và dấu _).",
+                after[..end].chars().take(40).collect::<String>()
+            ));
+        }
+        keys.push(key.to_string());
+        rest = &after[end + 2..];
+    }
+    Ok(keys)
+}
+
+/// Fills a template's placeholders; a key without a value becomes an empty string.
+pub fn fill_template(text: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                out.push_str(&value(after[..end].trim()).unwrap_or_default());
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 impl Procedure {
+    /// The result template, or one that confirms the procedure and lists the e-form.
+    pub fn result_template_or_default(&self) -> String {
+        if !self.result_template.trim().is_empty() {
+            return self.result_template.clone();
+        }
+        let mut t = String::from(
+            "{{co_quan}} xác nhận đã giải quyết thủ tục “{{thu_tuc}}” theo hồ sơ số {{ma_ho_so}} do ông/bà {{nguoi_nop}} nộp ngày {{ngay_nop}}, với nội dung sau:",
+        );
+        for f in &self.form {
+            t.push_str(&format!("\n- {}: {{{{{}}}}}", f.label, f.key));
+        }
+        t
+    }
+
     /// Checks a procedure document; every problem at once, each with a JSON pointer.
     pub fn check(&self) -> Result<(), Vec<FieldError>> {
         let mut e = Vec::new();
@@ -508,6 +581,34 @@ impl Procedure {
                     e.push(err(
                         format!("/form/{i}/min"),
                         "Giá trị nhỏ nhất lớn hơn giá trị lớn nhất.",
+                    ));
+                }
+            }
+        }
+        match template_keys(&self.result_template) {
+            Err(m) => e.push(err("/result_template", m)),
+            Ok(keys) => {
+                if self.result_template.chars().count() > 20_000 {
+                    e.push(err(
+                        "/result_template",
+                        "Mẫu văn bản kết quả tối đa 20000 ký tự.",
+                    ));
+                }
+                let unknown: Vec<String> = keys
+                    .into_iter()
+                    .filter(|k| {
+                        !RESULT_PLACEHOLDERS.iter().any(|(b, _)| b == k)
+                            && !self.form.iter().any(|f| &f.key == k)
+                    })
+                    .map(|k| format!("{{{{{k}}}}}"))
+                    .collect();
+                if !unknown.is_empty() {
+                    e.push(err(
+                        "/result_template",
+                        format!(
+                            "Mẫu văn bản kết quả dùng {} nhưng biểu mẫu không có trường này.",
+                            unknown.join(", ")
+                        ),
                     ));
                 }
             }
@@ -640,6 +741,11 @@ pub fn changes(old: &Procedure, new: &Procedure) -> Vec<Change> {
     );
     scalar("Kết quả", old.result.clone(), new.result.clone());
     scalar(
+        "Mẫu văn bản kết quả",
+        old.result_template.clone(),
+        new.result_template.clone(),
+    );
+    scalar(
         "Quy trình xử lý",
         old.process_key.clone().unwrap_or_default(),
         new.process_key.clone().unwrap_or_default(),
@@ -720,6 +826,32 @@ mod tests {
             "form": [{"key": "child_name", "label": "Họ tên trẻ", "type": "text", "required": true}]
         }))
         .expect("procedure")
+    }
+
+    #[test]
+    fn a_result_template_may_name_only_the_form_and_the_dossier_facts() {
+        let mut p = sample();
+        p.result_template = "Xác nhận {{ child_name }} ({{ma_ho_so}}) ngày {{ngay}}.".into();
+        assert_eq!(p.check(), Ok(()));
+        let filled = fill_template(&p.result_template, &|k| match k {
+            "child_name" => Some("Trần Gia Huy".into()),
+            "ma_ho_so" => Some("HS-1".into()),
+            _ => None,
+        });
+        assert_eq!(filled, "Xác nhận Trần Gia Huy (HS-1) ngày .");
+        for bad in ["{{ten_me}}", "Xác nhận {{child_name", "{{họ tên}}"] {
+            p.result_template = bad.into();
+            let errors = p.check().expect_err(bad);
+            assert!(
+                errors.iter().any(|e| e.field == "/result_template"),
+                "{bad}"
+            );
+        }
+        // Without a template, the default confirms the procedure and lists the e-form.
+        p.result_template.clear();
+        let t = p.result_template_or_default();
+        assert!(t.contains("{{thu_tuc}}") && t.contains("- Họ tên trẻ: {{child_name}}"));
+        assert_eq!(template_keys(&t).map(|k| k.len()), Ok(6));
     }
 
     #[test]

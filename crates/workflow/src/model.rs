@@ -530,6 +530,13 @@ impl Process {
             .filter(|n| matches!(&n.kind, NodeKind::TimerBoundary { attached_to, .. } if attached_to == task))
             .collect()
     }
+
+    /// Whether any parallel gateway joins branches (so arrivals must be counted).
+    pub fn has_joins(&self) -> bool {
+        self.nodes
+            .values()
+            .any(|n| matches!(n.kind, NodeKind::ParallelGateway) && n.incoming.len() > 1)
+    }
 }
 
 #[cfg(test)]

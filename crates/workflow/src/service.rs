@@ -1,18 +1,21 @@
 //! The engine: deploys definitions, starts instances, moves tokens through the graph in one
 //! transaction per step, creates tasks and working-day timers, records history and audit.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use cqdt_audit::{Audit, AuditEvent};
 use cqdt_calendar::CalendarService;
 use cqdt_platform::clock::format_ts;
 use cqdt_platform::{Db, DbError, SharedClock, Tx};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use crate::condition;
 use crate::model::{parse_bpmn, BpmnError, NodeKind, Process};
 use crate::store::{self, DefinitionRow, HistoryRow, InstanceRow, TaskRow};
+
+mod batch;
+pub use batch::Step;
+use batch::{Command, Effects, Queued};
 
 /// Errors of the workflow engine.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,8 @@ pub struct WorkflowService {
     calendar: CalendarService,
     handlers: Arc<RwLock<HashMap<String, Handler>>>,
     models: Arc<RwLock<HashMap<i64, Arc<Process>>>>,
+    /// The batch writer of starts and completions, started on first use.
+    writer: Arc<OnceLock<tokio::sync::mpsc::Sender<Queued>>>,
 }
 
 /// An instance with its tasks and history.
@@ -73,6 +78,7 @@ impl WorkflowService {
             calendar,
             handlers: Arc::new(RwLock::new(handlers)),
             models: Arc::new(RwLock::new(HashMap::new())),
+            writer: Arc::new(OnceLock::new()),
         }
     }
 
@@ -182,20 +188,33 @@ impl WorkflowService {
         agency: Option<&str>,
         variables: Map<String, Value>,
     ) -> Result<i64, WorkflowError> {
-        let mut tx = self.db.begin().await?;
-        let id = self
-            .start_in(
-                &mut tx,
-                actor,
-                request_id,
-                key,
-                business_key,
-                agency,
-                variables,
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(id)
+        Ok(self
+            .start_step(actor, request_id, key, business_key, agency, variables)
+            .await?
+            .instance
+            .id)
+    }
+
+    /// Starts the newest version of a process; answers with the instance and the tasks its
+    /// first steps opened. Committed (with whatever else is waiting) before it answers.
+    pub async fn start_step(
+        &self,
+        actor: &str,
+        request_id: &str,
+        key: &str,
+        business_key: Option<&str>,
+        agency: Option<&str>,
+        variables: Map<String, Value>,
+    ) -> Result<Step, WorkflowError> {
+        self.submit(Command::start(
+            actor,
+            request_id,
+            key,
+            business_key,
+            agency,
+            variables,
+        ))
+        .await
     }
 
     /// Starts a process inside the caller's transaction, so that the business change that
@@ -211,45 +230,12 @@ impl WorkflowService {
         agency: Option<&str>,
         variables: Map<String, Value>,
     ) -> Result<i64, WorkflowError> {
-        let (def_id, version, _) = store::latest_definition(&mut *tx, key)
-            .await?
-            .ok_or_else(|| WorkflowError::NotFound(format!("quy trình “{key}”")))?;
-        let process = self.model(def_id).await?;
-        let now = self.now();
-        let id = store::insert_instance(
-            &mut *tx,
-            def_id,
-            business_key,
-            agency,
-            &Value::Object(variables).to_string(),
-            &now,
-        )
-        .await?;
-        let mut inst = store::get_instance(&mut *tx, id)
-            .await?
-            .ok_or_else(|| WorkflowError::NotFound(format!("instance {id}")))?;
-        store::history(
-            &mut *tx,
-            id,
-            &process.start,
-            "started",
-            actor,
-            &now,
-            Some(&format!("{key} v{version}")),
-        )
-        .await?;
-        self.run(tx, &process, &mut inst, vec![process.start.clone()], actor)
-            .await?;
-        self.audit
-            .record(
-                tx,
-                AuditEvent::new(actor, "workflow.instance.start", "process_instance")
-                    .object(id.to_string())
-                    .request(request_id)
-                    .details(json!({"key": key, "version": version, "business_key": business_key})),
-            )
-            .await?;
-        Ok(id)
+        let command = Command::start(actor, request_id, key, business_key, agency, variables);
+        let mut out = self.execute(tx, vec![command]).await?;
+        match out.pop() {
+            Some(step) => Ok(step?.instance.id),
+            None => Err(WorkflowError::Conflict("không có kết quả".into())),
+        }
     }
 
     /// Claims a task for a person.
@@ -285,73 +271,45 @@ impl WorkflowService {
         task_id: i64,
         variables: Map<String, Value>,
     ) -> Result<InstanceRow, WorkflowError> {
-        let mut tx = self.db.begin().await?;
-        let task = store::get_task(&mut tx, task_id)
+        Ok(self
+            .complete_step(actor, request_id, task_id, variables)
             .await?
-            .ok_or_else(|| WorkflowError::NotFound(format!("công việc {task_id}")))?;
-        if task.assignee.as_deref().is_some_and(|a| a != actor) {
-            return Err(WorkflowError::Conflict(format!(
-                "công việc {task_id} do người khác nhận xử lý"
-            )));
-        }
-        let now = self.now();
-        if !store::close_task(&mut tx, task_id, "completed", actor, &now).await? {
-            return Err(WorkflowError::Conflict(format!(
-                "công việc {task_id} đã đóng"
-            )));
-        }
-        store::cancel_timers(&mut tx, task_id).await?;
-        let mut inst = store::get_instance(&mut tx, task.instance_id)
-            .await?
-            .ok_or_else(|| WorkflowError::NotFound(format!("instance {}", task.instance_id)))?;
-        if inst.status != "active" {
-            return Err(WorkflowError::Conflict(format!(
-                "quy trình {} không còn chạy ({})",
-                inst.id, inst.status
-            )));
-        }
-        let process = self.model(inst.definition_id).await?;
-        inst.variables.extend(variables);
-        store::history(
-            &mut tx,
-            inst.id,
-            &task.node_id,
-            "completed",
-            actor,
-            &now,
-            None,
-        )
-        .await?;
-        let next = process
-            .nodes
-            .get(&task.node_id)
-            .map(|n| self.targets(&process, &n.outgoing))
-            .unwrap_or_default();
-        self.run(&mut tx, &process, &mut inst, next, actor).await?;
-        self.audit
-            .record(
-                &mut tx,
-                AuditEvent::new(actor, "workflow.task.complete", "task")
-                    .object(task_id.to_string())
-                    .request(request_id)
-                    .details(json!({"instance": inst.id, "node": task.node_id})),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(inst)
+            .instance)
+    }
+
+    /// Completes an open task; answers with the instance and the tasks that opened next.
+    /// Committed (with whatever else is waiting) before it answers.
+    pub async fn complete_step(
+        &self,
+        actor: &str,
+        request_id: &str,
+        task_id: i64,
+        variables: Map<String, Value>,
+    ) -> Result<Step, WorkflowError> {
+        self.submit(Command::Complete {
+            actor: actor.to_string(),
+            request_id: request_id.to_string(),
+            task_id,
+            variables,
+        })
+        .await
     }
 
     /// Fires every timer due today or earlier; returns how many fired.
     pub async fn fire_due_timers(&self) -> Result<usize, WorkflowError> {
-        let today = self.clock.today().format("%Y-%m-%d").to_string();
+        let today = self.clock.today();
+        let day = today.format("%Y-%m-%d").to_string();
+        let cal = self.calendar.calendar();
         let mut fired = 0;
-        for (timer_id, instance_id, task_id, node_id) in store::due_timers(&self.db, &today).await?
-        {
+        for (timer_id, instance_id, task_id, node_id) in store::due_timers(&self.db, &day).await? {
             let mut tx = self.db.begin().await?;
             if !store::fire_timer(&mut tx, timer_id).await? {
                 continue;
             }
-            let Some(mut inst) = store::get_instance(&mut tx, instance_id).await? else {
+            let Some(mut inst) = store::instances_by_ids(&mut tx, &[instance_id])
+                .await?
+                .pop()
+            else {
                 continue;
             };
             if inst.status != "active" {
@@ -363,16 +321,13 @@ impl WorkflowService {
                 continue;
             };
             let now = self.now();
-            store::history(
-                &mut tx,
-                instance_id,
-                &node_id,
-                "timer_fired",
-                "system",
-                &now,
-                None,
-            )
-            .await?;
+            let mut fx = Effects::default();
+            if process.has_joins() {
+                for (i, n, arrived) in store::joins_of(&mut tx, &[instance_id]).await? {
+                    fx.arrivals.insert((i, n), arrived);
+                }
+            }
+            fx.log(instance_id, &node_id, "timer_fired", "system", None);
             if let NodeKind::TimerBoundary { interrupting, .. } = node.kind {
                 if interrupting {
                     store::close_task(&mut tx, task_id, "cancelled", "system", &now).await?;
@@ -382,8 +337,12 @@ impl WorkflowService {
                 }
             }
             let next = self.targets(&process, &node.outgoing);
-            self.run(&mut tx, &process, &mut inst, next, "system")
-                .await?;
+            self.walk(
+                &process, &mut inst, next, "system", &now, &cal, today, &mut fx, 0,
+            );
+            self.write_effects(&mut tx, &mut fx, &|id| id, &now).await?;
+            store::save_instances(&mut tx, &[&inst], &now).await?;
+            store::insert_history(&mut tx, &fx.history, &now).await?;
             tx.commit().await?;
             fired += 1;
         }
@@ -396,225 +355,6 @@ impl WorkflowService {
             .filter_map(|f| p.flows.get(f))
             .map(|f| f.target.clone())
             .collect()
-    }
-
-    /// Moves tokens from the given arrivals until every one waits at a task or join, or ends.
-    async fn run(
-        &self,
-        tx: &mut Tx,
-        p: &Process,
-        inst: &mut InstanceRow,
-        arrivals: Vec<String>,
-        actor: &str,
-    ) -> Result<(), WorkflowError> {
-        let mut queue: VecDeque<String> = arrivals.into();
-        let now = self.now();
-        let mut steps = 0;
-        let cal = self.calendar.calendar();
-        let today = self.clock.today();
-        while let Some(node_id) = queue.pop_front() {
-            steps += 1;
-            let Some(node) = p.nodes.get(&node_id) else {
-                return self
-                    .incident(
-                        tx,
-                        inst,
-                        &node_id,
-                        "phần tử không có trong định nghĩa",
-                        &now,
-                    )
-                    .await;
-            };
-            if steps > MAX_STEPS {
-                return self
-                    .incident(tx, inst, &node_id, "quy trình lặp vô hạn", &now)
-                    .await;
-            }
-            match &node.kind {
-                NodeKind::StartEvent => queue.extend(self.targets(p, &node.outgoing)),
-                NodeKind::EndEvent => {
-                    inst.tokens -= 1;
-                    store::history(tx, inst.id, &node_id, "ended", actor, &now, None).await?;
-                }
-                NodeKind::UserTask { role, days, agency } => {
-                    // Liên thông: a task may belong to another agency than the instance's,
-                    // named on the task or held in a variable; an unset variable stops the
-                    // instance rather than give the work to nobody.
-                    let task_agency = match agency.as_deref() {
-                        Some(a) => match a.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
-                            Some(var) => {
-                                match inst.variables.get(var.trim()).and_then(Value::as_str) {
-                                    Some(v) => Some(v.to_string()),
-                                    None => {
-                                        return self
-                                        .incident(
-                                            tx,
-                                            inst,
-                                            &node_id,
-                                            &format!("biến “{}” không cho biết cơ quan thực hiện công việc", var.trim()),
-                                            &now,
-                                        )
-                                        .await;
-                                    }
-                                }
-                            }
-                            None => Some(a.to_string()),
-                        },
-                        None => inst.agency.clone(),
-                    };
-                    let due = days.map(|d| {
-                        cal.add_working_days(today, d.ceil() as i64)
-                            .format("%Y-%m-%d")
-                            .to_string()
-                    });
-                    let task_id = store::insert_task(
-                        tx,
-                        inst.id,
-                        &node_id,
-                        &node.name,
-                        role.as_deref(),
-                        task_agency.as_deref(),
-                        due.as_deref(),
-                        &now,
-                    )
-                    .await?;
-                    store::history(
-                        tx,
-                        inst.id,
-                        &node_id,
-                        "task_created",
-                        actor,
-                        &now,
-                        Some(&task_id.to_string()),
-                    )
-                    .await?;
-                    for timer in p.timers_on(&node_id) {
-                        if let NodeKind::TimerBoundary { days, .. } = timer.kind {
-                            let fire_on = cal
-                                .add_working_days(today, days.ceil() as i64)
-                                .format("%Y-%m-%d")
-                                .to_string();
-                            store::insert_timer(tx, inst.id, task_id, &timer.id, &fire_on).await?;
-                        }
-                    }
-                }
-                NodeKind::ServiceTask { handler } => {
-                    let h = self
-                        .handlers
-                        .read()
-                        .ok()
-                        .and_then(|m| m.get(handler).cloned());
-                    match h {
-                        Some(h) => match h(&mut inst.variables) {
-                            Ok(()) => {
-                                store::history(
-                                    tx,
-                                    inst.id,
-                                    &node_id,
-                                    "service_done",
-                                    "system",
-                                    &now,
-                                    Some(handler),
-                                )
-                                .await?;
-                                queue.extend(self.targets(p, &node.outgoing));
-                            }
-                            Err(e) => {
-                                return self
-                                    .incident(
-                                        tx,
-                                        inst,
-                                        &node_id,
-                                        &format!("xử lý “{handler}” lỗi: {e}"),
-                                        &now,
-                                    )
-                                    .await
-                            }
-                        },
-                        None => {
-                            return self
-                                .incident(
-                                    tx,
-                                    inst,
-                                    &node_id,
-                                    &format!("chưa có bộ xử lý cho loại “{handler}”"),
-                                    &now,
-                                )
-                                .await
-                        }
-                    }
-                }
-                NodeKind::ExclusiveGateway { default } => {
-                    let chosen = if node.outgoing.len() == 1 {
-                        node.outgoing.first().cloned()
-                    } else {
-                        node.outgoing
-                            .iter()
-                            .filter(|f| Some(*f) != default.as_ref())
-                            .find(|f| {
-                                p.condition(f)
-                                    .is_some_and(|c| condition::eval(&c, &inst.variables))
-                            })
-                            .cloned()
-                            .or_else(|| default.clone())
-                    };
-                    match chosen {
-                        Some(f) => {
-                            store::history(tx, inst.id, &node_id, "took", actor, &now, Some(&f))
-                                .await?;
-                            queue.extend(self.targets(p, &[f]));
-                        }
-                        None => {
-                            return self
-                                .incident(
-                                    tx,
-                                    inst,
-                                    &node_id,
-                                    "không điều kiện nào đúng và không có luồng mặc định",
-                                    &now,
-                                )
-                                .await
-                        }
-                    }
-                }
-                NodeKind::ParallelGateway => {
-                    let ins = node.incoming.len() as i64;
-                    if ins > 1 {
-                        let arrived = store::join_arrive(tx, inst.id, &node_id).await?;
-                        if arrived < ins {
-                            continue;
-                        }
-                        store::join_reset(tx, inst.id, &node_id).await?;
-                        inst.tokens -= ins - 1;
-                    }
-                    inst.tokens += node.outgoing.len() as i64 - 1;
-                    queue.extend(self.targets(p, &node.outgoing));
-                }
-                NodeKind::TimerBoundary { .. } => queue.extend(self.targets(p, &node.outgoing)),
-            }
-        }
-        if inst.tokens <= 0 && inst.status == "active" {
-            inst.status = "completed".into();
-            inst.ended_at = Some(now.clone());
-            store::history(tx, inst.id, &p.key, "completed", actor, &now, None).await?;
-        }
-        store::save_instance(tx, inst, &now).await?;
-        Ok(())
-    }
-
-    async fn incident(
-        &self,
-        tx: &mut Tx,
-        inst: &mut InstanceRow,
-        node: &str,
-        why: &str,
-        now: &str,
-    ) -> Result<(), WorkflowError> {
-        inst.status = "incident".into();
-        inst.incident = Some(format!("{node}: {why}"));
-        store::history(tx, inst.id, node, "incident", "system", now, Some(why)).await?;
-        store::save_instance(tx, inst, now).await?;
-        Ok(())
     }
 
     /// An instance with its tasks and history.

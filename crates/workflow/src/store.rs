@@ -1,6 +1,7 @@
 //! SQL for the workflow tables: wf_definitions, wf_instances, wf_tasks, wf_timers, wf_joins,
 //! wf_history.
 
+use cqdt_platform::db::{is_sqlite, mark, marks};
 use cqdt_platform::{Db, DbError, DbResultExt};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -567,4 +568,347 @@ pub async fn get_history(db: &Db, instance_id: i64) -> Result<Vec<HistoryRow>, D
         })
         .collect::<Result<_, sqlx::Error>>()
         .ctx("decoding history")
+}
+
+// ---- Set-wise statements of the group-commit path: a few statements per batch of commands,
+// a hundred rows each, far below either backend's limit on parameters.
+
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// Tasks by id (missing ids are simply absent).
+pub async fn tasks_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<TaskRow>, DbError> {
+    let sq = is_sqlite(conn);
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql = format!(
+            "SELECT {TASK_COLS} FROM wf_tasks WHERE id IN ({})",
+            marks(sq, 1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&mut *conn).await.ctx("reading tasks")?;
+        for r in &rows {
+            out.push(task(r).ctx("decoding task")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Instances by id, locked for the rest of the transaction (missing ids are absent).
+pub async fn instances_by_ids(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<InstanceRow>, DbError> {
+    let sq = is_sqlite(conn);
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql = format!(
+            "SELECT {INSTANCE_COLS} FROM wf_instances WHERE id IN ({}) ORDER BY id{}",
+            marks(sq, 1, chunk.len()),
+            // PostgreSQL: writers moving the same instance wait for each other, in id
+            // order; SQLite has one writer at a time anyway.
+            if sq { "" } else { " FOR UPDATE" }
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&mut *conn).await.ctx("reading instances")?;
+        for r in &rows {
+            out.push(instance(r).ctx("decoding instance")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Arrivals waiting at parallel joins of some instances: (instance, join node, arrived).
+pub async fn joins_of(
+    conn: &mut AnyConnection,
+    instance_ids: &[i64],
+) -> Result<Vec<(i64, String, i64)>, DbError> {
+    let sq = is_sqlite(conn);
+    let mut out = Vec::new();
+    for chunk in instance_ids.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql = format!(
+            "SELECT instance_id, node_id, arrived FROM wf_joins WHERE instance_id IN ({})",
+            marks(sq, 1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, i64)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await.ctx("reading join arrivals")?);
+    }
+    Ok(out)
+}
+
+/// Sets (or, with `None`, clears) the arrivals waiting at a join.
+pub async fn set_join(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    node_id: &str,
+    arrived: Option<i64>,
+) -> Result<(), DbError> {
+    match arrived {
+        Some(n) => sqlx::query(
+            "INSERT INTO wf_joins (instance_id, node_id, arrived) VALUES ($1, $2, $3) \
+             ON CONFLICT (instance_id, node_id) DO UPDATE SET arrived = excluded.arrived",
+        )
+        .bind(instance_id)
+        .bind(node_id)
+        .bind(n)
+        .execute(conn)
+        .await
+        .ctx("recording join arrival")?,
+        None => sqlx::query("DELETE FROM wf_joins WHERE instance_id = $1 AND node_id = $2")
+            .bind(instance_id)
+            .bind(node_id)
+            .execute(conn)
+            .await
+            .ctx("resetting join")?,
+    };
+    Ok(())
+}
+
+/// Marks open tasks completed by one person; returns the ids that were still open.
+pub async fn complete_tasks(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    actor: &str,
+    now: &str,
+) -> Result<Vec<i64>, DbError> {
+    let sq = is_sqlite(conn);
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql = format!(
+            "UPDATE wf_tasks SET status = 'completed', completed_at = {}, completed_by = {} \
+             WHERE status = 'open' AND id IN ({}) RETURNING id",
+            mark(sq, 1),
+            mark(sq, 2),
+            marks(sq, 3, chunk.len())
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(now).bind(actor);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await.ctx("completing tasks")?);
+    }
+    Ok(out)
+}
+
+/// Cancels the pending timers of some tasks.
+pub async fn cancel_timers_of(conn: &mut AnyConnection, task_ids: &[i64]) -> Result<(), DbError> {
+    let sq = is_sqlite(conn);
+    for chunk in task_ids.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql = format!(
+            "UPDATE wf_timers SET status = 'cancelled' WHERE status = 'pending' AND task_id IN ({})",
+            marks(sq, 1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await.ctx("cancelling timers")?;
+    }
+    Ok(())
+}
+
+/// Inserts instances as they stand after their first steps; returns their ids in order.
+pub async fn insert_instances(
+    conn: &mut AnyConnection,
+    rows: &[&InstanceRow],
+    now: &str,
+) -> Result<Vec<i64>, DbError> {
+    let sq = is_sqlite(conn);
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values = (0..chunk.len())
+            .map(|k| format!("({})", marks(sq, 1 + k * 10, 10)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO wf_instances (definition_id, business_key, agency, status, tokens, variables, incident, started_at, ended_at, updated_at) \
+             VALUES {values} RETURNING id"
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for i in chunk {
+            q = q
+                .bind(i.definition_id)
+                .bind(i.business_key.as_deref())
+                .bind(i.agency.as_deref())
+                .bind(i.status.as_str())
+                .bind(i.tokens)
+                .bind(serde_json::Value::Object(i.variables.clone()).to_string())
+                .bind(i.incident.as_deref())
+                .bind(now)
+                .bind(i.ended_at.as_deref())
+                .bind(now);
+        }
+        let mut ids = q.fetch_all(&mut *conn).await.ctx("creating instances")?;
+        // Identity values are drawn row by row in the order of the VALUES list, so sorted
+        // ids correspond to the rows in order; RETURNING itself promises no order.
+        ids.sort_unstable();
+        if ids.len() != chunk.len() {
+            return Err(DbError::Config(format!(
+                "{} instances inserted, {} ids returned",
+                chunk.len(),
+                ids.len()
+            )));
+        }
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
+/// Saves the state of instances that moved.
+pub async fn save_instances(
+    conn: &mut AnyConnection,
+    rows: &[&InstanceRow],
+    now: &str,
+) -> Result<(), DbError> {
+    let sq = is_sqlite(conn);
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values = (0..chunk.len())
+            .map(|k| format!("({})", marks(sq, 2 + k * 6, 6)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE wf_instances SET status = v.column2, tokens = v.column3, variables = v.column4, \
+             incident = v.column5, ended_at = v.column6, updated_at = {} \
+             FROM (VALUES {values}) AS v WHERE wf_instances.id = v.column1",
+            mark(sq, 1)
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for i in chunk {
+            q = q
+                .bind(i.id)
+                .bind(i.status.as_str())
+                .bind(i.tokens)
+                .bind(serde_json::Value::Object(i.variables.clone()).to_string())
+                .bind(i.incident.as_deref())
+                .bind(i.ended_at.as_deref());
+        }
+        q.execute(&mut *conn).await.ctx("saving instances")?;
+    }
+    Ok(())
+}
+
+/// A task to create.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    /// Instance.
+    pub instance_id: i64,
+    /// BPMN element.
+    pub node_id: String,
+    /// Name.
+    pub name: String,
+    /// Candidate role.
+    pub role: Option<String>,
+    /// Agency.
+    pub agency: Option<String>,
+    /// Due date, yyyy-mm-dd.
+    pub due_date: Option<String>,
+}
+
+/// Creates tasks; returns (id, instance, node) of each, in no particular order.
+pub async fn insert_tasks(
+    conn: &mut AnyConnection,
+    rows: &[NewTask],
+    now: &str,
+) -> Result<Vec<(i64, i64, String)>, DbError> {
+    let sq = is_sqlite(conn);
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values = (0..chunk.len())
+            .map(|k| format!("({}, 'open')", marks(sq, 1 + k * 7, 7)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO wf_tasks (instance_id, node_id, name, role, agency, due_date, created_at, status) \
+             VALUES {values} RETURNING id, instance_id, node_id"
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, String)>(&sql);
+        for t in chunk {
+            q = q
+                .bind(t.instance_id)
+                .bind(t.node_id.as_str())
+                .bind(t.name.as_str())
+                .bind(t.role.as_deref())
+                .bind(t.agency.as_deref())
+                .bind(t.due_date.as_deref())
+                .bind(now);
+        }
+        out.extend(q.fetch_all(&mut *conn).await.ctx("creating tasks")?);
+    }
+    Ok(out)
+}
+
+/// Schedules timers: (instance, task, boundary node, fire on).
+pub async fn insert_timers(
+    conn: &mut AnyConnection,
+    rows: &[(i64, i64, String, String)],
+) -> Result<(), DbError> {
+    let sq = is_sqlite(conn);
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values = (0..chunk.len())
+            .map(|k| format!("({}, 'pending')", marks(sq, 1 + k * 4, 4)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO wf_timers (instance_id, task_id, node_id, fire_on, status) VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql);
+        for (i, t, n, f) in chunk {
+            q = q.bind(*i).bind(*t).bind(n.as_str()).bind(f.as_str());
+        }
+        q.execute(&mut *conn).await.ctx("scheduling timers")?;
+    }
+    Ok(())
+}
+
+/// A history line to append.
+#[derive(Debug, Clone)]
+pub struct NewHistory {
+    /// Instance.
+    pub instance_id: i64,
+    /// BPMN element.
+    pub node_id: String,
+    /// What happened.
+    pub event: &'static str,
+    /// Who.
+    pub actor: String,
+    /// Details.
+    pub detail: Option<String>,
+}
+
+/// Appends history lines, in order.
+pub async fn insert_history(
+    conn: &mut AnyConnection,
+    rows: &[NewHistory],
+    at: &str,
+) -> Result<(), DbError> {
+    let sq = is_sqlite(conn);
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values = (0..chunk.len())
+            .map(|k| format!("({})", marks(sq, 1 + k * 6, 6)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO wf_history (instance_id, node_id, event, actor, detail, at) VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql);
+        for h in chunk {
+            q = q
+                .bind(h.instance_id)
+                .bind(h.node_id.as_str())
+                .bind(h.event)
+                .bind(h.actor.as_str())
+                .bind(h.detail.as_deref())
+                .bind(at);
+        }
+        q.execute(&mut *conn).await.ctx("recording history")?;
+    }
+    Ok(())
 }

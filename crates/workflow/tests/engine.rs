@@ -362,3 +362,70 @@ async fn a_task_can_belong_to_another_agency_named_in_the_diagram_or_in_a_variab
     assert_eq!(i.status, "incident");
     assert!(i.incident.unwrap_or_default().contains("chosen"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_clients_at_once_each_task_is_done_once_and_every_instance_ends() {
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    w.deploy("admin", "", BPMN).await.expect("deploy");
+    let n = 60;
+    let mut clients = Vec::new();
+    for i in 0..n {
+        let w = w.clone();
+        clients.push(tokio::spawn(async move {
+            let mut step = w
+                .start_step(
+                    "admin",
+                    "",
+                    "tiep_nhan_xu_ly",
+                    Some(&format!("HS-{i}")),
+                    Some("000.01.41.H51"),
+                    Map::new(),
+                )
+                .await?;
+            let mut done = 0;
+            // Every open task is completed twice at once; exactly one of the two counts.
+            while !step.opened.is_empty() {
+                let mut next = Vec::new();
+                let mut wins = 0;
+                let round = step.opened.clone();
+                for &task in &round {
+                    let vars = vars(json!({"approved": true}));
+                    let (x, y) = tokio::join!(
+                        w.complete_step("x", "", task, vars.clone()),
+                        w.complete_step("x", "", task, vars)
+                    );
+                    for r in [x, y] {
+                        match r {
+                            Ok(s) => {
+                                wins += 1;
+                                next.extend(s.opened.clone());
+                                step = s;
+                            }
+                            Err(WorkflowError::Conflict(_)) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                assert_eq!(wins, round.len(), "one win per task");
+                done += wins;
+                step.opened = next;
+            }
+            Ok::<_, WorkflowError>((step.instance.id, done))
+        }));
+    }
+    for c in clients {
+        let (id, done) = c.await.expect("client").expect("run");
+        assert_eq!(done, 5, "reception, two branches, approval, return");
+        let d = w.instance(id).await.expect("detail");
+        assert_eq!(d.instance.status, "completed");
+        assert_eq!(
+            d.tasks.iter().filter(|t| t.status == "completed").count(),
+            5
+        );
+        assert_eq!(
+            d.history.iter().filter(|h| h.event == "completed").count(),
+            6
+        );
+    }
+}

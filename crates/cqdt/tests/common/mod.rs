@@ -521,3 +521,34 @@ pub async fn post_page(
         },
     )
 }
+
+/// The text of a PDF as poppler's `pdftotext` reads it, so a generated document is checked
+/// by a reader other than its writer; `None` where poppler is missing, unless
+/// `CQDT_REQUIRE_PDFTOTEXT=1` (as in CI) makes that a failure.
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    match std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(o) => {
+            assert!(
+                o.status.success(),
+                "pdftotext: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            Some(String::from_utf8_lossy(&o.stdout).to_string())
+        }
+        Err(e) => {
+            assert!(
+                std::env::var("CQDT_REQUIRE_PDFTOTEXT").as_deref() != Ok("1"),
+                "pdftotext is required here: {e}"
+            );
+            None
+        }
+    }
+}

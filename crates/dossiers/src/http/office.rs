@@ -41,6 +41,10 @@ pub(super) fn routes() -> Router<DossierState> {
             post(complete_task),
         )
         .route("/mot-cua/ho-so/{code}/ket-qua", post(add_result))
+        .route(
+            "/mot-cua/ho-so/{code}/ket-qua/tao",
+            get(result_form).post(result_submit),
+        )
         .route("/mot-cua/ho-so/{code}/{action}", post(act))
 }
 
@@ -1409,5 +1413,165 @@ async fn counter_submit(
         .into_response(),
         Err(DossierError::Invalid(errors)) => again(errors),
         Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+/// An input of the result document form.
+struct DraftInput {
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: String,
+    error: String,
+    /// Rows of a textarea; 0 for a one-line input.
+    rows: usize,
+}
+
+#[derive(Template)]
+#[template(path = "office_result_form.html")]
+struct ResultFormTpl {
+    shell: Shell,
+    errors: Vec<FieldError>,
+    code: String,
+    procedure: String,
+    inputs: Vec<DraftInput>,
+    online: bool,
+}
+
+fn result_form_page(
+    s: &DossierState,
+    d: &Dossier,
+    draft: &crate::service::ResultDraft,
+    online: bool,
+    errors: Vec<FieldError>,
+) -> Response {
+    let error = |id: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == id)
+            .map(|e| e.message.clone())
+            .unwrap_or_default()
+    };
+    let input =
+        |id: &'static str, label: &'static str, hint: &'static str, value: &str, rows: usize| {
+            DraftInput {
+                id,
+                label,
+                hint,
+                value: value.to_string(),
+                error: error(id),
+                rows,
+            }
+        };
+    let body_rows = draft.body.lines().count().clamp(6, 30) + 2;
+    let inputs = vec![
+        input(
+            "number",
+            "Số, ký hiệu",
+            "Ví dụ 125/GXN-UBND; để trống nếu văn thư cấp số khi ký.",
+            &draft.number,
+            0,
+        ),
+        input("title", "Tên văn bản", "", &draft.title, 0),
+        input(
+            "body",
+            "Nội dung",
+            "Mỗi dòng là một đoạn.",
+            &draft.body,
+            body_rows,
+        ),
+        input(
+            "signer_title",
+            "Chức vụ người ký",
+            "Ví dụ CHỦ TỊCH, hoặc hai dòng KT. CHỦ TỊCH / PHÓ CHỦ TỊCH.",
+            &draft.signer_title,
+            2,
+        ),
+        input("signer_name", "Họ tên người ký", "", &draft.signer_name, 0),
+    ];
+    let mut res = render(&ResultFormTpl {
+        shell: (*s.platform.shell).clone(),
+        errors: errors.clone(),
+        code: d.code.clone().unwrap_or_else(|| d.id.clone()),
+        procedure: d.procedure_name.clone(),
+        inputs,
+        online,
+    });
+    if !errors.is_empty() && res.status().is_success() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+async fn result_form(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(code): Path<String>,
+) -> Response {
+    match s.dossiers.result_draft(&p, &code).await {
+        Ok((d, draft)) => result_form_page(&s, &d, &draft, true, Vec::new()),
+        Err(e) => page_error(e, &s.platform.shell),
+    }
+}
+
+async fn result_submit(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(code): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    let get = |k: &str| {
+        f.get(k)
+            .map(|v| v.replace("\r\n", "\n"))
+            .unwrap_or_default()
+    };
+    let draft = crate::service::ResultDraft {
+        number: get("number").trim().to_string(),
+        title: get("title").trim().to_string(),
+        body: get("body").trim_end().to_string(),
+        signer_title: get("signer_title").trim().to_string(),
+        signer_name: get("signer_name").trim().to_string(),
+    };
+    let online = f.get("online").is_some_and(|v| v == "on");
+    let outcome = if f.get("action").map(String::as_str) == Some("xem-truoc") {
+        match s.dossiers.result_preview(&p, &code, &draft).await {
+            Ok(pdf) => {
+                return (
+                    [
+                        (
+                            axum::http::header::CONTENT_TYPE,
+                            "application/pdf".to_string(),
+                        ),
+                        (
+                            axum::http::header::CONTENT_DISPOSITION,
+                            "inline; filename=\"xem-truoc-ket-qua.pdf\"".to_string(),
+                        ),
+                        (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+                    ],
+                    pdf,
+                )
+                    .into_response()
+            }
+            Err(e) => e,
+        }
+    } else {
+        match s.dossiers.generate_result(&p, &code, &draft, online).await {
+            Ok(_) => {
+                return Redirect::to(&format!("/mot-cua/ho-so/{code}?done=ket-qua")).into_response()
+            }
+            Err(e) => e,
+        }
+    };
+    match outcome {
+        DossierError::Invalid(errors) => match s.dossiers.result_draft(&p, &code).await {
+            Ok((d, _)) => result_form_page(&s, &d, &draft, online, errors),
+            Err(e) => page_error(e, &s.platform.shell),
+        },
+        DossierError::Conflict(m) => {
+            let mut res = page_error(DossierError::Conflict(m), &s.platform.shell);
+            *res.status_mut() = StatusCode::CONFLICT;
+            res
+        }
+        e => page_error(e, &s.platform.shell),
     }
 }

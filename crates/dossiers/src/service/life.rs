@@ -490,7 +490,11 @@ impl DossierService {
 
     /// A submitted dossier of an agency in the official's scope; outside it the dossier
     /// does not exist for them (so codes cannot be probed across agencies).
-    async fn in_scope(&self, who: &Principal, code: &str) -> Result<Dossier, DossierError> {
+    pub(super) async fn in_scope(
+        &self,
+        who: &Principal,
+        code: &str,
+    ) -> Result<Dossier, DossierError> {
         let d = self.submitted(code).await?;
         if who.can_any(&OFFICE, &d.agency_code) {
             return Ok(d);

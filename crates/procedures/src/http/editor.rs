@@ -99,6 +99,8 @@ pub struct EditorForm {
     pub legal_basis: String,
     /// Result.
     pub result: String,
+    /// Result document template.
+    pub result_template: String,
     /// Steps, one per line.
     pub steps: String,
     /// Popular.
@@ -178,6 +180,7 @@ impl EditorForm {
             conditions: p.conditions.clone().unwrap_or_default(),
             legal_basis: lines(&p.legal_basis),
             result: p.result.clone(),
+            result_template: p.result_template.clone(),
             steps: lines(&p.steps),
             popular: p.popular,
             sample: p.sample,
@@ -265,6 +268,7 @@ impl EditorForm {
                 "conditions" => f.conditions = v,
                 "legal_basis" => f.legal_basis = v,
                 "result" => f.result = v,
+                "result_template" => f.result_template = v,
                 "steps" => f.steps = v,
                 "popular" => f.popular = on,
                 "sample" => f.sample = on,
@@ -559,6 +563,7 @@ impl EditorForm {
             conditions: opt(&self.conditions),
             legal_basis: split_lines(&self.legal_basis),
             result: self.result.trim().into(),
+            result_template: self.result_template.trim().into(),
             steps: split_lines(&self.steps),
             process_shape: opt(&self.process_shape),
             process_key: opt(&self.process_key),
@@ -587,9 +592,12 @@ impl EditorForm {
     }
 }
 
+/// How the result template is written, shown under its input.
+const RESULT_TEMPLATE_HINT: &str = "Nội dung văn bản kết quả mà bộ phận một cửa tạo từ hồ sơ. {{ma_ho_so}}, {{nguoi_nop}}, {{thu_tuc}}, {{co_quan}}, {{ngay_nop}}, {{ngay}} và {{mã trường}} của biểu mẫu được thay bằng giá trị trong hồ sơ. Để trống: văn bản xác nhận kèm các trường của biểu mẫu.";
+
 /// Where an input comes on the page, for ordering the error summary.
 fn page_order(id: &str) -> (usize, usize, usize) {
-    const TOP: [&str; 19] = [
+    const TOP: [&str; 20] = [
         "code",
         "national_code",
         "name",
@@ -606,6 +614,7 @@ fn page_order(id: &str) -> (usize, usize, usize) {
         "steps",
         "legal_basis",
         "result",
+        "result_template",
         "fee",
         "comp",
         "ff",
@@ -613,7 +622,7 @@ fn page_order(id: &str) -> (usize, usize, usize) {
     let mut parts = id.splitn(3, '_');
     let (head, index) = (parts.next().unwrap_or(""), parts.next());
     match (TOP.iter().position(|t| *t == head), index) {
-        (Some(group), Some(i)) if group >= 16 => (group, i.parse().unwrap_or(0), 0),
+        (Some(group), Some(i)) if group >= 17 => (group, i.parse().unwrap_or(0), 0),
         _ => (TOP.iter().position(|t| *t == id).unwrap_or(TOP.len()), 0, 0),
     }
 }
@@ -848,6 +857,12 @@ impl EditorForm {
                 "Mỗi dòng một văn bản.",
             ),
             b.text("result", "Kết quả thực hiện", &self.result),
+            b.area(
+                "result_template",
+                "Mẫu văn bản kết quả",
+                &self.result_template,
+                RESULT_TEMPLATE_HINT,
+            ),
         ];
         let sections = vec![
             Section {
