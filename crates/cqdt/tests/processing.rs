@@ -529,7 +529,7 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
             ("title".to_string(), title.to_string()),
             (
                 "body".to_string(),
-                "Ủy ban nhân dân Phường 5 xác nhận đã đăng ký khai sinh cho cháu Trần Gia Huy.\r\nNgười đi đăng ký: Trần Thị Mai.".to_string(),
+                "Ủy ban nhân dân Phường 5 xác nhận đã đăng ký khai sinh cho cháu Trần Gia Huy.\r\nNgười đi đăng ký:\tTrần Thị Mai.".to_string(),
             ),
             ("signer_title".to_string(), "KT. CHỦ TỊCH\r\nPHÓ CHỦ TỊCH".to_string()),
             ("signer_name".to_string(), "Lâm Văn Đức".to_string()),
@@ -551,7 +551,7 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     let v: Value = serde_json::from_str(&v).expect("json");
     assert_eq!(v["status"], "received");
     assert_eq!(v["results"].as_array().map(Vec::len), Some(0));
-    // The preview is a PDF whose text reads back in Vietnamese.
+    // The preview is a PDF whose text reads back in Vietnamese (the pasted tab is a space).
     let res = send(draft("GIẤY XÁC NHẬN ĐĂNG KÝ KHAI SINH", "xem-truoc"))
         .await
         .expect("preview");
@@ -571,6 +571,7 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
             "Số: 15/GKS-UBND",
             "Trần Gia Huy",
             "Lâm Văn Đức",
+            "Người đi đăng ký: Trần Thị Mai",
             "chưa có chữ ký số",
             &code,
         ] {

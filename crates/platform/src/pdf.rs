@@ -432,7 +432,9 @@ impl Pdf {
         let mut hex = String::with_capacity(text.len() * 4);
         for c in text.chars() {
             let g = f.glyph(c);
-            self.used[i].entry(g).or_insert(c);
+            // A letter the font lacks is drawn as "?" and must read back as one.
+            let shown = if f.cmap.contains_key(&c) { c } else { '?' };
+            self.used[i].entry(g).or_insert(shown);
             let _ = write!(hex, "{g:04X}");
         }
         let page = self.pages.len() - 1;
@@ -724,6 +726,8 @@ mod tests {
             Align::Left,
             "Nguyễn Thị Ánh",
         );
+        // A character outside the font (a CJK ideograph) falls back to "?".
+        pdf.text(50.0, 140.0, 13.0, Style::Regular, Align::Left, "漢");
         assert!(pdf.qr(400.0, 60.0, 80.0, "000.01.41.H51-260213-0001"));
         let bytes = pdf.finish().expect("finish");
         assert!(bytes.starts_with(b"%PDF-1.7"));
@@ -768,6 +772,11 @@ mod tests {
         assert!(content.contains(&format!("<{expect}>")));
         let e = format!("<{:04X}> <1EC5>", f.glyph('ễ'));
         assert!(cmaps.iter().any(|c| c.contains(&e)), "ễ maps back");
+        let q = format!("<{:04X}> <003F>", f.glyph('?'));
+        assert!(
+            cmaps.iter().any(|c| c.contains(&q)),
+            "a missing letter reads as ?"
+        );
         assert!(content.contains(" re\n"), "QR modules drawn");
     }
 

@@ -1520,9 +1520,10 @@ async fn result_submit(
     Path(code): Path<String>,
     Form(f): Form<BTreeMap<String, String>>,
 ) -> Response {
+    // Text pasted from a word processor brings CR LF and tabs; the document wants neither.
     let get = |k: &str| {
         f.get(k)
-            .map(|v| v.replace("\r\n", "\n"))
+            .map(|v| v.replace("\r\n", "\n").replace('\t', " "))
             .unwrap_or_default()
     };
     let draft = crate::service::ResultDraft {
