@@ -578,11 +578,36 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
             assert!(text.contains(words), "{words} in {text}");
         }
     }
-    // Issued: kept as the dossier's result, waiting at the counter.
-    let res = send(draft("GIẤY XÁC NHẬN ĐĂNG KÝ KHAI SINH", "ban-hanh"))
+    // The same through the API (the page's own issuing is in the browser journey): the
+    // draft, a refusal as problem+json, then issued, kept as the result at the counter.
+    let api = format!("/api/v1/office/dossiers/{code}/result");
+    let (s, v) = get(&app, &official, &format!("{api}/draft")).await;
+    assert_eq!(s, 200);
+    let v: Value = serde_json::from_str(&v).expect("draft");
+    assert!(v["body"]
+        .as_str()
+        .is_some_and(|b| b.contains("Trần Gia Huy")));
+    let generate = |body: Value| {
+        client()
+            .post(app.url(&format!("{api}/generated")))
+            .header("cookie", &official)
+            .json(&body)
+            .send()
+    };
+    let res = generate(json!({"title": "", "body": ""}))
+        .await
+        .expect("bad");
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let res = generate(json!({"number": "15/GKS-UBND", "signer_name": "Lâm Văn Đức"}))
         .await
         .expect("issue");
-    assert_eq!(res.status(), 303);
+    assert_eq!(res.status(), 200);
     let (_, v) = get(&app, &official, &format!("/api/v1/office/dossiers/{code}")).await;
     let v: Value = serde_json::from_str(&v).expect("json");
     assert_eq!(v["status"], "result_ready");
@@ -590,4 +615,5 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     assert_eq!(v["results"][0]["file_name"], format!("ket-qua-{code}.pdf"));
     // Once issued, there is nothing left to generate.
     assert_eq!(get(&app, &official, &page_path).await.0, 403);
+    assert_eq!(generate(json!({})).await.expect("again").status(), 403);
 }

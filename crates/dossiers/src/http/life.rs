@@ -40,6 +40,14 @@ pub(super) fn routes() -> Router<DossierState> {
         .route("/api/v1/office/dossiers", get(office_queue))
         .route("/api/v1/office/dossiers/{code}", get(office_get))
         .route("/api/v1/office/dossiers/{code}/result", post(office_result))
+        .route(
+            "/api/v1/office/dossiers/{code}/result/draft",
+            get(office_result_draft),
+        )
+        .route(
+            "/api/v1/office/dossiers/{code}/result/generated",
+            post(office_result_generated),
+        )
         .route("/api/v1/office/dossiers/{code}/{action}", post(office_act))
 }
 
@@ -559,6 +567,76 @@ async fn office_result(
     }
 }
 
+async fn office_result_draft(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(code): Path<String>,
+) -> Response {
+    match s.dossiers.result_draft(&p, &code).await {
+        Ok((_, draft)) => Json(draft).into_response(),
+        Err(e) => problem(e),
+    }
+}
+
+/// A generated result: the draft's fields to replace (the rest as the template fills them),
+/// and whether to preview it or return it online.
+#[derive(serde::Deserialize)]
+struct GeneratedBody {
+    number: Option<String>,
+    title: Option<String>,
+    body: Option<String>,
+    signer_title: Option<String>,
+    signer_name: Option<String>,
+    #[serde(default)]
+    online: bool,
+    #[serde(default)]
+    preview: bool,
+}
+
+async fn office_result_generated(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(code): Path<String>,
+    body: Result<Json<GeneratedBody>, JsonRejection>,
+) -> Response {
+    let b = match json_body(body) {
+        Ok(b) => b,
+        Err(m) => return Problem::bad_request(m).into_response(),
+    };
+    let mut draft = match s.dossiers.result_draft(&p, &code).await {
+        Ok((_, d)) => d,
+        Err(e) => return problem(e),
+    };
+    for (field, value) in [
+        (&mut draft.number, b.number),
+        (&mut draft.title, b.title),
+        (&mut draft.body, b.body),
+        (&mut draft.signer_title, b.signer_title),
+        (&mut draft.signer_name, b.signer_name),
+    ] {
+        if let Some(v) = value {
+            *field = v;
+        }
+    }
+    if b.preview {
+        return match s.dossiers.result_preview(&p, &code, &draft).await {
+            Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
+            Err(e) => problem(e),
+        };
+    }
+    match s
+        .dossiers
+        .generate_result(&p, &code, &draft, b.online)
+        .await
+    {
+        Ok(d) => {
+            Json(json!({"code": d.code, "status": d.status, "status_label": d.status.label()}))
+                .into_response()
+        }
+        Err(e) => problem(e),
+    }
+}
+
 /// The OpenAPI paths of this file's routes.
 pub(super) fn openapi_paths() -> Value {
     let problem = json!({"$ref": "#/components/responses/Problem"});
@@ -592,6 +670,11 @@ pub(super) fn openapi_paths() -> Value {
         "/api/v1/office/dossiers/{code}/processing": {"post": {"summary": "Hand a received dossier to processing", "tags": ["office"], "parameters": code, "responses": changed}},
         "/api/v1/office/dossiers/{code}/result": {"post": {"summary": "Attach the result document (processing officer or leader); online=true returns it through the portal", "tags": ["office"],
             "parameters": code, "requestBody": multipart(json!({"file_0": {"type": "string", "format": "binary"}, "note": {"type": "string"}, "online": {"type": "boolean"}})), "responses": changed}},
+        "/api/v1/office/dossiers/{code}/result/draft": {"get": {"summary": "The result document as the procedure's template fills it from the dossier (processing officer or leader, while the result may be issued)", "tags": ["office"],
+            "parameters": code, "responses": {"200": {"description": "{number, title, body, signer_title, signer_name}"}, "403": problem, "404": problem}}},
+        "/api/v1/office/dossiers/{code}/result/generated": {"post": {"summary": "Generate the result document (A4 PDF, not digitally signed) from the draft with the given fields replaced; preview=true answers the PDF and stores nothing, otherwise it is issued as the result (online=true returns it through the portal)", "tags": ["office"],
+            "parameters": code, "requestBody": body(json!({"number": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"}, "signer_title": {"type": "string"}, "signer_name": {"type": "string"}, "online": {"type": "boolean"}, "preview": {"type": "boolean"}})),
+            "responses": {"200": {"description": "{code, status, status_label}, or application/pdf with preview"}, "400": problem, "401": problem, "403": problem, "404": problem, "409": problem, "422": problem}}},
         "/api/v1/office/dossiers/{code}/return": {"post": {"summary": "Record that the result was returned at the counter", "tags": ["office"], "parameters": code, "responses": changed}},
         "/api/v1/office/dossiers/{code}/refuse": {"post": {"summary": "Refuse with reasons (Mẫu 03)", "tags": ["office"],
             "parameters": code, "requestBody": body(json!({"reasons": {"type": "string"}})), "responses": changed}},

@@ -14,7 +14,8 @@ use crate::error::DossierError;
 use crate::model::Dossier;
 
 /// What the official confirms before the result document is generated.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ResultDraft {
     /// Number and symbol (số, ký hiệu), e.g. `125/GXN-UBND`.
     pub number: String,
