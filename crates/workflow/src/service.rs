@@ -249,16 +249,9 @@ impl WorkflowService {
         let t = store::get_task(&mut tx, task_id)
             .await?
             .ok_or_else(|| WorkflowError::NotFound(format!("công việc {task_id}")))?;
-        store::history(
-            &mut tx,
-            t.instance_id,
-            &t.node_id,
-            "claimed",
-            actor,
-            &self.now(),
-            None,
-        )
-        .await?;
+        let mut fx = Effects::default();
+        fx.log(t.instance_id, &t.node_id, "claimed", actor, None);
+        store::insert_history(&mut tx, &fx.history, &self.now()).await?;
         tx.commit().await?;
         Ok(t)
     }
@@ -323,15 +316,13 @@ impl WorkflowService {
             let now = self.now();
             let mut fx = Effects::default();
             if process.has_joins() {
-                for (i, n, arrived) in store::joins_of(&mut tx, &[instance_id]).await? {
-                    fx.arrivals.insert((i, n), arrived);
-                }
+                fx.load_arrivals(&mut tx, &[instance_id]).await?;
             }
             fx.log(instance_id, &node_id, "timer_fired", "system", None);
             if let NodeKind::TimerBoundary { interrupting, .. } = node.kind {
                 if interrupting {
                     store::close_task(&mut tx, task_id, "cancelled", "system", &now).await?;
-                    store::cancel_timers(&mut tx, task_id).await?;
+                    store::cancel_timers_of(&mut tx, &[task_id]).await?;
                 } else {
                     inst.tokens += 1;
                 }
@@ -340,9 +331,8 @@ impl WorkflowService {
             self.walk(
                 &process, &mut inst, next, "system", &now, &cal, today, &mut fx, 0,
             );
-            self.write_effects(&mut tx, &mut fx, &|id| id, &now).await?;
-            store::save_instances(&mut tx, &[&inst], &now).await?;
-            store::insert_history(&mut tx, &fx.history, &now).await?;
+            self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], &now)
+                .await?;
             tx.commit().await?;
             fired += 1;
         }

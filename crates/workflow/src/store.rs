@@ -201,29 +201,6 @@ pub async fn list_definitions(db: &Db) -> Result<Vec<DefinitionRow>, DbError> {
         .ctx("decoding process definitions")
 }
 
-/// Creates an instance with one token.
-pub async fn insert_instance(
-    conn: &mut AnyConnection,
-    definition_id: i64,
-    business_key: Option<&str>,
-    agency: Option<&str>,
-    variables: &str,
-    now: &str,
-) -> Result<i64, DbError> {
-    sqlx::query_scalar(
-        "INSERT INTO wf_instances (definition_id, business_key, agency, status, tokens, variables, started_at, updated_at) \
-         VALUES ($1, $2, $3, 'active', 1, $4, $5, $5) RETURNING id",
-    )
-    .bind(definition_id)
-    .bind(business_key)
-    .bind(agency)
-    .bind(variables)
-    .bind(now)
-    .fetch_one(conn)
-    .await
-    .ctx("creating process instance")
-}
-
 /// Reads an instance.
 pub async fn get_instance(
     conn: &mut AnyConnection,
@@ -287,56 +264,6 @@ pub async fn instance_by_business_key(db: &Db, key: &str) -> Result<Option<i64>,
     row.map(|r| r.try_get::<i64, _>("id"))
         .transpose()
         .ctx("decoding an instance id")
-}
-
-/// Saves an instance's state.
-pub async fn save_instance(
-    conn: &mut AnyConnection,
-    i: &InstanceRow,
-    now: &str,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "UPDATE wf_instances SET status = $1, tokens = $2, variables = $3, incident = $4, ended_at = $5, updated_at = $6 WHERE id = $7",
-    )
-    .bind(&i.status)
-    .bind(i.tokens)
-    .bind(serde_json::Value::Object(i.variables.clone()).to_string())
-    .bind(&i.incident)
-    .bind(&i.ended_at)
-    .bind(now)
-    .bind(i.id)
-    .execute(conn)
-    .await
-    .ctx("saving process instance")?;
-    Ok(())
-}
-
-/// Creates a task.
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_task(
-    conn: &mut AnyConnection,
-    instance_id: i64,
-    node_id: &str,
-    name: &str,
-    role: Option<&str>,
-    agency: Option<&str>,
-    due_date: Option<&str>,
-    now: &str,
-) -> Result<i64, DbError> {
-    sqlx::query_scalar(
-        "INSERT INTO wf_tasks (instance_id, node_id, name, role, agency, status, created_at, due_date) \
-         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING id",
-    )
-    .bind(instance_id)
-    .bind(node_id)
-    .bind(name)
-    .bind(role)
-    .bind(agency)
-    .bind(now)
-    .bind(due_date)
-    .fetch_one(conn)
-    .await
-    .ctx("creating task")
 }
 
 /// Reads a task.
@@ -443,37 +370,6 @@ pub async fn list_instances(
         .ctx("decoding instances")
 }
 
-/// Schedules a timer.
-pub async fn insert_timer(
-    conn: &mut AnyConnection,
-    instance_id: i64,
-    task_id: i64,
-    node_id: &str,
-    fire_on: &str,
-) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO wf_timers (instance_id, task_id, node_id, fire_on, status) VALUES ($1, $2, $3, $4, 'pending')")
-        .bind(instance_id)
-        .bind(task_id)
-        .bind(node_id)
-        .bind(fire_on)
-        .execute(conn)
-        .await
-        .ctx("scheduling timer")?;
-    Ok(())
-}
-
-/// Cancels a task's pending timers.
-pub async fn cancel_timers(conn: &mut AnyConnection, task_id: i64) -> Result<(), DbError> {
-    sqlx::query(
-        "UPDATE wf_timers SET status = 'cancelled' WHERE task_id = $1 AND status = 'pending'",
-    )
-    .bind(task_id)
-    .execute(conn)
-    .await
-    .ctx("cancelling timers")?;
-    Ok(())
-}
-
 /// Pending timers due on or before `day`: (timer id, instance id, task id, boundary node).
 pub async fn due_timers(db: &Db, day: &str) -> Result<Vec<(i64, i64, i64, String)>, DbError> {
     sqlx::query_as("SELECT id, instance_id, task_id, node_id FROM wf_timers WHERE status = 'pending' AND fire_on <= $1 ORDER BY id LIMIT 500")
@@ -492,61 +388,6 @@ pub async fn fire_timer(conn: &mut AnyConnection, id: i64) -> Result<bool, DbErr
             .await
             .ctx("firing timer")?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Counts an arrival at a parallel join; returns the arrivals so far.
-pub async fn join_arrive(
-    conn: &mut AnyConnection,
-    instance_id: i64,
-    node_id: &str,
-) -> Result<i64, DbError> {
-    sqlx::query_scalar(
-        "INSERT INTO wf_joins (instance_id, node_id, arrived) VALUES ($1, $2, 1) \
-         ON CONFLICT (instance_id, node_id) DO UPDATE SET arrived = wf_joins.arrived + 1 RETURNING arrived",
-    )
-    .bind(instance_id)
-    .bind(node_id)
-    .fetch_one(conn)
-    .await
-    .ctx("recording join arrival")
-}
-
-/// Resets a join after it fired.
-pub async fn join_reset(
-    conn: &mut AnyConnection,
-    instance_id: i64,
-    node_id: &str,
-) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM wf_joins WHERE instance_id = $1 AND node_id = $2")
-        .bind(instance_id)
-        .bind(node_id)
-        .execute(conn)
-        .await
-        .ctx("resetting join")?;
-    Ok(())
-}
-
-/// Appends to an instance's history.
-pub async fn history(
-    conn: &mut AnyConnection,
-    instance_id: i64,
-    node_id: &str,
-    event: &str,
-    actor: &str,
-    at: &str,
-    detail: Option<&str>,
-) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO wf_history (instance_id, node_id, event, actor, at, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(instance_id)
-        .bind(node_id)
-        .bind(event)
-        .bind(actor)
-        .bind(at)
-        .bind(detail)
-        .execute(conn)
-        .await
-        .ctx("recording history")?;
-    Ok(())
 }
 
 /// An instance's history, oldest first.

@@ -99,6 +99,17 @@ fn vn_date(s: &str) -> String {
 }
 
 impl DossierService {
+    /// A dossier whose result this official may issue now.
+    async fn issuable(&self, who: &Principal, code: &str) -> Result<Dossier, DossierError> {
+        let d = self.in_scope(who, code).await?;
+        if !super::may_issue_result(who, &d) {
+            return Err(DossierError::Forbidden(
+                "Chỉ chuyên viên xử lý hoặc lãnh đạo của cơ quan tạo kết quả, khi hồ sơ đang được giải quyết.".into(),
+            ));
+        }
+        Ok(d)
+    }
+
     /// The draft of a dossier's result document, its body filled from the procedure's
     /// template; only for an official who may issue the result now.
     pub async fn result_draft(
@@ -106,12 +117,7 @@ impl DossierService {
         who: &Principal,
         code: &str,
     ) -> Result<(Dossier, ResultDraft), DossierError> {
-        let d = self.in_scope(who, code).await?;
-        if !super::may_issue_result(who, &d) {
-            return Err(DossierError::Forbidden(
-                "Chỉ chuyên viên xử lý hoặc lãnh đạo của cơ quan tạo kết quả, khi hồ sơ đang được giải quyết.".into(),
-            ));
-        }
+        let d = self.issuable(who, code).await?;
         let p = self.procedure_of(&d).await?;
         let today = self.today_vn().format("%d/%m/%Y").to_string();
         let code_text = d.code.clone().unwrap_or_else(|| d.id.clone());
@@ -159,7 +165,7 @@ impl DossierService {
         draft: &ResultDraft,
     ) -> Result<Vec<u8>, DossierError> {
         draft.check().map_err(DossierError::Invalid)?;
-        let (d, _) = self.result_draft(who, code).await?;
+        let d = self.issuable(who, code).await?;
         self.result_pdf(&d, draft)
     }
 
@@ -173,7 +179,7 @@ impl DossierService {
         online: bool,
     ) -> Result<Dossier, DossierError> {
         draft.check().map_err(DossierError::Invalid)?;
-        let (d, _) = self.result_draft(who, code).await?;
+        let d = self.issuable(who, code).await?;
         let bytes = self.result_pdf(&d, draft)?;
         let name = format!(
             "ket-qua-{}.pdf",

@@ -96,6 +96,18 @@ pub(crate) struct Effects {
 }
 
 impl Effects {
+    /// Reads the arrivals already waiting at the joins of some instances.
+    pub(crate) async fn load_arrivals(
+        &mut self,
+        tx: &mut Tx,
+        instance_ids: &[i64],
+    ) -> Result<(), WorkflowError> {
+        for (i, node, n) in store::joins_of(tx, instance_ids).await? {
+            self.arrivals.insert((i, node), n);
+        }
+        Ok(())
+    }
+
     pub(crate) fn log(
         &mut self,
         instance_id: i64,
@@ -235,9 +247,7 @@ impl WorkflowService {
             .map(|i| i.id)
             .collect();
         if !with_joins.is_empty() {
-            for (i, node, n) in store::joins_of(tx, &with_joins).await? {
-                fx.arrivals.insert((i, node), n);
-            }
+            fx.load_arrivals(tx, &with_joins).await?;
         }
 
         // Walk every command in memory, in order.
@@ -412,10 +422,8 @@ impl WorkflowService {
         for o in fx.opened.iter_mut() {
             o.task.instance_id = fix(o.task.instance_id);
         }
-        let opened_ids = self.write_effects(tx, &mut fx, &fix, &now).await?;
         let saved: Vec<&InstanceRow> = dirty.iter().filter_map(|id| instances.get(id)).collect();
-        store::save_instances(tx, &saved, &now).await?;
-        store::insert_history(tx, &fx.history, &now).await?;
+        let opened_ids = self.write_effects(tx, &mut fx, &fix, &saved, &now).await?;
 
         // Audit, and the answers.
         let mut audits = Vec::new();
@@ -483,13 +491,15 @@ impl WorkflowService {
             .collect())
     }
 
-    /// Writes the tasks, timers and joins a walk produced; returns (command, task id) of each
-    /// task opened, in the order they were opened.
+    /// Writes what walks produced — tasks, timers, joins, the state of the instances that
+    /// moved (`saved`) and history — and returns (command, task id) of each task opened, in
+    /// the order they were opened.
     pub(crate) async fn write_effects(
         &self,
         tx: &mut Tx,
         fx: &mut Effects,
         fix: &(dyn Fn(i64) -> i64 + Sync),
+        saved: &[&InstanceRow],
         now: &str,
     ) -> Result<Vec<(usize, i64)>, WorkflowError> {
         let rows: Vec<NewTask> = fx.opened.iter().map(|o| o.task.clone()).collect();
@@ -534,6 +544,8 @@ impl WorkflowService {
             let n = last.get(&key).copied().flatten();
             store::set_join(tx, key.0, &key.1, n).await?;
         }
+        store::save_instances(tx, saved, now).await?;
+        store::insert_history(tx, &fx.history, now).await?;
         Ok(out)
     }
 
