@@ -10,8 +10,10 @@ pub mod http;
 pub mod ids;
 pub mod migrations;
 pub mod model;
+pub mod openapi;
 pub mod pdf;
 pub mod service;
+pub mod sql;
 pub mod store;
 pub mod testing;
 pub mod web;
@@ -26,4 +28,8 @@ pub use model::{Job, JobStatus, MediaType, RetryPolicy, StoredFile};
 pub use service::{
     AdminCredentials, AdminPassword, FileStore, JobFuture, JobHandler, JobQueue, Settings,
 };
-pub use web::{Admin, FieldError, ModuleInfo, PageError, Platform, Problem, RequestId, Shell};
+pub use sql::Sql;
+pub use web::{
+    Admin, ApiJson, ApiQuery, FieldError, HttpError, ModuleInfo, PageError, Platform, Problem,
+    RequestId, Shell,
+};

@@ -1,0 +1,424 @@
+//! Errors that render themselves: RFC 9457 problem+json on `/api/…`, the Vietnamese error page
+//! (inside the instance's shell) everywhere else.
+//!
+//! A module's error type converts into [`HttpError`] (status, problem and page), and implements
+//! `IntoResponse` through it, so handlers return `Result<_, ModuleError>` and use `?`. The
+//! response carries the problem+json body and the page to show as an extension; the
+//! [`error_pages`] middleware, which knows the request path and the shell, swaps in the page
+//! for requests outside `/api/`.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+use super::Shell;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    shell: Shell,
+    title: &'a str,
+    message: &'a str,
+}
+
+fn bare_shell() -> Shell {
+    Shell {
+        instance_name: "cqdt".into(),
+        demo: false,
+        modules: Vec::new(),
+        tls: false,
+    }
+}
+
+/// An error shown to a person as a Vietnamese page.
+#[derive(Debug, Clone)]
+pub enum PageError {
+    /// 404.
+    NotFound,
+    /// 400 with a message for the user.
+    BadRequest(String),
+    /// 403.
+    Forbidden,
+    /// 500; details go to the log, not the page.
+    Internal,
+}
+
+impl PageError {
+    /// Logs an internal failure and turns it into a 500 page.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        PageError::Internal
+    }
+
+    /// The error page inside the instance's own shell (navigation, demo banner).
+    pub fn with_shell(self, shell: &Shell) -> Response {
+        self.render(shell.clone())
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PageError::Forbidden => StatusCode::FORBIDDEN,
+            PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn render(self, shell: Shell) -> Response {
+        let (title, message) = match &self {
+            PageError::NotFound => (
+                "Không tìm thấy trang",
+                "Trang bạn tìm không tồn tại hoặc đã được chuyển đi. Hãy kiểm tra lại địa chỉ, hoặc quay về trang chủ.",
+            ),
+            PageError::BadRequest(m) => ("Yêu cầu không hợp lệ", m.as_str()),
+            PageError::Forbidden => (
+                "Không được phép",
+                "Bạn không có quyền thực hiện thao tác này.",
+            ),
+            PageError::Internal => (
+                "Hệ thống đang gặp sự cố",
+                "Đã có lỗi xảy ra phía máy chủ. Dữ liệu của bạn không bị thay đổi. Vui lòng thử lại sau ít phút.",
+            ),
+        };
+        let page = ErrorPage {
+            shell,
+            title,
+            message,
+        };
+        let body = page
+            .render()
+            .unwrap_or_else(|_| format!("<h1>{title}</h1><p>{message}</p>"));
+        (self.status(), Html(body)).into_response()
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        // Rendered in a bare shell here; `error_pages` re-renders it in the instance's shell.
+        let mut res = self.clone().render(bare_shell());
+        res.extensions_mut().insert(PageOnly(self));
+        res
+    }
+}
+
+/// One field-level problem in a request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Which field (a name, or a JSON pointer such as `/rows/3/code`).
+    pub field: String,
+    /// What is wrong, in Vietnamese.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with one field.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem detail for JSON APIs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Problem type URI.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Explanation of this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Field-level details.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    /// A problem with a status and a title.
+    pub fn new(status: StatusCode, title: impl Into<String>) -> Self {
+        Problem {
+            kind: "about:blank".into(),
+            title: title.into(),
+            status: status.as_u16(),
+            detail: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// 400 with a detail.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::BAD_REQUEST, "Dữ liệu không hợp lệ").with_detail(detail)
+    }
+
+    /// 404.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::NOT_FOUND, "Không tìm thấy").with_detail(detail)
+    }
+
+    /// 403 with a detail.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::FORBIDDEN, "Không có quyền").with_detail(detail)
+    }
+
+    /// 409 with a detail.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::CONFLICT, "Không thực hiện được").with_detail(detail)
+    }
+
+    /// 500; the cause goes to the log only.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Lỗi hệ thống")
+            .with_detail("Đã có lỗi phía máy chủ; không có dữ liệu nào bị thay đổi.")
+    }
+
+    /// Adds a detail.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds field errors.
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The page a person sees for this problem: 404 and 403 as the standard pages, 5xx as
+    /// the internal-error page, anything else as a bad request with the detail (or the field
+    /// messages) as its text.
+    pub fn page(&self) -> PageError {
+        match self.status {
+            404 => PageError::NotFound,
+            403 => PageError::Forbidden,
+            s if s >= 500 => PageError::Internal,
+            _ => {
+                let fields = self
+                    .errors
+                    .iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                PageError::BadRequest(match &self.detail {
+                    Some(d) if fields.is_empty() => d.clone(),
+                    _ if !fields.is_empty() => fields,
+                    _ => self.title.clone(),
+                })
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_string(&self).unwrap_or_else(|_| "{}".into());
+        (
+            self.status_code(),
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+/// An error as HTTP knows it: the problem an API client gets and the page a person gets.
+///
+/// Every module error converts into this (`impl From<ModuleError> for HttpError`) and
+/// implements `IntoResponse` by way of it.
+#[derive(Debug, Clone)]
+pub struct HttpError {
+    /// What `/api/…` answers.
+    pub problem: Problem,
+    /// What a page answers (its status is the page kind's own: a 409 problem is a 400
+    /// "bad request" page, as pages have always answered).
+    pub page: PageError,
+}
+
+impl HttpError {
+    /// An error whose page follows from its problem (see [`Problem::page`]).
+    pub fn new(problem: Problem) -> Self {
+        let page = problem.page();
+        HttpError { problem, page }
+    }
+
+    /// Shows `page` to people instead of the page the problem implies.
+    pub fn with_page(mut self, page: PageError) -> Self {
+        self.page = page;
+        self
+    }
+
+    /// 500; the cause goes to the log only.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        HttpError::new(Problem::internal(e))
+    }
+}
+
+impl From<Problem> for HttpError {
+    fn from(problem: Problem) -> Self {
+        HttpError::new(problem)
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let mut res = self.problem.into_response();
+        res.extensions_mut().insert(PageOnly(self.page));
+        res
+    }
+}
+
+/// The page to show instead of a response's body when the request came from a page.
+#[derive(Debug, Clone)]
+struct PageOnly(PageError);
+
+/// Whether a path belongs to a machine API (problem+json errors) rather than to pages.
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/dmdc/")
+}
+
+/// Middleware: for requests outside `/api/` (and the catalog API `/dmdc/`), replaces an error response's body with the
+/// Vietnamese error page in the instance's shell. API requests keep problem+json.
+pub async fn error_pages(State(shell): State<Arc<Shell>>, req: Request, next: Next) -> Response {
+    let api = is_api_path(req.uri().path());
+    let mut res = next.run(req).await;
+    match res.extensions_mut().remove::<PageOnly>() {
+        Some(PageOnly(page)) if !api => {
+            let mut page_res = page.with_shell(&shell);
+            // Headers the handler set (Retry-After, WWW-Authenticate…) stay.
+            for (k, v) in res.headers() {
+                if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+                    page_res.headers_mut().insert(k.clone(), v.clone());
+                }
+            }
+            page_res
+        }
+        _ => res,
+    }
+}
+
+/// A JSON request body whose rejection is a problem+json 400 in Vietnamese.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(HttpError::new(Problem::bad_request(format!(
+                "Nội dung JSON không đọc được: {}",
+                e.body_text()
+            )))),
+        }
+    }
+}
+
+/// Query parameters whose rejection is a problem+json 400 in Vietnamese.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    axum::extract::Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(HttpError::new(Problem::bad_request(format!(
+                "Tham số truy vấn không đọc được: {}",
+                e.body_text()
+            )))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_is_a_bad_request_page_with_its_detail() {
+        let p = Problem::conflict("Hồ sơ đã kết thúc.");
+        assert!(matches!(p.page(), PageError::BadRequest(m) if m == "Hồ sơ đã kết thúc."));
+    }
+
+    #[test]
+    fn field_errors_become_one_sentence_on_a_page() {
+        let p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Chưa hợp lệ")
+            .with_detail("Xem danh sách lỗi.")
+            .with_errors(vec![
+                FieldError::new("a", "Thiếu họ tên."),
+                FieldError::new("b", "Sai ngày sinh."),
+            ]);
+        assert!(matches!(p.page(), PageError::BadRequest(m) if m == "Thiếu họ tên. Sai ngày sinh."));
+    }
+
+    #[test]
+    fn not_found_forbidden_and_internal_keep_their_pages() {
+        assert!(matches!(Problem::not_found("x").page(), PageError::NotFound));
+        assert!(matches!(Problem::forbidden("x").page(), PageError::Forbidden));
+        assert!(matches!(Problem::internal("x").page(), PageError::Internal));
+    }
+
+    #[tokio::test]
+    async fn a_page_request_gets_the_page_and_an_api_request_the_problem() {
+        use axum::body::Body;
+        use axum::routing::get;
+        use tower::ServiceExt;
+        async fn fails() -> Result<&'static str, HttpError> {
+            Err(Problem::conflict("Đã được xử lý.").into())
+        }
+        let shell = Arc::new(Shell {
+            instance_name: "Tỉnh thử".into(),
+            ..bare_shell()
+        });
+        let app = axum::Router::new()
+            .route("/trang", get(fails))
+            .route("/api/v1/x", get(fails))
+            .layer(axum::middleware::from_fn_with_state(shell, error_pages));
+        let page = app
+            .clone()
+            .oneshot(Request::get("/trang").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+        let body = axum::body::to_bytes(page.into_body(), 1 << 20).await.unwrap();
+        let html = String::from_utf8_lossy(&body);
+        assert!(html.contains("Đã được xử lý.") && html.contains("Tỉnh thử"), "{html}");
+        let api = app
+            .oneshot(Request::get("/api/v1/x").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            api.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+    }
+}

@@ -1,0 +1,243 @@
+//! Guards every request passes: the bootstrap admin, request ids, security headers and the
+//! CSRF origin check.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine;
+
+use super::{PageError, Platform, Shell};
+
+/// The bootstrap administrator, authenticated by HTTP Basic (user `admin`).
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// Name recorded as the actor in the audit log.
+    pub name: String,
+}
+
+/// Refusal to let a request through the admin guard.
+pub enum AdminRejection {
+    /// No or wrong credentials.
+    Unauthorized,
+    /// Too many failed attempts from this source.
+    Locked,
+    /// Signed in, but not as a platform administrator.
+    Forbidden,
+}
+
+impl IntoResponse for AdminRejection {
+    fn into_response(self) -> Response {
+        if let AdminRejection::Forbidden = self {
+            return PageError::Forbidden.into_response();
+        }
+        if let AdminRejection::Locked = self {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, HeaderValue::from_static("900"))],
+                Html("<!doctype html><html lang=\"vi\"><title>Tạm khoá đăng nhập</title><h1>Tạm khoá đăng nhập</h1><p>Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.</p></html>"),
+            )
+                .into_response();
+        }
+        (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"cqdt quan tri\", charset=\"UTF-8\""),
+            )],
+            Html("<!doctype html><html lang=\"vi\"><title>Cần đăng nhập</title><h1>Cần đăng nhập quản trị</h1><p>Trang này dành cho quản trị viên. <a href=\"/dang-nhap\">Đăng nhập</a> bằng tài khoản quản trị hệ thống.</p></html>"),
+        )
+            .into_response()
+    }
+}
+
+impl<S> FromRequestParts<S> for Admin
+where
+    Platform: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AdminRejection;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let platform = Platform::from_ref(state);
+        let basic = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Basic "));
+        if !basic {
+            // A platform administrator signed in through the identity module.
+            if let Some(p) = platform.auth.principal(parts).await {
+                if p.is_platform_admin() {
+                    return Ok(Admin { name: p.actor });
+                }
+                return Err(AdminRejection::Forbidden);
+            }
+        }
+        let creds = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or(AdminRejection::Unauthorized)?;
+        let source = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        if platform.admin.locked_until(&source).is_some() {
+            return Err(AdminRejection::Locked);
+        }
+        let (user, password) = creds.split_once(':').ok_or(AdminRejection::Unauthorized)?;
+        if user != "admin" || !platform.admin.sign_in(&source, password).await {
+            return Err(AdminRejection::Unauthorized);
+        }
+        Ok(Admin {
+            name: "admin".into(),
+        })
+    }
+}
+
+/// The request id of the current request, for audit records.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestId(
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+        ))
+    }
+}
+
+/// Makes a fresh request id unless a trusted proxy sent one.
+#[derive(Clone, Default)]
+pub struct MakeRequestId;
+
+impl tower_http::request_id::MakeRequestId for MakeRequestId {
+    fn make_request_id<B>(
+        &mut self,
+        _request: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        let id = hex::encode(rand::random::<[u8; 12]>());
+        HeaderValue::from_str(&id)
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}
+
+/// Adds security headers to every response.
+pub async fn security_headers(
+    State(shell): State<Arc<Shell>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if shell.tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
+}
+
+/// Refuses state-changing requests that a browser sent from another site (CSRF).
+pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    if cross_site(req.headers()) {
+        return PageError::Forbidden.into_response();
+    }
+    next.run(req).await
+}
+
+fn cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => {
+            let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+            origin_host != host
+        }
+        (Some(_), None) => true,
+        // No Origin: not a browser form post from another site (curl, API clients).
+        (None, _) => false,
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_post_from_another_site_is_cross_site() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("cqdt.local:8080"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(cross_site(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://cqdt.local:8080"),
+        );
+        assert!(!cross_site(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(cross_site(&h));
+    }
+}

@@ -1,0 +1,78 @@
+//! Text helpers shared by the modules' pages: URL encoding, diacritic folding, QR codes.
+
+/// Percent-encodes a query value or path segment (RFC 3986 unreserved characters kept).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Folds Vietnamese text for diacritic-insensitive search: "Giấy phép" → "giay phep".
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        out.push(fold_char(c));
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn fold_char(c: char) -> char {
+    const GROUPS: [(&str, char); 7] = [
+        ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
+        ("èéẻẽẹêềếểễệ", 'e'),
+        ("ìíỉĩị", 'i'),
+        ("òóỏõọôồốổỗộơờớởỡợ", 'o'),
+        ("ùúủũụưừứửữự", 'u'),
+        ("ỳýỷỹỵ", 'y'),
+        ("đ", 'd'),
+    ];
+    if c.is_ascii() {
+        return c;
+    }
+    for (set, base) in GROUPS {
+        if set.contains(c) {
+            return base;
+        }
+    }
+    c
+}
+
+/// The QR code of `text` as an SVG image with a text alternative.
+pub fn qr_svg(text: &str, label: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    // Drop the XML declaration and label the image for screen readers.
+    let start = svg.find("<svg")?;
+    let escaped = label
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;");
+    Some(svg[start..].replacen(
+        "<svg",
+        &format!("<svg role=\"img\" aria-label=\"{escaped}\""),
+        1,
+    ))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_ignores_vietnamese_diacritics_and_case() {
+        assert_eq!(fold("Giấy phép  Xây dựng"), "giay phep xay dung");
+        assert_eq!(fold("ĐƯỜNG Sóc Trăng"), "duong soc trang");
+    }
+}
