@@ -2,17 +2,17 @@
 
 use askama::Template;
 use axum::extract::{FromRef, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{NaiveDate, TimeZone};
 use cqdt_platform::clock::{format_ts, parse_date, parse_ts, vn_offset};
 use cqdt_platform::web::{render, url_encode};
-use cqdt_platform::{Admin, FieldError, PageError, Platform, Problem, Shell};
-use serde::Deserialize;
-use serde_json::json;
+use cqdt_platform::{Admin, ApiQuery, FieldError, Platform, Problem, Shell};
+use serde::{Deserialize, Serialize};
 
-use crate::model::AuditRecord;
+use crate::error::AuditError;
+use crate::model::{AuditEvent, AuditRecord, ChainBreak, Outcome};
 use crate::service::Audit;
 use crate::store::Filter;
 
@@ -41,17 +41,28 @@ pub fn router(state: AuditState) -> Router {
 }
 
 /// Query of the search page and API; dates are dd/mm/yyyy or yyyy-mm-dd, Vietnam time.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
+    /// Actor, exact.
     actor: Option<String>,
+    /// Action, prefix (e.g. `calendar.`).
     action: Option<String>,
+    /// Object type, exact.
     object_type: Option<String>,
+    /// Object id, exact.
     object_id: Option<String>,
+    /// Agency code of the actor, exact.
     agency: Option<String>,
+    /// success, failure or denied.
     outcome: Option<String>,
+    /// From this day (dd/mm/yyyy or yyyy-mm-dd, Vietnam time) or stored timestamp, inclusive.
     from: Option<String>,
+    /// Up to and including this day.
     to: Option<String>,
+    /// Only rows before this position in the chain (the next page).
     before: Option<i64>,
+    /// Rows per page (1–1000 on the API, 1–500 on the page).
     limit: Option<i64>,
 }
 
@@ -61,7 +72,7 @@ fn day_start_utc(d: NaiveDate) -> Option<String> {
     Some(format_ts(at.with_timezone(&chrono::Utc)))
 }
 
-fn parse_query(q: &SearchQuery) -> Result<Filter, Vec<FieldError>> {
+fn parse_query(q: &SearchQuery) -> Result<Filter, AuditError> {
     let mut errors = Vec::new();
     let mut date = |name: &str, v: &Option<String>, next_day: bool| -> Option<String> {
         let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
@@ -89,7 +100,7 @@ fn parse_query(q: &SearchQuery) -> Result<Filter, Vec<FieldError>> {
     let from = date("from", &q.from, false);
     let to = date("to", &q.to, true);
     if let Some(o) = q.outcome.as_deref().filter(|o| !o.is_empty()) {
-        if crate::model::Outcome::parse(o).is_none() {
+        if Outcome::parse(o).is_none() {
             errors.push(FieldError {
                 field: "outcome".into(),
                 message: "Kết quả phải là success, failure hoặc denied.".into(),
@@ -97,7 +108,7 @@ fn parse_query(q: &SearchQuery) -> Result<Filter, Vec<FieldError>> {
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(AuditError::InvalidSearch(errors));
     }
     Ok(Filter {
         actor: q.actor.clone(),
@@ -122,6 +133,7 @@ struct AuditPage {
     next_query: String,
 }
 
+/// The search form as typed.
 #[derive(Default)]
 struct SearchView {
     actor: String,
@@ -130,6 +142,36 @@ struct SearchView {
     object_id: String,
     from: String,
     to: String,
+}
+
+impl SearchView {
+    fn of(q: &SearchQuery) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        SearchView {
+            actor: text(&q.actor),
+            action: text(&q.action),
+            object_type: text(&q.object_type),
+            object_id: text(&q.object_id),
+            from: text(&q.from),
+            to: text(&q.to),
+        }
+    }
+
+    /// The criteria as a query string prefix (`k=v&…`) for the next page's link.
+    fn query_prefix(&self) -> String {
+        [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("object_type", &self.object_type),
+            ("object_id", &self.object_id),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}&", url_encode(v)))
+        .collect()
+    }
 }
 
 struct RowView {
@@ -159,98 +201,146 @@ fn row_view(r: &AuditRecord) -> RowView {
         },
         purpose: r.event.purpose.clone().unwrap_or_default(),
         outcome: match r.event.outcome {
-            crate::model::Outcome::Success => "Thành công",
-            crate::model::Outcome::Failure => "Thất bại",
-            crate::model::Outcome::Denied => "Bị từ chối",
+            Outcome::Success => "Thành công",
+            Outcome::Failure => "Thất bại",
+            Outcome::Denied => "Bị từ chối",
         },
         request_id: r.event.request_id.clone().unwrap_or_default(),
     }
 }
 
+/// The search page: criteria that cannot be read are shown at the top of the form, not as an
+/// error page.
 async fn audit_page(
     _admin: Admin,
     State(s): State<AuditState>,
     Query(q): Query<SearchQuery>,
-) -> Result<Response, PageError> {
-    let view = SearchView {
-        actor: q.actor.clone().unwrap_or_default(),
-        action: q.action.clone().unwrap_or_default(),
-        object_type: q.object_type.clone().unwrap_or_default(),
-        object_id: q.object_id.clone().unwrap_or_default(),
-        from: q.from.clone().unwrap_or_default(),
-        to: q.to.clone().unwrap_or_default(),
-    };
+) -> Result<Response, AuditError> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let (errors, rows) = match parse_query(&q) {
-        Ok(filter) => (
-            Vec::new(),
-            s.audit
-                .search(&filter, q.before, limit)
-                .await
-                .map_err(PageError::internal)?,
-        ),
-        Err(errors) => (errors, Vec::new()),
+        Ok(filter) => (Vec::new(), s.audit.search(&filter, q.before, limit).await?),
+        Err(AuditError::InvalidSearch(errors)) => (errors, Vec::new()),
+        Err(e) => return Err(e),
     };
     let next_before = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.seq))
         .flatten();
-    let next_query = [
-        ("actor", &view.actor),
-        ("action", &view.action),
-        ("object_type", &view.object_type),
-        ("object_id", &view.object_id),
-        ("from", &view.from),
-        ("to", &view.to),
-    ]
-    .iter()
-    .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| format!("{k}={}&", url_encode(v)))
-    .collect();
+    let view = SearchView::of(&q);
     Ok(render(&AuditPage {
         shell: (*s.platform.shell).clone(),
         errors,
+        next_query: view.query_prefix(),
         q: view,
         rows: rows.iter().map(row_view).collect(),
         next_before,
-        next_query,
     }))
 }
 
+/// One page of the audit log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditRecords {
+    /// Records, newest first.
+    pub records: Vec<AuditRecord>,
+}
+
+/// The result of checking the whole chain.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VerifyResult {
+    /// Whether every row is good.
+    pub ok: bool,
+    /// Rows checked and found good.
+    pub checked: i64,
+    /// The first bad row, if any.
+    pub first_bad_seq: Option<i64>,
+    /// Why it is bad.
+    pub reason: Option<ChainBreak>,
+}
+
+/// Search the audit log, newest first
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", operation_id = "audit_search",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "One page of records", body = AuditRecords),
+        (status = 400, response = Problem),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn audit_api(
     _admin: Admin,
     State(s): State<AuditState>,
-    Query(q): Query<SearchQuery>,
-) -> Result<Response, Problem> {
-    let filter = parse_query(&q)
-        .map_err(|e| Problem::bad_request("Điều kiện tìm kiếm không hợp lệ.").with_errors(e))?;
-    let rows = s
-        .audit
-        .search(&filter, q.before, q.limit.unwrap_or(100).clamp(1, 1000))
-        .await
-        .map_err(Problem::internal)?;
-    Ok(Json(json!({ "records": rows })).into_response())
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Json<AuditRecords>, AuditError> {
+    let filter = parse_query(&q)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let records = s.audit.search(&filter, q.before, limit).await?;
+    Ok(Json(AuditRecords { records }))
 }
 
-async fn verify_api(_admin: Admin, State(s): State<AuditState>) -> Result<Response, Problem> {
-    let report = s.audit.verify().await.map_err(Problem::internal)?;
-    Ok(Json(json!({
-        "ok": report.ok(),
-        "checked": report.checked,
-        "first_bad_seq": report.first_bad.as_ref().map(|(seq, _)| seq),
-        "reason": report.first_bad.as_ref().map(|(_, why)| why),
+/// Verify the hash chain
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", operation_id = "audit_verify",
+    responses(
+        (status = 200, description = "Verification report", body = VerifyResult),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
+async fn verify_api(
+    _admin: Admin,
+    State(s): State<AuditState>,
+) -> Result<Json<VerifyResult>, AuditError> {
+    let report = s.audit.verify().await?;
+    Ok(Json(VerifyResult {
+        ok: report.ok(),
+        checked: report.checked,
+        first_bad_seq: report.first_bad.as_ref().map(|(seq, _)| *seq),
+        reason: report.first_bad.map(|(_, why)| why),
     }))
-    .into_response())
 }
 
-/// OpenAPI paths of the audit module.
-pub fn openapi_paths() -> serde_json::Value {
-    let s = |name: &str| json!({"name": name, "in": "query", "schema": {"type": "string"}});
-    json!({
-        "/api/v1/audit": {"get": {"summary": "Search the audit log, newest first", "tags": ["audit"], "security": [{"basic": []}],
-            "parameters": [s("actor"), s("action"), s("object_type"), s("object_id"), s("agency"), s("outcome"), s("from"), s("to"),
-                {"name": "before", "in": "query", "schema": {"type": "integer"}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "records"}, "400": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/audit/verify": {"get": {"summary": "Verify the hash chain", "tags": ["audit"], "security": [{"basic": []}],
-            "responses": {"200": {"description": "verification report"}}}}
-    })
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(audit_api, verify_api),
+    components(schemas(
+        AuditRecords,
+        AuditRecord,
+        AuditEvent,
+        Outcome,
+        VerifyResult,
+        ChainBreak
+    ))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document of this module's API, generated from its handlers and types.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <ApiDoc as utoipa::OpenApi>::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_has_both_routes_and_the_outcomes_as_stored() {
+        let doc = serde_json::to_value(super::openapi()).expect("json");
+        let search = &doc["paths"]["/api/v1/audit"]["get"];
+        assert_eq!(
+            search["responses"]["400"]["$ref"],
+            "#/components/responses/Problem"
+        );
+        let params: Vec<&str> = search["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert!(
+            params.contains(&"object_id") && params.contains(&"before"),
+            "{params:?}"
+        );
+        assert!(doc["paths"]["/api/v1/audit/verify"]["get"].is_object());
+        assert_eq!(
+            doc["components"]["schemas"]["Outcome"]["enum"],
+            serde_json::json!(["success", "failure", "denied"])
+        );
+    }
 }

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// How an audited action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// It was done.
@@ -40,7 +40,7 @@ impl Outcome {
 }
 
 /// What a module reports: who did what to which object, why, and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// Who acted: an account id, `system`, or a system client id.
     pub actor: String,
@@ -116,7 +116,7 @@ impl AuditEvent {
 }
 
 /// A row of the log as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     /// Position in the chain, from 1, without gaps.
     pub seq: i64,
@@ -162,7 +162,7 @@ pub fn chain_hash(prev_hash: &str, seq: i64, at: &str, e: &AuditEvent) -> String
 }
 
 /// Why a row breaks the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum ChainBreak {
     /// The row's content does not match its hash: it was altered.

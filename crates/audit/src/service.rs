@@ -55,6 +55,7 @@ impl Audit {
 
     /// Records an event in its own transaction and chains it at once (reads, refusals and
     /// administrative acts, which change nothing else).
+    #[tracing::instrument(skip_all, fields(action = %event.action))]
     pub async fn record_now(&self, event: AuditEvent) -> Result<(), DbError> {
         let mut tx = self.db.begin().await?;
         self.record(&mut tx, event).await?;
@@ -64,6 +65,7 @@ impl Audit {
     }
 
     /// Appends every committed pending event to the chain, in order; returns how many.
+    #[tracing::instrument(skip_all)]
     pub async fn chain_pending(&self) -> Result<usize, DbError> {
         let mut total = 0;
         loop {
@@ -128,6 +130,7 @@ impl Audit {
     }
 
     /// Searches, newest first.
+    #[tracing::instrument(skip_all, fields(before_seq, limit))]
     pub async fn search(
         &self,
         filter: &Filter,
@@ -140,12 +143,14 @@ impl Audit {
 
     /// Whether row `seq` still exists with hash `hash` (an anchor saved outside the database,
     /// which also catches rows cut from the end of the log).
+    #[tracing::instrument(skip(self, hash))]
     pub async fn matches_anchor(&self, seq: i64, hash: &str) -> Result<bool, DbError> {
         self.chain_pending().await?;
         Ok(store::hash_of(&self.db, seq).await?.as_deref() == Some(hash))
     }
 
     /// Checks every row of the chain, in batches; names the first bad row.
+    #[tracing::instrument(skip_all)]
     pub async fn verify(&self) -> Result<VerifyReport, DbError> {
         self.chain_pending().await?;
         let mut verifier = ChainVerifier::default();

@@ -1,34 +1,78 @@
 //! SQL for the audit log table.
 
-use cqdt_platform::{Backend, Db, DbError, DbResultExt};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use cqdt_platform::{Backend, Db, DbError, DbResultExt, Sql};
+use sqlx::AnyConnection;
 
 use crate::model::{AuditEvent, AuditRecord, Outcome};
 
 const COLUMNS: &str = "seq, at, actor, actor_agency, action, object_type, object_id, purpose, \
                        outcome, request_id, details, prev_hash, hash";
 
-fn record_from_row(r: &AnyRow) -> Result<AuditRecord, sqlx::Error> {
-    let outcome: String = r.try_get("outcome")?;
-    Ok(AuditRecord {
-        seq: r.try_get("seq")?,
-        at: r.try_get("at")?,
-        event: AuditEvent {
-            actor: r.try_get("actor")?,
-            actor_agency: r.try_get("actor_agency")?,
-            action: r.try_get("action")?,
-            object_type: r.try_get("object_type")?,
-            object_id: r.try_get("object_id")?,
-            purpose: r.try_get("purpose")?,
-            // An unknown outcome can only come from tampering; the hash check will catch it.
-            outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Failure),
-            request_id: r.try_get("request_id")?,
-            details: r.try_get("details")?,
-        },
-        prev_hash: r.try_get("prev_hash")?,
-        hash: r.try_get("hash")?,
-    })
+const PENDING_COLUMNS: &str =
+    "at, actor, actor_agency, action, object_type, object_id, purpose, outcome, request_id, details";
+
+/// The event's columns, as both tables store them.
+#[derive(sqlx::FromRow)]
+struct EventColumns {
+    actor: String,
+    actor_agency: Option<String>,
+    action: String,
+    object_type: String,
+    object_id: Option<String>,
+    purpose: Option<String>,
+    outcome: String,
+    request_id: Option<String>,
+    details: Option<String>,
+}
+
+impl From<EventColumns> for AuditEvent {
+    fn from(c: EventColumns) -> Self {
+        AuditEvent {
+            actor: c.actor,
+            actor_agency: c.actor_agency,
+            action: c.action,
+            object_type: c.object_type,
+            object_id: c.object_id,
+            purpose: c.purpose,
+            // An unknown outcome can only come from tampering: the row must still be read,
+            // so that the hash check names it rather than the read failing.
+            outcome: Outcome::parse(&c.outcome).unwrap_or(Outcome::Failure),
+            request_id: c.request_id,
+            details: c.details,
+        }
+    }
+}
+
+/// A row of `audit_log`.
+#[derive(sqlx::FromRow)]
+struct LogRow {
+    seq: i64,
+    at: String,
+    #[sqlx(flatten)]
+    event: EventColumns,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<LogRow> for AuditRecord {
+    fn from(r: LogRow) -> Self {
+        AuditRecord {
+            seq: r.seq,
+            at: r.at,
+            event: r.event.into(),
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// A row of `audit_pending`.
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    id: i64,
+    at: String,
+    #[sqlx(flatten)]
+    event: EventColumns,
 }
 
 /// Serialises appenders on PostgreSQL until the caller's transaction ends.
@@ -50,19 +94,17 @@ pub async fn head(conn: &mut AnyConnection) -> Result<Option<(i64, String)>, DbE
         .ctx("reading the audit chain head")
 }
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
 /// Binds an event's nine columns, in the order the tables list them after `at`.
-fn bind_event<'q>(q: Query<'q>, e: &'q AuditEvent) -> Query<'q> {
-    q.bind(&e.actor)
-        .bind(&e.actor_agency)
-        .bind(&e.action)
-        .bind(&e.object_type)
-        .bind(&e.object_id)
-        .bind(&e.purpose)
-        .bind(e.outcome.as_str())
-        .bind(&e.request_id)
-        .bind(&e.details)
+fn push_event<'q>(row: &mut cqdt_platform::sql::Separated<'_, 'q>, e: &'q AuditEvent) {
+    row.push_bind(&e.actor)
+        .push_bind(&e.actor_agency)
+        .push_bind(&e.action)
+        .push_bind(&e.object_type)
+        .push_bind(&e.object_id)
+        .push_bind(&e.purpose)
+        .push_bind(e.outcome.as_str())
+        .push_bind(&e.request_id)
+        .push_bind(&e.details);
 }
 
 /// Appends records in one statement (the chainer writes up to this many at a time).
@@ -70,23 +112,22 @@ pub async fn insert_many(conn: &mut AnyConnection, records: &[AuditRecord]) -> R
     if records.is_empty() {
         return Ok(());
     }
-    let sql = format!(
-        "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
-        cqdt_platform::db::values_list(records.len(), 13, 0)
-    );
-    let mut q = sqlx::query(&sql);
-    for r in records {
-        q = bind_event(q.bind(r.seq).bind(&r.at), &r.event)
-            .bind(&r.prev_hash)
-            .bind(&r.hash);
-    }
-    q.execute(conn).await.ctx("appending to the audit log")?;
+    let mut q = Sql::on(conn, format!("INSERT INTO audit_log ({COLUMNS}) "));
+    q.push_values(records, |mut row, r| {
+        row.push_bind(r.seq).push_bind(&r.at);
+        push_event(&mut row, &r.event);
+        row.push_bind(&r.prev_hash).push_bind(&r.hash);
+    });
+    q.build()
+        .execute(conn)
+        .await
+        .ctx("appending to the audit log")?;
     Ok(())
 }
 
 /// Rows after `after_seq` in storage order, for verification.
 pub async fn batch(db: &Db, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>, DbError> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, LogRow>(&format!(
         "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
     ))
     .bind(after_seq)
@@ -94,10 +135,7 @@ pub async fn batch(db: &Db, after_seq: i64, limit: i64) -> Result<Vec<AuditRecor
     .fetch_all(db.pool())
     .await
     .ctx("reading the audit log")?;
-    rows.iter()
-        .map(record_from_row)
-        .collect::<Result<_, _>>()
-        .ctx("decoding audit rows")
+    Ok(rows.into_iter().map(AuditRecord::from).collect())
 }
 
 /// Search criteria; every given field must match.
@@ -121,60 +159,53 @@ pub struct Filter {
     pub to: Option<String>,
 }
 
-/// Searches the log, newest first; returns one page and whether more exist.
+/// Searches the log, newest first; returns one page.
 pub async fn search(
     db: &Db,
     f: &Filter,
     before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRecord>, DbError> {
-    let mut clauses: Vec<String> = Vec::new();
-    let mut args: Vec<String> = Vec::new();
-    let mut add = |clause: &str, value: &Option<String>| {
-        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            args.push(v.to_string());
-            clauses.push(clause.replace('?', &format!("${}", args.len())));
-        }
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     };
-    add("actor = ?", &f.actor);
-    add("object_type = ?", &f.object_type);
-    add("object_id = ?", &f.object_id);
-    add("actor_agency = ?", &f.agency);
-    add("outcome = ?", &f.outcome);
-    add("at >= ?", &f.from);
-    add("at < ?", &f.to);
-    if let Some(prefix) = f.action.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    let mut q = Sql::new(
+        db.backend(),
+        format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1"),
+    );
+    for (clause, value) in [
+        (" AND actor = ", &f.actor),
+        (" AND object_type = ", &f.object_type),
+        (" AND object_id = ", &f.object_id),
+        (" AND actor_agency = ", &f.agency),
+        (" AND outcome = ", &f.outcome),
+        (" AND at >= ", &f.from),
+        (" AND at < ", &f.to),
+    ] {
+        if let Some(v) = given(value) {
+            q.push(clause).push_bind(v);
+        }
+    }
+    if let Some(prefix) = given(&f.action) {
         // Prefix match by range keeps the index usable on both backends.
-        args.push(prefix.to_string());
-        let a = args.len();
-        args.push(format!("{prefix}\u{10FFFF}"));
-        clauses.push(format!("action >= ${a} AND action < ${}", a + 1));
+        let end = format!("{prefix}\u{10FFFF}");
+        q.push(" AND action >= ").push_bind(prefix);
+        q.push(" AND action < ").push_bind(end);
     }
-    let mut sql = format!("SELECT {COLUMNS} FROM audit_log");
-    let mut where_parts = clauses;
     if let Some(b) = before_seq {
-        where_parts.push(format!("seq < {b}"));
+        q.push(" AND seq < ").push_bind(b);
     }
-    if !where_parts.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&where_parts.join(" AND "));
-    }
-    sql.push_str(&format!(
-        " ORDER BY seq DESC LIMIT {}",
-        limit.clamp(1, 1000)
-    ));
-    let mut q = sqlx::query(&sql);
-    for a in &args {
-        q = q.bind(a);
-    }
+    q.push(" ORDER BY seq DESC LIMIT ")
+        .push_bind(limit.clamp(1, 1000));
     let rows = q
+        .build_query_as::<LogRow>()
         .fetch_all(db.pool())
         .await
         .ctx("searching the audit log")?;
-    rows.iter()
-        .map(record_from_row)
-        .collect::<Result<_, _>>()
-        .ctx("decoding audit rows")
+    Ok(rows.into_iter().map(AuditRecord::from).collect())
 }
 
 /// The hash of one row, if it exists.
@@ -185,9 +216,6 @@ pub async fn hash_of(db: &Db, seq: i64) -> Result<Option<String>, DbError> {
         .await
         .ctx("reading an audit row")
 }
-
-const PENDING_COLUMNS: &str =
-    "at, actor, actor_agency, action, object_type, object_id, purpose, outcome, request_id, details";
 
 /// Records an event to be chained later, in the caller's transaction.
 pub async fn insert_pending(
@@ -207,17 +235,18 @@ pub async fn insert_pending_many(
     if events.is_empty() {
         return Ok(());
     }
-    let sq = cqdt_platform::db::is_sqlite(conn);
-    let values = (0..events.len())
-        .map(|r| format!("({})", cqdt_platform::db::marks(sq, 1 + r * 10, 10)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!("INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES {values}");
-    let mut q = sqlx::query(&sql);
-    for e in events {
-        q = bind_event(q.bind(at), e);
-    }
-    q.execute(conn).await.ctx("recording audit events")?;
+    let mut q = Sql::on(
+        conn,
+        format!("INSERT INTO audit_pending ({PENDING_COLUMNS}) "),
+    );
+    q.push_values(events, |mut row, e| {
+        row.push_bind(at);
+        push_event(&mut row, e);
+    });
+    q.build()
+        .execute(conn)
+        .await
+        .ctx("recording audit events")?;
     Ok(())
 }
 
@@ -226,45 +255,29 @@ pub async fn pending(
     conn: &mut AnyConnection,
     limit: i64,
 ) -> Result<Vec<(i64, String, AuditEvent)>, DbError> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, PendingRow>(&format!(
         "SELECT id, {PENDING_COLUMNS} FROM audit_pending ORDER BY id LIMIT $1"
     ))
     .bind(limit)
     .fetch_all(conn)
     .await
     .ctx("reading pending audit events")?;
-    rows.iter()
-        .map(|r| {
-            let outcome: String = r.try_get("outcome")?;
-            Ok((
-                r.try_get("id")?,
-                r.try_get("at")?,
-                AuditEvent {
-                    actor: r.try_get("actor")?,
-                    actor_agency: r.try_get("actor_agency")?,
-                    action: r.try_get("action")?,
-                    object_type: r.try_get("object_type")?,
-                    object_id: r.try_get("object_id")?,
-                    purpose: r.try_get("purpose")?,
-                    outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Failure),
-                    request_id: r.try_get("request_id")?,
-                    details: r.try_get("details")?,
-                },
-            ))
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .ctx("reading pending audit events")
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.at, r.event.into()))
+        .collect())
 }
 
 /// Removes chained events by id (exact ids: rows committed meanwhile stay for the next round).
 pub async fn delete_pending(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), DbError> {
     for chunk in ids.chunks(500) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        sqlx::query(&format!("DELETE FROM audit_pending WHERE id IN ({list})"))
+        let mut q = Sql::on(conn, "DELETE FROM audit_pending WHERE id IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        q.build()
             .execute(&mut *conn)
             .await
             .ctx("clearing chained audit events")?;

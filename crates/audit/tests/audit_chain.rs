@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use cqdt_audit::{Audit, AuditEvent, ChainBreak, Filter};
-use cqdt_platform::testing::TestDb;
 use cqdt_platform::SystemClock;
+use cqdt_testing::TestDb;
 
 async fn audit_with_rows(n: usize) -> (TestDb, Audit) {
     let t = TestDb::new().await;

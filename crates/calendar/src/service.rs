@@ -5,21 +5,46 @@ use std::sync::{Arc, RwLock};
 use chrono::NaiveDate;
 use cqdt_audit::{Audit, AuditEvent};
 use cqdt_platform::clock::format_ts;
-use cqdt_platform::{Db, DbError, SharedClock};
+use cqdt_platform::{Db, DbError, FieldError, SharedClock};
 use serde_json::json;
 
 use crate::model::{Adjustment, OfficeHours, WorkingCalendar};
 use crate::store;
 
-/// Errors of the calendar service.
+/// Errors of the calendar: of its use cases and of the requests its routes read. Each
+/// renders itself (see `http`): problem+json on `/api/…`, the error page elsewhere.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// Database failure.
     #[error(transparent)]
     Db(#[from] DbError),
-    /// Bad input; the message is for the user, in Vietnamese.
+    /// Bad input; the message is for the user, in Vietnamese (422).
     #[error("{0}")]
     Invalid(String),
+    /// A value in the request that cannot be read (400): what is wrong, and by field.
+    #[error("{detail}")]
+    BadRequest {
+        /// What is wrong, in Vietnamese.
+        detail: String,
+        /// Which fields, and why.
+        errors: Vec<FieldError>,
+    },
+    /// A form or body with field errors (422).
+    #[error("dữ liệu không hợp lệ")]
+    InvalidFields(Vec<FieldError>),
+    /// Nothing to act on (404); the message is for the user.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl ServiceError {
+    /// A request value that cannot be read, without field details.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        ServiceError::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
 }
 
 /// The working-day calendar of the instance, kept in memory and reloaded on change.
@@ -65,6 +90,7 @@ impl CalendarService {
     }
 
     /// Rebuilds the calendar from the database (after a change, or another node's change).
+    #[tracing::instrument(skip_all)]
     pub async fn reload(&self) -> Result<(), DbError> {
         let adjustments = store::all(&self.db).await?;
         let cal = Arc::new(WorkingCalendar::new(adjustments, self.office_hours.clone()));
@@ -75,6 +101,7 @@ impl CalendarService {
     }
 
     /// Announced adjustments, optionally of one year.
+    #[tracing::instrument(skip(self))]
     pub async fn adjustments(&self, year: Option<i32>) -> Result<Vec<Adjustment>, DbError> {
         use chrono::Datelike;
         Ok(store::all(&self.db)
@@ -85,6 +112,7 @@ impl CalendarService {
     }
 
     /// Records an announced change (audited) and applies it at once.
+    #[tracing::instrument(skip_all, fields(date = %adjustment.date, kind = ?adjustment.kind))]
     pub async fn set_adjustment(
         &self,
         actor: &str,
@@ -121,6 +149,7 @@ impl CalendarService {
     }
 
     /// Removes an announced change (audited); answers whether there was one.
+    #[tracing::instrument(skip(self, actor, request_id))]
     pub async fn remove_adjustment(
         &self,
         actor: &str,

@@ -12,31 +12,44 @@ fn kind_str(k: AdjustmentKind) -> &'static str {
     }
 }
 
-fn parse_kind(s: &str) -> Option<AdjustmentKind> {
-    match s {
-        "day_off" => Some(AdjustmentKind::DayOff),
-        "working_day" => Some(AdjustmentKind::WorkingDay),
-        _ => None,
+/// A row of `calendar_adjustments`, as stored.
+#[derive(sqlx::FromRow)]
+struct AdjustmentRow {
+    date: String,
+    kind: String,
+    name: String,
+}
+
+impl TryFrom<AdjustmentRow> for Adjustment {
+    type Error = sqlx::Error;
+
+    fn try_from(r: AdjustmentRow) -> Result<Self, Self::Error> {
+        let bad = |what: String| sqlx::Error::Decode(what.into());
+        Ok(Adjustment {
+            date: chrono::NaiveDate::parse_from_str(&r.date, "%Y-%m-%d")
+                .map_err(|_| bad(format!("calendar adjustment date “{}”", r.date)))?,
+            kind: match r.kind.as_str() {
+                "day_off" => AdjustmentKind::DayOff,
+                "working_day" => AdjustmentKind::WorkingDay,
+                other => return Err(bad(format!("calendar adjustment kind “{other}”"))),
+            },
+            name: r.name,
+        })
     }
 }
 
-/// Every adjustment, by date.
+/// Every adjustment, by date; a stored value that cannot be read is an error.
 pub async fn all(db: &Db) -> Result<Vec<Adjustment>, DbError> {
-    let rows: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT date, kind, name FROM calendar_adjustments ORDER BY date")
-            .fetch_all(db.pool())
-            .await
-            .ctx("reading calendar adjustments")?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(date, kind, name)| {
-            Some(Adjustment {
-                date: chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok()?,
-                kind: parse_kind(&kind)?,
-                name,
-            })
-        })
-        .collect())
+    sqlx::query_as::<_, AdjustmentRow>(
+        "SELECT date, kind, name FROM calendar_adjustments ORDER BY date",
+    )
+    .fetch_all(db.pool())
+    .await
+    .ctx("reading calendar adjustments")?
+    .into_iter()
+    .map(Adjustment::try_from)
+    .collect::<Result<_, _>>()
+    .ctx("decoding calendar adjustments")
 }
 
 /// Adds or replaces the adjustment of a date; returns the one it replaced.

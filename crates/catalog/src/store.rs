@@ -1,10 +1,9 @@
 //! SQL for the catalog tables: catalogs, catalog_entries, catalog_successors.
 
 use chrono::NaiveDate;
-use cqdt_platform::{Backend, Db, DbError, DbResultExt};
+use cqdt_platform::{Backend, Db, DbError, DbResultExt, Sql};
 use serde_json::{Map, Value};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::model::{level_of, CatalogMeta, CodeKind, Entry};
 
@@ -12,67 +11,104 @@ const ENTRY_COLUMNS: &str =
     "id, code, name, parent_code, path, depth, data, valid_from, valid_to, \
      sample, recorded_at, recorded_by, superseded_at, superseded_by";
 
-fn date(s: Option<String>) -> Option<NaiveDate> {
-    s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
-}
-
 fn iso(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
-/// Placeholders for `n` parameters numbered from `first`, for statements with many of them:
-/// `$k` on PostgreSQL, positional `?` on SQLite, whose parser looks numbered names up in a
-/// list (quadratic: 400 rows of 13 columns took 30 ms to prepare instead of 3). A statement
-/// uses one style throughout and binds in order of appearance.
-fn placeholders(backend: Backend, first: usize, n: usize) -> Vec<String> {
-    match backend {
-        Backend::Sqlite => vec!["?".to_string(); n],
-        Backend::Postgres => (first..first + n).map(|k| format!("${k}")).collect(),
+/// A stored value that does not read back: a decoding error of the row, not a panic.
+fn bad(what: &str, e: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("{what}: {e}").into())
+}
+
+fn date(column: &str, s: Option<String>) -> Result<Option<NaiveDate>, sqlx::Error> {
+    s.map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| bad(column, e)))
+        .transpose()
+}
+
+/// A row of `catalog_entries` as the SQL returns it.
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: i64,
+    code: String,
+    name: String,
+    parent_code: Option<String>,
+    path: String,
+    depth: i64,
+    data: String,
+    valid_from: Option<String>,
+    valid_to: Option<String>,
+    sample: i64,
+    recorded_at: String,
+    recorded_by: String,
+    superseded_at: Option<String>,
+    superseded_by: Option<i64>,
+}
+
+impl TryFrom<EntryRow> for Entry {
+    type Error = sqlx::Error;
+
+    fn try_from(r: EntryRow) -> Result<Self, Self::Error> {
+        Ok(Entry {
+            data: serde_json::from_str::<Map<String, Value>>(&r.data)
+                .map_err(|e| bad("catalog_entries.data", e))?,
+            valid_from: date("catalog_entries.valid_from", r.valid_from)?,
+            valid_to: date("catalog_entries.valid_to", r.valid_to)?,
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            parent: r.parent_code,
+            path: r.path,
+            level: r.depth,
+            sample: r.sample != 0,
+            recorded_at: r.recorded_at,
+            recorded_by: r.recorded_by,
+            superseded_at: r.superseded_at,
+            superseded_by: r.superseded_by,
+        })
     }
 }
 
-fn entry_from_row(r: &AnyRow) -> Result<Entry, sqlx::Error> {
-    let data: String = r.try_get("data")?;
-    Ok(Entry {
-        id: r.try_get("id")?,
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        parent: r.try_get("parent_code")?,
-        path: r.try_get("path")?,
-        level: r.try_get("depth")?,
-        data: serde_json::from_str::<Map<String, Value>>(&data).unwrap_or_default(),
-        valid_from: date(r.try_get("valid_from")?),
-        valid_to: date(r.try_get("valid_to")?),
-        sample: r.try_get::<i64, _>("sample")? != 0,
-        recorded_at: r.try_get("recorded_at")?,
-        recorded_by: r.try_get("recorded_by")?,
-        superseded_at: r.try_get("superseded_at")?,
-        superseded_by: r.try_get("superseded_by")?,
-    })
-}
-
-fn entries(rows: &[AnyRow]) -> Result<Vec<Entry>, DbError> {
-    rows.iter()
-        .map(entry_from_row)
+fn entries(rows: Vec<EntryRow>) -> Result<Vec<Entry>, DbError> {
+    rows.into_iter()
+        .map(Entry::try_from)
         .collect::<Result<_, _>>()
         .ctx("decoding catalog entries")
 }
 
-fn meta_from_row(r: &AnyRow) -> Result<CatalogMeta, sqlx::Error> {
-    let fields: String = r.try_get("fields")?;
-    let kind: String = r.try_get("code_kind")?;
-    Ok(CatalogMeta {
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        description: r.try_get("description")?,
-        source: r.try_get("source")?,
-        fields: serde_json::from_str(&fields).unwrap_or_default(),
-        code_kind: CodeKind::parse(&kind).unwrap_or(CodeKind::Text),
-        builtin: r.try_get::<i64, _>("builtin")? != 0,
-    }
-    // Older databases listed `code` and `name` among the fields; they are columns.
-    .without_column_fields())
+/// A row of `catalogs` as the SQL returns it (with the entry count where a list asks for it).
+#[derive(sqlx::FromRow)]
+struct CatalogRow {
+    code: String,
+    name: String,
+    description: String,
+    source: String,
+    fields: String,
+    code_kind: String,
+    builtin: i64,
+    #[sqlx(default)]
+    n: i64,
 }
+
+impl TryFrom<CatalogRow> for CatalogMeta {
+    type Error = sqlx::Error;
+
+    fn try_from(r: CatalogRow) -> Result<Self, Self::Error> {
+        Ok(CatalogMeta {
+            fields: serde_json::from_str(&r.fields).map_err(|e| bad("catalogs.fields", e))?,
+            code_kind: CodeKind::parse(&r.code_kind)
+                .ok_or_else(|| bad("catalogs.code_kind", &r.code_kind))?,
+            code: r.code,
+            name: r.name,
+            description: r.description,
+            source: r.source,
+            builtin: r.builtin != 0,
+        }
+        // Older databases listed `code` and `name` among the fields; they are columns.
+        .without_column_fields())
+    }
+}
+
+const CATALOG_COLUMNS: &str = "code, name, description, source, fields, code_kind, builtin";
 
 /// Registers a catalog.
 pub async fn insert_catalog(
@@ -100,16 +136,8 @@ pub async fn insert_catalog(
 
 /// One catalog's metadata.
 pub async fn get_catalog(db: &Db, code: &str) -> Result<Option<CatalogMeta>, DbError> {
-    let row = sqlx::query(
-        "SELECT code, name, description, source, fields, code_kind, builtin FROM catalogs WHERE code = $1",
-    )
-    .bind(code)
-    .fetch_optional(db.pool())
-    .await
-    .ctx("reading catalog")?;
-    row.map(|r| meta_from_row(&r))
-        .transpose()
-        .ctx("decoding catalog")
+    let mut conn = db.pool().acquire().await.ctx("reading catalog")?;
+    get_catalog_in(&mut conn, code).await
 }
 
 /// One catalog's metadata, read inside a transaction.
@@ -117,14 +145,14 @@ pub async fn get_catalog_in(
     conn: &mut AnyConnection,
     code: &str,
 ) -> Result<Option<CatalogMeta>, DbError> {
-    let row = sqlx::query(
-        "SELECT code, name, description, source, fields, code_kind, builtin FROM catalogs WHERE code = $1",
-    )
+    let row = sqlx::query_as::<_, CatalogRow>(&format!(
+        "SELECT {CATALOG_COLUMNS} FROM catalogs WHERE code = $1"
+    ))
     .bind(code)
     .fetch_optional(conn)
     .await
     .ctx("reading catalog")?;
-    row.map(|r| meta_from_row(&r))
+    row.map(CatalogMeta::try_from)
         .transpose()
         .ctx("decoding catalog")
 }
@@ -139,7 +167,7 @@ pub async fn catalog_codes(conn: &mut AnyConnection) -> Result<Vec<String>, DbEr
 
 /// Every catalog with its number of recorded-current entries.
 pub async fn list_catalogs(db: &Db) -> Result<Vec<(CatalogMeta, i64)>, DbError> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, CatalogRow>(
         "SELECT c.code, c.name, c.description, c.source, c.fields, c.code_kind, c.builtin, \
          (SELECT COUNT(*) FROM catalog_entries e WHERE e.catalog = c.code AND e.superseded_at IS NULL) AS n \
          FROM catalogs c ORDER BY c.code",
@@ -147,8 +175,11 @@ pub async fn list_catalogs(db: &Db) -> Result<Vec<(CatalogMeta, i64)>, DbError> 
     .fetch_all(db.pool())
     .await
     .ctx("listing catalogs")?;
-    rows.iter()
-        .map(|r| Ok((meta_from_row(r)?, r.try_get::<i64, _>("n")?)))
+    rows.into_iter()
+        .map(|r| {
+            let n = r.n;
+            Ok((CatalogMeta::try_from(r)?, n))
+        })
         .collect::<Result<_, sqlx::Error>>()
         .ctx("decoding catalogs")
 }
@@ -184,41 +215,31 @@ pub async fn insert_entries(
     actor: &str,
     now: &str,
 ) -> Result<Vec<i64>, DbError> {
-    const COLS: usize = 13;
     let mut ids = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(400) {
-        let mut sql = String::from(
+        let mut q = Sql::new(
+            backend,
             "INSERT INTO catalog_entries (catalog, code, name, name_folded, parent_code, path, depth, data, \
-             valid_from, valid_to, sample, recorded_at, recorded_by) VALUES ",
+             valid_from, valid_to, sample, recorded_at, recorded_by) ",
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let params = placeholders(backend, i * COLS + 1, COLS);
-            sql.push('(');
-            sql.push_str(&params.join(", "));
-            sql.push(')');
-        }
-        sql.push_str(" RETURNING id");
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        for e in chunk {
-            q = q
-                .bind(catalog)
-                .bind(e.code)
-                .bind(e.name)
-                .bind(cqdt_platform::web::fold(e.name))
-                .bind(e.parent)
-                .bind(e.path.clone())
-                .bind(e.level)
-                .bind(e.data.clone())
-                .bind(iso(e.valid_from))
-                .bind(iso(e.valid_to))
-                .bind(i64::from(e.sample))
-                .bind(now)
-                .bind(actor);
-        }
-        let mut chunk_ids = q
+        q.push_values(chunk, |mut row, e| {
+            row.push_bind(catalog)
+                .push_bind(e.code)
+                .push_bind(e.name)
+                .push_bind(cqdt_platform::web::fold(e.name))
+                .push_bind(e.parent)
+                .push_bind(e.path.clone())
+                .push_bind(e.level)
+                .push_bind(e.data.clone())
+                .push_bind(iso(e.valid_from))
+                .push_bind(iso(e.valid_to))
+                .push_bind(i64::from(e.sample))
+                .push_bind(now)
+                .push_bind(actor);
+        });
+        q.push(" RETURNING id");
+        let mut chunk_ids: Vec<i64> = q
+            .build_query_scalar()
             .fetch_all(&mut *conn)
             .await
             .ctx("inserting catalog entries")?;
@@ -271,30 +292,33 @@ pub async fn rebase_paths(
     .await
     .ctx("finding descendants")?;
     for chunk in rows.chunks(200) {
-        let mut path_case = String::from("CASE id");
-        let mut depth_case = String::from("CASE id");
-        let mut args: Vec<String> = Vec::new();
-        let mut ids = Vec::new();
+        let mut q = Sql::new(backend, "UPDATE catalog_entries SET path = CASE id");
+        for (id, path, _) in chunk {
+            let moved = format!("{new}{}", &path[old.len()..]);
+            q.push(" WHEN ")
+                .push_bind(*id)
+                .push(" THEN ")
+                .push_bind(moved);
+        }
+        q.push(" END, depth = CASE id");
         for (id, path, data) in chunk {
             let moved = format!("{new}{}", &path[old.len()..]);
             let data: Map<String, Value> = serde_json::from_str(data).unwrap_or_default();
-            let level = level_of(&data, &moved);
-            args.push(moved);
-            // Ids and levels are integers from the database; paths are bound.
-            path_case.push_str(&format!(" WHEN {id} THEN ${}", args.len()));
-            depth_case.push_str(&format!(" WHEN {id} THEN {level}"));
-            ids.push(id.to_string());
+            q.push(" WHEN ")
+                .push_bind(*id)
+                .push(" THEN ")
+                .push_bind(level_of(&data, &moved));
         }
-        let sql = format!(
-            "UPDATE catalog_entries SET path = {path_case} END, depth = {depth_case} END \
-             WHERE id IN ({})",
-            ids.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for a in args {
-            q = q.bind(a);
+        q.push(" END WHERE id IN (");
+        let mut ids = q.separated(", ");
+        for (id, _, _) in chunk {
+            ids.push_bind(*id);
         }
-        q.execute(&mut *conn).await.ctx("moving descendants")?;
+        q.push(")");
+        q.build()
+            .execute(&mut *conn)
+            .await
+            .ctx("moving descendants")?;
     }
     Ok(rows.len() as u64)
 }
@@ -323,21 +347,21 @@ pub async fn supersede_many(
     now: &str,
 ) -> Result<(), DbError> {
     for chunk in pairs.chunks(500) {
-        let mut case = String::from("CASE id");
-        let mut ids = Vec::with_capacity(chunk.len());
+        let mut q = Sql::on(conn, "UPDATE catalog_entries SET superseded_at = ");
+        q.push_bind(now).push(", superseded_by = CASE id");
         for (old, new) in chunk {
-            // Ids are integers from the database, not user input.
-            case.push_str(&format!(" WHEN {old} THEN {new}"));
-            ids.push(old.to_string());
+            q.push(" WHEN ")
+                .push_bind(*old)
+                .push(" THEN ")
+                .push_bind(*new);
         }
-        case.push_str(" END");
-        let sql = format!(
-            "UPDATE catalog_entries SET superseded_at = $1, superseded_by = {case} \
-             WHERE superseded_at IS NULL AND id IN ({})",
-            ids.join(", ")
-        );
-        sqlx::query(&sql)
-            .bind(now)
+        q.push(" END WHERE superseded_at IS NULL AND id IN (");
+        let mut ids = q.separated(", ");
+        for (old, _) in chunk {
+            ids.push_bind(*old);
+        }
+        q.push(")");
+        q.build()
             .execute(&mut *conn)
             .await
             .ctx("superseding catalog entries")?;
@@ -355,19 +379,21 @@ pub async fn insert_successors(
 ) -> Result<(), DbError> {
     let effective = effective.format("%Y-%m-%d").to_string();
     for chunk in links.chunks(500) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(backend, 4 * i + 1, 4).join(", ")))
-            .collect();
-        let sql = format!(
-            "INSERT INTO catalog_successors (catalog, from_code, to_code, effective) VALUES {} \
-             ON CONFLICT DO NOTHING",
-            rows.join(", ")
+        let mut q = Sql::new(
+            backend,
+            "INSERT INTO catalog_successors (catalog, from_code, to_code, effective) ",
         );
-        let mut q = sqlx::query(&sql);
-        for (from, to) in chunk {
-            q = q.bind(catalog).bind(from).bind(to).bind(&effective);
-        }
-        q.execute(&mut *conn).await.ctx("recording successors")?;
+        q.push_values(chunk, |mut row, (from, to)| {
+            row.push_bind(catalog)
+                .push_bind(from.as_str())
+                .push_bind(to.as_str())
+                .push_bind(effective.as_str());
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        q.build()
+            .execute(&mut *conn)
+            .await
+            .ctx("recording successors")?;
     }
     Ok(())
 }
@@ -454,69 +480,69 @@ fn path_expr(backend: Backend) -> &'static str {
     }
 }
 
-fn where_clause(
+/// Appends the conditions of a filter (after `WHERE`) to a statement.
+fn push_filter<'q>(
+    q: &mut Sql<'q>,
     backend: Backend,
-    catalog: &str,
-    f: &EntryFilter,
+    catalog: &'q str,
+    f: &'q EntryFilter,
     ancestor_paths: &[String],
-) -> (String, Vec<String>) {
-    let mut args = vec![catalog.to_string()];
-    let mut clauses = vec![
-        "catalog = $1".to_string(),
-        "superseded_at IS NULL".to_string(),
-    ];
-    let mut arg = |v: String| {
-        args.push(v);
-        format!("${}", args.len())
-    };
+) {
+    q.push("catalog = ")
+        .push_bind(catalog)
+        .push(" AND superseded_at IS NULL");
     if let Some(p) = &f.parent {
-        clauses.push(format!("parent_code = {}", arg(p.clone())));
+        q.push(" AND parent_code = ").push_bind(p.as_str());
     }
     if f.roots {
-        clauses.push("parent_code IS NULL".into());
+        q.push(" AND parent_code IS NULL");
     }
     if let Some(c) = &f.code {
-        clauses.push(format!("code = {}", arg(c.clone())));
+        q.push(" AND code = ").push_bind(c.as_str());
     }
     if f.ancestor.is_some() {
         // Descendants of an entry with path P have paths from "P/" up to (not including)
         // "P0": '0' follows '/'.
         let p = path_expr(backend);
-        let ranges: Vec<String> = ancestor_paths
-            .iter()
-            .map(|a| {
-                let lo = arg(format!("{a}/"));
-                let hi = arg(format!("{a}0"));
-                format!("({p} >= {lo} AND {p} < {hi})")
-            })
-            .collect();
-        if ranges.is_empty() {
-            clauses.push("1 = 0".into());
+        if ancestor_paths.is_empty() {
+            q.push(" AND 1 = 0");
         } else {
-            clauses.push(format!("({})", ranges.join(" OR ")));
+            q.push(" AND (");
+            for (i, a) in ancestor_paths.iter().enumerate() {
+                if i > 0 {
+                    q.push(" OR ");
+                }
+                q.push(format!("({p} >= "))
+                    .push_bind(format!("{a}/"))
+                    .push(format!(" AND {p} < "))
+                    .push_bind(format!("{a}0"))
+                    .push(")");
+            }
+            q.push(")");
         }
     }
     if let Some(l) = f.level {
-        clauses.push(format!("depth = {l}"));
+        q.push(" AND depth = ").push_bind(l);
     }
-    if let Some(q) =
+    if let Some(text) =
         f.q.as_deref()
             .map(cqdt_platform::web::fold)
-            .filter(|q| !q.is_empty())
+            .filter(|t| !t.is_empty())
     {
-        let contains = arg(format!("%{}%", like_escape(&q)));
-        let prefix = arg(format!("{}%", like_escape(&q)));
-        clauses.push(format!(
-            "(name_folded LIKE {contains} ESCAPE '\\' OR LOWER(code) LIKE {prefix} ESCAPE '\\')"
-        ));
+        q.push(" AND (name_folded LIKE ")
+            .push_bind(format!("%{}%", like_escape(&text)))
+            .push(" ESCAPE '\\' OR LOWER(code) LIKE ")
+            .push_bind(format!("{}%", like_escape(&text)))
+            .push(" ESCAPE '\\')");
     }
     if let Some(d) = f.as_of {
-        let d = arg(d.format("%Y-%m-%d").to_string());
-        clauses.push(format!(
-            "(valid_from IS NULL OR valid_from <= {d}) AND (valid_to IS NULL OR valid_to > {d})"
-        ));
+        let d = d.format("%Y-%m-%d").to_string();
+        q.push(" AND (valid_from IS NULL OR valid_from <= ")
+            .push_bind(d.clone())
+            .push(") AND (valid_to IS NULL OR valid_to > ")
+            .push_bind(d)
+            .push(")");
     }
-    (clauses.join(" AND "), args)
 }
 
 /// The distinct paths of a code's recorded-current versions.
@@ -542,34 +568,33 @@ pub async fn find_entries(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Entry>, i64), DbError> {
-    let (clause, args) = where_clause(db.backend(), catalog, f, ancestor_paths);
-    let count_sql = format!("SELECT COUNT(*) FROM catalog_entries WHERE {clause}");
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-    for a in &args {
-        count = count.bind(a);
-    }
-    let total = count
+    let backend = db.backend();
+    let mut count = Sql::new(backend, "SELECT COUNT(*) FROM catalog_entries WHERE ");
+    push_filter(&mut count, backend, catalog, f, ancestor_paths);
+    let total: i64 = count
+        .build_query_scalar()
         .fetch_one(db.pool())
         .await
         .ctx("counting catalog entries")?;
-    let sql = format!(
-        "SELECT {ENTRY_COLUMNS} FROM catalog_entries WHERE {clause} \
-         ORDER BY code, COALESCE(valid_from, '') LIMIT {limit} OFFSET {offset}"
+    let mut q = Sql::new(
+        backend,
+        format!("SELECT {ENTRY_COLUMNS} FROM catalog_entries WHERE "),
     );
-    let mut q = sqlx::query(&sql);
-    for a in &args {
-        q = q.bind(a);
-    }
-    let rows = q
+    push_filter(&mut q, backend, catalog, f, ancestor_paths);
+    q.push(format!(
+        " ORDER BY code, COALESCE(valid_from, '') LIMIT {limit} OFFSET {offset}"
+    ));
+    let rows: Vec<EntryRow> = q
+        .build_query_as()
         .fetch_all(db.pool())
         .await
         .ctx("finding catalog entries")?;
-    Ok((entries(&rows)?, total))
+    Ok((entries(rows)?, total))
 }
 
 /// Every recorded version of a code, oldest first.
 pub async fn history(db: &Db, catalog: &str, code: &str) -> Result<Vec<Entry>, DbError> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, EntryRow>(&format!(
         "SELECT {ENTRY_COLUMNS} FROM catalog_entries WHERE catalog = $1 AND code = $2 ORDER BY id"
     ))
     .bind(catalog)
@@ -577,7 +602,7 @@ pub async fn history(db: &Db, catalog: &str, code: &str) -> Result<Vec<Entry>, D
     .fetch_all(db.pool())
     .await
     .ctx("reading entry history")?;
-    entries(&rows)
+    entries(rows)
 }
 
 /// Recorded-current versions of a code (one per validity period), in period order.
@@ -586,7 +611,7 @@ pub async fn current_versions(
     catalog: &str,
     code: &str,
 ) -> Result<Vec<Entry>, DbError> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, EntryRow>(&format!(
         "SELECT {ENTRY_COLUMNS} FROM catalog_entries WHERE catalog = $1 AND code = $2 \
          AND superseded_at IS NULL ORDER BY COALESCE(valid_from, '')"
     ))
@@ -595,7 +620,7 @@ pub async fn current_versions(
     .fetch_all(conn)
     .await
     .ctx("reading entry")?;
-    entries(&rows)
+    entries(rows)
 }
 
 /// Recorded-current versions of many codes, for checking imports in one query per batch.
@@ -607,20 +632,23 @@ pub async fn current_by_codes(
 ) -> Result<Vec<Entry>, DbError> {
     let mut out = Vec::new();
     for chunk in codes.chunks(500) {
-        let params = placeholders(backend, 1, chunk.len() + 1);
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM catalog_entries WHERE catalog = {} AND superseded_at IS NULL \
-             AND code IN ({})",
-            params[0],
-            params[1..].join(", ")
+        let mut q = Sql::new(
+            backend,
+            format!("SELECT {ENTRY_COLUMNS} FROM catalog_entries WHERE catalog = "),
         );
-        let mut q = sqlx::query(&sql).bind(catalog);
+        q.push_bind(catalog)
+            .push(" AND superseded_at IS NULL AND code IN (");
+        let mut list = q.separated(", ");
         for c in chunk {
-            q = q.bind(c);
+            list.push_bind(c.as_str());
         }
-        out.extend(entries(
-            &q.fetch_all(&mut *conn).await.ctx("reading entries")?,
-        )?);
+        q.push(")");
+        let rows: Vec<EntryRow> = q
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .ctx("reading entries")?;
+        out.extend(entries(rows)?);
     }
     Ok(out)
 }

@@ -9,7 +9,7 @@ use cqdt_platform::web::fold;
 use serde::Serialize;
 
 /// One administrative unit in force.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminUnit {
     /// Code (QĐ 124/2004 list, e.g. `31507`).
     pub code: String,
@@ -23,7 +23,7 @@ pub struct AdminUnit {
 
 /// A commune-level unit as an applicant picks it: code and the label shown
 /// (`Phường 5, Thành phố Sóc Trăng`, or just `Phường Sóc Trăng` in a two-tier province).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CommuneChoice {
     /// Unit code.
     pub code: String,
@@ -79,7 +79,7 @@ impl AdminUnits {
                         code: c.code.clone(),
                         label,
                     },
-                })
+                });
             };
             for i in kids(&province.code) {
                 let u = &units[i];

@@ -1,6 +1,10 @@
-//! The one error type of the dossiers module.
+//! The one error type of the dossiers module, and how it answers over HTTP: problem+json on
+//! `/api/…`, the Vietnamese error page everywhere else (the platform's `error_pages`
+//! middleware picks one).
 
-use cqdt_platform::{DbError, FieldError};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use cqdt_platform::{DbError, FieldError, HttpError, PageError, Problem};
 
 /// Everything that can go wrong with dossiers.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +27,106 @@ pub enum DossierError {
     /// The dossier is not in a state that allows this.
     #[error("{0}")]
     Conflict(String),
+    /// The request itself cannot be read (a form that is not multipart, a bad query); the
+    /// message is for the user.
+    #[error("{0}")]
+    BadRequest(String),
     /// Storing a file or sending a notice failed.
     #[error("{0}")]
     Internal(String),
+}
+
+/// 422 with the field errors (a page shows their messages), 404, 403, 409 for a closed
+/// procedure or a dossier in the wrong state (a bad-request page with its message), 400,
+/// anything else a 500.
+impl From<DossierError> for HttpError {
+    fn from(e: DossierError) -> Self {
+        match e {
+            DossierError::Invalid(errors) => {
+                let page = PageError::BadRequest(
+                    errors
+                        .iter()
+                        .map(|e| e.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
+                HttpError::new(
+                    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Hồ sơ chưa hợp lệ")
+                        .with_detail("Xem danh sách lỗi theo từng trường.")
+                        .with_errors(errors),
+                )
+                .with_page(page)
+            }
+            DossierError::NotFound(c) => Problem::not_found(format!("Không có hồ sơ {c}.")).into(),
+            DossierError::Closed(m) | DossierError::Conflict(m) => Problem::conflict(m).into(),
+            DossierError::Forbidden(m) => Problem::forbidden(m).into(),
+            DossierError::BadRequest(m) => Problem::bad_request(m).into(),
+            other => HttpError::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for DossierError {
+    fn into_response(self) -> Response {
+        HttpError::from(self).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(message: &str) -> FieldError {
+        FieldError::new("x", message)
+    }
+
+    #[test]
+    fn problems_keep_their_statuses_titles_and_details() {
+        let p = HttpError::from(DossierError::NotFound("A-1".into())).problem;
+        assert_eq!(
+            (p.status, p.detail.as_deref()),
+            (404, Some("Không có hồ sơ A-1."))
+        );
+        let p = HttpError::from(DossierError::Closed("Đã bãi bỏ.".into())).problem;
+        assert_eq!((p.status, p.title.as_str()), (409, "Không thực hiện được"));
+        let p = HttpError::from(DossierError::Forbidden("Không được.".into())).problem;
+        assert_eq!((p.status, p.title.as_str()), (403, "Không có quyền"));
+        let p = HttpError::from(DossierError::Invalid(vec![field("Thiếu.")])).problem;
+        assert_eq!(
+            (p.status, p.title.as_str(), p.errors.len()),
+            (422, "Hồ sơ chưa hợp lệ", 1)
+        );
+        let p = HttpError::from(DossierError::Internal("đĩa đầy".into())).problem;
+        assert_eq!(p.status, 500);
+        assert!(!p.detail.unwrap_or_default().contains("đĩa"));
+    }
+
+    #[test]
+    fn pages_show_what_they_showed() {
+        let page = |e| HttpError::from(e).page;
+        assert!(matches!(
+            page(DossierError::Invalid(vec![field("Thiếu tên."), field("Sai ngày.")])),
+            PageError::BadRequest(m) if m == "Thiếu tên. Sai ngày."
+        ));
+        assert!(matches!(
+            page(DossierError::Invalid(Vec::new())),
+            PageError::BadRequest(m) if m.is_empty()
+        ));
+        assert!(matches!(
+            page(DossierError::Conflict("Đã xử lý.".into())),
+            PageError::BadRequest(m) if m == "Đã xử lý."
+        ));
+        assert!(matches!(
+            page(DossierError::NotFound("x".into())),
+            PageError::NotFound
+        ));
+        assert!(matches!(
+            page(DossierError::Forbidden("x".into())),
+            PageError::Forbidden
+        ));
+        assert!(matches!(
+            page(DossierError::Db(DbError::Config("x".into()))),
+            PageError::Internal
+        ));
+    }
 }

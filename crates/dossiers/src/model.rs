@@ -1,10 +1,11 @@
 //! Dossiers and their life (DESIGN.md §6, TT 01/2018/TT-VPCP).
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Where a dossier is in its life. The portal sets the first two; the one-stop back office
 /// the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DossierStatus {
     /// Being prepared by the applicant; no code yet.
@@ -78,7 +79,7 @@ impl DossierStatus {
 }
 
 /// A dossier as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Dossier {
     /// Internal id (drafts have no code yet).
     pub id: String,
@@ -101,6 +102,7 @@ pub struct Dossier {
     /// Applicant's e-mail, for notices.
     pub applicant_email: Option<String>,
     /// E-form values (JSON object).
+    #[schema(value_type = Object)]
     pub form: serde_json::Value,
     /// Status.
     pub status: DossierStatus,
@@ -117,7 +119,7 @@ pub struct Dossier {
 }
 
 /// A file attached to a dossier, for one of the procedure's components.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct DossierFile {
     /// Index of the component in the procedure.
     pub component: i64,
@@ -132,7 +134,7 @@ pub struct DossierFile {
 }
 
 /// One step of a dossier's timeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DossierEvent {
     /// When.
     pub at: String,
@@ -155,7 +157,7 @@ impl DossierStatus {
 }
 
 /// Something the applicant must supply (one line of Mẫu 02).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct SupplementItem {
     /// The procedure's component it concerns, if any (index).
     pub component: Option<i64>,
@@ -164,7 +166,7 @@ pub struct SupplementItem {
 }
 
 /// A request to supplement a dossier (TT 01/2018 Mẫu 02) and its answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SupplementRequest {
     /// Order within the dossier, from 1.
     pub seq: i64,
@@ -185,7 +187,7 @@ pub struct SupplementRequest {
 }
 
 /// A result document of a dossier.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct ResultDoc {
     /// Order within the dossier, from 1 (used in download links).
     pub seq: i64,
@@ -206,7 +208,7 @@ pub struct ResultDoc {
 }
 
 /// An apology for a late result with a new return date (TT 01/2018 Mẫu 04).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Apology {
     /// Order within the dossier.
     pub seq: i64,
@@ -225,7 +227,7 @@ pub struct Apology {
 }
 
 /// Counts of dossiers for one group of the one-stop statistics.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Counts {
     /// Received (accepted at reception) in the period.
     pub received: i64,
@@ -277,7 +279,7 @@ impl Counts {
 }
 
 /// One row of the statistics query: the counts of one agency, procedure and month.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CountRow {
     /// Agency code.
     pub agency_code: String,
@@ -290,11 +292,12 @@ pub struct CountRow {
     /// Month, yyyy-mm.
     pub month: String,
     /// Counts.
+    #[sqlx(flatten)]
     pub counts: Counts,
 }
 
 /// The applicant's rating of the service once the dossier is finished.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Rating {
     /// When.
     pub rated_at: String,

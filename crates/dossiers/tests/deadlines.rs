@@ -15,11 +15,11 @@ use cqdt_dossiers::service::{
     Agency, Applicant, Deadline, Directory, DossierService, OfficeAction, StatsBy,
 };
 use cqdt_dossiers::Neighbours;
-use cqdt_platform::testing::TestDb;
 use cqdt_platform::{
     FileStore, JobQueue, ManualClock, Principal, RetryPolicy, Role, RoleGrant, SharedClock,
 };
 use cqdt_procedures::{ProcedureService, Status};
+use cqdt_testing::TestDb;
 
 const AGENCY: &str = "000.01.41.H51";
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use cqdt_audit::Audit;
 use cqdt_identity::http::{router, IdentityState};
 use cqdt_identity::{ClientCredentials, IdentityConfig, IdentityService, NewClient, TokenRequest};
-use cqdt_platform::testing::TestDb;
+use cqdt_testing::TestDb;
 use cqdt_platform::web::{Metrics, Shell};
 use cqdt_platform::{
     AdminCredentials, FileStore, JobQueue, Platform, RetryPolicy, Settings, SharedClock,

@@ -704,12 +704,12 @@ mod tests {
     fn every_problem_of_a_registration_is_reported_at_once() {
         let f = RegistrationForm {
             personal_id: "123".into(),
-            full_name: "".into(),
+            full_name: String::new(),
             birth_date: "31/02/1990".into(),
             phone: "12345".into(),
             email: "khong-phai-thu".into(),
             password: "123456".into(),
-            password_confirm: "".into(),
+            password_confirm: String::new(),
         };
         let errors = f.parse(today()).expect_err("invalid");
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -768,14 +768,14 @@ mod tests {
             username: "cb.tiepnhan".into(),
             full_name: "Lê Thị Hoa".into(),
             email: "hoa@soctrang.gov.vn".into(),
-            phone: "".into(),
+            phone: String::new(),
             agency_code: "000.00.03.H51".into(),
             roles: "reception_officer, leader".into(),
         };
         let o = f.parse(true).expect("valid");
         assert_eq!(o.roles, vec![Role::ReceptionOfficer, Role::Leader]);
         assert!(f.parse(false).is_err());
-        let mut bad = f.clone();
+        let mut bad = f;
         bad.roles = "citizen".into();
         assert!(bad.parse(true).is_err());
     }

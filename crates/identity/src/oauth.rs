@@ -212,6 +212,10 @@ impl IdentityService {
 
     /// The token endpoint: authenticates the client, checks the grant and scope, and issues a
     /// signed access token. Issuance and refusals are audited before the answer is given.
+    #[tracing::instrument(
+        skip_all,
+        fields(client_id = %creds.client_id, grant_type = %req.grant_type)
+    )]
     pub async fn token(
         &self,
         creds: &ClientCredentials,
@@ -365,6 +369,7 @@ impl IdentityService {
 
     /// Validates an access token as a resource server would, plus what only the provider knows:
     /// signature by a published key, issuer, expiry, not revoked, client still enabled.
+    #[tracing::instrument(skip_all)]
     pub async fn validate_access_token(
         &self,
         token: &str,
@@ -388,6 +393,7 @@ impl IdentityService {
     }
 
     /// Token introspection (RFC 7662) for an authenticated client.
+    #[tracing::instrument(skip_all, fields(client_id = %creds.client_id))]
     pub async fn introspect(
         &self,
         creds: &ClientCredentials,
@@ -408,6 +414,7 @@ impl IdentityService {
 
     /// Token revocation (RFC 7009): a client revokes a token issued to it. Tokens that are
     /// not ours, malformed or already expired need nothing and succeed.
+    #[tracing::instrument(skip_all, fields(client_id = %creds.client_id))]
     pub async fn revoke(
         &self,
         creds: &ClientCredentials,

@@ -35,6 +35,7 @@ impl IdentityService {
     /// Creates an official in an agency the administrator manages, with roles in that agency
     /// and below, and e-mails an activation link. Returns the account and the link's token
     /// (for the command line; pages never show it).
+    #[tracing::instrument(skip_all, fields(admin = %admin.account_id, agency = %o.agency_code))]
     pub async fn create_official(
         &self,
         admin: &Principal,
@@ -146,6 +147,7 @@ impl IdentityService {
 
     /// Creates an official with a password already set and, optionally, a TOTP secret (for
     /// the demo province and the command line; audited as `system`).
+    #[tracing::instrument(skip_all, fields(agency = %o.agency_code))]
     pub async fn create_official_with_password(
         &self,
         o: &NewOfficial,
@@ -168,6 +170,7 @@ impl IdentityService {
     }
 
     /// Creates an active citizen with a password (demo province and tests).
+    #[tracing::instrument(skip_all)]
     pub async fn create_citizen_with_password(
         &self,
         reg: &crate::account::Registration,
@@ -204,6 +207,7 @@ impl IdentityService {
 
     /// Imports officials from CSV (`username,full_name,email,phone,agency_code,roles`), all or
     /// nothing: any bad row refuses the whole file with every row's errors.
+    #[tracing::instrument(skip_all, fields(admin = %admin.account_id, bytes = csv_text.len()))]
     pub async fn import_officials(
         &self,
         admin: &Principal,
@@ -299,6 +303,7 @@ impl IdentityService {
 
     /// Accounts an administrator may see: every account for platform administrators, the
     /// officials of their agencies for agency administrators.
+    #[tracing::instrument(skip_all, fields(admin = %admin.account_id))]
     pub async fn accounts_for(
         &self,
         admin: &Principal,
@@ -319,6 +324,7 @@ impl IdentityService {
     }
 
     /// The role grants of an account.
+    #[tracing::instrument(skip_all, fields(account_id = %account_id))]
     pub async fn grants_of(&self, account_id: &str) -> Result<Vec<StoredGrant>, IdentityError> {
         Ok(st::grants(self.inner.db.pool(), account_id).await?)
     }
@@ -342,6 +348,7 @@ impl IdentityService {
     }
 
     /// The account, if the administrator may manage it.
+    #[tracing::instrument(skip_all, fields(admin = %admin.account_id, account_id = %id))]
     pub async fn managed_account(
         &self,
         admin: &Principal,
@@ -351,6 +358,15 @@ impl IdentityService {
     }
 
     /// Grants a role to an official within the administrator's scope (audited).
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            admin = %admin.account_id,
+            account_id = %account_id,
+            role = grant.role.as_str(),
+            agency = %grant.agency
+        )
+    )]
     pub async fn grant_role(
         &self,
         admin: &Principal,
@@ -397,6 +413,15 @@ impl IdentityService {
     }
 
     /// Withdraws a role (audited).
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            admin = %admin.account_id,
+            account_id = %account_id,
+            role = role.as_str(),
+            agency = %agency
+        )
+    )]
     pub async fn revoke_role(
         &self,
         admin: &Principal,
@@ -432,6 +457,10 @@ impl IdentityService {
     }
 
     /// Turns an account off (ending its sessions) or back on (audited).
+    #[tracing::instrument(
+        skip_all,
+        fields(admin = %admin.account_id, account_id = %account_id, enabled = enabled)
+    )]
     pub async fn set_account_enabled(
         &self,
         admin: &Principal,
@@ -486,6 +515,7 @@ impl IdentityService {
     }
 
     /// Clears an official's second factor so they enrol again at next login (audited).
+    #[tracing::instrument(skip_all, fields(admin = %admin.account_id, account_id = %account_id))]
     pub async fn reset_second_factor(
         &self,
         admin: &Principal,
@@ -517,6 +547,7 @@ impl IdentityService {
 
     /// Registers a business and links the person to it (self-declared until checked against
     /// the national business registry, which the platform cannot reach yet).
+    #[tracing::instrument(skip_all, fields(account_id = %person.account_id))]
     pub async fn register_business(
         &self,
         person: &Principal,
@@ -584,6 +615,7 @@ impl IdentityService {
     }
 
     /// The businesses a person acts for.
+    #[tracing::instrument(skip_all, fields(account_id = %account_id))]
     pub async fn businesses(&self, account_id: &str) -> Result<Vec<BusinessLink>, IdentityError> {
         Ok(st::businesses_of(self.inner.db.pool(), account_id)
             .await?

@@ -65,6 +65,7 @@ struct Cached {
 impl IdentityService {
     /// Starts the provider: loads the signing keys (making the first one on a new instance)
     /// and the audit writer. Call inside the Tokio runtime.
+    #[tracing::instrument(skip_all, fields(issuer = %config.issuer))]
     pub async fn start(
         db: Db,
         clock: SharedClock,
@@ -138,17 +139,20 @@ impl IdentityService {
 
     /// Rereads the signing keys now (they are otherwise reread every `key_refresh`), e.g. after
     /// a rotation made by another process.
+    #[tracing::instrument(skip_all)]
     pub async fn reload_keys(&self) -> Result<(), IdentityError> {
         self.inner.keys.reload().await
     }
 
     /// Every signing key, newest first, without private parts.
+    #[tracing::instrument(skip_all)]
     pub async fn signing_keys(&self) -> Result<Vec<SigningKeyInfo>, IdentityError> {
         self.inner.keys.list().await
     }
 
     /// Makes a new active signing key (audited); tokens signed by the old one stay verifiable
     /// until they expire.
+    #[tracing::instrument(skip_all, fields(actor = %actor))]
     pub async fn rotate_signing_key(
         &self,
         actor: &str,
@@ -159,6 +163,7 @@ impl IdentityService {
 
     /// Registers a client (audited). The secret of a confidential client is returned here once
     /// and stored only as a digest. This is what `cqdt client add` calls.
+    #[tracing::instrument(skip_all, fields(actor = %actor))]
     pub async fn add_client(
         &self,
         actor: &str,
@@ -202,6 +207,7 @@ impl IdentityService {
     }
 
     /// Whether a URI is registered as a redirect URI of an enabled client.
+    #[tracing::instrument(skip_all)]
     pub async fn is_registered_redirect(&self, uri: &str) -> bool {
         self.list_clients().await.is_ok_and(|cs| {
             cs.iter()
@@ -210,17 +216,23 @@ impl IdentityService {
     }
 
     /// Every registered client, by name.
+    #[tracing::instrument(skip_all)]
     pub async fn list_clients(&self) -> Result<Vec<OAuthClient>, IdentityError> {
         Ok(store::list_clients(&self.inner.db).await?)
     }
 
     /// One client, read from the database.
+    #[tracing::instrument(skip_all, fields(client_id = %client_id))]
     pub async fn client(&self, client_id: &str) -> Result<Option<OAuthClient>, IdentityError> {
         Ok(store::get_client(&self.inner.db, client_id).await?)
     }
 
     /// Turns a client off or back on (audited). A disabled client gets no tokens, and the
     /// tokens it holds introspect as inactive.
+    #[tracing::instrument(
+        skip_all,
+        fields(actor = %actor, client_id = %client_id, enabled = enabled)
+    )]
     pub async fn set_client_enabled(
         &self,
         actor: &str,
@@ -257,6 +269,7 @@ impl IdentityService {
     }
 
     /// Disables a client (audited).
+    #[tracing::instrument(skip_all, fields(actor = %actor, client_id = %client_id))]
     pub async fn disable_client(
         &self,
         actor: &str,
@@ -269,6 +282,7 @@ impl IdentityService {
 
     /// Replaces a confidential client's secret (audited); the old one stops working at once on
     /// this node and within the client cache time on others. The new secret is returned once.
+    #[tracing::instrument(skip_all, fields(actor = %actor, client_id = %client_id))]
     pub async fn rotate_client_secret(
         &self,
         actor: &str,

@@ -2,12 +2,13 @@
 //! `oauth_revoked_tokens`.
 
 pub mod accounts;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 
-use cqdt_platform::{Db, DbError, DbResultExt};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use cqdt_platform::{Db, DbError, DbResultExt, Sql};
+use sqlx::AnyConnection;
 
 use crate::model::{
     Grant, KeyStatus, OAuthClient, RedirectUri, Scopes, SecretHash, SigningKeyInfo,
@@ -16,37 +17,51 @@ use crate::model::{
 const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, public_client, grants, redirect_uris, \
      scopes, first_party, enabled, created_at, created_by, updated_at, secret_rotated_at";
 
-fn client_from_row(r: &AnyRow) -> Result<OAuthClient, sqlx::Error> {
-    let secret: Option<String> = r.try_get("secret_hash")?;
-    let grants: String = r.try_get("grants")?;
-    let uris: String = r.try_get("redirect_uris")?;
-    let scopes: String = r.try_get("scopes")?;
-    let public: i64 = r.try_get("public_client")?;
-    let first_party: i64 = r.try_get("first_party")?;
-    let enabled: i64 = r.try_get("enabled")?;
-    Ok(OAuthClient {
-        client_id: r.try_get("client_id")?,
-        name: r.try_get("name")?,
-        // A row that does not parse authenticates nobody rather than failing the request.
-        secret_hash: secret.as_deref().and_then(SecretHash::from_stored),
-        public: public != 0,
-        grants: grants
-            .split(' ')
-            .filter_map(Grant::parse)
-            .collect::<BTreeSet<_>>(),
-        redirect_uris: serde_json::from_str::<Vec<String>>(&uris)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|u| RedirectUri::parse(u).ok())
-            .collect(),
-        scopes: Scopes::parse(&scopes).unwrap_or_default(),
-        first_party: first_party != 0,
-        enabled: enabled != 0,
-        created_at: r.try_get("created_at")?,
-        created_by: r.try_get("created_by")?,
-        updated_at: r.try_get("updated_at")?,
-        secret_rotated_at: r.try_get("secret_rotated_at")?,
-    })
+/// An `oauth_clients` row as stored: lists as text, flags as 0/1.
+#[derive(Debug, sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    secret_hash: Option<String>,
+    public_client: i64,
+    grants: String,
+    redirect_uris: String,
+    scopes: String,
+    first_party: i64,
+    enabled: i64,
+    created_at: String,
+    created_by: String,
+    updated_at: String,
+    secret_rotated_at: Option<String>,
+}
+
+impl From<ClientRow> for OAuthClient {
+    fn from(r: ClientRow) -> Self {
+        OAuthClient {
+            client_id: r.client_id,
+            name: r.name,
+            // A row that does not parse authenticates nobody rather than failing the request.
+            secret_hash: r.secret_hash.as_deref().and_then(SecretHash::from_stored),
+            public: r.public_client != 0,
+            grants: r
+                .grants
+                .split(' ')
+                .filter_map(Grant::parse)
+                .collect::<BTreeSet<_>>(),
+            redirect_uris: serde_json::from_str::<Vec<String>>(&r.redirect_uris)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|u| RedirectUri::parse(u).ok())
+                .collect(),
+            scopes: Scopes::parse(&r.scopes).unwrap_or_default(),
+            first_party: r.first_party != 0,
+            enabled: r.enabled != 0,
+            created_at: r.created_at,
+            created_by: r.created_by,
+            updated_at: r.updated_at,
+            secret_rotated_at: r.secret_rotated_at,
+        }
+    }
 }
 
 fn grants_text(c: &OAuthClient) -> String {
@@ -60,42 +75,43 @@ fn grants_text(c: &OAuthClient) -> String {
 /// Adds a client.
 pub async fn insert_client(conn: &mut AnyConnection, c: &OAuthClient) -> Result<(), DbError> {
     let uris: Vec<&str> = c.redirect_uris.iter().map(RedirectUri::as_str).collect();
-    sqlx::query(&format!(
-        "INSERT INTO oauth_clients ({CLIENT_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    ))
-    .bind(&c.client_id)
-    .bind(&c.name)
-    .bind(c.secret_hash.as_ref().map(SecretHash::to_stored))
-    .bind(i64::from(c.public))
-    .bind(grants_text(c))
-    .bind(serde_json::Value::from(uris).to_string())
-    .bind(c.scopes.to_string())
-    .bind(i64::from(c.first_party))
-    .bind(i64::from(c.enabled))
-    .bind(&c.created_at)
-    .bind(&c.created_by)
-    .bind(&c.updated_at)
-    .bind(&c.secret_rotated_at)
-    .execute(conn)
-    .await
-    .ctx("registering an OAuth client")?;
+    let uris = serde_json::Value::from(uris).to_string();
+    let mut q = Sql::on(
+        conn,
+        format!("INSERT INTO oauth_clients ({CLIENT_COLUMNS}) "),
+    );
+    q.push_values([c], |mut row, c| {
+        row.push_bind(&c.client_id)
+            .push_bind(&c.name)
+            .push_bind(c.secret_hash.as_ref().map(SecretHash::to_stored))
+            .push_bind(i64::from(c.public))
+            .push_bind(grants_text(c))
+            .push_bind(&uris)
+            .push_bind(c.scopes.to_string())
+            .push_bind(i64::from(c.first_party))
+            .push_bind(i64::from(c.enabled))
+            .push_bind(&c.created_at)
+            .push_bind(&c.created_by)
+            .push_bind(&c.updated_at)
+            .push_bind(&c.secret_rotated_at);
+    });
+    q.build()
+        .execute(conn)
+        .await
+        .ctx("registering an OAuth client")?;
     Ok(())
 }
 
 /// One client.
 pub async fn get_client(db: &Db, client_id: &str) -> Result<Option<OAuthClient>, DbError> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, ClientRow>(&format!(
         "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"
     ))
     .bind(client_id)
     .fetch_optional(db.pool())
     .await
     .ctx("reading an OAuth client")?;
-    row.as_ref()
-        .map(client_from_row)
-        .transpose()
-        .ctx("reading an OAuth client")
+    Ok(row.map(OAuthClient::from))
 }
 
 /// One client, inside a transaction.
@@ -103,31 +119,25 @@ pub async fn get_client_tx(
     conn: &mut AnyConnection,
     client_id: &str,
 ) -> Result<Option<OAuthClient>, DbError> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, ClientRow>(&format!(
         "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"
     ))
     .bind(client_id)
     .fetch_optional(conn)
     .await
     .ctx("reading an OAuth client")?;
-    row.as_ref()
-        .map(client_from_row)
-        .transpose()
-        .ctx("reading an OAuth client")
+    Ok(row.map(OAuthClient::from))
 }
 
 /// Every client, by name.
 pub async fn list_clients(db: &Db) -> Result<Vec<OAuthClient>, DbError> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, ClientRow>(&format!(
         "SELECT {CLIENT_COLUMNS} FROM oauth_clients ORDER BY name, client_id"
     ))
     .fetch_all(db.pool())
     .await
     .ctx("listing OAuth clients")?;
-    rows.iter()
-        .map(client_from_row)
-        .collect::<Result<_, _>>()
-        .ctx("listing OAuth clients")
+    Ok(rows.into_iter().map(OAuthClient::from).collect())
 }
 
 /// Turns a client on or off; answers whether it exists.
@@ -179,22 +189,37 @@ pub struct KeyRow {
     pub public_jwk: String,
 }
 
-fn key_from_row(r: &AnyRow) -> Result<KeyRow, sqlx::Error> {
-    let status: String = r.try_get("status")?;
-    Ok(KeyRow {
-        info: SigningKeyInfo {
-            kid: r.try_get("kid")?,
-            alg: r.try_get("alg")?,
-            // Unknown states only come from hand edits; such a key is not trusted.
-            status: KeyStatus::parse(&status).unwrap_or(KeyStatus::Retired),
-            created_at: r.try_get("created_at")?,
-            retiring_at: r.try_get("retiring_at")?,
-            retire_after: r.try_get("retire_after")?,
-            retired_at: r.try_get("retired_at")?,
-        },
-        private_key_pkcs8: r.try_get("private_key_pkcs8")?,
-        public_jwk: r.try_get("public_jwk")?,
-    })
+/// An `oidc_signing_keys` row as stored.
+#[derive(Debug, sqlx::FromRow)]
+struct StoredKey {
+    kid: String,
+    alg: String,
+    private_key_pkcs8: String,
+    public_jwk: String,
+    status: String,
+    created_at: String,
+    retiring_at: Option<String>,
+    retire_after: Option<String>,
+    retired_at: Option<String>,
+}
+
+impl From<StoredKey> for KeyRow {
+    fn from(r: StoredKey) -> Self {
+        KeyRow {
+            info: SigningKeyInfo {
+                kid: r.kid,
+                alg: r.alg,
+                // Unknown states only come from hand edits; such a key is not trusted.
+                status: KeyStatus::parse(&r.status).unwrap_or(KeyStatus::Retired),
+                created_at: r.created_at,
+                retiring_at: r.retiring_at,
+                retire_after: r.retire_after,
+                retired_at: r.retired_at,
+            },
+            private_key_pkcs8: r.private_key_pkcs8,
+            public_jwk: r.public_jwk,
+        }
+    }
 }
 
 const KEY_COLUMNS: &str = "kid, alg, private_key_pkcs8, public_jwk, status, created_at, \
@@ -202,40 +227,37 @@ const KEY_COLUMNS: &str = "kid, alg, private_key_pkcs8, public_jwk, status, crea
 
 /// Keys in the given states, newest first.
 pub async fn keys(db: &Db, statuses: &[KeyStatus]) -> Result<Vec<KeyRow>, DbError> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, StoredKey>(&format!(
         "SELECT {KEY_COLUMNS} FROM oidc_signing_keys ORDER BY created_at DESC, kid"
     ))
     .fetch_all(db.pool())
     .await
     .ctx("reading signing keys")?;
-    let keys = rows
-        .iter()
-        .map(key_from_row)
-        .collect::<Result<Vec<_>, _>>()
-        .ctx("reading signing keys")?;
-    Ok(keys
+    Ok(rows
         .into_iter()
+        .map(KeyRow::from)
         .filter(|k| statuses.contains(&k.info.status))
         .collect())
 }
 
 /// Adds a key.
 pub async fn insert_key(conn: &mut AnyConnection, k: &KeyRow) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "INSERT INTO oidc_signing_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    ))
-    .bind(&k.info.kid)
-    .bind(&k.info.alg)
-    .bind(&k.private_key_pkcs8)
-    .bind(&k.public_jwk)
-    .bind(k.info.status.as_str())
-    .bind(&k.info.created_at)
-    .bind(&k.info.retiring_at)
-    .bind(&k.info.retire_after)
-    .bind(&k.info.retired_at)
-    .execute(conn)
-    .await
-    .ctx("storing a signing key")?;
+    let mut q = Sql::on(
+        conn,
+        format!("INSERT INTO oidc_signing_keys ({KEY_COLUMNS}) "),
+    );
+    q.push_values([k], |mut row, k| {
+        row.push_bind(&k.info.kid)
+            .push_bind(&k.info.alg)
+            .push_bind(&k.private_key_pkcs8)
+            .push_bind(&k.public_jwk)
+            .push_bind(k.info.status.as_str())
+            .push_bind(&k.info.created_at)
+            .push_bind(&k.info.retiring_at)
+            .push_bind(&k.info.retire_after)
+            .push_bind(&k.info.retired_at);
+    });
+    q.build().execute(conn).await.ctx("storing a signing key")?;
     Ok(())
 }
 
@@ -274,16 +296,23 @@ pub async fn retire_expired(conn: &mut AnyConnection, now: &str) -> Result<Vec<S
     .fetch_all(&mut *conn)
     .await
     .ctx("finding expired signing keys")?;
+    if kids.is_empty() {
+        return Ok(kids);
+    }
+    let mut q = Sql::on(
+        conn,
+        "UPDATE oidc_signing_keys SET status = 'retired', retired_at = ",
+    );
+    q.push_bind(now).push(" WHERE kid IN (");
+    let mut list = q.separated(", ");
     for kid in &kids {
-        sqlx::query(
-            "UPDATE oidc_signing_keys SET status = 'retired', retired_at = $1 WHERE kid = $2",
-        )
-        .bind(now)
-        .bind(kid)
+        list.push_bind(kid);
+    }
+    q.push(")");
+    q.build()
         .execute(&mut *conn)
         .await
-        .ctx("retiring a signing key")?;
-    }
+        .ctx("retiring signing keys")?;
     Ok(kids)
 }
 
@@ -309,6 +338,39 @@ pub async fn insert_revoked(
     .await
     .ctx("recording a revoked token")?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Rows per statement when many revocations are written at once (5 parameters each).
+const REVOKED_PER_STATEMENT: usize = 500;
+
+/// Records many revoked tokens (jti, expiry) of one client at once; those already revoked
+/// stay as they are.
+pub async fn insert_revoked_many(
+    conn: &mut AnyConnection,
+    tokens: &[(String, String)],
+    client_id: &str,
+    now: &str,
+    by: &str,
+) -> Result<(), DbError> {
+    for chunk in tokens.chunks(REVOKED_PER_STATEMENT) {
+        let mut q = Sql::on(
+            conn,
+            "INSERT INTO oauth_revoked_tokens (jti, client_id, expires_at, revoked_at, revoked_by) ",
+        );
+        q.push_values(chunk, |mut row, (jti, exp)| {
+            row.push_bind(jti)
+                .push_bind(client_id)
+                .push_bind(exp)
+                .push_bind(now)
+                .push_bind(by);
+        });
+        q.push(" ON CONFLICT (jti) DO NOTHING");
+        q.build()
+            .execute(&mut *conn)
+            .await
+            .ctx("recording revoked tokens")?;
+    }
+    Ok(())
 }
 
 /// Forgets revocations of tokens that have expired anyway.

@@ -112,6 +112,7 @@ impl IdentityService {
     }
 
     /// Starts a login at VNeID: the URL to send the browser to. `next` is where to land after.
+    #[tracing::instrument(skip_all)]
     pub async fn vneid_start(&self, next: &str) -> Result<String, IdentityError> {
         let Some(cfg) = self.inner.vneid.get() else {
             return Err(IdentityError::NotFound("đăng nhập VNeID".into()));
@@ -156,6 +157,7 @@ impl IdentityService {
 
     /// Finishes a VNeID login: checks state, redeems the code, verifies the ID token, links or
     /// creates the citizen account and starts a session. Returns it and where to go next.
+    #[tracing::instrument(skip_all)]
     pub async fn vneid_callback(
         &self,
         code: &str,

@@ -1,6 +1,8 @@
 //! No client secret or access token is written to the logs or the audit log. This file holds
-//! one test, because it installs a process-wide log collector.
+//! one test in its own test binary, because it installs a process-wide log collector (in the
+//! shared `it` binary it would collect every other test's logs too).
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::Write;

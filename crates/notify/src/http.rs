@@ -1,26 +1,27 @@
-//! Routes of the notifications module: the JSON API (OpenAPI-described) and the admin pages.
-//! Everything is behind the bootstrap admin guard until identity (M2) lands; reads of
+//! Routes of the notifications module: the JSON API (OpenAPI-described, in [`api`]) and the
+//! admin pages (in [`pages`]). Everything is behind the administrator guard; reads of
 //! notifications (which carry personal data) and sends are recorded in the audit log.
+//!
+//! Errors are [`NotifyError`]s, which answer problem+json on `/api/…` and the Vietnamese error
+//! page elsewhere (through the platform's `error_pages` middleware).
 
-use std::collections::BTreeMap;
-
-use axum::body::Bytes;
-use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::extract::FromRef;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use cqdt_audit::{Audit, AuditEvent};
-use cqdt_platform::{Admin, FieldError, Platform, Problem, RequestId};
+use cqdt_platform::{Admin, DbError, FieldError, HttpError, Platform, Problem};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::model::{
-    normalize_recipient_filter, render as render_template, Channel, NotificationFilter,
-    NotificationId, NotificationRequest, NotificationStatus, NotifyError,
+    field_error, normalize_recipient_filter, Channel, Delivery, DeliveryOutcome, Notice,
+    Notification, NotificationFilter, NotificationId, NotificationStatus, NotifyError,
 };
 use crate::service::Notifier;
 
+mod api;
 mod pages;
 
 /// State of the notification routes.
@@ -43,158 +44,50 @@ impl FromRef<NotifyState> for Platform {
 /// The notification routes, ready to merge into the app.
 pub fn router(state: NotifyState) -> Router {
     Router::new()
-        .route("/api/v1/notifications", get(list_api).post(create_api))
-        .route("/api/v1/notifications/{id}", get(get_api))
-        .route("/api/v1/notices", get(notices_api))
+        .route(
+            "/api/v1/notifications",
+            get(api::list_api).post(api::create_api),
+        )
+        .route("/api/v1/notifications/{id}", get(api::get_api))
+        .route("/api/v1/notices", get(api::notices_api))
         .route("/admin/notifications", get(pages::list_page))
         .route("/admin/notifications/test", post(pages::test_page))
         .route("/admin/notifications/{id}", get(pages::detail_page))
         .with_state(state)
 }
 
+impl From<NotifyError> for HttpError {
+    fn from(e: NotifyError) -> Self {
+        match e {
+            NotifyError::Invalid(errors) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Dữ liệu không hợp lệ")
+                    .with_detail("Yêu cầu gửi thông báo có lỗi; không có gì được ghi lại.")
+                    .with_errors(errors)
+                    .into()
+            }
+            NotifyError::Filter(errors) => Problem::bad_request("Bộ lọc không hợp lệ.")
+                .with_errors(errors)
+                .into(),
+            NotifyError::NotJson(e) => {
+                Problem::bad_request(format!("Nội dung không phải JSON hợp lệ: {e}")).into()
+            }
+            NotifyError::NotFound(id) => {
+                Problem::not_found(format!("Không có thông báo {id}.")).into()
+            }
+            other => HttpError::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for NotifyError {
+    fn into_response(self) -> Response {
+        HttpError::from(self).into_response()
+    }
+}
+
 const PURPOSE: &str = "quản trị thông báo";
 
-fn error(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-fn invalid(errors: Vec<FieldError>) -> Problem {
-    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Dữ liệu không hợp lệ")
-        .with_detail("Yêu cầu gửi thông báo có lỗi; không có gì được ghi lại.")
-        .with_errors(errors)
-}
-
-/// Reads the JSON body of `POST /api/v1/notifications`; every problem is reported at once.
-fn request_from_json(v: &Value) -> Result<NotificationRequest, Vec<FieldError>> {
-    let Some(obj) = v.as_object() else {
-        return Err(vec![error("", "Nội dung phải là một đối tượng JSON.")]);
-    };
-    let mut errors = Vec::new();
-    for key in obj.keys() {
-        if !matches!(
-            key.as_str(),
-            "channel" | "recipient" | "template" | "params" | "link"
-        ) {
-            errors.push(error(key, format!("Trường “{key}” không được hỗ trợ.")));
-        }
-    }
-    let string = |key: &str, errors: &mut Vec<FieldError>| -> Option<String> {
-        match obj.get(key) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                errors.push(error(key, format!("Trường “{key}” phải là chuỗi ký tự.")));
-                None
-            }
-        }
-    };
-    let channel_raw = string("channel", &mut errors);
-    let recipient = string("recipient", &mut errors).unwrap_or_default();
-    let template = string("template", &mut errors).unwrap_or_default();
-    let link = string("link", &mut errors);
-    let channel = match channel_raw.as_deref() {
-        None => {
-            errors.push(error("channel", "Chưa chọn kênh gửi (email, sms, in_app)."));
-            None
-        }
-        Some(c) => {
-            let parsed = Channel::parse(c.trim());
-            if parsed.is_none() {
-                errors.push(error(
-                    "channel",
-                    format!("Kênh gửi “{c}” không hợp lệ (email, sms, in_app)."),
-                ));
-            }
-            parsed
-        }
-    };
-    let mut params = BTreeMap::new();
-    match obj.get("params") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(m)) => {
-            for (k, v) in m {
-                match v {
-                    Value::String(s) => {
-                        params.insert(k.clone(), s.clone());
-                    }
-                    Value::Number(n) => {
-                        params.insert(k.clone(), n.to_string());
-                    }
-                    _ => errors.push(error(
-                        &format!("/params/{k}"),
-                        format!("Tham số “{k}” phải là chuỗi ký tự hoặc số."),
-                    )),
-                }
-            }
-        }
-        Some(_) => errors.push(error(
-            "params",
-            "Trường “params” phải là một đối tượng JSON.",
-        )),
-    }
-    match channel {
-        Some(channel) if errors.is_empty() => Ok(NotificationRequest {
-            channel,
-            recipient,
-            template,
-            params,
-            link,
-        }),
-        _ => {
-            // Report template problems too, so the caller can fix everything at once.
-            if let Err(e) = render_template(&template, &params) {
-                errors.extend_from_slice(e.field_errors());
-            }
-            Err(errors)
-        }
-    }
-}
-
-async fn create_api(
-    admin: Admin,
-    State(s): State<NotifyState>,
-    RequestId(rid): RequestId,
-    body: Bytes,
-) -> Result<Response, Problem> {
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| Problem::bad_request(format!("Nội dung không phải JSON hợp lệ: {e}")))?;
-    let request = request_from_json(&value).map_err(invalid)?;
-    let mut tx = s.platform.db.begin().await.map_err(Problem::internal)?;
-    let id = match s.notifier.send(&mut tx, &request).await {
-        Ok(id) => id,
-        Err(NotifyError::Invalid(errors)) => return Err(invalid(errors)),
-        Err(e) => return Err(Problem::internal(e)),
-    };
-    s.audit
-        .record(
-            &mut tx,
-            AuditEvent::new(&admin.name, "notification.send", "notification")
-                .object(id.to_string())
-                .request(&rid)
-                .details(
-                    json!({"channel": request.channel.as_str(), "template": request.template}),
-                ),
-        )
-        .await
-        .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    s.platform.jobs.wake();
-    let href = format!("/api/v1/notifications/{id}");
-    let status = match request.channel {
-        Channel::InApp => NotificationStatus::Sent,
-        Channel::Email | Channel::Sms => NotificationStatus::Queued,
-    };
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, href.clone())],
-        Json(json!({"id": id, "status": status, "href": href})),
-    )
-        .into_response())
-}
-
+/// The query of the notification lists (API and page), as typed.
 #[derive(Deserialize, Default)]
 struct ListQuery {
     recipient: Option<String>,
@@ -203,18 +96,37 @@ struct ListQuery {
     limit: Option<String>,
 }
 
-fn parse_filter(q: &ListQuery) -> Result<(NotificationFilter, i64), Vec<FieldError>> {
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A list's size: 1 to 1000, 100 when absent.
+fn parse_limit(raw: &Option<String>, errors: &mut Vec<FieldError>) -> i64 {
+    match non_empty(raw) {
+        None => 100,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                errors.push(field_error(
+                    "limit",
+                    "Số dòng phải là số nguyên từ 1 đến 1000.",
+                ));
+                100
+            }
+        },
+    }
+}
+
+/// Reads a list query; every problem is reported at once.
+fn parse_filter(q: &ListQuery) -> Result<(NotificationFilter, i64), NotifyError> {
     let mut errors = Vec::new();
-    let non_empty = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
     let status = non_empty(&q.status).and_then(|s| {
         let parsed = NotificationStatus::parse(&s);
         if parsed.is_none() {
-            errors.push(error(
+            errors.push(field_error(
                 "status",
                 format!("Trạng thái “{s}” không hợp lệ (queued, sent, failed)."),
             ));
@@ -224,23 +136,14 @@ fn parse_filter(q: &ListQuery) -> Result<(NotificationFilter, i64), Vec<FieldErr
     let channel = non_empty(&q.channel).and_then(|c| {
         let parsed = Channel::parse(&c);
         if parsed.is_none() {
-            errors.push(error(
+            errors.push(field_error(
                 "channel",
                 format!("Kênh gửi “{c}” không hợp lệ (email, sms, in_app)."),
             ));
         }
         parsed
     });
-    let limit = match non_empty(&q.limit) {
-        None => 100,
-        Some(l) => match l.parse::<i64>() {
-            Ok(n) if (1..=1000).contains(&n) => n,
-            _ => {
-                errors.push(error("limit", "Số dòng phải là số nguyên từ 1 đến 1000."));
-                100
-            }
-        },
-    };
+    let limit = parse_limit(&q.limit, &mut errors);
     let filter = NotificationFilter {
         recipient: non_empty(&q.recipient).map(|r| normalize_recipient_filter(&r)),
         status,
@@ -249,47 +152,19 @@ fn parse_filter(q: &ListQuery) -> Result<(NotificationFilter, i64), Vec<FieldErr
     if errors.is_empty() {
         Ok((filter, limit))
     } else {
-        Err(errors)
+        Err(NotifyError::Filter(errors))
     }
 }
 
-async fn list_api(
-    admin: Admin,
-    State(s): State<NotifyState>,
-    RequestId(rid): RequestId,
-    Query(q): Query<ListQuery>,
-) -> Result<Response, Problem> {
-    let (filter, limit) = parse_filter(&q)
-        .map_err(|e| Problem::bad_request("Bộ lọc không hợp lệ.").with_errors(e))?;
-    let list = s
-        .notifier
-        .list(&filter, limit)
-        .await
-        .map_err(Problem::internal)?;
-    audit_read(
-        &s,
-        &admin,
-        &rid,
-        "notification.list",
-        None,
-        &filter,
-        list.len(),
-    )
-    .await
-    .map_err(Problem::internal)?;
-    Ok(Json(json!({ "notifications": list })).into_response())
-}
-
+/// Records a read of notifications (personal data) with the filter that selected them.
 async fn audit_read(
     s: &NotifyState,
     admin: &Admin,
     rid: &str,
-    action: &str,
-    object: Option<String>,
     filter: &NotificationFilter,
     count: usize,
-) -> Result<(), cqdt_platform::DbError> {
-    let mut event = AuditEvent::new(&admin.name, action, "notification")
+) -> Result<(), DbError> {
+    let event = AuditEvent::new(&admin.name, "notification.list", "notification")
         .request(rid)
         .purpose(PURPOSE)
         .details(json!({
@@ -298,172 +173,106 @@ async fn audit_read(
             "channel": filter.channel.map(Channel::as_str),
             "count": count,
         }));
-    if let Some(o) = object {
-        event = event.object(o);
-    }
-    s.audit.record_now(event).await.map(|_| ())
+    s.audit.record_now(event).await
 }
 
-fn parse_id(raw: &str) -> Option<NotificationId> {
+/// Records a read of one notification.
+async fn audit_one(
+    s: &NotifyState,
+    admin: &Admin,
+    rid: &str,
+    id: NotificationId,
+) -> Result<(), DbError> {
+    let event = AuditEvent::new(&admin.name, "notification.read", "notification")
+        .object(id.to_string())
+        .request(rid)
+        .purpose(PURPOSE);
+    s.audit.record_now(event).await
+}
+
+/// A notification id from a path; anything but a positive number is no notification.
+fn parse_id(raw: &str) -> Result<NotificationId, NotifyError> {
     raw.parse::<i64>()
         .ok()
         .filter(|i| *i > 0)
         .map(NotificationId)
+        .ok_or_else(|| NotifyError::NotFound(raw.to_string()))
 }
 
-async fn get_api(
-    admin: Admin,
-    State(s): State<NotifyState>,
-    RequestId(rid): RequestId,
-    Path(raw): Path<String>,
-) -> Result<Response, Problem> {
-    let not_found = || Problem::not_found(format!("Không có thông báo {raw}."));
-    let id = parse_id(&raw).ok_or_else(not_found)?;
-    let (n, deliveries) = s
-        .notifier
-        .get(id)
-        .await
-        .map_err(Problem::internal)?
-        .ok_or_else(not_found)?;
-    s.audit
-        .record_now(
-            AuditEvent::new(&admin.name, "notification.read", "notification")
-                .object(id.to_string())
-                .request(&rid)
-                .purpose(PURPOSE),
-        )
-        .await
-        .map_err(Problem::internal)?;
-    Ok(Json(json!({"notification": n, "deliveries": deliveries})).into_response())
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api::create_api, api::list_api, api::get_api, api::notices_api),
+    components(schemas(
+        api::SendBody,
+        api::ParamValue,
+        api::Accepted,
+        api::NotificationList,
+        api::NotificationDetail,
+        api::NoticeList,
+        Notification,
+        NotificationId,
+        Channel,
+        NotificationStatus,
+        Delivery,
+        DeliveryOutcome,
+        Notice,
+    ))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document of this module's API, generated from its handlers and types.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <ApiDoc as utoipa::OpenApi>::openapi()
 }
 
-#[derive(Deserialize)]
-struct NoticeQuery {
-    recipient: Option<String>,
-    limit: Option<String>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn notices_api(
-    admin: Admin,
-    State(s): State<NotifyState>,
-    RequestId(rid): RequestId,
-    Query(q): Query<NoticeQuery>,
-) -> Result<Response, Problem> {
-    let recipient = q.recipient.as_deref().map(str::trim).unwrap_or("");
-    let mut errors = Vec::new();
-    if recipient.is_empty() {
-        errors.push(error("recipient", "Chưa nhập tài khoản nhận thông báo."));
-    }
-    let limit = match q.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
-        None => 100,
-        Some(l) => match l.parse::<i64>() {
-            Ok(n) if (1..=1000).contains(&n) => n,
-            _ => {
-                errors.push(error("limit", "Số dòng phải là số nguyên từ 1 đến 1000."));
-                100
-            }
-        },
-    };
-    if !errors.is_empty() {
-        return Err(Problem::bad_request("Bộ lọc không hợp lệ.").with_errors(errors));
-    }
-    let notices = s
-        .notifier
-        .notices(recipient, limit)
-        .await
-        .map_err(Problem::internal)?;
-    s.audit
-        .record_now(
-            AuditEvent::new(&admin.name, "notice.list", "in_app_notice")
-                .request(&rid)
-                .purpose(PURPOSE)
-                .details(json!({"recipient": recipient, "count": notices.len()})),
-        )
-        .await
-        .map_err(Problem::internal)?;
-    Ok(Json(json!({ "notices": notices })).into_response())
-}
-
-/// OpenAPI 3.1 path items of the notifications API.
-pub fn openapi_paths() -> Value {
-    let problem = json!({"$ref": "#/components/responses/Problem"});
-    let notification = json!({"type": "object", "properties": {
-        "id": {"type": "integer"},
-        "channel": {"type": "string", "enum": ["email", "sms", "in_app"]},
-        "recipient": {"type": "string"},
-        "template": {"type": "string"},
-        "subject": {"type": "string"},
-        "body": {"type": "string"},
-        "status": {"type": "string", "enum": ["queued", "sent", "failed"]},
-        "attempts": {"type": "integer"},
-        "last_error": {"type": ["string", "null"]},
-        "created_at": {"type": "string", "format": "date-time"},
-        "sent_at": {"type": ["string", "null"], "format": "date-time"},
-        "job_id": {"type": ["integer", "null"]}
-    }});
-    let templates: Vec<&str> = crate::model::TEMPLATES.iter().map(|t| t.id).collect();
-    json!({
-        "/api/v1/notifications": {
-            "post": {
-                "summary": "Send a notification by e-mail, SMS or in-app notice (queued; delivered with retries)",
-                "tags": ["notifications"], "security": [{"basic": []}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["channel", "recipient", "template"],
-                    "additionalProperties": false,
-                    "properties": {
-                        "channel": {"type": "string", "enum": ["email", "sms", "in_app"]},
-                        "recipient": {"type": "string", "description": "E-mail address, Vietnamese mobile number (0xxxxxxxxx or +84xxxxxxxxx), or account key for in_app"},
-                        "template": {"type": "string", "enum": templates},
-                        "params": {"type": "object", "additionalProperties": {"type": ["string", "number"]}, "description": "Template parameters; dates as dd/mm/yyyy or yyyy-mm-dd"},
-                        "link": {"type": "string", "description": "in_app only: a path inside the platform, starting with /"}
-                    }}}}},
-                "responses": {
-                    "202": {"description": "accepted", "headers": {"Location": {"schema": {"type": "string"}}},
-                        "content": {"application/json": {"schema": {"type": "object", "properties": {
-                            "id": {"type": "integer"}, "status": {"type": "string"}, "href": {"type": "string"}}}}}},
-                    "400": problem, "422": problem
+    #[test]
+    fn the_document_names_only_the_platform_security_schemes() {
+        let doc = serde_json::to_value(openapi()).expect("document");
+        let known: Vec<&str> = cqdt_platform::openapi::security_schemes()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let paths = doc["paths"].as_object().expect("paths");
+        assert_eq!(paths.len(), 3);
+        for (path, item) in paths {
+            for (method, op) in item.as_object().expect("path item") {
+                let security = op["security"].as_array().expect("security");
+                assert!(!security.is_empty(), "{method} {path}");
+                for requirement in security {
+                    for name in requirement.as_object().expect("requirement").keys() {
+                        assert!(known.contains(&name.as_str()), "{method} {path}: {name}");
+                    }
                 }
-            },
-            "get": {
-                "summary": "List notifications, newest first",
-                "tags": ["notifications"], "security": [{"basic": []}],
-                "parameters": [
-                    {"name": "recipient", "in": "query", "schema": {"type": "string"}},
-                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["queued", "sent", "failed"]}},
-                    {"name": "channel", "in": "query", "schema": {"type": "string", "enum": ["email", "sms", "in_app"]}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
-                ],
-                "responses": {"200": {"description": "notifications", "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"notifications": {"type": "array", "items": notification}}}}}},
-                    "400": problem}
             }
-        },
-        "/api/v1/notifications/{id}": {"get": {
-            "summary": "A notification with its delivery log",
-            "tags": ["notifications"], "security": [{"basic": []}],
-            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "notification", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {
-                    "notification": notification,
-                    "deliveries": {"type": "array", "items": {"type": "object", "properties": {
-                        "attempt": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
-                        "outcome": {"type": "string", "enum": ["sent", "failed"]}, "detail": {"type": ["string", "null"]}}}}
-                }}}}},
-                "404": problem}
-        }},
-        "/api/v1/notices": {"get": {
-            "summary": "In-app notices of a recipient, newest first",
-            "tags": ["notifications"], "security": [{"basic": []}],
-            "parameters": [
-                {"name": "recipient", "in": "query", "required": true, "schema": {"type": "string"}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
-            ],
-            "responses": {"200": {"description": "notices", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"notices": {"type": "array", "items": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "recipient": {"type": "string"}, "title": {"type": "string"},
-                    "body": {"type": "string"}, "link": {"type": ["string", "null"]},
-                    "created_at": {"type": "string", "format": "date-time"}, "read_at": {"type": ["string", "null"]}}}}}}}}},
-                "400": problem}
-        }}
-    })
+        }
+        let template = &doc["components"]["schemas"]["SendBody"]["properties"]["template"];
+        assert_eq!(
+            template["enum"].as_array().map(Vec::len),
+            Some(crate::model::TEMPLATES.len())
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_problems() {
+        let p = HttpError::from(NotifyError::NotFound("abc".into())).problem;
+        assert_eq!(
+            (p.status, p.detail.as_deref()),
+            (404, Some("Không có thông báo abc."))
+        );
+        let p = HttpError::from(NotifyError::Filter(vec![field_error("limit", "x")])).problem;
+        assert_eq!((p.status, p.title.as_str()), (400, "Dữ liệu không hợp lệ"));
+        assert_eq!(p.detail.as_deref(), Some("Bộ lọc không hợp lệ."));
+        let p = HttpError::from(NotifyError::Invalid(vec![field_error("recipient", "y")])).problem;
+        assert_eq!(p.status, 422);
+        assert_eq!(
+            p.detail.as_deref(),
+            Some("Yêu cầu gửi thông báo có lỗi; không có gì được ghi lại.")
+        );
+        let p = HttpError::from(NotifyError::Config("smtp".into())).problem;
+        assert_eq!(p.status, 500);
+    }
 }

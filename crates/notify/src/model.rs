@@ -12,6 +12,7 @@ use std::fmt;
 use cqdt_platform::clock::{format_ts_vn, parse_ts};
 use cqdt_platform::{DbError, FieldError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub use message::{
     placeholders, render, template, MessageTemplate, Param, ParamKind, Rendered, TEMPLATES,
@@ -30,15 +31,21 @@ pub enum NotifyError {
     /// The request is invalid; nothing was written. Messages are in Vietnamese.
     #[error("invalid notification request: {}", join_errors(.0))]
     Invalid(Vec<FieldError>),
+    /// A list was asked for with a filter that does not parse. Messages are in Vietnamese.
+    #[error("invalid filter: {}", join_errors(.0))]
+    Filter(Vec<FieldError>),
+    /// A request body that is not JSON (the parser's message).
+    #[error("request body is not JSON: {0}")]
+    NotJson(String),
     /// The configuration (SMTP URL, sender, SMS gateway) is unusable.
     #[error("notification configuration: {0}")]
     Config(String),
     /// A delivery attempt failed (the mail server or SMS gateway refused or did not answer).
     #[error("delivery failed: {0}")]
     Delivery(String),
-    /// A notification that does not exist.
+    /// A notification that does not exist (its id as it was asked for).
     #[error("notification {0} does not exist")]
-    NotFound(i64),
+    NotFound(String),
     /// Database failure.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -71,7 +78,7 @@ pub(crate) fn field_error(field: &str, message: impl Into<String>) -> FieldError
 }
 
 /// The identifier of a notification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
 #[serde(transparent)]
 pub struct NotificationId(pub i64);
 
@@ -82,7 +89,7 @@ impl fmt::Display for NotificationId {
 }
 
 /// How a notification reaches its recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// E-mail through the configured SMTP server.
@@ -122,7 +129,7 @@ impl Channel {
 }
 
 /// Where a notification is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NotificationStatus {
     /// Waiting for its first delivery attempt or for a retry.
@@ -168,7 +175,7 @@ impl NotificationStatus {
 }
 
 /// The outcome of one delivery attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryOutcome {
     /// The attempt delivered the message.
@@ -205,7 +212,7 @@ impl DeliveryOutcome {
 }
 
 /// A notification as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Notification {
     /// Identifier.
     pub id: NotificationId,
@@ -226,8 +233,10 @@ pub struct Notification {
     /// The last failure, if any.
     pub last_error: Option<String>,
     /// When it was accepted (storage form, UTC).
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// When it was delivered.
+    #[schema(format = DateTime)]
     pub sent_at: Option<String>,
     /// The outbox job that delivers it (none for in-app notices, which are stored at once).
     pub job_id: Option<i64>,
@@ -253,11 +262,12 @@ pub fn ts_vn(s: &str) -> String {
 }
 
 /// One delivery attempt, for the delivery log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Delivery {
     /// Attempt number, from 1, counted by the notification itself.
     pub attempt: i64,
     /// When the attempt ended (storage form, UTC).
+    #[schema(format = DateTime)]
     pub at: String,
     /// Sent or failed.
     pub outcome: DeliveryOutcome,
@@ -273,7 +283,7 @@ impl Delivery {
 }
 
 /// A notice in a recipient's in-app inbox.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Notice {
     /// Identifier.
     pub id: i64,
@@ -286,8 +296,10 @@ pub struct Notice {
     /// A link inside the platform (a path starting with `/`), if any.
     pub link: Option<String>,
     /// When it was created (storage form, UTC).
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// When the recipient read it.
+    #[schema(format = DateTime)]
     pub read_at: Option<String>,
 }
 

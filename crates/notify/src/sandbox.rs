@@ -18,6 +18,8 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 
+use cqdt_platform::Problem;
+
 use crate::model::{parse_vn_phone, MAX_SMS_CHARS};
 
 /// How many messages the sandbox remembers.
@@ -116,76 +118,108 @@ pub fn sms_sandbox_router() -> Router {
     SmsSandbox::new(None).router()
 }
 
-fn problem(status: StatusCode, title: &str, detail: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        json!({"type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail})
-            .to_string(),
-    )
-        .into_response()
+/// Why the sandbox refused a message, answered as the gateway answers: problem+json, except
+/// for a bad token (plain JSON with `WWW-Authenticate: Bearer`).
+#[derive(Debug)]
+enum Refusal {
+    /// The bearer token is missing or wrong.
+    Token,
+    /// The body is not JSON.
+    NotJson(String),
+    /// The number is not a Vietnamese mobile number.
+    Number(String),
+    /// The text is empty or too long.
+    Text,
 }
 
-async fn accept(State(s): State<SmsSandbox>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(expected) = &s.token {
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, title, detail) =
+            match self {
+                Refusal::Token => return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer")],
+                    Json(json!({"type": "about:blank", "title": "Sai mã truy cập", "status": 401})),
+                )
+                    .into_response(),
+                Refusal::NotJson(e) => (
+                    StatusCode::BAD_REQUEST,
+                    "Dữ liệu không hợp lệ",
+                    format!("Nội dung không phải JSON hợp lệ: {e}"),
+                ),
+                Refusal::Number(detail) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Số điện thoại không hợp lệ",
+                    detail,
+                ),
+                Refusal::Text => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Nội dung không hợp lệ",
+                    format!("Nội dung tin nhắn phải có từ 1 đến {MAX_SMS_CHARS} ký tự."),
+                ),
+            };
+        Problem::new(status, title)
+            .with_detail(detail)
+            .into_response()
+    }
+}
+
+impl SmsSandbox {
+    /// Checks the bearer token, when one is required.
+    fn authorize(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        let Some(expected) = &self.token else {
+            return Ok(());
+        };
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(expected.as_str()) {
+        if given == Some(expected.as_str()) {
+            Ok(())
+        } else {
             tracing::warn!(
                 sandbox = "sms",
                 "SANDBOX: SMS refused, bad or missing bearer token"
             );
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                Json(json!({"type": "about:blank", "title": "Sai mã truy cập", "status": 401})),
-            )
-                .into_response();
+            Err(Refusal::Token)
         }
     }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Dữ liệu không hợp lệ",
-                format!("Nội dung không phải JSON hợp lệ: {e}"),
-            )
-        }
-    };
+}
+
+/// What a client posts: `{"to": "...", "text": "..."}`, checked as the gateway checks it.
+fn parse_message(body: &[u8]) -> Result<(String, String), Refusal> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| Refusal::NotJson(e.to_string()))?;
     let to = value.get("to").and_then(|v| v.as_str()).unwrap_or("");
     let text = value.get("text").and_then(|v| v.as_str()).unwrap_or("");
-    let to = match parse_vn_phone(to) {
-        Ok(to) => to,
-        Err(e) => {
-            let detail = e
-                .field_errors()
+    let to = parse_vn_phone(to).map_err(|e| {
+        Refusal::Number(
+            e.field_errors()
                 .first()
                 .map(|f| f.message.clone())
-                .unwrap_or_else(|| e.to_string());
-            return problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Số điện thoại không hợp lệ",
-                detail,
-            );
-        }
-    };
+                .unwrap_or_else(|| e.to_string()),
+        )
+    })?;
     if text.trim().is_empty() || text.chars().count() > MAX_SMS_CHARS {
-        return problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Nội dung không hợp lệ",
-            format!("Nội dung tin nhắn phải có từ 1 đến {MAX_SMS_CHARS} ký tự."),
-        );
+        return Err(Refusal::Text);
     }
-    let sms = s.store(to, text.to_string());
+    Ok((to, text.to_string()))
+}
+
+async fn accept(
+    State(s): State<SmsSandbox>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    s.authorize(&headers)?;
+    let (to, text) = parse_message(&body)?;
+    let sms = s.store(to, text);
     tracing::info!(sandbox = "sms", id = sms.id, to = %sms.to, "SANDBOX: SMS accepted (not sent to any real phone)");
-    (
+    Ok((
         StatusCode::ACCEPTED,
         Json(json!({"id": sms.id, "status": "accepted", "sandbox": true})),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn list(State(s): State<SmsSandbox>) -> Response {

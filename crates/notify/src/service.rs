@@ -136,6 +136,10 @@ impl Notifier {
     /// Validates, renders and stores a notification in the caller's transaction, with the job
     /// that delivers it; nothing is written when the request is invalid. In-app notices are
     /// stored at once. Call `JobQueue::wake` after committing.
+    // Debug level on the submission and delivery paths: a span per call must cost nothing when
+    // not logged. Never the recipient: it is personal data.
+    #[tracing::instrument(level = "debug", skip_all,
+        fields(channel = request.channel.as_str(), template = %request.template))]
     pub async fn send(
         &self,
         tx: &mut Tx,
@@ -179,6 +183,7 @@ impl Notifier {
     /// Like [`Notifier::send`] for several e-mail or SMS requests, in three statements
     /// whatever their number (for transactions that write many records at once). Nothing is
     /// written when any request is invalid.
+    #[tracing::instrument(level = "debug", skip_all, fields(requests = requests.len()))]
     pub async fn send_many(
         &self,
         tx: &mut Tx,
@@ -209,6 +214,8 @@ impl Notifier {
     }
 
     /// Sends in a transaction of its own, commits and wakes the queue.
+    #[tracing::instrument(skip_all,
+        fields(channel = request.channel.as_str(), template = %request.template))]
     pub async fn send_now(
         &self,
         request: &NotificationRequest,
@@ -223,6 +230,7 @@ impl Notifier {
     }
 
     /// One notification with its delivery log.
+    #[tracing::instrument(skip_all, fields(notification = id.0))]
     pub async fn get(
         &self,
         id: NotificationId,
@@ -237,6 +245,7 @@ impl Notifier {
     }
 
     /// Notifications, newest first.
+    #[tracing::instrument(skip_all, fields(status = ?filter.status, channel = ?filter.channel, limit))]
     pub async fn list(
         &self,
         filter: &NotificationFilter,
@@ -246,11 +255,13 @@ impl Notifier {
     }
 
     /// How many notifications are in each status.
+    #[tracing::instrument(skip_all)]
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, NotifyError> {
         Ok(store::count_by_status(&self.db).await?)
     }
 
     /// A recipient's in-app notices, newest first.
+    #[tracing::instrument(skip_all, fields(limit))]
     pub async fn notices(&self, recipient: &str, limit: i64) -> Result<Vec<Notice>, NotifyError> {
         Ok(store::list_notices(&self.db, recipient.trim(), limit.clamp(1, 1000)).await?)
     }
@@ -265,17 +276,9 @@ impl Notifier {
             .map_err(|e| e.to_string())
     }
 
-    /// Makes one delivery attempt and logs it; an error means the attempt failed (the job
-    /// queue retries it, and the notification is `failed` once the job has no attempts left).
-    pub async fn deliver(&self, id: NotificationId) -> Result<(), NotifyError> {
-        let n = store::get_notification(&self.db, id)
-            .await?
-            .ok_or(NotifyError::NotFound(id.0))?;
-        if n.status == NotificationStatus::Sent {
-            // At-least-once delivery from the queue: a repeated job does not send twice.
-            return Ok(());
-        }
-        let outcome = match n.channel {
+    /// Sends a notification on its channel; the answer of the server, or why it failed.
+    async fn attempt(&self, n: &Notification) -> Result<String, NotifyError> {
+        match n.channel {
             Channel::Email => match &self.mailer {
                 Some(m) => {
                     let stamp: String = n.created_at.chars().filter(char::is_ascii_digit).collect();
@@ -293,7 +296,21 @@ impl Notifier {
                 )),
             },
             Channel::InApp => Ok("in-app notice already stored".into()),
-        };
+        }
+    }
+
+    /// Makes one delivery attempt and logs it; an error means the attempt failed (the job
+    /// queue retries it, and the notification is `failed` once the job has no attempts left).
+    #[tracing::instrument(level = "debug", skip_all, fields(notification = id.0))]
+    pub async fn deliver(&self, id: NotificationId) -> Result<(), NotifyError> {
+        let n = store::get_notification(&self.db, id)
+            .await?
+            .ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
+        if n.status == NotificationStatus::Sent {
+            // At-least-once delivery from the queue: a repeated job does not send twice.
+            return Ok(());
+        }
+        let outcome = self.attempt(&n).await;
         let final_attempt = match n.job_id {
             Some(job) => match self.jobs.get(job).await? {
                 Some((job, _)) => job.attempts >= job.max_attempts,

@@ -1,9 +1,8 @@
 //! SQL for the notifications module's tables: `notifications`, `notification_deliveries`,
 //! `in_app_notices`. No other module touches them.
 
-use cqdt_platform::{Db, DbError, DbResultExt};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use cqdt_platform::{Db, DbError, DbResultExt, Sql};
+use sqlx::AnyConnection;
 
 use crate::model::{
     Channel, Delivery, DeliveryOutcome, Notice, Notification, NotificationFilter, NotificationId,
@@ -13,23 +12,66 @@ use crate::model::{
 const COLUMNS: &str = "id, channel, recipient, template, subject, body, status, attempts, \
                        last_error, created_at, sent_at, job_id";
 
-fn notification_from_row(r: &AnyRow) -> Result<Notification, sqlx::Error> {
-    let channel: String = r.try_get("channel")?;
-    let status: String = r.try_get("status")?;
-    Ok(Notification {
-        id: NotificationId(r.try_get("id")?),
-        channel: Channel::parse(&channel).ok_or_else(|| bad_value("channel", &channel))?,
-        recipient: r.try_get("recipient")?,
-        template: r.try_get("template")?,
-        subject: r.try_get("subject")?,
-        body: r.try_get("body")?,
-        status: NotificationStatus::parse(&status).ok_or_else(|| bad_value("status", &status))?,
-        attempts: r.try_get("attempts")?,
-        last_error: r.try_get("last_error")?,
-        created_at: r.try_get("created_at")?,
-        sent_at: r.try_get("sent_at")?,
-        job_id: r.try_get("job_id")?,
-    })
+/// A row of `notifications` as stored.
+#[derive(sqlx::FromRow)]
+struct NotificationRow {
+    id: i64,
+    channel: String,
+    recipient: String,
+    template: String,
+    subject: String,
+    body: String,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    created_at: String,
+    sent_at: Option<String>,
+    job_id: Option<i64>,
+}
+
+impl TryFrom<NotificationRow> for Notification {
+    type Error = sqlx::Error;
+
+    fn try_from(r: NotificationRow) -> Result<Self, Self::Error> {
+        Ok(Notification {
+            id: NotificationId(r.id),
+            channel: Channel::parse(&r.channel).ok_or_else(|| bad_value("channel", &r.channel))?,
+            recipient: r.recipient,
+            template: r.template,
+            subject: r.subject,
+            body: r.body,
+            status: NotificationStatus::parse(&r.status)
+                .ok_or_else(|| bad_value("status", &r.status))?,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+            job_id: r.job_id,
+        })
+    }
+}
+
+/// A row of `notification_deliveries` as stored.
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    attempt: i64,
+    at: String,
+    outcome: String,
+    detail: Option<String>,
+}
+
+impl TryFrom<DeliveryRow> for Delivery {
+    type Error = sqlx::Error;
+
+    fn try_from(r: DeliveryRow) -> Result<Self, Self::Error> {
+        Ok(Delivery {
+            attempt: r.attempt,
+            at: r.at,
+            outcome: DeliveryOutcome::parse(&r.outcome)
+                .ok_or_else(|| bad_value("outcome", &r.outcome))?,
+            detail: r.detail,
+        })
+    }
 }
 
 fn bad_value(column: &str, value: &str) -> sqlx::Error {
@@ -71,24 +113,27 @@ pub async fn insert_notifications(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
+    let mut q = Sql::on(
+        conn,
         "INSERT INTO notifications (channel, recipient, template, subject, body, status, \
-         attempts, created_at) VALUES {} RETURNING id",
-        cqdt_platform::db::values_list(items.len(), 8, 0)
+         attempts, created_at) ",
     );
-    let mut q = sqlx::query_scalar(&sql);
-    for n in items {
-        q = q
-            .bind(n.channel.as_str())
-            .bind(&n.recipient)
-            .bind(&n.template)
-            .bind(&n.subject)
-            .bind(&n.body)
-            .bind(NotificationStatus::Queued.as_str())
-            .bind(0_i64)
-            .bind(created_at);
-    }
-    let mut ids: Vec<i64> = q.fetch_all(conn).await.ctx("inserting notifications")?;
+    q.push_values(items, |mut row, n| {
+        row.push_bind(n.channel.as_str())
+            .push_bind(n.recipient.as_str())
+            .push_bind(n.template.as_str())
+            .push_bind(n.subject.as_str())
+            .push_bind(n.body.as_str())
+            .push_bind(NotificationStatus::Queued.as_str())
+            .push_bind(0_i64)
+            .push_bind(created_at);
+    });
+    q.push(" RETURNING id");
+    let mut ids: Vec<i64> = q
+        .build_query_scalar()
+        .fetch_all(conn)
+        .await
+        .ctx("inserting notifications")?;
     // One statement takes its ids in row order; RETURNING need not list them so.
     ids.sort_unstable();
     Ok(ids.into_iter().map(NotificationId).collect())
@@ -102,22 +147,21 @@ pub async fn set_jobs(
     if links.is_empty() {
         return Ok(());
     }
-    let cases: Vec<String> = (0..links.len())
-        .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
-        .collect();
-    let ids: Vec<String> = (0..links.len())
-        .map(|i| format!("${}", 2 * i + 1))
-        .collect();
-    let sql = format!(
-        "UPDATE notifications SET job_id = CASE id {} END WHERE id IN ({})",
-        cases.join(" "),
-        ids.join(", ")
-    );
-    let mut q = sqlx::query(&sql);
+    let mut q = Sql::on(conn, "UPDATE notifications SET job_id = CASE id");
     for (n, job) in links {
-        q = q.bind(n.0).bind(*job);
+        q.push(" WHEN ")
+            .push_bind(n.0)
+            .push(" THEN ")
+            .push_bind(*job);
     }
-    q.execute(conn)
+    q.push(" END WHERE id IN (");
+    let mut ids = q.separated(", ");
+    for (n, _) in links {
+        ids.push_bind(n.0);
+    }
+    q.push(")");
+    q.build()
+        .execute(conn)
         .await
         .ctx("linking notifications to their jobs")?;
     Ok(())
@@ -182,15 +226,14 @@ pub async fn get_notification(
     db: &Db,
     id: NotificationId,
 ) -> Result<Option<Notification>, DbError> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, NotificationRow>(&format!(
         "SELECT {COLUMNS} FROM notifications WHERE id = $1"
     ))
     .bind(id.0)
     .fetch_optional(db.pool())
     .await
     .ctx("reading notification")?;
-    row.as_ref()
-        .map(notification_from_row)
+    row.map(Notification::try_from)
         .transpose()
         .ctx("decoding notification")
 }
@@ -201,40 +244,27 @@ pub async fn list_notifications(
     filter: &NotificationFilter,
     limit: i64,
 ) -> Result<Vec<Notification>, DbError> {
-    let mut conditions = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
+    let mut q = Sql::new(
+        db.backend(),
+        format!("SELECT {COLUMNS} FROM notifications WHERE 1 = 1"),
+    );
     if let Some(r) = &filter.recipient {
-        binds.push(r.clone());
-        conditions.push(format!("recipient = ${}", binds.len()));
+        q.push(" AND recipient = ").push_bind(r.as_str());
     }
     if let Some(s) = filter.status {
-        binds.push(s.as_str().to_string());
-        conditions.push(format!("status = ${}", binds.len()));
+        q.push(" AND status = ").push_bind(s.as_str());
     }
     if let Some(c) = filter.channel {
-        binds.push(c.as_str().to_string());
-        conditions.push(format!("channel = ${}", binds.len()));
+        q.push(" AND channel = ").push_bind(c.as_str());
     }
-    let filter_sql = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM notifications{filter_sql} ORDER BY id DESC LIMIT ${}",
-        binds.len() + 1
-    );
-    let mut q = sqlx::query(&sql);
-    for b in binds {
-        q = q.bind(b);
-    }
-    let rows = q
-        .bind(limit)
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+    let rows: Vec<NotificationRow> = q
+        .build_query_as()
         .fetch_all(db.pool())
         .await
         .ctx("listing notifications")?;
-    rows.iter()
-        .map(notification_from_row)
+    rows.into_iter()
+        .map(Notification::try_from)
         .collect::<Result<_, _>>()
         .ctx("decoding notifications")
 }
@@ -249,7 +279,7 @@ pub async fn count_by_status(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
 
 /// The delivery log of a notification, oldest attempt first.
 pub async fn deliveries(db: &Db, id: NotificationId) -> Result<Vec<Delivery>, DbError> {
-    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+    let rows = sqlx::query_as::<_, DeliveryRow>(
         "SELECT attempt, at, outcome, detail FROM notification_deliveries \
          WHERE notification_id = $1 ORDER BY id",
     )
@@ -257,15 +287,10 @@ pub async fn deliveries(db: &Db, id: NotificationId) -> Result<Vec<Delivery>, Db
     .fetch_all(db.pool())
     .await
     .ctx("reading delivery log")?;
-    Ok(rows
-        .into_iter()
-        .map(|(attempt, at, outcome, detail)| Delivery {
-            attempt,
-            at,
-            outcome: DeliveryOutcome::parse(&outcome).unwrap_or(DeliveryOutcome::Failed),
-            detail,
-        })
-        .collect())
+    rows.into_iter()
+        .map(Delivery::try_from)
+        .collect::<Result<_, _>>()
+        .ctx("decoding delivery log")
 }
 
 /// Stores an in-app notice and returns its id.
@@ -293,16 +318,7 @@ pub async fn insert_notice(
 
 /// A recipient's in-app notices, newest first.
 pub async fn list_notices(db: &Db, recipient: &str, limit: i64) -> Result<Vec<Notice>, DbError> {
-    type NoticeRow = (
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-    );
-    let rows: Vec<NoticeRow> = sqlx::query_as(
+    sqlx::query_as::<_, Notice>(
         "SELECT id, recipient, title, body, link, created_at, read_at FROM in_app_notices \
          WHERE recipient = $1 ORDER BY id DESC LIMIT $2",
     )
@@ -310,19 +326,101 @@ pub async fn list_notices(db: &Db, recipient: &str, limit: i64) -> Result<Vec<No
     .bind(limit)
     .fetch_all(db.pool())
     .await
-    .ctx("listing in-app notices")?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, recipient, title, body, link, created_at, read_at)| Notice {
-                id,
-                recipient,
-                title,
-                body,
-                link,
-                created_at,
-                read_at,
-            },
-        )
-        .collect())
+    .ctx("listing in-app notices")
+}
+
+// TEMPORARY (issue 12 helper): the submission path's notification writes, old code against
+// new in the same run; removed before reporting.
+#[cfg(test)]
+mod bench_tmp {
+    use std::time::Instant;
+
+    use super::*;
+
+    async fn old_insert_notifications(
+        conn: &mut AnyConnection,
+        items: &[PreparedNotification],
+        created_at: &str,
+    ) -> Result<Vec<NotificationId>, DbError> {
+        let sql = format!(
+            "INSERT INTO notifications (channel, recipient, template, subject, body, status, \
+             attempts, created_at) VALUES {} RETURNING id",
+            cqdt_platform::db::values_list(items.len(), 8, 0)
+        );
+        let mut q = sqlx::query_scalar(&sql);
+        for n in items {
+            q = q
+                .bind(n.channel.as_str())
+                .bind(&n.recipient)
+                .bind(&n.template)
+                .bind(&n.subject)
+                .bind(&n.body)
+                .bind(NotificationStatus::Queued.as_str())
+                .bind(0_i64)
+                .bind(created_at);
+        }
+        let mut ids: Vec<i64> = q.fetch_all(conn).await.ctx("inserting notifications")?;
+        ids.sort_unstable();
+        Ok(ids.into_iter().map(NotificationId).collect())
+    }
+
+    async fn old_set_jobs(
+        conn: &mut AnyConnection,
+        links: &[(NotificationId, i64)],
+    ) -> Result<(), DbError> {
+        let cases: Vec<String> = (0..links.len())
+            .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let ids: Vec<String> = (0..links.len())
+            .map(|i| format!("${}", 2 * i + 1))
+            .collect();
+        let sql = format!(
+            "UPDATE notifications SET job_id = CASE id {} END WHERE id IN ({})",
+            cases.join(" "),
+            ids.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (n, job) in links {
+            q = q.bind(n.0).bind(*job);
+        }
+        q.execute(conn).await.ctx("linking")?;
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore]
+    async fn notify_bench_tmp() {
+        let t = cqdt_testing::TestDb::new().await;
+        let item = crate::model::NotificationRequest::email("an@example.vn", "test")
+            .prepare()
+            .expect("prepare");
+        let items: Vec<PreparedNotification> = (0..50).map(|_| item.clone()).collect();
+        for round in 0..8 {
+            let old = matches!(round % 4, 0 | 3);
+            let start = Instant::now();
+            for _ in 0..40 {
+                let mut tx = t.db.begin().await.expect("tx");
+                let ids = if old {
+                    old_insert_notifications(&mut tx, &items, "2025-01-01T00:00:00.000000Z").await
+                } else {
+                    insert_notifications(&mut tx, &items, "2025-01-01T00:00:00.000000Z").await
+                }
+                .expect("insert");
+                let links: Vec<(NotificationId, i64)> =
+                    ids.iter().map(|id| (*id, id.0 + 7)).collect();
+                if old {
+                    old_set_jobs(&mut tx, &links).await
+                } else {
+                    set_jobs(&mut tx, &links).await
+                }
+                .expect("link");
+                tx.commit().await.expect("commit");
+            }
+            let rate = 2000.0 / start.elapsed().as_secs_f64();
+            println!(
+                "BENCH {} round {round}: insert_notifications+set_jobs {rate:.0} notifications/s",
+                if old { "old" } else { "new" }
+            );
+        }
+    }
 }

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::Db;
 use crate::error::PlatformError;
-use crate::migrations::MIGRATIONS;
+use crate::migrations;
 use crate::store::{self, ColumnKind};
 
 const FORMAT: &str = "cqdt-backup/1";
@@ -233,7 +233,7 @@ pub async fn restore(
     let archive = tokio::task::spawn_blocking(move || read_archive(&path))
         .await
         .map_err(|e| PlatformError::Rejected(format!("reading archive: {e}")))??;
-    let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
+    let known = migrations::newest_version(db.backend());
     if archive.manifest.schema_version > known {
         return Err(PlatformError::Rejected(format!(
             "Bản sao lưu có lược đồ phiên bản {} mới hơn phiên bản cqdt này hỗ trợ ({known}).",

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyConnection, AnyPool, Executor};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::{DbError, DbResultExt};
-use crate::migrations::{Migration, MIGRATIONS};
+use crate::migrations;
 
 /// Which database engine an instance runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -161,87 +162,76 @@ impl Db {
         self.pool.close().await;
     }
 
-    /// Applies pending migrations; fails if an applied migration was edited.
+    /// Applies pending migrations (adopting a database of a release before sqlx first); fails
+    /// if an applied migration was edited. Returns how many were applied.
     pub async fn migrate(&self) -> Result<usize, DbError> {
-        self.migrate_with(MIGRATIONS).await
+        self.migrate_with(migrations::migrator(self.backend)).await
     }
 
-    async fn migrate_with(&self, migrations: &[Migration]) -> Result<usize, DbError> {
-        let mut tx = self.begin().await?;
-        if self.backend == Backend::Postgres {
-            // Several nodes may start at once; one migrates, the others wait.
-            sqlx::query("SELECT pg_advisory_xact_lock(73530001)")
-                .execute(&mut *tx)
-                .await
-                .ctx("locking migrations")?;
-        }
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS cqdt_migrations (version BIGINT PRIMARY KEY, \
-             name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)",
-        )
-        .execute(&mut *tx)
-        .await
-        .ctx("creating migrations table")?;
-        let applied: Vec<(i64, String)> =
-            sqlx::query_as("SELECT version, checksum FROM cqdt_migrations ORDER BY version")
-                .fetch_all(&mut *tx)
-                .await
-                .ctx("reading applied migrations")?;
-        let mut count = 0;
-        for m in migrations {
-            let sql = m.sql(self.backend);
-            let checksum = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(sql.as_bytes()));
-            if let Some((_, old)) = applied.iter().find(|(v, _)| *v == m.version) {
-                if *old != checksum {
-                    return Err(DbError::Config(format!(
-                        "migration {} ({}) was changed after it was applied",
-                        m.version, m.name
-                    )));
-                }
-                continue;
-            }
-            sqlx::raw_sql(sql)
-                .execute(&mut *tx)
-                .await
-                .map_err(|source| DbError::Migration {
-                    version: m.version,
-                    name: m.name,
-                    source,
-                })?;
-            sqlx::query(
-                "INSERT INTO cqdt_migrations (version, name, checksum, applied_at) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(checksum)
-            .bind(crate::clock::format_ts(chrono::Utc::now()))
-            .execute(&mut *tx)
+    async fn migrate_with(&self, migrator: &Migrator) -> Result<usize, DbError> {
+        // A connection of its own, closed at the end: a PostgreSQL session lock left behind by
+        // a failure goes with it instead of staying in the pool.
+        let mut conn = self
+            .pool
+            .acquire()
             .await
-            .ctx("recording migration")?;
-            count += 1;
-        }
-        if let Some(newest) = applied.last() {
-            if !migrations.iter().any(|m| m.version == newest.0) {
-                return Err(DbError::Config(format!(
-                    "the database has migration {} which this cqdt does not know; \
-                     it was written by a newer version",
-                    newest.0
-                )));
+            .ctx("connecting to migrate")?
+            .detach();
+        let outcome = match self.backend {
+            Backend::Sqlite => {
+                let _writer = self.write_lock.lock().await;
+                migrate_sqlite(&mut conn, migrator).await
             }
-        }
-        tx.commit().await?;
-        Ok(count)
+            Backend::Postgres => migrate_postgres(&mut conn, migrator).await,
+        };
+        let _ = conn.close().await;
+        outcome
     }
 
     /// The newest applied migration version, 0 when none.
     pub async fn schema_version(&self) -> Result<i64, DbError> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM cqdt_migrations")
-            .fetch_one(&self.pool)
-            .await
-            .ctx("reading schema version")?;
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await
+                .ctx("reading schema version")?;
         Ok(v.unwrap_or(0))
     }
+}
+
+/// The advisory lock nodes queue on to migrate PostgreSQL — the key the releases before sqlx
+/// took too, so that a node of either release waits for the other.
+const MIGRATION_LOCK: i64 = 73530001;
+
+/// SQLite: one transaction that takes the database's write lock at once (another process
+/// migrating the same file waits for it) and applies everything or nothing — as the runner
+/// before sqlx did, so a migration cannot switch `PRAGMA foreign_keys` (a no-op inside one).
+async fn migrate_sqlite(conn: &mut AnyConnection, migrator: &Migrator) -> Result<usize, DbError> {
+    let mut tx = conn
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .ctx("locking the database to migrate")?;
+    let applied = migrations::run(&mut tx, Backend::Sqlite, migrator).await?;
+    tx.commit().await.ctx("committing migrations")?;
+    Ok(applied)
+}
+
+/// PostgreSQL: several nodes may start at once; one adopts and migrates, the others wait on
+/// the session lock, then find nothing to do. (sqlx's migrator takes its own advisory lock too,
+/// inside ours; each migration is its own transaction.)
+async fn migrate_postgres(conn: &mut AnyConnection, migrator: &Migrator) -> Result<usize, DbError> {
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .ctx("locking migrations")?;
+    let applied = migrations::run(conn, Backend::Postgres, migrator).await?;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .ctx("unlocking migrations")?;
+    Ok(applied)
 }
 
 /// Hides the password in a database URL for messages and logs.
@@ -285,7 +275,7 @@ pub fn values_list(rows: usize, cols: usize, offset: usize) -> String {
 }
 
 /// Whether a connection is SQLite's.
-pub fn is_sqlite(conn: &sqlx::AnyConnection) -> bool {
+pub fn is_sqlite(conn: &AnyConnection) -> bool {
     conn.backend_name().eq_ignore_ascii_case("sqlite")
 }
 
@@ -310,19 +300,19 @@ pub fn marks(sqlite: bool, from: usize, n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn placeholders_are_numbered_for_postgres_and_bare_for_sqlite() {
-        assert_eq!(super::marks(false, 3, 2), "$3, $4");
-        assert_eq!(super::marks(true, 3, 2), "?, ?");
+        assert_eq!(marks(false, 3, 2), "$3, $4");
+        assert_eq!(marks(true, 3, 2), "?, ?");
     }
 
     #[test]
     fn a_values_list_numbers_every_parameter_once() {
-        assert_eq!(super::values_list(2, 3, 1), "($2, $3, $4), ($5, $6, $7)");
-        assert_eq!(super::values_list(1, 1, 0), "($1)");
+        assert_eq!(values_list(2, 3, 1), "($2, $3, $4), ($5, $6, $7)");
+        assert_eq!(values_list(1, 1, 0), "($1)");
     }
-
-    use super::*;
 
     #[test]
     fn passwords_are_hidden_in_database_urls() {
@@ -342,24 +332,45 @@ mod tests {
         );
     }
 
+    /// A migrator over one file, `0001_t.sql`, with the given SQL.
+    async fn one_migration(dir: &std::path::Path, sql: &str) -> Migrator {
+        let folder = dir.join("migrations");
+        std::fs::create_dir_all(&folder).expect("folder");
+        std::fs::write(folder.join("0001_t.sql"), sql).expect("write");
+        Migrator::new(folder).await.expect("migrator")
+    }
+
     #[tokio::test]
     async fn an_edited_migration_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Db::connect(&Db::sqlite_url(dir.path())).await.expect("db");
-        let first = [Migration {
-            version: 1,
-            name: "t",
-            sqlite: "CREATE TABLE t (a BIGINT);",
-            postgres: "CREATE TABLE t (a BIGINT);",
-        }];
+        let first = one_migration(dir.path(), "CREATE TABLE t (a BIGINT);").await;
         assert_eq!(db.migrate_with(&first).await.expect("migrate"), 1);
         assert_eq!(db.migrate_with(&first).await.expect("again"), 0);
-        let edited = [Migration {
-            version: 1,
-            name: "t",
-            sqlite: "CREATE TABLE t (a TEXT);",
-            postgres: "CREATE TABLE t (a TEXT);",
-        }];
-        assert!(db.migrate_with(&edited).await.is_err());
+        let edited = one_migration(dir.path(), "CREATE TABLE t (a TEXT);").await;
+        let err = db.migrate_with(&edited).await.expect_err("edited");
+        assert_eq!(
+            err.to_string(),
+            "migration 1 (t) was changed after it was applied"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_migration_applies_nothing_and_names_itself() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::connect(&Db::sqlite_url(dir.path())).await.expect("db");
+        let broken = one_migration(dir.path(), "CREATE TABLE t (a BIGINT); NOT SQL;").await;
+        let err = db.migrate_with(&broken).await.expect_err("broken");
+        assert!(
+            err.to_string().starts_with("migration 1 (t) failed:"),
+            "{err}"
+        );
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('t', '_sqlx_migrations')",
+        )
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
+        assert_eq!(tables, 0);
     }
 }

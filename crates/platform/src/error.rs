@@ -1,4 +1,10 @@
-//! Errors of the platform core.
+//! Errors of the platform core, and how they answer over HTTP: a refused upload is a 422, a
+//! file that is not there a 404, anything else a 500 whose cause goes to the log only.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::web::{HttpError, Problem};
 
 /// A database failure, with what the platform was doing when it happened.
 #[derive(Debug, thiserror::Error)]
@@ -17,8 +23,8 @@ pub enum DbError {
     Migration {
         /// Migration number.
         version: i64,
-        /// Migration name.
-        name: &'static str,
+        /// Migration name (its description: `0001_platform.sql` is "platform").
+        name: String,
         /// The driver's error.
         #[source]
         source: sqlx::Error,
@@ -70,5 +76,38 @@ impl PlatformError {
             context: context.into(),
             source,
         }
+    }
+}
+
+impl From<PlatformError> for HttpError {
+    fn from(e: PlatformError) -> Self {
+        match e {
+            PlatformError::Rejected(m) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Tệp không được chấp nhận")
+                    .with_detail(m)
+                    .into()
+            }
+            // Only the file store says "not found".
+            PlatformError::NotFound(_) => Problem::not_found("Không có tệp này.").into(),
+            other => HttpError::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for PlatformError {
+    fn into_response(self) -> Response {
+        HttpError::from(self).into_response()
+    }
+}
+
+impl From<DbError> for HttpError {
+    fn from(e: DbError) -> Self {
+        HttpError::internal(e)
+    }
+}
+
+impl IntoResponse for DbError {
+    fn into_response(self) -> Response {
+        HttpError::from(self).into_response()
     }
 }

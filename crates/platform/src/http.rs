@@ -6,12 +6,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::error::PlatformError;
-use crate::model::{Job, JobStatus};
-use crate::web::{render, Admin, PageError, Platform, Problem, Shell};
+use crate::db::Backend;
+use crate::model::{Job, JobAttempt, JobStatus, MediaType, StoredFile};
+use crate::web::{render, Admin, ApiQuery, HttpError, Platform, Problem, Shell};
 
 /// The platform core's routes.
 pub fn router() -> Router<Platform> {
@@ -42,19 +42,53 @@ async fn home(State(p): State<Platform>) -> Response {
     })
 }
 
-async fn healthz() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
+/// The answer of `/healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`: the process answers.
+    pub status: &'static str,
 }
 
-async fn readyz(State(p): State<Platform>) -> Response {
+#[utoipa::path(get, path = "/healthz", tag = "platform", summary = "Liveness",
+    responses((status = 200, description = "alive", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The answer of `/readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not ready`.
+    pub status: &'static str,
+    /// The backend (`sqlite`, `postgres`), or `unreachable`.
+    pub database: &'static str,
+}
+
+fn backend_name(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    }
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "platform", summary = "Readiness (database reachable)",
+    responses(
+        (status = 200, description = "ready", body = Readiness),
+        (status = 503, description = "not ready", body = Readiness)))]
+async fn readyz(State(p): State<Platform>) -> (StatusCode, Json<Readiness>) {
     if p.db.ping().await {
-        Json(json!({"status": "ready", "database": p.db.backend()})).into_response()
+        let database = backend_name(p.db.backend());
+        let ready = Readiness {
+            status: "ready",
+            database,
+        };
+        (StatusCode::OK, Json(ready))
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not ready", "database": "unreachable"})),
-        )
-            .into_response()
+        let down = Readiness {
+            status: "not ready",
+            database: "unreachable",
+        };
+        (StatusCode::SERVICE_UNAVAILABLE, Json(down))
     }
 }
 
@@ -65,6 +99,9 @@ fn resident_memory_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "platform", summary = "Prometheus metrics",
+    responses((status = 200, description = "text exposition format", body = String,
+        content_type = "text/plain")))]
 async fn metrics(State(p): State<Platform>) -> Response {
     let mut out = p.metrics.render();
     out.push_str("# HELP cqdt_up Whether the database answers.\n# TYPE cqdt_up gauge\n");
@@ -89,19 +126,54 @@ async fn metrics(State(p): State<Platform>) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
+/// Which jobs to list.
+#[derive(Debug, Deserialize)]
 struct JobFilter {
+    /// `pending`, `done` or `dead`; all when absent or empty.
     status: Option<String>,
+    /// How many, newest first (1 to 1000, default 200).
     limit: Option<i64>,
 }
 
-fn parse_status(s: Option<&str>) -> Result<Option<JobStatus>, String> {
-    match s.filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => JobStatus::parse(s)
-            .map(Some)
-            .ok_or_else(|| format!("Trạng thái “{s}” không hợp lệ (pending, done, dead).")),
+impl JobFilter {
+    fn status(&self) -> Result<Option<JobStatus>, Problem> {
+        match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => JobStatus::parse(s).map(Some).ok_or_else(|| {
+                Problem::bad_request(format!(
+                    "Trạng thái “{s}” không hợp lệ (pending, done, dead)."
+                ))
+            }),
+        }
     }
+
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(200).clamp(1, 1000)
+    }
+}
+
+/// Refusals of the administrator guard ([`Admin`]), for the routes behind it. They are pages,
+/// not problem+json: the guard is shared with the administrators' pages.
+#[derive(utoipa::IntoResponses)]
+pub enum AdminRefusal {
+    /// No or wrong credentials.
+    #[response(
+        status = 401,
+        description = "not signed in as an administrator (HTML page, WWW-Authenticate: Basic)"
+    )]
+    Unauthorized,
+    /// Signed in as someone else.
+    #[response(
+        status = 403,
+        description = "signed in, but not as a platform administrator (HTML page)"
+    )]
+    Forbidden,
+    /// Locked out.
+    #[response(
+        status = 429,
+        description = "too many wrong administrator passwords from this source (HTML page)"
+    )]
+    Locked,
 }
 
 #[derive(Template)]
@@ -116,14 +188,9 @@ async fn jobs_page(
     _admin: Admin,
     State(p): State<Platform>,
     Query(f): Query<JobFilter>,
-) -> Result<Response, PageError> {
-    let status = parse_status(f.status.as_deref()).map_err(PageError::BadRequest)?;
-    let jobs = p
-        .jobs
-        .list(status, f.limit.unwrap_or(200).clamp(1, 1000))
-        .await
-        .map_err(PageError::internal)?;
-    let counts = p.jobs.counts().await.map_err(PageError::internal)?;
+) -> Result<Response, HttpError> {
+    let jobs = p.jobs.list(f.status()?, f.limit()).await?;
+    let counts = p.jobs.counts().await?;
     Ok(render(&JobsPage {
         shell: (*p.shell).clone(),
         jobs,
@@ -135,56 +202,113 @@ async fn retry_job_page(
     _admin: Admin,
     State(p): State<Platform>,
     Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    p.jobs.retry_dead(id).await.map_err(PageError::internal)?;
-    Ok(Redirect::to("/admin/jobs?status=pending").into_response())
+) -> Result<Redirect, HttpError> {
+    p.jobs.retry_dead(id).await?;
+    Ok(Redirect::to("/admin/jobs?status=pending"))
 }
 
+/// Jobs of the outbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobList {
+    /// Newest first.
+    pub jobs: Vec<Job>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "platform", summary = "List outbox jobs",
+    params(
+        ("status" = Option<JobStatus>, Query, description = "Only jobs in this status"),
+        ("limit" = Option<i64>, Query,
+            description = "How many, newest first (default 200, kept within 1 to 1000)")),
+    responses(
+        (status = 200, description = "jobs", body = JobList),
+        (status = 400, response = Problem),
+        AdminRefusal),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn jobs_api(
     _admin: Admin,
     State(p): State<Platform>,
-    Query(f): Query<JobFilter>,
-) -> Result<Response, Problem> {
-    let status = parse_status(f.status.as_deref()).map_err(Problem::bad_request)?;
-    let jobs = p
-        .jobs
-        .list(status, f.limit.unwrap_or(200).clamp(1, 1000))
-        .await
-        .map_err(Problem::internal)?;
-    Ok(Json(json!({ "jobs": jobs })).into_response())
+    ApiQuery(f): ApiQuery<JobFilter>,
+) -> Result<Json<JobList>, HttpError> {
+    let jobs = p.jobs.list(f.status()?, f.limit()).await?;
+    Ok(Json(JobList { jobs }))
 }
 
+/// A job with its delivery log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobDetail {
+    /// The job.
+    pub job: Job,
+    /// Its attempts, oldest first.
+    pub attempts: Vec<JobAttempt>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/jobs/{id}", tag = "platform",
+    summary = "A job and its attempts (delivery log)",
+    params(("id" = i64, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "job", body = JobDetail),
+        (status = 404, response = Problem),
+        AdminRefusal),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn job_api(
     _admin: Admin,
     State(p): State<Platform>,
     Path(id): Path<i64>,
-) -> Result<Response, Problem> {
-    match p.jobs.get(id).await.map_err(Problem::internal)? {
-        Some((job, attempts)) => {
-            Ok(Json(json!({"job": job, "attempts": attempts})).into_response())
-        }
-        None => Err(Problem::not_found(format!("Không có công việc {id}."))),
-    }
+) -> Result<Json<JobDetail>, HttpError> {
+    let (job, attempts) = p
+        .jobs
+        .get(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("Không có công việc {id}.")))?;
+    Ok(Json(JobDetail { job, attempts }))
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/retry", tag = "platform",
+    summary = "Requeue a dead job",
+    params(("id" = i64, Path, description = "The job's id")),
+    responses(
+        (status = 204, description = "requeued"),
+        (status = 409, response = Problem),
+        AdminRefusal),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn retry_job_api(
     _admin: Admin,
     State(p): State<Platform>,
     Path(id): Path<i64>,
-) -> Result<Response, Problem> {
-    if p.jobs.retry_dead(id).await.map_err(Problem::internal)? {
-        Ok(StatusCode::NO_CONTENT.into_response())
+) -> Result<StatusCode, HttpError> {
+    if p.jobs.retry_dead(id).await? {
+        Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::new(StatusCode::CONFLICT, "Không thể thử lại")
-            .with_detail(format!("Công việc {id} không ở trạng thái thất bại.")))
+            .with_detail(format!("Công việc {id} không ở trạng thái thất bại."))
+            .into())
     }
 }
 
+/// The form of `POST /api/v1/files`: one file.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct FileUpload {
+    /// The file; its type is recognised from its content, its name only checked against it.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+#[utoipa::path(post, path = "/api/v1/files", tag = "platform",
+    summary = "Store an attachment (type checked by content)",
+    request_body(content = inline(FileUpload), content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "stored", body = StoredFile),
+        (status = 400, response = Problem),
+        (status = 413, response = Problem),
+        (status = 422, response = Problem),
+        AdminRefusal),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn upload_file(
     _admin: Admin,
     State(p): State<Platform>,
     mut form: Multipart,
-) -> Result<Response, Problem> {
+) -> Result<(StatusCode, Json<StoredFile>), HttpError> {
     let field = form
         .next_field()
         .await
@@ -197,59 +321,122 @@ async fn upload_file(
             p.files.max_bytes()
         ))
     })?;
-    match p.files.put(&bytes, name.as_deref()).await {
-        Ok(file) => Ok((StatusCode::CREATED, Json(file)).into_response()),
-        Err(PlatformError::Rejected(m)) => Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Tệp không được chấp nhận",
-        )
-        .with_detail(m)),
-        Err(e) => Err(Problem::internal(e)),
-    }
+    let file = p.files.put(&bytes, name.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(file)))
 }
 
+/// The bytes of a stored file, as answered.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct FileBytes(Vec<u8>);
+
+#[utoipa::path(get, path = "/api/v1/files/{sha256}", tag = "platform",
+    summary = "Read a stored file",
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$",
+        description = "SHA-256 of the content, lowercase hex")),
+    responses(
+        (status = 200, description = "the file, with the type recognised when it was stored",
+            content(
+                (FileBytes = "application/pdf"), (FileBytes = "image/png"),
+                (FileBytes = "image/jpeg"), (FileBytes = "application/zip"),
+                (FileBytes = "application/xml"), (String = "text/plain"))),
+        (status = 404, response = Problem),
+        AdminRefusal),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn download_file(
     _admin: Admin,
     State(p): State<Platform>,
     Path(sha256): Path<String>,
-) -> Result<Response, Problem> {
-    match p.files.get(&sha256).await {
-        Ok((meta, bytes)) => Ok((
-            [
-                (header::CONTENT_TYPE, meta.media_type.mime().to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{}\"", meta.sha256),
-                ),
-            ],
-            bytes,
-        )
-            .into_response()),
-        Err(PlatformError::NotFound(_)) => Err(Problem::not_found("Không có tệp này.")),
-        Err(e) => Err(Problem::internal(e)),
-    }
+) -> Result<Response, HttpError> {
+    let (meta, bytes) = p.files.get(&sha256).await?;
+    let headers = [
+        (header::CONTENT_TYPE, meta.media_type.mime().to_string()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", meta.sha256),
+        ),
+    ];
+    Ok((headers, bytes).into_response())
 }
 
-/// OpenAPI paths of the platform core.
-pub fn openapi_paths() -> serde_json::Value {
-    json!({
-        "/healthz": {"get": {"summary": "Liveness", "tags": ["platform"], "responses": {"200": {"description": "alive"}}}},
-        "/readyz": {"get": {"summary": "Readiness (database reachable)", "tags": ["platform"], "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
-        "/metrics": {"get": {"summary": "Prometheus metrics", "tags": ["platform"], "responses": {"200": {"description": "text exposition format"}}}},
-        "/api/v1/admin/jobs": {"get": {"summary": "List outbox jobs", "tags": ["platform"], "security": [{"basic": []}],
-            "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "done", "dead"]}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "jobs"}}}},
-        "/api/v1/admin/jobs/{id}": {"get": {"summary": "A job and its attempts (delivery log)", "tags": ["platform"], "security": [{"basic": []}],
-            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "job"}, "404": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/admin/jobs/{id}/retry": {"post": {"summary": "Requeue a dead job", "tags": ["platform"], "security": [{"basic": []}],
-            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-            "responses": {"204": {"description": "requeued"}, "409": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/files": {"post": {"summary": "Store an attachment (type checked by content)", "tags": ["platform"], "security": [{"basic": []}],
-            "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
-            "responses": {"201": {"description": "stored"}, "413": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/files/{sha256}": {"get": {"summary": "Read a stored file", "tags": ["platform"], "security": [{"basic": []}],
-            "parameters": [{"name": "sha256", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
-            "responses": {"200": {"description": "the file"}, "404": {"$ref": "#/components/responses/Problem"}}}}
-    })
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        healthz,
+        readyz,
+        metrics,
+        jobs_api,
+        job_api,
+        retry_job_api,
+        upload_file,
+        download_file
+    ),
+    components(schemas(
+        Health, Readiness, JobList, JobDetail, Job, JobAttempt, JobStatus, StoredFile, MediaType
+    ))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document of the platform core's routes, generated from its handlers and types.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <ApiDoc as utoipa::OpenApi>::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_describes_every_route_with_known_security_schemes() {
+        let doc = serde_json::to_value(openapi()).expect("document");
+        let paths = doc["paths"].as_object().expect("paths");
+        for (path, method) in [
+            ("/healthz", "get"),
+            ("/readyz", "get"),
+            ("/metrics", "get"),
+            ("/api/v1/admin/jobs", "get"),
+            ("/api/v1/admin/jobs/{id}", "get"),
+            ("/api/v1/admin/jobs/{id}/retry", "post"),
+            ("/api/v1/files", "post"),
+            ("/api/v1/files/{sha256}", "get"),
+        ] {
+            assert!(paths[path].get(method).is_some(), "{method} {path}");
+        }
+        let known: Vec<&str> = crate::openapi::security_schemes()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        for (path, item) in paths {
+            for (method, op) in item.as_object().expect("path item") {
+                for requirement in op["security"].as_array().into_iter().flatten() {
+                    for name in requirement.as_object().expect("requirement").keys() {
+                        assert!(known.contains(&name.as_str()), "{method} {path}: {name}");
+                    }
+                }
+            }
+        }
+        let upload = &paths["/api/v1/files"]["post"]["responses"];
+        for status in ["201", "400", "401", "403", "413", "422", "429"] {
+            assert!(upload.get(status).is_some(), "upload {status}");
+        }
+    }
+
+    #[test]
+    fn answers_have_the_shapes_the_document_gives_them() {
+        let ready = serde_json::to_value(Readiness {
+            status: "ready",
+            database: backend_name(Backend::Postgres),
+        })
+        .expect("json");
+        assert_eq!(
+            ready,
+            serde_json::json!({"status": "ready", "database": "postgres"})
+        );
+        // The backend's own name, as `/readyz` has always said it.
+        assert_eq!(
+            serde_json::to_value(Backend::Sqlite).expect("json"),
+            backend_name(Backend::Sqlite)
+        );
+    }
 }

@@ -15,7 +15,6 @@ pub mod pdf;
 pub mod service;
 pub mod sql;
 pub mod store;
-pub mod testing;
 pub mod web;
 pub mod xlsx;
 

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     /// Waiting to run, or waiting for its next retry.
@@ -47,7 +48,7 @@ impl JobStatus {
 }
 
 /// A job of the outbox as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Job {
     /// Identifier.
     pub id: i64,
@@ -62,23 +63,28 @@ pub struct Job {
     /// Attempts allowed before the job is dead.
     pub max_attempts: i64,
     /// When it may run next.
+    #[schema(format = DateTime)]
     pub run_at: String,
     /// The last failure.
     pub last_error: Option<String>,
     /// When it was enqueued.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// When it finished (done or dead).
+    #[schema(format = DateTime)]
     pub finished_at: Option<String>,
 }
 
 /// One attempt to run a job, for the delivery log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct JobAttempt {
     /// Attempt number, from 1.
     pub attempt: i64,
     /// When it started.
+    #[schema(format = DateTime)]
     pub started_at: String,
     /// When it ended.
+    #[schema(format = DateTime)]
     pub finished_at: String,
     /// `ok` or `error`.
     pub outcome: String,
@@ -123,7 +129,7 @@ impl RetryPolicy {
 }
 
 /// File types the platform accepts as attachments, recognised by content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub enum MediaType {
     /// PDF document.
     Pdf,
@@ -204,7 +210,7 @@ impl MediaType {
 }
 
 /// A file in the content-addressed store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StoredFile {
     /// SHA-256 of the content, hex; also its address.
     pub sha256: String,

@@ -51,6 +51,8 @@ impl JobQueue {
     }
 
     /// Enqueues a job inside the caller's transaction, so it exists exactly when the change does.
+    // Debug level: on the submission path, a span per call must cost nothing when not logged.
+    #[tracing::instrument(level = "debug", skip_all, fields(kind))]
     pub async fn enqueue(
         &self,
         tx: &mut Tx,
@@ -69,6 +71,7 @@ impl JobQueue {
     }
 
     /// Enqueues one job of `kind` per payload in one statement; ids in the payloads' order.
+    #[tracing::instrument(level = "debug", skip_all, fields(kind, jobs = payloads.len()))]
     pub async fn enqueue_many(
         &self,
         tx: &mut Tx,
@@ -97,6 +100,7 @@ impl JobQueue {
     }
 
     /// Claims and runs one due job; answers whether there was one.
+    #[tracing::instrument(level = "debug", skip_all, fields(job = tracing::field::Empty, kind = tracing::field::Empty))]
     pub async fn run_once(&self) -> Result<bool, PlatformError> {
         let now = self.clock.now();
         let lease = chrono::Duration::from_std(self.policy.lease)
@@ -111,6 +115,9 @@ impl JobQueue {
         else {
             return Ok(false);
         };
+        let span = tracing::Span::current();
+        span.record("job", job.id);
+        span.record("kind", job.kind.as_str());
         let started = format_ts(now);
         let outcome = match self.handler(&job.kind) {
             Some(handler) => handler(job.payload.clone()).await,
@@ -143,6 +150,7 @@ impl JobQueue {
     }
 
     /// Runs due jobs until nothing is due; for tests and the CLI.
+    #[tracing::instrument(skip_all)]
     pub async fn drain(&self) -> Result<usize, PlatformError> {
         let mut n = 0;
         while self.run_once().await? {
@@ -178,11 +186,13 @@ impl JobQueue {
     }
 
     /// Jobs, newest first.
+    #[tracing::instrument(skip(self))]
     pub async fn list(&self, status: Option<JobStatus>, limit: i64) -> Result<Vec<Job>, DbError> {
         store::list_jobs(&self.db, status, limit).await
     }
 
     /// One job and its attempts.
+    #[tracing::instrument(skip(self))]
     pub async fn get(&self, id: i64) -> Result<Option<(Job, Vec<JobAttempt>)>, DbError> {
         match store::get_job(&self.db, id).await? {
             Some(job) => Ok(Some((job, store::job_attempts(&self.db, id).await?))),
@@ -191,11 +201,13 @@ impl JobQueue {
     }
 
     /// Counts by status.
+    #[tracing::instrument(skip_all)]
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, DbError> {
         store::count_jobs(&self.db).await
     }
 
     /// Gives a dead job a fresh set of attempts; false if it was not dead.
+    #[tracing::instrument(skip(self))]
     pub async fn retry_dead(&self, id: i64) -> Result<bool, DbError> {
         let ok = store::requeue_job(&self.db, id, &format_ts(self.clock.now())).await?;
         if ok {
@@ -243,6 +255,7 @@ impl FileStore {
     }
 
     /// Checks and stores a file; `file_name` is only used to catch disguised files.
+    #[tracing::instrument(skip_all, fields(size = bytes.len()))]
     pub async fn put(
         &self,
         bytes: &[u8],
@@ -307,6 +320,7 @@ impl FileStore {
     }
 
     /// Reads a stored file by its hash.
+    #[tracing::instrument(skip(self))]
     pub async fn get(&self, sha256: &str) -> Result<(StoredFile, Vec<u8>), PlatformError> {
         let valid = sha256.len() == 64
             && sha256
@@ -340,11 +354,13 @@ impl Settings {
     }
 
     /// Reads a setting.
+    #[tracing::instrument(level = "debug", skip(self))]
     pub async fn get(&self, key: &str) -> Result<Option<String>, DbError> {
         store::get_setting(&self.db, key).await
     }
 
-    /// Writes a setting.
+    /// Writes a setting (the value is not logged: some are secrets' digests).
+    #[tracing::instrument(level = "debug", skip(self, value))]
     pub async fn put(&self, key: &str, value: &str) -> Result<(), DbError> {
         store::put_setting(&self.db, key, value, &format_ts(self.clock.now())).await
     }
@@ -405,6 +421,7 @@ impl AdminCredentials {
     }
 
     /// Checks a password for a sign-in from `source`, counting failures toward a lockout.
+    #[tracing::instrument(skip_all)]
     pub async fn sign_in(&self, source: &str, password: &str) -> bool {
         let ok = self.verify(password).await;
         let now = self.settings.clock.now();
@@ -439,6 +456,7 @@ impl AdminCredentials {
     }
 
     /// Makes the stored password the configured one, or generates one if none is stored.
+    #[tracing::instrument(skip_all)]
     pub async fn ensure(&self, configured: Option<&str>) -> Result<AdminPassword, PlatformError> {
         if let Some(p) = configured {
             if self.verify(p).await {
@@ -465,6 +483,7 @@ impl AdminCredentials {
     }
 
     /// Replaces the password.
+    #[tracing::instrument(skip_all)]
     pub async fn set(&self, password: &str) -> Result<(), PlatformError> {
         use argon2::password_hash::{PasswordHasher, SaltString};
         let salt_bytes: [u8; 16] = rand::random();
@@ -482,6 +501,7 @@ impl AdminCredentials {
     }
 
     /// Checks a password.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify(&self, password: &str) -> bool {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();

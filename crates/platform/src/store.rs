@@ -1,29 +1,76 @@
 //! SQL for the platform core's own tables: settings, jobs, job attempts, stored files.
 
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{Backend, Db};
 use crate::error::{DbError, DbResultExt};
 use crate::model::{Job, JobAttempt, JobStatus, MediaType, StoredFile};
+use crate::sql::Sql;
 
 const JOB_COLUMNS: &str =
     "id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, finished_at";
 
-fn job_from_row(row: &AnyRow) -> Result<Job, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    Ok(Job {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        payload: row.try_get("payload")?,
-        status: JobStatus::parse(&status).unwrap_or(JobStatus::Pending),
-        attempts: row.try_get("attempts")?,
-        max_attempts: row.try_get("max_attempts")?,
-        run_at: row.try_get("run_at")?,
-        last_error: row.try_get("last_error")?,
-        created_at: row.try_get("created_at")?,
-        finished_at: row.try_get("finished_at")?,
-    })
+/// A row of `jobs` as stored.
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    kind: String,
+    payload: String,
+    status: String,
+    attempts: i64,
+    max_attempts: i64,
+    run_at: String,
+    last_error: Option<String>,
+    created_at: String,
+    finished_at: Option<String>,
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = sqlx::Error;
+
+    fn try_from(r: JobRow) -> Result<Self, Self::Error> {
+        Ok(Job {
+            id: r.id,
+            kind: r.kind,
+            payload: r.payload,
+            status: JobStatus::parse(&r.status).ok_or_else(|| bad_value("status", &r.status))?,
+            attempts: r.attempts,
+            max_attempts: r.max_attempts,
+            run_at: r.run_at,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        })
+    }
+}
+
+/// A row of `stored_files` as stored.
+#[derive(sqlx::FromRow)]
+struct FileRow {
+    sha256: String,
+    size: i64,
+    media_type: String,
+}
+
+impl TryFrom<FileRow> for StoredFile {
+    type Error = sqlx::Error;
+
+    fn try_from(r: FileRow) -> Result<Self, Self::Error> {
+        Ok(StoredFile {
+            media_type: MediaType::from_mime(&r.media_type)
+                .ok_or_else(|| bad_value("media_type", &r.media_type))?,
+            sha256: r.sha256,
+            size: r.size,
+        })
+    }
+}
+
+/// A stored value this version does not know: a decoding error, not a guess.
+fn bad_value(column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: column.to_string(),
+        source: format!("unknown value {value:?}").into(),
+    }
 }
 
 /// Inserts a pending job inside the caller's transaction.
@@ -58,24 +105,26 @@ pub async fn insert_jobs(
     if payloads.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
-         VALUES {} RETURNING id",
-        crate::db::values_list(payloads.len(), 8, 0)
+    let mut q = Sql::on(
+        conn,
+        "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) ",
     );
-    let mut q = sqlx::query_scalar(&sql);
-    for p in payloads {
-        q = q
-            .bind(kind)
-            .bind(p)
-            .bind("pending")
-            .bind(0_i64)
-            .bind(max_attempts)
-            .bind(now)
-            .bind(now)
-            .bind(now);
-    }
-    let mut ids: Vec<i64> = q.fetch_all(conn).await.ctx("enqueueing jobs")?;
+    q.push_values(payloads, |mut row, p| {
+        row.push_bind(kind)
+            .push_bind(p.as_str())
+            .push_bind("pending")
+            .push_bind(0_i64)
+            .push_bind(max_attempts)
+            .push_bind(now)
+            .push_bind(now)
+            .push_bind(now);
+    });
+    q.push(" RETURNING id");
+    let mut ids: Vec<i64> = q
+        .build_query_scalar()
+        .fetch_all(conn)
+        .await
+        .ctx("enqueueing jobs")?;
     // One statement takes its ids in row order; RETURNING need not list them so.
     ids.sort_unstable();
     Ok(ids)
@@ -91,26 +140,37 @@ pub async fn claim_job(
     if kinds.is_empty() {
         return Ok(None);
     }
-    let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
     let lock = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let sql = format!(
-        "UPDATE jobs SET attempts = attempts + 1, locked_until = $1, updated_at = $2 \
-         WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= $2 \
-         AND (locked_until IS NULL OR locked_until < $2) AND kind IN ({}) \
-         ORDER BY run_at, id LIMIT 1{lock}) RETURNING {JOB_COLUMNS}",
-        placeholders.join(", ")
+    let mut q = Sql::new(
+        db.backend(),
+        "UPDATE jobs SET attempts = attempts + 1, locked_until = ",
     );
-    let mut q = sqlx::query(&sql).bind(lease_until).bind(now);
+    q.push_bind(lease_until)
+        .push(", updated_at = ")
+        .push_bind(now);
+    q.push(" WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ")
+        .push_bind(now)
+        .push(" AND (locked_until IS NULL OR locked_until < ")
+        .push_bind(now)
+        .push(") AND kind IN (");
+    let mut list = q.separated(", ");
     for k in kinds {
-        q = q.bind(k);
+        list.push_bind(k.as_str());
     }
+    q.push(format_args!(
+        ") ORDER BY run_at, id LIMIT 1{lock}) RETURNING {JOB_COLUMNS}"
+    ));
     let mut tx = db.begin().await?;
-    let row = q.fetch_optional(&mut *tx).await.ctx("claiming job")?;
+    let row: Option<JobRow> = q
+        .build_query_as()
+        .fetch_optional(&mut *tx)
+        .await
+        .ctx("claiming job")?;
     tx.commit().await?;
-    row.map(|r| job_from_row(&r))
+    row.map(Job::try_from)
         .transpose()
         .ctx("reading claimed job")
 }
@@ -167,64 +227,42 @@ pub async fn list_jobs(
     status: Option<JobStatus>,
     limit: i64,
 ) -> Result<Vec<Job>, DbError> {
-    let rows = match status {
-        Some(s) => {
-            sqlx::query(&format!(
-                "SELECT {JOB_COLUMNS} FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2"
-            ))
-            .bind(s.as_str())
-            .bind(limit)
-            .fetch_all(db.pool())
-            .await
-        }
-        None => {
-            sqlx::query(&format!(
-                "SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1"
-            ))
-            .bind(limit)
-            .fetch_all(db.pool())
-            .await
-        }
+    let mut q = Sql::new(db.backend(), format!("SELECT {JOB_COLUMNS} FROM jobs"));
+    if let Some(s) = status {
+        q.push(" WHERE status = ").push_bind(s.as_str());
     }
-    .ctx("listing jobs")?;
-    rows.iter()
-        .map(job_from_row)
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+    let rows: Vec<JobRow> = q
+        .build_query_as()
+        .fetch_all(db.pool())
+        .await
+        .ctx("listing jobs")?;
+    rows.into_iter()
+        .map(Job::try_from)
         .collect::<Result<_, _>>()
         .ctx("reading jobs")
 }
 
 /// One job by id.
 pub async fn get_job(db: &Db, id: i64) -> Result<Option<Job>, DbError> {
-    let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+    let row = sqlx::query_as::<_, JobRow>(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
         .await
         .ctx("reading job")?;
-    row.map(|r| job_from_row(&r)).transpose().ctx("reading job")
+    row.map(Job::try_from).transpose().ctx("reading job")
 }
 
 /// The attempts of a job, oldest first.
 pub async fn job_attempts(db: &Db, job_id: i64) -> Result<Vec<JobAttempt>, DbError> {
-    let rows = sqlx::query(
+    sqlx::query_as::<_, JobAttempt>(
         "SELECT attempt, started_at, finished_at, outcome, error FROM job_attempts \
          WHERE job_id = $1 ORDER BY id",
     )
     .bind(job_id)
     .fetch_all(db.pool())
     .await
-    .ctx("reading job attempts")?;
-    rows.iter()
-        .map(|r| {
-            Ok(JobAttempt {
-                attempt: r.try_get("attempt")?,
-                started_at: r.try_get("started_at")?,
-                finished_at: r.try_get("finished_at")?,
-                outcome: r.try_get("outcome")?,
-                error: r.try_get("error")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .ctx("reading job attempts")
+    .ctx("reading job attempts")
 }
 
 /// Counts jobs by status.
@@ -274,19 +312,16 @@ pub async fn insert_file(db: &Db, file: &StoredFile, now: &str) -> Result<(), Db
 
 /// Metadata of a stored file.
 pub async fn get_file(db: &Db, sha256: &str) -> Result<Option<StoredFile>, DbError> {
-    let row: Option<(String, i64, String)> =
-        sqlx::query_as("SELECT sha256, size, media_type FROM stored_files WHERE sha256 = $1")
-            .bind(sha256)
-            .fetch_optional(db.pool())
-            .await
-            .ctx("reading stored file")?;
-    Ok(row.and_then(|(sha256, size, mime)| {
-        MediaType::from_mime(&mime).map(|media_type| StoredFile {
-            sha256,
-            size,
-            media_type,
-        })
-    }))
+    let row = sqlx::query_as::<_, FileRow>(
+        "SELECT sha256, size, media_type FROM stored_files WHERE sha256 = $1",
+    )
+    .bind(sha256)
+    .fetch_optional(db.pool())
+    .await
+    .ctx("reading stored file")?;
+    row.map(StoredFile::try_from)
+        .transpose()
+        .ctx("decoding stored file")
 }
 
 /// Reads a setting.
@@ -346,17 +381,18 @@ impl ColumnKind {
     }
 }
 
-/// The application's tables in creation order (which respects foreign keys).
+/// The application's tables in creation order (which respects foreign keys); the migrations'
+/// bookkeeping (sqlx's table, and the table of releases before it) is not application data.
 pub async fn list_tables(db: &Db) -> Result<Vec<String>, DbError> {
     let sql = match db.backend() {
         Backend::Sqlite => {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name <> 'cqdt_migrations' ORDER BY rowid"
+             AND name NOT IN ('cqdt_migrations', '_sqlx_migrations') ORDER BY rowid"
         }
         Backend::Postgres => {
             "SELECT CAST(c.relname AS TEXT) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname <> 'cqdt_migrations' \
-             ORDER BY c.oid"
+             WHERE n.nspname = current_schema() AND c.relkind = 'r' \
+             AND c.relname NOT IN ('cqdt_migrations', '_sqlx_migrations') ORDER BY c.oid"
         }
     };
     sqlx::query_scalar(sql)
@@ -465,30 +501,28 @@ pub async fn insert_row(
     use base64::Engine;
     use serde_json::Value;
     let names: Vec<String> = columns.iter().map(|(c, _)| quote_ident(c)).collect();
-    let params: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "INSERT INTO {} ({}) VALUES ({})",
-        quote_ident(table),
-        names.join(", "),
-        params.join(", ")
+    let mut q = Sql::on(
+        conn,
+        format!("INSERT INTO {} ({}) ", quote_ident(table), names.join(", ")),
     );
-    let mut q = sqlx::query(&sql);
-    for ((_, kind), v) in columns.iter().zip(values) {
-        q = match (kind, v) {
-            (ColumnKind::Int, Value::Null) => q.bind(None::<i64>),
-            (ColumnKind::Int, v) => q.bind(v.as_i64()),
-            (ColumnKind::Float, Value::Null) => q.bind(None::<f64>),
-            (ColumnKind::Float, v) => q.bind(v.as_f64()),
-            (ColumnKind::Text, Value::Null) => q.bind(None::<String>),
-            (ColumnKind::Text, v) => q.bind(v.as_str().map(str::to_string)),
-            (ColumnKind::Bytes, Value::Null) => q.bind(None::<Vec<u8>>),
-            (ColumnKind::Bytes, v) => q.bind(
-                v.as_str()
-                    .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok()),
-            ),
-        };
-    }
-    q.execute(conn).await.ctx("restoring row")?;
+    q.push_values([()], |mut row, ()| {
+        for ((_, kind), v) in columns.iter().zip(values) {
+            match (kind, v) {
+                (ColumnKind::Int, Value::Null) => row.push_bind(None::<i64>),
+                (ColumnKind::Int, v) => row.push_bind(v.as_i64()),
+                (ColumnKind::Float, Value::Null) => row.push_bind(None::<f64>),
+                (ColumnKind::Float, v) => row.push_bind(v.as_f64()),
+                (ColumnKind::Text, Value::Null) => row.push_bind(None::<String>),
+                (ColumnKind::Text, v) => row.push_bind(v.as_str().map(str::to_string)),
+                (ColumnKind::Bytes, Value::Null) => row.push_bind(None::<Vec<u8>>),
+                (ColumnKind::Bytes, v) => row.push_bind(
+                    v.as_str()
+                        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok()),
+                ),
+            };
+        }
+    });
+    q.build().execute(conn).await.ctx("restoring row")?;
     Ok(())
 }
 
@@ -524,4 +558,180 @@ pub async fn reset_sequences(
         }
     }
     Ok(())
+}
+
+// TEMPORARY (issue 12 helper): outbox throughput, old code against new in the same run.
+#[cfg(test)]
+mod bench_tmp {
+    use std::time::Instant;
+
+    use sqlx::any::AnyRow;
+    use sqlx::{AnyConnection, Row};
+
+    use super::*;
+    use crate::clock::format_ts;
+
+    async fn old_insert_jobs(
+        conn: &mut AnyConnection,
+        kind: &str,
+        payloads: &[String],
+        max_attempts: i64,
+        now: &str,
+    ) -> Result<Vec<i64>, DbError> {
+        let sql = format!(
+            "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
+             VALUES {} RETURNING id",
+            crate::db::values_list(payloads.len(), 8, 0)
+        );
+        let mut q = sqlx::query_scalar(&sql);
+        for p in payloads {
+            q = q
+                .bind(kind)
+                .bind(p)
+                .bind("pending")
+                .bind(0_i64)
+                .bind(max_attempts)
+                .bind(now)
+                .bind(now)
+                .bind(now);
+        }
+        let mut ids: Vec<i64> = q.fetch_all(conn).await.ctx("enqueueing jobs")?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    fn job_from_row(row: &AnyRow) -> Result<Job, sqlx::Error> {
+        let status: String = row.try_get("status")?;
+        Ok(Job {
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            payload: row.try_get("payload")?,
+            status: JobStatus::parse(&status).unwrap_or(JobStatus::Pending),
+            attempts: row.try_get("attempts")?,
+            max_attempts: row.try_get("max_attempts")?,
+            run_at: row.try_get("run_at")?,
+            last_error: row.try_get("last_error")?,
+            created_at: row.try_get("created_at")?,
+            finished_at: row.try_get("finished_at")?,
+        })
+    }
+
+    async fn old_claim_job(
+        db: &Db,
+        kinds: &[String],
+        now: &str,
+        lease_until: &str,
+    ) -> Result<Option<Job>, DbError> {
+        let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
+        let lock = match db.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET attempts = attempts + 1, locked_until = $1, updated_at = $2 \
+             WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= $2 \
+             AND (locked_until IS NULL OR locked_until < $2) AND kind IN ({}) \
+             ORDER BY run_at, id LIMIT 1{lock}) RETURNING {JOB_COLUMNS}",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(lease_until).bind(now);
+        for k in kinds {
+            q = q.bind(k);
+        }
+        let mut tx = db.begin().await?;
+        let row = q.fetch_optional(&mut *tx).await.ctx("claiming job")?;
+        tx.commit().await?;
+        row.map(|r| job_from_row(&r))
+            .transpose()
+            .ctx("reading claimed job")
+    }
+
+    async fn fresh() -> (Db, Option<(String, String)>) {
+        match std::env::var("CQDT_TEST_DATABASE_URL") {
+            Ok(admin) => {
+                let name = format!("bench_tmp_{}", std::process::id());
+                let a = Db::connect(&admin).await.expect("admin");
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .execute(a.pool())
+                    .await;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(a.pool())
+                    .await
+                    .expect("create");
+                let base = admin.rsplit_once('/').expect("url").0;
+                let db = Db::connect(&format!("{base}/{name}")).await.expect("db");
+                db.migrate().await.expect("migrate");
+                (db, Some((admin, name)))
+            }
+            Err(_) => {
+                let dir = std::env::temp_dir().join(format!("bench-tmp-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).expect("dir");
+                let db = Db::connect(&Db::sqlite_url(&dir)).await.expect("db");
+                db.migrate().await.expect("migrate");
+                (db, None)
+            }
+        }
+    }
+
+    async fn enqueue_round(db: &Db, old: bool, payloads: &[String]) -> f64 {
+        let now = format_ts(chrono::Utc::now());
+        let t = Instant::now();
+        for _ in 0..50 {
+            let mut tx = db.begin().await.expect("tx");
+            if old {
+                old_insert_jobs(&mut tx, "b", payloads, 10, &now).await.expect("old");
+            } else {
+                insert_jobs(&mut tx, "b", payloads, 10, &now).await.expect("new");
+            }
+            tx.commit().await.expect("commit");
+        }
+        (50 * payloads.len()) as f64 / t.elapsed().as_secs_f64()
+    }
+
+    async fn claim_round(db: &Db, old: bool, n: usize) -> f64 {
+        let kinds = vec!["a".to_string(), "b".to_string()];
+        let t = Instant::now();
+        let mut done = 0;
+        for _ in 0..n {
+            let now = format_ts(chrono::Utc::now());
+            let job = if old {
+                old_claim_job(db, &kinds, &now, "9999").await.expect("old")
+            } else {
+                claim_job(db, &kinds, &now, "9999").await.expect("new")
+            };
+            let Some(job) = job else { break };
+            finish_attempt(db, &job, &now, &now, None, JobStatus::Done, &now)
+                .await
+                .expect("finish");
+            done += 1;
+        }
+        done as f64 / t.elapsed().as_secs_f64()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore]
+    async fn outbox_bench_tmp() {
+        let (db, pg) = fresh().await;
+        let payloads: Vec<String> = (0..100)
+            .map(|i| serde_json::json!({"notification_id": i}).to_string())
+            .collect();
+        let claims = if pg.is_some() { 200 } else { 1500 };
+        for round in 0..8 {
+            let old = matches!(round % 4, 0 | 3);
+            let enq = enqueue_round(&db, old, &payloads).await;
+            let run = claim_round(&db, old, claims).await;
+            println!(
+                "BENCH {} round {round}: insert_jobs {enq:.0} jobs/s, claim+finish {run:.0} jobs/s",
+                if old { "old" } else { "new" }
+            );
+        }
+        db.close().await;
+        if let Some((admin, name)) = pg {
+            let a = Db::connect(&admin).await.expect("admin");
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(a.pool())
+                .await;
+        }
+    }
 }

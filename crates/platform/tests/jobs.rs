@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeZone;
-use cqdt_platform::testing::TestDb;
 use cqdt_platform::{JobHandler, JobQueue, JobStatus, ManualClock, RetryPolicy};
+use cqdt_testing::TestDb;
 use serde_json::json;
 
 fn policy(max_attempts: i64) -> RetryPolicy {

@@ -17,7 +17,8 @@ use crate::store::{self, StoredRow, Version, Write};
 use crate::xlsx;
 
 /// A procedure with its state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ProcedureEntry)]
 pub struct Entry {
     /// The procedure.
     #[serde(flatten)]
@@ -93,6 +94,7 @@ fn parse(row: &StoredRow) -> Result<Entry, ProcedureError> {
 
 impl ProcedureService {
     /// Opens the catalog and builds the search index of the published procedures.
+    #[tracing::instrument(skip_all)]
     pub async fn load(db: Db, clock: SharedClock, audit: Audit) -> Result<Self, ProcedureError> {
         let svc = ProcedureService {
             db,
@@ -105,6 +107,7 @@ impl ProcedureService {
     }
 
     /// Rebuilds the search index from the database (after a change, or another node's).
+    #[tracing::instrument(skip_all)]
     pub async fn reindex(&self) -> Result<(), ProcedureError> {
         let rows = store::list(&self.db, Some(Status::Published.as_str())).await?;
         let mut procs = Vec::with_capacity(rows.len());
@@ -175,6 +178,7 @@ impl ProcedureService {
     }
 
     /// One procedure, in any status.
+    #[tracing::instrument(skip(self))]
     pub async fn get(&self, code: &str) -> Result<Option<Entry>, ProcedureError> {
         let mut conn =
             self.db
@@ -192,6 +196,7 @@ impl ProcedureService {
     }
 
     /// Every procedure, or those of one status.
+    #[tracing::instrument(skip(self))]
     pub async fn list(&self, status: Option<Status>) -> Result<Vec<Entry>, ProcedureError> {
         store::list(&self.db, status.map(Status::as_str))
             .await?
@@ -201,12 +206,14 @@ impl ProcedureService {
     }
 
     /// The recorded versions of a procedure, newest first.
+    #[tracing::instrument(skip(self))]
     pub async fn history(&self, code: &str) -> Result<Vec<Version>, ProcedureError> {
         Ok(store::versions(&self.db, code).await?)
     }
 
     /// The versions of a procedure, newest first, each with what it changed from the one
     /// before it.
+    #[tracing::instrument(skip(self))]
     pub async fn changes(&self, code: &str) -> Result<Vec<HistoryEntry>, ProcedureError> {
         let versions = self.history(code).await?;
         let docs = versions
@@ -236,6 +243,7 @@ impl ProcedureService {
     }
 
     /// Puts an earlier version's content back as a new version (audited as an update).
+    #[tracing::instrument(skip(self, actor))]
     pub async fn restore(
         &self,
         actor: &str,
@@ -296,6 +304,7 @@ impl ProcedureService {
     }
 
     /// Adds a procedure as a draft (or published, for imports of a catalog in force).
+    #[tracing::instrument(skip_all, fields(code = %p.code, ?status))]
     pub async fn create(
         &self,
         actor: &str,
@@ -322,6 +331,7 @@ impl ProcedureService {
 
     /// Replaces a procedure's content (its code stays); a published one stays published.
     /// With `expected`, refuses when someone else saved a version since it was read.
+    #[tracing::instrument(skip(self, actor, p))]
     pub async fn update(
         &self,
         actor: &str,
@@ -364,6 +374,7 @@ impl ProcedureService {
 
     /// Publishes a draft or retires a procedure (audited). Retired procedures take no new
     /// dossiers and cannot come back.
+    #[tracing::instrument(skip(self, actor))]
     pub async fn set_status(
         &self,
         actor: &str,
@@ -410,6 +421,7 @@ impl ProcedureService {
 
     /// Imports procedures all or nothing: new codes are created, existing ones updated; with
     /// `publish`, drafts become published. Errors name the item (`/3/name`).
+    #[tracing::instrument(skip_all, fields(items = items.len(), publish))]
     pub async fn import(
         &self,
         actor: &str,
@@ -447,6 +459,7 @@ impl ProcedureService {
 
     /// Imports a workbook (the layout of [`crate::xlsx`]) the way [`Self::import`] imports
     /// JSON: all or nothing, every error naming the sheet, row and column to fix.
+    #[tracing::instrument(skip_all, fields(bytes = bytes.len(), publish))]
     pub async fn import_xlsx(
         &self,
         actor: &str,
@@ -463,6 +476,7 @@ impl ProcedureService {
     }
 
     /// Every procedure that is not retired, as a workbook (the layout of [`crate::xlsx`]).
+    #[tracing::instrument(skip_all)]
     pub async fn export_xlsx(&self) -> Result<Vec<u8>, ProcedureError> {
         let entries: Vec<Entry> = self
             .list(None)
@@ -474,6 +488,7 @@ impl ProcedureService {
     }
 
     /// Every procedure that is not retired, for export.
+    #[tracing::instrument(skip_all)]
     pub async fn export(&self) -> Result<Vec<Procedure>, ProcedureError> {
         Ok(self
             .list(None)

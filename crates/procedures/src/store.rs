@@ -1,11 +1,10 @@
 //! SQL for the procedures module's own tables: `procedures`, `procedure_versions`.
 
 use cqdt_platform::{Db, DbError, DbResultExt};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// A stored procedure row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredRow {
     /// Provincial code.
     pub code: String,
@@ -21,45 +20,26 @@ pub struct StoredRow {
     pub updated_by: String,
 }
 
-fn from_row(r: &AnyRow) -> Result<StoredRow, sqlx::Error> {
-    Ok(StoredRow {
-        code: r.try_get("code")?,
-        status: r.try_get("status")?,
-        version: r.try_get("version")?,
-        doc: r.try_get("doc")?,
-        updated_at: r.try_get("updated_at")?,
-        updated_by: r.try_get("updated_by")?,
-    })
-}
-
 const COLUMNS: &str = "code, status, version, doc, updated_at, updated_by";
 
 /// One procedure.
 pub async fn get(conn: &mut AnyConnection, code: &str) -> Result<Option<StoredRow>, DbError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM procedures WHERE code = $1"))
+    sqlx::query_as::<_, StoredRow>(&format!("SELECT {COLUMNS} FROM procedures WHERE code = $1"))
         .bind(code)
         .fetch_optional(conn)
         .await
-        .ctx("reading a procedure")?;
-    row.as_ref()
-        .map(from_row)
-        .transpose()
         .ctx("reading a procedure")
 }
 
 /// Every procedure, or those with a status, by code.
 pub async fn list(db: &Db, status: Option<&str>) -> Result<Vec<StoredRow>, DbError> {
-    let rows = sqlx::query(&format!(
+    sqlx::query_as::<_, StoredRow>(&format!(
         "SELECT {COLUMNS} FROM procedures WHERE ($1 = '' OR status = $1) ORDER BY code"
     ))
     .bind(status.unwrap_or(""))
     .fetch_all(db.pool())
     .await
-    .ctx("listing procedures")?;
-    rows.iter()
-        .map(from_row)
-        .collect::<Result<_, _>>()
-        .ctx("listing procedures")
+    .ctx("listing procedures")
 }
 
 /// What a write stores.
@@ -127,7 +107,8 @@ pub async fn put(conn: &mut AnyConnection, w: &Write<'_>) -> Result<(), DbError>
 }
 
 /// A recorded version.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = ProcedureVersion)]
 pub struct Version {
     /// Number.
     pub version: i64,
@@ -146,25 +127,12 @@ pub struct Version {
 
 /// The versions of a procedure, newest first.
 pub async fn versions(db: &Db, code: &str) -> Result<Vec<Version>, DbError> {
-    let rows = sqlx::query(
+    sqlx::query_as::<_, Version>(
         "SELECT version, status, action, changed_at, changed_by, doc FROM procedure_versions \
          WHERE code = $1 ORDER BY version DESC",
     )
     .bind(code)
     .fetch_all(db.pool())
     .await
-    .ctx("reading procedure versions")?;
-    rows.iter()
-        .map(|r| {
-            Ok(Version {
-                version: r.try_get("version")?,
-                status: r.try_get("status")?,
-                action: r.try_get("action")?,
-                changed_at: r.try_get("changed_at")?,
-                changed_by: r.try_get("changed_by")?,
-                doc: r.try_get("doc")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .ctx("reading procedure versions")
+    .ctx("reading procedure versions")
 }

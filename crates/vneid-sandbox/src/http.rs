@@ -17,8 +17,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::grants::{Grants, TOKEN_LIFE};
-use crate::identities::{identity_claims, test_identities, typed_identity};
+use crate::grants::{CodeGrant, Grants, TOKEN_LIFE};
+use crate::identities::{identity_claims, test_identities, typed_identity, TestIdentity};
 use crate::jose::{b64url, IdTokenSigner};
 use crate::oauth::{
     check_authorization, origin_of, param, parse_basic, parse_bearer, same_secret, with_query,
@@ -146,30 +146,65 @@ fn redirect(status: StatusCode, location: String) -> Response {
     }
 }
 
-/// Answers a refused authorization request: a page, or an error response at the client's
-/// redirect URI (with `iss`, RFC 9207).
-fn refuse(p: &Provider, refusal: Refusal, status: StatusCode) -> Response {
-    match refusal {
-        Refusal::Page(message) => {
-            tracing::info!(%message, "authorization request refused");
-            html(StatusCode::BAD_REQUEST, page::refusal(&message))
+/// Why a request to `/authorize` is not answered with the consent page or a code: a page that
+/// tells the person what is wrong, or an error response at the client's redirect URI (with
+/// `iss`, RFC 9207), as OAuth 2.0 §4.1.2.1 says.
+#[derive(Debug)]
+enum AuthorizeError {
+    /// A page with this status and Vietnamese message.
+    Page(StatusCode, &'static str),
+    /// The request checks refused it; `status` is the redirect's.
+    Refused {
+        refusal: Refusal,
+        status: StatusCode,
+        issuer: String,
+    },
+}
+
+impl Provider {
+    /// A refusal of an authorization request, answered by `status` when it redirects.
+    fn refused(&self, refusal: Refusal, status: StatusCode) -> AuthorizeError {
+        AuthorizeError::Refused {
+            refusal,
+            status,
+            issuer: self.config.issuer.clone(),
         }
-        Refusal::Redirect {
-            redirect_uri,
-            state,
-            error,
-            description,
-        } => {
-            tracing::info!(error, %description, "authorization request refused");
-            let mut pairs = vec![
-                ("error", error),
-                ("error_description", description.as_str()),
-            ];
-            if let Some(s) = &state {
-                pairs.push(("state", s));
+    }
+}
+
+impl IntoResponse for AuthorizeError {
+    fn into_response(self) -> Response {
+        match self {
+            AuthorizeError::Page(status, message) => html(status, page::refusal(message)),
+            AuthorizeError::Refused {
+                refusal: Refusal::Page(message),
+                ..
+            } => {
+                tracing::info!(%message, "authorization request refused");
+                html(StatusCode::BAD_REQUEST, page::refusal(&message))
             }
-            pairs.push(("iss", &p.config.issuer));
-            redirect(status, with_query(&redirect_uri, &pairs))
+            AuthorizeError::Refused {
+                refusal:
+                    Refusal::Redirect {
+                        redirect_uri,
+                        state,
+                        error,
+                        description,
+                    },
+                status,
+                issuer,
+            } => {
+                tracing::info!(error, %description, "authorization request refused");
+                let mut pairs = vec![
+                    ("error", error),
+                    ("error_description", description.as_str()),
+                ];
+                if let Some(s) = &state {
+                    pairs.push(("state", s));
+                }
+                pairs.push(("iss", &issuer));
+                redirect(status, with_query(&redirect_uri, &pairs))
+            }
         }
     }
 }
@@ -179,27 +214,60 @@ fn refuse(p: &Provider, refusal: Refusal, status: StatusCode) -> Response {
 async fn authorize_page(
     State(p): State<Shared>,
     query: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    let Ok(Query(params)) = query else {
-        return html(
+) -> Result<Response, AuthorizeError> {
+    let Query(params) = query.map_err(|_| {
+        AuthorizeError::Page(
             StatusCode::BAD_REQUEST,
-            page::refusal("Không đọc được các tham số của yêu cầu xác thực."),
-        );
+            "Không đọc được các tham số của yêu cầu xác thực.",
+        )
+    })?;
+    let request = check_authorization(&params, &p.config)
+        .map_err(|refusal| p.refused(refusal, StatusCode::FOUND))?;
+    let body = page::consent(
+        &p.endpoint("/authorize"),
+        &request,
+        &test_identities(),
+        None,
+        &Typed::default(),
+        None,
+    );
+    Ok(html(StatusCode::OK, body))
+}
+
+/// A browser names the page a form came from; only our own consent page may post here.
+fn check_origin(p: &Provider, headers: &HeaderMap) -> Result<(), AuthorizeError> {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return Ok(());
     };
-    match check_authorization(&params, &p.config) {
-        Err(refusal) => refuse(&p, refusal, StatusCode::FOUND),
-        Ok(request) => html(
-            StatusCode::OK,
-            page::consent(
-                &p.endpoint("/authorize"),
-                &request,
-                &test_identities(),
-                None,
-                &Typed::default(),
-                None,
-            ),
-        ),
+    if origin.to_str().map(str::to_ascii_lowercase).ok() == Some(origin_of(&p.config.issuer)) {
+        Ok(())
+    } else {
+        Err(AuthorizeError::Page(
+            StatusCode::FORBIDDEN,
+            "Biểu mẫu được gửi từ một trang khác, không phải cổng xác thực.",
+        ))
     }
+}
+
+/// Who the person chose on the consent page: a test identity, or one typed in; the error is
+/// the Vietnamese message to show on the page again.
+fn chosen_identity(field: impl Fn(&str) -> String) -> (Typed, Result<TestIdentity, String>) {
+    let typed = Typed {
+        personal_id: field("custom_personal_id"),
+        full_name: field("custom_full_name"),
+    };
+    let who = if typed.personal_id.is_empty() {
+        let chosen = field("identity");
+        test_identities()
+            .into_iter()
+            .find(|person| person.personal_id == chosen)
+            .ok_or_else(|| {
+                "Hãy chọn một danh tính thử nghiệm hoặc nhập số định danh cá nhân.".to_string()
+            })
+    } else {
+        typed_identity(&typed.personal_id, &typed.full_name)
+    };
+    (typed, who)
 }
 
 /// `POST /authorize`: the person's decision; re-checks the request, then redirects to the
@@ -208,91 +276,60 @@ async fn authorize_decision(
     State(p): State<Shared>,
     headers: HeaderMap,
     form: Result<Form<Params>, FormRejection>,
-) -> Response {
-    // A browser names the page a form came from; only our own consent page may post here.
-    if let Some(origin) = headers.get(ORIGIN) {
-        let ours = origin_of(&p.config.issuer);
-        if origin.to_str().map(str::to_ascii_lowercase).ok() != Some(ours) {
-            return html(
-                StatusCode::FORBIDDEN,
-                page::refusal("Biểu mẫu được gửi từ một trang khác, không phải cổng xác thực."),
-            );
-        }
-    }
-    let Ok(Form(params)) = form else {
-        return html(
-            StatusCode::BAD_REQUEST,
-            page::refusal("Không đọc được biểu mẫu đã gửi."),
-        );
-    };
-    let request = match check_authorization(&params, &p.config) {
-        Ok(r) => r,
-        Err(refusal) => return refuse(&p, refusal, StatusCode::SEE_OTHER),
-    };
+) -> Result<Response, AuthorizeError> {
+    check_origin(&p, &headers)?;
+    let Form(params) = form.map_err(|_| {
+        AuthorizeError::Page(StatusCode::BAD_REQUEST, "Không đọc được biểu mẫu đã gửi.")
+    })?;
+    let request = check_authorization(&params, &p.config)
+        .map_err(|refusal| p.refused(refusal, StatusCode::SEE_OTHER))?;
     let field = |name: &str| match param(&params, name) {
-        Param::Value(v) => v.trim(),
-        _ => "",
+        Param::Value(v) => v.trim().to_string(),
+        _ => String::new(),
     };
-    let refusal = |error: &'static str, description: &str| Refusal::Redirect {
-        redirect_uri: request.redirect_uri.clone(),
-        state: request.state.clone(),
-        error,
-        description: description.into(),
+    let refusal = |error: &'static str, description: &str| {
+        let refusal = Refusal::Redirect {
+            redirect_uri: request.redirect_uri.clone(),
+            state: request.state.clone(),
+            error,
+            description: description.into(),
+        };
+        p.refused(refusal, StatusCode::SEE_OTHER)
     };
     if field("decision") == "deny" {
-        return refuse(
-            &p,
-            refusal("access_denied", "the person declined to log in"),
-            StatusCode::SEE_OTHER,
-        );
+        return Err(refusal("access_denied", "the person declined to log in"));
     }
-    let typed = Typed {
-        personal_id: field("custom_personal_id").into(),
-        full_name: field("custom_full_name").into(),
-    };
-    let people = test_identities();
-    let who = if typed.personal_id.is_empty() {
-        people
-            .iter()
-            .find(|person| person.personal_id == field("identity"))
-            .cloned()
-            .ok_or_else(|| {
-                "Hãy chọn một danh tính thử nghiệm hoặc nhập số định danh cá nhân.".to_string()
-            })
-    } else {
-        typed_identity(&typed.personal_id, &typed.full_name)
-    };
-    let who = match who {
-        Ok(who) => who,
-        Err(message) => {
+    let who = match chosen_identity(field) {
+        (_, Ok(who)) => who,
+        // The consent page again, with the message: the person corrects and sends again.
+        (typed, Err(message)) => {
             let chosen = Some(field("identity")).filter(|c| !c.is_empty());
             let body = page::consent(
                 &p.endpoint("/authorize"),
                 &request,
-                &people,
-                chosen,
+                &test_identities(),
+                chosen.as_deref(),
                 &typed,
                 Some(&message),
             );
-            return html(StatusCode::BAD_REQUEST, body);
+            return Ok(html(StatusCode::BAD_REQUEST, body));
         }
     };
     let subject = crate::identities::subject(&who.personal_id);
-    let issued = p.grants().issue_code(request.clone(), who, now());
-    let Ok(code) = issued else {
-        let busy = refusal("temporarily_unavailable", "too many codes outstanding");
-        return refuse(&p, busy, StatusCode::SEE_OTHER);
-    };
+    let code = p
+        .grants()
+        .issue_code(request.clone(), who, now())
+        .map_err(|_| refusal("temporarily_unavailable", "too many codes outstanding"))?;
     tracing::info!(client_id = %request.client_id, sub = %subject, scope = %request.scope, "authorization code issued");
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = &request.state {
         pairs.push(("state", s));
     }
     pairs.push(("iss", &p.config.issuer));
-    redirect(
+    Ok(redirect(
         StatusCode::SEE_OTHER,
         with_query(&request.redirect_uri, &pairs),
-    )
+    ))
 }
 
 /// A token endpoint error (RFC 6749 §5.2).
@@ -341,15 +378,11 @@ async fn token(
     State(p): State<Shared>,
     headers: HeaderMap,
     form: Result<Form<Params>, FormRejection>,
-) -> Response {
-    match exchange(&p, &headers, form) {
-        Ok(body) => {
-            let mut r = Json(body).into_response();
-            no_store(&mut r);
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+) -> Result<Response, TokenError> {
+    let body = exchange(&p, &headers, form)?;
+    let mut r = Json(body).into_response();
+    no_store(&mut r);
+    Ok(r)
 }
 
 /// Authenticates the client (HTTP Basic or `client_secret_post`, exactly one), returning its id.
@@ -391,6 +424,29 @@ fn authenticate(p: &Provider, headers: &HeaderMap, params: &Params) -> Result<St
         return Err(invalid_client("unknown client or wrong client secret"));
     }
     Ok(client_id)
+}
+
+/// The signed ID token of a redeemed code (OpenID Connect Core §3.1.3.6).
+fn id_token(
+    p: &Provider,
+    grant: &CodeGrant,
+    client_id: &str,
+    access_token: &str,
+    now: i64,
+) -> String {
+    let mut claims = identity_claims(&grant.identity, &grant.request.scope);
+    claims.insert("iss".into(), json!(p.config.issuer));
+    claims.insert("aud".into(), json!(client_id));
+    claims.insert("iat".into(), json!(now));
+    claims.insert("exp".into(), json!(now + TOKEN_LIFE));
+    claims.insert("auth_time".into(), json!(grant.auth_time));
+    // Left half of the SHA-256 of the access token.
+    let digest = Sha256::digest(access_token.as_bytes());
+    claims.insert("at_hash".into(), json!(b64url(&digest[..16])));
+    if let Some(nonce) = &grant.request.nonce {
+        claims.insert("nonce".into(), json!(nonce));
+    }
+    p.signer.sign(&Value::Object(claims))
 }
 
 fn exchange(
@@ -447,19 +503,7 @@ fn exchange(
         })?;
         (grant, token)
     };
-    let mut claims = identity_claims(&grant.identity, &grant.request.scope);
-    claims.insert("iss".into(), json!(p.config.issuer));
-    claims.insert("aud".into(), json!(client_id));
-    claims.insert("iat".into(), json!(now));
-    claims.insert("exp".into(), json!(now + TOKEN_LIFE));
-    claims.insert("auth_time".into(), json!(grant.auth_time));
-    // OpenID Connect Core §3.1.3.6: left half of the SHA-256 of the access token.
-    let digest = Sha256::digest(access_token.as_bytes());
-    claims.insert("at_hash".into(), json!(b64url(&digest[..16])));
-    if let Some(nonce) = &grant.request.nonce {
-        claims.insert("nonce".into(), json!(nonce));
-    }
-    let id_token = p.signer.sign(&Value::Object(claims));
+    let id_token = id_token(p, &grant, &client_id, &access_token, now);
     tracing::info!(%client_id, sub = %crate::identities::subject(&grant.identity.personal_id), "tokens issued");
     Ok(json!({
         "access_token": access_token,
@@ -470,33 +514,50 @@ fn exchange(
     }))
 }
 
+/// Why `/userinfo` refuses a request (RFC 6750 §3).
+#[derive(Debug)]
+enum UserinfoError {
+    /// No credentials at all: no error code (§3.1).
+    NoToken,
+    /// A token that is unknown or expired.
+    InvalidToken,
+}
+
+impl IntoResponse for UserinfoError {
+    fn into_response(self) -> Response {
+        match self {
+            UserinfoError::NoToken => {
+                let mut r = StatusCode::UNAUTHORIZED.into_response();
+                r.headers_mut()
+                    .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r
+            }
+            UserinfoError::InvalidToken => {
+                let body = json!({"error": "invalid_token", "error_description": "the access token is unknown or expired"});
+                let mut r = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+                r.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+                r
+            }
+        }
+    }
+}
+
 /// `GET` or `POST /userinfo`: the claims an access token grants. Needs a live bearer token in
 /// the `Authorization` header.
-async fn userinfo(State(p): State<Shared>, headers: HeaderMap) -> Response {
-    let Some(header) = headers.get(AUTHORIZATION) else {
-        // RFC 6750 §3.1: no error code when the request carried no credentials at all.
-        let mut r = StatusCode::UNAUTHORIZED.into_response();
-        r.headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return r;
-    };
+async fn userinfo(State(p): State<Shared>, headers: HeaderMap) -> Result<Response, UserinfoError> {
+    let header = headers.get(AUTHORIZATION).ok_or(UserinfoError::NoToken)?;
     let claims = {
         let grants = p.grants();
         let token = header.to_str().ok().and_then(parse_bearer);
         token
             .and_then(|t| grants.token(t, now()))
             .map(|g| identity_claims(&g.identity, &g.scope))
-    };
-    let Some(claims) = claims else {
-        let body = json!({"error": "invalid_token", "error_description": "the access token is unknown or expired"});
-        let mut r = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-        r.headers_mut().insert(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
-        return r;
-    };
+    }
+    .ok_or(UserinfoError::InvalidToken)?;
     let mut r = Json(Value::Object(claims)).into_response();
     no_store(&mut r);
-    r
+    Ok(r)
 }

@@ -1,20 +1,21 @@
 //! Workflow routes: deploy BPMN, start instances, work task pools, see diagrams.
-//! Guarded by the bootstrap administrator until identity brings roles and agency scopes.
+//! Guarded by the platform administrator until identity brings roles and agency scopes.
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{FromRef, Path, Query, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRef, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cqdt_platform::web::render;
-use cqdt_platform::{Admin, FieldError, PageError, Platform, Problem, RequestId, Shell};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use cqdt_platform::{Admin, ApiQuery, FieldError, HttpError, Platform, Problem, RequestId, Shell};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use crate::service::{WorkflowError, WorkflowService};
-use crate::store::{DefinitionRow, InstanceRow};
+use crate::service::{InstanceDetail, WorkflowError, WorkflowService};
+use crate::store::{DefinitionRow, HistoryRow, InstanceRow, TaskRow};
 
 /// State of the workflow routes.
 #[derive(Clone)]
@@ -59,35 +60,52 @@ pub fn router(state: WorkflowState) -> Router {
         .with_state(state)
 }
 
-fn problem(e: WorkflowError) -> Problem {
-    match e {
-        WorkflowError::Bpmn(errors) => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Tệp BPMN không được chấp nhận",
-        )
-        .with_detail(
-            errors
-                .iter()
-                .take(5)
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-        .with_errors(
-            errors
-                .iter()
-                .map(|e| FieldError {
-                    field: e.element.clone().unwrap_or_default(),
-                    message: e.to_string(),
-                })
-                .collect(),
-        ),
-        WorkflowError::NotFound(m) => Problem::not_found(format!("Không tìm thấy {m}.")),
-        WorkflowError::Conflict(m) => {
-            Problem::new(StatusCode::CONFLICT, "Không thực hiện được").with_detail(m)
+impl From<WorkflowError> for HttpError {
+    fn from(e: WorkflowError) -> Self {
+        match e {
+            WorkflowError::Bpmn(errors) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Tệp BPMN không được chấp nhận",
+            )
+            .with_detail(
+                errors
+                    .iter()
+                    .take(5)
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+            .with_errors(
+                errors
+                    .iter()
+                    .map(|e| FieldError {
+                        field: e.element.clone().unwrap_or_default(),
+                        message: e.to_string(),
+                    })
+                    .collect(),
+            )
+            .into(),
+            WorkflowError::NotFound(m) => Problem::not_found(format!("Không tìm thấy {m}.")).into(),
+            WorkflowError::Conflict(m) => Problem::conflict(m).into(),
+            WorkflowError::BadRequest(m) => Problem::bad_request(m).into(),
+            WorkflowError::Db(e) => HttpError::internal(e),
         }
-        WorkflowError::Db(e) => Problem::internal(e),
     }
+}
+
+impl IntoResponse for WorkflowError {
+    fn into_response(self) -> Response {
+        HttpError::from(self).into_response()
+    }
+}
+
+/// A JSON body, or the problem its rejection is: the status axum gives (400 unreadable, 415
+/// not JSON, 422 wrong types) with its explanation as the detail.
+fn json_body<T>(body: Result<T, JsonRejection>) -> Result<T, Problem> {
+    body.map_err(|e| {
+        Problem::new(e.status(), "Dữ liệu không hợp lệ")
+            .with_detail(format!("Nội dung JSON không đọc được: {}", e.body_text()))
+    })
 }
 
 #[derive(Template)]
@@ -98,47 +116,57 @@ struct WorkflowPage {
     instances: Vec<InstanceRow>,
 }
 
-async fn page(_admin: Admin, State(s): State<WorkflowState>) -> Result<Response, PageError> {
-    let definitions = s
-        .workflow
-        .definitions()
-        .await
-        .map_err(PageError::internal)?;
-    let instances = s
-        .workflow
-        .instances(None, 50)
-        .await
-        .map_err(PageError::internal)?;
+async fn page(_admin: Admin, State(s): State<WorkflowState>) -> Result<Response, WorkflowError> {
     Ok(render(&WorkflowPage {
         shell: (*s.platform.shell).clone(),
-        definitions,
-        instances,
+        definitions: s.workflow.definitions().await?,
+        instances: s.workflow.instances(None, 50).await?,
     }))
 }
 
+/// Deployed definitions.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DefinitionList {
+    /// By key, newest version first.
+    pub definitions: Vec<DefinitionRow>,
+}
+
+/// Deployed process definitions
+#[utoipa::path(get, path = "/api/v1/workflow/definitions", tag = "workflow", operation_id = "workflow_definitions",
+    responses(
+        (status = 200, description = "Definitions", body = DefinitionList),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn definitions_api(
     _admin: Admin,
     State(s): State<WorkflowState>,
-) -> Result<Response, Problem> {
-    Ok(
-        Json(json!({"definitions": s.workflow.definitions().await.map_err(problem)?}))
-            .into_response(),
-    )
+) -> Result<Json<DefinitionList>, WorkflowError> {
+    let definitions = s.workflow.definitions().await?;
+    Ok(Json(DefinitionList { definitions }))
 }
 
+/// Deploy BPMN 2.0 XML as the next version (unsupported elements refused by id)
+#[utoipa::path(post, path = "/api/v1/workflow/definitions", tag = "workflow", operation_id = "workflow_deploy",
+    request_body(content = String, content_type = "application/xml", description = "BPMN 2.0 XML, UTF-8"),
+    responses(
+        (status = 201, description = "Deployed (or the same file again: its version)", body = DefinitionRow),
+        (status = 400, response = Problem),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 422, response = Problem),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn deploy_api(
     admin: Admin,
     RequestId(rid): RequestId,
     State(s): State<WorkflowState>,
     body: Bytes,
-) -> Result<Response, Problem> {
+) -> Result<Response, WorkflowError> {
     let xml = std::str::from_utf8(&body)
-        .map_err(|_| Problem::bad_request("Tệp BPMN phải là văn bản UTF-8."))?;
-    let d = s
-        .workflow
-        .deploy(&admin.name, &rid, xml)
-        .await
-        .map_err(problem)?;
+        .map_err(|_| WorkflowError::BadRequest("Tệp BPMN phải là văn bản UTF-8.".into()))?;
+    let d = s.workflow.deploy(&admin.name, &rid, xml).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
@@ -150,30 +178,68 @@ fn svg(body: String) -> Response {
         .into_response()
 }
 
+/// Diagram from the file's layout
+#[utoipa::path(get, path = "/api/v1/workflow/definitions/{id}/diagram.svg", tag = "workflow", operation_id = "workflow_definition_svg",
+    params(("id" = i64, Path, description = "Definition id")),
+    responses(
+        (status = 200, description = "SVG", body = String, content_type = "image/svg+xml"),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 404, response = Problem),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn definition_svg(
     _admin: Admin,
     State(s): State<WorkflowState>,
     Path(id): Path<i64>,
-) -> Result<Response, Problem> {
-    let p = s.workflow.model(id).await.map_err(problem)?;
+) -> Result<Response, WorkflowError> {
+    let p = s.workflow.model(id).await?;
     Ok(svg(crate::svg::render(&p, &[], &[])))
 }
 
-#[derive(Deserialize)]
-struct StartBody {
-    key: String,
-    business_key: Option<String>,
-    agency: Option<String>,
+/// What to start.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct StartBody {
+    /// Process key (the BPMN process id); its newest version starts.
+    pub key: String,
+    /// The business object, e.g. a dossier code.
+    pub business_key: Option<String>,
+    /// Agency the work belongs to.
+    pub agency: Option<String>,
+    /// Initial variables.
     #[serde(default)]
-    variables: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
 }
 
+/// A started instance.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Started {
+    /// The instance id.
+    pub id: i64,
+}
+
+/// Start the newest version of a process
+#[utoipa::path(post, path = "/api/v1/workflow/instances", tag = "workflow", operation_id = "workflow_start",
+    request_body = StartBody,
+    responses(
+        (status = 201, description = "Started", body = Started),
+        (status = 400, response = Problem),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+        (status = 415, response = Problem),
+        (status = 422, response = Problem),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn start_api(
     admin: Admin,
     RequestId(rid): RequestId,
     State(s): State<WorkflowState>,
-    Json(b): Json<StartBody>,
-) -> Result<Response, Problem> {
+    body: Result<Json<StartBody>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    let Json(b) = json_body(body)?;
     let id = s
         .workflow
         .start(
@@ -184,131 +250,280 @@ async fn start_api(
             b.agency.as_deref(),
             b.variables,
         )
-        .await
-        .map_err(problem)?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Started { id })).into_response())
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct InstancesQuery {
+    /// active, completed, incident or cancelled
     status: Option<String>,
-    role: Option<String>,
-    agency: Option<String>,
+    /// At most this many, newest first (1–1000, default 100)
     limit: Option<i64>,
 }
 
+/// Instances.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InstanceList {
+    /// Newest first.
+    pub instances: Vec<InstanceRow>,
+}
+
+/// Instances
+#[utoipa::path(get, path = "/api/v1/workflow/instances", tag = "workflow", operation_id = "workflow_instances",
+    params(InstancesQuery),
+    responses(
+        (status = 200, description = "Instances", body = InstanceList),
+        (status = 400, response = Problem),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn instances_api(
     _admin: Admin,
     State(s): State<WorkflowState>,
-    Query(q): Query<ListQuery>,
-) -> Result<Response, Problem> {
-    let list = s
-        .workflow
-        .instances(q.status.as_deref(), q.limit.unwrap_or(100).clamp(1, 1000))
-        .await
-        .map_err(problem)?;
-    Ok(Json(json!({"instances": list})).into_response())
+    ApiQuery(q): ApiQuery<InstancesQuery>,
+) -> Result<Json<InstanceList>, WorkflowError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let instances = s.workflow.instances(q.status.as_deref(), limit).await?;
+    Ok(Json(InstanceList { instances }))
 }
 
+/// Instance with tasks and history
+#[utoipa::path(get, path = "/api/v1/workflow/instances/{id}", tag = "workflow", operation_id = "workflow_instance",
+    params(("id" = i64, Path, description = "Instance id")),
+    responses(
+        (status = 200, description = "The instance", body = InstanceDetail),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 404, response = Problem),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn instance_api(
     _admin: Admin,
     State(s): State<WorkflowState>,
     Path(id): Path<i64>,
-) -> Result<Response, Problem> {
-    Ok(Json(s.workflow.instance(id).await.map_err(problem)?).into_response())
+) -> Result<Json<InstanceDetail>, WorkflowError> {
+    Ok(Json(s.workflow.instance(id).await?))
 }
 
+/// Diagram with the current steps highlighted
+#[utoipa::path(get, path = "/api/v1/workflow/instances/{id}/diagram.svg", tag = "workflow", operation_id = "workflow_instance_svg",
+    params(("id" = i64, Path, description = "Instance id")),
+    responses(
+        (status = 200, description = "SVG", body = String, content_type = "image/svg+xml"),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 404, response = Problem),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn instance_svg(
     _admin: Admin,
     State(s): State<WorkflowState>,
     Path(id): Path<i64>,
-) -> Result<Response, Problem> {
-    Ok(svg(s
-        .workflow
-        .instance_diagram(id)
-        .await
-        .map_err(problem)?))
+) -> Result<Response, WorkflowError> {
+    Ok(svg(s.workflow.instance_diagram(id).await?))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct TasksQuery {
+    /// Candidate role
+    role: Option<String>,
+    /// Agency code
+    agency: Option<String>,
+    /// open (default), completed, cancelled, or all
+    status: Option<String>,
+    /// At most this many, oldest first (1–5000, default 200)
+    limit: Option<i64>,
+}
+
+/// Tasks of a pool.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TaskList {
+    /// Oldest first.
+    pub tasks: Vec<TaskRow>,
+}
+
+/// Task pool by role and agency
+#[utoipa::path(get, path = "/api/v1/workflow/tasks", tag = "workflow", operation_id = "workflow_tasks",
+    params(TasksQuery),
+    responses(
+        (status = 200, description = "Tasks", body = TaskList),
+        (status = 400, response = Problem),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn tasks_api(
     _admin: Admin,
     State(s): State<WorkflowState>,
-    Query(q): Query<ListQuery>,
-) -> Result<Response, Problem> {
+    ApiQuery(q): ApiQuery<TasksQuery>,
+) -> Result<Json<TaskList>, WorkflowError> {
     let status = q.status.as_deref().or(Some("open")).filter(|s| *s != "all");
-    let list = s
+    let limit = q.limit.unwrap_or(200).clamp(1, 5000);
+    let tasks = s
         .workflow
-        .tasks(
-            q.role.as_deref(),
-            q.agency.as_deref(),
-            status,
-            q.limit.unwrap_or(200).clamp(1, 5000),
-        )
-        .await
-        .map_err(problem)?;
-    Ok(Json(json!({"tasks": list})).into_response())
+        .tasks(q.role.as_deref(), q.agency.as_deref(), status, limit)
+        .await?;
+    Ok(Json(TaskList { tasks }))
 }
 
+/// Claim a task
+#[utoipa::path(post, path = "/api/v1/workflow/tasks/{id}/claim", tag = "workflow", operation_id = "workflow_claim",
+    params(("id" = i64, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "Claimed", body = TaskRow),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn claim_api(
     admin: Admin,
     State(s): State<WorkflowState>,
     Path(id): Path<i64>,
-) -> Result<Response, Problem> {
-    Ok(Json(s.workflow.claim(&admin.name, id).await.map_err(problem)?).into_response())
+) -> Result<Json<TaskRow>, WorkflowError> {
+    Ok(Json(s.workflow.claim(&admin.name, id).await?))
 }
 
-#[derive(Deserialize, Default)]
-struct CompleteBody {
+/// Variables a completion sets.
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
+pub struct CompleteBody {
+    /// Merged into the instance's variables.
     #[serde(default)]
-    variables: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
 }
 
+/// Complete a task with variables
+#[utoipa::path(post, path = "/api/v1/workflow/tasks/{id}/complete", tag = "workflow", operation_id = "workflow_complete",
+    params(("id" = i64, Path, description = "Task id")),
+    request_body(content = CompleteBody, description = "Optional; without a JSON body no variables are set"),
+    responses(
+        (status = 200, description = "The instance after the step", body = InstanceRow),
+        (status = 400, response = Problem),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 404, response = Problem),
+        (status = 409, response = Problem),
+        (status = 422, response = Problem),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn complete_api(
     admin: Admin,
     RequestId(rid): RequestId,
     State(s): State<WorkflowState>,
     Path(id): Path<i64>,
-    body: Option<Json<CompleteBody>>,
-) -> Result<Response, Problem> {
-    let vars = body.map(|Json(b)| b.variables).unwrap_or_default();
+    body: Result<Option<Json<CompleteBody>>, JsonRejection>,
+) -> Result<Json<InstanceRow>, HttpError> {
+    let vars = json_body(body)?
+        .map(|Json(b)| b.variables)
+        .unwrap_or_default();
     Ok(Json(
-        s.workflow
-            .complete(&admin.name, &rid, id, vars)
-            .await
-            .map_err(problem)?,
-    )
-    .into_response())
+        s.workflow.complete(&admin.name, &rid, id, vars).await?,
+    ))
 }
 
-async fn fire_api(_admin: Admin, State(s): State<WorkflowState>) -> Result<Response, Problem> {
-    Ok(
-        Json(json!({"fired": s.workflow.fire_due_timers().await.map_err(problem)?}))
-            .into_response(),
-    )
+/// Timers fired.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Fired {
+    /// How many.
+    pub fired: usize,
 }
 
-/// OpenAPI paths of the workflow module.
-pub fn openapi_paths() -> Value {
-    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
-    let problem = json!({"$ref": "#/components/responses/Problem"});
-    let sec = json!([{"basic": []}]);
-    json!({
-        "/api/v1/workflow/definitions": {
-            "get": {"summary": "Deployed process definitions", "tags": ["workflow"], "security": sec, "responses": {"200": {"description": "definitions"}}},
-            "post": {"summary": "Deploy BPMN 2.0 XML as the next version (unsupported elements refused by id)", "tags": ["workflow"], "security": sec,
-                "requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}},
-                "responses": {"201": {"description": "deployed"}, "422": problem}}},
-        "/api/v1/workflow/definitions/{id}/diagram.svg": {"get": {"summary": "Diagram from the file's layout", "tags": ["workflow"], "security": sec, "parameters": [id], "responses": {"200": {"description": "SVG"}}}},
-        "/api/v1/workflow/instances": {
-            "get": {"summary": "Instances", "tags": ["workflow"], "security": sec, "responses": {"200": {"description": "instances"}}},
-            "post": {"summary": "Start the newest version of a process", "tags": ["workflow"], "security": sec,
-                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}, "business_key": {"type": "string"}, "agency": {"type": "string"}, "variables": {"type": "object"}}}}}},
-                "responses": {"201": {"description": "started"}, "404": problem}}},
-        "/api/v1/workflow/instances/{id}": {"get": {"summary": "Instance with tasks and history", "tags": ["workflow"], "security": sec, "parameters": [id], "responses": {"200": {"description": "instance"}, "404": problem}}},
-        "/api/v1/workflow/instances/{id}/diagram.svg": {"get": {"summary": "Diagram with the current steps highlighted", "tags": ["workflow"], "security": sec, "parameters": [id], "responses": {"200": {"description": "SVG"}}}},
-        "/api/v1/workflow/tasks": {"get": {"summary": "Task pool by role and agency", "tags": ["workflow"], "security": sec, "responses": {"200": {"description": "tasks"}}}},
-        "/api/v1/workflow/tasks/{id}/claim": {"post": {"summary": "Claim a task", "tags": ["workflow"], "security": sec, "parameters": [id], "responses": {"200": {"description": "claimed"}, "409": problem}}},
-        "/api/v1/workflow/tasks/{id}/complete": {"post": {"summary": "Complete a task with variables", "tags": ["workflow"], "security": sec, "parameters": [id], "responses": {"200": {"description": "instance"}, "409": problem}}},
-        "/api/v1/workflow/timers/fire": {"post": {"summary": "Fire due working-day timers now", "tags": ["workflow"], "security": sec, "responses": {"200": {"description": "count"}}}}
-    })
+/// Fire due working-day timers now
+#[utoipa::path(post, path = "/api/v1/workflow/timers/fire", tag = "workflow", operation_id = "workflow_fire",
+    responses(
+        (status = 200, description = "How many fired", body = Fired),
+        (status = 401, description = "Not signed in as an administrator (HTML page)"),
+        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
+async fn fire_api(
+    _admin: Admin,
+    State(s): State<WorkflowState>,
+) -> Result<Json<Fired>, WorkflowError> {
+    let fired = s.workflow.fire_due_timers().await?;
+    Ok(Json(Fired { fired }))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        definitions_api,
+        deploy_api,
+        definition_svg,
+        instances_api,
+        start_api,
+        instance_api,
+        instance_svg,
+        tasks_api,
+        claim_api,
+        complete_api,
+        fire_api,
+    ),
+    components(schemas(
+        DefinitionList,
+        DefinitionRow,
+        StartBody,
+        Started,
+        InstanceList,
+        InstanceRow,
+        InstanceDetail,
+        TaskList,
+        TaskRow,
+        HistoryRow,
+        CompleteBody,
+        Fired,
+    ))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document of this module's API, generated from its handlers and types.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <ApiDoc as utoipa::OpenApi>::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_has_every_api_route() {
+        let doc = serde_json::to_value(super::openapi()).expect("json");
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut routes: Vec<String> = paths
+            .iter()
+            .flat_map(|(p, ops)| {
+                ops.as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(move |(m, _)| format!("{m} {p}"))
+            })
+            .collect();
+        routes.sort_unstable();
+        assert_eq!(
+            routes,
+            [
+                "get /api/v1/workflow/definitions",
+                "get /api/v1/workflow/definitions/{id}/diagram.svg",
+                "get /api/v1/workflow/instances",
+                "get /api/v1/workflow/instances/{id}",
+                "get /api/v1/workflow/instances/{id}/diagram.svg",
+                "get /api/v1/workflow/tasks",
+                "post /api/v1/workflow/definitions",
+                "post /api/v1/workflow/instances",
+                "post /api/v1/workflow/tasks/{id}/claim",
+                "post /api/v1/workflow/tasks/{id}/complete",
+                "post /api/v1/workflow/timers/fire",
+            ]
+        );
+        let deploy = &paths["/api/v1/workflow/definitions"]["post"];
+        assert!(deploy["requestBody"]["content"]["application/xml"].is_object());
+        assert_eq!(
+            deploy["responses"]["422"]["$ref"],
+            "#/components/responses/Problem"
+        );
+    }
 }

@@ -11,11 +11,15 @@ use cqdt_platform::{Db, DbError, SharedClock, Tx};
 use serde_json::{Map, Value};
 
 use crate::model::{parse_bpmn, BpmnError, NodeKind, Process};
-use crate::store::{self, DefinitionRow, HistoryRow, InstanceRow, TaskRow};
+use crate::store::{
+    self, DefinitionRow, HistoryRow, InstanceRow, NewDefinition, TaskFilter, TaskRow,
+};
 
 mod batch;
+mod walk;
 pub use batch::Step;
-use batch::{Command, Effects, Queued};
+use batch::{Command, Complete, Queued};
+use walk::{Effects, Moment};
 
 /// Errors of the workflow engine.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +36,9 @@ pub enum WorkflowError {
     /// The request does not fit the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The request itself cannot be read; the message is for the user, in Vietnamese.
+    #[error("{0}")]
+    BadRequest(String),
 }
 
 /// A service task handler: works on the instance variables; `Err` raises an incident.
@@ -51,7 +58,7 @@ pub struct WorkflowService {
 }
 
 /// An instance with its tasks and history.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct InstanceDetail {
     /// The instance.
     #[serde(flatten)]
@@ -61,8 +68,6 @@ pub struct InstanceDetail {
     /// Its history.
     pub history: Vec<HistoryRow>,
 }
-
-const MAX_STEPS: usize = 10_000;
 
 impl WorkflowService {
     /// The engine over `db`.
@@ -95,6 +100,7 @@ impl WorkflowService {
 
     /// Checks and stores a BPMN file as the next version of its process (the same file again
     /// is not a new version); audited.
+    #[tracing::instrument(skip_all)]
     pub async fn deploy(
         &self,
         actor: &str,
@@ -118,17 +124,14 @@ impl WorkflowService {
         let version = latest.map(|l| l.1 + 1).unwrap_or(1);
         let model =
             serde_json::to_string(&process).map_err(|e| WorkflowError::Conflict(e.to_string()))?;
-        let id = store::insert_definition(
-            &mut tx,
-            &process.key,
+        let new = NewDefinition {
+            key: &process.key,
             version,
-            &process.name,
+            name: &process.name,
             xml,
-            &model,
-            actor,
-            &self.now(),
-        )
-        .await?;
+            model: &model,
+        };
+        let id = store::insert_definition(&mut tx, &new, actor, &self.now()).await?;
         self.audit
             .record(
                 &mut tx,
@@ -149,6 +152,7 @@ impl WorkflowService {
     }
 
     /// Deployed definitions.
+    #[tracing::instrument(skip_all)]
     pub async fn definitions(&self) -> Result<Vec<DefinitionRow>, WorkflowError> {
         Ok(store::list_definitions(&self.db).await?)
     }
@@ -197,6 +201,7 @@ impl WorkflowService {
 
     /// Starts the newest version of a process; answers with the instance and the tasks its
     /// first steps opened. Committed (with whatever else is waiting) before it answers.
+    #[tracing::instrument(skip(self, actor, request_id, variables))]
     pub async fn start_step(
         &self,
         actor: &str,
@@ -220,6 +225,7 @@ impl WorkflowService {
     /// Starts a process inside the caller's transaction, so that the business change that
     /// starts it (a dossier handed to processing) and the instance commit together.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip(self, tx, actor, request_id, variables))]
     pub async fn start_in(
         &self,
         tx: &mut Tx,
@@ -239,6 +245,7 @@ impl WorkflowService {
     }
 
     /// Claims a task for a person.
+    #[tracing::instrument(skip(self, actor))]
     pub async fn claim(&self, actor: &str, task_id: i64) -> Result<TaskRow, WorkflowError> {
         let mut tx = self.db.begin().await?;
         if !store::claim_task(&mut tx, task_id, actor).await? {
@@ -272,6 +279,7 @@ impl WorkflowService {
 
     /// Completes an open task; answers with the instance and the tasks that opened next.
     /// Committed (with whatever else is waiting) before it answers.
+    #[tracing::instrument(skip(self, actor, request_id, variables))]
     pub async fn complete_step(
         &self,
         actor: &str,
@@ -279,20 +287,21 @@ impl WorkflowService {
         task_id: i64,
         variables: Map<String, Value>,
     ) -> Result<Step, WorkflowError> {
-        self.submit(Command::Complete {
+        self.submit(Command::Complete(Complete {
             actor: actor.to_string(),
             request_id: request_id.to_string(),
             task_id,
             variables,
-        })
+        }))
         .await
     }
 
     /// Fires every timer due today or earlier; returns how many fired.
+    #[tracing::instrument(skip_all)]
     pub async fn fire_due_timers(&self) -> Result<usize, WorkflowError> {
         let today = self.clock.today();
         let day = today.format("%Y-%m-%d").to_string();
-        let cal = self.calendar.calendar();
+        let calendar = self.calendar.calendar();
         let mut fired = 0;
         for (timer_id, instance_id, task_id, node_id) in store::due_timers(&self.db, &day).await? {
             let mut tx = self.db.begin().await?;
@@ -313,7 +322,12 @@ impl WorkflowService {
             let Some(node) = process.nodes.get(&node_id) else {
                 continue;
             };
-            let now = self.now();
+            let at = Moment {
+                now: self.now(),
+                calendar: calendar.clone(),
+                today,
+            };
+            let now = at.now.as_str();
             let mut fx = Effects::default();
             if process.has_joins() {
                 fx.load_arrivals(&mut tx, &[instance_id]).await?;
@@ -321,17 +335,15 @@ impl WorkflowService {
             fx.log(instance_id, &node_id, "timer_fired", "system", None);
             if let NodeKind::TimerBoundary { interrupting, .. } = node.kind {
                 if interrupting {
-                    store::close_task(&mut tx, task_id, "cancelled", "system", &now).await?;
+                    store::close_task(&mut tx, task_id, "cancelled", "system", now).await?;
                     store::cancel_timers_of(&mut tx, &[task_id]).await?;
                 } else {
                     inst.tokens += 1;
                 }
             }
             let next = self.targets(&process, &node.outgoing);
-            self.walk(
-                &process, &mut inst, next, "system", &now, &cal, today, &mut fx, 0,
-            );
-            self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], &now)
+            self.walk(&process, &mut inst, next, "system", &at, &mut fx);
+            self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], now)
                 .await?;
             tx.commit().await?;
             fired += 1;
@@ -339,15 +351,8 @@ impl WorkflowService {
         Ok(fired)
     }
 
-    fn targets(&self, p: &Process, flows: &[String]) -> Vec<String> {
-        flows
-            .iter()
-            .filter_map(|f| p.flows.get(f))
-            .map(|f| f.target.clone())
-            .collect()
-    }
-
     /// An instance with its tasks and history.
+    #[tracing::instrument(skip(self))]
     pub async fn instance(&self, id: i64) -> Result<InstanceDetail, WorkflowError> {
         let mut conn = self
             .db
@@ -363,13 +368,22 @@ impl WorkflowService {
             .ok_or_else(|| WorkflowError::NotFound(format!("quy trình {id}")))?;
         drop(conn);
         Ok(InstanceDetail {
-            tasks: store::find_tasks(&self.db, None, None, None, Some(id), 1000).await?,
+            tasks: store::find_tasks(
+                &self.db,
+                TaskFilter {
+                    instance: Some(id),
+                    ..TaskFilter::default()
+                },
+                1000,
+            )
+            .await?,
             history: store::get_history(&self.db, id).await?,
             instance,
         })
     }
 
     /// Instances, newest first.
+    #[tracing::instrument(skip(self))]
     pub async fn instances(
         &self,
         status: Option<&str>,
@@ -379,6 +393,7 @@ impl WorkflowService {
     }
 
     /// Tasks of a pool (role within agency), by status.
+    #[tracing::instrument(skip(self))]
     pub async fn tasks(
         &self,
         role: Option<&str>,
@@ -386,11 +401,18 @@ impl WorkflowService {
         status: Option<&str>,
         limit: i64,
     ) -> Result<Vec<TaskRow>, WorkflowError> {
-        Ok(store::find_tasks(&self.db, role, agency, status, None, limit).await?)
+        let filter = TaskFilter {
+            role,
+            agency,
+            status,
+            instance: None,
+        };
+        Ok(store::find_tasks(&self.db, filter, limit).await?)
     }
 
     /// The newest instance started for a business object (a dossier code), with its tasks
     /// and history.
+    #[tracing::instrument(skip(self))]
     pub async fn instance_for(
         &self,
         business_key: &str,
@@ -402,6 +424,7 @@ impl WorkflowService {
     }
 
     /// Open tasks for any of the given roles, with their instance's business key.
+    #[tracing::instrument(skip(self))]
     pub async fn open_tasks_for_roles(
         &self,
         roles: &[&str],
@@ -418,16 +441,17 @@ impl WorkflowService {
     }
 
     /// One task.
+    #[tracing::instrument(skip(self))]
     pub async fn task(&self, id: i64) -> Result<Option<TaskRow>, WorkflowError> {
-        let mut conn =
-            self.db
-                .pool()
-                .acquire()
-                .await
-                .map_err(|source| cqdt_platform::DbError::Sqlx {
-                    context: "acquiring a connection",
-                    source,
-                })?;
+        let mut conn = self
+            .db
+            .pool()
+            .acquire()
+            .await
+            .map_err(|source| DbError::Sqlx {
+                context: "acquiring a connection",
+                source,
+            })?;
         Ok(store::get_task(&mut conn, id).await?)
     }
 
@@ -437,6 +461,7 @@ impl WorkflowService {
     }
 
     /// The diagram of an instance: open tasks highlighted, passed steps marked.
+    #[tracing::instrument(skip(self))]
     pub async fn instance_diagram(&self, id: i64) -> Result<String, WorkflowError> {
         self.diagram_of(&self.instance(id).await?).await
     }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::TimeZone;
 use cqdt_audit::Audit;
 use cqdt_calendar::{CalendarService, OfficeHours};
-use cqdt_platform::testing::TestDb;
 use cqdt_platform::{ManualClock, SharedClock};
+use cqdt_testing::TestDb;
 use cqdt_workflow::{WorkflowError, WorkflowService};
 use serde_json::{json, Map, Value};
 

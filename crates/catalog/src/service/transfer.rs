@@ -18,7 +18,8 @@ use crate::store::{self, EntryFilter};
 pub const MAX_ROW_ERRORS: usize = 50;
 
 /// What an import did.
-#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = CatalogImportReport)]
 pub struct ImportReport {
     /// Rows read.
     pub rows: usize,
@@ -28,6 +29,43 @@ pub struct ImportReport {
     pub updated: usize,
     /// Rows identical to what is stored.
     pub unchanged: usize,
+}
+
+/// One entry as exported in JSON (the import format).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = CatalogExportRow)]
+pub struct ExportRow<'a> {
+    /// Code.
+    pub code: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Parent code.
+    pub parent: Option<&'a str>,
+    /// In force from.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub valid_from: Option<NaiveDate>,
+    /// In force until (exclusive).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub valid_to: Option<NaiveDate>,
+    /// Sample data.
+    pub sample: bool,
+    /// Extra fields.
+    #[schema(value_type = Object)]
+    pub data: &'a serde_json::Map<String, Value>,
+}
+
+impl<'a> From<&'a Entry> for ExportRow<'a> {
+    fn from(e: &'a Entry) -> Self {
+        ExportRow {
+            code: &e.code,
+            name: &e.name,
+            parent: e.parent.as_deref(),
+            valid_from: e.valid_from,
+            valid_to: e.valid_to,
+            sample: e.sample,
+            data: &e.data,
+        }
+    }
 }
 
 /// File formats for import and export.
@@ -70,7 +108,7 @@ impl Format {
     pub fn sniff(bytes: &[u8]) -> Self {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'[') | Some(b'{') => Format::Json,
+            Some(b'[' | b'{') => Format::Json,
             _ => Format::Csv,
         }
     }
@@ -124,6 +162,7 @@ impl CatalogService {
     }
 
     /// Imports a file whose format is found from its name or content (for the CLI and uploads).
+    #[tracing::instrument(skip(self, actor, bytes), fields(bytes = bytes.len()))]
     pub async fn import_file(
         &self,
         actor: &str,
@@ -140,6 +179,7 @@ impl CatalogService {
     /// row number); one bad row rejects the file and nothing is written. Otherwise new codes
     /// are inserted, changed ones get a new version and unchanged ones are skipped, in one
     /// transaction with one audit record.
+    #[tracing::instrument(skip(self, actor, bytes), fields(bytes = bytes.len()))]
     pub async fn import(
         &self,
         actor: &str,
@@ -317,6 +357,7 @@ impl CatalogService {
     }
 
     /// The recorded-current entries of a catalog (every period) as CSV or JSON, importable again.
+    #[tracing::instrument(skip(self))]
     pub async fn export(&self, catalog: &str, format: Format) -> Result<String, CatalogError> {
         let mut out = Vec::new();
         self.export_to(catalog, format, &mut out).await?;
@@ -324,6 +365,7 @@ impl CatalogService {
     }
 
     /// Writes the export of a catalog to `w`.
+    #[tracing::instrument(skip(self, w))]
     pub async fn export_to<W: std::io::Write>(
         &self,
         catalog: &str,
@@ -343,13 +385,7 @@ impl CatalogService {
         let internal = |e: &dyn std::fmt::Display| CatalogError::Internal(e.to_string());
         match format {
             Format::Json => {
-                let rows: Vec<Value> = entries
-                    .iter()
-                    .map(|e| {
-                        json!({"code": e.code, "name": e.name, "parent": e.parent, "valid_from": e.valid_from,
-                               "valid_to": e.valid_to, "sample": e.sample, "data": e.data})
-                    })
-                    .collect();
+                let rows: Vec<ExportRow> = entries.iter().map(ExportRow::from).collect();
                 serde_json::to_writer_pretty(&mut w, &rows).map_err(|e| internal(&e))?;
                 w.write_all(b"\n").map_err(|e| internal(&e))?;
             }

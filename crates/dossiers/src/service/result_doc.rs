@@ -14,7 +14,9 @@ use crate::error::DossierError;
 use crate::model::Dossier;
 
 /// What the official confirms before the result document is generated.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(default)]
 pub struct ResultDraft {
     /// Number and symbol (số, ký hiệu), e.g. `125/GXN-UBND`.
@@ -112,6 +114,7 @@ impl DossierService {
 
     /// The draft of a dossier's result document, its body filled from the procedure's
     /// template; only for an official who may issue the result now.
+    #[tracing::instrument(skip(self, who))]
     pub async fn result_draft(
         &self,
         who: &Principal,
@@ -119,7 +122,7 @@ impl DossierService {
     ) -> Result<(Dossier, ResultDraft), DossierError> {
         let d = self.issuable(who, code).await?;
         let p = self.procedure_of(&d).await?;
-        let today = self.today_vn().format("%d/%m/%Y").to_string();
+        let today = self.today().format("%d/%m/%Y").to_string();
         let code_text = d.code.clone().unwrap_or_else(|| d.id.clone());
         let submitted = d.submitted_at.as_deref().map(vn_date).unwrap_or_default();
         let template = p
@@ -158,6 +161,7 @@ impl DossierService {
     }
 
     /// The result document of a dossier as PDF, for preview; nothing is stored.
+    #[tracing::instrument(skip(self, who, draft))]
     pub async fn result_preview(
         &self,
         who: &Principal,
@@ -171,6 +175,7 @@ impl DossierService {
 
     /// Generates the result document and issues it as the dossier's result, as
     /// [`DossierService::add_result`] does with an uploaded one.
+    #[tracing::instrument(skip(self, who, draft))]
     pub async fn generate_result(
         &self,
         who: &Principal,
@@ -213,7 +218,7 @@ impl DossierService {
                     .to_string()
             })
             .unwrap_or_default();
-        let today = self.today_vn();
+        let today = self.today();
         let code = d.code.clone().unwrap_or_else(|| d.id.clone());
         render(draft, &d.agency_name, &place, today, &code)
             .map_err(|e| DossierError::Internal(e.to_string()))

@@ -5,14 +5,16 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use cqdt_platform::web::render;
-use cqdt_platform::{Admin, FieldError, PageError, Principal, RequestId, Role, RoleGrant, Shell};
+use cqdt_platform::{
+    Admin, FieldError, HttpError, Principal, Problem, RequestId, Role, RoleGrant, Shell,
+};
 
-use super::pages::{client_of, field, page_error, Field, FormPage, Peer};
+use super::pages::{client_of, field, field_error, Field, FormPage, Peer};
 use super::IdentityState;
 use crate::account::{Account, AccountKind, OfficialForm, StoredGrant};
 use crate::error::IdentityError;
@@ -39,12 +41,19 @@ pub(super) fn routes() -> Router<IdentityState> {
 }
 
 /// A person who administers accounts: a platform or agency administrator.
-fn require_admin(p: &Principal) -> Result<(), PageError> {
+fn require_admin(p: &Principal) -> Result<(), IdentityError> {
     if p.is_platform_admin() || p.has_role(Role::AgencyAdmin) {
         Ok(())
     } else {
-        Err(PageError::Forbidden)
+        Err(IdentityError::Forbidden(
+            "Chỉ quản trị viên mới quản lý được tài khoản.".into(),
+        ))
     }
+}
+
+/// A redirect after a change.
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
 }
 
 #[derive(Template)]
@@ -61,28 +70,23 @@ async fn accounts(
     State(s): State<IdentityState>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let shell = &s.platform.shell;
-    if let Err(e) = require_admin(&p) {
-        return e.with_shell(shell);
-    }
+) -> Result<Response, IdentityError> {
+    require_admin(&p)?;
     let text = q.get("q").cloned().unwrap_or_default();
     let kind_s = q.get("kind").cloned().unwrap_or_default();
     let kind = AccountKind::parse(&kind_s);
-    match s.identity.accounts_for(&p, kind, &text).await {
-        Ok(accounts) => render(&AccountsTpl {
-            shell: (**shell).clone(),
-            notice: match q.get("done").map(String::as_str) {
-                Some("created") => "Đã tạo tài khoản cán bộ và gửi liên kết kích hoạt.".into(),
-                Some("imported") => "Đã nhập danh sách cán bộ và gửi liên kết kích hoạt.".into(),
-                _ => String::new(),
-            },
-            q: text,
-            kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
-            accounts,
-        }),
-        Err(e) => page_error(e, shell),
-    }
+    let accounts = s.identity.accounts_for(&p, kind, &text).await?;
+    Ok(render(&AccountsTpl {
+        shell: (*s.platform.shell).clone(),
+        notice: match q.get("done").map(String::as_str) {
+            Some("created") => "Đã tạo tài khoản cán bộ và gửi liên kết kích hoạt.".into(),
+            Some("imported") => "Đã nhập danh sách cán bộ và gửi liên kết kích hoạt.".into(),
+            _ => String::new(),
+        },
+        q: text,
+        kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
+        accounts,
+    }))
 }
 
 fn official_page(f: &OfficialForm) -> FormPage {
@@ -107,15 +111,13 @@ fn official_page(f: &OfficialForm) -> FormPage {
     }
 }
 
-async fn new_form(State(s): State<IdentityState>, p: Principal) -> Response {
-    if let Err(e) = require_admin(&p) {
-        return e.with_shell(&s.platform.shell);
-    }
-    official_page(&OfficialForm {
-        agency_code: p.agency.clone().unwrap_or_default(),
+async fn new_form(State(s): State<IdentityState>, p: Principal) -> Result<Response, IdentityError> {
+    require_admin(&p)?;
+    let page = official_page(&OfficialForm {
+        agency_code: p.agency.unwrap_or_default(),
         ..OfficialForm::default()
-    })
-    .render(&s.platform.shell, Vec::new())
+    });
+    Ok(page.render(&s.platform.shell, Vec::new()))
 }
 
 async fn new_submit(
@@ -125,37 +127,26 @@ async fn new_submit(
     addr: Peer,
     headers: HeaderMap,
     Form(f): Form<OfficialForm>,
-) -> Response {
+) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
-    if let Err(e) = require_admin(&p) {
-        return e.with_shell(shell);
-    }
+    require_admin(&p)?;
     let exists = (s.agency_exists)(f.agency_code.trim());
     let o = match f.parse(exists) {
         Ok(o) => o,
-        Err(errors) => return official_page(&f).render(shell, errors),
+        Err(errors) => return Ok(official_page(&f).render(shell, errors)),
     };
     if !may_manage(&p, &o.agency_code) {
-        return official_page(&f).render(
-            shell,
-            vec![FieldError {
-                field: "agency_code".into(),
-                message: "Cơ quan này ngoài phạm vi ông/bà quản trị.".into(),
-            }],
-        );
+        let e = field_error("agency_code", "Cơ quan này ngoài phạm vi ông/bà quản trị.");
+        return Ok(official_page(&f).render(shell, e));
     }
     let client = client_of(&addr, &headers, &rid);
     match s.identity.create_official(&p, &o, &client).await {
-        Ok(_) => Redirect::to("/admin/accounts?done=created").into_response(),
-        Err(IdentityError::Fields(errors)) => official_page(&f).render(shell, errors),
-        Err(IdentityError::Forbidden(m)) => official_page(&f).render(
-            shell,
-            vec![FieldError {
-                field: "roles".into(),
-                message: m,
-            }],
-        ),
-        Err(e) => page_error(e, shell),
+        Ok(_) => Ok(see_other("/admin/accounts?done=created")),
+        Err(IdentityError::Fields(errors)) => Ok(official_page(&f).render(shell, errors)),
+        Err(IdentityError::Forbidden(m)) => {
+            Ok(official_page(&f).render(shell, field_error("roles", m)))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -174,11 +165,12 @@ fn import_page() -> FormPage {
     }
 }
 
-async fn import_form(State(s): State<IdentityState>, p: Principal) -> Response {
-    if let Err(e) = require_admin(&p) {
-        return e.with_shell(&s.platform.shell);
-    }
-    import_page().render(&s.platform.shell, Vec::new())
+async fn import_form(
+    State(s): State<IdentityState>,
+    p: Principal,
+) -> Result<Response, IdentityError> {
+    require_admin(&p)?;
+    Ok(import_page().render(&s.platform.shell, Vec::new()))
 }
 
 async fn import_submit(
@@ -188,11 +180,8 @@ async fn import_submit(
     addr: Peer,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let shell = &s.platform.shell;
-    if let Err(e) = require_admin(&p) {
-        return e.with_shell(shell);
-    }
+) -> Result<Response, IdentityError> {
+    require_admin(&p)?;
     let text = f.get("csv").cloned().unwrap_or_default();
     let client = client_of(&addr, &headers, &rid);
     let exists = s.agency_exists.clone();
@@ -201,20 +190,19 @@ async fn import_submit(
         .import_officials(&p, &text, &move |c| exists(c), &client)
         .await
     {
-        Ok(_) => Redirect::to("/admin/accounts?done=imported").into_response(),
+        Ok(_) => Ok(see_other("/admin/accounts?done=imported")),
         Err(rows) => {
             let errors = rows
                 .iter()
                 .flat_map(|r| {
-                    r.errors.iter().map(move |e| FieldError {
-                        field: "csv".into(),
-                        message: format!("Dòng {}: {}", r.line, e.message),
+                    r.errors.iter().map(move |e| {
+                        FieldError::new("csv", format!("Dòng {}: {}", r.line, e.message))
                     })
                 })
                 .collect();
             let mut page = import_page();
             page.fields[0].value = text;
-            page.render(shell, errors)
+            Ok(page.render(&s.platform.shell, errors))
         }
     }
 }
@@ -236,31 +224,22 @@ async fn show_account(
     id: &str,
     notice: &str,
     errors: Vec<FieldError>,
-) -> Response {
-    let shell = &s.platform.shell;
-    if let Err(e) = require_admin(p) {
-        return e.with_shell(shell);
-    }
-    let account = match s.identity.managed_account(p, id).await {
-        Ok(a) => a,
-        Err(e) => return page_error(e, shell),
-    };
-    let grants = match s.identity.grants_of(id).await {
-        Ok(g) => g,
-        Err(e) => return page_error(e, shell),
-    };
+) -> Result<Response, IdentityError> {
+    require_admin(p)?;
+    let account = s.identity.managed_account(p, id).await?;
+    let grants = s.identity.grants_of(id).await?;
     let roles = Role::OFFICIAL
         .iter()
         .filter(|r| **r != Role::PlatformAdmin || p.is_platform_admin())
         .map(|r| (r.as_str(), r.label()))
         .collect();
     let status = if errors.is_empty() {
-        axum::http::StatusCode::OK
+        StatusCode::OK
     } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        StatusCode::UNPROCESSABLE_ENTITY
     };
     let mut res = render(&AccountTpl {
-        shell: (**shell).clone(),
+        shell: (*s.platform.shell).clone(),
         errors,
         notice: notice.to_string(),
         account,
@@ -270,7 +249,7 @@ async fn show_account(
     if res.status().is_success() {
         *res.status_mut() = status;
     }
-    res
+    Ok(res)
 }
 
 async fn account(
@@ -278,7 +257,7 @@ async fn account(
     p: Principal,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, IdentityError> {
     let notice = match q.get("done").map(String::as_str) {
         Some("granted") => "Đã giao vai trò.",
         Some("revoked") => "Đã thu hồi vai trò.",
@@ -297,24 +276,18 @@ async fn grant(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, IdentityError> {
     let role = f.get("role").and_then(|r| Role::parse(r));
     let agency = f
         .get("agency")
         .map(|a| a.trim().to_string())
         .unwrap_or_default();
     let Some(role) = role else {
-        let e = vec![FieldError {
-            field: "role".into(),
-            message: "Chọn một vai trò.".into(),
-        }];
+        let e = field_error("role", "Chọn một vai trò.");
         return show_account(&s, &p, &id, "", e).await;
     };
     if !(s.agency_exists)(&agency) {
-        let e = vec![FieldError {
-            field: "agency".into(),
-            message: format!("Không có cơ quan mã “{agency}”."),
-        }];
+        let e = field_error("agency", format!("Không có cơ quan mã “{agency}”."));
         return show_account(&s, &p, &id, "", e).await;
     }
     let g = RoleGrant {
@@ -324,15 +297,11 @@ async fn grant(
     };
     let client = client_of(&addr, &headers, &rid);
     match s.identity.grant_role(&p, &id, &g, &client).await {
-        Ok(_) => Redirect::to(&format!("/admin/accounts/{id}?done=granted")).into_response(),
-        Err(IdentityError::Forbidden(m)) | Err(IdentityError::Invalid(m)) => {
-            let e = vec![FieldError {
-                field: "agency".into(),
-                message: m,
-            }];
-            show_account(&s, &p, &id, "", e).await
+        Ok(_) => Ok(see_other(&format!("/admin/accounts/{id}?done=granted"))),
+        Err(IdentityError::Forbidden(m) | IdentityError::Invalid(m)) => {
+            show_account(&s, &p, &id, "", field_error("agency", m)).await
         }
-        Err(e) => page_error(e, &s.platform.shell),
+        Err(e) => Err(e),
     }
 }
 
@@ -344,20 +313,16 @@ async fn revoke(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, IdentityError> {
     let Some(role) = f.get("role").and_then(|r| Role::parse(r)) else {
-        return PageError::BadRequest("Vai trò không hợp lệ.".into()).with_shell(&s.platform.shell);
+        return Err(IdentityError::Invalid("Vai trò không hợp lệ.".into()));
     };
     let agency = f.get("agency").cloned().unwrap_or_default();
     let client = client_of(&addr, &headers, &rid);
-    match s
-        .identity
+    s.identity
         .revoke_role(&p, &id, role, &agency, &client)
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/admin/accounts/{id}?done=revoked")).into_response(),
-        Err(e) => page_error(e, &s.platform.shell),
-    }
+        .await?;
+    Ok(see_other(&format!("/admin/accounts/{id}?done=revoked")))
 }
 
 async fn status(
@@ -368,7 +333,7 @@ async fn status(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, IdentityError> {
     let enabled = f.get("enabled").map(String::as_str) == Some("true");
     let client = client_of(&addr, &headers, &rid);
     match s
@@ -376,15 +341,11 @@ async fn status(
         .set_account_enabled(&p, &id, enabled, &client)
         .await
     {
-        Ok(_) => Redirect::to(&format!("/admin/accounts/{id}?done=status")).into_response(),
+        Ok(_) => Ok(see_other(&format!("/admin/accounts/{id}?done=status"))),
         Err(IdentityError::Invalid(m)) => {
-            let e = vec![FieldError {
-                field: "status".into(),
-                message: m,
-            }];
-            show_account(&s, &p, &id, "", e).await
+            show_account(&s, &p, &id, "", field_error("status", m)).await
         }
-        Err(e) => page_error(e, &s.platform.shell),
+        Err(e) => Err(e),
     }
 }
 
@@ -395,12 +356,10 @@ async fn mfa_reset(
     addr: Peer,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Response, IdentityError> {
     let client = client_of(&addr, &headers, &rid);
-    match s.identity.reset_second_factor(&p, &id, &client).await {
-        Ok(()) => Redirect::to(&format!("/admin/accounts/{id}?done=mfa")).into_response(),
-        Err(e) => page_error(e, &s.platform.shell),
-    }
+    s.identity.reset_second_factor(&p, &id, &client).await?;
+    Ok(see_other(&format!("/admin/accounts/{id}?done=mfa")))
 }
 
 #[derive(Default, serde::Deserialize)]
@@ -437,40 +396,33 @@ async fn show_clients(
     errors: Vec<FieldError>,
     created: Option<(String, String)>,
     notice: &str,
-) -> Response {
-    let shell = &s.platform.shell;
-    match s.identity.list_clients().await {
-        Ok(clients) => {
-            let (created_id, secret) = created.unwrap_or_default();
-            let bad = !errors.is_empty();
-            let mut res = render(&ClientsTpl {
-                shell: (**shell).clone(),
-                errors,
-                notice: notice.into(),
-                secret,
-                created_id,
-                clients,
-                form,
-            });
-            if bad && res.status().is_success() {
-                *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            }
-            // The secret is on this page once; it must not be cached anywhere.
-            res.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            res
-        }
-        Err(e) => page_error(e, shell),
+) -> Result<Response, IdentityError> {
+    let clients = s.identity.list_clients().await?;
+    let (created_id, secret) = created.unwrap_or_default();
+    let bad = !errors.is_empty();
+    let mut res = render(&ClientsTpl {
+        shell: (*s.platform.shell).clone(),
+        errors,
+        notice: notice.into(),
+        secret,
+        created_id,
+        clients,
+        form,
+    });
+    if bad && res.status().is_success() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
+    // The secret is on this page once; it must not be cached anywhere.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 async fn clients(
     State(s): State<IdentityState>,
     _a: Admin,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, IdentityError> {
     let notice = match q.get("done").map(String::as_str) {
         Some("disabled") => "Đã khoá ứng dụng.",
         Some("enabled") => "Đã mở khoá ứng dụng.",
@@ -484,7 +436,7 @@ async fn add_client(
     a: Admin,
     RequestId(rid): RequestId,
     Form(f): Form<ClientForm>,
-) -> Response {
+) -> Result<Response, IdentityError> {
     let new = NewClient {
         name: f.name.clone(),
         grants: vec![f.grant.clone()],
@@ -516,13 +468,9 @@ async fn add_client(
             .await
         }
         Err(IdentityError::Invalid(m)) => {
-            let e = vec![FieldError {
-                field: "name".into(),
-                message: m,
-            }];
-            show_clients(&s, f, e, None, "").await
+            show_clients(&s, f, field_error("name", m), None, "").await
         }
-        Err(e) => page_error(e, &s.platform.shell),
+        Err(e) => Err(e),
     }
 }
 
@@ -531,15 +479,11 @@ async fn disable_client(
     a: Admin,
     RequestId(rid): RequestId,
     Path(id): Path<String>,
-) -> Response {
-    match s
-        .identity
+) -> Result<Response, IdentityError> {
+    s.identity
         .set_client_enabled(&a.name, &rid, &id, false)
-        .await
-    {
-        Ok(_) => Redirect::to("/admin/clients?done=disabled").into_response(),
-        Err(e) => page_error(e, &s.platform.shell),
-    }
+        .await?;
+    Ok(see_other("/admin/clients?done=disabled"))
 }
 
 async fn enable_client(
@@ -547,15 +491,11 @@ async fn enable_client(
     a: Admin,
     RequestId(rid): RequestId,
     Path(id): Path<String>,
-) -> Response {
-    match s
-        .identity
+) -> Result<Response, IdentityError> {
+    s.identity
         .set_client_enabled(&a.name, &rid, &id, true)
-        .await
-    {
-        Ok(_) => Redirect::to("/admin/clients?done=enabled").into_response(),
-        Err(e) => page_error(e, &s.platform.shell),
-    }
+        .await?;
+    Ok(see_other("/admin/clients?done=enabled"))
 }
 
 #[derive(Template)]
@@ -565,31 +505,35 @@ struct SignInsTpl {
     rows: Vec<(String, String, String, String, String)>,
 }
 
-async fn sign_ins(State(s): State<IdentityState>, p: Principal) -> Response {
-    let shell = &s.platform.shell;
+async fn sign_ins(State(s): State<IdentityState>, p: Principal) -> Result<Response, HttpError> {
     if !(p.is_platform_admin() || p.has_role(Role::Auditor)) {
-        return PageError::Forbidden.with_shell(shell);
+        return Err(Problem::forbidden(
+            "Chỉ quản trị viên và thanh tra xem được lịch sử đăng nhập.",
+        )
+        .into());
     }
     let filter = cqdt_audit::store::Filter {
         action: Some("identity.log".into()),
         ..Default::default()
     };
-    match s.audit.search(&filter, None, 200).await {
-        Ok(records) => render(&SignInsTpl {
-            shell: (**shell).clone(),
-            rows: records
-                .into_iter()
-                .map(|r| {
-                    (
-                        r.at,
-                        r.event.actor,
-                        r.event.action,
-                        format!("{:?}", r.event.outcome).to_lowercase(),
-                        r.event.details.unwrap_or_default(),
-                    )
-                })
-                .collect(),
-        }),
-        Err(e) => PageError::internal(e).with_shell(shell),
-    }
+    let records = s
+        .audit
+        .search(&filter, None, 200)
+        .await
+        .map_err(HttpError::internal)?;
+    Ok(render(&SignInsTpl {
+        shell: (*s.platform.shell).clone(),
+        rows: records
+            .into_iter()
+            .map(|r| {
+                (
+                    r.at,
+                    r.event.actor,
+                    r.event.action,
+                    format!("{:?}", r.event.outcome).to_lowercase(),
+                    r.event.details.unwrap_or_default(),
+                )
+            })
+            .collect(),
+    }))
 }

@@ -8,13 +8,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use cqdt_audit::AuditEvent;
 use cqdt_platform::web::render;
-use cqdt_platform::{Admin, FieldError, PageError, RequestId, Shell};
+use cqdt_platform::{Admin, FieldError, RequestId, Shell};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{audit_read, error, parse_filter, parse_id, ListQuery, NotifyState, PURPOSE};
+use super::{audit_one, audit_read, parse_filter, parse_id, ListQuery, NotifyState};
 use crate::model::{
-    Channel, Delivery, Notification, NotificationRequest, NotificationStatus, NotifyError,
+    field_error, Channel, Delivery, Notification, NotificationId, NotificationRequest,
+    NotificationStatus, NotifyError,
 };
 
 struct Row {
@@ -78,36 +79,14 @@ async fn list_page_response(
     q: &ListQuery,
     errors: Vec<FieldError>,
     form: TestForm,
-) -> Result<ListPage, PageError> {
-    let (filter, limit) = parse_filter(q).map_err(|e| {
-        PageError::BadRequest(
-            e.into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
-    })?;
-    let list = s
-        .notifier
-        .list(&filter, limit)
-        .await
-        .map_err(PageError::internal)?;
-    audit_read(
-        s,
-        admin,
-        rid,
-        "notification.list",
-        None,
-        &filter,
-        list.len(),
-    )
-    .await
-    .map_err(PageError::internal)?;
+) -> Result<ListPage, NotifyError> {
+    let (filter, limit) = parse_filter(q)?;
+    let list = s.notifier.list(&filter, limit).await?;
+    audit_read(s, admin, rid, &filter, list.len()).await?;
     let counts = s
         .notifier
         .counts()
-        .await
-        .map_err(PageError::internal)?
+        .await?
         .into_iter()
         .map(|(status, n)| {
             let label = NotificationStatus::parse(&status)
@@ -145,9 +124,32 @@ pub(super) async fn list_page(
     State(s): State<NotifyState>,
     RequestId(rid): RequestId,
     Query(q): Query<ListQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, NotifyError> {
     let page = list_page_response(&s, &admin, &rid, &q, Vec::new(), TestForm::default()).await?;
     Ok(render(&page))
+}
+
+/// Sends the test message on the channel the form names, with the send audited.
+async fn send_test(
+    s: &NotifyState,
+    admin: &Admin,
+    rid: &str,
+    form: &TestForm,
+) -> Result<NotificationId, NotifyError> {
+    let channel = Channel::parse(form.channel.trim()).ok_or_else(|| {
+        NotifyError::Invalid(vec![field_error("channel", "Hãy chọn kênh gửi thử.")])
+    })?;
+    let request = NotificationRequest::new(channel, form.recipient.clone(), "test");
+    let mut tx = s.platform.db.begin().await?;
+    let id = s.notifier.send(&mut tx, &request).await?;
+    let event = AuditEvent::new(&admin.name, "notification.send", "notification")
+        .object(id.to_string())
+        .request(rid)
+        .details(json!({"channel": channel.as_str(), "template": "test"}));
+    s.audit.record(&mut tx, event).await?;
+    tx.commit().await?;
+    s.platform.jobs.wake();
+    Ok(id)
 }
 
 pub(super) async fn test_page(
@@ -155,44 +157,16 @@ pub(super) async fn test_page(
     State(s): State<NotifyState>,
     RequestId(rid): RequestId,
     Form(form): Form<TestForm>,
-) -> Result<Response, PageError> {
-    let channel = Channel::parse(form.channel.trim());
-    let result = match channel {
-        None => Err(NotifyError::Invalid(vec![error(
-            "channel",
-            "Hãy chọn kênh gửi thử.",
-        )])),
-        Some(channel) => {
-            let request = NotificationRequest::new(channel, form.recipient.clone(), "test");
-            let mut tx = s.platform.db.begin().await.map_err(PageError::internal)?;
-            match s.notifier.send(&mut tx, &request).await {
-                Ok(id) => {
-                    s.audit
-                        .record(
-                            &mut tx,
-                            AuditEvent::new(&admin.name, "notification.send", "notification")
-                                .object(id.to_string())
-                                .request(&rid)
-                                .details(json!({"channel": channel.as_str(), "template": "test"})),
-                        )
-                        .await
-                        .map_err(PageError::internal)?;
-                    tx.commit().await.map_err(PageError::internal)?;
-                    s.platform.jobs.wake();
-                    Ok(id)
-                }
-                Err(e) => Err(e),
-            }
-        }
-    };
-    match result {
+) -> Result<Response, NotifyError> {
+    match send_test(&s, &admin, &rid, &form).await {
         Ok(id) => Ok(Redirect::to(&format!("/admin/notifications/{id}")).into_response()),
+        // The form again, with its errors: not an error page.
         Err(NotifyError::Invalid(errors)) => {
             let page =
                 list_page_response(&s, &admin, &rid, &ListQuery::default(), errors, form).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
-        Err(e) => Err(PageError::internal(e)),
+        Err(e) => Err(e),
     }
 }
 
@@ -233,23 +207,14 @@ pub(super) async fn detail_page(
     State(s): State<NotifyState>,
     RequestId(rid): RequestId,
     Path(raw): Path<String>,
-) -> Result<Response, PageError> {
-    let id = parse_id(&raw).ok_or(PageError::NotFound)?;
+) -> Result<Response, NotifyError> {
+    let id = parse_id(&raw)?;
     let (n, deliveries) = s
         .notifier
         .get(id)
-        .await
-        .map_err(PageError::internal)?
-        .ok_or(PageError::NotFound)?;
-    s.audit
-        .record_now(
-            AuditEvent::new(&admin.name, "notification.read", "notification")
-                .object(id.to_string())
-                .request(&rid)
-                .purpose(PURPOSE),
-        )
-        .await
-        .map_err(PageError::internal)?;
+        .await?
+        .ok_or(NotifyError::NotFound(raw))?;
+    audit_one(&s, &admin, &rid, id).await?;
     Ok(render(&DetailPage {
         shell: (*s.platform.shell).clone(),
         row: Row::from(&n),

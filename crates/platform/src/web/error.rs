@@ -296,6 +296,9 @@ pub fn is_api_path(path: &str) -> bool {
 pub async fn error_pages(State(shell): State<Arc<Shell>>, req: Request, next: Next) -> Response {
     let api = is_api_path(req.uri().path());
     let mut res = next.run(req).await;
+    if api && plain_text_error(&res) {
+        return problem_from_plain_text(res).await;
+    }
     match res.extensions_mut().remove::<PageOnly>() {
         Some(PageOnly(page)) if !api => {
             let mut page_res = page.with_shell(&shell);
@@ -309,6 +312,45 @@ pub async fn error_pages(State(shell): State<Arc<Shell>>, req: Request, next: Ne
         }
         _ => res,
     }
+}
+
+/// An error answered as plain text: axum's own rejections (a path segment that is not a
+/// number, a malformed query or multipart body, a wrong method).
+fn plain_text_error(res: &Response) -> bool {
+    (res.status().is_client_error() || res.status().is_server_error())
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"))
+}
+
+/// The same error as problem+json, so that every API error has the documented form.
+async fn problem_from_plain_text(res: Response) -> Response {
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let title = match parts.status {
+        StatusCode::NOT_FOUND => "Không tìm thấy",
+        StatusCode::METHOD_NOT_ALLOWED => "Phương thức không được hỗ trợ",
+        StatusCode::PAYLOAD_TOO_LARGE => "Nội dung quá lớn",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Kiểu nội dung không được hỗ trợ",
+        s if s.is_server_error() => "Lỗi hệ thống",
+        _ => "Dữ liệu không hợp lệ",
+    };
+    let mut problem = Problem::new(parts.status, title);
+    if !text.is_empty() && !parts.status.is_server_error() {
+        problem = problem.with_detail(format!("Yêu cầu không đọc được: {text}"));
+    }
+    let mut out = problem.into_response();
+    for (k, v) in &parts.headers {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
 /// A JSON request body whose rejection is a problem+json 400 in Vietnamese.
@@ -420,5 +462,39 @@ mod tests {
             api.headers()[header::CONTENT_TYPE],
             "application/problem+json"
         );
+    }
+
+    #[tokio::test]
+    async fn a_rejected_path_parameter_on_the_api_is_problem_json() {
+        use axum::body::Body;
+        use axum::extract::Path;
+        use axum::routing::get;
+        use tower::ServiceExt;
+        async fn task(Path(id): Path<i64>) -> String {
+            id.to_string()
+        }
+        let app = axum::Router::new()
+            .route("/api/v1/tasks/{id}", get(task))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(bare_shell()),
+                error_pages,
+            ));
+        let res = app
+            .oneshot(
+                Request::get("/api/v1/tasks/khong-phai-so")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(p["status"], 400);
+        assert!(p["detail"].as_str().unwrap().contains("Cannot parse"), "{p}");
     }
 }

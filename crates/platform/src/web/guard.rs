@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 
-use super::{PageError, Platform, Shell};
+use super::{PageError, Platform, Problem, Shell};
 
 /// The bootstrap administrator, authenticated by HTTP Basic (user `admin`).
 #[derive(Debug, Clone)]
@@ -53,17 +53,78 @@ impl IntoResponse for AdminRejection {
     }
 }
 
+impl AdminRejection {
+    /// The refusal as an API client gets it: problem+json with the same status and headers.
+    fn problem(self) -> Response {
+        let (status, title, detail) = match self {
+            AdminRejection::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "Cần đăng nhập",
+                "Thao tác này dành cho quản trị viên hệ thống.",
+            ),
+            AdminRejection::Locked => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Tạm khoá đăng nhập",
+                "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.",
+            ),
+            AdminRejection::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Không có quyền",
+                "Chỉ quản trị viên hệ thống được thực hiện thao tác này.",
+            ),
+        };
+        let mut res = Problem::new(status, title)
+            .with_detail(detail)
+            .into_response();
+        let h = res.headers_mut();
+        match self {
+            AdminRejection::Unauthorized => {
+                h.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"cqdt quan tri\", charset=\"UTF-8\""),
+                );
+            }
+            AdminRejection::Locked => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from_static("900"));
+            }
+            AdminRejection::Forbidden => {}
+        }
+        res
+    }
+}
+
 impl<S> FromRequestParts<S> for Admin
 where
     Platform: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = AdminRejection;
+    // A page gets the HTML refusal, an API (`/api/…`) problem+json.
+    type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
+        let api = super::is_api_path(parts.uri.path());
+        admit(parts, state).await.map_err(|refusal| {
+            if api {
+                refusal.problem()
+            } else {
+                refusal.into_response()
+            }
+        })
+    }
+}
+
+async fn admit<S>(
+    parts: &mut axum::http::request::Parts,
+    state: &S,
+) -> Result<Admin, AdminRejection>
+where
+    Platform: FromRef<S>,
+    S: Send + Sync,
+{
+    {
         let platform = Platform::from_ref(state);
         let basic = parts
             .headers

@@ -1,7 +1,7 @@
 //! Group commit: the starts and completions waiting at one moment run in one transaction.
-//! Tokens move in memory; the batch then writes what changed with a few set-wise statements
-//! (tasks, timers, instances, history, audit), so the cost of a commit and of a statement is
-//! shared by every command in the batch.
+//! Tokens move in memory (see `walk`); the batch then writes what changed with a few
+//! set-wise statements (tasks, timers, instances, history, audit), so the cost of a commit
+//! and of a statement is shared by every command in the batch.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -11,32 +11,39 @@ use cqdt_platform::Tx;
 use serde_json::{json, Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
+use super::walk::{Effects, Moment};
 use super::{WorkflowError, WorkflowService};
-use crate::model::{NodeKind, Process};
-use crate::store::{self, InstanceRow, NewHistory, NewTask};
+use crate::model::Process;
+use crate::store::{self, InstanceRow, NewTask, TaskRow};
 
 /// Most commands written in one transaction.
 pub(crate) const MAX_BATCH: usize = 256;
 
+/// Start the newest version of a process.
+#[derive(Debug, Clone)]
+pub(crate) struct Start {
+    pub actor: String,
+    pub request_id: String,
+    pub key: String,
+    pub business_key: Option<String>,
+    pub agency: Option<String>,
+    pub variables: Map<String, Value>,
+}
+
+/// Complete an open task.
+#[derive(Debug, Clone)]
+pub(crate) struct Complete {
+    pub actor: String,
+    pub request_id: String,
+    pub task_id: i64,
+    pub variables: Map<String, Value>,
+}
+
 /// A command to the engine.
 #[derive(Debug, Clone)]
 pub(crate) enum Command {
-    /// Start the newest version of a process.
-    Start {
-        actor: String,
-        request_id: String,
-        key: String,
-        business_key: Option<String>,
-        agency: Option<String>,
-        variables: Map<String, Value>,
-    },
-    /// Complete an open task.
-    Complete {
-        actor: String,
-        request_id: String,
-        task_id: i64,
-        variables: Map<String, Value>,
-    },
+    Start(Start),
+    Complete(Complete),
 }
 
 impl Command {
@@ -49,14 +56,14 @@ impl Command {
         agency: Option<&str>,
         variables: Map<String, Value>,
     ) -> Command {
-        Command::Start {
+        Command::Start(Start {
             actor: actor.to_string(),
             request_id: request_id.to_string(),
             key: key.to_string(),
             business_key: business_key.map(str::to_string),
             agency: agency.map(str::to_string),
             variables,
-        }
+        })
     }
 }
 
@@ -74,56 +81,30 @@ pub(crate) struct Queued {
     pub reply: oneshot::Sender<Result<Step, WorkflowError>>,
 }
 
-/// A task the walk opened, with the timers on its boundary.
-pub(crate) struct Opened {
-    pub task: NewTask,
-    pub timers: Vec<(String, String)>,
-    /// Index of its `task_created` history line, whose detail is the task id.
-    pub history: usize,
-    /// The command that opened it.
-    pub command: usize,
-}
+/// The answer of each command of a batch, in order; `None` until it is known.
+type Answers = Vec<Option<Result<Step, WorkflowError>>>;
 
-/// Everything a batch changes, gathered in memory before it is written.
-#[derive(Default)]
-pub(crate) struct Effects {
-    pub opened: Vec<Opened>,
-    pub history: Vec<NewHistory>,
-    /// Final arrivals at joins (None: cleared), last one wins.
-    pub joins: Vec<(i64, String, Option<i64>)>,
-    /// Arrivals at joins as the walk sees them.
-    pub arrivals: HashMap<(i64, String), i64>,
-}
-
-impl Effects {
-    /// Reads the arrivals already waiting at the joins of some instances.
-    pub(crate) async fn load_arrivals(
-        &mut self,
-        tx: &mut Tx,
-        instance_ids: &[i64],
-    ) -> Result<(), WorkflowError> {
-        for (i, node, n) in store::joins_of(tx, instance_ids).await? {
-            self.arrivals.insert((i, node), n);
-        }
-        Ok(())
-    }
-
-    pub(crate) fn log(
-        &mut self,
-        instance_id: i64,
-        node_id: &str,
-        event: &'static str,
-        actor: &str,
-        detail: Option<String>,
-    ) {
-        self.history.push(NewHistory {
-            instance_id,
-            node_id: node_id.to_string(),
-            event,
-            actor: actor.to_string(),
-            detail,
-        });
-    }
+/// What one batch works on, read before its walks, and what they change, in memory.
+struct Batch {
+    at: Moment,
+    /// Tasks the completions act on, by id.
+    tasks: HashMap<i64, TaskRow>,
+    /// Instances of those tasks, by id, as the walks leave them.
+    instances: HashMap<i64, InstanceRow>,
+    /// Models by definition id.
+    models: HashMap<i64, Arc<Process>>,
+    /// Newest (definition id, version) by process key.
+    definitions: HashMap<String, (i64, i64)>,
+    fx: Effects,
+    /// Tasks completed, with who completed them.
+    closing: Vec<(i64, String)>,
+    closed: HashSet<i64>,
+    /// Completed tasks whose boundary timers go.
+    cancel_timers: Vec<i64>,
+    /// Existing instances that moved, in order.
+    dirty: Vec<i64>,
+    /// Instances started, with their command, under placeholder ids below zero.
+    created: Vec<(usize, InstanceRow)>,
 }
 
 impl WorkflowService {
@@ -208,19 +189,44 @@ impl WorkflowService {
         tx: &mut Tx,
         commands: Vec<Command>,
     ) -> Result<Vec<Result<Step, WorkflowError>>, WorkflowError> {
-        let now = self.now();
-        let cal = self.calendar.calendar();
-        let today = self.clock.today();
+        let mut b = self.read_batch(tx, &commands).await?;
+        // Walk every command in memory, in order.
+        let mut results: Answers = (0..commands.len()).map(|_| None).collect();
+        for (k, c) in commands.iter().enumerate() {
+            b.fx.command = k;
+            let walked = match c {
+                Command::Complete(c) => self.walk_completion(&mut b, c),
+                Command::Start(s) => self.walk_start(tx, &mut b, k, s).await?,
+            };
+            if let Err(refused) = walked {
+                results[k] = Some(Err(refused));
+            }
+        }
+        let opened = self.write_batch(tx, &mut b).await?;
+        let audits = answer(&commands, &b, &opened, &mut results);
+        self.audit.record_many(tx, &audits).await?;
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(WorkflowError::Conflict("không có kết quả".into()))))
+            .collect())
+    }
 
-        // Read what the completions act on, in one statement each.
+    /// Reads what the completions act on, in one statement each: tasks, their instances
+    /// (locked), their models and the arrivals waiting at their joins.
+    async fn read_batch(&self, tx: &mut Tx, commands: &[Command]) -> Result<Batch, WorkflowError> {
+        let at = Moment {
+            now: self.now(),
+            calendar: self.calendar.calendar(),
+            today: self.clock.today(),
+        };
         let task_ids: Vec<i64> = commands
             .iter()
             .filter_map(|c| match c {
-                Command::Complete { task_id, .. } => Some(*task_id),
-                Command::Start { .. } => None,
+                Command::Complete(c) => Some(c.task_id),
+                Command::Start(_) => None,
             })
             .collect();
-        let tasks: HashMap<i64, store::TaskRow> = store::tasks_by_ids(tx, &task_ids)
+        let tasks: HashMap<i64, TaskRow> = store::tasks_by_ids(tx, &task_ids)
             .await?
             .into_iter()
             .map(|t| (t.id, t))
@@ -228,7 +234,7 @@ impl WorkflowService {
         let mut instance_ids: Vec<i64> = tasks.values().map(|t| t.instance_id).collect();
         instance_ids.sort_unstable();
         instance_ids.dedup();
-        let mut instances: HashMap<i64, InstanceRow> = store::instances_by_ids(tx, &instance_ids)
+        let instances: HashMap<i64, InstanceRow> = store::instances_by_ids(tx, &instance_ids)
             .await?
             .into_iter()
             .map(|i| (i.id, i))
@@ -249,147 +255,137 @@ impl WorkflowService {
         if !with_joins.is_empty() {
             fx.load_arrivals(tx, &with_joins).await?;
         }
+        Ok(Batch {
+            at,
+            tasks,
+            instances,
+            models,
+            definitions: HashMap::new(),
+            fx,
+            closing: Vec::new(),
+            closed: HashSet::new(),
+            cancel_timers: Vec::new(),
+            dirty: Vec::new(),
+            created: Vec::new(),
+        })
+    }
 
-        // Walk every command in memory, in order.
-        let mut results: Vec<Option<Result<Step, WorkflowError>>> =
-            (0..commands.len()).map(|_| None).collect();
-        let mut closing: Vec<(i64, String)> = Vec::new(); // (task, actor)
-        let mut closed: HashSet<i64> = HashSet::new();
-        let mut cancel_timers: Vec<i64> = Vec::new();
-        let mut dirty: Vec<i64> = Vec::new();
-        let mut created: Vec<(usize, InstanceRow)> = Vec::new();
-        let mut definitions: HashMap<String, (i64, i64)> = HashMap::new();
-        for (k, c) in commands.iter().enumerate() {
-            match c {
-                Command::Complete {
-                    actor,
-                    task_id,
-                    variables,
-                    ..
-                } => {
-                    let Some(task) = tasks.get(task_id) else {
-                        results[k] =
-                            Some(Err(WorkflowError::NotFound(format!("công việc {task_id}"))));
-                        continue;
-                    };
-                    if task.status != "open" || closed.contains(task_id) {
-                        results[k] = Some(Err(WorkflowError::Conflict(format!(
-                            "công việc {task_id} đã đóng"
-                        ))));
-                        continue;
-                    }
-                    if task.assignee.as_deref().is_some_and(|a| a != actor) {
-                        results[k] = Some(Err(WorkflowError::Conflict(format!(
-                            "công việc {task_id} do người khác nhận xử lý"
-                        ))));
-                        continue;
-                    }
-                    let p = instances
-                        .get(&task.instance_id)
-                        .and_then(|i| models.get(&i.definition_id))
-                        .cloned();
-                    let (Some(inst), Some(p)) = (instances.get_mut(&task.instance_id), p) else {
-                        results[k] = Some(Err(WorkflowError::NotFound(format!(
-                            "instance {}",
-                            task.instance_id
-                        ))));
-                        continue;
-                    };
-                    if inst.status != "active" {
-                        results[k] = Some(Err(WorkflowError::Conflict(format!(
-                            "quy trình {} không còn chạy ({})",
-                            inst.id, inst.status
-                        ))));
-                        continue;
-                    }
-                    closed.insert(*task_id);
-                    closing.push((*task_id, actor.clone()));
-                    if !p.timers_on(&task.node_id).is_empty() {
-                        cancel_timers.push(*task_id);
-                    }
-                    inst.variables.extend(variables.clone());
-                    fx.log(inst.id, &task.node_id, "completed", actor, None);
-                    let next = p
-                        .nodes
-                        .get(&task.node_id)
-                        .map(|n| self.targets(&p, &n.outgoing))
-                        .unwrap_or_default();
-                    self.walk(&p, inst, next, actor, &now, &cal, today, &mut fx, k);
-                    if !dirty.contains(&inst.id) {
-                        dirty.push(inst.id);
-                    }
-                }
-                Command::Start {
-                    actor,
-                    key,
-                    business_key,
-                    agency,
-                    variables,
-                    ..
-                } => {
-                    let def = match definitions.get(key) {
-                        Some(d) => Some(*d),
-                        None => store::latest_definition(tx, key)
-                            .await?
-                            .map(|(id, version, _)| (id, version)),
-                    };
-                    let Some((def_id, version)) = def else {
-                        results[k] =
-                            Some(Err(WorkflowError::NotFound(format!("quy trình “{key}”"))));
-                        continue;
-                    };
-                    definitions.insert(key.clone(), (def_id, version));
-                    let p = match models.get(&def_id) {
-                        Some(p) => p.clone(),
-                        None => {
-                            let p = self.model(def_id).await?;
-                            models.insert(def_id, p.clone());
-                            p
-                        }
-                    };
-                    // Until it is written, the instance goes by a placeholder id below zero.
-                    let mut inst = InstanceRow {
-                        id: -(k as i64) - 1,
-                        definition_id: def_id,
-                        business_key: business_key.clone(),
-                        agency: agency.clone(),
-                        status: "active".into(),
-                        tokens: 1,
-                        variables: variables.clone(),
-                        incident: None,
-                        started_at: now.clone(),
-                        ended_at: None,
-                    };
-                    fx.log(
-                        inst.id,
-                        &p.start,
-                        "started",
-                        actor,
-                        Some(format!("{key} v{version}")),
-                    );
-                    self.walk(
-                        &p,
-                        &mut inst,
-                        vec![p.start.clone()],
-                        actor,
-                        &now,
-                        &cal,
-                        today,
-                        &mut fx,
-                        k,
-                    );
-                    created.push((k, inst));
-                }
-            }
+    /// Completes a task in memory and walks its instance on; `Err` refuses the command.
+    fn walk_completion(&self, b: &mut Batch, c: &Complete) -> Result<(), WorkflowError> {
+        let task_id = c.task_id;
+        let Some(task) = b.tasks.get(&task_id) else {
+            return Err(WorkflowError::NotFound(format!("công việc {task_id}")));
+        };
+        if task.status != "open" || b.closed.contains(&task_id) {
+            return Err(WorkflowError::Conflict(format!(
+                "công việc {task_id} đã đóng"
+            )));
         }
+        if task.assignee.as_deref().is_some_and(|a| a != c.actor) {
+            return Err(WorkflowError::Conflict(format!(
+                "công việc {task_id} do người khác nhận xử lý"
+            )));
+        }
+        let p = b
+            .instances
+            .get(&task.instance_id)
+            .and_then(|i| b.models.get(&i.definition_id))
+            .cloned();
+        let (Some(inst), Some(p)) = (b.instances.get_mut(&task.instance_id), p) else {
+            return Err(WorkflowError::NotFound(format!(
+                "instance {}",
+                task.instance_id
+            )));
+        };
+        if inst.status != "active" {
+            return Err(WorkflowError::Conflict(format!(
+                "quy trình {} không còn chạy ({})",
+                inst.id, inst.status
+            )));
+        }
+        b.closed.insert(task_id);
+        b.closing.push((task_id, c.actor.clone()));
+        if !p.timers_on(&task.node_id).is_empty() {
+            b.cancel_timers.push(task_id);
+        }
+        inst.variables.extend(c.variables.clone());
+        b.fx.log(inst.id, &task.node_id, "completed", &c.actor, None);
+        let next = p
+            .nodes
+            .get(&task.node_id)
+            .map(|n| self.targets(&p, &n.outgoing))
+            .unwrap_or_default();
+        self.walk(&p, inst, next, &c.actor, &b.at, &mut b.fx);
+        if !b.dirty.contains(&inst.id) {
+            b.dirty.push(inst.id);
+        }
+        Ok(())
+    }
 
-        // Write it all.
+    /// Starts an instance in memory and walks it to its first waits; the outer `Err` is a
+    /// database failure, the inner one refuses the command.
+    async fn walk_start(
+        &self,
+        tx: &mut Tx,
+        b: &mut Batch,
+        k: usize,
+        s: &Start,
+    ) -> Result<Result<(), WorkflowError>, WorkflowError> {
+        let def = match b.definitions.get(&s.key) {
+            Some(d) => Some(*d),
+            None => store::latest_definition(tx, &s.key)
+                .await?
+                .map(|(id, version, _)| (id, version)),
+        };
+        let Some((def_id, version)) = def else {
+            let key = &s.key;
+            return Ok(Err(WorkflowError::NotFound(format!("quy trình “{key}”"))));
+        };
+        b.definitions.insert(s.key.clone(), (def_id, version));
+        let p = match b.models.get(&def_id) {
+            Some(p) => p.clone(),
+            None => {
+                let p = self.model(def_id).await?;
+                b.models.insert(def_id, p.clone());
+                p
+            }
+        };
+        // Until it is written, the instance goes by a placeholder id below zero.
+        let mut inst = InstanceRow {
+            id: -(k as i64) - 1,
+            definition_id: def_id,
+            business_key: s.business_key.clone(),
+            agency: s.agency.clone(),
+            status: "active".into(),
+            tokens: 1,
+            variables: s.variables.clone(),
+            incident: None,
+            started_at: b.at.now.clone(),
+            ended_at: None,
+        };
+        let detail = Some(format!("{} v{version}", s.key));
+        b.fx.log(inst.id, &p.start, "started", &s.actor, detail);
+        let start = vec![p.start.clone()];
+        self.walk(&p, &mut inst, start, &s.actor, &b.at, &mut b.fx);
+        b.created.push((k, inst));
+        Ok(Ok(()))
+    }
+
+    /// Writes a batch's changes: completed tasks, cancelled timers, new instances (their
+    /// real ids replace the placeholders), then what the walks produced. Returns
+    /// (command, task id) of each task opened.
+    async fn write_batch(
+        &self,
+        tx: &mut Tx,
+        b: &mut Batch,
+    ) -> Result<Vec<(usize, i64)>, WorkflowError> {
+        let now = b.at.now.as_str();
         let mut by_actor: HashMap<&str, Vec<i64>> = HashMap::new();
-        for (t, a) in &closing {
+        for (t, a) in &b.closing {
             by_actor.entry(a.as_str()).or_default().push(*t);
         }
         for (actor, ids) in by_actor {
-            let done = store::complete_tasks(tx, &ids, actor, &now).await?;
+            let done = store::complete_tasks(tx, &ids, actor, now).await?;
             if done.len() != ids.len() {
                 // Closed by another writer since it was read (PostgreSQL): the whole batch
                 // fails and each command is retried alone, which reports it properly.
@@ -398,10 +394,11 @@ impl WorkflowService {
                 ));
             }
         }
-        store::cancel_timers_of(tx, &cancel_timers).await?;
-        let rows: Vec<&InstanceRow> = created.iter().map(|(_, i)| i).collect();
-        let ids = store::insert_instances(tx, &rows, &now).await?;
-        let real: HashMap<i64, i64> = created
+        store::cancel_timers_of(tx, &b.cancel_timers).await?;
+        let rows: Vec<&InstanceRow> = b.created.iter().map(|(_, i)| i).collect();
+        let ids = store::insert_instances(tx, &rows, now).await?;
+        let real: HashMap<i64, i64> = b
+            .created
             .iter()
             .zip(&ids)
             .map(|((_, i), id)| (i.id, *id))
@@ -413,82 +410,21 @@ impl WorkflowService {
                 id
             }
         };
-        for (_, inst) in created.iter_mut() {
+        for (_, inst) in b.created.iter_mut() {
             inst.id = fix(inst.id);
         }
-        for h in fx.history.iter_mut() {
+        for h in b.fx.history.iter_mut() {
             h.instance_id = fix(h.instance_id);
         }
-        for o in fx.opened.iter_mut() {
+        for o in b.fx.opened.iter_mut() {
             o.task.instance_id = fix(o.task.instance_id);
         }
-        let saved: Vec<&InstanceRow> = dirty.iter().filter_map(|id| instances.get(id)).collect();
-        let opened_ids = self.write_effects(tx, &mut fx, &fix, &saved, &now).await?;
-
-        // Audit, and the answers.
-        let mut audits = Vec::new();
-        let created: HashMap<usize, InstanceRow> = created.into_iter().collect();
-        for (k, c) in commands.iter().enumerate() {
-            if results[k].is_some() {
-                continue;
-            }
-            let opened: Vec<i64> = opened_ids
-                .iter()
-                .filter(|(cmd, _)| *cmd == k)
-                .map(|(_, id)| *id)
-                .collect();
-            match c {
-                Command::Start {
-                    actor,
-                    request_id,
-                    key,
-                    business_key,
-                    ..
-                } => {
-                    let Some(inst) = created.get(&k) else {
-                        continue;
-                    };
-                    let version = definitions.get(key).map(|d| d.1);
-                    audits.push(
-                        AuditEvent::new(actor, "workflow.instance.start", "process_instance")
-                            .object(inst.id.to_string())
-                            .request(request_id)
-                            .details(json!({"key": key, "version": version, "business_key": business_key})),
-                    );
-                    results[k] = Some(Ok(Step {
-                        instance: inst.clone(),
-                        opened,
-                    }));
-                }
-                Command::Complete {
-                    actor,
-                    request_id,
-                    task_id,
-                    ..
-                } => {
-                    let Some(task) = tasks.get(task_id) else {
-                        continue;
-                    };
-                    audits.push(
-                        AuditEvent::new(actor, "workflow.task.complete", "task")
-                            .object(task_id.to_string())
-                            .request(request_id)
-                            .details(json!({"instance": task.instance_id, "node": task.node_id})),
-                    );
-                    if let Some(inst) = instances.get(&task.instance_id) {
-                        results[k] = Some(Ok(Step {
-                            instance: inst.clone(),
-                            opened,
-                        }));
-                    }
-                }
-            }
-        }
-        self.audit.record_many(tx, &audits).await?;
-        Ok(results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(WorkflowError::Conflict("không có kết quả".into()))))
-            .collect())
+        let saved: Vec<&InstanceRow> = b
+            .dirty
+            .iter()
+            .filter_map(|id| b.instances.get(id))
+            .collect();
+        self.write_effects(tx, &mut b.fx, &fix, &saved, now).await
     }
 
     /// Writes what walks produced — tasks, timers, joins, the state of the instances that
@@ -548,332 +484,64 @@ impl WorkflowService {
         store::insert_history(tx, &fx.history, now).await?;
         Ok(out)
     }
-
-    /// Moves tokens from the given arrivals until every one waits at a task or join, or ends;
-    /// in memory, into `fx`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn walk(
-        &self,
-        p: &Process,
-        inst: &mut InstanceRow,
-        arrivals: Vec<String>,
-        actor: &str,
-        now: &str,
-        cal: &cqdt_calendar::WorkingCalendar,
-        today: chrono::NaiveDate,
-        fx: &mut Effects,
-        command: usize,
-    ) {
-        let mut queue: std::collections::VecDeque<String> = arrivals.into();
-        let mut steps = 0;
-        while let Some(node_id) = queue.pop_front() {
-            steps += 1;
-            let Some(node) = p.nodes.get(&node_id) else {
-                return incident(inst, &node_id, "phần tử không có trong định nghĩa", fx);
-            };
-            if steps > super::MAX_STEPS {
-                return incident(inst, &node_id, "quy trình lặp vô hạn", fx);
-            }
-            match &node.kind {
-                NodeKind::StartEvent => queue.extend(self.targets(p, &node.outgoing)),
-                NodeKind::EndEvent => {
-                    inst.tokens -= 1;
-                    fx.log(inst.id, &node_id, "ended", actor, None);
-                }
-                NodeKind::UserTask { role, days, agency } => {
-                    // Liên thông: a task may belong to another agency than the instance's,
-                    // named on the task or held in a variable; an unset variable stops the
-                    // instance rather than give the work to nobody.
-                    let task_agency = match agency.as_deref() {
-                        Some(a) => match a.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
-                            Some(var) => {
-                                match inst.variables.get(var.trim()).and_then(Value::as_str) {
-                                    Some(v) => Some(v.to_string()),
-                                    None => {
-                                        let why = format!(
-                                            "biến “{}” không cho biết cơ quan thực hiện công việc",
-                                            var.trim()
-                                        );
-                                        return incident(inst, &node_id, &why, fx);
-                                    }
-                                }
-                            }
-                            None => Some(a.to_string()),
-                        },
-                        None => inst.agency.clone(),
-                    };
-                    let due = days.map(|d| {
-                        cal.add_working_days(today, d.ceil() as i64)
-                            .format("%Y-%m-%d")
-                            .to_string()
-                    });
-                    let timers = p
-                        .timers_on(&node_id)
-                        .into_iter()
-                        .filter_map(|t| match t.kind {
-                            NodeKind::TimerBoundary { days, .. } => Some((
-                                t.id.clone(),
-                                cal.add_working_days(today, days.ceil() as i64)
-                                    .format("%Y-%m-%d")
-                                    .to_string(),
-                            )),
-                            _ => None,
-                        })
-                        .collect();
-                    fx.log(inst.id, &node_id, "task_created", actor, None);
-                    let history = fx.history.len() - 1;
-                    fx.opened.push(Opened {
-                        task: NewTask {
-                            instance_id: inst.id,
-                            node_id: node_id.clone(),
-                            name: node.name.clone(),
-                            role: role.clone(),
-                            agency: task_agency,
-                            due_date: due,
-                        },
-                        timers,
-                        history,
-                        command,
-                    });
-                }
-                NodeKind::ServiceTask { handler } => {
-                    let h = self
-                        .handlers
-                        .read()
-                        .ok()
-                        .and_then(|m| m.get(handler).cloned());
-                    match h {
-                        Some(h) => match h(&mut inst.variables) {
-                            Ok(()) => {
-                                fx.log(
-                                    inst.id,
-                                    &node_id,
-                                    "service_done",
-                                    "system",
-                                    Some(handler.clone()),
-                                );
-                                queue.extend(self.targets(p, &node.outgoing));
-                            }
-                            Err(e) => {
-                                let why = format!("xử lý “{handler}” lỗi: {e}");
-                                return incident(inst, &node_id, &why, fx);
-                            }
-                        },
-                        None => {
-                            let why = format!("chưa có bộ xử lý cho loại “{handler}”");
-                            return incident(inst, &node_id, &why, fx);
-                        }
-                    }
-                }
-                NodeKind::ExclusiveGateway { default } => {
-                    let chosen = if node.outgoing.len() == 1 {
-                        node.outgoing.first().cloned()
-                    } else {
-                        node.outgoing
-                            .iter()
-                            .filter(|f| Some(*f) != default.as_ref())
-                            .find(|f| {
-                                p.condition(f)
-                                    .is_some_and(|c| crate::condition::eval(&c, &inst.variables))
-                            })
-                            .cloned()
-                            .or_else(|| default.clone())
-                    };
-                    match chosen {
-                        Some(f) => {
-                            fx.log(inst.id, &node_id, "took", actor, Some(f.clone()));
-                            queue.extend(self.targets(p, &[f]));
-                        }
-                        None => {
-                            return incident(
-                                inst,
-                                &node_id,
-                                "không điều kiện nào đúng và không có luồng mặc định",
-                                fx,
-                            )
-                        }
-                    }
-                }
-                NodeKind::ParallelGateway => {
-                    let ins = node.incoming.len() as i64;
-                    if ins > 1 {
-                        let key = (inst.id, node_id.clone());
-                        let arrived = fx.arrivals.get(&key).copied().unwrap_or(0) + 1;
-                        if arrived < ins {
-                            fx.arrivals.insert(key, arrived);
-                            fx.joins.push((inst.id, node_id.clone(), Some(arrived)));
-                            continue;
-                        }
-                        fx.arrivals.remove(&key);
-                        fx.joins.push((inst.id, node_id.clone(), None));
-                        inst.tokens -= ins - 1;
-                    }
-                    inst.tokens += node.outgoing.len() as i64 - 1;
-                    queue.extend(self.targets(p, &node.outgoing));
-                }
-                NodeKind::TimerBoundary { .. } => queue.extend(self.targets(p, &node.outgoing)),
-            }
-        }
-        if inst.tokens <= 0 && inst.status == "active" {
-            inst.status = "completed".into();
-            inst.ended_at = Some(now.to_string());
-            fx.log(inst.id, &p.key, "completed", actor, None);
-        }
-    }
 }
 
-fn incident(inst: &mut InstanceRow, node: &str, why: &str, fx: &mut Effects) {
-    inst.status = "incident".into();
-    inst.incident = Some(format!("{node}: {why}"));
-    fx.log(inst.id, node, "incident", "system", Some(why.to_string()));
+/// Fills the answer of every command the walks did not refuse, and returns the audit event
+/// of each.
+fn answer(
+    commands: &[Command],
+    b: &Batch,
+    opened_ids: &[(usize, i64)],
+    results: &mut Answers,
+) -> Vec<AuditEvent> {
+    let mut audits = Vec::new();
+    let created: HashMap<usize, &InstanceRow> = b.created.iter().map(|(k, i)| (*k, i)).collect();
+    for (k, c) in commands.iter().enumerate() {
+        if results[k].is_some() {
+            continue;
+        }
+        let opened: Vec<i64> = opened_ids
+            .iter()
+            .filter(|(cmd, _)| *cmd == k)
+            .map(|(_, id)| *id)
+            .collect();
+        let (event, instance) = match c {
+            Command::Start(s) => {
+                let Some(inst) = created.get(&k) else {
+                    continue;
+                };
+                let version = b.definitions.get(&s.key).map(|d| d.1);
+                let event = AuditEvent::new(
+                    &s.actor,
+                    "workflow.instance.start",
+                    "process_instance",
+                )
+                .object(inst.id.to_string())
+                .request(&s.request_id)
+                .details(json!({"key": s.key, "version": version, "business_key": s.business_key}));
+                (event, Some(*inst))
+            }
+            Command::Complete(c) => {
+                let Some(task) = b.tasks.get(&c.task_id) else {
+                    continue;
+                };
+                let event = AuditEvent::new(&c.actor, "workflow.task.complete", "task")
+                    .object(c.task_id.to_string())
+                    .request(&c.request_id)
+                    .details(json!({"instance": task.instance_id, "node": task.node_id}));
+                (event, b.instances.get(&task.instance_id))
+            }
+        };
+        audits.push(event);
+        if let Some(inst) = instance {
+            results[k] = Some(Ok(Step {
+                instance: inst.clone(),
+                opened,
+            }));
+        }
+    }
+    audits
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use cqdt_platform::testing::TestDb;
-    use cqdt_platform::{SharedClock, SystemClock};
-
-    const BPMN: &str = include_str!("../../tests/fixtures/tiep-nhan-xu-ly.bpmn");
-
-    fn start(key: &str) -> Command {
-        Command::start("admin", "", key, None, Some("000.01.41.H51"), Map::new())
-    }
-
-    fn complete(task_id: i64, actor: &str) -> Command {
-        Command::Complete {
-            actor: actor.into(),
-            request_id: String::new(),
-            task_id,
-            variables: Map::new(),
-        }
-    }
-
-    async fn engine(t: &TestDb) -> WorkflowService {
-        let clock: SharedClock = Arc::new(SystemClock);
-        let audit = cqdt_audit::Audit::new(t.db.clone(), clock.clone());
-        let calendar = cqdt_calendar::CalendarService::load(
-            t.db.clone(),
-            clock.clone(),
-            audit.clone(),
-            cqdt_calendar::OfficeHours::default(),
-        )
-        .await
-        .expect("calendar");
-        WorkflowService::new(t.db.clone(), clock, audit, calendar)
-    }
-
-    async fn run(w: &WorkflowService, commands: Vec<Command>) -> Vec<Result<Step, WorkflowError>> {
-        let mut tx = w.db.begin().await.expect("begin");
-        let out = w.execute(&mut tx, commands).await.expect("batch");
-        tx.commit().await.expect("commit");
-        out
-    }
-
-    #[tokio::test]
-    async fn one_batch_runs_its_commands_in_order_and_refuses_each_bad_one_alone() {
-        let t = TestDb::new().await;
-        let w = engine(&t).await;
-        w.deploy("admin", "", BPMN).await.expect("deploy");
-
-        let out = run(
-            &w,
-            vec![
-                start("tiep_nhan_xu_ly"),
-                start("khong_co"),
-                start("tiep_nhan_xu_ly"),
-            ],
-        )
-        .await;
-        assert!(matches!(out[1], Err(WorkflowError::NotFound(_))));
-        let (a, b) = match (&out[0], &out[2]) {
-            (Ok(a), Ok(b)) => (a.clone(), b.clone()),
-            other => panic!("starts failed: {other:?}"),
-        };
-        assert!(
-            a.instance.id > 0 && b.instance.id > a.instance.id,
-            "ids in order"
-        );
-        assert_eq!(a.opened.len(), 1);
-        assert_eq!(b.opened.len(), 1);
-
-        // The same task twice, and a stranger's: only the first completion counts.
-        let out = run(
-            &w,
-            vec![
-                complete(a.opened[0], "x"),
-                complete(a.opened[0], "x"),
-                complete(b.opened[0], "x"),
-                complete(999_999, "x"),
-            ],
-        )
-        .await;
-        assert!(matches!(out[1], Err(WorkflowError::Conflict(_))));
-        assert!(matches!(out[3], Err(WorkflowError::NotFound(_))));
-        let fork_a = out[0].as_ref().expect("first").opened.clone();
-        let fork_b = out[2].as_ref().expect("other").opened.clone();
-        assert_eq!(
-            (fork_a.len(), fork_b.len()),
-            (2, 2),
-            "parallel branches opened"
-        );
-
-        // Both branches of both instances in one batch: each join fires exactly once.
-        let out = run(
-            &w,
-            vec![
-                complete(fork_a[0], "x"),
-                complete(fork_b[1], "x"),
-                complete(fork_a[1], "x"),
-                complete(fork_b[0], "x"),
-            ],
-        )
-        .await;
-        let opened: Vec<usize> = out
-            .iter()
-            .map(|r| r.as_ref().expect("branch").opened.len())
-            .collect();
-        assert_eq!(
-            opened,
-            [0, 0, 1, 1],
-            "the second arrival at each join moves on"
-        );
-        for id in [a.instance.id, b.instance.id] {
-            let d = w.instance(id).await.expect("detail");
-            let open: Vec<&str> = d
-                .tasks
-                .iter()
-                .filter(|t| t.status == "open")
-                .map(|t| t.node_id.as_str())
-                .collect();
-            assert_eq!(open, ["Task_PheDuyet"]);
-            assert_eq!(d.instance.tokens, 1);
-            let created = d
-                .history
-                .iter()
-                .filter(|h| h.event == "task_created")
-                .count();
-            assert_eq!(created, 4, "reception, two branches, approval");
-            assert!(d
-                .history
-                .iter()
-                .filter(|h| h.event == "task_created")
-                .all(|h| h
-                    .detail
-                    .as_deref()
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .is_some()));
-        }
-        let timers: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM wf_timers WHERE status = 'pending'")
-                .fetch_one(w.db.pool())
-                .await
-                .expect("timers");
-        assert_eq!(timers, 2, "one escalation timer per approval task");
-        let joins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wf_joins")
-            .fetch_one(w.db.pool())
-            .await
-            .expect("joins");
-        assert_eq!(joins, 0, "fired joins are cleared");
-    }
-}
+mod tests;

@@ -1,0 +1,16 @@
+//! The `cqdt` platform as a library: configuration, the composition of every module into one
+//! application ([`App`]), the command line ([`run`]), and [`start`], which serves the whole
+//! platform on a listener. The `cqdt` binary is a thin wrapper around [`run`]; the tests call
+//! [`start`] to run the platform in-process.
+
+pub mod app;
+mod bench;
+mod commands;
+pub mod config;
+mod demo;
+pub mod server;
+
+pub use app::{App, AppError};
+pub use commands::run;
+pub use config::{Cli, Config};
+pub use server::{start, Server};

@@ -1,0 +1,225 @@
+//! Shared plumbing of the integration tests: an instance of the platform per test
+//! ([`Instance`], in-process by default, the real binary for the end-to-end tests), the
+//! sandboxes of external systems, an HTTP client that does not follow redirects, and typed
+//! helpers for the journeys (sign in as a demo role with TOTP, file a dossier, post a form).
+
+mod instance;
+mod sandboxes;
+
+use std::process::Output;
+
+pub use instance::{cli, exe, Instance, ADMIN_PASSWORD};
+pub use sandboxes::{SmsSandbox, Smtp, VneidSandbox};
+
+/// An HTTP client that does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Text of a command's stdout and stderr.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Registers an OAuth client with `cqdt client add`; returns its id and secret (if any).
+pub async fn add_client(app: &Instance, args: &[&str]) -> (String, Option<String>) {
+    let mut all = vec!["client", "add"];
+    all.extend_from_slice(args);
+    let out = app.cli(&all).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .map(str::to_string)
+    };
+    (
+        field("client_id: ").expect("client_id"),
+        field("client_secret: "),
+    )
+}
+
+/// The `cqdt_session` cookie a response sets, if any.
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("cqdt_session="))
+        .and_then(|v| v.split(';').next())
+        .filter(|v| !v.is_empty())
+        .map(|v| format!("cqdt_session={v}"))
+}
+
+/// Where a redirect points.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Signs in with a password (and the demo TOTP secret for officials); returns the cookie.
+pub async fn sign_in(app: &Instance, login: &str, password: &str, totp: Option<&str>) -> String {
+    let res = client()
+        .post(app.url("/dang-nhap"))
+        .form(&[
+            ("login", login),
+            ("password", password),
+            ("next", "/tai-khoan"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303, "login of {login} refused");
+    let cookie = session_cookie(&res).expect("session cookie");
+    if location(&res).starts_with("/dang-nhap/xac-thuc-hai-lop") {
+        let secret = totp.expect("a TOTP secret for an official");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let code = cqdt_identity::totp::code(secret, now).expect("code");
+        let res = client()
+            .post(app.url("/dang-nhap/xac-thuc-hai-lop"))
+            .header("cookie", &cookie)
+            .form(&[("code", code.as_str()), ("next", "/tai-khoan")])
+            .send()
+            .await
+            .expect("second factor");
+        assert_eq!(res.status(), 303, "second factor of {login} refused");
+        assert_eq!(location(&res), "/tai-khoan");
+    }
+    cookie
+}
+
+/// The demo accounts' password and TOTP secret (README lists them).
+pub const DEMO_PASSWORD: &str = "Thu-nghiem-2026";
+/// The demo officials' TOTP secret.
+pub const DEMO_TOTP: &str = "KRUGKIDROVWXUIDOMVTWQ2LFNUQDEMBSGY";
+
+/// The value of the first real option (after the "choose" one) of a select on a page.
+#[allow(dead_code)]
+pub fn first_option(page: &str, id: &str) -> String {
+    page.split(&format!("<select id=\"{id}\""))
+        .nth(1)
+        .and_then(|s| s.split("<option value=\"").nth(2))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no options for {id}"))
+        .to_string()
+}
+
+/// Files a birth registration at UBND Phường 5 as the signed-in citizen, through the API;
+/// returns its code.
+#[allow(dead_code)]
+pub async fn file_birth_registration(app: &Instance, cookie: &str) -> String {
+    let page = client()
+        .get(app.url("/nop-ho-so/1.001193.000.00.00.H51"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("page");
+    let form = serde_json::json!({
+        "child_full_name": "Nguyễn Gia Bảo",
+        "child_date_of_birth": "01/11/2026",
+        "child_gender": first_option(&page, "f_child_gender"),
+        "child_ethnicity": first_option(&page, "f_child_ethnicity"),
+        "child_nationality": first_option(&page, "f_child_nationality"),
+        "place_of_birth": "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn",
+        "place_of_birth__xa": "Phường Sóc Trăng",
+        "hometown": "94",
+        "mother_full_name": "Trần Thị Mai",
+        "requester_phone": "0912000123",
+    });
+    let res = client()
+        .post(app.url("/api/v1/dossiers"))
+        .header("cookie", cookie)
+        .json(&serde_json::json!({"procedure_code": "1.001193.000.00.00.H51", "agency_code": "000.01.41.H51", "form": form}))
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(res.status(), 201);
+    let v: serde_json::Value = res.json().await.expect("json");
+    v["code"].as_str().expect("code").to_string()
+}
+
+/// Posts a form with a session cookie: the status, and where it redirects to (or the page).
+#[allow(dead_code)]
+pub async fn post_page(
+    app: &Instance,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let res = client()
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let status = res.status().as_u16();
+    let to = location(&res);
+    (
+        status,
+        if to.is_empty() {
+            res.text().await.expect("text")
+        } else {
+            to
+        },
+    )
+}
+
+/// The text of a PDF as poppler's `pdftotext` reads it, so a generated document is checked
+/// by a reader other than its writer; `None` where poppler is missing, unless
+/// `CQDT_REQUIRE_PDFTOTEXT=1` (as in CI) makes that a failure.
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    match std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(o) => {
+            assert!(
+                o.status.success(),
+                "pdftotext: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            Some(String::from_utf8_lossy(&o.stdout).to_string())
+        }
+        Err(e) => {
+            cqdt_testing::prerequisite(
+                false,
+                "reading the PDF back with pdftotext",
+                &format!("poppler's pdftotext cannot run: {e} (apt-get install poppler-utils)"),
+                "CQDT_REQUIRE_PDFTOTEXT",
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The platform's integration tests in one binary. Each module drives a part of the platform
+//! over real HTTP against its own instance (`helpers::Instance`: built in-process on a free
+//! port over a fresh database, SQLite or PostgreSQL when CQDT_TEST_DATABASE_URL is set);
+//! `e2e` runs the real `cqdt` binary; `browser` drives headless Chromium (skipped, saying so,
+//! when Chromium, chromedriver or axe-core is missing, unless CQDT_BROWSER_TESTS=1).
+
+mod accounts;
+mod browser;
+mod calendar;
+mod catalogs;
+mod dossier_life;
+mod dossiers;
+mod e2e;
+mod helpers;
+mod identity;
+mod notifications;
+mod oidc;
+mod platform;
+mod procedures;
+mod procedures_xlsx;
+mod processing;
+mod workflow;

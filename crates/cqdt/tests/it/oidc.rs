@@ -1,0 +1,457 @@
+//! The OpenID Connect provider for people, through the whole platform: a standard client library
+//! (Authlib, in Python) completes the whole flow, and the usual attacks on the authorization
+//! code flow fail.
+
+use std::collections::HashMap;
+
+use crate::helpers;
+use crate::helpers::{add_client, client, location, sign_in, Instance, DEMO_PASSWORD};
+use base64::Engine;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const CITIZEN: &str = "094085000123";
+const REDIRECT: &str = "https://mot-cua.example/oidc/callback";
+
+fn s256(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn query_of(url: &str) -> HashMap<String, String> {
+    url.split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 3 <= b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Asks for a code as the signed-in person's browser would; returns the redirect.
+async fn authorize(app: &Instance, cookie: &str, params: &[(&str, &str)]) -> reqwest::Response {
+    client()
+        .get(app.url("/oauth/authorize"))
+        .query(params)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("authorize")
+}
+
+async fn code_for(app: &Instance, cookie: &str, client_id: &str, verifier: &str) -> String {
+    let challenge = s256(verifier);
+    let res = authorize(
+        app,
+        cookie,
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid profile"),
+            ("state", "xyz"),
+            ("nonce", "n-1"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert!(to.starts_with(REDIRECT), "{to}");
+    let q = query_of(&to);
+    assert_eq!(q.get("state").map(String::as_str), Some("xyz"));
+    q.get("code").cloned().expect("code")
+}
+
+async fn token(app: &Instance, id: &str, secret: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = client()
+        .post(app.url("/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .form(form)
+        .send()
+        .await
+        .expect("token");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn userinfo(app: &Instance, access: &str) -> u16 {
+    client()
+        .get(app.url("/oauth/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .expect("userinfo")
+        .status()
+        .as_u16()
+}
+
+async fn first_party(app: &Instance) -> (String, String) {
+    let (id, secret) = add_client(
+        app,
+        &[
+            "Hệ thống một cửa",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            REDIRECT,
+            "--scope",
+            "openid profile email phone personal_id offline_access",
+            "--first-party",
+        ],
+    )
+    .await;
+    (id, secret.expect("secret"))
+}
+
+#[tokio::test]
+async fn a_standard_client_library_completes_the_whole_flow() {
+    if !cqdt_testing::prerequisite(
+        cqdt_testing::python_modules(&["authlib", "requests"]),
+        "the OpenID Connect flow with Authlib",
+        "python3 with Authlib is missing (python3 -m pip install authlib requests)",
+        "CQDT_REQUIRE_AUTHLIB",
+    ) {
+        return;
+    }
+    let app = Instance::start().await;
+    let (id, secret) = first_party(&app).await;
+    let (cc_id, cc_secret) = add_client(
+        &app,
+        &[
+            "Kho dữ liệu",
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "catalog.read",
+        ],
+    )
+    .await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/oidc_client.py");
+    let out = tokio::process::Command::new("python3")
+        .arg(script)
+        .env("CQDT_BASE", &app.base)
+        .env("CQDT_CLIENT_ID", &id)
+        .env("CQDT_CLIENT_SECRET", &secret)
+        .env("CQDT_REDIRECT_URI", REDIRECT)
+        .env("CQDT_LOGIN", CITIZEN)
+        .env("CQDT_PASSWORD", DEMO_PASSWORD)
+        .env("CQDT_CC_ID", &cc_id)
+        .env("CQDT_CC_SECRET", cc_secret.expect("secret"))
+        // Authlib refuses plain http unless told this is a test.
+        .env("AUTHLIB_INSECURE_TRANSPORT", "1")
+        .output()
+        .await
+        .expect("python3");
+    let text = helpers::text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("OK:"), "{text}");
+}
+
+#[tokio::test]
+async fn an_unregistered_redirect_uri_is_refused_without_redirecting() {
+    let app = Instance::start().await;
+    let (id, _) = first_party(&app).await;
+    let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let challenge = s256("a-verifier-that-is-long-enough-to-be-valid-for-pkce-0123");
+    for uri in [
+        "https://attacker.example/cb",
+        "https://mot-cua.example/oidc/callback/extra",
+        "https://mot-cua.example/oidc/callback?x=1",
+    ] {
+        let res = authorize(
+            &app,
+            &cookie,
+            &[
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("redirect_uri", uri),
+                ("scope", "openid"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 400, "{uri}");
+        assert!(res.headers().get("location").is_none());
+        assert!(res.text().await.expect("page").contains("redirect_uri"));
+    }
+}
+
+#[tokio::test]
+async fn pkce_missing_or_wrong_is_refused() {
+    let app = Instance::start().await;
+    let (id, secret) = first_party(&app).await;
+    let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let res = authorize(
+        &app,
+        &cookie,
+        &[
+            ("response_type", "code"),
+            ("client_id", &id),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "s"),
+        ],
+    )
+    .await;
+    let q = query_of(&location(&res));
+    assert_eq!(q.get("error").map(String::as_str), Some("invalid_request"));
+    assert_eq!(q.get("state").map(String::as_str), Some("s"));
+    let res = authorize(
+        &app,
+        &cookie,
+        &[
+            ("response_type", "code"),
+            ("client_id", &id),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("code_challenge", "abc"),
+            ("code_challenge_method", "plain"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        query_of(&location(&res)).get("error").map(String::as_str),
+        Some("invalid_request")
+    );
+    let verifier = "the-real-verifier-0123456789-0123456789-0123456789";
+    let code = code_for(&app, &cookie, &id, verifier).await;
+    let (status, body) = token(
+        &app,
+        &id,
+        &secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            (
+                "code_verifier",
+                "a-stolen-code-without-the-verifier-0123456789-abcdef",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // The code is burnt by the failed attempt.
+    let (status, _) = token(
+        &app,
+        &id,
+        &secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let code = code_for(&app, &cookie, &id, verifier).await;
+    let (status, body) = token(
+        &app,
+        &id,
+        &secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+}
+
+#[tokio::test]
+async fn a_reused_code_is_refused_and_the_tokens_it_gave_are_revoked() {
+    let app = Instance::start().await;
+    let (id, secret) = first_party(&app).await;
+    let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let verifier = "verifier-for-the-replay-test-0123456789-0123456789";
+    let code = code_for(&app, &cookie, &id, verifier).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier),
+    ];
+    let (status, first) = token(&app, &id, &secret, &form).await;
+    assert_eq!(status, 200, "{first}");
+    let access = first["access_token"].as_str().expect("access").to_string();
+    let refresh = first["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+    assert_eq!(userinfo(&app, &access).await, 200);
+    let (status, again) = token(&app, &id, &secret, &form).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(userinfo(&app, &access).await, 401, "access token revoked");
+    let (status, _) = token(
+        &app,
+        &id,
+        &secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(status, 400, "refresh token revoked");
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_revokes_the_whole_grant() {
+    let app = Instance::start().await;
+    let (id, secret) = first_party(&app).await;
+    let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let verifier = "verifier-for-the-refresh-test-0123456789-0123456789";
+    let code = code_for(&app, &cookie, &id, verifier).await;
+    let (_, first) = token(
+        &app,
+        &id,
+        &secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await;
+    let r1 = first["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+    let (status, second) = token(
+        &app,
+        &id,
+        &secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let r2 = second["refresh_token"]
+        .as_str()
+        .expect("rotated")
+        .to_string();
+    let a2 = second["access_token"].as_str().expect("access").to_string();
+    assert_ne!(r1, r2);
+    // The old one again: an attacker (or the victim) replays it; everything is revoked.
+    let (status, body) = token(
+        &app,
+        &id,
+        &secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _) = token(
+        &app,
+        &id,
+        &secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r2)],
+    )
+    .await;
+    assert_eq!(status, 400, "the newer token of the family is revoked too");
+    assert_eq!(userinfo(&app, &a2).await, 401);
+}
+
+#[tokio::test]
+async fn a_third_party_client_asks_for_consent_and_a_public_client_uses_pkce_alone() {
+    let app = Instance::start().await;
+    let (id, secret) = add_client(
+        &app,
+        &[
+            "Ứng dụng di động bên thứ ba",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            REDIRECT,
+            "--public",
+            "--scope",
+            "openid profile personal_id",
+        ],
+    )
+    .await;
+    assert!(secret.is_none());
+    let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let verifier = "public-client-verifier-0123456789-0123456789-abcdef";
+    let challenge = s256(verifier);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid personal_id"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let res = authorize(&app, &cookie, &params).await;
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .expect("page")
+        .contains("Số định danh cá nhân"));
+    let mut form: Vec<(&str, &str)> = params.to_vec();
+    form.push(("decision", "allow"));
+    let res = client()
+        .post(app.url("/oauth/authorize/consent"))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .expect("consent");
+    assert_eq!(res.status(), 303);
+    let code = query_of(&location(&res))
+        .get("code")
+        .cloned()
+        .expect("code");
+    let res = client()
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", id.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("json");
+    assert!(body["id_token"].is_string());
+    // The consent is remembered: no screen the second time.
+    let res = authorize(&app, &cookie, &params).await;
+    assert_eq!(res.status(), 303);
+    // Not signed in: the browser goes to the login page and comes back.
+    let res = authorize(&app, "", &params).await;
+    assert!(location(&res).starts_with("/dang-nhap?next=%2Foauth%2Fauthorize"));
+}

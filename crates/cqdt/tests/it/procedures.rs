@@ -1,0 +1,495 @@
+//! The procedure catalog through the whole platform: the demo province's procedures on the
+//! portal, search as people type, and the administrators' API with versions and atomic import.
+
+use crate::helpers::{client, Instance, ADMIN_PASSWORD};
+use serde_json::{json, Value};
+
+const KHAI_SINH: &str = "1.001193.000.00.00.H51";
+
+async fn get_json(app: &Instance, path: &str) -> (u16, Value) {
+    let res = client()
+        .get(app.url(path))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("get");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn send(
+    app: &Instance,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = client()
+        .request(method, app.url(path))
+        .basic_auth("admin", Some(ADMIN_PASSWORD));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("send");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn page(app: &Instance, path: &str) -> (u16, String) {
+    let res = client().get(app.url(path)).send().await.expect("page");
+    (res.status().as_u16(), res.text().await.expect("text"))
+}
+
+fn names(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn draft(code: &str, name: &str) -> Value {
+    json!({
+        "code": format!("{code}.000.00.00.H51"), "national_code": code, "name": name,
+        "field": {"code": "TN", "name": "Thử nghiệm"}, "levels": ["huyen"], "online_level": "partial",
+        "processing_time": {"amount": 5, "unit": "working_days"},
+        "components": [{"name": "Đơn đề nghị", "originals": 1, "required": true}],
+        "form": [{"key": "ly_do", "label": "Lý do", "type": "textarea", "required": true}],
+        "legal_basis": ["Luật thử nghiệm"], "result": "Văn bản trả lời", "steps": ["Nộp", "Nhận"]
+    })
+}
+
+#[tokio::test]
+async fn people_find_procedures_as_they_type_them() {
+    let app = Instance::start().await;
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=giay%20phep%20xay%20dung").await;
+    let first = names(&r).first().cloned().unwrap_or_default();
+    assert!(first.contains("giấy phép xây dựng"), "{r}");
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=khai%20sinh").await;
+    assert_eq!(
+        names(&r).first().map(String::as_str),
+        Some("Thủ tục đăng ký khai sinh"),
+        "{r}"
+    );
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=khai%20sihn").await;
+    assert_eq!(
+        names(&r).first().map(String::as_str),
+        Some("Thủ tục đăng ký khai sinh"),
+        "a typo: {r}"
+    );
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=1.001193").await;
+    assert_eq!(r["items"][0]["code"], KHAI_SINH);
+    let (_, r) = get_json(&app, "/api/v1/procedures?cap=tinh&limit=200").await;
+    assert!(r["items"]
+        .as_array()
+        .is_some_and(|a| a.iter().all(|i| i["levels"]
+            .as_array()
+            .is_some_and(|l| l.contains(&json!("tinh"))))));
+    let (status, html) = page(&app, "/thu-tuc?q=dang+ky+ket+hon").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Thủ tục đăng ký kết hôn"));
+    let (status, html) = page(&app, "/dich-vu-cong").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Thủ tục được quan tâm") && html.contains("Hộ tịch"));
+}
+
+#[tokio::test]
+async fn a_procedure_page_shows_what_to_bring_and_what_it_costs() {
+    let app = Instance::start().await;
+    let (status, html) = page(&app, &format!("/thu-tuc/{KHAI_SINH}")).await;
+    assert_eq!(status, 200);
+    for part in [
+        "Thành phần hồ sơ",
+        "Tờ khai đăng ký khai sinh",
+        "Phí, lệ phí",
+        "Căn cứ pháp lý",
+        "Luật Hộ tịch",
+        "Dữ liệu mẫu",
+        "ngày làm việc",
+    ] {
+        assert!(html.contains(part), "{part} missing");
+    }
+    let (status, _) = page(&app, "/thu-tuc/9.999999.000.00.00.H51").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn administrators_draft_publish_edit_and_retire_with_every_version_kept() {
+    let app = Instance::start().await;
+    // Bad input: every error, nothing created.
+    let mut bad = draft("1.77", "");
+    bad["levels"] = json!([]);
+    let (status, body) = send(&app, reqwest::Method::POST, "/api/v1/procedures", Some(bad)).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    for f in ["/national_code", "/name", "/levels"] {
+        assert!(fields.contains(&f), "{f}: {body}");
+    }
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/procedures",
+        Some(draft("1.999001", "Thủ tục xác nhận thử nghiệm")),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let code = "1.999001.000.00.00.H51";
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/procedures",
+        Some(draft("1.999001", "Lần hai")),
+    )
+    .await;
+    assert_eq!(status, 409, "codes are unique");
+    // A draft is not on the portal.
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=xac%20nhan%20thu%20nghiem").await;
+    assert!(names(&r).is_empty());
+    assert_eq!(page(&app, &format!("/thu-tuc/{code}")).await.0, 404);
+    let (status, e) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/procedures/{code}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!((status, e["status"].as_str()), (200, Some("published")));
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=xac%20nhan%20thu%20nghiem").await;
+    assert_eq!(names(&r), vec!["Thủ tục xác nhận thử nghiệm"]);
+    let mut edited = draft("1.999001", "Thủ tục xác nhận thử nghiệm (sửa đổi)");
+    edited["processing_time"]["amount"] = json!(3);
+    let (status, e) = send(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/procedures/{code}"),
+        Some(edited),
+    )
+    .await;
+    assert_eq!((status, e["version"].as_i64()), (200, Some(3)));
+    let (status, e) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/procedures/{code}/retire"),
+        None,
+    )
+    .await;
+    assert_eq!((status, e["status"].as_str()), (200, Some("retired")));
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=xac%20nhan%20thu%20nghiem").await;
+    assert!(
+        names(&r).is_empty(),
+        "retired procedures take no new dossiers"
+    );
+    let (status, html) = page(&app, &format!("/thu-tuc/{code}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("đã bãi bỏ"));
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/procedures/{code}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "a retired procedure does not come back");
+    let (_, history) = get_json(&app, &format!("/api/v1/procedures/{code}/history")).await;
+    let actions: Vec<&str> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|v| v["action"].as_str())
+        .collect();
+    assert_eq!(actions, vec!["retire", "update", "publish", "create"]);
+    let audit = client()
+        .get(app.url("/api/v1/audit?action=procedure."))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("audit")
+        .text()
+        .await
+        .expect("text");
+    assert!(audit.contains("procedure.retire"));
+    // Without credentials nothing changes.
+    let res = client()
+        .post(app.url(&format!("/api/v1/procedures/{code}/retire")))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn an_import_with_one_bad_item_imports_nothing_and_an_export_imports_back() {
+    let app = Instance::start().await;
+    let mut bad = draft("1.999003", "Thủ tục hỏng");
+    bad["form"][0]["key"] = json!("Khoá Sai");
+    let items = json!([draft("1.999002", "Thủ tục nhập thử nghiệm"), bad]);
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/procedures/import",
+        Some(items),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"][0]["field"], "/1/form/0/key", "{body}");
+    let (status, _) = get_json(&app, "/api/v1/procedures/1.999002.000.00.00.H51").await;
+    assert_eq!(status, 404, "nothing was imported");
+    let (status, exported) = get_json(&app, "/api/v1/procedures/export").await;
+    assert_eq!(status, 200);
+    let n = exported.as_array().map(Vec::len).unwrap_or(0);
+    assert!(n >= 40, "{n} demo procedures");
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/procedures/import",
+        Some(exported),
+    )
+    .await;
+    assert_eq!((status, body["imported"].as_u64()), (200, Some(n as u64)));
+    let (_, e) = get_json(&app, &format!("/api/v1/procedures/{KHAI_SINH}")).await;
+    assert_eq!(
+        (e["status"].as_str(), e["version"].as_i64()),
+        (Some("published"), Some(2))
+    );
+}
+
+async fn post_form(app: &Instance, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let res = client()
+        .post(app.url(path))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (
+        res.status().as_u16(),
+        location,
+        res.text().await.expect("text"),
+    )
+}
+
+async fn admin_page(app: &Instance, path: &str) -> (u16, String) {
+    let res = client()
+        .get(app.url(path))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("page");
+    (res.status().as_u16(), res.text().await.expect("text"))
+}
+
+const EDITOR_FORM: &[(&str, &str)] = &[
+    ("code", "1.999101.000.00.00.H51"),
+    ("national_code", "1.999101"),
+    ("name", "Thủ tục cấp giấy xác nhận soạn trên trang"),
+    ("field_code", "TN"),
+    ("field_name", "Thử nghiệm"),
+    ("level", "huyen"),
+    ("level", "xa"),
+    ("online_level", "full"),
+    ("time_amount", "5"),
+    ("time_unit", "working_days"),
+    ("legal_basis", "Luật thử nghiệm\nNghị định thử nghiệm"),
+    ("result", "Giấy xác nhận"),
+    ("fee_0_name", "Lệ phí"),
+    ("fee_0_amount", "50.000"),
+    ("fee_1_name", ""),
+    ("comp_0_name", "Đơn đề nghị"),
+    ("comp_0_originals", "1"),
+    ("comp_0_copies", "0"),
+    ("comp_0_required", "on"),
+    ("comp_1_name", ""),
+    ("comp_1_originals", "1"),
+    ("ff_0_key", "ly_do"),
+    ("ff_0_label", "Lý do"),
+    ("ff_0_kind", "textarea"),
+    ("ff_0_required", "on"),
+    ("ff_1_key", "hinh_thuc"),
+    ("ff_1_label", "Hình thức nhận"),
+    ("ff_1_kind", "choice"),
+    ("ff_1_options", "Tại quầy\nQua bưu chính"),
+    ("ff_2_kind", "text"),
+    ("luu", "1"),
+];
+
+#[tokio::test]
+async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history() {
+    let app = Instance::start().await;
+    let code = "1.999101.000.00.00.H51";
+    let (status, html) = admin_page(&app, "/admin/procedures/moi").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Thêm thủ tục hành chính"));
+
+    // Bad input: every problem in the summary, linked to its input; nothing created.
+    let mut bad: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
+    for (k, v) in bad.iter_mut() {
+        match *k {
+            "time_amount" => *v = "năm",
+            "fee_0_amount" => *v = "50 nghìn",
+            "ff_1_options" => *v = "",
+            "national_code" => *v = "1.99",
+            _ => {}
+        }
+    }
+    let (status, _, html) = post_form(&app, "/admin/procedures/moi", &bad).await;
+    assert_eq!(status, 422);
+    for anchor in [
+        "#time_amount",
+        "#fee_0_amount",
+        "#ff_1_options",
+        "#national_code",
+    ] {
+        assert!(html.contains(&format!("href=\"{anchor}\"")), "{anchor}");
+    }
+    assert!(html.contains("Có lỗi cần sửa"));
+    assert!(
+        html.contains("value=\"Thủ tục cấp giấy xác nhận soạn trên trang\""),
+        "what was typed is kept"
+    );
+    assert_eq!(
+        get_json(&app, &format!("/api/v1/procedures/{code}"))
+            .await
+            .0,
+        404
+    );
+
+    // "Add a row" re-renders with one more blank row and saves nothing.
+    let mut add: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
+    add.retain(|(k, _)| *k != "luu");
+    add.push(("them", "fee"));
+    let (status, _, html) = post_form(&app, "/admin/procedures/moi", &add).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("id=\"fee_3_name\""),
+        "1 filled + 2 blank + 1 added"
+    );
+    assert_eq!(
+        get_json(&app, &format!("/api/v1/procedures/{code}"))
+            .await
+            .0,
+        404
+    );
+
+    // A good form creates a draft with what was typed.
+    let (status, location, _) = post_form(&app, "/admin/procedures/moi", EDITOR_FORM).await;
+    assert_eq!(status, 303, "redirect after create");
+    assert_eq!(
+        location,
+        format!("/admin/procedures/{code}/sua?done=created")
+    );
+    let (_, p) = get_json(&app, &format!("/api/v1/procedures/{code}")).await;
+    assert_eq!(p["status"], "draft");
+    assert_eq!(p["levels"], json!(["huyen", "xa"]));
+    assert_eq!(p["fees"][0]["amount_vnd"], 50_000);
+    assert_eq!(p["components"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        p["form"][1]["options"],
+        json!(["Tại quầy", "Qua bưu chính"])
+    );
+    assert_eq!(
+        post_form(&app, "/admin/procedures/moi", EDITOR_FORM)
+            .await
+            .0,
+        422,
+        "the same code twice is refused on the page"
+    );
+
+    // The edit page shows the stored content; saving writes version 2.
+    let (status, html) = admin_page(&app, &format!("/admin/procedures/{code}/sua")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Qua bưu chính"));
+    assert!(html.contains("name=\"version\" value=\"1\""));
+    let mut edit: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
+    edit.push(("version", "1"));
+    for (k, v) in edit.iter_mut() {
+        match *k {
+            "time_amount" => *v = "3",
+            "name" => *v = "Thủ tục cấp giấy xác nhận (sửa trên trang)",
+            _ => {}
+        }
+    }
+    edit.push(("comp_1_delete", "on"));
+    edit.push(("ff_0_delete", "on"));
+    let path = format!("/admin/procedures/{code}/sua");
+    let (status, _, _) = post_form(&app, &path, &edit).await;
+    assert_eq!(status, 303);
+    let (_, p) = get_json(&app, &format!("/api/v1/procedures/{code}")).await;
+    assert_eq!(p["version"], 2);
+    assert_eq!(p["processing_time"]["amount"], 3);
+    assert_eq!(
+        p["form"].as_array().map(Vec::len),
+        Some(1),
+        "the deleted row is gone"
+    );
+
+    // A second save from the same stale page is refused: no lost update.
+    let (status, _, html) = post_form(&app, &path, &edit).await;
+    assert_eq!(status, 409);
+    assert!(html.contains("sau khi bạn mở"), "{html}");
+    assert_eq!(
+        get_json(&app, &format!("/api/v1/procedures/{code}"))
+            .await
+            .1["version"],
+        2
+    );
+    // The API honours If-Match the same way.
+    let res = client()
+        .put(app.url(&format!("/api/v1/procedures/{code}")))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .header("if-match", "\"1\"")
+        .json(&p)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(res.status(), 409);
+
+    // The history page names what each version changed, and restores an earlier one.
+    let (status, html) = admin_page(&app, &format!("/admin/procedures/{code}/lich-su")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Phiên bản 2: sửa"), "{html}");
+    assert!(html.contains("5 ngày làm việc → 3 ngày làm việc"), "{html}");
+    assert!(html.contains("bỏ “ly_do”"), "{html}");
+    let (status, location, _) = post_form(
+        &app,
+        &format!("/admin/procedures/{code}/lich-su/1/khoi-phuc"),
+        &[("version", "2")],
+    )
+    .await;
+    assert_eq!(status, 303, "{location}");
+    let (_, p) = get_json(&app, &format!("/api/v1/procedures/{code}")).await;
+    assert_eq!(p["version"], 3);
+    assert_eq!(p["processing_time"]["amount"], 5);
+    assert_eq!(p["name"], "Thủ tục cấp giấy xác nhận soạn trên trang");
+
+    // A retired procedure is shown read-only and refuses a save.
+    send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/procedures/{code}/retire"),
+        None,
+    )
+    .await;
+    let (_, html) = admin_page(&app, &path).await;
+    assert!(html.contains("chỉ xem, không sửa được"));
+    let mut stale: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
+    stale.push(("version", "4"));
+    assert_eq!(post_form(&app, &path, &stale).await.0, 409);
+    // Without credentials the editor is closed.
+    let res = client()
+        .get(app.url("/admin/procedures/moi"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 401);
+}

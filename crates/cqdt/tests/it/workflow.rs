@@ -1,0 +1,232 @@
+//! The workflow engine through the whole platform: a BPMN file drawn in bpmn.io is deployed over
+//! the API, run through its tasks, and drawn as SVG.
+
+use crate::helpers::{client, Instance, ADMIN_PASSWORD};
+use serde_json::{json, Value};
+
+const BPMN: &str = include_str!("../../../workflow/tests/fixtures/tiep-nhan-xu-ly.bpmn");
+
+pub(crate) async fn call(
+    app: &Instance,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = client()
+        .request(method, app.url(path))
+        .basic_auth("admin", Some(ADMIN_PASSWORD));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+pub(crate) async fn deploy(app: &Instance, xml: &str) -> reqwest::Response {
+    client()
+        .post(app.url("/api/v1/workflow/definitions"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .header("content-type", "application/xml")
+        .body(xml.to_string())
+        .send()
+        .await
+        .expect("deploy")
+}
+
+#[tokio::test]
+async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
+    let app = Instance::start().await;
+    let res = deploy(&app, BPMN).await;
+    assert_eq!(res.status(), 201);
+    let def: Value = res.json().await.expect("json");
+    assert_eq!(def["key"], "tiep_nhan_xu_ly");
+    let (s, started) = call(&app, reqwest::Method::POST, "/api/v1/workflow/instances", Some(json!({"key": "tiep_nhan_xu_ly", "business_key": "000.01.41.H51-261125-0001", "agency": "000.01.41.H51"}))).await;
+    assert_eq!(s, 201);
+    let id = started["id"].as_i64().expect("id");
+    for vars in [json!({}), json!({}), json!({"approved": true}), json!({})] {
+        let (_, tasks) = call(
+            &app,
+            reqwest::Method::GET,
+            "/api/v1/workflow/tasks?agency=000.01.41.H51",
+            None,
+        )
+        .await;
+        let open = tasks["tasks"].as_array().expect("tasks").clone();
+        assert!(!open.is_empty(), "no open task");
+        for t in open {
+            let tid = t["id"].as_i64().expect("task id");
+            let (s, _) = call(
+                &app,
+                reqwest::Method::POST,
+                &format!("/api/v1/workflow/tasks/{tid}/complete"),
+                Some(json!({"variables": vars})),
+            )
+            .await;
+            assert_eq!(s, 200);
+        }
+    }
+    let (_, inst) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/workflow/instances/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(inst["status"], "completed", "{inst}");
+    let svg = client()
+        .get(app.url(&format!("/api/v1/workflow/instances/{id}/diagram.svg")))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .expect("svg");
+    assert_eq!(
+        svg.headers()["content-type"],
+        "image/svg+xml; charset=utf-8"
+    );
+    assert!(svg.text().await.expect("text").starts_with("<svg"));
+}
+
+#[tokio::test]
+async fn an_unsupported_element_is_refused_by_its_id() {
+    let app = Instance::start().await;
+    let bad = BPMN
+        .replace(
+            "<bpmn:parallelGateway id=\"Fork_1\">",
+            "<bpmn:inclusiveGateway id=\"Fork_1\">",
+        )
+        .replacen("</bpmn:parallelGateway>", "</bpmn:inclusiveGateway>", 1);
+    let res = client()
+        .post(app.url("/api/v1/workflow/definitions"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .body(bad)
+        .send()
+        .await
+        .expect("deploy");
+    assert_eq!(res.status(), 422);
+    let p: Value = res.json().await.expect("json");
+    assert!(
+        p["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .any(|e| e["field"] == "Fork_1"
+                && e["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("inclusiveGateway")),
+        "{p}"
+    );
+}
+
+pub(crate) const THREE_TASKS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="ba_buoc" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:userTask id="t1" name="Tiếp nhận" candidateGroups="reception_officer" />
+    <bpmn:userTask id="t2" name="Xử lý" candidateGroups="processing_officer" />
+    <bpmn:userTask id="t3" name="Phê duyệt" candidateGroups="leader" />
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t1" />
+    <bpmn:sequenceFlow id="f2" sourceRef="t1" targetRef="t2" />
+    <bpmn:sequenceFlow id="f3" sourceRef="t2" targetRef="t3" />
+    <bpmn:sequenceFlow id="f4" sourceRef="t3" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+/// The open task of an instance, if any.
+pub(crate) async fn open_task(http: &reqwest::Client, base: &str, id: i64) -> Option<Option<i64>> {
+    let res = http
+        .get(format!("{base}/api/v1/workflow/instances/{id}"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .ok()?;
+    let v: Value = res.json().await.ok()?;
+    Some(
+        v["tasks"]
+            .as_array()?
+            .iter()
+            .find(|t| t["status"] == "open")
+            .and_then(|t| t["id"].as_i64()),
+    )
+}
+
+#[tokio::test]
+async fn every_demo_process_is_deployed_and_runs_to_its_end() {
+    let app = Instance::start().await;
+    let (s, defs) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/workflow/definitions",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let keys: Vec<String> = defs
+        .as_array()
+        .or_else(|| defs["definitions"].as_array())
+        .expect("definitions")
+        .iter()
+        .filter_map(|d| d["key"].as_str().map(str::to_string))
+        .collect();
+    assert!(keys.len() >= 10, "ten demo processes: {keys:?}");
+    let mut agencies_seen = std::collections::BTreeSet::new();
+    for key in &keys {
+        // A tall building, so that the construction permit asks the department's opinion.
+        let (s, started) = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/v1/workflow/instances",
+            Some(
+                json!({"key": key, "business_key": format!("DEMO-{key}"), "agency": "000.01.41.H51",
+                        "variables": {"form": {"floors": 9}}}),
+            ),
+        )
+        .await;
+        assert_eq!(s, 201, "{key}");
+        let id = started["id"].as_i64().expect("id");
+        for _ in 0..20 {
+            let Some(Some(task)) = open_task(&client(), &app.base, id).await else {
+                break;
+            };
+            let (_, inst) = call(
+                &app,
+                reqwest::Method::GET,
+                &format!("/api/v1/workflow/instances/{id}"),
+                None,
+            )
+            .await;
+            for t in inst["tasks"].as_array().into_iter().flatten() {
+                if let Some(a) = t["agency"].as_str() {
+                    agencies_seen.insert(a.to_string());
+                }
+            }
+            let (s, _) = call(
+                &app,
+                reqwest::Method::POST,
+                &format!("/api/v1/workflow/tasks/{task}/complete"),
+                Some(json!({"variables": {"decision": "dong_y"}})),
+            )
+            .await;
+            assert_eq!(s, 200, "{key}");
+        }
+        let (_, inst) = call(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/workflow/instances/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(inst["status"], "completed", "{key}: {inst}");
+    }
+    // Liên thông: the demo processes give work to the commune, the district and departments.
+    for a in [
+        "000.01.41.H51",
+        "000.00.41.H51",
+        "000.00.10.H51",
+        "000.00.13.H51",
+    ] {
+        assert!(agencies_seen.contains(a), "{a} in {agencies_seen:?}");
+    }
+}

@@ -1,0 +1,212 @@
+//! The real binary on a database written by the release before sqlx migrations (the fixtures
+//! of `crates/platform/tests/fixtures`): SQLite, or PostgreSQL with CQDT_TEST_DATABASE_URL.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use cqdt_platform::migrations::newest_version;
+use cqdt_platform::Backend;
+use sqlx::Connection;
+use tokio::process::Command;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../platform/tests/fixtures")
+        .join(name);
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("fixture"))
+        .read_to_end(&mut out)
+        .expect("gunzip fixture");
+    out
+}
+
+/// A data directory (and, on PostgreSQL, a database) holding the release's demo instance.
+struct ReleaseInstance {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+    postgres: Option<(String, String)>,
+}
+
+impl ReleaseInstance {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let Some(admin) = cqdt_testing::postgres_admin_url() else {
+            std::fs::write(
+                dir.path().join("cqdt.db"),
+                fixture("release-11e73e3.sqlite.db.gz"),
+            )
+            .expect("write the release's database");
+            return ReleaseInstance {
+                dir,
+                database_url: None,
+                postgres: None,
+            };
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("cqdt_upgrade_{}", hex::encode(rand::random::<[u8; 6]>()));
+        let mut server = sqlx::AnyConnection::connect(&admin)
+            .await
+            .expect("CQDT_TEST_DATABASE_URL");
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut server)
+            .await
+            .expect("create database");
+        let url = format!("{}/{name}", admin.rsplit_once('/').expect("URL").0);
+        let dump = String::from_utf8(fixture("release-11e73e3.postgres.sql.gz")).expect("utf-8");
+        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
+        sqlx::raw_sql(&dump)
+            .execute(&mut conn)
+            .await
+            .expect("load the release's dump");
+        conn.close().await.expect("close");
+        ReleaseInstance {
+            dir,
+            database_url: Some(url),
+            postgres: Some((admin, name)),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cqdt"));
+        c.env("CQDT_DATA_DIR", self.dir.path())
+            .env("CQDT_LOG", "warn")
+            .env_remove("CQDT_CONFIG")
+            .env_remove("CQDT_DATABASE_URL")
+            .kill_on_drop(true);
+        if let Some(url) = &self.database_url {
+            c.env("CQDT_DATABASE_URL", url);
+        }
+        c
+    }
+
+    async fn cli(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().await.expect("run cqdt")
+    }
+}
+
+impl Drop for ReleaseInstance {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(mut server) = sqlx::AnyConnection::connect(&admin).await {
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::raw_sql(&drop).execute(&mut server).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The dossiers the demo citizen sees through the API of `cqdt serve` on the instance.
+async fn citizens_dossiers(instance: &ReleaseInstance) -> Vec<serde_json::Value> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = instance
+        .command()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .expect("start cqdt serve");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut ready = false;
+    for _ in 0..240 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
+            ready = r.status().is_success();
+            if ready {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        ready,
+        "cqdt serve did not become ready on the upgraded database"
+    );
+    let login = http
+        .post(format!("{base}/dang-nhap"))
+        .form(&[("login", "094085000123"), ("password", "Thu-nghiem-2026")])
+        .send()
+        .await
+        .expect("sign in");
+    let cookie = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';')
+                .next()
+                .filter(|c| c.starts_with("cqdt_session="))
+        })
+        .expect("the demo citizen of the release signs in")
+        .to_string();
+    http.get(format!("{base}/api/v1/dossiers"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("dossiers")
+        .error_for_status()
+        .expect("dossiers status")
+        .json()
+        .await
+        .expect("dossiers json")
+}
+
+#[tokio::test]
+async fn an_instance_of_the_release_before_sqlx_upgrades_in_place_and_serves_its_data() {
+    let instance = ReleaseInstance::new().await;
+    let backend = match instance.database_url {
+        Some(_) => Backend::Postgres,
+        None => Backend::Sqlite,
+    };
+    let migrate = instance.cli(&["migrate"]).await;
+    assert!(migrate.status.success(), "{}", text(&migrate));
+    let newest = format!("schema version {}\n", newest_version(backend));
+    assert_eq!(String::from_utf8_lossy(&migrate.stdout), newest);
+    // The hash chain of the release's audit log is intact.
+    let verify = instance.cli(&["audit", "verify"]).await;
+    assert!(verify.status.success(), "{}", text(&verify));
+    assert!(text(&verify).contains("audit log OK"), "{}", text(&verify));
+    // The OAuth client registered with the release is still there.
+    let clients = instance.cli(&["client", "list"]).await;
+    assert!(
+        text(&clients).contains("Hệ thống thử nghiệm"),
+        "{}",
+        text(&clients)
+    );
+    // The citizen signs in with the release's password and finds both dossiers.
+    let dossiers = citizens_dossiers(&instance).await;
+    let mut children: Vec<&str> = dossiers
+        .iter()
+        .filter_map(|d| d["form"]["child_full_name"].as_str())
+        .collect();
+    children.sort_unstable();
+    assert_eq!(children, ["Nguyễn Gia Bảo", "Trần Thị Mỹ Duyên"]);
+    // A second start finds nothing to do.
+    let again = instance.cli(&["migrate"]).await;
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(String::from_utf8_lossy(&again.stdout), newest);
+}

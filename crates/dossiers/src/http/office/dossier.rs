@@ -1,0 +1,414 @@
+//! A dossier as the back office sees it (`/mot-cua/ho-so/{code}`): the e-form and files, the
+//! timeline, the process tasks with the diagram, the slips to print, and the actions the
+//! official's role allows now; an action refused for its input shows the page again with
+//! the errors.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::NaiveDate;
+use cqdt_platform::web::render;
+use cqdt_platform::{FieldError, Principal, Role, Shell};
+use cqdt_procedures::model::Procedure;
+use cqdt_workflow::InstanceDetail;
+
+use super::{vn_date, vn_ts};
+use crate::error::DossierError;
+use crate::http::{control, read_multipart, DossierState};
+use crate::model::{Dossier, DossierStatus, SupplementItem};
+use crate::service::{Deadline, DossierView, OfficeAction, Upload};
+
+#[derive(Template)]
+#[template(path = "office_dossier.html")]
+struct DossierTpl {
+    shell: Shell,
+    notice: String,
+    errors: Vec<FieldError>,
+    code: String,
+    view: DossierView,
+    submitted: String,
+    due: String,
+    deadline: Deadline,
+    /// The e-form as label and value.
+    values: Vec<(String, String)>,
+    /// Components: name, file names attached.
+    components: Vec<(String, String)>,
+    /// Appointment date a reception would give now (dd/mm/yyyy).
+    proposed_due: String,
+    can_receive: bool,
+    can_supplement: bool,
+    can_refuse: bool,
+    can_process: bool,
+    can_return: bool,
+    can_result: bool,
+    can_apologise: bool,
+    slips: Vec<(&'static str, &'static str)>,
+    /// The process's tasks, in order.
+    tasks: Vec<TaskView>,
+    /// Whether the process still runs.
+    process_running: bool,
+    /// The process drawn, open steps highlighted (SVG).
+    diagram: String,
+}
+
+/// A process task as the dossier page shows it.
+struct TaskView {
+    id: i64,
+    name: String,
+    agency: String,
+    role: String,
+    created: String,
+    due: String,
+    done: String,
+    mine: bool,
+    /// The official decides here: approve, or send back.
+    decides: bool,
+}
+
+/// The e-form as label and value, in the procedure's order.
+fn form_values(procedure: Option<&Procedure>, d: &Dossier) -> Vec<(String, String)> {
+    let Some(pr) = procedure else {
+        return Vec::new();
+    };
+    pr.form
+        .iter()
+        .filter_map(|f| {
+            let v = d.form.get(&f.key)?;
+            let text = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            Some((f.label.clone(), text))
+        })
+        .collect()
+}
+
+/// Each component of the procedure with the names of the files attached.
+fn components(procedure: Option<&Procedure>, view: &DossierView) -> Vec<(String, String)> {
+    let Some(pr) = procedure else {
+        return Vec::new();
+    };
+    pr.components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let files: Vec<&str> = view
+                .files
+                .iter()
+                .filter(|f| f.component == i as i64)
+                .map(|f| f.file_name.as_str())
+                .collect();
+            let attached = if files.is_empty() {
+                "Chưa có".to_string()
+            } else {
+                files.join(", ")
+            };
+            (c.name.clone(), attached)
+        })
+        .collect()
+}
+
+/// The process's tasks as the page lists them, with the ones where the official decides.
+async fn tasks(s: &DossierState, p: &Principal, process: &InstanceDetail) -> Vec<TaskView> {
+    let mut deciding = Vec::new();
+    for t in process.tasks.iter().filter(|t| t.status == "open") {
+        if s.dossiers.task_decides(process, &t.node_id).await {
+            deciding.push(t.id);
+        }
+    }
+    let role = |t: &cqdt_workflow::store::TaskRow| t.role.as_deref().and_then(Role::parse);
+    process
+        .tasks
+        .iter()
+        .map(|t| TaskView {
+            decides: deciding.contains(&t.id),
+            id: t.id,
+            name: t.name.clone(),
+            agency: s.dossiers.agency_name(t.agency.as_deref().unwrap_or("")),
+            role: role(t).map(|r| r.label().to_string()).unwrap_or_default(),
+            created: vn_ts(&t.created_at),
+            due: t.due_date.as_deref().map(vn_date).unwrap_or_default(),
+            done: match (&t.completed_at, &t.completed_by) {
+                (Some(at), Some(by)) => format!("{} – {by}", vn_ts(at)),
+                _ => String::new(),
+            },
+            mine: t.status == "open"
+                && role(t)
+                    .zip(t.agency.as_deref())
+                    .is_some_and(|(r, a)| p.can(r, a)),
+        })
+        .collect()
+}
+
+/// The slips (TT 01/2018 forms) the dossier has so far: number and title.
+fn slips(view: &DossierView, process: bool) -> Vec<(&'static str, &'static str)> {
+    let d = &view.dossier;
+    [
+        (
+            d.due_date.is_some(),
+            "01",
+            "Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)",
+        ),
+        (
+            !view.supplements.is_empty(),
+            "02",
+            "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)",
+        ),
+        (
+            d.status == DossierStatus::Refused,
+            "03",
+            "Phiếu từ chối tiếp nhận giải quyết hồ sơ (Mẫu 03)",
+        ),
+        (
+            !view.apologies.is_empty(),
+            "04",
+            "Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)",
+        ),
+        (
+            process,
+            "05",
+            "Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05)",
+        ),
+    ]
+    .into_iter()
+    .filter(|(has, _, _)| *has)
+    .map(|(_, form, title)| (form, title))
+    .collect()
+}
+
+/// The appointment date (dd/mm/yyyy) a dossier waiting for reception would get now.
+async fn proposed_due(s: &DossierState, d: &Dossier) -> String {
+    if d.status != DossierStatus::Submitted {
+        return String::new();
+    }
+    s.dossiers
+        .appointment_if_received_now(&d.procedure_code)
+        .await
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_default()
+}
+
+/// The dossier page with a notice, or with the errors of a refused action (422).
+async fn show(
+    s: &DossierState,
+    p: &Principal,
+    code: &str,
+    notice: &str,
+    errors: Vec<FieldError>,
+) -> Result<Response, DossierError> {
+    let view = s.dossiers.view_for_official(p, code).await?;
+    let procedure = s.dossiers.procedure_of(&view.dossier).await?;
+    let d = &view.dossier;
+    let proposed_due = proposed_due(s, d).await;
+    let process = s.dossiers.process_for_official(p, code).await?;
+    let (tasks, diagram) = match &process {
+        Some(pr) => (tasks(s, p, pr).await, s.dossiers.process_diagram(pr).await),
+        None => (Vec::new(), String::new()),
+    };
+    let process_running = process
+        .as_ref()
+        .is_some_and(|pr| pr.instance.status == "active");
+    let allowed = |a: OfficeAction| a.allowed(p, d);
+    let tpl = DossierTpl {
+        shell: (*s.platform.shell).clone(),
+        notice: notice.into(),
+        code: code.into(),
+        submitted: d.submitted_at.as_deref().map(vn_ts).unwrap_or_default(),
+        due: d.due_date.as_deref().map(vn_date).unwrap_or_default(),
+        deadline: s.dossiers.deadline_of(d),
+        values: form_values(procedure.as_ref(), d),
+        components: components(procedure.as_ref(), &view),
+        proposed_due,
+        can_receive: allowed(OfficeAction::Receive { due_date: None }),
+        can_supplement: allowed(OfficeAction::RequestSupplement {
+            items: Vec::new(),
+            note: String::new(),
+        }),
+        can_refuse: allowed(OfficeAction::Refuse {
+            reasons: String::new(),
+        }),
+        can_process: allowed(OfficeAction::StartProcessing),
+        can_return: allowed(OfficeAction::Return),
+        can_apologise: d.due_date.is_some()
+            && allowed(OfficeAction::Apologise {
+                reason: String::new(),
+                new_due: s.dossiers.today(),
+            }),
+        can_result: !process_running && crate::service::may_issue_result(p, d),
+        slips: slips(&view, process.is_some()),
+        tasks,
+        process_running,
+        diagram,
+        errors,
+        view,
+    };
+    let mut res = render(&tpl);
+    if res.status() == StatusCode::OK && !tpl.errors.is_empty() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+pub(super) async fn dossier_page(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(code): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, DossierError> {
+    let notice = match q.get("done").map(String::as_str) {
+        Some("tiep-nhan") => "Đã tiếp nhận hồ sơ. In giấy tiếp nhận (Mẫu 01) để giao người nộp.",
+        Some("bo-sung") => "Đã gửi yêu cầu bổ sung (Mẫu 02) tới người nộp.",
+        Some("tu-choi") => "Đã từ chối hồ sơ (Mẫu 03); người nộp đã được thông báo.",
+        Some("chuyen-xu-ly") => "Đã chuyển hồ sơ sang xử lý.",
+        Some("tra-ket-qua") => "Đã ghi nhận trả kết quả.",
+        Some("cong-viec") => "Đã hoàn thành công việc; hồ sơ chuyển sang bước tiếp theo.",
+        Some("ket-qua") => "Đã ban hành kết quả.",
+        Some("xin-loi") => "Đã gửi thư xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04) tới người nộp.",
+        _ => "",
+    };
+    show(&s, &p, &code, notice, Vec::new()).await
+}
+
+/// A date typed as dd/mm/yyyy, or the error for `field`.
+fn vn_day(typed: &str, field: &str, message: &str) -> Result<NaiveDate, Vec<FieldError>> {
+    NaiveDate::parse_from_str(typed, "%d/%m/%Y").map_err(|_| vec![FieldError::new(field, message)])
+}
+
+/// Reads the action a form posted, with its data, into an [`OfficeAction`].
+fn action_of(name: &str, f: &BTreeMap<String, String>) -> Result<OfficeAction, Vec<FieldError>> {
+    let text = |k: &str| control(f, k).trim().to_string();
+    Ok(match name {
+        "tiep-nhan" => OfficeAction::Receive {
+            due_date: match text("due_date") {
+                typed if typed.is_empty() => None,
+                typed => Some(vn_day(
+                    &typed,
+                    "due_date",
+                    "Ngày hẹn trả kết quả viết theo dạng ngày/tháng/năm, ví dụ 08/12/2026.",
+                )?),
+            },
+        },
+        "bo-sung" => OfficeAction::RequestSupplement {
+            items: text("items")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| SupplementItem {
+                    component: None,
+                    text: l.to_string(),
+                })
+                .collect(),
+            note: text("note"),
+        },
+        "tu-choi" => OfficeAction::Refuse {
+            reasons: text("reasons"),
+        },
+        "xin-loi" => OfficeAction::Apologise {
+            new_due: vn_day(
+                &text("new_due"),
+                "new_due",
+                "Ngày hẹn mới viết theo dạng ngày/tháng/năm, ví dụ 15/12/2026.",
+            )?,
+            reason: text("reason"),
+        },
+        "chuyen-xu-ly" => OfficeAction::StartProcessing,
+        "tra-ket-qua" => OfficeAction::Return,
+        _ => return Err(vec![FieldError::new("main", "Thao tác không có.")]),
+    })
+}
+
+/// Where an official's action ends: the dossier page with `done`, the page again with the
+/// errors of a refused action (its input: 422; the dossier's state: 409), or the error page.
+async fn done_or_refused<T>(
+    s: &DossierState,
+    p: &Principal,
+    code: &str,
+    outcome: Result<T, DossierError>,
+    done: &str,
+) -> Result<Response, DossierError> {
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/mot-cua/ho-so/{code}?done={done}")).into_response()),
+        Err(DossierError::Invalid(errors)) => show(s, p, code, "", errors).await,
+        Err(DossierError::Conflict(m)) => {
+            let mut res = show(s, p, code, "", vec![FieldError::new("main", m)]).await?;
+            *res.status_mut() = StatusCode::CONFLICT;
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An action from the dossier page's forms.
+pub(super) async fn act(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path((code, name)): Path<(String, String)>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Result<Response, DossierError> {
+    let action = match action_of(&name, &f) {
+        Ok(a) => a,
+        Err(errors) => return show(&s, &p, &code, "", errors).await,
+    };
+    let outcome = s.dossiers.act(&p, &code, action).await;
+    done_or_refused(&s, &p, &code, outcome, &name).await
+}
+
+/// A process task done, with the official's opinion and decision.
+pub(super) async fn complete_task(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path((code, task)): Path<(String, i64)>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Result<Response, DossierError> {
+    let approve = control(&f, "decision") != "tra_lai";
+    let outcome = s
+        .dossiers
+        .complete_task(&p, &code, task, control(&f, "note"), approve)
+        .await;
+    done_or_refused(&s, &p, &code, outcome, "cong-viec").await
+}
+
+/// A result document uploaded from the dossier page.
+pub(super) async fn add_result(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(code): Path<String>,
+    m: Multipart,
+) -> Result<Response, DossierError> {
+    let refused = |message: String| DossierError::Invalid(vec![FieldError::new("file_0", message)]);
+    let outcome = match read_multipart(m).await {
+        Err(message) => Err(refused(message)),
+        Ok(mut parts) => match parts.uploads.pop().filter(|_| parts.uploads.is_empty()) {
+            None => Err(refused("Chọn tệp kết quả (PDF, JPEG hoặc PNG).".into())),
+            Some(upload) => {
+                let upload = Upload {
+                    component: 0,
+                    ..upload
+                };
+                let note = control(&parts.control, "note");
+                let online = control(&parts.control, "online") == "on";
+                s.dossiers
+                    .add_result(&p, &code, &upload, note, online)
+                    .await
+            }
+        },
+    };
+    // The service names the file `file`; the page's input is `file_0`.
+    let outcome = outcome.map_err(|e| match e {
+        DossierError::Invalid(errors) => DossierError::Invalid(
+            errors
+                .into_iter()
+                .map(|e| match e.field.as_str() {
+                    "file" => FieldError::new("file_0", e.message),
+                    _ => e,
+                })
+                .collect(),
+        ),
+        other => other,
+    });
+    done_or_refused(&s, &p, &code, outcome, "ket-qua").await
+}

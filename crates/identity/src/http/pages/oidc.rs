@@ -1,0 +1,305 @@
+//! The browser side of OpenID Connect: the authorization endpoint, the consent page and
+//! RP-initiated logout.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Form;
+use cqdt_platform::web::{render, url_encode};
+use cqdt_platform::{RequestId, Shell};
+
+use super::{
+    clear_cookie, client_of, live_session, see_other, session_cookie, signed_out, FormPage, Peer,
+};
+use crate::error::IdentityError;
+use crate::http::IdentityState;
+use crate::login::Stage;
+use crate::oidc::{AuthRequest, AuthorizeError, USER_SCOPES};
+
+/// The query of the authorization endpoint, as the API document describes it (the handler
+/// reads the parameters as a map and checks them in `IdentityService::check_authorize`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(in crate::http) struct AuthorizeParams {
+    #[param(inline)]
+    response_type: ResponseType,
+    client_id: String,
+    redirect_uri: String,
+    scope: String,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: String,
+    #[param(inline)]
+    code_challenge_method: CodeChallengeMethod,
+    prompt: Option<String>,
+}
+
+/// The only response type: the authorization code.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ResponseType {
+    Code,
+}
+
+/// The only PKCE method.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+enum CodeChallengeMethod {
+    S256,
+}
+
+fn auth_hidden(req: &AuthRequest) -> Vec<(String, String)> {
+    let mut h = vec![
+        ("client_id".to_string(), req.client_id.clone()),
+        ("redirect_uri".into(), req.redirect_uri.clone()),
+        ("scope".into(), req.scope.clone()),
+        ("response_type".into(), "code".into()),
+        ("code_challenge".into(), req.code_challenge.clone()),
+        ("code_challenge_method".into(), "S256".into()),
+    ];
+    if let Some(s) = &req.state {
+        h.push(("state".into(), s.clone()));
+    }
+    if let Some(n) = &req.nonce {
+        h.push(("nonce".into(), n.clone()));
+    }
+    h
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentTpl {
+    shell: Shell,
+    client_name: String,
+    scopes: Vec<String>,
+    hidden: Vec<(String, String)>,
+}
+
+/// The page asking the person to let the client have the scopes it asked for.
+fn consent_page(shell: &Shell, req: &AuthRequest) -> Response {
+    let scopes = req
+        .scope
+        .split(' ')
+        .filter_map(|sc| USER_SCOPES.iter().find(|(k, _)| *k == sc))
+        .map(|(_, d)| d.to_string())
+        .collect();
+    render(&ConsentTpl {
+        shell: shell.clone(),
+        client_name: req.client_name.clone(),
+        scopes,
+        hidden: auth_hidden(req),
+    })
+}
+
+/// Whether the space-separated `prompt` holds `value`.
+fn prompts(prompt: &str, value: &str) -> bool {
+    prompt.split(' ').any(|p| p == value)
+}
+
+/// Not signed in (or `prompt=login`): to the login page, coming back here afterwards; with
+/// `prompt=none`, the error goes back to the client instead.
+fn sign_in_first(
+    req: &AuthRequest,
+    prompt: &str,
+    q: HashMap<String, String>,
+    here: &str,
+) -> Response {
+    if prompts(prompt, "none") {
+        return see_other(&req.error_redirect("login_required", "the person is not signed in"));
+    }
+    // Back here after signing in, without prompt=login (else it would loop).
+    let back = if prompt.is_empty() {
+        here.to_string()
+    } else {
+        let mut params: Vec<(String, String)> = q.into_iter().collect();
+        params.sort();
+        format!(
+            "/oauth/authorize?{}",
+            params
+                .iter()
+                .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+        )
+    };
+    see_other(&format!("/dang-nhap?next={}", url_encode(&back)))
+}
+
+/// The authorization endpoint.
+#[utoipa::path(get, path = "/oauth/authorize", tag = "identity",
+    summary = "Authorization endpoint (code flow, PKCE S256 required); a browser page, not JSON",
+    params(AuthorizeParams),
+    responses(
+        (status = 303, description = "to the login page, the consent page, or the client with a code or an error"),
+        (status = 400, description = "unknown client or unregistered redirect_uri (never redirected)")))]
+pub(in crate::http) async fn authorize(
+    State(s): State<IdentityState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Query(mut q): Query<HashMap<String, String>>,
+) -> Result<Response, IdentityError> {
+    let req = match s.identity.check_authorize(&q).await {
+        Ok(r) => r,
+        Err(AuthorizeError::Page(m)) => return Err(IdentityError::Invalid(m)),
+        Err(AuthorizeError::Redirect(to)) => return Ok(see_other(&to)),
+    };
+    let live = live_session(&s, &headers)
+        .await
+        .filter(|l| l.stage == Stage::Full);
+    let prompt = q.remove("prompt").unwrap_or_default();
+    let Some(live) = live.filter(|_| !prompts(&prompt, "login")) else {
+        return Ok(sign_in_first(&req, &prompt, q, &uri.to_string()));
+    };
+    if s.identity.needs_consent(&live.account.id, &req).await? {
+        if prompts(&prompt, "none") {
+            return Ok(see_other(
+                &req.error_redirect("consent_required", "consent is required"),
+            ));
+        }
+        return Ok(consent_page(&s.platform.shell, &req));
+    }
+    Ok(see_other(&s.identity.issue_code(&live, &req).await?))
+}
+
+pub(super) async fn consent_submit(
+    State(s): State<IdentityState>,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, IdentityError> {
+    let req = match s.identity.check_authorize(&f).await {
+        Ok(r) => r,
+        Err(AuthorizeError::Page(m)) => return Err(IdentityError::Invalid(m)),
+        Err(AuthorizeError::Redirect(to)) => return Ok(see_other(&to)),
+    };
+    let Some(live) = live_session(&s, &headers)
+        .await
+        .filter(|l| l.stage == Stage::Full)
+    else {
+        return Ok(see_other("/dang-nhap"));
+    };
+    if f.get("decision").map(String::as_str) != Some("allow") {
+        return Ok(see_other(
+            &req.error_redirect("access_denied", "the person declined"),
+        ));
+    }
+    let client = client_of(&addr, &headers, &rid);
+    s.identity
+        .grant_consent(&live.account, &req, &client)
+        .await?;
+    Ok(see_other(&s.identity.issue_code(&live, &req).await?))
+}
+
+/// Where to send the person after logging out: `post_logout_redirect_uri` if it is registered
+/// for the client (with `state` added); none asked for is `None`, one not registered an error.
+async fn post_logout_redirect(
+    s: &IdentityState,
+    client_id: Option<String>,
+    q: &HashMap<String, String>,
+) -> Result<Option<String>, IdentityError> {
+    let (Some(cid), Some(uri)) = (client_id, q.get("post_logout_redirect_uri")) else {
+        return Ok(None);
+    };
+    let registered = s
+        .identity
+        .client(&cid)
+        .await?
+        .is_some_and(|c| c.redirect_uris.iter().any(|r| r.as_str() == uri));
+    if !registered {
+        return Err(IdentityError::Invalid(
+            "Địa chỉ quay lại sau khi đăng xuất không được đăng ký cho ứng dụng.".into(),
+        ));
+    }
+    let mut to = uri.clone();
+    if let Some(st) = q.get("state") {
+        to.push(if to.contains('?') { '&' } else { '?' });
+        to.push_str("state=");
+        to.push_str(&url_encode(st));
+    }
+    Ok(Some(to))
+}
+
+/// The person confirms logging out (no `id_token_hint` for the signed-in person).
+fn confirm_logout_page(shell: &Shell, redirect: Option<String>) -> Response {
+    let mut hidden = Vec::new();
+    if let Some(to) = redirect {
+        hidden.push(("after".to_string(), to));
+    }
+    FormPage {
+        title: "Đăng xuất",
+        intro: vec!["Một ứng dụng yêu cầu kết thúc phiên đăng nhập của ông/bà. Đăng xuất?".into()],
+        action: "/oauth/logout".into(),
+        hidden,
+        submit: "Đăng xuất",
+        ..FormPage::default()
+    }
+    .render(shell, Vec::new())
+}
+
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). With a valid
+/// `id_token_hint` for the signed-in person the session ends at once; otherwise the person
+/// confirms. `post_logout_redirect_uri` must be one of the client's registered URIs.
+#[utoipa::path(get, path = "/oauth/logout", tag = "identity",
+    summary = "RP-initiated logout (id_token_hint, post_logout_redirect_uri, state)",
+    responses(
+        (status = 303, description = "to the registered post-logout URI"),
+        (status = 200, description = "confirmation page")))]
+pub(in crate::http) async fn rp_logout(
+    State(s): State<IdentityState>,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, IdentityError> {
+    let shell = &s.platform.shell;
+    let hint = match q.get("id_token_hint") {
+        Some(t) => s.identity.read_id_token_hint(t).await,
+        None => None,
+    };
+    let client_id = hint
+        .as_ref()
+        .map(|h| h.aud.clone())
+        .or_else(|| q.get("client_id").cloned());
+    let redirect = post_logout_redirect(&s, client_id, &q).await?;
+    let live = live_session(&s, &headers).await;
+    let matches_hint = matches!((&live, &hint), (Some(l), Some(h)) if h.sub == l.account.id);
+    if !matches_hint && live.is_some() {
+        return Ok(confirm_logout_page(shell, redirect));
+    }
+    if let Some(cookie) = session_cookie(&headers) {
+        let client = client_of(&addr, &headers, &rid);
+        s.identity.logout(&cookie, &client).await?;
+    }
+    Ok(match redirect {
+        Some(to) => clear_cookie(see_other(&to), shell.tls),
+        None => signed_out(shell, "Phiên đăng nhập đã kết thúc."),
+    })
+}
+
+pub(super) async fn rp_logout_confirm(
+    State(s): State<IdentityState>,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, IdentityError> {
+    let shell = &s.platform.shell;
+    if let Some(cookie) = session_cookie(&headers) {
+        let client = client_of(&addr, &headers, &rid);
+        s.identity.logout(&cookie, &client).await?;
+    }
+    // Only a URI this server put in the form (checked against the client's registration)
+    // is followed; anything else ends on the message page.
+    Ok(match f.get("after") {
+        Some(to) if s.identity.is_registered_redirect(to).await => {
+            clear_cookie(see_other(to), shell.tls)
+        }
+        _ => signed_out(shell, "Phiên đăng nhập đã kết thúc."),
+    })
+}

@@ -1,0 +1,71 @@
+//! The second factor at sign-in: a code from the authenticator app, or a recovery code.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Form;
+use cqdt_platform::RequestId;
+
+use super::{
+    client_of, field, field_error, live_session, safe_next, see_other, session_cookie, FormPage,
+    Peer,
+};
+use crate::error::IdentityError;
+use crate::http::IdentityState;
+use crate::login::Stage;
+
+fn mfa_page(next: &str) -> FormPage {
+    FormPage {
+        title: "Xác thực hai lớp",
+        intro: vec!["Nhập mã 6 chữ số đang hiển thị trong ứng dụng xác thực trên điện thoại của ông/bà. Nếu mất điện thoại, nhập một mã khôi phục.".into()],
+        action: "/dang-nhap/xac-thuc-hai-lop".into(),
+        hidden: vec![("next".into(), next.to_string())],
+        fields: vec![field("code", "Mã xác thực", "text").auto("one-time-code")],
+        submit: "Xác nhận",
+        ..FormPage::default()
+    }
+}
+
+pub(super) async fn mfa_form(
+    State(s): State<IdentityState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    match live_session(&s, &headers).await {
+        Some(l) if l.stage == Stage::SecondFactor => {
+            mfa_page(&safe_next(q.get("next"))).render(&s.platform.shell, Vec::new())
+        }
+        _ => see_other("/dang-nhap"),
+    }
+}
+
+pub(super) async fn mfa_submit(
+    State(s): State<IdentityState>,
+    RequestId(rid): RequestId,
+    addr: Peer,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, IdentityError> {
+    let shell = &s.platform.shell;
+    let next = safe_next(f.get("next"));
+    let Some(cookie) = session_cookie(&headers) else {
+        return Ok(see_other("/dang-nhap"));
+    };
+    let client = client_of(&addr, &headers, &rid);
+    let code = f.get("code").cloned().unwrap_or_default();
+    match s.identity.second_factor(&cookie, &code, &client).await {
+        Ok(_) => Ok(see_other(&next)),
+        Err(IdentityError::Fields(errors)) => Ok(mfa_page(&next).render(shell, errors)),
+        Err(IdentityError::Locked(mins)) => Ok(mfa_page(&next).render(
+            shell,
+            field_error(
+                "code",
+                format!("Nhập sai quá nhiều lần; vui lòng thử lại sau {mins} phút."),
+            ),
+        )),
+        Err(IdentityError::NotFound(_)) => Ok(see_other("/dang-nhap")),
+        Err(e) => Err(e),
+    }
+}

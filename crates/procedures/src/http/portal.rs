@@ -1,0 +1,171 @@
+//! The portal's procedure pages: the public service home (`/dich-vu-cong`), search
+//! (`/thu-tuc`) and one procedure (`/thu-tuc/{code}`).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use cqdt_platform::web::render;
+use cqdt_platform::Shell;
+
+use super::{filters, ProcedureState};
+use crate::error::ProcedureError;
+use crate::model::{vnd, OnlineLevel, Procedure, Status};
+use crate::service::Entry;
+
+/// A procedure as the portal's lists show it.
+struct Card {
+    code: String,
+    name: String,
+    field: String,
+    levels: String,
+    time: String,
+    online: &'static str,
+    full_online: bool,
+}
+
+fn card(p: &Procedure) -> Card {
+    Card {
+        code: p.code.clone(),
+        name: p.name.clone(),
+        field: p.field.name.clone(),
+        levels: p
+            .levels
+            .iter()
+            .map(|l| l.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+        time: p.time_text(),
+        online: p.online_level.label(),
+        full_online: p.online_level == OnlineLevel::Full,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal_home.html")]
+struct HomeTpl {
+    shell: Shell,
+    popular: Vec<Card>,
+    fields: Vec<(String, String, usize)>,
+    agencies: Vec<(String, usize)>,
+    total: usize,
+}
+
+pub(super) async fn portal_home(State(s): State<ProcedureState>) -> Response {
+    render(&HomeTpl {
+        shell: (*s.platform.shell).clone(),
+        popular: s.procedures.popular(12).iter().map(|p| card(p)).collect(),
+        fields: s
+            .procedures
+            .fields()
+            .into_iter()
+            .map(|(f, n)| (f.code, f.name, n))
+            .collect(),
+        agencies: s.procedures.agency_kinds(),
+        total: s.procedures.published_count(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "procedure_search.html")]
+struct SearchTpl {
+    shell: Shell,
+    q: String,
+    field: String,
+    level: String,
+    online: String,
+    agency: String,
+    results: Vec<Card>,
+    fields: Vec<(String, String, usize)>,
+    searched: bool,
+}
+
+pub(super) async fn search_page(
+    State(s): State<ProcedureState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let text = q.get("q").cloned().unwrap_or_default();
+    let f = filters(&q);
+    let searched = !text.trim().is_empty()
+        || f.field.is_some()
+        || f.level.is_some()
+        || f.online.is_some()
+        || f.agency_kind.is_some();
+    let results = if searched {
+        s.procedures
+            .search(&text, &f, 100)
+            .iter()
+            .map(|p| card(p))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render(&SearchTpl {
+        shell: (*s.platform.shell).clone(),
+        q: text,
+        field: f.field.clone().unwrap_or_default(),
+        level: f.level.map(|l| l.as_str().to_string()).unwrap_or_default(),
+        online: f.online.map(|o| o.as_str().to_string()).unwrap_or_default(),
+        agency: f.agency_kind.unwrap_or_default(),
+        results,
+        fields: s
+            .procedures
+            .fields()
+            .into_iter()
+            .map(|(f, n)| (f.code, f.name, n))
+            .collect(),
+        searched,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "procedure.html")]
+struct ProcedureTpl {
+    shell: Shell,
+    p: Procedure,
+    status: Status,
+    levels: String,
+    time: String,
+    fees: Vec<(String, String, String)>,
+}
+
+pub(super) async fn procedure_page(
+    State(s): State<ProcedureState>,
+    Path(code): Path<String>,
+) -> Result<Response, ProcedureError> {
+    // Drafts are not on the portal.
+    let Some(Entry {
+        procedure, status, ..
+    }) = s
+        .procedures
+        .get(&code)
+        .await?
+        .filter(|e| e.status != Status::Draft)
+    else {
+        return Err(ProcedureError::NotFound(code));
+    };
+    Ok(render(&ProcedureTpl {
+        shell: (*s.platform.shell).clone(),
+        levels: procedure
+            .levels
+            .iter()
+            .map(|l| l.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+        time: procedure.time_text(),
+        fees: procedure
+            .fees
+            .iter()
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    vnd(f.amount_vnd),
+                    f.exempt.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        p: procedure,
+        status,
+    }))
+}
