@@ -554,7 +554,7 @@ impl App {
                 web::track_metrics,
             ))
             .layer(axum::middleware::from_fn_with_state(
-                p.shell.clone(),
+                p.shell,
                 web::security_headers,
             ))
             // A dossier carries several files, each checked against the per-file limit.
@@ -694,7 +694,10 @@ fn unique_operation_ids(doc: &mut serde_json::Value) {
         return;
     };
     let mut seen = std::collections::HashMap::<String, usize>::new();
-    for op in paths.values().flat_map(|p| p.as_object().into_iter().flat_map(|m| m.values())) {
+    for op in paths
+        .values()
+        .flat_map(|p| p.as_object().into_iter().flat_map(|m| m.values()))
+    {
         if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
             *seen.entry(id.to_string()).or_default() += 1;
         }

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use cqdt_audit::Audit;
 use cqdt_identity::http::{router, IdentityState};
 use cqdt_identity::{ClientCredentials, IdentityConfig, IdentityService, NewClient, TokenRequest};
-use cqdt_testing::TestDb;
 use cqdt_platform::web::{Metrics, Shell};
 use cqdt_platform::{
     AdminCredentials, FileStore, JobQueue, Platform, RetryPolicy, Settings, SharedClock,
     SystemClock,
 };
+use cqdt_testing::TestDb;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

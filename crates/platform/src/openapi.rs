@@ -65,7 +65,9 @@ pub fn security_schemes() -> Vec<(&'static str, SecurityScheme)> {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("Access token from /oauth/token (OpenID Connect provider)"))
+                    .description(Some(
+                        "Access token from /oauth/token (OpenID Connect provider)",
+                    ))
                     .build(),
             ),
         ),

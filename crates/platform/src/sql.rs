@@ -239,6 +239,9 @@ mod tests {
         let mut q = Sql::new(Backend::Postgres, "SELECT id FROM t WHERE 1 = 1");
         q.push(" AND a = ").push_bind("x");
         q.push(" AND b = ").push_bind(3_i64);
-        assert_eq!(q.sql(), "SELECT id FROM t WHERE 1 = 1 AND a = $1 AND b = $2");
+        assert_eq!(
+            q.sql(),
+            "SELECT id FROM t WHERE 1 = 1 AND a = $1 AND b = $2"
+        );
     }
 }

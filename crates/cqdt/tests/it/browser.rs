@@ -176,7 +176,7 @@ impl Browser {
             .cloned()
             .unwrap_or_default()
             .into_iter()
-            .filter(|x| matches!(x["impact"].as_str(), Some("serious") | Some("critical")))
+            .filter(|x| matches!(x["impact"].as_str(), Some("serious" | "critical")))
             .collect()
     }
 

@@ -232,19 +232,28 @@ async fn every_api_route_of_the_assembled_router_is_in_the_openapi_document() {
     let routes = app.api_paths();
     assert!(routes.len() > 50, "too few API routes found: {routes:?}");
     let missing: Vec<_> = routes.difference(&documented).collect();
-    assert!(missing.is_empty(), "API routes missing from the document: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "API routes missing from the document: {missing:?}"
+    );
     let stale: Vec<_> = documented
         .iter()
         .filter(|p| cqdt_platform::web::is_api_path(p))
         .filter(|p| !routes.contains(*p))
         .collect();
-    assert!(stale.is_empty(), "documented paths no route serves: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "documented paths no route serves: {stale:?}"
+    );
     // Operation ids are unique, and every reference resolves.
     let mut ids = std::collections::BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
             if let Some(id) = op["operationId"].as_str() {
-                assert!(ids.insert(id.to_string()), "{method} {path}: operationId {id} repeats");
+                assert!(
+                    ids.insert(id.to_string()),
+                    "{method} {path}: operationId {id} repeats"
+                );
             }
         }
     }

@@ -418,13 +418,21 @@ mod tests {
                 FieldError::new("a", "Thiếu họ tên."),
                 FieldError::new("b", "Sai ngày sinh."),
             ]);
-        assert!(matches!(p.page(), PageError::BadRequest(m) if m == "Thiếu họ tên. Sai ngày sinh."));
+        assert!(
+            matches!(p.page(), PageError::BadRequest(m) if m == "Thiếu họ tên. Sai ngày sinh.")
+        );
     }
 
     #[test]
     fn not_found_forbidden_and_internal_keep_their_pages() {
-        assert!(matches!(Problem::not_found("x").page(), PageError::NotFound));
-        assert!(matches!(Problem::forbidden("x").page(), PageError::Forbidden));
+        assert!(matches!(
+            Problem::not_found("x").page(),
+            PageError::NotFound
+        ));
+        assert!(matches!(
+            Problem::forbidden("x").page(),
+            PageError::Forbidden
+        ));
         assert!(matches!(Problem::internal("x").page(), PageError::Internal));
     }
 
@@ -450,9 +458,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(page.status(), StatusCode::BAD_REQUEST);
-        let body = axum::body::to_bytes(page.into_body(), 1 << 20).await.unwrap();
+        let body = axum::body::to_bytes(page.into_body(), 1 << 20)
+            .await
+            .unwrap();
         let html = String::from_utf8_lossy(&body);
-        assert!(html.contains("Đã được xử lý.") && html.contains("Tỉnh thử"), "{html}");
+        assert!(
+            html.contains("Đã được xử lý.") && html.contains("Tỉnh thử"),
+            "{html}"
+        );
         let api = app
             .oneshot(Request::get("/api/v1/x").body(Body::empty()).unwrap())
             .await
@@ -492,9 +505,14 @@ mod tests {
             res.headers()[header::CONTENT_TYPE],
             "application/problem+json"
         );
-        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
         let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(p["status"], 400);
-        assert!(p["detail"].as_str().unwrap().contains("Cannot parse"), "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("Cannot parse"),
+            "{p}"
+        );
     }
 }

@@ -279,7 +279,6 @@ fn cross_site(headers: &HeaderMap) -> bool {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

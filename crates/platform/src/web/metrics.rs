@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 const REQUESTS: &str = "cqdt_http_requests_total";
@@ -38,10 +40,7 @@ impl Default for Metrics {
             let recorder = recorder();
             let handle = recorder.handle();
             if metrics::set_global_recorder(recorder).is_ok() {
-                metrics::describe_counter!(
-                    REQUESTS,
-                    "HTTP requests by method, route and status."
-                );
+                metrics::describe_counter!(REQUESTS, "HTTP requests by method, route and status.");
                 metrics::describe_histogram!(
                     DURATION,
                     metrics::Unit::Seconds,

@@ -13,7 +13,9 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
-pub use error::{error_pages, is_api_path, ApiJson, ApiQuery, FieldError, HttpError, PageError, Problem};
+pub use error::{
+    error_pages, is_api_path, ApiJson, ApiQuery, FieldError, HttpError, PageError, Problem,
+};
 pub use guard::{csrf_guard, security_headers, Admin, AdminRejection, MakeRequestId, RequestId};
 pub use metrics::{track_metrics, Metrics};
 pub use text::{fold, qr_svg, url_encode};
@@ -95,4 +97,3 @@ pub async fn app_css() -> impl IntoResponse {
         APP_CSS,
     )
 }
-

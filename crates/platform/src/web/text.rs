@@ -6,7 +6,7 @@ pub fn url_encode(s: &str) -> String {
     for b in s.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
+                out.push(b as char);
             }
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -64,7 +64,6 @@ pub fn qr_svg(text: &str, label: &str) -> Option<String> {
         1,
     ))
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,8 @@
 //! Operations through the CLI on a real database: audit verification, backup and restore.
 
 use crate::helpers::{cli, client, text, Instance, ADMIN_PASSWORD};
+use std::io::Write;
+
 use cqdt_platform::store::{dump_table, list_tables, table_columns};
 use cqdt_platform::Db;
 use cqdt_testing::TestDb;
@@ -144,7 +146,11 @@ async fn a_damaged_archive_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn a_sqlite_backup_restores_into_postgresql() {
     let Some(_) = cqdt_testing::postgres_admin_url() else {
-        eprintln!("SKIPPED here: needs CQDT_TEST_DATABASE_URL (runs in the PostgreSQL pass)");
+        // Straight to stderr, past the test harness's capture, so a plain `cargo test` shows it.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED here: needs CQDT_TEST_DATABASE_URL (runs in the PostgreSQL pass)"
+        );
         return;
     };
     let scratch = std::env::temp_dir().join(format!("cqdt-xbackend-{}", std::process::id()));

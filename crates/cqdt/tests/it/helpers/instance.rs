@@ -40,7 +40,7 @@ enum Launch {
 enum Running {
     InProcess {
         runtime: tokio::runtime::Runtime,
-        server: Option<cqdt::Server>,
+        server: Option<Box<cqdt::Server>>,
     },
     Binary(Child),
 }
@@ -105,7 +105,7 @@ fn config(db: &TestDb, data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
             "CQDT_VNEID_CLIENT_ID" => global.vneid_client_id = v,
             "CQDT_VNEID_CLIENT_SECRET" => global.vneid_client_secret = v,
             "CQDT_MAX_UPLOAD_MB" => {
-                global.max_upload_mb = Some(value.parse().expect("CQDT_MAX_UPLOAD_MB"))
+                global.max_upload_mb = Some(value.parse().expect("CQDT_MAX_UPLOAD_MB"));
             }
             other => panic!("the in-process instance does not know the setting {other}"),
         }
@@ -136,7 +136,7 @@ async fn start_in_process(config: Config) -> (String, Running) {
     let base = server.url();
     let running = Running::InProcess {
         runtime,
-        server: Some(server),
+        server: Some(Box::new(server)),
     };
     (base, running)
 }
