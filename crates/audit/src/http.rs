@@ -262,8 +262,9 @@ pub struct VerifyResult {
     responses(
         (status = 200, description = "One page of records", body = AuditRecords),
         (status = 400, response = Problem),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn audit_api(
@@ -281,8 +282,9 @@ async fn audit_api(
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", operation_id = "audit_verify",
     responses(
         (status = 200, description = "Verification report", body = VerifyResult),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn verify_api(

@@ -472,7 +472,7 @@ impl App {
     /// All routes with the middleware stack.
     pub fn router(&self) -> Router {
         let p = self.platform.clone();
-        let openapi = openapi_document();
+        let openapi = crate::openapi::openapi_document();
         let request_id = HeaderName::from_static("x-request-id");
         let identity = match &self.identity {
             Some(identity) => {
@@ -549,6 +549,7 @@ impl App {
                 web::error_pages,
             ))
             .layer(axum::middleware::from_fn(web::csrf_guard))
+            .layer(axum::middleware::from_fn(web::refuse_nul))
             .layer(axum::middleware::from_fn_with_state(
                 p.metrics.clone(),
                 web::track_metrics,
@@ -624,114 +625,6 @@ fn not_found(uri: axum::http::Uri, shell: &Shell) -> Response {
     }
 }
 
-/// The OpenAPI 3.1 document of every module's JSON API, merged from the documents each
-/// module derives from its handlers and types.
-pub fn openapi_document() -> serde_json::Value {
-    use utoipa::openapi::{ComponentsBuilder, InfoBuilder, LicenseBuilder, OpenApiBuilder};
-    let mut doc = OpenApiBuilder::new()
-        .info(
-            InfoBuilder::new()
-                .title("cqdt – Chính quyền điện tử")
-                .version(env!("CARGO_PKG_VERSION"))
-                .description(Some(
-                    "JSON APIs of the cqdt platform. Errors are RFC 9457 problem details.",
-                ))
-                .license(Some(
-                    LicenseBuilder::new()
-                        .name("AGPL-3.0-or-later")
-                        .identifier(Some("AGPL-3.0-or-later"))
-                        .build(),
-                ))
-                .build(),
-        )
-        .components(Some({
-            let mut c = ComponentsBuilder::new()
-                .schema_from::<cqdt_platform::Problem>()
-                .schema_from::<cqdt_platform::FieldError>()
-                .response_from::<cqdt_platform::Problem>();
-            for (name, scheme) in cqdt_platform::openapi::security_schemes() {
-                c = c.security_scheme(name, scheme);
-            }
-            c.build()
-        }))
-        .build();
-    // Modules whose documents are generated from their code.
-    let generated: [utoipa::openapi::OpenApi; 9] = [
-        cqdt_identity::http::openapi(),
-        cqdt_catalog::http::openapi(),
-        cqdt_procedures::http::openapi(),
-        cqdt_audit::http::openapi(),
-        cqdt_calendar::http::openapi(),
-        cqdt_workflow::http::openapi(),
-        cqdt_platform::http::openapi(),
-        cqdt_notify::http::openapi(),
-        cqdt_dossiers::http::openapi(),
-    ];
-    for part in generated {
-        doc.merge(part);
-    }
-    doc.merge(<AppDoc as utoipa::OpenApi>::openapi());
-    let mut doc = serde_json::to_value(doc).unwrap_or_else(|_| json!({}));
-    unique_operation_ids(&mut doc);
-    doc
-}
-
-/// This document, served by the binary.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "platform",
-    summary = "The OpenAPI 3.1 document of every JSON API (this document)",
-    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
-#[allow(dead_code)] // Only its annotation is used; the route serves a prepared document.
-fn openapi_json() {}
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(openapi_json))]
-struct AppDoc;
-
-/// Operation ids default to the handler's name, which two modules may share (`list`,
-/// `export`…); OpenAPI wants them unique, so a repeated one is prefixed with its tag.
-fn unique_operation_ids(doc: &mut serde_json::Value) {
-    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
-        return;
-    };
-    let mut seen = std::collections::HashMap::<String, usize>::new();
-    for op in paths
-        .values()
-        .flat_map(|p| p.as_object().into_iter().flat_map(|m| m.values()))
-    {
-        if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
-            *seen.entry(id.to_string()).or_default() += 1;
-        }
-    }
-    for op in paths
-        .values_mut()
-        .flat_map(|p| p.as_object_mut().into_iter().flat_map(|m| m.values_mut()))
-    {
-        let Some(id) = op.get("operationId").and_then(|v| v.as_str()) else {
-            continue;
-        };
-        if seen.get(id).copied().unwrap_or(0) > 1 {
-            let tag = op
-                .pointer("/tags/0")
-                .and_then(|v| v.as_str())
-                .unwrap_or("cqdt");
-            let renamed = format!("{tag}_{id}");
-            op["operationId"] = json!(renamed);
-        }
-    }
-}
-
-/// The paths of a router's routes under `/api/` and `/dmdc/`, for checking that the OpenAPI
-/// document leaves none out. axum has no route listing; its `Debug` output names every path
-/// (nested routers are flattened into their parent's paths), so read them from there.
-pub fn api_paths<S>(router: &Router<S>) -> std::collections::BTreeSet<String> {
-    let debug = format!("{router:?}");
-    debug
-        .split('"')
-        .filter(|s| web::is_api_path(s))
-        .map(str::to_string)
-        .collect()
-}
-
 /// Agencies and e-form choice values, read from the catalog module and handed to the
 /// dossiers module.
 #[derive(Default)]
@@ -779,27 +672,5 @@ impl cqdt_dossiers::http::Applicants for IdentityApplicants {
                 address: a.address,
             })
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::routing::get;
-
-    use super::*;
-
-    #[test]
-    fn api_paths_are_read_from_the_router_including_nested_ones() {
-        let inner: Router = Router::new().route("/x/{id}", get(|| async { "" }));
-        let router: Router = Router::new()
-            .route("/api/v1/a", get(|| async { "" }))
-            .route("/trang", get(|| async { "" }))
-            .route("/dmdc/Metadata/{catalog}", get(|| async { "" }))
-            .nest("/api/v1/b", inner);
-        let paths: Vec<String> = api_paths(&router).into_iter().collect();
-        assert_eq!(
-            paths,
-            ["/api/v1/a", "/api/v1/b/x/{id}", "/dmdc/Metadata/{catalog}"]
-        );
     }
 }

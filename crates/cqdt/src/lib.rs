@@ -8,6 +8,7 @@ mod bench;
 mod commands;
 pub mod config;
 mod demo;
+pub mod openapi;
 pub mod server;
 
 pub use app::{App, AppError};

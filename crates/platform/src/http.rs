@@ -1,5 +1,7 @@
 //! Routes of the platform core: home, health, metrics, the job queue admin, the file store API.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -7,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::ToSchema;
 
 use crate::db::Backend;
@@ -49,7 +52,9 @@ pub struct Health {
     pub status: &'static str,
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "platform", summary = "Liveness",
+#[utoipa::path(get, path = "/healthz", tag = "platform",
+    operation_id = "platform_health",
+    summary = "Liveness",
     responses((status = 200, description = "alive", body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
@@ -71,7 +76,9 @@ fn backend_name(b: Backend) -> &'static str {
     }
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "platform", summary = "Readiness (database reachable)",
+#[utoipa::path(get, path = "/readyz", tag = "platform",
+    operation_id = "platform_ready",
+    summary = "Readiness (database reachable)",
     responses(
         (status = 200, description = "ready", body = Readiness),
         (status = 503, description = "not ready", body = Readiness)))]
@@ -99,7 +106,9 @@ fn resident_memory_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "platform", summary = "Prometheus metrics",
+#[utoipa::path(get, path = "/metrics", tag = "platform",
+    operation_id = "platform_metrics",
+    summary = "Prometheus metrics",
     responses((status = 200, description = "text exposition format", body = String,
         content_type = "text/plain")))]
 async fn metrics(State(p): State<Platform>) -> Response {
@@ -152,28 +161,33 @@ impl JobFilter {
     }
 }
 
-/// Refusals of the administrator guard ([`Admin`]), for the routes behind it. They are pages,
-/// not problem+json: the guard is shared with the administrators' pages.
-#[derive(utoipa::IntoResponses)]
-pub enum AdminRefusal {
-    /// No or wrong credentials.
-    #[response(
-        status = 401,
-        description = "not signed in as an administrator (HTML page, WWW-Authenticate: Basic)"
-    )]
-    Unauthorized,
-    /// Signed in as someone else.
-    #[response(
-        status = 403,
-        description = "signed in, but not as a platform administrator (HTML page)"
-    )]
-    Forbidden,
-    /// Locked out.
-    #[response(
-        status = 429,
-        description = "too many wrong administrator passwords from this source (HTML page)"
-    )]
-    Locked,
+/// Refusals of the administrator guard ([`Admin`]) on API routes, all problem+json: 401 (no or
+/// wrong credentials, with `WWW-Authenticate: Basic`), 403 (signed in, but not as a platform
+/// administrator) and 429 (locked out after wrong passwords, with `Retry-After`). Name it in
+/// `responses(...)` of every route behind the guard.
+pub struct AdminRefusal;
+
+impl utoipa::IntoResponses for AdminRefusal {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        [
+            (
+                "401",
+                "not signed in as an administrator (WWW-Authenticate: Basic)",
+            ),
+            ("403", "signed in, but not as a platform administrator"),
+            (
+                "429",
+                "too many wrong administrator passwords from this source (Retry-After)",
+            ),
+        ]
+        .into_iter()
+        .map(|(status, description)| {
+            let mut problem = Ref::from_response_name("Problem");
+            problem.description = description.into();
+            (status.to_string(), RefOr::Ref(problem))
+        })
+        .collect()
+    }
 }
 
 #[derive(Template)]
@@ -214,7 +228,9 @@ pub struct JobList {
     pub jobs: Vec<Job>,
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "platform", summary = "List outbox jobs",
+#[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "platform",
+    operation_id = "jobs_list",
+    summary = "List outbox jobs",
     params(
         ("status" = Option<JobStatus>, Query, description = "Only jobs in this status"),
         ("limit" = Option<i64>, Query,
@@ -243,6 +259,7 @@ pub struct JobDetail {
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/jobs/{id}", tag = "platform",
+    operation_id = "jobs_get",
     summary = "A job and its attempts (delivery log)",
     params(("id" = i64, Path, description = "The job's id")),
     responses(
@@ -264,6 +281,7 @@ async fn job_api(
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/retry", tag = "platform",
+    operation_id = "jobs_retry",
     summary = "Requeue a dead job",
     params(("id" = i64, Path, description = "The job's id")),
     responses(
@@ -295,6 +313,7 @@ struct FileUpload {
 }
 
 #[utoipa::path(post, path = "/api/v1/files", tag = "platform",
+    operation_id = "files_upload",
     summary = "Store an attachment (type checked by content)",
     request_body(content = inline(FileUpload), content_type = "multipart/form-data"),
     responses(
@@ -332,6 +351,7 @@ async fn upload_file(
 struct FileBytes(Vec<u8>);
 
 #[utoipa::path(get, path = "/api/v1/files/{sha256}", tag = "platform",
+    operation_id = "files_download",
     summary = "Read a stored file",
     params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$",
         description = "SHA-256 of the content, lowercase hex")),
@@ -419,6 +439,12 @@ mod tests {
         let upload = &paths["/api/v1/files"]["post"]["responses"];
         for status in ["201", "400", "401", "403", "413", "422", "429"] {
             assert!(upload.get(status).is_some(), "upload {status}");
+        }
+        for status in ["401", "403", "429"] {
+            assert_eq!(
+                upload[status]["$ref"], "#/components/responses/Problem",
+                "the guard answers APIs with problem+json"
+            );
         }
     }
 

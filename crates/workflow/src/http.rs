@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -99,15 +98,6 @@ impl IntoResponse for WorkflowError {
     }
 }
 
-/// A JSON body, or the problem its rejection is: the status axum gives (400 unreadable, 415
-/// not JSON, 422 wrong types) with its explanation as the detail.
-fn json_body<T>(body: Result<T, JsonRejection>) -> Result<T, Problem> {
-    body.map_err(|e| {
-        Problem::new(e.status(), "Dữ liệu không hợp lệ")
-            .with_detail(format!("Nội dung JSON không đọc được: {}", e.body_text()))
-    })
-}
-
 #[derive(Template)]
 #[template(path = "workflow.html")]
 struct WorkflowPage {
@@ -135,8 +125,9 @@ pub struct DefinitionList {
 #[utoipa::path(get, path = "/api/v1/workflow/definitions", tag = "workflow", operation_id = "workflow_definitions",
     responses(
         (status = 200, description = "Definitions", body = DefinitionList),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn definitions_api(
@@ -153,9 +144,10 @@ async fn definitions_api(
     responses(
         (status = 201, description = "Deployed (or the same file again: its version)", body = DefinitionRow),
         (status = 400, response = Problem),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
         (status = 422, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn deploy_api(
@@ -183,9 +175,11 @@ fn svg(body: String) -> Response {
     params(("id" = i64, Path, description = "Definition id")),
     responses(
         (status = 200, description = "SVG", body = String, content_type = "image/svg+xml"),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
         (status = 404, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn definition_svg(
@@ -225,21 +219,21 @@ pub struct Started {
     responses(
         (status = 201, description = "Started", body = Started),
         (status = 400, response = Problem),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
         (status = 404, response = Problem),
         (status = 409, response = Problem),
         (status = 415, response = Problem),
         (status = 422, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn start_api(
     admin: Admin,
     RequestId(rid): RequestId,
     State(s): State<WorkflowState>,
-    body: Result<Json<StartBody>, JsonRejection>,
-) -> Result<Response, HttpError> {
-    let Json(b) = json_body(body)?;
+    Json(b): Json<StartBody>,
+) -> Result<Response, WorkflowError> {
     let id = s
         .workflow
         .start(
@@ -276,8 +270,9 @@ pub struct InstanceList {
     responses(
         (status = 200, description = "Instances", body = InstanceList),
         (status = 400, response = Problem),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn instances_api(
@@ -295,9 +290,11 @@ async fn instances_api(
     params(("id" = i64, Path, description = "Instance id")),
     responses(
         (status = 200, description = "The instance", body = InstanceDetail),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
         (status = 404, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn instance_api(
@@ -313,9 +310,11 @@ async fn instance_api(
     params(("id" = i64, Path, description = "Instance id")),
     responses(
         (status = 200, description = "SVG", body = String, content_type = "image/svg+xml"),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
         (status = 404, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn instance_svg(
@@ -352,8 +351,9 @@ pub struct TaskList {
     responses(
         (status = 200, description = "Tasks", body = TaskList),
         (status = 400, response = Problem),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn tasks_api(
@@ -375,10 +375,12 @@ async fn tasks_api(
     params(("id" = i64, Path, description = "Task id")),
     responses(
         (status = 200, description = "Claimed", body = TaskRow),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
         (status = 404, response = Problem),
         (status = 409, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn claim_api(
@@ -405,11 +407,12 @@ pub struct CompleteBody {
     responses(
         (status = 200, description = "The instance after the step", body = InstanceRow),
         (status = 400, response = Problem),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
         (status = 404, response = Problem),
         (status = 409, response = Problem),
         (status = 422, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn complete_api(
@@ -417,11 +420,9 @@ async fn complete_api(
     RequestId(rid): RequestId,
     State(s): State<WorkflowState>,
     Path(id): Path<i64>,
-    body: Result<Option<Json<CompleteBody>>, JsonRejection>,
-) -> Result<Json<InstanceRow>, HttpError> {
-    let vars = json_body(body)?
-        .map(|Json(b)| b.variables)
-        .unwrap_or_default();
+    body: Option<Json<CompleteBody>>,
+) -> Result<Json<InstanceRow>, WorkflowError> {
+    let vars = body.map(|Json(b)| b.variables).unwrap_or_default();
     Ok(Json(
         s.workflow.complete(&admin.name, &rid, id, vars).await?,
     ))
@@ -438,8 +439,9 @@ pub struct Fired {
 #[utoipa::path(post, path = "/api/v1/workflow/timers/fire", tag = "workflow", operation_id = "workflow_fire",
     responses(
         (status = 200, description = "How many fired", body = Fired),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn fire_api(

@@ -1,17 +1,16 @@
 //! The calendar's JSON API: holidays, working days and hours, announced changes.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use cqdt_platform::clock::format_date_vn;
-use cqdt_platform::{Admin, ApiQuery, FieldError, HttpError, Problem, RequestId};
+use cqdt_platform::{Admin, ApiQuery, FieldError, Problem, RequestId};
 use serde::{Deserialize, Serialize};
 
 use super::pages::{parse_form, AdjustmentForm};
-use super::{check_year, date_arg, json_body, CalendarState};
+use super::{check_year, date_arg, CalendarState};
 use crate::model::{Adjustment, AdjustmentKind, Holiday};
 use crate::service::ServiceError;
 
@@ -310,19 +309,19 @@ pub(super) async fn list_adjustments(
     responses(
         (status = 201, description = "Saved", body = Adjustment),
         (status = 400, response = Problem),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
         (status = 415, response = Problem),
         (status = 422, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn set_adjustment(
     admin: Admin,
     RequestId(rid): RequestId,
     State(s): State<CalendarState>,
-    body: Result<Json<AdjustmentBody>, JsonRejection>,
-) -> Result<Response, HttpError> {
-    let b = json_body(body)?;
+    Json(b): Json<AdjustmentBody>,
+) -> Result<Response, ServiceError> {
     let form = AdjustmentForm {
         date: b.date.unwrap_or_default(),
         kind: b.kind.unwrap_or_default(),
@@ -341,9 +340,10 @@ pub(super) async fn set_adjustment(
     responses(
         (status = 204, description = "Removed"),
         (status = 400, response = Problem),
-        (status = 401, description = "Not signed in as an administrator (HTML page)"),
-        (status = 403, description = "Signed in, but not as a platform administrator (HTML page)"),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
         (status = 404, response = Problem),
+        (status = 429, response = Problem),
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn remove_adjustment(

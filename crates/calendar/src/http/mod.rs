@@ -6,12 +6,11 @@
 mod api;
 mod pages;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Router;
 use chrono::{Datelike, NaiveDate};
 use cqdt_platform::clock::parse_date;
 use cqdt_platform::{FieldError, HttpError, Platform, Problem};
@@ -83,15 +82,6 @@ impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
         HttpError::from(self).into_response()
     }
-}
-
-/// A JSON body, or the problem its rejection is: the status axum gives (400 unreadable, 415
-/// not JSON, 422 wrong types) with its explanation as the detail.
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
-    body.map(|Json(b)| b).map_err(|e| {
-        Problem::new(e.status(), "Dữ liệu không hợp lệ")
-            .with_detail(format!("Nội dung JSON không đọc được: {}", e.body_text()))
-    })
 }
 
 /// A year the holidays are computed for.

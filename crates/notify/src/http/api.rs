@@ -176,6 +176,7 @@ pub(super) struct Accepted {
 }
 
 #[utoipa::path(post, path = "/api/v1/notifications", tag = "notifications",
+    operation_id = "notifications_send",
     summary = "Send a notification by e-mail, SMS or in-app notice (queued; delivered with retries)",
     request_body = SendBody,
     responses(
@@ -232,6 +233,7 @@ pub(super) struct NotificationList {
 }
 
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+    operation_id = "notifications_list",
     summary = "List notifications, newest first",
     params(
         ("recipient" = Option<String>, Query, description = "E-mail address, phone number or account key"),
@@ -265,6 +267,7 @@ pub(super) struct NotificationDetail {
 }
 
 #[utoipa::path(get, path = "/api/v1/notifications/{id}", tag = "notifications",
+    operation_id = "notifications_get",
     summary = "A notification with its delivery log",
     params(("id" = i64, Path, description = "The notification's id")),
     responses(
@@ -305,6 +308,7 @@ pub(super) struct NoticeList {
 }
 
 #[utoipa::path(get, path = "/api/v1/notices", tag = "notifications",
+    operation_id = "notices_list",
     summary = "In-app notices of a recipient, newest first",
     params(
         ("recipient" = String, Query, description = "The recipient's account key"),

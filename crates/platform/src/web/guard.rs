@@ -249,6 +249,26 @@ pub async fn security_headers(
     res
 }
 
+/// Refuses a request whose path or query carries a NUL character (`%00`): no field of ours
+/// may hold one, and PostgreSQL refuses it in text, which would otherwise surface as a 500.
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
+    if nul(uri.path()) || uri.query().is_some_and(nul) {
+        let message = "Địa chỉ yêu cầu chứa ký tự NUL (%00), không được chấp nhận.";
+        return if super::is_api_path(uri.path()) {
+            Problem::bad_request(message).into_response()
+        } else {
+            PageError::BadRequest(message.into()).into_response()
+        };
+    }
+    next.run(req).await
+}
+
 /// Refuses state-changing requests that a browser sent from another site (CSRF).
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -282,6 +302,39 @@ fn cross_site(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_nul_in_the_query_is_refused_before_any_handler() {
+        use axum::body::Body;
+        use axum::routing::get;
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route("/api/v1/tasks", get(|| async { "handled" }))
+            .layer(axum::middleware::from_fn(refuse_nul));
+        let res = app
+            .clone()
+            .oneshot(
+                Request::get("/api/v1/tasks?role=a%00b")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let ok = app
+            .oneshot(
+                Request::get("/api/v1/tasks?role=a%20b")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
 
     #[test]
     fn a_post_from_another_site_is_cross_site() {

@@ -16,7 +16,9 @@ use serde::Serialize;
 pub use error::{
     error_pages, is_api_path, ApiJson, ApiQuery, FieldError, HttpError, PageError, Problem,
 };
-pub use guard::{csrf_guard, security_headers, Admin, AdminRejection, MakeRequestId, RequestId};
+pub use guard::{
+    csrf_guard, refuse_nul, security_headers, Admin, AdminRejection, MakeRequestId, RequestId,
+};
 pub use metrics::{track_metrics, Metrics};
 pub use text::{fold, qr_svg, url_encode};
 

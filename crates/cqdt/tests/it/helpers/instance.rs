@@ -251,7 +251,7 @@ impl Instance {
             Some(Running::InProcess {
                 server: Some(server),
                 ..
-            }) => cqdt::app::api_paths(&server.app().router()),
+            }) => cqdt::openapi::api_paths(&server.app().router()),
             _ => panic!("api_paths needs an in-process instance"),
         }
     }
