@@ -8,13 +8,14 @@ use axum::{Json, Router};
 use chrono::{NaiveDate, TimeZone};
 use cqdt_platform::clock::{format_ts, parse_date, parse_ts, vn_offset};
 use cqdt_platform::web::{render, url_encode};
-use cqdt_platform::{Admin, ApiQuery, FieldError, Platform, Problem, Shell};
+use cqdt_platform::{Admin, ApiQuery, FieldError, Platform, Shell};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AuditError;
 use crate::model::{AuditEvent, AuditRecord, ChainBreak, Outcome};
 use crate::service::Audit;
 use crate::store::Filter;
+use cqdt_platform::openapi::{AdminRefusal, BadRequest};
 
 /// State of the audit routes.
 #[derive(Clone)]
@@ -261,10 +262,7 @@ pub struct VerifyResult {
     params(SearchQuery),
     responses(
         (status = 200, description = "One page of records", body = AuditRecords),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn audit_api(
@@ -282,9 +280,7 @@ async fn audit_api(
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", operation_id = "audit_verify",
     responses(
         (status = 200, description = "Verification report", body = VerifyResult),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 429, response = Problem),
+        AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn verify_api(

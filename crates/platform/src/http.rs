@@ -1,7 +1,5 @@
 //! Routes of the platform core: home, health, metrics, the job queue admin, the file store API.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -9,11 +7,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::{Ref, RefOr};
 use utoipa::ToSchema;
 
 use crate::db::Backend;
 use crate::model::{Job, JobAttempt, JobStatus, MediaType, StoredFile};
+use crate::openapi::{AdminRefusal, BadRequest, Conflict, NotFound, TooLarge, Unprocessable};
 use crate::web::{render, Admin, ApiQuery, HttpError, Platform, Problem, Shell};
 
 /// The platform core's routes.
@@ -161,35 +159,6 @@ impl JobFilter {
     }
 }
 
-/// Refusals of the administrator guard ([`Admin`]) on API routes, all problem+json: 401 (no or
-/// wrong credentials, with `WWW-Authenticate: Basic`), 403 (signed in, but not as a platform
-/// administrator) and 429 (locked out after wrong passwords, with `Retry-After`). Name it in
-/// `responses(...)` of every route behind the guard.
-pub struct AdminRefusal;
-
-impl utoipa::IntoResponses for AdminRefusal {
-    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
-        [
-            (
-                "401",
-                "not signed in as an administrator (WWW-Authenticate: Basic)",
-            ),
-            ("403", "signed in, but not as a platform administrator"),
-            (
-                "429",
-                "too many wrong administrator passwords from this source (Retry-After)",
-            ),
-        ]
-        .into_iter()
-        .map(|(status, description)| {
-            let mut problem = Ref::from_response_name("Problem");
-            problem.description = description.into();
-            (status.to_string(), RefOr::Ref(problem))
-        })
-        .collect()
-    }
-}
-
 #[derive(Template)]
 #[template(path = "admin_jobs.html")]
 struct JobsPage {
@@ -237,7 +206,7 @@ pub struct JobList {
             description = "How many, newest first (default 200, kept within 1 to 1000)")),
     responses(
         (status = 200, description = "jobs", body = JobList),
-        (status = 400, response = Problem),
+        BadRequest,
         AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn jobs_api(
@@ -264,7 +233,7 @@ pub struct JobDetail {
     params(("id" = i64, Path, description = "The job's id")),
     responses(
         (status = 200, description = "job", body = JobDetail),
-        (status = 404, response = Problem),
+        NotFound,
         AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn job_api(
@@ -286,7 +255,7 @@ async fn job_api(
     params(("id" = i64, Path, description = "The job's id")),
     responses(
         (status = 204, description = "requeued"),
-        (status = 409, response = Problem),
+        Conflict,
         AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn retry_job_api(
@@ -318,9 +287,7 @@ struct FileUpload {
     request_body(content = inline(FileUpload), content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "stored", body = StoredFile),
-        (status = 400, response = Problem),
-        (status = 413, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, TooLarge, Unprocessable,
         AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn upload_file(
@@ -361,7 +328,7 @@ struct FileBytes(Vec<u8>);
                 (FileBytes = "application/pdf"), (FileBytes = "image/png"),
                 (FileBytes = "image/jpeg"), (FileBytes = "application/zip"),
                 (FileBytes = "application/xml"), (String = "text/plain"))),
-        (status = 404, response = Problem),
+        NotFound,
         AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn download_file(

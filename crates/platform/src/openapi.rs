@@ -6,7 +6,7 @@
 //! ```ignore
 //! #[utoipa::path(get, path = "/api/v1/things/{code}", tag = "things",
 //!     params(("code" = String, Path, description = "…")),
-//!     responses((status = 200, body = Thing), (status = 404, response = Problem)),
+//!     responses((status = 200, body = Thing), NotFound, AdminRefusal),
 //!     security((SESSION = []), (BEARER = [])))]
 //! async fn get_thing(…) -> Result<Json<Thing>, ThingError> { … }
 //!
@@ -16,8 +16,10 @@
 //! pub fn openapi() -> utoipa::openapi::OpenApi { <ApiDoc as utoipa::OpenApi>::openapi() }
 //! ```
 
+use std::collections::BTreeMap;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
+
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
 use crate::web::Problem;
 
@@ -37,9 +39,7 @@ impl<'s> utoipa::ToResponse<'s> for Problem {
                 .content(
                     "application/problem+json",
                     ContentBuilder::new()
-                        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                            "Problem",
-                        ))))
+                        .schema(Some(RefOr::Ref(Ref::from_schema_name("Problem"))))
                         .build(),
                 )
                 .build()
@@ -81,4 +81,60 @@ pub fn security_schemes() -> Vec<(&'static str, SecurityScheme)> {
             ),
         ),
     ]
+}
+
+/// Problem+json answers under `status → description`, as `responses(...)` wants them.
+fn problems(list: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    list.iter()
+        .map(|(status, description)| {
+            let mut problem = Ref::from_response_name("Problem");
+            problem.description = (*description).into();
+            (status.to_string(), RefOr::Ref(problem))
+        })
+        .collect()
+}
+
+/// Declares one problem+json error answer per type, so a route lists its errors on one line:
+/// `responses((status = 200, body = Thing), BadRequest, NotFound, AdminRefusal)`.
+macro_rules! problem_answers {
+    ($($(#[$doc:meta])* $name:ident = [$(($status:literal, $description:literal)),+];)+) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                problems(&[$(($status, $description)),+])
+            }
+        }
+    )+};
+}
+
+problem_answers! {
+    /// 400: the request could not be read (syntax, query, path).
+    BadRequest = [("400", "the request could not be read")];
+    /// 401: no valid session or token.
+    Unauthenticated = [("401", "not signed in")];
+    /// 403: signed in, but this person or system may not do this.
+    Forbidden = [("403", "not allowed for this person or system")];
+    /// 404: no such thing (or not visible to the caller).
+    NotFound = [("404", "no such resource")];
+    /// 409: the state or version changed meanwhile, or the thing exists already.
+    Conflict = [("409", "conflicts with the current state")];
+    /// 413: the body is larger than the route accepts.
+    TooLarge = [("413", "the body is too large")];
+    /// 415: the body is not of a media type the route accepts.
+    UnsupportedMediaType = [("415", "unsupported media type")];
+    /// 422: the request was read, but its content is not valid.
+    Unprocessable = [("422", "the content is not valid")];
+    /// 429: too many requests from this source (Retry-After).
+    TooManyRequests = [("429", "too many requests (Retry-After)")];
+    /// Refusals of the administrator guard (`web::Admin`) on API routes: 401 (no or wrong
+    /// credentials, with `WWW-Authenticate: Basic`), 403 (signed in, but not as a platform
+    /// administrator) and 429 (locked out after wrong passwords, with `Retry-After`). Name it
+    /// in `responses(...)` of every route behind the guard.
+    AdminRefusal = [
+        ("401", "not signed in as an administrator (WWW-Authenticate: Basic)"),
+        ("403", "signed in, but not as a platform administrator"),
+        ("429", "too many wrong administrator passwords from this source (Retry-After)")
+    ];
 }

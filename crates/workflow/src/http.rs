@@ -15,6 +15,9 @@ use serde_json::{Map, Value};
 
 use crate::service::{InstanceDetail, WorkflowError, WorkflowService};
 use crate::store::{DefinitionRow, HistoryRow, InstanceRow, TaskRow};
+use cqdt_platform::openapi::{
+    AdminRefusal, BadRequest, Conflict, NotFound, Unprocessable, UnsupportedMediaType,
+};
 
 /// State of the workflow routes.
 #[derive(Clone)]
@@ -125,9 +128,7 @@ pub struct DefinitionList {
 #[utoipa::path(get, path = "/api/v1/workflow/definitions", tag = "workflow", operation_id = "workflow_definitions",
     responses(
         (status = 200, description = "Definitions", body = DefinitionList),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 429, response = Problem),
+        AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn definitions_api(
@@ -143,11 +144,7 @@ async fn definitions_api(
     request_body(content = String, content_type = "application/xml", description = "BPMN 2.0 XML, UTF-8"),
     responses(
         (status = 201, description = "Deployed (or the same file again: its version)", body = DefinitionRow),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, Unprocessable, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn deploy_api(
@@ -175,11 +172,7 @@ fn svg(body: String) -> Response {
     params(("id" = i64, Path, description = "Definition id")),
     responses(
         (status = 200, description = "SVG", body = String, content_type = "image/svg+xml"),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, NotFound, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn definition_svg(
@@ -218,14 +211,7 @@ pub struct Started {
     request_body = StartBody,
     responses(
         (status = 201, description = "Started", body = Started),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, NotFound, Conflict, UnsupportedMediaType, Unprocessable, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn start_api(
@@ -269,10 +255,7 @@ pub struct InstanceList {
     params(InstancesQuery),
     responses(
         (status = 200, description = "Instances", body = InstanceList),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn instances_api(
@@ -290,11 +273,7 @@ async fn instances_api(
     params(("id" = i64, Path, description = "Instance id")),
     responses(
         (status = 200, description = "The instance", body = InstanceDetail),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, NotFound, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn instance_api(
@@ -310,11 +289,7 @@ async fn instance_api(
     params(("id" = i64, Path, description = "Instance id")),
     responses(
         (status = 200, description = "SVG", body = String, content_type = "image/svg+xml"),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, NotFound, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn instance_svg(
@@ -350,10 +325,7 @@ pub struct TaskList {
     params(TasksQuery),
     responses(
         (status = 200, description = "Tasks", body = TaskList),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn tasks_api(
@@ -375,12 +347,7 @@ async fn tasks_api(
     params(("id" = i64, Path, description = "Task id")),
     responses(
         (status = 200, description = "Claimed", body = TaskRow),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, NotFound, Conflict, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn claim_api(
@@ -406,13 +373,7 @@ pub struct CompleteBody {
     request_body(content = CompleteBody, description = "Optional; without a JSON body no variables are set"),
     responses(
         (status = 200, description = "The instance after the step", body = InstanceRow),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, NotFound, Conflict, Unprocessable, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn complete_api(
@@ -439,9 +400,7 @@ pub struct Fired {
 #[utoipa::path(post, path = "/api/v1/workflow/timers/fire", tag = "workflow", operation_id = "workflow_fire",
     responses(
         (status = 200, description = "How many fired", body = Fired),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 429, response = Problem),
+        AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 async fn fire_api(

@@ -6,13 +6,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use cqdt_platform::clock::format_date_vn;
-use cqdt_platform::{Admin, ApiQuery, FieldError, Problem, RequestId};
+use cqdt_platform::{Admin, ApiQuery, FieldError, RequestId};
 use serde::{Deserialize, Serialize};
 
 use super::pages::{parse_form, AdjustmentForm};
 use super::{check_year, date_arg, CalendarState};
 use crate::model::{Adjustment, AdjustmentKind, Holiday};
 use crate::service::ServiceError;
+use cqdt_platform::openapi::{
+    AdminRefusal, BadRequest, NotFound, Unprocessable, UnsupportedMediaType,
+};
 
 /// The days off of a year.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -100,7 +103,7 @@ pub struct AdjustmentBody {
     params(("year" = i32, Path, minimum = 1990, maximum = 2100, description = "1990–2100")),
     responses(
         (status = 200, description = "Days off of the year", body = YearHolidays),
-        (status = 400, response = Problem),
+        BadRequest,
     ))]
 pub(super) async fn holidays(
     State(s): State<CalendarState>,
@@ -116,7 +119,7 @@ pub(super) async fn holidays(
     params(("date" = String, Path, description = "dd/mm/yyyy or yyyy-mm-dd")),
     responses(
         (status = 200, description = "The day", body = DayStatus),
-        (status = 400, response = Problem),
+        BadRequest,
     ))]
 pub(super) async fn day(
     State(s): State<CalendarState>,
@@ -174,7 +177,7 @@ fn int_arg(
     params(AddDaysQuery),
     responses(
         (status = 200, description = "The resulting date", body = WorkingDaysAdded),
-        (status = 400, response = Problem),
+        BadRequest,
     ))]
 pub(super) async fn add_days(
     State(s): State<CalendarState>,
@@ -202,7 +205,7 @@ pub(super) struct BetweenQuery {
     params(BetweenQuery),
     responses(
         (status = 200, description = "The count", body = WorkingDaysBetween),
-        (status = 400, response = Problem),
+        BadRequest,
     ))]
 pub(super) async fn between(
     State(s): State<CalendarState>,
@@ -255,7 +258,7 @@ fn start_arg(raw: Option<&str>) -> Result<NaiveDateTime, ServiceError> {
     params(HoursQuery),
     responses(
         (status = 200, description = "The resulting moment", body = WorkingHoursAdded),
-        (status = 400, response = Problem),
+        BadRequest,
     ))]
 pub(super) async fn add_hours(
     State(s): State<CalendarState>,
@@ -293,7 +296,7 @@ pub(super) struct AdjustmentsQuery {
     params(AdjustmentsQuery),
     responses(
         (status = 200, description = "The changes, by date", body = AdjustmentList),
-        (status = 400, response = Problem),
+        BadRequest,
     ))]
 pub(super) async fn list_adjustments(
     State(s): State<CalendarState>,
@@ -308,12 +311,7 @@ pub(super) async fn list_adjustments(
     request_body = AdjustmentBody,
     responses(
         (status = 201, description = "Saved", body = Adjustment),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, UnsupportedMediaType, Unprocessable, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn set_adjustment(
@@ -339,11 +337,7 @@ pub(super) async fn set_adjustment(
     params(("date" = String, Path, description = "dd/mm/yyyy or yyyy-mm-dd")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 429, response = Problem),
+        BadRequest, NotFound, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn remove_adjustment(

@@ -14,6 +14,9 @@ use utoipa::ToSchema;
 use super::{as_of, end_request, json_object, parse_list, AsOf, CatalogState, ListQuery};
 use crate::model::{CatalogMeta, CodeKind, FieldDef};
 use crate::service::{EntryDetail, EntryView, ExportRow, Format, ImportReport, Link, Page};
+use cqdt_platform::openapi::{
+    AdminRefusal, BadRequest, Conflict, NotFound, Unprocessable, UnsupportedMediaType,
+};
 
 /// A catalog's metadata, with its number of entries in lists.
 #[derive(Debug, Serialize, ToSchema)]
@@ -135,7 +138,7 @@ pub(super) async fn list_api(
     params(("catalog" = String, Path, description = "catalog code")),
     responses(
         (status = 200, description = "metadata", body = CatalogInfo),
-        (status = 404, response = Problem),
+        NotFound,
     ))]
 pub(super) async fn meta_api(
     State(s): State<CatalogState>,
@@ -172,8 +175,7 @@ pub(super) async fn find(
     ),
     responses(
         (status = 200, description = "a page of entries", body = Page),
-        (status = 400, response = Problem),
-        (status = 404, response = Problem),
+        BadRequest, NotFound,
     ))]
 pub(super) async fn entries_api(
     State(s): State<CatalogState>,
@@ -190,13 +192,7 @@ pub(super) async fn entries_api(
     responses(
         (status = 201, description = "created", body = EntryView,
             headers(("Location" = String, description = "the entry's address"))),
-        (status = 400, response = Problem),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, NotFound, Conflict, UnsupportedMediaType, Unprocessable, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn create_api(
@@ -226,8 +222,7 @@ pub(super) async fn create_api(
     ),
     responses(
         (status = 200, description = "entry", body = EntryDetail),
-        (status = 400, response = Problem),
-        (status = 404, response = Problem),
+        BadRequest, NotFound,
     ))]
 pub(super) async fn entry_api(
     State(s): State<CatalogState>,
@@ -248,13 +243,7 @@ pub(super) async fn entry_api(
     request_body = EntryRequest,
     responses(
         (status = 200, description = "the new version", body = EntryView),
-        (status = 400, response = Problem),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, NotFound, Conflict, UnsupportedMediaType, Unprocessable, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn update_api(
@@ -284,12 +273,7 @@ pub(super) async fn update_api(
     request_body = EndRequest,
     responses(
         (status = 200, description = "the ended version", body = EntryView),
-        (status = 400, response = Problem),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 404, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, NotFound, UnsupportedMediaType, Unprocessable, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn end_api(
@@ -319,7 +303,7 @@ pub(super) async fn end_api(
     ),
     responses(
         (status = 200, description = "history", body = EntryHistory),
-        (status = 404, response = Problem),
+        NotFound,
     ))]
 pub(super) async fn history_api(
     State(s): State<CatalogState>,
@@ -338,8 +322,7 @@ pub(super) async fn history_api(
     ),
     responses(
         (status = 200, description = "successors", body = SuccessorsView),
-        (status = 400, response = Problem),
-        (status = 404, response = Problem),
+        BadRequest, NotFound,
     ))]
 pub(super) async fn successors_api(
     State(s): State<CatalogState>,
@@ -393,12 +376,7 @@ fn import_format(headers: &HeaderMap, body: &[u8]) -> Result<Format, Problem> {
     )),
     responses(
         (status = 200, description = "import report", body = ImportReport),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
+        NotFound, Conflict, UnsupportedMediaType, Unprocessable, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn import_api(
@@ -433,8 +411,7 @@ pub(super) struct ExportQuery {
             (String = "text/csv"),
             (Vec<ExportRow> = "application/json"),
         )),
-        (status = 400, response = Problem),
-        (status = 404, response = Problem),
+        BadRequest, NotFound,
     ))]
 pub(super) async fn export_api(
     State(s): State<CatalogState>,

@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use cqdt_platform::{Admin, HttpError, Problem, RequestId};
+use cqdt_platform::{Admin, HttpError, RequestId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,6 +13,7 @@ use super::api::{find, EntryRequest};
 use super::{CatalogState, ListQuery};
 use crate::model::{CodeKind, FieldType};
 use crate::service::{EntryView, Format, ImportReport};
+use cqdt_platform::openapi::{AdminRefusal, BadRequest, Conflict, NotFound, Unprocessable};
 
 /// A column of a catalog as LGSP describes it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,7 +99,7 @@ pub struct LgspImported {
     params(("catalog" = String, Path, description = "catalog code")),
     responses(
         (status = 200, description = "metadata", body = LgspMetadata),
-        (status = 404, response = Problem),
+        NotFound,
     ))]
 pub(super) async fn lgsp_metadata(
     State(s): State<CatalogState>,
@@ -150,8 +151,7 @@ pub(super) async fn lgsp_metadata(
     ),
     responses(
         (status = 200, description = "entries", body = LgspCategory),
-        (status = 400, response = Problem),
-        (status = 404, response = Problem),
+        BadRequest, NotFound,
     ))]
 pub(super) async fn lgsp_category(
     State(s): State<CatalogState>,
@@ -174,11 +174,7 @@ pub(super) async fn lgsp_category(
     request_body(content = Vec<EntryRequest>, content_type = "application/json"),
     responses(
         (status = 200, description = "import report", body = LgspImported),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        NotFound, Conflict, Unprocessable, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn lgsp_post(

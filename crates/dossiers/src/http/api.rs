@@ -21,6 +21,9 @@ use crate::address::{AdminUnit, CommuneChoice};
 use crate::error::DossierError;
 use crate::model::{rating_label, Dossier, DossierStatus};
 use crate::service::{DossierView, PublicStatus};
+use cqdt_platform::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
+};
 
 /// The routes of this file, merged by the module's router.
 pub(super) fn routes() -> Router<DossierState> {
@@ -88,7 +91,7 @@ impl From<Dossier> for Changed {
 #[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers",
     responses(
         (status = 200, description = "dossiers, newest first", body = Vec<Dossier>),
-        (status = 401, response = Problem),
+        Unauthenticated,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn api_mine(
@@ -103,11 +106,7 @@ pub(super) async fn api_mine(
     request_body = Filing,
     responses(
         (status = 201, description = "the dossier, submitted", body = Filed),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, Unauthenticated, Forbidden, Conflict, Unprocessable,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn api_file(
@@ -145,8 +144,7 @@ pub(super) async fn api_file(
     params(("code" = String, Path, description = "dossier code (or a draft's id)")),
     responses(
         (status = 200, description = "the dossier", body = DossierView),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
+        Unauthenticated, NotFound,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn api_get(
@@ -162,7 +160,7 @@ pub(super) async fn api_get(
     params(("code" = String, Path, description = "dossier code")),
     responses(
         (status = 200, description = "status and steps", body = PublicStatus),
-        (status = 404, response = Problem),
+        NotFound,
     ),
     security(()))]
 pub(super) async fn api_lookup(
@@ -189,7 +187,7 @@ pub(super) struct Communes {
     params(("province" = String, Path, description = "province code, e.g. 94")),
     responses(
         (status = 200, description = "the province and its communes", body = Communes),
-        (status = 404, response = Problem),
+        NotFound,
     ),
     security(()))]
 pub(super) async fn communes_api(
@@ -234,11 +232,7 @@ pub(super) struct SupplyForm {
     request_body(content = SupplyForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "where the dossier is now", body = Changed),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, Unauthenticated, NotFound, Conflict, Unprocessable,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn api_supply(
@@ -271,11 +265,7 @@ pub(super) struct WithdrawBody {
     request_body = WithdrawBody,
     responses(
         (status = 200, description = "where the dossier is now", body = Changed),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, Unauthenticated, NotFound, Conflict, Unprocessable,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn api_withdraw(
@@ -321,11 +311,7 @@ pub(super) struct RatingGiven {
     request_body = RateBody,
     responses(
         (status = 201, description = "the rating", body = RatingGiven),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, Unauthenticated, NotFound, Conflict, Unprocessable,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn api_rate(
@@ -363,8 +349,7 @@ pub(super) async fn api_rate(
             (FileContent = "image/jpeg"),
             (FileContent = "image/png"),
         )),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
+        Unauthenticated, NotFound,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn api_result(

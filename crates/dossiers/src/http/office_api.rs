@@ -22,6 +22,9 @@ use super::{control, read_multipart, DossierState};
 use crate::error::DossierError;
 use crate::model::{Dossier, DossierStatus, SupplementItem};
 use crate::service::{DossierView, OfficeAction, ResultDraft, Upload};
+use cqdt_platform::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
+};
 
 /// The routes of this file, merged by the module's router.
 pub(super) fn routes() -> Router<DossierState> {
@@ -59,8 +62,7 @@ pub(super) struct Queue {
     params(("status" = Option<DossierStatus>, Query, description = "any status but draft; submitted by default")),
     responses(
         (status = 200, description = "the queue", body = Queue),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        BadRequest, Unauthenticated,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn office_queue(
@@ -86,8 +88,7 @@ pub(super) async fn office_queue(
     params(("code" = String, Path, description = "dossier code")),
     responses(
         (status = 200, description = "the dossier", body = DossierView),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
+        Unauthenticated, NotFound,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn office_get(
@@ -240,12 +241,7 @@ macro_rules! action_route {
             $(request_body = $body,)?
             responses(
                 (status = 200, description = "where the dossier is now", body = Acted),
-                (status = 400, response = Problem),
-                (status = 401, response = Problem),
-                (status = 403, response = Problem),
-                (status = 404, response = Problem),
-                (status = 409, response = Problem),
-                (status = 422, response = Problem),
+                BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable,
             ),
             security(("session" = []), ("bearer" = [])))]
         pub(super) async fn $name(
@@ -307,9 +303,7 @@ action_route!(
         ("action" = String, Path, description = "not one of the actions above"),
     ),
     responses(
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
+        BadRequest, Unauthenticated, NotFound,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn office_unknown_action(
@@ -339,12 +333,7 @@ pub(super) struct ResultForm {
     request_body(content = ResultForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "where the dossier is now", body = Changed),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn office_result(
@@ -379,9 +368,7 @@ pub(super) async fn office_result(
     params(("code" = String, Path, description = "dossier code")),
     responses(
         (status = 200, description = "the draft", body = ResultDraft),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        Unauthenticated, Forbidden, NotFound,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn office_result_draft(
@@ -424,12 +411,7 @@ pub(super) struct GeneratedBody {
             (Changed = "application/json"),
             (FileContent = "application/pdf"),
         )),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn office_result_generated(

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::IdentityState;
 use crate::error::IdentityError;
 use crate::model::{NewClient, OAuthClient, SigningKeyInfo};
+use cqdt_platform::openapi::{AdminRefusal, BadRequest, NotFound, Unprocessable};
 
 pub(super) fn routes() -> Router<IdentityState> {
     Router::new()
@@ -64,31 +65,6 @@ pub(super) struct SigningKeyList {
     keys: Vec<SigningKeyInfo>,
 }
 
-/// What the platform's administrator guard answers instead of the handler (HTML pages, not
-/// problem+json: the guard is the platform's, shared with the administrators' pages).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub(super) enum AdminRefusal {
-    /// No or wrong credentials.
-    #[response(
-        status = 401,
-        description = "not signed in as an administrator (HTML page, WWW-Authenticate: Basic)"
-    )]
-    Unauthorized,
-    /// Signed in as someone else.
-    #[response(
-        status = 403,
-        description = "signed in, but not as a platform administrator (HTML page)"
-    )]
-    Forbidden,
-    /// Locked out.
-    #[response(
-        status = 429,
-        description = "too many wrong administrator passwords from this source (HTML page)"
-    )]
-    Locked,
-}
-
 /// A JSON answer that holds a secret: it must not be cached anywhere.
 fn with_secret<T: Serialize>(status: StatusCode, body: T) -> Response {
     let mut res = (status, Json(body)).into_response();
@@ -118,9 +94,7 @@ pub(super) async fn list_clients(
     request_body = NewClient,
     responses(
         (status = 201, description = "client and client_secret", body = CreatedOAuthClient),
-        (status = 400, response = Problem),
-        (status = 422, response = Problem),
-        AdminRefusal),
+        BadRequest, Unprocessable, AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn add_client(
     State(s): State<IdentityState>,
@@ -148,8 +122,7 @@ pub(super) async fn add_client(
     params(("id" = String, Path, description = "The client's id")),
     responses(
         (status = 200, description = "client", body = OAuthClient),
-        (status = 404, response = Problem),
-        AdminRefusal),
+        NotFound, AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn disable_client(
     State(s): State<IdentityState>,
@@ -170,8 +143,7 @@ pub(super) async fn disable_client(
     params(("id" = String, Path, description = "The client's id")),
     responses(
         (status = 200, description = "client", body = OAuthClient),
-        (status = 404, response = Problem),
-        AdminRefusal),
+        NotFound, AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn enable_client(
     State(s): State<IdentityState>,
@@ -192,9 +164,7 @@ pub(super) async fn enable_client(
     params(("id" = String, Path, description = "The client's id")),
     responses(
         (status = 200, description = "client_secret", body = NewClientSecret),
-        (status = 404, response = Problem),
-        (status = 422, response = Problem),
-        AdminRefusal),
+        NotFound, Unprocessable, AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn rotate_secret(
     State(s): State<IdentityState>,

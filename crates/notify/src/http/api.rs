@@ -8,8 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::Json;
 use cqdt_audit::AuditEvent;
-use cqdt_platform::http::AdminRefusal;
-use cqdt_platform::{Admin, FieldError, Problem, RequestId};
+use cqdt_platform::{Admin, FieldError, RequestId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
@@ -21,6 +20,7 @@ use crate::model::{
     field_error, render as render_template, Channel, Delivery, Notice, Notification,
     NotificationId, NotificationRequest, NotificationStatus, NotifyError, TEMPLATES,
 };
+use cqdt_platform::openapi::{AdminRefusal, BadRequest, NotFound, Unprocessable};
 
 // The handler reads the body field by field (`request_from_json`) so that every problem is
 // reported at once; this type gives its shape to the API document, and the tests below keep
@@ -182,8 +182,7 @@ pub(super) struct Accepted {
     responses(
         (status = 202, description = "accepted", body = Accepted,
             headers(("Location" = String, description = "The notification's address"))),
-        (status = 400, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, Unprocessable,
         AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn create_api(
@@ -242,7 +241,7 @@ pub(super) struct NotificationList {
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (default 100)")),
     responses(
         (status = 200, description = "notifications", body = NotificationList),
-        (status = 400, response = Problem),
+        BadRequest,
         AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn list_api(
@@ -272,7 +271,7 @@ pub(super) struct NotificationDetail {
     params(("id" = i64, Path, description = "The notification's id")),
     responses(
         (status = 200, description = "notification", body = NotificationDetail),
-        (status = 404, response = Problem),
+        NotFound,
         AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn get_api(
@@ -315,7 +314,7 @@ pub(super) struct NoticeList {
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (default 100)")),
     responses(
         (status = 200, description = "notices", body = NoticeList),
-        (status = 400, response = Problem),
+        BadRequest,
         AdminRefusal),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
 pub(super) async fn notices_api(

@@ -19,6 +19,9 @@ use crate::error::ProcedureError;
 use crate::model::{Field, Level, OnlineLevel, Procedure, ProcessingTime, Status};
 use crate::service::Entry;
 use crate::store::Version;
+use cqdt_platform::openapi::{
+    AdminRefusal, BadRequest, Conflict, NotFound, TooLarge, Unprocessable, UnsupportedMediaType,
+};
 
 /// A procedure as lists show it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,7 +111,7 @@ pub(super) async fn api_search(
     params(("code" = String, Path, description = "provincial code")),
     responses(
         (status = 200, description = "procedure", body = Entry),
-        (status = 404, response = Problem),
+        NotFound,
     ))]
 pub(super) async fn api_get(
     State(s): State<ProcedureState>,
@@ -125,9 +128,7 @@ pub(super) async fn api_get(
     params(("code" = String, Path, description = "provincial code")),
     responses(
         (status = 200, description = "versions, newest first", body = Vec<Version>),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 404, response = Problem),
+        NotFound, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn api_history(
@@ -147,11 +148,7 @@ pub(super) async fn api_history(
     request_body = Procedure,
     responses(
         (status = 201, description = "the procedure", body = Entry),
-        (status = 400, response = Problem),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, Conflict, Unprocessable, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn api_create(
@@ -186,12 +183,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
     request_body = Procedure,
     responses(
         (status = 200, description = "procedure", body = Entry),
-        (status = 400, response = Problem),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, NotFound, Conflict, Unprocessable, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn api_update(
@@ -214,10 +206,7 @@ pub(super) async fn api_update(
     params(("code" = String, Path, description = "provincial code")),
     responses(
         (status = 200, description = "procedure", body = Entry),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
+        NotFound, Conflict, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn api_publish(
@@ -237,10 +226,7 @@ pub(super) async fn api_publish(
     params(("code" = String, Path, description = "provincial code")),
     responses(
         (status = 200, description = "procedure", body = Entry),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
+        NotFound, Conflict, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn api_retire(
@@ -263,9 +249,7 @@ pub(super) async fn api_retire(
             (Vec<Procedure> = "application/json"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, response = Problem),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
+        BadRequest, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn api_export(
@@ -313,12 +297,7 @@ fn media_type(headers: &HeaderMap) -> String {
     )),
     responses(
         (status = 200, description = "{imported}", body = Imported),
-        (status = 400, response = Problem),
-        (status = 401, description = "administrator credentials needed"),
-        (status = 403, description = "signed in, but not a platform administrator"),
-        (status = 413, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
+        BadRequest, TooLarge, UnsupportedMediaType, Unprocessable, AdminRefusal,
     ),
     security(("basic" = []), ("session" = []), ("bearer" = [])))]
 pub(super) async fn api_import(
