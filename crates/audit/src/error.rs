@@ -20,9 +20,7 @@ impl From<AuditError> for HttpError {
     fn from(e: AuditError) -> Self {
         match e {
             AuditError::InvalidSearch(errors) => {
-                Problem::bad_request("Điều kiện tìm kiếm không hợp lệ.")
-                    .with_errors(errors)
-                    .into()
+                Problem::bad_request("Điều kiện tìm kiếm không hợp lệ.").with_errors(errors).into()
             }
             AuditError::Db(e) => HttpError::internal(e),
         }

@@ -79,11 +79,7 @@ fn parse_query(q: &SearchQuery) -> Result<Filter, AuditError> {
         let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
         match parse_date(s) {
             Some(d) => {
-                let d = if next_day {
-                    d.succ_opt().unwrap_or(d)
-                } else {
-                    d
-                };
+                let d = if next_day { d.succ_opt().unwrap_or(d) } else { d };
                 day_start_utc(d)
             }
             None => {
@@ -190,9 +186,7 @@ struct RowView {
 fn row_view(r: &AuditRecord) -> RowView {
     RowView {
         seq: r.seq,
-        at: parse_ts(&r.at)
-            .map(cqdt_platform::clock::format_ts_vn)
-            .unwrap_or_else(|| r.at.clone()),
+        at: parse_ts(&r.at).map(cqdt_platform::clock::format_ts_vn).unwrap_or_else(|| r.at.clone()),
         actor: r.event.actor.clone(),
         agency: r.event.actor_agency.clone().unwrap_or_default(),
         action: r.event.action.clone(),
@@ -223,9 +217,7 @@ async fn audit_page(
         Err(AuditError::InvalidSearch(errors)) => (errors, Vec::new()),
         Err(e) => return Err(e),
     };
-    let next_before = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.seq))
-        .flatten();
+    let next_before = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.seq)).flatten();
     let view = SearchView::of(&q);
     Ok(render(&AuditPage {
         shell: (*s.platform.shell).clone(),
@@ -299,14 +291,7 @@ async fn verify_api(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(audit_api, verify_api),
-    components(schemas(
-        AuditRecords,
-        AuditRecord,
-        AuditEvent,
-        Outcome,
-        VerifyResult,
-        ChainBreak
-    ))
+    components(schemas(AuditRecords, AuditRecord, AuditEvent, Outcome, VerifyResult, ChainBreak))
 )]
 struct ApiDoc;
 
@@ -321,20 +306,14 @@ mod tests {
     fn the_document_has_both_routes_and_the_outcomes_as_stored() {
         let doc = serde_json::to_value(super::openapi()).expect("json");
         let search = &doc["paths"]["/api/v1/audit"]["get"];
-        assert_eq!(
-            search["responses"]["400"]["$ref"],
-            "#/components/responses/Problem"
-        );
+        assert_eq!(search["responses"]["400"]["$ref"], "#/components/responses/Problem");
         let params: Vec<&str> = search["parameters"]
             .as_array()
             .expect("parameters")
             .iter()
             .filter_map(|p| p["name"].as_str())
             .collect();
-        assert!(
-            params.contains(&"object_id") && params.contains(&"before"),
-            "{params:?}"
-        );
+        assert!(params.contains(&"object_id") && params.contains(&"before"), "{params:?}");
         assert!(doc["paths"]["/api/v1/audit/verify"]["get"].is_object());
         assert_eq!(
             doc["components"]["schemas"]["Outcome"]["enum"],

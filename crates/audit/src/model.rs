@@ -186,11 +186,7 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier {
-            prev_hash: GENESIS_HASH.to_string(),
-            next_seq: 1,
-            checked: 0,
-        }
+        ChainVerifier { prev_hash: GENESIS_HASH.to_string(), next_seq: 1, checked: 0 }
     }
 }
 
@@ -198,9 +194,7 @@ impl ChainVerifier {
     /// Checks the next row in storage order.
     pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
         if r.seq != self.next_seq {
-            return Err(ChainBreak::Discontinuity {
-                expected_seq: self.next_seq,
-            });
+            return Err(ChainBreak::Discontinuity { expected_seq: self.next_seq });
         }
         if chain_hash(&r.prev_hash, r.seq, &r.at, &r.event) != r.hash {
             return Err(ChainBreak::Altered);
@@ -237,13 +231,7 @@ mod tests {
                     .object(format!("{seq}"));
                 let at = format!("2026-02-13T09:00:{seq:02}.000000Z");
                 let hash = chain_hash(&prev, seq, &at, &event);
-                let r = AuditRecord {
-                    seq,
-                    at,
-                    event,
-                    prev_hash: prev.clone(),
-                    hash: hash.clone(),
-                };
+                let r = AuditRecord { seq, at, event, prev_hash: prev.clone(), hash: hash.clone() };
                 prev = hash;
                 r
             })
@@ -274,10 +262,7 @@ mod tests {
     fn a_removed_row_is_noticed_at_the_next_one() {
         let mut rows = chain(5);
         rows.remove(1);
-        assert_eq!(
-            verify(&rows),
-            Err((3, ChainBreak::Discontinuity { expected_seq: 2 }))
-        );
+        assert_eq!(verify(&rows), Err((3, ChainBreak::Discontinuity { expected_seq: 2 })));
     }
 
     #[test]
@@ -299,9 +284,6 @@ mod tests {
     fn moving_text_between_fields_changes_the_hash() {
         let a = AuditEvent::new("ab", "c", "t");
         let b = AuditEvent::new("a", "bc", "t");
-        assert_ne!(
-            chain_hash(GENESIS_HASH, 1, "x", &a),
-            chain_hash(GENESIS_HASH, 1, "x", &b)
-        );
+        assert_ne!(chain_hash(GENESIS_HASH, 1, "x", &a), chain_hash(GENESIS_HASH, 1, "x", &b));
     }
 }

@@ -118,10 +118,7 @@ pub async fn insert_many(conn: &mut AnyConnection, records: &[AuditRecord]) -> R
         push_event(&mut row, &r.event);
         row.push_bind(&r.prev_hash).push_bind(&r.hash);
     });
-    q.build()
-        .execute(conn)
-        .await
-        .ctx("appending to the audit log")?;
+    q.build().execute(conn).await.ctx("appending to the audit log")?;
     Ok(())
 }
 
@@ -167,15 +164,9 @@ pub async fn search(
     limit: i64,
 ) -> Result<Vec<AuditRecord>, DbError> {
     let given = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
     };
-    let mut q = Sql::new(
-        db.backend(),
-        format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1"),
-    );
+    let mut q = Sql::new(db.backend(), format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1"));
     for (clause, value) in [
         (" AND actor = ", &f.actor),
         (" AND object_type = ", &f.object_type),
@@ -198,13 +189,9 @@ pub async fn search(
     if let Some(b) = before_seq {
         q.push(" AND seq < ").push_bind(b);
     }
-    q.push(" ORDER BY seq DESC LIMIT ")
-        .push_bind(limit.clamp(1, 1000));
-    let rows = q
-        .build_query_as::<LogRow>()
-        .fetch_all(db.pool())
-        .await
-        .ctx("searching the audit log")?;
+    q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit.clamp(1, 1000));
+    let rows =
+        q.build_query_as::<LogRow>().fetch_all(db.pool()).await.ctx("searching the audit log")?;
     Ok(rows.into_iter().map(AuditRecord::from).collect())
 }
 
@@ -235,18 +222,12 @@ pub async fn insert_pending_many(
     if events.is_empty() {
         return Ok(());
     }
-    let mut q = Sql::on(
-        conn,
-        format!("INSERT INTO audit_pending ({PENDING_COLUMNS}) "),
-    );
+    let mut q = Sql::on(conn, format!("INSERT INTO audit_pending ({PENDING_COLUMNS}) "));
     q.push_values(events, |mut row, e| {
         row.push_bind(at);
         push_event(&mut row, e);
     });
-    q.build()
-        .execute(conn)
-        .await
-        .ctx("recording audit events")?;
+    q.build().execute(conn).await.ctx("recording audit events")?;
     Ok(())
 }
 
@@ -262,10 +243,7 @@ pub async fn pending(
     .fetch_all(conn)
     .await
     .ctx("reading pending audit events")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.id, r.at, r.event.into()))
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.id, r.at, r.event.into())).collect())
 }
 
 /// Removes chained events by id (exact ids: rows committed meanwhile stay for the next round).
@@ -277,10 +255,7 @@ pub async fn delete_pending(conn: &mut AnyConnection, ids: &[i64]) -> Result<(),
             list.push_bind(*id);
         }
         q.push(")");
-        q.build()
-            .execute(&mut *conn)
-            .await
-            .ctx("clearing chained audit events")?;
+        q.build().execute(&mut *conn).await.ctx("clearing chained audit events")?;
     }
     Ok(())
 }

@@ -45,15 +45,9 @@ async fn a_row_edited_in_the_database_is_named_by_verify() {
 #[tokio::test]
 async fn a_row_deleted_in_the_database_is_noticed() {
     let (t, audit) = audit_with_rows(6).await;
-    sqlx::query("DELETE FROM audit_log WHERE seq = 2")
-        .execute(t.db.pool())
-        .await
-        .expect("tamper");
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(t.db.pool()).await.expect("tamper");
     let report = audit.verify().await.expect("verify");
-    assert_eq!(
-        report.first_bad,
-        Some((3, ChainBreak::Discontinuity { expected_seq: 2 }))
-    );
+    assert_eq!(report.first_bad, Some((3, ChainBreak::Discontinuity { expected_seq: 2 })));
 }
 
 #[tokio::test]
@@ -98,14 +92,7 @@ async fn search_finds_by_object_and_action_prefix() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].event.object_id.as_deref(), Some("3"));
     let none = audit
-        .search(
-            &Filter {
-                action: Some("dossier.".into()),
-                ..Filter::default()
-            },
-            None,
-            10,
-        )
+        .search(&Filter { action: Some("dossier.".into()), ..Filter::default() }, None, 10)
         .await
         .expect("search");
     assert!(none.is_empty());

@@ -37,11 +37,7 @@ pub struct LunarDate {
 }
 
 fn out_of_range(year: i32) -> CalendarError {
-    CalendarError::YearOutOfRange {
-        year,
-        first: LUNAR_FIRST_YEAR,
-        last: LUNAR_LAST_YEAR,
-    }
+    CalendarError::YearOutOfRange { year, first: LUNAR_FIRST_YEAR, last: LUNAR_LAST_YEAR }
 }
 
 /// Julian day number of a proleptic Gregorian date (jdFromDate).
@@ -182,12 +178,7 @@ pub fn solar_to_lunar(date: NaiveDate) -> Result<LunarDate, CalendarError> {
         lunar_year -= 1;
     }
     match (u8::try_from(lunar_day), u8::try_from(lunar_month)) {
-        (Ok(day), Ok(month)) => Ok(LunarDate {
-            day,
-            month,
-            year: lunar_year,
-            leap,
-        }),
+        (Ok(day), Ok(month)) => Ok(LunarDate { day, month, year: lunar_year, leap }),
         // Unreachable for sane astronomy; reported rather than panicking.
         _ => Err(out_of_range(yy)),
     }
@@ -239,13 +230,8 @@ pub fn lunar_to_solar(l: LunarDate) -> Option<NaiveDate> {
 /// The first day of the lunar year that begins in solar year `year` (mùng 1 Tết Nguyên đán);
 /// an error outside 1800–2199.
 pub fn lunar_new_year(year: i32) -> Result<NaiveDate, CalendarError> {
-    lunar_to_solar(LunarDate {
-        day: 1,
-        month: 1,
-        year,
-        leap: false,
-    })
-    .ok_or_else(|| out_of_range(year))
+    lunar_to_solar(LunarDate { day: 1, month: 1, year, leap: false })
+        .ok_or_else(|| out_of_range(year))
 }
 
 #[cfg(test)]
@@ -257,12 +243,7 @@ mod tests {
     }
 
     fn lunar(day: u8, month: u8, year: i32, leap: bool) -> LunarDate {
-        LunarDate {
-            day,
-            month,
-            year,
-            leap,
-        }
+        LunarDate { day, month, year, leap }
     }
 
     /// One row of the reference computed by Hồ Ngọc Đức's own JavaScript (see fixtures/).
@@ -281,9 +262,7 @@ mod tests {
 
     fn fixture() -> Vec<Row> {
         let text = include_str!("../tests/fixtures/vn-lunar-1990-2100.json");
-        serde_json::from_str::<Fixture>(text)
-            .expect("fixture")
-            .years
+        serde_json::from_str::<Fixture>(text).expect("fixture").years
     }
 
     #[test]
@@ -329,11 +308,8 @@ mod tests {
 
     #[test]
     fn the_reference_differs_from_the_chinese_calendar_only_in_2007_2030_and_2053() {
-        let differing: Vec<i32> = fixture()
-            .iter()
-            .filter(|r| r.tet != r.chinese_new_year)
-            .map(|r| r.year)
-            .collect();
+        let differing: Vec<i32> =
+            fixture().iter().filter(|r| r.tet != r.chinese_new_year).map(|r| r.year).collect();
         assert_eq!(differing, vec![2007, 2030, 2053]);
     }
 
@@ -361,10 +337,7 @@ mod tests {
     fn a_leap_month_is_found_where_the_year_has_thirteen_months() {
         // 2023 had a leap second month (tháng 2 nhuận) starting 22/03/2023.
         assert_eq!(solar_to_lunar(d(2023, 3, 22)), Ok(lunar(1, 2, 2023, true)));
-        assert_eq!(
-            lunar_to_solar(lunar(1, 2, 2023, true)),
-            Some(d(2023, 3, 22))
-        );
+        assert_eq!(lunar_to_solar(lunar(1, 2, 2023, true)), Some(d(2023, 3, 22)));
         assert_eq!(lunar_to_solar(lunar(1, 3, 2023, true)), None);
         // 2025 had a leap sixth month starting 25/07/2025.
         assert_eq!(solar_to_lunar(d(2025, 7, 25)), Ok(lunar(1, 6, 2025, true)));
@@ -380,20 +353,13 @@ mod tests {
         assert_eq!(lunar_to_solar(lunar(1, 1, i32::MIN, false)), None);
         // Day 30 exists only in long months: 12/2025 (lunar) has 29 days, Tết 2026 is 17/02.
         assert_eq!(lunar_to_solar(lunar(30, 12, 2025, false)), None);
-        assert_eq!(
-            lunar_to_solar(lunar(29, 12, 2025, false)),
-            Some(d(2026, 2, 16))
-        );
+        assert_eq!(lunar_to_solar(lunar(29, 12, 2025, false)), Some(d(2026, 2, 16)));
         assert!(solar_to_lunar(d(1700, 1, 1)).is_err());
         assert!(solar_to_lunar(NaiveDate::MAX).is_err());
         assert!(solar_to_lunar(NaiveDate::MIN).is_err());
         assert_eq!(
             lunar_new_year(2200),
-            Err(CalendarError::YearOutOfRange {
-                year: 2200,
-                first: 1800,
-                last: 2199
-            })
+            Err(CalendarError::YearOutOfRange { year: 2200, first: 1800, last: 2199 })
         );
         assert!(lunar_new_year(i32::MIN).is_err());
         assert!(lunar_new_year(1800).is_ok() && lunar_new_year(2199).is_ok());

@@ -40,10 +40,7 @@ pub enum ServiceError {
 impl ServiceError {
     /// A request value that cannot be read, without field details.
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        ServiceError::BadRequest {
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        ServiceError::BadRequest { detail: detail.into(), errors: Vec::new() }
     }
 }
 
@@ -127,9 +124,7 @@ impl CalendarService {
             ));
         }
         if !(1990..=2100).contains(&adjustment.date.year()) {
-            return Err(ServiceError::Invalid(
-                "Ngày phải trong khoảng 1990–2100.".into(),
-            ));
+            return Err(ServiceError::Invalid("Ngày phải trong khoảng 1990–2100.".into()));
         }
         let adjustment = Adjustment { name, ..adjustment };
         let mut tx = self.db.begin().await?;

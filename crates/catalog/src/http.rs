@@ -46,33 +46,18 @@ pub fn router(state: CatalogState) -> Router {
     Router::new()
         .route("/api/v1/catalogs", get(api::list_api))
         .route("/api/v1/catalogs/{catalog}", get(api::meta_api))
-        .route(
-            "/api/v1/catalogs/{catalog}/entries",
-            get(api::entries_api).post(api::create_api),
-        )
+        .route("/api/v1/catalogs/{catalog}/entries", get(api::entries_api).post(api::create_api))
         .route(
             "/api/v1/catalogs/{catalog}/entries/{code}",
             get(api::entry_api).put(api::update_api),
         )
-        .route(
-            "/api/v1/catalogs/{catalog}/entries/{code}/history",
-            get(api::history_api),
-        )
-        .route(
-            "/api/v1/catalogs/{catalog}/entries/{code}/successors",
-            get(api::successors_api),
-        )
-        .route(
-            "/api/v1/catalogs/{catalog}/entries/{code}/end",
-            post(api::end_api),
-        )
+        .route("/api/v1/catalogs/{catalog}/entries/{code}/history", get(api::history_api))
+        .route("/api/v1/catalogs/{catalog}/entries/{code}/successors", get(api::successors_api))
+        .route("/api/v1/catalogs/{catalog}/entries/{code}/end", post(api::end_api))
         .route("/api/v1/catalogs/{catalog}/import", post(api::import_api))
         .route("/api/v1/catalogs/{catalog}/export", get(api::export_api))
         .route("/dmdc/Metadata/{catalog}", get(lgsp::lgsp_metadata))
-        .route(
-            "/dmdc/Category/{catalog}",
-            get(lgsp::lgsp_category).post(lgsp::lgsp_post),
-        )
+        .route("/dmdc/Category/{catalog}", get(lgsp::lgsp_category).post(lgsp::lgsp_post))
         .merge(pages::routes())
         .with_state(state)
 }
@@ -86,12 +71,7 @@ impl From<CatalogError> for HttpError {
             CatalogError::NotFound(m) => Problem::not_found(format!("Không tìm thấy {m}.")).into(),
             CatalogError::Invalid(errors) => {
                 let joined = |n: usize| {
-                    errors
-                        .iter()
-                        .take(n)
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    errors.iter().take(n).map(ToString::to_string).collect::<Vec<_>>().join("; ")
                 };
                 let fields = errors
                     .iter()
@@ -112,9 +92,9 @@ impl From<CatalogError> for HttpError {
                 .with_errors(fields);
                 HttpError::new(problem).with_page(PageError::BadRequest(joined(usize::MAX)))
             }
-            CatalogError::Conflict(m) => Problem::new(StatusCode::CONFLICT, "Xung đột dữ liệu")
-                .with_detail(m)
-                .into(),
+            CatalogError::Conflict(m) => {
+                Problem::new(StatusCode::CONFLICT, "Xung đột dữ liệu").with_detail(m).into()
+            }
             CatalogError::Db(e) => HttpError::internal(e),
             CatalogError::Internal(m) => HttpError::internal(m),
         }
@@ -142,10 +122,7 @@ struct ListQuery {
 }
 
 fn nonempty(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 fn date_error(field: &str, s: &str) -> FieldError {
@@ -221,10 +198,7 @@ fn as_of(q: &AsOf) -> Result<Option<NaiveDate>, Problem> {
 
 /// A JSON object from a request body; anything else is a 400 or 415 problem.
 fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Problem> {
-    if let Some(ct) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         if Format::from_content_type(ct) != Some(Format::Json) {
             return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -273,11 +247,9 @@ fn end_request(raw: &Map<String, Value>) -> Result<(NaiveDate, Vec<String>), Vec
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            items.iter().filter_map(Value::as_str).map(str::to_string).collect()
+        }
         Some(_) => {
             errors.push(FieldError {
                 field: "successors".into(),
@@ -348,14 +320,8 @@ mod tests {
             ("/api/v1/catalogs/{catalog}", &["get"]),
             ("/api/v1/catalogs/{catalog}/entries", &["get", "post"]),
             ("/api/v1/catalogs/{catalog}/entries/{code}", &["get", "put"]),
-            (
-                "/api/v1/catalogs/{catalog}/entries/{code}/history",
-                &["get"],
-            ),
-            (
-                "/api/v1/catalogs/{catalog}/entries/{code}/successors",
-                &["get"],
-            ),
+            ("/api/v1/catalogs/{catalog}/entries/{code}/history", &["get"]),
+            ("/api/v1/catalogs/{catalog}/entries/{code}/successors", &["get"]),
             ("/api/v1/catalogs/{catalog}/entries/{code}/end", &["post"]),
             ("/api/v1/catalogs/{catalog}/import", &["post"]),
             ("/api/v1/catalogs/{catalog}/export", &["get"]),

@@ -40,15 +40,11 @@ impl AgencyCode {
             )));
         }
         let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
-        for (part, name, n) in [
-            (parts[0], "V1V2V3", 3),
-            (parts[1], "Z1Z2", 2),
-            (parts[2], "Y1Y2", 2),
-        ] {
+        for (part, name, n) in
+            [(parts[0], "V1V2V3", 3), (parts[1], "Z1Z2", 2), (parts[2], "Y1Y2", 2)]
+        {
             if !digits(part, n) {
-                return Err(fail(format!(
-                    "phần {name} “{part}” phải gồm đúng {n} chữ số"
-                )));
+                return Err(fail(format!("phần {name} “{part}” phải gồm đúng {n} chữ số")));
             }
         }
         let m = parts[3].as_bytes();
@@ -105,8 +101,7 @@ impl CatalogCode {
     pub fn parse(s: &str) -> Result<Self, String> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')
             && !s.ends_with('-');
         if ok {
@@ -155,15 +150,9 @@ impl CodeKind {
 
     /// Parses the stored form.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            CodeKind::Agency,
-            CodeKind::Gso,
-            CodeKind::Digits,
-            CodeKind::IsoAlpha2,
-            CodeKind::Text,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        [CodeKind::Agency, CodeKind::Gso, CodeKind::Digits, CodeKind::IsoAlpha2, CodeKind::Text]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 
     /// Checks a code, explaining in Vietnamese what is wrong.
@@ -199,9 +188,7 @@ impl CodeKind {
             CodeKind::Text => {
                 // '/' separates codes in materialised paths.
                 if code.chars().count() <= 64
-                    && !code
-                        .chars()
-                        .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+                    && !code.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/')
                 {
                     Ok(())
                 } else {
@@ -275,11 +262,7 @@ impl CatalogMeta {
     pub fn check(&self) -> Result<(), Vec<RowError>> {
         let mut errors = Vec::new();
         let mut err = |field: &str, message: String| {
-            errors.push(RowError {
-                row: 0,
-                field: field.into(),
-                message,
-            });
+            errors.push(RowError { row: 0, field: field.into(), message });
         };
         if let Err(m) = CatalogCode::parse(&self.code) {
             err("code", m);
@@ -305,19 +288,13 @@ impl CatalogMeta {
             } else if RESERVED.contains(&f.name.as_str()) {
                 err(
                     "fields",
-                    format!(
-                        "“{}” là cột chung của mọi danh mục, không khai báo lại",
-                        f.name
-                    ),
+                    format!("“{}” là cột chung của mọi danh mục, không khai báo lại", f.name),
                 );
             } else if !seen.insert(f.name.as_str()) {
                 err("fields", format!("trường “{}” khai báo hai lần", f.name));
             }
             if f.label.trim().is_empty() {
-                err(
-                    "fields",
-                    format!("trường “{}” thiếu nhãn tiếng Việt", f.name),
-                );
+                err("fields", format!("trường “{}” thiếu nhãn tiếng Việt", f.name));
             }
         }
         if errors.is_empty() {
@@ -369,9 +346,7 @@ pub struct Entry {
 /// 1 province, 2 district, 3 commune — also for a commune directly under a province), else
 /// its depth in the hierarchy (1 = top).
 pub fn level_of(data: &Map<String, Value>, path: &str) -> i64 {
-    data.get("level")
-        .and_then(Value::as_i64)
-        .unwrap_or_else(|| path.split('/').count() as i64)
+    data.get("level").and_then(Value::as_i64).unwrap_or_else(|| path.split('/').count() as i64)
 }
 
 /// Where an entry stands on a date.

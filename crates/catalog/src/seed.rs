@@ -85,10 +85,8 @@ fn bad_seed(e: impl std::fmt::Display) -> CatalogError {
 }
 
 fn paths(units: &[(String, Option<String>)]) -> HashMap<String, String> {
-    let parent: HashMap<&str, Option<&str>> = units
-        .iter()
-        .map(|(c, p)| (c.as_str(), p.as_deref()))
-        .collect();
+    let parent: HashMap<&str, Option<&str>> =
+        units.iter().map(|(c, p)| (c.as_str(), p.as_deref())).collect();
     let mut out = HashMap::new();
     for (code, _) in units {
         let mut chain = vec![code.as_str()];
@@ -174,23 +172,11 @@ fn admin_units() -> Result<Planned, CatalogError> {
     // The seed's choice: retired units, and old units whose code a new unit takes over, are
     // loaded already ending on the effective date (valid_to), not closed by a later version.
     let reused: HashSet<&str> = v2.units.iter().map(|u| u.code.as_str()).collect();
-    let retired: HashSet<&str> = v2
-        .retired
-        .iter()
-        .map(String::as_str)
-        .chain(reused.iter().copied())
-        .collect();
-    let p1 = paths(
-        &v1.iter()
-            .map(|u| (u.code.clone(), u.parent.clone()))
-            .collect::<Vec<_>>(),
-    );
-    let p2 = paths(
-        &v2.units
-            .iter()
-            .map(|u| (u.code.clone(), u.parent.clone()))
-            .collect::<Vec<_>>(),
-    );
+    let retired: HashSet<&str> =
+        v2.retired.iter().map(String::as_str).chain(reused.iter().copied()).collect();
+    let p1 = paths(&v1.iter().map(|u| (u.code.clone(), u.parent.clone())).collect::<Vec<_>>());
+    let p2 =
+        paths(&v2.units.iter().map(|u| (u.code.clone(), u.parent.clone())).collect::<Vec<_>>());
     let mut rows = Vec::with_capacity(v1.len() + v2.units.len());
     for (units, ps, from) in [(&v1, &p1, None), (&v2.units, &p2, Some(effective))] {
         for u in units.iter() {
@@ -220,20 +206,13 @@ fn admin_units() -> Result<Planned, CatalogError> {
         .flat_map(|s| s.to.iter().map(|t| (s.from.clone(), t.clone())))
         .collect();
     // A unit that is not retired but whose code a new unit takes (92 Cần Thơ) continues as it.
-    let mut continued: Vec<&&str> = reused
-        .iter()
-        .filter(|c| !v2.retired.iter().any(|r| r == **c))
-        .collect();
+    let mut continued: Vec<&&str> =
+        reused.iter().filter(|c| !v2.retired.iter().any(|r| r == **c)).collect();
     continued.sort();
     for code in continued {
         successors.push((code.to_string(), code.to_string()));
     }
-    Ok(Planned {
-        meta,
-        rows,
-        successors,
-        effective: Some(effective),
-    })
+    Ok(Planned { meta, rows, successors, effective: Some(effective) })
 }
 
 fn agencies() -> Result<Planned, CatalogError> {
@@ -251,12 +230,8 @@ fn agencies() -> Result<Planned, CatalogError> {
         code_kind: CodeKind::Agency,
         builtin: true,
     };
-    let ps = paths(
-        &agencies
-            .iter()
-            .map(|a| (a.code.clone(), a.parent.clone()))
-            .collect::<Vec<_>>(),
-    );
+    let ps =
+        paths(&agencies.iter().map(|a| (a.code.clone(), a.parent.clone())).collect::<Vec<_>>());
     let rows = agencies
         .into_iter()
         .map(|a| {
@@ -281,12 +256,7 @@ fn agencies() -> Result<Planned, CatalogError> {
             )
         })
         .collect();
-    Ok(Planned {
-        meta,
-        rows,
-        successors: Vec::new(),
-        effective: None,
-    })
+    Ok(Planned { meta, rows, successors: Vec::new(), effective: None })
 }
 
 fn plan(demo: bool) -> Result<Vec<Planned>, CatalogError> {
@@ -312,10 +282,7 @@ pub async fn load_builtin(
     let existing: HashSet<String> = store::catalog_codes(&mut tx).await?.into_iter().collect();
     let now = svc.now();
     let mut report = Vec::new();
-    for p in planned
-        .into_iter()
-        .filter(|p| !existing.contains(&p.meta.code))
-    {
+    for p in planned.into_iter().filter(|p| !existing.contains(&p.meta.code)) {
         store::insert_catalog(&mut tx, &p.meta, &now).await?;
         let rows: Vec<(&EntryInput, String)> =
             p.rows.iter().map(|(e, path)| (e, path.clone())).collect();
@@ -371,12 +338,7 @@ mod tests {
         let planned = plan(true).expect("seed data parses");
         assert_eq!(planned.len(), 9);
         for p in &planned {
-            assert!(
-                p.meta.check().is_ok(),
-                "{}: {:?}",
-                p.meta.code,
-                p.meta.check()
-            );
+            assert!(p.meta.check().is_ok(), "{}: {:?}", p.meta.code, p.meta.check());
             for (i, (e, path)) in p.rows.iter().enumerate() {
                 let checked = check_row(&p.meta, i + 1, &raw(e))
                     .unwrap_or_else(|errs| panic!("{} {}: {errs:?}", p.meta.code, e.code));
@@ -389,11 +351,8 @@ mod tests {
     #[test]
     fn admin_unit_levels_agree_with_the_hierarchy_and_counts_match_the_gso_list() {
         let units = admin_units().expect("units");
-        let first: Vec<&(EntryInput, String)> = units
-            .rows
-            .iter()
-            .filter(|(e, _)| e.valid_from.is_none())
-            .collect();
+        let first: Vec<&(EntryInput, String)> =
+            units.rows.iter().filter(|(e, _)| e.valid_from.is_none()).collect();
         let count = |l: i64| first.iter().filter(|(e, _)| e.data["level"] == l).count();
         assert_eq!((count(1), count(2), count(3)), (63, 696, 10_047));
         for (e, path) in &units.rows {
@@ -401,10 +360,7 @@ mod tests {
                 assert_eq!(e.data["level"], json!(path.split('/').count()), "{path}");
             } else if e.code != "92" {
                 // From 2025-07-01 communes sit directly under the city: level 3, depth 2.
-                assert_eq!(
-                    (e.data["level"].as_i64(), path.split('/').count()),
-                    (Some(3), 2)
-                );
+                assert_eq!((e.data["level"].as_i64(), path.split('/').count()), (Some(3), 2));
             }
         }
         assert_eq!(units.rows.len(), 10_806 + 44);

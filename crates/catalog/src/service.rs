@@ -142,9 +142,7 @@ pub(crate) fn view(entry: Entry, today: NaiveDate) -> EntryView {
 }
 
 fn links(v: Vec<(String, String)>) -> Vec<Link> {
-    v.into_iter()
-        .map(|(code, effective)| Link { code, effective })
-        .collect()
+    v.into_iter().map(|(code, effective)| Link { code, effective }).collect()
 }
 
 fn iso(d: NaiveDate) -> String {
@@ -203,10 +201,7 @@ impl CatalogService {
         meta.check().map_err(CatalogError::Invalid)?;
         let mut tx = self.db.begin().await?;
         if store::get_catalog_in(&mut tx, &meta.code).await?.is_some() {
-            return Err(CatalogError::Conflict(format!(
-                "danh mục “{}” đã có",
-                meta.code
-            )));
+            return Err(CatalogError::Conflict(format!("danh mục “{}” đã có", meta.code)));
         }
         store::insert_catalog(&mut tx, &meta, &self.now()).await?;
         self.audit
@@ -239,15 +234,9 @@ impl CatalogService {
             Some(a) => store::paths_of(&self.db, catalog, a).await?,
             None => Vec::new(),
         };
-        let (entries, total) = store::find_entries(
-            &self.db,
-            catalog,
-            filter,
-            &ancestor_paths,
-            offset,
-            page_size,
-        )
-        .await?;
+        let (entries, total) =
+            store::find_entries(&self.db, catalog, filter, &ancestor_paths, offset, page_size)
+                .await?;
         let today = self.today();
         Ok(Page {
             entries: entries.into_iter().map(|e| view(e, today)).collect(),
@@ -297,11 +286,7 @@ impl CatalogService {
         let chosen = versions
             .iter()
             .position(|e| e.valid_on(day))
-            .or_else(|| {
-                versions
-                    .iter()
-                    .rposition(|e| e.valid_from.is_none_or(|f| f <= day))
-            })
+            .or_else(|| versions.iter().rposition(|e| e.valid_from.is_none_or(|f| f <= day)))
             .or(if as_of.is_none() { Some(0) } else { None })
             .ok_or_else(|| {
                 CatalogError::NotFound(format!(
@@ -375,9 +360,7 @@ impl CatalogService {
         let today = self.today();
         let h = store::history(&self.db, catalog, code).await?;
         if h.is_empty() {
-            return Err(CatalogError::NotFound(format!(
-                "mã “{code}” trong danh mục “{catalog}”"
-            )));
+            return Err(CatalogError::NotFound(format!("mã “{code}” trong danh mục “{catalog}”")));
         }
         Ok(h.into_iter().map(|e| view(e, today)).collect())
     }

@@ -21,8 +21,7 @@ fn bad(what: &str, e: impl std::fmt::Display) -> sqlx::Error {
 }
 
 fn date(column: &str, s: Option<String>) -> Result<Option<NaiveDate>, sqlx::Error> {
-    s.map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| bad(column, e)))
-        .transpose()
+    s.map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| bad(column, e))).transpose()
 }
 
 /// A row of `catalog_entries` as the SQL returns it.
@@ -69,10 +68,7 @@ impl TryFrom<EntryRow> for Entry {
 }
 
 fn entries(rows: Vec<EntryRow>) -> Result<Vec<Entry>, DbError> {
-    rows.into_iter()
-        .map(Entry::try_from)
-        .collect::<Result<_, _>>()
-        .ctx("decoding catalog entries")
+    rows.into_iter().map(Entry::try_from).collect::<Result<_, _>>().ctx("decoding catalog entries")
 }
 
 /// A row of `catalogs` as the SQL returns it (with the entry count where a list asks for it).
@@ -152,9 +148,7 @@ pub async fn get_catalog_in(
     .fetch_optional(conn)
     .await
     .ctx("reading catalog")?;
-    row.map(CatalogMeta::try_from)
-        .transpose()
-        .ctx("decoding catalog")
+    row.map(CatalogMeta::try_from).transpose().ctx("decoding catalog")
 }
 
 /// Codes of every catalog, read inside a transaction.
@@ -238,11 +232,8 @@ pub async fn insert_entries(
                 .push_bind(actor);
         });
         q.push(" RETURNING id");
-        let mut chunk_ids: Vec<i64> = q
-            .build_query_scalar()
-            .fetch_all(&mut *conn)
-            .await
-            .ctx("inserting catalog entries")?;
+        let mut chunk_ids: Vec<i64> =
+            q.build_query_scalar().fetch_all(&mut *conn).await.ctx("inserting catalog entries")?;
         // RETURNING order is unspecified; ids grow in VALUES order within one statement.
         chunk_ids.sort_unstable();
         ids.extend(chunk_ids);
@@ -295,19 +286,13 @@ pub async fn rebase_paths(
         let mut q = Sql::new(backend, "UPDATE catalog_entries SET path = CASE id");
         for (id, path, _) in chunk {
             let moved = format!("{new}{}", &path[old.len()..]);
-            q.push(" WHEN ")
-                .push_bind(*id)
-                .push(" THEN ")
-                .push_bind(moved);
+            q.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(moved);
         }
         q.push(" END, depth = CASE id");
         for (id, path, data) in chunk {
             let moved = format!("{new}{}", &path[old.len()..]);
             let data: Map<String, Value> = serde_json::from_str(data).unwrap_or_default();
-            q.push(" WHEN ")
-                .push_bind(*id)
-                .push(" THEN ")
-                .push_bind(level_of(&data, &moved));
+            q.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(level_of(&data, &moved));
         }
         q.push(" END WHERE id IN (");
         let mut ids = q.separated(", ");
@@ -315,10 +300,7 @@ pub async fn rebase_paths(
             ids.push_bind(*id);
         }
         q.push(")");
-        q.build()
-            .execute(&mut *conn)
-            .await
-            .ctx("moving descendants")?;
+        q.build().execute(&mut *conn).await.ctx("moving descendants")?;
     }
     Ok(rows.len() as u64)
 }
@@ -350,10 +332,7 @@ pub async fn supersede_many(
         let mut q = Sql::on(conn, "UPDATE catalog_entries SET superseded_at = ");
         q.push_bind(now).push(", superseded_by = CASE id");
         for (old, new) in chunk {
-            q.push(" WHEN ")
-                .push_bind(*old)
-                .push(" THEN ")
-                .push_bind(*new);
+            q.push(" WHEN ").push_bind(*old).push(" THEN ").push_bind(*new);
         }
         q.push(" END WHERE superseded_at IS NULL AND id IN (");
         let mut ids = q.separated(", ");
@@ -361,10 +340,7 @@ pub async fn supersede_many(
             ids.push_bind(*old);
         }
         q.push(")");
-        q.build()
-            .execute(&mut *conn)
-            .await
-            .ctx("superseding catalog entries")?;
+        q.build().execute(&mut *conn).await.ctx("superseding catalog entries")?;
     }
     Ok(())
 }
@@ -390,10 +366,7 @@ pub async fn insert_successors(
                 .push_bind(effective.as_str());
         });
         q.push(" ON CONFLICT DO NOTHING");
-        q.build()
-            .execute(&mut *conn)
-            .await
-            .ctx("recording successors")?;
+        q.build().execute(&mut *conn).await.ctx("recording successors")?;
     }
     Ok(())
 }
@@ -466,9 +439,7 @@ pub struct EntryFilter {
 }
 
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// The path column for range comparisons: byte order on both backends ('/' < '0'), whatever
@@ -488,9 +459,7 @@ fn push_filter<'q>(
     f: &'q EntryFilter,
     ancestor_paths: &[String],
 ) {
-    q.push("catalog = ")
-        .push_bind(catalog)
-        .push(" AND superseded_at IS NULL");
+    q.push("catalog = ").push_bind(catalog).push(" AND superseded_at IS NULL");
     if let Some(p) = &f.parent {
         q.push(" AND parent_code = ").push_bind(p.as_str());
     }
@@ -524,11 +493,7 @@ fn push_filter<'q>(
     if let Some(l) = f.level {
         q.push(" AND depth = ").push_bind(l);
     }
-    if let Some(text) =
-        f.q.as_deref()
-            .map(cqdt_platform::web::fold)
-            .filter(|t| !t.is_empty())
-    {
+    if let Some(text) = f.q.as_deref().map(cqdt_platform::web::fold).filter(|t| !t.is_empty()) {
         q.push(" AND (name_folded LIKE ")
             .push_bind(format!("%{}%", like_escape(&text)))
             .push(" ESCAPE '\\' OR LOWER(code) LIKE ")
@@ -571,24 +536,13 @@ pub async fn find_entries(
     let backend = db.backend();
     let mut count = Sql::new(backend, "SELECT COUNT(*) FROM catalog_entries WHERE ");
     push_filter(&mut count, backend, catalog, f, ancestor_paths);
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(db.pool())
-        .await
-        .ctx("counting catalog entries")?;
-    let mut q = Sql::new(
-        backend,
-        format!("SELECT {ENTRY_COLUMNS} FROM catalog_entries WHERE "),
-    );
+    let total: i64 =
+        count.build_query_scalar().fetch_one(db.pool()).await.ctx("counting catalog entries")?;
+    let mut q = Sql::new(backend, format!("SELECT {ENTRY_COLUMNS} FROM catalog_entries WHERE "));
     push_filter(&mut q, backend, catalog, f, ancestor_paths);
-    q.push(format!(
-        " ORDER BY code, COALESCE(valid_from, '') LIMIT {limit} OFFSET {offset}"
-    ));
-    let rows: Vec<EntryRow> = q
-        .build_query_as()
-        .fetch_all(db.pool())
-        .await
-        .ctx("finding catalog entries")?;
+    q.push(format!(" ORDER BY code, COALESCE(valid_from, '') LIMIT {limit} OFFSET {offset}"));
+    let rows: Vec<EntryRow> =
+        q.build_query_as().fetch_all(db.pool()).await.ctx("finding catalog entries")?;
     Ok((entries(rows)?, total))
 }
 
@@ -636,18 +590,14 @@ pub async fn current_by_codes(
             backend,
             format!("SELECT {ENTRY_COLUMNS} FROM catalog_entries WHERE catalog = "),
         );
-        q.push_bind(catalog)
-            .push(" AND superseded_at IS NULL AND code IN (");
+        q.push_bind(catalog).push(" AND superseded_at IS NULL AND code IN (");
         let mut list = q.separated(", ");
         for c in chunk {
             list.push_bind(c.as_str());
         }
         q.push(")");
-        let rows: Vec<EntryRow> = q
-            .build_query_as()
-            .fetch_all(&mut *conn)
-            .await
-            .ctx("reading entries")?;
+        let rows: Vec<EntryRow> =
+            q.build_query_as().fetch_all(&mut *conn).await.ctx("reading entries")?;
         out.extend(entries(rows)?);
     }
     Ok(out)

@@ -88,10 +88,8 @@ pub struct App {
 
 /// Creates the data directory, connects and migrates.
 pub async fn open_db(config: &Config) -> Result<Db, AppError> {
-    std::fs::create_dir_all(config.files_dir()).map_err(AppError::io(format!(
-        "creating data directory {}",
-        config.data_dir.display()
-    )))?;
+    std::fs::create_dir_all(config.files_dir())
+        .map_err(AppError::io(format!("creating data directory {}", config.data_dir.display())))?;
     let db = Db::connect(&config.database_url).await?;
     let applied = db.migrate().await?;
     if applied > 0 {
@@ -160,12 +158,8 @@ impl App {
         let demo = settings.get(DEMO_KEY).await?.is_some();
         let admin = AdminCredentials::new(settings.clone());
         let jobs = JobQueue::new(db.clone(), clock.clone(), RetryPolicy::default());
-        let files = FileStore::new(
-            config.files_dir(),
-            config.max_upload_bytes,
-            db.clone(),
-            clock.clone(),
-        );
+        let files =
+            FileStore::new(config.files_dir(), config.max_upload_bytes, db.clone(), clock.clone());
         let instance_name = config.instance_name.clone().unwrap_or_else(|| {
             if demo {
                 "tỉnh Sóc Trăng".into()
@@ -177,10 +171,7 @@ impl App {
             instance_name,
             demo,
             modules: modules(),
-            tls: config
-                .public_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://")),
+            tls: config.public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
         };
         let platform = Platform {
             db: db.clone(),
@@ -271,14 +262,10 @@ impl App {
         &mut self,
         bound: Option<std::net::SocketAddr>,
     ) -> Result<cqdt_identity::IdentityService, AppError> {
-        let issuer = self
-            .config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| match bound {
-                Some(a) => format!("http://{a}"),
-                None => format!("http://{}", self.config.listen),
-            });
+        let issuer = self.config.public_url.clone().unwrap_or_else(|| match bound {
+            Some(a) => format!("http://{a}"),
+            None => format!("http://{}", self.config.listen),
+        });
         let mut config = cqdt_identity::IdentityConfig::new(&issuer)
             .map_err(|e| AppError::Failed(format!("identity: {e}")))?;
         config.totp_issuer = format!("Chính quyền điện tử {}", self.platform.shell.instance_name);
@@ -293,9 +280,8 @@ impl App {
         identity.attach_notifier(self.notifier.clone());
         if let Some((url, id, secret)) = &self.config.vneid {
             let callback = format!("{}/dang-nhap/vneid/callback", issuer.trim_end_matches('/'));
-            identity.attach_vneid(cqdt_identity::vneid::VneidConfig::new(
-                url, id, secret, &callback,
-            ));
+            identity
+                .attach_vneid(cqdt_identity::vneid::VneidConfig::new(url, id, secret, &callback));
         }
         self.platform.auth.install(Arc::new(identity.clone()));
         if self.platform.shell.demo {
@@ -310,10 +296,8 @@ impl App {
 
     /// Rereads the agencies and the e-form choice catalogs from the catalog module.
     pub async fn refresh_agencies(&self) {
-        let filter = cqdt_catalog::EntryFilter {
-            as_of: Some(self.catalogs.today()),
-            ..Default::default()
-        };
+        let filter =
+            cqdt_catalog::EntryFilter { as_of: Some(self.catalogs.today()), ..Default::default() };
         match self.catalogs.find("agencies", &filter, 1, 5000).await {
             Ok(page) => {
                 let agencies: Vec<cqdt_dossiers::service::Agency> = page
@@ -341,20 +325,13 @@ impl App {
             Err(e) => tracing::warn!(error = %e, "reading agency codes"),
         }
         let mut values = cqdt_dossiers::form::CatalogValues::new();
-        for catalog in [
-            "genders",
-            "ethnic-groups",
-            "nationalities",
-            "marital-statuses",
-            "religions",
-        ] {
+        for catalog in
+            ["genders", "ethnic-groups", "nationalities", "marital-statuses", "religions"]
+        {
             if let Ok(page) = self.catalogs.find(catalog, &filter, 1, 5000).await {
                 values.insert(
                     catalog.to_string(),
-                    page.entries
-                        .into_iter()
-                        .map(|e| (e.entry.code, e.entry.name))
-                        .collect(),
+                    page.entries.into_iter().map(|e| (e.entry.code, e.entry.name)).collect(),
                 );
             }
         }
@@ -377,10 +354,7 @@ impl App {
         for level in 1..=3 {
             let mut page = 1;
             loop {
-                let f = cqdt_catalog::EntryFilter {
-                    level: Some(level),
-                    ..filter.clone()
-                };
+                let f = cqdt_catalog::EntryFilter { level: Some(level), ..filter.clone() };
                 let Ok(found) = self.catalogs.find("admin-units", &f, page, 5000).await else {
                     break;
                 };
@@ -401,24 +375,12 @@ impl App {
         }
         let top = self
             .catalogs
-            .find(
-                "agencies",
-                &cqdt_catalog::EntryFilter {
-                    roots: true,
-                    ..filter.clone()
-                },
-                1,
-                10,
-            )
+            .find("agencies", &cqdt_catalog::EntryFilter { roots: true, ..filter.clone() }, 1, 10)
             .await
             .ok()
             .and_then(|p| p.entries.into_iter().next())
             .and_then(|e| {
-                e.entry
-                    .data
-                    .get("admin_unit")
-                    .and_then(|v| v.as_str())
-                    .map(String::from)
+                e.entry.data.get("admin_unit").and_then(|v| v.as_str()).map(String::from)
             });
         let mut home = top;
         for _ in 0..3 {
@@ -586,15 +548,10 @@ impl App {
         &self,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Vec<tokio::task::JoinHandle<()>> {
-        let jobs = self
-            .platform
-            .jobs
-            .spawn_worker(shutdown.clone(), Duration::from_secs(1));
+        let jobs = self.platform.jobs.spawn_worker(shutdown.clone(), Duration::from_secs(1));
         // Audit events wait in audit_pending until chained; a fifth of a second keeps the log
         // current without taking the chain's lock in every business transaction.
-        let chainer = self
-            .audit
-            .spawn_chainer(shutdown.clone(), Duration::from_millis(200));
+        let chainer = self.audit.spawn_chainer(shutdown.clone(), Duration::from_millis(200));
         let workflow = self.workflow.clone();
         let mut stop = shutdown;
         // Working-day timers fire at day granularity; checking every minute is plenty.

@@ -18,9 +18,7 @@ const TARGET_RSS_MB: f64 = 150.0;
 fn free_port() -> Result<u16, AppError> {
     let l =
         std::net::TcpListener::bind("127.0.0.1:0").map_err(AppError::io("finding a free port"))?;
-    Ok(l.local_addr()
-        .map_err(AppError::io("finding a free port"))?
-        .port())
+    Ok(l.local_addr().map_err(AppError::io("finding a free port"))?.port())
 }
 
 fn rss_mb(pid: u32) -> Option<f64> {
@@ -85,10 +83,7 @@ async fn measure(
     tokio::time::sleep(idle).await;
     let rss = child.id().and_then(rss_mb).unwrap_or(f64::NAN);
     let _ = child.kill().await;
-    Ok(Sample {
-        ready_ms,
-        rss_mb: rss,
-    })
+    Ok(Sample { ready_ms, rss_mb: rss })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -164,11 +159,7 @@ pub async fn startup(runs: usize, database_url: Option<String>) -> Result<ExitCo
         "pass": pass
     });
     println!("{result}");
-    Ok(if pass {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Target: process instances per second through three tasks (DESIGN.md §5).
@@ -199,9 +190,7 @@ pub async fn workflow(
 
     let dir: PathBuf = std::env::temp_dir().join(format!("cqdt-bench-wf-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(AppError::io("creating the bench directory"))?;
-    let url = database_url
-        .clone()
-        .unwrap_or_else(|| cqdt_platform::Db::sqlite_url(&dir));
+    let url = database_url.clone().unwrap_or_else(|| cqdt_platform::Db::sqlite_url(&dir));
     let db = cqdt_platform::Db::connect(&url).await?;
     db.migrate().await?;
     let clock: cqdt_platform::SharedClock = Arc::new(cqdt_platform::SystemClock);
@@ -214,9 +203,7 @@ pub async fn workflow(
     )
     .await?;
     let wf = cqdt_workflow::WorkflowService::new(db.clone(), clock, audit, calendar);
-    wf.deploy("bench", "", LINEAR_3)
-        .await
-        .map_err(|e| AppError::Failed(e.to_string()))?;
+    wf.deploy("bench", "", LINEAR_3).await.map_err(|e| AppError::Failed(e.to_string()))?;
     let per_client = instances.div_ceil(concurrency.max(1));
 
     // Baseline: write transactions of one small insert each, one per start or completion
@@ -273,9 +260,7 @@ pub async fn workflow(
                     )
                     .await?;
                 while let Some(task) = step.opened.first().copied() {
-                    step = wf
-                        .complete_step("bench", "", task, Default::default())
-                        .await?;
+                    step = wf.complete_step("bench", "", task, Default::default()).await?;
                 }
             }
             Ok::<(), cqdt_workflow::WorkflowError>(())
@@ -312,11 +297,7 @@ pub async fn workflow(
         "pass": pass
     });
     println!("{result}");
-    Ok(if pass {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// What people type when they look for a procedure: with and without diacritics, with typos,
@@ -342,9 +323,7 @@ const QUERIES: [&str; 16] = [
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
-    v.get(((v.len().max(1) - 1) as f64 * p).round() as usize)
-        .copied()
-        .unwrap_or(0.0)
+    v.get(((v.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0)
 }
 
 /// `cqdt bench search`: p50/p99 of procedure searches over `n` procedures (target p99 under
@@ -423,11 +402,7 @@ pub fn search(n: usize, searches: usize) -> Result<ExitCode, AppError> {
         "pass": p99 < 5.0,
     });
     println!("{result}");
-    Ok(if p99 < 5.0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if p99 < 5.0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Runs `concurrency` clients for `seconds`, each sending what `request` builds; returns the
@@ -466,11 +441,7 @@ where
         let _ = t.await;
     }
     let n = ok.load(Ordering::Relaxed);
-    (
-        n as f64 / start.elapsed().as_secs_f64(),
-        n,
-        failed.load(Ordering::Relaxed),
-    )
+    (n as f64 / start.elapsed().as_secs_f64(), n, failed.load(Ordering::Relaxed))
 }
 
 /// `cqdt bench submit`: dossiers per second through `POST /api/v1/dossiers` of a real
@@ -491,11 +462,7 @@ pub async fn submit(
         args.push("--database-url".into());
         args.push(url.clone());
     }
-    args.extend([
-        "serve".into(),
-        "--listen".into(),
-        format!("127.0.0.1:{port}"),
-    ]);
+    args.extend(["serve".into(), "--listen".into(), format!("127.0.0.1:{port}")]);
     let mut child = Command::new(&exe)
         .args(&args)
         .env("CQDT_LOG", "error")
@@ -505,22 +472,14 @@ pub async fn submit(
         .spawn()
         .map_err(AppError::io("starting cqdt serve"))?;
     let base = format!("http://127.0.0.1:{port}");
-    wait_ready(
-        &format!("{base}/readyz"),
-        &mut child,
-        Duration::from_secs(120),
-    )
-    .await?;
+    wait_ready(&format!("{base}/readyz"), &mut child, Duration::from_secs(120)).await?;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| AppError::Failed(e.to_string()))?;
     let login = http
         .post(format!("{base}/dang-nhap"))
-        .form(&[
-            ("login", crate::demo::CITIZEN.0),
-            ("password", crate::demo::DEMO_PASSWORD),
-        ])
+        .form(&[("login", crate::demo::CITIZEN.0), ("password", crate::demo::DEMO_PASSWORD)])
         .send()
         .await
         .map_err(|e| AppError::Failed(format!("login: {e}")))?;
@@ -529,11 +488,7 @@ pub async fn submit(
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            v.split(';')
-                .next()
-                .filter(|c| c.starts_with("cqdt_session="))
-        })
+        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("cqdt_session=")))
         .map(str::to_string)
         .ok_or_else(|| AppError::Failed("the demo citizen could not sign in".into()))?;
     // A commune-level procedure with its required fields; the receiving agency is a commune.
@@ -557,24 +512,17 @@ pub async fn submit(
         .map_err(|e| AppError::Failed(format!("probe: {e}")))?;
     if probe.status().as_u16() != 201 {
         let text = probe.text().await.unwrap_or_default();
-        return Err(AppError::Failed(format!(
-            "a probe submission was refused: {text}"
-        )));
+        return Err(AppError::Failed(format!("a probe submission was refused: {text}")));
     }
     let health = format!("{base}/healthz");
     let (baseline, _, _) = load(seconds.min(5), concurrency, move |c| c.get(&health)).await;
     let url = format!("{base}/api/v1/dossiers");
-    let (rate, submitted, failed) = load(seconds, concurrency, move |c| {
-        c.post(&url).header("cookie", &cookie).json(&body)
-    })
-    .await;
+    let (rate, submitted, failed) =
+        load(seconds, concurrency, move |c| c.post(&url).header("cookie", &cookie).json(&body))
+            .await;
     let _ = child.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
-    let backend = if database_url.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = if database_url.is_some() { "postgres" } else { "sqlite" };
     println!(
         "{}",
         json!({
@@ -590,9 +538,5 @@ pub async fn submit(
             "pass": rate >= 1000.0 && failed == 0,
         })
     );
-    Ok(if rate >= 1000.0 && failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if rate >= 1000.0 && failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

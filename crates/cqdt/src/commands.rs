@@ -41,9 +41,9 @@ pub async fn run(
             println!("demo province loaded");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            command: AuditCommand::Verify { anchor },
-        } => audit_verify(config, clock, anchor).await,
+        Command::Audit { command: AuditCommand::Verify { anchor } } => {
+            audit_verify(config, clock, anchor).await
+        }
         Command::Backup { file } => {
             let db = open_db(&config).await?;
             let m = cqdt_platform::backup::backup(
@@ -86,15 +86,11 @@ pub async fn run(
             catalog_command(&app, command).await
         }
         Command::Client { command } => client_command(config, clock, command).await,
-        Command::Sandbox {
-            command: SandboxCommand::Sms { listen, token },
-        } => {
+        Command::Sandbox { command: SandboxCommand::Sms { listen, token } } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .map_err(AppError::io(format!("listening on {listen}")))?;
-            let addr = listener
-                .local_addr()
-                .map_err(AppError::io("reading the listen address"))?;
+            let addr = listener.local_addr().map_err(AppError::io("reading the listen address"))?;
             tracing::warn!(%addr, "SMS gateway SANDBOX: messages are kept in memory, nothing is sent");
             println!("cqdt SMS sandbox listening on http://{addr}");
             let router = cqdt_notify::sandbox::SmsSandbox::new(token).router();
@@ -105,20 +101,12 @@ pub async fn run(
             Ok(ExitCode::SUCCESS)
         }
         Command::Sandbox {
-            command:
-                SandboxCommand::Vneid {
-                    listen,
-                    client_id,
-                    client_secret,
-                    redirect_uris,
-                },
+            command: SandboxCommand::Vneid { listen, client_id, client_secret, redirect_uris },
         } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .map_err(AppError::io(format!("listening on {listen}")))?;
-            let addr = listener
-                .local_addr()
-                .map_err(AppError::io("reading the listen address"))?;
+            let addr = listener.local_addr().map_err(AppError::io("reading the listen address"))?;
             tracing::warn!(%addr, "VNeID SANDBOX: test identities only, not the national identity system");
             println!("cqdt VNeID sandbox listening on http://{addr}");
             let config = cqdt_vneid_sandbox::SandboxConfig {
@@ -135,30 +123,18 @@ pub async fn run(
                 .map_err(AppError::io("serving the VNeID sandbox"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench {
-            command: BenchCommand::Startup { runs },
-        } => bench::startup(runs, database_url_flag).await,
-        Command::Bench {
-            command:
-                BenchCommand::Workflow {
-                    instances,
-                    concurrency,
-                },
-        } => bench::workflow(instances, concurrency, database_url_flag).await,
-        Command::Bench {
-            command:
-                BenchCommand::Submit {
-                    seconds,
-                    concurrency,
-                },
-        } => bench::submit(seconds, concurrency, database_url_flag).await,
-        Command::Bench {
-            command:
-                BenchCommand::Search {
-                    procedures,
-                    searches,
-                },
-        } => bench::search(procedures, searches),
+        Command::Bench { command: BenchCommand::Startup { runs } } => {
+            bench::startup(runs, database_url_flag).await
+        }
+        Command::Bench { command: BenchCommand::Workflow { instances, concurrency } } => {
+            bench::workflow(instances, concurrency, database_url_flag).await
+        }
+        Command::Bench { command: BenchCommand::Submit { seconds, concurrency } } => {
+            bench::submit(seconds, concurrency, database_url_flag).await
+        }
+        Command::Bench { command: BenchCommand::Search { procedures, searches } } => {
+            bench::search(procedures, searches)
+        }
     }
 }
 
@@ -226,14 +202,7 @@ async fn client_command(
     let mut app = App::build(config, db, clock).await?;
     let identity = app.start_identity().await?;
     match command {
-        ClientCommand::Add {
-            name,
-            grants,
-            redirect_uris,
-            public,
-            scopes,
-            first_party,
-        } => {
+        ClientCommand::Add { name, grants, redirect_uris, public, scopes, first_party } => {
             let created = identity
                 .add_client(
                     "cli",
@@ -251,18 +220,11 @@ async fn client_command(
                 .map_err(|e| AppError::Failed(e.to_string()))?;
             println!("client_id: {}", created.client.client_id);
             if let Some(secret) = created.secret {
-                println!(
-                    "client_secret: {} (shown once; store it now)",
-                    secret.expose()
-                );
+                println!("client_secret: {} (shown once; store it now)", secret.expose());
             }
         }
         ClientCommand::List => {
-            for c in identity
-                .list_clients()
-                .await
-                .map_err(|e| AppError::Failed(e.to_string()))?
-            {
+            for c in identity.list_clients().await.map_err(|e| AppError::Failed(e.to_string()))? {
                 println!("{}  {}", c.client_id, c.name);
             }
         }
@@ -275,11 +237,7 @@ async fn catalog_command(app: &App, command: CatalogCommand) -> Result<ExitCode,
     let fail = |e: CatalogError| match e {
         CatalogError::Invalid(errors) => AppError::Failed(format!(
             "rejected, nothing was written:\n{}",
-            errors
-                .iter()
-                .map(|e| format!("  {e}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
         )),
         other => AppError::Failed(other.to_string()),
     };
@@ -294,9 +252,7 @@ async fn catalog_command(app: &App, command: CatalogCommand) -> Result<ExitCode,
                 "csv" => Format::Csv,
                 "json" => Format::Json,
                 other => {
-                    return Err(AppError::Failed(format!(
-                        "unknown format {other} (csv, json)"
-                    )))
+                    return Err(AppError::Failed(format!("unknown format {other} (csv, json)")))
                 }
             };
             print!("{}", app.catalogs.export(&name, f).await.map_err(fail)?);
@@ -304,15 +260,9 @@ async fn catalog_command(app: &App, command: CatalogCommand) -> Result<ExitCode,
         CatalogCommand::Import { name, file } => {
             let bytes = std::fs::read(&file)
                 .map_err(AppError::io(format!("reading {}", file.display())))?;
-            let is_json = file
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
             let f = if is_json { Format::Json } else { Format::Csv };
-            let r = app
-                .catalogs
-                .import("cli", "", &name, &bytes, f)
-                .await
-                .map_err(fail)?;
+            let r = app.catalogs.import("cli", "", &name, &bytes, f).await.map_err(fail)?;
             println!(
                 "imported {} rows into {name}: {} created, {} updated, {} unchanged",
                 r.rows, r.created, r.updated, r.unchanged
@@ -324,13 +274,9 @@ async fn catalog_command(app: &App, command: CatalogCommand) -> Result<ExitCode,
 
 fn calendar_date(s: &str) -> Result<chrono::NaiveDate, AppError> {
     use chrono::Datelike;
-    cqdt_platform::clock::parse_date(s)
-        .filter(|d| (1990..=2100).contains(&d.year()))
-        .ok_or_else(|| {
-            AppError::Failed(format!(
-                "“{s}” is not a date in 1990–2100 (dd/mm/yyyy or yyyy-mm-dd)"
-            ))
-        })
+    cqdt_platform::clock::parse_date(s).filter(|d| (1990..=2100).contains(&d.year())).ok_or_else(
+        || AppError::Failed(format!("“{s}” is not a date in 1990–2100 (dd/mm/yyyy or yyyy-mm-dd)")),
+    )
 }
 
 fn calendar_command(app: &App, command: CalendarCommand) -> Result<ExitCode, AppError> {
@@ -339,9 +285,7 @@ fn calendar_command(app: &App, command: CalendarCommand) -> Result<ExitCode, App
     match command {
         CalendarCommand::Holidays { year, json } => {
             if !(1990..=2100).contains(&year) {
-                return Err(AppError::Failed(format!(
-                    "year {year} is outside 1990–2100"
-                )));
+                return Err(AppError::Failed(format!("year {year} is outside 1990–2100")));
             }
             let holidays = cal.holidays(year);
             if json {

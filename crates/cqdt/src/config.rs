@@ -45,12 +45,7 @@ pub struct GlobalArgs {
     #[arg(long, env = "CQDT_SMS_TOKEN", global = true, hide_env_values = true)]
     pub sms_token: Option<String>,
     /// Password of the bootstrap administrator (user "admin"); generated and printed once if unset.
-    #[arg(
-        long,
-        env = "CQDT_ADMIN_PASSWORD",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "CQDT_ADMIN_PASSWORD", global = true, hide_env_values = true)]
     pub admin_password: Option<String>,
     /// Largest accepted upload in megabytes [default: 20].
     #[arg(long, env = "CQDT_MAX_UPLOAD_MB", global = true)]
@@ -74,12 +69,7 @@ pub struct GlobalArgs {
     #[arg(long, env = "CQDT_VNEID_CLIENT_ID", global = true)]
     pub vneid_client_id: Option<String>,
     /// The platform's client secret at VNeID.
-    #[arg(
-        long,
-        env = "CQDT_VNEID_CLIENT_SECRET",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "CQDT_VNEID_CLIENT_SECRET", global = true, hide_env_values = true)]
     pub vneid_client_secret: Option<String>,
 }
 
@@ -385,11 +375,8 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let data_dir = g
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("./data"));
+        let data_dir =
+            g.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
         let database_url = g
             .database_url
             .clone()
@@ -403,11 +390,7 @@ impl Config {
             .parse::<SocketAddr>()
             .map_err(|e| ConfigError(format!("listen address {listen:?}: {e}")))?;
         let no_demo = serve.map(|s| s.no_demo).unwrap_or(false) || file.no_demo.unwrap_or(false);
-        let log_format = g
-            .log_format
-            .clone()
-            .or(file.log_format)
-            .unwrap_or_else(|| "text".into());
+        let log_format = g.log_format.clone().or(file.log_format).unwrap_or_else(|| "text".into());
         if !matches!(log_format.as_str(), "text" | "json") {
             return Err(ConfigError(format!(
                 "log_format must be text or json, not {log_format:?}"
@@ -415,9 +398,7 @@ impl Config {
         }
         let max_upload_mb = g.max_upload_mb.or(file.max_upload_mb).unwrap_or(20);
         if max_upload_mb == 0 || max_upload_mb > 1024 {
-            return Err(ConfigError(
-                "max_upload_mb must be between 1 and 1024".into(),
-            ));
+            return Err(ConfigError("max_upload_mb must be between 1 and 1024".into()));
         }
         Ok(Config {
             data_dir,
@@ -512,10 +493,7 @@ mod tests {
 
     #[test]
     fn a_bad_listen_address_is_refused() {
-        let s = ServeArgs {
-            listen: Some("localhost:http".into()),
-            no_demo: false,
-        };
+        let s = ServeArgs { listen: Some("localhost:http".into()), no_demo: false };
         assert!(Config::resolve(&GlobalArgs::default(), Some(&s)).is_err());
     }
 }

@@ -14,43 +14,16 @@ pub const DEMO_TOTP_SECRET: &str = "KRUGKIDROVWXUIDOMVTWQ2LFNUQDEMBSGY";
 /// The demo processes (sample data, BPMN as drawn in bpmn.io), deployed with the demo
 /// province; procedures name them by process key.
 pub const PROCESSES: [(&str, &str); 10] = [
-    (
-        "lltp-lien-thong.bpmn",
-        include_str!("../demo/processes/lltp-lien-thong.bpmn"),
-    ),
-    (
-        "mot-buoc.bpmn",
-        include_str!("../demo/processes/mot-buoc.bpmn"),
-    ),
-    (
-        "hai-buoc.bpmn",
-        include_str!("../demo/processes/hai-buoc.bpmn"),
-    ),
-    (
-        "duyet-tra-lai.bpmn",
-        include_str!("../demo/processes/duyet-tra-lai.bpmn"),
-    ),
-    (
-        "xa-huyen.bpmn",
-        include_str!("../demo/processes/xa-huyen.bpmn"),
-    ),
-    (
-        "xay-dung.bpmn",
-        include_str!("../demo/processes/xay-dung.bpmn"),
-    ),
-    (
-        "chu-truong-dau-tu.bpmn",
-        include_str!("../demo/processes/chu-truong-dau-tu.bpmn"),
-    ),
-    (
-        "don-doc.bpmn",
-        include_str!("../demo/processes/don-doc.bpmn"),
-    ),
+    ("lltp-lien-thong.bpmn", include_str!("../demo/processes/lltp-lien-thong.bpmn")),
+    ("mot-buoc.bpmn", include_str!("../demo/processes/mot-buoc.bpmn")),
+    ("hai-buoc.bpmn", include_str!("../demo/processes/hai-buoc.bpmn")),
+    ("duyet-tra-lai.bpmn", include_str!("../demo/processes/duyet-tra-lai.bpmn")),
+    ("xa-huyen.bpmn", include_str!("../demo/processes/xa-huyen.bpmn")),
+    ("xay-dung.bpmn", include_str!("../demo/processes/xay-dung.bpmn")),
+    ("chu-truong-dau-tu.bpmn", include_str!("../demo/processes/chu-truong-dau-tu.bpmn")),
+    ("don-doc.bpmn", include_str!("../demo/processes/don-doc.bpmn")),
     ("ba-cap.bpmn", include_str!("../demo/processes/ba-cap.bpmn")),
-    (
-        "hoi-dong.bpmn",
-        include_str!("../demo/processes/hoi-dong.bpmn"),
-    ),
+    ("hoi-dong.bpmn", include_str!("../demo/processes/hoi-dong.bpmn")),
 ];
 
 /// Deploys the demo processes.
@@ -65,84 +38,24 @@ pub async fn processes(
 
 /// Demo officials: login, name, agency, roles.
 pub const OFFICIALS: [(&str, &str, &str, &[Role]); 11] = [
-    (
-        "quantri",
-        "Trần Minh Quân",
-        "000.00.00.H51",
-        &[Role::PlatformAdmin],
-    ),
-    (
-        "qt.stp",
-        "Lý Thị Mai",
-        "000.00.03.H51",
-        &[Role::AgencyAdmin],
-    ),
-    (
-        "tiepnhan",
-        "Lâm Thị Hồng",
-        "000.02.01.H51",
-        &[Role::ReceptionOfficer],
-    ),
+    ("quantri", "Trần Minh Quân", "000.00.00.H51", &[Role::PlatformAdmin]),
+    ("qt.stp", "Lý Thị Mai", "000.00.03.H51", &[Role::AgencyAdmin]),
+    ("tiepnhan", "Lâm Thị Hồng", "000.02.01.H51", &[Role::ReceptionOfficer]),
     // Sở Tư pháp's own one-stop counter, for the department's procedures (judicial records…).
-    (
-        "tiepnhan.stp",
-        "Võ Thị Ngọc Hân",
-        "000.00.03.H51",
-        &[Role::ReceptionOfficer],
-    ),
-    (
-        "xuly.stp",
-        "Nguyễn Văn Bình",
-        "000.00.03.H51",
-        &[Role::ProcessingOfficer],
-    ),
-    (
-        "lanhdao.stp",
-        "Thạch Văn Sơn",
-        "000.00.03.H51",
-        &[Role::Leader],
-    ),
-    (
-        "vanthu.stp",
-        "Huỳnh Thị Lan",
-        "000.00.03.H51",
-        &[Role::Clerk],
-    ),
+    ("tiepnhan.stp", "Võ Thị Ngọc Hân", "000.00.03.H51", &[Role::ReceptionOfficer]),
+    ("xuly.stp", "Nguyễn Văn Bình", "000.00.03.H51", &[Role::ProcessingOfficer]),
+    ("lanhdao.stp", "Thạch Văn Sơn", "000.00.03.H51", &[Role::Leader]),
+    ("vanthu.stp", "Huỳnh Thị Lan", "000.00.03.H51", &[Role::Clerk]),
     // A commune's one-stop counter, for the commune-level procedures (birth registration…).
-    (
-        "tiepnhan.p5",
-        "Đặng Thị Thu",
-        "000.01.41.H51",
-        &[Role::ReceptionOfficer],
-    ),
-    (
-        "tuphap.p5",
-        "Trương Văn Hùng",
-        "000.01.41.H51",
-        &[Role::ProcessingOfficer],
-    ),
-    (
-        "chutich.p5",
-        "Lê Thanh Tâm",
-        "000.01.41.H51",
-        &[Role::Leader],
-    ),
-    (
-        "thanhtra",
-        "Phan Quốc Việt",
-        "000.00.00.H51",
-        &[Role::Auditor],
-    ),
+    ("tiepnhan.p5", "Đặng Thị Thu", "000.01.41.H51", &[Role::ReceptionOfficer]),
+    ("tuphap.p5", "Trương Văn Hùng", "000.01.41.H51", &[Role::ProcessingOfficer]),
+    ("chutich.p5", "Lê Thanh Tâm", "000.01.41.H51", &[Role::Leader]),
+    ("thanhtra", "Phan Quốc Việt", "000.00.00.H51", &[Role::Auditor]),
 ];
 
 /// The demo citizen: personal ID, name, birth date, phone, e-mail.
-pub const CITIZEN: (&str, &str, (i32, u32, u32), &str, &str) = (
-    "094085000123",
-    "Nguyễn Văn An",
-    (1985, 9, 2),
-    "0912000123",
-    "nguyenvanan@example.vn",
-);
+pub const CITIZEN: (&str, &str, (i32, u32, u32), &str, &str) =
+    ("094085000123", "Nguyễn Văn An", (1985, 9, 2), "0912000123", "nguyenvanan@example.vn");
 
 /// The demo citizen's contact address, in the units in force since the 2025 reorganisation.
 pub const CITIZEN_ADDRESS: &str = "Số 12 đường Trần Hưng Đạo, Phường Sóc Trăng, Thành phố Cần Thơ";
@@ -150,11 +63,7 @@ pub const CITIZEN_ADDRESS: &str = "Số 12 đường Trần Hưng Đạo, Phư�
 /// Creates the demo accounts that do not exist yet.
 pub async fn accounts(identity: &IdentityService) -> Result<(), IdentityError> {
     for (login, name, agency, roles) in OFFICIALS {
-        if identity
-            .find_login(&LoginId::Username(login.into()))
-            .await?
-            .is_some()
-        {
+        if identity.find_login(&LoginId::Username(login.into())).await?.is_some() {
             continue;
         }
         let o = NewOfficial {
@@ -165,16 +74,10 @@ pub async fn accounts(identity: &IdentityService) -> Result<(), IdentityError> {
             agency_code: agency.into(),
             roles: roles.to_vec(),
         };
-        identity
-            .create_official_with_password(&o, DEMO_PASSWORD, Some(DEMO_TOTP_SECRET))
-            .await?;
+        identity.create_official_with_password(&o, DEMO_PASSWORD, Some(DEMO_TOTP_SECRET)).await?;
     }
     let (pid, name, (y, m, d), phone, email) = CITIZEN;
-    if identity
-        .find_login(&LoginId::PersonalId(pid.into()))
-        .await?
-        .is_none()
-    {
+    if identity.find_login(&LoginId::PersonalId(pid.into())).await?.is_none() {
         let reg = Registration {
             personal_id: PersonalId::parse(pid).map_err(IdentityError::Invalid)?,
             full_name: name.into(),
@@ -190,9 +93,7 @@ pub async fn accounts(identity: &IdentityService) -> Result<(), IdentityError> {
             user_agent: "cqdt demo".into(),
             request_id: String::new(),
         };
-        identity
-            .set_address(&a.id, CITIZEN_ADDRESS, &system)
-            .await?;
+        identity.set_address(&a.id, CITIZEN_ADDRESS, &system).await?;
     }
     Ok(())
 }

@@ -77,26 +77,19 @@ fn unique_operation_ids(doc: &mut serde_json::Value) {
         return;
     };
     let mut seen = std::collections::HashMap::<String, usize>::new();
-    for op in paths
-        .values()
-        .flat_map(|p| p.as_object().into_iter().flat_map(|m| m.values()))
-    {
+    for op in paths.values().flat_map(|p| p.as_object().into_iter().flat_map(|m| m.values())) {
         if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
             *seen.entry(id.to_string()).or_default() += 1;
         }
     }
-    for op in paths
-        .values_mut()
-        .flat_map(|p| p.as_object_mut().into_iter().flat_map(|m| m.values_mut()))
+    for op in
+        paths.values_mut().flat_map(|p| p.as_object_mut().into_iter().flat_map(|m| m.values_mut()))
     {
         let Some(id) = op.get("operationId").and_then(|v| v.as_str()) else {
             continue;
         };
         if seen.get(id).copied().unwrap_or(0) > 1 {
-            let tag = op
-                .pointer("/tags/0")
-                .and_then(|v| v.as_str())
-                .unwrap_or("cqdt");
+            let tag = op.pointer("/tags/0").and_then(|v| v.as_str()).unwrap_or("cqdt");
             let renamed = format!("{tag}_{id}");
             op["operationId"] = json!(renamed);
         }
@@ -108,11 +101,7 @@ fn unique_operation_ids(doc: &mut serde_json::Value) {
 /// (nested routers are flattened into their parent's paths), so read them from there.
 pub fn api_paths<S>(router: &Router<S>) -> std::collections::BTreeSet<String> {
     let debug = format!("{router:?}");
-    debug
-        .split('"')
-        .filter(|s| web::is_api_path(s))
-        .map(str::to_string)
-        .collect()
+    debug.split('"').filter(|s| web::is_api_path(s)).map(str::to_string).collect()
 }
 
 #[cfg(test)]
@@ -130,9 +119,6 @@ mod tests {
             .route("/dmdc/Metadata/{catalog}", get(|| async { "" }))
             .nest("/api/v1/b", inner);
         let paths: Vec<String> = api_paths(&router).into_iter().collect();
-        assert_eq!(
-            paths,
-            ["/api/v1/a", "/api/v1/b/x/{id}", "/dmdc/Metadata/{catalog}"]
-        );
+        assert_eq!(paths, ["/api/v1/a", "/api/v1/b/x/{id}", "/dmdc/Metadata/{catalog}"]);
     }
 }

@@ -32,18 +32,14 @@ pub async fn start(
     clock: SharedClock,
 ) -> Result<Server, AppError> {
     let started = std::time::Instant::now();
-    let addr = listener
-        .local_addr()
-        .map_err(AppError::io("reading the listen address"))?;
+    let addr = listener.local_addr().map_err(AppError::io("reading the listen address"))?;
     let db = open_db(&config).await?;
     let mut app = initialized_app(&config, &db, &clock).await?;
     ensure_admin(&app, &config).await?;
     app.start_identity_at(Some(addr)).await?;
     let (stop, stop_rx) = watch::channel(false);
     let workers = app.spawn_workers(stop_rx.clone());
-    let service = app
-        .router()
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let service = app.router().into_make_service_with_connect_info::<SocketAddr>();
     let mut stopped = stop_rx;
     let http = tokio::spawn(async move {
         axum::serve(listener, service)
@@ -53,14 +49,7 @@ pub async fn start(
             .await
     });
     tracing::info!(%addr, backend = ?db.backend(), startup_ms = started.elapsed().as_millis() as u64, "cqdt ready");
-    Ok(Server {
-        addr,
-        app,
-        stop,
-        http,
-        workers,
-        db,
-    })
+    Ok(Server { addr, app, stop, http, workers, db })
 }
 
 /// The application over `db`, with the demo province (or only the built-in catalogs) loaded
@@ -85,11 +74,7 @@ async fn initialized_app(config: &Config, db: &Db, clock: &SharedClock) -> Resul
 /// prints one on a new instance; either change is audited.
 #[allow(clippy::print_stderr)] // The generated password is for the operator's terminal, once.
 async fn ensure_admin(app: &App, config: &Config) -> Result<(), AppError> {
-    let outcome = app
-        .platform
-        .admin
-        .ensure(config.admin_password.as_deref())
-        .await?;
+    let outcome = app.platform.admin.ensure(config.admin_password.as_deref()).await?;
     if outcome != cqdt_platform::AdminPassword::Unchanged {
         let source = match outcome {
             cqdt_platform::AdminPassword::Generated(_) => "generated",

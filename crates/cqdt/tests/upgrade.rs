@@ -12,9 +12,7 @@ use sqlx::Connection;
 use tokio::process::Command;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../platform/tests/fixtures")
-        .join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../platform/tests/fixtures").join(name);
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(std::fs::File::open(path).expect("fixture"))
         .read_to_end(&mut out)
@@ -33,22 +31,14 @@ impl ReleaseInstance {
     async fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let Some(admin) = cqdt_testing::postgres_admin_url() else {
-            std::fs::write(
-                dir.path().join("cqdt.db"),
-                fixture("release-11e73e3.sqlite.db.gz"),
-            )
-            .expect("write the release's database");
-            return ReleaseInstance {
-                dir,
-                database_url: None,
-                postgres: None,
-            };
+            std::fs::write(dir.path().join("cqdt.db"), fixture("release-11e73e3.sqlite.db.gz"))
+                .expect("write the release's database");
+            return ReleaseInstance { dir, database_url: None, postgres: None };
         };
         sqlx::any::install_default_drivers();
         let name = format!("cqdt_upgrade_{}", hex::encode(rand::random::<[u8; 6]>()));
-        let mut server = sqlx::AnyConnection::connect(&admin)
-            .await
-            .expect("CQDT_TEST_DATABASE_URL");
+        let mut server =
+            sqlx::AnyConnection::connect(&admin).await.expect("CQDT_TEST_DATABASE_URL");
         sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
             .execute(&mut server)
             .await
@@ -56,16 +46,9 @@ impl ReleaseInstance {
         let url = format!("{}/{name}", admin.rsplit_once('/').expect("URL").0);
         let dump = String::from_utf8(fixture("release-11e73e3.postgres.sql.gz")).expect("utf-8");
         let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-        sqlx::raw_sql(&dump)
-            .execute(&mut conn)
-            .await
-            .expect("load the release's dump");
+        sqlx::raw_sql(&dump).execute(&mut conn).await.expect("load the release's dump");
         conn.close().await.expect("close");
-        ReleaseInstance {
-            dir,
-            database_url: Some(url),
-            postgres: Some((admin, name)),
-        }
+        ReleaseInstance { dir, database_url: Some(url), postgres: Some((admin, name)) }
     }
 
     fn command(&self) -> Command {
@@ -108,11 +91,7 @@ impl Drop for ReleaseInstance {
 }
 
 fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// The dossiers the demo citizen sees through the API of `cqdt serve` on the instance.
@@ -141,10 +120,7 @@ async fn citizens_dossiers(instance: &ReleaseInstance) -> Vec<serde_json::Value>
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert!(
-        ready,
-        "cqdt serve did not become ready on the upgraded database"
-    );
+    assert!(ready, "cqdt serve did not become ready on the upgraded database");
     let login = http
         .post(format!("{base}/dang-nhap"))
         .form(&[("login", "094085000123"), ("password", "Thu-nghiem-2026")])
@@ -156,11 +132,7 @@ async fn citizens_dossiers(instance: &ReleaseInstance) -> Vec<serde_json::Value>
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            v.split(';')
-                .next()
-                .filter(|c| c.starts_with("cqdt_session="))
-        })
+        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("cqdt_session=")))
         .expect("the demo citizen of the release signs in")
         .to_string();
     http.get(format!("{base}/api/v1/dossiers"))
@@ -192,17 +164,11 @@ async fn an_instance_of_the_release_before_sqlx_upgrades_in_place_and_serves_its
     assert!(text(&verify).contains("audit log OK"), "{}", text(&verify));
     // The OAuth client registered with the release is still there.
     let clients = instance.cli(&["client", "list"]).await;
-    assert!(
-        text(&clients).contains("Hệ thống thử nghiệm"),
-        "{}",
-        text(&clients)
-    );
+    assert!(text(&clients).contains("Hệ thống thử nghiệm"), "{}", text(&clients));
     // The citizen signs in with the release's password and finds both dossiers.
     let dossiers = citizens_dossiers(&instance).await;
-    let mut children: Vec<&str> = dossiers
-        .iter()
-        .filter_map(|d| d["form"]["child_full_name"].as_str())
-        .collect();
+    let mut children: Vec<&str> =
+        dossiers.iter().filter_map(|d| d["form"]["child_full_name"].as_str()).collect();
     children.sort_unstable();
     assert_eq!(children, ["Nguyễn Gia Bảo", "Trần Thị Mỹ Duyên"]);
     // A second start finds nothing to do.

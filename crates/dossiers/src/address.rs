@@ -61,13 +61,7 @@ impl AdminUnits {
                 children.entry(p.as_str()).or_default().push(i);
             }
         }
-        let kids = |code: &str| {
-            children
-                .get(code)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-                .to_vec()
-        };
+        let kids = |code: &str| children.get(code).map(Vec::as_slice).unwrap_or(&[]).to_vec();
         let mut communes = HashMap::new();
         for province in units.iter().filter(|u| u.level == 1) {
             let mut list = Vec::new();
@@ -75,10 +69,7 @@ impl AdminUnits {
                 list.push(Commune {
                     label_folded: fold(&label),
                     name_folded: fold(&c.name),
-                    choice: CommuneChoice {
-                        code: c.code.clone(),
-                        label,
-                    },
+                    choice: CommuneChoice { code: c.code.clone(), label },
                 });
             };
             for i in kids(&province.code) {
@@ -95,12 +86,7 @@ impl AdminUnits {
             list.sort_by(|a, b| a.label_folded.cmp(&b.label_folded));
             communes.insert(province.code.clone(), list);
         }
-        AdminUnits {
-            units,
-            by_code,
-            communes,
-            home,
-        }
+        AdminUnits { units, by_code, communes, home }
     }
 
     /// Whether any unit is loaded (an instance without the catalog takes free text).
@@ -121,18 +107,12 @@ impl AdminUnits {
     }
 
     fn indexed(&self, province: &str) -> &[Commune] {
-        self.communes
-            .get(province)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.communes.get(province).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The commune-level units of a province, by label.
     pub fn communes_of(&self, province: &str) -> Vec<CommuneChoice> {
-        self.indexed(province)
-            .iter()
-            .map(|c| c.choice.clone())
-            .collect()
+        self.indexed(province).iter().map(|c| c.choice.clone()).collect()
     }
 
     /// The commune the applicant means by `text` in a province: the exact label, or a name
@@ -144,10 +124,7 @@ impl AdminUnits {
             return None;
         }
         let all = self.indexed(province);
-        if let Some(c) = all
-            .iter()
-            .find(|c| c.label_folded == wanted || c.choice.code == text)
-        {
+        if let Some(c) = all.iter().find(|c| c.label_folded == wanted || c.choice.code == text) {
             return Some(c.choice.clone());
         }
         let mut by_name = all.iter().filter(|c| c.name_folded == wanted);
@@ -205,16 +182,11 @@ impl AdminUnits {
     /// force allow: an address from before a reorganisation keeps its street and leaves the
     /// commune for the person to choose.
     pub fn split(&self, text: &str) -> Split {
-        let mut parts: Vec<&str> = text
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .collect();
+        let mut parts: Vec<&str> =
+            text.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
         let named = parts.last().and_then(|last| {
             let wanted = bare(last);
-            self.units
-                .iter()
-                .find(|u| u.level == 1 && bare(&u.name) == wanted)
+            self.units.iter().find(|u| u.level == 1 && bare(&u.name) == wanted)
         });
         let province = match named {
             Some(p) => {
@@ -231,24 +203,12 @@ impl AdminUnits {
                 let tail = parts[parts.len() - take..].join(", ");
                 if let Some(c) = self.find_commune(code, &tail) {
                     parts.truncate(parts.len() - take);
-                    return Split {
-                        province,
-                        commune: Some(c.label),
-                        street: parts.join(", "),
-                    };
+                    return Split { province, commune: Some(c.label), street: parts.join(", ") };
                 }
             }
         }
-        let street: Vec<&str> = parts
-            .iter()
-            .take_while(|p| !names_a_unit(p))
-            .copied()
-            .collect();
-        Split {
-            province: named.map(|p| p.code.clone()),
-            commune: None,
-            street: street.join(", "),
-        }
+        let street: Vec<&str> = parts.iter().take_while(|p| !names_a_unit(p)).copied().collect();
+        Split { province: named.map(|p| p.code.clone()), commune: None, street: street.join(", ") }
     }
 }
 
@@ -267,12 +227,7 @@ mod tests {
     use super::*;
 
     fn unit(code: &str, name: &str, parent: Option<&str>, level: i64) -> AdminUnit {
-        AdminUnit {
-            code: code.into(),
-            name: name.into(),
-            parent: parent.map(Into::into),
-            level,
-        }
+        AdminUnit { code: code.into(), name: name.into(), parent: parent.map(Into::into), level }
     }
 
     fn sample() -> AdminUnits {
@@ -315,9 +270,7 @@ mod tests {
         assert_eq!(
             units.split("Số 12 đường Trần Hưng Đạo, Phường 2, thành phố Sóc Trăng, tỉnh Sóc Trăng"),
             Split {
-                province: None,
-                commune: None,
-                street: "Số 12 đường Trần Hưng Đạo".into(),
+                province: None, commune: None, street: "Số 12 đường Trần Hưng Đạo".into()
             }
         );
         assert_eq!(
@@ -342,14 +295,8 @@ mod tests {
     fn communes_are_listed_with_their_district_where_there_is_one() {
         let u = sample();
         assert_eq!(
-            u.communes_of("01")
-                .iter()
-                .map(|c| c.label.as_str())
-                .collect::<Vec<_>>(),
-            [
-                "Phường Phúc Tân, Quận Hoàn Kiếm",
-                "Phường Phúc Xá, Quận Ba Đình"
-            ]
+            u.communes_of("01").iter().map(|c| c.label.as_str()).collect::<Vec<_>>(),
+            ["Phường Phúc Tân, Quận Hoàn Kiếm", "Phường Phúc Xá, Quận Ba Đình"]
         );
         assert_eq!(u.communes_of("92").len(), 2);
     }
@@ -360,10 +307,7 @@ mod tests {
         let c = u.find_commune("92", "phuong soc trang").expect("found");
         assert_eq!(c.code, "31507");
         assert!(u.find_commune("01", "phuong soc trang").is_none());
-        assert_eq!(
-            u.find_commune("01", "Phường Phúc Xá").map(|c| c.code),
-            Some("00001".into())
-        );
+        assert_eq!(u.find_commune("01", "Phường Phúc Xá").map(|c| c.code), Some("00001".into()));
         assert!(u.find_commune("92", "").is_none());
         let p = u.get("92").expect("province");
         assert_eq!(

@@ -44,11 +44,7 @@ impl From<DossierError> for HttpError {
         match e {
             DossierError::Invalid(errors) => {
                 let page = PageError::BadRequest(
-                    errors
-                        .iter()
-                        .map(|e| e.message.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "),
                 );
                 HttpError::new(
                     Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Hồ sơ chưa hợp lệ")
@@ -83,19 +79,13 @@ mod tests {
     #[test]
     fn problems_keep_their_statuses_titles_and_details() {
         let p = HttpError::from(DossierError::NotFound("A-1".into())).problem;
-        assert_eq!(
-            (p.status, p.detail.as_deref()),
-            (404, Some("Không có hồ sơ A-1."))
-        );
+        assert_eq!((p.status, p.detail.as_deref()), (404, Some("Không có hồ sơ A-1.")));
         let p = HttpError::from(DossierError::Closed("Đã bãi bỏ.".into())).problem;
         assert_eq!((p.status, p.title.as_str()), (409, "Không thực hiện được"));
         let p = HttpError::from(DossierError::Forbidden("Không được.".into())).problem;
         assert_eq!((p.status, p.title.as_str()), (403, "Không có quyền"));
         let p = HttpError::from(DossierError::Invalid(vec![field("Thiếu.")])).problem;
-        assert_eq!(
-            (p.status, p.title.as_str(), p.errors.len()),
-            (422, "Hồ sơ chưa hợp lệ", 1)
-        );
+        assert_eq!((p.status, p.title.as_str(), p.errors.len()), (422, "Hồ sơ chưa hợp lệ", 1));
         let p = HttpError::from(DossierError::Internal("đĩa đầy".into())).problem;
         assert_eq!(p.status, 500);
         assert!(!p.detail.unwrap_or_default().contains("đĩa"));
@@ -116,17 +106,8 @@ mod tests {
             page(DossierError::Conflict("Đã xử lý.".into())),
             PageError::BadRequest(m) if m == "Đã xử lý."
         ));
-        assert!(matches!(
-            page(DossierError::NotFound("x".into())),
-            PageError::NotFound
-        ));
-        assert!(matches!(
-            page(DossierError::Forbidden("x".into())),
-            PageError::Forbidden
-        ));
-        assert!(matches!(
-            page(DossierError::Db(DbError::Config("x".into()))),
-            PageError::Internal
-        ));
+        assert!(matches!(page(DossierError::NotFound("x".into())), PageError::NotFound));
+        assert!(matches!(page(DossierError::Forbidden("x".into())), PageError::Forbidden));
+        assert!(matches!(page(DossierError::Db(DbError::Config("x".into()))), PageError::Internal));
     }
 }

@@ -18,10 +18,7 @@ pub type CatalogValues = BTreeMap<String, Vec<(String, String)>>;
 pub type FormValues = BTreeMap<String, String>;
 
 fn err(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_string(),
-        message: message.into(),
-    }
+    FieldError { field: field.to_string(), message: message.into() }
 }
 
 fn check_one(
@@ -73,9 +70,7 @@ fn check_one(
                 .or_else(|_| NaiveDate::parse_from_str(v, "%Y-%m-%d"))
                 .map_err(|_| "Ngày cần theo dạng ngày/tháng/năm, ví dụ 02/09/2020.".to_string())?;
             if d.year_ce().1 < 1900
-                || d > today
-                    .checked_add_days(chrono::Days::new(3660))
-                    .unwrap_or(today)
+                || d > today.checked_add_days(chrono::Days::new(3660)).unwrap_or(today)
             {
                 return Err("Ngày không hợp lý.".into());
             }
@@ -115,11 +110,7 @@ use chrono::Datelike;
 /// label) beside the street typed in the field itself; the checked commune code is stored
 /// under the last.
 pub fn address_keys(key: &str) -> (String, String, String) {
-    (
-        format!("{key}__tinh"),
-        format!("{key}__xa"),
-        format!("{key}__ma"),
-    )
+    (format!("{key}__tinh"), format!("{key}__xa"), format!("{key}__ma"))
 }
 
 /// Checks an address: street, and a commune of the chosen province (home by default).
@@ -148,19 +139,17 @@ fn check_address(
         .get(&province_code)
         .filter(|u| u.level == 1)
         .ok_or_else(|| "Hãy chọn tỉnh, thành phố trong danh sách.".to_string())?;
-    let commune = units
-        .find_commune(&province.code, get(&xa))
-        .ok_or_else(|| {
-            if get(&xa).is_empty() {
-                "Chưa chọn xã, phường.".to_string()
-            } else {
-                format!(
-                    "Không có xã, phường “{}” thuộc {}; hãy chọn trong danh sách.",
-                    get(&xa).chars().take(80).collect::<String>(),
-                    province.name
-                )
-            }
-        })?;
+    let commune = units.find_commune(&province.code, get(&xa)).ok_or_else(|| {
+        if get(&xa).is_empty() {
+            "Chưa chọn xã, phường.".to_string()
+        } else {
+            format!(
+                "Không có xã, phường “{}” thuộc {}; hãy chọn trong danh sách.",
+                get(&xa).chars().take(80).collect::<String>(),
+                province.name
+            )
+        }
+    })?;
     if street.is_empty() {
         return Err("Chưa nhập số nhà, đường hoặc ấp, khóm.".into());
     }
@@ -182,9 +171,8 @@ pub fn check(
     for f in form {
         if f.kind == FieldType::Address && !units.is_empty() {
             let (_, xa, _) = address_keys(&f.key);
-            let blank = [&f.key, &xa]
-                .iter()
-                .all(|k| submitted.get(*k).is_none_or(|v| v.trim().is_empty()));
+            let blank =
+                [&f.key, &xa].iter().all(|k| submitted.get(*k).is_none_or(|v| v.trim().is_empty()));
             if blank {
                 if f.required {
                     errors.push(err(&f.key, format!("Chưa nhập “{}”.", f.label)));
@@ -312,14 +300,8 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let v = check(
-            &form,
-            &submitted,
-            &CatalogValues::new(),
-            &AdminUnits::default(),
-            today(),
-        )
-        .expect("valid");
+        let v = check(&form, &submitted, &CatalogValues::new(), &AdminUnits::default(), today())
+            .expect("valid");
         assert_eq!(v["pid"], "094085000123");
         assert_eq!(v["phone"], "+84912345678");
         assert_eq!(v["born"], "1985-09-02");
@@ -334,22 +316,13 @@ mod tests {
             field("name", "text", true),
             field("born", "date", false),
         ];
-        let submitted: BTreeMap<String, String> = [
-            ("pid", "123"),
-            ("tax", "0300588568"),
-            ("born", "30/02/2000"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let e = check(
-            &form,
-            &submitted,
-            &CatalogValues::new(),
-            &AdminUnits::default(),
-            today(),
-        )
-        .expect_err("invalid");
+        let submitted: BTreeMap<String, String> =
+            [("pid", "123"), ("tax", "0300588568"), ("born", "30/02/2000")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let e = check(&form, &submitted, &CatalogValues::new(), &AdminUnits::default(), today())
+            .expect_err("invalid");
         let keys: Vec<&str> = e.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(keys, vec!["pid", "tax", "name", "born"]);
     }
@@ -359,19 +332,11 @@ mod tests {
         let mut f = field("gender", "choice", true);
         f.catalog = Some("genders".into());
         let mut cats = CatalogValues::new();
-        cats.insert(
-            "genders".into(),
-            vec![("1".into(), "Nam".into()), ("2".into(), "Nữ".into())],
-        );
+        cats.insert("genders".into(), vec![("1".into(), "Nam".into()), ("2".into(), "Nữ".into())]);
         let ok: BTreeMap<String, String> = [("gender".to_string(), "2".to_string())].into();
-        assert!(check(
-            std::slice::from_ref(&f),
-            &ok,
-            &cats,
-            &AdminUnits::default(),
-            today()
-        )
-        .is_ok());
+        assert!(
+            check(std::slice::from_ref(&f), &ok, &cats, &AdminUnits::default(), today()).is_ok()
+        );
         let bad: BTreeMap<String, String> = [("gender".to_string(), "9".to_string())].into();
         assert!(check(&[f], &bad, &cats, &AdminUnits::default(), today()).is_err());
     }

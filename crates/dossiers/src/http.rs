@@ -51,10 +51,7 @@ impl FromRef<DossierState> for Platform {
 /// The routes, ready to merge into the app.
 pub fn router(state: DossierState) -> Router {
     Router::new()
-        .route(
-            "/nop-ho-so/{procedure}",
-            get(filing::form_page).post(filing::form_submit),
-        )
+        .route("/nop-ho-so/{procedure}", get(filing::form_page).post(filing::form_submit))
         .route("/nop-ho-so/{procedure}/xem-lai", get(filing::review_page))
         .route("/nop-ho-so/{procedure}/nop", post(filing::submit))
         .route("/ho-so-cua-toi", get(filing::my_list))
@@ -88,11 +85,8 @@ struct Parts {
 /// and `file_khac` for files that answer no particular component); the error is for the
 /// user.
 async fn read_multipart(mut m: Multipart) -> Result<Parts, String> {
-    let mut parts = Parts {
-        control: BTreeMap::new(),
-        values: BTreeMap::new(),
-        uploads: Vec::new(),
-    };
+    let mut parts =
+        Parts { control: BTreeMap::new(), values: BTreeMap::new(), uploads: Vec::new() };
     loop {
         let field = match m.next_field().await {
             Ok(Some(f)) => f,
@@ -102,30 +96,21 @@ async fn read_multipart(mut m: Multipart) -> Result<Parts, String> {
         let name = field.name().unwrap_or("").to_string();
         if let Some(i) = name.strip_prefix("file_") {
             let file_name = field.file_name().unwrap_or("").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| format!("Không đọc được tệp tải lên: {e}"))?;
+            let bytes =
+                field.bytes().await.map_err(|e| format!("Không đọc được tệp tải lên: {e}"))?;
             if bytes.is_empty() && file_name.is_empty() {
                 continue;
             }
             let component = if i == "khac" {
                 usize::MAX
             } else {
-                i.parse::<usize>()
-                    .map_err(|_| "Tên tệp tải lên không hợp lệ.".to_string())?
+                i.parse::<usize>().map_err(|_| "Tên tệp tải lên không hợp lệ.".to_string())?
             };
-            parts.uploads.push(Upload {
-                component,
-                file_name,
-                bytes: bytes.to_vec(),
-            });
+            parts.uploads.push(Upload { component, file_name, bytes: bytes.to_vec() });
             continue;
         }
-        let text = field
-            .text()
-            .await
-            .map_err(|e| format!("Không đọc được biểu mẫu gửi lên: {e}"))?;
+        let text =
+            field.text().await.map_err(|e| format!("Không đọc được biểu mẫu gửi lên: {e}"))?;
         match name.strip_prefix("f_") {
             Some(key) => parts.values.insert(key.to_string(), text),
             None => parts.control.insert(name, text),
@@ -216,28 +201,18 @@ mod tests {
 
     #[test]
     fn every_api_route_is_in_the_document() {
-        let routes: Router<DossierState> = api::routes()
-            .merge(life::routes())
-            .merge(office_api::routes())
-            .merge(office::routes());
+        let routes: Router<DossierState> =
+            api::routes().merge(life::routes()).merge(office_api::routes()).merge(office::routes());
         let listed = format!("{routes:?}");
-        let paths: std::collections::BTreeSet<&str> = listed
-            .split('"')
-            .filter(|s| s.starts_with("/api/"))
-            .collect();
+        let paths: std::collections::BTreeSet<&str> =
+            listed.split('"').filter(|s| s.starts_with("/api/")).collect();
         assert!(paths.len() >= 20, "{paths:?}");
         let doc = openapi();
         for path in paths {
-            assert!(
-                doc.paths.paths.contains_key(path),
-                "{path} is not described"
-            );
+            assert!(doc.paths.paths.contains_key(path), "{path} is not described");
         }
         let receive = &doc.paths.paths["/api/v1/office/dossiers/{code}/receive"];
-        let body = receive
-            .post
-            .as_ref()
-            .and_then(|op| op.request_body.as_ref());
+        let body = receive.post.as_ref().and_then(|op| op.request_body.as_ref());
         assert!(
             body.is_some_and(|b| b.required == Some(utoipa::openapi::Required::False)),
             "a reception may come without a body"

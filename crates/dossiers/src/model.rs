@@ -149,10 +149,7 @@ pub struct DossierEvent {
 impl DossierStatus {
     /// Whether the dossier's life is over.
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            DossierStatus::Returned | DossierStatus::Refused | DossierStatus::Withdrawn
-        )
+        matches!(self, DossierStatus::Returned | DossierStatus::Refused | DossierStatus::Withdrawn)
     }
 }
 
@@ -331,14 +328,8 @@ mod tests {
     #[test]
     fn codes_follow_the_circular_format() {
         let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
-        assert_eq!(
-            dossier_code("000.02.01.H51", d, 7),
-            "000.02.01.H51-261125-0007"
-        );
-        assert_eq!(
-            dossier_code("000.02.01.H51", d, 12345),
-            "000.02.01.H51-261125-12345"
-        );
+        assert_eq!(dossier_code("000.02.01.H51", d, 7), "000.02.01.H51-261125-0007");
+        assert_eq!(dossier_code("000.02.01.H51", d, 12345), "000.02.01.H51-261125-12345");
     }
 
     #[test]

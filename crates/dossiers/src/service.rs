@@ -174,10 +174,7 @@ pub(crate) enum Put {
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 fn field_error(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-    }
+    FieldError { field: field.into(), message: message.into() }
 }
 
 /// Kinds of agencies that receive dossiers of a level.
@@ -213,13 +210,7 @@ impl DossierService {
         neighbours: Neighbours,
         directory: Arc<dyn Directory>,
     ) -> Self {
-        let Neighbours {
-            audit,
-            notifier,
-            procedures,
-            calendar,
-            workflow,
-        } = neighbours;
+        let Neighbours { audit, notifier, procedures, calendar, workflow } = neighbours;
         DossierService {
             db,
             clock,
@@ -256,11 +247,8 @@ impl DossierService {
 
     /// The agencies that receive dossiers of a procedure (by its levels).
     pub fn receiving_agencies(&self, p: &Procedure) -> Vec<Agency> {
-        let kinds: Vec<&str> = p
-            .levels
-            .iter()
-            .flat_map(|l| kinds_for(*l).iter().copied())
-            .collect();
+        let kinds: Vec<&str> =
+            p.levels.iter().flat_map(|l| kinds_for(*l).iter().copied()).collect();
         let mut v: Vec<Agency> = self
             .directory
             .agencies()
@@ -295,9 +283,7 @@ impl DossierService {
                 "Thủ tục “{}” đã bãi bỏ, không tiếp nhận hồ sơ mới.",
                 e.procedure.name
             ))),
-            Ok(_) => Err(DossierError::Closed(format!(
-                "Không có thủ tục {code} đang áp dụng."
-            ))),
+            Ok(_) => Err(DossierError::Closed(format!("Không có thủ tục {code} đang áp dụng."))),
             Err(e) => Err(DossierError::Internal(e.to_string())),
         }
     }
@@ -316,12 +302,7 @@ impl DossierService {
     /// Stores a document in the file store and says whether it is one a dossier takes.
     pub(crate) async fn put_document(&self, u: &Upload) -> Put {
         match self.files.put(&u.bytes, Some(&u.file_name)).await {
-            Ok(f)
-                if matches!(
-                    f.media_type,
-                    MediaType::Pdf | MediaType::Png | MediaType::Jpeg
-                ) =>
-            {
+            Ok(f) if matches!(f.media_type, MediaType::Pdf | MediaType::Png | MediaType::Jpeg) => {
                 Put::Stored(f)
             }
             Ok(_) => Put::WrongType,

@@ -114,10 +114,8 @@ pub async fn insert_first_events(
     if events.is_empty() {
         return Ok(());
     }
-    let mut q = Sql::on(
-        conn,
-        "INSERT INTO dossier_events (dossier_id, seq, at, status, actor, note) ",
-    );
+    let mut q =
+        Sql::on(conn, "INSERT INTO dossier_events (dossier_id, seq, at, status, actor, note) ");
     q.push_values(events, |mut row, (id, e)| {
         row.push_bind(*id)
             .push_bind(1_i64)
@@ -126,10 +124,7 @@ pub async fn insert_first_events(
             .push_bind(&e.actor)
             .push_bind(&e.note);
     });
-    q.build()
-        .execute(conn)
-        .await
-        .ctx("recording dossier steps")?;
+    q.build().execute(conn).await.ctx("recording dossier steps")?;
     Ok(())
 }
 

@@ -43,10 +43,7 @@ impl Directory for OneAgency {
 
 fn vn(y: i32, m: u32, d: u32, h: u32) -> chrono::DateTime<chrono::Utc> {
     // Vietnam is UTC+7.
-    chrono::Utc
-        .with_ymd_and_hms(y, m, d, h, 0, 0)
-        .single()
-        .expect("time")
+    chrono::Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("time")
         - chrono::Duration::hours(7)
 }
 
@@ -61,11 +58,7 @@ fn official(role: Role) -> Principal {
         name: role.label().into(),
         kind: "official".into(),
         agency: Some(AGENCY.into()),
-        roles: vec![RoleGrant {
-            role,
-            agency: AGENCY.into(),
-            subtree: false,
-        }],
+        roles: vec![RoleGrant { role, agency: AGENCY.into(), subtree: false }],
         session_id: "s".into(),
     }
 }
@@ -80,14 +73,10 @@ async fn service_and_calendar(
 ) -> (DossierService, CalendarService) {
     let shared: SharedClock = clock;
     let audit = Audit::new(t.db.clone(), shared.clone());
-    let calendar = CalendarService::load(
-        t.db.clone(),
-        shared.clone(),
-        audit.clone(),
-        OfficeHours::default(),
-    )
-    .await
-    .expect("calendar");
+    let calendar =
+        CalendarService::load(t.db.clone(), shared.clone(), audit.clone(), OfficeHours::default())
+            .await
+            .expect("calendar");
     let jobs = JobQueue::new(t.db.clone(), shared.clone(), RetryPolicy::default());
     let notifier = cqdt_notify::Notifier::new(
         t.db.clone(),
@@ -107,10 +96,7 @@ async fn service_and_calendar(
         "form": [{"key": "ly_do", "label": "Lý do", "type": "text", "required": true}]
     }))
     .expect("procedure");
-    procedures
-        .create("admin", &p, Status::Published)
-        .await
-        .expect("create");
+    procedures.create("admin", &p, Status::Published).await.expect("create");
     let workflow = cqdt_workflow::WorkflowService::new(
         t.db.clone(),
         shared.clone(),
@@ -122,13 +108,7 @@ async fn service_and_calendar(
         t.db.clone(),
         shared,
         files,
-        Neighbours {
-            audit,
-            notifier,
-            procedures,
-            calendar: calendar.clone(),
-            workflow,
-        },
+        Neighbours { audit, notifier, procedures, calendar: calendar.clone(), workflow },
         Arc::new(OneAgency),
     );
     (svc, calendar)
@@ -160,9 +140,7 @@ async fn issue_result(svc: &DossierService, who: &Principal, code: &str) {
         bytes: b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
             .to_vec(),
     };
-    svc.add_result(who, code, &upload, "", true)
-        .await
-        .expect("result");
+    svc.add_result(who, code, &upload, "", true).await.expect("result");
 }
 
 #[tokio::test]
@@ -180,24 +158,14 @@ async fn a_dossier_late_across_tet_gets_an_apology_and_counts_as_late() {
         .expect("received");
     // Three working days from Thursday: Friday 13/2, then Tết, then Monday 23/2, Tuesday 24/2.
     assert_eq!(d.due_date.as_deref(), Some("2026-02-24"));
-    svc.act(&processing, &code, OfficeAction::StartProcessing)
-        .await
-        .expect("processing");
+    svc.act(&processing, &code, OfficeAction::StartProcessing).await.expect("processing");
 
     // Monday 23/2: due the next working day. Wednesday 25/2: overdue.
     clock.set(vn(2026, 2, 23, 9));
-    let d = svc
-        .view_for_official(&processing, &code)
-        .await
-        .expect("view")
-        .dossier;
+    let d = svc.view_for_official(&processing, &code).await.expect("view").dossier;
     assert_eq!(svc.deadline_of(&d), Deadline::DueSoon);
     clock.set(vn(2026, 2, 25, 9));
-    let d = svc
-        .view_for_official(&processing, &code)
-        .await
-        .expect("view")
-        .dossier;
+    let d = svc.view_for_official(&processing, &code).await.expect("view").dossier;
     assert_eq!(svc.deadline_of(&d), Deadline::Overdue);
 
     // The apology cannot go back in time, and needs a reason.
@@ -205,10 +173,7 @@ async fn a_dossier_late_across_tet_gets_an_apology_and_counts_as_late() {
         .act(
             &processing,
             &code,
-            OfficeAction::Apologise {
-                reason: String::new(),
-                new_due: day(2026, 2, 20),
-            },
+            OfficeAction::Apologise { reason: String::new(), new_due: day(2026, 2, 20) },
         )
         .await;
     assert!(refused.is_err());
@@ -224,10 +189,7 @@ async fn a_dossier_late_across_tet_gets_an_apology_and_counts_as_late() {
         .await
         .expect("apology");
     assert_eq!(d.due_date.as_deref(), Some("2026-02-27"));
-    let view = svc
-        .view_for_official(&processing, &code)
-        .await
-        .expect("view");
+    let view = svc.view_for_official(&processing, &code).await.expect("view");
     assert_eq!(view.apologies.len(), 1);
     assert_eq!(view.apologies[0].old_due, "2026-02-24");
     assert!(
@@ -244,12 +206,7 @@ async fn a_dossier_late_across_tet_gets_an_apology_and_counts_as_late() {
     clock.set(vn(2026, 2, 26, 10));
     issue_result(&svc, &processing, &code).await;
     let stats = svc
-        .statistics(
-            Some(&processing),
-            day(2026, 1, 1),
-            day(2026, 12, 31),
-            StatsBy::Month,
-        )
+        .statistics(Some(&processing), day(2026, 1, 1), day(2026, 12, 31), StatsBy::Month)
         .await
         .expect("stats");
     assert_eq!(stats.total.received, 1);
@@ -261,12 +218,7 @@ async fn a_dossier_late_across_tet_gets_an_apology_and_counts_as_late() {
     let mut stranger = official(Role::ProcessingOfficer);
     stranger.roles[0].agency = "000.00.03.H51".into();
     let none = svc
-        .statistics(
-            Some(&stranger),
-            day(2026, 1, 1),
-            day(2026, 12, 31),
-            StatsBy::Agency,
-        )
+        .statistics(Some(&stranger), day(2026, 1, 1), day(2026, 12, 31), StatsBy::Agency)
         .await
         .expect("stats");
     assert_eq!(none.total.received, 0);
@@ -300,20 +252,10 @@ async fn the_clock_stands_still_while_the_applicant_supplements() {
     .expect("asked");
     // Answered the next Monday, 9/3: five working days stood still.
     clock.set(vn(2026, 3, 9, 9));
-    svc.supply(
-        "citizen-1",
-        "094085000123",
-        &code,
-        &[],
-        "Đã có bản sao trong hồ sơ gốc",
-    )
-    .await
-    .expect("supplied");
-    let d = svc
-        .view_for_official(&reception, &code)
+    svc.supply("citizen-1", "094085000123", &code, &[], "Đã có bản sao trong hồ sơ gốc")
         .await
-        .expect("view")
-        .dossier;
+        .expect("supplied");
+    let d = svc.view_for_official(&reception, &code).await.expect("view").dossier;
     assert_eq!(d.due_date.as_deref(), Some("2026-03-12"));
     // Resolved on the moved date: on time, not late.
     clock.set(vn(2026, 3, 12, 9));
@@ -323,12 +265,7 @@ async fn the_clock_stands_still_while_the_applicant_supplements() {
         .statistics(None, day(2026, 3, 1), day(2026, 3, 31), StatsBy::Agency)
         .await
         .expect("stats");
-    assert_eq!(
-        (stats.total.on_time, stats.total.late),
-        (1, 0),
-        "{:?}",
-        stats.total
-    );
+    assert_eq!((stats.total.on_time, stats.total.late), (1, 0), "{:?}", stats.total);
 }
 
 #[tokio::test]
@@ -357,26 +294,14 @@ async fn a_working_saturday_announced_by_the_government_counts_toward_the_appoin
         .expect("received");
     // Friday 9, the working Saturday 10, Monday 12 (Tuesday 13 without the adjustment).
     assert_eq!(d.due_date.as_deref(), Some("2026-01-12"));
-    svc.act(
-        &official(Role::ProcessingOfficer),
-        &code,
-        OfficeAction::StartProcessing,
-    )
-    .await
-    .expect("processing");
+    svc.act(&official(Role::ProcessingOfficer), &code, OfficeAction::StartProcessing)
+        .await
+        .expect("processing");
     // On Friday the next working day is the Saturday: Monday is not yet due soon.
     clock.set(vn(2026, 1, 9, 9));
-    let d = svc
-        .view_for_official(&reception, &code)
-        .await
-        .expect("view")
-        .dossier;
+    let d = svc.view_for_official(&reception, &code).await.expect("view").dossier;
     assert_eq!(svc.deadline_of(&d), Deadline::OnTime);
     clock.set(vn(2026, 1, 10, 9));
-    let d = svc
-        .view_for_official(&reception, &code)
-        .await
-        .expect("view")
-        .dossier;
+    let d = svc.view_for_official(&reception, &code).await.expect("view").dossier;
     assert_eq!(svc.deadline_of(&d), Deadline::DueSoon);
 }

@@ -50,10 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     let id = created.client.client_id.clone();
-    let secret = created
-        .secret
-        .map(|s| s.expose().to_string())
-        .unwrap_or_default();
+    let secret = created.secret.map(|s| s.expose().to_string()).unwrap_or_default();
 
     // Baseline in the same run: the grant without HTTP (authentication, signing, audit).
     let creds = ClientCredentials {
@@ -133,16 +130,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .build()?;
-        let (url, id, secret, ok, failed) = (
-            url.clone(),
-            id.clone(),
-            secret.clone(),
-            ok.clone(),
-            failed.clone(),
-        );
+        let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+        let (url, id, secret, ok, failed) =
+            (url.clone(), id.clone(), secret.clone(), ok.clone(), failed.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < end {
                 let res = client
@@ -193,9 +183,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = cqdt_identity::password::verify(password, &stored);
         verify_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let mut login_ms = Vec::new();
     for _ in 0..40 {
         let t0 = Instant::now();

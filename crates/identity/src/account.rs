@@ -31,13 +31,9 @@ impl AccountKind {
 
     /// Parses the stored form.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            AccountKind::Citizen,
-            AccountKind::Business,
-            AccountKind::Official,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        [AccountKind::Citizen, AccountKind::Business, AccountKind::Official]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 
     /// Vietnamese name.
@@ -74,13 +70,9 @@ impl AccountStatus {
 
     /// Parses the stored form.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            AccountStatus::Pending,
-            AccountStatus::Active,
-            AccountStatus::Disabled,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        [AccountStatus::Pending, AccountStatus::Active, AccountStatus::Disabled]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 
     /// Vietnamese name.
@@ -209,10 +201,7 @@ impl Account {
             self.personal_id.as_deref(),
             self.username.as_deref(),
             self.phone.as_deref().map(|p| p.trim_start_matches("+84")),
-            self.email
-                .as_deref()
-                .and_then(|e| e.split('@').next())
-                .filter(|l| l.len() >= 4),
+            self.email.as_deref().and_then(|e| e.split('@').next()).filter(|l| l.len() >= 4),
         ]
         .into_iter()
         .flatten()
@@ -244,19 +233,13 @@ pub struct BusinessLink {
 fn required(field: &str, value: &str, what: &str, errors: &mut Vec<FieldError>) -> String {
     let v = value.trim().to_string();
     if v.is_empty() {
-        errors.push(FieldError {
-            field: field.into(),
-            message: format!("Chưa nhập {what}."),
-        });
+        errors.push(FieldError { field: field.into(), message: format!("Chưa nhập {what}.") });
     }
     v
 }
 
 fn err(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-    }
+    FieldError { field: field.into(), message: message.into() }
 }
 
 /// Parses a person's full name: letters (with Vietnamese diacritics), spaces, apostrophes
@@ -266,10 +249,7 @@ pub fn parse_full_name(s: &str) -> Result<String, String> {
     if name.chars().count() < 2 || name.chars().count() > 100 {
         return Err("Họ và tên cần từ 2 đến 100 ký tự.".into());
     }
-    if !name
-        .chars()
-        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.'))
-    {
+    if !name.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.')) {
         return Err("Họ và tên chỉ gồm chữ cái, khoảng trắng và dấu nháy, gạch nối.".into());
     }
     Ok(name)
@@ -379,12 +359,7 @@ impl RegistrationForm {
                 }
             }
         };
-        let pid = required(
-            "personal_id",
-            &self.personal_id,
-            "số định danh cá nhân",
-            &mut errors,
-        );
+        let pid = required("personal_id", &self.personal_id, "số định danh cá nhân", &mut errors);
         let personal_id = if pid.is_empty() {
             None
         } else {
@@ -398,16 +373,12 @@ impl RegistrationForm {
         let phone = if phone.is_empty() {
             None
         } else {
-            parse_phone(&phone)
-                .map_err(|m| errors.push(err("phone", m)))
-                .ok()
+            parse_phone(&phone).map_err(|m| errors.push(err("phone", m))).ok()
         };
         let email = if self.email.trim().is_empty() {
             None
         } else {
-            parse_email(&self.email)
-                .map_err(|m| errors.push(err("email", m)))
-                .ok()
+            parse_email(&self.email).map_err(|m| errors.push(err("email", m))).ok()
         };
         if self.password.is_empty() {
             errors.push(err("password", "Chưa nhập mật khẩu."));
@@ -485,8 +456,7 @@ pub struct NewOfficial {
 pub fn parse_username(s: &str) -> Result<String, String> {
     let u = s.trim().to_lowercase();
     let ok = (3..=50).contains(&u.len())
-        && u.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".-_".contains(&b))
+        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".-_".contains(&b))
         && u.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
     if ok {
         Ok(u)
@@ -498,9 +468,8 @@ pub fn parse_username(s: &str) -> Result<String, String> {
 /// Parses a list of official roles.
 pub fn parse_roles(s: &str) -> Result<Vec<Role>, String> {
     let mut roles = Vec::new();
-    for name in s
-        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|x| !x.is_empty())
+    for name in
+        s.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|x| !x.is_empty())
     {
         match Role::parse(name).filter(|r| Role::OFFICIAL.contains(r)) {
             Some(r) if !roles.contains(&r) => roles.push(r),
@@ -509,11 +478,7 @@ pub fn parse_roles(s: &str) -> Result<Vec<Role>, String> {
                 return Err(format!(
                     "Vai trò “{}” không có. Các vai trò: {}.",
                     name.chars().take(40).collect::<String>(),
-                    Role::OFFICIAL
-                        .iter()
-                        .map(|r| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    Role::OFFICIAL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
                 ))
             }
         }
@@ -528,21 +493,15 @@ impl OfficialForm {
     /// Checks every field; `agency_exists` says whether an agency code is in the catalog.
     pub fn parse(&self, agency_exists: bool) -> Result<NewOfficial, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let username = parse_username(&self.username)
-            .map_err(|m| errors.push(err("username", m)))
-            .ok();
-        let full_name = parse_full_name(&self.full_name)
-            .map_err(|m| errors.push(err("full_name", m)))
-            .ok();
-        let email = parse_email(&self.email)
-            .map_err(|m| errors.push(err("email", m)))
-            .ok();
+        let username =
+            parse_username(&self.username).map_err(|m| errors.push(err("username", m))).ok();
+        let full_name =
+            parse_full_name(&self.full_name).map_err(|m| errors.push(err("full_name", m))).ok();
+        let email = parse_email(&self.email).map_err(|m| errors.push(err("email", m))).ok();
         let phone = if self.phone.trim().is_empty() {
             None
         } else {
-            parse_phone(&self.phone)
-                .map_err(|m| errors.push(err("phone", m)))
-                .ok()
+            parse_phone(&self.phone).map_err(|m| errors.push(err("phone", m))).ok()
         };
         let agency = self.agency_code.trim().to_string();
         if agency.is_empty() {
@@ -553,19 +512,10 @@ impl OfficialForm {
                 format!("Không có cơ quan mã “{agency}” trong danh mục cơ quan."),
             ));
         }
-        let roles = parse_roles(&self.roles)
-            .map_err(|m| errors.push(err("roles", m)))
-            .ok();
+        let roles = parse_roles(&self.roles).map_err(|m| errors.push(err("roles", m))).ok();
         match (username, full_name, email, roles) {
             (Some(username), Some(full_name), Some(email), Some(roles)) if errors.is_empty() => {
-                Ok(NewOfficial {
-                    username,
-                    full_name,
-                    email,
-                    phone,
-                    agency_code: agency,
-                    roles,
-                })
+                Ok(NewOfficial { username, full_name, email, phone, agency_code: agency, roles })
             }
             _ => Err(errors),
         }
@@ -606,9 +556,8 @@ impl BusinessForm {
     /// Checks every field.
     pub fn parse(&self) -> Result<NewBusiness, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let tax_code = TaxCode::parse(&self.tax_code)
-            .map_err(|m| errors.push(err("tax_code", m)))
-            .ok();
+        let tax_code =
+            TaxCode::parse(&self.tax_code).map_err(|m| errors.push(err("tax_code", m))).ok();
         let name = self.name.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.chars().count() < 3 || name.chars().count() > 300 {
             errors.push(err("name", "Tên doanh nghiệp cần từ 3 đến 300 ký tự."));
@@ -627,12 +576,9 @@ impl BusinessForm {
             }
         };
         match (tax_code, legal_representative) {
-            (Some(tax_code), Some(legal_representative)) if errors.is_empty() => Ok(NewBusiness {
-                tax_code,
-                name,
-                legal_representative,
-                relation,
-            }),
+            (Some(tax_code), Some(legal_representative)) if errors.is_empty() => {
+                Ok(NewBusiness { tax_code, name, legal_representative, relation })
+            }
             _ => Err(errors),
         }
     }
@@ -713,14 +659,7 @@ mod tests {
         };
         let errors = f.parse(today()).expect_err("invalid");
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        for f in [
-            "full_name",
-            "birth_date",
-            "personal_id",
-            "phone",
-            "email",
-            "password",
-        ] {
+        for f in ["full_name", "birth_date", "personal_id", "phone", "email", "password"] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
         }
     }
@@ -747,18 +686,9 @@ mod tests {
             LoginId::parse("094 085 012 345"),
             Some(LoginId::PersonalId("094085012345".into()))
         );
-        assert_eq!(
-            LoginId::parse("0912345678"),
-            Some(LoginId::Phone("+84912345678".into()))
-        );
-        assert_eq!(
-            LoginId::parse("An@Example.vn"),
-            Some(LoginId::Email("an@example.vn".into()))
-        );
-        assert_eq!(
-            LoginId::parse("cb.tiepnhan"),
-            Some(LoginId::Username("cb.tiepnhan".into()))
-        );
+        assert_eq!(LoginId::parse("0912345678"), Some(LoginId::Phone("+84912345678".into())));
+        assert_eq!(LoginId::parse("An@Example.vn"), Some(LoginId::Email("an@example.vn".into())));
+        assert_eq!(LoginId::parse("cb.tiepnhan"), Some(LoginId::Username("cb.tiepnhan".into())));
         assert_eq!(LoginId::parse(""), None);
     }
 

@@ -93,11 +93,7 @@ pub enum IdentityError {
 impl IdentityError {
     /// An OAuth protocol error.
     pub fn oauth(code: OAuthErrorCode, description: impl Into<String>) -> Self {
-        IdentityError::OAuth {
-            code,
-            description: description.into(),
-            retry_after: None,
-        }
+        IdentityError::OAuth { code, description: description.into(), retry_after: None }
     }
 
     /// The OAuth code of a protocol error, if it is one.

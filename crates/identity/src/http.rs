@@ -60,9 +60,7 @@ impl cqdt_platform::SessionResolver for IdentityService {
             if account.status != crate::account::AccountStatus::Active {
                 return None;
             }
-            self.principal_of(&account, &format!("token:{}", claims.jti))
-                .await
-                .ok()
+            self.principal_of(&account, &format!("token:{}", claims.jti)).await.ok()
         })
     }
 }
@@ -143,12 +141,8 @@ mod tests {
     #[test]
     fn the_document_lists_the_identity_endpoints() {
         let doc = doc();
-        let paths: Vec<&str> = doc["paths"]
-            .as_object()
-            .expect("paths")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let paths: Vec<&str> =
+            doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
         for p in [
             "/.well-known/openid-configuration",
             "/oauth/jwks",
@@ -199,10 +193,7 @@ mod tests {
         let doc = doc();
         let add = &doc["paths"]["/api/v1/identity/clients"]["post"]["responses"];
         for status in ["400", "422"] {
-            assert_eq!(
-                add[status]["$ref"], "#/components/responses/Problem",
-                "{status}"
-            );
+            assert_eq!(add[status]["$ref"], "#/components/responses/Problem", "{status}");
         }
         let token = &doc["paths"]["/oauth/token"]["post"];
         assert_eq!(
@@ -211,12 +202,7 @@ mod tests {
         );
         assert!(token["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object());
         let schemas = &doc["components"]["schemas"];
-        for s in [
-            "OAuthClient",
-            "NewClient",
-            "SigningKeyInfo",
-            "TokenResponse",
-        ] {
+        for s in ["OAuthClient", "NewClient", "SigningKeyInfo", "TokenResponse"] {
             assert!(schemas[s].is_object(), "schema {s} missing");
         }
     }

@@ -154,10 +154,7 @@ mod tests {
         assert_eq!(rows[0].actor, "a");
         let details: Value =
             serde_json::from_str(rows[0].details.as_deref().unwrap_or("{}")).unwrap_or_default();
-        assert_eq!(
-            details,
-            json!({"count": 2, "items": [{"jti": "1"}, {"jti": "3"}]})
-        );
+        assert_eq!(details, json!({"count": 2, "items": [{"jti": "1"}, {"jti": "3"}]}));
         assert_eq!(rows[1].actor, "b");
         assert_eq!(rows[2], plain);
         assert_eq!(rows[3].outcome, Outcome::Denied);
@@ -165,9 +162,7 @@ mod tests {
 
     #[test]
     fn a_merged_row_holds_at_most_five_hundred_occurrences() {
-        let events = (0..(MAX_ITEMS + 1))
-            .map(|i| issued("a", &i.to_string()))
-            .collect();
+        let events = (0..(MAX_ITEMS + 1)).map(|i| issued("a", &i.to_string())).collect();
         let rows = merge(events);
         assert_eq!(rows.len(), 2);
     }

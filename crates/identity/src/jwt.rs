@@ -56,9 +56,7 @@ fn coordinates(key: &VerifyingKey) -> Result<(String, String), IdentityError> {
     let point = key.to_encoded_point(false);
     match (point.x(), point.y()) {
         (Some(x), Some(y)) => Ok((B64.encode(x), B64.encode(y))),
-        _ => Err(IdentityError::Key(
-            "public key has no affine coordinates".into(),
-        )),
+        _ => Err(IdentityError::Key("public key has no affine coordinates".into())),
     }
 }
 
@@ -110,12 +108,8 @@ pub struct Header {
 /// The encoded protected header of tokens signed by `kid`; it is the same for every token of a
 /// key, so it is made once.
 pub fn encoded_header(kid: &str, typ: &str) -> Result<String, IdentityError> {
-    let header = Header {
-        alg: ES256.into(),
-        typ: Some(typ.into()),
-        kid: Some(kid.into()),
-        crit: None,
-    };
+    let header =
+        Header { alg: ES256.into(), typ: Some(typ.into()), kid: Some(kid.into()), crit: None };
     let json = serde_json::to_vec(&header).map_err(|e| IdentityError::Key(e.to_string()))?;
     Ok(B64.encode(json))
 }

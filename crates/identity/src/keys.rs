@@ -40,10 +40,7 @@ pub(crate) struct LoadedKeys {
 impl LoadedKeys {
     /// The verifying key with this kid.
     pub fn verifier(&self, kid: &str) -> Option<&VerifyingKey> {
-        self.verifiers
-            .iter()
-            .find(|(k, _)| k == kid)
-            .map(|(_, key)| key)
+        self.verifiers.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
     }
 }
 
@@ -118,12 +115,8 @@ impl KeyRing {
 
     /// The keys as this node holds them now; starts a background reread when they are stale.
     pub fn current(&self) -> Arc<LoadedKeys> {
-        let stale = self
-            .inner
-            .loaded_at
-            .lock()
-            .map(|t| t.elapsed() >= self.inner.refresh)
-            .unwrap_or(true);
+        let stale =
+            self.inner.loaded_at.lock().map(|t| t.elapsed() >= self.inner.refresh).unwrap_or(true);
         if stale
             && self
                 .inner
@@ -240,11 +233,7 @@ async fn read(db: &Db, clock: &SharedClock, audit: &Audit) -> Result<LoadedKeys,
         let rows = store::keys(db, &[KeyStatus::Active, KeyStatus::Retiring]).await?;
         let (current, expired): (Vec<_>, Vec<_>) = rows.into_iter().partition(|k| {
             k.info.status == KeyStatus::Active
-                || k.info
-                    .retire_after
-                    .as_deref()
-                    .and_then(parse_ts)
-                    .is_some_and(|t| t > now)
+                || k.info.retire_after.as_deref().and_then(parse_ts).is_some_and(|t| t > now)
         });
         if !expired.is_empty() {
             retire(db, audit, &format_ts(now)).await?;
@@ -254,9 +243,7 @@ async fn read(db: &Db, clock: &SharedClock, audit: &Audit) -> Result<LoadedKeys,
             None => create_first(db, audit, &format_ts(now)).await?,
         }
     }
-    Err(IdentityError::Key(
-        "no active signing key after creating one".into(),
-    ))
+    Err(IdentityError::Key("no active signing key after creating one".into()))
 }
 
 async fn retire(db: &Db, audit: &Audit, now: &str) -> Result<(), IdentityError> {

@@ -73,11 +73,7 @@ impl Lockout {
         });
         let lock_over = f.locked_until.is_some_and(|u| u <= now);
         if lock_over || now - f.window_start >= self.window {
-            *f = Failures {
-                window_start: now,
-                count: 0,
-                locked_until: None,
-            };
+            *f = Failures { window_start: now, count: 0, locked_until: None };
         }
         f.count += 1;
         if f.count >= self.policy.max_failures && f.locked_until.is_none() {
@@ -125,11 +121,7 @@ mod tests {
         assert_eq!(l.locked("other", t(3)), None);
         assert_eq!(l.fail("c", t(4)), None, "a lockout starts once");
         assert_eq!(l.locked("c", t(302)), None);
-        assert_eq!(
-            l.fail("c", t(303)),
-            None,
-            "counting starts afresh after a lockout"
-        );
+        assert_eq!(l.fail("c", t(303)), None, "counting starts afresh after a lockout");
     }
 
     #[test]

@@ -102,10 +102,7 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 fn invalid_client() -> IdentityError {
-    IdentityError::oauth(
-        OAuthErrorCode::InvalidClient,
-        "client authentication failed",
-    )
+    IdentityError::oauth(OAuthErrorCode::InvalidClient, "client authentication failed")
 }
 
 impl IdentityService {
@@ -222,9 +219,7 @@ impl IdentityService {
         req: &TokenRequest,
         request_id: &str,
     ) -> Result<TokenResponse, IdentityError> {
-        let client = self
-            .authenticate_client(creds, Endpoint::Token, request_id)
-            .await?;
+        let client = self.authenticate_client(creds, Endpoint::Token, request_id).await?;
         let refuse = |code: OAuthErrorCode, description: String| {
             let event = AuditEvent::new(&client.client_id, "identity.token.issue", "oauth_client")
                 .object(client.client_id.clone())
@@ -254,10 +249,7 @@ impl IdentityService {
             } else {
                 self.grant_refresh(&client, &params, request_id).await
             };
-            if let Err(IdentityError::OAuth {
-                code, description, ..
-            }) = &result
-            {
+            if let Err(IdentityError::OAuth { code, description, .. }) = &result {
                 return refuse(*code, description.clone()).await;
             }
             return result;
@@ -329,10 +321,8 @@ impl IdentityService {
             .record(
                 AuditEvent::new(&client.client_id, "identity.token.issue", "oauth_client")
                     .object(client.client_id.clone()),
-                Some(
-                    json!({"jti": claims.jti, "scope": claims.scope, "exp": claims.exp,
-                            "kid": keys.active_kid, "request_id": request_id}),
-                ),
+                Some(json!({"jti": claims.jti, "scope": claims.scope, "exp": claims.exp,
+                            "kid": keys.active_kid, "request_id": request_id})),
             )
             .await?;
         tracing::debug!(client_id = %client.client_id, jti = %claims.jti, "access token issued");
@@ -355,11 +345,7 @@ impl IdentityService {
         if !typ_ok {
             return None;
         }
-        let key = self
-            .inner
-            .keys
-            .verifier(parsed.header.kid.as_deref()?)
-            .await?;
+        let key = self.inner.keys.verifier(parsed.header.kid.as_deref()?).await?;
         if !parsed.verify_es256(&key) {
             return None;
         }
@@ -385,10 +371,7 @@ impl IdentityService {
         if store::is_revoked(&self.inner.db, &claims.jti).await? {
             return Ok(None);
         }
-        let enabled = self
-            .cached_client(&claims.client_id)
-            .await?
-            .is_some_and(|c| c.enabled);
+        let enabled = self.cached_client(&claims.client_id).await?.is_some_and(|c| c.enabled);
         Ok(enabled.then_some(claims))
     }
 
@@ -400,14 +383,11 @@ impl IdentityService {
         token: &str,
         request_id: &str,
     ) -> Result<Introspection, IdentityError> {
-        self.authenticate_client(creds, Endpoint::Introspect, request_id)
-            .await?;
+        self.authenticate_client(creds, Endpoint::Introspect, request_id).await?;
         Ok(match self.validate_access_token(token).await? {
-            Some(claims) => Introspection {
-                active: true,
-                claims: Some(claims),
-                token_type: Some("Bearer"),
-            },
+            Some(claims) => {
+                Introspection { active: true, claims: Some(claims), token_type: Some("Bearer") }
+            }
             None => Introspection::inactive(),
         })
     }
@@ -422,9 +402,7 @@ impl IdentityService {
         request_id: &str,
     ) -> Result<(), IdentityError> {
         let inner = &self.inner;
-        let caller = self
-            .authenticate_client(creds, Endpoint::Revoke, request_id)
-            .await?;
+        let caller = self.authenticate_client(creds, Endpoint::Revoke, request_id).await?;
         let Some(claims) = self.verified_claims(token).await else {
             // Not a JWT of ours: perhaps a refresh token.
             self.revoke_refresh(&caller, token, request_id).await?;

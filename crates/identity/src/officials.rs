@@ -54,9 +54,7 @@ impl IdentityService {
         }
         let now = self.inner.clock.now();
         let mut tx = self.inner.db.begin().await?;
-        let (a, token) = self
-            .insert_official(&mut tx, &admin.actor, o, None, client)
-            .await?;
+        let (a, token) = self.insert_official(&mut tx, &admin.actor, o, None, client).await?;
         tx.commit().await?;
         self.forget_principals();
         if let Some(n) = self.inner.notifier.get() {
@@ -77,19 +75,13 @@ impl IdentityService {
         let now = self.inner.clock.now();
         let now_s = format_ts(now);
         let mut clashes = Vec::new();
-        if st::account_by(&mut **tx, "username", &o.username)
-            .await?
-            .is_some()
-        {
+        if st::account_by(&mut **tx, "username", &o.username).await?.is_some() {
             clashes.push(FieldError {
                 field: "username".into(),
                 message: format!("Tên đăng nhập “{}” đã có người dùng.", o.username),
             });
         }
-        if st::account_by(&mut **tx, "email", &o.email)
-            .await?
-            .is_some()
-        {
+        if st::account_by(&mut **tx, "email", &o.email).await?.is_some() {
             clashes.push(FieldError {
                 field: "email".into(),
                 message: "Địa chỉ thư điện tử này đã dùng cho một tài khoản khác.".into(),
@@ -117,11 +109,7 @@ impl IdentityService {
         a.password_hash = password_hash;
         st::insert_account(tx, &a).await?;
         for role in &o.roles {
-            let g = RoleGrant {
-                role: *role,
-                agency: o.agency_code.clone(),
-                subtree: true,
-            };
+            let g = RoleGrant { role: *role, agency: o.agency_code.clone(), subtree: true };
             st::insert_grant(tx, &a.id, &g, &now_s, actor).await?;
         }
         self.inner
@@ -137,8 +125,7 @@ impl IdentityService {
             )
             .await?;
         let token = if a.status == AccountStatus::Pending {
-            self.send_reset_link(tx, &a, now, ACTIVATION_LIFE, true)
-                .await?
+            self.send_reset_link(tx, &a, now, ACTIVATION_LIFE, true).await?
         } else {
             String::new()
         };
@@ -156,9 +143,8 @@ impl IdentityService {
     ) -> Result<Account, IdentityError> {
         let hash = self.cached_hash(password).await?;
         let mut tx = self.inner.db.begin().await?;
-        let (mut a, _) = self
-            .insert_official(&mut tx, "system", o, Some(hash), &Client::default())
-            .await?;
+        let (mut a, _) =
+            self.insert_official(&mut tx, "system", o, Some(hash), &Client::default()).await?;
         if let Some(secret) = totp_secret {
             a.totp_secret = Some(secret.to_string());
             a.totp_enabled_at = Some(format_ts(self.inner.clock.now()));
@@ -178,12 +164,7 @@ impl IdentityService {
         let hash = self.cached_hash(&reg.password).await?;
         let now_s = format_ts(self.inner.clock.now());
         let mut tx = self.inner.db.begin().await?;
-        let mut a = Account::blank(
-            AccountKind::Citizen,
-            reg.full_name.clone(),
-            &now_s,
-            "system",
-        );
+        let mut a = Account::blank(AccountKind::Citizen, reg.full_name.clone(), &now_s, "system");
         a.status = AccountStatus::Active;
         a.personal_id = Some(reg.personal_id.as_str().into());
         a.birth_date = Some(reg.birth_date.format("%Y-%m-%d").to_string());
@@ -264,29 +245,17 @@ impl IdentityService {
         let internal = |e: IdentityError| {
             vec![ImportRowError {
                 line: 0,
-                errors: vec![FieldError {
-                    field: "csv".into(),
-                    message: e.to_string(),
-                }],
+                errors: vec![FieldError { field: "csv".into(), message: e.to_string() }],
             }]
         };
-        let mut tx = self
-            .inner
-            .db
-            .begin()
-            .await
-            .map_err(|e| internal(e.into()))?;
+        let mut tx = self.inner.db.begin().await.map_err(|e| internal(e.into()))?;
         let mut created = Vec::new();
         for (line, o) in &rows {
-            match self
-                .insert_official(&mut tx, &admin.actor, o, None, client)
-                .await
-            {
+            match self.insert_official(&mut tx, &admin.actor, o, None, client).await {
                 Ok((a, _)) => created.push(a),
-                Err(IdentityError::Fields(f)) => errors.push(ImportRowError {
-                    line: *line,
-                    errors: f,
-                }),
+                Err(IdentityError::Fields(f)) => {
+                    errors.push(ImportRowError { line: *line, errors: f })
+                }
                 Err(e) => return Err(internal(e)),
             }
         }
@@ -315,9 +284,7 @@ impl IdentityService {
             .into_iter()
             .filter(|a| {
                 admin.is_platform_admin()
-                    || a.agency_code
-                        .as_deref()
-                        .is_some_and(|ag| admin.can(Role::AgencyAdmin, ag))
+                    || a.agency_code.as_deref().is_some_and(|ag| admin.can(Role::AgencyAdmin, ag))
             })
             .take(200)
             .collect())
@@ -335,15 +302,11 @@ impl IdentityService {
             return Err(IdentityError::NotFound("tài khoản".into()));
         };
         let ok = admin.is_platform_admin()
-            || a.agency_code
-                .as_deref()
-                .is_some_and(|ag| admin.can(Role::AgencyAdmin, ag));
+            || a.agency_code.as_deref().is_some_and(|ag| admin.can(Role::AgencyAdmin, ag));
         if ok {
             Ok(a)
         } else {
-            Err(IdentityError::Forbidden(
-                "Tài khoản này ngoài phạm vi ông/bà quản trị.".into(),
-            ))
+            Err(IdentityError::Forbidden("Tài khoản này ngoài phạm vi ông/bà quản trị.".into()))
         }
     }
 
@@ -376,9 +339,7 @@ impl IdentityService {
     ) -> Result<bool, IdentityError> {
         let a = self.managed(admin, account_id).await?;
         if a.kind != AccountKind::Official {
-            return Err(IdentityError::Invalid(
-                "Chỉ giao vai trò cho tài khoản cán bộ.".into(),
-            ));
+            return Err(IdentityError::Invalid("Chỉ giao vai trò cho tài khoản cán bộ.".into()));
         }
         if !Role::OFFICIAL.contains(&grant.role) {
             return Err(IdentityError::Invalid("Vai trò không giao được.".into()));
@@ -470,9 +431,7 @@ impl IdentityService {
     ) -> Result<Account, IdentityError> {
         let mut a = self.managed(admin, account_id).await?;
         if a.id == admin.account_id {
-            return Err(IdentityError::Invalid(
-                "Không tự khoá tài khoản của chính mình.".into(),
-            ));
+            return Err(IdentityError::Invalid("Không tự khoá tài khoản của chính mình.".into()));
         }
         let now_s = format_ts(self.inner.clock.now());
         let mut tx = self.inner.db.begin().await?;
@@ -498,11 +457,7 @@ impl IdentityService {
                 &mut tx,
                 AuditEvent::new(
                     &admin.actor,
-                    if enabled {
-                        "identity.account.enable"
-                    } else {
-                        "identity.account.disable"
-                    },
+                    if enabled { "identity.account.enable" } else { "identity.account.disable" },
                     "account",
                 )
                 .object(a.id.clone())
@@ -591,14 +546,7 @@ impl IdentityService {
                 message: "Ông/bà đã liên kết với doanh nghiệp này.".into(),
             }]));
         }
-        st::insert_member(
-            &mut tx,
-            &business.id,
-            &person.account_id,
-            &b.relation,
-            &now_s,
-        )
-        .await?;
+        st::insert_member(&mut tx, &business.id, &person.account_id, &b.relation, &now_s).await?;
         self.inner
             .audit
             .record(

@@ -150,10 +150,7 @@ pub fn weakness(password: &str, personal: &[&str]) -> Option<String> {
 
 /// Lower case, Vietnamese diacritics removed, spaces dropped.
 fn normalise(s: &str) -> String {
-    cqdt_platform::web::fold(s)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
+    cqdt_platform::web::fold(s).chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 fn is_sequence(s: &str) -> bool {
@@ -197,10 +194,7 @@ mod tests {
 
     #[test]
     fn a_long_unusual_passphrase_is_accepted() {
-        assert_eq!(
-            weakness("Cầu Quay Sóc Trăng 1937!", &["Trần Thị Bích"]),
-            None
-        );
+        assert_eq!(weakness("Cầu Quay Sóc Trăng 1937!", &["Trần Thị Bích"]), None);
         assert_eq!(weakness("gio-chuong-ghe-ngo-9", &[]), None);
     }
 }

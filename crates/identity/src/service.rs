@@ -210,8 +210,7 @@ impl IdentityService {
     #[tracing::instrument(skip_all)]
     pub async fn is_registered_redirect(&self, uri: &str) -> bool {
         self.list_clients().await.is_ok_and(|cs| {
-            cs.iter()
-                .any(|c| c.enabled && c.redirect_uris.iter().any(|r| r.as_str() == uri))
+            cs.iter().any(|c| c.enabled && c.redirect_uris.iter().any(|r| r.as_str() == uri))
         })
     }
 
@@ -246,11 +245,7 @@ impl IdentityService {
         };
         let now = format_ts(self.inner.clock.now());
         store::set_enabled(&mut tx, client_id, enabled, &now).await?;
-        let action = if enabled {
-            "identity.client.enable"
-        } else {
-            "identity.client.disable"
-        };
+        let action = if enabled { "identity.client.enable" } else { "identity.client.disable" };
         self.inner
             .audit
             .record(
@@ -276,8 +271,7 @@ impl IdentityService {
         request_id: &str,
         client_id: &str,
     ) -> Result<OAuthClient, IdentityError> {
-        self.set_client_enabled(actor, request_id, client_id, false)
-            .await
+        self.set_client_enabled(actor, request_id, client_id, false).await
     }
 
     /// Replaces a confidential client's secret (audited); the old one stops working at once on
@@ -327,19 +321,14 @@ impl IdentityService {
                 return Ok(c.client.clone());
             }
         }
-        let client = store::get_client(&self.inner.db, client_id)
-            .await?
-            .map(Arc::new);
+        let client = store::get_client(&self.inner.db, client_id).await?.map(Arc::new);
         if let Ok(mut map) = self.inner.clients.write() {
             if map.len() >= MAX_CACHED_CLIENTS {
                 map.clear();
             }
             map.insert(
                 client_id.to_string(),
-                Cached {
-                    client: client.clone(),
-                    at: Instant::now(),
-                },
+                Cached { client: client.clone(), at: Instant::now() },
             );
         }
         Ok(client)

@@ -43,11 +43,7 @@ impl From<ClientRow> for OAuthClient {
             // A row that does not parse authenticates nobody rather than failing the request.
             secret_hash: r.secret_hash.as_deref().and_then(SecretHash::from_stored),
             public: r.public_client != 0,
-            grants: r
-                .grants
-                .split(' ')
-                .filter_map(Grant::parse)
-                .collect::<BTreeSet<_>>(),
+            grants: r.grants.split(' ').filter_map(Grant::parse).collect::<BTreeSet<_>>(),
             redirect_uris: serde_json::from_str::<Vec<String>>(&r.redirect_uris)
                 .unwrap_or_default()
                 .iter()
@@ -65,21 +61,14 @@ impl From<ClientRow> for OAuthClient {
 }
 
 fn grants_text(c: &OAuthClient) -> String {
-    c.grants
-        .iter()
-        .map(|g| g.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+    c.grants.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 /// Adds a client.
 pub async fn insert_client(conn: &mut AnyConnection, c: &OAuthClient) -> Result<(), DbError> {
     let uris: Vec<&str> = c.redirect_uris.iter().map(RedirectUri::as_str).collect();
     let uris = serde_json::Value::from(uris).to_string();
-    let mut q = Sql::on(
-        conn,
-        format!("INSERT INTO oauth_clients ({CLIENT_COLUMNS}) "),
-    );
+    let mut q = Sql::on(conn, format!("INSERT INTO oauth_clients ({CLIENT_COLUMNS}) "));
     q.push_values([c], |mut row, c| {
         row.push_bind(&c.client_id)
             .push_bind(&c.name)
@@ -95,10 +84,7 @@ pub async fn insert_client(conn: &mut AnyConnection, c: &OAuthClient) -> Result<
             .push_bind(&c.updated_at)
             .push_bind(&c.secret_rotated_at);
     });
-    q.build()
-        .execute(conn)
-        .await
-        .ctx("registering an OAuth client")?;
+    q.build().execute(conn).await.ctx("registering an OAuth client")?;
     Ok(())
 }
 
@@ -233,19 +219,12 @@ pub async fn keys(db: &Db, statuses: &[KeyStatus]) -> Result<Vec<KeyRow>, DbErro
     .fetch_all(db.pool())
     .await
     .ctx("reading signing keys")?;
-    Ok(rows
-        .into_iter()
-        .map(KeyRow::from)
-        .filter(|k| statuses.contains(&k.info.status))
-        .collect())
+    Ok(rows.into_iter().map(KeyRow::from).filter(|k| statuses.contains(&k.info.status)).collect())
 }
 
 /// Adds a key.
 pub async fn insert_key(conn: &mut AnyConnection, k: &KeyRow) -> Result<(), DbError> {
-    let mut q = Sql::on(
-        conn,
-        format!("INSERT INTO oidc_signing_keys ({KEY_COLUMNS}) "),
-    );
+    let mut q = Sql::on(conn, format!("INSERT INTO oidc_signing_keys ({KEY_COLUMNS}) "));
     q.push_values([k], |mut row, k| {
         row.push_bind(&k.info.kid)
             .push_bind(&k.info.alg)
@@ -299,20 +278,14 @@ pub async fn retire_expired(conn: &mut AnyConnection, now: &str) -> Result<Vec<S
     if kids.is_empty() {
         return Ok(kids);
     }
-    let mut q = Sql::on(
-        conn,
-        "UPDATE oidc_signing_keys SET status = 'retired', retired_at = ",
-    );
+    let mut q = Sql::on(conn, "UPDATE oidc_signing_keys SET status = 'retired', retired_at = ");
     q.push_bind(now).push(" WHERE kid IN (");
     let mut list = q.separated(", ");
     for kid in &kids {
         list.push_bind(kid);
     }
     q.push(")");
-    q.build()
-        .execute(&mut *conn)
-        .await
-        .ctx("retiring signing keys")?;
+    q.build().execute(&mut *conn).await.ctx("retiring signing keys")?;
     Ok(kids)
 }
 
@@ -358,17 +331,10 @@ pub async fn insert_revoked_many(
             "INSERT INTO oauth_revoked_tokens (jti, client_id, expires_at, revoked_at, revoked_by) ",
         );
         q.push_values(chunk, |mut row, (jti, exp)| {
-            row.push_bind(jti)
-                .push_bind(client_id)
-                .push_bind(exp)
-                .push_bind(now)
-                .push_bind(by);
+            row.push_bind(jti).push_bind(client_id).push_bind(exp).push_bind(now).push_bind(by);
         });
         q.push(" ON CONFLICT (jti) DO NOTHING");
-        q.build()
-            .execute(&mut *conn)
-            .await
-            .ctx("recording revoked tokens")?;
+        q.build().execute(&mut *conn).await.ctx("recording revoked tokens")?;
     }
     Ok(())
 }

@@ -186,9 +186,6 @@ mod tests {
         let set: std::collections::BTreeSet<_> = codes.iter().collect();
         assert_eq!(set.len(), 10);
         let c = &codes[0];
-        assert_eq!(
-            recovery_digest(c),
-            recovery_digest(&c.to_uppercase().replace('-', ""))
-        );
+        assert_eq!(recovery_digest(c), recovery_digest(&c.to_uppercase().replace('-', "")));
     }
 }

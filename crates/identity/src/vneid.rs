@@ -138,11 +138,7 @@ impl IdentityService {
             );
         }
         let enc = cqdt_platform::web::url_encode;
-        let sep = if d.authorization_endpoint.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
+        let sep = if d.authorization_endpoint.contains('?') { '&' } else { '?' };
         Ok(format!(
             "{}{sep}response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
             d.authorization_endpoint,
@@ -200,17 +196,10 @@ impl IdentityService {
             .json()
             .await
             .map_err(upstream)?;
-        let id_token = answer
-            .id_token
-            .ok_or_else(|| upstream("no id_token in the token response"))?;
-        let jwks: Value = http
-            .get(&d.jwks_uri)
-            .send()
-            .await
-            .map_err(upstream)?
-            .json()
-            .await
-            .map_err(upstream)?;
+        let id_token =
+            answer.id_token.ok_or_else(|| upstream("no id_token in the token response"))?;
+        let jwks: Value =
+            http.get(&d.jwks_uri).send().await.map_err(upstream)?.json().await.map_err(upstream)?;
         let claims = verify_id_token(
             &id_token,
             &jwks,
@@ -286,9 +275,7 @@ impl IdentityService {
                 )
                 .await?;
         }
-        let cookie = self
-            .start_session(&mut tx, &a, Stage::Full, "vneid", client, now)
-            .await?;
+        let cookie = self.start_session(&mut tx, &a, Stage::Full, "vneid", client, now).await?;
         self.inner
             .audit
             .record(
@@ -300,11 +287,7 @@ impl IdentityService {
             )
             .await?;
         tx.commit().await?;
-        Ok(SignedIn {
-            cookie,
-            stage: Stage::Full,
-            account: a,
-        })
+        Ok(SignedIn { cookie, stage: Stage::Full, account: a })
     }
 }
 
@@ -321,10 +304,7 @@ pub fn verify_id_token(
     let bad = |m: &str| IdentityError::Upstream(format!("ID token: {m}"));
     let parsed = jwt::parse(token).ok_or_else(|| bad("malformed"))?;
     let kid = parsed.header.kid.as_deref();
-    let keys = jwks
-        .get("keys")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("JWKS has no keys"))?;
+    let keys = jwks.get("keys").and_then(Value::as_array).ok_or_else(|| bad("JWKS has no keys"))?;
     let verified = keys
         .iter()
         .filter(|k| kid.is_none() || k.get("kid").and_then(Value::as_str) == kid)
@@ -334,11 +314,7 @@ pub fn verify_id_token(
         return Err(bad("signature does not verify"));
     }
     let c: Value = serde_json::from_slice(&parsed.payload).map_err(|_| bad("payload"))?;
-    if c.get("iss")
-        .and_then(Value::as_str)
-        .map(|i| i.trim_end_matches('/'))
-        != Some(issuer)
-    {
+    if c.get("iss").and_then(Value::as_str).map(|i| i.trim_end_matches('/')) != Some(issuer) {
         return Err(bad("wrong issuer"));
     }
     let aud_ok = match c.get("aud") {
@@ -349,10 +325,7 @@ pub fn verify_id_token(
     if !aud_ok {
         return Err(bad("wrong audience"));
     }
-    if c.get("exp")
-        .and_then(Value::as_i64)
-        .is_none_or(|e| e <= now)
-    {
+    if c.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
         return Err(bad("expired"));
     }
     if c.get("nonce").and_then(Value::as_str) != Some(nonce) {

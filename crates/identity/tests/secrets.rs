@@ -38,11 +38,7 @@ async fn no_secret_or_token_appears_in_the_logs_or_the_audit_log() {
     let s = start().await;
     let created = s
         .identity
-        .add_client(
-            "admin",
-            "",
-            &system_client("Hệ thống một cửa", "dossier:read"),
-        )
+        .add_client("admin", "", &system_client("Hệ thống một cửa", "dossier:read"))
         .await
         .expect("add");
     let id = created.client.client_id.clone();
@@ -51,11 +47,7 @@ async fn no_secret_or_token_appears_in_the_logs_or_the_audit_log() {
     let (status, body) = s
         .post_form(
             "/oauth/token",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &id),
-                ("client_secret", &secret),
-            ],
+            &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)],
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -64,8 +56,7 @@ async fn no_secret_or_token_appears_in_the_logs_or_the_audit_log() {
     for _ in 0..6 {
         s.grant(&id, wrong, None).await;
     }
-    s.post_basic("/oauth/introspect", &id, wrong, &[("token", &token)])
-        .await;
+    s.post_basic("/oauth/introspect", &id, wrong, &[("token", &token)]).await;
     let rotated = s
         .identity
         .rotate_client_secret("admin", "", &id)
@@ -73,27 +64,15 @@ async fn no_secret_or_token_appears_in_the_logs_or_the_audit_log() {
         .expect("rotate")
         .expose()
         .to_string();
-    s.post_basic("/oauth/introspect", &id, &rotated, &[("token", &token)])
-        .await;
-    s.post_basic("/oauth/revoke", &id, &rotated, &[("token", &token2)])
-        .await;
-    s.identity
-        .disable_client("admin", "", &id)
-        .await
-        .expect("disable");
+    s.post_basic("/oauth/introspect", &id, &rotated, &[("token", &token)]).await;
+    s.post_basic("/oauth/revoke", &id, &rotated, &[("token", &token2)]).await;
+    s.identity.disable_client("admin", "", &id).await.expect("disable");
 
     // Events recorded in business transactions are chained in the background; read them all.
     s.audit.chain_pending().await.expect("chain");
     let audit: Vec<String> = sqlx::query_as::<
         _,
-        (
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ),
+        (String, String, String, Option<String>, Option<String>, Option<String>),
     >(
         "SELECT actor, action, object_type, object_id, request_id, details FROM audit_log",
     )
@@ -107,10 +86,7 @@ async fn no_secret_or_token_appears_in_the_logs_or_the_audit_log() {
     let audit = audit.join("\n");
     let logs =
         String::from_utf8_lossy(&logs.0.lock().map(|b| b.clone()).unwrap_or_default()).to_string();
-    assert!(
-        logs.contains(&id),
-        "the collector sees the identity module's logs"
-    );
+    assert!(logs.contains(&id), "the collector sees the identity module's logs");
     for (what, needle) in [
         ("secret", secret.as_str()),
         ("rotated secret", rotated.as_str()),
@@ -129,9 +105,6 @@ async fn no_secret_or_token_appears_in_the_logs_or_the_audit_log() {
             .await
             .expect("keys");
     for k in private_keys {
-        assert!(
-            !logs.contains(&k) && !audit.contains(&k),
-            "private key leaked"
-        );
+        assert!(!logs.contains(&k) && !audit.contains(&k), "private key leaked");
     }
 }

@@ -42,11 +42,7 @@ impl SmtpMailer {
         if let Some((user, pass)) = &url.credentials {
             builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
         }
-        Ok(SmtpMailer {
-            transport: builder.build(),
-            from,
-            url: url.clone(),
-        })
+        Ok(SmtpMailer { transport: builder.build(), from, url: url.clone() })
     }
 
     /// The server, with the password hidden.
@@ -63,16 +59,12 @@ impl SmtpMailer {
         subject: &str,
         body: &str,
     ) -> Result<String, NotifyError> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|e| NotifyError::Delivery(format!("recipient {to:?}: {e}")))?;
+        let to: Mailbox =
+            to.parse().map_err(|e| NotifyError::Delivery(format!("recipient {to:?}: {e}")))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .message_id(Some(format!(
-                "<{message_key}@{}>",
-                self.from.email.domain()
-            )))
+            .message_id(Some(format!("<{message_key}@{}>", self.from.email.domain())))
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_string())
@@ -145,11 +137,7 @@ impl HttpSmsGateway {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| NotifyError::Config(format!("HTTP client: {e}")))?;
-        Ok(HttpSmsGateway {
-            client,
-            url: parsed,
-            token: token.filter(|t| !t.is_empty()),
-        })
+        Ok(HttpSmsGateway { client, url: parsed, token: token.filter(|t| !t.is_empty()) })
     }
 }
 
@@ -160,10 +148,8 @@ impl SmsGateway for HttpSmsGateway {
         text: &'a str,
     ) -> BoxFuture<'a, Result<String, NotifyError>> {
         Box::pin(async move {
-            let mut request = self
-                .client
-                .post(self.url.clone())
-                .json(&json!({ "to": to, "text": text }));
+            let mut request =
+                self.client.post(self.url.clone()).json(&json!({ "to": to, "text": text }));
             if let Some(token) = &self.token {
                 request = request.bearer_auth(token);
             }
@@ -175,12 +161,7 @@ impl SmsGateway for HttpSmsGateway {
             let body = response.text().await.unwrap_or_default();
             let body: String = body.chars().take(300).collect();
             if status.is_success() {
-                Ok(format!(
-                    "SMS gateway {}: HTTP {} {}",
-                    self.url,
-                    status.as_u16(),
-                    body.trim()
-                ))
+                Ok(format!("SMS gateway {}: HTTP {} {}", self.url, status.as_u16(), body.trim()))
             } else {
                 Err(NotifyError::Delivery(format!(
                     "SMS gateway {} answered HTTP {}: {}",
@@ -193,14 +174,6 @@ impl SmsGateway for HttpSmsGateway {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{}{}",
-            self.url,
-            if self.token.is_some() {
-                " (bearer token)"
-            } else {
-                ""
-            }
-        )
+        format!("{}{}", self.url, if self.token.is_some() { " (bearer token)" } else { "" })
     }
 }

@@ -44,10 +44,7 @@ impl FromRef<NotifyState> for Platform {
 /// The notification routes, ready to merge into the app.
 pub fn router(state: NotifyState) -> Router {
     Router::new()
-        .route(
-            "/api/v1/notifications",
-            get(api::list_api).post(api::create_api),
-        )
+        .route("/api/v1/notifications", get(api::list_api).post(api::create_api))
         .route("/api/v1/notifications/{id}", get(api::get_api))
         .route("/api/v1/notices", get(api::notices_api))
         .route("/admin/notifications", get(pages::list_page))
@@ -65,9 +62,9 @@ impl From<NotifyError> for HttpError {
                     .with_errors(errors)
                     .into()
             }
-            NotifyError::Filter(errors) => Problem::bad_request("Bộ lọc không hợp lệ.")
-                .with_errors(errors)
-                .into(),
+            NotifyError::Filter(errors) => {
+                Problem::bad_request("Bộ lọc không hợp lệ.").with_errors(errors).into()
+            }
             NotifyError::NotJson(e) => {
                 Problem::bad_request(format!("Nội dung không phải JSON hợp lệ: {e}")).into()
             }
@@ -97,10 +94,7 @@ struct ListQuery {
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// A list's size: 1 to 1000, 100 when absent.
@@ -110,10 +104,7 @@ fn parse_limit(raw: &Option<String>, errors: &mut Vec<FieldError>) -> i64 {
         Some(l) => match l.parse::<i64>() {
             Ok(n) if (1..=1000).contains(&n) => n,
             _ => {
-                errors.push(field_error(
-                    "limit",
-                    "Số dòng phải là số nguyên từ 1 đến 1000.",
-                ));
+                errors.push(field_error("limit", "Số dòng phải là số nguyên từ 1 đến 1000."));
                 100
             }
         },
@@ -232,10 +223,8 @@ mod tests {
     #[test]
     fn the_document_names_only_the_platform_security_schemes() {
         let doc = serde_json::to_value(openapi()).expect("document");
-        let known: Vec<&str> = cqdt_platform::openapi::security_schemes()
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
+        let known: Vec<&str> =
+            cqdt_platform::openapi::security_schemes().into_iter().map(|(name, _)| name).collect();
         let paths = doc["paths"].as_object().expect("paths");
         assert_eq!(paths.len(), 3);
         for (path, item) in paths {
@@ -250,19 +239,13 @@ mod tests {
             }
         }
         let template = &doc["components"]["schemas"]["SendBody"]["properties"]["template"];
-        assert_eq!(
-            template["enum"].as_array().map(Vec::len),
-            Some(crate::model::TEMPLATES.len())
-        );
+        assert_eq!(template["enum"].as_array().map(Vec::len), Some(crate::model::TEMPLATES.len()));
     }
 
     #[test]
     fn errors_keep_their_problems() {
         let p = HttpError::from(NotifyError::NotFound("abc".into())).problem;
-        assert_eq!(
-            (p.status, p.detail.as_deref()),
-            (404, Some("Không có thông báo abc."))
-        );
+        assert_eq!((p.status, p.detail.as_deref()), (404, Some("Không có thông báo abc.")));
         let p = HttpError::from(NotifyError::Filter(vec![field_error("limit", "x")])).problem;
         assert_eq!((p.status, p.title.as_str()), (400, "Dữ liệu không hợp lệ"));
         assert_eq!(p.detail.as_deref(), Some("Bộ lọc không hợp lệ."));

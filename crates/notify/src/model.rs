@@ -62,19 +62,12 @@ impl NotifyError {
 }
 
 fn join_errors(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 /// A field error with a Vietnamese message.
 pub(crate) fn field_error(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_string(),
-        message: message.into(),
-    }
+    FieldError { field: field.to_string(), message: message.into() }
 }
 
 /// The identifier of a notification.
@@ -142,11 +135,8 @@ pub enum NotificationStatus {
 
 impl NotificationStatus {
     /// Every status.
-    pub const ALL: [NotificationStatus; 3] = [
-        NotificationStatus::Queued,
-        NotificationStatus::Sent,
-        NotificationStatus::Failed,
-    ];
+    pub const ALL: [NotificationStatus; 3] =
+        [NotificationStatus::Queued, NotificationStatus::Sent, NotificationStatus::Failed];
 
     /// The stored and API form.
     pub fn as_str(self) -> &'static str {
@@ -159,9 +149,7 @@ impl NotificationStatus {
 
     /// Parses the stored and API form.
     pub fn parse(s: &str) -> Option<Self> {
-        NotificationStatus::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        NotificationStatus::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
     /// The Vietnamese label for pages.
@@ -256,9 +244,7 @@ impl Notification {
 
 /// A stored timestamp shown as dd/mm/yyyy HH:MM:SS in Vietnam's time.
 pub fn ts_vn(s: &str) -> String {
-    parse_ts(s)
-        .map(format_ts_vn)
-        .unwrap_or_else(|| s.to_string())
+    parse_ts(s).map(format_ts_vn).unwrap_or_else(|| s.to_string())
 }
 
 /// One delivery attempt, for the delivery log.
@@ -486,9 +472,7 @@ mod tests {
 
     #[test]
     fn an_sms_request_carries_the_short_text_and_a_normalised_number() {
-        let p = NotificationRequest::sms("0912 345 678", "test")
-            .prepare()
-            .expect("prepare");
+        let p = NotificationRequest::sms("0912 345 678", "test").prepare().expect("prepare");
         assert_eq!(p.recipient, "+84912345678");
         assert!(p.body.starts_with("Tin nhắn thử nghiệm"));
     }
@@ -506,12 +490,7 @@ mod tests {
     fn in_app_links_stay_inside_the_platform() {
         let ok = NotificationRequest::in_app("u1", "test").link("/ho-so/1");
         assert_eq!(ok.prepare().expect("ok").link.as_deref(), Some("/ho-so/1"));
-        for bad in [
-            "//evil.example/x",
-            "https://evil.example",
-            "javascript:alert(1)",
-            "/a b",
-        ] {
+        for bad in ["//evil.example/x", "https://evil.example", "javascript:alert(1)", "/a b"] {
             let req = NotificationRequest::in_app("u1", "test").link(bad);
             assert!(req.prepare().is_err(), "{bad} accepted");
         }

@@ -61,18 +61,12 @@ pub struct SmsSandbox {
 impl SmsSandbox {
     /// A sandbox that requires `token` as a bearer token when one is given.
     pub fn new(token: Option<String>) -> Self {
-        SmsSandbox {
-            token: token.filter(|t| !t.is_empty()),
-            inbox: Arc::default(),
-        }
+        SmsSandbox { token: token.filter(|t| !t.is_empty()), inbox: Arc::default() }
     }
 
     /// The messages received so far, oldest first.
     pub fn messages(&self) -> Vec<SandboxSms> {
-        self.inbox
-            .lock()
-            .map(|i| i.messages.iter().cloned().collect())
-            .unwrap_or_default()
+        self.inbox.lock().map(|i| i.messages.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// The sandbox's routes.
@@ -80,10 +74,7 @@ impl SmsSandbox {
         Router::new()
             .route("/", get(page))
             .route("/api/sms", get(list).post(accept))
-            .route(
-                "/healthz",
-                get(|| async { Json(json!({"status": "ok", "sandbox": "sms"})) }),
-            )
+            .route("/healthz", get(|| async { Json(json!({"status": "ok", "sandbox": "sms"})) }))
             .route("/assets/app.css", get(cqdt_platform::web::app_css))
             .with_state(self.clone())
     }
@@ -91,20 +82,10 @@ impl SmsSandbox {
     fn store(&self, to: String, text: String) -> SandboxSms {
         let received_at = cqdt_platform::clock::format_ts(chrono::Utc::now());
         let Ok(mut inbox) = self.inbox.lock() else {
-            return SandboxSms {
-                id: 0,
-                to,
-                text,
-                received_at,
-            };
+            return SandboxSms { id: 0, to, text, received_at };
         };
         inbox.next_id += 1;
-        let sms = SandboxSms {
-            id: inbox.next_id,
-            to,
-            text,
-            received_at,
-        };
+        let sms = SandboxSms { id: inbox.next_id, to, text, received_at };
         inbox.messages.push_back(sms.clone());
         while inbox.messages.len() > SANDBOX_CAPACITY {
             inbox.messages.pop_front();
@@ -147,20 +128,16 @@ impl IntoResponse for Refusal {
                     "Dữ liệu không hợp lệ",
                     format!("Nội dung không phải JSON hợp lệ: {e}"),
                 ),
-                Refusal::Number(detail) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Số điện thoại không hợp lệ",
-                    detail,
-                ),
+                Refusal::Number(detail) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "Số điện thoại không hợp lệ", detail)
+                }
                 Refusal::Text => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "Nội dung không hợp lệ",
                     format!("Nội dung tin nhắn phải có từ 1 đến {MAX_SMS_CHARS} ký tự."),
                 ),
             };
-        Problem::new(status, title)
-            .with_detail(detail)
-            .into_response()
+        Problem::new(status, title).with_detail(detail).into_response()
     }
 }
 
@@ -177,10 +154,7 @@ impl SmsSandbox {
         if given == Some(expected.as_str()) {
             Ok(())
         } else {
-            tracing::warn!(
-                sandbox = "sms",
-                "SANDBOX: SMS refused, bad or missing bearer token"
-            );
+            tracing::warn!(sandbox = "sms", "SANDBOX: SMS refused, bad or missing bearer token");
             Err(Refusal::Token)
         }
     }
@@ -194,10 +168,7 @@ fn parse_message(body: &[u8]) -> Result<(String, String), Refusal> {
     let text = value.get("text").and_then(|v| v.as_str()).unwrap_or("");
     let to = parse_vn_phone(to).map_err(|e| {
         Refusal::Number(
-            e.field_errors()
-                .first()
-                .map(|f| f.message.clone())
-                .unwrap_or_else(|| e.to_string()),
+            e.field_errors().first().map(|f| f.message.clone()).unwrap_or_else(|| e.to_string()),
         )
     })?;
     if text.trim().is_empty() || text.chars().count() > MAX_SMS_CHARS {
@@ -215,10 +186,7 @@ async fn accept(
     let (to, text) = parse_message(&body)?;
     let sms = s.store(to, text);
     tracing::info!(sandbox = "sms", id = sms.id, to = %sms.to, "SANDBOX: SMS accepted (not sent to any real phone)");
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"id": sms.id, "status": "accepted", "sandbox": true})),
-    )
+    Ok((StatusCode::ACCEPTED, Json(json!({"id": sms.id, "status": "accepted", "sandbox": true})))
         .into_response())
 }
 
@@ -236,10 +204,7 @@ struct SandboxPage {
 async fn page(State(s): State<SmsSandbox>) -> Response {
     let mut messages = s.messages();
     messages.reverse();
-    let page = SandboxPage {
-        messages,
-        token_required: s.token.is_some(),
-    };
+    let page = SandboxPage { messages, token_required: s.token.is_some() };
     match page.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {

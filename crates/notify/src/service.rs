@@ -71,27 +71,15 @@ impl Notifier {
         config: &NotifyConfig,
     ) -> Result<Self, NotifyError> {
         let mailer = match config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
-            Some(url) => Some(Arc::new(SmtpMailer::new(
-                &SmtpUrl::parse(url)?,
-                &config.smtp_from,
-            )?)),
+            Some(url) => Some(Arc::new(SmtpMailer::new(&SmtpUrl::parse(url)?, &config.smtp_from)?)),
             None => None,
         };
         let sms: Option<Arc<dyn SmsGateway>> =
             match config.sms_url.as_deref().filter(|u| !u.trim().is_empty()) {
-                Some(url) => Some(Arc::new(HttpSmsGateway::new(
-                    url,
-                    config.sms_token.clone(),
-                )?)),
+                Some(url) => Some(Arc::new(HttpSmsGateway::new(url, config.sms_token.clone())?)),
                 None => None,
             };
-        Ok(Notifier {
-            db,
-            clock,
-            jobs,
-            mailer,
-            sms,
-        })
+        Ok(Notifier { db, clock, jobs, mailer, sms })
     }
 
     /// Replaces the SMS gateway (another provider's adapter, or a test double).
@@ -107,14 +95,8 @@ impl Notifier {
                 channel: Channel::Email,
                 target: self.mailer.as_ref().map(|m| m.describe()),
             },
-            ChannelInfo {
-                channel: Channel::Sms,
-                target: self.sms.as_ref().map(|g| g.describe()),
-            },
-            ChannelInfo {
-                channel: Channel::InApp,
-                target: Some("in_app_notices".into()),
-            },
+            ChannelInfo { channel: Channel::Sms, target: self.sms.as_ref().map(|g| g.describe()) },
+            ChannelInfo { channel: Channel::InApp, target: Some("in_app_notices".into()) },
         ]
     }
 
@@ -170,10 +152,8 @@ impl Notifier {
                 .await?;
             }
             Channel::Email | Channel::Sms => {
-                let job = self
-                    .jobs
-                    .enqueue(tx, DELIVER_JOB, &json!({ "notification_id": id.0 }))
-                    .await?;
+                let job =
+                    self.jobs.enqueue(tx, DELIVER_JOB, &json!({ "notification_id": id.0 })).await?;
                 store::set_job(tx, id, job).await?;
             }
         }
@@ -189,10 +169,8 @@ impl Notifier {
         tx: &mut Tx,
         requests: &[NotificationRequest],
     ) -> Result<Vec<NotificationId>, NotifyError> {
-        let prepared = requests
-            .iter()
-            .map(NotificationRequest::prepare)
-            .collect::<Result<Vec<_>, _>>()?;
+        let prepared =
+            requests.iter().map(NotificationRequest::prepare).collect::<Result<Vec<_>, _>>()?;
         if prepared.iter().any(|p| p.channel == Channel::InApp) {
             // In-app notices are stored at once, one by one.
             let mut ids = Vec::with_capacity(requests.len());
@@ -203,10 +181,8 @@ impl Notifier {
         }
         let now = format_ts(self.clock.now());
         let ids = store::insert_notifications(tx, &prepared, &now).await?;
-        let payloads: Vec<serde_json::Value> = ids
-            .iter()
-            .map(|id| json!({ "notification_id": id.0 }))
-            .collect();
+        let payloads: Vec<serde_json::Value> =
+            ids.iter().map(|id| json!({ "notification_id": id.0 })).collect();
         let jobs = self.jobs.enqueue_many(tx, DELIVER_JOB, &payloads).await?;
         let links: Vec<(NotificationId, i64)> = ids.iter().copied().zip(jobs).collect();
         store::set_jobs(tx, &links).await?;
@@ -271,9 +247,7 @@ impl Notifier {
             .ok()
             .and_then(|v| v.get("notification_id").and_then(|i| i.as_i64()))
             .ok_or_else(|| format!("bad {DELIVER_JOB} payload: {payload}"))?;
-        self.deliver(NotificationId(id))
-            .await
-            .map_err(|e| e.to_string())
+        self.deliver(NotificationId(id)).await.map_err(|e| e.to_string())
     }
 
     /// Sends a notification on its channel; the answer of the server, or why it failed.
@@ -291,9 +265,9 @@ impl Notifier {
             },
             Channel::Sms => match &self.sms {
                 Some(g) => g.send_sms(&n.recipient, &n.body).await,
-                None => Err(NotifyError::Delivery(
-                    "SMS is not configured (set CQDT_SMS_URL)".into(),
-                )),
+                None => {
+                    Err(NotifyError::Delivery("SMS is not configured (set CQDT_SMS_URL)".into()))
+                }
             },
             Channel::InApp => Ok("in-app notice already stored".into()),
         }

@@ -129,11 +129,8 @@ pub async fn insert_notifications(
             .push_bind(created_at);
     });
     q.push(" RETURNING id");
-    let mut ids: Vec<i64> = q
-        .build_query_scalar()
-        .fetch_all(conn)
-        .await
-        .ctx("inserting notifications")?;
+    let mut ids: Vec<i64> =
+        q.build_query_scalar().fetch_all(conn).await.ctx("inserting notifications")?;
     // One statement takes its ids in row order; RETURNING need not list them so.
     ids.sort_unstable();
     Ok(ids.into_iter().map(NotificationId).collect())
@@ -149,10 +146,7 @@ pub async fn set_jobs(
     }
     let mut q = Sql::on(conn, "UPDATE notifications SET job_id = CASE id");
     for (n, job) in links {
-        q.push(" WHEN ")
-            .push_bind(n.0)
-            .push(" THEN ")
-            .push_bind(*job);
+        q.push(" WHEN ").push_bind(n.0).push(" THEN ").push_bind(*job);
     }
     q.push(" END WHERE id IN (");
     let mut ids = q.separated(", ");
@@ -160,10 +154,7 @@ pub async fn set_jobs(
         ids.push_bind(n.0);
     }
     q.push(")");
-    q.build()
-        .execute(conn)
-        .await
-        .ctx("linking notifications to their jobs")?;
+    q.build().execute(conn).await.ctx("linking notifications to their jobs")?;
     Ok(())
 }
 
@@ -233,9 +224,7 @@ pub async fn get_notification(
     .fetch_optional(db.pool())
     .await
     .ctx("reading notification")?;
-    row.map(Notification::try_from)
-        .transpose()
-        .ctx("decoding notification")
+    row.map(Notification::try_from).transpose().ctx("decoding notification")
 }
 
 /// Notifications matching a filter, newest first.
@@ -244,10 +233,7 @@ pub async fn list_notifications(
     filter: &NotificationFilter,
     limit: i64,
 ) -> Result<Vec<Notification>, DbError> {
-    let mut q = Sql::new(
-        db.backend(),
-        format!("SELECT {COLUMNS} FROM notifications WHERE 1 = 1"),
-    );
+    let mut q = Sql::new(db.backend(), format!("SELECT {COLUMNS} FROM notifications WHERE 1 = 1"));
     if let Some(r) = &filter.recipient {
         q.push(" AND recipient = ").push_bind(r.as_str());
     }
@@ -258,11 +244,8 @@ pub async fn list_notifications(
         q.push(" AND channel = ").push_bind(c.as_str());
     }
     q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-    let rows: Vec<NotificationRow> = q
-        .build_query_as()
-        .fetch_all(db.pool())
-        .await
-        .ctx("listing notifications")?;
+    let rows: Vec<NotificationRow> =
+        q.build_query_as().fetch_all(db.pool()).await.ctx("listing notifications")?;
     rows.into_iter()
         .map(Notification::try_from)
         .collect::<Result<_, _>>()
@@ -287,10 +270,7 @@ pub async fn deliveries(db: &Db, id: NotificationId) -> Result<Vec<Delivery>, Db
     .fetch_all(db.pool())
     .await
     .ctx("reading delivery log")?;
-    rows.into_iter()
-        .map(Delivery::try_from)
-        .collect::<Result<_, _>>()
-        .ctx("decoding delivery log")
+    rows.into_iter().map(Delivery::try_from).collect::<Result<_, _>>().ctx("decoding delivery log")
 }
 
 /// Stores an in-app notice and returns its id.

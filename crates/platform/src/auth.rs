@@ -205,9 +205,7 @@ impl Principal {
 
     /// Whether the person holds `role` in a scope that covers `agency`.
     pub fn can(&self, role: Role, agency: &str) -> bool {
-        self.roles
-            .iter()
-            .any(|g| g.role == role && g.covers(agency))
+        self.roles.iter().any(|g| g.role == role && g.covers(agency))
     }
 
     /// Whether the person holds any of `roles` in a scope that covers `agency`.
@@ -304,9 +302,7 @@ pub fn is_api_path(path: &str) -> bool {
 impl AuthRejection {
     /// The rejection for a request without the permission it needs.
     pub fn forbidden(parts: &Parts) -> Self {
-        AuthRejection::Forbidden {
-            api: is_api_path(parts.uri.path()),
-        }
+        AuthRejection::Forbidden { api: is_api_path(parts.uri.path()) }
     }
 }
 
@@ -342,11 +338,7 @@ impl IntoResponse for AuthRejection {
 /// Where to come back to after signing in: the request's own path and query, for GETs.
 fn next_of(parts: &Parts) -> String {
     if parts.method == axum::http::Method::GET {
-        parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into())
+        parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
     } else {
         "/tai-khoan".into()
     }
@@ -427,11 +419,7 @@ mod tests {
 
     #[test]
     fn a_grant_without_subtree_covers_only_its_agency() {
-        let g = RoleGrant {
-            role: Role::Leader,
-            agency: "000.00.03.H51".into(),
-            subtree: false,
-        };
+        let g = RoleGrant { role: Role::Leader, agency: "000.00.03.H51".into(), subtree: false };
         assert!(g.covers("000.00.03.H51"));
         assert!(!g.covers("000.01.03.H51"));
     }

@@ -108,11 +108,7 @@ pub async fn backup(
     for name in store::list_tables(db).await? {
         let columns = store::table_columns(db, &name).await?;
         let rows = store::dump_table(db, &name, &columns).await?;
-        tables.push(TableManifest {
-            name: name.clone(),
-            columns,
-            rows: rows.len(),
-        });
+        tables.push(TableManifest { name: name.clone(), columns, rows: rows.len() });
         data.push((name, rows));
     }
     let files = stored_files(files_root);
@@ -143,11 +139,7 @@ pub async fn backup(
     }
     for (sha, path) in &files {
         let bytes = std::fs::read(path).map_err(io(format!("reading {}", path.display())))?;
-        append(
-            &mut builder,
-            &format!("files/{}/{}/{}", &sha[..2], &sha[2..4], sha),
-            &bytes,
-        )?;
+        append(&mut builder, &format!("files/{}/{}/{}", &sha[..2], &sha[2..4], sha), &bytes)?;
     }
     let gz = builder.into_inner().map_err(io("finishing the archive"))?;
     let file = gz.finish().map_err(io("compressing the archive"))?;
@@ -171,15 +163,9 @@ fn read_archive(path: &Path) -> Result<Archive, PlatformError> {
     let mut files = Vec::new();
     for entry in tar.entries().map_err(|e| bad(e.to_string()))? {
         let mut entry = entry.map_err(|e| bad(e.to_string()))?;
-        let name = entry
-            .path()
-            .map_err(|e| bad(e.to_string()))?
-            .to_string_lossy()
-            .to_string();
+        let name = entry.path().map_err(|e| bad(e.to_string()))?.to_string_lossy().to_string();
         let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| bad(format!("{name}: {e}")))?;
+        entry.read_to_end(&mut bytes).map_err(|e| bad(format!("{name}: {e}")))?;
         if name == "manifest.json" {
             let m: Manifest =
                 serde_json::from_slice(&bytes).map_err(|e| bad(format!("manifest: {e}")))?;
@@ -187,9 +173,8 @@ fn read_archive(path: &Path) -> Result<Archive, PlatformError> {
                 return Err(bad(format!("định dạng {} không được hỗ trợ", m.format)));
             }
             manifest = Some(m);
-        } else if let Some(table) = name
-            .strip_prefix("tables/")
-            .and_then(|n| n.strip_suffix(".jsonl"))
+        } else if let Some(table) =
+            name.strip_prefix("tables/").and_then(|n| n.strip_suffix(".jsonl"))
         {
             let mut rows = Vec::new();
             for line in bytes.lines() {
@@ -215,11 +200,7 @@ fn read_archive(path: &Path) -> Result<Archive, PlatformError> {
         }
     }
     let manifest = manifest.ok_or_else(|| bad("thiếu manifest.json".into()))?;
-    Ok(Archive {
-        manifest,
-        tables,
-        files,
-    })
+    Ok(Archive { manifest, tables, files })
 }
 
 /// Restores an archive into `db` and `files_root`; refuses a non-empty target unless `force`.
@@ -268,11 +249,7 @@ pub async fn restore(
         store::clear_tables(&mut tx, &target_tables).await?;
     }
     for t in &archive.manifest.tables {
-        let rows = archive
-            .tables
-            .get(&t.name)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let rows = archive.tables.get(&t.name).map(Vec::as_slice).unwrap_or(&[]);
         if rows.len() != t.rows {
             return Err(PlatformError::Rejected(format!(
                 "Bảng {}: manifest ghi {} dòng nhưng tệp có {}.",
@@ -293,8 +270,7 @@ pub async fn restore(
         let path = dir.join(sha);
         let mut f =
             std::fs::File::create(&path).map_err(io(format!("writing {}", path.display())))?;
-        f.write_all(bytes)
-            .map_err(io(format!("writing {}", path.display())))?;
+        f.write_all(bytes).map_err(io(format!("writing {}", path.display())))?;
         f.sync_all().map_err(io("syncing restored file"))?;
     }
     Ok(archive.manifest)

@@ -85,9 +85,7 @@ pub fn format_ts(at: DateTime<Utc>) -> String {
 
 /// Parses the storage form of an instant.
 pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
 }
 
 /// A date as Vietnamese pages show it: dd/mm/yyyy.
@@ -115,10 +113,7 @@ mod tests {
 
     #[test]
     fn stored_timestamps_sort_as_text_in_time_order() {
-        let a = Utc
-            .with_ymd_and_hms(2026, 2, 13, 9, 0, 0)
-            .single()
-            .expect("a");
+        let a = Utc.with_ymd_and_hms(2026, 2, 13, 9, 0, 0).single().expect("a");
         let b = a + chrono::Duration::microseconds(1);
         assert!(format_ts(a) < format_ts(b));
         assert_eq!(parse_ts(&format_ts(b)), Some(b));
@@ -134,14 +129,8 @@ mod tests {
 
     #[test]
     fn today_is_counted_in_vietnam_time() {
-        let clock = ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 2, 13, 18, 0, 0)
-                .single()
-                .expect("t"),
-        );
-        assert_eq!(
-            clock.today(),
-            NaiveDate::from_ymd_opt(2026, 2, 14).expect("d")
-        );
+        let clock =
+            ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 13, 18, 0, 0).single().expect("t"));
+        assert_eq!(clock.today(), NaiveDate::from_ymd_opt(2026, 2, 14).expect("d"));
     }
 }

@@ -106,15 +106,8 @@ impl Db {
             })
             .connect_with(options)
             .await
-            .map_err(|source| DbError::Sqlx {
-                context: "connecting to the database",
-                source,
-            })?;
-        Ok(Db {
-            pool,
-            backend,
-            write_lock: Arc::new(Mutex::new(())),
-        })
+            .map_err(|source| DbError::Sqlx { context: "connecting to the database", source })?;
+        Ok(Db { pool, backend, write_lock: Arc::new(Mutex::new(())) })
     }
 
     /// The SQLite URL for a data directory.
@@ -146,10 +139,7 @@ impl Db {
             Backend::Postgres => self.pool.begin().await,
         }
         .ctx("starting transaction")?;
-        Ok(Tx {
-            inner,
-            _guard: guard,
-        })
+        Ok(Tx { inner, _guard: guard })
     }
 
     /// Answers whether the database is reachable.
@@ -171,12 +161,7 @@ impl Db {
     async fn migrate_with(&self, migrator: &Migrator) -> Result<usize, DbError> {
         // A connection of its own, closed at the end: a PostgreSQL session lock left behind by
         // a failure goes with it instead of staying in the pool.
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .ctx("connecting to migrate")?
-            .detach();
+        let mut conn = self.pool.acquire().await.ctx("connecting to migrate")?.detach();
         let outcome = match self.backend {
             Backend::Sqlite => {
                 let _writer = self.write_lock.lock().await;
@@ -207,10 +192,7 @@ const MIGRATION_LOCK: i64 = 73530001;
 /// migrating the same file waits for it) and applies everything or nothing — as the runner
 /// before sqlx did, so a migration cannot switch `PRAGMA foreign_keys` (a no-op inside one).
 async fn migrate_sqlite(conn: &mut AnyConnection, migrator: &Migrator) -> Result<usize, DbError> {
-    let mut tx = conn
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .ctx("locking the database to migrate")?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.ctx("locking the database to migrate")?;
     let applied = migrations::run(&mut tx, Backend::Sqlite, migrator).await?;
     tx.commit().await.ctx("committing migrations")?;
     Ok(applied)
@@ -240,12 +222,9 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &creds[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => {
+                    format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..])
+                }
                 None => url.to_string(),
             }
         }
@@ -292,10 +271,7 @@ pub fn mark(sqlite: bool, k: usize) -> String {
 
 /// Placeholders `from..from + n`, comma-separated (see [`mark`]).
 pub fn marks(sqlite: bool, from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|k| mark(sqlite, k))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (from..from + n).map(|k| mark(sqlite, k)).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -316,20 +292,14 @@ mod tests {
 
     #[test]
     fn passwords_are_hidden_in_database_urls() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
     }
 
     #[test]
     fn unknown_database_schemes_are_refused() {
         assert!(Backend::from_url("mysql://x").is_err());
-        assert_eq!(
-            Backend::from_url("postgresql://h/d").ok(),
-            Some(Backend::Postgres)
-        );
+        assert_eq!(Backend::from_url("postgresql://h/d").ok(), Some(Backend::Postgres));
     }
 
     /// A migrator over one file, `0001_t.sql`, with the given SQL.
@@ -349,10 +319,7 @@ mod tests {
         assert_eq!(db.migrate_with(&first).await.expect("again"), 0);
         let edited = one_migration(dir.path(), "CREATE TABLE t (a TEXT);").await;
         let err = db.migrate_with(&edited).await.expect_err("edited");
-        assert_eq!(
-            err.to_string(),
-            "migration 1 (t) was changed after it was applied"
-        );
+        assert_eq!(err.to_string(), "migration 1 (t) was changed after it was applied");
     }
 
     #[tokio::test]
@@ -361,10 +328,7 @@ mod tests {
         let db = Db::connect(&Db::sqlite_url(dir.path())).await.expect("db");
         let broken = one_migration(dir.path(), "CREATE TABLE t (a BIGINT); NOT SQL;").await;
         let err = db.migrate_with(&broken).await.expect_err("broken");
-        assert!(
-            err.to_string().starts_with("migration 1 (t) failed:"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("migration 1 (t) failed:"), "{err}");
         let tables: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('t', '_sqlx_migrations')",
         )

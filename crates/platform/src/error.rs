@@ -72,10 +72,7 @@ pub enum PlatformError {
 impl PlatformError {
     /// Wraps an I/O error with context.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        PlatformError::Io {
-            context: context.into(),
-            source,
-        }
+        PlatformError::Io { context: context.into(), source }
     }
 }
 

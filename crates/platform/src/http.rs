@@ -38,9 +38,7 @@ struct HomePage {
 }
 
 async fn home(State(p): State<Platform>) -> Response {
-    render(&HomePage {
-        shell: (*p.shell).clone(),
-    })
+    render(&HomePage { shell: (*p.shell).clone() })
 }
 
 /// The answer of `/healthz`.
@@ -83,16 +81,10 @@ fn backend_name(b: Backend) -> &'static str {
 async fn readyz(State(p): State<Platform>) -> (StatusCode, Json<Readiness>) {
     if p.db.ping().await {
         let database = backend_name(p.db.backend());
-        let ready = Readiness {
-            status: "ready",
-            database,
-        };
+        let ready = Readiness { status: "ready", database };
         (StatusCode::OK, Json(ready))
     } else {
-        let down = Readiness {
-            status: "not ready",
-            database: "unreachable",
-        };
+        let down = Readiness { status: "not ready", database: "unreachable" };
         (StatusCode::SERVICE_UNAVAILABLE, Json(down))
     }
 }
@@ -123,14 +115,7 @@ async fn metrics(State(p): State<Platform>) -> Response {
         out.push_str("# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\n");
         out.push_str(&format!("process_resident_memory_bytes {rss}\n"));
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }
 
 /// Which jobs to list.
@@ -174,11 +159,7 @@ async fn jobs_page(
 ) -> Result<Response, HttpError> {
     let jobs = p.jobs.list(f.status()?, f.limit()).await?;
     let counts = p.jobs.counts().await?;
-    Ok(render(&JobsPage {
-        shell: (*p.shell).clone(),
-        jobs,
-        counts,
-    }))
+    Ok(render(&JobsPage { shell: (*p.shell).clone(), jobs, counts }))
 }
 
 async fn retry_job_page(
@@ -302,10 +283,8 @@ async fn upload_file(
         .ok_or_else(|| Problem::bad_request("Không có tệp nào trong yêu cầu."))?;
     let name = field.file_name().map(str::to_string);
     let bytes = field.bytes().await.map_err(|e| {
-        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Tệp quá lớn").with_detail(format!(
-            "Không nhận được tệp (tối đa {} byte): {e}",
-            p.files.max_bytes()
-        ))
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Tệp quá lớn")
+            .with_detail(format!("Không nhận được tệp (tối đa {} byte): {e}", p.files.max_bytes()))
     })?;
     let file = p.files.put(&bytes, name.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(file)))
@@ -339,26 +318,14 @@ async fn download_file(
     let (meta, bytes) = p.files.get(&sha256).await?;
     let headers = [
         (header::CONTENT_TYPE, meta.media_type.mime().to_string()),
-        (
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", meta.sha256),
-        ),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", meta.sha256)),
     ];
     Ok((headers, bytes).into_response())
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        healthz,
-        readyz,
-        metrics,
-        jobs_api,
-        job_api,
-        retry_job_api,
-        upload_file,
-        download_file
-    ),
+    paths(healthz, readyz, metrics, jobs_api, job_api, retry_job_api, upload_file, download_file),
     components(schemas(
         Health, Readiness, JobList, JobDetail, Job, JobAttempt, JobStatus, StoredFile, MediaType
     ))
@@ -390,10 +357,8 @@ mod tests {
         ] {
             assert!(paths[path].get(method).is_some(), "{method} {path}");
         }
-        let known: Vec<&str> = crate::openapi::security_schemes()
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
+        let known: Vec<&str> =
+            crate::openapi::security_schemes().into_iter().map(|(name, _)| name).collect();
         for (path, item) in paths {
             for (method, op) in item.as_object().expect("path item") {
                 for requirement in op["security"].as_array().into_iter().flatten() {
@@ -422,10 +387,7 @@ mod tests {
             database: backend_name(Backend::Postgres),
         })
         .expect("json");
-        assert_eq!(
-            ready,
-            serde_json::json!({"status": "ready", "database": "postgres"})
-        );
+        assert_eq!(ready, serde_json::json!({"status": "ready", "database": "postgres"}));
         // The backend's own name, as `/readyz` has always said it.
         assert_eq!(
             serde_json::to_value(Backend::Sqlite).expect("json"),

@@ -165,12 +165,7 @@ mod tests {
     fn real_enterprise_codes_pass_their_check_digit() {
         assert!(TaxCode::parse("0100109106").is_ok());
         assert!(TaxCode::parse("0300588569").is_ok());
-        assert_eq!(
-            TaxCode::parse("0300588569-001")
-                .expect("branch")
-                .to_string(),
-            "0300588569-001"
-        );
+        assert_eq!(TaxCode::parse("0300588569-001").expect("branch").to_string(), "0300588569-001");
     }
 
     #[test]

@@ -32,11 +32,7 @@ pub fn migrator(backend: Backend) -> &'static Migrator {
 
 /// The newest migration this build knows for a backend, 0 when none.
 pub fn newest_version(backend: Backend) -> i64 {
-    migrator(backend)
-        .iter()
-        .map(|m| m.version)
-        .max()
-        .unwrap_or(0)
+    migrator(backend).iter().map(|m| m.version).max().unwrap_or(0)
 }
 
 /// The table of the releases before sqlx.
@@ -49,32 +45,21 @@ pub(crate) async fn run(
     backend: Backend,
     migrator: &Migrator,
 ) -> Result<usize, DbError> {
-    conn.ensure_migrations_table()
-        .await
-        .map_err(|e| migrate_error(e, migrator))?;
+    conn.ensure_migrations_table().await.map_err(|e| migrate_error(e, migrator))?;
     let adopted = adopt_legacy(conn, backend, migrator).await?;
     if adopted > 0 {
-        tracing::info!(
-            adopted,
-            "migrations of the earlier release recorded for sqlx"
-        );
+        tracing::info!(adopted, "migrations of the earlier release recorded for sqlx");
     }
     let before = applied_count(conn, migrator).await?;
     // `run_direct` is `run` on a connection we hold; sqlx offers it because `run(&mut conn)`
     // makes the future not `Send` for every lifetime ("Acquire is not general enough"), which
     // tasks spawned around `Db::migrate` need.
-    migrator
-        .run_direct(conn)
-        .await
-        .map_err(|e| migrate_error(e, migrator))?;
+    migrator.run_direct(conn).await.map_err(|e| migrate_error(e, migrator))?;
     Ok(applied_count(conn, migrator).await? - before)
 }
 
 async fn applied_count(conn: &mut AnyConnection, migrator: &Migrator) -> Result<usize, DbError> {
-    let applied = conn
-        .list_applied_migrations()
-        .await
-        .map_err(|e| migrate_error(e, migrator))?;
+    let applied = conn.list_applied_migrations().await.map_err(|e| migrate_error(e, migrator))?;
     Ok(applied.len())
 }
 
@@ -183,19 +168,13 @@ fn migrate_error(e: MigrateError, migrator: &Migrator) -> DbError {
             .unwrap_or_default()
     };
     match e {
-        MigrateError::ExecuteMigration(source, version) => DbError::Migration {
-            version,
-            name: name(version),
-            source,
-        },
-        MigrateError::Execute(source) => DbError::Sqlx {
-            context: "migrating",
-            source,
-        },
-        MigrateError::VersionMismatch(v) => DbError::Config(format!(
-            "migration {v} ({}) was changed after it was applied",
-            name(v)
-        )),
+        MigrateError::ExecuteMigration(source, version) => {
+            DbError::Migration { version, name: name(version), source }
+        }
+        MigrateError::Execute(source) => DbError::Sqlx { context: "migrating", source },
+        MigrateError::VersionMismatch(v) => {
+            DbError::Config(format!("migration {v} ({}) was changed after it was applied", name(v)))
+        }
         MigrateError::VersionMissing(v) => DbError::Config(format!(
             "the database has migration {v} which this cqdt does not know; \
              it was written by a newer version"
@@ -219,17 +198,12 @@ mod tests {
     #[test]
     fn both_backends_have_the_same_migrations_numbered_without_gaps() {
         let list = |m: &Migrator| -> Vec<(i64, String)> {
-            m.iter()
-                .map(|m| (m.version, m.description.to_string()))
-                .collect()
+            m.iter().map(|m| (m.version, m.description.to_string())).collect()
         };
         assert_eq!(list(&SQLITE), list(&POSTGRES));
         let versions: Vec<i64> = SQLITE.iter().map(|m| m.version).collect();
         assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>());
         assert!(newest_version(Backend::Sqlite) >= 13);
-        assert_eq!(
-            newest_version(Backend::Sqlite),
-            newest_version(Backend::Postgres)
-        );
+        assert_eq!(newest_version(Backend::Sqlite), newest_version(Backend::Postgres));
     }
 }

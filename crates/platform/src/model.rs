@@ -121,10 +121,7 @@ impl RetryPolicy {
     pub fn delay_after(&self, attempt: i64) -> Duration {
         let exp = attempt.clamp(1, 30) - 1;
         let factor = 1u32.checked_shl(exp as u32).unwrap_or(u32::MAX);
-        self.base_delay
-            .checked_mul(factor)
-            .unwrap_or(self.max_delay)
-            .min(self.max_delay)
+        self.base_delay.checked_mul(factor).unwrap_or(self.max_delay).min(self.max_delay)
     }
 }
 
@@ -242,18 +239,9 @@ mod tests {
     #[test]
     fn files_are_recognised_by_content_not_by_name() {
         assert_eq!(MediaType::sniff(b"%PDF-1.7\n..."), Some(MediaType::Pdf));
-        assert_eq!(
-            MediaType::sniff(b"\x89PNG\r\n\x1a\n...."),
-            Some(MediaType::Png)
-        );
-        assert_eq!(
-            MediaType::sniff(b"<?xml version=\"1.0\"?><a/>"),
-            Some(MediaType::Xml)
-        );
+        assert_eq!(MediaType::sniff(b"\x89PNG\r\n\x1a\n...."), Some(MediaType::Png));
+        assert_eq!(MediaType::sniff(b"<?xml version=\"1.0\"?><a/>"), Some(MediaType::Xml));
         assert_eq!(MediaType::sniff(b"MZ\x90\x00\x03\x00"), None);
-        assert_eq!(
-            MediaType::sniff("Xin chào".as_bytes()),
-            Some(MediaType::Text)
-        );
+        assert_eq!(MediaType::sniff("Xin chào".as_bytes()), Some(MediaType::Text));
     }
 }

@@ -65,9 +65,7 @@ pub fn security_schemes() -> Vec<(&'static str, SecurityScheme)> {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some(
-                        "Access token from /oauth/token (OpenID Connect provider)",
-                    ))
+                    .description(Some("Access token from /oauth/token (OpenID Connect provider)"))
                     .build(),
             ),
         ),

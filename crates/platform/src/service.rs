@@ -60,14 +60,7 @@ impl JobQueue {
         payload: &serde_json::Value,
     ) -> Result<i64, DbError> {
         let now = format_ts(self.clock.now());
-        store::insert_job(
-            tx,
-            kind,
-            &payload.to_string(),
-            self.policy.max_attempts,
-            &now,
-        )
-        .await
+        store::insert_job(tx, kind, &payload.to_string(), self.policy.max_attempts, &now).await
     }
 
     /// Enqueues one job of `kind` per payload in one statement; ids in the payloads' order.
@@ -89,10 +82,7 @@ impl JobQueue {
     }
 
     fn kinds(&self) -> Vec<String> {
-        self.handlers
-            .read()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
+        self.handlers.read().map(|m| m.keys().cloned().collect()).unwrap_or_default()
     }
 
     fn handler(&self, kind: &str) -> Option<JobHandler> {
@@ -105,13 +95,9 @@ impl JobQueue {
         let now = self.clock.now();
         let lease = chrono::Duration::from_std(self.policy.lease)
             .unwrap_or_else(|_| chrono::Duration::minutes(5));
-        let Some(job) = store::claim_job(
-            &self.db,
-            &self.kinds(),
-            &format_ts(now),
-            &format_ts(now + lease),
-        )
-        .await?
+        let Some(job) =
+            store::claim_job(&self.db, &self.kinds(), &format_ts(now), &format_ts(now + lease))
+                .await?
         else {
             return Ok(false);
         };
@@ -229,12 +215,7 @@ pub struct FileStore {
 impl FileStore {
     /// A store under `root` that refuses files over `max_bytes`.
     pub fn new(root: PathBuf, max_bytes: usize, db: Db, clock: SharedClock) -> Self {
-        FileStore {
-            root,
-            max_bytes,
-            db,
-            clock,
-        }
+        FileStore { root, max_bytes, db, clock }
     }
 
     /// The largest file accepted.
@@ -248,10 +229,7 @@ impl FileStore {
     }
 
     fn path_of(&self, sha256: &str) -> PathBuf {
-        self.root
-            .join(&sha256[..2])
-            .join(&sha256[2..4])
-            .join(sha256)
+        self.root.join(&sha256[..2]).join(&sha256[2..4]).join(sha256)
     }
 
     /// Checks and stores a file; `file_name` is only used to catch disguised files.
@@ -262,9 +240,7 @@ impl FileStore {
         file_name: Option<&str>,
     ) -> Result<StoredFile, PlatformError> {
         if bytes.is_empty() {
-            return Err(PlatformError::Rejected(
-                "Tệp rỗng, không có nội dung.".into(),
-            ));
+            return Err(PlatformError::Rejected("Tệp rỗng, không có nội dung.".into()));
         }
         if bytes.len() > self.max_bytes {
             return Err(PlatformError::Rejected(format!(
@@ -278,9 +254,8 @@ impl FileStore {
                 "Loại tệp không được chấp nhận. Chỉ nhận PDF, ảnh PNG/JPEG, tệp văn phòng (DOCX, XLSX, ODT), XML hoặc văn bản.".into(),
             )
         })?;
-        if let Some(ext) = file_name
-            .and_then(|n| n.rsplit_once('.'))
-            .map(|(_, e)| e.to_ascii_lowercase())
+        if let Some(ext) =
+            file_name.and_then(|n| n.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase())
         {
             if !media_type.extensions().contains(&ext.as_str()) {
                 return Err(PlatformError::Rejected(format!(
@@ -290,11 +265,7 @@ impl FileStore {
             }
         }
         let sha256 = hex::encode(Sha256::digest(bytes));
-        let file = StoredFile {
-            sha256: sha256.clone(),
-            size: bytes.len() as i64,
-            media_type,
-        };
+        let file = StoredFile { sha256: sha256.clone(), size: bytes.len() as i64, media_type };
         let path = self.path_of(&sha256);
         if tokio::fs::metadata(&path).await.is_err() {
             let dir = path.parent().unwrap_or(&self.root).to_path_buf();
@@ -308,9 +279,7 @@ impl FileStore {
             let f = tokio::fs::File::open(&tmp)
                 .await
                 .map_err(|e| PlatformError::io("reopening stored file", e))?;
-            f.sync_all()
-                .await
-                .map_err(|e| PlatformError::io("syncing stored file", e))?;
+            f.sync_all().await.map_err(|e| PlatformError::io("syncing stored file", e))?;
             tokio::fs::rename(&tmp, &path)
                 .await
                 .map_err(|e| PlatformError::io(format!("storing {}", path.display()), e))?;
@@ -323,9 +292,7 @@ impl FileStore {
     #[tracing::instrument(skip(self))]
     pub async fn get(&self, sha256: &str) -> Result<(StoredFile, Vec<u8>), PlatformError> {
         let valid = sha256.len() == 64
-            && sha256
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+            && sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
         if !valid {
             return Err(PlatformError::NotFound(sha256.chars().take(80).collect()));
         }
@@ -415,9 +382,7 @@ impl AdminCredentials {
     pub fn locked_until(&self, source: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         let now = self.settings.clock.now();
         let map = self.failures.lock().ok()?;
-        map.get(source)
-            .and_then(|f| f.locked_until)
-            .filter(|t| *t > now)
+        map.get(source).and_then(|f| f.locked_until).filter(|t| *t > now)
     }
 
     /// Checks a password for a sign-in from `source`, counting failures toward a lockout.
@@ -436,11 +401,7 @@ impl AdminCredentials {
                     locked_until: None,
                 });
                 if now - f.first > window {
-                    *f = Failures {
-                        count: 0,
-                        first: now,
-                        locked_until: None,
-                    };
+                    *f = Failures { count: 0, first: now, locked_until: None };
                 }
                 f.count += 1;
                 if f.count >= MAX_FAILED_SIGN_INS {
@@ -505,12 +466,7 @@ impl AdminCredentials {
     pub async fn verify(&self, password: &str) -> bool {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
-        if self
-            .accepted
-            .read()
-            .map(|a| *a == Some(digest))
-            .unwrap_or(false)
-        {
+        if self.accepted.read().map(|a| *a == Some(digest)).unwrap_or(false) {
             return true;
         }
         let Ok(Some(stored)) = self.settings.get(ADMIN_HASH_KEY).await else {
@@ -519,9 +475,7 @@ impl AdminCredentials {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
-        let ok = argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         if ok {
             if let Ok(mut a) = self.accepted.write() {
                 *a = Some(digest);

@@ -41,11 +41,7 @@ impl<'q> Sql<'q> {
 
     /// Starts a statement for the backend of an open connection (inside a transaction).
     pub fn on(conn: &sqlx::AnyConnection, init: impl Into<String>) -> Self {
-        let backend = if crate::db::is_sqlite(conn) {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        };
+        let backend = if crate::db::is_sqlite(conn) { Backend::Sqlite } else { Backend::Postgres };
         Sql::new(backend, init)
     }
 
@@ -84,13 +80,7 @@ impl<'q> Sql<'q> {
                 self.sql.push_str(", ");
             }
             self.sql.push('(');
-            row(
-                Separated {
-                    sql: self,
-                    first: true,
-                },
-                item,
-            );
+            row(Separated { sql: self, first: true }, item);
             self.sql.push(')');
         }
         self
@@ -98,11 +88,7 @@ impl<'q> Sql<'q> {
 
     /// Appends items separated by `sep` (for `IN (…)` lists and `SET a = …, b = …`).
     pub fn separated(&mut self, sep: &'static str) -> SeparatedBy<'_, 'q> {
-        SeparatedBy {
-            sql: self,
-            sep,
-            first: true,
-        }
+        SeparatedBy { sql: self, sep, first: true }
     }
 
     /// The statement text so far.
@@ -239,9 +225,6 @@ mod tests {
         let mut q = Sql::new(Backend::Postgres, "SELECT id FROM t WHERE 1 = 1");
         q.push(" AND a = ").push_bind("x");
         q.push(" AND b = ").push_bind(3_i64);
-        assert_eq!(
-            q.sql(),
-            "SELECT id FROM t WHERE 1 = 1 AND a = $1 AND b = $2"
-        );
+        assert_eq!(q.sql(), "SELECT id FROM t WHERE 1 = 1 AND a = $1 AND b = $2");
     }
 }

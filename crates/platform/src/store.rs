@@ -120,11 +120,7 @@ pub async fn insert_jobs(
             .push_bind(now);
     });
     q.push(" RETURNING id");
-    let mut ids: Vec<i64> = q
-        .build_query_scalar()
-        .fetch_all(conn)
-        .await
-        .ctx("enqueueing jobs")?;
+    let mut ids: Vec<i64> = q.build_query_scalar().fetch_all(conn).await.ctx("enqueueing jobs")?;
     // One statement takes its ids in row order; RETURNING need not list them so.
     ids.sort_unstable();
     Ok(ids)
@@ -144,13 +140,8 @@ pub async fn claim_job(
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let mut q = Sql::new(
-        db.backend(),
-        "UPDATE jobs SET attempts = attempts + 1, locked_until = ",
-    );
-    q.push_bind(lease_until)
-        .push(", updated_at = ")
-        .push_bind(now);
+    let mut q = Sql::new(db.backend(), "UPDATE jobs SET attempts = attempts + 1, locked_until = ");
+    q.push_bind(lease_until).push(", updated_at = ").push_bind(now);
     q.push(" WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ")
         .push_bind(now)
         .push(" AND (locked_until IS NULL OR locked_until < ")
@@ -160,19 +151,12 @@ pub async fn claim_job(
     for k in kinds {
         list.push_bind(k.as_str());
     }
-    q.push(format_args!(
-        ") ORDER BY run_at, id LIMIT 1{lock}) RETURNING {JOB_COLUMNS}"
-    ));
+    q.push(format_args!(") ORDER BY run_at, id LIMIT 1{lock}) RETURNING {JOB_COLUMNS}"));
     let mut tx = db.begin().await?;
-    let row: Option<JobRow> = q
-        .build_query_as()
-        .fetch_optional(&mut *tx)
-        .await
-        .ctx("claiming job")?;
+    let row: Option<JobRow> =
+        q.build_query_as().fetch_optional(&mut *tx).await.ctx("claiming job")?;
     tx.commit().await?;
-    row.map(Job::try_from)
-        .transpose()
-        .ctx("reading claimed job")
+    row.map(Job::try_from).transpose().ctx("reading claimed job")
 }
 
 /// Records an attempt's outcome and the job's next state.
@@ -200,11 +184,7 @@ pub async fn finish_attempt(
     .execute(&mut *tx)
     .await
     .ctx("recording job attempt")?;
-    let finished = if status == JobStatus::Pending {
-        None
-    } else {
-        Some(now)
-    };
+    let finished = if status == JobStatus::Pending { None } else { Some(now) };
     sqlx::query(
         "UPDATE jobs SET status = $1, run_at = $2, locked_until = NULL, last_error = $3, \
          updated_at = $4, finished_at = $5 WHERE id = $6",
@@ -232,15 +212,8 @@ pub async fn list_jobs(
         q.push(" WHERE status = ").push_bind(s.as_str());
     }
     q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-    let rows: Vec<JobRow> = q
-        .build_query_as()
-        .fetch_all(db.pool())
-        .await
-        .ctx("listing jobs")?;
-    rows.into_iter()
-        .map(Job::try_from)
-        .collect::<Result<_, _>>()
-        .ctx("reading jobs")
+    let rows: Vec<JobRow> = q.build_query_as().fetch_all(db.pool()).await.ctx("listing jobs")?;
+    rows.into_iter().map(Job::try_from).collect::<Result<_, _>>().ctx("reading jobs")
 }
 
 /// One job by id.
@@ -319,9 +292,7 @@ pub async fn get_file(db: &Db, sha256: &str) -> Result<Option<StoredFile>, DbErr
     .fetch_optional(db.pool())
     .await
     .ctx("reading stored file")?;
-    row.map(StoredFile::try_from)
-        .transpose()
-        .ctx("decoding stored file")
+    row.map(StoredFile::try_from).transpose().ctx("decoding stored file")
 }
 
 /// Reads a setting.
@@ -395,10 +366,7 @@ pub async fn list_tables(db: &Db) -> Result<Vec<String>, DbError> {
              AND c.relname NOT IN ('cqdt_migrations', '_sqlx_migrations') ORDER BY c.oid"
         }
     };
-    sqlx::query_scalar(sql)
-        .fetch_all(db.pool())
-        .await
-        .ctx("listing tables")
+    sqlx::query_scalar(sql).fetch_all(db.pool()).await.ctx("listing tables")
 }
 
 /// A table's columns and how each is carried.
@@ -410,15 +378,9 @@ pub async fn table_columns(db: &Db, table: &str) -> Result<Vec<(String, ColumnKi
              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
         }
     };
-    let rows: Vec<(String, String)> = sqlx::query_as(sql)
-        .bind(table)
-        .fetch_all(db.pool())
-        .await
-        .ctx("reading table columns")?;
-    Ok(rows
-        .into_iter()
-        .map(|(name, t)| (name, ColumnKind::from_sql_type(&t)))
-        .collect())
+    let rows: Vec<(String, String)> =
+        sqlx::query_as(sql).bind(table).fetch_all(db.pool()).await.ctx("reading table columns")?;
+    Ok(rows.into_iter().map(|(name, t)| (name, ColumnKind::from_sql_type(&t))).collect())
 }
 
 fn quote_ident(name: &str) -> String {
@@ -434,32 +396,22 @@ pub async fn dump_table(
     use base64::Engine;
     use serde_json::Value;
     let cols: Vec<String> = columns.iter().map(|(c, _)| quote_ident(c)).collect();
-    let sql = format!(
-        "SELECT {} FROM {} ORDER BY 1",
-        cols.join(", "),
-        quote_ident(table)
-    );
-    let rows = sqlx::query(&sql)
-        .fetch_all(db.pool())
-        .await
-        .ctx("dumping table")?;
+    let sql = format!("SELECT {} FROM {} ORDER BY 1", cols.join(", "), quote_ident(table));
+    let rows = sqlx::query(&sql).fetch_all(db.pool()).await.ctx("dumping table")?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let mut values = Vec::with_capacity(columns.len());
         for (i, (_, kind)) in columns.iter().enumerate() {
             let v = match kind {
-                ColumnKind::Int => row
-                    .try_get::<Option<i64>, _>(i)
-                    .ctx("reading integer column")?
-                    .map(Value::from),
-                ColumnKind::Float => row
-                    .try_get::<Option<f64>, _>(i)
-                    .ctx("reading float column")?
-                    .map(Value::from),
-                ColumnKind::Text => row
-                    .try_get::<Option<String>, _>(i)
-                    .ctx("reading text column")?
-                    .map(Value::from),
+                ColumnKind::Int => {
+                    row.try_get::<Option<i64>, _>(i).ctx("reading integer column")?.map(Value::from)
+                }
+                ColumnKind::Float => {
+                    row.try_get::<Option<f64>, _>(i).ctx("reading float column")?.map(Value::from)
+                }
+                ColumnKind::Text => {
+                    row.try_get::<Option<String>, _>(i).ctx("reading text column")?.map(Value::from)
+                }
                 ColumnKind::Bytes => row
                     .try_get::<Option<Vec<u8>>, _>(i)
                     .ctx("reading bytes column")?
@@ -501,10 +453,8 @@ pub async fn insert_row(
     use base64::Engine;
     use serde_json::Value;
     let names: Vec<String> = columns.iter().map(|(c, _)| quote_ident(c)).collect();
-    let mut q = Sql::on(
-        conn,
-        format!("INSERT INTO {} ({}) ", quote_ident(table), names.join(", ")),
-    );
+    let mut q =
+        Sql::on(conn, format!("INSERT INTO {} ({}) ", quote_ident(table), names.join(", ")));
     q.push_values([()], |mut row, ()| {
         for ((_, kind), v) in columns.iter().zip(values) {
             match (kind, v) {
@@ -550,11 +500,7 @@ pub async fn reset_sequences(
         .await
         .ctx("looking for identity columns")?;
         if has_id.unwrap_or(0) > 0 {
-            sqlx::query(&sql)
-                .bind(t)
-                .execute(&mut *conn)
-                .await
-                .ctx("resetting sequence")?;
+            sqlx::query(&sql).bind(t).execute(&mut *conn).await.ctx("resetting sequence")?;
         }
     }
     Ok(())

@@ -20,10 +20,7 @@ fn policy(max_attempts: i64) -> RetryPolicy {
 
 fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(
-        chrono::Utc
-            .with_ymd_and_hms(2026, 2, 13, 2, 0, 0)
-            .single()
-            .expect("time"),
+        chrono::Utc.with_ymd_and_hms(2026, 2, 13, 2, 0, 0).single().expect("time"),
     ))
 }
 
@@ -44,10 +41,7 @@ fn flaky(failures: usize, calls: Arc<AtomicUsize>) -> JobHandler {
 
 async fn enqueue(t: &TestDb, q: &JobQueue, kind: &str) -> i64 {
     let mut tx = t.db.begin().await.expect("begin");
-    let id = q
-        .enqueue(&mut tx, kind, &json!({"to": "a@b.vn"}))
-        .await
-        .expect("enqueue");
+    let id = q.enqueue(&mut tx, kind, &json!({"to": "a@b.vn"})).await.expect("enqueue");
     tx.commit().await.expect("commit");
     id
 }
@@ -59,9 +53,7 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_runs() {
     let q = JobQueue::new(t.db.clone(), clock(), policy(3));
     q.register("mail", flaky(0, calls.clone()));
     let mut tx = t.db.begin().await.expect("begin");
-    q.enqueue(&mut tx, "mail", &json!({}))
-        .await
-        .expect("enqueue");
+    q.enqueue(&mut tx, "mail", &json!({})).await.expect("enqueue");
     drop(tx);
     assert_eq!(q.drain().await.expect("drain"), 0);
     assert_eq!(calls.load(Ordering::SeqCst), 0);
@@ -88,11 +80,7 @@ async fn a_failing_job_is_retried_with_backoff_until_it_succeeds() {
     assert_eq!(job.status, JobStatus::Done);
     let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
     assert_eq!(outcomes, ["error", "error", "ok"]);
-    assert!(attempts[0]
-        .error
-        .as_deref()
-        .unwrap_or("")
-        .contains("không trả lời"));
+    assert!(attempts[0].error.as_deref().unwrap_or("").contains("không trả lời"));
 }
 
 #[tokio::test]
@@ -109,20 +97,14 @@ async fn a_job_that_always_fails_ends_dead_and_an_admin_can_retry_it() {
     }
     let (job, _) = q.get(id).await.expect("get").expect("job");
     assert_eq!(job.status, JobStatus::Dead);
-    assert_eq!(
-        q.list(Some(JobStatus::Dead), 10).await.expect("list").len(),
-        1
-    );
+    assert_eq!(q.list(Some(JobStatus::Dead), 10).await.expect("list").len(), 1);
     assert!(!q.run_once().await.expect("run"), "dead jobs do not run");
     assert!(q.retry_dead(id).await.expect("retry"));
     assert!(q.run_once().await.expect("run"));
     let (job, attempts) = q.get(id).await.expect("get").expect("job");
     assert_eq!(job.status, JobStatus::Done);
     assert_eq!(attempts.len(), 4);
-    assert!(
-        !q.retry_dead(id).await.expect("retry"),
-        "only dead jobs are retried"
-    );
+    assert!(!q.retry_dead(id).await.expect("retry"), "only dead jobs are retried");
 }
 
 #[tokio::test]
@@ -142,10 +124,7 @@ async fn a_job_claimed_by_a_worker_that_died_runs_again_after_its_lease() {
     stuck.abort();
     let calls = Arc::new(AtomicUsize::new(0));
     q.register("mail", flaky(0, calls.clone()));
-    assert!(
-        !q.run_once().await.expect("run"),
-        "leased job is not taken twice"
-    );
+    assert!(!q.run_once().await.expect("run"), "leased job is not taken twice");
     clock.advance(chrono::Duration::seconds(31));
     assert!(q.run_once().await.expect("run"));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -157,11 +136,7 @@ async fn a_job_claimed_by_a_worker_that_died_runs_again_after_its_lease() {
 async fn the_background_worker_delivers_each_job_once_when_it_succeeds() {
     let t = TestDb::new().await;
     let calls = Arc::new(AtomicUsize::new(0));
-    let q = JobQueue::new(
-        t.db.clone(),
-        Arc::new(cqdt_platform::SystemClock),
-        policy(3),
-    );
+    let q = JobQueue::new(t.db.clone(), Arc::new(cqdt_platform::SystemClock), policy(3));
     q.register("mail", flaky(0, calls.clone()));
     let (stop, rx) = tokio::sync::watch::channel(false);
     let worker = q.spawn_worker(rx, Duration::from_millis(50));

@@ -14,17 +14,13 @@ use sqlx::Connection;
 const RELEASE_SCHEMA: i64 = 13;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 fn gunzip(name: &str) -> Vec<u8> {
     let file = std::fs::File::open(fixture(name)).expect("fixture");
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_end(&mut out)
-        .expect("gunzip fixture");
+    flate2::read::GzDecoder::new(file).read_to_end(&mut out).expect("gunzip fixture");
     out
 }
 
@@ -49,17 +45,9 @@ impl Scratch {
                     .expect("create database");
                 server.close().await;
                 let base = admin.rsplit_once('/').expect("database URL").0;
-                Scratch {
-                    url: format!("{base}/{name}"),
-                    dir,
-                    postgres: Some((admin, name)),
-                }
+                Scratch { url: format!("{base}/{name}"), dir, postgres: Some((admin, name)) }
             }
-            None => Scratch {
-                url: Db::sqlite_url(dir.path()),
-                dir,
-                postgres: None,
-            },
+            None => Scratch { url: Db::sqlite_url(dir.path()), dir, postgres: None },
         }
     }
 
@@ -70,13 +58,8 @@ impl Scratch {
             let dump = String::from_utf8(gunzip("release-11e73e3.postgres.sql.gz")).expect("utf-8");
             // The dump empties the session's search_path: a connection of its own, closed after.
             sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&scratch.url)
-                .await
-                .expect("connect");
-            sqlx::raw_sql(&dump)
-                .execute(&mut conn)
-                .await
-                .expect("load the release's dump");
+            let mut conn = sqlx::AnyConnection::connect(&scratch.url).await.expect("connect");
+            sqlx::raw_sql(&dump).execute(&mut conn).await.expect("load the release's dump");
             conn.close().await.expect("close");
         } else {
             std::fs::write(
@@ -148,11 +131,7 @@ async fn table_exists(db: &Db, table: &str) -> bool {
              WHERE table_schema = current_schema() AND table_name = $1"
         }
     };
-    let n: i64 = sqlx::query_scalar(sql)
-        .bind(table)
-        .fetch_one(db.pool())
-        .await
-        .expect("catalog");
+    let n: i64 = sqlx::query_scalar(sql).bind(table).fetch_one(db.pool()).await.expect("catalog");
     n > 0
 }
 
@@ -190,10 +169,7 @@ async fn assert_complete(db: &Db) {
         })
         .collect();
     assert_eq!(recorded, expected);
-    assert_eq!(
-        db.schema_version().await.expect("version"),
-        newest_version(db.backend())
-    );
+    assert_eq!(db.schema_version().await.expect("version"), newest_version(db.backend()));
 }
 
 #[tokio::test]
@@ -214,18 +190,11 @@ async fn a_fresh_database_migrates_and_a_second_start_applies_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_starting_at_once_on_a_fresh_database_apply_one_set_of_migrations() {
     let scratch = Scratch::new().await;
-    let nodes = [
-        scratch.node().await,
-        scratch.node().await,
-        scratch.node().await,
-    ];
+    let nodes = [scratch.node().await, scratch.node().await, scratch.node().await];
     let applied = migrate_at_once(&nodes).await;
     let newest = newest_version(nodes[0].backend()) as usize;
     assert_eq!(applied.iter().sum::<usize>(), newest, "{applied:?}");
-    assert!(
-        applied.contains(&newest),
-        "one node applied all: {applied:?}"
-    );
+    assert!(applied.contains(&newest), "one node applied all: {applied:?}");
     for node in &nodes {
         assert_complete(node).await;
         assert_eq!(count(node, "platform_settings").await, 0);
@@ -258,11 +227,7 @@ async fn a_database_of_the_release_before_sqlx_upgrades_in_place_with_nothing_lo
     for ((version, applied_at), row) in legacy.iter().zip(&record) {
         assert_eq!(row.0, *version);
         // The time each was applied is carried over (to the second, in UTC).
-        assert_eq!(
-            row.4,
-            applied_at[..19].replace('T', " "),
-            "migration {version}"
-        );
+        assert_eq!(row.4, applied_at[..19].replace('T', " "), "migration {version}");
     }
     if newest == RELEASE_SCHEMA {
         assert_eq!(contents(&db).await, before);
@@ -271,10 +236,7 @@ async fn a_database_of_the_release_before_sqlx_upgrades_in_place_with_nothing_lo
         let after = contents(&db).await;
         for (table, rows) in &before {
             let now = after.iter().find(|(t, _)| t == table).expect("table kept");
-            assert!(
-                rows.iter().all(|r| now.1.contains(r)),
-                "rows of {table} kept"
-            );
+            assert!(rows.iter().all(|r| now.1.contains(r)), "rows of {table} kept");
         }
     }
 
@@ -291,10 +253,7 @@ async fn nodes_upgrading_a_release_database_at_once_adopt_it_once() {
     let before = contents(&nodes[0]).await;
     let applied = migrate_at_once(&nodes).await;
     let newest = newest_version(nodes[0].backend());
-    assert_eq!(
-        applied.iter().sum::<usize>() as i64,
-        newest - RELEASE_SCHEMA
-    );
+    assert_eq!(applied.iter().sum::<usize>() as i64, newest - RELEASE_SCHEMA);
     for node in &nodes {
         assert_complete(node).await;
         assert!(!table_exists(node, "cqdt_migrations").await);
@@ -314,10 +273,7 @@ async fn a_release_database_whose_migration_differs_from_its_file_is_refused_unc
         .expect("edit");
     let before = contents(&db).await;
     let err = db.migrate().await.expect_err("refused");
-    assert_eq!(
-        err.to_string(),
-        "migration 5 (0005_notify) was changed after it was applied"
-    );
+    assert_eq!(err.to_string(), "migration 5 (0005_notify) was changed after it was applied");
     assert_eq!(count(&db, "cqdt_migrations").await, RELEASE_SCHEMA);
     assert!(!table_exists(&db, "_sqlx_migrations").await || sqlx_record(&db).await.is_empty());
     assert_eq!(contents(&db).await, before);
@@ -349,39 +305,25 @@ async fn a_backup_written_by_the_release_before_sqlx_restores() {
     let db = scratch.node().await;
     let files = scratch.dir.path().join("files");
     let archive = fixture("release-11e73e3.backup.tar.gz");
-    let manifest = backup::restore(&db, &files, &archive, false)
-        .await
-        .expect("restore");
+    let manifest = backup::restore(&db, &files, &archive, false).await.expect("restore");
     assert_eq!(manifest.schema_version, RELEASE_SCHEMA);
     assert_complete(&db).await;
     for table in &manifest.tables {
-        assert_eq!(
-            count(&db, &table.name).await,
-            table.rows as i64,
-            "{}",
-            table.name
-        );
+        assert_eq!(count(&db, &table.name).await, table.rows as i64, "{}", table.name);
     }
     assert_eq!(count(&db, "dossiers").await, 2);
     // A backup of the restored instance records the newest migration, not sqlx's table.
     let again = scratch.dir.path().join("again.tar.gz");
-    let written = backup::backup(&db, &files, &again, "2026-12-05T00:00:00Z")
-        .await
-        .expect("backup");
+    let written =
+        backup::backup(&db, &files, &again, "2026-12-05T00:00:00Z").await.expect("backup");
     assert_eq!(written.schema_version, newest_version(db.backend()));
-    assert!(written
-        .tables
-        .iter()
-        .all(|t| !t.name.contains("migrations")));
+    assert!(written.tables.iter().all(|t| !t.name.contains("migrations")));
 }
 
 /// Starts every node's migration at once (each on its own task); their results in order.
 async fn migrate_at_once(nodes: &[Db]) -> Vec<usize> {
-    let tasks: Vec<_> = nodes
-        .iter()
-        .cloned()
-        .map(|db| tokio::spawn(async move { db.migrate().await }))
-        .collect();
+    let tasks: Vec<_> =
+        nodes.iter().cloned().map(|db| tokio::spawn(async move { db.migrate().await })).collect();
     let mut applied = Vec::new();
     for task in tasks {
         applied.push(task.await.expect("task").expect("migrate"));

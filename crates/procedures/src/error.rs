@@ -38,9 +38,9 @@ impl From<ProcedureError> for HttpError {
             ProcedureError::NotFound(c) => {
                 Problem::not_found(format!("Không có thủ tục {c}.")).into()
             }
-            ProcedureError::Conflict(m) => Problem::new(StatusCode::CONFLICT, "Xung đột")
-                .with_detail(m)
-                .into(),
+            ProcedureError::Conflict(m) => {
+                Problem::new(StatusCode::CONFLICT, "Xung đột").with_detail(m).into()
+            }
             other => HttpError::internal(other),
         }
     }

@@ -45,16 +45,10 @@ pub fn router(state: ProcedureState) -> Router {
         .route("/dich-vu-cong", get(portal::portal_home))
         .route("/thu-tuc", get(portal::search_page))
         .route("/thu-tuc/{code}", get(portal::procedure_page))
-        .route(
-            "/api/v1/procedures",
-            get(api::api_search).post(api::api_create),
-        )
+        .route("/api/v1/procedures", get(api::api_search).post(api::api_create))
         .route("/api/v1/procedures/export", get(api::api_export))
         .route("/api/v1/procedures/import", post(api::api_import))
-        .route(
-            "/api/v1/procedures/{code}",
-            get(api::api_get).put(api::api_update),
-        )
+        .route("/api/v1/procedures/{code}", get(api::api_get).put(api::api_update))
         .route("/api/v1/procedures/{code}/history", get(api::api_history))
         .route("/api/v1/procedures/{code}/publish", post(api::api_publish))
         .route("/api/v1/procedures/{code}/retire", post(api::api_retire))
@@ -63,33 +57,17 @@ pub fn router(state: ProcedureState) -> Router {
             "/admin/procedures/import",
             get(import::admin_import_form).post(import::admin_import),
         )
-        .route(
-            "/admin/procedures/moi",
-            get(admin::admin_new).post(admin::admin_create),
-        )
-        .route(
-            "/admin/procedures/{code}/sua",
-            get(admin::admin_edit).post(admin::admin_save),
-        )
-        .route(
-            "/admin/procedures/{code}/lich-su",
-            get(admin::admin_history),
-        )
-        .route(
-            "/admin/procedures/{code}/lich-su/{version}/khoi-phuc",
-            post(admin::admin_restore),
-        )
+        .route("/admin/procedures/moi", get(admin::admin_new).post(admin::admin_create))
+        .route("/admin/procedures/{code}/sua", get(admin::admin_edit).post(admin::admin_save))
+        .route("/admin/procedures/{code}/lich-su", get(admin::admin_history))
+        .route("/admin/procedures/{code}/lich-su/{version}/khoi-phuc", post(admin::admin_restore))
         .route("/admin/procedures/{code}/status", post(admin::admin_status))
         .with_state(state)
 }
 
 /// The search filters of a query string (the portal's and the API's names).
 fn filters(q: &HashMap<String, String>) -> Filters {
-    let nonempty = |k: &str| {
-        q.get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let nonempty = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     Filters {
         field: nonempty("linh_vuc"),
         level: nonempty("cap").and_then(|l| Level::parse(&l)),

@@ -108,11 +108,7 @@ pub enum TimeUnit {
 
 impl TimeUnit {
     /// Every unit.
-    pub const ALL: [TimeUnit; 3] = [
-        TimeUnit::WorkingDays,
-        TimeUnit::CalendarDays,
-        TimeUnit::Hours,
-    ];
+    pub const ALL: [TimeUnit; 3] = [TimeUnit::WorkingDays, TimeUnit::CalendarDays, TimeUnit::Hours];
 
     /// Stored form.
     pub fn as_str(self) -> &'static str {

@@ -115,12 +115,7 @@ impl Index {
                 let mut words: Vec<u32> = words_of(&p.name).into_iter().map(&mut id_of).collect();
                 let name_words = words.len();
                 words.extend(words_of(&p.field.name).into_iter().map(&mut id_of));
-                Doc {
-                    name: fold(&p.name),
-                    words,
-                    name_words,
-                    procedure: p,
-                }
+                Doc { name: fold(&p.name), words, name_words, procedure: p }
             })
             .collect();
         let by_code = docs
@@ -128,19 +123,12 @@ impl Index {
             .enumerate()
             .map(|(i, d): (usize, &Doc)| (d.procedure.code.clone(), i))
             .collect();
-        Index {
-            vocab,
-            docs,
-            by_code,
-        }
+        Index { vocab, docs, by_code }
     }
 
     /// One procedure by its provincial code.
     pub fn get(&self, code: &str) -> Option<&Arc<Procedure>> {
-        self.by_code
-            .get(code)
-            .and_then(|i| self.docs.get(*i))
-            .map(|d| &d.procedure)
+        self.by_code.get(code).and_then(|i| self.docs.get(*i)).map(|d| &d.procedure)
     }
 
     /// How many procedures it holds.
@@ -163,11 +151,8 @@ impl Index {
         let q = words_of(query);
         let code_query = query.trim();
         let meaningful: Vec<&String> = q.iter().filter(|w| !STOP.contains(&w.as_str())).collect();
-        let terms: Vec<&String> = if meaningful.is_empty() {
-            q.iter().collect()
-        } else {
-            meaningful
-        };
+        let terms: Vec<&String> =
+            if meaningful.is_empty() { q.iter().collect() } else { meaningful };
         let phrase = fold(query);
         // Each query word scored once against each distinct word.
         let scores: Vec<Vec<u8>> = terms
@@ -182,9 +167,7 @@ impl Index {
                 || filters.level.is_some_and(|l| !p.levels.contains(&l))
                 || filters.online.is_some_and(|o| p.online_level != o)
                 || agency_kind.as_deref().is_some_and(|k| {
-                    !p.implementing_agency_kinds
-                        .iter()
-                        .any(|a| fold(a).contains(k))
+                    !p.implementing_agency_kinds.iter().any(|a| fold(a).contains(k))
                 })
             {
                 continue;
@@ -228,10 +211,7 @@ impl Index {
             hits.push((score, d));
         }
         hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
-        hits.into_iter()
-            .take(limit)
-            .map(|(_, d)| d.procedure.clone())
-            .collect()
+        hits.into_iter().take(limit).map(|(_, d)| d.procedure.clone()).collect()
     }
 }
 
@@ -255,18 +235,8 @@ mod tests {
             proc("1.001193", "Thủ tục đăng ký khai sinh", "Hộ tịch", true),
             proc("1.000656", "Thủ tục đăng ký khai tử", "Hộ tịch", false),
             proc("1.000894", "Thủ tục đăng ký kết hôn", "Hộ tịch", true),
-            proc(
-                "1.009994",
-                "Cấp giấy phép xây dựng nhà ở riêng lẻ",
-                "Xây dựng",
-                true,
-            ),
-            proc(
-                "2.001200",
-                "Cấp giấy phép kinh doanh bán lẻ rượu",
-                "Lưu thông hàng hóa",
-                false,
-            ),
+            proc("1.009994", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Xây dựng", true),
+            proc("2.001200", "Cấp giấy phép kinh doanh bán lẻ rượu", "Lưu thông hàng hóa", false),
         ])
     }
 
@@ -286,15 +256,9 @@ mod tests {
     #[test]
     fn small_typos_are_tolerated() {
         let r = names(index().search("khai sihn", &Filters::default(), 10));
-        assert_eq!(
-            r.first().map(String::as_str),
-            Some("Thủ tục đăng ký khai sinh")
-        );
+        assert_eq!(r.first().map(String::as_str), Some("Thủ tục đăng ký khai sinh"));
         let r = names(index().search("giay phep xay dunh", &Filters::default(), 10));
-        assert_eq!(
-            r.first().map(String::as_str),
-            Some("Cấp giấy phép xây dựng nhà ở riêng lẻ")
-        );
+        assert_eq!(r.first().map(String::as_str), Some("Cấp giấy phép xây dựng nhà ở riêng lẻ"));
         let r = names(index().search("ket hon", &Filters::default(), 10));
         assert_eq!(r, vec!["Thủ tục đăng ký kết hôn"]);
     }
@@ -308,15 +272,9 @@ mod tests {
 
     #[test]
     fn filters_narrow_the_results() {
-        let f = Filters {
-            field: Some("Hộ tịch".into()),
-            ..Filters::default()
-        };
+        let f = Filters { field: Some("Hộ tịch".into()), ..Filters::default() };
         assert_eq!(index().search("", &f, 10).len(), 3);
-        let f = Filters {
-            level: Some(Level::Tinh),
-            ..Filters::default()
-        };
+        let f = Filters { level: Some(Level::Tinh), ..Filters::default() };
         assert!(index().search("", &f, 10).is_empty());
     }
 

@@ -34,10 +34,7 @@ pub fn demo_procedures() -> Result<Vec<Procedure>, ProcedureError> {
             strip_nulls(item);
             let national = item["national_code"].as_str().unwrap_or("").to_string();
             if let Value::Object(m) = item {
-                m.insert(
-                    "code".into(),
-                    Value::String(format!("{national}.{PROVINCE_SUFFIX}")),
-                );
+                m.insert("code".into(), Value::String(format!("{national}.{PROVINCE_SUFFIX}")));
                 m.insert("sample".into(), Value::Bool(true));
             }
             serde_json::from_value(item.clone())

@@ -49,10 +49,10 @@ pub fn check_import(items: &[Procedure]) -> Vec<FieldError> {
     let mut seen = std::collections::BTreeSet::new();
     for (i, p) in items.iter().enumerate() {
         if let Err(e) = p.check() {
-            errors.extend(e.into_iter().map(|f| FieldError {
-                field: format!("/{i}{}", f.field),
-                message: f.message,
-            }));
+            errors.extend(
+                e.into_iter()
+                    .map(|f| FieldError { field: format!("/{i}{}", f.field), message: f.message }),
+            );
         }
         if !seen.insert(p.code.clone()) {
             errors.push(FieldError {
@@ -63,8 +63,7 @@ pub fn check_import(items: &[Procedure]) -> Vec<FieldError> {
     }
     if items.is_empty() {
         errors.push(FieldError {
-            field: "/".into(),
-            message: "Tệp không có thủ tục nào.".into(),
+            field: "/".into(), message: "Tệp không có thủ tục nào.".into()
         });
     }
     errors
@@ -84,12 +83,7 @@ fn parse(row: &StoredRow) -> Result<Entry, ProcedureError> {
         .map_err(|e| ProcedureError::Corrupt(row.code.clone(), e.to_string()))?;
     let status = Status::parse(&row.status)
         .ok_or_else(|| ProcedureError::Corrupt(row.code.clone(), row.status.clone()))?;
-    Ok(Entry {
-        procedure,
-        status,
-        version: row.version,
-        updated_at: row.updated_at.clone(),
-    })
+    Ok(Entry { procedure, status, version: row.version, updated_at: row.updated_at.clone() })
 }
 
 impl ProcedureService {
@@ -125,10 +119,7 @@ impl ProcedureService {
     }
 
     fn index(&self) -> Arc<Index> {
-        self.index
-            .read()
-            .map(|i| i.clone())
-            .unwrap_or_else(|_| Arc::new(Index::default()))
+        self.index.read().map(|i| i.clone()).unwrap_or_else(|_| Arc::new(Index::default()))
     }
 
     /// Published procedures matching a query and filters, best first.
@@ -154,9 +145,7 @@ impl ProcedureService {
     pub fn fields(&self) -> Vec<(Field, usize)> {
         let mut m: BTreeMap<String, (Field, usize)> = BTreeMap::new();
         for p in self.index().all() {
-            m.entry(p.field.name.clone())
-                .or_insert_with(|| (p.field.clone(), 0))
-                .1 += 1;
+            m.entry(p.field.name.clone()).or_insert_with(|| (p.field.clone(), 0)).1 += 1;
         }
         m.into_values().collect()
     }
@@ -180,15 +169,9 @@ impl ProcedureService {
     /// One procedure, in any status.
     #[tracing::instrument(skip(self))]
     pub async fn get(&self, code: &str) -> Result<Option<Entry>, ProcedureError> {
-        let mut conn =
-            self.db
-                .pool()
-                .acquire()
-                .await
-                .map_err(|source| cqdt_platform::DbError::Sqlx {
-                    context: "acquiring a connection",
-                    source,
-                })?;
+        let mut conn = self.db.pool().acquire().await.map_err(|source| {
+            cqdt_platform::DbError::Sqlx { context: "acquiring a connection", source }
+        })?;
         match store::get(&mut conn, code).await? {
             Some(r) => Ok(Some(parse(&r)?)),
             None => Ok(None),
@@ -198,11 +181,7 @@ impl ProcedureService {
     /// Every procedure, or those of one status.
     #[tracing::instrument(skip(self))]
     pub async fn list(&self, status: Option<Status>) -> Result<Vec<Entry>, ProcedureError> {
-        store::list(&self.db, status.map(Status::as_str))
-            .await?
-            .iter()
-            .map(parse)
-            .collect()
+        store::list(&self.db, status.map(Status::as_str)).await?.iter().map(parse).collect()
     }
 
     /// The recorded versions of a procedure, newest first.
@@ -233,11 +212,7 @@ impl ProcedureService {
                     .map(|before| model::changes(before, &docs[i]))
                     .unwrap_or_default();
                 let status = Status::parse(&version.status).unwrap_or(Status::Draft);
-                HistoryEntry {
-                    version,
-                    status,
-                    changes,
-                }
+                HistoryEntry { version, status, changes }
             })
             .collect())
     }
@@ -253,9 +228,7 @@ impl ProcedureService {
     ) -> Result<Entry, ProcedureError> {
         let versions = self.history(code).await?;
         let Some(v) = versions.iter().find(|v| v.version == version) else {
-            return Err(ProcedureError::NotFound(format!(
-                "{code} phiên bản {version}"
-            )));
+            return Err(ProcedureError::NotFound(format!("{code} phiên bản {version}")));
         };
         let p: Procedure = serde_json::from_str(&v.doc)
             .map_err(|e| ProcedureError::Corrupt(code.into(), e.to_string()))?;
@@ -314,19 +287,14 @@ impl ProcedureService {
         p.check().map_err(ProcedureError::Invalid)?;
         let mut tx = self.db.begin().await?;
         if store::get(&mut tx, &p.code).await?.is_some() {
-            return Err(ProcedureError::Conflict(format!(
-                "Thủ tục mã {} đã có.",
-                p.code
-            )));
+            return Err(ProcedureError::Conflict(format!("Thủ tục mã {} đã có.", p.code)));
         }
         self.write(&mut tx, actor, p, status, 1, "create").await?;
         tx.commit().await?;
         if status == Status::Published {
             self.reindex().await?;
         }
-        self.get(&p.code)
-            .await?
-            .ok_or_else(|| ProcedureError::NotFound(p.code.clone()))
+        self.get(&p.code).await?.ok_or_else(|| ProcedureError::NotFound(p.code.clone()))
     }
 
     /// Replaces a procedure's content (its code stays); a published one stays published.
@@ -353,9 +321,7 @@ impl ProcedureService {
         };
         let old = parse(&row)?;
         if old.status == Status::Retired {
-            return Err(ProcedureError::Conflict(
-                "Thủ tục đã bãi bỏ không sửa được.".into(),
-            ));
+            return Err(ProcedureError::Conflict("Thủ tục đã bãi bỏ không sửa được.".into()));
         }
         if expected.is_some_and(|v| v != row.version) {
             return Err(ProcedureError::Conflict(format!(
@@ -363,13 +329,10 @@ impl ProcedureService {
                 row.updated_by, row.updated_at, row.version
             )));
         }
-        self.write(&mut tx, actor, p, old.status, row.version + 1, "update")
-            .await?;
+        self.write(&mut tx, actor, p, old.status, row.version + 1, "update").await?;
         tx.commit().await?;
         self.reindex().await?;
-        self.get(code)
-            .await?
-            .ok_or_else(|| ProcedureError::NotFound(code.into()))
+        self.get(code).await?.ok_or_else(|| ProcedureError::NotFound(code.into()))
     }
 
     /// Publishes a draft or retires a procedure (audited). Retired procedures take no new
@@ -398,25 +361,11 @@ impl ProcedureService {
                 status.label()
             )));
         }
-        let action = if status == Status::Published {
-            "publish"
-        } else {
-            "retire"
-        };
-        self.write(
-            &mut tx,
-            actor,
-            &old.procedure,
-            status,
-            row.version + 1,
-            action,
-        )
-        .await?;
+        let action = if status == Status::Published { "publish" } else { "retire" };
+        self.write(&mut tx, actor, &old.procedure, status, row.version + 1, action).await?;
         tx.commit().await?;
         self.reindex().await?;
-        self.get(code)
-            .await?
-            .ok_or_else(|| ProcedureError::NotFound(code.into()))
+        self.get(code).await?.ok_or_else(|| ProcedureError::NotFound(code.into()))
     }
 
     /// Imports procedures all or nothing: new codes are created, existing ones updated; with
@@ -449,8 +398,7 @@ impl ProcedureService {
                 None => (Status::Draft, 1),
             };
             let status = if publish { Status::Published } else { status };
-            self.write(&mut tx, actor, p, status, version, "import")
-                .await?;
+            self.write(&mut tx, actor, p, status, version, "import").await?;
         }
         tx.commit().await?;
         self.reindex().await?;
@@ -478,12 +426,8 @@ impl ProcedureService {
     /// Every procedure that is not retired, as a workbook (the layout of [`crate::xlsx`]).
     #[tracing::instrument(skip_all)]
     pub async fn export_xlsx(&self) -> Result<Vec<u8>, ProcedureError> {
-        let entries: Vec<Entry> = self
-            .list(None)
-            .await?
-            .into_iter()
-            .filter(|e| e.status != Status::Retired)
-            .collect();
+        let entries: Vec<Entry> =
+            self.list(None).await?.into_iter().filter(|e| e.status != Status::Retired).collect();
         xlsx::write(&entries).map_err(|e| ProcedureError::Corrupt("xlsx".into(), e.to_string()))
     }
 

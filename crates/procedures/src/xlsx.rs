@@ -47,29 +47,15 @@ struct Col {
 }
 
 const fn col(key: &'static str, header: &'static str, width: f64, help: &'static str) -> Col {
-    Col {
-        key,
-        header,
-        width,
-        text: false,
-        required: false,
-        choices: &[],
-        help,
-    }
+    Col { key, header, width, text: false, required: false, choices: &[], help }
 }
 
 const fn code(key: &'static str, header: &'static str, width: f64, help: &'static str) -> Col {
-    Col {
-        text: true,
-        ..col(key, header, width, help)
-    }
+    Col { text: true, ..col(key, header, width, help) }
 }
 
 const fn must(c: Col) -> Col {
-    Col {
-        required: true,
-        ..c
-    }
+    Col { required: true, ..c }
 }
 
 const fn choice(c: Col, choices: &'static [&'static str]) -> Col {
@@ -91,24 +77,12 @@ const LEVELS: &[(Level, &str, &[&str])] = &[
     (Level::Xa, "Cấp xã", &["xa"]),
 ];
 const ONLINE: &[(OnlineLevel, &str, &[&str])] = &[
-    (
-        OnlineLevel::Full,
-        "Toàn trình",
-        &["full", "dich vu cong truc tuyen toan trinh"],
-    ),
-    (
-        OnlineLevel::Partial,
-        "Một phần",
-        &["partial", "dich vu cong truc tuyen mot phan"],
-    ),
+    (OnlineLevel::Full, "Toàn trình", &["full", "dich vu cong truc tuyen toan trinh"]),
+    (OnlineLevel::Partial, "Một phần", &["partial", "dich vu cong truc tuyen mot phan"]),
 ];
 const UNITS: &[(TimeUnit, &str, &[&str])] = &[
     (TimeUnit::WorkingDays, "Ngày làm việc", &["working_days"]),
-    (
-        TimeUnit::CalendarDays,
-        "Ngày theo lịch",
-        &["ngay", "calendar_days"],
-    ),
+    (TimeUnit::CalendarDays, "Ngày theo lịch", &["ngay", "calendar_days"]),
     (TimeUnit::Hours, "Giờ làm việc", &["gio", "hours"]),
 ];
 const TYPES: &[(FieldType, &str, &[&str])] = &[
@@ -117,11 +91,7 @@ const TYPES: &[(FieldType, &str, &[&str])] = &[
     (FieldType::Number, "Số", &["number"]),
     (FieldType::Date, "Ngày", &["date"]),
     (FieldType::Choice, "Lựa chọn", &["choice"]),
-    (
-        FieldType::PersonalId,
-        "Số định danh cá nhân",
-        &["personal_id"],
-    ),
+    (FieldType::PersonalId, "Số định danh cá nhân", &["personal_id"]),
     (FieldType::TaxCode, "Mã số thuế", &["tax_code"]),
     (FieldType::Address, "Địa chỉ", &["address"]),
     (FieldType::Phone, "Số điện thoại", &["phone"]),
@@ -175,28 +145,10 @@ const OWNER_HELP: &str =
 const COMPONENT_COLS: &[Col] = &[
     must(code(OWNER, "Mã thủ tục", 26.0, OWNER_HELP)),
     must(col("name", "Tên giấy tờ", 50.0, "bắt buộc")),
-    col(
-        "originals",
-        "Số bản chính",
-        10.0,
-        "số nguyên; để trống là 0",
-    ),
+    col("originals", "Số bản chính", 10.0, "số nguyên; để trống là 0"),
     col("copies", "Số bản sao", 10.0, "số nguyên; để trống là 0"),
-    choice(
-        col(
-            "required",
-            "Bắt buộc",
-            10.0,
-            "Có hoặc Không; để trống là Không",
-        ),
-        YES_NO,
-    ),
-    col(
-        "template",
-        "Mẫu đơn, tờ khai",
-        20.0,
-        "tên tệp mẫu, không bắt buộc",
-    ),
+    choice(col("required", "Bắt buộc", 10.0, "Có hoặc Không; để trống là Không"), YES_NO),
+    col("template", "Mẫu đơn, tờ khai", 20.0, "tên tệp mẫu, không bắt buộc"),
     col("note", "Ghi chú", 30.0, "không bắt buộc"),
 ];
 
@@ -209,69 +161,28 @@ const FORM_COLS: &[Col] = &[
         "chữ thường không dấu, chữ số và gạch dưới; không trùng trong một thủ tục",
     )),
     must(col("label", "Nhãn", 36.0, "tên trường người nộp nhìn thấy")),
-    must(choice(
-        col("type", "Kiểu dữ liệu", 16.0, "chọn trong danh sách"),
-        TYPE_CHOICES,
-    )),
-    choice(
-        col(
-            "required",
-            "Bắt buộc",
-            10.0,
-            "Có hoặc Không; để trống là Không",
-        ),
-        YES_NO,
-    ),
-    code(
-        "catalog",
-        "Danh mục dùng chung",
-        18.0,
-        "với kiểu Lựa chọn: mã danh mục, ví dụ genders",
-    ),
+    must(choice(col("type", "Kiểu dữ liệu", 16.0, "chọn trong danh sách"), TYPE_CHOICES)),
+    choice(col("required", "Bắt buộc", 10.0, "Có hoặc Không; để trống là Không"), YES_NO),
+    code("catalog", "Danh mục dùng chung", 18.0, "với kiểu Lựa chọn: mã danh mục, ví dụ genders"),
     col(
         "options",
         "Các lựa chọn",
         30.0,
         "với kiểu Lựa chọn không dùng danh mục: mỗi dòng trong ô một lựa chọn",
     ),
-    col(
-        "max_length",
-        "Độ dài tối đa",
-        10.0,
-        "số ký tự, không bắt buộc",
-    ),
-    col(
-        "min",
-        "Giá trị nhỏ nhất",
-        10.0,
-        "với kiểu Số, không bắt buộc",
-    ),
-    col(
-        "max",
-        "Giá trị lớn nhất",
-        10.0,
-        "với kiểu Số, không bắt buộc",
-    ),
+    col("max_length", "Độ dài tối đa", 10.0, "số ký tự, không bắt buộc"),
+    col("min", "Giá trị nhỏ nhất", 10.0, "với kiểu Số, không bắt buộc"),
+    col("max", "Giá trị lớn nhất", 10.0, "với kiểu Số, không bắt buộc"),
     col("hint", "Hướng dẫn nhập", 30.0, "không bắt buộc"),
 ];
 
 const FEE_COLS: &[Col] = &[
     must(code(OWNER, "Mã thủ tục", 26.0, OWNER_HELP)),
     must(col("name", "Tên phí, lệ phí", 40.0, "bắt buộc")),
-    must(col(
-        "amount_vnd",
-        "Mức thu (đồng)",
-        14.0,
-        "số nguyên, 0 nếu miễn",
-    )),
+    must(col("amount_vnd", "Mức thu (đồng)", 14.0, "số nguyên, 0 nếu miễn")),
     col("exempt", "Đối tượng miễn, giảm", 40.0, "không bắt buộc"),
     choice(
-        col(
-            "fee_verified",
-            "Đã đối chiếu biểu phí",
-            12.0,
-            "Có hoặc Không; để trống là Có",
-        ),
+        col("fee_verified", "Đã đối chiếu biểu phí", 12.0, "Có hoặc Không; để trống là Có"),
         YES_NO,
     ),
 ];
@@ -285,19 +196,12 @@ const SHEETS: [(&str, &[Col], &str); 4] = [
 ];
 
 fn label<T: PartialEq + Copy>(table: &[(T, &'static str, &[&str])], v: T) -> &'static str {
-    table
-        .iter()
-        .find(|(t, _, _)| *t == v)
-        .map(|(_, l, _)| *l)
-        .unwrap_or("")
+    table.iter().find(|(t, _, _)| *t == v).map(|(_, l, _)| *l).unwrap_or("")
 }
 
 /// Folds case, diacritics (composed or not, as Vietnamese keyboards type them) and spaces.
 fn key(s: &str) -> String {
-    let bare: String = s
-        .chars()
-        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
-        .collect();
+    let bare: String = s.chars().filter(|c| !('\u{300}'..='\u{36f}').contains(c)).collect();
     fold(&bare)
 }
 
@@ -361,11 +265,7 @@ fn guide() -> Sheet {
                 Cell::from(c.header),
                 Cell::from(format!(
                     "{}{}",
-                    if c.required {
-                        "Bắt buộc có cột. "
-                    } else {
-                        ""
-                    },
+                    if c.required { "Bắt buộc có cột. " } else { "" },
                     c.help
                 )),
             ]);
@@ -377,11 +277,7 @@ fn guide() -> Sheet {
         col("", "Cách ghi", 90.0, ""),
     ]);
     columns.iter_mut().for_each(|c| c.text = true);
-    Sheet {
-        name: GUIDE.into(),
-        columns,
-        rows,
-    }
+    Sheet { name: GUIDE.into(), columns, rows }
 }
 
 /// The workbook of these procedures (export): the four data sheets and the guide.
@@ -398,13 +294,7 @@ pub fn write(entries: &[Entry]) -> Result<Vec<u8>, XlsxError> {
             text(&p.name),
             text(&p.field.code),
             text(&p.field.name),
-            text(
-                &p.levels
-                    .iter()
-                    .map(|l| label(LEVELS, *l))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            text(&p.levels.iter().map(|l| label(LEVELS, *l)).collect::<Vec<_>>().join(", ")),
             lines(&p.implementing_agency_kinds),
             text(&p.agencies.join(", ")),
             text(label(ONLINE, p.online_level)),
@@ -461,11 +351,7 @@ pub fn write(entries: &[Entry]) -> Result<Vec<u8>, XlsxError> {
     }
     let mut sheets = Vec::new();
     for ((name, cols, _), rows) in SHEETS.iter().zip([procedures, components, form, fees]) {
-        sheets.push(Sheet {
-            name: (*name).into(),
-            columns: columns(cols),
-            rows,
-        });
+        sheets.push(Sheet { name: (*name).into(), columns: columns(cols), rows });
     }
     sheets.push(guide());
     xlsx::write(&sheets)

@@ -29,9 +29,7 @@ mod tempdir {
 
 /// The PostgreSQL server tests use, if any.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("CQDT_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
+    std::env::var("CQDT_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
 }
 
 fn scratch_dir() -> PathBuf {
@@ -52,9 +50,8 @@ impl TestDb {
         let (url, drop_pg) = match postgres_admin_url() {
             Some(admin) => {
                 let name = format!("cqdt_test_{}", hex::encode(rand::random::<[u8; 8]>()));
-                let admin_db = Db::connect(&admin)
-                    .await
-                    .expect("connect to CQDT_TEST_DATABASE_URL");
+                let admin_db =
+                    Db::connect(&admin).await.expect("connect to CQDT_TEST_DATABASE_URL");
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(admin_db.pool())
                     .await
@@ -70,13 +67,7 @@ impl TestDb {
         };
         let db = Db::connect(&url).await.expect("connect test database");
         db.migrate().await.expect("migrate test database");
-        TestDb {
-            db,
-            url,
-            dir,
-            _tmp: Some(tmp),
-            drop_pg,
-        }
+        TestDb { db, url, dir, _tmp: Some(tmp), drop_pg }
     }
 }
 
@@ -86,9 +77,7 @@ impl Drop for TestDb {
             let pool = self.db.clone();
             // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build()
                 else {
                     return;
                 };

@@ -18,10 +18,7 @@ pub fn prerequisite(present: bool, check: &str, what: &str, require: &str) -> bo
     if present {
         return true;
     }
-    assert!(
-        !required(require),
-        "{require} is set but {check} cannot run: {what}"
-    );
+    assert!(!required(require), "{require} is set but {check} cannot run: {what}");
     let _ = writeln!(
         std::io::stderr(),
         "SKIPPED: {check}: {what} (set {require}=1 to make this a failure)"

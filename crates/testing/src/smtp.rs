@@ -43,19 +43,15 @@ impl SmtpSink {
                     }
                     let Ok(stream) = stream else { continue };
                     let sink = sink.clone();
-                    let _ = std::thread::Builder::new()
-                        .name("smtp-sink-session".into())
-                        .spawn(move || {
+                    let _ = std::thread::Builder::new().name("smtp-sink-session".into()).spawn(
+                        move || {
                             let _ = Session::new(stream, sink).run();
-                        });
+                        },
+                    );
                 }
             })
             .expect("spawn the SMTP sink");
-        SmtpSink {
-            port,
-            received,
-            stopping,
-        }
+        SmtpSink { port, received, stopping }
     }
 
     /// The port it listens on.
@@ -112,10 +108,7 @@ impl Drop for SmtpSink {
 
 /// The message inside its printed frame (each line, the last one too, ends with `\n`).
 fn unwrap_printed(printed: &str) -> String {
-    let inner = printed
-        .strip_prefix(BEGIN)
-        .unwrap_or(printed)
-        .trim_start_matches('\n');
+    let inner = printed.strip_prefix(BEGIN).unwrap_or(printed).trim_start_matches('\n');
     let inner = inner.strip_suffix(&format!("{END}\n")).unwrap_or(inner);
     // Mail options, when there were any, come first and end with a blank line.
     let inner = match inner.strip_prefix("mail options:") {
@@ -138,9 +131,7 @@ struct Session {
 
 impl Session {
     fn new(stream: TcpStream, received: Arc<Mutex<Vec<String>>>) -> Session {
-        let peer = stream
-            .peer_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let peer = stream.peer_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
         let writer = stream.try_clone().expect("clone the SMTP stream");
         let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
         Session {
@@ -361,16 +352,11 @@ mod tests {
             ],
         );
         assert!(replies[0].starts_with("220 "), "{replies:?}");
-        assert!(replies
-            .iter()
-            .any(|r| r == "250 8BITMIME" || r == "250-8BITMIME"));
+        assert!(replies.iter().any(|r| r == "250 8BITMIME" || r == "250-8BITMIME"));
         assert!(replies.iter().any(|r| r.starts_with("354 ")));
         assert!(replies.iter().any(|r| r.starts_with("250 OK: message")));
         let messages = sink.messages(1).await;
-        assert_eq!(
-            messages[0],
-            "Subject: Thử\nX-Peer: 127.0.0.1\n\n.dot\nbody\n"
-        );
+        assert_eq!(messages[0], "Subject: Thử\nX-Peer: 127.0.0.1\n\n.dot\nbody\n");
         assert!(sink.output().starts_with(
             "---------- MESSAGE FOLLOWS ----------\nmail options: ['BODY=8BITMIME']\n\n"
         ));

@@ -71,12 +71,7 @@ impl Grants {
             return Err(Full);
         }
         let code = random_token(32);
-        let grant = CodeGrant {
-            request,
-            identity,
-            auth_time: now,
-            expires_at: now + CODE_LIFE,
-        };
+        let grant = CodeGrant { request, identity, auth_time: now, expires_at: now + CODE_LIFE };
         self.codes.insert(code.clone(), grant);
         Ok(code)
     }
@@ -103,14 +98,8 @@ impl Grants {
             }
             return Err("the authorization code has already been used");
         }
-        let grant = self
-            .codes
-            .remove(code)
-            .ok_or("unknown or expired authorization code")?;
-        let spent = Spent {
-            until: grant.expires_at + SPENT_MEMORY,
-            access_token: None,
-        };
+        let grant = self.codes.remove(code).ok_or("unknown or expired authorization code")?;
+        let spent = Spent { until: grant.expires_at + SPENT_MEMORY, access_token: None };
         self.spent.insert(code.to_string(), spent);
         if grant.expires_at <= now {
             return Err("the authorization code has expired");
@@ -178,23 +167,18 @@ mod tests {
     }
 
     fn issued(g: &mut Grants, now: i64) -> String {
-        g.issue_code(request(), test_identities()[0].clone(), now)
-            .expect("room")
+        g.issue_code(request(), test_identities()[0].clone(), now).expect("room")
     }
 
     #[test]
     fn a_code_is_redeemed_once_and_a_replay_revokes_its_token() {
         let mut g = Grants::default();
         let code = issued(&mut g, 1000);
-        let grant = g
-            .redeem(&code, "cqdt", "http://app.test/cb", VERIFIER, 1010)
-            .expect("ok");
+        let grant = g.redeem(&code, "cqdt", "http://app.test/cb", VERIFIER, 1010).expect("ok");
         assert_eq!(grant.auth_time, 1000);
         let token = g.issue_token(&code, &grant, 1010).expect("room");
         assert!(g.token(&token, 1020).is_some());
-        assert!(g
-            .redeem(&code, "cqdt", "http://app.test/cb", VERIFIER, 1020)
-            .is_err());
+        assert!(g.redeem(&code, "cqdt", "http://app.test/cb", VERIFIER, 1020).is_err());
         assert!(g.token(&token, 1020).is_none());
     }
 
@@ -203,49 +187,27 @@ mod tests {
         let mut g = Grants::default();
         let code = issued(&mut g, 1000);
         assert!(g
-            .redeem(
-                &code,
-                "cqdt",
-                "http://app.test/cb",
-                &VERIFIER.replace('a', "b"),
-                1001
-            )
+            .redeem(&code, "cqdt", "http://app.test/cb", &VERIFIER.replace('a', "b"), 1001)
             .is_err());
-        assert!(g
-            .redeem(&code, "cqdt", "http://app.test/cb", VERIFIER, 1002)
-            .is_err());
+        assert!(g.redeem(&code, "cqdt", "http://app.test/cb", VERIFIER, 1002).is_err());
     }
 
     #[test]
     fn codes_are_bound_to_client_redirect_uri_and_time() {
         let mut g = Grants::default();
         let code = issued(&mut g, 1000);
-        assert!(g
-            .redeem(&code, "other", "http://app.test/cb", VERIFIER, 1001)
-            .is_err());
+        assert!(g.redeem(&code, "other", "http://app.test/cb", VERIFIER, 1001).is_err());
         let code = issued(&mut g, 1000);
-        assert!(g
-            .redeem(&code, "cqdt", "http://app.test/cb2", VERIFIER, 1001)
-            .is_err());
+        assert!(g.redeem(&code, "cqdt", "http://app.test/cb2", VERIFIER, 1001).is_err());
         let code = issued(&mut g, 1000);
-        assert!(g
-            .redeem(
-                &code,
-                "cqdt",
-                "http://app.test/cb",
-                VERIFIER,
-                1000 + CODE_LIFE
-            )
-            .is_err());
+        assert!(g.redeem(&code, "cqdt", "http://app.test/cb", VERIFIER, 1000 + CODE_LIFE).is_err());
     }
 
     #[test]
     fn tokens_expire() {
         let mut g = Grants::default();
         let code = issued(&mut g, 1000);
-        let grant = g
-            .redeem(&code, "cqdt", "http://app.test/cb", VERIFIER, 1000)
-            .expect("ok");
+        let grant = g.redeem(&code, "cqdt", "http://app.test/cb", VERIFIER, 1000).expect("ok");
         let token = g.issue_token(&code, &grant, 1000).expect("room");
         assert!(g.token(&token, 1000 + TOKEN_LIFE - 1).is_some());
         assert!(g.token(&token, 1000 + TOKEN_LIFE).is_none());

@@ -58,11 +58,7 @@ fn now() -> i64 {
 
 /// The routes, served at the root of the issuer URL.
 pub(crate) fn routes(config: SandboxConfig, signer: IdTokenSigner) -> Router {
-    let provider = Arc::new(Provider {
-        config,
-        signer,
-        grants: Mutex::new(Grants::default()),
-    });
+    let provider = Arc::new(Provider { config, signer, grants: Mutex::new(Grants::default()) });
     Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
@@ -154,21 +150,13 @@ enum AuthorizeError {
     /// A page with this status and Vietnamese message.
     Page(StatusCode, &'static str),
     /// The request checks refused it; `status` is the redirect's.
-    Refused {
-        refusal: Refusal,
-        status: StatusCode,
-        issuer: String,
-    },
+    Refused { refusal: Refusal, status: StatusCode, issuer: String },
 }
 
 impl Provider {
     /// A refusal of an authorization request, answered by `status` when it redirects.
     fn refused(&self, refusal: Refusal, status: StatusCode) -> AuthorizeError {
-        AuthorizeError::Refused {
-            refusal,
-            status,
-            issuer: self.config.issuer.clone(),
-        }
+        AuthorizeError::Refused { refusal, status, issuer: self.config.issuer.clone() }
     }
 }
 
@@ -176,29 +164,17 @@ impl IntoResponse for AuthorizeError {
     fn into_response(self) -> Response {
         match self {
             AuthorizeError::Page(status, message) => html(status, page::refusal(message)),
-            AuthorizeError::Refused {
-                refusal: Refusal::Page(message),
-                ..
-            } => {
+            AuthorizeError::Refused { refusal: Refusal::Page(message), .. } => {
                 tracing::info!(%message, "authorization request refused");
                 html(StatusCode::BAD_REQUEST, page::refusal(&message))
             }
             AuthorizeError::Refused {
-                refusal:
-                    Refusal::Redirect {
-                        redirect_uri,
-                        state,
-                        error,
-                        description,
-                    },
+                refusal: Refusal::Redirect { redirect_uri, state, error, description },
                 status,
                 issuer,
             } => {
                 tracing::info!(error, %description, "authorization request refused");
-                let mut pairs = vec![
-                    ("error", error),
-                    ("error_description", description.as_str()),
-                ];
+                let mut pairs = vec![("error", error), ("error_description", description.as_str())];
                 if let Some(s) = &state {
                     pairs.push(("state", s));
                 }
@@ -252,18 +228,13 @@ fn check_origin(p: &Provider, headers: &HeaderMap) -> Result<(), AuthorizeError>
 /// Who the person chose on the consent page: a test identity, or one typed in; the error is
 /// the Vietnamese message to show on the page again.
 fn chosen_identity(field: impl Fn(&str) -> String) -> (Typed, Result<TestIdentity, String>) {
-    let typed = Typed {
-        personal_id: field("custom_personal_id"),
-        full_name: field("custom_full_name"),
-    };
+    let typed =
+        Typed { personal_id: field("custom_personal_id"), full_name: field("custom_full_name") };
     let who = if typed.personal_id.is_empty() {
         let chosen = field("identity");
-        test_identities()
-            .into_iter()
-            .find(|person| person.personal_id == chosen)
-            .ok_or_else(|| {
-                "Hãy chọn một danh tính thử nghiệm hoặc nhập số định danh cá nhân.".to_string()
-            })
+        test_identities().into_iter().find(|person| person.personal_id == chosen).ok_or_else(|| {
+            "Hãy chọn một danh tính thử nghiệm hoặc nhập số định danh cá nhân.".to_string()
+        })
     } else {
         typed_identity(&typed.personal_id, &typed.full_name)
     };
@@ -326,10 +297,7 @@ async fn authorize_decision(
         pairs.push(("state", s));
     }
     pairs.push(("iss", &p.config.issuer));
-    Ok(redirect(
-        StatusCode::SEE_OTHER,
-        with_query(&request.redirect_uri, &pairs),
-    ))
+    Ok(redirect(StatusCode::SEE_OTHER, with_query(&request.redirect_uri, &pairs)))
 }
 
 /// A token endpoint error (RFC 6749 §5.2).
@@ -341,11 +309,7 @@ struct TokenError {
 }
 
 fn token_error(status: StatusCode, error: &'static str, description: &str) -> TokenError {
-    TokenError {
-        status,
-        error,
-        description: description.into(),
-    }
+    TokenError { status, error, description: description.into() }
 }
 
 fn invalid_request(description: &str) -> TokenError {
@@ -402,15 +366,11 @@ fn authenticate(p: &Provider, headers: &HeaderMap, params: &Params) -> Result<St
     };
     let (client_id, secret) = match (basic, value("client_secret")) {
         (Some(_), Some(_)) => {
-            return Err(invalid_request(
-                "more than one client authentication method was used",
-            ))
+            return Err(invalid_request("more than one client authentication method was used"))
         }
         (Some((id, secret)), None) => {
             if value("client_id").is_some_and(|c| c != id) {
-                return Err(invalid_client(
-                    "client_id differs from the authenticated client",
-                ));
+                return Err(invalid_client("client_id differs from the authenticated client"));
             }
             (id, secret)
         }
@@ -455,18 +415,10 @@ fn exchange(
     form: Result<Form<Params>, FormRejection>,
 ) -> Result<Value, TokenError> {
     let Ok(Form(params)) = form else {
-        return Err(invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        ));
+        return Err(invalid_request("the body must be application/x-www-form-urlencoded"));
     };
-    let names = [
-        "grant_type",
-        "code",
-        "redirect_uri",
-        "code_verifier",
-        "client_id",
-        "client_secret",
-    ];
+    let names =
+        ["grant_type", "code", "redirect_uri", "code_verifier", "client_id", "client_secret"];
     if let Some(name) = names.iter().find(|n| param(&params, n) == Param::Repeated) {
         return Err(invalid_request(&format!("parameter {name} is repeated")));
     }
@@ -495,11 +447,7 @@ fn exchange(
             .map_err(|d| token_error(StatusCode::BAD_REQUEST, "invalid_grant", d))?;
         let token = grants.issue_token(code, &grant, now).map_err(|_| {
             let busy = StatusCode::SERVICE_UNAVAILABLE;
-            token_error(
-                busy,
-                "temporarily_unavailable",
-                "too many tokens outstanding",
-            )
+            token_error(busy, "temporarily_unavailable", "too many tokens outstanding")
         })?;
         (grant, token)
     };
@@ -528,8 +476,7 @@ impl IntoResponse for UserinfoError {
         match self {
             UserinfoError::NoToken => {
                 let mut r = StatusCode::UNAUTHORIZED.into_response();
-                r.headers_mut()
-                    .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 r
             }
             UserinfoError::InvalidToken => {
@@ -552,9 +499,7 @@ async fn userinfo(State(p): State<Shared>, headers: HeaderMap) -> Result<Respons
     let claims = {
         let grants = p.grants();
         let token = header.to_str().ok().and_then(parse_bearer);
-        token
-            .and_then(|t| grants.token(t, now()))
-            .map(|g| identity_claims(&g.identity, &g.scope))
+        token.and_then(|t| grants.token(t, now())).map(|g| identity_claims(&g.identity, &g.scope))
     }
     .ok_or(UserinfoError::InvalidToken)?;
     let mut r = Json(Value::Object(claims)).into_response();

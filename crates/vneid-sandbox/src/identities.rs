@@ -113,10 +113,7 @@ const MAX_NAME_CHARS: usize = 100;
 /// read from the number's 4th to 6th digits (born on 1 January of that year). The error is a
 /// Vietnamese sentence for the form.
 pub(crate) fn typed_identity(personal_id: &str, full_name: &str) -> Result<TestIdentity, String> {
-    let pid: String = personal_id
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '.'))
-        .collect();
+    let pid: String = personal_id.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
     if pid.len() != 12 || !pid.bytes().all(|b| b.is_ascii_digit()) {
         return Err("Số định danh cá nhân phải gồm đúng 12 chữ số.".into());
     }
@@ -198,10 +195,7 @@ mod tests {
             assert_eq!(p.personal_id.len(), 12, "{}", p.full_name);
             assert!(p.personal_id.starts_with("094"));
             let digit = u32::from(p.personal_id.as_bytes()[3] - b'0');
-            assert_eq!(
-                format!("{}{}", 19 + digit / 2, &p.personal_id[4..6]),
-                p.birth_date[..4]
-            );
+            assert_eq!(format!("{}{}", 19 + digit / 2, &p.personal_id[4..6]), p.birth_date[..4]);
             assert_eq!(p.gender == "female", digit % 2 == 1, "{}", p.full_name);
             assert!(p.phone.starts_with("+84") && p.phone.len() == 12);
         }

@@ -54,9 +54,7 @@ impl IdTokenSigner {
     pub(crate) fn new(key: SigningKey) -> Result<Self, SandboxError> {
         let point = key.verifying_key().to_encoded_point(false);
         let (Some(x), Some(y)) = (point.x(), point.y()) else {
-            return Err(SandboxError::Key(
-                "public key has no affine coordinates".into(),
-            ));
+            return Err(SandboxError::Key("public key has no affine coordinates".into()));
         };
         let (x, y) = (b64url(x), b64url(y));
         let kid = thumbprint(&x, &y);
@@ -66,12 +64,7 @@ impl IdTokenSigner {
         });
         let header = json!({"alg": "ES256", "typ": "JWT", "kid": kid});
         let encoded_header = b64url(header.to_string());
-        Ok(IdTokenSigner {
-            key,
-            kid,
-            jwk,
-            encoded_header,
-        })
+        Ok(IdTokenSigner { key, kid, jwk, encoded_header })
     }
 
     /// The key id (its thumbprint).
@@ -107,9 +100,7 @@ mod tests {
 
     #[test]
     fn the_thumbprint_hashes_the_canonical_jwk() {
-        let expected = b64url(Sha256::digest(
-            br#"{"crv":"P-256","kty":"EC","x":"AB","y":"CD"}"#,
-        ));
+        let expected = b64url(Sha256::digest(br#"{"crv":"P-256","kty":"EC","x":"AB","y":"CD"}"#));
         assert_eq!(thumbprint("AB", "CD"), expected);
         assert_eq!(expected.len(), 43);
     }
@@ -128,12 +119,8 @@ mod tests {
         let jwk = &jwks["keys"][0];
         assert_eq!(jwk["kty"], "EC");
         assert_eq!(jwk["kid"], signer.kid());
-        let x: [u8; 32] = decode(jwk["x"].as_str().expect("x"))
-            .try_into()
-            .expect("32");
-        let y: [u8; 32] = decode(jwk["y"].as_str().expect("y"))
-            .try_into()
-            .expect("32");
+        let x: [u8; 32] = decode(jwk["x"].as_str().expect("x")).try_into().expect("32");
+        let y: [u8; 32] = decode(jwk["y"].as_str().expect("y")).try_into().expect("32");
         let point = EncodedPoint::from_affine_coordinates(&x.into(), &y.into(), false);
         let public = VerifyingKey::from_encoded_point(&point).expect("point");
 
@@ -141,10 +128,7 @@ mod tests {
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
         let header: Value = serde_json::from_slice(&decode(parts[0])).expect("header");
-        assert_eq!(
-            header,
-            json!({"alg": "ES256", "typ": "JWT", "kid": signer.kid()})
-        );
+        assert_eq!(header, json!({"alg": "ES256", "typ": "JWT", "kid": signer.kid()}));
         let raw = decode(parts[2]);
         assert_eq!(raw.len(), 64);
         let signature = Signature::from_slice(&raw).expect("r||s");

@@ -74,14 +74,10 @@ fn checked(mut config: SandboxConfig) -> Result<SandboxConfig, SandboxError> {
         return Err(SandboxError::Config("issuer must not have a query".into()));
     }
     if config.client_id.is_empty() || config.client_secret.is_empty() {
-        return Err(SandboxError::Config(
-            "client_id and client_secret are required".into(),
-        ));
+        return Err(SandboxError::Config("client_id and client_secret are required".into()));
     }
     if config.redirect_uris.is_empty() {
-        return Err(SandboxError::Config(
-            "at least one redirect URI is required".into(),
-        ));
+        return Err(SandboxError::Config("at least one redirect URI is required".into()));
     }
     for uri in &config.redirect_uris {
         oauth::check_url("redirect URI", uri).map_err(SandboxError::Config)?;
@@ -127,10 +123,7 @@ mod tests {
 
     #[test]
     fn the_configuration_is_checked_and_the_issuer_trimmed() {
-        assert_eq!(
-            checked(config()).expect("valid").issuer,
-            "http://127.0.0.1:9200"
-        );
+        assert_eq!(checked(config()).expect("valid").issuer, "http://127.0.0.1:9200");
         let mut c = config();
         c.redirect_uris = vec!["http://127.0.0.1:8080/cb#x".into()];
         assert!(checked(c).is_err());

@@ -74,14 +74,10 @@ pub(crate) fn check_authorization(
             ))
         }
         Param::Missing => {
-            return Err(Refusal::Page(
-                "Yêu cầu thiếu mã ứng dụng (client_id).".into(),
-            ))
+            return Err(Refusal::Page("Yêu cầu thiếu mã ứng dụng (client_id).".into()))
         }
         Param::Repeated => {
-            return Err(Refusal::Page(
-                "Mã ứng dụng (client_id) xuất hiện nhiều lần.".into(),
-            ))
+            return Err(Refusal::Page("Mã ứng dụng (client_id) xuất hiện nhiều lần.".into()))
         }
     };
     let redirect_uri = match param(params, "redirect_uri") {
@@ -91,9 +87,7 @@ pub(crate) fn check_authorization(
                 .into(),
         )),
         Param::Missing => {
-            return Err(Refusal::Page(
-                "Yêu cầu thiếu địa chỉ chuyển hướng (redirect_uri).".into(),
-            ))
+            return Err(Refusal::Page("Yêu cầu thiếu địa chỉ chuyển hướng (redirect_uri).".into()))
         }
         Param::Repeated => {
             return Err(Refusal::Page(
@@ -123,10 +117,7 @@ pub(crate) fn check_authorization(
         "request_uri",
     ];
     if let Some(name) = SINGLE.iter().find(|n| param(params, n) == Param::Repeated) {
-        return Err(refuse(
-            "invalid_request",
-            &format!("parameter {name} is repeated"),
-        ));
+        return Err(refuse("invalid_request", &format!("parameter {name} is repeated")));
     }
     let value = |name: &str| match param(params, name) {
         Param::Value(v) => Some(v),
@@ -136,33 +127,20 @@ pub(crate) fn check_authorization(
         None => return Err(refuse("invalid_request", "response_type is required")),
         Some("code") => {}
         Some(_) => {
-            return Err(refuse(
-                "unsupported_response_type",
-                "only response_type=code is supported",
-            ))
+            return Err(refuse("unsupported_response_type", "only response_type=code is supported"))
         }
     }
     if value("state").is_some_and(|s| s.len() > MAX_ECHOED) {
         return Err(refuse("invalid_request", "state is too long"));
     }
     if value("request").is_some() {
-        return Err(refuse(
-            "request_not_supported",
-            "request objects are not supported",
-        ));
+        return Err(refuse("request_not_supported", "request objects are not supported"));
     }
     if value("request_uri").is_some() {
-        return Err(refuse(
-            "request_uri_not_supported",
-            "request_uri is not supported",
-        ));
+        return Err(refuse("request_uri_not_supported", "request_uri is not supported"));
     }
     let mut scopes: Vec<&str> = Vec::new();
-    for s in value("scope")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-    {
+    for s in value("scope").unwrap_or("").split(' ').filter(|s| !s.is_empty()) {
         if !SCOPES.contains(&s) {
             return Err(refuse("invalid_scope", &format!("unknown scope {s}")));
         }
@@ -176,31 +154,17 @@ pub(crate) fn check_authorization(
     match value("code_challenge_method") {
         Some("S256") => {}
         None => {
-            return Err(refuse(
-                "invalid_request",
-                "PKCE is required: code_challenge_method=S256",
-            ))
+            return Err(refuse("invalid_request", "PKCE is required: code_challenge_method=S256"))
         }
-        Some(_) => {
-            return Err(refuse(
-                "invalid_request",
-                "code_challenge_method must be S256",
-            ))
-        }
+        Some(_) => return Err(refuse("invalid_request", "code_challenge_method must be S256")),
     }
     let code_challenge = match value("code_challenge") {
         Some(c) if valid_challenge(c) => c.to_string(),
         Some(_) => {
-            return Err(refuse(
-                "invalid_request",
-                "code_challenge must be 43 base64url characters",
-            ))
+            return Err(refuse("invalid_request", "code_challenge must be 43 base64url characters"))
         }
         None => {
-            return Err(refuse(
-                "invalid_request",
-                "PKCE is required: code_challenge is missing",
-            ))
+            return Err(refuse("invalid_request", "PKCE is required: code_challenge is missing"))
         }
     };
     let nonce = value("nonce").map(str::to_string);
@@ -231,15 +195,12 @@ pub(crate) fn s256(verifier: &str) -> String {
 /// Whether a code verifier has the RFC 7636 §4.1 form: 43 to 128 unreserved characters.
 pub(crate) fn valid_verifier(v: &str) -> bool {
     (43..=128).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 /// Whether an S256 challenge has the form of one: a base64url SHA-256, 43 characters.
 pub(crate) fn valid_challenge(c: &str) -> bool {
-    c.len() == 43
-        && c.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Whether `verifier` is well formed and hashes to `challenge`.
@@ -251,10 +212,7 @@ pub(crate) fn pkce_matches(verifier: &str, challenge: &str) -> bool {
 /// compared, so lengths do not leak either).
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
@@ -294,11 +252,7 @@ pub(crate) fn form_decode(s: &str) -> Option<String> {
 pub(crate) fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     let mut url = base.to_string();
     for (i, (k, v)) in pairs.iter().enumerate() {
-        let sep = if i == 0 && !base.contains('?') {
-            '?'
-        } else {
-            '&'
-        };
+        let sep = if i == 0 && !base.contains('?') { '?' } else { '&' };
         url.push(sep);
         url.push_str(&pct_encode(k));
         url.push('=');
@@ -315,10 +269,7 @@ pub(crate) fn parse_basic(header: &str) -> Option<(String, String)> {
         return None;
     }
     let rest = rest.trim();
-    let raw = STANDARD
-        .decode(rest)
-        .or_else(|_| STANDARD_NO_PAD.decode(rest))
-        .ok()?;
+    let raw = STANDARD.decode(rest).or_else(|_| STANDARD_NO_PAD.decode(rest)).ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (id, secret) = text.split_once(':')?;
     Some((form_decode(id)?, form_decode(secret)?))
@@ -400,10 +351,7 @@ mod tests {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         assert_eq!(s256(verifier), CHALLENGE);
         assert!(pkce_matches(verifier, CHALLENGE));
-        assert!(!pkce_matches(
-            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx",
-            CHALLENGE
-        ));
+        assert!(!pkce_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx", CHALLENGE));
         assert!(!valid_verifier("short"));
         assert!(!valid_verifier(&"a".repeat(129)));
         assert!(!valid_verifier(&format!("{}+", "a".repeat(43))));
@@ -419,11 +367,9 @@ mod tests {
 
     #[test]
     fn an_unknown_client_or_redirect_uri_is_refused_without_redirect() {
-        for bad in [
-            ("client_id", "evil"),
-            ("redirect_uri", "http://app.test/cb/x"),
-            ("client_id", ""),
-        ] {
+        for bad in
+            [("client_id", "evil"), ("redirect_uri", "http://app.test/cb/x"), ("client_id", "")]
+        {
             assert!(matches!(
                 check_authorization(&request(&[bad]), &config()),
                 Err(Refusal::Page(_))
@@ -431,20 +377,14 @@ mod tests {
         }
         let mut twice = request(&[]);
         twice.push(("redirect_uri".into(), "http://evil.test/".into()));
-        assert!(matches!(
-            check_authorization(&twice, &config()),
-            Err(Refusal::Page(_))
-        ));
+        assert!(matches!(check_authorization(&twice, &config()), Err(Refusal::Page(_))));
     }
 
     #[test]
     fn other_faults_are_reported_to_the_client() {
         let c = config();
         assert_eq!(
-            error_of(check_authorization(
-                &request(&[("response_type", "token")]),
-                &c
-            )),
+            error_of(check_authorization(&request(&[("response_type", "token")]), &c)),
             "unsupported_response_type"
         );
         assert_eq!(
@@ -456,10 +396,7 @@ mod tests {
             "invalid_scope"
         );
         assert_eq!(
-            error_of(check_authorization(
-                &request(&[("scope", "openid admin")]),
-                &c
-            )),
+            error_of(check_authorization(&request(&[("scope", "openid admin")]), &c)),
             "invalid_scope"
         );
         assert_eq!(
@@ -467,17 +404,11 @@ mod tests {
             "invalid_request"
         );
         assert_eq!(
-            error_of(check_authorization(
-                &request(&[("code_challenge", "abc")]),
-                &c
-            )),
+            error_of(check_authorization(&request(&[("code_challenge", "abc")]), &c)),
             "invalid_request"
         );
         assert_eq!(
-            error_of(check_authorization(
-                &request(&[("code_challenge_method", "plain")]),
-                &c
-            )),
+            error_of(check_authorization(&request(&[("code_challenge_method", "plain")]), &c)),
             "invalid_request"
         );
         assert_eq!(
@@ -499,19 +430,13 @@ mod tests {
             with_query("http://a/cb", &[("code", "1"), ("state", "x y")]),
             "http://a/cb?code=1&state=x%20y"
         );
-        assert_eq!(
-            with_query("http://a/cb?k=v", &[("code", "1")]),
-            "http://a/cb?k=v&code=1"
-        );
+        assert_eq!(with_query("http://a/cb?k=v", &[("code", "1")]), "http://a/cb?k=v&code=1");
     }
 
     #[test]
     fn basic_credentials_are_form_decoded() {
         let header = format!("Basic {}", STANDARD.encode("my%20app:p%3Ass+word"));
-        assert_eq!(
-            parse_basic(&header),
-            Some(("my app".into(), "p:ss word".into()))
-        );
+        assert_eq!(parse_basic(&header), Some(("my app".into(), "p:ss word".into())));
         assert_eq!(parse_basic("Bearer abc"), None);
         assert_eq!(parse_basic("Basic !!!"), None);
         assert_eq!(parse_bearer("bearer tok"), Some("tok"));
@@ -527,10 +452,7 @@ mod tests {
 
     #[test]
     fn origins_and_urls() {
-        assert_eq!(
-            origin_of("HTTP://Example.test:8080/x?y"),
-            "http://example.test:8080"
-        );
+        assert_eq!(origin_of("HTTP://Example.test:8080/x?y"), "http://example.test:8080");
         assert!(check_url("u", "https://a.test/cb?x=1").is_ok());
         assert!(check_url("u", "https://a.test/cb#f").is_err());
         assert!(check_url("u", "ftp://a.test/").is_err());

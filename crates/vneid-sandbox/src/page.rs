@@ -113,10 +113,7 @@ pub(crate) fn consent(
     let mut wanted =
         vec!["Mã định danh người dùng trong ứng dụng (không phải số định danh cá nhân)"];
     for (scope, text) in [
-        (
-            "profile",
-            "Họ và tên, ngày sinh, giới tính, địa chỉ thường trú",
-        ),
+        ("profile", "Họ và tên, ngày sinh, giới tính, địa chỉ thường trú"),
         ("phone", "Số điện thoại"),
         ("email", "Thư điện tử"),
         ("personal_id", "Số định danh cá nhân"),
@@ -128,10 +125,7 @@ pub(crate) fn consent(
     for w in wanted {
         b.push_str(&format!("<li>{w}</li>"));
     }
-    b.push_str(&format!(
-        "</ul><form method=\"post\" action=\"{}\">",
-        escape(action)
-    ));
+    b.push_str(&format!("</ul><form method=\"post\" action=\"{}\">", escape(action)));
     let mut hidden = vec![
         ("response_type", "code"),
         ("client_id", request.client_id.as_str()),
@@ -147,19 +141,12 @@ pub(crate) fn consent(
         hidden.push(("nonce", n));
     }
     for (name, value) in hidden {
-        b.push_str(&format!(
-            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-            escape(value)
-        ));
+        b.push_str(&format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(value)));
     }
     b.push_str("<fieldset><legend>Chọn danh tính thử nghiệm</legend>");
     let chosen = chosen.or(people.first().map(|p| p.personal_id.as_str()));
     for (i, p) in people.iter().enumerate() {
-        let checked = if chosen == Some(p.personal_id.as_str()) {
-            " checked"
-        } else {
-            ""
-        };
+        let checked = if chosen == Some(p.personal_id.as_str()) { " checked" } else { "" };
         b.push_str(&format!(
             "<div class=\"choice\"><input type=\"radio\" name=\"identity\" id=\"nguoi-{i}\" value=\"{pid}\"{checked}>\
 <label for=\"nguoi-{i}\">{name} – số định danh {pid}\
@@ -225,18 +212,9 @@ mod tests {
             nonce: None,
             code_challenge: "c".repeat(43),
         };
-        let typed = Typed {
-            personal_id: "<b>".into(),
-            full_name: String::new(),
-        };
-        let html = consent(
-            "http://x/authorize",
-            &request,
-            &test_identities(),
-            None,
-            &typed,
-            Some("<i>"),
-        );
+        let typed = Typed { personal_id: "<b>".into(), full_name: String::new() };
+        let html =
+            consent("http://x/authorize", &request, &test_identities(), None, &typed, Some("<i>"));
         assert!(!html.contains("<script>"));
         assert!(!html.contains("<b>") && !html.contains("<i>"));
         assert!(html.contains("lang=\"vi\""));

@@ -21,9 +21,7 @@ struct Sandbox {
 }
 
 async fn start() -> Sandbox {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let config = SandboxConfig {
         issuer: base.clone(),
@@ -70,19 +68,12 @@ fn request(changes: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn location(response: &reqwest::Response) -> Url {
-    let l = response
-        .headers()
-        .get("location")
-        .expect("a redirect")
-        .to_str()
-        .expect("ascii");
+    let l = response.headers().get("location").expect("a redirect").to_str().expect("ascii");
     Url::parse(l).expect("absolute URL")
 }
 
 fn query(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 impl Sandbox {
@@ -142,12 +133,7 @@ impl Sandbox {
     }
 
     async fn json(&self, path: &str) -> Value {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("GET");
+        let r = self.http.get(format!("{}{path}", self.base)).send().await.expect("GET");
         assert_eq!(r.status(), StatusCode::OK);
         r.json().await.expect("JSON")
     }
@@ -170,18 +156,10 @@ fn verified_claims(token: &str, jwks: &Value) -> Value {
         .iter()
         .find(|k| k["kid"] == header["kid"])
         .expect("the key named by kid");
-    assert_eq!(
-        (jwk["kty"].as_str(), jwk["crv"].as_str()),
-        (Some("EC"), Some("P-256"))
-    );
-    assert_eq!(
-        (jwk["use"].as_str(), jwk["alg"].as_str()),
-        (Some("sig"), Some("ES256"))
-    );
+    assert_eq!((jwk["kty"].as_str(), jwk["crv"].as_str()), (Some("EC"), Some("P-256")));
+    assert_eq!((jwk["use"].as_str(), jwk["alg"].as_str()), (Some("sig"), Some("ES256")));
     let coordinate = |name: &str| -> [u8; 32] {
-        b64(jwk[name].as_str().expect("coordinate"))
-            .try_into()
-            .expect("32 bytes")
+        b64(jwk[name].as_str().expect("coordinate")).try_into().expect("32 bytes")
     };
     let point = EncodedPoint::from_affine_coordinates(
         &coordinate("x").into(),
@@ -205,22 +183,13 @@ async fn discovery_describes_the_provider_and_its_key() {
     assert_eq!(d["userinfo_endpoint"], format!("{}/userinfo", s.base));
     assert_eq!(d["jwks_uri"], format!("{}/jwks", s.base));
     assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
-    assert_eq!(
-        d["code_challenge_methods_supported"],
-        serde_json::json!(["S256"])
-    );
-    assert_eq!(
-        d["id_token_signing_alg_values_supported"],
-        serde_json::json!(["ES256"])
-    );
+    assert_eq!(d["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(d["id_token_signing_alg_values_supported"], serde_json::json!(["ES256"]));
     assert_eq!(
         d["scopes_supported"],
         serde_json::json!(["openid", "profile", "phone", "email", "personal_id"])
     );
-    assert!(d["claims_supported"]
-        .as_array()
-        .expect("claims")
-        .contains(&"personal_id".into()));
+    assert!(d["claims_supported"].as_array().expect("claims").contains(&"personal_id".into()));
 
     let jwks = s.json("/jwks").await;
     let key = &jwks["keys"][0];
@@ -230,22 +199,15 @@ async fn discovery_describes_the_provider_and_its_key() {
         key["x"].as_str().expect("x"),
         key["y"].as_str().expect("y")
     );
-    assert_eq!(
-        key["kid"],
-        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical))
-    );
+    assert_eq!(key["kid"], URL_SAFE_NO_PAD.encode(Sha256::digest(canonical)));
 }
 
 #[tokio::test]
 async fn the_authorization_page_lists_the_test_identities_in_vietnamese() {
     let s = start().await;
-    let r = s
-        .authorize_page(&request(&[("state", "<script>x</script>")]))
-        .await;
+    let r = s.authorize_page(&request(&[("state", "<script>x</script>")])).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let csp = r.headers()["content-security-policy"]
-        .to_str()
-        .expect("csp");
+    let csp = r.headers()["content-security-policy"].to_str().expect("csp");
     assert!(csp.contains("frame-ancestors 'none'"));
     let html = r.text().await.expect("page");
     assert!(html.contains("<html lang=\"vi\">"));
@@ -254,10 +216,9 @@ async fn the_authorization_page_lists_the_test_identities_in_vietnamese() {
     assert!(html.contains("Đồng ý và tiếp tục"));
     assert!(html.contains("<legend>"));
     for person in test_identities() {
-        assert!(html.contains(&format!(
-            "{} – số định danh {}",
-            person.full_name, person.personal_id
-        )));
+        assert!(
+            html.contains(&format!("{} – số định danh {}", person.full_name, person.personal_id))
+        );
     }
     assert!(!html.contains("<script>"));
     assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
@@ -306,12 +267,7 @@ async fn a_client_completes_the_code_flow_with_pkce() {
 
     // The same person has the same subject at the next login.
     let code = s.code(&[("identity", &an.personal_id)]).await;
-    let body: Value = s
-        .exchange(&code, VERIFIER, SECRET)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let body: Value = s.exchange(&code, VERIFIER, SECRET).await.json().await.expect("json");
     let again = verified_claims(body["id_token"].as_str().expect("id token"), &jwks);
     assert_eq!(again["sub"], sub);
 }
@@ -341,19 +297,12 @@ async fn a_typed_in_person_logs_in_with_client_secret_post_and_few_scopes() {
         .expect("POST /token");
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.expect("json");
-    let claims = verified_claims(
-        body["id_token"].as_str().expect("id"),
-        &s.json("/jwks").await,
-    );
+    let claims = verified_claims(body["id_token"].as_str().expect("id"), &s.json("/jwks").await);
     assert_eq!(claims["personal_id"], "094305999888");
     assert!(claims.get("nonce").is_none());
     assert!(claims.get("name").is_none(), "profile was not asked for");
-    let info: Value = s
-        .userinfo(body["access_token"].as_str().expect("token"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let info: Value =
+        s.userinfo(body["access_token"].as_str().expect("token")).await.json().await.expect("json");
     assert_eq!(info["personal_id"], "094305999888");
     assert!(info.get("phone_number").is_none());
 
@@ -370,21 +319,14 @@ async fn an_unregistered_redirect_uri_or_client_is_refused_without_redirect() {
     let s = start().await;
     for bad in [
         request(&[("redirect_uri", "http://evil.test/callback")]),
-        request(&[(
-            "redirect_uri",
-            "http://127.0.0.1:1/dang-nhap/vneid/callback/",
-        )]),
+        request(&[("redirect_uri", "http://127.0.0.1:1/dang-nhap/vneid/callback/")]),
         request(&[("redirect_uri", "")]),
         request(&[("client_id", "unknown")]),
     ] {
         let r = s.authorize_page(&bad).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         assert!(r.headers().get("location").is_none());
-        assert!(r
-            .text()
-            .await
-            .expect("page")
-            .contains("Yêu cầu xác thực không hợp lệ"));
+        assert!(r.text().await.expect("page").contains("Yêu cầu xác thực không hợp lệ"));
         let mut form = bad.clone();
         form.push(("identity".into(), test_identities()[0].personal_id.clone()));
         let r = s.decide(&form).await;
@@ -415,10 +357,7 @@ async fn faulty_requests_are_sent_back_to_the_client_with_an_error() {
     form.push(("identity".into(), test_identities()[1].personal_id.clone()));
     let r = s.decide(&form).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        query(&location(&r), "error").as_deref(),
-        Some("invalid_request")
-    );
+    assert_eq!(query(&location(&r), "error").as_deref(), Some("invalid_request"));
 }
 
 #[tokio::test]
@@ -469,15 +408,8 @@ async fn token_error(r: reqwest::Response, status: StatusCode, error: &str) {
 #[tokio::test]
 async fn a_reused_code_is_an_invalid_grant_and_revokes_its_token() {
     let s = start().await;
-    let code = s
-        .code(&[("identity", &test_identities()[1].personal_id)])
-        .await;
-    let first: Value = s
-        .exchange(&code, VERIFIER, SECRET)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let code = s.code(&[("identity", &test_identities()[1].personal_id)]).await;
+    let first: Value = s.exchange(&code, VERIFIER, SECRET).await.json().await.expect("json");
     let token = first["access_token"].as_str().expect("token");
     assert_eq!(s.userinfo(token).await.status(), StatusCode::OK);
     token_error(
@@ -492,16 +424,10 @@ async fn a_reused_code_is_an_invalid_grant_and_revokes_its_token() {
 #[tokio::test]
 async fn a_wrong_code_verifier_is_an_invalid_grant() {
     let s = start().await;
-    let code = s
-        .code(&[("identity", &test_identities()[2].personal_id)])
-        .await;
+    let code = s.code(&[("identity", &test_identities()[2].personal_id)]).await;
     let wrong = "bm90LXRoZS12ZXJpZmllci10aGF0LW1hdGNoZXMtdGhlLWNoYWxsZW5nZQ";
-    token_error(
-        s.exchange(&code, wrong, SECRET).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
+    token_error(s.exchange(&code, wrong, SECRET).await, StatusCode::BAD_REQUEST, "invalid_grant")
+        .await;
     // The failed attempt spent the code.
     token_error(
         s.exchange(&code, VERIFIER, SECRET).await,
@@ -520,14 +446,9 @@ async fn a_wrong_code_verifier_is_an_invalid_grant() {
 #[tokio::test]
 async fn a_wrong_client_secret_is_an_invalid_client() {
     let s = start().await;
-    let code = s
-        .code(&[("identity", &test_identities()[3].personal_id)])
-        .await;
+    let code = s.code(&[("identity", &test_identities()[3].personal_id)]).await;
     let r = s.exchange(&code, VERIFIER, "guessed").await;
-    assert!(r.headers()["www-authenticate"]
-        .to_str()
-        .expect("ascii")
-        .starts_with("Basic"));
+    assert!(r.headers()["www-authenticate"].to_str().expect("ascii").starts_with("Basic"));
     token_error(r, StatusCode::UNAUTHORIZED, "invalid_client").await;
 
     let r = s
@@ -539,10 +460,7 @@ async fn a_wrong_client_secret_is_an_invalid_client() {
         .expect("POST");
     token_error(r, StatusCode::UNAUTHORIZED, "invalid_client").await;
     // A failed client authentication leaves the code alone for the real client.
-    assert_eq!(
-        s.exchange(&code, VERIFIER, SECRET).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(s.exchange(&code, VERIFIER, SECRET).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -558,20 +476,13 @@ async fn the_token_endpoint_names_protocol_errors() {
             .form(&form)
             .send()
     };
-    let r = post(vec![("grant_type", "client_credentials")])
-        .await
-        .expect("POST");
+    let r = post(vec![("grant_type", "client_credentials")]).await.expect("POST");
     token_error(r, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
-    let r = post(vec![("grant_type", "authorization_code")])
+    let r = post(vec![("grant_type", "authorization_code")]).await.expect("POST");
+    token_error(r, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let r = post(vec![("grant_type", "authorization_code"), ("client_secret", SECRET)])
         .await
         .expect("POST");
-    token_error(r, StatusCode::BAD_REQUEST, "invalid_request").await;
-    let r = post(vec![
-        ("grant_type", "authorization_code"),
-        ("client_secret", SECRET),
-    ])
-    .await
-    .expect("POST");
     token_error(r, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
 
@@ -580,19 +491,8 @@ async fn userinfo_requires_a_live_bearer_token() {
     let s = start().await;
     let r = s.userinfo("not-a-token").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        r.headers()["www-authenticate"],
-        "Bearer error=\"invalid_token\""
-    );
-    let r = s
-        .http
-        .get(format!("{}/userinfo", s.base))
-        .send()
-        .await
-        .expect("GET");
+    assert_eq!(r.headers()["www-authenticate"], "Bearer error=\"invalid_token\"");
+    let r = s.http.get(format!("{}/userinfo", s.base)).send().await.expect("GET");
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(r.headers()["www-authenticate"]
-        .to_str()
-        .expect("ascii")
-        .starts_with("Bearer"));
+    assert!(r.headers()["www-authenticate"].to_str().expect("ascii").starts_with("Bearer"));
 }

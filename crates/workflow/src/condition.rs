@@ -86,10 +86,7 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
                 j += 1;
             }
             let text: String = chars[i..j].iter().collect();
-            out.push(Tok::Num(
-                text.parse()
-                    .map_err(|_| format!("số không hợp lệ: {text}"))?,
-            ));
+            out.push(Tok::Num(text.parse().map_err(|_| format!("số không hợp lệ: {text}"))?));
             i = j;
         } else if c.is_alphabetic() || c == '_' {
             let mut j = i + 1;
@@ -102,9 +99,7 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
             i = j;
         } else {
             let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-            let op = ["==", "!=", ">=", "<=", "&&", "||"]
-                .into_iter()
-                .find(|o| *o == two);
+            let op = ["==", "!=", ">=", "<=", "&&", "||"].into_iter().find(|o| *o == two);
             match op {
                 Some(o) => {
                     out.push(Tok::Op(o));
@@ -185,11 +180,7 @@ impl Parser {
         if self.eat_op("!") {
             return Ok(Expr::Not(Box::new(self.unary()?)));
         }
-        let tok = self
-            .toks
-            .get(self.pos)
-            .cloned()
-            .ok_or("biểu thức kết thúc đột ngột")?;
+        let tok = self.toks.get(self.pos).cloned().ok_or("biểu thức kết thúc đột ngột")?;
         self.pos += 1;
         match tok {
             Tok::Num(n) => Ok(Expr::Lit(Value::from(n))),
@@ -272,10 +263,9 @@ pub fn eval(e: &Expr, vars: &Map<String, Value>) -> bool {
         Expr::Cmp(a, op, b) => {
             let (x, y) = (value(a, vars), value(b, vars));
             let ord = match (&x, &y) {
-                (Value::Number(m), Value::Number(n)) => m
-                    .as_f64()
-                    .zip(n.as_f64())
-                    .and_then(|(m, n)| m.partial_cmp(&n)),
+                (Value::Number(m), Value::Number(n)) => {
+                    m.as_f64().zip(n.as_f64()).and_then(|(m, n)| m.partial_cmp(&n))
+                }
                 (Value::String(m), Value::String(n)) => Some(m.cmp(n)),
                 _ => None,
             };

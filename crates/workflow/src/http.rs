@@ -38,23 +38,11 @@ impl FromRef<WorkflowState> for Platform {
 pub fn router(state: WorkflowState) -> Router {
     Router::new()
         .route("/admin/workflow", get(page))
-        .route(
-            "/api/v1/workflow/definitions",
-            get(definitions_api).post(deploy_api),
-        )
-        .route(
-            "/api/v1/workflow/definitions/{id}/diagram.svg",
-            get(definition_svg),
-        )
-        .route(
-            "/api/v1/workflow/instances",
-            get(instances_api).post(start_api),
-        )
+        .route("/api/v1/workflow/definitions", get(definitions_api).post(deploy_api))
+        .route("/api/v1/workflow/definitions/{id}/diagram.svg", get(definition_svg))
+        .route("/api/v1/workflow/instances", get(instances_api).post(start_api))
         .route("/api/v1/workflow/instances/{id}", get(instance_api))
-        .route(
-            "/api/v1/workflow/instances/{id}/diagram.svg",
-            get(instance_svg),
-        )
+        .route("/api/v1/workflow/instances/{id}/diagram.svg", get(instance_svg))
         .route("/api/v1/workflow/tasks", get(tasks_api))
         .route("/api/v1/workflow/tasks/{id}/claim", post(claim_api))
         .route("/api/v1/workflow/tasks/{id}/complete", post(complete_api))
@@ -65,28 +53,27 @@ pub fn router(state: WorkflowState) -> Router {
 impl From<WorkflowError> for HttpError {
     fn from(e: WorkflowError) -> Self {
         match e {
-            WorkflowError::Bpmn(errors) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Tệp BPMN không được chấp nhận",
-            )
-            .with_detail(
-                errors
-                    .iter()
-                    .take(5)
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-            .with_errors(
-                errors
-                    .iter()
-                    .map(|e| FieldError {
-                        field: e.element.clone().unwrap_or_default(),
-                        message: e.to_string(),
-                    })
-                    .collect(),
-            )
-            .into(),
+            WorkflowError::Bpmn(errors) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Tệp BPMN không được chấp nhận")
+                    .with_detail(
+                        errors
+                            .iter()
+                            .take(5)
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    )
+                    .with_errors(
+                        errors
+                            .iter()
+                            .map(|e| FieldError {
+                                field: e.element.clone().unwrap_or_default(),
+                                message: e.to_string(),
+                            })
+                            .collect(),
+                    )
+                    .into()
+            }
             WorkflowError::NotFound(m) => Problem::not_found(format!("Không tìm thấy {m}.")).into(),
             WorkflowError::Conflict(m) => Problem::conflict(m).into(),
             WorkflowError::BadRequest(m) => Problem::bad_request(m).into(),
@@ -160,11 +147,7 @@ async fn deploy_api(
 }
 
 fn svg(body: String) -> Response {
-    (
-        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], body).into_response()
 }
 
 /// Diagram from the file's layout
@@ -335,10 +318,7 @@ async fn tasks_api(
 ) -> Result<Json<TaskList>, WorkflowError> {
     let status = q.status.as_deref().or(Some("open")).filter(|s| *s != "all");
     let limit = q.limit.unwrap_or(200).clamp(1, 5000);
-    let tasks = s
-        .workflow
-        .tasks(q.role.as_deref(), q.agency.as_deref(), status, limit)
-        .await?;
+    let tasks = s.workflow.tasks(q.role.as_deref(), q.agency.as_deref(), status, limit).await?;
     Ok(Json(TaskList { tasks }))
 }
 
@@ -384,9 +364,7 @@ async fn complete_api(
     body: Option<Json<CompleteBody>>,
 ) -> Result<Json<InstanceRow>, WorkflowError> {
     let vars = body.map(|Json(b)| b.variables).unwrap_or_default();
-    Ok(Json(
-        s.workflow.complete(&admin.name, &rid, id, vars).await?,
-    ))
+    Ok(Json(s.workflow.complete(&admin.name, &rid, id, vars).await?))
 }
 
 /// Timers fired.
@@ -457,10 +435,7 @@ mod tests {
         let mut routes: Vec<String> = paths
             .iter()
             .flat_map(|(p, ops)| {
-                ops.as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(move |(m, _)| format!("{m} {p}"))
+                ops.as_object().into_iter().flatten().map(move |(m, _)| format!("{m} {p}"))
             })
             .collect();
         routes.sort_unstable();
@@ -482,9 +457,6 @@ mod tests {
         );
         let deploy = &paths["/api/v1/workflow/definitions"]["post"];
         assert!(deploy["requestBody"]["content"]["application/xml"].is_object());
-        assert_eq!(
-            deploy["responses"]["422"]["$ref"],
-            "#/components/responses/Problem"
-        );
+        assert_eq!(deploy["responses"]["422"]["$ref"], "#/components/responses/Problem");
     }
 }

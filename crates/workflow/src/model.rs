@@ -124,10 +124,7 @@ impl std::fmt::Display for BpmnError {
 }
 
 fn err(element: Option<&str>, message: impl Into<String>) -> BpmnError {
-    BpmnError {
-        element: element.map(str::to_string),
-        message: message.into(),
-    }
+    BpmnError { element: element.map(str::to_string), message: message.into() }
 }
 
 /// Parses "P3D", "PT12H", "P1DT4H" as working days (8 working hours a day).
@@ -166,9 +163,7 @@ pub fn parse_duration_days(s: &str) -> Option<f64> {
 }
 
 fn attr<'a>(n: &roxmltree::Node<'a, 'a>, local: &str) -> Option<&'a str> {
-    n.attributes()
-        .find(|a| a.name() == local)
-        .map(|a| a.value())
+    n.attributes().find(|a| a.name() == local).map(|a| a.value())
 }
 
 /// Elements inside a process that carry no behaviour of their own.
@@ -188,15 +183,9 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
         .map_err(|e| vec![err(None, format!("XML không hợp lệ: {e}"))])?;
     let root = doc.root_element();
     if root.tag_name().name() != "definitions" {
-        return Err(vec![err(
-            None,
-            "không phải tệp BPMN 2.0 (thiếu phần tử definitions)",
-        )]);
+        return Err(vec![err(None, "không phải tệp BPMN 2.0 (thiếu phần tử definitions)")]);
     }
-    let processes: Vec<_> = root
-        .children()
-        .filter(|n| n.tag_name().name() == "process")
-        .collect();
+    let processes: Vec<_> = root.children().filter(|n| n.tag_name().name() == "process").collect();
     let process = match processes.as_slice() {
         [p] => *p,
         [] => return Err(vec![err(None, "tệp không có quy trình (process) nào")]),
@@ -209,15 +198,9 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
     }
     // Lanes name the role of the tasks drawn in them.
     let mut lane_of: HashMap<String, String> = HashMap::new();
-    for lane in process
-        .descendants()
-        .filter(|n| n.tag_name().name() == "lane")
-    {
+    for lane in process.descendants().filter(|n| n.tag_name().name() == "lane") {
         let name = attr(&lane, "name").unwrap_or("").trim().to_string();
-        for r in lane
-            .children()
-            .filter(|n| n.tag_name().name() == "flowNodeRef")
-        {
+        for r in lane.children().filter(|n| n.tag_name().name() == "flowNodeRef") {
             if let Some(t) = r.text() {
                 lane_of.insert(t.trim().to_string(), name.clone());
             }
@@ -245,10 +228,7 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
                     .filter(|t| !t.is_empty());
                 if let Some(c) = &condition {
                     if let Err(m) = condition::parse(c) {
-                        errors.push(err(
-                            Some(&id),
-                            format!("điều kiện “{c}” không đọc được: {m}"),
-                        ));
+                        errors.push(err(Some(&id), format!("điều kiện “{c}” không đọc được: {m}")));
                     }
                 }
                 flows.insert(
@@ -264,9 +244,7 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
                 continue;
             }
             "startEvent" | "endEvent"
-                if el
-                    .children()
-                    .any(|c| c.tag_name().name().ends_with("EventDefinition")) =>
+                if el.children().any(|c| c.tag_name().name().ends_with("EventDefinition")) =>
             {
                 errors.push(err(Some(&id), format!("{tag} có định nghĩa sự kiện (thông điệp, hẹn giờ, tín hiệu…) chưa được hỗ trợ; chỉ hỗ trợ sự kiện bắt đầu/kết thúc thường")));
                 continue;
@@ -279,27 +257,23 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
                     .or_else(|| lane_of.get(&id).cloned())
                     .filter(|r| !r.is_empty()),
                 days: attr(&el, "dueDays").and_then(|d| d.parse().ok()),
-                agency: attr(&el, "agency")
-                    .map(|a| a.trim().to_string())
-                    .filter(|a| !a.is_empty()),
+                agency: attr(&el, "agency").map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
             },
             "serviceTask" => {
                 match attr(&el, "type")
                     .or_else(|| attr(&el, "topic"))
                     .or_else(|| attr(&el, "class"))
                 {
-                    Some(h) => NodeKind::ServiceTask {
-                        handler: h.to_string(),
-                    },
+                    Some(h) => NodeKind::ServiceTask { handler: h.to_string() },
                     None => {
                         errors.push(err(Some(&id), "serviceTask cần thuộc tính type (loại xử lý) để nền tảng biết phải làm gì"));
                         continue;
                     }
                 }
             }
-            "exclusiveGateway" => NodeKind::ExclusiveGateway {
-                default: attr(&el, "default").map(str::to_string),
-            },
+            "exclusiveGateway" => {
+                NodeKind::ExclusiveGateway { default: attr(&el, "default").map(str::to_string) }
+            }
             "parallelGateway" => NodeKind::ParallelGateway,
             "boundaryEvent" => {
                 let timer = child("timerEventDefinition");
@@ -329,22 +303,13 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
                 }
             }
             other => {
-                errors.push(err(
-                    Some(&id),
-                    format!("loại phần tử “{other}” chưa được hỗ trợ"),
-                ));
+                errors.push(err(Some(&id), format!("loại phần tử “{other}” chưa được hỗ trợ")));
                 continue;
             }
         };
         nodes.insert(
             id.clone(),
-            Node {
-                id,
-                name,
-                kind,
-                outgoing: Vec::new(),
-                incoming: Vec::new(),
-            },
+            Node { id, name, kind, outgoing: Vec::new(), incoming: Vec::new() },
         );
     }
     for f in flows.values() {
@@ -365,18 +330,12 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
             n.incoming.push(f.id.clone());
         }
     }
-    let starts: Vec<String> = nodes
-        .values()
-        .filter(|n| n.kind == NodeKind::StartEvent)
-        .map(|n| n.id.clone())
-        .collect();
+    let starts: Vec<String> =
+        nodes.values().filter(|n| n.kind == NodeKind::StartEvent).map(|n| n.id.clone()).collect();
     if starts.len() != 1 {
         errors.push(err(
             None,
-            format!(
-                "quy trình cần đúng một sự kiện bắt đầu, có {}",
-                starts.len()
-            ),
+            format!("quy trình cần đúng một sự kiện bắt đầu, có {}", starts.len()),
         ));
     }
     for n in nodes.values() {
@@ -402,14 +361,8 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
             errors.push(err(Some(&n.id), p));
         }
         if let NodeKind::TimerBoundary { attached_to, .. } = &n.kind {
-            if !matches!(
-                nodes.get(attached_to).map(|a| &a.kind),
-                Some(NodeKind::UserTask { .. })
-            ) {
-                errors.push(err(
-                    Some(&n.id),
-                    "hẹn giờ phải gắn vào một công việc của người dùng",
-                ));
+            if !matches!(nodes.get(attached_to).map(|a| &a.kind), Some(NodeKind::UserTask { .. })) {
+                errors.push(err(Some(&n.id), "hẹn giờ phải gắn vào một công việc của người dùng"));
             }
         }
         if let NodeKind::ExclusiveGateway { default } = &n.kind {
@@ -450,28 +403,16 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
 
 fn read_layout(root: &roxmltree::Node) -> Layout {
     let mut layout = Layout::default();
-    for shape in root
-        .descendants()
-        .filter(|n| n.tag_name().name() == "BPMNShape")
-    {
+    for shape in root.descendants().filter(|n| n.tag_name().name() == "BPMNShape") {
         let Some(el) = attr(&shape, "bpmnElement") else {
             continue;
         };
         if let Some(b) = shape.children().find(|c| c.tag_name().name() == "Bounds") {
-            let f = |k| {
-                attr(&b, k)
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .unwrap_or(0.0)
-            };
-            layout
-                .shapes
-                .insert(el.to_string(), (f("x"), f("y"), f("width"), f("height")));
+            let f = |k| attr(&b, k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            layout.shapes.insert(el.to_string(), (f("x"), f("y"), f("width"), f("height")));
         }
     }
-    for edge in root
-        .descendants()
-        .filter(|n| n.tag_name().name() == "BPMNEdge")
-    {
+    for edge in root.descendants().filter(|n| n.tag_name().name() == "BPMNEdge") {
         let Some(el) = attr(&edge, "bpmnElement") else {
             continue;
         };
@@ -479,11 +420,7 @@ fn read_layout(root: &roxmltree::Node) -> Layout {
             .children()
             .filter(|c| c.tag_name().name() == "waypoint")
             .map(|w| {
-                let f = |k| {
-                    attr(&w, k)
-                        .and_then(|v| v.parse::<f64>().ok())
-                        .unwrap_or(0.0)
-                };
+                let f = |k| attr(&w, k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
                 (f("x"), f("y"))
             })
             .collect();
@@ -574,10 +511,8 @@ mod tests {
             .replace("</bpmn:exclusiveGateway>", "</bpmn:complexGateway>");
         let errors = parse_bpmn(&xml).expect_err("refused");
         assert!(
-            errors
-                .iter()
-                .any(|e| e.element.as_deref() == Some("Gateway_KetQua")
-                    && e.message.contains("complexGateway")),
+            errors.iter().any(|e| e.element.as_deref() == Some("Gateway_KetQua")
+                && e.message.contains("complexGateway")),
             "{errors:?}"
         );
     }

@@ -124,13 +124,8 @@ impl WorkflowService {
         let version = latest.map(|l| l.1 + 1).unwrap_or(1);
         let model =
             serde_json::to_string(&process).map_err(|e| WorkflowError::Conflict(e.to_string()))?;
-        let new = NewDefinition {
-            key: &process.key,
-            version,
-            name: &process.name,
-            xml,
-            model: &model,
-        };
+        let new =
+            NewDefinition { key: &process.key, version, name: &process.name, xml, model: &model };
         let id = store::insert_definition(&mut tx, &new, actor, &self.now()).await?;
         self.audit
             .record(
@@ -159,19 +154,12 @@ impl WorkflowService {
 
     /// A definition's parsed model (cached; definitions never change).
     pub async fn model(&self, definition_id: i64) -> Result<Arc<Process>, WorkflowError> {
-        if let Some(p) = self
-            .models
-            .read()
-            .ok()
-            .and_then(|m| m.get(&definition_id).cloned())
-        {
+        if let Some(p) = self.models.read().ok().and_then(|m| m.get(&definition_id).cloned()) {
             return Ok(p);
         }
-        let json = store::definition_model(&self.db, definition_id)
-            .await?
-            .ok_or_else(|| {
-                WorkflowError::NotFound(format!("định nghĩa quy trình {definition_id}"))
-            })?;
+        let json = store::definition_model(&self.db, definition_id).await?.ok_or_else(|| {
+            WorkflowError::NotFound(format!("định nghĩa quy trình {definition_id}"))
+        })?;
         let p: Arc<Process> = Arc::new(
             serde_json::from_str(&json)
                 .map_err(|e| WorkflowError::Conflict(format!("stored model unreadable: {e}")))?,
@@ -211,15 +199,7 @@ impl WorkflowService {
         agency: Option<&str>,
         variables: Map<String, Value>,
     ) -> Result<Step, WorkflowError> {
-        self.submit(Command::start(
-            actor,
-            request_id,
-            key,
-            business_key,
-            agency,
-            variables,
-        ))
-        .await
+        self.submit(Command::start(actor, request_id, key, business_key, agency, variables)).await
     }
 
     /// Starts a process inside the caller's transaction, so that the business change that
@@ -271,10 +251,7 @@ impl WorkflowService {
         task_id: i64,
         variables: Map<String, Value>,
     ) -> Result<InstanceRow, WorkflowError> {
-        Ok(self
-            .complete_step(actor, request_id, task_id, variables)
-            .await?
-            .instance)
+        Ok(self.complete_step(actor, request_id, task_id, variables).await?.instance)
     }
 
     /// Completes an open task; answers with the instance and the tasks that opened next.
@@ -308,9 +285,7 @@ impl WorkflowService {
             if !store::fire_timer(&mut tx, timer_id).await? {
                 continue;
             }
-            let Some(mut inst) = store::instances_by_ids(&mut tx, &[instance_id])
-                .await?
-                .pop()
+            let Some(mut inst) = store::instances_by_ids(&mut tx, &[instance_id]).await?.pop()
             else {
                 continue;
             };
@@ -322,11 +297,7 @@ impl WorkflowService {
             let Some(node) = process.nodes.get(&node_id) else {
                 continue;
             };
-            let at = Moment {
-                now: self.now(),
-                calendar: calendar.clone(),
-                today,
-            };
+            let at = Moment { now: self.now(), calendar: calendar.clone(), today };
             let now = at.now.as_str();
             let mut fx = Effects::default();
             if process.has_joins() {
@@ -343,8 +314,7 @@ impl WorkflowService {
             }
             let next = self.targets(&process, &node.outgoing);
             self.walk(&process, &mut inst, next, "system", &at, &mut fx);
-            self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], now)
-                .await?;
+            self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], now).await?;
             tx.commit().await?;
             fired += 1;
         }
@@ -359,10 +329,7 @@ impl WorkflowService {
             .pool()
             .acquire()
             .await
-            .map_err(|source| DbError::Sqlx {
-                context: "acquiring connection",
-                source,
-            })?;
+            .map_err(|source| DbError::Sqlx { context: "acquiring connection", source })?;
         let instance = store::get_instance(&mut conn, id)
             .await?
             .ok_or_else(|| WorkflowError::NotFound(format!("quy trình {id}")))?;
@@ -370,10 +337,7 @@ impl WorkflowService {
         Ok(InstanceDetail {
             tasks: store::find_tasks(
                 &self.db,
-                TaskFilter {
-                    instance: Some(id),
-                    ..TaskFilter::default()
-                },
+                TaskFilter { instance: Some(id), ..TaskFilter::default() },
                 1000,
             )
             .await?,
@@ -401,12 +365,7 @@ impl WorkflowService {
         status: Option<&str>,
         limit: i64,
     ) -> Result<Vec<TaskRow>, WorkflowError> {
-        let filter = TaskFilter {
-            role,
-            agency,
-            status,
-            instance: None,
-        };
+        let filter = TaskFilter { role, agency, status, instance: None };
         Ok(store::find_tasks(&self.db, filter, limit).await?)
     }
 
@@ -435,9 +394,7 @@ impl WorkflowService {
 
     /// Whether the person doing a task of an instance decides where the process goes next.
     pub async fn decides_after(&self, definition_id: i64, node: &str) -> bool {
-        self.model(definition_id)
-            .await
-            .is_ok_and(|p| p.decides_after(node))
+        self.model(definition_id).await.is_ok_and(|p| p.decides_after(node))
     }
 
     /// One task.
@@ -448,10 +405,7 @@ impl WorkflowService {
             .pool()
             .acquire()
             .await
-            .map_err(|source| DbError::Sqlx {
-                context: "acquiring a connection",
-                source,
-            })?;
+            .map_err(|source| DbError::Sqlx { context: "acquiring a connection", source })?;
         Ok(store::get_task(&mut conn, id).await?)
     }
 
@@ -469,12 +423,8 @@ impl WorkflowService {
     /// The diagram of an instance already read.
     pub async fn diagram_of(&self, d: &InstanceDetail) -> Result<String, WorkflowError> {
         let p = self.model(d.instance.definition_id).await?;
-        let active: Vec<String> = d
-            .tasks
-            .iter()
-            .filter(|t| t.status == "open")
-            .map(|t| t.node_id.clone())
-            .collect();
+        let active: Vec<String> =
+            d.tasks.iter().filter(|t| t.status == "open").map(|t| t.node_id.clone()).collect();
         let done: Vec<String> = d.history.iter().map(|h| h.node_id.clone()).collect();
         Ok(crate::svg::render(&p, &active, &done))
     }

@@ -253,11 +253,7 @@ pub async fn open_tasks_for_roles(
     if roles.is_empty() {
         return Ok(Vec::new());
     }
-    let cols = TASK_COLS
-        .split(", ")
-        .map(|c| format!("t.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = TASK_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
     let mut q = Sql::new(
         db.backend(),
         format!(
@@ -269,13 +265,9 @@ pub async fn open_tasks_for_roles(
     for r in roles {
         list.push_bind(*r);
     }
-    q.push(") ORDER BY t.id LIMIT ")
-        .push_bind(limit.clamp(1, 5000));
-    let rows: Vec<TaskWithKey> = q
-        .build_query_as()
-        .fetch_all(db.pool())
-        .await
-        .ctx("finding open tasks")?;
+    q.push(") ORDER BY t.id LIMIT ").push_bind(limit.clamp(1, 5000));
+    let rows: Vec<TaskWithKey> =
+        q.build_query_as().fetch_all(db.pool()).await.ctx("finding open tasks")?;
     Ok(rows.into_iter().map(|r| (r.task, r.business_key)).collect())
 }
 
@@ -344,15 +336,10 @@ pub struct TaskFilter<'a> {
 
 /// Open and finished tasks matching a pool, oldest first.
 pub async fn find_tasks(db: &Db, f: TaskFilter<'_>, limit: i64) -> Result<Vec<TaskRow>, DbError> {
-    let mut q = Sql::new(
-        db.backend(),
-        format!("SELECT {TASK_COLS} FROM wf_tasks WHERE 1 = 1"),
-    );
-    for (clause, v) in [
-        (" AND role = ", f.role),
-        (" AND agency = ", f.agency),
-        (" AND status = ", f.status),
-    ] {
+    let mut q = Sql::new(db.backend(), format!("SELECT {TASK_COLS} FROM wf_tasks WHERE 1 = 1"));
+    for (clause, v) in
+        [(" AND role = ", f.role), (" AND agency = ", f.agency), (" AND status = ", f.status)]
+    {
         if let Some(v) = v {
             q.push(clause).push_bind(v);
         }
@@ -360,12 +347,8 @@ pub async fn find_tasks(db: &Db, f: TaskFilter<'_>, limit: i64) -> Result<Vec<Ta
     if let Some(i) = f.instance {
         q.push(" AND instance_id = ").push_bind(i);
     }
-    q.push(" ORDER BY id LIMIT ")
-        .push_bind(limit.clamp(1, 5000));
-    q.build_query_as()
-        .fetch_all(db.pool())
-        .await
-        .ctx("finding tasks")
+    q.push(" ORDER BY id LIMIT ").push_bind(limit.clamp(1, 5000));
+    q.build_query_as().fetch_all(db.pool()).await.ctx("finding tasks")
 }
 
 /// Instances, newest first.
@@ -374,19 +357,13 @@ pub async fn list_instances(
     status: Option<&str>,
     limit: i64,
 ) -> Result<Vec<InstanceRow>, DbError> {
-    let mut q = Sql::new(
-        db.backend(),
-        format!("SELECT {INSTANCE_COLS} FROM wf_instances"),
-    );
+    let mut q = Sql::new(db.backend(), format!("SELECT {INSTANCE_COLS} FROM wf_instances"));
     if let Some(s) = status {
         q.push(" WHERE status = ").push_bind(s);
     }
     q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-    let rows = q
-        .build_query_as::<StoredInstance>()
-        .fetch_all(db.pool())
-        .await
-        .ctx("listing instances")?;
+    let rows =
+        q.build_query_as::<StoredInstance>().fetch_all(db.pool()).await.ctx("listing instances")?;
     instances_of(rows)
 }
 

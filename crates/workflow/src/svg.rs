@@ -5,10 +5,7 @@ use std::fmt::Write;
 use crate::model::{NodeKind, Process};
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Splits a label into lines of at most `width` characters.
@@ -91,11 +88,7 @@ pub fn render(p: &Process, active: &[String], done: &[String]) -> String {
         let (cx, cy) = (x + w / 2.0, y + h / 2.0);
         match &n.kind {
             NodeKind::StartEvent | NodeKind::EndEvent | NodeKind::TimerBoundary { .. } => {
-                let sw = if matches!(n.kind, NodeKind::EndEvent) {
-                    width + 2
-                } else {
-                    width
-                };
+                let sw = if matches!(n.kind, NodeKind::EndEvent) { width + 2 } else { width };
                 let _ = write!(
                     out,
                     r##"<circle cx="{cx}" cy="{cy}" r="{}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>"##,
@@ -117,11 +110,7 @@ pub fn render(p: &Process, active: &[String], done: &[String]) -> String {
                     x + w,
                     y + h
                 );
-                let mark = if matches!(n.kind, NodeKind::ParallelGateway) {
-                    "+"
-                } else {
-                    "×"
-                };
+                let mark = if matches!(n.kind, NodeKind::ParallelGateway) { "+" } else { "×" };
                 let _ = write!(
                     out,
                     r##"<text x="{cx}" y="{}" text-anchor="middle" font-size="20">{mark}</text>"##,
@@ -166,11 +155,7 @@ mod tests {
     fn the_diagram_is_drawn_from_the_file_layout_with_the_current_step_highlighted() {
         let p = crate::model::parse_bpmn(include_str!("../tests/fixtures/tiep-nhan-xu-ly.bpmn"))
             .expect("parse");
-        let svg = render(
-            &p,
-            &["Task_PheDuyet".to_string()],
-            &["Task_TiepNhan".to_string()],
-        );
+        let svg = render(&p, &["Task_PheDuyet".to_string()], &["Task_TiepNhan".to_string()]);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(
             svg.contains(">Phê duyệt kết<") && svg.contains(">quả<"),

@@ -15,24 +15,17 @@ const BPMN: &str = include_str!("fixtures/tiep-nhan-xu-ly.bpmn");
 async fn engine(t: &TestDb, clock: Arc<ManualClock>) -> WorkflowService {
     let clock: SharedClock = clock;
     let audit = Audit::new(t.db.clone(), clock.clone());
-    let calendar = CalendarService::load(
-        t.db.clone(),
-        clock.clone(),
-        audit.clone(),
-        OfficeHours::default(),
-    )
-    .await
-    .expect("calendar");
+    let calendar =
+        CalendarService::load(t.db.clone(), clock.clone(), audit.clone(), OfficeHours::default())
+            .await
+            .expect("calendar");
     WorkflowService::new(t.db.clone(), clock, audit, calendar)
 }
 
 fn friday_13_february_2026() -> Arc<ManualClock> {
     // 09:00 in Vietnam on the Friday before Tết 2026.
     Arc::new(ManualClock::new(
-        chrono::Utc
-            .with_ymd_and_hms(2026, 2, 13, 2, 0, 0)
-            .single()
-            .expect("time"),
+        chrono::Utc.with_ymd_and_hms(2026, 2, 13, 2, 0, 0).single().expect("time"),
     ))
 }
 
@@ -68,12 +61,7 @@ async fn a_dossier_runs_through_reception_parallel_review_approval_and_return() 
         .await
         .expect("start");
     let pool = w
-        .tasks(
-            Some("reception_officer"),
-            Some("000.01.41.H51"),
-            Some("open"),
-            10,
-        )
+        .tasks(Some("reception_officer"), Some("000.01.41.H51"), Some("open"), 10)
         .await
         .expect("pool");
     assert_eq!(pool.len(), 1);
@@ -85,46 +73,25 @@ async fn a_dossier_runs_through_reception_parallel_review_approval_and_return() 
         w.complete("nguoi-khac", "", pool[0].id, Map::new()).await,
         Err(WorkflowError::Conflict(_))
     ));
-    w.complete("can-bo-mot-cua", "", pool[0].id, Map::new())
-        .await
-        .expect("complete");
+    w.complete("can-bo-mot-cua", "", pool[0].id, Map::new()).await.expect("complete");
     let parallel = open_tasks(&w, id).await;
     let names: Vec<&str> = parallel.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["Thẩm định hồ sơ", "Xác minh thực tế"]);
-    w.complete("chuyen-vien", "", parallel[0].id, Map::new())
-        .await
-        .expect("first branch");
-    assert_eq!(
-        open_tasks(&w, id).await.len(),
-        1,
-        "the join waits for the other branch"
-    );
-    w.complete("chuyen-vien", "", parallel[1].id, Map::new())
-        .await
-        .expect("second branch");
+    w.complete("chuyen-vien", "", parallel[0].id, Map::new()).await.expect("first branch");
+    assert_eq!(open_tasks(&w, id).await.len(), 1, "the join waits for the other branch");
+    w.complete("chuyen-vien", "", parallel[1].id, Map::new()).await.expect("second branch");
     let approval = open_tasks(&w, id).await;
     assert_eq!(approval[0].role.as_deref(), Some("leader"));
-    w.complete(
-        "lanh-dao",
-        "",
-        approval[0].id,
-        vars(json!({"approved": true})),
-    )
-    .await
-    .expect("approve");
+    w.complete("lanh-dao", "", approval[0].id, vars(json!({"approved": true})))
+        .await
+        .expect("approve");
     let ret = open_tasks(&w, id).await;
     assert_eq!(ret[0].node_id, "Task_TraKetQua");
-    let done = w
-        .complete("can-bo-mot-cua", "", ret[0].id, Map::new())
-        .await
-        .expect("return");
+    let done = w.complete("can-bo-mot-cua", "", ret[0].id, Map::new()).await.expect("return");
     assert_eq!(done.status, "completed");
     assert_eq!(done.tokens, 0);
     let d = w.instance(id).await.expect("detail");
-    assert!(d
-        .history
-        .iter()
-        .any(|h| h.event == "took" && h.detail.as_deref() == Some("Flow_9")));
+    assert!(d.history.iter().any(|h| h.event == "took" && h.detail.as_deref() == Some("Flow_9")));
     let svg = w.instance_diagram(id).await.expect("svg");
     assert!(svg.contains("#cce2d8"), "passed steps are marked");
 }
@@ -134,25 +101,15 @@ async fn a_refusal_takes_the_default_path() {
     let t = TestDb::new().await;
     let w = engine(&t, friday_13_february_2026()).await;
     w.deploy("admin", "", BPMN).await.expect("deploy");
-    let id = w
-        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
-        .await
-        .expect("start");
+    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
     for _ in 0..2 {
         for task in open_tasks(&w, id).await {
-            w.complete("x", "", task.id, Map::new())
-                .await
-                .expect("complete");
+            w.complete("x", "", task.id, Map::new()).await.expect("complete");
         }
     }
     let approval = open_tasks(&w, id).await;
     let inst = w
-        .complete(
-            "lanh-dao",
-            "",
-            approval[0].id,
-            vars(json!({"approved": false})),
-        )
+        .complete("lanh-dao", "", approval[0].id, vars(json!({"approved": false})))
         .await
         .expect("refuse");
     assert_eq!(inst.status, "completed");
@@ -166,45 +123,23 @@ async fn an_overdue_approval_fires_its_working_day_timer_across_tet() {
     let clock = friday_13_february_2026();
     let w = engine(&t, clock.clone()).await;
     w.deploy("admin", "", BPMN).await.expect("deploy");
-    let id = w
-        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
-        .await
-        .expect("start");
+    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
     for _ in 0..2 {
         for task in open_tasks(&w, id).await {
-            w.complete("x", "", task.id, Map::new())
-                .await
-                .expect("complete");
+            w.complete("x", "", task.id, Map::new()).await.expect("complete");
         }
     }
     // Approval opened on Friday 13/02/2026; 3 working days later is Wednesday 25/02/2026 (Tết in between).
-    clock.set(
-        chrono::Utc
-            .with_ymd_and_hms(2026, 2, 24, 2, 0, 0)
-            .single()
-            .expect("time"),
-    );
+    clock.set(chrono::Utc.with_ymd_and_hms(2026, 2, 24, 2, 0, 0).single().expect("time"));
     assert_eq!(w.fire_due_timers().await.expect("fire"), 0);
-    clock.set(
-        chrono::Utc
-            .with_ymd_and_hms(2026, 2, 25, 2, 0, 0)
-            .single()
-            .expect("time"),
-    );
+    clock.set(chrono::Utc.with_ymd_and_hms(2026, 2, 25, 2, 0, 0).single().expect("time"));
     assert_eq!(w.fire_due_timers().await.expect("fire"), 1);
-    assert_eq!(
-        w.fire_due_timers().await.expect("fire"),
-        0,
-        "a timer fires once"
-    );
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0, "a timer fires once");
     let open = open_tasks(&w, id).await;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].node_id, "Task_XinLoi");
     let d = w.instance(id).await.expect("detail");
-    assert!(d
-        .tasks
-        .iter()
-        .any(|t| t.node_id == "Task_PheDuyet" && t.status == "cancelled"));
+    assert!(d.tasks.iter().any(|t| t.node_id == "Task_PheDuyet" && t.status == "cancelled"));
 }
 
 #[tokio::test]
@@ -215,16 +150,9 @@ async fn running_instances_keep_their_version_and_survive_a_restart() {
     let v1 = w.deploy("admin", "", BPMN).await.expect("deploy");
     let again = w.deploy("admin", "", BPMN).await.expect("same file");
     assert_eq!(again.version, 1, "the same file is not a new version");
-    let id = w
-        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
-        .await
-        .expect("start");
+    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
     let v2 = w
-        .deploy(
-            "admin",
-            "",
-            &BPMN.replace("Trả kết quả", "Trả kết quả cho công dân"),
-        )
+        .deploy("admin", "", &BPMN.replace("Trả kết quả", "Trả kết quả cho công dân"))
         .await
         .expect("v2");
     assert_eq!(v2.version, 2);
@@ -235,9 +163,7 @@ async fn running_instances_keep_their_version_and_survive_a_restart() {
     assert_eq!(d.instance.definition_id, v1.id);
     let task = open_tasks(&w, id).await;
     assert_eq!(task.len(), 1);
-    w.complete("x", "", task[0].id, Map::new())
-        .await
-        .expect("resume");
+    w.complete("x", "", task[0].id, Map::new()).await.expect("resume");
     assert_eq!(open_tasks(&w, id).await.len(), 2);
 }
 
@@ -246,38 +172,24 @@ async fn unsupported_bpmn_is_refused_and_a_missing_handler_is_an_incident() {
     let t = TestDb::new().await;
     let w = engine(&t, friday_13_february_2026()).await;
     let bad = BPMN
-        .replace(
-            "<bpmn:parallelGateway id=\"Fork_1\">",
-            "<bpmn:eventBasedGateway id=\"Fork_1\">",
-        )
+        .replace("<bpmn:parallelGateway id=\"Fork_1\">", "<bpmn:eventBasedGateway id=\"Fork_1\">")
         .replacen("</bpmn:parallelGateway>", "</bpmn:eventBasedGateway>", 1);
     match w.deploy("admin", "", &bad).await {
-        Err(WorkflowError::Bpmn(errors)) => assert!(errors
-            .iter()
-            .any(|e| e.element.as_deref() == Some("Fork_1"))),
+        Err(WorkflowError::Bpmn(errors)) => {
+            assert!(errors.iter().any(|e| e.element.as_deref() == Some("Fork_1")))
+        }
         other => panic!("expected refusal, got {other:?}"),
     }
-    assert!(
-        w.definitions().await.expect("list").is_empty(),
-        "nothing was stored"
-    );
+    assert!(w.definitions().await.expect("list").is_empty(), "nothing was stored");
     let service = BPMN.replace(
         "<bpmn:userTask id=\"Task_TiepNhan\" name=\"Tiếp nhận, kiểm tra hồ sơ\" cqdt:dueDays=\"0.5\">",
         "<bpmn:serviceTask id=\"Task_TiepNhan\" name=\"Đồng bộ cổng quốc gia\" cqdt:type=\"dvc_sync\">",
     ).replacen("</bpmn:userTask>", "</bpmn:serviceTask>", 1);
     w.deploy("admin", "", &service).await.expect("deploy");
-    let id = w
-        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
-        .await
-        .expect("start");
+    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
     let d = w.instance(id).await.expect("detail");
     assert_eq!(d.instance.status, "incident");
-    assert!(d
-        .instance
-        .incident
-        .as_deref()
-        .unwrap_or("")
-        .contains("dvc_sync"));
+    assert!(d.instance.incident.as_deref().unwrap_or("").contains("dvc_sync"));
     w.register_handler(
         "dvc_sync",
         Arc::new(|v: &mut Map<String, Value>| {
@@ -285,10 +197,7 @@ async fn unsupported_bpmn_is_refused_and_a_missing_handler_is_an_incident() {
             Ok(())
         }),
     );
-    let id = w
-        .start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new())
-        .await
-        .expect("start");
+    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
     let d = w.instance(id).await.expect("detail");
     assert_eq!(d.instance.status, "active");
     assert_eq!(d.instance.variables.get("synced"), Some(&Value::Bool(true)));
@@ -319,14 +228,7 @@ async fn a_task_can_belong_to_another_agency_named_in_the_diagram_or_in_a_variab
         if let Some(p) = partner {
             v.insert("partner".into(), json!(p));
         }
-        w.start(
-            "a",
-            "",
-            "lien_thong",
-            Some("HS-1"),
-            Some("000.00.03.H51"),
-            v,
-        )
+        w.start("a", "", "lien_thong", Some("HS-1"), Some("000.00.03.H51"), v)
     };
     let id = start(Some("000.00.11.H51")).await.expect("start");
     let mut agencies = Vec::new();
@@ -334,19 +236,14 @@ async fn a_task_can_belong_to_another_agency_named_in_the_diagram_or_in_a_variab
         let open = open_tasks(&w, id).await;
         assert_eq!(open.len(), 1);
         agencies.push(open[0].agency.clone().unwrap_or_default());
-        w.complete("a", "", open[0].id, Map::new())
-            .await
-            .expect("complete");
+        w.complete("a", "", open[0].id, Map::new()).await.expect("complete");
     }
     assert_eq!(
         agencies,
         ["000.00.03.H51", "000.01.41.H51", "000.00.11.H51"],
         "the instance's agency, the diagram's, the variable's"
     );
-    assert_eq!(
-        w.instance(id).await.expect("i").instance.status,
-        "completed"
-    );
+    assert_eq!(w.instance(id).await.expect("i").instance.status, "completed");
     let found = w.instance_for("HS-1").await.expect("by key").expect("some");
     assert_eq!(found.instance.id, id, "found by its business key");
 
@@ -354,9 +251,7 @@ async fn a_task_can_belong_to_another_agency_named_in_the_diagram_or_in_a_variab
     let id = start(None).await.expect("start");
     for _ in 0..2 {
         let open = open_tasks(&w, id).await;
-        w.complete("a", "", open[0].id, Map::new())
-            .await
-            .expect("complete");
+        w.complete("a", "", open[0].id, Map::new()).await.expect("complete");
     }
     let i = w.instance(id).await.expect("i").instance;
     assert_eq!(i.status, "incident");
@@ -419,13 +314,7 @@ async fn many_clients_at_once_each_task_is_done_once_and_every_instance_ends() {
         assert_eq!(done, 5, "reception, two branches, approval, return");
         let d = w.instance(id).await.expect("detail");
         assert_eq!(d.instance.status, "completed");
-        assert_eq!(
-            d.tasks.iter().filter(|t| t.status == "completed").count(),
-            5
-        );
-        assert_eq!(
-            d.history.iter().filter(|h| h.event == "completed").count(),
-            6
-        );
+        assert_eq!(d.tasks.iter().filter(|t| t.status == "completed").count(), 5);
+        assert_eq!(d.history.iter().filter(|h| h.event == "completed").count(), 6);
     }
 }

@@ -127,15 +127,8 @@ pub(super) async fn day(
 ) -> Result<Json<DayStatus>, ServiceError> {
     let date = date_arg("date", Some(&date))?;
     let cal = s.calendar.calendar();
-    let holiday = cal
-        .holidays(date.year())
-        .into_iter()
-        .find(|h| h.date == date);
-    Ok(Json(DayStatus {
-        date,
-        working_day: cal.is_working_day(date),
-        holiday,
-    }))
+    let holiday = cal.holidays(date.year()).into_iter().find(|h| h.date == date);
+    Ok(Json(DayStatus { date, working_day: cal.is_working_day(date), holiday }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -156,20 +149,17 @@ fn int_arg(
     range: std::ops::RangeInclusive<i64>,
 ) -> Result<i64, ServiceError> {
     let raw = v.unwrap_or("").trim();
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| ServiceError::BadRequest {
-            detail: "Số không hợp lệ.".into(),
-            errors: vec![FieldError {
-                field: field.into(),
-                message: format!(
-                    "“{raw}” phải là số nguyên trong khoảng {}..{}.",
-                    range.start(),
-                    range.end()
-                ),
-            }],
-        })
+    raw.parse::<i64>().ok().filter(|n| range.contains(n)).ok_or_else(|| ServiceError::BadRequest {
+        detail: "Số không hợp lệ.".into(),
+        errors: vec![FieldError {
+            field: field.into(),
+            message: format!(
+                "“{raw}” phải là số nguyên trong khoảng {}..{}.",
+                range.start(),
+                range.end()
+            ),
+        }],
+    })
 }
 
 /// The date N working days after a date
@@ -214,11 +204,7 @@ pub(super) async fn between(
     let from = date_arg("from", q.from.as_deref())?;
     let to = date_arg("to", q.to.as_deref())?;
     let working_days = s.calendar.calendar().working_days_between(from, to);
-    Ok(Json(WorkingDaysBetween {
-        from,
-        to,
-        working_days,
-    }))
+    Ok(Json(WorkingDaysBetween { from, to, working_days }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -269,17 +255,11 @@ pub(super) async fn add_hours(
         (_, Some(m)) => int_arg("minutes", Some(m), 0..=1_000_000)?,
         (Some(h), None) => int_arg("hours", Some(h), 0..=10_000)? * 60,
         (None, None) => {
-            return Err(ServiceError::bad_request(
-                "Cần số giờ (hours) hoặc số phút (minutes).",
-            ))
+            return Err(ServiceError::bad_request("Cần số giờ (hours) hoặc số phút (minutes)."))
         }
     };
     let result = s.calendar.calendar().add_working_hours(start, minutes);
-    Ok(Json(WorkingHoursAdded {
-        start,
-        minutes,
-        result,
-    }))
+    Ok(Json(WorkingHoursAdded { start, minutes, result }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -326,9 +306,7 @@ pub(super) async fn set_adjustment(
         name: b.name.unwrap_or_default(),
     };
     let a = parse_form(&form).map_err(ServiceError::InvalidFields)?;
-    s.calendar
-        .set_adjustment(&admin.name, &rid, a.clone())
-        .await?;
+    s.calendar.set_adjustment(&admin.name, &rid, a.clone()).await?;
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
@@ -350,9 +328,6 @@ pub(super) async fn remove_adjustment(
     if s.calendar.remove_adjustment(&admin.name, &rid, d).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ServiceError::NotFound(format!(
-            "Không có điều chỉnh cho ngày {}.",
-            format_date_vn(d)
-        )))
+        Err(ServiceError::NotFound(format!("Không có điều chỉnh cho ngày {}.", format_date_vn(d))))
     }
 }

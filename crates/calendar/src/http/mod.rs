@@ -43,23 +43,14 @@ pub fn router(state: CalendarState) -> Router {
         .route("/lich-lam-viec", get(pages::public_page))
         .route("/admin/calendar", get(pages::admin_page))
         .route("/admin/calendar/adjustments", post(pages::admin_add))
-        .route(
-            "/admin/calendar/adjustments/{date}/delete",
-            post(pages::admin_remove),
-        )
+        .route("/admin/calendar/adjustments/{date}/delete", post(pages::admin_remove))
         .route("/api/v1/calendar/holidays/{year}", get(api::holidays))
         .route("/api/v1/calendar/days/{date}", get(api::day))
         .route("/api/v1/calendar/add-working-days", get(api::add_days))
         .route("/api/v1/calendar/working-days-between", get(api::between))
         .route("/api/v1/calendar/add-working-hours", get(api::add_hours))
-        .route(
-            "/api/v1/calendar/adjustments",
-            get(api::list_adjustments).post(api::set_adjustment),
-        )
-        .route(
-            "/api/v1/calendar/adjustments/{date}",
-            delete(api::remove_adjustment),
-        )
+        .route("/api/v1/calendar/adjustments", get(api::list_adjustments).post(api::set_adjustment))
+        .route("/api/v1/calendar/adjustments/{date}", delete(api::remove_adjustment))
         .with_state(state)
 }
 
@@ -89,18 +80,15 @@ fn check_year(year: i32) -> Result<i32, ServiceError> {
     if (1990..=2100).contains(&year) {
         Ok(year)
     } else {
-        Err(ServiceError::bad_request(format!(
-            "Năm {year} nằm ngoài khoảng 1990–2100."
-        )))
+        Err(ServiceError::bad_request(format!("Năm {year} nằm ngoài khoảng 1990–2100.")))
     }
 }
 
 /// A date in 1990–2100 from a request field (dd/mm/yyyy or yyyy-mm-dd).
 fn date_arg(field: &str, value: Option<&str>) -> Result<NaiveDate, ServiceError> {
     let v = value.unwrap_or("").trim();
-    parse_date(v)
-        .filter(|d| (1990..=2100).contains(&d.year()))
-        .ok_or_else(|| ServiceError::BadRequest {
+    parse_date(v).filter(|d| (1990..=2100).contains(&d.year())).ok_or_else(|| {
+        ServiceError::BadRequest {
             detail: "Ngày không hợp lệ.".into(),
             errors: vec![FieldError {
                 field: field.into(),
@@ -108,7 +96,8 @@ fn date_arg(field: &str, value: Option<&str>) -> Result<NaiveDate, ServiceError>
                     "“{v}” không phải ngày hợp lệ trong 1990–2100 (dd/mm/yyyy hoặc yyyy-mm-dd)."
                 ),
             }],
-        })
+        }
+    })
 }
 
 #[derive(utoipa::OpenApi)]
@@ -165,10 +154,7 @@ mod tests {
             ]
         );
         let set = &paths["/api/v1/calendar/adjustments"]["post"];
-        assert_eq!(
-            set["responses"]["422"]["$ref"],
-            "#/components/responses/Problem"
-        );
+        assert_eq!(set["responses"]["422"]["$ref"], "#/components/responses/Problem");
         assert_eq!(set["security"][2]["basic"], serde_json::json!([]));
         let kind = &doc["components"]["schemas"]["AdjustmentKind"]["enum"];
         assert_eq!(kind, &serde_json::json!(["day_off", "working_day"]));

@@ -64,11 +64,7 @@ pub(super) async fn public_page(
     let working: Vec<Holiday> = adjustments
         .iter()
         .filter(|a| a.kind == AdjustmentKind::WorkingDay)
-        .map(|a| Holiday {
-            date: a.date,
-            name: a.name.clone(),
-            kind: HolidayKind::Announced,
-        })
+        .map(|a| Holiday { date: a.date, name: a.name.clone(), kind: HolidayKind::Announced })
         .collect();
     Ok(render(&PublicPage {
         shell: (*s.platform.shell).clone(),
@@ -131,11 +127,7 @@ async fn admin_view(
     form: AdjustmentForm,
 ) -> Result<Response, ServiceError> {
     let adjustments = s.calendar.adjustments(Some(year)).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = render(&AdminPage {
         shell: (*s.platform.shell).clone(),
         year,
@@ -153,10 +145,7 @@ pub(super) async fn admin_page(
     Query(q): Query<YearQuery>,
 ) -> Result<Response, ServiceError> {
     let year = q.year_or(s.calendar.today().year())?;
-    let form = AdjustmentForm {
-        kind: "day_off".into(),
-        ..Default::default()
-    };
+    let form = AdjustmentForm { kind: "day_off".into(), ..Default::default() };
     admin_view(&s, year, Vec::new(), form).await
 }
 
@@ -174,10 +163,10 @@ pub(super) fn parse_form(f: &AdjustmentForm) -> Result<Adjustment, Vec<FieldErro
         "day_off" => Some(AdjustmentKind::DayOff),
         "working_day" => Some(AdjustmentKind::WorkingDay),
         _ => {
-            errors.push(FieldError {
-                field: "kind".into(),
-                message: "Chọn loại điều chỉnh.".into(),
-            });
+            errors
+                .push(FieldError {
+                    field: "kind".into(), message: "Chọn loại điều chỉnh.".into()
+                });
             None
         }
     };
@@ -194,11 +183,9 @@ pub(super) fn parse_form(f: &AdjustmentForm) -> Result<Adjustment, Vec<FieldErro
         });
     }
     match (date, kind) {
-        (Some(date), Some(kind)) if errors.is_empty() => Ok(Adjustment {
-            date,
-            kind,
-            name: name.to_string(),
-        }),
+        (Some(date), Some(kind)) if errors.is_empty() => {
+            Ok(Adjustment { date, kind, name: name.to_string() })
+        }
         _ => Err(errors),
     }
 }
@@ -218,10 +205,7 @@ pub(super) async fn admin_add(
     match s.calendar.set_adjustment(&admin.name, &rid, a).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/calendar?year={year}")).into_response()),
         Err(ServiceError::Invalid(message)) => {
-            let errors = vec![FieldError {
-                field: "name".into(),
-                message,
-            }];
+            let errors = vec![FieldError { field: "name".into(), message }];
             admin_view(&s, year, errors, f).await
         }
         Err(e) => Err(e),

@@ -29,21 +29,13 @@ pub fn statutory_holidays(year: i32) -> Vec<Holiday> {
     let mut days: Vec<Holiday> = Vec::new();
     let mut push = |date: Option<NaiveDate>, name: &str, kind| {
         if let Some(date) = date {
-            days.push(Holiday {
-                date,
-                name: name.to_string(),
-                kind,
-            });
+            days.push(Holiday { date, name: name.to_string(), kind });
         }
     };
     let ymd = |m, d| NaiveDate::from_ymd_opt(year, m, d);
     push(ymd(1, 1), "Tết Dương lịch", HolidayKind::NewYear);
     if let Ok(tet) = lunar_new_year(year) {
-        push(
-            tet.pred_opt(),
-            "Tết Nguyên đán (ngày cuối năm âm lịch)",
-            HolidayKind::Tet,
-        );
+        push(tet.pred_opt(), "Tết Nguyên đán (ngày cuối năm âm lịch)", HolidayKind::Tet);
         for i in 0..4u64 {
             push(
                 tet.checked_add_days(Days::new(i)),
@@ -53,31 +45,14 @@ pub fn statutory_holidays(year: i32) -> Vec<Holiday> {
         }
     }
     push(
-        lunar_to_solar(LunarDate {
-            day: 10,
-            month: 3,
-            year,
-            leap: false,
-        }),
+        lunar_to_solar(LunarDate { day: 10, month: 3, year, leap: false }),
         "Giỗ Tổ Hùng Vương (10/3 âm lịch)",
         HolidayKind::HungKings,
     );
-    push(
-        ymd(4, 30),
-        "Ngày Chiến thắng (30/4)",
-        HolidayKind::Reunification,
-    );
-    push(
-        ymd(5, 1),
-        "Ngày Quốc tế Lao động (1/5)",
-        HolidayKind::Labour,
-    );
+    push(ymd(4, 30), "Ngày Chiến thắng (30/4)", HolidayKind::Reunification);
+    push(ymd(5, 1), "Ngày Quốc tế Lao động (1/5)", HolidayKind::Labour);
     push(ymd(9, 2), "Quốc khánh (2/9)", HolidayKind::National);
-    push(
-        national_day_companion(year),
-        "Quốc khánh (ngày liền kề 2/9)",
-        HolidayKind::National,
-    );
+    push(national_day_companion(year), "Quốc khánh (ngày liền kề 2/9)", HolidayKind::National);
     days.sort_by_key(|h| h.date);
     // Khoản 3 Điều 111: a holiday on the weekly rest day is taken on the next working day,
     // i.e. the next weekday that is neither a holiday nor already given in compensation.
@@ -132,9 +107,7 @@ mod tests {
             .filter(|h| h.kind == HolidayKind::Tet)
             .all(|h| h.name.starts_with("Tết Nguyên đán")));
         // Monday to Friday: nothing to compensate in February.
-        assert!(dates_of(&h, HolidayKind::Compensatory)
-            .iter()
-            .all(|x| x.month() != 2));
+        assert!(dates_of(&h, HolidayKind::Compensatory).iter().all(|x| x.month() != 2));
     }
 
     #[test]
@@ -207,15 +180,8 @@ mod tests {
                 .iter()
                 .filter(|h| h.kind != HolidayKind::Compensatory && is_weekend(h.date))
                 .count();
-            assert_eq!(
-                count(HolidayKind::Compensatory),
-                weekend,
-                "{y}: one per weekend holiday"
-            );
-            assert!(
-                h.windows(2).all(|w| w[0].date < w[1].date),
-                "{y}: sorted, distinct"
-            );
+            assert_eq!(count(HolidayKind::Compensatory), weekend, "{y}: one per weekend holiday");
+            assert!(h.windows(2).all(|w| w[0].date < w[1].date), "{y}: sorted, distinct");
             assert!(h
                 .iter()
                 .filter(|h| h.kind == HolidayKind::Compensatory)
@@ -227,9 +193,7 @@ mod tests {
     #[test]
     fn statutory_tet_and_hung_kings_day_match_the_reference_for_every_year() {
         let text = include_str!("../../tests/fixtures/vn-lunar-1990-2100.json");
-        let rows = serde_json::from_str::<Fixture>(text)
-            .expect("fixture")
-            .years;
+        let rows = serde_json::from_str::<Fixture>(text).expect("fixture").years;
         assert_eq!(rows.len(), 111);
         for row in rows {
             let h = statutory_holidays(row.year);

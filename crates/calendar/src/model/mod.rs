@@ -139,18 +139,11 @@ pub(crate) mod testing {
     }
 
     pub(crate) fn adj(date: NaiveDate, kind: AdjustmentKind, name: &str) -> Adjustment {
-        Adjustment {
-            date,
-            kind,
-            name: name.into(),
-        }
+        Adjustment { date, kind, name: name.into() }
     }
 
     pub(crate) fn dates_of(h: &[Holiday], kind: HolidayKind) -> Vec<NaiveDate> {
-        h.iter()
-            .filter(|h| h.kind == kind)
-            .map(|h| h.date)
-            .collect()
+        h.iter().filter(|h| h.kind == kind).map(|h| h.date).collect()
     }
 }
 
@@ -176,21 +169,10 @@ mod tests {
         assert_eq!(serde_json::from_value::<Adjustment>(v).expect("back"), a);
         let o = serde_json::to_value(OfficeHours::default()).expect("json");
         assert_eq!(o, "07:00-11:30,13:30-17:00");
-        assert_eq!(
-            serde_json::from_value::<OfficeHours>(o).expect("back"),
-            OfficeHours::default()
-        );
+        assert_eq!(serde_json::from_value::<OfficeHours>(o).expect("back"), OfficeHours::default());
         assert!(serde_json::from_str::<OfficeHours>("\"17:00-07:00\"").is_err());
-        let l = serde_json::to_value(LunarDate {
-            day: 10,
-            month: 3,
-            year: 2026,
-            leap: false,
-        })
-        .expect("json");
-        assert_eq!(
-            l,
-            serde_json::json!({"day": 10, "month": 3, "year": 2026, "leap": false})
-        );
+        let l = serde_json::to_value(LunarDate { day: 10, month: 3, year: 2026, leap: false })
+            .expect("json");
+        assert_eq!(l, serde_json::json!({"day": 10, "month": 3, "year": 2026, "leap": false}));
     }
 }

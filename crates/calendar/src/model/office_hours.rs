@@ -46,14 +46,8 @@ impl Default for OfficeHours {
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN);
         OfficeHours {
             periods: vec![
-                OfficePeriod {
-                    start: t(7, 0),
-                    end: t(11, 30),
-                },
-                OfficePeriod {
-                    start: t(13, 30),
-                    end: t(17, 0),
-                },
+                OfficePeriod { start: t(7, 0), end: t(11, 30) },
+                OfficePeriod { start: t(13, 30), end: t(17, 0) },
             ],
         }
     }
@@ -67,10 +61,7 @@ impl OfficeHours {
             return Err(CalendarError::EmptyPeriod(p.to_string()));
         }
         if let Some(w) = periods.windows(2).find(|w| w[1].start < w[0].end) {
-            return Err(CalendarError::OverlappingPeriods(
-                w[0].to_string(),
-                w[1].to_string(),
-            ));
+            return Err(CalendarError::OverlappingPeriods(w[0].to_string(), w[1].to_string()));
         }
         if periods.is_empty() {
             return Err(CalendarError::NoPeriods);
@@ -91,13 +82,9 @@ impl OfficeHours {
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(|p| {
-                let (a, b) = p
-                    .split_once('-')
-                    .ok_or_else(|| CalendarError::BadPeriod(p.to_string()))?;
-                Ok(OfficePeriod {
-                    start: time(a)?,
-                    end: time(b)?,
-                })
+                let (a, b) =
+                    p.split_once('-').ok_or_else(|| CalendarError::BadPeriod(p.to_string()))?;
+                Ok(OfficePeriod { start: time(a)?, end: time(b)? })
             })
             .collect::<Result<Vec<_>, CalendarError>>()?;
         OfficeHours::new(periods)
@@ -114,10 +101,7 @@ impl OfficeHours {
     }
 
     pub(super) fn seconds_per_day(&self) -> i64 {
-        self.periods
-            .iter()
-            .map(|p| (p.end - p.start).num_seconds())
-            .sum()
+        self.periods.iter().map(|p| (p.end - p.start).num_seconds()).sum()
     }
 }
 
@@ -156,15 +140,9 @@ mod tests {
 
     #[test]
     fn office_hours_are_parsed_checked_and_printed() {
-        assert_eq!(
-            OfficeHours::parse("07:00-11:30,13:30-17:00"),
-            Ok(OfficeHours::default())
-        );
+        assert_eq!(OfficeHours::parse("07:00-11:30,13:30-17:00"), Ok(OfficeHours::default()));
         assert_eq!(OfficeHours::default().minutes_per_day(), 480);
-        assert_eq!(
-            OfficeHours::default().to_string(),
-            "07:00-11:30,13:30-17:00"
-        );
+        assert_eq!(OfficeHours::default().to_string(), "07:00-11:30,13:30-17:00");
         // Order does not matter; touching periods are fine.
         let h = OfficeHours::parse(" 13:00 - 17:00 , 08:00-12:00 ").expect("hours");
         assert_eq!(h.to_string(), "08:00-12:00,13:00-17:00");
@@ -175,32 +153,15 @@ mod tests {
         );
         assert_eq!(
             OfficeHours::parse("07:00-12:00,11:00-17:00"),
-            Err(CalendarError::OverlappingPeriods(
-                "07:00-12:00".into(),
-                "11:00-17:00".into()
-            ))
+            Err(CalendarError::OverlappingPeriods("07:00-12:00".into(), "11:00-17:00".into()))
         );
-        assert_eq!(
-            OfficeHours::parse("bảy giờ"),
-            Err(CalendarError::BadPeriod("bảy giờ".into()))
-        );
-        assert_eq!(
-            OfficeHours::parse("7h-11h"),
-            Err(CalendarError::BadTime("7h".into()))
-        );
-        assert_eq!(
-            OfficeHours::parse("25:00-26:00"),
-            Err(CalendarError::BadTime("25:00".into()))
-        );
+        assert_eq!(OfficeHours::parse("bảy giờ"), Err(CalendarError::BadPeriod("bảy giờ".into())));
+        assert_eq!(OfficeHours::parse("7h-11h"), Err(CalendarError::BadTime("7h".into())));
+        assert_eq!(OfficeHours::parse("25:00-26:00"), Err(CalendarError::BadTime("25:00".into())));
         assert_eq!(OfficeHours::parse(""), Err(CalendarError::NoPeriods));
         assert_eq!(OfficeHours::parse(" , "), Err(CalendarError::NoPeriods));
-        assert_eq!(
-            "07:00-11:30,13:30-17:00".parse(),
-            Ok(OfficeHours::default())
-        );
-        let msg = OfficeHours::parse("11:00-07:00")
-            .expect_err("bad")
-            .to_string();
+        assert_eq!("07:00-11:30,13:30-17:00".parse(), Ok(OfficeHours::default()));
+        let msg = OfficeHours::parse("11:00-07:00").expect_err("bad").to_string();
         assert!(msg.contains("11:00-07:00"), "{msg}");
     }
 }

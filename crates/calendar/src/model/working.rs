@@ -40,10 +40,8 @@ impl WorkingCalendar {
         adjustments: impl IntoIterator<Item = Adjustment>,
         office_hours: OfficeHours,
     ) -> Self {
-        let holidays: BTreeMap<NaiveDate, Holiday> = (FIRST_YEAR..=LAST_YEAR)
-            .flat_map(statutory_holidays)
-            .map(|h| (h.date, h))
-            .collect();
+        let holidays: BTreeMap<NaiveDate, Holiday> =
+            (FIRST_YEAR..=LAST_YEAR).flat_map(statutory_holidays).map(|h| (h.date, h)).collect();
         let adjustments: BTreeMap<NaiveDate, Adjustment> =
             adjustments.into_iter().map(|a| (a.date, a)).collect();
         let mut cal = WorkingCalendar {
@@ -106,10 +104,9 @@ impl WorkingCalendar {
     /// Days off of a year other than ordinary weekends, sorted: statutory, compensatory and
     /// announced, less the holidays an adjustment turned into working days.
     pub fn holidays(&self, year: i32) -> Vec<Holiday> {
-        let (Some(start), Some(end)) = (
-            NaiveDate::from_ymd_opt(year, 1, 1),
-            NaiveDate::from_ymd_opt(year, 12, 31),
-        ) else {
+        let (Some(start), Some(end)) =
+            (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
+        else {
             return Vec::new();
         };
         let dates: BTreeSet<NaiveDate> = self
@@ -142,25 +139,14 @@ impl WorkingCalendar {
                         .and_then(|k| self.exceptions.get(k))
                         .map(|e| (d - *e).num_days() - 1)
                 };
-                let weeks = (room.unwrap_or(i64::MAX) / 7)
-                    .min((left - 1) / 5)
-                    .min(MAX_WEEKS);
+                let weeks = (room.unwrap_or(i64::MAX) / 7).min((left - 1) / 5).min(MAX_WEEKS);
                 if weeks > 0 {
                     let days = Days::new(weeks.unsigned_abs() * 7);
-                    let jumped = if forward {
-                        d.checked_add_days(days)
-                    } else {
-                        d.checked_sub_days(days)
-                    };
+                    let jumped =
+                        if forward { d.checked_add_days(days) } else { d.checked_sub_days(days) };
                     match jumped {
                         Some(j) => d = j,
-                        None => {
-                            return if forward {
-                                NaiveDate::MAX
-                            } else {
-                                NaiveDate::MIN
-                            }
-                        }
+                        None => return if forward { NaiveDate::MAX } else { NaiveDate::MIN },
                     }
                     left -= weeks * 5;
                     continue;
@@ -232,9 +218,7 @@ impl WorkingCalendar {
                     .exceptions
                     .get(self.exceptions.partition_point(|e| *e < next))
                     .map(|e| (*e - next).num_days());
-                let weeks = (room.unwrap_or(i64::MAX) / 7)
-                    .min((left - 1) / week)
-                    .min(MAX_WEEKS);
+                let weeks = (room.unwrap_or(i64::MAX) / 7).min((left - 1) / week).min(MAX_WEEKS);
                 if weeks > 0 {
                     match next.checked_add_days(Days::new(weeks.unsigned_abs() * 7)) {
                         Some(j) => next = j,
@@ -267,12 +251,7 @@ mod tests {
         let mut day = date;
         let mut left = n.abs();
         while left > 0 {
-            day = if n > 0 {
-                day.succ_opt()
-            } else {
-                day.pred_opt()
-            }
-            .expect("in range");
+            day = if n > 0 { day.succ_opt() } else { day.pred_opt() }.expect("in range");
             if c.is_working_day(day) {
                 left -= 1;
             }
@@ -340,19 +319,13 @@ mod tests {
         assert_eq!(c.add_working_days(d(2026, 2, 6), 1), sat);
         assert_eq!(c.add_working_days(d(2026, 2, 13), 1), d(2026, 2, 24));
         assert_eq!(c.working_days_between(d(2026, 2, 1), d(2026, 2, 28)), 15);
-        assert_eq!(
-            cal().working_days_between(d(2026, 2, 1), d(2026, 2, 28)),
-            15
-        );
+        assert_eq!(cal().working_days_between(d(2026, 2, 1), d(2026, 2, 28)), 15);
         let h = c.holidays(2026);
         assert!(h.iter().any(|h| h.date == d(2026, 2, 23)
             && h.kind == HolidayKind::Announced
             && h.name == "Nghỉ hoán đổi"));
         assert!(h.iter().all(|h| h.date != sat));
-        assert_eq!(
-            c.add_working_hours(at(2026, 2, 6, 16, 0), 120),
-            at(2026, 2, 7, 8, 0)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 2, 6, 16, 0), 120), at(2026, 2, 7, 8, 0));
     }
 
     #[test]
@@ -360,16 +333,8 @@ mod tests {
         // The government moves the companion of 2/9/2026 (Wednesday) from 3/9 to 1/9.
         let c = WorkingCalendar::new(
             vec![
-                adj(
-                    d(2026, 9, 3),
-                    AdjustmentKind::WorkingDay,
-                    "Đi làm (ngày nghỉ dời sang 1/9)",
-                ),
-                adj(
-                    d(2026, 9, 1),
-                    AdjustmentKind::DayOff,
-                    "Quốc khánh (nghỉ dời từ 3/9)",
-                ),
+                adj(d(2026, 9, 3), AdjustmentKind::WorkingDay, "Đi làm (ngày nghỉ dời sang 1/9)"),
+                adj(d(2026, 9, 1), AdjustmentKind::DayOff, "Quốc khánh (nghỉ dời từ 3/9)"),
                 adj(d(2026, 9, 2), AdjustmentKind::DayOff, "Quốc khánh"),
             ],
             OfficeHours::default(),
@@ -378,16 +343,9 @@ mod tests {
         assert!(!c.is_working_day(d(2026, 9, 1)) && !c.is_working_day(d(2026, 9, 2)));
         assert_eq!(c.holiday(d(2026, 9, 3)), None);
         let sep2 = c.holiday(d(2026, 9, 2)).expect("2/9");
-        assert_eq!(
-            (sep2.kind, sep2.name.as_str()),
-            (HolidayKind::National, "Quốc khánh (2/9)")
-        );
-        let sept: Vec<NaiveDate> = c
-            .holidays(2026)
-            .into_iter()
-            .filter(|h| h.date.month() == 9)
-            .map(|h| h.date)
-            .collect();
+        assert_eq!((sep2.kind, sep2.name.as_str()), (HolidayKind::National, "Quốc khánh (2/9)"));
+        let sept: Vec<NaiveDate> =
+            c.holidays(2026).into_iter().filter(|h| h.date.month() == 9).map(|h| h.date).collect();
         assert_eq!(sept, vec![d(2026, 9, 1), d(2026, 9, 2)]);
         assert_eq!(c.add_working_days(d(2026, 8, 31), 1), d(2026, 9, 3));
     }
@@ -408,11 +366,7 @@ mod tests {
                 for n in [-300, -40, -12, -6, -5, -1, 0, 1, 2, 5, 6, 7, 30, 300] {
                     let end = c.add_working_days(start, n);
                     assert_eq!(end, naive_add(&c, start, n), "{start} {n}");
-                    assert_eq!(
-                        c.working_days_between(start, end),
-                        n,
-                        "{start} {n} -> {end}"
-                    );
+                    assert_eq!(c.working_days_between(start, end), n, "{start} {n} -> {end}");
                     if n != 0 {
                         assert!(c.is_working_day(end), "{start} {n} -> {end}");
                     }
@@ -426,19 +380,14 @@ mod tests {
     fn counting_agrees_with_day_by_day_counting_across_the_computed_range_and_beyond() {
         let c = cal();
         // prefix[i]: working days among the first i days from 25/12/1988, counted one by one.
-        let days: Vec<NaiveDate> = d(1988, 12, 25)
-            .iter_days()
-            .take_while(|x| *x < d(2103, 1, 1))
-            .collect();
+        let days: Vec<NaiveDate> =
+            d(1988, 12, 25).iter_days().take_while(|x| *x < d(2103, 1, 1)).collect();
         let mut prefix = vec![0i64];
         for x in &days {
             prefix.push(prefix[prefix.len() - 1] + i64::from(c.is_working_day(*x)));
         }
         for i in (0..days.len()).step_by(19) {
-            for j in (0..days.len())
-                .step_by(293)
-                .chain([i, i + 1, days.len() - 1])
-            {
+            for j in (0..days.len()).step_by(293).chain([i, i + 1, days.len() - 1]) {
                 let Some(b) = days.get(j) else { continue };
                 let a = days[i];
                 let (forward, backward) = if i <= j {
@@ -452,16 +401,8 @@ mod tests {
         }
         // Beyond 2100 only weekends are off: 5 working days a week.
         assert_eq!(c.working_days_between(d(2101, 1, 3), d(2102, 1, 2)), 52 * 5);
-        for (start, n) in [
-            (d(2101, 1, 3), 5000),
-            (d(1980, 1, 3), 5000),
-            (d(2105, 1, 3), -5000),
-        ] {
-            assert_eq!(
-                c.add_working_days(start, n),
-                naive_add(&c, start, n),
-                "{start} {n}"
-            );
+        for (start, n) in [(d(2101, 1, 3), 5000), (d(1980, 1, 3), 5000), (d(2105, 1, 3), -5000)] {
+            assert_eq!(c.add_working_days(start, n), naive_add(&c, start, n), "{start} {n}");
         }
     }
 
@@ -479,85 +420,40 @@ mod tests {
             -all - i64::from(c.is_working_day(NaiveDate::MIN))
                 + i64::from(c.is_working_day(NaiveDate::MAX))
         );
-        assert_eq!(
-            c.add_working_hours(at(2026, 1, 5, 8, 0), i64::MAX),
-            NaiveDateTime::MAX
-        );
-        assert_eq!(
-            c.add_working_hours(NaiveDateTime::MAX, 1),
-            NaiveDateTime::MAX
-        );
-        assert_eq!(
-            c.add_working_hours(at(2026, 1, 5, 8, 0), i64::MIN),
-            at(2026, 1, 5, 8, 0)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 1, 5, 8, 0), i64::MAX), NaiveDateTime::MAX);
+        assert_eq!(c.add_working_hours(NaiveDateTime::MAX, 1), NaiveDateTime::MAX);
+        assert_eq!(c.add_working_hours(at(2026, 1, 5, 8, 0), i64::MIN), at(2026, 1, 5, 8, 0));
         // A year of office time from 2101, beyond the holidays: 52 weeks of 5 × 8 h.
         let start = at(2101, 1, 3, 0, 0); // a Monday
         assert_eq!(start.weekday(), Weekday::Mon);
-        assert_eq!(
-            c.add_working_hours(start, 52 * 5 * 480),
-            at(2101, 12, 30, 17, 0)
-        );
+        assert_eq!(c.add_working_hours(start, 52 * 5 * 480), at(2101, 12, 30, 17, 0));
     }
 
     #[test]
     fn working_hours_skip_lunch_nights_weekends_and_holidays() {
         let c = cal();
         // 11:00 + 1 h: 30 min before lunch, 30 min after.
-        assert_eq!(
-            c.add_working_hours(at(2026, 3, 2, 11, 0), 60),
-            at(2026, 3, 2, 14, 0)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 3, 2, 11, 0), 60), at(2026, 3, 2, 14, 0));
         // Ending exactly at the close of the morning gives 11:30, not 13:30.
-        assert_eq!(
-            c.add_working_hours(at(2026, 3, 2, 11, 0), 30),
-            at(2026, 3, 2, 11, 30)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 3, 2, 11, 0), 30), at(2026, 3, 2, 11, 30));
         // A start during lunch begins at 13:30.
-        assert_eq!(
-            c.add_working_hours(at(2026, 3, 2, 12, 15), 15),
-            at(2026, 3, 2, 13, 45)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 3, 2, 12, 15), 15), at(2026, 3, 2, 13, 45));
         // Friday 16:30 + 1 h → Monday 07:30.
-        assert_eq!(
-            c.add_working_hours(at(2026, 3, 6, 16, 30), 60),
-            at(2026, 3, 9, 7, 30)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 3, 6, 16, 30), 60), at(2026, 3, 9, 7, 30));
         // An evening start begins next morning; so does one before dawn.
-        assert_eq!(
-            c.add_working_hours(at(2026, 3, 2, 20, 0), 30),
-            at(2026, 3, 3, 7, 30)
-        );
-        assert_eq!(
-            c.add_working_hours(at(2026, 3, 3, 5, 0), 30),
-            at(2026, 3, 3, 7, 30)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 3, 2, 20, 0), 30), at(2026, 3, 3, 7, 30));
+        assert_eq!(c.add_working_hours(at(2026, 3, 3, 5, 0), 30), at(2026, 3, 3, 7, 30));
         // A Sunday start begins on Monday.
-        assert_eq!(
-            c.add_working_hours(at(2026, 3, 8, 10, 0), 60),
-            at(2026, 3, 9, 8, 0)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 3, 8, 10, 0), 60), at(2026, 3, 9, 8, 0));
         // Friday 13/02/2026 16:00 + 2 h crosses Tết → Monday 23/02 08:00.
-        assert_eq!(
-            c.add_working_hours(at(2026, 2, 13, 16, 0), 120),
-            at(2026, 2, 23, 8, 0)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 2, 13, 16, 0), 120), at(2026, 2, 23, 8, 0));
         // Three office days (24 h) from Monday 08:00 → Thursday 08:00.
-        assert_eq!(
-            c.add_working_hours(at(2026, 3, 2, 8, 0), 24 * 60),
-            at(2026, 3, 5, 8, 0)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 3, 2, 8, 0), 24 * 60), at(2026, 3, 5, 8, 0));
         // Zero minutes change nothing, even outside office hours.
-        assert_eq!(
-            c.add_working_hours(at(2026, 3, 8, 22, 0), 0),
-            at(2026, 3, 8, 22, 0)
-        );
+        assert_eq!(c.add_working_hours(at(2026, 3, 8, 22, 0), 0), at(2026, 3, 8, 22, 0));
         // Seconds are kept: 07:00:30 + 1 min.
         let odd = d(2026, 3, 2).and_hms_opt(7, 0, 30).expect("time");
-        assert_eq!(
-            c.add_working_hours(odd, 1),
-            d(2026, 3, 2).and_hms_opt(7, 1, 30).expect("time")
-        );
+        assert_eq!(c.add_working_hours(odd, 1), d(2026, 3, 2).and_hms_opt(7, 1, 30).expect("time"));
     }
 
     #[test]
@@ -568,10 +464,7 @@ mod tests {
             for n in [1i64, 6, 11, 40] {
                 // n office days from the close of `day` end at the close of the n-th working day.
                 let close = day.and_hms_opt(17, 0, 0).expect("time");
-                let expected = c
-                    .add_working_days(day, n)
-                    .and_hms_opt(17, 0, 0)
-                    .expect("time");
+                let expected = c.add_working_days(day, n).and_hms_opt(17, 0, 0).expect("time");
                 assert_eq!(c.add_working_hours(close, n * 480), expected, "{day} {n}");
             }
             day = day.succ_opt().expect("next");
@@ -580,12 +473,7 @@ mod tests {
 
     #[test]
     fn the_weekday_formula_counts_mondays_to_fridays() {
-        assert_eq!(
-            NaiveDate::from_num_days_from_ce_opt(1)
-                .expect("day 1")
-                .weekday(),
-            Weekday::Mon
-        );
+        assert_eq!(NaiveDate::from_num_days_from_ce_opt(1).expect("day 1").weekday(), Weekday::Mon);
         let mut day = d(2025, 12, 20);
         let mut count = 0;
         let base = day;

@@ -126,10 +126,7 @@ pub(super) async fn list_api(
 ) -> Result<Json<CatalogList>, HttpError> {
     let list = s.catalogs.catalogs().await?;
     Ok(Json(CatalogList {
-        catalogs: list
-            .iter()
-            .map(|(m, n)| CatalogInfo::new(m, Some(*n)))
-            .collect(),
+        catalogs: list.iter().map(|(m, n)| CatalogInfo::new(m, Some(*n))).collect(),
     }))
 }
 
@@ -257,10 +254,7 @@ pub(super) async fn update_api(
 ) -> Result<Json<EntryView>, HttpError> {
     let d = as_of(&q)?;
     let raw = json_object(&headers, &body)?;
-    let e = s
-        .catalogs
-        .update(&admin.name, &rid, &catalog, &code, d, &raw)
-        .await?;
+    let e = s.catalogs.update(&admin.name, &rid, &catalog, &code, d, &raw).await?;
     Ok(Json(e))
 }
 
@@ -288,10 +282,7 @@ pub(super) async fn end_api(
     let (valid_to, successors) = end_request(&raw).map_err(|e| {
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Dữ liệu không hợp lệ").with_errors(e)
     })?;
-    let e = s
-        .catalogs
-        .end(&admin.name, &rid, &catalog, &code, valid_to, &successors)
-        .await?;
+    let e = s.catalogs.end(&admin.name, &rid, &catalog, &code, valid_to, &successors).await?;
     Ok(Json(e))
 }
 
@@ -342,27 +333,17 @@ pub(super) async fn successors_api(
 
 /// The format of an import body: from its Content-Type, or sniffed when none or text/plain.
 fn import_format(headers: &HeaderMap, body: &[u8]) -> Result<Format, Problem> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     match ct {
         None => Ok(Format::sniff(body)),
-        Some(ct)
-            if ct
-                .trim_start()
-                .to_ascii_lowercase()
-                .starts_with("text/plain") =>
-        {
+        Some(ct) if ct.trim_start().to_ascii_lowercase().starts_with("text/plain") => {
             Ok(Format::sniff(body))
         }
         Some(ct) => Format::from_content_type(ct).ok_or_else(|| {
-            Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Kiểu nội dung không được hỗ trợ",
-            )
-            .with_detail(format!(
-                "Gửi tệp CSV (text/csv) hoặc JSON (application/json), không phải “{ct}”."
-            ))
+            Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Kiểu nội dung không được hỗ trợ")
+                .with_detail(format!(
+                    "Gửi tệp CSV (text/csv) hoặc JSON (application/json), không phải “{ct}”."
+                ))
         }),
     }
 }
@@ -388,10 +369,7 @@ pub(super) async fn import_api(
     body: Bytes,
 ) -> Result<Json<ImportReport>, HttpError> {
     let format = import_format(&headers, &body)?;
-    let report = s
-        .catalogs
-        .import(&admin.name, &rid, &catalog, &body, format)
-        .await?;
+    let report = s.catalogs.import(&admin.name, &rid, &catalog, &body, format).await?;
     Ok(Json(report))
 }
 
@@ -421,17 +399,11 @@ pub(super) async fn export_api(
     let asked = q.format.as_deref().unwrap_or("csv");
     let format = Format::parse(asked).ok_or_else(|| {
         Problem::bad_request(format!("Định dạng “{asked}” không hỗ trợ (csv, json).")).with_errors(
-            vec![FieldError {
-                field: "format".into(),
-                message: "Chọn csv hoặc json.".into(),
-            }],
+            vec![FieldError { field: "format".into(), message: "Chọn csv hoặc json.".into() }],
         )
     })?;
     let text = s.catalogs.export(&catalog, format).await?;
-    let safe: String = catalog
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect();
+    let safe: String = catalog.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
     Ok((
         [
             (header::CONTENT_TYPE, format.media_type().to_string()),

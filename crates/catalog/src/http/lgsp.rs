@@ -34,13 +34,7 @@ pub struct LgspField {
 
 impl LgspField {
     fn new(name: &str, label: &str, kind: FieldType, required: bool) -> Self {
-        LgspField {
-            name: name.into(),
-            label: label.into(),
-            kind,
-            required,
-            format: None,
-        }
+        LgspField { name: name.into(), label: label.into(), kind, required, format: None }
     }
 }
 
@@ -117,11 +111,7 @@ pub(super) async fn lgsp_metadata(
         LgspField::new("valid_to", "Hết hiệu lực từ ngày", FieldType::Date, false),
         LgspField::new("sample", "Dữ liệu mẫu", FieldType::Boolean, false),
     ];
-    fields.extend(
-        m.fields
-            .iter()
-            .map(|f| LgspField::new(&f.name, &f.label, f.kind, f.required)),
-    );
+    fields.extend(m.fields.iter().map(|f| LgspField::new(&f.name, &f.label, f.kind, f.required)));
     Ok(Json(LgspMetadata {
         success: true,
         data: LgspCatalog {
@@ -184,12 +174,6 @@ pub(super) async fn lgsp_post(
     Path(catalog): Path<String>,
     body: Bytes,
 ) -> Result<Json<LgspImported>, HttpError> {
-    let report = s
-        .catalogs
-        .import(&admin.name, &rid, &catalog, &body, Format::Json)
-        .await?;
-    Ok(Json(LgspImported {
-        success: true,
-        data: report,
-    }))
+    let report = s.catalogs.import(&admin.name, &rid, &catalog, &body, Format::Json).await?;
+    Ok(Json(LgspImported { success: true, data: report }))
 }

@@ -31,22 +31,13 @@ pub(super) fn routes() -> Router<CatalogState> {
         .route("/danh-muc/{catalog}/{code}", get(entry::public_entry))
         .route("/admin/catalogs", get(admin_catalogs))
         .route("/admin/catalogs/{catalog}", get(admin_browse))
-        .route(
-            "/admin/catalogs/{catalog}/new",
-            get(form::new_form).post(form::new_submit),
-        )
-        .route(
-            "/admin/catalogs/{catalog}/entries/{code}",
-            get(entry::admin_entry),
-        )
+        .route("/admin/catalogs/{catalog}/new", get(form::new_form).post(form::new_submit))
+        .route("/admin/catalogs/{catalog}/entries/{code}", get(entry::admin_entry))
         .route(
             "/admin/catalogs/{catalog}/entries/{code}/edit",
             get(form::edit_form).post(form::edit_submit),
         )
-        .route(
-            "/admin/catalogs/{catalog}/entries/{code}/end",
-            post(entry::end_submit),
-        )
+        .route("/admin/catalogs/{catalog}/entries/{code}/end", post(entry::end_submit))
         .route(
             "/admin/catalogs/{catalog}/import",
             get(import::import_form).post(import::import_submit),
@@ -74,11 +65,7 @@ impl Area {
 
     fn entry(self, catalog: &str, code: &str) -> String {
         if self.admin {
-            format!(
-                "/admin/catalogs/{}/entries/{}",
-                url_encode(catalog),
-                url_encode(code)
-            )
+            format!("/admin/catalogs/{}/entries/{}", url_encode(catalog), url_encode(code))
         } else {
             format!("/danh-muc/{}/{}", url_encode(catalog), url_encode(code))
         }
@@ -86,8 +73,7 @@ impl Area {
 }
 
 fn vn(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%d/%m/%Y").to_string())
-        .unwrap_or_default()
+    d.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default()
 }
 
 fn iso(d: NaiveDate) -> String {
@@ -104,8 +90,7 @@ fn status(v: Validity) -> (&'static str, &'static str) {
 
 /// A day inside a version's period, to name that period in links (`as_of`).
 fn day_in(e: &Entry) -> Option<NaiveDate> {
-    e.valid_from
-        .or_else(|| e.valid_to.and_then(|t| t.pred_opt()))
+    e.valid_from.or_else(|| e.valid_to.and_then(|t| t.pred_opt()))
 }
 
 struct EntryRow {
@@ -237,11 +222,7 @@ struct Listing {
 impl Listing {
     fn new(area: Area, catalog: &str, q: &ListQuery, found: Option<&Page>) -> Self {
         let (rows, total, page) = match found {
-            Some(p) => (
-                p.entries.iter().map(|e| row(area, catalog, e)).collect(),
-                p.total,
-                p.page,
-            ),
+            Some(p) => (p.entries.iter().map(|e| row(area, catalog, e)).collect(), p.total, p.page),
             None => (Vec::new(), 0, 1),
         };
         let link: String = [&q.q, &q.parent, &q.level, &q.as_of]
@@ -258,16 +239,8 @@ impl Listing {
             total,
             page,
             pages,
-            prev_href: if page > 1 {
-                at(page - 1)
-            } else {
-                String::new()
-            },
-            next_href: if page < pages {
-                at(page + 1)
-            } else {
-                String::new()
-            },
+            prev_href: if page > 1 { at(page - 1) } else { String::new() },
+            next_href: if page < pages { at(page + 1) } else { String::new() },
         }
     }
 }
@@ -304,9 +277,7 @@ async fn browse_page(
     let meta = s.catalogs.meta(catalog).await?;
     // Pages number themselves; a bad page number just shows the first page.
     let q = ListQuery {
-        page: q
-            .page
-            .filter(|p| p.trim().parse::<i64>().is_ok_and(|n| n >= 1)),
+        page: q.page.filter(|p| p.trim().parse::<i64>().is_ok_and(|n| n >= 1)),
         page_size: None,
         ..q
     };
@@ -316,11 +287,7 @@ async fn browse_page(
         Err(e) => (e, None),
     };
     let list = Listing::new(area, catalog, &q, found.as_ref());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let body = render(&BrowsePage {
         shell: (*s.platform.shell).clone(),

@@ -21,15 +21,8 @@ fn text(v: &Value) -> Option<String> {
 }
 
 /// Column names that are entry columns, never keys of an entry's extra data.
-pub const RESERVED: [&str; 7] = [
-    "code",
-    "name",
-    "parent",
-    "valid_from",
-    "valid_to",
-    "sample",
-    "data",
-];
+pub const RESERVED: [&str; 7] =
+    ["code", "name", "parent", "valid_from", "valid_to", "sample", "data"];
 
 /// Checks one row against a catalog's metadata; `row` numbers the errors.
 pub fn check_row(
@@ -39,11 +32,7 @@ pub fn check_row(
 ) -> Result<EntryInput, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut err = |field: &str, message: String| {
-        errors.push(RowError {
-            row,
-            field: field.into(),
-            message,
-        });
+        errors.push(RowError { row, field: field.into(), message });
     };
     let code = raw.get("code").and_then(text).unwrap_or_default();
     if let Err(m) = meta.code_kind.check(&code) {
@@ -67,10 +56,7 @@ pub fn check_row(
         let s = raw.get(field).and_then(text)?;
         let d = parse_date(&s);
         if d.is_none() {
-            err(
-                field,
-                format!("ngày “{s}” không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)"),
-            );
+            err(field, format!("ngày “{s}” không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)"));
         }
         d
     };
@@ -125,10 +111,7 @@ pub fn check_row(
             },
             (FieldType::Date, Some(s)) => match parse_date(&s) {
                 Some(d) => {
-                    data.insert(
-                        f.name.clone(),
-                        Value::String(d.format("%Y-%m-%d").to_string()),
-                    );
+                    data.insert(f.name.clone(), Value::String(d.format("%Y-%m-%d").to_string()));
                 }
                 None => errors.push(RowError {
                     row,
@@ -159,15 +142,7 @@ pub fn check_row(
         });
     }
     if errors.is_empty() {
-        Ok(EntryInput {
-            code,
-            name,
-            parent,
-            data,
-            valid_from,
-            valid_to,
-            sample,
-        })
+        Ok(EntryInput { code, name, parent, data, valid_from, valid_to, sample })
     } else {
         Err(errors)
     }
@@ -176,11 +151,7 @@ pub fn check_row(
 /// Reads CSV (UTF-8, optional BOM, header row; `,` or `;` between columns) into raw rows.
 pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, RowError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let fail = |row: usize, message: String| RowError {
-        row,
-        field: String::new(),
-        message,
-    };
+    let fail = |row: usize, message: String| RowError { row, field: String::new(), message };
     let text = std::str::from_utf8(bytes).map_err(|e| {
         fail(
             0,
@@ -191,11 +162,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, RowError> {
         )
     })?;
     let first_line = text.lines().next().unwrap_or_default();
-    let delimiter = if !first_line.contains(',') && first_line.contains(';') {
-        b';'
-    } else {
-        b','
-    };
+    let delimiter = if !first_line.contains(',') && first_line.contains(';') { b';' } else { b',' };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .delimiter(delimiter)
@@ -208,31 +175,21 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, RowError> {
         .map(|h| h.to_ascii_lowercase())
         .collect();
     if !headers.iter().any(|h| h == "code") || !headers.iter().any(|h| h == "name") {
-        return Err(fail(
-            0,
-            "tệp CSV phải có cột “code” và “name” ở dòng tiêu đề".into(),
-        ));
+        return Err(fail(0, "tệp CSV phải có cột “code” và “name” ở dòng tiêu đề".into()));
     }
-    if let Some((i, h)) = headers
-        .iter()
-        .enumerate()
-        .find(|(i, h)| headers[..*i].contains(h))
-    {
+    if let Some((i, h)) = headers.iter().enumerate().find(|(i, h)| headers[..*i].contains(h)) {
         return Err(fail(
             0,
-            format!(
-                "cột “{h}” xuất hiện hai lần ở dòng tiêu đề (cột thứ {})",
-                i + 1
-            ),
+            format!("cột “{h}” xuất hiện hai lần ở dòng tiêu đề (cột thứ {})", i + 1),
         ));
     }
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
             let why = match e.kind() {
-                csv::ErrorKind::UnequalLengths {
-                    expected_len, len, ..
-                } => format!("có {len} cột, dòng tiêu đề có {expected_len}"),
+                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    format!("có {len} cột, dòng tiêu đề có {expected_len}")
+                }
                 _ => e.to_string(),
             };
             fail(i + 1, format!("dòng CSV không hợp lệ: {why}"))
@@ -248,11 +205,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, RowError> {
 
 /// Reads a JSON array of objects into raw rows.
 pub fn read_json(bytes: &[u8]) -> Result<Vec<RawRow>, RowError> {
-    let fail = |row: usize, message: String| RowError {
-        row,
-        field: String::new(),
-        message,
-    };
+    let fail = |row: usize, message: String| RowError { row, field: String::new(), message };
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| fail(0, format!("JSON không hợp lệ: {e}")))?;
     let items = match value {

@@ -25,10 +25,7 @@ fn agency_codes_follow_the_national_format() {
         let c = AgencyCode::parse(good).expect(good);
         assert_eq!(c.to_string(), good);
     }
-    assert_eq!(
-        AgencyCode::parse("000.00.41.H51").map(|c| c.top().to_string()),
-        Ok("H51".into())
-    );
+    assert_eq!(AgencyCode::parse("000.00.41.H51").map(|c| c.top().to_string()), Ok("H51".into()));
     for (bad, why) in [
         ("000.0A.00.H51", "phần Z1Z2 “0A”"),
         ("00.00.00.H51", "phần V1V2V3 “00”"),
@@ -143,10 +140,7 @@ fn json_rows_may_carry_extra_fields_under_data() {
     )
     .expect("json");
     let e = check_row(&agencies(), 1, &rows[0]).expect("ok");
-    assert_eq!(
-        e.data.get("kind"),
-        Some(&Value::String("department".into()))
-    );
+    assert_eq!(e.data.get("kind"), Some(&Value::String("department".into())));
     assert!(read_json(b"{\"x\":1}").is_err());
     assert_eq!(read_json(b"[{},1]").expect_err("not an object").row, 2);
     let wrapped = read_json(br#"{"entries":[{"code":"x","name":"y"}]}"#).expect("wrapped");

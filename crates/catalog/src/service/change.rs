@@ -27,9 +27,7 @@ impl CatalogService {
         let input = check_row(&meta, 0, raw).map_err(CatalogError::Invalid)?;
         let (_, mut tx) = self.write(catalog).await?;
         let existing = store::current_versions(&mut tx, catalog, &input.code).await?;
-        if let Some(clash) = existing
-            .iter()
-            .find(|e| overlaps(e, input.valid_from, input.valid_to))
+        if let Some(clash) = existing.iter().find(|e| overlaps(e, input.valid_from, input.valid_to))
         {
             return Err(CatalogError::Conflict(format!(
                 "mã “{}” đã có trong danh mục “{catalog}” ({}: {}); thời gian hiệu lực không được chồng lấn",
@@ -39,9 +37,7 @@ impl CatalogService {
             )));
         }
         let path = self.path_for(&mut tx, catalog, &input).await?;
-        let ids = self
-            .insert(&mut tx, catalog, &[(&input, path)], actor)
-            .await?;
+        let ids = self.insert(&mut tx, catalog, &[(&input, path)], actor).await?;
         let id = ids.first().copied().unwrap_or_default();
         self.audit
             .record(
@@ -134,9 +130,7 @@ impl CatalogService {
         }
         let path = self.path_for(&mut tx, catalog, &input).await?;
         let moved_path = (path != old.path).then(|| (old.path.clone(), path.clone()));
-        let ids = self
-            .insert(&mut tx, catalog, &[(&input, path)], actor)
-            .await?;
+        let ids = self.insert(&mut tx, catalog, &[(&input, path)], actor).await?;
         let id = ids.first().copied().unwrap_or_default();
         store::supersede(&mut tx, old.id, id, &self.now()).await?;
         let mut moved = 0;
@@ -173,9 +167,7 @@ impl CatalogService {
         let (meta, mut tx) = self.write(catalog).await?;
         let versions = store::current_versions(&mut tx, catalog, code).await?;
         if versions.is_empty() {
-            return Err(CatalogError::NotFound(format!(
-                "mã “{code}” trong danh mục “{catalog}”"
-            )));
+            return Err(CatalogError::NotFound(format!("mã “{code}” trong danh mục “{catalog}”")));
         }
         let last_day = valid_to.pred_opt().unwrap_or(valid_to);
         let old = versions
@@ -194,11 +186,7 @@ impl CatalogService {
             })?;
         let mut errors = Vec::new();
         let mut wanted: Vec<String> = Vec::new();
-        for s in successors
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-        {
+        for s in successors.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
             if wanted.iter().any(|w| w == s) {
                 continue;
             }
@@ -245,16 +233,12 @@ impl CatalogService {
         let changes = diff(&old, &input);
         let mut id = old.id;
         if !changes.is_empty() {
-            let ids = self
-                .insert(&mut tx, catalog, &[(&input, old.path.clone())], actor)
-                .await?;
+            let ids = self.insert(&mut tx, catalog, &[(&input, old.path.clone())], actor).await?;
             id = ids.first().copied().unwrap_or_default();
             store::supersede(&mut tx, old.id, id, &self.now()).await?;
         }
-        let pairs: Vec<(String, String)> = wanted
-            .iter()
-            .map(|s| (code.to_string(), s.clone()))
-            .collect();
+        let pairs: Vec<(String, String)> =
+            wanted.iter().map(|s| (code.to_string(), s.clone())).collect();
         store::insert_successors(&mut tx, self.db.backend(), catalog, &pairs, valid_to).await?;
         self.audit
             .record(

@@ -137,14 +137,8 @@ mod tests {
 
     #[test]
     fn periods_that_touch_do_not_overlap_and_open_ends_reach_everything() {
-        assert!(!periods_overlap(
-            (None, d("2025-07-01")),
-            (d("2025-07-01"), None)
-        ));
-        assert!(periods_overlap(
-            (None, d("2025-07-02")),
-            (d("2025-07-01"), None)
-        ));
+        assert!(!periods_overlap((None, d("2025-07-01")), (d("2025-07-01"), None)));
+        assert!(periods_overlap((None, d("2025-07-02")), (d("2025-07-01"), None)));
         assert!(periods_overlap((None, None), (d("2030-01-01"), None)));
     }
 

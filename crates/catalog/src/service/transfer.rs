@@ -90,12 +90,8 @@ impl Format {
 
     /// The format a Content-Type names (`text/csv`, `application/json`, `…+json`), if any.
     pub fn from_content_type(content_type: &str) -> Option<Self> {
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let essence =
+            content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         match essence.as_str() {
             "text/csv" | "application/csv" | "text/comma-separated-values" => Some(Format::Csv),
             "application/json" | "text/json" => Some(Format::Json),
@@ -139,11 +135,7 @@ impl Format {
 }
 
 fn row_error(row: usize, field: &str, message: String) -> RowError {
-    RowError {
-        row,
-        field: field.into(),
-        message,
-    }
+    RowError { row, field: field.into(), message }
 }
 
 /// Rows of the file as checked input, with their 1-based data row numbers.
@@ -191,10 +183,7 @@ impl CatalogService {
         let meta = self.meta(catalog).await?;
         let raws = Self::read(bytes, format)?;
         if raws.is_empty() {
-            return Err(CatalogError::invalid(
-                "file",
-                "tệp không có dòng dữ liệu nào",
-            ));
+            return Err(CatalogError::invalid("file", "tệp không có dòng dữ liệu nào"));
         }
         let (_, mut tx) = self.write(catalog).await?;
         let backend = self.db().backend();
@@ -205,11 +194,8 @@ impl CatalogService {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
         };
-        let codes: HashSet<String> = raws
-            .iter()
-            .flat_map(|r| [named(r, "code"), named(r, "parent")])
-            .flatten()
-            .collect();
+        let codes: HashSet<String> =
+            raws.iter().flat_map(|r| [named(r, "code"), named(r, "parent")]).flatten().collect();
         let mut stored = store::current_by_codes(
             &mut tx,
             backend,
@@ -238,14 +224,11 @@ impl CatalogService {
                         None => versions.iter().find(|e| e.valid_from.is_none()),
                     }
                 } else {
-                    versions
-                        .iter()
-                        .find(|e| e.valid_on(today))
-                        .or(if versions.len() == 1 {
-                            versions.first()
-                        } else {
-                            None
-                        })
+                    versions.iter().find(|e| e.valid_on(today)).or(if versions.len() == 1 {
+                        versions.first()
+                    } else {
+                        None
+                    })
                 };
                 match target {
                     Some(e) => overlay(as_raw(e, &meta), r),
@@ -294,10 +277,7 @@ impl CatalogService {
             return Err(CatalogError::Invalid(errors));
         }
 
-        let mut report = ImportReport {
-            rows: inputs.len(),
-            ..ImportReport::default()
-        };
+        let mut report = ImportReport { rows: inputs.len(), ..ImportReport::default() };
         let mut to_insert: Vec<(&EntryInput, String)> = Vec::new();
         let mut replaces: Vec<Option<&Entry>> = Vec::new();
         let (mut created_codes, mut updated_codes) = (Vec::new(), Vec::new());
@@ -373,15 +353,9 @@ impl CatalogService {
         mut w: W,
     ) -> Result<(), CatalogError> {
         let meta = self.meta(catalog).await?;
-        let (entries, _) = store::find_entries(
-            self.db(),
-            catalog,
-            &EntryFilter::default(),
-            &[],
-            0,
-            i64::MAX / 4,
-        )
-        .await?;
+        let (entries, _) =
+            store::find_entries(self.db(), catalog, &EntryFilter::default(), &[], 0, i64::MAX / 4)
+                .await?;
         let internal = |e: &dyn std::fmt::Display| CatalogError::Internal(e.to_string());
         match format {
             Format::Json => {
@@ -391,8 +365,7 @@ impl CatalogService {
             }
             Format::Csv => {
                 let d = |x: Option<NaiveDate>| {
-                    x.map(|d| d.format("%Y-%m-%d").to_string())
-                        .unwrap_or_default()
+                    x.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
                 };
                 let mut cw = csv::Writer::from_writer(&mut w);
                 let mut header = vec!["code", "name", "parent", "valid_from", "valid_to", "sample"];
@@ -477,10 +450,7 @@ fn overlap_errors(
             })
             .unwrap_or_default();
         for (i, (row, e)) in rows.iter().enumerate() {
-            if let Some(s) = kept
-                .iter()
-                .find(|s| super::overlaps(s, e.valid_from, e.valid_to))
-            {
+            if let Some(s) = kept.iter().find(|s| super::overlaps(s, e.valid_from, e.valid_to)) {
                 errors.push(row_error(
                     *row,
                     "valid_from",

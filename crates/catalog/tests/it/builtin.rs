@@ -28,9 +28,7 @@ async fn the_built_in_catalogs_load_in_one_transaction_with_the_national_counts_
 {
     let env = Env::empty().await;
     let started = Instant::now();
-    let report = cqdt_catalog::load_builtin(&env.svc, true, "system")
-        .await
-        .expect("load");
+    let report = cqdt_catalog::load_builtin(&env.svc, true, "system").await.expect("load");
     let elapsed = started.elapsed();
     eprintln!(
         "built-in catalogs ({} rows) loaded on {:?} in {:.0} ms",
@@ -55,11 +53,7 @@ async fn the_built_in_catalogs_load_in_one_transaction_with_the_national_counts_
     }
     let march = Some(day("2025-03-01"));
     for (level, count) in [(1, 63), (2, 696), (3, 10_047)] {
-        let f = EntryFilter {
-            level: Some(level),
-            as_of: march,
-            ..EntryFilter::default()
-        };
+        let f = EntryFilter { level: Some(level), as_of: march, ..EntryFilter::default() };
         assert_eq!(total(&env, "admin-units", f).await, count, "level {level}");
     }
     // From 2025-07-01: the 43 communes and wards of Cần Thơ that Sóc Trăng's went into
@@ -75,18 +69,13 @@ async fn the_built_in_catalogs_load_in_one_transaction_with_the_national_counts_
 
     // Loading again skips what is there and writes nothing.
     let rows = env.entry_rows().await;
-    let again = cqdt_catalog::load_builtin(&env.svc, true, "system")
-        .await
-        .expect("again");
+    let again = cqdt_catalog::load_builtin(&env.svc, true, "system").await.expect("again");
     assert!(again.is_empty(), "{again:?}");
     assert_eq!(env.entry_rows().await, rows);
 
     // The catalogs of the seed declare only their data fields (code and name are columns).
     let meta = env.svc.meta("ethnic-groups").await.expect("meta");
-    assert!(meta
-        .fields
-        .iter()
-        .all(|f| f.name != "code" && f.name != "name"));
+    assert!(meta.fields.iter().all(|f| f.name != "code" && f.name != "name"));
     assert!(meta.fields.iter().any(|f| f.name == "legacy_name"));
 }
 
@@ -97,11 +86,7 @@ async fn soc_trang_has_eleven_district_level_units_and_108_communes_as_of_march_
     let districts = codes(
         &env,
         "admin-units",
-        EntryFilter {
-            parent: Some("94".into()),
-            as_of,
-            ..EntryFilter::default()
-        },
+        EntryFilter { parent: Some("94".into()), as_of, ..EntryFilter::default() },
     )
     .await;
     let expected: Vec<String> = (941..=951).map(|c| c.to_string()).collect();
@@ -118,9 +103,7 @@ async fn soc_trang_has_eleven_district_level_units_and_108_communes_as_of_march_
     )
     .await;
     assert_eq!(communes.len(), 108);
-    assert!(communes
-        .iter()
-        .all(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit())));
+    assert!(communes.iter().all(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit())));
     assert!(communes.contains(&"31498".to_string()));
     // 31471 (Phường Thuận An) is in Hậu Giang's Long Mỹ (937), not in Sóc Trăng.
     assert!(!communes.contains(&"31471".to_string()));
@@ -130,10 +113,7 @@ async fn soc_trang_has_eleven_district_level_units_and_108_communes_as_of_march_
         .svc
         .find(
             "admin-units",
-            &EntryFilter {
-                parent: Some("94".into()),
-                ..EntryFilter::default()
-            },
+            &EntryFilter { parent: Some("94".into()), ..EntryFilter::default() },
             1,
             100,
         )
@@ -151,16 +131,8 @@ async fn after_july_2025_nothing_is_in_force_under_94_and_old_units_resolve_to_t
     let env = Env::seeded().await;
     let august = Some(day("2025-08-01"));
     for f in [
-        EntryFilter {
-            parent: Some("94".into()),
-            as_of: august,
-            ..EntryFilter::default()
-        },
-        EntryFilter {
-            ancestor: Some("94".into()),
-            as_of: august,
-            ..EntryFilter::default()
-        },
+        EntryFilter { parent: Some("94".into()), as_of: august, ..EntryFilter::default() },
+        EntryFilter { ancestor: Some("94".into()), as_of: august, ..EntryFilter::default() },
     ] {
         assert_eq!(total(&env, "admin-units", f).await, 0);
     }
@@ -169,20 +141,12 @@ async fn after_july_2025_nothing_is_in_force_under_94_and_old_units_resolve_to_t
     let communes = codes(
         &env,
         "admin-units",
-        EntryFilter {
-            ancestor: Some("94".into()),
-            level: Some(3),
-            ..EntryFilter::default()
-        },
+        EntryFilter { ancestor: Some("94".into()), level: Some(3), ..EntryFilter::default() },
     )
     .await;
     assert_eq!(communes.len(), 108);
     for c in &communes {
-        let resolved = env
-            .svc
-            .resolve("admin-units", c, august)
-            .await
-            .expect("resolve");
+        let resolved = env.svc.resolve("admin-units", c, august).await.expect("resolve");
         assert!(!resolved.is_empty(), "{c}");
         for r in &resolved {
             assert!(r.entry.valid_on(day("2025-08-01")), "{c}: {:?}", r.entry);
@@ -190,79 +154,45 @@ async fn after_july_2025_nothing_is_in_force_under_94_and_old_units_resolve_to_t
         }
     }
     // Xã Hưng Phú (huyện Mỹ Tú) went to Xã Long Hưng (NQ 1668, corrected in the seed).
-    let resolved = env
-        .svc
-        .resolve("admin-units", "31588", august)
-        .await
-        .expect("resolve");
+    let resolved = env.svc.resolve("admin-units", "31588", august).await.expect("resolve");
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0].entry.code, "31579");
     assert_eq!(resolved[0].entry.name, "Xã Long Hưng");
-    let detail = env
-        .svc
-        .entry("admin-units", "31588", august)
-        .await
-        .expect("entry");
+    let detail = env.svc.entry("admin-units", "31588", august).await.expect("entry");
     assert_eq!(detail.entry.status, Validity::Retired);
     assert_eq!(detail.entry.entry.valid_to, Some(day("2025-07-01")));
     assert!(!detail.successors.is_empty());
     assert_eq!(
-        detail
-            .resolved
-            .iter()
-            .map(|e| &e.entry.code)
-            .collect::<Vec<_>>(),
+        detail.resolved.iter().map(|e| &e.entry.code).collect::<Vec<_>>(),
         resolved.iter().map(|e| &e.entry.code).collect::<Vec<_>>()
     );
     // Before the date the commune is itself.
-    let march = env
-        .svc
-        .resolve("admin-units", "31588", Some(day("2025-03-01")))
-        .await
-        .expect("resolve");
+    let march =
+        env.svc.resolve("admin-units", "31588", Some(day("2025-03-01"))).await.expect("resolve");
     assert_eq!(march.len(), 1);
     assert_eq!(march[0].entry.code, "31588");
 
     // A district resolves to the union of its communes' successors; the province to 92.
-    let district = env
-        .svc
-        .resolve("admin-units", "941", None)
-        .await
-        .expect("resolve");
+    let district = env.svc.resolve("admin-units", "941", None).await.expect("resolve");
     let mut got: Vec<&str> = district.iter().map(|e| e.entry.code.as_str()).collect();
     got.sort();
     assert_eq!(got, ["31507", "31510", "31684"]);
-    let province = env
-        .svc
-        .resolve("admin-units", "94", None)
-        .await
-        .expect("resolve");
+    let province = env.svc.resolve("admin-units", "94", None).await.expect("resolve");
     assert_eq!(province.len(), 1);
     assert_eq!(province[0].entry.code, "92");
     assert_eq!(province[0].entry.name, "Thành phố Cần Thơ");
 
     // One code, two units: 31507 was Phường 6 and is Phường Sóc Trăng from 2025-07-01.
-    let before = env
-        .svc
-        .entry("admin-units", "31507", Some(day("2025-06-30")))
-        .await
-        .expect("before");
+    let before =
+        env.svc.entry("admin-units", "31507", Some(day("2025-06-30"))).await.expect("before");
     assert_eq!(before.entry.entry.name, "Phường 6");
     assert_eq!(before.entry.entry.path, "94/941/31507");
-    let after = env
-        .svc
-        .entry("admin-units", "31507", None)
-        .await
-        .expect("after");
+    let after = env.svc.entry("admin-units", "31507", None).await.expect("after");
     assert_eq!(after.entry.entry.name, "Phường Sóc Trăng");
     assert_eq!(after.entry.entry.valid_from, Some(day("2025-07-01")));
     assert_eq!(after.entry.entry.level, 3);
     assert_eq!(after.other_periods.len(), 1);
-    let phuong5 = env
-        .svc
-        .entry("admin-units", "31498", None)
-        .await
-        .expect("31498");
+    let phuong5 = env.svc.entry("admin-units", "31498", None).await.expect("31498");
     assert_eq!(phuong5.entry.status, Validity::Retired);
     assert_eq!(phuong5.resolved.len(), 1);
     assert_eq!(phuong5.resolved[0].entry.name, "Phường Sóc Trăng");
@@ -288,21 +218,14 @@ async fn search_ignores_diacritics_and_matches_code_prefixes() {
     let found = codes(
         &env,
         "admin-units",
-        EntryFilter {
-            q: Some("soc trang".into()),
-            level: Some(1),
-            ..EntryFilter::default()
-        },
+        EntryFilter { q: Some("soc trang".into()), level: Some(1), ..EntryFilter::default() },
     )
     .await;
     assert_eq!(found, ["94"]);
     let prefix = codes(
         &env,
         "admin-units",
-        EntryFilter {
-            q: Some("9410".into()),
-            ..EntryFilter::default()
-        },
+        EntryFilter { q: Some("9410".into()), ..EntryFilter::default() },
     )
     .await;
     assert!(prefix.is_empty(), "{prefix:?}");
@@ -320,25 +243,14 @@ async fn search_ignores_diacritics_and_matches_code_prefixes() {
     let agencies = codes(
         &env,
         "agencies",
-        EntryFilter {
-            q: Some("SO TU PHAP".into()),
-            ..EntryFilter::default()
-        },
+        EntryFilter { q: Some("SO TU PHAP".into()), ..EntryFilter::default() },
     )
     .await;
     assert_eq!(agencies, ["000.00.03.H51"]);
-    let root = env
-        .svc
-        .lookup("agencies", "000.00.00.H51", None)
-        .await
-        .expect("lookup")
-        .expect("in force");
+    let root =
+        env.svc.lookup("agencies", "000.00.00.H51", None).await.expect("lookup").expect("in force");
     assert!(!root.sample);
-    let sample = env
-        .svc
-        .lookup("agencies", "000.00.41.H51", None)
-        .await
-        .expect("lookup")
-        .expect("in force");
+    let sample =
+        env.svc.lookup("agencies", "000.00.41.H51", None).await.expect("lookup").expect("in force");
     assert!(sample.sample);
 }

@@ -23,12 +23,7 @@ fn invalid(e: CatalogError) -> Vec<cqdt_catalog::RowError> {
 async fn an_update_keeps_the_old_version_as_history_and_audits_the_changed_fields() {
     let env = Env::seeded().await;
     let code = "000.00.09.H51";
-    let before = env
-        .svc
-        .lookup("agencies", code, None)
-        .await
-        .expect("lookup")
-        .expect("exists");
+    let before = env.svc.lookup("agencies", code, None).await.expect("lookup").expect("exists");
     let updated = env
         .svc
         .update(
@@ -58,15 +53,7 @@ async fn an_update_keeps_the_old_version_as_history_and_audits_the_changed_field
     // Lookups see only the new version.
     let page = env
         .svc
-        .find(
-            "agencies",
-            &EntryFilter {
-                code: Some(code.into()),
-                ..EntryFilter::default()
-            },
-            1,
-            10,
-        )
+        .find("agencies", &EntryFilter { code: Some(code.into()), ..EntryFilter::default() }, 1, 10)
         .await
         .expect("find");
     assert_eq!(page.total, 1);
@@ -109,10 +96,8 @@ async fn bad_input_is_refused_with_reasons_per_field_and_nothing_is_written() {
             "admin",
             "",
             "agencies",
-            &obj(
-                json!({"code": "000.0A.00.H51", "name": "", "parent": "000.99.99.H51",
-                        "valid_from": "01/07/2026", "valid_to": "2026-01-01"}),
-            ),
+            &obj(json!({"code": "000.0A.00.H51", "name": "", "parent": "000.99.99.H51",
+                        "valid_from": "01/07/2026", "valid_to": "2026-01-01"})),
         )
         .await
         .expect_err("invalid");
@@ -169,14 +154,7 @@ async fn bad_input_is_refused_with_reasons_per_field_and_nothing_is_written() {
     // Types of the catalog's fields are checked.
     let e = env
         .svc
-        .update(
-            "admin",
-            "",
-            "admin-units",
-            "31507",
-            None,
-            &obj(json!({"level": "ba"})),
-        )
+        .update("admin", "", "admin-units", "31507", None, &obj(json!({"level": "ba"})))
         .await
         .expect_err("type");
     assert_eq!(invalid(e)[0].field, "level");
@@ -202,48 +180,28 @@ async fn the_same_code_in_an_overlapping_period_is_a_conflict_but_a_later_period
     // End the unit on 01/03/2026 and give its code to a new one from that day.
     let ended = env
         .svc
-        .end(
-            "admin",
-            "r",
-            "agencies",
-            "000.00.09.H51",
-            day("2026-03-01"),
-            &[],
-        )
+        .end("admin", "r", "agencies", "000.00.09.H51", day("2026-03-01"), &[])
         .await
         .expect("end");
     assert_eq!(ended.entry.valid_to, Some(day("2026-03-01")));
-    assert_eq!(
-        ended.status,
-        Validity::Current,
-        "still in force today (15/01/2026)"
-    );
+    assert_eq!(ended.status, Validity::Current, "still in force today (15/01/2026)");
     let again = env
         .svc
         .create(
             "admin",
             "r",
             "agencies",
-            &obj(
-                json!({"code": "000.00.09.H51", "name": "Sở mới", "parent": "000.00.00.H51",
-                        "kind": "department", "valid_from": "01/03/2026"}),
-            ),
+            &obj(json!({"code": "000.00.09.H51", "name": "Sở mới", "parent": "000.00.00.H51",
+                        "kind": "department", "valid_from": "01/03/2026"})),
         )
         .await
         .expect("new period");
     assert_eq!(again.status, Validity::Future);
-    let now = env
-        .svc
-        .entry("agencies", "000.00.09.H51", None)
-        .await
-        .expect("entry");
+    let now = env.svc.entry("agencies", "000.00.09.H51", None).await.expect("entry");
     assert_eq!(now.entry.entry.valid_to, Some(day("2026-03-01")));
     assert_eq!(now.other_periods.len(), 1);
-    let later = env
-        .svc
-        .entry("agencies", "000.00.09.H51", Some(day("2026-06-01")))
-        .await
-        .expect("entry");
+    let later =
+        env.svc.entry("agencies", "000.00.09.H51", Some(day("2026-06-01"))).await.expect("entry");
     assert_eq!(later.entry.entry.name, "Sở mới");
     assert_eq!(later.entry.entry.path, "000.00.00.H51/000.00.09.H51");
 }
@@ -280,20 +238,12 @@ async fn ending_an_entry_links_its_successors_and_lookups_after_that_day_follow_
         .await
         .expect("end");
     assert_eq!(ended.status, Validity::Retired);
-    let detail = env
-        .svc
-        .entry("agencies", "000.00.08.H51", None)
-        .await
-        .expect("entry");
+    let detail = env.svc.entry("agencies", "000.00.08.H51", None).await.expect("entry");
     assert_eq!(detail.successors.len(), 1);
     assert_eq!(detail.resolved.len(), 1);
     assert_eq!(detail.resolved[0].entry.code, "000.00.07.H51");
-    let predecessors = env
-        .svc
-        .entry("agencies", "000.00.07.H51", None)
-        .await
-        .expect("entry")
-        .predecessors;
+    let predecessors =
+        env.svc.entry("agencies", "000.00.07.H51", None).await.expect("entry").predecessors;
     assert_eq!(predecessors[0].code, "000.00.08.H51");
     let audits = env.audits("catalog.entry.end").await;
     assert_eq!(audits.len(), 1);
@@ -309,19 +259,11 @@ async fn moving_an_entry_under_another_parent_moves_its_descendants() {
         ancestor: Some(ancestor.into()),
         ..EntryFilter::default()
     };
-    let children = env
-        .svc
-        .find("agencies", &under("000.00.42.H51"), 1, 100)
-        .await
-        .expect("find")
-        .total;
+    let children =
+        env.svc.find("agencies", &under("000.00.42.H51"), 1, 100).await.expect("find").total;
     assert!(children > 0);
-    let before_noi_vu = env
-        .svc
-        .find("agencies", &under("000.00.02.H51"), 1, 100)
-        .await
-        .expect("find")
-        .total;
+    let before_noi_vu =
+        env.svc.find("agencies", &under("000.00.02.H51"), 1, 100).await.expect("find").total;
     let moved = env
         .svc
         .update(
@@ -334,16 +276,10 @@ async fn moving_an_entry_under_another_parent_moves_its_descendants() {
         )
         .await
         .expect("move");
-    assert_eq!(
-        moved.entry.path,
-        "000.00.00.H51/000.00.02.H51/000.00.42.H51"
-    );
+    assert_eq!(moved.entry.path, "000.00.00.H51/000.00.02.H51/000.00.42.H51");
     assert_eq!(moved.entry.level, 3);
-    let after_noi_vu = env
-        .svc
-        .find("agencies", &under("000.00.02.H51"), 1, 100)
-        .await
-        .expect("find");
+    let after_noi_vu =
+        env.svc.find("agencies", &under("000.00.02.H51"), 1, 100).await.expect("find");
     assert_eq!(after_noi_vu.total, before_noi_vu + 1 + children);
     assert!(after_noi_vu
         .entries
@@ -376,10 +312,7 @@ async fn an_import_with_one_bad_agency_code_is_rejected_whole_naming_the_row_and
         "{text:?}"
     );
     assert_eq!(
-        errors
-            .iter()
-            .map(|e| (e.row, e.field.as_str()))
-            .collect::<Vec<_>>(),
+        errors.iter().map(|e| (e.row, e.field.as_str())).collect::<Vec<_>>(),
         [(3, "code"), (4, "kind"), (5, "valid_from")]
     );
     assert_eq!(env.entry_rows().await, rows);
@@ -389,16 +322,11 @@ async fn an_import_with_one_bad_agency_code_is_rejected_whole_naming_the_row_and
     let json = br#"[{"code":"000.00.30.H51","name":"S\u1edf Du l\u1ecbch","data":{"kind":"department"}},
                      {"code":"000.00.00.H52","name":"T\u1ec9nh kh\u00e1c","parent":"000.00.99.H51","kind":"other"}]"#;
     let errors = invalid(
-        env.svc
-            .import("admin", "", "agencies", json, Format::Json)
-            .await
-            .expect_err("rejected"),
+        env.svc.import("admin", "", "agencies", json, Format::Json).await.expect_err("rejected"),
     );
     assert_eq!(errors.len(), 1);
     assert_eq!((errors[0].row, errors[0].field.as_str()), (2, "parent"));
-    assert!(errors[0]
-        .to_string()
-        .starts_with("Dòng 2: mã cha “000.00.99.H51”"));
+    assert!(errors[0].to_string().starts_with("Dòng 2: mã cha “000.00.99.H51”"));
     assert_eq!(env.entry_rows().await, rows);
 }
 
@@ -412,50 +340,23 @@ async fn a_good_import_inserts_new_codes_supersedes_changed_ones_skips_the_rest_
                000.00.30.H51,Sở Du lịch,000.00.00.H51,01/01/2026,,department,SDL\n\
                000.00.03.H51,Sở Tư pháp tỉnh Sóc Trăng,000.00.00.H51,,,department,Sở Tư pháp\n\
                000.00.05.H51,Sở Tài chính (đổi tên),000.00.00.H51,,,department,STC\n";
-    let before = env
-        .svc
-        .history("agencies", "000.00.03.H51")
-        .await
-        .expect("h");
+    let before = env.svc.history("agencies", "000.00.03.H51").await.expect("h");
     let report = env
         .svc
         .import("admin", "req-imp", "agencies", csv.as_bytes(), Format::Csv)
         .await
         .expect("import");
+    assert_eq!(report, ImportReport { rows: 4, created: 2, updated: 1, unchanged: 1 });
     assert_eq!(
-        report,
-        ImportReport {
-            rows: 4,
-            created: 2,
-            updated: 1,
-            unchanged: 1
-        }
-    );
-    assert_eq!(
-        env.svc
-            .history("agencies", "000.00.03.H51")
-            .await
-            .expect("h")
-            .len(),
+        env.svc.history("agencies", "000.00.03.H51").await.expect("h").len(),
         before.len(),
         "unchanged rows write nothing"
     );
-    let renamed = env
-        .svc
-        .history("agencies", "000.00.05.H51")
-        .await
-        .expect("h");
+    let renamed = env.svc.history("agencies", "000.00.05.H51").await.expect("h");
     assert_eq!(renamed.len(), 2);
     assert_eq!(renamed[1].entry.name, "Sở Tài chính (đổi tên)");
-    let child = env
-        .svc
-        .entry("agencies", "000.01.30.H51", None)
-        .await
-        .expect("child");
-    assert_eq!(
-        child.entry.entry.path,
-        "000.00.00.H51/000.00.30.H51/000.01.30.H51"
-    );
+    let child = env.svc.entry("agencies", "000.01.30.H51", None).await.expect("child");
+    assert_eq!(child.entry.entry.path, "000.00.00.H51/000.00.30.H51/000.01.30.H51");
     let new = env
         .svc
         .lookup("agencies", "000.00.30.H51", Some(day("2026-01-01")))
@@ -472,11 +373,8 @@ async fn a_good_import_inserts_new_codes_supersedes_changed_ones_skips_the_rest_
     assert_eq!(d["updated"]["codes"], json!(["000.00.05.H51"]));
 
     // The same file again changes nothing.
-    let again = env
-        .svc
-        .import("admin", "", "agencies", csv.as_bytes(), Format::Csv)
-        .await
-        .expect("again");
+    let again =
+        env.svc.import("admin", "", "agencies", csv.as_bytes(), Format::Csv).await.expect("again");
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 4));
 
     // A row whose period overlaps a stored period of the same code is refused.
@@ -506,26 +404,15 @@ async fn an_export_imports_again_without_changes_on_every_built_in_catalog() {
             .import("admin", "", catalog, text.as_bytes(), format)
             .await
             .unwrap_or_else(|e| panic!("{catalog}: {e:?}"));
-        assert_eq!(
-            (report.created, report.updated),
-            (0, 0),
-            "{catalog}: {report:?}"
-        );
+        assert_eq!((report.created, report.updated), (0, 0), "{catalog}: {report:?}");
         assert!(report.unchanged > 0);
     }
-    let csv = env
-        .svc
-        .export("admin-units", Format::Csv)
-        .await
-        .expect("csv");
+    let csv = env.svc.export("admin-units", Format::Csv).await.expect("csv");
     assert!(csv.starts_with("code,name,parent,valid_from,valid_to,sample,type,level\n"));
     assert!(csv.contains("\n31507,Phường 6,941,,2025-07-01,false,Phường,3\n"));
     assert!(csv.contains("\n31507,Phường Sóc Trăng,92,2025-07-01,,false,Phường,3\n"));
     let mut out = Vec::new();
-    env.svc
-        .export_to("genders", Format::Json, &mut out)
-        .await
-        .expect("to writer");
+    env.svc.export_to("genders", Format::Json, &mut out).await.expect("to writer");
     let rows: Value = serde_json::from_slice(&out).expect("json");
     assert_eq!(rows.as_array().map(Vec::len), Some(3));
 }
@@ -561,14 +448,8 @@ async fn a_registered_catalog_checks_its_own_field_types_and_codes() {
         code_kind: CodeKind::Digits,
         builtin: false,
     };
-    env.svc
-        .register("admin", "", meta.clone())
-        .await
-        .expect("register");
-    assert!(matches!(
-        env.svc.register("admin", "", meta).await,
-        Err(CatalogError::Conflict(_))
-    ));
+    env.svc.register("admin", "", meta.clone()).await.expect("register");
+    assert!(matches!(env.svc.register("admin", "", meta).await, Err(CatalogError::Conflict(_))));
     let csv = "code,name,households,opened,rural\n96000,Sóc Trăng,12,01/02/2003,0\n96A00,Sai,x,2003-13-01,có lẽ\n";
     let errors = invalid(
         env.svc
@@ -577,10 +458,7 @@ async fn a_registered_catalog_checks_its_own_field_types_and_codes() {
             .expect_err("bad row"),
     );
     assert_eq!(
-        errors
-            .iter()
-            .map(|e| (e.row, e.field.as_str()))
-            .collect::<Vec<_>>(),
+        errors.iter().map(|e| (e.row, e.field.as_str())).collect::<Vec<_>>(),
         [(2, "code"), (2, "households"), (2, "opened"), (2, "rural")]
     );
     let good = "code,name,households,opened,rural\n96000,Sóc Trăng,12,01/02/2003,false\n";
@@ -588,12 +466,7 @@ async fn a_registered_catalog_checks_its_own_field_types_and_codes() {
         .import("admin", "", "postal-codes", good.as_bytes(), Format::Csv)
         .await
         .expect("import");
-    let e = env
-        .svc
-        .lookup("postal-codes", "96000", None)
-        .await
-        .expect("lookup")
-        .expect("exists");
+    let e = env.svc.lookup("postal-codes", "96000", None).await.expect("lookup").expect("exists");
     assert_eq!(e.data["households"], 12);
     assert_eq!(e.data["opened"], "2003-02-01");
     assert_eq!(e.data["rural"], false);

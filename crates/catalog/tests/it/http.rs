@@ -7,18 +7,11 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 
 fn client() -> Client {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+    Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
 async fn get_json(base: &str, path: &str) -> Value {
-    let res = client()
-        .get(format!("{base}{path}"))
-        .send()
-        .await
-        .expect("get");
+    let res = client().get(format!("{base}{path}")).send().await.expect("get");
     assert_eq!(res.status(), StatusCode::OK, "{path}");
     res.json().await.expect("json")
 }
@@ -26,9 +19,7 @@ async fn get_json(base: &str, path: &str) -> Value {
 async fn problem(res: Response, status: u16) -> Value {
     assert_eq!(res.status().as_u16(), status);
     assert_eq!(
-        res.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
+        res.headers().get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/problem+json")
     );
     res.json().await.expect("problem json")
@@ -64,25 +55,16 @@ async fn the_api_answers_the_soc_trang_acceptance_questions() {
     assert!(codes(&communes, "entries")
         .iter()
         .all(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit())));
-    let none = get_json(
-        &base,
-        "/api/v1/catalogs/admin-units/entries?ancestor=94&as_of=2025-08-01",
-    )
-    .await;
+    let none =
+        get_json(&base, "/api/v1/catalogs/admin-units/entries?ancestor=94&as_of=2025-08-01").await;
     assert_eq!(none["total"], 0);
-    let old = get_json(
-        &base,
-        "/api/v1/catalogs/admin-units/entries/31498?as_of=2025-08-01",
-    )
-    .await;
+    let old = get_json(&base, "/api/v1/catalogs/admin-units/entries/31498?as_of=2025-08-01").await;
     assert_eq!(old["name"], "Phường 5");
     assert_eq!(old["status"], "retired");
     assert_eq!(codes(&old, "resolved"), ["31507"]);
-    let succ = get_json(
-        &base,
-        "/api/v1/catalogs/admin-units/entries/941/successors?as_of=2025-08-01",
-    )
-    .await;
+    let succ =
+        get_json(&base, "/api/v1/catalogs/admin-units/entries/941/successors?as_of=2025-08-01")
+            .await;
     assert_eq!(codes(&succ, "resolved"), ["31507", "31510", "31684"]);
     let history = get_json(&base, "/api/v1/catalogs/admin-units/entries/31507/history").await;
     assert_eq!(history["history"].as_array().map(Vec::len), Some(2));
@@ -90,14 +72,8 @@ async fn the_api_answers_the_soc_trang_acceptance_questions() {
     let meta = get_json(&base, "/dmdc/Metadata/admin-units").await;
     assert_eq!(meta["success"], true);
     let fields = meta["data"]["fields"].as_array().expect("fields");
-    assert!(fields
-        .iter()
-        .any(|f| f["name"] == "level" && f["type"] == "integer"));
-    let lgsp = get_json(
-        &base,
-        "/dmdc/Category/admin-units?parent=94&as_of=01/03/2025",
-    )
-    .await;
+    assert!(fields.iter().any(|f| f["name"] == "level" && f["type"] == "integer"));
+    let lgsp = get_json(&base, "/dmdc/Category/admin-units?parent=94&as_of=01/03/2025").await;
     assert_eq!(codes(&lgsp, "data"), expected);
     let list = get_json(&base, "/api/v1/catalogs").await;
     assert_eq!(list["catalogs"].as_array().map(Vec::len), Some(9));
@@ -122,14 +98,8 @@ async fn writes_need_the_administrator_and_reads_do_not() {
         .expect("post");
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     for (method, path) in [
-        (
-            reqwest::Method::PUT,
-            "/api/v1/catalogs/agencies/entries/000.00.02.H51",
-        ),
-        (
-            reqwest::Method::POST,
-            "/api/v1/catalogs/agencies/entries/000.00.02.H51/end",
-        ),
+        (reqwest::Method::PUT, "/api/v1/catalogs/agencies/entries/000.00.02.H51"),
+        (reqwest::Method::POST, "/api/v1/catalogs/agencies/entries/000.00.02.H51/end"),
         (reqwest::Method::POST, "/api/v1/catalogs/agencies/import"),
         (reqwest::Method::POST, "/dmdc/Category/agencies"),
         (reqwest::Method::GET, "/admin/catalogs"),
@@ -155,10 +125,7 @@ async fn writes_need_the_administrator_and_reads_do_not() {
         .expect("post");
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(
-        created
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok()),
+        created.headers().get("location").and_then(|v| v.to_str().ok()),
         Some("/api/v1/catalogs/agencies/entries/000.00.40.H51")
     );
     let e: Value = created.json().await.expect("json");
@@ -170,9 +137,7 @@ async fn writes_need_the_administrator_and_reads_do_not() {
     assert_eq!(audits[0].event.request_id.as_deref(), Some("req-http-1"));
 
     let ended = c
-        .post(format!(
-            "{base}/api/v1/catalogs/agencies/entries/000.00.40.H51/end"
-        ))
+        .post(format!("{base}/api/v1/catalogs/agencies/entries/000.00.40.H51/end"))
         .basic_auth("admin", Some(PASSWORD))
         .json(&json!({"valid_to": "2026-01-01", "successors": ["000.00.02.H51"]}))
         .send()
@@ -198,21 +163,11 @@ async fn bad_input_gets_problem_json_with_field_errors_and_writes_nothing() {
             .body(body)
             .send()
     };
-    let p = problem(
-        post("{\"code\": ", "application/json").await.expect("post"),
-        400,
-    )
-    .await;
+    let p = problem(post("{\"code\": ", "application/json").await.expect("post"), 400).await;
     assert!(p["detail"].as_str().expect("detail").contains("JSON"));
     let p = problem(post("[1, 2]", "application/json").await.expect("post"), 400).await;
     assert_eq!(p["status"], 400);
-    problem(
-        post("code=1", "application/x-www-form-urlencoded")
-            .await
-            .expect("post"),
-        415,
-    )
-    .await;
+    problem(post("code=1", "application/x-www-form-urlencoded").await.expect("post"), 415).await;
     let p = problem(
         post(
             r#"{"code": "000.0A.00.H51", "name": "", "valid_from": "31/02/2026"}"#,
@@ -230,42 +185,33 @@ async fn bad_input_gets_problem_json_with_field_errors_and_writes_nothing() {
         .filter_map(|e| e["field"].as_str())
         .collect();
     assert_eq!(fields, ["code", "name", "valid_from", "kind"]);
-    let dup = post(
-        r#"{"code": "000.00.02.H51", "name": "Trùng", "kind": "other"}"#,
-        "application/json",
-    )
-    .await
-    .expect("post");
+    let dup =
+        post(r#"{"code": "000.00.02.H51", "name": "Trùng", "kind": "other"}"#, "application/json")
+            .await
+            .expect("post");
     problem(dup, 409).await;
 
     // Lookups.
     let p = problem(
-        c.get(format!(
-            "{base}/api/v1/catalogs/admin-units/entries?as_of=hom-nay"
-        ))
-        .send()
-        .await
-        .expect("get"),
+        c.get(format!("{base}/api/v1/catalogs/admin-units/entries?as_of=hom-nay"))
+            .send()
+            .await
+            .expect("get"),
         400,
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "as_of");
     let p = problem(
-        c.get(format!(
-            "{base}/api/v1/catalogs/admin-units/entries?page_size=5001"
-        ))
-        .send()
-        .await
-        .expect("get"),
+        c.get(format!("{base}/api/v1/catalogs/admin-units/entries?page_size=5001"))
+            .send()
+            .await
+            .expect("get"),
         400,
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "page_size");
     problem(
-        c.get(format!("{base}/api/v1/catalogs/khong-co/entries"))
-            .send()
-            .await
-            .expect("get"),
+        c.get(format!("{base}/api/v1/catalogs/khong-co/entries")).send().await.expect("get"),
         404,
     )
     .await;
@@ -278,12 +224,10 @@ async fn bad_input_gets_problem_json_with_field_errors_and_writes_nothing() {
     )
     .await;
     problem(
-        c.get(format!(
-            "{base}/api/v1/catalogs/admin-units/export?format=xml"
-        ))
-        .send()
-        .await
-        .expect("get"),
+        c.get(format!("{base}/api/v1/catalogs/admin-units/export?format=xml"))
+            .send()
+            .await
+            .expect("get"),
         400,
     )
     .await;
@@ -316,11 +260,7 @@ async fn bad_input_gets_problem_json_with_field_errors_and_writes_nothing() {
         .expect("import");
     problem(res, 415).await;
     assert_eq!(env.entry_rows().await, rows);
-    assert!(env
-        .audits("catalog.")
-        .await
-        .iter()
-        .all(|a| a.event.action == "catalog.seed"));
+    assert!(env.audits("catalog.").await.iter().all(|a| a.event.action == "catalog.seed"));
 }
 
 #[tokio::test]
@@ -329,23 +269,16 @@ async fn imports_and_exports_go_through_the_api_and_the_lgsp_convention() {
     let base = env.serve().await;
     let c = client();
     let res = c
-        .get(format!(
-            "{base}/api/v1/catalogs/urgency-levels/export?format=csv"
-        ))
+        .get(format!("{base}/api/v1/catalogs/urgency-levels/export?format=csv"))
         .send()
         .await
         .expect("export");
     assert_eq!(
-        res.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
+        res.headers().get("content-type").and_then(|v| v.to_str().ok()),
         Some("text/csv; charset=utf-8")
     );
     let csv = res.text().await.expect("csv");
-    assert!(
-        csv.starts_with("code,name,parent,valid_from,valid_to,sample,stamp\n"),
-        "{csv}"
-    );
+    assert!(csv.starts_with("code,name,parent,valid_from,valid_to,sample,stamp\n"), "{csv}");
     let report: Value = c
         .post(format!("{base}/api/v1/catalogs/urgency-levels/import"))
         .basic_auth("admin", Some(PASSWORD))
@@ -357,10 +290,7 @@ async fn imports_and_exports_go_through_the_api_and_the_lgsp_convention() {
         .json()
         .await
         .expect("json");
-    assert_eq!(
-        report,
-        json!({"rows": 4, "created": 0, "updated": 0, "unchanged": 4})
-    );
+    assert_eq!(report, json!({"rows": 4, "created": 0, "updated": 0, "unchanged": 4}));
     let res = c
         .post(format!("{base}/dmdc/Category/document-types"))
         .basic_auth("admin", Some(PASSWORD))
@@ -381,18 +311,12 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
     let env = Env::seeded().await;
     let base = env.serve().await;
     let c = client();
-    let page = |path: &str| {
-        c.get(format!("{base}{path}"))
-            .basic_auth("admin", Some(PASSWORD))
-            .send()
-    };
+    let page =
+        |path: &str| c.get(format!("{base}{path}")).basic_auth("admin", Some(PASSWORD)).send();
     let list = page("/admin/catalogs").await.expect("list");
     assert_eq!(list.status(), StatusCode::OK);
     let html = list.text().await.expect("html");
-    assert!(
-        html.contains("Đơn vị hành chính") && html.contains("10850"),
-        "{html}"
-    );
+    assert!(html.contains("Đơn vị hành chính") && html.contains("10850"), "{html}");
     let browse = page("/admin/catalogs/admin-units?parent=94&as_of=01/03/2025")
         .await
         .expect("browse")
@@ -408,9 +332,7 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
         .await
         .expect("html");
     assert!(agencies.contains("tag-sample"));
-    let bad = page("/admin/catalogs/admin-units?as_of=32/13/2025")
-        .await
-        .expect("bad date");
+    let bad = page("/admin/catalogs/admin-units?as_of=32/13/2025").await.expect("bad date");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(bad.text().await.expect("html").contains("href=\"#as_of\""));
     let entry = page("/admin/catalogs/admin-units/entries/31498")
@@ -475,9 +397,7 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
         .expect("html");
     assert!(edit.contains("value=\"Sở Thử nghiệm\""));
     let res = c
-        .post(format!(
-            "{base}/admin/catalogs/agencies/entries/000.00.30.H51/edit"
-        ))
+        .post(format!("{base}/admin/catalogs/agencies/entries/000.00.30.H51/edit"))
         .basic_auth("admin", Some(PASSWORD))
         .form(&[
             ("name", "Sở Thử nghiệm (đổi tên)"),
@@ -493,17 +413,8 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
         .await
         .expect("post");
     let status = res.status();
-    assert_eq!(
-        status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
-    let history = env
-        .svc
-        .history("agencies", "000.00.30.H51")
-        .await
-        .expect("history");
+    assert_eq!(status, StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+    let history = env.svc.history("agencies", "000.00.30.H51").await.expect("history");
     assert_eq!(history.len(), 2);
     assert!(history[1].entry.sample);
 
@@ -517,10 +428,7 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
     let res = c
         .post(format!("{base}/admin/catalogs/agencies/import"))
         .basic_auth("admin", Some(PASSWORD))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
         .body(body)
         .send()
         .await
@@ -531,11 +439,8 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
     assert!(html.contains("href=\"#file\"") && html.contains("id=\"file\""));
 
     // The public pages are read-only.
-    let public = c
-        .get(format!("{base}/danh-muc/agencies/000.00.30.H51"))
-        .send()
-        .await
-        .expect("public");
+    let public =
+        c.get(format!("{base}/danh-muc/agencies/000.00.30.H51")).send().await.expect("public");
     assert_eq!(public.status(), StatusCode::OK);
     let html = public.text().await.expect("html");
     assert!(html.contains("Sở Thử nghiệm (đổi tên)") && !html.contains("Cho hết hiệu lực"));

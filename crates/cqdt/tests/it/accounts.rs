@@ -11,12 +11,7 @@ use crate::helpers::{
 const CITIZEN: &str = "094085000123";
 
 async fn get(app: &Instance, path: &str, cookie: &str) -> reqwest::Response {
-    client()
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("get")
+    client().get(app.url(path)).header("cookie", cookie).send().await.expect("get")
 }
 
 async fn post(
@@ -25,13 +20,7 @@ async fn post(
     cookie: &str,
     form: &[(&str, &str)],
 ) -> reqwest::Response {
-    client()
-        .post(app.url(path))
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .expect("post")
+    client().post(app.url(path)).header("cookie", cookie).form(form).send().await.expect("post")
 }
 
 /// The hidden fields of the first form of a page.
@@ -75,10 +64,7 @@ async fn a_citizen_registers_verifies_by_sms_signs_in_and_out() {
         &app,
         "/dang-nhap",
         "",
-        &[
-            ("login", "094190004567"),
-            ("password", "Sông Hậu mùa nước nổi 90"),
-        ],
+        &[("login", "094190004567"), ("password", "Sông Hậu mùa nước nổi 90")],
     )
     .await;
     assert_eq!(location(&res), verify);
@@ -87,41 +73,17 @@ async fn a_citizen_registers_verifies_by_sms_signs_in_and_out() {
     let code = six_digits(&text);
     let tk = verify.trim_start_matches("/xac-thuc-tai-khoan?tk=");
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let res = post(
-        &app,
-        "/xac-thuc-tai-khoan",
-        "",
-        &[("tk", tk), ("code", wrong)],
-    )
-    .await;
+    let res = post(&app, "/xac-thuc-tai-khoan", "", &[("tk", tk), ("code", wrong)]).await;
     assert_eq!(res.status(), 422);
-    assert!(res
-        .text()
-        .await
-        .expect("page")
-        .contains("Mã xác thực không đúng"));
-    let res = post(
-        &app,
-        "/xac-thuc-tai-khoan",
-        "",
-        &[("tk", tk), ("code", &code)],
-    )
-    .await;
+    assert!(res.text().await.expect("page").contains("Mã xác thực không đúng"));
+    let res = post(&app, "/xac-thuc-tai-khoan", "", &[("tk", tk), ("code", &code)]).await;
     assert_eq!(res.status(), 303);
     // Any of the three logins works: ID number, phone, as typed.
     let cookie = sign_in(&app, "0987654321", "Sông Hậu mùa nước nổi 90", None).await;
     let page = get(&app, "/tai-khoan", &cookie).await;
     assert_eq!(page.status(), 200);
-    assert!(page
-        .text()
-        .await
-        .expect("page")
-        .contains("Trần Thị Bích Ngọc"));
-    let sessions = get(&app, "/tai-khoan/phien", &cookie)
-        .await
-        .text()
-        .await
-        .expect("page");
+    assert!(page.text().await.expect("page").contains("Trần Thị Bích Ngọc"));
+    let sessions = get(&app, "/tai-khoan/phien", &cookie).await.text().await.expect("page");
     assert!(sessions.contains("Phiên này"));
     let res = post(&app, "/dang-xuat", &cookie, &[]).await;
     assert_eq!(res.status(), 200);
@@ -180,10 +142,7 @@ async fn a_bad_registration_lists_every_error_and_creates_nothing() {
         &app,
         "/dang-nhap",
         "",
-        &[
-            ("login", "0911111111"),
-            ("password", "Một câu rất khó đoán 77"),
-        ],
+        &[("login", "0911111111"), ("password", "Một câu rất khó đoán 77")],
     )
     .await;
     assert_eq!(res.status(), 422, "nothing was created");
@@ -193,32 +152,15 @@ async fn a_bad_registration_lists_every_error_and_creates_nothing() {
 async fn brute_force_on_a_password_locks_the_account_and_is_audited() {
     let app = Instance::start().await;
     for _ in 0..5 {
-        let res = post(
-            &app,
-            "/dang-nhap",
-            "",
-            &[("login", CITIZEN), ("password", "doan-mo-mat-khau")],
-        )
-        .await;
+        let res =
+            post(&app, "/dang-nhap", "", &[("login", CITIZEN), ("password", "doan-mo-mat-khau")])
+                .await;
         assert_eq!(res.status(), 422);
-        assert!(res
-            .text()
-            .await
-            .expect("page")
-            .contains("Tên đăng nhập hoặc mật khẩu không đúng"));
+        assert!(res.text().await.expect("page").contains("Tên đăng nhập hoặc mật khẩu không đúng"));
     }
-    let res = post(
-        &app,
-        "/dang-nhap",
-        "",
-        &[("login", CITIZEN), ("password", DEMO_PASSWORD)],
-    )
-    .await;
-    assert_eq!(
-        res.status(),
-        429,
-        "even the right password waits out the lockout"
-    );
+    let res =
+        post(&app, "/dang-nhap", "", &[("login", CITIZEN), ("password", DEMO_PASSWORD)]).await;
+    assert_eq!(res.status(), 429, "even the right password waits out the lockout");
     assert!(session_cookie(&res).is_none());
     assert!(res.text().await.expect("page").contains("tạm khoá"));
     let audit = client()
@@ -256,11 +198,7 @@ async fn an_official_needs_the_second_factor_before_anything() {
         &app,
         "/dang-nhap",
         "",
-        &[
-            ("login", "xuly.stp"),
-            ("password", DEMO_PASSWORD),
-            ("next", "/tai-khoan"),
-        ],
+        &[("login", "xuly.stp"), ("password", DEMO_PASSWORD), ("next", "/tai-khoan")],
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -271,54 +209,31 @@ async fn an_official_needs_the_second_factor_before_anything() {
         assert_eq!(r.status(), 303, "{path} before the second factor");
         assert!(location(&r).starts_with("/dang-nhap"));
     }
-    let r = post(
-        &app,
-        "/dang-nhap/xac-thuc-hai-lop",
-        &half,
-        &[("code", "000000")],
-    )
-    .await;
+    let r = post(&app, "/dang-nhap/xac-thuc-hai-lop", &half, &[("code", "000000")]).await;
     assert_eq!(r.status(), 422);
     // An official whose second factor was reset must enrol before reaching anything.
     let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
-    let list = get(&app, "/admin/accounts?q=xuly.stp", &admin)
-        .await
-        .text()
-        .await
-        .expect("list");
+    let list = get(&app, "/admin/accounts?q=xuly.stp", &admin).await.text().await.expect("list");
     let id = list
         .split("/admin/accounts/")
         .filter_map(|s| s.split('"').next())
         .find(|s| s.len() == 32)
         .expect("account id")
         .to_string();
-    let r = post(
-        &app,
-        &format!("/admin/accounts/{id}/mfa-reset"),
-        &admin,
-        &[],
-    )
-    .await;
+    let r = post(&app, &format!("/admin/accounts/{id}/mfa-reset"), &admin, &[]).await;
     assert_eq!(r.status(), 303);
     let res = post(
         &app,
         "/dang-nhap",
         "",
-        &[
-            ("login", "xuly.stp"),
-            ("password", DEMO_PASSWORD),
-            ("next", "/tai-khoan"),
-        ],
+        &[("login", "xuly.stp"), ("password", DEMO_PASSWORD), ("next", "/tai-khoan")],
     )
     .await;
     assert!(location(&res).starts_with("/dang-nhap/cai-dat-hai-lop"));
     let enrolling = session_cookie(&res).expect("cookie");
     assert_eq!(get(&app, "/tai-khoan", &enrolling).await.status(), 303);
-    let page = get(&app, "/dang-nhap/cai-dat-hai-lop", &enrolling)
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page =
+        get(&app, "/dang-nhap/cai-dat-hai-lop", &enrolling).await.text().await.expect("page");
     assert!(page.contains("<svg role=\"img\""), "a QR code is shown");
     let secret = page
         .split("name=\"secret_shown\" value=\"")
@@ -347,42 +262,21 @@ async fn an_official_needs_the_second_factor_before_anything() {
 async fn an_agency_admin_manages_only_their_own_agency() {
     let app = Instance::start().await;
     let stp = sign_in(&app, "qt.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
-    let list = get(&app, "/admin/accounts", &stp)
-        .await
-        .text()
-        .await
-        .expect("list");
+    let list = get(&app, "/admin/accounts", &stp).await.text().await.expect("list");
     assert!(list.contains("xuly.stp") && list.contains("lanhdao.stp"));
-    assert!(
-        !list.contains("thanhtra"),
-        "province-level officials are out of scope"
-    );
+    assert!(!list.contains("thanhtra"), "province-level officials are out of scope");
     // Another agency's official, by id, is refused.
     let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
-    let all = get(&app, "/admin/accounts?q=thanhtra", &admin)
-        .await
-        .text()
-        .await
-        .expect("list");
+    let all = get(&app, "/admin/accounts?q=thanhtra", &admin).await.text().await.expect("list");
     let id = all
         .split("/admin/accounts/")
         .filter_map(|s| s.split('"').next())
         .find(|s| s.len() == 32)
         .expect("account id")
         .to_string();
-    assert_eq!(
-        get(&app, &format!("/admin/accounts/{id}"), &stp)
-            .await
-            .status(),
-        403
-    );
-    let r = post(
-        &app,
-        &format!("/admin/accounts/{id}/status"),
-        &stp,
-        &[("enabled", "false")],
-    )
-    .await;
+    assert_eq!(get(&app, &format!("/admin/accounts/{id}"), &stp).await.status(), 403);
+    let r =
+        post(&app, &format!("/admin/accounts/{id}/status"), &stp, &[("enabled", "false")]).await;
     assert_eq!(r.status(), 403);
     // Creating an official in another agency is refused.
     let r = post(
@@ -430,10 +324,7 @@ async fn an_agency_admin_manages_only_their_own_agency() {
         .text()
         .await
         .expect("text");
-    assert!(
-        audit.contains("cb.hotich") && audit.contains("qt.stp"),
-        "{audit}"
-    );
+    assert!(audit.contains("cb.hotich") && audit.contains("qt.stp"), "{audit}");
 }
 
 #[tokio::test]
@@ -441,24 +332,14 @@ async fn a_person_ends_another_of_their_sessions() {
     let app = Instance::start().await;
     let first = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let second = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
-    let page = get(&app, "/tai-khoan/phien", &second)
-        .await
-        .text()
-        .await
-        .expect("page");
+    let page = get(&app, "/tai-khoan/phien", &second).await.text().await.expect("page");
     let other = page
         .split("/tai-khoan/phien/")
         .nth(1)
         .and_then(|s| s.split('/').next())
         .expect("another session")
         .to_string();
-    let r = post(
-        &app,
-        &format!("/tai-khoan/phien/{other}/ket-thuc"),
-        &second,
-        &[],
-    )
-    .await;
+    let r = post(&app, &format!("/tai-khoan/phien/{other}/ket-thuc"), &second, &[]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(get(&app, "/tai-khoan", &first).await.status(), 303);
     assert_eq!(get(&app, "/tai-khoan", &second).await.status(), 200);
@@ -483,42 +364,24 @@ async fn a_forgotten_password_is_reset_once_by_a_link_and_ends_old_sessions() {
         ],
     )
     .await;
-    let tk = location(&res)
-        .trim_start_matches("/xac-thuc-tai-khoan?tk=")
-        .to_string();
+    let tk = location(&res).trim_start_matches("/xac-thuc-tai-khoan?tk=").to_string();
     let code = six_digits(&sms.wait_for("+84933444555", "Mã xác thực").await);
-    post(
-        &app,
-        "/xac-thuc-tai-khoan",
-        "",
-        &[("tk", &tk), ("code", &code)],
-    )
-    .await;
+    post(&app, "/xac-thuc-tai-khoan", "", &[("tk", &tk), ("code", &code)]).await;
     let before = sign_in(&app, "094088001122", old, None).await;
     // An unknown account gets the same answer as a known one.
     let unknown = post(&app, "/quen-mat-khau", "", &[("login", "094099999999")]).await;
     let known = post(&app, "/quen-mat-khau", "", &[("login", "0933444555")]).await;
     assert_eq!(unknown.status(), known.status());
-    assert_eq!(
-        unknown.text().await.expect("page"),
-        known.text().await.expect("page")
-    );
+    assert_eq!(unknown.text().await.expect("page"), known.text().await.expect("page"));
     let text = sms.wait_for("+84933444555", "dat-lai-mat-khau").await;
-    let link = text
-        .split_whitespace()
-        .find(|w| w.contains("/dat-lai-mat-khau?ma="))
-        .expect("link");
+    let link = text.split_whitespace().find(|w| w.contains("/dat-lai-mat-khau?ma=")).expect("link");
     let token = link.split("ma=").nth(1).expect("token").to_string();
     let new = "Cau Quay Soc Trang 1937!";
     let weak = post(
         &app,
         "/dat-lai-mat-khau",
         "",
-        &[
-            ("ma", &token),
-            ("password", "password12"),
-            ("password_confirm", "password12"),
-        ],
+        &[("ma", &token), ("password", "password12"), ("password_confirm", "password12")],
     )
     .await;
     assert_eq!(weak.status(), 422, "a common password is refused");
@@ -530,11 +393,7 @@ async fn a_forgotten_password_is_reset_once_by_a_link_and_ends_old_sessions() {
     )
     .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        get(&app, "/tai-khoan", &before).await.status(),
-        303,
-        "old sessions ended"
-    );
+    assert_eq!(get(&app, "/tai-khoan", &before).await.status(), 303, "old sessions ended");
     let again = post(
         &app,
         "/dat-lai-mat-khau",
@@ -546,17 +405,8 @@ async fn a_forgotten_password_is_reset_once_by_a_link_and_ends_old_sessions() {
         ],
     )
     .await;
-    assert!(
-        again.text().await.expect("page").contains("Liên kết"),
-        "a link works once"
-    );
-    let res = post(
-        &app,
-        "/dang-nhap",
-        "",
-        &[("login", "094088001122"), ("password", old)],
-    )
-    .await;
+    assert!(again.text().await.expect("page").contains("Liên kết"), "a link works once");
+    let res = post(&app, "/dang-nhap", "", &[("login", "094088001122"), ("password", old)]).await;
     assert_eq!(res.status(), 422);
     sign_in(&app, "094088001122", new, None).await;
 }
@@ -568,31 +418,14 @@ async fn a_citizen_signs_in_with_the_vneid_sandbox_and_is_linked_by_id_number() 
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = Instance::start_with(&[], &env).await;
     let _vneid = helpers::VneidSandbox::start(port, &app.base).await;
-    let login_page = get(&app, "/dang-nhap", "")
-        .await
-        .text()
-        .await
-        .expect("page");
+    let login_page = get(&app, "/dang-nhap", "").await.text().await.expect("page");
     assert!(login_page.contains("Đăng nhập bằng VNeID"));
     let res = get(&app, "/dang-nhap/vneid?next=/tai-khoan", "").await;
     assert_eq!(res.status(), 303);
     let at_vneid = location(&res);
-    assert!(
-        at_vneid.starts_with(&format!("http://127.0.0.1:{port}/authorize?")),
-        "{at_vneid}"
-    );
-    let page = client()
-        .get(&at_vneid)
-        .send()
-        .await
-        .expect("vneid")
-        .text()
-        .await
-        .expect("page");
-    assert!(
-        page.to_lowercase().contains("thử nghiệm"),
-        "the sandbox says what it is"
-    );
+    assert!(at_vneid.starts_with(&format!("http://127.0.0.1:{port}/authorize?")), "{at_vneid}");
+    let page = client().get(&at_vneid).send().await.expect("vneid").text().await.expect("page");
+    assert!(page.to_lowercase().contains("thử nghiệm"), "the sandbox says what it is");
     // Hidden fields of the consent form, plus the person chosen: someone new to the platform.
     let mut form = hidden_fields(&page);
     form.push(("identity".into(), "094192004567".into()));
@@ -610,31 +443,17 @@ async fn a_citizen_signs_in_with_the_vneid_sandbox_and_is_linked_by_id_number() 
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/tai-khoan");
     let cookie = session_cookie(&res).expect("session");
-    let account = get(&app, "/tai-khoan", &cookie)
-        .await
-        .text()
-        .await
-        .expect("page");
+    let account = get(&app, "/tai-khoan", &cookie).await.text().await.expect("page");
     assert!(account.contains("Trần Thị Bích Ngọc") && account.contains("094192004567"));
     assert!(account.contains("Đã liên kết"));
     // The same code or state again is refused.
     let res = client().get(&callback).send().await.expect("replay");
     assert_eq!(res.status(), 200);
-    assert!(res
-        .text()
-        .await
-        .expect("page")
-        .contains("Chưa đăng nhập được"));
+    assert!(res.text().await.expect("page").contains("Chưa đăng nhập được"));
     // The demo citizen's number links to the existing account rather than making a new one.
     let res = get(&app, "/dang-nhap/vneid", "").await;
-    let page = client()
-        .get(location(&res))
-        .send()
-        .await
-        .expect("vneid")
-        .text()
-        .await
-        .expect("page");
+    let page =
+        client().get(location(&res)).send().await.expect("vneid").text().await.expect("page");
     let mut form = hidden_fields(&page);
     form.push(("identity".into(), "custom".into()));
     form.push(("custom_personal_id".into(), CITIZEN.into()));
@@ -648,15 +467,8 @@ async fn a_citizen_signs_in_with_the_vneid_sandbox_and_is_linked_by_id_number() 
         .expect("consent");
     let res = client().get(location(&res)).send().await.expect("callback");
     let cookie = session_cookie(&res).expect("session");
-    let account = get(&app, "/tai-khoan", &cookie)
-        .await
-        .text()
-        .await
-        .expect("page");
-    assert!(
-        account.contains("nguyenvanan@example.vn"),
-        "the demo account, linked"
-    );
+    let account = get(&app, "/tai-khoan", &cookie).await.text().await.expect("page");
+    assert!(account.contains("nguyenvanan@example.vn"), "the demo account, linked");
 }
 
 #[tokio::test]
@@ -670,10 +482,7 @@ async fn a_platform_admin_registers_an_oauth_client_in_the_ui_and_sees_the_secre
         &[
             ("name", "Cổng dịch vụ công của huyện"),
             ("grant", "authorization_code"),
-            (
-                "redirect_uris",
-                "https://dvc.example/callback\nhttps://dvc.example/cb2",
-            ),
+            ("redirect_uris", "https://dvc.example/callback\nhttps://dvc.example/cb2"),
             ("scopes", "openid profile"),
             ("kind", "confidential"),
             ("first_party", "true"),
@@ -681,20 +490,11 @@ async fn a_platform_admin_registers_an_oauth_client_in_the_ui_and_sees_the_secre
     )
     .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.headers()
-            .get("cache-control")
-            .and_then(|v| v.to_str().ok()),
-        Some("no-store")
-    );
+    assert_eq!(res.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
     let page = res.text().await.expect("page");
     assert!(page.contains("chỉ hiện <strong>một lần</strong>"));
     assert!(page.contains("cqdtcs_"), "the secret is shown");
-    let again = get(&app, "/admin/clients", &admin)
-        .await
-        .text()
-        .await
-        .expect("page");
+    let again = get(&app, "/admin/clients", &admin).await.text().await.expect("page");
     assert!(again.contains("Cổng dịch vụ công của huyện"));
     assert!(!again.contains("cqdtcs_"), "and never again");
     // A bad redirect URI is refused with the reason, and nothing is registered.

@@ -32,10 +32,8 @@ mod tempfile_dir {
 
 fn axe_source() -> Option<String> {
     let path = std::env::var("CQDT_AXE_JS").ok().or_else(|| {
-        let p = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../.ci/node/node_modules/axe-core/axe.min.js"
-        );
+        let p =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/node/node_modules/axe-core/axe.min.js");
         std::path::Path::new(p).exists().then(|| p.to_string())
     })?;
     std::fs::read_to_string(path).ok()
@@ -100,13 +98,7 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no session: {res}"))
             .to_string();
-        Browser {
-            http,
-            base,
-            session,
-            _driver: driver,
-            _profile: tempfile_dir::Dir(profile),
-        }
+        Browser { http, base, session, _driver: driver, _profile: tempfile_dir::Dir(profile) }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -128,17 +120,12 @@ impl Browser {
     }
 
     async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
-            .await;
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url })).await;
     }
 
     async fn js(&self, script: &str) -> Value {
-        self.call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            json!({"script": script, "args": []}),
-        )
-        .await
+        self.call(reqwest::Method::POST, "/execute/sync", json!({"script": script, "args": []}))
+            .await
     }
 
     async fn key(&self, keys: &str) {
@@ -149,12 +136,8 @@ impl Browser {
     }
 
     async fn resize(&self, width: u32, height: u32) {
-        self.call(
-            reqwest::Method::POST,
-            "/window/rect",
-            json!({"width": width, "height": height}),
-        )
-        .await;
+        self.call(reqwest::Method::POST, "/window/rect", json!({"width": width, "height": height}))
+            .await;
     }
 
     /// Runs axe-core on the current page; returns serious and critical violations.
@@ -166,11 +149,7 @@ impl Browser {
               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))))\
               .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));";
         let v = self
-            .call(
-                reqwest::Method::POST,
-                "/execute/async",
-                json!({"script": script, "args": []}),
-            )
+            .call(reqwest::Method::POST, "/execute/async", json!({"script": script, "args": []}))
             .await;
         v.as_array()
             .cloned()
@@ -233,11 +212,7 @@ impl Browser {
     }
 
     async fn text(&self) -> String {
-        self.js("return document.body.innerText")
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        self.js("return document.body.innerText").await.as_str().unwrap_or("").to_string()
     }
 
     async fn path(&self) -> String {
@@ -249,20 +224,13 @@ impl Browser {
     }
 
     async fn quit(&self) {
-        let _ = self
-            .http
-            .delete(format!("{}/session/{}", self.base, self.session))
-            .send()
-            .await;
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
     }
 }
 
 async fn assert_accessible(b: &Browser, what: &str) {
     let bad = b.axe().await;
-    assert!(
-        bad.is_empty(),
-        "{what}: serious/critical accessibility violations: {bad:#?}"
-    );
+    assert!(bad.is_empty(), "{what}: serious/critical accessibility violations: {bad:#?}");
 }
 
 #[tokio::test]
@@ -275,32 +243,19 @@ async fn the_home_page_is_accessible_keyboard_usable_and_fits_a_phone() {
     // The checker itself must be able to fail: a page with an unlabelled field and an image
     // without alternative text has critical violations.
     b.goto("data:text/html;charset=utf-8,<html><body><img src='x.png'><input type='text'></body></html>").await;
-    assert!(
-        !b.axe().await.is_empty(),
-        "axe-core found nothing on a broken page"
-    );
+    assert!(!b.axe().await.is_empty(), "axe-core found nothing on a broken page");
     b.goto(&app.url("/")).await;
     let title = b.js("return document.title").await;
-    assert!(
-        title.as_str().unwrap_or("").contains("Trang chủ"),
-        "{title}"
-    );
+    assert!(title.as_str().unwrap_or("").contains("Trang chủ"), "{title}");
     assert_eq!(b.js("return document.documentElement.lang").await, "vi");
     assert_accessible(&b, "home page").await;
 
     // The first Tab lands on the skip link, and following it moves focus to the main content.
     b.key("\u{E004}").await;
-    let focused = b
-        .js("return document.activeElement.textContent.trim()")
-        .await;
+    let focused = b.js("return document.activeElement.textContent.trim()").await;
     assert_eq!(focused, "Bỏ qua, đến nội dung chính");
-    let outline = b
-        .js("return getComputedStyle(document.activeElement).backgroundColor")
-        .await;
-    assert_ne!(
-        outline, "rgba(0, 0, 0, 0)",
-        "focused skip link has no visible focus style"
-    );
+    let outline = b.js("return getComputedStyle(document.activeElement).backgroundColor").await;
+    assert_ne!(outline, "rgba(0, 0, 0, 0)", "focused skip link has no visible focus style");
     b.key("\u{E007}").await;
     let now = b.js("return document.activeElement.id").await;
     assert_eq!(now, "main");
@@ -310,10 +265,7 @@ async fn the_home_page_is_accessible_keyboard_usable_and_fits_a_phone() {
     let overflow = b
         .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
         .await;
-    assert!(
-        overflow.as_i64().unwrap_or(1) <= 0,
-        "page scrolls sideways on a phone: {overflow}"
-    );
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "page scrolls sideways on a phone: {overflow}");
     assert_accessible(&b, "home page on a phone").await;
     b.quit().await;
 }
@@ -333,9 +285,7 @@ async fn error_and_admin_pages_are_accessible() {
         .unwrap_or("")
         .contains("Không tìm thấy trang"));
     assert_accessible(&b, "404 page").await;
-    let authed = app
-        .base
-        .replacen("http://", &format!("http://admin:{ADMIN_PASSWORD}@"), 1);
+    let authed = app.base.replacen("http://", &format!("http://admin:{ADMIN_PASSWORD}@"), 1);
     for path in [
         "/danh-muc",
         "/danh-muc/admin-units?parent=94",
@@ -373,17 +323,15 @@ async fn error_and_admin_pages_are_accessible() {
         assert_accessible(&b, path).await;
     }
     // A bad date shows the error summary at the top, linking to the field.
-    let summary = b
-        .js("return document.querySelector('.error-summary a').getAttribute('href')")
-        .await;
+    let summary =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
     assert_eq!(summary, "#from");
     // The procedure editor with errors: the summary first, each error beside its input.
     b.goto(&format!("{authed}/admin/procedures/moi")).await;
     b.fill("name", "Thủ tục thử").await;
     b.click_and_wait("main form .button[name=luu]").await;
-    let first = b
-        .js("return document.querySelector('.error-summary a').getAttribute('href')")
-        .await;
+    let first =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
     assert_eq!(first, "#code", "errors listed in the order of the page");
     assert_accessible(&b, "procedure editor with errors").await;
     b.quit().await;
@@ -404,14 +352,10 @@ async fn a_citizen_registers_verifies_signs_in_and_out() {
     // Errors are summarised at the top, in Vietnamese, linking to their fields.
     b.fill("personal_id", "0941").await;
     b.click_and_wait(SUBMIT).await;
-    let summary = b
-        .js("return document.querySelector('.error-summary a').getAttribute('href')")
-        .await;
+    let summary =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
     assert_eq!(summary, "#full_name");
-    assert!(b
-        .text()
-        .await
-        .contains("Số định danh cá nhân gồm đúng 12 chữ số"));
+    assert!(b.text().await.contains("Số định danh cá nhân gồm đúng 12 chữ số"));
     assert_accessible(&b, "registration with errors").await;
     for (id, v) in [
         ("personal_id", "094201007788"),
@@ -483,15 +427,9 @@ async fn an_official_signs_in_with_totp_and_administers_accounts() {
     let code = cqdt_identity::totp::code(helpers::DEMO_TOTP, now).expect("code");
     b.fill("code", &code).await;
     b.click_and_wait(SUBMIT).await;
-    assert_eq!(
-        b.path().await,
-        "/admin/accounts",
-        "back where the official wanted to go"
-    );
+    assert_eq!(b.path().await, "/admin/accounts", "back where the official wanted to go");
     assert_accessible(&b, "accounts").await;
-    let first = b
-        .js("return document.querySelector('tbody a').getAttribute('href')")
-        .await;
+    let first = b.js("return document.querySelector('tbody a').getAttribute('href')").await;
     for path in [
         first.as_str().unwrap_or("/admin/accounts").to_string(),
         "/admin/accounts/new".into(),
@@ -528,8 +466,7 @@ async fn a_citizen_signs_in_with_the_vneid_sandbox() {
     assert_eq!(at, format!("127.0.0.1:{port}"), "at the VNeID sandbox");
     assert!(b.text().await.to_lowercase().contains("thử nghiệm"));
     assert_accessible(&b, "VNeID sandbox consent").await;
-    b.js("document.querySelector('input[value=\"094078007890\"]').click(); return true;")
-        .await;
+    b.js("document.querySelector('input[value=\"094078007890\"]').click(); return true;").await;
     b.click_and_wait("button[value=allow]").await;
     assert_eq!(b.path().await, "/tai-khoan");
     let text = b.text().await;
@@ -565,11 +502,9 @@ async fn a_citizen_finds_a_procedure_files_online_and_gets_the_confirmation_emai
     b.fill("q", "khai sinh").await;
     b.click_and_wait("main form[role=search] button").await;
     assert_accessible(&b, "search results").await;
-    b.click_and_wait("a[href='/thu-tuc/1.001193.000.00.00.H51']")
-        .await;
+    b.click_and_wait("a[href='/thu-tuc/1.001193.000.00.00.H51']").await;
     assert_accessible(&b, "procedure page").await;
-    b.click_and_wait("a[href='/nop-ho-so/1.001193.000.00.00.H51']")
-        .await;
+    b.click_and_wait("a[href='/nop-ho-so/1.001193.000.00.00.H51']").await;
     assert_accessible(&b, "e-form").await;
     // Submitting with a required field empty: the summary at the top, in Vietnamese.
     b.click_and_wait("button[value=review]").await;
@@ -577,9 +512,7 @@ async fn a_citizen_finds_a_procedure_files_online_and_gets_the_confirmation_emai
         .js("return Array.from(document.querySelectorAll('.error-summary a')).map(a => a.getAttribute('href'))")
         .await;
     assert!(
-        summary
-            .as_array()
-            .is_some_and(|a| a.contains(&json!("#f_child_full_name"))),
+        summary.as_array().is_some_and(|a| a.contains(&json!("#f_child_full_name"))),
         "{summary}"
     );
     assert!(b.text().await.contains("Chưa nhập"));
@@ -613,16 +546,8 @@ async fn a_citizen_finds_a_procedure_files_online_and_gets_the_confirmation_emai
     // The commune typed without diacritics, as a person on a phone might.
     b.fill("f_place_of_birth__xa", "phuong soc trang").await;
     b.fill("f_hometown", "94").await;
-    for id in [
-        "agency",
-        "f_child_gender",
-        "f_child_ethnicity",
-        "f_child_nationality",
-    ] {
-        b.js(&format!(
-            "document.getElementById('{id}').selectedIndex = 1; return true;"
-        ))
-        .await;
+    for id in ["agency", "f_child_gender", "f_child_ethnicity", "f_child_nationality"] {
+        b.js(&format!("document.getElementById('{id}').selectedIndex = 1; return true;")).await;
     }
     b.upload("#file_0", &pdf).await;
     b.upload("#file_1", &pdf).await;
@@ -632,22 +557,14 @@ async fn a_citizen_finds_a_procedure_files_online_and_gets_the_confirmation_emai
     b.click_and_wait(SUBMIT).await;
     let path = b.path().await;
     assert!(path.starts_with("/ho-so-cua-toi/"), "{path}");
-    let code = path
-        .trim_start_matches("/ho-so-cua-toi/")
-        .split('?')
-        .next()
-        .unwrap_or("")
-        .to_string();
+    let code =
+        path.trim_start_matches("/ho-so-cua-toi/").split('?').next().unwrap_or("").to_string();
     assert!(b.text().await.contains(&code));
     assert_accessible(&b, "dossier").await;
     // The confirmation reaches a real SMTP server.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !smtp.output().contains(&code) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no e-mail with {code}: {}",
-            smtp.output()
-        );
+        assert!(std::time::Instant::now() < deadline, "no e-mail with {code}: {}", smtp.output());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     b.goto(&app.url("/ho-so-cua-toi")).await;
@@ -672,8 +589,7 @@ async fn a_reception_officer_receives_a_dossier_and_prints_the_receipt() {
     assert_eq!(b.path().await, "/mot-cua");
     assert!(b.text().await.contains(&code), "the queue has the dossier");
     assert_accessible(&b, "work list").await;
-    b.click_and_wait(&format!("a[href='/mot-cua/ho-so/{code}']"))
-        .await;
+    b.click_and_wait(&format!("a[href='/mot-cua/ho-so/{code}']")).await;
     assert_accessible(&b, "dossier at the counter").await;
     b.click_and_wait("form[action$='/tiep-nhan'] button").await;
     assert!(b.text().await.contains("Đã tiếp nhận hồ sơ"));
@@ -685,8 +601,7 @@ async fn a_reception_officer_receives_a_dossier_and_prints_the_receipt() {
     // Entering a walk-in dossier: the choice of procedure, then the form with errors.
     b.goto(&app.url("/mot-cua/tiep-nhan-truc-tiep")).await;
     assert_accessible(&b, "walk-in: choose a procedure").await;
-    b.click_and_wait("a[href='/mot-cua/tiep-nhan-truc-tiep/1.001193.000.00.00.H51']")
-        .await;
+    b.click_and_wait("a[href='/mot-cua/tiep-nhan-truc-tiep/1.001193.000.00.00.H51']").await;
     assert_accessible(&b, "walk-in form").await;
     b.click_and_wait("button[value=receive]").await;
     assert!(b.text().await.contains("Có lỗi cần sửa"));
@@ -708,31 +623,19 @@ async fn official_browser(app: &Instance, login: &str) -> Browser {
     let totp = cqdt_identity::totp::code(helpers::DEMO_TOTP, now).expect("code");
     b.fill("code", &totp).await;
     b.click_and_wait(SUBMIT).await;
-    assert_eq!(
-        b.path().await,
-        "/mot-cua?tinh-trang=viec",
-        "{login} signed in"
-    );
+    assert_eq!(b.path().await, "/mot-cua?tinh-trang=viec", "{login} signed in");
     b
 }
 
 /// Opens the dossier from the work list and completes the official's task on it.
 async fn do_my_task(b: &Browser, code: &str, task: &str, note: &str) {
     assert!(b.text().await.contains(task), "{task} in the work list");
-    b.click_and_wait(&format!("a[href='/mot-cua/ho-so/{code}']"))
-        .await;
+    b.click_and_wait(&format!("a[href='/mot-cua/ho-so/{code}']")).await;
     let form = "form[action*='/cong-viec/']";
-    let id = b
-        .js(&format!(
-            "return document.querySelector(\"{form} textarea\").id"
-        ))
-        .await;
+    let id = b.js(&format!("return document.querySelector(\"{form} textarea\").id")).await;
     b.fill(id.as_str().unwrap_or(""), note).await;
     b.click_and_wait(&format!("{form} button")).await;
-    assert!(
-        b.text().await.contains("Đã hoàn thành công việc"),
-        "{task} done"
-    );
+    assert!(b.text().await.contains("Đã hoàn thành công việc"), "{task} done");
 }
 
 #[tokio::test]
@@ -751,25 +654,18 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
 
     // The citizen files a judicial record request on the portal.
     let citizen = Browser::start().await;
-    citizen
-        .goto(&app.url(&format!("/dang-nhap?next=/nop-ho-so/{lltp}")))
-        .await;
+    citizen.goto(&app.url(&format!("/dang-nhap?next=/nop-ho-so/{lltp}"))).await;
     citizen.fill("login", "094085000123").await;
     citizen.fill("password", helpers::DEMO_PASSWORD).await;
     citizen.click_and_wait(SUBMIT).await;
     assert_eq!(citizen.path().await, format!("/nop-ho-so/{lltp}"));
-    let prefilled = citizen
-        .js("return document.getElementById('f_permanent_address__xa').value")
-        .await;
+    let prefilled =
+        citizen.js("return document.getElementById('f_permanent_address__xa').value").await;
     assert_eq!(prefilled, "Phường Sóc Trăng", "address from the account");
-    citizen
-        .js("document.getElementById('agency').value = '000.00.03.H51'; return true;")
-        .await;
+    citizen.js("document.getElementById('agency').value = '000.00.03.H51'; return true;").await;
     for id in ["f_gender", "f_nationality", "f_record_type"] {
         citizen
-            .js(&format!(
-                "document.getElementById('{id}').selectedIndex = 1; return true;"
-            ))
+            .js(&format!("document.getElementById('{id}').selectedIndex = 1; return true;"))
             .await;
     }
     citizen.fill("f_father_full_name", "Nguyễn Văn Ba").await;
@@ -779,11 +675,7 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
     citizen.upload("#file_0", &pdf).await;
     citizen.upload("#file_1", &pdf).await;
     citizen.click_and_wait("button[value=review]").await;
-    assert!(
-        citizen.path().await.contains("/xem-lai"),
-        "{}",
-        citizen.text().await
-    );
+    assert!(citizen.path().await.contains("/xem-lai"), "{}", citizen.text().await);
     citizen.click_and_wait(SUBMIT).await;
     let code = citizen
         .path()
@@ -797,23 +689,12 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
 
     // The department's counter receives it, prints the receipt, hands it to processing.
     let counter = official_browser(&app, "tiepnhan.stp").await;
-    counter
-        .goto(&app.url(&format!("/mot-cua/ho-so/{code}")))
-        .await;
-    counter
-        .click_and_wait("form[action$='/tiep-nhan'] button")
-        .await;
+    counter.goto(&app.url(&format!("/mot-cua/ho-so/{code}"))).await;
+    counter.click_and_wait("form[action$='/tiep-nhan'] button").await;
     counter.click_and_wait("a[href$='/phieu/01']").await;
-    assert!(counter
-        .text()
-        .await
-        .contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
-    counter
-        .goto(&app.url(&format!("/mot-cua/ho-so/{code}")))
-        .await;
-    counter
-        .click_and_wait("form[action$='/chuyen-xu-ly'] button")
-        .await;
+    assert!(counter.text().await.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
+    counter.goto(&app.url(&format!("/mot-cua/ho-so/{code}"))).await;
+    counter.click_and_wait("form[action$='/chuyen-xu-ly'] button").await;
     assert!(counter.text().await.contains("Thẩm định hồ sơ"));
     counter.quit().await;
 
@@ -823,22 +704,10 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
     do_my_task(&department, &code, "Thẩm định hồ sơ", "Hồ sơ hợp lệ.").await;
     department.quit().await;
     let commune = official_browser(&app, "tuphap.p5").await;
-    do_my_task(
-        &commune,
-        &code,
-        "Xác minh nơi cư trú",
-        "Có cư trú tại phường.",
-    )
-    .await;
+    do_my_task(&commune, &code, "Xác minh nơi cư trú", "Có cư trú tại phường.").await;
     commune.quit().await;
     let clerk = official_browser(&app, "vanthu.stp").await;
-    do_my_task(
-        &clerk,
-        &code,
-        "Tra cứu cơ sở dữ liệu lý lịch tư pháp",
-        "Không có án tích.",
-    )
-    .await;
+    do_my_task(&clerk, &code, "Tra cứu cơ sở dữ liệu lý lịch tư pháp", "Không có án tích.").await;
     clerk.quit().await;
 
     // The leader approves, checks the control slip and issues the result online.
@@ -851,9 +720,7 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
     assert_accessible(&leader, "control slip Mẫu 05").await;
     // The result document is generated from the procedure's template, filled from the
     // dossier; the leader completes number and signer and issues it.
-    leader
-        .goto(&app.url(&format!("/mot-cua/ho-so/{code}")))
-        .await;
+    leader.goto(&app.url(&format!("/mot-cua/ho-so/{code}"))).await;
     leader.click_and_wait("a[href$='/ket-qua/tao']").await;
     assert!(leader.text().await.contains(&code));
     assert_accessible(&leader, "result document form").await;
@@ -872,9 +739,7 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
     leader.quit().await;
 
     // The citizen downloads the result and rates the service.
-    citizen
-        .goto(&app.url(&format!("/ho-so-cua-toi/{code}")))
-        .await;
+    citizen.goto(&app.url(&format!("/ho-so-cua-toi/{code}"))).await;
     let link = citizen
         .js("return document.querySelector(\"a[href*='/ket-qua/']\").getAttribute('href')")
         .await;
@@ -885,12 +750,8 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
         ))
         .await;
     assert_eq!(status, 200, "the result downloads");
-    citizen
-        .js("document.getElementById('score-5').checked = true; return true;")
-        .await;
-    citizen
-        .click_and_wait("form[action$='/danh-gia'] button")
-        .await;
+    citizen.js("document.getElementById('score-5').checked = true; return true;").await;
+    citizen.click_and_wait("form[action$='/danh-gia'] button").await;
     assert!(citizen.text().await.contains("Cảm ơn ông/bà đã đánh giá"));
     assert_accessible(&citizen, "rated dossier").await;
     citizen.quit().await;

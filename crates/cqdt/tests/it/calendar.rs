@@ -6,19 +6,10 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn the_cli_counts_working_days_across_tet() {
     let app = Instance::start().await;
-    let o = app
-        .cli(&["calendar", "add-working-days", "13/02/2026", "1"])
-        .await;
+    let o = app.cli(&["calendar", "add-working-days", "13/02/2026", "1"]).await;
     assert!(o.status.success(), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("23/02/2026"));
-    let o = app
-        .cli(&[
-            "calendar",
-            "working-days-between",
-            "2026-02-13",
-            "2026-02-23",
-        ])
-        .await;
+    let o = app.cli(&["calendar", "working-days-between", "2026-02-13", "2026-02-23"]).await;
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "1");
     let o = app.cli(&["calendar", "holidays", "2026", "--json"]).await;
     let h: Value = serde_json::from_slice(&o.stdout).expect("json");
@@ -27,9 +18,7 @@ async fn the_cli_counts_working_days_across_tet() {
         .expect("array")
         .iter()
         .any(|x| x["date"] == "2026-02-17" && x["kind"] == "tet"));
-    let bad = app
-        .cli(&["calendar", "add-working-days", "31/02/2026", "1"])
-        .await;
+    let bad = app.cli(&["calendar", "add-working-days", "31/02/2026", "1"]).await;
     assert!(!bad.status.success());
 }
 
@@ -38,22 +27,11 @@ async fn the_api_answers_holidays_and_deadlines_and_rejects_bad_dates() {
     let app = Instance::start().await;
     let c = client();
     let get = |path: &str| c.get(app.url(path)).send();
-    let h: Value = get("/api/v1/calendar/holidays/2027")
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    let dates: Vec<&str> = h["holidays"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|x| x["date"].as_str())
-        .collect();
-    assert!(
-        dates.contains(&"2027-02-10") && dates.contains(&"2027-02-11"),
-        "{dates:?}"
-    );
+    let h: Value =
+        get("/api/v1/calendar/holidays/2027").await.expect("get").json().await.expect("json");
+    let dates: Vec<&str> =
+        h["holidays"].as_array().expect("list").iter().filter_map(|x| x["date"].as_str()).collect();
+    assert!(dates.contains(&"2027-02-10") && dates.contains(&"2027-02-11"), "{dates:?}");
     let r: Value = get("/api/v1/calendar/add-working-days?date=13/02/2026&days=1")
         .await
         .expect("get")
@@ -68,27 +46,15 @@ async fn the_api_answers_holidays_and_deadlines_and_rejects_bad_dates() {
         .await
         .expect("json");
     assert_eq!(r["result"], "2026-02-23T08:00:00");
-    let r: Value = get("/api/v1/calendar/days/2026-02-17")
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let r: Value =
+        get("/api/v1/calendar/days/2026-02-17").await.expect("get").json().await.expect("json");
     assert_eq!(r["working_day"], false);
-    let bad = get("/api/v1/calendar/add-working-days?date=2026-13-01&days=x")
-        .await
-        .expect("get");
+    let bad = get("/api/v1/calendar/add-working-days?date=2026-13-01&days=x").await.expect("get");
     assert_eq!(bad.status(), 400);
     assert_eq!(bad.headers()["content-type"], "application/problem+json");
     let p: Value = bad.json().await.expect("json");
     assert_eq!(p["errors"][0]["field"], "date");
-    assert_eq!(
-        get("/api/v1/calendar/holidays/1700")
-            .await
-            .expect("get")
-            .status(),
-        400
-    );
+    assert_eq!(get("/api/v1/calendar/holidays/1700").await.expect("get").status(), 400);
 }
 
 #[tokio::test]

@@ -24,11 +24,9 @@ async fn soc_trang_has_eleven_district_level_units_and_108_communes_with_gso_cod
     let districts = get(&app, "/api/v1/catalogs/admin-units/entries?parent=94").await;
     let expected: Vec<String> = (941..=951).map(|c| c.to_string()).collect();
     assert_eq!(codes(&districts, "entries"), expected);
-    let communes = get(
-        &app,
-        "/api/v1/catalogs/admin-units/entries?ancestor=94&level=3&as_of=2025-03-01",
-    )
-    .await;
+    let communes =
+        get(&app, "/api/v1/catalogs/admin-units/entries?ancestor=94&level=3&as_of=2025-03-01")
+            .await;
     assert_eq!(communes["total"], 108);
     assert!(codes(&communes, "entries")
         .iter()
@@ -38,45 +36,23 @@ async fn soc_trang_has_eleven_district_level_units_and_108_communes_with_gso_cod
     assert_eq!(lgsp["success"], true);
     assert_eq!(codes(&lgsp, "data"), expected);
     let meta = get(&app, "/dmdc/Metadata/admin-units").await;
-    assert!(meta["data"]["fields"]
-        .as_array()
-        .expect("fields")
-        .iter()
-        .any(|f| f["name"] == "type"));
+    assert!(meta["data"]["fields"].as_array().expect("fields").iter().any(|f| f["name"] == "type"));
 }
 
 #[tokio::test]
 async fn lookups_as_of_a_date_follow_the_2025_reorganisation() {
     let app = Instance::start().await;
-    let before = get(
-        &app,
-        "/api/v1/catalogs/admin-units/entries?parent=94&as_of=2025-06-30",
-    )
-    .await;
+    let before = get(&app, "/api/v1/catalogs/admin-units/entries?parent=94&as_of=2025-06-30").await;
     assert_eq!(before["total"], 11);
-    let after = get(
-        &app,
-        "/api/v1/catalogs/admin-units/entries?parent=94&as_of=2025-08-01",
-    )
-    .await;
+    let after = get(&app, "/api/v1/catalogs/admin-units/entries?parent=94&as_of=2025-08-01").await;
     assert_eq!(after["total"], 0);
-    let national = get(
-        &app,
-        "/api/v1/catalogs/admin-units/entries?level=1&as_of=2025-03-01",
-    )
-    .await;
+    let national = get(&app, "/api/v1/catalogs/admin-units/entries?level=1&as_of=2025-03-01").await;
     assert_eq!(national["total"], 63);
-    let l2 = get(
-        &app,
-        "/api/v1/catalogs/admin-units/entries?level=2&as_of=2025-03-01&page_size=1",
-    )
-    .await;
+    let l2 = get(&app, "/api/v1/catalogs/admin-units/entries?level=2&as_of=2025-03-01&page_size=1")
+        .await;
     assert_eq!(l2["total"], 696);
-    let l3 = get(
-        &app,
-        "/api/v1/catalogs/admin-units/entries?level=3&as_of=2025-03-01&page_size=1",
-    )
-    .await;
+    let l3 = get(&app, "/api/v1/catalogs/admin-units/entries?level=3&as_of=2025-03-01&page_size=1")
+        .await;
     assert_eq!(l3["total"], 10047);
     // Phường 5 of Sóc Trăng city became part of Phường Sóc Trăng (31507).
     let old = get(&app, "/api/v1/catalogs/admin-units/entries/31498").await;
@@ -85,20 +61,12 @@ async fn lookups_as_of_a_date_follow_the_2025_reorganisation() {
     assert_eq!(codes(&old, "resolved"), ["31507"]);
     assert_eq!(old["resolved"][0]["name"], "Phường Sóc Trăng");
     // The same code names another unit before the date.
-    let then = get(
-        &app,
-        "/api/v1/catalogs/admin-units/entries/31507?as_of=2025-01-01",
-    )
-    .await;
+    let then = get(&app, "/api/v1/catalogs/admin-units/entries/31507?as_of=2025-01-01").await;
     assert_eq!(then["name"], "Phường 6");
     let province = get(&app, "/api/v1/catalogs/admin-units/entries/94/successors").await;
     assert_eq!(codes(&province, "resolved"), ["92"]);
     // Search ignores diacritics.
-    let found = get(
-        &app,
-        "/api/v1/catalogs/admin-units/entries?q=soc%20trang&level=1",
-    )
-    .await;
+    let found = get(&app, "/api/v1/catalogs/admin-units/entries?q=soc%20trang&level=1").await;
     assert_eq!(codes(&found, "entries"), ["94"]);
 }
 
@@ -108,18 +76,13 @@ async fn the_demo_agencies_form_a_hierarchy_under_the_provincial_committee() {
     let root = get(&app, "/api/v1/catalogs/agencies/entries/000.00.00.H51").await;
     assert_eq!(root["name"], "Ủy ban nhân dân tỉnh Sóc Trăng");
     assert_eq!(root["sample"], false);
-    let under = get(
-        &app,
-        "/api/v1/catalogs/agencies/entries?parent=000.00.00.H51&page_size=100",
-    )
-    .await;
+    let under =
+        get(&app, "/api/v1/catalogs/agencies/entries?parent=000.00.00.H51&page_size=100").await;
     let n = under["total"].as_i64().expect("total");
     assert!(n >= 11 + 15, "departments and district committees: {n}");
-    let level3 = get(
-        &app,
-        "/api/v1/catalogs/agencies/entries?ancestor=000.00.00.H51&level=3&page_size=500",
-    )
-    .await;
+    let level3 =
+        get(&app, "/api/v1/catalogs/agencies/entries?ancestor=000.00.00.H51&level=3&page_size=500")
+            .await;
     let communes: Vec<&Value> = level3["entries"]
         .as_array()
         .expect("list")
@@ -127,10 +90,10 @@ async fn the_demo_agencies_form_a_hierarchy_under_the_provincial_committee() {
         .filter(|e| e["data"]["kind"] == "commune_committee")
         .collect();
     assert_eq!(communes.len(), 108);
-    assert!(communes.iter().all(|e| e["sample"] == true
-        && e["data"]["admin_unit"]
-            .as_str()
-            .is_some_and(|u| u.len() == 5)));
+    assert!(communes
+        .iter()
+        .all(|e| e["sample"] == true
+            && e["data"]["admin_unit"].as_str().is_some_and(|u| u.len() == 5)));
     let none = app.cli(&["catalog", "list"]).await;
     let listing = String::from_utf8_lossy(&none.stdout).to_string();
     for c in [
@@ -153,11 +116,7 @@ async fn the_demo_agencies_form_a_hierarchy_under_the_provincial_committee() {
 }
 
 async fn entry_count(app: &Instance, catalog: &str) -> i64 {
-    get(
-        app,
-        &format!("/api/v1/catalogs/{catalog}/entries?page_size=1"),
-    )
-    .await["total"]
+    get(app, &format!("/api/v1/catalogs/{catalog}/entries?page_size=1")).await["total"]
         .as_i64()
         .expect("total")
 }
@@ -200,15 +159,10 @@ async fn an_import_with_one_malformed_agency_code_is_rejected_whole_and_changes_
         .filter_map(|e| e["message"].as_str())
         .collect();
     assert!(
-        messages
-            .iter()
-            .any(|m| m.starts_with("Dòng 2:") && m.contains("000.0A.31.H51")),
+        messages.iter().any(|m| m.starts_with("Dòng 2:") && m.contains("000.0A.31.H51")),
         "{messages:?}"
     );
-    assert!(
-        messages.iter().any(|m| m.starts_with("Dòng 3:")),
-        "{messages:?}"
-    );
+    assert!(messages.iter().any(|m| m.starts_with("Dòng 3:")), "{messages:?}");
     assert_eq!(entry_count(&app, "agencies").await, before);
     assert_eq!(audit_count(&app).await, audits);
 
@@ -263,11 +217,7 @@ async fn an_edit_keeps_history_and_is_audited_and_bad_input_changes_nothing() {
         .await
         .expect("put");
     assert_eq!(ok.status(), 200, "{}", ok.text().await.unwrap_or_default());
-    let history = get(
-        &app,
-        "/api/v1/catalogs/agencies/entries/000.00.09.H51/history",
-    )
-    .await;
+    let history = get(&app, "/api/v1/catalogs/agencies/entries/000.00.09.H51/history").await;
     let versions = history["history"].as_array().expect("history");
     assert_eq!(versions.len(), 2);
     assert!(versions[0]["superseded_at"].is_string());
@@ -290,11 +240,7 @@ async fn an_edit_keeps_history_and_is_audited_and_bad_input_changes_nothing() {
         .await
         .expect("post");
     assert_eq!(dup.status(), 409);
-    let missing = c
-        .get(app.url("/api/v1/catalogs/khong-co/entries"))
-        .send()
-        .await
-        .expect("get");
+    let missing = c.get(app.url("/api/v1/catalogs/khong-co/entries")).send().await.expect("get");
     assert_eq!(missing.status(), 404);
     let bad_date = c
         .get(app.url("/api/v1/catalogs/admin-units/entries?as_of=hom-nay"))
@@ -316,25 +262,12 @@ async fn the_cli_exports_and_refuses_a_bad_import_naming_the_row() {
     );
     let file = app.db.dir.join("bad.csv");
     std::fs::write(&file, "code,name\n5,Tối khẩn\n6 7,Sai mã\n").expect("write");
-    let bad = app
-        .cli(&[
-            "catalog",
-            "import",
-            "urgency-levels",
-            file.to_str().expect("path"),
-        ])
-        .await;
+    let bad = app.cli(&["catalog", "import", "urgency-levels", file.to_str().expect("path")]).await;
     assert!(!bad.status.success());
     assert!(text(&bad).contains("Dòng 2"), "{}", text(&bad));
-    let out = app
-        .cli(&["catalog", "export", "urgency-levels", "--format", "json"])
-        .await;
+    let out = app.cli(&["catalog", "export", "urgency-levels", "--format", "json"]).await;
     let rows: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(
-        rows.as_array().expect("rows").len(),
-        4,
-        "nothing was imported"
-    );
+    assert_eq!(rows.as_array().expect("rows").len(), 4, "nothing was imported");
 }
 
 #[tokio::test]

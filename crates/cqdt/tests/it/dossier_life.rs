@@ -29,31 +29,19 @@ async fn act(app: &Instance, cookie: &str, code: &str, action: &str, body: Value
 }
 
 async fn get_json(app: &Instance, cookie: &str, path: &str) -> (u16, Value) {
-    let res = client()
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("get");
+    let res = client().get(app.url(path)).header("cookie", cookie).send().await.expect("get");
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
 async fn page(app: &Instance, cookie: &str, path: &str) -> String {
-    let res = client()
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("page");
+    let res = client().get(app.url(path)).header("cookie", cookie).send().await.expect("page");
     assert_eq!(res.status(), 200, "{path}");
     res.text().await.expect("text")
 }
 
 fn tomorrow() -> String {
-    (chrono::Utc::now() + chrono::Duration::days(10))
-        .format("%Y-%m-%d")
-        .to_string()
+    (chrono::Utc::now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string()
 }
 
 #[tokio::test]
@@ -78,48 +66,17 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
         .as_array()
         .is_some_and(|a| a.iter().any(|d| d["code"] == code.as_str())));
     let (s, _) = get_json(&app, &province, &format!("/api/v1/office/dossiers/{code}")).await;
-    assert_eq!(
-        s, 404,
-        "another agency's dossier does not exist for its officials"
-    );
-    let (s, _) = act(
-        &app,
-        &province,
-        &code,
-        "receive",
-        json!({"due_date": tomorrow()}),
-    )
-    .await;
+    assert_eq!(s, 404, "another agency's dossier does not exist for its officials");
+    let (s, _) = act(&app, &province, &code, "receive", json!({"due_date": tomorrow()})).await;
     assert_eq!(s, 404);
     // A processing officer of the commune may not receive; the citizen may not either.
-    let (s, p) = act(
-        &app,
-        &processing,
-        &code,
-        "receive",
-        json!({"due_date": tomorrow()}),
-    )
-    .await;
+    let (s, p) = act(&app, &processing, &code, "receive", json!({"due_date": tomorrow()})).await;
     assert_eq!(s, 403, "{p}");
-    let (s, _) = act(
-        &app,
-        &citizen,
-        &code,
-        "receive",
-        json!({"due_date": tomorrow()}),
-    )
-    .await;
+    let (s, _) = act(&app, &citizen, &code, "receive", json!({"due_date": tomorrow()})).await;
     assert_eq!(s, 404);
 
     // A supplement request with nothing listed is refused; a real one lists everything.
-    let (s, p) = act(
-        &app,
-        &reception,
-        &code,
-        "supplement-request",
-        json!({"items": []}),
-    )
-    .await;
+    let (s, p) = act(&app, &reception, &code, "supplement-request", json!({"items": []})).await;
     assert_eq!(s, 422, "{p}");
     let (s, p) = act(
         &app,
@@ -138,10 +95,7 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
     assert!(mine.contains("Yêu cầu bổ sung hồ sơ") && mine.contains("Bản chính giấy chứng sinh"));
     assert!(mine.contains("name=\"file_1\"") && mine.contains("name=\"file_khac\""));
     let list = page(&app, &citizen, "/ho-so-cua-toi").await;
-    assert!(
-        list.contains(&format!("Hồ sơ {code}: Chờ bổ sung")),
-        "the in-app notice is listed"
-    );
+    assert!(list.contains(&format!("Hồ sơ {code}: Chờ bổ sung")), "the in-app notice is listed");
 
     // Rating is only for finished dossiers; a disguised file is refused and changes nothing.
     let (s, _) = {
@@ -155,10 +109,8 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
         (res.status().as_u16(), ())
     };
     assert_eq!(s, 409);
-    let fake = Form::new().part(
-        "file_1",
-        Part::bytes(b"not a pdf at all".to_vec()).file_name("giay-chung-sinh.pdf"),
-    );
+    let fake = Form::new()
+        .part("file_1", Part::bytes(b"not a pdf at all".to_vec()).file_name("giay-chung-sinh.pdf"));
     let res = client()
         .post(app.url(&format!("/ho-so-cua-toi/{code}/bo-sung")))
         .header("cookie", &citizen)
@@ -174,14 +126,8 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
 
     let good = Form::new()
         .text("note", "Đã bổ sung đủ.")
-        .part(
-            "file_1",
-            Part::bytes(PDF.to_vec()).file_name("giay-chung-sinh.pdf"),
-        )
-        .part(
-            "file_khac",
-            Part::bytes(PDF.to_vec()).file_name("cu-tru.pdf"),
-        );
+        .part("file_1", Part::bytes(PDF.to_vec()).file_name("giay-chung-sinh.pdf"))
+        .part("file_khac", Part::bytes(PDF.to_vec()).file_name("cu-tru.pdf"));
     let res = client()
         .post(app.url(&format!("/ho-so-cua-toi/{code}/bo-sung")))
         .header("cookie", &citizen)
@@ -190,24 +136,14 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
         .await
         .expect("supply");
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        location(&res),
-        format!("/ho-so-cua-toi/{code}?da-bo-sung=1")
-    );
+    assert_eq!(location(&res), format!("/ho-so-cua-toi/{code}?da-bo-sung=1"));
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
     assert_eq!(v["status"], "submitted", "back in the reception queue");
     assert_eq!(v["supplements"][0]["answer_note"], "Đã bổ sung đủ.");
     assert_eq!(v["files"].as_array().map(Vec::len), Some(2));
 
     // Reception with an appointment date in the past is refused; then received.
-    let (s, _) = act(
-        &app,
-        &reception,
-        &code,
-        "receive",
-        json!({"due_date": "2020-01-01"}),
-    )
-    .await;
+    let (s, _) = act(&app, &reception, &code, "receive", json!({"due_date": "2020-01-01"})).await;
     assert_eq!(s, 422);
     let due = tomorrow();
     let (s, p) = act(&app, &reception, &code, "receive", json!({"due_date": due})).await;
@@ -232,10 +168,7 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
             Form::new()
                 .text("note", "Giấy khai sinh bản điện tử số 123/2026")
                 .text("online", "true")
-                .part(
-                    "file_0",
-                    Part::bytes(PDF.to_vec()).file_name("Giấy khai sinh.pdf"),
-                ),
+                .part("file_0", Part::bytes(PDF.to_vec()).file_name("Giấy khai sinh.pdf")),
         )
         .send()
         .await
@@ -253,10 +186,7 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
         .await
         .expect("download");
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.headers()["content-type"].to_str().expect("type"),
-        "application/pdf"
-    );
+    assert_eq!(res.headers()["content-type"].to_str().expect("type"), "application/pdf");
     assert!(res.headers()["content-disposition"]
         .to_str()
         .expect("disposition")
@@ -308,14 +238,7 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
         .collect();
     assert_eq!(
         steps,
-        [
-            "submitted",
-            "supplement",
-            "submitted",
-            "received",
-            "processing",
-            "returned"
-        ]
+        ["submitted", "supplement", "submitted", "received", "processing", "returned"]
     );
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/lookup/{code}")).await;
     assert_eq!(v["status"], "returned");
@@ -348,12 +271,9 @@ async fn a_citizen_withdraws_a_dossier_and_two_officials_cannot_both_act_on_one(
     let (s, p) = act(&app, &reception, &code_b, "receive", json!({})).await;
     assert_eq!(s, 200, "{p}");
     let today = cqdt_platform::clock::to_vn(chrono::Utc::now()).date_naive();
-    let (_, cal) = get_json(
-        &app,
-        &citizen,
-        &format!("/api/v1/calendar/add-working-days?date={today}&days=1"),
-    )
-    .await;
+    let (_, cal) =
+        get_json(&app, &citizen, &format!("/api/v1/calendar/add-working-days?date={today}&days=1"))
+            .await;
     assert_eq!(p["due_date"], cal["result"], "{p} {cal}");
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
     assert_eq!(v["events"].as_array().map(Vec::len), Some(2));
@@ -413,17 +333,9 @@ async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement
         .send()
         .await
         .expect("get");
-    assert_eq!(
-        res.status(),
-        404,
-        "outside the scope the dossier does not exist"
-    );
-    let res = client()
-        .get(app.url("/mot-cua"))
-        .header("cookie", &citizen)
-        .send()
-        .await
-        .expect("get");
+    assert_eq!(res.status(), 404, "outside the scope the dossier does not exist");
+    let res =
+        client().get(app.url("/mot-cua")).header("cookie", &citizen).send().await.expect("get");
     assert_eq!(res.status(), 403, "citizens have no work list");
 
     // The dossier page offers reception with the computed appointment date.
@@ -445,13 +357,7 @@ async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement
         &[("due_date", "")],
     )
     .await;
-    assert_eq!(
-        (s, to.as_str()),
-        (
-            303,
-            format!("/mot-cua/ho-so/{code}?done=tiep-nhan").as_str()
-        )
-    );
+    assert_eq!((s, to.as_str()), (303, format!("/mot-cua/ho-so/{code}?done=tiep-nhan").as_str()));
     let (_, v) = get_json(&app, &reception, &format!("/api/v1/office/dossiers/{code}")).await;
     assert_eq!(v["status"], "received");
     let due = v["due_date"].as_str().expect("due date").to_string();
@@ -467,13 +373,8 @@ async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement
     assert!(slip.contains(&format!("ngày {due_vn}")), "{slip}");
     assert!(slip.contains("1 ngày làm việc"));
     // Acting twice is refused, with the reason on the page.
-    let (s, html) = post_page(
-        &app,
-        &reception,
-        &format!("/mot-cua/ho-so/{code}/tiep-nhan"),
-        &[],
-    )
-    .await;
+    let (s, html) =
+        post_page(&app, &reception, &format!("/mot-cua/ho-so/{code}/tiep-nhan"), &[]).await;
     assert_eq!(s, 409);
     assert!(html.contains("không thực hiện được thao tác này"));
 
@@ -491,21 +392,13 @@ async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement
         &reception,
         &format!("/mot-cua/ho-so/{other}/bo-sung"),
         &[
-            (
-                "items",
-                "Bản sao giấy chứng nhận kết hôn của cha mẹ\nGiấy chứng sinh bản chính",
-            ),
+            ("items", "Bản sao giấy chứng nhận kết hôn của cha mẹ\nGiấy chứng sinh bản chính"),
             ("note", "Nộp trực tuyến tại mục Hồ sơ của tôi."),
         ],
     )
     .await;
     assert_eq!(s, 303);
-    let slip = page(
-        &app,
-        &reception,
-        &format!("/mot-cua/ho-so/{other}/phieu/02"),
-    )
-    .await;
+    let slip = page(&app, &reception, &format!("/mot-cua/ho-so/{other}/phieu/02")).await;
     assert!(slip.contains("PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"));
     assert!(slip.contains("Giấy chứng sinh bản chính"));
     // Refusal with reasons prints as Mẫu 03; a slip that does not apply is not there.
@@ -517,12 +410,7 @@ async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement
     )
     .await;
     assert_eq!(s, 303);
-    let slip = page(
-        &app,
-        &reception,
-        &format!("/mot-cua/ho-so/{other}/phieu/03"),
-    )
-    .await;
+    let slip = page(&app, &reception, &format!("/mot-cua/ho-so/{other}/phieu/03")).await;
     assert!(slip.contains("PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"));
     assert!(slip.contains("Trẻ đã được đăng ký khai sinh tại nơi khác."));
     let res = client()

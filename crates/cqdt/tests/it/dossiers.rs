@@ -38,22 +38,10 @@ pub(crate) fn filled(page: &str) -> Vec<(String, String)> {
         ("agency".into(), first_option(page, "agency")),
         ("f_child_full_name".into(), "Nguyễn Gia Bảo".into()),
         ("f_child_date_of_birth".into(), "01/11/2026".into()),
-        (
-            "f_child_gender".into(),
-            first_option(page, "f_child_gender"),
-        ),
-        (
-            "f_child_ethnicity".into(),
-            first_option(page, "f_child_ethnicity"),
-        ),
-        (
-            "f_child_nationality".into(),
-            first_option(page, "f_child_nationality"),
-        ),
-        (
-            "f_place_of_birth".into(),
-            "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn".into(),
-        ),
+        ("f_child_gender".into(), first_option(page, "f_child_gender")),
+        ("f_child_ethnicity".into(), first_option(page, "f_child_ethnicity")),
+        ("f_child_nationality".into(), first_option(page, "f_child_nationality")),
+        ("f_place_of_birth".into(), "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn".into()),
         ("f_place_of_birth__xa".into(), "Phường Sóc Trăng".into()),
         ("f_hometown".into(), "94".into()),
         ("f_mother_full_name".into(), "Trần Thị Mai".into()),
@@ -100,10 +88,7 @@ async fn a_citizen_files_online_and_finds_the_dossier_with_its_code() {
     let app = Instance::start().await;
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let page = form_page(&app, &cookie).await;
-    assert!(
-        page.contains("value=\"0912000123\""),
-        "the phone is pre-filled from the account"
-    );
+    assert!(page.contains("value=\"0912000123\""), "the phone is pre-filled from the account");
     let fields = filled(&page);
     let res = post_form(
         &app,
@@ -118,12 +103,7 @@ async fn a_citizen_files_online_and_finds_the_dossier_with_its_code() {
         ),
     )
     .await;
-    assert_eq!(
-        res.status(),
-        303,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap_or_default());
     let review = location(&res);
     assert!(review.starts_with(&format!("/nop-ho-so/{KHAI_SINH}/xem-lai?ho_so=")));
     let id = review.split("ho_so=").nth(1).expect("id").to_string();
@@ -146,12 +126,8 @@ async fn a_citizen_files_online_and_finds_the_dossier_with_its_code() {
         .expect("submit");
     assert_eq!(res.status(), 303);
     let to = location(&res);
-    let code = to
-        .trim_start_matches("/ho-so-cua-toi/")
-        .split('?')
-        .next()
-        .expect("code")
-        .to_string();
+    let code =
+        to.trim_start_matches("/ho-so-cua-toi/").split('?').next().expect("code").to_string();
     let parts: Vec<&str> = code.split('-').collect();
     let shape = parts.len() == 3
         && parts[0].split('.').count() == 4
@@ -206,10 +182,7 @@ async fn a_citizen_files_online_and_finds_the_dossier_with_its_code() {
         .text()
         .await
         .expect("text");
-    assert!(
-        notes.contains("nguyenvanan@example.vn") && notes.contains(&code),
-        "{notes}"
-    );
+    assert!(notes.contains("nguyenvanan@example.vn") && notes.contains(&code), "{notes}");
     // Another person sees nothing of it.
     let other = sign_in(&app, "xuly.stp", DEMO_PASSWORD, Some(helpers::DEMO_TOTP)).await;
     let r = client()
@@ -233,18 +206,11 @@ async fn bad_filings_are_refused_with_clear_messages_and_create_nothing() {
     let res = post_form(&app, &cookie, multipart(&fields, vec![], "review")).await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.expect("page");
-    for m in [
-        "Có lỗi cần sửa",
-        "Chưa nhập “Họ, chữ đệm và tên",
-        "12 chữ số",
-        "Chưa đính kèm",
-    ] {
+    for m in ["Có lỗi cần sửa", "Chưa nhập “Họ, chữ đệm và tên", "12 chữ số", "Chưa đính kèm"]
+    {
         assert!(html.contains(m), "{m} missing");
     }
-    assert!(
-        html.contains("href=\"#f_child_full_name\""),
-        "the summary links to the field"
-    );
+    assert!(html.contains("href=\"#f_child_full_name\""), "the summary links to the field");
     // A file that is not what its name says, and one too large.
     let fields = filled(&page);
     let res = post_form(
@@ -253,16 +219,8 @@ async fn bad_filings_are_refused_with_clear_messages_and_create_nothing() {
         multipart(
             &fields,
             vec![
-                (
-                    "file_0",
-                    "to-khai.pdf",
-                    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
-                ),
-                (
-                    "file_1",
-                    "lon.pdf",
-                    [PDF.to_vec(), vec![b' '; 1024 * 1024 + 10]].concat(),
-                ),
+                ("file_0", "to-khai.pdf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
+                ("file_1", "lon.pdf", [PDF.to_vec(), vec![b' '; 1024 * 1024 + 10]].concat()),
             ],
             "review",
         ),
@@ -270,18 +228,11 @@ async fn bad_filings_are_refused_with_clear_messages_and_create_nothing() {
     .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.expect("page");
-    assert!(
-        html.contains("giả mạo") || html.contains("đổi tên"),
-        "disguised file"
-    );
+    assert!(html.contains("giả mạo") || html.contains("đổi tên"), "disguised file");
     assert!(html.contains("quá lớn"), "oversized file");
     // Nothing was submitted.
     let mine = my_dossiers(&app, &cookie).await;
-    assert!(
-        mine.as_array()
-            .is_some_and(|a| a.iter().all(|d| d["status"] == "draft")),
-        "{mine}"
-    );
+    assert!(mine.as_array().is_some_and(|a| a.iter().all(|d| d["status"] == "draft")), "{mine}");
     // A forged cross-site post is refused (the server may answer before reading the body,
     // which the client sees as a broken pipe).
     let forged = client()
@@ -297,9 +248,7 @@ async fn bad_filings_are_refused_with_clear_messages_and_create_nothing() {
         Err(e) => assert!(e.is_request(), "{e}"),
     }
     let mine = my_dossiers(&app, &cookie).await;
-    assert!(mine
-        .as_array()
-        .is_some_and(|a| a.iter().all(|d| d["status"] == "draft")));
+    assert!(mine.as_array().is_some_and(|a| a.iter().all(|d| d["status"] == "draft")));
     // A retired procedure takes no dossier.
     let r = client()
         .post(app.url(&format!("/api/v1/procedures/{KHAI_SINH}/retire")))
@@ -349,10 +298,7 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     let page = form_page(&app, &cookie).await;
     let values: serde_json::Map<String, Value> = filled(&page)
         .into_iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("f_")
-                .map(|k| (k.to_string(), Value::String(v)))
-        })
+        .filter_map(|(k, v)| k.strip_prefix("f_").map(|k| (k.to_string(), Value::String(v))))
         .collect();
     let agency = first_option(&page, "agency");
     let mut bad = values.clone();
@@ -375,10 +321,7 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
             .is_some_and(|m| m.contains("Phường Không Có") && m.contains("Cần Thơ")),
         "{p}"
     );
-    assert!(my_dossiers(&app, &cookie)
-        .await
-        .as_array()
-        .is_some_and(Vec::is_empty));
+    assert!(my_dossiers(&app, &cookie).await.as_array().is_some_and(Vec::is_empty));
     // The picker's list: the communes of the province, for the script and for apps.
     let list: Value = client()
         .get(app.url("/api/v1/dia-ban/92/xa"))
@@ -389,16 +332,10 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
         .await
         .expect("json");
     assert!(
-        list["communes"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|c| c["code"] == "31507")),
+        list["communes"].as_array().is_some_and(|a| a.iter().any(|c| c["code"] == "31507")),
         "{list}"
     );
-    let res = client()
-        .get(app.url("/api/v1/dia-ban/94/xa"))
-        .send()
-        .await
-        .expect("communes");
+    let res = client().get(app.url("/api/v1/dia-ban/94/xa")).send().await.expect("communes");
     assert_eq!(res.status(), 404, "Sóc Trăng province no longer exists");
     let res = file_by_api(&app, &cookie, &agency, &values).await;
     assert_eq!(res.status(), 201);
@@ -423,9 +360,7 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     let res = file_by_api(&app, &cookie, &agency, &values).await;
     let second: Value = res.json().await.expect("json");
     assert!(
-        second["code"]
-            .as_str()
-            .is_some_and(|c| c.ends_with("-0002")),
+        second["code"].as_str().is_some_and(|c| c.ends_with("-0002")),
         "the day's sequence: {second}"
     );
     // Submissions arriving together share one transaction; each still gets its own
@@ -435,13 +370,8 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
         let (url, cookie) = (app.url("/api/v1/dossiers"), cookie.clone());
         let body = json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": values});
         many.spawn(async move {
-            let res = client()
-                .post(url)
-                .header("cookie", cookie)
-                .json(&body)
-                .send()
-                .await
-                .expect("api");
+            let res =
+                client().post(url).header("cookie", cookie).json(&body).send().await.expect("api");
             assert_eq!(res.status(), 201);
             res.json::<Value>().await.expect("json")
         });
@@ -450,19 +380,10 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     while let Some(d) = many.join_next().await {
         let d = d.expect("request task");
         let code = d["code"].as_str().expect("code").to_string();
-        seqs.push(
-            code.rsplit('-')
-                .next()
-                .and_then(|n| n.parse::<u32>().ok())
-                .expect("number"),
-        );
+        seqs.push(code.rsplit('-').next().and_then(|n| n.parse::<u32>().ok()).expect("number"));
     }
     seqs.sort_unstable();
-    assert_eq!(
-        seqs,
-        (3..23).collect::<Vec<u32>>(),
-        "consecutive, none twice"
-    );
+    assert_eq!(seqs, (3..23).collect::<Vec<u32>>(), "consecutive, none twice");
     let notes: Value = client()
         .get(app.url("/api/v1/notifications?limit=200"))
         .basic_auth("admin", Some(ADMIN_PASSWORD))
@@ -472,10 +393,7 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
         .json()
         .await
         .expect("json");
-    let list = notes["notifications"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let list = notes["notifications"].as_array().cloned().unwrap_or_default();
     for n in 3..23 {
         let code = format!("-{n:04}");
         let mine: Vec<&Value> = list
@@ -483,10 +401,7 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
             .filter(|x| x["subject"].as_str().is_some_and(|s| s.ends_with(&code)))
             .collect();
         assert_eq!(mine.len(), 2, "e-mail and SMS for {code}: {notes}");
-        assert!(
-            mine.iter().all(|x| x["job_id"].as_i64().is_some()),
-            "{mine:?}"
-        );
+        assert!(mine.iter().all(|x| x["job_id"].as_i64().is_some()), "{mine:?}");
     }
     // Without signing in: 401 problem+json.
     let res = client()
@@ -506,12 +421,7 @@ async fn the_applicants_own_address_is_pre_filled_from_the_account_into_the_pick
     let page = |cookie: String| {
         let url = app.url(&format!("/nop-ho-so/{lltp}"));
         async move {
-            let res = client()
-                .get(url)
-                .header("cookie", cookie)
-                .send()
-                .await
-                .expect("form");
+            let res = client().get(url).header("cookie", cookie).send().await.expect("form");
             assert_eq!(res.status(), 200);
             res.text().await.expect("page")
         }
@@ -537,9 +447,7 @@ async fn the_applicants_own_address_is_pre_filled_from_the_account_into_the_pick
     };
     let res = post("x\u{7}").await.expect("post");
     assert_eq!(res.status(), 422);
-    let res = post("Ấp 3, Xã An Ninh, Thành phố Cần Thơ")
-        .await
-        .expect("post");
+    let res = post("Ấp 3, Xã An Ninh, Thành phố Cần Thơ").await.expect("post");
     assert_eq!(res.status(), 303);
     let account = client()
         .get(app.url("/tai-khoan"))

@@ -37,9 +37,7 @@ async fn a_client_added_on_the_command_line_gets_a_token_the_provider_vouches_fo
         .json()
         .await
         .expect("json");
-    assert!(discovery["token_endpoint"]
-        .as_str()
-        .is_some_and(|t| t.ends_with("/oauth/token")));
+    assert!(discovery["token_endpoint"].as_str().is_some_and(|t| t.ends_with("/oauth/token")));
     let jwks: Value = client()
         .get(app.url("/oauth/jwks"))
         .send()
@@ -52,20 +50,14 @@ async fn a_client_added_on_the_command_line_gets_a_token_the_provider_vouches_fo
     let token: Value = client()
         .post(app.url("/oauth/token"))
         .basic_auth(&id, Some(&secret))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "catalog.read"),
-        ])
+        .form(&[("grant_type", "client_credentials"), ("scope", "catalog.read")])
         .send()
         .await
         .expect("token")
         .json()
         .await
         .expect("json");
-    let access = token["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_string();
+    let access = token["access_token"].as_str().expect("access token").to_string();
     assert_eq!(access.split('.').count(), 3, "a JWT");
     let info: Value = client()
         .post(app.url("/oauth/introspect"))

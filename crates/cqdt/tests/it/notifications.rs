@@ -15,12 +15,7 @@ pub(crate) async fn send(app: &Instance, body: Value) -> i64 {
         .send()
         .await
         .expect("post");
-    assert_eq!(
-        res.status(),
-        202,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
+    assert_eq!(res.status(), 202, "{}", res.text().await.unwrap_or_default());
     let v: Value = res.json().await.expect("json");
     v["id"].as_i64().expect("id")
 }
@@ -44,19 +39,13 @@ pub(crate) async fn wait_for<F: Fn(&Value) -> bool>(app: &Instance, id: i64, don
         if done(&v) {
             return v;
         }
-        assert!(
-            Instant::now() < deadline,
-            "notification {id} never got there: {v}"
-        );
+        assert!(Instant::now() < deadline, "notification {id} never got there: {v}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 pub(crate) fn notification_status(v: &Value) -> &str {
-    v["notification"]["status"]
-        .as_str()
-        .or_else(|| v["status"].as_str())
-        .unwrap_or("")
+    v["notification"]["status"].as_str().or_else(|| v["status"].as_str()).unwrap_or("")
 }
 
 #[tokio::test]
@@ -65,10 +54,7 @@ async fn an_email_sent_while_the_mail_server_is_down_is_delivered_when_it_comes_
     let smtp_url = format!("smtp://127.0.0.1:{port}");
     let app = Instance::start_with(
         &[],
-        &[
-            ("CQDT_SMTP_URL", &smtp_url),
-            ("CQDT_SMTP_FROM", "Cổng DVC <no-reply@soctrang.gov.vn>"),
-        ],
+        &[("CQDT_SMTP_URL", &smtp_url), ("CQDT_SMTP_FROM", "Cổng DVC <no-reply@soctrang.gov.vn>")],
     )
     .await;
     let id = send(&app, json!({"channel": "email", "recipient": "cong.dan@example.vn", "template": "test", "params": {}})).await;
@@ -91,10 +77,7 @@ async fn an_email_sent_while_the_mail_server_is_down_is_delivered_when_it_comes_
         "the message is kept in the outbox"
     );
     let v = wait_for(&app, id, |v| notification_status(v) == "sent").await;
-    assert!(
-        v.to_string().contains("failed"),
-        "the delivery log keeps the failed attempt: {v}"
-    );
+    assert!(v.to_string().contains("failed"), "the delivery log keeps the failed attempt: {v}");
     let out = smtp.output();
     assert!(out.contains("cong.dan@example.vn"), "{out}");
 }

@@ -136,13 +136,7 @@ async fn a_standard_client_library_completes_the_whole_flow() {
     let (id, secret) = first_party(&app).await;
     let (cc_id, cc_secret) = add_client(
         &app,
-        &[
-            "Kho dữ liệu",
-            "--grant",
-            "client_credentials",
-            "--scope",
-            "catalog.read",
-        ],
+        &["Kho dữ liệu", "--grant", "client_credentials", "--scope", "catalog.read"],
     )
     .await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/oidc_client.py");
@@ -229,10 +223,7 @@ async fn pkce_missing_or_wrong_is_refused() {
         ],
     )
     .await;
-    assert_eq!(
-        query_of(&location(&res)).get("error").map(String::as_str),
-        Some("invalid_request")
-    );
+    assert_eq!(query_of(&location(&res)).get("error").map(String::as_str), Some("invalid_request"));
     let verifier = "the-real-verifier-0123456789-0123456789-0123456789";
     let code = code_for(&app, &cookie, &id, verifier).await;
     let (status, body) = token(
@@ -243,17 +234,11 @@ async fn pkce_missing_or_wrong_is_refused() {
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", REDIRECT),
-            (
-                "code_verifier",
-                "a-stolen-code-without-the-verifier-0123456789-abcdef",
-            ),
+            ("code_verifier", "a-stolen-code-without-the-verifier-0123456789-abcdef"),
         ],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
     // The code is burnt by the failed attempt.
     let (status, _) = token(
         &app,
@@ -273,17 +258,10 @@ async fn pkce_missing_or_wrong_is_refused() {
         &app,
         &id,
         &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
 }
 
 #[tokio::test]
@@ -302,24 +280,14 @@ async fn a_reused_code_is_refused_and_the_tokens_it_gave_are_revoked() {
     let (status, first) = token(&app, &id, &secret, &form).await;
     assert_eq!(status, 200, "{first}");
     let access = first["access_token"].as_str().expect("access").to_string();
-    let refresh = first["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_string();
+    let refresh = first["refresh_token"].as_str().expect("refresh").to_string();
     assert_eq!(userinfo(&app, &access).await, 200);
     let (status, again) = token(&app, &id, &secret, &form).await;
-    assert_eq!(
-        (status, again["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, again["error"].as_str()), (400, Some("invalid_grant")));
     assert_eq!(userinfo(&app, &access).await, 401, "access token revoked");
-    let (status, _) = token(
-        &app,
-        &id,
-        &secret,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let (status, _) =
+        token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+            .await;
     assert_eq!(status, 400, "refresh token revoked");
 }
 
@@ -342,43 +310,19 @@ async fn a_reused_refresh_token_revokes_the_whole_grant() {
         ],
     )
     .await;
-    let r1 = first["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_string();
-    let (status, second) = token(
-        &app,
-        &id,
-        &secret,
-        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
-    )
-    .await;
+    let r1 = first["refresh_token"].as_str().expect("refresh").to_string();
+    let (status, second) =
+        token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", &r1)]).await;
     assert_eq!(status, 200);
-    let r2 = second["refresh_token"]
-        .as_str()
-        .expect("rotated")
-        .to_string();
+    let r2 = second["refresh_token"].as_str().expect("rotated").to_string();
     let a2 = second["access_token"].as_str().expect("access").to_string();
     assert_ne!(r1, r2);
     // The old one again: an attacker (or the victim) replays it; everything is revoked.
-    let (status, body) = token(
-        &app,
-        &id,
-        &secret,
-        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    let (status, _) = token(
-        &app,
-        &id,
-        &secret,
-        &[("grant_type", "refresh_token"), ("refresh_token", &r2)],
-    )
-    .await;
+    let (status, body) =
+        token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", &r1)]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    let (status, _) =
+        token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", &r2)]).await;
     assert_eq!(status, 400, "the newer token of the family is revoked too");
     assert_eq!(userinfo(&app, &a2).await, 401);
 }
@@ -414,11 +358,7 @@ async fn a_third_party_client_asks_for_consent_and_a_public_client_uses_pkce_alo
     ];
     let res = authorize(&app, &cookie, &params).await;
     assert_eq!(res.status(), 200);
-    assert!(res
-        .text()
-        .await
-        .expect("page")
-        .contains("Số định danh cá nhân"));
+    assert!(res.text().await.expect("page").contains("Số định danh cá nhân"));
     let mut form: Vec<(&str, &str)> = params.to_vec();
     form.push(("decision", "allow"));
     let res = client()
@@ -429,10 +369,7 @@ async fn a_third_party_client_asks_for_consent_and_a_public_client_uses_pkce_alo
         .await
         .expect("consent");
     assert_eq!(res.status(), 303);
-    let code = query_of(&location(&res))
-        .get("code")
-        .cloned()
-        .expect("code");
+    let code = query_of(&location(&res)).get("code").cloned().expect("code");
     let res = client()
         .post(app.url("/oauth/token"))
         .form(&[

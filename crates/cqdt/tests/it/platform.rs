@@ -17,66 +17,40 @@ async fn the_home_page_is_served_in_vietnamese_with_the_demo_banner() {
 #[tokio::test]
 async fn an_instance_started_without_demo_shows_no_banner() {
     let app = Instance::start_with(&["--no-demo"], &[]).await;
-    let body = client()
-        .get(app.url("/"))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
+    let body = client().get(app.url("/")).send().await.expect("get").text().await.expect("body");
     assert!(!body.contains("Bản trình diễn"));
 }
 
 #[tokio::test]
 async fn an_unknown_page_gets_a_vietnamese_404_with_security_headers_and_a_request_id() {
     let app = Instance::start().await;
-    let res = client()
-        .get(app.url("/khong-co-trang-nay"))
-        .send()
-        .await
-        .expect("get");
+    let res = client().get(app.url("/khong-co-trang-nay")).send().await.expect("get");
     assert_eq!(res.status(), 404);
     let h = res.headers().clone();
-    assert!(h["content-security-policy"]
-        .to_str()
-        .expect("csp")
-        .contains("default-src 'self'"));
+    assert!(h["content-security-policy"].to_str().expect("csp").contains("default-src 'self'"));
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert!(h.contains_key("referrer-policy"));
-    assert!(
-        !h.contains_key("strict-transport-security"),
-        "no HSTS without TLS"
-    );
+    assert!(!h.contains_key("strict-transport-security"), "no HSTS without TLS");
     assert!(h["x-request-id"].len() >= 16);
     let body = res.text().await.expect("body");
     assert!(body.contains("Không tìm thấy trang"));
-    assert!(
-        body.contains("Bản trình diễn"),
-        "the 404 page keeps the instance's shell"
-    );
+    assert!(body.contains("Bản trình diễn"), "the 404 page keeps the instance's shell");
 }
 
 #[tokio::test]
 async fn an_unknown_api_path_gets_problem_json() {
     let app = Instance::start().await;
-    let res = client()
-        .get(app.url("/api/v1/khong-co"))
-        .send()
-        .await
-        .expect("get");
+    let res = client().get(app.url("/api/v1/khong-co")).send().await.expect("get");
     assert_eq!(res.status(), 404);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
 }
 
 #[tokio::test]
 async fn hsts_is_sent_when_the_public_address_is_https() {
-    let app = Instance::start_with(
-        &[],
-        &[("CQDT_PUBLIC_URL", "https://dichvucong.soctrang.gov.vn")],
-    )
-    .await;
+    let app =
+        Instance::start_with(&[], &[("CQDT_PUBLIC_URL", "https://dichvucong.soctrang.gov.vn")])
+            .await;
     let res = client().get(app.url("/")).send().await.expect("get");
     assert!(res.headers().contains_key("strict-transport-security"));
 }
@@ -88,12 +62,8 @@ async fn admin_pages_need_the_administrator() {
     let res = c.get(app.url("/admin/jobs")).send().await.expect("get");
     assert_eq!(res.status(), 401);
     assert!(res.headers().contains_key("www-authenticate"));
-    let wrong = c
-        .get(app.url("/admin/jobs"))
-        .basic_auth("admin", Some("sai"))
-        .send()
-        .await
-        .expect("get");
+    let wrong =
+        c.get(app.url("/admin/jobs")).basic_auth("admin", Some("sai")).send().await.expect("get");
     assert_eq!(wrong.status(), 401);
     let ok = c
         .get(app.url("/admin/jobs"))
@@ -118,10 +88,8 @@ async fn a_form_post_from_another_site_is_refused() {
 }
 
 fn upload(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
-    reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
-    )
+    reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()))
 }
 
 #[tokio::test]
@@ -136,45 +104,25 @@ async fn oversized_disguised_and_unknown_files_are_refused_and_nothing_is_stored
             .multipart(form)
             .send()
     };
-    let disguised = post(upload("don-de-nghi.pdf", b"\x89PNG\r\n\x1a\nrest".to_vec()))
-        .await
-        .expect("post");
+    let disguised =
+        post(upload("don-de-nghi.pdf", b"\x89PNG\r\n\x1a\nrest".to_vec())).await.expect("post");
     assert_eq!(disguised.status(), 422);
-    assert_eq!(
-        disguised.headers()["content-type"],
-        "application/problem+json"
-    );
+    assert_eq!(disguised.headers()["content-type"], "application/problem+json");
     let p: serde_json::Value = disguised.json().await.expect("json");
-    assert!(
-        p["detail"].as_str().unwrap_or("").contains("giả mạo"),
-        "{p}"
-    );
-    let exe = post(upload("tool.exe", b"MZ\x90\x00\x03\x00\x00\x00".to_vec()))
-        .await
-        .expect("post");
+    assert!(p["detail"].as_str().unwrap_or("").contains("giả mạo"), "{p}");
+    let exe = post(upload("tool.exe", b"MZ\x90\x00\x03\x00\x00\x00".to_vec())).await.expect("post");
     assert_eq!(exe.status(), 422);
     // The server answers 413 as soon as the limit is passed and may close before the client
     // finishes sending, which the client sees as a broken pipe.
-    match post(upload(
-        "big.pdf",
-        [b"%PDF-1.7\n".to_vec(), vec![b'a'; 2 * 1024 * 1024]].concat(),
-    ))
-    .await
+    match post(upload("big.pdf", [b"%PDF-1.7\n".to_vec(), vec![b'a'; 2 * 1024 * 1024]].concat()))
+        .await
     {
-        Ok(big) => assert!(
-            big.status() == 413 || big.status() == 422,
-            "{}",
-            big.status()
-        ),
+        Ok(big) => assert!(big.status() == 413 || big.status() == 422, "{}", big.status()),
         Err(e) => assert!(e.is_request(), "{e}"),
     }
-    let files = std::fs::read_dir(app.data_dir.join("files"))
-        .map(|d| d.count())
-        .unwrap_or(0);
+    let files = std::fs::read_dir(app.data_dir.join("files")).map(|d| d.count()).unwrap_or(0);
     assert_eq!(files, 0, "a refused file left something in the store");
-    let good = post(upload("to-khai.pdf", b"%PDF-1.7\n%%EOF".to_vec()))
-        .await
-        .expect("post");
+    let good = post(upload("to-khai.pdf", b"%PDF-1.7\n%%EOF".to_vec())).await.expect("post");
     assert_eq!(good.status(), 201);
     let stored: serde_json::Value = good.json().await.expect("json");
     let sha = stored["sha256"].as_str().expect("sha");
@@ -184,10 +132,7 @@ async fn oversized_disguised_and_unknown_files_are_refused_and_nothing_is_stored
         .send()
         .await
         .expect("get");
-    assert_eq!(
-        back.bytes().await.expect("bytes").as_ref(),
-        b"%PDF-1.7\n%%EOF"
-    );
+    assert_eq!(back.bytes().await.expect("bytes").as_ref(), b"%PDF-1.7\n%%EOF");
     let traversal = c
         .get(app.url("/api/v1/files/..%2F..%2Fcqdt.db"))
         .basic_auth("admin", Some(ADMIN_PASSWORD))
@@ -223,37 +168,24 @@ async fn every_api_route_of_the_assembled_router_is_in_the_openapi_document() {
         .json()
         .await
         .expect("json");
-    let documented: std::collections::BTreeSet<String> = doc["paths"]
-        .as_object()
-        .expect("paths")
-        .keys()
-        .cloned()
-        .collect();
+    let documented: std::collections::BTreeSet<String> =
+        doc["paths"].as_object().expect("paths").keys().cloned().collect();
     let routes = app.api_paths();
     assert!(routes.len() > 50, "too few API routes found: {routes:?}");
     let missing: Vec<_> = routes.difference(&documented).collect();
-    assert!(
-        missing.is_empty(),
-        "API routes missing from the document: {missing:?}"
-    );
+    assert!(missing.is_empty(), "API routes missing from the document: {missing:?}");
     let stale: Vec<_> = documented
         .iter()
         .filter(|p| cqdt_platform::web::is_api_path(p))
         .filter(|p| !routes.contains(*p))
         .collect();
-    assert!(
-        stale.is_empty(),
-        "documented paths no route serves: {stale:?}"
-    );
+    assert!(stale.is_empty(), "documented paths no route serves: {stale:?}");
     // Operation ids are unique, and every reference resolves.
     let mut ids = std::collections::BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
             if let Some(id) = op["operationId"].as_str() {
-                assert!(
-                    ids.insert(id.to_string()),
-                    "{method} {path}: operationId {id} repeats"
-                );
+                assert!(ids.insert(id.to_string()), "{method} {path}: operationId {id} repeats");
             }
         }
     }
@@ -284,10 +216,6 @@ async fn repeated_wrong_admin_passwords_lock_the_source_out() {
         .send()
         .await
         .expect("get");
-    assert_eq!(
-        locked.status(),
-        429,
-        "even the right password waits out the lockout"
-    );
+    assert_eq!(locked.status(), 429, "even the right password waits out the lockout");
     assert!(locked.headers().contains_key("retry-after"));
 }

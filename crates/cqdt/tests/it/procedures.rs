@@ -23,9 +23,7 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = client()
-        .request(method, app.url(path))
-        .basic_auth("admin", Some(ADMIN_PASSWORD));
+    let mut req = client().request(method, app.url(path)).basic_auth("admin", Some(ADMIN_PASSWORD));
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -66,11 +64,7 @@ async fn people_find_procedures_as_they_type_them() {
     let first = names(&r).first().cloned().unwrap_or_default();
     assert!(first.contains("giấy phép xây dựng"), "{r}");
     let (_, r) = get_json(&app, "/api/v1/procedures?q=khai%20sinh").await;
-    assert_eq!(
-        names(&r).first().map(String::as_str),
-        Some("Thủ tục đăng ký khai sinh"),
-        "{r}"
-    );
+    assert_eq!(names(&r).first().map(String::as_str), Some("Thủ tục đăng ký khai sinh"), "{r}");
     let (_, r) = get_json(&app, "/api/v1/procedures?q=khai%20sihn").await;
     assert_eq!(
         names(&r).first().map(String::as_str),
@@ -80,11 +74,9 @@ async fn people_find_procedures_as_they_type_them() {
     let (_, r) = get_json(&app, "/api/v1/procedures?q=1.001193").await;
     assert_eq!(r["items"][0]["code"], KHAI_SINH);
     let (_, r) = get_json(&app, "/api/v1/procedures?cap=tinh&limit=200").await;
-    assert!(r["items"]
-        .as_array()
-        .is_some_and(|a| a.iter().all(|i| i["levels"]
-            .as_array()
-            .is_some_and(|l| l.contains(&json!("tinh"))))));
+    assert!(r["items"].as_array().is_some_and(|a| a
+        .iter()
+        .all(|i| i["levels"].as_array().is_some_and(|l| l.contains(&json!("tinh"))))));
     let (status, html) = page(&app, "/thu-tuc?q=dang+ky+ket+hon").await;
     assert_eq!(status, 200);
     assert!(html.contains("Thủ tục đăng ký kết hôn"));
@@ -139,69 +131,40 @@ async fn administrators_draft_publish_edit_and_retire_with_every_version_kept() 
     .await;
     assert_eq!(status, 201);
     let code = "1.999001.000.00.00.H51";
-    let (status, _) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/procedures",
-        Some(draft("1.999001", "Lần hai")),
-    )
-    .await;
+    let (status, _) =
+        send(&app, reqwest::Method::POST, "/api/v1/procedures", Some(draft("1.999001", "Lần hai")))
+            .await;
     assert_eq!(status, 409, "codes are unique");
     // A draft is not on the portal.
     let (_, r) = get_json(&app, "/api/v1/procedures?q=xac%20nhan%20thu%20nghiem").await;
     assert!(names(&r).is_empty());
     assert_eq!(page(&app, &format!("/thu-tuc/{code}")).await.0, 404);
-    let (status, e) = send(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/procedures/{code}/publish"),
-        None,
-    )
-    .await;
+    let (status, e) =
+        send(&app, reqwest::Method::POST, &format!("/api/v1/procedures/{code}/publish"), None)
+            .await;
     assert_eq!((status, e["status"].as_str()), (200, Some("published")));
     let (_, r) = get_json(&app, "/api/v1/procedures?q=xac%20nhan%20thu%20nghiem").await;
     assert_eq!(names(&r), vec!["Thủ tục xác nhận thử nghiệm"]);
     let mut edited = draft("1.999001", "Thủ tục xác nhận thử nghiệm (sửa đổi)");
     edited["processing_time"]["amount"] = json!(3);
-    let (status, e) = send(
-        &app,
-        reqwest::Method::PUT,
-        &format!("/api/v1/procedures/{code}"),
-        Some(edited),
-    )
-    .await;
+    let (status, e) =
+        send(&app, reqwest::Method::PUT, &format!("/api/v1/procedures/{code}"), Some(edited)).await;
     assert_eq!((status, e["version"].as_i64()), (200, Some(3)));
-    let (status, e) = send(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/procedures/{code}/retire"),
-        None,
-    )
-    .await;
+    let (status, e) =
+        send(&app, reqwest::Method::POST, &format!("/api/v1/procedures/{code}/retire"), None).await;
     assert_eq!((status, e["status"].as_str()), (200, Some("retired")));
     let (_, r) = get_json(&app, "/api/v1/procedures?q=xac%20nhan%20thu%20nghiem").await;
-    assert!(
-        names(&r).is_empty(),
-        "retired procedures take no new dossiers"
-    );
+    assert!(names(&r).is_empty(), "retired procedures take no new dossiers");
     let (status, html) = page(&app, &format!("/thu-tuc/{code}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("đã bãi bỏ"));
-    let (status, _) = send(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/procedures/{code}/publish"),
-        None,
-    )
-    .await;
+    let (status, _) =
+        send(&app, reqwest::Method::POST, &format!("/api/v1/procedures/{code}/publish"), None)
+            .await;
     assert_eq!(status, 409, "a retired procedure does not come back");
     let (_, history) = get_json(&app, &format!("/api/v1/procedures/{code}/history")).await;
-    let actions: Vec<&str> = history
-        .as_array()
-        .expect("history")
-        .iter()
-        .filter_map(|v| v["action"].as_str())
-        .collect();
+    let actions: Vec<&str> =
+        history.as_array().expect("history").iter().filter_map(|v| v["action"].as_str()).collect();
     assert_eq!(actions, vec!["retire", "update", "publish", "create"]);
     let audit = client()
         .get(app.url("/api/v1/audit?action=procedure."))
@@ -228,13 +191,8 @@ async fn an_import_with_one_bad_item_imports_nothing_and_an_export_imports_back(
     let mut bad = draft("1.999003", "Thủ tục hỏng");
     bad["form"][0]["key"] = json!("Khoá Sai");
     let items = json!([draft("1.999002", "Thủ tục nhập thử nghiệm"), bad]);
-    let (status, body) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/procedures/import",
-        Some(items),
-    )
-    .await;
+    let (status, body) =
+        send(&app, reqwest::Method::POST, "/api/v1/procedures/import", Some(items)).await;
     assert_eq!(status, 422);
     assert_eq!(body["errors"][0]["field"], "/1/form/0/key", "{body}");
     let (status, _) = get_json(&app, "/api/v1/procedures/1.999002.000.00.00.H51").await;
@@ -243,19 +201,11 @@ async fn an_import_with_one_bad_item_imports_nothing_and_an_export_imports_back(
     assert_eq!(status, 200);
     let n = exported.as_array().map(Vec::len).unwrap_or(0);
     assert!(n >= 40, "{n} demo procedures");
-    let (status, body) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/procedures/import",
-        Some(exported),
-    )
-    .await;
+    let (status, body) =
+        send(&app, reqwest::Method::POST, "/api/v1/procedures/import", Some(exported)).await;
     assert_eq!((status, body["imported"].as_u64()), (200, Some(n as u64)));
     let (_, e) = get_json(&app, &format!("/api/v1/procedures/{KHAI_SINH}")).await;
-    assert_eq!(
-        (e["status"].as_str(), e["version"].as_i64()),
-        (Some("published"), Some(2))
-    );
+    assert_eq!((e["status"].as_str(), e["version"].as_i64()), (Some("published"), Some(2)));
 }
 
 async fn post_form(app: &Instance, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
@@ -266,17 +216,9 @@ async fn post_form(app: &Instance, path: &str, form: &[(&str, &str)]) -> (u16, S
         .send()
         .await
         .expect("post");
-    let location = res
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (
-        res.status().as_u16(),
-        location,
-        res.text().await.expect("text"),
-    )
+    let location =
+        res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (res.status().as_u16(), location, res.text().await.expect("text"))
 }
 
 async fn admin_page(app: &Instance, path: &str) -> (u16, String) {
@@ -344,12 +286,7 @@ async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history
     }
     let (status, _, html) = post_form(&app, "/admin/procedures/moi", &bad).await;
     assert_eq!(status, 422);
-    for anchor in [
-        "#time_amount",
-        "#fee_0_amount",
-        "#ff_1_options",
-        "#national_code",
-    ] {
+    for anchor in ["#time_amount", "#fee_0_amount", "#ff_1_options", "#national_code"] {
         assert!(html.contains(&format!("href=\"{anchor}\"")), "{anchor}");
     }
     assert!(html.contains("Có lỗi cần sửa"));
@@ -357,12 +294,7 @@ async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history
         html.contains("value=\"Thủ tục cấp giấy xác nhận soạn trên trang\""),
         "what was typed is kept"
     );
-    assert_eq!(
-        get_json(&app, &format!("/api/v1/procedures/{code}"))
-            .await
-            .0,
-        404
-    );
+    assert_eq!(get_json(&app, &format!("/api/v1/procedures/{code}")).await.0, 404);
 
     // "Add a row" re-renders with one more blank row and saves nothing.
     let mut add: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
@@ -370,37 +302,21 @@ async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history
     add.push(("them", "fee"));
     let (status, _, html) = post_form(&app, "/admin/procedures/moi", &add).await;
     assert_eq!(status, 200);
-    assert!(
-        html.contains("id=\"fee_3_name\""),
-        "1 filled + 2 blank + 1 added"
-    );
-    assert_eq!(
-        get_json(&app, &format!("/api/v1/procedures/{code}"))
-            .await
-            .0,
-        404
-    );
+    assert!(html.contains("id=\"fee_3_name\""), "1 filled + 2 blank + 1 added");
+    assert_eq!(get_json(&app, &format!("/api/v1/procedures/{code}")).await.0, 404);
 
     // A good form creates a draft with what was typed.
     let (status, location, _) = post_form(&app, "/admin/procedures/moi", EDITOR_FORM).await;
     assert_eq!(status, 303, "redirect after create");
-    assert_eq!(
-        location,
-        format!("/admin/procedures/{code}/sua?done=created")
-    );
+    assert_eq!(location, format!("/admin/procedures/{code}/sua?done=created"));
     let (_, p) = get_json(&app, &format!("/api/v1/procedures/{code}")).await;
     assert_eq!(p["status"], "draft");
     assert_eq!(p["levels"], json!(["huyen", "xa"]));
     assert_eq!(p["fees"][0]["amount_vnd"], 50_000);
     assert_eq!(p["components"].as_array().map(Vec::len), Some(1));
+    assert_eq!(p["form"][1]["options"], json!(["Tại quầy", "Qua bưu chính"]));
     assert_eq!(
-        p["form"][1]["options"],
-        json!(["Tại quầy", "Qua bưu chính"])
-    );
-    assert_eq!(
-        post_form(&app, "/admin/procedures/moi", EDITOR_FORM)
-            .await
-            .0,
+        post_form(&app, "/admin/procedures/moi", EDITOR_FORM).await.0,
         422,
         "the same code twice is refused on the page"
     );
@@ -427,22 +343,13 @@ async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history
     let (_, p) = get_json(&app, &format!("/api/v1/procedures/{code}")).await;
     assert_eq!(p["version"], 2);
     assert_eq!(p["processing_time"]["amount"], 3);
-    assert_eq!(
-        p["form"].as_array().map(Vec::len),
-        Some(1),
-        "the deleted row is gone"
-    );
+    assert_eq!(p["form"].as_array().map(Vec::len), Some(1), "the deleted row is gone");
 
     // A second save from the same stale page is refused: no lost update.
     let (status, _, html) = post_form(&app, &path, &edit).await;
     assert_eq!(status, 409);
     assert!(html.contains("sau khi bạn mở"), "{html}");
-    assert_eq!(
-        get_json(&app, &format!("/api/v1/procedures/{code}"))
-            .await
-            .1["version"],
-        2
-    );
+    assert_eq!(get_json(&app, &format!("/api/v1/procedures/{code}")).await.1["version"], 2);
     // The API honours If-Match the same way.
     let res = client()
         .put(app.url(&format!("/api/v1/procedures/{code}")))
@@ -473,23 +380,13 @@ async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history
     assert_eq!(p["name"], "Thủ tục cấp giấy xác nhận soạn trên trang");
 
     // A retired procedure is shown read-only and refuses a save.
-    send(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/procedures/{code}/retire"),
-        None,
-    )
-    .await;
+    send(&app, reqwest::Method::POST, &format!("/api/v1/procedures/{code}/retire"), None).await;
     let (_, html) = admin_page(&app, &path).await;
     assert!(html.contains("chỉ xem, không sửa được"));
     let mut stale: Vec<(&str, &str)> = EDITOR_FORM.to_vec();
     stale.push(("version", "4"));
     assert_eq!(post_form(&app, &path, &stale).await.0, 409);
     // Without credentials the editor is closed.
-    let res = client()
-        .get(app.url("/admin/procedures/moi"))
-        .send()
-        .await
-        .expect("get");
+    let res = client().get(app.url("/admin/procedures/moi")).send().await.expect("get");
     assert_eq!(res.status(), 401);
 }

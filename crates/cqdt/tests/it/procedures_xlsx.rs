@@ -30,11 +30,7 @@ async fn export_xlsx(app: &Instance) -> Vec<u8> {
         .expect("export");
     assert_eq!(res.status(), 200);
     let header = |name: &str| {
-        res.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
+        res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
     };
     assert_eq!(header("content-type"), MEDIA_TYPE);
     assert!(header("content-disposition").contains(".xlsx"));
@@ -83,25 +79,11 @@ async fn the_seeded_catalog_round_trips_through_xlsx_to_equal_procedures() {
     let names: Vec<&str> = book.sheets.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
-        vec![
-            "Thủ tục",
-            "Thành phần hồ sơ",
-            "Biểu mẫu điện tử",
-            "Phí, lệ phí",
-            "Hướng dẫn"
-        ]
+        vec!["Thủ tục", "Thành phần hồ sơ", "Biểu mẫu điện tử", "Phí, lệ phí", "Hướng dẫn"]
     );
-    assert_eq!(
-        book.sheets[0].rows.len(),
-        n + 1,
-        "a header and one row each"
-    );
+    assert_eq!(book.sheets[0].rows.len(), n + 1, "a header and one row each");
     let (status, body) = import_xlsx(&app, bytes).await;
-    assert_eq!(
-        (status, body["imported"].as_u64()),
-        (200, Some(n as u64)),
-        "{body}"
-    );
+    assert_eq!((status, body["imported"].as_u64()), (200, Some(n as u64)), "{body}");
     let after = get_json(&app, "/api/v1/procedures/export").await;
     assert_eq!(procedures(&after), procedures(&before));
     let e = get_json(&app, &format!("/api/v1/procedures/{KHAI_SINH}")).await;
@@ -137,29 +119,19 @@ async fn a_workbook_with_a_bad_row_imports_nothing_and_names_the_sheet_and_row()
     assert_eq!(status, 422, "{body}");
     let errors = body["errors"].as_array().cloned().unwrap_or_default();
     let fields: Vec<&str> = errors.iter().filter_map(|e| e["field"].as_str()).collect();
-    assert_eq!(
-        fields,
-        vec!["'Thủ tục'!G11", "'Biểu mẫu điện tử'!B6"],
-        "{body}"
-    );
+    assert_eq!(fields, vec!["'Thủ tục'!G11", "'Biểu mẫu điện tử'!B6"], "{body}");
     let message = errors[1]["message"].as_str().unwrap_or("");
     assert!(
         message.starts_with("Trang “Biểu mẫu điện tử”, dòng 6, cột “Khoá trường”: Khoá trường"),
         "{message}"
     );
     let first = procedures(&get_json(&app, "/api/v1/procedures/export").await)[0].clone();
-    assert_ne!(
-        first["name"], "Tên đã sửa nhưng không được nhập",
-        "nothing imported"
-    );
+    assert_ne!(first["name"], "Tên đã sửa nhưng không được nhập", "nothing imported");
 
     // The administrators' page says the same, in Vietnamese, and imports nothing either.
     let form = Form::new().text("publish", "false").part(
         "file",
-        Part::bytes(bytes)
-            .file_name("thu-tuc.xlsx")
-            .mime_str(MEDIA_TYPE)
-            .expect("mime"),
+        Part::bytes(bytes).file_name("thu-tuc.xlsx").mime_str(MEDIA_TYPE).expect("mime"),
     );
     let res = client()
         .post(app.url("/admin/procedures/import"))
@@ -170,18 +142,9 @@ async fn a_workbook_with_a_bad_row_imports_nothing_and_names_the_sheet_and_row()
         .expect("page");
     assert_eq!(res.status(), 422);
     let page = res.text().await.expect("page");
-    assert!(
-        page.contains("Trang “Biểu mẫu điện tử”, dòng 6, cột “Khoá trường”"),
-        "{page}"
-    );
-    assert!(
-        page.contains("Trang “Thủ tục”, dòng 11, cột “Cấp thực hiện”"),
-        "{page}"
-    );
-    assert!(
-        page.contains("href=\"#file\""),
-        "the summary links to the upload field"
-    );
+    assert!(page.contains("Trang “Biểu mẫu điện tử”, dòng 6, cột “Khoá trường”"), "{page}");
+    assert!(page.contains("Trang “Thủ tục”, dòng 11, cột “Cấp thực hiện”"), "{page}");
+    assert!(page.contains("href=\"#file\""), "the summary links to the upload field");
 
     // A file that is no workbook is refused with a clear message.
     let form = Form::new().part("file", Part::bytes(b"PK\x03\x04 garbage".to_vec()));
@@ -193,11 +156,7 @@ async fn a_workbook_with_a_bad_row_imports_nothing_and_names_the_sheet_and_row()
         .await
         .expect("page");
     assert_eq!(res.status(), 422);
-    assert!(res
-        .text()
-        .await
-        .expect("page")
-        .contains("không phải bảng tính .xlsx"));
+    assert!(res.text().await.expect("page").contains("không phải bảng tính .xlsx"));
 }
 
 /// Whether python3 with openpyxl is here; without it the check is skipped, saying so, unless
@@ -252,10 +211,7 @@ async fn openpyxl_opens_an_exported_workbook_and_reads_its_cells() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("thu-tuc.xlsx");
     std::fs::write(&path, export_xlsx(&app).await).expect("write");
-    let out = python(
-        READ_WITH_OPENPYXL,
-        &[path.to_str().expect("path"), KHAI_SINH],
-    );
+    let out = python(READ_WITH_OPENPYXL, &[path.to_str().expect("path"), KHAI_SINH]);
     let v: Value = serde_json::from_str(out.trim()).expect("openpyxl output");
     assert_eq!(v["sheets"][0], "Thủ tục");
     assert_eq!(v["sheets"][2], "Biểu mẫu điện tử");
@@ -307,29 +263,19 @@ async fn a_workbook_written_by_openpyxl_is_read_and_imported() {
     python(WRITE_WITH_OPENPYXL, &[path.to_str().expect("path")]);
     let bytes = std::fs::read(&path).expect("read");
     let (status, body) = import_xlsx(&app, bytes).await;
-    assert_eq!(
-        (status, body["imported"].as_u64()),
-        (200, Some(1)),
-        "{body}"
-    );
+    assert_eq!((status, body["imported"].as_u64()), (200, Some(1)), "{body}");
     let e = get_json(&app, "/api/v1/procedures/1.999101.000.00.00.H51").await;
     assert_eq!(e["status"], "draft");
     assert_eq!(e["name"], "Cấp giấy phép thử nghiệm & kiểm tra <đặc biệt>");
     assert_eq!(e["levels"], serde_json::json!(["huyen", "xa"]));
     assert_eq!(e["online_level"], "partial");
     assert_eq!(e["processing_time"]["amount"], 7);
-    assert_eq!(
-        e["legal_basis"],
-        serde_json::json!(["Luật A", "Nghị định B"])
-    );
+    assert_eq!(e["legal_basis"], serde_json::json!(["Luật A", "Nghị định B"]));
     assert_eq!(e["popular"], true);
     assert_eq!(e["components"][0]["required"], true);
     assert_eq!(e["components"][1]["originals"], 0);
     assert_eq!(e["components"][1]["copies"], 1);
-    assert_eq!(
-        e["form"][0]["options"],
-        serde_json::json!(["Học tập", "Làm việc"])
-    );
+    assert_eq!(e["form"][0]["options"], serde_json::json!(["Học tập", "Làm việc"]));
     assert_eq!(e["form"][1]["type"], "number");
     assert_eq!(e["form"][1]["min"], 1.5);
     assert_eq!(e["fees"][0]["amount_vnd"], 150000);

@@ -17,12 +17,7 @@ const SO_TU_PHAP: &str = "000.00.03.H51";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 async fn get(app: &Instance, cookie: &str, path: &str) -> (u16, String) {
-    let res = client()
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("get");
+    let res = client().get(app.url(path)).header("cookie", cookie).send().await.expect("get");
     (res.status().as_u16(), res.text().await.expect("text"))
 }
 
@@ -80,30 +75,13 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
     let dossier = format!("/mot-cua/ho-so/{code}");
 
     // Reception, then hand-over to processing starts the procedure's process.
-    assert_eq!(
-        post(&app, &counter, &format!("{dossier}/tiep-nhan"), &[])
-            .await
-            .0,
-        303
-    );
-    assert_eq!(
-        post(&app, &counter, &format!("{dossier}/chuyen-xu-ly"), &[])
-            .await
-            .0,
-        303
-    );
-    assert_eq!(
-        get(&app, &commune, &dossier).await.0,
-        404,
-        "the commune has no part in it yet"
-    );
+    assert_eq!(post(&app, &counter, &format!("{dossier}/tiep-nhan"), &[]).await.0, 303);
+    assert_eq!(post(&app, &counter, &format!("{dossier}/chuyen-xu-ly"), &[]).await.0, 303);
+    assert_eq!(get(&app, &commune, &dossier).await.0, 404, "the commune has no part in it yet");
 
     // The department's official finds the task in their work list and completes it.
     let (_, work) = get(&app, &department, "/mot-cua?tinh-trang=viec").await;
-    assert!(
-        work.contains(&code) && work.contains("Thẩm định hồ sơ"),
-        "{work}"
-    );
+    assert!(work.contains(&code) && work.contains("Thẩm định hồ sơ"), "{work}");
     let (_, page) = get(&app, &department, &dossier).await;
     assert!(page.contains("Quy trình đang chạy"));
     // No result while the process runs.
@@ -124,16 +102,10 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
         .await
         .expect("result");
     assert_eq!(res.status(), 409);
-    assert!(res
-        .text()
-        .await
-        .expect("page")
-        .contains("Quy trình xử lý chưa xong"));
+    assert!(res.text().await.expect("page").contains("Quy trình xử lý chưa xong"));
     let task = my_task(&page, &code);
     assert_eq!(
-        post(&app, &commune, &format!("{dossier}/cong-viec/{task}"), &[])
-            .await
-            .0,
+        post(&app, &commune, &format!("{dossier}/cong-viec/{task}"), &[]).await.0,
         404,
         "another agency's official cannot do it"
     );
@@ -141,13 +113,9 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
         page.contains("<svg") && page.contains("Sơ đồ quy trình"),
         "the process is drawn on the dossier page"
     );
-    let (s, _) = post(
-        &app,
-        &department,
-        &format!("{dossier}/cong-viec/{task}"),
-        &[("decision", "tra_lai")],
-    )
-    .await;
+    let (s, _) =
+        post(&app, &department, &format!("{dossier}/cong-viec/{task}"), &[("decision", "tra_lai")])
+            .await;
     assert_eq!(s, 409, "this step has no way back in the diagram");
     let (s, _) = post(
         &app,
@@ -157,28 +125,16 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
     )
     .await;
     assert_eq!(s, 303);
-    let (s, _) = post(
-        &app,
-        &department,
-        &format!("{dossier}/cong-viec/{task}"),
-        &[],
-    )
-    .await;
+    let (s, _) = post(&app, &department, &format!("{dossier}/cong-viec/{task}"), &[]).await;
     assert_eq!(s, 409, "a task is done once");
 
     // In parallel: the commune verifies residence (another agency), the clerk searches.
     let (_, work) = get(&app, &commune, "/mot-cua?tinh-trang=viec").await;
-    assert!(
-        work.contains(&code) && work.contains("Xác minh nơi cư trú"),
-        "{work}"
-    );
+    assert!(work.contains(&code) && work.contains("Xác minh nơi cư trú"), "{work}");
     assert!(work.contains("Ủy ban nhân dân Phường 5"));
     let (s, page) = get(&app, &commune, &dossier).await;
     assert_eq!(s, 200, "the commune now sees the dossier it works on");
-    assert!(
-        !page.contains("/tiep-nhan\""),
-        "but cannot act as the department"
-    );
+    assert!(!page.contains("/tiep-nhan\""), "but cannot act as the department");
     let task = my_task(&page, &code);
     assert_eq!(
         post(
@@ -198,12 +154,7 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
     );
     let (_, page) = get(&app, &clerk, &dossier).await;
     let task = my_task(&page, &code);
-    assert_eq!(
-        post(&app, &clerk, &format!("{dossier}/cong-viec/{task}"), &[])
-            .await
-            .0,
-        303
-    );
+    assert_eq!(post(&app, &clerk, &format!("{dossier}/cong-viec/{task}"), &[]).await.0, 303);
 
     // The leader first sends it back: the process loops to the appraisal, and the
     // parallel checks run again.
@@ -216,10 +167,7 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
         &app,
         &leader,
         &format!("{dossier}/cong-viec/{task}"),
-        &[
-            ("decision", "tra_lai"),
-            ("note", "Bổ sung kết quả tra cứu năm 2010."),
-        ],
+        &[("decision", "tra_lai"), ("note", "Bổ sung kết quả tra cứu năm 2010.")],
     )
     .await;
     assert_eq!(s, 303);
@@ -233,12 +181,7 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
     // Then approves; the process ends.
     let (_, page) = get(&app, &leader, &dossier).await;
     let task = my_task(&page, &code);
-    assert_eq!(
-        post(&app, &leader, &format!("{dossier}/cong-viec/{task}"), &[])
-            .await
-            .0,
-        303
-    );
+    assert_eq!(post(&app, &leader, &format!("{dossier}/cong-viec/{task}"), &[]).await.0, 303);
     let (_, page) = get(&app, &department, &dossier).await;
     assert!(page.contains("Quy trình đã hoàn thành"), "{page}");
 
@@ -255,11 +198,7 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
         assert!(slip.contains(step), "{step}");
     }
     assert!(slip.contains("Ủy ban nhân dân Phường 5") && slip.contains("Sở Tư pháp"));
-    assert_eq!(
-        slip.matches("Trước hạn").count(),
-        8,
-        "all eight steps done early: {slip}"
-    );
+    assert_eq!(slip.matches("Trước hạn").count(), 8, "all eight steps done early: {slip}");
 
     // Now the result can be issued, online; the citizen downloads it and rates.
     let form = Form::new()
@@ -306,12 +245,7 @@ async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     let department = sign_in(&app, "xuly.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
     let code = file_lltp(&app, &citizen).await;
     let dossier = format!("/mot-cua/ho-so/{code}");
-    assert_eq!(
-        post(&app, &counter, &format!("{dossier}/tiep-nhan"), &[])
-            .await
-            .0,
-        303
-    );
+    assert_eq!(post(&app, &counter, &format!("{dossier}/tiep-nhan"), &[]).await.0, 303);
     let (_, page) = get(&app, &department, &dossier).await;
     assert!(page.contains("Xin lỗi, hẹn lại ngày trả kết quả"));
     // A new date before the appointment is refused with the reason on the page.
@@ -332,17 +266,12 @@ async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     )
     .await;
     assert_eq!(s, 422);
-    let later = (chrono::Utc::now() + chrono::Duration::days(60))
-        .format("%d/%m/%Y")
-        .to_string();
+    let later = (chrono::Utc::now() + chrono::Duration::days(60)).format("%d/%m/%Y").to_string();
     let (s, _) = post(
         &app,
         &department,
         &format!("{dossier}/xin-loi"),
-        &[
-            ("reason", "Chờ kết quả xác minh của Công an tỉnh"),
-            ("new_due", &later),
-        ],
+        &[("reason", "Chờ kết quả xác minh của Công an tỉnh"), ("new_due", &later)],
     )
     .await;
     assert_eq!(s, 303);
@@ -359,10 +288,7 @@ async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     // counts it with no personal data; another agency's official does not see it.
     let (s, stats) = get(&app, &department, "/mot-cua/thong-ke?theo=thu-tuc").await;
     assert_eq!(s, 200);
-    assert!(
-        stats.contains("Thủ tục cấp Phiếu lý lịch tư pháp"),
-        "{stats}"
-    );
+    assert!(stats.contains("Thủ tục cấp Phiếu lý lịch tư pháp"), "{stats}");
     let (s, public) = get(&app, "", "/thong-ke-ho-so?theo=co-quan").await;
     assert_eq!(s, 200);
     assert!(public.contains("Sở Tư pháp") && !public.contains("Nguyễn Văn An"));
@@ -384,19 +310,11 @@ async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     // The ledger (Mẫu 06): the department's dossiers with both dates; Excel the same.
     let (s, ledger) = get(&app, &department, "/mot-cua/so-theo-doi").await;
     assert_eq!(s, 200);
-    assert!(
-        ledger.contains(&code) && ledger.contains("hẹn lại"),
-        "{ledger}"
-    );
+    assert!(ledger.contains(&code) && ledger.contains("hẹn lại"), "{ledger}");
     let (_, theirs) = get(&app, &commune, "/mot-cua/so-theo-doi").await;
-    assert!(
-        !theirs.contains(&code),
-        "another agency's ledger does not list it"
-    );
+    assert!(!theirs.contains(&code), "another agency's ledger does not list it");
     let res = client()
-        .get(app.url(&format!(
-            "/mot-cua/so-theo-doi?thu-tuc={LLTP}&dinh-dang=xlsx"
-        )))
+        .get(app.url(&format!("/mot-cua/so-theo-doi?thu-tuc={LLTP}&dinh-dang=xlsx")))
         .header("cookie", &department)
         .send()
         .await
@@ -416,12 +334,7 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     let (s, list) = get(&app, &counter, "/mot-cua/tiep-nhan-truc-tiep").await;
     assert_eq!(s, 200);
     assert!(list.contains("Thủ tục đăng ký khai sinh"));
-    let (s, page) = get(
-        &app,
-        &counter,
-        &format!("/mot-cua/tiep-nhan-truc-tiep/{khai_sinh}"),
-    )
-    .await;
+    let (s, page) = get(&app, &counter, &format!("/mot-cua/tiep-nhan-truc-tiep/{khai_sinh}")).await;
     assert_eq!(s, 200);
     assert!(page.contains("id=\"applicant_personal_id\""));
     let form = |pid: &str| {
@@ -465,47 +378,25 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     // A bad personal ID: the page again with the error, nothing created.
     let res = post(form("12345"), counter.clone()).await.expect("post");
     assert_eq!(res.status(), 422);
-    assert!(res
-        .text()
-        .await
-        .expect("page")
-        .contains("href=\"#applicant_personal_id\""));
+    assert!(res.text().await.expect("page").contains("href=\"#applicant_personal_id\""));
     let (_, after) = get(&app, &counter, "/mot-cua?tinh-trang=received").await;
-    assert_eq!(
-        before.matches("<tr>").count(),
-        after.matches("<tr>").count()
-    );
+    assert_eq!(before.matches("<tr>").count(), after.matches("<tr>").count());
     // Another role may not enter dossiers at the counter.
     let processing = sign_in(&app, "tuphap.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
-    assert_eq!(
-        post(form("094192004567"), processing.clone())
-            .await
-            .expect("post")
-            .status(),
-        403
-    );
+    assert_eq!(post(form("094192004567"), processing.clone()).await.expect("post").status(), 403);
     // A good one is received at once and goes to its receipt.
-    let res = post(form("094192004567"), counter.clone())
-        .await
-        .expect("post");
+    let res = post(form("094192004567"), counter.clone()).await.expect("post");
     assert_eq!(res.status(), 303);
     let to = location(&res);
     assert!(to.ends_with("/phieu/01"), "{to}");
     let (s, slip) = get(&app, &counter, &to).await;
     assert_eq!(s, 200);
     assert!(slip.contains("Trần Thị Mai") && slip.contains("GIẤY TIẾP NHẬN HỒ SƠ"));
-    let code = to
-        .trim_start_matches("/mot-cua/ho-so/")
-        .trim_end_matches("/phieu/01")
-        .to_string();
+    let code = to.trim_start_matches("/mot-cua/ho-so/").trim_end_matches("/phieu/01").to_string();
     let (_, v) = get(&app, &counter, &format!("/api/v1/office/dossiers/{code}")).await;
     let v: Value = serde_json::from_str(&v).expect("json");
     assert_eq!(v["status"], "received");
-    assert_eq!(
-        v["files"].as_array().map(Vec::len),
-        Some(2),
-        "the scans are kept"
-    );
+    assert_eq!(v["files"].as_array().map(Vec::len), Some(2), "the scans are kept");
     // Anyone with the code can follow it on the portal.
     let (s, lookup) = get(&app, "", &format!("/tra-cuu-ho-so?ma={code}")).await;
     assert_eq!(s, 200);
@@ -536,11 +427,7 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
         ]
     };
     let send = |fields: Vec<(String, String)>| {
-        client()
-            .post(app.url(&page_path))
-            .header("cookie", &official)
-            .form(&fields)
-            .send()
+        client().post(app.url(&page_path)).header("cookie", &official).form(&fields).send()
     };
     // No title: the form again, the error linked to its input, nothing issued.
     let res = send(draft(" ", "ban-hanh")).await.expect("post");
@@ -551,14 +438,10 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     assert_eq!(v["status"], "received");
     assert_eq!(v["results"].as_array().map(Vec::len), Some(0));
     // The preview is a PDF whose text reads back in Vietnamese (the pasted tab is a space).
-    let res = send(draft("GIẤY XÁC NHẬN ĐĂNG KÝ KHAI SINH", "xem-truoc"))
-        .await
-        .expect("preview");
+    let res = send(draft("GIẤY XÁC NHẬN ĐĂNG KÝ KHAI SINH", "xem-truoc")).await.expect("preview");
     assert_eq!(res.status(), 200);
     assert_eq!(
-        res.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
+        res.headers().get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/pdf")
     );
     let pdf = res.bytes().await.expect("bytes").to_vec();
@@ -583,9 +466,7 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     let (s, v) = get(&app, &official, &format!("{api}/draft")).await;
     assert_eq!(s, 200);
     let v: Value = serde_json::from_str(&v).expect("draft");
-    assert!(v["body"]
-        .as_str()
-        .is_some_and(|b| b.contains("Trần Gia Huy")));
+    assert!(v["body"].as_str().is_some_and(|b| b.contains("Trần Gia Huy")));
     let generate = |body: Value| {
         client()
             .post(app.url(&format!("{api}/generated")))
@@ -593,14 +474,10 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
             .json(&body)
             .send()
     };
-    let res = generate(json!({"title": "", "body": ""}))
-        .await
-        .expect("bad");
+    let res = generate(json!({"title": "", "body": ""})).await.expect("bad");
     assert_eq!(res.status(), 422);
     assert_eq!(
-        res.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
+        res.headers().get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/problem+json")
     );
     let res = generate(json!({"number": "15/GKS-UBND", "signer_name": "Lâm Văn Đức"}))

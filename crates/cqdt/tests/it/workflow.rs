@@ -12,9 +12,7 @@ pub(crate) async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = client()
-        .request(method, app.url(path))
-        .basic_auth("admin", Some(ADMIN_PASSWORD));
+    let mut req = client().request(method, app.url(path)).basic_auth("admin", Some(ADMIN_PASSWORD));
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -45,13 +43,9 @@ async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
     assert_eq!(s, 201);
     let id = started["id"].as_i64().expect("id");
     for vars in [json!({}), json!({}), json!({"approved": true}), json!({})] {
-        let (_, tasks) = call(
-            &app,
-            reqwest::Method::GET,
-            "/api/v1/workflow/tasks?agency=000.01.41.H51",
-            None,
-        )
-        .await;
+        let (_, tasks) =
+            call(&app, reqwest::Method::GET, "/api/v1/workflow/tasks?agency=000.01.41.H51", None)
+                .await;
         let open = tasks["tasks"].as_array().expect("tasks").clone();
         assert!(!open.is_empty(), "no open task");
         for t in open {
@@ -66,13 +60,8 @@ async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
             assert_eq!(s, 200);
         }
     }
-    let (_, inst) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/workflow/instances/{id}"),
-        None,
-    )
-    .await;
+    let (_, inst) =
+        call(&app, reqwest::Method::GET, &format!("/api/v1/workflow/instances/{id}"), None).await;
     assert_eq!(inst["status"], "completed", "{inst}");
     let svg = client()
         .get(app.url(&format!("/api/v1/workflow/instances/{id}/diagram.svg")))
@@ -80,10 +69,7 @@ async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
         .send()
         .await
         .expect("svg");
-    assert_eq!(
-        svg.headers()["content-type"],
-        "image/svg+xml; charset=utf-8"
-    );
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml; charset=utf-8");
     assert!(svg.text().await.expect("text").starts_with("<svg"));
 }
 
@@ -91,10 +77,7 @@ async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
 async fn an_unsupported_element_is_refused_by_its_id() {
     let app = Instance::start().await;
     let bad = BPMN
-        .replace(
-            "<bpmn:parallelGateway id=\"Fork_1\">",
-            "<bpmn:inclusiveGateway id=\"Fork_1\">",
-        )
+        .replace("<bpmn:parallelGateway id=\"Fork_1\">", "<bpmn:inclusiveGateway id=\"Fork_1\">")
         .replacen("</bpmn:parallelGateway>", "</bpmn:inclusiveGateway>", 1);
     let res = client()
         .post(app.url("/api/v1/workflow/definitions"))
@@ -106,15 +89,8 @@ async fn an_unsupported_element_is_refused_by_its_id() {
     assert_eq!(res.status(), 422);
     let p: Value = res.json().await.expect("json");
     assert!(
-        p["errors"]
-            .as_array()
-            .expect("errors")
-            .iter()
-            .any(|e| e["field"] == "Fork_1"
-                && e["message"]
-                    .as_str()
-                    .unwrap_or("")
-                    .contains("inclusiveGateway")),
+        p["errors"].as_array().expect("errors").iter().any(|e| e["field"] == "Fork_1"
+            && e["message"].as_str().unwrap_or("").contains("inclusiveGateway")),
         "{p}"
     );
 }
@@ -155,13 +131,7 @@ pub(crate) async fn open_task(http: &reqwest::Client, base: &str, id: i64) -> Op
 #[tokio::test]
 async fn every_demo_process_is_deployed_and_runs_to_its_end() {
     let app = Instance::start().await;
-    let (s, defs) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/workflow/definitions",
-        None,
-    )
-    .await;
+    let (s, defs) = call(&app, reqwest::Method::GET, "/api/v1/workflow/definitions", None).await;
     assert_eq!(s, 200);
     let keys: Vec<String> = defs
         .as_array()
@@ -190,13 +160,9 @@ async fn every_demo_process_is_deployed_and_runs_to_its_end() {
             let Some(Some(task)) = open_task(&client(), &app.base, id).await else {
                 break;
             };
-            let (_, inst) = call(
-                &app,
-                reqwest::Method::GET,
-                &format!("/api/v1/workflow/instances/{id}"),
-                None,
-            )
-            .await;
+            let (_, inst) =
+                call(&app, reqwest::Method::GET, &format!("/api/v1/workflow/instances/{id}"), None)
+                    .await;
             for t in inst["tasks"].as_array().into_iter().flatten() {
                 if let Some(a) = t["agency"].as_str() {
                     agencies_seen.insert(a.to_string());
@@ -211,22 +177,13 @@ async fn every_demo_process_is_deployed_and_runs_to_its_end() {
             .await;
             assert_eq!(s, 200, "{key}");
         }
-        let (_, inst) = call(
-            &app,
-            reqwest::Method::GET,
-            &format!("/api/v1/workflow/instances/{id}"),
-            None,
-        )
-        .await;
+        let (_, inst) =
+            call(&app, reqwest::Method::GET, &format!("/api/v1/workflow/instances/{id}"), None)
+                .await;
         assert_eq!(inst["status"], "completed", "{key}: {inst}");
     }
     // Liên thông: the demo processes give work to the commune, the district and departments.
-    for a in [
-        "000.01.41.H51",
-        "000.00.41.H51",
-        "000.00.10.H51",
-        "000.00.13.H51",
-    ] {
+    for a in ["000.01.41.H51", "000.00.41.H51", "000.00.10.H51", "000.00.13.H51"] {
         assert!(agencies_seen.contains(a), "{a} in {agencies_seen:?}");
     }
 }

@@ -79,11 +79,7 @@ pub(super) struct Changed {
 
 impl From<Dossier> for Changed {
     fn from(d: Dossier) -> Self {
-        Changed {
-            code: d.code,
-            status: d.status,
-            status_label: d.status.label().to_string(),
-        }
+        Changed { code: d.code, status: d.status, status_label: d.status.label().to_string() }
     }
 }
 
@@ -126,10 +122,7 @@ pub(super) async fn api_file(
             other => (k, other.to_string()),
         })
         .collect();
-    let d = s
-        .dossiers
-        .file_directly(&who, &f.procedure_code, &f.agency_code, &values)
-        .await?;
+    let d = s.dossiers.file_directly(&who, &f.procedure_code, &f.agency_code, &values).await?;
     let filed = Filed {
         status_label: d.status.label().to_string(),
         code: d.code,
@@ -202,10 +195,7 @@ pub(super) async fn communes_api(
         ))
         .into());
     };
-    Ok(Json(Communes {
-        communes: units.communes_of(&p.code),
-        province: p.clone(),
-    }))
+    Ok(Json(Communes { communes: units.communes_of(&p.code), province: p.clone() }))
 }
 
 /// The content of a file.
@@ -244,10 +234,7 @@ pub(super) async fn api_supply(
     let m = m.map_err(|e| DossierError::BadRequest(e.body_text()))?;
     let parts = read_multipart(m).await.map_err(DossierError::BadRequest)?;
     let note = super::control(&parts.control, "note");
-    let d = s
-        .dossiers
-        .supply(&p.account_id, &p.actor, &code, &parts.uploads, note)
-        .await?;
+    let d = s.dossiers.supply(&p.account_id, &p.actor, &code, &parts.uploads, note).await?;
     Ok(Json(d.into()))
 }
 
@@ -274,10 +261,7 @@ pub(super) async fn api_withdraw(
     Path(code): Path<String>,
     ApiJson(b): ApiJson<WithdrawBody>,
 ) -> Result<Json<Changed>, DossierError> {
-    let d = s
-        .dossiers
-        .withdraw(&p.account_id, &p.actor, &code, &b.reason)
-        .await?;
+    let d = s.dossiers.withdraw(&p.account_id, &p.actor, &code, &b.reason).await?;
     Ok(Json(d.into()))
 }
 
@@ -324,10 +308,7 @@ pub(super) async fn api_rate(
         Value::String(s) => s,
         other => other.to_string(),
     };
-    let r = s
-        .dossiers
-        .rate(&p.account_id, &p.actor, &code, &score, &b.comment)
-        .await?;
+    let r = s.dossiers.rate(&p.account_id, &p.actor, &code, &score, &b.comment).await?;
     let given = RatingGiven {
         label: rating_label(r.score).to_string(),
         score: r.score,
@@ -369,10 +350,7 @@ pub(super) async fn api_result(
     if let Ok(v) = HeaderValue::from_str(&attachment(&doc.file_name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(res)
 }
 
@@ -381,13 +359,7 @@ pub(super) async fn api_result(
 fn attachment(file_name: &str) -> String {
     let ascii: String = cqdt_platform::web::fold(file_name)
         .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
         .collect();
     let encoded: String = file_name
         .bytes()

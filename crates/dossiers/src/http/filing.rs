@@ -87,17 +87,10 @@ pub(super) async fn form_submit(
         return Ok(saved(page, problems).render(&s));
     }
     if problems.is_empty() {
-        return Ok(Redirect::to(&format!(
-            "/nop-ho-so/{}/xem-lai?ho_so={}",
-            procedure.code, d.id
-        ))
-        .into_response());
+        return Ok(Redirect::to(&format!("/nop-ho-so/{}/xem-lai?ho_so={}", procedure.code, d.id))
+            .into_response());
     }
-    Ok(FormPage {
-        errors: problems,
-        ..page
-    }
-    .render(&s))
+    Ok(FormPage { errors: problems, ..page }.render(&s))
 }
 
 /// The form after saving a draft: a notice, or the files that were refused (reported even
@@ -114,10 +107,7 @@ fn saved<'a>(page: FormPage<'a>, problems: Vec<FieldError>) -> FormPage<'a> {
             ..page
         }
     } else {
-        FormPage {
-            errors: refused,
-            ..page
-        }
+        FormPage { errors: refused, ..page }
     }
 }
 
@@ -145,7 +135,7 @@ pub(super) async fn review_page(
     if view.dossier.status != DossierStatus::Draft {
         let d = view.dossier;
         return Ok(
-            Redirect::to(&format!("/ho-so-cua-toi/{}", d.code.unwrap_or(d.id))).into_response(),
+            Redirect::to(&format!("/ho-so-cua-toi/{}", d.code.unwrap_or(d.id))).into_response()
         );
     }
     let values = draft_values(&view.dossier);
@@ -185,11 +175,8 @@ pub(super) async fn submit(
     let who = applicant(&s, &p).await?;
     let id = super::control(&f, "ho_so");
     match s.dossiers.submit(&who, id).await {
-        Ok(d) => Ok(Redirect::to(&format!(
-            "/ho-so-cua-toi/{}?da-nop=1",
-            d.code.unwrap_or(d.id)
-        ))
-        .into_response()),
+        Ok(d) => Ok(Redirect::to(&format!("/ho-so-cua-toi/{}?da-nop=1", d.code.unwrap_or(d.id)))
+            .into_response()),
         Err(DossierError::Invalid(_)) => {
             Ok(Redirect::to(&format!("/nop-ho-so/{code}?ho_so={id}")).into_response())
         }
@@ -212,11 +199,7 @@ pub(super) async fn my_list(
 ) -> Result<Response, DossierError> {
     let notices = s.dossiers.notices(&p.account_id).await?;
     let dossiers = s.dossiers.mine(&p.account_id).await?;
-    Ok(render(&ListTpl {
-        shell: (*s.platform.shell).clone(),
-        dossiers,
-        notices,
-    }))
+    Ok(render(&ListTpl { shell: (*s.platform.shell).clone(), dossiers, notices }))
 }
 
 #[derive(Template)]
@@ -233,15 +216,8 @@ pub(super) async fn lookup_page(
     State(s): State<DossierState>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, DossierError> {
-    let code = q
-        .get("ma")
-        .map(|c| c.trim().to_string())
-        .unwrap_or_default();
-    let result = if code.is_empty() {
-        None
-    } else {
-        s.dossiers.lookup(&code).await?
-    };
+    let code = q.get("ma").map(|c| c.trim().to_string()).unwrap_or_default();
+    let result = if code.is_empty() { None } else { s.dossiers.lookup(&code).await? };
     Ok(render(&LookupTpl {
         shell: (*s.platform.shell).clone(),
         searched: !code.is_empty(),
@@ -254,10 +230,7 @@ pub(super) async fn lookup_page(
 pub(super) async fn address_js() -> Response {
     (
         [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/javascript; charset=utf-8",
-            ),
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../assets/address.js"),

@@ -86,11 +86,7 @@ struct FormTpl {
 
 /// The message for `field`, if any.
 fn error_on(errors: &[FieldError], field: &str) -> String {
-    errors
-        .iter()
-        .find(|e| e.field == field)
-        .map(|e| e.message.clone())
-        .unwrap_or_default()
+    errors.iter().find(|e| e.field == field).map(|e| e.message.clone()).unwrap_or_default()
 }
 
 /// The page's hint for a field: the procedure's, then how to write its type.
@@ -162,16 +158,9 @@ fn address(input: &mut Input, key: &str, values: &BTreeMap<String, String>, unit
         .cloned()
         .or_else(|| units.home.clone())
         .unwrap_or_default();
-    input.provinces = units
-        .provinces()
-        .into_iter()
-        .map(|u| (u.code.clone(), u.name.clone()))
-        .collect();
-    input.communes = units
-        .communes_of(&input.province)
-        .into_iter()
-        .map(|c| c.label)
-        .collect();
+    input.provinces =
+        units.provinces().into_iter().map(|u| (u.code.clone(), u.name.clone())).collect();
+    input.communes = units.communes_of(&input.province).into_iter().map(|c| c.label).collect();
     input.commune = values.get(&xa).cloned().unwrap_or_default();
 }
 
@@ -202,12 +191,7 @@ pub(super) struct Counter {
 /// The applicant's details a reception officer types: key, label, input type, required.
 const COUNTER_FIELDS: [(&str, &str, &str, bool); 4] = [
     ("applicant_name", "Họ và tên người nộp", "text", true),
-    (
-        "applicant_personal_id",
-        "Số định danh cá nhân",
-        "text",
-        true,
-    ),
+    ("applicant_personal_id", "Số định danh cá nhân", "text", true),
     ("applicant_phone", "Số điện thoại di động", "text", false),
     ("applicant_email", "Thư điện tử", "email", false),
 ];
@@ -290,22 +274,16 @@ impl<'a> FormPage<'a> {
                 None => format!("/nop-ho-so/{}", p.code),
             },
             counter: self.counter.is_some(),
-            applicant: self
-                .counter
-                .map(|c| applicant_inputs(c, errors))
-                .unwrap_or_default(),
+            applicant: self.counter.map(|c| applicant_inputs(c, errors)).unwrap_or_default(),
             notice: self.notice.to_string(),
             procedure_code: p.code.clone(),
             procedure_name: p.name.clone(),
             draft: self.draft.map(|d| d.id.clone()).unwrap_or_default(),
             agencies: match self.counter {
                 Some(c) => vec![c.agency.clone()],
-                None => s
-                    .dossiers
-                    .receiving_agencies(p)
-                    .into_iter()
-                    .map(|a| (a.code, a.name))
-                    .collect(),
+                None => {
+                    s.dossiers.receiving_agencies(p).into_iter().map(|a| (a.code, a.name)).collect()
+                }
             },
             agency: self.agency.to_string(),
             agency_error: error_on(errors, "agency"),

@@ -98,10 +98,7 @@ fn dossier_page(
         supply_inputs: open_request.as_ref().map(supply_inputs).unwrap_or_default(),
         open_request,
         can_rate: view.rating.is_none() && matches!(status, S::Returned | S::Refused),
-        can_withdraw: matches!(
-            status,
-            S::Submitted | S::Received | S::Supplement | S::Processing
-        ),
+        can_withdraw: matches!(status, S::Submitted | S::Received | S::Supplement | S::Processing),
         scores: (1..=5).rev().map(|n| (n, rating_label(n))).collect(),
         rating_text: view
             .rating
@@ -170,13 +167,9 @@ async fn supply_page(
     let outcome = match read_multipart(m).await {
         Ok(parts) => {
             let note = control(&parts.control, "note");
-            s.dossiers
-                .supply(&p.account_id, &p.actor, &code, &parts.uploads, note)
-                .await
+            s.dossiers.supply(&p.account_id, &p.actor, &code, &parts.uploads, note).await
         }
-        Err(message) => Err(DossierError::Invalid(vec![FieldError::new(
-            "files", message,
-        )])),
+        Err(message) => Err(DossierError::Invalid(vec![FieldError::new("files", message)])),
     };
     done_or_refused(&s, &p, &code, outcome, "da-bo-sung").await
 }
@@ -201,9 +194,7 @@ async fn withdraw_page(
             "Hãy đánh dấu xác nhận trước khi rút hồ sơ.",
         )]))
     } else {
-        s.dossiers
-            .withdraw(&p.account_id, &p.actor, &code, &f.reason)
-            .await
+        s.dossiers.withdraw(&p.account_id, &p.actor, &code, &f.reason).await
     };
     done_or_refused(&s, &p, &code, outcome, "da-rut").await
 }
@@ -222,9 +213,6 @@ async fn rate_page(
     Path(code): Path<String>,
     Form(f): Form<RateForm>,
 ) -> Result<Response, DossierError> {
-    let outcome = s
-        .dossiers
-        .rate(&p.account_id, &p.actor, &code, &f.score, &f.comment)
-        .await;
+    let outcome = s.dossiers.rate(&p.account_id, &p.actor, &code, &f.score, &f.comment).await;
     done_or_refused(&s, &p, &code, outcome, "da-danh-gia").await
 }

@@ -37,10 +37,7 @@ pub(super) fn routes() -> Router<DossierState> {
         .route("/mot-cua/so-theo-doi", get(ledger::ledger_page))
         .route("/thong-ke-ho-so", get(statistics::public_statistics))
         .route("/mot-cua/ho-so/{code}/phieu/{form}", get(slips::slip))
-        .route(
-            "/mot-cua/ho-so/{code}/cong-viec/{task}",
-            post(dossier::complete_task),
-        )
+        .route("/mot-cua/ho-so/{code}/cong-viec/{task}", post(dossier::complete_task))
         .route("/mot-cua/ho-so/{code}/ket-qua", post(dossier::add_result))
         .route(
             "/mot-cua/ho-so/{code}/ket-qua/tao",
@@ -76,10 +73,7 @@ fn xlsx_response(
         .map_err(|e| DossierError::Internal(e.to_string()))?;
     Ok((
         [
-            (
-                axum::http::header::CONTENT_TYPE,
-                cqdt_platform::xlsx::MEDIA_TYPE.to_string(),
-            ),
+            (axum::http::header::CONTENT_TYPE, cqdt_platform::xlsx::MEDIA_TYPE.to_string()),
             (
                 axum::http::header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{file_name}\""),

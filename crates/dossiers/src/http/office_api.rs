@@ -33,20 +33,14 @@ pub(super) fn routes() -> Router<DossierState> {
         .route("/api/v1/office/dossiers", get(office_queue))
         .route(ONE, get(office_get))
         .route(&format!("{ONE}/receive"), post(office_receive))
-        .route(
-            &format!("{ONE}/supplement-request"),
-            post(office_supplement_request),
-        )
+        .route(&format!("{ONE}/supplement-request"), post(office_supplement_request))
         .route(&format!("{ONE}/processing"), post(office_processing))
         .route(&format!("{ONE}/return"), post(office_return))
         .route(&format!("{ONE}/refuse"), post(office_refuse))
         .route(&format!("{ONE}/apologise"), post(office_apologise))
         .route(&format!("{ONE}/result"), post(office_result))
         .route(&format!("{ONE}/result/draft"), get(office_result_draft))
-        .route(
-            &format!("{ONE}/result/generated"),
-            post(office_result_generated),
-        )
+        .route(&format!("{ONE}/result/generated"), post(office_result_generated))
         .route(&format!("{ONE}/{{action}}"), post(office_unknown_action))
 }
 
@@ -71,11 +65,7 @@ pub(super) async fn office_queue(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Json<Queue>, DossierError> {
     let status = match q.get("status").map(String::as_str).unwrap_or("submitted") {
-        "draft" => {
-            return Err(DossierError::BadRequest(
-                "Hồ sơ nháp không thuộc hàng chờ.".into(),
-            ))
-        }
+        "draft" => return Err(DossierError::BadRequest("Hồ sơ nháp không thuộc hàng chờ.".into())),
         other => DossierStatus::parse(other)
             .ok_or_else(|| DossierError::BadRequest(format!("Tình trạng “{other}” không có.")))?,
     };
@@ -176,12 +166,7 @@ fn date_error(field: &str, message: &str) -> DossierError {
 fn action_of(name: &str, b: ActBody) -> Result<Option<OfficeAction>, DossierError> {
     let ymd = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d");
     Ok(Some(match name {
-        "receive" => match b
-            .due_date
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-        {
+        "receive" => match b.due_date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
             None => OfficeAction::Receive { due_date: None },
             Some(due) => OfficeAction::Receive {
                 due_date: Some(ymd(due).map_err(|_| {
@@ -189,10 +174,7 @@ fn action_of(name: &str, b: ActBody) -> Result<Option<OfficeAction>, DossierErro
                 })?),
             },
         },
-        "supplement-request" => OfficeAction::RequestSupplement {
-            items: b.items,
-            note: b.note,
-        },
+        "supplement-request" => OfficeAction::RequestSupplement { items: b.items, note: b.note },
         "processing" => OfficeAction::StartProcessing,
         "return" => OfficeAction::Return,
         "refuse" => OfficeAction::Refuse { reasons: b.reasons },
@@ -350,16 +332,10 @@ pub(super) async fn office_result(
             "Cần đính kèm đúng một tệp kết quả (trường file_0).",
         )]));
     };
-    let upload = Upload {
-        component: 0,
-        ..upload
-    };
+    let upload = Upload { component: 0, ..upload };
     let note = control(&parts.control, "note");
     let online = matches!(control(&parts.control, "online"), "true" | "1");
-    let d = s
-        .dossiers
-        .add_result(&p, &code, &upload, note, online)
-        .await?;
+    let d = s.dossiers.add_result(&p, &code, &upload, note, online).await?;
     Ok(Json(d.into()))
 }
 
@@ -436,10 +412,7 @@ pub(super) async fn office_result_generated(
         let pdf = s.dossiers.result_preview(&p, &code, &draft).await?;
         return Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response());
     }
-    let d = s
-        .dossiers
-        .generate_result(&p, &code, &draft, b.online)
-        .await?;
+    let d = s.dossiers.generate_result(&p, &code, &draft, b.online).await?;
     Ok(Json(Changed::from(d)).into_response())
 }
 

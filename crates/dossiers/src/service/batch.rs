@@ -43,16 +43,10 @@ impl DossierService {
             .clone();
         let (reply, answer) = oneshot::channel();
         writer
-            .send(Queued {
-                who: who.clone(),
-                dossier: d,
-                reply,
-            })
+            .send(Queued { who: who.clone(), dossier: d, reply })
             .await
             .map_err(|_| DossierError::Internal("bộ ghi hồ sơ đã dừng".into()))?;
-        answer
-            .await
-            .map_err(|_| DossierError::Internal("bộ ghi hồ sơ đã dừng".into()))?
+        answer.await.map_err(|_| DossierError::Internal("bộ ghi hồ sơ đã dừng".into()))?
     }
 
     async fn write_batches(self, mut rx: mpsc::Receiver<Queued>) {
@@ -83,8 +77,7 @@ impl DossierService {
     async fn submit_alone(&self, who: &Applicant, d: &mut Dossier) -> Result<(), DossierError> {
         let seq = self.early_seq(&d.agency_code).await?;
         let mut tx = self.db.begin().await?;
-        self.finish_submission(&mut tx, who, d, 0, true, seq)
-            .await?;
+        self.finish_submission(&mut tx, who, d, 0, true, seq).await?;
         tx.commit().await?;
         self.notifier.wake();
         Ok(())
@@ -97,10 +90,7 @@ impl DossierService {
         let mut tx = self.db.begin().await?;
         let mut by_agency: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, q) in batch.iter().enumerate() {
-            by_agency
-                .entry(q.dossier.agency_code.clone())
-                .or_default()
-                .push(i);
+            by_agency.entry(q.dossier.agency_code.clone()).or_default().push(i);
         }
         for (agency, members) in by_agency {
             let n = members.len() as i64;
@@ -112,28 +102,19 @@ impl DossierService {
         }
         let dossiers: Vec<Dossier> = batch.iter().map(|q| q.dossier.clone()).collect();
         store::insert_many(&mut tx, &dossiers).await?;
-        let steps: Vec<DossierEvent> = batch
-            .iter()
-            .map(|q| submission_step(&q.who, &q.dossier, 0))
-            .collect();
-        let firsts: Vec<(&str, &DossierEvent)> = batch
-            .iter()
-            .zip(&steps)
-            .map(|(q, e)| (q.dossier.id.as_str(), e))
-            .collect();
+        let steps: Vec<DossierEvent> =
+            batch.iter().map(|q| submission_step(&q.who, &q.dossier, 0)).collect();
+        let firsts: Vec<(&str, &DossierEvent)> =
+            batch.iter().zip(&steps).map(|(q, e)| (q.dossier.id.as_str(), e)).collect();
         store::insert_first_events(&mut tx, &firsts).await?;
-        let notices: Vec<NotificationRequest> = batch
-            .iter()
-            .flat_map(|q| submission_notices(&q.dossier, now))
-            .collect();
+        let notices: Vec<NotificationRequest> =
+            batch.iter().flat_map(|q| submission_notices(&q.dossier, now)).collect();
         self.notifier
             .send_many(&mut tx, &notices)
             .await
             .map_err(|e| DossierError::Internal(format!("thông báo: {e}")))?;
-        let audits: Vec<AuditEvent> = batch
-            .iter()
-            .map(|q| submission_audit(&q.who, &q.dossier, 0))
-            .collect();
+        let audits: Vec<AuditEvent> =
+            batch.iter().map(|q| submission_audit(&q.who, &q.dossier, 0)).collect();
         self.audit.record_many(&mut tx, &audits).await?;
         tx.commit().await?;
         Ok(())

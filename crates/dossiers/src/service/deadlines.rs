@@ -79,9 +79,8 @@ pub fn appointment(
     match time.unit {
         TimeUnit::WorkingDays => cal.add_working_days(day, n),
         TimeUnit::CalendarDays => {
-            let end = day
-                .checked_add_days(chrono::Days::new(n.unsigned_abs()))
-                .unwrap_or(NaiveDate::MAX);
+            let end =
+                day.checked_add_days(chrono::Days::new(n.unsigned_abs())).unwrap_or(NaiveDate::MAX);
             if cal.is_working_day(end) {
                 end
             } else {
@@ -124,10 +123,7 @@ impl DossierService {
 
     /// Where a dossier stands against its appointment date today.
     pub fn deadline_of(&self, d: &Dossier) -> Deadline {
-        let due = d
-            .due_date
-            .as_deref()
-            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+        let due = d.due_date.as_deref().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
         deadline(&self.calendar.calendar(), self.clock.today(), d.status, due)
     }
 }
@@ -142,17 +138,11 @@ mod tests {
     }
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> chrono::NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, m, d)
-            .and_then(|d| d.and_hms_opt(h, 0, 0))
-            .expect("a real time")
+        NaiveDate::from_ymd_opt(y, m, d).and_then(|d| d.and_hms_opt(h, 0, 0)).expect("a real time")
     }
 
     fn time(amount: u32, unit: TimeUnit) -> ProcessingTime {
-        ProcessingTime {
-            amount,
-            unit,
-            note: None,
-        }
+        ProcessingTime { amount, unit, note: None }
     }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -165,26 +155,13 @@ mod tests {
         // Wednesday 29/4/2026: 30/4 and 1/5 are holidays, 2–3/5 a weekend, so Monday 4/5
         // is the next working day: due soon, though five calendar days away.
         let wed = day(2026, 4, 29);
-        assert_eq!(
-            deadline(&cal(), wed, s, Some(day(2026, 5, 4))),
-            Deadline::DueSoon
-        );
-        assert_eq!(
-            deadline(&cal(), wed, s, Some(day(2026, 5, 5))),
-            Deadline::OnTime
-        );
+        assert_eq!(deadline(&cal(), wed, s, Some(day(2026, 5, 4))), Deadline::DueSoon);
+        assert_eq!(deadline(&cal(), wed, s, Some(day(2026, 5, 5))), Deadline::OnTime);
         assert_eq!(deadline(&cal(), wed, s, Some(wed)), Deadline::DueSoon);
-        assert_eq!(
-            deadline(&cal(), day(2026, 5, 5), s, Some(day(2026, 5, 4))),
-            Deadline::Overdue
-        );
+        assert_eq!(deadline(&cal(), day(2026, 5, 5), s, Some(day(2026, 5, 4))), Deadline::Overdue);
         // The clock stops while the applicant supplements, and after the result.
         let late = Some(day(2026, 4, 1));
-        for st in [
-            DossierStatus::Supplement,
-            DossierStatus::Returned,
-            DossierStatus::Submitted,
-        ] {
+        for st in [DossierStatus::Supplement, DossierStatus::Returned, DossierStatus::Submitted] {
             assert_eq!(deadline(&cal(), wed, st, late), Deadline::None);
         }
     }
@@ -195,22 +172,14 @@ mod tests {
         let due = appointment(&cal(), &time(3, TimeUnit::WorkingDays), at(2026, 4, 29, 9));
         assert_eq!(due, NaiveDate::from_ymd_opt(2026, 5, 6).expect("date"));
         // Friday afternoon, one working day: Monday.
-        let due = appointment(
-            &cal(),
-            &time(1, TimeUnit::WorkingDays),
-            at(2026, 11, 27, 15),
-        );
+        let due = appointment(&cal(), &time(1, TimeUnit::WorkingDays), at(2026, 11, 27, 15));
         assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"));
     }
 
     #[test]
     fn calendar_days_ending_on_a_day_off_end_on_the_next_working_day() {
         // 10 days after Wednesday 18/11/2026 is Saturday 28/11: due Monday 30/11.
-        let due = appointment(
-            &cal(),
-            &time(10, TimeUnit::CalendarDays),
-            at(2026, 11, 18, 9),
-        );
+        let due = appointment(&cal(), &time(10, TimeUnit::CalendarDays), at(2026, 11, 18, 9));
         assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"));
     }
 

@@ -52,21 +52,15 @@ pub struct PublicStep {
 
 impl DossierService {
     fn agency(&self, p: &Procedure, code: &str) -> Result<Agency, FieldError> {
-        let kinds: Vec<&str> = p
-            .levels
-            .iter()
-            .flat_map(|l| kinds_for(*l).iter().copied())
-            .collect();
+        let kinds: Vec<&str> =
+            p.levels.iter().flat_map(|l| kinds_for(*l).iter().copied()).collect();
         self.directory
             .agencies()
             .iter()
             .find(|a| a.code == code && kinds.contains(&a.kind.as_str()))
             .cloned()
             .ok_or_else(|| {
-                field_error(
-                    "agency",
-                    "Hãy chọn cơ quan tiếp nhận hồ sơ trong danh sách.",
-                )
+                field_error("agency", "Hãy chọn cơ quan tiếp nhận hồ sơ trong danh sách.")
             })
     }
 
@@ -81,10 +75,7 @@ impl DossierService {
         for u in uploads {
             let field = format!("file_{}", u.component);
             let Some(component) = p.components.get(u.component) else {
-                errors.push(field_error(
-                    &field,
-                    "Thành phần hồ sơ không có trong thủ tục.",
-                ));
+                errors.push(field_error(&field, "Thành phần hồ sơ không có trong thủ tục."));
                 continue;
             };
             let name = &component.name;
@@ -92,24 +83,16 @@ impl DossierService {
                 Put::Stored(f) => stored.push(DossierFile {
                     component: u.component as i64,
                     sha256: f.sha256,
-                    file_name: u
-                        .file_name
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(200)
-                        .collect(),
+                    file_name: u.file_name.chars().filter(|c| !c.is_control()).take(200).collect(),
                     media_type: f.media_type.mime().to_string(),
                     size: f.size,
                 }),
-                Put::WrongType => errors.push(field_error(
-                    &field,
-                    format!("{name}: chỉ nhận tệp PDF, JPEG hoặc PNG."),
-                )),
+                Put::WrongType => errors
+                    .push(field_error(&field, format!("{name}: chỉ nhận tệp PDF, JPEG hoặc PNG."))),
                 Put::Rejected(m) => errors.push(field_error(&field, format!("{name}: {m}"))),
-                Put::Failed(e) => errors.push(field_error(
-                    &field,
-                    format!("{name}: không lưu được tệp ({e})."),
-                )),
+                Put::Failed(e) => {
+                    errors.push(field_error(&field, format!("{name}: không lưu được tệp ({e}).")))
+                }
             }
         }
         (stored, errors)
@@ -230,10 +213,7 @@ impl DossierService {
             .collect();
         let mut errors = Vec::new();
         if d.agency_code.is_empty() {
-            errors.push(field_error(
-                "agency",
-                "Hãy chọn cơ quan tiếp nhận hồ sơ trong danh sách.",
-            ));
+            errors.push(field_error("agency", "Hãy chọn cơ quan tiếp nhận hồ sơ trong danh sách."));
         }
         let values = match form::check(
             &p.form,
@@ -279,12 +259,9 @@ impl DossierService {
         }
         let p = self.open_procedure(&d.procedure_code).await?;
         let files = store::files(&mut *tx, &d.id).await?;
-        let values = self
-            .problems(&p, &d, &files)
-            .map_err(DossierError::Invalid)?;
+        let values = self.problems(&p, &d, &files).map_err(DossierError::Invalid)?;
         d.form = json!(values);
-        self.finish_submission(&mut tx, who, &mut d, files.len(), false, None)
-            .await?;
+        self.finish_submission(&mut tx, who, &mut d, files.len(), false, None).await?;
         tx.commit().await?;
         self.notifier.wake();
         Ok(d)
@@ -302,21 +279,12 @@ impl DossierService {
         if self.db.backend() != cqdt_platform::Backend::Postgres {
             return Ok(None);
         }
-        let mut conn =
-            self.db
-                .pool()
-                .acquire()
-                .await
-                .map_err(|source| cqdt_platform::DbError::Sqlx {
-                    context: "numbering a dossier",
-                    source,
-                })?;
+        let mut conn = self.db.pool().acquire().await.map_err(|source| {
+            cqdt_platform::DbError::Sqlx { context: "numbering a dossier", source }
+        })?;
         let today = self.today();
         let day = today.format("%Y-%m-%d").to_string();
-        Ok(Some((
-            today,
-            store::next_seq(&mut conn, agency, &day).await?,
-        )))
+        Ok(Some((today, store::next_seq(&mut conn, agency, &day).await?)))
     }
 
     pub(super) async fn finish_submission(
@@ -354,9 +322,7 @@ impl DossierService {
                 .map_err(|e| DossierError::Internal(format!("thông báo: {e}")))?;
         }
         // Last, so that the audit chain's lock is held only until the commit that follows.
-        self.audit
-            .record(tx, submission_audit(who, d, file_count))
-            .await?;
+        self.audit.record(tx, submission_audit(who, d, file_count)).await?;
         Ok(())
     }
 
@@ -426,22 +392,14 @@ impl DossierService {
             return Err(DossierError::Invalid(dedup(errors)));
         }
         let (draft, problems) = self
-            .save_draft(
-                applicant,
-                None,
-                procedure_code,
-                agency_code,
-                submitted,
-                uploads,
-            )
+            .save_draft(applicant, None, procedure_code, agency_code, submitted, uploads)
             .await?;
         if !problems.is_empty() {
             return Err(DossierError::Invalid(problems));
         }
         let d = self.submit(applicant, &draft.id).await?;
         let code = d.code.clone().unwrap_or_default();
-        self.act(official, &code, OfficeAction::Receive { due_date: None })
-            .await
+        self.act(official, &code, OfficeAction::Receive { due_date: None }).await
     }
 
     /// Files and submits in one step (the API for kiosks and mobile apps; no attachments).
@@ -455,10 +413,7 @@ impl DossierService {
     ) -> Result<Dossier, DossierError> {
         let p = self.open_procedure(procedure_code).await?;
         let mut errors = Vec::new();
-        let agency = self
-            .agency(&p, agency_code)
-            .map_err(|e| errors.push(e))
-            .ok();
+        let agency = self.agency(&p, agency_code).map_err(|e| errors.push(e)).ok();
         let values = form::check(
             &p.form,
             submitted,
@@ -506,10 +461,7 @@ impl DossierService {
     /// The applicant's latest in-app notices (dossier status changes), newest first.
     #[tracing::instrument(skip_all)]
     pub async fn notices(&self, account: &str) -> Result<Vec<cqdt_notify::Notice>, DossierError> {
-        self.notifier
-            .notices(account, 10)
-            .await
-            .map_err(|e| DossierError::Internal(e.to_string()))
+        self.notifier.notices(account, 10).await.map_err(|e| DossierError::Internal(e.to_string()))
     }
 
     /// One of the applicant's dossiers (by id or code) with files and timeline.
@@ -602,10 +554,7 @@ pub(super) fn submission_notices(
         notices.push((
             Channel::Sms,
             p.clone(),
-            format!(
-                "Da nhan ho so {code} ({}), dang cho tiep nhan.",
-                d.agency_name
-            ),
+            format!("Da nhan ho so {code} ({}), dang cho tiep nhan.", d.agency_name),
         ));
     }
     notices
@@ -630,10 +579,7 @@ pub(super) fn submission_audit(who: &Applicant, d: &Dossier, file_count: usize) 
 fn dedup(errors: Vec<FieldError>) -> Vec<FieldError> {
     let mut out: Vec<FieldError> = Vec::new();
     for e in errors {
-        if !out
-            .iter()
-            .any(|x| x.field == e.field && x.message == e.message)
-        {
+        if !out.iter().any(|x| x.field == e.field && x.message == e.message) {
             out.push(e);
         }
     }

@@ -127,13 +127,7 @@ impl DossierService {
             .flatten()
             .map(|e| e.procedure.components.len());
         let (files, file_errors) = self.store_supplement(uploads, components).await?;
-        let supplied = Supply {
-            request,
-            uploaded: !uploads.is_empty(),
-            files,
-            file_errors,
-            note,
-        };
+        let supplied = Supply { request, uploaded: !uploads.is_empty(), files, file_errors, note };
         let cal = self.calendar.calendar();
         let change = transition::supply(&d, actor, supplied, &cal, self.at(self.clock.now()))?;
         self.persist(change).await
@@ -218,33 +212,21 @@ impl DossierService {
             .into_iter()
             .find(|r| r.seq == seq)
             .ok_or_else(|| DossierError::NotFound(format!("{code}/{seq}")))?;
-        let (_, bytes) = self
-            .files
-            .get(&doc.sha256)
-            .await
-            .map_err(|e| DossierError::Internal(e.to_string()))?;
+        let (_, bytes) =
+            self.files.get(&doc.sha256).await.map_err(|e| DossierError::Internal(e.to_string()))?;
         Ok((doc, bytes))
     }
 
     /// Writes a change in one transaction: the status, moved only from the one it was read
     /// in; the other writes; the timeline step; the applicant's notices; the audit event.
     async fn persist(&self, change: Change) -> Result<Dossier, DossierError> {
-        let Change {
-            dossier: d,
-            from,
-            raced,
-            effects,
-            event,
-            notices,
-            audit,
-        } = change;
+        let Change { dossier: d, from, raced, effects, event, notices, audit } = change;
         let mut tx = self.db.begin().await?;
         if !store::advance(&mut tx, &d, from).await? {
             return Err(DossierError::Conflict(raced.into()));
         }
         for effect in effects {
-            self.apply(&mut tx, &d, &event.actor, &event.at, effect)
-                .await?;
+            self.apply(&mut tx, &d, &event.actor, &event.at, effect).await?;
         }
         store::insert_event(&mut tx, &d.id, &event).await?;
         for req in &notices {
@@ -272,15 +254,7 @@ impl DossierService {
         match effect {
             Effect::StartProcess { key, vars } => {
                 self.workflow
-                    .start_in(
-                        tx,
-                        actor,
-                        "",
-                        &key,
-                        d.code.as_deref(),
-                        Some(&d.agency_code),
-                        vars,
-                    )
+                    .start_in(tx, actor, "", &key, d.code.as_deref(), Some(&d.agency_code), vars)
                     .await
                     .map_err(|e| match e {
                         cqdt_workflow::service::WorkflowError::NotFound(m) => {
@@ -303,11 +277,7 @@ impl DossierService {
                 let moved = store::statutory_due(&mut **tx, &d.id)
                     .await?
                     .and_then(|due| chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d").ok())
-                    .map(|due| {
-                        cal.add_working_days(due, days)
-                            .format("%Y-%m-%d")
-                            .to_string()
-                    });
+                    .map(|due| cal.add_working_days(due, days).format("%Y-%m-%d").to_string());
                 if let Some(moved) = moved {
                     store::set_statutory_due(tx, &d.id, &moved).await?;
                 }
@@ -325,10 +295,7 @@ impl DossierService {
     }
 
     fn at(&self, now: chrono::DateTime<chrono::Utc>) -> At {
-        At {
-            now,
-            today: self.clock.today(),
-        }
+        At { now, today: self.clock.today() }
     }
 
     /// One of the applicant's submitted dossiers; anyone else's does not exist for them.
@@ -352,10 +319,7 @@ impl DossierService {
             let field = format!("file_{}", u.component);
             let other = u.component == usize::MAX;
             if !other && components.is_none_or(|n| u.component >= n) {
-                errors.push(field_error(
-                    &field,
-                    "Thành phần hồ sơ không có trong thủ tục.",
-                ));
+                errors.push(field_error(&field, "Thành phần hồ sơ không có trong thủ tục."));
                 continue;
             }
             let name = clean_name(&u.file_name);
@@ -367,10 +331,8 @@ impl DossierService {
                     media_type: f.media_type.mime().to_string(),
                     size: f.size,
                 }),
-                Put::WrongType => errors.push(field_error(
-                    &field,
-                    format!("{name}: chỉ nhận tệp PDF, JPEG hoặc PNG."),
-                )),
+                Put::WrongType => errors
+                    .push(field_error(&field, format!("{name}: chỉ nhận tệp PDF, JPEG hoặc PNG."))),
                 Put::Rejected(m) => errors.push(field_error(&field, format!("{name}: {m}"))),
                 Put::Failed(e) => return Err(DossierError::Internal(e.to_string())),
             }
@@ -386,8 +348,5 @@ impl Dossier {
 }
 
 fn clean_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
-        .take(200)
-        .collect()
+    name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(200).collect()
 }

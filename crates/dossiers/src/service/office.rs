@@ -13,13 +13,8 @@ use crate::model::{Dossier, DossierStatus};
 use crate::store;
 
 /// Roles that work on dossiers in the back office.
-pub(super) const OFFICE: [Role; 5] = [
-    Role::ReceptionOfficer,
-    Role::ProcessingOfficer,
-    Role::Leader,
-    Role::Clerk,
-    Role::Auditor,
-];
+pub(super) const OFFICE: [Role; 5] =
+    [Role::ReceptionOfficer, Role::ProcessingOfficer, Role::Leader, Role::Clerk, Role::Auditor];
 
 /// The e-form's values as process variables: numbers as numbers, the rest as text.
 pub(super) fn process_form(
@@ -110,10 +105,7 @@ impl DossierService {
         &self,
         code: &str,
     ) -> Result<Option<cqdt_workflow::service::InstanceDetail>, DossierError> {
-        self.workflow
-            .instance_for(code)
-            .await
-            .map_err(|e| DossierError::Internal(e.to_string()))
+        self.workflow.instance_for(code).await.map_err(|e| DossierError::Internal(e.to_string()))
     }
 
     /// The process of a dossier as an official in scope sees it: tasks and history.
@@ -140,19 +132,14 @@ impl DossierService {
     /// back).
     #[tracing::instrument(skip_all)]
     pub async fn task_decides(&self, p: &cqdt_workflow::InstanceDetail, node: &str) -> bool {
-        self.workflow
-            .decides_after(p.instance.definition_id, node)
-            .await
+        self.workflow.decides_after(p.instance.definition_id, node).await
     }
 
     /// The open process tasks an official may do, oldest first, with the dossier code.
     #[tracing::instrument(skip_all)]
     pub async fn work_for(&self, who: &Principal) -> Result<Vec<WorkItem>, DossierError> {
-        let roles: Vec<&str> = OFFICE
-            .iter()
-            .filter(|r| who.has_role(**r))
-            .map(|r| r.as_str())
-            .collect();
+        let roles: Vec<&str> =
+            OFFICE.iter().filter(|r| who.has_role(**r)).map(|r| r.as_str()).collect();
         let tasks = self
             .workflow
             .open_tasks_for_roles(&roles, 2000)
@@ -215,30 +202,21 @@ impl DossierService {
             )]));
         }
         let mut vars = serde_json::Map::new();
-        let decides = self
-            .workflow
-            .decides_after(p.instance.definition_id, &task.node_id)
-            .await;
+        let decides = self.workflow.decides_after(p.instance.definition_id, &task.node_id).await;
         if !approve && !decides {
             return Err(DossierError::Conflict(format!(
                 "Bước “{}” không có đường trả lại trong quy trình.",
                 task.name
             )));
         }
-        vars.insert(
-            "decision".into(),
-            json!(if approve { "dong_y" } else { "tra_lai" }),
-        );
+        vars.insert("decision".into(), json!(if approve { "dong_y" } else { "tra_lai" }));
         if !note.trim().is_empty() {
             vars.insert(format!("note_{}", task.node_id), json!(note.trim()));
         }
-        self.workflow
-            .complete(&who.actor, "", task_id, vars)
-            .await
-            .map_err(|e| match e {
-                cqdt_workflow::service::WorkflowError::Conflict(m) => DossierError::Conflict(m),
-                other => DossierError::Internal(other.to_string()),
-            })?;
+        self.workflow.complete(&who.actor, "", task_id, vars).await.map_err(|e| match e {
+            cqdt_workflow::service::WorkflowError::Conflict(m) => DossierError::Conflict(m),
+            other => DossierError::Internal(other.to_string()),
+        })?;
         Ok(())
     }
 
@@ -250,11 +228,7 @@ impl DossierService {
         who: &Principal,
         status: DossierStatus,
     ) -> Result<Vec<Dossier>, DossierError> {
-        let office = [
-            Role::ReceptionOfficer,
-            Role::ProcessingOfficer,
-            Role::Leader,
-        ];
+        let office = [Role::ReceptionOfficer, Role::ProcessingOfficer, Role::Leader];
         Ok(store::by_status(self.db.pool(), status, 2000)
             .await?
             .into_iter()

@@ -37,39 +37,14 @@ impl ResultDraft {
         let mut e = Vec::new();
         let mut limit = |field: &str, value: &str, min: usize, max: usize, message: &str| {
             let n = value.trim().chars().count();
-            if n < min
-                || n > max
-                || value
-                    .chars()
-                    .any(|c| c.is_control() && c != '\n' && c != '\r')
+            if n < min || n > max || value.chars().any(|c| c.is_control() && c != '\n' && c != '\r')
             {
-                e.push(FieldError {
-                    field: field.into(),
-                    message: message.into(),
-                });
+                e.push(FieldError { field: field.into(), message: message.into() });
             }
         };
-        limit(
-            "number",
-            &self.number,
-            0,
-            60,
-            "Số, ký hiệu tối đa 60 ký tự.",
-        );
-        limit(
-            "title",
-            &self.title,
-            3,
-            300,
-            "Nhập tên văn bản (3 đến 300 ký tự).",
-        );
-        limit(
-            "body",
-            &self.body,
-            1,
-            20_000,
-            "Nhập nội dung văn bản (tối đa 20000 ký tự).",
-        );
+        limit("number", &self.number, 0, 60, "Số, ký hiệu tối đa 60 ký tự.");
+        limit("title", &self.title, 3, 300, "Nhập tên văn bản (3 đến 300 ký tự).");
+        limit("body", &self.body, 1, 20_000, "Nhập nội dung văn bản (tối đa 20000 ký tự).");
         limit(
             "signer_title",
             &self.signer_title,
@@ -77,13 +52,7 @@ impl ResultDraft {
             120,
             "Nhập chức vụ người ký (2 đến 120 ký tự).",
         );
-        limit(
-            "signer_name",
-            &self.signer_name,
-            0,
-            120,
-            "Họ tên người ký tối đa 120 ký tự.",
-        );
+        limit("signer_name", &self.signer_name, 0, 120, "Họ tên người ký tối đa 120 ký tự.");
         if e.is_empty() {
             Ok(())
         } else {
@@ -186,23 +155,10 @@ impl DossierService {
         draft.check().map_err(DossierError::Invalid)?;
         let d = self.issuable(who, code).await?;
         let bytes = self.result_pdf(&d, draft)?;
-        let name = format!(
-            "ket-qua-{}.pdf",
-            d.code.as_deref().unwrap_or(&d.id).replace(['/', '\\'], "-")
-        );
-        let upload = Upload {
-            component: 0,
-            file_name: name,
-            bytes,
-        };
-        self.add_result(
-            who,
-            code,
-            &upload,
-            "Tạo từ mẫu kết quả của thủ tục.",
-            online,
-        )
-        .await
+        let name =
+            format!("ket-qua-{}.pdf", d.code.as_deref().unwrap_or(&d.id).replace(['/', '\\'], "-"));
+        let upload = Upload { component: 0, file_name: name, bytes };
+        self.add_result(who, code, &upload, "Tạo từ mẫu kết quả của thủ tục.", online).await
     }
 
     fn result_pdf(&self, d: &Dossier, draft: &ResultDraft) -> Result<Vec<u8>, DossierError> {
@@ -212,10 +168,7 @@ impl DossierService {
             .as_deref()
             .and_then(|h| units.get(h))
             .map(|u| {
-                u.name
-                    .trim_start_matches("Tỉnh ")
-                    .trim_start_matches("Thành phố ")
-                    .to_string()
+                u.name.trim_start_matches("Tỉnh ").trim_start_matches("Thành phố ").to_string()
             })
             .unwrap_or_default();
         let today = self.today();
@@ -247,38 +200,18 @@ fn render(
         pdf.text(issuer_x, y, 11.0, Style::Bold, Align::Center, &line);
         y += 14.0;
     }
-    pdf.line(
-        issuer_x - 12.0 * MM,
-        y - 10.0,
-        issuer_x + 12.0 * MM,
-        y - 10.0,
-        0.6,
-    );
+    pdf.line(issuer_x - 12.0 * MM, y - 10.0, issuer_x + 12.0 * MM, y - 10.0, 0.6);
     let number = if draft.number.trim().is_empty() {
         "Số:        /".to_string()
     } else {
         format!("Số: {}", draft.number.trim())
     };
-    pdf.text(
-        issuer_x,
-        y + 8.0,
-        12.0,
-        Style::Regular,
-        Align::Center,
-        &number,
-    );
+    pdf.text(issuer_x, y + 8.0, 12.0, Style::Regular, Align::Center, &number);
     let left_end = y + 8.0;
 
     // National name and motto on the right.
     let mut y = top + 12.0;
-    pdf.text(
-        motto_x,
-        y,
-        11.0,
-        Style::Bold,
-        Align::Center,
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-    );
+    pdf.text(motto_x, y, 11.0, Style::Bold, Align::Center, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
     y += 16.0;
     let motto = "Độc lập - Tự do - Hạnh phúc";
     pdf.text(motto_x, y, 12.0, Style::Bold, Align::Center, motto);
@@ -327,14 +260,7 @@ fn render(
         y += 17.0;
     }
     y += 22.0 * MM;
-    pdf.text(
-        motto_x,
-        y,
-        13.0,
-        Style::Bold,
-        Align::Center,
-        draft.signer_name.trim(),
-    );
+    pdf.text(motto_x, y, 13.0, Style::Bold, Align::Center, draft.signer_name.trim());
 
     // Footer: the dossier code as text and as a QR code, and what the file is not.
     let qr = 20.0 * MM;
@@ -374,17 +300,9 @@ mod tests {
 
     #[test]
     fn a_draft_without_title_or_body_is_refused_by_input() {
-        let bad = ResultDraft {
-            title: " ".into(),
-            body: String::new(),
-            ..draft()
-        };
-        let fields: Vec<String> = bad
-            .check()
-            .expect_err("refused")
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let bad = ResultDraft { title: " ".into(), body: String::new(), ..draft() };
+        let fields: Vec<String> =
+            bad.check().expect_err("refused").into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["title", "body"]);
         assert!(draft().check().is_ok());
     }
@@ -394,24 +312,16 @@ mod tests {
         let d = draft();
         let draw = |d: &ResultDraft| {
             let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("date");
-            render(
-                d,
-                "Ủy ban nhân dân Phường 5",
-                "Sóc Trăng",
-                day,
-                "000.00.05.H51-261202-0001",
-            )
-            .expect("pdf")
+            render(d, "Ủy ban nhân dân Phường 5", "Sóc Trăng", day, "000.00.05.H51-261202-0001")
+                .expect("pdf")
         };
         let one = draw(&d);
         assert!(
             one.windows(10).filter(|w| w == b"/Type /Pag").count() == 2,
             "catalog's pages and one page"
         );
-        let long = ResultDraft {
-            body: "Nội dung dài của văn bản kết quả. ".repeat(400),
-            ..d
-        };
+        let long =
+            ResultDraft { body: "Nội dung dài của văn bản kết quả. ".repeat(400), ..d };
         let two = draw(&long);
         let text = String::from_utf8_lossy(&two);
         let pages: usize = text

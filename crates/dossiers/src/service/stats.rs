@@ -25,12 +25,8 @@ pub enum StatsBy {
 
 impl StatsBy {
     /// Every grouping.
-    pub const ALL: [StatsBy; 4] = [
-        StatsBy::Agency,
-        StatsBy::Field,
-        StatsBy::Procedure,
-        StatsBy::Month,
-    ];
+    pub const ALL: [StatsBy; 4] =
+        [StatsBy::Agency, StatsBy::Field, StatsBy::Procedure, StatsBy::Month];
 
     /// URL form.
     pub fn as_str(self) -> &'static str {
@@ -89,13 +85,8 @@ impl DossierService {
         by: StatsBy,
     ) -> Result<Statistics, DossierError> {
         let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-        let rows = store::counts(
-            self.db.pool(),
-            &day(from),
-            &day(to),
-            &day(self.clock.today()),
-        )
-        .await?;
+        let rows =
+            store::counts(self.db.pool(), &day(from), &day(to), &day(self.clock.today())).await?;
         let rows: Vec<_> = rows
             .into_iter()
             .filter(|r| who.is_none_or(|w| w.can_any(&OFFICE, &r.agency_code)))
@@ -146,11 +137,7 @@ impl DossierService {
         for m in &mut months {
             m.0 = vn_month(&m.0);
         }
-        Ok(Statistics {
-            groups,
-            months,
-            total,
-        })
+        Ok(Statistics { groups, months, total })
     }
 
     /// The ledger (Mẫu 06) of the agencies in an official's scope, optionally of one agency

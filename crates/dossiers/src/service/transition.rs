@@ -88,23 +88,17 @@ impl OfficeAction {
                 &[Role::ReceptionOfficer, Role::ProcessingOfficer],
                 &[S::Submitted, S::Received, S::Processing],
             ),
-            OfficeAction::StartProcessing => (
-                &[Role::ReceptionOfficer, Role::ProcessingOfficer],
-                &[S::Received],
-            ),
+            OfficeAction::StartProcessing => {
+                (&[Role::ReceptionOfficer, Role::ProcessingOfficer], &[S::Received])
+            }
             OfficeAction::Return => (&[Role::ReceptionOfficer], &[S::ResultReady]),
             OfficeAction::Refuse { .. } => (
-                &[
-                    Role::ReceptionOfficer,
-                    Role::ProcessingOfficer,
-                    Role::Leader,
-                ],
+                &[Role::ReceptionOfficer, Role::ProcessingOfficer, Role::Leader],
                 &[S::Submitted, S::Received, S::Processing, S::Supplement],
             ),
-            OfficeAction::Apologise { .. } => (
-                &[Role::ProcessingOfficer, Role::Leader],
-                &[S::Received, S::Processing],
-            ),
+            OfficeAction::Apologise { .. } => {
+                (&[Role::ProcessingOfficer, Role::Leader], &[S::Received, S::Processing])
+            }
         }
     }
 
@@ -167,10 +161,7 @@ pub(crate) fn authorize_result(who: &Principal, d: &Dossier) -> Result<(), Dossi
 /// Refuses a withdrawal of a dossier already decided.
 pub(crate) fn authorize_withdrawal(d: &Dossier) -> Result<(), DossierError> {
     use DossierStatus as S;
-    if matches!(
-        d.status,
-        S::Submitted | S::Received | S::Supplement | S::Processing
-    ) {
+    if matches!(d.status, S::Submitted | S::Received | S::Supplement | S::Processing) {
         Ok(())
     } else {
         Err(DossierError::Conflict(format!(
@@ -289,12 +280,7 @@ struct Draft<'a> {
 
 impl<'a> Draft<'a> {
     fn new(d: &Dossier, actor: &'a str, at: At) -> Self {
-        Draft {
-            from: d.status,
-            d: d.clone(),
-            actor,
-            at,
-        }
+        Draft { from: d.status, d: d.clone(), actor, at }
     }
 
     /// The dossier moves to `status` now (finished, if the status is final).
@@ -414,8 +400,7 @@ type Decided<'a> = (Draft<'a>, String, String, Vec<Effect>);
 /// Whether text for the applicant's notices has control characters (other than line
 /// breaks and tabs), which no notice can carry.
 fn garbled(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
 fn invalid_if_any(errors: Vec<FieldError>) -> Result<(), DossierError> {
@@ -443,20 +428,10 @@ fn receive(
     let mut draft = draft.to(DossierStatus::Received);
     draft.d.due_date = Some(ymd(due_date));
     let due = due_date.format("%d/%m/%Y");
-    let notice = format!(
-        "Hồ sơ đã được {} tiếp nhận. Ngày hẹn trả kết quả: {due}.",
-        draft.d.agency_name
-    );
-    let effects = vec![Effect::Received {
-        on: ymd(draft.at.today),
-        due: ymd(due_date),
-    }];
-    Ok((
-        draft,
-        format!("Hồ sơ được tiếp nhận; hẹn trả kết quả ngày {due}."),
-        notice,
-        effects,
-    ))
+    let notice =
+        format!("Hồ sơ đã được {} tiếp nhận. Ngày hẹn trả kết quả: {due}.", draft.d.agency_name);
+    let effects = vec![Effect::Received { on: ymd(draft.at.today), due: ymd(due_date) }];
+    Ok((draft, format!("Hồ sơ được tiếp nhận; hẹn trả kết quả ngày {due}."), notice, effects))
 }
 
 fn request_supplement<'a>(
@@ -481,10 +456,7 @@ fn request_supplement<'a>(
         errors.push(field_error("items", "Nội dung yêu cầu quá dài."));
     }
     if items.iter().any(|i| garbled(&i.text)) || garbled(note) {
-        errors.push(field_error(
-            "items",
-            "Nội dung yêu cầu không được có ký tự điều khiển.",
-        ));
+        errors.push(field_error("items", "Nội dung yêu cầu không được có ký tự điều khiển."));
     }
     invalid_if_any(errors)?;
     let list = items
@@ -499,10 +471,7 @@ fn request_supplement<'a>(
         requested_by: draft.actor.to_string(),
         items: items
             .iter()
-            .map(|i| SupplementItem {
-                component: i.component,
-                text: i.text.trim().to_string(),
-            })
+            .map(|i| SupplementItem { component: i.component, text: i.text.trim().to_string() })
             .collect(),
         note: note.trim().to_string(),
         // A dossier asked for more before reception goes back to the queue.
@@ -530,16 +499,10 @@ fn apologise<'a>(
     let current = draft.d.due_date.as_deref().and_then(parse_ymd);
     let mut errors = Vec::new();
     if reason.trim().is_empty() || reason.chars().count() > 2000 {
-        errors.push(field_error(
-            "reason",
-            "Cần nêu lý do chậm trả kết quả (tối đa 2000 ký tự).",
-        ));
+        errors.push(field_error("reason", "Cần nêu lý do chậm trả kết quả (tối đa 2000 ký tự)."));
     }
     if garbled(reason) {
-        errors.push(field_error(
-            "reason",
-            "Lý do không được có ký tự điều khiển.",
-        ));
+        errors.push(field_error("reason", "Lý do không được có ký tự điều khiển."));
     }
     match current {
         Some(c) if new_due <= c || new_due < today => errors.push(field_error(
@@ -553,9 +516,7 @@ fn apologise<'a>(
         _ => {}
     }
     invalid_if_any(errors)?;
-    let old = current
-        .map(|c| c.format("%d/%m/%Y").to_string())
-        .unwrap_or_default();
+    let old = current.map(|c| c.format("%d/%m/%Y").to_string()).unwrap_or_default();
     let new = new_due.format("%d/%m/%Y");
     let apology = Apology {
         seq: 0,
@@ -576,10 +537,7 @@ fn apologise<'a>(
     );
     Ok((
         draft,
-        format!(
-            "Xin lỗi vì trễ hẹn (Mẫu 04): {}; hẹn lại ngày {new}.",
-            reason.trim()
-        ),
+        format!("Xin lỗi vì trễ hẹn (Mẫu 04): {}; hẹn lại ngày {new}.", reason.trim()),
         notice,
         vec![Effect::Apology(apology)],
     ))
@@ -619,10 +577,7 @@ pub(crate) fn result(
     let audit = AuditEvent::new(&who.actor, "dossier.result", "dossier")
         .agency(who.agency.as_deref().unwrap_or(""))
         .details(json!({"sha256": doc.sha256, "online": online}));
-    let effects = vec![Effect::Result {
-        doc,
-        resolved_on: ymd(at.today),
-    }];
+    let effects = vec![Effect::Result { doc, resolved_on: ymd(at.today) }];
     Ok(draft.finish(RACED_OFFICE, step, &notice, effects, audit))
 }
 
@@ -682,20 +637,13 @@ pub(crate) fn supply(
         format!(
             "Người nộp đã bổ sung {} tệp{}",
             s.files.len(),
-            if note.is_empty() {
-                ".".to_string()
-            } else {
-                format!(": {note}")
-            }
+            if note.is_empty() { ".".to_string() } else { format!(": {note}") }
         )
     };
     let audit = AuditEvent::new(actor, "dossier.supply", "dossier")
         .details(json!({"files": s.files.len(), "request": s.request.seq}));
     effects.push(Effect::AddFiles(s.files));
-    effects.push(Effect::AnswerSupplement {
-        seq: s.request.seq,
-        note: note.to_string(),
-    });
+    effects.push(Effect::AnswerSupplement { seq: s.request.seq, note: note.to_string() });
     Ok(draft.finish(
         RACED_APPLICANT,
         step,
@@ -724,21 +672,20 @@ pub(crate) fn withdraw(
     } else {
         format!("Người nộp rút hồ sơ: {}", reason.trim())
     };
-    let notice = format!(
-        "Hồ sơ đã được rút theo yêu cầu của ông/bà lúc {}.",
-        vn_time(at.now)
-    );
+    let notice = format!("Hồ sơ đã được rút theo yêu cầu của ông/bà lúc {}.", vn_time(at.now));
     let audit = AuditEvent::new(actor, "dossier.withdraw", "dossier");
-    Ok(Draft::new(d, actor, at)
-        .to(DossierStatus::Withdrawn)
-        .finish(RACED_APPLICANT, step, &notice, Vec::new(), audit))
+    Ok(Draft::new(d, actor, at).to(DossierStatus::Withdrawn).finish(
+        RACED_APPLICANT,
+        step,
+        &notice,
+        Vec::new(),
+        audit,
+    ))
 }
 
 /// `HH:MM ngày dd/mm/yyyy`, Vietnam time.
 pub(crate) fn vn_time(ts: DateTime<Utc>) -> String {
-    (ts + chrono::Duration::hours(7))
-        .format("%H:%M ngày %d/%m/%Y")
-        .to_string()
+    (ts + chrono::Duration::hours(7)).format("%H:%M ngày %d/%m/%Y").to_string()
 }
 
 /// The applicant's notices of a change: in-app (with `notice`), e-mail (the whole story)
@@ -759,10 +706,7 @@ fn notices(d: &Dossier, notice: &str, now: DateTime<Utc>) -> Vec<NotificationReq
         notice.to_string(),
     )];
     if let Some(e) = &d.applicant_email {
-        requests.push((
-            NotificationRequest::new(Channel::Email, e.clone(), "generic"),
-            body,
-        ));
+        requests.push((NotificationRequest::new(Channel::Email, e.clone(), "generic"), body));
     }
     if let Some(p) = &d.applicant_phone {
         requests.push((

@@ -20,12 +20,7 @@ struct EventRow {
 
 impl From<EventRow> for DossierEvent {
     fn from(r: EventRow) -> Self {
-        DossierEvent {
-            status: status_of(&r.status),
-            at: r.at,
-            actor: r.actor,
-            note: r.note,
-        }
+        DossierEvent { status: status_of(&r.status), at: r.at, actor: r.actor, note: r.note }
     }
 }
 

@@ -132,9 +132,7 @@ pub async fn ledger(
              FROM dossiers WHERE status <> 'draft' AND {day} >= "
         ),
     );
-    q.push_bind(from)
-        .push(format!(" AND {day} <= "))
-        .push_bind(to);
+    q.push_bind(from).push(format!(" AND {day} <= ")).push_bind(to);
     if let Some(p) = procedure.filter(|p| !p.is_empty()) {
         q.push(" AND procedure_code = ").push_bind(p);
     }
@@ -145,10 +143,7 @@ pub async fn ledger(
     }
     q.push(format!(") ORDER BY {day}, submitted_at, code LIMIT "))
         .push_bind(limit.clamp(1, 100_000));
-    let rows = q
-        .build_query_as::<LedgerRecord>()
-        .fetch_all(db.pool())
-        .await
-        .ctx("reading the ledger")?;
+    let rows =
+        q.build_query_as::<LedgerRecord>().fetch_all(db.pool()).await.ctx("reading the ledger")?;
     Ok(rows.into_iter().map(LedgerRow::from).collect())
 }

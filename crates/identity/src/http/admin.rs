@@ -25,10 +25,7 @@ pub(super) fn routes() -> Router<IdentityState> {
     Router::new()
         .route("/admin/accounts", get(accounts))
         .route("/admin/accounts/new", get(new_form).post(new_submit))
-        .route(
-            "/admin/accounts/import",
-            get(import_form).post(import_submit),
-        )
+        .route("/admin/accounts/import", get(import_form).post(import_submit))
         .route("/admin/accounts/{id}", get(account))
         .route("/admin/accounts/{id}/roles", post(grant))
         .route("/admin/accounts/{id}/roles/revoke", post(revoke))
@@ -45,9 +42,7 @@ fn require_admin(p: &Principal) -> Result<(), IdentityError> {
     if p.is_platform_admin() || p.has_role(Role::AgencyAdmin) {
         Ok(())
     } else {
-        Err(IdentityError::Forbidden(
-            "Chỉ quản trị viên mới quản lý được tài khoản.".into(),
-        ))
+        Err(IdentityError::Forbidden("Chỉ quản trị viên mới quản lý được tài khoản.".into()))
     }
 }
 
@@ -185,11 +180,7 @@ async fn import_submit(
     let text = f.get("csv").cloned().unwrap_or_default();
     let client = client_of(&addr, &headers, &rid);
     let exists = s.agency_exists.clone();
-    match s
-        .identity
-        .import_officials(&p, &text, &move |c| exists(c), &client)
-        .await
-    {
+    match s.identity.import_officials(&p, &text, &move |c| exists(c), &client).await {
         Ok(_) => Ok(see_other("/admin/accounts?done=imported")),
         Err(rows) => {
             let errors = rows
@@ -233,11 +224,7 @@ async fn show_account(
         .filter(|r| **r != Role::PlatformAdmin || p.is_platform_admin())
         .map(|r| (r.as_str(), r.label()))
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let mut res = render(&AccountTpl {
         shell: (*s.platform.shell).clone(),
         errors,
@@ -278,10 +265,7 @@ async fn grant(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let role = f.get("role").and_then(|r| Role::parse(r));
-    let agency = f
-        .get("agency")
-        .map(|a| a.trim().to_string())
-        .unwrap_or_default();
+    let agency = f.get("agency").map(|a| a.trim().to_string()).unwrap_or_default();
     let Some(role) = role else {
         let e = field_error("role", "Chọn một vai trò.");
         return show_account(&s, &p, &id, "", e).await;
@@ -290,11 +274,8 @@ async fn grant(
         let e = field_error("agency", format!("Không có cơ quan mã “{agency}”."));
         return show_account(&s, &p, &id, "", e).await;
     }
-    let g = RoleGrant {
-        role,
-        agency,
-        subtree: f.get("subtree").map(String::as_str) != Some("false"),
-    };
+    let g =
+        RoleGrant { role, agency, subtree: f.get("subtree").map(String::as_str) != Some("false") };
     let client = client_of(&addr, &headers, &rid);
     match s.identity.grant_role(&p, &id, &g, &client).await {
         Ok(_) => Ok(see_other(&format!("/admin/accounts/{id}?done=granted"))),
@@ -319,9 +300,7 @@ async fn revoke(
     };
     let agency = f.get("agency").cloned().unwrap_or_default();
     let client = client_of(&addr, &headers, &rid);
-    s.identity
-        .revoke_role(&p, &id, role, &agency, &client)
-        .await?;
+    s.identity.revoke_role(&p, &id, role, &agency, &client).await?;
     Ok(see_other(&format!("/admin/accounts/{id}?done=revoked")))
 }
 
@@ -336,11 +315,7 @@ async fn status(
 ) -> Result<Response, IdentityError> {
     let enabled = f.get("enabled").map(String::as_str) == Some("true");
     let client = client_of(&addr, &headers, &rid);
-    match s
-        .identity
-        .set_account_enabled(&p, &id, enabled, &client)
-        .await
-    {
+    match s.identity.set_account_enabled(&p, &id, enabled, &client).await {
         Ok(_) => Ok(see_other(&format!("/admin/accounts/{id}?done=status"))),
         Err(IdentityError::Invalid(m)) => {
             show_account(&s, &p, &id, "", field_error("status", m)).await
@@ -413,8 +388,7 @@ async fn show_clients(
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     // The secret is on this page once; it must not be cached anywhere.
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
@@ -480,9 +454,7 @@ async fn disable_client(
     RequestId(rid): RequestId,
     Path(id): Path<String>,
 ) -> Result<Response, IdentityError> {
-    s.identity
-        .set_client_enabled(&a.name, &rid, &id, false)
-        .await?;
+    s.identity.set_client_enabled(&a.name, &rid, &id, false).await?;
     Ok(see_other("/admin/clients?done=disabled"))
 }
 
@@ -492,9 +464,7 @@ async fn enable_client(
     RequestId(rid): RequestId,
     Path(id): Path<String>,
 ) -> Result<Response, IdentityError> {
-    s.identity
-        .set_client_enabled(&a.name, &rid, &id, true)
-        .await?;
+    s.identity.set_client_enabled(&a.name, &rid, &id, true).await?;
     Ok(see_other("/admin/clients?done=enabled"))
 }
 
@@ -512,15 +482,9 @@ async fn sign_ins(State(s): State<IdentityState>, p: Principal) -> Result<Respon
         )
         .into());
     }
-    let filter = cqdt_audit::store::Filter {
-        action: Some("identity.log".into()),
-        ..Default::default()
-    };
-    let records = s
-        .audit
-        .search(&filter, None, 200)
-        .await
-        .map_err(HttpError::internal)?;
+    let filter =
+        cqdt_audit::store::Filter { action: Some("identity.log".into()), ..Default::default() };
+    let records = s.audit.search(&filter, None, 200).await.map_err(HttpError::internal)?;
     Ok(render(&SignInsTpl {
         shell: (*s.platform.shell).clone(),
         rows: records

@@ -19,14 +19,8 @@ use cqdt_platform::openapi::{AdminRefusal, BadRequest, NotFound, Unprocessable};
 
 pub(super) fn routes() -> Router<IdentityState> {
     Router::new()
-        .route(
-            "/api/v1/identity/clients",
-            get(list_clients).post(add_client),
-        )
-        .route(
-            "/api/v1/identity/clients/{id}/disable",
-            post(disable_client),
-        )
+        .route("/api/v1/identity/clients", get(list_clients).post(add_client))
+        .route("/api/v1/identity/clients/{id}/disable", post(disable_client))
         .route("/api/v1/identity/clients/{id}/enable", post(enable_client))
         .route("/api/v1/identity/clients/{id}/secret", post(rotate_secret))
         .route("/api/v1/identity/keys", get(list_keys))
@@ -68,8 +62,7 @@ pub(super) struct SigningKeyList {
 /// A JSON answer that holds a secret: it must not be cached anywhere.
 fn with_secret<T: Serialize>(status: StatusCode, body: T) -> Response {
     let mut res = (status, Json(body)).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
@@ -105,10 +98,7 @@ pub(super) async fn add_client(
     let Json(new) = body.map_err(|e| {
         Problem::bad_request(format!("Nội dung JSON không hợp lệ: {}", e.body_text()))
     })?;
-    let created = s
-        .identity
-        .add_client(&admin.name, &request_id, &new)
-        .await?;
+    let created = s.identity.add_client(&admin.name, &request_id, &new).await?;
     let body = CreatedOAuthClient {
         client_secret: created.secret.as_ref().map(|s| s.expose().to_string()),
         client: created.client,
@@ -130,10 +120,7 @@ pub(super) async fn disable_client(
     RequestId(request_id): RequestId,
     Path(id): Path<String>,
 ) -> Result<Json<OAuthClient>, IdentityError> {
-    let client = s
-        .identity
-        .set_client_enabled(&admin.name, &request_id, &id, false)
-        .await?;
+    let client = s.identity.set_client_enabled(&admin.name, &request_id, &id, false).await?;
     Ok(Json(client))
 }
 
@@ -151,10 +138,7 @@ pub(super) async fn enable_client(
     RequestId(request_id): RequestId,
     Path(id): Path<String>,
 ) -> Result<Json<OAuthClient>, IdentityError> {
-    let client = s
-        .identity
-        .set_client_enabled(&admin.name, &request_id, &id, true)
-        .await?;
+    let client = s.identity.set_client_enabled(&admin.name, &request_id, &id, true).await?;
     Ok(Json(client))
 }
 
@@ -172,14 +156,8 @@ pub(super) async fn rotate_secret(
     RequestId(request_id): RequestId,
     Path(id): Path<String>,
 ) -> Result<Response, IdentityError> {
-    let secret = s
-        .identity
-        .rotate_client_secret(&admin.name, &request_id, &id)
-        .await?;
-    let body = NewClientSecret {
-        client_secret: secret.expose().to_string(),
-        client_id: id,
-    };
+    let secret = s.identity.rotate_client_secret(&admin.name, &request_id, &id).await?;
+    let body = NewClientSecret { client_secret: secret.expose().to_string(), client_id: id };
     Ok(with_secret(StatusCode::OK, body))
 }
 
@@ -210,9 +188,6 @@ pub(super) async fn rotate_key(
     admin: Admin,
     RequestId(request_id): RequestId,
 ) -> Result<(StatusCode, Json<SigningKeyInfo>), IdentityError> {
-    let key = s
-        .identity
-        .rotate_signing_key(&admin.name, &request_id)
-        .await?;
+    let key = s.identity.rotate_signing_key(&admin.name, &request_id).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }

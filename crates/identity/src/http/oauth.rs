@@ -126,12 +126,7 @@ impl IntoResponse for OAuthError {
 
 /// An error in the format of RFC 6749 §5.2.
 fn endpoint_error(e: IdentityError) -> Response {
-    let IdentityError::OAuth {
-        code,
-        description,
-        retry_after,
-    } = e
-    else {
+    let IdentityError::OAuth { code, description, retry_after } = e else {
         tracing::error!(error = %e, "OAuth endpoint failed");
         return no_store(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -144,10 +139,7 @@ fn endpoint_error(e: IdentityError) -> Response {
     let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut res = no_store(
         status,
-        &OAuthErrorBody {
-            error: code.as_str().into(),
-            error_description: description,
-        },
+        &OAuthErrorBody { error: code.as_str().into(), error_description: description },
     );
     if status == StatusCode::UNAUTHORIZED {
         res.headers_mut().insert(
@@ -168,10 +160,7 @@ fn no_store_body(status: StatusCode, body: String) -> Response {
     (
         status,
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
             (header::PRAGMA, HeaderValue::from_static("no-cache")),
         ],
@@ -202,16 +191,10 @@ fn public_json(body: std::sync::Arc<str>, max_age: u32) -> Response {
         .unwrap_or(HeaderValue::from_static("no-cache"));
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
             (header::CACHE_CONTROL, cache),
             // Browser-based clients read these from other origins.
-            (
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            ),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
         ],
         body.to_string(),
     )
@@ -250,11 +233,7 @@ pub(super) async fn userinfo(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .ok_or(OAuthError::Bearer("invalid_request"))?;
-    let claims = s
-        .identity
-        .userinfo(token)
-        .await?
-        .ok_or(OAuthError::Bearer("invalid_token"))?;
+    let claims = s.identity.userinfo(token).await?.ok_or(OAuthError::Bearer("invalid_token"))?;
     Ok(no_store_body(StatusCode::OK, claims.to_string()))
 }
 
@@ -277,10 +256,7 @@ fn form_params(
         if params.contains_key(&k) {
             return Err(invalid_request(format!(
                 "parameter {} is repeated",
-                k.chars()
-                    .filter(|c| c.is_ascii_graphic())
-                    .take(40)
-                    .collect::<String>()
+                k.chars().filter(|c| c.is_ascii_graphic()).take(40).collect::<String>()
             )));
         }
         params.insert(k, v);
@@ -314,10 +290,7 @@ fn form_decode(s: &str) -> Option<String> {
 }
 
 fn malformed_basic() -> IdentityError {
-    IdentityError::oauth(
-        OAuthErrorCode::InvalidClient,
-        "malformed HTTP Basic client credentials",
-    )
+    IdentityError::oauth(OAuthErrorCode::InvalidClient, "malformed HTTP Basic client credentials")
 }
 
 /// The id and secret of HTTP Basic client authentication (RFC 6749 §2.3.1: both
@@ -353,13 +326,8 @@ fn client_credentials(
                 "use one client authentication method, not both HTTP Basic and client_secret",
             ));
         }
-        if params
-            .remove("client_id")
-            .is_some_and(|form_id| form_id != client_id)
-        {
-            return Err(invalid_request(
-                "client_id does not match the HTTP Basic credentials",
-            ));
+        if params.remove("client_id").is_some_and(|form_id| form_id != client_id) {
+            return Err(invalid_request("client_id does not match the HTTP Basic credentials"));
         }
         return Ok(ClientCredentials {
             client_id,
@@ -374,16 +342,8 @@ fn client_credentials(
         ));
     };
     let secret = params.remove("client_secret");
-    let method = if secret.is_some() {
-        AuthMethod::ClientSecretPost
-    } else {
-        AuthMethod::None
-    };
-    Ok(ClientCredentials {
-        client_id,
-        secret,
-        method,
-    })
+    let method = if secret.is_some() { AuthMethod::ClientSecretPost } else { AuthMethod::None };
+    Ok(ClientCredentials { client_id, secret, method })
 }
 
 /// The token endpoint.
@@ -403,15 +363,10 @@ pub(super) async fn token(
 ) -> Result<NoStore<TokenResponse>, OAuthError> {
     let mut params = form_params(form)?;
     let creds = client_credentials(&headers, &mut params)?;
-    let grant_type = params
-        .remove("grant_type")
-        .ok_or_else(|| invalid_request("grant_type is required"))?;
+    let grant_type =
+        params.remove("grant_type").ok_or_else(|| invalid_request("grant_type is required"))?;
     let scope = params.remove("scope");
-    let req = TokenRequest {
-        grant_type,
-        scope,
-        params,
-    };
+    let req = TokenRequest { grant_type, scope, params };
     Ok(NoStore(s.identity.token(&creds, &req, &request_id).await?))
 }
 
@@ -422,9 +377,7 @@ fn token_params(
 ) -> Result<(ClientCredentials, String), IdentityError> {
     let mut params = form_params(form)?;
     let creds = client_credentials(headers, &mut params)?;
-    let token = params
-        .remove("token")
-        .ok_or_else(|| invalid_request("token is required"))?;
+    let token = params.remove("token").ok_or_else(|| invalid_request("token is required"))?;
     Ok((creds, token))
 }
 
@@ -495,10 +448,7 @@ mod tests {
     fn two_authentication_methods_at_once_are_refused() {
         let mut params = HashMap::from([("client_secret".to_string(), "x".to_string())]);
         let e = client_credentials(&basic("a", "b"), &mut params).err();
-        assert_eq!(
-            e.and_then(|e| e.oauth_code()),
-            Some(OAuthErrorCode::InvalidRequest)
-        );
+        assert_eq!(e.and_then(|e| e.oauth_code()), Some(OAuthErrorCode::InvalidRequest));
     }
 
     #[test]
@@ -509,25 +459,16 @@ mod tests {
         ]);
         let c = client_credentials(&HeaderMap::new(), &mut params).expect("creds");
         assert_eq!(c.method, AuthMethod::ClientSecretPost);
-        assert!(
-            params.is_empty(),
-            "credentials are taken out of the parameters"
-        );
+        assert!(params.is_empty(), "credentials are taken out of the parameters");
         let e = client_credentials(&HeaderMap::new(), &mut HashMap::new()).err();
-        assert_eq!(
-            e.and_then(|e| e.oauth_code()),
-            Some(OAuthErrorCode::InvalidClient)
-        );
+        assert_eq!(e.and_then(|e| e.oauth_code()), Some(OAuthErrorCode::InvalidClient));
     }
 
     #[test]
     fn repeated_parameters_are_refused_and_empty_ones_ignored() {
         let f = |pairs: &[(&str, &str)]| {
             form_params(Ok(Form(
-                pairs
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
+                pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             )))
         };
         assert!(f(&[("scope", "a"), ("scope", "b")]).is_err());

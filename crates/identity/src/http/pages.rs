@@ -30,10 +30,7 @@ mod vneid;
 
 pub(super) fn routes() -> Router<IdentityState> {
     Router::new()
-        .route(
-            "/dang-nhap",
-            get(login::login_form).post(login::login_submit),
-        )
+        .route("/dang-nhap", get(login::login_form).post(login::login_submit))
         .route(
             "/dang-nhap/xac-thuc-hai-lop",
             get(second_factor::mfa_form).post(second_factor::mfa_submit),
@@ -46,36 +43,18 @@ pub(super) fn routes() -> Router<IdentityState> {
             "/tai-khoan/xac-thuc-hai-lop",
             get(enrolment::enrol_form).post(enrolment::enrol_submit),
         )
-        .route(
-            "/dang-ky",
-            get(registration::register_form).post(registration::register_submit),
-        )
+        .route("/dang-ky", get(registration::register_form).post(registration::register_submit))
         .route(
             "/xac-thuc-tai-khoan",
             get(registration::verify_form).post(registration::verify_submit),
         )
-        .route(
-            "/xac-thuc-tai-khoan/gui-lai",
-            post(registration::verify_resend),
-        )
-        .route(
-            "/quen-mat-khau",
-            get(reset::forgot_form).post(reset::forgot_submit),
-        )
-        .route(
-            "/dat-lai-mat-khau",
-            get(reset::reset_form).post(reset::reset_submit),
-        )
-        .route(
-            "/dang-xuat",
-            get(login::logout_form).post(login::logout_submit),
-        )
+        .route("/xac-thuc-tai-khoan/gui-lai", post(registration::verify_resend))
+        .route("/quen-mat-khau", get(reset::forgot_form).post(reset::forgot_submit))
+        .route("/dat-lai-mat-khau", get(reset::reset_form).post(reset::reset_submit))
+        .route("/dang-xuat", get(login::logout_form).post(login::logout_submit))
         .route("/tai-khoan", get(account::account_page))
         .route("/tai-khoan/phien", get(account::sessions_page))
-        .route(
-            "/tai-khoan/dia-chi",
-            get(account::address_form).post(account::address_submit),
-        )
+        .route("/tai-khoan/dia-chi", get(account::address_form).post(account::address_submit))
         .route("/tai-khoan/phien/{id}/ket-thuc", post(account::end_session))
         .route(
             "/tai-khoan/doi-mat-khau",
@@ -89,10 +68,7 @@ pub(super) fn routes() -> Router<IdentityState> {
         .route("/dang-nhap/vneid/callback", get(vneid::vneid_callback))
         .route("/oauth/authorize", get(oidc::authorize))
         .route("/oauth/authorize/consent", post(oidc::consent_submit))
-        .route(
-            "/oauth/logout",
-            get(oidc::rp_logout).post(oidc::rp_logout_confirm),
-        )
+        .route("/oauth/logout", get(oidc::rp_logout).post(oidc::rp_logout_confirm))
 }
 
 /// One field of a form page.
@@ -109,12 +85,7 @@ pub(super) struct Field {
 }
 
 pub(super) fn field(name: &'static str, label: &'static str, kind: &'static str) -> Field {
-    Field {
-        name,
-        label,
-        kind,
-        ..Field::default()
-    }
+    Field { name, label, kind, ..Field::default() }
 }
 
 impl Field {
@@ -169,16 +140,9 @@ impl FormPage {
                 f.error = e.message.clone();
             }
         }
-        let status = if errors.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        let mut res = render(&FormTpl {
-            shell: shell.clone(),
-            errors,
-            page: self,
-        });
+        let status =
+            if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        let mut res = render(&FormTpl { shell: shell.clone(), errors, page: self });
         if res.status() == StatusCode::OK {
             *res.status_mut() = status;
         }
@@ -221,12 +185,7 @@ pub(super) fn message(
 /// The page after a session has ended, without the session cookie.
 pub(super) fn signed_out(shell: &Shell, paragraph: &str) -> Response {
     clear_cookie(
-        message(
-            shell,
-            "Đã đăng xuất",
-            vec![paragraph.into()],
-            ("/dang-nhap", "Đăng nhập lại"),
-        ),
+        message(shell, "Đã đăng xuất", vec![paragraph.into()], ("/dang-nhap", "Đăng nhập lại")),
         shell.tls,
     )
 }
@@ -241,12 +200,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
+        Ok(Peer(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)))
     }
 }
 
@@ -286,16 +240,12 @@ fn cookie_header(value: &str, max_age: u64, tls: bool) -> HeaderValue {
 }
 
 pub(super) fn with_cookie(mut res: Response, value: &str, tls: bool) -> Response {
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        cookie_header(value, SESSION_MAX.as_secs(), tls),
-    );
+    res.headers_mut().append(header::SET_COOKIE, cookie_header(value, SESSION_MAX.as_secs(), tls));
     res
 }
 
 pub(super) fn clear_cookie(mut res: Response, tls: bool) -> Response {
-    res.headers_mut()
-        .append(header::SET_COOKIE, cookie_header("", 0, tls));
+    res.headers_mut().append(header::SET_COOKIE, cookie_header("", 0, tls));
     res
 }
 

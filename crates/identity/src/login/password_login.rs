@@ -35,11 +35,7 @@ impl IdentityService {
     /// node, as each hash costs 19 MiB and tens of milliseconds.
     pub(crate) async fn cached_hash(&self, password: &str) -> Result<String, IdentityError> {
         if let Ok(cache) = self.inner.seed_hashes.lock() {
-            if let Some(h) = cache
-                .iter()
-                .find(|(p, _)| p == password)
-                .map(|(_, h)| h.clone())
-            {
+            if let Some(h) = cache.iter().find(|(p, _)| p == password).map(|(_, h)| h.clone()) {
                 return Ok(h);
             }
         }
@@ -89,10 +85,7 @@ impl IdentityService {
     ) -> Result<SignedIn, IdentityError> {
         let now = self.inner.clock.now();
         let refused = || {
-            IdentityError::Fields(vec![field(
-                "login",
-                "Tên đăng nhập hoặc mật khẩu không đúng.",
-            )])
+            IdentityError::Fields(vec![field("login", "Tên đăng nhập hoặc mật khẩu không đúng.")])
         };
         if let Some(secs) = self.inner.login_lockout.locked(&client.ip, now) {
             self.audit_now(
@@ -128,15 +121,11 @@ impl IdentityService {
             }
         }
         let ok = self
-            .verify_password(
-                password,
-                account.as_ref().and_then(|a| a.password_hash.as_deref()),
-            )
+            .verify_password(password, account.as_ref().and_then(|a| a.password_hash.as_deref()))
             .await;
         let Some(mut a) = account.filter(|_| ok) else {
             self.inner.login_lockout.fail(&client.ip, now);
-            self.login_failed(parsed.is_some().then_some(login), client, now)
-                .await?;
+            self.login_failed(parsed.is_some().then_some(login), client, now).await?;
             return Err(refused());
         };
         match a.status {
@@ -172,14 +161,9 @@ impl IdentityService {
             a.updated_at = now_s.clone();
             st::update_account(&mut tx, &a).await?;
         }
-        let cookie = self
-            .start_session(&mut tx, &a, stage, "pwd", client, now)
-            .await?;
-        let action = if stage == Stage::Full {
-            "identity.login.success"
-        } else {
-            "identity.login.password"
-        };
+        let cookie = self.start_session(&mut tx, &a, stage, "pwd", client, now).await?;
+        let action =
+            if stage == Stage::Full { "identity.login.success" } else { "identity.login.password" };
         self.audit_tx(
             &mut tx,
             AuditEvent::new(&a.actor(), action, "account")
@@ -190,11 +174,7 @@ impl IdentityService {
         .await?;
         tx.commit().await?;
         self.inner.login_lockout.succeed(&client.ip);
-        Ok(SignedIn {
-            cookie,
-            stage,
-            account: a,
-        })
+        Ok(SignedIn { cookie, stage, account: a })
     }
 
     /// Counts a failed login against the account it named, locking it at the limit.
@@ -221,8 +201,7 @@ impl IdentityService {
             tx.commit().await?;
             return Ok(());
         };
-        self.count_failure(&mut tx, &mut a, "wrong_password", client, now)
-            .await?;
+        self.count_failure(&mut tx, &mut a, "wrong_password", client, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -280,10 +259,7 @@ impl IdentityService {
         let Some(a) = st::account_by(self.inner.db.pool(), "id", account_id).await? else {
             return Err(IdentityError::NotFound("tài khoản".into()));
         };
-        if !self
-            .verify_password(current, a.password_hash.as_deref())
-            .await
-        {
+        if !self.verify_password(current, a.password_hash.as_deref()).await {
             return Err(IdentityError::Fields(vec![field(
                 "current_password",
                 "Mật khẩu hiện tại không đúng.",

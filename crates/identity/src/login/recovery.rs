@@ -39,8 +39,7 @@ impl IdentityService {
         }
         let now = self.inner.clock.now();
         let mut tx = self.inner.db.begin().await?;
-        self.send_reset_link(&mut tx, &a, now, RESET_LINK_LIFE, false)
-            .await?;
+        self.send_reset_link(&mut tx, &a, now, RESET_LINK_LIFE, false).await?;
         self.audit_tx(
             &mut tx,
             AuditEvent::new(&a.actor(), "identity.password.reset_request", "account")
@@ -64,19 +63,9 @@ impl IdentityService {
         activation: bool,
     ) -> Result<String, IdentityError> {
         let token = random_token();
-        st::insert_code(
-            tx,
-            &digest(&token),
-            &a.id,
-            "reset",
-            &format_ts(now),
-            &later(now, life),
-        )
-        .await?;
-        let link = self
-            .inner
-            .config
-            .endpoint(&format!("/dat-lai-mat-khau?ma={token}"));
+        st::insert_code(tx, &digest(&token), &a.id, "reset", &format_ts(now), &later(now, life))
+            .await?;
+        let link = self.inner.config.endpoint(&format!("/dat-lai-mat-khau?ma={token}"));
         let (subject, body) = if activation {
             (
                 "Kích hoạt tài khoản cán bộ",
@@ -94,8 +83,7 @@ impl IdentityService {
             )
         };
         if let Some(email) = &a.email {
-            self.notify(tx, Channel::Email, email, subject, &body)
-                .await?;
+            self.notify(tx, Channel::Email, email, subject, &body).await?;
         } else if let Some(phone) = &a.phone {
             self.notify(tx, Channel::Sms, phone, subject, &body).await?;
         }
@@ -143,9 +131,7 @@ impl IdentityService {
         let now_s = format_ts(self.inner.clock.now());
         let mut tx = self.inner.db.begin().await?;
         if !st::use_code(&mut tx, &digest(token), &now_s).await? {
-            return Err(IdentityError::Invalid(
-                "Liên kết đặt lại mật khẩu đã được dùng.".into(),
-            ));
+            return Err(IdentityError::Invalid("Liên kết đặt lại mật khẩu đã được dùng.".into()));
         }
         let Some(mut a) = st::account_by(&mut *tx, "id", &a.id).await? else {
             return Err(IdentityError::NotFound("tài khoản".into()));

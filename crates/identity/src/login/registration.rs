@@ -27,23 +27,14 @@ impl IdentityService {
         let now_s = format_ts(now);
         let mut tx = self.inner.db.begin().await?;
         let mut clashes = Vec::new();
-        if st::account_by(&mut *tx, "personal_id", reg.personal_id.as_str())
-            .await?
-            .is_some()
-        {
+        if st::account_by(&mut *tx, "personal_id", reg.personal_id.as_str()).await?.is_some() {
             clashes.push(field(
                 "personal_id",
                 "Số định danh cá nhân này đã có tài khoản. Hãy đăng nhập, hoặc dùng “Quên mật khẩu”.",
             ));
         }
-        if st::account_by(&mut *tx, "phone", &reg.phone)
-            .await?
-            .is_some()
-        {
-            clashes.push(field(
-                "phone",
-                "Số điện thoại này đã dùng cho một tài khoản khác.",
-            ));
+        if st::account_by(&mut *tx, "phone", &reg.phone).await?.is_some() {
+            clashes.push(field("phone", "Số điện thoại này đã dùng cho một tài khoản khác."));
         }
         if let Some(e) = &reg.email {
             if st::account_by(&mut *tx, "email", e).await?.is_some() {
@@ -97,12 +88,10 @@ impl IdentityService {
             "Mã xác thực tài khoản Dịch vụ công của ông/bà là {code}. Mã có hiệu lực trong 10 phút. Không cung cấp mã này cho bất kỳ ai."
         );
         if let Some(phone) = &a.phone {
-            self.notify(tx, Channel::Sms, phone, "Mã xác thực tài khoản", &body)
-                .await?;
+            self.notify(tx, Channel::Sms, phone, "Mã xác thực tài khoản", &body).await?;
         }
         if let Some(email) = &a.email {
-            self.notify(tx, Channel::Email, email, "Mã xác thực tài khoản", &body)
-                .await?;
+            self.notify(tx, Channel::Email, email, "Mã xác thực tài khoản", &body).await?;
         }
         Ok(())
     }

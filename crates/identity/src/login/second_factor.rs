@@ -56,8 +56,7 @@ impl IdentityService {
                 "recovery_code"
             }
             (None, None) => {
-                self.count_failure(&mut tx, &mut a, "wrong_second_factor", client, now)
-                    .await?;
+                self.count_failure(&mut tx, &mut a, "wrong_second_factor", client, now).await?;
                 tx.commit().await?;
                 return Err(IdentityError::Fields(vec![field(
                     "code",
@@ -82,10 +81,8 @@ impl IdentityService {
             AuditEvent::new(&a.actor(), "identity.login.success", "account")
                 .object(a.id.clone())
                 .request(&client.request_id)
-                .details(
-                    json!({"method": format!("password+{method}"), "ip": client.ip,
-                                "recovery_codes_left": a.recovery_codes.len()}),
-                ),
+                .details(json!({"method": format!("password+{method}"), "ip": client.ip,
+                                "recovery_codes_left": a.recovery_codes.len()})),
         )
         .await?;
         tx.commit().await?;
@@ -102,9 +99,7 @@ impl IdentityService {
             return Err(IdentityError::NotFound("tài khoản".into()));
         };
         if a.has_second_factor() {
-            return Err(IdentityError::Invalid(
-                "Tài khoản đã có xác thực hai lớp.".into(),
-            ));
+            return Err(IdentityError::Invalid("Tài khoản đã có xác thực hai lớp.".into()));
         }
         let secret = totp::new_secret();
         a.totp_secret = Some(secret.clone());
@@ -132,14 +127,8 @@ impl IdentityService {
         let Some(mut a) = st::account_by(&mut *tx, "id", account_id).await? else {
             return Err(IdentityError::NotFound("tài khoản".into()));
         };
-        let Some(secret) = a
-            .totp_secret
-            .clone()
-            .filter(|_| a.totp_enabled_at.is_none())
-        else {
-            return Err(IdentityError::Invalid(
-                "Chưa bắt đầu cài đặt xác thực hai lớp.".into(),
-            ));
+        let Some(secret) = a.totp_secret.clone().filter(|_| a.totp_enabled_at.is_none()) else {
+            return Err(IdentityError::Invalid("Chưa bắt đầu cài đặt xác thực hai lớp.".into()));
         };
         let Some(step) = totp::check(&secret, code, now.timestamp(), a.totp_last_step) else {
             return Err(IdentityError::Fields(vec![field(

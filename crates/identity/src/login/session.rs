@@ -75,11 +75,7 @@ impl IdentityService {
             st::touch_session(&mut tx, &s.id_hash, &format_ts(now)).await?;
             tx.commit().await?;
         }
-        Ok(Some(LiveSession {
-            session: s,
-            stage,
-            account,
-        }))
+        Ok(Some(LiveSession { session: s, stage, account }))
     }
 
     /// The principal of a fully signed-in session.
@@ -103,9 +99,7 @@ impl IdentityService {
         if live.stage != Stage::Full {
             return Ok(None);
         }
-        let p = self
-            .principal_of(&live.account, &live.session.public_id)
-            .await?;
+        let p = self.principal_of(&live.account, &live.session.public_id).await?;
         if let Ok(mut cache) = self.inner.principals.lock() {
             if cache.len() >= 10_000 {
                 cache.clear();
@@ -146,17 +140,10 @@ impl IdentityService {
         a: &Account,
         session_id: &str,
     ) -> Result<Principal, IdentityError> {
-        let mut roles: Vec<RoleGrant> = st::grants(self.inner.db.pool(), &a.id)
-            .await?
-            .into_iter()
-            .map(|g| g.grant)
-            .collect();
+        let mut roles: Vec<RoleGrant> =
+            st::grants(self.inner.db.pool(), &a.id).await?.into_iter().map(|g| g.grant).collect();
         if a.kind == AccountKind::Citizen {
-            roles.push(RoleGrant {
-                role: Role::Citizen,
-                agency: String::new(),
-                subtree: false,
-            });
+            roles.push(RoleGrant { role: Role::Citizen, agency: String::new(), subtree: false });
             for (b, _) in st::businesses_of(self.inner.db.pool(), &a.id).await? {
                 roles.push(RoleGrant {
                     role: Role::Business,
@@ -182,8 +169,7 @@ impl IdentityService {
         let Some(live) = self.session(cookie).await? else {
             return Ok(());
         };
-        self.end_session(&live.account, &live.session.public_id, client)
-            .await?;
+        self.end_session(&live.account, &live.session.public_id, client).await?;
         Ok(())
     }
 
@@ -203,8 +189,7 @@ impl IdentityService {
         let ended = st::revoke_session(&mut tx, &a.id, public_id, &now_s).await?;
         if ended {
             for family in st::families_of_session(&mut tx, public_id).await? {
-                self.revoke_family_tx(&mut tx, &family, &now_s, "logout")
-                    .await?;
+                self.revoke_family_tx(&mut tx, &family, &now_s, "logout").await?;
             }
             self.audit_tx(
                 &mut tx,

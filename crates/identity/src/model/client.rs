@@ -207,12 +207,7 @@ impl NewClient {
         if redirect_uris.len() > 20 {
             errors.push("Tối đa 20 địa chỉ chuyển hướng.".into());
         }
-        let joined = self
-            .scopes
-            .iter()
-            .flat_map(|s| split_list(s))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = self.scopes.iter().flat_map(|s| split_list(s)).collect::<Vec<_>>().join(" ");
         let scopes = match Scopes::parse(&joined) {
             Some(s) => s,
             None => {

@@ -60,9 +60,7 @@ impl IdentityConfig {
     /// fragment; a trailing slash is dropped).
     pub fn new(issuer: &str) -> Result<Self, IdentityError> {
         let issuer = issuer.trim().trim_end_matches('/').to_string();
-        let rest = issuer
-            .strip_prefix("https://")
-            .or_else(|| issuer.strip_prefix("http://"));
+        let rest = issuer.strip_prefix("https://").or_else(|| issuer.strip_prefix("http://"));
         let valid = rest.is_some_and(|r| {
             !r.is_empty()
                 && !r.starts_with('/')

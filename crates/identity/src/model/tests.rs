@@ -72,17 +72,10 @@ fn a_public_client_may_not_use_client_credentials() {
 
 #[test]
 fn authorization_code_needs_a_redirect_uri_and_client_credentials_takes_none() {
-    assert!(new_client(&["authorization_code"], &[], false, &[])
+    assert!(new_client(&["authorization_code"], &[], false, &[]).validate().is_err());
+    assert!(new_client(&["client_credentials"], &["https://a.example/cb"], false, &[])
         .validate()
         .is_err());
-    assert!(new_client(
-        &["client_credentials"],
-        &["https://a.example/cb"],
-        false,
-        &[]
-    )
-    .validate()
-    .is_err());
     let spec = new_client(
         &["authorization_code,client-credentials"],
         &["https://a.example/cb", "https://a.example/cb"],
@@ -126,21 +119,13 @@ fn the_issuer_is_an_absolute_http_url_without_a_trailing_slash() {
     let c = IdentityConfig::new("https://cqdt.example/").expect("issuer");
     assert_eq!(c.issuer, "https://cqdt.example");
     assert_eq!(c.audience, c.issuer);
-    assert_eq!(
-        c.endpoint("/oauth/token"),
-        "https://cqdt.example/oauth/token"
-    );
+    assert_eq!(c.endpoint("/oauth/token"), "https://cqdt.example/oauth/token");
     for bad in ["cqdt.example", "https://", "https://a.example?x", "ftp://a"] {
         assert!(IdentityConfig::new(bad).is_err(), "{bad}");
     }
-    assert!(c
-        .clone()
-        .with_access_token_ttl(Duration::from_secs(1))
-        .is_err());
+    assert!(c.clone().with_access_token_ttl(Duration::from_secs(1)).is_err());
     assert_eq!(
-        c.with_access_token_ttl(Duration::from_secs(60))
-            .expect("ttl")
-            .access_token_ttl,
+        c.with_access_token_ttl(Duration::from_secs(60)).expect("ttl").access_token_ttl,
         Duration::from_secs(60)
     );
 }

@@ -60,10 +60,6 @@ pub struct Introspection {
 impl Introspection {
     /// The answer for anything that is not a valid token.
     pub fn inactive() -> Self {
-        Introspection {
-            active: false,
-            claims: None,
-            token_type: None,
-        }
+        Introspection { active: false, claims: None, token_type: None }
     }
 }

@@ -152,10 +152,7 @@ impl RedirectUri {
         let Some((scheme, rest)) = s.split_once(':') else {
             return bad("thiếu lược đồ (https://…)");
         };
-        let scheme_ok = scheme
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase())
+        let scheme_ok = scheme.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
             && scheme
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+.-".contains(&b));

@@ -34,12 +34,7 @@ impl IdentityService {
         };
         let Some(redirect_uri) = q
             .get("redirect_uri")
-            .filter(|u| {
-                client
-                    .redirect_uris
-                    .iter()
-                    .any(|r| r.as_str() == u.as_str())
-            })
+            .filter(|u| client.redirect_uris.iter().any(|r| r.as_str() == u.as_str()))
             .cloned()
         else {
             return Err(AuthorizeError::Page(
@@ -61,11 +56,7 @@ impl IdentityService {
             Err(AuthorizeError::Redirect(req.error_redirect(code, d)))
         };
         if q.get("request").is_some() || q.get("request_uri").is_some() {
-            return bad(
-                &req,
-                "request_not_supported",
-                "request objects are not supported",
-            );
+            return bad(&req, "request_not_supported", "request objects are not supported");
         }
         if !client.grants.contains(&Grant::AuthorizationCode) {
             return bad(
@@ -75,19 +66,11 @@ impl IdentityService {
             );
         }
         if q.get("response_type").map(String::as_str) != Some("code") {
-            return bad(
-                &req,
-                "unsupported_response_type",
-                "only response_type=code is supported",
-            );
+            return bad(&req, "unsupported_response_type", "only response_type=code is supported");
         }
         if let Some(m) = q.get("response_mode") {
             if m != "query" {
-                return bad(
-                    &req,
-                    "invalid_request",
-                    "only response_mode=query is supported",
-                );
+                return bad(&req, "invalid_request", "only response_mode=query is supported");
             }
         }
         let scopes = match q.get("scope").map(|s| Scopes::parse(s)) {
@@ -104,29 +87,15 @@ impl IdentityService {
         }
         req.scope = scopes.to_string();
         let Some(challenge) = q.get("code_challenge") else {
-            return bad(
-                &req,
-                "invalid_request",
-                "PKCE is required: code_challenge is missing",
-            );
+            return bad(&req, "invalid_request", "PKCE is required: code_challenge is missing");
         };
         if q.get("code_challenge_method").map(String::as_str) != Some("S256") {
-            return bad(
-                &req,
-                "invalid_request",
-                "code_challenge_method must be S256",
-            );
+            return bad(&req, "invalid_request", "code_challenge_method must be S256");
         }
         if challenge.len() != 43
-            || !challenge
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return bad(
-                &req,
-                "invalid_request",
-                "code_challenge is not an S256 value",
-            );
+            return bad(&req, "invalid_request", "code_challenge is not an S256 value");
         }
         req.code_challenge = challenge.clone();
         if req.nonce.as_ref().is_some_and(|n| n.len() > 255) {
@@ -149,10 +118,8 @@ impl IdentityService {
             return Ok(false);
         }
         let granted = st::consent(self.inner.db.pool(), account_id, &req.client_id).await?;
-        let granted: Vec<&str> = granted
-            .as_deref()
-            .map(|g| g.split(' ').collect())
-            .unwrap_or_default();
+        let granted: Vec<&str> =
+            granted.as_deref().map(|g| g.split(' ').collect()).unwrap_or_default();
         Ok(!req.scope.split(' ').all(|s| granted.contains(&s)))
     }
 

@@ -109,11 +109,7 @@ impl IdentityService {
     #[tracing::instrument(skip_all)]
     pub async fn read_id_token_hint(&self, token: &str) -> Option<IdClaims> {
         let parsed = jwt::parse(token)?;
-        let key = self
-            .inner
-            .keys
-            .verifier(parsed.header.kid.as_deref()?)
-            .await?;
+        let key = self.inner.keys.verifier(parsed.header.kid.as_deref()?).await?;
         if !parsed.verify_es256(&key) {
             return None;
         }

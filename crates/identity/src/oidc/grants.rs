@@ -47,10 +47,7 @@ impl IdentityService {
             IdentityError::oauth(OAuthErrorCode::InvalidRequest, "code is required")
         })?;
         let verifier = params.get("code_verifier").ok_or_else(|| {
-            IdentityError::oauth(
-                OAuthErrorCode::InvalidRequest,
-                "code_verifier is required (PKCE)",
-            )
+            IdentityError::oauth(OAuthErrorCode::InvalidRequest, "code_verifier is required (PKCE)")
         })?;
         let now = self.inner.clock.now();
         let now_s = format_ts(now);
@@ -64,9 +61,7 @@ impl IdentityService {
         if row.used_at.is_some() {
             // A replayed code: whoever holds it may be an attacker, so everything issued
             // from it is revoked (RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.5).
-            let n = self
-                .revoke_family_tx(&mut tx, &row.family, &now_s, "code_replay")
-                .await?;
+            let n = self.revoke_family_tx(&mut tx, &row.family, &now_s, "code_replay").await?;
             self.inner
                 .audit
                 .record(
@@ -87,9 +82,7 @@ impl IdentityService {
             return Err(grant_err("authorization code expired"));
         }
         if params.get("redirect_uri") != Some(&row.redirect_uri) {
-            return Err(grant_err(
-                "redirect_uri does not match the authorization request",
-            ));
+            return Err(grant_err("redirect_uri does not match the authorization request"));
         }
         if !valid_verifier(verifier) || pkce_s256(verifier) != row.code_challenge {
             // A wrong verifier burns the code: it cannot be retried.
@@ -148,28 +141,20 @@ impl IdentityService {
             return Err(grant_err("refresh token revoked"));
         }
         if row.used_at.is_some() {
-            let n = self
-                .revoke_family_tx(&mut tx, &row.family, &now_s, "refresh_replay")
-                .await?;
+            let n = self.revoke_family_tx(&mut tx, &row.family, &now_s, "refresh_replay").await?;
             self.inner
                 .audit
                 .record(
                     &mut tx,
-                    AuditEvent::new(
-                        &client.client_id,
-                        "identity.refresh.replay",
-                        "refresh_token",
-                    )
-                    .object(row.family.clone())
-                    .outcome(Outcome::Denied)
-                    .request(request_id)
-                    .details(json!({"account_id": row.account_id, "access_tokens_revoked": n})),
+                    AuditEvent::new(&client.client_id, "identity.refresh.replay", "refresh_token")
+                        .object(row.family.clone())
+                        .outcome(Outcome::Denied)
+                        .request(request_id)
+                        .details(json!({"account_id": row.account_id, "access_tokens_revoked": n})),
                 )
                 .await?;
             tx.commit().await?;
-            return Err(grant_err(
-                "refresh token already used; the whole grant is revoked",
-            ));
+            return Err(grant_err("refresh token already used; the whole grant is revoked"));
         }
         if row.expires_at <= now_s {
             return Err(grant_err("refresh token expired"));
@@ -180,11 +165,7 @@ impl IdentityService {
                 let asked = Scopes::parse(s).ok_or_else(|| {
                     IdentityError::oauth(OAuthErrorCode::InvalidScope, "malformed scope")
                 })?;
-                if !asked
-                    .0
-                    .iter()
-                    .all(|a| row.scope.split(' ').any(|g| g == a.as_str()))
-                {
+                if !asked.0.iter().all(|a| row.scope.split(' ').any(|g| g == a.as_str())) {
                     return Err(IdentityError::oauth(
                         OAuthErrorCode::InvalidScope,
                         "a refresh may not widen the scope",
@@ -198,8 +179,7 @@ impl IdentityService {
             .await?
             .is_some_and(|s| s.revoked_at.is_none());
         if !session_open {
-            self.revoke_family_tx(&mut tx, &row.family, &now_s, "session_ended")
-                .await?;
+            self.revoke_family_tx(&mut tx, &row.family, &now_s, "session_ended").await?;
             tx.commit().await?;
             return Err(grant_err("the sign-in session has ended"));
         }
@@ -312,10 +292,8 @@ impl IdentityService {
                 AuditEvent::new(&account.actor(), "identity.token.issue", "oauth_client")
                     .object(client.client_id.clone())
                     .request(request_id)
-                    .details(
-                        json!({"grant": grant, "jti": access.jti, "scope": access.scope,
-                                    "family": g.family, "kid": keys.active_kid}),
-                    ),
+                    .details(json!({"grant": grant, "jti": access.jti, "scope": access.scope,
+                                    "family": g.family, "kid": keys.active_kid})),
             )
             .await?;
         Ok(TokenResponse {
@@ -347,9 +325,7 @@ impl IdentityService {
                 "the token was not issued to this client",
             ));
         }
-        let n = self
-            .revoke_family_tx(&mut tx, &row.family, &now_s, &caller.client_id)
-            .await?;
+        let n = self.revoke_family_tx(&mut tx, &row.family, &now_s, &caller.client_id).await?;
         self.inner
             .audit
             .record(

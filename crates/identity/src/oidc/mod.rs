@@ -25,10 +25,7 @@ pub const USER_SCOPES: [(&str, &str); 8] = [
     ("personal_id", "Số định danh cá nhân"),
     ("agency", "Cơ quan công tác (cán bộ)"),
     ("roles", "Vai trò và phạm vi cơ quan (cán bộ)"),
-    (
-        "offline_access",
-        "Duy trì kết nối khi ông/bà không trực tuyến",
-    ),
+    ("offline_access", "Duy trì kết nối khi ông/bà không trực tuyến"),
 ];
 
 /// A checked authorization request.
@@ -95,8 +92,7 @@ pub fn pkce_s256(verifier: &str) -> String {
 
 fn valid_verifier(v: &str) -> bool {
     (43..=128).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 /// Claims of an ID token (OpenID Connect Core §2).
@@ -141,19 +137,14 @@ mod tests {
             pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
-        assert!(valid_verifier(
-            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-        ));
+        assert!(valid_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
         assert!(!valid_verifier("short"));
     }
 
     #[test]
     fn redirects_keep_an_existing_query_and_encode_values() {
         assert_eq!(
-            redirect_with(
-                "https://app.example/cb?x=1",
-                &[("code", "a b"), ("state", "s/1")]
-            ),
+            redirect_with("https://app.example/cb?x=1", &[("code", "a b"), ("state", "s/1")]),
             "https://app.example/cb?x=1&code=a%20b&state=s%2F1"
         );
     }

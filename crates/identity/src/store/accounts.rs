@@ -341,8 +341,5 @@ pub async fn businesses_of<'e, E: Executor<'e, Database = Any>>(
     .fetch_all(exec)
     .await
     .ctx("reading a person's businesses")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (Account::from(r.business), r.relation))
-        .collect())
+    Ok(rows.into_iter().map(|r| (Account::from(r.business), r.relation)).collect())
 }

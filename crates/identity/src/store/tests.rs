@@ -12,12 +12,7 @@ use crate::account::{Account, AccountKind, AccountStatus};
 use crate::model::ClientSecret;
 
 fn person(name: &str, personal_id: &str) -> Account {
-    let mut a = Account::blank(
-        AccountKind::Citizen,
-        name.into(),
-        "2025-06-12T08:00:00Z",
-        "self",
-    );
+    let mut a = Account::blank(AccountKind::Citizen, name.into(), "2025-06-12T08:00:00Z", "self");
     a.personal_id = Some(personal_id.into());
     a.birth_date = Some("1990-01-31".into());
     a.phone = Some(format!("+8490{}", &personal_id[..7]));
@@ -32,12 +27,7 @@ fn person(name: &str, personal_id: &str) -> Account {
 }
 
 fn business(name: &str, tax_code: &str) -> Account {
-    let mut b = Account::blank(
-        AccountKind::Business,
-        name.into(),
-        "2025-06-12T08:00:00Z",
-        "self",
-    );
+    let mut b = Account::blank(AccountKind::Business, name.into(), "2025-06-12T08:00:00Z", "self");
     b.tax_code = Some(tax_code.into());
     b.legal_representative = Some("Nguyễn Văn An".into());
     b
@@ -46,10 +36,7 @@ fn business(name: &str, tax_code: &str) -> Account {
 fn same(a: &Account, b: &Account) {
     // Account has no PartialEq (it holds secrets); its JSON form plus the skipped fields says
     // everything that is stored.
-    assert_eq!(
-        serde_json::to_value(a).unwrap(),
-        serde_json::to_value(b).unwrap()
-    );
+    assert_eq!(serde_json::to_value(a).unwrap(), serde_json::to_value(b).unwrap());
     assert_eq!(a.password_hash, b.password_hash);
     assert_eq!(a.totp_secret, b.totp_secret);
     assert_eq!(a.totp_last_step, b.totp_last_step);
@@ -63,10 +50,8 @@ async fn an_account_reads_back_as_written_and_updates_in_place() {
     let mut tx = t.db.begin().await.unwrap();
     st::insert_account(&mut tx, &a).await.unwrap();
     tx.commit().await.unwrap();
-    let read = st::account_by(t.db.pool(), "personal_id", "079090001234")
-        .await
-        .unwrap()
-        .expect("stored");
+    let read =
+        st::account_by(t.db.pool(), "personal_id", "079090001234").await.unwrap().expect("stored");
     same(&a, &read);
     assert_eq!(read.kind, AccountKind::Citizen);
     assert_eq!(read.status, AccountStatus::Active);
@@ -79,21 +64,15 @@ async fn an_account_reads_back_as_written_and_updates_in_place() {
     let mut tx = t.db.begin().await.unwrap();
     st::update_account(&mut tx, &changed).await.unwrap();
     tx.commit().await.unwrap();
-    let again = st::account_by(t.db.pool(), "id", &a.id)
+    let again = st::account_by(t.db.pool(), "id", &a.id).await.unwrap().expect("stored");
+    same(&changed, &again);
+    let found =
+        st::search_accounts(t.db.pool(), Some(AccountKind::Citizen), "văn an", 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(st::search_accounts(t.db.pool(), Some(AccountKind::Official), "", 10)
         .await
         .unwrap()
-        .expect("stored");
-    same(&changed, &again);
-    let found = st::search_accounts(t.db.pool(), Some(AccountKind::Citizen), "văn an", 10)
-        .await
-        .unwrap();
-    assert_eq!(found.len(), 1);
-    assert!(
-        st::search_accounts(t.db.pool(), Some(AccountKind::Official), "", 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+        .is_empty());
 }
 
 #[tokio::test]
@@ -109,21 +88,13 @@ async fn a_person_sees_their_businesses_by_name_with_the_relation() {
         st::insert_account(&mut tx, a).await.unwrap();
     }
     let now = "2025-06-12T09:00:00Z";
-    st::insert_member(&mut tx, &b1.id, &p.id, "legal_representative", now)
-        .await
-        .unwrap();
-    st::insert_member(&mut tx, &b2.id, &p.id, "authorised", now)
-        .await
-        .unwrap();
-    st::insert_member(&mut tx, &b3.id, &other.id, "legal_representative", now)
-        .await
-        .unwrap();
+    st::insert_member(&mut tx, &b1.id, &p.id, "legal_representative", now).await.unwrap();
+    st::insert_member(&mut tx, &b2.id, &p.id, "authorised", now).await.unwrap();
+    st::insert_member(&mut tx, &b3.id, &other.id, "legal_representative", now).await.unwrap();
     tx.commit().await.unwrap();
     let mine = st::businesses_of(t.db.pool(), &p.id).await.unwrap();
-    let names: Vec<(&str, &str)> = mine
-        .iter()
-        .map(|(b, r)| (b.full_name.as_str(), r.as_str()))
-        .collect();
+    let names: Vec<(&str, &str)> =
+        mine.iter().map(|(b, r)| (b.full_name.as_str(), r.as_str())).collect();
     assert_eq!(
         names,
         [
@@ -139,23 +110,15 @@ async fn a_person_sees_their_businesses_by_name_with_the_relation() {
 async fn roles_read_back_and_an_unknown_stored_role_grants_nothing() {
     let t = TestDb::new().await;
     let a = person("Phạm Văn Dũng", "079090002222");
-    let grant = RoleGrant {
-        role: Role::Leader,
-        agency: "000.00.03.H51".into(),
-        subtree: true,
-    };
+    let grant = RoleGrant { role: Role::Leader, agency: "000.00.03.H51".into(), subtree: true };
     let mut tx = t.db.begin().await.unwrap();
     st::insert_account(&mut tx, &a).await.unwrap();
-    assert!(
-        st::insert_grant(&mut tx, &a.id, &grant, "2025-06-12T09:00:00Z", "admin")
-            .await
-            .unwrap()
-    );
-    assert!(
-        !st::insert_grant(&mut tx, &a.id, &grant, "2025-06-12T09:00:00Z", "admin")
-            .await
-            .unwrap()
-    );
+    assert!(st::insert_grant(&mut tx, &a.id, &grant, "2025-06-12T09:00:00Z", "admin")
+        .await
+        .unwrap());
+    assert!(!st::insert_grant(&mut tx, &a.id, &grant, "2025-06-12T09:00:00Z", "admin")
+        .await
+        .unwrap());
     sqlx::query(
         "INSERT INTO account_roles (account_id, role, agency_code, subtree, granted_at, granted_by) \
          VALUES ($1, 'astronaut', '000.00.03.H51', 0, '2025-06-12T09:00:00Z', 'hand edit')",
@@ -192,12 +155,8 @@ fn session(account_id: &str, n: u8, created_at: &str) -> SessionRow {
 async fn sessions_read_back_and_end() {
     let t = TestDb::new().await;
     let mut tx = t.db.begin().await.unwrap();
-    st::insert_session(&mut tx, &session("acc", 1, "2025-06-12T08:00:00Z"))
-        .await
-        .unwrap();
-    st::insert_session(&mut tx, &session("acc", 2, "2025-06-12T09:00:00Z"))
-        .await
-        .unwrap();
+    st::insert_session(&mut tx, &session("acc", 1, "2025-06-12T08:00:00Z")).await.unwrap();
+    st::insert_session(&mut tx, &session("acc", 2, "2025-06-12T09:00:00Z")).await.unwrap();
     tx.commit().await.unwrap();
     let s = st::session(t.db.pool(), "hash-1").await.unwrap().unwrap();
     assert_eq!(
@@ -205,22 +164,13 @@ async fn sessions_read_back_and_end() {
         serde_json::to_value(session("acc", 1, "2025-06-12T08:00:00Z")).unwrap()
     );
     assert_eq!(s.id_hash, "hash-1");
-    let by_public = st::session_by_public_id(t.db.pool(), "public-2")
-        .await
-        .unwrap()
-        .unwrap();
+    let by_public = st::session_by_public_id(t.db.pool(), "public-2").await.unwrap().unwrap();
     assert_eq!(by_public.id_hash, "hash-2");
-    let open = st::open_sessions(t.db.pool(), "acc", "2025-06-12T10:00:00Z")
-        .await
-        .unwrap();
+    let open = st::open_sessions(t.db.pool(), "acc", "2025-06-12T10:00:00Z").await.unwrap();
     let ids: Vec<&str> = open.iter().map(|s| s.public_id.as_str()).collect();
     assert_eq!(ids, ["public-2", "public-1"]);
     let mut tx = t.db.begin().await.unwrap();
-    assert!(
-        st::revoke_session(&mut tx, "acc", "public-1", "2025-06-12T10:00:00Z")
-            .await
-            .unwrap()
-    );
+    assert!(st::revoke_session(&mut tx, "acc", "public-1", "2025-06-12T10:00:00Z").await.unwrap());
     tx.commit().await.unwrap();
     let s = st::session(t.db.pool(), "hash-1").await.unwrap().unwrap();
     assert_eq!(s.revoked_at.as_deref(), Some("2025-06-12T10:00:00Z"));
@@ -265,31 +215,14 @@ async fn codes_and_refresh_tokens_read_back_and_a_family_is_revoked_with_its_acc
     st::insert_auth_code(&mut tx, &code).await.unwrap();
     let read = st::auth_code(&mut tx, "code-hash").await.unwrap().unwrap();
     assert_eq!(format!("{read:?}"), format!("{code:?}"));
-    assert!(
-        st::use_auth_code(&mut tx, "code-hash", "2025-06-12T08:00:30Z")
-            .await
-            .unwrap()
-    );
-    assert!(
-        !st::use_auth_code(&mut tx, "code-hash", "2025-06-12T08:00:31Z")
-            .await
-            .unwrap()
-    );
+    assert!(st::use_auth_code(&mut tx, "code-hash", "2025-06-12T08:00:30Z").await.unwrap());
+    assert!(!st::use_auth_code(&mut tx, "code-hash", "2025-06-12T08:00:31Z").await.unwrap());
     // One access token has expired, two have not.
-    st::insert_refresh(&mut tx, &refresh(1, "2025-06-12T08:05:00Z"))
-        .await
-        .unwrap();
-    st::insert_refresh(&mut tx, &refresh(2, "2025-06-12T09:05:00Z"))
-        .await
-        .unwrap();
-    st::insert_refresh(&mut tx, &refresh(3, "2025-06-12T09:06:00Z"))
-        .await
-        .unwrap();
+    st::insert_refresh(&mut tx, &refresh(1, "2025-06-12T08:05:00Z")).await.unwrap();
+    st::insert_refresh(&mut tx, &refresh(2, "2025-06-12T09:05:00Z")).await.unwrap();
+    st::insert_refresh(&mut tx, &refresh(3, "2025-06-12T09:06:00Z")).await.unwrap();
     let read = st::refresh(&mut tx, "refresh-2").await.unwrap().unwrap();
-    assert_eq!(
-        format!("{read:?}"),
-        format!("{:?}", refresh(2, "2025-06-12T09:05:00Z"))
-    );
+    assert_eq!(format!("{read:?}"), format!("{:?}", refresh(2, "2025-06-12T09:05:00Z")));
     let now = "2025-06-12T09:00:00Z";
     let mut live = st::revoke_family(&mut tx, "fam", now).await.unwrap();
     live.sort();
@@ -300,19 +233,10 @@ async fn codes_and_refresh_tokens_read_back_and_a_family_is_revoked_with_its_acc
             ("jti-3".to_string(), "2025-06-12T09:06:00Z".to_string()),
         ]
     );
-    insert_revoked_many(&mut tx, &live, "", now, "logout")
-        .await
-        .unwrap();
+    insert_revoked_many(&mut tx, &live, "", now, "logout").await.unwrap();
     // Revoking again (a second logout racing the first) changes nothing.
-    insert_revoked_many(&mut tx, &live, "", now, "logout")
-        .await
-        .unwrap();
-    assert!(st::refresh(&mut tx, "refresh-1")
-        .await
-        .unwrap()
-        .unwrap()
-        .revoked_at
-        .is_some());
+    insert_revoked_many(&mut tx, &live, "", now, "logout").await.unwrap();
+    assert!(st::refresh(&mut tx, "refresh-1").await.unwrap().unwrap().revoked_at.is_some());
     tx.commit().await.unwrap();
     assert!(is_revoked(&t.db, "jti-2").await.unwrap());
     assert!(is_revoked(&t.db, "jti-3").await.unwrap());
@@ -345,10 +269,7 @@ async fn a_client_reads_back_as_registered() {
     insert_client(&mut tx, &client).await.unwrap();
     tx.commit().await.unwrap();
     let read = get_client(&t.db, "c1").await.unwrap().unwrap();
-    assert_eq!(
-        serde_json::to_value(&read).unwrap(),
-        serde_json::to_value(&client).unwrap()
-    );
+    assert_eq!(serde_json::to_value(&read).unwrap(), serde_json::to_value(&client).unwrap());
     assert!(read.secret_hash.unwrap().verify(secret.expose()));
     assert_eq!(list_clients(&t.db).await.unwrap().len(), 1);
 }
@@ -381,31 +302,16 @@ async fn retiring_keys_whose_tokens_expired_are_retired_together() {
     ] {
         insert_key(&mut tx, &k).await.unwrap();
     }
-    let mut retired = retire_expired(&mut tx, "2025-06-12T09:00:00Z")
-        .await
-        .unwrap();
+    let mut retired = retire_expired(&mut tx, "2025-06-12T09:00:00Z").await.unwrap();
     retired.sort();
     assert_eq!(retired, ["a", "bb"]);
-    assert!(retire_expired(&mut tx, "2025-06-12T09:00:00Z")
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(retire_expired(&mut tx, "2025-06-12T09:00:00Z").await.unwrap().is_empty());
     tx.commit().await.unwrap();
-    let all = keys(
-        &t.db,
-        &[KeyStatus::Active, KeyStatus::Retiring, KeyStatus::Retired],
-    )
-    .await
-    .unwrap();
+    let all =
+        keys(&t.db, &[KeyStatus::Active, KeyStatus::Retiring, KeyStatus::Retired]).await.unwrap();
     let states: Vec<(&str, KeyStatus, Option<&str>)> = all
         .iter()
-        .map(|k| {
-            (
-                k.info.kid.as_str(),
-                k.info.status,
-                k.info.retired_at.as_deref(),
-            )
-        })
+        .map(|k| (k.info.kid.as_str(), k.info.status, k.info.retired_at.as_deref()))
         .collect();
     assert_eq!(
         states,

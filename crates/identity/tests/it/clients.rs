@@ -24,10 +24,7 @@ async fn adding_a_client_returns_its_secret_once_stores_only_a_digest_and_is_aud
     let c = &created.client;
     assert_eq!(c.name, "Cổng dịch vụ công");
     assert!(c.enabled && !c.public && c.first_party);
-    assert_eq!(
-        c.grants.iter().copied().collect::<Vec<_>>(),
-        [Grant::ClientCredentials]
-    );
+    assert_eq!(c.grants.iter().copied().collect::<Vec<_>>(), [Grant::ClientCredentials]);
     assert_eq!(c.scopes.to_string(), "dossier:read dossier:write");
 
     let stored: String =
@@ -59,10 +56,7 @@ async fn a_public_client_holds_no_secret_and_cannot_use_client_credentials() {
         .add_client(
             "admin",
             "",
-            &NewClient {
-                public: true,
-                ..system_client("Ứng dụng di động", "")
-            },
+            &NewClient { public: true, ..system_client("Ứng dụng di động", "") },
         )
         .await;
     assert!(matches!(refused, Err(IdentityError::Invalid(_))));
@@ -86,19 +80,14 @@ async fn a_public_client_holds_no_secret_and_cannot_use_client_credentials() {
     let (status, body) = s
         .post_form(
             "/oauth/token",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &app.client.client_id),
-            ],
+            &[("grant_type", "client_credentials"), ("client_id", &app.client.client_id)],
         )
         .await;
     // A public client identifies itself by id alone, and may only use the code flow.
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "unauthorized_client");
     assert!(matches!(
-        s.identity
-            .rotate_client_secret("admin", "", &app.client.client_id)
-            .await,
+        s.identity.rotate_client_secret("admin", "", &app.client.client_id).await,
         Err(IdentityError::Invalid(_))
     ));
 }
@@ -134,41 +123,22 @@ async fn disabling_a_client_refuses_its_grants_and_makes_its_tokens_inactive() {
     let (id, secret) = s.add_system("dossier:read").await;
     let (watcher, watcher_secret) = s.add_system("").await;
     let token = s.token(&id, &secret).await;
-    let disabled = s
-        .identity
-        .disable_client("admin", "", &id)
-        .await
-        .expect("disable");
+    let disabled = s.identity.disable_client("admin", "", &id).await.expect("disable");
     assert!(!disabled.enabled);
     let (status, body) = s.grant(&id, &secret, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "invalid_client");
-    let (_, _, intro) = s
-        .post_basic(
-            "/oauth/introspect",
-            &watcher,
-            &watcher_secret,
-            &[("token", &token)],
-        )
-        .await;
+    let (_, _, intro) =
+        s.post_basic("/oauth/introspect", &watcher, &watcher_secret, &[("token", &token)]).await;
     assert_eq!(intro, json!({"active": false}));
-    s.identity
-        .set_client_enabled("admin", "", &id, true)
-        .await
-        .expect("enable");
+    s.identity.set_client_enabled("admin", "", &id, true).await.expect("enable");
     s.token(&id, &secret).await;
-    let actions: Vec<String> = s
-        .audit_records("identity.client.")
-        .await
-        .into_iter()
-        .map(|r| r.event.action)
-        .collect();
+    let actions: Vec<String> =
+        s.audit_records("identity.client.").await.into_iter().map(|r| r.event.action).collect();
     assert!(actions.contains(&"identity.client.disable".to_string()));
     assert!(actions.contains(&"identity.client.enable".to_string()));
     assert!(matches!(
-        s.identity
-            .disable_client("admin", "", "no-such-client")
-            .await,
+        s.identity.disable_client("admin", "", "no-such-client").await,
         Err(IdentityError::NotFound(_))
     ));
 }
@@ -177,20 +147,13 @@ async fn disabling_a_client_refuses_its_grants_and_makes_its_tokens_inactive() {
 async fn rotating_a_secret_retires_the_old_one_at_once() {
     let s = start().await;
     let (id, old) = s.add_system("dossier:read").await;
-    let new = s
-        .identity
-        .rotate_client_secret("admin", "", &id)
-        .await
-        .expect("rotate");
+    let new = s.identity.rotate_client_secret("admin", "", &id).await.expect("rotate");
     assert_ne!(new.expose(), old);
     assert_eq!(s.grant(&id, &old, None).await.0, StatusCode::UNAUTHORIZED);
     s.token(&id, new.expose()).await;
     let client = s.identity.client(&id).await.expect("read").expect("client");
     assert!(client.secret_rotated_at.is_some());
-    assert_eq!(
-        s.audit_records("identity.client.secret.rotate").await.len(),
-        1
-    );
+    assert_eq!(s.audit_records("identity.client.secret.rotate").await.len(), 1);
 }
 
 fn admin_auth() -> String {
@@ -220,14 +183,8 @@ async fn the_admin_api_registers_clients_and_shows_each_secret_once() {
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let created: Value = res.json().await.expect("json");
-    let id = created["client"]["client_id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let secret = created["client_secret"]
-        .as_str()
-        .expect("secret")
-        .to_string();
+    let id = created["client"]["client_id"].as_str().expect("id").to_string();
+    let secret = created["client_secret"].as_str().expect("secret").to_string();
     assert!(created["client"].get("secret_hash").is_none());
     s.token(&id, &secret).await;
 
@@ -279,9 +236,7 @@ async fn the_admin_api_registers_clients_and_shows_each_secret_once() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let problem: Value = res.json().await.expect("json");
-    assert!(problem["detail"]
-        .as_str()
-        .is_some_and(|d| d.contains("password")));
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("password")));
 
     let res = s
         .http
@@ -323,9 +278,7 @@ async fn every_issued_token_is_in_the_audit_log_by_its_token_id() {
         let token = s.token(&id, &secret).await;
         let payload = token.split('.').nth(1).expect("payload");
         let claims: Value = serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .expect("b64"),
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("b64"),
         )
         .expect("claims");
         jtis.push(claims["jti"].as_str().expect("jti").to_string());

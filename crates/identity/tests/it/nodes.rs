@@ -22,11 +22,7 @@ async fn node(t: &TestDb) -> IdentityService {
 async fn two_nodes_sharing_a_database_agree_on_keys_and_follow_each_others_rotations() {
     let t = TestDb::new().await;
     let (a, b) = tokio::join!(node(&t), node(&t));
-    assert_eq!(
-        a.active_kid(),
-        b.active_kid(),
-        "one first key, whoever made it"
-    );
+    assert_eq!(a.active_kid(), b.active_kid(), "one first key, whoever made it");
     let active: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM oidc_signing_keys WHERE status = 'active'")
             .fetch_one(t.db.pool())
@@ -35,11 +31,7 @@ async fn two_nodes_sharing_a_database_agree_on_keys_and_follow_each_others_rotat
     assert_eq!(active, 1);
 
     let created = a
-        .add_client(
-            "admin",
-            "",
-            &system_client("Hệ thống một cửa", "dossier:read"),
-        )
+        .add_client("admin", "", &system_client("Hệ thống một cửa", "dossier:read"))
         .await
         .expect("client");
     let creds = ClientCredentials {
@@ -53,24 +45,13 @@ async fn two_nodes_sharing_a_database_agree_on_keys_and_follow_each_others_rotat
         params: Default::default(),
     };
     let first = a.token(&creds, &req, "").await.expect("token on a");
-    assert!(b
-        .validate_access_token(&first.access_token)
-        .await
-        .expect("validate")
-        .is_some());
+    assert!(b.validate_access_token(&first.access_token).await.expect("validate").is_some());
     // Node b issues too, with the same key.
     let from_b = b.token(&creds, &req, "").await.expect("token on b");
-    assert!(a
-        .validate_access_token(&from_b.access_token)
-        .await
-        .expect("validate")
-        .is_some());
+    assert!(a.validate_access_token(&from_b.access_token).await.expect("validate").is_some());
 
     let rotated = a.rotate_signing_key("admin", "").await.expect("rotate");
-    let second = a
-        .token(&creds, &req, "")
-        .await
-        .expect("token after rotation");
+    let second = a.token(&creds, &req, "").await.expect("token after rotation");
     // b has not reread its keys yet; an unknown kid makes it do so.
     assert!(!b.jwks().contains(&rotated.kid));
     let claims = b

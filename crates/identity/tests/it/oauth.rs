@@ -17,17 +17,11 @@ async fn the_discovery_document_names_the_issuer_and_every_endpoint() {
     let s = start().await;
     let (status, headers, doc) = s.get_json("/.well-known/openid-configuration").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers["content-type"]
-        .to_str()
-        .unwrap_or("")
-        .starts_with("application/json"));
+    assert!(headers["content-type"].to_str().unwrap_or("").starts_with("application/json"));
     assert_eq!(doc["issuer"], s.base.as_str());
     assert_eq!(doc["jwks_uri"], s.url("/oauth/jwks").as_str());
     assert_eq!(doc["token_endpoint"], s.url("/oauth/token").as_str());
-    assert_eq!(
-        doc["introspection_endpoint"],
-        s.url("/oauth/introspect").as_str()
-    );
+    assert_eq!(doc["introspection_endpoint"], s.url("/oauth/introspect").as_str());
     assert_eq!(doc["revocation_endpoint"], s.url("/oauth/revoke").as_str());
     assert_eq!(
         doc["grant_types_supported"],
@@ -38,18 +32,12 @@ async fn the_discovery_document_names_the_issuer_and_every_endpoint() {
         doc["token_endpoint_auth_methods_supported"],
         json!(["client_secret_basic", "client_secret_post", "none"])
     );
-    assert_eq!(
-        doc["introspection_endpoint_auth_methods_supported"],
-        methods
-    );
+    assert_eq!(doc["introspection_endpoint_auth_methods_supported"], methods);
     assert_eq!(doc["revocation_endpoint_auth_methods_supported"], methods);
     // Fields OpenID Connect Discovery requires, with what is true today.
     assert!(doc["response_types_supported"].is_array());
     assert_eq!(doc["subject_types_supported"], json!(["public"]));
-    assert_eq!(
-        doc["id_token_signing_alg_values_supported"],
-        json!(["ES256"])
-    );
+    assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["ES256"]));
     assert_eq!(doc["response_types_supported"], json!(["code"]));
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
     for (key, path) in [
@@ -85,14 +73,8 @@ async fn the_discovery_document_names_the_issuer_and_every_endpoint() {
 async fn a_client_credentials_token_verifies_against_the_jwks_with_pyjwt_and_with_p256() {
     let s = start().await;
     let (id, secret) = s.add_system("dossier:read dossier:write").await;
-    let (status, headers, body) = s
-        .post_basic(
-            "/oauth/token",
-            &id,
-            &secret,
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
+    let (status, headers, body) =
+        s.post_basic("/oauth/token", &id, &secret, &[("grant_type", "client_credentials")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(headers["pragma"], "no-cache");
@@ -137,9 +119,8 @@ async fn a_client_credentials_token_verifies_against_the_jwks_with_pyjwt_and_wit
         panic!("PyJWT accepted a forged token");
     }
     // …and by our introspection.
-    let (_, _, intro) = s
-        .post_basic("/oauth/introspect", &id, &secret, &[("token", &forged)])
-        .await;
+    let (_, _, intro) =
+        s.post_basic("/oauth/introspect", &id, &secret, &[("token", &forged)]).await;
     assert_eq!(intro, json!({"active": false}));
 }
 
@@ -174,10 +155,7 @@ async fn client_secret_post_works_and_two_methods_at_once_are_refused() {
             "/oauth/token",
             &id,
             &secret,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_secret", &secret),
-            ],
+            &[("grant_type", "client_credentials"), ("client_secret", &secret)],
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -187,11 +165,7 @@ async fn client_secret_post_works_and_two_methods_at_once_are_refused() {
             "/oauth/token",
             &id,
             &secret,
-            &[
-                ("grant_type", "client_credentials"),
-                ("scope", "a"),
-                ("scope", "b"),
-            ],
+            &[("grant_type", "client_credentials"), ("scope", "a"), ("scope", "b")],
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -218,24 +192,13 @@ async fn a_wrong_secret_gets_401_invalid_client_and_repeated_failures_lock_the_c
         assert!(headers.contains_key("www-authenticate"));
     }
     // Locked: even the right secret is refused for now, with a hint when to retry.
-    let (status, headers, body) = s
-        .post_basic(
-            "/oauth/token",
-            &id,
-            &secret,
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
+    let (status, headers, body) =
+        s.post_basic("/oauth/token", &id, &secret, &[("grant_type", "client_credentials")]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "invalid_client");
-    assert!(body["error_description"]
-        .as_str()
-        .is_some_and(|d| d.contains("try again later")));
-    let retry: u64 = headers["retry-after"]
-        .to_str()
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .expect("retry-after");
+    assert!(body["error_description"].as_str().is_some_and(|d| d.contains("try again later")));
+    let retry: u64 =
+        headers["retry-after"].to_str().ok().and_then(|v| v.parse().ok()).expect("retry-after");
     assert!((1..=300).contains(&retry), "{retry}");
     // Other clients are not affected.
     s.token(&other_id, &other_secret).await;
@@ -256,9 +219,7 @@ async fn a_wrong_secret_gets_401_invalid_client_and_repeated_failures_lock_the_c
         .collect();
     assert_eq!(reasons.iter().filter(|r| *r == "wrong_secret").count(), 5);
     assert_eq!(reasons.iter().filter(|r| *r == "locked_out").count(), 1);
-    assert!(failures
-        .iter()
-        .any(|r| r.event.object_id.as_deref() == Some("no-such-client")));
+    assert!(failures.iter().any(|r| r.event.object_id.as_deref() == Some("no-such-client")));
 }
 
 fn items(details: Option<&str>) -> Vec<Value> {
@@ -276,10 +237,7 @@ async fn a_lockout_ends_after_its_time() {
     for _ in 0..5 {
         s.grant(&id, "wrong", None).await;
     }
-    assert_eq!(
-        s.grant(&id, &secret, None).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(s.grant(&id, &secret, None).await.0, StatusCode::UNAUTHORIZED);
     clock.advance(chrono::Duration::seconds(301));
     assert_eq!(s.grant(&id, &secret, None).await.0, StatusCode::OK);
 }
@@ -291,39 +249,29 @@ async fn a_scope_the_client_may_not_use_gets_invalid_scope() {
     let (status, body) = s.grant(&id, &secret, Some("dossier:read admin")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_scope");
-    assert!(body["error_description"]
-        .as_str()
-        .is_some_and(|d| d.contains("admin")));
+    assert!(body["error_description"].as_str().is_some_and(|d| d.contains("admin")));
     let (status, body) = s.grant(&id, &secret, Some("bad\"scope")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_scope");
     let refused = s.audit_records("identity.token.issue").await;
     assert!(refused.iter().any(|r| r.event.outcome == Outcome::Denied
-        && items(r.event.details.as_deref())
-            .iter()
-            .any(|i| i["error"] == "invalid_scope")));
+        && items(r.event.details.as_deref()).iter().any(|i| i["error"] == "invalid_scope")));
 }
 
 #[tokio::test]
 async fn an_unsupported_grant_type_gets_unsupported_grant_type() {
     let s = start().await;
     let (id, secret) = s.add_system("dossier:read").await;
-    for grant in [
-        "password",
-        "implicit",
-        "urn:ietf:params:oauth:grant-type:device_code",
-    ] {
-        let (status, _, body) = s
-            .post_basic("/oauth/token", &id, &secret, &[("grant_type", grant)])
-            .await;
+    for grant in ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"] {
+        let (status, _, body) =
+            s.post_basic("/oauth/token", &id, &secret, &[("grant_type", grant)]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{grant}");
         assert_eq!(body["error"], "unsupported_grant_type", "{grant}");
     }
     // Grants that exist but that this system client was not registered for.
     for grant in ["authorization_code", "refresh_token"] {
-        let (status, _, body) = s
-            .post_basic("/oauth/token", &id, &secret, &[("grant_type", grant)])
-            .await;
+        let (status, _, body) =
+            s.post_basic("/oauth/token", &id, &secret, &[("grant_type", grant)]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{grant}");
         assert_eq!(body["error"], "unauthorized_client", "{grant}");
     }
@@ -351,14 +299,8 @@ async fn a_revoked_token_introspects_inactive() {
     let (other_id, other_secret) = s.add_system("dossier:read").await;
     let token = s.token(&id, &secret).await;
 
-    let (status, headers, intro) = s
-        .post_basic(
-            "/oauth/introspect",
-            &other_id,
-            &other_secret,
-            &[("token", &token)],
-        )
-        .await;
+    let (status, headers, intro) =
+        s.post_basic("/oauth/introspect", &other_id, &other_secret, &[("token", &token)]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(intro["active"], true);
@@ -372,14 +314,8 @@ async fn a_revoked_token_introspects_inactive() {
     let (status, body) = s.post_form("/oauth/introspect", &[("token", &token)]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "invalid_client");
-    let (status, _, _) = s
-        .post_basic(
-            "/oauth/introspect",
-            &other_id,
-            "wrong",
-            &[("token", &token)],
-        )
-        .await;
+    let (status, _, _) =
+        s.post_basic("/oauth/introspect", &other_id, "wrong", &[("token", &token)]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _, body) = s.post_basic("/oauth/introspect", &id, &secret, &[]).await;
     assert_eq!(
@@ -388,14 +324,8 @@ async fn a_revoked_token_introspects_inactive() {
     );
 
     // Another client may not revoke it.
-    let (status, _, body) = s
-        .post_basic(
-            "/oauth/revoke",
-            &other_id,
-            &other_secret,
-            &[("token", &token)],
-        )
-        .await;
+    let (status, _, body) =
+        s.post_basic("/oauth/revoke", &other_id, &other_secret, &[("token", &token)]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "unauthorized_client");
 
@@ -411,14 +341,8 @@ async fn a_revoked_token_introspects_inactive() {
             .await;
         assert_eq!(status, StatusCode::OK);
     }
-    let (_, _, intro) = s
-        .post_basic(
-            "/oauth/introspect",
-            &other_id,
-            &other_secret,
-            &[("token", &token)],
-        )
-        .await;
+    let (_, _, intro) =
+        s.post_basic("/oauth/introspect", &other_id, &other_secret, &[("token", &token)]).await;
     assert_eq!(intro, json!({"active": false}));
     assert_eq!(
         s.audit_records("identity.token.revoke")
@@ -431,22 +355,13 @@ async fn a_revoked_token_introspects_inactive() {
 
     // Other tokens of the same client stay active; junk revokes and introspects harmlessly.
     let fresh = s.token(&id, &secret).await;
-    let (_, _, intro) = s
-        .post_basic("/oauth/introspect", &id, &secret, &[("token", &fresh)])
-        .await;
+    let (_, _, intro) = s.post_basic("/oauth/introspect", &id, &secret, &[("token", &fresh)]).await;
     assert_eq!(intro["active"], true);
-    let (status, _, _) = s
-        .post_basic("/oauth/revoke", &id, &secret, &[("token", "not-a-token")])
-        .await;
+    let (status, _, _) =
+        s.post_basic("/oauth/revoke", &id, &secret, &[("token", "not-a-token")]).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, _, intro) = s
-        .post_basic(
-            "/oauth/introspect",
-            &id,
-            &secret,
-            &[("token", "not-a-token")],
-        )
-        .await;
+    let (_, _, intro) =
+        s.post_basic("/oauth/introspect", &id, &secret, &[("token", "not-a-token")]).await;
     assert_eq!(intro, json!({"active": false}));
 }
 
@@ -457,26 +372,15 @@ async fn key_rotation_keeps_old_tokens_verifiable_while_new_ones_use_the_new_kid
     let old_kid = s.identity.active_kid();
     let old_token = s.token(&id, &secret).await;
 
-    let new_key = s
-        .identity
-        .rotate_signing_key("admin", "req-rotate")
-        .await
-        .expect("rotate");
+    let new_key = s.identity.rotate_signing_key("admin", "req-rotate").await.expect("rotate");
     assert_ne!(new_key.kid, old_kid);
     assert_eq!(s.identity.active_kid(), new_key.kid);
     let new_token = s.token(&id, &secret).await;
 
     let (_, headers, jwks) = s.get_json("/oauth/jwks").await;
-    assert!(headers["cache-control"]
-        .to_str()
-        .unwrap_or("")
-        .contains("max-age"));
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .filter_map(|k| k["kid"].as_str())
-        .collect();
+    assert!(headers["cache-control"].to_str().unwrap_or("").contains("max-age"));
+    let kids: Vec<&str> =
+        jwks["keys"].as_array().expect("keys").iter().filter_map(|k| k["kid"].as_str()).collect();
     assert_eq!(kids.len(), 2);
     assert!(kids.contains(&old_kid.as_str()) && kids.contains(&new_key.kid.as_str()));
 
@@ -490,9 +394,8 @@ async fn key_rotation_keeps_old_tokens_verifiable_while_new_ones_use_the_new_kid
             PyJwt::Invalid(why) => panic!("PyJWT refused a token after rotation: {why}"),
             PyJwt::Skipped => {}
         }
-        let (_, _, intro) = s
-            .post_basic("/oauth/introspect", &id, &secret, &[("token", token)])
-            .await;
+        let (_, _, intro) =
+            s.post_basic("/oauth/introspect", &id, &secret, &[("token", token)]).await;
         assert_eq!(intro["active"], true);
     }
 
@@ -509,17 +412,13 @@ async fn key_rotation_keeps_old_tokens_verifiable_while_new_ones_use_the_new_kid
 async fn a_retiring_key_leaves_the_jwks_once_its_tokens_have_expired() {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let s = start_with(clock.clone(), |c| {
-        c.with_access_token_ttl(Duration::from_secs(60))
-            .expect("ttl")
+        c.with_access_token_ttl(Duration::from_secs(60)).expect("ttl")
     })
     .await;
     let (id, secret) = s.add_system("dossier:read").await;
     let old_kid = s.identity.active_kid();
     let old_token = s.token(&id, &secret).await;
-    s.identity
-        .rotate_signing_key("admin", "")
-        .await
-        .expect("rotate");
+    s.identity.rotate_signing_key("admin", "").await.expect("rotate");
     // Published for the token lifetime + the key refresh interval + a minute of skew.
     clock.advance(chrono::Duration::seconds(60 + 60 + 59));
     s.identity.reload_keys().await.expect("reload");
@@ -534,9 +433,8 @@ async fn a_retiring_key_leaves_the_jwks_once_its_tokens_have_expired() {
         .iter()
         .any(|k| k.kid == old_kid && k.status == KeyStatus::Retired && k.retired_at.is_some()));
     assert_eq!(s.audit_records("identity.key.retire").await.len(), 1);
-    let (_, _, intro) = s
-        .post_basic("/oauth/introspect", &id, &secret, &[("token", &old_token)])
-        .await;
+    let (_, _, intro) =
+        s.post_basic("/oauth/introspect", &id, &secret, &[("token", &old_token)]).await;
     assert_eq!(intro["active"], false);
 }
 
@@ -547,13 +445,9 @@ async fn an_expired_token_introspects_inactive() {
     let (id, secret) = s.add_system("dossier:read").await;
     let token = s.token(&id, &secret).await;
     clock.advance(chrono::Duration::seconds(299));
-    let (_, _, intro) = s
-        .post_basic("/oauth/introspect", &id, &secret, &[("token", &token)])
-        .await;
+    let (_, _, intro) = s.post_basic("/oauth/introspect", &id, &secret, &[("token", &token)]).await;
     assert_eq!(intro["active"], true);
     clock.advance(chrono::Duration::seconds(1));
-    let (_, _, intro) = s
-        .post_basic("/oauth/introspect", &id, &secret, &[("token", &token)])
-        .await;
+    let (_, _, intro) = s.post_basic("/oauth/introspect", &id, &secret, &[("token", &token)]).await;
     assert_eq!(intro, json!({"active": false}));
 }

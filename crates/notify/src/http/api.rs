@@ -71,14 +71,8 @@ fn request_from_json(v: &Value) -> Result<NotificationRequest, NotifyError> {
     };
     let mut errors = Vec::new();
     for key in obj.keys() {
-        if !matches!(
-            key.as_str(),
-            "channel" | "recipient" | "template" | "params" | "link"
-        ) {
-            errors.push(field_error(
-                key,
-                format!("Trường “{key}” không được hỗ trợ."),
-            ));
+        if !matches!(key.as_str(), "channel" | "recipient" | "template" | "params" | "link") {
+            errors.push(field_error(key, format!("Trường “{key}” không được hỗ trợ.")));
         }
     }
     let string = |key: &str, errors: &mut Vec<FieldError>| -> Option<String> {
@@ -86,10 +80,7 @@ fn request_from_json(v: &Value) -> Result<NotificationRequest, NotifyError> {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
-                errors.push(field_error(
-                    key,
-                    format!("Trường “{key}” phải là chuỗi ký tự."),
-                ));
+                errors.push(field_error(key, format!("Trường “{key}” phải là chuỗi ký tự.")));
                 None
             }
         }
@@ -101,13 +92,9 @@ fn request_from_json(v: &Value) -> Result<NotificationRequest, NotifyError> {
     let channel = parse_channel(channel_raw.as_deref(), &mut errors);
     let params = parse_params(obj.get("params"), &mut errors);
     match channel {
-        Some(channel) if errors.is_empty() => Ok(NotificationRequest {
-            channel,
-            recipient,
-            template,
-            params,
-            link,
-        }),
+        Some(channel) if errors.is_empty() => {
+            Ok(NotificationRequest { channel, recipient, template, params, link })
+        }
         _ => {
             // Report template problems too, so the caller can fix everything at once.
             if let Err(e) = render_template(&template, &params) {
@@ -120,10 +107,7 @@ fn request_from_json(v: &Value) -> Result<NotificationRequest, NotifyError> {
 
 fn parse_channel(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Channel> {
     let Some(c) = raw else {
-        errors.push(field_error(
-            "channel",
-            "Chưa chọn kênh gửi (email, sms, in_app).",
-        ));
+        errors.push(field_error("channel", "Chưa chọn kênh gửi (email, sms, in_app)."));
         return None;
     };
     let parsed = Channel::parse(c.trim());
@@ -156,10 +140,9 @@ fn parse_params(raw: Option<&Value>, errors: &mut Vec<FieldError>) -> BTreeMap<S
                 }
             }
         }
-        Some(_) => errors.push(field_error(
-            "params",
-            "Trường “params” phải là một đối tượng JSON.",
-        )),
+        Some(_) => {
+            errors.push(field_error("params", "Trường “params” phải là một đối tượng JSON."))
+        }
     }
     params
 }
@@ -190,14 +173,7 @@ pub(super) async fn create_api(
     State(s): State<NotifyState>,
     RequestId(rid): RequestId,
     body: Bytes,
-) -> Result<
-    (
-        StatusCode,
-        [(header::HeaderName, String); 1],
-        Json<Accepted>,
-    ),
-    NotifyError,
-> {
+) -> Result<(StatusCode, [(header::HeaderName, String); 1], Json<Accepted>), NotifyError> {
     let value: Value =
         serde_json::from_slice(&body).map_err(|e| NotifyError::NotJson(e.to_string()))?;
     let request = request_from_json(&value)?;
@@ -217,11 +193,7 @@ pub(super) async fn create_api(
         Channel::Email | Channel::Sms => NotificationStatus::Queued,
     };
     let location = [(header::LOCATION, href.clone())];
-    Ok((
-        StatusCode::ACCEPTED,
-        location,
-        Json(Accepted { id, status, href }),
-    ))
+    Ok((StatusCode::ACCEPTED, location, Json(Accepted { id, status, href })))
 }
 
 /// Notifications, newest first.
@@ -281,16 +253,9 @@ pub(super) async fn get_api(
     Path(raw): Path<String>,
 ) -> Result<Json<NotificationDetail>, NotifyError> {
     let id = parse_id(&raw)?;
-    let (notification, deliveries) = s
-        .notifier
-        .get(id)
-        .await?
-        .ok_or(NotifyError::NotFound(raw))?;
+    let (notification, deliveries) = s.notifier.get(id).await?.ok_or(NotifyError::NotFound(raw))?;
     audit_one(&s, &admin, &rid, id).await?;
-    Ok(Json(NotificationDetail {
-        notification,
-        deliveries,
-    }))
+    Ok(Json(NotificationDetail { notification, deliveries }))
 }
 
 #[derive(Deserialize)]
@@ -326,10 +291,7 @@ pub(super) async fn notices_api(
     let mut errors = Vec::new();
     let recipient = non_empty(&q.recipient).unwrap_or_default();
     if recipient.is_empty() {
-        errors.push(field_error(
-            "recipient",
-            "Chưa nhập tài khoản nhận thông báo.",
-        ));
+        errors.push(field_error("recipient", "Chưa nhập tài khoản nhận thông báo."));
     }
     let limit = parse_limit(&q.limit, &mut errors);
     if !errors.is_empty() {

@@ -110,10 +110,7 @@ async fn list_page_response(
         rows: list.iter().map(Row::from).collect(),
         counts,
         channels,
-        status: filter
-            .status
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
+        status: filter.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         errors,
         form,
     })
@@ -209,21 +206,13 @@ pub(super) async fn detail_page(
     Path(raw): Path<String>,
 ) -> Result<Response, NotifyError> {
     let id = parse_id(&raw)?;
-    let (n, deliveries) = s
-        .notifier
-        .get(id)
-        .await?
-        .ok_or(NotifyError::NotFound(raw))?;
+    let (n, deliveries) = s.notifier.get(id).await?.ok_or(NotifyError::NotFound(raw))?;
     audit_one(&s, &admin, &rid, id).await?;
     Ok(render(&DetailPage {
         shell: (*s.platform.shell).clone(),
         row: Row::from(&n),
         template: n.template.clone(),
-        paragraphs: n
-            .body
-            .split("\n\n")
-            .map(|p| p.lines().map(str::to_string).collect())
-            .collect(),
+        paragraphs: n.body.split("\n\n").map(|p| p.lines().map(str::to_string).collect()).collect(),
         sent_at: n.sent_at_vn(),
         job_id: n.job_id,
         deliveries: deliveries.iter().map(DeliveryRow::from).collect(),

@@ -30,24 +30,15 @@ pub struct Param {
 }
 
 const fn line(name: &'static str) -> Param {
-    Param {
-        name,
-        kind: ParamKind::Line,
-    }
+    Param { name, kind: ParamKind::Line }
 }
 
 const fn text(name: &'static str) -> Param {
-    Param {
-        name,
-        kind: ParamKind::Text,
-    }
+    Param { name, kind: ParamKind::Text }
 }
 
 const fn date(name: &'static str) -> Param {
-    Param {
-        name,
-        kind: ParamKind::Date,
-    }
+    Param { name, kind: ParamKind::Date }
 }
 
 /// A message template in Vietnamese, with `{placeholders}`.
@@ -169,11 +160,7 @@ pub(crate) fn render_fields(
 ) -> Result<Rendered, Vec<FieldError>> {
     let id = template_id.trim();
     let Some(t) = template(id) else {
-        let known = TEMPLATES
-            .iter()
-            .map(|t| t.id)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let known = TEMPLATES.iter().map(|t| t.id).collect::<Vec<_>>().join(", ");
         let message = if id.is_empty() {
             format!("Chưa chọn mẫu thông báo (có: {known}).")
         } else {
@@ -201,11 +188,7 @@ pub(crate) fn render_fields(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let footer = if t.id == "test" || t.id == "generic" {
-        ""
-    } else {
-        FOOTER
-    };
+    let footer = if t.id == "test" || t.id == "generic" { "" } else { FOOTER };
     Ok(Rendered {
         template: t.id.to_string(),
         subject: fill(t.subject, &values),
@@ -235,21 +218,14 @@ fn check_param(p: &Param, raw: &str) -> Result<String, String> {
         ParamKind::Text => {
             if v.chars().count() > 10_000 {
                 Err(format!("Tham số “{}” dài quá 10.000 ký tự.", p.name))
-            } else if v
-                .chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-            {
+            } else if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
                 Err(format!("Tham số “{}” chứa ký tự điều khiển.", p.name))
             } else {
                 Ok(v.replace("\r\n", "\n"))
             }
         }
         ParamKind::Date => parse_date(v).map(format_date_vn).ok_or_else(|| {
-            format!(
-                "Tham số “{}”: “{}” không phải ngày hợp lệ (dd/mm/yyyy).",
-                p.name,
-                shorten(v)
-            )
+            format!("Tham số “{}”: “{}” không phải ngày hợp lệ (dd/mm/yyyy).", p.name, shorten(v))
         }),
     }
 }
@@ -298,10 +274,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -389,11 +362,8 @@ mod tests {
 
     #[test]
     fn values_are_inserted_verbatim_and_never_expanded_again() {
-        let r = render(
-            "generic",
-            &params(&[("subject", "{body}"), ("body", "Giá {subject} {x}")]),
-        )
-        .expect("render");
+        let r = render("generic", &params(&[("subject", "{body}"), ("body", "Giá {subject} {x}")]))
+            .expect("render");
         assert_eq!(r.subject, "{body}");
         assert_eq!(r.body, "Giá {subject} {x}");
     }

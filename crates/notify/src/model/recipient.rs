@@ -52,9 +52,7 @@ fn check_email(raw: &str) -> Result<String, String> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(c));
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && domain.len() <= 253
@@ -132,9 +130,7 @@ fn check_account(raw: &str) -> Result<String, String> {
 /// Normalises a recipient given as a search filter: a valid phone or e-mail address is
 /// normalised as when it was stored, anything else is used as typed.
 pub fn normalize_recipient_filter(raw: &str) -> String {
-    check_vn_phone(raw)
-        .or_else(|_| check_email(raw))
-        .unwrap_or_else(|_| raw.trim().to_string())
+    check_vn_phone(raw).or_else(|_| check_email(raw)).unwrap_or_else(|_| raw.trim().to_string())
 }
 
 pub(crate) fn parse_link(raw: &str) -> Result<String, String> {
@@ -158,9 +154,7 @@ mod tests {
     #[test]
     fn email_addresses_are_checked_and_their_domain_lower_cased() {
         assert_eq!(
-            parse_email(" Nguyen.An+hs@SocTrang.GOV.vn ")
-                .ok()
-                .as_deref(),
+            parse_email(" Nguyen.An+hs@SocTrang.GOV.vn ").ok().as_deref(),
             Some("Nguyen.An+hs@soctrang.gov.vn")
         );
         for bad in [
@@ -194,16 +188,9 @@ mod tests {
             "84912345678",
             "0084912345678",
         ] {
-            assert_eq!(
-                parse_vn_phone(ok).ok().as_deref(),
-                Some("+84912345678"),
-                "{ok}"
-            );
+            assert_eq!(parse_vn_phone(ok).ok().as_deref(), Some("+84912345678"), "{ok}");
         }
-        assert_eq!(
-            parse_vn_phone("0387654321").ok().as_deref(),
-            Some("+84387654321")
-        );
+        assert_eq!(parse_vn_phone("0387654321").ok().as_deref(), Some("+84387654321"));
         for bad in [
             "",
             "091234567",

@@ -29,11 +29,8 @@ impl fmt::Debug for SmtpUrl {
 impl fmt::Display for SmtpUrl {
     /// The URL with the password hidden.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
+        let host =
+            if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         match &self.credentials {
             Some((user, _)) => write!(f, "smtp://{user}:***@{host}:{}", self.port),
             None => write!(f, "smtp://{host}:{}", self.port),
@@ -46,9 +43,8 @@ impl SmtpUrl {
     pub fn parse(url: &str) -> Result<Self, NotifyError> {
         let err = |m: &str| NotifyError::Config(format!("SMTP URL: {m}"));
         let url = url.trim();
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| err("expected smtp://[user:pass@]host[:port]"))?;
+        let (scheme, rest) =
+            url.split_once("://").ok_or_else(|| err("expected smtp://[user:pass@]host[:port]"))?;
         match scheme.to_ascii_lowercase().as_str() {
             "smtp" => {}
             "smtps" => {
@@ -84,9 +80,8 @@ impl SmtpUrl {
             }
         };
         let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6
-                .split_once(']')
-                .ok_or_else(|| err("unclosed [ in an IPv6 address"))?;
+            let (h, after) =
+                v6.split_once(']').ok_or_else(|| err("unclosed [ in an IPv6 address"))?;
             if h.parse::<std::net::Ipv6Addr>().is_err() {
                 return Err(err("bad IPv6 address"));
             }
@@ -105,9 +100,7 @@ impl SmtpUrl {
         };
         let host_ok = !host.is_empty()
             && (host.contains(':')
-                || host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+                || host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
         if !host_ok {
             return Err(err("missing or invalid host"));
         }
@@ -119,11 +112,7 @@ impl SmtpUrl {
                 .filter(|p| *p != 0)
                 .ok_or_else(|| err("the port must be a number from 1 to 65535"))?,
         };
-        Ok(SmtpUrl {
-            host,
-            port,
-            credentials,
-        })
+        Ok(SmtpUrl { host, port, credentials })
     }
 }
 
@@ -162,15 +151,9 @@ mod tests {
     fn smtp_credentials_are_percent_decoded_and_hidden_when_shown() {
         let u = SmtpUrl::parse("SMTP://no-reply%40soctrang.gov.vn:p%3Ass%40w@relay.local:587")
             .expect("parse");
-        assert_eq!(
-            u.credentials,
-            Some(("no-reply@soctrang.gov.vn".into(), "p:ss@w".into()))
-        );
+        assert_eq!(u.credentials, Some(("no-reply@soctrang.gov.vn".into(), "p:ss@w".into())));
         assert_eq!(u.port, 587);
-        assert_eq!(
-            u.to_string(),
-            "smtp://no-reply@soctrang.gov.vn:***@relay.local:587"
-        );
+        assert_eq!(u.to_string(), "smtp://no-reply@soctrang.gov.vn:***@relay.local:587");
         assert!(!format!("{u:?}").contains("p:ss"));
     }
 
@@ -198,14 +181,9 @@ mod tests {
             "smtp://[::1",
             "smtp://mail_local",
         ] {
-            assert!(
-                matches!(SmtpUrl::parse(bad), Err(NotifyError::Config(_))),
-                "{bad} accepted"
-            );
+            assert!(matches!(SmtpUrl::parse(bad), Err(NotifyError::Config(_))), "{bad} accepted");
         }
-        let Err(e) = SmtpUrl::parse("smtps://x") else {
-            panic!("accepted")
-        };
+        let Err(e) = SmtpUrl::parse("smtps://x") else { panic!("accepted") };
         assert!(e.to_string().contains("TLS"));
     }
 }

@@ -35,10 +35,7 @@ async fn an_email_reaches_a_real_smtp_server_with_its_vietnamese_subject_intact(
     let t = TestDb::new().await;
     let server = SmtpServer::start(free_port()).await;
     let (jobs, notifier) = notifier(&t, quick_policy(3), &email_config(server.url()));
-    let id = notifier
-        .send_now(&receipt("bich.nguyen@Example.VN"))
-        .await
-        .expect("send");
+    let id = notifier.send_now(&receipt("bich.nguyen@Example.VN")).await.expect("send");
     assert_eq!(jobs.drain().await.expect("drain"), 1);
 
     let messages = server.messages(1).await;
@@ -52,9 +49,7 @@ async fn an_email_reaches_a_real_smtp_server_with_its_vietnamese_subject_intact(
     assert!(header(m, "Message-ID")
         .unwrap_or_default()
         .starts_with(&format!("<cqdt.notification.{id}.")));
-    assert!(header(m, "From")
-        .unwrap_or_default()
-        .contains("<no-reply@soctrang.gov.vn>"));
+    assert!(header(m, "From").unwrap_or_default().contains("<no-reply@soctrang.gov.vn>"));
     let body = common::body(m);
     assert!(body.contains("Kính gửi ông/bà Nguyễn Thị Bích"), "{body}");
     assert!(body.contains("ngày 12/06/2025"), "{body}");
@@ -66,10 +61,7 @@ async fn an_email_reaches_a_real_smtp_server_with_its_vietnamese_subject_intact(
     assert!(n.sent_at.is_some());
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].outcome, DeliveryOutcome::Sent);
-    assert!(
-        log[0].detail.as_deref().unwrap_or("").contains("250"),
-        "{log:?}"
-    );
+    assert!(log[0].detail.as_deref().unwrap_or("").contains("250"), "{log:?}");
     server.stop().await;
 }
 
@@ -77,11 +69,8 @@ async fn an_email_reaches_a_real_smtp_server_with_its_vietnamese_subject_intact(
 async fn when_the_mail_server_is_down_the_notification_waits_and_is_sent_once_it_is_back() {
     let t = TestDb::new().await;
     let port = free_port();
-    let (jobs, notifier) = notifier(
-        &t,
-        quick_policy(5),
-        &email_config(format!("smtp://127.0.0.1:{port}")),
-    );
+    let (jobs, notifier) =
+        notifier(&t, quick_policy(5), &email_config(format!("smtp://127.0.0.1:{port}")));
     let id = notifier
         .send_now(&NotificationRequest::email("an@example.vn", "test"))
         .await
@@ -93,32 +82,19 @@ async fn when_the_mail_server_is_down_the_notification_waits_and_is_sent_once_it
     assert!(n.last_error.is_some());
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].outcome, DeliveryOutcome::Failed);
-    assert!(
-        log[0]
-            .detail
-            .as_deref()
-            .unwrap_or("")
-            .contains(&port.to_string()),
-        "{log:?}"
-    );
+    assert!(log[0].detail.as_deref().unwrap_or("").contains(&port.to_string()), "{log:?}");
 
     let server = SmtpServer::start(port).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(jobs.drain().await.expect("drain"), 1);
     let messages = server.messages(1).await;
-    assert_eq!(
-        header(&messages[0], "Subject").as_deref(),
-        Some("Thư thử nghiệm từ hệ thống")
-    );
+    assert_eq!(header(&messages[0], "Subject").as_deref(), Some("Thư thử nghiệm từ hệ thống"));
     let (n, log) = notifier.get(id).await.expect("get").expect("exists");
     assert_eq!(n.status, NotificationStatus::Sent);
     assert_eq!(n.last_error, None);
     let outcomes: Vec<(i64, DeliveryOutcome)> =
         log.iter().map(|d| (d.attempt, d.outcome)).collect();
-    assert_eq!(
-        outcomes,
-        [(1, DeliveryOutcome::Failed), (2, DeliveryOutcome::Sent)]
-    );
+    assert_eq!(outcomes, [(1, DeliveryOutcome::Failed), (2, DeliveryOutcome::Sent)]);
     let job = n.job_id.expect("job");
     let (job, _) = jobs.get(job).await.expect("job").expect("exists");
     assert_eq!(job.status, JobStatus::Done);
@@ -129,23 +105,13 @@ async fn when_the_mail_server_is_down_the_notification_waits_and_is_sent_once_it
 async fn a_notification_whose_attempts_run_out_is_failed_and_its_job_dead() {
     let t = TestDb::new().await;
     let port = free_port();
-    let (jobs, notifier) = notifier(
-        &t,
-        quick_policy(3),
-        &email_config(format!("smtp://127.0.0.1:{port}")),
-    );
+    let (jobs, notifier) =
+        notifier(&t, quick_policy(3), &email_config(format!("smtp://127.0.0.1:{port}")));
     let id = notifier
         .send_now(&NotificationRequest::email("an@example.vn", "test"))
         .await
         .expect("send");
-    let job_id = notifier
-        .get(id)
-        .await
-        .expect("get")
-        .expect("exists")
-        .0
-        .job_id
-        .expect("job");
+    let job_id = notifier.get(id).await.expect("get").expect("exists").0.job_id.expect("job");
     for _ in 0..50 {
         jobs.run_once().await.expect("run");
         let (job, _) = jobs.get(job_id).await.expect("job").expect("exists");
@@ -153,11 +119,7 @@ async fn a_notification_whose_attempts_run_out_is_failed_and_its_job_dead() {
             break;
         }
         let (n, _) = notifier.get(id).await.expect("get").expect("exists");
-        assert_eq!(
-            n.status,
-            NotificationStatus::Queued,
-            "queued while attempts remain"
-        );
+        assert_eq!(n.status, NotificationStatus::Queued, "queued while attempts remain");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let (job, _) = jobs.get(job_id).await.expect("job").expect("exists");
@@ -173,9 +135,7 @@ async fn a_notification_whose_attempts_run_out_is_failed_and_its_job_dead() {
 async fn an_sms_goes_through_the_gateway_sandbox_over_real_http() {
     let t = TestDb::new().await;
     let sandbox = SmsSandbox::new(Some("bi-mat".into()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = sandbox.router();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -239,9 +199,7 @@ async fn an_sms_goes_through_the_gateway_sandbox_over_real_http() {
 async fn an_sms_the_gateway_refuses_is_logged_as_a_failed_attempt() {
     let t = TestDb::new().await;
     let sandbox = SmsSandbox::new(Some("bi-mat".into()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = sandbox.router();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -254,18 +212,13 @@ async fn an_sms_the_gateway_refuses_is_logged_as_a_failed_attempt() {
             ..NotifyConfig::default()
         },
     );
-    let id = notifier
-        .send_now(&NotificationRequest::sms("0912345678", "test"))
-        .await
-        .expect("send");
+    let id =
+        notifier.send_now(&NotificationRequest::sms("0912345678", "test")).await.expect("send");
     assert!(jobs.run_once().await.expect("run"));
     let (n, log) = notifier.get(id).await.expect("get").expect("exists");
     assert_eq!(n.status, NotificationStatus::Queued);
     assert_eq!(log[0].outcome, DeliveryOutcome::Failed);
-    assert!(
-        log[0].detail.as_deref().unwrap_or("").contains("HTTP 401"),
-        "{log:?}"
-    );
+    assert!(log[0].detail.as_deref().unwrap_or("").contains("HTTP 401"), "{log:?}");
     assert!(sandbox.messages().is_empty());
 }
 
@@ -301,21 +254,11 @@ async fn an_in_app_notice_is_stored_at_once_for_its_recipient() {
     assert_eq!(n.status, NotificationStatus::Sent);
     assert_eq!(n.job_id, None);
     assert_eq!(log.len(), 1);
-    let notices = notifier
-        .notices("cong-dan:001203004567", 10)
-        .await
-        .expect("notices");
+    let notices = notifier.notices("cong-dan:001203004567", 10).await.expect("notices");
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].title, "Hồ sơ cần bổ sung");
-    assert_eq!(
-        notices[0].link.as_deref(),
-        Some("/ho-so/000.18.29.H51-250612-0001")
-    );
-    assert!(notifier
-        .notices("nguoi-khac", 10)
-        .await
-        .expect("notices")
-        .is_empty());
+    assert_eq!(notices[0].link.as_deref(), Some("/ho-so/000.18.29.H51-250612-0001"));
+    assert!(notifier.notices("nguoi-khac", 10).await.expect("notices").is_empty());
 }
 
 #[tokio::test]
@@ -324,10 +267,7 @@ async fn a_notification_sent_in_a_rolled_back_transaction_never_goes_out() {
     let server = SmtpServer::start(free_port()).await;
     let (jobs, notifier) = notifier(&t, quick_policy(3), &email_config(server.url()));
     let mut tx = t.db.begin().await.expect("begin");
-    notifier
-        .send(&mut tx, &receipt("an@example.vn"))
-        .await
-        .expect("send");
+    notifier.send(&mut tx, &receipt("an@example.vn")).await.expect("send");
     drop(tx);
     assert_eq!(jobs.drain().await.expect("drain"), 0);
     assert_eq!(count(&t, "notifications").await, 0);
@@ -341,20 +281,11 @@ async fn bad_input_writes_nothing() {
     let t = TestDb::new().await;
     let (jobs, notifier) = notifier(&t, quick_policy(3), &NotifyConfig::default());
     let cases = [
-        (
-            NotificationRequest::email("an@@example", "test"),
-            "recipient",
-        ),
+        (NotificationRequest::email("an@@example", "test"), "recipient"),
         (NotificationRequest::sms("0212345678", "test"), "recipient"),
         (NotificationRequest::in_app("  ", "test"), "recipient"),
-        (
-            NotificationRequest::email("an@example.vn", "khong_co_mau"),
-            "template",
-        ),
-        (
-            receipt("an@example.vn").param("due_date", "31/02/2025"),
-            "/params/due_date",
-        ),
+        (NotificationRequest::email("an@example.vn", "khong_co_mau"), "template"),
+        (receipt("an@example.vn").param("due_date", "31/02/2025"), "/params/due_date"),
         (
             {
                 let mut r = receipt("an@example.vn");
@@ -367,17 +298,13 @@ async fn bad_input_writes_nothing() {
     for (request, field) in cases {
         let mut tx = t.db.begin().await.expect("begin");
         match notifier.send(&mut tx, &request).await {
-            Err(NotifyError::Invalid(errors)) => assert!(
-                errors.iter().any(|e| e.field == field),
-                "{field}: {errors:?}"
-            ),
+            Err(NotifyError::Invalid(errors)) => {
+                assert!(errors.iter().any(|e| e.field == field), "{field}: {errors:?}")
+            }
             other => panic!("{field}: expected Invalid, got {other:?}"),
         }
         tx.commit().await.expect("commit");
-        assert!(matches!(
-            notifier.send_now(&request).await,
-            Err(NotifyError::Invalid(_))
-        ));
+        assert!(matches!(notifier.send_now(&request).await, Err(NotifyError::Invalid(_))));
     }
     assert_eq!(count(&t, "notifications").await, 0);
     assert_eq!(count(&t, "notification_deliveries").await, 0);

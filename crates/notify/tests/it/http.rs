@@ -43,15 +43,8 @@ async fn app(t: &TestDb) -> Router {
         auth: Default::default(),
     };
     // Errors become pages outside /api/ as in the app (the platform's error_pages layer).
-    router(NotifyState {
-        audit: cqdt_audit::Audit::new(t.db.clone(), clock),
-        platform,
-        notifier,
-    })
-    .layer(axum::middleware::from_fn_with_state(
-        shell,
-        cqdt_platform::web::error_pages,
-    ))
+    router(NotifyState { audit: cqdt_audit::Audit::new(t.db.clone(), clock), platform, notifier })
+        .layer(axum::middleware::from_fn_with_state(shell, cqdt_platform::web::error_pages))
 }
 
 fn auth() -> String {
@@ -70,21 +63,12 @@ async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String, String) 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
-        .await
-        .expect("body");
-    (
-        status,
-        content_type,
-        String::from_utf8(bytes.to_vec()).expect("utf-8"),
-    )
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22).await.expect("body");
+    (status, content_type, String::from_utf8(bytes.to_vec()).expect("utf-8"))
 }
 
 fn get(uri: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::AUTHORIZATION, auth())
-        .body(Body::empty())
-        .expect("request")
+    Request::get(uri).header(header::AUTHORIZATION, auth()).body(Body::empty()).expect("request")
 }
 
 fn post_json(body: &str) -> Request<Body> {
@@ -141,16 +125,10 @@ async fn a_notification_posted_to_the_api_is_accepted_and_readable_with_its_log(
         .contains("Ngày hẹn trả kết quả mới: 16/06/2025"));
     assert_eq!(v["deliveries"], json!([]));
 
-    let (status, _, body) = call(
-        &app,
-        get("/api/v1/notifications?recipient=0912345678&status=queued"),
-    )
-    .await;
+    let (status, _, body) =
+        call(&app, get("/api/v1/notifications?recipient=0912345678&status=queued")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        json_of(&body)["notifications"].as_array().map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(json_of(&body)["notifications"].as_array().map(Vec::len), Some(1));
     let (_, _, body) = call(&app, get("/api/v1/notifications?status=sent")).await;
     assert_eq!(json_of(&body)["notifications"], json!([]));
 
@@ -197,10 +175,7 @@ async fn bad_requests_get_field_errors_and_write_nothing() {
     let t = TestDb::new().await;
     let app = app(&t).await;
     let cases = [
-        (
-            r#"{"channel":"email","recipient":"an@@example","template":"test"}"#,
-            vec!["recipient"],
-        ),
+        (r#"{"channel":"email","recipient":"an@@example","template":"test"}"#, vec!["recipient"]),
         (
             r#"{"channel":"email","recipient":"an@example.vn","template":"khong_co"}"#,
             vec!["template"],
@@ -246,9 +221,7 @@ async fn the_api_and_pages_need_the_administrator() {
         let (status, _, _) = call(&app, req).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
     }
-    let req = Request::post("/api/v1/notifications")
-        .body(Body::from("{}"))
-        .expect("request");
+    let req = Request::post("/api/v1/notifications").body(Body::from("{}")).expect("request");
     assert_eq!(call(&app, req).await.0, StatusCode::UNAUTHORIZED);
 }
 
@@ -307,10 +280,7 @@ async fn the_detail_page_shows_every_delivery_attempt() {
     let t = TestDb::new().await;
     let (jobs, notifier) = notifier(&t, quick_policy(3), &NotifyConfig::default());
     let id = notifier
-        .send_now(&cqdt_notify::NotificationRequest::email(
-            "an@example.vn",
-            "test",
-        ))
+        .send_now(&cqdt_notify::NotificationRequest::email("an@example.vn", "test"))
         .await
         .expect("send");
     jobs.run_once().await.expect("run");
@@ -327,14 +297,8 @@ async fn the_detail_page_shows_every_delivery_attempt() {
 fn the_openapi_paths_describe_every_endpoint() {
     let doc = serde_json::to_value(openapi()).expect("document");
     let paths = &doc["paths"];
-    for p in [
-        "/api/v1/notifications",
-        "/api/v1/notifications/{id}",
-        "/api/v1/notices",
-    ] {
+    for p in ["/api/v1/notifications", "/api/v1/notifications/{id}", "/api/v1/notices"] {
         assert!(paths.get(p).is_some(), "{p}");
     }
-    assert!(paths["/api/v1/notifications"]["post"]["responses"]
-        .get("422")
-        .is_some());
+    assert!(paths["/api/v1/notifications"]["post"]["responses"].get("422").is_some());
 }

@@ -4,9 +4,7 @@ use cqdt_notify::SmsSandbox;
 use serde_json::{json, Value};
 
 async fn serve(sandbox: &SmsSandbox) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = sandbox.router();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -27,23 +25,11 @@ async fn the_sandbox_checks_the_token_and_the_message_before_keeping_it() {
     };
     let ok = json!({"to": "+84 912 345 678", "text": "Xin chào"});
     assert_eq!(post(ok.clone(), None).await.expect("post").status(), 401);
-    assert_eq!(
-        post(ok.clone(), Some("sai")).await.expect("post").status(),
-        401
-    );
+    assert_eq!(post(ok.clone(), Some("sai")).await.expect("post").status(), 401);
     let bad_phone = json!({"to": "12345", "text": "Xin chào"});
-    assert_eq!(
-        post(bad_phone, Some("bi-mat"))
-            .await
-            .expect("post")
-            .status(),
-        422
-    );
+    assert_eq!(post(bad_phone, Some("bi-mat")).await.expect("post").status(), 422);
     let empty = json!({"to": "0912345678", "text": "  "});
-    assert_eq!(
-        post(empty, Some("bi-mat")).await.expect("post").status(),
-        422
-    );
+    assert_eq!(post(empty, Some("bi-mat")).await.expect("post").status(), 422);
     let not_json = client
         .post(format!("{base}/api/sms"))
         .bearer_auth("bi-mat")
@@ -82,20 +68,11 @@ async fn the_sandbox_page_says_it_is_a_sandbox_and_escapes_what_it_shows() {
         .await
         .expect("post");
     assert_eq!(res.status(), 202);
-    let html = client
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html =
+        client.get(format!("{base}/")).send().await.expect("page").text().await.expect("html");
     assert!(html.contains("<h1>Cổng SMS thử nghiệm (sandbox)</h1>"));
     assert!(html.contains("SANDBOX"));
     assert!(html.contains("<th scope=\"col\">Nội dung</th>"));
     assert!(!html.contains("<script>alert(1)</script>"));
-    assert!(
-        html.contains("script&#62;alert(1)") || html.contains("&lt;script&gt;"),
-        "{html}"
-    );
+    assert!(html.contains("script&#62;alert(1)") || html.contains("&lt;script&gt;"), "{html}");
 }

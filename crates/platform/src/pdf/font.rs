@@ -30,12 +30,7 @@ fn i16_at(d: &[u8], o: usize) -> Option<i16> {
 }
 
 fn u32_at(d: &[u8], o: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([
-        *d.get(o)?,
-        *d.get(o + 1)?,
-        *d.get(o + 2)?,
-        *d.get(o + 3)?,
-    ]))
+    Some(u32::from_be_bytes([*d.get(o)?, *d.get(o + 1)?, *d.get(o + 2)?, *d.get(o + 3)?]))
 }
 
 impl Font {
@@ -92,11 +87,7 @@ impl Font {
     }
 
     pub(super) fn glyph(&self, c: char) -> u16 {
-        self.cmap
-            .get(&c)
-            .or_else(|| self.cmap.get(&'?'))
-            .copied()
-            .unwrap_or(0)
+        self.cmap.get(&c).or_else(|| self.cmap.get(&'?')).copied().unwrap_or(0)
     }
 
     pub(super) fn advance(&self, g: u16) -> f64 {
@@ -288,10 +279,7 @@ pub(super) fn fonts() -> Option<&'static [Font; 2]> {
     static FONTS: OnceLock<Option<[Font; 2]>> = OnceLock::new();
     FONTS
         .get_or_init(|| {
-            Some([
-                Font::parse(REGULAR, "DejaVuSerif")?,
-                Font::parse(BOLD, "DejaVuSerif-Bold")?,
-            ])
+            Some([Font::parse(REGULAR, "DejaVuSerif")?, Font::parse(BOLD, "DejaVuSerif-Bold")?])
         })
         .as_ref()
 }

@@ -52,11 +52,8 @@ impl Pdf {
             let mut line = String::new();
             for word in para.split_whitespace() {
                 for piece in self.cut(word, size, style, width) {
-                    let candidate = if line.is_empty() {
-                        piece.clone()
-                    } else {
-                        format!("{line} {piece}")
-                    };
+                    let candidate =
+                        if line.is_empty() { piece.clone() } else { format!("{line} {piece}") };
                     if line.is_empty() || self.width(&candidate, size, style) <= width {
                         line = candidate;
                     } else {

@@ -93,12 +93,8 @@ impl Pdf {
             kids.push(format!("{p} 0 R"));
         }
         objects[0] = b"<< /Type /Catalog /Pages 2 0 R /Lang (vi-VN) >>".to_vec();
-        objects[1] = format!(
-            "<< /Type /Pages /Kids [{}] /Count {} >>",
-            kids.join(" "),
-            kids.len()
-        )
-        .into_bytes();
+        objects[1] = format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), kids.len())
+            .into_bytes();
 
         let mut out: Vec<u8> = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
         let mut offsets = Vec::with_capacity(objects.len());
@@ -131,11 +127,8 @@ fn stream(data: &[u8], extra: &str) -> Vec<u8> {
         Ok(p) => p,
         Err(_) => return format!("<< /Length {} {extra} >>\nstream\n", data.len()).into_bytes(),
     };
-    let mut out = format!(
-        "<< /Length {} /Filter /FlateDecode {extra} >>\nstream\n",
-        packed.len()
-    )
-    .into_bytes();
+    let mut out = format!("<< /Length {} /Filter /FlateDecode {extra} >>\nstream\n", packed.len())
+        .into_bytes();
     out.extend_from_slice(&packed);
     out.extend_from_slice(b"\nendstream");
     out
@@ -163,11 +156,8 @@ fn to_unicode_cmap(used: &BTreeMap<u16, char>) -> String {
         let _ = writeln!(out, "{} beginbfchar", chunk.len());
         for (g, c) in chunk {
             let mut units = [0u16; 2];
-            let hex: String = c
-                .encode_utf16(&mut units)
-                .iter()
-                .map(|u| format!("{u:04X}"))
-                .collect();
+            let hex: String =
+                c.encode_utf16(&mut units).iter().map(|u| format!("{u:04X}")).collect();
             let _ = writeln!(out, "<{g:04X}> <{hex}>");
         }
         out.push_str("endbfchar\n");

@@ -28,12 +28,7 @@ struct ErrorPage<'a> {
 }
 
 fn bare_shell() -> Shell {
-    Shell {
-        instance_name: "cqdt".into(),
-        demo: false,
-        modules: Vec::new(),
-        tls: false,
-    }
+    Shell { instance_name: "cqdt".into(), demo: false, modules: Vec::new(), tls: false }
 }
 
 /// An error shown to a person as a Vietnamese page.
@@ -86,14 +81,8 @@ impl PageError {
                 "Đã có lỗi xảy ra phía máy chủ. Dữ liệu của bạn không bị thay đổi. Vui lòng thử lại sau ít phút.",
             ),
         };
-        let page = ErrorPage {
-            shell,
-            title,
-            message,
-        };
-        let body = page
-            .render()
-            .unwrap_or_else(|_| format!("<h1>{title}</h1><p>{message}</p>"));
+        let page = ErrorPage { shell, title, message };
+        let body = page.render().unwrap_or_else(|_| format!("<h1>{title}</h1><p>{message}</p>"));
         (self.status(), Html(body)).into_response()
     }
 }
@@ -119,10 +108,7 @@ pub struct FieldError {
 impl FieldError {
     /// A problem with one field.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 
@@ -208,12 +194,8 @@ impl Problem {
             403 => PageError::Forbidden,
             s if s >= 500 => PageError::Internal,
             _ => {
-                let fields = self
-                    .errors
-                    .iter()
-                    .map(|e| e.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let fields =
+                    self.errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ");
                 PageError::BadRequest(match &self.detail {
                     Some(d) if fields.is_empty() => d.clone(),
                     _ if !fields.is_empty() => fields,
@@ -227,11 +209,7 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = serde_json::to_string(&self).unwrap_or_else(|_| "{}".into());
-        (
-            self.status_code(),
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body,
-        )
+        (self.status_code(), [(header::CONTENT_TYPE, "application/problem+json")], body)
             .into_response()
     }
 }
@@ -425,14 +403,8 @@ mod tests {
 
     #[test]
     fn not_found_forbidden_and_internal_keep_their_pages() {
-        assert!(matches!(
-            Problem::not_found("x").page(),
-            PageError::NotFound
-        ));
-        assert!(matches!(
-            Problem::forbidden("x").page(),
-            PageError::Forbidden
-        ));
+        assert!(matches!(Problem::not_found("x").page(), PageError::NotFound));
+        assert!(matches!(Problem::forbidden("x").page(), PageError::Forbidden));
         assert!(matches!(Problem::internal("x").page(), PageError::Internal));
     }
 
@@ -444,37 +416,21 @@ mod tests {
         async fn fails() -> Result<&'static str, HttpError> {
             Err(Problem::conflict("Đã được xử lý.").into())
         }
-        let shell = Arc::new(Shell {
-            instance_name: "Tỉnh thử".into(),
-            ..bare_shell()
-        });
+        let shell = Arc::new(Shell { instance_name: "Tỉnh thử".into(), ..bare_shell() });
         let app = axum::Router::new()
             .route("/trang", get(fails))
             .route("/api/v1/x", get(fails))
             .layer(axum::middleware::from_fn_with_state(shell, error_pages));
-        let page = app
-            .clone()
-            .oneshot(Request::get("/trang").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let page =
+            app.clone().oneshot(Request::get("/trang").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(page.status(), StatusCode::BAD_REQUEST);
-        let body = axum::body::to_bytes(page.into_body(), 1 << 20)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(page.into_body(), 1 << 20).await.unwrap();
         let html = String::from_utf8_lossy(&body);
-        assert!(
-            html.contains("Đã được xử lý.") && html.contains("Tỉnh thử"),
-            "{html}"
-        );
-        let api = app
-            .oneshot(Request::get("/api/v1/x").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        assert!(html.contains("Đã được xử lý.") && html.contains("Tỉnh thử"), "{html}");
+        let api =
+            app.oneshot(Request::get("/api/v1/x").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(api.status(), StatusCode::CONFLICT);
-        assert_eq!(
-            api.headers()[header::CONTENT_TYPE],
-            "application/problem+json"
-        );
+        assert_eq!(api.headers()[header::CONTENT_TYPE], "application/problem+json");
     }
 
     #[tokio::test]
@@ -488,31 +444,16 @@ mod tests {
         }
         let app = axum::Router::new()
             .route("/api/v1/tasks/{id}", get(task))
-            .layer(axum::middleware::from_fn_with_state(
-                Arc::new(bare_shell()),
-                error_pages,
-            ));
+            .layer(axum::middleware::from_fn_with_state(Arc::new(bare_shell()), error_pages));
         let res = app
-            .oneshot(
-                Request::get("/api/v1/tasks/khong-phai-so")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
+            .oneshot(Request::get("/api/v1/tasks/khong-phai-so").body(Body::empty()).unwrap())
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(
-            res.headers()[header::CONTENT_TYPE],
-            "application/problem+json"
-        );
-        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
-            .await
-            .unwrap();
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
         let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(p["status"], 400);
-        assert!(
-            p["detail"].as_str().unwrap().contains("Cannot parse"),
-            "{p}"
-        );
+        assert!(p["detail"].as_str().unwrap().contains("Cannot parse"), "{p}");
     }
 }

@@ -73,9 +73,7 @@ impl AdminRejection {
                 "Chỉ quản trị viên hệ thống được thực hiện thao tác này.",
             ),
         };
-        let mut res = Problem::new(status, title)
-            .with_detail(detail)
-            .into_response();
+        let mut res = Problem::new(status, title).with_detail(detail).into_response();
         let h = res.headers_mut();
         match self {
             AdminRejection::Unauthorized => {
@@ -145,11 +143,7 @@ where
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Basic "))
-            .and_then(|b| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(b.trim())
-                    .ok()
-            })
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or(AdminRejection::Unauthorized)?;
         let source = parts
@@ -164,9 +158,7 @@ where
         if user != "admin" || !platform.admin.sign_in(&source, password).await {
             return Err(AdminRejection::Unauthorized);
         }
-        Ok(Admin {
-            name: "admin".into(),
-        })
+        Ok(Admin { name: "admin".into() })
     }
 }
 
@@ -202,9 +194,7 @@ impl tower_http::request_id::MakeRequestId for MakeRequestId {
         _request: &axum::http::Request<B>,
     ) -> Option<tower_http::request_id::RequestId> {
         let id = hex::encode(rand::random::<[u8; 12]>());
-        HeaderValue::from_str(&id)
-            .ok()
-            .map(tower_http::request_id::RequestId::new)
+        HeaderValue::from_str(&id).ok().map(tower_http::request_id::RequestId::new)
     }
 }
 
@@ -224,22 +214,13 @@ pub async fn security_headers(
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
     );
-    h.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     if shell.tls {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -253,11 +234,7 @@ pub async fn security_headers(
 /// may hold one, and PostgreSQL refuses it in text, which would otherwise surface as a 500.
 pub async fn refuse_nul(req: Request, next: Next) -> Response {
     let uri = req.uri();
-    let nul = |s: &str| {
-        s.as_bytes()
-            .windows(3)
-            .any(|w| w.eq_ignore_ascii_case(b"%00"))
-    };
+    let nul = |s: &str| s.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"));
     if nul(uri.path()) || uri.query().is_some_and(nul) {
         let message = "Địa chỉ yêu cầu chứa ký tự NUL (%00), không được chấp nhận.";
         return if super::is_api_path(uri.path()) {
@@ -313,24 +290,13 @@ mod tests {
             .layer(axum::middleware::from_fn(refuse_nul));
         let res = app
             .clone()
-            .oneshot(
-                Request::get("/api/v1/tasks?role=a%00b")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
+            .oneshot(Request::get("/api/v1/tasks?role=a%00b").body(Body::empty()).unwrap())
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(
-            res.headers()[header::CONTENT_TYPE],
-            "application/problem+json"
-        );
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/problem+json");
         let ok = app
-            .oneshot(
-                Request::get("/api/v1/tasks?role=a%20b")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
+            .oneshot(Request::get("/api/v1/tasks?role=a%20b").body(Body::empty()).unwrap())
             .await
             .unwrap();
         assert_eq!(ok.status(), StatusCode::OK);
@@ -340,15 +306,9 @@ mod tests {
     fn a_post_from_another_site_is_cross_site() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("cqdt.local:8080"));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("https://evil.example"),
-        );
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
         assert!(cross_site(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://cqdt.local:8080"),
-        );
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://cqdt.local:8080"));
         assert!(!cross_site(&h));
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(cross_site(&h));

@@ -59,9 +59,7 @@ impl Default for Metrics {
             }
             handle
         });
-        Metrics {
-            handle: handle.clone(),
-        }
+        Metrics { handle: handle.clone() }
     }
 }
 
@@ -92,12 +90,7 @@ pub async fn track_metrics(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let res = next.run(req).await;
-    observe(
-        &method,
-        &route,
-        res.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
+    observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
     res
 }
 

@@ -54,15 +54,8 @@ pub fn qr_svg(text: &str, label: &str) -> Option<String> {
         .build();
     // Drop the XML declaration and label the image for screen readers.
     let start = svg.find("<svg")?;
-    let escaped = label
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('"', "&quot;");
-    Some(svg[start..].replacen(
-        "<svg",
-        &format!("<svg role=\"img\" aria-label=\"{escaped}\""),
-        1,
-    ))
+    let escaped = label.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+    Some(svg[start..].replacen("<svg", &format!("<svg role=\"img\" aria-label=\"{escaped}\""), 1))
 }
 
 #[cfg(test)]

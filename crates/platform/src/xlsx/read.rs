@@ -44,9 +44,7 @@ impl Workbook {
     pub fn sheet(&self, name: &str) -> Option<&ReadSheet> {
         self.sheets.iter().find(|s| s.name == name).or_else(|| {
             let want = name.trim().to_lowercase();
-            self.sheets
-                .iter()
-                .find(|s| s.name.trim().to_lowercase() == want)
+            self.sheets.iter().find(|s| s.name.trim().to_lowercase() == want)
         })
     }
 
@@ -63,10 +61,7 @@ impl Workbook {
                     .map(|h| {
                         h.cells
                             .iter()
-                            .map(|h| Column {
-                                header: h.clone(),
-                                ..Column::default()
-                            })
+                            .map(|h| Column { header: h.clone(), ..Column::default() })
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -82,30 +77,22 @@ impl Workbook {
 }
 
 fn xml_text(part: &str, bytes: &[u8]) -> Result<String, XlsxError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| XlsxError::Xml {
-        part: part.into(),
-        message: "không phải UTF-8".into(),
-    })?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| XlsxError::Xml { part: part.into(), message: "không phải UTF-8".into() })?;
     Ok(text.trim_start_matches('\u{FEFF}').to_string())
 }
 
 fn parse_xml<'t>(part: &str, text: &'t str) -> Result<roxmltree::Document<'t>, XlsxError> {
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: false,
-        nodes_limit: MAX_NODES,
-    };
-    roxmltree::Document::parse_with_options(text, options).map_err(|e| XlsxError::Xml {
-        part: part.into(),
-        message: e.to_string(),
-    })
+    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES };
+    roxmltree::Document::parse_with_options(text, options)
+        .map_err(|e| XlsxError::Xml { part: part.into(), message: e.to_string() })
 }
 
 fn elements<'a, 'i>(
     node: roxmltree::Node<'a, 'i>,
     name: &'static str,
 ) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
-    node.children()
-        .filter(move |c| c.is_element() && c.tag_name().name() == name)
+    node.children().filter(move |c| c.is_element() && c.tag_name().name() == name)
 }
 
 /// Resolves a relationship target against the folder of the part that names it.
@@ -148,10 +135,7 @@ fn relationships(
         .filter(|r| r.attribute("TargetMode") != Some("External"))
         .filter_map(|r| {
             let target = resolve(part, r.attribute("Target")?);
-            Some((
-                r.attribute("Id")?.to_string(),
-                (r.attribute("Type")?.to_string(), target),
-            ))
+            Some((r.attribute("Id")?.to_string(), (r.attribute("Type")?.to_string(), target)))
         })
         .collect())
 }
@@ -176,9 +160,10 @@ pub(super) fn cell_ref(r: &str) -> Option<(u32, u32)> {
     if letters == 0 || letters > 3 {
         return None;
     }
-    let col = r.bytes().take(letters).fold(0u32, |acc, b| {
-        acc * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1)
-    });
+    let col = r
+        .bytes()
+        .take(letters)
+        .fold(0u32, |acc, b| acc * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1));
     let row = r[letters..].parse::<u32>().ok()?;
     ((1..=MAX_COLS).contains(&col) && (1..=MAX_ROWS).contains(&row)).then_some((col - 1, row))
 }
@@ -206,10 +191,7 @@ fn read_sheet(
     spent: &mut Spent,
 ) -> Result<Vec<Row>, XlsxError> {
     let doc = parse_xml(part, text)?;
-    let bad = |message: String| XlsxError::Xml {
-        part: part.into(),
-        message,
-    };
+    let bad = |message: String| XlsxError::Xml { part: part.into(), message };
     let Some(data) = elements(doc.root_element(), "sheetData").next() else {
         return Ok(Vec::new());
     };
@@ -268,10 +250,7 @@ fn read_sheet(
             cells[col] = value;
         }
         if !cells.is_empty() {
-            rows.push(Row {
-                number: row_number,
-                cells,
-            });
+            rows.push(Row { number: row_number, cells });
         }
     }
     Ok(rows)
@@ -286,9 +265,7 @@ pub fn read(bytes: &[u8]) -> Result<Workbook, XlsxError> {
         .find(|(kind, _)| kind.ends_with("/officeDocument"))
         .map(|(_, target)| target.clone())
         .unwrap_or_else(|| "xl/workbook.xml".into());
-    let book_bytes = zip
-        .read(&book_part)?
-        .ok_or_else(|| XlsxError::Missing(book_part.clone()))?;
+    let book_bytes = zip.read(&book_part)?.ok_or_else(|| XlsxError::Missing(book_part.clone()))?;
     let rels = relationships(&mut zip, &book_part)?;
     let mut shared = Vec::new();
     let shared_part = rels
@@ -320,9 +297,7 @@ pub fn read(bytes: &[u8]) -> Result<Workbook, XlsxError> {
         if !kind.ends_with("/worksheet") {
             continue;
         }
-        let bytes = zip
-            .read(target)?
-            .ok_or_else(|| XlsxError::Missing(target.clone()))?;
+        let bytes = zip.read(target)?.ok_or_else(|| XlsxError::Missing(target.clone()))?;
         let text = xml_text(target, &bytes)?;
         let rows = read_sheet(target, &text, &shared, &mut spent)?;
         sheets.push(ReadSheet { name, rows });

@@ -10,17 +10,11 @@ use super::zip::ZipWriter;
 use super::*;
 
 fn col(header: &str) -> Column {
-    Column {
-        header: header.into(),
-        width: 20.0,
-        ..Column::default()
-    }
+    Column { header: header.into(), width: 20.0, ..Column::default() }
 }
 
 fn texts(rows: &[Row]) -> Vec<Vec<&str>> {
-    rows.iter()
-        .map(|r| r.cells.iter().map(String::as_str).collect())
-        .collect()
+    rows.iter().map(|r| r.cells.iter().map(String::as_str).collect()).collect()
 }
 
 #[test]
@@ -58,20 +52,14 @@ fn a_written_workbook_reads_back_the_same() {
         ]
     );
     assert_eq!(first.rows[2].number, 3);
-    assert_eq!(
-        book.sheet("biểu mẫu điện tử").map(|s| s.rows.len()),
-        Some(2)
-    );
+    assert_eq!(book.sheet("biểu mẫu điện tử").map(|s| s.rows.len()), Some(2));
     assert_eq!(write(&sheets).expect("again"), bytes, "reproducible");
 }
 
 #[test]
 fn sheet_names_excel_refuses_are_refused() {
     for name in ["", "a/b", "x".repeat(32).as_str()] {
-        let s = Sheet {
-            name: name.into(),
-            ..Sheet::default()
-        };
+        let s = Sheet { name: name.into(), ..Sheet::default() };
         assert!(matches!(write(&[s]), Err(XlsxError::Write(_))), "{name}");
     }
 }
@@ -90,12 +78,10 @@ fn with_sheet(sheet_xml: &str, shared: Option<&str>) -> Vec<u8> {
     );
     z.add("_rels/.rels", rels.as_bytes()).expect("zip");
     z.add("xl/workbook.xml", book.as_bytes()).expect("zip");
-    z.add("xl/_rels/workbook.xml.rels", book_rels.as_bytes())
-        .expect("zip");
+    z.add("xl/_rels/workbook.xml.rels", book_rels.as_bytes()).expect("zip");
     let sheet =
         format!(r#"<worksheet xmlns="{NS_MAIN}"><sheetData>{sheet_xml}</sheetData></worksheet>"#);
-    z.add("xl/worksheets/data.xml", sheet.as_bytes())
-        .expect("zip");
+    z.add("xl/worksheets/data.xml", sheet.as_bytes()).expect("zip");
     if let Some(s) = shared {
         let sst = format!(r#"<sst xmlns="{NS_MAIN}">{s}</sst>"#);
         z.add("xl/strings.xml", sst.as_bytes()).expect("zip");
@@ -137,25 +123,15 @@ fn a_corrupted_file_is_refused() {
     }])
     .expect("write");
     assert!(matches!(read(b"not a zip at all"), Err(XlsxError::Zip(_))));
-    assert!(matches!(
-        read(&good[..good.len() / 2]),
-        Err(XlsxError::Zip(_))
-    ));
+    assert!(matches!(read(&good[..good.len() / 2]), Err(XlsxError::Zip(_))));
     // Flip one byte inside the last part's compressed data.
     let mut bad = good;
-    let at = bad
-        .windows(4)
-        .rposition(|w| w == [0x50, 0x4b, 0x03, 0x04])
-        .expect("local header")
+    let at = bad.windows(4).rposition(|w| w == [0x50, 0x4b, 0x03, 0x04]).expect("local header")
         + 30
         + "xl/worksheets/sheet1.xml".len()
         + 5;
     bad[at] ^= 0xFF;
-    assert!(
-        matches!(read(&bad), Err(XlsxError::Corrupt(_))),
-        "{:?}",
-        read(&bad)
-    );
+    assert!(matches!(read(&bad), Err(XlsxError::Corrupt(_))), "{:?}", read(&bad));
     let text = read(&bad).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(text.contains("bị hỏng"), "{text}");
     let broken = with_sheet("<row><c><v>1</v></row>", None);
@@ -175,15 +151,13 @@ fn a_zip_bomb_is_refused() {
     let packed = enc.finish().expect("deflate");
     assert!(packed.len() < 1 << 20);
     let mut z = ZipWriter::default();
-    z.add_raw("xl/workbook.xml", 8, crc.sum(), &packed, 1024)
-        .expect("zip");
+    z.add_raw("xl/workbook.xml", 8, crc.sum(), &packed, 1024).expect("zip");
     let bomb = z.finish().expect("zip");
     let e = read(&bomb).expect_err("bomb");
     assert!(matches!(e, XlsxError::TooLarge(_)), "{e:?}");
     // Honest about its size, it is refused before inflating anything.
     let mut z = ZipWriter::default();
-    z.add_raw("xl/workbook.xml", 8, crc.sum(), &packed, 60 << 20)
-        .expect("zip");
+    z.add_raw("xl/workbook.xml", 8, crc.sum(), &packed, 60 << 20).expect("zip");
     let e = read(&z.finish().expect("zip")).expect_err("bomb");
     assert!(matches!(e, XlsxError::TooLarge(_)), "{e:?}");
 }

@@ -116,18 +116,9 @@ fn check_sheet_name(name: &str, seen: &mut Vec<String>) -> Result<(), XlsxError>
 }
 
 fn worksheet_xml(sheet: &Sheet, first: bool) -> Result<String, XlsxError> {
-    let ncols = sheet
-        .rows
-        .iter()
-        .map(Vec::len)
-        .chain([sheet.columns.len(), 1])
-        .max()
-        .unwrap_or(1);
+    let ncols = sheet.rows.iter().map(Vec::len).chain([sheet.columns.len(), 1]).max().unwrap_or(1);
     if ncols > MAX_COLS as usize || sheet.rows.len() >= MAX_ROWS as usize {
-        return Err(XlsxError::Write(format!(
-            "trang “{}” quá nhiều dòng hoặc cột",
-            sheet.name
-        )));
+        return Err(XlsxError::Write(format!("trang “{}” quá nhiều dòng hoặc cột", sheet.name)));
     }
     let last = format!("{}{}", column_name(ncols as u32 - 1), sheet.rows.len() + 1);
     let mut x = String::new();
@@ -144,11 +135,7 @@ fn worksheet_xml(sheet: &Sheet, first: bool) -> Result<String, XlsxError> {
         x.push_str("<cols>");
         for (i, c) in sheet.columns.iter().enumerate() {
             let style = if c.text { STYLE_TEXT } else { STYLE_BODY };
-            let width = if c.width > 0.0 {
-                c.width.min(255.0)
-            } else {
-                12.0
-            };
+            let width = if c.width > 0.0 { c.width.min(255.0) } else { 12.0 };
             x.push_str(&format!(
                 r#"<col min="{n}" max="{n}" width="{width}" customWidth="1" style="{style}"/>"#,
                 n = i + 1
@@ -157,11 +144,7 @@ fn worksheet_xml(sheet: &Sheet, first: bool) -> Result<String, XlsxError> {
         x.push_str("</cols>");
     }
     x.push_str("<sheetData>");
-    let header: Vec<Cell> = sheet
-        .columns
-        .iter()
-        .map(|c| Cell::Text(c.header.clone()))
-        .collect();
+    let header: Vec<Cell> = sheet.columns.iter().map(|c| Cell::Text(c.header.clone())).collect();
     for (r, row) in std::iter::once(&header).chain(&sheet.rows).enumerate() {
         x.push_str(&format!(r#"<row r="{}">"#, r + 1));
         for (c, cell) in row.iter().enumerate() {
@@ -190,12 +173,8 @@ fn worksheet_xml(sheet: &Sheet, first: bool) -> Result<String, XlsxError> {
         x.push_str("</row>");
     }
     x.push_str("</sheetData>");
-    let lists: Vec<(usize, &Column)> = sheet
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.choices.is_empty())
-        .collect();
+    let lists: Vec<(usize, &Column)> =
+        sheet.columns.iter().enumerate().filter(|(_, c)| !c.choices.is_empty()).collect();
     if !lists.is_empty() {
         x.push_str(&format!(r#"<dataValidations count="{}">"#, lists.len()));
         for (i, c) in lists {

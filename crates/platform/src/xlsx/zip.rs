@@ -61,8 +61,7 @@ impl ZipWriter {
         common(&mut self.out);
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(packed);
-        self.central
-            .extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        self.central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         self.central.extend_from_slice(&20u16.to_le_bytes()); // made by: version 2.0
         common(&mut self.central);
         // comment length, disk, internal attributes, external attributes, local header offset
@@ -72,10 +71,8 @@ impl ZipWriter {
         self.central.extend_from_slice(&0u32.to_le_bytes());
         self.central.extend_from_slice(&offset.to_le_bytes());
         self.central.extend_from_slice(name.as_bytes());
-        self.entries = self
-            .entries
-            .checked_add(1)
-            .ok_or_else(|| XlsxError::Write("quá nhiều phần".into()))?;
+        self.entries =
+            self.entries.checked_add(1).ok_or_else(|| XlsxError::Write("quá nhiều phần".into()))?;
         Ok(())
     }
 
@@ -163,11 +160,7 @@ impl<'a> Archive<'a> {
             entries.insert(name.trim_start_matches('/').to_lowercase(), entry);
             at += 46 + name_len + extra_len + comment_len;
         }
-        Ok(Archive {
-            data,
-            entries,
-            budget: MAX_UNCOMPRESSED,
-        })
+        Ok(Archive { data, entries, budget: MAX_UNCOMPRESSED })
     }
 
     /// Inflates one part, within the budget, and checks its size and CRC-32.
@@ -176,9 +169,7 @@ impl<'a> Archive<'a> {
             return Ok(None);
         };
         if e.flags & 1 != 0 {
-            return Err(XlsxError::Unsupported(
-                "tệp được mã hoá bằng mật khẩu".into(),
-            ));
+            return Err(XlsxError::Unsupported("tệp được mã hoá bằng mật khẩu".into()));
         }
         if e.size > self.budget {
             return Err(XlsxError::TooLarge(format!("phần {name}")));

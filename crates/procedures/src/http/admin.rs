@@ -84,14 +84,8 @@ fn editor_page(
     notice: &str,
 ) -> Response {
     let (sections, groups) = form.view(&errors, existing.is_none());
-    let code = existing
-        .map(|e| e.procedure.code.clone())
-        .unwrap_or_default();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let code = existing.map(|e| e.procedure.code.clone()).unwrap_or_default();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let mut res = render(&EditTpl {
         shell: (*s.platform.shell).clone(),
         errors,
@@ -120,10 +114,7 @@ fn editor_page(
 /// What the editor's post asks for: a blank row added to a list, or the form saved.
 fn posted(pairs: &[(String, String)]) -> (editor::EditorForm, Option<String>) {
     let form = editor::EditorForm::from_pairs(pairs);
-    let add = pairs
-        .iter()
-        .find(|(k, _)| k == "them")
-        .map(|(_, v)| v.clone());
+    let add = pairs.iter().find(|(k, _)| k == "them").map(|(_, v)| v.clone());
     (form, add)
 }
 
@@ -136,10 +127,9 @@ pub(super) async fn admin_new(State(s): State<ProcedureState>, _a: Admin) -> Res
 fn form_errors(e: ProcedureError, conflict_field: &str) -> Result<Vec<FieldError>, ProcedureError> {
     match e {
         ProcedureError::Invalid(errors) => Ok(errors),
-        ProcedureError::Conflict(m) => Ok(vec![FieldError {
-            field: conflict_field.into(),
-            message: m,
-        }]),
+        ProcedureError::Conflict(m) => {
+            Ok(vec![FieldError { field: conflict_field.into(), message: m }])
+        }
         other => Err(other),
     }
 }
@@ -160,11 +150,10 @@ pub(super) async fn admin_create(
         Err(errors) => Err(ProcedureError::Invalid(errors)),
     };
     match result {
-        Ok(e) => Ok(Redirect::to(&format!(
-            "/admin/procedures/{}/sua?done=created",
-            e.procedure.code
-        ))
-        .into_response()),
+        Ok(e) => {
+            Ok(Redirect::to(&format!("/admin/procedures/{}/sua?done=created", e.procedure.code))
+                .into_response())
+        }
         Err(e) => {
             let errors = form_errors(e, "code").map_err(HttpError::internal)?;
             form.pad();
@@ -174,10 +163,7 @@ pub(super) async fn admin_create(
 }
 
 async fn load_entry(s: &ProcedureState, code: &str) -> Result<Entry, ProcedureError> {
-    s.procedures
-        .get(code)
-        .await?
-        .ok_or_else(|| ProcedureError::NotFound(code.into()))
+    s.procedures.get(code).await?.ok_or_else(|| ProcedureError::NotFound(code.into()))
 }
 
 pub(super) async fn admin_edit(
@@ -212,11 +198,7 @@ pub(super) async fn admin_save(
         return Ok(editor_page(&s, &form, Vec::new(), Some(&entry), ""));
     }
     let result = match form.to_procedure() {
-        Ok(p) => {
-            s.procedures
-                .update(&a.name, &code, &p, form.expected_version())
-                .await
-        }
+        Ok(p) => s.procedures.update(&a.name, &code, &p, form.expected_version()).await,
         Err(errors) => Err(ProcedureError::Invalid(errors)),
     };
     let conflict = matches!(result, Err(ProcedureError::Conflict(_)));
@@ -312,16 +294,13 @@ pub(super) async fn admin_restore(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, HttpError> {
     let expected = f.get("version").and_then(|v| v.parse::<i64>().ok());
-    s.procedures
-        .restore(&a.name, &code, version, expected)
-        .await
-        .map_err(|e| match e {
-            // An old version may not pass today's checks.
-            ProcedureError::Invalid(_) => HttpError::from(e).with_page(PageError::BadRequest(
-                "Phiên bản này không còn qua được các kiểm tra hiện hành; hãy sửa thủ tục trực tiếp."
-                    .into(),
-            )),
-            e => e.into(),
-        })?;
+    s.procedures.restore(&a.name, &code, version, expected).await.map_err(|e| match e {
+        // An old version may not pass today's checks.
+        ProcedureError::Invalid(_) => HttpError::from(e).with_page(PageError::BadRequest(
+            "Phiên bản này không còn qua được các kiểm tra hiện hành; hãy sửa thủ tục trực tiếp."
+                .into(),
+        )),
+        e => e.into(),
+    })?;
     Ok(Redirect::to(&format!("/admin/procedures/{code}/lich-su?done=restored")).into_response())
 }

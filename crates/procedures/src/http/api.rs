@@ -93,11 +93,7 @@ pub(super) async fn api_search(
     State(s): State<ProcedureState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Json<SearchResults> {
-    let limit = q
-        .get("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(20)
-        .clamp(1, 200);
+    let limit = q.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(20).clamp(1, 200);
     let text = q.get("q").map(String::as_str).unwrap_or("");
     let hits = s.procedures.search(text, &filters(&q), limit);
     Json(SearchResults {
@@ -196,9 +192,7 @@ pub(super) async fn api_update(
     // The header is checked before the body, as it always was.
     let expected = if_match(&headers)?;
     let ApiJson(p) = body?;
-    Ok(Json(
-        s.procedures.update(&a.name, &code, &p, expected).await?,
-    ))
+    Ok(Json(s.procedures.update(&a.name, &code, &p, expected).await?))
 }
 
 /// Publish a draft
@@ -214,10 +208,7 @@ pub(super) async fn api_publish(
     a: Admin,
     Path(code): Path<String>,
 ) -> Result<Json<Entry>, ProcedureError> {
-    let e = s
-        .procedures
-        .set_status(&a.name, &code, Status::Published)
-        .await?;
+    let e = s.procedures.set_status(&a.name, &code, Status::Published).await?;
     Ok(Json(e))
 }
 
@@ -234,10 +225,7 @@ pub(super) async fn api_retire(
     a: Admin,
     Path(code): Path<String>,
 ) -> Result<Json<Entry>, ProcedureError> {
-    let e = s
-        .procedures
-        .set_status(&a.name, &code, Status::Retired)
-        .await?;
+    let e = s.procedures.set_status(&a.name, &code, Status::Retired).await?;
     Ok(Json(e))
 }
 
@@ -262,13 +250,7 @@ pub(super) async fn api_export(
         Some("xlsx") => {
             let bytes = s.procedures.export_xlsx().await?;
             let disposition = "attachment; filename=\"thu-tuc-hanh-chinh.xlsx\"";
-            Ok((
-                [
-                    (header::CONTENT_TYPE, XLSX),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                bytes,
-            )
+            Ok(([(header::CONTENT_TYPE, XLSX), (header::CONTENT_DISPOSITION, disposition)], bytes)
                 .into_response())
         }
         Some(other) => Err(Problem::bad_request(format!(
@@ -320,13 +302,11 @@ pub(super) async fn api_import(
         })?;
         s.procedures.import(&a.name, &items, publish).await?
     } else {
-        return Err(
-            Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Định dạng không hỗ trợ")
-                .with_detail(format!(
-                    "Gửi danh sách thủ tục dạng JSON (application/json) hoặc bảng tính ({XLSX})."
-                ))
-                .into(),
-        );
+        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Định dạng không hỗ trợ")
+            .with_detail(format!(
+                "Gửi danh sách thủ tục dạng JSON (application/json) hoặc bảng tính ({XLSX})."
+            ))
+            .into());
     };
     Ok(Json(Imported { imported }))
 }

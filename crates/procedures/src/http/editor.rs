@@ -130,11 +130,7 @@ fn lines(v: &[String]) -> String {
 }
 
 fn split_lines(s: &str) -> Vec<String> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -372,8 +368,7 @@ impl EditorForm {
 
     /// Adds the blank rows the page offers for new entries.
     pub fn pad(&mut self) {
-        self.fees
-            .extend(std::iter::repeat_with(FeeRow::default).take(BLANK_ROWS));
+        self.fees.extend(std::iter::repeat_with(FeeRow::default).take(BLANK_ROWS));
         self.components.extend(
             std::iter::repeat_with(|| ComponentRow {
                 originals: "1".into(),

@@ -73,9 +73,7 @@ async fn import_form(s: &ProcedureState, req: Request) -> Result<ImportForm, Htt
         form.publish = f.get("publish").is_some_and(|v| v == "true");
         return Ok(form);
     }
-    let mut m = Multipart::from_request(req, s)
-        .await
-        .map_err(|_| unreadable())?;
+    let mut m = Multipart::from_request(req, s).await.map_err(|_| unreadable())?;
     while let Some(field) = m.next_field().await.map_err(|_| unreadable())? {
         let name = field.name().unwrap_or("").to_string();
         let bytes = field.bytes().await.map_err(|_| unreadable())?;
@@ -90,10 +88,7 @@ async fn import_form(s: &ProcedureState, req: Request) -> Result<ImportForm, Htt
 }
 
 fn file_error(message: &str) -> ProcedureError {
-    ProcedureError::Invalid(vec![FieldError {
-        field: "file".into(),
-        message: message.into(),
-    }])
+    ProcedureError::Invalid(vec![FieldError { field: "file".into(), message: message.into() }])
 }
 
 /// Imports what the page sent; the file decides by its content, not its name (a workbook is
@@ -103,11 +98,7 @@ async fn import(
     a: &Admin,
     form: ImportForm,
 ) -> (Result<usize, ProcedureError>, String) {
-    let ImportForm {
-        mut text,
-        file,
-        publish,
-    } = form;
+    let ImportForm { mut text, file, publish } = form;
     let result = if file.starts_with(b"PK\x03\x04") {
         s.procedures.import_xlsx(&a.name, &file, publish).await
     } else if !file.is_empty() && file.trim_ascii_start().starts_with(b"[") {
@@ -119,13 +110,9 @@ async fn import(
             Err(_) => Err(file_error("Tệp JSON phải được mã hoá UTF-8.")),
         }
     } else if !file.is_empty() {
-        Err(file_error(
-            "Tệp phải là bảng tính Excel (.xlsx) hoặc danh sách thủ tục JSON.",
-        ))
+        Err(file_error("Tệp phải là bảng tính Excel (.xlsx) hoặc danh sách thủ tục JSON."))
     } else if text.trim().is_empty() {
-        Err(file_error(
-            "Chọn một tệp Excel (.xlsx) hoặc JSON, hoặc dán danh sách thủ tục JSON.",
-        ))
+        Err(file_error("Chọn một tệp Excel (.xlsx) hoặc JSON, hoặc dán danh sách thủ tục JSON."))
     } else {
         import_json(s, a, &text, publish).await
     };
@@ -139,14 +126,8 @@ fn page_errors(errors: Vec<FieldError>) -> Vec<FieldError> {
         .map(|e| match e.field.as_str() {
             "json" | "file" => e,
             // Workbook errors name their sheet and row in the message already.
-            f if f.starts_with('\'') => FieldError {
-                field: "file".into(),
-                message: e.message,
-            },
-            f => FieldError {
-                field: "json".into(),
-                message: format!("{f}: {}", e.message),
-            },
+            f if f.starts_with('\'') => FieldError { field: "file".into(), message: e.message },
+            f => FieldError { field: "json".into(), message: format!("{f}: {}", e.message) },
         })
         .collect()
 }

@@ -30,12 +30,7 @@ fn card(p: &Procedure) -> Card {
         code: p.code.clone(),
         name: p.name.clone(),
         field: p.field.name.clone(),
-        levels: p
-            .levels
-            .iter()
-            .map(|l| l.label())
-            .collect::<Vec<_>>()
-            .join(", "),
+        levels: p.levels.iter().map(|l| l.label()).collect::<Vec<_>>().join(", "),
         time: p.time_text(),
         online: p.online_level.label(),
         full_online: p.online_level == OnlineLevel::Full,
@@ -56,12 +51,7 @@ pub(super) async fn portal_home(State(s): State<ProcedureState>) -> Response {
     render(&HomeTpl {
         shell: (*s.platform.shell).clone(),
         popular: s.procedures.popular(12).iter().map(|p| card(p)).collect(),
-        fields: s
-            .procedures
-            .fields()
-            .into_iter()
-            .map(|(f, n)| (f.code, f.name, n))
-            .collect(),
+        fields: s.procedures.fields().into_iter().map(|(f, n)| (f.code, f.name, n)).collect(),
         agencies: s.procedures.agency_kinds(),
         total: s.procedures.published_count(),
     })
@@ -93,11 +83,7 @@ pub(super) async fn search_page(
         || f.online.is_some()
         || f.agency_kind.is_some();
     let results = if searched {
-        s.procedures
-            .search(&text, &f, 100)
-            .iter()
-            .map(|p| card(p))
-            .collect()
+        s.procedures.search(&text, &f, 100).iter().map(|p| card(p)).collect()
     } else {
         Vec::new()
     };
@@ -109,12 +95,7 @@ pub(super) async fn search_page(
         online: f.online.map(|o| o.as_str().to_string()).unwrap_or_default(),
         agency: f.agency_kind.unwrap_or_default(),
         results,
-        fields: s
-            .procedures
-            .fields()
-            .into_iter()
-            .map(|(f, n)| (f.code, f.name, n))
-            .collect(),
+        fields: s.procedures.fields().into_iter().map(|(f, n)| (f.code, f.name, n)).collect(),
         searched,
     })
 }
@@ -135,35 +116,19 @@ pub(super) async fn procedure_page(
     Path(code): Path<String>,
 ) -> Result<Response, ProcedureError> {
     // Drafts are not on the portal.
-    let Some(Entry {
-        procedure, status, ..
-    }) = s
-        .procedures
-        .get(&code)
-        .await?
-        .filter(|e| e.status != Status::Draft)
+    let Some(Entry { procedure, status, .. }) =
+        s.procedures.get(&code).await?.filter(|e| e.status != Status::Draft)
     else {
         return Err(ProcedureError::NotFound(code));
     };
     Ok(render(&ProcedureTpl {
         shell: (*s.platform.shell).clone(),
-        levels: procedure
-            .levels
-            .iter()
-            .map(|l| l.label())
-            .collect::<Vec<_>>()
-            .join(", "),
+        levels: procedure.levels.iter().map(|l| l.label()).collect::<Vec<_>>().join(", "),
         time: procedure.time_text(),
         fees: procedure
             .fees
             .iter()
-            .map(|f| {
-                (
-                    f.name.clone(),
-                    vnd(f.amount_vnd),
-                    f.exempt.clone().unwrap_or_default(),
-                )
-            })
+            .map(|f| (f.name.clone(), vnd(f.amount_vnd), f.exempt.clone().unwrap_or_default()))
             .collect(),
         p: procedure,
         status,

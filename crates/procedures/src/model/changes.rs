@@ -59,37 +59,20 @@ pub fn changes(old: &Procedure, new: &Procedure) -> Vec<Change> {
     let mut out = Vec::new();
     let mut scalar = |part: &'static str, a: String, b: String| {
         if a != b {
-            out.push(Change {
-                part,
-                detail: format!("{} → {}", short(&a), short(&b)),
-            });
+            out.push(Change { part, detail: format!("{} → {}", short(&a), short(&b)) });
         }
     };
-    let levels = |p: &Procedure| {
-        p.levels
-            .iter()
-            .map(|l| l.label())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let levels = |p: &Procedure| p.levels.iter().map(|l| l.label()).collect::<Vec<_>>().join(", ");
     let yes_no = |b: bool| if b { "có" } else { "không" }.to_string();
     scalar("Tên", old.name.clone(), new.name.clone());
-    scalar(
-        "Mã quốc gia",
-        old.national_code.clone(),
-        new.national_code.clone(),
-    );
+    scalar("Mã quốc gia", old.national_code.clone(), new.national_code.clone());
     scalar(
         "Lĩnh vực",
         format!("{} ({})", old.field.name, old.field.code),
         format!("{} ({})", new.field.name, new.field.code),
     );
     scalar("Cấp thực hiện", levels(old), levels(new));
-    scalar(
-        "Mức độ trực tuyến",
-        old.online_level.label().into(),
-        new.online_level.label().into(),
-    );
+    scalar("Mức độ trực tuyến", old.online_level.label().into(), new.online_level.label().into());
     scalar("Thời hạn giải quyết", old.time_text(), new.time_text());
     scalar(
         "Ghi chú thời hạn",
@@ -102,11 +85,7 @@ pub fn changes(old: &Procedure, new: &Procedure) -> Vec<Change> {
         new.conditions.clone().unwrap_or_default(),
     );
     scalar("Kết quả", old.result.clone(), new.result.clone());
-    scalar(
-        "Mẫu văn bản kết quả",
-        old.result_template.clone(),
-        new.result_template.clone(),
-    );
+    scalar("Mẫu văn bản kết quả", old.result_template.clone(), new.result_template.clone());
     scalar(
         "Quy trình xử lý",
         old.process_key.clone().unwrap_or_default(),
@@ -114,41 +93,18 @@ pub fn changes(old: &Procedure, new: &Procedure) -> Vec<Change> {
     );
     scalar("Thủ tục phổ biến", yes_no(old.popular), yes_no(new.popular));
     scalar("Dữ liệu mẫu", yes_no(old.sample), yes_no(new.sample));
-    scalar(
-        "Mã đã đối chiếu CSDL quốc gia",
-        yes_no(old.code_verified),
-        yes_no(new.code_verified),
-    );
+    scalar("Mã đã đối chiếu CSDL quốc gia", yes_no(old.code_verified), yes_no(new.code_verified));
     let text = |s: &String| s.clone();
     let lists: [(&'static str, Option<String>); 7] = [
         (
             "Loại cơ quan thực hiện",
-            list_changes(
-                &old.implementing_agency_kinds,
-                &new.implementing_agency_kinds,
-                text,
-            ),
+            list_changes(&old.implementing_agency_kinds, &new.implementing_agency_kinds, text),
         ),
-        (
-            "Cơ quan thực hiện",
-            list_changes(&old.agencies, &new.agencies, text),
-        ),
-        (
-            "Phí, lệ phí",
-            list_changes(&old.fees, &new.fees, |f| f.name.clone()),
-        ),
-        (
-            "Thành phần hồ sơ",
-            list_changes(&old.components, &new.components, |c| c.name.clone()),
-        ),
-        (
-            "Trường của tờ khai",
-            list_changes(&old.form, &new.form, |f| f.key.clone()),
-        ),
-        (
-            "Căn cứ pháp lý",
-            list_changes(&old.legal_basis, &new.legal_basis, text),
-        ),
+        ("Cơ quan thực hiện", list_changes(&old.agencies, &new.agencies, text)),
+        ("Phí, lệ phí", list_changes(&old.fees, &new.fees, |f| f.name.clone())),
+        ("Thành phần hồ sơ", list_changes(&old.components, &new.components, |c| c.name.clone())),
+        ("Trường của tờ khai", list_changes(&old.form, &new.form, |f| f.key.clone())),
+        ("Căn cứ pháp lý", list_changes(&old.legal_basis, &new.legal_basis, text)),
         ("Các bước", list_changes(&old.steps, &new.steps, text)),
     ];
     for (part, detail) in lists {

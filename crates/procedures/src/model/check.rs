@@ -5,10 +5,7 @@ use cqdt_platform::FieldError;
 use super::{vnd, FieldType, Procedure};
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-    }
+    FieldError { field: field.into(), message: message.into() }
 }
 
 /// Whether a national code has the national database's shape (`1.001193`, `2.000908`).
@@ -38,9 +35,7 @@ pub fn template_keys(text: &str) -> Result<Vec<String>, String> {
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or("Mẫu văn bản kết quả có “{{” chưa đóng bằng “}}”.")?;
+        let end = after.find("}}").ok_or("Mẫu văn bản kết quả có “{{” chưa đóng bằng “}}”.")?;
         let key = after[..end].trim();
         if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!(
@@ -107,9 +102,7 @@ impl Procedure {
             .is_some_and(|agency| {
                 let parts: Vec<&str> = agency.split('.').collect();
                 parts.len() == 4
-                    && parts[..3]
-                        .iter()
-                        .all(|p| p.bytes().all(|c| c.is_ascii_digit()))
+                    && parts[..3].iter().all(|p| p.bytes().all(|c| c.is_ascii_digit()))
                     && parts[3].len() == 3
                     && parts[3].bytes().all(|c| c.is_ascii_alphanumeric())
             });
@@ -130,26 +123,18 @@ impl Procedure {
             e.push(err("/levels", "Cần ít nhất một cấp thực hiện."));
         }
         if self.processing_time.amount == 0 || self.processing_time.amount > 365 {
-            e.push(err(
-                "/processing_time/amount",
-                "Thời hạn giải quyết từ 1 đến 365.",
-            ));
+            e.push(err("/processing_time/amount", "Thời hạn giải quyết từ 1 đến 365."));
         }
         for (i, c) in self.components.iter().enumerate() {
             if c.name.trim().is_empty() {
-                e.push(err(
-                    format!("/components/{i}/name"),
-                    "Thành phần hồ sơ cần có tên.",
-                ));
+                e.push(err(format!("/components/{i}/name"), "Thành phần hồ sơ cần có tên."));
             }
         }
         let mut keys = std::collections::BTreeSet::new();
         for (i, f) in self.form.iter().enumerate() {
             let key_ok = !f.key.is_empty()
                 && f.key.len() <= 60
-                && f.key
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                && f.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !key_ok {
                 e.push(err(
                     format!("/form/{i}/key"),
@@ -157,10 +142,7 @@ impl Procedure {
                 ));
             }
             if !keys.insert(f.key.clone()) {
-                e.push(err(
-                    format!("/form/{i}/key"),
-                    format!("Khoá “{}” bị trùng.", f.key),
-                ));
+                e.push(err(format!("/form/{i}/key"), format!("Khoá “{}” bị trùng.", f.key)));
             }
             if f.label.trim().is_empty() {
                 e.push(err(format!("/form/{i}/label"), "Trường cần có nhãn."));
@@ -184,10 +166,7 @@ impl Procedure {
             Err(m) => e.push(err("/result_template", m)),
             Ok(keys) => {
                 if self.result_template.chars().count() > 20_000 {
-                    e.push(err(
-                        "/result_template",
-                        "Mẫu văn bản kết quả tối đa 20000 ký tự.",
-                    ));
+                    e.push(err("/result_template", "Mẫu văn bản kết quả tối đa 20000 ký tự."));
                 }
                 let unknown: Vec<String> = keys
                     .into_iter()
@@ -217,11 +196,7 @@ impl Procedure {
 
     /// The processing time as a sentence, e.g. "3 ngày làm việc".
     pub fn time_text(&self) -> String {
-        format!(
-            "{} {}",
-            self.processing_time.amount,
-            self.processing_time.unit.label()
-        )
+        format!("{} {}", self.processing_time.amount, self.processing_time.unit.label())
     }
 
     /// The fees as a sentence.

@@ -30,10 +30,7 @@ fn a_result_template_may_name_only_the_form_and_the_dossier_facts() {
     for bad in ["{{ten_me}}", "Xác nhận {{child_name", "{{họ tên}}"] {
         p.result_template = bad.into();
         let errors = p.check().expect_err(bad);
-        assert!(
-            errors.iter().any(|e| e.field == "/result_template"),
-            "{bad}"
-        );
+        assert!(errors.iter().any(|e| e.field == "/result_template"), "{bad}");
     }
     // Without a template, the default confirms the procedure and lists the e-form.
     p.result_template.clear();
@@ -118,10 +115,7 @@ fn field_types_and_units_round_trip_their_stored_form() {
     }
     for u in TimeUnit::ALL {
         assert_eq!(TimeUnit::parse(u.as_str()), Some(u));
-        assert_eq!(
-            serde_json::to_value(u).expect("json"),
-            serde_json::json!(u.as_str())
-        );
+        assert_eq!(serde_json::to_value(u).expect("json"), serde_json::json!(u.as_str()));
     }
 }
 

@@ -40,13 +40,7 @@ fn table<'a>(
     cols: &'static [Col],
     errors: &mut Vec<FieldError>,
 ) -> Table<'a> {
-    let mut t = Table {
-        name,
-        cols,
-        header_row: 1,
-        positions: HashMap::new(),
-        rows: &[],
-    };
+    let mut t = Table { name, cols, header_row: 1, positions: HashMap::new(), rows: &[] };
     // The first non-empty row is the header, so a title row above it does no harm.
     let Some((header, rows)) = sheet.rows.split_first() else {
         errors.push(at(name, 1, None, "trang trống, thiếu dòng tiêu đề."));
@@ -78,12 +72,7 @@ fn table<'a>(
     }
     for c in cols.iter().filter(|c| c.required) {
         if !t.positions.contains_key(c.key) {
-            errors.push(at(
-                name,
-                header.number,
-                None,
-                &format!("thiếu cột “{}”.", c.header),
-            ));
+            errors.push(at(name, header.number, None, &format!("thiếu cột “{}”.", c.header)));
         }
     }
     t
@@ -106,8 +95,7 @@ impl<'a> Reader<'a, '_> {
 
     fn fail(&mut self, key: &str, message: &str) {
         let col = self.table.column(key);
-        self.errors
-            .push(at(self.table.name, self.row.number, col, message));
+        self.errors.push(at(self.table.name, self.row.number, col, message));
     }
 
     fn text(&self, key: &str) -> String {
@@ -151,10 +139,7 @@ impl<'a> Reader<'a, '_> {
             .ok()
             .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= max as f64);
         if n.is_none() {
-            self.fail(
-                key,
-                &format!("cần một số nguyên không âm, không quá {max}."),
-            );
+            self.fail(key, &format!("cần một số nguyên không âm, không quá {max}."));
         }
         n.map(|n| n as u64)
     }
@@ -169,11 +154,7 @@ impl<'a> Reader<'a, '_> {
             return None;
         }
         // A decimal comma, as Vietnamese spreadsheets show numbers typed as text.
-        let n = if v.contains('.') {
-            v.to_string()
-        } else {
-            v.replace(',', ".")
-        };
+        let n = if v.contains('.') { v.to_string() } else { v.replace(',', ".") };
         let n = n.parse::<f64>().ok().filter(|n| n.is_finite());
         if n.is_none() {
             self.fail(key, "cần một số.");
@@ -191,10 +172,7 @@ impl<'a> Reader<'a, '_> {
             } else {
                 format!("“{v}” không hợp lệ")
             };
-            self.fail(
-                key,
-                &format!("{what}; chọn một trong {}.", names.join(", ")),
-            );
+            self.fail(key, &format!("{what}; chọn một trong {}.", names.join(", ")));
         }
         found
     }
@@ -248,22 +226,15 @@ fn procedure(r: &mut Reader) -> Procedure {
         national_code: r.text("national_code"),
         code_verified: r.flag("code_verified", true),
         name: r.text("name"),
-        field: Field {
-            code: r.text("field/code"),
-            name: r.text("field/name"),
-        },
+        field: Field { code: r.text("field/code"), name: r.text("field/name") },
         levels,
         implementing_agency_kinds: r.list("implementing_agency_kinds", false),
         agencies: r.list("agencies", true),
-        online_level: r
-            .one_of("online_level", ONLINE)
-            .unwrap_or(OnlineLevel::Partial),
+        online_level: r.one_of("online_level", ONLINE).unwrap_or(OnlineLevel::Partial),
         processing_time: ProcessingTime {
             // The range is the check's to report.
             amount: r.count("processing_time/amount"),
-            unit: r
-                .one_of("processing_time/unit", UNITS)
-                .unwrap_or(TimeUnit::WorkingDays),
+            unit: r.one_of("processing_time/unit", UNITS).unwrap_or(TimeUnit::WorkingDays),
             note: r.opt("processing_time/note"),
         },
         fees: Vec::new(),
@@ -347,26 +318,15 @@ pub fn read(
     let mut origins: Vec<Origin> = Vec::new();
     let mut by_code: HashMap<String, usize> = HashMap::new();
     for row in tables[0].rows {
-        let mut r = Reader {
-            table: &tables[0],
-            row,
-            errors: &mut errors,
-        };
+        let mut r = Reader { table: &tables[0], row, errors: &mut errors };
         let p = procedure(&mut r);
         by_code.entry(p.code.clone()).or_insert(procedures.len());
         procedures.push(p);
-        origins.push(Origin {
-            row: row.number,
-            ..Origin::default()
-        });
+        origins.push(Origin { row: row.number, ..Origin::default() });
     }
     for t in &tables[1..] {
         for row in t.rows {
-            let mut r = Reader {
-                table: t,
-                row,
-                errors: &mut errors,
-            };
+            let mut r = Reader { table: t, row, errors: &mut errors };
             let owner = r.text(OWNER);
             let Some(&i) = by_code.get(&owner) else {
                 let why = if owner.is_empty() {
@@ -397,10 +357,7 @@ pub fn read(
     let catalog = Catalog {
         procedures,
         origins,
-        layout: tables
-            .iter()
-            .map(|t| (t.positions.clone(), t.header_row))
-            .collect(),
+        layout: tables.iter().map(|t| (t.positions.clone(), t.header_row)).collect(),
     };
     if errors.is_empty() {
         return Ok(catalog);
@@ -411,8 +368,7 @@ pub fn read(
         errors.iter().filter_map(|e| row_of(&e.field)).collect();
     let more = catalog.locate(check(&catalog.procedures));
     errors.extend(
-        more.into_iter()
-            .filter(|e| row_of(&e.field).is_none_or(|r| !bad_rows.contains(&r))),
+        more.into_iter().filter(|e| row_of(&e.field).is_none_or(|r| !bad_rows.contains(&r))),
     );
     Err(sorted(errors))
 }

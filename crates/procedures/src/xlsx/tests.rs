@@ -73,21 +73,13 @@ fn a_checks_pointer_becomes_the_cell_to_fix() {
             field: "/0/processing_time/amount".into(),
             message: "Thời hạn giải quyết từ 1 đến 365.".into(),
         },
-        FieldError {
-            field: "/0/field".into(),
-            message: "Cần mã và tên lĩnh vực.".into(),
-        },
+        FieldError { field: "/0/field".into(), message: "Cần mã và tên lĩnh vực.".into() },
     ]);
     let first_form_rows = catalog.procedures[0].form.len() as u32;
-    assert_eq!(
-        located[0].field,
-        format!("'Biểu mẫu điện tử'!B{}", first_form_rows + 2 + 2)
-    );
+    assert_eq!(located[0].field, format!("'Biểu mẫu điện tử'!B{}", first_form_rows + 2 + 2));
     assert_eq!(located[1].field, "'Thủ tục'!K2");
     assert_eq!(located[2].field, "'Thủ tục'!E2");
-    assert!(located[1]
-        .message
-        .starts_with("Trang “Thủ tục”, dòng 2, cột “Thời hạn giải quyết”:"));
+    assert!(located[1].message.starts_with("Trang “Thủ tục”, dòng 2, cột “Thời hạn giải quyết”:"));
 }
 
 #[test]
@@ -113,10 +105,7 @@ fn spellings_people_type_are_accepted() {
     let decomposed = "Ca\u{302}\u{301}p huye\u{302}\u{323}n";
     assert_eq!(pick(LEVELS, decomposed), Some(Level::Huyen));
     assert_eq!(pick(UNITS, "working_days"), Some(TimeUnit::WorkingDays));
-    assert_eq!(
-        pick(TYPES, "so dinh danh ca nhan"),
-        Some(FieldType::PersonalId)
-    );
+    assert_eq!(pick(TYPES, "so dinh danh ca nhan"), Some(FieldType::PersonalId));
     assert_eq!(key_of_flag("X"), Some(true));
     assert_eq!(key_of_flag("không"), Some(false));
 }

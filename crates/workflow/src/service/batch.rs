@@ -129,10 +129,7 @@ impl WorkflowService {
             .clone();
         let (reply, answer) = oneshot::channel();
         let stopped = || WorkflowError::Conflict("bộ ghi quy trình đã dừng".into());
-        writer
-            .send(Queued { command, reply })
-            .await
-            .map_err(|_| stopped())?;
+        writer.send(Queued { command, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 
@@ -143,10 +140,8 @@ impl WorkflowService {
             if rx.lock().await.recv_many(&mut buf, MAX_BATCH).await == 0 {
                 break;
             }
-            let (commands, replies): (Vec<Command>, Vec<_>) = std::mem::take(&mut buf)
-                .into_iter()
-                .map(|q| (q.command, q.reply))
-                .unzip();
+            let (commands, replies): (Vec<Command>, Vec<_>) =
+                std::mem::take(&mut buf).into_iter().map(|q| (q.command, q.reply)).unzip();
             match self.execute_alone(commands.clone()).await {
                 Ok(results) => {
                     for (r, reply) in results.into_iter().zip(replies) {
@@ -226,11 +221,8 @@ impl WorkflowService {
                 Command::Start(_) => None,
             })
             .collect();
-        let tasks: HashMap<i64, TaskRow> = store::tasks_by_ids(tx, &task_ids)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
+        let tasks: HashMap<i64, TaskRow> =
+            store::tasks_by_ids(tx, &task_ids).await?.into_iter().map(|t| (t.id, t)).collect();
         let mut instance_ids: Vec<i64> = tasks.values().map(|t| t.instance_id).collect();
         instance_ids.sort_unstable();
         instance_ids.dedup();
@@ -277,9 +269,7 @@ impl WorkflowService {
             return Err(WorkflowError::NotFound(format!("công việc {task_id}")));
         };
         if task.status != "open" || b.closed.contains(&task_id) {
-            return Err(WorkflowError::Conflict(format!(
-                "công việc {task_id} đã đóng"
-            )));
+            return Err(WorkflowError::Conflict(format!("công việc {task_id} đã đóng")));
         }
         if task.assignee.as_deref().is_some_and(|a| a != c.actor) {
             return Err(WorkflowError::Conflict(format!(
@@ -292,10 +282,7 @@ impl WorkflowService {
             .and_then(|i| b.models.get(&i.definition_id))
             .cloned();
         let (Some(inst), Some(p)) = (b.instances.get_mut(&task.instance_id), p) else {
-            return Err(WorkflowError::NotFound(format!(
-                "instance {}",
-                task.instance_id
-            )));
+            return Err(WorkflowError::NotFound(format!("instance {}", task.instance_id)));
         };
         if inst.status != "active" {
             return Err(WorkflowError::Conflict(format!(
@@ -310,11 +297,8 @@ impl WorkflowService {
         }
         inst.variables.extend(c.variables.clone());
         b.fx.log(inst.id, &task.node_id, "completed", &c.actor, None);
-        let next = p
-            .nodes
-            .get(&task.node_id)
-            .map(|n| self.targets(&p, &n.outgoing))
-            .unwrap_or_default();
+        let next =
+            p.nodes.get(&task.node_id).map(|n| self.targets(&p, &n.outgoing)).unwrap_or_default();
         self.walk(&p, inst, next, &c.actor, &b.at, &mut b.fx);
         if !b.dirty.contains(&inst.id) {
             b.dirty.push(inst.id);
@@ -333,9 +317,9 @@ impl WorkflowService {
     ) -> Result<Result<(), WorkflowError>, WorkflowError> {
         let def = match b.definitions.get(&s.key) {
             Some(d) => Some(*d),
-            None => store::latest_definition(tx, &s.key)
-                .await?
-                .map(|(id, version, _)| (id, version)),
+            None => {
+                store::latest_definition(tx, &s.key).await?.map(|(id, version, _)| (id, version))
+            }
         };
         let Some((def_id, version)) = def else {
             let key = &s.key;
@@ -397,12 +381,8 @@ impl WorkflowService {
         store::cancel_timers_of(tx, &b.cancel_timers).await?;
         let rows: Vec<&InstanceRow> = b.created.iter().map(|(_, i)| i).collect();
         let ids = store::insert_instances(tx, &rows, now).await?;
-        let real: HashMap<i64, i64> = b
-            .created
-            .iter()
-            .zip(&ids)
-            .map(|((_, i), id)| (i.id, *id))
-            .collect();
+        let real: HashMap<i64, i64> =
+            b.created.iter().zip(&ids).map(|((_, i), id)| (i.id, *id)).collect();
         let fix = |id: i64| {
             if id < 0 {
                 real.get(&id).copied().unwrap_or(id)
@@ -419,11 +399,8 @@ impl WorkflowService {
         for o in b.fx.opened.iter_mut() {
             o.task.instance_id = fix(o.task.instance_id);
         }
-        let saved: Vec<&InstanceRow> = b
-            .dirty
-            .iter()
-            .filter_map(|id| b.instances.get(id))
-            .collect();
+        let saved: Vec<&InstanceRow> =
+            b.dirty.iter().filter_map(|id| b.instances.get(id)).collect();
         self.write_effects(tx, &mut b.fx, &fix, &saved, now).await
     }
 
@@ -450,9 +427,8 @@ impl WorkflowService {
         let mut out = Vec::with_capacity(fx.opened.len());
         let mut timers = Vec::new();
         for o in &fx.opened {
-            let Some(id) = ids
-                .get_mut(&(o.task.instance_id, o.task.node_id.clone()))
-                .and_then(Vec::pop)
+            let Some(id) =
+                ids.get_mut(&(o.task.instance_id, o.task.node_id.clone())).and_then(Vec::pop)
             else {
                 return Err(WorkflowError::Conflict(format!(
                     "công việc {} không được tạo",
@@ -500,11 +476,8 @@ fn answer(
         if results[k].is_some() {
             continue;
         }
-        let opened: Vec<i64> = opened_ids
-            .iter()
-            .filter(|(cmd, _)| *cmd == k)
-            .map(|(_, id)| *id)
-            .collect();
+        let opened: Vec<i64> =
+            opened_ids.iter().filter(|(cmd, _)| *cmd == k).map(|(_, id)| *id).collect();
         let (event, instance) = match c {
             Command::Start(s) => {
                 let Some(inst) = created.get(&k) else {
@@ -534,10 +507,7 @@ fn answer(
         };
         audits.push(event);
         if let Some(inst) = instance {
-            results[k] = Some(Ok(Step {
-                instance: inst.clone(),
-                opened,
-            }));
+            results[k] = Some(Ok(Step { instance: inst.clone(), opened }));
         }
     }
     audits

@@ -84,11 +84,7 @@ impl Effects {
 impl WorkflowService {
     /// The targets of some sequence flows.
     pub(crate) fn targets(&self, p: &Process, flows: &[String]) -> Vec<String> {
-        flows
-            .iter()
-            .filter_map(|f| p.flows.get(f))
-            .map(|f| f.target.clone())
-            .collect()
+        flows.iter().filter_map(|f| p.flows.get(f)).map(|f| f.target.clone()).collect()
     }
 
     /// Moves tokens from the given arrivals until every one waits at a task or join, or ends;
@@ -142,9 +138,7 @@ impl WorkflowService {
                         None => inst.agency.clone(),
                     };
                     let due = days.map(|d| {
-                        cal.add_working_days(today, d.ceil() as i64)
-                            .format("%Y-%m-%d")
-                            .to_string()
+                        cal.add_working_days(today, d.ceil() as i64).format("%Y-%m-%d").to_string()
                     });
                     let timers = p
                         .timers_on(&node_id)
@@ -176,11 +170,7 @@ impl WorkflowService {
                     });
                 }
                 NodeKind::ServiceTask { handler } => {
-                    let h = self
-                        .handlers
-                        .read()
-                        .ok()
-                        .and_then(|m| m.get(handler).cloned());
+                    let h = self.handlers.read().ok().and_then(|m| m.get(handler).cloned());
                     match h {
                         Some(h) => match h(&mut inst.variables) {
                             Ok(()) => {

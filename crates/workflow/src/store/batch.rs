@@ -27,16 +27,10 @@ fn push_ids(q: &mut Sql<'_>, ids: &[i64]) {
 pub async fn tasks_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<TaskRow>, DbError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let mut q = Sql::on(
-            conn,
-            format!("SELECT {TASK_COLS} FROM wf_tasks WHERE id IN "),
-        );
+        let mut q = Sql::on(conn, format!("SELECT {TASK_COLS} FROM wf_tasks WHERE id IN "));
         push_ids(&mut q, chunk);
-        let rows: Vec<TaskRow> = q
-            .build_query_as()
-            .fetch_all(&mut *conn)
-            .await
-            .ctx("reading tasks")?;
+        let rows: Vec<TaskRow> =
+            q.build_query_as().fetch_all(&mut *conn).await.ctx("reading tasks")?;
         out.extend(rows);
     }
     Ok(out)
@@ -50,10 +44,7 @@ pub async fn instances_by_ids(
     let sqlite = cqdt_platform::db::is_sqlite(conn);
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let mut q = Sql::on(
-            conn,
-            format!("SELECT {INSTANCE_COLS} FROM wf_instances WHERE id IN "),
-        );
+        let mut q = Sql::on(conn, format!("SELECT {INSTANCE_COLS} FROM wf_instances WHERE id IN "));
         push_ids(&mut q, chunk);
         q.push(" ORDER BY id");
         if !sqlite {
@@ -61,11 +52,8 @@ pub async fn instances_by_ids(
             // order; SQLite has one writer at a time anyway.
             q.push(" FOR UPDATE");
         }
-        let rows: Vec<StoredInstance> = q
-            .build_query_as()
-            .fetch_all(&mut *conn)
-            .await
-            .ctx("reading instances")?;
+        let rows: Vec<StoredInstance> =
+            q.build_query_as().fetch_all(&mut *conn).await.ctx("reading instances")?;
         out.extend(instances_of(rows)?);
     }
     Ok(out)
@@ -83,11 +71,8 @@ pub async fn joins_of(
             "SELECT instance_id, node_id, arrived FROM wf_joins WHERE instance_id IN ",
         );
         push_ids(&mut q, chunk);
-        let rows: Vec<(i64, String, i64)> = q
-            .build_query_as()
-            .fetch_all(&mut *conn)
-            .await
-            .ctx("reading join arrivals")?;
+        let rows: Vec<(i64, String, i64)> =
+            q.build_query_as().fetch_all(&mut *conn).await.ctx("reading join arrivals")?;
         out.extend(rows);
     }
     Ok(out)
@@ -130,19 +115,13 @@ pub async fn complete_tasks(
 ) -> Result<Vec<i64>, DbError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let mut q = Sql::on(
-            conn,
-            "UPDATE wf_tasks SET status = 'completed', completed_at = ",
-        );
+        let mut q = Sql::on(conn, "UPDATE wf_tasks SET status = 'completed', completed_at = ");
         q.push_bind(now).push(", completed_by = ").push_bind(actor);
         q.push(" WHERE status = 'open' AND id IN ");
         push_ids(&mut q, chunk);
         q.push(" RETURNING id");
-        let done: Vec<i64> = q
-            .build_query_scalar()
-            .fetch_all(&mut *conn)
-            .await
-            .ctx("completing tasks")?;
+        let done: Vec<i64> =
+            q.build_query_scalar().fetch_all(&mut *conn).await.ctx("completing tasks")?;
         out.extend(done);
     }
     Ok(out)
@@ -156,10 +135,7 @@ pub async fn cancel_timers_of(conn: &mut AnyConnection, task_ids: &[i64]) -> Res
             "UPDATE wf_timers SET status = 'cancelled' WHERE status = 'pending' AND task_id IN ",
         );
         push_ids(&mut q, chunk);
-        q.build()
-            .execute(&mut *conn)
-            .await
-            .ctx("cancelling timers")?;
+        q.build().execute(&mut *conn).await.ctx("cancelling timers")?;
     }
     Ok(())
 }
@@ -190,11 +166,8 @@ pub async fn insert_instances(
                 .push_bind(now);
         });
         q.push(" RETURNING id");
-        let mut ids: Vec<i64> = q
-            .build_query_scalar()
-            .fetch_all(&mut *conn)
-            .await
-            .ctx("creating instances")?;
+        let mut ids: Vec<i64> =
+            q.build_query_scalar().fetch_all(&mut *conn).await.ctx("creating instances")?;
         // Identity values are drawn row by row in the order of the VALUES list, so sorted
         // ids correspond to the rows in order; RETURNING itself promises no order.
         ids.sort_unstable();
@@ -236,10 +209,7 @@ pub async fn save_instances(
                 .push_bind(i.ended_at.as_deref());
         });
         q.push(") AS v WHERE wf_instances.id = v.column1");
-        q.build()
-            .execute(&mut *conn)
-            .await
-            .ctx("saving instances")?;
+        q.build().execute(&mut *conn).await.ctx("saving instances")?;
     }
     Ok(())
 }
@@ -285,11 +255,8 @@ pub async fn insert_tasks(
                 .push_unseparated(", 'open'");
         });
         q.push(" RETURNING id, instance_id, node_id");
-        let created: Vec<(i64, i64, String)> = q
-            .build_query_as()
-            .fetch_all(&mut *conn)
-            .await
-            .ctx("creating tasks")?;
+        let created: Vec<(i64, i64, String)> =
+            q.build_query_as().fetch_all(&mut *conn).await.ctx("creating tasks")?;
         out.extend(created);
     }
     Ok(out)
@@ -312,10 +279,7 @@ pub async fn insert_timers(
                 .push_bind(f.as_str())
                 .push_unseparated(", 'pending'");
         });
-        q.build()
-            .execute(&mut *conn)
-            .await
-            .ctx("scheduling timers")?;
+        q.build().execute(&mut *conn).await.ctx("scheduling timers")?;
     }
     Ok(())
 }
@@ -354,10 +318,7 @@ pub async fn insert_history(
                 .push_bind(h.detail.as_deref())
                 .push_bind(at);
         });
-        q.build()
-            .execute(&mut *conn)
-            .await
-            .ctx("recording history")?;
+        q.build().execute(&mut *conn).await.ctx("recording history")?;
     }
     Ok(())
 }

@@ -72,9 +72,7 @@ pub(super) fn as_of_param(q: &AsOf) -> Result<Option<NaiveDate>, Problem> {
     match nonempty(&q.as_of) {
         None => Ok(None),
         Some(s) => parse_date(&s).map(Some).ok_or_else(|| {
-            Problem::bad_request(format!(
-                "Ngày “{s}” không hợp lệ; nhập theo dạng dd/mm/yyyy."
-            ))
+            Problem::bad_request(format!("Ngày “{s}” không hợp lệ; nhập theo dạng dd/mm/yyyy."))
         }),
     }
 }
@@ -96,17 +94,9 @@ async fn facts(
     let meta = s.catalogs.meta(catalog).await?;
     let detail = s.catalogs.entry(catalog, code, as_of).await?;
     let history = s.catalogs.history(catalog, code).await?;
-    let children = EntryFilter {
-        parent: Some(code.to_string()),
-        ..EntryFilter::default()
-    };
+    let children = EntryFilter { parent: Some(code.to_string()), ..EntryFilter::default() };
     let children = s.catalogs.find(catalog, &children, 1, 1).await?.total;
-    Ok(Facts {
-        meta,
-        detail,
-        history,
-        children,
-    })
+    Ok(Facts { meta, detail, history, children })
 }
 
 /// The catalog's own fields of an entry, labelled, as text.
@@ -135,11 +125,7 @@ fn link_rows(area: Area, catalog: &str, links: &[Link], before: bool) -> Vec<Lin
             href: format!(
                 "{}?as_of={}",
                 area.entry(catalog, &l.code),
-                if before {
-                    l.day_before()
-                } else {
-                    l.effective.clone()
-                }
+                if before { l.day_before() } else { l.effective.clone() }
             ),
             code: l.code.clone(),
             date: l.effective_vn(),
@@ -214,11 +200,8 @@ async fn entry_page(
     form: EndForm,
 ) -> Result<Response, HttpError> {
     let facts = facts(s, catalog, code, as_of).await?;
-    let status = if form.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status =
+        if form.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let shell = (*s.platform.shell).clone();
     let page = EntryPage::new(shell, area, (catalog, code), as_of, facts, form);
     Ok((status, render(&page)).into_response())
@@ -256,24 +239,19 @@ pub(super) async fn end_submit(
     let text = |k: &str| raw.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let errors = match end_request(&raw) {
         Err(e) => e,
-        Ok((valid_to, successors)) => match s
-            .catalogs
-            .end(&admin.name, &rid, &catalog, &code, valid_to, &successors)
-            .await
-        {
-            Ok(e) => return Ok(Redirect::to(&changed_href(&catalog, &code, &e)).into_response()),
-            Err(CatalogError::Invalid(e)) => field_errors(&e, &["valid_to", "successors"]),
-            Err(CatalogError::Conflict(m)) => vec![FieldError {
-                field: "valid_to".into(),
-                message: m,
-            }],
-            Err(e) => return Err(e.into()),
-        },
+        Ok((valid_to, successors)) => {
+            match s.catalogs.end(&admin.name, &rid, &catalog, &code, valid_to, &successors).await {
+                Ok(e) => {
+                    return Ok(Redirect::to(&changed_href(&catalog, &code, &e)).into_response())
+                }
+                Err(CatalogError::Invalid(e)) => field_errors(&e, &["valid_to", "successors"]),
+                Err(CatalogError::Conflict(m)) => {
+                    vec![FieldError { field: "valid_to".into(), message: m }]
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     };
-    let form = EndForm {
-        errors,
-        valid_to: text("valid_to"),
-        successors: text("successors"),
-    };
+    let form = EndForm { errors, valid_to: text("valid_to"), successors: text("successors") };
     entry_page(&s, Area { admin: true }, &catalog, &code, None, form).await
 }

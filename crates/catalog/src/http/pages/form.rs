@@ -84,17 +84,8 @@ fn form_fields(
             FieldType::Boolean => "true hoặc false",
             FieldType::String => "",
         };
-        let optional = if f.required {
-            ""
-        } else {
-            " (không bắt buộc)"
-        };
-        defs.push((
-            f.name.clone(),
-            format!("{}{optional}", f.label),
-            hint.into(),
-            false,
-        ));
+        let optional = if f.required { "" } else { " (không bắt buộc)" };
+        defs.push((f.name.clone(), format!("{}{optional}", f.label), hint.into(), false));
     }
     defs.push((
         "sample".into(),
@@ -154,19 +145,13 @@ pub(super) fn field_errors<S: AsRef<str>>(errors: &[RowError], inputs: &[S]) -> 
 }
 
 pub(super) fn form_to_raw(form: Vec<(String, String)>) -> Map<String, Value> {
-    form.into_iter()
-        .filter(|(k, _)| k != "_csrf")
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect()
+    form.into_iter().filter(|(k, _)| k != "_csrf").map(|(k, v)| (k, Value::String(v))).collect()
 }
 
 /// An entry form as sent: an unticked checkbox sends nothing, which means "no".
 fn entry_form_raw(form: Vec<(String, String)>) -> Map<String, Value> {
     let mut raw = form_to_raw(form);
-    let sample = raw
-        .get("sample")
-        .and_then(Value::as_str)
-        .is_some_and(|v| v == "true");
+    let sample = raw.get("sample").and_then(Value::as_str).is_some_and(|v| v == "true");
     raw.insert("sample".into(), Value::Bool(sample));
     raw
 }
@@ -201,14 +186,11 @@ pub(super) async fn new_submit(
     let errors = match s.catalogs.create(&admin.name, &rid, &catalog, &raw).await {
         Ok(e) => {
             return Ok(
-                Redirect::to(&Area { admin: true }.entry(&catalog, &e.entry.code)).into_response(),
+                Redirect::to(&Area { admin: true }.entry(&catalog, &e.entry.code)).into_response()
             )
         }
         Err(CatalogError::Invalid(e)) => field_errors(&e, &names),
-        Err(CatalogError::Conflict(m)) => vec![FieldError {
-            field: "code".into(),
-            message: m,
-        }],
+        Err(CatalogError::Conflict(m)) => vec![FieldError { field: "code".into(), message: m }],
         Err(e) => return Err(e.into()),
     };
     let page = render(&EntryFormPage {
@@ -224,11 +206,8 @@ pub(super) async fn new_submit(
 }
 
 fn edit_action(catalog: &str, code: &str, as_of: Option<NaiveDate>) -> String {
-    let mut a = format!(
-        "/admin/catalogs/{}/entries/{}/edit",
-        url_encode(catalog),
-        url_encode(code)
-    );
+    let mut a =
+        format!("/admin/catalogs/{}/entries/{}/edit", url_encode(catalog), url_encode(code));
     if let Some(d) = as_of {
         a.push_str(&format!("?as_of={}", iso(d)));
     }
@@ -276,17 +255,12 @@ pub(super) async fn edit_submit(
     let meta = s.catalogs.meta(&catalog).await?;
     let raw = entry_form_raw(form);
     let names = form_names(&meta, false);
-    let errors = match s
-        .catalogs
-        .update(&admin.name, &rid, &catalog, &code, as_of, &raw)
-        .await
-    {
+    let errors = match s.catalogs.update(&admin.name, &rid, &catalog, &code, as_of, &raw).await {
         Ok(e) => return Ok(Redirect::to(&changed_href(&catalog, &code, &e)).into_response()),
         Err(CatalogError::Invalid(e)) => field_errors(&e, &names),
-        Err(CatalogError::Conflict(m)) => vec![FieldError {
-            field: "valid_from".into(),
-            message: m,
-        }],
+        Err(CatalogError::Conflict(m)) => {
+            vec![FieldError { field: "valid_from".into(), message: m }]
+        }
         Err(e) => return Err(e.into()),
     };
     let mut values = raw.clone();

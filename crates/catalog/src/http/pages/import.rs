@@ -56,15 +56,10 @@ pub(super) async fn import_form(
 async fn upload(mut form: Multipart) -> Result<Option<(String, Bytes)>, HttpError> {
     let mut file = None;
     let unreadable = |what: &str| -> HttpError {
-        Problem::bad_request(format!(
-            "Không đọc được {what} (tệp quá lớn hoặc bị gián đoạn)."
-        ))
-        .into()
+        Problem::bad_request(format!("Không đọc được {what} (tệp quá lớn hoặc bị gián đoạn)."))
+            .into()
     };
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| unreadable("biểu mẫu tải lên"))?
+    while let Some(field) = form.next_field().await.map_err(|_| unreadable("biểu mẫu tải lên"))?
     {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("").to_string();
@@ -76,10 +71,7 @@ async fn upload(mut form: Multipart) -> Result<Option<(String, Bytes)>, HttpErro
 }
 
 fn file_error(message: String) -> FieldError {
-    FieldError {
-        field: "file".into(),
-        message,
-    }
+    FieldError { field: "file".into(), message }
 }
 
 pub(super) async fn import_submit(
@@ -96,11 +88,7 @@ pub(super) async fn import_submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let format = Format::detect(Some(&name), &bytes);
-    let errors = match s
-        .catalogs
-        .import(&admin.name, &rid, &catalog, &bytes, format)
-        .await
-    {
+    let errors = match s.catalogs.import(&admin.name, &rid, &catalog, &bytes, format).await {
         Ok(report) => return Ok(render(&ImportPage::new(&s, meta, Vec::new(), Some(report)))),
         Err(CatalogError::Invalid(e)) => e.iter().map(|e| file_error(e.to_string())).collect(),
         Err(CatalogError::Conflict(m)) => vec![file_error(m)],

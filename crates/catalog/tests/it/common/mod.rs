@@ -35,41 +35,25 @@ impl Env {
     pub async fn empty() -> Env {
         let t = TestDb::new().await;
         let clock = Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 1, 15, 3, 0, 0)
-                .single()
-                .expect("time"),
+            Utc.with_ymd_and_hms(2026, 1, 15, 3, 0, 0).single().expect("time"),
         ));
         let shared: SharedClock = clock.clone();
         let audit = Audit::new(t.db.clone(), shared.clone());
         let svc = CatalogService::new(t.db.clone(), shared, audit.clone());
-        Env {
-            t,
-            clock,
-            audit,
-            svc,
-        }
+        Env { t, clock, audit, svc }
     }
 
     /// A database with the built-in catalogs and the demo agencies.
     pub async fn seeded() -> Env {
         let env = Env::empty().await;
-        cqdt_catalog::load_builtin(&env.svc, true, "system")
-            .await
-            .expect("built-in catalogs load");
+        cqdt_catalog::load_builtin(&env.svc, true, "system").await.expect("built-in catalogs load");
         env
     }
 
     /// Audit records whose action starts with `action`, newest first.
     pub async fn audits(&self, action: &str) -> Vec<cqdt_audit::AuditRecord> {
         self.audit
-            .search(
-                &Filter {
-                    action: Some(action.into()),
-                    ..Filter::default()
-                },
-                None,
-                10_000,
-            )
+            .search(&Filter { action: Some(action.into()), ..Filter::default() }, None, 10_000)
             .await
             .expect("audit search")
     }
@@ -112,17 +96,9 @@ impl Env {
         let platform = self.platform().await;
         let shell = platform.shell.clone();
         // Errors render as the app renders them: pages outside /api/ and /dmdc/.
-        let router = cqdt_catalog::router(CatalogState {
-            platform,
-            catalogs: self.svc.clone(),
-        })
-        .layer(axum::middleware::from_fn_with_state(
-            shell,
-            cqdt_platform::web::error_pages,
-        ));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let router = cqdt_catalog::router(CatalogState { platform, catalogs: self.svc.clone() })
+            .layer(axum::middleware::from_fn_with_state(shell, cqdt_platform::web::error_pages));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;

@@ -10,31 +10,12 @@ use crate::notifications::{notification_status, send, wait_for};
 async fn health_readiness_and_metrics_answer() {
     let app = Instance::spawn_binary().await;
     let c = client();
-    assert_eq!(
-        c.get(app.url("/healthz"))
-            .send()
-            .await
-            .expect("healthz")
-            .status(),
-        200
-    );
-    let ready: serde_json::Value = c
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz")
-        .json()
-        .await
-        .expect("json");
+    assert_eq!(c.get(app.url("/healthz")).send().await.expect("healthz").status(), 200);
+    let ready: serde_json::Value =
+        c.get(app.url("/readyz")).send().await.expect("readyz").json().await.expect("json");
     assert_eq!(ready["status"], "ready");
-    let metrics = c
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics =
+        c.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
     assert!(metrics
         .contains("cqdt_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"));
     assert!(metrics.contains("process_resident_memory_bytes"));
@@ -43,11 +24,7 @@ async fn health_readiness_and_metrics_answer() {
 
 #[tokio::test]
 async fn help_documents_every_option() {
-    let o = tokio::process::Command::new(exe())
-        .arg("--help")
-        .output()
-        .await
-        .expect("help");
+    let o = tokio::process::Command::new(exe()).arg("--help").output().await.expect("help");
     let t = text(&o);
     for opt in [
         "--data-dir",
@@ -97,17 +74,8 @@ async fn an_sms_goes_through_the_shipped_gateway_sandbox() {
         inbox.contains("+84912345678") && inbox.contains("000.01.41.H51-261125-0001"),
         "{inbox}"
     );
-    let page = client()
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("text");
-    assert!(
-        page.to_lowercase().contains("sandbox"),
-        "the sandbox says what it is"
-    );
+    let page =
+        client().get(format!("{base}/")).send().await.expect("page").text().await.expect("text");
+    assert!(page.to_lowercase().contains("sandbox"), "the sandbox says what it is");
     drop(sandbox);
 }

@@ -14,30 +14,18 @@ async fn killing_the_server_during_a_submission_load_loses_no_returned_code() {
     let page = form_page(&app, &cookie).await;
     let values: serde_json::Map<String, Value> = filled(&page)
         .into_iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("f_")
-                .map(|k| (k.to_string(), Value::String(v)))
-        })
+        .filter_map(|(k, v)| k.strip_prefix("f_").map(|k| (k.to_string(), Value::String(v))))
         .collect();
     let body = json!({"procedure_code": KHAI_SINH, "agency_code": first_option(&page, "agency"), "form": values});
     let returned = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let mut load = Vec::new();
     for _ in 0..8 {
-        let (url, cookie, body, returned) = (
-            app.url("/api/v1/dossiers"),
-            cookie.clone(),
-            body.clone(),
-            returned.clone(),
-        );
+        let (url, cookie, body, returned) =
+            (app.url("/api/v1/dossiers"), cookie.clone(), body.clone(), returned.clone());
         load.push(tokio::spawn(async move {
             let http = client();
             loop {
-                let Ok(res) = http
-                    .post(&url)
-                    .header("cookie", &cookie)
-                    .json(&body)
-                    .send()
-                    .await
+                let Ok(res) = http.post(&url).header("cookie", &cookie).json(&body).send().await
                 else {
                     break;
                 };
@@ -82,10 +70,8 @@ async fn killing_the_server_during_a_processing_load_loses_no_instance_or_task()
     assert_eq!(deploy(&app, THREE_TASKS).await.status(), 201);
     // Each worker starts instances and completes their tasks; it notes every step the
     // server acknowledged: (instance, tasks completed).
-    let acked = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<
-        i64,
-        usize,
-    >::new()));
+    let acked =
+        std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<i64, usize>::new()));
     let mut load = Vec::new();
     for w in 0..6 {
         let (base, acked) = (app.base.clone(), acked.clone());
@@ -141,13 +127,9 @@ async fn killing_the_server_during_a_processing_load_loses_no_instance_or_task()
     // exactly one open task unless it ended; then every one runs on to its end.
     let mut resumed = 0;
     for (id, done) in &acked {
-        let (s, inst) = call(
-            &app,
-            reqwest::Method::GET,
-            &format!("/api/v1/workflow/instances/{id}"),
-            None,
-        )
-        .await;
+        let (s, inst) =
+            call(&app, reqwest::Method::GET, &format!("/api/v1/workflow/instances/{id}"), None)
+                .await;
         assert_eq!(s, 200, "instance {id} was acknowledged but is gone");
         let tasks = inst["tasks"].as_array().expect("tasks");
         let completed = tasks.iter().filter(|t| t["status"] == "completed").count();
@@ -176,17 +158,10 @@ async fn killing_the_server_during_a_processing_load_loses_no_instance_or_task()
             assert_eq!(s, 200);
             next = open_task(&client(), &app.base, *id).await.flatten();
         }
-        let (_, inst) = call(
-            &app,
-            reqwest::Method::GET,
-            &format!("/api/v1/workflow/instances/{id}"),
-            None,
-        )
-        .await;
-        assert_eq!(
-            inst["status"], "completed",
-            "instance {id} resumed to its end"
-        );
+        let (_, inst) =
+            call(&app, reqwest::Method::GET, &format!("/api/v1/workflow/instances/{id}"), None)
+                .await;
+        assert_eq!(inst["status"], "completed", "instance {id} resumed to its end");
         resumed += 1;
     }
     assert!(resumed > 0, "some instances were cut mid-way and resumed");

@@ -24,28 +24,17 @@ async fn audit_verify_passes_on_a_fresh_instance_and_names_a_row_edited_in_the_d
     assert!(ok.status.success(), "{}", text(&ok));
     assert!(text(&ok).contains("audit log OK"));
     // The anchor printed now, kept outside the database, catches rows cut from the end later.
-    let anchor = text(&ok)
-        .split("anchor ")
-        .nth(1)
-        .map(|a| a.trim().to_string())
-        .expect("anchor");
+    let anchor = text(&ok).split("anchor ").nth(1).map(|a| a.trim().to_string()).expect("anchor");
     let with_anchor = app.cli(&["audit", "verify", "--anchor", &anchor]).await;
     assert!(with_anchor.status.success(), "{}", text(&with_anchor));
-    let last: i64 = anchor
-        .split(':')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .expect("seq");
+    let last: i64 = anchor.split(':').next().and_then(|s| s.parse().ok()).expect("seq");
     sqlx::query("DELETE FROM audit_log WHERE seq = $1")
         .bind(last)
         .execute(app.db.db.pool())
         .await
         .expect("truncate");
     let plain = app.cli(&["audit", "verify"]).await;
-    assert!(
-        plain.status.success(),
-        "without an anchor a cut tail cannot be seen"
-    );
+    assert!(plain.status.success(), "without an anchor a cut tail cannot be seen");
     let cut = app.cli(&["audit", "verify", "--anchor", &anchor]).await;
     assert!(!cut.status.success());
     assert!(text(&cut).contains("anchor row"), "{}", text(&cut));
@@ -84,39 +73,18 @@ async fn backup_then_restore_into_a_fresh_instance_gives_the_same_data() {
 
     let fresh = TestDb::new().await;
     let fresh_dir = fresh.dir.join("data");
-    let out = cli(
-        &fresh.url,
-        &fresh_dir,
-        &["restore", archive.to_str().expect("path")],
-    )
-    .await;
+    let out = cli(&fresh.url, &fresh_dir, &["restore", archive.to_str().expect("path")]).await;
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(snapshot(&app.db.db).await, snapshot(&fresh.db).await);
-    let restored = fresh_dir
-        .join("files")
-        .join(&sha[..2])
-        .join(&sha[2..4])
-        .join(&sha);
-    assert_eq!(
-        std::fs::read(restored).expect("restored file"),
-        b"%PDF-1.7\nto khai\n%%EOF"
-    );
+    let restored = fresh_dir.join("files").join(&sha[..2]).join(&sha[2..4]).join(&sha);
+    assert_eq!(std::fs::read(restored).expect("restored file"), b"%PDF-1.7\nto khai\n%%EOF");
 
     // A second restore finds data there and refuses unless forced.
-    let again = cli(
-        &fresh.url,
-        &fresh_dir,
-        &["restore", archive.to_str().expect("path")],
-    )
-    .await;
+    let again = cli(&fresh.url, &fresh_dir, &["restore", archive.to_str().expect("path")]).await;
     assert!(!again.status.success());
     assert!(text(&again).contains("không trống"), "{}", text(&again));
-    let forced = cli(
-        &fresh.url,
-        &fresh_dir,
-        &["restore", "--force", archive.to_str().expect("path")],
-    )
-    .await;
+    let forced =
+        cli(&fresh.url, &fresh_dir, &["restore", "--force", archive.to_str().expect("path")]).await;
     assert!(forced.status.success(), "{}", text(&forced));
     assert_eq!(snapshot(&app.db.db).await, snapshot(&fresh.db).await);
 
@@ -131,12 +99,7 @@ async fn a_damaged_archive_is_refused_and_changes_nothing() {
     let dir = fresh.dir.join("data");
     let bogus = fresh.dir.join("bogus.tar.gz");
     std::fs::write(&bogus, b"not an archive").expect("write");
-    let out = cli(
-        &fresh.url,
-        &dir,
-        &["restore", bogus.to_str().expect("path")],
-    )
-    .await;
+    let out = cli(&fresh.url, &dir, &["restore", bogus.to_str().expect("path")]).await;
     assert!(!out.status.success());
     for (t, rows) in snapshot(&fresh.db).await {
         assert!(rows.is_empty(), "{t} changed");
@@ -160,20 +123,10 @@ async fn a_sqlite_backup_restores_into_postgresql() {
     let seeded = cli(&sqlite_url, &sqlite_dir, &["seed"]).await;
     assert!(seeded.status.success(), "{}", text(&seeded));
     let archive = scratch.join("backup.tar.gz");
-    let out = cli(
-        &sqlite_url,
-        &sqlite_dir,
-        &["backup", archive.to_str().expect("path")],
-    )
-    .await;
+    let out = cli(&sqlite_url, &sqlite_dir, &["backup", archive.to_str().expect("path")]).await;
     assert!(out.status.success(), "{}", text(&out));
     let pg = TestDb::new().await;
-    let out = cli(
-        &pg.url,
-        &pg.dir,
-        &["restore", archive.to_str().expect("path")],
-    )
-    .await;
+    let out = cli(&pg.url, &pg.dir, &["restore", archive.to_str().expect("path")]).await;
     assert!(out.status.success(), "{}", text(&out));
     let sqlite = Db::connect(&sqlite_url).await.expect("sqlite");
     assert_eq!(snapshot(&sqlite).await, snapshot(&pg.db).await);

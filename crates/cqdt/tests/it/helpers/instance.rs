@@ -38,10 +38,7 @@ enum Launch {
 }
 
 enum Running {
-    InProcess {
-        runtime: tokio::runtime::Runtime,
-        server: Option<Box<cqdt::Server>>,
-    },
+    InProcess { runtime: tokio::runtime::Runtime, server: Option<Box<cqdt::Server>> },
     Binary(Child),
 }
 
@@ -64,11 +61,7 @@ fn command(db_url: &str, data_dir: &Path) -> Command {
 
 /// Runs a CLI command of the real binary to completion.
 pub async fn cli(db_url: &str, data_dir: &Path, args: &[&str]) -> Output {
-    command(db_url, data_dir)
-        .args(args)
-        .output()
-        .await
-        .expect("run cqdt")
+    command(db_url, data_dir).args(args).output().await.expect("run cqdt")
 }
 
 /// The configuration `cqdt serve ARGS` would get with the `CQDT_*` settings `env`; the
@@ -81,10 +74,7 @@ fn config(db: &TestDb, data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
         admin_password: Some(ADMIN_PASSWORD.into()),
         ..GlobalArgs::default()
     };
-    let mut serve = ServeArgs {
-        listen: Some("127.0.0.1:0".into()),
-        no_demo: false,
-    };
+    let mut serve = ServeArgs { listen: Some("127.0.0.1:0".into()), no_demo: false };
     for arg in args {
         match *arg {
             "--no-demo" => serve.no_demo = true,
@@ -134,10 +124,7 @@ async fn start_in_process(config: Config) -> (String, Running) {
         .expect("the start-up task")
         .unwrap_or_else(|e| panic!("the platform did not start: {e}"));
     let base = server.url();
-    let running = Running::InProcess {
-        runtime,
-        server: Some(Box::new(server)),
-    };
+    let running = Running::InProcess { runtime, server: Some(Box::new(server)) };
     (base, running)
 }
 
@@ -154,10 +141,7 @@ async fn start_binary(
         .arg("127.0.0.1:0")
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)));
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn cqdt serve");
+    let mut child = cmd.stdout(Stdio::piped()).spawn().expect("spawn cqdt serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let base = tokio::time::timeout(Duration::from_secs(60), async {
@@ -199,21 +183,13 @@ impl Instance {
         let (db, data_dir) = fresh().await;
         let launch = Launch::Binary(
             args.iter().map(|a| a.to_string()).collect(),
-            env.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         );
         Self::launch(db, data_dir, launch).await
     }
 
     async fn launch(db: TestDb, data_dir: PathBuf, launch: Launch) -> Self {
-        let mut instance = Instance {
-            base: String::new(),
-            db,
-            data_dir,
-            launch,
-            running: None,
-        };
+        let mut instance = Instance { base: String::new(), db, data_dir, launch, running: None };
         instance.run().await;
         instance
     }
@@ -248,10 +224,9 @@ impl Instance {
     /// The `/api/` and `/dmdc/` paths of the assembled router (in-process instances only).
     pub fn api_paths(&self) -> std::collections::BTreeSet<String> {
         match &self.running {
-            Some(Running::InProcess {
-                server: Some(server),
-                ..
-            }) => cqdt::openapi::api_paths(&server.app().router()),
+            Some(Running::InProcess { server: Some(server), .. }) => {
+                cqdt::openapi::api_paths(&server.app().router())
+            }
             _ => panic!("api_paths needs an in-process instance"),
         }
     }
@@ -276,15 +251,9 @@ impl Instance {
     /// the database is closed); the process is killed.
     pub async fn stop(&mut self) {
         match self.running.take() {
-            Some(Running::InProcess {
-                runtime,
-                server: Some(server),
-            }) => {
+            Some(Running::InProcess { runtime, server: Some(server) }) => {
                 let stopped = runtime.spawn(server.shutdown());
-                stopped
-                    .await
-                    .expect("the shut-down task")
-                    .expect("a clean shut-down");
+                stopped.await.expect("the shut-down task").expect("a clean shut-down");
                 runtime.shutdown_background();
             }
             Some(Running::Binary(mut c)) => {

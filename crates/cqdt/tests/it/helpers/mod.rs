@@ -13,19 +13,12 @@ pub use sandboxes::{SmsSandbox, Smtp, VneidSandbox};
 
 /// An HTTP client that does not follow redirects.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
 /// Text of a command's stdout and stderr.
 pub fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// A free loopback port.
@@ -50,10 +43,7 @@ pub async fn add_client(app: &Instance, args: &[&str]) -> (String, Option<String
             .and_then(|v| v.split_whitespace().next())
             .map(str::to_string)
     };
-    (
-        field("client_id: ").expect("client_id"),
-        field("client_secret: "),
-    )
+    (field("client_id: ").expect("client_id"), field("client_secret: "))
 }
 
 /// The `cqdt_session` cookie a response sets, if any.
@@ -81,11 +71,7 @@ pub fn location(res: &reqwest::Response) -> String {
 pub async fn sign_in(app: &Instance, login: &str, password: &str, totp: Option<&str>) -> String {
     let res = client()
         .post(app.url("/dang-nhap"))
-        .form(&[
-            ("login", login),
-            ("password", password),
-            ("next", "/tai-khoan"),
-        ])
+        .form(&[("login", login), ("password", password), ("next", "/tai-khoan")])
         .send()
         .await
         .expect("login");
@@ -181,14 +167,7 @@ pub async fn post_page(
         .expect("post");
     let status = res.status().as_u16();
     let to = location(&res);
-    (
-        status,
-        if to.is_empty() {
-            res.text().await.expect("text")
-        } else {
-            to
-        },
-    )
+    (status, if to.is_empty() { res.text().await.expect("text") } else { to })
 }
 
 /// The text of a PDF as poppler's `pdftotext` reads it, so a generated document is checked
@@ -198,18 +177,9 @@ pub fn pdf_text(pdf: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("doc.pdf");
     std::fs::write(&path, pdf).expect("write pdf");
-    match std::process::Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-    {
+    match std::process::Command::new("pdftotext").arg("-layout").arg(&path).arg("-").output() {
         Ok(o) => {
-            assert!(
-                o.status.success(),
-                "pdftotext: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            assert!(o.status.success(), "pdftotext: {}", String::from_utf8_lossy(&o.stderr));
             Some(String::from_utf8_lossy(&o.stdout).to_string())
         }
         Err(e) => {

@@ -62,10 +62,7 @@ impl SmsSandbox {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let router = cqdt_notify::sandbox::SmsSandbox::new(token.map(str::to_string)).router();
-        SmsSandbox {
-            base,
-            _host: host(listener, router),
-        }
+        SmsSandbox { base, _host: host(listener, router) }
     }
 
     /// `cqdt sandbox sms` as a process; waits until it answers.
@@ -84,10 +81,7 @@ impl SmsSandbox {
             .expect("sandbox");
         let base = format!("http://127.0.0.1:{port}");
         wait_until_answering(&format!("{base}/api/sms"), "the SMS sandbox").await;
-        SmsSandbox {
-            base,
-            _host: Host::Binary { _child: child },
-        }
+        SmsSandbox { base, _host: Host::Binary { _child: child } }
     }
 
     /// The gateway URL to give the platform.
@@ -97,14 +91,7 @@ impl SmsSandbox {
 
     /// Every message received so far, as JSON text.
     pub async fn inbox(&self) -> String {
-        client()
-            .get(self.url())
-            .send()
-            .await
-            .expect("list")
-            .text()
-            .await
-            .expect("text")
+        client().get(self.url()).send().await.expect("list").text().await.expect("text")
     }
 
     /// Waits for a message to `phone` (+84…) containing `needle` and returns its text.
@@ -163,9 +150,7 @@ impl VneidSandbox {
             redirect_uris: vec![format!("{app_base}/dang-nhap/vneid/callback")],
         })
         .expect("VNeID sandbox");
-        VneidSandbox {
-            _host: host(listener, router),
-        }
+        VneidSandbox { _host: host(listener, router) }
     }
 }
 

@@ -40,11 +40,7 @@ pub(super) async fn counter_choose(
 ) -> Result<Response, DossierError> {
     let (code, name) = counter_agency(&s, &p)?;
     let procedures = s.dossiers.procedures_received_by(&code).await?;
-    Ok(render(&CounterChooseTpl {
-        shell: (*s.platform.shell).clone(),
-        agency: name,
-        procedures,
-    }))
+    Ok(render(&CounterChooseTpl { shell: (*s.platform.shell).clone(), agency: name, procedures }))
 }
 
 /// The e-form of a procedure, with the applicant's details to type.
@@ -55,15 +51,9 @@ pub(super) async fn counter_form(
 ) -> Result<Response, DossierError> {
     let agency = counter_agency(&s, &p)?;
     let pr = s.dossiers.open_procedure(&procedure).await?;
-    let counter = Counter {
-        agency: agency.clone(),
-        applicant: BTreeMap::new(),
-    };
+    let counter = Counter { agency: agency.clone(), applicant: BTreeMap::new() };
     let values = BTreeMap::new();
-    let page = FormPage {
-        counter: Some(&counter),
-        ..FormPage::new(&pr, &values, &agency.0)
-    };
+    let page = FormPage { counter: Some(&counter), ..FormPage::new(&pr, &values, &agency.0) };
     Ok(page.render(&s))
 }
 
@@ -71,10 +61,8 @@ pub(super) async fn counter_form(
 fn walk_in(f: &BTreeMap<String, String>) -> Result<Applicant, Vec<FieldError>> {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let mut errors = Vec::new();
-    let err = |field: &str, message: &str| FieldError {
-        field: field.into(),
-        message: message.into(),
-    };
+    let err =
+        |field: &str, message: &str| FieldError { field: field.into(), message: message.into() };
     let name = get("applicant_name");
     if name.chars().count() < 2 || name.chars().count() > 200 || name.chars().any(char::is_control)
     {
@@ -139,10 +127,7 @@ pub(super) async fn counter_submit(
     let parts = read_multipart(m)
         .await
         .map_err(|message| DossierError::Invalid(vec![FieldError::new("main", message)]))?;
-    let counter = Counter {
-        agency: agency.clone(),
-        applicant: parts.control.clone(),
-    };
+    let counter = Counter { agency: agency.clone(), applicant: parts.control.clone() };
     let again = |errors: Vec<FieldError>| {
         let page = FormPage {
             errors,
@@ -158,21 +143,13 @@ pub(super) async fn counter_submit(
     applicant.actor = p.actor.clone();
     let filed = s
         .dossiers
-        .file_at_counter(
-            &p,
-            &applicant,
-            &procedure,
-            &agency.0,
-            &parts.values,
-            &parts.uploads,
-        )
+        .file_at_counter(&p, &applicant, &procedure, &agency.0, &parts.values, &parts.uploads)
         .await;
     match filed {
-        Ok(d) => Ok(Redirect::to(&format!(
-            "/mot-cua/ho-so/{}/phieu/01",
-            d.code.unwrap_or_default()
-        ))
-        .into_response()),
+        Ok(d) => {
+            Ok(Redirect::to(&format!("/mot-cua/ho-so/{}/phieu/01", d.code.unwrap_or_default()))
+                .into_response())
+        }
         Err(DossierError::Invalid(errors)) => again(errors),
         Err(e) => Err(e),
     }

@@ -78,10 +78,7 @@ fn form_values(procedure: Option<&Procedure>, d: &Dossier) -> Vec<(String, Strin
         .iter()
         .filter_map(|f| {
             let v = d.form.get(&f.key)?;
-            let text = v
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string());
+            let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
             Some((f.label.clone(), text))
         })
         .collect()
@@ -102,11 +99,8 @@ fn components(procedure: Option<&Procedure>, view: &DossierView) -> Vec<(String,
                 .filter(|f| f.component == i as i64)
                 .map(|f| f.file_name.as_str())
                 .collect();
-            let attached = if files.is_empty() {
-                "Chưa có".to_string()
-            } else {
-                files.join(", ")
-            };
+            let attached =
+                if files.is_empty() { "Chưa có".to_string() } else { files.join(", ") };
             (c.name.clone(), attached)
         })
         .collect()
@@ -137,9 +131,7 @@ async fn tasks(s: &DossierState, p: &Principal, process: &InstanceDetail) -> Vec
                 _ => String::new(),
             },
             mine: t.status == "open"
-                && role(t)
-                    .zip(t.agency.as_deref())
-                    .is_some_and(|(r, a)| p.can(r, a)),
+                && role(t).zip(t.agency.as_deref()).is_some_and(|(r, a)| p.can(r, a)),
         })
         .collect()
 }
@@ -148,31 +140,15 @@ async fn tasks(s: &DossierState, p: &Principal, process: &InstanceDetail) -> Vec
 fn slips(view: &DossierView, process: bool) -> Vec<(&'static str, &'static str)> {
     let d = &view.dossier;
     [
-        (
-            d.due_date.is_some(),
-            "01",
-            "Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)",
-        ),
-        (
-            !view.supplements.is_empty(),
-            "02",
-            "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)",
-        ),
+        (d.due_date.is_some(), "01", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)"),
+        (!view.supplements.is_empty(), "02", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)"),
         (
             d.status == DossierStatus::Refused,
             "03",
             "Phiếu từ chối tiếp nhận giải quyết hồ sơ (Mẫu 03)",
         ),
-        (
-            !view.apologies.is_empty(),
-            "04",
-            "Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)",
-        ),
-        (
-            process,
-            "05",
-            "Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05)",
-        ),
+        (!view.apologies.is_empty(), "04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)"),
+        (process, "05", "Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05)"),
     ]
     .into_iter()
     .filter(|(has, _, _)| *has)
@@ -209,9 +185,7 @@ async fn show(
         Some(pr) => (tasks(s, p, pr).await, s.dossiers.process_diagram(pr).await),
         None => (Vec::new(), String::new()),
     };
-    let process_running = process
-        .as_ref()
-        .is_some_and(|pr| pr.instance.status == "active");
+    let process_running = process.as_ref().is_some_and(|pr| pr.instance.status == "active");
     let allowed = |a: OfficeAction| a.allowed(p, d);
     let tpl = DossierTpl {
         shell: (*s.platform.shell).clone(),
@@ -228,9 +202,7 @@ async fn show(
             items: Vec::new(),
             note: String::new(),
         }),
-        can_refuse: allowed(OfficeAction::Refuse {
-            reasons: String::new(),
-        }),
+        can_refuse: allowed(OfficeAction::Refuse { reasons: String::new() }),
         can_process: allowed(OfficeAction::StartProcessing),
         can_return: allowed(OfficeAction::Return),
         can_apologise: d.due_date.is_some()
@@ -297,16 +269,11 @@ fn action_of(name: &str, f: &BTreeMap<String, String>) -> Result<OfficeAction, V
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
-                .map(|l| SupplementItem {
-                    component: None,
-                    text: l.to_string(),
-                })
+                .map(|l| SupplementItem { component: None, text: l.to_string() })
                 .collect(),
             note: text("note"),
         },
-        "tu-choi" => OfficeAction::Refuse {
-            reasons: text("reasons"),
-        },
+        "tu-choi" => OfficeAction::Refuse { reasons: text("reasons") },
         "xin-loi" => OfficeAction::Apologise {
             new_due: vn_day(
                 &text("new_due"),
@@ -365,10 +332,7 @@ pub(super) async fn complete_task(
     Form(f): Form<BTreeMap<String, String>>,
 ) -> Result<Response, DossierError> {
     let approve = control(&f, "decision") != "tra_lai";
-    let outcome = s
-        .dossiers
-        .complete_task(&p, &code, task, control(&f, "note"), approve)
-        .await;
+    let outcome = s.dossiers.complete_task(&p, &code, task, control(&f, "note"), approve).await;
     done_or_refused(&s, &p, &code, outcome, "cong-viec").await
 }
 
@@ -385,15 +349,10 @@ pub(super) async fn add_result(
         Ok(mut parts) => match parts.uploads.pop().filter(|_| parts.uploads.is_empty()) {
             None => Err(refused("Chọn tệp kết quả (PDF, JPEG hoặc PNG).".into())),
             Some(upload) => {
-                let upload = Upload {
-                    component: 0,
-                    ..upload
-                };
+                let upload = Upload { component: 0, ..upload };
                 let note = control(&parts.control, "note");
                 let online = control(&parts.control, "online") == "on";
-                s.dossiers
-                    .add_result(&p, &code, &upload, note, online)
-                    .await
+                s.dossiers.add_result(&p, &code, &upload, note, online).await
             }
         },
     };

@@ -46,10 +46,7 @@ fn ledger_line(r: crate::store::LedgerRow) -> LedgerLine {
         code: r.code,
         procedure: r.procedure_name,
         applicant: r.applicant_name,
-        phone: r
-            .applicant_phone
-            .map(|p| p.replacen("+84", "0", 1))
-            .unwrap_or_default(),
+        phone: r.applicant_phone.map(|p| p.replacen("+84", "0", 1)).unwrap_or_default(),
         agency: r.agency_name,
         received: match &r.received_on {
             Some(d) => vn_date(d),
@@ -87,29 +84,17 @@ pub(super) async fn ledger_page(
 ) -> Result<Response, DossierError> {
     let agencies = s.dossiers.agencies_in_scope(&p);
     if agencies.is_empty() {
-        return Err(DossierError::Forbidden(
-            "Trang dành cho cán bộ một cửa.".into(),
-        ));
+        return Err(DossierError::Forbidden("Trang dành cho cán bộ một cửa.".into()));
     }
     let (from, to, _, error) = period(&q, s.dossiers.today());
-    let filter = |k: &str| {
-        q.get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let filter = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let (agency, procedure) = (filter("co-quan"), filter("thu-tuc"));
     let xlsx = q.get("dinh-dang").map(String::as_str) == Some("xlsx");
     let limit = if xlsx { LEDGER_XLSX } else { LEDGER_PAGE + 1 };
-    let rows = s
-        .dossiers
-        .ledger(&p, from, to, agency.as_deref(), procedure.as_deref(), limit)
-        .await?;
+    let rows =
+        s.dossiers.ledger(&p, from, to, agency.as_deref(), procedure.as_deref(), limit).await?;
     let truncated = !xlsx && rows.len() as i64 > LEDGER_PAGE;
-    let lines: Vec<LedgerLine> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(ledger_line)
-        .collect();
+    let lines: Vec<LedgerLine> = rows.into_iter().take(limit as usize).map(ledger_line).collect();
     if xlsx {
         return ledger_xlsx(&lines);
     }

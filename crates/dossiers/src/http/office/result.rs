@@ -47,11 +47,7 @@ fn result_form_page(
     errors: Vec<FieldError>,
 ) -> Response {
     let error = |id: &str| {
-        errors
-            .iter()
-            .find(|e| e.field == id)
-            .map(|e| e.message.clone())
-            .unwrap_or_default()
+        errors.iter().find(|e| e.field == id).map(|e| e.message.clone()).unwrap_or_default()
     };
     let input = |id: &'static str, label, hint, value: &str, rows| DraftInput {
         id,
@@ -71,13 +67,7 @@ fn result_form_page(
             0,
         ),
         input("title", "Tên văn bản", "", &draft.title, 0),
-        input(
-            "body",
-            "Nội dung",
-            "Mỗi dòng là một đoạn.",
-            &draft.body,
-            body_rows,
-        ),
+        input("body", "Nội dung", "Mỗi dòng là một đoạn.", &draft.body, body_rows),
         input(
             "signer_title",
             "Chức vụ người ký",
@@ -114,11 +104,8 @@ pub(super) async fn result_form(
 /// The draft as the official edited it; text pasted from a word processor brings CR LF and
 /// tabs, which the document wants neither of.
 fn edited(f: &BTreeMap<String, String>) -> ResultDraft {
-    let get = |k: &str| {
-        f.get(k)
-            .map(|v| v.replace("\r\n", "\n").replace('\t', " "))
-            .unwrap_or_default()
-    };
+    let get =
+        |k: &str| f.get(k).map(|v| v.replace("\r\n", "\n").replace('\t', " ")).unwrap_or_default();
     ResultDraft {
         number: get("number").trim().to_string(),
         title: get("title").trim().to_string(),
@@ -133,10 +120,7 @@ fn preview(pdf: Vec<u8>) -> Response {
     (
         [
             (axum::http::header::CONTENT_TYPE, "application/pdf"),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "inline; filename=\"xem-truoc-ket-qua.pdf\"",
-            ),
+            (axum::http::header::CONTENT_DISPOSITION, "inline; filename=\"xem-truoc-ket-qua.pdf\""),
             (axum::http::header::CACHE_CONTROL, "no-store"),
         ],
         pdf,

@@ -72,10 +72,7 @@ fn components(procedure: Option<&Procedure>, view: &DossierView) -> Vec<(String,
         .enumerate()
         .filter(|(i, _)| view.files.iter().any(|f| f.component == *i as i64))
         .map(|(_, c)| {
-            (
-                c.name.clone(),
-                format!("{} bản chính, {} bản sao (điện tử)", c.originals, c.copies),
-            )
+            (c.name.clone(), format!("{} bản chính, {} bản sao (điện tử)", c.originals, c.copies))
         })
         .collect()
 }
@@ -87,10 +84,7 @@ fn task_result(t: &TaskRow) -> &'static str {
             .ok()
             .map(|c| cqdt_platform::clock::to_vn(c.with_timezone(&chrono::Utc)).date_naive())
     });
-    let due = t
-        .due_date
-        .as_deref()
-        .and_then(|x| NaiveDate::parse_from_str(x, "%Y-%m-%d").ok());
+    let due = t.due_date.as_deref().and_then(|x| NaiveDate::parse_from_str(x, "%Y-%m-%d").ok());
     match (t.status.as_str(), done_on, due) {
         ("completed", Some(on), Some(due)) if on < due => "Trước hạn",
         ("completed", Some(on), Some(due)) if on == due => "Đúng hạn",
@@ -109,25 +103,15 @@ fn control_rows(s: &DossierState, d: &Dossier, process: &InstanceDetail) -> Vec<
         .iter()
         .map(|t| {
             let agency = s.dossiers.agency_name(t.agency.as_deref().unwrap_or(""));
-            let role = t
-                .role
-                .as_deref()
-                .and_then(Role::parse)
-                .map(|r| r.label())
-                .unwrap_or("");
-            let handover = format!(
-                "Giao: {from}, {}. Nhận: {} ({role}).",
-                vn_ts(&t.created_at),
-                t.name
-            );
+            let role = t.role.as_deref().and_then(Role::parse).map(|r| r.label()).unwrap_or("");
+            let handover =
+                format!("Giao: {from}, {}. Nhận: {} ({role}).", vn_ts(&t.created_at), t.name);
             from = agency.clone();
             let note = match (&t.completed_by, &t.completed_at) {
                 (Some(by), Some(at)) => format!("{by}, {}", vn_ts(at)),
-                _ => t
-                    .due_date
-                    .as_deref()
-                    .map(|x| format!("Hạn {}", vn_date(x)))
-                    .unwrap_or_default(),
+                _ => {
+                    t.due_date.as_deref().map(|x| format!("Hạn {}", vn_date(x))).unwrap_or_default()
+                }
             };
             [agency, handover, task_result(t).to_string(), note]
         })
@@ -140,11 +124,8 @@ fn official_and_reasons(
     view: &DossierView,
     received_by: Option<String>,
 ) -> (String, String) {
-    let refusal: Option<&DossierEvent> = view
-        .events
-        .iter()
-        .rev()
-        .find(|e| e.status == DossierStatus::Refused);
+    let refusal: Option<&DossierEvent> =
+        view.events.iter().rev().find(|e| e.status == DossierStatus::Refused);
     let apology = view.apologies.last();
     let official = match form {
         "01" => received_by,
@@ -187,30 +168,16 @@ pub(super) async fn slip(
         received: received_at.unwrap_or_default(),
         official,
         due: d.due_date.as_deref().map(vn_date).unwrap_or_default(),
-        time: procedure
-            .as_ref()
-            .map(|p| p.time_text())
-            .unwrap_or_default(),
+        time: procedure.as_ref().map(|p| p.time_text()).unwrap_or_default(),
         components: components(procedure.as_ref(), &view),
         items: last_request
             .map(|r| r.items.iter().map(|i| i.text.clone()).collect())
             .unwrap_or_default(),
         note: last_request.map(|r| r.note.clone()).unwrap_or_default(),
         reasons,
-        old_due: view
-            .apologies
-            .last()
-            .map(|a| vn_date(&a.old_due))
-            .unwrap_or_default(),
-        today: s
-            .dossiers
-            .today()
-            .format("ngày %d tháng %m năm %Y")
-            .to_string(),
-        control: process
-            .as_ref()
-            .map(|pr| control_rows(&s, &d, pr))
-            .unwrap_or_default(),
+        old_due: view.apologies.last().map(|a| vn_date(&a.old_due)).unwrap_or_default(),
+        today: s.dossiers.today().format("ngày %d tháng %m năm %Y").to_string(),
+        control: process.as_ref().map(|pr| control_rows(&s, &d, pr)).unwrap_or_default(),
         d,
     }))
 }

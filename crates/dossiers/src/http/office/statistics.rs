@@ -61,10 +61,7 @@ pub(super) fn period(
         }
         None => today,
     };
-    let by = q
-        .get("theo")
-        .and_then(|v| StatsBy::parse(v))
-        .unwrap_or(StatsBy::Agency);
+    let by = q.get("theo").and_then(|v| StatsBy::parse(v)).unwrap_or(StatsBy::Agency);
     (from, to, by, error)
 }
 
@@ -74,12 +71,8 @@ fn chart(months: &[(String, Counts)]) -> String {
     if months.is_empty() {
         return String::new();
     }
-    let max = months
-        .iter()
-        .map(|(_, c)| c.resolved().max(c.received))
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
+    let max =
+        months.iter().map(|(_, c)| c.resolved().max(c.received)).max().unwrap_or(1).max(1) as f64;
     let (bar, gap, label_w, width) = (18.0, 10.0, 70.0, 420.0);
     let height = months.len() as f64 * (bar + gap) + 30.0;
     let mut svg = format!(
@@ -93,11 +86,7 @@ fn chart(months: &[(String, Counts)]) -> String {
             y + bar - 4.0
         ));
         let mut x = label_w;
-        for (n, colour) in [
-            (c.early, "#00703c"),
-            (c.on_time, "#1d70b8"),
-            (c.late, "#b3261e"),
-        ] {
+        for (n, colour) in [(c.early, "#00703c"), (c.on_time, "#1d70b8"), (c.late, "#b3261e")] {
             let w = n as f64 / max * width;
             if w > 0.0 {
                 svg.push_str(&format!(
@@ -114,13 +103,10 @@ fn chart(months: &[(String, Counts)]) -> String {
         ));
     }
     let ly = height - 10.0;
-    for (i, (name, colour)) in [
-        ("Trước hạn", "#00703c"),
-        ("Đúng hạn", "#1d70b8"),
-        ("Trễ hạn", "#b3261e"),
-    ]
-    .iter()
-    .enumerate()
+    for (i, (name, colour)) in
+        [("Trước hạn", "#00703c"), ("Đúng hạn", "#1d70b8"), ("Trễ hạn", "#b3261e")]
+            .iter()
+            .enumerate()
     {
         let lx = label_w + i as f64 * 110.0;
         svg.push_str(&format!(
@@ -149,10 +135,7 @@ async fn stats_response(
         public: who.is_none(),
         from: from.format("%Y-%m-%d").to_string(),
         to: to.format("%Y-%m-%d").to_string(),
-        bys: StatsBy::ALL
-            .iter()
-            .map(|b| (b.as_str(), b.label(), *b == by))
-            .collect(),
+        bys: StatsBy::ALL.iter().map(|b| (b.as_str(), b.label(), *b == by)).collect(),
         by,
         chart: chart(&stats.months),
         stats,
@@ -217,13 +200,8 @@ pub(super) async fn statistics_page(
     p: Principal,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, DossierError> {
-    let office = [
-        Role::ReceptionOfficer,
-        Role::ProcessingOfficer,
-        Role::Leader,
-        Role::Clerk,
-        Role::Auditor,
-    ];
+    let office =
+        [Role::ReceptionOfficer, Role::ProcessingOfficer, Role::Leader, Role::Clerk, Role::Auditor];
     if !office.iter().any(|r| p.has_role(*r)) {
         return Err(DossierError::Forbidden("Trang dành cho cán bộ.".into()));
     }

@@ -69,10 +69,7 @@ fn flags<'a>(deadlines: impl Iterator<Item = &'a Deadline> + Clone) -> (usize, u
 /// The tabs: "my work", then the statuses, `current` marked.
 fn tabs(current: Option<DossierStatus>) -> Vec<(&'static str, &'static str, bool)> {
     let mut tabs = vec![(WORK_TAB, "Việc của tôi", current.is_none())];
-    tabs.extend(
-        TABS.iter()
-            .map(|t| (t.as_str(), t.label(), Some(*t) == current)),
-    );
+    tabs.extend(TABS.iter().map(|t| (t.as_str(), t.label(), Some(*t) == current)));
     tabs
 }
 
@@ -83,16 +80,9 @@ pub(super) async fn work_list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, DossierError> {
     // Clerks have no counter of their own but get process tasks (records searches…).
-    let office = [
-        Role::ReceptionOfficer,
-        Role::ProcessingOfficer,
-        Role::Leader,
-        Role::Clerk,
-    ];
+    let office = [Role::ReceptionOfficer, Role::ProcessingOfficer, Role::Leader, Role::Clerk];
     if !office.iter().any(|r| p.has_role(*r)) {
-        return Err(DossierError::Forbidden(
-            "Trang dành cho cán bộ một cửa.".into(),
-        ));
+        return Err(DossierError::Forbidden("Trang dành cho cán bộ một cửa.".into()));
     }
     let tab = q.get("tinh-trang").map(String::as_str);
     let page = if tab == Some(WORK_TAB) {
@@ -113,9 +103,7 @@ async fn tasks_tab(s: &DossierState, p: &Principal) -> Result<ListTpl, DossierEr
     let mut tasks: Vec<(Row, String)> = work
         .into_iter()
         .map(|w| {
-            let agency = s
-                .dossiers
-                .agency_name(w.task.agency.as_deref().unwrap_or(""));
+            let agency = s.dossiers.agency_name(w.task.agency.as_deref().unwrap_or(""));
             let row = Row {
                 code: w.dossier_code,
                 procedure: w.task.name,

@@ -15,10 +15,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 /// Wednesday 25/11/2026, 09:00 in Vietnam.
 fn at() -> At {
     At {
-        now: Utc
-            .with_ymd_and_hms(2026, 11, 25, 2, 0, 0)
-            .single()
-            .expect("time"),
+        now: Utc.with_ymd_and_hms(2026, 11, 25, 2, 0, 0).single().expect("time"),
         today: day(2026, 11, 25),
     }
 }
@@ -52,11 +49,7 @@ fn official(role: Role) -> Principal {
         name: "Cán bộ".into(),
         kind: "official".into(),
         agency: Some(AGENCY.into()),
-        roles: vec![RoleGrant {
-            role,
-            agency: AGENCY.into(),
-            subtree: false,
-        }],
+        roles: vec![RoleGrant { role, agency: AGENCY.into(), subtree: false }],
         session_id: "s".into(),
     }
 }
@@ -79,18 +72,9 @@ fn fields(e: DossierError) -> Vec<String> {
 #[test]
 fn reception_sets_the_appointment_and_records_the_day() {
     let d = dossier(DossierStatus::Submitted);
-    let facts = Facts {
-        appointment: Some(day(2026, 11, 30)),
-        ..Facts::default()
-    };
-    let c = office(
-        &d,
-        &receive(None),
-        &official(Role::ReceptionOfficer),
-        facts,
-        at(),
-    )
-    .expect("received");
+    let facts = Facts { appointment: Some(day(2026, 11, 30)), ..Facts::default() };
+    let c = office(&d, &receive(None), &official(Role::ReceptionOfficer), facts, at())
+        .expect("received");
     assert_eq!(c.dossier.status, DossierStatus::Received);
     assert_eq!(c.from, DossierStatus::Submitted);
     assert_eq!(c.dossier.due_date.as_deref(), Some("2026-11-30"));
@@ -118,30 +102,19 @@ fn reception_sets_the_appointment_and_records_the_day() {
 
 #[test]
 fn the_wrong_role_is_forbidden_and_the_wrong_status_a_conflict() {
-    let facts = || Facts {
-        appointment: Some(day(2026, 11, 30)),
-        ..Facts::default()
-    };
+    let facts = || Facts { appointment: Some(day(2026, 11, 30)), ..Facts::default() };
     let d = dossier(DossierStatus::Submitted);
     let e = office(&d, &receive(None), &official(Role::Leader), facts(), at())
         .expect_err("a leader does not receive");
     assert!(matches!(e, DossierError::Forbidden(m) if m.contains("tiếp nhận")));
     let d = dossier(DossierStatus::Processing);
-    let e = office(
-        &d,
-        &receive(None),
-        &official(Role::ReceptionOfficer),
-        facts(),
-        at(),
-    )
-    .expect_err("already received");
+    let e = office(&d, &receive(None), &official(Role::ReceptionOfficer), facts(), at())
+        .expect_err("already received");
     assert!(matches!(e, DossierError::Conflict(m) if m.contains("Đang giải quyết")));
     // The pages offer only what is allowed.
     assert!(!receive(None).allowed(&official(Role::ReceptionOfficer), &d));
-    assert!(OfficeAction::StartProcessing.allowed(
-        &official(Role::ReceptionOfficer),
-        &dossier(DossierStatus::Received)
-    ));
+    assert!(OfficeAction::StartProcessing
+        .allowed(&official(Role::ReceptionOfficer), &dossier(DossierStatus::Received)));
 }
 
 #[test]
@@ -162,27 +135,13 @@ fn an_appointment_in_the_past_is_refused() {
 fn a_supplement_request_lists_everything_and_remembers_where_to_go_back() {
     let d = dossier(DossierStatus::Received);
     let items = vec![
-        SupplementItem {
-            component: Some(0),
-            text: " Bản sao giấy khai sinh ".into(),
-        },
-        SupplementItem {
-            component: None,
-            text: "  ".into(),
-        },
+        SupplementItem { component: Some(0), text: " Bản sao giấy khai sinh ".into() },
+        SupplementItem { component: None, text: "  ".into() },
     ];
-    let action = OfficeAction::RequestSupplement {
-        items,
-        note: "Nộp trước thứ Sáu.".into(),
-    };
-    let c = office(
-        &d,
-        &action,
-        &official(Role::ProcessingOfficer),
-        Facts::default(),
-        at(),
-    )
-    .expect("asked");
+    let action =
+        OfficeAction::RequestSupplement { items, note: "Nộp trước thứ Sáu.".into() };
+    let c = office(&d, &action, &official(Role::ProcessingOfficer), Facts::default(), at())
+        .expect("asked");
     assert_eq!(c.dossier.status, DossierStatus::Supplement);
     let [Effect::OpenSupplement(r)] = &c.effects[..] else {
         panic!("{:?}", c.effects);
@@ -190,22 +149,10 @@ fn a_supplement_request_lists_everything_and_remembers_where_to_go_back() {
     assert_eq!(r.resume_status, DossierStatus::Received);
     assert_eq!(r.items.len(), 1);
     assert_eq!(r.items[0].text, "Bản sao giấy khai sinh");
-    assert_eq!(
-        c.event.note,
-        "Yêu cầu bổ sung hồ sơ:\n1. Bản sao giấy khai sinh"
-    );
-    let empty = OfficeAction::RequestSupplement {
-        items: Vec::new(),
-        note: String::new(),
-    };
-    let e = office(
-        &d,
-        &empty,
-        &official(Role::ProcessingOfficer),
-        Facts::default(),
-        at(),
-    )
-    .expect_err("nothing asked");
+    assert_eq!(c.event.note, "Yêu cầu bổ sung hồ sơ:\n1. Bản sao giấy khai sinh");
+    let empty = OfficeAction::RequestSupplement { items: Vec::new(), note: String::new() };
+    let e = office(&d, &empty, &official(Role::ProcessingOfficer), Facts::default(), at())
+        .expect_err("nothing asked");
     assert_eq!(fields(e), ["items"]);
 }
 
@@ -213,9 +160,7 @@ fn a_supplement_request_lists_everything_and_remembers_where_to_go_back() {
 fn refusal_and_return_finish_the_dossier() {
     let c = office(
         &dossier(DossierStatus::Received),
-        &OfficeAction::Refuse {
-            reasons: "Không thuộc thẩm quyền.".into(),
-        },
+        &OfficeAction::Refuse { reasons: "Không thuộc thẩm quyền.".into() },
         &official(Role::Leader),
         Facts::default(),
         at(),
@@ -226,9 +171,7 @@ fn refusal_and_return_finish_the_dossier() {
     assert_eq!(c.event.note, "Từ chối: Không thuộc thẩm quyền.");
     let e = office(
         &dossier(DossierStatus::Received),
-        &OfficeAction::Refuse {
-            reasons: " ".into(),
-        },
+        &OfficeAction::Refuse { reasons: " ".into() },
         &official(Role::Leader),
         Facts::default(),
         at(),
@@ -250,10 +193,8 @@ fn refusal_and_return_finish_the_dossier() {
 
 #[test]
 fn processing_starts_the_procedures_process_with_the_form() {
-    let facts = Facts {
-        process: Some(("cap-phep".into(), json!({"floors": 7}))),
-        ..Facts::default()
-    };
+    let facts =
+        Facts { process: Some(("cap-phep".into(), json!({"floors": 7}))), ..Facts::default() };
     let c = office(
         &dossier(DossierStatus::Received),
         &OfficeAction::StartProcessing,
@@ -268,10 +209,7 @@ fn processing_starts_the_procedures_process_with_the_form() {
     };
     assert_eq!(key, "cap-phep");
     assert_eq!(vars["form"]["floors"], 7);
-    assert_eq!(
-        vars["dossier"],
-        json!(dossier(DossierStatus::Received).code)
-    );
+    assert_eq!(vars["dossier"], json!(dossier(DossierStatus::Received).code));
     // A procedure without a process only changes the status.
     let c = office(
         &dossier(DossierStatus::Received),
@@ -288,10 +226,8 @@ fn processing_starts_the_procedures_process_with_the_form() {
 fn an_apology_moves_the_appointment_but_keeps_the_status() {
     let mut d = dossier(DossierStatus::Processing);
     d.due_date = Some("2026-11-26".into());
-    let apologise = |new_due, reason: &str| OfficeAction::Apologise {
-        reason: reason.into(),
-        new_due,
-    };
+    let apologise =
+        |new_due, reason: &str| OfficeAction::Apologise { reason: reason.into(), new_due };
     let c = office(
         &d,
         &apologise(day(2026, 12, 3), "Chờ ý kiến liên ngành"),
@@ -305,10 +241,7 @@ fn an_apology_moves_the_appointment_but_keeps_the_status() {
     let [Effect::Apology(a)] = &c.effects[..] else {
         panic!("{:?}", c.effects);
     };
-    assert_eq!(
-        (a.old_due.as_str(), a.new_due.as_str()),
-        ("2026-11-26", "2026-12-03")
-    );
+    assert_eq!((a.old_due.as_str(), a.new_due.as_str()), ("2026-11-26", "2026-12-03"));
     assert!(c.notices[0].params["body"].contains("26/11/2026"));
     let e = office(
         &d,
@@ -349,27 +282,15 @@ fn an_online_result_returns_the_dossier_at_once() {
         note: String::new(),
     };
     let who = official(Role::ProcessingOfficer);
-    let c = result(
-        &dossier(DossierStatus::Processing),
-        &who,
-        doc.clone(),
-        true,
-        at(),
-    )
-    .expect("issued");
+    let c =
+        result(&dossier(DossierStatus::Processing), &who, doc.clone(), true, at()).expect("issued");
     assert_eq!(c.dossier.status, DossierStatus::Returned);
     assert!(c.dossier.finished_at.is_some());
     assert!(
         matches!(&c.effects[..], [Effect::Result { resolved_on, .. }] if resolved_on == "2026-11-25")
     );
-    let c = result(
-        &dossier(DossierStatus::Received),
-        &who,
-        doc.clone(),
-        false,
-        at(),
-    )
-    .expect("ready");
+    let c =
+        result(&dossier(DossierStatus::Received), &who, doc.clone(), false, at()).expect("ready");
     assert_eq!(c.dossier.status, DossierStatus::ResultReady);
     assert_eq!(c.dossier.finished_at, None);
     let e = result(
@@ -405,14 +326,8 @@ fn a_supplement_moves_the_appointment_by_the_working_days_it_took() {
         file_errors: Vec::new(),
         note,
     };
-    let c = supply(
-        &d,
-        "094085000123",
-        supplied(" Đã nộp bản sao. ", false),
-        &cal(),
-        at(),
-    )
-    .expect("supplied");
+    let c = supply(&d, "094085000123", supplied(" Đã nộp bản sao. ", false), &cal(), at())
+        .expect("supplied");
     assert_eq!(c.dossier.status, DossierStatus::Processing);
     assert_eq!(c.dossier.due_date.as_deref(), Some("2026-12-03"));
     assert!(matches!(
@@ -426,22 +341,14 @@ fn a_supplement_moves_the_appointment_by_the_working_days_it_took() {
     assert_eq!(c.event.note, "Người nộp đã bổ sung hồ sơ: Đã nộp bản sao.");
     let e = supply(&d, "x", supplied("", false), &cal(), at()).expect_err("nothing sent");
     assert_eq!(fields(e), ["files"]);
-    let e = supply(
-        &dossier(DossierStatus::Processing),
-        "x",
-        supplied("", true),
-        &cal(),
-        at(),
-    )
-    .expect_err("nothing asked for");
+    let e = supply(&dossier(DossierStatus::Processing), "x", supplied("", true), &cal(), at())
+        .expect_err("nothing asked for");
     assert!(matches!(e, DossierError::Conflict(_)));
 }
 
 #[test]
 fn text_no_notice_can_carry_is_refused_by_its_field() {
-    let refuse = OfficeAction::Refuse {
-        reasons: "Thiếu giấy tờ\u{0}".into(),
-    };
+    let refuse = OfficeAction::Refuse { reasons: "Thiếu giấy tờ\u{0}".into() };
     let e = office(
         &dossier(DossierStatus::Received),
         &refuse,
@@ -452,9 +359,7 @@ fn text_no_notice_can_carry_is_refused_by_its_field() {
     .expect_err("a control character");
     assert_eq!(fields(e), ["reasons"]);
     // Line breaks and tabs are fine.
-    let refuse = OfficeAction::Refuse {
-        reasons: "Thiếu:\n\tgiấy khai sinh".into(),
-    };
+    let refuse = OfficeAction::Refuse { reasons: "Thiếu:\n\tgiấy khai sinh".into() };
     assert!(office(
         &dossier(DossierStatus::Received),
         &refuse,
@@ -464,12 +369,7 @@ fn text_no_notice_can_carry_is_refused_by_its_field() {
     )
     .is_ok());
     let long = OfficeAction::RequestSupplement {
-        items: (0..8)
-            .map(|_| SupplementItem {
-                component: None,
-                text: "x".repeat(900),
-            })
-            .collect(),
+        items: (0..8).map(|_| SupplementItem { component: None, text: "x".repeat(900) }).collect(),
         note: String::new(),
     };
     let e = office(

@@ -76,11 +76,7 @@ pub(super) async fn account_page(
         return Ok(see_other("/dang-nhap"));
     };
     let businesses = business_rows(&s, &p.account_id).await?;
-    let notice = if q.contains_key("da-luu") {
-        "Đã lưu.".to_string()
-    } else {
-        String::new()
-    };
+    let notice = if q.contains_key("da-luu") { "Đã lưu.".to_string() } else { String::new() };
     Ok(render(&AccountTpl {
         shell: (*s.platform.shell).clone(),
         notice,

@@ -36,11 +36,8 @@ pub(super) async fn enrol_form(
 }
 
 fn enrol_page(next: &str, secret: &str, uri: &str, stage: Stage) -> FormPage {
-    let grouped: Vec<String> = secret
-        .as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect();
+    let grouped: Vec<String> =
+        secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
     let mut intro = Vec::new();
     if stage == Stage::Enrol {
         intro.push(
@@ -49,10 +46,7 @@ fn enrol_page(next: &str, secret: &str, uri: &str, stage: Stage) -> FormPage {
         );
     }
     intro.push("1. Mở ứng dụng xác thực (Google Authenticator, Microsoft Authenticator, FreeOTP…) trên điện thoại và quét mã QR dưới đây.".into());
-    intro.push(format!(
-        "Nếu không quét được, nhập khoá sau vào ứng dụng: {}",
-        grouped.join(" ")
-    ));
+    intro.push(format!("Nếu không quét được, nhập khoá sau vào ứng dụng: {}", grouped.join(" ")));
     intro.push("2. Nhập mã 6 chữ số ứng dụng hiển thị để xác nhận.".into());
     FormPage {
         title: "Cài đặt xác thực hai lớp",
@@ -101,11 +95,7 @@ fn enrol_again(
     if live.account.totp_secret.as_deref() != Some(secret) {
         return see_other("/tai-khoan/xac-thuc-hai-lop");
     }
-    let label = live
-        .account
-        .username
-        .clone()
-        .unwrap_or_else(|| live.account.full_name.clone());
+    let label = live.account.username.clone().unwrap_or_else(|| live.account.full_name.clone());
     let uri = totp::otpauth_uri(&s.identity.config().totp_issuer, &label, secret);
     enrol_page(next, secret, &uri, live.stage).render(&s.platform.shell, errors)
 }
@@ -129,11 +119,7 @@ pub(super) async fn enrol_submit(
     }
     let client = client_of(&addr, &headers, &rid);
     let code = f.get("code").cloned().unwrap_or_default();
-    match s
-        .identity
-        .confirm_totp(&live.account.id, &code, Some(&cookie), &client)
-        .await
-    {
+    match s.identity.confirm_totp(&live.account.id, &code, Some(&cookie), &client).await {
         Ok(codes) => Ok(recovery_codes_page(&s.platform.shell, codes, next)),
         Err(IdentityError::Fields(errors)) => {
             let secret = f.get("secret_shown").cloned().unwrap_or_default();

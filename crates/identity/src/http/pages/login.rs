@@ -20,7 +20,7 @@ fn login_page(s: &IdentityState, next: &str, login: &str) -> FormPage {
     FormPage {
         title: "Đăng nhập",
         intro: vec![
-            "Đăng nhập một lần để dùng mọi dịch vụ của hệ thống Chính quyền điện tử.".into(),
+            "Đăng nhập một lần để dùng mọi dịch vụ của hệ thống Chính quyền điện tử.".into()
         ],
         action: "/dang-nhap".into(),
         hidden: vec![("next".into(), next.to_string())],
@@ -41,10 +41,7 @@ fn login_page(s: &IdentityState, next: &str, login: &str) -> FormPage {
         ],
         alt_heading: if vneid { "Hoặc" } else { "" },
         alt_action: if vneid {
-            format!(
-                "/dang-nhap/vneid?next={}",
-                cqdt_platform::web::url_encode(next)
-            )
+            format!("/dang-nhap/vneid?next={}", cqdt_platform::web::url_encode(next))
         } else {
             String::new()
         },
@@ -121,11 +118,9 @@ pub(super) async fn login_submit(
     }
     let client = client_of(&addr, &headers, &rid);
     match s.identity.login_password(&login, &password, &client).await {
-        Ok(signed) => Ok(with_cookie(
-            see_other(&after_login(signed.stage, &next)),
-            &signed.cookie,
-            shell.tls,
-        )),
+        Ok(signed) => {
+            Ok(with_cookie(see_other(&after_login(signed.stage, &next)), &signed.cookie, shell.tls))
+        }
         Err(IdentityError::Fields(errors)) => {
             Ok(login_page(&s, &next, &login).render(shell, errors))
         }

@@ -148,18 +148,14 @@ pub(in crate::http) async fn authorize(
         Err(AuthorizeError::Page(m)) => return Err(IdentityError::Invalid(m)),
         Err(AuthorizeError::Redirect(to)) => return Ok(see_other(&to)),
     };
-    let live = live_session(&s, &headers)
-        .await
-        .filter(|l| l.stage == Stage::Full);
+    let live = live_session(&s, &headers).await.filter(|l| l.stage == Stage::Full);
     let prompt = q.remove("prompt").unwrap_or_default();
     let Some(live) = live.filter(|_| !prompts(&prompt, "login")) else {
         return Ok(sign_in_first(&req, &prompt, q, &uri.to_string()));
     };
     if s.identity.needs_consent(&live.account.id, &req).await? {
         if prompts(&prompt, "none") {
-            return Ok(see_other(
-                &req.error_redirect("consent_required", "consent is required"),
-            ));
+            return Ok(see_other(&req.error_redirect("consent_required", "consent is required")));
         }
         return Ok(consent_page(&s.platform.shell, &req));
     }
@@ -178,21 +174,14 @@ pub(super) async fn consent_submit(
         Err(AuthorizeError::Page(m)) => return Err(IdentityError::Invalid(m)),
         Err(AuthorizeError::Redirect(to)) => return Ok(see_other(&to)),
     };
-    let Some(live) = live_session(&s, &headers)
-        .await
-        .filter(|l| l.stage == Stage::Full)
-    else {
+    let Some(live) = live_session(&s, &headers).await.filter(|l| l.stage == Stage::Full) else {
         return Ok(see_other("/dang-nhap"));
     };
     if f.get("decision").map(String::as_str) != Some("allow") {
-        return Ok(see_other(
-            &req.error_redirect("access_denied", "the person declined"),
-        ));
+        return Ok(see_other(&req.error_redirect("access_denied", "the person declined")));
     }
     let client = client_of(&addr, &headers, &rid);
-    s.identity
-        .grant_consent(&live.account, &req, &client)
-        .await?;
+    s.identity.grant_consent(&live.account, &req, &client).await?;
     Ok(see_other(&s.identity.issue_code(&live, &req).await?))
 }
 
@@ -262,10 +251,7 @@ pub(in crate::http) async fn rp_logout(
         Some(t) => s.identity.read_id_token_hint(t).await,
         None => None,
     };
-    let client_id = hint
-        .as_ref()
-        .map(|h| h.aud.clone())
-        .or_else(|| q.get("client_id").cloned());
+    let client_id = hint.as_ref().map(|h| h.aud.clone()).or_else(|| q.get("client_id").cloned());
     let redirect = post_logout_redirect(&s, client_id, &q).await?;
     let live = live_session(&s, &headers).await;
     let matches_hint = matches!((&live, &hint), (Some(l), Some(h)) if h.sub == l.account.id);

@@ -76,10 +76,7 @@ fn verify_page(account_id: &str, a: Option<&Account>) -> FormPage {
         .map(|a| {
             let mut t = Vec::new();
             if let Some(p) = &a.phone {
-                t.push(format!(
-                    "số điện thoại …{}",
-                    &p[p.len().saturating_sub(3)..]
-                ));
+                t.push(format!("số điện thoại …{}", &p[p.len().saturating_sub(3)..]));
             }
             if let Some(e) = &a.email {
                 t.push(format!("thư điện tử {}", mask_email(e)));

@@ -105,10 +105,7 @@ pub(super) async fn reset_submit(
     let p = f.get("password").cloned().unwrap_or_default();
     let c = f.get("password_confirm").cloned().unwrap_or_default();
     match s.identity.reset_password(&token, &p, &c, &client).await {
-        Ok(_) => Ok(clear_cookie(
-            see_other("/dang-nhap?da-dat-lai=1"),
-            shell.tls,
-        )),
+        Ok(_) => Ok(clear_cookie(see_other("/dang-nhap?da-dat-lai=1"), shell.tls)),
         Err(IdentityError::Fields(errors)) => Ok(reset_page(&token).render(shell, errors)),
         Err(IdentityError::Invalid(m)) => Ok(dead_link(shell, m)),
         Err(e) => Err(e),

@@ -59,11 +59,9 @@ pub(super) async fn vneid_callback(
     let code = q.get("code").cloned().unwrap_or_default();
     let state = q.get("state").cloned().unwrap_or_default();
     match s.identity.vneid_callback(&code, &state, &client).await {
-        Ok((signed, next)) => Ok(with_cookie(
-            see_other(&safe_next(Some(&next))),
-            &signed.cookie,
-            shell.tls,
-        )),
+        Ok((signed, next)) => {
+            Ok(with_cookie(see_other(&safe_next(Some(&next))), &signed.cookie, shell.tls))
+        }
         Err(IdentityError::Invalid(m) | IdentityError::Forbidden(m)) => Ok(not_signed_in(shell, m)),
         Err(IdentityError::Upstream(e)) => {
             tracing::warn!(error = %e, "VNeID login failed");

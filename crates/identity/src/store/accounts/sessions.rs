@@ -38,10 +38,7 @@ const SESSION_COLUMNS: &str = "id_hash, public_id, account_id, stage, amr, creat
 
 /// Starts a session.
 pub async fn insert_session(conn: &mut AnyConnection, s: &SessionRow) -> Result<(), DbError> {
-    let mut q = Sql::on(
-        conn,
-        format!("INSERT INTO account_sessions ({SESSION_COLUMNS}) "),
-    );
+    let mut q = Sql::on(conn, format!("INSERT INTO account_sessions ({SESSION_COLUMNS}) "));
     q.push_values([s], |mut row, s| {
         row.push_bind(&s.id_hash)
             .push_bind(&s.public_id)

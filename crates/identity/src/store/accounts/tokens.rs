@@ -42,10 +42,7 @@ const AUTH_CODE_COLUMNS: &str = "code_hash, client_id, account_id, session_id, r
 
 /// Stores a code.
 pub async fn insert_auth_code(conn: &mut AnyConnection, c: &AuthCodeRow) -> Result<(), DbError> {
-    let mut q = Sql::on(
-        conn,
-        format!("INSERT INTO oauth_codes ({AUTH_CODE_COLUMNS}) "),
-    );
+    let mut q = Sql::on(conn, format!("INSERT INTO oauth_codes ({AUTH_CODE_COLUMNS}) "));
     q.push_values([c], |mut row, c| {
         row.push_bind(&c.code_hash)
             .push_bind(&c.client_id)
@@ -62,10 +59,7 @@ pub async fn insert_auth_code(conn: &mut AnyConnection, c: &AuthCodeRow) -> Resu
             .push_bind(&c.expires_at)
             .push_bind(&c.used_at);
     });
-    q.build()
-        .execute(conn)
-        .await
-        .ctx("storing an authorization code")?;
+    q.build().execute(conn).await.ctx("storing an authorization code")?;
     Ok(())
 }
 
@@ -137,10 +131,7 @@ const REFRESH_COLUMNS: &str = "token_hash, family, client_id, account_id, sessio
 
 /// Stores a refresh token.
 pub async fn insert_refresh(conn: &mut AnyConnection, t: &RefreshRow) -> Result<(), DbError> {
-    let mut q = Sql::on(
-        conn,
-        format!("INSERT INTO oauth_refresh_tokens ({REFRESH_COLUMNS}) "),
-    );
+    let mut q = Sql::on(conn, format!("INSERT INTO oauth_refresh_tokens ({REFRESH_COLUMNS}) "));
     q.push_values([t], |mut row, t| {
         row.push_bind(&t.token_hash)
             .push_bind(&t.family)
@@ -157,10 +148,7 @@ pub async fn insert_refresh(conn: &mut AnyConnection, t: &RefreshRow) -> Result<
             .push_bind(&t.used_at)
             .push_bind(&t.revoked_at);
     });
-    q.build()
-        .execute(conn)
-        .await
-        .ctx("storing a refresh token")?;
+    q.build().execute(conn).await.ctx("storing a refresh token")?;
     Ok(())
 }
 

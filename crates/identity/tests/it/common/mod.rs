@@ -53,9 +53,7 @@ pub async fn start_with(
     tweak: impl FnOnce(IdentityConfig) -> IdentityConfig,
 ) -> Server {
     let t = TestDb::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let config = tweak(IdentityConfig::new(&base).expect("config"));
     let audit = Audit::new(t.db.clone(), clock.clone());
@@ -90,13 +88,7 @@ pub async fn start_with(
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Server {
-        base,
-        identity,
-        audit,
-        http: reqwest::Client::new(),
-        t,
-    }
+    Server { base, identity, audit, http: reqwest::Client::new(), t }
 }
 
 /// A registration for a system using client credentials with `scopes`.
@@ -147,22 +139,12 @@ impl Server {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
-        (
-            status,
-            headers,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-        )
+        (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     /// POSTs a form without HTTP authentication.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .post(self.url(path))
-            .form(form)
-            .send()
-            .await
-            .expect("request");
+        let res = self.http.post(self.url(path)).form(form).send().await.expect("request");
         let status = res.status();
         let text = res.text().await.expect("body");
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -182,10 +164,7 @@ impl Server {
     pub async fn token(&self, id: &str, secret: &str) -> String {
         let (status, body) = self.grant(id, secret, None).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_string()
+        body["access_token"].as_str().expect("access_token").to_string()
     }
 
     /// GETs JSON.
@@ -199,23 +178,14 @@ impl Server {
     /// Audit records whose action starts with `action`, newest first.
     pub async fn audit_records(&self, action: &str) -> Vec<AuditRecord> {
         self.audit
-            .search(
-                &Filter {
-                    action: Some(action.into()),
-                    ..Filter::default()
-                },
-                None,
-                10_000,
-            )
+            .search(&Filter { action: Some(action.into()), ..Filter::default() }, None, 10_000)
             .await
             .expect("audit search")
     }
 }
 
 fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .expect("base64url")
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).expect("base64url")
 }
 
 /// Verifies an ES256 JWT against a JWKS with p256 alone; returns the header and claims.

@@ -103,9 +103,7 @@ pub fn decode_rfc2047(value: &str) -> String {
         };
         let text = &tail[..end];
         let bytes = if enc.eq_ignore_ascii_case("b") {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .expect("base64 encoded word")
+            base64::engine::general_purpose::STANDARD.decode(text).expect("base64 encoded word")
         } else {
             let mut b = Vec::new();
             let t = text.as_bytes();
@@ -134,9 +132,8 @@ pub fn decode_rfc2047(value: &str) -> String {
 
 /// The text body of a printed single-part message, decoded from base64 or quoted-printable.
 pub fn body(message: &str) -> String {
-    let encoding = header(message, "Content-Transfer-Encoding")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let encoding =
+        header(message, "Content-Transfer-Encoding").unwrap_or_default().to_ascii_lowercase();
     let raw = message
         .split_once("\nX-Peer:")
         .and_then(|(_, rest)| rest.split_once('\n'))
@@ -146,9 +143,7 @@ pub fn body(message: &str) -> String {
         "base64" => {
             let compact: String = raw.split_whitespace().collect();
             String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .expect("base64 body"),
+                base64::engine::general_purpose::STANDARD.decode(compact).expect("base64 body"),
             )
             .expect("utf-8 body")
         }

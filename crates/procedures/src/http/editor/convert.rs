@@ -14,10 +14,7 @@ impl EditorForm {
     pub fn to_procedure(&self) -> Result<Procedure, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut e = |id: String, message: &str| {
-            errors.push(FieldError {
-                field: id,
-                message: message.into(),
-            });
+            errors.push(FieldError { field: id, message: message.into() });
         };
         let mut levels = Vec::new();
         for l in &self.levels {
@@ -29,19 +26,13 @@ impl EditorForm {
         }
         levels.sort();
         let online_level = OnlineLevel::parse(&self.online_level).unwrap_or_else(|| {
-            e(
-                "online_level".into(),
-                "Chọn mức độ dịch vụ công trực tuyến.",
-            );
+            e("online_level".into(), "Chọn mức độ dịch vụ công trực tuyến.");
             OnlineLevel::Partial
         });
         let amount = match self.time_amount.parse::<u32>() {
             Ok(n) => n,
             Err(_) => {
-                e(
-                    "time_amount".into(),
-                    "Thời hạn giải quyết là một số nguyên, ví dụ 15.",
-                );
+                e("time_amount".into(), "Thời hạn giải quyết là một số nguyên, ví dụ 15.");
                 1
             }
         };
@@ -62,20 +53,14 @@ impl EditorForm {
             if r.name.trim().is_empty() {
                 e(format!("fee_{i}_name"), "Phí, lệ phí cần có tên.");
             }
-            let digits: String = r
-                .amount
-                .chars()
-                .filter(|c| !matches!(c, '.' | ',' | ' ' | '\u{a0}'))
-                .collect();
+            let digits: String =
+                r.amount.chars().filter(|c| !matches!(c, '.' | ',' | ' ' | '\u{a0}')).collect();
             let amount_vnd = if digits.is_empty() {
                 0
             } else if let Ok(n) = digits.parse::<u64>() {
                 n
             } else {
-                e(
-                    format!("fee_{i}_amount"),
-                    "Mức thu là số đồng, ví dụ 200.000.",
-                );
+                e(format!("fee_{i}_amount"), "Mức thu là số đồng, ví dụ 200.000.");
                 0
             };
             fees.push(Fee {
@@ -109,12 +94,7 @@ impl EditorForm {
             if s.is_empty() {
                 return Ok(None);
             }
-            s.replace(',', ".")
-                .parse::<f64>()
-                .ok()
-                .filter(|n| n.is_finite())
-                .map(Some)
-                .ok_or(())
+            s.replace(',', ".").parse::<f64>().ok().filter(|n| n.is_finite()).map(Some).ok_or(())
         };
         let mut form = Vec::new();
         for (i, r) in self.fields.iter().enumerate() {
@@ -127,10 +107,7 @@ impl EditorForm {
                 t => match t.parse::<u32>() {
                     Ok(n) if (1..=10_000).contains(&n) => Some(n),
                     _ => {
-                        e(
-                            format!("ff_{i}_max_length"),
-                            "Độ dài tối đa từ 1 đến 10000 ký tự.",
-                        );
+                        e(format!("ff_{i}_max_length"), "Độ dài tối đa từ 1 đến 10000 ký tự.");
                         None
                     }
                 },
@@ -169,11 +146,7 @@ impl EditorForm {
             implementing_agency_kinds: split_lines(&self.agency_kinds),
             agencies: split_lines(&self.agencies),
             online_level,
-            processing_time: ProcessingTime {
-                amount,
-                unit,
-                note: opt(&self.time_note),
-            },
+            processing_time: ProcessingTime { amount, unit, note: opt(&self.time_note) },
             fees,
             components,
             form,
@@ -192,10 +165,7 @@ impl EditorForm {
                 // Typed-input errors already name that input; keep one message per input.
                 let id = input_id(&c.field);
                 if !errors.iter().any(|x| x.field == id) {
-                    errors.push(FieldError {
-                        field: id,
-                        message: c.message,
-                    });
+                    errors.push(FieldError { field: id, message: c.message });
                 }
             }
         }

@@ -3,10 +3,7 @@
 use super::*;
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn good() -> Vec<(String, String)> {
@@ -20,10 +17,7 @@ fn good() -> Vec<(String, String)> {
         ("online_level", "full"),
         ("time_amount", "1"),
         ("time_unit", "working_days"),
-        (
-            "legal_basis",
-            "Luật Hộ tịch 2014\n\n Nghị định 123/2015/NĐ-CP ",
-        ),
+        ("legal_basis", "Luật Hộ tịch 2014\n\n Nghị định 123/2015/NĐ-CP "),
         ("fee_0_name", "Lệ phí đăng ký khai sinh"),
         ("fee_0_amount", "8.000"),
         ("fee_1_name", ""),
@@ -54,18 +48,11 @@ fn a_filled_form_becomes_a_procedure_and_back() {
     let p = f.to_procedure().expect("valid");
     assert_eq!(p.fees.len(), 1, "the blank fee row is dropped");
     assert_eq!(p.fees[0].amount_vnd, 8_000);
-    assert_eq!(
-        p.components.len(),
-        1,
-        "the row marked for deletion is dropped"
-    );
+    assert_eq!(p.components.len(), 1, "the row marked for deletion is dropped");
     assert!(p.components[0].required);
     assert_eq!(p.form.len(), 2, "a row with only its type chosen is blank");
     assert_eq!(p.form[1].options, ["Nam", "Nữ"]);
-    assert_eq!(
-        p.legal_basis,
-        ["Luật Hộ tịch 2014", "Nghị định 123/2015/NĐ-CP"]
-    );
+    assert_eq!(p.legal_basis, ["Luật Hộ tịch 2014", "Nghị định 123/2015/NĐ-CP"]);
     assert_eq!(f.expected_version(), Some(4));
     let mut again = EditorForm::from_procedure(&p, 4);
     assert_eq!(again.fees.len(), 1 + BLANK_ROWS);
@@ -89,33 +76,20 @@ fn every_problem_names_the_input_to_fix() {
         }
     }
     items.retain(|(k, _)| k != "level");
-    let errors = EditorForm::from_pairs(&items)
-        .to_procedure()
-        .expect_err("invalid");
+    let errors = EditorForm::from_pairs(&items).to_procedure().expect_err("invalid");
     let ids: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-    for id in [
-        "time_amount",
-        "fee_0_amount",
-        "ff_1_options",
-        "ff_0_key",
-        "national_code",
-        "level_tinh",
-    ] {
+    for id in
+        ["time_amount", "fee_0_amount", "ff_1_options", "ff_0_key", "national_code", "level_tinh"]
+    {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
-    assert!(
-        errors.iter().all(|e| !e.message.is_empty()),
-        "each error says what is wrong"
-    );
+    assert!(errors.iter().all(|e| !e.message.is_empty()), "each error says what is wrong");
     let pos = |id: &str| ids.iter().position(|x| *x == id);
     assert!(pos("national_code") < pos("level_tinh"));
     assert!(pos("level_tinh") < pos("time_amount"));
     assert!(pos("time_amount") < pos("fee_0_amount"));
     assert!(pos("fee_0_amount") < pos("ff_0_key"));
-    assert!(
-        pos("ff_0_key") < pos("ff_1_options"),
-        "in page order: {ids:?}"
-    );
+    assert!(pos("ff_0_key") < pos("ff_1_options"), "in page order: {ids:?}");
 }
 
 #[test]

@@ -93,23 +93,13 @@ impl Builder<'_> {
         self.input(id, label, "text", value)
     }
     fn area(&self, id: &str, label: &str, value: &str, hint: &str) -> Input {
-        Input {
-            hint: hint.into(),
-            ..self.input(id, label, "textarea", value)
-        }
+        Input { hint: hint.into(), ..self.input(id, label, "textarea", value) }
     }
     fn check(&self, id: &str, label: &str, checked: bool) -> Input {
-        Input {
-            checked,
-            value: "on".into(),
-            ..self.input(id, label, "checkbox", "")
-        }
+        Input { checked, value: "on".into(), ..self.input(id, label, "checkbox", "") }
     }
     fn select(&self, id: &str, label: &str, value: &str, options: Vec<(String, String)>) -> Input {
-        Input {
-            options,
-            ..self.input(id, label, "select", value)
-        }
+        Input { options, ..self.input(id, label, "select", value) }
     }
     fn hint(mut i: Input, hint: &str) -> Input {
         i.hint = hint.into();
@@ -198,27 +188,14 @@ impl EditorForm {
                 "time_unit",
                 "Đơn vị",
                 &self.time_unit,
-                TimeUnit::ALL
-                    .iter()
-                    .map(|u| (u.as_str().into(), u.label().into()))
-                    .collect(),
+                TimeUnit::ALL.iter().map(|u| (u.as_str().into(), u.label().into())).collect(),
             ),
             b.area("time_note", "Ghi chú về thời hạn", &self.time_note, ""),
         ];
         let text = vec![
             b.area("conditions", "Điều kiện thực hiện", &self.conditions, ""),
-            b.area(
-                "steps",
-                "Trình tự thực hiện",
-                &self.steps,
-                "Mỗi dòng một bước.",
-            ),
-            b.area(
-                "legal_basis",
-                "Căn cứ pháp lý",
-                &self.legal_basis,
-                "Mỗi dòng một văn bản.",
-            ),
+            b.area("steps", "Trình tự thực hiện", &self.steps, "Mỗi dòng một bước."),
+            b.area("legal_basis", "Căn cứ pháp lý", &self.legal_basis, "Mỗi dòng một văn bản."),
             b.text("result", "Kết quả thực hiện", &self.result),
             b.area(
                 "result_template",
@@ -228,17 +205,10 @@ impl EditorForm {
             ),
         ];
         let sections = vec![
+            Section { title: "Thông tin chung", inputs: general },
+            Section { title: "Thời hạn giải quyết", inputs: time },
             Section {
-                title: "Thông tin chung",
-                inputs: general,
-            },
-            Section {
-                title: "Thời hạn giải quyết",
-                inputs: time,
-            },
-            Section {
-                title: "Điều kiện, trình tự, căn cứ và kết quả",
-                inputs: text,
+                title: "Điều kiện, trình tự, căn cứ và kết quả", inputs: text
             },
         ];
         let delete = |b: &Builder, id: String| b.check(&id, "Xoá dòng này", false);
@@ -255,11 +225,7 @@ impl EditorForm {
                         "Ví dụ 200.000; 0 nếu miễn.",
                     ),
                     b.text(&format!("fee_{i}_exempt"), "Đối tượng miễn", &r.exempt),
-                    b.check(
-                        &format!("fee_{i}_verified"),
-                        "Đã đối chiếu biểu phí",
-                        r.verified,
-                    ),
+                    b.check(&format!("fee_{i}_verified"), "Đã đối chiếu biểu phí", r.verified),
                     delete(&b, format!("fee_{i}_delete")),
                 ],
             })
@@ -276,11 +242,7 @@ impl EditorForm {
                     b.text(&format!("comp_{i}_copies"), "Số bản sao", &r.copies),
                     b.check(&format!("comp_{i}_required"), "Bắt buộc", r.required),
                     Builder::hint(
-                        b.text(
-                            &format!("comp_{i}_template"),
-                            "Mẫu đơn, tờ khai",
-                            &r.template,
-                        ),
+                        b.text(&format!("comp_{i}_template"), "Mẫu đơn, tờ khai", &r.template),
                         "Đường dẫn hoặc tên mẫu để tải về, nếu có.",
                     ),
                     b.text(&format!("comp_{i}_note"), "Ghi chú", &r.note),
@@ -288,10 +250,8 @@ impl EditorForm {
                 ],
             })
             .collect();
-        let kinds: Vec<(String, String)> = FieldType::ALL
-            .iter()
-            .map(|t| (t.as_str().into(), t.label().into()))
-            .collect();
+        let kinds: Vec<(String, String)> =
+            FieldType::ALL.iter().map(|t| (t.as_str().into(), t.label().into())).collect();
         let fields = self
             .fields
             .iter()
@@ -307,11 +267,7 @@ impl EditorForm {
                     b.select(&format!("ff_{i}_kind"), "Kiểu", &r.kind, kinds.clone()),
                     b.check(&format!("ff_{i}_required"), "Bắt buộc", r.required),
                     Builder::hint(
-                        b.text(
-                            &format!("ff_{i}_catalog"),
-                            "Danh mục dùng chung",
-                            &r.catalog,
-                        ),
+                        b.text(&format!("ff_{i}_catalog"), "Danh mục dùng chung", &r.catalog),
                         "Với trường lựa chọn: mã danh mục, ví dụ dan-toc.",
                     ),
                     b.area(
@@ -320,11 +276,7 @@ impl EditorForm {
                         &r.options,
                         "Với trường lựa chọn không dùng danh mục: mỗi dòng một lựa chọn.",
                     ),
-                    b.text(
-                        &format!("ff_{i}_max_length"),
-                        "Độ dài tối đa",
-                        &r.max_length,
-                    ),
+                    b.text(&format!("ff_{i}_max_length"), "Độ dài tối đa", &r.max_length),
                     b.text(&format!("ff_{i}_min"), "Giá trị nhỏ nhất", &r.min),
                     b.text(&format!("ff_{i}_max"), "Giá trị lớn nhất", &r.max),
                     b.text(&format!("ff_{i}_hint"), "Hướng dẫn", &r.hint),
@@ -367,10 +319,9 @@ impl EditorForm {
                 copies: "0".into(),
                 ..ComponentRow::default()
             }),
-            "ff" => self.fields.push(FieldRow {
-                kind: FieldType::Text.as_str().into(),
-                ..FieldRow::default()
-            }),
+            "ff" => self
+                .fields
+                .push(FieldRow { kind: FieldType::Text.as_str().into(), ..FieldRow::default() }),
             _ => {}
         }
     }

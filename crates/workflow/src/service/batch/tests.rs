@@ -46,24 +46,14 @@ async fn one_batch_runs_its_commands_in_order_and_refuses_each_bad_one_alone() {
     let w = engine(&t).await;
     w.deploy("admin", "", BPMN).await.expect("deploy");
 
-    let out = run(
-        &w,
-        vec![
-            start("tiep_nhan_xu_ly"),
-            start("khong_co"),
-            start("tiep_nhan_xu_ly"),
-        ],
-    )
-    .await;
+    let out =
+        run(&w, vec![start("tiep_nhan_xu_ly"), start("khong_co"), start("tiep_nhan_xu_ly")]).await;
     assert!(matches!(out[1], Err(WorkflowError::NotFound(_))));
     let (a, b) = match (&out[0], &out[2]) {
         (Ok(a), Ok(b)) => (a.clone(), b.clone()),
         other => panic!("starts failed: {other:?}"),
     };
-    assert!(
-        a.instance.id > 0 && b.instance.id > a.instance.id,
-        "ids in order"
-    );
+    assert!(a.instance.id > 0 && b.instance.id > a.instance.id, "ids in order");
     assert_eq!(a.opened.len(), 1);
     assert_eq!(b.opened.len(), 1);
 
@@ -82,11 +72,7 @@ async fn one_batch_runs_its_commands_in_order_and_refuses_each_bad_one_alone() {
     assert!(matches!(out[3], Err(WorkflowError::NotFound(_))));
     let fork_a = out[0].as_ref().expect("first").opened.clone();
     let fork_b = out[2].as_ref().expect("other").opened.clone();
-    assert_eq!(
-        (fork_a.len(), fork_b.len()),
-        (2, 2),
-        "parallel branches opened"
-    );
+    assert_eq!((fork_a.len(), fork_b.len()), (2, 2), "parallel branches opened");
 
     // Both branches of both instances in one batch: each join fires exactly once.
     let out = run(
@@ -99,40 +85,21 @@ async fn one_batch_runs_its_commands_in_order_and_refuses_each_bad_one_alone() {
         ],
     )
     .await;
-    let opened: Vec<usize> = out
-        .iter()
-        .map(|r| r.as_ref().expect("branch").opened.len())
-        .collect();
-    assert_eq!(
-        opened,
-        [0, 0, 1, 1],
-        "the second arrival at each join moves on"
-    );
+    let opened: Vec<usize> = out.iter().map(|r| r.as_ref().expect("branch").opened.len()).collect();
+    assert_eq!(opened, [0, 0, 1, 1], "the second arrival at each join moves on");
     for id in [a.instance.id, b.instance.id] {
         let d = w.instance(id).await.expect("detail");
-        let open: Vec<&str> = d
-            .tasks
-            .iter()
-            .filter(|t| t.status == "open")
-            .map(|t| t.node_id.as_str())
-            .collect();
+        let open: Vec<&str> =
+            d.tasks.iter().filter(|t| t.status == "open").map(|t| t.node_id.as_str()).collect();
         assert_eq!(open, ["Task_PheDuyet"]);
         assert_eq!(d.instance.tokens, 1);
-        let created = d
-            .history
-            .iter()
-            .filter(|h| h.event == "task_created")
-            .count();
+        let created = d.history.iter().filter(|h| h.event == "task_created").count();
         assert_eq!(created, 4, "reception, two branches, approval");
-        assert!(d
-            .history
-            .iter()
-            .filter(|h| h.event == "task_created")
-            .all(|h| h
-                .detail
-                .as_deref()
-                .and_then(|v| v.parse::<i64>().ok())
-                .is_some()));
+        assert!(d.history.iter().filter(|h| h.event == "task_created").all(|h| h
+            .detail
+            .as_deref()
+            .and_then(|v| v.parse::<i64>().ok())
+            .is_some()));
     }
     let timers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wf_timers WHERE status = 'pending'")
         .fetch_one(w.db.pool())
