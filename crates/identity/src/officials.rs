@@ -254,7 +254,7 @@ impl IdentityService {
             match self.insert_official(&mut tx, &admin.actor, o, None, client).await {
                 Ok((a, _)) => created.push(a),
                 Err(IdentityError::Fields(f)) => {
-                    errors.push(ImportRowError { line: *line, errors: f })
+                    errors.push(ImportRowError { line: *line, errors: f });
                 }
                 Err(e) => return Err(internal(e)),
             }

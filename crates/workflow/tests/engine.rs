@@ -176,7 +176,7 @@ async fn unsupported_bpmn_is_refused_and_a_missing_handler_is_an_incident() {
         .replacen("</bpmn:parallelGateway>", "</bpmn:eventBasedGateway>", 1);
     match w.deploy("admin", "", &bad).await {
         Err(WorkflowError::Bpmn(errors)) => {
-            assert!(errors.iter().any(|e| e.element.as_deref() == Some("Fork_1")))
+            assert!(errors.iter().any(|e| e.element.as_deref() == Some("Fork_1")));
         }
         other => panic!("expected refusal, got {other:?}"),
     }

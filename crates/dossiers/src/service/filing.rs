@@ -91,7 +91,7 @@ impl DossierService {
                     .push(field_error(&field, format!("{name}: chỉ nhận tệp PDF, JPEG hoặc PNG."))),
                 Put::Rejected(m) => errors.push(field_error(&field, format!("{name}: {m}"))),
                 Put::Failed(e) => {
-                    errors.push(field_error(&field, format!("{name}: không lưu được tệp ({e}).")))
+                    errors.push(field_error(&field, format!("{name}: không lưu được tệp ({e}).")));
                 }
             }
         }

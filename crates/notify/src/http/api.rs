@@ -141,7 +141,7 @@ fn parse_params(raw: Option<&Value>, errors: &mut Vec<FieldError>) -> BTreeMap<S
             }
         }
         Some(_) => {
-            errors.push(field_error("params", "Trường “params” phải là một đối tượng JSON."))
+            errors.push(field_error("params", "Trường “params” phải là một đối tượng JSON."));
         }
     }
     params

@@ -299,7 +299,7 @@ async fn bad_input_writes_nothing() {
         let mut tx = t.db.begin().await.expect("begin");
         match notifier.send(&mut tx, &request).await {
             Err(NotifyError::Invalid(errors)) => {
-                assert!(errors.iter().any(|e| e.field == field), "{field}: {errors:?}")
+                assert!(errors.iter().any(|e| e.field == field), "{field}: {errors:?}");
             }
             other => panic!("{field}: expected Invalid, got {other:?}"),
         }
