@@ -294,15 +294,17 @@ pub enum AuthRejection {
     },
 }
 
-/// Whether a path belongs to a JSON API rather than to pages.
-pub fn is_api_path(path: &str) -> bool {
-    path.starts_with("/api/") || path.starts_with("/dmdc/") || path.starts_with("/oauth/")
+/// Whether an authentication refusal on this path is answered in JSON: the APIs
+/// ([`crate::web::is_api_path`]) and the OAuth endpoints, which machines call. (The error-page
+/// middleware leaves `/oauth/` to pages, because `/oauth/authorize` is one a person sees.)
+fn refuses_in_json(path: &str) -> bool {
+    crate::web::is_api_path(path) || path.starts_with("/oauth/")
 }
 
 impl AuthRejection {
     /// The rejection for a request without the permission it needs.
     pub fn forbidden(parts: &Parts) -> Self {
-        AuthRejection::Forbidden { api: is_api_path(parts.uri.path()) }
+        AuthRejection::Forbidden { api: refuses_in_json(parts.uri.path()) }
     }
 }
 
@@ -358,7 +360,7 @@ where
         };
         p.ok_or_else(|| AuthRejection::SignIn {
             next: next_of(parts),
-            api: is_api_path(parts.uri.path()),
+            api: refuses_in_json(parts.uri.path()),
         })
     }
 }

@@ -7,13 +7,13 @@
 //! #[utoipa::path(get, path = "/api/v1/things/{code}", tag = "things",
 //!     params(("code" = String, Path, description = "…")),
 //!     responses((status = 200, body = Thing), NotFound, AdminRefusal),
-//!     security((SESSION = []), (BEARER = [])))]
+//!     security(("session" = []), ("bearer" = [])))]
 //! async fn get_thing(…) -> Result<Json<Thing>, ThingError> { … }
 //!
 //! #[derive(utoipa::OpenApi)]
 //! #[openapi(paths(get_thing))]
-//! struct ApiDoc;
-//! pub fn openapi() -> utoipa::openapi::OpenApi { <ApiDoc as utoipa::OpenApi>::openapi() }
+//! pub struct ApiDoc;
+//! // the binary merges `<ApiDoc as utoipa::OpenApi>::openapi()` of every module
 //! ```
 
 use std::collections::BTreeMap;
@@ -135,4 +135,9 @@ problem_answers! {
         ("403", "signed in, but not as a platform administrator"),
         ("429", "too many wrong administrator passwords from this source (Retry-After)")
     ];
+}
+
+/// A module's document as JSON, for tests that look into it.
+pub fn json<D: utoipa::OpenApi>() -> serde_json::Value {
+    serde_json::to_value(D::openapi()).expect("an OpenAPI document serialises")
 }

@@ -100,6 +100,8 @@ fn date_arg(field: &str, value: Option<&str>) -> Result<NaiveDate, ServiceError>
     })
 }
 
+/// The OpenAPI document of this module's routes, generated from its handlers and types
+/// (`<ApiDoc as utoipa::OpenApi>::openapi()`).
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
@@ -126,18 +128,13 @@ fn date_arg(field: &str, value: Option<&str>) -> Result<NaiveDate, ServiceError>
         crate::model::AdjustmentKind,
     ))
 )]
-struct ApiDoc;
-
-/// The OpenAPI document of this module's API, generated from its handlers and types.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    <ApiDoc as utoipa::OpenApi>::openapi()
-}
+pub struct ApiDoc;
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_document_has_every_api_route_with_its_errors() {
-        let doc = serde_json::to_value(super::openapi()).expect("json");
+        let doc = cqdt_platform::openapi::json::<super::ApiDoc>();
         let paths = doc["paths"].as_object().expect("paths");
         let mut names: Vec<&str> = paths.keys().map(String::as_str).collect();
         names.sort_unstable();
