@@ -383,38 +383,19 @@ mod tests {
     #[test]
     fn other_faults_are_reported_to_the_client() {
         let c = config();
-        assert_eq!(
-            error_of(check_authorization(&request(&[("response_type", "token")]), &c)),
-            "unsupported_response_type"
-        );
-        assert_eq!(
-            error_of(check_authorization(&request(&[("response_type", "")]), &c)),
-            "invalid_request"
-        );
-        assert_eq!(
-            error_of(check_authorization(&request(&[("scope", "profile")]), &c)),
-            "invalid_scope"
-        );
-        assert_eq!(
-            error_of(check_authorization(&request(&[("scope", "openid admin")]), &c)),
-            "invalid_scope"
-        );
-        assert_eq!(
-            error_of(check_authorization(&request(&[("code_challenge", "")]), &c)),
-            "invalid_request"
-        );
-        assert_eq!(
-            error_of(check_authorization(&request(&[("code_challenge", "abc")]), &c)),
-            "invalid_request"
-        );
-        assert_eq!(
-            error_of(check_authorization(&request(&[("code_challenge_method", "plain")]), &c)),
-            "invalid_request"
-        );
-        assert_eq!(
-            error_of(check_authorization(&request(&[("prompt", "none")]), &c)),
-            "login_required"
-        );
+        for (name, value, error) in [
+            ("response_type", "token", "unsupported_response_type"),
+            ("response_type", "", "invalid_request"),
+            ("scope", "profile", "invalid_scope"),
+            ("scope", "openid admin", "invalid_scope"),
+            ("code_challenge", "", "invalid_request"),
+            ("code_challenge", "abc", "invalid_request"),
+            ("code_challenge_method", "plain", "invalid_request"),
+            ("prompt", "none", "login_required"),
+        ] {
+            let answer = error_of(check_authorization(&request(&[(name, value)]), &c));
+            assert_eq!(answer, error, "{name}={value}");
+        }
         let mut twice = request(&[]);
         twice.push(("scope".into(), "openid".into()));
         assert_eq!(error_of(check_authorization(&twice, &c)), "invalid_request");
