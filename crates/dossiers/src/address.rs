@@ -249,39 +249,45 @@ mod tests {
     #[test]
     fn a_one_line_address_is_taken_apart_for_the_picker() {
         let units = sample();
-        assert_eq!(
-            units.split("Số 12 đường Trần Hưng Đạo, Phường Sóc Trăng, Thành phố Cần Thơ"),
-            Split {
-                province: Some("92".into()),
-                commune: Some("Phường Sóc Trăng".into()),
-                street: "Số 12 đường Trần Hưng Đạo".into(),
-            }
-        );
-        assert_eq!(
-            units.split("Số 3, ngõ 5, Phường Phúc Xá, Quận Ba Đình, Hà Nội"),
-            Split {
-                province: Some("01".into()),
-                commune: Some("Phường Phúc Xá, Quận Ba Đình".into()),
-                street: "Số 3, ngõ 5".into(),
-            },
-            "a three-tier label, and a province named without its kind"
-        );
-        // Before the 2025 reorganisation: the street survives, the commune is chosen again.
-        assert_eq!(
-            units.split("Số 12 đường Trần Hưng Đạo, Phường 2, thành phố Sóc Trăng, tỉnh Sóc Trăng"),
-            Split {
-                province: None, commune: None, street: "Số 12 đường Trần Hưng Đạo".into()
-            }
-        );
-        assert_eq!(
-            units.split("Ấp 3, Xã Kế Sách"),
-            Split {
-                province: Some("92".into()),
-                commune: Some("Xã Kế Sách".into()),
-                street: "Ấp 3".into(),
-            },
-            "no province: the home province"
-        );
+        // The text, then the province, commune and street it splits into, and why.
+        let cases = [
+            (
+                "Số 12 đường Trần Hưng Đạo, Phường Sóc Trăng, Thành phố Cần Thơ",
+                Some("92"),
+                Some("Phường Sóc Trăng"),
+                "Số 12 đường Trần Hưng Đạo",
+                "a commune and its province",
+            ),
+            (
+                "Số 3, ngõ 5, Phường Phúc Xá, Quận Ba Đình, Hà Nội",
+                Some("01"),
+                Some("Phường Phúc Xá, Quận Ba Đình"),
+                "Số 3, ngõ 5",
+                "a three-tier label, and a province named without its kind",
+            ),
+            (
+                "Số 12 đường Trần Hưng Đạo, Phường 2, thành phố Sóc Trăng, tỉnh Sóc Trăng",
+                None,
+                None,
+                "Số 12 đường Trần Hưng Đạo",
+                "before the 2025 reorganisation: the street survives, the commune is chosen again",
+            ),
+            (
+                "Ấp 3, Xã Kế Sách",
+                Some("92"),
+                Some("Xã Kế Sách"),
+                "Ấp 3",
+                "no province: the home province",
+            ),
+        ];
+        for (text, province, commune, street, why) in cases {
+            let expected = Split {
+                province: province.map(Into::into),
+                commune: commune.map(Into::into),
+                street: street.into(),
+            };
+            assert_eq!(units.split(text), expected, "{why}");
+        }
     }
 
     #[test]

@@ -281,6 +281,17 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
     }
 
+    /// Checks the submitted key–value pairs against `form`, with no catalogs or
+    /// administrative units.
+    fn check_plain(
+        form: &[FormField],
+        submitted: &[(&str, &str)],
+    ) -> Result<FormValues, Vec<FieldError>> {
+        let submitted: BTreeMap<String, String> =
+            submitted.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        check(form, &submitted, &CatalogValues::new(), &AdminUnits::default(), today())
+    }
+
     #[test]
     fn typed_values_are_checked_and_normalised() {
         let form = vec![
@@ -290,18 +301,14 @@ mod tests {
             field("born", "date", true),
             field("area", "number", false),
         ];
-        let submitted: BTreeMap<String, String> = [
+        let submitted = [
             ("pid", "094 085 000 123"),
             ("tax", "0300588569"),
             ("phone", "0912 345 678"),
             ("born", "02/09/1985"),
             ("area", "45,5"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let v = check(&form, &submitted, &CatalogValues::new(), &AdminUnits::default(), today())
-            .expect("valid");
+        ];
+        let v = check_plain(&form, &submitted).expect("valid");
         assert_eq!(v["pid"], "094085000123");
         assert_eq!(v["phone"], "+84912345678");
         assert_eq!(v["born"], "1985-09-02");
@@ -316,13 +323,8 @@ mod tests {
             field("name", "text", true),
             field("born", "date", false),
         ];
-        let submitted: BTreeMap<String, String> =
-            [("pid", "123"), ("tax", "0300588568"), ("born", "30/02/2000")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-        let e = check(&form, &submitted, &CatalogValues::new(), &AdminUnits::default(), today())
-            .expect_err("invalid");
+        let submitted = [("pid", "123"), ("tax", "0300588568"), ("born", "30/02/2000")];
+        let e = check_plain(&form, &submitted).expect_err("invalid");
         let keys: Vec<&str> = e.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(keys, vec!["pid", "tax", "name", "born"]);
     }

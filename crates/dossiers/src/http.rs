@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRef, Multipart};
 use axum::routing::{get, post};
 use axum::Router;
@@ -117,6 +118,12 @@ async fn read_multipart(mut m: Multipart) -> Result<Parts, String> {
         };
     }
     Ok(parts)
+}
+
+/// A multipart body of the JSON API, read; a body that is no multipart form is a bad request.
+async fn api_parts(m: Result<Multipart, MultipartRejection>) -> Result<Parts, DossierError> {
+    let m = m.map_err(|e| DossierError::BadRequest(e.body_text()))?;
+    read_multipart(m).await.map_err(DossierError::BadRequest)
 }
 
 /// A control field of a form, or nothing.

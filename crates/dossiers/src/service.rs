@@ -299,6 +299,12 @@ impl DossierService {
             .map(|e| e.procedure))
     }
 
+    /// The procedure `code` as the catalog has it now; none when it is missing or cannot be
+    /// read (for what it only adds detail to).
+    pub(crate) async fn procedure_if_readable(&self, code: &str) -> Option<Procedure> {
+        self.procedures.get(code).await.ok().flatten().map(|e| e.procedure)
+    }
+
     /// Stores a document in the file store and says whether it is one a dossier takes.
     pub(crate) async fn put_document(&self, u: &Upload) -> Put {
         match self.files.put(&u.bytes, Some(&u.file_name)).await {

@@ -12,9 +12,9 @@ use cqdt_dossiers::address::AdminUnits;
 use cqdt_dossiers::form::CatalogValues;
 use cqdt_dossiers::model::SupplementItem;
 use cqdt_dossiers::service::{
-    Agency, Applicant, Deadline, Directory, DossierService, OfficeAction, StatsBy,
+    Agency, Applicant, Deadline, Directory, DossierService, OfficeAction, Statistics, StatsBy,
 };
-use cqdt_dossiers::Neighbours;
+use cqdt_dossiers::{Dossier, Neighbours};
 use cqdt_platform::{
     FileStore, JobQueue, ManualClock, Principal, RetryPolicy, Role, RoleGrant, SharedClock,
 };
@@ -63,8 +63,15 @@ fn official(role: Role) -> Principal {
     }
 }
 
-async fn service(t: &TestDb, clock: Arc<ManualClock>) -> DossierService {
-    service_and_calendar(t, clock).await.0
+/// A fresh database with the test procedure, and the services on a manual clock set to `at`
+/// (the database is returned to keep it alive).
+async fn start(
+    at: chrono::DateTime<chrono::Utc>,
+) -> (TestDb, Arc<ManualClock>, DossierService, CalendarService) {
+    let t = TestDb::new().await;
+    let clock = Arc::new(ManualClock::new(at));
+    let (svc, calendar) = service_and_calendar(&t, clock.clone()).await;
+    (t, clock, svc, calendar)
 }
 
 async fn service_and_calendar(
@@ -143,30 +150,45 @@ async fn issue_result(svc: &DossierService, who: &Principal, code: &str) {
     svc.add_result(who, code, &upload, "", true).await.expect("result");
 }
 
+/// Receives `code` at the counter with the appointment computed from the calendar.
+async fn receive(svc: &DossierService, reception: &Principal, code: &str) -> Dossier {
+    svc.act(reception, code, OfficeAction::Receive { due_date: None }).await.expect("received")
+}
+
+/// Where `code` stands against its deadline as `who` sees it at the time `at`.
+async fn deadline_at(
+    svc: &DossierService,
+    clock: &ManualClock,
+    who: &Principal,
+    code: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Deadline {
+    clock.set(at);
+    let d = svc.view_for_official(who, code).await.expect("view").dossier;
+    svc.deadline_of(&d)
+}
+
+/// The statistics of 2026 in `who`'s scope (everything with none).
+async fn statistics(svc: &DossierService, who: Option<&Principal>, by: StatsBy) -> Statistics {
+    svc.statistics(who, day(2026, 1, 1), day(2026, 12, 31), by).await.expect("stats")
+}
+
 #[tokio::test]
 async fn a_dossier_late_across_tet_gets_an_apology_and_counts_as_late() {
-    let t = TestDb::new().await;
     // Thursday 12/2/2026, 09:00: Tết 2026 holidays run from Saturday 14/2 to Sunday 22/2.
-    let clock = Arc::new(ManualClock::new(vn(2026, 2, 12, 9)));
-    let svc = service(&t, clock.clone()).await;
+    let (_t, clock, svc, _) = start(vn(2026, 2, 12, 9)).await;
     let reception = official(Role::ReceptionOfficer);
     let processing = official(Role::ProcessingOfficer);
     let code = file(&svc).await;
-    let d = svc
-        .act(&reception, &code, OfficeAction::Receive { due_date: None })
-        .await
-        .expect("received");
+    let d = receive(&svc, &reception, &code).await;
     // Three working days from Thursday: Friday 13/2, then Tết, then Monday 23/2, Tuesday 24/2.
     assert_eq!(d.due_date.as_deref(), Some("2026-02-24"));
     svc.act(&processing, &code, OfficeAction::StartProcessing).await.expect("processing");
 
     // Monday 23/2: due the next working day. Wednesday 25/2: overdue.
-    clock.set(vn(2026, 2, 23, 9));
-    let d = svc.view_for_official(&processing, &code).await.expect("view").dossier;
-    assert_eq!(svc.deadline_of(&d), Deadline::DueSoon);
-    clock.set(vn(2026, 2, 25, 9));
-    let d = svc.view_for_official(&processing, &code).await.expect("view").dossier;
-    assert_eq!(svc.deadline_of(&d), Deadline::Overdue);
+    let at = |t| deadline_at(&svc, &clock, &processing, &code, t);
+    assert_eq!(at(vn(2026, 2, 23, 9)).await, Deadline::DueSoon);
+    assert_eq!(at(vn(2026, 2, 25, 9)).await, Deadline::Overdue);
 
     // The apology cannot go back in time, and needs a reason.
     let refused = svc
@@ -205,10 +227,7 @@ async fn a_dossier_late_across_tet_gets_an_apology_and_counts_as_late() {
     // The result on Thursday 26/2: before the new date, but late against the statutory one.
     clock.set(vn(2026, 2, 26, 10));
     issue_result(&svc, &processing, &code).await;
-    let stats = svc
-        .statistics(Some(&processing), day(2026, 1, 1), day(2026, 12, 31), StatsBy::Month)
-        .await
-        .expect("stats");
+    let stats = statistics(&svc, Some(&processing), StatsBy::Month).await;
     assert_eq!(stats.total.received, 1);
     assert_eq!(stats.total.late, 1, "{:?}", stats.total);
     assert_eq!(stats.total.early + stats.total.on_time, 0);
@@ -217,25 +236,17 @@ async fn a_dossier_late_across_tet_gets_an_apology_and_counts_as_late() {
     // Outside the scope: nothing.
     let mut stranger = official(Role::ProcessingOfficer);
     stranger.roles[0].agency = "000.00.03.H51".into();
-    let none = svc
-        .statistics(Some(&stranger), day(2026, 1, 1), day(2026, 12, 31), StatsBy::Agency)
-        .await
-        .expect("stats");
+    let none = statistics(&svc, Some(&stranger), StatsBy::Agency).await;
     assert_eq!(none.total.received, 0);
 }
 
 #[tokio::test]
 async fn the_clock_stands_still_while_the_applicant_supplements() {
-    let t = TestDb::new().await;
     // Monday 2/3/2026, 09:00.
-    let clock = Arc::new(ManualClock::new(vn(2026, 3, 2, 9)));
-    let svc = service(&t, clock.clone()).await;
+    let (_t, clock, svc, _) = start(vn(2026, 3, 2, 9)).await;
     let reception = official(Role::ReceptionOfficer);
     let code = file(&svc).await;
-    let d = svc
-        .act(&reception, &code, OfficeAction::Receive { due_date: None })
-        .await
-        .expect("received");
+    let d = receive(&svc, &reception, &code).await;
     assert_eq!(d.due_date.as_deref(), Some("2026-03-05"));
     svc.act(
         &reception,
@@ -270,10 +281,8 @@ async fn the_clock_stands_still_while_the_applicant_supplements() {
 
 #[tokio::test]
 async fn a_working_saturday_announced_by_the_government_counts_toward_the_appointment() {
-    let t = TestDb::new().await;
     // Thursday 8/1/2026, 09:00; suppose Saturday 10/1 is announced as a working day.
-    let clock = Arc::new(ManualClock::new(vn(2026, 1, 8, 9)));
-    let (svc, calendar) = service_and_calendar(&t, clock.clone()).await;
+    let (_t, clock, svc, calendar) = start(vn(2026, 1, 8, 9)).await;
     calendar
         .set_adjustment(
             "admin",
@@ -288,20 +297,14 @@ async fn a_working_saturday_announced_by_the_government_counts_toward_the_appoin
         .expect("adjustment");
     let reception = official(Role::ReceptionOfficer);
     let code = file(&svc).await;
-    let d = svc
-        .act(&reception, &code, OfficeAction::Receive { due_date: None })
-        .await
-        .expect("received");
+    let d = receive(&svc, &reception, &code).await;
     // Friday 9, the working Saturday 10, Monday 12 (Tuesday 13 without the adjustment).
     assert_eq!(d.due_date.as_deref(), Some("2026-01-12"));
     svc.act(&official(Role::ProcessingOfficer), &code, OfficeAction::StartProcessing)
         .await
         .expect("processing");
     // On Friday the next working day is the Saturday: Monday is not yet due soon.
-    clock.set(vn(2026, 1, 9, 9));
-    let d = svc.view_for_official(&reception, &code).await.expect("view").dossier;
-    assert_eq!(svc.deadline_of(&d), Deadline::OnTime);
-    clock.set(vn(2026, 1, 10, 9));
-    let d = svc.view_for_official(&reception, &code).await.expect("view").dossier;
-    assert_eq!(svc.deadline_of(&d), Deadline::DueSoon);
+    let at = |t| deadline_at(&svc, &clock, &reception, &code, t);
+    assert_eq!(at(vn(2026, 1, 9, 9)).await, Deadline::OnTime);
+    assert_eq!(at(vn(2026, 1, 10, 9)).await, Deadline::DueSoon);
 }

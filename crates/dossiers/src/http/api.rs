@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{read_multipart, DossierState};
+use super::{api_parts, DossierState};
 use crate::address::{AdminUnit, CommuneChoice};
 use crate::error::DossierError;
 use crate::model::{rating_label, Dossier, DossierStatus};
@@ -114,14 +114,8 @@ pub(super) async fn api_file(
         DossierError::Forbidden("Chỉ tài khoản công dân mới nộp hồ sơ trực tuyến.".into())
     })?;
     let ApiJson(f) = body?;
-    let values: BTreeMap<String, String> = f
-        .form
-        .into_iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => (k, s),
-            other => (k, other.to_string()),
-        })
-        .collect();
+    let values: BTreeMap<String, String> =
+        f.form.into_iter().map(|(k, v)| (k, text_of(v))).collect();
     let d = s.dossiers.file_directly(&who, &f.procedure_code, &f.agency_code, &values).await?;
     let filed = Filed {
         status_label: d.status.label().to_string(),
@@ -231,8 +225,7 @@ pub(super) async fn api_supply(
     Path(code): Path<String>,
     m: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Changed>, DossierError> {
-    let m = m.map_err(|e| DossierError::BadRequest(e.body_text()))?;
-    let parts = read_multipart(m).await.map_err(DossierError::BadRequest)?;
+    let parts = api_parts(m).await?;
     let note = super::control(&parts.control, "note");
     let d = s.dossiers.supply(&p.account_id, &p.actor, &code, &parts.uploads, note).await?;
     Ok(Json(d.into()))
@@ -304,10 +297,7 @@ pub(super) async fn api_rate(
     Path(code): Path<String>,
     ApiJson(b): ApiJson<RateBody>,
 ) -> Result<(StatusCode, Json<RatingGiven>), DossierError> {
-    let score = match b.score {
-        Value::String(s) => s,
-        other => other.to_string(),
-    };
+    let score = text_of(b.score);
     let r = s.dossiers.rate(&p.account_id, &p.actor, &code, &score, &b.comment).await?;
     let given = RatingGiven {
         label: rating_label(r.score).to_string(),
@@ -352,6 +342,15 @@ pub(super) async fn api_result(
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(res)
+}
+
+/// A JSON value as the text a form field would carry: a string as it is, a number as its
+/// digits.
+fn text_of(v: Value) -> String {
+    match v {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
 }
 
 /// `Content-Disposition` of a download (RFC 6266/5987): the UTF-8 name for browsers, an

@@ -46,6 +46,19 @@ pub(super) fn routes() -> Router<DossierState> {
         .route("/mot-cua/ho-so/{code}/{action}", post(dossier::act))
 }
 
+/// Each component of the procedure (none without one) with the names of the dossier's files
+/// attached to it.
+fn component_files<'a>(
+    procedure: Option<&'a cqdt_procedures::model::Procedure>,
+    view: &'a crate::service::DossierView,
+) -> impl Iterator<Item = (&'a cqdt_procedures::model::Component, Vec<&'a str>)> {
+    let components = procedure.map(|p| p.components.as_slice()).unwrap_or_default();
+    components.iter().enumerate().map(move |(i, c)| {
+        let files = view.files.iter().filter(|f| f.component == i as i64);
+        (c, files.map(|f| f.file_name.as_str()).collect())
+    })
+}
+
 /// dd/mm/yyyy of a stored yyyy-mm-dd, or nothing.
 fn vn_date(s: &str) -> String {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")

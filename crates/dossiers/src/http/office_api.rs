@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::api::{Changed, FileContent};
-use super::{control, read_multipart, DossierState};
+use super::{api_parts, control, DossierState};
 use crate::error::DossierError;
 use crate::model::{Dossier, DossierStatus, SupplementItem};
 use crate::service::{DossierView, OfficeAction, ResultDraft, Upload};
@@ -324,8 +324,7 @@ pub(super) async fn office_result(
     Path(code): Path<String>,
     m: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Changed>, DossierError> {
-    let m = m.map_err(|e| DossierError::BadRequest(e.body_text()))?;
-    let mut parts = read_multipart(m).await.map_err(DossierError::BadRequest)?;
+    let mut parts = api_parts(m).await?;
     let Some(upload) = parts.uploads.pop().filter(|_| parts.uploads.is_empty()) else {
         return Err(DossierError::Invalid(vec![FieldError::new(
             "file",

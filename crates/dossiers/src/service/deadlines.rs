@@ -149,6 +149,11 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).expect("a real date")
     }
 
+    /// The appointment for a processing time of `amount` `unit`s from `from`.
+    fn due(amount: u32, unit: TimeUnit, from: chrono::NaiveDateTime) -> NaiveDate {
+        appointment(&cal(), &time(amount, unit), from)
+    }
+
     #[test]
     fn due_soon_and_overdue_count_working_days_across_holidays() {
         let s = DossierStatus::Processing;
@@ -169,27 +174,22 @@ mod tests {
     #[test]
     fn working_days_skip_the_weekend_and_the_april_and_may_holidays() {
         // Wednesday 29/4/2026: 30/4 and 1/5 are holidays, 2–3/5 a weekend.
-        let due = appointment(&cal(), &time(3, TimeUnit::WorkingDays), at(2026, 4, 29, 9));
-        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 5, 6).expect("date"));
+        assert_eq!(due(3, TimeUnit::WorkingDays, at(2026, 4, 29, 9)), day(2026, 5, 6));
         // Friday afternoon, one working day: Monday.
-        let due = appointment(&cal(), &time(1, TimeUnit::WorkingDays), at(2026, 11, 27, 15));
-        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"));
+        assert_eq!(due(1, TimeUnit::WorkingDays, at(2026, 11, 27, 15)), day(2026, 11, 30));
     }
 
     #[test]
     fn calendar_days_ending_on_a_day_off_end_on_the_next_working_day() {
         // 10 days after Wednesday 18/11/2026 is Saturday 28/11: due Monday 30/11.
-        let due = appointment(&cal(), &time(10, TimeUnit::CalendarDays), at(2026, 11, 18, 9));
-        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"));
+        assert_eq!(due(10, TimeUnit::CalendarDays, at(2026, 11, 18, 9)), day(2026, 11, 30));
     }
 
     #[test]
     fn hours_count_office_hours_only() {
         // Four office hours from Friday 16:00 end on Monday.
-        let due = appointment(&cal(), &time(4, TimeUnit::Hours), at(2026, 11, 27, 16));
-        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"));
+        assert_eq!(due(4, TimeUnit::Hours, at(2026, 11, 27, 16)), day(2026, 11, 30));
         // Two hours from 8:00 end the same day.
-        let due = appointment(&cal(), &time(2, TimeUnit::Hours), at(2026, 11, 25, 8));
-        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 25).expect("date"));
+        assert_eq!(due(2, TimeUnit::Hours, at(2026, 11, 25, 8)), day(2026, 11, 25));
     }
 }

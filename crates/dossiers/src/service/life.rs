@@ -119,13 +119,8 @@ impl DossierService {
         let Some(request) = requests.iter().rev().find(|r| r.answered_at.is_none()) else {
             return Err(transition::no_open_request());
         };
-        let components = self
-            .procedures
-            .get(&d.procedure_code)
-            .await
-            .ok()
-            .flatten()
-            .map(|e| e.procedure.components.len());
+        let components =
+            self.procedure_if_readable(&d.procedure_code).await.map(|p| p.components.len());
         let (files, file_errors) = self.store_supplement(uploads, components).await?;
         let supplied = Supply { request, uploaded: !uploads.is_empty(), files, file_errors, note };
         let cal = self.calendar.calendar();

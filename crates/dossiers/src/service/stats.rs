@@ -95,12 +95,9 @@ impl DossierService {
         for r in &rows {
             if by == StatsBy::Field && !fields.contains_key(&r.procedure_code) {
                 let name = self
-                    .procedures
-                    .get(&r.procedure_code)
+                    .procedure_if_readable(&r.procedure_code)
                     .await
-                    .ok()
-                    .flatten()
-                    .map(|e| e.procedure.field.name)
+                    .map(|p| p.field.name)
                     .unwrap_or_else(|| "Khác".into());
                 fields.insert(r.procedure_code.clone(), name);
             }

@@ -56,27 +56,25 @@ pub enum OfficeAction {
 }
 
 impl OfficeAction {
-    pub(crate) fn name(&self) -> &'static str {
+    /// The action's key, and what it is called in a refusal.
+    fn names(&self) -> (&'static str, &'static str) {
         match self {
-            OfficeAction::Receive { .. } => "receive",
-            OfficeAction::RequestSupplement { .. } => "request_supplement",
-            OfficeAction::StartProcessing => "start_processing",
-            OfficeAction::Return => "return",
-            OfficeAction::Refuse { .. } => "refuse",
-            OfficeAction::Apologise { .. } => "apologise",
+            OfficeAction::Receive { .. } => ("receive", "tiếp nhận"),
+            OfficeAction::RequestSupplement { .. } => ("request_supplement", "yêu cầu bổ sung"),
+            OfficeAction::StartProcessing => ("start_processing", "chuyển xử lý"),
+            OfficeAction::Return => ("return", "trả kết quả"),
+            OfficeAction::Refuse { .. } => ("refuse", "từ chối"),
+            OfficeAction::Apologise { .. } => ("apologise", "xin lỗi, hẹn lại"),
         }
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        self.names().0
     }
 
     /// What the action is called in a refusal.
     fn verb(&self) -> &'static str {
-        match self {
-            OfficeAction::Receive { .. } => "tiếp nhận",
-            OfficeAction::RequestSupplement { .. } => "yêu cầu bổ sung",
-            OfficeAction::StartProcessing => "chuyển xử lý",
-            OfficeAction::Return => "trả kết quả",
-            OfficeAction::Refuse { .. } => "từ chối",
-            OfficeAction::Apologise { .. } => "xin lỗi, hẹn lại",
-        }
+        self.names().1
     }
 
     /// Roles that may take the action, and the statuses it starts from.
@@ -113,21 +111,33 @@ impl OfficeAction {
     /// action does not start from (409).
     pub(crate) fn authorize(&self, who: &Principal, d: &Dossier) -> Result<(), DossierError> {
         let (roles, from) = self.rule();
-        if !who.can_any(roles, &d.agency_code) {
-            return Err(DossierError::Forbidden(format!(
-                "Tài khoản không có quyền “{}” đối với hồ sơ của {}.",
-                self.verb(),
-                d.agency_name
-            )));
-        }
-        if !from.contains(&d.status) {
-            return Err(DossierError::Conflict(format!(
-                "Hồ sơ đang ở tình trạng “{}”, không thực hiện được thao tác này.",
-                d.status.label()
-            )));
-        }
-        Ok(())
+        let right = format!("“{}” đối với", self.verb());
+        check(who, d, (roles, &right), (from, "không thực hiện được thao tác này"))
     }
+}
+
+/// Refuses `who` without one of `roles` at the dossier's agency (403, "no right to `right`
+/// the agency's dossier"), or a dossier whose status is not in `from` (409, "in that status,
+/// `not_now`").
+fn check(
+    who: &Principal,
+    d: &Dossier,
+    (roles, right): (&[Role], &str),
+    (from, not_now): (&[DossierStatus], &str),
+) -> Result<(), DossierError> {
+    if !who.can_any(roles, &d.agency_code) {
+        return Err(DossierError::Forbidden(format!(
+            "Tài khoản không có quyền {right} hồ sơ của {}.",
+            d.agency_name
+        )));
+    }
+    if !from.contains(&d.status) {
+        return Err(DossierError::Conflict(format!(
+            "Hồ sơ đang ở tình trạng “{}”, {not_now}.",
+            d.status.label()
+        )));
+    }
+    Ok(())
 }
 
 /// Roles that issue results, and the statuses from which they can.
@@ -143,19 +153,7 @@ pub fn may_issue_result(who: &Principal, d: &Dossier) -> bool {
 /// Refuses an official who may not issue results of the dossier's agency (403), or a
 /// dossier not being resolved (409).
 pub(crate) fn authorize_result(who: &Principal, d: &Dossier) -> Result<(), DossierError> {
-    if !who.can_any(&RESULT_ROLES, &d.agency_code) {
-        return Err(DossierError::Forbidden(format!(
-            "Tài khoản không có quyền ban hành kết quả cho hồ sơ của {}.",
-            d.agency_name
-        )));
-    }
-    if !RESULT_FROM.contains(&d.status) {
-        return Err(DossierError::Conflict(format!(
-            "Hồ sơ đang ở tình trạng “{}”, chưa thể có kết quả.",
-            d.status.label()
-        )));
-    }
-    Ok(())
+    check(who, d, (&RESULT_ROLES, "ban hành kết quả cho"), (&RESULT_FROM, "chưa thể có kết quả"))
 }
 
 /// Refuses a withdrawal of a dossier already decided.

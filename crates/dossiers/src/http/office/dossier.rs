@@ -16,7 +16,7 @@ use cqdt_platform::{FieldError, Principal, Role, Shell};
 use cqdt_procedures::model::Procedure;
 use cqdt_workflow::InstanceDetail;
 
-use super::{vn_date, vn_ts};
+use super::{component_files, vn_date, vn_ts};
 use crate::error::DossierError;
 use crate::http::{control, read_multipart, DossierState};
 use crate::model::{Dossier, DossierStatus, SupplementItem};
@@ -86,19 +86,8 @@ fn form_values(procedure: Option<&Procedure>, d: &Dossier) -> Vec<(String, Strin
 
 /// Each component of the procedure with the names of the files attached.
 fn components(procedure: Option<&Procedure>, view: &DossierView) -> Vec<(String, String)> {
-    let Some(pr) = procedure else {
-        return Vec::new();
-    };
-    pr.components
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let files: Vec<&str> = view
-                .files
-                .iter()
-                .filter(|f| f.component == i as i64)
-                .map(|f| f.file_name.as_str())
-                .collect();
+    component_files(procedure, view)
+        .map(|(c, files)| {
             let attached =
                 if files.is_empty() { "Chưa có".to_string() } else { files.join(", ") };
             (c.name.clone(), attached)

@@ -13,7 +13,7 @@ use cqdt_procedures::model::Procedure;
 use cqdt_workflow::store::TaskRow;
 use cqdt_workflow::InstanceDetail;
 
-use super::{vn_date, vn_ts};
+use super::{component_files, vn_date, vn_ts};
 use crate::error::DossierError;
 use crate::http::DossierState;
 use crate::model::{Dossier, DossierEvent, DossierStatus};
@@ -64,14 +64,9 @@ fn kind(
 
 /// The components received, with how many originals and copies.
 fn components(procedure: Option<&Procedure>, view: &DossierView) -> Vec<(String, String)> {
-    let Some(pr) = procedure else {
-        return Vec::new();
-    };
-    pr.components
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| view.files.iter().any(|f| f.component == *i as i64))
-        .map(|(_, c)| {
+    component_files(procedure, view)
+        .filter(|(_, files)| !files.is_empty())
+        .map(|(c, _)| {
             (c.name.clone(), format!("{} bản chính, {} bản sao (điện tử)", c.originals, c.copies))
         })
         .collect()

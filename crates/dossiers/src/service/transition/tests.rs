@@ -62,6 +62,11 @@ fn receive(due: Option<NaiveDate>) -> OfficeAction {
     OfficeAction::Receive { due_date: due }
 }
 
+/// `action` on `d` by an official with `role` at the dossier's agency, on no particular facts.
+fn act_as(d: &Dossier, action: &OfficeAction, role: Role) -> Result<Change, DossierError> {
+    office(d, action, &official(role), Facts::default(), at())
+}
+
 fn fields(e: DossierError) -> Vec<String> {
     match e {
         DossierError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
@@ -89,14 +94,8 @@ fn reception_sets_the_appointment_and_records_the_day() {
     assert_eq!(c.audit.action, "dossier.receive");
     assert_eq!(c.audit.object_id.as_deref(), d.code.as_deref());
     // A date typed by the official wins over the computed one.
-    let typed = office(
-        &d,
-        &receive(Some(day(2026, 12, 4))),
-        &official(Role::ReceptionOfficer),
-        Facts::default(),
-        at(),
-    )
-    .expect("received");
+    let typed =
+        act_as(&d, &receive(Some(day(2026, 12, 4))), Role::ReceptionOfficer).expect("received");
     assert_eq!(typed.dossier.due_date.as_deref(), Some("2026-12-04"));
 }
 
@@ -120,14 +119,8 @@ fn the_wrong_role_is_forbidden_and_the_wrong_status_a_conflict() {
 #[test]
 fn an_appointment_in_the_past_is_refused() {
     let d = dossier(DossierStatus::Submitted);
-    let e = office(
-        &d,
-        &receive(Some(day(2026, 11, 24))),
-        &official(Role::ReceptionOfficer),
-        Facts::default(),
-        at(),
-    )
-    .expect_err("yesterday");
+    let e = act_as(&d, &receive(Some(day(2026, 11, 24))), Role::ReceptionOfficer)
+        .expect_err("yesterday");
     assert_eq!(fields(e), ["due_date"]);
 }
 
@@ -140,8 +133,7 @@ fn a_supplement_request_lists_everything_and_remembers_where_to_go_back() {
     ];
     let action =
         OfficeAction::RequestSupplement { items, note: "Nộp trước thứ Sáu.".into() };
-    let c = office(&d, &action, &official(Role::ProcessingOfficer), Facts::default(), at())
-        .expect("asked");
+    let c = act_as(&d, &action, Role::ProcessingOfficer).expect("asked");
     assert_eq!(c.dossier.status, DossierStatus::Supplement);
     let [Effect::OpenSupplement(r)] = &c.effects[..] else {
         panic!("{:?}", c.effects);
@@ -151,41 +143,31 @@ fn a_supplement_request_lists_everything_and_remembers_where_to_go_back() {
     assert_eq!(r.items[0].text, "Bản sao giấy khai sinh");
     assert_eq!(c.event.note, "Yêu cầu bổ sung hồ sơ:\n1. Bản sao giấy khai sinh");
     let empty = OfficeAction::RequestSupplement { items: Vec::new(), note: String::new() };
-    let e = office(&d, &empty, &official(Role::ProcessingOfficer), Facts::default(), at())
-        .expect_err("nothing asked");
+    let e = act_as(&d, &empty, Role::ProcessingOfficer).expect_err("nothing asked");
     assert_eq!(fields(e), ["items"]);
 }
 
 #[test]
 fn refusal_and_return_finish_the_dossier() {
-    let c = office(
+    let c = act_as(
         &dossier(DossierStatus::Received),
         &OfficeAction::Refuse { reasons: "Không thuộc thẩm quyền.".into() },
-        &official(Role::Leader),
-        Facts::default(),
-        at(),
+        Role::Leader,
     )
     .expect("refused");
     assert_eq!(c.dossier.status, DossierStatus::Refused);
     assert!(c.dossier.finished_at.is_some());
     assert_eq!(c.event.note, "Từ chối: Không thuộc thẩm quyền.");
-    let e = office(
+    let e = act_as(
         &dossier(DossierStatus::Received),
         &OfficeAction::Refuse { reasons: " ".into() },
-        &official(Role::Leader),
-        Facts::default(),
-        at(),
+        Role::Leader,
     )
     .expect_err("no reason");
     assert_eq!(fields(e), ["reasons"]);
-    let c = office(
-        &dossier(DossierStatus::ResultReady),
-        &OfficeAction::Return,
-        &official(Role::ReceptionOfficer),
-        Facts::default(),
-        at(),
-    )
-    .expect("returned");
+    let c =
+        act_as(&dossier(DossierStatus::ResultReady), &OfficeAction::Return, Role::ReceptionOfficer)
+            .expect("returned");
     assert_eq!(c.dossier.status, DossierStatus::Returned);
     assert!(c.dossier.finished_at.is_some());
     assert!(c.effects.is_empty());
@@ -211,12 +193,10 @@ fn processing_starts_the_procedures_process_with_the_form() {
     assert_eq!(vars["form"]["floors"], 7);
     assert_eq!(vars["dossier"], json!(dossier(DossierStatus::Received).code));
     // A procedure without a process only changes the status.
-    let c = office(
+    let c = act_as(
         &dossier(DossierStatus::Received),
         &OfficeAction::StartProcessing,
-        &official(Role::ProcessingOfficer),
-        Facts::default(),
-        at(),
+        Role::ProcessingOfficer,
     )
     .expect("processing");
     assert!(c.effects.is_empty());
@@ -228,14 +208,8 @@ fn an_apology_moves_the_appointment_but_keeps_the_status() {
     d.due_date = Some("2026-11-26".into());
     let apologise =
         |new_due, reason: &str| OfficeAction::Apologise { reason: reason.into(), new_due };
-    let c = office(
-        &d,
-        &apologise(day(2026, 12, 3), "Chờ ý kiến liên ngành"),
-        &official(Role::Leader),
-        Facts::default(),
-        at(),
-    )
-    .expect("apologised");
+    let c = act_as(&d, &apologise(day(2026, 12, 3), "Chờ ý kiến liên ngành"), Role::Leader)
+        .expect("apologised");
     assert_eq!(c.dossier.status, DossierStatus::Processing);
     assert_eq!(c.dossier.due_date.as_deref(), Some("2026-12-03"));
     let [Effect::Apology(a)] = &c.effects[..] else {
@@ -243,14 +217,8 @@ fn an_apology_moves_the_appointment_but_keeps_the_status() {
     };
     assert_eq!((a.old_due.as_str(), a.new_due.as_str()), ("2026-11-26", "2026-12-03"));
     assert!(c.notices[0].params["body"].contains("26/11/2026"));
-    let e = office(
-        &d,
-        &apologise(day(2026, 11, 26), ""),
-        &official(Role::Leader),
-        Facts::default(),
-        at(),
-    )
-    .expect_err("no later date, no reason");
+    let e = act_as(&d, &apologise(day(2026, 11, 26), ""), Role::Leader)
+        .expect_err("no later date, no reason");
     assert_eq!(fields(e), ["reason", "new_due"]);
 }
 
@@ -349,36 +317,17 @@ fn a_supplement_moves_the_appointment_by_the_working_days_it_took() {
 #[test]
 fn text_no_notice_can_carry_is_refused_by_its_field() {
     let refuse = OfficeAction::Refuse { reasons: "Thiếu giấy tờ\u{0}".into() };
-    let e = office(
-        &dossier(DossierStatus::Received),
-        &refuse,
-        &official(Role::Leader),
-        Facts::default(),
-        at(),
-    )
-    .expect_err("a control character");
+    let e = act_as(&dossier(DossierStatus::Received), &refuse, Role::Leader)
+        .expect_err("a control character");
     assert_eq!(fields(e), ["reasons"]);
     // Line breaks and tabs are fine.
     let refuse = OfficeAction::Refuse { reasons: "Thiếu:\n\tgiấy khai sinh".into() };
-    assert!(office(
-        &dossier(DossierStatus::Received),
-        &refuse,
-        &official(Role::Leader),
-        Facts::default(),
-        at(),
-    )
-    .is_ok());
+    assert!(act_as(&dossier(DossierStatus::Received), &refuse, Role::Leader).is_ok());
     let long = OfficeAction::RequestSupplement {
         items: (0..8).map(|_| SupplementItem { component: None, text: "x".repeat(900) }).collect(),
         note: String::new(),
     };
-    let e = office(
-        &dossier(DossierStatus::Received),
-        &long,
-        &official(Role::ProcessingOfficer),
-        Facts::default(),
-        at(),
-    )
-    .expect_err("too long for one notice");
+    let e = act_as(&dossier(DossierStatus::Received), &long, Role::ProcessingOfficer)
+        .expect_err("too long for one notice");
     assert_eq!(fields(e), ["items"]);
 }
