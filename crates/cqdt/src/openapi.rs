@@ -1,11 +1,8 @@
 //! The OpenAPI document of the whole platform, merged from the documents each module
 //! generates from its handlers and types, and the check that it leaves no API route out.
 
-use axum::Router;
 use serde_json::json;
 use utoipa::OpenApi as _;
-
-use cqdt_platform::web;
 
 /// The OpenAPI 3.1 document of every module's JSON API, merged from the documents each
 /// module derives from its handlers and types.
@@ -48,7 +45,7 @@ pub fn openapi_document() -> serde_json::Value {
         cqdt_workflow::http::ApiDoc::openapi(),
         cqdt_platform::http::ApiDoc::openapi(),
         cqdt_notify::http::openapi(),
-        cqdt_dossiers::http::openapi(),
+        cqdt_dossiers::http::ApiDoc::openapi(),
     ];
     for part in generated {
         doc.merge(part);
@@ -96,29 +93,4 @@ fn unique_operation_ids(doc: &mut serde_json::Value) {
     }
 }
 
-/// The paths of a router's routes under `/api/` and `/dmdc/`, for checking that the OpenAPI
-/// document leaves none out. axum has no route listing; its `Debug` output names every path
-/// (nested routers are flattened into their parent's paths), so read them from there.
-pub fn api_paths<S>(router: &Router<S>) -> std::collections::BTreeSet<String> {
-    let debug = format!("{router:?}");
-    debug.split('"').filter(|s| web::is_api_path(s)).map(str::to_string).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::routing::get;
-
-    use super::*;
-
-    #[test]
-    fn api_paths_are_read_from_the_router_including_nested_ones() {
-        let inner: Router = Router::new().route("/x/{id}", get(|| async { "" }));
-        let router: Router = Router::new()
-            .route("/api/v1/a", get(|| async { "" }))
-            .route("/trang", get(|| async { "" }))
-            .route("/dmdc/Metadata/{catalog}", get(|| async { "" }))
-            .nest("/api/v1/b", inner);
-        let paths: Vec<String> = api_paths(&router).into_iter().collect();
-        assert_eq!(paths, ["/api/v1/a", "/api/v1/b/x/{id}", "/dmdc/Metadata/{catalog}"]);
-    }
-}
+pub use cqdt_platform::openapi::api_paths;

@@ -141,3 +141,32 @@ problem_answers! {
 pub fn json<D: utoipa::OpenApi>() -> serde_json::Value {
     serde_json::to_value(D::openapi()).expect("an OpenAPI document serialises")
 }
+
+/// The paths of a router's routes under `/api/` and `/dmdc/`, for checking that the OpenAPI
+/// document leaves none out. axum has no route listing; its `Debug` output names every path
+/// (nested routers are flattened into their parent's paths), so read them from there.
+pub fn api_paths<S>(router: &axum::Router<S>) -> std::collections::BTreeSet<String> {
+    let debug = format!("{router:?}");
+    debug.split('"').filter(|s| crate::web::is_api_path(s)).map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+
+    use axum::Router;
+
+    use super::*;
+
+    #[test]
+    fn api_paths_are_read_from_the_router_including_nested_ones() {
+        let inner: Router = Router::new().route("/x/{id}", get(|| async { "" }));
+        let router: Router = Router::new()
+            .route("/api/v1/a", get(|| async { "" }))
+            .route("/trang", get(|| async { "" }))
+            .route("/dmdc/Metadata/{catalog}", get(|| async { "" }))
+            .nest("/api/v1/b", inner);
+        let paths: Vec<String> = api_paths(&router).into_iter().collect();
+        assert_eq!(paths, ["/api/v1/a", "/api/v1/b/x/{id}", "/dmdc/Metadata/{catalog}"]);
+    }
+}
