@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use cqdt_workflow::Start;
 use serde_json::json;
 use tokio::process::{Child, Command};
 
@@ -250,14 +251,7 @@ pub async fn workflow(
                 // Each client drives its instance by the tasks each step reports opened, as
                 // a worker fed by the engine would; every answer comes after its commit.
                 let mut step = wf
-                    .start_step(
-                        "bench",
-                        "",
-                        "bench_three_tasks",
-                        Some(&key),
-                        None,
-                        Default::default(),
-                    )
+                    .start_step(Start::new("bench", "bench_three_tasks").business_key(Some(&key)))
                     .await?;
                 while let Some(task) = step.opened.first().copied() {
                     step = wf.complete_step("bench", "", task, Default::default()).await?;

@@ -13,7 +13,7 @@ use cqdt_platform::{Admin, ApiQuery, FieldError, HttpError, Platform, Problem, R
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::service::{InstanceDetail, WorkflowError, WorkflowService};
+use crate::service::{InstanceDetail, Start, WorkflowError, WorkflowService};
 use crate::store::{DefinitionRow, HistoryRow, InstanceRow, TaskRow};
 use cqdt_platform::openapi::{
     AdminRefusal, BadRequest, Conflict, NotFound, Unprocessable, UnsupportedMediaType,
@@ -206,12 +206,11 @@ async fn start_api(
     let id = s
         .workflow
         .start(
-            &admin.name,
-            &rid,
-            &b.key,
-            b.business_key.as_deref(),
-            b.agency.as_deref(),
-            b.variables,
+            Start::new(&admin.name, &b.key)
+                .request(&rid)
+                .business_key(b.business_key.as_deref())
+                .agency(b.agency.as_deref())
+                .variables(b.variables),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(Started { id })).into_response())

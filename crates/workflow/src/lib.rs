@@ -10,5 +10,5 @@ pub mod store;
 pub mod svg;
 
 pub use model::{parse_bpmn, BpmnError, NodeKind, Process};
-pub use service::{Handler, InstanceDetail, Step, WorkflowError, WorkflowService};
+pub use service::{Handler, InstanceDetail, Start, Step, WorkflowError, WorkflowService};
 pub use store::{DefinitionRow, InstanceRow, TaskRow};

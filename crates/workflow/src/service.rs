@@ -17,8 +17,8 @@ use crate::store::{
 
 mod batch;
 mod walk;
-pub use batch::Step;
 use batch::{Command, Complete, Queued};
+pub use batch::{Start, Step};
 use walk::{Effects, Moment};
 
 /// Errors of the workflow engine.
@@ -171,53 +171,22 @@ impl WorkflowService {
     }
 
     /// Starts the newest version of a process; returns the instance id.
-    pub async fn start(
-        &self,
-        actor: &str,
-        request_id: &str,
-        key: &str,
-        business_key: Option<&str>,
-        agency: Option<&str>,
-        variables: Map<String, Value>,
-    ) -> Result<i64, WorkflowError> {
-        Ok(self
-            .start_step(actor, request_id, key, business_key, agency, variables)
-            .await?
-            .instance
-            .id)
+    pub async fn start(&self, start: Start) -> Result<i64, WorkflowError> {
+        Ok(self.start_step(start).await?.instance.id)
     }
 
     /// Starts the newest version of a process; answers with the instance and the tasks its
     /// first steps opened. Committed (with whatever else is waiting) before it answers.
-    #[tracing::instrument(skip(self, actor, request_id, variables))]
-    pub async fn start_step(
-        &self,
-        actor: &str,
-        request_id: &str,
-        key: &str,
-        business_key: Option<&str>,
-        agency: Option<&str>,
-        variables: Map<String, Value>,
-    ) -> Result<Step, WorkflowError> {
-        self.submit(Command::start(actor, request_id, key, business_key, agency, variables)).await
+    #[tracing::instrument(skip_all, fields(key = %start.key))]
+    pub async fn start_step(&self, start: Start) -> Result<Step, WorkflowError> {
+        self.submit(Command::Start(start)).await
     }
 
     /// Starts a process inside the caller's transaction, so that the business change that
     /// starts it (a dossier handed to processing) and the instance commit together.
-    #[allow(clippy::too_many_arguments)]
-    #[tracing::instrument(skip(self, tx, actor, request_id, variables))]
-    pub async fn start_in(
-        &self,
-        tx: &mut Tx,
-        actor: &str,
-        request_id: &str,
-        key: &str,
-        business_key: Option<&str>,
-        agency: Option<&str>,
-        variables: Map<String, Value>,
-    ) -> Result<i64, WorkflowError> {
-        let command = Command::start(actor, request_id, key, business_key, agency, variables);
-        let mut out = self.execute(tx, vec![command]).await?;
+    #[tracing::instrument(skip_all, fields(key = %start.key))]
+    pub async fn start_in(&self, tx: &mut Tx, start: Start) -> Result<i64, WorkflowError> {
+        let mut out = self.execute(tx, vec![Command::Start(start)]).await?;
         match out.pop() {
             Some(step) => Ok(step?.instance.id),
             None => Err(WorkflowError::Conflict("không có kết quả".into())),

@@ -7,7 +7,7 @@ use cqdt_audit::Audit;
 use cqdt_calendar::{CalendarService, OfficeHours};
 use cqdt_platform::{ManualClock, SharedClock};
 use cqdt_testing::TestDb;
-use cqdt_workflow::{WorkflowError, WorkflowService};
+use cqdt_workflow::{Start, WorkflowError, WorkflowService};
 use serde_json::{json, Map, Value};
 
 const BPMN: &str = include_str!("fixtures/tiep-nhan-xu-ly.bpmn");
@@ -51,12 +51,9 @@ async fn a_dossier_runs_through_reception_parallel_review_approval_and_return() 
     assert_eq!(def.version, 1);
     let id = w
         .start(
-            "admin",
-            "",
-            "tiep_nhan_xu_ly",
-            Some("000.01.41.H51-260213-0001"),
-            Some("000.01.41.H51"),
-            Map::new(),
+            Start::new("admin", "tiep_nhan_xu_ly")
+                .business_key(Some("000.01.41.H51-260213-0001"))
+                .agency(Some("000.01.41.H51")),
         )
         .await
         .expect("start");
@@ -101,7 +98,7 @@ async fn a_refusal_takes_the_default_path() {
     let t = TestDb::new().await;
     let w = engine(&t, friday_13_february_2026()).await;
     w.deploy("admin", "", BPMN).await.expect("deploy");
-    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
+    let id = w.start(Start::new("admin", "tiep_nhan_xu_ly")).await.expect("start");
     for _ in 0..2 {
         for task in open_tasks(&w, id).await {
             w.complete("x", "", task.id, Map::new()).await.expect("complete");
@@ -123,7 +120,7 @@ async fn an_overdue_approval_fires_its_working_day_timer_across_tet() {
     let clock = friday_13_february_2026();
     let w = engine(&t, clock.clone()).await;
     w.deploy("admin", "", BPMN).await.expect("deploy");
-    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
+    let id = w.start(Start::new("admin", "tiep_nhan_xu_ly")).await.expect("start");
     for _ in 0..2 {
         for task in open_tasks(&w, id).await {
             w.complete("x", "", task.id, Map::new()).await.expect("complete");
@@ -150,7 +147,7 @@ async fn running_instances_keep_their_version_and_survive_a_restart() {
     let v1 = w.deploy("admin", "", BPMN).await.expect("deploy");
     let again = w.deploy("admin", "", BPMN).await.expect("same file");
     assert_eq!(again.version, 1, "the same file is not a new version");
-    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
+    let id = w.start(Start::new("admin", "tiep_nhan_xu_ly")).await.expect("start");
     let v2 = w
         .deploy("admin", "", &BPMN.replace("Trả kết quả", "Trả kết quả cho công dân"))
         .await
@@ -186,7 +183,7 @@ async fn unsupported_bpmn_is_refused_and_a_missing_handler_is_an_incident() {
         "<bpmn:serviceTask id=\"Task_TiepNhan\" name=\"Đồng bộ cổng quốc gia\" cqdt:type=\"dvc_sync\">",
     ).replacen("</bpmn:userTask>", "</bpmn:serviceTask>", 1);
     w.deploy("admin", "", &service).await.expect("deploy");
-    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
+    let id = w.start(Start::new("admin", "tiep_nhan_xu_ly")).await.expect("start");
     let d = w.instance(id).await.expect("detail");
     assert_eq!(d.instance.status, "incident");
     assert!(d.instance.incident.as_deref().unwrap_or("").contains("dvc_sync"));
@@ -197,7 +194,7 @@ async fn unsupported_bpmn_is_refused_and_a_missing_handler_is_an_incident() {
             Ok(())
         }),
     );
-    let id = w.start("admin", "", "tiep_nhan_xu_ly", None, None, Map::new()).await.expect("start");
+    let id = w.start(Start::new("admin", "tiep_nhan_xu_ly")).await.expect("start");
     let d = w.instance(id).await.expect("detail");
     assert_eq!(d.instance.status, "active");
     assert_eq!(d.instance.variables.get("synced"), Some(&Value::Bool(true)));
@@ -228,7 +225,12 @@ async fn a_task_can_belong_to_another_agency_named_in_the_diagram_or_in_a_variab
         if let Some(p) = partner {
             v.insert("partner".into(), json!(p));
         }
-        w.start("a", "", "lien_thong", Some("HS-1"), Some("000.00.03.H51"), v)
+        w.start(
+            Start::new("a", "lien_thong")
+                .business_key(Some("HS-1"))
+                .agency(Some("000.00.03.H51"))
+                .variables(v),
+        )
     };
     let id = start(Some("000.00.11.H51")).await.expect("start");
     let mut agencies = Vec::new();
@@ -270,12 +272,9 @@ async fn many_clients_at_once_each_task_is_done_once_and_every_instance_ends() {
         clients.push(tokio::spawn(async move {
             let mut step = w
                 .start_step(
-                    "admin",
-                    "",
-                    "tiep_nhan_xu_ly",
-                    Some(&format!("HS-{i}")),
-                    Some("000.01.41.H51"),
-                    Map::new(),
+                    Start::new("admin", "tiep_nhan_xu_ly")
+                        .business_key(Some(&format!("HS-{i}")))
+                        .agency(Some("000.01.41.H51")),
                 )
                 .await?;
             let mut done = 0;

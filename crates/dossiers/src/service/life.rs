@@ -10,6 +10,7 @@
 use cqdt_audit::AuditEvent;
 use cqdt_platform::clock::format_ts;
 use cqdt_platform::{FieldError, Principal, Tx};
+use cqdt_workflow::Start;
 use serde_json::json;
 
 use super::office::process_form;
@@ -249,7 +250,13 @@ impl DossierService {
         match effect {
             Effect::StartProcess { key, vars } => {
                 self.workflow
-                    .start_in(tx, actor, "", &key, d.code.as_deref(), Some(&d.agency_code), vars)
+                    .start_in(
+                        tx,
+                        Start::new(actor, &key)
+                            .business_key(d.code.as_deref())
+                            .agency(Some(&d.agency_code))
+                            .variables(vars),
+                    )
                     .await
                     .map_err(|e| match e {
                         cqdt_workflow::service::WorkflowError::NotFound(m) => {

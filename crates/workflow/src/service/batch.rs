@@ -19,15 +19,54 @@ use crate::store::{self, InstanceRow, NewTask, TaskRow};
 /// Most commands written in one transaction.
 pub(crate) const MAX_BATCH: usize = 256;
 
-/// Start the newest version of a process.
+/// A start of the newest version of a process: `Start::new(actor, key)`, then what the
+/// caller knows of it.
 #[derive(Debug, Clone)]
-pub(crate) struct Start {
-    pub actor: String,
-    pub request_id: String,
-    pub key: String,
-    pub business_key: Option<String>,
-    pub agency: Option<String>,
-    pub variables: Map<String, Value>,
+pub struct Start {
+    pub(crate) actor: String,
+    pub(crate) request_id: String,
+    pub(crate) key: String,
+    pub(crate) business_key: Option<String>,
+    pub(crate) agency: Option<String>,
+    pub(crate) variables: Map<String, Value>,
+}
+
+impl Start {
+    /// Starts process `key` on behalf of `actor` (recorded in the history and audit log).
+    pub fn new(actor: &str, key: &str) -> Start {
+        Start {
+            actor: actor.to_string(),
+            request_id: String::new(),
+            key: key.to_string(),
+            business_key: None,
+            agency: None,
+            variables: Map::new(),
+        }
+    }
+
+    /// The request that asked for it, for the audit log.
+    pub fn request(mut self, request_id: &str) -> Start {
+        self.request_id = request_id.to_string();
+        self
+    }
+
+    /// The business object it is about (a dossier code).
+    pub fn business_key(mut self, key: Option<&str>) -> Start {
+        self.business_key = key.map(str::to_string);
+        self
+    }
+
+    /// The agency whose officials get its tasks.
+    pub fn agency(mut self, agency: Option<&str>) -> Start {
+        self.agency = agency.map(str::to_string);
+        self
+    }
+
+    /// The process variables it starts with.
+    pub fn variables(mut self, variables: Map<String, Value>) -> Start {
+        self.variables = variables;
+        self
+    }
 }
 
 /// Complete an open task.
@@ -44,27 +83,6 @@ pub(crate) struct Complete {
 pub(crate) enum Command {
     Start(Start),
     Complete(Complete),
-}
-
-impl Command {
-    /// A start, from borrowed arguments.
-    pub(crate) fn start(
-        actor: &str,
-        request_id: &str,
-        key: &str,
-        business_key: Option<&str>,
-        agency: Option<&str>,
-        variables: Map<String, Value>,
-    ) -> Command {
-        Command::Start(Start {
-            actor: actor.to_string(),
-            request_id: request_id.to_string(),
-            key: key.to_string(),
-            business_key: business_key.map(str::to_string),
-            agency: agency.map(str::to_string),
-            variables,
-        })
-    }
 }
 
 /// What a start or a completion did: the instance after it and the tasks it opened.

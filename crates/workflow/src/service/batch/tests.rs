@@ -7,7 +7,7 @@ use cqdt_testing::TestDb;
 const BPMN: &str = include_str!("../../../tests/fixtures/tiep-nhan-xu-ly.bpmn");
 
 fn start(key: &str) -> Command {
-    Command::start("admin", "", key, None, Some("000.01.41.H51"), Map::new())
+    Command::Start(Start::new("admin", key).agency(Some("000.01.41.H51")))
 }
 
 fn complete(task_id: i64, actor: &str) -> Command {
