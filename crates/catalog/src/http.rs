@@ -107,17 +107,27 @@ impl IntoResponse for CatalogError {
     }
 }
 
-/// Query of entry lists.
-#[derive(Debug, Default, Deserialize)]
+/// Query of entry lists; documented once for the entries API and its LGSP twin.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// direct children of this code
     parent: Option<String>,
+    /// all descendants of this code
     ancestor: Option<String>,
+    /// level: data.level for administrative units (1 province, 2 district, 3 commune), else depth (1 = top); 1 to 10
     level: Option<String>,
+    /// name (diacritics ignored) or code prefix
     q: Option<String>,
+    /// only entries in force on this date (yyyy-mm-dd or dd/mm/yyyy); without it every period, each with its status
     as_of: Option<String>,
+    /// exactly this code
     code: Option<String>,
+    /// true: only entries without parent
     roots: Option<String>,
+    /// from 1
     page: Option<String>,
+    /// 1 to 5000, default 1000
     page_size: Option<String>,
 }
 

@@ -371,20 +371,26 @@ pub async fn insert_successors(
     Ok(())
 }
 
+const SUCCESSORS_SQL: &str = "SELECT to_code, effective FROM catalog_successors WHERE catalog = $1 AND from_code = $2 ORDER BY to_code";
+
+/// The successor links of a code, one way or the other: (the other code, effective).
+async fn successor_links<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    sql: &'static str,
+    catalog: &str,
+    code: &str,
+    context: &'static str,
+) -> Result<Vec<(String, String)>, DbError> {
+    sqlx::query_as(sql).bind(catalog).bind(code).fetch_all(ex).await.ctx(context)
+}
+
 /// Successors of a code: (to_code, effective).
 pub async fn successors(
     db: &Db,
     catalog: &str,
     code: &str,
 ) -> Result<Vec<(String, String)>, DbError> {
-    sqlx::query_as(
-        "SELECT to_code, effective FROM catalog_successors WHERE catalog = $1 AND from_code = $2 ORDER BY to_code",
-    )
-    .bind(catalog)
-    .bind(code)
-    .fetch_all(db.pool())
-    .await
-    .ctx("reading successors")
+    successor_links(db.pool(), SUCCESSORS_SQL, catalog, code, "reading successors").await
 }
 
 /// Successors of a code on a given connection: (to_code, effective).
@@ -393,14 +399,7 @@ pub async fn successors_in(
     catalog: &str,
     code: &str,
 ) -> Result<Vec<(String, String)>, DbError> {
-    sqlx::query_as(
-        "SELECT to_code, effective FROM catalog_successors WHERE catalog = $1 AND from_code = $2 ORDER BY to_code",
-    )
-    .bind(catalog)
-    .bind(code)
-    .fetch_all(conn)
-    .await
-    .ctx("reading successors")
+    successor_links(conn, SUCCESSORS_SQL, catalog, code, "reading successors").await
 }
 
 /// Predecessors of a code: (from_code, effective).
@@ -409,14 +408,14 @@ pub async fn predecessors(
     catalog: &str,
     code: &str,
 ) -> Result<Vec<(String, String)>, DbError> {
-    sqlx::query_as(
+    successor_links(
+        db.pool(),
         "SELECT from_code, effective FROM catalog_successors WHERE catalog = $1 AND to_code = $2 ORDER BY from_code",
+        catalog,
+        code,
+        "reading predecessors",
     )
-    .bind(catalog)
-    .bind(code)
-    .fetch_all(db.pool())
     .await
-    .ctx("reading predecessors")
 }
 
 /// Search criteria for entries (recorded-current versions only).

@@ -111,28 +111,29 @@ fn parse_limit(raw: &Option<String>, errors: &mut Vec<FieldError>) -> i64 {
     }
 }
 
+/// A filter value that must be one of a fixed set: absent, parsed, or an error noted.
+fn parse_choice<T>(
+    raw: &Option<String>,
+    parse: impl Fn(&str) -> Option<T>,
+    errors: &mut Vec<FieldError>,
+    error: impl Fn(&str) -> FieldError,
+) -> Option<T> {
+    let raw = non_empty(raw)?;
+    let parsed = parse(&raw);
+    if parsed.is_none() {
+        errors.push(error(&raw));
+    }
+    parsed
+}
+
 /// Reads a list query; every problem is reported at once.
 fn parse_filter(q: &ListQuery) -> Result<(NotificationFilter, i64), NotifyError> {
     let mut errors = Vec::new();
-    let status = non_empty(&q.status).and_then(|s| {
-        let parsed = NotificationStatus::parse(&s);
-        if parsed.is_none() {
-            errors.push(field_error(
-                "status",
-                format!("Trạng thái “{s}” không hợp lệ (queued, sent, failed)."),
-            ));
-        }
-        parsed
+    let status = parse_choice(&q.status, NotificationStatus::parse, &mut errors, |s| {
+        field_error("status", format!("Trạng thái “{s}” không hợp lệ (queued, sent, failed)."))
     });
-    let channel = non_empty(&q.channel).and_then(|c| {
-        let parsed = Channel::parse(&c);
-        if parsed.is_none() {
-            errors.push(field_error(
-                "channel",
-                format!("Kênh gửi “{c}” không hợp lệ (email, sms, in_app)."),
-            ));
-        }
-        parsed
+    let channel = parse_choice(&q.channel, Channel::parse, &mut errors, |c| {
+        field_error("channel", format!("Kênh gửi “{c}” không hợp lệ (email, sms, in_app)."))
     });
     let limit = parse_limit(&q.limit, &mut errors);
     let filter = NotificationFilter {
@@ -147,6 +148,11 @@ fn parse_filter(q: &ListQuery) -> Result<(NotificationFilter, i64), NotifyError>
     }
 }
 
+/// The audit event of a read of notifications: personal data, so it names its purpose.
+fn read_event(admin: &Admin, rid: &str, action: &str) -> AuditEvent {
+    AuditEvent::new(&admin.name, action, "notification").request(rid).purpose(PURPOSE)
+}
+
 /// Records a read of notifications (personal data) with the filter that selected them.
 async fn audit_read(
     s: &NotifyState,
@@ -155,15 +161,12 @@ async fn audit_read(
     filter: &NotificationFilter,
     count: usize,
 ) -> Result<(), DbError> {
-    let event = AuditEvent::new(&admin.name, "notification.list", "notification")
-        .request(rid)
-        .purpose(PURPOSE)
-        .details(json!({
-            "recipient": filter.recipient,
-            "status": filter.status.map(NotificationStatus::as_str),
-            "channel": filter.channel.map(Channel::as_str),
-            "count": count,
-        }));
+    let event = read_event(admin, rid, "notification.list").details(json!({
+        "recipient": filter.recipient,
+        "status": filter.status.map(NotificationStatus::as_str),
+        "channel": filter.channel.map(Channel::as_str),
+        "count": count,
+    }));
     s.audit.record_now(event).await
 }
 
@@ -174,10 +177,7 @@ async fn audit_one(
     rid: &str,
     id: NotificationId,
 ) -> Result<(), DbError> {
-    let event = AuditEvent::new(&admin.name, "notification.read", "notification")
-        .object(id.to_string())
-        .request(rid)
-        .purpose(PURPOSE);
+    let event = read_event(admin, rid, "notification.read").object(id.to_string());
     s.audit.record_now(event).await
 }
 

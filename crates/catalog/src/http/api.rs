@@ -156,19 +156,21 @@ pub(super) async fn find(
     Ok(s.catalogs.find(catalog, &filter, page, size).await?)
 }
 
+/// The path of one entry, documented once for every route under it.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct EntryPath {
+    /// catalog code
+    catalog: String,
+    /// entry code
+    code: String,
+}
+
 /// Search entries
 #[utoipa::path(get, path = "/api/v1/catalogs/{catalog}/entries", tag = "catalogs",
     params(
         ("catalog" = String, Path, description = "catalog code"),
-        ("parent" = Option<String>, Query, description = "direct children of this code"),
-        ("ancestor" = Option<String>, Query, description = "all descendants of this code"),
-        ("level" = Option<String>, Query, description = "level: data.level for administrative units (1 province, 2 district, 3 commune), else depth (1 = top); 1 to 10"),
-        ("q" = Option<String>, Query, description = "name (diacritics ignored) or code prefix"),
-        ("as_of" = Option<String>, Query, description = "only entries in force on this date (yyyy-mm-dd or dd/mm/yyyy); without it every period, each with its status"),
-        ("code" = Option<String>, Query, description = "exactly this code"),
-        ("roots" = Option<String>, Query, description = "true: only entries without parent"),
-        ("page" = Option<String>, Query, description = "from 1"),
-        ("page_size" = Option<String>, Query, description = "1 to 5000, default 1000"),
+        ListQuery,
     ),
     responses(
         (status = 200, description = "a page of entries", body = Page),
@@ -213,8 +215,7 @@ pub(super) async fn create_api(
 /// One code as of a date (default today): the version in force, else the last one before with the units it resolves to; its other periods, successors and predecessors
 #[utoipa::path(get, path = "/api/v1/catalogs/{catalog}/entries/{code}", tag = "catalogs",
     params(
-        ("catalog" = String, Path, description = "catalog code"),
-        ("code" = String, Path, description = "entry code"),
+        EntryPath,
         ("as_of" = Option<String>, Query, description = "date"),
     ),
     responses(
@@ -223,7 +224,7 @@ pub(super) async fn create_api(
     ))]
 pub(super) async fn entry_api(
     State(s): State<CatalogState>,
-    Path((catalog, code)): Path<(String, String)>,
+    Path(EntryPath { catalog, code }): Path<EntryPath>,
     Query(q): Query<AsOf>,
 ) -> Result<Json<EntryDetail>, HttpError> {
     let d = as_of(&q)?;
@@ -233,8 +234,7 @@ pub(super) async fn entry_api(
 /// Record a new version of an entry; fields left out keep their value; history kept; audited
 #[utoipa::path(put, path = "/api/v1/catalogs/{catalog}/entries/{code}", tag = "catalogs",
     params(
-        ("catalog" = String, Path, description = "catalog code"),
-        ("code" = String, Path, description = "entry code"),
+        EntryPath,
         ("as_of" = Option<String>, Query, description = "which period to change, when the code has several"),
     ),
     request_body = EntryRequest,
@@ -247,7 +247,7 @@ pub(super) async fn update_api(
     admin: Admin,
     RequestId(rid): RequestId,
     State(s): State<CatalogState>,
-    Path((catalog, code)): Path<(String, String)>,
+    Path(EntryPath { catalog, code }): Path<EntryPath>,
     Query(q): Query<AsOf>,
     headers: HeaderMap,
     body: Bytes,
@@ -261,8 +261,7 @@ pub(super) async fn update_api(
 /// End an entry: it ceases on valid_to; optional successor codes are linked (audited)
 #[utoipa::path(post, path = "/api/v1/catalogs/{catalog}/entries/{code}/end", tag = "catalogs",
     params(
-        ("catalog" = String, Path, description = "catalog code"),
-        ("code" = String, Path, description = "entry code"),
+        EntryPath,
     ),
     request_body = EndRequest,
     responses(
@@ -274,7 +273,7 @@ pub(super) async fn end_api(
     admin: Admin,
     RequestId(rid): RequestId,
     State(s): State<CatalogState>,
-    Path((catalog, code)): Path<(String, String)>,
+    Path(EntryPath { catalog, code }): Path<EntryPath>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<EntryView>, HttpError> {
@@ -289,8 +288,7 @@ pub(super) async fn end_api(
 /// Every recorded version, superseded ones included, oldest first
 #[utoipa::path(get, path = "/api/v1/catalogs/{catalog}/entries/{code}/history", tag = "catalogs",
     params(
-        ("catalog" = String, Path, description = "catalog code"),
-        ("code" = String, Path, description = "entry code"),
+        EntryPath,
     ),
     responses(
         (status = 200, description = "history", body = EntryHistory),
@@ -298,7 +296,7 @@ pub(super) async fn end_api(
     ))]
 pub(super) async fn history_api(
     State(s): State<CatalogState>,
-    Path((catalog, code)): Path<(String, String)>,
+    Path(EntryPath { catalog, code }): Path<EntryPath>,
 ) -> Result<Json<EntryHistory>, HttpError> {
     let history = s.catalogs.history(&catalog, &code).await?;
     Ok(Json(EntryHistory { history }))
@@ -307,8 +305,7 @@ pub(super) async fn history_api(
 /// Successor links and the units in force on as_of (default today) the code resolves to, transitively
 #[utoipa::path(get, path = "/api/v1/catalogs/{catalog}/entries/{code}/successors", tag = "catalogs",
     params(
-        ("catalog" = String, Path, description = "catalog code"),
-        ("code" = String, Path, description = "entry code"),
+        EntryPath,
         ("as_of" = Option<String>, Query, description = "date"),
     ),
     responses(
@@ -317,7 +314,7 @@ pub(super) async fn history_api(
     ))]
 pub(super) async fn successors_api(
     State(s): State<CatalogState>,
-    Path((catalog, code)): Path<(String, String)>,
+    Path(EntryPath { catalog, code }): Path<EntryPath>,
     Query(q): Query<AsOf>,
 ) -> Result<Json<SuccessorsView>, HttpError> {
     let d = as_of(&q)?;

@@ -129,15 +129,7 @@ pub(super) async fn lgsp_metadata(
 #[utoipa::path(get, path = "/dmdc/Category/{catalog}", tag = "lgsp",
     params(
         ("catalog" = String, Path, description = "catalog code"),
-        ("parent" = Option<String>, Query, description = "direct children of this code"),
-        ("ancestor" = Option<String>, Query, description = "all descendants of this code"),
-        ("level" = Option<String>, Query, description = "level: data.level for administrative units (1 province, 2 district, 3 commune), else depth (1 = top); 1 to 10"),
-        ("q" = Option<String>, Query, description = "name (diacritics ignored) or code prefix"),
-        ("as_of" = Option<String>, Query, description = "only entries in force on this date (yyyy-mm-dd or dd/mm/yyyy); without it every period, each with its status"),
-        ("code" = Option<String>, Query, description = "exactly this code"),
-        ("roots" = Option<String>, Query, description = "true: only entries without parent"),
-        ("page" = Option<String>, Query, description = "from 1"),
-        ("page_size" = Option<String>, Query, description = "1 to 5000, default 1000"),
+        ListQuery,
     ),
     responses(
         (status = 200, description = "entries", body = LgspCategory),

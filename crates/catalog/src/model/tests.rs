@@ -19,6 +19,11 @@ fn agencies() -> CatalogMeta {
     }
 }
 
+/// A row as read from a file: column name to text.
+fn cells(cells: &[(&str, &str)]) -> RawRow {
+    cells.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect()
+}
+
 #[test]
 fn agency_codes_follow_the_national_format() {
     for good in ["000.00.00.H51", "000.18.29.H51", "123.45.67.K51"] {
@@ -103,12 +108,13 @@ fn broken_csv_files_are_refused_with_a_reason() {
 
 #[test]
 fn dates_in_rows_take_both_vietnamese_and_iso_forms() {
-    let mut raw = Map::new();
-    raw.insert("code".into(), "000.00.02.H51".into());
-    raw.insert("name".into(), "Sở Tư pháp".into());
-    raw.insert("kind".into(), "department".into());
-    raw.insert("valid_from".into(), "01/07/2025".into());
-    raw.insert("valid_to".into(), "2026-01-01".into());
+    let mut raw = cells(&[
+        ("code", "000.00.02.H51"),
+        ("name", "Sở Tư pháp"),
+        ("kind", "department"),
+        ("valid_from", "01/07/2025"),
+        ("valid_to", "2026-01-01"),
+    ]);
     let e = check_row(&agencies(), 1, &raw).expect("ok");
     assert_eq!(e.valid_from, parse_date("2025-07-01"));
     assert_eq!(e.valid_to, parse_date("01/01/2026"));
@@ -122,12 +128,13 @@ fn dates_in_rows_take_both_vietnamese_and_iso_forms() {
 
 #[test]
 fn required_fields_types_dates_and_unknown_columns_are_checked() {
-    let mut raw = Map::new();
-    raw.insert("code".into(), "000.00.02.H51".into());
-    raw.insert("name".into(), "Sở Tư pháp".into());
-    raw.insert("valid_from".into(), "01/07/2025".into());
-    raw.insert("valid_to".into(), "2025-01-01".into());
-    raw.insert("colour".into(), "red".into());
+    let raw = cells(&[
+        ("code", "000.00.02.H51"),
+        ("name", "Sở Tư pháp"),
+        ("valid_from", "01/07/2025"),
+        ("valid_to", "2025-01-01"),
+        ("colour", "red"),
+    ]);
     let errors = check_row(&agencies(), 5, &raw).expect_err("bad");
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["valid_to", "kind", "colour"]);

@@ -13,7 +13,33 @@ use super::{
 use crate::model::{check_row, Entry, EntryInput, RawRow, RowError};
 use crate::store::{self, NewEntry};
 
+/// The audit event of a change to one entry, named `catalog/code`.
+fn entry_event(
+    actor: &str,
+    request_id: &str,
+    action: &str,
+    catalog: &str,
+    code: &str,
+) -> AuditEvent {
+    let object = format!("{catalog}/{code}");
+    AuditEvent::new(actor, action, "catalog_entry").object(object).request(request_id)
+}
+
 impl CatalogService {
+    /// Audits a change to one entry in its transaction, commits, and reads the entry back.
+    async fn commit_audited(
+        &self,
+        mut tx: Tx,
+        event: AuditEvent,
+        catalog: &str,
+        code: &str,
+        id: i64,
+    ) -> Result<EntryView, CatalogError> {
+        self.audit.record(&mut tx, event).await?;
+        tx.commit().await?;
+        self.fetch(catalog, code, id).await
+    }
+
     /// Adds a new entry (or a new period of a code), audited.
     #[tracing::instrument(skip(self, actor, raw))]
     pub async fn create(
@@ -39,21 +65,13 @@ impl CatalogService {
         let path = self.path_for(&mut tx, catalog, &input).await?;
         let ids = self.insert(&mut tx, catalog, &[(&input, path)], actor).await?;
         let id = ids.first().copied().unwrap_or_default();
-        self.audit
-            .record(
-                &mut tx,
-                AuditEvent::new(actor, "catalog.entry.create", "catalog_entry")
-                    .object(format!("{catalog}/{}", input.code))
-                    .request(request_id)
-                    .details(json!({
-                        "catalog": catalog, "id": id, "code": input.code, "name": input.name,
-                        "parent": input.parent, "valid_from": input.valid_from, "valid_to": input.valid_to,
-                        "sample": input.sample, "data": input.data,
-                    })),
-            )
-            .await?;
-        tx.commit().await?;
-        self.fetch(catalog, &input.code, id).await
+        let event = entry_event(actor, request_id, "catalog.entry.create", catalog, &input.code)
+            .details(json!({
+                "catalog": catalog, "id": id, "code": input.code, "name": input.name,
+                "parent": input.parent, "valid_from": input.valid_from, "valid_to": input.valid_to,
+                "sample": input.sample, "data": input.data,
+            }));
+        self.commit_audited(tx, event, catalog, &input.code, id).await
     }
 
     /// Records a new version of the entry in force on `as_of` (default today; a code with a
@@ -137,18 +155,10 @@ impl CatalogService {
         if let Some((from, to)) = moved_path {
             moved = store::rebase_paths(&mut tx, self.db().backend(), catalog, &from, &to).await?;
         }
-        self.audit
-            .record(
-                &mut tx,
-                AuditEvent::new(actor, "catalog.entry.update", "catalog_entry")
-                    .object(format!("{catalog}/{code}"))
-                    .request(request_id)
-                    .details(json!({"catalog": catalog, "old_id": old.id, "new_id": id,
-                                    "changes": changes, "descendants_moved": moved})),
-            )
-            .await?;
-        tx.commit().await?;
-        self.fetch(catalog, code, id).await
+        let event = entry_event(actor, request_id, "catalog.entry.update", catalog, code)
+            .details(json!({"catalog": catalog, "old_id": old.id, "new_id": id,
+                           "changes": changes, "descendants_moved": moved}));
+        self.commit_audited(tx, event, catalog, code, id).await
     }
 
     /// Ends the version of a code in force on the day before `valid_to`: it ceases on
@@ -240,18 +250,10 @@ impl CatalogService {
         let pairs: Vec<(String, String)> =
             wanted.iter().map(|s| (code.to_string(), s.clone())).collect();
         store::insert_successors(&mut tx, self.db.backend(), catalog, &pairs, valid_to).await?;
-        self.audit
-            .record(
-                &mut tx,
-                AuditEvent::new(actor, "catalog.entry.end", "catalog_entry")
-                    .object(format!("{catalog}/{code}"))
-                    .request(request_id)
-                    .details(json!({"catalog": catalog, "old_id": old.id, "new_id": id,
-                                    "changes": changes, "successors": wanted})),
-            )
-            .await?;
-        tx.commit().await?;
-        self.fetch(catalog, code, id).await
+        let event = entry_event(actor, request_id, "catalog.entry.end", catalog, code)
+            .details(json!({"catalog": catalog, "old_id": old.id, "new_id": id,
+                           "changes": changes, "successors": wanted}));
+        self.commit_audited(tx, event, catalog, code, id).await
     }
 
     async fn path_for(

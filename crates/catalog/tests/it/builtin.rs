@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use crate::common::{day, Env};
+use chrono::NaiveDate;
 use cqdt_catalog::{EntryFilter, Validity};
 
 async fn total(env: &Env, catalog: &str, f: EntryFilter) -> i64 {
@@ -19,6 +20,11 @@ async fn codes(env: &Env, catalog: &str, f: EntryFilter) -> Vec<String> {
         .into_iter()
         .map(|e| e.entry.code)
         .collect()
+}
+
+/// The communes (level 3) below a unit, as of a day or in every period.
+fn communes_of(ancestor: &str, as_of: Option<NaiveDate>) -> EntryFilter {
+    EntryFilter { ancestor: Some(ancestor.into()), level: Some(3), as_of, ..EntryFilter::default() }
 }
 
 #[tokio::test]
@@ -91,17 +97,7 @@ async fn soc_trang_has_eleven_district_level_units_and_108_communes_as_of_march_
     .await;
     let expected: Vec<String> = (941..=951).map(|c| c.to_string()).collect();
     assert_eq!(districts, expected);
-    let communes = codes(
-        &env,
-        "admin-units",
-        EntryFilter {
-            ancestor: Some("94".into()),
-            level: Some(3),
-            as_of,
-            ..EntryFilter::default()
-        },
-    )
-    .await;
+    let communes = codes(&env, "admin-units", communes_of("94", as_of)).await;
     assert_eq!(communes.len(), 108);
     assert!(communes.iter().all(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit())));
     assert!(communes.contains(&"31498".to_string()));
@@ -138,12 +134,7 @@ async fn after_july_2025_nothing_is_in_force_under_94_and_old_units_resolve_to_t
     }
 
     // Every commune of 2025-03 resolves to the unit(s) that took it over, under Cần Thơ.
-    let communes = codes(
-        &env,
-        "admin-units",
-        EntryFilter { ancestor: Some("94".into()), level: Some(3), ..EntryFilter::default() },
-    )
-    .await;
+    let communes = codes(&env, "admin-units", communes_of("94", None)).await;
     assert_eq!(communes.len(), 108);
     for c in &communes {
         let resolved = env.svc.resolve("admin-units", c, august).await.expect("resolve");
@@ -198,17 +189,7 @@ async fn after_july_2025_nothing_is_in_force_under_94_and_old_units_resolve_to_t
     assert_eq!(phuong5.resolved[0].entry.name, "Phường Sóc Trăng");
 
     // The new communes are level 3 although they sit directly under the city.
-    let new_communes = total(
-        &env,
-        "admin-units",
-        EntryFilter {
-            ancestor: Some("92".into()),
-            level: Some(3),
-            as_of: august,
-            ..EntryFilter::default()
-        },
-    )
-    .await;
+    let new_communes = total(&env, "admin-units", communes_of("92", august)).await;
     assert!(new_communes >= 43, "{new_communes}");
 }
 

@@ -3,8 +3,8 @@
 
 use crate::common::{day, obj, Env};
 use cqdt_catalog::{
-    CatalogError, CatalogMeta, CodeKind, EntryFilter, FieldDef, FieldType, Format, ImportReport,
-    Validity,
+    CatalogError, CatalogMeta, CodeKind, EntryFilter, EntryView, FieldDef, FieldType, Format,
+    ImportReport, Validity,
 };
 use serde_json::{json, Value};
 
@@ -17,6 +17,32 @@ fn invalid(e: CatalogError) -> Vec<cqdt_catalog::RowError> {
         CatalogError::Invalid(rows) => rows,
         other => panic!("expected invalid input, got {other:?}"),
     }
+}
+
+/// The administrator's update of an entry's period in force, without a request id.
+async fn update(
+    env: &Env,
+    catalog: &str,
+    code: &str,
+    body: Value,
+) -> Result<EntryView, CatalogError> {
+    env.svc.update("admin", "", catalog, code, None, &obj(body)).await
+}
+
+/// The administrator's new agency.
+async fn create(env: &Env, request_id: &str, body: Value) -> Result<EntryView, CatalogError> {
+    env.svc.create("admin", request_id, "agencies", &obj(body)).await
+}
+
+/// The administrator ends an agency on a day, naming its successors.
+async fn end(
+    env: &Env,
+    code: &str,
+    valid_to: &str,
+    successors: &[&str],
+) -> Result<EntryView, CatalogError> {
+    let successors: Vec<String> = successors.iter().map(|s| s.to_string()).collect();
+    env.svc.end("admin", "r", "agencies", code, day(valid_to), &successors).await
 }
 
 #[tokio::test]
@@ -90,31 +116,21 @@ async fn an_update_keeps_the_old_version_as_history_and_audits_the_changed_field
 async fn bad_input_is_refused_with_reasons_per_field_and_nothing_is_written() {
     let env = Env::seeded().await;
     let rows = env.entry_rows().await;
-    let e = env
-        .svc
-        .create(
-            "admin",
-            "",
-            "agencies",
-            &obj(json!({"code": "000.0A.00.H51", "name": "", "parent": "000.99.99.H51",
-                        "valid_from": "01/07/2026", "valid_to": "2026-01-01"})),
-        )
-        .await
-        .expect_err("invalid");
+    let e = create(
+        &env,
+        "",
+        json!({"code": "000.0A.00.H51", "name": "", "parent": "000.99.99.H51",
+                        "valid_from": "01/07/2026", "valid_to": "2026-01-01"}),
+    )
+    .await
+    .expect_err("invalid");
     let errors = invalid(e);
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["code", "name", "valid_to", "kind"], "{errors:?}");
     assert!(errors[0].message.contains("QĐ 20/2020"));
 
     // A parent that does not exist is named.
-    let e = env
-        .svc
-        .create(
-            "admin",
-            "",
-            "agencies",
-            &obj(json!({"code": "000.01.99.H51", "name": "Phòng thử", "parent": "000.00.99.H51", "kind": "other"})),
-        )
+    let e = create(&env, "", json!({"code": "000.01.99.H51", "name": "Phòng thử", "parent": "000.00.99.H51", "kind": "other"}))
         .await
         .expect_err("no parent");
     let errors = invalid(e);
@@ -122,41 +138,19 @@ async fn bad_input_is_refused_with_reasons_per_field_and_nothing_is_written() {
     assert!(errors[0].message.contains("000.00.99.H51"));
 
     // A parent below the entry itself would make a cycle.
-    let e = env
-        .svc
-        .update(
-            "admin",
-            "",
-            "agencies",
-            "000.00.41.H51",
-            None,
-            &obj(json!({"parent": "000.01.41.H51"})),
-        )
+    let e = update(&env, "agencies", "000.00.41.H51", json!({"parent": "000.01.41.H51"}))
         .await
         .expect_err("cycle");
     assert_eq!(invalid(e)[0].field, "parent");
 
     // A code cannot be renamed by an update.
-    let e = env
-        .svc
-        .update(
-            "admin",
-            "",
-            "agencies",
-            "000.00.41.H51",
-            None,
-            &obj(json!({"code": "000.00.60.H51"})),
-        )
+    let e = update(&env, "agencies", "000.00.41.H51", json!({"code": "000.00.60.H51"}))
         .await
         .expect_err("rename");
     assert_eq!(invalid(e)[0].field, "code");
 
     // Types of the catalog's fields are checked.
-    let e = env
-        .svc
-        .update("admin", "", "admin-units", "31507", None, &obj(json!({"level": "ba"})))
-        .await
-        .expect_err("type");
+    let e = update(&env, "admin-units", "31507", json!({"level": "ba"})).await.expect_err("type");
     assert_eq!(invalid(e)[0].field, "level");
     assert_eq!(env.entry_rows().await, rows);
     assert!(env.audits("catalog.entry").await.is_empty());
@@ -165,37 +159,23 @@ async fn bad_input_is_refused_with_reasons_per_field_and_nothing_is_written() {
 #[tokio::test]
 async fn the_same_code_in_an_overlapping_period_is_a_conflict_but_a_later_period_is_allowed() {
     let env = Env::seeded().await;
-    let e = env
-        .svc
-        .create(
-            "admin",
-            "",
-            "agencies",
-            &obj(json!({"code": "000.00.09.H51", "name": "Trùng", "kind": "other"})),
-        )
+    let e = create(&env, "", json!({"code": "000.00.09.H51", "name": "Trùng", "kind": "other"}))
         .await
         .expect_err("duplicate");
     assert!(matches!(e, CatalogError::Conflict(_)), "{e:?}");
 
     // End the unit on 01/03/2026 and give its code to a new one from that day.
-    let ended = env
-        .svc
-        .end("admin", "r", "agencies", "000.00.09.H51", day("2026-03-01"), &[])
-        .await
-        .expect("end");
+    let ended = end(&env, "000.00.09.H51", "2026-03-01", &[]).await.expect("end");
     assert_eq!(ended.entry.valid_to, Some(day("2026-03-01")));
     assert_eq!(ended.status, Validity::Current, "still in force today (15/01/2026)");
-    let again = env
-        .svc
-        .create(
-            "admin",
-            "r",
-            "agencies",
-            &obj(json!({"code": "000.00.09.H51", "name": "Sở mới", "parent": "000.00.00.H51",
-                        "kind": "department", "valid_from": "01/03/2026"})),
-        )
-        .await
-        .expect("new period");
+    let again = create(
+        &env,
+        "r",
+        json!({"code": "000.00.09.H51", "name": "Sở mới", "parent": "000.00.00.H51",
+                        "kind": "department", "valid_from": "01/03/2026"}),
+    )
+    .await
+    .expect("new period");
     assert_eq!(again.status, Validity::Future);
     let now = env.svc.entry("agencies", "000.00.09.H51", None).await.expect("entry");
     assert_eq!(now.entry.entry.valid_to, Some(day("2026-03-01")));
@@ -209,34 +189,14 @@ async fn the_same_code_in_an_overlapping_period_is_a_conflict_but_a_later_period
 #[tokio::test]
 async fn ending_an_entry_links_its_successors_and_lookups_after_that_day_follow_them() {
     let env = Env::seeded().await;
-    let e = env
-        .svc
-        .end(
-            "admin",
-            "r",
-            "agencies",
-            "000.00.08.H51",
-            day("2026-01-01"),
-            &["000.00.07.H51".into(), "000.00.99.H51".into()],
-        )
+    let e = end(&env, "000.00.08.H51", "2026-01-01", &["000.00.07.H51", "000.00.99.H51"])
         .await
         .expect_err("unknown successor");
     let errors = invalid(e);
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].field, "successors");
 
-    let ended = env
-        .svc
-        .end(
-            "admin",
-            "r",
-            "agencies",
-            "000.00.08.H51",
-            day("2026-01-01"),
-            &["000.00.07.H51".into()],
-        )
-        .await
-        .expect("end");
+    let ended = end(&env, "000.00.08.H51", "2026-01-01", &["000.00.07.H51"]).await.expect("end");
     assert_eq!(ended.status, Validity::Retired);
     let detail = env.svc.entry("agencies", "000.00.08.H51", None).await.expect("entry");
     assert_eq!(detail.successors.len(), 1);
@@ -264,16 +224,7 @@ async fn moving_an_entry_under_another_parent_moves_its_descendants() {
     assert!(children > 0);
     let before_noi_vu =
         env.svc.find("agencies", &under("000.00.02.H51"), 1, 100).await.expect("find").total;
-    let moved = env
-        .svc
-        .update(
-            "admin",
-            "",
-            "agencies",
-            "000.00.42.H51",
-            None,
-            &obj(json!({"parent": "000.00.02.H51"})),
-        )
+    let moved = update(&env, "agencies", "000.00.42.H51", json!({"parent": "000.00.02.H51"}))
         .await
         .expect("move");
     assert_eq!(moved.entry.path, "000.00.00.H51/000.00.02.H51/000.00.42.H51");

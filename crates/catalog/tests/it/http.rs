@@ -16,12 +16,20 @@ async fn get_json(base: &str, path: &str) -> Value {
     res.json().await.expect("json")
 }
 
+/// A header of a response, when it is text.
+fn header<'a>(res: &'a Response, name: &str) -> Option<&'a str> {
+    res.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The HTML of an admin page, as the administrator sees it.
+async fn admin_html(c: &Client, url: String) -> String {
+    let res = c.get(url).basic_auth("admin", Some(PASSWORD)).send().await.expect("get");
+    res.text().await.expect("html")
+}
+
 async fn problem(res: Response, status: u16) -> Value {
     assert_eq!(res.status().as_u16(), status);
-    assert_eq!(
-        res.headers().get("content-type").and_then(|v| v.to_str().ok()),
-        Some("application/problem+json")
-    );
+    assert_eq!(header(&res, "content-type"), Some("application/problem+json"));
     res.json().await.expect("problem json")
 }
 
@@ -125,7 +133,7 @@ async fn writes_need_the_administrator_and_reads_do_not() {
         .expect("post");
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(
-        created.headers().get("location").and_then(|v| v.to_str().ok()),
+        header(&created, "location"),
         Some("/api/v1/catalogs/agencies/entries/000.00.40.H51")
     );
     let e: Value = created.json().await.expect("json");
@@ -156,13 +164,15 @@ async fn bad_input_gets_problem_json_with_field_errors_and_writes_nothing() {
     let base = env.serve().await;
     let c = client();
     let rows = env.entry_rows().await;
-    let post = |body: &'static str, ct: &'static str| {
-        c.post(format!("{base}/api/v1/catalogs/agencies/entries"))
+    // The administrator's POST to agencies/entries or agencies/import.
+    let send = |to: &'static str, body: &'static str, ct: &'static str| {
+        c.post(format!("{base}/api/v1/catalogs/agencies/{to}"))
             .basic_auth("admin", Some(PASSWORD))
             .header("content-type", ct)
             .body(body)
             .send()
     };
+    let post = |body, ct| send("entries", body, ct);
     let p = problem(post("{\"code\": ", "application/json").await.expect("post"), 400).await;
     assert!(p["detail"].as_str().expect("detail").contains("JSON"));
     let p = problem(post("[1, 2]", "application/json").await.expect("post"), 400).await;
@@ -191,74 +201,32 @@ async fn bad_input_gets_problem_json_with_field_errors_and_writes_nothing() {
             .expect("post");
     problem(dup, 409).await;
 
-    // Lookups.
-    let p = problem(
-        c.get(format!("{base}/api/v1/catalogs/admin-units/entries?as_of=hom-nay"))
-            .send()
-            .await
-            .expect("get"),
-        400,
-    )
-    .await;
-    assert_eq!(p["errors"][0]["field"], "as_of");
-    let p = problem(
-        c.get(format!("{base}/api/v1/catalogs/admin-units/entries?page_size=5001"))
-            .send()
-            .await
-            .expect("get"),
-        400,
-    )
-    .await;
-    assert_eq!(p["errors"][0]["field"], "page_size");
-    problem(
-        c.get(format!("{base}/api/v1/catalogs/khong-co/entries")).send().await.expect("get"),
-        404,
-    )
-    .await;
-    problem(
-        c.get(format!("{base}/api/v1/catalogs/admin-units/entries/99999"))
-            .send()
-            .await
-            .expect("get"),
-        404,
-    )
-    .await;
-    problem(
-        c.get(format!("{base}/api/v1/catalogs/admin-units/export?format=xml"))
-            .send()
-            .await
-            .expect("get"),
-        400,
-    )
-    .await;
+    // Lookups: each refusal with its status and, for a bad argument, the field it names.
+    for (path, status, field) in [
+        ("/api/v1/catalogs/admin-units/entries?as_of=hom-nay", 400, Some("as_of")),
+        ("/api/v1/catalogs/admin-units/entries?page_size=5001", 400, Some("page_size")),
+        ("/api/v1/catalogs/khong-co/entries", 404, None),
+        ("/api/v1/catalogs/admin-units/entries/99999", 404, None),
+        ("/api/v1/catalogs/admin-units/export?format=xml", 400, None),
+    ] {
+        let p = problem(c.get(format!("{base}{path}")).send().await.expect("get"), status).await;
+        if let Some(field) = field {
+            assert_eq!(p["errors"][0]["field"], field, "{path}");
+        }
+    }
 
     // An import with one bad row: 422, every bad row named, nothing written.
     let csv = "code,name,parent,kind\n\
                000.00.30.H51,Sở Du lịch,000.00.00.H51,department\n\
                000.0A.31.H51,Sở Sai Mã,000.00.00.H51,department\n";
-    let res = c
-        .post(format!("{base}/api/v1/catalogs/agencies/import"))
-        .basic_auth("admin", Some(PASSWORD))
-        .header("content-type", "text/csv; charset=utf-8")
-        .body(csv)
-        .send()
-        .await
-        .expect("import");
-    let p = problem(res, 422).await;
+    let import = |body, ct| send("import", body, ct);
+    let p = problem(import(csv, "text/csv; charset=utf-8").await.expect("import"), 422).await;
     assert_eq!(p["errors"][0]["field"], "/2/code");
     assert!(p["errors"][0]["message"]
         .as_str()
         .expect("message")
         .starts_with("Dòng 2: mã cơ quan “000.0A.31.H51”"));
-    let res = c
-        .post(format!("{base}/api/v1/catalogs/agencies/import"))
-        .basic_auth("admin", Some(PASSWORD))
-        .header("content-type", "application/xml")
-        .body("<x/>")
-        .send()
-        .await
-        .expect("import");
-    problem(res, 415).await;
+    problem(import("<x/>", "application/xml").await.expect("import"), 415).await;
     assert_eq!(env.entry_rows().await, rows);
     assert!(env.audits("catalog.").await.iter().all(|a| a.event.action == "catalog.seed"));
 }
@@ -273,10 +241,7 @@ async fn imports_and_exports_go_through_the_api_and_the_lgsp_convention() {
         .send()
         .await
         .expect("export");
-    assert_eq!(
-        res.headers().get("content-type").and_then(|v| v.to_str().ok()),
-        Some("text/csv; charset=utf-8")
-    );
+    assert_eq!(header(&res, "content-type"), Some("text/csv; charset=utf-8"));
     let csv = res.text().await.expect("csv");
     assert!(csv.starts_with("code,name,parent,valid_from,valid_to,sample,stamp\n"), "{csv}");
     let report: Value = c
@@ -313,34 +278,25 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
     let c = client();
     let page =
         |path: &str| c.get(format!("{base}{path}")).basic_auth("admin", Some(PASSWORD)).send();
+    let submit = |path: &str, form: &[(&str, &str)]| {
+        c.post(format!("{base}{path}")).basic_auth("admin", Some(PASSWORD)).form(form).send()
+    };
     let list = page("/admin/catalogs").await.expect("list");
     assert_eq!(list.status(), StatusCode::OK);
     let html = list.text().await.expect("html");
     assert!(html.contains("Đơn vị hành chính") && html.contains("10850"), "{html}");
-    let browse = page("/admin/catalogs/admin-units?parent=94&as_of=01/03/2025")
-        .await
-        .expect("browse")
-        .text()
-        .await
-        .expect("html");
+    let browse =
+        admin_html(&c, format!("{base}/admin/catalogs/admin-units?parent=94&as_of=01/03/2025"))
+            .await;
     assert!(browse.contains("<caption>11 mục</caption>"), "{browse}");
     assert!(browse.contains("scope=\"col\"") && browse.contains("Huyện Kế Sách"));
-    let agencies = page("/admin/catalogs/agencies?parent=000.00.00.H51")
-        .await
-        .expect("browse")
-        .text()
-        .await
-        .expect("html");
+    let agencies =
+        admin_html(&c, format!("{base}/admin/catalogs/agencies?parent=000.00.00.H51")).await;
     assert!(agencies.contains("tag-sample"));
     let bad = page("/admin/catalogs/admin-units?as_of=32/13/2025").await.expect("bad date");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(bad.text().await.expect("html").contains("href=\"#as_of\""));
-    let entry = page("/admin/catalogs/admin-units/entries/31498")
-        .await
-        .expect("entry")
-        .text()
-        .await
-        .expect("html");
+    let entry = admin_html(&c, format!("{base}/admin/catalogs/admin-units/entries/31498")).await;
     assert!(entry.contains("Nay thuộc về") && entry.contains("Phường Sóc Trăng"));
     assert!(entry.contains("Lịch sử ghi nhận") && entry.contains("Cho hết hiệu lực"));
 
@@ -355,13 +311,7 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
         ("kind", "department"),
         ("admin_unit", ""),
     ];
-    let res = c
-        .post(format!("{base}/admin/catalogs/agencies/new"))
-        .basic_auth("admin", Some(PASSWORD))
-        .form(&form)
-        .send()
-        .await
-        .expect("post");
+    let res = submit("/admin/catalogs/agencies/new", &form).await.expect("post");
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.expect("html");
     let summary = html.find("error-summary").expect("summary");
@@ -375,31 +325,17 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
     good[0] = ("code", "000.00.30.H51");
     good[1] = ("name", "Sở Thử nghiệm");
     good[2] = ("parent", "000.00.00.H51");
-    let res = c
-        .post(format!("{base}/admin/catalogs/agencies/new"))
-        .basic_auth("admin", Some(PASSWORD))
-        .form(&good)
-        .send()
-        .await
-        .expect("post");
+    let res = submit("/admin/catalogs/agencies/new", &good).await.expect("post");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        res.headers().get("location").and_then(|v| v.to_str().ok()),
-        Some("/admin/catalogs/agencies/entries/000.00.30.H51")
-    );
+    assert_eq!(header(&res, "location"), Some("/admin/catalogs/agencies/entries/000.00.30.H51"));
 
     // Editing records a new version.
-    let edit = page("/admin/catalogs/agencies/entries/000.00.30.H51/edit")
-        .await
-        .expect("edit")
-        .text()
-        .await
-        .expect("html");
+    let edit =
+        admin_html(&c, format!("{base}/admin/catalogs/agencies/entries/000.00.30.H51/edit")).await;
     assert!(edit.contains("value=\"Sở Thử nghiệm\""));
-    let res = c
-        .post(format!("{base}/admin/catalogs/agencies/entries/000.00.30.H51/edit"))
-        .basic_auth("admin", Some(PASSWORD))
-        .form(&[
+    let res = submit(
+        "/admin/catalogs/agencies/entries/000.00.30.H51/edit",
+        &[
             ("name", "Sở Thử nghiệm (đổi tên)"),
             ("parent", "000.00.00.H51"),
             ("valid_from", ""),
@@ -408,10 +344,10 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
             ("kind", "department"),
             ("admin_unit", "94"),
             ("sample", "true"),
-        ])
-        .send()
-        .await
-        .expect("post");
+        ],
+    )
+    .await
+    .expect("post");
     let status = res.status();
     assert_eq!(status, StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
     let history = env.svc.history("agencies", "000.00.30.H51").await.expect("history");

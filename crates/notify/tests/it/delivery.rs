@@ -5,12 +5,63 @@
 use std::time::Duration;
 
 use crate::common;
-use crate::common::{count, free_port, header, notifier, quick_policy, SmtpServer};
+use crate::common::{
+    count, free_port, get_json, header, notifier, quick_policy, serve_sandbox, SmtpServer,
+};
 use cqdt_notify::{
     DeliveryOutcome, NotificationRequest, NotificationStatus, NotifyConfig, NotifyError, SmsSandbox,
 };
 use cqdt_platform::JobStatus;
 use cqdt_testing::TestDb;
+
+/// The SMS gateway sandbox (token "bi-mat") served on loopback, its base address, and a
+/// queue and notifier that send to it with `token`.
+async fn sms_via_sandbox(
+    t: &TestDb,
+    token: &str,
+) -> (SmsSandbox, String, cqdt_platform::JobQueue, cqdt_notify::Notifier) {
+    let sandbox = SmsSandbox::new(Some("bi-mat".into()));
+    let base = serve_sandbox(&sandbox).await;
+    let config = NotifyConfig {
+        sms_url: Some(format!("{base}/api/sms")),
+        sms_token: Some(token.into()),
+        ..NotifyConfig::default()
+    };
+    let (jobs, notifier) = notifier(t, quick_policy(3), &config);
+    (sandbox, base, jobs, notifier)
+}
+
+/// A notifier that mails through a port nothing listens on, and the test e-mail it accepted
+/// all the same.
+async fn email_to_nowhere(
+    t: &TestDb,
+    max_attempts: i64,
+) -> (u16, cqdt_platform::JobQueue, cqdt_notify::Notifier, cqdt_notify::NotificationId) {
+    let port = free_port();
+    let config = email_config(format!("smtp://127.0.0.1:{port}"));
+    let (jobs, notifier) = notifier(t, quick_policy(max_attempts), &config);
+    let id = notifier
+        .send_now(&NotificationRequest::email("an@example.vn", "test"))
+        .await
+        .expect("accepted although the server is down");
+    (port, jobs, notifier, id)
+}
+
+/// A notification after its one attempt: in `status`, with one logged attempt that had
+/// `outcome` and whose detail mentions `detail`.
+fn assert_first_attempt(
+    n: &cqdt_notify::Notification,
+    log: &[cqdt_notify::Delivery],
+    status: NotificationStatus,
+    outcome: DeliveryOutcome,
+    detail: &str,
+) {
+    assert_eq!(n.status, status);
+    assert_eq!(n.attempts, 1);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].outcome, outcome);
+    assert!(log[0].detail.as_deref().unwrap_or("").contains(detail), "{log:?}");
+}
 
 fn email_config(url: String) -> NotifyConfig {
     NotifyConfig {
@@ -56,33 +107,20 @@ async fn an_email_reaches_a_real_smtp_server_with_its_vietnamese_subject_intact(
     assert!(body.contains("Ngày hẹn trả kết quả: 26/06/2025"), "{body}");
 
     let (n, log) = notifier.get(id).await.expect("get").expect("exists");
-    assert_eq!(n.status, NotificationStatus::Sent);
-    assert_eq!(n.attempts, 1);
+    assert_first_attempt(&n, &log, NotificationStatus::Sent, DeliveryOutcome::Sent, "250");
     assert!(n.sent_at.is_some());
-    assert_eq!(log.len(), 1);
-    assert_eq!(log[0].outcome, DeliveryOutcome::Sent);
-    assert!(log[0].detail.as_deref().unwrap_or("").contains("250"), "{log:?}");
     server.stop().await;
 }
 
 #[tokio::test]
 async fn when_the_mail_server_is_down_the_notification_waits_and_is_sent_once_it_is_back() {
     let t = TestDb::new().await;
-    let port = free_port();
-    let (jobs, notifier) =
-        notifier(&t, quick_policy(5), &email_config(format!("smtp://127.0.0.1:{port}")));
-    let id = notifier
-        .send_now(&NotificationRequest::email("an@example.vn", "test"))
-        .await
-        .expect("accepted although the server is down");
+    let (port, jobs, notifier, id) = email_to_nowhere(&t, 5).await;
     assert!(jobs.run_once().await.expect("run"));
     let (n, log) = notifier.get(id).await.expect("get").expect("exists");
-    assert_eq!(n.status, NotificationStatus::Queued);
-    assert_eq!(n.attempts, 1);
+    let (queued, failed) = (NotificationStatus::Queued, DeliveryOutcome::Failed);
+    assert_first_attempt(&n, &log, queued, failed, &port.to_string());
     assert!(n.last_error.is_some());
-    assert_eq!(log.len(), 1);
-    assert_eq!(log[0].outcome, DeliveryOutcome::Failed);
-    assert!(log[0].detail.as_deref().unwrap_or("").contains(&port.to_string()), "{log:?}");
 
     let server = SmtpServer::start(port).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -104,13 +142,7 @@ async fn when_the_mail_server_is_down_the_notification_waits_and_is_sent_once_it
 #[tokio::test]
 async fn a_notification_whose_attempts_run_out_is_failed_and_its_job_dead() {
     let t = TestDb::new().await;
-    let port = free_port();
-    let (jobs, notifier) =
-        notifier(&t, quick_policy(3), &email_config(format!("smtp://127.0.0.1:{port}")));
-    let id = notifier
-        .send_now(&NotificationRequest::email("an@example.vn", "test"))
-        .await
-        .expect("send");
+    let (_, jobs, notifier, id) = email_to_nowhere(&t, 3).await;
     let job_id = notifier.get(id).await.expect("get").expect("exists").0.job_id.expect("job");
     for _ in 0..50 {
         jobs.run_once().await.expect("run");
@@ -134,20 +166,7 @@ async fn a_notification_whose_attempts_run_out_is_failed_and_its_job_dead() {
 #[tokio::test]
 async fn an_sms_goes_through_the_gateway_sandbox_over_real_http() {
     let t = TestDb::new().await;
-    let sandbox = SmsSandbox::new(Some("bi-mat".into()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = sandbox.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let (jobs, notifier) = notifier(
-        &t,
-        quick_policy(3),
-        &NotifyConfig {
-            sms_url: Some(format!("http://{addr}/api/sms")),
-            sms_token: Some("bi-mat".into()),
-            ..NotifyConfig::default()
-        },
-    );
+    let (_sandbox, base, jobs, notifier) = sms_via_sandbox(&t, "bi-mat").await;
     let id = notifier
         .send_now(
             &NotificationRequest::sms("091 234 5678", "dossier_result_ready")
@@ -161,14 +180,7 @@ async fn an_sms_goes_through_the_gateway_sandbox_over_real_http() {
     assert_eq!(jobs.drain().await.expect("drain"), 1);
 
     let client = reqwest::Client::new();
-    let listed: serde_json::Value = client
-        .get(format!("http://{addr}/api/sms"))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let listed = get_json(&client, format!("{base}/api/sms")).await;
     let messages = listed["messages"].as_array().expect("messages");
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["to"], "+84912345678");
@@ -177,14 +189,8 @@ async fn an_sms_goes_through_the_gateway_sandbox_over_real_http() {
         text.contains("Hồ sơ 000.18.29.H51-250612-0002 đã có kết quả ngày 20/06/2025"),
         "{text}"
     );
-    let page = client
-        .get(format!("http://{addr}/"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let page =
+        client.get(format!("{base}/")).send().await.expect("page").text().await.expect("html");
     assert!(page.contains("Cổng SMS thử nghiệm (sandbox)"));
     assert!(page.contains("SANDBOX"));
     assert!(page.contains("+84912345678"));
@@ -198,20 +204,7 @@ async fn an_sms_goes_through_the_gateway_sandbox_over_real_http() {
 #[tokio::test]
 async fn an_sms_the_gateway_refuses_is_logged_as_a_failed_attempt() {
     let t = TestDb::new().await;
-    let sandbox = SmsSandbox::new(Some("bi-mat".into()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = sandbox.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let (jobs, notifier) = notifier(
-        &t,
-        quick_policy(3),
-        &NotifyConfig {
-            sms_url: Some(format!("http://{addr}/api/sms")),
-            sms_token: Some("sai-ma".into()),
-            ..NotifyConfig::default()
-        },
-    );
+    let (sandbox, _base, jobs, notifier) = sms_via_sandbox(&t, "sai-ma").await;
     let id =
         notifier.send_now(&NotificationRequest::sms("0912345678", "test")).await.expect("send");
     assert!(jobs.run_once().await.expect("run"));

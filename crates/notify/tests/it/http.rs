@@ -54,15 +54,15 @@ fn auth() -> String {
     )
 }
 
+/// A header of a response, when it is text.
+fn header_text<B>(res: &axum::http::Response<B>, name: header::HeaderName) -> Option<&str> {
+    res.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
 async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String, String) {
     let res = app.clone().oneshot(req).await.expect("response");
     let status = res.status();
-    let content_type = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = header_text(&res, header::CONTENT_TYPE).unwrap_or("").to_string();
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 22).await.expect("body");
     (status, content_type, String::from_utf8(bytes.to_vec()).expect("utf-8"))
 }
@@ -79,6 +79,13 @@ fn post_json(body: &str) -> Request<Body> {
         .expect("request")
 }
 
+/// Posts a notification the API must accept; its JSON answer.
+async fn post_accepted(app: &Router, body: &str) -> Value {
+    let (status, _, answer) = call(app, post_json(body)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    json_of(&answer)
+}
+
 fn json_of(body: &str) -> Value {
     serde_json::from_str(body).expect("json")
 }
@@ -87,30 +94,22 @@ fn json_of(body: &str) -> Value {
 async fn a_notification_posted_to_the_api_is_accepted_and_readable_with_its_log() {
     let t = TestDb::new().await;
     let app = app(&t).await;
-    let (status, _, body) = call(
-        &app,
-        post_json(
-            &json!({
-                "channel": "sms",
-                "recipient": "0912 345 678",
-                "template": "dossier_late_apology",
-                "params": {
-                    "applicant_name": "Lê Thị Dung",
-                    "agency_name": "UBND phường 2",
-                    "dossier_code": "000.18.29.H51-250612-0003",
-                    "procedure_name": "Chứng thực bản sao",
-                    "received_date": "2025-06-12",
-                    "due_date": "2025-06-13",
-                    "new_due_date": "16/06/2025",
-                    "reason": "Cần xác minh thêm thông tin."
-                }
-            })
-            .to_string(),
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    let accepted = json_of(&body);
+    let body = json!({
+        "channel": "sms",
+        "recipient": "0912 345 678",
+        "template": "dossier_late_apology",
+        "params": {
+            "applicant_name": "Lê Thị Dung",
+            "agency_name": "UBND phường 2",
+            "dossier_code": "000.18.29.H51-250612-0003",
+            "procedure_name": "Chứng thực bản sao",
+            "received_date": "2025-06-12",
+            "due_date": "2025-06-13",
+            "new_due_date": "16/06/2025",
+            "reason": "Cần xác minh thêm thông tin."
+        }
+    });
+    let accepted = post_accepted(&app, &body.to_string()).await;
     let id = accepted["id"].as_i64().expect("id");
     assert_eq!(accepted["status"], "queued");
 
@@ -151,15 +150,9 @@ async fn a_notification_posted_to_the_api_is_accepted_and_readable_with_its_log(
 async fn in_app_notices_are_listed_for_their_recipient() {
     let t = TestDb::new().await;
     let app = app(&t).await;
-    let (status, _, body) = call(
-        &app,
-        post_json(
-            r#"{"channel":"in_app","recipient":"can-bo:42","template":"test","link":"/admin/jobs"}"#,
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    assert_eq!(json_of(&body)["status"], "sent");
+    let body =
+        r#"{"channel":"in_app","recipient":"can-bo:42","template":"test","link":"/admin/jobs"}"#;
+    assert_eq!(post_accepted(&app, body).await["status"], "sent");
     let (status, _, body) = call(&app, get("/api/v1/notices?recipient=can-bo:42")).await;
     assert_eq!(status, StatusCode::OK);
     let notices = json_of(&body)["notices"].clone();
@@ -236,12 +229,7 @@ async fn the_admin_pages_list_notifications_in_an_accessible_table_with_the_deli
         .expect("request");
     let res = app.clone().oneshot(form).await.expect("response");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .expect("location")
-        .to_string();
+    let location = header_text(&res, header::LOCATION).expect("location").to_string();
     assert!(location.starts_with("/admin/notifications/"));
 
     let (status, _, html) = call(&app, get("/admin/notifications")).await;

@@ -1,15 +1,8 @@
 //! The SMS gateway sandbox on its own, over real loopback HTTP.
 
+use crate::common::{get_json, serve_sandbox as serve};
 use cqdt_notify::SmsSandbox;
 use serde_json::{json, Value};
-
-async fn serve(sandbox: &SmsSandbox) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = sandbox.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
 
 #[tokio::test]
 async fn the_sandbox_checks_the_token_and_the_message_before_keeping_it() {
@@ -44,14 +37,7 @@ async fn the_sandbox_checks_the_token_and_the_message_before_keeping_it() {
     assert_eq!(accepted.status(), 202);
     let v: Value = accepted.json().await.expect("json");
     assert_eq!(v["sandbox"], true);
-    let listed: Value = client
-        .get(format!("{base}/api/sms"))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let listed = get_json(&client, format!("{base}/api/sms")).await;
     assert_eq!(listed["messages"][0]["to"], "+84912345678");
     assert_eq!(listed["messages"][0]["text"], "Xin chào");
 }

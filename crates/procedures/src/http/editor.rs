@@ -125,6 +125,100 @@ pub struct EditorForm {
     pub fields: Vec<FieldRow>,
 }
 
+/// A row of a repeated list on the editor page, filled part by part from the posted form.
+trait PostedRow: Default {
+    /// Sets one part (`name`, `amount`, …) from its posted value; `on` when a box is ticked.
+    fn set(&mut self, part: &str, v: String, on: bool);
+    /// The texts that make the row: when all are blank, the row is dropped.
+    fn texts(&self) -> Vec<&str>;
+}
+
+impl PostedRow for FeeRow {
+    fn set(&mut self, part: &str, v: String, on: bool) {
+        match part {
+            "name" => self.name = v,
+            "amount" => self.amount = v,
+            "exempt" => self.exempt = v,
+            "verified" => self.verified = on,
+            _ => {}
+        }
+    }
+    fn texts(&self) -> Vec<&str> {
+        vec![&self.name, &self.amount, &self.exempt]
+    }
+}
+
+impl PostedRow for ComponentRow {
+    fn set(&mut self, part: &str, v: String, on: bool) {
+        match part {
+            "name" => self.name = v,
+            "originals" => self.originals = v,
+            "copies" => self.copies = v,
+            "required" => self.required = on,
+            "template" => self.template = v,
+            "note" => self.note = v,
+            _ => {}
+        }
+    }
+    // Counts alone (a blank row offers 1 original) do not make a row.
+    fn texts(&self) -> Vec<&str> {
+        vec![&self.name, &self.template, &self.note]
+    }
+}
+
+impl PostedRow for FieldRow {
+    fn set(&mut self, part: &str, v: String, on: bool) {
+        match part {
+            "key" => self.key = v.trim().into(),
+            "label" => self.label = v,
+            "kind" => self.kind = v,
+            "required" => self.required = on,
+            "catalog" => self.catalog = v.trim().into(),
+            "options" => self.options = v,
+            "max_length" => self.max_length = v.trim().into(),
+            "min" => self.min = v.trim().into(),
+            "max" => self.max = v.trim().into(),
+            "hint" => self.hint = v,
+            _ => {}
+        }
+    }
+    fn texts(&self) -> Vec<&str> {
+        vec![
+            &self.key,
+            &self.label,
+            &self.catalog,
+            &self.options,
+            &self.max_length,
+            &self.min,
+            &self.max,
+            &self.hint,
+        ]
+    }
+}
+
+/// Sets a part of row `i` of a posted list (with its "delete" box), growing the list to it.
+fn set_part<T: PostedRow>(rows: &mut Vec<(T, bool)>, i: usize, part: &str, v: String, on: bool) {
+    // Bounded so a forged post cannot make us allocate millions of rows.
+    if i >= 500 {
+        return;
+    }
+    if rows.len() <= i {
+        rows.resize_with(i + 1, || (T::default(), false));
+    }
+    let (r, del) = &mut rows[i];
+    if part == "delete" {
+        *del = on;
+    } else {
+        r.set(part, v, on);
+    }
+}
+
+/// The posted rows to keep, in order: not marked for deletion and not blank.
+fn kept<T: PostedRow>(rows: Vec<(T, bool)>) -> Vec<T> {
+    let blank = |r: &T| r.texts().iter().all(|p| p.trim().is_empty());
+    rows.into_iter().filter(|(r, del)| !del && !blank(r)).map(|(r, _)| r).collect()
+}
+
 fn lines(v: &[String]) -> String {
     v.join("\n")
 }
@@ -238,16 +332,6 @@ impl EditorForm {
         let mut fees: Vec<(FeeRow, bool)> = Vec::new();
         let mut comps: Vec<(ComponentRow, bool)> = Vec::new();
         let mut fields: Vec<(FieldRow, bool)> = Vec::new();
-        fn row<T: Default>(rows: &mut Vec<(T, bool)>, i: usize) -> Option<&mut (T, bool)> {
-            // Bounded so a forged post cannot make us allocate millions of rows.
-            if i >= 500 {
-                return None;
-            }
-            if rows.len() <= i {
-                rows.resize_with(i + 1, || (T::default(), false));
-            }
-            rows.get_mut(i)
-        }
         for (k, v) in pairs {
             let v = v.clone();
             let on = v == "on" || v == "true";
@@ -283,86 +367,17 @@ impl EditorForm {
                     };
                     let Ok(i) = i.parse::<usize>() else { continue };
                     match list {
-                        "fee" => {
-                            let Some((r, del)) = row(&mut fees, i) else {
-                                continue;
-                            };
-                            match part {
-                                "name" => r.name = v,
-                                "amount" => r.amount = v,
-                                "exempt" => r.exempt = v,
-                                "verified" => r.verified = on,
-                                "delete" => *del = on,
-                                _ => {}
-                            }
-                        }
-                        "comp" => {
-                            let Some((r, del)) = row(&mut comps, i) else {
-                                continue;
-                            };
-                            match part {
-                                "name" => r.name = v,
-                                "originals" => r.originals = v,
-                                "copies" => r.copies = v,
-                                "required" => r.required = on,
-                                "template" => r.template = v,
-                                "note" => r.note = v,
-                                "delete" => *del = on,
-                                _ => {}
-                            }
-                        }
-                        "ff" => {
-                            let Some((r, del)) = row(&mut fields, i) else {
-                                continue;
-                            };
-                            match part {
-                                "key" => r.key = v.trim().into(),
-                                "label" => r.label = v,
-                                "kind" => r.kind = v,
-                                "required" => r.required = on,
-                                "catalog" => r.catalog = v.trim().into(),
-                                "options" => r.options = v,
-                                "max_length" => r.max_length = v.trim().into(),
-                                "min" => r.min = v.trim().into(),
-                                "max" => r.max = v.trim().into(),
-                                "hint" => r.hint = v,
-                                "delete" => *del = on,
-                                _ => {}
-                            }
-                        }
+                        "fee" => set_part(&mut fees, i, part, v, on),
+                        "comp" => set_part(&mut comps, i, part, v, on),
+                        "ff" => set_part(&mut fields, i, part, v, on),
                         _ => {}
                     }
                 }
             }
         }
-        let blank = |parts: &[&str]| parts.iter().all(|p| p.trim().is_empty());
-        f.fees = fees
-            .into_iter()
-            .filter(|(r, del)| !del && !blank(&[&r.name, &r.amount, &r.exempt]))
-            .map(|(r, _)| r)
-            .collect();
-        f.components = comps
-            .into_iter()
-            // Counts alone (a blank row offers 1 original) do not make a row.
-            .filter(|(r, del)| !del && !blank(&[&r.name, &r.template, &r.note]))
-            .map(|(r, _)| r)
-            .collect();
-        f.fields = fields
-            .into_iter()
-            .filter(|(r, del)| {
-                !del && !blank(&[
-                    &r.key,
-                    &r.label,
-                    &r.catalog,
-                    &r.options,
-                    &r.max_length,
-                    &r.min,
-                    &r.max,
-                    &r.hint,
-                ])
-            })
-            .map(|(r, _)| r)
-            .collect();
+        f.fees = kept(fees);
+        f.components = kept(comps);
+        f.fields = kept(fields);
         f
     }
 

@@ -16,6 +16,22 @@ fn sample() -> Procedure {
     .expect("procedure")
 }
 
+/// An optional e-form field with no limits, options or hint.
+fn optional_field(key: &str, label: &str, kind: FieldType) -> FormField {
+    FormField {
+        key: key.into(),
+        label: label.into(),
+        kind,
+        required: false,
+        catalog: None,
+        options: vec![],
+        max_length: None,
+        min: None,
+        max: None,
+        hint: None,
+    }
+}
+
 #[test]
 fn a_result_template_may_name_only_the_form_and_the_dossier_facts() {
     let mut p = sample();
@@ -52,18 +68,7 @@ fn every_problem_is_reported_with_its_pointer() {
     p.national_code = "1.11".into();
     p.levels.clear();
     p.form.push(p.form[0].clone());
-    p.form.push(FormField {
-        key: "Bad Key".into(),
-        label: String::new(),
-        kind: FieldType::Choice,
-        required: false,
-        catalog: None,
-        options: vec![],
-        max_length: None,
-        min: None,
-        max: None,
-        hint: None,
-    });
+    p.form.push(optional_field("Bad Key", "", FieldType::Choice));
     let errors = p.check().expect_err("invalid");
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     for f in [
@@ -87,18 +92,7 @@ fn changes_name_each_part_that_differs() {
     new.name = "Thủ tục đăng ký khai sinh có yếu tố nước ngoài".into();
     new.processing_time.amount = 3;
     new.form[0].required = false;
-    new.form.push(FormField {
-        key: "father_name".into(),
-        label: "Họ tên cha".into(),
-        kind: FieldType::Text,
-        required: false,
-        catalog: None,
-        options: vec![],
-        max_length: None,
-        min: None,
-        max: None,
-        hint: None,
-    });
+    new.form.push(optional_field("father_name", "Họ tên cha", FieldType::Text));
     let c = changes(&old, &new);
     let parts: Vec<&str> = c.iter().map(|c| c.part).collect();
     assert_eq!(parts, ["Tên", "Thời hạn giải quyết", "Trường của tờ khai"]);

@@ -207,14 +207,24 @@ async fn entry_page(
     Ok((status, render(&page)).into_response())
 }
 
+/// The entry page as a GET shows it, with no end form filled in.
+async fn entry_get(
+    s: &CatalogState,
+    area: Area,
+    catalog: &str,
+    code: &str,
+    q: &AsOf,
+) -> Result<Response, HttpError> {
+    let d = as_of_param(q)?;
+    entry_page(s, area, catalog, code, d, EndForm::default()).await
+}
+
 pub(super) async fn public_entry(
     State(s): State<CatalogState>,
     Path((catalog, code)): Path<(String, String)>,
     Query(q): Query<AsOf>,
 ) -> Result<Response, HttpError> {
-    let d = as_of_param(&q)?;
-    let area = Area { admin: false };
-    entry_page(&s, area, &catalog, &code, d, EndForm::default()).await
+    entry_get(&s, Area { admin: false }, &catalog, &code, &q).await
 }
 
 pub(super) async fn admin_entry(
@@ -223,9 +233,7 @@ pub(super) async fn admin_entry(
     Path((catalog, code)): Path<(String, String)>,
     Query(q): Query<AsOf>,
 ) -> Result<Response, HttpError> {
-    let d = as_of_param(&q)?;
-    let area = Area { admin: true };
-    entry_page(&s, area, &catalog, &code, d, EndForm::default()).await
+    entry_get(&s, Area { admin: true }, &catalog, &code, &q).await
 }
 
 pub(super) async fn end_submit(

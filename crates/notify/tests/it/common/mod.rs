@@ -40,6 +40,20 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
+/// Serves the SMS gateway sandbox on a loopback port; its base address.
+pub async fn serve_sandbox(sandbox: &cqdt_notify::SmsSandbox) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = sandbox.router();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+/// The JSON a GET answers with.
+pub async fn get_json(client: &reqwest::Client, url: String) -> serde_json::Value {
+    client.get(url).send().await.expect("get").json().await.expect("json")
+}
+
 /// Rows in a table, to prove that nothing was written.
 pub async fn count(t: &TestDb, table: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))

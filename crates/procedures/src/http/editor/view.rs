@@ -211,79 +211,57 @@ impl EditorForm {
                 title: "Điều kiện, trình tự, căn cứ và kết quả", inputs: text
             },
         ];
-        let delete = |b: &Builder, id: String| b.check(&id, "Xoá dòng này", false);
-        let fees = self
-            .fees
-            .iter()
-            .enumerate()
-            .map(|(i, r)| Row {
-                legend: format!("Phí, lệ phí {}", i + 1),
-                inputs: vec![
-                    b.text(&format!("fee_{i}_name"), "Tên", &r.name),
-                    Builder::hint(
-                        b.text(&format!("fee_{i}_amount"), "Mức thu (đồng)", &r.amount),
-                        "Ví dụ 200.000; 0 nếu miễn.",
-                    ),
-                    b.text(&format!("fee_{i}_exempt"), "Đối tượng miễn", &r.exempt),
-                    b.check(&format!("fee_{i}_verified"), "Đã đối chiếu biểu phí", r.verified),
-                    delete(&b, format!("fee_{i}_delete")),
-                ],
-            })
-            .collect();
-        let comps = self
-            .components
-            .iter()
-            .enumerate()
-            .map(|(i, r)| Row {
-                legend: format!("Thành phần {}", i + 1),
-                inputs: vec![
-                    b.text(&format!("comp_{i}_name"), "Tên giấy tờ", &r.name),
-                    b.text(&format!("comp_{i}_originals"), "Số bản chính", &r.originals),
-                    b.text(&format!("comp_{i}_copies"), "Số bản sao", &r.copies),
-                    b.check(&format!("comp_{i}_required"), "Bắt buộc", r.required),
-                    Builder::hint(
-                        b.text(&format!("comp_{i}_template"), "Mẫu đơn, tờ khai", &r.template),
-                        "Đường dẫn hoặc tên mẫu để tải về, nếu có.",
-                    ),
-                    b.text(&format!("comp_{i}_note"), "Ghi chú", &r.note),
-                    delete(&b, format!("comp_{i}_delete")),
-                ],
-            })
-            .collect();
+        let fees = list_rows(&b, &self.fees, "fee", "Phí, lệ phí", |i, r| {
+            vec![
+                b.text(&format!("fee_{i}_name"), "Tên", &r.name),
+                Builder::hint(
+                    b.text(&format!("fee_{i}_amount"), "Mức thu (đồng)", &r.amount),
+                    "Ví dụ 200.000; 0 nếu miễn.",
+                ),
+                b.text(&format!("fee_{i}_exempt"), "Đối tượng miễn", &r.exempt),
+                b.check(&format!("fee_{i}_verified"), "Đã đối chiếu biểu phí", r.verified),
+            ]
+        });
+        let comps = list_rows(&b, &self.components, "comp", "Thành phần", |i, r| {
+            vec![
+                b.text(&format!("comp_{i}_name"), "Tên giấy tờ", &r.name),
+                b.text(&format!("comp_{i}_originals"), "Số bản chính", &r.originals),
+                b.text(&format!("comp_{i}_copies"), "Số bản sao", &r.copies),
+                b.check(&format!("comp_{i}_required"), "Bắt buộc", r.required),
+                Builder::hint(
+                    b.text(&format!("comp_{i}_template"), "Mẫu đơn, tờ khai", &r.template),
+                    "Đường dẫn hoặc tên mẫu để tải về, nếu có.",
+                ),
+                b.text(&format!("comp_{i}_note"), "Ghi chú", &r.note),
+            ]
+        });
         let kinds: Vec<(String, String)> =
             FieldType::ALL.iter().map(|t| (t.as_str().into(), t.label().into())).collect();
-        let fields = self
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, r)| Row {
-                legend: format!("Trường {}", i + 1),
-                inputs: vec![
-                    Builder::hint(
-                        b.text(&format!("ff_{i}_key"), "Khoá", &r.key),
-                        "Chữ thường không dấu, chữ số, gạch dưới; ví dụ child_name.",
-                    ),
-                    b.text(&format!("ff_{i}_label"), "Nhãn", &r.label),
-                    b.select(&format!("ff_{i}_kind"), "Kiểu", &r.kind, kinds.clone()),
-                    b.check(&format!("ff_{i}_required"), "Bắt buộc", r.required),
-                    Builder::hint(
-                        b.text(&format!("ff_{i}_catalog"), "Danh mục dùng chung", &r.catalog),
-                        "Với trường lựa chọn: mã danh mục, ví dụ dan-toc.",
-                    ),
-                    b.area(
-                        &format!("ff_{i}_options"),
-                        "Các lựa chọn",
-                        &r.options,
-                        "Với trường lựa chọn không dùng danh mục: mỗi dòng một lựa chọn.",
-                    ),
-                    b.text(&format!("ff_{i}_max_length"), "Độ dài tối đa", &r.max_length),
-                    b.text(&format!("ff_{i}_min"), "Giá trị nhỏ nhất", &r.min),
-                    b.text(&format!("ff_{i}_max"), "Giá trị lớn nhất", &r.max),
-                    b.text(&format!("ff_{i}_hint"), "Hướng dẫn", &r.hint),
-                    delete(&b, format!("ff_{i}_delete")),
-                ],
-            })
-            .collect();
+        let fields = list_rows(&b, &self.fields, "ff", "Trường", |i, r| {
+            vec![
+                Builder::hint(
+                    b.text(&format!("ff_{i}_key"), "Khoá", &r.key),
+                    "Chữ thường không dấu, chữ số, gạch dưới; ví dụ child_name.",
+                ),
+                b.text(&format!("ff_{i}_label"), "Nhãn", &r.label),
+                b.select(&format!("ff_{i}_kind"), "Kiểu", &r.kind, kinds.clone()),
+                b.check(&format!("ff_{i}_required"), "Bắt buộc", r.required),
+                Builder::hint(
+                    b.text(&format!("ff_{i}_catalog"), "Danh mục dùng chung", &r.catalog),
+                    "Với trường lựa chọn: mã danh mục, ví dụ dan-toc.",
+                ),
+                b.area(
+                    &format!("ff_{i}_options"),
+                    "Các lựa chọn",
+                    &r.options,
+                    "Với trường lựa chọn không dùng danh mục: mỗi dòng một lựa chọn.",
+                ),
+                b.text(&format!("ff_{i}_max_length"), "Độ dài tối đa", &r.max_length),
+                b.text(&format!("ff_{i}_min"), "Giá trị nhỏ nhất", &r.min),
+                b.text(&format!("ff_{i}_max"), "Giá trị lớn nhất", &r.max),
+                b.text(&format!("ff_{i}_hint"), "Hướng dẫn", &r.hint),
+            ]
+        });
         let groups = vec![
             Group {
                 title: "Phí, lệ phí",
@@ -325,4 +303,20 @@ impl EditorForm {
             _ => {}
         }
     }
+}
+
+/// The rows of a repeated list: numbered legends, each row's own "delete" box last.
+fn list_rows<T>(
+    b: &Builder<'_>,
+    items: &[T],
+    prefix: &str,
+    legend: &str,
+    inputs: impl Fn(usize, &T) -> Vec<Input>,
+) -> Vec<Row> {
+    let rows = items.iter().enumerate().map(|(i, r)| {
+        let mut inputs = inputs(i, r);
+        inputs.push(b.check(&format!("{prefix}_{i}_delete"), "Xoá dòng này", false));
+        Row { legend: format!("{legend} {}", i + 1), inputs }
+    });
+    rows.collect()
 }
