@@ -274,6 +274,8 @@ fn end_request(raw: &Map<String, Value>) -> Result<(NaiveDate, Vec<String>), Vec
     }
 }
 
+/// The OpenAPI document of this module's routes, generated from its handlers and types
+/// (`<ApiDoc as utoipa::OpenApi>::openapi()`).
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
@@ -312,18 +314,13 @@ fn end_request(raw: &Map<String, Value>) -> Result<(NaiveDate, Vec<String>), Vec
         (name = "lgsp", description = "Shared catalogs by the LGSP catalog conventions"),
     )
 )]
-struct ApiDoc;
-
-/// The OpenAPI document of this module's API, generated from its handlers and types.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    <ApiDoc as utoipa::OpenApi>::openapi()
-}
+pub struct ApiDoc;
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_openapi_document_describes_every_api_and_lgsp_route() {
-        let doc = serde_json::to_value(super::openapi()).expect("json");
+        let doc = cqdt_platform::openapi::json::<super::ApiDoc>();
         let paths = &doc["paths"];
         for (path, methods) in [
             ("/api/v1/catalogs", &["get"][..]),

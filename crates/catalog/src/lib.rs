@@ -5,7 +5,7 @@
 //!
 //! The binary builds a [`CatalogService`] over the database, clock and audit log, loads the
 //! built-in catalogs once with [`seed::load_builtin`], and merges [`http::router`] with a
-//! [`CatalogState`]; [`http::openapi`] goes into the OpenAPI document.
+//! [`CatalogState`]; [`ApiDoc`] is its part of the OpenAPI document.
 
 #![warn(missing_docs)]
 
@@ -15,7 +15,7 @@ pub mod seed;
 pub mod service;
 mod store;
 
-pub use http::{openapi, router, CatalogState};
+pub use http::{router, ApiDoc, CatalogState};
 pub use model::{
     AgencyCode, CatalogCode, CatalogMeta, CodeKind, Entry, EntryInput, FieldDef, FieldType,
     RowError, Validity,

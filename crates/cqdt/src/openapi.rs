@@ -38,13 +38,13 @@ pub fn openapi_document() -> serde_json::Value {
     // Modules whose documents are generated from their code.
     let generated: [utoipa::openapi::OpenApi; 9] = [
         cqdt_identity::http::openapi(),
-        cqdt_catalog::http::openapi(),
-        cqdt_procedures::http::openapi(),
+        cqdt_catalog::http::ApiDoc::openapi(),
+        cqdt_procedures::http::ApiDoc::openapi(),
         cqdt_audit::http::ApiDoc::openapi(),
         cqdt_calendar::http::ApiDoc::openapi(),
         cqdt_workflow::http::ApiDoc::openapi(),
         cqdt_platform::http::ApiDoc::openapi(),
-        cqdt_notify::http::openapi(),
+        cqdt_notify::http::ApiDoc::openapi(),
         cqdt_dossiers::http::ApiDoc::openapi(),
     ];
     for part in generated {

@@ -39,7 +39,7 @@
 //!     notifier: notifier.clone(),
 //!     audit: audit.clone(),
 //! });
-//! // merge `routes` into the app; add cqdt_notify::http::openapi() to the OpenAPI document.
+//! // merge `routes` into the app; merge cqdt_notify::http::ApiDoc into the OpenAPI document.
 //! // `cqdt sandbox sms --listen ADDR [--token T]` serves cqdt_notify::SmsSandbox::new(token).router()
 //! // (or sms_sandbox_router() without a token).
 //! ```

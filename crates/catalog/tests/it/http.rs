@@ -384,7 +384,7 @@ async fn the_admin_pages_list_browse_edit_and_import_in_vietnamese() {
 
 #[test]
 fn the_openapi_description_covers_every_api_route() {
-    let doc = serde_json::to_value(cqdt_catalog::openapi()).expect("json");
+    let doc = cqdt_platform::openapi::json::<cqdt_catalog::ApiDoc>();
     let paths = &doc["paths"];
     for p in [
         "/api/v1/catalogs",

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use base64::Engine;
-use cqdt_notify::http::{openapi, router, NotifyState};
+use cqdt_notify::http::{router, ApiDoc, NotifyState};
 use cqdt_notify::NotifyConfig;
 use cqdt_platform::web::{Metrics, Shell};
 use cqdt_platform::{AdminCredentials, FileStore, Platform, Settings};
@@ -283,7 +283,7 @@ async fn the_detail_page_shows_every_delivery_attempt() {
 
 #[test]
 fn the_openapi_paths_describe_every_endpoint() {
-    let doc = serde_json::to_value(openapi()).expect("document");
+    let doc = cqdt_platform::openapi::json::<ApiDoc>();
     let paths = &doc["paths"];
     for p in ["/api/v1/notifications", "/api/v1/notifications/{id}", "/api/v1/notices"] {
         assert!(paths.get(p).is_some(), "{p}");
