@@ -7,6 +7,33 @@ use serde::Serialize;
 
 use crate::password;
 
+/// `as_str` (the stored form), `parse` (back from it) and `label` (the Vietnamese name) for an
+/// enum stored as text; one table per enum, so the three cannot disagree.
+macro_rules! stored_enum {
+    ($ty:ident { $($variant:ident => ($stored:literal, $label:literal)),+ $(,)? }) => {
+        impl $ty {
+            /// Stored form.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $stored),+
+                }
+            }
+
+            /// Parses the stored form.
+            pub fn parse(s: &str) -> Option<Self> {
+                [$($ty::$variant),+].into_iter().find(|k| k.as_str() == s)
+            }
+
+            /// Vietnamese name.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $label),+
+                }
+            }
+        }
+    };
+}
+
 /// What an account is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -19,32 +46,11 @@ pub enum AccountKind {
     Official,
 }
 
-impl AccountKind {
-    /// Stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountKind::Citizen => "citizen",
-            AccountKind::Business => "business",
-            AccountKind::Official => "official",
-        }
-    }
-
-    /// Parses the stored form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [AccountKind::Citizen, AccountKind::Business, AccountKind::Official]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-
-    /// Vietnamese name.
-    pub fn label(self) -> &'static str {
-        match self {
-            AccountKind::Citizen => "Công dân",
-            AccountKind::Business => "Doanh nghiệp",
-            AccountKind::Official => "Cán bộ, công chức",
-        }
-    }
-}
+stored_enum!(AccountKind {
+    Citizen => ("citizen", "Công dân"),
+    Business => ("business", "Doanh nghiệp"),
+    Official => ("official", "Cán bộ, công chức"),
+});
 
 /// Whether an account may sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,32 +64,11 @@ pub enum AccountStatus {
     Disabled,
 }
 
-impl AccountStatus {
-    /// Stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Pending => "pending",
-            AccountStatus::Active => "active",
-            AccountStatus::Disabled => "disabled",
-        }
-    }
-
-    /// Parses the stored form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [AccountStatus::Pending, AccountStatus::Active, AccountStatus::Disabled]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-
-    /// Vietnamese name.
-    pub fn label(self) -> &'static str {
-        match self {
-            AccountStatus::Pending => "Chờ xác thực",
-            AccountStatus::Active => "Đang hoạt động",
-            AccountStatus::Disabled => "Đã khoá",
-        }
-    }
-}
+stored_enum!(AccountStatus {
+    Pending => ("pending", "Chờ xác thực"),
+    Active => ("active", "Đang hoạt động"),
+    Disabled => ("disabled", "Đã khoá"),
+});
 
 /// An account as stored.
 #[derive(Debug, Clone, Serialize)]

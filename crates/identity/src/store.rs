@@ -88,15 +88,53 @@ pub async fn insert_client(conn: &mut AnyConnection, c: &OAuthClient) -> Result<
     Ok(())
 }
 
+/// The row that `sql` selects by its one parameter `$1 = key`, if there is one.
+pub(crate) async fn row_by_key<'e, E, R>(
+    exec: E,
+    sql: &str,
+    key: &str,
+    what: &'static str,
+) -> Result<Option<R>, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    sqlx::query_as::<_, R>(sql).bind(key).fetch_optional(exec).await.ctx(what)
+}
+
+/// Runs a statement whose parameters are all text, bound in order.
+pub(crate) async fn execute_texts(
+    conn: &mut AnyConnection,
+    sql: &str,
+    params: &[&str],
+    what: &'static str,
+) -> Result<sqlx::any::AnyQueryResult, DbError> {
+    let mut q = sqlx::query(sql);
+    for p in params {
+        q = q.bind(*p);
+    }
+    q.execute(conn).await.ctx(what)
+}
+
+/// Marks the code with digest `code_hash` in `table` used at `now`; false if it already was,
+/// so that of two racing redemptions only one wins.
+pub(crate) async fn use_once(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    code_hash: &str,
+    now: &str,
+    what: &'static str,
+) -> Result<bool, DbError> {
+    let sql = format!("UPDATE {table} SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL");
+    let done = execute_texts(conn, &sql, &[code_hash, now], what).await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// One client.
 pub async fn get_client(db: &Db, client_id: &str) -> Result<Option<OAuthClient>, DbError> {
-    let row = sqlx::query_as::<_, ClientRow>(&format!(
-        "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"
-    ))
-    .bind(client_id)
-    .fetch_optional(db.pool())
-    .await
-    .ctx("reading an OAuth client")?;
+    let sql = format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1");
+    let row: Option<ClientRow> =
+        row_by_key(db.pool(), &sql, client_id, "reading an OAuth client").await?;
     Ok(row.map(OAuthClient::from))
 }
 
@@ -105,13 +143,9 @@ pub async fn get_client_tx(
     conn: &mut AnyConnection,
     client_id: &str,
 ) -> Result<Option<OAuthClient>, DbError> {
-    let row = sqlx::query_as::<_, ClientRow>(&format!(
-        "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"
-    ))
-    .bind(client_id)
-    .fetch_optional(conn)
-    .await
-    .ctx("reading an OAuth client")?;
+    let sql = format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1");
+    let row: Option<ClientRow> =
+        row_by_key(conn, &sql, client_id, "reading an OAuth client").await?;
     Ok(row.map(OAuthClient::from))
 }
 
@@ -151,16 +185,14 @@ pub async fn set_secret(
     hash: &SecretHash,
     now: &str,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query(
+    let done = execute_texts(
+        conn,
         "UPDATE oauth_clients SET secret_hash = $1, secret_rotated_at = $2, updated_at = $2 \
          WHERE client_id = $3",
+        &[&hash.to_stored(), now, client_id],
+        "replacing an OAuth client secret",
     )
-    .bind(hash.to_stored())
-    .bind(now)
-    .bind(client_id)
-    .execute(conn)
-    .await
-    .ctx("replacing an OAuth client secret")?;
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -252,16 +284,8 @@ pub async fn retire_active(
             .await
             .ctx("reading the active signing key")?;
     if let Some(kid) = &kid {
-        sqlx::query(
-            "UPDATE oidc_signing_keys SET status = 'retiring', retiring_at = $1, retire_after = $2 \
-             WHERE kid = $3",
-        )
-        .bind(now)
-        .bind(retire_after)
-        .bind(kid)
-        .execute(&mut *conn)
-        .await
-        .ctx("retiring the active signing key")?;
+        execute_texts(&mut *conn, "UPDATE oidc_signing_keys SET status = 'retiring', retiring_at = $1, retire_after = $2 \
+             WHERE kid = $3", &[now, retire_after, kid], "retiring the active signing key").await?;
     }
     Ok(kid)
 }
@@ -298,18 +322,14 @@ pub async fn insert_revoked(
     now: &str,
     by: &str,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query(
+    let done = execute_texts(
+        conn,
         "INSERT INTO oauth_revoked_tokens (jti, client_id, expires_at, revoked_at, revoked_by) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (jti) DO NOTHING",
+        &[jti, client_id, expires_at, now, by],
+        "recording a revoked token",
     )
-    .bind(jti)
-    .bind(client_id)
-    .bind(expires_at)
-    .bind(now)
-    .bind(by)
-    .execute(conn)
-    .await
-    .ctx("recording a revoked token")?;
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -341,11 +361,13 @@ pub async fn insert_revoked_many(
 
 /// Forgets revocations of tokens that have expired anyway.
 pub async fn purge_revoked(conn: &mut AnyConnection, now: &str) -> Result<u64, DbError> {
-    let done = sqlx::query("DELETE FROM oauth_revoked_tokens WHERE expires_at < $1")
-        .bind(now)
-        .execute(conn)
-        .await
-        .ctx("purging expired revocations")?;
+    let done = execute_texts(
+        conn,
+        "DELETE FROM oauth_revoked_tokens WHERE expires_at < $1",
+        &[now],
+        "purging expired revocations",
+    )
+    .await?;
     Ok(done.rows_affected())
 }
 

@@ -80,17 +80,17 @@ fn upstream(e: impl std::fmt::Display) -> IdentityError {
     IdentityError::Upstream(e.to_string())
 }
 
+/// Sends a request to the provider and reads its successful JSON answer.
+async fn json_answer<T: serde::de::DeserializeOwned>(
+    req: reqwest::RequestBuilder,
+) -> Result<T, IdentityError> {
+    let res = req.send().await.map_err(upstream)?;
+    res.error_for_status().map_err(upstream)?.json().await.map_err(upstream)
+}
+
 async fn discovery(http: &reqwest::Client, issuer: &str) -> Result<Discovery, IdentityError> {
-    let d: Discovery = http
-        .get(format!("{issuer}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .map_err(upstream)?
-        .error_for_status()
-        .map_err(upstream)?
-        .json()
-        .await
-        .map_err(upstream)?;
+    let d: Discovery =
+        json_answer(http.get(format!("{issuer}/.well-known/openid-configuration"))).await?;
     if d.issuer.trim_end_matches('/') != issuer {
         return Err(upstream("discovery issuer does not match"));
     }
@@ -176,7 +176,7 @@ impl IdentityService {
             })?;
         let http = self.http()?;
         let d = discovery(&http, &cfg.issuer).await?;
-        let answer: TokenAnswer = http
+        let request = http
             .post(&d.token_endpoint)
             .basic_auth(
                 cqdt_platform::web::url_encode(&cfg.client_id),
@@ -187,15 +187,8 @@ impl IdentityService {
                 ("code", code),
                 ("redirect_uri", cfg.redirect_uri.as_str()),
                 ("code_verifier", pending.verifier.as_str()),
-            ])
-            .send()
-            .await
-            .map_err(upstream)?
-            .error_for_status()
-            .map_err(upstream)?
-            .json()
-            .await
-            .map_err(upstream)?;
+            ]);
+        let answer: TokenAnswer = json_answer(request).await?;
         let id_token =
             answer.id_token.ok_or_else(|| upstream("no id_token in the token response"))?;
         let jwks: Value =

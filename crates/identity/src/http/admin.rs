@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -14,7 +14,7 @@ use cqdt_platform::{
     Admin, FieldError, HttpError, Principal, Problem, RequestId, Role, RoleGrant, Shell,
 };
 
-use super::pages::{client_of, field, field_error, Field, FormPage, Peer};
+use super::pages::{field, field_error, Caller, Field, FormPage};
 use super::IdentityState;
 use crate::account::{Account, AccountKind, OfficialForm, StoredGrant};
 use crate::error::IdentityError;
@@ -118,9 +118,7 @@ async fn new_form(State(s): State<IdentityState>, p: Principal) -> Result<Respon
 async fn new_submit(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<OfficialForm>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
@@ -134,8 +132,7 @@ async fn new_submit(
         let e = field_error("agency_code", "Cơ quan này ngoài phạm vi ông/bà quản trị.");
         return Ok(official_page(&f).render(shell, e));
     }
-    let client = client_of(&addr, &headers, &rid);
-    match s.identity.create_official(&p, &o, &client).await {
+    match s.identity.create_official(&p, &o, &caller.client).await {
         Ok(_) => Ok(see_other("/admin/accounts?done=created")),
         Err(IdentityError::Fields(errors)) => Ok(official_page(&f).render(shell, errors)),
         Err(IdentityError::Forbidden(m)) => {
@@ -171,16 +168,13 @@ async fn import_form(
 async fn import_submit(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     require_admin(&p)?;
     let text = f.get("csv").cloned().unwrap_or_default();
-    let client = client_of(&addr, &headers, &rid);
     let exists = s.agency_exists.clone();
-    match s.identity.import_officials(&p, &text, &move |c| exists(c), &client).await {
+    match s.identity.import_officials(&p, &text, &move |c| exists(c), &caller.client).await {
         Ok(_) => Ok(see_other("/admin/accounts?done=imported")),
         Err(rows) => {
             let errors = rows
@@ -258,9 +252,7 @@ async fn account(
 async fn grant(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
@@ -276,8 +268,7 @@ async fn grant(
     }
     let g =
         RoleGrant { role, agency, subtree: f.get("subtree").map(String::as_str) != Some("false") };
-    let client = client_of(&addr, &headers, &rid);
-    match s.identity.grant_role(&p, &id, &g, &client).await {
+    match s.identity.grant_role(&p, &id, &g, &caller.client).await {
         Ok(_) => Ok(see_other(&format!("/admin/accounts/{id}?done=granted"))),
         Err(IdentityError::Forbidden(m) | IdentityError::Invalid(m)) => {
             show_account(&s, &p, &id, "", field_error("agency", m)).await
@@ -289,9 +280,7 @@ async fn grant(
 async fn revoke(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
@@ -299,23 +288,19 @@ async fn revoke(
         return Err(IdentityError::Invalid("Vai trò không hợp lệ.".into()));
     };
     let agency = f.get("agency").cloned().unwrap_or_default();
-    let client = client_of(&addr, &headers, &rid);
-    s.identity.revoke_role(&p, &id, role, &agency, &client).await?;
+    s.identity.revoke_role(&p, &id, role, &agency, &caller.client).await?;
     Ok(see_other(&format!("/admin/accounts/{id}?done=revoked")))
 }
 
 async fn status(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let enabled = f.get("enabled").map(String::as_str) == Some("true");
-    let client = client_of(&addr, &headers, &rid);
-    match s.identity.set_account_enabled(&p, &id, enabled, &client).await {
+    match s.identity.set_account_enabled(&p, &id, enabled, &caller.client).await {
         Ok(_) => Ok(see_other(&format!("/admin/accounts/{id}?done=status"))),
         Err(IdentityError::Invalid(m)) => {
             show_account(&s, &p, &id, "", field_error("status", m)).await
@@ -327,13 +312,10 @@ async fn status(
 async fn mfa_reset(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, IdentityError> {
-    let client = client_of(&addr, &headers, &rid);
-    s.identity.reset_second_factor(&p, &id, &client).await?;
+    s.identity.reset_second_factor(&p, &id, &caller.client).await?;
     Ok(see_other(&format!("/admin/accounts/{id}?done=mfa")))
 }
 

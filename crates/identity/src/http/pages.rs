@@ -8,13 +8,13 @@
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use cqdt_platform::web::render;
-use cqdt_platform::{FieldError, Shell};
+use cqdt_platform::{FieldError, RequestId, Shell};
 
 use super::IdentityState;
 use crate::login::{Client, LiveSession, SESSION_COOKIE, SESSION_MAX};
@@ -193,7 +193,7 @@ pub(super) fn signed_out(shell: &Shell, paragraph: &str) -> Response {
 /// The peer address of the connection, when the server recorded it.
 pub(super) struct Peer(pub Option<SocketAddr>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
@@ -201,6 +201,37 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
         Ok(Peer(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)))
+    }
+}
+
+/// Who sent a request: its origin (for sessions and the audit log) and its session cookie.
+/// One extractor, so that handlers do not each take the request id, peer and headers apart.
+pub(super) struct Caller {
+    pub client: Client,
+    pub cookie: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let RequestId(rid) = RequestId::from_request_parts(parts, state).await?;
+        let addr = Peer::from_request_parts(parts, state).await?;
+        Ok(Caller {
+            client: client_of(&addr, &parts.headers, &rid),
+            cookie: session_cookie(&parts.headers),
+        })
+    }
+}
+
+impl Caller {
+    /// The caller's live session, if its cookie names one.
+    pub(super) async fn live(&self, s: &IdentityState) -> Option<LiveSession> {
+        let cookie = self.cookie.as_deref()?;
+        s.identity.session(cookie).await.ok().flatten()
     }
 }
 
@@ -267,9 +298,4 @@ pub(super) fn safe_next(next: Option<&String>) -> String {
 
 pub(super) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
-}
-
-pub(super) async fn live_session(s: &IdentityState, headers: &HeaderMap) -> Option<LiveSession> {
-    let cookie = session_cookie(headers)?;
-    s.identity.session(&cookie).await.ok().flatten()
 }

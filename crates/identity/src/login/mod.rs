@@ -101,6 +101,11 @@ pub struct LiveSession {
     pub account: Account,
 }
 
+/// The audit event of something done to account `a`, in its own name, for request `request_id`.
+pub(crate) fn account_event(a: &Account, action: &str, request_id: &str) -> AuditEvent {
+    AuditEvent::new(&a.actor(), action, "account").object(a.id.clone()).request(request_id)
+}
+
 /// Where a request came from, for sessions and the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct Client {

@@ -7,7 +7,9 @@ use cqdt_platform::clock::format_ts;
 use cqdt_platform::Tx;
 use serde_json::json;
 
-use super::{field, later, parse_ts, Client, SignedIn, Stage, LOCKOUT, MAX_FAILED_LOGINS};
+use super::{
+    account_event, field, later, parse_ts, Client, SignedIn, Stage, LOCKOUT, MAX_FAILED_LOGINS,
+};
 use crate::account::{Account, AccountKind, AccountStatus, LoginId};
 use crate::error::IdentityError;
 use crate::password;
@@ -108,10 +110,8 @@ impl IdentityService {
             if let Some(until) = a.locked_until.as_deref().and_then(parse_ts) {
                 if until > now {
                     self.audit_now(
-                        AuditEvent::new(&a.actor(), "identity.login.failure", "account")
-                            .object(a.id.clone())
+                        account_event(a, "identity.login.failure", &client.request_id)
                             .outcome(Outcome::Denied)
-                            .request(&client.request_id)
                             .details(json!({"reason": "account_locked", "ip": client.ip})),
                     )
                     .await?;
@@ -131,10 +131,8 @@ impl IdentityService {
         match a.status {
             AccountStatus::Disabled => {
                 self.audit_now(
-                    AuditEvent::new(&a.actor(), "identity.login.failure", "account")
-                        .object(a.id.clone())
+                    account_event(&a, "identity.login.failure", &client.request_id)
                         .outcome(Outcome::Denied)
-                        .request(&client.request_id)
                         .details(json!({"reason": "disabled", "ip": client.ip})),
                 )
                 .await?;
@@ -166,9 +164,7 @@ impl IdentityService {
             if stage == Stage::Full { "identity.login.success" } else { "identity.login.password" };
         self.audit_tx(
             &mut tx,
-            AuditEvent::new(&a.actor(), action, "account")
-                .object(a.id.clone())
-                .request(&client.request_id)
+            account_event(&a, action, &client.request_id)
                 .details(json!({"method": "password", "stage": stage.as_str(), "ip": client.ip})),
         )
         .await?;
@@ -224,10 +220,8 @@ impl IdentityService {
         st::update_account(tx, a).await?;
         self.audit_tx(
             tx,
-            AuditEvent::new(&a.actor(), "identity.login.failure", "account")
-                .object(a.id.clone())
+            account_event(a, "identity.login.failure", &client.request_id)
                 .outcome(Outcome::Failure)
-                .request(&client.request_id)
                 .details(json!({"reason": reason, "ip": client.ip})),
         )
         .await?;
@@ -235,10 +229,8 @@ impl IdentityService {
             tracing::warn!(account = %a.id, "account locked after failed logins");
             self.audit_tx(
                 tx,
-                AuditEvent::new(&a.actor(), "identity.login.lockout", "account")
-                    .object(a.id.clone())
+                account_event(a, "identity.login.lockout", &client.request_id)
                     .outcome(Outcome::Denied)
-                    .request(&client.request_id)
                     .details(json!({"minutes": LOCKOUT.as_secs() / 60, "ip": client.ip})),
             )
             .await?;
@@ -265,15 +257,7 @@ impl IdentityService {
                 "Mật khẩu hiện tại không đúng.",
             )]));
         }
-        if let Some(m) = password::weakness(new_password, &a.personal_facts()) {
-            return Err(IdentityError::Fields(vec![field("password", m)]));
-        }
-        if new_password != confirm {
-            return Err(IdentityError::Fields(vec![field(
-                "password_confirm",
-                "Mật khẩu nhập lại không khớp.",
-            )]));
-        }
+        check_new_password(&a, new_password, confirm)?;
         let hash = self.hash_password(new_password).await?;
         let now_s = format_ts(self.inner.clock.now());
         let mut tx = self.inner.db.begin().await?;
@@ -283,14 +267,27 @@ impl IdentityService {
         a.password_hash = Some(hash);
         a.updated_at = now_s;
         st::update_account(&mut tx, &a).await?;
-        self.audit_tx(
-            &mut tx,
-            AuditEvent::new(&a.actor(), "identity.password.change", "account")
-                .object(a.id.clone())
-                .request(&client.request_id),
-        )
-        .await?;
+        self.audit_tx(&mut tx, account_event(&a, "identity.password.change", &client.request_id))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A new password must be strong for this account and typed twice alike.
+pub(super) fn check_new_password(
+    a: &Account,
+    new_password: &str,
+    confirm: &str,
+) -> Result<(), IdentityError> {
+    if let Some(m) = password::weakness(new_password, &a.personal_facts()) {
+        return Err(IdentityError::Fields(vec![field("password", m)]));
+    }
+    if new_password != confirm {
+        return Err(IdentityError::Fields(vec![field(
+            "password_confirm",
+            "Mật khẩu nhập lại không khớp.",
+        )]));
+    }
+    Ok(())
 }

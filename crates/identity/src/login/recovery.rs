@@ -9,10 +9,10 @@ use cqdt_platform::clock::format_ts;
 use cqdt_platform::Tx;
 use serde_json::json;
 
-use super::{digest, field, later, random_token, Client, RESET_LINK_LIFE};
+use super::password_login::check_new_password;
+use super::{account_event, digest, later, random_token, Client, RESET_LINK_LIFE};
 use crate::account::{Account, AccountKind, AccountStatus, LoginId};
 use crate::error::IdentityError;
-use crate::password;
 use crate::service::IdentityService;
 use crate::store::accounts as st;
 
@@ -42,9 +42,7 @@ impl IdentityService {
         self.send_reset_link(&mut tx, &a, now, RESET_LINK_LIFE, false).await?;
         self.audit_tx(
             &mut tx,
-            AuditEvent::new(&a.actor(), "identity.password.reset_request", "account")
-                .object(a.id.clone())
-                .request(&client.request_id)
+            account_event(&a, "identity.password.reset_request", &client.request_id)
                 .details(json!({"ip": client.ip})),
         )
         .await?;
@@ -118,15 +116,7 @@ impl IdentityService {
                 "Liên kết đặt lại mật khẩu không đúng, đã dùng hoặc đã hết hạn.".into(),
             ));
         };
-        if let Some(m) = password::weakness(new_password, &a.personal_facts()) {
-            return Err(IdentityError::Fields(vec![field("password", m)]));
-        }
-        if new_password != confirm {
-            return Err(IdentityError::Fields(vec![field(
-                "password_confirm",
-                "Mật khẩu nhập lại không khớp.",
-            )]));
-        }
+        check_new_password(&a, new_password, confirm)?;
         let hash = self.hash_password(new_password).await?;
         let now_s = format_ts(self.inner.clock.now());
         let mut tx = self.inner.db.begin().await?;
@@ -149,9 +139,7 @@ impl IdentityService {
         self.forget_principals();
         self.audit_tx(
             &mut tx,
-            AuditEvent::new(&a.actor(), "identity.password.reset", "account")
-                .object(a.id.clone())
-                .request(&client.request_id)
+            account_event(&a, "identity.password.reset", &client.request_id)
                 .details(json!({"sessions_ended": ended, "ip": client.ip})),
         )
         .await?;

@@ -1,13 +1,12 @@
 //! Registration of citizens with a verified contact, and the account holder's own details.
 
 use chrono::{DateTime, Utc};
-use cqdt_audit::AuditEvent;
 use cqdt_notify::Channel;
 use cqdt_platform::clock::format_ts;
 use cqdt_platform::Tx;
 use serde_json::json;
 
-use super::{digest, field, later, Client, VERIFY_CODE_ATTEMPTS, VERIFY_CODE_LIFE};
+use super::{account_event, digest, field, later, Client, VERIFY_CODE_ATTEMPTS, VERIFY_CODE_LIFE};
 use crate::account::{Account, AccountKind, AccountStatus, Registration};
 use crate::error::IdentityError;
 use crate::service::IdentityService;
@@ -56,9 +55,7 @@ impl IdentityService {
         st::insert_account(&mut tx, &a).await?;
         self.audit_tx(
             &mut tx,
-            AuditEvent::new(&a.actor(), "identity.account.register", "account")
-                .object(a.id.clone())
-                .request(&client.request_id)
+            account_event(&a, "identity.account.register", &client.request_id)
                 .details(json!({"kind": "citizen", "ip": client.ip})),
         )
         .await?;
@@ -147,13 +144,8 @@ impl IdentityService {
         a.status = AccountStatus::Active;
         a.updated_at = now_s;
         st::update_account(&mut tx, &a).await?;
-        self.audit_tx(
-            &mut tx,
-            AuditEvent::new(&a.actor(), "identity.account.verify", "account")
-                .object(a.id.clone())
-                .request(&client.request_id),
-        )
-        .await?;
+        self.audit_tx(&mut tx, account_event(&a, "identity.account.verify", &client.request_id))
+            .await?;
         tx.commit().await?;
         Ok(a)
     }
@@ -183,13 +175,8 @@ impl IdentityService {
         a.address = (!address.is_empty()).then_some(address);
         a.updated_at = now_s;
         st::update_account(&mut tx, &a).await?;
-        self.audit_tx(
-            &mut tx,
-            AuditEvent::new(&a.actor(), "identity.account.address", "account")
-                .object(a.id.clone())
-                .request(&client.request_id),
-        )
-        .await?;
+        self.audit_tx(&mut tx, account_event(&a, "identity.account.address", &client.request_id))
+            .await?;
         tx.commit().await?;
         // The cached account would pre-fill the old address for a few seconds more.
         self.forget_principals();

@@ -1,10 +1,9 @@
 //! The second factor: the TOTP or recovery code step of a login, and TOTP enrolment.
 
-use cqdt_audit::AuditEvent;
 use cqdt_platform::clock::format_ts;
 use serde_json::json;
 
-use super::{digest, field, parse_ts, Client, Stage};
+use super::{account_event, digest, field, parse_ts, Client, Stage};
 use crate::account::Account;
 use crate::error::IdentityError;
 use crate::service::IdentityService;
@@ -78,9 +77,7 @@ impl IdentityService {
         .await?;
         self.audit_tx(
             &mut tx,
-            AuditEvent::new(&a.actor(), "identity.login.success", "account")
-                .object(a.id.clone())
-                .request(&client.request_id)
+            account_event(&a, "identity.login.success", &client.request_id)
                 .details(json!({"method": format!("password+{method}"), "ip": client.ip,
                                 "recovery_codes_left": a.recovery_codes.len()})),
         )
@@ -149,13 +146,7 @@ impl IdentityService {
                 }
             }
         }
-        self.audit_tx(
-            &mut tx,
-            AuditEvent::new(&a.actor(), "identity.mfa.enrol", "account")
-                .object(a.id.clone())
-                .request(&client.request_id),
-        )
-        .await?;
+        self.audit_tx(&mut tx, account_event(&a, "identity.mfa.enrol", &client.request_id)).await?;
         tx.commit().await?;
         Ok(codes)
     }

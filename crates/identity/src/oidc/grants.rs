@@ -20,6 +20,27 @@ use crate::service::IdentityService;
 use crate::store;
 use crate::store::accounts as st;
 
+/// An `invalid_grant` error.
+fn grant_err(description: &str) -> IdentityError {
+    IdentityError::oauth(OAuthErrorCode::InvalidGrant, description.to_string())
+}
+
+/// A parameter the grant cannot do without; `invalid_request` if missing.
+fn required<'a>(
+    params: &'a HashMap<String, String>,
+    name: &str,
+    missing: &'static str,
+) -> Result<&'a String, IdentityError> {
+    params.get(name).ok_or_else(|| IdentityError::oauth(OAuthErrorCode::InvalidRequest, missing))
+}
+
+/// What was presented a second time.
+#[derive(Clone, Copy)]
+enum Replayed<'a> {
+    Code(&'a st::AuthCodeRow),
+    Refresh(&'a st::RefreshRow),
+}
+
 impl IdentityService {
     /// Revokes a token family: its refresh tokens and the access tokens issued with them.
     pub(crate) async fn revoke_family_tx(
@@ -34,6 +55,38 @@ impl IdentityService {
         Ok(access.len())
     }
 
+    /// A replayed code or refresh token: whoever holds it may be an attacker, so everything
+    /// issued from its family is revoked and the replay audited (RFC 6749 §4.1.2, OAuth 2.0
+    /// Security BCP §4.5). The caller commits `tx`.
+    async fn revoke_replayed(
+        &self,
+        tx: &mut Tx,
+        client: &OAuthClient,
+        replayed: Replayed<'_>,
+        now_s: &str,
+        request_id: &str,
+    ) -> Result<(), IdentityError> {
+        // The revocation reason, the audit action and its object type.
+        let ((by, action, object_type), family, account_id) = match replayed {
+            Replayed::Code(r) => {
+                (("code_replay", "identity.code.replay", "oauth_code"), &r.family, &r.account_id)
+            }
+            Replayed::Refresh(r) => (
+                ("refresh_replay", "identity.refresh.replay", "refresh_token"),
+                &r.family,
+                &r.account_id,
+            ),
+        };
+        let n = self.revoke_family_tx(tx, family, now_s, by).await?;
+        let event = AuditEvent::new(&client.client_id, action, object_type)
+            .object(family.clone())
+            .outcome(Outcome::Denied)
+            .request(request_id)
+            .details(json!({"account_id": account_id, "access_tokens_revoked": n}));
+        self.inner.audit.record(tx, event).await?;
+        Ok(())
+    }
+
     /// The authorization_code grant: redeem a code once, with the PKCE verifier.
     #[tracing::instrument(skip_all, fields(client_id = %client.client_id))]
     pub(crate) async fn grant_code(
@@ -42,13 +95,8 @@ impl IdentityService {
         params: &HashMap<String, String>,
         request_id: &str,
     ) -> Result<TokenResponse, IdentityError> {
-        let grant_err = |d: &str| IdentityError::oauth(OAuthErrorCode::InvalidGrant, d.to_string());
-        let code = params.get("code").ok_or_else(|| {
-            IdentityError::oauth(OAuthErrorCode::InvalidRequest, "code is required")
-        })?;
-        let verifier = params.get("code_verifier").ok_or_else(|| {
-            IdentityError::oauth(OAuthErrorCode::InvalidRequest, "code_verifier is required (PKCE)")
-        })?;
+        let code = required(params, "code", "code is required")?;
+        let verifier = required(params, "code_verifier", "code_verifier is required (PKCE)")?;
         let now = self.inner.clock.now();
         let now_s = format_ts(now);
         let mut tx = self.inner.db.begin().await?;
@@ -59,20 +107,7 @@ impl IdentityService {
             return Err(grant_err("the code was issued to another client"));
         }
         if row.used_at.is_some() {
-            // A replayed code: whoever holds it may be an attacker, so everything issued
-            // from it is revoked (RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.5).
-            let n = self.revoke_family_tx(&mut tx, &row.family, &now_s, "code_replay").await?;
-            self.inner
-                .audit
-                .record(
-                    &mut tx,
-                    AuditEvent::new(&client.client_id, "identity.code.replay", "oauth_code")
-                        .object(row.family.clone())
-                        .outcome(Outcome::Denied)
-                        .request(request_id)
-                        .details(json!({"account_id": row.account_id, "access_tokens_revoked": n})),
-                )
-                .await?;
+            self.revoke_replayed(&mut tx, client, Replayed::Code(&row), &now_s, request_id).await?;
             tx.commit().await?;
             return Err(grant_err(
                 "authorization code already used; tokens issued from it are revoked",
@@ -125,10 +160,7 @@ impl IdentityService {
         params: &HashMap<String, String>,
         request_id: &str,
     ) -> Result<TokenResponse, IdentityError> {
-        let grant_err = |d: &str| IdentityError::oauth(OAuthErrorCode::InvalidGrant, d.to_string());
-        let token = params.get("refresh_token").ok_or_else(|| {
-            IdentityError::oauth(OAuthErrorCode::InvalidRequest, "refresh_token is required")
-        })?;
+        let token = required(params, "refresh_token", "refresh_token is required")?;
         let now_s = format_ts(self.inner.clock.now());
         let mut tx = self.inner.db.begin().await?;
         let Some(row) = st::refresh(&mut tx, &digest(token)).await? else {
@@ -141,17 +173,7 @@ impl IdentityService {
             return Err(grant_err("refresh token revoked"));
         }
         if row.used_at.is_some() {
-            let n = self.revoke_family_tx(&mut tx, &row.family, &now_s, "refresh_replay").await?;
-            self.inner
-                .audit
-                .record(
-                    &mut tx,
-                    AuditEvent::new(&client.client_id, "identity.refresh.replay", "refresh_token")
-                        .object(row.family.clone())
-                        .outcome(Outcome::Denied)
-                        .request(request_id)
-                        .details(json!({"account_id": row.account_id, "access_tokens_revoked": n})),
-                )
+            self.revoke_replayed(&mut tx, client, Replayed::Refresh(&row), &now_s, request_id)
                 .await?;
             tx.commit().await?;
             return Err(grant_err("refresh token already used; the whole grant is revoked"));

@@ -13,6 +13,7 @@ use cqdt_platform::{DbError, DbResultExt, Role, RoleGrant, Sql};
 use sqlx::{Any, AnyConnection, Executor};
 
 use crate::account::{Account, AccountKind, AccountStatus, StoredGrant};
+use crate::store::{execute_texts, row_by_key};
 
 const ACCOUNT_COLUMNS: &str = "id, kind, status, personal_id, tax_code, username, full_name, \
      birth_date, gender, phone, email, address, agency_code, legal_representative, password_hash, \
@@ -166,13 +167,8 @@ pub async fn account_by<'e, E: Executor<'e, Database = Any>>(
         column,
         "id" | "personal_id" | "phone" | "email" | "username" | "tax_code" | "vneid_subject"
     ));
-    let row = sqlx::query_as::<_, AccountRow>(&format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = $1"
-    ))
-    .bind(value)
-    .fetch_optional(exec)
-    .await
-    .ctx("reading an account")?;
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = $1");
+    let row: Option<AccountRow> = row_by_key(exec, &sql, value, "reading an account").await?;
     Ok(row.map(Account::from))
 }
 
@@ -283,15 +279,13 @@ pub async fn delete_grant(
     role: Role,
     agency: &str,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query(
+    let done = execute_texts(
+        conn,
         "DELETE FROM account_roles WHERE account_id = $1 AND role = $2 AND agency_code = $3",
+        &[account_id, role.as_str(), agency],
+        "withdrawing a role",
     )
-    .bind(account_id)
-    .bind(role.as_str())
-    .bind(agency)
-    .execute(conn)
-    .await
-    .ctx("withdrawing a role")?;
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -303,17 +297,14 @@ pub async fn insert_member(
     relation: &str,
     now: &str,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    execute_texts(
+        conn,
         "INSERT INTO business_members (business_id, member_id, relation, created_at) \
          VALUES ($1, $2, $3, $4)",
+        &[business_id, member_id, relation, now],
+        "linking a person to a business",
     )
-    .bind(business_id)
-    .bind(member_id)
-    .bind(relation)
-    .bind(now)
-    .execute(conn)
-    .await
-    .ctx("linking a person to a business")?;
+    .await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! API, and what each change means at the token endpoint (SQLite, or PostgreSQL with
 //! CQDT_TEST_DATABASE_URL).
 
-use crate::common::{start, system_client, ADMIN_PASSWORD};
+use crate::common::{start, system_client, Server, ADMIN_PASSWORD};
 use base64::Engine;
 use cqdt_identity::{Grant, IdentityError, NewClient};
 use reqwest::StatusCode;
@@ -48,32 +48,34 @@ async fn adding_a_client_returns_its_secret_once_stores_only_a_digest_and_is_aud
     s.token(&c.client_id, &secret).await;
 }
 
+/// A confidential first-party client of the authorization code flow.
+fn code_flow_client(name: &str, redirect_uri: &str, scopes: &str) -> NewClient {
+    NewClient {
+        name: name.into(),
+        grants: vec!["authorization_code".into()],
+        redirect_uris: vec![redirect_uri.into()],
+        public: false,
+        scopes: vec![scopes.into()],
+        first_party: true,
+    }
+}
+
 #[tokio::test]
 async fn a_public_client_holds_no_secret_and_cannot_use_client_credentials() {
     let s = start().await;
-    let refused = s
-        .identity
-        .add_client(
-            "admin",
-            "",
-            &NewClient { public: true, ..system_client("Ứng dụng di động", "") },
-        )
-        .await;
+    let refused =
+        s.add_client(&NewClient { public: true, ..system_client("Ứng dụng di động", "") }).await;
     assert!(matches!(refused, Err(IdentityError::Invalid(_))));
     let app = s
-        .identity
-        .add_client(
-            "admin",
-            "",
-            &NewClient {
-                name: "Ứng dụng di động".into(),
-                grants: vec!["authorization_code".into()],
-                redirect_uris: vec!["vn.gov.soctrang.app:/callback".into()],
-                public: true,
-                scopes: vec!["openid profile".into()],
-                first_party: false,
-            },
-        )
+        .add_client(&NewClient {
+            public: true,
+            first_party: false,
+            ..code_flow_client(
+                "Ứng dụng di động",
+                "vn.gov.soctrang.app:/callback",
+                "openid profile",
+            )
+        })
         .await
         .expect("public client");
     assert!(app.secret.is_none());
@@ -96,19 +98,11 @@ async fn a_public_client_holds_no_secret_and_cannot_use_client_credentials() {
 async fn a_client_without_the_client_credentials_grant_gets_unauthorized_client() {
     let s = start().await;
     let web = s
-        .identity
-        .add_client(
-            "admin",
-            "",
-            &NewClient {
-                name: "Cổng thông tin".into(),
-                grants: vec!["authorization_code".into()],
-                redirect_uris: vec!["https://soctrang.gov.vn/callback".into()],
-                public: false,
-                scopes: vec!["openid".into()],
-                first_party: true,
-            },
-        )
+        .add_client(&code_flow_client(
+            "Cổng thông tin",
+            "https://soctrang.gov.vn/callback",
+            "openid",
+        ))
         .await
         .expect("client");
     let secret = web.secret.expect("secret");
@@ -163,6 +157,22 @@ fn admin_auth() -> String {
     )
 }
 
+/// POSTs to the admin API as the platform admin, with `body` as JSON when given.
+async fn admin_post(s: &Server, url: &str, body: Option<&Value>) -> reqwest::Response {
+    let req = s.http.post(url).header("authorization", admin_auth());
+    let req = match body {
+        Some(b) => req.json(b),
+        None => req,
+    };
+    req.send().await.expect("request")
+}
+
+/// GETs JSON from the admin API as the platform admin.
+async fn admin_get_json(s: &Server, url: &str) -> Value {
+    let res = s.http.get(url).header("authorization", admin_auth()).send().await;
+    res.expect("request").json().await.expect("json")
+}
+
 #[tokio::test]
 async fn the_admin_api_registers_clients_and_shows_each_secret_once() {
     let s = start().await;
@@ -172,14 +182,7 @@ async fn the_admin_api_registers_clients_and_shows_each_secret_once() {
     let res = s.http.post(&url).json(&body).send().await.expect("request");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "admin only");
 
-    let res = s
-        .http
-        .post(&url)
-        .header("authorization", admin_auth())
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
+    let res = admin_post(&s, &url, Some(&body)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let created: Value = res.json().await.expect("json");
@@ -188,83 +191,34 @@ async fn the_admin_api_registers_clients_and_shows_each_secret_once() {
     assert!(created["client"].get("secret_hash").is_none());
     s.token(&id, &secret).await;
 
-    let list: Value = s
-        .http
-        .get(&url)
-        .header("authorization", admin_auth())
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let list: Value = admin_get_json(&s, &url).await;
     assert_eq!(list["clients"].as_array().map(Vec::len), Some(1));
     assert!(!list.to_string().contains(&secret));
     assert!(!list.to_string().contains("sha256:"));
 
-    let res = s
-        .http
-        .post(s.url(&format!("/api/v1/identity/clients/{id}/secret")))
-        .header("authorization", admin_auth())
-        .send()
-        .await
-        .expect("request");
+    let res = admin_post(&s, &s.url(&format!("/api/v1/identity/clients/{id}/secret")), None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let rotated: Value = res.json().await.expect("json");
     let new_secret = rotated["client_secret"].as_str().expect("secret");
     s.token(&id, new_secret).await;
 
-    let res = s
-        .http
-        .post(s.url(&format!("/api/v1/identity/clients/{id}/disable")))
-        .header("authorization", admin_auth())
-        .send()
-        .await
-        .expect("request");
+    let res = admin_post(&s, &s.url(&format!("/api/v1/identity/clients/{id}/disable")), None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let client: Value = res.json().await.expect("json");
     assert_eq!(client["enabled"], false);
 
-    let res = s
-        .http
-        .post(&url)
-        .header("authorization", admin_auth())
-        .json(&json!({"name": "", "grants": ["password"], "redirect_uris": ["http://evil.example/cb"]}))
-        .send()
-        .await
-        .expect("request");
+    let res = admin_post(&s, &url, Some(&json!({"name": "", "grants": ["password"], "redirect_uris": ["http://evil.example/cb"]}))).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let problem: Value = res.json().await.expect("json");
     assert!(problem["detail"].as_str().is_some_and(|d| d.contains("password")));
 
-    let res = s
-        .http
-        .post(s.url("/api/v1/identity/clients/nope/disable"))
-        .header("authorization", admin_auth())
-        .send()
-        .await
-        .expect("request");
+    let res = admin_post(&s, &s.url("/api/v1/identity/clients/nope/disable"), None).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
-    let res = s
-        .http
-        .post(s.url("/api/v1/identity/keys/rotate"))
-        .header("authorization", admin_auth())
-        .send()
-        .await
-        .expect("request");
+    let res = admin_post(&s, &s.url("/api/v1/identity/keys/rotate"), None).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let keys: Value = s
-        .http
-        .get(s.url("/api/v1/identity/keys"))
-        .header("authorization", admin_auth())
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let keys: Value = admin_get_json(&s, &s.url("/api/v1/identity/keys")).await;
     assert_eq!(keys["keys"].as_array().map(Vec::len), Some(2));
     assert!(!keys.to_string().contains("private"));
 }

@@ -5,13 +5,12 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use cqdt_platform::web::render;
-use cqdt_platform::{Principal, RequestId, Role, Shell};
+use cqdt_platform::{Principal, Role, Shell};
 
-use super::{client_of, field, see_other, Field, FormPage, Peer};
+use super::{field, see_other, Caller, Field, FormPage};
 use crate::account::{Account, BusinessForm};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
@@ -117,16 +116,13 @@ pub(super) async fn sessions_page(
 pub(super) async fn end_session(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, IdentityError> {
-    let client = client_of(&addr, &headers, &rid);
     let Some(account) = s.identity.account(&p.account_id).await? else {
         return Ok(see_other("/dang-nhap"));
     };
-    if s.identity.end_session(&account, &id, &client).await? {
+    if s.identity.end_session(&account, &id, &caller.client).await? {
         Ok(see_other("/tai-khoan/phien?da-ket-thuc=1"))
     } else {
         Err(IdentityError::NotFound(format!("phiên {id}")))
@@ -157,26 +153,33 @@ pub(super) async fn password_form(State(s): State<IdentityState>, _p: Principal)
 pub(super) async fn password_submit(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
-    let client = client_of(&addr, &headers, &rid);
     let g = |k: &str| f.get(k).cloned().unwrap_or_default();
-    match s
+    let saved = s
         .identity
         .change_password(
             &p.account_id,
             &g("current_password"),
             &g("password"),
             &g("password_confirm"),
-            &client,
+            &caller.client,
         )
-        .await
-    {
-        Ok(()) => Ok(see_other("/tai-khoan?da-luu=1")),
-        Err(IdentityError::Fields(errors)) => Ok(password_page().render(&s.platform.shell, errors)),
+        .await;
+    saved_or_form(saved, password_page, &s.platform.shell)
+}
+
+/// After a change from an account form: back to the account with "saved", or the form again
+/// with the errors on its fields.
+fn saved_or_form<T>(
+    saved: Result<T, IdentityError>,
+    page: impl FnOnce() -> FormPage,
+    shell: &Shell,
+) -> Result<Response, IdentityError> {
+    match saved {
+        Ok(_) => Ok(see_other("/tai-khoan?da-luu=1")),
+        Err(IdentityError::Fields(errors)) => Ok(page().render(shell, errors)),
         Err(e) => Err(e),
     }
 }
@@ -210,20 +213,12 @@ pub(super) async fn address_form(
 pub(super) async fn address_submit(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
-    let client = client_of(&addr, &headers, &rid);
     let typed = f.get("address").cloned().unwrap_or_default();
-    match s.identity.set_address(&p.account_id, &typed, &client).await {
-        Ok(()) => Ok(see_other("/tai-khoan?da-luu=1")),
-        Err(IdentityError::Fields(errors)) => {
-            Ok(address_page(&typed).render(&s.platform.shell, errors))
-        }
-        Err(e) => Err(e),
-    }
+    let saved = s.identity.set_address(&p.account_id, &typed, &caller.client).await;
+    saved_or_form(saved, || address_page(&typed), &s.platform.shell)
 }
 
 fn business_page(f: &BusinessForm) -> FormPage {
@@ -260,9 +255,7 @@ pub(super) async fn business_form(State(s): State<IdentityState>, _p: Principal)
 pub(super) async fn business_submit(
     State(s): State<IdentityState>,
     p: Principal,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<BusinessForm>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
@@ -270,10 +263,6 @@ pub(super) async fn business_submit(
         Ok(b) => b,
         Err(errors) => return Ok(business_page(&f).render(shell, errors)),
     };
-    let client = client_of(&addr, &headers, &rid);
-    match s.identity.register_business(&p, &b, &client).await {
-        Ok(_) => Ok(see_other("/tai-khoan?da-luu=1")),
-        Err(IdentityError::Fields(errors)) => Ok(business_page(&f).render(shell, errors)),
-        Err(e) => Err(e),
-    }
+    let saved = s.identity.register_business(&p, &b, &caller.client).await;
+    saved_or_form(saved, || business_page(&f), shell)
 }

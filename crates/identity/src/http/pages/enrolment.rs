@@ -4,16 +4,12 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use cqdt_platform::web::render;
-use cqdt_platform::{FieldError, RequestId, Shell};
+use cqdt_platform::{FieldError, Shell};
 
-use super::{
-    client_of, field, live_session, safe_next, see_other, session_cookie, FormPage, MessageTpl,
-    Peer,
-};
+use super::{field, safe_next, see_other, Caller, FormPage, MessageTpl};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 use crate::login::{LiveSession, Stage};
@@ -21,10 +17,10 @@ use crate::totp;
 
 pub(super) async fn enrol_form(
     State(s): State<IdentityState>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
-    let Some(live) = live_session(&s, &headers).await else {
+    let Some(live) = caller.live(&s).await else {
         return Ok(see_other("/dang-nhap"));
     };
     if !matches!(live.stage, Stage::Enrol | Stage::Full) || live.account.has_second_factor() {
@@ -102,13 +98,11 @@ fn enrol_again(
 
 pub(super) async fn enrol_submit(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let next = safe_next(f.get("next"));
-    let Some(cookie) = session_cookie(&headers) else {
+    let Some(cookie) = caller.cookie else {
         return Ok(see_other("/dang-nhap"));
     };
     let Some(live) = s.identity.session(&cookie).await.ok().flatten() else {
@@ -117,9 +111,8 @@ pub(super) async fn enrol_submit(
     if !matches!(live.stage, Stage::Enrol | Stage::Full) {
         return Ok(see_other("/dang-nhap"));
     }
-    let client = client_of(&addr, &headers, &rid);
     let code = f.get("code").cloned().unwrap_or_default();
-    match s.identity.confirm_totp(&live.account.id, &code, Some(&cookie), &client).await {
+    match s.identity.confirm_totp(&live.account.id, &code, Some(&cookie), &caller.client).await {
         Ok(codes) => Ok(recovery_codes_page(&s.platform.shell, codes, next)),
         Err(IdentityError::Fields(errors)) => {
             let secret = f.get("secret_shown").cloned().unwrap_or_default();

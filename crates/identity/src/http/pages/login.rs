@@ -3,14 +3,12 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use cqdt_platform::{FieldError, RequestId};
+use cqdt_platform::FieldError;
 
-use super::{
-    client_of, field, safe_next, see_other, session_cookie, signed_out, with_cookie, FormPage, Peer,
-};
+use super::{field, safe_next, see_other, signed_out, with_cookie, Caller, FormPage};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 use crate::login::Stage;
@@ -103,9 +101,7 @@ fn locked_page(s: &IdentityState, next: &str, login: &str, mins: u64) -> Respons
 
 pub(super) async fn login_submit(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
@@ -116,8 +112,7 @@ pub(super) async fn login_submit(
     if !errors.is_empty() {
         return Ok(login_page(&s, &next, &login).render(shell, errors));
     }
-    let client = client_of(&addr, &headers, &rid);
-    match s.identity.login_password(&login, &password, &client).await {
+    match s.identity.login_password(&login, &password, &caller.client).await {
         Ok(signed) => {
             Ok(with_cookie(see_other(&after_login(signed.stage, &next)), &signed.cookie, shell.tls))
         }
@@ -145,13 +140,10 @@ pub(super) async fn logout_form(State(s): State<IdentityState>) -> Response {
 
 pub(super) async fn logout_submit(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, IdentityError> {
-    if let Some(cookie) = session_cookie(&headers) {
-        let client = client_of(&addr, &headers, &rid);
-        s.identity.logout(&cookie, &client).await?;
+    if let Some(cookie) = &caller.cookie {
+        s.identity.logout(cookie, &caller.client).await?;
     }
     Ok(signed_out(
         &s.platform.shell,

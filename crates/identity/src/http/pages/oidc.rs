@@ -5,15 +5,12 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{OriginalUri, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use cqdt_platform::web::{render, url_encode};
-use cqdt_platform::{RequestId, Shell};
+use cqdt_platform::Shell;
 
-use super::{
-    clear_cookie, client_of, live_session, see_other, session_cookie, signed_out, FormPage, Peer,
-};
+use super::{clear_cookie, see_other, signed_out, Caller, FormPage};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 use crate::login::Stage;
@@ -139,7 +136,7 @@ fn sign_in_first(
         (status = 400, description = "unknown client or unregistered redirect_uri (never redirected)")))]
 pub(in crate::http) async fn authorize(
     State(s): State<IdentityState>,
-    headers: HeaderMap,
+    caller: Caller,
     OriginalUri(uri): OriginalUri,
     Query(mut q): Query<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
@@ -148,7 +145,7 @@ pub(in crate::http) async fn authorize(
         Err(AuthorizeError::Page(m)) => return Err(IdentityError::Invalid(m)),
         Err(AuthorizeError::Redirect(to)) => return Ok(see_other(&to)),
     };
-    let live = live_session(&s, &headers).await.filter(|l| l.stage == Stage::Full);
+    let live = caller.live(&s).await.filter(|l| l.stage == Stage::Full);
     let prompt = q.remove("prompt").unwrap_or_default();
     let Some(live) = live.filter(|_| !prompts(&prompt, "login")) else {
         return Ok(sign_in_first(&req, &prompt, q, &uri.to_string()));
@@ -164,9 +161,7 @@ pub(in crate::http) async fn authorize(
 
 pub(super) async fn consent_submit(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let req = match s.identity.check_authorize(&f).await {
@@ -174,14 +169,13 @@ pub(super) async fn consent_submit(
         Err(AuthorizeError::Page(m)) => return Err(IdentityError::Invalid(m)),
         Err(AuthorizeError::Redirect(to)) => return Ok(see_other(&to)),
     };
-    let Some(live) = live_session(&s, &headers).await.filter(|l| l.stage == Stage::Full) else {
+    let Some(live) = caller.live(&s).await.filter(|l| l.stage == Stage::Full) else {
         return Ok(see_other("/dang-nhap"));
     };
     if f.get("decision").map(String::as_str) != Some("allow") {
         return Ok(see_other(&req.error_redirect("access_denied", "the person declined")));
     }
-    let client = client_of(&addr, &headers, &rid);
-    s.identity.grant_consent(&live.account, &req, &client).await?;
+    s.identity.grant_consent(&live.account, &req, &caller.client).await?;
     Ok(see_other(&s.identity.issue_code(&live, &req).await?))
 }
 
@@ -241,9 +235,7 @@ fn confirm_logout_page(shell: &Shell, redirect: Option<String>) -> Response {
         (status = 200, description = "confirmation page")))]
 pub(in crate::http) async fn rp_logout(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
@@ -253,14 +245,13 @@ pub(in crate::http) async fn rp_logout(
     };
     let client_id = hint.as_ref().map(|h| h.aud.clone()).or_else(|| q.get("client_id").cloned());
     let redirect = post_logout_redirect(&s, client_id, &q).await?;
-    let live = live_session(&s, &headers).await;
+    let live = caller.live(&s).await;
     let matches_hint = matches!((&live, &hint), (Some(l), Some(h)) if h.sub == l.account.id);
     if !matches_hint && live.is_some() {
         return Ok(confirm_logout_page(shell, redirect));
     }
-    if let Some(cookie) = session_cookie(&headers) {
-        let client = client_of(&addr, &headers, &rid);
-        s.identity.logout(&cookie, &client).await?;
+    if let Some(cookie) = caller.cookie {
+        s.identity.logout(&cookie, &caller.client).await?;
     }
     Ok(match redirect {
         Some(to) => clear_cookie(see_other(&to), shell.tls),
@@ -270,15 +261,12 @@ pub(in crate::http) async fn rp_logout(
 
 pub(super) async fn rp_logout_confirm(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
-    if let Some(cookie) = session_cookie(&headers) {
-        let client = client_of(&addr, &headers, &rid);
-        s.identity.logout(&cookie, &client).await?;
+    if let Some(cookie) = caller.cookie {
+        s.identity.logout(&cookie, &caller.client).await?;
     }
     // Only a URI this server put in the form (checked against the client's registration)
     // is followed; anything else ends on the message page.

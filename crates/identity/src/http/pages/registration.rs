@@ -4,12 +4,10 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
-use cqdt_platform::RequestId;
 
-use super::{client_of, field, see_other, FormPage, Peer};
+use super::{field, see_other, Caller, FormPage};
 use crate::account::{Account, AccountStatus, RegistrationForm};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
@@ -52,9 +50,7 @@ pub(super) async fn register_form(State(s): State<IdentityState>) -> Response {
 
 pub(super) async fn register_submit(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<RegistrationForm>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
@@ -63,8 +59,7 @@ pub(super) async fn register_submit(
         Ok(r) => r,
         Err(errors) => return Ok(register_page(&f).render(shell, errors)),
     };
-    let client = client_of(&addr, &headers, &rid);
-    match s.identity.register_citizen(&reg, &client).await {
+    match s.identity.register_citizen(&reg, &caller.client).await {
         Ok(a) => Ok(see_other(&format!("/xac-thuc-tai-khoan?tk={}", a.id))),
         Err(IdentityError::Fields(errors)) => Ok(register_page(&f).render(shell, errors)),
         Err(e) => Err(e),
@@ -123,18 +118,15 @@ pub(super) async fn verify_form(
 
 pub(super) async fn verify_submit(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let id = f.get("tk").cloned().unwrap_or_default();
     if f.contains_key("resend") {
         return verify_resend(State(s), Form(f)).await;
     }
-    let client = client_of(&addr, &headers, &rid);
     let code = f.get("code").cloned().unwrap_or_default();
-    match s.identity.verify_account(&id, &code, &client).await {
+    match s.identity.verify_account(&id, &code, &caller.client).await {
         Ok(_) => Ok(see_other("/dang-nhap?da-xac-thuc=1")),
         Err(IdentityError::Fields(errors)) => {
             let a = s.identity.account(&id).await.ok().flatten();

@@ -3,12 +3,11 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
-use cqdt_platform::{RequestId, Shell};
+use cqdt_platform::Shell;
 
-use super::{clear_cookie, client_of, field, field_error, message, see_other, FormPage, Peer};
+use super::{clear_cookie, field, field_error, message, see_other, Caller, FormPage};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 
@@ -30,9 +29,7 @@ pub(super) async fn forgot_form(State(s): State<IdentityState>) -> Response {
 
 pub(super) async fn forgot_submit(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
@@ -41,8 +38,7 @@ pub(super) async fn forgot_submit(
         let errors = field_error("login", "Chưa nhập tài khoản.");
         return Ok(forgot_page(&login).render(shell, errors));
     }
-    let client = client_of(&addr, &headers, &rid);
-    s.identity.request_reset(&login, &client).await?;
+    s.identity.request_reset(&login, &caller.client).await?;
     Ok(message(
         shell,
         "Đã tiếp nhận yêu cầu",
@@ -94,17 +90,14 @@ pub(super) async fn reset_form(
 
 pub(super) async fn reset_submit(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
     let token = f.get("ma").cloned().unwrap_or_default();
-    let client = client_of(&addr, &headers, &rid);
     let p = f.get("password").cloned().unwrap_or_default();
     let c = f.get("password_confirm").cloned().unwrap_or_default();
-    match s.identity.reset_password(&token, &p, &c, &client).await {
+    match s.identity.reset_password(&token, &p, &c, &caller.client).await {
         Ok(_) => Ok(clear_cookie(see_other("/dang-nhap?da-dat-lai=1"), shell.tls)),
         Err(IdentityError::Fields(errors)) => Ok(reset_page(&token).render(shell, errors)),
         Err(IdentityError::Invalid(m)) => Ok(dead_link(shell, m)),

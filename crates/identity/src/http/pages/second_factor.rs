@@ -3,15 +3,10 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
-use cqdt_platform::RequestId;
 
-use super::{
-    client_of, field, field_error, live_session, safe_next, see_other, session_cookie, FormPage,
-    Peer,
-};
+use super::{field, field_error, safe_next, see_other, Caller, FormPage};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 use crate::login::Stage;
@@ -30,10 +25,10 @@ fn mfa_page(next: &str) -> FormPage {
 
 pub(super) async fn mfa_form(
     State(s): State<IdentityState>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match live_session(&s, &headers).await {
+    match caller.live(&s).await {
         Some(l) if l.stage == Stage::SecondFactor => {
             mfa_page(&safe_next(q.get("next"))).render(&s.platform.shell, Vec::new())
         }
@@ -43,19 +38,16 @@ pub(super) async fn mfa_form(
 
 pub(super) async fn mfa_submit(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
     let next = safe_next(f.get("next"));
-    let Some(cookie) = session_cookie(&headers) else {
+    let Some(cookie) = caller.cookie else {
         return Ok(see_other("/dang-nhap"));
     };
-    let client = client_of(&addr, &headers, &rid);
     let code = f.get("code").cloned().unwrap_or_default();
-    match s.identity.second_factor(&cookie, &code, &client).await {
+    match s.identity.second_factor(&cookie, &code, &caller.client).await {
         Ok(_) => Ok(see_other(&next)),
         Err(IdentityError::Fields(errors)) => Ok(mfa_page(&next).render(shell, errors)),
         Err(IdentityError::Locked(mins)) => Ok(mfa_page(&next).render(

@@ -3,11 +3,10 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
-use cqdt_platform::{RequestId, Shell};
+use cqdt_platform::Shell;
 
-use super::{client_of, message, safe_next, see_other, with_cookie, Peer};
+use super::{message, safe_next, see_other, with_cookie, Caller};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 
@@ -43,9 +42,7 @@ pub(super) async fn vneid_start(
 
 pub(super) async fn vneid_callback(
     State(s): State<IdentityState>,
-    RequestId(rid): RequestId,
-    addr: Peer,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
@@ -55,10 +52,9 @@ pub(super) async fn vneid_callback(
             "Ông/bà đã huỷ hoặc VNeID từ chối yêu cầu đăng nhập.".into(),
         ));
     }
-    let client = client_of(&addr, &headers, &rid);
     let code = q.get("code").cloned().unwrap_or_default();
     let state = q.get("state").cloned().unwrap_or_default();
-    match s.identity.vneid_callback(&code, &state, &client).await {
+    match s.identity.vneid_callback(&code, &state, &caller.client).await {
         Ok((signed, next)) => {
             Ok(with_cookie(see_other(&safe_next(Some(&next))), &signed.cookie, shell.tls))
         }

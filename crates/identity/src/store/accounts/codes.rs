@@ -3,6 +3,8 @@
 use cqdt_platform::{DbError, DbResultExt};
 use sqlx::AnyConnection;
 
+use crate::store::{execute_texts, row_by_key, use_once};
+
 /// A stored one-time code.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CodeRow {
@@ -31,26 +33,15 @@ pub async fn insert_code(
     now: &str,
     expires_at: &str,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    execute_texts(
+        &mut *conn,
         "DELETE FROM account_codes WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL",
+        &[account_id, purpose],
+        "replacing one-time codes",
     )
-    .bind(account_id)
-    .bind(purpose)
-    .execute(&mut *conn)
-    .await
-    .ctx("replacing one-time codes")?;
-    sqlx::query(
-        "INSERT INTO account_codes (code_hash, account_id, purpose, attempts, created_at, expires_at) \
-         VALUES ($1, $2, $3, 0, $4, $5)",
-    )
-    .bind(code_hash)
-    .bind(account_id)
-    .bind(purpose)
-    .bind(now)
-    .bind(expires_at)
-    .execute(conn)
-    .await
-    .ctx("storing a one-time code")?;
+    .await?;
+    execute_texts(conn, "INSERT INTO account_codes (code_hash, account_id, purpose, attempts, created_at, expires_at) \
+         VALUES ($1, $2, $3, 0, $4, $5)", &[code_hash, account_id, purpose, now, expires_at], "storing a one-time code").await?;
     Ok(())
 }
 
@@ -76,22 +67,19 @@ pub async fn code_by_hash(
     conn: &mut AnyConnection,
     code_hash: &str,
 ) -> Result<Option<CodeRow>, DbError> {
-    sqlx::query_as::<_, CodeRow>(&format!(
-        "SELECT {CODE_COLUMNS} FROM account_codes WHERE code_hash = $1"
-    ))
-    .bind(code_hash)
-    .fetch_optional(conn)
-    .await
-    .ctx("reading a one-time code")
+    let sql = format!("SELECT {CODE_COLUMNS} FROM account_codes WHERE code_hash = $1");
+    row_by_key(conn, &sql, code_hash, "reading a one-time code").await
 }
 
 /// Counts a wrong guess at a code.
 pub async fn code_attempt(conn: &mut AnyConnection, code_hash: &str) -> Result<(), DbError> {
-    sqlx::query("UPDATE account_codes SET attempts = attempts + 1 WHERE code_hash = $1")
-        .bind(code_hash)
-        .execute(conn)
-        .await
-        .ctx("counting a code attempt")?;
+    execute_texts(
+        conn,
+        "UPDATE account_codes SET attempts = attempts + 1 WHERE code_hash = $1",
+        &[code_hash],
+        "counting a code attempt",
+    )
+    .await?;
     Ok(())
 }
 
@@ -101,13 +89,5 @@ pub async fn use_code(
     code_hash: &str,
     now: &str,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query(
-        "UPDATE account_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
-    )
-    .bind(code_hash)
-    .bind(now)
-    .execute(conn)
-    .await
-    .ctx("using a one-time code")?;
-    Ok(done.rows_affected() == 1)
+    use_once(conn, "account_codes", code_hash, now, "using a one-time code").await
 }

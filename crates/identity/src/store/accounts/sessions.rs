@@ -3,6 +3,8 @@
 use cqdt_platform::{DbError, DbResultExt, Sql};
 use sqlx::{Any, AnyConnection, Executor};
 
+use crate::store::{execute_texts, row_by_key};
+
 /// A browser session.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct SessionRow {
@@ -62,13 +64,7 @@ pub async fn session<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     id_hash: &str,
 ) -> Result<Option<SessionRow>, DbError> {
-    sqlx::query_as::<_, SessionRow>(&format!(
-        "SELECT {SESSION_COLUMNS} FROM account_sessions WHERE id_hash = $1"
-    ))
-    .bind(id_hash)
-    .fetch_optional(exec)
-    .await
-    .ctx("reading a session")
+    session_by(exec, "id_hash", id_hash).await
 }
 
 /// A session by its public id.
@@ -76,13 +72,16 @@ pub async fn session_by_public_id<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     public_id: &str,
 ) -> Result<Option<SessionRow>, DbError> {
-    sqlx::query_as::<_, SessionRow>(&format!(
-        "SELECT {SESSION_COLUMNS} FROM account_sessions WHERE public_id = $1"
-    ))
-    .bind(public_id)
-    .fetch_optional(exec)
-    .await
-    .ctx("reading a session")
+    session_by(exec, "public_id", public_id).await
+}
+
+async fn session_by<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<SessionRow>, DbError> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM account_sessions WHERE {column} = $1");
+    row_by_key(exec, &sql, value, "reading a session").await
 }
 
 /// The sessions of an account still open at `now`, newest first.
@@ -110,17 +109,14 @@ pub async fn set_session_stage(
     amr: &str,
     now: &str,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    execute_texts(
+        conn,
         "UPDATE account_sessions SET stage = $2, amr = $3, auth_time = $4, last_seen_at = $4 \
          WHERE id_hash = $1",
+        &[id_hash, stage, amr, now],
+        "advancing a session",
     )
-    .bind(id_hash)
-    .bind(stage)
-    .bind(amr)
-    .bind(now)
-    .execute(conn)
-    .await
-    .ctx("advancing a session")?;
+    .await?;
     Ok(())
 }
 
@@ -130,12 +126,13 @@ pub async fn touch_session(
     id_hash: &str,
     now: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("UPDATE account_sessions SET last_seen_at = $2 WHERE id_hash = $1")
-        .bind(id_hash)
-        .bind(now)
-        .execute(conn)
-        .await
-        .ctx("touching a session")?;
+    execute_texts(
+        conn,
+        "UPDATE account_sessions SET last_seen_at = $2 WHERE id_hash = $1",
+        &[id_hash, now],
+        "touching a session",
+    )
+    .await?;
     Ok(())
 }
 
@@ -146,16 +143,14 @@ pub async fn revoke_session(
     public_id: &str,
     now: &str,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query(
+    let done = execute_texts(
+        conn,
         "UPDATE account_sessions SET revoked_at = $3 WHERE account_id = $1 AND public_id = $2 \
          AND revoked_at IS NULL",
+        &[account_id, public_id, now],
+        "ending a session",
     )
-    .bind(account_id)
-    .bind(public_id)
-    .bind(now)
-    .execute(conn)
-    .await
-    .ctx("ending a session")?;
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -165,13 +160,12 @@ pub async fn revoke_all_sessions(
     account_id: &str,
     now: &str,
 ) -> Result<u64, DbError> {
-    let done = sqlx::query(
+    let done = execute_texts(
+        conn,
         "UPDATE account_sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+        &[account_id, now],
+        "ending sessions",
     )
-    .bind(account_id)
-    .bind(now)
-    .execute(conn)
-    .await
-    .ctx("ending sessions")?;
+    .await?;
     Ok(done.rows_affected())
 }

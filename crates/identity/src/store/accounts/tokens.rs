@@ -4,6 +4,8 @@
 use cqdt_platform::{DbError, DbResultExt, Sql};
 use sqlx::{Any, AnyConnection, Executor};
 
+use crate::store::{execute_texts, row_by_key, use_once};
+
 /// An authorization code as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuthCodeRow {
@@ -68,13 +70,8 @@ pub async fn auth_code(
     conn: &mut AnyConnection,
     code_hash: &str,
 ) -> Result<Option<AuthCodeRow>, DbError> {
-    sqlx::query_as::<_, AuthCodeRow>(&format!(
-        "SELECT {AUTH_CODE_COLUMNS} FROM oauth_codes WHERE code_hash = $1"
-    ))
-    .bind(code_hash)
-    .fetch_optional(conn)
-    .await
-    .ctx("reading an authorization code")
+    let sql = format!("SELECT {AUTH_CODE_COLUMNS} FROM oauth_codes WHERE code_hash = $1");
+    row_by_key(conn, &sql, code_hash, "reading an authorization code").await
 }
 
 /// Marks a code redeemed; false if it already was (a replay).
@@ -83,14 +80,7 @@ pub async fn use_auth_code(
     code_hash: &str,
     now: &str,
 ) -> Result<bool, DbError> {
-    let done =
-        sqlx::query("UPDATE oauth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL")
-            .bind(code_hash)
-            .bind(now)
-            .execute(conn)
-            .await
-            .ctx("redeeming an authorization code")?;
-    Ok(done.rows_affected() == 1)
+    use_once(conn, "oauth_codes", code_hash, now, "redeeming an authorization code").await
 }
 
 /// A refresh token as stored.
@@ -157,13 +147,8 @@ pub async fn refresh(
     conn: &mut AnyConnection,
     token_hash: &str,
 ) -> Result<Option<RefreshRow>, DbError> {
-    sqlx::query_as::<_, RefreshRow>(&format!(
-        "SELECT {REFRESH_COLUMNS} FROM oauth_refresh_tokens WHERE token_hash = $1"
-    ))
-    .bind(token_hash)
-    .fetch_optional(conn)
-    .await
-    .ctx("reading a refresh token")
+    let sql = format!("SELECT {REFRESH_COLUMNS} FROM oauth_refresh_tokens WHERE token_hash = $1");
+    row_by_key(conn, &sql, token_hash, "reading a refresh token").await
 }
 
 /// Marks a refresh token exchanged; false if it already was (a replay).
@@ -172,15 +157,14 @@ pub async fn use_refresh(
     token_hash: &str,
     now: &str,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query(
+    let done = execute_texts(
+        conn,
         "UPDATE oauth_refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
          AND revoked_at IS NULL",
+        &[token_hash, now],
+        "exchanging a refresh token",
     )
-    .bind(token_hash)
-    .bind(now)
-    .execute(conn)
-    .await
-    .ctx("exchanging a refresh token")?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -191,14 +175,13 @@ pub async fn revoke_family(
     family: &str,
     now: &str,
 ) -> Result<Vec<(String, String)>, DbError> {
-    sqlx::query(
+    execute_texts(
+        &mut *conn,
         "UPDATE oauth_refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+        &[family, now],
+        "revoking a token family",
     )
-    .bind(family)
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .ctx("revoking a token family")?;
+    .await?;
     sqlx::query_as::<_, (String, String)>(
         "SELECT access_jti, access_exp FROM oauth_refresh_tokens WHERE family = $1 AND access_exp > $2",
     )
@@ -245,21 +228,13 @@ pub async fn put_consent(
     scope: &str,
     now: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM oauth_consents WHERE account_id = $1 AND client_id = $2")
-        .bind(account_id)
-        .bind(client_id)
-        .execute(&mut *conn)
-        .await
-        .ctx("recording a consent")?;
-    sqlx::query(
-        "INSERT INTO oauth_consents (account_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4)",
+    execute_texts(
+        &mut *conn,
+        "DELETE FROM oauth_consents WHERE account_id = $1 AND client_id = $2",
+        &[account_id, client_id],
+        "recording a consent",
     )
-    .bind(account_id)
-    .bind(client_id)
-    .bind(scope)
-    .bind(now)
-    .execute(conn)
-    .await
-    .ctx("recording a consent")?;
+    .await?;
+    execute_texts(conn, "INSERT INTO oauth_consents (account_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4)", &[account_id, client_id, scope, now], "recording a consent").await?;
     Ok(())
 }

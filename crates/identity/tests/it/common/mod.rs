@@ -9,7 +9,7 @@ use std::sync::Arc;
 use base64::Engine;
 use cqdt_audit::{Audit, AuditRecord, Filter};
 use cqdt_identity::http::{router, IdentityState};
-use cqdt_identity::{IdentityConfig, IdentityService, NewClient};
+use cqdt_identity::{CreatedClient, IdentityConfig, IdentityError, IdentityService, NewClient};
 use cqdt_platform::web::{Metrics, Shell};
 use cqdt_platform::{
     AdminCredentials, FileStore, JobQueue, Platform, RetryPolicy, Settings, SharedClock,
@@ -104,13 +104,15 @@ pub fn system_client(name: &str, scopes: &str) -> NewClient {
 }
 
 impl Server {
+    /// Registers a client as the platform administrator, outside any request.
+    pub async fn add_client(&self, new: &NewClient) -> Result<CreatedClient, IdentityError> {
+        self.identity.add_client("admin", "", new).await
+    }
+
     /// Registers a system client; returns its id and secret.
     pub async fn add_system(&self, scopes: &str) -> (String, String) {
-        let created = self
-            .identity
-            .add_client("admin", "", &system_client("Hệ thống một cửa", scopes))
-            .await
-            .expect("add client");
+        let created =
+            self.add_client(&system_client("Hệ thống một cửa", scopes)).await.expect("add client");
         let secret = created.secret.expect("confidential client has a secret");
         (created.client.client_id, secret.expose().to_string())
     }
