@@ -37,7 +37,7 @@ pub fn openapi_document() -> serde_json::Value {
         .build();
     // Modules whose documents are generated from their code.
     let generated: [utoipa::openapi::OpenApi; 9] = [
-        cqdt_identity::http::openapi(),
+        cqdt_identity::http::ApiDoc::openapi(),
         cqdt_catalog::http::ApiDoc::openapi(),
         cqdt_procedures::http::ApiDoc::openapi(),
         cqdt_audit::http::ApiDoc::openapi(),
