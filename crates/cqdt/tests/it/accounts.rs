@@ -23,6 +23,82 @@ async fn post(
     client().post(app.url(path)).header("cookie", cookie).form(form).send().await.expect("post")
 }
 
+/// Posts a form that sets a password (typed twice, as the pages ask) after these fields.
+async fn with_password(
+    app: &Instance,
+    path: &str,
+    fields: &[(&str, &str)],
+    password: &str,
+) -> reqwest::Response {
+    let mut form = fields.to_vec();
+    form.extend([("password", password), ("password_confirm", password)]);
+    post(app, path, "", &form).await
+}
+
+/// Registers a citizen: ID number, full name, birth date and phone, then the password.
+async fn register(app: &Instance, details: [&str; 4], password: &str) -> reqwest::Response {
+    let [personal_id, full_name, birth_date, phone] = details;
+    let fields = [
+        ("personal_id", personal_id),
+        ("full_name", full_name),
+        ("birth_date", birth_date),
+        ("phone", phone),
+    ];
+    with_password(app, "/dang-ky", &fields, password).await
+}
+
+/// Posts the login form with a login and a password only.
+async fn log_in(app: &Instance, login: &str, password: &str) -> reqwest::Response {
+    post(app, "/dang-nhap", "", &[("login", login), ("password", password)]).await
+}
+
+/// The id of the one account the admin's account list finds for a query.
+async fn account_id(app: &Instance, admin: &str, query: &str) -> String {
+    let list = get(app, &format!("/admin/accounts?q={query}"), admin).await;
+    list.text()
+        .await
+        .expect("list")
+        .split("/admin/accounts/")
+        .filter_map(|s| s.split('"').next())
+        .find(|s| s.len() == 32)
+        .expect("account id")
+        .to_string()
+}
+
+/// Creates a processing officer of an agency as an agency admin.
+async fn new_officer(
+    app: &Instance,
+    admin: &str,
+    username: &str,
+    full_name: &str,
+    email: &str,
+    agency: &str,
+) -> reqwest::Response {
+    let form = [
+        ("username", username),
+        ("full_name", full_name),
+        ("email", email),
+        ("agency_code", agency),
+        ("roles", "processing_officer"),
+    ];
+    post(app, "/admin/accounts/new", admin, &form).await
+}
+
+/// Allows the VNeID sandbox's consent page for the person chosen with these fields.
+async fn consent(port: u16, page: &str, person: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = hidden_fields(page);
+    form.extend(person.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    form.push(("decision".into(), "allow".into()));
+    let req = client().post(format!("http://127.0.0.1:{port}/authorize")).form(&form);
+    req.send().await.expect("consent")
+}
+
+/// The text of a page after the first `start` and up to `end`; fails naming `what`.
+fn text_between(page: &str, start: &str, end: char, what: &str) -> String {
+    let found = page.split(start).nth(1).and_then(|s| s.split(end).next());
+    found.unwrap_or_else(|| panic!("no {what} on the page")).to_string()
+}
+
 /// The hidden fields of the first form of a page.
 fn hidden_fields(page: &str) -> Vec<(String, String)> {
     page.split("<input type=\"hidden\" name=\"")
@@ -52,21 +128,13 @@ async fn a_citizen_registers_verifies_by_sms_signs_in_and_out() {
         ("birth_date", "14/02/1990"),
         ("phone", "0987 654 321"),
         ("email", ""),
-        ("password", "Sông Hậu mùa nước nổi 90"),
-        ("password_confirm", "Sông Hậu mùa nước nổi 90"),
     ];
-    let res = post(&app, "/dang-ky", "", &form).await;
+    let res = with_password(&app, "/dang-ky", &form, "Sông Hậu mùa nước nổi 90").await;
     assert_eq!(res.status(), 303);
     let verify = location(&res);
     assert!(verify.starts_with("/xac-thuc-tai-khoan?tk="), "{verify}");
     // Not verified yet: the password alone does not sign in.
-    let res = post(
-        &app,
-        "/dang-nhap",
-        "",
-        &[("login", "094190004567"), ("password", "Sông Hậu mùa nước nổi 90")],
-    )
-    .await;
+    let res = log_in(&app, "094190004567", "Sông Hậu mùa nước nổi 90").await;
     assert_eq!(location(&res), verify);
     assert!(session_cookie(&res).is_none());
     let text = sms.wait_for("+84987654321", "Mã xác thực").await;
@@ -95,20 +163,7 @@ async fn a_citizen_registers_verifies_by_sms_signs_in_and_out() {
 #[tokio::test]
 async fn a_bad_registration_lists_every_error_and_creates_nothing() {
     let app = Instance::start().await;
-    let res = post(
-        &app,
-        "/dang-ky",
-        "",
-        &[
-            ("personal_id", "12345"),
-            ("full_name", ""),
-            ("birth_date", "31/02/1990"),
-            ("phone", "123"),
-            ("password", "123456789"),
-            ("password_confirm", "123456789"),
-        ],
-    )
-    .await;
+    let res = register(&app, ["12345", "", "31/02/1990", "123"], "123456789").await;
     assert_eq!(res.status(), 422);
     let page = res.text().await.expect("page");
     for m in [
@@ -122,29 +177,15 @@ async fn a_bad_registration_lists_every_error_and_creates_nothing() {
         assert!(page.contains(m), "{m} missing");
     }
     // The demo citizen's number is taken.
-    let res = post(
+    let res = register(
         &app,
-        "/dang-ky",
-        "",
-        &[
-            ("personal_id", CITIZEN),
-            ("full_name", "Người Khác"),
-            ("birth_date", "02/09/1985"),
-            ("phone", "0911111111"),
-            ("password", "Một câu rất khó đoán 77"),
-            ("password_confirm", "Một câu rất khó đoán 77"),
-        ],
+        [CITIZEN, "Người Khác", "02/09/1985", "0911111111"],
+        "Một câu rất khó đoán 77",
     )
     .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.expect("page").contains("đã có tài khoản"));
-    let res = post(
-        &app,
-        "/dang-nhap",
-        "",
-        &[("login", "0911111111"), ("password", "Một câu rất khó đoán 77")],
-    )
-    .await;
+    let res = log_in(&app, "0911111111", "Một câu rất khó đoán 77").await;
     assert_eq!(res.status(), 422, "nothing was created");
 }
 
@@ -152,26 +193,15 @@ async fn a_bad_registration_lists_every_error_and_creates_nothing() {
 async fn brute_force_on_a_password_locks_the_account_and_is_audited() {
     let app = Instance::start().await;
     for _ in 0..5 {
-        let res =
-            post(&app, "/dang-nhap", "", &[("login", CITIZEN), ("password", "doan-mo-mat-khau")])
-                .await;
+        let res = log_in(&app, CITIZEN, "doan-mo-mat-khau").await;
         assert_eq!(res.status(), 422);
         assert!(res.text().await.expect("page").contains("Tên đăng nhập hoặc mật khẩu không đúng"));
     }
-    let res =
-        post(&app, "/dang-nhap", "", &[("login", CITIZEN), ("password", DEMO_PASSWORD)]).await;
+    let res = log_in(&app, CITIZEN, DEMO_PASSWORD).await;
     assert_eq!(res.status(), 429, "even the right password waits out the lockout");
     assert!(session_cookie(&res).is_none());
     assert!(res.text().await.expect("page").contains("tạm khoá"));
-    let audit = client()
-        .get(app.url("/api/v1/audit?action=identity.login"))
-        .basic_auth("admin", Some(helpers::ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("audit")
-        .text()
-        .await
-        .expect("text");
+    let audit = helpers::audit_text(&app, "identity.login").await;
     assert!(audit.contains("identity.login.lockout"), "{audit}");
     assert!(audit.contains("identity.login.failure"));
 }
@@ -194,13 +224,9 @@ async fn a_cross_site_post_to_the_login_form_is_refused() {
 #[tokio::test]
 async fn an_official_needs_the_second_factor_before_anything() {
     let app = Instance::start().await;
-    let res = post(
-        &app,
-        "/dang-nhap",
-        "",
-        &[("login", "xuly.stp"), ("password", DEMO_PASSWORD), ("next", "/tai-khoan")],
-    )
-    .await;
+    let password_step =
+        [("login", "xuly.stp"), ("password", DEMO_PASSWORD), ("next", "/tai-khoan")];
+    let res = post(&app, "/dang-nhap", "", &password_step).await;
     assert_eq!(res.status(), 303);
     assert!(location(&res).starts_with("/dang-nhap/xac-thuc-hai-lop"));
     let half = session_cookie(&res).expect("cookie");
@@ -213,39 +239,18 @@ async fn an_official_needs_the_second_factor_before_anything() {
     assert_eq!(r.status(), 422);
     // An official whose second factor was reset must enrol before reaching anything.
     let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
-    let list = get(&app, "/admin/accounts?q=xuly.stp", &admin).await.text().await.expect("list");
-    let id = list
-        .split("/admin/accounts/")
-        .filter_map(|s| s.split('"').next())
-        .find(|s| s.len() == 32)
-        .expect("account id")
-        .to_string();
+    let id = account_id(&app, &admin, "xuly.stp").await;
     let r = post(&app, &format!("/admin/accounts/{id}/mfa-reset"), &admin, &[]).await;
     assert_eq!(r.status(), 303);
-    let res = post(
-        &app,
-        "/dang-nhap",
-        "",
-        &[("login", "xuly.stp"), ("password", DEMO_PASSWORD), ("next", "/tai-khoan")],
-    )
-    .await;
+    let res = post(&app, "/dang-nhap", "", &password_step).await;
     assert!(location(&res).starts_with("/dang-nhap/cai-dat-hai-lop"));
     let enrolling = session_cookie(&res).expect("cookie");
     assert_eq!(get(&app, "/tai-khoan", &enrolling).await.status(), 303);
     let page =
         get(&app, "/dang-nhap/cai-dat-hai-lop", &enrolling).await.text().await.expect("page");
     assert!(page.contains("<svg role=\"img\""), "a QR code is shown");
-    let secret = page
-        .split("name=\"secret_shown\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("secret")
-        .to_string();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let code = cqdt_identity::totp::code(&secret, now).expect("code");
+    let secret = text_between(&page, "name=\"secret_shown\" value=\"", '"', "secret");
+    let code = helpers::totp_now(&secret);
     let r = post(
         &app,
         "/dang-nhap/cai-dat-hai-lop",
@@ -267,31 +272,15 @@ async fn an_agency_admin_manages_only_their_own_agency() {
     assert!(!list.contains("thanhtra"), "province-level officials are out of scope");
     // Another agency's official, by id, is refused.
     let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
-    let all = get(&app, "/admin/accounts?q=thanhtra", &admin).await.text().await.expect("list");
-    let id = all
-        .split("/admin/accounts/")
-        .filter_map(|s| s.split('"').next())
-        .find(|s| s.len() == 32)
-        .expect("account id")
-        .to_string();
+    let id = account_id(&app, &admin, "thanhtra").await;
     assert_eq!(get(&app, &format!("/admin/accounts/{id}"), &stp).await.status(), 403);
     let r =
         post(&app, &format!("/admin/accounts/{id}/status"), &stp, &[("enabled", "false")]).await;
     assert_eq!(r.status(), 403);
     // Creating an official in another agency is refused.
-    let r = post(
-        &app,
-        "/admin/accounts/new",
-        &stp,
-        &[
-            ("username", "cb.xaydung"),
-            ("full_name", "Võ Văn Tài"),
-            ("email", "tai@soctrang.gov.vn"),
-            ("agency_code", "000.00.10.H51"),
-            ("roles", "processing_officer"),
-        ],
-    )
-    .await;
+    let r =
+        new_officer(&app, &stp, "cb.xaydung", "Võ Văn Tài", "tai@soctrang.gov.vn", "000.00.10.H51")
+            .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.expect("page").contains("ngoài phạm vi"));
     // The platform's own admin pages need a platform administrator.
@@ -301,29 +290,17 @@ async fn an_agency_admin_manages_only_their_own_agency() {
     let officer = sign_in(&app, "tiepnhan", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
     assert_eq!(get(&app, "/admin/accounts", &officer).await.status(), 403);
     // Inside the scope, a new official is created, and its role changes are audited.
-    let r = post(
+    let r = new_officer(
         &app,
-        "/admin/accounts/new",
         &stp,
-        &[
-            ("username", "cb.hotich"),
-            ("full_name", "Đặng Thị Thu"),
-            ("email", "thu@soctrang.gov.vn"),
-            ("agency_code", "000.00.03.H51"),
-            ("roles", "processing_officer"),
-        ],
+        "cb.hotich",
+        "Đặng Thị Thu",
+        "thu@soctrang.gov.vn",
+        "000.00.03.H51",
     )
     .await;
     assert_eq!(r.status(), 303);
-    let audit = client()
-        .get(app.url("/api/v1/audit?action=identity.official"))
-        .basic_auth("admin", Some(helpers::ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("audit")
-        .text()
-        .await
-        .expect("text");
+    let audit = helpers::audit_text(&app, "identity.official").await;
     assert!(audit.contains("cb.hotich") && audit.contains("qt.stp"), "{audit}");
 }
 
@@ -333,12 +310,7 @@ async fn a_person_ends_another_of_their_sessions() {
     let first = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let second = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let page = get(&app, "/tai-khoan/phien", &second).await.text().await.expect("page");
-    let other = page
-        .split("/tai-khoan/phien/")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .expect("another session")
-        .to_string();
+    let other = text_between(&page, "/tai-khoan/phien/", '/', "another session");
     let r = post(&app, &format!("/tai-khoan/phien/{other}/ket-thuc"), &second, &[]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(get(&app, "/tai-khoan", &first).await.status(), 303);
@@ -350,20 +322,8 @@ async fn a_forgotten_password_is_reset_once_by_a_link_and_ends_old_sessions() {
     let sms = SmsSandbox::start(None).await;
     let app = Instance::start_with(&[], &[("CQDT_SMS_URL", &sms.url())]).await;
     let old = "Ben Ninh Kieu luc hoang hon";
-    let res = post(
-        &app,
-        "/dang-ky",
-        "",
-        &[
-            ("personal_id", "094088001122"),
-            ("full_name", "Châu Văn Liêm"),
-            ("birth_date", "01/01/1988"),
-            ("phone", "0933 444 555"),
-            ("password", old),
-            ("password_confirm", old),
-        ],
-    )
-    .await;
+    let res =
+        register(&app, ["094088001122", "Châu Văn Liêm", "01/01/1988", "0933 444 555"], old).await;
     let tk = location(&res).trim_start_matches("/xac-thuc-tai-khoan?tk=").to_string();
     let code = six_digits(&sms.wait_for("+84933444555", "Mã xác thực").await);
     post(&app, "/xac-thuc-tai-khoan", "", &[("tk", &tk), ("code", &code)]).await;
@@ -377,36 +337,15 @@ async fn a_forgotten_password_is_reset_once_by_a_link_and_ends_old_sessions() {
     let link = text.split_whitespace().find(|w| w.contains("/dat-lai-mat-khau?ma=")).expect("link");
     let token = link.split("ma=").nth(1).expect("token").to_string();
     let new = "Cau Quay Soc Trang 1937!";
-    let weak = post(
-        &app,
-        "/dat-lai-mat-khau",
-        "",
-        &[("ma", &token), ("password", "password12"), ("password_confirm", "password12")],
-    )
-    .await;
+    let weak = with_password(&app, "/dat-lai-mat-khau", &[("ma", &token)], "password12").await;
     assert_eq!(weak.status(), 422, "a common password is refused");
-    let res = post(
-        &app,
-        "/dat-lai-mat-khau",
-        "",
-        &[("ma", &token), ("password", new), ("password_confirm", new)],
-    )
-    .await;
+    let res = with_password(&app, "/dat-lai-mat-khau", &[("ma", &token)], new).await;
     assert_eq!(res.status(), 303);
     assert_eq!(get(&app, "/tai-khoan", &before).await.status(), 303, "old sessions ended");
-    let again = post(
-        &app,
-        "/dat-lai-mat-khau",
-        "",
-        &[
-            ("ma", &token),
-            ("password", "Mot mat khau khac 2027"),
-            ("password_confirm", "Mot mat khau khac 2027"),
-        ],
-    )
-    .await;
+    let again =
+        with_password(&app, "/dat-lai-mat-khau", &[("ma", &token)], "Mot mat khau khac 2027").await;
     assert!(again.text().await.expect("page").contains("Liên kết"), "a link works once");
-    let res = post(&app, "/dang-nhap", "", &[("login", "094088001122"), ("password", old)]).await;
+    let res = log_in(&app, "094088001122", old).await;
     assert_eq!(res.status(), 422);
     sign_in(&app, "094088001122", new, None).await;
 }
@@ -427,15 +366,7 @@ async fn a_citizen_signs_in_with_the_vneid_sandbox_and_is_linked_by_id_number() 
     let page = client().get(&at_vneid).send().await.expect("vneid").text().await.expect("page");
     assert!(page.to_lowercase().contains("thử nghiệm"), "the sandbox says what it is");
     // Hidden fields of the consent form, plus the person chosen: someone new to the platform.
-    let mut form = hidden_fields(&page);
-    form.push(("identity".into(), "094192004567".into()));
-    form.push(("decision".into(), "allow".into()));
-    let res = client()
-        .post(format!("http://127.0.0.1:{port}/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .expect("consent");
+    let res = consent(port, &page, &[("identity", "094192004567")]).await;
     assert_eq!(res.status(), 303);
     let callback = location(&res);
     assert!(callback.starts_with(&format!("{}/dang-nhap/vneid/callback?", app.base)));
@@ -454,17 +385,12 @@ async fn a_citizen_signs_in_with_the_vneid_sandbox_and_is_linked_by_id_number() 
     let res = get(&app, "/dang-nhap/vneid", "").await;
     let page =
         client().get(location(&res)).send().await.expect("vneid").text().await.expect("page");
-    let mut form = hidden_fields(&page);
-    form.push(("identity".into(), "custom".into()));
-    form.push(("custom_personal_id".into(), CITIZEN.into()));
-    form.push(("custom_full_name".into(), "Nguyễn Văn An".into()));
-    form.push(("decision".into(), "allow".into()));
-    let res = client()
-        .post(format!("http://127.0.0.1:{port}/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .expect("consent");
+    let person = [
+        ("identity", "custom"),
+        ("custom_personal_id", CITIZEN),
+        ("custom_full_name", "Nguyễn Văn An"),
+    ];
+    let res = consent(port, &page, &person).await;
     let res = client().get(location(&res)).send().await.expect("callback");
     let cookie = session_cookie(&res).expect("session");
     let account = get(&app, "/tai-khoan", &cookie).await.text().await.expect("page");

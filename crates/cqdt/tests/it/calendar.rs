@@ -1,6 +1,6 @@
 //! The working-day calendar through the whole platform: CLI (the real binary), JSON API, admin page, audit.
 
-use crate::helpers::{client, text, Instance, ADMIN_PASSWORD};
+use crate::helpers::{client, text, ByAdmin, Instance, SendJson, SendStatus};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -32,20 +32,17 @@ async fn the_api_answers_holidays_and_deadlines_and_rejects_bad_dates() {
     let dates: Vec<&str> =
         h["holidays"].as_array().expect("list").iter().filter_map(|x| x["date"].as_str()).collect();
     assert!(dates.contains(&"2027-02-10") && dates.contains(&"2027-02-11"), "{dates:?}");
-    let r: Value = get("/api/v1/calendar/add-working-days?date=13/02/2026&days=1")
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(r["result"], "2026-02-23");
-    let r: Value = get("/api/v1/calendar/add-working-hours?start=2026-02-13T16:00&hours=2")
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(r["result"], "2026-02-23T08:00:00");
+    // Deadlines across Tết: a working day, and working hours past the end of a day.
+    for (path, expected) in [
+        ("/api/v1/calendar/add-working-days?date=13/02/2026&days=1", "2026-02-23"),
+        (
+            "/api/v1/calendar/add-working-hours?start=2026-02-13T16:00&hours=2",
+            "2026-02-23T08:00:00",
+        ),
+    ] {
+        let r: Value = get(path).await.expect("get").json().await.expect("json");
+        assert_eq!(r["result"], expected, "{path}");
+    }
     let r: Value =
         get("/api/v1/calendar/days/2026-02-17").await.expect("get").json().await.expect("json");
     assert_eq!(r["working_day"], false);
@@ -61,16 +58,16 @@ async fn the_api_answers_holidays_and_deadlines_and_rejects_bad_dates() {
 async fn an_announced_working_saturday_changes_deadlines_and_is_audited() {
     let app = Instance::start().await;
     let c = client();
-    let unauth = c
-        .post(app.url("/api/v1/calendar/adjustments"))
-        .json(&json!({"date": "2026-02-21", "kind": "working_day", "name": "Làm bù"}))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(unauth.status(), 401);
+    assert_eq!(
+        c.post(app.url("/api/v1/calendar/adjustments"))
+            .json(&json!({"date": "2026-02-21", "kind": "working_day", "name": "Làm bù"}))
+            .send_status()
+            .await,
+        401
+    );
     let bad = c
         .post(app.url("/api/v1/calendar/adjustments"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .json(&json!({"date": "21/02", "kind": "holiday", "name": ""}))
         .send()
         .await
@@ -78,44 +75,26 @@ async fn an_announced_working_saturday_changes_deadlines_and_is_audited() {
     assert_eq!(bad.status(), 422);
     let p: Value = bad.json().await.expect("json");
     assert_eq!(p["errors"].as_array().expect("errors").len(), 3);
-    let ok = c
+    assert_eq!(c
         .post(app.url("/api/v1/calendar/adjustments"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .json(&json!({"date": "21/02/2026", "kind": "working_day", "name": "Làm bù theo Thông báo của UBND tỉnh"}))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(ok.status(), 201);
+        .by_admin()
+        .json(&json!({"date": "21/02/2026", "kind": "working_day", "name": "Làm bù theo Thông báo của UBND tỉnh"})).send_status().await, 201);
     let r: Value = c
         .get(app.url("/api/v1/calendar/add-working-days?date=13/02/2026&days=1"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+        .send_json()
+        .await;
     assert_eq!(r["result"], "2026-02-21");
-    let audit: Value = c
-        .get(app.url("/api/v1/audit?action=calendar."))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let audit: Value =
+        c.get(app.url("/api/v1/audit?action=calendar.")).by_admin().send_json().await;
     let rec = &audit["records"][0];
     assert_eq!(rec["action"], "calendar.adjustment.set");
     assert_eq!(rec["object_id"], "2026-02-21");
     assert_eq!(rec["actor"], "admin");
     assert!(rec["request_id"].as_str().is_some_and(|r| !r.is_empty()));
-    let del = c
-        .delete(app.url("/api/v1/calendar/adjustments/2026-02-21"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(del.status(), 204);
+    assert_eq!(
+        c.delete(app.url("/api/v1/calendar/adjustments/2026-02-21")).by_admin().send_status().await,
+        204
+    );
 }
 
 #[tokio::test]
@@ -124,7 +103,7 @@ async fn the_admin_form_shows_errors_at_the_top_and_saves_good_input() {
     let c = client();
     let bad = c
         .post(app.url("/admin/calendar/adjustments"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .form(&[("date", "30/02/2027"), ("kind", "day_off"), ("name", "")])
         .send()
         .await
@@ -136,18 +115,18 @@ async fn the_admin_form_shows_errors_at_the_top_and_saves_good_input() {
             && body.contains("href=\"#date\"")
             && body.contains("href=\"#name\"")
     );
-    let good = c
-        .post(app.url("/admin/calendar/adjustments"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .form(&[
-            ("date", "04/01/2027"),
-            ("kind", "day_off"),
-            ("name", "Nghỉ hoán đổi dịp Tết Dương lịch"),
-        ])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(good.status(), 303);
+    assert_eq!(
+        c.post(app.url("/admin/calendar/adjustments"))
+            .by_admin()
+            .form(&[
+                ("date", "04/01/2027"),
+                ("kind", "day_off"),
+                ("name", "Nghỉ hoán đổi dịp Tết Dương lịch"),
+            ])
+            .send_status()
+            .await,
+        303
+    );
     let page = c
         .get(app.url("/lich-lam-viec?nam=2027"))
         .send()

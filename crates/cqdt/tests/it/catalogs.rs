@@ -1,6 +1,6 @@
 //! Shared catalogs through the whole platform: API, LGSP conventions, import, history, audit, CLI.
 
-use crate::helpers::{client, text, Instance, ADMIN_PASSWORD};
+use crate::helpers::{client, text, ByAdmin, Instance, SendJson, SendStatus};
 use serde_json::{json, Value};
 
 async fn get(app: &Instance, path: &str) -> Value {
@@ -124,7 +124,7 @@ async fn entry_count(app: &Instance, catalog: &str) -> i64 {
 async fn audit_count(app: &Instance) -> usize {
     let res = client()
         .get(app.url("/api/v1/audit?action=catalog.&limit=1000"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .send()
         .await
         .expect("audit");
@@ -143,7 +143,7 @@ async fn an_import_with_one_malformed_agency_code_is_rejected_whole_and_changes_
                000.00.32.H51,Ban Thiếu Loại,000.00.00.H51,,BTL\n";
     let res = client()
         .post(app.url("/api/v1/catalogs/agencies/import"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .header("content-type", "text/csv")
         .body(csv)
         .send()
@@ -173,15 +173,11 @@ async fn an_import_with_one_malformed_agency_code_is_rejected_whole_and_changes_
     for (created, unchanged) in [(2, 0), (0, 2)] {
         let r: Value = client()
             .post(app.url("/api/v1/catalogs/agencies/import"))
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .by_admin()
             .header("content-type", "text/csv")
             .body(good)
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .expect("json");
+            .send_json()
+            .await;
         assert_eq!(
             (r["created"].as_i64(), r["unchanged"].as_i64()),
             (Some(created), Some(unchanged)),
@@ -198,17 +194,17 @@ async fn an_edit_keeps_history_and_is_audited_and_bad_input_changes_nothing() {
     let c = client();
     let put = |body: Value| {
         c.put(app.url("/api/v1/catalogs/agencies/entries/000.00.09.H51"))
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .by_admin()
             .json(&body)
             .send()
     };
-    let unauth = c
-        .put(app.url("/api/v1/catalogs/agencies/entries/000.00.09.H51"))
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("put");
-    assert_eq!(unauth.status(), 401);
+    assert_eq!(
+        c.put(app.url("/api/v1/catalogs/agencies/entries/000.00.09.H51"))
+            .json(&json!({}))
+            .send_status()
+            .await,
+        401
+    );
     let bad = put(json!({"name": "", "parent": "000.00.00.H51", "valid_from": "31/02/2026"}))
         .await
         .expect("put");
@@ -222,32 +218,22 @@ async fn an_edit_keeps_history_and_is_audited_and_bad_input_changes_nothing() {
     assert_eq!(versions.len(), 2);
     assert!(versions[0]["superseded_at"].is_string());
     assert_eq!(versions[1]["name"], "Sở Khoa học và Công nghệ");
-    let audit: Value = c
-        .get(app.url("/api/v1/audit?action=catalog.entry.update"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("audit")
-        .json()
-        .await
-        .expect("json");
+    let audit: Value =
+        c.get(app.url("/api/v1/audit?action=catalog.entry.update")).by_admin().send_json().await;
     assert_eq!(audit["records"][0]["object_id"], "agencies/000.00.09.H51");
-    let dup = c
-        .post(app.url("/api/v1/catalogs/agencies/entries"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .json(&json!({"code": "000.00.09.H51", "name": "Trùng", "data": {"kind": "other"}}))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(dup.status(), 409);
-    let missing = c.get(app.url("/api/v1/catalogs/khong-co/entries")).send().await.expect("get");
-    assert_eq!(missing.status(), 404);
-    let bad_date = c
-        .get(app.url("/api/v1/catalogs/admin-units/entries?as_of=hom-nay"))
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(bad_date.status(), 400);
+    assert_eq!(
+        c.post(app.url("/api/v1/catalogs/agencies/entries"))
+            .by_admin()
+            .json(&json!({"code": "000.00.09.H51", "name": "Trùng", "data": {"kind": "other"}}))
+            .send_status()
+            .await,
+        409
+    );
+    assert_eq!(c.get(app.url("/api/v1/catalogs/khong-co/entries")).send_status().await, 404);
+    assert_eq!(
+        c.get(app.url("/api/v1/catalogs/admin-units/entries?as_of=hom-nay")).send_status().await,
+        400
+    );
 }
 
 #[tokio::test]
@@ -275,7 +261,7 @@ async fn the_admin_entry_form_shows_errors_at_the_top() {
     let app = Instance::start().await;
     let res = client()
         .post(app.url("/admin/catalogs/agencies/new"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .form(&[
             ("code", "000.00.AB.H51"),
             ("name", ""),

@@ -4,7 +4,10 @@
 //! applicant's notices at each change.
 
 use crate::helpers;
-use crate::helpers::{client, location, post_page, sign_in, Instance, DEMO_PASSWORD, DEMO_TOTP};
+use crate::helpers::{
+    client, get_as, location, post_multipart, post_page, rate, sign_in, Instance, SendStatus,
+    DEMO_PASSWORD, DEMO_TOTP,
+};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
@@ -38,6 +41,18 @@ async fn page(app: &Instance, cookie: &str, path: &str) -> String {
     let res = client().get(app.url(path)).header("cookie", cookie).send().await.expect("page");
     assert_eq!(res.status(), 200, "{path}");
     res.text().await.expect("text")
+}
+
+/// An action of the one-stop counter's pages on a dossier: the status, and where it
+/// redirects to (or the page).
+async fn office(
+    app: &Instance,
+    cookie: &str,
+    code: &str,
+    action: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    post_page(app, cookie, &format!("/mot-cua/ho-so/{code}/{action}"), form).await
 }
 
 fn tomorrow() -> String {
@@ -111,13 +126,7 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
     assert_eq!(s, 409);
     let fake = Form::new()
         .part("file_1", Part::bytes(b"not a pdf at all".to_vec()).file_name("giay-chung-sinh.pdf"));
-    let res = client()
-        .post(app.url(&format!("/ho-so-cua-toi/{code}/bo-sung")))
-        .header("cookie", &citizen)
-        .multipart(fake)
-        .send()
-        .await
-        .expect("supply");
+    let res = post_multipart(&app, &citizen, &format!("/ho-so-cua-toi/{code}/bo-sung"), fake).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.expect("page").contains("Có lỗi cần sửa"));
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
@@ -128,13 +137,7 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
         .text("note", "Đã bổ sung đủ.")
         .part("file_1", Part::bytes(PDF.to_vec()).file_name("giay-chung-sinh.pdf"))
         .part("file_khac", Part::bytes(PDF.to_vec()).file_name("cu-tru.pdf"));
-    let res = client()
-        .post(app.url(&format!("/ho-so-cua-toi/{code}/bo-sung")))
-        .header("cookie", &citizen)
-        .multipart(good)
-        .send()
-        .await
-        .expect("supply");
+    let res = post_multipart(&app, &citizen, &format!("/ho-so-cua-toi/{code}/bo-sung"), good).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), format!("/ho-so-cua-toi/{code}?da-bo-sung=1"));
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
@@ -153,38 +156,36 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
     assert_eq!(s, 200);
 
     // The result: only a real PDF/image, by a processing officer, returned online.
-    let res = client()
-        .post(app.url(&format!("/api/v1/office/dossiers/{code}/result")))
-        .header("cookie", &reception)
-        .multipart(Form::new().part("file_0", Part::bytes(PDF.to_vec()).file_name("kq.pdf")))
-        .send()
-        .await
-        .expect("result");
-    assert_eq!(res.status(), 403, "reception does not issue results");
-    let res = client()
-        .post(app.url(&format!("/api/v1/office/dossiers/{code}/result")))
-        .header("cookie", &processing)
-        .multipart(
-            Form::new()
-                .text("note", "Giấy khai sinh bản điện tử số 123/2026")
-                .text("online", "true")
-                .part("file_0", Part::bytes(PDF.to_vec()).file_name("Giấy khai sinh.pdf")),
-        )
-        .send()
-        .await
-        .expect("result");
-    assert_eq!(res.status(), 200);
+    assert_eq!(
+        client()
+            .post(app.url(&format!("/api/v1/office/dossiers/{code}/result")))
+            .header("cookie", &reception)
+            .multipart(Form::new().part("file_0", Part::bytes(PDF.to_vec()).file_name("kq.pdf")))
+            .send_status()
+            .await,
+        403,
+        "reception does not issue results"
+    );
+    assert_eq!(
+        client()
+            .post(app.url(&format!("/api/v1/office/dossiers/{code}/result")))
+            .header("cookie", &processing)
+            .multipart(
+                Form::new()
+                    .text("note", "Giấy khai sinh bản điện tử số 123/2026")
+                    .text("online", "true")
+                    .part("file_0", Part::bytes(PDF.to_vec()).file_name("Giấy khai sinh.pdf")),
+            )
+            .send_status()
+            .await,
+        200
+    );
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
     assert_eq!(v["status"], "returned");
     assert!(v["finished_at"].is_string());
 
     // The citizen downloads the result, byte for byte, and nobody else can.
-    let res = client()
-        .get(app.url(&format!("/ho-so-cua-toi/{code}/ket-qua/1")))
-        .header("cookie", &citizen)
-        .send()
-        .await
-        .expect("download");
+    let res = get_as(&app, &citizen, &format!("/ho-so-cua-toi/{code}/ket-qua/1")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"].to_str().expect("type"), "application/pdf");
     assert!(res.headers()["content-disposition"]
@@ -192,41 +193,23 @@ async fn a_dossier_goes_through_reception_a_supplement_and_processing_to_an_onli
         .expect("disposition")
         .contains("filename*=UTF-8''Gi%E1%BA%A5y%20khai%20sinh.pdf"));
     assert_eq!(res.bytes().await.expect("bytes").as_ref(), PDF);
-    let res = client()
-        .get(app.url(&format!("/api/v1/dossiers/{code}/results/1")))
-        .header("cookie", &reception)
-        .send()
-        .await
-        .expect("download");
-    assert_eq!(res.status(), 404);
+    assert_eq!(
+        get_as(&app, &reception, &format!("/api/v1/dossiers/{code}/results/1")).await.status(),
+        404
+    );
 
     // Rating: a score is required; then once only.
-    let res = client()
-        .post(app.url(&format!("/ho-so-cua-toi/{code}/danh-gia")))
-        .header("cookie", &citizen)
-        .form(&[("comment", "Nhanh")])
-        .send()
-        .await
-        .expect("rate");
-    assert_eq!(res.status(), 422);
-    let res = client()
-        .post(app.url(&format!("/ho-so-cua-toi/{code}/danh-gia")))
-        .header("cookie", &citizen)
-        .form(&[("score", "5"), ("comment", "Cán bộ hướng dẫn tận tình")])
-        .send()
-        .await
-        .expect("rate");
-    assert_eq!(res.status(), 303);
+    let ratings: [(&[(&str, &str)], u16); 2] = [
+        (&[("comment", "Nhanh")], 422),
+        (&[("score", "5"), ("comment", "Cán bộ hướng dẫn tận tình")], 303),
+    ];
+    for (form, expected) in ratings {
+        let rating = format!("/ho-so-cua-toi/{code}/danh-gia");
+        assert_eq!(post_page(&app, &citizen, &rating, form).await.0, expected, "{form:?}");
+    }
     let mine = page(&app, &citizen, &format!("/ho-so-cua-toi/{code}")).await;
     assert!(mine.contains("Rất hài lòng") && !mine.contains("Gửi đánh giá"));
-    let res = client()
-        .post(app.url(&format!("/api/v1/dossiers/{code}/rating")))
-        .header("cookie", &citizen)
-        .json(&json!({"score": 1}))
-        .send()
-        .await
-        .expect("rate");
-    assert_eq!(res.status(), 409);
+    assert_eq!(rate(&app, &citizen, &code, 1).await, 409);
 
     // Every change is on the timeline, and the public lookup shows where it stands.
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
@@ -280,34 +263,37 @@ async fn a_citizen_withdraws_a_dossier_and_two_officials_cannot_both_act_on_one(
 
     // Withdrawal needs the confirmation; then the dossier is closed to everyone.
     let code = file(&app, &citizen).await;
-    let res = client()
-        .post(app.url(&format!("/ho-so-cua-toi/{code}/rut")))
-        .header("cookie", &citizen)
-        .form(&[("reason", "Nộp nhầm")])
-        .send()
-        .await
-        .expect("withdraw");
-    assert_eq!(res.status(), 422);
+    assert_eq!(
+        client()
+            .post(app.url(&format!("/ho-so-cua-toi/{code}/rut")))
+            .header("cookie", &citizen)
+            .form(&[("reason", "Nộp nhầm")])
+            .send_status()
+            .await,
+        422
+    );
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
     assert_eq!(v["status"], "submitted");
-    let res = client()
-        .post(app.url(&format!("/ho-so-cua-toi/{code}/rut")))
-        .header("cookie", &citizen)
-        .form(&[("reason", "Nộp nhầm"), ("confirm", "1")])
-        .send()
-        .await
-        .expect("withdraw");
-    assert_eq!(res.status(), 303);
+    assert_eq!(
+        client()
+            .post(app.url(&format!("/ho-so-cua-toi/{code}/rut")))
+            .header("cookie", &citizen)
+            .form(&[("reason", "Nộp nhầm"), ("confirm", "1")])
+            .send_status()
+            .await,
+        303
+    );
     let (s, p) = act(&app, &reception, &code, "receive", json!({"due_date": due})).await;
     assert_eq!(s, 409, "{p}");
-    let res = client()
-        .post(app.url(&format!("/api/v1/dossiers/{code}/withdraw")))
-        .header("cookie", &citizen)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("withdraw");
-    assert_eq!(res.status(), 409);
+    assert_eq!(
+        client()
+            .post(app.url(&format!("/api/v1/dossiers/{code}/withdraw")))
+            .header("cookie", &citizen)
+            .json(&json!({}))
+            .send_status()
+            .await,
+        409
+    );
     let (_, v) = get_json(&app, &citizen, &format!("/api/v1/dossiers/lookup/{code}")).await;
     assert_eq!(v["status"], "withdrawn");
     let (s, _) = act(&app, &reception, &code, "no-such-action", json!({})).await;
@@ -327,36 +313,25 @@ async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement
     let list = page(&app, &reception, "/mot-cua").await;
     assert!(list.contains(&code) && list.contains(&other));
     assert!(!page(&app, &province, "/mot-cua").await.contains(&code));
-    let res = client()
-        .get(app.url(&format!("/mot-cua/ho-so/{code}")))
-        .header("cookie", &province)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 404, "outside the scope the dossier does not exist");
-    let res =
-        client().get(app.url("/mot-cua")).header("cookie", &citizen).send().await.expect("get");
-    assert_eq!(res.status(), 403, "citizens have no work list");
+    assert_eq!(
+        get_as(&app, &province, &format!("/mot-cua/ho-so/{code}")).await.status(),
+        404,
+        "outside the scope the dossier does not exist"
+    );
+    assert_eq!(
+        client().get(app.url("/mot-cua")).header("cookie", &citizen).send_status().await,
+        403,
+        "citizens have no work list"
+    );
 
     // The dossier page offers reception with the computed appointment date.
     let html = page(&app, &reception, &format!("/mot-cua/ho-so/{code}")).await;
     assert!(html.contains("Tiếp nhận hồ sơ") && html.contains("Nguyễn Gia Bảo"));
-    let (s, html) = post_page(
-        &app,
-        &reception,
-        &format!("/mot-cua/ho-so/{code}/tiep-nhan"),
-        &[("due_date", "31/02/2026")],
-    )
-    .await;
+    let (s, html) =
+        office(&app, &reception, &code, "tiep-nhan", &[("due_date", "31/02/2026")]).await;
     assert_eq!(s, 422, "an impossible date is refused");
     assert!(html.contains("href=\"#due_date\""));
-    let (s, to) = post_page(
-        &app,
-        &reception,
-        &format!("/mot-cua/ho-so/{code}/tiep-nhan"),
-        &[("due_date", "")],
-    )
-    .await;
+    let (s, to) = office(&app, &reception, &code, "tiep-nhan", &[("due_date", "")]).await;
     assert_eq!((s, to.as_str()), (303, format!("/mot-cua/ho-so/{code}?done=tiep-nhan").as_str()));
     let (_, v) = get_json(&app, &reception, &format!("/api/v1/office/dossiers/{code}")).await;
     assert_eq!(v["status"], "received");
@@ -373,24 +348,18 @@ async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement
     assert!(slip.contains(&format!("ngày {due_vn}")), "{slip}");
     assert!(slip.contains("1 ngày làm việc"));
     // Acting twice is refused, with the reason on the page.
-    let (s, html) =
-        post_page(&app, &reception, &format!("/mot-cua/ho-so/{code}/tiep-nhan"), &[]).await;
+    let (s, html) = office(&app, &reception, &code, "tiep-nhan", &[]).await;
     assert_eq!(s, 409);
     assert!(html.contains("không thực hiện được thao tác này"));
 
     // A supplement request lists everything at once and prints as Mẫu 02.
-    let (s, _) = post_page(
-        &app,
-        &reception,
-        &format!("/mot-cua/ho-so/{other}/bo-sung"),
-        &[("items", ""), ("note", "")],
-    )
-    .await;
+    let (s, _) = office(&app, &reception, &other, "bo-sung", &[("items", ""), ("note", "")]).await;
     assert_eq!(s, 422, "a supplement request must say what is missing");
-    let (s, _) = post_page(
+    let (s, _) = office(
         &app,
         &reception,
-        &format!("/mot-cua/ho-so/{other}/bo-sung"),
+        &other,
+        "bo-sung",
         &[
             ("items", "Bản sao giấy chứng nhận kết hôn của cha mẹ\nGiấy chứng sinh bản chính"),
             ("note", "Nộp trực tuyến tại mục Hồ sơ của tôi."),
@@ -402,10 +371,11 @@ async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement
     assert!(slip.contains("PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"));
     assert!(slip.contains("Giấy chứng sinh bản chính"));
     // Refusal with reasons prints as Mẫu 03; a slip that does not apply is not there.
-    let (s, _) = post_page(
+    let (s, _) = office(
         &app,
         &reception,
-        &format!("/mot-cua/ho-so/{other}/tu-choi"),
+        &other,
+        "tu-choi",
         &[("reasons", "Trẻ đã được đăng ký khai sinh tại nơi khác.")],
     )
     .await;
@@ -413,13 +383,10 @@ async fn the_counter_receives_on_its_pages_and_prints_the_receipt_the_supplement
     let slip = page(&app, &reception, &format!("/mot-cua/ho-so/{other}/phieu/03")).await;
     assert!(slip.contains("PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"));
     assert!(slip.contains("Trẻ đã được đăng ký khai sinh tại nơi khác."));
-    let res = client()
-        .get(app.url(&format!("/mot-cua/ho-so/{code}/phieu/03")))
-        .header("cookie", &reception)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 404);
+    assert_eq!(
+        get_as(&app, &reception, &format!("/mot-cua/ho-so/{code}/phieu/03")).await.status(),
+        404
+    );
     // The citizen's timeline shows the refusal.
     let (_, mine) = get_json(&app, &citizen, &format!("/api/v1/dossiers/{other}")).await;
     assert_eq!(mine["status"], "refused");

@@ -3,7 +3,10 @@
 //! and the bad input that must be refused without creating anything.
 
 use crate::helpers;
-use crate::helpers::{client, location, sign_in, Instance, ADMIN_PASSWORD, DEMO_PASSWORD};
+use crate::helpers::{
+    client, first_option, get_as, get_page, location, post_multipart, sign_in, ByAdmin, Instance,
+    SendJson, SendStatus, DEMO_PASSWORD,
+};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
@@ -12,23 +15,16 @@ pub(crate) const KHAI_SINH: &str = "1.001193.000.00.00.H51";
 /// The smallest file every PDF reader opens.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
-/// The first real option of a select on a page.
-pub(crate) fn first_option(page: &str, id: &str) -> String {
-    page.split(&format!("<select id=\"{id}\""))
-        .nth(1)
-        .and_then(|s| s.split("<option value=\"").nth(2))
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_else(|| panic!("no options for {id}"))
-        .to_string()
+/// The form's filled fields as the API takes them: without the `f_` prefix of the page.
+pub(crate) fn api_values(page: &str) -> serde_json::Map<String, Value> {
+    filled(page)
+        .into_iter()
+        .filter_map(|(k, v)| k.strip_prefix("f_").map(|k| (k.to_string(), Value::String(v))))
+        .collect()
 }
 
 pub(crate) async fn form_page(app: &Instance, cookie: &str) -> String {
-    let res = client()
-        .get(app.url(&format!("/nop-ho-so/{KHAI_SINH}")))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("form");
+    let res = get_as(app, cookie, &format!("/nop-ho-so/{KHAI_SINH}")).await;
     assert_eq!(res.status(), 200);
     res.text().await.expect("page")
 }
@@ -62,25 +58,21 @@ fn multipart(fields: &[(String, String)], files: Vec<(&str, &str, Vec<u8>)>, act
 }
 
 async fn post_form(app: &Instance, cookie: &str, form: Form) -> reqwest::Response {
-    client()
-        .post(app.url(&format!("/nop-ho-so/{KHAI_SINH}")))
-        .header("cookie", cookie)
-        .multipart(form)
-        .send()
-        .await
-        .expect("post")
+    post_multipart(app, cookie, &format!("/nop-ho-so/{KHAI_SINH}"), form).await
+}
+
+/// Sends the filled form with these files to be reviewed before filing.
+async fn review(
+    app: &Instance,
+    cookie: &str,
+    fields: &[(String, String)],
+    files: Vec<(&str, &str, Vec<u8>)>,
+) -> reqwest::Response {
+    post_form(app, cookie, multipart(fields, files, "review")).await
 }
 
 async fn my_dossiers(app: &Instance, cookie: &str) -> Value {
-    client()
-        .get(app.url("/api/v1/dossiers"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("mine")
-        .json()
-        .await
-        .expect("json")
+    client().get(app.url("/api/v1/dossiers")).header("cookie", cookie).send_json().await
 }
 
 #[tokio::test]
@@ -90,32 +82,21 @@ async fn a_citizen_files_online_and_finds_the_dossier_with_its_code() {
     let page = form_page(&app, &cookie).await;
     assert!(page.contains("value=\"0912000123\""), "the phone is pre-filled from the account");
     let fields = filled(&page);
-    let res = post_form(
+    let res = review(
         &app,
         &cookie,
-        multipart(
-            &fields,
-            vec![
-                ("file_0", "to-khai.pdf", PDF.to_vec()),
-                ("file_1", "giay-chung-sinh.pdf", PDF.to_vec()),
-            ],
-            "review",
-        ),
+        &fields,
+        vec![
+            ("file_0", "to-khai.pdf", PDF.to_vec()),
+            ("file_1", "giay-chung-sinh.pdf", PDF.to_vec()),
+        ],
     )
     .await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap_or_default());
     let review = location(&res);
     assert!(review.starts_with(&format!("/nop-ho-so/{KHAI_SINH}/xem-lai?ho_so=")));
     let id = review.split("ho_so=").nth(1).expect("id").to_string();
-    let page = client()
-        .get(app.url(&review))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("review")
-        .text()
-        .await
-        .expect("page");
+    let page = get_page(&app, &cookie, &review).await.1;
     assert!(page.contains("Nguyễn Gia Bảo") && page.contains("giay-chung-sinh.pdf"));
     let res = client()
         .post(app.url(&format!("/nop-ho-so/{KHAI_SINH}/nop")))
@@ -136,27 +117,20 @@ async fn a_citizen_files_online_and_finds_the_dossier_with_its_code() {
         && parts[1].bytes().all(|b| b.is_ascii_digit())
         && parts[2] == "0001";
     assert!(shape, "TT 01/2018 code: {code}");
-    let page = client()
-        .get(app.url(&to))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("dossier")
-        .text()
-        .await
-        .expect("page");
+    let page = get_page(&app, &cookie, &to).await.1;
     assert!(page.contains("Đã nộp, chờ tiếp nhận") && page.contains(&code));
     let mine = my_dossiers(&app, &cookie).await;
     assert_eq!(mine[0]["code"], code.as_str());
     // Submitting twice does nothing more.
-    let again = client()
-        .post(app.url(&format!("/nop-ho-so/{KHAI_SINH}/nop")))
-        .header("cookie", &cookie)
-        .form(&[("ho_so", id.as_str())])
-        .send()
-        .await
-        .expect("again");
-    assert_eq!(again.status(), 400);
+    assert_eq!(
+        client()
+            .post(app.url(&format!("/nop-ho-so/{KHAI_SINH}/nop")))
+            .header("cookie", &cookie)
+            .form(&[("ho_so", id.as_str())])
+            .send_status()
+            .await,
+        400
+    );
     // The public lookup shows the status, not the person.
     let (status, lookup) = {
         let r = client()
@@ -175,7 +149,7 @@ async fn a_citizen_files_online_and_finds_the_dossier_with_its_code() {
     // The confirmation is queued by e-mail, SMS and in-app, with the code.
     let notes = client()
         .get(app.url("/api/v1/notifications"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .send()
         .await
         .expect("notifications")
@@ -185,12 +159,7 @@ async fn a_citizen_files_online_and_finds_the_dossier_with_its_code() {
     assert!(notes.contains("nguyenvanan@example.vn") && notes.contains(&code), "{notes}");
     // Another person sees nothing of it.
     let other = sign_in(&app, "xuly.stp", DEMO_PASSWORD, Some(helpers::DEMO_TOTP)).await;
-    let r = client()
-        .get(app.url(&format!("/api/v1/dossiers/{code}")))
-        .header("cookie", &other)
-        .send()
-        .await
-        .expect("other");
+    let r = get_as(&app, &other, &format!("/api/v1/dossiers/{code}")).await;
     assert_eq!(r.status(), 404);
 }
 
@@ -203,7 +172,7 @@ async fn bad_filings_are_refused_with_clear_messages_and_create_nothing() {
     let mut fields = filled(&page);
     fields.retain(|(k, _)| k != "f_child_full_name");
     fields.push(("f_father_personal_id".into(), "12345".into()));
-    let res = post_form(&app, &cookie, multipart(&fields, vec![], "review")).await;
+    let res = review(&app, &cookie, &fields, vec![]).await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.expect("page");
     for m in ["Có lỗi cần sửa", "Chưa nhập “Họ, chữ đệm và tên", "12 chữ số", "Chưa đính kèm"]
@@ -213,17 +182,14 @@ async fn bad_filings_are_refused_with_clear_messages_and_create_nothing() {
     assert!(html.contains("href=\"#f_child_full_name\""), "the summary links to the field");
     // A file that is not what its name says, and one too large.
     let fields = filled(&page);
-    let res = post_form(
+    let res = review(
         &app,
         &cookie,
-        multipart(
-            &fields,
-            vec![
-                ("file_0", "to-khai.pdf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
-                ("file_1", "lon.pdf", [PDF.to_vec(), vec![b' '; 1024 * 1024 + 10]].concat()),
-            ],
-            "review",
-        ),
+        &fields,
+        vec![
+            ("file_0", "to-khai.pdf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
+            ("file_1", "lon.pdf", [PDF.to_vec(), vec![b' '; 1024 * 1024 + 10]].concat()),
+        ],
     )
     .await;
     assert_eq!(res.status(), 422);
@@ -250,29 +216,26 @@ async fn bad_filings_are_refused_with_clear_messages_and_create_nothing() {
     let mine = my_dossiers(&app, &cookie).await;
     assert!(mine.as_array().is_some_and(|a| a.iter().all(|d| d["status"] == "draft")));
     // A retired procedure takes no dossier.
-    let r = client()
-        .post(app.url(&format!("/api/v1/procedures/{KHAI_SINH}/retire")))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("retire");
-    assert_eq!(r.status(), 200);
-    let res = client()
-        .get(app.url(&format!("/nop-ho-so/{KHAI_SINH}")))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("form");
+    assert_eq!(
+        client()
+            .post(app.url(&format!("/api/v1/procedures/{KHAI_SINH}/retire")))
+            .by_admin()
+            .send_status()
+            .await,
+        200
+    );
+    let res = get_as(&app, &cookie, &format!("/nop-ho-so/{KHAI_SINH}")).await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.expect("page").contains("đã bãi bỏ"));
-    let res = client()
-        .post(app.url("/api/v1/dossiers"))
-        .header("cookie", &cookie)
-        .json(&json!({"procedure_code": KHAI_SINH, "agency_code": "000.01.41.H51", "form": {}}))
-        .send()
-        .await
-        .expect("api");
-    assert_eq!(res.status(), 409);
+    assert_eq!(
+        client()
+            .post(app.url("/api/v1/dossiers"))
+            .header("cookie", &cookie)
+            .json(&json!({"procedure_code": KHAI_SINH, "agency_code": "000.01.41.H51", "form": {}}))
+            .send_status()
+            .await,
+        409
+    );
 }
 
 /// Files a birth registration through the API with the given form values.
@@ -291,27 +254,36 @@ async fn file_by_api(
         .expect("api")
 }
 
+/// Files through the API the form's values with one of them changed.
+async fn file_with(
+    app: &Instance,
+    cookie: &str,
+    agency: &str,
+    values: &serde_json::Map<String, Value>,
+    field: &str,
+    value: Value,
+) -> reqwest::Response {
+    let mut changed = values.clone();
+    changed.insert(field.into(), value);
+    file_by_api(app, cookie, agency, &changed).await
+}
+
 #[tokio::test]
 async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     let app = Instance::start().await;
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let page = form_page(&app, &cookie).await;
-    let values: serde_json::Map<String, Value> = filled(&page)
-        .into_iter()
-        .filter_map(|(k, v)| k.strip_prefix("f_").map(|k| (k.to_string(), Value::String(v))))
-        .collect();
+    let values = api_values(&page);
     let agency = first_option(&page, "agency");
-    let mut bad = values.clone();
-    bad.insert("requester_phone".into(), json!("12"));
-    let res = file_by_api(&app, &cookie, &agency, &bad).await;
+    let res = file_with(&app, &cookie, &agency, &values, "requester_phone", json!("12")).await;
     assert_eq!(res.status(), 422);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let p: Value = res.json().await.expect("json");
     assert_eq!(p["errors"][0]["field"], "requester_phone");
     // An address must name a commune of the chosen province, from the catalog in force.
-    let mut bad = values.clone();
-    bad.insert("place_of_birth__xa".into(), json!("Phường Không Có"));
-    let res = file_by_api(&app, &cookie, &agency, &bad).await;
+    let res =
+        file_with(&app, &cookie, &agency, &values, "place_of_birth__xa", json!("Phường Không Có"))
+            .await;
     assert_eq!(res.status(), 422);
     let p: Value = res.json().await.expect("json");
     assert_eq!(p["errors"][0]["field"], "place_of_birth", "{p}");
@@ -323,20 +295,16 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     );
     assert!(my_dossiers(&app, &cookie).await.as_array().is_some_and(Vec::is_empty));
     // The picker's list: the communes of the province, for the script and for apps.
-    let list: Value = client()
-        .get(app.url("/api/v1/dia-ban/92/xa"))
-        .send()
-        .await
-        .expect("communes")
-        .json()
-        .await
-        .expect("json");
+    let list: Value = client().get(app.url("/api/v1/dia-ban/92/xa")).send_json().await;
     assert!(
         list["communes"].as_array().is_some_and(|a| a.iter().any(|c| c["code"] == "31507")),
         "{list}"
     );
-    let res = client().get(app.url("/api/v1/dia-ban/94/xa")).send().await.expect("communes");
-    assert_eq!(res.status(), 404, "Sóc Trăng province no longer exists");
+    assert_eq!(
+        client().get(app.url("/api/v1/dia-ban/94/xa")).send_status().await,
+        404,
+        "Sóc Trăng province no longer exists"
+    );
     let res = file_by_api(&app, &cookie, &agency, &values).await;
     assert_eq!(res.status(), 201);
     let d: Value = res.json().await.expect("json");
@@ -345,12 +313,8 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     let view: Value = client()
         .get(app.url(&format!("/api/v1/dossiers/{code}")))
         .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("view")
-        .json()
-        .await
-        .expect("json");
+        .send_json()
+        .await;
     assert_eq!(
         view["form"]["place_of_birth"],
         "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn, Phường Sóc Trăng, Thành phố Cần Thơ",
@@ -384,15 +348,8 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     }
     seqs.sort_unstable();
     assert_eq!(seqs, (3..23).collect::<Vec<u32>>(), "consecutive, none twice");
-    let notes: Value = client()
-        .get(app.url("/api/v1/notifications?limit=200"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("notifications")
-        .json()
-        .await
-        .expect("json");
+    let notes: Value =
+        client().get(app.url("/api/v1/notifications?limit=200")).by_admin().send_json().await;
     let list = notes["notifications"].as_array().cloned().unwrap_or_default();
     for n in 3..23 {
         let code = format!("-{n:04}");
@@ -404,13 +361,14 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
         assert!(mine.iter().all(|x| x["job_id"].as_i64().is_some()), "{mine:?}");
     }
     // Without signing in: 401 problem+json.
-    let res = client()
-        .post(app.url("/api/v1/dossiers"))
-        .json(&json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": values}))
-        .send()
-        .await
-        .expect("api");
-    assert_eq!(res.status(), 401);
+    assert_eq!(
+        client()
+            .post(app.url("/api/v1/dossiers"))
+            .json(&json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": values}))
+            .send_status()
+            .await,
+        401
+    );
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //! over real HTTP against its own instance (`helpers::Instance`: built in-process on a free
 //! port over a fresh database, SQLite or PostgreSQL when CQDT_TEST_DATABASE_URL is set);
 //! `e2e` runs the real `cqdt` binary; `browser` drives headless Chromium (skipped, saying so,
-//! when Chromium, chromedriver or axe-core is missing, unless CQDT_BROWSER_TESTS=1).
+//! when Chromium, chromedriver or axe-core is missing, unless CQDT_BROWSER_TESTS=1); `upgrade`
+//! migrates a database written by the release before sqlx migrations in place.
 
 mod accounts;
 mod browser;
@@ -19,4 +20,5 @@ mod platform;
 mod procedures;
 mod procedures_xlsx;
 mod processing;
+mod upgrade;
 mod workflow;

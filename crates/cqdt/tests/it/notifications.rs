@@ -4,13 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::{client, free_port, Instance, Smtp, ADMIN_PASSWORD};
+use crate::helpers::{client, free_port, ByAdmin, Instance, SendJson, Smtp};
 use serde_json::{json, Value};
 
 pub(crate) async fn send(app: &Instance, body: Value) -> i64 {
     let res = client()
         .post(app.url("/api/v1/notifications"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .json(&body)
         .send()
         .await
@@ -21,15 +21,7 @@ pub(crate) async fn send(app: &Instance, body: Value) -> i64 {
 }
 
 async fn status(app: &Instance, id: i64) -> Value {
-    client()
-        .get(app.url(&format!("/api/v1/notifications/{id}")))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json")
+    client().get(app.url(&format!("/api/v1/notifications/{id}"))).by_admin().send_json().await
 }
 
 pub(crate) async fn wait_for<F: Fn(&Value) -> bool>(app: &Instance, id: i64, done: F) -> Value {
@@ -63,15 +55,8 @@ async fn an_email_sent_while_the_mail_server_is_down_is_delivered_when_it_comes_
     assert_eq!(notification_status(&v), "queued", "{v}");
     let smtp = Smtp::start(port).await;
     // The retry comes after the queue's backoff (10 s for the first).
-    let jobs: Value = client()
-        .get(app.url("/api/v1/admin/jobs?status=pending"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("jobs")
-        .json()
-        .await
-        .expect("json");
+    let jobs: Value =
+        client().get(app.url("/api/v1/admin/jobs?status=pending")).by_admin().send_json().await;
     assert!(
         !jobs["jobs"].as_array().expect("jobs").is_empty(),
         "the message is kept in the outbox"
@@ -87,21 +72,13 @@ async fn a_bad_notification_request_is_refused_and_nothing_is_queued() {
     let app = Instance::start().await;
     let res = client()
         .post(app.url("/api/v1/notifications"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .json(&json!({"channel": "email", "recipient": "khong-phai-email", "template": "khong-co", "params": {}}))
         .send()
         .await
         .expect("post");
     assert_eq!(res.status(), 422);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    let jobs: Value = client()
-        .get(app.url("/api/v1/admin/jobs"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("jobs")
-        .json()
-        .await
-        .expect("json");
+    let jobs: Value = client().get(app.url("/api/v1/admin/jobs")).by_admin().send_json().await;
     assert!(jobs["jobs"].as_array().expect("jobs").is_empty());
 }

@@ -56,16 +56,35 @@ async fn authorize(app: &Instance, cookie: &str, params: &[(&str, &str)]) -> req
         .expect("authorize")
 }
 
+/// Asks the authorization endpoint for a code for a client, a redirect and a scope, with
+/// these further parameters.
+async fn ask_code(
+    app: &Instance,
+    cookie: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("scope", scope),
+    ];
+    params.extend_from_slice(extra);
+    authorize(app, cookie, &params).await
+}
+
 async fn code_for(app: &Instance, cookie: &str, client_id: &str, verifier: &str) -> String {
     let challenge = s256(verifier);
-    let res = authorize(
+    let res = ask_code(
         app,
         cookie,
+        client_id,
+        REDIRECT,
+        "openid profile",
         &[
-            ("response_type", "code"),
-            ("client_id", client_id),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid profile"),
             ("state", "xyz"),
             ("nonce", "n-1"),
             ("code_challenge", &challenge),
@@ -102,6 +121,26 @@ async fn userinfo(app: &Instance, access: &str) -> u16 {
         .expect("userinfo")
         .status()
         .as_u16()
+}
+
+/// Exchanges an authorization code at the token endpoint, with the PKCE verifier if any.
+async fn exchange(
+    app: &Instance,
+    id: &str,
+    secret: &str,
+    code: &str,
+    verifier: Option<&str>,
+) -> (u16, Value) {
+    let mut form =
+        vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT)];
+    form.extend(verifier.map(|v| ("code_verifier", v)));
+    token(app, id, secret, &form).await
+}
+
+/// Uses a refresh token at the token endpoint.
+async fn renew(app: &Instance, id: &str, secret: &str, refresh_token: &str) -> (u16, Value) {
+    token(app, id, secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
+        .await
 }
 
 async fn first_party(app: &Instance) -> (String, String) {
@@ -171,17 +210,13 @@ async fn an_unregistered_redirect_uri_is_refused_without_redirecting() {
         "https://mot-cua.example/oidc/callback/extra",
         "https://mot-cua.example/oidc/callback?x=1",
     ] {
-        let res = authorize(
+        let res = ask_code(
             &app,
             &cookie,
-            &[
-                ("response_type", "code"),
-                ("client_id", &id),
-                ("redirect_uri", uri),
-                ("scope", "openid"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
+            &id,
+            uri,
+            "openid",
+            &[("code_challenge", &challenge), ("code_challenge_method", "S256")],
         )
         .await;
         assert_eq!(res.status(), 400, "{uri}");
@@ -195,72 +230,36 @@ async fn pkce_missing_or_wrong_is_refused() {
     let app = Instance::start().await;
     let (id, secret) = first_party(&app).await;
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
-    let res = authorize(
-        &app,
-        &cookie,
-        &[
-            ("response_type", "code"),
-            ("client_id", &id),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
-            ("state", "s"),
-        ],
-    )
-    .await;
+    let res = ask_code(&app, &cookie, &id, REDIRECT, "openid", &[("state", "s")]).await;
     let q = query_of(&location(&res));
     assert_eq!(q.get("error").map(String::as_str), Some("invalid_request"));
     assert_eq!(q.get("state").map(String::as_str), Some("s"));
-    let res = authorize(
+    let res = ask_code(
         &app,
         &cookie,
-        &[
-            ("response_type", "code"),
-            ("client_id", &id),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
-            ("code_challenge", "abc"),
-            ("code_challenge_method", "plain"),
-        ],
+        &id,
+        REDIRECT,
+        "openid",
+        &[("code_challenge", "abc"), ("code_challenge_method", "plain")],
     )
     .await;
     assert_eq!(query_of(&location(&res)).get("error").map(String::as_str), Some("invalid_request"));
     let verifier = "the-real-verifier-0123456789-0123456789-0123456789";
     let code = code_for(&app, &cookie, &id, verifier).await;
-    let (status, body) = token(
+    let (status, body) = exchange(
         &app,
         &id,
         &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", "a-stolen-code-without-the-verifier-0123456789-abcdef"),
-        ],
+        &code,
+        Some("a-stolen-code-without-the-verifier-0123456789-abcdef"),
     )
     .await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
     // The code is burnt by the failed attempt.
-    let (status, _) = token(
-        &app,
-        &id,
-        &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
+    let (status, _) = exchange(&app, &id, &secret, &code, Some(verifier)).await;
     assert_eq!(status, 400);
     let code = code_for(&app, &cookie, &id, verifier).await;
-    let (status, body) = token(
-        &app,
-        &id,
-        &secret,
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
-    )
-    .await;
+    let (status, body) = exchange(&app, &id, &secret, &code, None).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
 }
 
@@ -271,23 +270,15 @@ async fn a_reused_code_is_refused_and_the_tokens_it_gave_are_revoked() {
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let verifier = "verifier-for-the-replay-test-0123456789-0123456789";
     let code = code_for(&app, &cookie, &id, verifier).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", verifier),
-    ];
-    let (status, first) = token(&app, &id, &secret, &form).await;
+    let (status, first) = exchange(&app, &id, &secret, &code, Some(verifier)).await;
     assert_eq!(status, 200, "{first}");
     let access = first["access_token"].as_str().expect("access").to_string();
     let refresh = first["refresh_token"].as_str().expect("refresh").to_string();
     assert_eq!(userinfo(&app, &access).await, 200);
-    let (status, again) = token(&app, &id, &secret, &form).await;
+    let (status, again) = exchange(&app, &id, &secret, &code, Some(verifier)).await;
     assert_eq!((status, again["error"].as_str()), (400, Some("invalid_grant")));
     assert_eq!(userinfo(&app, &access).await, 401, "access token revoked");
-    let (status, _) =
-        token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
-            .await;
+    let (status, _) = renew(&app, &id, &secret, &refresh).await;
     assert_eq!(status, 400, "refresh token revoked");
 }
 
@@ -298,31 +289,17 @@ async fn a_reused_refresh_token_revokes_the_whole_grant() {
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let verifier = "verifier-for-the-refresh-test-0123456789-0123456789";
     let code = code_for(&app, &cookie, &id, verifier).await;
-    let (_, first) = token(
-        &app,
-        &id,
-        &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
+    let (_, first) = exchange(&app, &id, &secret, &code, Some(verifier)).await;
     let r1 = first["refresh_token"].as_str().expect("refresh").to_string();
-    let (status, second) =
-        token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", &r1)]).await;
+    let (status, second) = renew(&app, &id, &secret, &r1).await;
     assert_eq!(status, 200);
     let r2 = second["refresh_token"].as_str().expect("rotated").to_string();
     let a2 = second["access_token"].as_str().expect("access").to_string();
     assert_ne!(r1, r2);
     // The old one again: an attacker (or the victim) replays it; everything is revoked.
-    let (status, body) =
-        token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", &r1)]).await;
+    let (status, body) = renew(&app, &id, &secret, &r1).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    let (status, _) =
-        token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", &r2)]).await;
+    let (status, _) = renew(&app, &id, &secret, &r2).await;
     assert_eq!(status, 400, "the newer token of the family is revoked too");
     assert_eq!(userinfo(&app, &a2).await, 401);
 }

@@ -1,6 +1,6 @@
 //! The platform shell end to end: the whole platform in-process, a fresh database, real HTTP.
 
-use crate::helpers::{client, Instance, ADMIN_PASSWORD};
+use crate::helpers::{client, ByAdmin, Instance, SendJson, SendStatus};
 
 #[tokio::test]
 async fn the_home_page_is_served_in_vietnamese_with_the_demo_banner() {
@@ -62,29 +62,25 @@ async fn admin_pages_need_the_administrator() {
     let res = c.get(app.url("/admin/jobs")).send().await.expect("get");
     assert_eq!(res.status(), 401);
     assert!(res.headers().contains_key("www-authenticate"));
-    let wrong =
-        c.get(app.url("/admin/jobs")).basic_auth("admin", Some("sai")).send().await.expect("get");
-    assert_eq!(wrong.status(), 401);
-    let ok = c
-        .get(app.url("/admin/jobs"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        c.get(app.url("/admin/jobs")).basic_auth("admin", Some("sai")).send_status().await,
+        401
+    );
+    assert_eq!(c.get(app.url("/admin/jobs")).by_admin().send_status().await, 200);
 }
 
 #[tokio::test]
 async fn a_form_post_from_another_site_is_refused() {
     let app = Instance::start().await;
-    let res = client()
-        .post(app.url("/admin/jobs/1/retry"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(res.status(), 403);
+    assert_eq!(
+        client()
+            .post(app.url("/admin/jobs/1/retry"))
+            .by_admin()
+            .header("origin", "https://evil.example")
+            .send_status()
+            .await,
+        403
+    );
 }
 
 fn upload(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
@@ -97,13 +93,7 @@ async fn oversized_disguised_and_unknown_files_are_refused_and_nothing_is_stored
     let app = Instance::start_with(&[], &[("CQDT_MAX_UPLOAD_MB", "1")]).await;
     let c = client();
     // A fresh connection per upload: the server closes one after refusing an oversized body.
-    let post = |form| {
-        client()
-            .post(app.url("/api/v1/files"))
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
-            .multipart(form)
-            .send()
-    };
+    let post = |form| client().post(app.url("/api/v1/files")).by_admin().multipart(form).send();
     let disguised =
         post(upload("don-de-nghi.pdf", b"\x89PNG\r\n\x1a\nrest".to_vec())).await.expect("post");
     assert_eq!(disguised.status(), 422);
@@ -126,33 +116,19 @@ async fn oversized_disguised_and_unknown_files_are_refused_and_nothing_is_stored
     assert_eq!(good.status(), 201);
     let stored: serde_json::Value = good.json().await.expect("json");
     let sha = stored["sha256"].as_str().expect("sha");
-    let back = c
-        .get(app.url(&format!("/api/v1/files/{sha}")))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("get");
+    let back =
+        c.get(app.url(&format!("/api/v1/files/{sha}"))).by_admin().send().await.expect("get");
     assert_eq!(back.bytes().await.expect("bytes").as_ref(), b"%PDF-1.7\n%%EOF");
-    let traversal = c
-        .get(app.url("/api/v1/files/..%2F..%2Fcqdt.db"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(traversal.status(), 404);
+    assert_eq!(
+        c.get(app.url("/api/v1/files/..%2F..%2Fcqdt.db")).by_admin().send_status().await,
+        404
+    );
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_apis() {
     let app = Instance::start().await;
-    let doc: serde_json::Value = client()
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let doc: serde_json::Value = client().get(app.url("/api/v1/openapi.json")).send_json().await;
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/audit"].is_object());
 }
@@ -160,14 +136,7 @@ async fn the_openapi_document_describes_the_apis() {
 #[tokio::test]
 async fn every_api_route_of_the_assembled_router_is_in_the_openapi_document() {
     let app = Instance::start().await;
-    let doc: serde_json::Value = client()
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let doc: serde_json::Value = client().get(app.url("/api/v1/openapi.json")).send_json().await;
     let documented: std::collections::BTreeSet<String> =
         doc["paths"].as_object().expect("paths").keys().cloned().collect();
     let routes = app.api_paths();
@@ -202,20 +171,12 @@ async fn repeated_wrong_admin_passwords_lock_the_source_out() {
     let app = Instance::start().await;
     let c = client();
     for _ in 0..10 {
-        let r = c
-            .get(app.url("/admin/jobs"))
-            .basic_auth("admin", Some("doan-mo"))
-            .send()
-            .await
-            .expect("get");
-        assert_eq!(r.status(), 401);
+        assert_eq!(
+            c.get(app.url("/admin/jobs")).basic_auth("admin", Some("doan-mo")).send_status().await,
+            401
+        );
     }
-    let locked = c
-        .get(app.url("/admin/jobs"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("get");
+    let locked = c.get(app.url("/admin/jobs")).by_admin().send().await.expect("get");
     assert_eq!(locked.status(), 429, "even the right password waits out the lockout");
     assert!(locked.headers().contains_key("retry-after"));
 }

@@ -1,33 +1,14 @@
 //! The procedure catalog through the whole platform: the demo province's procedures on the
 //! portal, search as people type, and the administrators' API with versions and atomic import.
 
-use crate::helpers::{client, Instance, ADMIN_PASSWORD};
+use crate::helpers::{client, ByAdmin, Instance, SendStatus};
+use crate::workflow::call as send;
 use serde_json::{json, Value};
 
 const KHAI_SINH: &str = "1.001193.000.00.00.H51";
 
 async fn get_json(app: &Instance, path: &str) -> (u16, Value) {
-    let res = client()
-        .get(app.url(path))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("get");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn send(
-    app: &Instance,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = client().request(method, app.url(path)).basic_auth("admin", Some(ADMIN_PASSWORD));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("send");
+    let res = client().get(app.url(path)).by_admin().send().await.expect("get");
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
@@ -166,23 +147,13 @@ async fn administrators_draft_publish_edit_and_retire_with_every_version_kept() 
     let actions: Vec<&str> =
         history.as_array().expect("history").iter().filter_map(|v| v["action"].as_str()).collect();
     assert_eq!(actions, vec!["retire", "update", "publish", "create"]);
-    let audit = client()
-        .get(app.url("/api/v1/audit?action=procedure."))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("audit")
-        .text()
-        .await
-        .expect("text");
+    let audit = crate::helpers::audit_text(&app, "procedure.").await;
     assert!(audit.contains("procedure.retire"));
     // Without credentials nothing changes.
-    let res = client()
-        .post(app.url(&format!("/api/v1/procedures/{code}/retire")))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(res.status(), 401);
+    assert_eq!(
+        client().post(app.url(&format!("/api/v1/procedures/{code}/retire"))).send_status().await,
+        401
+    );
 }
 
 #[tokio::test]
@@ -209,25 +180,14 @@ async fn an_import_with_one_bad_item_imports_nothing_and_an_export_imports_back(
 }
 
 async fn post_form(app: &Instance, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    let res = client()
-        .post(app.url(path))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .form(form)
-        .send()
-        .await
-        .expect("post");
+    let res = client().post(app.url(path)).by_admin().form(form).send().await.expect("post");
     let location =
         res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     (res.status().as_u16(), location, res.text().await.expect("text"))
 }
 
 async fn admin_page(app: &Instance, path: &str) -> (u16, String) {
-    let res = client()
-        .get(app.url(path))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("page");
+    let res = client().get(app.url(path)).by_admin().send().await.expect("page");
     (res.status().as_u16(), res.text().await.expect("text"))
 }
 
@@ -351,15 +311,16 @@ async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history
     assert!(html.contains("sau khi bạn mở"), "{html}");
     assert_eq!(get_json(&app, &format!("/api/v1/procedures/{code}")).await.1["version"], 2);
     // The API honours If-Match the same way.
-    let res = client()
-        .put(app.url(&format!("/api/v1/procedures/{code}")))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .header("if-match", "\"1\"")
-        .json(&p)
-        .send()
-        .await
-        .expect("put");
-    assert_eq!(res.status(), 409);
+    assert_eq!(
+        client()
+            .put(app.url(&format!("/api/v1/procedures/{code}")))
+            .by_admin()
+            .header("if-match", "\"1\"")
+            .json(&p)
+            .send_status()
+            .await,
+        409
+    );
 
     // The history page names what each version changed, and restores an earlier one.
     let (status, html) = admin_page(&app, &format!("/admin/procedures/{code}/lich-su")).await;
@@ -387,6 +348,5 @@ async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history
     stale.push(("version", "4"));
     assert_eq!(post_form(&app, &path, &stale).await.0, 409);
     // Without credentials the editor is closed.
-    let res = client().get(app.url("/admin/procedures/moi")).send().await.expect("get");
-    assert_eq!(res.status(), 401);
+    assert_eq!(client().get(app.url("/admin/procedures/moi")).send_status().await, 401);
 }

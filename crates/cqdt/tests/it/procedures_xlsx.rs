@@ -3,7 +3,7 @@
 //! page), and an independent library (openpyxl) reads what we write and writes what we read.
 
 use crate::helpers;
-use crate::helpers::{client, Instance, ADMIN_PASSWORD};
+use crate::helpers::{client, ByAdmin, Instance, SendStatus};
 use cqdt_platform::xlsx::{self, Cell, Sheet, MEDIA_TYPE};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
@@ -11,12 +11,7 @@ use serde_json::Value;
 const KHAI_SINH: &str = "1.001193.000.00.00.H51";
 
 async fn get_json(app: &Instance, path: &str) -> Value {
-    let res = client()
-        .get(app.url(path))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("get");
+    let res = client().get(app.url(path)).by_admin().send().await.expect("get");
     assert_eq!(res.status(), 200, "{path}");
     res.json().await.expect("json")
 }
@@ -24,7 +19,7 @@ async fn get_json(app: &Instance, path: &str) -> Value {
 async fn export_xlsx(app: &Instance) -> Vec<u8> {
     let res = client()
         .get(app.url("/api/v1/procedures/export?format=xlsx"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .send()
         .await
         .expect("export");
@@ -40,7 +35,7 @@ async fn export_xlsx(app: &Instance) -> Vec<u8> {
 async fn import_xlsx(app: &Instance, bytes: Vec<u8>) -> (u16, Value) {
     let res = client()
         .post(app.url("/api/v1/procedures/import"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .header("content-type", MEDIA_TYPE)
         .body(bytes)
         .send()
@@ -93,13 +88,14 @@ async fn the_seeded_catalog_round_trips_through_xlsx_to_equal_procedures() {
         "imported as a new version, still published"
     );
     // An unknown format is refused, not silently answered in JSON.
-    let res = client()
-        .get(app.url("/api/v1/procedures/export?format=ods"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .expect("export");
-    assert_eq!(res.status(), 400);
+    assert_eq!(
+        client()
+            .get(app.url("/api/v1/procedures/export?format=ods"))
+            .by_admin()
+            .send_status()
+            .await,
+        400
+    );
 }
 
 #[tokio::test]
@@ -133,13 +129,7 @@ async fn a_workbook_with_a_bad_row_imports_nothing_and_names_the_sheet_and_row()
         "file",
         Part::bytes(bytes).file_name("thu-tuc.xlsx").mime_str(MEDIA_TYPE).expect("mime"),
     );
-    let res = client()
-        .post(app.url("/admin/procedures/import"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .multipart(form)
-        .send()
-        .await
-        .expect("page");
+    let res = import_page(&app, form).await;
     assert_eq!(res.status(), 422);
     let page = res.text().await.expect("page");
     assert!(page.contains("Trang “Biểu mẫu điện tử”, dòng 6, cột “Khoá trường”"), "{page}");
@@ -148,15 +138,15 @@ async fn a_workbook_with_a_bad_row_imports_nothing_and_names_the_sheet_and_row()
 
     // A file that is no workbook is refused with a clear message.
     let form = Form::new().part("file", Part::bytes(b"PK\x03\x04 garbage".to_vec()));
-    let res = client()
-        .post(app.url("/admin/procedures/import"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .multipart(form)
-        .send()
-        .await
-        .expect("page");
+    let res = import_page(&app, form).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.expect("page").contains("không phải bảng tính .xlsx"));
+}
+
+/// Uploads a workbook on the administrators' import page.
+async fn import_page(app: &Instance, form: Form) -> reqwest::Response {
+    let req = client().post(app.url("/admin/procedures/import")).by_admin().multipart(form);
+    req.send().await.expect("page")
 }
 
 /// Whether python3 with openpyxl is here; without it the check is skipped, saying so, unless
@@ -202,14 +192,20 @@ print(json.dumps({
 }, ensure_ascii=False))
 "#;
 
+/// A path of this name in a fresh temporary directory, which lives as long as the guard.
+fn temp_file(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    (dir, path)
+}
+
 #[tokio::test]
 async fn openpyxl_opens_an_exported_workbook_and_reads_its_cells() {
     if !openpyxl() {
         return;
     }
     let app = Instance::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("thu-tuc.xlsx");
+    let (_dir, path) = temp_file("thu-tuc.xlsx");
     std::fs::write(&path, export_xlsx(&app).await).expect("write");
     let out = python(READ_WITH_OPENPYXL, &[path.to_str().expect("path"), KHAI_SINH]);
     let v: Value = serde_json::from_str(out.trim()).expect("openpyxl output");
@@ -258,8 +254,7 @@ async fn a_workbook_written_by_openpyxl_is_read_and_imported() {
         return;
     }
     let app = Instance::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("moi.xlsx");
+    let (_dir, path) = temp_file("moi.xlsx");
     python(WRITE_WITH_OPENPYXL, &[path.to_str().expect("path")]);
     let bytes = std::fs::read(&path).expect("read");
     let (status, body) = import_xlsx(&app, bytes).await;

@@ -6,7 +6,8 @@
 
 use crate::helpers;
 use crate::helpers::{
-    client, first_option, location, post_page as post, sign_in, Instance, DEMO_PASSWORD, DEMO_TOTP,
+    client, first_option, get_as, get_page as get, location, post_multipart, post_page as post,
+    rate, sign_in, Instance, SendStatus, DEMO_PASSWORD, DEMO_TOTP,
 };
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
@@ -16,9 +17,22 @@ const LLTP: &str = "2.000488.000.00.00.H51";
 const SO_TU_PHAP: &str = "000.00.03.H51";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
-async fn get(app: &Instance, cookie: &str, path: &str) -> (u16, String) {
-    let res = client().get(app.url(path)).header("cookie", cookie).send().await.expect("get");
-    (res.status().as_u16(), res.text().await.expect("text"))
+/// Asks the applicant's pardon for a late dossier, with a reason and a new date.
+async fn apologise(
+    app: &Instance,
+    cookie: &str,
+    dossier: &str,
+    reason: &str,
+    new_due: &str,
+) -> (u16, String) {
+    post(app, cookie, &format!("{dossier}/xin-loi"), &[("reason", reason), ("new_due", new_due)])
+        .await
+}
+
+/// The result, a PDF, to be returned online.
+fn online_result() -> Form {
+    let pdf = Part::bytes(PDF.to_vec()).file_name("phieu-lltp.pdf");
+    Form::new().part("file_0", pdf.mime_str("application/pdf").expect("mime")).text("online", "on")
 }
 
 /// The id of the one task the page offers this official to complete.
@@ -48,16 +62,7 @@ async fn file_lltp(app: &Instance, cookie: &str) -> String {
         "copies_requested": "1",
         "contact_phone": "0912000123",
     });
-    let res = client()
-        .post(app.url("/api/v1/dossiers"))
-        .header("cookie", cookie)
-        .json(&json!({"procedure_code": LLTP, "agency_code": SO_TU_PHAP, "form": form}))
-        .send()
-        .await
-        .expect("file");
-    assert_eq!(res.status(), 201);
-    let v: Value = res.json().await.expect("json");
-    v["code"].as_str().expect("code").to_string()
+    helpers::file_by_api(app, cookie, LLTP, SO_TU_PHAP, form).await
 }
 
 #[tokio::test]
@@ -85,22 +90,8 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
     let (_, page) = get(&app, &department, &dossier).await;
     assert!(page.contains("Quy trình đang chạy"));
     // No result while the process runs.
-    let form = Form::new()
-        .part(
-            "file_0",
-            Part::bytes(PDF.to_vec())
-                .file_name("phieu-lltp.pdf")
-                .mime_str("application/pdf")
-                .expect("mime"),
-        )
-        .text("online", "on");
-    let res = client()
-        .post(app.url(&format!("{dossier}/ket-qua")))
-        .header("cookie", &department)
-        .multipart(form)
-        .send()
-        .await
-        .expect("result");
+    let form = online_result();
+    let res = post_multipart(&app, &department, &format!("{dossier}/ket-qua"), form).await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.expect("page").contains("Quy trình xử lý chưa xong"));
     let task = my_task(&page, &code);
@@ -201,40 +192,20 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
     assert_eq!(slip.matches("Trước hạn").count(), 8, "all eight steps done early: {slip}");
 
     // Now the result can be issued, online; the citizen downloads it and rates.
-    let form = Form::new()
-        .part(
-            "file_0",
-            Part::bytes(PDF.to_vec())
-                .file_name("phieu-lltp.pdf")
-                .mime_str("application/pdf")
-                .expect("mime"),
-        )
-        .text("online", "on")
-        .text("note", "Phiếu lý lịch tư pháp số 1");
-    let res = client()
-        .post(app.url(&format!("{dossier}/ket-qua")))
-        .header("cookie", &department)
-        .multipart(form)
-        .send()
-        .await
-        .expect("result");
-    assert_eq!(res.status(), 303);
-    let res = client()
-        .get(app.url(&format!("/api/v1/dossiers/{code}/results/1")))
-        .header("cookie", &citizen)
-        .send()
-        .await
-        .expect("download");
+    let form = online_result().text("note", "Phiếu lý lịch tư pháp số 1");
+    assert_eq!(
+        client()
+            .post(app.url(&format!("{dossier}/ket-qua")))
+            .header("cookie", &department)
+            .multipart(form)
+            .send_status()
+            .await,
+        303
+    );
+    let res = get_as(&app, &citizen, &format!("/api/v1/dossiers/{code}/results/1")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.expect("bytes").as_ref(), PDF);
-    let res = client()
-        .post(app.url(&format!("/api/v1/dossiers/{code}/rating")))
-        .header("cookie", &citizen)
-        .json(&json!({"score": 5}))
-        .send()
-        .await
-        .expect("rate");
-    assert_eq!(res.status(), 201);
+    assert_eq!(rate(&app, &citizen, &code, 5).await, 201);
 }
 
 #[tokio::test]
@@ -249,31 +220,15 @@ async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     let (_, page) = get(&app, &department, &dossier).await;
     assert!(page.contains("Xin lỗi, hẹn lại ngày trả kết quả"));
     // A new date before the appointment is refused with the reason on the page.
-    let (s, page) = post(
-        &app,
-        &department,
-        &format!("{dossier}/xin-loi"),
-        &[("reason", "Chờ xác minh"), ("new_due", "01/01/2020")],
-    )
-    .await;
+    let (s, page) = apologise(&app, &department, &dossier, "Chờ xác minh", "01/01/2020").await;
     assert_eq!(s, 422);
     assert!(page.contains("href=\"#new_due\""));
-    let (s, _) = post(
-        &app,
-        &department,
-        &format!("{dossier}/xin-loi"),
-        &[("reason", "Chờ xác minh"), ("new_due", "not a date")],
-    )
-    .await;
+    let (s, _) = apologise(&app, &department, &dossier, "Chờ xác minh", "not a date").await;
     assert_eq!(s, 422);
     let later = (chrono::Utc::now() + chrono::Duration::days(60)).format("%d/%m/%Y").to_string();
-    let (s, _) = post(
-        &app,
-        &department,
-        &format!("{dossier}/xin-loi"),
-        &[("reason", "Chờ kết quả xác minh của Công an tỉnh"), ("new_due", &later)],
-    )
-    .await;
+    let (s, _) =
+        apologise(&app, &department, &dossier, "Chờ kết quả xác minh của Công an tỉnh", &later)
+            .await;
     assert_eq!(s, 303);
     let (s, slip) = get(&app, &department, &format!("{dossier}/phieu/04")).await;
     assert_eq!(s, 200);
@@ -295,12 +250,7 @@ async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     let commune = sign_in(&app, "tuphap.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
     let (_, theirs) = get(&app, &commune, "/mot-cua/thong-ke?theo=thu-tuc").await;
     assert!(!theirs.contains("Thủ tục cấp Phiếu lý lịch tư pháp"));
-    let res = client()
-        .get(app.url("/mot-cua/thong-ke?theo=co-quan&dinh-dang=xlsx"))
-        .header("cookie", &department)
-        .send()
-        .await
-        .expect("xlsx");
+    let res = get_as(&app, &department, "/mot-cua/thong-ke?theo=co-quan&dinh-dang=xlsx").await;
     assert_eq!(res.status(), 200);
     let bytes = res.bytes().await.expect("bytes");
     let book = cqdt_platform::xlsx::read(&bytes).expect("a workbook we can read back");
@@ -313,12 +263,9 @@ async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     assert!(ledger.contains(&code) && ledger.contains("hẹn lại"), "{ledger}");
     let (_, theirs) = get(&app, &commune, "/mot-cua/so-theo-doi").await;
     assert!(!theirs.contains(&code), "another agency's ledger does not list it");
-    let res = client()
-        .get(app.url(&format!("/mot-cua/so-theo-doi?thu-tuc={LLTP}&dinh-dang=xlsx")))
-        .header("cookie", &department)
-        .send()
-        .await
-        .expect("xlsx");
+    let res =
+        get_as(&app, &department, &format!("/mot-cua/so-theo-doi?thu-tuc={LLTP}&dinh-dang=xlsx"))
+            .await;
     let bytes = res.bytes().await.expect("bytes");
     let book = cqdt_platform::xlsx::read(&bytes).expect("workbook");
     let sheet = book.sheet("Sổ theo dõi hồ sơ").expect("sheet");

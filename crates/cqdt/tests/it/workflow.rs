@@ -1,7 +1,7 @@
 //! The workflow engine through the whole platform: a BPMN file drawn in bpmn.io is deployed over
 //! the API, run through its tasks, and drawn as SVG.
 
-use crate::helpers::{client, Instance, ADMIN_PASSWORD};
+use crate::helpers::{client, ByAdmin, Instance};
 use serde_json::{json, Value};
 
 const BPMN: &str = include_str!("../../../workflow/tests/fixtures/tiep-nhan-xu-ly.bpmn");
@@ -12,7 +12,7 @@ pub(crate) async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = client().request(method, app.url(path)).basic_auth("admin", Some(ADMIN_PASSWORD));
+    let mut req = client().request(method, app.url(path)).by_admin();
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -24,7 +24,7 @@ pub(crate) async fn call(
 pub(crate) async fn deploy(app: &Instance, xml: &str) -> reqwest::Response {
     client()
         .post(app.url("/api/v1/workflow/definitions"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .header("content-type", "application/xml")
         .body(xml.to_string())
         .send()
@@ -65,7 +65,7 @@ async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
     assert_eq!(inst["status"], "completed", "{inst}");
     let svg = client()
         .get(app.url(&format!("/api/v1/workflow/instances/{id}/diagram.svg")))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .send()
         .await
         .expect("svg");
@@ -81,7 +81,7 @@ async fn an_unsupported_element_is_refused_by_its_id() {
         .replacen("</bpmn:parallelGateway>", "</bpmn:inclusiveGateway>", 1);
     let res = client()
         .post(app.url("/api/v1/workflow/definitions"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .by_admin()
         .body(bad)
         .send()
         .await
@@ -112,12 +112,8 @@ pub(crate) const THREE_TASKS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 /// The open task of an instance, if any.
 pub(crate) async fn open_task(http: &reqwest::Client, base: &str, id: i64) -> Option<Option<i64>> {
-    let res = http
-        .get(format!("{base}/api/v1/workflow/instances/{id}"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .ok()?;
+    let res =
+        http.get(format!("{base}/api/v1/workflow/instances/{id}")).by_admin().send().await.ok()?;
     let v: Value = res.json().await.ok()?;
     Some(
         v["tasks"]

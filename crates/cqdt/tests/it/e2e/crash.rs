@@ -3,19 +3,26 @@
 
 use serde_json::{json, Value};
 
-use crate::dossiers::{filled, first_option, form_page, CITIZEN, KHAI_SINH};
-use crate::helpers::{client, sign_in, Instance, ADMIN_PASSWORD, DEMO_PASSWORD};
+use crate::dossiers::{api_values, form_page, CITIZEN, KHAI_SINH};
+use crate::helpers::{client, first_option, sign_in, ByAdmin, Instance, SendStatus, DEMO_PASSWORD};
 use crate::workflow::{call, deploy, open_task, THREE_TASKS};
+
+/// Lets the load run for `ms` milliseconds, kills the server with it running (kill -9), and
+/// waits for the load's tasks to see that.
+async fn kill_under_load<T>(app: &mut Instance, load: Vec<tokio::task::JoinHandle<T>>, ms: u64) {
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    app.kill().await;
+    for t in load {
+        let _ = t.await;
+    }
+}
 
 #[tokio::test]
 async fn killing_the_server_during_a_submission_load_loses_no_returned_code() {
     let mut app = Instance::spawn_binary().await;
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let page = form_page(&app, &cookie).await;
-    let values: serde_json::Map<String, Value> = filled(&page)
-        .into_iter()
-        .filter_map(|(k, v)| k.strip_prefix("f_").map(|k| (k.to_string(), Value::String(v))))
-        .collect();
+    let values = api_values(&page);
     let body = json!({"procedure_code": KHAI_SINH, "agency_code": first_option(&page, "agency"), "form": values});
     let returned = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let mut load = Vec::new();
@@ -41,24 +48,21 @@ async fn killing_the_server_during_a_submission_load_loses_no_returned_code() {
             }
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    app.kill().await;
-    for t in load {
-        let _ = t.await;
-    }
+    kill_under_load(&mut app, load, 1500).await;
     let codes = returned.lock().map(|r| r.clone()).unwrap_or_default();
     assert!(codes.len() > 10, "the load ran: {}", codes.len());
     app.restart().await;
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let http = client();
     for c in &codes {
-        let r = http
-            .get(app.url(&format!("/api/v1/dossiers/{c}")))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .expect("get");
-        assert_eq!(r.status(), 200, "{c} was returned but is gone");
+        assert_eq!(
+            http.get(app.url(&format!("/api/v1/dossiers/{c}")))
+                .header("cookie", &cookie)
+                .send_status()
+                .await,
+            200,
+            "{c} was returned but is gone"
+        );
     }
     let unique: std::collections::HashSet<&String> = codes.iter().collect();
     assert_eq!(unique.len(), codes.len(), "no code was given twice");
@@ -80,7 +84,7 @@ async fn killing_the_server_during_a_processing_load_loses_no_instance_or_task()
             for n in 0.. {
                 let Ok(res) = http
                     .post(format!("{base}/api/v1/workflow/instances"))
-                    .basic_auth("admin", Some(ADMIN_PASSWORD))
+                    .by_admin()
                     .json(&json!({"key": "ba_buoc", "business_key": format!("W{w}-{n}"), "agency": "000.01.41.H51"}))
                     .send()
                     .await
@@ -98,7 +102,7 @@ async fn killing_the_server_during_a_processing_load_loses_no_instance_or_task()
                     };
                     let Ok(res) = http
                         .post(format!("{base}/api/v1/workflow/tasks/{task}/complete"))
-                        .basic_auth("admin", Some(ADMIN_PASSWORD))
+                        .by_admin()
                         .json(&json!({"variables": {}}))
                         .send()
                         .await
@@ -115,11 +119,7 @@ async fn killing_the_server_during_a_processing_load_loses_no_instance_or_task()
             }
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
-    app.kill().await;
-    for t in load {
-        let _ = t.await;
-    }
+    kill_under_load(&mut app, load, 2000).await;
     let acked = acked.lock().map(|a| a.clone()).unwrap_or_default();
     assert!(acked.len() > 5, "the load ran: {}", acked.len());
     app.restart().await;

@@ -1,6 +1,6 @@
 //! Operations through the CLI on a real database: audit verification, backup and restore.
 
-use crate::helpers::{cli, client, text, Instance, ADMIN_PASSWORD};
+use crate::helpers::{cli, client, text, ByAdmin, Instance, SendJson};
 use std::io::Write;
 
 use cqdt_platform::store::{dump_table, list_tables, table_columns};
@@ -55,16 +55,8 @@ async fn backup_then_restore_into_a_fresh_instance_gives_the_same_data() {
         reqwest::multipart::Part::bytes(b"%PDF-1.7\nto khai\n%%EOF".to_vec())
             .file_name("to-khai.pdf"),
     );
-    let stored: serde_json::Value = client()
-        .post(app.url("/api/v1/files"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json");
+    let stored: serde_json::Value =
+        client().post(app.url("/api/v1/files")).by_admin().multipart(form).send_json().await;
     let sha = stored["sha256"].as_str().expect("sha").to_string();
     app.stop().await;
     let archive = app.db.dir.join("backup.tar.gz");

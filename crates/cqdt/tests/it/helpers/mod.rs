@@ -79,11 +79,7 @@ pub async fn sign_in(app: &Instance, login: &str, password: &str, totp: Option<&
     let cookie = session_cookie(&res).expect("session cookie");
     if location(&res).starts_with("/dang-nhap/xac-thuc-hai-lop") {
         let secret = totp.expect("a TOTP secret for an official");
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let code = cqdt_identity::totp::code(secret, now).expect("code");
+        let code = totp_now(secret);
         let res = client()
             .post(app.url("/dang-nhap/xac-thuc-hai-lop"))
             .header("cookie", &cookie)
@@ -95,6 +91,15 @@ pub async fn sign_in(app: &Instance, login: &str, password: &str, totp: Option<&
         assert_eq!(location(&res), "/tai-khoan");
     }
     cookie
+}
+
+/// The TOTP code of a secret at this moment, as an authenticator app shows it.
+pub fn totp_now(secret: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    cqdt_identity::totp::code(secret, now).expect("code")
 }
 
 /// The demo accounts' password and TOTP secret (README lists them).
@@ -138,10 +143,25 @@ pub async fn file_birth_registration(app: &Instance, cookie: &str) -> String {
         "mother_full_name": "Trần Thị Mai",
         "requester_phone": "0912000123",
     });
+    file_by_api(app, cookie, "1.001193.000.00.00.H51", "000.01.41.H51", form).await
+}
+
+/// Files a dossier of a procedure at an agency as the signed-in citizen, through the API;
+/// returns its code.
+#[allow(dead_code)]
+pub async fn file_by_api(
+    app: &Instance,
+    cookie: &str,
+    procedure: &str,
+    agency: &str,
+    form: serde_json::Value,
+) -> String {
     let res = client()
         .post(app.url("/api/v1/dossiers"))
         .header("cookie", cookie)
-        .json(&serde_json::json!({"procedure_code": "1.001193.000.00.00.H51", "agency_code": "000.01.41.H51", "form": form}))
+        .json(
+            &serde_json::json!({"procedure_code": procedure, "agency_code": agency, "form": form}),
+        )
         .send()
         .await
         .expect("file");
@@ -192,4 +212,80 @@ pub fn pdf_text(pdf: &[u8]) -> Option<String> {
             None
         }
     }
+}
+
+/// Requests as the platform admin (HTTP basic auth with the test instances' password).
+pub trait ByAdmin {
+    /// This request with the admin's credentials.
+    fn by_admin(self) -> Self;
+}
+
+impl ByAdmin for reqwest::RequestBuilder {
+    fn by_admin(self) -> Self {
+        self.basic_auth("admin", Some(ADMIN_PASSWORD))
+    }
+}
+
+/// Sends a request and reads its JSON answer in one step, for the many reads whose status
+/// the test does not check itself (a missing or malformed body fails the test).
+pub trait SendJson {
+    /// The answer's body as JSON.
+    fn send_json(self) -> impl std::future::Future<Output = serde_json::Value>;
+}
+
+impl SendJson for reqwest::RequestBuilder {
+    async fn send_json(self) -> serde_json::Value {
+        self.send().await.expect("send").json().await.expect("json")
+    }
+}
+
+/// A page as a signed-in person sees it: the status and the body.
+#[allow(dead_code)]
+pub async fn get_page(app: &Instance, cookie: &str, path: &str) -> (u16, String) {
+    let res = client().get(app.url(path)).header("cookie", cookie).send().await.expect("get");
+    (res.status().as_u16(), res.text().await.expect("text"))
+}
+
+/// Sends a request whose answer only matters by its status.
+pub trait SendStatus {
+    /// The answer's status.
+    fn send_status(self) -> impl std::future::Future<Output = reqwest::StatusCode>;
+}
+
+impl SendStatus for reqwest::RequestBuilder {
+    async fn send_status(self) -> reqwest::StatusCode {
+        self.send().await.expect("send").status()
+    }
+}
+
+/// The audit log's records of the actions starting with `action`, as the admin reads them.
+#[allow(dead_code)]
+pub async fn audit_text(app: &Instance, action: &str) -> String {
+    let req = client().get(app.url(&format!("/api/v1/audit?action={action}"))).by_admin();
+    req.send().await.expect("audit").text().await.expect("text")
+}
+
+/// Posts a multipart form (files and fields) with a session cookie.
+#[allow(dead_code)]
+pub async fn post_multipart(
+    app: &Instance,
+    cookie: &str,
+    path: &str,
+    form: reqwest::multipart::Form,
+) -> reqwest::Response {
+    let req = client().post(app.url(path)).header("cookie", cookie).multipart(form);
+    req.send().await.expect("post")
+}
+
+/// Rates a dossier through the API as its applicant: the answer's status.
+#[allow(dead_code)]
+pub async fn rate(app: &Instance, cookie: &str, code: &str, score: u8) -> reqwest::StatusCode {
+    let req = client().post(app.url(&format!("/api/v1/dossiers/{code}/rating")));
+    req.header("cookie", cookie).json(&serde_json::json!({ "score": score })).send_status().await
+}
+
+/// A GET with a session cookie (empty for nobody signed in).
+#[allow(dead_code)]
+pub async fn get_as(app: &Instance, cookie: &str, path: &str) -> reqwest::Response {
+    client().get(app.url(path)).header("cookie", cookie).send().await.expect("get")
 }

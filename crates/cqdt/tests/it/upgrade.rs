@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use crate::helpers::{client, free_port, session_cookie, text, DEMO_PASSWORD};
 use cqdt_platform::migrations::newest_version;
 use cqdt_platform::Backend;
 use sqlx::Connection;
@@ -90,26 +91,16 @@ impl Drop for ReleaseInstance {
     }
 }
 
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
 /// The dossiers the demo citizen sees through the API of `cqdt serve` on the instance.
 async fn citizens_dossiers(instance: &ReleaseInstance) -> Vec<serde_json::Value> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let _server = instance
         .command()
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .spawn()
         .expect("start cqdt serve");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let http = client();
     let mut ready = false;
     for _ in 0..240 {
         if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
@@ -123,18 +114,11 @@ async fn citizens_dossiers(instance: &ReleaseInstance) -> Vec<serde_json::Value>
     assert!(ready, "cqdt serve did not become ready on the upgraded database");
     let login = http
         .post(format!("{base}/dang-nhap"))
-        .form(&[("login", "094085000123"), ("password", "Thu-nghiem-2026")])
+        .form(&[("login", "094085000123"), ("password", DEMO_PASSWORD)])
         .send()
         .await
         .expect("sign in");
-    let cookie = login
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("cqdt_session=")))
-        .expect("the demo citizen of the release signs in")
-        .to_string();
+    let cookie = session_cookie(&login).expect("the demo citizen of the release signs in");
     http.get(format!("{base}/api/v1/dossiers"))
         .header("cookie", cookie)
         .send()

@@ -1,0 +1,233 @@
+//! Journeys in a real headless Chromium driven over WebDriver (chromedriver), with an
+//! accessibility check by axe-core on every page visited.
+//!
+//! Needs `chromium`, `chromedriver` and axe-core (`CQDT_AXE_JS`, installed by `.ci/run`). When
+//! they are missing the tests fail if `CQDT_BROWSER_TESTS=1` (as in CI) and are skipped otherwise,
+//! saying so.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::helpers;
+use crate::helpers::{Instance, SendJson};
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+mod accounts;
+mod dossiers;
+mod pages;
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    _driver: Child,
+    _profile: tempfile_dir::Dir,
+}
+
+mod tempfile_dir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn axe_source() -> Option<String> {
+    let path = std::env::var("CQDT_AXE_JS").ok().or_else(|| {
+        let p =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/node/node_modules/axe-core/axe.min.js");
+        std::path::Path::new(p).exists().then(|| p.to_string())
+    })?;
+    std::fs::read_to_string(path).ok()
+}
+
+/// Chromium, chromedriver and axe-core: without them the journeys are skipped, saying so,
+/// unless CQDT_BROWSER_TESTS=1 (as in CI) makes that a failure.
+fn tools_present() -> bool {
+    cqdt_testing::prerequisite(
+        std::path::Path::new("/usr/bin/chromedriver").exists()
+            && std::path::Path::new("/usr/bin/chromium").exists()
+            && axe_source().is_some(),
+        "the browser journeys",
+        "chromium, chromedriver or axe-core (CQDT_AXE_JS) is missing (run .ci/run)",
+        "CQDT_BROWSER_TESTS",
+    )
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if http.get(format!("{base}/status")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile =
+            std::env::temp_dir().join(format!("cqdt-chromium-{}-{port}", std::process::id()));
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-quic", "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                         format!("--user-data-dir={}", profile.display())]
+            }
+        }}});
+        let res: Value = http.post(format!("{base}/session")).json(&caps).send_json().await;
+        let session = res["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {res}"))
+            .to_string();
+        Browser { http, base, session, _driver: driver, _profile: tempfile_dir::Dir(profile) }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let res: Value = self.http.request(method, url).json(&body).send_json().await;
+        if res["value"].get("error").is_some() {
+            panic!("webdriver {path}: {res}");
+        }
+        res["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url })).await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", json!({"script": script, "args": []}))
+            .await
+    }
+
+    async fn key(&self, keys: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "kb", "actions":
+            keys.chars().flat_map(|c| [json!({"type": "keyDown", "value": c.to_string()}), json!({"type": "keyUp", "value": c.to_string()})]).collect::<Vec<_>>()
+        }]});
+        self.call(reqwest::Method::POST, "/actions", actions).await;
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.call(reqwest::Method::POST, "/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
+    /// Runs axe-core on the current page; returns serious and critical violations.
+    async fn axe(&self) -> Vec<Value> {
+        let src = axe_source().expect("axe-core");
+        self.js(&format!("{src}\n;return typeof axe;")).await;
+        let script = "const done = arguments[arguments.length - 1];\
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})\
+              .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))))\
+              .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));";
+        let v = self
+            .call(reqwest::Method::POST, "/execute/async", json!({"script": script, "args": []}))
+            .await;
+        v.as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|x| matches!(x["impact"].as_str(), Some("serious" | "critical")))
+            .collect()
+    }
+
+    /// Types into a field by id (replacing its value).
+    async fn fill(&self, id: &str, value: &str) {
+        let script = format!(
+            "const e = document.getElementById({}); e.value = {}; return e.value;",
+            json!(id),
+            json!(value)
+        );
+        self.js(&script).await;
+    }
+
+    /// Clicks a button (CSS selector) and waits for the next page to load.
+    async fn click_and_wait(&self, selector: &str) {
+        self.js(&format!(
+            "window.__cqdtOld = true; document.querySelector({}).click(); return true;",
+            json!(selector)
+        ))
+        .await;
+        for _ in 0..200 {
+            let fresh = self
+                .js("return window.__cqdtOld === undefined && document.readyState === 'complete'")
+                .await;
+            if fresh == json!(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new page after clicking {selector}");
+    }
+
+    /// Chooses a file for a file input (CSS selector), as a person would in the dialog.
+    async fn upload(&self, selector: &str, path: &std::path::Path) {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": selector}),
+            )
+            .await;
+        let id = found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("no element {selector}"))
+            .to_string();
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": path.display().to_string()}),
+        )
+        .await;
+    }
+
+    async fn text(&self) -> String {
+        self.js("return document.body.innerText").await.as_str().unwrap_or("").to_string()
+    }
+
+    async fn path(&self) -> String {
+        self.js("return location.pathname + location.search")
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn quit(&self) {
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+    }
+}
+
+/// A fresh instance and a browser for a journey; `None` (the journey is skipped, saying so)
+/// without the tools.
+async fn journey() -> Option<(Instance, Browser)> {
+    if !tools_present() {
+        return None;
+    }
+    Some((Instance::start().await, Browser::start().await))
+}
+
+async fn assert_accessible(b: &Browser, what: &str) {
+    let bad = b.axe().await;
+    assert!(bad.is_empty(), "{what}: serious/critical accessibility violations: {bad:#?}");
+}
+
+/// The submit button of the main form of a page.
+const SUBMIT: &str = "main form .button[type=submit]";

@@ -1,0 +1,104 @@
+//! Every public, error and admin page passes axe-core and works from the keyboard.
+
+use super::*;
+use crate::helpers::ADMIN_PASSWORD;
+
+#[tokio::test]
+async fn the_home_page_is_accessible_keyboard_usable_and_fits_a_phone() {
+    let Some((app, b)) = journey().await else {
+        return;
+    };
+    // The checker itself must be able to fail: a page with an unlabelled field and an image
+    // without alternative text has critical violations.
+    b.goto("data:text/html;charset=utf-8,<html><body><img src='x.png'><input type='text'></body></html>").await;
+    assert!(!b.axe().await.is_empty(), "axe-core found nothing on a broken page");
+    b.goto(&app.url("/")).await;
+    let title = b.js("return document.title").await;
+    assert!(title.as_str().unwrap_or("").contains("Trang chủ"), "{title}");
+    assert_eq!(b.js("return document.documentElement.lang").await, "vi");
+    assert_accessible(&b, "home page").await;
+
+    // The first Tab lands on the skip link, and following it moves focus to the main content.
+    b.key("\u{E004}").await;
+    let focused = b.js("return document.activeElement.textContent.trim()").await;
+    assert_eq!(focused, "Bỏ qua, đến nội dung chính");
+    let outline = b.js("return getComputedStyle(document.activeElement).backgroundColor").await;
+    assert_ne!(outline, "rgba(0, 0, 0, 0)", "focused skip link has no visible focus style");
+    b.key("\u{E007}").await;
+    let now = b.js("return document.activeElement.id").await;
+    assert_eq!(now, "main");
+
+    // On a phone-sized window nothing scrolls sideways.
+    b.resize(375, 812).await;
+    let overflow = b
+        .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        .await;
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "page scrolls sideways on a phone: {overflow}");
+    assert_accessible(&b, "home page on a phone").await;
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn error_and_admin_pages_are_accessible() {
+    let Some((app, b)) = journey().await else {
+        return;
+    };
+    b.goto(&app.url("/khong-co-trang-nay")).await;
+    assert!(b
+        .js("return document.body.innerText")
+        .await
+        .as_str()
+        .unwrap_or("")
+        .contains("Không tìm thấy trang"));
+    assert_accessible(&b, "404 page").await;
+    let authed = app.base.replacen("http://", &format!("http://admin:{ADMIN_PASSWORD}@"), 1);
+    for path in [
+        "/danh-muc",
+        "/danh-muc/admin-units?parent=94",
+        "/danh-muc/admin-units/31498",
+        "/danh-muc/agencies/000.00.00.H51",
+        "/admin/catalogs",
+        "/admin/catalogs/admin-units?parent=94",
+        "/admin/catalogs/admin-units/entries/31498",
+        "/admin/catalogs/agencies/new",
+        "/admin/catalogs/agencies/import",
+        "/lich-lam-viec",
+        "/admin/calendar",
+        "/admin/notifications",
+        "/admin/workflow",
+        "/admin/jobs",
+        "/admin/audit",
+        "/dich-vu-cong",
+        "/thu-tuc?q=giay+phep+xay+dung",
+        "/thu-tuc?q=khong+co+thu+tuc+nay",
+        "/thu-tuc/1.001193.000.00.00.H51",
+        "/admin/procedures",
+        "/admin/procedures/import",
+        "/admin/procedures/moi",
+        "/thong-ke-ho-so",
+        "/thong-ke-ho-so?theo=thang&tu=2026-99-01",
+        "/admin/procedures/1.001193.000.00.00.H51/sua",
+        "/admin/procedures/1.001193.000.00.00.H51/lich-su",
+        "/admin/audit?from=32/13/2026",
+    ] {
+        b.goto(&format!("{authed}{path}")).await;
+        let h1 = b
+            .js("return document.querySelector('h1') && document.querySelector('h1').textContent")
+            .await;
+        assert!(h1.is_string(), "{path}: no heading (login failed?)");
+        assert_accessible(&b, path).await;
+    }
+    // A bad date shows the error summary at the top, linking to the field.
+    let summary =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
+    assert_eq!(summary, "#from");
+    // The procedure editor with errors: the summary first, each error beside its input.
+    b.goto(&format!("{authed}/admin/procedures/moi")).await;
+    b.fill("name", "Thủ tục thử").await;
+    b.click_and_wait("main form .button[name=luu]").await;
+    let first =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
+    assert_eq!(first, "#code", "errors listed in the order of the page");
+    assert_accessible(&b, "procedure editor with errors").await;
+    b.quit().await;
+}
