@@ -14,7 +14,8 @@ pub struct TestDb {
     /// A scratch directory (data dir for files, SQLite file).
     pub dir: PathBuf,
     _tmp: Option<tempdir::TempDir>,
-    drop_pg: Option<(String, String)>,
+    // Declared after `db`, so the pool goes first.
+    _pg: Option<PgDatabase>,
 }
 
 mod tempdir {
@@ -42,57 +43,65 @@ fn scratch_dir() -> PathBuf {
     dir
 }
 
+/// A throwaway database on the PostgreSQL server `CQDT_TEST_DATABASE_URL` names, dropped with
+/// its connections when this value is.
+pub struct PgDatabase {
+    /// Its URL.
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl PgDatabase {
+    /// A new empty database named `{prefix}_{random}`; `None` when the tests run on SQLite.
+    pub async fn create(prefix: &str) -> Option<PgDatabase> {
+        let admin = postgres_admin_url()?;
+        let name = format!("{prefix}_{}", hex::encode(rand::random::<[u8; 8]>()));
+        let server = Db::connect(&admin).await.expect("connect to CQDT_TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(server.pool())
+            .await
+            .expect("create test database");
+        server.close().await;
+        let base = match admin.rfind('/') {
+            Some(i) if i > "postgres://".len() => &admin[..i],
+            _ => admin.as_str(),
+        };
+        let url = format!("{base}/{name}");
+        Some(PgDatabase { url, admin, name })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (std::mem::take(&mut self.admin), std::mem::take(&mut self.name));
+        // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(server) = Db::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(server.pool())
+                        .await;
+                    server.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 impl TestDb {
     /// A fresh, migrated database on the backend chosen by the environment.
     pub async fn new() -> Self {
         let dir = scratch_dir();
         let tmp = tempdir::TempDir(dir.clone());
-        let (url, drop_pg) = match postgres_admin_url() {
-            Some(admin) => {
-                let name = format!("cqdt_test_{}", hex::encode(rand::random::<[u8; 8]>()));
-                let admin_db =
-                    Db::connect(&admin).await.expect("connect to CQDT_TEST_DATABASE_URL");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(admin_db.pool())
-                    .await
-                    .expect("create test database");
-                admin_db.close().await;
-                let base = match admin.rfind('/') {
-                    Some(i) if i > "postgres://".len() => &admin[..i],
-                    _ => admin.as_str(),
-                };
-                (format!("{base}/{name}"), Some((admin.clone(), name)))
-            }
-            None => (Db::sqlite_url(&dir), None),
-        };
+        let pg = PgDatabase::create("cqdt_test").await;
+        let url = pg.as_ref().map_or_else(|| Db::sqlite_url(&dir), |pg| pg.url.clone());
         let db = Db::connect(&url).await.expect("connect test database");
         db.migrate().await.expect("migrate test database");
-        TestDb { db, url, dir, _tmp: Some(tmp), drop_pg }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.drop_pg.take() {
-            let pool = self.db.clone();
-            // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
-            let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build()
-                else {
-                    return;
-                };
-                rt.block_on(async move {
-                    drop(pool);
-                    if let Ok(admin_db) = Db::connect(&admin).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(admin_db.pool())
-                                .await;
-                        admin_db.close().await;
-                    }
-                });
-            })
-            .join();
-        }
+        TestDb { db, url, dir, _tmp: Some(tmp), _pg: pg }
     }
 }

@@ -7,5 +7,5 @@ mod db;
 mod prerequisite;
 pub mod smtp;
 
-pub use db::{postgres_admin_url, TestDb};
+pub use db::{postgres_admin_url, PgDatabase, TestDb};
 pub use prerequisite::{prerequisite, python_modules, required};

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::helpers::{client, free_port, session_cookie, text, DEMO_PASSWORD};
 use cqdt_platform::migrations::newest_version;
 use cqdt_platform::Backend;
+use cqdt_testing::PgDatabase;
 use sqlx::Connection;
 use tokio::process::Command;
 
@@ -24,32 +25,24 @@ fn fixture(name: &str) -> Vec<u8> {
 /// A data directory (and, on PostgreSQL, a database) holding the release's demo instance.
 struct ReleaseInstance {
     dir: tempfile::TempDir,
-    database_url: Option<String>,
-    postgres: Option<(String, String)>,
+    postgres: Option<PgDatabase>,
 }
 
 impl ReleaseInstance {
     async fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let Some(admin) = cqdt_testing::postgres_admin_url() else {
+        let Some(pg) = PgDatabase::create("cqdt_upgrade").await else {
             std::fs::write(dir.path().join("cqdt.db"), fixture("release-11e73e3.sqlite.db.gz"))
                 .expect("write the release's database");
-            return ReleaseInstance { dir, database_url: None, postgres: None };
+            return ReleaseInstance { dir, postgres: None };
         };
         sqlx::any::install_default_drivers();
-        let name = format!("cqdt_upgrade_{}", hex::encode(rand::random::<[u8; 6]>()));
-        let mut server =
-            sqlx::AnyConnection::connect(&admin).await.expect("CQDT_TEST_DATABASE_URL");
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&mut server)
-            .await
-            .expect("create database");
-        let url = format!("{}/{name}", admin.rsplit_once('/').expect("URL").0);
         let dump = String::from_utf8(fixture("release-11e73e3.postgres.sql.gz")).expect("utf-8");
-        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
+        // The dump empties the session's search_path: a connection of its own, closed after.
+        let mut conn = sqlx::AnyConnection::connect(&pg.url).await.expect("connect");
         sqlx::raw_sql(&dump).execute(&mut conn).await.expect("load the release's dump");
         conn.close().await.expect("close");
-        ReleaseInstance { dir, database_url: Some(url), postgres: Some((admin, name)) }
+        ReleaseInstance { dir, postgres: Some(pg) }
     }
 
     fn command(&self) -> Command {
@@ -59,35 +52,14 @@ impl ReleaseInstance {
             .env_remove("CQDT_CONFIG")
             .env_remove("CQDT_DATABASE_URL")
             .kill_on_drop(true);
-        if let Some(url) = &self.database_url {
-            c.env("CQDT_DATABASE_URL", url);
+        if let Some(pg) = &self.postgres {
+            c.env("CQDT_DATABASE_URL", &pg.url);
         }
         c
     }
 
     async fn cli(&self, args: &[&str]) -> Output {
         self.command().args(args).output().await.expect("run cqdt")
-    }
-}
-
-impl Drop for ReleaseInstance {
-    fn drop(&mut self) {
-        let Some((admin, name)) = self.postgres.take() else {
-            return;
-        };
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                if let Ok(mut server) = sqlx::AnyConnection::connect(&admin).await {
-                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::raw_sql(&drop).execute(&mut server).await;
-                }
-            });
-        })
-        .join();
     }
 }
 
@@ -134,10 +106,7 @@ async fn citizens_dossiers(instance: &ReleaseInstance) -> Vec<serde_json::Value>
 #[tokio::test]
 async fn an_instance_of_the_release_before_sqlx_upgrades_in_place_and_serves_its_data() {
     let instance = ReleaseInstance::new().await;
-    let backend = match instance.database_url {
-        Some(_) => Backend::Postgres,
-        None => Backend::Sqlite,
-    };
+    let backend = if instance.postgres.is_some() { Backend::Postgres } else { Backend::Sqlite };
     let migrate = instance.cli(&["migrate"]).await;
     assert!(migrate.status.success(), "{}", text(&migrate));
     let newest = format!("schema version {}\n", newest_version(backend));

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use cqdt_platform::migrations::{migrator, newest_version};
 use cqdt_platform::{backup, store, Backend, Db};
-use cqdt_testing::postgres_admin_url;
+use cqdt_testing::PgDatabase;
 use sqlx::Connection;
 
 /// The newest migration of the release that wrote the fixtures.
@@ -29,26 +29,15 @@ fn gunzip(name: &str) -> Vec<u8> {
 struct Scratch {
     url: String,
     dir: tempfile::TempDir,
-    postgres: Option<(String, String)>,
+    postgres: Option<PgDatabase>,
 }
 
 impl Scratch {
     async fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        match postgres_admin_url() {
-            Some(admin) => {
-                let name = format!("cqdt_mig_{}", hex::encode(rand::random::<[u8; 6]>()));
-                let server = Db::connect(&admin).await.expect("CQDT_TEST_DATABASE_URL");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(server.pool())
-                    .await
-                    .expect("create database");
-                server.close().await;
-                let base = admin.rsplit_once('/').expect("database URL").0;
-                Scratch { url: format!("{base}/{name}"), dir, postgres: Some((admin, name)) }
-            }
-            None => Scratch { url: Db::sqlite_url(dir.path()), dir, postgres: None },
-        }
+        let postgres = PgDatabase::create("cqdt_mig").await;
+        let url = postgres.as_ref().map_or_else(|| Db::sqlite_url(dir.path()), |pg| pg.url.clone());
+        Scratch { url, dir, postgres }
     }
 
     /// An empty database holding the demo instance written by the release before sqlx.
@@ -73,29 +62,6 @@ impl Scratch {
 
     async fn node(&self) -> Db {
         Db::connect(&self.url).await.expect("connect")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let Some((admin, name)) = self.postgres.take() else {
-            return;
-        };
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                if let Ok(server) = Db::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(server.pool())
-                        .await;
-                    server.close().await;
-                }
-            });
-        })
-        .join();
     }
 }
 
