@@ -6,6 +6,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{NaiveDate, TimeZone};
+use cqdt_platform::auth::{scope_rule, ApiScope};
 use cqdt_platform::clock::{format_ts, parse_date, parse_ts, vn_offset};
 use cqdt_platform::web::{render, url_encode};
 use cqdt_platform::{Admin, ApiQuery, FieldError, Platform, Shell};
@@ -35,9 +36,10 @@ impl FromRef<AuditState> for Platform {
 /// The audit routes, ready to merge into the app.
 pub fn router(state: AuditState) -> Router {
     Router::new()
-        .route("/admin/audit", get(audit_page))
         .route("/api/v1/audit", get(audit_api))
         .route("/api/v1/audit/verify", get(verify_api))
+        .route_layer(scope_rule(ApiScope::Audit, ApiScope::Audit))
+        .route("/admin/audit", get(audit_page))
         .with_state(state)
 }
 

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::NaiveDate;
+use cqdt_platform::auth::{scope_rule, ApiScope};
 use cqdt_platform::{FieldError, HttpError, PageError, Platform, Problem};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -58,6 +59,7 @@ pub fn router(state: CatalogState) -> Router {
         .route("/api/v1/catalogs/{catalog}/export", get(api::export_api))
         .route("/dmdc/Metadata/{catalog}", get(lgsp::lgsp_metadata))
         .route("/dmdc/Category/{catalog}", get(lgsp::lgsp_category).post(lgsp::lgsp_post))
+        .route_layer(scope_rule(ApiScope::CatalogRead, ApiScope::CatalogWrite))
         .merge(pages::routes())
         .with_state(state)
 }

@@ -181,7 +181,7 @@ impl App {
             settings,
             admin,
             shell: Arc::new(shell),
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(Metrics::default().with_token(config.metrics_token.clone())),
             auth: Default::default(),
         };
         let audit = Audit::new(db.clone(), clock.clone());
@@ -541,6 +541,11 @@ impl App {
                 ),
             )
             .layer(SetRequestIdLayer::new(request_id, web::MakeRequestId))
+            // First: the client's address, and no request id a client made up.
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(self.config.trusted_proxies.clone()),
+                web::client_address,
+            ))
     }
 
     /// Starts background workers; they stop when `shutdown` turns true.

@@ -71,6 +71,13 @@ pub struct GlobalArgs {
     /// The platform's client secret at VNeID.
     #[arg(long, env = "CQDT_VNEID_CLIENT_SECRET", global = true, hide_env_values = true)]
     pub vneid_client_secret: Option<String>,
+    /// Load balancers and reverse proxies whose X-Forwarded-For and X-Request-Id are believed:
+    /// addresses or networks, comma-separated (e.g. 10.0.0.0/8) [default: none].
+    #[arg(long, env = "CQDT_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+    /// Bearer token a Prometheus scraper presents at /metrics [default: loopback clients only].
+    #[arg(long, env = "CQDT_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// The commands.
@@ -326,6 +333,8 @@ struct FileConfig {
     vneid_url: Option<String>,
     vneid_client_id: Option<String>,
     vneid_client_secret: Option<String>,
+    trusted_proxies: Option<String>,
+    metrics_token: Option<String>,
 }
 
 /// The resolved configuration.
@@ -361,6 +370,10 @@ pub struct Config {
     pub instance_name: Option<String>,
     /// VNeID issuer, client id and secret, when login with VNeID is on.
     pub vneid: Option<(String, String, String)>,
+    /// Proxies whose forwarded client address and request id are believed.
+    pub trusted_proxies: cqdt_platform::web::TrustedProxies,
+    /// Bearer token for /metrics.
+    pub metrics_token: Option<String>,
 }
 
 /// A configuration problem, reported before anything starts.
@@ -400,7 +413,13 @@ impl Config {
         if max_upload_mb == 0 || max_upload_mb > 1024 {
             return Err(ConfigError("max_upload_mb must be between 1 and 1024".into()));
         }
+        let trusted_proxies = cqdt_platform::web::TrustedProxies::parse(
+            g.trusted_proxies.as_deref().or(file.trusted_proxies.as_deref()).unwrap_or(""),
+        )
+        .map_err(|e| ConfigError(format!("trusted_proxies: {e}")))?;
         Ok(Config {
+            trusted_proxies,
+            metrics_token: g.metrics_token.clone().or(file.metrics_token),
             data_dir,
             database_url,
             listen,

@@ -11,7 +11,8 @@ use axum::extract::FromRef;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use cqdt_platform::{HttpError, Platform, Problem};
+use cqdt_platform::auth::{Access, TokenGrant};
+use cqdt_platform::{HttpError, Platform, Principal, Problem, Role, RoleGrant};
 
 use crate::error::IdentityError;
 use crate::service::IdentityService;
@@ -37,8 +38,10 @@ pub struct IdentityState {
     pub agency_exists: AgencyCheck,
 }
 
-/// Resolves the session cookie, or a bearer access token issued to a person, to the
-/// principal the platform's extractors hand to every module.
+/// Resolves the session cookie, or a bearer access token, to the principal the platform's
+/// extractors hand to every module. A person's token carries its client and scopes (the
+/// platform's auth hook checks them against the route); a client-credentials token (`sub` is
+/// the client itself) is the client's `System` principal.
 impl cqdt_platform::SessionResolver for IdentityService {
     fn resolve<'a>(
         &'a self,
@@ -50,19 +53,46 @@ impl cqdt_platform::SessionResolver for IdentityService {
                     return Some(p);
                 }
             }
-            let bearer = parts
-                .headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))?;
-            let claims = self.validate_access_token(bearer.trim()).await.ok()??;
+            let bearer = bearer_token(&parts.headers)?;
+            let claims = self.validate_access_token(bearer).await.ok()??;
+            let client = self.cached_client(&claims.client_id).await.ok()??;
+            let system = claims.sub == claims.client_id;
+            let grant =
+                TokenGrant::new(&client.client_id, client.first_party, system, &claims.scope);
+            let session = format!("token:{}", claims.jti);
+            if system {
+                return Some(Principal {
+                    account_id: client.client_id.clone(),
+                    actor: format!("client:{}", client.client_id),
+                    name: client.name.clone(),
+                    kind: "system".into(),
+                    agency: None,
+                    roles: vec![RoleGrant {
+                        role: Role::System,
+                        agency: String::new(),
+                        subtree: false,
+                    }],
+                    session_id: session,
+                    access: Access::Token(grant),
+                });
+            }
             let account = self.account(&claims.sub).await.ok()??;
             if account.status != crate::account::AccountStatus::Active {
                 return None;
             }
-            self.principal_of(&account, &format!("token:{}", claims.jti)).await.ok()
+            let mut p = self.principal_of(&account, &session).await.ok()?;
+            p.access = Access::Token(grant);
+            Some(p)
         })
     }
+}
+
+/// The bearer token of a request (RFC 6750 §2.1; the scheme name is case-insensitive).
+fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 impl FromRef<IdentityState> for Platform {

@@ -371,7 +371,7 @@ pub fn discovery_document(config: &IdentityConfig) -> Value {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],
-        "scopes_supported": crate::oidc::USER_SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        "scopes_supported": crate::oidc::known_scopes().collect::<Vec<_>>(),
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "azp", "at_hash",
             "name", "preferred_username", "birthdate", "gender", "address", "updated_at", "email", "email_verified",
             "phone_number", "phone_number_verified", "personal_id", "agency", "roles"],

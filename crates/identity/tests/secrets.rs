@@ -38,7 +38,7 @@ async fn no_secret_or_token_appears_in_the_logs_or_the_audit_log() {
     let s = start().await;
     let created = s
         .identity
-        .add_client("admin", "", &system_client("Hệ thống một cửa", "dossier:read"))
+        .add_client("admin", "", &system_client("Hệ thống một cửa", "catalog:read"))
         .await
         .expect("add");
     let id = created.client.client_id.clone();

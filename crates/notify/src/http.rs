@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use cqdt_audit::{Audit, AuditEvent};
+use cqdt_platform::auth::{scope_rule, ApiScope};
 use cqdt_platform::{Admin, DbError, FieldError, HttpError, Platform, Problem};
 use serde::Deserialize;
 use serde_json::json;
@@ -47,6 +48,7 @@ pub fn router(state: NotifyState) -> Router {
         .route("/api/v1/notifications", get(api::list_api).post(api::create_api))
         .route("/api/v1/notifications/{id}", get(api::get_api))
         .route("/api/v1/notices", get(api::notices_api))
+        .route_layer(scope_rule(ApiScope::Notifications, ApiScope::Notifications))
         .route("/admin/notifications", get(pages::list_page))
         .route("/admin/notifications/test", post(pages::test_page))
         .route("/admin/notifications/{id}", get(pages::detail_page))

@@ -18,6 +18,9 @@ use serde::Serialize;
 
 use crate::web::{url_encode, PageError, Platform, Problem};
 
+mod scope;
+pub use scope::{scope_rule, Access, ApiScope, ScopeRule, TokenGrant};
+
 /// The roles of DESIGN.md §4. Citizens and businesses hold their role by the kind of account;
 /// officials are granted the others within an agency scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -195,6 +198,8 @@ pub struct Principal {
     pub roles: Vec<RoleGrant>,
     /// The session this request belongs to (an opaque id, not the cookie value).
     pub session_id: String,
+    /// How the request proved it: the platform's session, or a token with its scopes.
+    pub access: Access,
 }
 
 impl Principal {
@@ -244,11 +249,27 @@ impl AuthHook {
         let _ = self.0.set(resolver);
     }
 
-    /// The person signed in on this request, if any.
-    pub async fn principal(&self, parts: &Parts) -> Option<Principal> {
-        match self.0.get() {
-            Some(r) => r.resolve(parts).await,
-            None => None,
+    /// The person signed in on this request, if any, with what a bearer token grants
+    /// checked: a token must carry the scope the route declares ([`scope_rule`]; a route
+    /// that declares none accepts no token), and a person's token keeps only the roles its
+    /// scopes reach.
+    pub async fn principal(&self, parts: &Parts) -> Result<Option<Principal>, AuthRejection> {
+        let Some(resolver) = self.0.get() else { return Ok(None) };
+        let Some(mut p) = resolver.resolve(parts).await else { return Ok(None) };
+        let Access::Token(grant) = &p.access else { return Ok(Some(p)) };
+        let needed = parts.extensions.get::<ScopeRule>().map(|r| r.needed(&parts.method));
+        match needed {
+            Some(scope) if grant.allows(scope) => {
+                if !grant.system {
+                    let grant = grant.clone();
+                    p.roles.retain(|g| grant.keeps(g.role));
+                }
+                Ok(Some(p))
+            }
+            _ => Err(AuthRejection::InsufficientScope {
+                scope: needed,
+                api: refuses_in_json(parts.uri.path()),
+            }),
         }
     }
 }
@@ -262,14 +283,15 @@ where
     Platform: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = std::convert::Infallible;
+    // A bearer token that does not grant this route is refused, not taken as nobody.
+    type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(p) = parts.extensions.get::<Principal>() {
             return Ok(MaybePrincipal(Some(p.clone())));
         }
         let platform = Platform::from_ref(state);
-        let p = platform.auth.principal(parts).await;
+        let p = platform.auth.principal(parts).await?;
         if let Some(p) = &p {
             parts.extensions.insert(p.clone());
         }
@@ -289,6 +311,14 @@ pub enum AuthRejection {
     },
     /// Signed in, but without the permission asked for.
     Forbidden {
+        /// Whether the request was for a JSON API.
+        api: bool,
+    },
+    /// A bearer token without the scope the route needs (RFC 6750 §3.1), or on a route that
+    /// accepts no token.
+    InsufficientScope {
+        /// The scope the route needs; `None` where the route accepts no token.
+        scope: Option<ApiScope>,
         /// Whether the request was for a JSON API.
         api: bool,
     },
@@ -333,6 +363,37 @@ impl IntoResponse for AuthRejection {
             )
             .into_response(),
             AuthRejection::Forbidden { api: false } => PageError::Forbidden.into_response(),
+            AuthRejection::InsufficientScope { scope, api } => {
+                let detail = match scope {
+                    Some(s) => format!(
+                        "Mã truy cập không được cấp phạm vi “{}” ({}) mà thao tác này cần.",
+                        s.as_str(),
+                        s.label()
+                    ),
+                    None => "Thao tác này không nhận mã truy cập của ứng dụng; hãy đăng nhập \
+                             trực tiếp trên cổng."
+                        .to_string(),
+                };
+                let mut res = if api {
+                    Problem::new(StatusCode::FORBIDDEN, "Mã truy cập không đủ phạm vi")
+                        .with_detail(detail)
+                        .with_code("insufficient_scope")
+                        .into_response()
+                } else {
+                    PageError::Forbidden.into_response()
+                };
+                let challenge = match scope {
+                    Some(s) => format!(
+                        "Bearer realm=\"cqdt\", error=\"insufficient_scope\", scope=\"{}\"",
+                        s.as_str()
+                    ),
+                    None => "Bearer realm=\"cqdt\", error=\"insufficient_scope\"".to_string(),
+                };
+                if let Ok(v) = header::HeaderValue::from_str(&challenge) {
+                    res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+                res
+            }
         }
     }
 }
@@ -354,10 +415,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let MaybePrincipal(p) = match MaybePrincipal::from_request_parts(parts, state).await {
-            Ok(p) => p,
-            Err(never) => match never {},
-        };
+        let MaybePrincipal(p) = MaybePrincipal::from_request_parts(parts, state).await?;
         p.ok_or_else(|| AuthRejection::SignIn {
             next: next_of(parts),
             api: refuses_in_json(parts.uri.path()),

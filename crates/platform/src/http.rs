@@ -1,5 +1,6 @@
 //! Routes of the platform core: home, health, metrics, the job queue admin, the file store API.
 
+use crate::auth::ApiScope;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -17,6 +18,12 @@ use crate::web::{render, Admin, ApiQuery, HttpError, Platform, Problem, Shell};
 /// The platform core's routes.
 pub fn router() -> Router<Platform> {
     Router::new()
+        .route("/api/v1/admin/jobs", get(jobs_api))
+        .route("/api/v1/admin/jobs/{id}", get(job_api))
+        .route("/api/v1/admin/jobs/{id}/retry", post(retry_job_api))
+        .route("/api/v1/files", post(upload_file))
+        .route("/api/v1/files/{sha256}", get(download_file))
+        .route_layer(crate::auth::scope_rule(ApiScope::Admin, ApiScope::Admin))
         .route("/", get(home))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -24,11 +31,6 @@ pub fn router() -> Router<Platform> {
         .route("/assets/app.css", get(crate::web::app_css))
         .route("/admin/jobs", get(jobs_page))
         .route("/admin/jobs/{id}/retry", post(retry_job_page))
-        .route("/api/v1/admin/jobs", get(jobs_api))
-        .route("/api/v1/admin/jobs/{id}", get(job_api))
-        .route("/api/v1/admin/jobs/{id}/retry", post(retry_job_api))
-        .route("/api/v1/files", post(upload_file))
-        .route("/api/v1/files/{sha256}", get(download_file))
 }
 
 #[derive(Template)]
@@ -101,7 +103,20 @@ fn resident_memory_bytes() -> Option<u64> {
     summary = "Prometheus metrics",
     responses((status = 200, description = "text exposition format", body = String,
         content_type = "text/plain")))]
-async fn metrics(State(p): State<Platform>) -> Response {
+async fn metrics(
+    State(p): State<Platform>,
+    client: Option<axum::Extension<crate::web::ClientIp>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if !p.metrics.may_read(auth, client.map(|c| c.0 .0)) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"cqdt metrics\"")],
+            "metrics need the configured bearer token (metrics_token)\n",
+        )
+            .into_response();
+    }
     let mut out = p.metrics.render();
     out.push_str("# HELP cqdt_up Whether the database answers.\n# TYPE cqdt_up gauge\n");
     out.push_str(&format!("cqdt_up {}\n", u8::from(p.db.ping().await)));

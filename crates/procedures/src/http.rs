@@ -5,6 +5,7 @@
 //! their own): the error renders as problem+json on the API and as the Vietnamese error page
 //! elsewhere (the app's `error_pages` layer).
 
+use cqdt_platform::auth::{scope_rule, ApiScope};
 use std::collections::HashMap;
 
 use axum::extract::FromRef;
@@ -42,9 +43,6 @@ impl FromRef<ProcedureState> for Platform {
 /// The routes, ready to merge into the app.
 pub fn router(state: ProcedureState) -> Router {
     Router::new()
-        .route("/dich-vu-cong", get(portal::portal_home))
-        .route("/thu-tuc", get(portal::search_page))
-        .route("/thu-tuc/{code}", get(portal::procedure_page))
         .route("/api/v1/procedures", get(api::api_search).post(api::api_create))
         .route("/api/v1/procedures/export", get(api::api_export))
         .route("/api/v1/procedures/import", post(api::api_import))
@@ -52,6 +50,10 @@ pub fn router(state: ProcedureState) -> Router {
         .route("/api/v1/procedures/{code}/history", get(api::api_history))
         .route("/api/v1/procedures/{code}/publish", post(api::api_publish))
         .route("/api/v1/procedures/{code}/retire", post(api::api_retire))
+        .route_layer(scope_rule(ApiScope::CatalogRead, ApiScope::CatalogWrite))
+        .route("/dich-vu-cong", get(portal::portal_home))
+        .route("/thu-tuc", get(portal::search_page))
+        .route("/thu-tuc/{code}", get(portal::procedure_page))
         .route("/admin/procedures", get(admin::admin_list))
         .route(
             "/admin/procedures/import",

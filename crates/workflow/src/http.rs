@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use cqdt_platform::auth::{scope_rule, ApiScope};
 use cqdt_platform::web::render;
 use cqdt_platform::{Admin, ApiQuery, FieldError, HttpError, Platform, Problem, RequestId, Shell};
 use serde::{Deserialize, Serialize};
@@ -37,7 +38,6 @@ impl FromRef<WorkflowState> for Platform {
 /// The workflow routes, ready to merge into the app.
 pub fn router(state: WorkflowState) -> Router {
     Router::new()
-        .route("/admin/workflow", get(page))
         .route("/api/v1/workflow/definitions", get(definitions_api).post(deploy_api))
         .route("/api/v1/workflow/definitions/{id}/diagram.svg", get(definition_svg))
         .route("/api/v1/workflow/instances", get(instances_api).post(start_api))
@@ -47,6 +47,8 @@ pub fn router(state: WorkflowState) -> Router {
         .route("/api/v1/workflow/tasks/{id}/claim", post(claim_api))
         .route("/api/v1/workflow/tasks/{id}/complete", post(complete_api))
         .route("/api/v1/workflow/timers/fire", post(fire_api))
+        .route_layer(scope_rule(ApiScope::Workflow, ApiScope::Workflow))
+        .route("/admin/workflow", get(page))
         .with_state(state)
 }
 

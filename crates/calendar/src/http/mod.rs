@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{Datelike, NaiveDate};
+use cqdt_platform::auth::{scope_rule, ApiScope};
 use cqdt_platform::clock::parse_date;
 use cqdt_platform::{FieldError, HttpError, Platform, Problem};
 
@@ -40,10 +41,6 @@ impl FromRef<CalendarState> for Platform {
 /// The calendar routes, ready to merge into the app.
 pub fn router(state: CalendarState) -> Router {
     Router::new()
-        .route("/lich-lam-viec", get(pages::public_page))
-        .route("/admin/calendar", get(pages::admin_page))
-        .route("/admin/calendar/adjustments", post(pages::admin_add))
-        .route("/admin/calendar/adjustments/{date}/delete", post(pages::admin_remove))
         .route("/api/v1/calendar/holidays/{year}", get(api::holidays))
         .route("/api/v1/calendar/days/{date}", get(api::day))
         .route("/api/v1/calendar/add-working-days", get(api::add_days))
@@ -51,6 +48,11 @@ pub fn router(state: CalendarState) -> Router {
         .route("/api/v1/calendar/add-working-hours", get(api::add_hours))
         .route("/api/v1/calendar/adjustments", get(api::list_adjustments).post(api::set_adjustment))
         .route("/api/v1/calendar/adjustments/{date}", delete(api::remove_adjustment))
+        .route_layer(scope_rule(ApiScope::CatalogRead, ApiScope::CatalogWrite))
+        .route("/lich-lam-viec", get(pages::public_page))
+        .route("/admin/calendar", get(pages::admin_page))
+        .route("/admin/calendar/adjustments", post(pages::admin_add))
+        .route("/admin/calendar/adjustments/{date}/delete", post(pages::admin_remove))
         .with_state(state)
 }
 

@@ -9,7 +9,7 @@ async fn a_client_added_on_the_command_line_gets_a_token_the_provider_vouches_fo
     let app = Instance::start().await;
     let (id, secret) = add_client(
         &app,
-        &["Hệ thống một cửa", "--grant", "client_credentials", "--scope", "catalog.read"],
+        &["Hệ thống một cửa", "--grant", "client_credentials", "--scope", "catalog:read"],
     )
     .await;
     let secret = secret.expect("client_secret");
@@ -21,7 +21,7 @@ async fn a_client_added_on_the_command_line_gets_a_token_the_provider_vouches_fo
     let token: Value = client()
         .post(app.url("/oauth/token"))
         .basic_auth(&id, Some(&secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "catalog.read")])
+        .form(&[("grant_type", "client_credentials"), ("scope", "catalog:read")])
         .send_json()
         .await;
     let access = token["access_token"].as_str().expect("access token").to_string();

@@ -20,5 +20,7 @@ mod platform;
 mod procedures;
 mod procedures_xlsx;
 mod processing;
+mod proxies;
+mod scopes;
 mod upgrade;
 mod workflow;

@@ -10,14 +10,14 @@ use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-const CITIZEN: &str = "094085000123";
-const REDIRECT: &str = "https://mot-cua.example/oidc/callback";
+pub(crate) const CITIZEN: &str = "094085000123";
+pub(crate) const REDIRECT: &str = "https://mot-cua.example/oidc/callback";
 
-fn s256(verifier: &str) -> String {
+pub(crate) fn s256(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-fn query_of(url: &str) -> HashMap<String, String> {
+pub(crate) fn query_of(url: &str) -> HashMap<String, String> {
     url.split_once('?')
         .map(|(_, q)| q)
         .unwrap_or("")
@@ -46,7 +46,11 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Asks for a code as the signed-in person's browser would; returns the redirect.
-async fn authorize(app: &Instance, cookie: &str, params: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn authorize(
+    app: &Instance,
+    cookie: &str,
+    params: &[(&str, &str)],
+) -> reqwest::Response {
     client()
         .get(app.url("/oauth/authorize"))
         .query(params)
@@ -100,7 +104,12 @@ async fn code_for(app: &Instance, cookie: &str, client_id: &str, verifier: &str)
     q.get("code").cloned().expect("code")
 }
 
-async fn token(app: &Instance, id: &str, secret: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn token(
+    app: &Instance,
+    id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
     let res = client()
         .post(app.url("/oauth/token"))
         .basic_auth(id, Some(secret))
@@ -124,7 +133,7 @@ async fn userinfo(app: &Instance, access: &str) -> u16 {
 }
 
 /// Exchanges an authorization code at the token endpoint, with the PKCE verifier if any.
-async fn exchange(
+pub(crate) async fn exchange(
     app: &Instance,
     id: &str,
     secret: &str,
@@ -175,7 +184,7 @@ async fn a_standard_client_library_completes_the_whole_flow() {
     let (id, secret) = first_party(&app).await;
     let (cc_id, cc_secret) = add_client(
         &app,
-        &["Kho dữ liệu", "--grant", "client_credentials", "--scope", "catalog.read"],
+        &["Kho dữ liệu", "--grant", "client_credentials", "--scope", "catalog:read"],
     )
     .await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/oidc_client.py");

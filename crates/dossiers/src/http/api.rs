@@ -3,6 +3,7 @@
 //! download a result; the public status lookup; and the address picker's communes
 //! (`/api/v1/dia-ban/{province}/xa`).
 
+use cqdt_platform::auth::{scope_rule, ApiScope};
 use std::collections::BTreeMap;
 
 use axum::extract::multipart::MultipartRejection;
@@ -36,6 +37,7 @@ pub(super) fn routes() -> Router<DossierState> {
         .route("/api/v1/dossiers/{code}/withdraw", post(api_withdraw))
         .route("/api/v1/dossiers/{code}/rating", post(api_rate))
         .route("/api/v1/dossiers/{code}/results/{seq}", get(api_result))
+        .route_layer(scope_rule(ApiScope::DossiersRead, ApiScope::DossiersWrite))
         // The same download from the applicant's dossier page.
         .route("/ho-so-cua-toi/{code}/ket-qua/{seq}", get(api_result))
 }

@@ -3,6 +3,7 @@
 //! (receive, ask for a supplement, hand to processing, return, refuse, apologise), and the
 //! result document, uploaded or generated from the procedure's template.
 
+use cqdt_platform::auth::{scope_rule, ApiScope};
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
@@ -42,6 +43,7 @@ pub(super) fn routes() -> Router<DossierState> {
         .route(&format!("{ONE}/result/draft"), get(office_result_draft))
         .route(&format!("{ONE}/result/generated"), post(office_result_generated))
         .route(&format!("{ONE}/{{action}}"), post(office_unknown_action))
+        .route_layer(scope_rule(ApiScope::Office, ApiScope::Office))
 }
 
 /// Dossiers in one status.

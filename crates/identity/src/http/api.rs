@@ -9,6 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use cqdt_platform::auth::{scope_rule, ApiScope};
 use cqdt_platform::{Admin, HttpError, Problem, RequestId};
 use serde::Serialize;
 
@@ -25,6 +26,7 @@ pub(super) fn routes() -> Router<IdentityState> {
         .route("/api/v1/identity/clients/{id}/secret", post(rotate_secret))
         .route("/api/v1/identity/keys", get(list_keys))
         .route("/api/v1/identity/keys/rotate", post(rotate_key))
+        .route_layer(scope_rule(ApiScope::Admin, ApiScope::Admin))
 }
 
 /// The registered clients.

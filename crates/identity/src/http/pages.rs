@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use cqdt_platform::web::render;
+use cqdt_platform::web::{render, FormTargets};
 use cqdt_platform::{FieldError, RequestId, Shell};
 
 use super::IdentityState;
@@ -190,8 +190,8 @@ pub(super) fn signed_out(shell: &Shell, paragraph: &str) -> Response {
     )
 }
 
-/// The peer address of the connection, when the server recorded it.
-pub(super) struct Peer(pub Option<SocketAddr>);
+/// The client's address: behind a trusted proxy the forwarded one, else the connection's.
+pub(super) struct Peer(pub Option<std::net::IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
@@ -200,7 +200,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Peer(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)))
+        let believed = parts.extensions.get::<cqdt_platform::web::ClientIp>().map(|c| c.0);
+        let peer = || parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(Peer(believed.or_else(peer)))
     }
 }
 
@@ -238,7 +240,7 @@ impl Caller {
 /// The request's origin, for sessions and the audit log.
 pub(super) fn client_of(addr: &Peer, headers: &HeaderMap, request_id: &str) -> Client {
     Client {
-        ip: addr.0.map(|a| a.ip().to_string()).unwrap_or_default(),
+        ip: addr.0.map(|a| a.to_string()).unwrap_or_default(),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -281,6 +283,31 @@ pub(super) fn clear_cookie(mut res: Response, tls: bool) -> Response {
 }
 
 /// A local path to return to after signing in; anything else becomes `/tai-khoan`.
+/// The origin of the relying party an OpenID Connect flow goes on to after this page's form:
+/// `next` is our authorization endpoint with an enabled client and one of that client's
+/// registered redirect URIs. Anything else leads nowhere outside.
+pub(super) async fn rp_origin(s: &IdentityState, next: &str) -> Option<String> {
+    if !next.starts_with("/oauth/authorize?") {
+        return None;
+    }
+    let uri: axum::http::Uri = next.parse().ok()?;
+    let axum::extract::Query(q) =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(&uri)
+            .ok()?;
+    let client = s.identity.cached_client(q.get("client_id")?).await.ok()??;
+    let redirect = q.get("redirect_uri")?;
+    let registered = client.enabled && client.redirect_uris.iter().any(|r| r.as_str() == redirect);
+    registered.then(|| FormTargets::origin_of(redirect)).flatten()
+}
+
+/// Lets the page's form lead on to `origin` (see [`FormTargets`]).
+pub(super) fn leading_to(mut res: Response, origin: Option<String>) -> Response {
+    if let Some(o) = origin {
+        res.extensions_mut().insert(FormTargets(vec![o]));
+    }
+    res
+}
+
 pub(super) fn safe_next(next: Option<&String>) -> String {
     match next {
         Some(n)

@@ -160,6 +160,7 @@ impl IdentityService {
             agency: a.agency_code.clone(),
             roles,
             session_id: session_id.to_string(),
+            access: cqdt_platform::auth::Access::Session,
         })
     }
 

@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use cqdt_platform::auth::ApiScope;
+
 use super::{Grant, RedirectUri, Scopes, B64};
 use crate::error::IdentityError;
 
@@ -218,6 +220,7 @@ impl NewClient {
                 Scopes::default()
             }
         };
+        errors.extend(scope_problems(&scopes, &grants, self.first_party));
         if !errors.is_empty() {
             return Err(IdentityError::Invalid(errors.join(" ")));
         }
@@ -230,6 +233,43 @@ impl NewClient {
             first_party: self.first_party,
         })
     }
+}
+
+/// Why some of a client's scopes cannot be registered: unknown names (they would grant
+/// nothing, silently), API scopes no grant of the client can use, and administration for a
+/// third-party application.
+fn scope_problems(scopes: &Scopes, grants: &BTreeSet<Grant>, first_party: bool) -> Vec<String> {
+    let mut errors = Vec::new();
+    let people = grants.contains(&Grant::AuthorizationCode);
+    let systems = grants.contains(&Grant::ClientCredentials);
+    for s in scopes.0.iter().map(|s| s.as_str()) {
+        if crate::oidc::scope_label(s).is_none() {
+            errors.push(format!(
+                "Phạm vi “{s}” không có trên nền tảng (các phạm vi có: {}).",
+                crate::oidc::known_scopes().collect::<Vec<_>>().join(", ")
+            ));
+            continue;
+        }
+        let Some(api) = ApiScope::parse(s) else { continue };
+        if api.first_party_only() && !(first_party && people) {
+            errors.push(format!(
+                "Phạm vi “{s}” chỉ cấp cho ứng dụng nội bộ của nền tảng (first-party) mà người \
+                 quản trị đăng nhập, không cấp cho ứng dụng bên ngoài hay hệ thống."
+            ));
+        } else if !(people || (systems && api.for_systems())) {
+            errors.push(format!(
+                "Phạm vi “{s}” là quyền của người dùng, cần kiểu authorization_code; hệ thống \
+                 (client_credentials) chỉ được các phạm vi: {}.",
+                ApiScope::ALL
+                    .iter()
+                    .filter(|a| a.for_systems())
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    errors
 }
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {

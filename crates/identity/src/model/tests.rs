@@ -80,13 +80,42 @@ fn authorization_code_needs_a_redirect_uri_and_client_credentials_takes_none() {
         &["authorization_code,client-credentials"],
         &["https://a.example/cb", "https://a.example/cb"],
         false,
-        &["dossier:read, dossier:write", "openid"],
+        &["dossiers:read, dossiers:write", "openid"],
     )
     .validate()
     .expect("valid");
     assert_eq!(spec.grants.len(), 2);
     assert_eq!(spec.redirect_uris.len(), 1);
-    assert_eq!(spec.scopes.to_string(), "dossier:read dossier:write openid");
+    assert_eq!(spec.scopes.to_string(), "dossiers:read dossiers:write openid");
+}
+
+#[test]
+fn a_scope_the_platform_does_not_have_is_refused_at_registration() {
+    let Err(IdentityError::Invalid(m)) =
+        new_client(&["client_credentials"], &[], false, &["dossier:read"]).validate()
+    else {
+        panic!("an unknown scope would grant nothing, silently");
+    };
+    assert!(m.contains("dossier:read") && m.contains("dossiers:read"), "{m}");
+}
+
+#[test]
+fn a_system_may_not_hold_a_persons_scopes_and_nobody_third_party_holds_admin() {
+    for (grants, uris, first_party, scope) in [
+        (&["client_credentials"][..], &[][..], false, "dossiers:write"),
+        (&["client_credentials"], &[], true, "office"),
+        (&["client_credentials"], &[], true, "admin"),
+        (&["authorization_code"], &["https://a.example/cb"], false, "admin"),
+    ] {
+        let c = NewClient { first_party, ..new_client(grants, uris, false, &[scope]) };
+        assert!(c.validate().is_err(), "{grants:?} {scope} first_party={first_party}");
+    }
+    let first_party_admin = NewClient {
+        first_party: true,
+        ..new_client(&["authorization_code"], &["https://a.example/cb"], false, &["admin"])
+    };
+    assert!(first_party_admin.validate().is_ok());
+    assert!(new_client(&["client_credentials"], &[], false, &["catalog:write"]).validate().is_ok());
 }
 
 #[test]

@@ -18,7 +18,7 @@ const CODE_LIFE_SECS: i64 = 60;
 
 /// The scopes of OpenID Connect and of this platform, with what they disclose, in Vietnamese.
 pub const USER_SCOPES: [(&str, &str); 8] = [
-    ("openid", "Biết ông/bà là ai (mã định danh tài khoản)"),
+    ("openid", "Ông/bà là ai (mã định danh tài khoản)"),
     ("profile", "Họ tên, ngày sinh, giới tính, địa chỉ"),
     ("email", "Địa chỉ thư điện tử"),
     ("phone", "Số điện thoại"),
@@ -27,6 +27,25 @@ pub const USER_SCOPES: [(&str, &str); 8] = [
     ("roles", "Vai trò và phạm vi cơ quan (cán bộ)"),
     ("offline_access", "Duy trì kết nối khi ông/bà không trực tuyến"),
 ];
+
+/// What the consent screen says a scope lets the application do, in Vietnamese: the
+/// OpenID Connect scopes ([`USER_SCOPES`]) and the platform's API scopes; `None` for a name
+/// that is neither (such scopes are refused when a client is registered).
+pub fn scope_label(scope: &str) -> Option<&'static str> {
+    USER_SCOPES
+        .iter()
+        .find(|(k, _)| *k == scope)
+        .map(|(_, label)| *label)
+        .or_else(|| cqdt_platform::auth::ApiScope::parse(scope).map(|s| s.label()))
+}
+
+/// Every scope the provider knows: the OpenID Connect ones, then the API scopes.
+pub fn known_scopes() -> impl Iterator<Item = &'static str> {
+    USER_SCOPES
+        .iter()
+        .map(|(k, _)| *k)
+        .chain(cqdt_platform::auth::ApiScope::ALL.iter().map(|s| s.as_str()))
+}
 
 /// A checked authorization request.
 #[derive(Debug, Clone, Serialize)]

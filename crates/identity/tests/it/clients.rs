@@ -16,7 +16,7 @@ async fn adding_a_client_returns_its_secret_once_stores_only_a_digest_and_is_aud
         .add_client(
             "admin",
             "req-1",
-            &system_client("Cổng dịch vụ công", "dossier:read, dossier:write"),
+            &system_client("Cổng dịch vụ công", "catalog:read, catalog:write"),
         )
         .await
         .expect("add");
@@ -25,7 +25,7 @@ async fn adding_a_client_returns_its_secret_once_stores_only_a_digest_and_is_aud
     assert_eq!(c.name, "Cổng dịch vụ công");
     assert!(c.enabled && !c.public && c.first_party);
     assert_eq!(c.grants.iter().copied().collect::<Vec<_>>(), [Grant::ClientCredentials]);
-    assert_eq!(c.scopes.to_string(), "dossier:read dossier:write");
+    assert_eq!(c.scopes.to_string(), "catalog:read catalog:write");
 
     let stored: String =
         sqlx::query_scalar("SELECT secret_hash FROM oauth_clients WHERE client_id = $1")
@@ -114,7 +114,7 @@ async fn a_client_without_the_client_credentials_grant_gets_unauthorized_client(
 #[tokio::test]
 async fn disabling_a_client_refuses_its_grants_and_makes_its_tokens_inactive() {
     let s = start().await;
-    let (id, secret) = s.add_system("dossier:read").await;
+    let (id, secret) = s.add_system("catalog:read").await;
     let (watcher, watcher_secret) = s.add_system("").await;
     let token = s.token(&id, &secret).await;
     let disabled = s.identity.disable_client("admin", "", &id).await.expect("disable");
@@ -140,7 +140,7 @@ async fn disabling_a_client_refuses_its_grants_and_makes_its_tokens_inactive() {
 #[tokio::test]
 async fn rotating_a_secret_retires_the_old_one_at_once() {
     let s = start().await;
-    let (id, old) = s.add_system("dossier:read").await;
+    let (id, old) = s.add_system("catalog:read").await;
     let new = s.identity.rotate_client_secret("admin", "", &id).await.expect("rotate");
     assert_ne!(new.expose(), old);
     assert_eq!(s.grant(&id, &old, None).await.0, StatusCode::UNAUTHORIZED);
@@ -178,7 +178,7 @@ async fn the_admin_api_registers_clients_and_shows_each_secret_once() {
     let s = start().await;
     let url = s.url("/api/v1/identity/clients");
     let body = json!({"name": "Hệ thống quản lý văn bản", "grants": ["client_credentials"],
-                      "scopes": ["document:read"]});
+                      "scopes": ["notifications"]});
     let res = s.http.post(&url).json(&body).send().await.expect("request");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "admin only");
 
@@ -226,7 +226,7 @@ async fn the_admin_api_registers_clients_and_shows_each_secret_once() {
 #[tokio::test]
 async fn every_issued_token_is_in_the_audit_log_by_its_token_id() {
     let s = start().await;
-    let (id, secret) = s.add_system("dossier:read").await;
+    let (id, secret) = s.add_system("catalog:read").await;
     let mut jtis = Vec::new();
     for _ in 0..3 {
         let token = s.token(&id, &secret).await;

@@ -31,7 +31,7 @@ async fn two_nodes_sharing_a_database_agree_on_keys_and_follow_each_others_rotat
     assert_eq!(active, 1);
 
     let created = a
-        .add_client("admin", "", &system_client("Hệ thống một cửa", "dossier:read"))
+        .add_client("admin", "", &system_client("Hệ thống một cửa", "catalog:read"))
         .await
         .expect("client");
     let creds = ClientCredentials {

@@ -72,7 +72,7 @@ async fn the_discovery_document_names_the_issuer_and_every_endpoint() {
 #[tokio::test]
 async fn a_client_credentials_token_verifies_against_the_jwks_with_pyjwt_and_with_p256() {
     let s = start().await;
-    let (id, secret) = s.add_system("dossier:read dossier:write").await;
+    let (id, secret) = s.add_system("catalog:read catalog:write").await;
     let (status, headers, body) =
         s.post_basic("/oauth/token", &id, &secret, &[("grant_type", "client_credentials")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -80,7 +80,7 @@ async fn a_client_credentials_token_verifies_against_the_jwks_with_pyjwt_and_wit
     assert_eq!(headers["pragma"], "no-cache");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 300);
-    assert_eq!(body["scope"], "dossier:read dossier:write");
+    assert_eq!(body["scope"], "catalog:read catalog:write");
     let token = body["access_token"].as_str().expect("token");
 
     let (_, _, jwks) = s.get_json("/oauth/jwks").await;
@@ -91,7 +91,7 @@ async fn a_client_credentials_token_verifies_against_the_jwks_with_pyjwt_and_wit
     assert_eq!(claims["sub"], id.as_str());
     assert_eq!(claims["client_id"], id.as_str());
     assert_eq!(claims["aud"], s.base.as_str());
-    assert_eq!(claims["scope"], "dossier:read dossier:write");
+    assert_eq!(claims["scope"], "catalog:read catalog:write");
     let (iat, exp) = (claims["iat"].as_i64(), claims["exp"].as_i64());
     assert_eq!(exp.zip(iat).map(|(e, i)| e - i), Some(300));
     let now = chrono::Utc::now().timestamp();
@@ -136,7 +136,7 @@ fn base64url(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn client_secret_post_works_and_two_methods_at_once_are_refused() {
     let s = start().await;
-    let (id, secret) = s.add_system("dossier:read dossier:write").await;
+    let (id, secret) = s.add_system("catalog:read catalog:write").await;
     let (status, body) = s
         .post_form(
             "/oauth/token",
@@ -144,12 +144,12 @@ async fn client_secret_post_works_and_two_methods_at_once_are_refused() {
                 ("grant_type", "client_credentials"),
                 ("client_id", &id),
                 ("client_secret", &secret),
-                ("scope", "dossier:read"),
+                ("scope", "catalog:read"),
             ],
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["scope"], "dossier:read");
+    assert_eq!(body["scope"], "catalog:read");
     let (status, _, body) = s
         .post_basic(
             "/oauth/token",
@@ -175,8 +175,8 @@ async fn client_secret_post_works_and_two_methods_at_once_are_refused() {
 #[tokio::test]
 async fn a_wrong_secret_gets_401_invalid_client_and_repeated_failures_lock_the_client_out() {
     let s = start().await;
-    let (id, secret) = s.add_system("dossier:read").await;
-    let (other_id, other_secret) = s.add_system("dossier:read").await;
+    let (id, secret) = s.add_system("catalog:read").await;
+    let (other_id, other_secret) = s.add_system("catalog:read").await;
     for attempt in 1..=5 {
         let (status, headers, body) = s
             .post_basic(
@@ -233,7 +233,7 @@ fn items(details: Option<&str>) -> Vec<Value> {
 async fn a_lockout_ends_after_its_time() {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let s = start_with(clock.clone(), |c| c).await;
-    let (id, secret) = s.add_system("dossier:read").await;
+    let (id, secret) = s.add_system("catalog:read").await;
     for _ in 0..5 {
         s.grant(&id, "wrong", None).await;
     }
@@ -245,8 +245,8 @@ async fn a_lockout_ends_after_its_time() {
 #[tokio::test]
 async fn a_scope_the_client_may_not_use_gets_invalid_scope() {
     let s = start().await;
-    let (id, secret) = s.add_system("dossier:read").await;
-    let (status, body) = s.grant(&id, &secret, Some("dossier:read admin")).await;
+    let (id, secret) = s.add_system("catalog:read").await;
+    let (status, body) = s.grant(&id, &secret, Some("catalog:read admin")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_scope");
     assert!(body["error_description"].as_str().is_some_and(|d| d.contains("admin")));
@@ -261,7 +261,7 @@ async fn a_scope_the_client_may_not_use_gets_invalid_scope() {
 #[tokio::test]
 async fn an_unsupported_grant_type_gets_unsupported_grant_type() {
     let s = start().await;
-    let (id, secret) = s.add_system("dossier:read").await;
+    let (id, secret) = s.add_system("catalog:read").await;
     for grant in ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"] {
         let (status, _, body) =
             s.post_basic("/oauth/token", &id, &secret, &[("grant_type", grant)]).await;
@@ -295,8 +295,8 @@ async fn an_unsupported_grant_type_gets_unsupported_grant_type() {
 #[tokio::test]
 async fn a_revoked_token_introspects_inactive() {
     let s = start().await;
-    let (id, secret) = s.add_system("dossier:read").await;
-    let (other_id, other_secret) = s.add_system("dossier:read").await;
+    let (id, secret) = s.add_system("catalog:read").await;
+    let (other_id, other_secret) = s.add_system("catalog:read").await;
     let token = s.token(&id, &secret).await;
 
     let (status, headers, intro) =
@@ -305,7 +305,7 @@ async fn a_revoked_token_introspects_inactive() {
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(intro["active"], true);
     assert_eq!(intro["client_id"], id.as_str());
-    assert_eq!(intro["scope"], "dossier:read");
+    assert_eq!(intro["scope"], "catalog:read");
     assert_eq!(intro["token_type"], "Bearer");
     assert_eq!(intro["iss"], s.base.as_str());
     assert!(intro["exp"].is_i64() && intro["jti"].is_string());
@@ -368,7 +368,7 @@ async fn a_revoked_token_introspects_inactive() {
 #[tokio::test]
 async fn key_rotation_keeps_old_tokens_verifiable_while_new_ones_use_the_new_kid() {
     let s = start().await;
-    let (id, secret) = s.add_system("dossier:read").await;
+    let (id, secret) = s.add_system("catalog:read").await;
     let old_kid = s.identity.active_kid();
     let old_token = s.token(&id, &secret).await;
 
@@ -415,7 +415,7 @@ async fn a_retiring_key_leaves_the_jwks_once_its_tokens_have_expired() {
         c.with_access_token_ttl(Duration::from_secs(60)).expect("ttl")
     })
     .await;
-    let (id, secret) = s.add_system("dossier:read").await;
+    let (id, secret) = s.add_system("catalog:read").await;
     let old_kid = s.identity.active_kid();
     let old_token = s.token(&id, &secret).await;
     s.identity.rotate_signing_key("admin", "").await.expect("rotate");
@@ -442,7 +442,7 @@ async fn a_retiring_key_leaves_the_jwks_once_its_tokens_have_expired() {
 async fn an_expired_token_introspects_inactive() {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let s = start_with(clock.clone(), |c| c).await;
-    let (id, secret) = s.add_system("dossier:read").await;
+    let (id, secret) = s.add_system("catalog:read").await;
     let token = s.token(&id, &secret).await;
     clock.advance(chrono::Duration::seconds(299));
     let (_, _, intro) = s.post_basic("/oauth/introspect", &id, &secret, &[("token", &token)]).await;

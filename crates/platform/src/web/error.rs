@@ -128,6 +128,10 @@ pub struct Problem {
     /// Field-level details.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// A machine-readable error code where a standard names one (an RFC 9457 extension
+    /// member), e.g. RFC 6750's `insufficient_scope`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
 }
 
 impl Problem {
@@ -139,6 +143,7 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             errors: Vec::new(),
+            code: None,
         }
     }
 
@@ -172,6 +177,12 @@ impl Problem {
     /// Adds a detail.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds a machine-readable error code.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
         self
     }
 

@@ -26,10 +26,15 @@ pub enum AdminRejection {
     Locked,
     /// Signed in, but not as a platform administrator.
     Forbidden,
+    /// A bearer token that does not grant this route.
+    Scope(crate::auth::AuthRejection),
 }
 
 impl IntoResponse for AdminRejection {
     fn into_response(self) -> Response {
+        if let AdminRejection::Scope(r) = self {
+            return r.into_response();
+        }
         if let AdminRejection::Forbidden = self {
             return PageError::Forbidden.into_response();
         }
@@ -57,6 +62,7 @@ impl AdminRejection {
     /// The refusal as an API client gets it: problem+json with the same status and headers.
     fn problem(self) -> Response {
         let (status, title, detail) = match self {
+            AdminRejection::Scope(r) => return r.into_response(),
             AdminRejection::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "Cần đăng nhập",
@@ -85,7 +91,7 @@ impl AdminRejection {
             AdminRejection::Locked => {
                 h.insert(header::RETRY_AFTER, HeaderValue::from_static("900"));
             }
-            AdminRejection::Forbidden => {}
+            AdminRejection::Forbidden | AdminRejection::Scope(_) => {}
         }
         res
     }
@@ -130,9 +136,10 @@ where
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("Basic "));
         if !basic {
-            // A platform administrator signed in through the identity module.
-            if let Some(p) = platform.auth.principal(parts).await {
-                if p.is_platform_admin() {
+            // A platform administrator signed in through the identity module, or a system
+            // whose token carries the scope the route declares.
+            if let Some(p) = platform.auth.principal(parts).await.map_err(AdminRejection::Scope)? {
+                if p.is_platform_admin() || p.has_role(crate::Role::System) {
                     return Ok(Admin { name: p.actor });
                 }
                 return Err(AdminRejection::Forbidden);
@@ -148,8 +155,15 @@ where
             .ok_or(AdminRejection::Unauthorized)?;
         let source = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .get::<super::ClientIp>()
+            .map(|c| c.0)
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
+            .map(|ip| ip.to_string())
             .unwrap_or_else(|| "unknown".into());
         if platform.admin.locked_until(&source).is_some() {
             return Err(AdminRejection::Locked);
@@ -198,6 +212,50 @@ impl tower_http::request_id::MakeRequestId for MakeRequestId {
     }
 }
 
+/// Origins besides our own that a page's forms may lead to: the relying party's registered
+/// redirect URI on the sign-in, second-factor and consent pages of an OpenID Connect flow.
+/// Browsers apply `form-action` to every redirect that follows a form's submission, so
+/// without it the browser stops at the last hop to the application, which then never gets
+/// its code. A handler puts this in its response's extensions; [`security_headers`] reads it.
+#[derive(Debug, Clone, Default)]
+pub struct FormTargets(pub Vec<String>);
+
+impl FormTargets {
+    /// The origin (`scheme://host[:port]`) of an absolute `http`/`https` URL, if it has one
+    /// that can stand in a policy (no characters that would end the directive).
+    pub fn origin_of(url: &str) -> Option<String> {
+        let (scheme, rest) = url.split_once("://")?;
+        if !matches!(scheme, "https" | "http") {
+            return None;
+        }
+        let authority = rest.split(['/', '?', '#']).next()?;
+        let ok = !authority.is_empty()
+            && !authority.contains('@')
+            && authority.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+        ok.then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
+    }
+}
+
+const CSP_BASE: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+    script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; \
+    form-action 'self'";
+
+fn content_security_policy(targets: Option<&FormTargets>) -> HeaderValue {
+    let extra: Vec<&str> = targets
+        .map(|t| {
+            t.0.iter()
+                .filter(|o| FormTargets::origin_of(o).as_deref() == Some(o))
+                .map(String::as_str)
+                .collect()
+        })
+        .unwrap_or_default();
+    if extra.is_empty() {
+        return HeaderValue::from_static(CSP_BASE);
+    }
+    HeaderValue::from_str(&format!("{CSP_BASE} {}", extra.join(" ")))
+        .unwrap_or_else(|_| HeaderValue::from_static(CSP_BASE))
+}
+
 /// Adds security headers to every response.
 pub async fn security_headers(
     State(shell): State<Arc<Shell>>,
@@ -205,14 +263,9 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let mut res = next.run(req).await;
+    let csp = content_security_policy(res.extensions().get::<FormTargets>());
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
@@ -228,6 +281,41 @@ pub async fn security_headers(
         );
     }
     res
+}
+
+#[cfg(test)]
+mod csp_tests {
+    use super::*;
+
+    #[test]
+    fn a_form_target_adds_only_a_well_formed_origin_to_form_action() {
+        let t = FormTargets(vec![
+            "https://rp.example:8443".into(),
+            "https://evil.example; script-src *".into(),
+        ]);
+        let csp = content_security_policy(Some(&t));
+        let csp = csp.to_str().expect("ascii");
+        assert!(csp.ends_with("form-action 'self' https://rp.example:8443"), "{csp}");
+        assert!(!csp.contains("evil"), "{csp}");
+        assert!(content_security_policy(None)
+            .to_str()
+            .expect("ascii")
+            .ends_with("form-action 'self'"));
+    }
+
+    #[test]
+    fn the_origin_of_a_redirect_uri_is_its_scheme_host_and_port() {
+        assert_eq!(
+            FormTargets::origin_of("https://App.example:8443/cb?x=1").as_deref(),
+            Some("https://app.example:8443")
+        );
+        assert_eq!(
+            FormTargets::origin_of("http://127.0.0.1:9/cb").as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        assert_eq!(FormTargets::origin_of("com.example.app:/cb"), None);
+        assert_eq!(FormTargets::origin_of("https://u@evil.example/"), None);
+    }
 }
 
 /// Refuses a request whose path or query carries a NUL character (`%00`): no field of ours

@@ -22,6 +22,9 @@ const DURATION: &str = "cqdt_http_request_duration_seconds";
 #[derive(Clone)]
 pub struct Metrics {
     handle: PrometheusHandle,
+    /// The bearer token a scraper must present; without one, only the machine itself
+    /// (a loopback client) may read the metrics.
+    token: Option<String>,
 }
 
 fn recorder() -> PrometheusRecorder {
@@ -59,7 +62,7 @@ impl Default for Metrics {
             }
             handle
         });
-        Metrics { handle: handle.clone() }
+        Metrics { handle: handle.clone(), token: None }
     }
 }
 
@@ -67,6 +70,30 @@ impl Metrics {
     /// The Prometheus text exposition of every recorded metric.
     pub fn render(&self) -> String {
         self.handle.render()
+    }
+
+    /// Requires this bearer token of whoever reads the metrics (`None`: loopback only).
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token.filter(|t| !t.is_empty());
+        self
+    }
+
+    /// Whether a scrape may read the metrics: with the configured bearer token, or, when
+    /// none is configured, from the machine itself. Route names and job counts say what the
+    /// platform is doing; they are not for anyone on the internet.
+    pub fn may_read(&self, authorization: Option<&str>, client: Option<std::net::IpAddr>) -> bool {
+        match &self.token {
+            Some(token) => authorization
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .is_some_and(|(_, t)| {
+                    use sha2::Digest;
+                    // Equal-length digests compared whole: no timing hint of the token.
+                    sha2::Sha256::digest(t.trim().as_bytes())
+                        == sha2::Sha256::digest(token.as_bytes())
+                }),
+            None => client.is_some_and(|ip| ip.is_loopback()),
+        }
     }
 }
 
@@ -97,6 +124,19 @@ pub async fn track_metrics(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_need_the_token_or_a_loopback_client() {
+        let local = Some("127.0.0.1".parse().expect("ip"));
+        let remote = Some("203.0.113.9".parse().expect("ip"));
+        let open = Metrics::default();
+        assert!(open.may_read(None, local));
+        assert!(!open.may_read(None, remote));
+        let guarded = Metrics::default().with_token(Some("s3cret".into()));
+        assert!(guarded.may_read(Some("Bearer s3cret"), remote));
+        assert!(!guarded.may_read(Some("Bearer wrong"), remote));
+        assert!(!guarded.may_read(None, local));
+    }
 
     #[test]
     fn metrics_are_exposed_in_prometheus_text_format() {

@@ -1,6 +1,7 @@
 //! The web shell: shared state, the page layout, errors in Vietnamese and problem+json,
 //! the bootstrap admin guard, security headers, CSRF origin checks and request metrics.
 
+mod client;
 mod error;
 mod guard;
 mod metrics;
@@ -13,11 +14,13 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
+pub use client::{client_address, ClientIp, TrustedProxies};
 pub use error::{
     error_pages, is_api_path, ApiJson, ApiQuery, FieldError, HttpError, PageError, Problem,
 };
 pub use guard::{
-    csrf_guard, refuse_nul, security_headers, Admin, AdminRejection, MakeRequestId, RequestId,
+    csrf_guard, refuse_nul, security_headers, Admin, AdminRejection, FormTargets, MakeRequestId,
+    RequestId,
 };
 pub use metrics::{track_metrics, Metrics};
 pub use text::{fold, qr_svg, url_encode};

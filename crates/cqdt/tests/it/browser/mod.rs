@@ -16,6 +16,7 @@ use tokio::process::{Child, Command};
 mod accounts;
 mod dossiers;
 mod pages;
+mod sso;
 
 struct Browser {
     http: reqwest::Client,
@@ -196,6 +197,22 @@ impl Browser {
             json!({"text": path.display().to_string()}),
         )
         .await;
+    }
+
+    /// Saves a PNG of the viewport to `CQDT_SCREENSHOTS` (a folder), when that is set, so a
+    /// person can look at the page at this width.
+    async fn screenshot(&self, name: &str) {
+        let Ok(dir) = std::env::var("CQDT_SCREENSHOTS") else { return };
+        let url = format!("{}/session/{}/screenshot", self.base, self.session);
+        let res: Value = self.http.get(url).send_json().await;
+        let png = &res["value"];
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            png.as_str().unwrap_or(""),
+        )
+        .expect("png");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), bytes)
+            .expect("write screenshot");
     }
 
     async fn text(&self) -> String {

@@ -94,6 +94,8 @@ fn config(db: &TestDb, data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
             "CQDT_VNEID_URL" => global.vneid_url = v,
             "CQDT_VNEID_CLIENT_ID" => global.vneid_client_id = v,
             "CQDT_VNEID_CLIENT_SECRET" => global.vneid_client_secret = v,
+            "CQDT_TRUSTED_PROXIES" => global.trusted_proxies = v,
+            "CQDT_METRICS_TOKEN" => global.metrics_token = v,
             "CQDT_MAX_UPLOAD_MB" => {
                 global.max_upload_mb = Some(value.parse().expect("CQDT_MAX_UPLOAD_MB"));
             }

@@ -51,6 +51,7 @@ fn official(role: Role) -> Principal {
         agency: Some(AGENCY.into()),
         roles: vec![RoleGrant { role, agency: AGENCY.into(), subtree: false }],
         session_id: "s".into(),
+        access: cqdt_platform::auth::Access::Session,
     }
 }
 

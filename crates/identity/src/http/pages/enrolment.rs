@@ -9,7 +9,7 @@ use axum::Form;
 use cqdt_platform::web::render;
 use cqdt_platform::{FieldError, Shell};
 
-use super::{field, safe_next, see_other, Caller, FormPage, MessageTpl};
+use super::{field, leading_to, rp_origin, safe_next, see_other, Caller, FormPage, MessageTpl};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 use crate::login::{LiveSession, Stage};
@@ -27,8 +27,9 @@ pub(super) async fn enrol_form(
         return Ok(see_other("/tai-khoan"));
     }
     let (secret, uri) = s.identity.begin_totp(&live.account.id).await?;
-    let page = enrol_page(&safe_next(q.get("next")), &secret, &uri, live.stage);
-    Ok(page.render(&s.platform.shell, Vec::new()))
+    let next = safe_next(q.get("next"));
+    let page = enrol_page(&next, &secret, &uri, live.stage);
+    Ok(leading_to(page.render(&s.platform.shell, Vec::new()), rp_origin(&s, &next).await))
 }
 
 fn enrol_page(next: &str, secret: &str, uri: &str, stage: Stage) -> FormPage {
@@ -112,11 +113,12 @@ pub(super) async fn enrol_submit(
         return Ok(see_other("/dang-nhap"));
     }
     let code = f.get("code").cloned().unwrap_or_default();
+    let origin = rp_origin(&s, &next).await;
     match s.identity.confirm_totp(&live.account.id, &code, Some(&cookie), &caller.client).await {
         Ok(codes) => Ok(recovery_codes_page(&s.platform.shell, codes, next)),
         Err(IdentityError::Fields(errors)) => {
             let secret = f.get("secret_shown").cloned().unwrap_or_default();
-            Ok(enrol_again(&s, &live, &secret, &next, errors))
+            Ok(leading_to(enrol_again(&s, &live, &secret, &next, errors), origin))
         }
         Err(e) => Err(e),
     }

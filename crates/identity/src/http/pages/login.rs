@@ -8,7 +8,9 @@ use axum::response::Response;
 use axum::Form;
 use cqdt_platform::FieldError;
 
-use super::{field, safe_next, see_other, signed_out, with_cookie, Caller, FormPage};
+use super::{
+    field, leading_to, rp_origin, safe_next, see_other, signed_out, with_cookie, Caller, FormPage,
+};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 use crate::login::Stage;
@@ -60,7 +62,7 @@ pub(super) async fn login_form(
     if q.contains_key("da-xac-thuc") {
         page.notice = "Tài khoản đã được xác thực. Mời đăng nhập.".into();
     }
-    page.render(&s.platform.shell, Vec::new())
+    leading_to(page.render(&s.platform.shell, Vec::new()), rp_origin(&s, &next).await)
 }
 
 fn after_login(stage: Stage, next: &str) -> String {
@@ -104,22 +106,30 @@ pub(super) async fn login_submit(
     caller: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
-    let shell = &s.platform.shell;
     let next = safe_next(f.get("next"));
+    let origin = rp_origin(&s, &next).await;
+    Ok(leading_to(login_attempt(&s, caller, &f, &next).await?, origin))
+}
+
+async fn login_attempt(
+    s: &IdentityState,
+    caller: Caller,
+    f: &HashMap<String, String>,
+    next: &str,
+) -> Result<Response, IdentityError> {
+    let shell = &s.platform.shell;
     let login = f.get("login").cloned().unwrap_or_default();
     let password = f.get("password").cloned().unwrap_or_default();
     let errors = missing(&login, &password);
     if !errors.is_empty() {
-        return Ok(login_page(&s, &next, &login).render(shell, errors));
+        return Ok(login_page(s, next, &login).render(shell, errors));
     }
     match s.identity.login_password(&login, &password, &caller.client).await {
         Ok(signed) => {
-            Ok(with_cookie(see_other(&after_login(signed.stage, &next)), &signed.cookie, shell.tls))
+            Ok(with_cookie(see_other(&after_login(signed.stage, next)), &signed.cookie, shell.tls))
         }
-        Err(IdentityError::Fields(errors)) => {
-            Ok(login_page(&s, &next, &login).render(shell, errors))
-        }
-        Err(IdentityError::Locked(mins)) => Ok(locked_page(&s, &next, &login, mins)),
+        Err(IdentityError::Fields(errors)) => Ok(login_page(s, next, &login).render(shell, errors)),
+        Err(IdentityError::Locked(mins)) => Ok(locked_page(s, next, &login, mins)),
         Err(IdentityError::Unverified(id)) => {
             Ok(see_other(&format!("/xac-thuc-tai-khoan?tk={id}")))
         }

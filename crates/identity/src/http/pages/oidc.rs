@@ -7,14 +7,14 @@ use askama::Template;
 use axum::extract::{OriginalUri, Query, State};
 use axum::response::Response;
 use axum::Form;
-use cqdt_platform::web::{render, url_encode};
+use cqdt_platform::web::{render, url_encode, FormTargets};
 use cqdt_platform::Shell;
 
-use super::{clear_cookie, see_other, signed_out, Caller, FormPage};
+use super::{clear_cookie, leading_to, see_other, signed_out, Caller, FormPage};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 use crate::login::Stage;
-use crate::oidc::{AuthRequest, AuthorizeError, USER_SCOPES};
+use crate::oidc::{AuthRequest, AuthorizeError};
 
 /// The query of the authorization endpoint, as the API document describes it (the handler
 /// reads the parameters as a map and checks them in `IdentityService::check_authorize`).
@@ -73,24 +73,27 @@ fn auth_hidden(req: &AuthRequest) -> Vec<(String, String)> {
 struct ConsentTpl {
     shell: Shell,
     client_name: String,
-    scopes: Vec<String>,
+    /// What the application gets to know (OpenID Connect scopes).
+    knows: Vec<&'static str>,
+    /// What it gets to do for the person (API scopes).
+    does: Vec<&'static str>,
     hidden: Vec<(String, String)>,
 }
 
 /// The page asking the person to let the client have the scopes it asked for.
 fn consent_page(shell: &Shell, req: &AuthRequest) -> Response {
-    let scopes = req
-        .scope
-        .split(' ')
-        .filter_map(|sc| USER_SCOPES.iter().find(|(k, _)| *k == sc))
-        .map(|(_, d)| d.to_string())
-        .collect();
-    render(&ConsentTpl {
+    let (does, knows): (Vec<&str>, Vec<&str>) =
+        req.scope.split(' ').partition(|sc| cqdt_platform::auth::ApiScope::parse(sc).is_some());
+    let label = |v: Vec<&str>| v.into_iter().filter_map(crate::oidc::scope_label).collect();
+    let page = render(&ConsentTpl {
         shell: shell.clone(),
         client_name: req.client_name.clone(),
-        scopes,
+        knows: label(knows),
+        does: label(does),
         hidden: auth_hidden(req),
-    })
+    });
+    // The answer redirects to the application (checked: a registered redirect URI).
+    leading_to(page, FormTargets::origin_of(&req.redirect_uri))
 }
 
 /// Whether the space-separated `prompt` holds `value`.
@@ -210,11 +213,12 @@ async fn post_logout_redirect(
 
 /// The person confirms logging out (no `id_token_hint` for the signed-in person).
 fn confirm_logout_page(shell: &Shell, redirect: Option<String>) -> Response {
+    let origin = redirect.as_deref().and_then(FormTargets::origin_of);
     let mut hidden = Vec::new();
     if let Some(to) = redirect {
         hidden.push(("after".to_string(), to));
     }
-    FormPage {
+    let page = FormPage {
         title: "Đăng xuất",
         intro: vec!["Một ứng dụng yêu cầu kết thúc phiên đăng nhập của ông/bà. Đăng xuất?".into()],
         action: "/oauth/logout".into(),
@@ -222,7 +226,9 @@ fn confirm_logout_page(shell: &Shell, redirect: Option<String>) -> Response {
         submit: "Đăng xuất",
         ..FormPage::default()
     }
-    .render(shell, Vec::new())
+    .render(shell, Vec::new());
+    // Logging out goes on to the application's registered post-logout URI.
+    leading_to(page, origin)
 }
 
 /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). With a valid

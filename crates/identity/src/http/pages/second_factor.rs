@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Form;
 
-use super::{field, field_error, safe_next, see_other, Caller, FormPage};
+use super::{field, field_error, leading_to, rp_origin, safe_next, see_other, Caller, FormPage};
 use crate::error::IdentityError;
 use crate::http::IdentityState;
 use crate::login::Stage;
@@ -28,10 +28,12 @@ pub(super) async fn mfa_form(
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    let next = safe_next(q.get("next"));
     match caller.live(&s).await {
-        Some(l) if l.stage == Stage::SecondFactor => {
-            mfa_page(&safe_next(q.get("next"))).render(&s.platform.shell, Vec::new())
-        }
+        Some(l) if l.stage == Stage::SecondFactor => leading_to(
+            mfa_page(&next).render(&s.platform.shell, Vec::new()),
+            rp_origin(&s, &next).await,
+        ),
         _ => see_other("/dang-nhap"),
     }
 }
@@ -47,7 +49,8 @@ pub(super) async fn mfa_submit(
         return Ok(see_other("/dang-nhap"));
     };
     let code = f.get("code").cloned().unwrap_or_default();
-    match s.identity.second_factor(&cookie, &code, &caller.client).await {
+    let origin = rp_origin(&s, &next).await;
+    let res = match s.identity.second_factor(&cookie, &code, &caller.client).await {
         Ok(_) => Ok(see_other(&next)),
         Err(IdentityError::Fields(errors)) => Ok(mfa_page(&next).render(shell, errors)),
         Err(IdentityError::Locked(mins)) => Ok(mfa_page(&next).render(
@@ -59,5 +62,6 @@ pub(super) async fn mfa_submit(
         )),
         Err(IdentityError::NotFound(_)) => Ok(see_other("/dang-nhap")),
         Err(e) => Err(e),
-    }
+    };
+    res.map(|r| leading_to(r, origin))
 }
