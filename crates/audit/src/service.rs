@@ -178,3 +178,33 @@ impl Audit {
         })
     }
 }
+
+/// Security events (refusals the platform's guards make) go into the audit log like any other
+/// event, denied, with the client's address; the chainer appends them shortly after.
+impl cqdt_platform::auth::SecurityLog for Audit {
+    fn record<'a>(
+        &'a self,
+        e: cqdt_platform::auth::SecurityEvent,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            let mut details = serde_json::json!({"ip": e.ip, "path": e.path});
+            if let (Some(d), serde_json::Value::Object(extra)) =
+                (details.as_object_mut(), e.details)
+            {
+                d.extend(extra);
+            }
+            let event = AuditEvent::new(&e.actor, e.action, "request")
+                .outcome(crate::Outcome::Denied)
+                .request(&e.request_id)
+                .details(details);
+            let written = async {
+                let mut tx = self.db.begin().await?;
+                self.record(&mut tx, event).await?;
+                tx.commit().await
+            };
+            if let Err(err) = written.await {
+                tracing::error!(error = %err, action = e.action, "security event not recorded");
+            }
+        })
+    }
+}

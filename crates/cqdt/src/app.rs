@@ -185,6 +185,7 @@ impl App {
             auth: Default::default(),
         };
         let audit = Audit::new(db.clone(), clock.clone());
+        platform.auth.install_security_log(Arc::new(audit.clone()));
         let office_hours = cqdt_calendar::OfficeHours::parse(&config.office_hours)
             .map_err(|e| AppError::Failed(format!("office_hours: {e}")))?;
         let calendar = cqdt_calendar::CalendarService::load(
@@ -510,7 +511,7 @@ impl App {
                 p.shell.clone(),
                 web::error_pages,
             ))
-            .layer(axum::middleware::from_fn(web::csrf_guard))
+            .layer(axum::middleware::from_fn_with_state(p.auth.clone(), web::csrf_guard))
             .layer(axum::middleware::from_fn(web::refuse_nul))
             .layer(axum::middleware::from_fn_with_state(
                 p.metrics.clone(),

@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     pub lockout: Lockout,
     /// Failed password logins per client address.
     pub login_lockout: Lockout,
+    /// Verification codes sent, per account, phone and e-mail (a send counts as a "failure").
+    pub code_sends: Lockout,
     /// Where one-time codes and links are sent, attached after start.
     pub notifier: std::sync::OnceLock<cqdt_notify::Notifier>,
     /// Recently resolved sessions: digest of the cookie → principal, account, when.
@@ -85,6 +87,11 @@ impl IdentityService {
         Ok(IdentityService {
             inner: Arc::new(Inner {
                 lockout: Lockout::new(config.lockout),
+                code_sends: Lockout::new(LockoutPolicy {
+                    max_failures: crate::login::MAX_CODE_SENDS,
+                    window: crate::login::CODE_SEND_WINDOW,
+                    lockout: crate::login::CODE_SEND_WINDOW,
+                }),
                 login_lockout: Lockout::new(LockoutPolicy {
                     max_failures: 30,
                     window: std::time::Duration::from_secs(15 * 60),

@@ -219,6 +219,18 @@ impl IdentityService {
             None => st::account_by(&mut *tx, "personal_id", pid.as_str()).await?,
         };
         let (mut a, action) = match existing {
+            // Someone registered this personal ID and never verified it: VNeID has just
+            // verified its owner, who takes the account over without the claimant's password
+            // and contacts.
+            Some(mut a) if a.status == AccountStatus::Pending && a.vneid_subject.is_none() => {
+                a.password_hash = None;
+                a.phone = None;
+                a.email = None;
+                a.full_name = text("name").unwrap_or(a.full_name);
+                a.birth_date = text("birthdate").or(a.birth_date);
+                vouched_contacts(&mut tx, &mut a, c).await?;
+                (a, "identity.vneid.claim")
+            }
             Some(a) => (a, "identity.vneid.link"),
             None => {
                 let name = text("name").unwrap_or_else(|| "Công dân".into());
@@ -231,17 +243,7 @@ impl IdentityService {
                     .and_then(|v| v.get("formatted").or(Some(v)))
                     .and_then(Value::as_str)
                     .map(str::to_string);
-                // Contacts VNeID vouches for, if no other account uses them.
-                if let Some(p) = text("phone_number").and_then(|p| parse_phone(&p).ok()) {
-                    if st::account_by(&mut *tx, "phone", &p).await?.is_none() {
-                        a.phone = Some(p);
-                    }
-                }
-                if let Some(e) = text("email").and_then(|e| parse_email(&e).ok()) {
-                    if st::account_by(&mut *tx, "email", &e).await?.is_none() {
-                        a.email = Some(e);
-                    }
-                }
+                vouched_contacts(&mut tx, &mut a, c).await?;
                 st::insert_account(&mut tx, &a).await?;
                 (a, "identity.vneid.register")
             }
@@ -282,6 +284,26 @@ impl IdentityService {
         tx.commit().await?;
         Ok(SignedIn { cookie, stage: Stage::Full, account: a })
     }
+}
+
+/// Contacts VNeID vouches for, if no other account uses them.
+async fn vouched_contacts(
+    tx: &mut cqdt_platform::Tx,
+    a: &mut Account,
+    c: &Value,
+) -> Result<(), IdentityError> {
+    let text = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
+    if let Some(p) = text("phone_number").and_then(|p| parse_phone(&p).ok()) {
+        if st::account_by(&mut **tx, "phone", &p).await?.is_none_or(|o| o.id == a.id) {
+            a.phone = Some(p);
+        }
+    }
+    if let Some(e) = text("email").and_then(|e| parse_email(&e).ok()) {
+        if st::account_by(&mut **tx, "email", &e).await?.is_none_or(|o| o.id == a.id) {
+            a.email = Some(e);
+        }
+    }
+    Ok(())
 }
 
 /// Verifies an ID token from the external provider (OIDC Core §3.1.3.7): ES256 signature by

@@ -239,14 +239,83 @@ pub trait SessionResolver: Send + Sync {
     fn resolve<'a>(&'a self, parts: &'a Parts) -> ResolveFuture<'a>;
 }
 
-/// The slot where the identity module installs its resolver.
+/// A refusal worth an auditor's attention, recorded in the audit log (issue 13, item 10):
+/// administrator sign-in failures and lockouts, cross-site posts, disallowed redirect URIs,
+/// refused uploads, requests for someone else's records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecurityEvent {
+    /// The audit action, `security.<what>` (e.g. `security.csrf_refused`).
+    pub action: &'static str,
+    /// Who, as far as known (`anonymous` when nobody is signed in).
+    pub actor: String,
+    /// The client's address.
+    pub ip: String,
+    /// The request's id.
+    pub request_id: String,
+    /// The path asked for.
+    pub path: String,
+    /// What else an auditor needs (never secrets).
+    pub details: serde_json::Value,
+}
+
+impl SecurityEvent {
+    /// An event about a request, from its parts.
+    pub fn of(action: &'static str, parts: &Parts) -> SecurityEvent {
+        let ip = parts
+            .extensions
+            .get::<crate::web::ClientIp>()
+            .map(|c| c.0.to_string())
+            .unwrap_or_default();
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        SecurityEvent {
+            action,
+            actor: "anonymous".into(),
+            ip,
+            request_id,
+            path: parts.uri.path().chars().take(300).collect(),
+            details: serde_json::Value::Null,
+        }
+    }
+
+    /// Adds details.
+    pub fn details(mut self, details: serde_json::Value) -> SecurityEvent {
+        self.details = details;
+        self
+    }
+}
+
+/// Where security events go (the binary installs the audit log).
+pub trait SecurityLog: Send + Sync {
+    /// Records one event; failures are the log's own to report.
+    fn record<'a>(&'a self, event: SecurityEvent) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+}
+
+/// The slot where the identity module installs its resolver, and the binary the security log.
 #[derive(Clone, Default)]
-pub struct AuthHook(Arc<OnceLock<Arc<dyn SessionResolver>>>);
+pub struct AuthHook(Arc<OnceLock<Arc<dyn SessionResolver>>>, Arc<OnceLock<Arc<dyn SecurityLog>>>);
 
 impl AuthHook {
     /// Installs the resolver; later calls are ignored.
     pub fn install(&self, resolver: Arc<dyn SessionResolver>) {
         let _ = self.0.set(resolver);
+    }
+
+    /// Installs the security log; later calls are ignored.
+    pub fn install_security_log(&self, log: Arc<dyn SecurityLog>) {
+        let _ = self.1.set(log);
+    }
+
+    /// Records a security event (nowhere, until a log is installed).
+    pub async fn security(&self, event: SecurityEvent) {
+        tracing::warn!(action = event.action, ip = %event.ip, path = %event.path, "security event");
+        if let Some(log) = self.1.get() {
+            log.record(event).await;
+        }
     }
 
     /// The person signed in on this request, if any, with what a bearer token grants

@@ -198,9 +198,18 @@ async fn brute_force_on_a_password_locks_the_account_and_is_audited() {
         assert!(res.text().await.expect("page").contains("Tên đăng nhập hoặc mật khẩu không đúng"));
     }
     let res = log_in(&app, CITIZEN, DEMO_PASSWORD).await;
-    assert_eq!(res.status(), 429, "even the right password waits out the lockout");
+    assert_eq!(res.status(), 422, "even the right password waits out the lockout");
     assert!(session_cookie(&res).is_none());
-    assert!(res.text().await.expect("page").contains("tạm khoá"));
+    let locked = res.text().await.expect("page");
+    assert!(locked.contains("tạm khoá"));
+    // A locked account answers exactly as an account that does not exist: no enumeration.
+    let res = log_in(&app, "094099999999", DEMO_PASSWORD).await;
+    assert_eq!(res.status(), 422);
+    let unknown = res.text().await.expect("page");
+    let message = |page: &str| {
+        page.split("error-summary").nth(1).map(|s| s.chars().take(400).collect::<String>())
+    };
+    assert_eq!(message(&locked), message(&unknown));
     let audit = helpers::audit_text(&app, "identity.login").await;
     assert!(audit.contains("identity.login.lockout"), "{audit}");
     assert!(audit.contains("identity.login.failure"));
@@ -395,6 +404,34 @@ async fn a_citizen_signs_in_with_the_vneid_sandbox_and_is_linked_by_id_number() 
     let cookie = session_cookie(&res).expect("session");
     let account = get(&app, "/tai-khoan", &cookie).await.text().await.expect("page");
     assert!(account.contains("nguyenvanan@example.vn"), "the demo account, linked");
+}
+
+#[tokio::test]
+async fn the_owner_of_a_personal_id_takes_over_an_unverified_registration_through_vneid() {
+    let port = helpers::VneidSandbox::port();
+    let env = helpers::VneidSandbox::env(port);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = Instance::start_with(&[], &env).await;
+    let _vneid = helpers::VneidSandbox::start(port, &app.base).await;
+    // Someone registers the owner's personal ID with their own phone and never verifies it.
+    let squatter = ["094192004567", "Kẻ Mạo Danh", "01/01/1992", "0911222333"];
+    let res = register(&app, squatter, "Dua ghe ngo tren song 77").await;
+    let status = res.status();
+    assert_eq!(status, 303, "{}", res.text().await.unwrap_or_default());
+    let res = get(&app, "/dang-nhap/vneid?next=/tai-khoan", "").await;
+    let page =
+        client().get(location(&res)).send().await.expect("vneid").text().await.expect("page");
+    let res = consent(port, &page, &[("identity", "094192004567")]).await;
+    let res = client().get(location(&res)).send().await.expect("callback");
+    assert_eq!(location(&res), "/tai-khoan", "the owner is signed in");
+    let cookie = session_cookie(&res).expect("session");
+    let account = get(&app, "/tai-khoan", &cookie).await.text().await.expect("page");
+    assert!(account.contains("Trần Thị Bích Ngọc") && !account.contains("Kẻ Mạo Danh"));
+    assert!(!account.contains("0911222333"), "the claimant's phone is gone");
+    // The claimant's password no longer opens anything.
+    let res = log_in(&app, "094192004567", "Dua ghe ngo tren song 77").await;
+    assert_eq!(res.status(), 422);
+    assert!(session_cookie(&res).is_none());
 }
 
 #[tokio::test]

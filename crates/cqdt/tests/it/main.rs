@@ -22,5 +22,6 @@ mod procedures_xlsx;
 mod processing;
 mod proxies;
 mod scopes;
+mod security_events;
 mod upgrade;
 mod workflow;

@@ -180,3 +180,17 @@ async fn repeated_wrong_admin_passwords_lock_the_source_out() {
     assert_eq!(locked.status(), 429, "even the right password waits out the lockout");
     assert!(locked.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn pages_and_answers_about_a_person_are_never_cached_but_assets_are() {
+    let app = Instance::start().await;
+    let cookie =
+        crate::helpers::sign_in(&app, "094085000123", crate::helpers::DEMO_PASSWORD, None).await;
+    for path in ["/tai-khoan", "/ho-so-cua-toi", "/api/v1/dossiers", "/khong-co"] {
+        let res = client().get(app.url(path)).header("cookie", &cookie).send().await;
+        let res = res.expect("get");
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+    }
+    let res = client().get(app.url("/assets/app.css")).send().await.expect("css");
+    assert!(res.headers()["cache-control"].to_str().expect("ascii").starts_with("public"));
+}

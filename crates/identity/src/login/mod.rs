@@ -44,6 +44,14 @@ pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
 const VERIFY_CODE_LIFE: Duration = Duration::from_secs(10 * 60);
 /// Wrong guesses allowed per verification code.
 const VERIFY_CODE_ATTEMPTS: i64 = 5;
+/// How long a registration that was never verified keeps its personal ID, phone and e-mail
+/// from others; after that whoever registers them again takes them over.
+pub const UNVERIFIED_LIFE: Duration = Duration::from_secs(24 * 3600);
+/// Verification codes sent per account, and per phone number or e-mail address, within
+/// [`CODE_SEND_WINDOW`] (the first code and the re-sends together).
+pub const MAX_CODE_SENDS: u32 = 4;
+/// The window of [`MAX_CODE_SENDS`]; reaching the limit waits this long.
+pub const CODE_SEND_WINDOW: Duration = Duration::from_secs(3600);
 /// Life of a password reset link.
 const RESET_LINK_LIFE: Duration = Duration::from_secs(30 * 60);
 /// Life of an official's activation link.

@@ -86,8 +86,17 @@ impl IdentityService {
         client: &Client,
     ) -> Result<SignedIn, IdentityError> {
         let now = self.inner.clock.now();
+        // One answer for an unknown login, a wrong password and a locked account, so that
+        // nobody learns from it which accounts exist (the lockout is named as a possibility).
         let refused = || {
-            IdentityError::Fields(vec![field("login", "Tên đăng nhập hoặc mật khẩu không đúng.")])
+            IdentityError::Fields(vec![field(
+                "login",
+                format!(
+                    "Tên đăng nhập hoặc mật khẩu không đúng. Sau {MAX_FAILED_LOGINS} lần sai \
+                     liên tiếp, tài khoản tạm khoá {} phút; có thể đặt lại mật khẩu nếu quên.",
+                    LOCKOUT.as_secs() / 60
+                ),
+            )])
         };
         if let Some(secs) = self.inner.login_lockout.locked(&client.ip, now) {
             self.audit_now(
@@ -115,8 +124,9 @@ impl IdentityService {
                             .details(json!({"reason": "account_locked", "ip": client.ip})),
                     )
                     .await?;
-                    let mins = ((until - now).num_seconds().max(1) as u64).div_ceil(60);
-                    return Err(IdentityError::Locked(mins));
+                    // The same work and the same answer as a wrong password.
+                    self.verify_password(password, a.password_hash.as_deref()).await;
+                    return Err(refused());
                 }
             }
         }

@@ -6,7 +6,10 @@ use cqdt_platform::clock::format_ts;
 use cqdt_platform::Tx;
 use serde_json::json;
 
-use super::{account_event, digest, field, later, Client, VERIFY_CODE_ATTEMPTS, VERIFY_CODE_LIFE};
+use super::{
+    account_event, digest, field, later, Client, UNVERIFIED_LIFE, VERIFY_CODE_ATTEMPTS,
+    VERIFY_CODE_LIFE,
+};
 use crate::account::{Account, AccountKind, AccountStatus, Registration};
 use crate::error::IdentityError;
 use crate::service::IdentityService;
@@ -25,6 +28,28 @@ impl IdentityService {
         let now = self.inner.clock.now();
         let now_s = format_ts(now);
         let mut tx = self.inner.db.begin().await?;
+        // Registrations left unverified for a day no longer hold what they claimed.
+        let stale =
+            format_ts(now - chrono::Duration::from_std(UNVERIFIED_LIFE).unwrap_or_default());
+        let keys = [
+            ("personal_id", Some(reg.personal_id.as_str())),
+            ("phone", Some(&reg.phone)),
+            ("email", reg.email.as_deref()),
+        ];
+        for (column, value) in keys {
+            let Some(value) = value else { continue };
+            if let Some(old) = st::account_by(&mut *tx, column, value).await? {
+                if old.status == AccountStatus::Pending && old.created_at < stale {
+                    st::delete_pending_account(&mut tx, &old.id).await?;
+                    self.audit_tx(
+                        &mut tx,
+                        account_event(&old, "identity.account.expire", &client.request_id)
+                            .details(json!({"reason": "unverified", "since": old.created_at})),
+                    )
+                    .await?;
+                }
+            }
+        }
         let mut clashes = Vec::new();
         if st::account_by(&mut *tx, "personal_id", reg.personal_id.as_str()).await?.is_some() {
             clashes.push(field(
@@ -71,6 +96,24 @@ impl IdentityService {
         a: &Account,
         now: DateTime<Utc>,
     ) -> Result<(), IdentityError> {
+        // Each send costs an SMS and reaches a person's phone: a few per hour per account and
+        // per contact, whoever asks.
+        let keys: Vec<String> = std::iter::once(format!("account:{}", a.id))
+            .chain(a.phone.iter().map(|p| format!("phone:{p}")))
+            .chain(a.email.iter().map(|e| format!("email:{e}")))
+            .collect();
+        if let Some(secs) = keys.iter().filter_map(|k| self.inner.code_sends.locked(k, now)).max() {
+            return Err(IdentityError::Fields(vec![field(
+                "code",
+                format!(
+                    "Đã gửi mã quá nhiều lần; vui lòng thử lại sau {} phút.",
+                    secs.div_ceil(60)
+                ),
+            )]));
+        }
+        for k in &keys {
+            self.inner.code_sends.fail(k, now);
+        }
         let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
         st::insert_code(
             tx,

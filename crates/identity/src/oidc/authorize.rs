@@ -37,6 +37,17 @@ impl IdentityService {
             .filter(|u| client.redirect_uris.iter().any(|r| r.as_str() == u.as_str()))
             .cloned()
         else {
+            // Someone tried to have a code sent elsewhere: an auditor wants to know.
+            let asked: String =
+                q.get("redirect_uri").map(|u| u.chars().take(300).collect()).unwrap_or_default();
+            let event =
+                AuditEvent::new("anonymous", "security.redirect_uri_refused", "oauth_client")
+                    .object(client.client_id.clone())
+                    .outcome(cqdt_audit::Outcome::Denied)
+                    .details(json!({"redirect_uri": asked}));
+            if let Err(e) = self.inner.journal.record(event, None).await {
+                tracing::error!(error = %e, "recording a refused redirect URI");
+            }
             return Err(AuthorizeError::Page(
                 "Địa chỉ chuyển hướng (redirect_uri) không khớp với địa chỉ đã đăng ký của ứng dụng; yêu cầu bị từ chối để bảo vệ tài khoản của ông/bà.".into(),
             ));

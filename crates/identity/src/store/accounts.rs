@@ -289,6 +289,31 @@ pub async fn delete_grant(
     Ok(done.rows_affected() > 0)
 }
 
+/// Removes an account that was never verified, with its one-time codes; false when the
+/// account is not (or no longer) pending.
+pub async fn delete_pending_account(
+    conn: &mut AnyConnection,
+    account_id: &str,
+) -> Result<bool, DbError> {
+    let done = execute_texts(
+        &mut *conn,
+        "DELETE FROM accounts WHERE id = $1 AND status = 'pending'",
+        &[account_id],
+        "removing an unverified registration",
+    )
+    .await?;
+    if done.rows_affected() > 0 {
+        execute_texts(
+            conn,
+            "DELETE FROM account_codes WHERE account_id = $1",
+            &[account_id],
+            "removing an unverified registration's codes",
+        )
+        .await?;
+    }
+    Ok(done.rows_affected() > 0)
+}
+
 /// Links a person to a business.
 pub async fn insert_member(
     conn: &mut AnyConnection,

@@ -166,10 +166,16 @@ where
             .map(|ip| ip.to_string())
             .unwrap_or_else(|| "unknown".into());
         if platform.admin.locked_until(&source).is_some() {
+            let event = crate::auth::SecurityEvent::of("security.admin_locked_out", parts);
+            platform.auth.security(event).await;
             return Err(AdminRejection::Locked);
         }
         let (user, password) = creds.split_once(':').ok_or(AdminRejection::Unauthorized)?;
         if user != "admin" || !platform.admin.sign_in(&source, password).await {
+            let user: String = user.chars().take(60).collect();
+            let event = crate::auth::SecurityEvent::of("security.admin_sign_in_failed", parts)
+                .details(serde_json::json!({"user": user}));
+            platform.auth.security(event).await;
             return Err(AdminRejection::Unauthorized);
         }
         Ok(Admin { name: "admin".into() })
@@ -266,6 +272,12 @@ pub async fn security_headers(
     let csp = content_security_policy(res.extensions().get::<FormTargets>());
     let h = res.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    // Pages and answers are about someone (a dossier, an account, a queue): no shared or
+    // browser cache keeps them unless the handler said the response is public (assets,
+    // discovery documents).
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
@@ -335,11 +347,20 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
 }
 
 /// Refuses state-changing requests that a browser sent from another site (CSRF).
-pub async fn csrf_guard(req: Request, next: Next) -> Response {
+pub async fn csrf_guard(
+    State(auth): State<crate::auth::AuthHook>,
+    req: Request,
+    next: Next,
+) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
     if cross_site(req.headers()) {
+        let (parts, _) = req.into_parts();
+        let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let event = crate::auth::SecurityEvent::of("security.csrf_refused", &parts)
+            .details(serde_json::json!({"method": parts.method.as_str(), "origin": origin}));
+        auth.security(event).await;
         return PageError::Forbidden.into_response();
     }
     next.run(req).await
