@@ -100,6 +100,13 @@ fn text_of(value: DataRef<'_>) -> String {
     }
 }
 
+fn composed(text: String) -> String {
+    match crate::web::nfc(&text) {
+        std::borrow::Cow::Owned(c) => c,
+        std::borrow::Cow::Borrowed(_) => text,
+    }
+}
+
 /// What the cells read so far have cost, against [`MAX_CELLS`] and [`MAX_UNCOMPRESSED`].
 #[derive(Default)]
 struct Spent {
@@ -137,7 +144,8 @@ fn read_sheet(
         if col >= MAX_COLS {
             return Err(bad("quá nhiều cột"));
         }
-        let value = text_of(cell.get_value().clone());
+        // Imported text is composed like every other text input (see `web::nfc`).
+        let value = composed(text_of(cell.get_value().clone()));
         if value.is_empty() {
             continue;
         }
@@ -174,7 +182,7 @@ fn read_checked(bytes: &[u8]) -> Result<Workbook, XlsxError> {
     let mut sheets = Vec::with_capacity(names.len());
     for name in names {
         let rows = read_sheet(&mut book, &name, &mut spent)?;
-        sheets.push(ReadSheet { name, rows });
+        sheets.push(ReadSheet { name: composed(name), rows });
     }
     Ok(Workbook { sheets })
 }
