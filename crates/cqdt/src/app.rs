@@ -506,6 +506,9 @@ impl App {
                 let shell = p.shell.clone();
                 move |uri: axum::http::Uri| async move { not_found(uri, &shell) }
             })
+            // Text reaches every handler composed (NFC); inside error_pages, so that its
+            // refusals render like a handler's.
+            .layer(axum::middleware::from_fn(web::compose_text))
             // Module errors carry both forms; pages get the Vietnamese page in this shell.
             .layer(axum::middleware::from_fn_with_state(
                 p.shell.clone(),

@@ -13,6 +13,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRef, Multipart};
 use axum::routing::{get, post};
 use axum::Router;
+use cqdt_platform::web::nfc;
 use cqdt_platform::{Platform, Principal};
 
 use crate::error::DossierError;
@@ -96,7 +97,8 @@ async fn read_multipart(mut m: Multipart) -> Result<Parts, String> {
         };
         let name = field.name().unwrap_or("").to_string();
         if let Some(i) = name.strip_prefix("file_") {
-            let file_name = field.file_name().unwrap_or("").to_string();
+            // Composed (NFC) like all text input: macOS sends file names decomposed.
+            let file_name = nfc(field.file_name().unwrap_or("")).into_owned();
             let bytes =
                 field.bytes().await.map_err(|e| format!("Không đọc được tệp tải lên: {e}"))?;
             if bytes.is_empty() && file_name.is_empty() {
@@ -112,6 +114,10 @@ async fn read_multipart(mut m: Multipart) -> Result<Parts, String> {
         }
         let text =
             field.text().await.map_err(|e| format!("Không đọc được biểu mẫu gửi lên: {e}"))?;
+        if text.contains('\0') {
+            return Err("Biểu mẫu gửi lên chứa ký tự NUL, không được chấp nhận.".into());
+        }
+        let text = nfc(&text).into_owned();
         match name.strip_prefix("f_") {
             Some(key) => parts.values.insert(key.to_string(), text),
             None => parts.control.insert(name, text),

@@ -44,9 +44,14 @@ impl Lockout {
         }
     }
 
-    /// Seconds until the client id may try again, if it is locked out now.
+    /// Seconds until the client id may try again, if it is locked out now. Fails closed: if a
+    /// panic left the table poisoned, its counts are not to be trusted, so everyone is locked
+    /// out (for one lockout period at a time) until the node restarts.
     pub fn locked(&self, client_id: &str, now: DateTime<Utc>) -> Option<u64> {
-        let map = self.failures.lock().ok()?;
+        let Ok(map) = self.failures.lock() else {
+            tracing::error!("lockout table poisoned by a panic: refusing every authentication");
+            return Some(self.policy.lockout.as_secs().max(1));
+        };
         if map.is_empty() {
             return None;
         }
@@ -55,6 +60,7 @@ impl Lockout {
     }
 
     /// Counts a failure; returns the lockout length in seconds when this failure starts one.
+    /// On a poisoned table nothing is counted: [`Lockout::locked`] refuses everyone anyway.
     pub fn fail(&self, client_id: &str, now: DateTime<Utc>) -> Option<u64> {
         let mut map = self.failures.lock().ok()?;
         if map.len() >= MAX_TRACKED && !map.contains_key(client_id) {
@@ -150,5 +156,23 @@ mod tests {
         }
         let len = l.failures.lock().map(|m| m.len()).unwrap_or(0);
         assert!(len <= MAX_TRACKED, "{len}");
+    }
+
+    #[test]
+    fn a_lockout_poisoned_by_a_panic_refuses_everyone() {
+        let l = Lockout::new(policy());
+        assert_eq!(l.locked("c", t(0)), None);
+        std::thread::scope(|s| {
+            let poisoner = s.spawn(|| {
+                let _held = l.failures.lock();
+                panic!("a panic while the lockout table is held");
+            });
+            assert!(poisoner.join().is_err());
+        });
+        assert!(l.failures.is_poisoned());
+        assert_eq!(l.locked("c", t(0)), Some(300), "a client never seen before");
+        assert_eq!(l.fail("c", t(0)), None);
+        l.succeed("c");
+        assert_eq!(l.locked("c", t(1)), Some(300), "a success does not unlock it");
     }
 }

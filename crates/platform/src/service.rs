@@ -378,39 +378,49 @@ impl AdminCredentials {
         }
     }
 
-    /// When `source` (a client address) is locked out, until when.
+    /// When `source` (a client address) is locked out, until when. Fails closed: if a panic
+    /// left the failure table poisoned, its counts are not to be trusted, so every source is
+    /// locked out until the node restarts.
     pub fn locked_until(&self, source: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         let now = self.settings.clock.now();
-        let map = self.failures.lock().ok()?;
+        let Ok(map) = self.failures.lock() else {
+            tracing::error!("admin lockout table poisoned by a panic: refusing every sign-in");
+            return Some(now + chrono::Duration::minutes(LOCKOUT_MINUTES));
+        };
         map.get(source).and_then(|f| f.locked_until).filter(|t| *t > now)
     }
 
     /// Checks a password for a sign-in from `source`, counting failures toward a lockout.
+    /// Refuses every password while the failure table is poisoned (see `locked_until`).
     #[tracing::instrument(skip_all)]
     pub async fn sign_in(&self, source: &str, password: &str) -> bool {
+        if self.failures.is_poisoned() {
+            return false;
+        }
         let ok = self.verify(password).await;
         let now = self.settings.clock.now();
-        if let Ok(mut map) = self.failures.lock() {
-            if ok {
-                map.remove(source);
-            } else {
-                let window = chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
-                let f = map.entry(source.to_string()).or_insert(Failures {
-                    count: 0,
-                    first: now,
-                    locked_until: None,
-                });
-                if now - f.first > window {
-                    *f = Failures { count: 0, first: now, locked_until: None };
-                }
-                f.count += 1;
-                if f.count >= MAX_FAILED_SIGN_INS {
-                    f.locked_until = Some(now + chrono::Duration::minutes(LOCKOUT_MINUTES));
-                }
-                // Bound memory under a flood of sources.
-                if map.len() > 100_000 {
-                    map.retain(|_, f| f.locked_until.is_some_and(|t| t > now));
-                }
+        let Ok(mut map) = self.failures.lock() else {
+            return false;
+        };
+        if ok {
+            map.remove(source);
+        } else {
+            let window = chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
+            let f = map.entry(source.to_string()).or_insert(Failures {
+                count: 0,
+                first: now,
+                locked_until: None,
+            });
+            if now - f.first > window {
+                *f = Failures { count: 0, first: now, locked_until: None };
+            }
+            f.count += 1;
+            if f.count >= MAX_FAILED_SIGN_INS {
+                f.locked_until = Some(now + chrono::Duration::minutes(LOCKOUT_MINUTES));
+            }
+            // Bound memory under a flood of sources.
+            if map.len() > 100_000 {
+                map.retain(|_, f| f.locked_until.is_some_and(|t| t > now));
             }
         }
         ok
@@ -482,5 +492,31 @@ impl AdminCredentials {
             }
         }
         ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn an_admin_lockout_poisoned_by_a_panic_refuses_every_sign_in() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::connect(&Db::sqlite_url(dir.path())).await.expect("db");
+        db.migrate().await.expect("migrate");
+        let clock: SharedClock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let admin = AdminCredentials::new(Settings::new(db, clock));
+        admin.set("mật khẩu đúng").await.expect("set");
+        assert!(admin.locked_until("10.0.0.1").is_none());
+        std::thread::scope(|s| {
+            let poisoner = s.spawn(|| {
+                let _held = admin.failures.lock();
+                panic!("a panic while the failure table is held");
+            });
+            assert!(poisoner.join().is_err());
+        });
+        assert!(admin.locked_until("10.0.0.1").is_some(), "a source never seen before");
+        assert!(!admin.sign_in("10.0.0.1", "mật khẩu đúng").await, "even the right password");
     }
 }

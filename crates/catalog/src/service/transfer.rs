@@ -181,6 +181,10 @@ impl CatalogService {
         format: Format,
     ) -> Result<ImportReport, CatalogError> {
         let meta = self.meta(catalog).await?;
+        // Imported text is composed (NFC) like every other text input, so that a file saved
+        // with decomposed Vietnamese stores, and is searched, as the same words.
+        let composed = std::str::from_utf8(bytes).ok().map(cqdt_platform::web::nfc);
+        let bytes = composed.as_deref().map_or(bytes, str::as_bytes);
         let raws = Self::read(bytes, format)?;
         if raws.is_empty() {
             return Err(CatalogError::invalid("file", "tệp không có dòng dữ liệu nào"));

@@ -423,3 +423,25 @@ async fn a_registered_catalog_checks_its_own_field_types_and_codes() {
     assert_eq!(e.data["rural"], false);
     assert_eq!(env.audits("catalog.create").await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_import_written_in_decomposed_unicode_is_stored_composed_and_found_either_way() {
+    let env = Env::seeded().await;
+    // "Sở Du lịch" with its tones as combining marks, as "Unicode tổ hợp" types them.
+    let decomposed = "So\u{31b}\u{309} Du li\u{323}ch";
+    let csv = format!(
+        "code,name,parent,valid_from,valid_to,kind,short_name\n\
+         000.00.30.H51,{decomposed},000.00.00.H51,,,department,SDL\n"
+    );
+    env.svc
+        .import("admin", "req-imp", "agencies", csv.as_bytes(), Format::Csv)
+        .await
+        .expect("import");
+    let stored = env.svc.entry("agencies", "000.00.30.H51", None).await.expect("entry");
+    assert_eq!(stored.entry.entry.name, "Sở Du lịch");
+    for q in ["Sở Du lịch", decomposed, "so du lich"] {
+        let filter = EntryFilter { q: Some(q.into()), ..EntryFilter::default() };
+        let found = env.svc.find("agencies", &filter, 1, 50).await.expect("search");
+        assert!(found.entries.iter().any(|e| e.entry.code == "000.00.30.H51"), "{q}");
+    }
+}

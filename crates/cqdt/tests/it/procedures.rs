@@ -350,3 +350,49 @@ async fn administrators_write_a_procedure_on_the_editor_page_and_see_its_history
     // Without credentials the editor is closed.
     assert_eq!(client().get(app.url("/admin/procedures/moi")).send_status().await, 401);
 }
+
+/// "Lý lịch tư pháp" as a "Unicode tổ hợp" keyboard types it: letters, then their marks.
+const LY_LICH_NFD: &str = "Ly\u{301} li\u{323}ch tu\u{31b} pha\u{301}p";
+
+fn codes(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["code"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_search_typed_in_decomposed_unicode_finds_what_the_composed_text_finds() {
+    let app = Instance::start().await;
+    assert_ne!(LY_LICH_NFD, "Lý lịch tư pháp", "the query really is decomposed");
+    let query = |q: &str| format!("/api/v1/procedures?q={}", cqdt_platform::web::url_encode(q));
+    let (_, composed) = get_json(&app, &query("Lý lịch tư pháp")).await;
+    let (_, decomposed) = get_json(&app, &query(LY_LICH_NFD)).await;
+    let first = names(&composed).first().cloned().unwrap_or_default();
+    assert!(first.contains("lý lịch tư pháp"), "{composed}");
+    assert_eq!(codes(&decomposed), codes(&composed), "{decomposed}");
+    // The public page, as a browser sends the form (spaces as '+').
+    let nfd_form = cqdt_platform::web::url_encode(LY_LICH_NFD).replace("%20", "+");
+    let (status, html) = page(&app, &format!("/thu-tuc?q={nfd_form}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Thủ tục cấp Phiếu lý lịch tư pháp"), "{html}");
+    // What is written decomposed is stored composed, and found by either spelling.
+    let name = format!("Thủ tục thử nghiệm {LY_LICH_NFD} số hai");
+    let (status, _) =
+        send(&app, reqwest::Method::POST, "/api/v1/procedures", Some(draft("1.999077", &name)))
+            .await;
+    assert_eq!(status, 201);
+    let code = "1.999077.000.00.00.H51";
+    let (status, _) =
+        send(&app, reqwest::Method::POST, &format!("/api/v1/procedures/{code}/publish"), None)
+            .await;
+    assert_eq!(status, 200);
+    let (_, stored) = get_json(&app, &format!("/api/v1/procedures/{code}")).await;
+    assert_eq!(stored["name"], "Thủ tục thử nghiệm Lý lịch tư pháp số hai", "{stored}");
+    for q in ["thu nghiem ly lich tu phap so hai", LY_LICH_NFD] {
+        let (_, found) = get_json(&app, &query(q)).await;
+        assert!(codes(&found).contains(&code.to_string()), "{q}: {found}");
+    }
+}

@@ -1,9 +1,11 @@
 //! The web shell: shared state, the page layout, errors in Vietnamese and problem+json,
-//! the bootstrap admin guard, security headers, CSRF origin checks and request metrics.
+//! the bootstrap admin guard, security headers, CSRF origin checks, request text composed to
+//! NFC, and request metrics.
 
 mod client;
 mod error;
 mod guard;
+mod input;
 mod metrics;
 mod text;
 
@@ -22,8 +24,9 @@ pub use guard::{
     csrf_guard, refuse_nul, security_headers, Admin, AdminRejection, FormTargets, MakeRequestId,
     RequestId,
 };
+pub use input::compose_text;
 pub use metrics::{track_metrics, Metrics};
-pub use text::{fold, qr_svg, url_encode};
+pub use text::{fold, nfc, qr_svg, url_encode};
 
 use crate::clock::SharedClock;
 use crate::db::Db;

@@ -1,4 +1,9 @@
-//! Text helpers shared by the modules' pages: URL encoding, diacritic folding, QR codes.
+//! Text helpers shared by the modules' pages: URL encoding, Unicode normalisation, diacritic
+//! folding, QR codes.
+
+use std::borrow::Cow;
+
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Percent-encodes a query value or path segment (RFC 3986 unreserved characters kept).
 pub fn url_encode(s: &str) -> String {
@@ -14,8 +19,27 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-/// Folds Vietnamese text for diacritic-insensitive search: "Giấy phép" → "giay phep".
+/// The text in Unicode normalisation form C (composed): what a Vietnamese keyboard in
+/// "Unicode dựng sẵn" types, and what "Unicode tổ hợp" (a vowel, then its tone as a combining
+/// mark) or a macOS file name becomes, so that equal-looking text is equal. Borrowed when the
+/// text is already composed, which a quick check tells for almost every input.
+pub fn nfc(text: &str) -> Cow<'_, str> {
+    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        return Cow::Borrowed(text);
+    }
+    let composed: String = text.nfc().collect();
+    if composed == text {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(composed)
+    }
+}
+
+/// Folds Vietnamese text for diacritic-insensitive search: "Giấy phép" → "giay phep". Text is
+/// composed first ([`nfc`]), so composed and decomposed spellings fold the same, and text
+/// folded and stored before keeps matching.
 pub fn fold(text: &str) -> String {
+    let text = nfc(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars().flat_map(char::to_lowercase) {
         out.push(fold_char(c));
@@ -66,5 +90,19 @@ mod tests {
     fn folding_ignores_vietnamese_diacritics_and_case() {
         assert_eq!(fold("Giấy phép  Xây dựng"), "giay phep xay dung");
         assert_eq!(fold("ĐƯỜNG Sóc Trăng"), "duong soc trang");
+    }
+
+    /// "Lý lịch tư pháp" as "Unicode tổ hợp" types it: each tone a combining mark.
+    const LY_LICH_NFD: &str = "Ly\u{301} li\u{323}ch tư pha\u{301}p";
+
+    #[test]
+    fn decomposed_text_is_composed_and_folds_like_composed_text() {
+        assert_eq!(nfc(LY_LICH_NFD), "Lý lịch tư pháp");
+        assert!(matches!(nfc("Lý lịch tư pháp"), Cow::Borrowed(_)));
+        let upper_nfd: String = "ĐƯỜNG Sóc Trăng".nfd().collect();
+        assert_ne!(upper_nfd, "ĐƯỜNG Sóc Trăng");
+        assert_eq!(fold(&upper_nfd), "duong soc trang");
+        assert_eq!(fold(LY_LICH_NFD), fold("Lý lịch tư pháp"));
+        assert_eq!(fold(LY_LICH_NFD), "ly lich tu phap");
     }
 }

@@ -1,13 +1,15 @@
 //! Round trips, workbooks as other programs write them, and hostile containers.
 
-use std::io::Write;
+use std::io::{Cursor, Write};
 
-use flate2::write::DeflateEncoder;
-use flate2::{Compression, Crc};
+use zip::write::SimpleFileOptions;
+use zip::CompressionMethod;
 
-use super::read::cell_ref;
-use super::zip::ZipWriter;
 use super::*;
+
+const NS_MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+const NS_REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+const NS_PKG_REL: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 
 fn col(header: &str) -> Column {
     Column { header: header.into(), width: 20.0, ..Column::default() }
@@ -62,11 +64,23 @@ fn sheet_names_excel_refuses_are_refused() {
         let s = Sheet { name: name.into(), ..Sheet::default() };
         assert!(matches!(write(&[s]), Err(XlsxError::Write(_))), "{name}");
     }
+    let twice = vec![Sheet { name: "A".into(), ..Sheet::default() }; 2];
+    assert!(matches!(write(&twice), Err(XlsxError::Write(_))));
+}
+
+/// A ZIP archive of these parts, deflated, as the zip crate writes it.
+fn archive(parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+    for (name, data) in parts {
+        z.start_file(*name, options).expect("zip");
+        z.write_all(data).expect("zip");
+    }
+    z.finish().expect("zip").into_inner()
 }
 
 /// A workbook with one hand-written sheet, as other programs write them.
 fn with_sheet(sheet_xml: &str, shared: Option<&str>) -> Vec<u8> {
-    let mut z = ZipWriter::default();
     let rels = format!(
         r#"<Relationships xmlns="{NS_PKG_REL}"><Relationship Id="rId1" Type="{NS_REL}/officeDocument" Target="/xl/workbook.xml"/></Relationships>"#
     );
@@ -74,19 +88,21 @@ fn with_sheet(sheet_xml: &str, shared: Option<&str>) -> Vec<u8> {
         r#"<workbook xmlns="{NS_MAIN}" xmlns:r="{NS_REL}"><sheets><sheet name="Dữ liệu" sheetId="7" r:id="rId3"/></sheets></workbook>"#
     );
     let book_rels = format!(
-        r#"<Relationships xmlns="{NS_PKG_REL}"><Relationship Id="rId3" Type="{NS_REL}/worksheet" Target="worksheets/../worksheets/data.xml"/><Relationship Id="rId4" Type="{NS_REL}/sharedStrings" Target="strings.xml"/></Relationships>"#
+        r#"<Relationships xmlns="{NS_PKG_REL}"><Relationship Id="rId3" Type="{NS_REL}/worksheet" Target="worksheets/data.xml"/><Relationship Id="rId4" Type="{NS_REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
     );
-    z.add("_rels/.rels", rels.as_bytes()).expect("zip");
-    z.add("xl/workbook.xml", book.as_bytes()).expect("zip");
-    z.add("xl/_rels/workbook.xml.rels", book_rels.as_bytes()).expect("zip");
     let sheet =
         format!(r#"<worksheet xmlns="{NS_MAIN}"><sheetData>{sheet_xml}</sheetData></worksheet>"#);
-    z.add("xl/worksheets/data.xml", sheet.as_bytes()).expect("zip");
-    if let Some(s) = shared {
-        let sst = format!(r#"<sst xmlns="{NS_MAIN}">{s}</sst>"#);
-        z.add("xl/strings.xml", sst.as_bytes()).expect("zip");
+    let sst = shared.map(|s| format!(r#"<sst xmlns="{NS_MAIN}">{s}</sst>"#));
+    let mut parts: Vec<(&str, &[u8])> = vec![
+        ("_rels/.rels", rels.as_bytes()),
+        ("xl/workbook.xml", book.as_bytes()),
+        ("xl/_rels/workbook.xml.rels", book_rels.as_bytes()),
+        ("xl/worksheets/data.xml", sheet.as_bytes()),
+    ];
+    if let Some(s) = &sst {
+        parts.push(("xl/sharedStrings.xml", s.as_bytes()));
     }
-    z.finish().expect("zip")
+    archive(&parts)
 }
 
 #[test]
@@ -115,6 +131,28 @@ fn shared_strings_booleans_formulas_and_gaps_are_read() {
 }
 
 #[test]
+fn two_cells_far_apart_read_without_the_range_between() {
+    // A reader that builds the whole A1:XFD1048576 range would need 17 billion cells.
+    let bytes = with_sheet(
+        r#"<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row>"#,
+        None,
+    );
+    let book = read(&bytes).expect("read");
+    let rows = &book.sheets[0].rows;
+    assert_eq!((rows[0].number, rows[1].number), (1, 1_048_576));
+    assert_eq!((rows[1].cells.len(), rows[1].get(16_383)), (16_384, "2"));
+}
+
+#[test]
+fn a_hostile_cell_reference_is_refused_not_a_crash() {
+    for r in ["A99999999999", "ZZZZZZZZ1", "A0"] {
+        let bytes = with_sheet(&format!(r#"<row><c r="{r}"><v>1</v></c></row>"#), None);
+        let e = read(&bytes).expect_err(r);
+        assert!(matches!(e, XlsxError::Xml { .. }), "{r}: {e:?}");
+    }
+}
+
+#[test]
 fn a_corrupted_file_is_refused() {
     let good = write(&[Sheet {
         name: "A".into(),
@@ -124,51 +162,75 @@ fn a_corrupted_file_is_refused() {
     .expect("write");
     assert!(matches!(read(b"not a zip at all"), Err(XlsxError::Zip(_))));
     assert!(matches!(read(&good[..good.len() / 2]), Err(XlsxError::Zip(_))));
-    // Flip one byte inside the last part's compressed data.
-    let mut bad = good;
-    let at = bad.windows(4).rposition(|w| w == [0x50, 0x4b, 0x03, 0x04]).expect("local header")
-        + 30
-        + "xl/worksheets/sheet1.xml".len()
+    // Flip one byte inside the sheet's compressed data.
+    let at = zip::ZipArchive::new(Cursor::new(&good[..]))
+        .and_then(|mut z| Ok(z.by_name("xl/worksheets/sheet1.xml")?.data_start()))
+        .expect("sheet part")
+        .expect("data offset") as usize
         + 5;
+    let mut bad = good;
     bad[at] ^= 0xFF;
-    assert!(matches!(read(&bad), Err(XlsxError::Corrupt(_))), "{:?}", read(&bad));
-    let text = read(&bad).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(text.contains("bị hỏng"), "{text}");
+    let e = read(&bad).expect_err("corrupt");
+    assert!(matches!(e, XlsxError::Corrupt(_)), "{e:?}");
+    assert!(e.to_string().contains("bị hỏng"), "{e}");
     let broken = with_sheet("<row><c><v>1</v></row>", None);
     assert!(matches!(read(&broken), Err(XlsxError::Xml { .. })));
 }
 
 #[test]
+fn a_file_that_is_not_a_workbook_is_refused() {
+    let docx = archive(&[("word/document.xml", b"<w:document/>"), ("hello.txt", b"xin chao")]);
+    let e = read(&docx).expect_err("not a workbook");
+    assert!(matches!(e, XlsxError::NotAWorkbook), "{e:?}");
+    assert!(e.to_string().contains("không phải bảng tính"), "{e}");
+    let e = read(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n").expect_err("pdf");
+    assert!(matches!(e, XlsxError::Zip(_)), "{e:?}");
+    assert!(e.to_string().contains("không phải bảng tính"), "{e}");
+}
+
+/// Sets the uncompressed size the local and central headers of `name` declare.
+fn declare_size(bytes: &mut [u8], name: &str, size: u32) {
+    let (local, central) = zip::ZipArchive::new(Cursor::new(&bytes[..]))
+        .and_then(|mut z| {
+            let f = z.by_name(name)?;
+            Ok((f.header_start() as usize, f.central_header_start() as usize))
+        })
+        .expect("entry");
+    bytes[local + 22..local + 26].copy_from_slice(&size.to_le_bytes());
+    bytes[central + 24..central + 28].copy_from_slice(&size.to_le_bytes());
+}
+
+#[test]
 fn a_zip_bomb_is_refused() {
-    // 60 MB of zeros deflate to about 60 KB; the entry claims to hold 1 KB.
-    let mut enc = DeflateEncoder::new(Vec::new(), Compression::fast());
-    let chunk = vec![0u8; 1 << 20];
-    let mut crc = Crc::new();
-    for _ in 0..60 {
-        enc.write_all(&chunk).expect("deflate");
-        crc.update(&chunk);
-    }
-    let packed = enc.finish().expect("deflate");
-    assert!(packed.len() < 1 << 20);
-    let mut z = ZipWriter::default();
-    z.add_raw("xl/workbook.xml", 8, crc.sum(), &packed, 1024).expect("zip");
-    let bomb = z.finish().expect("zip");
-    let e = read(&bomb).expect_err("bomb");
-    assert!(matches!(e, XlsxError::TooLarge(_)), "{e:?}");
+    // 60 MB of zeros deflate to about 60 KB: a part that inflates past the cap.
+    let zeros = vec![0u8; 60 << 20];
+    let honest =
+        archive(&[("xl/workbook.xml", b"<workbook/>"), ("xl/worksheets/sheet1.xml", &zeros)]);
+    assert!(honest.len() < 1 << 20, "{}", honest.len());
+    drop(zeros);
     // Honest about its size, it is refused before inflating anything.
-    let mut z = ZipWriter::default();
-    z.add_raw("xl/workbook.xml", 8, crc.sum(), &packed, 60 << 20).expect("zip");
-    let e = read(&z.finish().expect("zip")).expect_err("bomb");
+    let e = read(&honest).expect_err("bomb");
+    assert!(matches!(e, XlsxError::TooLarge(_)), "{e:?}");
+    assert!(e.to_string().contains("quá lớn"), "{e}");
+    // Lying about its size (1 KB), it is refused once inflation passes what it declared.
+    let mut liar = honest;
+    declare_size(&mut liar, "xl/worksheets/sheet1.xml", 1024);
+    let e = read(&liar).expect_err("bomb");
+    assert!(matches!(e, XlsxError::TooLarge(_)), "{e:?}");
+    // Many parts, each below the cap, together above it.
+    let ten = vec![b' '; 10 << 20];
+    let mut parts: Vec<(String, &[u8])> = vec![("xl/workbook.xml".into(), b"<workbook/>")];
+    parts.extend((0..6).map(|i| (format!("xl/media/p{i}.xml"), &ten[..])));
+    let named: Vec<(&str, &[u8])> = parts.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    let e = read(&archive(&named)).expect_err("bomb");
     assert!(matches!(e, XlsxError::TooLarge(_)), "{e:?}");
 }
 
 #[test]
 fn too_many_entries_are_refused() {
-    let mut z = ZipWriter::default();
-    for i in 0..=MAX_ENTRIES {
-        z.add_raw(&format!("p{i}"), 0, 0, &[], 0).expect("zip");
-    }
-    let e = read(&z.finish().expect("zip")).expect_err("entries");
+    let names: Vec<String> = (0..=MAX_ENTRIES).map(|i| format!("p{i}")).collect();
+    let parts: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
+    let e = read(&archive(&parts)).expect_err("entries");
     assert!(matches!(e, XlsxError::TooManyEntries), "{e:?}");
 }
 
@@ -178,7 +240,4 @@ fn column_names_follow_excel() {
     assert_eq!(column_name(25), "Z");
     assert_eq!(column_name(26), "AA");
     assert_eq!(column_name(16_383), "XFD");
-    assert_eq!(cell_ref("XFD1048576"), Some((16_383, 1_048_576)));
-    assert_eq!(cell_ref("AB7"), Some((27, 7)));
-    assert_eq!(cell_ref("7"), None);
 }
