@@ -6,3 +6,4 @@ mod clients;
 mod common;
 mod nodes;
 mod oauth;
+mod vneid_tls;
