@@ -90,7 +90,7 @@ pub struct App {
 pub async fn open_db(config: &Config) -> Result<Db, AppError> {
     std::fs::create_dir_all(config.files_dir())
         .map_err(AppError::io(format!("creating data directory {}", config.data_dir.display())))?;
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect_with(&config.database_url, &config.tls).await?;
     let applied = db.migrate().await?;
     if applied > 0 {
         tracing::info!(applied, backend = ?db.backend(), "migrations applied");
@@ -211,6 +211,7 @@ impl App {
                 smtp_from: config.smtp_from.clone(),
                 sms_url: config.sms_url.clone(),
                 sms_token: config.sms_token.clone(),
+                tls: config.tls.clone(),
             },
         )
         .map_err(|e| AppError::Failed(format!("notifications: {e}")))?;
@@ -281,8 +282,10 @@ impl App {
         identity.attach_notifier(self.notifier.clone());
         if let Some((url, id, secret)) = &self.config.vneid {
             let callback = format!("{}/dang-nhap/vneid/callback", issuer.trim_end_matches('/'));
-            identity
-                .attach_vneid(cqdt_identity::vneid::VneidConfig::new(url, id, secret, &callback));
+            identity.attach_vneid(
+                cqdt_identity::vneid::VneidConfig::new(url, id, secret, &callback)
+                    .trusting(self.config.tls.clone()),
+            );
         }
         self.platform.auth.install(Arc::new(identity.clone()));
         if self.platform.shell.demo {

@@ -32,13 +32,14 @@ pub struct GlobalArgs {
     /// Database URL: postgres://user:pass@host/db for PostgreSQL [default: SQLite in the data dir].
     #[arg(long, env = "CQDT_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
-    /// SMTP server for e-mail notifications, e.g. smtp://user:pass@mail.local:587.
+    /// SMTP server for e-mail notifications: smtps://user:pass@mail.example.vn (implicit TLS),
+    /// smtp://user:pass@mail.example.vn:587?starttls=required, or smtp://127.0.0.1:25 (no TLS).
     #[arg(long, env = "CQDT_SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// Sender address of e-mail notifications [default: no-reply@cqdt.local].
     #[arg(long, env = "CQDT_SMTP_FROM", global = true)]
     pub smtp_from: Option<String>,
-    /// SMS gateway endpoint (HTTP POST of {"to","text"}), e.g. the sandbox's http://127.0.0.1:9100/api/sms.
+    /// SMS gateway endpoint (HTTP POST of {"to","text"}), https://… or e.g. the sandbox's http://127.0.0.1:9100/api/sms.
     #[arg(long, env = "CQDT_SMS_URL", global = true)]
     pub sms_url: Option<String>,
     /// Bearer token for the SMS gateway.
@@ -78,6 +79,10 @@ pub struct GlobalArgs {
     /// Bearer token a Prometheus scraper presents at /metrics [default: loopback clients only].
     #[arg(long, env = "CQDT_METRICS_TOKEN", global = true, hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Extra CA certificates (PEM) trusted, besides the Mozilla roots, by every outgoing TLS
+    /// connection: SMTP, the SMS gateway, VNeID and PostgreSQL (as its sslrootcert).
+    #[arg(long, env = "CQDT_TLS_CA_FILE", global = true)]
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// The commands.
@@ -335,6 +340,7 @@ struct FileConfig {
     vneid_client_secret: Option<String>,
     trusted_proxies: Option<String>,
     metrics_token: Option<String>,
+    tls_ca_file: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -374,6 +380,8 @@ pub struct Config {
     pub trusted_proxies: cqdt_platform::web::TrustedProxies,
     /// Bearer token for /metrics.
     pub metrics_token: Option<String>,
+    /// Whom outgoing TLS connections trust: the Mozilla roots and the `tls_ca_file` bundle.
+    pub tls: cqdt_platform::TlsTrust,
 }
 
 /// A configuration problem, reported before anything starts.
@@ -409,6 +417,9 @@ impl Config {
                 "log_format must be text or json, not {log_format:?}"
             )));
         }
+        let tls_ca_file = g.tls_ca_file.clone().or(file.tls_ca_file);
+        let tls = cqdt_platform::TlsTrust::new(tls_ca_file.as_deref())
+            .map_err(|e| ConfigError(format!("tls_ca_file: {e}")))?;
         let max_upload_mb = g.max_upload_mb.or(file.max_upload_mb).unwrap_or(20);
         if max_upload_mb == 0 || max_upload_mb > 1024 {
             return Err(ConfigError("max_upload_mb must be between 1 and 1024".into()));
@@ -455,6 +466,7 @@ impl Config {
                     ))
                 }
             },
+            tls,
         })
     }
 
@@ -503,6 +515,26 @@ mod tests {
         assert_eq!(c.listen, "0.0.0.0:80");
         assert_eq!(c.smtp_from, "flag@b.vn");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_tls_ca_file_is_read_from_the_file_and_an_unusable_one_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("cqdt.toml");
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&path, format!("tls_ca_file = {:?}\n", ca.display().to_string()))
+            .expect("write");
+        let g = GlobalArgs { config: Some(path), ..GlobalArgs::default() };
+        std::fs::write(&ca, "no certificate here\n").expect("write");
+        let e = Config::resolve(&g, None).expect_err("not a bundle");
+        assert!(e.to_string().contains("tls_ca_file") && e.to_string().contains("ca.pem"), "{e}");
+        let test_ca = cqdt_testing::tls::TestCa::new("cqdt test CA");
+        std::fs::write(&ca, test_ca.pem()).expect("write");
+        let c = Config::resolve(&g, None).expect("a bundle of one certificate");
+        assert_eq!(c.tls.ca_file(), Some(ca.as_path()));
+        assert_eq!(c.tls.extra_roots().len(), 1);
+        let c = Config::resolve(&GlobalArgs::default(), None).expect("config");
+        assert_eq!(c.tls.ca_file(), None);
     }
 
     #[test]

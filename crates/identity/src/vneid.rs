@@ -39,6 +39,8 @@ pub struct VneidConfig {
     pub client_secret: String,
     /// Our callback, registered there (`…/dang-nhap/vneid/callback`).
     pub redirect_uri: String,
+    /// Whom the connection to the provider trusts when its issuer is `https://`.
+    pub tls: cqdt_platform::TlsTrust,
     pending: Mutex<HashMap<String, Pending>>,
 }
 
@@ -58,8 +60,26 @@ impl VneidConfig {
             client_id: client_id.to_string(),
             client_secret: client_secret.to_string(),
             redirect_uri: redirect_uri.to_string(),
+            tls: cqdt_platform::TlsTrust::default(),
             pending: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same registration, trusting `tls`'s roots (the Mozilla roots and the CA bundle)
+    /// for an `https://` provider.
+    pub fn trusting(mut self, tls: cqdt_platform::TlsTrust) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// An HTTP client for the provider; TLS certificates are verified against `tls`.
+    fn http(&self) -> Result<reqwest::Client, IdentityError> {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .use_preconfigured_tls(self.tls.client_config())
+            .build()
+            .map_err(upstream)
     }
 }
 
@@ -103,21 +123,13 @@ impl IdentityService {
         self.inner.vneid.get().is_some()
     }
 
-    fn http(&self) -> Result<reqwest::Client, IdentityError> {
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(upstream)
-    }
-
     /// Starts a login at VNeID: the URL to send the browser to. `next` is where to land after.
     #[tracing::instrument(skip_all)]
     pub async fn vneid_start(&self, next: &str) -> Result<String, IdentityError> {
         let Some(cfg) = self.inner.vneid.get() else {
             return Err(IdentityError::NotFound("đăng nhập VNeID".into()));
         };
-        let d = discovery(&self.http()?, &cfg.issuer).await?;
+        let d = discovery(&cfg.http()?, &cfg.issuer).await?;
         let state = B64.encode(rand::random::<[u8; 24]>());
         let nonce = B64.encode(rand::random::<[u8; 24]>());
         let verifier = B64.encode(rand::random::<[u8; 48]>());
@@ -174,7 +186,7 @@ impl IdentityService {
                     "Phiên đăng nhập VNeID không hợp lệ hoặc đã hết hạn. Vui lòng thử lại.".into(),
                 )
             })?;
-        let http = self.http()?;
+        let http = cfg.http()?;
         let d = discovery(&http, &cfg.issuer).await?;
         let request = http
             .post(&d.token_endpoint)

@@ -4,13 +4,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use cqdt_platform::TlsTrust;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 
-use crate::model::{NotifyError, SmtpUrl};
+use crate::model::{NotifyError, SmtpSecurity, SmtpUrl};
 
 /// A boxed future, so that adapters can be used as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -18,10 +20,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// How long one SMTP or SMS attempt may take, well inside the job queue's lease.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Sends e-mail through one SMTP server.
-///
-/// Plain SMTP only for now: the connection is not encrypted, and credentials, if any, travel
-/// in clear text. Use a relay on the same host or a trusted network until TLS is added.
+/// Sends e-mail through one SMTP server: over implicit TLS (`smtps://`), STARTTLS required
+/// (`?starttls=required`), or plain SMTP to a relay on the same host or a trusted network. The
+/// server's certificate is verified against the Mozilla roots and the CA bundle of `trust`.
 #[derive(Clone)]
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -30,15 +31,22 @@ pub struct SmtpMailer {
 }
 
 impl SmtpMailer {
-    /// A mailer for `url` sending as `from` (`addr@domain` or `Name <addr@domain>`).
-    pub fn new(url: &SmtpUrl, from: &str) -> Result<Self, NotifyError> {
+    /// A mailer for `url` sending as `from` (`addr@domain` or `Name <addr@domain>`), trusting
+    /// `trust`'s roots for TLS.
+    pub fn new(url: &SmtpUrl, from: &str, trust: &TlsTrust) -> Result<Self, NotifyError> {
         let from: Mailbox = from.trim().parse().map_err(|e| {
             NotifyError::Config(format!("sender address {from:?} is not usable: {e}"))
         })?;
         let mut builder =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host.as_str())
                 .port(url.port)
-                .timeout(Some(DELIVERY_TIMEOUT));
+                .timeout(Some(DELIVERY_TIMEOUT))
+                .tls(match url.security {
+                    SmtpSecurity::Plain => Tls::None,
+                    // lettre refuses a server whose EHLO does not offer STARTTLS.
+                    SmtpSecurity::StartTls => Tls::Required(tls_parameters(&url.host, trust)?),
+                    SmtpSecurity::ImplicitTls => Tls::Wrapper(tls_parameters(&url.host, trust)?),
+                });
         if let Some((user, pass)) = &url.credentials {
             builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
         }
@@ -87,6 +95,18 @@ impl SmtpMailer {
     }
 }
 
+/// TLS towards `host`: the Mozilla roots plus the CA bundle, verified for the host name.
+fn tls_parameters(host: &str, trust: &TlsTrust) -> Result<TlsParameters, NotifyError> {
+    let config = |e: lettre::transport::smtp::Error| NotifyError::Config(format!("SMTP TLS: {e}"));
+    let mut builder =
+        TlsParameters::builder(host.to_string()).certificate_store(CertificateStore::WebpkiRoots);
+    for root in trust.extra_roots() {
+        builder =
+            builder.add_root_certificate(Certificate::from_der(root.to_vec()).map_err(config)?);
+    }
+    builder.build_rustls().map_err(config)
+}
+
 /// An SMS gateway: the adapter every SMS provider (or the sandbox) is reached through.
 pub trait SmsGateway: Send + Sync {
     /// Sends `text` to `to` (`+84…`); returns the gateway's answer, or a delivery error.
@@ -110,19 +130,13 @@ pub struct HttpSmsGateway {
 }
 
 impl HttpSmsGateway {
-    /// A gateway at `url` (http:// only: this build has no TLS), with an optional token.
-    pub fn new(url: &str, token: Option<String>) -> Result<Self, NotifyError> {
+    /// A gateway at `url` (`https://`, its certificate verified against `trust`'s roots, or
+    /// `http://`), with an optional token.
+    pub fn new(url: &str, token: Option<String>, trust: &TlsTrust) -> Result<Self, NotifyError> {
         let parsed = reqwest::Url::parse(url.trim())
             .map_err(|e| NotifyError::Config(format!("SMS gateway URL {url:?}: {e}")))?;
         match parsed.scheme() {
-            "http" => {}
-            "https" => {
-                return Err(NotifyError::Config(
-                    "SMS gateway URL: https:// is not supported by this build (no TLS); \
-                     use http:// to the gateway or to a local TLS-terminating proxy"
-                        .into(),
-                ))
-            }
+            "http" | "https" => {}
             other => {
                 return Err(NotifyError::Config(format!(
                     "SMS gateway URL: unsupported scheme {other}://"
@@ -135,6 +149,7 @@ impl HttpSmsGateway {
         let client = reqwest::Client::builder()
             .timeout(DELIVERY_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
+            .use_preconfigured_tls(trust.client_config())
             .build()
             .map_err(|e| NotifyError::Config(format!("HTTP client: {e}")))?;
         Ok(HttpSmsGateway { client, url: parsed, token: token.filter(|t| !t.is_empty()) })

@@ -27,10 +27,11 @@
 //!     clock.clone(),
 //!     platform.jobs.clone(),
 //!     &cqdt_notify::NotifyConfig {
-//!         smtp_url: config.smtp_url.clone(),   // CQDT_SMTP_URL, smtp://[user:pass@]host[:port]
+//!         smtp_url: config.smtp_url.clone(),   // CQDT_SMTP_URL, smtps://… or smtp://… (SmtpUrl)
 //!         smtp_from: config.smtp_from.clone(), // CQDT_SMTP_FROM
-//!         sms_url: config.sms_url.clone(),     // CQDT_SMS_URL, http://…/api/sms
+//!         sms_url: config.sms_url.clone(),     // CQDT_SMS_URL, https://…/api/sms
 //!         sms_token: config.sms_token.clone(), // CQDT_SMS_TOKEN
+//!         tls: config.tls.clone(),             // CQDT_TLS_CA_FILE, as a TlsTrust
 //!     },
 //! )?;
 //! notifier.register(&platform.jobs); // before the job worker starts
@@ -57,8 +58,8 @@ pub use channels::{BoxFuture, HttpSmsGateway, SmsGateway, SmtpMailer};
 pub use model::{
     parse_email, parse_recipient, parse_vn_phone, render, template, Channel, Delivery,
     DeliveryOutcome, MessageTemplate, Notice, Notification, NotificationFilter, NotificationId,
-    NotificationRequest, NotificationStatus, NotifyError, PreparedNotification, Rendered, SmtpUrl,
-    TEMPLATES,
+    NotificationRequest, NotificationStatus, NotifyError, PreparedNotification, Rendered,
+    SmtpSecurity, SmtpUrl, TEMPLATES,
 };
 pub use sandbox::{sms_sandbox_router, SandboxSms, SmsSandbox};
 pub use service::{ChannelInfo, Notifier, NotifyConfig, DELIVER_JOB};

@@ -20,7 +20,7 @@ pub use message::{
 pub use recipient::{
     normalize_recipient_filter, parse_account, parse_email, parse_recipient, parse_vn_phone,
 };
-pub use smtp_url::SmtpUrl;
+pub use smtp_url::{SmtpSecurity, SmtpUrl};
 
 use message::render_fields;
 use recipient::{check_recipient, parse_link};

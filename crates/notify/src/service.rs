@@ -18,11 +18,12 @@ use crate::store;
 pub const DELIVER_JOB: &str = "notify.deliver";
 
 /// Configuration of the delivery channels (from `CQDT_SMTP_URL`, `CQDT_SMTP_FROM`,
-/// `CQDT_SMS_URL`, `CQDT_SMS_TOKEN`). A channel left unconfigured still accepts
-/// notifications; their delivery fails and is retried until it is configured.
+/// `CQDT_SMS_URL`, `CQDT_SMS_TOKEN`, `CQDT_TLS_CA_FILE`). A channel left unconfigured still
+/// accepts notifications; their delivery fails and is retried until it is configured.
 #[derive(Debug, Clone)]
 pub struct NotifyConfig {
-    /// `smtp://[user:pass@]host[:port]` (plain SMTP, no TLS).
+    /// `smtps://[user:pass@]host[:port]` (implicit TLS), `smtp://…?starttls=required`, or
+    /// `smtp://[user:pass@]host[:port]` (plain SMTP, no TLS); see [`SmtpUrl`].
     pub smtp_url: Option<String>,
     /// Sender address, e.g. `no-reply@soctrang.gov.vn` or `Sở TT&TT <no-reply@…>`.
     pub smtp_from: String,
@@ -30,6 +31,8 @@ pub struct NotifyConfig {
     pub sms_url: Option<String>,
     /// Bearer token for the SMS gateway.
     pub sms_token: Option<String>,
+    /// Whom TLS connections (SMTP, the SMS gateway) trust.
+    pub tls: cqdt_platform::TlsTrust,
 }
 
 impl Default for NotifyConfig {
@@ -39,6 +42,7 @@ impl Default for NotifyConfig {
             smtp_from: "no-reply@cqdt.local".into(),
             sms_url: None,
             sms_token: None,
+            tls: cqdt_platform::TlsTrust::default(),
         }
     }
 }
@@ -71,12 +75,18 @@ impl Notifier {
         config: &NotifyConfig,
     ) -> Result<Self, NotifyError> {
         let mailer = match config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
-            Some(url) => Some(Arc::new(SmtpMailer::new(&SmtpUrl::parse(url)?, &config.smtp_from)?)),
+            Some(url) => Some(Arc::new(SmtpMailer::new(
+                &SmtpUrl::parse(url)?,
+                &config.smtp_from,
+                &config.tls,
+            )?)),
             None => None,
         };
         let sms: Option<Arc<dyn SmsGateway>> =
             match config.sms_url.as_deref().filter(|u| !u.trim().is_empty()) {
-                Some(url) => Some(Arc::new(HttpSmsGateway::new(url, config.sms_token.clone())?)),
+                Some(url) => {
+                    Some(Arc::new(HttpSmsGateway::new(url, config.sms_token.clone(), &config.tls)?))
+                }
                 None => None,
             };
         Ok(Notifier { db, clock, jobs, mailer, sms })

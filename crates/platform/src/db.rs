@@ -15,6 +15,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::{DbError, DbResultExt};
 use crate::migrations;
+use crate::tls::{no_tls_at_server, PgSslMode, PgTlsUrl, TlsTrust};
 
 /// Which database engine an instance runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -79,13 +80,32 @@ impl DerefMut for Tx {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite:…` or `postgres://…`).
+    /// Connects to `url` (`sqlite:…` or `postgres://…`), trusting the Mozilla roots for
+    /// PostgreSQL over TLS.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Db::connect_with(url, &TlsTrust::default()).await
+    }
+
+    /// Connects to `url`; PostgreSQL's `sslmode` is honoured (see [`PgSslMode`]) with `trust`'s
+    /// roots, and its CA bundle as `sslrootcert` when the URL names none.
+    pub async fn connect_with(url: &str, trust: &TlsTrust) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let options: AnyConnectOptions = url
-            .parse()
-            .map_err(|e| DbError::Config(format!("bad database URL {}: {e}", redact_url(url))))?;
+        let bad = |e: &dyn std::fmt::Display| {
+            DbError::Config(format!("bad database URL {}: {e}", redact_url(url)))
+        };
+        let url = match backend {
+            Backend::Sqlite => url.to_string(),
+            Backend::Postgres => {
+                let pg = PgTlsUrl::parse(url, trust).map_err(|e| bad(&e))?;
+                match pg.mode {
+                    PgSslMode::Disable => pg.clear,
+                    PgSslMode::VerifyFull | PgSslMode::VerifyCa => pg.tls,
+                    PgSslMode::Prefer => prefer_tls(pg).await?,
+                }
+            }
+        };
+        let options: AnyConnectOptions = url.parse().map_err(|e| bad(&e))?;
         let is_sqlite = backend == Backend::Sqlite;
         let pool = AnyPoolOptions::new()
             .max_connections(if is_sqlite { 4 } else { 16 })
@@ -181,6 +201,28 @@ impl Db {
                 .await
                 .ctx("reading schema version")?;
         Ok(v.unwrap_or(0))
+    }
+}
+
+/// `prefer`: one connection tells whether the server offers TLS; the pool then uses TLS,
+/// verified, or clear text when the server has none. A certificate that does not verify stops
+/// here instead of being accepted unverified.
+async fn prefer_tls(pg: PgTlsUrl) -> Result<String, DbError> {
+    let options: AnyConnectOptions = pg.tls.parse().ctx("reading the database URL")?;
+    match AnyConnection::connect_with(&options).await {
+        Ok(conn) => {
+            let _ = conn.close().await;
+            Ok(pg.tls)
+        }
+        Err(e) if no_tls_at_server(&e) => {
+            tracing::warn!(
+                "the PostgreSQL server offers no TLS: connecting in clear text (sslmode=prefer)"
+            );
+            Ok(pg.clear)
+        }
+        Err(source) => {
+            Err(DbError::Sqlx { context: "connecting to the database over TLS", source })
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod pdf;
 pub mod service;
 pub mod sql;
 pub mod store;
+pub mod tls;
 pub mod web;
 pub mod xlsx;
 
@@ -28,6 +29,7 @@ pub use service::{
     AdminCredentials, AdminPassword, FileStore, JobFuture, JobHandler, JobQueue, Settings,
 };
 pub use sql::Sql;
+pub use tls::TlsTrust;
 pub use web::{
     Admin, ApiJson, ApiQuery, FieldError, HttpError, ModuleInfo, PageError, Platform, Problem,
     RequestId, Shell,

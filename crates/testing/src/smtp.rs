@@ -8,32 +8,72 @@
 //! `---------- MESSAGE FOLLOWS ----------` and `------------ END MESSAGE ------------`, its
 //! headers, an `X-Peer:` line, a blank line and the body. It runs on its own threads, so it
 //! answers whatever runtime (or none) the code under test uses.
+//!
+//! It can also speak TLS (rustls), with a certificate of a test CA: from the first byte
+//! (implicit TLS, `smtps://`), or after STARTTLS (RFC 3207), which it then offers after EHLO.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
 const BEGIN: &str = "---------- MESSAGE FOLLOWS ----------";
 const END: &str = "------------ END MESSAGE ------------";
+
+/// How the sink speaks TLS.
+#[derive(Clone)]
+enum TlsMode {
+    /// Never: plain SMTP, no STARTTLS offered.
+    Off,
+    /// After STARTTLS, which EHLO offers.
+    StartTls(Arc<ServerConfig>),
+    /// From the first byte.
+    Implicit(Arc<ServerConfig>),
+}
+
+/// One message as received: printed like aiosmtpd prints it, and whether it came over TLS.
+struct Received {
+    printed: String,
+    tls: bool,
+}
+
+type Inbox = Arc<Mutex<Vec<Received>>>;
 
 /// A running SMTP sink on a loopback port; stops when dropped.
 pub struct SmtpSink {
     port: u16,
-    received: Arc<Mutex<Vec<String>>>,
+    tls: TlsMode,
+    received: Inbox,
     stopping: Arc<AtomicBool>,
 }
 
 impl SmtpSink {
     /// Listens on `127.0.0.1:port` (a port chosen by the test, possibly one a client is
-    /// already retrying) and accepts connections at once.
+    /// already retrying) and accepts connections at once. Plain SMTP; no STARTTLS offered.
     pub async fn start(port: u16) -> SmtpSink {
+        SmtpSink::launch(port, TlsMode::Off)
+    }
+
+    /// Like [`SmtpSink::start`], offering STARTTLS with `config` (e.g. a test CA's
+    /// [`crate::tls::TestCa::server_config`]).
+    pub async fn start_starttls(port: u16, config: Arc<ServerConfig>) -> SmtpSink {
+        SmtpSink::launch(port, TlsMode::StartTls(config))
+    }
+
+    /// Like [`SmtpSink::start`], speaking TLS with `config` from the first byte (`smtps://`).
+    pub async fn start_implicit_tls(port: u16, config: Arc<ServerConfig>) -> SmtpSink {
+        SmtpSink::launch(port, TlsMode::Implicit(config))
+    }
+
+    fn launch(port: u16, tls: TlsMode) -> SmtpSink {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .unwrap_or_else(|e| panic!("the SMTP sink cannot listen on 127.0.0.1:{port}: {e}"));
         let received = Arc::new(Mutex::new(Vec::new()));
         let stopping = Arc::new(AtomicBool::new(false));
-        let (sink, stop) = (received.clone(), stopping.clone());
+        let (sink, stop, mode) = (received.clone(), stopping.clone(), tls.clone());
         std::thread::Builder::new()
             .name(format!("smtp-sink-{port}"))
             .spawn(move || {
@@ -42,16 +82,16 @@ impl SmtpSink {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    let sink = sink.clone();
+                    let (sink, mode) = (sink.clone(), mode.clone());
                     let _ = std::thread::Builder::new().name("smtp-sink-session".into()).spawn(
                         move || {
-                            let _ = Session::new(stream, sink).run();
+                            let _ = Session::new(stream, sink, mode).run();
                         },
                     );
                 }
             })
             .expect("spawn the SMTP sink");
-        SmtpSink { port, received, stopping }
+        SmtpSink { port, tls, received, stopping }
     }
 
     /// The port it listens on.
@@ -59,14 +99,27 @@ impl SmtpSink {
         self.port
     }
 
-    /// Its URL for the platform's `smtp_url`.
+    /// Its URL for the platform's `smtp_url`: `smtps://` for implicit TLS, STARTTLS required
+    /// when it offers STARTTLS.
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        match self.tls {
+            TlsMode::Off => format!("smtp://127.0.0.1:{}", self.port),
+            TlsMode::StartTls(_) => format!("smtp://127.0.0.1:{}?starttls=required", self.port),
+            TlsMode::Implicit(_) => format!("smtps://127.0.0.1:{}", self.port),
+        }
     }
 
     /// Every message received so far, printed as aiosmtpd's `Debugging` handler prints them.
     pub fn output(&self) -> String {
-        self.received.lock().map(|m| m.concat()).unwrap_or_default()
+        self.received
+            .lock()
+            .map(|m| m.iter().map(|r| r.printed.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    /// For each message received so far, whether it came over TLS.
+    pub fn received_over_tls(&self) -> Vec<bool> {
+        self.received.lock().map(|m| m.iter().map(|r| r.tls).collect()).unwrap_or_default()
     }
 
     /// Waits (up to 10 s) until `n` messages have arrived; returns them, each from its first
@@ -77,7 +130,7 @@ impl SmtpSink {
             let messages: Vec<String> = self
                 .received
                 .lock()
-                .map(|m| m.iter().map(|p| unwrap_printed(p)).collect())
+                .map(|m| m.iter().map(|r| unwrap_printed(&r.printed)).collect())
                 .unwrap_or_default();
             if messages.len() >= n {
                 return messages;
@@ -118,36 +171,128 @@ fn unwrap_printed(printed: &str) -> String {
     inner.to_string()
 }
 
+/// The connection to one client: TCP, or TLS over it.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
+    /// Between taking the TCP stream out for STARTTLS and putting the TLS one in.
+    Gone,
+}
+
+impl Conn {
+    fn tls(config: &Arc<ServerConfig>, tcp: TcpStream) -> std::io::Result<Conn> {
+        let server = ServerConnection::new(config.clone()).map_err(std::io::Error::other)?;
+        Ok(Conn::Tls(Box::new(StreamOwned::new(server, tcp))))
+    }
+
+    fn gone() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::NotConnected, "connection closed")
+    }
+
+    fn shutdown(&mut self) {
+        match self {
+            Conn::Plain(tcp) => {
+                let _ = tcp.shutdown(Shutdown::Both);
+            }
+            Conn::Tls(tls) => {
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+                let _ = tls.sock.shutdown(Shutdown::Both);
+            }
+            Conn::Gone => {}
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(tcp) => tcp.read(buf),
+            Conn::Tls(tls) => tls.read(buf),
+            Conn::Gone => Err(Conn::gone()),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(tcp) => tcp.write(buf),
+            Conn::Tls(tls) => tls.write(buf),
+            Conn::Gone => Err(Conn::gone()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(tcp) => tcp.flush(),
+            Conn::Tls(tls) => tls.flush(),
+            Conn::Gone => Err(Conn::gone()),
+        }
+    }
+}
+
 /// One client's conversation.
 struct Session {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    reader: BufReader<Conn>,
     peer: SocketAddr,
-    received: Arc<Mutex<Vec<String>>>,
+    received: Inbox,
+    tls: TlsMode,
     greeted: bool,
     mail_options: Option<Vec<String>>,
     recipients: usize,
 }
 
 impl Session {
-    fn new(stream: TcpStream, received: Arc<Mutex<Vec<String>>>) -> Session {
+    fn new(stream: TcpStream, received: Inbox, tls: TlsMode) -> Session {
         let peer = stream.peer_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let writer = stream.try_clone().expect("clone the SMTP stream");
         let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+        let conn = match &tls {
+            TlsMode::Implicit(config) => Conn::tls(config, stream).unwrap_or(Conn::Gone),
+            TlsMode::Off | TlsMode::StartTls(_) => Conn::Plain(stream),
+        };
         Session {
-            reader: BufReader::new(stream),
-            writer,
+            reader: BufReader::new(conn),
             peer,
             received,
+            tls,
             greeted: false,
             mail_options: None,
             recipients: 0,
         }
     }
 
+    fn encrypted(&self) -> bool {
+        matches!(self.reader.get_ref(), Conn::Tls(_))
+    }
+
     fn reply(&mut self, text: &str) -> std::io::Result<()> {
-        self.writer.write_all(text.as_bytes())?;
-        self.writer.write_all(b"\r\n")
+        let conn = self.reader.get_mut();
+        conn.write_all(text.as_bytes())?;
+        conn.write_all(b"\r\n")?;
+        conn.flush()
+    }
+
+    /// STARTTLS (RFC 3207): offered only in that mode and before TLS; the client must not
+    /// have sent anything after the command; the conversation starts over (EHLO again).
+    fn starttls(&mut self) -> std::io::Result<()> {
+        let TlsMode::StartTls(config) = self.tls.clone() else {
+            return self.reply("502 5.5.1 Error: command \"STARTTLS\" not implemented");
+        };
+        if self.encrypted() {
+            return self.reply("503 5.5.1 Error: TLS already active");
+        }
+        if !self.reader.buffer().is_empty() {
+            return self.reply("501 5.5.4 Error: data after STARTTLS");
+        }
+        self.reply("220 2.0.0 Ready to start TLS")?;
+        let Conn::Plain(tcp) = std::mem::replace(self.reader.get_mut(), Conn::Gone) else {
+            return Err(Conn::gone());
+        };
+        *self.reader.get_mut() = Conn::tls(&config, tcp)?;
+        self.greeted = false;
+        self.reset();
+        Ok(())
     }
 
     /// A line without its CRLF; `None` at the end of the stream, an error for a bare LF.
@@ -176,6 +321,9 @@ impl Session {
                     self.greeted = true;
                     self.reset();
                     self.reply("250-localhost")?;
+                    if matches!(self.tls, TlsMode::StartTls(_)) && !self.encrypted() {
+                        self.reply("250-STARTTLS")?;
+                    }
                     self.reply("250-SIZE 33554432")?;
                     self.reply("250-8BITMIME")?;
                     self.reply("250-SMTPUTF8")?;
@@ -190,6 +338,7 @@ impl Session {
                 "MAIL" => self.mail(arg)?,
                 "RCPT" => self.rcpt(arg)?,
                 "DATA" => self.data()?,
+                "STARTTLS" if arg.is_empty() => self.starttls()?,
                 "RSET" => {
                     self.reset();
                     self.reply("250 OK")?;
@@ -198,7 +347,7 @@ impl Session {
                 "VRFY" => self.reply("252 Cannot VRFY user")?,
                 "QUIT" => {
                     self.reply("221 Bye")?;
-                    let _ = self.writer.shutdown(Shutdown::Both);
+                    self.reader.get_mut().shutdown();
                     return Ok(());
                 }
                 _ => self.reply(&format!("500 Error: command \"{verb}\" not recognized"))?,
@@ -264,8 +413,9 @@ impl Session {
             return self.reply("550 5.6.2 Error: bare LF in the message (lines must end in CRLF)");
         }
         let printed = print(&self.peer, &options, &lines);
+        let tls = self.encrypted();
         if let Ok(mut r) = self.received.lock() {
-            r.push(printed);
+            r.push(Received { printed, tls });
         }
         self.reply("250 OK: message accepted for delivery")
     }
@@ -360,6 +510,21 @@ mod tests {
         assert!(sink.output().starts_with(
             "---------- MESSAGE FOLLOWS ----------\nmail options: ['BODY=8BITMIME']\n\n"
         ));
+    }
+
+    #[tokio::test]
+    async fn starttls_is_offered_only_by_a_sink_that_speaks_it() {
+        let plain = port();
+        let _sink = SmtpSink::start(plain).await;
+        let replies = talk(plain, &["EHLO client\r\n", "STARTTLS\r\n", "QUIT\r\n"]);
+        assert!(!replies.iter().any(|r| r.ends_with("STARTTLS")), "{replies:?}");
+        assert!(replies.iter().any(|r| r.starts_with("502 ")), "{replies:?}");
+        let ca = crate::tls::TestCa::new("cqdt test CA");
+        let tls = port();
+        let _sink = SmtpSink::start_starttls(tls, ca.server_config()).await;
+        let replies = talk(tls, &["EHLO client\r\n", "STARTTLS\r\n"]);
+        assert!(replies.iter().any(|r| r == "250-STARTTLS"), "{replies:?}");
+        assert!(replies.last().is_some_and(|r| r.starts_with("220 2.0.0")), "{replies:?}");
     }
 
     #[tokio::test]

@@ -193,6 +193,7 @@ async fn pages_and_answers_about_a_person_are_never_cached_but_assets_are() {
     }
     let res = client().get(app.url("/assets/app.css")).send().await.expect("css");
     assert!(res.headers()["cache-control"].to_str().expect("ascii").starts_with("public"));
+}
 
 /// Requests carrying a NUL character (`%00`, `\u0000`) in a path segment, a query parameter or
 /// a form or JSON body: PostgreSQL refuses NUL in text, so without the boundary's guard these

@@ -7,3 +7,4 @@ mod common;
 mod nodes;
 mod oauth;
 mod registration;
+mod vneid_tls;

@@ -6,18 +6,39 @@ use super::NotifyError;
 
 // SMTP URL
 
-/// Where the SMTP server is, parsed from `smtp://[user:pass@]host[:port]`.
+/// Where the SMTP server is and how the connection is protected:
 ///
-/// Only plain SMTP is supported for now: the connection is not encrypted (no STARTTLS, no
-/// implicit TLS), so point it at a relay on the same host or a trusted network.
+/// - `smtps://[user:pass@]host[:port]`: TLS from the first byte (implicit TLS, port 465
+///   unless given);
+/// - `smtp://[user:pass@]host[:port]?starttls=required`: plain SMTP upgraded with STARTTLS
+///   (port 25 unless given; 587 is the usual submission port); a server that does not offer
+///   STARTTLS is refused, never used in clear text;
+/// - `smtp://[user:pass@]host[:port]`: plain SMTP, not encrypted, for a relay on the same host
+///   or a trusted network.
+///
+/// The server's certificate is always verified (the Mozilla roots and the `tls_ca_file`
+/// bundle).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SmtpUrl {
     /// Host name or IP address (IPv6 without brackets).
     pub host: String,
-    /// Port, 25 unless given.
+    /// Port: given, or 465 for `smtps://`, 25 for `smtp://`.
     pub port: u16,
     /// User name and password, percent-decoded.
     pub credentials: Option<(String, String)>,
+    /// How the connection is protected.
+    pub security: SmtpSecurity,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Not at all (`smtp://`).
+    Plain,
+    /// STARTTLS, required (`smtp://…?starttls=required`).
+    StartTls,
+    /// TLS from the first byte (`smtps://`).
+    ImplicitTls,
 }
 
 impl fmt::Debug for SmtpUrl {
@@ -31,34 +52,51 @@ impl fmt::Display for SmtpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let host =
             if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let scheme = if self.security == SmtpSecurity::ImplicitTls { "smtps" } else { "smtp" };
+        let query = if self.security == SmtpSecurity::StartTls { "?starttls=required" } else { "" };
         match &self.credentials {
-            Some((user, _)) => write!(f, "smtp://{user}:***@{host}:{}", self.port),
-            None => write!(f, "smtp://{host}:{}", self.port),
+            Some((user, _)) => write!(f, "{scheme}://{user}:***@{host}:{}{query}", self.port),
+            None => write!(f, "{scheme}://{host}:{}{query}", self.port),
         }
     }
 }
 
 impl SmtpUrl {
-    /// Parses `smtp://[user:pass@]host[:port]`; `smtps://` and other schemes are refused.
+    /// Parses `smtps://[user:pass@]host[:port]` or `smtp://[user:pass@]host[:port]`, the
+    /// latter optionally with `?starttls=required`; anything else is refused.
     pub fn parse(url: &str) -> Result<Self, NotifyError> {
         let err = |m: &str| NotifyError::Config(format!("SMTP URL: {m}"));
         let url = url.trim();
-        let (scheme, rest) =
-            url.split_once("://").ok_or_else(|| err("expected smtp://[user:pass@]host[:port]"))?;
-        match scheme.to_ascii_lowercase().as_str() {
-            "smtp" => {}
-            "smtps" => {
-                return Err(err(
-                    "smtps:// (TLS) is not supported by this build; use smtp:// to a local or trusted relay",
-                ))
-            }
-            _ => return Err(err("the scheme must be smtp://")),
-        }
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| err("expected smtps://[user:pass@]host[:port] or smtp://…"))?;
+        let implicit = match scheme.to_ascii_lowercase().as_str() {
+            "smtp" => false,
+            "smtps" => true,
+            _ => return Err(err("the scheme must be smtps:// or smtp://")),
+        };
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(end);
-        if !(tail.is_empty() || tail == "/") {
-            return Err(err("no path, query or fragment is allowed after the host"));
+        let (path, query) = match tail.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (tail, None),
+        };
+        if !(path.is_empty() || path == "/") || tail.contains('#') {
+            return Err(err("no path or fragment is allowed after the host"));
         }
+        let security = match (implicit, query) {
+            (true, None) => SmtpSecurity::ImplicitTls,
+            (false, None) => SmtpSecurity::Plain,
+            (false, Some(q)) if q.eq_ignore_ascii_case("starttls=required") => {
+                SmtpSecurity::StartTls
+            }
+            (true, Some(_)) => {
+                return Err(err("smtps:// takes no parameters (TLS starts with the connection)"))
+            }
+            (false, Some(_)) => {
+                return Err(err("the only parameter of smtp:// is ?starttls=required"))
+            }
+        };
         let (userinfo, hostport) = match authority.rsplit_once('@') {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
@@ -105,6 +143,7 @@ impl SmtpUrl {
             return Err(err("missing or invalid host"));
         }
         let port = match port {
+            None if implicit => 465,
             None => 25,
             Some(p) => p
                 .parse::<u16>()
@@ -112,7 +151,7 @@ impl SmtpUrl {
                 .filter(|p| *p != 0)
                 .ok_or_else(|| err("the port must be a number from 1 to 65535"))?,
         };
-        Ok(SmtpUrl { host, port, credentials })
+        Ok(SmtpUrl { host, port, credentials, security })
     }
 }
 
@@ -143,8 +182,28 @@ mod tests {
         assert_eq!(u.host, "mail.soctrang.gov.vn");
         assert_eq!(u.port, 25);
         assert_eq!(u.credentials, None);
+        assert_eq!(u.security, SmtpSecurity::Plain);
         let u = SmtpUrl::parse("smtp://127.0.0.1:2525/").expect("parse");
         assert_eq!((u.host.as_str(), u.port), ("127.0.0.1", 2525));
+    }
+
+    #[test]
+    fn an_smtps_url_is_implicit_tls_on_port_465_unless_given() {
+        let u = SmtpUrl::parse("smtps://mail.soctrang.gov.vn").expect("parse");
+        assert_eq!((u.port, u.security), (465, SmtpSecurity::ImplicitTls));
+        assert_eq!(u.to_string(), "smtps://mail.soctrang.gov.vn:465");
+        let u = SmtpUrl::parse("SMTPS://u:p@mail.soctrang.gov.vn:4650/").expect("parse");
+        assert_eq!((u.port, u.security), (4650, SmtpSecurity::ImplicitTls));
+        assert_eq!(u.to_string(), "smtps://u:***@mail.soctrang.gov.vn:4650");
+    }
+
+    #[test]
+    fn starttls_is_asked_for_with_a_parameter_and_shown() {
+        let u = SmtpUrl::parse("smtp://u:p@relay.local:587?starttls=required").expect("parse");
+        assert_eq!((u.port, u.security), (587, SmtpSecurity::StartTls));
+        assert_eq!(u.to_string(), "smtp://u:***@relay.local:587?starttls=required");
+        let u = SmtpUrl::parse("smtp://relay.local/?starttls=required").expect("parse");
+        assert_eq!((u.port, u.security), (25, SmtpSecurity::StartTls));
     }
 
     #[test]
@@ -169,7 +228,11 @@ mod tests {
         for bad in [
             "mail.local:25",
             "http://mail.local",
-            "smtps://mail.local:465",
+            "smtps://",
+            "smtps://mail.local?starttls=required",
+            "smtp://mail.local?starttls=opportunistic",
+            "smtp://mail.local?starttls=required&x=1",
+            "smtp://mail.local?starttls=required#x",
             "smtp://",
             "smtp://mail.local:0",
             "smtp://mail.local:99999",
@@ -183,7 +246,7 @@ mod tests {
         ] {
             assert!(matches!(SmtpUrl::parse(bad), Err(NotifyError::Config(_))), "{bad} accepted");
         }
-        let Err(e) = SmtpUrl::parse("smtps://x") else { panic!("accepted") };
-        assert!(e.to_string().contains("TLS"));
+        let Err(e) = SmtpUrl::parse("smtp://x?starttls=opportunistic") else { panic!("accepted") };
+        assert!(e.to_string().contains("starttls=required"), "{e}");
     }
 }

@@ -6,3 +6,4 @@ mod common;
 mod delivery;
 mod http;
 mod sandbox;
+mod tls;

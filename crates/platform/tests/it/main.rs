@@ -3,3 +3,4 @@
 
 mod jobs;
 mod migrations;
+mod postgres_tls;
