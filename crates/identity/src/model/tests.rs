@@ -13,6 +13,7 @@ fn new_client(grants: &[&str], uris: &[&str], public: bool, scopes: &[&str]) -> 
         public,
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         first_party: false,
+        id_token_signed_response_alg: None,
     }
 }
 
