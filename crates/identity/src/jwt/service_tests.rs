@@ -206,3 +206,59 @@ async fn access_tokens_for_another_audience_not_yet_valid_or_typed_as_id_tokens_
     let intro = f.service.introspect(&creds, &wrong_aud, "").await.expect("introspect");
     assert!(!intro.active);
 }
+
+#[tokio::test]
+async fn a_database_from_before_ring_keeps_its_es256_key_and_the_tokens_it_signed_verify() {
+    use base64::Engine;
+    use p256::ecdsa::signature::Signer;
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use p256::pkcs8::EncodePrivateKey;
+
+    use crate::model::{KeyStatus, SigningKeyInfo, B64};
+    // The row as releases with the p256 signer wrote it.
+    let t = TestDb::new().await;
+    let secret = p256::SecretKey::from_slice(&rand::random::<[u8; 32]>()).expect("scalar");
+    let point = secret.public_key().to_encoded_point(false);
+    let (x, y) = (B64.encode(point.x().expect("x")), B64.encode(point.y().expect("y")));
+    let kid =
+        super::thumbprint(&json!({"kty": "EC", "crv": "P-256", "x": x, "y": y})).expect("kid");
+    let row = crate::store::KeyRow {
+        info: SigningKeyInfo {
+            kid: kid.clone(),
+            alg: "ES256".into(),
+            status: KeyStatus::Active,
+            created_at: "2025-06-12T08:00:00Z".into(),
+            retiring_at: None,
+            retire_after: None,
+            retired_at: None,
+        },
+        private_key_pkcs8: base64::engine::general_purpose::STANDARD
+            .encode(secret.to_pkcs8_der().expect("pkcs8").as_bytes()),
+        public_jwk: json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": "sig",
+                           "alg": "ES256"})
+        .to_string(),
+    };
+    let mut tx = t.db.begin().await.expect("tx");
+    crate::store::insert_key(&mut tx, &row).await.expect("old key");
+    tx.commit().await.expect("commit");
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let audit = Audit::new(t.db.clone(), clock.clone());
+    let config = IdentityConfig::new(ISSUER).expect("config");
+    let service = IdentityService::start(t.db.clone(), clock.clone(), audit, config)
+        .await
+        .expect("the upgraded service starts with the stored key");
+    assert_eq!(service.active_kid(), kid, "the stored key still signs, under its kid");
+    // A token the old signer made (its signatures were p256's, byte for byte).
+    let now = clock.now().timestamp();
+    let head = B64.encode(json!({"alg": "ES256", "typ": "at+jwt", "kid": kid}).to_string());
+    let claims = json!({"iss": ISSUER, "sub": "c1", "aud": service.config().audience, "exp": now + 300,
+                        "iat": now, "jti": "old-1", "scope": "", "client_id": "c1"});
+    let input = format!("{head}.{}", B64.encode(claims.to_string()));
+    let sig: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(&secret).sign(input.as_bytes());
+    let old_token = format!("{input}.{}", B64.encode(sig.to_bytes()));
+    let read =
+        service.verified_access_claims(&old_token).await.expect("verifies after the upgrade");
+    assert_eq!(read.jti, "old-1");
+    let jwks: Value = serde_json::from_str(&service.jwks()).expect("jwks");
+    assert_eq!(jwks["keys"][0]["kid"], kid.as_str());
+}
