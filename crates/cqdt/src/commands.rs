@@ -202,7 +202,15 @@ async fn client_command(
     let mut app = App::build(config, db, clock).await?;
     let identity = app.start_identity().await?;
     match command {
-        ClientCommand::Add { name, grants, redirect_uris, public, scopes, first_party } => {
+        ClientCommand::Add {
+            name,
+            grants,
+            redirect_uris,
+            public,
+            scopes,
+            first_party,
+            id_token_alg,
+        } => {
             let created = identity
                 .add_client(
                     "cli",
@@ -214,6 +222,7 @@ async fn client_command(
                         public,
                         scopes,
                         first_party,
+                        id_token_signed_response_alg: id_token_alg,
                     },
                 )
                 .await

@@ -240,6 +240,9 @@ pub enum ClientCommand {
         /// First-party: no consent screen.
         #[arg(long)]
         first_party: bool,
+        /// Algorithm of its ID tokens: ES256 (default) or RS256.
+        #[arg(long = "id-token-alg")]
+        id_token_alg: Option<String>,
     },
     /// List registered clients.
     List,

@@ -46,6 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 public: false,
                 scopes: vec!["dossier:read".into()],
                 first_party: true,
+                id_token_signed_response_alg: None,
             },
         )
         .await?;

@@ -1,6 +1,8 @@
-//! The signing key ring: the active ES256 key that signs, the retiring keys that still verify,
-//! the JWKS that publishes both, and rotation. Kept in memory and reread from the database
-//! in the background, so that a rotation made on one node reaches the others.
+//! The signing key ring: the active ES256 key that signs access tokens and ID tokens, the
+//! active RS256 key (made when the first client asks for RS256 ID tokens) that signs theirs,
+//! the retiring keys that still verify, the JWKS that publishes them all, and rotation. Kept in
+//! memory and reread from the database in the background, so that a rotation made on one node
+//! reaches the others.
 //!
 //! Private keys are stored as unencrypted PKCS#8 in the database for now: whoever can read the
 //! database (or a backup) can sign tokens. Encrypting them under a key kept outside the
@@ -13,34 +15,39 @@ use std::time::{Duration, Instant};
 use cqdt_audit::{Audit, AuditEvent};
 use cqdt_platform::clock::{format_ts, parse_ts};
 use cqdt_platform::{Db, SharedClock};
-use p256::ecdsa::{SigningKey, VerifyingKey};
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::error::IdentityError;
-use crate::jwt;
+use crate::jwt::{self, Alg, Expectation, PublicKey, Refusal, SigningKey};
 use crate::model::{KeyStatus, SigningKeyInfo};
 use crate::store::{self, KeyRow};
 
 /// The keys as one node holds them.
 pub(crate) struct LoadedKeys {
-    /// Kid of the active key.
-    pub active_kid: String,
-    /// The active key.
-    pub signing: SigningKey,
-    /// The encoded JWS header of access tokens signed with it.
-    pub access_header: String,
-    /// The encoded JWS header of ID tokens (`typ` JWT).
-    pub id_header: String,
-    /// Keys that verify: the active one and those retiring.
-    pub verifiers: Vec<(String, VerifyingKey)>,
+    /// The active ES256 key: signs every access token, and the ID tokens of clients that did
+    /// not ask for RS256.
+    pub es256: Arc<SigningKey>,
+    /// The active RS256 key, once a client has asked for RS256 ID tokens.
+    pub rs256: Option<Arc<SigningKey>>,
+    /// Keys that verify: the active ones and those retiring.
+    pub verifiers: Vec<PublicKey>,
     /// The JWKS document, JSON text.
     pub jwks: Arc<str>,
 }
 
 impl LoadedKeys {
     /// The verifying key with this kid.
-    pub fn verifier(&self, kid: &str) -> Option<&VerifyingKey> {
-        self.verifiers.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
+    pub fn verifier(&self, kid: &str) -> Option<&PublicKey> {
+        self.verifiers.iter().find(|k| k.kid() == kid)
+    }
+
+    /// The active key of an algorithm.
+    pub fn signer(&self, alg: Alg) -> Option<&Arc<SigningKey>> {
+        match alg {
+            Alg::Es256 => Some(&self.es256),
+            Alg::Rs256 => self.rs256.as_ref(),
+        }
     }
 }
 
@@ -55,8 +62,8 @@ struct Inner {
     clock: SharedClock,
     audit: Audit,
     refresh: Duration,
-    /// How long a retiring key stays published: the token lifetime, plus the refresh interval
-    /// (other nodes may sign with it until they notice the rotation), plus clock skew.
+    /// How long a retiring key stays published: the longest token lifetime, plus the refresh
+    /// interval (other nodes may sign with it until they notice the rotation), plus clock skew.
     publish_after_retiring: chrono::Duration,
     current: RwLock<Arc<LoadedKeys>>,
     loaded_at: Mutex<Instant>,
@@ -65,26 +72,32 @@ struct Inner {
     forced_at: Mutex<Option<Instant>>,
 }
 
-fn key_row(key: &SigningKey, status: KeyStatus, now: &str) -> Result<KeyRow, IdentityError> {
-    let vk = key.verifying_key();
-    let kid = jwt::thumbprint(vk)?;
-    Ok(KeyRow {
-        public_jwk: jwt::public_jwk(vk, &kid)?.to_string(),
-        private_key_pkcs8: jwt::to_pkcs8_b64(key)?,
+fn key_row(key: &SigningKey, status: KeyStatus, now: &str) -> KeyRow {
+    KeyRow {
+        public_jwk: key.public().jwk().to_string(),
+        private_key_pkcs8: key.to_pkcs8_b64().to_string(),
         info: SigningKeyInfo {
-            kid,
-            alg: jwt::ES256.into(),
+            kid: key.kid().to_string(),
+            alg: key.alg().as_str().into(),
             status,
             created_at: now.to_string(),
             retiring_at: None,
             retire_after: None,
             retired_at: None,
         },
-    })
+    }
+}
+
+/// A new key, made off the async threads: an RSA key takes a noticeable time to find.
+async fn generate(alg: Alg) -> Result<SigningKey, IdentityError> {
+    tokio::task::spawn_blocking(move || SigningKey::generate(alg))
+        .await
+        .map_err(|e| IdentityError::Key(format!("key generation stopped: {e}")))?
 }
 
 impl KeyRing {
-    /// Loads the keys, making the first one if there is none.
+    /// Loads the keys, making the first ES256 key if there is none. `token_ttl` is the longest
+    /// life of a token they sign.
     pub async fn load(
         db: Db,
         clock: SharedClock,
@@ -96,8 +109,6 @@ impl KeyRing {
         let publish_after_retiring =
             chrono::Duration::from_std(margin).unwrap_or_else(|_| chrono::Duration::hours(1));
         let loaded = read(&db, &clock, &audit).await?;
-        // The signer's fixed-base table (a few milliseconds), before the first grant needs it.
-        crate::es256::warm_up();
         Ok(KeyRing {
             inner: Arc::new(Inner {
                 db,
@@ -154,11 +165,19 @@ impl KeyRing {
         Ok(())
     }
 
-    /// The verifying key for `kid`; rereads the keys if it is unknown (a rotation on another
+    /// Verifies a token this provider signed, as `expect` says, with the published key its
+    /// `kid` names. An unknown kid makes the node reread the keys (a rotation on another
     /// node), at most once a second so that made-up kids cannot hammer the database.
-    pub async fn verifier(&self, kid: &str) -> Option<VerifyingKey> {
-        if let Some(k) = self.current().verifier(kid) {
-            return Some(*k);
+    pub async fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        expect: &Expectation,
+    ) -> Result<T, Refusal> {
+        let kid = jwt::verify::key_id(token)?.ok_or(Refusal::UnknownKey)?;
+        let now = self.inner.clock.now().timestamp();
+        let keys = self.current();
+        if let Some(key) = keys.verifier(&kid) {
+            return expect.verify(token, Some(key), now);
         }
         let allowed = match self.inner.forced_at.lock() {
             Ok(mut last) => {
@@ -171,12 +190,33 @@ impl KeyRing {
             Err(_) => false,
         };
         if !allowed || self.reload().await.is_err() {
-            return None;
+            return Err(Refusal::UnknownKey);
         }
-        self.snapshot().verifier(kid).copied()
+        expect.verify(token, self.snapshot().verifier(&kid), now)
     }
 
-    /// Makes a new active key; the old one keeps verifying until its tokens have expired.
+    /// The active key of `alg`, making it if there is none yet (the RS256 key, the first time
+    /// a client asks for RS256 ID tokens; another node may have made it since this one last
+    /// read the keys). It may write: never call it inside a transaction.
+    pub async fn signer(&self, alg: Alg) -> Result<Arc<SigningKey>, IdentityError> {
+        if let Some(k) = self.current().signer(alg) {
+            return Ok(k.clone());
+        }
+        self.reload().await?;
+        if let Some(k) = self.snapshot().signer(alg) {
+            return Ok(k.clone());
+        }
+        let now = format_ts(self.inner.clock.now());
+        create(&self.inner.db, &self.inner.audit, alg, &now).await?;
+        self.reload().await?;
+        self.snapshot()
+            .signer(alg)
+            .cloned()
+            .ok_or_else(|| IdentityError::Key(format!("no active {alg} key after creating one")))
+    }
+
+    /// Makes a new active key for each algorithm in use; the old ones keep verifying until
+    /// their tokens have expired. Returns the new ES256 key.
     pub async fn rotate(
         &self,
         actor: &str,
@@ -185,31 +225,42 @@ impl KeyRing {
         let now_at = self.inner.clock.now();
         let now = format_ts(now_at);
         let retire_after = format_ts(now_at + self.inner.publish_after_retiring);
-        let key = jwt::generate_key()?;
-        let row = key_row(&key, KeyStatus::Active, &now)?;
+        let mut algs = vec![Alg::Es256];
+        if self.snapshot().rs256.is_some() {
+            algs.push(Alg::Rs256);
+        }
+        let mut rows = Vec::new();
+        for alg in algs {
+            rows.push(key_row(&generate(alg).await?, KeyStatus::Active, &now));
+        }
         let mut tx = self.inner.db.begin().await?;
         let expired = store::retire_expired(&mut tx, &now).await?;
-        let old = store::retire_active(&mut tx, &now, &retire_after).await?;
-        store::insert_key(&mut tx, &row).await?;
-        self.inner
-            .audit
-            .record(
-                &mut tx,
-                AuditEvent::new(actor, "identity.key.rotate", "signing_key")
-                    .object(row.info.kid.clone())
-                    .request(request_id)
-                    .details(json!({
-                        "alg": jwt::ES256,
-                        "previous_kid": old,
-                        "previous_published_until": retire_after,
-                        "retired": expired,
-                    })),
-            )
-            .await?;
+        for row in &rows {
+            let old = store::retire_active(&mut tx, &row.info.alg, &now, &retire_after).await?;
+            store::insert_key(&mut tx, row).await?;
+            self.inner
+                .audit
+                .record(
+                    &mut tx,
+                    AuditEvent::new(actor, "identity.key.rotate", "signing_key")
+                        .object(row.info.kid.clone())
+                        .request(request_id)
+                        .details(json!({
+                            "alg": row.info.alg,
+                            "previous_kid": old,
+                            "previous_published_until": retire_after,
+                            "retired": expired,
+                        })),
+                )
+                .await?;
+            tracing::info!(kid = %row.info.kid, alg = %row.info.alg, previous = ?old, "signing key rotated");
+        }
         tx.commit().await?;
         self.reload().await?;
-        tracing::info!(kid = %row.info.kid, previous = ?old, "signing key rotated");
-        Ok(row.info)
+        rows.into_iter()
+            .next()
+            .map(|r| r.info)
+            .ok_or_else(|| IdentityError::Key("no key rotated".into()))
     }
 
     /// Every key, newest first, without private parts.
@@ -225,8 +276,8 @@ impl KeyRing {
     }
 }
 
-/// Reads the usable keys; makes the first active key when there is none, and retires keys
-/// whose publication period is over.
+/// Reads the usable keys; makes the first active ES256 key when there is none, and retires
+/// keys whose publication period is over.
 async fn read(db: &Db, clock: &SharedClock, audit: &Audit) -> Result<LoadedKeys, IdentityError> {
     for _ in 0..3 {
         let now = clock.now();
@@ -238,10 +289,12 @@ async fn read(db: &Db, clock: &SharedClock, audit: &Audit) -> Result<LoadedKeys,
         if !expired.is_empty() {
             retire(db, audit, &format_ts(now)).await?;
         }
-        match current.iter().find(|k| k.info.status == KeyStatus::Active) {
-            Some(active) => return loaded(active, &current),
-            None => create_first(db, audit, &format_ts(now)).await?,
+        let es256_active =
+            current.iter().any(|k| k.info.status == KeyStatus::Active && k.info.alg == jwt::ES256);
+        if es256_active {
+            return loaded(&current);
         }
+        create(db, audit, Alg::Es256, &format_ts(now)).await?;
     }
     Err(IdentityError::Key("no active signing key after creating one".into()))
 }
@@ -261,14 +314,13 @@ async fn retire(db: &Db, audit: &Audit, now: &str) -> Result<(), IdentityError> 
     Ok(())
 }
 
-async fn create_first(db: &Db, audit: &Audit, now: &str) -> Result<(), IdentityError> {
-    let key = jwt::generate_key()?;
-    let row = key_row(&key, KeyStatus::Active, now)?;
+/// Makes the active key of `alg`, unless another node does at the same moment (one active key
+/// per algorithm is enforced by a unique index): then theirs is used.
+async fn create(db: &Db, audit: &Audit, alg: Alg, now: &str) -> Result<(), IdentityError> {
+    let row = key_row(&generate(alg).await?, KeyStatus::Active, now);
     let mut tx = db.begin().await?;
     if let Err(e) = store::insert_key(&mut tx, &row).await {
-        // Another node made the first key at the same moment (one active key is enforced by a
-        // unique index); use theirs.
-        tracing::info!(error = %e, "another node created the first signing key");
+        tracing::info!(error = %e, %alg, "another node created the signing key");
         return Ok(());
     }
     audit
@@ -276,33 +328,44 @@ async fn create_first(db: &Db, audit: &Audit, now: &str) -> Result<(), IdentityE
             &mut tx,
             AuditEvent::new("system", "identity.key.create", "signing_key")
                 .object(row.info.kid.clone())
-                .details(json!({"alg": jwt::ES256})),
+                .details(json!({"alg": alg.as_str()})),
         )
         .await?;
     if let Err(e) = tx.commit().await {
-        tracing::info!(error = %e, "another node created the first signing key");
+        tracing::info!(error = %e, %alg, "another node created the signing key");
     }
     Ok(())
 }
 
-fn loaded(active: &KeyRow, current: &[KeyRow]) -> Result<LoadedKeys, IdentityError> {
-    let signing = jwt::from_pkcs8_b64(&active.private_key_pkcs8)?;
+/// The keys of the rows: each one's public JWK verifies, the active ones' private keys sign
+/// (and must be the private halves of their published JWKs).
+fn loaded(current: &[KeyRow]) -> Result<LoadedKeys, IdentityError> {
     let mut verifiers = Vec::new();
     let mut jwks = Vec::new();
+    let (mut es256, mut rs256) = (None, None);
     for k in current {
+        let kid = &k.info.kid;
         let jwk: serde_json::Value = serde_json::from_str(&k.public_jwk)
-            .map_err(|e| IdentityError::Key(format!("stored JWK of {}: {e}", k.info.kid)))?;
-        let vk = jwt::verifying_key_from_jwk(&jwk).ok_or_else(|| {
-            IdentityError::Key(format!("stored JWK of {} is unusable", k.info.kid))
-        })?;
-        verifiers.push((k.info.kid.clone(), vk));
+            .map_err(|e| IdentityError::Key(format!("stored JWK of {kid}: {e}")))?;
+        let public = PublicKey::from_jwk(&jwk)
+            .filter(|p| p.kid() == kid && p.alg().as_str() == k.info.alg)
+            .ok_or_else(|| IdentityError::Key(format!("stored JWK of {kid} is unusable")))?;
+        if k.info.status == KeyStatus::Active {
+            let signing = SigningKey::from_pkcs8(public.alg(), &k.private_key_pkcs8)?;
+            if signing.kid() != kid {
+                return Err(IdentityError::Key(format!(
+                    "the private key of {kid} does not match its published JWK"
+                )));
+            }
+            let slot = if public.alg() == Alg::Es256 { &mut es256 } else { &mut rs256 };
+            *slot = Some(Arc::new(signing));
+        }
+        verifiers.push(public);
         jwks.push(jwk);
     }
     Ok(LoadedKeys {
-        access_header: jwt::encoded_header(&active.info.kid, jwt::ACCESS_TOKEN_TYP)?,
-        id_header: jwt::encoded_header(&active.info.kid, "JWT")?,
-        active_kid: active.info.kid.clone(),
-        signing,
+        es256: es256.ok_or_else(|| IdentityError::Key("no active ES256 key".into()))?,
+        rs256,
         verifiers,
         jwks: Arc::from(json!({ "keys": jwks }).to_string()),
     })

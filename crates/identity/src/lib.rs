@@ -1,7 +1,8 @@
 //! Identity and single sign-on (M2), first slice: the OAuth 2.0 / OpenID Connect provider for
-//! systems. OAuth clients with hashed secrets, ES256 signing keys with rotation, discovery,
-//! JWKS, the client-credentials grant issuing JWT access tokens (RFC 9068), introspection
-//! (RFC 7662) and revocation (RFC 7009), with lockout and a complete audit trail.
+//! systems. OAuth clients with hashed secrets, ES256 (and RS256 for ID tokens) signing keys
+//! with rotation, discovery, JWKS, the client-credentials grant issuing JWT access tokens
+//! (RFC 9068), introspection (RFC 7662) and revocation (RFC 7009), with lockout and a complete
+//! audit trail.
 //!
 //! The binary starts an [`IdentityService`] with an [`IdentityConfig`], merges
 //! [`http::router`] into the app, and calls [`IdentityService::add_client`] for
@@ -9,7 +10,6 @@
 
 pub mod account;
 pub mod error;
-mod es256;
 pub mod http;
 mod journal;
 pub mod jwt;

@@ -78,7 +78,7 @@ impl IdentityService {
             db.clone(),
             clock.clone(),
             audit.clone(),
-            config.access_token_ttl,
+            config.access_token_ttl.max(config.id_token_ttl),
             config.key_refresh,
         )
         .await?;
@@ -141,7 +141,7 @@ impl IdentityService {
 
     /// The kid that signs new tokens on this node.
     pub fn active_kid(&self) -> String {
-        self.inner.keys.current().active_kid.clone()
+        self.inner.keys.current().es256.kid().to_string()
     }
 
     /// Rereads the signing keys now (they are otherwise reread every `key_refresh`), e.g. after
@@ -194,7 +194,11 @@ impl IdentityService {
             created_by: actor.to_string(),
             updated_at: now,
             secret_rotated_at: None,
+            id_token_alg: spec.id_token_alg,
         };
+        // The client's ID-token key exists before the client can ask for a token (the RS256
+        // key is made the first time a client asks for RS256).
+        self.inner.keys.signer(client.id_token_alg).await?;
         let mut tx = self.inner.db.begin().await?;
         store::insert_client(&mut tx, &client).await?;
         self.inner
@@ -357,6 +361,7 @@ fn client_facts(c: &OAuthClient) -> Value {
         "redirect_uris": c.redirect_uris.iter().map(RedirectUri::as_str).collect::<Vec<_>>(),
         "scopes": c.scopes.to_string(),
         "first_party": c.first_party,
+        "id_token_signed_response_alg": c.id_token_alg.as_str(),
     })
 }
 
@@ -388,7 +393,7 @@ pub fn discovery_document(config: &IdentityConfig) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
-        "id_token_signing_alg_values_supported": [jwt::ES256],
+        "id_token_signing_alg_values_supported": [jwt::ES256, jwt::RS256],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,

@@ -10,12 +10,14 @@ use std::collections::BTreeSet;
 use cqdt_platform::{Db, DbError, DbResultExt, Sql};
 use sqlx::AnyConnection;
 
+use crate::jwt::Alg;
 use crate::model::{
     Grant, KeyStatus, OAuthClient, RedirectUri, Scopes, SecretHash, SigningKeyInfo,
 };
 
 const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, public_client, grants, redirect_uris, \
-     scopes, first_party, enabled, created_at, created_by, updated_at, secret_rotated_at";
+     scopes, first_party, enabled, created_at, created_by, updated_at, secret_rotated_at, \
+     id_token_alg";
 
 /// An `oauth_clients` row as stored: lists as text, flags as 0/1.
 #[derive(Debug, sqlx::FromRow)]
@@ -33,6 +35,7 @@ struct ClientRow {
     created_by: String,
     updated_at: String,
     secret_rotated_at: Option<String>,
+    id_token_alg: String,
 }
 
 impl From<ClientRow> for OAuthClient {
@@ -56,6 +59,9 @@ impl From<ClientRow> for OAuthClient {
             created_by: r.created_by,
             updated_at: r.updated_at,
             secret_rotated_at: r.secret_rotated_at,
+            // Only ES256 and RS256 are ever written; anything else (a hand edit) gets the
+            // default rather than failing every request of the client.
+            id_token_alg: Alg::parse(&r.id_token_alg).unwrap_or(Alg::Es256),
         }
     }
 }
@@ -82,7 +88,8 @@ pub async fn insert_client(conn: &mut AnyConnection, c: &OAuthClient) -> Result<
             .push_bind(&c.created_at)
             .push_bind(&c.created_by)
             .push_bind(&c.updated_at)
-            .push_bind(&c.secret_rotated_at);
+            .push_bind(&c.secret_rotated_at)
+            .push_bind(c.id_token_alg.as_str());
     });
     q.build().execute(conn).await.ctx("registering an OAuth client")?;
     Ok(())
@@ -272,17 +279,20 @@ pub async fn insert_key(conn: &mut AnyConnection, k: &KeyRow) -> Result<(), DbEr
     Ok(())
 }
 
-/// Moves the active key to retiring; returns its kid, if there was one.
+/// Moves the active key of algorithm `alg` to retiring; returns its kid, if there was one.
 pub async fn retire_active(
     conn: &mut AnyConnection,
+    alg: &str,
     now: &str,
     retire_after: &str,
 ) -> Result<Option<String>, DbError> {
-    let kid: Option<String> =
-        sqlx::query_scalar("SELECT kid FROM oidc_signing_keys WHERE status = 'active'")
-            .fetch_optional(&mut *conn)
-            .await
-            .ctx("reading the active signing key")?;
+    let kid: Option<String> = sqlx::query_scalar(
+        "SELECT kid FROM oidc_signing_keys WHERE status = 'active' AND alg = $1",
+    )
+    .bind(alg)
+    .fetch_optional(&mut *conn)
+    .await
+    .ctx("reading the active signing key")?;
     if let Some(kid) = &kid {
         execute_texts(&mut *conn, "UPDATE oidc_signing_keys SET status = 'retiring', retiring_at = $1, retire_after = $2 \
              WHERE kid = $3", &[now, retire_after, kid], "retiring the active signing key").await?;

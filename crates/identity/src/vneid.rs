@@ -318,8 +318,10 @@ async fn vouched_contacts(
     Ok(())
 }
 
-/// Verifies an ID token from the external provider (OIDC Core §3.1.3.7): ES256 signature by
-/// a key of its JWKS, issuer, audience, expiry and nonce.
+/// Verifies an ID token from the external provider through the one verifier
+/// (`jwt::Expectation::external_id_token`, OIDC Core §3.1.3.7): typ JWT or none, ES256 or
+/// RS256 by the key of its JWKS that the token's kid names, issuer, our client id as audience,
+/// `exp`, `nbf`, `iat` and the nonce sent.
 pub fn verify_id_token(
     token: &str,
     jwks: &Value,
@@ -328,35 +330,10 @@ pub fn verify_id_token(
     nonce: &str,
     now: i64,
 ) -> Result<Value, IdentityError> {
-    let bad = |m: &str| IdentityError::Upstream(format!("ID token: {m}"));
-    let parsed = jwt::parse(token).ok_or_else(|| bad("malformed"))?;
-    let kid = parsed.header.kid.as_deref();
-    let keys = jwks.get("keys").and_then(Value::as_array).ok_or_else(|| bad("JWKS has no keys"))?;
-    let verified = keys
-        .iter()
-        .filter(|k| kid.is_none() || k.get("kid").and_then(Value::as_str) == kid)
-        .filter_map(jwt::verifying_key_from_jwk)
-        .any(|k| parsed.verify_es256(&k));
-    if !verified {
-        return Err(bad("signature does not verify"));
-    }
-    let c: Value = serde_json::from_slice(&parsed.payload).map_err(|_| bad("payload"))?;
-    if c.get("iss").and_then(Value::as_str).map(|i| i.trim_end_matches('/')) != Some(issuer) {
-        return Err(bad("wrong issuer"));
-    }
-    let aud_ok = match c.get("aud") {
-        Some(Value::String(a)) => a == client_id,
-        Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(client_id)),
-        _ => false,
-    };
-    if !aud_ok {
-        return Err(bad("wrong audience"));
-    }
-    if c.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
-        return Err(bad("expired"));
-    }
-    if c.get("nonce").and_then(Value::as_str) != Some(nonce) {
-        return Err(bad("nonce does not match"));
-    }
-    Ok(c)
+    let refused = |why: jwt::Refusal| IdentityError::Upstream(format!("ID token: {why}"));
+    let kid = jwt::verify::key_id(token).map_err(refused)?;
+    let keys = jwt::KeySet::from_jwks(jwks);
+    jwt::Expectation::external_id_token(issuer, client_id, nonce)
+        .verify(token, keys.find(kid.as_deref()), now)
+        .map_err(refused)
 }

@@ -378,3 +378,140 @@ async fn a_third_party_client_asks_for_consent_and_a_public_client_uses_pkce_alo
     let res = authorize(&app, "", &params).await;
     assert!(location(&res).starts_with("/dang-nhap?next=%2Foauth%2Fauthorize"));
 }
+
+/// The JOSE header of a token, unverified (the checks are the provider's or PyJWT's).
+fn header_of(token: &str) -> Value {
+    let head = token.split('.').next().expect("header");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(head).expect("base64url");
+    serde_json::from_slice(&bytes).expect("json")
+}
+
+/// A person signs in and the client redeems a code: the token response.
+async fn tokens_for(app: &Instance, id: &str, secret: &str, verifier: &str) -> (String, Value) {
+    let cookie = sign_in(app, CITIZEN, DEMO_PASSWORD, None).await;
+    let code = code_for(app, &cookie, id, verifier).await;
+    let (status, body) = exchange(app, id, secret, &code, Some(verifier)).await;
+    assert_eq!(status, 200, "{body}");
+    (cookie, body)
+}
+
+/// RP-initiated logout with these parameters, as the person's browser.
+async fn logout(app: &Instance, cookie: &str, params: &[(&str, &str)]) -> reqwest::Response {
+    client()
+        .get(app.url("/oauth/logout"))
+        .query(params)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("logout")
+}
+
+/// Whether the session cookie still signs the person in.
+async fn signed_in(app: &Instance, cookie: &str) -> bool {
+    let res = client().get(app.url("/tai-khoan")).header("cookie", cookie).send().await;
+    res.expect("account page").status() == 200
+}
+
+#[tokio::test]
+async fn a_client_registered_for_rs256_gets_id_tokens_pyjwt_verifies_with_the_published_rsa_key() {
+    let app = Instance::start().await;
+    let (id, secret) = add_client(
+        &app,
+        &[
+            "Cổng thông tin (RS256)",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            REDIRECT,
+            "--scope",
+            "openid profile",
+            "--first-party",
+            "--id-token-alg",
+            "RS256",
+        ],
+    )
+    .await;
+    let secret = secret.expect("secret");
+    let (cookie, body) =
+        tokens_for(&app, &id, &secret, "rs256-client-verifier-0123456789-0123456789").await;
+    let id_token = body["id_token"].as_str().expect("id_token");
+    let access = body["access_token"].as_str().expect("access_token");
+    assert_eq!(header_of(id_token)["alg"], "RS256");
+    assert_eq!(header_of(access)["alg"], "ES256", "access tokens stay ES256");
+    let jwks: Value = client()
+        .get(app.url("/oauth/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    let rsa =
+        jwks["keys"].as_array().expect("keys").iter().find(|k| k["kty"] == "RSA").expect("RSA key");
+    assert_eq!(rsa["kid"], header_of(id_token)["kid"]);
+    assert_eq!((rsa["alg"].as_str(), rsa["use"].as_str()), (Some("RS256"), Some("sig")));
+    if cqdt_testing::prerequisite(
+        cqdt_testing::python_modules(&["jwt", "cryptography"]),
+        "the PyJWT check of an RS256 ID token",
+        "python3 with PyJWT is missing (python3 -m pip install pyjwt cryptography)",
+        "CQDT_REQUIRE_PYJWT",
+    ) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/verify_id_token.py");
+        let run = |token: &str, alg: &str| {
+            tokio::process::Command::new("python3")
+                .args([script, &app.url("/oauth/jwks"), &app.base, &id, "n-1", alg])
+                .env("CQDT_TOKEN", token)
+                .env("NO_PROXY", "127.0.0.1,localhost")
+                .output()
+        };
+        let out = run(id_token, "RS256").await.expect("python3");
+        assert!(out.status.success(), "PyJWT refused: {}", helpers::text(&out));
+        let checked: Value = serde_json::from_slice(&out.stdout).expect("PyJWT output");
+        assert_eq!(checked["kty"], "RSA");
+        assert_eq!(checked["claims"]["azp"], id.as_str());
+        // PyJWT refuses it as ES256, and refuses a token with a changed payload.
+        assert!(!run(id_token, "ES256").await.expect("python3").status.success());
+        let parts: Vec<&str> = id_token.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], parts[1].replacen('e', "f", 1), parts[2]);
+        assert_ne!(forged, id_token);
+        assert!(!run(&forged, "RS256").await.expect("python3").status.success());
+    }
+    // The RS256 ID token is a valid logout hint: the session ends at once.
+    let res = logout(
+        &app,
+        &cookie,
+        &[("id_token_hint", id_token), ("post_logout_redirect_uri", REDIRECT)],
+    )
+    .await;
+    assert_eq!((res.status().as_u16(), location(&res)), (303, REDIRECT.to_string()));
+    assert!(!signed_in(&app, &cookie).await);
+}
+
+#[tokio::test]
+async fn a_logout_hint_must_be_an_id_token_of_this_provider_for_the_client() {
+    let app = Instance::start().await;
+    let (id, secret) = first_party(&app).await;
+    let (other, _) = first_party(&app).await;
+    let (cookie, body) =
+        tokens_for(&app, &id, &secret, "logout-hint-verifier-0123456789-0123456789-abc").await;
+    let id_token = body["id_token"].as_str().expect("id_token");
+    let access = body["access_token"].as_str().expect("access_token");
+    assert_eq!(header_of(id_token)["alg"], "ES256", "ES256 unless the client asks");
+    let after = ("post_logout_redirect_uri", REDIRECT);
+    // An access token is not an ID token, though the same key signed it.
+    let res = logout(&app, &cookie, &[("id_token_hint", access), after]).await;
+    assert_eq!(res.status(), 400);
+    assert!(location(&res).is_empty());
+    assert!(res.text().await.expect("page").contains("id_token_hint"));
+    assert!(signed_in(&app, &cookie).await, "the session is not ended by a refused hint");
+    // An ID token for this client, presented for another one.
+    let res =
+        logout(&app, &cookie, &[("id_token_hint", id_token), ("client_id", &other), after]).await;
+    assert_eq!(res.status(), 400);
+    assert!(signed_in(&app, &cookie).await);
+    // The real thing ends the session and follows the registered redirect.
+    let res =
+        logout(&app, &cookie, &[("id_token_hint", id_token), ("client_id", &id), after]).await;
+    assert_eq!((res.status().as_u16(), location(&res)), (303, REDIRECT.to_string()));
+    assert!(!signed_in(&app, &cookie).await);
+}

@@ -333,6 +333,8 @@ struct ClientForm {
     kind: String,
     #[serde(default)]
     first_party: String,
+    #[serde(default)]
+    id_token_alg: String,
 }
 
 #[derive(Template)]
@@ -406,6 +408,7 @@ async fn add_client(
         public: f.kind == "public",
         scopes: vec![f.scopes.clone()],
         first_party: f.first_party == "true",
+        id_token_signed_response_alg: Some(f.id_token_alg.clone()),
     };
     match s.identity.add_client(&a.name, &rid, &new).await {
         Ok(c) => {

@@ -24,6 +24,7 @@ use cqdt_platform::auth::ApiScope;
 
 use super::{Grant, RedirectUri, Scopes, B64};
 use crate::error::IdentityError;
+use crate::jwt::Alg;
 
 /// A client secret in clear, as generated; shown once and never stored or logged.
 #[derive(Clone, PartialEq, Eq)]
@@ -116,6 +117,15 @@ pub struct OAuthClient {
     pub updated_at: String,
     /// When the secret was last replaced.
     pub secret_rotated_at: Option<String>,
+    /// The algorithm of its ID tokens (`id_token_signed_response_alg`, OpenID Connect Dynamic
+    /// Client Registration §2): ES256, or RS256 if it asked. Access tokens are always ES256.
+    #[schema(value_type = String, example = "ES256")]
+    #[serde(rename = "id_token_signed_response_alg", serialize_with = "alg_name")]
+    pub id_token_alg: Alg,
+}
+
+fn alg_name<S: serde::Serializer>(alg: &Alg, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(alg.as_str())
 }
 
 /// What an administrator asks for when registering a client.
@@ -137,6 +147,9 @@ pub struct NewClient {
     /// First-party: no consent screen.
     #[serde(default)]
     pub first_party: bool,
+    /// The algorithm of its ID tokens: `ES256` (the default) or `RS256`.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// A checked registration.
@@ -154,6 +167,8 @@ pub struct ClientSpec {
     pub scopes: Scopes,
     /// First-party.
     pub first_party: bool,
+    /// The algorithm of its ID tokens.
+    pub id_token_alg: Alg,
 }
 
 impl NewClient {
@@ -221,6 +236,17 @@ impl NewClient {
             }
         };
         errors.extend(scope_problems(&scopes, &grants, self.first_party));
+        let asked = self.id_token_signed_response_alg.as_deref().map(str::trim);
+        let id_token_alg = match asked.filter(|a| !a.is_empty()).map(|a| (a, Alg::parse(a))) {
+            None => Alg::Es256,
+            Some((_, Some(alg))) => alg,
+            Some((a, None)) => {
+                errors.push(format!(
+                    "Thuật toán ký ID token “{a}” không được hỗ trợ (ES256 hoặc RS256)."
+                ));
+                Alg::Es256
+            }
+        };
         if !errors.is_empty() {
             return Err(IdentityError::Invalid(errors.join(" ")));
         }
@@ -231,6 +257,7 @@ impl NewClient {
             public: self.public,
             scopes,
             first_party: self.first_party,
+            id_token_alg,
         })
     }
 }

@@ -13,6 +13,7 @@ fn new_client(grants: &[&str], uris: &[&str], public: bool, scopes: &[&str]) -> 
         public,
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         first_party: false,
+        id_token_signed_response_alg: None,
     }
 }
 
@@ -157,4 +158,22 @@ fn the_issuer_is_an_absolute_http_url_without_a_trailing_slash() {
         c.with_access_token_ttl(Duration::from_secs(60)).expect("ttl").access_token_ttl,
         Duration::from_secs(60)
     );
+}
+
+#[test]
+fn a_client_asks_for_es256_or_rs256_id_tokens_and_nothing_else() {
+    use crate::jwt::Alg;
+    let code = |alg: Option<&str>| NewClient {
+        id_token_signed_response_alg: alg.map(str::to_string),
+        ..new_client(&["authorization_code"], &["https://a.example/cb"], false, &["openid"])
+    };
+    assert_eq!(code(None).validate().expect("default").id_token_alg, Alg::Es256);
+    assert_eq!(code(Some("")).validate().expect("blank").id_token_alg, Alg::Es256);
+    assert_eq!(code(Some("RS256")).validate().expect("RS256").id_token_alg, Alg::Rs256);
+    for bad in ["none", "HS256", "rs256", "PS256"] {
+        match code(Some(bad)).validate() {
+            Err(IdentityError::Invalid(m)) => assert!(m.contains(bad), "{m}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
 }

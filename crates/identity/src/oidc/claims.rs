@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 use super::IdClaims;
 use crate::account::Account;
 use crate::error::IdentityError;
-use crate::jwt;
+use crate::jwt::{self, Expectation, Refusal};
 use crate::service::IdentityService;
 use crate::store::accounts as st;
 
@@ -104,16 +104,34 @@ impl IdentityService {
         Ok(Some(Value::Object(m)))
     }
 
-    /// Reads an ID token this provider issued (signature and issuer; expiry is not required,
-    /// as RP-initiated logout accepts expired hints).
+    /// Reads an ID token this provider issued, presented back as `id_token_hint`
+    /// (RP-Initiated Logout 1.0 §2), through the one verifier: typ JWT, ES256 or RS256 by a
+    /// published key, this issuer, and as audience the client — the `client_id` sent with the
+    /// hint, or else the registered, enabled client the token names. Its `exp` may have passed
+    /// by at most the life of a refresh token (the specification asks to accept expired hints;
+    /// no grant outlives a refresh token).
     #[tracing::instrument(skip_all)]
-    pub async fn read_id_token_hint(&self, token: &str) -> Option<IdClaims> {
-        let parsed = jwt::parse(token)?;
-        let key = self.inner.keys.verifier(parsed.header.kid.as_deref()?).await?;
-        if !parsed.verify_es256(&key) {
-            return None;
-        }
-        let claims: IdClaims = serde_json::from_slice(&parsed.payload).ok()?;
-        (claims.iss == self.inner.config.issuer).then_some(claims)
+    pub async fn read_id_token_hint(
+        &self,
+        token: &str,
+        client_id: Option<&str>,
+    ) -> Result<IdClaims, Refusal> {
+        let named = match client_id {
+            Some(c) => c.to_string(),
+            None => {
+                // Read before the signature is checked, only to choose the expected audience;
+                // the verifier then checks the token against it.
+                jwt::verify::key_id(token)?;
+                let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(token)
+                    .map_err(|_| Refusal::Malformed)?;
+                claims.get("aud").and_then(Value::as_str).ok_or(Refusal::Audience)?.to_string()
+            }
+        };
+        let client = self.cached_client(&named).await.ok().flatten().filter(|c| c.enabled);
+        let client = client.ok_or(Refusal::Audience)?;
+        let c = &self.inner.config;
+        let grace = i64::try_from(c.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
+        let expect = Expectation::id_token_hint(&c.issuer, &client.client_id, grace);
+        self.inner.keys.verify(token, &expect).await
     }
 }

@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 use super::{pkce_s256, valid_verifier, IdClaims};
 use crate::account::Account;
 use crate::error::{IdentityError, OAuthErrorCode};
-use crate::jwt;
 use crate::login::digest;
 use crate::model::{AccessClaims, OAuthClient, Scopes, TokenResponse, B64};
 use crate::service::IdentityService;
@@ -99,6 +98,9 @@ impl IdentityService {
         let verifier = required(params, "code_verifier", "code_verifier is required (PKCE)")?;
         let now = self.inner.clock.now();
         let now_s = format_ts(now);
+        // The ID-token key is found (or made) before the transaction: making a key writes,
+        // and on SQLite a second writer inside this transaction would wait for it forever.
+        let id_signer = self.inner.keys.signer(client.id_token_alg).await?;
         let mut tx = self.inner.db.begin().await?;
         let Some(row) = st::auth_code(&mut tx, &digest(code)).await? else {
             return Err(grant_err("unknown authorization code"));
@@ -143,6 +145,7 @@ impl IdentityService {
                     amr: &row.amr,
                     family: &row.family,
                     nonce: row.nonce.as_deref(),
+                    id_signer: &id_signer,
                 },
                 request_id,
                 "authorization_code",
@@ -162,6 +165,9 @@ impl IdentityService {
     ) -> Result<TokenResponse, IdentityError> {
         let token = required(params, "refresh_token", "refresh_token is required")?;
         let now_s = format_ts(self.inner.clock.now());
+        // The ID-token key is found (or made) before the transaction: making a key writes,
+        // and on SQLite a second writer inside this transaction would wait for it forever.
+        let id_signer = self.inner.keys.signer(client.id_token_alg).await?;
         let mut tx = self.inner.db.begin().await?;
         let Some(row) = st::refresh(&mut tx, &digest(token)).await? else {
             return Err(grant_err("unknown refresh token"));
@@ -226,6 +232,7 @@ impl IdentityService {
                     amr: &row.amr,
                     family: &row.family,
                     nonce: None,
+                    id_signer: &id_signer,
                 },
                 request_id,
                 "refresh_token",
@@ -260,7 +267,7 @@ impl IdentityService {
             scope: g.scope.to_string(),
             client_id: client.client_id.clone(),
         };
-        let access_token = jwt::sign(&keys.access_header, &access, &keys.signing)?;
+        let access_token = keys.es256.sign_access(&access)?;
         let refresh_token = B64.encode(rand::random::<[u8; 32]>());
         let refresh_life = chrono::Duration::from_std(inner.config.refresh_token_ttl)
             .unwrap_or_else(|_| chrono::Duration::days(30));
@@ -303,7 +310,8 @@ impl IdentityService {
                 azp: client.client_id.clone(),
                 extra: self.scoped_claims(account, g.scope).await?,
             };
-            Some(jwt::sign(&keys.id_header, &claims, &keys.signing)?)
+            // ES256, or RS256 for a client registered with id_token_signed_response_alg.
+            Some(g.id_signer.sign_id(&claims)?)
         } else {
             None
         };
@@ -315,7 +323,7 @@ impl IdentityService {
                     .object(client.client_id.clone())
                     .request(request_id)
                     .details(json!({"grant": grant, "jti": access.jti, "scope": access.scope,
-                                    "family": g.family, "kid": keys.active_kid})),
+                                    "family": g.family, "kid": keys.es256.kid()})),
             )
             .await?;
         Ok(TokenResponse {
@@ -370,4 +378,6 @@ struct UserGrant<'a> {
     amr: &'a str,
     family: &'a str,
     nonce: Option<&'a str>,
+    /// The key of the client's ID tokens.
+    id_signer: &'a crate::jwt::SigningKey,
 }

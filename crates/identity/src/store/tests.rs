@@ -264,6 +264,7 @@ async fn a_client_reads_back_as_registered() {
         created_by: "admin".into(),
         updated_at: "2025-06-12T08:00:00Z".into(),
         secret_rotated_at: None,
+        id_token_alg: Alg::Rs256,
     };
     let mut tx = t.db.begin().await.unwrap();
     insert_client(&mut tx, &client).await.unwrap();
@@ -323,4 +324,30 @@ async fn retiring_keys_whose_tokens_expired_are_retired_together() {
         ]
     );
     assert_eq!(all[0].private_key_pkcs8, "cHJpdmF0ZQ");
+}
+
+#[tokio::test]
+async fn one_key_per_algorithm_is_active_and_only_its_own_algorithm_retires() {
+    let t = TestDb::new().await;
+    let rsa = |kid: &str| {
+        let mut k = key(kid, KeyStatus::Active, None);
+        k.info.alg = "RS256".into();
+        k
+    };
+    let mut tx = t.db.begin().await.unwrap();
+    insert_key(&mut tx, &key("e1", KeyStatus::Active, None)).await.unwrap();
+    insert_key(&mut tx, &rsa("r1")).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = t.db.begin().await.unwrap();
+    assert!(insert_key(&mut tx, &rsa("r2")).await.is_err(), "a second active RS256 key");
+    drop(tx);
+    let mut tx = t.db.begin().await.unwrap();
+    let old = retire_active(&mut tx, "RS256", "2025-06-12T09:00:00Z", "2025-06-12T10:00:00Z");
+    assert_eq!(old.await.unwrap().as_deref(), Some("r1"));
+    insert_key(&mut tx, &rsa("r2")).await.unwrap();
+    tx.commit().await.unwrap();
+    let active: Vec<String> =
+        keys(&t.db, &[KeyStatus::Active]).await.unwrap().into_iter().map(|k| k.info.kid).collect();
+    assert_eq!(active.len(), 2);
+    assert!(active.contains(&"e1".to_string()) && active.contains(&"r2".to_string()));
 }

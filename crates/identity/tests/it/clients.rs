@@ -57,6 +57,7 @@ fn code_flow_client(name: &str, redirect_uri: &str, scopes: &str) -> NewClient {
         public: false,
         scopes: vec![scopes.into()],
         first_party: true,
+        id_token_signed_response_alg: None,
     }
 }
 

@@ -37,7 +37,8 @@ async fn the_discovery_document_names_the_issuer_and_every_endpoint() {
     // Fields OpenID Connect Discovery requires, with what is true today.
     assert!(doc["response_types_supported"].is_array());
     assert_eq!(doc["subject_types_supported"], json!(["public"]));
-    assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["ES256"]));
+    // RS256 is required by Discovery §3; ES256 is the default.
+    assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["ES256", "RS256"]));
     assert_eq!(doc["response_types_supported"], json!(["code"]));
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
     for (key, path) in [
@@ -419,8 +420,9 @@ async fn a_retiring_key_leaves_the_jwks_once_its_tokens_have_expired() {
     let old_kid = s.identity.active_kid();
     let old_token = s.token(&id, &secret).await;
     s.identity.rotate_signing_key("admin", "").await.expect("rotate");
-    // Published for the token lifetime + the key refresh interval + a minute of skew.
-    clock.advance(chrono::Duration::seconds(60 + 60 + 59));
+    // Published for the longest token lifetime (ID tokens: 300 s, beyond the 60 s of access
+    // tokens) + the key refresh interval + a minute of skew.
+    clock.advance(chrono::Duration::seconds(300 + 60 + 59));
     s.identity.reload_keys().await.expect("reload");
     assert!(s.identity.jwks().contains(&old_kid));
     clock.advance(chrono::Duration::seconds(2));

@@ -245,8 +245,20 @@ pub(in crate::http) async fn rp_logout(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, IdentityError> {
     let shell = &s.platform.shell;
+    // A hint that does not verify is refused, and with it any redirection (RP-Initiated
+    // Logout 1.0 §2): it is not this provider's ID token for that client.
     let hint = match q.get("id_token_hint") {
-        Some(t) => s.identity.read_id_token_hint(t).await,
+        Some(t) => {
+            match s.identity.read_id_token_hint(t, q.get("client_id").map(String::as_str)).await {
+                Ok(h) => Some(h),
+                Err(why) => {
+                    tracing::info!(reason = %why, "id_token_hint refused at logout");
+                    return Err(IdentityError::Invalid(
+                    "Mã ID token gửi kèm yêu cầu đăng xuất (id_token_hint) không hợp lệ hoặc không do hệ thống này cấp cho ứng dụng; phiên đăng nhập chưa kết thúc.".into(),
+                ));
+                }
+            }
+        }
         None => None,
     };
     let client_id = hint.as_ref().map(|h| h.aud.clone()).or_else(|| q.get("client_id").cloned());

@@ -100,6 +100,7 @@ pub fn system_client(name: &str, scopes: &str) -> NewClient {
         public: false,
         scopes: vec![scopes.into()],
         first_party: true,
+        id_token_signed_response_alg: None,
     }
 }
 
