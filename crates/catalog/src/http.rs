@@ -44,6 +44,8 @@ impl FromRef<CatalogState> for Platform {
 
 /// The catalog routes (API, LGSP conventions, public and admin pages), ready to merge.
 pub fn router(state: CatalogState) -> Router {
+    // Only imports take files; every other route keeps the application's small body limit.
+    let upload = state.platform.upload_limit(1);
     Router::new()
         .route("/api/v1/catalogs", get(api::list_api))
         .route("/api/v1/catalogs/{catalog}", get(api::meta_api))
@@ -55,12 +57,12 @@ pub fn router(state: CatalogState) -> Router {
         .route("/api/v1/catalogs/{catalog}/entries/{code}/history", get(api::history_api))
         .route("/api/v1/catalogs/{catalog}/entries/{code}/successors", get(api::successors_api))
         .route("/api/v1/catalogs/{catalog}/entries/{code}/end", post(api::end_api))
-        .route("/api/v1/catalogs/{catalog}/import", post(api::import_api))
+        .route("/api/v1/catalogs/{catalog}/import", post(api::import_api).layer(upload))
         .route("/api/v1/catalogs/{catalog}/export", get(api::export_api))
         .route("/dmdc/Metadata/{catalog}", get(lgsp::lgsp_metadata))
         .route("/dmdc/Category/{catalog}", get(lgsp::lgsp_category).post(lgsp::lgsp_post))
         .route_layer(scope_rule(ApiScope::CatalogRead, ApiScope::CatalogWrite))
-        .merge(pages::routes())
+        .merge(pages::routes(upload))
         .with_state(state)
 }
 

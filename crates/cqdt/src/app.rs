@@ -456,7 +456,7 @@ impl App {
         };
         Router::new()
             .merge(identity)
-            .merge(cqdt_platform::http::router().with_state(p.clone()))
+            .merge(cqdt_platform::http::router(&p).with_state(p.clone()))
             .merge(cqdt_audit::http::router(cqdt_audit::http::AuditState {
                 platform: p.clone(),
                 audit: self.audit.clone(),
@@ -527,10 +527,9 @@ impl App {
                 p.shell,
                 web::security_headers,
             ))
-            // A dossier carries several files, each checked against the per-file limit.
-            .layer(DefaultBodyLimit::max(
-                self.config.max_upload_bytes * 8 + 1024 * 1024,
-            ))
+            // Forms and JSON are small; the routes that take files raise the limit for
+            // themselves (`web::upload_limit`).
+            .layer(DefaultBodyLimit::max(web::BODY_LIMIT))
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(
                 TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -438,6 +438,49 @@ where
     (n as f64 / start.elapsed().as_secs_f64(), n, failed.load(Ordering::Relaxed))
 }
 
+/// The boundary of the benchmark's filing body.
+const BOUNDARY: &str = "cqdt-bench-7f3a9c";
+/// The media type of the benchmark's filing body.
+const FILING_TYPE: &str = "multipart/form-data; boundary=cqdt-bench-7f3a9c";
+
+/// A birth registration as `multipart/form-data`, built once: the e-form values
+/// (`form.<key>`) and a small PDF for each of its two required components, as an app files it.
+fn filing_body() -> Vec<u8> {
+    const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    let fields = [
+        ("procedure_code", "1.001193.000.00.00.H51"),
+        ("agency_code", "000.01.41.H51"),
+        ("form.child_full_name", "Nguyễn Gia Bảo"),
+        ("form.child_date_of_birth", "01/11/2026"),
+        ("form.child_gender", "1"),
+        ("form.child_ethnicity", "01"),
+        ("form.child_nationality", "VN"),
+        ("form.place_of_birth", "Số 378 Lê Duẩn"),
+        ("form.place_of_birth__xa", "Phường Sóc Trăng"),
+        ("form.hometown", "94"),
+        ("form.requester_phone", "0912000123"),
+    ];
+    let mut out = Vec::new();
+    for (name, value) in fields {
+        out.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, file) in [("file_0", "to-khai.pdf"), ("file_1", "giay-chung-sinh.pdf")] {
+        out.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/pdf\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(PDF);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    out
+}
+
 /// `cqdt bench submit`: dossiers per second through `POST /api/v1/dossiers` of a real
 /// `cqdt serve` with the demo province, signed in as the demo citizen (target 1,000/s,
 /// DESIGN.md §5), against `/healthz` on the same server in the same run.
@@ -485,22 +528,14 @@ pub async fn submit(
         .find_map(|v| v.split(';').next().filter(|c| c.starts_with("cqdt_session=")))
         .map(str::to_string)
         .ok_or_else(|| AppError::Failed("the demo citizen could not sign in".into()))?;
-    // A commune-level procedure with its required fields; the receiving agency is a commune.
-    let body = json!({
-        "procedure_code": "1.001193.000.00.00.H51",
-        "agency_code": "000.01.41.H51",
-        "form": {
-            "child_full_name": "Nguyễn Gia Bảo", "child_date_of_birth": "01/11/2026",
-            "child_gender": "1", "child_ethnicity": "01", "child_nationality": "VN",
-            "place_of_birth": "Số 378 Lê Duẩn", "place_of_birth__xa": "Phường Sóc Trăng",
-            "hometown": "94",
-            "requester_phone": "0912000123"
-        }
-    });
+    // A commune-level procedure with its required fields and its two required documents;
+    // the receiving agency is a commune.
+    let body = filing_body();
     let probe = http
         .post(format!("{base}/api/v1/dossiers"))
         .header("cookie", &cookie)
-        .json(&body)
+        .header("content-type", FILING_TYPE)
+        .body(body.clone())
         .send()
         .await
         .map_err(|e| AppError::Failed(format!("probe: {e}")))?;
@@ -511,9 +546,13 @@ pub async fn submit(
     let health = format!("{base}/healthz");
     let (baseline, _, _) = load(seconds.min(5), concurrency, move |c| c.get(&health)).await;
     let url = format!("{base}/api/v1/dossiers");
-    let (rate, submitted, failed) =
-        load(seconds, concurrency, move |c| c.post(&url).header("cookie", &cookie).json(&body))
-            .await;
+    let (rate, submitted, failed) = load(seconds, concurrency, move |c| {
+        c.post(&url)
+            .header("cookie", &cookie)
+            .header("content-type", FILING_TYPE)
+            .body(body.clone())
+    })
+    .await;
     let _ = child.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
     let backend = if database_url.is_some() { "postgres" } else { "sqlite" };

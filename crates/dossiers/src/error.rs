@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use cqdt_platform::web::clip;
 use cqdt_platform::{DbError, FieldError, HttpError, PageError, Problem};
 
 /// Everything that can go wrong with dossiers.
@@ -31,6 +32,9 @@ pub enum DossierError {
     /// message is for the user.
     #[error("{0}")]
     BadRequest(String),
+    /// The request is larger than the route takes; the message is for the user.
+    #[error("{0}")]
+    TooLarge(String),
     /// Storing a file or sending a notice failed.
     #[error("{0}")]
     Internal(String),
@@ -38,7 +42,7 @@ pub enum DossierError {
 
 /// 422 with the field errors (a page shows their messages), 404, 403, 409 for a closed
 /// procedure or a dossier in the wrong state (a bad-request page with its message), 400,
-/// anything else a 500.
+/// 413, anything else a 500. A dossier code in a message is what the request named: clipped.
 impl From<DossierError> for HttpError {
     fn from(e: DossierError) -> Self {
         match e {
@@ -53,10 +57,17 @@ impl From<DossierError> for HttpError {
                 )
                 .with_page(page)
             }
-            DossierError::NotFound(c) => Problem::not_found(format!("Không có hồ sơ {c}.")).into(),
+            DossierError::NotFound(c) => {
+                Problem::not_found(format!("Không có hồ sơ {}.", clip(&c, 100))).into()
+            }
             DossierError::Closed(m) | DossierError::Conflict(m) => Problem::conflict(m).into(),
             DossierError::Forbidden(m) => Problem::forbidden(m).into(),
             DossierError::BadRequest(m) => Problem::bad_request(m).into(),
+            DossierError::TooLarge(m) => {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Nội dung quá lớn")
+                    .with_detail(m)
+                    .into()
+            }
             other => HttpError::internal(other),
         }
     }
@@ -86,6 +97,10 @@ mod tests {
         assert_eq!((p.status, p.title.as_str()), (403, "Không có quyền"));
         let p = HttpError::from(DossierError::Invalid(vec![field("Thiếu.")])).problem;
         assert_eq!((p.status, p.title.as_str(), p.errors.len()), (422, "Hồ sơ chưa hợp lệ", 1));
+        let p = HttpError::from(DossierError::TooLarge("Quá lớn.".into())).problem;
+        assert_eq!((p.status, p.detail.as_deref()), (413, Some("Quá lớn.")));
+        let p = HttpError::from(DossierError::NotFound("9".repeat(6_000_000))).problem;
+        assert!(p.detail.is_some_and(|d| d.chars().count() < 120), "the code is clipped");
         let p = HttpError::from(DossierError::Internal("đĩa đầy".into())).problem;
         assert_eq!(p.status, 500);
         assert!(!p.detail.unwrap_or_default().contains("đĩa"));

@@ -21,6 +21,62 @@ fn err(field: &str, message: impl Into<String>) -> FieldError {
     FieldError { field: field.to_string(), message: message.into() }
 }
 
+/// The most characters any field may hold, whatever its procedure says.
+const FIELD_CEILING: usize = 10_000;
+
+/// The most characters an address's province or commune part may hold (a code or a name).
+const PART_LIMIT: usize = 200;
+
+/// The most characters a field's value may hold, at submission and in a draft alike: the
+/// procedure's `max_length` for text (at most 10 000), or a limit that suits the type.
+pub fn length_limit(f: &FormField) -> usize {
+    let default = match f.kind {
+        FieldType::Text => 500,
+        FieldType::Address => 300,
+        FieldType::Textarea => 5000,
+        FieldType::Email => 254,
+        FieldType::Choice => 500,
+        FieldType::Number
+        | FieldType::Date
+        | FieldType::PersonalId
+        | FieldType::TaxCode
+        | FieldType::Phone => 50,
+    };
+    match f.kind {
+        FieldType::Text | FieldType::Address | FieldType::Textarea => {
+            f.max_length.map_or(default, |m| m as usize).min(FIELD_CEILING)
+        }
+        _ => default,
+    }
+}
+
+/// The keys a field's value travels under, each with the most characters it may hold: the
+/// field's own, and an address's province and commune beside it.
+pub fn keys_with_limits(f: &FormField) -> Vec<(String, usize)> {
+    let mut keys = vec![(f.key.clone(), length_limit(f))];
+    if f.kind == FieldType::Address {
+        let (tinh, xa, _) = address_keys(&f.key);
+        keys.extend([(tinh, PART_LIMIT), (xa, PART_LIMIT)]);
+    }
+    keys
+}
+
+/// What a draft may not hold either: values longer than their field allows (the e-form's
+/// `max_length`, or the type's limit). Everything else may wait until submission.
+pub fn check_lengths(form: &[FormField], submitted: &BTreeMap<String, String>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for f in form {
+        let too_long = keys_with_limits(f).into_iter().find_map(|(k, limit)| {
+            let v = submitted.get(&k)?;
+            (v.trim().chars().count() > limit).then_some(limit)
+        });
+        if let Some(limit) = too_long {
+            errors.push(err(&f.key, format!("{}: Tối đa {limit} ký tự.", f.label)));
+        }
+    }
+    errors
+}
+
 fn check_one(
     f: &FormField,
     raw: &str,
@@ -28,23 +84,14 @@ fn check_one(
     today: NaiveDate,
 ) -> Result<String, String> {
     let v = raw.trim();
-    let max = |default: u32| f.max_length.unwrap_or(default) as usize;
     match f.kind {
         FieldType::Text | FieldType::Address => {
-            if v.chars().count() > max(500) {
-                return Err(format!("Tối đa {} ký tự.", max(500)));
-            }
             if v.chars().any(char::is_control) {
                 return Err("Không được có ký tự điều khiển.".into());
             }
             Ok(v.split_whitespace().collect::<Vec<_>>().join(" "))
         }
-        FieldType::Textarea => {
-            if v.chars().count() > max(5000) {
-                return Err(format!("Tối đa {} ký tự.", max(5000)));
-            }
-            Ok(v.to_string())
-        }
+        FieldType::Textarea => Ok(v.to_string()),
         FieldType::Number => {
             let n: f64 = v
                 .replace(',', ".")
@@ -123,12 +170,10 @@ fn check_address(
     let get = |k: &str| submitted.get(k).map(|v| v.trim()).unwrap_or("");
     let (tinh, xa, ma) = address_keys(&f.key);
     let street = get(&f.key);
-    if street.chars().count() > f.max_length.unwrap_or(300) as usize
-        || street.chars().any(char::is_control)
-    {
+    if street.chars().count() > length_limit(f) || street.chars().any(char::is_control) {
         return Err(format!(
             "Số nhà, đường tối đa {} ký tự, không có ký tự điều khiển.",
-            f.max_length.unwrap_or(300)
+            length_limit(f)
         ));
     }
     let province_code = match get(&tinh) {
@@ -158,7 +203,8 @@ fn check_address(
     Ok(())
 }
 
-/// Checks submitted values against a form. Unknown keys are ignored.
+/// Checks submitted values against a form: first their lengths (as a draft's), then each
+/// field by its type. Unknown keys are ignored.
 pub fn check(
     form: &[FormField],
     submitted: &BTreeMap<String, String>,
@@ -168,7 +214,12 @@ pub fn check(
 ) -> Result<FormValues, Vec<FieldError>> {
     let mut out = FormValues::new();
     let mut errors = Vec::new();
+    let too_long = check_lengths(form, submitted);
     for f in form {
+        if let Some(e) = too_long.iter().find(|e| e.field == f.key) {
+            errors.push(e.clone());
+            continue;
+        }
         if f.kind == FieldType::Address && !units.is_empty() {
             let (_, xa, _) = address_keys(&f.key);
             let blank =
@@ -341,5 +392,44 @@ mod tests {
         );
         let bad: BTreeMap<String, String> = [("gender".to_string(), "9".to_string())].into();
         assert!(check(&[f], &bad, &cats, &AdminUnits::default(), today()).is_err());
+    }
+
+    #[test]
+    fn a_value_longer_than_its_field_allows_is_refused_in_a_draft_and_at_submission() {
+        let mut name = field("name", "text", true);
+        name.max_length = Some(100);
+        let note = field("note", "text", false);
+        let phone = field("phone", "phone", false);
+        let form = vec![name, note, phone, field("home", "address", false)];
+        let mega = "a".repeat(1_000_000);
+        let submitted: BTreeMap<String, String> = [
+            ("name", mega.as_str()),
+            ("note", &mega[..501]),
+            ("phone", &mega[..51]),
+            ("home", "Số 1"),
+            ("home__xa", &mega[..201]),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let e = check_lengths(&form, &submitted);
+        let got: Vec<(&str, &str)> =
+            e.iter().map(|x| (x.field.as_str(), x.message.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("name", "name: Tối đa 100 ký tự."),
+                ("note", "note: Tối đa 500 ký tự."),
+                ("phone", "phone: Tối đa 50 ký tự."),
+                ("home", "home: Tối đa 200 ký tự."),
+            ]
+        );
+        let at_submission =
+            check(&form, &submitted, &CatalogValues::new(), &AdminUnits::default(), today())
+                .expect_err("too long");
+        assert_eq!(at_submission, e);
+        let fine: BTreeMap<String, String> =
+            [("name".to_string(), format!(" {} ", "a".repeat(100)))].into();
+        assert!(check_lengths(&form, &fine).is_empty());
     }
 }

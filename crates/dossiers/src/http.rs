@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{FromRef, Multipart};
+use axum::extract::{DefaultBodyLimit, FromRef, Multipart};
 use axum::routing::{get, post};
 use axum::Router;
 use cqdt_platform::web::nfc;
@@ -50,19 +50,46 @@ impl FromRef<DossierState> for Platform {
     }
 }
 
+/// Most files one dossier form carries at the file store's largest size each: one per
+/// component, as the page sends them. Only the routes that take files get more than the
+/// application's small body limit: a dossier's forms this many files' worth, a result one.
+const FILES_PER_FORM: usize = 8;
+
+/// The body limits of the routes that take files.
+#[derive(Clone, Copy)]
+struct Uploads {
+    /// Filing, supplements, the counter: several files.
+    files: DefaultBodyLimit,
+    /// A result document: one file.
+    one: DefaultBodyLimit,
+}
+
+impl Uploads {
+    fn of(max_file_bytes: usize) -> Self {
+        Uploads {
+            files: cqdt_platform::web::upload_limit(max_file_bytes, FILES_PER_FORM),
+            one: cqdt_platform::web::upload_limit(max_file_bytes, 1),
+        }
+    }
+}
+
 /// The routes, ready to merge into the app.
 pub fn router(state: DossierState) -> Router {
+    let up = Uploads::of(state.platform.files.max_bytes());
     Router::new()
-        .route("/nop-ho-so/{procedure}", get(filing::form_page).post(filing::form_submit))
+        .route(
+            "/nop-ho-so/{procedure}",
+            get(filing::form_page).post(filing::form_submit).layer(up.files),
+        )
         .route("/nop-ho-so/{procedure}/xem-lai", get(filing::review_page))
         .route("/nop-ho-so/{procedure}/nop", post(filing::submit))
         .route("/ho-so-cua-toi", get(filing::my_list))
         .route("/tra-cuu-ho-so", get(filing::lookup_page))
         .route("/assets/dia-ban.js", get(filing::address_js))
-        .merge(api::routes())
-        .merge(life::routes())
-        .merge(office_api::routes())
-        .merge(office::routes())
+        .merge(api::routes(up))
+        .merge(life::routes(up))
+        .merge(office_api::routes(up))
+        .merge(office::routes(up))
         .with_state(state)
 }
 
@@ -83,42 +110,69 @@ struct Parts {
     uploads: Vec<Upload>,
 }
 
-/// Reads the multipart form: control fields, e-form values (`f_<key>`), files (`file_<i>`,
-/// and `file_khac` for files that answer no particular component); the error is for the
-/// user.
-async fn read_multipart(mut m: Multipart) -> Result<Parts, String> {
+/// Why a multipart form could not be read, for the user: larger than the route takes, or
+/// broken.
+struct Unreadable {
+    too_large: bool,
+    message: String,
+}
+
+impl From<Unreadable> for DossierError {
+    fn from(u: Unreadable) -> Self {
+        if u.too_large {
+            DossierError::TooLarge(u.message)
+        } else {
+            DossierError::BadRequest(u.message)
+        }
+    }
+}
+
+fn unreadable(what: &str, e: &axum::extract::multipart::MultipartError) -> Unreadable {
+    let too_large = e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+    let message = if too_large {
+        format!("Không nhận được {what}: vượt quá dung lượng cho phép của một lần gửi.")
+    } else {
+        // The parser's words, which may quote what was sent: clipped.
+        format!("Không đọc được {what}: {}", cqdt_platform::web::clip(&e.body_text(), 200))
+    };
+    Unreadable { too_large, message }
+}
+
+/// Reads a multipart form: control fields, e-form values (parts named `prefix` + key),
+/// files (`file_<i>`, and `file_khac` for files that answer no particular component).
+async fn read_form(mut m: Multipart, prefix: &str) -> Result<Parts, Unreadable> {
     let mut parts =
         Parts { control: BTreeMap::new(), values: BTreeMap::new(), uploads: Vec::new() };
-    loop {
-        let field = match m.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(format!("Không đọc được biểu mẫu gửi lên: {e}")),
-        };
+    while let Some(field) = m.next_field().await.map_err(|e| unreadable("biểu mẫu gửi lên", &e))?
+    {
         let name = field.name().unwrap_or("").to_string();
         if let Some(i) = name.strip_prefix("file_") {
             // Composed (NFC) like all text input: macOS sends file names decomposed.
             let file_name = nfc(field.file_name().unwrap_or("")).into_owned();
-            let bytes =
-                field.bytes().await.map_err(|e| format!("Không đọc được tệp tải lên: {e}"))?;
+            let bytes = field.bytes().await.map_err(|e| unreadable("tệp tải lên", &e))?;
             if bytes.is_empty() && file_name.is_empty() {
                 continue;
             }
             let component = if i == "khac" {
                 usize::MAX
             } else {
-                i.parse::<usize>().map_err(|_| "Tên tệp tải lên không hợp lệ.".to_string())?
+                i.parse::<usize>().map_err(|_| Unreadable {
+                    too_large: false,
+                    message: "Tên tệp tải lên không hợp lệ.".into(),
+                })?
             };
             parts.uploads.push(Upload { component, file_name, bytes: bytes.to_vec() });
             continue;
         }
-        let text =
-            field.text().await.map_err(|e| format!("Không đọc được biểu mẫu gửi lên: {e}"))?;
+        let text = field.text().await.map_err(|e| unreadable("biểu mẫu gửi lên", &e))?;
         if text.contains('\0') {
-            return Err("Biểu mẫu gửi lên chứa ký tự NUL, không được chấp nhận.".into());
+            return Err(Unreadable {
+                too_large: false,
+                message: "Biểu mẫu gửi lên chứa ký tự NUL, không được chấp nhận.".into(),
+            });
         }
         let text = nfc(&text).into_owned();
-        match name.strip_prefix("f_") {
+        match name.strip_prefix(prefix) {
             Some(key) => parts.values.insert(key.to_string(), text),
             None => parts.control.insert(name, text),
         };
@@ -126,10 +180,17 @@ async fn read_multipart(mut m: Multipart) -> Result<Parts, String> {
     Ok(parts)
 }
 
-/// A multipart body of the JSON API, read; a body that is no multipart form is a bad request.
+/// Reads the multipart form of a page (e-form values as `f_<key>`); the error is for the
+/// user.
+async fn read_multipart(m: Multipart) -> Result<Parts, String> {
+    read_form(m, "f_").await.map_err(|u| u.message)
+}
+
+/// A multipart body of the JSON API, read (e-form values as `form.<key>`); a body that is no
+/// multipart form is a bad request, one larger than the route takes a 413.
 async fn api_parts(m: Result<Multipart, MultipartRejection>) -> Result<Parts, DossierError> {
     let m = m.map_err(|e| DossierError::BadRequest(e.body_text()))?;
-    read_multipart(m).await.map_err(DossierError::BadRequest)
+    Ok(read_form(m, "form.").await?)
 }
 
 /// A control field of a form, or nothing.
@@ -181,6 +242,7 @@ fn control<'a>(f: &'a BTreeMap<String, String>, key: &str) -> &'a str {
         crate::address::AdminUnit,
         crate::address::CommuneChoice,
         api::Filing,
+        api::FilingForm,
         api::Filed,
         api::Changed,
         api::WithdrawBody,
@@ -211,8 +273,11 @@ mod tests {
 
     #[test]
     fn every_api_route_is_in_the_document() {
-        let routes: Router<DossierState> =
-            api::routes().merge(life::routes()).merge(office_api::routes()).merge(office::routes());
+        let up = Uploads::of(1024);
+        let routes: Router<DossierState> = api::routes(up)
+            .merge(life::routes(up))
+            .merge(office_api::routes(up))
+            .merge(office::routes(up));
         let paths = cqdt_platform::openapi::api_paths(&routes);
         assert!(paths.len() >= 20, "{paths:?}");
         let doc = <ApiDoc as utoipa::OpenApi>::openapi();
@@ -225,6 +290,10 @@ mod tests {
             body.is_some_and(|b| b.required == Some(utoipa::openapi::Required::False)),
             "a reception may come without a body"
         );
+        let filing = doc.paths.paths["/api/v1/dossiers"].post.as_ref();
+        let body = filing.and_then(|op| op.request_body.as_ref()).expect("a filing has a body");
+        let kinds: Vec<&str> = body.content.keys().map(String::as_str).collect();
+        assert_eq!(kinds, ["application/json", "multipart/form-data"], "files are filed too");
         if let Ok(file) = std::env::var("CQDT_WRITE_OPENAPI") {
             let json = doc.to_pretty_json().unwrap_or_default();
             std::fs::write(file, json).expect("written");

@@ -283,7 +283,10 @@ impl DossierService {
                 "Thủ tục “{}” đã bãi bỏ, không tiếp nhận hồ sơ mới.",
                 e.procedure.name
             ))),
-            Ok(_) => Err(DossierError::Closed(format!("Không có thủ tục {code} đang áp dụng."))),
+            Ok(_) => Err(DossierError::Closed(format!(
+                "Không có thủ tục {} đang áp dụng.",
+                cqdt_platform::web::clip(code, 100)
+            ))),
             Err(e) => Err(DossierError::Internal(e.to_string())),
         }
     }

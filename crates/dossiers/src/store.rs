@@ -13,7 +13,8 @@ mod reports;
 
 pub use life::{
     answer_supplement, apologies, events, files, insert_apology, insert_event, insert_file,
-    insert_rating, insert_result, insert_supplement, rating, results, supplements,
+    insert_new_files, insert_rating, insert_result, insert_supplement, rating, results,
+    supplements,
 };
 pub use reports::{counts, ledger, LedgerRow};
 

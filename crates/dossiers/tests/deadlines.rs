@@ -134,7 +134,7 @@ fn applicant() -> Applicant {
 
 async fn file(svc: &DossierService) -> String {
     let form: BTreeMap<String, String> = [("ly_do".to_string(), "Thử".to_string())].into();
-    svc.file_directly(&applicant(), "1.999201.000.00.00.H51", AGENCY, &form)
+    svc.file_directly(&applicant(), "1.999201.000.00.00.H51", AGENCY, &form, &[])
         .await
         .expect("filed")
         .code

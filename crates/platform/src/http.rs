@@ -15,13 +15,13 @@ use crate::model::{Job, JobAttempt, JobStatus, MediaType, StoredFile};
 use crate::openapi::{AdminRefusal, BadRequest, Conflict, NotFound, TooLarge, Unprocessable};
 use crate::web::{render, Admin, ApiQuery, HttpError, Platform, Problem, Shell};
 
-/// The platform core's routes.
-pub fn router() -> Router<Platform> {
+/// The platform core's routes; `p` sets the upload limit of `/api/v1/files`.
+pub fn router(p: &Platform) -> Router<Platform> {
     Router::new()
         .route("/api/v1/admin/jobs", get(jobs_api))
         .route("/api/v1/admin/jobs/{id}", get(job_api))
         .route("/api/v1/admin/jobs/{id}/retry", post(retry_job_api))
-        .route("/api/v1/files", post(upload_file))
+        .route("/api/v1/files", post(upload_file).layer(p.upload_limit(1)))
         .route("/api/v1/files/{sha256}", get(download_file))
         .route_layer(crate::auth::scope_rule(ApiScope::Admin, ApiScope::Admin))
         .route("/", get(home))

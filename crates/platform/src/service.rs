@@ -267,7 +267,8 @@ impl FileStore {
         let sha256 = hex::encode(Sha256::digest(bytes));
         let file = StoredFile { sha256: sha256.clone(), size: bytes.len() as i64, media_type };
         let path = self.path_of(&sha256);
-        if tokio::fs::metadata(&path).await.is_err() {
+        let on_disk = tokio::fs::metadata(&path).await.is_ok();
+        if !on_disk {
             let dir = path.parent().unwrap_or(&self.root).to_path_buf();
             tokio::fs::create_dir_all(&dir)
                 .await
@@ -284,7 +285,11 @@ impl FileStore {
                 .await
                 .map_err(|e| PlatformError::io(format!("storing {}", path.display()), e))?;
         }
-        store::insert_file(&self.db, &file, &format_ts(self.clock.now())).await?;
+        // A file already stored has its row (written once the file is in place): a read, not a
+        // write, for the same document sent again (every dossier's blank form, say).
+        if !on_disk || store::get_file(&self.db, &sha256).await?.is_none() {
+            store::insert_file(&self.db, &file, &format_ts(self.clock.now())).await?;
+        }
         Ok(file)
     }
 

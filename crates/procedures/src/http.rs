@@ -42,10 +42,12 @@ impl FromRef<ProcedureState> for Platform {
 
 /// The routes, ready to merge into the app.
 pub fn router(state: ProcedureState) -> Router {
+    // Imports take a file (JSON or a workbook); every other route keeps the small default.
+    let upload = state.platform.upload_limit(1);
     Router::new()
         .route("/api/v1/procedures", get(api::api_search).post(api::api_create))
         .route("/api/v1/procedures/export", get(api::api_export))
-        .route("/api/v1/procedures/import", post(api::api_import))
+        .route("/api/v1/procedures/import", post(api::api_import).layer(upload))
         .route("/api/v1/procedures/{code}", get(api::api_get).put(api::api_update))
         .route("/api/v1/procedures/{code}/history", get(api::api_history))
         .route("/api/v1/procedures/{code}/publish", post(api::api_publish))
@@ -57,7 +59,7 @@ pub fn router(state: ProcedureState) -> Router {
         .route("/admin/procedures", get(admin::admin_list))
         .route(
             "/admin/procedures/import",
-            get(import::admin_import_form).post(import::admin_import),
+            get(import::admin_import_form).post(import::admin_import).layer(upload),
         )
         .route("/admin/procedures/moi", get(admin::admin_new).post(admin::admin_create))
         .route("/admin/procedures/{code}/sua", get(admin::admin_edit).post(admin::admin_save))

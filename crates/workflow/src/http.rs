@@ -37,8 +37,10 @@ impl FromRef<WorkflowState> for Platform {
 
 /// The workflow routes, ready to merge into the app.
 pub fn router(state: WorkflowState) -> Router {
+    // A BPMN file is deployed as the body: the upload limit there, the small default elsewhere.
+    let upload = state.platform.upload_limit(1);
     Router::new()
-        .route("/api/v1/workflow/definitions", get(definitions_api).post(deploy_api))
+        .route("/api/v1/workflow/definitions", get(definitions_api).post(deploy_api).layer(upload))
         .route("/api/v1/workflow/definitions/{id}/diagram.svg", get(definition_svg))
         .route("/api/v1/workflow/instances", get(instances_api).post(start_api))
         .route("/api/v1/workflow/instances/{id}", get(instance_api))

@@ -8,7 +8,7 @@ mod form;
 mod import;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,7 +24,8 @@ use crate::service::{EntryView, Page};
 /// Entries per page of the browse pages.
 const PAGE_SIZE: i64 = 50;
 
-pub(super) fn routes() -> Router<CatalogState> {
+/// The pages; `upload` is the body limit of the import form, the one that takes a file.
+pub(super) fn routes(upload: DefaultBodyLimit) -> Router<CatalogState> {
     Router::new()
         .route("/danh-muc", get(public_catalogs))
         .route("/danh-muc/{catalog}", get(public_browse))
@@ -40,7 +41,7 @@ pub(super) fn routes() -> Router<CatalogState> {
         .route("/admin/catalogs/{catalog}/entries/{code}/end", post(entry::end_submit))
         .route(
             "/admin/catalogs/{catalog}/import",
-            get(import::import_form).post(import::import_submit),
+            get(import::import_form).post(import::import_submit).layer(upload),
         )
 }
 

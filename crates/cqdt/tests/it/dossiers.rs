@@ -4,16 +4,14 @@
 
 use crate::helpers;
 use crate::helpers::{
-    client, first_option, get_as, get_page, location, post_multipart, sign_in, ByAdmin, Instance,
-    SendJson, SendStatus, DEMO_PASSWORD,
+    client, filing_form, first_option, get_as, get_page, location, post_multipart,
+    required_components, sign_in, ByAdmin, Instance, SendJson, SendStatus, DEMO_PASSWORD, PDF,
 };
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
 pub(crate) const CITIZEN: &str = "094085000123";
 pub(crate) const KHAI_SINH: &str = "1.001193.000.00.00.H51";
-/// The smallest file every PDF reader opens.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 /// The form's filled fields as the API takes them: without the `f_` prefix of the page.
 pub(crate) fn api_values(page: &str) -> serde_json::Map<String, Value> {
@@ -238,20 +236,17 @@ async fn bad_filings_are_refused_with_clear_messages_and_create_nothing() {
     );
 }
 
-/// Files a birth registration through the API with the given form values.
+/// Files a birth registration through the API with the given form values, and a PDF for
+/// each of its required components (as `multipart/form-data`).
 async fn file_by_api(
     app: &Instance,
     cookie: &str,
     agency: &str,
     form: &serde_json::Map<String, Value>,
 ) -> reqwest::Response {
-    client()
-        .post(app.url("/api/v1/dossiers"))
-        .header("cookie", cookie)
-        .json(&json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": form}))
-        .send()
-        .await
-        .expect("api")
+    let files = required_components(app, KHAI_SINH).await;
+    let body = filing_form(KHAI_SINH, agency, &Value::Object(form.clone()), &files);
+    post_multipart(app, cookie, "/api/v1/dossiers", body).await
 }
 
 /// Files through the API the form's values with one of them changed.
@@ -330,12 +325,13 @@ async fn the_api_files_a_dossier_and_refuses_bad_input_with_problem_details() {
     // Submissions arriving together share one transaction; each still gets its own
     // consecutive number, its confirmation e-mail and SMS, and its delivery job.
     let mut many = tokio::task::JoinSet::new();
+    let required = required_components(&app, KHAI_SINH).await;
     for _ in 0..20 {
         let (url, cookie) = (app.url("/api/v1/dossiers"), cookie.clone());
-        let body = json!({"procedure_code": KHAI_SINH, "agency_code": agency, "form": values});
+        let body = filing_form(KHAI_SINH, &agency, &Value::Object(values.clone()), &required);
         many.spawn(async move {
-            let res =
-                client().post(url).header("cookie", cookie).json(&body).send().await.expect("api");
+            let req = client().post(url).header("cookie", cookie).multipart(body);
+            let res = req.send().await.expect("api");
             assert_eq!(res.status(), 201);
             res.json::<Value>().await.expect("json")
         });

@@ -11,6 +11,7 @@ mod calendar;
 mod catalogs;
 mod dossier_life;
 mod dossiers;
+mod dossiers_input;
 mod e2e;
 mod helpers;
 mod identity;

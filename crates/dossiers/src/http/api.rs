@@ -7,7 +7,7 @@ use cqdt_platform::auth::{scope_rule, ApiScope};
 use std::collections::BTreeMap;
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,25 +15,27 @@ use axum::{Json, Router};
 use cqdt_platform::{ApiJson, HttpError, Principal, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 use super::{api_parts, DossierState};
 use crate::address::{AdminUnit, CommuneChoice};
 use crate::error::DossierError;
 use crate::model::{rating_label, Dossier, DossierStatus};
-use crate::service::{DossierView, PublicStatus};
+use crate::service::{DossierView, PublicStatus, Upload};
 use cqdt_platform::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
+    BadRequest, Conflict, Forbidden, NotFound, TooLarge, Unauthenticated, Unprocessable,
 };
 
 /// The routes of this file, merged by the module's router.
-pub(super) fn routes() -> Router<DossierState> {
+pub(super) fn routes(up: super::Uploads) -> Router<DossierState> {
     Router::new()
-        .route("/api/v1/dossiers", get(api_mine).post(api_file))
+        .route("/api/v1/dossiers", get(api_mine).post(api_file).layer(up.files))
         .route("/api/v1/dossiers/lookup/{code}", get(api_lookup))
         .route("/api/v1/dossiers/{code}", get(api_get))
         .route("/api/v1/dia-ban/{province}/xa", get(communes_api))
-        .route("/api/v1/dossiers/{code}/supplement", post(api_supply))
+        .route("/api/v1/dossiers/{code}/supplement", post(api_supply).layer(up.files))
         .route("/api/v1/dossiers/{code}/withdraw", post(api_withdraw))
         .route("/api/v1/dossiers/{code}/rating", post(api_rate))
         .route("/api/v1/dossiers/{code}/results/{seq}", get(api_result))
@@ -99,26 +101,71 @@ pub(super) async fn api_mine(
     Ok(Json(s.dossiers.mine(&p.account_id).await?))
 }
 
-/// File and submit a dossier in one step (procedures without required attachments)
+/// A filing sent as `multipart/form-data`, for procedures with attachments: the procedure
+/// and agency, one part per e-form value named `form.<key>`, and the files.
+pub(super) struct FilingForm;
+
+impl utoipa::PartialSchema for FilingForm {
+    fn schema() -> RefOr<Schema> {
+        let text = |description: &str| {
+            ObjectBuilder::new().schema_type(Type::String).description(Some(description))
+        };
+        let file = |description: &str| {
+            text(description).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        };
+        ObjectBuilder::new()
+            .description(Some(
+                "One part per e-form value, named `form.<key>` (e.g. `form.child_full_name`; an \
+                 address also as `form.<key>__tinh` and `form.<key>__xa`), and one file part per \
+                 component, `file_0`, `file_1`… by the component's place in the procedure.",
+            ))
+            .property("procedure_code", text("Provincial procedure code."))
+            .required("procedure_code")
+            .property("agency_code", text("Receiving agency code."))
+            .required("agency_code")
+            .property(
+                "file_0",
+                file("A file for component 0 (PDF, JPEG or PNG, recognised by its content)."),
+            )
+            .property("file_1", file("A file for component 1; and so on."))
+            .additional_properties(Some(text(
+                "An e-form value (`form.<key>`) or another component's file (`file_N`).",
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for FilingForm {}
+
+/// File and submit a dossier in one step, with the portal's checks: attachments (multipart) for every required component
 #[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers",
-    request_body = Filing,
+    request_body(
+        description = "JSON for a procedure without required components; otherwise \
+            multipart/form-data with the files. A missing required component is refused (422) \
+            by name, as on the portal.",
+        content(
+            (Filing = "application/json"),
+            (FilingForm = "multipart/form-data"),
+        ),
+    ),
     responses(
         (status = 201, description = "the dossier, submitted", body = Filed),
-        BadRequest, Unauthenticated, Forbidden, Conflict, Unprocessable,
+        BadRequest, Unauthenticated, Forbidden, Conflict, TooLarge, Unprocessable,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn api_file(
     State(s): State<DossierState>,
     p: Principal,
-    body: Result<ApiJson<Filing>, HttpError>,
+    req: Request,
 ) -> Result<(StatusCode, Json<Filed>), HttpError> {
     let who = s.applicants.applicant(&p).await.ok_or_else(|| {
         DossierError::Forbidden("Chỉ tài khoản công dân mới nộp hồ sơ trực tuyến.".into())
     })?;
-    let ApiJson(f) = body?;
-    let values: BTreeMap<String, String> =
-        f.form.into_iter().map(|(k, v)| (k, text_of(v))).collect();
-    let d = s.dossiers.file_directly(&who, &f.procedure_code, &f.agency_code, &values).await?;
+    let f = filing_of(req).await?;
+    let d = s
+        .dossiers
+        .file_directly(&who, &f.procedure_code, &f.agency_code, &f.values, &f.uploads)
+        .await?;
     let filed = Filed {
         status_label: d.status.label().to_string(),
         code: d.code,
@@ -126,6 +173,39 @@ pub(super) async fn api_file(
         submitted_at: d.submitted_at,
     };
     Ok((StatusCode::CREATED, Json(filed)))
+}
+
+/// A filing as sent, in JSON or as a multipart form.
+struct Sent {
+    procedure_code: String,
+    agency_code: String,
+    values: BTreeMap<String, String>,
+    uploads: Vec<Upload>,
+}
+
+/// Reads a filing: a multipart form (`form.<key>` values, `file_N` files) or JSON.
+async fn filing_of(req: Request) -> Result<Sent, HttpError> {
+    let multipart =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data")
+        });
+    if multipart {
+        let parts = api_parts(Multipart::from_request(req, &()).await).await?;
+        let control = |k: &str| super::control(&parts.control, k).trim().to_string();
+        return Ok(Sent {
+            procedure_code: control("procedure_code"),
+            agency_code: control("agency_code"),
+            values: parts.values,
+            uploads: parts.uploads,
+        });
+    }
+    let ApiJson(f) = ApiJson::<Filing>::from_request(req, &()).await?;
+    Ok(Sent {
+        procedure_code: f.procedure_code,
+        agency_code: f.agency_code,
+        values: f.form.into_iter().map(|(k, v)| (k, text_of(v))).collect(),
+        uploads: Vec::new(),
+    })
 }
 
 /// One of the applicant's dossiers with files and timeline
@@ -218,7 +298,7 @@ pub(super) struct SupplyForm {
     request_body(content = SupplyForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "where the dossier is now", body = Changed),
-        BadRequest, Unauthenticated, NotFound, Conflict, Unprocessable,
+        BadRequest, Unauthenticated, NotFound, Conflict, TooLarge, Unprocessable,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn api_supply(

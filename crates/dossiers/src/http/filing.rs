@@ -66,7 +66,7 @@ pub(super) async fn form_submit(
     let procedure = s.dossiers.open_procedure(&code).await?;
     let draft_id = parts.control.get("ho_so").filter(|d| !d.is_empty());
     let agency = super::control(&parts.control, "agency");
-    let (d, problems) = s
+    let outcome = s
         .dossiers
         .save_draft(
             &who,
@@ -76,7 +76,18 @@ pub(super) async fn form_submit(
             &parts.values,
             &parts.uploads,
         )
-        .await?;
+        .await;
+    let (d, problems) = match outcome {
+        Ok(saved) => saved,
+        Err(DossierError::Invalid(errors)) => {
+            let draft = match draft_id {
+                Some(id) => Some(s.dossiers.view_for(&who.account_id, id).await?),
+                None => None,
+            };
+            return Ok(refused(&s, &procedure, draft.as_ref(), &parts.values, agency, errors));
+        }
+        Err(e) => return Err(e),
+    };
     let files = s.dossiers.view_for(&who.account_id, &d.id).await?.files;
     let page = FormPage {
         draft: Some(&d),
@@ -91,6 +102,25 @@ pub(super) async fn form_submit(
             .into_response());
     }
     Ok(FormPage { errors: problems, ..page }.render(&s))
+}
+
+/// The form again when even the draft was refused (a value longer than its field allows):
+/// nothing was saved; the draft as it was, if there is one, and why.
+fn refused(
+    s: &DossierState,
+    procedure: &cqdt_procedures::model::Procedure,
+    draft: Option<&DossierView>,
+    values: &BTreeMap<String, String>,
+    agency: &str,
+    errors: Vec<FieldError>,
+) -> Response {
+    let page = FormPage {
+        draft: draft.map(|v| &v.dossier),
+        files: draft.map(|v| v.files.as_slice()).unwrap_or_default(),
+        errors,
+        ..FormPage::new(procedure, values, agency)
+    };
+    page.render(s)
 }
 
 /// The form after saving a draft: a notice, or the files that were refused (reported even

@@ -137,7 +137,7 @@ fn inputs(
                     format!("f_{}", f.key),
                     f.label.clone(),
                     kind,
-                    values.get(&f.key).cloned().unwrap_or_default(),
+                    shown(values.get(&f.key), crate::form::length_limit(f)),
                     error_on(errors, &f.key),
                 )
             };
@@ -161,7 +161,17 @@ fn address(input: &mut Input, key: &str, values: &BTreeMap<String, String>, unit
     input.provinces =
         units.provinces().into_iter().map(|u| (u.code.clone(), u.name.clone())).collect();
     input.communes = units.communes_of(&input.province).into_iter().map(|c| c.label).collect();
-    input.commune = values.get(&xa).cloned().unwrap_or_default();
+    input.commune = shown(values.get(&xa), SHOWN_LIMIT);
+}
+
+/// The most characters of a value typed outside the e-form (an applicant's details at the
+/// counter, a commune) the page shows again.
+const SHOWN_LIMIT: usize = 200;
+
+/// A value as the page shows it again: no longer than its field allows (one sent longer
+/// is refused with an error on the field, and not repeated whole).
+fn shown(value: Option<&String>, limit: usize) -> String {
+    value.map(|v| v.chars().take(limit).collect()).unwrap_or_default()
 }
 
 /// Errors keyed for the page: e-form keys become their input ids.
@@ -205,7 +215,7 @@ fn applicant_inputs(c: &Counter, errors: &[FieldError]) -> Vec<Input> {
                 (*key).to_string(),
                 (*label).to_string(),
                 kind,
-                c.applicant.get(*key).cloned().unwrap_or_default(),
+                shown(c.applicant.get(*key), SHOWN_LIMIT),
                 error_on(errors, key),
             )
         })

@@ -20,10 +20,10 @@ use crate::model::{rating_label, DossierStatus, SupplementRequest};
 use crate::service::DossierView;
 
 /// The routes of this file, merged by the module's router.
-pub(super) fn routes() -> Router<DossierState> {
+pub(super) fn routes(up: super::Uploads) -> Router<DossierState> {
     Router::new()
         .route("/ho-so-cua-toi/{code}", get(my_dossier))
-        .route("/ho-so-cua-toi/{code}/bo-sung", post(supply_page))
+        .route("/ho-so-cua-toi/{code}/bo-sung", post(supply_page).layer(up.files))
         .route("/ho-so-cua-toi/{code}/rut", post(withdraw_page))
         .route("/ho-so-cua-toi/{code}/danh-gia", post(rate_page))
 }

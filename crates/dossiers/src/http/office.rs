@@ -24,7 +24,7 @@ mod statistics;
 mod worklist;
 
 /// The routes of these pages, merged by the module's router.
-pub(super) fn routes() -> Router<DossierState> {
+pub(super) fn routes(up: super::Uploads) -> Router<DossierState> {
     Router::new()
         .route("/mot-cua", get(worklist::work_list))
         .route("/mot-cua/ho-so/{code}", get(dossier::dossier_page))
@@ -32,13 +32,13 @@ pub(super) fn routes() -> Router<DossierState> {
         .route("/mot-cua/tiep-nhan-truc-tiep", get(counter::counter_choose))
         .route(
             "/mot-cua/tiep-nhan-truc-tiep/{procedure}",
-            get(counter::counter_form).post(counter::counter_submit),
+            get(counter::counter_form).post(counter::counter_submit).layer(up.files),
         )
         .route("/mot-cua/so-theo-doi", get(ledger::ledger_page))
         .route("/thong-ke-ho-so", get(statistics::public_statistics))
         .route("/mot-cua/ho-so/{code}/phieu/{form}", get(slips::slip))
         .route("/mot-cua/ho-so/{code}/cong-viec/{task}", post(dossier::complete_task))
-        .route("/mot-cua/ho-so/{code}/ket-qua", post(dossier::add_result))
+        .route("/mot-cua/ho-so/{code}/ket-qua", post(dossier::add_result).layer(up.one))
         .route(
             "/mot-cua/ho-so/{code}/ket-qua/tao",
             get(result::result_form).post(result::result_submit),

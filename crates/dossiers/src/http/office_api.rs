@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use cqdt_platform::web::clip;
 use cqdt_platform::{ApiJson, FieldError, HttpError, Principal, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,11 +25,11 @@ use crate::error::DossierError;
 use crate::model::{Dossier, DossierStatus, SupplementItem};
 use crate::service::{DossierView, OfficeAction, ResultDraft, Upload};
 use cqdt_platform::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
+    BadRequest, Conflict, Forbidden, NotFound, TooLarge, Unauthenticated, Unprocessable,
 };
 
 /// The routes of this file, merged by the module's router.
-pub(super) fn routes() -> Router<DossierState> {
+pub(super) fn routes(up: super::Uploads) -> Router<DossierState> {
     const ONE: &str = "/api/v1/office/dossiers/{code}";
     Router::new()
         .route("/api/v1/office/dossiers", get(office_queue))
@@ -39,7 +40,7 @@ pub(super) fn routes() -> Router<DossierState> {
         .route(&format!("{ONE}/return"), post(office_return))
         .route(&format!("{ONE}/refuse"), post(office_refuse))
         .route(&format!("{ONE}/apologise"), post(office_apologise))
-        .route(&format!("{ONE}/result"), post(office_result))
+        .route(&format!("{ONE}/result"), post(office_result).layer(up.one))
         .route(&format!("{ONE}/result/draft"), get(office_result_draft))
         .route(&format!("{ONE}/result/generated"), post(office_result_generated))
         .route(&format!("{ONE}/{{action}}"), post(office_unknown_action))
@@ -201,11 +202,16 @@ async fn act(
     let b: ActBody = if body.iter().all(u8::is_ascii_whitespace) {
         ActBody::default()
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| DossierError::BadRequest(format!("Nội dung JSON không hợp lệ: {e}")))?
+        // serde's message quotes the value it could not take: clipped.
+        serde_json::from_slice(body).map_err(|e| {
+            DossierError::BadRequest(format!(
+                "Nội dung JSON không hợp lệ: {}",
+                clip(&e.to_string(), 300)
+            ))
+        })?
     };
     let Some(action) = action_of(name, b)? else {
-        return Err(Problem::not_found(format!("Không có thao tác “{name}”.")).into());
+        return Err(Problem::not_found(format!("Không có thao tác “{}”.", clip(name, 100))).into());
     };
     let d = s.dossiers.act(p, code, action).await?;
     Ok(Json(Acted {
@@ -317,7 +323,7 @@ pub(super) struct ResultForm {
     request_body(content = ResultForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "where the dossier is now", body = Changed),
-        BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable,
+        BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, TooLarge, Unprocessable,
     ),
     security(("session" = []), ("bearer" = [])))]
 pub(super) async fn office_result(

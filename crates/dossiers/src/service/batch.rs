@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 
 use cqdt_audit::AuditEvent;
 use cqdt_notify::NotificationRequest;
+use cqdt_platform::clock::format_ts;
 use tokio::sync::{mpsc, oneshot};
 
 use super::filing::{mark_submitted, submission_audit, submission_notices, submission_step};
 use super::{Applicant, DossierService};
 use crate::error::DossierError;
-use crate::model::{dossier_code, Dossier, DossierEvent};
+use crate::model::{dossier_code, Dossier, DossierEvent, DossierFile};
 use crate::store;
 
 /// Most submissions one batch transaction takes.
@@ -22,16 +23,20 @@ const MAX_BATCH: usize = 64;
 pub(super) struct Queued {
     who: Applicant,
     dossier: Dossier,
+    /// Its attachments, already in the file store.
+    files: Vec<DossierFile>,
     reply: oneshot::Sender<Result<Dossier, DossierError>>,
 }
 
 impl DossierService {
     /// Submits new dossiers through the batch writer: one transaction, and a handful of
-    /// statements, for all the submissions waiting at that moment (group commit).
+    /// statements, for all the submissions waiting at that moment (group commit), each with
+    /// its attachments.
     pub(super) async fn submit_batched(
         &self,
         who: &Applicant,
         d: Dossier,
+        files: Vec<DossierFile>,
     ) -> Result<Dossier, DossierError> {
         let writer = self
             .batch
@@ -43,7 +48,7 @@ impl DossierService {
             .clone();
         let (reply, answer) = oneshot::channel();
         writer
-            .send(Queued { who: who.clone(), dossier: d, reply })
+            .send(Queued { who: who.clone(), dossier: d, files, reply })
             .await
             .map_err(|_| DossierError::Internal("bộ ghi hồ sơ đã dừng".into()))?;
         answer.await.map_err(|_| DossierError::Internal("bộ ghi hồ sơ đã dừng".into()))?
@@ -66,7 +71,7 @@ impl DossierService {
                     }
                     // Each alone, so that one bad submission fails only itself.
                     for mut q in batch {
-                        let result = self.submit_alone(&q.who, &mut q.dossier).await;
+                        let result = self.submit_alone(&q.who, &mut q.dossier, &q.files).await;
                         let _ = q.reply.send(result.map(|()| q.dossier));
                     }
                 }
@@ -74,10 +79,18 @@ impl DossierService {
         }
     }
 
-    async fn submit_alone(&self, who: &Applicant, d: &mut Dossier) -> Result<(), DossierError> {
+    async fn submit_alone(
+        &self,
+        who: &Applicant,
+        d: &mut Dossier,
+        files: &[DossierFile],
+    ) -> Result<(), DossierError> {
         let seq = self.early_seq(&d.agency_code).await?;
         let mut tx = self.db.begin().await?;
-        self.finish_submission(&mut tx, who, d, 0, true, seq).await?;
+        self.finish_submission(&mut tx, who, d, files.len(), true, seq).await?;
+        let attached: Vec<(&str, &DossierFile)> =
+            files.iter().map(|f| (d.id.as_str(), f)).collect();
+        store::insert_new_files(&mut tx, &attached, &d.updated_at).await?;
         tx.commit().await?;
         self.notifier.wake();
         Ok(())
@@ -102,8 +115,11 @@ impl DossierService {
         }
         let dossiers: Vec<Dossier> = batch.iter().map(|q| q.dossier.clone()).collect();
         store::insert_many(&mut tx, &dossiers).await?;
+        let attached: Vec<(&str, &DossierFile)> =
+            batch.iter().flat_map(|q| q.files.iter().map(|f| (q.dossier.id.as_str(), f))).collect();
+        store::insert_new_files(&mut tx, &attached, &format_ts(now)).await?;
         let steps: Vec<DossierEvent> =
-            batch.iter().map(|q| submission_step(&q.who, &q.dossier, 0)).collect();
+            batch.iter().map(|q| submission_step(&q.who, &q.dossier, q.files.len())).collect();
         let firsts: Vec<(&str, &DossierEvent)> =
             batch.iter().zip(&steps).map(|(q, e)| (q.dossier.id.as_str(), e)).collect();
         store::insert_first_events(&mut tx, &firsts).await?;
@@ -114,7 +130,7 @@ impl DossierService {
             .await
             .map_err(|e| DossierError::Internal(format!("thông báo: {e}")))?;
         let audits: Vec<AuditEvent> =
-            batch.iter().map(|q| submission_audit(&q.who, &q.dossier, 0)).collect();
+            batch.iter().map(|q| submission_audit(&q.who, &q.dossier, q.files.len())).collect();
         self.audit.record_many(&mut tx, &audits).await?;
         tx.commit().await?;
         Ok(())

@@ -100,6 +100,8 @@ impl DossierService {
 
     /// Saves a draft (new when `draft_id` is `None`): the raw e-form values, the receiving
     /// agency and the files. Returns the draft and the problems that still stop submission.
+    /// A value longer than its field allows is refused, and nothing is saved: a draft holds
+    /// no more than a submission may.
     #[tracing::instrument(skip_all, fields(procedure = procedure_code, draft = ?draft_id))]
     pub async fn save_draft(
         &self,
@@ -111,26 +113,19 @@ impl DossierService {
         uploads: &[Upload],
     ) -> Result<(Dossier, Vec<FieldError>), DossierError> {
         let p = self.open_procedure(procedure_code).await?;
+        let too_long = form::check_lengths(&p.form, submitted);
+        if !too_long.is_empty() {
+            return Err(DossierError::Invalid(too_long));
+        }
         let (files, mut problems) = self.store_uploads(&p, uploads).await;
         let now = format_ts(self.clock.now());
+        // An address travels in parts: the street under its key, province and commune beside
+        // it; each within its length, checked above.
         let raw: serde_json::Map<String, Value> = p
             .form
             .iter()
-            .flat_map(|f| {
-                // An address travels in parts: the street under its key, province and commune
-                // beside it.
-                let (tinh, xa, _) = form::address_keys(&f.key);
-                let mut keys = vec![f.key.clone()];
-                if f.kind == cqdt_procedures::model::FieldType::Address {
-                    keys.extend([tinh, xa]);
-                }
-                keys
-            })
-            .filter_map(|k| {
-                submitted
-                    .get(&k)
-                    .map(|v| (k.clone(), Value::String(v.chars().take(10_000).collect())))
-            })
+            .flat_map(form::keys_with_limits)
+            .filter_map(|(k, _)| submitted.get(&k).map(|v| (k.clone(), Value::String(v.clone()))))
             .collect();
         let agency = self.agency(&p, agency_code);
         let mut tx = self.db.begin().await?;
@@ -365,32 +360,10 @@ impl DossierService {
             ));
         }
         let p = self.open_procedure(procedure_code).await?;
-        let mut errors = Vec::new();
-        if let Err(e) = self.agency(&p, agency_code) {
-            errors.push(e);
-        }
-        if let Err(e) = form::check(
-            &p.form,
-            submitted,
-            &self.catalogs(),
-            &self.directory.admin_units(),
-            self.today(),
-        ) {
-            errors.extend(e);
-        }
-        let (files, problems) = self.store_uploads(&p, uploads).await;
-        errors.extend(problems);
-        for (i, c) in p.components.iter().enumerate() {
-            if c.required && !files.iter().any(|f| f.component == i as i64) {
-                errors.push(field_error(
-                    &format!("file_{i}"),
-                    format!("Chưa có bản quét “{}”.", c.name),
-                ));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(DossierError::Invalid(dedup(errors)));
-        }
+        let missing = |name: &str| format!("Chưa có bản quét “{name}”.");
+        self.check_filing(&p, agency_code, submitted, uploads, missing)
+            .await
+            .map_err(DossierError::Invalid)?;
         let (draft, problems) = self
             .save_draft(applicant, None, procedure_code, agency_code, submitted, uploads)
             .await?;
@@ -402,18 +375,21 @@ impl DossierService {
         self.act(official, &code, OfficeAction::Receive { due_date: None }).await
     }
 
-    /// Files and submits in one step (the API for kiosks and mobile apps; no attachments).
-    #[tracing::instrument(skip_all, fields(procedure = procedure_code, agency = agency_code))]
-    pub async fn file_directly(
+    /// Everything a dossier filed in one step must pass, as the portal's review does: the
+    /// receiving agency, the e-form, each upload (recognised by its content: a PDF, JPEG or
+    /// PNG within the size limit, not a file renamed) and every required component. The
+    /// uploads are put in the file store (by content, so nothing of the dossier is written);
+    /// `missing` words a required component without a file.
+    async fn check_filing(
         &self,
-        who: &Applicant,
-        procedure_code: &str,
+        p: &Procedure,
         agency_code: &str,
         submitted: &BTreeMap<String, String>,
-    ) -> Result<Dossier, DossierError> {
-        let p = self.open_procedure(procedure_code).await?;
+        uploads: &[Upload],
+        missing: impl Fn(&str) -> String,
+    ) -> Result<(Agency, form::FormValues, Vec<DossierFile>), Vec<FieldError>> {
         let mut errors = Vec::new();
-        let agency = self.agency(&p, agency_code).map_err(|e| errors.push(e)).ok();
+        let agency = self.agency(p, agency_code).map_err(|e| errors.push(e)).ok();
         let values = form::check(
             &p.form,
             submitted,
@@ -423,12 +399,39 @@ impl DossierService {
         )
         .map_err(|e| errors.extend(e))
         .ok();
-        let (Some(agency), Some(values)) = (agency, values) else {
-            return Err(DossierError::Invalid(errors));
-        };
-        if !errors.is_empty() {
-            return Err(DossierError::Invalid(errors));
+        let (mut files, problems) = self.store_uploads(p, uploads).await;
+        errors.extend(problems);
+        for (i, c) in p.components.iter().enumerate() {
+            if c.required && !files.iter().any(|f| f.component == i as i64) {
+                errors.push(field_error(&format!("file_{i}"), missing(&c.name)));
+            }
         }
+        // The same content sent twice for a component is attached once.
+        let mut seen = std::collections::BTreeSet::new();
+        files.retain(|f| seen.insert((f.component, f.sha256.clone())));
+        match (agency, values) {
+            (Some(agency), Some(values)) if errors.is_empty() => Ok((agency, values, files)),
+            _ => Err(dedup(errors)),
+        }
+    }
+
+    /// Files and submits in one step (the API for kiosks and mobile apps), with the same
+    /// checks as the portal: e-form, attachments by content, required components.
+    #[tracing::instrument(skip_all, fields(procedure = procedure_code, agency = agency_code))]
+    pub async fn file_directly(
+        &self,
+        who: &Applicant,
+        procedure_code: &str,
+        agency_code: &str,
+        submitted: &BTreeMap<String, String>,
+        uploads: &[Upload],
+    ) -> Result<Dossier, DossierError> {
+        let p = self.open_procedure(procedure_code).await?;
+        let missing = |name: &str| format!("Chưa đính kèm “{name}”.");
+        let (agency, values, files) = self
+            .check_filing(&p, agency_code, submitted, uploads, missing)
+            .await
+            .map_err(DossierError::Invalid)?;
         let now = format_ts(self.clock.now());
         let d = Dossier {
             id: format!("{:032x}", rand::random::<u128>()),
@@ -449,7 +452,7 @@ impl DossierService {
             due_date: None,
             finished_at: None,
         };
-        self.submit_batched(who, d).await
+        self.submit_batched(who, d, files).await
     }
 
     /// The applicant's dossiers, newest first.

@@ -1,7 +1,7 @@
 //! What a dossier gathers in its life: files, timeline, supplement requests and answers,
 //! result documents, the applicant's rating, apologies for lateness.
 
-use cqdt_platform::{DbError, DbResultExt};
+use cqdt_platform::{DbError, DbResultExt, Sql};
 use sqlx::{Any, AnyConnection, Executor};
 
 use super::status_of;
@@ -84,6 +84,33 @@ pub async fn insert_file(
     .execute(conn)
     .await
     .ctx("attaching a file")?;
+    Ok(())
+}
+
+/// Attaches the files of new dossiers (dossier id, file) in one statement; each (dossier,
+/// component, content) once.
+pub async fn insert_new_files(
+    conn: &mut AnyConnection,
+    files: &[(&str, &DossierFile)],
+    now: &str,
+) -> Result<(), DbError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut q = Sql::on(
+        conn,
+        "INSERT INTO dossier_files (dossier_id, component, sha256, file_name, media_type, size, added_at) ",
+    );
+    q.push_values(files, |mut row, (id, f)| {
+        row.push_bind(*id)
+            .push_bind(f.component)
+            .push_bind(&f.sha256)
+            .push_bind(&f.file_name)
+            .push_bind(&f.media_type)
+            .push_bind(f.size)
+            .push_bind(now);
+    });
+    q.build().execute(conn).await.ctx("attaching files")?;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
-use super::Shell;
+use super::{clip, Shell};
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -81,6 +81,8 @@ impl PageError {
                 "Đã có lỗi xảy ra phía máy chủ. Dữ liệu của bạn không bị thay đổi. Vui lòng thử lại sau ít phút.",
             ),
         };
+        // Several field messages may be joined here; still, none grows with the input.
+        let message = &clip(message, 8 * MESSAGE_LIMIT);
         let page = ErrorPage { shell, title, message };
         let body = page.render().unwrap_or_else(|_| format!("<h1>{title}</h1><p>{message}</p>"));
         (self.status(), Html(body)).into_response()
@@ -217,8 +219,20 @@ impl Problem {
     }
 }
 
+/// Most characters of a parser's message (which quotes the input) an answer repeats.
+const ECHO_LIMIT: usize = 300;
+
+/// Most characters of a detail or a field message any answer carries: messages quote what
+/// was sent, and no answer may grow with the input.
+const MESSAGE_LIMIT: usize = 1000;
+
 impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        self.detail = self.detail.map(|d| clip(&d, MESSAGE_LIMIT));
+        for e in &mut self.errors {
+            e.field = clip(&e.field, 200);
+            e.message = clip(&e.message, MESSAGE_LIMIT);
+        }
         let body = serde_json::to_string(&self).unwrap_or_else(|_| "{}".into());
         (self.status_code(), [(header::CONTENT_TYPE, "application/problem+json")], body)
             .into_response()
@@ -331,7 +345,8 @@ async fn problem_from_plain_text(res: Response) -> Response {
     };
     let mut problem = Problem::new(parts.status, title);
     if !text.is_empty() && !parts.status.is_server_error() {
-        problem = problem.with_detail(format!("Yêu cầu không đọc được: {text}"));
+        problem =
+            problem.with_detail(format!("Yêu cầu không đọc được: {}", clip(&text, ECHO_LIMIT)));
     }
     let mut out = problem.into_response();
     for (k, v) in &parts.headers {
@@ -356,9 +371,14 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(HttpError::new(
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Nội dung quá lớn")
+                    .with_detail("Nội dung JSON vượt quá giới hạn cho phép của yêu cầu này."),
+            )),
+            // The parser's message quotes the value it could not take: clipped.
             Err(e) => Err(HttpError::new(Problem::bad_request(format!(
                 "Nội dung JSON không đọc được: {}",
-                e.body_text()
+                clip(&e.body_text(), ECHO_LIMIT)
             )))),
         }
     }
@@ -383,7 +403,7 @@ where
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
             Err(e) => Err(HttpError::new(Problem::bad_request(format!(
                 "Tham số truy vấn không đọc được: {}",
-                e.body_text()
+                clip(&e.body_text(), ECHO_LIMIT)
             )))),
         }
     }
@@ -466,5 +486,62 @@ mod tests {
         let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(p["status"], 400);
         assert!(p["detail"].as_str().unwrap().contains("Cannot parse"), "{p}");
+    }
+
+    #[tokio::test]
+    async fn a_json_body_over_the_routes_limit_is_a_413_and_a_bad_value_is_not_echoed_whole() {
+        use axum::body::Body;
+        use axum::extract::DefaultBodyLimit;
+        use axum::routing::post;
+        use tower::ServiceExt;
+        #[derive(serde::Deserialize)]
+        struct Score {
+            #[allow(dead_code)]
+            score: i64,
+        }
+        async fn rate(ApiJson(_): ApiJson<Score>) -> &'static str {
+            "ok"
+        }
+        let app = |limit: usize| {
+            axum::Router::new()
+                .route("/api/v1/rate", post(rate))
+                .layer(DefaultBodyLimit::max(limit))
+                .layer(axum::middleware::from_fn_with_state(Arc::new(bare_shell()), error_pages))
+        };
+        let send = |limit: usize, body: String| async move {
+            let req = Request::post("/api/v1/rate")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            let res = app(limit).oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap();
+            (status, String::from_utf8_lossy(&body).to_string())
+        };
+        let big = format!("{{\"score\": \"{}\"}}", "x".repeat(6_000_000));
+        let (status, body) = send(1024 * 1024, big.clone()).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert!(body.contains("quá lớn"), "{body}");
+        let (status, body) = send(8 << 20, big).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.len() < 2000 && body.contains("invalid type") && body.contains('…'), "{body}");
+    }
+
+    #[test]
+    fn no_problem_or_page_carries_a_message_longer_than_its_limit() {
+        let huge = "y".repeat(6_000_000);
+        let p = Problem::bad_request(huge.clone())
+            .with_errors(vec![FieldError::new(huge.clone(), huge.clone())]);
+        let res = p.into_response();
+        let body = futures_body(res);
+        assert!(body.len() < 4000, "{}", body.len());
+        let page = PageError::BadRequest(huge).render(bare_shell());
+        assert!(futures_body(page).len() < 64 * 1024);
+    }
+
+    fn futures_body(res: Response) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let bytes = rt.block_on(axum::body::to_bytes(res.into_body(), 64 << 20)).unwrap();
+        String::from_utf8_lossy(&bytes).to_string()
     }
 }

@@ -12,6 +12,7 @@ mod text;
 use std::sync::Arc;
 
 use askama::Template;
+use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
@@ -26,7 +27,7 @@ pub use guard::{
 };
 pub use input::compose_text;
 pub use metrics::{track_metrics, Metrics};
-pub use text::{fold, nfc, qr_svg, url_encode};
+pub use text::{clip, fold, nfc, qr_svg, url_encode};
 
 use crate::clock::SharedClock;
 use crate::db::Db;
@@ -79,6 +80,24 @@ pub struct Platform {
     pub metrics: Arc<Metrics>,
     /// Where the identity module resolves sessions to signed-in people.
     pub auth: crate::auth::AuthHook,
+}
+
+impl Platform {
+    /// The body limit of a route that takes up to `files` files (see [`upload_limit`]).
+    pub fn upload_limit(&self, files: usize) -> DefaultBodyLimit {
+        upload_limit(self.files.max_bytes(), files)
+    }
+}
+
+/// The largest body of a request that carries no file (forms and JSON): 1 MiB. The
+/// application's default; routes that take files raise it with [`upload_limit`].
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The body limit of a route that takes up to `files` files of at most `max_file_bytes`
+/// each, with the form's own fields besides ([`BODY_LIMIT`]); put on that route alone
+/// (`post(handler).layer(upload_limit(..))`), so every other route keeps the small default.
+pub fn upload_limit(max_file_bytes: usize, files: usize) -> DefaultBodyLimit {
+    DefaultBodyLimit::max(max_file_bytes.saturating_mul(files).saturating_add(BODY_LIMIT))
 }
 
 /// Renders a template into a response, or the Vietnamese error page if rendering fails.

@@ -1,5 +1,5 @@
 //! Text helpers shared by the modules' pages: URL encoding, Unicode normalisation, diacritic
-//! folding, QR codes.
+//! folding, QR codes, and clipping what a request sent before it is shown back.
 
 use std::borrow::Cow;
 
@@ -16,6 +16,23 @@ pub fn url_encode(s: &str) -> String {
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
+    out
+}
+
+/// `text` as an answer may show it back: at most `max` characters; a longer text keeps its
+/// beginning and its end (where parsers name the line and column) around "…". Whatever a
+/// request sent is clipped before an error repeats it, so that no answer grows with the input.
+pub fn clip(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    let keep = max.saturating_sub(1);
+    let head = keep - keep / 3;
+    let tail = keep / 3;
+    let mut out: String = text.chars().take(head).collect();
+    out.push('…');
+    out.extend(text.chars().skip(count - tail));
     out
 }
 
@@ -104,5 +121,19 @@ mod tests {
         assert_eq!(fold(&upper_nfd), "duong soc trang");
         assert_eq!(fold(LY_LICH_NFD), fold("Lý lịch tư pháp"));
         assert_eq!(fold(LY_LICH_NFD), "ly lich tu phap");
+    }
+}
+
+#[cfg(test)]
+mod clip_tests {
+    use super::clip;
+
+    #[test]
+    fn a_long_text_is_clipped_to_its_beginning_and_end_and_a_short_one_kept() {
+        assert_eq!(clip("Hồ sơ", 5), "Hồ sơ");
+        let long = format!("đầu{}cuối", "x".repeat(6_000_000));
+        let c = clip(&long, 100);
+        assert_eq!(c.chars().count(), 100);
+        assert!(c.starts_with("đầu") && c.ends_with("cuối") && c.contains('…'), "{c}");
     }
 }

@@ -4,7 +4,10 @@
 use serde_json::{json, Value};
 
 use crate::dossiers::{api_values, form_page, CITIZEN, KHAI_SINH};
-use crate::helpers::{client, first_option, sign_in, ByAdmin, Instance, SendStatus, DEMO_PASSWORD};
+use crate::helpers::{
+    client, filing_form, first_option, required_components, sign_in, ByAdmin, Instance, SendStatus,
+    DEMO_PASSWORD,
+};
 use crate::workflow::{call, deploy, open_task, THREE_TASKS};
 
 /// Lets the load run for `ms` milliseconds, kills the server with it running (kill -9), and
@@ -22,17 +25,21 @@ async fn killing_the_server_during_a_submission_load_loses_no_returned_code() {
     let mut app = Instance::spawn_binary().await;
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let page = form_page(&app, &cookie).await;
-    let values = api_values(&page);
-    let body = json!({"procedure_code": KHAI_SINH, "agency_code": first_option(&page, "agency"), "form": values});
+    let form = Value::Object(api_values(&page));
+    let (agency, required) =
+        (first_option(&page, "agency"), required_components(&app, KHAI_SINH).await);
     let returned = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let mut load = Vec::new();
     for _ in 0..8 {
-        let (url, cookie, body, returned) =
-            (app.url("/api/v1/dossiers"), cookie.clone(), body.clone(), returned.clone());
+        let (url, cookie, returned) =
+            (app.url("/api/v1/dossiers"), cookie.clone(), returned.clone());
+        let (form, agency, required) = (form.clone(), agency.clone(), required.clone());
         load.push(tokio::spawn(async move {
             let http = client();
             loop {
-                let Ok(res) = http.post(&url).header("cookie", &cookie).json(&body).send().await
+                let body = filing_form(KHAI_SINH, &agency, &form, &required);
+                let Ok(res) =
+                    http.post(&url).header("cookie", &cookie).multipart(body).send().await
                 else {
                     break;
                 };

@@ -146,8 +146,8 @@ pub async fn file_birth_registration(app: &Instance, cookie: &str) -> String {
     file_by_api(app, cookie, "1.001193.000.00.00.H51", "000.01.41.H51", form).await
 }
 
-/// Files a dossier of a procedure at an agency as the signed-in citizen, through the API;
-/// returns its code.
+/// Files a dossier of a procedure at an agency as the signed-in citizen, through the API,
+/// with a PDF for every required component; returns its code.
 #[allow(dead_code)]
 pub async fn file_by_api(
     app: &Instance,
@@ -156,18 +156,50 @@ pub async fn file_by_api(
     agency: &str,
     form: serde_json::Value,
 ) -> String {
-    let res = client()
-        .post(app.url("/api/v1/dossiers"))
-        .header("cookie", cookie)
-        .json(
-            &serde_json::json!({"procedure_code": procedure, "agency_code": agency, "form": form}),
-        )
-        .send()
-        .await
-        .expect("file");
-    assert_eq!(res.status(), 201);
+    let files = required_components(app, procedure).await;
+    let body = filing_form(procedure, agency, &form, &files);
+    let res = post_multipart(app, cookie, "/api/v1/dossiers", body).await;
+    let status = res.status();
     let v: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(status, 201, "{v}");
     v["code"].as_str().expect("code").to_string()
+}
+
+/// The smallest file every PDF reader opens.
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+/// The places of a procedure's required components, as the catalog publishes them.
+#[allow(dead_code)]
+pub async fn required_components(app: &Instance, procedure: &str) -> Vec<usize> {
+    let p = client().get(app.url(&format!("/api/v1/procedures/{procedure}"))).send_json().await;
+    let components = p["components"].as_array().cloned().unwrap_or_default();
+    (0..components.len()).filter(|&i| components[i]["required"] == true).collect()
+}
+
+/// A filing as the API takes it in `multipart/form-data`: the procedure, the agency, each
+/// e-form value as `form.<key>`, and a small PDF for each component in `files` (`file_N`).
+#[allow(dead_code)]
+pub fn filing_form(
+    procedure: &str,
+    agency: &str,
+    form: &serde_json::Value,
+    files: &[usize],
+) -> reqwest::multipart::Form {
+    let mut body = reqwest::multipart::Form::new()
+        .text("procedure_code", procedure.to_string())
+        .text("agency_code", agency.to_string());
+    for (k, v) in form.as_object().into_iter().flatten() {
+        let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        body = body.text(format!("form.{k}"), text);
+    }
+    for i in files {
+        let part = reqwest::multipart::Part::bytes(PDF.to_vec())
+            .file_name(format!("thanh-phan-{i}.pdf"))
+            .mime_str("application/pdf")
+            .expect("mime");
+        body = body.part(format!("file_{i}"), part);
+    }
+    body
 }
 
 /// Posts a form with a session cookie: the status, and where it redirects to (or the page).
