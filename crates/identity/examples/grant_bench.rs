@@ -44,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 grants: vec!["client_credentials".into()],
                 redirect_uris: Vec::new(),
                 public: false,
-                scopes: vec!["dossier:read".into()],
+                scopes: vec!["catalog:read".into()],
                 first_party: true,
                 id_token_signed_response_alg: None,
             },

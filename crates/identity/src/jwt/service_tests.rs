@@ -53,7 +53,7 @@ impl Fixture {
                         Vec::new()
                     },
                     public: false,
-                    scopes: vec!["openid dossier:read".into()],
+                    scopes: vec!["openid catalog:read".into()],
                     first_party: true,
                     id_token_signed_response_alg: id_token_alg.map(str::to_string),
                 },

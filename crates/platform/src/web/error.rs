@@ -40,6 +40,8 @@ pub enum PageError {
     BadRequest(String),
     /// 403.
     Forbidden,
+    /// 413 with a message for the user: more sent than the form takes.
+    TooLarge(String),
     /// 500; details go to the log, not the page.
     Internal,
 }
@@ -61,6 +63,7 @@ impl PageError {
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::Forbidden => StatusCode::FORBIDDEN,
+            PageError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,6 +75,7 @@ impl PageError {
                 "Trang bạn tìm không tồn tại hoặc đã được chuyển đi. Hãy kiểm tra lại địa chỉ, hoặc quay về trang chủ.",
             ),
             PageError::BadRequest(m) => ("Yêu cầu không hợp lệ", m.as_str()),
+            PageError::TooLarge(m) => ("Nội dung quá lớn", m.as_str()),
             PageError::Forbidden => (
                 "Không được phép",
                 "Bạn không có quyền thực hiện thao tác này.",
@@ -205,6 +209,7 @@ impl Problem {
         match self.status {
             404 => PageError::NotFound,
             403 => PageError::Forbidden,
+            413 => PageError::TooLarge(self.detail.clone().unwrap_or_else(|| self.title.clone())),
             s if s >= 500 => PageError::Internal,
             _ => {
                 let fields =

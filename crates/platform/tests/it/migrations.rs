@@ -202,7 +202,14 @@ async fn a_database_of_the_release_before_sqlx_upgrades_in_place_with_nothing_lo
         let after = contents(&db).await;
         for (table, rows) in &before {
             let now = after.iter().find(|(t, _)| t == table).expect("table kept");
-            assert!(rows.iter().all(|r| now.1.contains(r)), "rows of {table} kept");
+            // A newer migration may add a column (it comes last): the release's values stay.
+            let kept = |r: &String| {
+                let stem = &r[..r.len() - 1];
+                now.1
+                    .iter()
+                    .any(|n| n == r || (n.starts_with(stem) && n[stem.len()..].starts_with(',')))
+            };
+            assert!(rows.iter().all(kept), "rows of {table} kept");
         }
     }
 
