@@ -271,6 +271,7 @@ impl App {
         let mut config = cqdt_identity::IdentityConfig::new(&issuer)
             .map_err(|e| AppError::Failed(format!("identity: {e}")))?;
         config.totp_issuer = format!("Chính quyền điện tử {}", self.platform.shell.instance_name);
+        config.sealer = self.config.sealer().map_err(|e| AppError::Failed(e.to_string()))?;
         let identity = cqdt_identity::IdentityService::start(
             self.platform.db.clone(),
             self.platform.clock.clone(),

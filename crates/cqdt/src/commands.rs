@@ -10,7 +10,7 @@ use crate::app::{open_db, App, AppError};
 use crate::bench;
 use crate::config::{
     AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, ClientCommand, Command, Config,
-    SandboxCommand,
+    KekCommand, SandboxCommand,
 };
 
 /// Runs one command; `database_url_flag` is the database the user named, if any (the
@@ -86,6 +86,26 @@ pub async fn run(
             catalog_command(&app, command).await
         }
         Command::Client { command } => client_command(config, clock, command).await,
+        Command::Kek { command: KekCommand::Generate } => {
+            println!("{}", cqdt_platform::sealing::generate_key_text());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kek { command: KekCommand::Rewrap } => {
+            let db = open_db(&config).await?;
+            let mut app = App::build(config, db, clock).await?;
+            let identity = app.start_identity().await?;
+            let done = identity
+                .rewrap_secrets("cli")
+                .await
+                .map_err(|e| AppError::Failed(format!("rewrap: {e}")))?;
+            println!(
+                "resealed under key {}: {} TOTP secrets, {} signing keys; the previous keys are no longer needed",
+                identity.config().sealer.current_id(),
+                done.totp_secrets,
+                done.signing_keys
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sandbox { command: SandboxCommand::Sms { listen, token } } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+use cqdt_platform::sealing::{parse_key, parse_key_file, SealError, Sealer};
 use serde::Deserialize;
 
 /// cqdt – nền tảng Chính quyền điện tử (open-source e-government platform for Vietnamese provinces).
@@ -83,6 +84,19 @@ pub struct GlobalArgs {
     /// connection: SMTP, the SMS gateway, VNeID and PostgreSQL (as its sslrootcert).
     #[arg(long, env = "CQDT_TLS_CA_FILE", global = true)]
     pub tls_ca_file: Option<PathBuf>,
+    /// Key-encryption key that seals signing keys and TOTP secrets in the database: 32 bytes
+    /// as 64 hex digits or base64 (`cqdt kek generate` makes one) [default: CQDT_KEK_FILE, or
+    /// the file `kek` in the data dir, created on first start].
+    #[arg(long, env = "CQDT_KEK", global = true, hide_env_values = true)]
+    pub kek: Option<String>,
+    /// File of key-encryption keys, one a line: the first seals, the others (previous keys,
+    /// during a rotation) only open.
+    #[arg(long, env = "CQDT_KEK_FILE", global = true)]
+    pub kek_file: Option<PathBuf>,
+    /// Previous key-encryption keys, comma-separated, that still open what they sealed until
+    /// `cqdt kek rewrap` has resealed it under CQDT_KEK.
+    #[arg(long, env = "CQDT_KEK_PREVIOUS", global = true, hide_env_values = true)]
+    pub kek_previous: Option<String>,
 }
 
 /// The commands.
@@ -118,6 +132,12 @@ pub enum Command {
         /// Calendar command.
         #[command(subcommand)]
         command: CalendarCommand,
+    },
+    /// Key-encryption keys (the key that seals secrets in the database).
+    Kek {
+        /// Key command.
+        #[command(subcommand)]
+        command: KekCommand,
     },
     /// Shared catalogs.
     Catalog {
@@ -194,6 +214,15 @@ pub enum CalendarCommand {
         /// To.
         to: String,
     },
+}
+
+/// `cqdt kek …`
+#[derive(Debug, Subcommand)]
+pub enum KekCommand {
+    /// Print a new random key (base64), for CQDT_KEK or a line of CQDT_KEK_FILE.
+    Generate,
+    /// Reseal every secret under the current key; afterwards the previous keys can go.
+    Rewrap,
 }
 
 /// `cqdt catalog …`
@@ -344,6 +373,16 @@ struct FileConfig {
     trusted_proxies: Option<String>,
     metrics_token: Option<String>,
     tls_ca_file: Option<PathBuf>,
+    kek_file: Option<PathBuf>,
+}
+
+/// Where the key-encryption keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KekSource {
+    /// Configured (`CQDT_KEK`, `CQDT_KEK_FILE`).
+    Configured(Sealer),
+    /// Nothing configured: the key file in the data directory, made on first use.
+    DataDir(PathBuf),
 }
 
 /// The resolved configuration.
@@ -385,6 +424,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Whom outgoing TLS connections trust: the Mozilla roots and the `tls_ca_file` bundle.
     pub tls: cqdt_platform::TlsTrust,
+    /// Where the key-encryption keys come from.
+    pub kek: KekSource,
 }
 
 /// A configuration problem, reported before anything starts.
@@ -431,7 +472,9 @@ impl Config {
             g.trusted_proxies.as_deref().or(file.trusted_proxies.as_deref()).unwrap_or(""),
         )
         .map_err(|e| ConfigError(format!("trusted_proxies: {e}")))?;
+        let kek = kek_source(g, file.kek_file.as_deref(), &data_dir)?;
         Ok(Config {
+            kek,
             trusted_proxies,
             metrics_token: g.metrics_token.clone().or(file.metrics_token),
             data_dir,
@@ -477,6 +520,65 @@ impl Config {
     pub fn files_dir(&self) -> PathBuf {
         self.data_dir.join("files")
     }
+
+    /// The key-encryption keys; without configured ones, those of the data directory's `kek`
+    /// file (created with a new key the first time, with a warning: it must be kept, and kept
+    /// apart from backups).
+    pub fn sealer(&self) -> Result<Sealer, ConfigError> {
+        match &self.kek {
+            KekSource::Configured(s) => Ok(s.clone()),
+            KekSource::DataDir(path) => {
+                let (sealer, created) = Sealer::load_or_create_file(path).map_err(|e| {
+                    ConfigError(format!("key-encryption key {}: {e}", path.display()))
+                })?;
+                tracing::warn!(
+                    file = %path.display(),
+                    kek = sealer.current_id(),
+                    created,
+                    "no CQDT_KEK or CQDT_KEK_FILE configured: secrets are sealed with the key in \
+                     the data directory; for production keep the key elsewhere (see README)"
+                );
+                Ok(sealer)
+            }
+        }
+    }
+}
+
+/// The key-encryption keys as configured: `CQDT_KEK` (with `CQDT_KEK_PREVIOUS`), else the key
+/// file, else the data directory's `kek` file.
+fn kek_source(
+    g: &GlobalArgs,
+    file_kek_file: Option<&Path>,
+    data_dir: &Path,
+) -> Result<KekSource, ConfigError> {
+    let bad = |what: &str, e: SealError| ConfigError(format!("{what}: {e}"));
+    let previous = g
+        .kek_previous
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|k| !k.trim().is_empty())
+        .map(parse_key)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad("kek_previous", e))?;
+    if let Some(k) = &g.kek {
+        let current = parse_key(k).map_err(|e| bad("kek", e))?;
+        return Ok(KekSource::Configured(Sealer::new(current, &previous)));
+    }
+    if let Some(path) = g.kek_file.as_deref().or(file_kek_file) {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("kek_file {}: {e}", path.display())))?;
+        let mut keys = parse_key_file(&text).map_err(|e| bad("kek_file", e))?;
+        keys.extend(previous);
+        let (first, rest) = keys
+            .split_first()
+            .ok_or_else(|| ConfigError(format!("kek_file {}: no key in it", path.display())))?;
+        return Ok(KekSource::Configured(Sealer::new(*first, rest)));
+    }
+    if !previous.is_empty() {
+        return Err(ConfigError("kek_previous needs kek or kek_file".into()));
+    }
+    Ok(KekSource::DataDir(data_dir.join("kek")))
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -538,6 +640,31 @@ mod tests {
         assert_eq!(c.tls.extra_roots().len(), 1);
         let c = Config::resolve(&GlobalArgs::default(), None).expect("config");
         assert_eq!(c.tls.ca_file(), None);
+    }
+
+    #[test]
+    fn the_kek_comes_from_the_variable_or_the_key_file_and_a_bad_one_is_refused() {
+        let c = Config::resolve(&GlobalArgs::default(), None).expect("config");
+        assert_eq!(c.kek, KekSource::DataDir(PathBuf::from("./data/kek")));
+        let key = cqdt_platform::sealing::generate_key_text();
+        let old = hex::encode([5u8; 32]);
+        let g = GlobalArgs {
+            kek: Some(key.clone()),
+            kek_previous: Some(old.clone()),
+            ..GlobalArgs::default()
+        };
+        let c = Config::resolve(&g, None).expect("config");
+        let expected = Sealer::new(parse_key(&key).unwrap(), &[[5u8; 32]]);
+        assert_eq!(c.sealer().expect("sealer"), expected);
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("keys");
+        std::fs::write(&file, format!("{key}\n{old}\n")).expect("write");
+        let g = GlobalArgs { kek_file: Some(file), ..GlobalArgs::default() };
+        assert_eq!(Config::resolve(&g, None).expect("config").sealer().expect("sealer"), expected);
+        let g = GlobalArgs { kek: Some("too short".into()), ..GlobalArgs::default() };
+        assert!(Config::resolve(&g, None).expect_err("bad key").to_string().contains("kek"));
+        let g = GlobalArgs { kek_file: Some(dir.path().join("none")), ..GlobalArgs::default() };
+        assert!(Config::resolve(&g, None).is_err(), "a named key file must exist");
     }
 
     #[test]

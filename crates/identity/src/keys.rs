@@ -4,9 +4,8 @@
 //! memory and reread from the database in the background, so that a rotation made on one node
 //! reaches the others.
 //!
-//! Private keys are stored as unencrypted PKCS#8 in the database for now: whoever can read the
-//! database (or a backup) can sign tokens. Encrypting them under a key kept outside the
-//! database (file or KMS) is future work.
+//! Private keys are stored as PKCS#8 sealed under the key-encryption key (see `secrets.rs`),
+//! bound to their kid: reading the database (or a backup) does not give them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -14,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use cqdt_audit::{Audit, AuditEvent};
 use cqdt_platform::clock::{format_ts, parse_ts};
+use cqdt_platform::sealing::Sealer;
 use cqdt_platform::{Db, SharedClock};
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -21,6 +21,7 @@ use serde_json::json;
 use crate::error::IdentityError;
 use crate::jwt::{self, Alg, Expectation, PublicKey, Refusal, SigningKey};
 use crate::model::{KeyStatus, SigningKeyInfo};
+use crate::store::sealed::SealedColumn;
 use crate::store::{self, KeyRow};
 
 /// The keys as one node holds them.
@@ -61,6 +62,7 @@ struct Inner {
     db: Db,
     clock: SharedClock,
     audit: Audit,
+    sealer: Sealer,
     refresh: Duration,
     /// How long a retiring key stays published: the longest token lifetime, plus the refresh
     /// interval (other nodes may sign with it until they notice the rotation), plus clock skew.
@@ -72,10 +74,11 @@ struct Inner {
     forced_at: Mutex<Option<Instant>>,
 }
 
-fn key_row(key: &SigningKey, status: KeyStatus, now: &str) -> KeyRow {
+fn key_row(key: &SigningKey, status: KeyStatus, now: &str, sealer: &Sealer) -> KeyRow {
+    let context = SealedColumn::PrivateKey.context(key.kid());
     KeyRow {
         public_jwk: key.public().jwk().to_string(),
-        private_key_pkcs8: key.to_pkcs8_b64().to_string(),
+        private_key_pkcs8: sealer.seal(&context, key.to_pkcs8_b64().as_bytes()),
         info: SigningKeyInfo {
             kid: key.kid().to_string(),
             alg: key.alg().as_str().into(),
@@ -102,18 +105,20 @@ impl KeyRing {
         db: Db,
         clock: SharedClock,
         audit: Audit,
+        sealer: Sealer,
         token_ttl: Duration,
         refresh: Duration,
     ) -> Result<Self, IdentityError> {
         let margin = token_ttl + refresh + Duration::from_secs(60);
         let publish_after_retiring =
             chrono::Duration::from_std(margin).unwrap_or_else(|_| chrono::Duration::hours(1));
-        let loaded = read(&db, &clock, &audit).await?;
+        let loaded = read(&db, &clock, &audit, &sealer).await?;
         Ok(KeyRing {
             inner: Arc::new(Inner {
                 db,
                 clock,
                 audit,
+                sealer,
                 refresh,
                 publish_after_retiring,
                 current: RwLock::new(Arc::new(loaded)),
@@ -155,7 +160,8 @@ impl KeyRing {
 
     /// Rereads the keys from the database now.
     pub async fn reload(&self) -> Result<(), IdentityError> {
-        let loaded = read(&self.inner.db, &self.inner.clock, &self.inner.audit).await?;
+        let i = &self.inner;
+        let loaded = read(&i.db, &i.clock, &i.audit, &i.sealer).await?;
         if let Ok(mut c) = self.inner.current.write() {
             *c = Arc::new(loaded);
         }
@@ -207,7 +213,7 @@ impl KeyRing {
             return Ok(k.clone());
         }
         let now = format_ts(self.inner.clock.now());
-        create(&self.inner.db, &self.inner.audit, alg, &now).await?;
+        create(&self.inner.db, &self.inner.audit, &self.inner.sealer, alg, &now).await?;
         self.reload().await?;
         self.snapshot()
             .signer(alg)
@@ -231,7 +237,7 @@ impl KeyRing {
         }
         let mut rows = Vec::new();
         for alg in algs {
-            rows.push(key_row(&generate(alg).await?, KeyStatus::Active, &now));
+            rows.push(key_row(&generate(alg).await?, KeyStatus::Active, &now, &self.inner.sealer));
         }
         let mut tx = self.inner.db.begin().await?;
         let expired = store::retire_expired(&mut tx, &now).await?;
@@ -278,7 +284,12 @@ impl KeyRing {
 
 /// Reads the usable keys; makes the first active ES256 key when there is none, and retires
 /// keys whose publication period is over.
-async fn read(db: &Db, clock: &SharedClock, audit: &Audit) -> Result<LoadedKeys, IdentityError> {
+async fn read(
+    db: &Db,
+    clock: &SharedClock,
+    audit: &Audit,
+    sealer: &Sealer,
+) -> Result<LoadedKeys, IdentityError> {
     for _ in 0..3 {
         let now = clock.now();
         let rows = store::keys(db, &[KeyStatus::Active, KeyStatus::Retiring]).await?;
@@ -292,9 +303,9 @@ async fn read(db: &Db, clock: &SharedClock, audit: &Audit) -> Result<LoadedKeys,
         let es256_active =
             current.iter().any(|k| k.info.status == KeyStatus::Active && k.info.alg == jwt::ES256);
         if es256_active {
-            return loaded(&current);
+            return loaded(&current, sealer);
         }
-        create(db, audit, Alg::Es256, &format_ts(now)).await?;
+        create(db, audit, sealer, Alg::Es256, &format_ts(now)).await?;
     }
     Err(IdentityError::Key("no active signing key after creating one".into()))
 }
@@ -316,8 +327,14 @@ async fn retire(db: &Db, audit: &Audit, now: &str) -> Result<(), IdentityError> 
 
 /// Makes the active key of `alg`, unless another node does at the same moment (one active key
 /// per algorithm is enforced by a unique index): then theirs is used.
-async fn create(db: &Db, audit: &Audit, alg: Alg, now: &str) -> Result<(), IdentityError> {
-    let row = key_row(&generate(alg).await?, KeyStatus::Active, now);
+async fn create(
+    db: &Db,
+    audit: &Audit,
+    sealer: &Sealer,
+    alg: Alg,
+    now: &str,
+) -> Result<(), IdentityError> {
+    let row = key_row(&generate(alg).await?, KeyStatus::Active, now, sealer);
     let mut tx = db.begin().await?;
     if let Err(e) = store::insert_key(&mut tx, &row).await {
         tracing::info!(error = %e, %alg, "another node created the signing key");
@@ -338,8 +355,9 @@ async fn create(db: &Db, audit: &Audit, alg: Alg, now: &str) -> Result<(), Ident
 }
 
 /// The keys of the rows: each one's public JWK verifies, the active ones' private keys sign
-/// (and must be the private halves of their published JWKs).
-fn loaded(current: &[KeyRow]) -> Result<LoadedKeys, IdentityError> {
+/// (and must be the private halves of their published JWKs). A private key that does not open
+/// (another key-encryption key, or an altered value) stops the load with the reason.
+fn loaded(current: &[KeyRow], sealer: &Sealer) -> Result<LoadedKeys, IdentityError> {
     let mut verifiers = Vec::new();
     let mut jwks = Vec::new();
     let (mut es256, mut rs256) = (None, None);
@@ -351,7 +369,9 @@ fn loaded(current: &[KeyRow]) -> Result<LoadedKeys, IdentityError> {
             .filter(|p| p.kid() == kid && p.alg().as_str() == k.info.alg)
             .ok_or_else(|| IdentityError::Key(format!("stored JWK of {kid} is unusable")))?;
         if k.info.status == KeyStatus::Active {
-            let signing = SigningKey::from_pkcs8(public.alg(), &k.private_key_pkcs8)?;
+            let context = SealedColumn::PrivateKey.context(kid);
+            let pkcs8 = sealer.open_text(&context, &k.private_key_pkcs8)?;
+            let signing = SigningKey::from_pkcs8(public.alg(), &pkcs8)?;
             if signing.kid() != kid {
                 return Err(IdentityError::Key(format!(
                     "the private key of {kid} does not match its published JWK"

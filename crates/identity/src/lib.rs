@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod officials;
 pub mod oidc;
 pub mod password;
+pub mod secrets;
 pub mod service;
 pub mod store;
 pub mod totp;

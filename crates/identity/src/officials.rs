@@ -146,7 +146,7 @@ impl IdentityService {
         let (mut a, _) =
             self.insert_official(&mut tx, "system", o, Some(hash), &Client::default()).await?;
         if let Some(secret) = totp_secret {
-            a.totp_secret = Some(secret.to_string());
+            a.totp_secret = Some(self.seal_totp_secret(&a.id, secret));
             a.totp_enabled_at = Some(format_ts(self.inner.clock.now()));
             st::update_account(&mut tx, &a).await?;
         }

@@ -65,8 +65,9 @@ struct Cached {
 }
 
 impl IdentityService {
-    /// Starts the provider: loads the signing keys (making the first one on a new instance)
-    /// and the audit writer. Call inside the Tokio runtime.
+    /// Starts the provider: seals secrets an older release left in clear, loads the signing
+    /// keys (making the first one on a new instance; a key-encryption key that does not open
+    /// them is refused here) and the audit writer. Call inside the Tokio runtime.
     #[tracing::instrument(skip_all, fields(issuer = %config.issuer))]
     pub async fn start(
         db: Db,
@@ -74,10 +75,20 @@ impl IdentityService {
         audit: Audit,
         config: IdentityConfig,
     ) -> Result<Self, IdentityError> {
+        let sealed = crate::secrets::reseal(&db, &config.sealer, true).await?;
+        if sealed != crate::secrets::Resealed::default() {
+            tracing::warn!(
+                totp_secrets = sealed.totp_secrets,
+                signing_keys = sealed.signing_keys,
+                kek = config.sealer.current_id(),
+                "sealed secrets that an earlier release stored in clear"
+            );
+        }
         let keys = KeyRing::load(
             db.clone(),
             clock.clone(),
             audit.clone(),
+            config.sealer.clone(),
             config.access_token_ttl.max(config.id_token_ttl),
             config.key_refresh,
         )

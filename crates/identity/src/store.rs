@@ -2,6 +2,7 @@
 //! `oauth_revoked_tokens`.
 
 pub mod accounts;
+pub mod sealed;
 #[cfg(test)]
 mod tests;
 

@@ -104,24 +104,92 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret_b32: &str) -> String {
 /// The QR code of `text` as an SVG image with a text alternative.
 pub use cqdt_platform::web::qr_svg;
 
-/// Ten new recovery codes (`xxxxx-xxxxx`, lower-case base32), shown once.
+/// Recovery codes per enrolment.
+pub const RECOVERY_CODES: usize = 10;
+
+/// Ten new recovery codes, shown once: 80 random bits each, 16 lower-case base32 characters
+/// in groups of four (`abcd-efgh-ijkl-mnop`).
 pub fn new_recovery_codes() -> Vec<String> {
-    (0..10)
+    (0..RECOVERY_CODES)
         .map(|_| {
-            let s = base32_encode(&rand::random::<[u8; 7]>()).to_ascii_lowercase();
-            format!("{}-{}", &s[..5], &s[5..10])
+            let s = base32_encode(&rand::random::<[u8; 10]>()).to_ascii_lowercase();
+            format!("{}-{}-{}-{}", &s[..4], &s[4..8], &s[8..12], &s[12..16])
         })
         .collect()
 }
 
-/// The stored digest of a recovery code (as typed: case and dashes ignored).
-pub fn recovery_digest(code: &str) -> String {
-    let norm: String = code
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    hex::encode(Sha256::digest(norm.as_bytes()))
+/// A recovery code as typed, normalised: case, dashes and spaces ignored.
+fn normalise_recovery(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// Argon2id for recovery codes. The codes carry 80 random bits, so the hash only has to make
+/// a stolen table useless, not stretch a weak secret: a lighter setting than passwords'
+/// (8 MiB, 1 pass), computed once per attempt (the codes of one enrolment share a salt).
+fn recovery_argon2() -> Option<argon2::Argon2<'static>> {
+    let params = argon2::Params::new(8 * 1024, 1, 1, Some(32)).ok()?;
+    Some(argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params))
+}
+
+const RECOVERY_HASH: &str = "rc2$";
+
+fn recovery_hash_with(salt: &[u8], code: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    recovery_argon2()?
+        .hash_password_into(normalise_recovery(code).as_bytes(), salt, &mut out)
+        .ok()?;
+    Some(out)
+}
+
+/// The stored forms of new recovery codes: `rc2$<salt>$<argon2id>` (base64), one salt for the
+/// enrolment. Slow (about ten hashes): call off the async threads.
+pub fn hash_recovery_codes(codes: &[String]) -> Vec<String> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let salt: [u8; 16] = rand::random();
+    codes
+        .iter()
+        .filter_map(|c| recovery_hash_with(&salt, c))
+        .map(|h| format!("{RECOVERY_HASH}{}${}", b64.encode(salt), b64.encode(h)))
+        .collect()
+}
+
+/// The index of the stored recovery code that `typed` is, if any. Knows the stored forms of
+/// this release (argon2id, 16-character codes) and of earlier ones (unsalted SHA-256 of
+/// 10-character codes, still honoured until used or replaced). Slow: call off the async
+/// threads.
+pub fn find_recovery_code(stored: &[String], typed: &str) -> Option<usize> {
+    use base64::Engine;
+    use subtle::ConstantTimeEq;
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let norm = normalise_recovery(typed);
+    let legacy = (norm.len() == 10).then(|| hex::encode(Sha256::digest(norm.as_bytes())));
+    let mut computed: Option<(Vec<u8>, [u8; 32])> = None;
+    let mut found = None;
+    for (i, entry) in stored.iter().enumerate() {
+        let hit = if let Some(rest) = entry.strip_prefix(RECOVERY_HASH) {
+            let Some((salt, hash)) = rest.split_once('$') else { continue };
+            let (Ok(salt), Ok(hash)) = (b64.decode(salt), b64.decode(hash)) else { continue };
+            if norm.len() != 16 {
+                continue;
+            }
+            let mine = match &computed {
+                Some((s, h)) if *s == salt => *h,
+                _ => {
+                    let Some(h) = recovery_hash_with(&salt, &norm) else { continue };
+                    computed = Some((salt, h));
+                    h
+                }
+            };
+            bool::from(mine.ct_eq(hash.as_slice()))
+        } else {
+            legacy.as_deref().is_some_and(|d| bool::from(d.as_bytes().ct_eq(entry.as_bytes())))
+        };
+        if hit && found.is_none() {
+            found = Some(i);
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -180,12 +248,44 @@ mod tests {
     }
 
     #[test]
-    fn recovery_codes_are_distinct_and_digests_ignore_case_and_dashes() {
+    fn recovery_codes_carry_80_random_bits_and_are_stored_salted_and_slow() {
         let codes = new_recovery_codes();
         assert_eq!(codes.len(), 10);
         let set: std::collections::BTreeSet<_> = codes.iter().collect();
         assert_eq!(set.len(), 10);
-        let c = &codes[0];
-        assert_eq!(recovery_digest(c), recovery_digest(&c.to_uppercase().replace('-', "")));
+        for c in &codes {
+            let raw = normalise_recovery(c);
+            assert_eq!(raw.len(), 16, "{c}");
+            assert_eq!(base32_decode(&raw).map(|b| b.len()), Some(10), "80 bits: {c}");
+            assert_eq!(c.len(), 19, "four groups of four: {c}");
+        }
+        let stored = hash_recovery_codes(&codes);
+        assert_eq!(stored.len(), 10);
+        for (s, c) in stored.iter().zip(&codes) {
+            assert!(s.starts_with("rc2$"), "{s}");
+            assert!(!s.contains(&normalise_recovery(c)));
+            assert_ne!(*s, hex::encode(Sha256::digest(normalise_recovery(c).as_bytes())));
+        }
+        assert_eq!(find_recovery_code(&stored, &codes[3]), Some(3));
+        assert_eq!(
+            find_recovery_code(&stored, &codes[3].to_uppercase().replace('-', " ")),
+            Some(3)
+        );
+        assert_eq!(find_recovery_code(&stored, "aaaa-bbbb-cccc-dddd"), None);
+        assert_eq!(find_recovery_code(&stored, "123456"), None);
+        // Another enrolment of the same codes has another salt.
+        assert_ne!(hash_recovery_codes(&codes[..1]), stored[..1].to_vec());
+    }
+
+    #[test]
+    fn recovery_codes_of_an_earlier_release_still_work() {
+        let old_code = "abcde-fghij";
+        let stored = vec![
+            hex::encode(Sha256::digest(b"zzzzzzzzzz")),
+            hex::encode(Sha256::digest(b"abcdefghij")),
+        ];
+        assert_eq!(find_recovery_code(&stored, old_code), Some(1));
+        assert_eq!(find_recovery_code(&stored, "ABCDEFGHIJ"), Some(1));
+        assert_eq!(find_recovery_code(&stored, "abcde-fghik"), None);
     }
 }

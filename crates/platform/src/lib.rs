@@ -12,6 +12,7 @@ pub mod migrations;
 pub mod model;
 pub mod openapi;
 pub mod pdf;
+pub mod sealing;
 pub mod service;
 pub mod sql;
 pub mod store;

@@ -21,16 +21,8 @@ impl IdentityService {
     /// [`HASHING_AT_ONCE`](super::HASHING_AT_ONCE) argon2 runs at a time: each takes 19 MiB,
     /// and a burst of logins must not hold a core each and grow the allocator's arenas.
     pub(crate) async fn hash_password(&self, password: &str) -> Result<String, IdentityError> {
-        let _permit = self
-            .inner
-            .hashing
-            .acquire()
-            .await
-            .map_err(|e| IdentityError::Key(format!("hashing: {e}")))?;
         let p = password.to_string();
-        tokio::task::spawn_blocking(move || password::hash(&p))
-            .await
-            .map_err(|e| IdentityError::Key(format!("hashing task: {e}")))?
+        self.hashing_work(move || password::hash(&p)).await?
     }
 
     /// The hash of a password that seeded accounts share (demo accounts): computed once per

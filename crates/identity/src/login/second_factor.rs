@@ -33,18 +33,16 @@ impl IdentityService {
                 return Err(IdentityError::Locked(mins));
             }
         }
-        let mut tx = self.inner.db.begin().await?;
         let typed = code.trim();
-        let step = a
-            .totp_secret
-            .as_deref()
-            .and_then(|s| totp::check(s, typed, now.timestamp(), a.totp_last_step));
+        let step = self
+            .totp_secret(&a)?
+            .and_then(|s| totp::check(&s, typed, now.timestamp(), a.totp_last_step));
         let recovery = if step.is_none() && typed.len() >= 10 {
-            let d = totp::recovery_digest(typed);
-            a.recovery_codes.iter().position(|c| *c == d)
+            self.find_recovery_code(&a.recovery_codes, typed).await?
         } else {
             None
         };
+        let mut tx = self.inner.db.begin().await?;
         let method = match (step, recovery) {
             (Some(step), _) => {
                 a.totp_last_step = step;
@@ -99,7 +97,7 @@ impl IdentityService {
             return Err(IdentityError::Invalid("Tài khoản đã có xác thực hai lớp.".into()));
         }
         let secret = totp::new_secret();
-        a.totp_secret = Some(secret.clone());
+        a.totp_secret = Some(self.seal_totp_secret(&a.id, &secret));
         a.updated_at = now_s;
         st::update_account(&mut tx, &a).await?;
         tx.commit().await?;
@@ -120,11 +118,13 @@ impl IdentityService {
     ) -> Result<Vec<String>, IdentityError> {
         let now = self.inner.clock.now();
         let now_s = format_ts(now);
+        let codes = totp::new_recovery_codes();
+        let hashed = self.hash_recovery_codes(&codes).await?;
         let mut tx = self.inner.db.begin().await?;
         let Some(mut a) = st::account_by(&mut *tx, "id", account_id).await? else {
             return Err(IdentityError::NotFound("tài khoản".into()));
         };
-        let Some(secret) = a.totp_secret.clone().filter(|_| a.totp_enabled_at.is_none()) else {
+        let Some(secret) = self.pending_totp_secret(&a) else {
             return Err(IdentityError::Invalid("Chưa bắt đầu cài đặt xác thực hai lớp.".into()));
         };
         let Some(step) = totp::check(&secret, code, now.timestamp(), a.totp_last_step) else {
@@ -133,10 +133,9 @@ impl IdentityService {
                 "Mã không đúng. Kiểm tra giờ trên điện thoại và nhập mã đang hiển thị.",
             )]));
         };
-        let codes = totp::new_recovery_codes();
         a.totp_last_step = step;
         a.totp_enabled_at = Some(now_s.clone());
-        a.recovery_codes = codes.iter().map(|c| totp::recovery_digest(c)).collect();
+        a.recovery_codes = hashed;
         a.updated_at = now_s.clone();
         st::update_account(&mut tx, &a).await?;
         if let Some(cookie) = session_cookie {
@@ -149,5 +148,37 @@ impl IdentityService {
         self.audit_tx(&mut tx, account_event(&a, "identity.mfa.enrol", &client.request_id)).await?;
         tx.commit().await?;
         Ok(codes)
+    }
+
+    /// The stored forms of new recovery codes (argon2id, off the async threads).
+    async fn hash_recovery_codes(&self, codes: &[String]) -> Result<Vec<String>, IdentityError> {
+        let codes = codes.to_vec();
+        self.hashing_work(move || totp::hash_recovery_codes(&codes)).await
+    }
+
+    /// Which stored recovery code `typed` is, if any (argon2id, off the async threads).
+    async fn find_recovery_code(
+        &self,
+        stored: &[String],
+        typed: &str,
+    ) -> Result<Option<usize>, IdentityError> {
+        let (stored, typed) = (stored.to_vec(), typed.to_string());
+        self.hashing_work(move || totp::find_recovery_code(&stored, &typed)).await
+    }
+
+    /// Runs argon2 work on the blocking threads, within the bound on concurrent hashing.
+    pub(crate) async fn hashing_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, IdentityError> {
+        let _permit = self
+            .inner
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| IdentityError::Key(format!("hashing: {e}")))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| IdentityError::Key(format!("hashing task: {e}")))
     }
 }

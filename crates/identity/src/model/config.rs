@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use cqdt_platform::sealing::Sealer;
+
 use crate::error::IdentityError;
 
 /// Temporary lockout of a client id after repeated failed authentications.
@@ -50,6 +52,10 @@ pub struct IdentityConfig {
     pub refresh_token_ttl: Duration,
     /// Lifetime of ID tokens [default: 300 s].
     pub id_token_ttl: Duration,
+    /// The key-encryption keys that seal signing keys and TOTP secrets in the database
+    /// [default: a random key for this process only, which suits tests: whatever it seals is
+    /// unreadable after a restart, so an application sets the configured one].
+    pub sealer: Sealer,
 }
 
 impl IdentityConfig {
@@ -82,6 +88,7 @@ impl IdentityConfig {
             totp_issuer: "Chính quyền điện tử".into(),
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
             id_token_ttl: Duration::from_secs(300),
+            sealer: Sealer::ephemeral(),
         })
     }
 

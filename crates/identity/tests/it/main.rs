@@ -7,4 +7,5 @@ mod common;
 mod nodes;
 mod oauth;
 mod registration;
+mod sealed;
 mod vneid_tls;

@@ -1,6 +1,7 @@
 //! Operations through the CLI on a real database: audit verification, backup and restore.
 
-use crate::helpers::{cli, client, text, ByAdmin, Instance, SendJson};
+use crate::helpers::{cli, cli_with_env, client, text, ByAdmin, Instance, SendJson, DEMO_TOTP};
+use std::io::Read;
 use std::io::Write;
 
 use cqdt_platform::store::{dump_table, list_tables, table_columns};
@@ -124,4 +125,39 @@ async fn a_sqlite_backup_restores_into_postgresql() {
     assert_eq!(snapshot(&sqlite).await, snapshot(&pg.db).await);
     sqlite.close().await;
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[tokio::test]
+async fn backups_hold_no_clear_secret_and_kek_rewrap_moves_every_secret_to_a_new_key() {
+    let mut app = Instance::start().await;
+    app.stop().await;
+    let archive = app.db.dir.join("backup.tar.gz");
+    let out = app.cli(&["backup", archive.to_str().expect("path")]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&archive).expect("archive"))
+        .read_to_end(&mut bytes)
+        .expect("gunzip");
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"totp_secret") && has(b"sealed:v1:"), "the accounts table, sealed");
+    assert!(!has(DEMO_TOTP.as_bytes()), "the demo officials' TOTP secret in clear");
+
+    // No key configured: the data directory's key file, which is not in the archive.
+    let file_key = std::fs::read_to_string(app.data_dir.join("kek")).expect("generated key file");
+    let old = file_key.lines().rfind(|l| !l.starts_with('#')).expect("key").trim().to_string();
+    assert!(!has(old.as_bytes()), "the key in the archive");
+    let generated = app.cli(&["kek", "generate"]).await;
+    let new = text(&generated).trim().to_string();
+    assert_eq!(cqdt_platform::sealing::parse_key(&new).map(|_| ()), Ok(()), "{new}");
+
+    let (url, dir) = (app.db.url.clone(), app.data_dir.clone());
+    let both = [("CQDT_KEK", new.as_str()), ("CQDT_KEK_PREVIOUS", old.as_str())];
+    let rewrap = cli_with_env(&url, &dir, &["kek", "rewrap"], &both).await;
+    assert!(rewrap.status.success(), "{}", text(&rewrap));
+    assert!(text(&rewrap).contains("resealed"), "{}", text(&rewrap));
+    let alone = cli_with_env(&url, &dir, &["client", "list"], &[("CQDT_KEK", &new)]).await;
+    assert!(alone.status.success(), "the new key alone: {}", text(&alone));
+    let stale = app.cli(&["client", "list"]).await;
+    assert!(!stale.status.success(), "the old key no longer opens anything");
+    assert!(text(&stale).contains("CQDT_KEK"), "{}", text(&stale));
 }

@@ -61,7 +61,19 @@ fn command(db_url: &str, data_dir: &Path) -> Command {
 
 /// Runs a CLI command of the real binary to completion.
 pub async fn cli(db_url: &str, data_dir: &Path, args: &[&str]) -> Output {
-    command(db_url, data_dir).args(args).output().await.expect("run cqdt")
+    cli_with_env(db_url, data_dir, args, &[]).await
+}
+
+/// Runs a CLI command of the real binary to completion with extra `CQDT_*` settings.
+pub async fn cli_with_env(
+    db_url: &str,
+    data_dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
+    let mut c = command(db_url, data_dir);
+    c.envs(env.iter().copied());
+    c.args(args).output().await.expect("run cqdt")
 }
 
 /// The configuration `cqdt serve ARGS` would get with the `CQDT_*` settings `env`; the

@@ -8,7 +8,7 @@ mod sandboxes;
 
 use std::process::Output;
 
-pub use instance::{cli, exe, Instance, ADMIN_PASSWORD};
+pub use instance::{cli, cli_with_env, exe, Instance, ADMIN_PASSWORD};
 pub use sandboxes::{SmsSandbox, Smtp, VneidSandbox};
 
 /// An HTTP client that does not follow redirects.

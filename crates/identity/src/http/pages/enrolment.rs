@@ -89,7 +89,7 @@ fn enrol_again(
     next: &str,
     errors: Vec<FieldError>,
 ) -> Response {
-    if live.account.totp_secret.as_deref() != Some(secret) {
+    if s.identity.pending_totp_secret(&live.account).as_deref() != Some(secret) {
         return see_other("/tai-khoan/xac-thuc-hai-lop");
     }
     let label = live.account.username.clone().unwrap_or_else(|| live.account.full_name.clone());
