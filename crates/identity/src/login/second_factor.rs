@@ -124,7 +124,8 @@ impl IdentityService {
         let Some(mut a) = st::account_by(&mut *tx, "id", account_id).await? else {
             return Err(IdentityError::NotFound("tài khoản".into()));
         };
-        let Some(secret) = self.pending_totp_secret(&a) else {
+        let pending = if a.totp_enabled_at.is_none() { self.totp_secret(&a)? } else { None };
+        let Some(secret) = pending else {
             return Err(IdentityError::Invalid("Chưa bắt đầu cài đặt xác thực hai lớp.".into()));
         };
         let Some(step) = totp::check(&secret, code, now.timestamp(), a.totp_last_step) else {
