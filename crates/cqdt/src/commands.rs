@@ -46,17 +46,15 @@ pub async fn run(
         }
         Command::Backup { file } => {
             let db = open_db(&config).await?;
-            let m = cqdt_platform::backup::backup(
-                &db,
-                &config.files_dir(),
-                &file,
-                &format_ts(clock.now()),
-            )
-            .await?;
+            let sealer = config.sealer().map_err(|e| AppError::Failed(e.to_string()))?;
+            let now = format_ts(clock.now());
+            let m = cqdt_platform::backup::backup(&db, &config.files_dir(), &file, &now, &sealer)
+                .await?;
             let rows: usize = m.tables.iter().map(|t| t.rows).sum();
             println!(
-                "backup written to {}: {} tables, {rows} rows, {} files",
+                "backup written to {}, encrypted under key {}: {} tables, {rows} rows, {} files",
                 file.display(),
+                sealer.current_id(),
                 m.tables.len(),
                 m.files
             );
@@ -64,7 +62,9 @@ pub async fn run(
         }
         Command::Restore { file, force } => {
             let db = open_db(&config).await?;
-            let m = cqdt_platform::backup::restore(&db, &config.files_dir(), &file, force).await?;
+            let sealer = config.sealer().map_err(|e| AppError::Failed(e.to_string()))?;
+            let m = cqdt_platform::backup::restore(&db, &config.files_dir(), &file, force, &sealer)
+                .await?;
             let rows: usize = m.tables.iter().map(|t| t.rows).sum();
             println!(
                 "restored {} from {} backup of {}: {rows} rows, {} files",

@@ -114,7 +114,9 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Write the whole instance (database and files) to one archive.
+    /// Write the whole instance (database and files) to one archive, encrypted under the
+    /// key-encryption key (a restore needs that key, or a later one after `kek rewrap` with it
+    /// as previous).
     Backup {
         /// Archive to write (.tar.gz).
         file: PathBuf,

@@ -243,10 +243,12 @@ async fn recovery_codes_have_80_bits_are_stored_under_argon2_and_old_ones_still_
 }
 
 /// Everything a `.tar.gz` holds, decompressed.
-fn archive_bytes(path: &std::path::Path) -> Vec<u8> {
+/// The tar inside an archive sealed under `sealer`.
+fn archive_bytes(path: &std::path::Path, sealer: &Sealer) -> Vec<u8> {
+    let raw = std::fs::read(path).expect("archive");
+    let compressed = cqdt_platform::backup::sealed::open(&raw, sealer).expect("opens");
     let mut out = Vec::new();
-    let file = std::fs::File::open(path).expect("archive");
-    flate2::read::GzDecoder::new(file).read_to_end(&mut out).expect("gunzip");
+    flate2::read::GzDecoder::new(compressed.as_slice()).read_to_end(&mut out).expect("gunzip");
     out
 }
 
@@ -259,10 +261,13 @@ async fn a_backup_holds_no_secret_in_clear_and_restores_under_the_same_kek() {
     let (t, c, id) = with_official("cb.saoluu").await;
     let kid = id.active_kid();
     let out = t.dir.join("backup.tar.gz");
-    cqdt_platform::backup::backup(&t.db, &t.dir.join("files"), &out, "2026-12-05T00:00:00Z")
+    let files = t.dir.join("files");
+    cqdt_platform::backup::backup(&t.db, &files, &out, "2026-12-05T00:00:00Z", &kek(1))
         .await
         .expect("backup");
-    let bytes = archive_bytes(&out);
+    let raw = std::fs::read(&out).expect("archive");
+    assert!(!contains(&raw, b"cb.saoluu"), "the archive is encrypted as a whole");
+    let bytes = archive_bytes(&out, &kek(1));
     assert!(contains(&bytes, b"cb.saoluu"), "the archive holds the accounts table");
     assert!(!contains(&bytes, SECRET.as_bytes()), "TOTP secret in clear");
     assert!(!contains(&bytes, SECRET.to_lowercase().as_bytes()));
@@ -274,9 +279,12 @@ async fn a_backup_holds_no_secret_in_clear_and_restores_under_the_same_kek() {
     }
 
     let t2 = TestDb::new().await;
-    cqdt_platform::backup::restore(&t2.db, &t2.dir.join("files"), &out, false)
+    let files2 = t2.dir.join("files");
+    let refused = cqdt_platform::backup::restore(&t2.db, &files2, &out, false, &kek(4))
         .await
-        .expect("restore");
+        .expect_err("another key does not open the archive");
+    assert!(refused.to_string().contains(kek(1).current_id()), "{refused}");
+    cqdt_platform::backup::restore(&t2.db, &files2, &out, false, &kek(1)).await.expect("restore");
     let restored = node(&t2, &c, kek(1)).await.expect("start on the restored database");
     assert_eq!(restored.active_kid(), kid);
     sign_in(&restored, &c, "cb.saoluu", None).await.expect("TOTP after the restore");

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use cqdt_platform::migrations::{migrator, newest_version};
+use cqdt_platform::sealing::Sealer;
 use cqdt_platform::{backup, store, Backend, Db};
 use cqdt_testing::PgDatabase;
 use sqlx::Connection;
@@ -278,7 +279,8 @@ async fn a_backup_written_by_the_release_before_sqlx_restores() {
     let db = scratch.node().await;
     let files = scratch.dir.path().join("files");
     let archive = fixture("release-11e73e3.backup.tar.gz");
-    let manifest = backup::restore(&db, &files, &archive, false).await.expect("restore");
+    let manifest =
+        backup::restore(&db, &files, &archive, false, &Sealer::ephemeral()).await.expect("restore");
     assert_eq!(manifest.schema_version, RELEASE_SCHEMA);
     assert_complete(&db).await;
     for table in &manifest.tables {
@@ -287,9 +289,12 @@ async fn a_backup_written_by_the_release_before_sqlx_restores() {
     assert_eq!(count(&db, "dossiers").await, 2);
     // A backup of the restored instance records the newest migration, not sqlx's table.
     let again = scratch.dir.path().join("again.tar.gz");
-    let written =
-        backup::backup(&db, &files, &again, "2026-12-05T00:00:00Z").await.expect("backup");
+    let written = backup::backup(&db, &files, &again, "2026-12-05T00:00:00Z", &Sealer::ephemeral())
+        .await
+        .expect("backup");
     assert_eq!(written.schema_version, newest_version(db.backend()));
+    let raw = std::fs::read(&again).expect("archive");
+    assert!(raw.starts_with(backup::sealed::MAGIC), "backups are now written encrypted");
     assert!(written.tables.iter().all(|t| !t.name.contains("migrations")));
 }
 

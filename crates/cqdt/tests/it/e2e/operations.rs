@@ -8,6 +8,12 @@ use cqdt_platform::store::{dump_table, list_tables, table_columns};
 use cqdt_platform::Db;
 use cqdt_testing::TestDb;
 
+/// The key of the data directory's `kek` file (what a node uses when none is configured).
+fn file_key(data_dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(data_dir.join("kek")).expect("generated key file");
+    text.lines().rfind(|l| !l.starts_with('#')).expect("key").trim().to_string()
+}
+
 async fn snapshot(db: &Db) -> Vec<(String, Vec<Vec<serde_json::Value>>)> {
     let mut out = Vec::new();
     for t in list_tables(db).await.expect("tables") {
@@ -64,25 +70,39 @@ async fn backup_then_restore_into_a_fresh_instance_gives_the_same_data() {
     let out = app.cli(&["backup", archive.to_str().expect("path")]).await;
     assert!(out.status.success(), "{}", text(&out));
 
+    let raw = std::fs::read(&archive).expect("archive");
+    assert!(raw.starts_with(cqdt_platform::backup::sealed::MAGIC), "written encrypted");
+    assert!(!raw.windows(9).any(|w| w == b"to khai\n%"), "a stored file in clear");
+
     let fresh = TestDb::new().await;
     let fresh_dir = fresh.dir.join("data");
+    // Without the key of the instance that wrote it, the archive does not open.
     let out = cli(&fresh.url, &fresh_dir, &["restore", archive.to_str().expect("path")]).await;
+    assert!(!out.status.success());
+    assert!(text(&out).contains("CQDT_KEK"), "{}", text(&out));
+    for (t, rows) in snapshot(&fresh.db).await {
+        assert!(rows.is_empty(), "{t} changed by a refused restore");
+    }
+    let key = file_key(&app.data_dir);
+    let with_key = [("CQDT_KEK", key.as_str())];
+    let path = archive.to_str().expect("path");
+    let out = cli_with_env(&fresh.url, &fresh_dir, &["restore", path], &with_key).await;
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(snapshot(&app.db.db).await, snapshot(&fresh.db).await);
     let restored = fresh_dir.join("files").join(&sha[..2]).join(&sha[2..4]).join(&sha);
     assert_eq!(std::fs::read(restored).expect("restored file"), b"%PDF-1.7\nto khai\n%%EOF");
 
     // A second restore finds data there and refuses unless forced.
-    let again = cli(&fresh.url, &fresh_dir, &["restore", archive.to_str().expect("path")]).await;
+    let again = cli_with_env(&fresh.url, &fresh_dir, &["restore", path], &with_key).await;
     assert!(!again.status.success());
     assert!(text(&again).contains("không trống"), "{}", text(&again));
     let forced =
-        cli(&fresh.url, &fresh_dir, &["restore", "--force", archive.to_str().expect("path")]).await;
+        cli_with_env(&fresh.url, &fresh_dir, &["restore", "--force", path], &with_key).await;
     assert!(forced.status.success(), "{}", text(&forced));
     assert_eq!(snapshot(&app.db.db).await, snapshot(&fresh.db).await);
 
     // The restored instance keeps working: new rows get fresh ids, the audit chain verifies.
-    let verify = cli(&fresh.url, &fresh_dir, &["audit", "verify"]).await;
+    let verify = cli_with_env(&fresh.url, &fresh_dir, &["audit", "verify"], &with_key).await;
     assert!(verify.status.success(), "{}", text(&verify));
 }
 
@@ -119,7 +139,14 @@ async fn a_sqlite_backup_restores_into_postgresql() {
     let out = cli(&sqlite_url, &sqlite_dir, &["backup", archive.to_str().expect("path")]).await;
     assert!(out.status.success(), "{}", text(&out));
     let pg = TestDb::new().await;
-    let out = cli(&pg.url, &pg.dir, &["restore", archive.to_str().expect("path")]).await;
+    let key = file_key(&sqlite_dir);
+    let out = cli_with_env(
+        &pg.url,
+        &pg.dir,
+        &["restore", archive.to_str().expect("path")],
+        &[("CQDT_KEK", key.as_str())],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     let sqlite = Db::connect(&sqlite_url).await.expect("sqlite");
     assert_eq!(snapshot(&sqlite).await, snapshot(&pg.db).await);
@@ -134,17 +161,16 @@ async fn backups_hold_no_clear_secret_and_kek_rewrap_moves_every_secret_to_a_new
     let archive = app.db.dir.join("backup.tar.gz");
     let out = app.cli(&["backup", archive.to_str().expect("path")]).await;
     assert!(out.status.success(), "{}", text(&out));
+    // No key configured: the data directory's key file, which is not in the archive.
+    let old = file_key(&app.data_dir);
+    let sealer = cqdt_platform::sealing::Sealer::from_key_file(&old).expect("key");
+    let raw = std::fs::read(&archive).expect("archive");
+    let compressed = cqdt_platform::backup::sealed::open(&raw, &sealer).expect("opens");
     let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(&archive).expect("archive"))
-        .read_to_end(&mut bytes)
-        .expect("gunzip");
+    flate2::read::GzDecoder::new(compressed.as_slice()).read_to_end(&mut bytes).expect("gunzip");
     let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     assert!(has(b"totp_secret") && has(b"sealed:v1:"), "the accounts table, sealed");
     assert!(!has(DEMO_TOTP.as_bytes()), "the demo officials' TOTP secret in clear");
-
-    // No key configured: the data directory's key file, which is not in the archive.
-    let file_key = std::fs::read_to_string(app.data_dir.join("kek")).expect("generated key file");
-    let old = file_key.lines().rfind(|l| !l.starts_with('#')).expect("key").trim().to_string();
     assert!(!has(old.as_bytes()), "the key in the archive");
     let generated = app.cli(&["kek", "generate"]).await;
     let new = text(&generated).trim().to_string();

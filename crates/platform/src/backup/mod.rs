@@ -3,6 +3,10 @@
 //! The archive is a gzip-compressed tar: `manifest.json`, then `tables/<name>.jsonl` (one JSON
 //! array of column values per row), then `files/<aa>/<bb>/<sha256>`. Rows are carried in a
 //! backend-neutral form, so a backup taken on SQLite restores into PostgreSQL and back.
+//! The archive is written encrypted as a whole under the key-encryption key ([`sealed`]);
+//! restore also takes the plain archives of releases before that.
+
+pub mod sealed;
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read, Write};
@@ -14,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::db::Db;
 use crate::error::PlatformError;
 use crate::migrations;
+use crate::sealing::Sealer;
 use crate::store::{self, ColumnKind};
 
 const FORMAT: &str = "cqdt-backup/1";
@@ -96,12 +101,14 @@ fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Writes a backup of the instance to `out` (atomically: a temporary file renamed at the end).
+/// Writes a backup of the instance to `out`, sealed under the current key-encryption key
+/// (atomically: a temporary file renamed at the end).
 pub async fn backup(
     db: &Db,
     files_root: &Path,
     out: &Path,
     now: &str,
+    sealer: &Sealer,
 ) -> Result<Manifest, PlatformError> {
     let mut tables = Vec::new();
     let mut data = Vec::new();
@@ -123,6 +130,7 @@ pub async fn backup(
     };
     let tmp = out.with_extension(format!("partial-{}", std::process::id()));
     let file = std::fs::File::create(&tmp).map_err(io(format!("creating {}", tmp.display())))?;
+    let file = sealed::SealedWriter::new(file, sealer).map_err(io("sealing the archive"))?;
     let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
     let mut builder = tar::Builder::new(gz);
     let manifest_json = serde_json::to_vec_pretty(&manifest)
@@ -143,6 +151,7 @@ pub async fn backup(
     }
     let gz = builder.into_inner().map_err(io("finishing the archive"))?;
     let file = gz.finish().map_err(io("compressing the archive"))?;
+    let file = file.finish().map_err(io("sealing the archive"))?;
     file.sync_all().map_err(io("syncing the archive"))?;
     std::fs::rename(&tmp, out).map_err(io(format!("writing {}", out.display())))?;
     Ok(manifest)
@@ -154,10 +163,22 @@ struct Archive {
     files: Vec<(String, Vec<u8>)>,
 }
 
-fn read_archive(path: &Path) -> Result<Archive, PlatformError> {
+fn read_archive(path: &Path, sealer: &Sealer) -> Result<Archive, PlatformError> {
     let bad = |m: String| PlatformError::Rejected(format!("Tệp sao lưu không hợp lệ: {m}"));
-    let file = std::fs::File::open(path).map_err(io(format!("opening {}", path.display())))?;
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let bytes = std::fs::read(path).map_err(io(format!("opening {}", path.display())))?;
+    // A sealed archive is opened whole (restore holds the archive in memory anyway); a plain
+    // one is an archive of a release before backups were sealed.
+    let compressed = if bytes.starts_with(sealed::MAGIC) {
+        sealed::open(&bytes, sealer).map_err(|e| match e {
+            sealed::Unsealed::Key(e) => {
+                PlatformError::Rejected(format!("Không mở được bản sao lưu: {e}"))
+            }
+            damaged => bad(damaged.to_string()),
+        })?
+    } else {
+        bytes
+    };
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(compressed.as_slice()));
     let mut manifest: Option<Manifest> = None;
     let mut tables = HashMap::new();
     let mut files = Vec::new();
@@ -204,14 +225,17 @@ fn read_archive(path: &Path) -> Result<Archive, PlatformError> {
 }
 
 /// Restores an archive into `db` and `files_root`; refuses a non-empty target unless `force`.
+/// A sealed archive opens with any configured key-encryption key.
 pub async fn restore(
     db: &Db,
     files_root: &Path,
     archive: &Path,
     force: bool,
+    sealer: &Sealer,
 ) -> Result<Manifest, PlatformError> {
     let path = archive.to_path_buf();
-    let archive = tokio::task::spawn_blocking(move || read_archive(&path))
+    let sealer = sealer.clone();
+    let archive = tokio::task::spawn_blocking(move || read_archive(&path, &sealer))
         .await
         .map_err(|e| PlatformError::Rejected(format!("reading archive: {e}")))??;
     let known = migrations::newest_version(db.backend());
