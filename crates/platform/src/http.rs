@@ -1,4 +1,4 @@
-//! Routes of the platform core: home, health, metrics, the job queue admin, the file store API.
+//! Routes of the platform core (the home page is the portal's, in the procedures module): health, metrics, the job queue admin, the file store API.
 
 use crate::auth::ApiScope;
 use askama::Template;
@@ -24,23 +24,12 @@ pub fn router(p: &Platform) -> Router<Platform> {
         .route("/api/v1/files", post(upload_file).layer(p.upload_limit(1)))
         .route("/api/v1/files/{sha256}", get(download_file))
         .route_layer(crate::auth::scope_rule(ApiScope::Admin, ApiScope::Admin))
-        .route("/", get(home))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/assets/app.css", get(crate::web::app_css))
         .route("/admin/jobs", get(jobs_page))
         .route("/admin/jobs/{id}/retry", post(retry_job_page))
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    shell: Shell,
-}
-
-async fn home(State(p): State<Platform>) -> Response {
-    render(&HomePage { shell: (*p.shell).clone() })
 }
 
 /// The answer of `/healthz`.

@@ -18,6 +18,7 @@ mod api;
 mod editor;
 mod import;
 mod portal;
+mod synonyms;
 
 pub use api::{Imported, SearchResults, Summary};
 
@@ -53,6 +54,7 @@ pub fn router(state: ProcedureState) -> Router {
         .route("/api/v1/procedures/{code}/publish", post(api::api_publish))
         .route("/api/v1/procedures/{code}/retire", post(api::api_retire))
         .route_layer(scope_rule(ApiScope::CatalogRead, ApiScope::CatalogWrite))
+        .route("/", get(portal::portal_home))
         .route("/dich-vu-cong", get(portal::portal_home))
         .route("/thu-tuc", get(portal::search_page))
         .route("/thu-tuc/{code}", get(portal::procedure_page))
@@ -66,6 +68,9 @@ pub fn router(state: ProcedureState) -> Router {
         .route("/admin/procedures/{code}/lich-su", get(admin::admin_history))
         .route("/admin/procedures/{code}/lich-su/{version}/khoi-phuc", post(admin::admin_restore))
         .route("/admin/procedures/{code}/status", post(admin::admin_status))
+        .route("/admin/procedures/{code}/bai-bo", get(admin::admin_retire_confirm))
+        .route("/admin/procedures/tu-dong-nghia", get(synonyms::list).post(synonyms::save))
+        .route("/admin/procedures/tu-dong-nghia/xoa", post(synonyms::delete))
         .with_state(state)
 }
 

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use crate::error::ProcedureError;
 use crate::model::{self, Change, Field, Procedure, Status};
-use crate::search::{Filters, Index};
-use crate::store::{self, StoredRow, Version, Write};
+use crate::search::{Filters, Index, Synonym, BUILT_IN_SYNONYMS};
+use crate::store::{self, StoredRow, SynonymRow, Version, Write};
 use crate::xlsx;
 
 /// A procedure with its state.
@@ -29,6 +29,19 @@ pub struct Entry {
     pub version: i64,
     /// Last change.
     pub updated_at: String,
+}
+
+/// A search synonym in force.
+#[derive(Debug, Clone)]
+pub struct SynonymEntry {
+    /// The term people type, folded.
+    pub term: String,
+    /// The words it stands for.
+    pub expansion: String,
+    /// Whether cqdt has it built in.
+    pub built_in: bool,
+    /// Who changed it last and when, if an administrator did.
+    pub changed: Option<(String, String)>,
 }
 
 /// A version in the history, with what it changed.
@@ -111,7 +124,13 @@ impl ProcedureService {
                 Err(e) => tracing::error!(error = %e, "skipping an unreadable procedure"),
             }
         }
-        let index = Arc::new(Index::build(procs));
+        let synonyms = self
+            .synonyms()
+            .await?
+            .iter()
+            .filter_map(|s| Synonym::new(&s.term, &s.expansion))
+            .collect();
+        let index = Arc::new(Index::with_synonyms(procs, synonyms));
         if let Ok(mut slot) = self.index.write() {
             *slot = index;
         }
@@ -335,8 +354,108 @@ impl ProcedureService {
         self.get(code).await?.ok_or_else(|| ProcedureError::NotFound(code.into()))
     }
 
-    /// Publishes a draft or retires a procedure (audited). Retired procedures take no new
-    /// dossiers and cannot come back.
+    /// The search synonyms in force, by term: the built-in ones as the administrators left
+    /// them, and theirs.
+    pub async fn synonyms(&self) -> Result<Vec<SynonymEntry>, ProcedureError> {
+        let mut all: BTreeMap<String, SynonymEntry> = BUILT_IN_SYNONYMS
+            .iter()
+            .map(|(t, e)| {
+                let entry = SynonymEntry {
+                    term: (*t).into(),
+                    expansion: (*e).into(),
+                    built_in: true,
+                    changed: None,
+                };
+                ((*t).to_string(), entry)
+            })
+            .collect();
+        for r in store::synonyms(&self.db).await? {
+            if r.expansion.is_empty() {
+                all.remove(&r.term);
+                continue;
+            }
+            let built_in = all.get(&r.term).is_some_and(|e| e.built_in);
+            let changed = Some((r.updated_by, r.updated_at));
+            all.insert(
+                r.term.clone(),
+                SynonymEntry { term: r.term, expansion: r.expansion, built_in, changed },
+            );
+        }
+        Ok(all.into_values().collect())
+    }
+
+    /// Adds a search synonym, or changes what its term stands for (audited); the search uses
+    /// it at once. The term is stored folded, as the search compares it.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn set_synonym(
+        &self,
+        actor: &str,
+        term: &str,
+        expansion: &str,
+    ) -> Result<(), ProcedureError> {
+        let mut errors = Vec::new();
+        let folded = cqdt_platform::web::fold(term.trim());
+        let field = |f: &str, m: &str| FieldError { field: f.into(), message: m.into() };
+        if Synonym::new(term, "x").is_none() || folded.chars().count() > 60 {
+            errors.push(field(
+                "term",
+                "Nhập từ viết tắt hoặc cách gọi thường dùng (tối đa 60 ký tự).",
+            ));
+        }
+        let expansion = expansion.trim();
+        if Synonym::new("x", expansion).is_none() || expansion.chars().count() > 200 {
+            errors.push(field("expansion", "Nhập các từ có trong tên thủ tục (tối đa 200 ký tự)."));
+        }
+        if !errors.is_empty() {
+            return Err(ProcedureError::Invalid(errors));
+        }
+        let term = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+        let row = SynonymRow {
+            term: term.clone(),
+            expansion: expansion.to_string(),
+            updated_at: format_ts(self.clock.now()),
+            updated_by: actor.to_string(),
+        };
+        let mut tx = self.db.begin().await?;
+        store::put_synonym(&mut tx, &row).await?;
+        let event = AuditEvent::new(actor, "procedure.synonym_set", "search_synonym")
+            .object(term)
+            .details(json!({"expansion": expansion}));
+        self.audit.record(&mut tx, event).await?;
+        tx.commit().await?;
+        self.reindex().await
+    }
+
+    /// Removes a search synonym (audited); a built-in one stays removed.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn delete_synonym(&self, actor: &str, term: &str) -> Result<(), ProcedureError> {
+        let built_in = BUILT_IN_SYNONYMS.iter().any(|(t, _)| *t == term);
+        let mut tx = self.db.begin().await?;
+        let removed = if built_in {
+            // An empty expansion keeps the built-in term out of the list.
+            let row = SynonymRow {
+                term: term.into(),
+                expansion: String::new(),
+                updated_at: format_ts(self.clock.now()),
+                updated_by: actor.into(),
+            };
+            store::put_synonym(&mut tx, &row).await?;
+            true
+        } else {
+            store::delete_synonym(&mut tx, term).await?
+        };
+        if !removed {
+            return Err(ProcedureError::NotFound(format!("từ đồng nghĩa “{term}”")));
+        }
+        let event =
+            AuditEvent::new(actor, "procedure.synonym_delete", "search_synonym").object(term);
+        self.audit.record(&mut tx, event).await?;
+        tx.commit().await?;
+        self.reindex().await
+    }
+
+    /// Publishes a draft, retires a procedure, or reinstates a retired one (audited).
+    /// Retired procedures take no new dossiers until they are reinstated.
     #[tracing::instrument(skip(self, actor))]
     pub async fn set_status(
         &self,
@@ -351,7 +470,7 @@ impl ProcedureService {
         let old = parse(&row)?;
         let allowed = matches!(
             (old.status, status),
-            (Status::Draft, Status::Published)
+            (Status::Draft | Status::Retired, Status::Published)
                 | (Status::Published | Status::Draft, Status::Retired)
         );
         if !allowed {
@@ -361,7 +480,11 @@ impl ProcedureService {
                 status.label()
             )));
         }
-        let action = if status == Status::Published { "publish" } else { "retire" };
+        let action = match (old.status, status) {
+            (Status::Retired, _) => "reinstate",
+            (_, Status::Published) => "publish",
+            _ => "retire",
+        };
         self.write(&mut tx, actor, &old.procedure, status, row.version + 1, action).await?;
         tx.commit().await?;
         self.reindex().await?;

@@ -136,3 +136,57 @@ pub async fn versions(db: &Db, code: &str) -> Result<Vec<Version>, DbError> {
     .await
     .ctx("reading procedure versions")
 }
+
+/// A search synonym as stored (`search_synonyms`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SynonymRow {
+    /// The term people type, folded.
+    pub term: String,
+    /// The words it stands for, as written.
+    pub expansion: String,
+    /// Last change.
+    pub updated_at: String,
+    /// By whom.
+    pub updated_by: String,
+}
+
+/// Every search synonym, by term.
+pub async fn synonyms(db: &Db) -> Result<Vec<SynonymRow>, DbError> {
+    sqlx::query_as::<_, SynonymRow>(
+        "SELECT term, expansion, updated_at, updated_by FROM search_synonyms ORDER BY term",
+    )
+    .fetch_all(db.pool())
+    .await
+    .ctx("reading search synonyms")
+}
+
+/// Adds a synonym or replaces the expansion of its term.
+pub async fn put_synonym(conn: &mut AnyConnection, row: &SynonymRow) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM search_synonyms WHERE term = $1")
+        .bind(&row.term)
+        .execute(&mut *conn)
+        .await
+        .ctx("writing a search synonym")?;
+    sqlx::query(
+        "INSERT INTO search_synonyms (term, expansion, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&row.term)
+    .bind(&row.expansion)
+    .bind(&row.updated_at)
+    .bind(&row.updated_by)
+    .execute(conn)
+    .await
+    .ctx("writing a search synonym")?;
+    Ok(())
+}
+
+/// Removes a synonym; whether there was one.
+pub async fn delete_synonym(conn: &mut AnyConnection, term: &str) -> Result<bool, DbError> {
+    let done = sqlx::query("DELETE FROM search_synonyms WHERE term = $1")
+        .bind(term)
+        .execute(conn)
+        .await
+        .ctx("removing a search synonym")?;
+    Ok(done.rows_affected() > 0)
+}

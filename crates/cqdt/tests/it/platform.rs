@@ -15,6 +15,24 @@ async fn the_home_page_is_served_in_vietnamese_with_the_demo_banner() {
 }
 
 #[tokio::test]
+async fn the_home_page_is_for_citizens_with_search_life_events_and_dossier_lookup() {
+    let app = Instance::start().await;
+    let body = client().get(app.url("/")).send().await.expect("get").text().await.expect("body");
+    for expected in [
+        "Bạn cần làm thủ tục gì?",
+        "action=\"/thu-tuc\"",
+        "action=\"/tra-cuu-ho-so\"",
+        "Thủ tục được quan tâm",
+        "Sinh con",
+        "Thủ tục theo lĩnh vực",
+    ] {
+        assert!(body.contains(expected), "{expected}");
+    }
+    // Not a list of modules by their codes, nor a list of modules "being built".
+    assert!(!body.contains("Mã phân hệ") && !body.contains("Đang xây dựng"));
+}
+
+#[tokio::test]
 async fn an_instance_started_without_demo_shows_no_banner() {
     let app = Instance::start_with(&["--no-demo"], &[]).await;
     let body = client().get(app.url("/")).send().await.expect("get").text().await.expect("body");

@@ -139,16 +139,17 @@ async fn administrators_draft_publish_edit_and_retire_with_every_version_kept() 
     let (status, html) = page(&app, &format!("/thu-tuc/{code}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("đã bãi bỏ"));
-    let (status, _) =
+    // Retiring can be undone: publishing a retired procedure reinstates it.
+    let (status, e) =
         send(&app, reqwest::Method::POST, &format!("/api/v1/procedures/{code}/publish"), None)
             .await;
-    assert_eq!(status, 409, "a retired procedure does not come back");
+    assert_eq!((status, e["status"].as_str()), (200, Some("published")), "{e}");
     let (_, history) = get_json(&app, &format!("/api/v1/procedures/{code}/history")).await;
     let actions: Vec<&str> =
         history.as_array().expect("history").iter().filter_map(|v| v["action"].as_str()).collect();
-    assert_eq!(actions, vec!["retire", "update", "publish", "create"]);
+    assert_eq!(actions, vec!["reinstate", "retire", "update", "publish", "create"]);
     let audit = crate::helpers::audit_text(&app, "procedure.").await;
-    assert!(audit.contains("procedure.retire"));
+    assert!(audit.contains("procedure.retire") && audit.contains("procedure.reinstate"));
     // Without credentials nothing changes.
     assert_eq!(
         client().post(app.url(&format!("/api/v1/procedures/{code}/retire"))).send_status().await,
@@ -395,4 +396,95 @@ async fn a_search_typed_in_decomposed_unicode_finds_what_the_composed_text_finds
         let (_, found) = get_json(&app, &query(q)).await;
         assert!(codes(&found).contains(&code.to_string()), "{q}: {found}");
     }
+}
+
+#[tokio::test]
+async fn people_find_procedures_the_way_they_say_them() {
+    let app = Instance::start().await;
+    let first = |r: &Value| names(r).first().cloned().unwrap_or_default();
+    for (q, expected) in [
+        ("gi%E1%BA%A5y%20khai%20sinh", "Thủ tục đăng ký khai sinh"),
+        ("lam%20giay%20khai%20sinh%20cho%20con", "Thủ tục đăng ký khai sinh"),
+        ("xin%20giay%20phep%20xay%20dung", "giấy phép xây dựng"),
+        ("LLTP", "lý lịch tư pháp"),
+        ("so%20do", "quyền sử dụng đất"),
+    ] {
+        let (_, r) = get_json(&app, &format!("/api/v1/procedures?q={q}")).await;
+        assert!(first(&r).contains(expected), "{q}: {r}");
+    }
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=lam%20giay%20khai%20sinh%20cho%20con").await;
+    assert_eq!(names(&r), vec!["Thủ tục đăng ký khai sinh"], "only what was meant");
+}
+
+#[tokio::test]
+async fn an_administrator_adds_an_abbreviation_and_the_search_uses_it_at_once() {
+    let app = Instance::start().await;
+    let c = client();
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=GKS").await;
+    assert!(names(&r).is_empty(), "{r}");
+    let post = |form: &'static [(&'static str, &'static str)], path: &'static str| {
+        c.post(app.url(path)).by_admin().form(form).send()
+    };
+    let bad = post(&[("term", "  "), ("expansion", "")], "/admin/procedures/tu-dong-nghia")
+        .await
+        .expect("post");
+    assert_eq!(bad.status(), 422);
+    let body = bad.text().await.expect("body");
+    assert!(body.contains("href=\"#term\"") && body.contains("href=\"#expansion\""), "{body}");
+    let ok =
+        post(&[("term", "GKS"), ("expansion", "khai sinh")], "/admin/procedures/tu-dong-nghia")
+            .await
+            .expect("post");
+    assert_eq!(ok.status(), 303);
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=gks").await;
+    assert_eq!(names(&r).first().map(String::as_str), Some("Thủ tục đăng ký khai sinh"), "{r}");
+    let listed = c.get(app.url("/admin/procedures/tu-dong-nghia")).by_admin().send();
+    let listed = listed.await.expect("page").text().await.expect("text");
+    assert!(listed.contains("gks") && listed.contains("lltp"), "the built-in list is there too");
+    let audit = crate::helpers::audit_text(&app, "procedure.synonym").await;
+    assert!(audit.contains("procedure.synonym_set") && audit.contains("gks"), "{audit}");
+    let gone = post(&[("term", "gks")], "/admin/procedures/tu-dong-nghia/xoa").await.expect("post");
+    assert_eq!(gone.status(), 303);
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=gks").await;
+    assert!(names(&r).is_empty(), "{r}");
+    // A built-in term can be removed too, and stays removed.
+    let gone =
+        post(&[("term", "lltp")], "/admin/procedures/tu-dong-nghia/xoa").await.expect("post");
+    assert_eq!(gone.status(), 303);
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=LLTP").await;
+    assert!(names(&r).is_empty(), "{r}");
+    assert_eq!(
+        client()
+            .post(app.url("/admin/procedures/tu-dong-nghia"))
+            .form(&[("term", "x")])
+            .send_status()
+            .await,
+        401
+    );
+}
+
+#[tokio::test]
+async fn retiring_a_procedure_on_the_admin_page_asks_first_and_can_be_undone() {
+    let app = Instance::start().await;
+    let c = client();
+    let list = c.get(app.url("/admin/procedures")).by_admin().send().await.expect("list");
+    let list = list.text().await.expect("text");
+    let ask = format!("/admin/procedures/{KHAI_SINH}/bai-bo");
+    assert!(list.contains(&format!("href=\"{ask}\"")), "retiring is a link to a question");
+    let confirm = c.get(app.url(&ask)).by_admin().send().await.expect("confirm");
+    assert_eq!(confirm.status(), 200);
+    let confirm = confirm.text().await.expect("text");
+    assert!(confirm.contains("Khôi phục áp dụng") && confirm.contains("value=\"retired\""));
+    let status = format!("/admin/procedures/{KHAI_SINH}/status");
+    let retired = c.post(app.url(&status)).by_admin().form(&[("status", "retired")]).send();
+    assert_eq!(retired.await.expect("retire").status(), 303);
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=khai%20sinh").await;
+    assert!(!names(&r).contains(&"Thủ tục đăng ký khai sinh".to_string()), "{r}");
+    let list = c.get(app.url("/admin/procedures?done=retired")).by_admin().send().await;
+    let list = list.expect("list").text().await.expect("text");
+    assert!(list.contains("Khôi phục áp dụng"), "undo offered");
+    let back = c.post(app.url(&status)).by_admin().form(&[("status", "published")]).send();
+    assert_eq!(back.await.expect("reinstate").status(), 303);
+    let (_, r) = get_json(&app, "/api/v1/procedures?q=khai%20sinh").await;
+    assert_eq!(names(&r).first().map(String::as_str), Some("Thủ tục đăng ký khai sinh"));
 }

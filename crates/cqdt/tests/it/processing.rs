@@ -348,6 +348,12 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     let (s, lookup) = get(&app, "", &format!("/tra-cuu-ho-so?ma={code}")).await;
     assert_eq!(s, 200);
     assert!(lookup.contains("Đã tiếp nhận"));
+    // Typed in small letters with spaces around, it is still found, with its due date.
+    let typed = format!("/tra-cuu-ho-so?ma=%20{}%20", code.to_lowercase());
+    let (s, lookup) = get(&app, "", &typed).await;
+    assert_eq!(s, 200);
+    assert!(lookup.contains("Đã tiếp nhận") && lookup.contains(&code), "{lookup}");
+    assert!(lookup.contains("Ngày hẹn trả kết quả"), "the due date is shown");
 
     // The result document is generated from the procedure's template: the reception
     // officer may not, the commune's processing officer may.

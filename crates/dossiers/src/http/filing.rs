@@ -239,6 +239,8 @@ struct LookupTpl {
     code: String,
     result: Option<PublicStatus>,
     searched: bool,
+    /// The appointment date as people read it (dd/mm/yyyy).
+    due: String,
 }
 
 /// The public status lookup by dossier code.
@@ -248,11 +250,18 @@ pub(super) async fn lookup_page(
 ) -> Result<Response, DossierError> {
     let code = q.get("ma").map(|c| c.trim().to_string()).unwrap_or_default();
     let result = if code.is_empty() { None } else { s.dossiers.lookup(&code).await? };
+    let due = result
+        .as_ref()
+        .and_then(|r| r.due_date.as_deref())
+        .and_then(cqdt_platform::clock::parse_date)
+        .map(cqdt_platform::clock::format_date_vn)
+        .unwrap_or_default();
     Ok(render(&LookupTpl {
         shell: (*s.platform.shell).clone(),
         searched: !code.is_empty(),
-        code,
+        code: result.as_ref().and_then(|r| r.code.clone()).unwrap_or(code),
         result,
+        due,
     }))
 }
 

@@ -35,6 +35,8 @@ pub struct PublicStatus {
     pub status_label: String,
     /// When it was submitted.
     pub submitted_at: Option<String>,
+    /// Appointment date for the result (`YYYY-MM-DD`), once received.
+    pub due_date: Option<String>,
     /// The steps, oldest first.
     pub steps: Vec<PublicStep>,
 }
@@ -485,10 +487,12 @@ impl DossierService {
     /// data.
     #[tracing::instrument(skip(self))]
     pub async fn lookup(&self, code: &str) -> Result<Option<PublicStatus>, DossierError> {
-        let Some(d) = store::get(self.db.pool(), code.trim()).await? else {
+        // Codes are printed in capitals (…H51-…); people type them in any case.
+        let code = code.trim().to_uppercase();
+        let Some(d) = store::get(self.db.pool(), &code).await? else {
             return Ok(None);
         };
-        if d.code.as_deref() != Some(code.trim()) {
+        if d.code.as_deref() != Some(code.as_str()) {
             return Ok(None);
         }
         let events = store::events(self.db.pool(), &d.id).await?;
@@ -499,6 +503,7 @@ impl DossierService {
             status: d.status,
             status_label: d.status.label().to_string(),
             submitted_at: d.submitted_at,
+            due_date: d.due_date,
             steps: events
                 .iter()
                 .map(|e| PublicStep {

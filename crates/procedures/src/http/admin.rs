@@ -37,6 +37,10 @@ pub(super) async fn admin_list(
         notice: match q.get("done").map(String::as_str) {
             Some("imported") => "Đã nhập danh sách thủ tục.".into(),
             Some("status") => "Đã cập nhật trạng thái thủ tục.".into(),
+            Some("retired") => {
+                "Đã bãi bỏ thủ tục. Có thể khôi phục áp dụng bằng nút “Khôi phục áp dụng”.".into()
+            }
+            Some("reinstated") => "Đã khôi phục áp dụng thủ tục.".into(),
             _ => String::new(),
         },
         entries,
@@ -53,8 +57,31 @@ pub(super) async fn admin_status(
         .get("status")
         .and_then(|v| Status::parse(v))
         .ok_or_else(|| Problem::bad_request("Trạng thái không hợp lệ."))?;
+    let old = s.procedures.get(&code).await?.map(|e| e.status);
     s.procedures.set_status(&a.name, &code, status).await?;
-    Ok(Redirect::to("/admin/procedures?done=status").into_response())
+    let done = match (old, status) {
+        (Some(Status::Retired), _) => "reinstated",
+        (_, Status::Retired) => "retired",
+        _ => "status",
+    };
+    Ok(Redirect::to(&format!("/admin/procedures?done={done}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_procedure_retire.html")]
+struct RetireTpl {
+    shell: Shell,
+    entry: Entry,
+}
+
+/// Asks before retiring: what it means, and that it can be undone.
+pub(super) async fn admin_retire_confirm(
+    State(s): State<ProcedureState>,
+    _a: Admin,
+    Path(code): Path<String>,
+) -> Result<Response, ProcedureError> {
+    let entry = s.procedures.get(&code).await?.ok_or(ProcedureError::NotFound(code))?;
+    Ok(render(&RetireTpl { shell: (*s.platform.shell).clone(), entry }))
 }
 
 #[derive(Template)]

@@ -37,10 +37,35 @@ fn card(p: &Procedure) -> Card {
     }
 }
 
+/// Moments of life people come with, and the search that finds their procedures; the home
+/// page lists those the catalog has procedures for.
+const LIFE_EVENTS: [(&str, &str); 12] = [
+    ("Sinh con", "khai sinh"),
+    ("Kết hôn", "kết hôn"),
+    ("Người thân qua đời", "khai tử"),
+    ("Xây, sửa nhà", "giấy phép xây dựng"),
+    ("Nhà, đất", "quyền sử dụng đất"),
+    ("Mở cửa hàng, hộ kinh doanh", "hộ kinh doanh"),
+    ("Thành lập doanh nghiệp", "thành lập công ty"),
+    ("Xin việc, đi học, đi nước ngoài", "lý lịch tư pháp"),
+    ("Lái xe", "giấy phép lái xe"),
+    ("Chuyển nơi ở", "đăng ký thường trú"),
+    ("Con chuyển trường", "chuyển trường"),
+    ("Trợ cấp, hỗ trợ", "trợ cấp"),
+];
+
+/// A life event on the home page: its name, its search and how many procedures it finds.
+struct LifeEvent {
+    name: &'static str,
+    query: &'static str,
+    count: usize,
+}
+
 #[derive(Template)]
 #[template(path = "portal_home.html")]
 struct HomeTpl {
     shell: Shell,
+    life_events: Vec<LifeEvent>,
     popular: Vec<Card>,
     fields: Vec<(String, String, usize)>,
     agencies: Vec<(String, usize)>,
@@ -48,8 +73,18 @@ struct HomeTpl {
 }
 
 pub(super) async fn portal_home(State(s): State<ProcedureState>) -> Response {
+    let life_events = LIFE_EVENTS
+        .iter()
+        .map(|(name, query)| LifeEvent {
+            name,
+            query,
+            count: s.procedures.search(query, &Default::default(), 100).len(),
+        })
+        .filter(|e| e.count > 0)
+        .collect();
     render(&HomeTpl {
         shell: (*s.platform.shell).clone(),
+        life_events,
         popular: s.procedures.popular(12).iter().map(|p| card(p)).collect(),
         fields: s.procedures.fields().into_iter().map(|(f, n)| (f.code, f.name, n)).collect(),
         agencies: s.procedures.agency_kinds(),
