@@ -401,7 +401,7 @@ pub fn search(n: usize, searches: usize) -> Result<ExitCode, AppError> {
 
 /// Runs `concurrency` clients for `seconds`, each sending what `request` builds; returns the
 /// successful requests per second and the failures.
-async fn load<F>(seconds: u64, concurrency: usize, request: F) -> (f64, u64, u64)
+pub(crate) async fn load<F>(seconds: u64, concurrency: usize, request: F) -> (f64, u64, u64)
 where
     F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
@@ -481,23 +481,21 @@ fn filing_body() -> Vec<u8> {
     out
 }
 
-/// `cqdt bench submit`: dossiers per second through `POST /api/v1/dossiers` of a real
-/// `cqdt serve` with the demo province, signed in as the demo citizen (target 1,000/s,
-/// DESIGN.md §5), against `/healthz` on the same server in the same run.
-pub async fn submit(
-    seconds: u64,
-    concurrency: usize,
-    database_url: Option<String>,
-) -> Result<ExitCode, AppError> {
+/// Starts `cqdt serve` with the demo province on a free port in a fresh data directory and
+/// waits until it is ready: the process, its base URL and the directory (to remove after).
+pub(crate) async fn serve_demo(
+    name: &str,
+    database_url: Option<&str>,
+) -> Result<(Child, String, PathBuf), AppError> {
     let exe = std::env::current_exe().map_err(AppError::io("locating the cqdt binary"))?;
     let dir: PathBuf =
-        std::env::temp_dir().join(format!("cqdt-bench-submit-{}", std::process::id()));
+        std::env::temp_dir().join(format!("cqdt-bench-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(AppError::io("creating the bench directory"))?;
     let port = free_port()?;
     let mut args = vec!["--data-dir".to_string(), dir.display().to_string()];
-    if let Some(url) = &database_url {
+    if let Some(url) = database_url {
         args.push("--database-url".into());
-        args.push(url.clone());
+        args.push(url.into());
     }
     args.extend(["serve".into(), "--listen".into(), format!("127.0.0.1:{port}")]);
     let mut child = Command::new(&exe)
@@ -510,6 +508,18 @@ pub async fn submit(
         .map_err(AppError::io("starting cqdt serve"))?;
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&format!("{base}/readyz"), &mut child, Duration::from_secs(120)).await?;
+    Ok((child, base, dir))
+}
+
+/// `cqdt bench submit`: dossiers per second through `POST /api/v1/dossiers` of a real
+/// `cqdt serve` with the demo province, signed in as the demo citizen (target 1,000/s,
+/// DESIGN.md §5), against `/healthz` on the same server in the same run.
+pub async fn submit(
+    seconds: u64,
+    concurrency: usize,
+    database_url: Option<String>,
+) -> Result<ExitCode, AppError> {
+    let (mut child, base, dir) = serve_demo("submit", database_url.as_deref()).await?;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

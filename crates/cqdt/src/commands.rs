@@ -155,6 +155,9 @@ pub async fn run(
         Command::Bench { command: BenchCommand::Search { procedures, searches } } => {
             bench::search(procedures, searches)
         }
+        Command::Bench { command: BenchCommand::Pages { seconds, concurrency } } => {
+            crate::bench_pages::pages(seconds, concurrency, database_url_flag).await
+        }
     }
 }
 

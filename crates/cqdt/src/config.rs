@@ -349,6 +349,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20000)]
         searches: usize,
     },
+    /// The portal's procedure page and search page served per second by a `cqdt serve` it
+    /// starts, against `/healthz` on the same server in the same run.
+    Pages {
+        /// Seconds to load each page.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
 }
 
 /// Values read from the TOML file.

@@ -5,6 +5,7 @@
 
 pub mod app;
 mod bench;
+mod bench_pages;
 mod commands;
 pub mod config;
 mod demo;
