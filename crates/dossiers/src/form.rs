@@ -115,11 +115,12 @@ fn check_one(
         FieldType::Date => {
             let d = NaiveDate::parse_from_str(v, "%d/%m/%Y")
                 .or_else(|_| NaiveDate::parse_from_str(v, "%Y-%m-%d"))
-                .map_err(|_| "Ngày cần theo dạng ngày/tháng/năm, ví dụ 02/09/2020.".to_string())?;
-            if d.year_ce().1 < 1900
-                || d > today.checked_add_days(chrono::Days::new(3660)).unwrap_or(today)
-            {
-                return Err("Ngày không hợp lý.".into());
+                .map_err(|_| date_refusal(v))?;
+            if d.year_ce().1 < 1900 {
+                return Err(format!("{v}: năm trước 1900, hãy kiểm tra lại."));
+            }
+            if d > today.checked_add_days(chrono::Days::new(3660)).unwrap_or(today) {
+                return Err(format!("{v}: quá 10 năm sau hôm nay, hãy kiểm tra lại."));
             }
             Ok(d.format("%Y-%m-%d").to_string())
         }
@@ -152,6 +153,23 @@ fn check_one(
 }
 
 use chrono::Datelike;
+
+/// Why a date as typed is refused: a day that does not exist ("31/02/1985"), or not a date
+/// written day/month/year at all.
+fn date_refusal(v: &str) -> String {
+    let parts: Vec<&str> = v.split('/').collect();
+    let numbers: Option<Vec<u32>> = parts.iter().map(|p| p.trim().parse().ok()).collect();
+    match numbers.as_deref() {
+        Some([_, month, _]) if parts[2].trim().len() == 4 => {
+            if (1..=12).contains(month) {
+                format!("{v} không phải ngày có thật.")
+            } else {
+                format!("{v} không phải ngày có thật: không có tháng {month}.")
+            }
+        }
+        _ => "Ngày cần theo dạng ngày/tháng/năm, ví dụ 02/09/2020.".into(),
+    }
+}
 
 /// The keys an address field's parts travel under: the province and the commune (code or
 /// label) beside the street typed in the field itself; the checked commune code is stored
@@ -238,7 +256,10 @@ pub fn check(
         let raw = submitted.get(&f.key).map(String::as_str).unwrap_or("");
         if raw.trim().is_empty() {
             if f.required {
-                errors.push(err(&f.key, format!("Chưa nhập “{}”.", f.label)));
+                // A list is chosen from, not typed in.
+                let verb =
+                    if f.kind == FieldType::Choice { "Chưa chọn" } else { "Chưa nhập" };
+                errors.push(err(&f.key, format!("{verb} “{}”.", f.label)));
             }
             continue;
         }
@@ -378,6 +399,24 @@ mod tests {
         let e = check_plain(&form, &submitted).expect_err("invalid");
         let keys: Vec<&str> = e.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(keys, vec!["pid", "tax", "name", "born"]);
+    }
+
+    #[test]
+    fn an_error_says_what_is_wrong_with_a_date_and_that_a_list_was_not_chosen_from() {
+        let mut gender = field("gender", "choice", true);
+        gender.options = vec!["Nam".into(), "Nữ".into()];
+        let form = vec![field("a", "date", true), field("b", "date", true), gender.clone()];
+        let messages = |a: &str, b: &str| -> Vec<String> {
+            let e = check_plain(&form, &[("a", a), ("b", b)]).expect_err("invalid");
+            e.into_iter().map(|x| x.message).collect()
+        };
+        let m = messages("31/02/1985", "12/13/1985");
+        assert_eq!(m[0], "a: 31/02/1985 không phải ngày có thật.");
+        assert_eq!(m[1], "b: 12/13/1985 không phải ngày có thật: không có tháng 13.");
+        assert_eq!(m[2], "Chưa chọn “gender”.");
+        let m = messages("hôm qua", "01/01/1800");
+        assert_eq!(m[0], "a: Ngày cần theo dạng ngày/tháng/năm, ví dụ 02/09/2020.");
+        assert_eq!(m[1], "b: 01/01/1800: năm trước 1900, hãy kiểm tra lại.");
     }
 
     #[test]

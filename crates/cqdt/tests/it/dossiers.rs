@@ -417,3 +417,31 @@ async fn the_applicants_own_address_is_pre_filled_from_the_account_into_the_pick
     assert!(html.contains("name=\"f_permanent_address\" value=\"Ấp 3\""));
     assert!(html.contains("name=\"f_permanent_address__xa\" value=\"Xã An Ninh\""));
 }
+
+/// The `<option>` a `<select>` of the page has selected, and its first option.
+fn select_state(page: &str, id: &str) -> (Option<String>, Option<String>) {
+    let select = page.split(&format!("<select id=\"{id}\"")).nth(1).unwrap_or("");
+    let select = select.split("</select>").next().unwrap_or("");
+    let value = |o: &str| o.split('"').next().map(str::to_string);
+    let options: Vec<&str> = select.split("<option value=\"").skip(1).collect();
+    let first = options.iter().find(|o| !o.starts_with('"')).and_then(|o| value(o));
+    let selected = options.iter().find(|o| o.contains(" selected")).and_then(|o| value(o));
+    (selected, first)
+}
+
+#[tokio::test]
+async fn the_e_form_starts_with_viet_nam_and_the_procedures_receiving_agency_chosen() {
+    let app = Instance::start().await;
+    let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
+    let page = form_page(&app, &cookie).await;
+    let (selected, first) = select_state(&page, "f_child_nationality");
+    assert_eq!(first.as_deref(), Some("VN"), "Việt Nam first in the list");
+    assert_eq!(selected.as_deref(), Some("VN"), "and chosen");
+    // The judicial record is received by the Department of Justice alone: it is chosen.
+    let res = get_as(&app, &cookie, "/nop-ho-so/2.000488.000.00.00.H51").await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.expect("page");
+    let (selected, _) = select_state(&page, "agency");
+    assert!(selected.is_some(), "the receiving agency is chosen");
+    assert!(page.contains(" selected>Sở Tư pháp"), "the Department of Justice");
+}

@@ -105,6 +105,10 @@ fn hint(f: &FormField) -> String {
     }
 }
 
+/// The catalog of nationalities, and Việt Nam's code in it (ISO 3166-1).
+const NATIONALITIES: &str = "nationalities";
+const VIET_NAM: &str = "VN";
+
 fn inputs(
     p: &Procedure,
     values: &BTreeMap<String, String>,
@@ -115,13 +119,25 @@ fn inputs(
     p.form
         .iter()
         .map(|f| {
-            let options = match (&f.catalog, f.kind) {
+            let mut options = match (&f.catalog, f.kind) {
                 (Some(c), FieldType::Choice) => catalogs.get(c).cloned().unwrap_or_default(),
                 (None, FieldType::Choice) => {
                     f.options.iter().map(|o| (o.clone(), o.clone())).collect()
                 }
                 _ => Vec::new(),
             };
+            // Most applicants are Vietnamese: Việt Nam first in the list, and chosen until
+            // the applicant picks another.
+            let mut value = shown(values.get(&f.key), crate::form::length_limit(f));
+            if f.catalog.as_deref() == Some(NATIONALITIES) {
+                if let Some(i) = options.iter().position(|(code, _)| code == VIET_NAM) {
+                    let vn = options.remove(i);
+                    options.insert(0, vn);
+                    if value.is_empty() {
+                        value = VIET_NAM.into();
+                    }
+                }
+            }
             let kind = match f.kind {
                 FieldType::Address if !units.is_empty() => "address",
                 FieldType::Textarea => "textarea",
@@ -137,7 +153,7 @@ fn inputs(
                     format!("f_{}", f.key),
                     f.label.clone(),
                     kind,
-                    shown(values.get(&f.key), crate::form::length_limit(f)),
+                    value,
                     error_on(errors, &f.key),
                 )
             };
@@ -277,6 +293,12 @@ impl<'a> FormPage<'a> {
     pub fn render(self, s: &DossierState) -> Response {
         let p = self.procedure;
         let errors = &self.errors;
+        let agencies: Vec<(String, String)> = match self.counter {
+            Some(c) => vec![c.agency.clone()],
+            None => {
+                s.dossiers.receiving_agencies(p).into_iter().map(|a| (a.code, a.name)).collect()
+            }
+        };
         let mut res = render(&FormTpl {
             shell: (*s.platform.shell).clone(),
             action: match self.counter {
@@ -289,13 +311,12 @@ impl<'a> FormPage<'a> {
             procedure_code: p.code.clone(),
             procedure_name: p.name.clone(),
             draft: self.draft.map(|d| d.id.clone()).unwrap_or_default(),
-            agencies: match self.counter {
-                Some(c) => vec![c.agency.clone()],
-                None => {
-                    s.dossiers.receiving_agencies(p).into_iter().map(|a| (a.code, a.name)).collect()
-                }
+            agency: if self.agency.is_empty() {
+                preselected(p, &agencies).unwrap_or_default()
+            } else {
+                self.agency.to_string()
             },
-            agency: self.agency.to_string(),
+            agencies,
             agency_error: error_on(errors, "agency"),
             inputs: inputs(
                 p,
@@ -312,6 +333,22 @@ impl<'a> FormPage<'a> {
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         }
         res
+    }
+}
+
+/// The receiving agency chosen before the applicant picks one: the only one, or the one
+/// agency named like the procedure's first implementing agency ("Sở Tư pháp" for the
+/// judicial record).
+fn preselected(p: &Procedure, agencies: &[(String, String)]) -> Option<String> {
+    if let [(only, _)] = agencies {
+        return Some(only.clone());
+    }
+    let kind = cqdt_platform::web::fold(p.implementing_agency_kinds.first()?);
+    let mut named =
+        agencies.iter().filter(|(_, name)| cqdt_platform::web::fold(name).contains(&kind));
+    match (named.next(), named.next()) {
+        (Some((code, _)), None) => Some(code.clone()),
+        _ => None,
     }
 }
 
