@@ -405,7 +405,7 @@ mod tests {
     fn an_error_says_what_is_wrong_with_a_date_and_that_a_list_was_not_chosen_from() {
         let mut gender = field("gender", "choice", true);
         gender.options = vec!["Nam".into(), "Nữ".into()];
-        let form = vec![field("a", "date", true), field("b", "date", true), gender.clone()];
+        let form = vec![field("a", "date", true), field("b", "date", true), gender];
         let messages = |a: &str, b: &str| -> Vec<String> {
             let e = check_plain(&form, &[("a", a), ("b", b)]).expect_err("invalid");
             e.into_iter().map(|x| x.message).collect()
