@@ -59,14 +59,11 @@ impl From<WorkflowError> for HttpError {
         match e {
             WorkflowError::Bpmn(errors) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Tệp BPMN không được chấp nhận")
-                    .with_detail(
-                        errors
-                            .iter()
-                            .take(5)
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    )
+                    .with_detail(format!(
+                        "{} lỗi, từng lỗi trong danh sách errors: {}",
+                        errors.len(),
+                        errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                    ))
                     .with_errors(
                         errors
                             .iter()
@@ -428,6 +425,26 @@ pub struct ApiDoc;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_bpmn_error_reaches_the_api_answer_and_the_page() {
+        let errors: Vec<crate::BpmnError> = (0..16)
+            .map(|i| crate::BpmnError {
+                element: Some(format!("Task_{i}")),
+                kind: Some("userTask".into()),
+                message: "lỗi".into(),
+            })
+            .collect();
+        let e = cqdt_platform::HttpError::from(super::WorkflowError::Bpmn(errors));
+        assert_eq!(e.problem.errors.len(), 16);
+        let detail = e.problem.detail.clone().unwrap_or_default();
+        assert!(detail.contains("16 lỗi") && detail.contains("Task_15"), "{detail}");
+        assert!(
+            matches!(&e.page, cqdt_platform::PageError::BadRequest(m) if m.contains("Task_0") && m.contains("Task_15")),
+            "{:?}",
+            e.page
+        );
+    }
+
     #[test]
     fn the_document_has_every_api_route() {
         let doc = cqdt_platform::openapi::json::<super::ApiDoc>();

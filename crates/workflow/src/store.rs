@@ -111,7 +111,7 @@ pub struct TaskRow {
     pub node_id: String,
     /// Name.
     pub name: String,
-    /// Candidate role.
+    /// Candidate role; several are comma-separated (`a,b`).
     pub role: Option<String>,
     /// Agency scope.
     pub agency: Option<String>,
@@ -265,7 +265,15 @@ pub async fn open_tasks_for_roles(
     for r in roles {
         list.push_bind(*r);
     }
-    q.push(") ORDER BY t.id LIMIT ").push_bind(limit.clamp(1, 5000));
+    // A task for several roles stores them comma-separated (candidateGroups="a,b").
+    q.push(") OR (t.status = 'open' AND t.role LIKE '%,%' AND (");
+    for (i, r) in roles.iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
+        }
+        q.push("',' || t.role || ',' LIKE ").push_bind(format!("%,{r},%"));
+    }
+    q.push(")) ORDER BY t.id LIMIT ").push_bind(limit.clamp(1, 5000));
     let rows: Vec<TaskWithKey> =
         q.build_query_as().fetch_all(db.pool()).await.ctx("finding open tasks")?;
     Ok(rows.into_iter().map(|r| (r.task, r.business_key)).collect())
@@ -337,9 +345,12 @@ pub struct TaskFilter<'a> {
 /// Open and finished tasks matching a pool, oldest first.
 pub async fn find_tasks(db: &Db, f: TaskFilter<'_>, limit: i64) -> Result<Vec<TaskRow>, DbError> {
     let mut q = Sql::new(db.backend(), format!("SELECT {TASK_COLS} FROM wf_tasks WHERE 1 = 1"));
-    for (clause, v) in
-        [(" AND role = ", f.role), (" AND agency = ", f.agency), (" AND status = ", f.status)]
-    {
+    if let Some(r) = f.role {
+        // One of the task's roles (several are stored comma-separated).
+        q.push(" AND (role = ").push_bind(r);
+        q.push(" OR ',' || role || ',' LIKE ").push_bind(format!("%,{r},%")).push(")");
+    }
+    for (clause, v) in [(" AND agency = ", f.agency), (" AND status = ", f.status)] {
         if let Some(v) = v {
             q.push(clause).push_bind(v);
         }

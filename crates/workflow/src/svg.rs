@@ -125,7 +125,7 @@ pub fn render(p: &Process, active: &[String], done: &[String]) -> String {
                     );
                 }
             }
-            NodeKind::UserTask { .. } | NodeKind::ServiceTask { .. } => {
+            NodeKind::UserTask { .. } | NodeKind::ServiceTask { .. } | NodeKind::PassThrough => {
                 let _ = write!(
                     out,
                     r##"<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="10" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>"##

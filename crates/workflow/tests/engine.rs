@@ -12,6 +12,11 @@ use serde_json::{json, Map, Value};
 
 const BPMN: &str = include_str!("fixtures/tiep-nhan-xu-ly.bpmn");
 
+#[path = "engine/conformance.rs"]
+mod conformance;
+#[path = "engine/corpus.rs"]
+mod corpus;
+
 async fn engine(t: &TestDb, clock: Arc<ManualClock>) -> WorkflowService {
     let clock: SharedClock = clock;
     let audit = Audit::new(t.db.clone(), clock.clone());

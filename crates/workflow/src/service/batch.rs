@@ -367,7 +367,7 @@ impl WorkflowService {
         };
         let detail = Some(format!("{} v{version}", s.key));
         b.fx.log(inst.id, &p.start, "started", &s.actor, detail);
-        let start = vec![p.start.clone()];
+        let start = vec![(p.start.clone(), None)];
         self.walk(&p, &mut inst, start, &s.actor, &b.at, &mut b.fx);
         b.created.push((k, inst));
         Ok(Ok(()))

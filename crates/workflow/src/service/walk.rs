@@ -42,9 +42,11 @@ pub(crate) struct Opened {
 pub(crate) struct Effects {
     pub opened: Vec<Opened>,
     pub history: Vec<NewHistory>,
-    /// Final arrivals at joins (None: cleared), last one wins.
+    /// Final arrivals at joins (None: cleared), last one wins. The key is `join#flow`:
+    /// tokens waiting at a join, counted per incoming flow; a key without `#` is a row of
+    /// the release before, which counted arrivals at the join whatever their flow.
     pub joins: Vec<(i64, String, Option<i64>)>,
-    /// Arrivals at joins as the walk sees them.
+    /// Arrivals at joins as the walk sees them, by the same keys.
     pub arrivals: HashMap<(i64, String), i64>,
     /// The command whose walk is running (its index in the batch).
     pub command: usize,
@@ -81,10 +83,63 @@ impl Effects {
     }
 }
 
+/// A token arriving at a node, down a flow (none for the start event).
+pub(crate) type Arrival = (String, Option<String>);
+
+impl Effects {
+    /// Counts a token arriving at a parallel join down `flow`; answers whether the join
+    /// fires (a token waits on every incoming flow), consuming one token per flow.
+    fn arrive_at_join(
+        &mut self,
+        instance: i64,
+        join: &str,
+        flow: &str,
+        incoming: &[String],
+    ) -> bool {
+        // An instance that was waiting at this join under the release before keeps that
+        // release's count, so that it fires as it would have.
+        let legacy = (instance, join.to_string());
+        if let Some(n) = self.arrivals.get(&legacy).copied() {
+            let n = n + 1;
+            if n < incoming.len() as i64 {
+                self.arrivals.insert(legacy.clone(), n);
+                self.joins.push((instance, join.to_string(), Some(n)));
+                return false;
+            }
+            self.arrivals.remove(&legacy);
+            self.joins.push((instance, join.to_string(), None));
+            return true;
+        }
+        let key = |f: &str| (instance, format!("{join}#{f}"));
+        let here = self.arrivals.entry(key(flow)).or_insert(0);
+        *here += 1;
+        let n = *here;
+        self.joins.push((instance, key(flow).1, Some(n)));
+        if !incoming.iter().all(|f| self.arrivals.get(&key(f)).is_some_and(|n| *n > 0)) {
+            return false;
+        }
+        for f in incoming {
+            let k = key(f);
+            let left = self.arrivals.get(&k).copied().unwrap_or(1) - 1;
+            if left > 0 {
+                self.arrivals.insert(k.clone(), left);
+            } else {
+                self.arrivals.remove(&k);
+            }
+            self.joins.push((instance, k.1, (left > 0).then_some(left)));
+        }
+        true
+    }
+}
+
 impl WorkflowService {
-    /// The targets of some sequence flows.
-    pub(crate) fn targets(&self, p: &Process, flows: &[String]) -> Vec<String> {
-        flows.iter().filter_map(|f| p.flows.get(f)).map(|f| f.target.clone()).collect()
+    /// The targets of some sequence flows, with the flow each token comes down.
+    pub(crate) fn targets(&self, p: &Process, flows: &[String]) -> Vec<Arrival> {
+        flows
+            .iter()
+            .filter_map(|f| p.flows.get(f))
+            .map(|f| (f.target.clone(), Some(f.id.clone())))
+            .collect()
     }
 
     /// Moves tokens from the given arrivals until every one waits at a task or join, or ends;
@@ -93,15 +148,15 @@ impl WorkflowService {
         &self,
         p: &Process,
         inst: &mut InstanceRow,
-        arrivals: Vec<String>,
+        arrivals: Vec<Arrival>,
         actor: &str,
         at: &Moment,
         fx: &mut Effects,
     ) {
         let (now, cal, today) = (at.now.as_str(), &at.calendar, at.today);
-        let mut queue: std::collections::VecDeque<String> = arrivals.into();
+        let mut queue: std::collections::VecDeque<Arrival> = arrivals.into();
         let mut steps = 0;
-        while let Some(node_id) = queue.pop_front() {
+        while let Some((node_id, via)) = queue.pop_front() {
             steps += 1;
             let Some(node) = p.nodes.get(&node_id) else {
                 return incident(inst, &node_id, "phần tử không có trong định nghĩa", fx);
@@ -110,12 +165,18 @@ impl WorkflowService {
                 return incident(inst, &node_id, "quy trình lặp vô hạn", fx);
             }
             match &node.kind {
-                NodeKind::StartEvent => queue.extend(self.targets(p, &node.outgoing)),
+                NodeKind::StartEvent | NodeKind::TimerBoundary { .. } => {
+                    queue.extend(self.targets(p, &node.outgoing));
+                }
+                NodeKind::PassThrough => {
+                    fx.log(inst.id, &node_id, "passed", actor, None);
+                    queue.extend(self.targets(p, &node.outgoing));
+                }
                 NodeKind::EndEvent => {
                     inst.tokens -= 1;
                     fx.log(inst.id, &node_id, "ended", actor, None);
                 }
-                NodeKind::UserTask { role, days, agency } => {
+                NodeKind::UserTask { role, days, agency, assignee } => {
                     // Liên thông: a task may belong to another agency than the instance's,
                     // named on the task or held in a variable; an unset variable stops the
                     // instance rather than give the work to nobody.
@@ -162,6 +223,7 @@ impl WorkflowService {
                             name: node.name.clone(),
                             role: role.clone(),
                             agency: task_agency,
+                            assignee: assignee.clone(),
                             due_date: due,
                         },
                         timers,
@@ -195,19 +257,20 @@ impl WorkflowService {
                     }
                 }
                 NodeKind::ExclusiveGateway { default } => {
-                    let chosen = if node.outgoing.len() == 1 {
-                        node.outgoing.first().cloned()
-                    } else {
-                        node.outgoing
-                            .iter()
-                            .filter(|f| Some(*f) != default.as_ref())
-                            .find(|f| {
-                                p.condition(f)
-                                    .is_some_and(|c| crate::condition::eval(&c, &inst.variables))
-                            })
-                            .cloned()
-                            .or_else(|| default.clone())
-                    };
+                    // Document order, the default flow last; a flow without a condition
+                    // (only allowed as the single way out) is taken as it is.
+                    let chosen = node
+                        .outgoing
+                        .iter()
+                        .filter(|f| Some(*f) != default.as_ref())
+                        .find(|f| match p.flows.get(*f).and_then(|f| f.condition.as_deref()) {
+                            None => true,
+                            Some(_) => p
+                                .condition(f)
+                                .is_some_and(|c| crate::condition::eval(&c, &inst.variables)),
+                        })
+                        .cloned()
+                        .or_else(|| default.clone());
                     match chosen {
                         Some(f) => {
                             fx.log(inst.id, &node_id, "took", actor, Some(f.clone()));
@@ -226,21 +289,15 @@ impl WorkflowService {
                 NodeKind::ParallelGateway => {
                     let ins = node.incoming.len() as i64;
                     if ins > 1 {
-                        let key = (inst.id, node_id.clone());
-                        let arrived = fx.arrivals.get(&key).copied().unwrap_or(0) + 1;
-                        if arrived < ins {
-                            fx.arrivals.insert(key, arrived);
-                            fx.joins.push((inst.id, node_id.clone(), Some(arrived)));
+                        let flow = via.unwrap_or_default();
+                        if !fx.arrive_at_join(inst.id, &node_id, &flow, &node.incoming) {
                             continue;
                         }
-                        fx.arrivals.remove(&key);
-                        fx.joins.push((inst.id, node_id.clone(), None));
                         inst.tokens -= ins - 1;
                     }
                     inst.tokens += node.outgoing.len() as i64 - 1;
                     queue.extend(self.targets(p, &node.outgoing));
                 }
-                NodeKind::TimerBoundary { .. } => queue.extend(self.targets(p, &node.outgoing)),
             }
         }
         if inst.tokens <= 0 && inst.status == "active" {

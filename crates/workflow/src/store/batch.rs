@@ -227,6 +227,8 @@ pub struct NewTask {
     pub role: Option<String>,
     /// Agency.
     pub agency: Option<String>,
+    /// Assigned from the start, when the diagram says so.
+    pub assignee: Option<String>,
     /// Due date, yyyy-mm-dd.
     pub due_date: Option<String>,
 }
@@ -241,8 +243,8 @@ pub async fn insert_tasks(
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut q = Sql::on(
             conn,
-            "INSERT INTO wf_tasks (instance_id, node_id, name, role, agency, due_date, \
-             created_at, status) ",
+            "INSERT INTO wf_tasks (instance_id, node_id, name, role, agency, assignee, \
+             due_date, created_at, status) ",
         );
         q.push_values(chunk, |mut row, t| {
             row.push_bind(t.instance_id)
@@ -250,6 +252,7 @@ pub async fn insert_tasks(
                 .push_bind(t.name.as_str())
                 .push_bind(t.role.as_deref())
                 .push_bind(t.agency.as_deref())
+                .push_bind(t.assignee.as_deref())
                 .push_bind(t.due_date.as_deref())
                 .push_bind(now)
                 .push_unseparated(", 'open'");

@@ -1,0 +1,136 @@
+//! Checks of the process graph once its elements are read: flows join known nodes, every
+//! node has the flows its kind needs, conditions sit where they have a meaning. Outgoing
+//! flows are wired in document order, which is the order an exclusive gateway tries them.
+
+use std::collections::BTreeMap;
+
+use super::{BpmnError, Flow, Node, NodeKind};
+
+fn kind_name(k: &NodeKind) -> &'static str {
+    match k {
+        NodeKind::StartEvent => "startEvent",
+        NodeKind::EndEvent => "endEvent",
+        NodeKind::UserTask { .. } => "userTask",
+        NodeKind::PassThrough => "task",
+        NodeKind::ServiceTask { .. } => "serviceTask",
+        NodeKind::ExclusiveGateway { .. } => "exclusiveGateway",
+        NodeKind::ParallelGateway => "parallelGateway",
+        NodeKind::TimerBoundary { .. } => "boundaryEvent",
+    }
+}
+
+/// Wires flows into nodes (in `order`, the document's) and checks the graph; returns the
+/// start event's id when there is exactly one.
+pub(super) fn graph(
+    key: &str,
+    nodes: &mut BTreeMap<String, Node>,
+    flows: &BTreeMap<String, Flow>,
+    order: &[String],
+    errors: &mut Vec<BpmnError>,
+) -> Option<String> {
+    let flow_err = |f: &Flow, m: String| BpmnError::new(Some(&f.id), Some("sequenceFlow"), m);
+    for f in order.iter().filter_map(|id| flows.get(id)) {
+        for (end, which) in [(&f.source, "nguồn"), (&f.target, "đích")] {
+            if !nodes.contains_key(end) {
+                errors.push(flow_err(
+                    f,
+                    format!("{which} “{end}” không phải phần tử được hỗ trợ trong quy trình"),
+                ));
+            }
+        }
+        if let Some(n) = nodes.get_mut(&f.source) {
+            n.outgoing.push(f.id.clone());
+        }
+        if let Some(n) = nodes.get_mut(&f.target) {
+            n.incoming.push(f.id.clone());
+        }
+        let from_xor = nodes
+            .get(&f.source)
+            .is_some_and(|n| matches!(n.kind, NodeKind::ExclusiveGateway { .. }));
+        if f.condition.is_some() && !from_xor && nodes.contains_key(&f.source) {
+            errors.push(flow_err(
+                f,
+                "điều kiện chỉ được hỗ trợ trên luồng ra của cổng rẽ nhánh (exclusiveGateway)"
+                    .into(),
+            ));
+        }
+    }
+    let starts: Vec<String> =
+        nodes.values().filter(|n| n.kind == NodeKind::StartEvent).map(|n| n.id.clone()).collect();
+    if starts.len() != 1 {
+        errors.push(BpmnError::new(
+            Some(key).filter(|k| !k.is_empty()),
+            Some("process"),
+            format!(
+                "quy trình cần đúng một sự kiện bắt đầu, có {} ({})",
+                starts.len(),
+                starts.join(", ")
+            ),
+        ));
+    }
+    for n in nodes.values() {
+        node(n, nodes, flows, errors);
+    }
+    (starts.len() == 1).then(|| starts[0].clone())
+}
+
+fn node(
+    n: &Node,
+    nodes: &BTreeMap<String, Node>,
+    flows: &BTreeMap<String, Flow>,
+    errors: &mut Vec<BpmnError>,
+) {
+    let (ins, outs) = (n.incoming.len(), n.outgoing.len());
+    let kind = kind_name(&n.kind);
+    let mut push = |m: String| errors.push(BpmnError::new(Some(&n.id), Some(kind), m));
+    let task = matches!(
+        n.kind,
+        NodeKind::UserTask { .. } | NodeKind::ServiceTask { .. } | NodeKind::PassThrough
+    );
+    let problem = match &n.kind {
+        NodeKind::StartEvent if outs != 1 => Some("sự kiện bắt đầu cần đúng một luồng ra"),
+        NodeKind::StartEvent if ins != 0 => Some("sự kiện bắt đầu không được có luồng vào"),
+        NodeKind::EndEvent if outs != 0 => Some("sự kiện kết thúc không được có luồng ra"),
+        _ if task && outs != 1 => {
+            Some("công việc cần đúng một luồng ra (dùng cổng để rẽ nhánh hoặc chạy song song)")
+        }
+        _ if task && ins == 0 => Some("công việc không có luồng vào"),
+        NodeKind::ExclusiveGateway { .. } | NodeKind::ParallelGateway if outs == 0 || ins == 0 => {
+            Some("cổng cần luồng vào và luồng ra")
+        }
+        NodeKind::TimerBoundary { .. } if outs != 1 => Some("hẹn giờ cần đúng một luồng ra"),
+        NodeKind::TimerBoundary { .. } if ins != 0 => Some("sự kiện biên không được có luồng vào"),
+        _ => None,
+    };
+    if let Some(p) = problem {
+        push(p.to_string());
+    }
+    if let NodeKind::TimerBoundary { attached_to, .. } = &n.kind {
+        if !matches!(nodes.get(attached_to).map(|a| &a.kind), Some(NodeKind::UserTask { .. })) {
+            push(format!(
+                "hẹn giờ phải gắn vào một công việc của người dùng (ở đây “{attached_to}”)"
+            ));
+        }
+    }
+    if let NodeKind::ExclusiveGateway { default } = &n.kind {
+        if let Some(d) = default {
+            if !n.outgoing.contains(d) {
+                push(format!("luồng mặc định “{d}” không đi ra từ cổng này"));
+            }
+        }
+        if outs > 1 {
+            for fid in &n.outgoing {
+                if flows[fid].condition.is_none() && default.as_deref() != Some(fid.as_str()) {
+                    errors.push(BpmnError::new(
+                        Some(fid),
+                        Some("sequenceFlow"),
+                        format!(
+                            "luồng ra của cổng rẽ nhánh “{}” cần điều kiện hoặc là luồng mặc định",
+                            n.id
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
