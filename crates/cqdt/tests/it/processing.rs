@@ -65,6 +65,18 @@ async fn file_lltp(app: &Instance, cookie: &str) -> String {
     helpers::file_by_api(app, cookie, LLTP, SO_TU_PHAP, form).await
 }
 
+/// An LLTP dossier filed by the citizen and received at the department's counter: the
+/// citizen's, the counter's and the department official's sessions, and the dossier's code.
+async fn received_lltp(app: &Instance) -> (String, String, String, String) {
+    let citizen = sign_in(app, CITIZEN, DEMO_PASSWORD, None).await;
+    let counter = sign_in(app, "tiepnhan.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let department = sign_in(app, "xuly.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let code = file_lltp(app, &citizen).await;
+    let received = post(app, &counter, &format!("/mot-cua/ho-so/{code}/tiep-nhan"), &[]).await;
+    assert_eq!(received.0, 303);
+    (citizen, counter, department, code)
+}
+
 #[tokio::test]
 async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
     let app = Instance::start().await;
@@ -211,12 +223,8 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
 #[tokio::test]
 async fn a_late_notice_is_printed_as_mau_04_and_the_statistics_count_it() {
     let app = Instance::start().await;
-    let citizen = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
-    let counter = sign_in(&app, "tiepnhan.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
-    let department = sign_in(&app, "xuly.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
-    let code = file_lltp(&app, &citizen).await;
+    let (citizen, _, department, code) = received_lltp(&app).await;
     let dossier = format!("/mot-cua/ho-so/{code}");
-    assert_eq!(post(&app, &counter, &format!("{dossier}/tiep-nhan"), &[]).await.0, 303);
     let (_, page) = get(&app, &department, &dossier).await;
     assert!(page.contains("Xin lỗi, hẹn lại ngày trả kết quả"));
     // A new date before the appointment is refused with the reason on the page.
@@ -445,4 +453,36 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
     // Once issued, there is nothing left to generate.
     assert_eq!(get(&app, &official, &page_path).await.0, 403);
     assert_eq!(generate(json!({})).await.expect("again").status(), 403);
+}
+
+#[tokio::test]
+async fn a_task_for_several_roles_is_labelled_with_all_and_done_by_an_official_holding_any() {
+    let app = Instance::start().await;
+    // A new version of the procedure's process whose first task is for leaders or processing
+    // officers, as Camunda Modeler writes it.
+    let xml = include_str!("../../demo/processes/lltp-lien-thong.bpmn")
+        .replacen(
+            "xmlns:cqdt=",
+            "xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\" xmlns:cqdt=",
+            1,
+        )
+        .replacen(
+            "name=\"Thẩm định hồ sơ\" candidateGroups=\"processing_officer\"",
+            "name=\"Thẩm định hồ sơ\" camunda:candidateGroups=\"leader, processing_officer\"",
+            1,
+        );
+    assert_eq!(crate::workflow::deploy(&app, &xml).await.status(), 201);
+    let (_, counter, department, code) = received_lltp(&app).await;
+    let dossier = format!("/mot-cua/ho-so/{code}");
+    assert_eq!(post(&app, &counter, &format!("{dossier}/chuyen-xu-ly"), &[]).await.0, 303);
+
+    let (_, work) = get(&app, &department, "/mot-cua?tinh-trang=viec").await;
+    assert!(work.contains(&code), "the task is in the processing officer's work list");
+    let (_, page) = get(&app, &department, &dossier).await;
+    assert!(page.contains("<td>Lãnh đạo, Chuyên viên xử lý</td>"), "both roles named: {page}");
+    let task = my_task(&page, &code);
+    let (s, _) = post(&app, &department, &format!("{dossier}/cong-viec/{task}"), &[]).await;
+    assert_eq!(s, 303);
+    let (_, slip) = get(&app, &department, &format!("{dossier}/phieu/05")).await;
+    assert!(slip.contains("(Lãnh đạo, Chuyên viên xử lý)"), "the control slip names both: {slip}");
 }

@@ -39,12 +39,20 @@ pub(super) fn process_form(
     serde_json::Value::Object(out)
 }
 
-/// Whether an official may do a process task: its role within its agency.
-fn task_allows(who: &Principal, t: &cqdt_workflow::store::TaskRow) -> bool {
-    match (t.role.as_deref().and_then(Role::parse), t.agency.as_deref()) {
-        (Some(role), Some(agency)) => who.can(role, agency),
-        _ => false,
-    }
+/// A process task's candidate roles: the workflow stores several comma-separated
+/// (`candidateGroups="a, b"`); names that are no platform role give no one the task.
+pub fn task_roles(t: &cqdt_workflow::store::TaskRow) -> Vec<Role> {
+    t.role.as_deref().unwrap_or("").split(',').filter_map(Role::parse).collect()
+}
+
+/// The Vietnamese names of a task's candidate roles, as pages show them.
+pub fn task_role_label(t: &cqdt_workflow::store::TaskRow) -> String {
+    task_roles(t).iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether an official may do a process task: any of its roles within its agency.
+pub fn task_allows(who: &Principal, t: &cqdt_workflow::store::TaskRow) -> bool {
+    t.agency.as_deref().is_some_and(|agency| who.can_any(&task_roles(t), agency))
 }
 
 /// A process task in an official's work list.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::NaiveDate;
 use cqdt_platform::web::render;
-use cqdt_platform::{FieldError, Principal, Role, Shell};
+use cqdt_platform::{FieldError, Principal, Shell};
 use cqdt_procedures::model::Procedure;
 use cqdt_workflow::InstanceDetail;
 
@@ -20,7 +20,7 @@ use super::{component_files, vn_date, vn_ts};
 use crate::error::DossierError;
 use crate::http::{control, read_multipart, DossierState};
 use crate::model::{Dossier, DossierStatus, SupplementItem};
-use crate::service::{Deadline, DossierView, OfficeAction, Upload};
+use crate::service::{task_allows, task_role_label, Deadline, DossierView, OfficeAction, Upload};
 
 #[derive(Template)]
 #[template(path = "office_dossier.html")]
@@ -103,7 +103,6 @@ async fn tasks(s: &DossierState, p: &Principal, process: &InstanceDetail) -> Vec
             deciding.push(t.id);
         }
     }
-    let role = |t: &cqdt_workflow::store::TaskRow| t.role.as_deref().and_then(Role::parse);
     process
         .tasks
         .iter()
@@ -112,15 +111,14 @@ async fn tasks(s: &DossierState, p: &Principal, process: &InstanceDetail) -> Vec
             id: t.id,
             name: t.name.clone(),
             agency: s.dossiers.agency_name(t.agency.as_deref().unwrap_or("")),
-            role: role(t).map(|r| r.label().to_string()).unwrap_or_default(),
+            role: task_role_label(t),
             created: vn_ts(&t.created_at),
             due: t.due_date.as_deref().map(vn_date).unwrap_or_default(),
             done: match (&t.completed_at, &t.completed_by) {
                 (Some(at), Some(by)) => format!("{} – {by}", vn_ts(at)),
                 _ => String::new(),
             },
-            mine: t.status == "open"
-                && role(t).zip(t.agency.as_deref()).is_some_and(|(r, a)| p.can(r, a)),
+            mine: t.status == "open" && task_allows(p, t),
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::NaiveDate;
 use cqdt_platform::web::{qr_svg, render};
-use cqdt_platform::{Principal, Role, Shell};
+use cqdt_platform::{Principal, Shell};
 use cqdt_procedures::model::Procedure;
 use cqdt_workflow::store::TaskRow;
 use cqdt_workflow::InstanceDetail;
@@ -17,7 +17,7 @@ use super::{component_files, vn_date, vn_ts};
 use crate::error::DossierError;
 use crate::http::DossierState;
 use crate::model::{Dossier, DossierEvent, DossierStatus};
-use crate::service::DossierView;
+use crate::service::{task_role_label, DossierView};
 
 #[derive(Template)]
 #[template(path = "office_slip.html")]
@@ -98,7 +98,7 @@ fn control_rows(s: &DossierState, d: &Dossier, process: &InstanceDetail) -> Vec<
         .iter()
         .map(|t| {
             let agency = s.dossiers.agency_name(t.agency.as_deref().unwrap_or(""));
-            let role = t.role.as_deref().and_then(Role::parse).map(|r| r.label()).unwrap_or("");
+            let role = task_role_label(t);
             let handover =
                 format!("Giao: {from}, {}. Nhận: {} ({role}).", vn_ts(&t.created_at), t.name);
             from = agency.clone();
