@@ -1,7 +1,6 @@
 //! Workflow routes: deploy BPMN, start instances, work task pools, see diagrams.
 //! Guarded by the platform administrator until identity brings roles and agency scopes.
 
-use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{FromRef, Path, State};
 use axum::http::{header, StatusCode};
@@ -9,10 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cqdt_platform::auth::{scope_rule, ApiScope};
-use cqdt_platform::web::render;
-use cqdt_platform::{Admin, ApiQuery, FieldError, HttpError, Platform, Problem, RequestId, Shell};
+use cqdt_platform::{Admin, ApiQuery, FieldError, HttpError, Platform, Problem, RequestId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+mod admin;
 
 use crate::service::{InstanceDetail, Start, WorkflowError, WorkflowService};
 use crate::store::{DefinitionRow, HistoryRow, InstanceRow, TaskRow};
@@ -39,6 +39,7 @@ impl FromRef<WorkflowState> for Platform {
 pub fn router(state: WorkflowState) -> Router {
     // A BPMN file is deployed as the body: the upload limit there, the small default elsewhere.
     let upload = state.platform.upload_limit(1);
+    let upload_page = state.platform.upload_limit(1);
     Router::new()
         .route("/api/v1/workflow/definitions", get(definitions_api).post(deploy_api).layer(upload))
         .route("/api/v1/workflow/definitions/{id}/diagram.svg", get(definition_svg))
@@ -50,7 +51,7 @@ pub fn router(state: WorkflowState) -> Router {
         .route("/api/v1/workflow/tasks/{id}/complete", post(complete_api))
         .route("/api/v1/workflow/timers/fire", post(fire_api))
         .route_layer(scope_rule(ApiScope::Workflow, ApiScope::Workflow))
-        .route("/admin/workflow", get(page))
+        .route("/admin/workflow", get(admin::page).post(admin::upload).layer(upload_page))
         .with_state(state)
 }
 
@@ -87,22 +88,6 @@ impl IntoResponse for WorkflowError {
     fn into_response(self) -> Response {
         HttpError::from(self).into_response()
     }
-}
-
-#[derive(Template)]
-#[template(path = "workflow.html")]
-struct WorkflowPage {
-    shell: Shell,
-    definitions: Vec<DefinitionRow>,
-    instances: Vec<InstanceRow>,
-}
-
-async fn page(_admin: Admin, State(s): State<WorkflowState>) -> Result<Response, WorkflowError> {
-    Ok(render(&WorkflowPage {
-        shell: (*s.platform.shell).clone(),
-        definitions: s.workflow.definitions().await?,
-        instances: s.workflow.instances(None, 50).await?,
-    }))
 }
 
 /// Deployed definitions.

@@ -183,3 +183,34 @@ async fn every_demo_process_is_deployed_and_runs_to_its_end() {
         assert!(agencies_seen.contains(a), "{a} in {agencies_seen:?}");
     }
 }
+
+/// The admin page's upload form with a BPMN file.
+fn bpmn_upload(xml: &str) -> reqwest::multipart::Form {
+    let part = reqwest::multipart::Part::bytes(xml.as_bytes().to_vec()).file_name("quy-trinh.bpmn");
+    reqwest::multipart::Form::new().part("file", part)
+}
+
+#[tokio::test]
+async fn the_admin_page_deploys_an_uploaded_bpmn_file_or_shows_every_error_in_vietnamese() {
+    use crate::helpers::{get_page, location, post_multipart, sign_in, DEMO_PASSWORD, DEMO_TOTP};
+    let app = Instance::start().await;
+    let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let res = post_multipart(&app, &admin, "/admin/workflow", bpmn_upload(THREE_TASKS)).await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    let (s, page) = get_page(&app, &admin, &to).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Đã nạp quy trình “ba_buoc”, phiên bản 1."), "{page}");
+    assert!(page.contains("<code>ba_buoc</code>"), "the page lists it");
+
+    // Two errors: a flow to a missing element and a duplicate id.
+    let bad = THREE_TASKS.replace("targetRef=\"t2\" />", "targetRef=\"khong_co\" />").replace(
+        "<bpmn:endEvent id=\"e\" />",
+        "<bpmn:endEvent id=\"e\" /><bpmn:endEvent id=\"t1\" />",
+    );
+    let res = post_multipart(&app, &admin, "/admin/workflow", bpmn_upload(&bad)).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.expect("page");
+    assert!(page.contains("error-summary"), "{page}");
+    assert!(page.contains("khong_co") && page.contains("“t1”"), "both errors: {page}");
+}

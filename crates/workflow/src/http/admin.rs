@@ -1,0 +1,97 @@
+//! The admin page `/admin/workflow`: deployed definitions, recent instances, and an upload
+//! form that deploys a BPMN file through the same service call as the API.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use cqdt_platform::web::render;
+use cqdt_platform::{Admin, FieldError, RequestId, Shell};
+
+use super::WorkflowState;
+use crate::service::WorkflowError;
+use crate::store::{DefinitionRow, InstanceRow};
+
+#[derive(Template)]
+#[template(path = "workflow.html")]
+struct WorkflowPage {
+    shell: Shell,
+    notice: String,
+    errors: Vec<FieldError>,
+    definitions: Vec<DefinitionRow>,
+    instances: Vec<InstanceRow>,
+}
+
+async fn show(
+    s: &WorkflowState,
+    notice: String,
+    errors: Vec<FieldError>,
+) -> Result<Response, WorkflowError> {
+    Ok(render(&WorkflowPage {
+        shell: (*s.platform.shell).clone(),
+        notice,
+        errors,
+        definitions: s.workflow.definitions().await?,
+        instances: s.workflow.instances(None, 50).await?,
+    }))
+}
+
+pub(super) async fn page(
+    _admin: Admin,
+    State(s): State<WorkflowState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WorkflowError> {
+    let notice = match (q.get("nap"), q.get("phien-ban")) {
+        (Some(key), Some(v)) => format!("Đã nạp quy trình “{key}”, phiên bản {v}."),
+        _ => String::new(),
+    };
+    show(&s, notice, Vec::new()).await
+}
+
+/// An error the page shows at the file input.
+fn at_file(message: String) -> FieldError {
+    FieldError { field: "file".into(), message }
+}
+
+/// The uploaded file's bytes; an unreadable form is an error at the file input.
+async fn uploaded(mut m: Multipart) -> Result<Vec<u8>, FieldError> {
+    let unreadable = || at_file("Không đọc được biểu mẫu (tệp quá lớn hoặc bị gián đoạn).".into());
+    let mut file = Vec::new();
+    while let Some(field) = m.next_field().await.map_err(|_| unreadable())? {
+        if field.name() == Some("file") {
+            file = field.bytes().await.map_err(|_| unreadable())?.to_vec();
+        }
+    }
+    Ok(file)
+}
+
+pub(super) async fn upload(
+    admin: Admin,
+    RequestId(rid): RequestId,
+    State(s): State<WorkflowState>,
+    m: Multipart,
+) -> Result<Response, WorkflowError> {
+    let errors = match uploaded(m).await {
+        Err(e) => vec![e],
+        Ok(f) if f.is_empty() => vec![at_file("Chọn một tệp BPMN (.bpmn hoặc .xml).".into())],
+        Ok(f) => match String::from_utf8(f) {
+            Err(_) => vec![at_file("Tệp BPMN phải là văn bản UTF-8.".into())],
+            Ok(xml) => match s.workflow.deploy(&admin.name, &rid, &xml).await {
+                Ok(d) => {
+                    let to = format!("/admin/workflow?nap={}&phien-ban={}", d.key, d.version);
+                    return Ok(Redirect::to(&to).into_response());
+                }
+                // Every error, each naming its element, linked to the file input.
+                Err(WorkflowError::Bpmn(errs)) => {
+                    errs.iter().map(|e| at_file(e.to_string())).collect()
+                }
+                Err(e) => return Err(e),
+            },
+        },
+    };
+    let mut res = show(&s, String::new(), errors).await?;
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(res)
+}
