@@ -58,6 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         client_id: id.clone(),
         secret: Some(secret.clone()),
         method: cqdt_identity::AuthMethod::ClientSecretBasic,
+        address: None,
     };
     let req = TokenRequest {
         grant_type: "client_credentials".into(),

@@ -88,7 +88,7 @@ impl cqdt_platform::SessionResolver for IdentityService {
 }
 
 /// The bearer token of a request (RFC 6750 §2.1; the scheme name is case-insensitive).
-fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+pub(super) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     let token = token.trim();

@@ -30,8 +30,8 @@ pub mod vneid;
 pub use error::{IdentityError, OAuthErrorCode};
 pub use model::{
     AccessClaims, ClientSecret, CreatedClient, Grant, IdentityConfig, Introspection, KeyStatus,
-    LockoutPolicy, NewClient, OAuthClient, RedirectUri, Scope, Scopes, SigningKeyInfo,
-    TokenResponse,
+    LockoutPolicy, NewClient, OAuthClient, RedirectUri, RefreshClaims, Scope, Scopes,
+    SigningKeyInfo, TokenClaims, TokenResponse,
 };
 pub use oauth::{AuthMethod, ClientCredentials, Endpoint, TokenRequest};
 pub use service::{discovery_document, IdentityService};

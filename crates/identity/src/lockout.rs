@@ -1,20 +1,33 @@
-//! Temporary lockout of a client id after repeated failed authentications, kept in memory
-//! per node (a cluster of N nodes allows at most N times the failures; that is enough to stop
-//! guessing, which a 256-bit secret makes hopeless anyway, and to stop a misconfigured system
-//! from flooding the audit log).
+//! Temporary lockout after repeated failed attempts, kept in memory per node (a cluster of N
+//! nodes allows at most N times the failures; that is enough to stop guessing, which a 256-bit
+//! secret makes hopeless anyway, and to stop a misconfigured system from flooding the audit log).
 //!
-//! Locking by client id means that someone who knows a client's id can keep it locked out;
-//! that is the usual price of lockout and the reason it is short.
+//! Client authentication keys on [`ClientSource`], the client id *and* the address the attempt
+//! came from: client ids are public (they stand in authorization URLs), so a lockout by id
+//! alone would let anyone who knows one keep the real client out.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
 use crate::model::LockoutPolicy;
 
-/// Most client ids tracked at once; beyond that, entries that no longer matter are dropped.
+/// Most keys tracked at once; beyond that, entries that no longer matter are dropped.
 const MAX_TRACKED: usize = 10_000;
+
+/// Who tries a client's secret: the client id and the caller's address (the real client
+/// behind a trusted proxy, as `web::client_address` works it out).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ClientSource {
+    /// The client id presented.
+    pub client_id: String,
+    /// Where the attempt came from, when known.
+    pub address: Option<IpAddr>,
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Failures {
@@ -23,15 +36,15 @@ struct Failures {
     locked_until: Option<DateTime<Utc>>,
 }
 
-/// Failed authentications per client id.
-pub(crate) struct Lockout {
+/// Failed attempts per key (an address, or a [`ClientSource`]).
+pub(crate) struct Lockout<K = String> {
     policy: LockoutPolicy,
     window: chrono::Duration,
     lockout: chrono::Duration,
-    failures: Mutex<HashMap<String, Failures>>,
+    failures: Mutex<HashMap<K, Failures>>,
 }
 
-impl Lockout {
+impl<K: Hash + Eq> Lockout<K> {
     /// An empty tracker.
     pub fn new(policy: LockoutPolicy) -> Self {
         Lockout {
@@ -44,10 +57,14 @@ impl Lockout {
         }
     }
 
-    /// Seconds until the client id may try again, if it is locked out now. Fails closed: if a
+    /// Seconds until the key may try again, if it is locked out now. Fails closed: if a
     /// panic left the table poisoned, its counts are not to be trusted, so everyone is locked
     /// out (for one lockout period at a time) until the node restarts.
-    pub fn locked(&self, client_id: &str, now: DateTime<Utc>) -> Option<u64> {
+    pub fn locked<Q>(&self, key: &Q, now: DateTime<Utc>) -> Option<u64>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let Ok(map) = self.failures.lock() else {
             tracing::error!("lockout table poisoned by a panic: refusing every authentication");
             return Some(self.policy.lockout.as_secs().max(1));
@@ -55,15 +72,19 @@ impl Lockout {
         if map.is_empty() {
             return None;
         }
-        let until = map.get(client_id)?.locked_until?;
+        let until = map.get(key)?.locked_until?;
         (until > now).then(|| (until - now).num_seconds().max(1) as u64)
     }
 
     /// Counts a failure; returns the lockout length in seconds when this failure starts one.
     /// On a poisoned table nothing is counted: [`Lockout::locked`] refuses everyone anyway.
-    pub fn fail(&self, client_id: &str, now: DateTime<Utc>) -> Option<u64> {
+    pub fn fail<Q>(&self, key: &Q, now: DateTime<Utc>) -> Option<u64>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         let mut map = self.failures.lock().ok()?;
-        if map.len() >= MAX_TRACKED && !map.contains_key(client_id) {
+        if map.len() >= MAX_TRACKED && !map.contains_key(key) {
             let window = self.window;
             map.retain(|_, f| {
                 f.locked_until.is_some_and(|u| u > now) || now - f.window_start < window
@@ -72,7 +93,7 @@ impl Lockout {
                 map.retain(|_, f| f.locked_until.is_some_and(|u| u > now));
             }
         }
-        let f = map.entry(client_id.to_string()).or_insert(Failures {
+        let f = map.entry(key.to_owned()).or_insert(Failures {
             window_start: now,
             count: 0,
             locked_until: None,
@@ -89,11 +110,25 @@ impl Lockout {
         None
     }
 
-    /// Forgets the failures of a client id after it authenticated.
-    pub fn succeed(&self, client_id: &str) {
+    /// Forgets the failures of a key after it authenticated.
+    pub fn succeed<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if let Ok(mut map) = self.failures.lock() {
             if !map.is_empty() {
-                map.remove(client_id);
+                map.remove(key);
+            }
+        }
+    }
+
+    /// Forgets the failures of every key `which` picks (all addresses of a client whose
+    /// secret was just rotated, say).
+    pub fn forget(&self, which: impl Fn(&K) -> bool) {
+        if let Ok(mut map) = self.failures.lock() {
+            if !map.is_empty() {
+                map.retain(|k, _| !which(k));
             }
         }
     }
@@ -146,6 +181,21 @@ mod tests {
         l.fail("c", t(1));
         l.succeed("c");
         assert_eq!(l.fail("c", t(2)), None);
+    }
+
+    #[test]
+    fn a_client_locked_out_at_one_address_is_not_locked_out_at_another() {
+        let l: Lockout<ClientSource> = Lockout::new(policy());
+        let from = |ip: &str| ClientSource { client_id: "c".into(), address: ip.parse().ok() };
+        let (outsider, real) = (from("203.0.113.7"), from("198.51.100.20"));
+        for s in 0..3 {
+            l.fail(&outsider, t(s));
+        }
+        assert_eq!(l.locked(&outsider, t(3)), Some(299));
+        assert_eq!(l.locked(&real, t(3)), None, "the real client is not locked out");
+        l.fail(&real, t(4));
+        l.forget(|k| k.client_id == "c");
+        assert_eq!(l.locked(&outsider, t(5)), None, "a new secret forgets every address");
     }
 
     #[test]

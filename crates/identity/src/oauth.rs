@@ -6,6 +6,7 @@
 //! revocations are stored, until the token would have expired anyway.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -15,8 +16,9 @@ use serde_json::json;
 
 use crate::error::{IdentityError, OAuthErrorCode};
 use crate::jwt;
+use crate::lockout::ClientSource;
 use crate::model::{
-    AccessClaims, Grant, Introspection, OAuthClient, Scope, Scopes, TokenResponse, B64,
+    AccessClaims, Grant, Introspection, OAuthClient, Scope, Scopes, TokenClaims, TokenResponse, B64,
 };
 use crate::service::IdentityService;
 use crate::store;
@@ -52,6 +54,9 @@ pub struct ClientCredentials {
     pub secret: Option<String>,
     /// How.
     pub method: AuthMethod,
+    /// Where they came from (behind a trusted proxy, the real client): failures lock a client
+    /// id out at this address only.
+    pub address: Option<IpAddr>,
 }
 
 impl fmt::Debug for ClientCredentials {
@@ -60,6 +65,7 @@ impl fmt::Debug for ClientCredentials {
             .field("client_id", &self.client_id)
             .field("secret", &self.secret.as_ref().map(|_| "***"))
             .field("method", &self.method)
+            .field("address", &self.address)
             .finish()
     }
 }
@@ -106,8 +112,9 @@ fn invalid_client() -> IdentityError {
 }
 
 impl IdentityService {
-    /// Authenticates a client by its secret; counts failures and locks the client id out for a
-    /// while after too many. Every failure is audited (never with the presented secret).
+    /// Authenticates a client by its secret; counts failures and locks the client id out at
+    /// the caller's address for a while after too many. Every failure is audited (never with
+    /// the presented secret).
     pub async fn authenticate_client(
         &self,
         creds: &ClientCredentials,
@@ -117,8 +124,9 @@ impl IdentityService {
         let inner = &self.inner;
         let id = creds.client_id.as_str();
         let now = inner.clock.now();
+        let address = || creds.address.map(|a| a.to_string());
         let item = |reason: &str| {
-            json!({"reason": reason, "method": creds.method.as_str(),
+            json!({"reason": reason, "method": creds.method.as_str(), "address": address(),
                    "endpoint": endpoint.as_str(), "request_id": request_id})
         };
         let well_formed =
@@ -133,7 +141,8 @@ impl IdentityService {
             .await;
             return Err(invalid_client());
         }
-        if let Some(retry_after) = inner.lockout.locked(id, now) {
+        let source = ClientSource { client_id: id.to_string(), address: creds.address };
+        if let Some(retry_after) = inner.lockout.locked(&source, now) {
             self.audit_refusal(
                 AuditEvent::new(id, "identity.client.authenticate", "oauth_client")
                     .object(id)
@@ -163,12 +172,12 @@ impl IdentityService {
         };
         match (failure, client) {
             (None, Some(client)) => {
-                inner.lockout.succeed(id);
+                inner.lockout.succeed(&source);
                 Ok(client)
             }
             (reason, _) => {
                 let reason = reason.unwrap_or("unknown_client");
-                let locked_for = inner.lockout.fail(id, now);
+                let locked_for = inner.lockout.fail(&source, now);
                 self.audit_refusal(
                     AuditEvent::new(id, "identity.client.authenticate", "oauth_client")
                         .object(id)
@@ -177,7 +186,7 @@ impl IdentityService {
                 )
                 .await;
                 if let Some(secs) = locked_for {
-                    tracing::warn!(client_id = %id, seconds = secs, "OAuth client locked out after failed authentications");
+                    tracing::warn!(client_id = %id, address = ?creds.address, seconds = secs, "OAuth client locked out after failed authentications");
                     self.audit_refusal_plain(
                         AuditEvent::new(id, "identity.client.lockout", "oauth_client")
                             .object(id)
@@ -186,6 +195,7 @@ impl IdentityService {
                             .details(json!({
                                 "failures": inner.config.lockout.max_failures,
                                 "locked_seconds": secs,
+                                "address": address(),
                             })),
                     )
                     .await;
@@ -368,21 +378,58 @@ impl IdentityService {
         Ok(enabled.then_some(claims))
     }
 
-    /// Token introspection (RFC 7662) for an authenticated client.
+    /// Token introspection (RFC 7662) for an authenticated confidential client: a system (a
+    /// client allowed the client_credentials grant, i.e. a resource server) learns about any
+    /// token, any other client only about its own. Access and refresh tokens are both looked
+    /// up, the hinted kind first (RFC 7662 §2.1).
     #[tracing::instrument(skip_all, fields(client_id = %creds.client_id))]
     pub async fn introspect(
         &self,
         creds: &ClientCredentials,
         token: &str,
+        hint: Option<&str>,
         request_id: &str,
     ) -> Result<Introspection, IdentityError> {
-        self.authenticate_client(creds, Endpoint::Introspect, request_id).await?;
-        Ok(match self.validate_access_token(token).await? {
-            Some(claims) => {
-                Introspection { active: true, claims: Some(claims), token_type: Some("Bearer") }
+        let caller = self.authenticate_client(creds, Endpoint::Introspect, request_id).await?;
+        if caller.public {
+            // A public client proves nothing about itself: what it would learn is anyone's.
+            self.audit_refusal(
+                AuditEvent::new(&caller.client_id, "identity.client.authenticate", "oauth_client")
+                    .object(caller.client_id.clone())
+                    .outcome(Outcome::Denied),
+                json!({"reason": "public_client_may_not_introspect", "endpoint": "introspect",
+                       "request_id": request_id}),
+            )
+            .await;
+            return Err(IdentityError::oauth(
+                OAuthErrorCode::InvalidClient,
+                "introspection is for confidential clients authenticated with their secret",
+            ));
+        }
+        let answer = if hint == Some("refresh_token") {
+            match self.introspect_refresh(token).await? {
+                Some(found) => Some(found),
+                None => self.introspect_access(token).await?,
             }
-            None => Introspection::inactive(),
+        } else {
+            match self.introspect_access(token).await? {
+                Some(found) => Some(found),
+                None => self.introspect_refresh(token).await?,
+            }
+        };
+        let system = caller.grants.contains(&Grant::ClientCredentials);
+        Ok(match answer {
+            Some(a) if system || a.client_id() == Some(caller.client_id.as_str()) => a,
+            _ => Introspection::inactive(),
         })
+    }
+
+    async fn introspect_access(&self, token: &str) -> Result<Option<Introspection>, IdentityError> {
+        Ok(self.validate_access_token(token).await?.map(|claims| Introspection {
+            active: true,
+            claims: Some(TokenClaims::Access(claims)),
+            token_type: Some("Bearer"),
+        }))
     }
 
     /// Token revocation (RFC 7009): a client revokes a token issued to it. Tokens that are

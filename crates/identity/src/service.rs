@@ -14,7 +14,7 @@ use crate::error::IdentityError;
 use crate::journal::Journal;
 use crate::jwt;
 use crate::keys::KeyRing;
-use crate::lockout::Lockout;
+use crate::lockout::{ClientSource, Lockout};
 use crate::model::{
     ClientSecret, CreatedClient, Grant, IdentityConfig, LockoutPolicy, NewClient, OAuthClient,
     RedirectUri, SigningKeyInfo,
@@ -37,7 +37,8 @@ pub(crate) struct Inner {
     pub config: IdentityConfig,
     pub keys: KeyRing,
     pub journal: Journal,
-    pub lockout: Lockout,
+    /// Failed client authentications per client id and caller address.
+    pub lockout: Lockout<ClientSource>,
     /// Failed password logins per client address.
     pub login_lockout: Lockout,
     /// Verification codes sent, per account, phone and e-mail (a send counts as a "failure").
@@ -328,7 +329,7 @@ impl IdentityService {
             .await?;
         tx.commit().await?;
         self.forget_client(client_id);
-        self.inner.lockout.succeed(client_id);
+        self.inner.lockout.forget(|k| k.client_id == client_id);
         Ok(secret)
     }
 
@@ -378,7 +379,9 @@ fn client_facts(c: &OAuthClient) -> Value {
 
 /// The OpenID Connect Discovery 1.0 / RFC 8414 metadata, listing only what is implemented.
 ///
-/// Public clients authenticate with `none` at the token endpoint (PKCE binds their codes).
+/// Public clients authenticate with `none` at the token endpoint (PKCE binds their codes) and
+/// at the revocation endpoint (RFC 7009 §2.1: a client revokes its own tokens); introspection
+/// is for confidential clients only.
 pub fn discovery_document(config: &IdentityConfig) -> Value {
     let auth_methods = ["client_secret_basic", "client_secret_post"];
     json!({
@@ -407,6 +410,6 @@ pub fn discovery_document(config: &IdentityConfig) -> Value {
         "id_token_signing_alg_values_supported": [jwt::ES256, jwt::RS256],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": auth_methods,
-        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
     })
 }

@@ -17,6 +17,7 @@ mod helpers;
 mod identity;
 mod notifications;
 mod oidc;
+mod oidc_standards;
 mod platform;
 mod procedures;
 mod procedures_xlsx;

@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 
 pub(crate) const CITIZEN: &str = "094085000123";
 pub(crate) const REDIRECT: &str = "https://mot-cua.example/oidc/callback";
+/// A scope that brings a refresh token.
+pub(crate) const OFFLINE: &str = "openid profile offline_access";
 
 pub(crate) fn s256(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
@@ -62,7 +64,7 @@ pub(crate) async fn authorize(
 
 /// Asks the authorization endpoint for a code for a client, a redirect and a scope, with
 /// these further parameters.
-async fn ask_code(
+pub(crate) async fn ask_code(
     app: &Instance,
     cookie: &str,
     client_id: &str,
@@ -81,13 +83,24 @@ async fn ask_code(
 }
 
 async fn code_for(app: &Instance, cookie: &str, client_id: &str, verifier: &str) -> String {
+    code_with_scope(app, cookie, client_id, verifier, "openid profile").await
+}
+
+/// A code for `scope` (a refresh token comes only with `offline_access`).
+pub(crate) async fn code_with_scope(
+    app: &Instance,
+    cookie: &str,
+    client_id: &str,
+    verifier: &str,
+    scope: &str,
+) -> String {
     let challenge = s256(verifier);
     let res = ask_code(
         app,
         cookie,
         client_id,
         REDIRECT,
-        "openid profile",
+        scope,
         &[
             ("state", "xyz"),
             ("nonce", "n-1"),
@@ -121,7 +134,7 @@ pub(crate) async fn token(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn userinfo(app: &Instance, access: &str) -> u16 {
+pub(crate) async fn userinfo(app: &Instance, access: &str) -> u16 {
     client()
         .get(app.url("/oauth/userinfo"))
         .bearer_auth(access)
@@ -147,12 +160,17 @@ pub(crate) async fn exchange(
 }
 
 /// Uses a refresh token at the token endpoint.
-async fn renew(app: &Instance, id: &str, secret: &str, refresh_token: &str) -> (u16, Value) {
+pub(crate) async fn renew(
+    app: &Instance,
+    id: &str,
+    secret: &str,
+    refresh_token: &str,
+) -> (u16, Value) {
     token(app, id, secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
         .await
 }
 
-async fn first_party(app: &Instance) -> (String, String) {
+pub(crate) async fn first_party(app: &Instance) -> (String, String) {
     let (id, secret) = add_client(
         app,
         &[
@@ -278,7 +296,7 @@ async fn a_reused_code_is_refused_and_the_tokens_it_gave_are_revoked() {
     let (id, secret) = first_party(&app).await;
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let verifier = "verifier-for-the-replay-test-0123456789-0123456789";
-    let code = code_for(&app, &cookie, &id, verifier).await;
+    let code = code_with_scope(&app, &cookie, &id, verifier, OFFLINE).await;
     let (status, first) = exchange(&app, &id, &secret, &code, Some(verifier)).await;
     assert_eq!(status, 200, "{first}");
     let access = first["access_token"].as_str().expect("access").to_string();
@@ -297,7 +315,7 @@ async fn a_reused_refresh_token_revokes_the_whole_grant() {
     let (id, secret) = first_party(&app).await;
     let cookie = sign_in(&app, CITIZEN, DEMO_PASSWORD, None).await;
     let verifier = "verifier-for-the-refresh-test-0123456789-0123456789";
-    let code = code_for(&app, &cookie, &id, verifier).await;
+    let code = code_with_scope(&app, &cookie, &id, verifier, OFFLINE).await;
     let (_, first) = exchange(&app, &id, &secret, &code, Some(verifier)).await;
     let r1 = first["refresh_token"].as_str().expect("refresh").to_string();
     let (status, second) = renew(&app, &id, &secret, &r1).await;

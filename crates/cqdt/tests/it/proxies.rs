@@ -1,8 +1,9 @@
-//! Behind the load balancer (issue 13, items 8, 9 and 15): the login throttle keys on the
-//! client the trusted proxy names, not on the proxy; a request id is ours unless a trusted
-//! proxy sent a well-formed one; the metrics are not for anyone on the internet.
+//! Behind the load balancer (issue 13, items 5, 8, 9 and 15): the login throttle and the OAuth
+//! client lockout key on the client the trusted proxy names, not on the proxy; a request id is
+//! ours unless a trusted proxy sent a well-formed one; the metrics are not for anyone on the
+//! internet.
 
-use crate::helpers::{audit_text, client, Instance, DEMO_PASSWORD};
+use crate::helpers::{add_client, audit_text, client, Instance, DEMO_PASSWORD};
 
 /// A sign-in as `login` with `password` from the visitor a proxy names; the status.
 async fn login_from(app: &Instance, forwarded_for: &str, login: &str, password: &str) -> u16 {
@@ -93,4 +94,46 @@ async fn metrics_need_the_configured_token() {
     assert_eq!(res.await.expect("get").status(), 401);
     let res = client().get(app.url("/metrics")).send().await.expect("get");
     assert_eq!(res.status(), 200);
+}
+
+/// A client-credentials grant with `secret`, as the proxy forwards it from `forwarded_for`.
+async fn grant_from(app: &Instance, forwarded_for: &str, id: &str, secret: &str) -> u16 {
+    client()
+        .post(app.url("/oauth/token"))
+        .header("x-forwarded-for", forwarded_for)
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn wrong_secrets_from_one_address_do_not_lock_the_client_out_at_another() {
+    let app = Instance::start_with(&[], &[("CQDT_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let (id, secret) = add_client(
+        &app,
+        &["Hệ thống kết nối", "--grant", "client_credentials", "--scope", "catalog:read"],
+    )
+    .await;
+    let secret = secret.expect("secret");
+    // Client ids are public: an outsider tries secrets until the lockout starts.
+    for _ in 0..5 {
+        assert_eq!(grant_from(&app, "203.0.113.7", &id, "cqdtcs_wrong").await, 401);
+    }
+    assert_eq!(grant_from(&app, "203.0.113.7", &id, &secret).await, 401, "locked out there");
+    // The real client, elsewhere, goes on working.
+    assert_eq!(grant_from(&app, "198.51.100.20", &id, &secret).await, 200);
+    // The audit log says where the guessing came from.
+    let mut lockout = String::new();
+    for _ in 0..50 {
+        lockout = audit_text(&app, "identity.client.lockout").await;
+        if lockout.contains("203.0.113.7") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(lockout.contains("203.0.113.7"), "{lockout}");
 }

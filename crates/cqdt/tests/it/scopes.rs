@@ -33,20 +33,12 @@ async fn person_token(app: &Instance, cookie: &str, id: &str, secret: &str, scop
         ("code_challenge_method", "S256"),
     ];
     let res = authorize(app, cookie, &params).await;
-    let code = if res.status() == 200 {
-        let mut form: Vec<(&str, &str)> = params.to_vec();
-        form.push(("decision", "allow"));
-        let res = client()
-            .post(app.url("/oauth/authorize/consent"))
-            .header("cookie", cookie)
-            .form(&form)
-            .send()
-            .await
-            .expect("consent");
-        query_of(&crate::helpers::location(&res)).get("code").cloned()
+    let to = if res.status() == 200 {
+        crate::oidc_standards::consent(app, cookie, &params, "allow").await
     } else {
-        query_of(&crate::helpers::location(&res)).get("code").cloned()
+        crate::helpers::location(&res)
     };
+    let code = query_of(&to).get("code").cloned();
     let (status, body) = exchange(app, id, secret, &code.expect("code"), Some(verifier)).await;
     assert_eq!(status, 200, "{body}");
     body["access_token"].as_str().expect("access token").to_string()

@@ -3,6 +3,7 @@
 //! (`{"error", "error_description"}`, never cached), not problem+json.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
@@ -14,6 +15,7 @@ use base64::Engine;
 use cqdt_platform::RequestId;
 use serde::Serialize;
 
+use super::pages::Peer;
 use super::IdentityState;
 use crate::error::{IdentityError, OAuthErrorCode};
 use crate::model::TokenResponse;
@@ -90,8 +92,9 @@ pub(super) enum OAuthError {
     /// An error of the token, introspection or revocation endpoint (RFC 6749 §5.2); anything
     /// but a protocol error is a logged `server_error`.
     Endpoint(IdentityError),
-    /// No valid bearer access token at the userinfo endpoint (RFC 6750 §3), with this code.
-    Bearer(&'static str),
+    /// No valid bearer access token at the userinfo endpoint (RFC 6750 §3), with this code;
+    /// none when the request carried no token at all (§3.1: then no error code is given).
+    Bearer(Option<&'static str>),
 }
 
 impl From<IdentityError> for OAuthError {
@@ -104,7 +107,15 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         match self {
             OAuthError::Endpoint(e) => endpoint_error(e),
-            OAuthError::Bearer(code) => {
+            OAuthError::Bearer(None) => (
+                StatusCode::UNAUTHORIZED,
+                [
+                    (header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"cqdt\"")),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+            )
+                .into_response(),
+            OAuthError::Bearer(Some(code)) => {
                 let mut res = no_store(
                     StatusCode::UNAUTHORIZED,
                     &OAuthErrorBody {
@@ -227,13 +238,9 @@ pub(super) async fn userinfo(
     State(s): State<IdentityState>,
     headers: HeaderMap,
 ) -> Result<Response, OAuthError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or(OAuthError::Bearer("invalid_request"))?;
-    let claims = s.identity.userinfo(token).await?.ok_or(OAuthError::Bearer("invalid_token"))?;
+    let token = super::bearer_token(&headers).ok_or(OAuthError::Bearer(None))?;
+    let claims =
+        s.identity.userinfo(token).await?.ok_or(OAuthError::Bearer(Some("invalid_token")))?;
     Ok(no_store_body(StatusCode::OK, claims.to_string()))
 }
 
@@ -318,6 +325,7 @@ fn basic_credentials(value: &HeaderValue) -> Result<(String, String), IdentityEr
 fn client_credentials(
     headers: &HeaderMap,
     params: &mut HashMap<String, String>,
+    address: Option<IpAddr>,
 ) -> Result<ClientCredentials, IdentityError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let (client_id, secret) = basic_credentials(value)?;
@@ -333,6 +341,7 @@ fn client_credentials(
             client_id,
             secret: Some(secret),
             method: AuthMethod::ClientSecretBasic,
+            address,
         });
     }
     let Some(client_id) = params.remove("client_id") else {
@@ -343,7 +352,7 @@ fn client_credentials(
     };
     let secret = params.remove("client_secret");
     let method = if secret.is_some() { AuthMethod::ClientSecretPost } else { AuthMethod::None };
-    Ok(ClientCredentials { client_id, secret, method })
+    Ok(ClientCredentials { client_id, secret, method, address })
 }
 
 /// The token endpoint.
@@ -358,11 +367,12 @@ fn client_credentials(
 pub(super) async fn token(
     State(s): State<IdentityState>,
     RequestId(request_id): RequestId,
+    Peer(address): Peer,
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<NoStore<TokenResponse>, OAuthError> {
     let mut params = form_params(form)?;
-    let creds = client_credentials(&headers, &mut params)?;
+    let creds = client_credentials(&headers, &mut params, address)?;
     let grant_type =
         params.remove("grant_type").ok_or_else(|| invalid_request("grant_type is required"))?;
     let scope = params.remove("scope");
@@ -370,15 +380,17 @@ pub(super) async fn token(
     Ok(NoStore(s.identity.token(&creds, &req, &request_id).await?))
 }
 
-/// The client's credentials and the `token` parameter of introspection and revocation.
+/// The client's credentials, the `token` and the `token_type_hint` of introspection and
+/// revocation.
 fn token_params(
     headers: &HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<(ClientCredentials, String), IdentityError> {
+    address: Option<IpAddr>,
+) -> Result<(ClientCredentials, String, Option<String>), IdentityError> {
     let mut params = form_params(form)?;
-    let creds = client_credentials(headers, &mut params)?;
+    let creds = client_credentials(headers, &mut params, address)?;
     let token = params.remove("token").ok_or_else(|| invalid_request("token is required"))?;
-    Ok((creds, token))
+    Ok((creds, token, params.remove("token_type_hint")))
 }
 
 /// Token introspection.
@@ -393,11 +405,12 @@ fn token_params(
 pub(super) async fn introspect(
     State(s): State<IdentityState>,
     RequestId(request_id): RequestId,
+    Peer(address): Peer,
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, OAuthError> {
-    let (creds, token) = token_params(&headers, form)?;
-    let answer = s.identity.introspect(&creds, &token, &request_id).await?;
+    let (creds, token, hint) = token_params(&headers, form, address)?;
+    let answer = s.identity.introspect(&creds, &token, hint.as_deref(), &request_id).await?;
     Ok(NoStore(answer).into_response())
 }
 
@@ -413,12 +426,22 @@ pub(super) async fn introspect(
 pub(super) async fn revoke(
     State(s): State<IdentityState>,
     RequestId(request_id): RequestId,
+    Peer(address): Peer,
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, OAuthError> {
-    let (creds, token) = token_params(&headers, form)?;
+    // The hint only speeds a search up (RFC 7009 §2.1); both kinds are tried anyway.
+    let (creds, token, _hint) = token_params(&headers, form, address)?;
     s.identity.revoke(&creds, &token, &request_id).await?;
-    Ok(no_store_body(StatusCode::OK, String::new()))
+    // RFC 7009 §2.2: 200 and nothing else; an empty body is no JSON, so no JSON type.
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+    )
+        .into_response())
 }
 
 #[cfg(test)]
@@ -437,17 +460,17 @@ mod tests {
     #[test]
     fn basic_credentials_are_form_decoded() {
         let mut params = HashMap::new();
-        let c = client_credentials(&basic("a%3Ab", "s+%2B%25"), &mut params).expect("creds");
+        let c = client_credentials(&basic("a%3Ab", "s+%2B%25"), &mut params, None).expect("creds");
         assert_eq!(c.client_id, "a:b");
         assert_eq!(c.secret.as_deref(), Some("s +%"));
         assert_eq!(c.method, AuthMethod::ClientSecretBasic);
-        assert!(client_credentials(&basic("a", "%zz"), &mut params).is_err());
+        assert!(client_credentials(&basic("a", "%zz"), &mut params, None).is_err());
     }
 
     #[test]
     fn two_authentication_methods_at_once_are_refused() {
         let mut params = HashMap::from([("client_secret".to_string(), "x".to_string())]);
-        let e = client_credentials(&basic("a", "b"), &mut params).err();
+        let e = client_credentials(&basic("a", "b"), &mut params, None).err();
         assert_eq!(e.and_then(|e| e.oauth_code()), Some(OAuthErrorCode::InvalidRequest));
     }
 
@@ -457,10 +480,10 @@ mod tests {
             ("client_id".to_string(), "a".to_string()),
             ("client_secret".to_string(), "b".to_string()),
         ]);
-        let c = client_credentials(&HeaderMap::new(), &mut params).expect("creds");
+        let c = client_credentials(&HeaderMap::new(), &mut params, None).expect("creds");
         assert_eq!(c.method, AuthMethod::ClientSecretPost);
         assert!(params.is_empty(), "credentials are taken out of the parameters");
-        let e = client_credentials(&HeaderMap::new(), &mut HashMap::new()).err();
+        let e = client_credentials(&HeaderMap::new(), &mut HashMap::new(), None).err();
         assert_eq!(e.and_then(|e| e.oauth_code()), Some(OAuthErrorCode::InvalidClient));
     }
 
@@ -482,6 +505,7 @@ mod tests {
             client_id: "a".into(),
             secret: Some("cqdtcs_topsecret".into()),
             method: AuthMethod::ClientSecretPost,
+            address: None,
         };
         assert!(!format!("{c:?}").contains("topsecret"));
     }

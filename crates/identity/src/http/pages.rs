@@ -66,7 +66,7 @@ pub(super) fn routes() -> Router<IdentityState> {
         )
         .route("/dang-nhap/vneid", get(vneid::vneid_start))
         .route("/dang-nhap/vneid/callback", get(vneid::vneid_callback))
-        .route("/oauth/authorize", get(oidc::authorize))
+        .route("/oauth/authorize", get(oidc::authorize).post(oidc::authorize_posted))
         .route("/oauth/authorize/consent", post(oidc::consent_submit))
         .route("/oauth/logout", get(oidc::rp_logout).post(oidc::rp_logout_confirm))
 }

@@ -66,8 +66,12 @@ impl Fixture {
     /// A client-credentials access token, as the token endpoint issues it.
     async fn access_token(&self) -> String {
         let (id, secret) = self.client("client_credentials", None).await;
-        let creds =
-            ClientCredentials { client_id: id, secret, method: AuthMethod::ClientSecretBasic };
+        let creds = ClientCredentials {
+            client_id: id,
+            secret,
+            method: AuthMethod::ClientSecretBasic,
+            address: None,
+        };
         let req = TokenRequest {
             grant_type: "client_credentials".into(),
             scope: None,
@@ -200,10 +204,15 @@ async fn access_tokens_for_another_audience_not_yet_valid_or_typed_as_id_tokens_
     }
     // Nor at introspection.
     let (id, secret) = f.client("client_credentials", None).await;
-    let creds = ClientCredentials { client_id: id, secret, method: AuthMethod::ClientSecretBasic };
+    let creds = ClientCredentials {
+        client_id: id,
+        secret,
+        method: AuthMethod::ClientSecretBasic,
+        address: None,
+    };
     let wrong_aud =
         keys.es256.sign_access(&with("aud", json!("https://other.example"))).expect("s");
-    let intro = f.service.introspect(&creds, &wrong_aud, "").await.expect("introspect");
+    let intro = f.service.introspect(&creds, &wrong_aud, None, "").await.expect("introspect");
     assert!(!intro.active);
 }
 

@@ -10,7 +10,7 @@ mod values;
 pub use client::{ClientSecret, ClientSpec, CreatedClient, NewClient, OAuthClient, SecretHash};
 pub use config::{IdentityConfig, LockoutPolicy};
 pub use keys::{KeyStatus, SigningKeyInfo};
-pub use token::{AccessClaims, Introspection, TokenResponse};
+pub use token::{AccessClaims, Introspection, RefreshClaims, TokenClaims, TokenResponse};
 pub use values::{Grant, RedirectUri, Scope, Scopes};
 
 /// base64url without padding, as JOSE and OAuth use it.

@@ -44,6 +44,33 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
+/// What introspection tells of a refresh token (RFC 7662 §2.2): whose it is, for what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefreshClaims {
+    /// Issuer.
+    pub iss: String,
+    /// The account.
+    pub sub: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+    /// Issue time, seconds since the epoch.
+    pub iat: i64,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// The client the token was issued to.
+    pub client_id: String,
+}
+
+/// The claims of an active token, by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum TokenClaims {
+    /// An access token's.
+    Access(AccessClaims),
+    /// A refresh token's.
+    Refresh(RefreshClaims),
+}
+
 /// An introspection answer (RFC 7662 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Introspection {
@@ -51,8 +78,8 @@ pub struct Introspection {
     pub active: bool,
     /// The claims, when active.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub claims: Option<AccessClaims>,
-    /// `Bearer`, when active.
+    pub claims: Option<TokenClaims>,
+    /// `Bearer` for an active access token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<&'static str>,
 }
@@ -61,5 +88,13 @@ impl Introspection {
     /// The answer for anything that is not a valid token.
     pub fn inactive() -> Self {
         Introspection { active: false, claims: None, token_type: None }
+    }
+
+    /// The client an active token was issued to.
+    pub fn client_id(&self) -> Option<&str> {
+        match self.claims.as_ref()? {
+            TokenClaims::Access(c) => Some(&c.client_id),
+            TokenClaims::Refresh(c) => Some(&c.client_id),
+        }
     }
 }

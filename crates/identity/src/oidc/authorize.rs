@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use cqdt_audit::AuditEvent;
-use cqdt_platform::clock::format_ts;
+use cqdt_platform::clock::{format_ts, parse_ts};
 use serde_json::json;
 
 use super::{redirect_with, AuthRequest, AuthorizeError, CODE_LIFE_SECS};
@@ -15,12 +15,17 @@ use crate::model::{Grant, Scopes, B64};
 use crate::service::IdentityService;
 use crate::store::accounts as st;
 
+/// How long, in minutes, the person may take to sign in again when a request demands it.
+const LOGIN_TRIP_MINUTES: i64 = 15;
+
 impl IdentityService {
     /// Checks an authorization request's parameters (RFC 6749 §4.1.1, RFC 7636, OIDC §3.1.2.1).
+    /// `repeated` names a parameter the request carried more than once (RFC 6749 §3.1).
     #[tracing::instrument(skip_all, fields(client_id = q.get("client_id").map(String::as_str)))]
     pub async fn check_authorize(
         &self,
         q: &HashMap<String, String>,
+        repeated: Option<&str>,
     ) -> Result<AuthRequest, AuthorizeError> {
         let client_id = q.get("client_id").map(String::as_str).unwrap_or("");
         let client = match self.cached_client(client_id).await {
@@ -32,6 +37,13 @@ impl IdentityService {
             }
             Err(e) => return Err(AuthorizeError::Page(format!("Lỗi hệ thống: {e}"))),
         };
+        // A repeated client_id or redirect_uri leaves no address to trust with the error.
+        if matches!(repeated, Some("client_id" | "redirect_uri")) {
+            return Err(AuthorizeError::Page(
+                "Yêu cầu đăng nhập lặp lại tham số client_id hoặc redirect_uri; yêu cầu bị từ chối."
+                    .into(),
+            ));
+        }
         let Some(redirect_uri) = q
             .get("redirect_uri")
             .filter(|u| client.redirect_uris.iter().any(|r| r.as_str() == u.as_str()))
@@ -62,10 +74,31 @@ impl IdentityService {
             nonce: q.get("nonce").cloned(),
             code_challenge: String::new(),
             prompt: q.get("prompt").cloned(),
+            max_age: None,
+            auth_after: q.get("auth_after").cloned(),
+            issuer: self.inner.config.issuer.clone(),
         };
         let bad = |req: &AuthRequest, code: &str, d: &str| {
             Err(AuthorizeError::Redirect(req.error_redirect(code, d)))
         };
+        if let Some(name) = repeated {
+            let name: String = name.chars().filter(char::is_ascii_graphic).take(40).collect();
+            return bad(&req, "invalid_request", &format!("parameter {name} is repeated"));
+        }
+        // OIDC Core §3.1.2.1: none with any other value is an error.
+        if req.prompts("none") && req.prompt.as_deref() != Some("none") {
+            return bad(
+                &req,
+                "invalid_request",
+                "prompt=none may not be combined with other values",
+            );
+        }
+        if let Some(m) = q.get("max_age") {
+            match m.parse::<i64>() {
+                Ok(secs) if (0..=i64::from(i32::MAX)).contains(&secs) => req.max_age = Some(secs),
+                _ => return bad(&req, "invalid_request", "max_age must be a number of seconds"),
+            }
+        }
         if q.get("request").is_some() || q.get("request_uri").is_some() {
             return bad(&req, "request_not_supported", "request objects are not supported");
         }
@@ -125,6 +158,10 @@ impl IdentityService {
         account_id: &str,
         req: &AuthRequest,
     ) -> Result<bool, IdentityError> {
+        // prompt=consent asks again whatever was granted before (OIDC Core §3.1.2.1).
+        if req.prompts("consent") {
+            return Ok(true);
+        }
         if req.first_party {
             return Ok(false);
         }
@@ -132,6 +169,55 @@ impl IdentityService {
         let granted: Vec<&str> =
             granted.as_deref().map(|g| g.split(' ').collect()).unwrap_or_default();
         Ok(!req.scope.split(' ').all(|s| granted.contains(&s)))
+    }
+
+    /// Whether the person's sign-in is recent enough for the request: after the moment this
+    /// provider sent them to sign in again for it (`auth_after`, at most [`LOGIN_TRIP_MINUTES`] ago),
+    /// else not under `prompt=login` and within `max_age` (OIDC Core §3.1.2.1).
+    pub fn signed_in_recently_enough(&self, req: &AuthRequest, live: &LiveSession) -> bool {
+        let now = self.inner.clock.now();
+        let Some(auth_time) = parse_ts(&live.session.auth_time) else {
+            return false;
+        };
+        if let Some(after) = &req.auth_after {
+            return parse_ts(after).is_some_and(|after| {
+                auth_time > after
+                    && after <= now
+                    && (now - after).num_minutes() < LOGIN_TRIP_MINUTES
+            });
+        }
+        if req.prompts("login") {
+            return false;
+        }
+        // Strictly within: auth_time has whole seconds, so `max_age=0` always asks again, as
+        // clients sending it mean (OIDC Core §3.1.2.1 treats it like `prompt=login`).
+        req.max_age.is_none_or(|max| (now - auth_time).num_seconds() < max)
+    }
+
+    /// The login page, coming back to this request afterwards. When the person must sign in
+    /// again (`fresh`), the way back drops `prompt=login` (it would loop) and carries the
+    /// moment of this request as `auth_after`, which the new sign-in must follow.
+    pub fn sign_in_first(&self, q: &HashMap<String, String>, fresh: bool) -> String {
+        let mut params: Vec<(String, String)> = q
+            .iter()
+            .filter(|(k, _)| k.as_str() != "prompt" && k.as_str() != "auth_after")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let prompt: Vec<&str> = q
+            .get("prompt")
+            .map(|p| p.split(' ').filter(|v| !v.is_empty() && *v != "login").collect())
+            .unwrap_or_default();
+        if !prompt.is_empty() {
+            params.push(("prompt".into(), prompt.join(" ")));
+        }
+        if fresh {
+            params.push(("auth_after".into(), format_ts(self.inner.clock.now())));
+        }
+        params.sort();
+        let enc = cqdt_platform::web::url_encode;
+        let query: Vec<String> =
+            params.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+        format!("/dang-nhap?next={}", enc(&format!("/oauth/authorize?{}", query.join("&"))))
     }
 
     /// Records a consent (audited).

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use base64::Engine;
 use cqdt_audit::{AuditEvent, Outcome};
 use cqdt_platform::clock::format_ts;
-use cqdt_platform::Tx;
+use cqdt_platform::{DbResultExt, Tx};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -14,7 +14,10 @@ use super::{pkce_s256, valid_verifier, IdClaims};
 use crate::account::Account;
 use crate::error::{IdentityError, OAuthErrorCode};
 use crate::login::digest;
-use crate::model::{AccessClaims, OAuthClient, Scopes, TokenResponse, B64};
+use crate::model::{
+    AccessClaims, Introspection, OAuthClient, RefreshClaims, Scopes, TokenClaims, TokenResponse,
+    B64,
+};
 use crate::service::IdentityService;
 use crate::store;
 use crate::store::accounts as st;
@@ -268,6 +271,10 @@ impl IdentityService {
             client_id: client.client_id.clone(),
         };
         let access_token = keys.es256.sign_access(&access)?;
+        // A refresh token only for offline_access (OIDC Core §11). Without it the row is
+        // still written, with a token no one is given: it ties the access token to its family
+        // and session, so that a replayed code or a logout still revokes it.
+        let offline = g.scope.split(' ').any(|s| s == "offline_access");
         let refresh_token = B64.encode(rand::random::<[u8; 32]>());
         let refresh_life = chrono::Duration::from_std(inner.config.refresh_token_ttl)
             .unwrap_or_else(|_| chrono::Duration::days(30));
@@ -332,8 +339,46 @@ impl IdentityService {
             expires_in: ttl,
             scope: access.scope,
             id_token,
-            refresh_token: Some(refresh_token),
+            refresh_token: offline.then_some(refresh_token),
         })
+    }
+
+    /// What introspection says of a refresh token: active while the token endpoint would
+    /// still exchange it (unused, unrevoked, unexpired, its client enabled, its session open).
+    pub(crate) async fn introspect_refresh(
+        &self,
+        token: &str,
+    ) -> Result<Option<Introspection>, IdentityError> {
+        let now_s = format_ts(self.inner.clock.now());
+        let mut conn = self.inner.db.pool().acquire().await.ctx("reading a refresh token")?;
+        let Some(row) = st::refresh(&mut conn, &digest(token)).await? else {
+            return Ok(None);
+        };
+        let usable = row.used_at.is_none() && row.revoked_at.is_none() && row.expires_at > now_s;
+        if !usable || !self.cached_client(&row.client_id).await?.is_some_and(|c| c.enabled) {
+            return Ok(None);
+        }
+        let session_open = st::session_by_public_id(&mut *conn, &row.session_id)
+            .await?
+            .is_some_and(|s| s.revoked_at.is_none());
+        let at = |ts: &str| chrono::DateTime::parse_from_rfc3339(ts).map(|t| t.timestamp()).ok();
+        let (Some(exp), Some(iat), true) = (at(&row.expires_at), at(&row.created_at), session_open)
+        else {
+            return Ok(None);
+        };
+        let claims = RefreshClaims {
+            iss: self.inner.config.issuer.clone(),
+            sub: row.account_id,
+            exp,
+            iat,
+            scope: row.scope,
+            client_id: row.client_id,
+        };
+        Ok(Some(Introspection {
+            active: true,
+            claims: Some(TokenClaims::Refresh(claims)),
+            token_type: None,
+        }))
     }
 
     /// Revokes a refresh token presented at the revocation endpoint (with its family).

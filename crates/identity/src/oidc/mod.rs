@@ -68,6 +68,13 @@ pub struct AuthRequest {
     pub code_challenge: String,
     /// `prompt`.
     pub prompt: Option<String>,
+    /// `max_age`: the longest time, in seconds, since the person last typed a password.
+    pub max_age: Option<i64>,
+    /// Set by this provider when it sent the person to sign in again for this request: the
+    /// sign-in must come after this instant (`prompt=login` or `max_age` are then met).
+    pub auth_after: Option<String>,
+    /// The issuer, named in every redirect back to the client (RFC 9207).
+    pub issuer: String,
 }
 
 /// What the authorization endpoint does with a request.
@@ -94,13 +101,19 @@ fn redirect_with(uri: &str, params: &[(&str, &str)]) -> String {
 }
 
 impl AuthRequest {
-    /// The redirect carrying an error to the client.
+    /// The redirect carrying an error to the client, with the issuer (RFC 9207).
     pub fn error_redirect(&self, code: &str, description: &str) -> String {
         let mut p = vec![("error", code), ("error_description", description)];
         if let Some(s) = &self.state {
             p.push(("state", s));
         }
+        p.push(("iss", &self.issuer));
         redirect_with(&self.redirect_uri, &p)
+    }
+
+    /// Whether the space-separated `prompt` holds `value`.
+    pub fn prompts(&self, value: &str) -> bool {
+        self.prompt.as_deref().is_some_and(|p| p.split(' ').any(|v| v == value))
     }
 }
 

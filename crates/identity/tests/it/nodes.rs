@@ -38,6 +38,7 @@ async fn two_nodes_sharing_a_database_agree_on_keys_and_follow_each_others_rotat
         client_id: created.client.client_id.clone(),
         secret: created.secret.map(|s| s.expose().to_string()),
         method: cqdt_identity::AuthMethod::ClientSecretPost,
+        address: None,
     };
     let req = TokenRequest {
         grant_type: "client_credentials".into(),

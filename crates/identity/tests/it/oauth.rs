@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::common::{start, start_with, verify_with_p256, verify_with_pyjwt, PyJwt};
 use cqdt_audit::Outcome;
-use cqdt_identity::KeyStatus;
+use cqdt_identity::{KeyStatus, NewClient};
 use cqdt_platform::ManualClock;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -33,7 +33,11 @@ async fn the_discovery_document_names_the_issuer_and_every_endpoint() {
         json!(["client_secret_basic", "client_secret_post", "none"])
     );
     assert_eq!(doc["introspection_endpoint_auth_methods_supported"], methods);
-    assert_eq!(doc["revocation_endpoint_auth_methods_supported"], methods);
+    // Public clients revoke their own tokens by client_id alone (RFC 7009 §2.1).
+    assert_eq!(
+        doc["revocation_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post", "none"])
+    );
     // Fields OpenID Connect Discovery requires, with what is true today.
     assert!(doc["response_types_supported"].is_array());
     assert_eq!(doc["subject_types_supported"], json!(["public"]));
@@ -452,4 +456,80 @@ async fn an_expired_token_introspects_inactive() {
     clock.advance(chrono::Duration::seconds(1));
     let (_, _, intro) = s.post_basic("/oauth/introspect", &id, &secret, &[("token", &token)]).await;
     assert_eq!(intro, json!({"active": false}));
+}
+
+/// A client of the authorization code flow: confidential, or public (no secret).
+async fn code_client(s: &crate::common::Server, public: bool) -> (String, Option<String>) {
+    let created = s
+        .add_client(&NewClient {
+            name: "Cổng dịch vụ".into(),
+            grants: vec!["authorization_code".into()],
+            redirect_uris: vec!["https://app.example/cb".into()],
+            public,
+            scopes: vec!["openid".into()],
+            first_party: false,
+            id_token_signed_response_alg: None,
+        })
+        .await
+        .expect("add client");
+    (created.client.client_id, created.secret.map(|s| s.expose().to_string()))
+}
+
+#[tokio::test]
+async fn introspection_is_for_confidential_clients_and_only_systems_see_other_clients_tokens() {
+    let s = start().await;
+    let (system, system_secret) = s.add_system("catalog:read").await;
+    let (other_system, other_secret) = s.add_system("catalog:read").await;
+    let (web, web_secret) = code_client(&s, false).await;
+    let web_secret = web_secret.expect("a confidential client has a secret");
+    let (app, _) = code_client(&s, true).await;
+    let token = s.token(&system, &system_secret).await;
+    // A public client, or a confidential one without its secret, is refused with a challenge.
+    for id in [&app, &web] {
+        let res = s
+            .http
+            .post(s.url("/oauth/introspect"))
+            .form(&[("client_id", id.as_str()), ("token", token.as_str())])
+            .send()
+            .await
+            .expect("introspect");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{id}");
+        let challenge = res.headers().get("www-authenticate").map(|v| v.to_str().unwrap_or(""));
+        assert!(challenge.is_some_and(|c| c.starts_with("Basic")), "{challenge:?}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_client");
+    }
+    // A confidential client that is not a system learns nothing of another client's token…
+    let (status, _, intro) =
+        s.post_basic("/oauth/introspect", &web, &web_secret, &[("token", &token)]).await;
+    assert_eq!((status, intro), (StatusCode::OK, json!({"active": false})));
+    // …while systems (resource servers) see any token, and a client its own.
+    for (id, secret) in [(&other_system, &other_secret), (&system, &system_secret)] {
+        let (_, _, intro) =
+            s.post_basic("/oauth/introspect", id, secret, &[("token", &token)]).await;
+        assert_eq!(intro["active"], true, "{id}");
+        assert_eq!(intro["client_id"], system.as_str());
+    }
+}
+
+#[tokio::test]
+async fn a_successful_revocation_answers_200_with_an_empty_body_and_no_json_type() {
+    let s = start().await;
+    let (id, secret) = s.add_system("catalog:read").await;
+    let token = s.token(&id, &secret).await;
+    for t in [token.as_str(), "not-a-token"] {
+        let res = s
+            .http
+            .post(s.url("/oauth/revoke"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("token", t)])
+            .send()
+            .await
+            .expect("revoke");
+        assert_eq!(res.status(), StatusCode::OK);
+        let kind = res.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_string());
+        assert!(!kind.as_deref().is_some_and(|k| k.contains("json")), "{kind:?}");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        assert_eq!(res.text().await.expect("body"), "");
+    }
 }

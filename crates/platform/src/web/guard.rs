@@ -346,7 +346,13 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Refuses state-changing requests that a browser sent from another site (CSRF).
+/// The one route a browser may post to from another site: the authorization endpoint takes
+/// the client's form (OpenID Connect Core §3.1.2.1) as it takes a link; nothing changes there
+/// until the person signs in or consents on this site's own pages.
+const CROSS_SITE_POSTS: [&str; 1] = ["/oauth/authorize"];
+
+/// Refuses state-changing requests that a browser sent from another site (CSRF), but for
+/// [`CROSS_SITE_POSTS`].
 pub async fn csrf_guard(
     State(auth): State<crate::auth::AuthHook>,
     req: Request,
@@ -355,7 +361,7 @@ pub async fn csrf_guard(
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    if cross_site(req.headers()) {
+    if cross_site(req.headers()) && !CROSS_SITE_POSTS.contains(&req.uri().path()) {
         let (parts, _) = req.into_parts();
         let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
         let event = crate::auth::SecurityEvent::of("security.csrf_refused", &parts)

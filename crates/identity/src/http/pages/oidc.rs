@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{OriginalUri, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Form;
 use cqdt_platform::web::{render, url_encode, FormTargets};
@@ -96,38 +96,22 @@ fn consent_page(shell: &Shell, req: &AuthRequest) -> Response {
     leading_to(page, FormTargets::origin_of(&req.redirect_uri))
 }
 
-/// Whether the space-separated `prompt` holds `value`.
-fn prompts(prompt: &str, value: &str) -> bool {
-    prompt.split(' ').any(|p| p == value)
-}
-
-/// Not signed in (or `prompt=login`): to the login page, coming back here afterwards; with
-/// `prompt=none`, the error goes back to the client instead.
-fn sign_in_first(
-    req: &AuthRequest,
-    prompt: &str,
-    q: HashMap<String, String>,
-    here: &str,
-) -> Response {
-    if prompts(prompt, "none") {
-        return see_other(&req.error_redirect("login_required", "the person is not signed in"));
+/// The parameters as a map, empty ones omitted (RFC 6749 §3.1), and the first name that came
+/// more than once (it is refused: which of the values would the client have meant?).
+fn single_params(pairs: Vec<(String, String)>) -> (HashMap<String, String>, Option<String>) {
+    let mut q = HashMap::with_capacity(pairs.len());
+    let mut repeated = None;
+    for (k, v) in pairs.into_iter().filter(|(_, v)| !v.is_empty()) {
+        match q.entry(k) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                repeated.get_or_insert_with(|| e.key().clone());
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
     }
-    // Back here after signing in, without prompt=login (else it would loop).
-    let back = if prompt.is_empty() {
-        here.to_string()
-    } else {
-        let mut params: Vec<(String, String)> = q.into_iter().collect();
-        params.sort();
-        format!(
-            "/oauth/authorize?{}",
-            params
-                .iter()
-                .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
-                .collect::<Vec<_>>()
-                .join("&")
-        )
-    };
-    see_other(&format!("/dang-nhap?next={}", url_encode(&back)))
+    (q, repeated)
 }
 
 /// The authorization endpoint.
@@ -140,21 +124,45 @@ fn sign_in_first(
 pub(in crate::http) async fn authorize(
     State(s): State<IdentityState>,
     caller: Caller,
-    OriginalUri(uri): OriginalUri,
-    Query(mut q): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, IdentityError> {
-    let req = match s.identity.check_authorize(&q).await {
+    authorize_with(&s, &caller, pairs).await
+}
+
+/// The authorization endpoint, its parameters form-posted (OIDC Core §3.1.2.1), typically
+/// from the client's own site: the CSRF guard lets this route through for that.
+pub(in crate::http) async fn authorize_posted(
+    State(s): State<IdentityState>,
+    caller: Caller,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, IdentityError> {
+    authorize_with(&s, &caller, pairs).await
+}
+
+async fn authorize_with(
+    s: &IdentityState,
+    caller: &Caller,
+    pairs: Vec<(String, String)>,
+) -> Result<Response, IdentityError> {
+    let (q, repeated) = single_params(pairs);
+    let req = match s.identity.check_authorize(&q, repeated.as_deref()).await {
         Ok(r) => r,
         Err(AuthorizeError::Page(m)) => return Err(IdentityError::Invalid(m)),
         Err(AuthorizeError::Redirect(to)) => return Ok(see_other(&to)),
     };
-    let live = caller.live(&s).await.filter(|l| l.stage == Stage::Full);
-    let prompt = q.remove("prompt").unwrap_or_default();
-    let Some(live) = live.filter(|_| !prompts(&prompt, "login")) else {
-        return Ok(sign_in_first(&req, &prompt, q, &uri.to_string()));
+    let live = caller.live(s).await.filter(|l| l.stage == Stage::Full);
+    let signed_in = live.is_some();
+    let Some(live) = live.filter(|l| s.identity.signed_in_recently_enough(&req, l)) else {
+        if req.prompts("none") {
+            let to = req.error_redirect("login_required", "the person must sign in");
+            return Ok(see_other(&to));
+        }
+        let fresh =
+            signed_in || req.prompts("login") || req.max_age.is_some() || req.auth_after.is_some();
+        return Ok(see_other(&s.identity.sign_in_first(&q, fresh)));
     };
     if s.identity.needs_consent(&live.account.id, &req).await? {
-        if prompts(&prompt, "none") {
+        if req.prompts("none") {
             return Ok(see_other(&req.error_redirect("consent_required", "consent is required")));
         }
         return Ok(consent_page(&s.platform.shell, &req));
@@ -165,9 +173,10 @@ pub(in crate::http) async fn authorize(
 pub(super) async fn consent_submit(
     State(s): State<IdentityState>,
     caller: Caller,
-    Form(f): Form<HashMap<String, String>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, IdentityError> {
-    let req = match s.identity.check_authorize(&f).await {
+    let (f, repeated) = single_params(pairs);
+    let req = match s.identity.check_authorize(&f, repeated.as_deref()).await {
         Ok(r) => r,
         Err(AuthorizeError::Page(m)) => return Err(IdentityError::Invalid(m)),
         Err(AuthorizeError::Redirect(to)) => return Ok(see_other(&to)),
