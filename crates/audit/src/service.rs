@@ -187,7 +187,8 @@ impl cqdt_platform::auth::SecurityLog for Audit {
         e: cqdt_platform::auth::SecurityEvent,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
         Box::pin(async move {
-            let mut details = serde_json::json!({"ip": e.ip, "path": e.path});
+            let mut details =
+                serde_json::json!({"ip": e.ip, "path": e.path, "user_agent": e.user_agent});
             if let (Some(d), serde_json::Value::Object(extra)) =
                 (details.as_object_mut(), e.details)
             {

@@ -531,6 +531,12 @@ impl App {
             // Forms and JSON are small; the routes that take files raise the limit for
             // themselves (`web::upload_limit`).
             .layer(DefaultBodyLimit::max(web::BODY_LIMIT))
+            // Where a service's security events find the request (inside the address and
+            // the request id).
+            .layer(axum::middleware::from_fn_with_state(
+                p.auth.clone(),
+                cqdt_platform::auth::request_context,
+            ))
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(
                 TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -13,6 +13,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, FromRef, Multipart};
 use axum::routing::{get, post};
 use axum::Router;
+use cqdt_platform::service::upload_refused;
 use cqdt_platform::web::nfc;
 use cqdt_platform::{Platform, Principal};
 
@@ -140,16 +141,28 @@ fn unreadable(what: &str, e: &axum::extract::multipart::MultipartError) -> Unrea
 
 /// Reads a multipart form: control fields, e-form values (parts named `prefix` + key),
 /// files (`file_<i>`, and `file_khac` for files that answer no particular component).
+/// A file cut off by the route's body limit is a refused upload (a security event).
 async fn read_form(mut m: Multipart, prefix: &str) -> Result<Parts, Unreadable> {
     let mut parts =
         Parts { control: BTreeMap::new(), values: BTreeMap::new(), uploads: Vec::new() };
-    while let Some(field) = m.next_field().await.map_err(|e| unreadable("biểu mẫu gửi lên", &e))?
-    {
+    loop {
+        let field = match m.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err(cut_off(unreadable("biểu mẫu gửi lên", &e), None, None).await),
+        };
         let name = field.name().unwrap_or("").to_string();
         if let Some(i) = name.strip_prefix("file_") {
             // Composed (NFC) like all text input: macOS sends file names decomposed.
             let file_name = nfc(field.file_name().unwrap_or("")).into_owned();
-            let bytes = field.bytes().await.map_err(|e| unreadable("tệp tải lên", &e))?;
+            let declared_type = field.content_type().map(str::to_string);
+            let bytes = match field.bytes().await {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    let u = unreadable("tệp tải lên", &e);
+                    return Err(cut_off(u, Some(&file_name), declared_type.as_deref()).await);
+                }
+            };
             if bytes.is_empty() && file_name.is_empty() {
                 continue;
             }
@@ -161,7 +174,8 @@ async fn read_form(mut m: Multipart, prefix: &str) -> Result<Parts, Unreadable> 
                     message: "Tên tệp tải lên không hợp lệ.".into(),
                 })?
             };
-            parts.uploads.push(Upload { component, file_name, bytes: bytes.to_vec() });
+            let bytes = bytes.to_vec();
+            parts.uploads.push(Upload { component, file_name, declared_type, bytes });
             continue;
         }
         let text = field.text().await.map_err(|e| unreadable("biểu mẫu gửi lên", &e))?;
@@ -178,6 +192,16 @@ async fn read_form(mut m: Multipart, prefix: &str) -> Result<Parts, Unreadable> 
         };
     }
     Ok(parts)
+}
+
+/// A form cut off by the route's body limit is a refused upload: recorded, with the file
+/// being read if any and the length the request declared.
+async fn cut_off(u: Unreadable, file_name: Option<&str>, declared: Option<&str>) -> Unreadable {
+    if u.too_large {
+        let size = cqdt_platform::auth::declared_length();
+        upload_refused("body_limit", file_name, declared, size).await;
+    }
+    u
 }
 
 /// Reads the multipart form of a page (e-form values as `f_<key>`); the error is for the

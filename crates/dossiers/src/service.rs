@@ -14,6 +14,8 @@ use std::sync::{Arc, OnceLock};
 use cqdt_audit::Audit;
 use cqdt_calendar::CalendarService;
 use cqdt_notify::Notifier;
+use cqdt_platform::auth::SecurityEvent;
+use cqdt_platform::service::upload_refused;
 use cqdt_platform::{
     Db, FieldError, FileStore, MediaType, PlatformError, Principal, SharedClock, StoredFile,
 };
@@ -118,6 +120,9 @@ pub struct Upload {
     pub component: usize,
     /// Name as the browser sent it.
     pub file_name: String,
+    /// The type the browser declared (the part's `Content-Type`), only for the record of a
+    /// refusal: the content decides.
+    pub declared_type: Option<String>,
     /// Content.
     pub bytes: Vec<u8>,
 }
@@ -199,6 +204,34 @@ pub struct Neighbours {
     pub calendar: CalendarService,
     /// The business-process engine that runs each procedure's processing.
     pub workflow: cqdt_workflow::WorkflowService,
+}
+
+/// A dossier found for `account`, if it is theirs. Anyone else's is a security event (who,
+/// which dossier, the route) and, for the caller, no dossier: answered exactly as a missing
+/// one, so codes cannot be probed. No transaction may be open (the event is written in one
+/// of its own).
+pub(crate) async fn theirs(found: Option<Dossier>, account: &str, asked: &str) -> Option<Dossier> {
+    let d = found?;
+    if d.applicant_account == account {
+        return Some(d);
+    }
+    not_theirs(account, asked, &d).await;
+    None
+}
+
+/// Records that `who` asked for dossier `d` (as `asked`), which is not theirs to see.
+pub(crate) async fn not_theirs(who: &str, asked: &str, d: &Dossier) {
+    let asked: String = asked.chars().take(80).collect();
+    SecurityEvent::here("security.dossier_not_theirs")
+        .actor(who)
+        .details(serde_json::json!({
+            "asked": asked,
+            "dossier_id": d.id,
+            "dossier_code": d.code,
+            "agency": d.agency_code,
+        }))
+        .record()
+        .await;
 }
 
 impl DossierService {
@@ -310,11 +343,16 @@ impl DossierService {
 
     /// Stores a document in the file store and says whether it is one a dossier takes.
     pub(crate) async fn put_document(&self, u: &Upload) -> Put {
-        match self.files.put(&u.bytes, Some(&u.file_name)).await {
+        let declared = u.declared_type.as_deref();
+        match self.files.put_declared(&u.bytes, Some(&u.file_name), declared).await {
             Ok(f) if matches!(f.media_type, MediaType::Pdf | MediaType::Png | MediaType::Jpeg) => {
                 Put::Stored(f)
             }
-            Ok(_) => Put::WrongType,
+            Ok(f) => {
+                let size = Some(f.size as u64);
+                upload_refused("type_not_taken", Some(&u.file_name), declared, size).await;
+                Put::WrongType
+            }
             Err(PlatformError::Rejected(m)) => Put::Rejected(m),
             Err(e) => Put::Failed(e),
         }

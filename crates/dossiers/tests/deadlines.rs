@@ -145,6 +145,7 @@ async fn issue_result(svc: &DossierService, who: &Principal, code: &str) {
     let upload = cqdt_dossiers::service::Upload {
         component: 0,
         file_name: "ket-qua.pdf".into(),
+        declared_type: None,
         bytes: b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
             .to_vec(),
     };

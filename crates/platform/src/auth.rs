@@ -18,7 +18,9 @@ use serde::Serialize;
 
 use crate::web::{url_encode, PageError, Platform, Problem};
 
+mod context;
 mod scope;
+pub use context::{declared_length, request_context};
 pub use scope::{scope_rule, Access, ApiScope, ScopeRule, TokenGrant};
 
 /// The roles of DESIGN.md §4. Citizens and businesses hold their role by the kind of account;
@@ -254,6 +256,8 @@ pub struct SecurityEvent {
     pub request_id: String,
     /// The path asked for.
     pub path: String,
+    /// The client's `User-Agent`, clipped.
+    pub user_agent: String,
     /// What else an auditor needs (never secrets).
     pub details: serde_json::Value,
 }
@@ -278,6 +282,12 @@ impl SecurityEvent {
             ip,
             request_id,
             path: parts.uri.path().chars().take(300).collect(),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(200).collect())
+                .unwrap_or_default(),
             details: serde_json::Value::Null,
         }
     }
@@ -362,6 +372,7 @@ where
         let platform = Platform::from_ref(state);
         let p = platform.auth.principal(parts).await?;
         if let Some(p) = &p {
+            context::note_actor(&p.account_id);
             parts.extensions.insert(p.clone());
         }
         Ok(MaybePrincipal(p))

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::db::Backend;
 use crate::model::{Job, JobAttempt, JobStatus, MediaType, StoredFile};
 use crate::openapi::{AdminRefusal, BadRequest, Conflict, NotFound, TooLarge, Unprocessable};
+use crate::service::upload_refused;
 use crate::web::{render, Admin, ApiQuery, HttpError, Platform, Problem, Shell};
 
 /// The platform core's routes; `p` sets the upload limit of `/api/v1/files`.
@@ -286,11 +287,23 @@ async fn upload_file(
         .map_err(|e| Problem::bad_request(format!("Không đọc được tệp tải lên: {e}")))?
         .ok_or_else(|| Problem::bad_request("Không có tệp nào trong yêu cầu."))?;
     let name = field.file_name().map(str::to_string);
-    let bytes = field.bytes().await.map_err(|e| {
-        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Tệp quá lớn")
-            .with_detail(format!("Không nhận được tệp (tối đa {} byte): {e}", p.files.max_bytes()))
-    })?;
-    let file = p.files.put(&bytes, name.as_deref()).await?;
+    let declared = field.content_type().map(str::to_string);
+    let bytes = match field.bytes().await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                let size = crate::auth::declared_length();
+                upload_refused("body_limit", name.as_deref(), declared.as_deref(), size).await;
+            }
+            return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Tệp quá lớn")
+                .with_detail(format!(
+                    "Không nhận được tệp (tối đa {} byte): {e}",
+                    p.files.max_bytes()
+                ))
+                .into());
+        }
+    };
+    let file = p.files.put_declared(&bytes, name.as_deref(), declared.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
 

@@ -233,37 +233,34 @@ impl FileStore {
     }
 
     /// Checks and stores a file; `file_name` is only used to catch disguised files.
-    #[tracing::instrument(skip_all, fields(size = bytes.len()))]
     pub async fn put(
         &self,
         bytes: &[u8],
         file_name: Option<&str>,
     ) -> Result<StoredFile, PlatformError> {
-        if bytes.is_empty() {
-            return Err(PlatformError::Rejected("Tệp rỗng, không có nội dung.".into()));
-        }
-        if bytes.len() > self.max_bytes {
-            return Err(PlatformError::Rejected(format!(
-                "Tệp quá lớn: {} byte, tối đa cho phép là {} byte.",
-                bytes.len(),
-                self.max_bytes
-            )));
-        }
-        let media_type = MediaType::sniff(bytes).ok_or_else(|| {
-            PlatformError::Rejected(
-                "Loại tệp không được chấp nhận. Chỉ nhận PDF, ảnh PNG/JPEG, tệp văn phòng (DOCX, XLSX, ODT), XML hoặc văn bản.".into(),
-            )
-        })?;
-        if let Some(ext) =
-            file_name.and_then(|n| n.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase())
-        {
-            if !media_type.extensions().contains(&ext.as_str()) {
-                return Err(PlatformError::Rejected(format!(
-                    "Tệp có đuôi “.{ext}” nhưng nội dung là {}: tệp bị đổi tên hoặc giả mạo.",
-                    media_type.mime()
-                )));
+        self.put_declared(bytes, file_name, None).await
+    }
+
+    /// Checks and stores a file whose client declared its type as `declared` (a multipart
+    /// part's `Content-Type`). A refused one, but for an empty file, is a security event
+    /// ([`upload_refused`]).
+    #[tracing::instrument(skip_all, fields(size = bytes.len()))]
+    pub async fn put_declared(
+        &self,
+        bytes: &[u8],
+        file_name: Option<&str>,
+        declared: Option<&str>,
+    ) -> Result<StoredFile, PlatformError> {
+        let media_type = match self.check(bytes, file_name) {
+            Ok(media_type) => media_type,
+            Err((reason, message)) => {
+                if let Some(reason) = reason {
+                    let size = Some(bytes.len() as u64);
+                    upload_refused(reason, file_name, declared, size).await;
+                }
+                return Err(PlatformError::Rejected(message));
             }
-        }
+        };
         let sha256 = hex::encode(Sha256::digest(bytes));
         let file = StoredFile { sha256: sha256.clone(), size: bytes.len() as i64, media_type };
         let path = self.path_of(&sha256);
@@ -293,6 +290,46 @@ impl FileStore {
         Ok(file)
     }
 
+    /// The type of a file the store takes, or why it refuses it: the security event's reason
+    /// (none for an empty file) and the message for the user.
+    fn check(
+        &self,
+        bytes: &[u8],
+        file_name: Option<&str>,
+    ) -> Result<MediaType, (Option<&'static str>, String)> {
+        if bytes.is_empty() {
+            return Err((None, "Tệp rỗng, không có nội dung.".into()));
+        }
+        if bytes.len() > self.max_bytes {
+            return Err((
+                Some("too_large"),
+                format!(
+                    "Tệp quá lớn: {} byte, tối đa cho phép là {} byte.",
+                    bytes.len(),
+                    self.max_bytes
+                ),
+            ));
+        }
+        let media_type = MediaType::sniff(bytes).ok_or((
+            Some("forbidden_type"),
+            "Loại tệp không được chấp nhận. Chỉ nhận PDF, ảnh PNG/JPEG, tệp văn phòng (DOCX, XLSX, ODT), XML hoặc văn bản.".into(),
+        ))?;
+        if let Some(ext) =
+            file_name.and_then(|n| n.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase())
+        {
+            if !media_type.extensions().contains(&ext.as_str()) {
+                return Err((
+                    Some("disguised"),
+                    format!(
+                        "Tệp có đuôi “.{ext}” nhưng nội dung là {}: tệp bị đổi tên hoặc giả mạo.",
+                        media_type.mime()
+                    ),
+                ));
+            }
+        }
+        Ok(media_type)
+    }
+
     /// Reads a stored file by its hash.
     #[tracing::instrument(skip(self))]
     pub async fn get(&self, sha256: &str) -> Result<(StoredFile, Vec<u8>), PlatformError> {
@@ -310,6 +347,28 @@ impl FileStore {
             .map_err(|e| PlatformError::io(format!("reading {}", path.display()), e))?;
         Ok((meta, bytes))
     }
+}
+
+/// Records a refused upload as a security event (`security.upload_refused`) of the request
+/// being served: why (`too_large`, `forbidden_type`, `disguised`, `type_not_taken`,
+/// `body_limit`), the file's name clipped, the type its client declared and its size; never
+/// its content.
+pub async fn upload_refused(
+    reason: &str,
+    file_name: Option<&str>,
+    declared: Option<&str>,
+    size: Option<u64>,
+) {
+    let clip = |s: Option<&str>| s.map(|s| crate::web::clip(s, 120));
+    crate::auth::SecurityEvent::here("security.upload_refused")
+        .details(serde_json::json!({
+            "reason": reason,
+            "file_name": clip(file_name),
+            "declared_type": clip(declared),
+            "size": size,
+        }))
+        .record()
+        .await;
 }
 
 /// Settings stored in the database, shared by all nodes.

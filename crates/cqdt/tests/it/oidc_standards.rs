@@ -70,7 +70,12 @@ async fn discovery(app: &Instance) -> Value {
 }
 
 /// The person's answer on the consent page.
-pub(crate) async fn consent(app: &Instance, cookie: &str, params: &[(&str, &str)], decision: &str) -> String {
+pub(crate) async fn consent(
+    app: &Instance,
+    cookie: &str,
+    params: &[(&str, &str)],
+    decision: &str,
+) -> String {
     let mut form = params.to_vec();
     form.push(("decision", decision));
     let res = client()

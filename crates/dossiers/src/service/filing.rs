@@ -12,7 +12,9 @@ use cqdt_platform::{FieldError, Principal, Role, Tx};
 use cqdt_procedures::model::Procedure;
 use serde_json::{json, Value};
 
-use super::{field_error, kinds_for, Agency, Applicant, DossierService, DossierView, Put, Upload};
+use super::{
+    field_error, kinds_for, theirs, Agency, Applicant, DossierService, DossierView, Put, Upload,
+};
 use crate::error::DossierError;
 use crate::form;
 use crate::model::{dossier_code, Dossier, DossierEvent, DossierFile, DossierStatus};
@@ -132,17 +134,20 @@ impl DossierService {
         let agency = self.agency(&p, agency_code);
         let mut tx = self.db.begin().await?;
         let mut d = match draft_id {
-            Some(id) => {
-                let d = store::get(&mut *tx, id)
-                    .await?
-                    .filter(|d| {
-                        d.applicant_account == who.account_id
-                            && d.status == DossierStatus::Draft
-                            && d.procedure_code == p.code
-                    })
-                    .ok_or_else(|| DossierError::NotFound(id.into()))?;
-                d
-            }
+            Some(id) => match store::get(&mut *tx, id).await? {
+                Some(d)
+                    if d.applicant_account == who.account_id
+                        && d.status == DossierStatus::Draft
+                        && d.procedure_code == p.code =>
+                {
+                    d
+                }
+                found => {
+                    drop(tx);
+                    theirs(found, &who.account_id, id).await;
+                    return Err(DossierError::NotFound(id.into()));
+                }
+            },
             None => {
                 let d = Dossier {
                     id: format!("{:032x}", rand::random::<u128>()),
@@ -244,10 +249,15 @@ impl DossierService {
     #[tracing::instrument(skip_all, fields(draft = draft_id))]
     pub async fn submit(&self, who: &Applicant, draft_id: &str) -> Result<Dossier, DossierError> {
         let mut tx = self.db.begin().await?;
-        let mut d = store::get(&mut *tx, draft_id)
-            .await?
-            .filter(|d| d.applicant_account == who.account_id)
-            .ok_or_else(|| DossierError::NotFound(draft_id.into()))?;
+        let found = store::get(&mut *tx, draft_id).await?;
+        let mut d = match found {
+            Some(d) if d.applicant_account == who.account_id => d,
+            found => {
+                drop(tx);
+                theirs(found, &who.account_id, draft_id).await;
+                return Err(DossierError::NotFound(draft_id.into()));
+            }
+        };
         if d.status != DossierStatus::Draft {
             return Err(DossierError::Conflict(format!(
                 "Hồ sơ {} đã nộp.",
@@ -476,9 +486,9 @@ impl DossierService {
         account: &str,
         id_or_code: &str,
     ) -> Result<DossierView, DossierError> {
-        let d = store::get(self.db.pool(), id_or_code)
-            .await?
-            .filter(|d| d.applicant_account == account)
+        let found = store::get(self.db.pool(), id_or_code).await?;
+        let d = theirs(found, account, id_or_code)
+            .await
             .ok_or_else(|| DossierError::NotFound(id_or_code.into()))?;
         self.view_of(d).await
     }

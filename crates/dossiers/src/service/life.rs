@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::office::process_form;
 use super::transition::{self, At, Change, Effect, Facts, Supply};
-use super::{field_error, DossierService, OfficeAction, Put, Upload};
+use super::{field_error, theirs, DossierService, OfficeAction, Put, Upload};
 use crate::error::DossierError;
 use crate::model::{rating_label, Dossier, DossierFile, DossierStatus, Rating, ResultDoc};
 use crate::store;
@@ -302,9 +302,9 @@ impl DossierService {
 
     /// One of the applicant's submitted dossiers; anyone else's does not exist for them.
     async fn owned(&self, account: &str, code: &str) -> Result<Dossier, DossierError> {
-        self.submitted(code)
-            .await?
-            .into_owned_by(account)
+        let d = self.submitted(code).await?;
+        theirs(Some(d), account, code)
+            .await
             .ok_or_else(|| DossierError::NotFound(code.chars().take(80).collect()))
     }
 
@@ -340,12 +340,6 @@ impl DossierService {
             }
         }
         Ok((stored, errors))
-    }
-}
-
-impl Dossier {
-    fn into_owned_by(self, account: &str) -> Option<Dossier> {
-        (self.applicant_account == account).then_some(self)
     }
 }
 

@@ -105,6 +105,7 @@ impl DossierService {
             }
         }
         // Outside the official's scope it does not exist for them.
+        super::not_theirs(&who.account_id, code, &d).await;
         Err(DossierError::NotFound(code.chars().take(80).collect()))
     }
 

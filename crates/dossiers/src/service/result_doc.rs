@@ -157,7 +157,7 @@ impl DossierService {
         let bytes = self.result_pdf(&d, draft)?;
         let name =
             format!("ket-qua-{}.pdf", d.code.as_deref().unwrap_or(&d.id).replace(['/', '\\'], "-"));
-        let upload = Upload { component: 0, file_name: name, bytes };
+        let upload = Upload { component: 0, file_name: name, bytes, declared_type: None };
         self.add_result(who, code, &upload, "Tạo từ mẫu kết quả của thủ tục.", online).await
     }
 
