@@ -233,7 +233,11 @@ pub(super) async fn jwks(State(s): State<IdentityState>) -> Response {
 #[utoipa::path(get, path = "/oauth/userinfo", tag = "identity",
     summary = "UserInfo (OpenID Connect Core §5.3), bearer access token with scope openid",
     responses((status = 200, description = "claims by scope"),
-        (status = 401, description = "OAuth error (RFC 6750 §3)", body = OAuthErrorBody)))]
+        // No body schema: a request without a token gets a bare challenge with no body
+        // (RFC 6750 §3.1); a bad token gets `invalid_token` in the challenge and a JSON body.
+        (status = 401, description = "no token: a bare WWW-Authenticate challenge and no body \
+            (RFC 6750 §3.1); an invalid token: error=\"invalid_token\" in the challenge and \
+            an OAuth error body {error, error_description}")))]
 pub(super) async fn userinfo(
     State(s): State<IdentityState>,
     headers: HeaderMap,
