@@ -197,11 +197,7 @@ fn row_view(r: &AuditRecord) -> RowView {
             None => r.event.object_type.clone(),
         },
         purpose: r.event.purpose.clone().unwrap_or_default(),
-        outcome: match r.event.outcome {
-            Outcome::Success => "Thành công",
-            Outcome::Failure => "Thất bại",
-            Outcome::Denied => "Bị từ chối",
-        },
+        outcome: r.event.outcome.label_vi(),
         request_id: r.event.request_id.clone().unwrap_or_default(),
     }
 }

@@ -19,6 +19,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// What a person reads.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Outcome::Success => "Thành công",
+            Outcome::Failure => "Thất bại",
+            Outcome::Denied => "Bị từ chối",
+        }
+    }
+
     /// The stored form.
     pub fn as_str(self) -> &'static str {
         match self {

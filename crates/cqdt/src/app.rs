@@ -398,7 +398,13 @@ impl App {
                 Err(_) => None,
             };
         }
-        cqdt_dossiers::address::AdminUnits::new(units, home)
+        // Provinces no longer in force keep their names: a birthplace or home town may be one.
+        let all = cqdt_catalog::EntryFilter { level: Some(1), as_of: None, ..filter.clone() };
+        let former = match self.catalogs.find("admin-units", &all, 1, 5000).await {
+            Ok(found) => found.entries.into_iter().map(|e| (e.entry.code, e.entry.name)).collect(),
+            Err(_) => Vec::new(),
+        };
+        cqdt_dossiers::address::AdminUnits::new(units, home).with_former(former)
     }
 
     /// Whether the database has been initialised (seeded or deliberately left empty).

@@ -41,6 +41,8 @@ pub struct AdminUnits {
     communes: HashMap<String, Vec<Commune>>,
     /// The province the instance serves, offered first.
     pub home: Option<String>,
+    /// Names of units no longer in force, by code.
+    former: HashMap<String, String>,
 }
 
 #[derive(Debug)]
@@ -86,7 +88,21 @@ impl AdminUnits {
             list.sort_by(|a, b| a.label_folded.cmp(&b.label_folded));
             communes.insert(province.code.clone(), list);
         }
-        AdminUnits { units, by_code, communes, home }
+        AdminUnits { units, by_code, communes, home, former: HashMap::new() }
+    }
+
+    /// The same, knowing the names of units no longer in force (code, name); the units in
+    /// force keep theirs.
+    pub fn with_former(mut self, names: Vec<(String, String)>) -> Self {
+        self.former = names.into_iter().filter(|(c, _)| !self.by_code.contains_key(c)).collect();
+        self
+    }
+
+    /// The name of a unit, in force or not.
+    pub fn name_of(&self, code: &str) -> Option<&str> {
+        self.get(code)
+            .map(|u| u.name.as_str())
+            .or_else(|| self.former.get(code).map(String::as_str))
     }
 
     /// Whether any unit is loaded (an instance without the catalog takes free text).

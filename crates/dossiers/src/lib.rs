@@ -6,6 +6,7 @@
 //! with notices to the applicant at every change. The one-stop back office (M6) processes them.
 
 pub mod address;
+pub mod display;
 pub mod error;
 pub mod form;
 pub mod http;

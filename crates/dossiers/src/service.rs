@@ -19,11 +19,12 @@ use cqdt_platform::service::upload_refused;
 use cqdt_platform::{
     Db, FieldError, FileStore, MediaType, PlatformError, Principal, SharedClock, StoredFile,
 };
-use cqdt_procedures::model::{Level, Procedure};
+use cqdt_procedures::model::{FormField, Level, Procedure};
 use cqdt_procedures::{ProcedureService, Status};
 use tokio::sync::mpsc;
 
 use crate::address::AdminUnits;
+use crate::display::Labels;
 use crate::error::DossierError;
 use crate::form::CatalogValues;
 use crate::model::{Dossier, DossierEvent, DossierFile, Rating, ResultDoc, SupplementRequest};
@@ -276,6 +277,24 @@ impl DossierService {
     /// The administrative units in force, for address fields.
     pub fn admin_units(&self) -> Arc<AdminUnits> {
         self.directory.admin_units()
+    }
+
+    /// An e-form field's value as a person reads it (words, not codes; see
+    /// [`crate::display`]); `None` when it was left empty.
+    pub fn shown_value(&self, f: &FormField, form: &serde_json::Value) -> Option<String> {
+        let (catalogs, units) = (self.catalogs(), self.admin_units());
+        Labels { catalogs: &catalogs, units: &units }.value(f, form)
+    }
+
+    /// The e-form as label and value a person reads, in the procedure's order, empty
+    /// fields left out.
+    pub fn shown_form(
+        &self,
+        fields: &[FormField],
+        form: &serde_json::Value,
+    ) -> Vec<(String, String)> {
+        let (catalogs, units) = (self.catalogs(), self.admin_units());
+        Labels { catalogs: &catalogs, units: &units }.rows(fields, form)
     }
 
     /// The agencies that receive dossiers of a procedure (by its levels).

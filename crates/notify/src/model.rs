@@ -41,7 +41,7 @@ pub enum NotifyError {
     #[error("notification configuration: {0}")]
     Config(String),
     /// A delivery attempt failed (the mail server or SMS gateway refused or did not answer).
-    #[error("delivery failed: {0}")]
+    #[error("Gửi không thành công: {0}")]
     Delivery(String),
     /// A notification that does not exist (its id as it was asked for).
     #[error("notification {0} does not exist")]

@@ -270,16 +270,16 @@ impl Notifier {
                     m.send(&key, &n.recipient, &n.subject, &n.body).await
                 }
                 None => Err(NotifyError::Delivery(
-                    "e-mail is not configured (set CQDT_SMTP_URL)".into(),
+                    "Chưa cấu hình máy chủ gửi thư điện tử (thiết lập CQDT_SMTP_URL).".into(),
                 )),
             },
             Channel::Sms => match &self.sms {
                 Some(g) => g.send_sms(&n.recipient, &n.body).await,
-                None => {
-                    Err(NotifyError::Delivery("SMS is not configured (set CQDT_SMS_URL)".into()))
-                }
+                None => Err(NotifyError::Delivery(
+                    "Chưa cấu hình cổng gửi SMS (thiết lập CQDT_SMS_URL).".into(),
+                )),
             },
-            Channel::InApp => Ok("in-app notice already stored".into()),
+            Channel::InApp => Ok("Thông báo trong ứng dụng đã được lưu.".into()),
         }
     }
 

@@ -93,9 +93,31 @@ pub fn format_date_vn(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-/// An instant as Vietnamese pages show it, in local time: dd/mm/yyyy HH:MM.
+/// An instant as people read it on every page, PDF and export: `HH:MM dd/mm/yyyy` in
+/// Vietnam's time.
 pub fn format_ts_vn(at: DateTime<Utc>) -> String {
-    to_vn(at).format("%d/%m/%Y %H:%M:%S").to_string()
+    to_vn(at).format("%H:%M %d/%m/%Y").to_string()
+}
+
+/// A stored value as people read it: an instant (RFC 3339) as [`format_ts_vn`], a date
+/// (`yyyy-mm-dd`) as [`format_date_vn`], anything else as it is.
+pub fn local_text(s: &str) -> String {
+    if let Some(at) = parse_ts(s) {
+        return format_ts_vn(at);
+    }
+    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) => format_date_vn(d),
+        Err(_) => s.to_string(),
+    }
+}
+
+/// The date of a stored instant or date, `dd/mm/yyyy`, in Vietnam's time; anything else as
+/// it is.
+pub fn local_date_text(s: &str) -> String {
+    match parse_ts(s) {
+        Some(at) => format_date_vn(to_vn(at).date_naive()),
+        None => local_text(s),
+    }
 }
 
 /// Parses a date given as yyyy-mm-dd or dd/mm/yyyy.
@@ -125,6 +147,15 @@ mod tests {
         assert_eq!(format_date_vn(d), "23/02/2026");
         assert_eq!(parse_date("2026-02-23"), Some(d));
         assert_eq!(parse_date("31/02/2026"), None);
+    }
+
+    #[test]
+    fn people_read_stored_instants_in_vietnam_time_as_hours_minutes_then_the_date() {
+        assert_eq!(local_text("2026-12-04T17:57:31.344150Z"), "00:57 05/12/2026");
+        assert_eq!(local_text("2026-12-04T13:57:31+00:00"), "20:57 04/12/2026");
+        assert_eq!(local_text("1985-09-02"), "02/09/1985");
+        assert_eq!(local_text("không phải ngày"), "không phải ngày");
+        assert_eq!(local_date_text("2026-12-04T17:57:31Z"), "05/12/2026");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Routes of the platform core (the home page is the portal's, in the procedures module): health, metrics, the job queue admin, the file store API.
 
 use crate::auth::ApiScope;
+use crate::filters;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -154,7 +155,7 @@ impl JobFilter {
 struct JobsPage {
     shell: Shell,
     jobs: Vec<Job>,
-    counts: Vec<(String, i64)>,
+    counts: Vec<(String, String, i64)>,
 }
 
 async fn jobs_page(
@@ -164,6 +165,14 @@ async fn jobs_page(
 ) -> Result<Response, HttpError> {
     let jobs = p.jobs.list(f.status()?, f.limit()).await?;
     let counts = p.jobs.counts().await?;
+    // The status as stored for the tag's class, and in words.
+    let counts = counts
+        .into_iter()
+        .map(|(status, n)| {
+            let label = JobStatus::parse(&status).map_or(status.clone(), |s| s.label_vi().into());
+            (status, label, n)
+        })
+        .collect();
     Ok(render(&JobsPage { shell: (*p.shell).clone(), jobs, counts }))
 }
 

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod filters;
 pub mod http;
 pub mod ids;
 pub mod migrations;

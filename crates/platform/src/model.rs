@@ -155,6 +155,18 @@ impl MediaType {
         }
     }
 
+    /// The kind of file as a person names it.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            MediaType::Pdf => "PDF",
+            MediaType::Png => "Ảnh PNG",
+            MediaType::Jpeg => "Ảnh JPEG",
+            MediaType::OfficeZip => "Văn bản Office hoặc tệp nén",
+            MediaType::Xml => "Dữ liệu XML",
+            MediaType::Text => "Văn bản",
+        }
+    }
+
     /// Parses a stored MIME type.
     pub fn from_mime(s: &str) -> Option<Self> {
         [

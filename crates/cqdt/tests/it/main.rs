@@ -9,6 +9,7 @@ mod accounts;
 mod browser;
 mod calendar;
 mod catalogs;
+mod display;
 mod dossier_life;
 mod dossiers;
 mod dossiers_input;

@@ -9,6 +9,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use cqdt_platform::filters;
 use cqdt_platform::web::render;
 use cqdt_platform::{FieldError, Principal, Shell};
 
@@ -168,13 +169,12 @@ pub(super) async fn review_page(
             Redirect::to(&format!("/ho-so-cua-toi/{}", d.code.unwrap_or(d.id))).into_response()
         );
     }
-    let values = draft_values(&view.dossier);
     let rows = procedure
         .form
         .iter()
         .map(|f| {
-            let value = values.get(&f.key).cloned().unwrap_or_else(|| "–".into());
-            (f.label.clone(), value)
+            let value = s.dossiers.shown_value(f, &view.dossier.form);
+            (f.label.clone(), value.unwrap_or_else(|| "–".into()))
         })
         .collect();
     let components = procedure

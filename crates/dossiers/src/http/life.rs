@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::NaiveDate;
+use cqdt_platform::filters;
 use cqdt_platform::web::render;
 use cqdt_platform::{FieldError, Principal, Shell};
 
@@ -43,6 +43,8 @@ struct DossierTpl {
     can_withdraw: bool,
     scores: Vec<(i64, &'static str)>,
     rating_text: String,
+    /// The e-form as label and value, in words.
+    values: Vec<(String, String)>,
     view: DossierView,
 }
 
@@ -69,12 +71,15 @@ fn supply_inputs(r: &SupplementRequest) -> Vec<(String, String)> {
 }
 
 /// The dossier page with a notice, or with the errors of a refused action (422).
-fn dossier_page(
+async fn dossier_page(
     s: &DossierState,
     view: DossierView,
     notice: &str,
     errors: Vec<FieldError>,
-) -> Response {
+) -> Result<Response, DossierError> {
+    let procedure = s.dossiers.procedure_of(&view.dossier).await?;
+    let values =
+        procedure.map(|pr| s.dossiers.shown_form(&pr.form, &view.dossier.form)).unwrap_or_default();
     let open_request = view
         .supplements
         .iter()
@@ -92,8 +97,7 @@ fn dossier_page(
             .dossier
             .due_date
             .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .map(|d| d.format("%d/%m/%Y").to_string())
+            .map(cqdt_platform::clock::local_date_text)
             .unwrap_or_default(),
         supply_inputs: open_request.as_ref().map(supply_inputs).unwrap_or_default(),
         open_request,
@@ -105,6 +109,7 @@ fn dossier_page(
             .as_ref()
             .map(|r| rating_label(r.score).to_string())
             .unwrap_or_default(),
+        values,
         errors,
         view,
     };
@@ -112,7 +117,7 @@ fn dossier_page(
     if !page.errors.is_empty() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
-    res
+    Ok(res)
 }
 
 /// The applicant's dossier, with what just happened to it.
@@ -134,7 +139,7 @@ async fn my_dossier(
         ""
     };
     let view = s.dossiers.view_for(&p.account_id, &code).await?;
-    Ok(dossier_page(&s, view, notice, Vec::new()))
+    dossier_page(&s, view, notice, Vec::new()).await
 }
 
 /// Where an applicant's action ends: the dossier page with `done`, the page again with the
@@ -155,7 +160,7 @@ async fn done_or_refused<T>(
         Err(other) => return Err(other),
     };
     let view = s.dossiers.view_for(&p.account_id, code).await?;
-    Ok(dossier_page(s, view, "", errors))
+    dossier_page(s, view, "", errors).await
 }
 
 async fn supply_page(

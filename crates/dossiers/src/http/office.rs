@@ -10,7 +10,8 @@
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::NaiveDate;
+// Dates and times as people read them: the platform's one formatter.
+use cqdt_platform::clock::{local_date_text as vn_date, local_text as vn_ts};
 
 use super::DossierState;
 use crate::error::DossierError;
@@ -57,24 +58,6 @@ fn component_files<'a>(
         let files = view.files.iter().filter(|f| f.component == i as i64);
         (c, files.map(|f| f.file_name.as_str()).collect())
     })
-}
-
-/// dd/mm/yyyy of a stored yyyy-mm-dd, or nothing.
-fn vn_date(s: &str) -> String {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(|d| d.format("%d/%m/%Y").to_string())
-        .unwrap_or_default()
-}
-
-/// `HH:MM dd/mm/yyyy`, Vietnam time, of a stored timestamp (the text itself if it is not one).
-fn vn_ts(s: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| {
-            cqdt_platform::clock::to_vn(t.with_timezone(&chrono::Utc))
-                .format("%H:%M %d/%m/%Y")
-                .to_string()
-        })
-        .unwrap_or_else(|_| s.to_string())
 }
 
 /// A one-sheet workbook as a download.

@@ -562,7 +562,7 @@ pub(super) fn submission_notices(
         d.applicant_name,
         d.procedure_name,
         d.agency_name,
-        (now + chrono::Duration::hours(7)).format("%H:%M ngày %d/%m/%Y")
+        cqdt_platform::clock::format_ts_vn(now)
     );
     let mut notices = Vec::new();
     if let Some(e) = &d.applicant_email {

@@ -61,13 +61,7 @@ impl ResultDraft {
     }
 }
 
-/// dd/mm/yyyy of a stored yyyy-mm-dd… value; the value itself when it is not a date.
-fn vn_date(s: &str) -> String {
-    match chrono::NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d") {
-        Ok(d) => d.format("%d/%m/%Y").to_string(),
-        Err(_) => s.to_string(),
-    }
-}
+use cqdt_platform::clock::local_date_text as vn_date;
 
 impl DossierService {
     /// A dossier whose result this official may issue now.
@@ -105,11 +99,12 @@ impl DossierService {
             "co_quan" => Some(d.agency_name.clone()),
             "ngay_nop" => Some(submitted.clone()),
             "ngay" => Some(today.clone()),
-            k => d.form.get(k).map(|v| match v.as_str() {
-                Some(s) if s.len() == 10 && s.as_bytes().get(4) == Some(&b'-') => vn_date(s),
-                Some(s) => s.to_string(),
-                None => v.to_string(),
-            }),
+            k => match p.as_ref().and_then(|p| p.form.iter().find(|f| f.key == k)) {
+                Some(f) => self.shown_value(f, &d.form),
+                None => {
+                    d.form.get(k).map(|v| v.as_str().map(vn_date).unwrap_or_else(|| v.to_string()))
+                }
+            },
         });
         let title = p
             .as_ref()

@@ -681,10 +681,7 @@ pub(crate) fn withdraw(
     ))
 }
 
-/// `HH:MM ngày dd/mm/yyyy`, Vietnam time.
-pub(crate) fn vn_time(ts: DateTime<Utc>) -> String {
-    (ts + chrono::Duration::hours(7)).format("%H:%M ngày %d/%m/%Y").to_string()
-}
+pub(crate) use cqdt_platform::clock::format_ts_vn as vn_time;
 
 /// The applicant's notices of a change: in-app (with `notice`), e-mail (the whole story)
 /// and SMS (short, without diacritics: GSM 7-bit keeps messages short).

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use cqdt_platform::filters;
 use cqdt_platform::web::render;
 use cqdt_platform::{
     Admin, FieldError, HttpError, Principal, Problem, RequestId, Role, RoleGrant, Shell,
@@ -453,6 +454,18 @@ async fn enable_client(
     Ok(see_other("/admin/clients?done=enabled"))
 }
 
+/// A sign-in event as the administrator reads it.
+fn sign_in_event(action: &str) -> &str {
+    match action {
+        "identity.login.success" => "Đăng nhập",
+        "identity.login.failure" => "Đăng nhập không thành công",
+        "identity.login.password" => "Đăng nhập bằng mật khẩu",
+        "identity.login.lockout" => "Khoá tạm thời sau nhiều lần sai",
+        "identity.logout" => "Đăng xuất",
+        other => other,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin_signins.html")]
 struct SignInsTpl {
@@ -478,8 +491,8 @@ async fn sign_ins(State(s): State<IdentityState>, p: Principal) -> Result<Respon
                 (
                     r.at,
                     r.event.actor,
-                    r.event.action,
-                    format!("{:?}", r.event.outcome).to_lowercase(),
+                    sign_in_event(&r.event.action).to_string(),
+                    r.event.outcome.label_vi().to_string(),
                     r.event.details.unwrap_or_default(),
                 )
             })

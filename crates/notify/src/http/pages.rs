@@ -211,7 +211,8 @@ pub(super) async fn detail_page(
     Ok(render(&DetailPage {
         shell: (*s.platform.shell).clone(),
         row: Row::from(&n),
-        template: n.template.clone(),
+        template: crate::model::template(&n.template)
+            .map_or_else(|| n.template.clone(), |t| t.name.to_string()),
         paragraphs: n.body.split("\n\n").map(|p| p.lines().map(str::to_string).collect()).collect(),
         sent_at: n.sent_at_vn(),
         job_id: n.job_id,

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use cqdt_platform::filters;
 use cqdt_platform::web::render;
 use cqdt_platform::{Admin, FieldError, HttpError, PageError, Problem, Shell};
 

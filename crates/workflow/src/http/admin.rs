@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use cqdt_platform::filters;
 use cqdt_platform::web::render;
 use cqdt_platform::{Admin, FieldError, RequestId, Shell};
 
@@ -22,6 +23,19 @@ struct WorkflowPage {
     errors: Vec<FieldError>,
     definitions: Vec<DefinitionRow>,
     instances: Vec<InstanceRow>,
+}
+
+impl WorkflowPage {
+    /// An instance's status as the administrator reads it.
+    fn status_label<'a>(&self, status: &'a str) -> &'a str {
+        match status {
+            "active" => "Đang chạy",
+            "completed" => "Đã hoàn thành",
+            "incident" => "Gặp sự cố",
+            "cancelled" => "Đã huỷ",
+            other => other,
+        }
+    }
 }
 
 async fn show(

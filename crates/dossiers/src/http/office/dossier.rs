@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::NaiveDate;
+use cqdt_platform::filters;
 use cqdt_platform::web::render;
 use cqdt_platform::{FieldError, Principal, Shell};
 use cqdt_procedures::model::Procedure;
@@ -55,6 +56,13 @@ struct DossierTpl {
     diagram: String,
 }
 
+impl DossierTpl {
+    /// Who did a step, in words.
+    fn who(&self, actor: &str) -> String {
+        crate::display::actor_text(actor, &self.view.dossier)
+    }
+}
+
 /// A process task as the dossier page shows it.
 struct TaskView {
     id: i64,
@@ -69,21 +77,6 @@ struct TaskView {
     decides: bool,
 }
 
-/// The e-form as label and value, in the procedure's order.
-fn form_values(procedure: Option<&Procedure>, d: &Dossier) -> Vec<(String, String)> {
-    let Some(pr) = procedure else {
-        return Vec::new();
-    };
-    pr.form
-        .iter()
-        .filter_map(|f| {
-            let v = d.form.get(&f.key)?;
-            let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-            Some((f.label.clone(), text))
-        })
-        .collect()
-}
-
 /// Each component of the procedure with the names of the files attached.
 fn components(procedure: Option<&Procedure>, view: &DossierView) -> Vec<(String, String)> {
     component_files(procedure, view)
@@ -96,7 +89,12 @@ fn components(procedure: Option<&Procedure>, view: &DossierView) -> Vec<(String,
 }
 
 /// The process's tasks as the page lists them, with the ones where the official decides.
-async fn tasks(s: &DossierState, p: &Principal, process: &InstanceDetail) -> Vec<TaskView> {
+async fn tasks(
+    s: &DossierState,
+    p: &Principal,
+    d: &Dossier,
+    process: &InstanceDetail,
+) -> Vec<TaskView> {
     let mut deciding = Vec::new();
     for t in process.tasks.iter().filter(|t| t.status == "open") {
         if s.dossiers.task_decides(process, &t.node_id).await {
@@ -115,7 +113,9 @@ async fn tasks(s: &DossierState, p: &Principal, process: &InstanceDetail) -> Vec
             created: vn_ts(&t.created_at),
             due: t.due_date.as_deref().map(vn_date).unwrap_or_default(),
             done: match (&t.completed_at, &t.completed_by) {
-                (Some(at), Some(by)) => format!("{} – {by}", vn_ts(at)),
+                (Some(at), Some(by)) => {
+                    format!("{} – {}", vn_ts(at), crate::display::actor_text(by, d))
+                }
                 _ => String::new(),
             },
             mine: t.status == "open" && task_allows(p, t),
@@ -169,7 +169,7 @@ async fn show(
     let proposed_due = proposed_due(s, d).await;
     let process = s.dossiers.process_for_official(p, code).await?;
     let (tasks, diagram) = match &process {
-        Some(pr) => (tasks(s, p, pr).await, s.dossiers.process_diagram(pr).await),
+        Some(pr) => (tasks(s, p, d, pr).await, s.dossiers.process_diagram(pr).await),
         None => (Vec::new(), String::new()),
     };
     let process_running = process.as_ref().is_some_and(|pr| pr.instance.status == "active");
@@ -181,7 +181,10 @@ async fn show(
         submitted: d.submitted_at.as_deref().map(vn_ts).unwrap_or_default(),
         due: d.due_date.as_deref().map(vn_date).unwrap_or_default(),
         deadline: s.dossiers.deadline_of(d),
-        values: form_values(procedure.as_ref(), d),
+        values: procedure
+            .as_ref()
+            .map(|pr| s.dossiers.shown_form(&pr.form, &d.form))
+            .unwrap_or_default(),
         components: components(procedure.as_ref(), &view),
         proposed_due,
         can_receive: allowed(OfficeAction::Receive { due_date: None }),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use cqdt_platform::filters;
 use cqdt_platform::web::render;
 use cqdt_platform::{Principal, Shell};
 

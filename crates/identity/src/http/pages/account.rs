@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
+use cqdt_platform::filters;
 use cqdt_platform::web::render;
 use cqdt_platform::{Principal, Role, Shell};
 
