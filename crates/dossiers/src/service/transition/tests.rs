@@ -231,7 +231,7 @@ fn notices_go_in_app_and_by_sms_without_diacritics() {
     assert!(c.dossier.finished_at.is_some());
     let channels: Vec<Channel> = c.notices.iter().map(|n| n.channel).collect();
     assert_eq!(channels, [Channel::InApp, Channel::Sms]);
-    assert!(c.notices[0].params["body"].contains("09:00 ngày 25/11/2026"));
+    assert!(c.notices[0].params["body"].contains("09:00 25/11/2026"));
     assert!(c.notices[1].params["body"].is_ascii());
     assert_eq!(c.raced, RACED_APPLICANT);
     let e = withdraw(&dossier(DossierStatus::Returned), "x", "", at()).expect_err("finished");
