@@ -172,6 +172,8 @@ impl App {
             demo,
             modules: modules(),
             tls: config.public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+            menu: crate::menu::MENU,
+            admin_sections: crate::menu::ADMIN_SECTIONS,
         };
         let platform = Platform {
             db: db.clone(),
@@ -524,6 +526,17 @@ impl App {
                 p.shell.clone(),
                 web::error_pages,
             ))
+            // Outside error_pages, so that error pages also name the person and show their menu.
+            .layer(axum::middleware::from_fn_with_state(
+                web::PageContextState {
+                    auth: p.auth.clone(),
+                    agency_name: {
+                        let directory = self.directory.clone();
+                        Arc::new(move |code: &str| directory.agency_name(code))
+                    },
+                },
+                web::page_context,
+            ))
             .layer(axum::middleware::from_fn_with_state(p.auth.clone(), web::csrf_guard))
             .layer(axum::middleware::from_fn(web::refuse_nul))
             .layer(axum::middleware::from_fn_with_state(
@@ -613,6 +626,14 @@ pub struct Directory {
     agencies: std::sync::RwLock<Arc<Vec<cqdt_dossiers::service::Agency>>>,
     catalogs: std::sync::RwLock<Arc<cqdt_dossiers::form::CatalogValues>>,
     units: std::sync::RwLock<Arc<cqdt_dossiers::address::AdminUnits>>,
+}
+
+impl Directory {
+    /// An agency's name from its code.
+    fn agency_name(&self, code: &str) -> Option<String> {
+        let agencies = self.agencies.read().ok()?.clone();
+        agencies.iter().find(|a| a.code == code).map(|a| a.name.clone())
+    }
 }
 
 impl cqdt_dossiers::service::Directory for Directory {

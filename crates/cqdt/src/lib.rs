@@ -9,6 +9,7 @@ mod bench_pages;
 mod commands;
 pub mod config;
 mod demo;
+mod menu;
 pub mod openapi;
 pub mod server;
 

@@ -100,6 +100,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             demo: false,
             modules: Vec::new(),
             tls: false,
+            menu: &[],
+            admin_sections: &[],
         }),
         metrics: Arc::new(Metrics::default()),
         auth: Default::default(),

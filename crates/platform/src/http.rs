@@ -30,8 +30,20 @@ pub fn router(p: &Platform) -> Router<Platform> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/assets/app.css", get(crate::web::app_css))
+        .route("/admin", get(admin_home))
         .route("/admin/jobs", get(jobs_page))
         .route("/admin/jobs/{id}/retry", post(retry_job_page))
+}
+
+#[derive(Template)]
+#[template(path = "admin_home.html")]
+struct AdminHome {
+    shell: Shell,
+}
+
+/// The administration landing page: the sections, each with what is there.
+async fn admin_home(State(p): State<Platform>, _admin: Admin) -> Response {
+    render(&AdminHome { shell: (*p.shell).clone() })
 }
 
 /// The answer of `/healthz`.

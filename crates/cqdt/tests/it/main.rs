@@ -16,6 +16,7 @@ mod dossiers_input;
 mod e2e;
 mod helpers;
 mod identity;
+mod navigation;
 mod notifications;
 mod oidc;
 mod oidc_standards;

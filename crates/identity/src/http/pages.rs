@@ -184,6 +184,8 @@ pub(super) fn message(
 
 /// The page after a session has ended, without the session cookie.
 pub(super) fn signed_out(shell: &Shell, paragraph: &str) -> Response {
+    // The header must not name the person whose session just ended.
+    cqdt_platform::web::forget_viewer();
     clear_cookie(
         message(shell, "Đã đăng xuất", vec![paragraph.into()], ("/dang-nhap", "Đăng nhập lại")),
         shell.tls,

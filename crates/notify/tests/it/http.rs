@@ -27,6 +27,8 @@ async fn app(t: &TestDb) -> Router {
         demo: false,
         modules: Vec::new(),
         tls: false,
+        menu: &[],
+        admin_sections: &[],
     });
     let settings = Settings::new(t.db.clone(), clock.clone());
     let admin = AdminCredentials::new(settings.clone());

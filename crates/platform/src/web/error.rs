@@ -28,7 +28,14 @@ struct ErrorPage<'a> {
 }
 
 fn bare_shell() -> Shell {
-    Shell { instance_name: "cqdt".into(), demo: false, modules: Vec::new(), tls: false }
+    Shell {
+        instance_name: "cqdt".into(),
+        demo: false,
+        modules: Vec::new(),
+        tls: false,
+        menu: &[],
+        admin_sections: &[],
+    }
 }
 
 /// An error shown to a person as a Vietnamese page.

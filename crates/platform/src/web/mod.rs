@@ -7,6 +7,7 @@ mod error;
 mod guard;
 mod input;
 mod metrics;
+mod nav;
 mod text;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub use guard::{
 };
 pub use input::compose_text;
 pub use metrics::{track_metrics, Metrics};
+pub use nav::{forget_viewer, page_context, Audience, MenuLink, NavLink, PageContextState, Viewer};
 pub use text::{clip, fold, nfc, qr_svg, url_encode};
 
 use crate::clock::SharedClock;
@@ -57,6 +59,10 @@ pub struct Shell {
     pub modules: Vec<ModuleInfo>,
     /// Whether the public address is HTTPS (turns on HSTS).
     pub tls: bool,
+    /// The main menu; each person sees the links they may open ([`Shell::nav`]).
+    pub menu: &'static [MenuLink],
+    /// The sections of the administration landing page (`/admin`).
+    pub admin_sections: &'static [MenuLink],
 }
 
 /// Shared state of the platform core, reachable from every module's router.

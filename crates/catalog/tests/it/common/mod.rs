@@ -85,6 +85,8 @@ impl Env {
                 demo: true,
                 modules: Vec::new(),
                 tls: false,
+                menu: &[],
+                admin_sections: &[],
             }),
             metrics: Arc::new(Metrics::default()),
             auth: Default::default(),

@@ -6,7 +6,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use cqdt_platform::FieldError;
+use cqdt_platform::auth::AuthRejection;
+use cqdt_platform::{FieldError, MaybePrincipal};
 
 use super::{
     field, leading_to, rp_origin, safe_next, see_other, signed_out, with_cookie, Caller, FormPage,
@@ -53,8 +54,15 @@ fn login_page(s: &IdentityState, next: &str, login: &str) -> FormPage {
 pub(super) async fn login_form(
     State(s): State<IdentityState>,
     Query(q): Query<HashMap<String, String>>,
+    signed_in: Result<MaybePrincipal, AuthRejection>,
 ) -> Response {
     let next = safe_next(q.get("next"));
+    // Someone already signed in goes on where they were going (home by default), except in
+    // an OpenID Connect flow, which comes here to make the person sign in again
+    // (`prompt=login`).
+    if matches!(signed_in, Ok(MaybePrincipal(Some(_)))) && !next.starts_with("/oauth/") {
+        return see_other(if q.contains_key("next") { &next } else { "/" });
+    }
     let mut page = login_page(&s, &next, "");
     if q.contains_key("da-dat-lai") {
         page.notice = "Đã đặt mật khẩu mới. Mời đăng nhập.".into();

@@ -75,6 +75,8 @@ pub async fn start_with(
             demo: false,
             modules: Vec::new(),
             tls: false,
+            menu: &[],
+            admin_sections: &[],
         }),
         metrics: Arc::new(Metrics::default()),
         auth: Default::default(),
