@@ -675,4 +675,20 @@ impl cqdt_dossiers::http::Applicants for IdentityApplicants {
             })
         })
     }
+
+    fn full_name<'a>(
+        &'a self,
+        actor: &'a str,
+    ) -> cqdt_dossiers::service::BoxFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let account = match actor.strip_prefix("account:") {
+                Some(id) => self.0.account(id).await,
+                None => {
+                    let login = cqdt_identity::account::LoginId::Username(actor.to_string());
+                    self.0.find_login(&login).await
+                }
+            };
+            account.ok().flatten().map(|a| a.full_name)
+        })
+    }
 }

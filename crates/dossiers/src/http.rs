@@ -32,6 +32,13 @@ mod office_api;
 pub trait Applicants: Send + Sync {
     /// The applicant, if the person may file (citizens).
     fn applicant<'a>(&'a self, p: &'a Principal) -> BoxFuture<'a, Option<Applicant>>;
+
+    /// The full name of the person an audit actor (a login name or `account:<id>`) names,
+    /// for the slips an official signs.
+    fn full_name<'a>(&'a self, actor: &'a str) -> BoxFuture<'a, Option<String>> {
+        let _ = actor;
+        Box::pin(async { None })
+    }
 }
 
 /// State of the dossier routes.

@@ -6,15 +6,14 @@
 
 use crate::helpers;
 use crate::helpers::{
-    client, first_option, get_as, get_page as get, location, post_multipart, post_page as post,
-    rate, sign_in, Instance, SendStatus, DEMO_PASSWORD, DEMO_TOTP,
+    client, file_lltp, first_option, get_as, get_page as get, location, post_multipart,
+    post_page as post, rate, sign_in, Instance, SendStatus, DEMO_PASSWORD, DEMO_TOTP,
 };
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
 const CITIZEN: &str = "094085000123";
 const LLTP: &str = "2.000488.000.00.00.H51";
-const SO_TU_PHAP: &str = "000.00.03.H51";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 /// Asks the applicant's pardon for a late dossier, with a reason and a new date.
@@ -43,26 +42,6 @@ fn my_task(page: &str, code: &str) -> String {
         .and_then(|s| s.split('"').next())
         .unwrap_or_else(|| panic!("no task of mine on the page"))
         .to_string()
-}
-
-async fn file_lltp(app: &Instance, cookie: &str) -> String {
-    let (_, page) = get(app, cookie, &format!("/nop-ho-so/{LLTP}")).await;
-    let form = json!({
-        "full_name": "Nguyễn Văn An",
-        "personal_id": CITIZEN,
-        "date_of_birth": "02/09/1985",
-        "gender": first_option(&page, "f_gender"),
-        "nationality": first_option(&page, "f_nationality"),
-        "permanent_address": "Số 12 đường Trần Hưng Đạo",
-        "permanent_address__xa": "Phường Sóc Trăng",
-        "father_full_name": "Nguyễn Văn Ba",
-        "mother_full_name": "Lê Thị Tư",
-        "record_type": "Phiếu lý lịch tư pháp số 1",
-        "purpose": "Bổ sung hồ sơ xin việc",
-        "copies_requested": "1",
-        "contact_phone": "0912000123",
-    });
-    helpers::file_by_api(app, cookie, LLTP, SO_TU_PHAP, form).await
 }
 
 /// An LLTP dossier filed by the citizen and received at the department's counter: the

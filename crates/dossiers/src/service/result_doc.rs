@@ -156,16 +156,22 @@ impl DossierService {
         self.add_result(who, code, &upload, "Tạo từ mẫu kết quả của thủ tục.", online).await
     }
 
-    fn result_pdf(&self, d: &Dossier, draft: &ResultDraft) -> Result<Vec<u8>, DossierError> {
+    /// The place name documents are dated from ("Sóc Trăng, ngày …"): the home province
+    /// without its "Tỉnh"/"Thành phố"; empty when the instance has no home province.
+    pub fn place_name(&self) -> String {
         let units = self.admin_units();
-        let place = units
+        units
             .home
             .as_deref()
             .and_then(|h| units.get(h))
             .map(|u| {
                 u.name.trim_start_matches("Tỉnh ").trim_start_matches("Thành phố ").to_string()
             })
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    fn result_pdf(&self, d: &Dossier, draft: &ResultDraft) -> Result<Vec<u8>, DossierError> {
+        let place = self.place_name();
         let today = self.today();
         let code = d.code.clone().unwrap_or_else(|| d.id.clone());
         render(draft, &d.agency_name, &place, today, &code)

@@ -16,6 +16,7 @@ use tokio::process::{Child, Command};
 mod accounts;
 mod dossiers;
 mod pages;
+mod printing;
 mod sso;
 
 struct Browser {
@@ -225,6 +226,26 @@ impl Browser {
             .as_str()
             .unwrap_or("")
             .to_string()
+    }
+
+    /// Takes over a session signed in elsewhere (`cqdt_session=…`), on the current origin.
+    async fn sign_in_as(&self, cookie: &str) {
+        let (name, value) = cookie.split_once('=').expect("name=value");
+        let cookie = json!({"cookie": {"name": name, "value": value, "path": "/"}});
+        self.call(reqwest::Method::POST, "/cookie", cookie).await;
+    }
+
+    /// The current page printed to PDF as Chromium's print dialog would, the paper size
+    /// taken from the page's CSS `@page` (DevTools' `Page.printToPDF`, which WebDriver's own
+    /// print command cannot ask for).
+    async fn print_pdf(&self) -> Vec<u8> {
+        let params = json!({"cmd": "Page.printToPDF", "params": {"preferCSSPageSize": true, "printBackground": true}});
+        let v = self.call(reqwest::Method::POST, "/goog/cdp/execute", params).await;
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            v["data"].as_str().expect("PDF data"),
+        )
+        .expect("base64")
     }
 
     async fn quit(&self) {

@@ -146,6 +146,29 @@ pub async fn file_birth_registration(app: &Instance, cookie: &str) -> String {
     file_by_api(app, cookie, "1.001193.000.00.00.H51", "000.01.41.H51", form).await
 }
 
+/// Files a judicial record request (LLTP) at Sở Tư pháp as the signed-in citizen (the demo
+/// citizen), through the API; returns its code.
+#[allow(dead_code)]
+pub async fn file_lltp(app: &Instance, cookie: &str) -> String {
+    let (_, page) = get_page(app, cookie, "/nop-ho-so/2.000488.000.00.00.H51").await;
+    let form = serde_json::json!({
+        "full_name": "Nguyễn Văn An",
+        "personal_id": "094085000123",
+        "date_of_birth": "02/09/1985",
+        "gender": first_option(&page, "f_gender"),
+        "nationality": first_option(&page, "f_nationality"),
+        "permanent_address": "Số 12 đường Trần Hưng Đạo",
+        "permanent_address__xa": "Phường Sóc Trăng",
+        "father_full_name": "Nguyễn Văn Ba",
+        "mother_full_name": "Lê Thị Tư",
+        "record_type": "Phiếu lý lịch tư pháp số 1",
+        "purpose": "Bổ sung hồ sơ xin việc",
+        "copies_requested": "1",
+        "contact_phone": "0912000123",
+    });
+    file_by_api(app, cookie, "2.000488.000.00.00.H51", "000.00.03.H51", form).await
+}
+
 /// Files a dossier of a procedure at an agency as the signed-in citizen, through the API,
 /// with a PDF for every required component; returns its code.
 #[allow(dead_code)]

@@ -135,6 +135,16 @@ fn official_and_reasons(
     (official.unwrap_or_default(), reasons.unwrap_or_default())
 }
 
+/// The date line of a document: "Sóc Trăng, ngày 05 tháng 12 năm 2026".
+fn dated(place: &str, today: NaiveDate) -> String {
+    let date = today.format("ngày %d tháng %m năm %Y");
+    if place.is_empty() {
+        date.to_string()
+    } else {
+        format!("{place}, {date}")
+    }
+}
+
 pub(super) async fn slip(
     State(s): State<DossierState>,
     p: Principal,
@@ -152,6 +162,12 @@ pub(super) async fn slip(
         .map(|e| (vn_ts(&e.at), e.actor.clone()));
     let (received_at, received_by) = received.unzip();
     let (official, reasons) = official_and_reasons(form, &view, received_by);
+    // The slip is signed with the official's full name, not their login.
+    let official = match official.as_str() {
+        "" => official,
+        actor if actor == p.actor => p.name.clone(),
+        actor => s.applicants.full_name(actor).await.unwrap_or(official),
+    };
     let last_request = view.supplements.last();
     let d = view.dossier.clone();
     let code_text = d.code.clone().unwrap_or_default();
@@ -171,7 +187,7 @@ pub(super) async fn slip(
         note: last_request.map(|r| r.note.clone()).unwrap_or_default(),
         reasons,
         old_due: view.apologies.last().map(|a| vn_date(&a.old_due)).unwrap_or_default(),
-        today: s.dossiers.today().format("ngày %d tháng %m năm %Y").to_string(),
+        today: dated(&s.dossiers.place_name(), s.dossiers.today()),
         control: process.as_ref().map(|pr| control_rows(&s, &d, pr)).unwrap_or_default(),
         d,
     }))
