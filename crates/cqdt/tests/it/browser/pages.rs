@@ -86,7 +86,7 @@ async fn error_and_admin_pages_are_accessible() {
             .js("return document.querySelector('h1') && document.querySelector('h1').textContent")
             .await;
         assert!(h1.is_string(), "{path}: no heading (login failed?)");
-        assert_accessible(&b, path).await;
+        assert_accessible_wide(&b, path).await;
     }
     // A bad date shows the error summary at the top, linking to the field.
     let summary =
