@@ -298,6 +298,46 @@ fn control<'a>(f: &'a BTreeMap<String, String>, key: &str) -> &'a str {
 )]
 pub struct ApiDoc;
 
+/// A stored file as a response: its media type, a `Content-Disposition` naming it (RFC
+/// 6266/5987: the UTF-8 name for browsers, an ASCII one for the rest), `inline` to open in
+/// the browser's PDF or image viewer, never cached and never sniffed as anything else.
+pub(crate) fn file_response(
+    name: &str,
+    media_type: &str,
+    bytes: Vec<u8>,
+    inline: bool,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let ascii: String = cqdt_platform::web::fold(name)
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let kind = if inline { "inline" } else { "attachment" };
+    let disposition = format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(media_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

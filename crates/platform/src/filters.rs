@@ -84,8 +84,12 @@ pub fn local_date<T: StoredTime>(v: T, _: &dyn askama::Values) -> askama::Result
 /// `{{ f.media_type|file_kind }}`: a stored MIME type as the kind of file a person names
 /// ("PDF", "Ảnh JPEG"); "Tệp" for a type the platform does not know.
 pub fn file_kind<T: AsRef<str>>(mime: T, _: &dyn askama::Values) -> askama::Result<String> {
-    let kind = crate::MediaType::from_mime(mime.as_ref()).map(crate::MediaType::label_vi);
-    Ok(kind.unwrap_or("Tệp").to_string())
+    Ok(kind_text(mime.as_ref()).to_string())
+}
+
+/// A MIME type as the kind of file a person names (see [`file_kind`]).
+pub fn kind_text(mime: &str) -> &'static str {
+    crate::MediaType::from_mime(mime).map(crate::MediaType::label_vi).unwrap_or("Tệp")
 }
 
 /// `{{ f.size|file_size }}`: a size in bytes as people read it, in decimal units with a

@@ -165,7 +165,47 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
     let task = my_task(&page, &code);
     assert_eq!(post(&app, &leader, &format!("{dossier}/cong-viec/{task}"), &[]).await.0, 303);
     let (_, page) = get(&app, &department, &dossier).await;
-    assert!(page.contains("Quy trình đã hoàn thành"), "{page}");
+    assert!(page.contains("Quy trình đã hoàn thành; có thể ban hành kết quả"), "{page}");
+    // The history gives every step's opinion with who and when, both rounds of the loop,
+    // officials named by their full name.
+    let history = page.split("Quá trình xử lý</h2>").nth(1).unwrap_or_default();
+    for line in [
+        "Hoàn thành “Thẩm định hồ sơ”</strong> – ",
+        " – Nguyễn Văn Bình: Ý kiến: Hồ sơ hợp lệ; đề nghị xác minh nơi cư trú.",
+        "Ý kiến: Có cư trú tại địa phương.",
+        " – Thạch Văn Sơn: Ý kiến: Bổ sung kết quả tra cứu năm 2010.",
+    ] {
+        assert!(history.contains(line), "{line} in {history}");
+    }
+    assert_eq!(history.matches("Hoàn thành “Thẩm định hồ sơ”").count(), 2, "both rounds");
+    assert!(!history.contains("tiepnhan.stp"), "no login names: {history}");
+    let first = history.find("Hồ sơ hợp lệ; đề nghị").expect("first opinion");
+    let sent_back = history.find("Bổ sung kết quả tra cứu năm 2010").expect("leader's");
+    assert!(first < sent_back, "in the order they happened");
+
+    // Each attachment opens in the browser's viewer, or downloads; only for those who see
+    // the dossier.
+    let href = page
+        .split(&format!("href=\"{dossier}/tep/"))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a link to an attachment")
+        .to_string();
+    let file = format!("{dossier}/tep/{href}");
+    let res = get_as(&app, &department, &file).await;
+    assert_eq!(res.status(), 200);
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+    };
+    assert_eq!(header(&res, "content-type"), "application/pdf");
+    assert!(header(&res, "content-disposition").starts_with("inline;"));
+    assert_eq!(header(&res, "x-content-type-options"), "nosniff");
+    assert!(res.bytes().await.expect("bytes").starts_with(b"%PDF-"));
+    let res = get_as(&app, &department, &format!("{file}?tai-ve=1")).await;
+    assert!(header(&res, "content-disposition").starts_with("attachment;"));
+    assert_eq!(get_as(&app, &commune_counter, &file).await.status(), 404);
+    let other = format!("{dossier}/tep/{}", "0".repeat(64));
+    assert_eq!(get_as(&app, &department, &other).await.status(), 404);
 
     // The control slip records each hand-over, in both agencies.
     let (s, slip) = get(&app, &department, &format!("{dossier}/phieu/05")).await;
@@ -193,6 +233,16 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
             .await,
         303
     );
+    // The dossier page links the result issued and no longer offers to issue one.
+    let (_, page) = get(&app, &department, &dossier).await;
+    assert!(page.contains("Kết quả đã ban hành") && page.contains("phieu-lltp.pdf"), "{page}");
+    assert!(page.contains("Phiếu lý lịch tư pháp số 1"));
+    assert!(!page.contains("có thể ban hành kết quả"), "a stale message: {page}");
+    let results = page.split("Kết quả đã ban hành</h2>").nth(1).unwrap_or_default();
+    let link = results.split("href=\"").nth(1).and_then(|s| s.split('"').next()).expect("link");
+    let res = get_as(&app, &department, link).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.expect("bytes").as_ref(), PDF);
     let res = get_as(&app, &citizen, &format!("/api/v1/dossiers/{code}/results/1")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.expect("bytes").as_ref(), PDF);
@@ -458,7 +508,7 @@ async fn a_task_for_several_roles_is_labelled_with_all_and_done_by_an_official_h
     let (_, work) = get(&app, &department, "/mot-cua?tinh-trang=viec").await;
     assert!(work.contains(&code), "the task is in the processing officer's work list");
     let (_, page) = get(&app, &department, &dossier).await;
-    assert!(page.contains("<td>Lãnh đạo, Chuyên viên xử lý</td>"), "both roles named: {page}");
+    assert!(page.contains(">Lãnh đạo, Chuyên viên xử lý</td>"), "both roles named: {page}");
     let task = my_task(&page, &code);
     let (s, _) = post(&app, &department, &format!("{dossier}/cong-viec/{task}"), &[]).await;
     assert_eq!(s, 303);

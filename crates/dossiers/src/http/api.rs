@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cqdt_platform::{ApiJson, HttpError, Principal, Problem};
@@ -414,16 +414,7 @@ pub(super) async fn api_result(
         return Err(DossierError::NotFound(code));
     };
     let (doc, bytes) = s.dossiers.result_file(&p.account_id, &code, seq).await?;
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&doc.media_type) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&attachment(&doc.file_name)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok(res)
+    Ok(super::file_response(&doc.file_name, &doc.media_type, bytes, false))
 }
 
 /// A JSON value as the text a form field would carry: a string as it is, a number as its
@@ -433,24 +424,4 @@ fn text_of(v: Value) -> String {
         Value::String(s) => s,
         other => other.to_string(),
     }
-}
-
-/// `Content-Disposition` of a download (RFC 6266/5987): the UTF-8 name for browsers, an
-/// ASCII one for the rest.
-fn attachment(file_name: &str) -> String {
-    let ascii: String = cqdt_platform::web::fold(file_name)
-        .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
-        .collect();
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }

@@ -39,6 +39,7 @@ pub(super) fn routes(up: super::Uploads) -> Router<DossierState> {
         .route("/thong-ke-ho-so", get(statistics::public_statistics))
         .route("/mot-cua/ho-so/{code}/phieu/{form}", get(slips::slip))
         .route("/mot-cua/ho-so/{code}/cong-viec/{task}", post(dossier::complete_task))
+        .route("/mot-cua/ho-so/{code}/tep/{sha256}", get(dossier::file))
         .route("/mot-cua/ho-so/{code}/ket-qua", post(dossier::add_result).layer(up.one))
         .route(
             "/mot-cua/ho-so/{code}/ket-qua/tao",
@@ -52,11 +53,12 @@ pub(super) fn routes(up: super::Uploads) -> Router<DossierState> {
 fn component_files<'a>(
     procedure: Option<&'a cqdt_procedures::model::Procedure>,
     view: &'a crate::service::DossierView,
-) -> impl Iterator<Item = (&'a cqdt_procedures::model::Component, Vec<&'a str>)> {
+) -> impl Iterator<Item = (&'a cqdt_procedures::model::Component, Vec<&'a crate::model::DossierFile>)>
+{
     let components = procedure.map(|p| p.components.as_slice()).unwrap_or_default();
     components.iter().enumerate().map(move |(i, c)| {
         let files = view.files.iter().filter(|f| f.component == i as i64);
-        (c, files.map(|f| f.file_name.as_str()).collect())
+        (c, files.collect())
     })
 }
 

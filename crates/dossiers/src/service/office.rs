@@ -55,6 +55,27 @@ pub fn task_allows(who: &Principal, t: &cqdt_workflow::store::TaskRow) -> bool {
     t.agency.as_deref().is_some_and(|agency| who.can_any(&task_roles(t), agency))
 }
 
+/// The process variable holding the opinion given when task `id` was done.
+pub fn opinion_key(id: i64) -> String {
+    format!("note_{id}")
+}
+
+/// The opinion an official gave on a done task; instances from before opinions were keyed
+/// by task kept one per element (`note_<element id>`), which is the task's only when the
+/// element ran once.
+pub fn task_opinion(
+    p: &cqdt_workflow::InstanceDetail,
+    t: &cqdt_workflow::store::TaskRow,
+) -> String {
+    let vars = &p.instance.variables;
+    let by_task = vars.get(&opinion_key(t.id));
+    let by_element = || {
+        let once = p.tasks.iter().filter(|o| o.node_id == t.node_id).count() == 1;
+        vars.get(&format!("note_{}", t.node_id)).filter(|_| once)
+    };
+    by_task.or_else(by_element).and_then(|v| v.as_str()).unwrap_or("").to_string()
+}
+
 /// A process task in an official's work list.
 #[derive(Debug, Clone)]
 pub struct WorkItem {
@@ -83,6 +104,32 @@ impl DossierService {
     ) -> Result<DossierView, DossierError> {
         let d = self.in_scope(who, code).await?;
         self.view_of(d).await
+    }
+
+    /// A file of a dossier in the official's scope (an attachment, a supplied paper or a
+    /// result), by its content hash: its name, media type and bytes.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn file_for_official(
+        &self,
+        who: &Principal,
+        code: &str,
+        sha256: &str,
+    ) -> Result<(String, String, Vec<u8>), DossierError> {
+        let view = self.view_for_official(who, code).await?;
+        let attached = view.files.iter().map(|f| (&f.sha256, &f.file_name, &f.media_type));
+        let results = view.results.iter().map(|r| (&r.sha256, &r.file_name, &r.media_type));
+        let (_, name, media_type) = attached
+            .chain(results)
+            .find(|(sha, _, _)| sha.as_str() == sha256)
+            .ok_or_else(|| {
+                DossierError::NotFound(format!(
+                    "{code}/{}",
+                    sha256.chars().take(64).collect::<String>()
+                ))
+            })?;
+        let (_, bytes) =
+            self.files.get(sha256).await.map_err(|e| DossierError::Internal(e.to_string()))?;
+        Ok((name.clone(), media_type.clone(), bytes))
     }
 
     /// A submitted dossier of an agency in the official's scope; outside it the dossier
@@ -220,7 +267,9 @@ impl DossierService {
         }
         vars.insert("decision".into(), json!(if approve { "dong_y" } else { "tra_lai" }));
         if !note.trim().is_empty() {
-            vars.insert(format!("note_{}", task.node_id), json!(note.trim()));
+            // Keyed by the task, not its element, so a step done twice (sent back and done
+            // again) keeps both opinions for the dossier's history.
+            vars.insert(opinion_key(task.id), json!(note.trim()));
         }
         self.workflow.complete(&who.actor, "", task_id, vars).await.map_err(|e| match e {
             cqdt_workflow::service::WorkflowError::Conflict(m) => DossierError::Conflict(m),

@@ -21,7 +21,9 @@ use super::{component_files, vn_date, vn_ts};
 use crate::error::DossierError;
 use crate::http::{control, read_multipart, DossierState};
 use crate::model::{Dossier, DossierStatus, SupplementItem};
-use crate::service::{task_allows, task_role_label, Deadline, DossierView, OfficeAction, Upload};
+use crate::service::{
+    task_allows, task_opinion, task_role_label, Deadline, DossierView, OfficeAction, Upload,
+};
 
 #[derive(Template)]
 #[template(path = "office_dossier.html")]
@@ -36,8 +38,10 @@ struct DossierTpl {
     deadline: Deadline,
     /// The e-form as label and value.
     values: Vec<(String, String)>,
-    /// Components: name, file names attached.
-    components: Vec<(String, String)>,
+    /// Components: name, the files attached.
+    components: Vec<(String, Vec<FileLink>)>,
+    /// The results issued, with when and by whom.
+    results: Vec<(FileLink, String)>,
     /// Appointment date a reception would give now (dd/mm/yyyy).
     proposed_due: String,
     can_receive: bool,
@@ -54,13 +58,83 @@ struct DossierTpl {
     process_running: bool,
     /// The process drawn, open steps highlighted (SVG).
     diagram: String,
+    /// The dossier's history: its steps and the process's done tasks with their opinions.
+    history: Vec<Step>,
 }
 
-impl DossierTpl {
-    /// Who did a step, in words.
-    fn who(&self, actor: &str) -> String {
-        crate::display::actor_text(actor, &self.view.dossier)
+/// One line of the dossier's history as officials read it.
+struct Step {
+    what: String,
+    when: String,
+    who: String,
+    note: String,
+}
+
+/// People as the page names them: officials by their full name (not their login), the
+/// applicant by the name on the dossier.
+struct Names(BTreeMap<String, String>);
+
+impl Names {
+    /// The names of everyone who did something on the dossier or its process.
+    async fn of(s: &DossierState, view: &DossierView, process: Option<&InstanceDetail>) -> Names {
+        let d = &view.dossier;
+        let actors = view.events.iter().map(|e| &e.actor);
+        let actors = actors.chain(view.results.iter().map(|r| &r.added_by));
+        let tasks = process.into_iter().flat_map(|p| p.tasks.iter());
+        let actors = actors.chain(tasks.filter_map(|t| t.completed_by.as_ref()));
+        let mut names = BTreeMap::new();
+        for actor in actors {
+            if names.contains_key(actor) {
+                continue;
+            }
+            let words = crate::display::actor_text(actor, d);
+            let name = match actor.strip_prefix("account:") {
+                Some(id) if id == d.applicant_account => words,
+                _ if actor == "system" => words,
+                _ => s.applicants.full_name(actor).await.unwrap_or(words),
+            };
+            names.insert(actor.clone(), name);
+        }
+        Names(names)
     }
+
+    fn of_actor(&self, actor: &str) -> String {
+        self.0.get(actor).cloned().unwrap_or_else(|| actor.to_string())
+    }
+}
+
+/// The dossier's timeline merged with the process tasks done, in the order they happened,
+/// each with who, when and what they wrote.
+fn history(view: &DossierView, process: Option<&InstanceDetail>, names: &Names) -> Vec<Step> {
+    let instant = |at: &str| chrono::DateTime::parse_from_rfc3339(at).ok();
+    let mut steps: Vec<_> = view
+        .events
+        .iter()
+        .map(|e| {
+            let step = Step {
+                what: e.status.label().to_string(),
+                when: vn_ts(&e.at),
+                who: names.of_actor(&e.actor),
+                note: e.note.clone(),
+            };
+            (instant(&e.at), step)
+        })
+        .collect();
+    let done = process.into_iter().flat_map(|p| p.tasks.iter().map(move |t| (p, t)));
+    for (p, t) in done {
+        let (Some(at), Some(by)) = (&t.completed_at, &t.completed_by) else { continue };
+        let opinion = task_opinion(p, t);
+        let step = Step {
+            what: format!("Hoàn thành “{}”", t.name),
+            when: vn_ts(at),
+            who: names.of_actor(by),
+            note: if opinion.is_empty() { String::new() } else { format!("Ý kiến: {opinion}") },
+        };
+        steps.push((instant(at), step));
+    }
+    // Stable: steps at the same instant keep the dossier's order, then the process's.
+    steps.sort_by_key(|(at, _)| *at);
+    steps.into_iter().map(|(_, s)| s).collect()
 }
 
 /// A process task as the dossier page shows it.
@@ -72,18 +146,44 @@ struct TaskView {
     created: String,
     due: String,
     done: String,
+    /// The opinion given when it was done.
+    opinion: String,
     mine: bool,
     /// The official decides here: approve, or send back.
     decides: bool,
 }
 
-/// Each component of the procedure with the names of the files attached.
-fn components(procedure: Option<&Procedure>, view: &DossierView) -> Vec<(String, String)> {
+/// A file as the dossier page lists it: its name, what it is, and where it opens.
+struct FileLink {
+    name: String,
+    /// Kind and size in words, e.g. "PDF, 11 KB".
+    about: String,
+    href: String,
+}
+
+impl FileLink {
+    fn new(code: &str, name: &str, media_type: &str, size: i64, sha256: &str) -> FileLink {
+        FileLink {
+            name: name.to_string(),
+            about: format!("{}, {}", filters::kind_text(media_type), filters::size_text(size)),
+            href: format!("/mot-cua/ho-so/{code}/tep/{sha256}"),
+        }
+    }
+}
+
+/// Each component of the procedure with the files attached to it.
+fn components(
+    code: &str,
+    procedure: Option<&Procedure>,
+    view: &DossierView,
+) -> Vec<(String, Vec<FileLink>)> {
     component_files(procedure, view)
         .map(|(c, files)| {
-            let attached =
-                if files.is_empty() { "Chưa có".to_string() } else { files.join(", ") };
-            (c.name.clone(), attached)
+            let links = files
+                .iter()
+                .map(|f| FileLink::new(code, &f.file_name, &f.media_type, f.size, &f.sha256))
+                .collect();
+            (c.name.clone(), links)
         })
         .collect()
 }
@@ -92,7 +192,7 @@ fn components(procedure: Option<&Procedure>, view: &DossierView) -> Vec<(String,
 async fn tasks(
     s: &DossierState,
     p: &Principal,
-    d: &Dossier,
+    names: &Names,
     process: &InstanceDetail,
 ) -> Vec<TaskView> {
     let mut deciding = Vec::new();
@@ -114,10 +214,11 @@ async fn tasks(
             due: t.due_date.as_deref().map(vn_date).unwrap_or_default(),
             done: match (&t.completed_at, &t.completed_by) {
                 (Some(at), Some(by)) => {
-                    format!("{} – {}", vn_ts(at), crate::display::actor_text(by, d))
+                    format!("{} – {}", vn_ts(at), names.of_actor(by))
                 }
                 _ => String::new(),
             },
+            opinion: task_opinion(process, t),
             mine: t.status == "open" && task_allows(p, t),
         })
         .collect()
@@ -168,8 +269,9 @@ async fn show(
     let d = &view.dossier;
     let proposed_due = proposed_due(s, d).await;
     let process = s.dossiers.process_for_official(p, code).await?;
+    let names = Names::of(s, &view, process.as_ref()).await;
     let (tasks, diagram) = match &process {
-        Some(pr) => (tasks(s, p, d, pr).await, s.dossiers.process_diagram(pr).await),
+        Some(pr) => (tasks(s, p, &names, pr).await, s.dossiers.process_diagram(pr).await),
         None => (Vec::new(), String::new()),
     };
     let process_running = process.as_ref().is_some_and(|pr| pr.instance.status == "active");
@@ -185,7 +287,16 @@ async fn show(
             .as_ref()
             .map(|pr| s.dossiers.shown_form(&pr.form, &d.form))
             .unwrap_or_default(),
-        components: components(procedure.as_ref(), &view),
+        components: components(code, procedure.as_ref(), &view),
+        results: view
+            .results
+            .iter()
+            .map(|r| {
+                let link = FileLink::new(code, &r.file_name, &r.media_type, r.size, &r.sha256);
+                let when = format!("{} – {}", vn_ts(&r.added_at), names.of_actor(&r.added_by));
+                (link, if r.note.is_empty() { when } else { format!("{when}: {}", r.note) })
+            })
+            .collect(),
         proposed_due,
         can_receive: allowed(OfficeAction::Receive { due_date: None }),
         can_supplement: allowed(OfficeAction::RequestSupplement {
@@ -202,6 +313,7 @@ async fn show(
             }),
         can_result: !process_running && crate::service::may_issue_result(p, d),
         slips: slips(&view, process.is_some()),
+        history: history(&view, process.as_ref(), &names),
         tasks,
         process_running,
         diagram,
@@ -324,6 +436,25 @@ pub(super) async fn complete_task(
     let approve = control(&f, "decision") != "tra_lai";
     let outcome = s.dossiers.complete_task(&p, &code, task, control(&f, "note"), approve).await;
     done_or_refused(&s, &p, &code, outcome, "cong-viec").await
+}
+
+/// Query of a file link: `tai-ve` asks for a download instead of the browser's viewer.
+#[derive(serde::Deserialize)]
+pub(super) struct FileQuery {
+    #[serde(rename = "tai-ve")]
+    download: Option<String>,
+}
+
+/// A file of the dossier (attachment, supplied paper or result), opened in the browser's
+/// PDF or image viewer so reception can check it before receiving, or downloaded.
+pub(super) async fn file(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path((code, sha256)): Path<(String, String)>,
+    Query(q): Query<FileQuery>,
+) -> Result<Response, DossierError> {
+    let (name, media_type, bytes) = s.dossiers.file_for_official(&p, &code, &sha256).await?;
+    Ok(crate::http::file_response(&name, &media_type, bytes, q.download.is_none()))
 }
 
 /// A result document uploaded from the dossier page.
