@@ -53,10 +53,7 @@ impl Labels<'_> {
             FieldType::Date => NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
                 .map(cqdt_platform::clock::format_date_vn)
                 .unwrap_or(raw),
-            FieldType::Phone => match raw.strip_prefix("+84") {
-                Some(rest) => format!("0{rest}"),
-                None => raw,
-            },
+            FieldType::Phone => phone_text(&raw),
             FieldType::Number => raw.replace('.', ","),
             _ => raw,
         })
@@ -85,6 +82,21 @@ impl Labels<'_> {
                 .collect::<Vec<_>>()
                 .join(", "),
         }
+    }
+}
+
+/// A Vietnamese phone number as people write it: `0912000123`, not `+84912000123`.
+pub fn phone_text(raw: &str) -> String {
+    match raw.strip_prefix("+84") {
+        Some(rest) => format!("0{rest}"),
+        None => raw.to_string(),
+    }
+}
+
+impl crate::model::Dossier {
+    /// The applicant's phone as people write it.
+    pub fn phone_shown(&self) -> Option<String> {
+        self.applicant_phone.as_deref().map(phone_text)
     }
 }
 

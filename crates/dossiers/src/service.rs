@@ -42,7 +42,7 @@ mod transition;
 pub use deadlines::{appointment, deadline, Deadline};
 pub use filing::{PublicStatus, PublicStep};
 pub use office::{opinion_key, task_allows, task_opinion, task_role_label, WorkItem};
-pub use result_doc::ResultDraft;
+pub use result_doc::{result_title, signer_title, ResultDraft};
 pub use stats::{Statistics, StatsBy};
 pub use transition::{may_issue_result, OfficeAction};
 

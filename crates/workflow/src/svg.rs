@@ -27,12 +27,50 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Waypoints of a flow between two shapes: right side to left side, with an elbow where
+/// they are not level; a flow to a shape on its left (going back) leaves from the bottom,
+/// runs along `below` and comes up into the target's bottom.
+fn route(
+    from: Option<&(f64, f64, f64, f64)>,
+    to: Option<&(f64, f64, f64, f64)>,
+    below: f64,
+) -> Option<Vec<(f64, f64)>> {
+    let (&(sx, sy, sw, sh), &(tx, ty, tw, th)) = (from?, to?);
+    let (start, end) = ((sx + sw, sy + sh / 2.0), (tx, ty + th / 2.0));
+    if end.0 < start.0 {
+        let (out, into) = (sx + sw / 2.0, tx + tw / 2.0);
+        return Some(vec![(out, sy + sh), (out, below), (into, below), (into, ty + th)]);
+    }
+    if (start.1 - end.1).abs() < 0.5 {
+        return Some(vec![start, end]);
+    }
+    let mid = (start.0 + end.0) / 2.0;
+    Some(vec![start, (mid, start.1), (mid, end.1), end])
+}
+
 /// The diagram; `active` nodes are highlighted, `done` nodes shown as passed.
 pub fn render(p: &Process, active: &[String], done: &[String]) -> String {
     let (mut max_x, mut max_y) = (200.0_f64, 100.0_f64);
     for (x, y, w, h) in p.layout.shapes.values() {
         max_x = max_x.max(x + w);
         max_y = max_y.max(y + h);
+    }
+    // Flows drawn without waypoints (a hand-written file with shapes only) still get
+    // their arrow, routed between the shapes; a flow going back runs below the diagram.
+    let below = max_y + 20.0;
+    let mut edges = p.layout.edges.clone();
+    for (fid, f) in &p.flows {
+        if edges.contains_key(fid) {
+            continue;
+        }
+        if let Some(points) =
+            route(p.layout.shapes.get(&f.source), p.layout.shapes.get(&f.target), below)
+        {
+            if points.iter().any(|(_, y)| *y >= below) {
+                max_y = below;
+            }
+            edges.insert(fid.clone(), points);
+        }
     }
     let mut out = String::new();
     let _ = write!(
@@ -51,7 +89,7 @@ pub fn render(p: &Process, active: &[String], done: &[String]) -> String {
             );
         }
     }
-    for (fid, points) in &p.layout.edges {
+    for (fid, points) in &edges {
         if points.len() < 2 {
             continue;
         }
@@ -63,12 +101,13 @@ pub fn render(p: &Process, active: &[String], done: &[String]) -> String {
         );
         if let Some(f) = p.flows.get(fid) {
             if !f.name.is_empty() {
-                let (x, y) = points[points.len() / 2];
+                // Over the middle of the middle segment, clear of the shapes at its ends.
+                let (a, b) = (points[(points.len() - 1) / 2], points[points.len() / 2]);
                 let _ = write!(
                     out,
-                    r##"<text x="{}" y="{}">{}</text>"##,
-                    x + 4.0,
-                    y - 4.0,
+                    r##"<text x="{}" y="{}" text-anchor="middle">{}</text>"##,
+                    (a.0 + b.0) / 2.0,
+                    (a.1 + b.1) / 2.0 - 4.0,
                     esc(&f.name)
                 );
             }
@@ -169,6 +208,21 @@ mod tests {
         );
         assert!(svg.contains("#cce2d8"));
         assert!(!svg.contains("<script"));
+    }
+
+    #[test]
+    fn flows_drawn_without_waypoints_get_arrows_between_their_shapes_and_a_way_back_runs_below() {
+        let xml = include_str!("../../cqdt/demo/processes/lltp-lien-thong.bpmn");
+        let p = crate::model::parse_bpmn(xml).expect("parse");
+        assert!(p.layout.edges.is_empty(), "the demo file has shapes only");
+        let svg = render(&p, &[], &[]);
+        assert_eq!(svg.matches("<polyline").count(), p.flows.len(), "one arrow per flow");
+        assert_eq!(svg.matches(r#"marker-end="url(#arrow)""#).count(), p.flows.len());
+        // Start (20,122 36×36) to the appraisal (100,100 120×80): level, one segment.
+        assert!(svg.contains(r#"points="56,140 100,140""#), "{svg}");
+        // Sent back from the decision (760,115 50×50) to the appraisal, under everything.
+        assert!(svg.contains(r#"points="785,165 785,280 160,280 160,180""#), "{svg}");
+        assert!(svg.contains(r#"height="300""#), "the diagram grows to hold it");
     }
 
     #[test]

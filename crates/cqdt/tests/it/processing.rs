@@ -403,6 +403,11 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
         page.contains("Trần Gia Huy") && page.contains(&code),
         "the body is filled from the e-form: {page}"
     );
+    // Defaults that fit a commune: its chairman signs; the applicant and the archive receive.
+    assert!(page.contains(">CHỦ TỊCH</textarea>"), "{page}");
+    assert!(page.contains("- Ông/bà Trần Thị Mai;\n- Lưu: VT.</textarea>"), "{page}");
+    assert!(page.contains("value=\"GIẤY KHAI SINH\""), "the title is the result: {page}");
+    assert!(!page.contains("0912000123"), "not the contact phone in the result's body");
     let draft = |title: &str, action: &str| {
         vec![
             ("number".to_string(), "15/GKS-UBND".to_string()),
@@ -413,6 +418,7 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
             ),
             ("signer_title".to_string(), "KT. CHỦ TỊCH\r\nPHÓ CHỦ TỊCH".to_string()),
             ("signer_name".to_string(), "Lâm Văn Đức".to_string()),
+            ("recipients".to_string(), "- Bà Trần Thị Mai;\r\n- Lưu: VT.".to_string()),
             ("action".to_string(), action.to_string()),
         ]
     };
@@ -444,6 +450,8 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
             "Trần Gia Huy",
             "Lâm Văn Đức",
             "Người đi đăng ký: Trần Thị Mai",
+            "Nơi nhận:",
+            "- Lưu: VT.",
             "chưa có chữ ký số",
             &code,
         ] {

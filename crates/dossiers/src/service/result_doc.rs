@@ -29,6 +29,9 @@ pub struct ResultDraft {
     pub signer_title: String,
     /// Name of the signer.
     pub signer_name: String,
+    /// Recipients (nơi nhận), one per line, e.g. `- Ông/bà Nguyễn Văn An;` and `- Lưu: VT.`;
+    /// empty leaves the block out.
+    pub recipients: String,
 }
 
 impl ResultDraft {
@@ -53,6 +56,7 @@ impl ResultDraft {
             "Nhập chức vụ người ký (2 đến 120 ký tự).",
         );
         limit("signer_name", &self.signer_name, 0, 120, "Họ tên người ký tối đa 120 ký tự.");
+        limit("recipients", &self.recipients, 0, 2000, "Nơi nhận tối đa 2000 ký tự.");
         if e.is_empty() {
             Ok(())
         } else {
@@ -62,6 +66,52 @@ impl ResultDraft {
 }
 
 use cqdt_platform::clock::local_date_text as vn_date;
+
+/// The title a result document gets by default: the procedure's result as one document. A
+/// result written with alternatives ("Phiếu lý lịch tư pháp số 1 hoặc số 2 (bản giấy hoặc
+/// bản điện tử)") takes the alternative the applicant asked for when one of the e-form's
+/// values names it ("Phiếu lý lịch tư pháp số 1"), else the first; notes in brackets and
+/// what follows a semicolon (copies, extracts) are left out.
+pub fn result_title(result: &str, values: &[String]) -> String {
+    let head = result.split([';', '(']).next().unwrap_or("").trim();
+    let first = head.split(" hoặc ").next().unwrap_or("").trim().trim_end_matches(',');
+    let words = |t: &str| t.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>();
+    let lead: Vec<String> = words(first).into_iter().take(3).collect();
+    let asked = values.iter().map(|v| v.trim()).find(|v| {
+        let w = words(v);
+        lead.len() >= 2 && w.len() > lead.len() && w[..lead.len()] == lead[..] && v.len() < 200
+    });
+    let title = asked.unwrap_or(first);
+    let title = if title.is_empty() { "Giấy xác nhận" } else { title };
+    title.to_uppercase()
+}
+
+/// The signer's title for an agency, by its kind (Nghị định 30/2020: the head of the
+/// agency signs): a people's committee's chairman, a department's director, and so on.
+pub fn signer_title(agency: &str) -> &'static str {
+    let a = agency.trim();
+    let starts = |p: &str| a.to_lowercase().starts_with(&p.to_lowercase());
+    if starts("Ủy ban nhân dân") || starts("UBND") || starts("Hội đồng") {
+        "CHỦ TỊCH"
+    } else if starts("Chi cục") {
+        "CHI CỤC TRƯỞNG"
+    } else if starts("Cục") {
+        "CỤC TRƯỞNG"
+    } else if starts("Công an tỉnh") || starts("Công an thành phố") {
+        "GIÁM ĐỐC"
+    } else if starts("Công an") {
+        "TRƯỞNG CÔNG AN"
+    } else if starts("Phòng") {
+        "TRƯỞNG PHÒNG"
+    } else if starts("Ban") {
+        "TRƯỞNG BAN"
+    } else if starts("Sở") || starts("Văn phòng") || starts("Trung tâm") || starts("Chi nhánh")
+    {
+        "GIÁM ĐỐC"
+    } else {
+        "THỦ TRƯỞNG CƠ QUAN"
+    }
+}
 
 impl DossierService {
     /// A dossier whose result this official may issue now.
@@ -85,6 +135,7 @@ impl DossierService {
     ) -> Result<(Dossier, ResultDraft), DossierError> {
         let d = self.issuable(who, code).await?;
         let p = self.procedure_of(&d).await?;
+        let agency_name = d.agency_name.clone();
         let today = self.today().format("%d/%m/%Y").to_string();
         let code_text = d.code.clone().unwrap_or_else(|| d.id.clone());
         let submitted = d.submitted_at.as_deref().map(vn_date).unwrap_or_default();
@@ -106,20 +157,23 @@ impl DossierService {
                 }
             },
         });
-        let title = p
+        let values: Vec<String> = p
             .as_ref()
-            .map(|p| p.result.trim().to_string())
-            .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| "Giấy xác nhận".into())
-            .to_uppercase();
+            .map(|p| p.form.iter().filter_map(|f| self.shown_value(f, &d.form)).collect())
+            .unwrap_or_default();
+        let title = result_title(p.as_ref().map(|p| p.result.as_str()).unwrap_or(""), &values);
+        // A leader signs in their own name; anyone else leaves it to the signer.
+        let leader = who.can_any(&[cqdt_platform::Role::Leader], &d.agency_code);
+        let recipients = format!("- Ông/bà {};\n- Lưu: VT.", d.applicant_name.trim());
         Ok((
             d,
             ResultDraft {
                 number: String::new(),
                 title: title.chars().take(300).collect(),
                 body,
-                signer_title: "CHỦ TỊCH".into(),
-                signer_name: String::new(),
+                signer_title: signer_title(&agency_name).into(),
+                signer_name: if leader { who.name.clone() } else { String::new() },
+                recipients,
             },
         ))
     }
@@ -256,6 +310,18 @@ fn render(
         y = top + 14.0;
     }
     y += 16.0;
+    // Nơi nhận on the left, level with the signer's title (Nghị định 30/2020, Phụ lục I).
+    let mut ry = y;
+    if !draft.recipients.trim().is_empty() {
+        pdf.text(left, ry, 12.0, Style::Bold, Align::Left, "Nơi nhận:");
+        ry += 15.0;
+        for line in draft.recipients.lines().filter(|l| !l.trim().is_empty()) {
+            for part in pdf.wrap(line.trim(), 11.0, Style::Regular, width / 2.0 - 10.0) {
+                pdf.text(left, ry, 11.0, Style::Regular, Align::Left, &part);
+                ry += 13.0;
+            }
+        }
+    }
     for line in draft.signer_title.lines().filter(|l| !l.trim().is_empty()) {
         pdf.text(motto_x, y, 13.0, Style::Bold, Align::Center, line.trim());
         y += 17.0;
@@ -296,6 +362,7 @@ mod tests {
             body: "Ủy ban nhân dân Phường 5 xác nhận ông Nguyễn Văn Ấn, sinh ngày 02/09/1990.\nTình trạng hôn nhân: chưa đăng ký kết hôn với ai.".into(),
             signer_title: "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH".into(),
             signer_name: "Trần Thị Bích".into(),
+            recipients: "- Ông Nguyễn Văn Ấn;\n- Lưu: VT.".into(),
         }
     }
 
@@ -306,6 +373,32 @@ mod tests {
             bad.check().expect_err("refused").into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["title", "body"]);
         assert!(draft().check().is_ok());
+    }
+
+    #[test]
+    fn the_title_is_the_one_document_the_applicant_asked_for_not_the_alternatives() {
+        let lltp = "Phiếu lý lịch tư pháp số 1 hoặc số 2 (bản giấy hoặc bản điện tử)";
+        let asked = |v: &str| result_title(lltp, &["Nguyễn Văn An".into(), v.into()]);
+        assert_eq!(asked("Phiếu lý lịch tư pháp số 2"), "PHIẾU LÝ LỊCH TƯ PHÁP SỐ 2");
+        assert_eq!(result_title(lltp, &[]), "PHIẾU LÝ LỊCH TƯ PHÁP SỐ 1");
+        assert_eq!(
+            result_title("Giấy khai sinh (bản chính); bản sao trích lục nếu có yêu cầu", &[]),
+            "GIẤY KHAI SINH"
+        );
+        assert_eq!(result_title("", &[]), "GIẤY XÁC NHẬN");
+        assert!(!asked("Phiếu lý lịch tư pháp số 1").contains("HOẶC"));
+    }
+
+    #[test]
+    fn the_signer_is_the_head_of_the_agency_by_its_kind() {
+        assert_eq!(signer_title("Sở Tư pháp tỉnh Sóc Trăng"), "GIÁM ĐỐC");
+        assert_eq!(signer_title("Ủy ban nhân dân Phường 5, thành phố Sóc Trăng"), "CHỦ TỊCH");
+        assert_eq!(signer_title("UBND cấp xã"), "CHỦ TỊCH");
+        assert_eq!(signer_title("Chi cục Thủy sản"), "CHI CỤC TRƯỞNG");
+        assert_eq!(signer_title("Phòng Tư pháp"), "TRƯỞNG PHÒNG");
+        assert_eq!(signer_title("Công an tỉnh"), "GIÁM ĐỐC");
+        assert_eq!(signer_title("Công an xã"), "TRƯỞNG CÔNG AN");
+        assert_eq!(signer_title("Văn phòng đăng ký đất đai"), "GIÁM ĐỐC");
     }
 
     #[test]

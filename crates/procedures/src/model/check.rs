@@ -80,7 +80,9 @@ impl Procedure {
         let mut t = String::from(
             "{{co_quan}} xác nhận đã giải quyết thủ tục “{{thu_tuc}}” theo hồ sơ số {{ma_ho_so}} do ông/bà {{nguoi_nop}} nộp ngày {{ngay_nop}}, với nội dung sau:",
         );
-        for f in &self.form {
+        // The facts the result states, not how to reach the applicant.
+        let contact = [FieldType::Phone, FieldType::Email];
+        for f in self.form.iter().filter(|f| !contact.contains(&f.kind)) {
             t.push_str(&format!("\n- {}: {{{{{}}}}}", f.label, f.key));
         }
         t

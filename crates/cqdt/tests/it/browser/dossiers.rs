@@ -182,6 +182,7 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
     citizen.fill("password", helpers::DEMO_PASSWORD).await;
     citizen.click_and_wait(SUBMIT).await;
     assert_eq!(citizen.path().await, format!("/nop-ho-so/{lltp}"));
+    assert_menu_for(&citizen, "Nguyễn Văn An", "").await;
     let prefilled =
         citizen.js("return document.getElementById('f_permanent_address__xa').value").await;
     assert_eq!(prefilled, "Phường Sóc Trăng", "address from the account");
@@ -212,6 +213,16 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
 
     // The department's counter receives it, prints the receipt, hands it to processing.
     let counter = official_browser(&app, "tiepnhan.stp").await;
+    assert_menu_for(&counter, "Võ Thị Ngọc Hân", "Sở Tư pháp").await;
+    counter.goto(&app.url(&format!("/mot-cua/ho-so/{code}"))).await;
+    // Reception checks the papers in the browser's own PDF viewer before receiving.
+    let file = counter
+        .js("return document.querySelector(\"a[href*='/tep/']\").getAttribute('href')")
+        .await;
+    let file = file.as_str().expect("a link to each attachment").to_string();
+    counter.goto(&app.url(&file)).await;
+    let opened = counter.js("return [document.contentType, location.pathname]").await;
+    assert_eq!(opened, json!(["application/pdf", file]), "the PDF opens in the browser");
     counter.goto(&app.url(&format!("/mot-cua/ho-so/{code}"))).await;
     counter.click_and_wait("form[action$='/tiep-nhan'] button").await;
     counter.click_and_wait("a[href$='/phieu/01']").await;
@@ -235,8 +246,19 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
 
     // The leader approves, checks the control slip and issues the result online.
     let leader = official_browser(&app, "lanhdao.stp").await;
+    assert_menu_for(&leader, "Thạch Văn Sơn", "Sở Tư pháp").await;
     do_my_task(&leader, &code, "Phê duyệt, ký phiếu", "Đồng ý.").await;
-    assert!(leader.text().await.contains("Quy trình đã hoàn thành"));
+    let text = leader.text().await;
+    assert!(text.contains("Quy trình đã hoàn thành; có thể ban hành kết quả"));
+    // Every step's opinion in the history, with who did it and when.
+    for opinion in [
+        "Nguyễn Văn Bình: Ý kiến: Hồ sơ hợp lệ.",
+        "Ý kiến: Có cư trú tại phường.",
+        "Ý kiến: Không có án tích.",
+        "Thạch Văn Sơn: Ý kiến: Đồng ý.",
+    ] {
+        assert!(text.contains(opinion), "{opinion} in the history: {text}");
+    }
     assert_accessible(&leader, "dossier with its process").await;
     leader.click_and_wait("a[href$='/phieu/05']").await;
     assert!(leader.text().await.contains("Ủy ban nhân dân Phường 5"));
@@ -246,13 +268,34 @@ async fn a_dossier_filed_on_the_portal_is_processed_across_two_agencies_and_the_
     leader.goto(&app.url(&format!("/mot-cua/ho-so/{code}"))).await;
     leader.click_and_wait("a[href$='/ket-qua/tao']").await;
     assert!(leader.text().await.contains(&code));
+    // Defaults for a department's leader: the document asked for, not the alternatives;
+    // the director's title and the leader's own name; who receives it (item 10).
+    let defaults = leader
+        .js("return ['title', 'signer_title', 'signer_name', 'recipients'].map(function (id) { return document.getElementById(id).value; })")
+        .await;
+    assert_eq!(
+        defaults,
+        json!([
+            "PHIẾU LÝ LỊCH TƯ PHÁP SỐ 1",
+            "GIÁM ĐỐC",
+            "Thạch Văn Sơn",
+            "- Ông/bà Nguyễn Văn An;\n- Lưu: VT."
+        ])
+    );
     assert_accessible(&leader, "result document form").await;
     leader
         .js("document.getElementById('number').value = '15/PLLTP-STP'; \
              document.getElementById('signer_name').value = 'Lâm Văn Đức'; return true;")
         .await;
     leader.click_and_wait("button[value='ban-hanh']").await;
-    assert!(leader.text().await.contains("Đã ban hành kết quả"));
+    let text = leader.text().await;
+    assert!(text.contains("Đã ban hành kết quả") && text.contains("Kết quả đã ban hành"));
+    assert!(!text.contains("có thể ban hành kết quả"), "no stale message: {text}");
+    let issued = leader
+        .js("return document.querySelectorAll(\"#da-ban-hanh ~ ul a[href*='/tep/']\").length")
+        .await;
+    assert_eq!(issued, 2, "the issued result opens and downloads");
+    assert_accessible(&leader, "dossier with its result").await;
     leader.goto(&app.url("/mot-cua/thong-ke?theo=thang")).await;
     assert!(leader.text().await.contains("Trước hạn"));
     assert_accessible(&leader, "statistics with the chart").await;

@@ -211,16 +211,24 @@ impl Browser {
         .await;
     }
 
-    /// Saves a PNG of the viewport to `CQDT_SCREENSHOTS` (a folder), when that is set, so a
-    /// person can look at the page at this width.
+    /// Saves a PNG of the whole page (up to 8,000 px down) to `CQDT_SCREENSHOTS` (a folder),
+    /// when that is set, so a person can look at the page at this width (DevTools'
+    /// `Page.captureScreenshot` beyond the viewport: WebDriver's own takes the viewport only).
     async fn screenshot(&self, name: &str) {
         let Ok(dir) = std::env::var("CQDT_SCREENSHOTS") else { return };
-        let url = format!("{}/session/{}/screenshot", self.base, self.session);
-        let res: Value = self.http.get(url).send_json().await;
-        let png = &res["value"];
+        let size = self
+            .js("return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            .await;
+        let (width, height) =
+            (size[0].as_f64().unwrap_or(360.0), size[1].as_f64().unwrap_or(740.0));
+        let clip =
+            json!({"x": 0, "y": 0, "width": width, "height": height.min(8000.0), "scale": 1});
+        let params = json!({"format": "png", "captureBeyondViewport": true, "clip": clip});
+        let cmd = json!({"cmd": "Page.captureScreenshot", "params": params});
+        let v = self.call(reqwest::Method::POST, "/goog/cdp/execute", cmd).await;
         let bytes = base64::Engine::decode(
             &base64::engine::general_purpose::STANDARD,
-            png.as_str().unwrap_or(""),
+            v["data"].as_str().unwrap_or(""),
         )
         .expect("png");
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), bytes)
@@ -277,8 +285,19 @@ async fn journey() -> Option<(Instance, Browser)> {
 /// 360 px phone, where nothing may scroll sideways (issue 15, item 12); screenshots at both
 /// widths go to `CQDT_SCREENSHOTS` when that is set.
 async fn assert_accessible(b: &Browser, what: &str) {
+    // Nothing technical, no code, no UTC or ISO date for a person to read (items 1, 2, 6);
+    // the audit log keeps its own vocabulary for auditors.
+    let path = b.path().await;
+    if !path.starts_with("/admin/audit") {
+        if let Some(leak) = helpers::words::leak(&b.text().await) {
+            panic!("{what} ({path}) {leak}");
+        }
+    }
     let bad = b.axe().await;
     assert!(bad.is_empty(), "{what}: serious/critical accessibility violations: {bad:#?}");
+    // Every button is styled as one of ours, not the browser's grey default (item 12).
+    let plain = b.js(UNSTYLED_BUTTONS).await;
+    assert_eq!(plain, json!([]), "{what}: buttons left in the browser's style");
     let shot = screenshot_name(what);
     b.screenshot(&format!("{shot}-1280")).await;
     b.phone(true).await;
@@ -298,12 +317,39 @@ async fn assert_accessible(b: &Browser, what: &str) {
     );
 }
 
+/// The header names the signed-in person and their agency with "Đăng xuất", and every link
+/// of the menu opens for them: none answers 401 or 403 (item 8).
+async fn assert_menu_for(b: &Browser, name: &str, agency: &str) {
+    let header = b.js("return document.querySelector('header .account').innerText").await;
+    let header = header.as_str().unwrap_or("");
+    for words in [name, agency, "Đăng xuất"] {
+        assert!(header.contains(words), "the header shows {words}: {header}");
+    }
+    let statuses = b
+        .js("return Array.from(document.querySelectorAll('header nav a')).map(function (a) { \
+             var r = new XMLHttpRequest(); r.open('GET', a.getAttribute('href'), false); r.send(); \
+             return [a.getAttribute('href'), r.status]; })")
+        .await;
+    let statuses = statuses.as_array().cloned().unwrap_or_default();
+    assert!(statuses.len() >= 2, "a menu: {statuses:?}");
+    for link in &statuses {
+        assert_eq!(link[1], 200, "every menu link opens: {link}");
+    }
+    let current =
+        b.js("return document.querySelectorAll('header nav a[aria-current=page]').length").await;
+    assert!(current.as_i64().unwrap_or(0) <= 1, "at most one current tab");
+}
+
 /// axe-core alone, at 1280 px: the administration pages, which the phone check (item 12, the
 /// journeys) does not cover yet.
 async fn assert_accessible_wide(b: &Browser, what: &str) {
     let bad = b.axe().await;
     assert!(bad.is_empty(), "{what}: serious/critical accessibility violations: {bad:#?}");
 }
+
+/// The texts of the page's buttons still in the browser's default style (its few pixels of
+/// padding), links styled as text excepted.
+const UNSTYLED_BUTTONS: &str = "return Array.from(document.querySelectorAll('main button')).filter(function (b) { return !b.classList.contains('link-button') && parseFloat(getComputedStyle(b).paddingLeft) < 8; }).map(function (b) { return b.textContent.trim(); });";
 
 /// The element sticking out furthest to the right, to say what overflows.
 const WIDEST: &str = "let w = null, r = 0; for (const e of document.querySelectorAll('body *')) { const x = e.getBoundingClientRect().right; if (x > r) { r = x; w = e; } } return w ? [w.tagName, w.className, String(w.textContent).slice(0, 60), r] : null;";

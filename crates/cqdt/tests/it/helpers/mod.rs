@@ -5,6 +5,7 @@
 
 mod instance;
 mod sandboxes;
+pub mod words;
 
 use std::process::Output;
 

@@ -47,7 +47,7 @@ fn ledger_line(r: crate::store::LedgerRow) -> LedgerLine {
         code: r.code,
         procedure: r.procedure_name,
         applicant: r.applicant_name,
-        phone: r.applicant_phone.map(|p| p.replacen("+84", "0", 1)).unwrap_or_default(),
+        phone: r.applicant_phone.as_deref().map(crate::display::phone_text).unwrap_or_default(),
         agency: r.agency_name,
         received: match &r.received_on {
             Some(d) => vn_date(d),

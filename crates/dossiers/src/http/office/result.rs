@@ -21,7 +21,7 @@ use crate::service::ResultDraft;
 struct DraftInput {
     id: &'static str,
     label: &'static str,
-    hint: &'static str,
+    hint: String,
     value: String,
     error: String,
     /// Rows of a textarea; 0 for a one-line input.
@@ -49,15 +49,19 @@ fn result_form_page(
     let error = |id: &str| {
         errors.iter().find(|e| e.field == id).map(|e| e.message.clone()).unwrap_or_default()
     };
-    let input = |id: &'static str, label, hint, value: &str, rows| DraftInput {
+    let input = |id: &'static str, label, hint: &str, value: &str, rows| DraftInput {
         id,
         label,
-        hint,
+        hint: hint.to_string(),
         value: value.to_string(),
         error: error(id),
         rows,
     };
     let body_rows = draft.body.lines().count().clamp(6, 30) + 2;
+    let head = crate::service::signer_title(&d.agency_name);
+    let signer_hint = format!(
+        "Người đứng đầu ký: {head}; cấp phó ký thay viết hai dòng KT. {head} / PHÓ {head}."
+    );
     let inputs = vec![
         input(
             "number",
@@ -68,14 +72,15 @@ fn result_form_page(
         ),
         input("title", "Tên văn bản", "", &draft.title, 0),
         input("body", "Nội dung", "Mỗi dòng là một đoạn.", &draft.body, body_rows),
-        input(
-            "signer_title",
-            "Chức vụ người ký",
-            "Ví dụ CHỦ TỊCH, hoặc hai dòng KT. CHỦ TỊCH / PHÓ CHỦ TỊCH.",
-            &draft.signer_title,
-            2,
-        ),
+        input("signer_title", "Chức vụ người ký", &signer_hint, &draft.signer_title, 2),
         input("signer_name", "Họ tên người ký", "", &draft.signer_name, 0),
+        input(
+            "recipients",
+            "Nơi nhận",
+            "Mỗi dòng một nơi nhận, ví dụ “- Lưu: VT.”.",
+            &draft.recipients,
+            3,
+        ),
     ];
     let mut res = render(&ResultFormTpl {
         shell: (*s.platform.shell).clone(),
@@ -112,6 +117,7 @@ fn edited(f: &BTreeMap<String, String>) -> ResultDraft {
         body: get("body").trim_end().to_string(),
         signer_title: get("signer_title").trim().to_string(),
         signer_name: get("signer_name").trim().to_string(),
+        recipients: get("recipients").trim().to_string(),
     }
 }
 
