@@ -85,13 +85,7 @@ impl Labels<'_> {
     }
 }
 
-/// A Vietnamese phone number as people write it: `0912000123`, not `+84912000123`.
-pub fn phone_text(raw: &str) -> String {
-    match raw.strip_prefix("+84") {
-        Some(rest) => format!("0{rest}"),
-        None => raw.to_string(),
-    }
-}
+pub use cqdt_platform::filters::phone_text;
 
 impl crate::model::Dossier {
     /// The applicant's phone as people write it.

@@ -92,6 +92,20 @@ pub fn kind_text(mime: &str) -> &'static str {
     crate::MediaType::from_mime(mime).map(crate::MediaType::label_vi).unwrap_or("Tệp")
 }
 
+/// `{{ p|phone }}`: a Vietnamese phone number as people write it, `0912000123` rather
+/// than the stored `+84912000123`.
+pub fn phone<T: AsRef<str>>(raw: T, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(phone_text(raw.as_ref()))
+}
+
+/// A phone number as people write it (see [`phone`]).
+pub fn phone_text(raw: &str) -> String {
+    match raw.strip_prefix("+84") {
+        Some(rest) => format!("0{rest}"),
+        None => raw.to_string(),
+    }
+}
+
 /// `{{ f.size|file_size }}`: a size in bytes as people read it, in decimal units with a
 /// decimal comma ("812 B", "11,3 kB", "2,5 MB").
 pub fn file_size<T: std::borrow::Borrow<i64>>(

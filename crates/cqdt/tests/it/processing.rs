@@ -220,6 +220,8 @@ async fn a_dossier_runs_through_its_process_across_two_agencies_to_a_result() {
         assert!(slip.contains(step), "{step}");
     }
     assert!(slip.contains("Ủy ban nhân dân Phường 5") && slip.contains("Sở Tư pháp"));
+    assert!(slip.contains("Nguyễn Văn Bình, ") && !slip.contains("xuly.stp"), "full names");
+    assert!(slip.contains(": Bổ sung kết quả tra cứu năm 2010."), "with the opinions: {slip}");
     assert_eq!(slip.matches("Trước hạn").count(), 8, "all eight steps done early: {slip}");
 
     // Now the result can be issued, online; the citizen downloads it and rates.

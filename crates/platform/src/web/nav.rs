@@ -81,6 +81,7 @@ pub struct NavLink {
 struct PageContext {
     path: String,
     viewer: RefCell<Option<Viewer>>,
+    agency_name: AgencyName,
 }
 
 tokio::task_local! {
@@ -125,6 +126,12 @@ impl Shell {
             .unwrap_or_else(|_| visible(self.menu, None, "/"))
     }
 
+    /// An agency's name for a page to show instead of its code (the code itself when the
+    /// agency is unknown, or outside a page request).
+    pub fn agency(&self, code: &str) -> String {
+        PAGE.try_with(|c| (c.agency_name)(code)).ok().flatten().unwrap_or_else(|| code.to_string())
+    }
+
     /// The path of this request (for the sign-in link's way back).
     pub fn path(&self) -> String {
         PAGE.try_with(|c| c.path.clone()).unwrap_or_default()
@@ -164,7 +171,9 @@ pub async fn page_context(
         }
         req = Request::from_parts(parts, body);
     }
-    PAGE.scope(PageContext { path, viewer: RefCell::new(viewer) }, next.run(req)).await
+    let context =
+        PageContext { path, viewer: RefCell::new(viewer), agency_name: state.agency_name.clone() };
+    PAGE.scope(context, next.run(req)).await
 }
 
 fn viewer_of(p: &Principal, state: &PageContextState) -> Viewer {

@@ -88,6 +88,8 @@ impl Browser {
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--disable-quic", "--no-first-run", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                         // A Vietnamese browser, as the people of the journeys have.
+                         "--lang=vi",
                          format!("--user-data-dir={}", profile.display())]
             }
         }}});

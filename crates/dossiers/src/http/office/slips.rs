@@ -91,26 +91,32 @@ fn task_result(t: &TaskRow) -> &'static str {
 }
 
 /// Mẫu 05: each hand-over of the process, from the receiving agency on.
-fn control_rows(s: &DossierState, d: &Dossier, process: &InstanceDetail) -> Vec<[String; 4]> {
+async fn control_rows(s: &DossierState, d: &Dossier, process: &InstanceDetail) -> Vec<[String; 4]> {
     let mut from = d.agency_name.clone();
-    process
-        .tasks
-        .iter()
-        .map(|t| {
-            let agency = s.dossiers.agency_name(t.agency.as_deref().unwrap_or(""));
-            let role = task_role_label(t);
-            let handover =
-                format!("Giao: {from}, {}. Nhận: {} ({role}).", vn_ts(&t.created_at), t.name);
-            from = agency.clone();
-            let note = match (&t.completed_by, &t.completed_at) {
-                (Some(by), Some(at)) => format!("{by}, {}", vn_ts(at)),
-                _ => {
-                    t.due_date.as_deref().map(|x| format!("Hạn {}", vn_date(x))).unwrap_or_default()
+    let mut rows = Vec::new();
+    for t in &process.tasks {
+        let agency = s.dossiers.agency_name(t.agency.as_deref().unwrap_or(""));
+        let role = task_role_label(t);
+        let handover =
+            format!("Giao: {from}, {}. Nhận: {} ({role}).", vn_ts(&t.created_at), t.name);
+        from = agency.clone();
+        // Who did it by full name, when, and the opinion they gave.
+        let note = match (&t.completed_by, &t.completed_at) {
+            (Some(by), Some(at)) => {
+                let name = s.applicants.full_name(by).await.unwrap_or_else(|| by.clone());
+                let opinion = crate::service::task_opinion(process, t);
+                let done = format!("{name}, {}", vn_ts(at));
+                if opinion.is_empty() {
+                    done
+                } else {
+                    format!("{done}: {opinion}")
                 }
-            };
-            [agency, handover, task_result(t).to_string(), note]
-        })
-        .collect()
+            }
+            _ => t.due_date.as_deref().map(|x| format!("Hạn {}", vn_date(x))).unwrap_or_default(),
+        };
+        rows.push([agency, handover, task_result(t).to_string(), note]);
+    }
+    rows
 }
 
 /// Who signs the slip, and the reasons it gives (refusal, or lateness for Mẫu 04).
@@ -188,7 +194,10 @@ pub(super) async fn slip(
         reasons,
         old_due: view.apologies.last().map(|a| vn_date(&a.old_due)).unwrap_or_default(),
         today: dated(&s.dossiers.place_name(), s.dossiers.today()),
-        control: process.as_ref().map(|pr| control_rows(&s, &d, pr)).unwrap_or_default(),
+        control: match &process {
+            Some(pr) => control_rows(&s, &d, pr).await,
+            None => Vec::new(),
+        },
         d,
     }))
 }

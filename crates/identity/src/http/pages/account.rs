@@ -22,13 +22,12 @@ struct AccountTpl {
     shell: Shell,
     notice: String,
     account: Account,
-    agency_name: String,
     roles: Vec<(String, String)>,
     businesses: Vec<(String, String, String)>,
 }
 
 /// The official's roles: (role, where).
-fn role_rows(p: &Principal) -> Vec<(String, String)> {
+fn role_rows(shell: &Shell, p: &Principal) -> Vec<(String, String)> {
     p.roles
         .iter()
         .filter(|g| Role::OFFICIAL.contains(&g.role))
@@ -36,9 +35,9 @@ fn role_rows(p: &Principal) -> Vec<(String, String)> {
             (
                 g.role.label().to_string(),
                 if g.subtree {
-                    format!("{} và đơn vị trực thuộc", g.agency)
+                    format!("{} và đơn vị trực thuộc", shell.agency(&g.agency))
                 } else {
-                    g.agency.clone()
+                    shell.agency(&g.agency)
                 },
             )
         })
@@ -80,9 +79,8 @@ pub(super) async fn account_page(
     Ok(render(&AccountTpl {
         shell: (*s.platform.shell).clone(),
         notice,
-        agency_name: account.agency_code.clone().unwrap_or_default(),
         account,
-        roles: role_rows(&p),
+        roles: role_rows(&s.platform.shell, &p),
         businesses,
     }))
 }
