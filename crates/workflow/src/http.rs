@@ -46,12 +46,14 @@ pub fn router(state: WorkflowState) -> Router {
         .route("/api/v1/workflow/instances", get(instances_api).post(start_api))
         .route("/api/v1/workflow/instances/{id}", get(instance_api))
         .route("/api/v1/workflow/instances/{id}/diagram.svg", get(instance_svg))
+        .route("/api/v1/workflow/instances/{id}/cancel", post(cancel_api))
         .route("/api/v1/workflow/tasks", get(tasks_api))
         .route("/api/v1/workflow/tasks/{id}/claim", post(claim_api))
         .route("/api/v1/workflow/tasks/{id}/complete", post(complete_api))
         .route("/api/v1/workflow/timers/fire", post(fire_api))
         .route_layer(scope_rule(ApiScope::Workflow, ApiScope::Workflow))
         .route("/admin/workflow", get(admin::page).post(admin::upload).layer(upload_page))
+        .route("/admin/workflow/huy/{id}", post(admin::cancel))
         .with_state(state)
 }
 
@@ -150,7 +152,7 @@ async fn definition_svg(
     Path(id): Path<i64>,
 ) -> Result<Response, WorkflowError> {
     let p = s.workflow.model(id).await?;
-    Ok(svg(crate::svg::render(&p, &[], &[])))
+    Ok(svg(crate::svg::render(&p, &[], &[], &[])))
 }
 
 /// What to start.
@@ -352,6 +354,32 @@ async fn complete_api(
     Ok(Json(s.workflow.complete(&admin.name, &rid, id, vars).await?))
 }
 
+/// Why an instance is cancelled.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CancelBody {
+    /// The reason, kept in the history and the audit log (3 to 1000 characters).
+    pub reason: String,
+}
+
+/// Cancel a running instance with a reason (its open tasks end; audited)
+#[utoipa::path(post, path = "/api/v1/workflow/instances/{id}/cancel", tag = "workflow", operation_id = "workflow_cancel",
+    params(("id" = i64, Path, description = "Instance id")),
+    request_body(content = CancelBody),
+    responses(
+        (status = 200, description = "The instance, cancelled", body = InstanceRow),
+        BadRequest, NotFound, Conflict, UnsupportedMediaType, Unprocessable, AdminRefusal,
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
+async fn cancel_api(
+    admin: Admin,
+    RequestId(rid): RequestId,
+    State(s): State<WorkflowState>,
+    Path(id): Path<i64>,
+    body: Json<CancelBody>,
+) -> Result<Json<InstanceRow>, WorkflowError> {
+    Ok(Json(s.workflow.cancel(&admin.name, &rid, id, &body.reason).await?))
+}
+
 /// Timers fired.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Fired {
@@ -389,6 +417,7 @@ async fn fire_api(
         tasks_api,
         claim_api,
         complete_api,
+        cancel_api,
         fire_api,
     ),
     components(schemas(
@@ -403,6 +432,7 @@ async fn fire_api(
         TaskRow,
         HistoryRow,
         CompleteBody,
+        CancelBody,
         Fired,
     ))
 )]
@@ -452,6 +482,7 @@ mod tests {
                 "get /api/v1/workflow/tasks",
                 "post /api/v1/workflow/definitions",
                 "post /api/v1/workflow/instances",
+                "post /api/v1/workflow/instances/{id}/cancel",
                 "post /api/v1/workflow/tasks/{id}/claim",
                 "post /api/v1/workflow/tasks/{id}/complete",
                 "post /api/v1/workflow/timers/fire",

@@ -16,6 +16,7 @@ use crate::store::{
 };
 
 mod batch;
+mod operate;
 mod walk;
 use batch::{Command, Complete, Queued};
 pub use batch::{Start, Step};
@@ -394,7 +395,14 @@ impl WorkflowService {
         let p = self.model(d.instance.definition_id).await?;
         let active: Vec<String> =
             d.tasks.iter().filter(|t| t.status == "open").map(|t| t.node_id.clone()).collect();
-        let done: Vec<String> = d.history.iter().map(|h| h.node_id.clone()).collect();
-        Ok(crate::svg::render(&p, &active, &done))
+        let reached: Vec<String> = d.history.iter().map(|h| h.node_id.clone()).collect();
+        let took: Vec<String> = d
+            .history
+            .iter()
+            .filter(|h| h.event == "took")
+            .filter_map(|h| h.detail.clone())
+            .collect();
+        let (taken, done) = crate::svg::path_taken(&p, &reached, &took, &active);
+        Ok(crate::svg::render(&p, &active, &done, &taken))
     }
 }

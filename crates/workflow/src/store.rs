@@ -290,6 +290,17 @@ pub async fn instance_by_business_key(db: &Db, key: &str) -> Result<Option<i64>,
     .ctx("finding the instance of a business object")
 }
 
+/// The ids of an instance's open tasks.
+pub async fn open_task_ids(conn: &mut AnyConnection, instance: i64) -> Result<Vec<i64>, DbError> {
+    sqlx::query_scalar(
+        "SELECT id FROM wf_tasks WHERE instance_id = $1 AND status = 'open' ORDER BY id",
+    )
+    .bind(instance)
+    .fetch_all(conn)
+    .await
+    .ctx("reading an instance's open tasks")
+}
+
 /// Reads a task.
 pub async fn get_task(conn: &mut AnyConnection, id: i64) -> Result<Option<TaskRow>, DbError> {
     sqlx::query_as(&format!("SELECT {TASK_COLS} FROM wf_tasks WHERE id = $1"))

@@ -48,8 +48,54 @@ fn route(
     Some(vec![start, (mid, start.1), (mid, end.1), end])
 }
 
-/// The diagram; `active` nodes are highlighted, `done` nodes shown as passed.
-pub fn render(p: &Process, active: &[String], done: &[String]) -> String {
+/// The path an instance took, from its history: the flows it went down and the nodes it
+/// reached (`reached` are the nodes its history names, `took` the flows exclusive gateways
+/// chose). Parallel gateways leave no history of their own: one counts as reached when a
+/// node before it and one after it were. A flow counts as taken when its target was reached
+/// (or is open now) and, out of an exclusive gateway, when the gateway chose it.
+pub fn path_taken(
+    p: &Process,
+    reached: &[String],
+    took: &[String],
+    active: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut nodes: std::collections::BTreeSet<&str> =
+        reached.iter().chain(active).map(String::as_str).collect();
+    let source = |f: &str| p.flows.get(f).map(|f| f.source.as_str()).unwrap_or("");
+    let target = |f: &str| p.flows.get(f).map(|f| f.target.as_str()).unwrap_or("");
+    // Gateways in a row need one round each.
+    for _ in 0..p.nodes.len() {
+        let before = nodes.len();
+        for (id, n) in &p.nodes {
+            if matches!(n.kind, NodeKind::ParallelGateway)
+                && n.incoming.iter().any(|f| nodes.contains(source(f)))
+                && n.outgoing.iter().any(|f| nodes.contains(target(f)))
+            {
+                nodes.insert(id);
+            }
+        }
+        if nodes.len() == before {
+            break;
+        }
+    }
+    let flows = p
+        .flows
+        .iter()
+        .filter(|(id, f)| {
+            let chosen = match p.nodes.get(&f.source).map(|n| &n.kind) {
+                Some(NodeKind::ExclusiveGateway { .. }) => took.contains(id),
+                _ => nodes.contains(f.source.as_str()),
+            };
+            chosen && nodes.contains(f.target.as_str())
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    (flows, nodes.into_iter().map(str::to_string).collect())
+}
+
+/// The diagram; `active` nodes are highlighted, `done` nodes shown as passed and the
+/// `taken` flows drawn as the path the instance went.
+pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String]) -> String {
     let (mut max_x, mut max_y) = (200.0_f64, 100.0_f64);
     for (x, y, w, h) in p.layout.shapes.values() {
         max_x = max_x.max(x + w);
@@ -75,7 +121,7 @@ pub fn render(p: &Process, active: &[String], done: &[String]) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="diagram-title"><title id="diagram-title">Sơ đồ quy trình {name}</title><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#0b0c0c"/></marker></defs><g font-family="sans-serif" font-size="12">"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="diagram-title"><title id="diagram-title">Sơ đồ quy trình {name}</title><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#0b0c0c"/></marker><marker id="arrow-taken" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#005a30"/></marker></defs><g font-family="sans-serif" font-size="12">"##,
         w = max_x + 20.0,
         h = max_y + 20.0,
         name = esc(&p.name)
@@ -94,9 +140,14 @@ pub fn render(p: &Process, active: &[String], done: &[String]) -> String {
             continue;
         }
         let pts: Vec<String> = points.iter().map(|(x, y)| format!("{x},{y}")).collect();
+        let (stroke, width, marker) = if taken.contains(fid) {
+            ("#005a30", 3, "arrow-taken")
+        } else {
+            ("#0b0c0c", 1, "arrow")
+        };
         let _ = write!(
             out,
-            r##"<polyline points="{}" fill="none" stroke="#0b0c0c" marker-end="url(#arrow)"/>"##,
+            r##"<polyline points="{}" fill="none" stroke="{stroke}" stroke-width="{width}" marker-end="url(#{marker})"/>"##,
             pts.join(" ")
         );
         if let Some(f) = p.flows.get(fid) {
@@ -194,7 +245,7 @@ mod tests {
     fn the_diagram_is_drawn_from_the_file_layout_with_the_current_step_highlighted() {
         let p = crate::model::parse_bpmn(include_str!("../tests/fixtures/tiep-nhan-xu-ly.bpmn"))
             .expect("parse");
-        let svg = render(&p, &["Task_PheDuyet".to_string()], &["Task_TiepNhan".to_string()]);
+        let svg = render(&p, &["Task_PheDuyet".to_string()], &["Task_TiepNhan".to_string()], &[]);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(
             svg.contains(">Phê duyệt kết<") && svg.contains(">quả<"),
@@ -215,7 +266,7 @@ mod tests {
         let xml = include_str!("../../cqdt/demo/processes/lltp-lien-thong.bpmn");
         let p = crate::model::parse_bpmn(xml).expect("parse");
         assert!(p.layout.edges.is_empty(), "the demo file has shapes only");
-        let svg = render(&p, &[], &[]);
+        let svg = render(&p, &[], &[], &[]);
         assert_eq!(svg.matches("<polyline").count(), p.flows.len(), "one arrow per flow");
         assert_eq!(svg.matches(r#"marker-end="url(#arrow)""#).count(), p.flows.len());
         // Start (20,122 36×36) to the appraisal (100,100 120×80): level, one segment.
@@ -223,6 +274,28 @@ mod tests {
         // Sent back from the decision (760,115 50×50) to the appraisal, under everything.
         assert!(svg.contains(r#"points="785,165 785,280 160,280 160,180""#), "{svg}");
         assert!(svg.contains(r#"height="300""#), "the diagram grows to hold it");
+    }
+
+    #[test]
+    fn the_path_taken_is_the_flows_the_instance_went_down_and_not_the_way_back_it_did_not_take() {
+        let xml = include_str!("../../cqdt/demo/processes/lltp-lien-thong.bpmn");
+        let p = crate::model::parse_bpmn(xml).expect("parse");
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // Approved at the first decision: everything but the way back.
+        let reached =
+            names(&["Start", "ThamDinh", "XacMinh", "TraCuu", "PheDuyet", "DongY", "End"]);
+        let (flows, nodes) = path_taken(&p, &reached, &names(&["F_DongY"]), &[]);
+        let mut all: Vec<String> = p.flows.keys().filter(|f| *f != "F_TraLai").cloned().collect();
+        all.sort();
+        assert_eq!(flows, all);
+        assert!(nodes.contains(&"Tach".to_string()) && nodes.contains(&"Gop".to_string()));
+        // Half-way: the residence check done, the records search open; the join not passed.
+        let reached = names(&["Start", "ThamDinh", "XacMinh"]);
+        let (flows, nodes) = path_taken(&p, &reached, &[], &names(&["TraCuu"]));
+        assert_eq!(flows, names(&["F1", "F2", "F3", "F4"]));
+        assert!(!nodes.contains(&"Gop".to_string()), "{nodes:?}");
+        let svg = render(&p, &names(&["TraCuu"]), &nodes, &flows);
+        assert_eq!(svg.matches("url(#arrow-taken)").count(), 4);
     }
 
     #[test]

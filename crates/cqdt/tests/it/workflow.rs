@@ -214,3 +214,68 @@ async fn the_admin_page_deploys_an_uploaded_bpmn_file_or_shows_every_error_in_vi
     assert!(page.contains("error-summary"), "{page}");
     assert!(page.contains("khong_co") && page.contains("“t1”"), "both errors: {page}");
 }
+
+#[tokio::test]
+async fn an_administrator_cancels_a_running_instance_with_a_reason_and_its_open_tasks_end() {
+    use crate::helpers::{file_lltp, get_page, post_page, sign_in, DEMO_PASSWORD, DEMO_TOTP};
+    use reqwest::Method;
+    let app = Instance::start().await;
+    let citizen = sign_in(&app, "094085000123", DEMO_PASSWORD, None).await;
+    let counter = sign_in(&app, "tiepnhan.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let code = file_lltp(&app, &citizen).await;
+    let dossier = format!("/mot-cua/ho-so/{code}");
+    assert_eq!(post_page(&app, &counter, &format!("{dossier}/tiep-nhan"), &[]).await.0, 303);
+    assert_eq!(post_page(&app, &counter, &format!("{dossier}/chuyen-xu-ly"), &[]).await.0, 303);
+    let (_, list) = call(&app, Method::GET, "/api/v1/workflow/instances", None).await;
+    let id = list["instances"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["business_key"] == code.as_str()))
+        .and_then(|i| i["id"].as_i64())
+        .expect("the dossier's instance");
+    let cancel = format!("/api/v1/workflow/instances/{id}/cancel");
+
+    // No reason: refused, on the API and on the page, and nothing changes.
+    let (s, problem) = call(&app, Method::POST, &cancel, Some(json!({"reason": "  "}))).await;
+    assert_eq!(s, 400, "{problem}");
+    let (s, page) = post_page(&app, &admin, &format!("/admin/workflow/huy/{id}"), &[]).await;
+    assert_eq!(s, 422);
+    assert!(page.contains("href=\"#reason-") && page.contains("Nêu lý do huỷ"), "{page}");
+    let (_, inst) =
+        call(&app, Method::GET, &format!("/api/v1/workflow/instances/{id}"), None).await;
+    assert_eq!(inst["status"], "active");
+
+    // With one: cancelled, its open task with it, the reason in the history and the audit log.
+    let reason = "Hồ sơ đã được giải quyết ngoài hệ thống.";
+    let (s, page) =
+        post_page(&app, &admin, &format!("/admin/workflow/huy/{id}"), &[("reason", reason)]).await;
+    assert_eq!(s, 303, "{page}");
+    let (_, inst) =
+        call(&app, Method::GET, &format!("/api/v1/workflow/instances/{id}"), None).await;
+    assert_eq!(inst["status"], "cancelled", "{inst}");
+    assert_eq!(inst["tokens"], 0);
+    let tasks = inst["tasks"].as_array().expect("tasks");
+    assert!(!tasks.is_empty() && tasks.iter().all(|t| t["status"] == "cancelled"), "{inst}");
+    let history = inst["history"].as_array().expect("history");
+    assert!(history.iter().any(|h| h["event"] == "cancelled" && h["detail"] == reason));
+    let (_, audit) = get_page(&app, &admin, "/admin/audit").await;
+    assert!(audit.contains("workflow.instance.cancel"), "audited");
+    let (s, _) = call(&app, Method::POST, &cancel, Some(json!({"reason": reason}))).await;
+    assert_eq!(s, 409, "an ended instance is not cancelled twice");
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/workflow/instances/999999/cancel",
+        Some(json!({"reason": reason})),
+    )
+    .await;
+    assert_eq!(s, 404);
+
+    // The dossier says so; the officials no longer have the task.
+    let (_, page) = get_page(&app, &counter, &dossier).await;
+    assert!(page.contains("Quy trình đã bị huỷ"), "{page}");
+    assert!(page.contains("Đã huỷ ") && !page.contains("Đang chờ"), "{page}");
+    let department = sign_in(&app, "xuly.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let (_, work) = get_page(&app, &department, "/mot-cua?tinh-trang=viec").await;
+    assert!(!work.contains(&code), "no work left: {work}");
+}

@@ -78,6 +78,14 @@ impl DossierService {
                     open.join(", ")
                 )));
             }
+            // Stopped by an incident, it has not decided anything: the administrator
+            // resolves it (or cancels it, to finish the dossier by hand) first.
+            if p.instance.status == "incident" {
+                return Err(DossierError::Conflict(format!(
+                    "Quy trình xử lý gặp sự cố ({}); chưa thể ban hành kết quả cho tới khi quản trị hệ thống xử lý.",
+                    p.instance.incident.as_deref().unwrap_or("không rõ")
+                )));
+            }
         }
         let refused = |message: String| DossierError::Invalid(vec![field_error("file", message)]);
         let f = match self.put_document(upload).await {

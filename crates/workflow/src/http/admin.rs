@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use cqdt_platform::filters;
 use cqdt_platform::web::render;
 use cqdt_platform::{Admin, FieldError, RequestId, Shell};
@@ -57,8 +58,9 @@ pub(super) async fn page(
     State(s): State<WorkflowState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WorkflowError> {
-    let notice = match (q.get("nap"), q.get("phien-ban")) {
-        (Some(key), Some(v)) => format!("Đã nạp quy trình “{key}”, phiên bản {v}."),
+    let notice = match (q.get("nap"), q.get("phien-ban"), q.get("huy")) {
+        (Some(key), Some(v), _) => format!("Đã nạp quy trình “{key}”, phiên bản {v}."),
+        (_, _, Some(id)) => format!("Đã huỷ lượt chạy {id}; lý do đã được ghi lại."),
         _ => String::new(),
     };
     show(&s, notice, Vec::new()).await
@@ -107,5 +109,27 @@ pub(super) async fn upload(
     };
     let mut res = show(&s, String::new(), errors).await?;
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(res)
+}
+
+/// Cancels an instance from the page, with the reason typed beside it; a missing reason or
+/// an instance that has ended shows the page again with the error.
+pub(super) async fn cancel(
+    admin: Admin,
+    RequestId(rid): RequestId,
+    State(s): State<WorkflowState>,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, WorkflowError> {
+    let reason = f.get("reason").map(String::as_str).unwrap_or("");
+    let (status, message) = match s.workflow.cancel(&admin.name, &rid, id, reason).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/admin/workflow?huy={id}")).into_response()),
+        Err(WorkflowError::BadRequest(m)) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+        Err(WorkflowError::Conflict(m)) => (StatusCode::CONFLICT, m),
+        Err(e) => return Err(e),
+    };
+    let field = format!("reason-{id}");
+    let mut res = show(&s, String::new(), vec![FieldError { field, message }]).await?;
+    *res.status_mut() = status;
     Ok(res)
 }

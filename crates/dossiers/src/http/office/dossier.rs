@@ -56,6 +56,8 @@ struct DossierTpl {
     tasks: Vec<TaskView>,
     /// Whether the process still runs.
     process_running: bool,
+    /// What stopped the process, when an incident or a cancellation did.
+    process_state: String,
     /// The process drawn, open steps highlighted (SVG).
     diagram: String,
     /// The dossier's history: its steps and the process's done tasks with their opinions.
@@ -125,7 +127,10 @@ fn history(view: &DossierView, process: Option<&InstanceDetail>, names: &Names) 
         let (Some(at), Some(by)) = (&t.completed_at, &t.completed_by) else { continue };
         let opinion = task_opinion(p, t);
         let step = Step {
-            what: format!("Hoàn thành “{}”", t.name),
+            what: match t.status.as_str() {
+                "cancelled" => format!("Huỷ “{}”", t.name),
+                _ => format!("Hoàn thành “{}”", t.name),
+            },
             when: vn_ts(at),
             who: names.of_actor(by),
             note: if opinion.is_empty() { String::new() } else { format!("Ý kiến: {opinion}") },
@@ -213,6 +218,9 @@ async fn tasks(
             created: vn_ts(&t.created_at),
             due: t.due_date.as_deref().map(vn_date).unwrap_or_default(),
             done: match (&t.completed_at, &t.completed_by) {
+                (Some(at), Some(by)) if t.status == "cancelled" => {
+                    format!("Đã huỷ {} – {}", vn_ts(at), names.of_actor(by))
+                }
                 (Some(at), Some(by)) => {
                     format!("{} – {}", vn_ts(at), names.of_actor(by))
                 }
@@ -275,6 +283,16 @@ async fn show(
         None => (Vec::new(), String::new()),
     };
     let process_running = process.as_ref().is_some_and(|pr| pr.instance.status == "active");
+    let process_state = match process.as_ref().map(|pr| &pr.instance) {
+        Some(i) if i.status == "incident" => format!(
+            "Quy trình gặp sự cố ({}); quản trị hệ thống cần xử lý trước khi giải quyết tiếp.",
+            i.incident.as_deref().unwrap_or("không rõ")
+        ),
+        Some(i) if i.status == "cancelled" => {
+            "Quy trình đã bị huỷ; hồ sơ được giải quyết tiếp không theo quy trình.".to_string()
+        }
+        _ => String::new(),
+    };
     let allowed = |a: OfficeAction| a.allowed(p, d);
     let tpl = DossierTpl {
         shell: (*s.platform.shell).clone(),
@@ -311,7 +329,10 @@ async fn show(
                 reason: String::new(),
                 new_due: s.dossiers.today(),
             }),
-        can_result: !process_running && crate::service::may_issue_result(p, d),
+        can_result: !process_running
+            && process.as_ref().is_none_or(|pr| pr.instance.status != "incident")
+            && crate::service::may_issue_result(p, d),
+        process_state,
         slips: slips(&view, process.is_some()),
         history: history(&view, process.as_ref(), &names),
         tasks,

@@ -1,0 +1,65 @@
+//! Operating running processes: an administrator cancels an instance, with a reason, when
+//! its work is to end outside the diagram (a dossier withdrawn by other means, a process
+//! started by mistake). Audited; the instance's open tasks and their timers end with it.
+
+use cqdt_audit::AuditEvent;
+use serde_json::json;
+
+use super::walk::Effects;
+use super::{WorkflowError, WorkflowService};
+use crate::store::{self, InstanceRow};
+
+impl WorkflowService {
+    /// Cancels a running instance, or one stopped by an incident: its open tasks are
+    /// cancelled with their timers, nothing moves on, and the reason is kept in the history
+    /// and the audit log. An instance that has ended is a conflict.
+    #[tracing::instrument(skip(self, actor, request_id, reason))]
+    pub async fn cancel(
+        &self,
+        actor: &str,
+        request_id: &str,
+        id: i64,
+        reason: &str,
+    ) -> Result<InstanceRow, WorkflowError> {
+        let reason = reason.trim();
+        let n = reason.chars().count();
+        if !(3..=1000).contains(&n) || reason.chars().any(char::is_control) {
+            return Err(WorkflowError::BadRequest(
+                "Nêu lý do huỷ quy trình (3 đến 1000 ký tự, một dòng).".into(),
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        // Locked (PostgreSQL) like a step's batch: a step in flight finishes first, and the
+        // tasks it opened are among those cancelled here.
+        let mut inst = store::instances_by_ids(&mut tx, &[id])
+            .await?
+            .pop()
+            .ok_or_else(|| WorkflowError::NotFound(format!("quy trình {id}")))?;
+        if !matches!(inst.status.as_str(), "active" | "incident") {
+            return Err(WorkflowError::Conflict(format!(
+                "Quy trình {id} đã kết thúc; không huỷ được."
+            )));
+        }
+        let p = self.model(inst.definition_id).await?;
+        let now = self.now();
+        let open = store::open_task_ids(&mut tx, id).await?;
+        for task in &open {
+            store::close_task(&mut tx, *task, "cancelled", actor, &now).await?;
+        }
+        store::cancel_timers_of(&mut tx, &open).await?;
+        inst.status = "cancelled".into();
+        inst.tokens = 0;
+        inst.ended_at = Some(now.clone());
+        let mut fx = Effects::default();
+        fx.log(id, &p.key, "cancelled", actor, Some(reason.to_string()));
+        store::save_instances(&mut tx, &[&inst], &now).await?;
+        store::insert_history(&mut tx, &fx.history, &now).await?;
+        let event = AuditEvent::new(actor, "workflow.instance.cancel", "process_instance")
+            .object(id.to_string())
+            .request(request_id)
+            .details(json!({"reason": reason, "tasks_cancelled": open}));
+        self.audit.record(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(inst)
+    }
+}
