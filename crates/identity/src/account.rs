@@ -450,23 +450,50 @@ pub fn parse_username(s: &str) -> Result<String, String> {
     }
 }
 
-/// Parses a list of official roles.
+/// Parses a list of official roles, separated by commas, semicolons or spaces: each by its
+/// name as pages show it ("Chuyên viên xử lý", any case) or its code (`processing_officer`,
+/// as the CSV import and older forms write them).
 pub fn parse_roles(s: &str) -> Result<Vec<Role>, String> {
+    // Longest names first: a name may hold a comma ("Thanh tra, kiểm tra").
+    let mut labels: Vec<(String, Role)> =
+        Role::OFFICIAL.iter().map(|r| (r.label().to_lowercase(), *r)).collect();
+    labels.sort_by_key(|(l, _)| std::cmp::Reverse(l.chars().count()));
+    let text = s.to_lowercase();
+    let mut rest = text.as_str();
     let mut roles = Vec::new();
-    for name in
-        s.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|x| !x.is_empty())
-    {
-        match Role::parse(name).filter(|r| Role::OFFICIAL.contains(r)) {
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c == ';' || c.is_whitespace());
+        if rest.is_empty() {
+            break;
+        }
+        let named = labels.iter().find(|(l, _)| {
+            rest.starts_with(l.as_str())
+                && rest[l.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c == ',' || c == ';' || c.is_whitespace())
+        });
+        let (role, len) = match named {
+            Some((l, r)) => (Some(*r), l.len()),
+            None => {
+                let len = rest
+                    .find(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                    .unwrap_or(rest.len());
+                (Role::parse(&rest[..len]).filter(|r| Role::OFFICIAL.contains(r)), len)
+            }
+        };
+        match role {
             Some(r) if !roles.contains(&r) => roles.push(r),
             Some(_) => {}
             None => {
                 return Err(format!(
                     "Vai trò “{}” không có. Các vai trò: {}.",
-                    name.chars().take(40).collect::<String>(),
-                    Role::OFFICIAL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                    rest[..len].chars().take(40).collect::<String>(),
+                    Role::OFFICIAL.iter().map(|r| r.label()).collect::<Vec<_>>().join("; ")
                 ))
             }
         }
+        rest = &rest[len..];
     }
     if roles.is_empty() {
         return Err("Cần ít nhất một vai trò.".into());
@@ -606,6 +633,21 @@ impl LoginId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_are_read_by_their_names_as_pages_show_them_or_by_their_codes() {
+        assert_eq!(
+            parse_roles("Chuyên viên xử lý, lãnh đạo, Thanh tra, kiểm tra"),
+            Ok(vec![Role::ProcessingOfficer, Role::Leader, Role::Auditor])
+        );
+        assert_eq!(
+            parse_roles("reception_officer;clerk leader"),
+            Ok(vec![Role::ReceptionOfficer, Role::Clerk, Role::Leader])
+        );
+        let e = parse_roles("Chuyên viên, leader").expect_err("no such role");
+        assert!(e.contains("“chuyên”") && e.contains("Chuyên viên xử lý"), "{e}");
+        assert!(parse_roles(" , ").is_err());
+    }
 
     fn form() -> RegistrationForm {
         RegistrationForm {

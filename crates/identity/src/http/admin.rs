@@ -97,7 +97,7 @@ fn official_page(f: &OfficialForm) -> FormPage {
             field("phone", "Số điện thoại (không bắt buộc)", "text").value(&f.phone),
             field("agency_code", "Mã định danh cơ quan", "text").hint("Ví dụ 000.00.03.H51 (Sở Tư pháp).").value(&f.agency_code),
             Field {
-                hint: "Một hoặc nhiều vai trò, cách nhau bằng dấu phẩy: reception_officer, processing_officer, leader, clerk, agency_admin, auditor.",
+                hint: "Một hoặc nhiều vai trò, cách nhau bằng dấu phẩy: Cán bộ tiếp nhận, Chuyên viên xử lý, Lãnh đạo, Văn thư, Quản trị đơn vị, Thanh tra, kiểm tra.",
                 ..field("roles", "Vai trò", "text").value(&f.roles)
             },
         ],
@@ -473,6 +473,54 @@ struct SignInsTpl {
     rows: Vec<(String, String, String, String, String)>,
 }
 
+/// A sign-in event's details (stored as JSON for the audit log) as the page says them.
+fn sign_in_details(json: &str) -> String {
+    let Ok(serde_json::Value::Object(d)) = serde_json::from_str(json) else {
+        return String::new();
+    };
+    let text = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    let mut parts = Vec::new();
+    let method = match text("method") {
+        "" => "",
+        "password" => "mật khẩu",
+        "password+otp" => "mật khẩu và mã xác thực hai lớp",
+        "password+recovery_code" => "mật khẩu và mã dự phòng",
+        "vneid" => "VNeID",
+        _ => "cách khác",
+    };
+    if !method.is_empty() {
+        parts.push(format!("bằng {method}"));
+    }
+    match text("stage") {
+        "mfa" => parts.push("chờ mã xác thực hai lớp".into()),
+        "enroll" => parts.push("phải bật xác thực hai lớp".into()),
+        _ => {}
+    }
+    let reason = match text("reason") {
+        "" => "",
+        "wrong_password" => "sai mật khẩu",
+        "wrong_second_factor" => "sai mã xác thực hai lớp",
+        "account_locked" => "tài khoản đang bị khoá tạm thời",
+        "address_locked" => "địa chỉ đang bị chặn tạm thời",
+        "disabled" => "tài khoản đã bị khoá",
+        "unknown_login" => "tên đăng nhập không có",
+        _ => "lý do khác",
+    };
+    if !reason.is_empty() {
+        parts.push(reason.to_string());
+    }
+    if let Some(n) = d.get("recovery_codes_left").and_then(|v| v.as_u64()) {
+        parts.push(format!("còn {n} mã dự phòng"));
+    }
+    if let Some(m) = d.get("minutes").and_then(|v| v.as_u64()) {
+        parts.push(format!("khoá {m} phút"));
+    }
+    if !text("ip").is_empty() {
+        parts.push(format!("từ địa chỉ {}", text("ip")));
+    }
+    parts.join("; ")
+}
+
 async fn sign_ins(State(s): State<IdentityState>, p: Principal) -> Result<Response, HttpError> {
     if !(p.is_platform_admin() || p.has_role(Role::Auditor)) {
         return Err(Problem::forbidden(
@@ -493,7 +541,7 @@ async fn sign_ins(State(s): State<IdentityState>, p: Principal) -> Result<Respon
                     r.event.actor,
                     sign_in_event(&r.event.action).to_string(),
                     r.event.outcome.label_vi().to_string(),
-                    r.event.details.unwrap_or_default(),
+                    sign_in_details(r.event.details.as_deref().unwrap_or("")),
                 )
             })
             .collect(),

@@ -94,6 +94,50 @@ struct SessionsTpl {
     current: String,
 }
 
+impl SessionsTpl {
+    /// A browser's User-Agent as a person names the device: "Chrome trên Windows".
+    fn device(&self, user_agent: &str) -> String {
+        device_text(user_agent)
+    }
+}
+
+/// The browser and system a User-Agent names, in words; "Trình duyệt khác" for one the
+/// page does not recognise.
+fn device_text(ua: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("CocCoc", "Cốc Cốc"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(mark, _)| ua.contains(mark))
+    .map(|(_, name)| *name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(mark, _)| ua.contains(mark))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} trên {s}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => format!("Trình duyệt trên {s}"),
+        (None, None) if ua.trim().is_empty() => "Không rõ".into(),
+        (None, None) => "Trình duyệt khác".into(),
+    }
+}
+
+
 pub(super) async fn sessions_page(
     State(s): State<IdentityState>,
     p: Principal,
@@ -264,4 +308,18 @@ pub(super) async fn business_submit(
     };
     let saved = s.identity.register_business(&p, &b, &caller.client).await;
     saved_or_form(saved, || business_page(&f), shell)
+}
+
+#[cfg(test)]
+mod device_tests {
+    #[test]
+    fn a_user_agent_reads_as_the_browser_and_system_it_names() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36";
+        assert_eq!(super::device_text(chrome), "Chrome trên Linux");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(super::device_text(edge), "Edge trên Windows");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(super::device_text(iphone), "Safari trên iPhone");
+        assert_eq!(super::device_text("curl/8.0"), "Trình duyệt khác");
+    }
 }
