@@ -167,7 +167,8 @@ def write(slug, key, title, nodes, flows):
                 attrs += f' default="{a["default"]}"'
             out.append(f'    <bpmn:exclusiveGateway {attrs} />')
         elif kind == "boundaryEvent":
-            attrs += f' attachedToRef="{a["attached"]}"'
+            # Overdue means working days: the timer asks for working time.
+            attrs += f' attachedToRef="{a["attached"]}" cqdt:calendar="working"'
             out.append(f'    <bpmn:boundaryEvent {attrs}>')
             out.append(f'      <bpmn:timerEventDefinition><bpmn:timeDuration>P{a["days"]}D</bpmn:timeDuration></bpmn:timerEventDefinition>')
             out.append('    </bpmn:boundaryEvent>')

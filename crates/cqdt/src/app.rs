@@ -591,14 +591,15 @@ impl App {
         let chainer = self.audit.spawn_chainer(shutdown.clone(), Duration::from_millis(200));
         let workflow = self.workflow.clone();
         let mut stop = shutdown;
-        // Working-day timers fire at day granularity; checking every minute is plenty.
+        // Calendar-time timers fire to the second (working-day ones on their day): one cheap
+        // indexed query a second.
         let timers = tokio::spawn(async move {
             loop {
                 if let Err(e) = workflow.fire_due_timers().await {
                     tracing::error!(error = %e, "workflow timers");
                 }
                 tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                     _ = stop.changed() => {}
                 }
                 if *stop.borrow() {

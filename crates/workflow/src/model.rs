@@ -55,14 +55,20 @@ pub enum NodeKind {
     },
     /// All paths at once (fork), or wait for all (join).
     ParallelGateway,
-    /// A timer on a user task: after a number of working days, take another path.
+    /// A timer on a user task: after a while, take another path.
     TimerBoundary {
         /// The task it watches.
         attached_to: String,
-        /// Working days until it fires.
+        /// Working days until it fires, when it counts in working time
+        /// (`cqdt:calendar="working"`).
         days: f64,
         /// Whether the task is cancelled when it fires.
         interrupting: bool,
+        /// Calendar time until it fires, as BPMN means a duration. `None` counts working
+        /// days: the meaning of every timer deployed before calendar time existed, which a
+        /// stored model keeps.
+        #[serde(default)]
+        calendar: Option<duration::CalendarDuration>,
     },
 }
 

@@ -243,14 +243,16 @@ impl WorkflowService {
         .await
     }
 
-    /// Fires every timer due today or earlier; returns how many fired.
+    /// Fires every timer due: working-time ones due today or earlier, calendar-time ones due
+    /// now or earlier; returns how many fired.
     #[tracing::instrument(skip_all)]
     pub async fn fire_due_timers(&self) -> Result<usize, WorkflowError> {
         let today = self.clock.today();
         let day = today.format("%Y-%m-%d").to_string();
         let calendar = self.calendar.calendar();
         let mut fired = 0;
-        for (timer_id, instance_id, task_id, node_id) in store::due_timers(&self.db, &day).await? {
+        let due = store::due_timers(&self.db, &day, &self.now()).await?;
+        for (timer_id, instance_id, task_id, node_id) in due {
             let mut tx = self.db.begin().await?;
             if !store::fire_timer(&mut tx, timer_id).await? {
                 continue;

@@ -389,10 +389,17 @@ pub async fn list_instances(
     instances_of(rows)
 }
 
-/// Pending timers due on or before `day`: (timer id, instance id, task id, boundary node).
-pub async fn due_timers(db: &Db, day: &str) -> Result<Vec<(i64, i64, i64, String)>, DbError> {
-    sqlx::query_as("SELECT id, instance_id, task_id, node_id FROM wf_timers WHERE status = 'pending' AND fire_on <= $1 ORDER BY id LIMIT 500")
+/// Pending timers due: working-time ones (`fire_on` a date) on or before `day`, calendar-time
+/// ones (`fire_on` a timestamp of the one fixed-width form) at or before `now`: (timer id,
+/// instance id, task id, boundary node).
+pub async fn due_timers(
+    db: &Db,
+    day: &str,
+    now: &str,
+) -> Result<Vec<(i64, i64, i64, String)>, DbError> {
+    sqlx::query_as("SELECT id, instance_id, task_id, node_id FROM wf_timers WHERE status = 'pending' AND ((length(fire_on) = 10 AND fire_on <= $1) OR (length(fire_on) > 10 AND fire_on <= $2)) ORDER BY id LIMIT 500")
         .bind(day)
+        .bind(now)
         .fetch_all(db.pool())
         .await
         .ctx("finding due timers")

@@ -135,6 +135,7 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             );
         }
     }
+    let mut labels = String::new();
     for (fid, points) in &edges {
         if points.len() < 2 {
             continue;
@@ -154,9 +155,10 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             if !f.name.is_empty() {
                 // Over the middle of the middle segment, clear of the shapes at its ends.
                 let (a, b) = (points[(points.len() - 1) / 2], points[points.len() / 2]);
+                // Drawn after the shapes, so that none covers it.
                 let _ = write!(
-                    out,
-                    r##"<text x="{}" y="{}" text-anchor="middle">{}</text>"##,
+                    labels,
+                    r##"<text x="{}" y="{}" text-anchor="middle" paint-order="stroke" stroke="#fff" stroke-width="3">{}</text>"##,
                     (a.0 + b.0) / 2.0,
                     (a.1 + b.1) / 2.0 - 4.0,
                     esc(&f.name)
@@ -233,6 +235,7 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             }
         }
     }
+    out.push_str(&labels);
     out.push_str("</g></svg>");
     out
 }

@@ -322,3 +322,70 @@ async fn many_clients_at_once_each_task_is_done_once_and_every_instance_ends() {
         assert_eq!(d.history.iter().filter(|h| h.event == "completed").count(), 6);
     }
 }
+
+/// A task watched by an interrupting timer of `duration`, in calendar time unless `extra`
+/// asks otherwise; the timer leads to a reminder task.
+fn watched(duration: &str, extra: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:cqdt="https://cqdt.vn/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="hen_gio" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:userTask id="xu_ly" name="Xử lý" candidateGroups="processing_officer" />
+    <bpmn:boundaryEvent id="het_gio" attachedToRef="xu_ly" {extra}>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>{duration}</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="nhac" name="Nhắc việc" candidateGroups="leader" />
+    <bpmn:endEvent id="e1" />
+    <bpmn:endEvent id="e2" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="xu_ly" />
+    <bpmn:sequenceFlow id="f2" sourceRef="xu_ly" targetRef="e1" />
+    <bpmn:sequenceFlow id="f3" sourceRef="het_gio" targetRef="nhac" />
+    <bpmn:sequenceFlow id="f4" sourceRef="nhac" targetRef="e2" />
+  </bpmn:process>
+</bpmn:definitions>"#
+    )
+}
+
+#[tokio::test]
+async fn a_one_hour_timer_on_a_friday_afternoon_fires_an_hour_later_not_on_monday() {
+    let t = TestDb::new().await;
+    // 16:30 in Vietnam, Friday 4 December 2026.
+    let friday = chrono::Utc.with_ymd_and_hms(2026, 12, 4, 9, 30, 0).single().expect("time");
+    let clock = Arc::new(ManualClock::new(friday));
+    let w = engine(&t, clock.clone()).await;
+    w.deploy("admin", "", &watched("PT1H", "")).await.expect("deploy");
+    let id = w.start(Start::new("admin", "hen_gio")).await.expect("start");
+    clock.set(friday + chrono::Duration::minutes(59) + chrono::Duration::seconds(59));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0, "not before the hour");
+    clock.set(friday + chrono::Duration::hours(1));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 1, "at the hour, on Friday");
+    let open = open_tasks(&w, id).await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].node_id, "nhac");
+}
+
+#[tokio::test]
+async fn a_timer_asking_for_working_time_waits_for_working_days_and_other_calendars_are_refused() {
+    let t = TestDb::new().await;
+    let friday = chrono::Utc.with_ymd_and_hms(2026, 12, 4, 9, 30, 0).single().expect("time");
+    let clock = Arc::new(ManualClock::new(friday));
+    let w = engine(&t, clock.clone()).await;
+    w.deploy("admin", "", &watched("P1D", r#"cqdt:calendar="working""#)).await.expect("deploy");
+    let id = w.start(Start::new("admin", "hen_gio")).await.expect("start");
+    // One working day from Friday is Monday: nothing on Saturday or Sunday.
+    clock.set(friday + chrono::Duration::days(2));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0, "not on the weekend");
+    clock.set(friday + chrono::Duration::days(3));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 1, "on Monday");
+    assert_eq!(open_tasks(&w, id).await[0].node_id, "nhac");
+    let refused = w.deploy("admin", "", &watched("P1D", r#"cqdt:calendar="lunar""#)).await;
+    let Err(WorkflowError::Bpmn(errors)) = refused else { panic!("refused: {refused:?}") };
+    assert!(errors
+        .iter()
+        .any(|e| e.to_string().contains("het_gio") && e.to_string().contains("lunar")));
+    // Seconds and fractions are calendar time's own; in working time they are refused by name.
+    let refused = w.deploy("admin", "", &watched("PT5S", r#"cqdt:calendar="working""#)).await;
+    assert!(matches!(refused, Err(WorkflowError::Bpmn(_))));
+    w.deploy("admin", "", &watched("PT0.5S", "")).await.expect("half a second is calendar time");
+}

@@ -1,7 +1,55 @@
 //! ISO 8601 durations (`PnYnMnWnDTnHnMnS`) as timers use them. The whole syntax is read, so
-//! that a refusal names what is unsupported rather than calling a valid duration invalid:
-//! timers count working days (8 working hours a day) with a resolution of a day, so years,
-//! months, seconds and fractions are refused by name.
+//! that a refusal names what is unsupported rather than calling a valid duration invalid.
+//! A timer counts calendar time, as BPMN says, to the millisecond: months and years as
+//! calendar months, the rest as elapsed time. One that asks for working time
+//! (`cqdt:calendar="working"`) counts working days (8 working hours a day) with a resolution
+//! of a day, so years, months, seconds and fractions are refused there by name.
+
+use chrono::{DateTime, Months, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A duration in calendar time: whole months (years are twelve), then elapsed milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDuration {
+    /// Calendar months, added first (31 January plus a month is the last day of February).
+    pub months: u32,
+    /// Then this many milliseconds.
+    pub millis: i64,
+}
+
+impl CalendarDuration {
+    /// When a timer started at `from` fires; `None` past the calendar's end.
+    pub fn after(&self, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        // Months in Vietnam's calendar (UTC+7 all year), so that "one month" from a local
+        // date is the same local date next month.
+        let vn = cqdt_platform::clock::to_vn(from);
+        let moved = vn.checked_add_months(Months::new(self.months))?.with_timezone(&Utc);
+        moved.checked_add_signed(TimeDelta::try_milliseconds(self.millis)?)
+    }
+}
+
+/// A timer's duration in calendar time, or why it is refused (fractions of years or months
+/// have no calendar meaning; a duration must be more than zero).
+pub fn calendar_time(text: &str) -> Result<CalendarDuration, String> {
+    let d = parse_iso(text)?;
+    if d.years.fract() != 0.0 || d.months.fract() != 0.0 {
+        return Err(format!(
+            "thời lượng “{}” có phần lẻ của năm hoặc tháng, không có nghĩa trên lịch",
+            text.trim()
+        ));
+    }
+    let months = d.years * 12.0 + d.months;
+    let seconds =
+        (d.weeks * 7.0 + d.days) * 86_400.0 + d.hours * 3600.0 + d.minutes * 60.0 + d.seconds;
+    let millis = (seconds * 1000.0).round();
+    if months > 12_000.0 || millis > 1e15 {
+        return Err(format!("thời lượng “{}” quá dài", text.trim()));
+    }
+    if months == 0.0 && millis <= 0.0 {
+        return Err(format!("thời lượng “{}” bằng 0", text.trim()));
+    }
+    Ok(CalendarDuration { months: months as u32, millis: millis as i64 })
+}
 
 /// An ISO 8601 duration, field by field, as written.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -110,6 +158,22 @@ pub fn parse_duration_days(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calendar_timers_count_seconds_fractions_and_calendar_months() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).expect("instant").to_utc();
+        let fires = |text: &str, from: &str| calendar_time(text).expect(text).after(at(from));
+        // A Friday afternoon hour is an hour, not Monday.
+        assert_eq!(fires("PT1H", "2026-12-04T08:00:00Z"), Some(at("2026-12-04T09:00:00Z")));
+        assert_eq!(fires("PT0.1S", "2026-12-04T08:00:00Z"), Some(at("2026-12-04T08:00:00.100Z")));
+        assert_eq!(fires("P1DT2H3M4S", "2026-12-04T08:00:00Z"), Some(at("2026-12-05T10:03:04Z")));
+        assert_eq!(fires("P1W", "2026-12-04T08:00:00Z"), Some(at("2026-12-11T08:00:00Z")));
+        // A month in Vietnam's calendar: 31 January (local) plus one is 28 February.
+        assert_eq!(fires("P1M", "2027-01-31T03:00:00Z"), Some(at("2027-02-28T03:00:00Z")));
+        assert_eq!(fires("P1Y", "2026-12-04T08:00:00Z"), Some(at("2027-12-04T08:00:00Z")));
+        assert!(calendar_time("P0.5M").expect_err("no calendar meaning").contains("phần lẻ"));
+        assert!(calendar_time("PT0S").is_err());
+    }
 
     #[test]
     fn durations_are_working_days() {

@@ -386,14 +386,22 @@ fn read_node(
                 return refuse(format!("hẹn giờ “{other}” chưa được hỗ trợ; chỉ hỗ trợ timeDuration"));
             }
             let Some(text) = child(&timer, "timeDuration").and_then(|d| d.text()) else {
-                return refuse("hẹn giờ cần timeDuration dạng ISO 8601 (ví dụ P3D = 3 ngày làm việc)".into());
+                return refuse("hẹn giờ cần timeDuration dạng ISO 8601 (ví dụ PT1H = 1 giờ, P3D = 3 ngày)".into());
             };
-            match duration::working_days(text) {
-                Ok(days) => Some(NodeKind::TimerBoundary {
-                    attached_to: own(el, "attachedToRef").unwrap_or("").to_string(),
-                    days,
-                    interrupting: own(el, "cancelActivity") != Some("false"),
-                }),
+            let attached_to = own(el, "attachedToRef").unwrap_or("").to_string();
+            let interrupting = own(el, "cancelActivity") != Some("false");
+            // Calendar time, as BPMN means a duration; working time only when asked for.
+            let timer = match own(el, "calendar") {
+                None => duration::calendar_time(text).map(|c| (0.0, Some(c))),
+                Some("working") => duration::working_days(text).map(|days| (days, None)),
+                Some(other) => Err(format!(
+                    "cqdt:calendar=“{other}” không có; chỉ có “working” (tính theo ngày làm việc)"
+                )),
+            };
+            match timer {
+                Ok((days, calendar)) => {
+                    Some(NodeKind::TimerBoundary { attached_to, days, interrupting, calendar })
+                }
                 Err(why) => refuse(why),
             }
         }

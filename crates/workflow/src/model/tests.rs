@@ -138,12 +138,19 @@ fn input_output_mappings_are_refused_by_name() {
 }
 
 #[test]
-fn timers_in_seconds_fractions_or_months_are_refused_for_what_is_unsupported() {
+fn timers_in_seconds_fractions_or_months_are_calendar_time_and_refused_only_in_working_time() {
+    let timer = |d: &str, extra: &str| {
+        one_task(&format!(
+            r#"<bpmn:userTask id="t" /><bpmn:boundaryEvent id="b" attachedToRef="t" {extra}><bpmn:timerEventDefinition><bpmn:timeDuration>{d}</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:endEvent id="e2" /><bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="e2" />"#
+        ))
+    };
     for (d, named) in [("PT5S", "giây"), ("PT0.1S", "phần lẻ"), ("P1M", "tháng")] {
-        let xml = one_task(&format!(
-            r#"<bpmn:userTask id="t" /><bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:timerEventDefinition><bpmn:timeDuration>{d}</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:endEvent id="e2" /><bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="e2" />"#
-        ));
-        let errors = refusal(&xml);
+        let p = parse_bpmn(&timer(d, "")).expect("calendar time takes it");
+        assert!(
+            matches!(p.nodes["b"].kind, NodeKind::TimerBoundary { calendar: Some(_), .. }),
+            "{d}"
+        );
+        let errors = refusal(&timer(d, r#"cqdt:calendar="working""#));
         assert!(names(&errors, "b", &["ISO 8601 hợp lệ", named]), "{d}: {errors:?}");
     }
 }

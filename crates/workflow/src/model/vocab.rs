@@ -138,6 +138,7 @@ pub(crate) fn attribute(d: Dialect, name: &str) -> Class {
             | "cancelActivity" | "startQuantity" | "completionQuantity" | "isForCompensation",
         )
         | (Dialect::Bpmn | Dialect::Cqdt, "candidateGroups" | "dueDays" | "agency" | "type")
+        | (Dialect::Cqdt, "calendar")
         | (Dialect::Camunda, "candidateGroups" | "assignee" | "type" | "topic") => Executable,
         (
             Dialect::Bpmn,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use cqdt_calendar::WorkingCalendar;
+use cqdt_platform::clock::{format_ts, parse_ts};
 use cqdt_platform::Tx;
 use serde_json::Value;
 
@@ -201,19 +202,28 @@ impl WorkflowService {
                     let due = days.map(|d| {
                         cal.add_working_days(today, d.ceil() as i64).format("%Y-%m-%d").to_string()
                     });
-                    let timers = p
-                        .timers_on(&node_id)
-                        .into_iter()
-                        .filter_map(|t| match t.kind {
-                            NodeKind::TimerBoundary { days, .. } => Some((
-                                t.id.clone(),
-                                cal.add_working_days(today, days.ceil() as i64)
-                                    .format("%Y-%m-%d")
-                                    .to_string(),
-                            )),
-                            _ => None,
-                        })
-                        .collect();
+                    // A calendar-time timer fires at an instant (stored as a timestamp); a
+                    // working-time one on a working day (stored as the date).
+                    let mut timers = Vec::new();
+                    for t in p.timers_on(&node_id) {
+                        let NodeKind::TimerBoundary { days, calendar, .. } = &t.kind else {
+                            continue;
+                        };
+                        let fire = match calendar {
+                            Some(c) => match parse_ts(now).and_then(|n| c.after(n)) {
+                                Some(at) => format_ts(at),
+                                None => {
+                                    let why = "thời điểm hẹn giờ vượt quá lịch";
+                                    return incident(inst, &t.id, why, fx);
+                                }
+                            },
+                            None => cal
+                                .add_working_days(today, days.ceil() as i64)
+                                .format("%Y-%m-%d")
+                                .to_string(),
+                        };
+                        timers.push((t.id.clone(), fire));
+                    }
                     fx.log(inst.id, &node_id, "task_created", actor, None);
                     let history = fx.history.len() - 1;
                     fx.opened.push(Opened {

@@ -137,7 +137,6 @@ fn device_text(ua: &str) -> String {
     }
 }
 
-
 pub(super) async fn sessions_page(
     State(s): State<IdentityState>,
     p: Principal,
