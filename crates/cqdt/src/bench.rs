@@ -164,9 +164,9 @@ pub async fn startup(runs: usize, database_url: Option<String>) -> Result<ExitCo
 }
 
 /// Target: process instances per second through three tasks (DESIGN.md §5).
-const TARGET_INSTANCES_PER_S: f64 = 2000.0;
+pub(crate) const TARGET_INSTANCES_PER_S: f64 = 2000.0;
 
-const LINEAR_3: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+pub(crate) const LINEAR_3: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="bench">
   <bpmn:process id="bench_three_tasks" name="Ba bước" isExecutable="true">
     <bpmn:startEvent id="s" />
@@ -511,6 +511,37 @@ pub(crate) async fn serve_demo(
     Ok((child, base, dir))
 }
 
+/// An HTTP client that answers redirects rather than following them (sign-in answers 303).
+pub(crate) fn no_redirects() -> Result<reqwest::Client, AppError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| AppError::Failed(e.to_string()))
+}
+
+/// Signs in with a password on the server's login form: the session cookie it sets (`None`
+/// when it set none); an official's session still wants the second factor.
+pub(crate) async fn sign_in(
+    http: &reqwest::Client,
+    base: &str,
+    login: &str,
+    password: &str,
+) -> Result<Option<String>, AppError> {
+    let res = http
+        .post(format!("{base}/dang-nhap"))
+        .form(&[("login", login), ("password", password)])
+        .send()
+        .await
+        .map_err(|e| AppError::Failed(format!("login: {e}")))?;
+    Ok(res
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("cqdt_session=")))
+        .map(str::to_string))
+}
+
 /// `cqdt bench submit`: dossiers per second through `POST /api/v1/dossiers` of a real
 /// `cqdt serve` with the demo province, signed in as the demo citizen (target 1,000/s,
 /// DESIGN.md §5), against `/healthz` on the same server in the same run.
@@ -520,23 +551,9 @@ pub async fn submit(
     database_url: Option<String>,
 ) -> Result<ExitCode, AppError> {
     let (mut child, base, dir) = serve_demo("submit", database_url.as_deref()).await?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| AppError::Failed(e.to_string()))?;
-    let login = http
-        .post(format!("{base}/dang-nhap"))
-        .form(&[("login", crate::demo::CITIZEN.0), ("password", crate::demo::DEMO_PASSWORD)])
-        .send()
-        .await
-        .map_err(|e| AppError::Failed(format!("login: {e}")))?;
-    let cookie = login
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("cqdt_session=")))
-        .map(str::to_string)
+    let http = no_redirects()?;
+    let cookie = sign_in(&http, &base, crate::demo::CITIZEN.0, crate::demo::DEMO_PASSWORD)
+        .await?
         .ok_or_else(|| AppError::Failed("the demo citizen could not sign in".into()))?;
     // A commune-level procedure with its required fields and its two required documents;
     // the receiving agency is a commune.

@@ -146,8 +146,13 @@ pub async fn run(
         Command::Bench { command: BenchCommand::Startup { runs } } => {
             bench::startup(runs, database_url_flag).await
         }
-        Command::Bench { command: BenchCommand::Workflow { instances, concurrency } } => {
-            bench::workflow(instances, concurrency, database_url_flag).await
+        Command::Bench { command: BenchCommand::Workflow { instances, concurrency, via } } => {
+            if via == "http" {
+                crate::bench_workflow_http::workflow_http(instances, concurrency, database_url_flag)
+                    .await
+            } else {
+                bench::workflow(instances, concurrency, database_url_flag).await
+            }
         }
         Command::Bench { command: BenchCommand::Submit { seconds, concurrency } } => {
             bench::submit(seconds, concurrency, database_url_flag).await

@@ -327,6 +327,10 @@ pub enum BenchCommand {
         /// Concurrent clients.
         #[arg(long, default_value_t = 512)]
         concurrency: usize,
+        /// `engine`: calls into the engine in-process; `http`: through the HTTP API of a
+        /// `cqdt serve` it starts (four requests an instance, against `/healthz`).
+        #[arg(long, default_value = "engine", value_parser = ["engine", "http"])]
+        via: String,
     },
     /// Dossiers submitted per second through the JSON API (no attachments) of a `cqdt serve`
     /// it starts, against `/healthz` requests per second to the same server in the same run.

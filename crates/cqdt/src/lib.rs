@@ -6,6 +6,7 @@
 pub mod app;
 mod bench;
 mod bench_pages;
+mod bench_workflow_http;
 mod commands;
 pub mod config;
 mod demo;

@@ -175,6 +175,18 @@ pub struct StartBody {
 pub struct Started {
     /// The instance id.
     pub id: i64,
+    /// The user tasks the start opened, by id (a worker goes on with them without asking).
+    pub opened: Vec<i64>,
+}
+
+/// The instance after a completed task, with the tasks the step opened.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Completed {
+    /// The instance.
+    #[serde(flatten)]
+    pub instance: InstanceRow,
+    /// The user tasks the step opened, by id.
+    pub opened: Vec<i64>,
 }
 
 /// Start the newest version of a process
@@ -191,9 +203,9 @@ async fn start_api(
     State(s): State<WorkflowState>,
     Json(b): Json<StartBody>,
 ) -> Result<Response, WorkflowError> {
-    let id = s
+    let step = s
         .workflow
-        .start(
+        .start_step(
             Start::new(&admin.name, &b.key)
                 .request(&rid)
                 .business_key(b.business_key.as_deref())
@@ -201,7 +213,8 @@ async fn start_api(
                 .variables(b.variables),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(Started { id })).into_response())
+    let started = Started { id: step.instance.id, opened: step.opened };
+    Ok((StatusCode::CREATED, Json(started)).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -339,7 +352,7 @@ pub struct CompleteBody {
     params(("id" = i64, Path, description = "Task id")),
     request_body(content = CompleteBody, description = "Optional; without a JSON body no variables are set"),
     responses(
-        (status = 200, description = "The instance after the step", body = InstanceRow),
+        (status = 200, description = "The instance after the step, with the tasks it opened", body = Completed),
         BadRequest, NotFound, Conflict, Unprocessable, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
@@ -349,9 +362,10 @@ async fn complete_api(
     State(s): State<WorkflowState>,
     Path(id): Path<i64>,
     body: Option<Json<CompleteBody>>,
-) -> Result<Json<InstanceRow>, WorkflowError> {
+) -> Result<Json<Completed>, WorkflowError> {
     let vars = body.map(|Json(b)| b.variables).unwrap_or_default();
-    Ok(Json(s.workflow.complete(&admin.name, &rid, id, vars).await?))
+    let step = s.workflow.complete_step(&admin.name, &rid, id, vars).await?;
+    Ok(Json(Completed { instance: step.instance, opened: step.opened }))
 }
 
 /// Why an instance is cancelled.
@@ -432,6 +446,7 @@ async fn fire_api(
         TaskRow,
         HistoryRow,
         CompleteBody,
+        Completed,
         CancelBody,
         Fired,
     ))

@@ -42,6 +42,9 @@ async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
     let (s, started) = call(&app, reqwest::Method::POST, "/api/v1/workflow/instances", Some(json!({"key": "tiep_nhan_xu_ly", "business_key": "000.01.41.H51-261125-0001", "agency": "000.01.41.H51"}))).await;
     assert_eq!(s, 201);
     let id = started["id"].as_i64().expect("id");
+    // The answer names the tasks the start opened, so a worker goes on without asking.
+    let first = started["opened"].as_array().and_then(|a| a.first()).and_then(Value::as_i64);
+    assert!(first.is_some(), "{started}");
     for vars in [json!({}), json!({}), json!({"approved": true}), json!({})] {
         let (_, tasks) =
             call(&app, reqwest::Method::GET, "/api/v1/workflow/tasks?agency=000.01.41.H51", None)
@@ -50,7 +53,7 @@ async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
         assert!(!open.is_empty(), "no open task");
         for t in open {
             let tid = t["id"].as_i64().expect("task id");
-            let (s, _) = call(
+            let (s, step) = call(
                 &app,
                 reqwest::Method::POST,
                 &format!("/api/v1/workflow/tasks/{tid}/complete"),
@@ -58,6 +61,7 @@ async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
             )
             .await;
             assert_eq!(s, 200);
+            assert!(step["opened"].is_array() && step["id"] == id, "{step}");
         }
     }
     let (_, inst) =
