@@ -225,7 +225,10 @@ impl App {
         )
         .await
         .map_err(|e| AppError::Failed(format!("procedures: {e}")))?;
-        let directory = Arc::new(Directory::default());
+        let directory = Arc::new(Directory {
+            place: place_of(&platform.shell.instance_name),
+            ..Directory::default()
+        });
         let dossiers = cqdt_dossiers::DossierService::new(
             platform.db.clone(),
             platform.clock.clone(),
@@ -627,6 +630,19 @@ pub struct Directory {
     agencies: std::sync::RwLock<Arc<Vec<cqdt_dossiers::service::Agency>>>,
     catalogs: std::sync::RwLock<Arc<cqdt_dossiers::form::CatalogValues>>,
     units: std::sync::RwLock<Arc<cqdt_dossiers::address::AdminUnits>>,
+    /// The province the instance is named for, as documents' date lines write it.
+    place: Option<String>,
+}
+
+/// The province an instance's name names ("tỉnh Sóc Trăng" → "Sóc Trăng"), if it names one.
+fn place_of(instance_name: &str) -> Option<String> {
+    let name = instance_name.trim();
+    ["tỉnh ", "Tỉnh ", "thành phố ", "Thành phố "]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
 }
 
 impl Directory {
@@ -648,6 +664,10 @@ impl cqdt_dossiers::service::Directory for Directory {
 
     fn admin_units(&self) -> Arc<cqdt_dossiers::address::AdminUnits> {
         self.units.read().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    fn place_name(&self) -> Option<String> {
+        self.place.clone()
     }
 }
 

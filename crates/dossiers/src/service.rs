@@ -112,6 +112,12 @@ pub trait Directory: Send + Sync {
     fn catalogs(&self) -> Arc<CatalogValues>;
     /// The administrative units in force, for address fields.
     fn admin_units(&self) -> Arc<AdminUnits>;
+    /// The place documents are dated from when the instance names its province ("Sóc
+    /// Trăng" for "tỉnh Sóc Trăng"), so that the brand and the date line agree; `None`
+    /// dates them from the home province in force.
+    fn place_name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A file as uploaded, for a component.

@@ -454,6 +454,7 @@ async fn a_walk_in_dossier_is_entered_at_the_counter_and_received_at_once() {
             "Người đi đăng ký: Trần Thị Mai",
             "Nơi nhận:",
             "- Lưu: VT.",
+            "Sóc Trăng, ngày",
             "chưa có chữ ký số",
             &code,
         ] {

@@ -210,9 +210,13 @@ impl DossierService {
         self.add_result(who, code, &upload, "Tạo từ mẫu kết quả của thủ tục.", online).await
     }
 
-    /// The place name documents are dated from ("Sóc Trăng, ngày …"): the home province
-    /// without its "Tỉnh"/"Thành phố"; empty when the instance has no home province.
+    /// The place name documents are dated from ("Sóc Trăng, ngày …"): the province the
+    /// instance is named for, else the home province in force, without its "Tỉnh"/"Thành
+    /// phố"; empty when there is neither.
     pub fn place_name(&self) -> String {
+        if let Some(place) = self.directory.place_name() {
+            return place;
+        }
         let units = self.admin_units();
         units
             .home
