@@ -117,9 +117,11 @@ pub async fn complete_tasks(
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let mut q = Sql::on(conn, "UPDATE wf_tasks SET status = 'completed', completed_at = ");
         q.push_bind(now).push(", completed_by = ").push_bind(actor);
-        q.push(" WHERE status = 'open' AND id IN ");
+        q.push(" WHERE id IN ");
         push_ids(&mut q, chunk);
-        q.push(" RETURNING id");
+        // `status || ''` keeps the planner on the primary key: on `status = 'open'` PostgreSQL
+        // also scans the pool index over every open task and ANDs the two bitmaps.
+        q.push(" AND status || '' = 'open' RETURNING id");
         let done: Vec<i64> =
             q.build_query_scalar().fetch_all(&mut *conn).await.ctx("completing tasks")?;
         out.extend(done);
@@ -130,11 +132,10 @@ pub async fn complete_tasks(
 /// Cancels the pending timers of some tasks.
 pub async fn cancel_timers_of(conn: &mut AnyConnection, task_ids: &[i64]) -> Result<(), DbError> {
     for chunk in task_ids.chunks(IDS_PER_STATEMENT) {
-        let mut q = Sql::on(
-            conn,
-            "UPDATE wf_timers SET status = 'cancelled' WHERE status = 'pending' AND task_id IN ",
-        );
+        let mut q = Sql::on(conn, "UPDATE wf_timers SET status = 'cancelled' WHERE task_id IN ");
         push_ids(&mut q, chunk);
+        // As above: the task index, not a scan of every pending timer.
+        q.push(" AND status || '' = 'pending'");
         q.build().execute(&mut *conn).await.ctx("cancelling timers")?;
     }
     Ok(())
