@@ -16,7 +16,7 @@ use crate::bench::{load, serve_demo, LINEAR_3};
 
 /// Signs the demo platform administrator in (password, then the demo TOTP code): the
 /// session cookie.
-async fn admin_session(http: &reqwest::Client, base: &str) -> Result<String, AppError> {
+pub(crate) async fn admin_session(http: &reqwest::Client, base: &str) -> Result<String, AppError> {
     let failed = |what: &str| AppError::Failed(format!("the demo administrator's {what}"));
     let cookie = crate::bench::sign_in(http, base, "quantri", crate::demo::DEMO_PASSWORD)
         .await?
@@ -40,6 +40,27 @@ async fn admin_session(http: &reqwest::Client, base: &str) -> Result<String, App
     Ok(cookie)
 }
 
+/// Deploys a BPMN file through the API as the signed-in administrator.
+pub(crate) async fn deploy(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    xml: &'static str,
+) -> Result<(), AppError> {
+    let deployed = http
+        .post(format!("{base}/api/v1/workflow/definitions"))
+        .header("cookie", cookie)
+        .header("content-type", "application/xml")
+        .body(xml)
+        .send()
+        .await
+        .map_err(|e| AppError::Failed(format!("deploy: {e}")))?;
+    if deployed.status().as_u16() != 201 {
+        return Err(AppError::Failed(format!("deploy refused: {}", deployed.status())));
+    }
+    Ok(())
+}
+
 /// Runs the benchmark and prints one JSON line; fails under the target or on any failed
 /// request.
 pub async fn workflow_http(
@@ -50,17 +71,7 @@ pub async fn workflow_http(
     let (mut child, base, dir) = serve_demo("wf-http", database_url.as_deref()).await?;
     let http = crate::bench::no_redirects()?;
     let cookie = admin_session(&http, &base).await?;
-    let deployed = http
-        .post(format!("{base}/api/v1/workflow/definitions"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/xml")
-        .body(LINEAR_3)
-        .send()
-        .await
-        .map_err(|e| AppError::Failed(format!("deploy: {e}")))?;
-    if deployed.status().as_u16() != 201 {
-        return Err(AppError::Failed(format!("deploy refused: {}", deployed.status())));
-    }
+    deploy(&http, &base, &cookie, LINEAR_3).await?;
     let health = format!("{base}/healthz");
     let (baseline, _, _) = load(3, concurrency, move |c| c.get(&health)).await;
 

@@ -150,6 +150,9 @@ pub async fn run(
             if via == "http" {
                 crate::bench_workflow_http::workflow_http(instances, concurrency, database_url_flag)
                     .await
+            } else if via == "jobs" {
+                let workers = concurrency.min(64);
+                crate::bench_jobs::jobs_http(instances, workers, database_url_flag).await
             } else {
                 bench::workflow(instances, concurrency, database_url_flag).await
             }

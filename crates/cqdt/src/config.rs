@@ -328,8 +328,10 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 512)]
         concurrency: usize,
         /// `engine`: calls into the engine in-process; `http`: through the HTTP API of a
-        /// `cqdt serve` it starts (four requests an instance, against `/healthz`).
-        #[arg(long, default_value = "engine", value_parser = ["engine", "http"])]
+        /// `cqdt serve` it starts (four requests an instance, against `/healthz`); `jobs`:
+        /// one external task an instance, done by workers through the job API (at most 64
+        /// workers; the instances are started before the clock runs).
+        #[arg(long, default_value = "engine", value_parser = ["engine", "http", "jobs"])]
         via: String,
     },
     /// Dossiers submitted per second through the JSON API (no attachments) of a `cqdt serve`

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 mod admin;
+mod jobs;
 
 use crate::service::{InstanceDetail, Start, WorkflowError, WorkflowService};
 use crate::store::{DefinitionRow, HistoryRow, InstanceRow, TaskRow};
@@ -51,6 +52,13 @@ pub fn router(state: WorkflowState) -> Router {
         .route("/api/v1/workflow/tasks/{id}/claim", post(claim_api))
         .route("/api/v1/workflow/tasks/{id}/complete", post(complete_api))
         .route("/api/v1/workflow/timers/fire", post(fire_api))
+        .route("/api/v1/workflow/jobs", get(jobs::list_api))
+        .route("/api/v1/workflow/jobs/fetch-and-lock", post(jobs::fetch_api))
+        .route("/api/v1/workflow/jobs/{id}/complete", post(jobs::complete_api))
+        .route("/api/v1/workflow/jobs/{id}/failure", post(jobs::failure_api))
+        .route("/api/v1/workflow/jobs/{id}/bpmn-error", post(jobs::bpmn_error_api))
+        .route("/api/v1/workflow/jobs/{id}/extend-lock", post(jobs::extend_api))
+        .route("/api/v1/workflow/jobs/{id}/retries", post(jobs::retries_api))
         .route_layer(scope_rule(ApiScope::Workflow, ApiScope::Workflow))
         .route("/admin/workflow", get(admin::page).post(admin::upload).layer(upload_page))
         .route("/admin/workflow/huy/{id}", post(admin::cancel))
@@ -433,6 +441,13 @@ async fn fire_api(
         complete_api,
         cancel_api,
         fire_api,
+        jobs::list_api,
+        jobs::fetch_api,
+        jobs::complete_api,
+        jobs::failure_api,
+        jobs::bpmn_error_api,
+        jobs::extend_api,
+        jobs::retries_api,
     ),
     components(schemas(
         DefinitionList,
@@ -449,6 +464,17 @@ async fn fire_api(
         Completed,
         CancelBody,
         Fired,
+        jobs::JobList,
+        crate::store::JobRow,
+        jobs::FetchBody,
+        crate::service::TopicRequest,
+        jobs::Fetched,
+        crate::service::LockedJob,
+        jobs::JobCompleteBody,
+        jobs::FailureBody,
+        jobs::BpmnErrorBody,
+        jobs::ExtendBody,
+        jobs::RetriesBody,
     ))
 )]
 pub struct ApiDoc;
@@ -494,10 +520,17 @@ mod tests {
                 "get /api/v1/workflow/instances",
                 "get /api/v1/workflow/instances/{id}",
                 "get /api/v1/workflow/instances/{id}/diagram.svg",
+                "get /api/v1/workflow/jobs",
                 "get /api/v1/workflow/tasks",
                 "post /api/v1/workflow/definitions",
                 "post /api/v1/workflow/instances",
                 "post /api/v1/workflow/instances/{id}/cancel",
+                "post /api/v1/workflow/jobs/fetch-and-lock",
+                "post /api/v1/workflow/jobs/{id}/bpmn-error",
+                "post /api/v1/workflow/jobs/{id}/complete",
+                "post /api/v1/workflow/jobs/{id}/extend-lock",
+                "post /api/v1/workflow/jobs/{id}/failure",
+                "post /api/v1/workflow/jobs/{id}/retries",
                 "post /api/v1/workflow/tasks/{id}/claim",
                 "post /api/v1/workflow/tasks/{id}/complete",
                 "post /api/v1/workflow/timers/fire",

@@ -10,5 +10,8 @@ pub mod store;
 pub mod svg;
 
 pub use model::{parse_bpmn, BpmnError, NodeKind, Process};
-pub use service::{Handler, InstanceDetail, Start, Step, WorkflowError, WorkflowService};
-pub use store::{DefinitionRow, InstanceRow, TaskRow};
+pub use service::{
+    Failure, Handler, InstanceDetail, LockedJob, Start, Step, TopicRequest, WorkflowError,
+    WorkflowService,
+};
+pub use store::{DefinitionRow, InstanceRow, JobRow, TaskRow};

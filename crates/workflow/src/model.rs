@@ -48,6 +48,16 @@ pub enum NodeKind {
         /// Handler type.
         handler: String,
     },
+    /// Work done by a worker outside the engine (camunda:type="external", zeebe:taskDefinition):
+    /// the instance waits while the job is fetched, locked and completed through the job API.
+    ExternalTask {
+        /// The topic (Camunda 7) or job type (Zeebe) workers ask for.
+        topic: String,
+        /// Retries the job starts with (zeebe:taskDefinition `retries`, 3 when absent); `None`
+        /// for Camunda 7, where the worker says how many are left when it reports a failure.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retries: Option<i64>,
+    },
     /// One of several paths, by condition.
     ExclusiveGateway {
         /// Flow taken when no condition holds.

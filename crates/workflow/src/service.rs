@@ -16,10 +16,12 @@ use crate::store::{
 };
 
 mod batch;
+mod jobs;
 mod operate;
 mod walk;
 use batch::{Command, Complete, Queued};
 pub use batch::{Start, Step};
+pub use jobs::{Failure, LockedJob, TopicRequest, MAX_FETCH};
 use walk::{Effects, Moment};
 
 /// Errors of the workflow engine.
@@ -239,6 +241,7 @@ impl WorkflowService {
             request_id: request_id.to_string(),
             task_id,
             variables,
+            worker: None,
         }))
         .await
     }

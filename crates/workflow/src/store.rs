@@ -6,10 +6,15 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 mod batch;
+mod jobs;
 pub use batch::{
     cancel_timers_of, complete_tasks, insert_history, insert_instances, insert_tasks,
     insert_timers, instances_by_ids, joins_of, save_instances, set_join, tasks_by_ids, NewHistory,
     NewTask,
+};
+pub use jobs::{
+    delete_jobs, extend_lock, fail_job, insert_jobs, jobs_by_ids, list_jobs, lock_jobs,
+    read_instances, set_retries, JobRow, NewJob,
 };
 
 /// A deployed definition.

@@ -217,7 +217,10 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
                     );
                 }
             }
-            NodeKind::UserTask { .. } | NodeKind::ServiceTask { .. } | NodeKind::PassThrough => {
+            NodeKind::UserTask { .. }
+            | NodeKind::ServiceTask { .. }
+            | NodeKind::ExternalTask { .. }
+            | NodeKind::PassThrough => {
                 let _ = write!(
                     out,
                     r##"<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="10" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>"##

@@ -16,6 +16,8 @@ const BPMN: &str = include_str!("fixtures/tiep-nhan-xu-ly.bpmn");
 mod conformance;
 #[path = "engine/corpus.rs"]
 mod corpus;
+#[path = "engine/jobs.rs"]
+mod jobs;
 
 async fn engine(t: &TestDb, clock: Arc<ManualClock>) -> WorkflowService {
     let clock: SharedClock = clock;

@@ -283,3 +283,58 @@ async fn an_administrator_cancels_a_running_instance_with_a_reason_and_its_open_
     let (_, work) = get_page(&app, &department, "/mot-cua?tinh-trang=viec").await;
     assert!(!work.contains(&code), "no work left: {work}");
 }
+
+#[tokio::test]
+async fn a_worker_does_an_external_task_through_the_job_api_and_the_process_goes_on() {
+    let app = Instance::start().await;
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+<bpmn:process id="tra_cuu" isExecutable="true"><bpmn:startEvent id="s" /><bpmn:serviceTask id="job" name="Tra cứu dân cư" camunda:type="external" camunda:topic="dan-cu" /><bpmn:endEvent id="e" />
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="job" /><bpmn:sequenceFlow id="f2" sourceRef="job" targetRef="e" /></bpmn:process></bpmn:definitions>"#;
+    assert_eq!(deploy(&app, xml).await.status(), 201);
+    let post = reqwest::Method::POST;
+    let (s, started) = call(
+        &app,
+        post.clone(),
+        "/api/v1/workflow/instances",
+        Some(json!({"key": "tra_cuu", "variables": {"cccd": "079085001234"}})),
+    )
+    .await;
+    assert_eq!(s, 201, "{started}");
+    let fetch = json!({"worker_id": "lgsp-dan-cu", "max_jobs": 5, "topics": [{"topic": "dan-cu", "lock_duration_ms": 60000}]});
+    let (s, got) =
+        call(&app, post.clone(), "/api/v1/workflow/jobs/fetch-and-lock", Some(fetch.clone())).await;
+    assert_eq!(s, 200, "{got}");
+    let job = &got["jobs"][0];
+    assert_eq!(
+        (job["topic"].as_str(), job["variables"]["cccd"].as_str()),
+        (Some("dan-cu"), Some("079085001234"))
+    );
+    let id = job["id"].as_i64().expect("job id");
+    let (_, again) =
+        call(&app, post.clone(), "/api/v1/workflow/jobs/fetch-and-lock", Some(fetch)).await;
+    assert_eq!(again["jobs"], json!([]), "a locked job is not handed out twice");
+    // A person cannot complete it as a task, nor a worker that does not hold it.
+    let (s, _) =
+        call(&app, post.clone(), &format!("/api/v1/workflow/tasks/{id}/complete"), None).await;
+    assert_eq!(s, 409);
+    let other = json!({"worker_id": "someone-else", "variables": {}});
+    let (s, p) =
+        call(&app, post.clone(), &format!("/api/v1/workflow/jobs/{id}/complete"), Some(other))
+            .await;
+    assert_eq!(s, 409, "{p}");
+    let done = json!({"worker_id": "lgsp-dan-cu", "variables": {"ho_ten": "Nguyễn Văn A"}});
+    let (s, step) =
+        call(&app, post.clone(), &format!("/api/v1/workflow/jobs/{id}/complete"), Some(done)).await;
+    assert_eq!(s, 200, "{step}");
+    assert_eq!(
+        (step["status"].as_str(), step["variables"]["ho_ten"].as_str()),
+        (Some("completed"), Some("Nguyễn Văn A"))
+    );
+    let bad = json!({"worker_id": "lgsp-dan-cu", "error_message": "x", "retries": -1});
+    let (s, p) = call(&app, post, &format!("/api/v1/workflow/jobs/{id}/failure"), Some(bad)).await;
+    assert_eq!(s, 400, "{p}");
+    let (s, list) =
+        call(&app, reqwest::Method::GET, "/api/v1/workflow/jobs?incidents=true", None).await;
+    assert_eq!((s, list["jobs"].clone()), (200, json!([])));
+}

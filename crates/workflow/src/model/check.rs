@@ -12,7 +12,7 @@ fn kind_name(k: &NodeKind) -> &'static str {
         NodeKind::EndEvent => "endEvent",
         NodeKind::UserTask { .. } => "userTask",
         NodeKind::PassThrough => "task",
-        NodeKind::ServiceTask { .. } => "serviceTask",
+        NodeKind::ServiceTask { .. } | NodeKind::ExternalTask { .. } => "serviceTask",
         NodeKind::ExclusiveGateway { .. } => "exclusiveGateway",
         NodeKind::ParallelGateway => "parallelGateway",
         NodeKind::TimerBoundary { .. } => "boundaryEvent",
@@ -85,7 +85,10 @@ fn node(
     let mut push = |m: String| errors.push(BpmnError::new(Some(&n.id), Some(kind), m));
     let task = matches!(
         n.kind,
-        NodeKind::UserTask { .. } | NodeKind::ServiceTask { .. } | NodeKind::PassThrough
+        NodeKind::UserTask { .. }
+            | NodeKind::ServiceTask { .. }
+            | NodeKind::ExternalTask { .. }
+            | NodeKind::PassThrough
     );
     let problem = match &n.kind {
         NodeKind::StartEvent if outs != 1 => Some("sự kiện bắt đầu cần đúng một luồng ra"),

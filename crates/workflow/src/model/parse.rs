@@ -449,20 +449,29 @@ fn read_user_task(el: &X, id: &str, lane_of: &HashMap<String, String>) -> Result
 }
 
 fn read_service_task(el: &X) -> Result<NodeKind, String> {
-    let no_jobs =
-        "nền tảng chưa có API công việc (job API) để một worker bên ngoài nhận và làm việc này";
     if let Some(t) = el.descendants().find(|n| {
         n.tag_name().name() == "taskDefinition" && n.tag_name().namespace() == Some(vocab::ZEEBE_NS)
     }) {
-        let kind = attr(&t, "type").unwrap_or("");
-        return Err(format!("công việc tự động loại “{kind}” (zeebe:taskDefinition): {no_jobs}"));
+        let kind = fixed(attr(&t, "type").unwrap_or(""), "zeebe:taskDefinition type")?;
+        let retries = match attr(&t, "retries").map(str::trim) {
+            None | Some("") => 3,
+            Some(r) => {
+                r.parse::<i64>().ok().filter(|n| (0..=1000).contains(n)).ok_or_else(|| {
+                    format!("zeebe:taskDefinition retries “{r}” phải là số nguyên từ 0 đến 1000")
+                })?
+            }
+        };
+        return Ok(NodeKind::ExternalTask { topic: kind, retries: Some(retries) });
     }
     if let Some(t) = ns_attr(el, vocab::CAMUNDA_NS, "type") {
-        let topic = ns_attr(el, vocab::CAMUNDA_NS, "topic").unwrap_or("");
-        return Err(match t {
-            "external" => format!("camunda:type=\"external\" (topic “{topic}”): {no_jobs}"),
-            other => format!("camunda:type=\"{other}\" không được hỗ trợ"),
-        });
+        return match t {
+            "external" => {
+                let topic = ns_attr(el, vocab::CAMUNDA_NS, "topic").unwrap_or("");
+                let topic = fixed(topic, "camunda:topic")?;
+                Ok(NodeKind::ExternalTask { topic, retries: None })
+            }
+            other => Err(format!("camunda:type=\"{other}\" không được hỗ trợ")),
+        };
     }
     match own(el, "type") {
         Some(h) if !h.trim().is_empty() => {
@@ -472,6 +481,19 @@ fn read_service_task(el: &X) -> Result<NodeKind, String> {
             Err("serviceTask cần thuộc tính cqdt:type (loại xử lý đã đăng ký trên nền tảng)".into())
         }
     }
+}
+
+/// A job topic or type written as a fixed name; an expression (`${…}`, FEEL `=…`) is refused,
+/// since workers ask for topics by name.
+fn fixed(value: &str, what: &str) -> Result<String, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(format!("{what} trống: worker không biết nhận việc này theo tên nào"));
+    }
+    if v.starts_with('=') || v.contains("${") || v.contains("#{") {
+        return Err(format!("{what} “{v}” là biểu thức; chỉ hỗ trợ tên cố định"));
+    }
+    Ok(v.to_string())
 }
 
 fn read_layout(root: &X) -> Layout {

@@ -103,21 +103,53 @@ fn a_standard_loop_marker_is_refused_by_name_rather_than_ignored() {
 }
 
 #[test]
-fn an_external_service_task_is_refused_because_no_job_api_exists() {
+fn an_external_service_task_becomes_a_job_of_its_topic() {
     let xml =
         one_task(r#"<bpmn:serviceTask id="t" camunda:type="external" camunda:topic="lgsp" />"#);
-    let errors = refusal(&xml);
-    assert!(names(&errors, "t", &["serviceTask", "external", "lgsp", "job API"]), "{errors:?}");
+    let p = parse_bpmn(&xml).expect("accepted");
+    assert_eq!(p.nodes["t"].kind, NodeKind::ExternalTask { topic: "lgsp".into(), retries: None });
 }
 
 #[test]
-fn a_camunda_8_service_task_is_recognised_by_its_task_definition() {
+fn a_camunda_8_service_task_becomes_a_job_of_its_type_with_its_retries() {
+    let xml = one_task(
+        r#"<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="tra-cuu" retries="5" /></bpmn:extensionElements></bpmn:serviceTask>"#,
+    );
+    let p = parse_bpmn(&xml).expect("accepted");
+    let want = NodeKind::ExternalTask { topic: "tra-cuu".into(), retries: Some(5) };
+    assert_eq!(p.nodes["t"].kind, want);
     let xml = one_task(
         r#"<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="tra-cuu" /></bpmn:extensionElements></bpmn:serviceTask>"#,
     );
+    let p = parse_bpmn(&xml).expect("accepted");
+    assert_eq!(
+        p.nodes["t"].kind,
+        NodeKind::ExternalTask { topic: "tra-cuu".into(), retries: Some(3) }
+    );
+}
+
+#[test]
+fn a_job_topic_written_as_an_expression_or_left_empty_is_refused_by_name() {
+    for task in [
+        r#"<bpmn:serviceTask id="t" camunda:type="external" camunda:topic="${topic}" />"#,
+        r#"<bpmn:serviceTask id="t" camunda:type="external" />"#,
+        r#"<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="=kind" /></bpmn:extensionElements></bpmn:serviceTask>"#,
+        r#"<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="x" retries="=3" /></bpmn:extensionElements></bpmn:serviceTask>"#,
+    ] {
+        let errors = refusal(&one_task(task));
+        assert!(names(&errors, "t", &["serviceTask"]), "{task}: {errors:?}");
+    }
+}
+
+#[test]
+fn a_timer_on_a_job_is_refused_as_only_user_tasks_carry_timers() {
+    let xml = one_task(r#"<bpmn:serviceTask id="t" camunda:type="external" camunda:topic="lgsp" />"#)
+        .replace(
+            "</bpmn:process>",
+            r#"<bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:endEvent id="e2" /><bpmn:sequenceFlow id="fb" sourceRef="b" targetRef="e2" /></bpmn:process>"#,
+        );
     let errors = refusal(&xml);
-    assert!(names(&errors, "t", &["tra-cuu", "zeebe:taskDefinition", "job API"]), "{errors:?}");
-    assert!(!errors.iter().any(|e| e.message.contains("cần thuộc tính")), "{errors:?}");
+    assert!(names(&errors, "b", &["boundaryEvent"]), "{errors:?}");
 }
 
 #[test]

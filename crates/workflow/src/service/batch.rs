@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::walk::{Effects, Moment};
 use super::{WorkflowError, WorkflowService};
-use crate::model::Process;
-use crate::store::{self, InstanceRow, NewTask, TaskRow};
+use crate::model::{NodeKind, Process};
+use crate::store::{self, InstanceRow, JobRow, NewJob, NewTask, TaskRow};
 
 /// Most commands written in one transaction.
 pub(crate) const MAX_BATCH: usize = 256;
@@ -76,6 +76,9 @@ pub(crate) struct Complete {
     pub request_id: String,
     pub task_id: i64,
     pub variables: Map<String, Value>,
+    /// The worker completing an external task through the job API: it must hold the lock.
+    /// `None` for a person's task, which must not be a job.
+    pub worker: Option<String>,
 }
 
 /// A command to the engine.
@@ -107,6 +110,8 @@ struct Batch {
     at: Moment,
     /// Tasks the completions act on, by id.
     tasks: HashMap<i64, TaskRow>,
+    /// Jobs of the tasks workers complete, by task id.
+    jobs: HashMap<i64, JobRow>,
     /// Instances of those tasks, by id, as the walks leave them.
     instances: HashMap<i64, InstanceRow>,
     /// Models by definition id.
@@ -241,6 +246,18 @@ impl WorkflowService {
             .collect();
         let tasks: HashMap<i64, TaskRow> =
             store::tasks_by_ids(tx, &task_ids).await?.into_iter().map(|t| (t.id, t)).collect();
+        let job_ids: Vec<i64> = commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Complete(c) if c.worker.is_some() => Some(c.task_id),
+                _ => None,
+            })
+            .collect();
+        let jobs: HashMap<i64, JobRow> = if job_ids.is_empty() {
+            HashMap::new()
+        } else {
+            store::jobs_by_ids(tx, &job_ids).await?.into_iter().map(|j| (j.task_id, j)).collect()
+        };
         let mut instance_ids: Vec<i64> = tasks.values().map(|t| t.instance_id).collect();
         instance_ids.sort_unstable();
         instance_ids.dedup();
@@ -268,6 +285,7 @@ impl WorkflowService {
         Ok(Batch {
             at,
             tasks,
+            jobs,
             instances,
             models,
             definitions: HashMap::new(),
@@ -307,6 +325,32 @@ impl WorkflowService {
                 "quy trình {} không còn chạy ({})",
                 inst.id, inst.status
             )));
+        }
+        let is_job = p
+            .nodes
+            .get(&task.node_id)
+            .is_some_and(|n| matches!(n.kind, NodeKind::ExternalTask { .. }));
+        match (&c.worker, is_job) {
+            (None, true) => {
+                return Err(WorkflowError::Conflict(format!(
+                    "công việc {task_id} là việc tự động do worker làm; hoàn thành qua API công việc (jobs)"
+                )))
+            }
+            (Some(_), false) => {
+                return Err(WorkflowError::NotFound(format!("việc tự động (job) {task_id}")))
+            }
+            (Some(w), true) => {
+                let held = b.jobs.get(&task_id).is_some_and(|j| {
+                    j.worker.as_deref() == Some(w.as_str())
+                        && j.lock_until.as_deref().is_some_and(|u| u >= b.at.now.as_str())
+                });
+                if !held {
+                    return Err(WorkflowError::Conflict(format!(
+                        "worker “{w}” không giữ khóa của việc {task_id} (chưa nhận, đã hết hạn hoặc do worker khác giữ)"
+                    )));
+                }
+            }
+            (None, false) => {}
         }
         b.closed.insert(task_id);
         b.closing.push((task_id, c.actor.clone()));
@@ -397,6 +441,9 @@ impl WorkflowService {
             }
         }
         store::cancel_timers_of(tx, &b.cancel_timers).await?;
+        let done_jobs: Vec<i64> =
+            b.closing.iter().map(|(t, _)| *t).filter(|t| b.jobs.contains_key(t)).collect();
+        store::delete_jobs(tx, &done_jobs).await?;
         let rows: Vec<&InstanceRow> = b.created.iter().map(|(_, i)| i).collect();
         let ids = store::insert_instances(tx, &rows, now).await?;
         let real: HashMap<i64, i64> =
@@ -444,6 +491,7 @@ impl WorkflowService {
         }
         let mut out = Vec::with_capacity(fx.opened.len());
         let mut timers = Vec::new();
+        let mut jobs = Vec::new();
         for o in &fx.opened {
             let Some(id) =
                 ids.get_mut(&(o.task.instance_id, o.task.node_id.clone())).and_then(Vec::pop)
@@ -459,9 +507,14 @@ impl WorkflowService {
             for (node, fire_on) in &o.timers {
                 timers.push((o.task.instance_id, id, node.clone(), fire_on.clone()));
             }
+            if let Some((topic, retries)) = &o.job {
+                let (instance_id, topic, retries) = (o.task.instance_id, topic.clone(), *retries);
+                jobs.push(NewJob { task_id: id, instance_id, topic, retries });
+            }
             out.push((o.command, id));
         }
         store::insert_timers(tx, &timers).await?;
+        store::insert_jobs(tx, &jobs, now).await?;
         let mut last: HashMap<(i64, String), Option<i64>> = HashMap::new();
         let mut order = Vec::new();
         for (i, node, n) in &fx.joins {
@@ -519,7 +572,7 @@ fn answer(
                 let event = AuditEvent::new(&c.actor, "workflow.task.complete", "task")
                     .object(c.task_id.to_string())
                     .request(&c.request_id)
-                    .details(json!({"instance": task.instance_id, "node": task.node_id}));
+                    .details(json!({"instance": task.instance_id, "node": task.node_id, "worker": c.worker}));
                 (event, b.instances.get(&task.instance_id))
             }
         };

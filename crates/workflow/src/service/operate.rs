@@ -47,6 +47,7 @@ impl WorkflowService {
             store::close_task(&mut tx, *task, "cancelled", actor, &now).await?;
         }
         store::cancel_timers_of(&mut tx, &open).await?;
+        store::delete_jobs(&mut tx, &open).await?;
         inst.status = "cancelled".into();
         inst.tokens = 0;
         inst.ended_at = Some(now.clone());

@@ -36,6 +36,8 @@ pub(crate) struct Opened {
     pub history: usize,
     /// The command that opened it.
     pub command: usize,
+    /// For an external task: the job's topic and the retries it starts with.
+    pub job: Option<(String, Option<i64>)>,
 }
 
 /// Everything a batch changes, gathered in memory before it is written.
@@ -64,6 +66,20 @@ impl Effects {
             self.arrivals.insert((i, node), n);
         }
         Ok(())
+    }
+
+    /// Opens a task (with the timers on its boundary, or as a job), logging its creation.
+    fn open(
+        &mut self,
+        task: NewTask,
+        timers: Vec<(String, String)>,
+        job: Option<(String, Option<i64>)>,
+        actor: &str,
+    ) {
+        self.log(task.instance_id, &task.node_id, "task_created", actor, None);
+        let history = self.history.len() - 1;
+        let command = self.command;
+        self.opened.push(Opened { task, timers, history, command, job });
     }
 
     pub(crate) fn log(
@@ -224,22 +240,30 @@ impl WorkflowService {
                         };
                         timers.push((t.id.clone(), fire));
                     }
-                    fx.log(inst.id, &node_id, "task_created", actor, None);
-                    let history = fx.history.len() - 1;
-                    fx.opened.push(Opened {
-                        task: NewTask {
-                            instance_id: inst.id,
-                            node_id: node_id.clone(),
-                            name: node.name.clone(),
-                            role: role.clone(),
-                            agency: task_agency,
-                            assignee: assignee.clone(),
-                            due_date: due,
-                        },
-                        timers,
-                        history,
-                        command: fx.command,
-                    });
+                    let task = NewTask {
+                        instance_id: inst.id,
+                        node_id: node_id.clone(),
+                        name: node.name.clone(),
+                        role: role.clone(),
+                        agency: task_agency,
+                        assignee: assignee.clone(),
+                        due_date: due,
+                    };
+                    fx.open(task, timers, None, actor);
+                }
+                NodeKind::ExternalTask { topic, retries } => {
+                    // The token waits at a task row, as at a user task, with no pool: a
+                    // worker takes it through the job API, never a person's worklist.
+                    let task = NewTask {
+                        instance_id: inst.id,
+                        node_id: node_id.clone(),
+                        name: node.name.clone(),
+                        role: None,
+                        agency: inst.agency.clone(),
+                        assignee: None,
+                        due_date: None,
+                    };
+                    fx.open(task, Vec::new(), Some((topic.clone(), *retries)), actor);
                 }
                 NodeKind::ServiceTask { handler } => {
                     let h = self.handlers.read().ok().and_then(|m| m.get(handler).cloned());

@@ -11,10 +11,10 @@ use super::{instances_of, InstanceRow, StoredInstance, TaskRow, INSTANCE_COLS, T
 const ROWS_PER_STATEMENT: usize = 100;
 
 /// Ids per `IN (…)` list.
-const IDS_PER_STATEMENT: usize = ROWS_PER_STATEMENT * 4;
+pub(super) const IDS_PER_STATEMENT: usize = ROWS_PER_STATEMENT * 4;
 
 /// Appends `(?, ?, …)` binding `ids`.
-fn push_ids(q: &mut Sql<'_>, ids: &[i64]) {
+pub(super) fn push_ids(q: &mut Sql<'_>, ids: &[i64]) {
     q.push("(");
     let mut list = q.separated(", ");
     for id in ids {
