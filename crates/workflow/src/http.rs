@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 mod admin;
 mod jobs;
+mod messages;
 
 use crate::service::{InstanceDetail, Start, WorkflowError, WorkflowService};
 use crate::store::{DefinitionRow, HistoryRow, InstanceRow, TaskRow};
@@ -52,6 +53,7 @@ pub fn router(state: WorkflowState) -> Router {
         .route("/api/v1/workflow/tasks/{id}/claim", post(claim_api))
         .route("/api/v1/workflow/tasks/{id}/complete", post(complete_api))
         .route("/api/v1/workflow/timers/fire", post(fire_api))
+        .route("/api/v1/workflow/messages", post(messages::correlate_api))
         .route("/api/v1/workflow/jobs", get(jobs::list_api))
         .route("/api/v1/workflow/jobs/fetch-and-lock", post(jobs::fetch_api))
         .route("/api/v1/workflow/jobs/{id}/complete", post(jobs::complete_api))
@@ -448,6 +450,7 @@ async fn fire_api(
         jobs::bpmn_error_api,
         jobs::extend_api,
         jobs::retries_api,
+        messages::correlate_api,
     ),
     components(schemas(
         DefinitionList,
@@ -475,6 +478,8 @@ async fn fire_api(
         jobs::BpmnErrorBody,
         jobs::ExtendBody,
         jobs::RetriesBody,
+        messages::MessageBody,
+        crate::service::Correlated,
     ))
 )]
 pub struct ApiDoc;
@@ -531,6 +536,7 @@ mod tests {
                 "post /api/v1/workflow/jobs/{id}/extend-lock",
                 "post /api/v1/workflow/jobs/{id}/failure",
                 "post /api/v1/workflow/jobs/{id}/retries",
+                "post /api/v1/workflow/messages",
                 "post /api/v1/workflow/tasks/{id}/claim",
                 "post /api/v1/workflow/tasks/{id}/complete",
                 "post /api/v1/workflow/timers/fire",

@@ -11,7 +11,7 @@ pub mod svg;
 
 pub use model::{parse_bpmn, BpmnError, NodeKind, Process};
 pub use service::{
-    Failure, Handler, InstanceDetail, LockedJob, Start, Step, TopicRequest, WorkflowError,
-    WorkflowService,
+    Correlated, Failure, Handler, InstanceDetail, LockedJob, Message, Recipient, Start, Step,
+    TopicRequest, WorkflowError, WorkflowService,
 };
 pub use store::{DefinitionRow, InstanceRow, JobRow, TaskRow};

@@ -58,6 +58,20 @@ pub enum NodeKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retries: Option<i64>,
     },
+    /// Waits for a message (receiveTask, intermediateCatchEvent with a
+    /// messageEventDefinition), delivered through the message correlation API.
+    MessageCatch {
+        /// The message's name (the `name` of the `message` element referred to).
+        message: String,
+        /// The variable whose value, when the wait begins, is the correlation key
+        /// (zeebe:subscription correlationKey="=x"); without one, a message correlates by the
+        /// instance's business key or id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        /// Drawn as an intermediate catch event rather than a receive task.
+        #[serde(default)]
+        event: bool,
+    },
     /// One of several paths, by condition.
     ExclusiveGateway {
         /// Flow taken when no condition holds.

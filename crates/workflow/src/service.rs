@@ -17,11 +17,13 @@ use crate::store::{
 
 mod batch;
 mod jobs;
+mod messages;
 mod operate;
 mod walk;
-use batch::{Command, Complete, Queued};
+use batch::{By, Command, Complete, Queued};
 pub use batch::{Start, Step};
 pub use jobs::{Failure, LockedJob, TopicRequest, MAX_FETCH};
+pub use messages::{Correlated, Message, Recipient};
 use walk::{Effects, Moment};
 
 /// Errors of the workflow engine.
@@ -241,7 +243,7 @@ impl WorkflowService {
             request_id: request_id.to_string(),
             task_id,
             variables,
-            worker: None,
+            by: By::Person,
         }))
         .await
     }

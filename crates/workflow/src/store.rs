@@ -7,6 +7,7 @@ use sqlx::AnyConnection;
 
 mod batch;
 mod jobs;
+mod messages;
 pub use batch::{
     cancel_timers_of, complete_tasks, insert_history, insert_instances, insert_tasks,
     insert_timers, instances_by_ids, joins_of, save_instances, set_join, tasks_by_ids, NewHistory,
@@ -15,6 +16,10 @@ pub use batch::{
 pub use jobs::{
     delete_jobs, extend_lock, fail_job, insert_jobs, jobs_by_ids, list_jobs, lock_jobs,
     read_instances, set_retries, JobRow, NewJob,
+};
+pub use messages::{
+    delete_subscriptions, insert_messages, insert_subscriptions, message_by_id, waiting_for,
+    MessageRow, NewSubscription, Selector,
 };
 
 /// A deployed definition.

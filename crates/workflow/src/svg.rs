@@ -220,6 +220,7 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             NodeKind::UserTask { .. }
             | NodeKind::ServiceTask { .. }
             | NodeKind::ExternalTask { .. }
+            | NodeKind::MessageCatch { .. }
             | NodeKind::PassThrough => {
                 let _ = write!(
                     out,

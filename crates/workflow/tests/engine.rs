@@ -18,6 +18,8 @@ mod conformance;
 mod corpus;
 #[path = "engine/jobs.rs"]
 mod jobs;
+#[path = "engine/messages.rs"]
+mod messages;
 
 async fn engine(t: &TestDb, clock: Arc<ManualClock>) -> WorkflowService {
     let clock: SharedClock = clock;

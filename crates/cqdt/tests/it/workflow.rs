@@ -338,3 +338,39 @@ async fn a_worker_does_an_external_task_through_the_job_api_and_the_process_goes
         call(&app, reqwest::Method::GET, "/api/v1/workflow/jobs?incidents=true", None).await;
     assert_eq!((s, list["jobs"].clone()), (200, json!([])));
 }
+
+#[tokio::test]
+async fn a_message_through_the_api_resumes_the_dossier_waiting_for_it_once() {
+    let app = Instance::start().await;
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t"><bpmn:message id="m" name="tra-loi-lien-thong" />
+<bpmn:process id="cho_tra_loi" isExecutable="true"><bpmn:startEvent id="s" /><bpmn:receiveTask id="w" name="Chờ cơ quan phối hợp" messageRef="m" /><bpmn:endEvent id="e" />
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="w" /><bpmn:sequenceFlow id="f2" sourceRef="w" targetRef="e" /></bpmn:process></bpmn:definitions>"#;
+    assert_eq!(deploy(&app, xml).await.status(), 201);
+    let post = reqwest::Method::POST;
+    let code = "000.01.41.H51-261206-0001";
+    let (s, started) = call(
+        &app,
+        post.clone(),
+        "/api/v1/workflow/instances",
+        Some(json!({"key": "cho_tra_loi", "business_key": code})),
+    )
+    .await;
+    assert_eq!(s, 201, "{started}");
+    let msg = json!({"name": "tra-loi-lien-thong", "message_id": "lgsp-77", "business_key": code, "variables": {"dong_y": true}});
+    let (s, got) = call(&app, post.clone(), "/api/v1/workflow/messages", Some(msg.clone())).await;
+    assert_eq!(s, 200, "{got}");
+    assert_eq!(
+        (got["duplicate"].as_bool(), got["instance"]["status"].as_str()),
+        (Some(false), Some("completed"))
+    );
+    let (s, again) = call(&app, post.clone(), "/api/v1/workflow/messages", Some(msg)).await;
+    assert_eq!((s, again["duplicate"].as_bool()), (200, Some(true)));
+    let nobody =
+        json!({"name": "tra-loi-lien-thong", "message_id": "lgsp-78", "business_key": code});
+    let (s, _) = call(&app, post.clone(), "/api/v1/workflow/messages", Some(nobody)).await;
+    assert_eq!(s, 404);
+    let two = json!({"name": "x", "message_id": "y", "business_key": code, "instance_id": 1});
+    let (s, _) = call(&app, post, "/api/v1/workflow/messages", Some(two)).await;
+    assert_eq!(s, 400);
+}

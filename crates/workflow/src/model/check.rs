@@ -13,6 +13,8 @@ fn kind_name(k: &NodeKind) -> &'static str {
         NodeKind::UserTask { .. } => "userTask",
         NodeKind::PassThrough => "task",
         NodeKind::ServiceTask { .. } | NodeKind::ExternalTask { .. } => "serviceTask",
+        NodeKind::MessageCatch { event: false, .. } => "receiveTask",
+        NodeKind::MessageCatch { event: true, .. } => "intermediateCatchEvent",
         NodeKind::ExclusiveGateway { .. } => "exclusiveGateway",
         NodeKind::ParallelGateway => "parallelGateway",
         NodeKind::TimerBoundary { .. } => "boundaryEvent",
@@ -88,6 +90,7 @@ fn node(
         NodeKind::UserTask { .. }
             | NodeKind::ServiceTask { .. }
             | NodeKind::ExternalTask { .. }
+            | NodeKind::MessageCatch { .. }
             | NodeKind::PassThrough
     );
     let problem = match &n.kind {

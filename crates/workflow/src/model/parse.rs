@@ -370,6 +370,14 @@ fn read_node(
         "task" | "manualTask" => Some(NodeKind::PassThrough),
         "userTask" => read_user_task(el, id, lane_of).or_else(|why| refuse(why).ok_or(())).ok(),
         "serviceTask" => read_service_task(el).or_else(|why| refuse(why).ok_or(())).ok(),
+        "receiveTask" => read_message(el, el).or_else(|why| refuse(why).ok_or(())).ok(),
+        "intermediateCatchEvent" => match child(el, "messageEventDefinition") {
+            Some(def) => read_message(el, &def).or_else(|why| refuse(why).ok_or(())).ok(),
+            None => refuse(format!(
+                "sự kiện chờ trung gian chỉ hỗ trợ thông điệp (message), không hỗ trợ “{}”",
+                definition.unwrap_or("không có định nghĩa")
+            )),
+        },
         "exclusiveGateway" => {
             Some(NodeKind::ExclusiveGateway { default: own(el, "default").map(str::to_string) })
         }
@@ -481,6 +489,43 @@ fn read_service_task(el: &X) -> Result<NodeKind, String> {
             Err("serviceTask cần thuộc tính cqdt:type (loại xử lý đã đăng ký trên nền tảng)".into())
         }
     }
+}
+
+/// What a receive task or message catch event waits for: the `message` its `messageRef` (on
+/// `holder`) names, by that message's name, and the correlation key variable of a Zeebe
+/// subscription on the message.
+fn read_message(el: &X, holder: &X) -> Result<NodeKind, String> {
+    let event = el.tag_name().name() == "intermediateCatchEvent";
+    let Some(r) = own(holder, "messageRef").map(str::trim).filter(|r| !r.is_empty()) else {
+        return Err("cần messageRef chỉ tới một thông điệp (message) để biết chờ gì".into());
+    };
+    let root = el.document().root_element();
+    let Some(msg) =
+        root.children().find(|m| m.tag_name().name() == "message" && own(m, "id") == Some(r))
+    else {
+        return Err(format!("thông điệp “{r}” không có trong tệp"));
+    };
+    let name = own(&msg, "name").map(str::trim).unwrap_or("");
+    let message = fixed(name, &format!("tên (name) của thông điệp “{r}”"))?;
+    let sub = msg.descendants().find(|n| {
+        n.tag_name().name() == "subscription" && n.tag_name().namespace() == Some(vocab::ZEEBE_NS)
+    });
+    let key = match sub.and_then(|s| attr(&s, "correlationKey")).map(str::trim) {
+        None => None,
+        Some(k) => {
+            let var = k.strip_prefix('=').map(str::trim).unwrap_or("");
+            let plain = !var.is_empty()
+                && var.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && !var.starts_with(|c: char| c.is_ascii_digit());
+            if !plain {
+                return Err(format!(
+                    "zeebe:subscription correlationKey “{k}” của thông điệp “{r}”: chỉ hỗ trợ dạng =tên_biến"
+                ));
+            }
+            Some(var.to_string())
+        }
+    };
+    Ok(NodeKind::MessageCatch { message, key, event })
 }
 
 /// A job topic or type written as a fixed name; an expression (`${…}`, FEEL `=…`) is refused,

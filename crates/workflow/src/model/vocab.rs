@@ -50,8 +50,18 @@ pub(crate) enum Class {
 pub(crate) fn element(tag: &str) -> Class {
     use Class::*;
     match tag {
-        "startEvent" | "endEvent" | "userTask" | "task" | "manualTask" | "serviceTask"
-        | "exclusiveGateway" | "parallelGateway" | "boundaryEvent" | "sequenceFlow" => Executable,
+        "startEvent"
+        | "endEvent"
+        | "userTask"
+        | "task"
+        | "manualTask"
+        | "serviceTask"
+        | "receiveTask"
+        | "intermediateCatchEvent"
+        | "exclusiveGateway"
+        | "parallelGateway"
+        | "boundaryEvent"
+        | "sequenceFlow" => Executable,
         // Notes, grouping, data drawn for the reader, lanes (read for roles), references.
         "documentation"
         | "extensionElements"
@@ -86,12 +96,8 @@ pub(crate) fn element(tag: &str) -> Class {
         "callActivity" => Refused("gọi quy trình khác (callActivity) chưa được hỗ trợ"),
         "scriptTask" => Refused("nền tảng không chạy mã kịch bản (script) viết trong sơ đồ"),
         "businessRuleTask" => Refused("bảng quyết định (businessRuleTask, DMN) chưa được hỗ trợ"),
-        "sendTask" | "receiveTask" => {
-            Refused("gửi/nhận thông điệp chưa được hỗ trợ (chưa có API đối chiếu thông điệp)")
-        }
-        "intermediateCatchEvent" | "intermediateThrowEvent" => {
-            Refused("sự kiện trung gian chưa được hỗ trợ")
-        }
+        "sendTask" => Refused("gửi thông điệp (sendTask) chưa được hỗ trợ"),
+        "intermediateThrowEvent" => Refused("sự kiện trung gian chưa được hỗ trợ"),
         "ioSpecification" => Refused("đặc tả dữ liệu vào/ra (ioSpecification) chưa được hỗ trợ"),
         "potentialOwner" | "humanPerformer" | "performer" | "resourceRole" => Refused(
             "giao việc bằng biểu thức tài nguyên BPMN chưa được hỗ trợ; dùng candidateGroups",
@@ -135,7 +141,8 @@ pub(crate) fn attribute(d: Dialect, name: &str) -> Class {
         (
             Dialect::Bpmn,
             "id" | "name" | "sourceRef" | "targetRef" | "default" | "attachedToRef"
-            | "cancelActivity" | "startQuantity" | "completionQuantity" | "isForCompensation",
+            | "cancelActivity" | "startQuantity" | "completionQuantity" | "isForCompensation"
+            | "messageRef",
         )
         | (Dialect::Bpmn | Dialect::Cqdt, "candidateGroups" | "dueDays" | "agency" | "type")
         | (Dialect::Cqdt, "calendar")

@@ -11,10 +11,10 @@ use cqdt_platform::Tx;
 use serde_json::{json, Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use super::walk::{Effects, Moment};
+use super::walk::{Effects, Moment, Waiting};
 use super::{WorkflowError, WorkflowService};
 use crate::model::{NodeKind, Process};
-use crate::store::{self, InstanceRow, JobRow, NewJob, NewTask, TaskRow};
+use crate::store::{self, InstanceRow, JobRow, NewJob, NewSubscription, NewTask, TaskRow};
 
 /// Most commands written in one transaction.
 pub(crate) const MAX_BATCH: usize = 256;
@@ -76,9 +76,17 @@ pub(crate) struct Complete {
     pub request_id: String,
     pub task_id: i64,
     pub variables: Map<String, Value>,
-    /// The worker completing an external task through the job API: it must hold the lock.
-    /// `None` for a person's task, which must not be a job.
-    pub worker: Option<String>,
+    /// Who or what ends the wait.
+    pub by: By,
+}
+
+/// What completes a task: a person (a user task), a worker holding the job's lock (an
+/// external task), or a message correlated to it (a receive task or message catch event).
+#[derive(Debug, Clone)]
+pub(crate) enum By {
+    Person,
+    Worker(String),
+    Message { id: String, name: String },
 }
 
 /// A command to the engine.
@@ -122,6 +130,8 @@ struct Batch {
     /// Tasks completed, with who completed them.
     closing: Vec<(i64, String)>,
     closed: HashSet<i64>,
+    /// Messages correlated: (message id, name, task, instance).
+    messages: Vec<(String, String, i64, i64)>,
     /// Completed tasks whose boundary timers go.
     cancel_timers: Vec<i64>,
     /// Existing instances that moved, in order.
@@ -249,7 +259,7 @@ impl WorkflowService {
         let job_ids: Vec<i64> = commands
             .iter()
             .filter_map(|c| match c {
-                Command::Complete(c) if c.worker.is_some() => Some(c.task_id),
+                Command::Complete(c) if matches!(c.by, By::Worker(_)) => Some(c.task_id),
                 _ => None,
             })
             .collect();
@@ -291,6 +301,7 @@ impl WorkflowService {
             definitions: HashMap::new(),
             fx,
             closing: Vec::new(),
+            messages: Vec::new(),
             closed: HashSet::new(),
             cancel_timers: Vec::new(),
             dirty: Vec::new(),
@@ -326,39 +337,22 @@ impl WorkflowService {
                 inst.id, inst.status
             )));
         }
-        let is_job = p
-            .nodes
-            .get(&task.node_id)
-            .is_some_and(|n| matches!(n.kind, NodeKind::ExternalTask { .. }));
-        match (&c.worker, is_job) {
-            (None, true) => {
-                return Err(WorkflowError::Conflict(format!(
-                    "công việc {task_id} là việc tự động do worker làm; hoàn thành qua API công việc (jobs)"
-                )))
-            }
-            (Some(_), false) => {
-                return Err(WorkflowError::NotFound(format!("việc tự động (job) {task_id}")))
-            }
-            (Some(w), true) => {
-                let held = b.jobs.get(&task_id).is_some_and(|j| {
-                    j.worker.as_deref() == Some(w.as_str())
-                        && j.lock_until.as_deref().is_some_and(|u| u >= b.at.now.as_str())
-                });
-                if !held {
-                    return Err(WorkflowError::Conflict(format!(
-                        "worker “{w}” không giữ khóa của việc {task_id} (chưa nhận, đã hết hạn hoặc do worker khác giữ)"
-                    )));
-                }
-            }
-            (None, false) => {}
-        }
+        may_complete(&b.jobs, &b.at.now, c, p.nodes.get(&task.node_id).map(|n| &n.kind))?;
         b.closed.insert(task_id);
         b.closing.push((task_id, c.actor.clone()));
         if !p.timers_on(&task.node_id).is_empty() {
             b.cancel_timers.push(task_id);
         }
         inst.variables.extend(c.variables.clone());
-        b.fx.log(inst.id, &task.node_id, "completed", &c.actor, None);
+        let detail = match &c.by {
+            By::Person => None,
+            By::Worker(w) => Some(format!("worker {w}")),
+            By::Message { id, name } => {
+                b.messages.push((id.clone(), name.clone(), task_id, inst.id));
+                Some(format!("thông điệp “{name}” ({id})"))
+            }
+        };
+        b.fx.log(inst.id, &task.node_id, "completed", &c.actor, detail);
         let next =
             p.nodes.get(&task.node_id).map(|n| self.targets(&p, &n.outgoing)).unwrap_or_default();
         self.walk(&p, inst, next, &c.actor, &b.at, &mut b.fx);
@@ -444,6 +438,9 @@ impl WorkflowService {
         let done_jobs: Vec<i64> =
             b.closing.iter().map(|(t, _)| *t).filter(|t| b.jobs.contains_key(t)).collect();
         store::delete_jobs(tx, &done_jobs).await?;
+        let received: Vec<i64> = b.messages.iter().map(|m| m.2).collect();
+        store::delete_subscriptions(tx, &received).await?;
+        store::insert_messages(tx, &b.messages, now).await?;
         let rows: Vec<&InstanceRow> = b.created.iter().map(|(_, i)| i).collect();
         let ids = store::insert_instances(tx, &rows, now).await?;
         let real: HashMap<i64, i64> =
@@ -492,6 +489,7 @@ impl WorkflowService {
         let mut out = Vec::with_capacity(fx.opened.len());
         let mut timers = Vec::new();
         let mut jobs = Vec::new();
+        let mut subscriptions = Vec::new();
         for o in &fx.opened {
             let Some(id) =
                 ids.get_mut(&(o.task.instance_id, o.task.node_id.clone())).and_then(Vec::pop)
@@ -507,14 +505,23 @@ impl WorkflowService {
             for (node, fire_on) in &o.timers {
                 timers.push((o.task.instance_id, id, node.clone(), fire_on.clone()));
             }
-            if let Some((topic, retries)) = &o.job {
-                let (instance_id, topic, retries) = (o.task.instance_id, topic.clone(), *retries);
-                jobs.push(NewJob { task_id: id, instance_id, topic, retries });
+            let instance_id = o.task.instance_id;
+            match &o.wait {
+                Some(Waiting::Job { topic, retries }) => {
+                    let (topic, retries) = (topic.clone(), *retries);
+                    jobs.push(NewJob { task_id: id, instance_id, topic, retries });
+                }
+                Some(Waiting::Message { name, key }) => {
+                    let (name, key) = (name.clone(), key.clone());
+                    subscriptions.push(NewSubscription { task_id: id, instance_id, name, key });
+                }
+                None => {}
             }
             out.push((o.command, id));
         }
         store::insert_timers(tx, &timers).await?;
         store::insert_jobs(tx, &jobs, now).await?;
+        store::insert_subscriptions(tx, &subscriptions, now).await?;
         let mut last: HashMap<(i64, String), Option<i64>> = HashMap::new();
         let mut order = Vec::new();
         for (i, node, n) in &fx.joins {
@@ -530,6 +537,50 @@ impl WorkflowService {
         store::save_instances(tx, saved, now).await?;
         store::insert_history(tx, &fx.history, now).await?;
         Ok(out)
+    }
+}
+
+fn by_text(by: &By) -> Option<String> {
+    match by {
+        By::Person => None,
+        By::Worker(w) => Some(format!("worker {w}")),
+        By::Message { id, name } => Some(format!("message {name} {id}")),
+    }
+}
+
+/// Whether `c` may end the wait at a node of `kind`: a person a user task, a worker holding
+/// the lock an external task, a message a message wait; `Err` says why not.
+fn may_complete(
+    jobs: &HashMap<i64, JobRow>,
+    now: &str,
+    c: &Complete,
+    kind: Option<&NodeKind>,
+) -> Result<(), WorkflowError> {
+    let id = c.task_id;
+    match (&c.by, kind) {
+        (By::Worker(w), Some(NodeKind::ExternalTask { .. })) => {
+            let held = jobs.get(&id).is_some_and(|j| {
+                j.worker.as_deref() == Some(w.as_str())
+                    && j.lock_until.as_deref().is_some_and(|u| u >= now)
+            });
+            if held {
+                Ok(())
+            } else {
+                Err(WorkflowError::Conflict(format!(
+                    "worker “{w}” không giữ khóa của việc {id} (chưa nhận, đã hết hạn hoặc do worker khác giữ)"
+                )))
+            }
+        }
+        (By::Message { .. }, Some(NodeKind::MessageCatch { .. })) => Ok(()),
+        (By::Person, Some(NodeKind::ExternalTask { .. })) => Err(WorkflowError::Conflict(format!(
+            "công việc {id} là việc tự động do worker làm; hoàn thành qua API công việc (jobs)"
+        ))),
+        (By::Person, Some(NodeKind::MessageCatch { .. })) => Err(WorkflowError::Conflict(format!(
+            "công việc {id} chờ một thông điệp; gửi thông điệp qua API đối chiếu (messages)"
+        ))),
+        (By::Person, _) => Ok(()),
+        (By::Worker(_), _) => Err(WorkflowError::NotFound(format!("việc tự động (job) {id}"))),
+        (By::Message { .. }, _) => Err(WorkflowError::NotFound(format!("nơi chờ thông điệp {id}"))),
     }
 }
 
@@ -572,7 +623,7 @@ fn answer(
                 let event = AuditEvent::new(&c.actor, "workflow.task.complete", "task")
                     .object(c.task_id.to_string())
                     .request(&c.request_id)
-                    .details(json!({"instance": task.instance_id, "node": task.node_id, "worker": c.worker}));
+                    .details(json!({"instance": task.instance_id, "node": task.node_id, "by": by_text(&c.by)}));
                 (event, b.instances.get(&task.instance_id))
             }
         };

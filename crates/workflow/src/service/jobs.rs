@@ -12,7 +12,7 @@ use cqdt_audit::AuditEvent;
 use cqdt_platform::clock::format_ts;
 use serde_json::{json, Map, Value};
 
-use super::batch::{Command, Complete, Step};
+use super::batch::{By, Command, Complete, Step};
 use super::walk::Effects;
 use super::{WorkflowError, WorkflowService};
 use crate::store::{self, JobRow};
@@ -204,7 +204,7 @@ impl WorkflowService {
             request_id: request_id.to_string(),
             task_id: id,
             variables,
-            worker: Some(worker.to_string()),
+            by: By::Worker(worker.to_string()),
         }))
         .await
     }

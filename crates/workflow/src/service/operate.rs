@@ -48,6 +48,7 @@ impl WorkflowService {
         }
         store::cancel_timers_of(&mut tx, &open).await?;
         store::delete_jobs(&mut tx, &open).await?;
+        store::delete_subscriptions(&mut tx, &open).await?;
         inst.status = "cancelled".into();
         inst.tokens = 0;
         inst.ended_at = Some(now.clone());

@@ -12,7 +12,7 @@ use cqdt_platform::Tx;
 use serde_json::Value;
 
 use super::{WorkflowError, WorkflowService};
-use crate::model::{NodeKind, Process};
+use crate::model::{Node, NodeKind, Process};
 use crate::store::{self, InstanceRow, NewHistory, NewTask};
 
 /// Most nodes one walk visits before it is taken for an endless loop.
@@ -36,8 +36,17 @@ pub(crate) struct Opened {
     pub history: usize,
     /// The command that opened it.
     pub command: usize,
-    /// For an external task: the job's topic and the retries it starts with.
-    pub job: Option<(String, Option<i64>)>,
+    /// What, other than a person, ends the wait: a job or a message.
+    pub wait: Option<Waiting>,
+}
+
+/// A wait that no person ends.
+#[derive(Debug, Clone)]
+pub(crate) enum Waiting {
+    /// An external task: a worker does it through the job API.
+    Job { topic: String, retries: Option<i64> },
+    /// A message, by name, with the correlation key's value when the diagram names one.
+    Message { name: String, key: Option<String> },
 }
 
 /// Everything a batch changes, gathered in memory before it is written.
@@ -73,13 +82,13 @@ impl Effects {
         &mut self,
         task: NewTask,
         timers: Vec<(String, String)>,
-        job: Option<(String, Option<i64>)>,
+        wait: Option<Waiting>,
         actor: &str,
     ) {
         self.log(task.instance_id, &task.node_id, "task_created", actor, None);
         let history = self.history.len() - 1;
         let command = self.command;
-        self.opened.push(Opened { task, timers, history, command, job });
+        self.opened.push(Opened { task, timers, history, command, wait });
     }
 
     pub(crate) fn log(
@@ -254,16 +263,27 @@ impl WorkflowService {
                 NodeKind::ExternalTask { topic, retries } => {
                     // The token waits at a task row, as at a user task, with no pool: a
                     // worker takes it through the job API, never a person's worklist.
-                    let task = NewTask {
-                        instance_id: inst.id,
-                        node_id: node_id.clone(),
-                        name: node.name.clone(),
-                        role: None,
-                        agency: inst.agency.clone(),
-                        assignee: None,
-                        due_date: None,
+                    let task = unpooled(inst, node);
+                    let job = Waiting::Job { topic: topic.clone(), retries: *retries };
+                    fx.open(task, Vec::new(), Some(job), actor);
+                }
+                NodeKind::MessageCatch { message, key, .. } => {
+                    // A Zeebe subscription's key is the variable's value when the wait begins;
+                    // without a value no message could ever find the instance.
+                    let key = match key {
+                        None => None,
+                        Some(var) => match inst.variables.get(var) {
+                            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                            Some(Value::Number(n)) => Some(n.to_string()),
+                            _ => {
+                                let why = format!("biến khóa đối chiếu “{var}” không có giá trị");
+                                return incident(inst, &node_id, &why, fx);
+                            }
+                        },
                     };
-                    fx.open(task, Vec::new(), Some((topic.clone(), *retries)), actor);
+                    let task = unpooled(inst, node);
+                    let wait = Waiting::Message { name: message.clone(), key };
+                    fx.open(task, Vec::new(), Some(wait), actor);
                 }
                 NodeKind::ServiceTask { handler } => {
                     let h = self.handlers.read().ok().and_then(|m| m.get(handler).cloned());
@@ -339,6 +359,19 @@ impl WorkflowService {
             inst.ended_at = Some(now.to_string());
             fx.log(inst.id, &p.key, "completed", actor, None);
         }
+    }
+}
+
+/// A task no person's pool holds: a job or a message wait.
+fn unpooled(inst: &InstanceRow, node: &Node) -> NewTask {
+    NewTask {
+        instance_id: inst.id,
+        node_id: node.id.clone(),
+        name: node.name.clone(),
+        role: None,
+        agency: inst.agency.clone(),
+        assignee: None,
+        due_date: None,
     }
 }
 

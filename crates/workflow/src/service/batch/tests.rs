@@ -16,7 +16,7 @@ fn complete(task_id: i64, actor: &str) -> Command {
         request_id: String::new(),
         task_id,
         variables: Map::new(),
-        worker: None,
+        by: By::Person,
     })
 }
 
