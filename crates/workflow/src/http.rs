@@ -64,6 +64,7 @@ pub fn router(state: WorkflowState) -> Router {
         .route_layer(scope_rule(ApiScope::Workflow, ApiScope::Workflow))
         .route("/admin/workflow", get(admin::page).post(admin::upload).layer(upload_page))
         .route("/admin/workflow/huy/{id}", post(admin::cancel))
+        .route("/admin/workflow/thu-lai/{id}", post(admin::retry_job))
         .with_state(state)
 }
 

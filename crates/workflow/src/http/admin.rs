@@ -14,7 +14,7 @@ use cqdt_platform::{Admin, FieldError, RequestId, Shell};
 
 use super::WorkflowState;
 use crate::service::WorkflowError;
-use crate::store::{DefinitionRow, InstanceRow};
+use crate::store::{DefinitionRow, InstanceRow, JobRow};
 
 #[derive(Template)]
 #[template(path = "workflow.html")]
@@ -24,6 +24,8 @@ struct WorkflowPage {
     errors: Vec<FieldError>,
     definitions: Vec<DefinitionRow>,
     instances: Vec<InstanceRow>,
+    /// External tasks whose worker gave up (no retries left).
+    incidents: Vec<JobRow>,
 }
 
 impl WorkflowPage {
@@ -50,6 +52,7 @@ async fn show(
         errors,
         definitions: s.workflow.definitions().await?,
         instances: s.workflow.instances(None, 50).await?,
+        incidents: s.workflow.jobs(None, true, 100).await?,
     }))
 }
 
@@ -58,9 +61,12 @@ pub(super) async fn page(
     State(s): State<WorkflowState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WorkflowError> {
-    let notice = match (q.get("nap"), q.get("phien-ban"), q.get("huy")) {
-        (Some(key), Some(v), _) => format!("Đã nạp quy trình “{key}”, phiên bản {v}."),
-        (_, _, Some(id)) => format!("Đã huỷ lượt chạy {id}; lý do đã được ghi lại."),
+    let notice = match (q.get("nap"), q.get("phien-ban"), q.get("huy"), q.get("thu-lai")) {
+        (Some(key), Some(v), _, _) => format!("Đã nạp quy trình “{key}”, phiên bản {v}."),
+        (_, _, Some(id), _) => format!("Đã huỷ lượt chạy {id}; lý do đã được ghi lại."),
+        (_, _, _, Some(id)) => {
+            format!("Việc tự động {id} được giao lại cho worker (3 lần thử); đã ghi nhật ký.")
+        }
         _ => String::new(),
     };
     show(&s, notice, Vec::new()).await
@@ -132,4 +138,18 @@ pub(super) async fn cancel(
     let mut res = show(&s, String::new(), vec![FieldError { field, message }]).await?;
     *res.status_mut() = status;
     Ok(res)
+}
+
+/// Retries used when an administrator hands a failed job back to the workers.
+const RETRIES_FROM_PAGE: i64 = 3;
+
+/// Hands an external task whose worker gave up back to the workers (resolves its incident).
+pub(super) async fn retry_job(
+    admin: Admin,
+    RequestId(rid): RequestId,
+    State(s): State<WorkflowState>,
+    Path(id): Path<i64>,
+) -> Result<Response, WorkflowError> {
+    s.workflow.set_job_retries(&admin.name, &rid, id, RETRIES_FROM_PAGE).await?;
+    Ok(Redirect::to(&format!("/admin/workflow?thu-lai={id}")).into_response())
 }
