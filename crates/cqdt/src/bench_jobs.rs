@@ -110,16 +110,23 @@ pub async fn jobs_http(
                 if ids.is_empty() {
                     break;
                 }
+                // A worker handles the jobs of one fetch at once, as Zeebe's and Camunda's
+                // clients do (up to their maximum of active jobs).
+                let mut handling = tokio::task::JoinSet::new();
                 for id in ids {
+                    let (http, base, cookie) = (http.clone(), base.clone(), cookie.clone());
                     let body = json!({"worker_id": worker, "variables": {"found": true}});
-                    let ok = http
-                        .post(format!("{base}/api/v1/workflow/jobs/{id}/complete"))
-                        .header("cookie", &cookie)
-                        .json(&body)
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success());
-                    let counter = if ok { &done } else { &errors };
+                    handling.spawn(async move {
+                        http.post(format!("{base}/api/v1/workflow/jobs/{id}/complete"))
+                            .header("cookie", &cookie)
+                            .json(&body)
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status().is_success())
+                    });
+                }
+                while let Some(ok) = handling.join_next().await {
+                    let counter = if ok.unwrap_or(false) { &done } else { &errors };
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
             }

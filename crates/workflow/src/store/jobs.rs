@@ -95,9 +95,8 @@ pub async fn delete_jobs(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), Db
 
 /// Locks up to `max` available jobs of a topic for a worker until `until`; returns their ids,
 /// oldest first. Available: its task still open, retries left, back-off over, no lock or an
-/// expired one. The lock condition is repeated on the row updated, so that of two workers
-/// fetching at once on PostgreSQL the second, re-reading the row after the first committed,
-/// skips it instead of taking it over.
+/// expired one. On PostgreSQL rows another fetch is locking are skipped, and the lock
+/// condition is repeated on the row updated, so two workers never take the same job.
 pub async fn lock_jobs(
     conn: &mut AnyConnection,
     topic: &str,
@@ -116,6 +115,11 @@ pub async fn lock_jobs(
     q.push(" AND t.status = 'open' AND (j.retries IS NULL OR j.retries > 0) AND (j.retry_at IS NULL OR j.retry_at <= ");
     q.push_bind(now).push(") AND (j.lock_until IS NULL OR j.lock_until < ").push_bind(now);
     q.push(") ORDER BY j.task_id LIMIT ").push_bind(max);
+    if !cqdt_platform::db::is_sqlite(conn) {
+        // Workers fetching at once take different jobs instead of queueing on the same rows
+        // (and then finding them taken); SQLite has one writer at a time anyway.
+        q.push(" FOR UPDATE OF j SKIP LOCKED");
+    }
     q.push(") AND (lock_until IS NULL OR lock_until < ").push_bind(now).push(") RETURNING task_id");
     let mut ids: Vec<i64> =
         q.build_query_scalar().fetch_all(&mut *conn).await.ctx("locking jobs")?;
