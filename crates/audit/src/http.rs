@@ -179,6 +179,8 @@ struct RowView {
     actor: String,
     agency: String,
     action: String,
+    /// The stored code, shown small under the words: the search form filters by it.
+    action_code: String,
     object: String,
     purpose: String,
     outcome: &'static str,
@@ -189,12 +191,13 @@ fn row_view(r: &AuditRecord) -> RowView {
     RowView {
         seq: r.seq,
         at: parse_ts(&r.at).map(cqdt_platform::clock::format_ts_vn).unwrap_or_else(|| r.at.clone()),
-        actor: r.event.actor.clone(),
+        actor: crate::words::actor_label(&r.event.actor),
         agency: r.event.actor_agency.clone().unwrap_or_default(),
-        action: r.event.action.clone(),
+        action: crate::words::action_label(&r.event.action),
+        action_code: r.event.action.clone(),
         object: match &r.event.object_id {
-            Some(id) => format!("{} {}", r.event.object_type, id),
-            None => r.event.object_type.clone(),
+            Some(id) => format!("{} {}", crate::words::object_label(&r.event.object_type), id),
+            None => crate::words::object_label(&r.event.object_type).to_string(),
         },
         purpose: r.event.purpose.clone().unwrap_or_default(),
         outcome: r.event.outcome.label_vi(),

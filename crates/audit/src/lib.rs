@@ -6,6 +6,7 @@ pub mod http;
 pub mod model;
 pub mod service;
 pub mod store;
+pub mod words;
 
 pub use error::AuditError;
 pub use model::{AuditEvent, AuditRecord, ChainBreak, Outcome};

@@ -263,7 +263,7 @@ async fn an_administrator_cancels_a_running_instance_with_a_reason_and_its_open_
     let history = inst["history"].as_array().expect("history");
     assert!(history.iter().any(|h| h["event"] == "cancelled" && h["detail"] == reason));
     let (_, audit) = get_page(&app, &admin, "/admin/audit").await;
-    assert!(audit.contains("workflow.instance.cancel"), "audited");
+    assert!(audit.contains("Quy trình: huỷ lượt chạy"), "audited, in words");
     let (s, _) = call(&app, Method::POST, &cancel, Some(json!({"reason": reason}))).await;
     assert_eq!(s, 409, "an ended instance is not cancelled twice");
     let (s, _) = call(
