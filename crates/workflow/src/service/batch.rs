@@ -89,6 +89,18 @@ pub(crate) enum By {
     Message { id: String, name: String },
 }
 
+impl By {
+    /// Who or what it was, for the history and the audit log; nothing for a person (the
+    /// actor says who).
+    fn detail(&self) -> Option<String> {
+        match self {
+            By::Person => None,
+            By::Worker(w) => Some(format!("worker {w}")),
+            By::Message { id, name } => Some(format!("thông điệp “{name}” ({id})")),
+        }
+    }
+}
+
 /// A command to the engine.
 #[derive(Debug, Clone)]
 pub(crate) enum Command {
@@ -344,15 +356,10 @@ impl WorkflowService {
             b.cancel_timers.push(task_id);
         }
         inst.variables.extend(c.variables.clone());
-        let detail = match &c.by {
-            By::Person => None,
-            By::Worker(w) => Some(format!("worker {w}")),
-            By::Message { id, name } => {
-                b.messages.push((id.clone(), name.clone(), task_id, inst.id));
-                Some(format!("thông điệp “{name}” ({id})"))
-            }
-        };
-        b.fx.log(inst.id, &task.node_id, "completed", &c.actor, detail);
+        if let By::Message { id, name } = &c.by {
+            b.messages.push((id.clone(), name.clone(), task_id, inst.id));
+        }
+        b.fx.log(inst.id, &task.node_id, "completed", &c.actor, c.by.detail());
         let next =
             p.nodes.get(&task.node_id).map(|n| self.targets(&p, &n.outgoing)).unwrap_or_default();
         self.walk(&p, inst, next, &c.actor, &b.at, &mut b.fx);
@@ -540,14 +547,6 @@ impl WorkflowService {
     }
 }
 
-fn by_text(by: &By) -> Option<String> {
-    match by {
-        By::Person => None,
-        By::Worker(w) => Some(format!("worker {w}")),
-        By::Message { id, name } => Some(format!("message {name} {id}")),
-    }
-}
-
 /// Whether `c` may end the wait at a node of `kind`: a person a user task, a worker holding
 /// the lock an external task, a message a message wait; `Err` says why not.
 fn may_complete(
@@ -623,7 +622,7 @@ fn answer(
                 let event = AuditEvent::new(&c.actor, "workflow.task.complete", "task")
                     .object(c.task_id.to_string())
                     .request(&c.request_id)
-                    .details(json!({"instance": task.instance_id, "node": task.node_id, "by": by_text(&c.by)}));
+                    .details(json!({"instance": task.instance_id, "node": task.node_id, "by": c.by.detail()}));
                 (event, b.instances.get(&task.instance_id))
             }
         };

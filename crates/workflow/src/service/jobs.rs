@@ -193,20 +193,28 @@ impl WorkflowService {
         variables: Map<String, Value>,
     ) -> Result<Step, WorkflowError> {
         let worker = check_worker(worker)?;
-        if let Some(t) = self.task(id).await? {
-            if t.status == "completed" && t.completed_by.as_deref() == Some(actor) {
+        let refused = match self
+            .submit(Command::Complete(Complete {
+                actor: actor.to_string(),
+                request_id: request_id.to_string(),
+                task_id: id,
+                variables,
+                by: By::Worker(worker.to_string()),
+            }))
+            .await
+        {
+            Ok(step) => return Ok(step),
+            Err(e) => e,
+        };
+        // Only a refused completion asks whether it was this caller's repeat, so the usual
+        // path costs no extra read.
+        match self.task(id).await? {
+            Some(t) if t.status == "completed" && t.completed_by.as_deref() == Some(actor) => {
                 let instance = self.instance(t.instance_id).await?.instance;
-                return Ok(Step { instance, opened: Vec::new() });
+                Ok(Step { instance, opened: Vec::new() })
             }
+            _ => Err(refused),
         }
-        self.submit(Command::Complete(Complete {
-            actor: actor.to_string(),
-            request_id: request_id.to_string(),
-            task_id: id,
-            variables,
-            by: By::Worker(worker.to_string()),
-        }))
-        .await
     }
 
     /// A failure reported by the worker holding the job: it is handed out again after the
