@@ -1,6 +1,8 @@
 //! Audit log search for admins: a page and a JSON API.
 
 use askama::Template;
+use std::collections::HashMap;
+
 use axum::extract::{FromRef, Query, State};
 use axum::response::Response;
 use axum::routing::get;
@@ -177,6 +179,8 @@ struct RowView {
     seq: i64,
     at: String,
     actor: String,
+    /// The login name under a person's name (what the search form's actor field takes).
+    actor_login: String,
     agency: String,
     action: String,
     /// The stored code, shown small under the words: the search form filters by it.
@@ -187,21 +191,52 @@ struct RowView {
     request_id: String,
 }
 
-fn row_view(r: &AuditRecord) -> RowView {
+/// The accounts a page of records names, as the identity module is asked for their names.
+fn people_named(rows: &[AuditRecord]) -> Vec<String> {
+    let mut keys: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            let object = match (&r.event.object_type[..], &r.event.object_id) {
+                ("account", Some(id)) => Some(format!("account:{id}")),
+                _ => None,
+            };
+            std::iter::once(r.event.actor.clone()).chain(object)
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn row_view(r: &AuditRecord, names: &HashMap<String, String>) -> RowView {
+    let e = &r.event;
+    let (actor, actor_login) = match names.get(&e.actor) {
+        Some(name) if e.actor.starts_with("account:") => (name.clone(), String::new()),
+        Some(name) => (name.clone(), e.actor.clone()),
+        None => (crate::words::actor_label(&e.actor), String::new()),
+    };
+    let kind = crate::words::object_label(&e.object_type);
+    let object = match &e.object_id {
+        Some(id) if e.object_type == "account" => match names.get(&format!("account:{id}")) {
+            Some(name) => format!("{kind} của {name}"),
+            None => kind.to_string(),
+        },
+        // A date as an object (a calendar day) reads dd/mm/yyyy like every date on the page.
+        Some(id) => format!("{kind} {}", cqdt_platform::clock::local_text(id)),
+        None => kind.to_string(),
+    };
     RowView {
         seq: r.seq,
         at: parse_ts(&r.at).map(cqdt_platform::clock::format_ts_vn).unwrap_or_else(|| r.at.clone()),
-        actor: crate::words::actor_label(&r.event.actor),
-        agency: r.event.actor_agency.clone().unwrap_or_default(),
-        action: crate::words::action_label(&r.event.action),
-        action_code: r.event.action.clone(),
-        object: match &r.event.object_id {
-            Some(id) => format!("{} {}", crate::words::object_label(&r.event.object_type), id),
-            None => crate::words::object_label(&r.event.object_type).to_string(),
-        },
-        purpose: r.event.purpose.clone().unwrap_or_default(),
-        outcome: r.event.outcome.label_vi(),
-        request_id: r.event.request_id.clone().unwrap_or_default(),
+        actor,
+        actor_login,
+        agency: e.actor_agency.clone().unwrap_or_default(),
+        action: crate::words::action_label(&e.action),
+        action_code: e.action.clone(),
+        object,
+        purpose: e.purpose.clone().unwrap_or_default(),
+        outcome: e.outcome.label_vi(),
+        request_id: e.request_id.clone().unwrap_or_default(),
     }
 }
 
@@ -220,12 +255,13 @@ async fn audit_page(
     };
     let next_before = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.seq)).flatten();
     let view = SearchView::of(&q);
+    let names = s.platform.auth.display_names(&people_named(&rows)).await;
     Ok(render(&AuditPage {
         shell: (*s.platform.shell).clone(),
         errors,
         next_query: view.query_prefix(),
         q: view,
-        rows: rows.iter().map(row_view).collect(),
+        rows: rows.iter().map(|r| row_view(r, &names)).collect(),
         next_before,
     }))
 }

@@ -43,6 +43,16 @@ pub struct IdentityState {
 /// platform's auth hook checks them against the route); a client-credentials token (`sub` is
 /// the client itself) is the client's `System` principal.
 impl cqdt_platform::SessionResolver for IdentityService {
+    fn display_names<'a>(&'a self, actors: &'a [String]) -> cqdt_platform::auth::NamesFuture<'a> {
+        Box::pin(async move {
+            // A page that cannot name people still shows what they did.
+            self.display_names(actors).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "account names could not be read");
+                Default::default()
+            })
+        })
+    }
+
     fn resolve<'a>(
         &'a self,
         parts: &'a axum::http::request::Parts,

@@ -5,6 +5,7 @@
 //! ([`Principal`]) and the hook ([`SessionResolver`]) so that modules check permissions without
 //! depending on the identity module.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -239,7 +240,17 @@ pub type ResolveFuture<'a> = Pin<Box<dyn Future<Output = Option<Principal>> + Se
 pub trait SessionResolver: Send + Sync {
     /// The person signed in on this request, if any (fully signed in: second factor done).
     fn resolve<'a>(&'a self, parts: &'a Parts) -> ResolveFuture<'a>;
+
+    /// Full names of the people the audit log names as `actors` (a login name or
+    /// `account:<id>`), for pages that say who did what; unknown actors are absent.
+    fn display_names<'a>(&'a self, actors: &'a [String]) -> NamesFuture<'a> {
+        let _ = actors;
+        Box::pin(async { HashMap::new() })
+    }
 }
+
+/// A boxed future of [`SessionResolver::display_names`].
+pub type NamesFuture<'a> = Pin<Box<dyn Future<Output = HashMap<String, String>> + Send + 'a>>;
 
 /// A refusal worth an auditor's attention, recorded in the audit log (issue 13, item 10):
 /// administrator sign-in failures and lockouts, cross-site posts, disallowed redirect URIs,
@@ -318,6 +329,15 @@ impl AuthHook {
     /// Installs the security log; later calls are ignored.
     pub fn install_security_log(&self, log: Arc<dyn SecurityLog>) {
         let _ = self.1.set(log);
+    }
+
+    /// Full names for audit actors (see [`SessionResolver::display_names`]); none until the
+    /// identity module is installed.
+    pub async fn display_names(&self, actors: &[String]) -> HashMap<String, String> {
+        match self.0.get() {
+            Some(r) if !actors.is_empty() => r.display_names(actors).await,
+            _ => HashMap::new(),
+        }
     }
 
     /// Records a security event (nowhere, until a log is installed).

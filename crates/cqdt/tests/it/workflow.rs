@@ -375,26 +375,35 @@ async fn a_message_through_the_api_resumes_the_dossier_waiting_for_it_once() {
     assert_eq!(s, 400);
 }
 
-#[tokio::test]
-async fn a_job_whose_worker_gave_up_is_listed_on_the_admin_page_and_handed_back_from_there() {
-    use crate::helpers::{get_page, post_page, sign_in, DEMO_PASSWORD, DEMO_TOTP};
-    let app = Instance::start().await;
+/// An external task whose worker reported a failure with no retries left (an incident the
+/// admin page lists): its job id.
+pub(crate) async fn a_job_incident(app: &Instance) -> i64 {
     let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
 <bpmn:process id="ky_so" isExecutable="true"><bpmn:startEvent id="s" /><bpmn:serviceTask id="job" camunda:type="external" camunda:topic="ky-so" /><bpmn:endEvent id="e" />
 <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="job" /><bpmn:sequenceFlow id="f2" sourceRef="job" targetRef="e" /></bpmn:process></bpmn:definitions>"#;
-    assert_eq!(deploy(&app, xml).await.status(), 201);
+    assert_eq!(deploy(app, xml).await.status(), 201);
     let post = reqwest::Method::POST;
-    call(&app, post.clone(), "/api/v1/workflow/instances", Some(json!({"key": "ky_so"}))).await;
+    call(app, post.clone(), "/api/v1/workflow/instances", Some(json!({"key": "ky_so"}))).await;
     let fetch = json!({"worker_id": "ky-so-1", "max_jobs": 1, "topics": [{"topic": "ky-so", "lock_duration_ms": 60000}]});
     let (_, got) =
-        call(&app, post.clone(), "/api/v1/workflow/jobs/fetch-and-lock", Some(fetch.clone())).await;
+        call(app, post.clone(), "/api/v1/workflow/jobs/fetch-and-lock", Some(fetch.clone())).await;
     let id = got["jobs"][0]["id"].as_i64().expect("job");
     let fail =
         json!({"worker_id": "ky-so-1", "error_message": "Chứng thư số hết hạn", "retries": 0});
     let (s, job) =
-        call(&app, post.clone(), &format!("/api/v1/workflow/jobs/{id}/failure"), Some(fail)).await;
+        call(app, post.clone(), &format!("/api/v1/workflow/jobs/{id}/failure"), Some(fail)).await;
     assert_eq!((s, job["retries"].as_i64()), (200, Some(0)), "{job}");
+    id
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_gave_up_is_listed_on_the_admin_page_and_handed_back_from_there() {
+    use crate::helpers::{get_page, post_page, sign_in, DEMO_PASSWORD, DEMO_TOTP};
+    let app = Instance::start().await;
+    let id = a_job_incident(&app).await;
+    let post = reqwest::Method::POST;
+    let fetch = json!({"worker_id": "ky-so-1", "max_jobs": 1, "topics": [{"topic": "ky-so", "lock_duration_ms": 60000}]});
     let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
     let (_, page) = get_page(&app, &admin, "/admin/workflow").await;
     assert!(

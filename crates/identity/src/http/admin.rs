@@ -470,7 +470,16 @@ fn sign_in_event(action: &str) -> &str {
 #[template(path = "admin_signins.html")]
 struct SignInsTpl {
     shell: Shell,
-    rows: Vec<(String, String, String, String, String)>,
+    rows: Vec<SignInRow>,
+}
+
+struct SignInRow {
+    at: String,
+    who: String,
+    login: String,
+    event: String,
+    outcome: String,
+    details: String,
 }
 
 /// A sign-in event's details (stored as JSON for the audit log) as the page says them.
@@ -531,18 +540,30 @@ async fn sign_ins(State(s): State<IdentityState>, p: Principal) -> Result<Respon
     let filter =
         cqdt_audit::store::Filter { action: Some("identity.log".into()), ..Default::default() };
     let records = s.audit.search(&filter, None, 200).await.map_err(HttpError::internal)?;
+    let mut actors: Vec<String> = records.iter().map(|r| r.event.actor.clone()).collect();
+    actors.sort();
+    actors.dedup();
+    let names = s.identity.display_names(&actors).await.map_err(HttpError::internal)?;
     Ok(render(&SignInsTpl {
         shell: (*s.platform.shell).clone(),
         rows: records
             .into_iter()
             .map(|r| {
-                (
-                    r.at,
-                    r.event.actor,
-                    sign_in_event(&r.event.action).to_string(),
-                    r.event.outcome.label_vi().to_string(),
-                    sign_in_details(r.event.details.as_deref().unwrap_or("")),
-                )
+                // A person by name with the login beneath; a failed sign-in under a name that
+                // matches nobody shows what was typed.
+                let (who, login) = match names.get(&r.event.actor) {
+                    Some(n) if r.event.actor.starts_with("account:") => (n.clone(), String::new()),
+                    Some(n) => (n.clone(), r.event.actor.clone()),
+                    None => (r.event.actor.clone(), String::new()),
+                };
+                SignInRow {
+                    at: r.at,
+                    who,
+                    login,
+                    event: sign_in_event(&r.event.action).to_string(),
+                    outcome: r.event.outcome.label_vi().to_string(),
+                    details: sign_in_details(r.event.details.as_deref().unwrap_or("")),
+                }
             })
             .collect(),
     }))

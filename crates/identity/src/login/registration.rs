@@ -231,4 +231,13 @@ impl IdentityService {
     pub async fn account(&self, id: &str) -> Result<Option<Account>, IdentityError> {
         Ok(st::account_by(self.inner.db.pool(), "id", id).await?)
     }
+
+    /// Full names by audit actor (login name or `account:<id>`), for pages that say who did
+    /// what; actors that are not accounts are absent.
+    pub async fn display_names(
+        &self,
+        actors: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, IdentityError> {
+        Ok(st::names_of_actors(&self.inner.db, actors).await?)
+    }
 }

@@ -359,3 +359,50 @@ pub async fn businesses_of<'e, E: Executor<'e, Database = Any>>(
     .ctx("reading a person's businesses")?;
     Ok(rows.into_iter().map(|r| (Account::from(r.business), r.relation)).collect())
 }
+
+/// The name an account is shown by, found by how the audit log names its actor.
+#[derive(Debug, sqlx::FromRow)]
+struct NameRow {
+    id: String,
+    username: Option<String>,
+    full_name: String,
+}
+
+/// Full names for audit-log actors: `account:<id>` for people without a login name, the login
+/// name otherwise. Actors that are not accounts (clients, the platform) are simply absent.
+pub async fn names_of_actors(
+    db: &cqdt_platform::Db,
+    actors: &[String],
+) -> Result<std::collections::HashMap<String, String>, DbError> {
+    let ids: Vec<&str> = actors.iter().filter_map(|a| a.strip_prefix("account:")).collect();
+    let logins: Vec<&str> =
+        actors.iter().filter(|a| !a.contains(':')).map(String::as_str).collect();
+    let mut names = std::collections::HashMap::new();
+    if ids.is_empty() && logins.is_empty() {
+        return Ok(names);
+    }
+    let mut q =
+        Sql::new(db.backend(), "SELECT id, username, full_name FROM accounts WHERE id IN (");
+    let mut list = q.separated(", ");
+    // An empty IN list is not valid SQL; '' matches no id.
+    list.push_bind("");
+    for id in &ids {
+        list.push_bind(id.to_string());
+    }
+    q.push(") OR username IN (");
+    let mut list = q.separated(", ");
+    list.push_bind("");
+    for login in &logins {
+        list.push_bind(login.to_string());
+    }
+    q.push(")");
+    let rows: Vec<NameRow> =
+        q.build_query_as().fetch_all(db.pool()).await.ctx("reading account names")?;
+    for r in rows {
+        if let Some(u) = r.username {
+            names.insert(u, r.full_name.clone());
+        }
+        names.insert(format!("account:{}", r.id), r.full_name);
+    }
+    Ok(names)
+}

@@ -88,7 +88,17 @@ async fn error_and_admin_pages_are_accessible() {
         assert!(h1.is_string(), "{path}: no heading (login failed?)");
         assert_accessible_wide(&b, path).await;
     }
+    // An external task whose worker gave up: the workflow admin page lists it with the
+    // worker's error and hands it back from a button.
+    crate::workflow::a_job_incident(&app).await;
+    b.goto(&format!("{authed}/admin/workflow")).await;
+    assert!(b.text().await.contains("Chứng thư số hết hạn"), "the job incident is listed");
+    assert_accessible(&b, "workflow admin with a job incident").await;
+    b.click_and_wait("form[action^='/admin/workflow/thu-lai'] button").await;
+    let after = b.text().await;
+    assert!(after.contains("giao lại") && !after.contains("Chứng thư số hết hạn"), "{after}");
     // A bad date shows the error summary at the top, linking to the field.
+    b.goto(&format!("{authed}/admin/audit?from=32/13/2026")).await;
     let summary =
         b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
     assert_eq!(summary, "#from");

@@ -73,11 +73,13 @@ fn chart(months: &[(String, Counts)]) -> String {
     }
     let max =
         months.iter().map(|(_, c)| c.resolved().max(c.received)).max().unwrap_or(1).max(1) as f64;
-    let (bar, gap, label_w, width) = (18.0, 10.0, 70.0, 420.0);
+    // Drawn about as wide as a phone (CSS keeps it from growing past that), so that its
+    // 13-unit text reads at about 13 px both on a phone and on a desktop.
+    let (bar, gap, label_w, width) = (18.0, 10.0, 62.0, 240.0);
     let height = months.len() as f64 * (bar + gap) + 30.0;
     let mut svg = format!(
         "<svg role=\"img\" aria-labelledby=\"chart-title\" viewBox=\"0 0 {} {height}\" width=\"100%\" class=\"chart\"><title id=\"chart-title\">Hồ sơ giải quyết trước hạn, đúng hạn và trễ hạn theo tháng (số liệu trong bảng)</title>",
-        label_w + width + 60.0
+        label_w + width + 40.0
     );
     for (i, (month, c)) in months.iter().enumerate() {
         let y = i as f64 * (bar + gap) + 4.0;
@@ -108,7 +110,7 @@ fn chart(months: &[(String, Counts)]) -> String {
             .iter()
             .enumerate()
     {
-        let lx = label_w + i as f64 * 110.0;
+        let lx = i as f64 * 110.0;
         svg.push_str(&format!(
             "<rect x=\"{lx}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{colour}\"/><text x=\"{}\" y=\"{ly}\" font-size=\"13\">{name}</text>",
             ly - 10.0,
