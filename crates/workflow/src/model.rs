@@ -25,6 +25,9 @@ pub enum NodeKind {
     StartEvent,
     /// Where a path ends.
     EndEvent,
+    /// A terminate end event: the whole instance ends here, every other branch with it (its
+    /// open tasks, jobs, message waits and timers are cancelled).
+    TerminateEnd,
     /// Work done by a person of a role within an agency.
     UserTask {
         /// Candidate roles, comma-separated (candidateGroups, or the lane's name).
@@ -39,6 +42,9 @@ pub enum NodeKind {
         /// assignmentDefinition).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         assignee: Option<String>,
+        /// A multi-instance marker: one task per item of a list.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        multi: Option<MultiInstance>,
     },
     /// A task with no performer the engine knows (`task`, `manualTask`): BPMN passes the
     /// token straight through.
@@ -79,6 +85,15 @@ pub enum NodeKind {
     },
     /// All paths at once (fork), or wait for all (join).
     ParallelGateway,
+    /// An intermediate timer catch event: the token waits there until the time has passed
+    /// (a public posting period, a cooling-off delay), then moves on.
+    TimerCatch {
+        /// Working days to wait, when it counts in working time (`cqdt:calendar="working"`).
+        days: f64,
+        /// Calendar time to wait, as BPMN means a duration; `None` counts working days.
+        #[serde(default)]
+        calendar: Option<duration::CalendarDuration>,
+    },
     /// A timer on a user task: after a while, take another path.
     TimerBoundary {
         /// The task it watches.
@@ -94,6 +109,30 @@ pub enum NodeKind {
         #[serde(default)]
         calendar: Option<duration::CalendarDuration>,
     },
+}
+
+/// A multi-instance user task (`multiInstanceLoopCharacteristics`): one task per item of a
+/// list variable — the agencies to consult, say — all at once or one after another; the
+/// activity ends when every task is done or its completion condition holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MultiInstance {
+    /// One after another (`isSequential="true"`) rather than all at once.
+    pub sequential: bool,
+    /// The instance variable holding the list (`camunda:collection`, Zeebe
+    /// `inputCollection`).
+    pub collection: String,
+    /// The name each task sees its item by (`camunda:elementVariable`, Zeebe
+    /// `inputElement`), also readable as `${name}` in `cqdt:agency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    /// Ends the activity early when true (`completionCondition`); it reads the instance's
+    /// variables and `nrOfInstances`, `nrOfCompletedInstances`, `nrOfActiveInstances`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion: Option<String>,
+    /// Zeebe `outputCollection` and `outputElement`: each task's value of the element
+    /// variable, collected in the list's order into the collection variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<(String, String)>,
 }
 
 /// A node of the process graph.
@@ -226,6 +265,11 @@ impl Process {
             .values()
             .filter(|n| matches!(&n.kind, NodeKind::TimerBoundary { attached_to, .. } if attached_to == task))
             .collect()
+    }
+
+    /// Whether any task is a multi-instance one (so its progress must be read).
+    pub fn has_loops(&self) -> bool {
+        self.nodes.values().any(|n| matches!(&n.kind, NodeKind::UserTask { multi: Some(_), .. }))
     }
 
     /// Whether any parallel gateway joins branches (so arrivals must be counted).

@@ -18,6 +18,7 @@ use crate::store::{
 mod batch;
 mod jobs;
 mod messages;
+mod multi;
 mod operate;
 mod walk;
 use batch::{By, Command, Complete, Queued};
@@ -280,14 +281,21 @@ impl WorkflowService {
             if process.has_joins() {
                 fx.load_arrivals(&mut tx, &[instance_id]).await?;
             }
+            if process.has_loops() {
+                fx.load_loops(&mut tx, &[instance_id]).await?;
+            }
             fx.log(instance_id, &node_id, "timer_fired", "system", None);
-            if let NodeKind::TimerBoundary { interrupting, .. } = node.kind {
-                if interrupting {
+            match node.kind {
+                NodeKind::TimerBoundary { interrupting: true, .. } => {
                     store::close_task(&mut tx, task_id, "cancelled", "system", now).await?;
                     store::cancel_timers_of(&mut tx, &[task_id]).await?;
-                } else {
-                    inst.tokens += 1;
                 }
+                NodeKind::TimerBoundary { interrupting: false, .. } => inst.tokens += 1,
+                // The wait at an intermediate timer is over: its token moves on.
+                NodeKind::TimerCatch { .. } => {
+                    store::close_task(&mut tx, task_id, "completed", "system", now).await?;
+                }
+                _ => {}
             }
             let next = self.targets(&process, &node.outgoing);
             self.walk(&process, &mut inst, next, "system", &at, &mut fx);

@@ -7,6 +7,7 @@ use sqlx::AnyConnection;
 
 mod batch;
 mod jobs;
+mod loops;
 mod messages;
 pub use batch::{
     cancel_timers_of, complete_tasks, insert_history, insert_instances, insert_tasks,
@@ -17,6 +18,7 @@ pub use jobs::{
     delete_jobs, extend_lock, fail_job, insert_jobs, jobs_by_ids, list_jobs, lock_jobs,
     read_instances, set_retries, JobRow, NewJob,
 };
+pub use loops::{cancel_node_tasks, delete_loops, loops_of, set_loop};
 pub use messages::{
     delete_subscriptions, insert_messages, insert_subscriptions, message_by_id, waiting_for,
     MessageRow, NewSubscription, Selector,
@@ -137,6 +139,10 @@ pub struct TaskRow {
     pub completed_at: Option<String>,
     /// By whom.
     pub completed_by: Option<String>,
+    /// The variables only this task sees (a multi-instance task's item and `loopCounter`),
+    /// as JSON.
+    #[serde(skip)]
+    pub local_vars: Option<String>,
 }
 
 /// An open task with its instance's business key.
@@ -163,7 +169,7 @@ pub struct HistoryRow {
 }
 
 const INSTANCE_COLS: &str = "id, definition_id, business_key, agency, status, tokens, variables, incident, started_at, ended_at";
-const TASK_COLS: &str = "id, instance_id, node_id, name, role, agency, status, assignee, created_at, due_date, completed_at, completed_by";
+const TASK_COLS: &str = "id, instance_id, node_id, name, role, agency, status, assignee, created_at, due_date, completed_at, completed_by, local_vars";
 
 /// The newest version of a key: (id, version, the XML it was deployed from).
 pub async fn latest_definition(

@@ -179,13 +179,26 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
         };
         let (cx, cy) = (x + w / 2.0, y + h / 2.0);
         match &n.kind {
-            NodeKind::StartEvent | NodeKind::EndEvent | NodeKind::TimerBoundary { .. } => {
-                let sw = if matches!(n.kind, NodeKind::EndEvent) { width + 2 } else { width };
+            NodeKind::StartEvent
+            | NodeKind::EndEvent
+            | NodeKind::TerminateEnd
+            | NodeKind::TimerCatch { .. }
+            | NodeKind::TimerBoundary { .. } => {
+                let end = matches!(n.kind, NodeKind::EndEvent | NodeKind::TerminateEnd);
+                let sw = if end { width + 2 } else { width };
                 let _ = write!(
                     out,
                     r##"<circle cx="{cx}" cy="{cy}" r="{}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>"##,
                     w / 2.0
                 );
+                // BPMN draws a terminate end event with a filled circle inside.
+                if matches!(n.kind, NodeKind::TerminateEnd) {
+                    let _ = write!(
+                        out,
+                        r##"<circle cx="{cx}" cy="{cy}" r="{}" fill="{stroke}"/>"##,
+                        w / 4.0
+                    );
+                }
                 if !n.name.is_empty() {
                     let _ = write!(
                         out,

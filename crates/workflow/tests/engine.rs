@@ -16,10 +16,14 @@ const BPMN: &str = include_str!("fixtures/tiep-nhan-xu-ly.bpmn");
 mod conformance;
 #[path = "engine/corpus.rs"]
 mod corpus;
+#[path = "engine/events.rs"]
+mod events;
 #[path = "engine/jobs.rs"]
 mod jobs;
 #[path = "engine/messages.rs"]
 mod messages;
+#[path = "engine/multi.rs"]
+mod multi;
 
 async fn engine(t: &TestDb, clock: Arc<ManualClock>) -> WorkflowService {
     let clock: SharedClock = clock;

@@ -9,12 +9,14 @@ use super::{BpmnError, Flow, Node, NodeKind};
 fn kind_name(k: &NodeKind) -> &'static str {
     match k {
         NodeKind::StartEvent => "startEvent",
-        NodeKind::EndEvent => "endEvent",
+        NodeKind::EndEvent | NodeKind::TerminateEnd => "endEvent",
         NodeKind::UserTask { .. } => "userTask",
         NodeKind::PassThrough => "task",
         NodeKind::ServiceTask { .. } | NodeKind::ExternalTask { .. } => "serviceTask",
         NodeKind::MessageCatch { event: false, .. } => "receiveTask",
-        NodeKind::MessageCatch { event: true, .. } => "intermediateCatchEvent",
+        NodeKind::MessageCatch { event: true, .. } | NodeKind::TimerCatch { .. } => {
+            "intermediateCatchEvent"
+        }
         NodeKind::ExclusiveGateway { .. } => "exclusiveGateway",
         NodeKind::ParallelGateway => "parallelGateway",
         NodeKind::TimerBoundary { .. } => "boundaryEvent",
@@ -91,12 +93,15 @@ fn node(
             | NodeKind::ServiceTask { .. }
             | NodeKind::ExternalTask { .. }
             | NodeKind::MessageCatch { .. }
+            | NodeKind::TimerCatch { .. }
             | NodeKind::PassThrough
     );
     let problem = match &n.kind {
         NodeKind::StartEvent if outs != 1 => Some("sự kiện bắt đầu cần đúng một luồng ra"),
         NodeKind::StartEvent if ins != 0 => Some("sự kiện bắt đầu không được có luồng vào"),
-        NodeKind::EndEvent if outs != 0 => Some("sự kiện kết thúc không được có luồng ra"),
+        NodeKind::EndEvent | NodeKind::TerminateEnd if outs != 0 => {
+            Some("sự kiện kết thúc không được có luồng ra")
+        }
         _ if task && outs != 1 => {
             Some("công việc cần đúng một luồng ra (dùng cổng để rẽ nhánh hoặc chạy song song)")
         }
@@ -112,10 +117,16 @@ fn node(
         push(p.to_string());
     }
     if let NodeKind::TimerBoundary { attached_to, .. } = &n.kind {
-        if !matches!(nodes.get(attached_to).map(|a| &a.kind), Some(NodeKind::UserTask { .. })) {
-            push(format!(
+        match nodes.get(attached_to).map(|a| &a.kind) {
+            Some(NodeKind::UserTask { multi: None, .. }) => {}
+            // A timer watches one task; on a multi-instance activity it would have to watch
+            // the whole activity, which the engine does not do yet.
+            Some(NodeKind::UserTask { multi: Some(_), .. }) => push(format!(
+                "hẹn giờ trên công việc nhiều phiên (“{attached_to}”) chưa được hỗ trợ"
+            )),
+            _ => push(format!(
                 "hẹn giờ phải gắn vào một công việc của người dùng (ở đây “{attached_to}”)"
-            ));
+            )),
         }
     }
     if let NodeKind::ExclusiveGateway { default } = &n.kind {

@@ -10,6 +10,8 @@ use super::vocab::{self, Class, Dialect};
 use super::{check, duration, BpmnError, Flow, Layout, Node, NodeKind, Process};
 use crate::condition;
 
+mod multi;
+
 type Errors = Vec<BpmnError>;
 
 /// An attribute of the BPMN model itself (no namespace) or of cqdt's (any namespace naming
@@ -286,6 +288,7 @@ fn check_children(el: &X, id: &str, errors: &mut Errors) {
         if ctag.ends_with("EventDefinition")
             || ctag == "conditionExpression"
             || ctag == "timeDuration"
+            || (ctag == "multiInstanceLoopCharacteristics" && tag == "userTask")
         {
             continue; // read by the element's kind
         }
@@ -361,6 +364,9 @@ fn read_node(
         .find(|c| c.tag_name().name().ends_with("EventDefinition"))
         .map(|c| c.tag_name().name());
     match tag {
+        "endEvent" if definition == Some("terminateEventDefinition") => {
+            Some(NodeKind::TerminateEnd)
+        }
         "startEvent" | "endEvent" if definition.is_some() => refuse(format!(
             "sự kiện có định nghĩa “{}” chưa được hỗ trợ; chỉ hỗ trợ sự kiện bắt đầu/kết thúc thường",
             definition.unwrap_or_default()
@@ -371,13 +377,19 @@ fn read_node(
         "userTask" => read_user_task(el, id, lane_of).or_else(|why| refuse(why).ok_or(())).ok(),
         "serviceTask" => read_service_task(el).or_else(|why| refuse(why).ok_or(())).ok(),
         "receiveTask" => read_message(el, el).or_else(|why| refuse(why).ok_or(())).ok(),
-        "intermediateCatchEvent" => match child(el, "messageEventDefinition") {
-            Some(def) => read_message(el, &def).or_else(|why| refuse(why).ok_or(())).ok(),
-            None => refuse(format!(
-                "sự kiện chờ trung gian chỉ hỗ trợ thông điệp (message), không hỗ trợ “{}”",
-                definition.unwrap_or("không có định nghĩa")
-            )),
-        },
+        "intermediateCatchEvent" => {
+            match (child(el, "messageEventDefinition"), child(el, "timerEventDefinition")) {
+                (Some(def), _) => read_message(el, &def).or_else(|why| refuse(why).ok_or(())).ok(),
+                (None, Some(timer)) => match read_timer(el, &timer) {
+                    Ok((days, calendar)) => Some(NodeKind::TimerCatch { days, calendar }),
+                    Err(why) => refuse(why),
+                },
+                (None, None) => refuse(format!(
+                    "sự kiện chờ trung gian chỉ hỗ trợ thông điệp (message) và hẹn giờ (timer), không hỗ trợ “{}”",
+                    definition.unwrap_or("không có định nghĩa")
+                )),
+            }
+        }
         "exclusiveGateway" => {
             Some(NodeKind::ExclusiveGateway { default: own(el, "default").map(str::to_string) })
         }
@@ -390,23 +402,9 @@ fn read_node(
                     None => "sự kiện biên không có định nghĩa sự kiện; chỉ hỗ trợ hẹn giờ (timer)".into(),
                 });
             };
-            if let Some(other) = ["timeDate", "timeCycle"].into_iter().find(|t| child(&timer, t).is_some()) {
-                return refuse(format!("hẹn giờ “{other}” chưa được hỗ trợ; chỉ hỗ trợ timeDuration"));
-            }
-            let Some(text) = child(&timer, "timeDuration").and_then(|d| d.text()) else {
-                return refuse("hẹn giờ cần timeDuration dạng ISO 8601 (ví dụ PT1H = 1 giờ, P3D = 3 ngày)".into());
-            };
             let attached_to = own(el, "attachedToRef").unwrap_or("").to_string();
             let interrupting = own(el, "cancelActivity") != Some("false");
-            // Calendar time, as BPMN means a duration; working time only when asked for.
-            let timer = match own(el, "calendar") {
-                None => duration::calendar_time(text).map(|c| (0.0, Some(c))),
-                Some("working") => duration::working_days(text).map(|days| (days, None)),
-                Some(other) => Err(format!(
-                    "cqdt:calendar=“{other}” không có; chỉ có “working” (tính theo ngày làm việc)"
-                )),
-            };
-            match timer {
+            match read_timer(el, &timer) {
                 Ok((days, calendar)) => {
                     Some(NodeKind::TimerBoundary { attached_to, days, interrupting, calendar })
                 }
@@ -414,6 +412,26 @@ fn read_node(
             }
         }
         other => refuse(format!("loại phần tử “{other}” chưa được hỗ trợ")),
+    }
+}
+
+/// A timer's duration: working days (`cqdt:calendar="working"`), or calendar time as BPMN
+/// means a duration; `timeDate` and `timeCycle` are refused by name.
+fn read_timer(el: &X, timer: &X) -> Result<(f64, Option<duration::CalendarDuration>), String> {
+    if let Some(other) = ["timeDate", "timeCycle"].into_iter().find(|t| child(timer, t).is_some()) {
+        return Err(format!("hẹn giờ “{other}” chưa được hỗ trợ; chỉ hỗ trợ timeDuration"));
+    }
+    let Some(text) = child(timer, "timeDuration").and_then(|d| d.text()) else {
+        return Err(
+            "hẹn giờ cần timeDuration dạng ISO 8601 (ví dụ PT1H = 1 giờ, P3D = 3 ngày)".into()
+        );
+    };
+    match own(el, "calendar") {
+        None => duration::calendar_time(text).map(|c| (0.0, Some(c))),
+        Some("working") => duration::working_days(text).map(|days| (days, None)),
+        Some(other) => Err(format!(
+            "cqdt:calendar=“{other}” không có; chỉ có “working” (tính theo ngày làm việc)"
+        )),
     }
 }
 
@@ -448,11 +466,16 @@ fn read_user_task(el: &X, id: &str, lane_of: &HashMap<String, String>) -> Result
         ),
         None => None,
     };
+    let multi = match child(el, "multiInstanceLoopCharacteristics") {
+        Some(m) => Some(multi::read(&m)?),
+        None => None,
+    };
     Ok(NodeKind::UserTask {
         role,
         days,
         agency: own(el, "agency").map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
         assignee,
+        multi,
     })
 }
 

@@ -16,6 +16,7 @@ fn a_diagram_drawn_in_bpmn_io_is_read_with_lanes_as_roles() {
             days: Some(0.5),
             agency: None,
             assignee: None,
+            multi: None,
         }
     );
     assert!(p.layout.shapes.contains_key("Task_TiepNhan"));
@@ -83,15 +84,48 @@ fn duplicate_element_ids_are_refused_not_silently_replaced() {
 }
 
 #[test]
-fn a_multi_instance_user_task_is_refused_by_name_rather_than_run_once() {
+fn a_multi_instance_marker_the_engine_cannot_honour_is_refused_by_name_rather_than_run_once() {
+    for (marker, words) in [
+        ("<bpmn:multiInstanceLoopCharacteristics />", &["nhiều phiên", "collection"][..]),
+        (
+            "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>3</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>",
+            &["loopCardinality"][..],
+        ),
+        (
+            r#"<bpmn:multiInstanceLoopCharacteristics camunda:collection="${a.split(',')}" />"#,
+            &["camunda:collection", "biểu thức"][..],
+        ),
+    ] {
+        let xml = one_task(&format!(r#"<bpmn:userTask id="t">{marker}</bpmn:userTask>"#));
+
+        let errors = refusal(&xml);
+        assert!(names(&errors, "t", words), "{marker}: {errors:?}");
+    }
+    // On anything but a user task it is refused as before.
     let xml = one_task(
-        r#"<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics /></bpmn:userTask>"#,
+        r#"<bpmn:serviceTask id="t" cqdt:type="x"><bpmn:multiInstanceLoopCharacteristics /></bpmn:serviceTask>"#,
     );
-    let errors = refusal(&xml);
-    assert!(
-        names(&errors, "t", &["multiInstanceLoopCharacteristics", "multi-instance"]),
-        "{errors:?}"
+    assert!(!refusal(&xml).is_empty());
+}
+
+#[test]
+fn a_camunda_and_a_zeebe_multi_instance_task_are_read_with_their_list_and_condition() {
+    let camunda = one_task(
+        r#"<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics isSequential="true" camunda:collection="${agencies}" camunda:elementVariable="agency"><bpmn:completionCondition>${nrOfCompletedInstances >= 2}</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"#,
     );
+    let p = parse_bpmn(&camunda).expect("camunda");
+    let NodeKind::UserTask { multi: Some(m), .. } = &p.nodes["t"].kind else { panic!("multi") };
+    assert_eq!(
+        (m.sequential, m.collection.as_str(), m.element.as_deref(), m.completion.as_deref()),
+        (true, "agencies", Some("agency"), Some("${nrOfCompletedInstances >= 2}"))
+    );
+    let zeebe = one_task(
+        r#"<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="= agencies" inputElement="agency" outputCollection="opinions" outputElement="= opinion" /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"#,
+    );
+    let p = parse_bpmn(&zeebe).expect("zeebe");
+    let NodeKind::UserTask { multi: Some(m), .. } = &p.nodes["t"].kind else { panic!("multi") };
+    assert!(!m.sequential);
+    assert_eq!(m.output, Some(("opinions".into(), "opinion".into())));
 }
 
 #[test]

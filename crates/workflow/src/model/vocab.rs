@@ -81,8 +81,9 @@ pub(crate) fn element(tag: &str) -> Class {
         | "flowNodeRef"
         | "lane"
         | "childLaneSet" => Ignored,
+        // Read on a user task (`parse::multi`); anywhere else running once would be wrong.
         "multiInstanceLoopCharacteristics" => Refused(
-            "công việc nhiều phiên (multi-instance) chưa được hỗ trợ; chạy một lần sẽ sai nghĩa",
+            "nhiều phiên (multi-instance) chỉ được hỗ trợ trên công việc của người dùng (userTask)",
         ),
         "standardLoopCharacteristics" => {
             Refused("vòng lặp chuẩn (standard loop) chưa được hỗ trợ; chạy một lần sẽ sai nghĩa")

@@ -296,13 +296,17 @@ impl WorkflowService {
             models.insert(id, self.model(id).await?);
         }
         let mut fx = Effects::default();
-        let with_joins: Vec<i64> = instances
-            .values()
-            .filter(|i| models.get(&i.definition_id).is_some_and(|p| p.has_joins()))
-            .map(|i| i.id)
-            .collect();
+        // Instances whose process needs a kind of state read before the walks.
+        let needing = |what: fn(&Process) -> bool| -> Vec<i64> {
+            let uses = |i: &&InstanceRow| models.get(&i.definition_id).is_some_and(|p| what(p));
+            instances.values().filter(uses).map(|i| i.id).collect()
+        };
+        let (with_joins, with_loops) = (needing(Process::has_joins), needing(Process::has_loops));
         if !with_joins.is_empty() {
             fx.load_arrivals(tx, &with_joins).await?;
+        }
+        if !with_loops.is_empty() {
+            fx.load_loops(tx, &with_loops).await?;
         }
         Ok(Batch {
             at,
@@ -349,19 +353,52 @@ impl WorkflowService {
                 inst.id, inst.status
             )));
         }
-        may_complete(&b.jobs, &b.at.now, c, p.nodes.get(&task.node_id).map(|n| &n.kind))?;
+        let kind = p.nodes.get(&task.node_id).map(|n| &n.kind);
+        may_complete(&b.jobs, &b.at.now, c, kind)?;
+        let multi = match kind {
+            Some(NodeKind::UserTask { multi: Some(m), .. }) => Some(m.clone()),
+            _ => None,
+        };
+        if multi.is_some() && !b.fx.loop_running(inst.id, &task.node_id) {
+            // Its activity ended (its completion condition held) since the task was read.
+            return Err(WorkflowError::Conflict(format!(
+                "công việc {task_id} thuộc công việc nhiều phiên đã kết thúc"
+            )));
+        }
         b.closed.insert(task_id);
         b.closing.push((task_id, c.actor.clone()));
         if !p.timers_on(&task.node_id).is_empty() {
             b.cancel_timers.push(task_id);
         }
-        inst.variables.extend(c.variables.clone());
+        let mut variables = c.variables.clone();
+        // A collected output stays the task's own, not the instance's (Zeebe's
+        // outputElement is a variable of the inner instance).
+        let output = multi
+            .as_ref()
+            .and_then(|m| m.output.as_ref())
+            .and_then(|(_, element)| variables.remove(element));
+        inst.variables.extend(variables);
         if let By::Message { id, name } = &c.by {
             b.messages.push((id.clone(), name.clone(), task_id, inst.id));
         }
         b.fx.log(inst.id, &task.node_id, "completed", &c.actor, c.by.detail());
-        let next =
-            p.nodes.get(&task.node_id).map(|n| self.targets(&p, &n.outgoing)).unwrap_or_default();
+        let next = match &multi {
+            None => p
+                .nodes
+                .get(&task.node_id)
+                .map(|n| self.targets(&p, &n.outgoing))
+                .unwrap_or_default(),
+            Some(m) => {
+                let (at, fx) = (&b.at, &mut b.fx);
+                match self.multi_step(&p, inst, task, m, output, &c.actor, at, fx) {
+                    Ok(next) => next,
+                    Err(why) => {
+                        super::walk::incident(inst, &task.node_id, &why, fx);
+                        Vec::new()
+                    }
+                }
+            }
+        };
         self.walk(&p, inst, next, &c.actor, &b.at, &mut b.fx);
         if !b.dirty.contains(&inst.id) {
             b.dirty.push(inst.id);
@@ -484,6 +521,11 @@ impl WorkflowService {
         saved: &[&InstanceRow],
         now: &str,
     ) -> Result<Vec<(usize, i64)>, WorkflowError> {
+        // The rest of an activity ended by its completion condition goes before new tasks are
+        // written: a loop in the diagram may open the same activity again in this batch.
+        for (instance, node) in &fx.loop_cancels {
+            store::cancel_node_tasks(tx, fix(*instance), node, now).await?;
+        }
         let rows: Vec<NewTask> = fx.opened.iter().map(|o| o.task.clone()).collect();
         let mut ids: HashMap<(i64, String), Vec<i64>> = HashMap::new();
         for (id, instance, node) in store::insert_tasks(tx, &rows, now).await? {
@@ -529,6 +571,9 @@ impl WorkflowService {
         store::insert_timers(tx, &timers).await?;
         store::insert_jobs(tx, &jobs, now).await?;
         store::insert_subscriptions(tx, &subscriptions, now).await?;
+        for id in &fx.terminated {
+            super::operate::end_open_work(tx, fix(*id), "system", now).await?;
+        }
         let mut last: HashMap<(i64, String), Option<i64>> = HashMap::new();
         let mut order = Vec::new();
         for (i, node, n) in &fx.joins {
@@ -540,6 +585,19 @@ impl WorkflowService {
         for key in order {
             let n = last.get(&key).copied().flatten();
             store::set_join(tx, key.0, &key.1, n).await?;
+        }
+        let mut states: HashMap<(i64, String), Option<String>> = HashMap::new();
+        let mut order = Vec::new();
+        for (i, node, state) in &fx.loop_writes {
+            let key = (fix(*i), node.clone());
+            let json = state.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default());
+            if states.insert(key.clone(), json).is_none() {
+                order.push(key);
+            }
+        }
+        for key in order {
+            let state = states.get(&key).cloned().flatten();
+            store::set_loop(tx, key.0, &key.1, state.as_deref()).await?;
         }
         store::save_instances(tx, saved, now).await?;
         store::insert_history(tx, &fx.history, now).await?;
@@ -573,6 +631,9 @@ fn may_complete(
         (By::Message { .. }, Some(NodeKind::MessageCatch { .. })) => Ok(()),
         (By::Person, Some(NodeKind::ExternalTask { .. })) => Err(WorkflowError::Conflict(format!(
             "công việc {id} là việc tự động do worker làm; hoàn thành qua API công việc (jobs)"
+        ))),
+        (By::Person, Some(NodeKind::TimerCatch { .. })) => Err(WorkflowError::Conflict(format!(
+            "công việc {id} chờ hẹn giờ; quy trình tự đi tiếp khi đến giờ"
         ))),
         (By::Person, Some(NodeKind::MessageCatch { .. })) => Err(WorkflowError::Conflict(format!(
             "công việc {id} chờ một thông điệp; gửi thông điệp qua API đối chiếu (messages)"

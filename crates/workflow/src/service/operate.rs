@@ -3,6 +3,7 @@
 //! started by mistake). Audited; the instance's open tasks and their timers end with it.
 
 use cqdt_audit::AuditEvent;
+use cqdt_platform::Tx;
 use serde_json::json;
 
 use super::walk::Effects;
@@ -42,13 +43,7 @@ impl WorkflowService {
         }
         let p = self.model(inst.definition_id).await?;
         let now = self.now();
-        let open = store::open_task_ids(&mut tx, id).await?;
-        for task in &open {
-            store::close_task(&mut tx, *task, "cancelled", actor, &now).await?;
-        }
-        store::cancel_timers_of(&mut tx, &open).await?;
-        store::delete_jobs(&mut tx, &open).await?;
-        store::delete_subscriptions(&mut tx, &open).await?;
+        let open = end_open_work(&mut tx, id, actor, &now).await?;
         inst.status = "cancelled".into();
         inst.tokens = 0;
         inst.ended_at = Some(now.clone());
@@ -64,4 +59,23 @@ impl WorkflowService {
         tx.commit().await?;
         Ok(inst)
     }
+}
+
+/// Cancels an instance's open tasks with their timers, jobs and message waits (an instance
+/// cancelled, or one that reached a terminate end event); answers the tasks cancelled.
+pub(crate) async fn end_open_work(
+    tx: &mut Tx,
+    instance: i64,
+    actor: &str,
+    now: &str,
+) -> Result<Vec<i64>, WorkflowError> {
+    let open = store::open_task_ids(tx, instance).await?;
+    for task in &open {
+        store::close_task(tx, *task, "cancelled", actor, now).await?;
+    }
+    store::cancel_timers_of(tx, &open).await?;
+    store::delete_jobs(tx, &open).await?;
+    store::delete_subscriptions(tx, &open).await?;
+    store::delete_loops(tx, instance).await?;
+    Ok(open)
 }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use cqdt_calendar::WorkingCalendar;
 use cqdt_platform::clock::{format_ts, parse_ts};
 use cqdt_platform::Tx;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{WorkflowError, WorkflowService};
 use crate::model::{Node, NodeKind, Process};
@@ -62,6 +62,15 @@ pub(crate) struct Effects {
     pub arrivals: HashMap<(i64, String), i64>,
     /// The command whose walk is running (its index in the batch).
     pub command: usize,
+    /// Instances that reached a terminate end event: their open work is cancelled once the
+    /// batch's tasks are written (placeholder ids of new instances are fixed then).
+    pub terminated: Vec<i64>,
+    /// Multi-instance activities in progress as the walks see them, by (instance, node).
+    pub loops: HashMap<(i64, String), super::multi::LoopState>,
+    /// Their final states to write (None: the activity ended), last one wins.
+    pub loop_writes: Vec<(i64, String, Option<super::multi::LoopState>)>,
+    /// Activities whose completion condition ended them: their other tasks are cancelled.
+    pub loop_cancels: Vec<(i64, String)>,
 }
 
 impl Effects {
@@ -78,7 +87,7 @@ impl Effects {
     }
 
     /// Opens a task (with the timers on its boundary, or as a job), logging its creation.
-    fn open(
+    pub(crate) fn open(
         &mut self,
         task: NewTask,
         timers: Vec<(String, String)>,
@@ -113,6 +122,16 @@ impl Effects {
 pub(crate) type Arrival = (String, Option<String>);
 
 impl Effects {
+    /// Forgets every token waiting at a join of an instance (a terminate end event).
+    fn clear_joins(&mut self, instance: i64) {
+        let keys: Vec<(i64, String)> =
+            self.arrivals.keys().filter(|(i, _)| *i == instance).cloned().collect();
+        for key in keys {
+            self.arrivals.remove(&key);
+            self.joins.push((instance, key.1, None));
+        }
+    }
+
     /// Counts a token arriving at a parallel join down `flow`; answers whether the join
     /// fires (a token waits on every incoming flow), consuming one token per flow.
     fn arrive_at_join(
@@ -179,7 +198,7 @@ impl WorkflowService {
         at: &Moment,
         fx: &mut Effects,
     ) {
-        let (now, cal, today) = (at.now.as_str(), &at.calendar, at.today);
+        let now = at.now.as_str();
         let mut queue: std::collections::VecDeque<Arrival> = arrivals.into();
         let mut steps = 0;
         while let Some((node_id, via)) = queue.pop_front() {
@@ -202,63 +221,28 @@ impl WorkflowService {
                     inst.tokens -= 1;
                     fx.log(inst.id, &node_id, "ended", actor, None);
                 }
-                NodeKind::UserTask { role, days, agency, assignee } => {
-                    // Liên thông: a task may belong to another agency than the instance's,
-                    // named on the task or held in a variable; an unset variable stops the
-                    // instance rather than give the work to nobody.
-                    let task_agency = match agency.as_deref() {
-                        Some(a) => match a.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
-                            Some(var) => {
-                                match inst.variables.get(var.trim()).and_then(Value::as_str) {
-                                    Some(v) => Some(v.to_string()),
-                                    None => {
-                                        let why = format!(
-                                            "biến “{}” không cho biết cơ quan thực hiện công việc",
-                                            var.trim()
-                                        );
-                                        return incident(inst, &node_id, &why, fx);
-                                    }
-                                }
-                            }
-                            None => Some(a.to_string()),
-                        },
-                        None => inst.agency.clone(),
-                    };
-                    let due = days.map(|d| {
-                        cal.add_working_days(today, d.ceil() as i64).format("%Y-%m-%d").to_string()
-                    });
-                    // A calendar-time timer fires at an instant (stored as a timestamp); a
-                    // working-time one on a working day (stored as the date).
-                    let mut timers = Vec::new();
-                    for t in p.timers_on(&node_id) {
-                        let NodeKind::TimerBoundary { days, calendar, .. } = &t.kind else {
-                            continue;
-                        };
-                        let fire = match calendar {
-                            Some(c) => match parse_ts(now).and_then(|n| c.after(n)) {
-                                Some(at) => format_ts(at),
-                                None => {
-                                    let why = "thời điểm hẹn giờ vượt quá lịch";
-                                    return incident(inst, &t.id, why, fx);
-                                }
-                            },
-                            None => cal
-                                .add_working_days(today, days.ceil() as i64)
-                                .format("%Y-%m-%d")
-                                .to_string(),
-                        };
-                        timers.push((t.id.clone(), fire));
+                NodeKind::TerminateEnd => {
+                    // Every other token of the instance ends here too: those still moving in
+                    // this walk, those waiting at joins, and (when the batch is written)
+                    // those waiting at tasks, jobs, messages and timers.
+                    queue.clear();
+                    fx.clear_joins(inst.id);
+                    fx.clear_loops(inst.id);
+                    fx.terminated.push(inst.id);
+                    inst.tokens = 0;
+                    fx.log(inst.id, &node_id, "terminated", actor, None);
+                }
+                NodeKind::UserTask { multi: Some(m), .. } => {
+                    match self.enter_multi(p, inst, node, m, actor, at, fx) {
+                        Ok(next) => queue.extend(next),
+                        Err(why) => return incident(inst, &node_id, &why, fx),
                     }
-                    let task = NewTask {
-                        instance_id: inst.id,
-                        node_id: node_id.clone(),
-                        name: node.name.clone(),
-                        role: role.clone(),
-                        agency: task_agency,
-                        assignee: assignee.clone(),
-                        due_date: due,
-                    };
-                    fx.open(task, timers, None, actor);
+                }
+                NodeKind::UserTask { .. } => {
+                    if let Err((at_node, why)) = open_user_task(p, inst, node, None, actor, at, fx)
+                    {
+                        return incident(inst, &at_node, &why, fx);
+                    }
                 }
                 NodeKind::ExternalTask { topic, retries } => {
                     // The token waits at a task row, as at a user task, with no pool: a
@@ -266,6 +250,15 @@ impl WorkflowService {
                     let task = unpooled(inst, node);
                     let job = Waiting::Job { topic: topic.clone(), retries: *retries };
                     fx.open(task, Vec::new(), Some(job), actor);
+                }
+                NodeKind::TimerCatch { days, calendar } => {
+                    // The token waits at a task row no person's pool holds, with the timer on
+                    // it; the timer's firing completes it and moves on.
+                    let Some(fire) = fire_time(*days, calendar.as_ref(), at) else {
+                        return incident(inst, &node_id, "thời điểm hẹn giờ vượt quá lịch", fx);
+                    };
+                    let task = unpooled(inst, node);
+                    fx.open(task, vec![(node_id.clone(), fire)], None, actor);
                 }
                 NodeKind::MessageCatch { message, key, .. } => {
                     // A Zeebe subscription's key is the variable's value when the wait begins;
@@ -362,7 +355,90 @@ impl WorkflowService {
     }
 }
 
-/// A task no person's pool holds: a job or a message wait.
+/// Opens a person's task at `node` (with the timers on its boundary); `local` holds the
+/// variables only this task sees (a multi-instance task's item), read before the instance's.
+/// `Err` is the element and the reason of an incident.
+pub(crate) fn open_user_task(
+    p: &Process,
+    inst: &InstanceRow,
+    node: &Node,
+    local: Option<&Map<String, Value>>,
+    actor: &str,
+    at: &Moment,
+    fx: &mut Effects,
+) -> Result<(), (String, String)> {
+    let NodeKind::UserTask { role, days, agency, assignee, .. } = &node.kind else {
+        return Err((node.id.clone(), "không phải công việc của người dùng".into()));
+    };
+    // Liên thông: a task may belong to another agency than the instance's, named on the task
+    // or held in a variable; an unset variable stops the instance rather than give the work
+    // to nobody.
+    let task_agency = match agency.as_deref() {
+        Some(a) => match a.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+            Some(var) => {
+                let var = var.trim();
+                let value = local.and_then(|l| l.get(var)).or_else(|| inst.variables.get(var));
+                match value.and_then(Value::as_str) {
+                    Some(v) => Some(v.to_string()),
+                    None => {
+                        let why =
+                            format!("biến “{var}” không cho biết cơ quan thực hiện công việc");
+                        return Err((node.id.clone(), why));
+                    }
+                }
+            }
+            None => Some(a.to_string()),
+        },
+        None => inst.agency.clone(),
+    };
+    let due = days.map(|d| {
+        at.calendar.add_working_days(at.today, d.ceil() as i64).format("%Y-%m-%d").to_string()
+    });
+    // A calendar-time timer fires at an instant (stored as a timestamp); a working-time one
+    // on a working day (stored as the date).
+    let mut timers = Vec::new();
+    for t in p.timers_on(&node.id) {
+        let NodeKind::TimerBoundary { days, calendar, .. } = &t.kind else {
+            continue;
+        };
+        let Some(fire) = fire_time(*days, calendar.as_ref(), at) else {
+            return Err((t.id.clone(), "thời điểm hẹn giờ vượt quá lịch".into()));
+        };
+        timers.push((t.id.clone(), fire));
+    }
+    let task = NewTask {
+        instance_id: inst.id,
+        node_id: node.id.clone(),
+        name: node.name.clone(),
+        role: role.clone(),
+        agency: task_agency,
+        assignee: assignee.clone(),
+        due_date: due,
+        local_vars: local.map(|l| Value::Object(l.clone()).to_string()),
+    };
+    fx.open(task, timers, None, actor);
+    Ok(())
+}
+
+/// When a timer started now fires: calendar time as an instant (stored as a timestamp),
+/// working time on a working day (stored as the date); `None` past the calendar's end.
+fn fire_time(
+    days: f64,
+    calendar: Option<&crate::model::duration::CalendarDuration>,
+    at: &Moment,
+) -> Option<String> {
+    match calendar {
+        Some(c) => parse_ts(&at.now).and_then(|n| c.after(n)).map(format_ts),
+        None => Some(
+            at.calendar
+                .add_working_days(at.today, days.ceil() as i64)
+                .format("%Y-%m-%d")
+                .to_string(),
+        ),
+    }
+}
+
+/// A task no person's pool holds: a job, a message wait or a timer catch event.
 fn unpooled(inst: &InstanceRow, node: &Node) -> NewTask {
     NewTask {
         instance_id: inst.id,
@@ -372,10 +448,11 @@ fn unpooled(inst: &InstanceRow, node: &Node) -> NewTask {
         agency: inst.agency.clone(),
         assignee: None,
         due_date: None,
+        local_vars: None,
     }
 }
 
-fn incident(inst: &mut InstanceRow, node: &str, why: &str, fx: &mut Effects) {
+pub(crate) fn incident(inst: &mut InstanceRow, node: &str, why: &str, fx: &mut Effects) {
     inst.status = "incident".into();
     inst.incident = Some(format!("{node}: {why}"));
     fx.log(inst.id, node, "incident", "system", Some(why.to_string()));

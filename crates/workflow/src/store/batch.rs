@@ -232,6 +232,8 @@ pub struct NewTask {
     pub assignee: Option<String>,
     /// Due date, yyyy-mm-dd.
     pub due_date: Option<String>,
+    /// Variables only this task sees (a multi-instance task's), as JSON.
+    pub local_vars: Option<String>,
 }
 
 /// Creates tasks; returns (id, instance, node) of each, in no particular order.
@@ -245,7 +247,7 @@ pub async fn insert_tasks(
         let mut q = Sql::on(
             conn,
             "INSERT INTO wf_tasks (instance_id, node_id, name, role, agency, assignee, \
-             due_date, created_at, status) ",
+             due_date, local_vars, created_at, status) ",
         );
         q.push_values(chunk, |mut row, t| {
             row.push_bind(t.instance_id)
@@ -255,6 +257,7 @@ pub async fn insert_tasks(
                 .push_bind(t.agency.as_deref())
                 .push_bind(t.assignee.as_deref())
                 .push_bind(t.due_date.as_deref())
+                .push_bind(t.local_vars.as_deref())
                 .push_bind(now)
                 .push_unseparated(", 'open'");
         });

@@ -130,7 +130,7 @@ async fn message_waits_the_engine_cannot_honour_are_refused_by_element() {
             "w",
         ),
         (
-            r#"<bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"#,
+            r#"<bpmn:intermediateCatchEvent id="w"><bpmn:signalEventDefinition /></bpmn:intermediateCatchEvent>"#,
             "",
             "w",
         ),

@@ -1,0 +1,172 @@
+//! Events of issue 14 item 3: a terminate end event (a refusal on one branch ends the whole
+//! instance, every other branch with it — tasks, jobs, timers and tokens waiting at a join)
+//! and intermediate timer catch events (a public posting period).
+
+use super::*;
+
+use cqdt_platform::Clock;
+use cqdt_workflow::TopicRequest;
+
+/// Review, consultation, signing (with a one-hour reminder) and a job run in parallel; a
+/// refusal at review goes to a terminate end event, anything else to the join.
+const REFUSAL_ENDS_ALL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+<bpmn:process id="tu_choi" isExecutable="true">
+<bpmn:startEvent id="s" /><bpmn:parallelGateway id="fork" />
+<bpmn:userTask id="review" /><bpmn:exclusiveGateway id="decide" default="ok" />
+<bpmn:endEvent id="refused"><bpmn:terminateEventDefinition /></bpmn:endEvent>
+<bpmn:userTask id="consult" /><bpmn:userTask id="sign" />
+<bpmn:boundaryEvent id="remind" attachedToRef="sign" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:userTask id="reminded" />
+<bpmn:serviceTask id="job" camunda:type="external" camunda:topic="ky-so" />
+<bpmn:parallelGateway id="join" /><bpmn:endEvent id="e" />
+<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="fork" />
+<bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="review" />
+<bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="consult" />
+<bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="sign" />
+<bpmn:sequenceFlow id="f4" sourceRef="fork" targetRef="job" />
+<bpmn:sequenceFlow id="f5" sourceRef="review" targetRef="decide" />
+<bpmn:sequenceFlow id="no" sourceRef="decide" targetRef="refused"><bpmn:conditionExpression>${tu_choi == true}</bpmn:conditionExpression></bpmn:sequenceFlow>
+<bpmn:sequenceFlow id="ok" sourceRef="decide" targetRef="join" />
+<bpmn:sequenceFlow id="f6" sourceRef="consult" targetRef="join" />
+<bpmn:sequenceFlow id="f7" sourceRef="sign" targetRef="join" />
+<bpmn:sequenceFlow id="f8" sourceRef="job" targetRef="join" />
+<bpmn:sequenceFlow id="f9" sourceRef="join" targetRef="e" />
+<bpmn:sequenceFlow id="f10" sourceRef="remind" targetRef="reminded" /><bpmn:endEvent id="e2" />
+<bpmn:sequenceFlow id="f11" sourceRef="reminded" targetRef="e2" />
+</bpmn:process></bpmn:definitions>"#;
+
+async fn task(w: &WorkflowService, id: i64, node: &str) -> i64 {
+    let open = open_tasks(w, id).await;
+    open.iter().find(|t| t.node_id == node).map(|t| t.id).expect("open task")
+}
+
+#[tokio::test]
+async fn a_refusal_at_a_terminate_end_event_ends_every_branch_of_the_instance() {
+    let t = TestDb::new().await;
+    let clock = friday_13_february_2026();
+    let w = engine(&t, clock.clone()).await;
+    w.deploy("admin", "", REFUSAL_ENDS_ALL).await.expect("deploy");
+    let id = w.start(Start::new("admin", "tu_choi")).await.expect("start");
+    assert_eq!(open_tasks(&w, id).await.len(), 4);
+    // One branch already waits at the join when the refusal comes.
+    let consult = task(&w, id, "consult").await;
+    w.complete("admin", "", consult, Map::new()).await.expect("consult");
+    let review = task(&w, id, "review").await;
+    let step = w.complete("admin", "", review, vars(json!({"tu_choi": true}))).await;
+    let step = step.expect("refuse");
+    assert_eq!(step.status, "completed");
+    assert_eq!(step.tokens, 0);
+    let d = w.instance(id).await.expect("instance");
+    let cancelled: Vec<&str> = d
+        .tasks
+        .iter()
+        .filter(|t| t.status == "cancelled")
+        .map(|t| t.node_id.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(cancelled, ["job", "sign"], "the other branches end with the instance");
+    assert!(d.history.iter().any(|h| h.event == "terminated" && h.node_id == "refused"));
+    assert!(d.history.iter().all(|h| h.node_id != "e"), "the normal end is never reached");
+    // No worker gets the job, the reminder never fires, the join keeps nothing.
+    let topics = [TopicRequest { topic: "ky-so".into(), lock_duration_ms: 60_000 }];
+    assert!(w.fetch_and_lock("ky-so-1", &topics, 10).await.expect("fetch").is_empty());
+    clock.advance(chrono::Duration::hours(2));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0, "the reminder went with its task");
+    assert!(open_tasks(&w, id).await.is_empty());
+    let sign = d.tasks.iter().find(|t| t.node_id == "sign").expect("sign").id;
+    let late = w.complete("admin", "", sign, Map::new()).await;
+    assert!(matches!(late, Err(WorkflowError::Conflict(_))), "{late:?}");
+}
+
+#[tokio::test]
+async fn without_the_refusal_the_branches_meet_at_the_join_and_the_instance_ends_normally() {
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    w.deploy("admin", "", REFUSAL_ENDS_ALL).await.expect("deploy");
+    let id = w.start(Start::new("admin", "tu_choi")).await.expect("start");
+    for node in ["review", "consult", "sign"] {
+        let t = task(&w, id, node).await;
+        w.complete("admin", "", t, vars(json!({"tu_choi": false}))).await.expect("complete");
+    }
+    let topics = [TopicRequest { topic: "ky-so".into(), lock_duration_ms: 60_000 }];
+    let jobs = w.fetch_and_lock("ky-so-1", &topics, 10).await.expect("fetch");
+    assert_eq!(jobs.len(), 1);
+    let done = w.complete_job("worker", "", "ky-so-1", jobs[0].id, Map::new()).await;
+    assert_eq!(done.expect("job").instance.status, "completed");
+    let d = w.instance(id).await.expect("instance");
+    assert!(d.history.iter().any(|h| h.event == "ended" && h.node_id == "e"));
+    assert!(d.history.iter().all(|h| h.event != "terminated"));
+}
+
+/// Filed, then posted publicly ("niêm yết") for `period` before the review.
+fn posting(period: &str, calendar: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:cqdt="https://cqdt.example/bpmn" id="d" targetNamespace="t">
+<bpmn:process id="niem_yet" isExecutable="true"><bpmn:startEvent id="s" />
+<bpmn:intermediateCatchEvent id="posted" name="Niêm yết công khai" {calendar}><bpmn:timerEventDefinition><bpmn:timeDuration>{period}</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:userTask id="review" /><bpmn:endEvent id="e" />
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="posted" /><bpmn:sequenceFlow id="f2" sourceRef="posted" targetRef="review" /><bpmn:sequenceFlow id="f3" sourceRef="review" targetRef="e" />
+</bpmn:process></bpmn:definitions>"#
+    )
+}
+
+#[tokio::test]
+async fn an_intermediate_timer_holds_the_token_for_the_posting_period_to_the_second() {
+    let t = TestDb::new().await;
+    let clock = friday_13_february_2026();
+    let start = clock.now();
+    let w = engine(&t, clock.clone()).await;
+    w.deploy("admin", "", &posting("P7D", "")).await.expect("deploy");
+    let id = w.start(Start::new("admin", "niem_yet")).await.expect("start");
+    let open = open_tasks(&w, id).await;
+    assert_eq!(open.iter().map(|t| t.node_id.as_str()).collect::<Vec<_>>(), ["posted"]);
+    assert_eq!(open[0].role, None, "in nobody's worklist");
+    // Nobody shortens the posting period by completing the wait as a task.
+    let early = w.complete("admin", "", open[0].id, Map::new()).await;
+    assert!(matches!(early, Err(WorkflowError::Conflict(_))), "{early:?}");
+    // Seven calendar days, Tết included (calendar time unless the diagram asks otherwise).
+    clock.set(start + chrono::Duration::days(7) - chrono::Duration::seconds(1));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0);
+    clock.set(start + chrono::Duration::days(7));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 1);
+    let d = w.instance(id).await.expect("instance");
+    let posted = d.tasks.iter().find(|t| t.node_id == "posted").expect("wait");
+    assert_eq!(
+        (posted.status.as_str(), posted.completed_by.as_deref()),
+        ("completed", Some("system"))
+    );
+    let open: Vec<String> = open_tasks(&w, id).await.into_iter().map(|t| t.node_id).collect();
+    assert_eq!(open, ["review"]);
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0, "a timer fires once");
+}
+
+#[tokio::test]
+async fn an_intermediate_timer_in_working_days_skips_tet_and_a_time_date_is_refused_by_name() {
+    let t = TestDb::new().await;
+    let clock = friday_13_february_2026();
+    let w = engine(&t, clock.clone()).await;
+    w.deploy("admin", "", &posting("P5D", r#"cqdt:calendar="working""#)).await.expect("deploy");
+    let id = w.start(Start::new("admin", "niem_yet")).await.expect("start");
+    // Five working days from Friday 13 February 2026, before Tết's days off: not within
+    // seven calendar days.
+    clock.advance(chrono::Duration::days(7));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0);
+    assert_eq!(open_tasks(&w, id).await[0].node_id, "posted");
+    let xml = posting("P5D", "").replace(
+        "<bpmn:timeDuration>P5D</bpmn:timeDuration>",
+        "<bpmn:timeDate>2026-03-01T00:00:00Z</bpmn:timeDate>",
+    );
+    let refused = w.deploy("admin", "", &xml).await;
+    let Err(WorkflowError::Bpmn(errors)) = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.element.as_deref() == Some("posted") && e.message.contains("timeDate")),
+        "{errors:?}"
+    );
+}
