@@ -477,6 +477,7 @@ async fn fire_api(
         jobs::JobCompleteBody,
         jobs::FailureBody,
         jobs::BpmnErrorBody,
+        crate::service::ThrownError,
         jobs::ExtendBody,
         jobs::RetriesBody,
         messages::MessageBody,

@@ -12,6 +12,6 @@ pub mod svg;
 pub use model::{parse_bpmn, BpmnError, NodeKind, Process};
 pub use service::{
     Correlated, Failure, Handler, InstanceDetail, LockedJob, Message, Recipient, Start, Step,
-    TopicRequest, WorkflowError, WorkflowService,
+    ThrownError, TopicRequest, WorkflowError, WorkflowService,
 };
 pub use store::{DefinitionRow, InstanceRow, JobRow, TaskRow};

@@ -94,6 +94,15 @@ pub enum NodeKind {
         #[serde(default)]
         calendar: Option<duration::CalendarDuration>,
     },
+    /// An error boundary event on an external task: a BPMN error its worker throws with a
+    /// matching code interrupts the task and the token takes this event's path.
+    ErrorBoundary {
+        /// The task it watches.
+        attached_to: String,
+        /// The `errorCode` it catches; `None` catches every error (no `errorRef`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+    },
     /// A timer on a user task: after a while, take another path.
     TimerBoundary {
         /// The task it watches.
@@ -265,6 +274,18 @@ impl Process {
             .values()
             .filter(|n| matches!(&n.kind, NodeKind::TimerBoundary { attached_to, .. } if attached_to == task))
             .collect()
+    }
+
+    /// The error boundary event on `task` that catches `code`: the one naming that code,
+    /// else one catching every error.
+    pub fn error_boundary(&self, task: &str, code: &str) -> Option<&Node> {
+        let on_task = |n: &&Node| matches!(&n.kind, NodeKind::ErrorBoundary { attached_to, .. } if attached_to == task);
+        let catches = |want: Option<&str>| {
+            self.nodes.values().filter(on_task).find(|n| {
+                matches!(&n.kind, NodeKind::ErrorBoundary { code: c, .. } if c.as_deref() == want)
+            })
+        };
+        catches(Some(code)).or_else(|| catches(None))
     }
 
     /// Whether any task is a multi-instance one (so its progress must be read).

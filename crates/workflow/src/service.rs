@@ -16,6 +16,7 @@ use crate::store::{
 };
 
 mod batch;
+mod errors;
 mod jobs;
 mod messages;
 mod multi;
@@ -23,6 +24,7 @@ mod operate;
 mod walk;
 use batch::{By, Command, Complete, Queued};
 pub use batch::{Start, Step};
+pub use errors::ThrownError;
 pub use jobs::{Failure, LockedJob, TopicRequest, MAX_FETCH};
 pub use messages::{Correlated, Message, Recipient};
 use walk::{Effects, Moment};

@@ -183,6 +183,7 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             | NodeKind::EndEvent
             | NodeKind::TerminateEnd
             | NodeKind::TimerCatch { .. }
+            | NodeKind::ErrorBoundary { .. }
             | NodeKind::TimerBoundary { .. } => {
                 let end = matches!(n.kind, NodeKind::EndEvent | NodeKind::TerminateEnd);
                 let sw = if end { width + 2 } else { width };

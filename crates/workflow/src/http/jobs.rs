@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{Completed, WorkflowState};
-use crate::service::{Failure, LockedJob, TopicRequest, WorkflowError, MAX_FETCH};
+use crate::service::{Failure, LockedJob, ThrownError, TopicRequest, WorkflowError, MAX_FETCH};
 use crate::store::JobRow;
 use cqdt_platform::openapi::{
     AdminRefusal, BadRequest, Conflict, NotFound, Unprocessable, UnsupportedMediaType,
@@ -130,14 +130,17 @@ pub struct BpmnErrorBody {
     /// Optional explanation.
     #[serde(default)]
     pub error_message: String,
+    /// Variables for the instance when an error boundary event catches the error.
+    #[serde(default)]
+    pub variables: Map<String, Value>,
 }
 
-/// Throw a BPMN error from a locked job (uncaught: the job becomes an incident)
+/// Throw a BPMN error from a locked job: caught by the task's error boundary event for the code (the instance takes its path), or else the job becomes an incident
 #[utoipa::path(post, path = "/api/v1/workflow/jobs/{id}/bpmn-error", tag = "workflow", operation_id = "workflow_jobs_bpmn_error",
     params(("id" = i64, Path, description = "Job id")),
     request_body(content = BpmnErrorBody),
     responses(
-        (status = 200, description = "The job, an incident naming the error code", body = JobRow),
+        (status = 200, description = "Caught (the instance and the tasks opened) or not (the job, an incident naming the code)", body = ThrownError),
         BadRequest, NotFound, Conflict, UnsupportedMediaType, Unprocessable, AdminRefusal,
     ),
     security(("session" = []), ("bearer" = []), ("basic" = [])))]
@@ -147,12 +150,13 @@ pub(super) async fn bpmn_error_api(
     State(s): State<WorkflowState>,
     Path(id): Path<i64>,
     Json(b): Json<BpmnErrorBody>,
-) -> Result<Json<JobRow>, WorkflowError> {
-    let job = s
+) -> Result<Json<ThrownError>, WorkflowError> {
+    let (worker, code, message) = (&b.worker_id, &b.error_code, &b.error_message);
+    let thrown = s
         .workflow
-        .job_bpmn_error(&admin.name, &rid, &b.worker_id, id, &b.error_code, &b.error_message)
+        .job_bpmn_error(&admin.name, &rid, worker, id, code, message, b.variables)
         .await?;
-    Ok(Json(job))
+    Ok(Json(thrown))
 }
 
 /// A worker extending its lock.

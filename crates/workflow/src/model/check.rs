@@ -19,7 +19,7 @@ fn kind_name(k: &NodeKind) -> &'static str {
         }
         NodeKind::ExclusiveGateway { .. } => "exclusiveGateway",
         NodeKind::ParallelGateway => "parallelGateway",
-        NodeKind::TimerBoundary { .. } => "boundaryEvent",
+        NodeKind::TimerBoundary { .. } | NodeKind::ErrorBoundary { .. } => "boundaryEvent",
     }
 }
 
@@ -110,7 +110,12 @@ fn node(
             Some("cổng cần luồng vào và luồng ra")
         }
         NodeKind::TimerBoundary { .. } if outs != 1 => Some("hẹn giờ cần đúng một luồng ra"),
-        NodeKind::TimerBoundary { .. } if ins != 0 => Some("sự kiện biên không được có luồng vào"),
+        NodeKind::ErrorBoundary { .. } if outs != 1 => {
+            Some("sự kiện bắt lỗi cần đúng một luồng ra")
+        }
+        NodeKind::TimerBoundary { .. } | NodeKind::ErrorBoundary { .. } if ins != 0 => {
+            Some("sự kiện biên không được có luồng vào")
+        }
         _ => None,
     };
     if let Some(p) = problem {
@@ -127,6 +132,14 @@ fn node(
             _ => push(format!(
                 "hẹn giờ phải gắn vào một công việc của người dùng (ở đây “{attached_to}”)"
             )),
+        }
+    }
+    if let NodeKind::ErrorBoundary { attached_to, .. } = &n.kind {
+        // Only a worker throws a BPMN error (the job API's bpmn-error).
+        if !matches!(nodes.get(attached_to).map(|a| &a.kind), Some(NodeKind::ExternalTask { .. })) {
+            push(format!(
+                "sự kiện bắt lỗi chỉ gắn được vào việc tự động do worker làm (ở đây “{attached_to}”)"
+            ));
         }
     }
     if let NodeKind::ExclusiveGateway { default } = &n.kind {

@@ -394,6 +394,12 @@ fn read_node(
             Some(NodeKind::ExclusiveGateway { default: own(el, "default").map(str::to_string) })
         }
         "parallelGateway" => Some(NodeKind::ParallelGateway),
+        "boundaryEvent" if definition == Some("errorEventDefinition") => {
+            match read_error_boundary(el) {
+                Ok(kind) => Some(kind),
+                Err(why) => refuse(why),
+            }
+        }
         "boundaryEvent" => {
             let timer = child(el, "timerEventDefinition");
             let Some(timer) = timer else {
@@ -413,6 +419,44 @@ fn read_node(
         }
         other => refuse(format!("loại phần tử “{other}” chưa được hỗ trợ")),
     }
+}
+
+/// An error boundary event: always interrupting; catches the `errorCode` of the `error` its
+/// `errorRef` names, or every error without one.
+fn read_error_boundary(el: &X) -> Result<NodeKind, String> {
+    if own(el, "cancelActivity") == Some("false") {
+        return Err(
+            "sự kiện biên bắt lỗi luôn ngắt công việc (cancelActivity=\"false\" không có nghĩa)"
+                .into(),
+        );
+    }
+    let attached_to = own(el, "attachedToRef").unwrap_or("").to_string();
+    let def = child(el, "errorEventDefinition");
+    // camunda:errorCodeVariable and the like would set variables the engine does not set.
+    if let Some(a) =
+        def.iter().flat_map(|d| d.attributes()).find(|a| !matches!(a.name(), "id" | "errorRef"))
+    {
+        return Err(format!("errorEventDefinition: thuộc tính “{}” chưa được hỗ trợ", a.name()));
+    }
+    let code = match def.as_ref().and_then(|d| own(d, "errorRef")).map(str::trim) {
+        None | Some("") => None,
+        Some(r) => {
+            let root = el.document().root_element();
+            let Some(error) =
+                root.children().find(|m| m.tag_name().name() == "error" && own(m, "id") == Some(r))
+            else {
+                return Err(format!("errorRef “{r}” không chỉ tới lỗi (error) nào trong tệp"));
+            };
+            match own(&error, "errorCode").map(str::trim).filter(|c| !c.is_empty()) {
+                Some(c) if c.starts_with('=') || c.contains("${") => {
+                    return Err(format!("errorCode “{c}” là biểu thức; chỉ hỗ trợ mã cố định"))
+                }
+                Some(c) => Some(c.to_string()),
+                None => return Err(format!("lỗi “{r}” không có errorCode để đối chiếu")),
+            }
+        }
+    };
+    Ok(NodeKind::ErrorBoundary { attached_to, code })
 }
 
 /// A timer's duration: working days (`cqdt:calendar="working"`), or calendar time as BPMN

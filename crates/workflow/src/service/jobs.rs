@@ -13,6 +13,7 @@ use cqdt_platform::clock::format_ts;
 use serde_json::{json, Map, Value};
 
 use super::batch::{By, Command, Complete, Step};
+use super::errors::ThrownError;
 use super::walk::Effects;
 use super::{WorkflowError, WorkflowService};
 use crate::store::{self, JobRow};
@@ -272,9 +273,11 @@ impl WorkflowService {
         committed(tx, id).await
     }
 
-    /// A BPMN error thrown by a worker. The engine has no error boundary or error event
-    /// (they are refused when a diagram is deployed), so nothing can catch it: as Zeebe
-    /// does with an uncaught error, the job becomes an incident naming the error code.
+    /// A BPMN error thrown by a worker: caught by an error boundary event of its task for
+    /// that code (the task is interrupted and the token takes the event's path, with
+    /// `variables`), or, with nothing to catch it, the job becomes an incident naming the
+    /// code, as Zeebe does with an uncaught error.
+    #[allow(clippy::too_many_arguments)]
     pub async fn job_bpmn_error(
         &self,
         actor: &str,
@@ -283,17 +286,30 @@ impl WorkflowService {
         id: i64,
         code: &str,
         message: &str,
-    ) -> Result<JobRow, WorkflowError> {
+        variables: Map<String, Value>,
+    ) -> Result<ThrownError, WorkflowError> {
+        let worker = check_worker(worker)?;
         let code = code.trim();
         if code.is_empty() || code.chars().count() > 200 || code.chars().any(char::is_control) {
             return Err(WorkflowError::BadRequest("error_code: mã lỗi từ 1 đến 200 ký tự.".into()));
         }
+        if let Some((boundary, step)) =
+            self.catch_error(actor, request_id, worker, id, code, variables).await?
+        {
+            return Ok(ThrownError {
+                caught: true,
+                boundary: Some(boundary),
+                instance: Some(step.instance),
+                opened: step.opened,
+                job: None,
+            });
+        }
         let message = format!(
-            "lỗi nghiệp vụ (BPMN error) “{code}” không được bắt: quy trình không có sự kiện bắt lỗi. {}",
+            "lỗi nghiệp vụ (BPMN error) “{code}” không được bắt: quy trình không có sự kiện bắt lỗi này. {}",
             message.trim()
         );
         let failure = Failure { message, retries: 0, retry_timeout_ms: 0 };
-        self.fail_job(actor, request_id, worker, id, failure).await
+        Ok(ThrownError::uncaught(self.fail_job(actor, request_id, worker, id, failure).await?))
     }
 
     /// Extends the lock of the worker holding a job, from now.

@@ -210,7 +210,9 @@ impl WorkflowService {
                 return incident(inst, &node_id, "quy trình lặp vô hạn", fx);
             }
             match &node.kind {
-                NodeKind::StartEvent | NodeKind::TimerBoundary { .. } => {
+                NodeKind::StartEvent
+                | NodeKind::TimerBoundary { .. }
+                | NodeKind::ErrorBoundary { .. } => {
                     queue.extend(self.targets(p, &node.outgoing));
                 }
                 NodeKind::PassThrough => {

@@ -170,3 +170,84 @@ async fn an_intermediate_timer_in_working_days_skips_tet_and_a_time_date_is_refu
         "{errors:?}"
     );
 }
+
+/// The judicial-record check as an external task: "no record" from the national system is a
+/// BPMN error its boundary catches (the dossier goes to an official to explain); any other
+/// error code is caught by nothing.
+const RECORD_CHECK: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+<bpmn:error id="no_record" name="Không có dữ liệu" errorCode="KHONG_CO_DU_LIEU" />
+<bpmn:process id="tra_cuu" isExecutable="true"><bpmn:startEvent id="s" />
+<bpmn:serviceTask id="check" camunda:type="external" camunda:topic="lltp" />
+<bpmn:boundaryEvent id="missing" attachedToRef="check"><bpmn:errorEventDefinition errorRef="no_record" /></bpmn:boundaryEvent>
+<bpmn:userTask id="explain" /><bpmn:userTask id="issue" /><bpmn:endEvent id="e" /><bpmn:endEvent id="e2" />
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check" /><bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="issue" />
+<bpmn:sequenceFlow id="f3" sourceRef="issue" targetRef="e" /><bpmn:sequenceFlow id="f4" sourceRef="missing" targetRef="explain" />
+<bpmn:sequenceFlow id="f5" sourceRef="explain" targetRef="e2" />
+</bpmn:process></bpmn:definitions>"#;
+
+#[tokio::test]
+async fn a_workers_bpmn_error_is_caught_by_the_boundary_for_its_code_and_the_token_takes_its_path()
+{
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    w.deploy("admin", "", RECORD_CHECK).await.expect("deploy");
+    let id = w.start(Start::new("admin", "tra_cuu")).await.expect("start");
+    let topics = [TopicRequest { topic: "lltp".into(), lock_duration_ms: 60_000 }];
+    let job = w.fetch_and_lock("lltp-1", &topics, 1).await.expect("fetch")[0].id;
+    // Another worker, not holding the lock, cannot throw for it.
+    let stray = w.job_bpmn_error("x", "", "lltp-2", job, "KHONG_CO_DU_LIEU", "", Map::new()).await;
+    assert!(matches!(stray, Err(WorkflowError::Conflict(_))), "{stray:?}");
+    let v = vars(json!({"ly_do": "không tìm thấy trong CSDL LLTP"}));
+    let thrown = w
+        .job_bpmn_error("lltp", "", "lltp-1", job, "KHONG_CO_DU_LIEU", "không có", v)
+        .await
+        .expect("thrown");
+    assert!(thrown.caught && thrown.job.is_none());
+    assert_eq!(thrown.boundary.as_deref(), Some("missing"));
+    let inst = thrown.instance.expect("instance");
+    assert_eq!(inst.variables["ly_do"], "không tìm thấy trong CSDL LLTP");
+    let d = w.instance(id).await.expect("instance");
+    let check = d.tasks.iter().find(|t| t.node_id == "check").expect("check");
+    assert_eq!(check.status, "cancelled", "the task is interrupted");
+    let open: Vec<&str> =
+        d.tasks.iter().filter(|t| t.status == "open").map(|t| t.node_id.as_str()).collect();
+    assert_eq!(open, ["explain"]);
+    assert_eq!(thrown.opened.len(), 1);
+    assert!(w.fetch_and_lock("lltp-1", &topics, 1).await.expect("fetch").is_empty(), "job gone");
+    // Another code is caught by nothing: the job becomes an incident and the instance waits.
+    let id2 = w.start(Start::new("admin", "tra_cuu")).await.expect("start");
+    let job2 = w.fetch_and_lock("lltp-1", &topics, 1).await.expect("fetch")[0].id;
+    let other = w.job_bpmn_error("lltp", "", "lltp-1", job2, "LOI_KHAC", "", Map::new()).await;
+    let other = other.expect("thrown");
+    assert!(!other.caught && other.job.is_some_and(|j| j.retries == Some(0)));
+    assert_eq!(w.instance(id2).await.expect("i").instance.status, "active");
+}
+
+#[tokio::test]
+async fn error_boundaries_the_engine_cannot_honour_are_refused_by_name() {
+    let on_user_task = RECORD_CHECK.replace(
+        r#"<bpmn:serviceTask id="check" camunda:type="external" camunda:topic="lltp" />"#,
+        r#"<bpmn:userTask id="check" />"#,
+    );
+    let no_code = RECORD_CHECK.replace(r#" errorCode="KHONG_CO_DU_LIEU""#, "");
+    let dangling = RECORD_CHECK.replace(r#"errorRef="no_record""#, r#"errorRef="nowhere""#);
+    let variable = RECORD_CHECK.replace(
+        r#"errorRef="no_record""#,
+        r#"errorRef="no_record" camunda:errorCodeVariable="code""#,
+    );
+    for (xml, words) in [
+        (on_user_task, "worker"),
+        (no_code, "errorCode"),
+        (dangling, "nowhere"),
+        (variable, "errorCodeVariable"),
+    ] {
+        let errors = cqdt_workflow::parse_bpmn(&xml).expect_err("refused");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.element.as_deref() == Some("missing") && e.message.contains(words)),
+            "{words}: {errors:?}"
+        );
+    }
+}

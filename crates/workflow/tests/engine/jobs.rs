@@ -142,10 +142,13 @@ async fn a_failure_backs_off_and_with_no_retries_left_waits_as_an_incident_until
 async fn a_bpmn_error_nothing_catches_makes_the_job_an_incident_naming_its_code() {
     let r = started(false).await;
     let id = fetch(&r.w, "lgsp-1", 30_000).await[0];
-    let job =
-        r.w.job_bpmn_error("admin", "", "lgsp-1", id, "KHONG_CO_HO_SO", "không có hồ sơ")
-            .await
-            .expect("bpmn error");
+    let thrown = r
+        .w
+        .job_bpmn_error("admin", "", "lgsp-1", id, "KHONG_CO_HO_SO", "không có hồ sơ", Map::new())
+        .await
+        .expect("bpmn error");
+    assert!(!thrown.caught);
+    let job = thrown.job.expect("the job");
     assert_eq!(job.retries, Some(0));
     assert!(job.error.as_deref().is_some_and(|e| e.contains("KHONG_CO_HO_SO")), "{job:?}");
     assert_eq!(r.w.instance(r.id).await.expect("detail").instance.status, "active");
