@@ -93,6 +93,9 @@ pub enum NodeKind {
         /// Calendar time to wait, as BPMN means a duration; `None` counts working days.
         #[serde(default)]
         calendar: Option<duration::CalendarDuration>,
+        /// The instant it fires (`timeDate`, RFC 3339 UTC), instead of a duration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        date: Option<String>,
     },
     /// An error boundary event on an external task: a BPMN error its worker throws with a
     /// matching code interrupts the task and the token takes this event's path.
@@ -117,7 +120,45 @@ pub enum NodeKind {
         /// stored model keeps.
         #[serde(default)]
         calendar: Option<duration::CalendarDuration>,
+        /// The instant it fires (`timeDate`, RFC 3339 UTC), instead of a duration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        date: Option<String>,
+        /// A repeating timer (`timeCycle`, on a non-interrupting event only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cycle: Option<duration::Cycle>,
     },
+}
+
+/// When a timer fires, as its diagram says: a duration (working days or calendar time), an
+/// instant, or a cycle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    /// Working days (when `calendar` and the others are none).
+    pub days: f64,
+    /// Calendar time.
+    pub calendar: Option<duration::CalendarDuration>,
+    /// An instant (`timeDate`).
+    pub date: Option<String>,
+    /// A cycle (`timeCycle`).
+    pub cycle: Option<duration::Cycle>,
+}
+
+impl NodeKind {
+    /// A timer event's timing.
+    pub fn timing(&self) -> Option<Timing> {
+        match self {
+            NodeKind::TimerCatch { days, calendar, date } => {
+                Some(Timing { days: *days, calendar: *calendar, date: date.clone(), cycle: None })
+            }
+            NodeKind::TimerBoundary { days, calendar, date, cycle, .. } => Some(Timing {
+                days: *days,
+                calendar: *calendar,
+                date: date.clone(),
+                cycle: cycle.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// A multi-instance user task (`multiInstanceLoopCharacteristics`): one task per item of a

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use cqdt_audit::{Audit, AuditEvent};
 use cqdt_calendar::CalendarService;
-use cqdt_platform::clock::format_ts;
+use cqdt_platform::clock::{format_ts, parse_ts};
 use cqdt_platform::{Db, DbError, SharedClock, Tx};
 use serde_json::{Map, Value};
 
@@ -260,7 +260,7 @@ impl WorkflowService {
         let calendar = self.calendar.calendar();
         let mut fired = 0;
         let due = store::due_timers(&self.db, &day, &self.now()).await?;
-        for (timer_id, instance_id, task_id, node_id) in due {
+        for (timer_id, instance_id, task_id, node_id, fire_on) in due {
             let mut tx = self.db.begin().await?;
             if !store::fire_timer(&mut tx, timer_id).await? {
                 continue;
@@ -292,7 +292,20 @@ impl WorkflowService {
                     store::close_task(&mut tx, task_id, "cancelled", "system", now).await?;
                     store::cancel_timers_of(&mut tx, &[task_id]).await?;
                 }
-                NodeKind::TimerBoundary { interrupting: false, .. } => inst.tokens += 1,
+                NodeKind::TimerBoundary { interrupting: false, ref cycle, .. } => {
+                    inst.tokens += 1;
+                    // A cycle sets its next firing a period after this one (not after now,
+                    // so that it does not drift), until its count is reached.
+                    if let Some(c) = cycle {
+                        let fired = store::times_fired(&mut tx, task_id, &node_id).await?;
+                        let more = c.repeat.is_none_or(|r| fired < i64::from(r));
+                        let next = parse_ts(&fire_on).and_then(|f| c.every.after(f));
+                        if let (true, Some(next)) = (more, next) {
+                            let row = (instance_id, task_id, node_id.clone(), format_ts(next));
+                            store::insert_timers(&mut tx, &[row]).await?;
+                        }
+                    }
+                }
                 // The wait at an intermediate timer is over: its token moves on.
                 NodeKind::TimerCatch { .. } => {
                     store::close_task(&mut tx, task_id, "completed", "system", now).await?;

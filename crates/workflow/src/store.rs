@@ -412,13 +412,25 @@ pub async fn due_timers(
     db: &Db,
     day: &str,
     now: &str,
-) -> Result<Vec<(i64, i64, i64, String)>, DbError> {
-    sqlx::query_as("SELECT id, instance_id, task_id, node_id FROM wf_timers WHERE status = 'pending' AND ((length(fire_on) = 10 AND fire_on <= $1) OR (length(fire_on) > 10 AND fire_on <= $2)) ORDER BY id LIMIT 500")
+) -> Result<Vec<(i64, i64, i64, String, String)>, DbError> {
+    sqlx::query_as("SELECT id, instance_id, task_id, node_id, fire_on FROM wf_timers WHERE status = 'pending' AND ((length(fire_on) = 10 AND fire_on <= $1) OR (length(fire_on) > 10 AND fire_on <= $2)) ORDER BY id LIMIT 500")
         .bind(day)
         .bind(now)
         .fetch_all(db.pool())
         .await
         .ctx("finding due timers")
+}
+
+/// How many times a task's timer has fired (a cycle's count so far).
+pub async fn times_fired(conn: &mut AnyConnection, task: i64, node: &str) -> Result<i64, DbError> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM wf_timers WHERE task_id = $1 AND node_id = $2 AND status = 'fired'",
+    )
+    .bind(task)
+    .bind(node)
+    .fetch_one(conn)
+    .await
+    .ctx("counting a timer's firings")
 }
 
 /// Marks a timer fired; answers whether it was still pending (so it fires once).

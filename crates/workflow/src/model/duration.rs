@@ -155,6 +155,82 @@ pub fn parse_duration_days(s: &str) -> Option<f64> {
     working_days(s).ok()
 }
 
+/// A repeating timer (`timeCycle` `R[n]/[start/]duration`): fires at `start` (or a period
+/// after it began waiting), then every period, `repeat` times in all (None: until its task
+/// ends).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cycle {
+    /// How many times in all; None for `R/…` (no bound).
+    pub repeat: Option<u32>,
+    /// The period.
+    pub every: CalendarDuration,
+    /// The first firing (RFC 3339, UTC), when the cycle names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+}
+
+/// A `timeDate`: an instant in ISO 8601 with its zone; without a zone, Vietnam's time (the
+/// province's, as the officials who draw the process mean it); a date alone, its midnight in
+/// Vietnam. Expressions are refused.
+pub fn time_date(text: &str) -> Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    if t.contains("${") || t.starts_with('=') || t.contains("#{") {
+        return Err(format!("thời điểm “{t}” là biểu thức; chỉ hỗ trợ thời điểm cố định"));
+    }
+    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let vn = cqdt_platform::clock::vn_offset();
+    let local = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        })
+        .map_err(|_| {
+            format!("“{t}” không phải thời điểm ISO 8601 (ví dụ 2026-03-01T08:00:00+07:00)")
+        })?;
+    local
+        .and_local_timezone(vn)
+        .single()
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| format!("thời điểm “{t}” không xác định"))
+}
+
+/// A `timeCycle` in ISO 8601 repeating-interval form, `R[n]/[start/]duration`; cron
+/// expressions and intervals ending at a date are refused by name.
+pub fn time_cycle(text: &str) -> Result<Cycle, String> {
+    let t = text.trim();
+    let Some(rest) = t.strip_prefix('R') else {
+        return Err(format!(
+            "chu kỳ “{t}” không phải dạng R[n]/[bắt đầu/]thời lượng của ISO 8601 (biểu thức cron chưa được hỗ trợ)"
+        ));
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    let (count, start, period) = match parts.as_slice() {
+        [n, p] => (*n, None, *p),
+        [n, s, p] => (*n, Some(*s), *p),
+        _ => return Err(format!("chu kỳ “{t}” không đọc được")),
+    };
+    let repeat = match count {
+        "" => None,
+        n => Some(
+            n.parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("chu kỳ “{t}”: số lần “{n}” phải là số nguyên dương"))?,
+        ),
+    };
+    if !period.starts_with('P') {
+        return Err(format!(
+            "chu kỳ “{t}”: khoảng kết thúc bằng thời điểm chưa được hỗ trợ; dùng thời lượng (P…)"
+        ));
+    }
+    let every = calendar_time(period)?;
+    let start = start.map(|s| time_date(s).map(cqdt_platform::clock::format_ts)).transpose()?;
+    Ok(Cycle { repeat, every, start })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +270,27 @@ mod tests {
         }
         assert!(working_days("PT1M").is_ok(), "minutes after T are minutes");
         assert!(working_days("5 ngày").expect_err("not iso").contains("không bắt đầu bằng P"));
+    }
+
+    #[test]
+    fn a_time_date_is_an_instant_in_its_zone_or_in_vietnam_and_an_expression_is_refused() {
+        let at = |t: &str| time_date(t).map(cqdt_platform::clock::format_ts);
+        assert_eq!(at("2026-03-01T08:00:00+07:00"), at("2026-03-01T01:00:00Z"));
+        assert_eq!(at("2026-03-01T08:00:00"), at("2026-03-01T01:00:00Z"), "Vietnam's time");
+        assert_eq!(at("2026-03-01"), at("2026-02-28T17:00:00Z"), "midnight in Vietnam");
+        assert!(time_date("${han}").is_err_and(|e| e.contains("biểu thức")));
+        assert!(time_date("mai").is_err());
+    }
+
+    #[test]
+    fn a_time_cycle_reads_its_count_start_and_period_and_cron_is_refused_by_name() {
+        let c = time_cycle("R3/PT1H").expect("cycle");
+        assert_eq!((c.repeat, c.every.millis, c.start), (Some(3), 3_600_000, None));
+        assert_eq!(time_cycle("R/P1D").expect("unbounded").repeat, None);
+        let c = time_cycle("R2/2026-03-01T08:00:00+07:00/P1D").expect("with a start");
+        assert_eq!(c.start.as_deref().map(|s| &s[..19]), Some("2026-03-01T01:00:00"));
+        assert!(time_cycle("0 0 9 * * ?").is_err_and(|e| e.contains("cron")));
+        assert!(time_cycle("R0/PT1H").is_err());
+        assert!(time_cycle("R/2026-03-01T00:00:00Z/2026-03-02T00:00:00Z").is_err());
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use roxmltree::Node as X;
 
 use super::vocab::{self, Class, Dialect};
-use super::{check, duration, BpmnError, Flow, Layout, Node, NodeKind, Process};
+use super::{check, duration, BpmnError, Flow, Layout, Node, NodeKind, Process, Timing};
 use crate::condition;
 
 mod multi;
@@ -381,7 +381,14 @@ fn read_node(
             match (child(el, "messageEventDefinition"), child(el, "timerEventDefinition")) {
                 (Some(def), _) => read_message(el, &def).or_else(|why| refuse(why).ok_or(())).ok(),
                 (None, Some(timer)) => match read_timer(el, &timer) {
-                    Ok((days, calendar)) => Some(NodeKind::TimerCatch { days, calendar }),
+                    Ok(t) if t.cycle.is_some() => refuse(
+                        "chu kỳ (timeCycle) chỉ có nghĩa trên hẹn giờ biên không ngắt; sự kiện chờ chỉ chờ một lần".into(),
+                    ),
+                    Ok(t) => Some(NodeKind::TimerCatch {
+                        days: t.days,
+                        calendar: t.calendar,
+                        date: t.date,
+                    }),
                     Err(why) => refuse(why),
                 },
                 (None, None) => refuse(format!(
@@ -411,9 +418,17 @@ fn read_node(
             let attached_to = own(el, "attachedToRef").unwrap_or("").to_string();
             let interrupting = own(el, "cancelActivity") != Some("false");
             match read_timer(el, &timer) {
-                Ok((days, calendar)) => {
-                    Some(NodeKind::TimerBoundary { attached_to, days, interrupting, calendar })
-                }
+                Ok(t) if t.cycle.is_some() && interrupting => refuse(
+                    "chu kỳ (timeCycle) chỉ có nghĩa trên hẹn giờ không ngắt (cancelActivity=\"false\"): hẹn giờ ngắt chỉ nổ một lần".into(),
+                ),
+                Ok(t) => Some(NodeKind::TimerBoundary {
+                    attached_to,
+                    days: t.days,
+                    interrupting,
+                    calendar: t.calendar,
+                    date: t.date,
+                    cycle: t.cycle,
+                }),
                 Err(why) => refuse(why),
             }
         }
@@ -459,23 +474,37 @@ fn read_error_boundary(el: &X) -> Result<NodeKind, String> {
     Ok(NodeKind::ErrorBoundary { attached_to, code })
 }
 
-/// A timer's duration: working days (`cqdt:calendar="working"`), or calendar time as BPMN
-/// means a duration; `timeDate` and `timeCycle` are refused by name.
-fn read_timer(el: &X, timer: &X) -> Result<(f64, Option<duration::CalendarDuration>), String> {
-    if let Some(other) = ["timeDate", "timeCycle"].into_iter().find(|t| child(timer, t).is_some()) {
-        return Err(format!("hẹn giờ “{other}” chưa được hỗ trợ; chỉ hỗ trợ timeDuration"));
-    }
-    let Some(text) = child(timer, "timeDuration").and_then(|d| d.text()) else {
+/// A timer's timing: one of `timeDuration` (working days with `cqdt:calendar="working"`, else
+/// calendar time as BPMN means a duration), `timeDate` (an instant) or `timeCycle` (a
+/// repeating interval); the last two in calendar time only.
+fn read_timer(el: &X, timer: &X) -> Result<Timing, String> {
+    let parts: Vec<(&str, &str)> = ["timeDuration", "timeDate", "timeCycle"]
+        .into_iter()
+        .filter_map(|t| child(timer, t).map(|c| (t, c.text().unwrap_or(""))))
+        .collect();
+    let &[(kind, text)] = parts.as_slice() else {
         return Err(
-            "hẹn giờ cần timeDuration dạng ISO 8601 (ví dụ PT1H = 1 giờ, P3D = 3 ngày)".into()
+            "hẹn giờ cần đúng một trong timeDuration (ví dụ PT1H, P3D), timeDate hoặc timeCycle"
+                .into(),
         );
     };
-    match own(el, "calendar") {
-        None => duration::calendar_time(text).map(|c| (0.0, Some(c))),
-        Some("working") => duration::working_days(text).map(|days| (days, None)),
-        Some(other) => Err(format!(
+    let none = Timing { days: 0.0, calendar: None, date: None, cycle: None };
+    match (kind, own(el, "calendar")) {
+        (_, Some(other)) if other != "working" => Err(format!(
             "cqdt:calendar=“{other}” không có; chỉ có “working” (tính theo ngày làm việc)"
         )),
+        ("timeDuration", None) => {
+            duration::calendar_time(text).map(|c| Timing { calendar: Some(c), ..none })
+        }
+        ("timeDuration", Some(_)) => {
+            duration::working_days(text).map(|days| Timing { days, ..none })
+        }
+        (k, Some(_)) => Err(format!(
+            "{k} tính theo lịch thường; cqdt:calendar=\"working\" chỉ dùng với timeDuration"
+        )),
+        ("timeDate", None) => duration::time_date(text)
+            .map(|at| Timing { date: Some(cqdt_platform::clock::format_ts(at)), ..none }),
+        (_, None) => duration::time_cycle(text).map(|c| Timing { cycle: Some(c), ..none }),
     }
 }
 

@@ -12,7 +12,7 @@ use cqdt_platform::Tx;
 use serde_json::{Map, Value};
 
 use super::{WorkflowError, WorkflowService};
-use crate::model::{Node, NodeKind, Process};
+use crate::model::{Node, NodeKind, Process, Timing};
 use crate::store::{self, InstanceRow, NewHistory, NewTask};
 
 /// Most nodes one walk visits before it is taken for an endless loop.
@@ -253,10 +253,11 @@ impl WorkflowService {
                     let job = Waiting::Job { topic: topic.clone(), retries: *retries };
                     fx.open(task, Vec::new(), Some(job), actor);
                 }
-                NodeKind::TimerCatch { days, calendar } => {
+                NodeKind::TimerCatch { .. } => {
                     // The token waits at a task row no person's pool holds, with the timer on
                     // it; the timer's firing completes it and moves on.
-                    let Some(fire) = fire_time(*days, calendar.as_ref(), at) else {
+                    let fire = node.kind.timing().and_then(|t| fire_time(&t, at));
+                    let Some(fire) = fire else {
                         return incident(inst, &node_id, "thời điểm hẹn giờ vượt quá lịch", fx);
                     };
                     let task = unpooled(inst, node);
@@ -400,10 +401,10 @@ pub(crate) fn open_user_task(
     // on a working day (stored as the date).
     let mut timers = Vec::new();
     for t in p.timers_on(&node.id) {
-        let NodeKind::TimerBoundary { days, calendar, .. } = &t.kind else {
+        let Some(timing) = t.kind.timing() else {
             continue;
         };
-        let Some(fire) = fire_time(*days, calendar.as_ref(), at) else {
+        let Some(fire) = fire_time(&timing, at) else {
             return Err((t.id.clone(), "thời điểm hẹn giờ vượt quá lịch".into()));
         };
         timers.push((t.id.clone(), fire));
@@ -422,18 +423,23 @@ pub(crate) fn open_user_task(
     Ok(())
 }
 
-/// When a timer started now fires: calendar time as an instant (stored as a timestamp),
-/// working time on a working day (stored as the date); `None` past the calendar's end.
-fn fire_time(
-    days: f64,
-    calendar: Option<&crate::model::duration::CalendarDuration>,
-    at: &Moment,
-) -> Option<String> {
+/// When a timer started now fires: an instant (`timeDate`) or a cycle's start as given;
+/// calendar time as an instant (stored as a timestamp); working time on a working day (stored
+/// as the date); `None` past the calendar's end.
+fn fire_time(t: &Timing, at: &Moment) -> Option<String> {
+    if let Some(date) = &t.date {
+        return Some(date.clone());
+    }
+    let calendar = match &t.cycle {
+        Some(c) if c.start.is_some() => return c.start.clone(),
+        Some(c) => Some(&c.every),
+        None => t.calendar.as_ref(),
+    };
     match calendar {
         Some(c) => parse_ts(&at.now).and_then(|n| c.after(n)).map(format_ts),
         None => Some(
             at.calendar
-                .add_working_days(at.today, days.ceil() as i64)
+                .add_working_days(at.today, t.days.ceil() as i64)
                 .format("%Y-%m-%d")
                 .to_string(),
         ),

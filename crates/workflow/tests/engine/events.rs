@@ -144,7 +144,7 @@ async fn an_intermediate_timer_holds_the_token_for_the_posting_period_to_the_sec
 }
 
 #[tokio::test]
-async fn an_intermediate_timer_in_working_days_skips_tet_and_a_time_date_is_refused_by_name() {
+async fn an_intermediate_timer_in_working_days_skips_tet() {
     let t = TestDb::new().await;
     let clock = friday_13_february_2026();
     let w = engine(&t, clock.clone()).await;
@@ -155,20 +155,6 @@ async fn an_intermediate_timer_in_working_days_skips_tet_and_a_time_date_is_refu
     clock.advance(chrono::Duration::days(7));
     assert_eq!(w.fire_due_timers().await.expect("fire"), 0);
     assert_eq!(open_tasks(&w, id).await[0].node_id, "posted");
-    let xml = posting("P5D", "").replace(
-        "<bpmn:timeDuration>P5D</bpmn:timeDuration>",
-        "<bpmn:timeDate>2026-03-01T00:00:00Z</bpmn:timeDate>",
-    );
-    let refused = w.deploy("admin", "", &xml).await;
-    let Err(WorkflowError::Bpmn(errors)) = refused else {
-        panic!("{refused:?}");
-    };
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.element.as_deref() == Some("posted") && e.message.contains("timeDate")),
-        "{errors:?}"
-    );
 }
 
 /// The judicial-record check as an external task: "no record" from the national system is a
@@ -247,6 +233,97 @@ async fn error_boundaries_the_engine_cannot_honour_are_refused_by_name() {
             errors
                 .iter()
                 .any(|e| e.element.as_deref() == Some("missing") && e.message.contains(words)),
+            "{words}: {errors:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_time_date_fires_at_its_instant_in_vietnams_time_when_no_zone_is_written() {
+    let t = TestDb::new().await;
+    let clock = friday_13_february_2026(); // 09:00 in Vietnam
+    let start = clock.now();
+    let w = engine(&t, clock.clone()).await;
+    let xml = posting("P5D", "").replace(
+        "<bpmn:timeDuration>P5D</bpmn:timeDuration>",
+        "<bpmn:timeDate>2026-02-13T17:00:00</bpmn:timeDate>",
+    );
+    w.deploy("admin", "", &xml).await.expect("deploy");
+    let id = w.start(Start::new("admin", "niem_yet")).await.expect("start");
+    clock.set(start + chrono::Duration::hours(8) - chrono::Duration::seconds(1));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0, "not before 17:00 in Vietnam");
+    clock.set(start + chrono::Duration::hours(8));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 1);
+    assert_eq!(open_tasks(&w, id).await[0].node_id, "review");
+}
+
+/// A task with a non-interrupting reminder on a cycle.
+fn reminding(cycle: &str, interrupting: bool) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+<bpmn:process id="nhac_viec" isExecutable="true"><bpmn:startEvent id="s" /><bpmn:userTask id="work" /><bpmn:endEvent id="e" />
+<bpmn:boundaryEvent id="remind" attachedToRef="work" cancelActivity="{interrupting}"><bpmn:timerEventDefinition><bpmn:timeCycle>{cycle}</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:userTask id="reminded" /><bpmn:endEvent id="e2" />
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work" /><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e" />
+<bpmn:sequenceFlow id="f3" sourceRef="remind" targetRef="reminded" /><bpmn:sequenceFlow id="f4" sourceRef="reminded" targetRef="e2" />
+</bpmn:process></bpmn:definitions>"#
+    )
+}
+
+async fn reminders(w: &WorkflowService, id: i64) -> usize {
+    let d = w.instance(id).await.expect("instance");
+    d.tasks.iter().filter(|t| t.node_id == "reminded").count()
+}
+
+#[tokio::test]
+async fn a_daily_reminder_cycle_fires_its_count_of_times_and_stops_with_its_task() {
+    let t = TestDb::new().await;
+    let clock = friday_13_february_2026();
+    let start = clock.now();
+    let w = engine(&t, clock.clone()).await;
+    w.deploy("admin", "", &reminding("R3/P1D", false)).await.expect("deploy");
+    let id = w.start(Start::new("admin", "nhac_viec")).await.expect("start");
+    for day in 1..=5 {
+        clock.set(start + chrono::Duration::days(day));
+        w.fire_due_timers().await.expect("fire");
+        assert_eq!(reminders(&w, id).await, day.min(3) as usize, "day {day}");
+    }
+    // An unbounded cycle stops when its task is done.
+    w.deploy("admin", "", &reminding("R/PT1H", false)).await.expect("deploy");
+    clock.set(start);
+    let id = w.start(Start::new("admin", "nhac_viec")).await.expect("start");
+    clock.set(start + chrono::Duration::hours(2));
+    w.fire_due_timers().await.expect("fire");
+    w.fire_due_timers().await.expect("fire");
+    assert_eq!(reminders(&w, id).await, 2, "one an hour, caught up");
+    let work = open_tasks(&w, id).await.into_iter().find(|t| t.node_id == "work").expect("work");
+    w.complete("admin", "", work.id, Map::new()).await.expect("done");
+    clock.set(start + chrono::Duration::hours(10));
+    assert_eq!(w.fire_due_timers().await.expect("fire"), 0, "the reminders went with the task");
+}
+
+#[tokio::test]
+async fn timers_the_engine_cannot_honour_exactly_are_refused_by_name() {
+    let interrupting_cycle = reminding("R3/P1D", true);
+    let working_date = posting("P5D", r#"cqdt:calendar="working""#).replace(
+        "<bpmn:timeDuration>P5D</bpmn:timeDuration>",
+        "<bpmn:timeDate>2026-03-01</bpmn:timeDate>",
+    );
+    let cron = reminding("0 0 9 * * ?", false);
+    let catch_cycle = posting("P5D", "").replace(
+        "<bpmn:timeDuration>P5D</bpmn:timeDuration>",
+        "<bpmn:timeCycle>R3/P1D</bpmn:timeCycle>",
+    );
+    for (xml, id, words) in [
+        (interrupting_cycle, "remind", "không ngắt"),
+        (working_date, "posted", "timeDate"),
+        (cron, "remind", "cron"),
+        (catch_cycle, "posted", "chu kỳ"),
+    ] {
+        let errors = cqdt_workflow::parse_bpmn(&xml).expect_err("refused");
+        assert!(
+            errors.iter().any(|e| e.element.as_deref() == Some(id) && e.message.contains(words)),
             "{words}: {errors:?}"
         );
     }
