@@ -81,6 +81,8 @@ fn exact(code: &str) -> Option<&'static str> {
         "workflow.definition.deploy" => "Quy trình: nạp định nghĩa",
         "workflow.instance.start" => "Quy trình: bắt đầu lượt chạy",
         "workflow.instance.cancel" => "Quy trình: huỷ lượt chạy",
+        "workflow.instance.retry" => "Quy trình: chạy lại lượt dừng vì sự cố",
+        "workflow.job.bpmn_error" => "Quy trình: việc tự động báo lỗi nghiệp vụ",
         "workflow.task.complete" => "Quy trình: hoàn thành công việc",
         "workflow.job.fail" => "Quy trình: việc tự động gặp lỗi",
         "workflow.job.retries" => "Quy trình: giao lại việc tự động",

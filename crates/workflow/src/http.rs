@@ -49,6 +49,7 @@ pub fn router(state: WorkflowState) -> Router {
         .route("/api/v1/workflow/instances/{id}", get(instance_api))
         .route("/api/v1/workflow/instances/{id}/diagram.svg", get(instance_svg))
         .route("/api/v1/workflow/instances/{id}/cancel", post(cancel_api))
+        .route("/api/v1/workflow/instances/{id}/retry", post(retry_api))
         .route("/api/v1/workflow/tasks", get(tasks_api))
         .route("/api/v1/workflow/tasks/{id}/claim", post(claim_api))
         .route("/api/v1/workflow/tasks/{id}/complete", post(complete_api))
@@ -64,6 +65,7 @@ pub fn router(state: WorkflowState) -> Router {
         .route_layer(scope_rule(ApiScope::Workflow, ApiScope::Workflow))
         .route("/admin/workflow", get(admin::page).post(admin::upload).layer(upload_page))
         .route("/admin/workflow/huy/{id}", post(admin::cancel))
+        .route("/admin/workflow/chay-lai/{id}", post(admin::retry))
         .route("/admin/workflow/thu-lai/{id}", post(admin::retry_job))
         .with_state(state)
 }
@@ -198,6 +200,17 @@ pub struct Completed {
     pub instance: InstanceRow,
     /// The user tasks the step opened, by id.
     pub opened: Vec<i64>,
+}
+
+impl From<crate::service::Step> for Completed {
+    fn from(step: crate::service::Step) -> Completed {
+        Completed { instance: step.instance, opened: step.opened }
+    }
+}
+
+/// The variables of an optional JSON body.
+fn variables(body: Option<Json<CompleteBody>>) -> Map<String, Value> {
+    body.map(|Json(b)| b.variables).unwrap_or_default()
 }
 
 /// Start the newest version of a process
@@ -374,9 +387,8 @@ async fn complete_api(
     Path(id): Path<i64>,
     body: Option<Json<CompleteBody>>,
 ) -> Result<Json<Completed>, WorkflowError> {
-    let vars = body.map(|Json(b)| b.variables).unwrap_or_default();
-    let step = s.workflow.complete_step(&admin.name, &rid, id, vars).await?;
-    Ok(Json(Completed { instance: step.instance, opened: step.opened }))
+    let step = s.workflow.complete_step(&admin.name, &rid, id, variables(body)).await?;
+    Ok(Json(step.into()))
 }
 
 /// Why an instance is cancelled.
@@ -403,6 +415,26 @@ async fn cancel_api(
     body: Json<CancelBody>,
 ) -> Result<Json<InstanceRow>, WorkflowError> {
     Ok(Json(s.workflow.cancel(&admin.name, &rid, id, &body.reason).await?))
+}
+
+/// Run on an instance an incident stopped, with variables that fix its cause (audited)
+#[utoipa::path(post, path = "/api/v1/workflow/instances/{id}/retry", tag = "workflow", operation_id = "workflow_retry",
+    params(("id" = i64, Path, description = "Instance id")),
+    request_body(content = CompleteBody, description = "Optional; variables merged before the tokens move on"),
+    responses(
+        (status = 200, description = "The instance after the step (an incident again if the cause remains), with the tasks it opened", body = Completed),
+        BadRequest, NotFound, Conflict, Unprocessable, AdminRefusal,
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
+async fn retry_api(
+    admin: Admin,
+    RequestId(rid): RequestId,
+    State(s): State<WorkflowState>,
+    Path(id): Path<i64>,
+    body: Option<Json<CompleteBody>>,
+) -> Result<Json<Completed>, WorkflowError> {
+    let step = s.workflow.retry_incident(&admin.name, &rid, id, variables(body)).await?;
+    Ok(Json(step.into()))
 }
 
 /// Timers fired.
@@ -443,6 +475,7 @@ async fn fire_api(
         claim_api,
         complete_api,
         cancel_api,
+        retry_api,
         fire_api,
         jobs::list_api,
         jobs::fetch_api,
@@ -532,6 +565,7 @@ mod tests {
                 "post /api/v1/workflow/definitions",
                 "post /api/v1/workflow/instances",
                 "post /api/v1/workflow/instances/{id}/cancel",
+                "post /api/v1/workflow/instances/{id}/retry",
                 "post /api/v1/workflow/jobs/fetch-and-lock",
                 "post /api/v1/workflow/jobs/{id}/bpmn-error",
                 "post /api/v1/workflow/jobs/{id}/complete",

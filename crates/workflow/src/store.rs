@@ -9,6 +9,7 @@ mod batch;
 mod jobs;
 mod loops;
 mod messages;
+mod stopped;
 pub use batch::{
     cancel_timers_of, complete_tasks, insert_history, insert_instances, insert_tasks,
     insert_timers, instances_by_ids, joins_of, save_instances, set_join, tasks_by_ids, NewHistory,
@@ -23,6 +24,7 @@ pub use messages::{
     delete_subscriptions, insert_messages, insert_subscriptions, message_by_id, waiting_for,
     MessageRow, NewSubscription, Selector,
 };
+pub use stopped::{delete_stopped, set_stopped, take_stopped};
 
 /// A deployed definition.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

@@ -417,3 +417,37 @@ async fn a_job_whose_worker_gave_up_is_listed_on_the_admin_page_and_handed_back_
     let (_, again) = call(&app, post, "/api/v1/workflow/jobs/fetch-and-lock", Some(fetch)).await;
     assert_eq!(again["jobs"][0]["retries"].as_i64(), Some(3), "{again}");
 }
+
+#[tokio::test]
+async fn an_instance_stopped_by_an_incident_is_run_on_from_the_admin_page_and_the_api() {
+    use crate::helpers::{get_page, post_page, sign_in, DEMO_PASSWORD, DEMO_TOTP};
+    let app = Instance::start().await;
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+<bpmn:process id="quyet_dinh" isExecutable="true"><bpmn:startEvent id="s" /><bpmn:exclusiveGateway id="g" /><bpmn:userTask id="ky" /><bpmn:endEvent id="e" />
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g" /><bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="ky"><bpmn:conditionExpression>${dong_y == true}</bpmn:conditionExpression></bpmn:sequenceFlow>
+<bpmn:sequenceFlow id="f3" sourceRef="ky" targetRef="e" /></bpmn:process></bpmn:definitions>"#;
+    assert_eq!(deploy(&app, xml).await.status(), 201);
+    let post = reqwest::Method::POST;
+    let (_, started) =
+        call(&app, post.clone(), "/api/v1/workflow/instances", Some(json!({"key": "quyet_dinh"})))
+            .await;
+    let id = started["id"].as_i64().expect("instance id");
+    let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let (_, page) = get_page(&app, &admin, "/admin/workflow").await;
+    assert!(page.contains(&format!("/admin/workflow/chay-lai/{id}")), "a button to run it on");
+    // From the page, nothing fixed: it stops again, and the page says so.
+    let (s, _) = post_page(&app, &admin, &format!("/admin/workflow/chay-lai/{id}"), &[]).await;
+    assert_eq!(s, 303);
+    let (_, page) =
+        get_page(&app, &admin, &format!("/admin/workflow?chay-lai={id}&ket-qua=incident")).await;
+    assert!(page.contains("gặp sự cố"), "{page}");
+    // Through the API, with the decision that was missing.
+    let path = format!("/api/v1/workflow/instances/{id}/retry");
+    let (s, step) =
+        call(&app, post.clone(), &path, Some(json!({"variables": {"dong_y": true}}))).await;
+    assert_eq!((s, step["status"].as_str()), (200, Some("active")), "{step}");
+    assert_eq!(step["opened"].as_array().map(Vec::len), Some(1));
+    let (s, _) = call(&app, post, &path, None).await;
+    assert_eq!(s, 409, "it runs: nothing to retry");
+}

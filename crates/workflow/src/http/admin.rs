@@ -62,6 +62,15 @@ pub(super) async fn page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WorkflowError> {
     let notice = match (q.get("nap"), q.get("phien-ban"), q.get("huy"), q.get("thu-lai")) {
+        _ if q.contains_key("chay-lai") => {
+            let id = q.get("chay-lai").map(String::as_str).unwrap_or("");
+            match q.get("ket-qua").map(String::as_str) {
+                Some("incident") => format!(
+                    "Đã chạy lại lượt {id} nhưng lượt chạy lại gặp sự cố; xem lý do trong bảng."
+                ),
+                _ => format!("Đã chạy lại lượt {id} từ chỗ dừng; đã ghi nhật ký."),
+            }
+        }
         (Some(key), Some(v), _, _) => format!("Đã nạp quy trình “{key}”, phiên bản {v}."),
         (_, _, Some(id), _) => format!("Đã huỷ lượt chạy {id}; lý do đã được ghi lại."),
         (_, _, _, Some(id)) => {
@@ -152,4 +161,17 @@ pub(super) async fn retry_job(
 ) -> Result<Response, WorkflowError> {
     s.workflow.set_job_retries(&admin.name, &rid, id, RETRIES_FROM_PAGE).await?;
     Ok(Redirect::to(&format!("/admin/workflow?thu-lai={id}")).into_response())
+}
+
+/// Runs on an instance an incident stopped, from the page (once its cause is fixed, e.g. a
+/// handler registered or a catalog entry added); the page says whether it stopped again.
+pub(super) async fn retry(
+    admin: Admin,
+    RequestId(rid): RequestId,
+    State(s): State<WorkflowState>,
+    Path(id): Path<i64>,
+) -> Result<Response, WorkflowError> {
+    let step = s.workflow.retry_incident(&admin.name, &rid, id, Default::default()).await?;
+    let to = format!("/admin/workflow?chay-lai={id}&ket-qua={}", step.instance.status);
+    Ok(Redirect::to(&to).into_response())
 }

@@ -79,7 +79,7 @@ pub(super) async fn complete_api(
 ) -> Result<Json<Completed>, WorkflowError> {
     let step =
         s.workflow.complete_job(&admin.name, &rid, &body.worker_id, id, body.variables).await?;
-    Ok(Json(Completed { instance: step.instance, opened: step.opened }))
+    Ok(Json(step.into()))
 }
 
 /// A failure a worker reports.

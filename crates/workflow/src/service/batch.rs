@@ -599,6 +599,10 @@ impl WorkflowService {
             let state = states.get(&key).cloned().flatten();
             store::set_loop(tx, key.0, &key.1, state.as_deref()).await?;
         }
+        for (instance, arrivals) in &fx.stopped {
+            let json = serde_json::to_string(arrivals).unwrap_or_default();
+            store::set_stopped(tx, fix(*instance), &json, now).await?;
+        }
         store::save_instances(tx, saved, now).await?;
         store::insert_history(tx, &fx.history, now).await?;
         Ok(out)

@@ -109,9 +109,17 @@ impl WorkflowService {
             return Ok(self.targets(p, &node.outgoing));
         }
         let first = if m.sequential { 1 } else { items.len() };
+        // All the tasks or none: a failure halfway (an item naming no agency) leaves nothing
+        // opened, so that running the instance on after the fix opens each task once.
+        let (opened, logged) = (fx.opened.len(), fx.history.len());
         for i in 0..first {
-            open_user_task(p, inst, node, Some(&local(m, &items, i)), actor, at, fx)
-                .map_err(|(_, why)| why)?;
+            if let Err((_, why)) =
+                open_user_task(p, inst, node, Some(&local(m, &items, i)), actor, at, fx)
+            {
+                fx.opened.truncate(opened);
+                fx.history.truncate(logged);
+                return Err(why);
+            }
         }
         let outputs = if m.output.is_some() { vec![Value::Null; items.len()] } else { Vec::new() };
         fx.set_loop(inst.id, &node.id, Some(LoopState { items, opened: first, done: 0, outputs }));

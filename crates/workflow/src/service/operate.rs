@@ -4,9 +4,10 @@
 
 use cqdt_audit::AuditEvent;
 use cqdt_platform::Tx;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
-use super::walk::Effects;
+use super::batch::Step;
+use super::walk::{Arrival, Effects, Moment};
 use super::{WorkflowError, WorkflowService};
 use crate::store::{self, InstanceRow};
 
@@ -61,6 +62,69 @@ impl WorkflowService {
     }
 }
 
+impl WorkflowService {
+    /// Runs on an instance an incident stopped, once an administrator fixed the cause (a
+    /// variable set here, a handler registered, a catalog entry added): the tokens move on
+    /// from where they stood — the element that failed is tried again, then the rest of
+    /// that step. Audited. An incident with nowhere to run on from (one raised outside a
+    /// walk) is a conflict: cancel the instance instead.
+    #[tracing::instrument(skip(self, actor, request_id, variables))]
+    pub async fn retry_incident(
+        &self,
+        actor: &str,
+        request_id: &str,
+        id: i64,
+        variables: Map<String, Value>,
+    ) -> Result<Step, WorkflowError> {
+        let mut tx = self.db.begin().await?;
+        let mut inst = store::instances_by_ids(&mut tx, &[id])
+            .await?
+            .pop()
+            .ok_or_else(|| WorkflowError::NotFound(format!("quy trình {id}")))?;
+        if inst.status != "incident" {
+            return Err(WorkflowError::Conflict(format!(
+                "Quy trình {id} không dừng vì sự cố (đang ở trạng thái {}).",
+                inst.status
+            )));
+        }
+        let stopped = store::take_stopped(&mut tx, id).await?;
+        let arrivals: Vec<Arrival> =
+            stopped.and_then(|json| serde_json::from_str(&json).ok()).ok_or_else(|| {
+                WorkflowError::Conflict(format!(
+                    "Quy trình {id} không có chỗ dừng để chạy lại; hãy huỷ lượt này."
+                ))
+            })?;
+        let p = self.model(inst.definition_id).await?;
+        let now = self.now();
+        let was = inst.incident.take().unwrap_or_default();
+        inst.status = "active".into();
+        inst.variables.extend(variables.clone());
+        let mut fx = Effects::default();
+        if p.has_joins() {
+            fx.load_arrivals(&mut tx, &[id]).await?;
+        }
+        if p.has_loops() {
+            fx.load_loops(&mut tx, &[id]).await?;
+        }
+        fx.log(id, &p.key, "incident_resolved", actor, Some(was.clone()));
+        let at = Moment {
+            now: now.clone(),
+            calendar: self.calendar.calendar(),
+            today: self.clock.today(),
+        };
+        self.walk(&p, &mut inst, arrivals, actor, &at, &mut fx);
+        let opened = self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], &now).await?;
+        let names: Vec<&String> = variables.keys().collect();
+        let event = AuditEvent::new(actor, "workflow.instance.retry", "process_instance")
+            .object(id.to_string())
+            .request(request_id)
+            .details(json!({"incident": was, "variables": names, "status": inst.status}));
+        self.audit.record(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(Step { instance: inst, opened: opened.into_iter().map(|(_, t)| t).collect() })
+    }
+}
+
 /// Cancels an instance's open tasks with their timers, jobs and message waits (an instance
 /// cancelled, or one that reached a terminate end event); answers the tasks cancelled.
 pub(crate) async fn end_open_work(
@@ -77,5 +141,6 @@ pub(crate) async fn end_open_work(
     store::delete_jobs(tx, &open).await?;
     store::delete_subscriptions(tx, &open).await?;
     store::delete_loops(tx, instance).await?;
+    store::delete_stopped(tx, instance).await?;
     Ok(open)
 }

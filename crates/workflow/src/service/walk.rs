@@ -71,6 +71,8 @@ pub(crate) struct Effects {
     pub loop_writes: Vec<(i64, String, Option<super::multi::LoopState>)>,
     /// Activities whose completion condition ended them: their other tasks are cancelled.
     pub loop_cancels: Vec<(i64, String)>,
+    /// Instances an incident stopped, with the arrivals to run on when it is resolved.
+    pub stopped: Vec<(i64, Vec<Arrival>)>,
 }
 
 impl Effects {
@@ -201,153 +203,165 @@ impl WorkflowService {
         let now = at.now.as_str();
         let mut queue: std::collections::VecDeque<Arrival> = arrivals.into();
         let mut steps = 0;
-        while let Some((node_id, via)) = queue.pop_front() {
+        'walk: while let Some((node_id, via)) = queue.pop_front() {
             steps += 1;
-            let Some(node) = p.nodes.get(&node_id) else {
-                return incident(inst, &node_id, "phần tử không có trong định nghĩa", fx);
+            let node = p.nodes.get(&node_id);
+            let why = match node {
+                None => Some("phần tử không có trong định nghĩa"),
+                Some(_) if steps > MAX_STEPS => Some("quy trình lặp vô hạn"),
+                Some(_) => None,
             };
-            if steps > MAX_STEPS {
-                return incident(inst, &node_id, "quy trình lặp vô hạn", fx);
-            }
-            match &node.kind {
-                NodeKind::StartEvent
-                | NodeKind::TimerBoundary { .. }
-                | NodeKind::ErrorBoundary { .. } => {
-                    queue.extend(self.targets(p, &node.outgoing));
-                }
-                NodeKind::PassThrough => {
-                    fx.log(inst.id, &node_id, "passed", actor, None);
-                    queue.extend(self.targets(p, &node.outgoing));
-                }
-                NodeKind::EndEvent => {
-                    inst.tokens -= 1;
-                    fx.log(inst.id, &node_id, "ended", actor, None);
-                }
-                NodeKind::TerminateEnd => {
-                    // Every other token of the instance ends here too: those still moving in
-                    // this walk, those waiting at joins, and (when the batch is written)
-                    // those waiting at tasks, jobs, messages and timers.
-                    queue.clear();
-                    fx.clear_joins(inst.id);
-                    fx.clear_loops(inst.id);
-                    fx.terminated.push(inst.id);
-                    inst.tokens = 0;
-                    fx.log(inst.id, &node_id, "terminated", actor, None);
-                }
-                NodeKind::UserTask { multi: Some(m), .. } => {
-                    match self.enter_multi(p, inst, node, m, actor, at, fx) {
-                        Ok(next) => queue.extend(next),
-                        Err(why) => return incident(inst, &node_id, &why, fx),
+            let (Some(node), None) = (node, why) else {
+                let why = why.unwrap_or_default();
+                return halt(inst, &node_id.clone(), why, fx, (node_id, via), queue);
+            };
+            // An element that cannot go on as written stops the instance (an incident).
+            let failed: Option<(String, String)> = 'step: {
+                match &node.kind {
+                    NodeKind::StartEvent
+                    | NodeKind::TimerBoundary { .. }
+                    | NodeKind::ErrorBoundary { .. } => {
+                        queue.extend(self.targets(p, &node.outgoing));
                     }
-                }
-                NodeKind::UserTask { .. } => {
-                    if let Err((at_node, why)) = open_user_task(p, inst, node, None, actor, at, fx)
-                    {
-                        return incident(inst, &at_node, &why, fx);
+                    NodeKind::PassThrough => {
+                        fx.log(inst.id, &node_id, "passed", actor, None);
+                        queue.extend(self.targets(p, &node.outgoing));
                     }
-                }
-                NodeKind::ExternalTask { topic, retries } => {
-                    // The token waits at a task row, as at a user task, with no pool: a
-                    // worker takes it through the job API, never a person's worklist.
-                    let task = unpooled(inst, node);
-                    let job = Waiting::Job { topic: topic.clone(), retries: *retries };
-                    fx.open(task, Vec::new(), Some(job), actor);
-                }
-                NodeKind::TimerCatch { .. } => {
-                    // The token waits at a task row no person's pool holds, with the timer on
-                    // it; the timer's firing completes it and moves on.
-                    let fire = node.kind.timing().and_then(|t| fire_time(&t, at));
-                    let Some(fire) = fire else {
-                        return incident(inst, &node_id, "thời điểm hẹn giờ vượt quá lịch", fx);
-                    };
-                    let task = unpooled(inst, node);
-                    fx.open(task, vec![(node_id.clone(), fire)], None, actor);
-                }
-                NodeKind::MessageCatch { message, key, .. } => {
-                    // A Zeebe subscription's key is the variable's value when the wait begins;
-                    // without a value no message could ever find the instance.
-                    let key = match key {
-                        None => None,
-                        Some(var) => match inst.variables.get(var) {
-                            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                            Some(Value::Number(n)) => Some(n.to_string()),
-                            _ => {
-                                let why = format!("biến khóa đối chiếu “{var}” không có giá trị");
-                                return incident(inst, &node_id, &why, fx);
+                    NodeKind::EndEvent => {
+                        inst.tokens -= 1;
+                        fx.log(inst.id, &node_id, "ended", actor, None);
+                    }
+                    NodeKind::TerminateEnd => {
+                        // Every other token of the instance ends here too: those still moving in
+                        // this walk, those waiting at joins, and (when the batch is written)
+                        // those waiting at tasks, jobs, messages and timers.
+                        queue.clear();
+                        fx.clear_joins(inst.id);
+                        fx.clear_loops(inst.id);
+                        fx.terminated.push(inst.id);
+                        inst.tokens = 0;
+                        fx.log(inst.id, &node_id, "terminated", actor, None);
+                    }
+                    NodeKind::UserTask { multi: Some(m), .. } => {
+                        match self.enter_multi(p, inst, node, m, actor, at, fx) {
+                            Ok(next) => queue.extend(next),
+                            Err(why) => break 'step Some((node_id.clone(), why)),
+                        }
+                    }
+                    NodeKind::UserTask { .. } => {
+                        if let Err((at_node, why)) =
+                            open_user_task(p, inst, node, None, actor, at, fx)
+                        {
+                            break 'step Some((at_node, why));
+                        }
+                    }
+                    NodeKind::ExternalTask { topic, retries } => {
+                        // The token waits at a task row, as at a user task, with no pool: a
+                        // worker takes it through the job API, never a person's worklist.
+                        let task = unpooled(inst, node);
+                        let job = Waiting::Job { topic: topic.clone(), retries: *retries };
+                        fx.open(task, Vec::new(), Some(job), actor);
+                    }
+                    NodeKind::TimerCatch { .. } => {
+                        // The token waits at a task row no person's pool holds, with the timer on
+                        // it; the timer's firing completes it and moves on.
+                        let fire = node.kind.timing().and_then(|t| fire_time(&t, at));
+                        let Some(fire) = fire else {
+                            break 'step Some((
+                                node_id.clone(),
+                                "thời điểm hẹn giờ vượt quá lịch".to_string(),
+                            ));
+                        };
+                        let task = unpooled(inst, node);
+                        fx.open(task, vec![(node_id.clone(), fire)], None, actor);
+                    }
+                    NodeKind::MessageCatch { message, key, .. } => {
+                        // A Zeebe subscription's key is the variable's value when the wait begins;
+                        // without a value no message could ever find the instance.
+                        let key = match key {
+                            None => None,
+                            Some(var) => match inst.variables.get(var) {
+                                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                                Some(Value::Number(n)) => Some(n.to_string()),
+                                _ => {
+                                    let why =
+                                        format!("biến khóa đối chiếu “{var}” không có giá trị");
+                                    break 'step Some((node_id.clone(), why));
+                                }
+                            },
+                        };
+                        let task = unpooled(inst, node);
+                        let wait = Waiting::Message { name: message.clone(), key };
+                        fx.open(task, Vec::new(), Some(wait), actor);
+                    }
+                    NodeKind::ServiceTask { handler } => {
+                        let h = self.handlers.read().ok().and_then(|m| m.get(handler).cloned());
+                        match h {
+                            Some(h) => match h(&mut inst.variables) {
+                                Ok(()) => {
+                                    fx.log(
+                                        inst.id,
+                                        &node_id,
+                                        "service_done",
+                                        "system",
+                                        Some(handler.clone()),
+                                    );
+                                    queue.extend(self.targets(p, &node.outgoing));
+                                }
+                                Err(e) => {
+                                    let why = format!("xử lý “{handler}” lỗi: {e}");
+                                    break 'step Some((node_id.clone(), why));
+                                }
+                            },
+                            None => {
+                                let why = format!("chưa có bộ xử lý cho loại “{handler}”");
+                                break 'step Some((node_id.clone(), why));
                             }
-                        },
-                    };
-                    let task = unpooled(inst, node);
-                    let wait = Waiting::Message { name: message.clone(), key };
-                    fx.open(task, Vec::new(), Some(wait), actor);
-                }
-                NodeKind::ServiceTask { handler } => {
-                    let h = self.handlers.read().ok().and_then(|m| m.get(handler).cloned());
-                    match h {
-                        Some(h) => match h(&mut inst.variables) {
-                            Ok(()) => {
-                                fx.log(
-                                    inst.id,
-                                    &node_id,
-                                    "service_done",
-                                    "system",
-                                    Some(handler.clone()),
-                                );
-                                queue.extend(self.targets(p, &node.outgoing));
+                        }
+                    }
+                    NodeKind::ExclusiveGateway { default } => {
+                        // Document order, the default flow last; a flow without a condition
+                        // (only allowed as the single way out) is taken as it is.
+                        let chosen = node
+                            .outgoing
+                            .iter()
+                            .filter(|f| Some(*f) != default.as_ref())
+                            .find(|f| match p.flows.get(*f).and_then(|f| f.condition.as_deref()) {
+                                None => true,
+                                Some(_) => p
+                                    .condition(f)
+                                    .is_some_and(|c| crate::condition::eval(&c, &inst.variables)),
+                            })
+                            .cloned()
+                            .or_else(|| default.clone());
+                        match chosen {
+                            Some(f) => {
+                                fx.log(inst.id, &node_id, "took", actor, Some(f.clone()));
+                                queue.extend(self.targets(p, &[f]));
                             }
-                            Err(e) => {
-                                let why = format!("xử lý “{handler}” lỗi: {e}");
-                                return incident(inst, &node_id, &why, fx);
+                            None => {
+                                let why = "không điều kiện nào đúng và không có luồng mặc định";
+                                break 'step Some((node_id.clone(), why.to_string()));
                             }
-                        },
-                        None => {
-                            let why = format!("chưa có bộ xử lý cho loại “{handler}”");
-                            return incident(inst, &node_id, &why, fx);
                         }
                     }
-                }
-                NodeKind::ExclusiveGateway { default } => {
-                    // Document order, the default flow last; a flow without a condition
-                    // (only allowed as the single way out) is taken as it is.
-                    let chosen = node
-                        .outgoing
-                        .iter()
-                        .filter(|f| Some(*f) != default.as_ref())
-                        .find(|f| match p.flows.get(*f).and_then(|f| f.condition.as_deref()) {
-                            None => true,
-                            Some(_) => p
-                                .condition(f)
-                                .is_some_and(|c| crate::condition::eval(&c, &inst.variables)),
-                        })
-                        .cloned()
-                        .or_else(|| default.clone());
-                    match chosen {
-                        Some(f) => {
-                            fx.log(inst.id, &node_id, "took", actor, Some(f.clone()));
-                            queue.extend(self.targets(p, &[f]));
+                    NodeKind::ParallelGateway => {
+                        let ins = node.incoming.len() as i64;
+                        if ins > 1 {
+                            let flow = via.as_deref().unwrap_or_default();
+                            if !fx.arrive_at_join(inst.id, &node_id, flow, &node.incoming) {
+                                continue 'walk;
+                            }
+                            inst.tokens -= ins - 1;
                         }
-                        None => {
-                            return incident(
-                                inst,
-                                &node_id,
-                                "không điều kiện nào đúng và không có luồng mặc định",
-                                fx,
-                            )
-                        }
+                        inst.tokens += node.outgoing.len() as i64 - 1;
+                        queue.extend(self.targets(p, &node.outgoing));
                     }
                 }
-                NodeKind::ParallelGateway => {
-                    let ins = node.incoming.len() as i64;
-                    if ins > 1 {
-                        let flow = via.unwrap_or_default();
-                        if !fx.arrive_at_join(inst.id, &node_id, &flow, &node.incoming) {
-                            continue;
-                        }
-                        inst.tokens -= ins - 1;
-                    }
-                    inst.tokens += node.outgoing.len() as i64 - 1;
-                    queue.extend(self.targets(p, &node.outgoing));
-                }
+                None
+            };
+            if let Some((at_node, why)) = failed {
+                return halt(inst, &at_node, &why, fx, (node_id, via), queue);
             }
         }
         if inst.tokens <= 0 && inst.status == "active" {
@@ -458,6 +472,23 @@ fn unpooled(inst: &InstanceRow, node: &Node) -> NewTask {
         due_date: None,
         local_vars: None,
     }
+}
+
+/// An incident in the middle of a walk: the instance stops, and the arrival that failed
+/// with the others still queued is kept, so that an administrator who fixed the cause runs
+/// them on from there (`retry_incident`).
+fn halt(
+    inst: &mut InstanceRow,
+    node: &str,
+    why: &str,
+    fx: &mut Effects,
+    here: Arrival,
+    queue: std::collections::VecDeque<Arrival>,
+) {
+    incident(inst, node, why, fx);
+    let mut arrivals = vec![here];
+    arrivals.extend(queue);
+    fx.stopped.push((inst.id, arrivals));
 }
 
 pub(crate) fn incident(inst: &mut InstanceRow, node: &str, why: &str, fx: &mut Effects) {

@@ -328,3 +328,50 @@ async fn timers_the_engine_cannot_honour_exactly_are_refused_by_name() {
         );
     }
 }
+
+/// Two branches at once: one for the agency a variable names, one for the reception.
+const TWO_BRANCHES: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:cqdt="https://cqdt.vn/bpmn" id="d" targetNamespace="t">
+<bpmn:process id="hai_nhanh" isExecutable="true"><bpmn:startEvent id="s" /><bpmn:parallelGateway id="fork" />
+<bpmn:userTask id="consult" cqdt:agency="${co_quan}" /><bpmn:userTask id="receive" />
+<bpmn:parallelGateway id="join" /><bpmn:exclusiveGateway id="decide" /><bpmn:endEvent id="e" />
+<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="fork" /><bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="consult" />
+<bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="receive" /><bpmn:sequenceFlow id="f3" sourceRef="consult" targetRef="join" />
+<bpmn:sequenceFlow id="f4" sourceRef="receive" targetRef="join" /><bpmn:sequenceFlow id="f5" sourceRef="join" targetRef="decide" />
+<bpmn:sequenceFlow id="f6" sourceRef="decide" targetRef="e"><bpmn:conditionExpression>${dat == true}</bpmn:conditionExpression></bpmn:sequenceFlow>
+</bpmn:process></bpmn:definitions>"#;
+
+#[tokio::test]
+async fn an_incident_is_run_on_from_where_it_stopped_once_its_cause_is_fixed_and_no_branch_is_lost()
+{
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    w.deploy("admin", "", TWO_BRANCHES).await.expect("deploy");
+    let id = w.start(Start::new("admin", "hai_nhanh")).await.expect("start");
+    let inst = w.instance(id).await.expect("instance").instance;
+    assert_eq!(inst.status, "incident");
+    assert!(open_tasks(&w, id).await.is_empty(), "the other branch waits with it");
+    // Running on without fixing anything stops at the same place again.
+    let again = w.retry_incident("admin", "", id, Map::new()).await.expect("retry");
+    assert_eq!(again.instance.status, "incident");
+    let fixed = vars(json!({"co_quan": "000.00.10.H51"}));
+    let step = w.retry_incident("admin", "", id, fixed).await.expect("retry");
+    assert_eq!(step.instance.status, "active");
+    assert_eq!(step.opened.len(), 2, "both branches, the stopped one and the one behind it");
+    let open = open_tasks(&w, id).await;
+    let consult = open.iter().find(|t| t.node_id == "consult").expect("consult");
+    assert_eq!(consult.agency.as_deref(), Some("000.00.10.H51"));
+    // A retry of an instance that runs is refused.
+    let running = w.retry_incident("admin", "", id, Map::new()).await;
+    assert!(matches!(running, Err(WorkflowError::Conflict(_))), "{running:?}");
+    // The exclusive gateway after the join finds no true condition: an incident again, run
+    // on once the decision is recorded.
+    for t in open {
+        w.complete("admin", "", t.id, Map::new()).await.expect("complete");
+    }
+    assert_eq!(w.instance(id).await.expect("i").instance.status, "incident");
+    let step = w.retry_incident("admin", "", id, vars(json!({"dat": true}))).await.expect("retry");
+    assert_eq!(step.instance.status, "completed");
+    let d = w.instance(id).await.expect("instance");
+    assert_eq!(d.history.iter().filter(|h| h.event == "incident_resolved").count(), 3);
+}
