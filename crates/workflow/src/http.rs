@@ -244,7 +244,8 @@ async fn start_api(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct InstancesQuery {
-    /// active, completed, incident or cancelled
+    /// active, completed, incident or cancelled; `stuck`: running instances nothing can move
+    /// on (no open task, job, message wait or timer)
     status: Option<String>,
     /// At most this many, newest first (1–1000, default 100)
     limit: Option<i64>,
@@ -271,7 +272,10 @@ async fn instances_api(
     ApiQuery(q): ApiQuery<InstancesQuery>,
 ) -> Result<Json<InstanceList>, WorkflowError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let instances = s.workflow.instances(q.status.as_deref(), limit).await?;
+    let instances = match q.status.as_deref() {
+        Some("stuck") => s.workflow.stuck(limit).await?,
+        status => s.workflow.instances(status, limit).await?,
+    };
     Ok(Json(InstanceList { instances }))
 }
 

@@ -346,6 +346,13 @@ impl WorkflowService {
         })
     }
 
+    /// Running instances that nothing can move on (no open task, job, message wait or
+    /// timer): flagged for an administrator, who cancels them or finds the diagram's fault.
+    #[tracing::instrument(skip(self))]
+    pub async fn stuck(&self, limit: i64) -> Result<Vec<InstanceRow>, WorkflowError> {
+        Ok(store::stuck_instances(&self.db, limit).await?)
+    }
+
     /// Instances, newest first.
     #[tracing::instrument(skip(self))]
     pub async fn instances(

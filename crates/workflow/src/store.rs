@@ -407,6 +407,22 @@ pub async fn list_instances(
     instances_of(rows)
 }
 
+/// Running instances nothing can move on: no open task (so no job, message wait or timer
+/// either) — a join waiting for a branch that will never come, say. Newest first.
+pub async fn stuck_instances(db: &Db, limit: i64) -> Result<Vec<InstanceRow>, DbError> {
+    let cols = INSTANCE_COLS.split(", ").map(|c| format!("i.{c}")).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query_as::<_, StoredInstance>(&format!(
+        "SELECT {cols} FROM wf_instances i WHERE i.status = 'active' AND NOT EXISTS \
+         (SELECT 1 FROM wf_tasks t WHERE t.instance_id = i.id AND t.status = 'open') \
+         ORDER BY i.id DESC LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await
+    .ctx("finding stuck instances")?;
+    instances_of(rows)
+}
+
 /// Pending timers due: working-time ones (`fire_on` a date) on or before `day`, calendar-time
 /// ones (`fire_on` a timestamp of the one fixed-width form) at or before `now`: (timer id,
 /// instance id, task id, boundary node).

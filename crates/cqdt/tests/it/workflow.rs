@@ -451,3 +451,32 @@ async fn an_instance_stopped_by_an_incident_is_run_on_from_the_admin_page_and_th
     let (s, _) = call(&app, post, &path, None).await;
     assert_eq!(s, 409, "it runs: nothing to retry");
 }
+
+/// An instance nothing can move on (a join waiting for a branch its gateway did not take):
+/// its id.
+pub(crate) async fn a_stuck_instance(app: &Instance) -> i64 {
+    let xml = include_str!("../../../workflow/tests/fixtures/stuck-join.bpmn");
+    assert_eq!(deploy(app, xml).await.status(), 201);
+    let body = Some(json!({"key": "ket", "business_key": "000.00.03.H51-261207-0099"}));
+    let (_, started) = call(app, reqwest::Method::POST, "/api/v1/workflow/instances", body).await;
+    started["id"].as_i64().expect("instance id")
+}
+
+#[tokio::test]
+async fn a_stuck_instance_is_listed_by_the_api_and_flagged_on_the_admin_page() {
+    let app = Instance::start().await;
+    let id = a_stuck_instance(&app).await;
+    let (s, list) =
+        call(&app, reqwest::Method::GET, "/api/v1/workflow/instances?status=stuck", None).await;
+    assert_eq!(s, 200);
+    let ids: Vec<i64> = list["instances"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|i| i["id"].as_i64())
+        .collect();
+    assert_eq!(ids, [id]);
+    let page = client().get(app.url("/admin/workflow")).by_admin().send().await.expect("page");
+    let page = page.text().await.expect("text");
+    assert!(page.contains("Lượt chạy bị kẹt") && page.contains("000.00.03.H51-261207-0099"));
+}

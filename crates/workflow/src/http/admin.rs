@@ -26,6 +26,8 @@ struct WorkflowPage {
     instances: Vec<InstanceRow>,
     /// External tasks whose worker gave up (no retries left).
     incidents: Vec<JobRow>,
+    /// Running instances nothing can move on.
+    stuck: Vec<InstanceRow>,
 }
 
 impl WorkflowPage {
@@ -53,6 +55,7 @@ async fn show(
         definitions: s.workflow.definitions().await?,
         instances: s.workflow.instances(None, 50).await?,
         incidents: s.workflow.jobs(None, true, 100).await?,
+        stuck: s.workflow.stuck(50).await?,
     }))
 }
 

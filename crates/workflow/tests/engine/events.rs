@@ -375,3 +375,22 @@ async fn an_incident_is_run_on_from_where_it_stopped_once_its_cause_is_fixed_and
     let d = w.instance(id).await.expect("instance");
     assert_eq!(d.history.iter().filter(|h| h.event == "incident_resolved").count(), 3);
 }
+
+#[tokio::test]
+async fn a_running_instance_nothing_can_move_on_is_flagged_as_stuck_and_a_waiting_one_is_not() {
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    // A join waiting for a branch its exclusive gateway did not take.
+    let stuck = include_str!("../fixtures/stuck-join.bpmn");
+    w.deploy("admin", "", stuck).await.expect("deploy");
+    w.deploy("admin", "", &posting("P7D", "")).await.expect("deploy");
+    let waiting_at_join = w.start(Start::new("admin", "ket")).await.expect("start");
+    let posted = w.start(Start::new("admin", "niem_yet")).await.expect("start");
+    let flagged: Vec<i64> = w.stuck(50).await.expect("stuck").into_iter().map(|i| i.id).collect();
+    assert_eq!(flagged, [waiting_at_join], "the posting period is waiting, not stuck");
+    w.cancel("admin", "", waiting_at_join, "sơ đồ sai: nhánh không bao giờ tới")
+        .await
+        .expect("cancel");
+    assert!(w.stuck(50).await.expect("stuck").is_empty());
+    assert_eq!(w.instance(posted).await.expect("i").instance.status, "active");
+}

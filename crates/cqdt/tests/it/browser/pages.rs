@@ -88,11 +88,15 @@ async fn error_and_admin_pages_are_accessible() {
         assert!(h1.is_string(), "{path}: no heading (login failed?)");
         assert_accessible_wide(&b, path).await;
     }
-    // An external task whose worker gave up: the workflow admin page lists it with the
-    // worker's error and hands it back from a button.
+    // An external task whose worker gave up, and an instance nothing can move on: the
+    // workflow admin page lists the first with the worker's error (handed back from a
+    // button) and flags the second.
     crate::workflow::a_job_incident(&app).await;
+    crate::workflow::a_stuck_instance(&app).await;
     b.goto(&format!("{authed}/admin/workflow")).await;
-    assert!(b.text().await.contains("Chứng thư số hết hạn"), "the job incident is listed");
+    let text = b.text().await;
+    assert!(text.contains("Chứng thư số hết hạn"), "the job incident is listed");
+    assert!(text.contains("Lượt chạy bị kẹt"), "the stuck instance is flagged");
     assert_accessible(&b, "workflow admin with a job incident").await;
     b.click_and_wait("form[action^='/admin/workflow/thu-lai'] button").await;
     let after = b.text().await;
