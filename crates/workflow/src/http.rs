@@ -50,6 +50,7 @@ pub fn router(state: WorkflowState) -> Router {
         .route("/api/v1/workflow/instances/{id}/diagram.svg", get(instance_svg))
         .route("/api/v1/workflow/instances/{id}/cancel", post(cancel_api))
         .route("/api/v1/workflow/instances/{id}/retry", post(retry_api))
+        .route("/api/v1/workflow/instances/{id}/move", post(move_api))
         .route("/api/v1/workflow/tasks", get(tasks_api))
         .route("/api/v1/workflow/tasks/{id}/claim", post(claim_api))
         .route("/api/v1/workflow/tasks/{id}/complete", post(complete_api))
@@ -441,6 +442,37 @@ async fn retry_api(
     Ok(Json(step.into()))
 }
 
+/// Where a token goes, and why.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MoveBody {
+    /// The open task the token leaves (it is cancelled with its timers, job or message wait).
+    pub from_task: i64,
+    /// The element the token goes to (its BPMN id).
+    pub to: String,
+    /// The reason, kept in the history and the audit log (3 to 1000 characters).
+    pub reason: String,
+}
+
+/// Move a token from an open task to another element (an administrator's correction; audited)
+#[utoipa::path(post, path = "/api/v1/workflow/instances/{id}/move", tag = "workflow", operation_id = "workflow_move",
+    params(("id" = i64, Path, description = "Instance id")),
+    request_body(content = MoveBody),
+    responses(
+        (status = 200, description = "The instance after the step, with the tasks it opened", body = Completed),
+        BadRequest, NotFound, Conflict, UnsupportedMediaType, Unprocessable, AdminRefusal,
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
+async fn move_api(
+    admin: Admin,
+    RequestId(rid): RequestId,
+    State(s): State<WorkflowState>,
+    Path(id): Path<i64>,
+    Json(b): Json<MoveBody>,
+) -> Result<Json<Completed>, WorkflowError> {
+    let step = s.workflow.move_token(&admin.name, &rid, id, b.from_task, &b.to, &b.reason).await?;
+    Ok(Json(step.into()))
+}
+
 /// Timers fired.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Fired {
@@ -480,6 +512,7 @@ async fn fire_api(
         complete_api,
         cancel_api,
         retry_api,
+        move_api,
         fire_api,
         jobs::list_api,
         jobs::fetch_api,
@@ -504,6 +537,7 @@ async fn fire_api(
         CompleteBody,
         Completed,
         CancelBody,
+        MoveBody,
         Fired,
         jobs::JobList,
         crate::store::JobRow,
@@ -569,6 +603,7 @@ mod tests {
                 "post /api/v1/workflow/definitions",
                 "post /api/v1/workflow/instances",
                 "post /api/v1/workflow/instances/{id}/cancel",
+                "post /api/v1/workflow/instances/{id}/move",
                 "post /api/v1/workflow/instances/{id}/retry",
                 "post /api/v1/workflow/jobs/fetch-and-lock",
                 "post /api/v1/workflow/jobs/{id}/bpmn-error",

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use super::batch::Step;
 use super::walk::{Arrival, Effects, Moment};
 use super::{WorkflowError, WorkflowService};
+use crate::model::NodeKind;
 use crate::store::{self, InstanceRow};
 
 impl WorkflowService {
@@ -23,20 +24,11 @@ impl WorkflowService {
         id: i64,
         reason: &str,
     ) -> Result<InstanceRow, WorkflowError> {
-        let reason = reason.trim();
-        let n = reason.chars().count();
-        if !(3..=1000).contains(&n) || reason.chars().any(char::is_control) {
-            return Err(WorkflowError::BadRequest(
-                "Nêu lý do huỷ quy trình (3 đến 1000 ký tự, một dòng).".into(),
-            ));
-        }
+        let reason = reason_for(reason, "huỷ quy trình")?;
         let mut tx = self.db.begin().await?;
         // Locked (PostgreSQL) like a step's batch: a step in flight finishes first, and the
         // tasks it opened are among those cancelled here.
-        let mut inst = store::instances_by_ids(&mut tx, &[id])
-            .await?
-            .pop()
-            .ok_or_else(|| WorkflowError::NotFound(format!("quy trình {id}")))?;
+        let mut inst = locked(&mut tx, id).await?;
         if !matches!(inst.status.as_str(), "active" | "incident") {
             return Err(WorkflowError::Conflict(format!(
                 "Quy trình {id} đã kết thúc; không huỷ được."
@@ -77,10 +69,7 @@ impl WorkflowService {
         variables: Map<String, Value>,
     ) -> Result<Step, WorkflowError> {
         let mut tx = self.db.begin().await?;
-        let mut inst = store::instances_by_ids(&mut tx, &[id])
-            .await?
-            .pop()
-            .ok_or_else(|| WorkflowError::NotFound(format!("quy trình {id}")))?;
+        let mut inst = locked(&mut tx, id).await?;
         if inst.status != "incident" {
             return Err(WorkflowError::Conflict(format!(
                 "Quy trình {id} không dừng vì sự cố (đang ở trạng thái {}).",
@@ -125,6 +114,87 @@ impl WorkflowService {
     }
 }
 
+impl WorkflowService {
+    /// Moves a token (an administrator's correction, audited with a reason): the open task
+    /// `from` of instance `id` is cancelled with its timers, job or message wait, and a
+    /// token arrives at element `to`, which runs as if reached by a flow. Refused: a task
+    /// of a multi-instance activity (its other tasks would be left), a parallel join (which
+    /// flow the token came down would be a guess), boundary and start events.
+    #[tracing::instrument(skip(self, actor, request_id, reason))]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn move_token(
+        &self,
+        actor: &str,
+        request_id: &str,
+        id: i64,
+        from: i64,
+        to: &str,
+        reason: &str,
+    ) -> Result<Step, WorkflowError> {
+        let reason = reason_for(reason, "chuyển bước")?;
+        let mut tx = self.db.begin().await?;
+        let mut inst = locked(&mut tx, id).await?;
+        if inst.status != "active" {
+            return Err(WorkflowError::Conflict(format!(
+                "Quy trình {id} không chạy ({}); không chuyển bước được.",
+                inst.status
+            )));
+        }
+        let p = self.model(inst.definition_id).await?;
+        let task = store::get_task(&mut tx, from)
+            .await?
+            .filter(|t| t.instance_id == id && t.status == "open")
+            .ok_or_else(|| {
+                WorkflowError::Conflict(format!("Công việc {from} không đang mở trong lượt {id}."))
+            })?;
+        let bad = |why: String| Err(WorkflowError::BadRequest(why));
+        match (p.nodes.get(&task.node_id).map(|n| &n.kind), p.nodes.get(to)) {
+            (_, None) => return bad(format!("Không có phần tử “{to}” trong quy trình.")),
+            (Some(NodeKind::UserTask { multi: Some(_), .. }), _) => {
+                return bad("Không chuyển riêng một công việc của hoạt động nhiều phiên.".into())
+            }
+            (_, Some(n)) => match &n.kind {
+                NodeKind::ParallelGateway if n.incoming.len() > 1 => {
+                    return bad(format!("“{to}” là cổng hợp nhánh; chuyển tới một bước trước nó."))
+                }
+                NodeKind::StartEvent
+                | NodeKind::TimerBoundary { .. }
+                | NodeKind::ErrorBoundary { .. } => {
+                    return bad(format!(
+                        "Không chuyển tới sự kiện bắt đầu hay sự kiện biên “{to}”."
+                    ))
+                }
+                _ => {}
+            },
+        }
+        let now = self.now();
+        cancel_tasks(&mut tx, &[from], actor, &now).await?;
+        let mut fx = Effects::default();
+        if p.has_joins() {
+            fx.load_arrivals(&mut tx, &[id]).await?;
+        }
+        if p.has_loops() {
+            fx.load_loops(&mut tx, &[id]).await?;
+        }
+        let detail = format!("từ {} tới {to}: {reason}", task.node_id);
+        fx.log(id, &task.node_id, "token_moved", actor, Some(detail));
+        let at = Moment {
+            now: now.clone(),
+            calendar: self.calendar.calendar(),
+            today: self.clock.today(),
+        };
+        self.walk(&p, &mut inst, vec![(to.to_string(), None)], actor, &at, &mut fx);
+        let opened = self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], &now).await?;
+        let event = AuditEvent::new(actor, "workflow.token.move", "process_instance")
+            .object(id.to_string())
+            .request(request_id)
+            .details(json!({"from_task": from, "from": task.node_id, "to": to, "reason": reason}));
+        self.audit.record(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(Step { instance: inst, opened: opened.into_iter().map(|(_, t)| t).collect() })
+    }
+}
+
 /// Cancels an instance's open tasks with their timers, jobs and message waits (an instance
 /// cancelled, or one that reached a terminate end event); answers the tasks cancelled.
 pub(crate) async fn end_open_work(
@@ -134,13 +204,44 @@ pub(crate) async fn end_open_work(
     now: &str,
 ) -> Result<Vec<i64>, WorkflowError> {
     let open = store::open_task_ids(tx, instance).await?;
-    for task in &open {
-        store::close_task(tx, *task, "cancelled", actor, now).await?;
-    }
-    store::cancel_timers_of(tx, &open).await?;
-    store::delete_jobs(tx, &open).await?;
-    store::delete_subscriptions(tx, &open).await?;
+    cancel_tasks(tx, &open, actor, now).await?;
     store::delete_loops(tx, instance).await?;
     store::delete_stopped(tx, instance).await?;
     Ok(open)
+}
+
+/// Cancels open tasks with what waits on them: timers, jobs, message waits.
+async fn cancel_tasks(
+    tx: &mut Tx,
+    tasks: &[i64],
+    actor: &str,
+    now: &str,
+) -> Result<(), WorkflowError> {
+    for task in tasks {
+        store::close_task(tx, *task, "cancelled", actor, now).await?;
+    }
+    store::cancel_timers_of(tx, tasks).await?;
+    store::delete_jobs(tx, tasks).await?;
+    store::delete_subscriptions(tx, tasks).await?;
+    Ok(())
+}
+
+/// A reason an administrator gives (3 to 1000 characters, one line), trimmed.
+fn reason_for<'a>(reason: &'a str, what: &str) -> Result<&'a str, WorkflowError> {
+    let reason = reason.trim();
+    let n = reason.chars().count();
+    if !(3..=1000).contains(&n) || reason.chars().any(char::is_control) {
+        return Err(WorkflowError::BadRequest(format!(
+            "Nêu lý do {what} (3 đến 1000 ký tự, một dòng)."
+        )));
+    }
+    Ok(reason)
+}
+
+/// An instance, locked (PostgreSQL) as a step's batch locks it.
+async fn locked(tx: &mut Tx, id: i64) -> Result<InstanceRow, WorkflowError> {
+    store::instances_by_ids(tx, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| WorkflowError::NotFound(format!("quy trình {id}")))
 }

@@ -394,3 +394,41 @@ async fn a_running_instance_nothing_can_move_on_is_flagged_as_stuck_and_a_waitin
     assert!(w.stuck(50).await.expect("stuck").is_empty());
     assert_eq!(w.instance(posted).await.expect("i").instance.status, "active");
 }
+
+#[tokio::test]
+async fn an_administrator_moves_a_token_back_a_step_with_a_reason_and_guesses_are_refused() {
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    w.deploy("admin", "", REFUSAL_ENDS_ALL).await.expect("deploy");
+    let id = w.start(Start::new("admin", "tu_choi")).await.expect("start");
+    let consult = task(&w, id, "consult").await;
+    w.complete("admin", "", consult, Map::new()).await.expect("consult");
+    // Signing was opened by mistake before the consultation was redone: back to "consult".
+    let before = w.instance(id).await.expect("instance").instance.tokens;
+    let sign = task(&w, id, "sign").await;
+    let why = "ý kiến cơ quan phối hợp phải lấy lại";
+    let step = w.move_token("admin", "", id, sign, "consult", why).await.expect("move");
+    assert_eq!(step.opened.len(), 1);
+    let d = w.instance(id).await.expect("instance");
+    assert_eq!(d.tasks.iter().find(|t| t.id == sign).map(|t| t.status.as_str()), Some("cancelled"));
+    assert!(d
+        .history
+        .iter()
+        .any(|h| h.event == "token_moved" && h.detail.as_deref().is_some_and(|x| x.contains(why))));
+    assert_eq!(d.instance.tokens, before, "a token moved, none made or lost");
+    // Guesses are refused and change nothing.
+    let review = task(&w, id, "review").await;
+    for (to, why) in [
+        ("join", "lý do đủ dài"),
+        ("remind", "lý do đủ dài"),
+        ("nowhere", "lý do đủ dài"),
+        ("consult", ""),
+    ] {
+        let r = w.move_token("admin", "", id, review, to, why).await;
+        assert!(matches!(r, Err(WorkflowError::BadRequest(_))), "{to}: {r:?}");
+    }
+    let gone = w.move_token("admin", "", id, sign, "consult", why).await;
+    assert!(matches!(gone, Err(WorkflowError::Conflict(_))), "{gone:?}");
+    let open: Vec<String> = open_tasks(&w, id).await.into_iter().map(|t| t.node_id).collect();
+    assert_eq!(open, ["review", "job", "consult"], "the refusals changed nothing");
+}
