@@ -4,4 +4,5 @@
 
 mod binary;
 mod crash;
+mod crash_waits;
 mod operations;
