@@ -27,7 +27,7 @@ pub use batch::{Start, Step};
 pub use errors::ThrownError;
 pub use jobs::{Failure, LockedJob, TopicRequest, MAX_FETCH};
 pub use messages::{Correlated, Message, Recipient};
-use walk::{Effects, Moment};
+use walk::{Effects, Logged};
 
 /// Errors of the workflow engine.
 #[derive(Debug, thiserror::Error)]
@@ -257,7 +257,6 @@ impl WorkflowService {
     pub async fn fire_due_timers(&self) -> Result<usize, WorkflowError> {
         let today = self.clock.today();
         let day = today.format("%Y-%m-%d").to_string();
-        let calendar = self.calendar.calendar();
         let mut fired = 0;
         let due = store::due_timers(&self.db, &day, &self.now()).await?;
         for (timer_id, instance_id, task_id, node_id, fire_on) in due {
@@ -277,16 +276,8 @@ impl WorkflowService {
             let Some(node) = process.nodes.get(&node_id) else {
                 continue;
             };
-            let at = Moment { now: self.now(), calendar: calendar.clone(), today };
-            let now = at.now.as_str();
-            let mut fx = Effects::default();
-            if process.has_joins() {
-                fx.load_arrivals(&mut tx, &[instance_id]).await?;
-            }
-            if process.has_loops() {
-                fx.load_loops(&mut tx, &[instance_id]).await?;
-            }
-            fx.log(instance_id, &node_id, "timer_fired", "system", None);
+            let now = self.now();
+            let now = now.as_str();
             match node.kind {
                 NodeKind::TimerBoundary { interrupting: true, .. } => {
                     store::close_task(&mut tx, task_id, "cancelled", "system", now).await?;
@@ -313,8 +304,8 @@ impl WorkflowService {
                 _ => {}
             }
             let next = self.targets(&process, &node.outgoing);
-            self.walk(&process, &mut inst, next, "system", &at, &mut fx);
-            self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], now).await?;
+            let why = Logged { node: &node_id, event: "timer_fired", detail: None };
+            self.step_alone(&mut tx, &process, &mut inst, next, "system", why, now).await?;
             tx.commit().await?;
             fired += 1;
         }

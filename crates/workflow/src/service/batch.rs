@@ -620,11 +620,7 @@ fn may_complete(
     let id = c.task_id;
     match (&c.by, kind) {
         (By::Worker(w), Some(NodeKind::ExternalTask { .. })) => {
-            let held = jobs.get(&id).is_some_and(|j| {
-                j.worker.as_deref() == Some(w.as_str())
-                    && j.lock_until.as_deref().is_some_and(|u| u >= now)
-            });
-            if held {
+            if jobs.get(&id).is_some_and(|j| j.held_by(w, now)) {
                 Ok(())
             } else {
                 Err(WorkflowError::Conflict(format!(

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::batch::Step;
-use super::walk::{Effects, Moment};
+use super::walk::Logged;
 use super::{WorkflowError, WorkflowService};
 use crate::store::{self, InstanceRow, JobRow};
 
@@ -70,10 +70,10 @@ impl WorkflowService {
             return Ok(None);
         };
         let now = self.now();
-        let held = store::jobs_by_ids(&mut tx, &[id]).await?.pop().is_some_and(|j| {
-            j.worker.as_deref() == Some(worker)
-                && j.lock_until.as_deref().is_some_and(|u| u >= now.as_str())
-        });
+        let held = store::jobs_by_ids(&mut tx, &[id])
+            .await?
+            .pop()
+            .is_some_and(|j| j.held_by(worker, &now));
         if !held || inst.status != "active" || task.status != "open" {
             return Err(WorkflowError::Conflict(format!(
                 "worker “{worker}” không giữ khóa của việc {id} (chưa nhận, đã hết hạn, do worker khác giữ hoặc quy trình không còn chạy)"
@@ -83,30 +83,16 @@ impl WorkflowService {
         store::cancel_timers_of(&mut tx, &[id]).await?;
         store::delete_jobs(&mut tx, &[id]).await?;
         inst.variables.extend(variables);
-        let mut fx = Effects::default();
-        if p.has_joins() {
-            fx.load_arrivals(&mut tx, &[inst.id]).await?;
-        }
-        if p.has_loops() {
-            fx.load_loops(&mut tx, &[inst.id]).await?;
-        }
         let detail = format!("lỗi “{code}” từ worker {worker}, bắt tại {}", boundary.id);
-        fx.log(inst.id, &task.node_id, "error_caught", actor, Some(detail));
-        let at = Moment {
-            now: now.clone(),
-            calendar: self.calendar.calendar(),
-            today: self.clock.today(),
-        };
         let next = self.targets(&p, &boundary.outgoing);
-        self.walk(&p, &mut inst, next, actor, &at, &mut fx);
-        let opened = self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], &now).await?;
+        let why = Logged { node: &task.node_id, event: "error_caught", detail: Some(detail) };
+        let opened = self.step_alone(&mut tx, &p, &mut inst, next, actor, why, &now).await?;
         let event = AuditEvent::new(actor, "workflow.job.bpmn_error", "job")
             .object(id.to_string())
             .request(request_id)
             .details(json!({"worker": worker, "code": code, "caught_by": boundary.id}));
         self.audit.record(&mut tx, event).await?;
         tx.commit().await?;
-        let opened = opened.into_iter().map(|(_, id)| id).collect();
         Ok(Some((boundary.id.clone(), Step { instance: inst, opened })))
     }
 }

@@ -7,7 +7,7 @@ use cqdt_platform::Tx;
 use serde_json::{json, Map, Value};
 
 use super::batch::Step;
-use super::walk::{Arrival, Effects, Moment};
+use super::walk::{Arrival, Effects, Logged};
 use super::{WorkflowError, WorkflowService};
 use crate::model::NodeKind;
 use crate::store::{self, InstanceRow};
@@ -88,21 +88,8 @@ impl WorkflowService {
         let was = inst.incident.take().unwrap_or_default();
         inst.status = "active".into();
         inst.variables.extend(variables.clone());
-        let mut fx = Effects::default();
-        if p.has_joins() {
-            fx.load_arrivals(&mut tx, &[id]).await?;
-        }
-        if p.has_loops() {
-            fx.load_loops(&mut tx, &[id]).await?;
-        }
-        fx.log(id, &p.key, "incident_resolved", actor, Some(was.clone()));
-        let at = Moment {
-            now: now.clone(),
-            calendar: self.calendar.calendar(),
-            today: self.clock.today(),
-        };
-        self.walk(&p, &mut inst, arrivals, actor, &at, &mut fx);
-        let opened = self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], &now).await?;
+        let why = Logged { node: &p.key, event: "incident_resolved", detail: Some(was.clone()) };
+        let opened = self.step_alone(&mut tx, &p, &mut inst, arrivals, actor, why, &now).await?;
         let names: Vec<&String> = variables.keys().collect();
         let event = AuditEvent::new(actor, "workflow.instance.retry", "process_instance")
             .object(id.to_string())
@@ -110,7 +97,7 @@ impl WorkflowService {
             .details(json!({"incident": was, "variables": names, "status": inst.status}));
         self.audit.record(&mut tx, event).await?;
         tx.commit().await?;
-        Ok(Step { instance: inst, opened: opened.into_iter().map(|(_, t)| t).collect() })
+        Ok(Step { instance: inst, opened })
     }
 }
 
@@ -169,29 +156,17 @@ impl WorkflowService {
         }
         let now = self.now();
         cancel_tasks(&mut tx, &[from], actor, &now).await?;
-        let mut fx = Effects::default();
-        if p.has_joins() {
-            fx.load_arrivals(&mut tx, &[id]).await?;
-        }
-        if p.has_loops() {
-            fx.load_loops(&mut tx, &[id]).await?;
-        }
         let detail = format!("từ {} tới {to}: {reason}", task.node_id);
-        fx.log(id, &task.node_id, "token_moved", actor, Some(detail));
-        let at = Moment {
-            now: now.clone(),
-            calendar: self.calendar.calendar(),
-            today: self.clock.today(),
-        };
-        self.walk(&p, &mut inst, vec![(to.to_string(), None)], actor, &at, &mut fx);
-        let opened = self.write_effects(&mut tx, &mut fx, &|id| id, &[&inst], &now).await?;
+        let why = Logged { node: &task.node_id, event: "token_moved", detail: Some(detail) };
+        let arrival = vec![(to.to_string(), None)];
+        let opened = self.step_alone(&mut tx, &p, &mut inst, arrival, actor, why, &now).await?;
         let event = AuditEvent::new(actor, "workflow.token.move", "process_instance")
             .object(id.to_string())
             .request(request_id)
             .details(json!({"from_task": from, "from": task.node_id, "to": to, "reason": reason}));
         self.audit.record(&mut tx, event).await?;
         tx.commit().await?;
-        Ok(Step { instance: inst, opened: opened.into_iter().map(|(_, t)| t).collect() })
+        Ok(Step { instance: inst, opened })
     }
 }
 

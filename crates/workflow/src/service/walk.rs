@@ -372,6 +372,48 @@ impl WorkflowService {
     }
 }
 
+/// The history line a step outside a batch starts with.
+pub(crate) struct Logged<'a> {
+    pub node: &'a str,
+    pub event: &'static str,
+    pub detail: Option<String>,
+}
+
+impl WorkflowService {
+    /// Moves one instance's tokens from `arrivals` outside a batch (a timer firing, a
+    /// worker's error caught, an administrator's retry or move), in the caller's
+    /// transaction: reads the state its process needs (join arrivals, multi-instance
+    /// progress), logs `why`, walks and writes. Answers the tasks opened, in order.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn step_alone(
+        &self,
+        tx: &mut Tx,
+        p: &Process,
+        inst: &mut InstanceRow,
+        arrivals: Vec<Arrival>,
+        actor: &str,
+        why: Logged<'_>,
+        now: &str,
+    ) -> Result<Vec<i64>, WorkflowError> {
+        let mut fx = Effects::default();
+        if p.has_joins() {
+            fx.load_arrivals(tx, &[inst.id]).await?;
+        }
+        if p.has_loops() {
+            fx.load_loops(tx, &[inst.id]).await?;
+        }
+        fx.log(inst.id, why.node, why.event, actor, why.detail);
+        let at = Moment {
+            now: now.to_string(),
+            calendar: self.calendar.calendar(),
+            today: self.clock.today(),
+        };
+        self.walk(p, inst, arrivals, actor, &at, &mut fx);
+        let opened = self.write_effects(tx, &mut fx, &|id| id, &[&*inst], now).await?;
+        Ok(opened.into_iter().map(|(_, id)| id).collect())
+    }
+}
+
 /// Opens a person's task at `node` (with the timers on its boundary); `local` holds the
 /// variables only this task sees (a multi-instance task's item), read before the instance's.
 /// `Err` is the element and the reason of an incident.

@@ -34,6 +34,14 @@ pub struct JobRow {
     pub created_at: String,
 }
 
+impl JobRow {
+    /// Whether `worker` holds the job's lock at `now` (a timestamp).
+    pub fn held_by(&self, worker: &str, now: &str) -> bool {
+        self.worker.as_deref() == Some(worker)
+            && self.lock_until.as_deref().is_some_and(|u| u >= now)
+    }
+}
+
 /// A job to create with its task.
 #[derive(Debug, Clone)]
 pub struct NewJob {
