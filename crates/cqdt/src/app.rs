@@ -84,6 +84,12 @@ pub struct App {
     pub directory: Arc<Directory>,
     /// Agency codes of the catalog, for the identity pages' checks.
     pub agencies: Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
+    /// The integration platform's registry (LGSP).
+    pub lgsp: cqdt_lgsp::Registry,
+    /// The integration platform's gateway.
+    pub gateway: cqdt_lgsp::Gateway,
+    /// The identity provider once started, for the modules that ask about OAuth clients.
+    pub clients: Arc<std::sync::OnceLock<cqdt_identity::IdentityService>>,
 }
 
 /// Creates the data directory, connects and migrates.
@@ -135,6 +141,12 @@ fn modules() -> Vec<ModuleInfo> {
             name: "Quy trình nghiệp vụ",
             summary: "Nạp quy trình vẽ theo chuẩn BPMN 2.0, chạy bền vững từng bước với công việc theo vai trò trong cơ quan, hạn xử lý tính theo ngày làm việc.",
             href: "/admin/workflow",
+        },
+        ModuleInfo {
+            id: "M10",
+            name: "Trục tích hợp LGSP",
+            summary: "Kết nối hệ thống của các cơ quan trong tỉnh với nhau: danh bạ dịch vụ kèm tài liệu OpenAPI, cấp quyền theo từng thao tác, cổng chuyển tiếp có kiểm soát lưu lượng và ghi lại từng lượt gọi.",
+            href: "/admin/lgsp",
         },
         ModuleInfo {
             id: "M21",
@@ -242,6 +254,16 @@ impl App {
             },
             directory.clone(),
         );
+        let clients: Arc<std::sync::OnceLock<cqdt_identity::IdentityService>> = Arc::default();
+        let lgsp = cqdt_lgsp::Registry::new(
+            platform.db.clone(),
+            platform.clock.clone(),
+            audit.clone(),
+            Arc::new(LgspDirectory { directory: directory.clone(), clients: clients.clone() }),
+        );
+        let gateway =
+            cqdt_lgsp::Gateway::new(lgsp.clone(), &config.tls, cqdt_lgsp::GatewayConfig::default())
+                .map_err(|e| AppError::Failed(format!("gateway: {e}")))?;
         Ok(App {
             config,
             platform,
@@ -255,6 +277,9 @@ impl App {
             directory,
             identity: None,
             agencies: Arc::default(),
+            lgsp,
+            gateway,
+            clients,
         })
     }
 
@@ -294,6 +319,7 @@ impl App {
             );
         }
         self.platform.auth.install(Arc::new(identity.clone()));
+        let _ = self.clients.set(identity.clone());
         if self.platform.shell.demo {
             crate::demo::accounts(&identity)
                 .await
@@ -504,6 +530,11 @@ impl App {
                 }),
                 None => Router::new(),
             })
+            .merge(cqdt_lgsp::http::router(cqdt_lgsp::http::LgspState {
+                platform: p.clone(),
+                registry: self.lgsp.clone(),
+                gateway: self.gateway.clone(),
+            }))
             .merge(cqdt_calendar::http::router(
                 cqdt_calendar::http::CalendarState {
                     platform: p.clone(),
@@ -592,6 +623,8 @@ impl App {
         // Audit events wait in audit_pending until chained; a fifth of a second keeps the log
         // current without taking the chain's lock in every business transaction.
         let chainer = self.audit.spawn_chainer(shutdown.clone(), Duration::from_millis(200));
+        // The gateway's monitoring records, written in batches off the request path.
+        let recorder = self.gateway.spawn_recorder(shutdown.clone());
         let workflow = self.workflow.clone();
         let mut stop = shutdown;
         // Calendar-time timers fire to the second (working-day ones on their day): one cheap
@@ -610,7 +643,7 @@ impl App {
                 }
             }
         });
-        vec![jobs, timers, chainer]
+        vec![jobs, timers, chainer, recorder]
     }
 }
 
@@ -650,6 +683,32 @@ impl Directory {
     fn agency_name(&self, code: &str) -> Option<String> {
         let agencies = self.agencies.read().ok()?.clone();
         agencies.iter().find(|a| a.code == code).map(|a| a.name.clone())
+    }
+}
+
+/// What the integration platform asks of the catalogs and the identity provider.
+struct LgspDirectory {
+    directory: Arc<Directory>,
+    clients: Arc<std::sync::OnceLock<cqdt_identity::IdentityService>>,
+}
+
+impl cqdt_lgsp::Directory for LgspDirectory {
+    fn agency_name(&self, code: &str) -> Option<String> {
+        self.directory.agency_name(code)
+    }
+
+    fn system_client<'a>(&'a self, client_id: &'a str) -> cqdt_lgsp::DirectoryFuture<'a, bool> {
+        Box::pin(async move {
+            let Some(identity) = self.clients.get() else { return false };
+            match identity.client(client_id).await {
+                Ok(Some(c)) => {
+                    c.enabled
+                        && c.grants.contains(&cqdt_identity::model::Grant::ClientCredentials)
+                        && c.scopes.0.iter().any(|s| s.as_str() == "lgsp")
+                }
+                _ => false,
+            }
+        })
     }
 }
 

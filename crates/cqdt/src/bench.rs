@@ -16,7 +16,7 @@ const TARGET_READY_MS: f64 = 2000.0;
 /// Target: under 150 MB resident when idle.
 const TARGET_RSS_MB: f64 = 150.0;
 
-fn free_port() -> Result<u16, AppError> {
+pub(crate) fn free_port() -> Result<u16, AppError> {
     let l =
         std::net::TcpListener::bind("127.0.0.1:0").map_err(AppError::io("finding a free port"))?;
     Ok(l.local_addr().map_err(AppError::io("finding a free port"))?.port())

@@ -166,6 +166,9 @@ pub async fn run(
         Command::Bench { command: BenchCommand::Pages { seconds, concurrency } } => {
             crate::bench_pages::pages(seconds, concurrency, database_url_flag).await
         }
+        Command::Bench { command: BenchCommand::Gateway { seconds, concurrency } } => {
+            crate::bench_gateway::gateway(seconds, concurrency, database_url_flag).await
+        }
     }
 }
 

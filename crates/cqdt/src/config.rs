@@ -365,6 +365,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
     },
+    /// Calls through the integration platform's gateway (token, grant, limits, monitoring)
+    /// against nginx proxying the same upstream in the same run, and a 1 GB body streamed
+    /// through it while the server's memory is watched. Needs nginx (Debian nginx-light).
+    Gateway {
+        /// Seconds to load each path.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
 }
 
 /// Values read from the TOML file.

@@ -5,6 +5,7 @@
 
 pub mod app;
 mod bench;
+mod bench_gateway;
 mod bench_jobs;
 mod bench_pages;
 mod bench_workflow_http;

@@ -48,6 +48,12 @@ pub const ADMIN_SECTIONS: &[MenuLink] = &[
     section("/admin/catalogs", "Danh mục dùng chung", "Đơn vị hành chính, cơ quan, dân tộc, quốc tịch và các danh mục khác."),
     section("/admin/calendar", "Lịch làm việc", "Ngày nghỉ lễ, nghỉ bù và ngày làm bù trong năm."),
     section("/admin/workflow", "Quy trình nghiệp vụ", "Các quy trình BPMN đang chạy và phiên bản của chúng."),
+    MenuLink {
+        href: "/admin/lgsp",
+        label: "Trục tích hợp LGSP",
+        summary: "Thành viên, dịch vụ kết nối giữa các cơ quan, duyệt quyền khai thác, lưu lượng qua cổng.",
+        audience: Audience::Roles(ACCOUNT_ADMINS),
+    },
     section("/admin/clients", "Ứng dụng kết nối", "Các hệ thống đăng nhập một lần và gọi API của nền tảng."),
     section("/admin/sign-ins", "Nhật ký đăng nhập", "Các lần đăng nhập thành công và thất bại."),
     section("/admin/notifications", "Thông báo", "Thư điện tử, tin nhắn đã gửi và mẫu thông báo."),

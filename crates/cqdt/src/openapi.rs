@@ -36,7 +36,7 @@ pub fn openapi_document() -> serde_json::Value {
         }))
         .build();
     // Modules whose documents are generated from their code.
-    let generated: [utoipa::openapi::OpenApi; 9] = [
+    let generated: [utoipa::openapi::OpenApi; 10] = [
         cqdt_identity::http::ApiDoc::openapi(),
         cqdt_catalog::http::ApiDoc::openapi(),
         cqdt_procedures::http::ApiDoc::openapi(),
@@ -46,6 +46,7 @@ pub fn openapi_document() -> serde_json::Value {
         cqdt_platform::http::ApiDoc::openapi(),
         cqdt_notify::http::ApiDoc::openapi(),
         cqdt_dossiers::http::ApiDoc::openapi(),
+        cqdt_lgsp::http::ApiDoc::openapi(),
     ];
     for part in generated {
         doc.merge(part);

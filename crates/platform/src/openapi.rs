@@ -144,10 +144,17 @@ pub fn json<D: utoipa::OpenApi>() -> serde_json::Value {
 
 /// The paths of a router's routes under `/api/` and `/dmdc/`, for checking that the OpenAPI
 /// document leaves none out. axum has no route listing; its `Debug` output names every path
-/// (nested routers are flattened into their parent's paths), so read them from there.
+/// (nested routers are flattened into their parent's paths), so read them from there. The
+/// gateway `/lgsp/…` is left out: it carries the providers' APIs, each described by the
+/// document its service registered.
 pub fn api_paths<S>(router: &axum::Router<S>) -> std::collections::BTreeSet<String> {
     let debug = format!("{router:?}");
-    debug.split('"').filter(|s| crate::web::is_api_path(s)).map(str::to_string).collect()
+    debug.split('"').filter(|s| documented(s)).map(str::to_string).collect()
+}
+
+/// Whether a path is one of the platform's own documented APIs.
+pub fn documented(path: &str) -> bool {
+    crate::web::is_api_path(path) && !path.starts_with("/lgsp/")
 }
 
 #[cfg(test)]

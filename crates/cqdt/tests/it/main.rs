@@ -16,6 +16,7 @@ mod dossiers_input;
 mod e2e;
 mod helpers;
 mod identity;
+mod lgsp;
 mod navigation;
 mod notifications;
 mod oidc;

@@ -163,7 +163,7 @@ async fn every_api_route_of_the_assembled_router_is_in_the_openapi_document() {
     assert!(missing.is_empty(), "API routes missing from the document: {missing:?}");
     let stale: Vec<_> = documented
         .iter()
-        .filter(|p| cqdt_platform::web::is_api_path(p))
+        .filter(|p| cqdt_platform::openapi::documented(p))
         .filter(|p| !routes.contains(*p))
         .collect();
     assert!(stale.is_empty(), "documented paths no route serves: {stale:?}");

@@ -33,11 +33,14 @@ pub enum ApiScope {
     Audit,
     /// Administer the platform: OAuth clients, signing keys, jobs, stored files.
     Admin,
+    /// Call other agencies' services through the integration platform's gateway (LGSP) and
+    /// read its metadata: a system's scope; what it may call is granted per operation.
+    Lgsp,
 }
 
 impl ApiScope {
     /// Every API scope.
-    pub const ALL: [ApiScope; 9] = [
+    pub const ALL: [ApiScope; 10] = [
         ApiScope::DossiersRead,
         ApiScope::DossiersWrite,
         ApiScope::Office,
@@ -47,6 +50,7 @@ impl ApiScope {
         ApiScope::Workflow,
         ApiScope::Audit,
         ApiScope::Admin,
+        ApiScope::Lgsp,
     ];
 
     /// The scope's name in requests and tokens.
@@ -61,6 +65,7 @@ impl ApiScope {
             ApiScope::Workflow => "workflow",
             ApiScope::Audit => "audit",
             ApiScope::Admin => "admin",
+            ApiScope::Lgsp => "lgsp",
         }
     }
 
@@ -83,6 +88,9 @@ impl ApiScope {
             ApiScope::Workflow => "Triển khai và chạy quy trình xử lý",
             ApiScope::Audit => "Xem và kiểm tra nhật ký hệ thống",
             ApiScope::Admin => "Quản trị hệ thống: ứng dụng kết nối, khóa ký, tác vụ nền",
+            ApiScope::Lgsp => {
+                "Gọi dịch vụ của các cơ quan qua trục tích hợp LGSP (theo quyền được cấp)"
+            }
         }
     }
 
@@ -97,7 +105,7 @@ impl ApiScope {
                 Role::Clerk,
                 Role::Auditor,
             ],
-            ApiScope::CatalogRead => &[],
+            ApiScope::CatalogRead | ApiScope::Lgsp => &[],
             ApiScope::CatalogWrite | ApiScope::Admin => &[Role::PlatformAdmin, Role::AgencyAdmin],
             ApiScope::Notifications | ApiScope::Workflow => &[Role::PlatformAdmin],
             ApiScope::Audit => &[Role::PlatformAdmin, Role::Auditor],
@@ -114,6 +122,7 @@ impl ApiScope {
                 | ApiScope::CatalogWrite
                 | ApiScope::Notifications
                 | ApiScope::Workflow
+                | ApiScope::Lgsp
         )
     }
 

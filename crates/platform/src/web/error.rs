@@ -301,9 +301,10 @@ impl IntoResponse for HttpError {
 #[derive(Debug, Clone)]
 struct PageOnly(PageError);
 
-/// Whether a path belongs to a machine API (problem+json errors) rather than to pages.
+/// Whether a path belongs to a machine API (problem+json errors) rather than to pages: the
+/// APIs, the catalog API `/dmdc/` and the integration platform's gateway `/lgsp/`.
 pub fn is_api_path(path: &str) -> bool {
-    path.starts_with("/api/") || path.starts_with("/dmdc/")
+    path.starts_with("/api/") || path.starts_with("/dmdc/") || path.starts_with("/lgsp/")
 }
 
 /// Middleware: for requests outside `/api/` (and the catalog API `/dmdc/`), replaces an error response's body with the

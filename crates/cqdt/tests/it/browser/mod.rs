@@ -15,6 +15,7 @@ use tokio::process::{Child, Command};
 
 mod accounts;
 mod dossiers;
+mod lgsp;
 mod pages;
 mod printing;
 mod sso;

@@ -1,0 +1,83 @@
+//! The integration platform's pages in the browser (issue 16): the provider's administrator
+//! sees the access request by the systems' names and approves it; the registry's service page
+//! documents the operations and takes a consumer's request, with its errors beside the fields;
+//! the traffic table shows the gateway's calls.
+
+use super::*;
+use crate::lgsp::{grant, provider, registry, JUSTICE};
+
+#[tokio::test]
+async fn the_provider_s_administrator_approves_access_and_reads_the_traffic() {
+    let Some((app, b)) = journey().await else {
+        return;
+    };
+    let (base, _) = provider().await;
+    let (service, bearer) = registry(&app, &base, serde_json::json!({})).await;
+    grant(&app, &service, &["traCuuKhaiSinh"]).await;
+    for path in ["/khai-sinh/KS-1", "/khai-sinh/KS-2", "/khai-sinh"] {
+        let url = app.url(&format!("/lgsp/{JUSTICE}/ho-tich{path}"));
+        helpers::client().get(url).bearer_auth(&bearer).send().await.expect("call");
+    }
+    // A request waiting for Sở Tư pháp's decision.
+    let asked = helpers::client()
+        .post(app.url("/api/v1/lgsp/grants"))
+        .basic_auth("admin", Some(helpers::ADMIN_PASSWORD))
+        .json(&serde_json::json!({
+            "consumer_member": crate::lgsp::COMMITTEE, "consumer_subsystem": "mot-cua",
+            "service_id": service, "operations": ["dangKyKhaiSinh"],
+            "purpose": "Liên thông đăng ký khai sinh từ bộ phận một cửa", "valid_until": "30/06/2027",
+        }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(asked.status(), 201);
+
+    let cookie =
+        helpers::sign_in(&app, "qt.stp", helpers::DEMO_PASSWORD, Some(helpers::DEMO_TOTP)).await;
+    b.goto(&app.url("/")).await;
+    b.sign_in_as(&cookie).await;
+    b.goto(&app.url("/admin/lgsp")).await;
+    let text = b.text_without_codes().await;
+    assert!(text.contains("Hệ thống một cửa – Ủy ban nhân dân tỉnh Sóc Trăng"), "{text}");
+    assert!(text.contains("30/06/2027"), "dates as people write them");
+    assert!(text.contains("Tra cứu hộ tịch"), "the traffic names the service");
+    assert_accessible(&b, "lgsp overview with a pending request").await;
+    b.click_and_wait("form[action^='/admin/lgsp/quyen/'] button[value=approve]").await;
+    let after = b.text().await;
+    assert!(after.contains("Đã ghi quyết định"), "{after}");
+    assert!(after.contains("Không có yêu cầu nào đang chờ"), "{after}");
+
+    // A service registered with a bad code and a document that is not JSON: every reason,
+    // the summary first, each beside its field in the form that was sent.
+    b.fill("svc-code", "X").await;
+    b.fill("svc-base_url", "https://hotich.example.vn/api").await;
+    b.fill("svc-owner", "Phòng Hành chính tư pháp").await;
+    b.fill("svc-openapi", "openapi: 3.1.0").await;
+    b.click_and_wait("form[action='/admin/lgsp/dich-vu'] button").await;
+    let links = b
+        .js("return Array.from(document.querySelectorAll('.error-summary a')).map(a => a.getAttribute('href'))")
+        .await;
+    assert_eq!(links, serde_json::json!(["#svc-code", "#svc-openapi"]));
+    assert!(b.text().await.contains("YAML"), "the document's problem is named");
+    let kept = b
+        .js("return ['svc-code', 'svc-owner', 'svc-openapi'].map(id => document.getElementById(id).value)")
+        .await;
+    assert_eq!(kept, serde_json::json!(["X", "Phòng Hành chính tư pháp", "openapi: 3.1.0"]));
+    assert_accessible(&b, "lgsp service registration with errors").await;
+
+    // The platform administrator reads the service's documentation and asks for access
+    // without choosing an operation: the errors stand beside their fields.
+    let admin =
+        helpers::sign_in(&app, "quantri", helpers::DEMO_PASSWORD, Some(helpers::DEMO_TOTP)).await;
+    b.sign_in_as(&admin).await;
+    b.goto(&app.url(&format!("/admin/lgsp/dich-vu/{service}"))).await;
+    let text = b.text().await;
+    assert!(text.contains("Tra cứu giấy khai sinh theo số"), "operations documented");
+    assert_accessible(&b, "lgsp service page").await;
+    b.click_and_wait("form[action='/admin/lgsp/quyen'] button").await;
+    let first =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
+    assert_eq!(first, "#operations");
+    assert_accessible(&b, "lgsp access request with errors").await;
+    b.quit().await;
+}

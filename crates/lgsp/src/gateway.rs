@@ -1,0 +1,674 @@
+//! The gateway: a consumer system's call `/lgsp/{member}/{service}/{path…}` is checked
+//! (token, grant for the operation, rate, size) and passed to the provider with both bodies
+//! streamed, never buffered or spooled; each call leaves an operational-monitoring record.
+//!
+//! Only idempotent calls without a body are tried again (once, when the provider could not be
+//! reached); a provider that keeps failing has its circuit opened for a while, so consumers
+//! get a quick 503 instead of waiting out timeouts.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response};
+use cqdt_platform::clock::format_ts;
+use cqdt_platform::TlsTrust;
+use futures_util::{Stream, StreamExt};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::mpsc;
+
+use crate::model::openapi::find_operation;
+use crate::model::{Call, LgspError, Refusal, Service, ServiceStatus, Side, Subsystem};
+use crate::service::Registry;
+use crate::store;
+
+/// Headers that belong to one connection (RFC 9110 §7.6.1) or that the gateway owns: never
+/// passed through. The consumer's credentials stay with the gateway.
+const DROPPED: [&str; 13] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "x-request-id",
+];
+
+/// How the gateway protects providers and itself.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Failures in a row that open a provider's circuit.
+    pub breaker_failures: u32,
+    /// How long an open circuit refuses calls before one is let through to probe.
+    pub breaker_cooldown: Duration,
+    /// Wait before the one retry of an idempotent call.
+    pub retry_delay: Duration,
+    /// Monitoring records waiting to be written before new ones are dropped (and counted).
+    pub record_queue: usize,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            breaker_failures: 5,
+            breaker_cooldown: Duration::from_secs(30),
+            retry_delay: Duration::from_millis(100),
+            record_queue: 50_000,
+        }
+    }
+}
+
+/// A service's rate limiter, keyed by consumer, with the calls a minute it was built for.
+type Limiter = (i64, Arc<DefaultKeyedRateLimiter<String>>);
+
+/// A monitoring record waiting to be written, with the service's id when one was found.
+type Record = (Call, Option<String>);
+
+#[derive(Debug, Default)]
+struct Breaker {
+    failures: u32,
+    open_until: Option<Instant>,
+    probing: bool,
+}
+
+/// The gateway: routes, limits and records calls.
+#[derive(Clone)]
+pub struct Gateway {
+    registry: Registry,
+    http: reqwest::Client,
+    config: GatewayConfig,
+    breakers: Arc<Mutex<HashMap<String, Breaker>>>,
+    limiters: Arc<Mutex<HashMap<String, Limiter>>>,
+    records: mpsc::Sender<Record>,
+    receiver: Arc<Mutex<Option<mpsc::Receiver<Record>>>>,
+}
+
+/// A call the gateway is about to pass on.
+pub struct Inbound {
+    /// The consumer's OAuth client (a system's client-credentials token).
+    pub client_id: String,
+    /// The request id (also sent to the provider).
+    pub request_id: String,
+    /// Method.
+    pub method: Method,
+    /// The provider member, service code and the path after them (`/…`, raw).
+    pub member: String,
+    /// Service code.
+    pub service: String,
+    /// Path relative to the service's base URL, starting with `/`, percent-encoded as sent.
+    pub path: String,
+    /// The query, as sent.
+    pub query: Option<String>,
+    /// Headers as sent.
+    pub headers: HeaderMap,
+    /// The body, streamed.
+    pub body: Body,
+}
+
+impl Gateway {
+    /// A gateway over the registry, trusting providers' TLS certificates as `tls` says.
+    pub fn new(
+        registry: Registry,
+        tls: &TlsTrust,
+        config: GatewayConfig,
+    ) -> Result<Self, LgspError> {
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls.client_config())
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(256)
+            .build()
+            .map_err(|e| {
+                LgspError::Db(cqdt_platform::DbError::Config(format!("HTTP client: {e}")))
+            })?;
+        let (records, rx) = mpsc::channel(config.record_queue.max(1));
+        Ok(Gateway {
+            registry,
+            http,
+            config,
+            breakers: Arc::default(),
+            limiters: Arc::default(),
+            records,
+            receiver: Arc::new(Mutex::new(Some(rx))),
+        })
+    }
+
+    /// Passes a call on; the answer streams back. Refusals carry the side that failed.
+    pub async fn call(&self, inbound: Inbound) -> Response<Body> {
+        let started = Instant::now();
+        let mut call = Call {
+            request_id: inbound.request_id.clone(),
+            at: format_ts(self.registry.clock().now()),
+            consumer: format!("client:{}", inbound.client_id),
+            service: format!("{}/{}", inbound.member, inbound.service),
+            operation_id: None,
+            method: inbound.method.to_string(),
+            status: 0,
+            failed_side: None,
+            request_bytes: 0,
+            response_bytes: 0,
+            duration_us: 0,
+            provider_us: None,
+        };
+        let mut service_id = None;
+        match self.pass(inbound, &mut call, &mut service_id, started).await {
+            Ok(res) => res,
+            Err(e) => {
+                let res = crate::http::gateway_error(e);
+                call.status = i64::from(res.status().as_u16());
+                call.duration_us = micros(started.elapsed());
+                self.record(call, service_id);
+                res
+            }
+        }
+    }
+
+    async fn pass(
+        &self,
+        inbound: Inbound,
+        call: &mut Call,
+        service_id: &mut Option<String>,
+        started: Instant,
+    ) -> Result<Response<Body>, LgspError> {
+        let consumer = self.consumer(&inbound.client_id, call).await?;
+        let service = self.registry.service_at(&inbound.member, &inbound.service).await.map_err(
+            |e| match e {
+                LgspError::NotFound(m) => refuse(404, Side::Consumer, "unknown_service", m),
+                other => other,
+            },
+        )?;
+        *service_id = Some(service.id.clone());
+        if !service.status.takes_calls() {
+            call.failed_side = Some(Side::Consumer.as_str().into());
+            let (status, what) = match service.status {
+                ServiceStatus::Retired => (410, "đã ngừng cung cấp"),
+                _ => (404, "chưa được công bố"),
+            };
+            return Err(Refusal::new(
+                status,
+                Side::Consumer,
+                "service_unavailable",
+                format!("Dịch vụ “{}” {what}.", service.name),
+            )
+            .into());
+        }
+        let operations = store::operations(self.registry.db().pool(), &service.id).await?;
+        let Some(op) = find_operation(&operations, inbound.method.as_str(), &inbound.path) else {
+            call.failed_side = Some(Side::Consumer.as_str().into());
+            return Err(Refusal::new(
+                404,
+                Side::Consumer,
+                "unknown_operation",
+                format!(
+                    "Dịch vụ “{}” không có thao tác {} {} trong tài liệu OpenAPI đã đăng ký.",
+                    service.name, inbound.method, inbound.path
+                ),
+            )
+            .into());
+        };
+        let operation_id = op.operation.operation_id.clone();
+        call.operation_id = Some(operation_id.clone());
+        let allowed = self.registry.allowed(&consumer, &service.id).await?;
+        if !allowed.contains(&operation_id) {
+            call.failed_side = Some(Side::Consumer.as_str().into());
+            return Err(Refusal::new(
+                403,
+                Side::Consumer,
+                "no_grant",
+                format!(
+                    "Hệ thống {} chưa được cấp quyền (hoặc quyền đã hết hạn, bị thu hồi) với thao tác “{operation_id}” của dịch vụ “{}”.",
+                    consumer.key(),
+                    service.name
+                ),
+            )
+            .into());
+        }
+        self.check_rate(&service, &consumer).inspect_err(|_| {
+            call.failed_side = Some(Side::Consumer.as_str().into());
+        })?;
+        let declared = inbound
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let limit = u64::try_from(service.max_body_bytes).unwrap_or(0);
+        if declared.is_some_and(|n| n > limit) {
+            call.failed_side = Some(Side::Consumer.as_str().into());
+            return Err(too_large(limit).into());
+        }
+        self.breaker_admits(&service)?;
+        let bodiless = declared == Some(0)
+            || (declared.is_none() && !inbound.headers.contains_key(header::TRANSFER_ENCODING));
+        let retryable = bodiless
+            && matches!(
+                inbound.method,
+                Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+            );
+        let url = format!(
+            "{}{}{}",
+            service.base_url,
+            if inbound.path == "/" { "" } else { inbound.path.as_str() },
+            inbound.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default()
+        );
+        let headers = provider_headers(
+            &inbound.headers,
+            &inbound.request_id,
+            &consumer,
+            &service,
+            &operation_id,
+        );
+        let sent = Arc::new(AtomicU64::new(0));
+        let over = Arc::new(AtomicBool::new(false));
+        let body = if bodiless {
+            reqwest::Body::from(Bytes::new())
+        } else {
+            reqwest::Body::wrap_stream(Limited {
+                inner: inbound.body.into_data_stream(),
+                sent: sent.clone(),
+                over: over.clone(),
+                limit,
+            })
+        };
+        let timeout = Duration::from_millis(u64::try_from(service.timeout_ms).unwrap_or(30_000));
+        let provider_started = Instant::now();
+        let send = |b: reqwest::RequestBuilder| async move {
+            match tokio::time::timeout(timeout, b.send()).await {
+                Err(_) => Err(Failure::Timeout),
+                Ok(Ok(res)) => Ok(res),
+                Ok(Err(e)) if e.is_connect() => {
+                    tracing::debug!(error = %e, "provider connection refused");
+                    Err(Failure::Connect)
+                }
+                Ok(Err(e)) => Err(Failure::Broken(e)),
+            }
+        };
+        let first =
+            self.http.request(inbound.method.clone(), &url).headers(headers.clone()).body(body);
+        let mut result = send(first).await;
+        if retryable && matches!(result, Err(Failure::Connect)) {
+            tracing::info!(url = %service.base_url, "provider unreachable; trying once more");
+            tokio::time::sleep(self.config.retry_delay).await;
+            result = send(self.http.request(inbound.method.clone(), &url).headers(headers)).await;
+        }
+        if result.is_err() && over.load(Ordering::Relaxed) {
+            call.failed_side = Some(Side::Consumer.as_str().into());
+            call.request_bytes = i64::try_from(sent.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+            return Err(too_large(limit).into());
+        }
+        let result = result.map_err(|f| match f {
+            Failure::Timeout => (
+                "provider_timeout",
+                504,
+                format!("Hệ thống cung cấp không trả lời trong {} ms.", service.timeout_ms),
+            ),
+            Failure::Connect => {
+                ("provider_unreachable", 502, "Hệ thống cung cấp không kết nối được.".to_string())
+            }
+            Failure::Broken(e) => {
+                tracing::info!(error = %e, "provider call broken");
+                (
+                    "provider_unreachable",
+                    502,
+                    "Hệ thống cung cấp ngắt kết nối giữa chừng.".to_string(),
+                )
+            }
+        });
+        call.provider_us = Some(micros(provider_started.elapsed()));
+        call.request_bytes = i64::try_from(sent.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+        let upstream = match result {
+            Ok(r) => r,
+            Err((code, status, detail)) => {
+                self.breaker_result(&service, false);
+                call.failed_side = Some(Side::Provider.as_str().into());
+                return Err(Refusal::new(status, Side::Provider, code, detail).into());
+            }
+        };
+        let status = upstream.status();
+        self.breaker_result(&service, !status.is_server_error());
+        if status.is_server_error() {
+            call.failed_side = Some(Side::Provider.as_str().into());
+        }
+        let mut res = Response::builder().status(status.as_u16());
+        if let Some(h) = res.headers_mut() {
+            copy_headers(upstream.headers(), h);
+            if service.status == ServiceStatus::Deprecated {
+                h.insert("deprecation", HeaderValue::from_static("true"));
+            }
+        }
+        call.status = i64::from(status.as_u16());
+        let counted = Counted {
+            inner: upstream.bytes_stream().boxed(),
+            bytes: 0,
+            done: Some(Done {
+                gateway: self.clone(),
+                call: call.clone(),
+                service_id: service_id.clone(),
+                started,
+            }),
+        };
+        res.body(Body::from_stream(counted)).map_err(|e| {
+            Refusal::new(
+                502,
+                Side::Provider,
+                "provider_bad_answer",
+                format!("Câu trả lời của hệ thống cung cấp không hợp lệ: {e}"),
+            )
+            .into()
+        })
+    }
+
+    async fn consumer(&self, client_id: &str, call: &mut Call) -> Result<Subsystem, LgspError> {
+        match self.registry.consumer_of(client_id).await? {
+            Some(s) => {
+                call.consumer = s.key();
+                Ok(s)
+            }
+            None => {
+                call.failed_side = Some(Side::Consumer.as_str().into());
+                Err(Refusal::new(
+                    403,
+                    Side::Consumer,
+                    "not_a_member_system",
+                    format!("Ứng dụng “{client_id}” chưa được đăng ký là hệ thống của thành viên nào trên trục LGSP."),
+                )
+                .into())
+            }
+        }
+    }
+
+    fn check_rate(&self, service: &Service, consumer: &Subsystem) -> Result<(), LgspError> {
+        let per_minute =
+            NonZeroU32::new(u32::try_from(service.calls_per_minute).unwrap_or(u32::MAX))
+                .unwrap_or(NonZeroU32::MIN);
+        let limiter = {
+            let mut map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = map.entry(service.id.clone()).or_insert_with(|| {
+                (
+                    service.calls_per_minute,
+                    Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+                )
+            });
+            if entry.0 != service.calls_per_minute {
+                *entry = (
+                    service.calls_per_minute,
+                    Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+                );
+            }
+            entry.1.clone()
+        };
+        match limiter.check_key(&consumer.key()) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                Err(Refusal::new(
+                    429,
+                    Side::Consumer,
+                    "rate_limited",
+                    format!(
+                        "Hệ thống {} đã gọi quá {} lượt mỗi phút với dịch vụ “{}”.",
+                        consumer.key(),
+                        service.calls_per_minute,
+                        service.name
+                    ),
+                )
+                .retry_after(wait.as_secs().max(1))
+                .into())
+            }
+        }
+    }
+
+    fn breaker_admits(&self, service: &Service) -> Result<(), LgspError> {
+        let mut map = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
+        let b = map.entry(service.id.clone()).or_default();
+        match b.open_until {
+            Some(until) if Instant::now() < until || b.probing => {
+                let wait = until.saturating_duration_since(Instant::now()).as_secs().max(1);
+                Err(Refusal::new(
+                    503,
+                    Side::Provider,
+                    "provider_circuit_open",
+                    format!("Hệ thống cung cấp dịch vụ “{}” đang lỗi liên tiếp; trục LGSP tạm ngừng chuyển yêu cầu.", service.name),
+                )
+                .retry_after(wait)
+                .into())
+            }
+            Some(_) => {
+                // Half open: this call probes; the others wait for its result.
+                b.probing = true;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn breaker_result(&self, service: &Service, ok: bool) {
+        let mut map = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
+        let b = map.entry(service.id.clone()).or_default();
+        b.probing = false;
+        if ok {
+            *b = Breaker::default();
+        } else {
+            b.failures += 1;
+            if b.failures >= self.config.breaker_failures {
+                if b.open_until.is_none() {
+                    tracing::warn!(service = %service.code, member = %service.member_code, "provider circuit opened");
+                }
+                b.open_until = Some(Instant::now() + self.config.breaker_cooldown);
+            }
+        }
+    }
+
+    fn record(&self, call: Call, service_id: Option<String>) {
+        crate::monitor::count(&call);
+        if self.records.try_send((call, service_id)).is_err() {
+            metrics::counter!("lgsp_call_records_dropped_total").increment(1);
+        }
+    }
+
+    /// Writes monitoring records in batches until `shutdown`; spawn once.
+    pub fn spawn_recorder(
+        &self,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let rx = self.receiver.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let db = self.registry.db().clone();
+        tokio::spawn(async move {
+            let Some(mut rx) = rx else { return };
+            loop {
+                let first = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = shutdown.changed() => None,
+                };
+                let Some(first) = first else { break };
+                let mut batch = vec![first];
+                while batch.len() < 1000 {
+                    match rx.try_recv() {
+                        Ok(c) => batch.push(c),
+                        Err(_) => break,
+                    }
+                }
+                let written = async {
+                    let mut tx = db.begin().await?;
+                    store::insert_calls(&mut tx, &batch).await?;
+                    tx.commit().await
+                }
+                .await;
+                if let Err(e) = written {
+                    tracing::error!(error = %e, calls = batch.len(), "gateway call records were not written");
+                }
+            }
+        })
+    }
+}
+
+fn refuse(status: u16, side: Side, code: &'static str, detail: String) -> LgspError {
+    Refusal::new(status, side, code, detail).into()
+}
+
+fn too_large(limit: u64) -> Refusal {
+    Refusal::new(
+        413,
+        Side::Consumer,
+        "body_too_large",
+        format!("Nội dung gửi lớn hơn giới hạn {limit} byte của dịch vụ."),
+    )
+}
+
+/// Why a call did not reach the provider or its answer did not come.
+enum Failure {
+    Timeout,
+    Connect,
+    Broken(reqwest::Error),
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// What the provider gets: the consumer's headers without credentials and hop-by-hop ones,
+/// plus who calls, for which operation, under which request id.
+fn provider_headers(
+    sent: &HeaderMap,
+    request_id: &str,
+    consumer: &Subsystem,
+    service: &Service,
+    operation_id: &str,
+) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(sent.len() + 4);
+    copy_headers(sent, &mut h);
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set("x-request-id", request_id);
+    set("x-lgsp-client", &consumer.key());
+    set("x-lgsp-service", &format!("{}/{}", service.member_code, service.code));
+    set("x-lgsp-operation", &utf8_header(operation_id));
+    h
+}
+
+/// Header values are ASCII: an operation id with other characters goes percent-encoded.
+fn utf8_header(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    let named: Vec<String> = from
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
+        .collect();
+    for (k, v) in from {
+        let n = k.as_str();
+        if DROPPED.contains(&n) || n.starts_with("x-lgsp-") || named.iter().any(|x| x == n) {
+            continue;
+        }
+        to.append(k.clone(), v.clone());
+    }
+}
+
+/// The consumer's body on its way to the provider, counted and cut at the service's limit.
+struct Limited<S> {
+    inner: S,
+    sent: Arc<AtomicU64>,
+    over: Arc<AtomicBool>,
+    limit: u64,
+}
+
+impl<S> Stream for Limited<S>
+where
+    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
+{
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                let total =
+                    self.sent.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+                if total > self.limit {
+                    self.over.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(std::io::Error::other(
+                        "body over the service's limit",
+                    ))));
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(std::io::Error::other(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// What is recorded when the answer's body has been passed back (or dropped).
+struct Done {
+    gateway: Gateway,
+    call: Call,
+    service_id: Option<String>,
+    started: Instant,
+}
+
+/// The provider's answer on its way back, counted; the call is recorded when it ends.
+struct Counted {
+    inner: futures_util::stream::BoxStream<'static, reqwest::Result<Bytes>>,
+    bytes: u64,
+    done: Option<Done>,
+}
+
+impl Stream for Counted {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.inner.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.bytes += chunk.len() as u64;
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(d) = &mut self.done {
+                    d.call.failed_side = Some(Side::Provider.as_str().into());
+                }
+                Poll::Ready(Some(Err(std::io::Error::other(e))))
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if let Some(mut d) = self.done.take() {
+            d.call.response_bytes = i64::try_from(self.bytes).unwrap_or(i64::MAX);
+            d.call.duration_us = micros(d.started.elapsed());
+            d.gateway.record(d.call, d.service_id);
+        }
+    }
+}

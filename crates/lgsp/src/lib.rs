@@ -1,0 +1,30 @@
+//! The integration platform (LGSP, M10): the registry of members (agencies), their systems and
+//! the services providers publish with their OpenAPI documents; access granted per operation,
+//! asked for by the consumer and decided by the provider; the gateway
+//! `/lgsp/{member}/{service}/{path…}` that checks each call and streams it to the provider;
+//! and operational monitoring of every call. Modelled on X-Road's security servers.
+//!
+//! # Wiring it into the binary
+//!
+//! ```text
+//! let registry = cqdt_lgsp::Registry::new(db, clock, audit, Arc::new(directory)); // Directory: agencies, OAuth clients
+//! let gateway = cqdt_lgsp::Gateway::new(registry.clone(), &config.tls, GatewayConfig::default())?;
+//! gateway.spawn_recorder(shutdown);                       // writes monitoring records in batches
+//! let routes = cqdt_lgsp::http::router(LgspState { platform, registry, gateway });
+//! // merge `routes`; merge cqdt_lgsp::http::ApiDoc into the OpenAPI document.
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod gateway;
+pub mod http;
+pub mod model;
+pub mod monitor;
+pub mod service;
+pub mod store;
+
+pub use gateway::{Gateway, GatewayConfig};
+pub use model::{
+    Grant, GrantStatus, LgspError, Member, Operation, Service, ServiceStatus, Side, Subsystem,
+};
+pub use service::{AccessRequest, Actor, Directory, DirectoryFuture, Registry, ServiceDraft};

@@ -1,0 +1,739 @@
+//! The registry's use cases: members and their systems, services with their OpenAPI
+//! documents, access requested per operation and decided by the provider, all audited in the
+//! transaction that makes the change.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use cqdt_audit::{Audit, AuditEvent};
+use cqdt_platform::auth::RoleGrant;
+use cqdt_platform::clock::format_ts;
+use cqdt_platform::{Db, FieldError, Principal, Role, SharedClock};
+use rand::RngCore;
+use serde::Deserialize;
+
+use crate::model::{
+    check_base_url, check_code, check_range, check_text, parse_openapi, Grant, GrantStatus,
+    LgspError, Member, Operation, Service, ServiceStatus, Subsystem,
+};
+use crate::store::{self, GrantFilter};
+
+/// A boxed future, for the object-safe [`Directory`].
+pub type DirectoryFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What the registry needs from other modules, wired by the binary.
+pub trait Directory: Send + Sync {
+    /// The name of the agency with this QĐ 20/2020 code, if the catalog has it.
+    fn agency_name(&self, code: &str) -> Option<String>;
+    /// Whether an OAuth client with this id exists, is enabled and may get tokens for itself
+    /// with the `lgsp` scope (client credentials).
+    fn system_client<'a>(&'a self, client_id: &'a str) -> DirectoryFuture<'a, bool>;
+}
+
+/// Who changes the registry, and where: the platform's administrator everywhere, an agency's
+/// administrator for the members within their agency scope.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Recorded as the actor in the audit log.
+    pub name: String,
+    /// `None`: everywhere; otherwise the agency scopes of the person's administrator role.
+    pub scopes: Option<Vec<RoleGrant>>,
+}
+
+impl Actor {
+    /// The platform's administrator (or the bootstrap administrator).
+    pub fn platform(name: &str) -> Actor {
+        Actor { name: name.to_string(), scopes: None }
+    }
+
+    /// A signed-in person: platform administrators everywhere, agency administrators within
+    /// their scopes; `None` for anyone else.
+    pub fn of(p: &Principal) -> Option<Actor> {
+        if p.is_platform_admin() {
+            return Some(Actor::platform(&p.actor));
+        }
+        let scopes: Vec<RoleGrant> = p.scopes(Role::AgencyAdmin).into_iter().cloned().collect();
+        (!scopes.is_empty()).then(|| Actor { name: p.actor.clone(), scopes: Some(scopes) })
+    }
+
+    /// Whether the actor administers this member.
+    pub fn manages(&self, member: &str) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.iter().any(|g| g.covers(member)))
+    }
+
+    fn require(&self, member: &str) -> Result<(), LgspError> {
+        if self.manages(member) {
+            Ok(())
+        } else {
+            Err(LgspError::Forbidden(format!(
+                "Ông/bà không quản trị thành viên {member} trên trục LGSP."
+            )))
+        }
+    }
+}
+
+/// A service as the provider registers or changes it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct ServiceDraft {
+    /// The providing member (agency code).
+    pub member_code: String,
+    /// The providing system's code.
+    pub subsystem_code: String,
+    /// The service's code within the member (2–40: a–z, 0–9, -).
+    pub code: String,
+    /// Name; the document's `info.title` when empty.
+    #[serde(default)]
+    pub name: String,
+    /// What it does.
+    #[serde(default)]
+    pub description: String,
+    /// `draft`, `published`, `deprecated` or `retired`.
+    pub status: String,
+    /// Where the gateway sends calls (http or https).
+    pub base_url: String,
+    /// The OpenAPI 3.0/3.1 document, as JSON text.
+    pub openapi: String,
+    /// Who answers for it.
+    pub owner: String,
+    /// Answer time promised, ms (default 2000).
+    pub sla_response_ms: Option<i64>,
+    /// Availability promised, ‰ (default 995).
+    pub sla_availability: Option<i64>,
+    /// How long the gateway waits, ms (default 30000).
+    pub timeout_ms: Option<i64>,
+    /// Largest request body, bytes (default 10 MiB).
+    pub max_body_bytes: Option<i64>,
+    /// Calls a minute per consumer (default 600).
+    pub calls_per_minute: Option<i64>,
+}
+
+/// A consumer's request for access to operations of a service.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct AccessRequest {
+    /// The consuming member.
+    pub consumer_member: String,
+    /// The consuming system.
+    pub consumer_subsystem: String,
+    /// The service's id.
+    pub service_id: String,
+    /// The operations asked for (their ids); at least one.
+    pub operations: Vec<String>,
+    /// Why (the legal basis and purpose of the exchange), 10–1000 characters.
+    pub purpose: String,
+    /// Last day wanted (yyyy-mm-dd or dd/mm/yyyy), at most two years ahead.
+    pub valid_until: String,
+}
+
+/// The integration platform's registry.
+#[derive(Clone)]
+pub struct Registry {
+    db: Db,
+    clock: SharedClock,
+    audit: Audit,
+    directory: Arc<dyn Directory>,
+}
+
+impl Registry {
+    /// The registry over the platform's database.
+    pub fn new(db: Db, clock: SharedClock, audit: Audit, directory: Arc<dyn Directory>) -> Self {
+        Registry { db, clock, audit, directory }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    fn now(&self) -> String {
+        format_ts(self.clock.now())
+    }
+
+    /// Today in Vietnam, yyyy-mm-dd (grants run to the end of their day there).
+    pub fn today(&self) -> String {
+        cqdt_platform::clock::to_vn(self.clock.now()).format("%Y-%m-%d").to_string()
+    }
+
+    /// Makes an agency a member.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn add_member(
+        &self,
+        actor: &Actor,
+        rid: &str,
+        code: &str,
+    ) -> Result<Member, LgspError> {
+        if actor.scopes.is_some() {
+            return Err(LgspError::Forbidden("Chỉ quản trị hệ thống kết nạp thành viên.".into()));
+        }
+        let code = code.trim();
+        let Some(name) = self.directory.agency_name(code) else {
+            return Err(LgspError::field(
+                "code",
+                format!("Không có cơ quan mã “{code}” trong danh mục cơ quan (QĐ 20/2020)."),
+            ));
+        };
+        let mut tx = self.db.begin().await?;
+        if store::member(&mut *tx, code).await?.is_some() {
+            return Err(LgspError::Conflict(format!("{name} đã là thành viên.")));
+        }
+        let m = Member { code: code.to_string(), name, created_at: self.now() };
+        store::insert_member(&mut tx, &m, &actor.name).await?;
+        self.audit
+            .record(&mut tx, event(actor, rid, "lgsp.member.add", "lgsp_member", &m.code))
+            .await?;
+        tx.commit().await?;
+        Ok(m)
+    }
+
+    /// Every member.
+    pub async fn members(&self) -> Result<Vec<Member>, LgspError> {
+        Ok(store::members(self.db.pool()).await?)
+    }
+
+    /// Every system.
+    pub async fn subsystems(&self) -> Result<Vec<Subsystem>, LgspError> {
+        Ok(store::subsystems(self.db.pool()).await?)
+    }
+
+    /// Adds a system to a member, with the OAuth client it calls the gateway as.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn add_subsystem(
+        &self,
+        actor: &Actor,
+        rid: &str,
+        member: &str,
+        code: &str,
+        name: &str,
+        client_id: Option<&str>,
+    ) -> Result<Subsystem, LgspError> {
+        let mut errors = Vec::new();
+        check_code("code", code, &mut errors);
+        check_text("name", "tên hệ thống", name, 200, &mut errors);
+        let client_id = client_id.map(str::trim).filter(|c| !c.is_empty());
+        if let Some(c) = client_id {
+            if !self.directory.system_client(c).await {
+                errors.push(FieldError::new(
+                    "client_id",
+                    format!(
+                        "Không có ứng dụng kết nối “{c}” đang hoạt động, dùng kiểu client_credentials với phạm vi “lgsp” (đăng ký tại Quản trị → Ứng dụng kết nối)."
+                    ),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(LgspError::Invalid(errors));
+        }
+        let mut tx = self.db.begin().await?;
+        self.member_in(&mut tx, member).await?;
+        actor.require(member)?;
+        if store::subsystem(&mut *tx, member, code).await?.is_some() {
+            return Err(LgspError::Conflict(format!(
+                "Thành viên {member} đã có hệ thống “{code}”."
+            )));
+        }
+        if let Some(c) = client_id {
+            if let Some(other) = store::subsystem_of_client(&mut *tx, c).await? {
+                return Err(LgspError::Conflict(format!(
+                    "Ứng dụng “{c}” đã là hệ thống {} của thành viên {}.",
+                    other.code, other.member_code
+                )));
+            }
+        }
+        let s = Subsystem {
+            member_code: member.to_string(),
+            code: code.to_string(),
+            name: name.trim().to_string(),
+            client_id: client_id.map(str::to_string),
+        };
+        store::insert_subsystem(&mut tx, &s, &self.now()).await?;
+        self.audit
+            .record(
+                &mut tx,
+                event(actor, rid, "lgsp.subsystem.add", "lgsp_subsystem", &s.key())
+                    .details(serde_json::json!({ "client_id": s.client_id })),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    async fn member_in(&self, tx: &mut cqdt_platform::Tx, code: &str) -> Result<Member, LgspError> {
+        store::member(&mut **tx, code)
+            .await?
+            .ok_or_else(|| LgspError::NotFound(format!("Chưa có thành viên mã “{code}”.")))
+    }
+
+    /// Registers a service (`id` None) or changes one, with its OpenAPI document checked and
+    /// read into operations. A published service's operations that grants refer to must stay.
+    #[tracing::instrument(skip(self, actor, d), fields(member = %d.member_code, code = %d.code))]
+    pub async fn put_service(
+        &self,
+        actor: &Actor,
+        rid: &str,
+        id: Option<&str>,
+        d: &ServiceDraft,
+    ) -> Result<Service, LgspError> {
+        let mut errors = Vec::new();
+        check_code("code", &d.code, &mut errors);
+        check_code("subsystem_code", &d.subsystem_code, &mut errors);
+        let status = ServiceStatus::parse(d.status.trim());
+        if status.is_none() {
+            errors.push(FieldError::new("status", "Chọn tình trạng của dịch vụ."));
+        }
+        let base_url = check_base_url(&d.base_url, &mut errors);
+        check_text("owner", "đơn vị, người chịu trách nhiệm", &d.owner, 300, &mut errors);
+        if d.description.chars().count() > 2000 {
+            errors.push(FieldError::new("description", "Mô tả dài tối đa 2000 ký tự."));
+        }
+        let sla_response_ms = d.sla_response_ms.unwrap_or(2000);
+        let sla_availability = d.sla_availability.unwrap_or(995);
+        let timeout_ms = d.timeout_ms.unwrap_or(30_000);
+        let max_body_bytes = d.max_body_bytes.unwrap_or(10 * 1024 * 1024);
+        let calls_per_minute = d.calls_per_minute.unwrap_or(600);
+        check_range(
+            "sla_response_ms",
+            "Thời gian trả lời cam kết (ms)",
+            sla_response_ms,
+            1,
+            600_000,
+            &mut errors,
+        );
+        check_range(
+            "sla_availability",
+            "Độ sẵn sàng cam kết (‰)",
+            sla_availability,
+            0,
+            1000,
+            &mut errors,
+        );
+        check_range("timeout_ms", "Thời gian chờ (ms)", timeout_ms, 100, 600_000, &mut errors);
+        check_range(
+            "max_body_bytes",
+            "Dung lượng tối đa (byte)",
+            max_body_bytes,
+            0,
+            1 << 40,
+            &mut errors,
+        );
+        check_range(
+            "calls_per_minute",
+            "Số lượt gọi mỗi phút",
+            calls_per_minute,
+            1,
+            1_000_000,
+            &mut errors,
+        );
+        let parsed = match parse_openapi(&d.openapi) {
+            Ok(p) => Some(p),
+            Err(mut e) => {
+                errors.append(&mut e);
+                None
+            }
+        };
+        let name = match (d.name.trim(), &parsed) {
+            ("", Some(p)) => p.title.clone(),
+            (n, _) => n.to_string(),
+        };
+        // Without a readable document an empty name is not the problem to report.
+        if parsed.is_some() || !name.is_empty() {
+            check_text("name", "tên dịch vụ", &name, 200, &mut errors);
+        }
+        let (Some(status), Some(base_url), Some(parsed), true) =
+            (status, base_url, parsed, errors.is_empty())
+        else {
+            return Err(LgspError::Invalid(errors));
+        };
+        let mut tx = self.db.begin().await?;
+        self.member_in(&mut tx, &d.member_code).await?;
+        actor.require(&d.member_code)?;
+        if store::subsystem(&mut *tx, &d.member_code, &d.subsystem_code).await?.is_none() {
+            return Err(LgspError::field(
+                "subsystem_code",
+                format!("Thành viên {} chưa có hệ thống “{}”.", d.member_code, d.subsystem_code),
+            ));
+        }
+        let old = match id {
+            Some(id) => Some(self.service_in(&mut tx, id).await?),
+            None => None,
+        };
+        if let Some(old) = &old {
+            actor.require(&old.member_code)?;
+            let granted = store::grants(
+                &mut *tx,
+                &GrantFilter {
+                    service_id: old.id.clone(),
+                    status: "approved".into(),
+                    ..Default::default()
+                },
+                10_000,
+            )
+            .await?;
+            let lost: Vec<&str> = granted
+                .iter()
+                .map(|g| g.operation_id.as_str())
+                .filter(|op| !parsed.operations.iter().any(|o| o.operation_id == *op))
+                .collect();
+            if !lost.is_empty() {
+                return Err(LgspError::field(
+                    "openapi",
+                    format!(
+                        "Tài liệu mới bỏ thao tác đang được cấp quyền: {}. Hãy thu hồi quyền trước, hoặc giữ các thao tác này.",
+                        lost.join(", ")
+                    ),
+                ));
+            }
+        }
+        let clash = store::service_at(&mut *tx, &d.member_code, &d.code).await?;
+        if clash.as_ref().is_some_and(|c| Some(c.id.as_str()) != id) {
+            return Err(LgspError::Conflict(format!(
+                "Thành viên {} đã có dịch vụ mã “{}”.",
+                d.member_code, d.code
+            )));
+        }
+        let s = Service {
+            id: old.as_ref().map(|o| o.id.clone()).unwrap_or_else(new_id),
+            member_code: d.member_code.clone(),
+            subsystem_code: d.subsystem_code.clone(),
+            code: d.code.clone(),
+            name,
+            description: d.description.trim().to_string(),
+            version: parsed.version.clone(),
+            status,
+            base_url,
+            owner: d.owner.trim().to_string(),
+            sla_response_ms,
+            sla_availability,
+            timeout_ms,
+            max_body_bytes,
+            calls_per_minute,
+            updated_at: self.now(),
+        };
+        store::put_service(
+            &mut tx,
+            &s,
+            &parsed.compact,
+            &parsed.operations,
+            &actor.name,
+            old.is_some(),
+        )
+        .await?;
+        let action = if old.is_some() { "lgsp.service.update" } else { "lgsp.service.register" };
+        self.audit
+            .record(
+                &mut tx,
+                event(actor, rid, action, "lgsp_service", &s.id).details(serde_json::json!({
+                    "service": format!("{}/{}", s.member_code, s.code),
+                    "status": s.status.as_str(),
+                    "version": s.version,
+                    "operations": parsed.operations.len(),
+                })),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    async fn service_in(&self, tx: &mut cqdt_platform::Tx, id: &str) -> Result<Service, LgspError> {
+        store::service(&mut **tx, id)
+            .await?
+            .ok_or_else(|| LgspError::NotFound(format!("Không có dịch vụ “{id}”.")))
+    }
+
+    /// Services, of one member or all.
+    pub async fn services(&self, member: Option<&str>) -> Result<Vec<Service>, LgspError> {
+        Ok(store::services(self.db.pool(), member).await?)
+    }
+
+    /// A service with its operations.
+    pub async fn service(&self, id: &str) -> Result<(Service, Vec<Operation>), LgspError> {
+        let s = store::service(self.db.pool(), id)
+            .await?
+            .ok_or_else(|| LgspError::NotFound(format!("Không có dịch vụ “{id}”.")))?;
+        let ops = store::operations(self.db.pool(), id).await?;
+        Ok((s, ops))
+    }
+
+    /// A service by its gateway address.
+    pub async fn service_at(&self, member: &str, code: &str) -> Result<Service, LgspError> {
+        store::service_at(self.db.pool(), member, code)
+            .await?
+            .ok_or_else(|| LgspError::NotFound(format!("Không có dịch vụ {member}/{code}.")))
+    }
+
+    /// A service's OpenAPI document.
+    pub async fn openapi(&self, id: &str) -> Result<String, LgspError> {
+        store::openapi(self.db.pool(), id)
+            .await?
+            .ok_or_else(|| LgspError::NotFound(format!("Không có dịch vụ “{id}”.")))
+    }
+
+    /// Asks for access to operations of a service for a consumer system; one grant each.
+    #[tracing::instrument(skip(self, actor, r), fields(service = %r.service_id))]
+    pub async fn request_access(
+        &self,
+        actor: &Actor,
+        rid: &str,
+        r: &AccessRequest,
+    ) -> Result<Vec<Grant>, LgspError> {
+        let mut errors = Vec::new();
+        // In the order of the form: the operations, the purpose, the end date.
+        let mut ops: Vec<&str> =
+            r.operations.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
+        ops.sort_unstable();
+        ops.dedup();
+        if ops.is_empty() {
+            errors.push(FieldError::new("operations", "Chọn ít nhất một thao tác."));
+        }
+        let purpose = r.purpose.trim().chars().count();
+        if purpose < 10 {
+            errors.push(FieldError::new(
+                "purpose",
+                "Nêu mục đích và căn cứ pháp lý của việc khai thác (ít nhất 10 ký tự).",
+            ));
+        } else if purpose > 1000 {
+            errors.push(FieldError::new("purpose", "Mục đích, căn cứ dài tối đa 1000 ký tự."));
+        }
+        let valid_until = self.check_until(&r.valid_until, &mut errors);
+        if !errors.is_empty() {
+            return Err(LgspError::Invalid(errors));
+        }
+        let mut tx = self.db.begin().await?;
+        let consumer = store::subsystem(&mut *tx, &r.consumer_member, &r.consumer_subsystem)
+            .await?
+            .ok_or_else(|| {
+                LgspError::field(
+                    "consumer_subsystem",
+                    format!("Không có hệ thống {}/{}.", r.consumer_member, r.consumer_subsystem),
+                )
+            })?;
+        actor.require(&consumer.member_code)?;
+        let service = self.service_in(&mut tx, &r.service_id).await?;
+        if service.status == ServiceStatus::Retired {
+            return Err(LgspError::Conflict(format!(
+                "Dịch vụ “{}” đã ngừng cung cấp.",
+                service.name
+            )));
+        }
+        let known = store::operations(&mut *tx, &service.id).await?;
+        let unknown: Vec<&str> =
+            ops.iter().copied().filter(|o| !known.iter().any(|k| k.operation_id == *o)).collect();
+        if !unknown.is_empty() {
+            return Err(LgspError::field(
+                "operations",
+                format!("Dịch vụ “{}” không có thao tác: {}.", service.name, unknown.join(", ")),
+            ));
+        }
+        let open = store::grants(
+            &mut *tx,
+            &GrantFilter {
+                service_id: service.id.clone(),
+                consumer_member: consumer.member_code.clone(),
+                consumer_subsystem: consumer.code.clone(),
+                ..Default::default()
+            },
+            10_000,
+        )
+        .await?;
+        let pending: Vec<&str> = ops
+            .iter()
+            .copied()
+            .filter(|o| {
+                open.iter().any(|g| {
+                    g.operation_id == *o
+                        && matches!(g.status, GrantStatus::Requested | GrantStatus::Approved)
+                        && g.valid_until.as_str() >= self.today().as_str()
+                })
+            })
+            .collect();
+        if !pending.is_empty() {
+            return Err(LgspError::Conflict(format!(
+                "Hệ thống {} đã có yêu cầu hoặc quyền còn hiệu lực với: {}.",
+                consumer.key(),
+                pending.join(", ")
+            )));
+        }
+        let now = self.now();
+        let grants: Vec<Grant> = ops
+            .iter()
+            .map(|op| Grant {
+                id: new_id(),
+                consumer_member: consumer.member_code.clone(),
+                consumer_subsystem: consumer.code.clone(),
+                service_id: service.id.clone(),
+                operation_id: op.to_string(),
+                status: GrantStatus::Requested,
+                purpose: r.purpose.trim().to_string(),
+                valid_until: valid_until.clone(),
+                requested_by: actor.name.clone(),
+                requested_at: now.clone(),
+                decided_by: None,
+                decided_at: None,
+                decision_note: None,
+            })
+            .collect();
+        store::insert_grants(&mut tx, &grants).await?;
+        let events: Vec<AuditEvent> = grants
+            .iter()
+            .map(|g| {
+                event(actor, rid, "lgsp.grant.request", "lgsp_grant", &g.id)
+                    .purpose(g.purpose.clone())
+                    .details(serde_json::json!({
+                        "consumer": consumer.key(),
+                        "service": format!("{}/{}", service.member_code, service.code),
+                        "operation": g.operation_id,
+                        "valid_until": g.valid_until,
+                    }))
+            })
+            .collect();
+        self.audit.record_many(&mut tx, &events).await?;
+        tx.commit().await?;
+        Ok(grants)
+    }
+
+    fn check_until(&self, raw: &str, errors: &mut Vec<FieldError>) -> String {
+        let today = cqdt_platform::clock::to_vn(self.clock.now()).date_naive();
+        match cqdt_platform::clock::parse_date(raw.trim()) {
+            Some(d) if d >= today && d <= today + chrono::Days::new(731) => {
+                d.format("%Y-%m-%d").to_string()
+            }
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "valid_until",
+                    "Thời hạn phải từ hôm nay đến tối đa hai năm tới.",
+                ));
+                String::new()
+            }
+            None => {
+                errors.push(FieldError::new("valid_until", "Nhập thời hạn dạng dd/mm/yyyy."));
+                String::new()
+            }
+        }
+    }
+
+    /// Approves, rejects or revokes a grant, as the provider's administrator; the note is the
+    /// reason (required to reject or revoke). Approval may shorten the period asked for.
+    #[tracing::instrument(skip(self, actor, note))]
+    pub async fn decide(
+        &self,
+        actor: &Actor,
+        rid: &str,
+        id: &str,
+        to: GrantStatus,
+        note: &str,
+        valid_until: Option<&str>,
+    ) -> Result<Grant, LgspError> {
+        let note = note.trim();
+        let mut errors = Vec::new();
+        if to != GrantStatus::Approved && note.chars().count() < 3 {
+            errors.push(FieldError::new("note", "Nêu lý do (ít nhất 3 ký tự)."));
+        }
+        if note.chars().count() > 1000 {
+            errors.push(FieldError::new("note", "Lý do dài tối đa 1000 ký tự."));
+        }
+        let until =
+            valid_until.filter(|v| !v.trim().is_empty()).map(|v| self.check_until(v, &mut errors));
+        if !errors.is_empty() {
+            return Err(LgspError::Invalid(errors));
+        }
+        let mut tx = self.db.begin().await?;
+        let mut g = store::grant(&mut *tx, id)
+            .await?
+            .ok_or_else(|| LgspError::NotFound(format!("Không có yêu cầu cấp quyền “{id}”.")))?;
+        let service = self.service_in(&mut tx, &g.service_id).await?;
+        actor.require(&service.member_code)?;
+        let from = match (g.status, to) {
+            (GrantStatus::Requested, GrantStatus::Approved | GrantStatus::Rejected) => g.status,
+            (GrantStatus::Approved, GrantStatus::Revoked) => g.status,
+            (now, _) => {
+                return Err(LgspError::Conflict(format!(
+                    "Quyền này đang ở trạng thái “{}”, không thể chuyển sang “{}”.",
+                    now.label(),
+                    to.label()
+                )))
+            }
+        };
+        if let Some(until) = until {
+            if to == GrantStatus::Approved && until <= g.valid_until {
+                g.valid_until = until;
+            } else if to == GrantStatus::Approved {
+                return Err(LgspError::field(
+                    "valid_until",
+                    "Chỉ được rút ngắn thời hạn so với yêu cầu.",
+                ));
+            }
+        }
+        g.status = to;
+        g.decided_by = Some(actor.name.clone());
+        g.decided_at = Some(self.now());
+        g.decision_note = (!note.is_empty()).then(|| note.to_string());
+        if !store::decide_grant(&mut tx, &g, from.as_str()).await? {
+            return Err(LgspError::Conflict("Quyền này vừa được người khác xử lý.".into()));
+        }
+        let action = match to {
+            GrantStatus::Approved => "lgsp.grant.approve",
+            GrantStatus::Rejected => "lgsp.grant.reject",
+            _ => "lgsp.grant.revoke",
+        };
+        self.audit
+            .record(
+                &mut tx,
+                event(actor, rid, action, "lgsp_grant", &g.id).details(serde_json::json!({
+                    "consumer": format!("{}/{}", g.consumer_member, g.consumer_subsystem),
+                    "service": format!("{}/{}", service.member_code, service.code),
+                    "operation": g.operation_id,
+                    "valid_until": g.valid_until,
+                    "note": g.decision_note,
+                })),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    /// Grants matching a filter, newest request first.
+    pub async fn grants(&self, f: &GrantFilter, limit: i64) -> Result<Vec<Grant>, LgspError> {
+        Ok(store::grants(self.db.pool(), f, limit).await?)
+    }
+
+    /// The system an OAuth client calls as.
+    pub async fn consumer_of(&self, client_id: &str) -> Result<Option<Subsystem>, LgspError> {
+        Ok(store::subsystem_of_client(self.db.pool(), client_id).await?)
+    }
+
+    /// The operations of a service a consumer may call today.
+    pub async fn allowed(
+        &self,
+        consumer: &Subsystem,
+        service_id: &str,
+    ) -> Result<Vec<String>, LgspError> {
+        Ok(store::granted_operations(
+            self.db.pool(),
+            &consumer.member_code,
+            &consumer.code,
+            service_id,
+            &self.today(),
+        )
+        .await?)
+    }
+}
+
+fn event(actor: &Actor, rid: &str, action: &str, object: &str, id: &str) -> AuditEvent {
+    AuditEvent::new(&actor.name, action, object).object(id.to_string()).request(rid)
+}
+
+/// A fresh id: 128 random bits, hex.
+pub(crate) fn new_id() -> String {
+    let mut b = [0u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// A date as people read it, from yyyy-mm-dd.
+pub fn date_vn(iso: &str) -> String {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(cqdt_platform::clock::format_date_vn)
+        .unwrap_or_else(|_| iso.to_string())
+}
