@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use crate::model::openapi::find_operation;
 use crate::model::{Call, LgspError, Refusal, Service, ServiceStatus, Side, Subsystem};
 use crate::service::Registry;
+use crate::snapshot::{Cached, Snapshot};
 use crate::store;
 
 /// Headers that belong to one connection (RFC 9110 §7.6.1) or that the gateway owns: never
@@ -91,6 +92,7 @@ pub struct Gateway {
     breakers: Arc<Mutex<HashMap<String, Breaker>>>,
     limiters: Arc<Mutex<HashMap<String, Limiter>>>,
     records: mpsc::Sender<Record>,
+    snapshot: Cached,
     receiver: Arc<Mutex<Option<mpsc::Receiver<Record>>>>,
 }
 
@@ -140,6 +142,7 @@ impl Gateway {
             breakers: Arc::default(),
             limiters: Arc::default(),
             records,
+            snapshot: Cached::default(),
             receiver: Arc::new(Mutex::new(Some(rx))),
         })
     }
@@ -181,13 +184,18 @@ impl Gateway {
         service_id: &mut Option<String>,
         started: Instant,
     ) -> Result<Response<Body>, LgspError> {
-        let consumer = self.consumer(&inbound.client_id, call).await?;
-        let service = self.registry.service_at(&inbound.member, &inbound.service).await.map_err(
-            |e| match e {
-                LgspError::NotFound(m) => refuse(404, Side::Consumer, "unknown_service", m),
-                other => other,
-            },
-        )?;
+        let snapshot = self.snapshot.get(&self.registry).await?;
+        let consumer = self.consumer(&snapshot, &inbound.client_id, call)?;
+        let Some(routed) = snapshot.service(&inbound.member, &inbound.service) else {
+            call.failed_side = Some(Side::Consumer.as_str().into());
+            return Err(refuse(
+                404,
+                Side::Consumer,
+                "unknown_service",
+                format!("Không có dịch vụ {}/{}.", inbound.member, inbound.service),
+            ));
+        };
+        let service = &routed.service;
         *service_id = Some(service.id.clone());
         if !service.status.takes_calls() {
             call.failed_side = Some(Side::Consumer.as_str().into());
@@ -203,8 +211,8 @@ impl Gateway {
             )
             .into());
         }
-        let operations = store::operations(self.registry.db().pool(), &service.id).await?;
-        let Some(op) = find_operation(&operations, inbound.method.as_str(), &inbound.path) else {
+        let Some(op) = find_operation(&routed.operations, inbound.method.as_str(), &inbound.path)
+        else {
             call.failed_side = Some(Side::Consumer.as_str().into());
             return Err(Refusal::new(
                 404,
@@ -219,8 +227,7 @@ impl Gateway {
         };
         let operation_id = op.operation.operation_id.clone();
         call.operation_id = Some(operation_id.clone());
-        let allowed = self.registry.allowed(&consumer, &service.id).await?;
-        if !allowed.contains(&operation_id) {
+        if !snapshot.allows(&consumer, &service.id, &operation_id, &self.registry.today()) {
             call.failed_side = Some(Side::Consumer.as_str().into());
             return Err(Refusal::new(
                 403,
@@ -234,7 +241,7 @@ impl Gateway {
             )
             .into());
         }
-        self.check_rate(&service, &consumer).inspect_err(|_| {
+        self.check_rate(service, &consumer).inspect_err(|_| {
             call.failed_side = Some(Side::Consumer.as_str().into());
         })?;
         let declared = inbound
@@ -247,7 +254,7 @@ impl Gateway {
             call.failed_side = Some(Side::Consumer.as_str().into());
             return Err(too_large(limit).into());
         }
-        self.breaker_admits(&service)?;
+        self.breaker_admits(service)?;
         let bodiless = declared == Some(0)
             || (declared.is_none() && !inbound.headers.contains_key(header::TRANSFER_ENCODING));
         let retryable = bodiless
@@ -265,7 +272,7 @@ impl Gateway {
             &inbound.headers,
             &inbound.request_id,
             &consumer,
-            &service,
+            service,
             &operation_id,
         );
         let sent = Arc::new(AtomicU64::new(0));
@@ -329,13 +336,13 @@ impl Gateway {
         let upstream = match result {
             Ok(r) => r,
             Err((code, status, detail)) => {
-                self.breaker_result(&service, false);
+                self.breaker_result(service, false);
                 call.failed_side = Some(Side::Provider.as_str().into());
                 return Err(Refusal::new(status, Side::Provider, code, detail).into());
             }
         };
         let status = upstream.status();
-        self.breaker_result(&service, !status.is_server_error());
+        self.breaker_result(service, !status.is_server_error());
         if status.is_server_error() {
             call.failed_side = Some(Side::Provider.as_str().into());
         }
@@ -368,11 +375,16 @@ impl Gateway {
         })
     }
 
-    async fn consumer(&self, client_id: &str, call: &mut Call) -> Result<Subsystem, LgspError> {
-        match self.registry.consumer_of(client_id).await? {
+    fn consumer(
+        &self,
+        snapshot: &Snapshot,
+        client_id: &str,
+        call: &mut Call,
+    ) -> Result<Subsystem, LgspError> {
+        match snapshot.consumer(client_id) {
             Some(s) => {
                 call.consumer = s.key();
-                Ok(s)
+                Ok(s.clone())
             }
             None => {
                 call.failed_side = Some(Side::Consumer.as_str().into());

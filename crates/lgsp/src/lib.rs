@@ -21,6 +21,7 @@ pub mod http;
 pub mod model;
 pub mod monitor;
 pub mod service;
+pub mod snapshot;
 pub mod store;
 
 pub use gateway::{Gateway, GatewayConfig};

@@ -132,12 +132,24 @@ pub struct Registry {
     clock: SharedClock,
     audit: Audit,
     directory: Arc<dyn Directory>,
+    /// Bumped after every change that alters what the gateway lets through, so that its
+    /// snapshot of the registry is read again at once on this node.
+    generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Registry {
     /// The registry over the platform's database.
     pub fn new(db: Db, clock: SharedClock, audit: Audit, directory: Arc<dyn Directory>) -> Self {
-        Registry { db, clock, audit, directory }
+        Registry { db, clock, audit, directory, generation: Arc::default() }
+    }
+
+    /// How many changes this node has made to what the gateway lets through.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     pub(crate) fn db(&self) -> &Db {
@@ -185,6 +197,7 @@ impl Registry {
             .record(&mut tx, event(actor, rid, "lgsp.member.add", "lgsp_member", &m.code))
             .await?;
         tx.commit().await?;
+        self.changed();
         Ok(m)
     }
 
@@ -257,6 +270,7 @@ impl Registry {
             )
             .await?;
         tx.commit().await?;
+        self.changed();
         Ok(s)
     }
 
@@ -433,6 +447,7 @@ impl Registry {
             )
             .await?;
         tx.commit().await?;
+        self.changed();
         Ok(s)
     }
 
@@ -690,6 +705,7 @@ impl Registry {
             )
             .await?;
         tx.commit().await?;
+        self.changed();
         Ok(g)
     }
 

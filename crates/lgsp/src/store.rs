@@ -412,3 +412,53 @@ pub async fn calls<'e, E: Executor<'e, Database = Any>>(
     .await
     .ctx("listing gateway calls")
 }
+
+/// Every service's operations, for the gateway's snapshot: (service id, operation).
+pub async fn all_operations<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+) -> Result<Vec<(String, Operation)>, DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        service_id: String,
+        #[sqlx(flatten)]
+        op: Operation,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT service_id, operation_id, method, path, summary FROM lgsp_operations \
+         ORDER BY service_id, path, method",
+    )
+    .fetch_all(exec)
+    .await
+    .ctx("listing operations")?;
+    Ok(rows.into_iter().map(|r| (r.service_id, r.op)).collect())
+}
+
+/// An approved grant as the gateway checks it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Allowance {
+    /// The consuming member.
+    pub consumer_member: String,
+    /// The consuming system.
+    pub consumer_subsystem: String,
+    /// The service.
+    pub service_id: String,
+    /// The operation.
+    pub operation_id: String,
+    /// Last day (yyyy-mm-dd).
+    pub valid_until: String,
+}
+
+/// Every approved grant not ended before `today`, for the gateway's snapshot.
+pub async fn allowances<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    today: &str,
+) -> Result<Vec<Allowance>, DbError> {
+    sqlx::query_as(
+        "SELECT consumer_member, consumer_subsystem, service_id, operation_id, valid_until \
+         FROM lgsp_grants WHERE status = 'approved' AND valid_until >= $1",
+    )
+    .bind(today)
+    .fetch_all(exec)
+    .await
+    .ctx("listing approved grants")
+}
