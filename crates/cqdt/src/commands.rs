@@ -10,7 +10,7 @@ use crate::app::{open_db, App, AppError};
 use crate::bench;
 use crate::config::{
     AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, ClientCommand, Command, Config,
-    KekCommand, SandboxCommand,
+    KekCommand, LgspCommand, SandboxCommand,
 };
 
 /// Runs one command; `database_url_flag` is the database the user named, if any (the
@@ -43,6 +43,9 @@ pub async fn run(
         }
         Command::Audit { command: AuditCommand::Verify { anchor } } => {
             audit_verify(config, clock, anchor).await
+        }
+        Command::Lgsp { command: LgspCommand::VerifyLog { anchor } } => {
+            lgsp_verify_log(config, anchor).await
         }
         Command::Backup { file } => {
             let db = open_db(&config).await?;
@@ -224,6 +227,45 @@ async fn audit_verify(
             Ok(ExitCode::from(3))
         }
     }
+}
+
+/// `cqdt lgsp verify-log [--anchor SEQ:HASH]`: exit code 3 when the message log is broken.
+async fn lgsp_verify_log(config: Config, anchor: Option<String>) -> Result<ExitCode, AppError> {
+    use cqdt_lgsp::log::{matches_anchor, verify, Break};
+    let db = open_db(&config).await?;
+    let report = verify(&db).await?;
+    if let Some((seq, why)) = &report.first_bad {
+        let reason = match why {
+            Break::Altered => "its content does not match its hash (altered)".to_string(),
+            Break::Missing { expected } => {
+                format!("expected record {expected} here (records removed or reordered)")
+            }
+            Break::Relinked => "its link to the previous record is broken".to_string(),
+        };
+        println!(
+            "message log BROKEN at record {seq}: {reason}; {} records before it are intact",
+            report.checked
+        );
+        return Ok(ExitCode::from(3));
+    }
+    if let Some(anchor) = anchor {
+        let (seq, hash) = anchor
+            .split_once(':')
+            .and_then(|(s, h)| Some((s.parse::<i64>().ok()?, h.to_string())))
+            .ok_or_else(|| AppError::Failed(format!("anchor {anchor:?} is not SEQ:HASH")))?;
+        if !matches_anchor(&db, seq, &hash).await? {
+            println!(
+                "message log BROKEN: anchor record {seq} is missing or differs (records cut \
+                 from the end, or the log was rewritten)"
+            );
+            return Ok(ExitCode::from(3));
+        }
+    }
+    println!(
+        "message log OK: {} records; anchor {}:{}",
+        report.checked, report.checked, report.head
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `cqdt client add|list`: OAuth clients, through the identity module.

@@ -114,6 +114,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The integration platform's tools.
+    Lgsp {
+        /// LGSP command.
+        #[command(subcommand)]
+        command: LgspCommand,
+    },
     /// Write the whole instance (database and files) to one archive, encrypted under the
     /// key-encryption key (a restore needs that key, or a later one after `kek rewrap` with it
     /// as previous).
@@ -185,6 +191,19 @@ pub enum AuditCommand {
     Verify {
         /// An anchor printed by an earlier verify (SEQ:HASH) and kept outside the database:
         /// also proves no rows were cut from the end since then.
+        #[arg(long)]
+        anchor: Option<String>,
+    },
+}
+
+/// `cqdt lgsp …`
+#[derive(Debug, Subcommand)]
+pub enum LgspCommand {
+    /// Check the gateway's message log (its hash chain); fails naming the first altered,
+    /// removed or reordered record.
+    VerifyLog {
+        /// An anchor printed by an earlier check (SEQ:HASH) and kept outside the database:
+        /// also proves no records were cut from the end since then.
         #[arg(long)]
         anchor: Option<String>,
     },

@@ -8,25 +8,28 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response};
 use cqdt_platform::clock::format_ts;
 use cqdt_platform::TlsTrust;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::model::openapi::find_operation;
 use crate::model::{Call, LgspError, Refusal, Service, ServiceStatus, Side, Subsystem};
 use crate::service::Registry;
 use crate::snapshot::{Cached, Snapshot};
+
+mod streams;
+
 use crate::store;
+use streams::{Counted, Done, Limited};
 
 /// Headers that belong to one connection (RFC 9110 §7.6.1) or that the gateway owns: never
 /// passed through. The consumer's credentials stay with the gateway.
@@ -73,8 +76,36 @@ impl Default for GatewayConfig {
 /// A service's rate limiter, keyed by consumer, with the calls a minute it was built for.
 type Limiter = (i64, Arc<DefaultKeyedRateLimiter<String>>);
 
-/// A monitoring record waiting to be written, with the service's id when one was found.
-type Record = (Call, Option<String>);
+/// An exchange waiting to be written: the monitoring record, the service's id when one was
+/// found, and what the message log adds (the path with the query, the bodies' digests when
+/// they passed).
+pub(crate) struct Record {
+    pub(crate) call: Call,
+    pub(crate) service_id: Option<String>,
+    pub(crate) path: String,
+    pub(crate) digests: Option<(String, String)>,
+}
+
+impl Record {
+    fn entry(&self) -> crate::log::Entry {
+        let c = &self.call;
+        crate::log::Entry {
+            at: c.at.clone(),
+            request_id: c.request_id.clone(),
+            consumer: c.consumer.clone(),
+            service: c.service.clone(),
+            operation_id: c.operation_id.clone(),
+            method: c.method.clone(),
+            path: self.path.clone(),
+            status: c.status,
+            failed_side: c.failed_side.clone(),
+            request_bytes: c.request_bytes,
+            response_bytes: c.response_bytes,
+            request_digest: self.digests.as_ref().map(|d| d.0.clone()),
+            response_digest: self.digests.as_ref().map(|d| d.1.clone()),
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 struct Breaker {
@@ -165,13 +196,17 @@ impl Gateway {
             provider_us: None,
         };
         let mut service_id = None;
-        match self.pass(inbound, &mut call, &mut service_id, started).await {
+        let path = match &inbound.query {
+            Some(q) => format!("{}?{q}", inbound.path),
+            None => inbound.path.clone(),
+        };
+        match self.pass(inbound, &mut call, &mut service_id, started, &path).await {
             Ok(res) => res,
             Err(e) => {
                 let res = crate::http::gateway_error(e);
                 call.status = i64::from(res.status().as_u16());
                 call.duration_us = micros(started.elapsed());
-                self.record(call, service_id);
+                self.record(Record { call, service_id, path, digests: None });
                 res
             }
         }
@@ -183,6 +218,7 @@ impl Gateway {
         call: &mut Call,
         service_id: &mut Option<String>,
         started: Instant,
+        path: &str,
     ) -> Result<Response<Body>, LgspError> {
         let snapshot = self.snapshot.get(&self.registry).await?;
         let consumer = self.consumer(&snapshot, &inbound.client_id, call)?;
@@ -277,15 +313,17 @@ impl Gateway {
         );
         let sent = Arc::new(AtomicU64::new(0));
         let over = Arc::new(AtomicBool::new(false));
+        let request_digest = Arc::new(Mutex::new(Sha256::new()));
         let body = if bodiless {
             reqwest::Body::from(Bytes::new())
         } else {
-            reqwest::Body::wrap_stream(Limited {
-                inner: inbound.body.into_data_stream(),
-                sent: sent.clone(),
-                over: over.clone(),
+            reqwest::Body::wrap_stream(Limited::new(
+                inbound.body.into_data_stream(),
+                sent.clone(),
+                over.clone(),
                 limit,
-            })
+                request_digest.clone(),
+            ))
         };
         let timeout = Duration::from_millis(u64::try_from(service.timeout_ms).unwrap_or(30_000));
         let provider_started = Instant::now();
@@ -354,16 +392,17 @@ impl Gateway {
             }
         }
         call.status = i64::from(status.as_u16());
-        let counted = Counted {
-            inner: upstream.bytes_stream().boxed(),
-            bytes: 0,
-            done: Some(Done {
+        let counted = Counted::new(
+            upstream.bytes_stream().boxed(),
+            Done {
                 gateway: self.clone(),
                 call: call.clone(),
                 service_id: service_id.clone(),
                 started,
-            }),
-        };
+                path: path.to_string(),
+                request_digest,
+            },
+        );
         res.body(Body::from_stream(counted)).map_err(|e| {
             Refusal::new(
                 502,
@@ -483,9 +522,9 @@ impl Gateway {
         }
     }
 
-    fn record(&self, call: Call, service_id: Option<String>) {
-        crate::monitor::count(&call);
-        if self.records.try_send((call, service_id)).is_err() {
+    pub(crate) fn record(&self, record: Record) {
+        crate::monitor::count(&record.call);
+        if self.records.try_send(record).is_err() {
             metrics::counter!("lgsp_call_records_dropped_total").increment(1);
         }
     }
@@ -513,13 +552,17 @@ impl Gateway {
                     }
                 }
                 let written = async {
+                    let entries: Vec<crate::log::Entry> = batch.iter().map(Record::entry).collect();
+                    let calls: Vec<(Call, Option<String>)> =
+                        batch.into_iter().map(|r| (r.call, r.service_id)).collect();
                     let mut tx = db.begin().await?;
-                    store::insert_calls(&mut tx, &batch).await?;
+                    crate::log::append(&mut tx, db.backend(), &entries).await?;
+                    store::insert_calls(&mut tx, &calls).await?;
                     tx.commit().await
                 }
                 .await;
                 if let Err(e) = written {
-                    tracing::error!(error = %e, calls = batch.len(), "gateway call records were not written");
+                    tracing::error!(error = %e, "gateway call records were not written");
                 }
             }
         })
@@ -602,85 +645,5 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
             continue;
         }
         to.append(k.clone(), v.clone());
-    }
-}
-
-/// The consumer's body on its way to the provider, counted and cut at the service's limit.
-struct Limited<S> {
-    inner: S,
-    sent: Arc<AtomicU64>,
-    over: Arc<AtomicBool>,
-    limit: u64,
-}
-
-impl<S> Stream for Limited<S>
-where
-    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
-{
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match Pin::new(&mut self.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                let total =
-                    self.sent.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
-                if total > self.limit {
-                    self.over.store(true, Ordering::Relaxed);
-                    return Poll::Ready(Some(Err(std::io::Error::other(
-                        "body over the service's limit",
-                    ))));
-                }
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(std::io::Error::other(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-/// What is recorded when the answer's body has been passed back (or dropped).
-struct Done {
-    gateway: Gateway,
-    call: Call,
-    service_id: Option<String>,
-    started: Instant,
-}
-
-/// The provider's answer on its way back, counted; the call is recorded when it ends.
-struct Counted {
-    inner: futures_util::stream::BoxStream<'static, reqwest::Result<Bytes>>,
-    bytes: u64,
-    done: Option<Done>,
-}
-
-impl Stream for Counted {
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self.inner.poll_next_unpin(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                self.bytes += chunk.len() as u64;
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(Some(Err(e))) => {
-                if let Some(d) = &mut self.done {
-                    d.call.failed_side = Some(Side::Provider.as_str().into());
-                }
-                Poll::Ready(Some(Err(std::io::Error::other(e))))
-            }
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        if let Some(mut d) = self.done.take() {
-            d.call.response_bytes = i64::try_from(self.bytes).unwrap_or(i64::MAX);
-            d.call.duration_us = micros(d.started.elapsed());
-            d.gateway.record(d.call, d.service_id);
-        }
     }
 }

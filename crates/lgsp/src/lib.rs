@@ -18,6 +18,7 @@
 
 pub mod gateway;
 pub mod http;
+pub mod log;
 pub mod model;
 pub mod monitor;
 pub mod service;

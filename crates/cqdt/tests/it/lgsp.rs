@@ -479,3 +479,79 @@ async fn an_agency_administrator_decides_only_for_the_agency_s_own_services() {
         .expect("member");
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn every_exchange_is_in_the_message_log_with_its_bodies_digests_and_tampering_is_named() {
+    use sha2::Digest;
+    let mut app = Instance::start().await;
+    let (base, _) = provider().await;
+    let (service, bearer) = registry(&app, &base, json!({})).await;
+    grant(&app, &service, &["dangKyKhaiSinh"]).await;
+    let sent = "{\"ho_ten\":\"Nguyễn Gia Bảo\"}";
+    let res = client()
+        .post(app.url(&format!("/lgsp/{JUSTICE}/ho-tich/khai-sinh?nguon=mot-cua")))
+        .bearer_auth(&bearer)
+        .body(sent)
+        .send()
+        .await
+        .expect("call");
+    let rid = res.headers()["x-request-id"].to_str().expect("id").to_string();
+    let answer = res.bytes().await.expect("answer");
+    let refused =
+        call(&app, reqwest::Method::GET, &format!("/lgsp/{JUSTICE}/ho-tich/khai-sinh/1"), &bearer)
+            .await;
+    assert_eq!(refused.0, 403);
+    // Both exchanges are logged once the recorder has written them.
+    // seq, request id, path, request digest, response digest.
+    type Logged = (i64, String, String, Option<String>, Option<String>);
+    let mut rows: Vec<Logged> = Vec::new();
+    for _ in 0..50 {
+        rows = sqlx::query_as(
+            "SELECT seq, request_id, path, request_digest, response_digest FROM lgsp_log ORDER BY seq",
+        )
+        .fetch_all(app.db.db.pool())
+        .await
+        .expect("log");
+        if rows.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let hex = |b: &[u8]| hex::encode(sha2::Sha256::digest(b));
+    assert_eq!(
+        (rows[0].0, rows[0].1.as_str(), rows[0].2.as_str()),
+        (1, rid.as_str(), "/khai-sinh?nguon=mot-cua")
+    );
+    assert_eq!(
+        rows[0].3.as_deref(),
+        Some(hex(sent.as_bytes()).as_str()),
+        "the request body's digest"
+    );
+    assert_eq!(rows[0].4.as_deref(), Some(hex(&answer).as_str()), "the answer's digest");
+    assert_eq!(
+        (rows[1].3.as_deref(), rows[1].4.as_deref()),
+        (None, None),
+        "a refusal passed no body"
+    );
+
+    app.stop().await;
+    let ok = app.cli(&["lgsp", "verify-log"]).await;
+    let out = crate::helpers::text(&ok);
+    assert!(ok.status.success() && out.contains("message log OK: 2 records"), "{out}");
+    let anchor = out.split("anchor ").nth(1).map(|a| a.trim().to_string()).expect("anchor");
+    sqlx::query("DELETE FROM lgsp_log WHERE seq = 2").execute(app.db.db.pool()).await.expect("cut");
+    let cut = app.cli(&["lgsp", "verify-log", "--anchor", &anchor]).await;
+    assert_eq!(cut.status.code(), Some(3), "{anchor}: {}", crate::helpers::text(&cut));
+    sqlx::query("UPDATE lgsp_log SET status = 404 WHERE seq = 1")
+        .execute(app.db.db.pool())
+        .await
+        .expect("tamper");
+    let bad = app.cli(&["lgsp", "verify-log"]).await;
+    assert_eq!(bad.status.code(), Some(3));
+    assert!(
+        crate::helpers::text(&bad).contains("BROKEN at record 1"),
+        "{}",
+        crate::helpers::text(&bad)
+    );
+}
