@@ -218,7 +218,7 @@ async fn registry(http: &reqwest::Client, base: &str, upstream: &str) -> Result<
         json!({
             "member_code": PROVIDER, "subsystem_code": "ho-tich", "code": "do-tai", "status": "published",
             "base_url": format!("{upstream}/v1"), "owner": "Đo tải", "openapi": doc.to_string(),
-            "calls_per_minute": 100_000_000, "max_body_bytes": 2 * STREAM_BYTES, "timeout_ms": 600_000,
+            "calls_per_minute": 1_000_000, "max_body_bytes": 2 * STREAM_BYTES, "timeout_ms": 600_000,
         }),
     )
     .await?;

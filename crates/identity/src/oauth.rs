@@ -364,18 +364,52 @@ impl IdentityService {
         &self,
         token: &str,
     ) -> Result<Option<AccessClaims>, IdentityError> {
-        let claims = match self.verified_access_claims(token).await {
-            Ok(c) => c,
-            Err(why) => {
-                tracing::debug!(reason = %why, "access token refused");
-                return Ok(None);
+        let key = crate::login::digest(token);
+        let now = self.inner.clock.now().timestamp();
+        let cached = self.inner.access_tokens.lock().ok().and_then(|cache| {
+            cache
+                .get(&key)
+                .filter(|(c, at)| at.elapsed() < crate::login::PRINCIPAL_CACHE && c.exp > now)
+                .map(|(c, _)| c.clone())
+        });
+        let claims = match cached {
+            Some(c) => c,
+            None => {
+                let seen = self.inner.revocations.load(std::sync::atomic::Ordering::Acquire);
+                let claims = match self.verified_access_claims(token).await {
+                    Ok(c) => c,
+                    Err(why) => {
+                        tracing::debug!(reason = %why, "access token refused");
+                        return Ok(None);
+                    }
+                };
+                if store::is_revoked(&self.inner.db, &claims.jti).await? {
+                    return Ok(None);
+                }
+                if let Ok(mut cache) = self.inner.access_tokens.lock() {
+                    if cache.len() >= 10_000 {
+                        cache.clear();
+                    }
+                    let revoked_since =
+                        self.inner.revocations.load(std::sync::atomic::Ordering::Acquire) != seen;
+                    if !revoked_since {
+                        cache.insert(key, (claims.clone(), std::time::Instant::now()));
+                    }
+                }
+                claims
             }
         };
-        if store::is_revoked(&self.inner.db, &claims.jti).await? {
-            return Ok(None);
-        }
+        // Checked on every call: a client disabled on this node stops at once.
         let enabled = self.cached_client(&claims.client_id).await?.is_some_and(|c| c.enabled);
         Ok(enabled.then_some(claims))
+    }
+
+    /// Forgets every validated access token (after a revocation on this node).
+    pub(crate) fn forget_access_tokens(&self) {
+        self.inner.revocations.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        if let Ok(mut cache) = self.inner.access_tokens.lock() {
+            cache.clear();
+        }
     }
 
     /// Token introspection (RFC 7662) for an authenticated confidential client: a system (a
@@ -490,6 +524,7 @@ impl IdentityService {
                 .await?;
         }
         tx.commit().await?;
+        self.forget_access_tokens();
         Ok(())
     }
 }

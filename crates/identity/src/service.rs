@@ -50,6 +50,13 @@ pub(crate) struct Inner {
     pub principals: std::sync::Mutex<
         HashMap<String, (cqdt_platform::Principal, crate::account::Account, Instant)>,
     >,
+    /// Recently validated access tokens: digest of the token → claims, when. Kept like
+    /// `principals` (every API call with a token validates one: a signature check and a
+    /// revocation lookup); a revocation on this node clears them, another node's is seen
+    /// within `PRINCIPAL_CACHE`.
+    pub access_tokens: std::sync::Mutex<HashMap<String, (crate::model::AccessClaims, Instant)>>,
+    /// Revocations on this node so far: a validation that began before one is not cached.
+    pub revocations: std::sync::atomic::AtomicU64,
     /// Bounds concurrent argon2 work (memory and CPU).
     pub hashing: tokio::sync::Semaphore,
     /// Hashes of seeded passwords, computed once.
@@ -112,6 +119,8 @@ impl IdentityService {
                 notifier: std::sync::OnceLock::new(),
                 hashing: tokio::sync::Semaphore::new(crate::login::HASHING_AT_ONCE),
                 principals: std::sync::Mutex::new(HashMap::new()),
+                access_tokens: std::sync::Mutex::new(HashMap::new()),
+                revocations: std::sync::atomic::AtomicU64::new(0),
                 seed_hashes: std::sync::Mutex::new(Vec::new()),
                 vneid: std::sync::OnceLock::new(),
                 db,

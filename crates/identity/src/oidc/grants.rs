@@ -54,6 +54,10 @@ impl IdentityService {
     ) -> Result<usize, IdentityError> {
         let access = st::revoke_family(tx, family, now_s).await?;
         store::insert_revoked_many(tx, &access, "", now_s, by).await?;
+        // Validations under way stop caching (the generation changed); one that starts
+        // before the caller commits may still cache for PRINCIPAL_CACHE, the bound that
+        // holds for other nodes anyway.
+        self.forget_access_tokens();
         Ok(access.len())
     }
 
