@@ -335,7 +335,7 @@ async fn stream_gigabyte(
     Ok((v["bytes"].as_u64().unwrap_or(0), secs, before, peak))
 }
 
-/// Runs the benchmark and prints one JSON line; fails under a target or on failed calls.
+/// Runs the benchmark and prints one JSON line; exits 2 under a target or on failed calls.
 pub async fn gateway(
     seconds: u64,
     concurrency: usize,
@@ -392,5 +392,6 @@ pub async fn gateway(
             "pass": pass,
         })
     );
-    Ok(if pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    // 2: measured, below a target (CI reports it while issue 16 is open); errors exit 1.
+    Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }

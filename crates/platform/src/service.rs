@@ -21,6 +21,10 @@ pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 /// A handler for one kind of job; it receives the JSON payload.
 pub type JobHandler = Arc<dyn Fn(String) -> JobFuture + Send + Sync>;
 
+/// Jobs the worker claims and runs at once: a slow destination (an SMTP server, an SMS gateway,
+/// another agency's system) no longer holds up the deliveries behind it.
+pub const WORKER_BATCH: usize = 32;
+
 /// The transactional outbox and job queue: at-least-once delivery with retries and a dead letter.
 #[derive(Clone)]
 pub struct JobQueue {
@@ -90,21 +94,42 @@ impl JobQueue {
     }
 
     /// Claims and runs one due job; answers whether there was one.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = tracing::field::Empty, kind = tracing::field::Empty))]
     pub async fn run_once(&self) -> Result<bool, PlatformError> {
+        Ok(self.run_batch(1).await? > 0)
+    }
+
+    /// Claims up to `n` due jobs and runs them concurrently (deliveries to different places
+    /// wait for each other no longer); answers how many ran.
+    #[tracing::instrument(level = "debug", skip_all, fields(jobs = tracing::field::Empty))]
+    pub async fn run_batch(&self, n: usize) -> Result<usize, PlatformError> {
+        let jobs = self.claim(n).await?;
+        tracing::Span::current().record("jobs", jobs.len());
+        let started = format_ts(self.clock.now());
+        let runs = jobs.into_iter().map(|job| {
+            let started = started.clone();
+            async move { self.run_claimed(job, &started).await }
+        });
+        let outcomes = futures_util::future::join_all(runs).await;
+        let ran = outcomes.len();
+        for outcome in outcomes {
+            outcome?;
+        }
+        Ok(ran)
+    }
+
+    /// Claims up to `n` due jobs for the lease.
+    async fn claim(&self, n: usize) -> Result<Vec<Job>, DbError> {
         let now = self.clock.now();
         let lease = chrono::Duration::from_std(self.policy.lease)
             .unwrap_or_else(|_| chrono::Duration::minutes(5));
-        let Some(job) =
-            store::claim_job(&self.db, &self.kinds(), &format_ts(now), &format_ts(now + lease))
-                .await?
-        else {
-            return Ok(false);
-        };
-        let span = tracing::Span::current();
-        span.record("job", job.id);
-        span.record("kind", job.kind.as_str());
-        let started = format_ts(now);
+        let (now_s, until) = (format_ts(now), format_ts(now + lease));
+        let limit = i64::try_from(n).unwrap_or(1);
+        store::claim_jobs(&self.db, &self.kinds(), &now_s, &until, limit).await
+    }
+
+    /// Runs a claimed job and records the attempt.
+    #[tracing::instrument(level = "debug", skip_all, fields(job = job.id, kind = %job.kind))]
+    async fn run_claimed(&self, job: Job, started: &str) -> Result<(), PlatformError> {
         let outcome = match self.handler(&job.kind) {
             Some(handler) => handler(job.payload.clone()).await,
             None => Err(format!("no handler for job kind {}", job.kind)),
@@ -125,14 +150,14 @@ impl JobQueue {
         store::finish_attempt(
             &self.db,
             &job,
-            &started,
+            started,
             &format_ts(end),
             error.as_deref(),
             status,
             &format_ts(next),
         )
         .await?;
-        Ok(true)
+        Ok(())
     }
 
     /// Runs due jobs until nothing is due; for tests and the CLI.
@@ -153,20 +178,44 @@ impl JobQueue {
     ) -> tokio::task::JoinHandle<()> {
         let queue = self.clone();
         tokio::spawn(async move {
+            // Up to WORKER_BATCH jobs in flight; a free slot is filled as soon as one ends,
+            // so a slow job holds up no other.
+            let mut running = tokio::task::JoinSet::new();
             loop {
                 if *shutdown.borrow() {
                     break;
                 }
-                match queue.run_once().await {
-                    Ok(true) => continue,
-                    Ok(false) => {}
-                    Err(e) => tracing::error!(error = %e, "job worker"),
+                let free = WORKER_BATCH.saturating_sub(running.len());
+                let claimed = if free > 0 { queue.claim(free).await } else { Ok(Vec::new()) };
+                let claimed = claimed.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "job worker");
+                    Vec::new()
+                });
+                let started = format_ts(queue.clock.now());
+                let more = claimed.len() == free && free > 0;
+                for job in claimed {
+                    let (queue, started) = (queue.clone(), started.clone());
+                    running.spawn(async move { queue.run_claimed(job, &started).await });
+                }
+                if more {
+                    continue;
                 }
                 tokio::select! {
+                    Some(done) = running.join_next(), if !running.is_empty() => {
+                        if let Ok(Err(e)) = done {
+                            tracing::error!(error = %e, "job worker");
+                        }
+                    }
                     _ = queue.wake.notified() => {}
                     _ = tokio::time::sleep(poll) => {}
                     _ = shutdown.changed() => {}
                 }
+            }
+            // Jobs under way get a moment to finish; the rest are stopped, and their lease
+            // runs out so that this node after a restart, or another one, runs them again.
+            let finish = async { while running.join_next().await.is_some() {} };
+            if tokio::time::timeout(Duration::from_secs(10), finish).await.is_err() {
+                running.abort_all();
             }
         })
     }

@@ -126,15 +126,18 @@ pub async fn insert_jobs(
     Ok(ids)
 }
 
-/// Claims the next due job for `lease_until`, counting the attempt.
-pub async fn claim_job(
+/// Claims up to `limit` due jobs for `lease_until`, oldest first, counting their attempts.
+/// Nodes never claim the same job: one statement, `SKIP LOCKED` on PostgreSQL, the one writer
+/// on SQLite.
+pub async fn claim_jobs(
     db: &Db,
     kinds: &[String],
     now: &str,
     lease_until: &str,
-) -> Result<Option<Job>, DbError> {
-    if kinds.is_empty() {
-        return Ok(None);
+    limit: i64,
+) -> Result<Vec<Job>, DbError> {
+    if kinds.is_empty() || limit < 1 {
+        return Ok(Vec::new());
     }
     let lock = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -142,7 +145,7 @@ pub async fn claim_job(
     };
     let mut q = Sql::new(db.backend(), "UPDATE jobs SET attempts = attempts + 1, locked_until = ");
     q.push_bind(lease_until).push(", updated_at = ").push_bind(now);
-    q.push(" WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ")
+    q.push(" WHERE id IN (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ")
         .push_bind(now)
         .push(" AND (locked_until IS NULL OR locked_until < ")
         .push_bind(now)
@@ -151,12 +154,19 @@ pub async fn claim_job(
     for k in kinds {
         list.push_bind(k.as_str());
     }
-    q.push(format_args!(") ORDER BY run_at, id LIMIT 1{lock}) RETURNING {JOB_COLUMNS}"));
+    q.push(") ORDER BY run_at, id LIMIT ").push_bind(limit);
+    q.push(format_args!("{lock}) RETURNING {JOB_COLUMNS}"));
     let mut tx = db.begin().await?;
-    let row: Option<JobRow> =
-        q.build_query_as().fetch_optional(&mut *tx).await.ctx("claiming job")?;
+    let rows: Vec<JobRow> = q.build_query_as().fetch_all(&mut *tx).await.ctx("claiming jobs")?;
     tx.commit().await?;
-    row.map(Job::try_from).transpose().ctx("reading claimed job")
+    let mut jobs = rows
+        .into_iter()
+        .map(Job::try_from)
+        .collect::<Result<Vec<_>, _>>()
+        .ctx("reading claimed jobs")?;
+    // RETURNING promises no order: the oldest first, as they were chosen.
+    jobs.sort_by(|a, b| a.run_at.cmp(&b.run_at).then(a.id.cmp(&b.id)));
+    Ok(jobs)
 }
 
 /// Records an attempt's outcome and the job's next state.

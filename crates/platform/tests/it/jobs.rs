@@ -156,3 +156,60 @@ async fn the_background_worker_delivers_each_job_once_when_it_succeeds() {
     let done = q.list(Some(JobStatus::Done), 100).await.expect("list");
     assert_eq!(done.len(), 20);
 }
+
+#[tokio::test]
+async fn the_worker_runs_jobs_side_by_side_each_once_and_a_stuck_one_holds_up_no_other() {
+    let t = TestDb::new().await;
+    let q = JobQueue::new(t.db.clone(), clock(), policy(3));
+    let (running, most, done) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    // Each delivery waits until a second one is under way (or gives up after 5 s): run one at a
+    // time, they would all wait the full 5 s and the test would see at most one in flight.
+    let handler: JobHandler = {
+        let (running, most, done) = (running.clone(), most.clone(), done.clone());
+        Arc::new(move |_payload| {
+            let (running, most, done) = (running.clone(), most.clone(), done.clone());
+            Box::pin(async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                for _ in 0..500 {
+                    if most.load(Ordering::SeqCst) > 1 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                running.fetch_sub(1, Ordering::SeqCst);
+                done.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            })
+        })
+    };
+    q.register("sms", handler);
+    // A delivery that never ends (a destination that hangs) alongside them.
+    q.register("hang", Arc::new(|_p| Box::pin(std::future::pending::<Result<(), String>>())));
+    enqueue(&t, &q, "hang").await;
+    for _ in 0..40 {
+        enqueue(&t, &q, "sms").await;
+    }
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let worker = q.spawn_worker(rx, Duration::from_millis(50));
+    let finished = || async {
+        let counts = q.counts().await.expect("counts");
+        (counts.iter().find(|(s, _)| s == "done").map(|(_, n)| *n), counts)
+    };
+    for _ in 0..600 {
+        if finished().await.0 == Some(40) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (n, counts) = finished().await;
+    assert_eq!(n, Some(40), "every delivery finished past the hung one: {counts:?}");
+    assert_eq!(done.load(Ordering::SeqCst), 40, "each ran once");
+    assert!(most.load(Ordering::SeqCst) > 1, "deliveries ran side by side");
+    let _ = stop.send(true);
+    worker.abort();
+}
