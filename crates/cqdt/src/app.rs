@@ -710,6 +710,21 @@ impl cqdt_lgsp::Directory for LgspDirectory {
             }
         })
     }
+
+    fn assert_call<'a>(
+        &'a self,
+        sub: &'a str,
+        aud: &'a str,
+        jti: &'a str,
+        claims: serde_json::Map<String, serde_json::Value>,
+    ) -> cqdt_lgsp::DirectoryFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let Some(identity) = self.clients.get() else {
+                return Err("the identity provider has not started".to_string());
+            };
+            identity.sign_gateway_assertion(sub, aud, jti, claims).await.map_err(|e| e.to_string())
+        })
+    }
 }
 
 impl cqdt_dossiers::service::Directory for Directory {

@@ -145,6 +145,33 @@ impl IdentityService {
         let _ = self.inner.vneid.set(config);
     }
 
+    /// Signs the assertion the integration platform's gateway sends a provider with a call:
+    /// the platform (`iss`) states that the consumer system `sub` calls the service `aud`
+    /// under the request id `jti`, valid five minutes; `extra` adds the call's own claims. ES256
+    /// with the platform's key, verifiable with its JWKS (`/.well-known/jwks.json`).
+    pub async fn sign_gateway_assertion(
+        &self,
+        sub: &str,
+        aud: &str,
+        jti: &str,
+        extra: serde_json::Map<String, Value>,
+    ) -> Result<String, IdentityError> {
+        let key = self.inner.keys.signer(jwt::Alg::Es256).await?;
+        let iat = self.inner.clock.now().timestamp();
+        let mut claims = extra;
+        for (k, v) in [
+            ("iss", serde_json::json!(self.inner.config.issuer)),
+            ("sub", serde_json::json!(sub)),
+            ("aud", serde_json::json!(aud)),
+            ("jti", serde_json::json!(jti)),
+            ("iat", serde_json::json!(iat)),
+            ("exp", serde_json::json!(iat + 300)),
+        ] {
+            claims.insert(k.into(), v);
+        }
+        key.sign_assertion(&claims)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &IdentityConfig {
         &self.inner.config

@@ -304,13 +304,30 @@ impl Gateway {
             if inbound.path == "/" { "" } else { inbound.path.as_str() },
             inbound.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default()
         );
-        let headers = provider_headers(
+        let mut headers = provider_headers(
             &inbound.headers,
             &inbound.request_id,
             &consumer,
             service,
             &operation_id,
         );
+        let assertion = self
+            .assertion(
+                &inbound.method,
+                &inbound.request_id,
+                &consumer,
+                service,
+                &operation_id,
+                &url,
+            )
+            .await;
+        match assertion.map(|a| HeaderValue::from_str(&a)) {
+            Ok(Ok(v)) => {
+                headers.insert(HeaderName::from_static("x-lgsp-assertion"), v);
+            }
+            Ok(Err(e)) => return Err(gateway_fault(e)),
+            Err(e) => return Err(gateway_fault(e)),
+        }
         let sent = Arc::new(AtomicU64::new(0));
         let over = Arc::new(AtomicBool::new(false));
         let request_digest = Arc::new(Mutex::new(Sha256::new()));
@@ -412,6 +429,25 @@ impl Gateway {
             )
             .into()
         })
+    }
+
+    /// The platform's signed statement of who calls what, for the provider to check.
+    async fn assertion(
+        &self,
+        method: &Method,
+        request_id: &str,
+        consumer: &Subsystem,
+        service: &Service,
+        operation_id: &str,
+        url: &str,
+    ) -> Result<String, String> {
+        let mut claims = serde_json::Map::new();
+        claims.insert("op".into(), operation_id.into());
+        // The method and the target without its query, named as DPoP names them (RFC 9449).
+        claims.insert("htm".into(), method.as_str().into());
+        claims.insert("htu".into(), url.split('?').next().unwrap_or(url).into());
+        let aud = format!("lgsp:{}/{}", service.member_code, service.code);
+        self.registry.directory().assert_call(&consumer.key(), &aud, request_id, claims).await
     }
 
     fn consumer(
@@ -567,6 +603,17 @@ impl Gateway {
             }
         })
     }
+}
+
+/// The gateway's own failure: logged, answered as 500 naming the gateway.
+fn gateway_fault(e: impl std::fmt::Display) -> LgspError {
+    tracing::error!(error = %e, "the gateway could not sign its assertion");
+    refuse(
+        500,
+        Side::Gateway,
+        "gateway_assertion_failed",
+        "Trục LGSP không ký được xác nhận gửi kèm yêu cầu; yêu cầu chưa được chuyển đi.".into(),
+    )
 }
 
 fn refuse(status: u16, side: Side, code: &'static str, detail: String) -> LgspError {

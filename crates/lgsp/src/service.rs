@@ -29,6 +29,16 @@ pub trait Directory: Send + Sync {
     /// Whether an OAuth client with this id exists, is enabled and may get tokens for itself
     /// with the `lgsp` scope (client credentials).
     fn system_client<'a>(&'a self, client_id: &'a str) -> DirectoryFuture<'a, bool>;
+    /// The platform's signed statement (a JWT, `typ` lgsp+jwt) that the consumer system `sub`
+    /// calls the service `aud` under the request id `jti`, with the call's own `claims`; the
+    /// reason when it cannot be made.
+    fn assert_call<'a>(
+        &'a self,
+        sub: &'a str,
+        aud: &'a str,
+        jti: &'a str,
+        claims: serde_json::Map<String, serde_json::Value>,
+    ) -> DirectoryFuture<'a, Result<String, String>>;
 }
 
 /// Who changes the registry, and where: the platform's administrator everywhere, an agency's
@@ -154,6 +164,10 @@ impl Registry {
 
     pub(crate) fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub(crate) fn directory(&self) -> &dyn Directory {
+        self.directory.as_ref()
     }
 
     pub(crate) fn clock(&self) -> &SharedClock {

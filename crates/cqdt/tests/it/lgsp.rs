@@ -226,6 +226,38 @@ async fn a_consumer_calls_exactly_the_operations_the_provider_granted_through_th
     assert_eq!(header("authorization"), None, "the consumer's token stays at the gateway");
     let rid = headers.get("x-request-id").and_then(|v| v.to_str().ok()).expect("request id");
     assert_eq!(header("x-request-id").as_deref(), Some(rid));
+    // The platform's signed statement of who calls what, checked as a provider would, with a
+    // JOSE library we did not write against the platform's published keys.
+    let assertion = header("x-lgsp-assertion").expect("a signed assertion");
+    if cqdt_testing::prerequisite(
+        cqdt_testing::python_modules(&["jwt", "cryptography"]),
+        "the PyJWT check of the gateway's assertion",
+        "python3 with PyJWT is missing (python3 -m pip install pyjwt cryptography)",
+        "CQDT_REQUIRE_PYJWT",
+    ) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/verify_lgsp_assertion.py");
+        let aud = format!("lgsp:{JUSTICE}/ho-tich");
+        let run = |token: String, aud: String| {
+            let args = [script.to_string(), app.url("/oauth/jwks"), app.base.clone(), aud];
+            tokio::process::Command::new("python3")
+                .args(args)
+                .env("CQDT_TOKEN", token)
+                .env("NO_PROXY", "127.0.0.1,localhost")
+                .output()
+        };
+        let out = run(assertion.clone(), aud.clone()).await.expect("python3");
+        assert!(out.status.success(), "PyJWT refused: {}", crate::helpers::text(&out));
+        let checked: Value = serde_json::from_slice(&out.stdout).expect("PyJWT output");
+        let c = &checked["claims"];
+        assert_eq!(c["sub"], format!("{COMMITTEE}/mot-cua"));
+        assert_eq!(
+            (c["jti"].as_str(), c["op"].as_str(), c["htm"].as_str()),
+            (Some(rid), Some("traCuuKhaiSinh"), Some("GET"))
+        );
+        assert_eq!(c["htu"], format!("{base}/khai-sinh/123"), "the target without its query");
+        let other = run(assertion, format!("lgsp:{JUSTICE}/khac")).await.expect("python3");
+        assert!(!other.status.success(), "another service's audience is refused");
+    }
 
     // Not granted, not in the document, too slow, failing: each says whose fault it is.
     let (status, _, body) = call(&app, reqwest::Method::POST, &at("/khai-sinh"), &bearer).await;

@@ -40,6 +40,10 @@ pub const RS256: &str = "RS256";
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 /// The media type of ID tokens (and of JWTs in general, RFC 7519 §5.1).
 pub const ID_TOKEN_TYP: &str = "JWT";
+
+/// The `typ` of the assertions the integration platform's gateway sends providers with each
+/// call (explicit typing, RFC 8725 §3.11: never taken for an access or an ID token).
+pub const GATEWAY_ASSERTION_TYP: &str = "lgsp+jwt";
 /// Longest token accepted for parsing, to bound work on hostile input.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// Size of the RSA keys this provider makes (the size RS256 keys commonly have; ring signs
@@ -105,6 +109,7 @@ pub struct SigningKey {
     public: PublicKey,
     access_header: String,
     id_header: String,
+    assertion_header: String,
 }
 
 impl fmt::Debug for SigningKey {
@@ -174,6 +179,7 @@ impl SigningKey {
             pkcs8_b64: base64::engine::general_purpose::STANDARD.encode(&der),
             access_header: encoded_header(alg, &kid, ACCESS_TOKEN_TYP)?,
             id_header: encoded_header(alg, &kid, ID_TOKEN_TYP)?,
+            assertion_header: encoded_header(alg, &kid, GATEWAY_ASSERTION_TYP)?,
             public,
         })
     }
@@ -206,6 +212,11 @@ impl SigningKey {
     /// Signs `claims` as an ID token (`typ` JWT).
     pub fn sign_id<T: Serialize>(&self, claims: &T) -> Result<String, IdentityError> {
         self.sign(&self.id_header, claims)
+    }
+
+    /// Signs `claims` as a gateway assertion (`typ` lgsp+jwt).
+    pub fn sign_assertion<T: Serialize>(&self, claims: &T) -> Result<String, IdentityError> {
+        self.sign(&self.assertion_header, claims)
     }
 
     /// `header.payload.signature` under an encoded header.
