@@ -534,6 +534,7 @@ impl App {
                 platform: p.clone(),
                 registry: self.lgsp.clone(),
                 gateway: self.gateway.clone(),
+                exchange: cqdt_lgsp::Exchange::new(p.db.clone(), p.clock.clone()),
             }))
             .merge(cqdt_calendar::http::router(
                 cqdt_calendar::http::CalendarState {

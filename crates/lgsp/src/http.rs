@@ -4,10 +4,11 @@
 //! refusal names the side that failed), the Vietnamese error page elsewhere.
 
 mod api;
+mod exchange;
 mod pages;
 
 use axum::body::Body;
-use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +32,8 @@ pub struct LgspState {
     pub registry: Registry,
     /// The gateway.
     pub gateway: Gateway,
+    /// The asynchronous exchange's queues.
+    pub exchange: crate::exchange::Exchange,
 }
 
 impl FromRef<LgspState> for Platform {
@@ -48,6 +51,14 @@ pub fn router(state: LgspState) -> Router {
         .route("/api/v1/lgsp/meta/services", get(api::meta_services))
         .route("/api/v1/lgsp/meta/services/{id}/openapi", get(api::meta_openapi))
         .route("/api/v1/lgsp/meta/allowed", get(api::meta_allowed))
+        .route(
+            "/api/v1/lgsp/messages",
+            post(exchange::send).layer(DefaultBodyLimit::max(crate::exchange::MAX_BODY)),
+        )
+        .route("/api/v1/lgsp/messages/{id}", get(exchange::message))
+        .route("/api/v1/lgsp/inbox", get(exchange::inbox))
+        .route("/api/v1/lgsp/inbox/{id}/content", get(exchange::content))
+        .route("/api/v1/lgsp/inbox/{id}/status", post(exchange::report))
         .route_layer(scope_rule(ApiScope::Lgsp, ApiScope::Lgsp))
         .route("/api/v1/lgsp/members", post(api::add_member))
         .route("/api/v1/lgsp/members/{member}/subsystems", post(api::add_subsystem))
@@ -197,6 +208,11 @@ impl IntoResponse for LgspError {
         api::request_access,
         api::decide,
         api::calls,
+        exchange::send,
+        exchange::message,
+        exchange::inbox,
+        exchange::content,
+        exchange::report,
     ),
     components(schemas(
         crate::model::Member,
@@ -217,6 +233,9 @@ impl IntoResponse for LgspError {
         SubsystemBody,
         DecisionBody,
         AccessRequestAnswer,
+        crate::exchange::Message,
+        crate::exchange::MessageStatus,
+        exchange::ReportBody,
     ))
 )]
 pub struct ApiDoc;

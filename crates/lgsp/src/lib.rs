@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+pub mod exchange;
 pub mod gateway;
 pub mod http;
 pub mod log;
@@ -25,6 +26,7 @@ pub mod service;
 pub mod snapshot;
 pub mod store;
 
+pub use exchange::{Exchange, Message, MessageStatus};
 pub use gateway::{Gateway, GatewayConfig};
 pub use model::{
     Grant, GrantStatus, LgspError, Member, Operation, Service, ServiceStatus, Side, Subsystem,

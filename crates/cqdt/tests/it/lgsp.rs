@@ -91,7 +91,7 @@ async fn admin_json(
 }
 
 /// A system's client-credentials token with `scope`, and its client id.
-async fn system(app: &Instance, name: &str, scope: &str) -> (String, String) {
+pub async fn system(app: &Instance, name: &str, scope: &str) -> (String, String) {
     let (id, secret) =
         add_client(app, &[name, "--grant", "client_credentials", "--scope", scope]).await;
     let (status, body) =

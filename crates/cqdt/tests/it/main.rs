@@ -17,6 +17,7 @@ mod e2e;
 mod helpers;
 mod identity;
 mod lgsp;
+mod lgsp_exchange;
 mod navigation;
 mod notifications;
 mod oidc;

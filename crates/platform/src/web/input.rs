@@ -19,8 +19,9 @@ use super::{HttpError, Problem};
 
 /// Paths whose parameters are opaque protocol values (OAuth `state`, `nonce`, PKCE, redirect
 /// URIs): clients compare them byte for byte, so they are passed on as sent. The gateway
-/// (`/lgsp/`) passes calls between systems on unchanged and streams their bodies.
-const VERBATIM: [&str; 3] = ["/oauth/", "/.well-known/", "/lgsp/"];
+/// (`/lgsp/`) passes calls between systems on unchanged and streams their bodies; messages
+/// between systems (`/api/v1/lgsp/messages`) are kept byte for byte.
+const VERBATIM: [&str; 4] = ["/oauth/", "/.well-known/", "/lgsp/", "/api/v1/lgsp/messages"];
 
 /// Whether a field is a secret (a password, a client secret): it is hashed and compared byte
 /// for byte, and hashes stored before this boundary composed text must keep matching.

@@ -1,0 +1,351 @@
+//! Asynchronous exchange: store-and-forward messages between member systems (documents,
+//! reports, events that need no answer at once). A sender posts a message with its own id for
+//! the recipient system; the message is committed before the sender hears "accepted", so
+//! nothing acknowledged is lost; the same id sent again has no second effect. The recipient
+//! pulls its queue oldest first, reads each body and reports what it did ("đã nhận", "đã xử
+//! lý", "lỗi"); the sender follows the status.
+//!
+//! Not yet (issue 16): push delivery with back-off and a dead letter, the NATS JetStream
+//! variant, the throughput target.
+
+use cqdt_platform::clock::format_ts;
+use cqdt_platform::{Db, DbError, DbResultExt, SharedClock};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Executor};
+
+use crate::model::{LgspError, Subsystem};
+use crate::store;
+
+/// The largest message body.
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// Where a message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Waiting in the recipient's queue.
+    Queued,
+    /// The recipient has it.
+    Received,
+    /// The recipient has dealt with it.
+    Processed,
+    /// The recipient could not deal with it (the note says why).
+    Failed,
+}
+
+impl MessageStatus {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Queued => "queued",
+            MessageStatus::Received => "received",
+            MessageStatus::Processed => "processed",
+            MessageStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored or sent status.
+    pub fn parse(s: &str) -> Option<MessageStatus> {
+        [
+            MessageStatus::Queued,
+            MessageStatus::Received,
+            MessageStatus::Processed,
+            MessageStatus::Failed,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    /// In people's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            MessageStatus::Queued => "Đang chờ nhận",
+            MessageStatus::Received => "Đã nhận",
+            MessageStatus::Processed => "Đã xử lý",
+            MessageStatus::Failed => "Lỗi",
+        }
+    }
+
+    /// Whether a recipient may report `to` after this.
+    fn may_become(self, to: MessageStatus) -> bool {
+        matches!(
+            (self, to),
+            (
+                MessageStatus::Queued,
+                MessageStatus::Received | MessageStatus::Processed | MessageStatus::Failed
+            ) | (MessageStatus::Received, MessageStatus::Processed | MessageStatus::Failed)
+        )
+    }
+}
+
+/// A message, without its body.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Message {
+    /// The platform's id.
+    pub id: String,
+    /// The sending system (`member/system`).
+    pub sender: String,
+    /// The sender's own id for it (unique per sender).
+    pub message_id: String,
+    /// The receiving system (`member/system`).
+    pub recipient: String,
+    /// The body's media type, as sent.
+    pub content_type: String,
+    /// The body's size in bytes.
+    pub size: i64,
+    /// Hex SHA-256 of the body.
+    pub body_sha256: String,
+    /// `queued`, `received`, `processed` or `failed`.
+    pub status: String,
+    /// What the recipient said with its last report.
+    pub note: Option<String>,
+    /// Accepted (RFC 3339).
+    pub created_at: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+const COLS: &str = "id, sender, message_id, recipient, content_type, size, body_sha256, status, \
+     note, created_at, updated_at";
+
+async fn by_sender<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    sender: &str,
+    message_id: &str,
+) -> Result<Option<Message>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM lgsp_messages WHERE sender = $1 AND message_id = $2"
+    ))
+    .bind(sender)
+    .bind(message_id)
+    .fetch_optional(exec)
+    .await
+    .ctx("reading a message")
+}
+
+async fn by_id<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id: &str,
+) -> Result<Option<Message>, DbError> {
+    sqlx::query_as(&format!("SELECT {COLS} FROM lgsp_messages WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(exec)
+        .await
+        .ctx("reading a message")
+}
+
+/// A message sent again: the first one when the body is the same, else a conflict.
+fn again(first: Message, digest: &str) -> Result<(Message, bool), LgspError> {
+    if first.body_sha256 == digest {
+        Ok((first, false))
+    } else {
+        Err(LgspError::Conflict(format!(
+            "Mã thông điệp “{}” đã dùng cho một thông điệp có nội dung khác.",
+            first.message_id
+        )))
+    }
+}
+
+/// The store-and-forward queues.
+#[derive(Clone)]
+pub struct Exchange {
+    db: Db,
+    clock: SharedClock,
+}
+
+impl Exchange {
+    /// The queues over the platform's database.
+    pub fn new(db: Db, clock: SharedClock) -> Self {
+        Exchange { db, clock }
+    }
+
+    /// Accepts a message from `sender` for `recipient` (`member/system`): the message and
+    /// whether it is new (false: the same id and body were accepted before, nothing changed).
+    #[tracing::instrument(skip(self, sender, body), fields(sender = %sender.key(), size = body.len()))]
+    pub async fn send(
+        &self,
+        sender: &Subsystem,
+        recipient: &str,
+        message_id: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(Message, bool), LgspError> {
+        let message_id = message_id.trim();
+        let valid_id = (1..=200).contains(&message_id.len())
+            && message_id.bytes().all(|b| b.is_ascii_graphic());
+        if !valid_id {
+            return Err(LgspError::field(
+                "X-Lgsp-Message-Id",
+                "Mã thông điệp gồm 1–200 ký tự ASCII nhìn thấy được, không có khoảng trắng.",
+            ));
+        }
+        if body.len() > MAX_BODY {
+            return Err(LgspError::field("body", format!("Nội dung tối đa {MAX_BODY} byte.")));
+        }
+        let (member, system) = recipient.split_once('/').unwrap_or((recipient, ""));
+        let digest = hex::encode(Sha256::digest(body));
+        if let Some(first) = by_sender(self.db.pool(), &sender.key(), message_id).await? {
+            return again(first, &digest);
+        }
+        let mut tx = self.db.begin().await?;
+        let Some(to) = store::subsystem(&mut *tx, member, system).await? else {
+            return Err(LgspError::NotFound(format!(
+                "Không có hệ thống nhận “{recipient}” trên trục LGSP."
+            )));
+        };
+        // Checked again under the write transaction: two sends of one id race to here.
+        if let Some(first) = by_sender(&mut *tx, &sender.key(), message_id).await? {
+            return again(first, &digest);
+        }
+        let now = format_ts(self.clock.now());
+        let m = Message {
+            id: crate::service::new_id(),
+            sender: sender.key(),
+            message_id: message_id.to_string(),
+            recipient: to.key(),
+            content_type: content_type.chars().take(200).collect(),
+            size: i64::try_from(body.len()).unwrap_or(i64::MAX),
+            body_sha256: digest,
+            status: MessageStatus::Queued.as_str().into(),
+            note: None,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        sqlx::query(&format!("INSERT INTO lgsp_messages ({COLS}, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+            .bind(&m.id)
+            .bind(&m.sender)
+            .bind(&m.message_id)
+            .bind(&m.recipient)
+            .bind(&m.content_type)
+            .bind(m.size)
+            .bind(&m.body_sha256)
+            .bind(&m.status)
+            .bind(&m.note)
+            .bind(&m.created_at)
+            .bind(&m.updated_at)
+            .bind(body.to_vec())
+            .execute(&mut *tx)
+            .await
+            .ctx("queueing a message")?;
+        tx.commit().await?;
+        Ok((m, true))
+    }
+
+    /// A message the caller sent or receives.
+    pub async fn message(&self, caller: &Subsystem, id: &str) -> Result<Message, LgspError> {
+        let key = caller.key();
+        by_id(self.db.pool(), id)
+            .await?
+            .filter(|m| m.sender == key || m.recipient == key)
+            .ok_or_else(|| {
+                LgspError::NotFound(format!("Không có thông điệp “{id}” của hệ thống này."))
+            })
+    }
+
+    /// The caller's queue: messages not yet reported on, oldest first.
+    pub async fn inbox(&self, caller: &Subsystem, limit: i64) -> Result<Vec<Message>, LgspError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLS} FROM lgsp_messages WHERE recipient = $1 AND status = 'queued' \
+             ORDER BY created_at, id LIMIT $2"
+        ))
+        .bind(caller.key())
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await
+        .ctx("reading a queue")?)
+    }
+
+    /// A received message's body, as sent.
+    pub async fn body(
+        &self,
+        caller: &Subsystem,
+        id: &str,
+    ) -> Result<(Message, Vec<u8>), LgspError> {
+        let m = self.message(caller, id).await?;
+        if m.recipient != caller.key() {
+            return Err(LgspError::NotFound(format!("Hệ thống này không nhận thông điệp “{id}”.")));
+        }
+        let body: Vec<u8> = sqlx::query_scalar("SELECT body FROM lgsp_messages WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.db.pool())
+            .await
+            .ctx("reading a message's body")?;
+        Ok((m, body))
+    }
+
+    /// The recipient's report on a message.
+    #[tracing::instrument(skip(self, caller, note), fields(recipient = %caller.key()))]
+    pub async fn report(
+        &self,
+        caller: &Subsystem,
+        id: &str,
+        to: MessageStatus,
+        note: &str,
+    ) -> Result<Message, LgspError> {
+        if note.chars().count() > 1000 {
+            return Err(LgspError::field("note", "Ghi chú dài tối đa 1000 ký tự."));
+        }
+        if to == MessageStatus::Failed && note.trim().is_empty() {
+            return Err(LgspError::field("note", "Nêu lý do không xử lý được."));
+        }
+        let mut tx = self.db.begin().await?;
+        let m = by_id(&mut *tx, id).await?.filter(|m| m.recipient == caller.key()).ok_or_else(
+            || LgspError::NotFound(format!("Hệ thống này không nhận thông điệp “{id}”.")),
+        )?;
+        let now = MessageStatus::parse(&m.status).unwrap_or(MessageStatus::Failed);
+        if now == to {
+            return Ok(m);
+        }
+        if !now.may_become(to) {
+            return Err(LgspError::Conflict(format!(
+                "Thông điệp đang ở trạng thái “{}”, không chuyển sang “{}” được.",
+                now.label(),
+                to.label()
+            )));
+        }
+        let at = format_ts(self.clock.now());
+        let note = Some(note.trim()).filter(|n| !n.is_empty()).map(str::to_string);
+        let done = sqlx::query(
+            "UPDATE lgsp_messages SET status = $2, note = $3, updated_at = $4 WHERE id = $1 AND status = $5",
+        )
+        .bind(id)
+        .bind(to.as_str())
+        .bind(&note)
+        .bind(&at)
+        .bind(now.as_str())
+        .execute(&mut *tx)
+        .await
+        .ctx("reporting on a message")?;
+        if done.rows_affected() != 1 {
+            return Err(LgspError::Conflict(
+                "Thông điệp vừa được báo cáo bởi yêu cầu khác.".into(),
+            ));
+        }
+        tx.commit().await?;
+        Ok(Message { status: to.as_str().into(), note, updated_at: at, ..m })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recipient_reports_forward_only() {
+        use MessageStatus::*;
+        assert!(
+            Queued.may_become(Received)
+                && Queued.may_become(Processed)
+                && Queued.may_become(Failed)
+        );
+        assert!(Received.may_become(Processed) && Received.may_become(Failed));
+        assert!(
+            !Processed.may_become(Failed)
+                && !Failed.may_become(Processed)
+                && !Received.may_become(Queued)
+        );
+        assert_eq!(MessageStatus::parse("processed"), Some(Processed));
+        assert_eq!(MessageStatus::parse("done"), None);
+    }
+}
