@@ -259,7 +259,10 @@ impl App {
             platform.db.clone(),
             platform.clock.clone(),
             audit.clone(),
-            Arc::new(LgspDirectory { directory: directory.clone(), clients: clients.clone() }),
+            Arc::new(crate::wiring::LgspDirectory {
+                directory: directory.clone(),
+                clients: clients.clone(),
+            }),
         );
         let gateway =
             cqdt_lgsp::Gateway::new(lgsp.clone(), &config.tls, cqdt_lgsp::GatewayConfig::default())
@@ -626,6 +629,7 @@ impl App {
         let chainer = self.audit.spawn_chainer(shutdown.clone(), Duration::from_millis(200));
         // The gateway's monitoring records, written in batches off the request path.
         let recorder = self.gateway.spawn_recorder(shutdown.clone());
+        let shutdown_seals = shutdown.clone();
         let workflow = self.workflow.clone();
         let mut stop = shutdown;
         // Calendar-time timers fire to the second (working-day ones on their day): one cheap
@@ -644,7 +648,23 @@ impl App {
                 }
             }
         });
-        vec![jobs, timers, chainer, recorder]
+        // The message log's seals: a signed (and time-stamped) root a minute.
+        let sealer = self.log_sealer().spawn(Duration::from_secs(60), shutdown_seals);
+        vec![jobs, timers, chainer, recorder, sealer]
+    }
+
+    /// The message log's sealer, stamping with the configured authority.
+    pub fn log_sealer(&self) -> cqdt_lgsp::seal::Sealer {
+        let tsa = self.config.tsa.as_ref().and_then(|(url, anchors)| {
+            let http = reqwest::Client::builder()
+                .use_preconfigured_tls(self.config.tls.client_config())
+                .timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| tracing::error!(error = %e, "time-stamping client"))
+                .ok()?;
+            Some(cqdt_timestamp::Client::new(http, url, anchors.clone()))
+        });
+        self.lgsp.sealer(tsa)
     }
 }
 
@@ -681,50 +701,9 @@ fn place_of(instance_name: &str) -> Option<String> {
 
 impl Directory {
     /// An agency's name from its code.
-    fn agency_name(&self, code: &str) -> Option<String> {
+    pub(crate) fn agency_name(&self, code: &str) -> Option<String> {
         let agencies = self.agencies.read().ok()?.clone();
         agencies.iter().find(|a| a.code == code).map(|a| a.name.clone())
-    }
-}
-
-/// What the integration platform asks of the catalogs and the identity provider.
-struct LgspDirectory {
-    directory: Arc<Directory>,
-    clients: Arc<std::sync::OnceLock<cqdt_identity::IdentityService>>,
-}
-
-impl cqdt_lgsp::Directory for LgspDirectory {
-    fn agency_name(&self, code: &str) -> Option<String> {
-        self.directory.agency_name(code)
-    }
-
-    fn system_client<'a>(&'a self, client_id: &'a str) -> cqdt_lgsp::DirectoryFuture<'a, bool> {
-        Box::pin(async move {
-            let Some(identity) = self.clients.get() else { return false };
-            match identity.client(client_id).await {
-                Ok(Some(c)) => {
-                    c.enabled
-                        && c.grants.contains(&cqdt_identity::model::Grant::ClientCredentials)
-                        && c.scopes.0.iter().any(|s| s.as_str() == "lgsp")
-                }
-                _ => false,
-            }
-        })
-    }
-
-    fn assert_call<'a>(
-        &'a self,
-        sub: &'a str,
-        aud: &'a str,
-        jti: &'a str,
-        claims: serde_json::Map<String, serde_json::Value>,
-    ) -> cqdt_lgsp::DirectoryFuture<'a, Result<String, String>> {
-        Box::pin(async move {
-            let Some(identity) = self.clients.get() else {
-                return Err("the identity provider has not started".to_string());
-            };
-            identity.sign_gateway_assertion(sub, aud, jti, claims).await.map_err(|e| e.to_string())
-        })
     }
 }
 

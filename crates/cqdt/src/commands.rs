@@ -45,7 +45,21 @@ pub async fn run(
             audit_verify(config, clock, anchor).await
         }
         Command::Lgsp { command: LgspCommand::VerifyLog { anchor } } => {
-            lgsp_verify_log(config, anchor).await
+            lgsp_verify_log(config, clock, anchor).await
+        }
+        Command::Lgsp { command: LgspCommand::Seal } => {
+            let db = open_db(&config).await?;
+            let mut app = App::build(config, db, clock).await?;
+            app.start_identity().await?;
+            let round = app.log_sealer().run().await?;
+            for (first, last) in &round.sealed {
+                println!("sealed records {first}–{last}");
+            }
+            println!("{} seals time-stamped", round.stamped);
+            for why in &round.failures {
+                println!("FAILED: {why}");
+            }
+            Ok(if round.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Backup { file } => {
             let db = open_db(&config).await?;
@@ -110,41 +124,43 @@ pub async fn run(
             Ok(ExitCode::SUCCESS)
         }
         Command::Sandbox { command: SandboxCommand::Sms { listen, token } } => {
-            let listener = tokio::net::TcpListener::bind(&listen)
-                .await
-                .map_err(AppError::io(format!("listening on {listen}")))?;
-            let addr = listener.local_addr().map_err(AppError::io("reading the listen address"))?;
-            tracing::warn!(%addr, "SMS gateway SANDBOX: messages are kept in memory, nothing is sent");
-            println!("cqdt SMS sandbox listening on http://{addr}");
             let router = cqdt_notify::sandbox::SmsSandbox::new(token).router();
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(AppError::io("serving the SMS sandbox"))?;
-            Ok(ExitCode::SUCCESS)
+            let what = "SMS gateway SANDBOX: messages are kept in memory, nothing is sent";
+            serve_sandbox(&listen, "SMS", what, |_| Ok(router)).await
         }
         Command::Sandbox {
             command: SandboxCommand::Vneid { listen, client_id, client_secret, redirect_uris },
         } => {
-            let listener = tokio::net::TcpListener::bind(&listen)
-                .await
-                .map_err(AppError::io(format!("listening on {listen}")))?;
-            let addr = listener.local_addr().map_err(AppError::io("reading the listen address"))?;
-            tracing::warn!(%addr, "VNeID SANDBOX: test identities only, not the national identity system");
-            println!("cqdt VNeID sandbox listening on http://{addr}");
-            let config = cqdt_vneid_sandbox::SandboxConfig {
-                issuer: format!("http://{addr}"),
-                client_id,
-                client_secret,
-                redirect_uris,
-            };
-            let router = cqdt_vneid_sandbox::router(config)
-                .map_err(|e| AppError::Failed(format!("VNeID sandbox: {e}")))?;
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(AppError::io("serving the VNeID sandbox"))?;
-            Ok(ExitCode::SUCCESS)
+            let what = "VNeID SANDBOX: test identities only, not the national identity system";
+            serve_sandbox(&listen, "VNeID", what, |addr| {
+                let config = cqdt_vneid_sandbox::SandboxConfig {
+                    issuer: format!("http://{addr}"),
+                    client_id,
+                    client_secret,
+                    redirect_uris,
+                };
+                cqdt_vneid_sandbox::router(config).map_err(|e| e.to_string())
+            })
+            .await
+        }
+        Command::Sandbox { command: SandboxCommand::Tsa { listen, dir } } => {
+            let now = clock.now();
+            let authority = cqdt_timestamp::Authority::open(&dir, "cqdt TSA sandbox", now)
+                .map_err(|e| AppError::Failed(e.to_string()))?;
+            println!(
+                "CA certificate to trust (tsa_ca_file): {}",
+                dir.join("ca-cert.pem").display()
+            );
+            let what =
+                "time-stamping SANDBOX: tokens for tests and demonstrations, not a real authority";
+            let clock = clock.clone();
+            serve_sandbox(&listen, "time-stamping", what, move |_| {
+                Ok(cqdt_timestamp::sandbox::router(
+                    Arc::new(authority),
+                    Arc::new(move || clock.now()),
+                ))
+            })
+            .await
         }
         Command::Bench { command: BenchCommand::Startup { runs } } => {
             bench::startup(runs, database_url_flag).await
@@ -230,7 +246,11 @@ async fn audit_verify(
 }
 
 /// `cqdt lgsp verify-log [--anchor SEQ:HASH]`: exit code 3 when the message log is broken.
-async fn lgsp_verify_log(config: Config, anchor: Option<String>) -> Result<ExitCode, AppError> {
+async fn lgsp_verify_log(
+    config: Config,
+    clock: SharedClock,
+    anchor: Option<String>,
+) -> Result<ExitCode, AppError> {
     use cqdt_lgsp::log::{matches_anchor, verify, Break};
     let db = open_db(&config).await?;
     let report = verify(&db).await?;
@@ -265,6 +285,32 @@ async fn lgsp_verify_log(config: Config, anchor: Option<String>) -> Result<ExitC
         "message log OK: {} records; anchor {}:{}",
         report.checked, report.checked, report.head
     );
+    let records = report.checked;
+    let mut app = App::build(config, db, clock).await?;
+    app.start_identity().await?;
+    let anchors = app.config.tsa.as_ref().map(|(_, a)| a);
+    let seals = app.lgsp.verify_seals(anchors).await?;
+    if let Some((last, why)) = &seals.first_bad {
+        println!("message log BROKEN at the seal ending at record {last}: {why}");
+        return Ok(ExitCode::from(3));
+    }
+    println!(
+        "seals OK: {} seals cover records 1–{} ({} newer records not sealed yet); {} time-stamps verified",
+        seals.seals,
+        seals.sealed_to,
+        records - seals.sealed_to,
+        seals.stamped
+    );
+    if let Some(v) = &seals.last_stamp {
+        let at = cqdt_platform::clock::to_vn(v.gen_time).format("%H:%M:%S %d/%m/%Y");
+        println!("newest time-stamp: {at} (Vietnam time) by {}", v.authority);
+    }
+    if seals.unchecked > 0 {
+        println!(
+            "{} time-stamps NOT checked: no tsa_ca_file configured to check them against",
+            seals.unchecked
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -412,6 +458,27 @@ async fn serve(config: Config, clock: SharedClock) -> Result<ExitCode, AppError>
     let server = crate::server::start(config, listener, clock).await?;
     println!("cqdt listening on {}", server.url());
     server.run_until(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serves a sandbox's router on `listen` until Ctrl-C, saying what it is.
+async fn serve_sandbox(
+    listen: &str,
+    name: &str,
+    what: &str,
+    router: impl FnOnce(std::net::SocketAddr) -> Result<axum::Router, String>,
+) -> Result<ExitCode, AppError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(AppError::io(format!("listening on {listen}")))?;
+    let addr = listener.local_addr().map_err(AppError::io("reading the listen address"))?;
+    let router = router(addr).map_err(|e| AppError::Failed(format!("{name} sandbox: {e}")))?;
+    tracing::warn!(%addr, "{what}");
+    println!("cqdt {name} sandbox listening on http://{addr}");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(AppError::io(format!("serving the {name} sandbox")))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -84,6 +84,15 @@ pub struct GlobalArgs {
     /// connection: SMTP, the SMS gateway, VNeID and PostgreSQL (as its sslrootcert).
     #[arg(long, env = "CQDT_TLS_CA_FILE", global = true)]
     pub tls_ca_file: Option<PathBuf>,
+    /// RFC 3161 time-stamping authority that stamps the message log's seals (e.g. the one
+    /// `cqdt sandbox tsa` serves, http://127.0.0.1:9300/) [default: seals are signed, not
+    /// time-stamped].
+    #[arg(long, env = "CQDT_TSA_URL", global = true)]
+    pub tsa_url: Option<String>,
+    /// The CA certificate(s), PEM, that issue the time-stamping authority's certificate
+    /// (the sandbox writes its own as ca-cert.pem); goes with tsa_url.
+    #[arg(long, env = "CQDT_TSA_CA_FILE", global = true)]
+    pub tsa_ca_file: Option<PathBuf>,
     /// Key-encryption key that seals signing keys and TOTP secrets in the database: 32 bytes
     /// as 64 hex digits or base64 (`cqdt kek generate` makes one) [default: CQDT_KEK_FILE, or
     /// the file `kek` in the data dir, created on first start].
@@ -199,14 +208,18 @@ pub enum AuditCommand {
 /// `cqdt lgsp …`
 #[derive(Debug, Subcommand)]
 pub enum LgspCommand {
-    /// Check the gateway's message log (its hash chain); fails naming the first altered,
-    /// removed or reordered record.
+    /// Check the gateway's message log (its hash chain and its signed, time-stamped seals);
+    /// fails naming the first altered, removed or reordered record, or the first seal the log
+    /// no longer matches.
     VerifyLog {
         /// An anchor printed by an earlier check (SEQ:HASH) and kept outside the database:
         /// also proves no records were cut from the end since then.
         #[arg(long)]
         anchor: Option<String>,
     },
+    /// Seal the records not sealed yet and time-stamp the seals still without a token, now
+    /// (`cqdt serve` does it every minute).
+    Seal,
 }
 
 /// `cqdt calendar …`
@@ -325,6 +338,16 @@ pub enum SandboxCommand {
         #[arg(long = "redirect-uri", required = true)]
         redirect_uris: Vec<String>,
     },
+    /// An RFC 3161 time-stamping authority with a CA of its own, for the message log's seals.
+    Tsa {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9300")]
+        listen: String,
+        /// Where its key and certificates are kept (made on first start; ca-cert.pem is the
+        /// platform's tsa_ca_file).
+        #[arg(long, default_value = "./tsa-sandbox")]
+        dir: PathBuf,
+    },
 }
 
 /// `cqdt bench …`
@@ -422,6 +445,8 @@ struct FileConfig {
     metrics_token: Option<String>,
     tls_ca_file: Option<PathBuf>,
     kek_file: Option<PathBuf>,
+    tsa_url: Option<String>,
+    tsa_ca_file: Option<PathBuf>,
 }
 
 /// Where the key-encryption keys come from.
@@ -474,6 +499,8 @@ pub struct Config {
     pub tls: cqdt_platform::TlsTrust,
     /// Where the key-encryption keys come from.
     pub kek: KekSource,
+    /// The time-stamping authority and the CAs its tokens are checked against.
+    pub tsa: Option<(String, cqdt_timestamp::Anchors)>,
 }
 
 /// A configuration problem, reported before anything starts.
@@ -521,7 +548,23 @@ impl Config {
         )
         .map_err(|e| ConfigError(format!("trusted_proxies: {e}")))?;
         let kek = kek_source(g, file.kek_file.as_deref(), &data_dir)?;
+        let tsa = match (
+            g.tsa_url.clone().or(file.tsa_url),
+            g.tsa_ca_file.clone().or(file.tsa_ca_file),
+        ) {
+            (Some(url), Some(ca)) => {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(ConfigError(format!("tsa_url {url:?} is not an http(s) URL")));
+                }
+                let anchors = cqdt_timestamp::Anchors::load(&ca)
+                    .map_err(|e| ConfigError(format!("tsa_ca_file: {e}")))?;
+                Some((url, anchors))
+            }
+            (None, None) => None,
+            _ => return Err(ConfigError("tsa_url and tsa_ca_file go together".into())),
+        };
         Ok(Config {
+            tsa,
             kek,
             trusted_proxies,
             metrics_token: g.metrics_token.clone().or(file.metrics_token),

@@ -15,6 +15,7 @@ mod demo;
 mod menu;
 pub mod openapi;
 pub mod server;
+mod wiring;
 
 pub use app::{App, AppError};
 pub use commands::run;

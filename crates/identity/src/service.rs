@@ -172,6 +172,37 @@ impl IdentityService {
         key.sign_assertion(&claims)
     }
 
+    /// The platform's signature over a seal of the integration platform's message log: a JWT
+    /// (`typ` lgsp-seal+jwt, ES256) with `claims`, this issuer as `iss` and `aud`, `sub`
+    /// lgsp-log and `iat`; no `exp`.
+    pub async fn sign_log_seal(
+        &self,
+        claims: serde_json::Map<String, Value>,
+    ) -> Result<String, IdentityError> {
+        let key = self.inner.keys.signer(jwt::Alg::Es256).await?;
+        let mut claims = claims;
+        let issuer = &self.inner.config.issuer;
+        for (k, v) in [
+            ("iss", json!(issuer)),
+            ("aud", json!(issuer)),
+            ("sub", json!("lgsp-log")),
+            ("iat", json!(self.inner.clock.now().timestamp())),
+        ] {
+            claims.insert(k.into(), v);
+        }
+        key.sign_seal(&claims)
+    }
+
+    /// The claims of a message log seal this provider signed, checked with the key its `kid`
+    /// names (active or retiring keys).
+    pub async fn verify_log_seal(
+        &self,
+        token: &str,
+    ) -> Result<serde_json::Map<String, Value>, jwt::Refusal> {
+        let expect = jwt::Expectation::log_seal(&self.inner.config.issuer);
+        self.inner.keys.verify(token, &expect).await
+    }
+
     /// The configuration.
     pub fn config(&self) -> &IdentityConfig {
         &self.inner.config

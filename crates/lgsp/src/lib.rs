@@ -2,14 +2,16 @@
 //! the services providers publish with their OpenAPI documents; access granted per operation,
 //! asked for by the consumer and decided by the provider; the gateway
 //! `/lgsp/{member}/{service}/{path…}` that checks each call and streams it to the provider;
-//! and operational monitoring of every call. Modelled on X-Road's security servers.
+//! operational monitoring of every call; the message log, sealed and time-stamped; and
+//! store-and-forward messages between systems. Modelled on X-Road's security servers.
 //!
 //! # Wiring it into the binary
 //!
 //! ```text
 //! let registry = cqdt_lgsp::Registry::new(db, clock, audit, Arc::new(directory)); // Directory: agencies, OAuth clients
 //! let gateway = cqdt_lgsp::Gateway::new(registry.clone(), &config.tls, GatewayConfig::default())?;
-//! gateway.spawn_recorder(shutdown);                       // writes monitoring records in batches
+//! gateway.spawn_recorder(shutdown.clone());               // writes monitoring records in batches
+//! registry.sealer(tsa).spawn(Duration::from_secs(60), shutdown); // signs and time-stamps the log
 //! let routes = cqdt_lgsp::http::router(LgspState { platform, registry, gateway });
 //! // merge `routes`; merge cqdt_lgsp::http::ApiDoc into the OpenAPI document.
 //! ```
@@ -22,6 +24,7 @@ pub mod http;
 pub mod log;
 pub mod model;
 pub mod monitor;
+pub mod seal;
 pub mod service;
 pub mod snapshot;
 pub mod store;

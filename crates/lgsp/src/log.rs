@@ -5,8 +5,7 @@
 //!
 //! Rows are appended by the gateway's recorder in batches, after the exchange ended (a crash
 //! loses at most the batch not yet written); on PostgreSQL an advisory lock keeps one appender
-//! at a time across nodes. Signing the chain's batch roots and RFC 3161 time-stamps are not
-//! built yet (issue 16).
+//! at a time across nodes. The chain's roots are signed and time-stamped by [`crate::seal`].
 
 use cqdt_platform::{Backend, Db, DbError, DbResultExt, Sql};
 use serde::Serialize;

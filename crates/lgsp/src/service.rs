@@ -39,6 +39,17 @@ pub trait Directory: Send + Sync {
         jti: &'a str,
         claims: serde_json::Map<String, serde_json::Value>,
     ) -> DirectoryFuture<'a, Result<String, String>>;
+    /// The platform's signature over a message log seal with these `claims` (a JWT, `typ`
+    /// lgsp-seal+jwt); the reason when it cannot be made.
+    fn sign_seal(
+        &self,
+        claims: serde_json::Map<String, serde_json::Value>,
+    ) -> DirectoryFuture<'_, Result<String, String>>;
+    /// The claims of a seal signature the platform made; the reason when it does not verify.
+    fn verify_seal<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> DirectoryFuture<'a, Result<serde_json::Map<String, serde_json::Value>, String>>;
 }
 
 /// Who changes the registry, and where: the platform's administrator everywhere, an agency's
@@ -176,6 +187,19 @@ impl Registry {
 
     fn now(&self) -> String {
         format_ts(self.clock.now())
+    }
+
+    /// The message log's sealer, signing through the directory and stamping with `tsa`.
+    pub fn sealer(&self, tsa: Option<cqdt_timestamp::Client>) -> crate::seal::Sealer {
+        crate::seal::Sealer::new(self.db.clone(), self.clock.clone(), self.directory.clone(), tsa)
+    }
+
+    /// Checks every seal of the message log (time-stamps against `anchors` when given).
+    pub async fn verify_seals(
+        &self,
+        anchors: Option<&cqdt_timestamp::Anchors>,
+    ) -> Result<crate::seal::SealReport, cqdt_platform::DbError> {
+        crate::seal::verify(&self.db, self.directory.as_ref(), anchors).await
     }
 
     /// Today in Vietnam, yyyy-mm-dd (grants run to the end of their day there).

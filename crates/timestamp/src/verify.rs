@@ -72,7 +72,7 @@ pub struct Verified {
     pub serial: String,
     /// The authority's policy.
     pub policy: String,
-    /// The authority (its certificate's subject).
+    /// The authority (its certificate's common name, else its subject).
     pub authority: String,
     /// The request's nonce, hex, when there was one.
     pub nonce: Option<String>,
@@ -187,9 +187,23 @@ pub fn verify(token: &[u8], digest: &[u8], anchors: &Anchors) -> Result<Verified
         gen_time,
         serial: hex::encode(info.serial_number.as_bytes()),
         policy: info.policy.to_string(),
-        authority: signer.tbs_certificate.subject.to_string(),
+        authority: common_name(&signer.tbs_certificate.subject),
         nonce: info.nonce.map(|n| hex::encode(n.as_bytes())),
     })
+}
+
+/// The name a person reads: the subject's common name, else the whole distinguished name.
+fn common_name(name: &x509_cert::name::Name) -> String {
+    let cn = const_oid::db::rfc4519::CN;
+    name.0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .find(|atv| atv.oid == cn)
+        .and_then(|atv| {
+            let text = atv.to_string();
+            text.strip_prefix("CN=").map(str::to_string)
+        })
+        .unwrap_or_else(|| name.to_string())
 }
 
 fn signer_certificate(

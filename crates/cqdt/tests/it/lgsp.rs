@@ -184,7 +184,7 @@ pub async fn grant(app: &Instance, service: &str, operations: &[&str]) -> Vec<(S
 }
 
 /// A call through the gateway with a bearer token: status, headers and answer.
-async fn call(
+pub async fn call(
     app: &Instance,
     method: reqwest::Method,
     path: &str,

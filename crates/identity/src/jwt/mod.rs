@@ -44,6 +44,9 @@ pub const ID_TOKEN_TYP: &str = "JWT";
 /// The `typ` of the assertions the integration platform's gateway sends providers with each
 /// call (explicit typing, RFC 8725 §3.11: never taken for an access or an ID token).
 pub const GATEWAY_ASSERTION_TYP: &str = "lgsp+jwt";
+/// The `typ` of the seals over the integration platform's message log (a range of records and
+/// the chain's hash at its end), never taken for any other token.
+pub const LOG_SEAL_TYP: &str = "lgsp-seal+jwt";
 /// Longest token accepted for parsing, to bound work on hostile input.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// Size of the RSA keys this provider makes (the size RS256 keys commonly have; ring signs
@@ -110,6 +113,7 @@ pub struct SigningKey {
     access_header: String,
     id_header: String,
     assertion_header: String,
+    seal_header: String,
 }
 
 impl fmt::Debug for SigningKey {
@@ -180,6 +184,7 @@ impl SigningKey {
             access_header: encoded_header(alg, &kid, ACCESS_TOKEN_TYP)?,
             id_header: encoded_header(alg, &kid, ID_TOKEN_TYP)?,
             assertion_header: encoded_header(alg, &kid, GATEWAY_ASSERTION_TYP)?,
+            seal_header: encoded_header(alg, &kid, LOG_SEAL_TYP)?,
             public,
         })
     }
@@ -217,6 +222,11 @@ impl SigningKey {
     /// Signs `claims` as a gateway assertion (`typ` lgsp+jwt).
     pub fn sign_assertion<T: Serialize>(&self, claims: &T) -> Result<String, IdentityError> {
         self.sign(&self.assertion_header, claims)
+    }
+
+    /// Signs `claims` as a message log seal (`typ` lgsp-seal+jwt).
+    pub fn sign_seal<T: Serialize>(&self, claims: &T) -> Result<String, IdentityError> {
+        self.sign(&self.seal_header, claims)
     }
 
     /// `header.payload.signature` under an encoded header.

@@ -96,8 +96,9 @@ pub struct Expectation {
     algs: &'static [Alg],
     issuer: String,
     audience: String,
-    /// How long after `exp` the token is still accepted.
-    exp_grace: i64,
+    /// How long after `exp` the token is still accepted; `None`: the kind has no `exp` (a
+    /// statement that holds for good, such as a message log seal).
+    exp_grace: Option<i64>,
     nonce: Option<String>,
 }
 
@@ -111,7 +112,21 @@ impl Expectation {
             algs: &[Alg::Es256],
             issuer: issuer.to_string(),
             audience: audience.to_string(),
-            exp_grace: 0,
+            exp_grace: Some(0),
+            nonce: None,
+        }
+    }
+
+    /// A seal of the integration platform's message log signed by this provider (`typ`
+    /// lgsp-seal+jwt, ES256, this issuer as issuer and audience): it has no `exp`, as what it
+    /// states stays true.
+    pub fn log_seal(issuer: &str) -> Self {
+        Expectation {
+            typ: Typ::Exactly(super::LOG_SEAL_TYP),
+            algs: &[Alg::Es256],
+            issuer: issuer.to_string(),
+            audience: issuer.to_string(),
+            exp_grace: None,
             nonce: None,
         }
     }
@@ -126,7 +141,7 @@ impl Expectation {
             algs: &[Alg::Es256, Alg::Rs256],
             issuer: issuer.to_string(),
             audience: client_id.to_string(),
-            exp_grace: exp_grace.max(0),
+            exp_grace: Some(exp_grace.max(0)),
             nonce: None,
         }
     }
@@ -140,7 +155,7 @@ impl Expectation {
             algs: &[Alg::Es256, Alg::Rs256],
             issuer: issuer.to_string(),
             audience: client_id.to_string(),
-            exp_grace: LEEWAY_SECS,
+            exp_grace: Some(LEEWAY_SECS),
             nonce: Some(nonce.to_string()),
         }
     }
@@ -162,7 +177,11 @@ impl Expectation {
         }
         super::ring_provider::install();
         let mut v = Validation::new(key.alg().jsonwebtoken());
-        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        v.set_required_spec_claims(if self.exp_grace.is_some() {
+            &["exp", "iss", "aud", "sub"]
+        } else {
+            &["iss", "aud", "sub"]
+        });
         v.set_issuer(&[&self.issuer]);
         v.set_audience(&[&self.audience]);
         v.validate_exp = false;
@@ -172,9 +191,11 @@ impl Expectation {
             return Err(Refusal::Type(data.header.typ));
         }
         let claims = data.claims;
-        let exp = time(&claims, "exp")?.ok_or_else(|| Refusal::Claim("exp".into()))?;
-        if now >= exp.saturating_add(self.exp_grace) {
-            return Err(Refusal::Expired);
+        if let Some(grace) = self.exp_grace {
+            let exp = time(&claims, "exp")?.ok_or_else(|| Refusal::Claim("exp".into()))?;
+            if now >= exp.saturating_add(grace) {
+                return Err(Refusal::Expired);
+            }
         }
         if time(&claims, "nbf")?.is_some_and(|nbf| nbf > now + LEEWAY_SECS) {
             return Err(Refusal::NotYetValid);

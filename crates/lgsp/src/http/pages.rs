@@ -72,6 +72,9 @@ struct Overview {
     pending: Vec<GrantView>,
     granted: Vec<GrantView>,
     traffic: Vec<ServiceTraffic>,
+    /// Records in the message log, and its newest seal.
+    log_records: i64,
+    seal: Option<crate::seal::Seal>,
     statuses: Vec<(&'static str, &'static str)>,
     agencies_hint: &'static str,
     /// A refused form's values as typed, by input id.
@@ -176,6 +179,7 @@ async fn overview_page(
         .grants(&GrantFilter { status: "approved".into(), ..Default::default() }, 200)
         .await?;
     let traffic = summarise(s.registry.db(), s.registry.clock(), &services).await?;
+    let (log_records, seal) = crate::seal::status(s.registry.db()).await?;
     let names =
         Names::read(s, services.clone(), &pending.iter().chain(&granted).collect::<Vec<_>>())
             .await?;
@@ -208,6 +212,8 @@ async fn overview_page(
         pending: pending.iter().map(|g| names.grant(g, actor)).collect(),
         granted: granted.iter().map(|g| names.grant(g, actor)).collect(),
         traffic,
+        log_records,
+        seal,
         statuses: ServiceStatus::ALL.iter().map(|x| (x.as_str(), x.label())).collect(),
         agencies_hint: "Mã cơ quan theo QĐ 20/2020, ví dụ 000.00.12.H51",
     });
