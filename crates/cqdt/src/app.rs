@@ -648,23 +648,10 @@ impl App {
                 }
             }
         });
-        // The message log's seals: a signed (and time-stamped) root a minute.
-        let sealer = self.log_sealer().spawn(Duration::from_secs(60), shutdown_seals);
-        vec![jobs, timers, chainer, recorder, sealer]
-    }
-
-    /// The message log's sealer, stamping with the configured authority.
-    pub fn log_sealer(&self) -> cqdt_lgsp::seal::Sealer {
-        let tsa = self.config.tsa.as_ref().and_then(|(url, anchors)| {
-            let http = reqwest::Client::builder()
-                .use_preconfigured_tls(self.config.tls.client_config())
-                .timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| tracing::error!(error = %e, "time-stamping client"))
-                .ok()?;
-            Some(cqdt_timestamp::Client::new(http, url, anchors.clone()))
-        });
-        self.lgsp.sealer(tsa)
+        // The message log's seals: a signed (and time-stamped) root a minute; archiving hourly.
+        let mut workers = vec![jobs, timers, chainer, recorder];
+        workers.extend(self.spawn_log_workers(shutdown_seals));
+        workers
     }
 }
 

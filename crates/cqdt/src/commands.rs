@@ -10,7 +10,7 @@ use crate::app::{open_db, App, AppError};
 use crate::bench;
 use crate::config::{
     AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, ClientCommand, Command, Config,
-    KekCommand, LgspCommand, SandboxCommand,
+    KekCommand, SandboxCommand,
 };
 
 /// Runs one command; `database_url_flag` is the database the user named, if any (the
@@ -44,23 +44,7 @@ pub async fn run(
         Command::Audit { command: AuditCommand::Verify { anchor } } => {
             audit_verify(config, clock, anchor).await
         }
-        Command::Lgsp { command: LgspCommand::VerifyLog { anchor } } => {
-            lgsp_verify_log(config, clock, anchor).await
-        }
-        Command::Lgsp { command: LgspCommand::Seal } => {
-            let db = open_db(&config).await?;
-            let mut app = App::build(config, db, clock).await?;
-            app.start_identity().await?;
-            let round = app.log_sealer().run().await?;
-            for (first, last) in &round.sealed {
-                println!("sealed records {first}–{last}");
-            }
-            println!("{} seals time-stamped", round.stamped);
-            for why in &round.failures {
-                println!("FAILED: {why}");
-            }
-            Ok(if round.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
+        Command::Lgsp { command } => crate::lgsp_log::command(config, clock, command).await,
         Command::Backup { file } => {
             let db = open_db(&config).await?;
             let sealer = config.sealer().map_err(|e| AppError::Failed(e.to_string()))?;
@@ -243,75 +227,6 @@ async fn audit_verify(
             Ok(ExitCode::from(3))
         }
     }
-}
-
-/// `cqdt lgsp verify-log [--anchor SEQ:HASH]`: exit code 3 when the message log is broken.
-async fn lgsp_verify_log(
-    config: Config,
-    clock: SharedClock,
-    anchor: Option<String>,
-) -> Result<ExitCode, AppError> {
-    use cqdt_lgsp::log::{matches_anchor, verify, Break};
-    let db = open_db(&config).await?;
-    let report = verify(&db).await?;
-    if let Some((seq, why)) = &report.first_bad {
-        let reason = match why {
-            Break::Altered => "its content does not match its hash (altered)".to_string(),
-            Break::Missing { expected } => {
-                format!("expected record {expected} here (records removed or reordered)")
-            }
-            Break::Relinked => "its link to the previous record is broken".to_string(),
-        };
-        println!(
-            "message log BROKEN at record {seq}: {reason}; {} records before it are intact",
-            report.checked
-        );
-        return Ok(ExitCode::from(3));
-    }
-    if let Some(anchor) = anchor {
-        let (seq, hash) = anchor
-            .split_once(':')
-            .and_then(|(s, h)| Some((s.parse::<i64>().ok()?, h.to_string())))
-            .ok_or_else(|| AppError::Failed(format!("anchor {anchor:?} is not SEQ:HASH")))?;
-        if !matches_anchor(&db, seq, &hash).await? {
-            println!(
-                "message log BROKEN: anchor record {seq} is missing or differs (records cut \
-                 from the end, or the log was rewritten)"
-            );
-            return Ok(ExitCode::from(3));
-        }
-    }
-    println!(
-        "message log OK: {} records; anchor {}:{}",
-        report.checked, report.checked, report.head
-    );
-    let records = report.checked;
-    let mut app = App::build(config, db, clock).await?;
-    app.start_identity().await?;
-    let anchors = app.config.tsa.as_ref().map(|(_, a)| a);
-    let seals = app.lgsp.verify_seals(anchors).await?;
-    if let Some((last, why)) = &seals.first_bad {
-        println!("message log BROKEN at the seal ending at record {last}: {why}");
-        return Ok(ExitCode::from(3));
-    }
-    println!(
-        "seals OK: {} seals cover records 1–{} ({} newer records not sealed yet); {} time-stamps verified",
-        seals.seals,
-        seals.sealed_to,
-        records - seals.sealed_to,
-        seals.stamped
-    );
-    if let Some(v) = &seals.last_stamp {
-        let at = cqdt_platform::clock::to_vn(v.gen_time).format("%H:%M:%S %d/%m/%Y");
-        println!("newest time-stamp: {at} (Vietnam time) by {}", v.authority);
-    }
-    if seals.unchecked > 0 {
-        println!(
-            "{} time-stamps NOT checked: no tsa_ca_file configured to check them against",
-            seals.unchecked
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// `cqdt client add|list`: OAuth clients, through the identity module.

@@ -93,6 +93,13 @@ pub struct GlobalArgs {
     /// (the sandbox writes its own as ca-cert.pem); goes with tsa_url.
     #[arg(long, env = "CQDT_TSA_CA_FILE", global = true)]
     pub tsa_ca_file: Option<PathBuf>,
+    /// Where `cqdt serve` archives the message log's sealed records every hour [default: no
+    /// archiving: the records stay].
+    #[arg(long, env = "CQDT_LGSP_ARCHIVE_DIR", global = true)]
+    pub lgsp_archive_dir: Option<PathBuf>,
+    /// Days the message log's records stay in the database before they are archived [default: 180].
+    #[arg(long, env = "CQDT_LGSP_KEEP_DAYS", global = true)]
+    pub lgsp_keep_days: Option<u32>,
     /// Key-encryption key that seals signing keys and TOTP secrets in the database: 32 bytes
     /// as 64 hex digits or base64 (`cqdt kek generate` makes one) [default: CQDT_KEK_FILE, or
     /// the file `kek` in the data dir, created on first start].
@@ -193,232 +200,10 @@ pub struct ServeArgs {
     pub no_demo: bool,
 }
 
-/// `cqdt audit …`
-#[derive(Debug, Subcommand)]
-pub enum AuditCommand {
-    /// Check the whole hash chain; fails naming the first altered, removed or reordered row.
-    Verify {
-        /// An anchor printed by an earlier verify (SEQ:HASH) and kept outside the database:
-        /// also proves no rows were cut from the end since then.
-        #[arg(long)]
-        anchor: Option<String>,
-    },
-}
-
-/// `cqdt lgsp …`
-#[derive(Debug, Subcommand)]
-pub enum LgspCommand {
-    /// Check the gateway's message log (its hash chain and its signed, time-stamped seals);
-    /// fails naming the first altered, removed or reordered record, or the first seal the log
-    /// no longer matches.
-    VerifyLog {
-        /// An anchor printed by an earlier check (SEQ:HASH) and kept outside the database:
-        /// also proves no records were cut from the end since then.
-        #[arg(long)]
-        anchor: Option<String>,
-    },
-    /// Seal the records not sealed yet and time-stamp the seals still without a token, now
-    /// (`cqdt serve` does it every minute).
-    Seal,
-}
-
-/// `cqdt calendar …`
-#[derive(Debug, Subcommand)]
-pub enum CalendarCommand {
-    /// Public holidays of a year (with compensatory days and announced changes).
-    Holidays {
-        /// Year, 1990–2100.
-        year: i32,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// The date N working days after DATE (dd/mm/yyyy or yyyy-mm-dd).
-    AddWorkingDays {
-        /// Start date.
-        date: String,
-        /// Number of working days (negative goes back).
-        #[arg(allow_hyphen_values = true)]
-        days: i64,
-    },
-    /// Working days after the first date up to and including the second.
-    WorkingDaysBetween {
-        /// From.
-        from: String,
-        /// To.
-        to: String,
-    },
-}
-
-/// `cqdt kek …`
-#[derive(Debug, Subcommand)]
-pub enum KekCommand {
-    /// Print a new random key (base64), for CQDT_KEK or a line of CQDT_KEK_FILE.
-    Generate,
-    /// Reseal every secret under the current key; afterwards the previous keys can go.
-    Rewrap,
-}
-
-/// `cqdt catalog …`
-#[derive(Debug, Subcommand)]
-pub enum CatalogCommand {
-    /// List catalogs with entry counts.
-    List,
-    /// Print a catalog's current entries.
-    Export {
-        /// Catalog code, e.g. agencies.
-        name: String,
-        /// csv or json.
-        #[arg(long, default_value = "csv")]
-        format: String,
-    },
-    /// Import entries from a CSV or JSON file, all or nothing.
-    Import {
-        /// Catalog code.
-        name: String,
-        /// File (.csv or .json).
-        file: PathBuf,
-    },
-}
-
-/// `cqdt client …`
-#[derive(Debug, Subcommand)]
-pub enum ClientCommand {
-    /// Register a client; prints its id and, once, its secret.
-    Add {
-        /// Display name.
-        name: String,
-        /// Grant it may use: client_credentials or authorization_code (repeatable).
-        #[arg(long = "grant", required = true)]
-        grants: Vec<String>,
-        /// Exact redirect URI (repeatable; for authorization_code).
-        #[arg(long = "redirect-uri")]
-        redirect_uris: Vec<String>,
-        /// A public client (no secret; authorization_code with PKCE only).
-        #[arg(long)]
-        public: bool,
-        /// Allowed scope (repeatable, or space/comma separated).
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// First-party: no consent screen.
-        #[arg(long)]
-        first_party: bool,
-        /// Algorithm of its ID tokens: ES256 (default) or RS256.
-        #[arg(long = "id-token-alg")]
-        id_token_alg: Option<String>,
-    },
-    /// List registered clients.
-    List,
-}
-
-/// `cqdt sandbox …`
-#[derive(Debug, Subcommand)]
-pub enum SandboxCommand {
-    /// An SMS gateway sandbox that keeps messages in memory and shows them.
-    Sms {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:9100")]
-        listen: String,
-        /// Bearer token the sandbox requires, if any.
-        #[arg(long)]
-        token: Option<String>,
-    },
-    /// A VNeID stand-in: a small OpenID Connect provider with test identities.
-    Vneid {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:9200")]
-        listen: String,
-        /// The client id the platform uses.
-        #[arg(long, default_value = "cqdt")]
-        client_id: String,
-        /// The client secret the platform uses.
-        #[arg(long, default_value = "cqdt-sandbox-secret")]
-        client_secret: String,
-        /// Redirect URIs allowed (the platform's `/dang-nhap/vneid/callback`).
-        #[arg(long = "redirect-uri", required = true)]
-        redirect_uris: Vec<String>,
-    },
-    /// An RFC 3161 time-stamping authority with a CA of its own, for the message log's seals.
-    Tsa {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:9300")]
-        listen: String,
-        /// Where its key and certificates are kept (made on first start; ca-cert.pem is the
-        /// platform's tsa_ca_file).
-        #[arg(long, default_value = "./tsa-sandbox")]
-        dir: PathBuf,
-    },
-}
-
-/// `cqdt bench …`
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Start-up time to ready and idle memory of `cqdt serve` with the demo province, against a
-    /// baseline (the SMS sandbox: the same binary serving almost nothing) measured in the same run.
-    Startup {
-        /// Runs to measure.
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-    },
-    /// Process instances started and driven through three user tasks to the end, durably,
-    /// against a baseline of the same number of bare write transactions on the same database.
-    Workflow {
-        /// Instances to run.
-        #[arg(long, default_value_t = 20_000)]
-        instances: usize,
-        /// Concurrent clients.
-        #[arg(long, default_value_t = 512)]
-        concurrency: usize,
-        /// `engine`: calls into the engine in-process; `http`: through the HTTP API of a
-        /// `cqdt serve` it starts (four requests an instance, against `/healthz`); `jobs`:
-        /// one external task an instance, done by workers through the job API (at most 64
-        /// workers; the instances are started before the clock runs).
-        #[arg(long, default_value = "engine", value_parser = ["engine", "http", "jobs"])]
-        via: String,
-    },
-    /// Dossiers submitted per second through the JSON API (no attachments) of a `cqdt serve`
-    /// it starts, against `/healthz` requests per second to the same server in the same run.
-    Submit {
-        /// Seconds of load.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// Concurrent clients (many kiosks and phones at once: submissions arriving together
-        /// share a commit).
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
-    },
-    /// Procedure search latency over a catalog of this many procedures (the demo ones and
-    /// variants of them), against a naive scan of the same catalog in the same run.
-    Search {
-        /// Procedures in the catalog.
-        #[arg(long, default_value_t = 2000)]
-        procedures: usize,
-        /// Searches to time.
-        #[arg(long, default_value_t = 20000)]
-        searches: usize,
-    },
-    /// The portal's procedure page and search page served per second by a `cqdt serve` it
-    /// starts, against `/healthz` on the same server in the same run.
-    Pages {
-        /// Seconds to load each page.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// Concurrent clients.
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
-    },
-    /// Calls through the integration platform's gateway (token, grant, limits, monitoring)
-    /// against nginx proxying the same upstream in the same run, and a 1 GB body streamed
-    /// through it while the server's memory is watched. Needs nginx (Debian nginx-light).
-    Gateway {
-        /// Seconds to load each path.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// Concurrent clients.
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
-    },
-}
+pub use crate::subcommands::{
+    AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, ClientCommand, KekCommand,
+    LgspCommand, SandboxCommand,
+};
 
 /// Values read from the TOML file.
 #[derive(Debug, Default, Deserialize)]
@@ -447,6 +232,8 @@ struct FileConfig {
     kek_file: Option<PathBuf>,
     tsa_url: Option<String>,
     tsa_ca_file: Option<PathBuf>,
+    lgsp_archive_dir: Option<PathBuf>,
+    lgsp_keep_days: Option<u32>,
 }
 
 /// Where the key-encryption keys come from.
@@ -501,6 +288,10 @@ pub struct Config {
     pub kek: KekSource,
     /// The time-stamping authority and the CAs its tokens are checked against.
     pub tsa: Option<(String, cqdt_timestamp::Anchors)>,
+    /// Where the message log is archived, and after how many days.
+    pub lgsp_archive_dir: Option<PathBuf>,
+    /// Days the message log's records stay in the database.
+    pub lgsp_keep_days: u32,
 }
 
 /// A configuration problem, reported before anything starts.
@@ -565,6 +356,8 @@ impl Config {
         };
         Ok(Config {
             tsa,
+            lgsp_archive_dir: g.lgsp_archive_dir.clone().or(file.lgsp_archive_dir),
+            lgsp_keep_days: g.lgsp_keep_days.or(file.lgsp_keep_days).unwrap_or(180),
             kek,
             trusted_proxies,
             metrics_token: g.metrics_token.clone().or(file.metrics_token),

@@ -12,9 +12,11 @@ mod bench_workflow_http;
 mod commands;
 pub mod config;
 mod demo;
+mod lgsp_log;
 mod menu;
 pub mod openapi;
 pub mod server;
+mod subcommands;
 mod wiring;
 
 pub use app::{App, AppError};

@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod archive;
 pub mod exchange;
 pub mod gateway;
 pub mod http;

@@ -8,7 +8,7 @@
 //! at a time across nodes. The chain's roots are signed and time-stamped by [`crate::seal`].
 
 use cqdt_platform::{Backend, Db, DbError, DbResultExt, Sql};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
@@ -16,7 +16,7 @@ use sqlx::AnyConnection;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One exchange as the log keeps it (the chain covers these fields, in this order).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, PartialEq, Eq)]
 pub struct Entry {
     /// When the call arrived (RFC 3339).
     pub at: String,
@@ -47,12 +47,13 @@ pub struct Entry {
 }
 
 /// A row of the chain.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Row {
     /// Position, from 1, without gaps.
     pub seq: i64,
     /// The exchange.
     #[sqlx(flatten)]
+    #[serde(flatten)]
     pub entry: Entry,
     /// The previous row's hash.
     pub prev_hash: String,
@@ -72,7 +73,8 @@ pub fn chain_hash(prev: &str, seq: i64, entry: &Entry) -> String {
     hex::encode(h.finalize())
 }
 
-const COLS: &str = "seq, at, request_id, consumer, service, operation_id, method, path, status, \
+pub(crate) const COLS: &str =
+    "seq, at, request_id, consumer, service, operation_id, method, path, status, \
      failed_side, request_bytes, response_bytes, request_digest, response_digest, prev_hash, hash";
 
 /// Appends entries to the chain in the caller's transaction (which holds the chain's lock).
@@ -92,6 +94,16 @@ pub async fn append(
             .fetch_optional(&mut *conn)
             .await
             .ctx("reading the message log's head")?;
+    // With every record archived, the chain goes on from the last seal's root.
+    let head = match head {
+        Some(h) => Some(h),
+        None => sqlx::query_as(
+            "SELECT last_seq, root FROM lgsp_log_seals ORDER BY last_seq DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("reading the last seal")?,
+    };
     let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_string()));
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
@@ -149,15 +161,26 @@ pub enum Break {
 pub struct Report {
     /// Rows checked.
     pub checked: i64,
+    /// The position of the last row checked (the last archived one when none is left).
+    pub head_seq: i64,
     /// The last row's hash (an anchor to keep outside the database).
     pub head: String,
     /// The first row that breaks the chain.
     pub first_bad: Option<(i64, Break)>,
 }
 
-/// Checks the whole chain, a page at a time.
+/// Checks the whole chain, a page at a time: from the first record, or after the records
+/// archived (from the root of the last archived seal).
 pub async fn verify(db: &Db) -> Result<Report, DbError> {
-    let (mut expected, mut prev, mut checked) = (1i64, GENESIS.to_string(), 0i64);
+    let archived: Option<(i64, String)> = sqlx::query_as(
+        "SELECT last_seq, root FROM lgsp_log_seals WHERE archive IS NOT NULL \
+         ORDER BY last_seq DESC LIMIT 1",
+    )
+    .fetch_optional(db.pool())
+    .await
+    .ctx("reading the archived seals")?;
+    let (after, mut prev) = archived.unwrap_or((0, GENESIS.to_string()));
+    let (mut expected, mut checked) = (after + 1, 0i64);
     loop {
         let page: Vec<Row> = sqlx::query_as(&format!(
             "SELECT {COLS} FROM lgsp_log WHERE seq >= $1 ORDER BY seq LIMIT 5000"
@@ -167,7 +190,7 @@ pub async fn verify(db: &Db) -> Result<Report, DbError> {
         .await
         .ctx("reading the message log")?;
         if page.is_empty() {
-            return Ok(Report { checked, head: prev, first_bad: None });
+            return Ok(Report { checked, head_seq: expected - 1, head: prev, first_bad: None });
         }
         for r in page {
             let bad = if r.seq != expected {
@@ -180,7 +203,8 @@ pub async fn verify(db: &Db) -> Result<Report, DbError> {
                 None
             };
             if let Some(why) = bad {
-                return Ok(Report { checked, head: prev, first_bad: Some((r.seq, why)) });
+                let first_bad = Some((r.seq, why));
+                return Ok(Report { checked, head_seq: expected - 1, head: prev, first_bad });
             }
             prev = r.hash;
             expected += 1;

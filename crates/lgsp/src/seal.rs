@@ -56,10 +56,14 @@ pub struct Seal {
     pub authority: Option<String>,
     /// Why the last attempt to stamp it failed.
     pub stamp_error: Option<String>,
+    /// The archive its records went to (then they are no longer in `lgsp_log`).
+    pub archive: Option<String>,
+    /// That archive's SHA-256.
+    pub archive_sha256: Option<String>,
 }
 
-const COLS: &str =
-    "first_seq, last_seq, root, sealed_at, signature, stamp, stamped_at, authority, stamp_error";
+pub(crate) const COLS: &str = "first_seq, last_seq, root, sealed_at, signature, stamp, \
+     stamped_at, authority, stamp_error, archive, archive_sha256";
 
 /// What one round did.
 #[derive(Debug, Default, Clone)]
@@ -317,6 +321,11 @@ async fn check(
             seal.first_seq
         )));
     }
+    if seal.archive.is_some() {
+        // Its records are in the archive (`cqdt lgsp verify-archive`); the signature and the
+        // stamp are checked here all the same.
+        return check_signed(directory, anchors, seal, report).await;
+    }
     let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM lgsp_log WHERE seq = $1")
         .bind(seal.last_seq)
         .fetch_optional(db.pool())
@@ -332,6 +341,15 @@ async fn check(
         }
         Some(_) => {}
     }
+    check_signed(directory, anchors, seal, report).await
+}
+
+async fn check_signed(
+    directory: &dyn Directory,
+    anchors: Option<&Anchors>,
+    seal: &Seal,
+    report: &mut SealReport,
+) -> Result<Result<(), String>, DbError> {
     let claims = match directory.verify_seal(&seal.signature).await {
         Ok(c) => c,
         Err(why) => return Ok(Err(format!("the platform's signature: {why}"))),

@@ -155,3 +155,103 @@ fn openssl_verifies(dir: &std::path::Path, signature: &str, stamp: &[u8], ca: &s
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && said.contains("Verification: OK"), "{said}");
 }
+
+#[tokio::test]
+async fn archived_records_leave_the_database_and_their_archive_is_checked_from_itself_alone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (tsa_url, ca) = authority(dir.path()).await;
+    let mut app = Instance::start().await;
+    let (base, _) = provider().await;
+    let (service, bearer) = registry(&app, &base, serde_json::json!({})).await;
+    grant(&app, &service, &["traCuuKhaiSinh"]).await;
+    let get = |n: i64| format!("/lgsp/{JUSTICE}/ho-tich/khai-sinh/{n}");
+    for n in 1..=3 {
+        assert_eq!(call(&app, reqwest::Method::GET, &get(n), &bearer).await.0, 200);
+    }
+    logged(&app, 3).await;
+    // Sealing and archiving run beside traffic: the server stays up.
+    let (db, data) = (app.db.url.clone(), app.data_dir.clone());
+    let env = [("CQDT_TSA_URL", tsa_url.as_str()), ("CQDT_TSA_CA_FILE", ca.as_str())];
+    let out_dir = dir.path().join("archives").display().to_string();
+    let sealed = cli_with_env(&db, &data, &["lgsp", "seal"], &env).await;
+    assert!(sealed.status.success(), "{}", text(&sealed));
+    let archived =
+        cli_with_env(&db, &data, &["lgsp", "archive", "--out", &out_dir, "--keep-days", "0"], &env)
+            .await;
+    let out = text(&archived);
+    assert!(archived.status.success() && out.contains("archived records 1–3 (3 records)"), "{out}");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lgsp_log")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(left, 0, "the archived records left the database");
+
+    // The log goes on after the archive: record 4 links to the archived seal's root.
+    assert_eq!(call(&app, reqwest::Method::GET, &get(4), &bearer).await.0, 200);
+    logged(&app, 1).await;
+    app.stop().await;
+    let ok = cli_with_env(&db, &data, &["lgsp", "verify-log"], &env).await;
+    let out = text(&ok);
+    assert!(ok.status.success() && out.contains("message log OK: 1 records; anchor 4:"), "{out}");
+    assert!(out.contains("seals OK: 1 seals cover records 1–3"), "{out}");
+
+    let file = std::path::Path::new(&out_dir).join("lgsp-log-000000000001-000000000003.tar.gz");
+    let file = file.display().to_string();
+    let checked = cli_with_env(&db, &data, &["lgsp", "verify-archive", &file], &env).await;
+    let out = text(&checked);
+    assert!(checked.status.success(), "{out}");
+    assert!(
+        out.contains("archive OK: records 1–3 (3), 1 seals")
+            && out.contains("1 time-stamps verified"),
+        "{out}"
+    );
+
+    // The archive rewritten (record 2 changed, the chain recomputed): the seal no longer holds.
+    rewrite_archive(&file);
+    let bad = cli_with_env(&db, &data, &["lgsp", "verify-archive", &file], &env).await;
+    let out = text(&bad);
+    assert_eq!(bad.status.code(), Some(3), "{out}");
+    assert!(out.contains("record 3 is not what the seal ending there signed"), "{out}");
+}
+
+/// Rewrites record 2 of an archive with another status and recomputes the chain after it.
+fn rewrite_archive(path: &str) {
+    use std::io::Read;
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    let file = std::fs::File::open(path).expect("archive");
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for e in tar.entries().expect("entries") {
+        let mut e = e.expect("entry");
+        let name = e.path().expect("name").display().to_string();
+        let mut bytes = Vec::new();
+        e.read_to_end(&mut bytes).expect("read");
+        entries.push((name, bytes));
+    }
+    let records = entries.iter_mut().find(|(n, _)| n == "records.jsonl").expect("records");
+    let mut prev: Option<String> = None;
+    let mut out = Vec::new();
+    for line in String::from_utf8(records.1.clone()).expect("utf-8").lines() {
+        let mut r: cqdt_lgsp::log::Row = serde_json::from_str(line).expect("row");
+        if r.seq == 2 {
+            r.entry.status = 404;
+        }
+        let p = prev.take().unwrap_or_else(|| r.prev_hash.clone());
+        r.prev_hash = p.clone();
+        r.hash = cqdt_lgsp::log::chain_hash(&p, r.seq, &r.entry);
+        prev = Some(r.hash.clone());
+        out.extend(serde_json::to_vec(&r).expect("json"));
+        out.push(b'\n');
+    }
+    records.1 = out;
+    let file = std::fs::File::create(path).expect("rewrite");
+    let mut tar =
+        tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast()));
+    for (name, bytes) in &entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, name, bytes.as_slice()).expect("append");
+    }
+    tar.into_inner().expect("tar").finish().expect("gzip");
+}
