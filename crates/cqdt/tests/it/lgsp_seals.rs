@@ -34,19 +34,28 @@ async fn logged(app: &Instance, n: i64) {
     panic!("the recorder did not write {n} records");
 }
 
-#[tokio::test]
-async fn seals_are_signed_and_time_stamped_and_a_rewrite_that_recomputed_the_chain_is_caught() {
-    let dir = tempfile::tempdir().expect("dir");
-    let (tsa_url, ca) = authority(dir.path()).await;
-    let mut app = Instance::start().await;
+fn record(n: i64) -> String {
+    format!("/lgsp/{JUSTICE}/ho-tich/khai-sinh/{n}")
+}
+
+/// An instance with the test registry and three calls logged; the consumer's token.
+async fn three_calls() -> (Instance, String) {
+    let app = Instance::start().await;
     let (base, _) = provider().await;
     let (service, bearer) = registry(&app, &base, serde_json::json!({})).await;
     grant(&app, &service, &["traCuuKhaiSinh"]).await;
     for n in 1..=3 {
-        let path = format!("/lgsp/{JUSTICE}/ho-tich/khai-sinh/{n}");
-        assert_eq!(call(&app, reqwest::Method::GET, &path, &bearer).await.0, 200);
+        assert_eq!(call(&app, reqwest::Method::GET, &record(n), &bearer).await.0, 200);
     }
     logged(&app, 3).await;
+    (app, bearer)
+}
+
+#[tokio::test]
+async fn seals_are_signed_and_time_stamped_and_a_rewrite_that_recomputed_the_chain_is_caught() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (tsa_url, ca) = authority(dir.path()).await;
+    let (mut app, _) = three_calls().await;
     app.stop().await;
     let (db, data) = (app.db.url.clone(), app.data_dir.clone());
     let run = |args: &'static [&'static str], url: String| {
@@ -160,15 +169,7 @@ fn openssl_verifies(dir: &std::path::Path, signature: &str, stamp: &[u8], ca: &s
 async fn archived_records_leave_the_database_and_their_archive_is_checked_from_itself_alone() {
     let dir = tempfile::tempdir().expect("dir");
     let (tsa_url, ca) = authority(dir.path()).await;
-    let mut app = Instance::start().await;
-    let (base, _) = provider().await;
-    let (service, bearer) = registry(&app, &base, serde_json::json!({})).await;
-    grant(&app, &service, &["traCuuKhaiSinh"]).await;
-    let get = |n: i64| format!("/lgsp/{JUSTICE}/ho-tich/khai-sinh/{n}");
-    for n in 1..=3 {
-        assert_eq!(call(&app, reqwest::Method::GET, &get(n), &bearer).await.0, 200);
-    }
-    logged(&app, 3).await;
+    let (mut app, bearer) = three_calls().await;
     // Sealing and archiving run beside traffic: the server stays up.
     let (db, data) = (app.db.url.clone(), app.data_dir.clone());
     let env = [("CQDT_TSA_URL", tsa_url.as_str()), ("CQDT_TSA_CA_FILE", ca.as_str())];
@@ -187,7 +188,7 @@ async fn archived_records_leave_the_database_and_their_archive_is_checked_from_i
     assert_eq!(left, 0, "the archived records left the database");
 
     // The log goes on after the archive: record 4 links to the archived seal's root.
-    assert_eq!(call(&app, reqwest::Method::GET, &get(4), &bearer).await.0, 200);
+    assert_eq!(call(&app, reqwest::Method::GET, &record(4), &bearer).await.0, 200);
     logged(&app, 1).await;
     app.stop().await;
     let ok = cli_with_env(&db, &data, &["lgsp", "verify-log"], &env).await;
