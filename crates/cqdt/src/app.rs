@@ -88,6 +88,8 @@ pub struct App {
     pub lgsp: cqdt_lgsp::Registry,
     /// The integration platform's gateway.
     pub gateway: cqdt_lgsp::Gateway,
+    /// Push delivery of the asynchronous exchange (its sweeper runs with the workers).
+    pub push: cqdt_lgsp::delivery::Delivery,
     /// The identity provider once started, for the modules that ask about OAuth clients.
     pub clients: Arc<std::sync::OnceLock<cqdt_identity::IdentityService>>,
 }
@@ -267,6 +269,14 @@ impl App {
         let gateway =
             cqdt_lgsp::Gateway::new(lgsp.clone(), &config.tls, cqdt_lgsp::GatewayConfig::default())
                 .map_err(|e| AppError::Failed(format!("gateway: {e}")))?;
+        // Pushes of the asynchronous exchange go through the outbox's worker.
+        let push = reqwest::Client::builder()
+            .use_preconfigured_tls(config.tls.client_config())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| AppError::Failed(format!("message delivery: {e}")))?;
+        let mut push = lgsp.delivery(push);
+        push.register(&platform.jobs);
         Ok(App {
             config,
             platform,
@@ -282,6 +292,7 @@ impl App {
             agencies: Arc::default(),
             lgsp,
             gateway,
+            push,
             clients,
         })
     }
@@ -537,7 +548,7 @@ impl App {
                 platform: p.clone(),
                 registry: self.lgsp.clone(),
                 gateway: self.gateway.clone(),
-                exchange: cqdt_lgsp::Exchange::new(p.db.clone(), p.clock.clone()),
+                exchange: cqdt_lgsp::Exchange::new(p.db.clone(), p.clock.clone(), p.jobs.clone()),
             }))
             .merge(cqdt_calendar::http::router(
                 cqdt_calendar::http::CalendarState {

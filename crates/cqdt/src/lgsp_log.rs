@@ -57,13 +57,17 @@ impl App {
         Ok(written)
     }
 
-    /// The sealer (every minute) and, when an archive directory is configured, the archiver
-    /// (every hour).
+    /// The sealer (every minute), the push sweeper (every 5 s) and, when an archive directory
+    /// is configured, the archiver (every hour).
     pub(crate) fn spawn_log_workers(
         &self,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Vec<tokio::task::JoinHandle<()>> {
-        let mut workers = vec![self.log_sealer().spawn(Duration::from_secs(60), shutdown.clone())];
+        let mut workers = vec![
+            self.log_sealer().spawn(Duration::from_secs(60), shutdown.clone()),
+            // Queues whose first message is due again after a failed push.
+            self.push.clone().spawn_sweeper(Duration::from_secs(5), shutdown.clone()),
+        ];
         if let Some(dir) = self.config.lgsp_archive_dir.clone() {
             let (app, mut stop) = (self.clone(), shutdown);
             workers.push(tokio::spawn(async move {

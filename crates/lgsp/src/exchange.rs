@@ -5,11 +5,14 @@
 //! pulls its queue oldest first, reads each body and reports what it did ("đã nhận", "đã xử
 //! lý", "lỗi"); the sender follows the status.
 //!
-//! Not yet (issue 16): push delivery with back-off and a dead letter, the NATS JetStream
-//! variant, the throughput target.
+//! A recipient system that gives a `push_url` has its messages pushed instead
+//! ([`crate::delivery`]); a message it could not take goes to the dead letter (`dead`), from
+//! which its sender may send it again ([`Exchange::redeliver`]).
+//!
+//! Not yet (issue 16): the NATS JetStream variant, the throughput target.
 
 use cqdt_platform::clock::format_ts;
-use cqdt_platform::{Db, DbError, DbResultExt, SharedClock};
+use cqdt_platform::{Db, DbError, DbResultExt, JobQueue, SharedClock};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Executor};
@@ -32,6 +35,8 @@ pub enum MessageStatus {
     Processed,
     /// The recipient could not deal with it (the note says why).
     Failed,
+    /// The platform could not push it to the recipient (the dead letter; the note says why).
+    Dead,
 }
 
 impl MessageStatus {
@@ -42,6 +47,7 @@ impl MessageStatus {
             MessageStatus::Received => "received",
             MessageStatus::Processed => "processed",
             MessageStatus::Failed => "failed",
+            MessageStatus::Dead => "dead",
         }
     }
 
@@ -52,6 +58,7 @@ impl MessageStatus {
             MessageStatus::Received,
             MessageStatus::Processed,
             MessageStatus::Failed,
+            MessageStatus::Dead,
         ]
         .into_iter()
         .find(|x| x.as_str() == s)
@@ -64,6 +71,7 @@ impl MessageStatus {
             MessageStatus::Received => "Đã nhận",
             MessageStatus::Processed => "Đã xử lý",
             MessageStatus::Failed => "Lỗi",
+            MessageStatus::Dead => "Không chuyển được",
         }
     }
 
@@ -96,10 +104,12 @@ pub struct Message {
     pub size: i64,
     /// Hex SHA-256 of the body.
     pub body_sha256: String,
-    /// `queued`, `received`, `processed` or `failed`.
+    /// `queued`, `received`, `processed`, `failed` or `dead` (could not be pushed).
     pub status: String,
-    /// What the recipient said with its last report.
+    /// What the recipient said with its last report, or why a push failed.
     pub note: Option<String>,
+    /// Failed pushes so far.
+    pub attempts: i64,
     /// Accepted (RFC 3339).
     pub created_at: String,
     /// Last change (RFC 3339).
@@ -107,7 +117,7 @@ pub struct Message {
 }
 
 const COLS: &str = "id, sender, message_id, recipient, content_type, size, body_sha256, status, \
-     note, created_at, updated_at";
+     note, attempts, created_at, updated_at";
 
 async fn by_sender<'e, E: Executor<'e, Database = Any>>(
     exec: E,
@@ -152,12 +162,14 @@ fn again(first: Message, digest: &str) -> Result<(Message, bool), LgspError> {
 pub struct Exchange {
     db: Db,
     clock: SharedClock,
+    jobs: JobQueue,
 }
 
 impl Exchange {
-    /// The queues over the platform's database.
-    pub fn new(db: Db, clock: SharedClock) -> Self {
-        Exchange { db, clock }
+    /// The queues over the platform's database; pushes go through `jobs` (with
+    /// [`crate::delivery::Delivery`] registered on it).
+    pub fn new(db: Db, clock: SharedClock, jobs: JobQueue) -> Self {
+        Exchange { db, clock, jobs }
     }
 
     /// Accepts a message from `sender` for `recipient` (`member/system`): the message and
@@ -209,10 +221,11 @@ impl Exchange {
             body_sha256: digest,
             status: MessageStatus::Queued.as_str().into(),
             note: None,
+            attempts: 0,
             created_at: now.clone(),
             updated_at: now,
         };
-        sqlx::query(&format!("INSERT INTO lgsp_messages ({COLS}, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+        sqlx::query(&format!("INSERT INTO lgsp_messages ({COLS}, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
             .bind(&m.id)
             .bind(&m.sender)
             .bind(&m.message_id)
@@ -222,14 +235,61 @@ impl Exchange {
             .bind(&m.body_sha256)
             .bind(&m.status)
             .bind(&m.note)
+            .bind(m.attempts)
             .bind(&m.created_at)
             .bind(&m.updated_at)
             .bind(body.to_vec())
             .execute(&mut *tx)
             .await
             .ctx("queueing a message")?;
+        let push = to.push_url.is_some();
+        if push {
+            self.jobs
+                .enqueue(
+                    &mut tx,
+                    crate::delivery::JOB_KIND,
+                    &crate::delivery::payload(&m.recipient),
+                )
+                .await?;
+        }
         tx.commit().await?;
+        if push {
+            self.jobs.wake();
+        }
         Ok((m, true))
+    }
+
+    /// Sends a message from the dead letter again (its sender asks): queued anew, attempts
+    /// reset, pushed again if the recipient takes pushes.
+    #[tracing::instrument(skip(self, caller), fields(sender = %caller.key()))]
+    pub async fn redeliver(&self, caller: &Subsystem, id: &str) -> Result<Message, LgspError> {
+        let mut tx = self.db.begin().await?;
+        let m =
+            by_id(&mut *tx, id).await?.filter(|m| m.sender == caller.key()).ok_or_else(|| {
+                LgspError::NotFound(format!("Hệ thống này không gửi thông điệp “{id}”."))
+            })?;
+        if m.status != MessageStatus::Dead.as_str() {
+            let now = MessageStatus::parse(&m.status).map(MessageStatus::label).unwrap_or_default();
+            return Err(LgspError::Conflict(format!(
+                "Chỉ gửi lại được thông điệp không chuyển được; thông điệp này đang “{now}”."
+            )));
+        }
+        let at = format_ts(self.clock.now());
+        sqlx::query(
+            "UPDATE lgsp_messages SET status = 'queued', attempts = 0, note = NULL, updated_at = $2, \
+             next_attempt_at = NULL WHERE id = $1 AND status = 'dead'",
+        )
+        .bind(id)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await
+        .ctx("sending a message again")?;
+        self.jobs
+            .enqueue(&mut tx, crate::delivery::JOB_KIND, &crate::delivery::payload(&m.recipient))
+            .await?;
+        tx.commit().await?;
+        self.jobs.wake();
+        Ok(Message { status: "queued".into(), attempts: 0, note: None, updated_at: at, ..m })
     }
 
     /// A message the caller sent or receives.

@@ -56,12 +56,17 @@ pub fn router(state: LgspState) -> Router {
             post(exchange::send).layer(DefaultBodyLimit::max(crate::exchange::MAX_BODY)),
         )
         .route("/api/v1/lgsp/messages/{id}", get(exchange::message))
+        .route("/api/v1/lgsp/messages/{id}/redeliver", post(exchange::redeliver))
         .route("/api/v1/lgsp/inbox", get(exchange::inbox))
         .route("/api/v1/lgsp/inbox/{id}/content", get(exchange::content))
         .route("/api/v1/lgsp/inbox/{id}/status", post(exchange::report))
         .route_layer(scope_rule(ApiScope::Lgsp, ApiScope::Lgsp))
         .route("/api/v1/lgsp/members", post(api::add_member))
         .route("/api/v1/lgsp/members/{member}/subsystems", post(api::add_subsystem))
+        .route(
+            "/api/v1/lgsp/members/{member}/subsystems/{code}/push",
+            axum::routing::put(api::set_push),
+        )
         .route("/api/v1/lgsp/services", post(api::register_service))
         .route("/api/v1/lgsp/services/{id}", get(api::service).put(api::update_service))
         .route("/api/v1/lgsp/grants", get(api::grants).post(api::request_access))
@@ -201,6 +206,7 @@ impl IntoResponse for LgspError {
         api::meta_allowed,
         api::add_member,
         api::add_subsystem,
+        api::set_push,
         api::register_service,
         api::service,
         api::update_service,
@@ -213,6 +219,7 @@ impl IntoResponse for LgspError {
         exchange::inbox,
         exchange::content,
         exchange::report,
+        exchange::redeliver,
     ),
     components(schemas(
         crate::model::Member,
@@ -231,6 +238,7 @@ impl IntoResponse for LgspError {
         api::ServiceDetail,
         MemberBody,
         SubsystemBody,
+        api::PushBody,
         DecisionBody,
         AccessRequestAnswer,
         crate::exchange::Message,

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+pub mod delivery;
 pub mod exchange;
 pub mod gateway;
 pub mod http;

@@ -238,6 +238,8 @@ pub struct Subsystem {
     pub name: String,
     /// The OAuth client it calls the gateway as (client credentials), if it consumes.
     pub client_id: Option<String>,
+    /// Where the platform POSTs the messages sent to it (push delivery); none: it pulls them.
+    pub push_url: Option<String>,
 }
 
 impl Subsystem {

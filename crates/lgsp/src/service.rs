@@ -194,6 +194,16 @@ impl Registry {
         crate::seal::Sealer::new(self.db.clone(), self.clock.clone(), self.directory.clone(), tsa)
     }
 
+    /// The push delivery of the asynchronous exchange, over `http`.
+    pub fn delivery(&self, http: reqwest::Client) -> crate::delivery::Delivery {
+        crate::delivery::Delivery::new(
+            self.db.clone(),
+            self.clock.clone(),
+            http,
+            self.directory.clone(),
+        )
+    }
+
     /// Checks every seal of the message log (time-stamps against `anchors` when given).
     pub async fn verify_seals(
         &self,
@@ -298,6 +308,7 @@ impl Registry {
             code: code.to_string(),
             name: name.trim().to_string(),
             client_id: client_id.map(str::to_string),
+            push_url: None,
         };
         store::insert_subsystem(&mut tx, &s, &self.now()).await?;
         self.audit
@@ -310,6 +321,57 @@ impl Registry {
         tx.commit().await?;
         self.changed();
         Ok(s)
+    }
+
+    /// Sets where the platform pushes a system's messages (http or https), or clears it (the
+    /// system then pulls them).
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn set_push_url(
+        &self,
+        actor: &Actor,
+        rid: &str,
+        member: &str,
+        code: &str,
+        url: Option<&str>,
+    ) -> Result<Subsystem, LgspError> {
+        let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(u) => {
+                let mut errors = Vec::new();
+                let checked = check_base_url(u, &mut errors);
+                if !errors.is_empty() || checked.is_none() {
+                    let errors = errors
+                        .into_iter()
+                        .map(|e| {
+                            FieldError::new(
+                                "push_url",
+                                e.message.replace("dịch vụ", "nhận thông điệp"),
+                            )
+                        })
+                        .collect();
+                    return Err(LgspError::Invalid(errors));
+                }
+                checked
+            }
+        };
+        let mut tx = self.db.begin().await?;
+        actor.require(member)?;
+        let Some(mut sub) = store::subsystem(&mut *tx, member, code).await? else {
+            return Err(LgspError::NotFound(format!(
+                "Thành viên {member} không có hệ thống “{code}”."
+            )));
+        };
+        store::set_push_url(&mut tx, member, code, url.as_deref()).await?;
+        sub.push_url = url;
+        self.audit
+            .record(
+                &mut tx,
+                event(actor, rid, "lgsp.subsystem.push", "lgsp_subsystem", &sub.key())
+                    .details(serde_json::json!({ "push_url": sub.push_url })),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(sub)
     }
 
     async fn member_in(&self, tx: &mut cqdt_platform::Tx, code: &str) -> Result<Member, LgspError> {

@@ -9,7 +9,8 @@ const SERVICE_COLS: &str = "id, member_code, subsystem_code, code, name, descrip
      status, base_url, owner, sla_response_ms, sla_availability, timeout_ms, max_body_bytes, \
      calls_per_minute, updated_at";
 
-const SUBSYSTEM_SELECT: &str = "SELECT member_code, code, name, client_id FROM lgsp_subsystems";
+const SUBSYSTEM_SELECT: &str =
+    "SELECT member_code, code, name, client_id, push_url FROM lgsp_subsystems";
 
 const GRANT_COLS: &str = "id, consumer_member, consumer_subsystem, service_id, operation_id, \
      status, purpose, valid_until, requested_by, requested_at, decided_by, decided_at, decision_note";
@@ -67,6 +68,23 @@ pub async fn insert_subsystem(
     .execute(conn)
     .await
     .ctx("adding a system")?;
+    Ok(())
+}
+
+/// Sets or clears where a system's messages are pushed.
+pub async fn set_push_url(
+    conn: &mut AnyConnection,
+    member: &str,
+    code: &str,
+    url: Option<&str>,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE lgsp_subsystems SET push_url = $3 WHERE member_code = $1 AND code = $2")
+        .bind(member)
+        .bind(code)
+        .bind(url)
+        .execute(conn)
+        .await
+        .ctx("setting a system's push address")?;
     Ok(())
 }
 

@@ -18,6 +18,7 @@ mod helpers;
 mod identity;
 mod lgsp;
 mod lgsp_exchange;
+mod lgsp_push;
 mod lgsp_seals;
 mod navigation;
 mod notifications;

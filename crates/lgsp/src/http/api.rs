@@ -201,6 +201,30 @@ pub(super) async fn add_subsystem(
     Ok((axum::http::StatusCode::CREATED, Json(sub)))
 }
 
+/// Where the platform pushes a system's messages.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PushBody {
+    /// An http or https URL that takes POSTed messages; empty or absent: the system pulls them.
+    pub push_url: Option<String>,
+}
+
+/// Set or clear where a system's messages are pushed
+#[utoipa::path(put, path = "/api/v1/lgsp/members/{member}/subsystems/{code}/push", tag = "lgsp", operation_id = "lgsp_set_push",
+    params(("member" = String, Path, description = "Member code"), ("code" = String, Path, description = "The system's code")),
+    request_body(content = PushBody),
+    responses((status = 200, description = "The system", body = Subsystem), BadRequest, NotFound, UnsupportedMediaType, Unprocessable, AdminRefusal),
+    security(("session" = []), ("basic" = [])))]
+pub(super) async fn set_push(
+    Steward(actor): Steward,
+    RequestId(rid): RequestId,
+    State(s): State<LgspState>,
+    Path((member, code)): Path<(String, String)>,
+    Json(b): Json<PushBody>,
+) -> Result<Json<Subsystem>, LgspError> {
+    let push_url = b.push_url.as_deref();
+    Ok(Json(s.registry.set_push_url(&actor, &rid, &member, &code, push_url).await?))
+}
+
 /// Register a service with its OpenAPI document (the provider's administrator)
 #[utoipa::path(post, path = "/api/v1/lgsp/services", tag = "lgsp", operation_id = "lgsp_register_service",
     request_body(content = ServiceDraft),

@@ -139,9 +139,23 @@ pub(super) async fn report(
     Json(b): Json<ReportBody>,
 ) -> Result<Json<Message>, LgspError> {
     let to = match MessageStatus::parse(b.status.trim()) {
-        Some(st) if st != MessageStatus::Queued => st,
+        Some(st) if !matches!(st, MessageStatus::Queued | MessageStatus::Dead) => st,
         _ => return Err(LgspError::field("status", "Báo cáo là received, processed hoặc failed.")),
     };
     let me = caller(&s, &client_id).await?;
     Ok(Json(s.exchange.report(&me, &id, to, &b.note).await?))
+}
+
+/// Send a message of this system's from the dead letter again (queued anew, pushed again)
+#[utoipa::path(post, path = "/api/v1/lgsp/messages/{id}/redeliver", tag = "lgsp", operation_id = "lgsp_redeliver_message",
+    params(("id" = String, Path, description = "The platform's message id")),
+    responses((status = 200, description = "The message, queued again", body = Message), NotFound, Conflict, AdminRefusal),
+    security(("bearer" = [])))]
+pub(super) async fn redeliver(
+    ConsumerSystem(client_id): ConsumerSystem,
+    State(s): State<LgspState>,
+    Path(id): Path<String>,
+) -> Result<Json<Message>, LgspError> {
+    let me = caller(&s, &client_id).await?;
+    Ok(Json(s.exchange.redeliver(&me, &id).await?))
 }
