@@ -200,18 +200,11 @@ impl Delivery {
     pub fn spawn_sweeper(
         self,
         every: Duration,
-        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = shutdown.changed() => break,
-                }
-                if let Err(e) = self.sweep().await {
-                    tracing::warn!(error = %e, "push delivery sweep");
-                }
-            }
+        crate::every(every, shutdown, "push delivery sweep", move || {
+            let me = self.clone();
+            async move { me.sweep().await.map(|_| ()) }
         })
     }
 

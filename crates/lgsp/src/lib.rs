@@ -37,3 +37,28 @@ pub use model::{
     Grant, GrantStatus, LgspError, Member, Operation, Service, ServiceStatus, Side, Subsystem,
 };
 pub use service::{AccessRequest, Actor, Directory, DirectoryFuture, Registry, ServiceDraft};
+
+/// Runs `round` every `period` until `shutdown`; a failed round is logged and the next one
+/// comes all the same.
+pub(crate) fn every<F, Fut>(
+    period: std::time::Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    what: &'static str,
+    round: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), cqdt_platform::DbError>> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(period) => {}
+                _ = shutdown.changed() => break,
+            }
+            if let Err(e) = round().await {
+                tracing::warn!(error = %e, "{what} failed");
+            }
+        }
+    })
+}

@@ -226,18 +226,11 @@ impl Sealer {
     pub fn spawn(
         self,
         every: Duration,
-        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = shutdown.changed() => break,
-                }
-                if let Err(e) = self.run().await {
-                    tracing::warn!(error = %e, "message log seal round failed");
-                }
-            }
+        crate::every(every, shutdown, "message log seal round", move || {
+            let me = self.clone();
+            async move { me.run().await.map(|_| ()) }
         })
     }
 }
