@@ -34,7 +34,7 @@ fn fail(what: impl std::fmt::Display) -> AppError {
 }
 
 /// The provider: 1 KB answers, and a sink that counts what it is sent.
-async fn upstream() -> Result<String, AppError> {
+pub(crate) async fn upstream() -> Result<String, AppError> {
     let kb: &'static str = Box::leak("x".repeat(1024).into_boxed_str());
     let app = axum::Router::new().route("/v1/echo", get(move || async move { kb })).route(
         "/v1/sink",
@@ -174,8 +174,12 @@ async fn admin(
 }
 
 /// Registers the provider's service and the consumer system, grants both operations and
-/// returns the consumer's token.
-async fn registry(http: &reqwest::Client, base: &str, upstream: &str) -> Result<String, AppError> {
+/// returns the consumer's token and the administrator's session.
+pub(crate) async fn registry(
+    http: &reqwest::Client,
+    base: &str,
+    upstream: &str,
+) -> Result<(String, String), AppError> {
     let cookie = admin_session(http, base).await?;
     let client = admin(
         http,
@@ -268,10 +272,11 @@ async fn registry(http: &reqwest::Client, base: &str, upstream: &str) -> Result<
         .json()
         .await
         .map_err(fail)?;
-    token["access_token"]
+    let bearer = token["access_token"]
         .as_str()
         .map(str::to_string)
-        .ok_or_else(|| fail(format!("token: {token}")))
+        .ok_or_else(|| fail(format!("token: {token}")))?;
+    Ok((bearer, cookie))
 }
 
 /// The resident set of a process, MB.
@@ -345,7 +350,7 @@ pub async fn gateway(
     let (mut child, base, dir) = serve_demo("gateway", database_url.as_deref()).await?;
     let pid = child.id().unwrap_or(0);
     let http = crate::bench::no_redirects()?;
-    let bearer = registry(&http, &base, &up).await?;
+    let (bearer, _) = registry(&http, &base, &up).await?;
     let (mut nginx, proxied) = nginx(&dir, &up).await?;
     let through = format!("{base}/lgsp/{PROVIDER}/do-tai/echo");
     // Warm both paths (connections, caches), then measure each in turn.

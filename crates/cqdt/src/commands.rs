@@ -172,6 +172,9 @@ pub async fn run(
         Command::Bench { command: BenchCommand::Gateway { seconds, concurrency } } => {
             crate::bench_gateway::gateway(seconds, concurrency, database_url_flag).await
         }
+        Command::Bench { command: BenchCommand::Exchange { seconds, concurrency } } => {
+            crate::bench_exchange::exchange(seconds, concurrency, database_url_flag).await
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod app;
 mod bench;
+mod bench_exchange;
 mod bench_gateway;
 mod bench_jobs;
 mod bench_pages;

@@ -245,4 +245,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
     },
+    /// Messages accepted durably per second by the LGSP's asynchronous exchange (1 KB, pushed
+    /// to the recipient, every one arriving in its sender's order), against /healthz.
+    Exchange {
+        /// Seconds of sending.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent senders.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
 }

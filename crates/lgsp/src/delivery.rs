@@ -173,15 +173,21 @@ impl Delivery {
     pub async fn sweep(&self) -> Result<usize, DbError> {
         let Some(jobs) = &self.jobs else { return Ok(0) };
         let now = format_ts(self.clock.now());
+        // Also queues with a message waiting 10 s untried: one sent while another node still
+        // took its recipient for one that pulls (its registry is read every 2 s).
+        let untried = format_ts(self.clock.now() - chrono::Duration::seconds(10));
         let due: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT m.recipient FROM lgsp_messages m \
-             WHERE m.next_attempt_at <= $1 AND m.status = 'queued' \
-             AND EXISTS (SELECT 1 FROM lgsp_subsystems s WHERE s.push_url IS NOT NULL \
-                         AND s.member_code || '/' || s.code = m.recipient) \
+            "SELECT s.member_code || '/' || s.code FROM lgsp_subsystems s \
+             WHERE s.push_url IS NOT NULL \
+             AND EXISTS (SELECT 1 FROM lgsp_messages m \
+                 WHERE m.recipient = s.member_code || '/' || s.code AND m.status = 'queued' \
+                 AND (m.next_attempt_at <= $1 \
+                      OR (m.next_attempt_at IS NULL AND m.created_at <= $2))) \
              AND NOT EXISTS (SELECT 1 FROM lgsp_push_leases l \
-                             WHERE l.recipient = m.recipient AND l.until_at >= $1)",
+                 WHERE l.recipient = s.member_code || '/' || s.code AND l.until_at >= $1)",
         )
         .bind(&now)
+        .bind(&untried)
         .fetch_all(self.db.pool())
         .await
         .ctx("finding queues due again")?;

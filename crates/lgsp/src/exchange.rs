@@ -18,7 +18,8 @@ use sha2::{Digest, Sha256};
 use sqlx::{Any, Executor};
 
 use crate::model::{LgspError, Subsystem};
-use crate::store;
+
+mod commit;
 
 /// The largest message body.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -163,22 +164,25 @@ pub struct Exchange {
     db: Db,
     clock: SharedClock,
     jobs: JobQueue,
+    committer: commit::Committer,
 }
 
 impl Exchange {
     /// The queues over the platform's database; pushes go through `jobs` (with
     /// [`crate::delivery::Delivery`] registered on it).
+    /// Starts the writer that commits accepted messages in groups (needs a Tokio runtime).
     pub fn new(db: Db, clock: SharedClock, jobs: JobQueue) -> Self {
-        Exchange { db, clock, jobs }
+        let committer = commit::Committer::start(db.clone(), jobs.clone());
+        Exchange { db, clock, jobs, committer }
     }
 
-    /// Accepts a message from `sender` for `recipient` (`member/system`): the message and
-    /// whether it is new (false: the same id and body were accepted before, nothing changed).
-    #[tracing::instrument(skip(self, sender, body), fields(sender = %sender.key(), size = body.len()))]
+    /// Accepts a message from `sender` for the system `to`: the message and whether it is new
+    /// (false: the same id and body were accepted before, nothing changed).
+    #[tracing::instrument(skip(self, sender, to, body), fields(sender = %sender.key(), to = %to.key(), size = body.len()))]
     pub async fn send(
         &self,
         sender: &Subsystem,
-        recipient: &str,
+        to: &Subsystem,
         message_id: &str,
         content_type: &str,
         body: &[u8],
@@ -195,21 +199,7 @@ impl Exchange {
         if body.len() > MAX_BODY {
             return Err(LgspError::field("body", format!("Nội dung tối đa {MAX_BODY} byte.")));
         }
-        let (member, system) = recipient.split_once('/').unwrap_or((recipient, ""));
         let digest = hex::encode(Sha256::digest(body));
-        if let Some(first) = by_sender(self.db.pool(), &sender.key(), message_id).await? {
-            return again(first, &digest);
-        }
-        let mut tx = self.db.begin().await?;
-        let Some(to) = store::subsystem(&mut *tx, member, system).await? else {
-            return Err(LgspError::NotFound(format!(
-                "Không có hệ thống nhận “{recipient}” trên trục LGSP."
-            )));
-        };
-        // Checked again under the write transaction: two sends of one id race to here.
-        if let Some(first) = by_sender(&mut *tx, &sender.key(), message_id).await? {
-            return again(first, &digest);
-        }
         let now = format_ts(self.clock.now());
         let m = Message {
             id: crate::service::new_id(),
@@ -225,38 +215,8 @@ impl Exchange {
             created_at: now.clone(),
             updated_at: now,
         };
-        sqlx::query(&format!("INSERT INTO lgsp_messages ({COLS}, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
-            .bind(&m.id)
-            .bind(&m.sender)
-            .bind(&m.message_id)
-            .bind(&m.recipient)
-            .bind(&m.content_type)
-            .bind(m.size)
-            .bind(&m.body_sha256)
-            .bind(&m.status)
-            .bind(&m.note)
-            .bind(m.attempts)
-            .bind(&m.created_at)
-            .bind(&m.updated_at)
-            .bind(body.to_vec())
-            .execute(&mut *tx)
-            .await
-            .ctx("queueing a message")?;
-        let push = to.push_url.is_some();
-        if push {
-            self.jobs
-                .enqueue(
-                    &mut tx,
-                    crate::delivery::JOB_KIND,
-                    &crate::delivery::payload(&m.recipient),
-                )
-                .await?;
-        }
-        tx.commit().await?;
-        if push {
-            self.jobs.wake();
-        }
-        Ok((m, true))
+        // The writer looks for an earlier message under this id, in its transaction.
+        self.committer.commit(m, body.to_vec(), to.push_url.is_some()).await
     }
 
     /// Sends a message from the dead letter again (its sender asks): queued anew, attempts

@@ -565,6 +565,12 @@ impl Gateway {
         }
     }
 
+    /// The registry as calls read it (in memory, at most two seconds old; at once after a
+    /// change on this node).
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, LgspError> {
+        self.snapshot.get(&self.registry).await
+    }
+
     /// Writes monitoring records in batches until `shutdown`; spawn once.
     pub fn spawn_recorder(
         &self,

@@ -371,6 +371,7 @@ impl Registry {
             )
             .await?;
         tx.commit().await?;
+        self.changed();
         Ok(sub)
     }
 

@@ -28,6 +28,8 @@ pub struct Snapshot {
     read_at: Instant,
     generation: u64,
     consumers: HashMap<String, Subsystem>,
+    /// Every system by `member/code`.
+    systems: HashMap<String, Subsystem>,
     services: HashMap<(String, String), Arc<Routed>>,
     /// (consumer `member/system`, service id) → (operation, last day).
     grants: HashMap<(String, String), Vec<(String, String)>>,
@@ -37,6 +39,11 @@ impl Snapshot {
     /// The system an OAuth client calls as.
     pub fn consumer(&self, client_id: &str) -> Option<&Subsystem> {
         self.consumers.get(client_id)
+    }
+
+    /// A system by `member/code`.
+    pub fn system(&self, key: &str) -> Option<&Subsystem> {
+        self.systems.get(key)
     }
 
     /// A service by its gateway address.
@@ -92,11 +99,10 @@ async fn read(registry: &Registry) -> Result<Snapshot, LgspError> {
     // The generation before reading: a change made while reading makes the next call read again.
     let generation = registry.generation();
     let pool = registry.db().pool();
-    let consumers = store::subsystems(pool)
-        .await?
-        .into_iter()
-        .filter_map(|s| s.client_id.clone().map(|c| (c, s)))
-        .collect();
+    let all = store::subsystems(pool).await?;
+    let consumers =
+        all.iter().filter_map(|s| s.client_id.clone().map(|c| (c, s.clone()))).collect();
+    let systems = all.into_iter().map(|s| (s.key(), s)).collect();
     let mut operations: HashMap<String, Vec<Operation>> = HashMap::new();
     for (service_id, op) in store::all_operations(pool).await? {
         operations.entry(service_id).or_default().push(op);
@@ -117,5 +123,5 @@ async fn read(registry: &Registry) -> Result<Snapshot, LgspError> {
             .or_default()
             .push((a.operation_id, a.valid_until));
     }
-    Ok(Snapshot { read_at: Instant::now(), generation, consumers, services, grants })
+    Ok(Snapshot { read_at: Instant::now(), generation, consumers, systems, services, grants })
 }

@@ -14,9 +14,9 @@ use super::{ConsumerSystem, LgspState};
 use crate::exchange::{Message, MessageStatus};
 use crate::model::{LgspError, Subsystem};
 
-/// The calling system, which must be a member's.
+/// The calling system, which must be a member's (from the registry's snapshot: no query).
 async fn caller(s: &LgspState, client_id: &str) -> Result<Subsystem, LgspError> {
-    s.registry.consumer_of(client_id).await?.ok_or_else(|| {
+    s.gateway.snapshot().await?.consumer(client_id).cloned().ok_or_else(|| {
         LgspError::Forbidden(format!(
             "Ứng dụng “{client_id}” chưa được đăng ký là hệ thống của thành viên nào trên trục LGSP."
         ))
@@ -53,7 +53,11 @@ pub(super) async fn send(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/octet-stream");
-    let (m, new) = s.exchange.send(&sender, q.to.trim(), message_id, content_type, &body).await?;
+    let to = q.to.trim();
+    let recipient = s.gateway.snapshot().await?.system(to).cloned().ok_or_else(|| {
+        LgspError::NotFound(format!("Không có hệ thống nhận “{to}” trên trục LGSP."))
+    })?;
+    let (m, new) = s.exchange.send(&sender, &recipient, message_id, content_type, &body).await?;
     let status = if new { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, Json(m)).into_response())
 }
