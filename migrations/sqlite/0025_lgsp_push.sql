@@ -7,6 +7,7 @@ ALTER TABLE lgsp_subsystems ADD COLUMN push_url TEXT;
 ALTER TABLE lgsp_messages ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE lgsp_messages ADD COLUMN next_attempt_at TEXT;
 CREATE INDEX lgsp_messages_retry ON lgsp_messages (next_attempt_at);
+CREATE INDEX lgsp_messages_status ON lgsp_messages (status, updated_at);
 CREATE TABLE lgsp_push_leases (
     recipient TEXT PRIMARY KEY,
     holder TEXT NOT NULL,

@@ -159,7 +159,8 @@ pub async fn exchange(
     let order = in_order(&got.lock().unwrap_or_else(|p| p.into_inner()), &counts);
     let _ = child.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
-    let pass = rate >= TARGET && failed == 0 && order.is_ok();
+    let delivered_ok = order.is_ok();
+    let pass = rate >= TARGET && failed == 0 && delivered_ok;
     println!(
         "{}",
         json!({
@@ -175,5 +176,9 @@ pub async fn exchange(
             "pass": pass,
         })
     );
+    // A message lost or out of order is a failure, not a figure below target.
+    if !delivered_ok || failed > 0 {
+        return Err(fail("messages were refused, lost or pushed out of order (above)"));
+    }
     Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cqdt_platform::clock::format_ts;
-use cqdt_platform::{Db, DbError, DbResultExt, JobHandler, JobQueue, SharedClock};
+use cqdt_platform::{Db, DbError, DbResultExt, JobHandler, JobQueue, SharedClock, Sql};
 use rand::RngCore;
 
 use crate::service::Directory;
@@ -34,8 +34,11 @@ pub fn backoff(attempts: i64) -> chrono::Duration {
     let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
     chrono::Duration::seconds((10i64 << exp).min(3600))
 }
-/// How long a delivery run holds a recipient (renewed with each message).
+/// How long a delivery run holds a recipient (renewed with each page).
 const LEASE: Duration = Duration::from_secs(60);
+/// Messages a delivery run reads at a time, and most body bytes it holds.
+const PAGE: i64 = 100;
+const PAGE_BYTES: i64 = 16 * 1024 * 1024;
 
 /// The job's payload: whose queue to deliver.
 pub fn payload(recipient: &str) -> serde_json::Value {
@@ -61,6 +64,8 @@ struct Pending {
     content_type: String,
     attempts: i64,
     next_attempt_at: Option<String>,
+    size: i64,
+    #[sqlx(skip)]
     body: Vec<u8>,
 }
 
@@ -126,46 +131,110 @@ impl Delivery {
     }
 
     /// Pushes the queue until it is empty, or its first message is not due or fails (then it
-    /// waits for the sweeper).
+    /// waits for the sweeper). Messages are read a page at a time and marked received a page
+    /// at a time (a crash in between pushes those again: at least once).
     async fn run(&self, recipient: &str, url: &str, holder: &str) -> Result<(), String> {
-        while let Some(m) = self.next(recipient).await.map_err(|e| e.to_string())? {
-            let now = self.clock.now();
-            if m.next_attempt_at.as_deref().is_some_and(|at| at > format_ts(now).as_str()) {
+        let db = |e: DbError| e.to_string();
+        let mut renewed = std::time::Instant::now();
+        loop {
+            let page = self.page(recipient).await.map_err(db)?;
+            if page.is_empty() {
                 return Ok(());
             }
-            let outcome = self.push(recipient, url, &m).await;
-            let tried = m.attempts + 1;
-            let (status, attempts, note, next) = match outcome {
-                Outcome::Delivered => ("received", m.attempts, None, None),
-                Outcome::Refused(why) => ("dead", tried, Some(why), None),
-                Outcome::Failed(why) if tried >= MAX_ATTEMPTS => {
-                    let note = format!("Không chuyển được sau {MAX_ATTEMPTS} lần thử: {why}");
-                    ("dead", tried, Some(note), None)
+            let mut delivered: Vec<String> = Vec::with_capacity(page.len());
+            for m in &page {
+                // Held well within its time, even when pushes are slow: never two runs at once.
+                if renewed.elapsed() > LEASE / 3 {
+                    if !self.lease(recipient, holder).await.map_err(db)? {
+                        self.received(&delivered).await.map_err(db)?;
+                        return Err(format!("the delivery lease on {recipient} was lost"));
+                    }
+                    renewed = std::time::Instant::now();
                 }
-                Outcome::Failed(why) => {
-                    ("queued", tried, Some(why), Some(format_ts(now + backoff(tried))))
+                let now = self.clock.now();
+                let waits =
+                    m.next_attempt_at.as_deref().is_some_and(|at| at > format_ts(now).as_str());
+                let outcome = if waits { None } else { Some(self.push(recipient, url, m).await) };
+                match outcome {
+                    Some(Outcome::Delivered) => delivered.push(m.id.clone()),
+                    None => {
+                        self.received(&delivered).await.map_err(db)?;
+                        return Ok(());
+                    }
+                    Some(failure) => {
+                        self.received(&delivered).await.map_err(db)?;
+                        delivered.clear();
+                        if self.failed(recipient, m, failure).await.map_err(db)? {
+                            return Ok(());
+                        }
+                    }
                 }
-            };
-            sqlx::query(
-                "UPDATE lgsp_messages SET status = $2, attempts = $3, note = $4, updated_at = $5, \
-                 next_attempt_at = $6 WHERE id = $1 AND status = 'queued'",
-            )
-            .bind(&m.id)
-            .bind(status)
-            .bind(attempts)
-            .bind(&note)
-            .bind(format_ts(self.clock.now()))
-            .bind(&next)
-            .execute(self.db.pool())
-            .await
-            .map_err(|e| e.to_string())?;
-            if next.is_some() {
-                tracing::warn!(recipient, message = %m.id, attempts, note = ?note, "push failed; the queue waits");
-                return Ok(());
             }
-            self.lease(recipient, holder).await.map_err(|e| e.to_string())?;
+            self.received(&delivered).await.map_err(db)?;
+            if !self.lease(recipient, holder).await.map_err(db)? {
+                return Err(format!("the delivery lease on {recipient} was lost"));
+            }
+            renewed = std::time::Instant::now();
         }
+    }
+
+    /// Marks pushed messages received, in one statement.
+    async fn received(&self, ids: &[String]) -> Result<(), DbError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut q = Sql::new(
+            self.db.backend(),
+            "UPDATE lgsp_messages SET status = 'received', updated_at = ",
+        );
+        q.push_bind(format_ts(self.clock.now()));
+        q.push(" WHERE status = 'queued' AND id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push_bind(id.as_str());
+        }
+        q.push(")");
+        q.build().execute(self.db.pool()).await.ctx("marking messages received")?;
         Ok(())
+    }
+
+    /// Records a failed push: the dead letter, or the next attempt (then the queue waits:
+    /// true).
+    async fn failed(
+        &self,
+        recipient: &str,
+        m: &Pending,
+        failure: Outcome,
+    ) -> Result<bool, DbError> {
+        let tried = m.attempts + 1;
+        let now = self.clock.now();
+        let (status, note, next) = match failure {
+            Outcome::Refused(why) => ("dead", why, None),
+            Outcome::Failed(why) if tried >= MAX_ATTEMPTS => {
+                ("dead", format!("Không chuyển được sau {MAX_ATTEMPTS} lần thử: {why}"), None)
+            }
+            Outcome::Failed(why) => ("queued", why, Some(format_ts(now + backoff(tried)))),
+            Outcome::Delivered => return Ok(false),
+        };
+        sqlx::query(
+            "UPDATE lgsp_messages SET status = $2, attempts = $3, note = $4, updated_at = $5, \
+             next_attempt_at = $6 WHERE id = $1 AND status = 'queued'",
+        )
+        .bind(&m.id)
+        .bind(status)
+        .bind(tried)
+        .bind(&note)
+        .bind(format_ts(now))
+        .bind(&next)
+        .execute(self.db.pool())
+        .await
+        .ctx("recording a failed push")?;
+        if next.is_some() {
+            tracing::warn!(recipient, message = %m.id, tried, %note, "push failed; the queue waits");
+        }
+        Ok(next.is_some())
     }
 
     /// Starts a delivery run (a job) for each recipient whose first waiting message is due
@@ -250,20 +319,66 @@ impl Delivery {
     }
 
     async fn next(&self, recipient: &str) -> Result<Option<Pending>, DbError> {
-        sqlx::query_as(
-            "SELECT id, sender, message_id, content_type, attempts, next_attempt_at, body \
+        Ok(self.page_of(recipient, 1).await?.pop())
+    }
+
+    async fn page(&self, recipient: &str) -> Result<Vec<Pending>, DbError> {
+        self.page_of(recipient, PAGE).await
+    }
+
+    /// The first `n` waiting messages, bodies included while they fit in [`PAGE_BYTES`].
+    async fn page_of(&self, recipient: &str, n: i64) -> Result<Vec<Pending>, DbError> {
+        let mut page: Vec<Pending> = sqlx::query_as(
+            "SELECT id, sender, message_id, content_type, attempts, next_attempt_at, size \
              FROM lgsp_messages \
-             WHERE recipient = $1 AND status = 'queued' ORDER BY created_at, id LIMIT 1",
+             WHERE recipient = $1 AND status = 'queued' ORDER BY created_at, id LIMIT $2",
         )
         .bind(recipient)
-        .fetch_optional(self.db.pool())
+        .bind(n)
+        .fetch_all(self.db.pool())
         .await
-        .ctx("reading the next message to push")
+        .ctx("reading the messages to push")?;
+        let mut bytes = 0i64;
+        let keep = page
+            .iter()
+            .position(|m| {
+                bytes += m.size;
+                bytes > PAGE_BYTES
+            })
+            .unwrap_or(page.len())
+            .max(1);
+        page.truncate(keep);
+        let mut q = Sql::new(self.db.backend(), "SELECT id, body FROM lgsp_messages WHERE id IN (");
+        for (i, m) in page.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push_bind(m.id.as_str());
+        }
+        q.push(")");
+        let bodies: Vec<(String, Vec<u8>)> =
+            q.build_query_as().fetch_all(self.db.pool()).await.ctx("reading the bodies")?;
+        let mut bodies: std::collections::HashMap<String, Vec<u8>> = bodies.into_iter().collect();
+        for m in &mut page {
+            m.body = bodies.remove(&m.id).unwrap_or_default();
+        }
+        Ok(page)
     }
 
     /// Takes or renews the recipient's lease for `holder`; false when another run holds it.
     async fn lease(&self, recipient: &str, holder: &str) -> Result<bool, DbError> {
         let now = self.clock.now();
+        // A read first: while a run is under way, the jobs of new messages stop here without
+        // writing.
+        let held: Option<(String, String)> =
+            sqlx::query_as("SELECT holder, until_at FROM lgsp_push_leases WHERE recipient = $1")
+                .bind(recipient)
+                .fetch_optional(self.db.pool())
+                .await
+                .ctx("reading a delivery lease")?;
+        if held.is_some_and(|(h, until)| h != holder && until >= format_ts(now)) {
+            return Ok(false);
+        }
         let until = format_ts(now + chrono::Duration::from_std(LEASE).unwrap_or_default());
         let taken = sqlx::query(
             "UPDATE lgsp_push_leases SET holder = $2, until_at = $3 \

@@ -172,13 +172,14 @@ impl Exchange {
     /// [`crate::delivery::Delivery`] registered on it).
     /// Starts the writer that commits accepted messages in groups (needs a Tokio runtime).
     pub fn new(db: Db, clock: SharedClock, jobs: JobQueue) -> Self {
-        let committer = commit::Committer::start(db.clone(), jobs.clone());
+        let committer = commit::Committer::start(db.clone(), jobs.clone(), clock.clone());
         Exchange { db, clock, jobs, committer }
     }
 
     /// Accepts a message from `sender` for the system `to`: the message and whether it is new
     /// (false: the same id and body were accepted before, nothing changed).
-    #[tracing::instrument(skip(self, sender, to, body), fields(sender = %sender.key(), to = %to.key(), size = body.len()))]
+    // Debug level: on the sending path, a span per message must cost nothing when not logged.
+    #[tracing::instrument(level = "debug", skip_all, fields(size = body.len()))]
     pub async fn send(
         &self,
         sender: &Subsystem,
@@ -274,6 +275,17 @@ impl Exchange {
         .fetch_all(self.db.pool())
         .await
         .ctx("reading a queue")?)
+    }
+
+    /// The dead letter: messages that could not be pushed, newest first (for administrators).
+    pub async fn dead(&self, limit: i64) -> Result<Vec<Message>, LgspError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLS} FROM lgsp_messages WHERE status = 'dead' ORDER BY updated_at DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await
+        .ctx("reading the dead letter")?)
     }
 
     /// A received message's body, as sent.

@@ -159,6 +159,15 @@ async fn messages_are_pushed_in_order_refused_ones_go_to_the_dead_letter_and_a_r
     until(&app, &sender, &m3, "dead").await;
     assert_eq!(got.lock().expect("lock").iter().filter(|g| g.1 == "vb-3").count(), 2);
     assert_eq!(redeliver(&app, &sender, &m1).await, 409);
+    // The administrators see the dead letter and where the system takes its messages.
+    let page = client().get(app.url("/admin/lgsp")).basic_auth("admin", Some(ADMIN_PASSWORD));
+    let html = page.send().await.expect("page").text().await.expect("html");
+    assert!(html.contains("Thông điệp không chuyển được") && html.contains("vb-3"), "{html}");
+    assert!(
+        html.contains("HTTP 422")
+            && html.contains(&format!("nhận thông điệp tại <code class=\"meta\">{url}")),
+        "{html}"
+    );
 
     // The recipient is down: the message waits with its attempt counted, and the one behind it
     // is not pushed past it.

@@ -3,7 +3,8 @@
 //! then answers each sender. Every answer still comes after the commit that holds the message;
 //! a busy exchange commits hundreds at once instead of one by one.
 
-use cqdt_platform::{Db, DbError, JobQueue, Sql};
+use cqdt_platform::clock::format_ts;
+use cqdt_platform::{Db, DbError, JobQueue, SharedClock, Sql};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{again, by_sender, Message, COLS};
@@ -37,9 +38,9 @@ fn stopped() -> LgspError {
 
 impl Committer {
     /// Starts the writer (needs a Tokio runtime).
-    pub(super) fn start(db: Db, jobs: JobQueue) -> Self {
+    pub(super) fn start(db: Db, jobs: JobQueue, clock: SharedClock) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(db, jobs, rx));
+        tokio::spawn(writer(Store { db, jobs, clock }, rx));
         Committer { tx }
     }
 
@@ -52,7 +53,14 @@ impl Committer {
     }
 }
 
-async fn writer(db: Db, jobs: JobQueue, mut rx: mpsc::Receiver<Pending>) {
+/// Where the writer writes.
+struct Store {
+    db: Db,
+    jobs: JobQueue,
+    clock: SharedClock,
+}
+
+async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
     while let Some(first) = rx.recv().await {
         let mut bytes = first.body.len();
         let mut batch = vec![first];
@@ -65,13 +73,13 @@ async fn writer(db: Db, jobs: JobQueue, mut rx: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        match write(&db, &jobs, &batch).await {
+        match write(&store, &batch).await {
             Ok(answers) => reply(batch, answers),
             // One message's trouble (another node took its id meanwhile) must not fail the
             // others: each alone, then.
             Err(_) if batch.len() > 1 => {
                 for p in batch {
-                    let answer = write(&db, &jobs, std::slice::from_ref(&p)).await;
+                    let answer = write(&store, std::slice::from_ref(&p)).await;
                     let answer = answer.map_err(LgspError::from).and_then(|mut a| a.remove(0));
                     let _ = p.reply.send(answer);
                 }
@@ -93,7 +101,8 @@ fn reply(batch: Vec<Pending>, answers: Vec<Answer>) {
 }
 
 /// Writes the new messages of `batch` in one transaction; the answer for each.
-async fn write(db: &Db, jobs: &JobQueue, batch: &[Pending]) -> Result<Vec<Answer>, DbError> {
+async fn write(store: &Store, batch: &[Pending]) -> Result<Vec<Answer>, DbError> {
+    let Store { db, jobs, clock } = store;
     let mut tx = db.begin().await?;
     let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
     let mut fresh: Vec<&Pending> = Vec::new();
@@ -138,6 +147,24 @@ async fn write(db: &Db, jobs: &JobQueue, batch: &[Pending]) -> Result<Vec<Answer
         fresh.iter().filter(|p| p.push).map(|p| p.message.recipient.as_str()).collect();
     recipients.sort_unstable();
     recipients.dedup();
+    // A run under way delivers these too (it looks again before it ends); a job only where
+    // none is. The sweeper starts any queue left untried.
+    let now = format_ts(clock.now());
+    let mut idle = Vec::with_capacity(recipients.len());
+    for r in recipients {
+        let running: Option<String> = sqlx::query_scalar(
+            "SELECT holder FROM lgsp_push_leases WHERE recipient = $1 AND until_at >= $2",
+        )
+        .bind(r)
+        .bind(&now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| DbError::Sqlx { context: "reading a delivery lease", source: e })?;
+        if running.is_none() {
+            idle.push(r);
+        }
+    }
+    let recipients = idle;
     let payloads: Vec<serde_json::Value> =
         recipients.iter().map(|r| crate::delivery::payload(r)).collect();
     if !payloads.is_empty() {

@@ -75,6 +75,8 @@ struct Overview {
     /// Records in the message log, and its newest seal.
     log_records: i64,
     seal: Option<crate::seal::Seal>,
+    /// The dead letter: messages that could not be pushed, newest first.
+    dead: Vec<crate::exchange::Message>,
     statuses: Vec<(&'static str, &'static str)>,
     agencies_hint: &'static str,
     /// A refused form's values as typed, by input id.
@@ -180,6 +182,7 @@ async fn overview_page(
         .await?;
     let traffic = summarise(s.registry.db(), s.registry.clock(), &services).await?;
     let (log_records, seal) = crate::seal::status(s.registry.db()).await?;
+    let dead = s.exchange.dead(50).await?;
     let names =
         Names::read(s, services.clone(), &pending.iter().chain(&granted).collect::<Vec<_>>())
             .await?;
@@ -214,6 +217,7 @@ async fn overview_page(
         traffic,
         log_records,
         seal,
+        dead,
         statuses: ServiceStatus::ALL.iter().map(|x| (x.as_str(), x.label())).collect(),
         agencies_hint: "Mã cơ quan theo QĐ 20/2020, ví dụ 000.00.12.H51",
     });
