@@ -235,10 +235,11 @@ async fn a_consumer_calls_exactly_the_operations_the_provider_granted_through_th
         "python3 with PyJWT is missing (python3 -m pip install pyjwt cryptography)",
         "CQDT_REQUIRE_PYJWT",
     ) {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/verify_lgsp_assertion.py");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../identity/tests/pyjwt_verify.py");
         let aud = format!("lgsp:{JUSTICE}/ho-tich");
         let run = |token: String, aud: String| {
-            let args = [script.to_string(), app.url("/oauth/jwks"), app.base.clone(), aud];
+            let jwks = app.url("/oauth/jwks");
+            let args = [script.to_string(), jwks, app.base.clone(), aud, "lgsp+jwt".into()];
             tokio::process::Command::new("python3")
                 .args(args)
                 .env("CQDT_TOKEN", token)
