@@ -141,6 +141,18 @@ pub async fn registry(app: &Instance, base_url: &str, limits: Value) -> (String,
     (body["id"].as_str().expect("id").to_string(), bearer)
 }
 
+/// Sở Tư pháp's system that receives documents (`ho-tich-nhan`), taking no token of its own.
+pub async fn receiving_system(app: &Instance) {
+    let (status, body) = admin_json(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/lgsp/members/{JUSTICE}/subsystems"),
+        json!({ "code": "ho-tich-nhan", "name": "Hộ tịch (nhận văn bản)" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+}
+
 /// Asks for operations of a service for the consumer system, as the platform administrator:
 /// the status and the answer.
 pub async fn ask(app: &Instance, service: &str, operations: &[&str]) -> (u16, Value) {

@@ -14,7 +14,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::helpers::{client, Instance, ADMIN_PASSWORD};
-use crate::lgsp::{provider, registry, JUSTICE};
+use crate::lgsp::{provider, receiving_system, registry, JUSTICE};
 
 /// What the recipient got: (platform id, sender's id, assertion, body).
 type Got = Arc<Mutex<Vec<(String, String, String, String)>>>;
@@ -107,14 +107,7 @@ async fn messages_are_pushed_in_order_refused_ones_go_to_the_dead_letter_and_a_r
     let app = Instance::start().await;
     let (base, _) = provider().await;
     let (_, sender) = registry(&app, &base, json!({})).await;
-    let res = client()
-        .post(app.url(&format!("/api/v1/lgsp/members/{JUSTICE}/subsystems")))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .json(&json!({ "code": "ho-tich-nhan", "name": "Hộ tịch (nhận văn bản)" }))
-        .send()
-        .await
-        .expect("subsystem");
-    assert_eq!(res.status(), 201);
+    receiving_system(&app).await;
     let back = Arc::new(AtomicBool::new(false));
     let (url, got) = recipient(back.clone()).await;
     let push = |body: Value| {

@@ -12,7 +12,11 @@ use crate::workflow::{call, deploy, open_task, THREE_TASKS};
 
 /// Lets the load run for `ms` milliseconds, kills the server with it running (kill -9), and
 /// waits for the load's tasks to see that.
-async fn kill_under_load<T>(app: &mut Instance, load: Vec<tokio::task::JoinHandle<T>>, ms: u64) {
+pub(super) async fn kill_under_load<T>(
+    app: &mut Instance,
+    load: Vec<tokio::task::JoinHandle<T>>,
+    ms: u64,
+) {
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     app.kill().await;
     for t in load {

@@ -4,5 +4,6 @@
 
 mod binary;
 mod crash;
+mod crash_exchange;
 mod crash_waits;
 mod operations;
