@@ -27,6 +27,7 @@ pub(super) fn routes() -> Router<LgspState> {
         .route("/admin/lgsp", get(overview))
         .route("/admin/lgsp/thanh-vien", post(add_member))
         .route("/admin/lgsp/he-thong", post(add_subsystem))
+        .route("/admin/lgsp/nhan", post(set_push))
         .route("/admin/lgsp/dich-vu", post(register_service))
         .route("/admin/lgsp/dich-vu/{id}", get(service_page))
         .route("/admin/lgsp/quyen", post(request_access))
@@ -230,12 +231,13 @@ struct Done {
     xong: Option<String>,
 }
 
-const NOTICES: [(&str, &str); 5] = [
+const NOTICES: [(&str, &str); 6] = [
     ("thanh-vien", "Đã kết nạp thành viên."),
     ("he-thong", "Đã thêm hệ thống."),
     ("yeu-cau", "Đã gửi yêu cầu cấp quyền; quản trị của đơn vị cung cấp sẽ duyệt."),
     ("quyet-dinh", "Đã ghi quyết định về quyền khai thác."),
     ("dich-vu", "Đã lưu dịch vụ."),
+    ("nhan", "Đã lưu địa chỉ nhận thông điệp."),
 ];
 
 async fn overview(
@@ -271,6 +273,22 @@ async fn again(
     overview_page(s, actor, errors, String::new(), typed).await
 }
 
+/// After a form of the overview page: the page with `notice` when the change was made, else
+/// the page again with the reasons ([`again`]).
+async fn settle<T>(
+    s: &LgspState,
+    actor: &Actor,
+    result: Result<T, LgspError>,
+    notice: &str,
+    input: &(dyn Fn(&str) -> String + Sync),
+    typed: impl FnOnce() -> Typed,
+) -> Result<Response, LgspError> {
+    match result {
+        Ok(_) => Ok(done(notice)),
+        Err(e) => again(s, actor, e, input, typed()).await,
+    }
+}
+
 fn done(notice: &str) -> Response {
     Redirect::to(&format!("/admin/lgsp?xong={notice}")).into_response()
 }
@@ -286,13 +304,9 @@ async fn add_member(
     State(s): State<LgspState>,
     Form(f): Form<MemberForm>,
 ) -> Result<Response, LgspError> {
-    match s.registry.add_member(&actor, &rid, &f.code).await {
-        Ok(_) => Ok(done("thanh-vien")),
-        Err(e) => {
-            let typed = Typed::of("member-", &[("code", &f.code)]);
-            again(&s, &actor, e, &|f| format!("member-{f}"), typed).await
-        }
-    }
+    let done = s.registry.add_member(&actor, &rid, &f.code).await;
+    let typed = || Typed::of("member-", &[("code", &f.code)]);
+    settle(&s, &actor, done, "thanh-vien", &|f| format!("member-{f}"), typed).await
 }
 
 #[derive(Deserialize)]
@@ -311,25 +325,39 @@ async fn add_subsystem(
     Form(f): Form<SubsystemForm>,
 ) -> Result<Response, LgspError> {
     let client = Some(f.client_id.as_str()).filter(|c| !c.trim().is_empty());
-    match s
-        .registry
-        .add_subsystem(&actor, &rid, f.member.trim(), f.code.trim(), &f.name, client)
-        .await
-    {
-        Ok(_) => Ok(done("he-thong")),
-        Err(e) => {
-            let typed = Typed::of(
-                "sub-",
-                &[
-                    ("member", &f.member),
-                    ("code", &f.code),
-                    ("name", &f.name),
-                    ("client_id", &f.client_id),
-                ],
-            );
-            again(&s, &actor, e, &|f| format!("sub-{f}"), typed).await
-        }
-    }
+    let (member, code) = (f.member.trim(), f.code.trim());
+    let done = s.registry.add_subsystem(&actor, &rid, member, code, &f.name, client).await;
+    let typed = || {
+        let fields = [
+            ("member", &f.member),
+            ("code", &f.code),
+            ("name", &f.name),
+            ("client_id", &f.client_id),
+        ];
+        Typed::of("sub-", &fields.map(|(k, v)| (k, v.as_str())))
+    };
+    settle(&s, &actor, done, "he-thong", &|f| format!("sub-{f}"), typed).await
+}
+
+#[derive(Deserialize)]
+struct PushForm {
+    system: String,
+    #[serde(default)]
+    push_url: String,
+}
+
+async fn set_push(
+    Steward(actor): Steward,
+    RequestId(rid): RequestId,
+    State(s): State<LgspState>,
+    Form(f): Form<PushForm>,
+) -> Result<Response, LgspError> {
+    let (member, code) = f.system.split_once('/').unwrap_or((f.system.as_str(), ""));
+    let url = Some(f.push_url.as_str()).filter(|u| !u.trim().is_empty());
+    let done = s.registry.set_push_url(&actor, &rid, member, code, url).await;
+    let typed = || Typed::of("push-", &[("system", &f.system), ("url", &f.push_url)]);
+    let input = |f: &str| if f == "push_url" { "push-url".into() } else { format!("push-{f}") };
+    settle(&s, &actor, done, "nhan", &input, typed).await
 }
 
 #[derive(Deserialize)]
@@ -525,8 +553,6 @@ async fn decide(
         "revoke" => GrantStatus::Revoked,
         _ => return Err(LgspError::field("decision", "Chọn duyệt, từ chối hoặc thu hồi.")),
     };
-    match s.registry.decide(&actor, &rid, &id, to, &f.note, None).await {
-        Ok(_) => Ok(done("quyet-dinh")),
-        Err(e) => again(&s, &actor, e, &|_| format!("note-{id}"), Typed::default()).await,
-    }
+    let done = s.registry.decide(&actor, &rid, &id, to, &f.note, None).await;
+    settle(&s, &actor, done, "quyet-dinh", &|_| format!("note-{id}"), Typed::default).await
 }

@@ -65,6 +65,21 @@ async fn the_provider_s_administrator_approves_access_and_reads_the_traffic() {
     assert_eq!(kept, serde_json::json!(["X", "Phòng Hành chính tư pháp", "openapi: 3.1.0"]));
     assert_accessible(&b, "lgsp service registration with errors").await;
 
+    // Sở Tư pháp's system takes its messages at an address: a wrong one is named beside its
+    // field, a right one is kept and shown with the system.
+    b.goto(&app.url("/admin/lgsp")).await;
+    b.fill("push-url", "ftp://hotich.example.vn/nhan").await;
+    b.click_and_wait("form[action='/admin/lgsp/nhan'] button").await;
+    let first =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
+    assert_eq!(first, "#push-url");
+    assert_accessible(&b, "lgsp push address with errors").await;
+    b.fill("push-url", "https://hotich.example.vn/nhan").await;
+    b.click_and_wait("form[action='/admin/lgsp/nhan'] button").await;
+    let text = b.text().await;
+    assert!(text.contains("Đã lưu địa chỉ nhận thông điệp"), "{text}");
+    assert!(text.contains("nhận thông điệp tại https://hotich.example.vn/nhan"), "{text}");
+
     // The platform administrator reads the service's documentation and asks for access
     // without choosing an operation: the errors stand beside their fields.
     let admin =
