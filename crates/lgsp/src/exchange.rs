@@ -120,21 +120,6 @@ pub struct Message {
 const COLS: &str = "id, sender, message_id, recipient, content_type, size, body_sha256, status, \
      note, attempts, created_at, updated_at";
 
-async fn by_sender<'e, E: Executor<'e, Database = Any>>(
-    exec: E,
-    sender: &str,
-    message_id: &str,
-) -> Result<Option<Message>, DbError> {
-    sqlx::query_as(&format!(
-        "SELECT {COLS} FROM lgsp_messages WHERE sender = $1 AND message_id = $2"
-    ))
-    .bind(sender)
-    .bind(message_id)
-    .fetch_optional(exec)
-    .await
-    .ctx("reading a message")
-}
-
 async fn by_id<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     id: &str,

@@ -7,7 +7,7 @@ use cqdt_platform::clock::format_ts;
 use cqdt_platform::{Db, DbError, JobQueue, SharedClock, Sql};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{again, by_sender, Message, COLS};
+use super::{again, Message, COLS};
 use crate::model::LgspError;
 
 /// Most messages, and most body bytes, one transaction takes.
@@ -104,17 +104,34 @@ fn reply(batch: Vec<Pending>, answers: Vec<Answer>) {
 async fn write(store: &Store, batch: &[Pending]) -> Result<Vec<Answer>, DbError> {
     let Store { db, jobs, clock } = store;
     let mut tx = db.begin().await?;
+    // The messages already stored under the batch's ids, in one query a chunk (by the
+    // (sender, message_id) index).
+    let mut stored: Vec<Message> = Vec::new();
+    for chunk in batch.chunks(256) {
+        let mut q = Sql::on(&tx, format!("SELECT {COLS} FROM lgsp_messages WHERE "));
+        for (i, p) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(sender = " } else { " OR (sender = " });
+            q.push_bind(p.message.sender.as_str());
+            q.push(" AND message_id = ");
+            q.push_bind(p.message.message_id.as_str());
+            q.push(")");
+        }
+        let found: Vec<Message> = q
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| DbError::Sqlx { context: "reading earlier messages", source: e })?;
+        stored.extend(found);
+    }
     let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
     let mut fresh: Vec<&Pending> = Vec::new();
     for p in batch {
         let m = &p.message;
-        let earlier = fresh
-            .iter()
-            .find(|q| q.message.sender == m.sender && q.message.message_id == m.message_id);
-        if let Some(q) = earlier {
+        let same = |q: &Message| q.sender == m.sender && q.message_id == m.message_id;
+        if let Some(q) = fresh.iter().find(|q| same(&q.message)) {
             answers.push(again(q.message.clone(), &m.body_sha256));
-        } else if let Some(first) = by_sender(&mut *tx, &m.sender, &m.message_id).await? {
-            answers.push(again(first, &m.body_sha256));
+        } else if let Some(first) = stored.iter().find(|q| same(q)) {
+            answers.push(again(first.clone(), &m.body_sha256));
         } else {
             fresh.push(p);
             answers.push(Ok((m.clone(), true)));
