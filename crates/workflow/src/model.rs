@@ -85,6 +85,12 @@ pub enum NodeKind {
     },
     /// All paths at once (fork), or wait for all (join).
     ParallelGateway,
+    /// Every path whose condition holds (fork; the default flow when none does), and, with
+    /// more than one incoming flow, a join that waits for the tokens that can still arrive.
+    InclusiveGateway {
+        /// Flow taken when no condition holds.
+        default: Option<String>,
+    },
     /// An intermediate timer catch event: the token waits there until the time has passed
     /// (a public posting period, a cooling-off delay), then moves on.
     TimerCatch {
@@ -198,6 +204,13 @@ pub struct Node {
     pub outgoing: Vec<String>,
     /// Incoming flow ids.
     pub incoming: Vec<String>,
+}
+
+impl Node {
+    /// An inclusive gateway with more than one incoming flow.
+    pub fn is_inclusive_join(&self) -> bool {
+        matches!(self.kind, NodeKind::InclusiveGateway { .. }) && self.incoming.len() > 1
+    }
 }
 
 /// A sequence flow.
@@ -334,11 +347,27 @@ impl Process {
         self.nodes.values().any(|n| matches!(&n.kind, NodeKind::UserTask { multi: Some(_), .. }))
     }
 
-    /// Whether any parallel gateway joins branches (so arrivals must be counted).
+    /// Whether any gateway joins branches (so arrivals must be counted).
     pub fn has_joins(&self) -> bool {
-        self.nodes
-            .values()
-            .any(|n| matches!(n.kind, NodeKind::ParallelGateway) && n.incoming.len() > 1)
+        self.nodes.values().any(|n| {
+            matches!(n.kind, NodeKind::ParallelGateway | NodeKind::InclusiveGateway { .. })
+                && n.incoming.len() > 1
+        })
+    }
+
+    /// Whether any inclusive gateway joins branches (so where every token of an instance
+    /// waits must be known).
+    pub fn has_inclusive_joins(&self) -> bool {
+        self.nodes.values().any(Node::is_inclusive_join)
+    }
+
+    /// Boundary events attached to `node`.
+    pub fn boundaries_of<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.nodes.values().filter(move |n| match &n.kind {
+            NodeKind::TimerBoundary { attached_to, .. }
+            | NodeKind::ErrorBoundary { attached_to, .. } => attached_to == node,
+            _ => false,
+        })
     }
 }
 

@@ -17,6 +17,7 @@ use crate::store::{
 
 mod batch;
 mod errors;
+mod inclusive;
 mod jobs;
 mod messages;
 mod multi;

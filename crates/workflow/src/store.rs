@@ -12,8 +12,8 @@ mod messages;
 mod stopped;
 pub use batch::{
     cancel_timers_of, complete_tasks, insert_history, insert_instances, insert_tasks,
-    insert_timers, instances_by_ids, joins_of, save_instances, set_join, tasks_by_ids, NewHistory,
-    NewTask,
+    insert_timers, instances_by_ids, joins_of, open_tasks_of, save_instances, set_join,
+    tasks_by_ids, NewHistory, NewTask,
 };
 pub use jobs::{
     delete_jobs, extend_lock, fail_job, insert_jobs, jobs_by_ids, list_jobs, lock_jobs,

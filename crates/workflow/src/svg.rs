@@ -83,7 +83,9 @@ pub fn path_taken(
         .iter()
         .filter(|(id, f)| {
             let chosen = match p.nodes.get(&f.source).map(|n| &n.kind) {
-                Some(NodeKind::ExclusiveGateway { .. }) => took.contains(id),
+                Some(NodeKind::ExclusiveGateway { .. } | NodeKind::InclusiveGateway { .. }) => {
+                    took.contains(id)
+                }
                 _ => nodes.contains(f.source.as_str()),
             };
             chosen && nodes.contains(f.target.as_str())
@@ -209,14 +211,20 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
                     );
                 }
             }
-            NodeKind::ExclusiveGateway { .. } | NodeKind::ParallelGateway => {
+            NodeKind::ExclusiveGateway { .. }
+            | NodeKind::ParallelGateway
+            | NodeKind::InclusiveGateway { .. } => {
                 let _ = write!(
                     out,
                     r##"<polygon points="{cx},{y} {},{cy} {cx},{} {x},{cy}" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>"##,
                     x + w,
                     y + h
                 );
-                let mark = if matches!(n.kind, NodeKind::ParallelGateway) { "+" } else { "×" };
+                let mark = match n.kind {
+                    NodeKind::ParallelGateway => "+",
+                    NodeKind::InclusiveGateway { .. } => "○",
+                    _ => "×",
+                };
                 let _ = write!(
                     out,
                     r##"<text x="{cx}" y="{}" text-anchor="middle" font-size="20">{mark}</text>"##,

@@ -18,6 +18,8 @@ mod conformance;
 mod corpus;
 #[path = "engine/events.rs"]
 mod events;
+#[path = "engine/inclusive.rs"]
+mod inclusive;
 #[path = "engine/jobs.rs"]
 mod jobs;
 #[path = "engine/messages.rs"]

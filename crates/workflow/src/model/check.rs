@@ -19,6 +19,7 @@ fn kind_name(k: &NodeKind) -> &'static str {
         }
         NodeKind::ExclusiveGateway { .. } => "exclusiveGateway",
         NodeKind::ParallelGateway => "parallelGateway",
+        NodeKind::InclusiveGateway { .. } => "inclusiveGateway",
         NodeKind::TimerBoundary { .. } | NodeKind::ErrorBoundary { .. } => "boundaryEvent",
     }
 }
@@ -48,13 +49,13 @@ pub(super) fn graph(
         if let Some(n) = nodes.get_mut(&f.target) {
             n.incoming.push(f.id.clone());
         }
-        let from_xor = nodes
-            .get(&f.source)
-            .is_some_and(|n| matches!(n.kind, NodeKind::ExclusiveGateway { .. }));
-        if f.condition.is_some() && !from_xor && nodes.contains_key(&f.source) {
+        let from_gateway = nodes.get(&f.source).is_some_and(|n| {
+            matches!(n.kind, NodeKind::ExclusiveGateway { .. } | NodeKind::InclusiveGateway { .. })
+        });
+        if f.condition.is_some() && !from_gateway && nodes.contains_key(&f.source) {
             errors.push(flow_err(
                 f,
-                "điều kiện chỉ được hỗ trợ trên luồng ra của cổng rẽ nhánh (exclusiveGateway)"
+                "điều kiện chỉ được hỗ trợ trên luồng ra của cổng rẽ nhánh (exclusiveGateway) hoặc cổng bao hàm (inclusiveGateway)"
                     .into(),
             ));
         }
@@ -106,7 +107,11 @@ fn node(
             Some("công việc cần đúng một luồng ra (dùng cổng để rẽ nhánh hoặc chạy song song)")
         }
         _ if task && ins == 0 => Some("công việc không có luồng vào"),
-        NodeKind::ExclusiveGateway { .. } | NodeKind::ParallelGateway if outs == 0 || ins == 0 => {
+        NodeKind::ExclusiveGateway { .. }
+        | NodeKind::ParallelGateway
+        | NodeKind::InclusiveGateway { .. }
+            if outs == 0 || ins == 0 =>
+        {
             Some("cổng cần luồng vào và luồng ra")
         }
         NodeKind::TimerBoundary { .. } if outs != 1 => Some("hẹn giờ cần đúng một luồng ra"),
@@ -142,12 +147,20 @@ fn node(
             ));
         }
     }
-    if let NodeKind::ExclusiveGateway { default } = &n.kind {
-        if let Some(d) = default {
-            if !n.outgoing.contains(d) {
-                push(format!("luồng mặc định “{d}” không đi ra từ cổng này"));
-            }
+    let default = match &n.kind {
+        NodeKind::ExclusiveGateway { default } | NodeKind::InclusiveGateway { default } => {
+            default.as_ref()
         }
+        _ => None,
+    };
+    if let Some(d) = default {
+        if !n.outgoing.contains(d) {
+            push(format!("luồng mặc định “{d}” không đi ra từ cổng này"));
+        }
+    }
+    // An inclusive gateway's flow without a condition is always taken, as BPMN says; out of
+    // an exclusive gateway it would be taken or not by its place in the document.
+    if let NodeKind::ExclusiveGateway { default } = &n.kind {
         if outs > 1 {
             for fid in &n.outgoing {
                 if flows[fid].condition.is_none() && default.as_deref() != Some(fid.as_str()) {

@@ -401,6 +401,9 @@ fn read_node(
             Some(NodeKind::ExclusiveGateway { default: own(el, "default").map(str::to_string) })
         }
         "parallelGateway" => Some(NodeKind::ParallelGateway),
+        "inclusiveGateway" => {
+            Some(NodeKind::InclusiveGateway { default: own(el, "default").map(str::to_string) })
+        }
         "boundaryEvent" if definition == Some("errorEventDefinition") => {
             match read_error_boundary(el) {
                 Ok(kind) => Some(kind),

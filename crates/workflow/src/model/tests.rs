@@ -266,3 +266,20 @@ fn every_problem_of_a_file_is_reported_not_only_the_first() {
     let errors = refusal(&one_task(&format!(r#"<bpmn:userTask id="t" />{tasks}"#)));
     assert!(errors.len() >= 16, "{errors:?}");
 }
+
+#[test]
+fn an_inclusive_gateway_keeps_its_conditions_and_default_and_a_foreign_default_is_refused() {
+    let xml = |default: &str| {
+        bpmn(&format!(
+            r#"<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s" />
+<bpmn:inclusiveGateway id="t" default="{default}" /><bpmn:endEvent id="a" /><bpmn:endEvent id="b" />
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
+<bpmn:sequenceFlow id="fa" sourceRef="t" targetRef="a"><bpmn:conditionExpression>${{x &gt; 1}}</bpmn:conditionExpression></bpmn:sequenceFlow>
+<bpmn:sequenceFlow id="fb" sourceRef="t" targetRef="b" /></bpmn:process>"#
+        ))
+    };
+    let p = parse_bpmn(&xml("fb")).expect("parse");
+    assert_eq!(p.nodes["t"].kind, NodeKind::InclusiveGateway { default: Some("fb".into()) });
+    assert!(p.flows["fa"].condition.is_some());
+    assert!(names(&refusal(&xml("f1")), "t", &["inclusiveGateway", "mặc định", "f1"]));
+}

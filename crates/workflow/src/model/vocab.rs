@@ -60,6 +60,7 @@ pub(crate) fn element(tag: &str) -> Class {
         | "intermediateCatchEvent"
         | "exclusiveGateway"
         | "parallelGateway"
+        | "inclusiveGateway"
         | "boundaryEvent"
         | "sequenceFlow" => Executable,
         // Notes, grouping, data drawn for the reader, lanes (read for roles), references.
@@ -88,7 +89,6 @@ pub(crate) fn element(tag: &str) -> Class {
         "standardLoopCharacteristics" => {
             Refused("vòng lặp chuẩn (standard loop) chưa được hỗ trợ; chạy một lần sẽ sai nghĩa")
         }
-        "inclusiveGateway" => Refused("cổng bao hàm (inclusiveGateway) chưa được hỗ trợ"),
         "eventBasedGateway" => Refused("cổng theo sự kiện (eventBasedGateway) chưa được hỗ trợ"),
         "complexGateway" => Refused("cổng phức hợp (complexGateway) không được hỗ trợ"),
         "subProcess" | "adHocSubProcess" | "transaction" => {

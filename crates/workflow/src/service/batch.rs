@@ -308,6 +308,10 @@ impl WorkflowService {
         if !with_loops.is_empty() {
             fx.load_loops(tx, &with_loops).await?;
         }
+        let with_inclusive = needing(Process::has_inclusive_joins);
+        if !with_inclusive.is_empty() {
+            fx.load_open_tasks(tx, &with_inclusive).await?;
+        }
         Ok(Batch {
             at,
             tasks,
@@ -366,6 +370,7 @@ impl WorkflowService {
             )));
         }
         b.closed.insert(task_id);
+        b.fx.task_closed(inst.id, task_id);
         b.closing.push((task_id, c.actor.clone()));
         if !p.timers_on(&task.node_id).is_empty() {
             b.cancel_timers.push(task_id);

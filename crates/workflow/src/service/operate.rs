@@ -141,7 +141,9 @@ impl WorkflowService {
                 return bad("Không chuyển riêng một công việc của hoạt động nhiều phiên.".into())
             }
             (_, Some(n)) => match &n.kind {
-                NodeKind::ParallelGateway if n.incoming.len() > 1 => {
+                NodeKind::ParallelGateway | NodeKind::InclusiveGateway { .. }
+                    if n.incoming.len() > 1 =>
+                {
                     return bad(format!("“{to}” là cổng hợp nhánh; chuyển tới một bước trước nó."))
                 }
                 NodeKind::StartEvent

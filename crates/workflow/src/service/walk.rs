@@ -73,6 +73,10 @@ pub(crate) struct Effects {
     pub loop_cancels: Vec<(i64, String)>,
     /// Instances an incident stopped, with the arrivals to run on when it is resolved.
     pub stopped: Vec<(i64, Vec<Arrival>)>,
+    /// Open tasks (id, node) as read, of the instances whose process has inclusive joins.
+    pub open_tasks: HashMap<i64, Vec<(i64, String)>>,
+    /// Tasks of those instances the batch closes.
+    pub gone: std::collections::HashSet<i64>,
 }
 
 impl Effects {
@@ -157,24 +161,12 @@ impl Effects {
             self.joins.push((instance, join.to_string(), None));
             return true;
         }
-        let key = |f: &str| (instance, format!("{join}#{f}"));
-        let here = self.arrivals.entry(key(flow)).or_insert(0);
-        *here += 1;
-        let n = *here;
-        self.joins.push((instance, key(flow).1, Some(n)));
+        self.record_arrival(instance, join, flow);
+        let key = |f: &str| (instance, super::inclusive::join_key(join, f));
         if !incoming.iter().all(|f| self.arrivals.get(&key(f)).is_some_and(|n| *n > 0)) {
             return false;
         }
-        for f in incoming {
-            let k = key(f);
-            let left = self.arrivals.get(&k).copied().unwrap_or(1) - 1;
-            if left > 0 {
-                self.arrivals.insert(k.clone(), left);
-            } else {
-                self.arrivals.remove(&k);
-            }
-            self.joins.push((instance, k.1, (left > 0).then_some(left)));
-        }
+        self.consume(instance, join, incoming);
         true
     }
 }
@@ -203,7 +195,12 @@ impl WorkflowService {
         let now = at.now.as_str();
         let mut queue: std::collections::VecDeque<Arrival> = arrivals.into();
         let mut steps = 0;
-        'walk: while let Some((node_id, via)) = queue.pop_front() {
+        let inclusive = p.has_inclusive_joins();
+        // Once every token of the walk is at rest, an inclusive join nothing more can reach
+        // fires (its token goes on from the gateway down no flow).
+        'walk: while let Some((node_id, via)) =
+            queue.pop_front().or_else(|| self.fire_inclusive(p, inst, inclusive, fx))
+        {
             steps += 1;
             let node = p.nodes.get(&node_id);
             let why = match node {
@@ -326,12 +323,7 @@ impl WorkflowService {
                             .outgoing
                             .iter()
                             .filter(|f| Some(*f) != default.as_ref())
-                            .find(|f| match p.flows.get(*f).and_then(|f| f.condition.as_deref()) {
-                                None => true,
-                                Some(_) => p
-                                    .condition(f)
-                                    .is_some_and(|c| crate::condition::eval(&c, &inst.variables)),
-                            })
+                            .find(|f| super::inclusive::holds(p, f, &inst.variables))
                             .cloned()
                             .or_else(|| default.clone());
                         match chosen {
@@ -343,6 +335,20 @@ impl WorkflowService {
                                 let why = "không điều kiện nào đúng và không có luồng mặc định";
                                 break 'step Some((node_id.clone(), why.to_string()));
                             }
+                        }
+                    }
+                    NodeKind::InclusiveGateway { .. }
+                        if node.incoming.len() > 1 && via.is_some() =>
+                    {
+                        // The token waits; whether the join fires is known once every token
+                        // of the walk is at rest (below). It leaves down no flow (`None`).
+                        let flow = via.as_deref().unwrap_or_default();
+                        fx.record_arrival(inst.id, &node_id, flow);
+                    }
+                    NodeKind::InclusiveGateway { default } => {
+                        match self.fork_inclusive(p, inst, node, default.as_ref(), actor, fx) {
+                            Ok(next) => queue.extend(next),
+                            Err(why) => break 'step Some((node_id.clone(), why)),
                         }
                     }
                     NodeKind::ParallelGateway => {
@@ -401,6 +407,10 @@ impl WorkflowService {
         }
         if p.has_loops() {
             fx.load_loops(tx, &[inst.id]).await?;
+        }
+        // The caller has closed the task it moves on from, so what is read is what remains.
+        if p.has_inclusive_joins() {
+            fx.load_open_tasks(tx, &[inst.id]).await?;
         }
         fx.log(inst.id, why.node, why.event, actor, why.detail);
         let at = Moment {

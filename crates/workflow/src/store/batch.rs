@@ -23,17 +23,40 @@ pub(super) fn push_ids(q: &mut Sql<'_>, ids: &[i64]) {
     q.push(")");
 }
 
-/// Tasks by id (missing ids are simply absent).
-pub async fn tasks_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<TaskRow>, DbError> {
+/// Rows of `select` (ending in `… IN `) for `ids`, a chunk of ids per statement.
+async fn rows_in<T>(
+    conn: &mut AnyConnection,
+    select: &str,
+    ids: &[i64],
+    what: &'static str,
+) -> Result<Vec<T>, DbError>
+where
+    T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let mut q = Sql::on(conn, format!("SELECT {TASK_COLS} FROM wf_tasks WHERE id IN "));
+        let mut q = Sql::on(conn, select.to_string());
         push_ids(&mut q, chunk);
-        let rows: Vec<TaskRow> =
-            q.build_query_as().fetch_all(&mut *conn).await.ctx("reading tasks")?;
+        let rows: Vec<T> = q.build_query_as().fetch_all(&mut *conn).await.ctx(what)?;
         out.extend(rows);
     }
     Ok(out)
+}
+
+/// Tasks by id (missing ids are simply absent).
+pub async fn tasks_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<TaskRow>, DbError> {
+    let select = format!("SELECT {TASK_COLS} FROM wf_tasks WHERE id IN ");
+    rows_in(conn, &select, ids, "reading tasks").await
+}
+
+/// The open tasks of some instances, as (instance, task, node): where their tokens wait.
+pub async fn open_tasks_of(
+    conn: &mut AnyConnection,
+    instance_ids: &[i64],
+) -> Result<Vec<(i64, i64, String)>, DbError> {
+    let select =
+        "SELECT instance_id, id, node_id FROM wf_tasks WHERE status = 'open' AND instance_id IN ";
+    rows_in(conn, select, instance_ids, "reading open tasks").await
 }
 
 /// Instances by id, locked for the rest of the transaction (missing ids are absent).
@@ -59,23 +82,13 @@ pub async fn instances_by_ids(
     Ok(out)
 }
 
-/// Arrivals waiting at parallel joins of some instances: (instance, join node, arrived).
+/// Arrivals waiting at joins of some instances: (instance, join key, arrived).
 pub async fn joins_of(
     conn: &mut AnyConnection,
     instance_ids: &[i64],
 ) -> Result<Vec<(i64, String, i64)>, DbError> {
-    let mut out = Vec::new();
-    for chunk in instance_ids.chunks(IDS_PER_STATEMENT) {
-        let mut q = Sql::on(
-            conn,
-            "SELECT instance_id, node_id, arrived FROM wf_joins WHERE instance_id IN ",
-        );
-        push_ids(&mut q, chunk);
-        let rows: Vec<(i64, String, i64)> =
-            q.build_query_as().fetch_all(&mut *conn).await.ctx("reading join arrivals")?;
-        out.extend(rows);
-    }
-    Ok(out)
+    let select = "SELECT instance_id, node_id, arrived FROM wf_joins WHERE instance_id IN ";
+    rows_in(conn, select, instance_ids, "reading join arrivals").await
 }
 
 /// Sets (or, with `None`, clears) the arrivals waiting at a join.

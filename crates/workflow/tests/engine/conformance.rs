@@ -3,7 +3,7 @@
 use super::*;
 
 /// A process in the namespaces modelers write, around `body`.
-fn bpmn(body: &str) -> String {
+pub(super) fn bpmn(body: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs" targetNamespace="t">
@@ -11,17 +11,17 @@ fn bpmn(body: &str) -> String {
     )
 }
 
-fn flow(id: &str, from: &str, to: &str) -> String {
+pub(super) fn flow(id: &str, from: &str, to: &str) -> String {
     format!(r#"<bpmn:sequenceFlow id="{id}" sourceRef="{from}" targetRef="{to}" />"#)
 }
 
-fn cond(id: &str, from: &str, to: &str, c: &str) -> String {
+pub(super) fn cond(id: &str, from: &str, to: &str, c: &str) -> String {
     format!(
         r#"<bpmn:sequenceFlow id="{id}" sourceRef="{from}" targetRef="{to}"><bpmn:conditionExpression>{c}</bpmn:conditionExpression></bpmn:sequenceFlow>"#
     )
 }
 
-async fn started(body: &str, variables: Value) -> (TestDb, WorkflowService, i64) {
+pub(super) async fn started(body: &str, variables: Value) -> (TestDb, WorkflowService, i64) {
     let t = TestDb::new().await;
     let w = engine(&t, friday_13_february_2026()).await;
     w.deploy("admin", "", &bpmn(body)).await.expect("deploy");
@@ -29,7 +29,7 @@ async fn started(body: &str, variables: Value) -> (TestDb, WorkflowService, i64)
     (t, w, id)
 }
 
-fn open_nodes(tasks: &[cqdt_workflow::TaskRow]) -> Vec<&str> {
+pub(super) fn open_nodes(tasks: &[cqdt_workflow::TaskRow]) -> Vec<&str> {
     tasks.iter().map(|t| t.node_id.as_str()).collect()
 }
 
