@@ -91,6 +91,9 @@ pub enum NodeKind {
         /// Flow taken when no condition holds.
         default: Option<String>,
     },
+    /// An (exclusive) event-based gateway: the token waits at every message or timer catch
+    /// event after it at once; the first to happen takes the token, the others are cancelled.
+    EventGateway,
     /// An intermediate timer catch event: the token waits there until the time has passed
     /// (a public posting period, a cooling-off delay), then moves on.
     TimerCatch {
@@ -359,6 +362,38 @@ impl Process {
     /// waits must be known).
     pub fn has_inclusive_joins(&self) -> bool {
         self.nodes.values().any(Node::is_inclusive_join)
+    }
+
+    /// Whether where an instance's tokens wait at tasks must be known for its steps: its
+    /// process has inclusive joins or event-based gateways.
+    pub fn tracks_places(&self) -> bool {
+        self.has_inclusive_joins() || self.has_event_gateways()
+    }
+
+    /// Whether any event-based gateway races waits.
+    pub fn has_event_gateways(&self) -> bool {
+        self.nodes.values().any(|n| n.kind == NodeKind::EventGateway)
+    }
+
+    /// The event-based gateway whose race `node` is one of (its only incoming flow comes
+    /// from such a gateway).
+    pub fn race_of(&self, node: &str) -> Option<&Node> {
+        let flow = self.nodes.get(node)?.incoming.first()?;
+        let gateway = self.nodes.get(&self.flows.get(flow)?.source)?;
+        (gateway.kind == NodeKind::EventGateway).then_some(gateway)
+    }
+
+    /// The other waits of the race `node` is in: the targets of its gateway's other flows.
+    pub fn rivals_of(&self, node: &str) -> Vec<&str> {
+        let Some(g) = self.race_of(node) else {
+            return Vec::new();
+        };
+        g.outgoing
+            .iter()
+            .filter_map(|f| self.flows.get(f))
+            .map(|f| f.target.as_str())
+            .filter(|t| *t != node)
+            .collect()
     }
 
     /// Boundary events attached to `node`.

@@ -22,6 +22,7 @@ mod jobs;
 mod messages;
 mod multi;
 mod operate;
+mod race;
 mod walk;
 use batch::{By, Command, Complete, Queued};
 pub use batch::{Start, Step};

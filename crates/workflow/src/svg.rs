@@ -213,7 +213,8 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             }
             NodeKind::ExclusiveGateway { .. }
             | NodeKind::ParallelGateway
-            | NodeKind::InclusiveGateway { .. } => {
+            | NodeKind::InclusiveGateway { .. }
+            | NodeKind::EventGateway => {
                 let _ = write!(
                     out,
                     r##"<polygon points="{cx},{y} {},{cy} {cx},{} {x},{cy}" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>"##,
@@ -223,6 +224,7 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
                 let mark = match n.kind {
                     NodeKind::ParallelGateway => "+",
                     NodeKind::InclusiveGateway { .. } => "○",
+                    NodeKind::EventGateway => "◎",
                     _ => "×",
                 };
                 let _ = write!(

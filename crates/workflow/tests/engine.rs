@@ -26,6 +26,8 @@ mod jobs;
 mod messages;
 #[path = "engine/multi.rs"]
 mod multi;
+#[path = "engine/race.rs"]
+mod race;
 
 async fn engine(t: &TestDb, clock: Arc<ManualClock>) -> WorkflowService {
     let clock: SharedClock = clock;

@@ -20,6 +20,7 @@ fn kind_name(k: &NodeKind) -> &'static str {
         NodeKind::ExclusiveGateway { .. } => "exclusiveGateway",
         NodeKind::ParallelGateway => "parallelGateway",
         NodeKind::InclusiveGateway { .. } => "inclusiveGateway",
+        NodeKind::EventGateway => "eventBasedGateway",
         NodeKind::TimerBoundary { .. } | NodeKind::ErrorBoundary { .. } => "boundaryEvent",
     }
 }
@@ -114,6 +115,9 @@ fn node(
         {
             Some("cổng cần luồng vào và luồng ra")
         }
+        NodeKind::EventGateway if outs < 2 || ins == 0 => {
+            Some("cổng theo sự kiện cần luồng vào và ít nhất hai luồng ra")
+        }
         NodeKind::TimerBoundary { .. } if outs != 1 => Some("hẹn giờ cần đúng một luồng ra"),
         NodeKind::ErrorBoundary { .. } if outs != 1 => {
             Some("sự kiện bắt lỗi cần đúng một luồng ra")
@@ -145,6 +149,26 @@ fn node(
             push(format!(
                 "sự kiện bắt lỗi chỉ gắn được vào việc tự động do worker làm (ở đây “{attached_to}”)"
             ));
+        }
+    }
+    if n.kind == NodeKind::EventGateway {
+        // Each way out waits for one event, and only for this gateway's token.
+        for f in n.outgoing.iter().filter_map(|f| flows.get(f)) {
+            let target = nodes.get(&f.target);
+            let waits = target.is_some_and(|t| {
+                matches!(t.kind, NodeKind::MessageCatch { .. } | NodeKind::TimerCatch { .. })
+            });
+            if !waits {
+                push(format!(
+                    "sau cổng theo sự kiện chỉ được là sự kiện chờ thông điệp hoặc hẹn giờ (hay receiveTask); “{}” thì không",
+                    f.target
+                ));
+            } else if target.is_some_and(|t| t.incoming.len() != 1) {
+                push(format!(
+                    "sự kiện chờ “{}” sau cổng theo sự kiện không được có luồng vào nào khác",
+                    f.target
+                ));
+            }
         }
     }
     let default = match &n.kind {

@@ -401,6 +401,14 @@ fn read_node(
             Some(NodeKind::ExclusiveGateway { default: own(el, "default").map(str::to_string) })
         }
         "parallelGateway" => Some(NodeKind::ParallelGateway),
+        // A gateway that starts instances, or waits for all its events, is another construct.
+        "eventBasedGateway" if own(el, "instantiate") == Some("true") => refuse(
+            "cổng theo sự kiện khởi tạo quy trình (instantiate=\"true\") chưa được hỗ trợ".into(),
+        ),
+        "eventBasedGateway" if own(el, "eventGatewayType").is_some_and(|t| t != "Exclusive") => {
+            refuse("cổng theo sự kiện kiểu song song (eventGatewayType=\"Parallel\") chưa được hỗ trợ".into())
+        }
+        "eventBasedGateway" => Some(NodeKind::EventGateway),
         "inclusiveGateway" => {
             Some(NodeKind::InclusiveGateway { default: own(el, "default").map(str::to_string) })
         }

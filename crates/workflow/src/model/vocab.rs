@@ -61,6 +61,7 @@ pub(crate) fn element(tag: &str) -> Class {
         | "exclusiveGateway"
         | "parallelGateway"
         | "inclusiveGateway"
+        | "eventBasedGateway"
         | "boundaryEvent"
         | "sequenceFlow" => Executable,
         // Notes, grouping, data drawn for the reader, lanes (read for roles), references.
@@ -89,7 +90,6 @@ pub(crate) fn element(tag: &str) -> Class {
         "standardLoopCharacteristics" => {
             Refused("vòng lặp chuẩn (standard loop) chưa được hỗ trợ; chạy một lần sẽ sai nghĩa")
         }
-        "eventBasedGateway" => Refused("cổng theo sự kiện (eventBasedGateway) chưa được hỗ trợ"),
         "complexGateway" => Refused("cổng phức hợp (complexGateway) không được hỗ trợ"),
         "subProcess" | "adHocSubProcess" | "transaction" => {
             Refused("quy trình con (subProcess) chưa được hỗ trợ")

@@ -308,9 +308,9 @@ impl WorkflowService {
         if !with_loops.is_empty() {
             fx.load_loops(tx, &with_loops).await?;
         }
-        let with_inclusive = needing(Process::has_inclusive_joins);
-        if !with_inclusive.is_empty() {
-            fx.load_open_tasks(tx, &with_inclusive).await?;
+        let with_places = needing(Process::tracks_places);
+        if !with_places.is_empty() {
+            fx.load_open_tasks(tx, &with_places).await?;
         }
         Ok(Batch {
             at,
@@ -387,6 +387,7 @@ impl WorkflowService {
             b.messages.push((id.clone(), name.clone(), task_id, inst.id));
         }
         b.fx.log(inst.id, &task.node_id, "completed", &c.actor, c.by.detail());
+        b.fx.win_race(&p, inst, &task.node_id, &c.actor);
         let next = match &multi {
             None => p
                 .nodes
@@ -576,6 +577,9 @@ impl WorkflowService {
         store::insert_timers(tx, &timers).await?;
         store::insert_jobs(tx, &jobs, now).await?;
         store::insert_subscriptions(tx, &subscriptions, now).await?;
+        if !fx.race_cancels.is_empty() {
+            super::operate::cancel_tasks(tx, &fx.race_cancels, "system", now).await?;
+        }
         for id in &fx.terminated {
             super::operate::end_open_work(tx, fix(*id), "system", now).await?;
         }

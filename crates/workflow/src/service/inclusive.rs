@@ -54,7 +54,7 @@ impl Effects {
     }
 
     /// The nodes where tokens of `instance` wait at open tasks, as the batch leaves them.
-    fn task_places(&self, instance: i64) -> Vec<&str> {
+    pub(crate) fn task_places(&self, instance: i64) -> Vec<&str> {
         let cancelled: HashSet<&str> = self
             .loop_cancels
             .iter()

@@ -140,6 +140,9 @@ impl WorkflowService {
             (Some(NodeKind::UserTask { multi: Some(_), .. }), _) => {
                 return bad("Không chuyển riêng một công việc của hoạt động nhiều phiên.".into())
             }
+            _ if p.race_of(&task.node_id).is_some() => {
+                return bad("Không chuyển riêng một nơi chờ của cổng theo sự kiện.".into())
+            }
             (_, Some(n)) => match &n.kind {
                 NodeKind::ParallelGateway | NodeKind::InclusiveGateway { .. }
                     if n.incoming.len() > 1 =>
@@ -188,7 +191,7 @@ pub(crate) async fn end_open_work(
 }
 
 /// Cancels open tasks with what waits on them: timers, jobs, message waits.
-async fn cancel_tasks(
+pub(crate) async fn cancel_tasks(
     tx: &mut Tx,
     tasks: &[i64],
     actor: &str,

@@ -77,6 +77,8 @@ pub(crate) struct Effects {
     pub open_tasks: HashMap<i64, Vec<(i64, String)>>,
     /// Tasks of those instances the batch closes.
     pub gone: std::collections::HashSet<i64>,
+    /// Waits that lost a race at an event-based gateway: cancelled when the batch is written.
+    pub race_cancels: Vec<i64>,
 }
 
 impl Effects {
@@ -351,6 +353,22 @@ impl WorkflowService {
                             Err(why) => break 'step Some((node_id.clone(), why)),
                         }
                     }
+                    NodeKind::EventGateway => {
+                        // A token waits at every event after it (race.rs): one wait each.
+                        let waits: Vec<&str> = node
+                            .outgoing
+                            .iter()
+                            .filter_map(|f| p.flows.get(f))
+                            .map(|f| f.target.as_str())
+                            .collect();
+                        if fx.task_places(inst.id).iter().any(|n| waits.contains(n)) {
+                            let why = "một lượt khác của quy trình đang chờ ở cổng theo sự kiện này; hai lượt cùng chờ một cổng chưa được hỗ trợ";
+                            break 'step Some((node_id.clone(), why.to_string()));
+                        }
+                        inst.tokens += waits.len() as i64 - 1;
+                        fx.log(inst.id, &node_id, "passed", actor, None);
+                        queue.extend(self.targets(p, &node.outgoing));
+                    }
                     NodeKind::ParallelGateway => {
                         let ins = node.incoming.len() as i64;
                         if ins > 1 {
@@ -409,8 +427,13 @@ impl WorkflowService {
             fx.load_loops(tx, &[inst.id]).await?;
         }
         // The caller has closed the task it moves on from, so what is read is what remains.
-        if p.has_inclusive_joins() {
+        if p.tracks_places() {
             fx.load_open_tasks(tx, &[inst.id]).await?;
+        }
+        // A timer catch event that fired first wins its race, if it is in one (a boundary
+        // timer never is).
+        if why.event == "timer_fired" {
+            fx.win_race(p, inst, why.node, actor);
         }
         fx.log(inst.id, why.node, why.event, actor, why.detail);
         let at = Moment {
