@@ -91,6 +91,13 @@ pub enum NodeKind {
         /// Flow taken when no condition holds.
         default: Option<String>,
     },
+    /// An embedded sub-process: a stage of the process with its own start and end events. The
+    /// token goes in at `start`; the stage ends when no token is left inside it, and the
+    /// token goes on down its outgoing flow. A timer on its boundary watches the whole stage.
+    SubProcess {
+        /// Its start event.
+        start: String,
+    },
     /// An (exclusive) event-based gateway: the token waits at every message or timer catch
     /// event after it at once; the first to happen takes the token, the others are cancelled.
     EventGateway,
@@ -207,6 +214,9 @@ pub struct Node {
     pub outgoing: Vec<String>,
     /// Incoming flow ids.
     pub incoming: Vec<String>,
+    /// The embedded sub-process it is drawn in, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl Node {
@@ -365,9 +375,23 @@ impl Process {
     }
 
     /// Whether where an instance's tokens wait at tasks must be known for its steps: its
-    /// process has inclusive joins or event-based gateways.
+    /// process has inclusive joins, event-based gateways or sub-processes.
     pub fn tracks_places(&self) -> bool {
-        self.has_inclusive_joins() || self.has_event_gateways()
+        self.has_inclusive_joins()
+            || self.has_event_gateways()
+            || self.nodes.values().any(|n| matches!(n.kind, NodeKind::SubProcess { .. }))
+    }
+
+    /// Whether `node` lies within the sub-process `scope`, at any depth.
+    pub fn within(&self, node: &str, scope: &str) -> bool {
+        let mut at = self.nodes.get(node).and_then(|n| n.scope.as_deref());
+        while let Some(s) = at {
+            if s == scope {
+                return true;
+            }
+            at = self.nodes.get(s).and_then(|n| n.scope.as_deref());
+        }
+        false
     }
 
     /// Whether any event-based gateway races waits.

@@ -23,6 +23,7 @@ mod messages;
 mod multi;
 mod operate;
 mod race;
+mod scope;
 mod walk;
 use batch::{By, Command, Complete, Queued};
 pub use batch::{Start, Step};
@@ -281,9 +282,13 @@ impl WorkflowService {
             let now = self.now();
             let now = now.as_str();
             match node.kind {
-                NodeKind::TimerBoundary { interrupting: true, .. } => {
+                NodeKind::TimerBoundary { interrupting: true, ref attached_to, .. } => {
                     store::close_task(&mut tx, task_id, "cancelled", "system", now).await?;
                     store::cancel_timers_of(&mut tx, &[task_id]).await?;
+                    let stage = process.nodes.get(attached_to);
+                    if matches!(stage.map(|n| &n.kind), Some(NodeKind::SubProcess { .. })) {
+                        self.cancel_stage(&mut tx, &process, &mut inst, attached_to, now).await?;
+                    }
                 }
                 NodeKind::TimerBoundary { interrupting: false, ref cycle, .. } => {
                     inst.tokens += 1;

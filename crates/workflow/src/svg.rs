@@ -241,6 +241,17 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
                     );
                 }
             }
+            // A stage is drawn around its elements: an outline, its name in its corner.
+            NodeKind::SubProcess { .. } => {
+                let _ = write!(
+                    out,
+                    r##"<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="10" fill="none" stroke="{stroke}" stroke-width="{}"/><text x="{}" y="{}">{}</text>"##,
+                    width + 1,
+                    x + 8.0,
+                    y + 16.0,
+                    esc(&n.name)
+                );
+            }
             NodeKind::UserTask { .. }
             | NodeKind::ServiceTask { .. }
             | NodeKind::ExternalTask { .. }

@@ -28,6 +28,8 @@ mod messages;
 mod multi;
 #[path = "engine/race.rs"]
 mod race;
+#[path = "engine/stages.rs"]
+mod stages;
 
 async fn engine(t: &TestDb, clock: Arc<ManualClock>) -> WorkflowService {
     let clock: SharedClock = clock;

@@ -21,6 +21,7 @@ fn kind_name(k: &NodeKind) -> &'static str {
         NodeKind::ParallelGateway => "parallelGateway",
         NodeKind::InclusiveGateway { .. } => "inclusiveGateway",
         NodeKind::EventGateway => "eventBasedGateway",
+        NodeKind::SubProcess { .. } => "subProcess",
         NodeKind::TimerBoundary { .. } | NodeKind::ErrorBoundary { .. } => "boundaryEvent",
     }
 }
@@ -61,8 +62,25 @@ pub(super) fn graph(
             ));
         }
     }
-    let starts: Vec<String> =
-        nodes.values().filter(|n| n.kind == NodeKind::StartEvent).map(|n| n.id.clone()).collect();
+    for f in order.iter().filter_map(|id| flows.get(id)) {
+        let scope = |n: &str| nodes.get(n).map(|n| n.scope.clone());
+        if let (Some(a), Some(b)) = (scope(&f.source), scope(&f.target)) {
+            if a != b {
+                errors.push(flow_err(
+                    f,
+                    "luồng không được đi xuyên ranh giới quy trình con (subProcess)".into(),
+                ));
+            }
+        }
+    }
+    let starts_in = |nodes: &BTreeMap<String, Node>, scope: Option<&str>| -> Vec<String> {
+        nodes
+            .values()
+            .filter(|n| n.kind == NodeKind::StartEvent && n.scope.as_deref() == scope)
+            .map(|n| n.id.clone())
+            .collect()
+    };
+    let starts = starts_in(nodes, None);
     if starts.len() != 1 {
         errors.push(BpmnError::new(
             Some(key).filter(|k| !k.is_empty()),
@@ -73,6 +91,28 @@ pub(super) fn graph(
                 starts.join(", ")
             ),
         ));
+    }
+    let inner: Vec<String> = nodes
+        .values()
+        .filter(|n| matches!(n.kind, NodeKind::SubProcess { .. }))
+        .map(|n| n.id.clone())
+        .collect();
+    for sub in inner {
+        let found = starts_in(nodes, Some(&sub));
+        if found.len() != 1 {
+            errors.push(BpmnError::new(
+                Some(&sub),
+                Some("subProcess"),
+                format!(
+                    "quy trình con cần đúng một sự kiện bắt đầu, có {} ({})",
+                    found.len(),
+                    found.join(", ")
+                ),
+            ));
+        }
+        if let (Some(n), Some(start)) = (nodes.get_mut(&sub), found.first()) {
+            n.kind = NodeKind::SubProcess { start: start.clone() };
+        }
     }
     for n in nodes.values() {
         node(n, nodes, flows, errors);
@@ -97,12 +137,17 @@ fn node(
             | NodeKind::MessageCatch { .. }
             | NodeKind::TimerCatch { .. }
             | NodeKind::PassThrough
+            | NodeKind::SubProcess { .. }
     );
     let problem = match &n.kind {
         NodeKind::StartEvent if outs != 1 => Some("sự kiện bắt đầu cần đúng một luồng ra"),
         NodeKind::StartEvent if ins != 0 => Some("sự kiện bắt đầu không được có luồng vào"),
         NodeKind::EndEvent | NodeKind::TerminateEnd if outs != 0 => {
             Some("sự kiện kết thúc không được có luồng ra")
+        }
+        // Inside a stage it would end only the stage (BPMN), not the instance as here.
+        NodeKind::TerminateEnd if n.scope.is_some() => {
+            Some("sự kiện kết thúc hủy (terminate) trong quy trình con chưa được hỗ trợ")
         }
         _ if task && outs != 1 => {
             Some("công việc cần đúng một luồng ra (dùng cổng để rẽ nhánh hoặc chạy song song)")
@@ -132,14 +177,14 @@ fn node(
     }
     if let NodeKind::TimerBoundary { attached_to, .. } = &n.kind {
         match nodes.get(attached_to).map(|a| &a.kind) {
-            Some(NodeKind::UserTask { multi: None, .. }) => {}
+            Some(NodeKind::UserTask { multi: None, .. } | NodeKind::SubProcess { .. }) => {}
             // A timer watches one task; on a multi-instance activity it would have to watch
             // the whole activity, which the engine does not do yet.
             Some(NodeKind::UserTask { multi: Some(_), .. }) => push(format!(
                 "hẹn giờ trên công việc nhiều phiên (“{attached_to}”) chưa được hỗ trợ"
             )),
             _ => push(format!(
-                "hẹn giờ phải gắn vào một công việc của người dùng (ở đây “{attached_to}”)"
+                "hẹn giờ phải gắn vào một công việc của người dùng hoặc quy trình con (ở đây “{attached_to}”)"
             )),
         }
     }

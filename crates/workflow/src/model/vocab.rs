@@ -62,6 +62,7 @@ pub(crate) fn element(tag: &str) -> Class {
         | "parallelGateway"
         | "inclusiveGateway"
         | "eventBasedGateway"
+        | "subProcess"
         | "boundaryEvent"
         | "sequenceFlow" => Executable,
         // Notes, grouping, data drawn for the reader, lanes (read for roles), references.
@@ -91,9 +92,8 @@ pub(crate) fn element(tag: &str) -> Class {
             Refused("vòng lặp chuẩn (standard loop) chưa được hỗ trợ; chạy một lần sẽ sai nghĩa")
         }
         "complexGateway" => Refused("cổng phức hợp (complexGateway) không được hỗ trợ"),
-        "subProcess" | "adHocSubProcess" | "transaction" => {
-            Refused("quy trình con (subProcess) chưa được hỗ trợ")
-        }
+        "adHocSubProcess" => Refused("quy trình con tự do (adHocSubProcess) chưa được hỗ trợ"),
+        "transaction" => Refused("giao dịch (transaction) chưa được hỗ trợ"),
         "callActivity" => Refused("gọi quy trình khác (callActivity) chưa được hỗ trợ"),
         "scriptTask" => Refused("nền tảng không chạy mã kịch bản (script) viết trong sơ đồ"),
         "businessRuleTask" => Refused("bảng quyết định (businessRuleTask, DMN) chưa được hỗ trợ"),
@@ -143,7 +143,7 @@ pub(crate) fn attribute(d: Dialect, name: &str) -> Class {
             Dialect::Bpmn,
             "id" | "name" | "sourceRef" | "targetRef" | "default" | "attachedToRef"
             | "cancelActivity" | "startQuantity" | "completionQuantity" | "isForCompensation"
-            | "messageRef",
+            | "messageRef" | "eventGatewayType" | "triggeredByEvent",
         )
         | (Dialect::Bpmn | Dialect::Cqdt, "candidateGroups" | "dueDays" | "agency" | "type")
         | (Dialect::Cqdt, "calendar")

@@ -545,7 +545,9 @@ impl WorkflowService {
         let mut timers = Vec::new();
         let mut jobs = Vec::new();
         let mut subscriptions = Vec::new();
-        for o in &fx.opened {
+        // Stages that ended: those written before, and those this batch entered and left.
+        let mut ended = std::mem::take(&mut fx.stages_done);
+        for (k, o) in fx.opened.iter().enumerate() {
             let Some(id) =
                 ids.get_mut(&(o.task.instance_id, o.task.node_id.clone())).and_then(Vec::pop)
             else {
@@ -556,6 +558,10 @@ impl WorkflowService {
             };
             if let Some(h) = fx.history.get_mut(o.history) {
                 h.detail = Some(id.to_string());
+            }
+            if fx.opened_done.contains(&k) {
+                ended.push(id);
+                continue;
             }
             for (node, fire_on) in &o.timers {
                 timers.push((o.task.instance_id, id, node.clone(), fire_on.clone()));
@@ -579,6 +585,10 @@ impl WorkflowService {
         store::insert_subscriptions(tx, &subscriptions, now).await?;
         if !fx.race_cancels.is_empty() {
             super::operate::cancel_tasks(tx, &fx.race_cancels, "system", now).await?;
+        }
+        if !ended.is_empty() {
+            store::complete_tasks(tx, &ended, "system", now).await?;
+            store::cancel_timers_of(tx, &ended).await?;
         }
         for id in &fx.terminated {
             super::operate::end_open_work(tx, fix(*id), "system", now).await?;
@@ -646,6 +656,9 @@ fn may_complete(
         ))),
         (By::Person, Some(NodeKind::MessageCatch { .. })) => Err(WorkflowError::Conflict(format!(
             "công việc {id} chờ một thông điệp; gửi thông điệp qua API đối chiếu (messages)"
+        ))),
+        (By::Person, Some(NodeKind::SubProcess { .. })) => Err(WorkflowError::Conflict(format!(
+            "công việc {id} là một giai đoạn (quy trình con); giai đoạn xong khi mọi bước trong đó xong"
         ))),
         (By::Person, _) => Ok(()),
         (By::Worker(_), _) => Err(WorkflowError::NotFound(format!("việc tự động (job) {id}"))),

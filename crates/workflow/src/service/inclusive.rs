@@ -67,8 +67,11 @@ impl Effects {
             .chain(
                 self.opened
                     .iter()
-                    .filter(|o| o.task.instance_id == instance)
-                    .map(|o| o.task.node_id.as_str()),
+                    .enumerate()
+                    .filter(|(k, o)| {
+                        o.task.instance_id == instance && !self.opened_done.contains(k)
+                    })
+                    .map(|(_, o)| o.task.node_id.as_str()),
             )
             .collect()
     }
@@ -109,9 +112,13 @@ impl Effects {
 }
 
 /// The flows a token can go on from where it waits: out of its task and the task's boundary
-/// events, or, at a join, the flow it came down.
+/// events; from an end event inside a stage, out of the stage.
 fn exits<'a>(p: &'a Process, node: &'a str) -> Vec<&'a str> {
-    let at = p.nodes.get(node).into_iter().chain(p.boundaries_of(node));
+    let here = p.nodes.get(node);
+    if let Some(n) = here.filter(|n| matches!(n.kind, crate::model::NodeKind::EndEvent)) {
+        return n.scope.as_deref().map(|s| exits(p, s)).unwrap_or_default();
+    }
+    let at = here.into_iter().chain(p.boundaries_of(node));
     at.flat_map(|n| n.outgoing.iter().map(String::as_str)).collect()
 }
 

@@ -143,6 +143,16 @@ impl WorkflowService {
             _ if p.race_of(&task.node_id).is_some() => {
                 return bad("Không chuyển riêng một nơi chờ của cổng theo sự kiện.".into())
             }
+            (Some(NodeKind::SubProcess { .. }), _) => {
+                return bad(
+                    "Không chuyển cả một giai đoạn; chuyển một công việc bên trong nó.".into()
+                )
+            }
+            (_, Some(n)) if n.scope != p.nodes.get(&task.node_id).and_then(|t| t.scope.clone()) => {
+                return bad(format!(
+                    "“{to}” ở giai đoạn khác; chỉ chuyển trong cùng một giai đoạn."
+                ))
+            }
             (_, Some(n)) => match &n.kind {
                 NodeKind::ParallelGateway | NodeKind::InclusiveGateway { .. }
                     if n.incoming.len() > 1 =>

@@ -79,6 +79,11 @@ pub(crate) struct Effects {
     pub gone: std::collections::HashSet<i64>,
     /// Waits that lost a race at an event-based gateway: cancelled when the batch is written.
     pub race_cancels: Vec<i64>,
+    /// Rows of stages (sub-processes) written before and ended by this batch.
+    pub stages_done: Vec<i64>,
+    /// Tasks this batch opened and also ended (a stage entered and left in one step), by
+    /// index in `opened`: written as completed.
+    pub opened_done: std::collections::HashSet<usize>,
 }
 
 impl Effects {
@@ -198,10 +203,13 @@ impl WorkflowService {
         let mut queue: std::collections::VecDeque<Arrival> = arrivals.into();
         let mut steps = 0;
         let inclusive = p.has_inclusive_joins();
+        let staged = p.nodes.values().any(|n| matches!(n.kind, NodeKind::SubProcess { .. }));
         // Once every token of the walk is at rest, an inclusive join nothing more can reach
         // fires (its token goes on from the gateway down no flow).
-        'walk: while let Some((node_id, via)) =
-            queue.pop_front().or_else(|| self.fire_inclusive(p, inst, inclusive, fx))
+        'walk: while let Some((node_id, via)) = queue
+            .pop_front()
+            .or_else(|| self.fire_inclusive(p, inst, inclusive, fx))
+            .or_else(|| staged.then(|| self.finish_stage(p, inst, actor, fx)).flatten())
         {
             steps += 1;
             let node = p.nodes.get(&node_id);
@@ -353,6 +361,14 @@ impl WorkflowService {
                             Err(why) => break 'step Some((node_id.clone(), why)),
                         }
                     }
+                    NodeKind::SubProcess { start } => {
+                        // The stage's row carries the timers on its boundary (scope.rs).
+                        match boundary_timers(p, node, at) {
+                            Ok(timers) => fx.open(unpooled(inst, node), timers, None, actor),
+                            Err(failed) => break 'step Some(failed),
+                        }
+                        queue.push_back((start.clone(), None));
+                    }
                     NodeKind::EventGateway => {
                         // A token waits at every event after it (race.rs): one wait each.
                         let waits: Vec<&str> = node
@@ -486,18 +502,7 @@ pub(crate) fn open_user_task(
     let due = days.map(|d| {
         at.calendar.add_working_days(at.today, d.ceil() as i64).format("%Y-%m-%d").to_string()
     });
-    // A calendar-time timer fires at an instant (stored as a timestamp); a working-time one
-    // on a working day (stored as the date).
-    let mut timers = Vec::new();
-    for t in p.timers_on(&node.id) {
-        let Some(timing) = t.kind.timing() else {
-            continue;
-        };
-        let Some(fire) = fire_time(&timing, at) else {
-            return Err((t.id.clone(), "thời điểm hẹn giờ vượt quá lịch".into()));
-        };
-        timers.push((t.id.clone(), fire));
-    }
+    let timers = boundary_timers(p, node, at)?;
     let task = NewTask {
         instance_id: inst.id,
         node_id: node.id.clone(),
@@ -510,6 +515,27 @@ pub(crate) fn open_user_task(
     };
     fx.open(task, timers, None, actor);
     Ok(())
+}
+
+/// The timers on the boundary of `node` starting now, with when each fires; `Err` is the
+/// timer and the reason of an incident. A calendar-time timer fires at an instant (stored as
+/// a timestamp); a working-time one on a working day (stored as the date).
+fn boundary_timers(
+    p: &Process,
+    node: &Node,
+    at: &Moment,
+) -> Result<Vec<(String, String)>, (String, String)> {
+    let mut timers = Vec::new();
+    for t in p.timers_on(&node.id) {
+        let Some(timing) = t.kind.timing() else {
+            continue;
+        };
+        let Some(fire) = fire_time(&timing, at) else {
+            return Err((t.id.clone(), "thời điểm hẹn giờ vượt quá lịch".into()));
+        };
+        timers.push((t.id.clone(), fire));
+    }
+    Ok(timers)
 }
 
 /// When a timer started now fires: an instant (`timeDate`) or a cycle's start as given;

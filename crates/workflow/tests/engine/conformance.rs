@@ -15,6 +15,11 @@ pub(super) fn flow(id: &str, from: &str, to: &str) -> String {
     format!(r#"<bpmn:sequenceFlow id="{id}" sourceRef="{from}" targetRef="{to}" />"#)
 }
 
+/// Sequence flows, as (id, source, target).
+pub(super) fn flows(list: &[(&str, &str, &str)]) -> String {
+    list.iter().map(|(id, from, to)| flow(id, from, to)).collect()
+}
+
 pub(super) fn cond(id: &str, from: &str, to: &str, c: &str) -> String {
     format!(
         r#"<bpmn:sequenceFlow id="{id}" sourceRef="{from}" targetRef="{to}"><bpmn:conditionExpression>{c}</bpmn:conditionExpression></bpmn:sequenceFlow>"#
