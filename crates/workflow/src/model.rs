@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Map;
 
 use crate::condition::{self, Expr};
 
@@ -45,6 +46,9 @@ pub enum NodeKind {
         /// A multi-instance marker: one task per item of a list.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         multi: Option<MultiInstance>,
+        /// A standard-loop marker: the task is done again while its condition holds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repeat: Option<StandardLoop>,
     },
     /// A task with no performer the engine knows (`task`, `manualTask`): BPMN passes the
     /// token straight through.
@@ -199,6 +203,38 @@ pub struct MultiInstance {
     /// variable, collected in the list's order into the collection variable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<(String, String)>,
+}
+
+/// A standard loop (`standardLoopCharacteristics`) on a user task: done again and again — a
+/// draft revised until it is approved, say — while `condition` holds, at most `maximum`
+/// times. Each time is a new task, which sees its number as `loopCounter` (from 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StandardLoop {
+    /// `loopCondition`: another time while it holds (it reads the instance's variables and
+    /// `loopCounter`, the times done so far); none: `maximum` times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// `testBefore`: the condition is read before the first time too (a while loop rather
+    /// than a do-while).
+    pub test_before: bool,
+    /// `loopMaximum`: at most this many times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<u32>,
+}
+
+impl StandardLoop {
+    /// Whether another time follows `done` times.
+    pub fn again(&self, variables: &Map<String, serde_json::Value>, done: u32) -> bool {
+        if self.maximum.is_some_and(|m| done >= m) {
+            return false;
+        }
+        let Some(c) = self.condition.as_deref() else {
+            return true;
+        };
+        let mut scope = variables.clone();
+        scope.insert("loopCounter".into(), done.into());
+        condition::parse(c).is_ok_and(|e| condition::eval(&e, &scope))
+    }
 }
 
 /// A node of the process graph.

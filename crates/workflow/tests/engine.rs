@@ -28,6 +28,8 @@ mod messages;
 mod multi;
 #[path = "engine/race.rs"]
 mod race;
+#[path = "engine/repeat.rs"]
+mod repeat;
 #[path = "engine/stages.rs"]
 mod stages;
 

@@ -177,7 +177,12 @@ fn node(
     }
     if let NodeKind::TimerBoundary { attached_to, .. } = &n.kind {
         match nodes.get(attached_to).map(|a| &a.kind) {
-            Some(NodeKind::UserTask { multi: None, .. } | NodeKind::SubProcess { .. }) => {}
+            Some(
+                NodeKind::UserTask { multi: None, repeat: None, .. } | NodeKind::SubProcess { .. },
+            ) => {}
+            Some(NodeKind::UserTask { repeat: Some(_), .. }) => push(format!(
+                "hẹn giờ trên công việc lặp (“{attached_to}”) chưa được hỗ trợ"
+            )),
             // A timer watches one task; on a multi-instance activity it would have to watch
             // the whole activity, which the engine does not do yet.
             Some(NodeKind::UserTask { multi: Some(_), .. }) => push(format!(

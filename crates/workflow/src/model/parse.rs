@@ -317,6 +317,7 @@ fn check_children(el: &X, id: &str, errors: &mut Errors) {
             || ctag == "conditionExpression"
             || ctag == "timeDuration"
             || (ctag == "multiInstanceLoopCharacteristics" && tag == "userTask")
+            || (ctag == "standardLoopCharacteristics" && tag == "userTask")
         {
             continue; // read by the element's kind
         }
@@ -587,12 +588,20 @@ fn read_user_task(el: &X, id: &str, lane_of: &HashMap<String, String>) -> Result
         Some(m) => Some(multi::read(&m)?),
         None => None,
     };
+    let repeat = match child(el, "standardLoopCharacteristics") {
+        Some(_) if multi.is_some() => {
+            return Err("một công việc không được vừa nhiều phiên vừa lặp chuẩn".into())
+        }
+        Some(l) => Some(multi::read_standard(&l)?),
+        None => None,
+    };
     Ok(NodeKind::UserTask {
         role,
         days,
         agency: own(el, "agency").map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
         assignee,
         multi,
+        repeat,
     })
 }
 

@@ -17,6 +17,7 @@ fn a_diagram_drawn_in_bpmn_io_is_read_with_lanes_as_roles() {
             agency: None,
             assignee: None,
             multi: None,
+            repeat: None,
         }
     );
     assert!(p.layout.shapes.contains_key("Task_TiepNhan"));
@@ -129,11 +130,15 @@ fn a_camunda_and_a_zeebe_multi_instance_task_are_read_with_their_list_and_condit
 }
 
 #[test]
-fn a_standard_loop_marker_is_refused_by_name_rather_than_ignored() {
+fn a_standard_loop_marker_the_engine_cannot_honour_is_refused_by_name_rather_than_ignored() {
+    let xml = one_task(
+        r#"<bpmn:serviceTask id="t" camunda:type="external" camunda:topic="x"><bpmn:standardLoopCharacteristics loopMaximum="2" /></bpmn:serviceTask>"#,
+    );
+    let errors = refusal(&xml);
+    assert!(names(&errors, "t", &["standardLoopCharacteristics", "userTask"]), "{errors:?}");
     let xml =
         one_task(r#"<bpmn:userTask id="t"><bpmn:standardLoopCharacteristics /></bpmn:userTask>"#);
-    let errors = refusal(&xml);
-    assert!(names(&errors, "t", &["standardLoopCharacteristics"]), "{errors:?}");
+    assert!(names(&refusal(&xml), "t", &["lặp mãi"]));
 }
 
 #[test]

@@ -88,9 +88,10 @@ pub(crate) fn element(tag: &str) -> Class {
         "multiInstanceLoopCharacteristics" => Refused(
             "nhiều phiên (multi-instance) chỉ được hỗ trợ trên công việc của người dùng (userTask)",
         ),
-        "standardLoopCharacteristics" => {
-            Refused("vòng lặp chuẩn (standard loop) chưa được hỗ trợ; chạy một lần sẽ sai nghĩa")
-        }
+        // Read on a user task (`parse::multi`); anywhere else running once would be wrong.
+        "standardLoopCharacteristics" => Refused(
+            "vòng lặp chuẩn (standard loop) chỉ được hỗ trợ trên công việc của người dùng (userTask); chạy một lần sẽ sai nghĩa",
+        ),
         "complexGateway" => Refused("cổng phức hợp (complexGateway) không được hỗ trợ"),
         "adHocSubProcess" => Refused("quy trình con tự do (adHocSubProcess) chưa được hỗ trợ"),
         "transaction" => Refused("giao dịch (transaction) chưa được hỗ trợ"),

@@ -388,7 +388,22 @@ impl WorkflowService {
         }
         b.fx.log(inst.id, &task.node_id, "completed", &c.actor, c.by.detail());
         b.fx.win_race(&p, inst, &task.node_id, &c.actor);
+        let repeat = match kind {
+            Some(NodeKind::UserTask { repeat: Some(r), .. }) => Some(r.clone()),
+            _ => None,
+        };
         let next = match &multi {
+            // A standard loop: the task again while its condition holds, the token staying.
+            None if repeat.as_ref().is_some_and(|r| r.again(&inst.variables, times(task))) => {
+                let n = times(task) + 1;
+                let again = p.nodes.get(&task.node_id).map(|node| {
+                    super::walk::open_again(&p, inst, node, n, &c.actor, &b.at, &mut b.fx)
+                });
+                if let Some(Err((at_node, why))) = again {
+                    super::walk::incident(inst, &at_node, &why, &mut b.fx);
+                }
+                Vec::new()
+            }
             None => p
                 .nodes
                 .get(&task.node_id)
@@ -626,6 +641,16 @@ impl WorkflowService {
         store::insert_history(tx, &fx.history, now).await?;
         Ok(out)
     }
+}
+
+/// The times a task with a standard loop has been done, this one included (its
+/// `loopCounter`).
+fn times(task: &TaskRow) -> u32 {
+    task.local_vars
+        .as_deref()
+        .and_then(|l| serde_json::from_str::<Map<String, Value>>(l).ok())
+        .and_then(|l| l.get("loopCounter").and_then(Value::as_u64))
+        .map_or(1, |n| n as u32)
 }
 
 /// Whether `c` may end the wait at a node of `kind`: a person a user task, a worker holding

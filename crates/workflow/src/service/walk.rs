@@ -255,6 +255,15 @@ impl WorkflowService {
                             Err(why) => break 'step Some((node_id.clone(), why)),
                         }
                     }
+                    NodeKind::UserTask { repeat: Some(r), .. } => {
+                        // A while loop may not run at all; each time sees its number.
+                        if r.test_before && !r.again(&inst.variables, 0) {
+                            fx.log(inst.id, &node_id, "loop_skipped", actor, None);
+                            queue.extend(self.targets(p, &node.outgoing));
+                        } else if let Err(failed) = open_again(p, inst, node, 1, actor, at, fx) {
+                            break 'step Some(failed);
+                        }
+                    }
                     NodeKind::UserTask { .. } => {
                         if let Err((at_node, why)) =
                             open_user_task(p, inst, node, None, actor, at, fx)
@@ -515,6 +524,21 @@ pub(crate) fn open_user_task(
     };
     fx.open(task, timers, None, actor);
     Ok(())
+}
+
+/// Opens time `n` (from 1) of a task with a standard loop.
+pub(crate) fn open_again(
+    p: &Process,
+    inst: &InstanceRow,
+    node: &Node,
+    n: u32,
+    actor: &str,
+    at: &Moment,
+    fx: &mut Effects,
+) -> Result<(), (String, String)> {
+    let mut local = Map::new();
+    local.insert("loopCounter".into(), n.into());
+    open_user_task(p, inst, node, Some(&local), actor, at, fx)
 }
 
 /// The timers on the boundary of `node` starting now, with when each fires; `Err` is the

@@ -7,7 +7,7 @@ use roxmltree::Node as X;
 
 use super::{ns_attr, own, vocab, Dialect};
 use crate::condition;
-use crate::model::MultiInstance;
+use crate::model::{MultiInstance, StandardLoop};
 
 /// Reads the marker; `Err` says why the task is refused.
 pub(super) fn read(m: &X) -> Result<MultiInstance, String> {
@@ -127,4 +127,43 @@ fn feel_name(v: Option<&str>, what: &str) -> Result<String, String> {
         return Err(format!("zeebe:loopCharacteristics thiếu {what}"));
     };
     name(v.strip_prefix('=').unwrap_or(v).trim(), what)
+}
+
+/// Reads a standard-loop marker; `Err` says why the task is refused.
+pub(super) fn read_standard(l: &X) -> Result<StandardLoop, String> {
+    for a in l.attributes() {
+        let known = matches!(
+            (vocab::dialect(a.namespace()), a.name()),
+            (Dialect::Bpmn, "id" | "testBefore" | "loopMaximum")
+        );
+        if !known {
+            return Err(format!("vòng lặp chuẩn: thuộc tính “{}” không được hiểu", a.name()));
+        }
+    }
+    let maximum = match own(l, "loopMaximum").map(str::trim) {
+        None => None,
+        Some(m) => {
+            Some(m.parse::<u32>().ok().filter(|m| (1..=1000).contains(m)).ok_or_else(|| {
+                format!("vòng lặp chuẩn: loopMaximum “{m}” phải là số nguyên từ 1 đến 1000")
+            })?)
+        }
+    };
+    let mut condition = None;
+    for c in l.children().filter(|n| n.is_element()) {
+        match c.tag_name().name() {
+            "loopCondition" => {
+                let text = c.text().map(str::trim).unwrap_or("");
+                condition::parse(text).map_err(|e| {
+                    format!("vòng lặp chuẩn: điều kiện lặp “{text}” không đọc được: {e}")
+                })?;
+                condition = Some(text.to_string());
+            }
+            "documentation" | "extensionElements" => {}
+            other => return Err(format!("vòng lặp chuẩn: “{other}” không được hiểu")),
+        }
+    }
+    if condition.is_none() && maximum.is_none() {
+        return Err("vòng lặp chuẩn không có loopCondition và loopMaximum thì lặp mãi".into());
+    }
+    Ok(StandardLoop { condition, test_before: own(l, "testBefore") == Some("true"), maximum })
 }
