@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 mod admin;
+mod instance;
 mod jobs;
 mod messages;
 
@@ -66,6 +67,8 @@ pub fn router(state: WorkflowState) -> Router {
         .route_layer(scope_rule(ApiScope::Workflow, ApiScope::Workflow))
         .route("/admin/workflow", get(admin::page).post(admin::upload).layer(upload_page))
         .route("/admin/workflow/huy/{id}", post(admin::cancel))
+        .route("/admin/workflow/luot/{id}", get(instance::page))
+        .route("/admin/workflow/luot/{id}/chuyen-buoc", post(instance::move_token))
         .route("/admin/workflow/chay-lai/{id}", post(admin::retry))
         .route("/admin/workflow/thu-lai/{id}", post(admin::retry_job))
         .with_state(state)

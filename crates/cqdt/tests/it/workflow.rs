@@ -81,8 +81,8 @@ async fn a_bpmn_io_diagram_is_deployed_run_to_the_end_and_drawn() {
 async fn an_unsupported_element_is_refused_by_its_id() {
     let app = Instance::start().await;
     let bad = BPMN
-        .replace("<bpmn:parallelGateway id=\"Fork_1\">", "<bpmn:inclusiveGateway id=\"Fork_1\">")
-        .replacen("</bpmn:parallelGateway>", "</bpmn:inclusiveGateway>", 1);
+        .replace("<bpmn:parallelGateway id=\"Fork_1\">", "<bpmn:complexGateway id=\"Fork_1\">")
+        .replacen("</bpmn:parallelGateway>", "</bpmn:complexGateway>", 1);
     let res = client()
         .post(app.url("/api/v1/workflow/definitions"))
         .by_admin()
@@ -94,7 +94,7 @@ async fn an_unsupported_element_is_refused_by_its_id() {
     let p: Value = res.json().await.expect("json");
     assert!(
         p["errors"].as_array().expect("errors").iter().any(|e| e["field"] == "Fork_1"
-            && e["message"].as_str().unwrap_or("").contains("inclusiveGateway")),
+            && e["message"].as_str().unwrap_or("").contains("complexGateway")),
         "{p}"
     );
 }
@@ -479,4 +479,60 @@ async fn a_stuck_instance_is_listed_by_the_api_and_flagged_on_the_admin_page() {
     let page = client().get(app.url("/admin/workflow")).by_admin().send().await.expect("page");
     let page = page.text().await.expect("text");
     assert!(page.contains("Lượt chạy bị kẹt") && page.contains("000.00.03.H51-261207-0099"));
+}
+
+/// An instance of the bpmn.io fixture, started over the API: (its id, its first task's id).
+pub(crate) async fn a_received_dossier(app: &Instance) -> (i64, i64) {
+    assert_eq!(deploy(app, BPMN).await.status(), 201);
+    let body = json!({"key": "tiep_nhan_xu_ly", "business_key": "000.01.41.H51-261207-0042", "agency": "000.01.41.H51"});
+    let (s, started) =
+        call(app, reqwest::Method::POST, "/api/v1/workflow/instances", Some(body)).await;
+    assert_eq!(s, 201, "{started}");
+    let id = started["id"].as_i64().expect("id");
+    let first = started["opened"][0].as_i64().expect("first task");
+    (id, first)
+}
+
+#[tokio::test]
+async fn an_administrator_moves_a_token_from_the_instance_page_with_a_reason() {
+    use crate::helpers::{get_page, post_page, sign_in, DEMO_PASSWORD, DEMO_TOTP};
+    let app = Instance::start().await;
+    let (id, first) = a_received_dossier(&app).await;
+    let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let path = format!("/admin/workflow/luot/{id}");
+    let (s, page) = get_page(&app, &admin, &path).await;
+    assert_eq!(s, 200);
+    // Words, local time and names, not element ids or UTC.
+    assert!(page.contains("Tiếp nhận, kiểm tra hồ sơ") && page.contains("Bắt đầu"), "{page}");
+    assert!(page.contains("Cán bộ tiếp nhận") && !page.contains("reception_officer"), "{page}");
+    assert!(!page.contains("T0") && !page.contains("+00:00"), "{page}");
+
+    // Without a reason nothing moves and the error stands at the field.
+    let move_to = format!("{path}/chuyen-buoc");
+    let from = first.to_string();
+    let form = [("from", from.as_str()), ("to", "Task_PheDuyet"), ("reason", "")];
+    let (s, page) = post_page(&app, &admin, &move_to, &form).await;
+    assert_eq!(s, 422);
+    assert!(page.contains("href=\"#reason\"") && page.contains("Nêu lý do"), "{page}");
+    // To an element that is not there: the error stands at the target.
+    let form = [("from", from.as_str()), ("to", "Khong_Co"), ("reason", "Giao nhầm bước")];
+    let (s, page) = post_page(&app, &admin, &move_to, &form).await;
+    assert_eq!(s, 422);
+    assert!(page.contains("href=\"#to\""), "{page}");
+
+    let form = [("from", from.as_str()), ("to", "Task_PheDuyet"), ("reason", "Giao nhầm bước")];
+    let (s, page) = post_page(&app, &admin, &move_to, &form).await;
+    assert_eq!(s, 303, "{page}");
+    let (_, page) = get_page(&app, &admin, &format!("{path}?chuyen=1")).await;
+    assert!(page.contains("Đã chuyển bước") && page.contains("Tới Phê duyệt kết quả. Lý do: Giao nhầm bước"), "{page}");
+    let (_, inst) =
+        call(&app, reqwest::Method::GET, &format!("/api/v1/workflow/instances/{id}"), None).await;
+    let open: Vec<&str> = inst["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter(|t| t["status"] == "open")
+        .filter_map(|t| t["node_id"].as_str())
+        .collect();
+    assert_eq!(open, ["Task_PheDuyet"], "{inst}");
 }

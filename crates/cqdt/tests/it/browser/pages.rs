@@ -116,3 +116,31 @@ async fn error_and_admin_pages_are_accessible() {
     assert_accessible(&b, "procedure editor with errors").await;
     b.quit().await;
 }
+
+#[tokio::test]
+async fn an_administrator_moves_a_token_on_the_instance_page_in_words() {
+    let Some((app, b)) = journey().await else {
+        return;
+    };
+    let (id, _) = crate::workflow::a_received_dossier(&app).await;
+    let authed = app.base.replacen("http://", &format!("http://admin:{ADMIN_PASSWORD}@"), 1);
+    b.goto(&format!("{authed}/admin/workflow")).await;
+    b.click_and_wait(&format!("a[href='/admin/workflow/luot/{id}']")).await;
+    let text = b.text().await;
+    assert!(text.contains("Tiếp nhận, kiểm tra hồ sơ") && text.contains("Cán bộ tiếp nhận"));
+    assert_accessible(&b, "workflow instance").await;
+    // No reason: the page again, the summary linking to the field.
+    b.fill("to", "Task_PheDuyet").await;
+    b.click_and_wait(SUBMIT).await;
+    let summary =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
+    assert_eq!(summary, "#reason");
+    assert_eq!(b.js("return document.getElementById('to').value").await, "Task_PheDuyet");
+    assert_accessible(&b, "workflow instance with an error").await;
+    b.fill("reason", "Giao nhầm bước").await;
+    b.click_and_wait(SUBMIT).await;
+    let text = b.text().await;
+    assert!(text.contains("Đã chuyển bước") && text.contains("Tới Phê duyệt kết quả. Lý do: Giao nhầm bước"), "{text}");
+    assert_accessible(&b, "workflow instance after a move").await;
+    b.quit().await;
+}
