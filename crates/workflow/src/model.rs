@@ -29,6 +29,14 @@ pub enum NodeKind {
     /// A terminate end event: the whole instance ends here, every other branch with it (its
     /// open tasks, jobs, message waits and timers are cancelled).
     TerminateEnd,
+    /// An error end event: throws a BPMN error (its `errorCode`; none: an error any catch-all
+    /// boundary catches), caught by an error boundary event on an enclosing stage, which ends
+    /// everything inside that stage and takes the boundary's path.
+    ErrorEnd {
+        /// The error's code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+    },
     /// Work done by a person of a role within an agency.
     UserTask {
         /// Candidate roles, comma-separated (candidateGroups, or the lane's name).
@@ -416,6 +424,30 @@ impl Process {
         self.has_inclusive_joins()
             || self.has_event_gateways()
             || self.nodes.values().any(|n| matches!(n.kind, NodeKind::SubProcess { .. }))
+    }
+
+    /// The stage an interrupting boundary timer `timer` sits on, if it is on one.
+    pub fn stage_interrupted_by(&self, timer: &str) -> Option<&str> {
+        let NodeKind::TimerBoundary { attached_to, interrupting: true, .. } =
+            &self.nodes.get(timer)?.kind
+        else {
+            return None;
+        };
+        let on = self.nodes.get(attached_to)?;
+        matches!(on.kind, NodeKind::SubProcess { .. }).then_some(on.id.as_str())
+    }
+
+    /// The stage and its error boundary event that catch an error `code` thrown at `node`:
+    /// the nearest enclosing stage with a boundary naming the code, or catching every error.
+    pub fn error_catcher(&self, node: &str, code: &str) -> Option<(&str, &Node)> {
+        let mut at = self.nodes.get(node).and_then(|n| n.scope.as_deref());
+        while let Some(stage) = at {
+            if let Some(b) = self.error_boundary(stage, code) {
+                return Some((stage, b));
+            }
+            at = self.nodes.get(stage).and_then(|n| n.scope.as_deref());
+        }
+        None
     }
 
     /// Whether `node` lies within the sub-process `scope`, at any depth.

@@ -282,13 +282,10 @@ impl WorkflowService {
             let now = self.now();
             let now = now.as_str();
             match node.kind {
-                NodeKind::TimerBoundary { interrupting: true, ref attached_to, .. } => {
+                // On a stage, the step ends what is inside it (`Effects::interrupt_stage`).
+                NodeKind::TimerBoundary { interrupting: true, .. } => {
                     store::close_task(&mut tx, task_id, "cancelled", "system", now).await?;
                     store::cancel_timers_of(&mut tx, &[task_id]).await?;
-                    let stage = process.nodes.get(attached_to);
-                    if matches!(stage.map(|n| &n.kind), Some(NodeKind::SubProcess { .. })) {
-                        self.cancel_stage(&mut tx, &process, &mut inst, attached_to, now).await?;
-                    }
                 }
                 NodeKind::TimerBoundary { interrupting: false, ref cycle, .. } => {
                     inst.tokens += 1;
@@ -311,7 +308,8 @@ impl WorkflowService {
                 _ => {}
             }
             let next = self.targets(&process, &node.outgoing);
-            let why = Logged { node: &node_id, event: "timer_fired", detail: None };
+            let interrupts = process.stage_interrupted_by(&node_id);
+            let why = Logged { node: &node_id, event: "timer_fired", detail: None, interrupts };
             self.step_alone(&mut tx, &process, &mut inst, next, "system", why, now).await?;
             tx.commit().await?;
             fired += 1;

@@ -184,10 +184,14 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             NodeKind::StartEvent
             | NodeKind::EndEvent
             | NodeKind::TerminateEnd
+            | NodeKind::ErrorEnd { .. }
             | NodeKind::TimerCatch { .. }
             | NodeKind::ErrorBoundary { .. }
             | NodeKind::TimerBoundary { .. } => {
-                let end = matches!(n.kind, NodeKind::EndEvent | NodeKind::TerminateEnd);
+                let end = matches!(
+                    n.kind,
+                    NodeKind::EndEvent | NodeKind::TerminateEnd | NodeKind::ErrorEnd { .. }
+                );
                 let sw = if end { width + 2 } else { width };
                 let _ = write!(
                     out,

@@ -524,7 +524,11 @@ async fn an_administrator_moves_a_token_from_the_instance_page_with_a_reason() {
     let (s, page) = post_page(&app, &admin, &move_to, &form).await;
     assert_eq!(s, 303, "{page}");
     let (_, page) = get_page(&app, &admin, &format!("{path}?chuyen=1")).await;
-    assert!(page.contains("Đã chuyển bước") && page.contains("Tới Phê duyệt kết quả. Lý do: Giao nhầm bước"), "{page}");
+    assert!(
+        page.contains("Đã chuyển bước")
+            && page.contains("Tới Phê duyệt kết quả. Lý do: Giao nhầm bước"),
+        "{page}"
+    );
     let (_, inst) =
         call(&app, reqwest::Method::GET, &format!("/api/v1/workflow/instances/{id}"), None).await;
     let open: Vec<&str> = inst["tasks"]

@@ -9,7 +9,7 @@ use super::{BpmnError, Flow, Node, NodeKind};
 fn kind_name(k: &NodeKind) -> &'static str {
     match k {
         NodeKind::StartEvent => "startEvent",
-        NodeKind::EndEvent | NodeKind::TerminateEnd => "endEvent",
+        NodeKind::EndEvent | NodeKind::TerminateEnd | NodeKind::ErrorEnd { .. } => "endEvent",
         NodeKind::UserTask { .. } => "userTask",
         NodeKind::PassThrough => "task",
         NodeKind::ServiceTask { .. } | NodeKind::ExternalTask { .. } => "serviceTask",
@@ -142,7 +142,7 @@ fn node(
     let problem = match &n.kind {
         NodeKind::StartEvent if outs != 1 => Some("sự kiện bắt đầu cần đúng một luồng ra"),
         NodeKind::StartEvent if ins != 0 => Some("sự kiện bắt đầu không được có luồng vào"),
-        NodeKind::EndEvent | NodeKind::TerminateEnd if outs != 0 => {
+        NodeKind::EndEvent | NodeKind::TerminateEnd | NodeKind::ErrorEnd { .. } if outs != 0 => {
             Some("sự kiện kết thúc không được có luồng ra")
         }
         // Inside a stage it would end only the stage (BPMN), not the instance as here.
@@ -194,10 +194,12 @@ fn node(
         }
     }
     if let NodeKind::ErrorBoundary { attached_to, .. } = &n.kind {
-        // Only a worker throws a BPMN error (the job API's bpmn-error).
-        if !matches!(nodes.get(attached_to).map(|a| &a.kind), Some(NodeKind::ExternalTask { .. })) {
+        // A worker throws a BPMN error (the job API's bpmn-error), an error end event inside
+        // a stage does.
+        let on = nodes.get(attached_to).map(|a| &a.kind);
+        if !matches!(on, Some(NodeKind::ExternalTask { .. } | NodeKind::SubProcess { .. })) {
             push(format!(
-                "sự kiện bắt lỗi chỉ gắn được vào việc tự động do worker làm (ở đây “{attached_to}”)"
+                "sự kiện bắt lỗi chỉ gắn được vào việc tự động do worker làm hoặc quy trình con (ở đây “{attached_to}”)"
             ));
         }
     }

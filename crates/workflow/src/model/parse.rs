@@ -95,14 +95,32 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Process {
+    let p = Process {
         key,
         name: own(&process, "name").unwrap_or("").to_string(),
         nodes,
         flows,
         start: start.unwrap_or_default(),
         layout: read_layout(&root),
-    })
+    };
+    // An error nothing catches would end the run in a way BPMN leaves to each engine.
+    for n in p.nodes.values() {
+        if let NodeKind::ErrorEnd { code } = &n.kind {
+            let code = code.as_deref().unwrap_or("");
+            if p.error_catcher(&n.id, code).is_none() {
+                errors.push(err(
+                    Some(&n.id),
+                    "endEvent",
+                    format!("lỗi “{code}” ném ra ở đây không có sự kiện biên bắt lỗi nào trên quy trình con chứa nó"),
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(p)
+    } else {
+        Err(errors)
+    }
 }
 
 /// What the elements of a process read into, scope by scope.
@@ -396,6 +414,12 @@ fn read_node(
         "endEvent" if definition == Some("terminateEventDefinition") => {
             Some(NodeKind::TerminateEnd)
         }
+        "endEvent" if definition == Some("errorEventDefinition") => {
+            match error_code(el, child(el, "errorEventDefinition").as_ref()) {
+                Ok(code) => Some(NodeKind::ErrorEnd { code }),
+                Err(why) => refuse(why),
+            }
+        }
         "startEvent" | "endEvent" if definition.is_some() => refuse(format!(
             "sự kiện có định nghĩa “{}” chưa được hỗ trợ; chỉ hỗ trợ sự kiện bắt đầu/kết thúc thường",
             definition.unwrap_or_default()
@@ -498,7 +522,13 @@ fn read_error_boundary(el: &X) -> Result<NodeKind, String> {
     {
         return Err(format!("errorEventDefinition: thuộc tính “{}” chưa được hỗ trợ", a.name()));
     }
-    let code = match def.as_ref().and_then(|d| own(d, "errorRef")).map(str::trim) {
+    let code = error_code(el, def.as_ref())?;
+    Ok(NodeKind::ErrorBoundary { attached_to, code })
+}
+
+/// The `errorCode` of the error an `errorEventDefinition` refers to (none: every error).
+fn error_code(el: &X, def: Option<&X>) -> Result<Option<String>, String> {
+    Ok(match def.and_then(|d| own(d, "errorRef")).map(str::trim) {
         None | Some("") => None,
         Some(r) => {
             let root = el.document().root_element();
@@ -515,8 +545,7 @@ fn read_error_boundary(el: &X) -> Result<NodeKind, String> {
                 None => return Err(format!("lỗi “{r}” không có errorCode để đối chiếu")),
             }
         }
-    };
-    Ok(NodeKind::ErrorBoundary { attached_to, code })
+    })
 }
 
 /// A timer's timing: one of `timeDuration` (working days with `cqdt:calendar="working"`, else

@@ -578,6 +578,10 @@ impl WorkflowService {
                 ended.push(id);
                 continue;
             }
+            if fx.opened_cancelled.contains(&k) {
+                fx.cancels.push(id);
+                continue;
+            }
             for (node, fire_on) in &o.timers {
                 timers.push((o.task.instance_id, id, node.clone(), fire_on.clone()));
             }
@@ -598,8 +602,8 @@ impl WorkflowService {
         store::insert_timers(tx, &timers).await?;
         store::insert_jobs(tx, &jobs, now).await?;
         store::insert_subscriptions(tx, &subscriptions, now).await?;
-        if !fx.race_cancels.is_empty() {
-            super::operate::cancel_tasks(tx, &fx.race_cancels, "system", now).await?;
+        if !fx.cancels.is_empty() {
+            super::operate::cancel_tasks(tx, &fx.cancels, "system", now).await?;
         }
         if !ended.is_empty() {
             store::complete_tasks(tx, &ended, "system", now).await?;

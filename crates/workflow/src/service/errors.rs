@@ -1,6 +1,7 @@
 //! BPMN errors thrown by workers (the job API's `bpmn-error`): caught by an error boundary
 //! event on the external task — the task is interrupted and the token takes the event's
-//! path, in one transaction — or, with nothing to catch it, the job becomes an incident
+//! path, in one transaction — or on an enclosing stage (everything inside it ends), or,
+//! with nothing to catch it, the job becomes an incident
 //! naming the code, as Zeebe does with an uncaught error.
 
 use cqdt_audit::AuditEvent;
@@ -66,8 +67,13 @@ impl WorkflowService {
             return Ok(None);
         };
         let p = self.model(inst.definition_id).await?;
-        let Some(boundary) = p.error_boundary(&task.node_id, code) else {
-            return Ok(None);
+        // On the task itself, else on the nearest enclosing stage that catches it.
+        let (boundary, stage) = match p.error_boundary(&task.node_id, code) {
+            Some(b) => (b, None),
+            None => match p.error_catcher(&task.node_id, code) {
+                Some((stage, b)) => (b, Some(stage)),
+                None => return Ok(None),
+            },
         };
         let now = self.now();
         let held = store::jobs_by_ids(&mut tx, &[id])
@@ -79,13 +85,21 @@ impl WorkflowService {
                 "worker “{worker}” không giữ khóa của việc {id} (chưa nhận, đã hết hạn, do worker khác giữ hoặc quy trình không còn chạy)"
             )));
         }
-        store::close_task(&mut tx, id, "cancelled", actor, &now).await?;
-        store::cancel_timers_of(&mut tx, &[id]).await?;
-        store::delete_jobs(&mut tx, &[id]).await?;
+        // Caught on a stage, the task ends with everything else inside it (`interrupts`).
+        if stage.is_none() {
+            store::close_task(&mut tx, id, "cancelled", actor, &now).await?;
+            store::cancel_timers_of(&mut tx, &[id]).await?;
+            store::delete_jobs(&mut tx, &[id]).await?;
+        }
         inst.variables.extend(variables);
         let detail = format!("lỗi “{code}” từ worker {worker}, bắt tại {}", boundary.id);
         let next = self.targets(&p, &boundary.outgoing);
-        let why = Logged { node: &task.node_id, event: "error_caught", detail: Some(detail) };
+        let why = Logged {
+            node: &task.node_id,
+            event: "error_caught",
+            detail: Some(detail),
+            interrupts: stage,
+        };
         let opened = self.step_alone(&mut tx, &p, &mut inst, next, actor, why, &now).await?;
         let event = AuditEvent::new(actor, "workflow.job.bpmn_error", "job")
             .object(id.to_string())

@@ -88,7 +88,12 @@ impl WorkflowService {
         let was = inst.incident.take().unwrap_or_default();
         inst.status = "active".into();
         inst.variables.extend(variables.clone());
-        let why = Logged { node: &p.key, event: "incident_resolved", detail: Some(was.clone()) };
+        let why = Logged {
+            node: &p.key,
+            event: "incident_resolved",
+            detail: Some(was.clone()),
+            interrupts: None,
+        };
         let opened = self.step_alone(&mut tx, &p, &mut inst, arrivals, actor, why, &now).await?;
         let names: Vec<&String> = variables.keys().collect();
         let event = AuditEvent::new(actor, "workflow.instance.retry", "process_instance")
@@ -172,7 +177,12 @@ impl WorkflowService {
         let now = self.now();
         cancel_tasks(&mut tx, &[from], actor, &now).await?;
         let detail = format!("từ {} tới {to}: {reason}", task.node_id);
-        let why = Logged { node: &task.node_id, event: "token_moved", detail: Some(detail) };
+        let why = Logged {
+            node: &task.node_id,
+            event: "token_moved",
+            detail: Some(detail),
+            interrupts: None,
+        };
         let arrival = vec![(to.to_string(), None)];
         let opened = self.step_alone(&mut tx, &p, &mut inst, arrival, actor, why, &now).await?;
         let event = AuditEvent::new(actor, "workflow.token.move", "process_instance")

@@ -31,7 +31,7 @@ impl Effects {
             .collect();
         for task in &losers {
             self.gone.insert(*task);
-            self.race_cancels.push(*task);
+            self.cancels.push(*task);
         }
         inst.tokens -= losers.len() as i64;
         self.log(inst.id, node, "race_won", actor, Some(rivals.join(", ")));

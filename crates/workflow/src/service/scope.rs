@@ -5,12 +5,12 @@
 //! or a join within it) the row is completed and the token goes on down the stage's flow. An
 //! interrupting timer on the stage cancels everything inside it.
 
-use cqdt_platform::Tx;
+use std::collections::{HashSet, VecDeque};
 
 use super::walk::{Arrival, Effects};
-use super::{WorkflowError, WorkflowService};
+use super::WorkflowService;
 use crate::model::{NodeKind, Process};
-use crate::store::{self, InstanceRow};
+use crate::store::InstanceRow;
 
 /// A stage's row: written before this batch, or opened by it (its index in `opened`).
 #[derive(Clone, Copy)]
@@ -29,9 +29,90 @@ impl Effects {
             .filter(|(id, n)| !self.gone.contains(id) && is_stage(n))
             .map(|(id, n)| (Row::Stored(*id), n.as_str()));
         let new = self.opened.iter().enumerate().filter(|(k, o)| {
-            o.task.instance_id == inst && !self.opened_done.contains(k) && is_stage(&o.task.node_id)
+            o.task.instance_id == inst && !self.closed_new(*k) && is_stage(&o.task.node_id)
         });
         stored.chain(new.map(|(k, o)| (Row::New(k), o.task.node_id.as_str()))).collect()
+    }
+
+    /// Whether a task this batch opened is already ended by it.
+    pub(crate) fn closed_new(&self, k: usize) -> bool {
+        self.opened_done.contains(&k) || self.opened_cancelled.contains(&k)
+    }
+
+    /// Ends everything inside the stage `stage` of `inst` (an interrupting timer on it fired,
+    /// an error thrown inside it was caught on it): tokens moving inside it in `queue`, its
+    /// tasks with their timers, jobs and message waits, its row, tokens waiting at its joins,
+    /// multi-instance progress; the instance loses the tokens that were inside.
+    pub(crate) fn interrupt_stage(
+        &mut self,
+        p: &Process,
+        inst: &mut InstanceRow,
+        stage: &str,
+        queue: &mut VecDeque<Arrival>,
+    ) {
+        let here = |n: &str| n == stage || p.within(n, stage);
+        let before = queue.len();
+        queue.retain(|(n, _)| !p.within(n, stage));
+        let mut tokens = (before - queue.len()) as i64;
+        // One token a task, one a multi-instance activity whatever its tasks, none a stage's
+        // row (its tokens are inside it).
+        let mut activities: HashSet<String> = HashSet::new();
+        let mut count = |n: &str| match p.nodes.get(n).map(|n| &n.kind) {
+            Some(NodeKind::SubProcess { .. }) => 0,
+            Some(NodeKind::UserTask { multi: Some(_), .. }) => {
+                i64::from(activities.insert(n.into()))
+            }
+            _ => 1,
+        };
+        let stored: Vec<(i64, String)> = self
+            .open_tasks
+            .get(&inst.id)
+            .into_iter()
+            .flatten()
+            .filter(|(t, n)| !self.gone.contains(t) && here(n))
+            .cloned()
+            .collect();
+        for (t, n) in stored {
+            self.gone.insert(t);
+            self.cancels.push(t);
+            tokens += count(&n);
+        }
+        let new: Vec<(usize, String)> = self
+            .opened
+            .iter()
+            .enumerate()
+            .filter(|(k, o)| o.task.instance_id == inst.id && !self.closed_new(*k))
+            .filter(|(_, o)| here(&o.task.node_id))
+            .map(|(k, o)| (k, o.task.node_id.clone()))
+            .collect();
+        for (k, n) in new {
+            self.opened_cancelled.insert(k);
+            tokens += count(&n);
+        }
+        let waiting: Vec<((i64, String), i64)> = self
+            .arrivals
+            .iter()
+            .filter(|((i, key), _)| {
+                *i == inst.id && p.within(key.split('#').next().unwrap_or(key), stage)
+            })
+            .map(|(k, n)| (k.clone(), *n))
+            .collect();
+        for (key, n) in waiting {
+            tokens += n;
+            self.arrivals.remove(&key);
+            self.joins.push((key.0, key.1, None));
+        }
+        let loops: Vec<(i64, String)> = self
+            .loops
+            .keys()
+            .filter(|(i, n)| *i == inst.id && p.within(n, stage))
+            .cloned()
+            .collect();
+        for key in loops {
+            self.loops.remove(&key);
+            self.loop_writes.push((key.0, key.1, None));
+        }
+        inst.tokens -= tokens;
     }
 
     /// Whether a token of `inst` is still inside the stage `stage`: at a task or a join.
@@ -72,53 +153,5 @@ impl WorkflowService {
         fx.log(inst.id, &stage, "stage_completed", actor, None);
         let node = p.nodes.get(&stage)?;
         self.targets(p, &node.outgoing).into_iter().next()
-    }
-
-    /// An interrupting timer on the stage `stage` fired: everything inside it is cancelled
-    /// (tasks with their timers, jobs and message waits, tokens at joins, multi-instance
-    /// progress) and its tokens go; the caller moves one on down the timer's flow.
-    pub(crate) async fn cancel_stage(
-        &self,
-        tx: &mut Tx,
-        p: &Process,
-        inst: &mut InstanceRow,
-        stage: &str,
-        now: &str,
-    ) -> Result<(), WorkflowError> {
-        let open = store::open_tasks_of(tx, &[inst.id]).await?;
-        let inside: Vec<(i64, String)> = open
-            .into_iter()
-            .filter(|(_, _, n)| p.within(n, stage))
-            .map(|(_, t, n)| (t, n))
-            .collect();
-        // Tokens: one a task, one a multi-instance activity whatever its tasks, none a stage
-        // (its tokens are inside it), each one waiting at a join.
-        let mut tokens = 0;
-        let mut activities: Vec<&str> = Vec::new();
-        for (_, n) in &inside {
-            match p.nodes.get(n).map(|n| &n.kind) {
-                Some(NodeKind::SubProcess { .. }) => {}
-                Some(NodeKind::UserTask { multi: Some(_), .. }) => {
-                    if !activities.contains(&n.as_str()) {
-                        activities.push(n);
-                        tokens += 1;
-                    }
-                }
-                _ => tokens += 1,
-            }
-        }
-        for activity in &activities {
-            store::set_loop(tx, inst.id, activity, None).await?;
-        }
-        for (_, key, n) in store::joins_of(tx, &[inst.id]).await? {
-            if p.within(key.split('#').next().unwrap_or(&key), stage) {
-                tokens += n;
-                store::set_join(tx, inst.id, &key, None).await?;
-            }
-        }
-        let ids: Vec<i64> = inside.iter().map(|(t, _)| *t).collect();
-        super::operate::cancel_tasks(tx, &ids, "system", now).await?;
-        inst.tokens += 1 - tokens;
-        Ok(())
     }
 }

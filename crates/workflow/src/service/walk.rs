@@ -77,8 +77,11 @@ pub(crate) struct Effects {
     pub open_tasks: HashMap<i64, Vec<(i64, String)>>,
     /// Tasks of those instances the batch closes.
     pub gone: std::collections::HashSet<i64>,
-    /// Waits that lost a race at an event-based gateway: cancelled when the batch is written.
-    pub race_cancels: Vec<i64>,
+    /// Tasks written before that this batch cancels (waits that lost a race, the inside of an
+    /// interrupted stage), with what hangs on them.
+    pub cancels: Vec<i64>,
+    /// Tasks this batch opened and also cancelled, by index in `opened`.
+    pub opened_cancelled: std::collections::HashSet<usize>,
     /// Rows of stages (sub-processes) written before and ended by this batch.
     pub stages_done: Vec<i64>,
     /// Tasks this batch opened and also ended (a stage entered and left in one step), by
@@ -237,6 +240,20 @@ impl WorkflowService {
                     NodeKind::EndEvent => {
                         inst.tokens -= 1;
                         fx.log(inst.id, &node_id, "ended", actor, None);
+                    }
+                    NodeKind::ErrorEnd { code } => {
+                        // Caught on an enclosing stage (checked at deployment): everything
+                        // inside that stage ends, and this token goes down the boundary's flow.
+                        let code = code.as_deref().unwrap_or("");
+                        let Some((stage, boundary)) = p.error_catcher(&node_id, code) else {
+                            let why = format!("lỗi “{code}” không có sự kiện biên nào bắt");
+                            break 'step Some((node_id.clone(), why));
+                        };
+                        fx.log(inst.id, &node_id, "error_thrown", actor, Some(code.to_string()));
+                        fx.interrupt_stage(p, inst, stage, &mut queue);
+                        let detail = format!("lỗi “{code}” bắt tại {}", boundary.id);
+                        fx.log(inst.id, &node_id, "error_caught", actor, Some(detail));
+                        queue.extend(self.targets(p, &boundary.outgoing));
                     }
                     NodeKind::TerminateEnd => {
                         // Every other token of the instance ends here too: those still moving in
@@ -426,6 +443,9 @@ pub(crate) struct Logged<'a> {
     pub node: &'a str,
     pub event: &'static str,
     pub detail: Option<String>,
+    /// A stage whose inside ends before the walk (a timer on it fired, an error thrown in
+    /// it was caught on it): one token goes on from the arrivals.
+    pub interrupts: Option<&'a str>,
 }
 
 impl WorkflowService {
@@ -459,6 +479,10 @@ impl WorkflowService {
         // timer never is).
         if why.event == "timer_fired" {
             fx.win_race(p, inst, why.node, actor);
+        }
+        if let Some(stage) = why.interrupts {
+            fx.interrupt_stage(p, inst, stage, &mut Default::default());
+            inst.tokens += 1;
         }
         fx.log(inst.id, why.node, why.event, actor, why.detail);
         let at = Moment {

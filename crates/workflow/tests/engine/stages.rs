@@ -133,4 +133,62 @@ fn a_stage_the_engine_cannot_run_as_drawn_is_refused_by_name() {
         "tham_dinh",
         "bắt đầu",
     );
+    // An error nothing catches.
+    let uncaught = rejectable()
+        .replace(r#"errorRef="err" /></bpmn:boundaryEvent>"#, "/></bpmn:boundaryEvent>");
+    assert!(cqdt_workflow::parse_bpmn(&uncaught).is_ok(), "a catch-all boundary catches it");
+    let uncaught = rejectable().replace(r#"attachedToRef="tham_dinh"><bpmn:errorEventDefinition errorRef="err" />"#, r#"attachedToRef="tham_dinh"><bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>"#);
+    refused(&uncaught, "rejected", "không có sự kiện biên");
+}
+
+/// A stage [start → fork → `A` (or, rejected, an error end `TU_CHOI`) and `job`, an external
+/// task → join → end] with an error boundary `tu_choi` on it leading to `notify`.
+fn rejectable() -> String {
+    let inner = format!(
+        r#"<bpmn:startEvent id="s1" /><bpmn:parallelGateway id="fork" /><bpmn:userTask id="A" />
+<bpmn:serviceTask id="job" camunda:type="external" camunda:topic="lltp" /><bpmn:exclusiveGateway id="x" default="ok" />
+<bpmn:endEvent id="rejected"><bpmn:errorEventDefinition errorRef="err" /></bpmn:endEvent>
+<bpmn:parallelGateway id="join" /><bpmn:endEvent id="e1" />{}{}{}
+<bpmn:sequenceFlow id="no" sourceRef="x" targetRef="rejected"><bpmn:conditionExpression>${{reject}}</bpmn:conditionExpression></bpmn:sequenceFlow>"#,
+        flows(&[("i1", "s1", "fork"), ("i2", "fork", "A"), ("i3", "fork", "job")]),
+        flows(&[("i4", "A", "x"), ("ok", "x", "join"), ("i5", "job", "join")]),
+        flow("i6", "join", "e1"),
+    );
+    let boundary = format!(
+        r#"<bpmn:boundaryEvent id="tu_choi" attachedToRef="tham_dinh"><bpmn:errorEventDefinition errorRef="err" /></bpmn:boundaryEvent><bpmn:userTask id="notify" /><bpmn:endEvent id="e3" />{}"#,
+        flows(&[("r1", "tu_choi", "notify"), ("r2", "notify", "e3")])
+    );
+    stage("tham_dinh", &inner, &boundary)
+        .replace("<bpmn:process ", r#"<bpmn:error id="err" errorCode="TU_CHOI" /><bpmn:process "#)
+}
+
+#[tokio::test]
+async fn an_error_thrown_inside_a_stage_ends_it_and_takes_the_boundarys_path() {
+    let (_t, w, id) = started(friday_13_february_2026(), &rejectable()).await;
+    assert_eq!(open_nodes(&w, id).await, ["A", "job", "tham_dinh"]);
+    let a = open_tasks(&w, id).await.into_iter().find(|t| t.node_id == "A").expect("A");
+    w.complete("admin", "", a.id, vars(json!({"reject": true}))).await.expect("reject");
+    assert_eq!(open_nodes(&w, id).await, ["notify"], "the job and the stage ended with it");
+    assert_eq!(row(&w, id, "job").await, ("cancelled".to_string(), 1));
+    let d = w.instance(id).await.expect("instance");
+    assert!(d.history.iter().any(|h| h.event == "error_thrown" && h.node_id == "rejected"));
+    assert!(w.fetch_and_lock("w", &topic(), 5).await.expect("fetch").is_empty(), "no job left");
+    finish(&w, id, "notify").await;
+}
+
+fn topic() -> Vec<cqdt_workflow::TopicRequest> {
+    vec![cqdt_workflow::TopicRequest { topic: "lltp".into(), lock_duration_ms: 30_000 }]
+}
+
+#[tokio::test]
+async fn a_workers_error_is_caught_on_the_stage_around_its_task() {
+    let (_t, w, id) = started(friday_13_february_2026(), &rejectable()).await;
+    let job = w.fetch_and_lock("lgsp-1", &topic(), 5).await.expect("fetch")[0].id;
+    let thrown = w
+        .job_bpmn_error("admin", "", "lgsp-1", job, "TU_CHOI", "không đủ điều kiện", Map::new())
+        .await
+        .expect("bpmn error");
+    assert!(thrown.caught && thrown.boundary.as_deref() == Some("tu_choi"), "{thrown:?}");
+    assert_eq!(open_nodes(&w, id).await, ["notify"], "A and the stage ended with the job");
+    assert_eq!(row(&w, id, "A").await, ("cancelled".to_string(), 1));
 }

@@ -140,7 +140,11 @@ async fn an_administrator_moves_a_token_on_the_instance_page_in_words() {
     b.fill("reason", "Giao nhầm bước").await;
     b.click_and_wait(SUBMIT).await;
     let text = b.text().await;
-    assert!(text.contains("Đã chuyển bước") && text.contains("Tới Phê duyệt kết quả. Lý do: Giao nhầm bước"), "{text}");
+    assert!(
+        text.contains("Đã chuyển bước")
+            && text.contains("Tới Phê duyệt kết quả. Lý do: Giao nhầm bước"),
+        "{text}"
+    );
     assert_accessible(&b, "workflow instance after a move").await;
     b.quit().await;
 }
