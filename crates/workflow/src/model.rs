@@ -37,6 +37,14 @@ pub enum NodeKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<String>,
     },
+    /// An escalation end event: tells an enclosing stage (its escalation boundary event for
+    /// the code, or one catching every escalation) that something needs a higher level —
+    /// a deadline at risk, a case beyond the official's authority.
+    EscalationEnd {
+        /// The escalation's code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+    },
     /// Work done by a person of a role within an agency.
     UserTask {
         /// Candidate roles, comma-separated (candidateGroups, or the lane's name).
@@ -133,6 +141,17 @@ pub enum NodeKind {
         /// The `errorCode` it catches; `None` catches every error (no `errorRef`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<String>,
+    },
+    /// An escalation boundary event on a stage: an escalation thrown inside it with a matching
+    /// code takes this event's path; interrupting, everything inside the stage ends.
+    EscalationBoundary {
+        /// The stage it watches.
+        attached_to: String,
+        /// The `escalationCode` it catches; `None` catches every escalation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// Whether the stage is ended when it catches one.
+        interrupting: bool,
     },
     /// A timer on a user task: after a while, take another path.
     TimerBoundary {
@@ -440,9 +459,32 @@ impl Process {
     /// The stage and its error boundary event that catch an error `code` thrown at `node`:
     /// the nearest enclosing stage with a boundary naming the code, or catching every error.
     pub fn error_catcher(&self, node: &str, code: &str) -> Option<(&str, &Node)> {
+        self.nearest_stage(node, |stage| self.error_boundary(stage, code))
+    }
+
+    /// The stage and its escalation boundary event that catch an escalation `code` thrown at
+    /// `node`, as for errors.
+    pub fn escalation_catcher(&self, node: &str, code: &str) -> Option<(&str, &Node)> {
+        self.nearest_stage(node, |stage| {
+            let on = |n: &&Node| matches!(&n.kind, NodeKind::EscalationBoundary { attached_to, .. } if attached_to == stage);
+            let catches = |want: Option<&str>| {
+                self.nodes.values().filter(on).find(|n| {
+                    matches!(&n.kind, NodeKind::EscalationBoundary { code: c, .. } if c.as_deref() == want)
+                })
+            };
+            catches(Some(code)).or_else(|| catches(None))
+        })
+    }
+
+    /// The first stage enclosing `node`, going outwards, where `found` finds something.
+    fn nearest_stage<'a>(
+        &'a self,
+        node: &str,
+        found: impl Fn(&str) -> Option<&'a Node>,
+    ) -> Option<(&'a str, &'a Node)> {
         let mut at = self.nodes.get(node).and_then(|n| n.scope.as_deref());
         while let Some(stage) = at {
-            if let Some(b) = self.error_boundary(stage, code) {
+            if let Some(b) = found(stage) {
                 return Some((stage, b));
             }
             at = self.nodes.get(stage).and_then(|n| n.scope.as_deref());
@@ -492,7 +534,8 @@ impl Process {
     pub fn boundaries_of<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
         self.nodes.values().filter(move |n| match &n.kind {
             NodeKind::TimerBoundary { attached_to, .. }
-            | NodeKind::ErrorBoundary { attached_to, .. } => attached_to == node,
+            | NodeKind::ErrorBoundary { attached_to, .. }
+            | NodeKind::EscalationBoundary { attached_to, .. } => attached_to == node,
             _ => false,
         })
     }

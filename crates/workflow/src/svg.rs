@@ -185,12 +185,17 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             | NodeKind::EndEvent
             | NodeKind::TerminateEnd
             | NodeKind::ErrorEnd { .. }
+            | NodeKind::EscalationEnd { .. }
+            | NodeKind::EscalationBoundary { .. }
             | NodeKind::TimerCatch { .. }
             | NodeKind::ErrorBoundary { .. }
             | NodeKind::TimerBoundary { .. } => {
                 let end = matches!(
                     n.kind,
-                    NodeKind::EndEvent | NodeKind::TerminateEnd | NodeKind::ErrorEnd { .. }
+                    NodeKind::EndEvent
+                        | NodeKind::TerminateEnd
+                        | NodeKind::ErrorEnd { .. }
+                        | NodeKind::EscalationEnd { .. }
                 );
                 let sw = if end { width + 2 } else { width };
                 let _ = write!(

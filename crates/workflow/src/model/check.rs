@@ -9,7 +9,10 @@ use super::{BpmnError, Flow, Node, NodeKind};
 fn kind_name(k: &NodeKind) -> &'static str {
     match k {
         NodeKind::StartEvent => "startEvent",
-        NodeKind::EndEvent | NodeKind::TerminateEnd | NodeKind::ErrorEnd { .. } => "endEvent",
+        NodeKind::EndEvent
+        | NodeKind::TerminateEnd
+        | NodeKind::ErrorEnd { .. }
+        | NodeKind::EscalationEnd { .. } => "endEvent",
         NodeKind::UserTask { .. } => "userTask",
         NodeKind::PassThrough => "task",
         NodeKind::ServiceTask { .. } | NodeKind::ExternalTask { .. } => "serviceTask",
@@ -22,7 +25,9 @@ fn kind_name(k: &NodeKind) -> &'static str {
         NodeKind::InclusiveGateway { .. } => "inclusiveGateway",
         NodeKind::EventGateway => "eventBasedGateway",
         NodeKind::SubProcess { .. } => "subProcess",
-        NodeKind::TimerBoundary { .. } | NodeKind::ErrorBoundary { .. } => "boundaryEvent",
+        NodeKind::TimerBoundary { .. }
+        | NodeKind::ErrorBoundary { .. }
+        | NodeKind::EscalationBoundary { .. } => "boundaryEvent",
     }
 }
 
@@ -142,7 +147,12 @@ fn node(
     let problem = match &n.kind {
         NodeKind::StartEvent if outs != 1 => Some("sự kiện bắt đầu cần đúng một luồng ra"),
         NodeKind::StartEvent if ins != 0 => Some("sự kiện bắt đầu không được có luồng vào"),
-        NodeKind::EndEvent | NodeKind::TerminateEnd | NodeKind::ErrorEnd { .. } if outs != 0 => {
+        NodeKind::EndEvent
+        | NodeKind::TerminateEnd
+        | NodeKind::ErrorEnd { .. }
+        | NodeKind::EscalationEnd { .. }
+            if outs != 0 =>
+        {
             Some("sự kiện kết thúc không được có luồng ra")
         }
         // Inside a stage it would end only the stage (BPMN), not the instance as here.
@@ -164,10 +174,14 @@ fn node(
             Some("cổng theo sự kiện cần luồng vào và ít nhất hai luồng ra")
         }
         NodeKind::TimerBoundary { .. } if outs != 1 => Some("hẹn giờ cần đúng một luồng ra"),
-        NodeKind::ErrorBoundary { .. } if outs != 1 => {
-            Some("sự kiện bắt lỗi cần đúng một luồng ra")
+        NodeKind::ErrorBoundary { .. } | NodeKind::EscalationBoundary { .. } if outs != 1 => {
+            Some("sự kiện bắt lỗi hay báo cấp trên cần đúng một luồng ra")
         }
-        NodeKind::TimerBoundary { .. } | NodeKind::ErrorBoundary { .. } if ins != 0 => {
+        NodeKind::TimerBoundary { .. }
+        | NodeKind::ErrorBoundary { .. }
+        | NodeKind::EscalationBoundary { .. }
+            if ins != 0 =>
+        {
             Some("sự kiện biên không được có luồng vào")
         }
         _ => None,
@@ -191,6 +205,13 @@ fn node(
             _ => push(format!(
                 "hẹn giờ phải gắn vào một công việc của người dùng hoặc quy trình con (ở đây “{attached_to}”)"
             )),
+        }
+    }
+    if let NodeKind::EscalationBoundary { attached_to, .. } = &n.kind {
+        if !matches!(nodes.get(attached_to).map(|a| &a.kind), Some(NodeKind::SubProcess { .. })) {
+            push(format!(
+                "sự kiện báo cấp trên chỉ gắn được vào quy trình con (ở đây “{attached_to}”)"
+            ));
         }
     }
     if let NodeKind::ErrorBoundary { attached_to, .. } = &n.kind {

@@ -103,17 +103,30 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
         start: start.unwrap_or_default(),
         layout: read_layout(&root),
     };
-    // An error nothing catches would end the run in a way BPMN leaves to each engine.
+    // An error or escalation nothing catches would end the run in a way BPMN leaves to each
+    // engine.
     for n in p.nodes.values() {
-        if let NodeKind::ErrorEnd { code } = &n.kind {
-            let code = code.as_deref().unwrap_or("");
-            if p.error_catcher(&n.id, code).is_none() {
-                errors.push(err(
-                    Some(&n.id),
-                    "endEvent",
-                    format!("lỗi “{code}” ném ra ở đây không có sự kiện biên bắt lỗi nào trên quy trình con chứa nó"),
-                ));
+        let unresolved = match &n.kind {
+            NodeKind::ErrorEnd { code } => {
+                let code = code.as_deref().unwrap_or("");
+                p.error_catcher(&n.id, code).is_none().then(|| format!("lỗi “{code}”"))
             }
+            NodeKind::EscalationEnd { code } => {
+                let code = code.as_deref().unwrap_or("");
+                p.escalation_catcher(&n.id, code)
+                    .is_none()
+                    .then(|| format!("báo cấp trên “{code}”"))
+            }
+            _ => None,
+        };
+        if let Some(what) = unresolved {
+            errors.push(err(
+                Some(&n.id),
+                "endEvent",
+                format!(
+                    "{what} ném ra ở đây không có sự kiện biên nào bắt trên quy trình con chứa nó"
+                ),
+            ));
         }
     }
     if errors.is_empty() {
@@ -414,6 +427,20 @@ fn read_node(
         "endEvent" if definition == Some("terminateEventDefinition") => {
             Some(NodeKind::TerminateEnd)
         }
+        "endEvent" if definition == Some("escalationEventDefinition") => match escalation_code(el) {
+            Ok(code) => Some(NodeKind::EscalationEnd { code }),
+            Err(why) => refuse(why),
+        },
+        "boundaryEvent" if definition == Some("escalationEventDefinition") => {
+            match escalation_code(el) {
+                Ok(code) => Some(NodeKind::EscalationBoundary {
+                    attached_to: own(el, "attachedToRef").unwrap_or("").to_string(),
+                    code,
+                    interrupting: own(el, "cancelActivity") != Some("false"),
+                }),
+                Err(why) => refuse(why),
+            }
+        }
         "endEvent" if definition == Some("errorEventDefinition") => {
             match error_code(el, child(el, "errorEventDefinition").as_ref()) {
                 Ok(code) => Some(NodeKind::ErrorEnd { code }),
@@ -528,24 +555,40 @@ fn read_error_boundary(el: &X) -> Result<NodeKind, String> {
 
 /// The `errorCode` of the error an `errorEventDefinition` refers to (none: every error).
 fn error_code(el: &X, def: Option<&X>) -> Result<Option<String>, String> {
-    Ok(match def.and_then(|d| own(d, "errorRef")).map(str::trim) {
+    referred_code(el, def, ("errorRef", "error", "errorCode"))
+}
+
+/// The code of what an event definition refers to: (reference attribute, element, code
+/// attribute), e.g. `errorRef` → `error` → `errorCode`; none when it refers to nothing.
+fn referred_code(
+    el: &X,
+    def: Option<&X>,
+    (by, tag, code): (&str, &str, &str),
+) -> Result<Option<String>, String> {
+    Ok(match def.and_then(|d| own(d, by)).map(str::trim) {
         None | Some("") => None,
         Some(r) => {
             let root = el.document().root_element();
-            let Some(error) =
-                root.children().find(|m| m.tag_name().name() == "error" && own(m, "id") == Some(r))
+            let Some(target) =
+                root.children().find(|m| m.tag_name().name() == tag && own(m, "id") == Some(r))
             else {
-                return Err(format!("errorRef “{r}” không chỉ tới lỗi (error) nào trong tệp"));
+                return Err(format!("{by} “{r}” không chỉ tới {tag} nào trong tệp"));
             };
-            match own(&error, "errorCode").map(str::trim).filter(|c| !c.is_empty()) {
+            match own(&target, code).map(str::trim).filter(|c| !c.is_empty()) {
                 Some(c) if c.starts_with('=') || c.contains("${") => {
-                    return Err(format!("errorCode “{c}” là biểu thức; chỉ hỗ trợ mã cố định"))
+                    return Err(format!("{code} “{c}” là biểu thức; chỉ hỗ trợ mã cố định"))
                 }
                 Some(c) => Some(c.to_string()),
-                None => return Err(format!("lỗi “{r}” không có errorCode để đối chiếu")),
+                None => return Err(format!("{tag} “{r}” không có {code} để đối chiếu")),
             }
         }
     })
+}
+
+/// The `escalationCode` an `escalationEventDefinition` refers to (none: every escalation).
+fn escalation_code(el: &X) -> Result<Option<String>, String> {
+    let def = child(el, "escalationEventDefinition");
+    referred_code(el, def.as_ref(), ("escalationRef", "escalation", "escalationCode"))
 }
 
 /// A timer's timing: one of `timeDuration` (working days with `cqdt:calendar="working"`, else

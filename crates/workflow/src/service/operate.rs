@@ -166,7 +166,8 @@ impl WorkflowService {
                 }
                 NodeKind::StartEvent
                 | NodeKind::TimerBoundary { .. }
-                | NodeKind::ErrorBoundary { .. } => {
+                | NodeKind::ErrorBoundary { .. }
+                | NodeKind::EscalationBoundary { .. } => {
                     return bad(format!(
                         "Không chuyển tới sự kiện bắt đầu hay sự kiện biên “{to}”."
                     ))

@@ -230,7 +230,8 @@ impl WorkflowService {
                 match &node.kind {
                     NodeKind::StartEvent
                     | NodeKind::TimerBoundary { .. }
-                    | NodeKind::ErrorBoundary { .. } => {
+                    | NodeKind::ErrorBoundary { .. }
+                    | NodeKind::EscalationBoundary { .. } => {
                         queue.extend(self.targets(p, &node.outgoing));
                     }
                     NodeKind::PassThrough => {
@@ -253,6 +254,27 @@ impl WorkflowService {
                         fx.interrupt_stage(p, inst, stage, &mut queue);
                         let detail = format!("lỗi “{code}” bắt tại {}", boundary.id);
                         fx.log(inst.id, &node_id, "error_caught", actor, Some(detail));
+                        queue.extend(self.targets(p, &boundary.outgoing));
+                    }
+                    NodeKind::EscalationEnd { code } => {
+                        // Caught on an enclosing stage (checked at deployment); interrupting, it
+                        // ends the stage's inside as an error does, else the stage goes on and
+                        // this token leaves down the boundary's flow.
+                        let code = code.as_deref().unwrap_or("");
+                        let Some((stage, boundary)) = p.escalation_catcher(&node_id, code) else {
+                            let why =
+                                format!("báo cấp trên “{code}” không có sự kiện biên nào bắt");
+                            break 'step Some((node_id.clone(), why));
+                        };
+                        let interrupting = matches!(
+                            boundary.kind,
+                            NodeKind::EscalationBoundary { interrupting: true, .. }
+                        );
+                        if interrupting {
+                            fx.interrupt_stage(p, inst, stage, &mut queue);
+                        }
+                        let detail = format!("“{code}” bắt tại {}", boundary.id);
+                        fx.log(inst.id, &node_id, "escalated", actor, Some(detail));
                         queue.extend(self.targets(p, &boundary.outgoing));
                     }
                     NodeKind::TerminateEnd => {

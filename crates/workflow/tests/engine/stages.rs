@@ -141,13 +141,14 @@ fn a_stage_the_engine_cannot_run_as_drawn_is_refused_by_name() {
     refused(&uncaught, "rejected", "không có sự kiện biên");
 }
 
-/// A stage [start → fork → `A` (or, rejected, an error end `TU_CHOI`) and `job`, an external
-/// task → join → end] with an error boundary `tu_choi` on it leading to `notify`.
-fn rejectable() -> String {
+/// A stage [start → fork → `A` (or, when `reject`, the end event `end`) and `job`, an
+/// external task → join → end], with the boundary event `tu_choi` (`boundary` its inside and
+/// attributes) on it leading to `notify`, and `declared` beside the process.
+fn thrower(end: &str, boundary: &str, declared: &str) -> String {
     let inner = format!(
         r#"<bpmn:startEvent id="s1" /><bpmn:parallelGateway id="fork" /><bpmn:userTask id="A" />
 <bpmn:serviceTask id="job" camunda:type="external" camunda:topic="lltp" /><bpmn:exclusiveGateway id="x" default="ok" />
-<bpmn:endEvent id="rejected"><bpmn:errorEventDefinition errorRef="err" /></bpmn:endEvent>
+<bpmn:endEvent id="rejected">{end}</bpmn:endEvent>
 <bpmn:parallelGateway id="join" /><bpmn:endEvent id="e1" />{}{}{}
 <bpmn:sequenceFlow id="no" sourceRef="x" targetRef="rejected"><bpmn:conditionExpression>${{reject}}</bpmn:conditionExpression></bpmn:sequenceFlow>"#,
         flows(&[("i1", "s1", "fork"), ("i2", "fork", "A"), ("i3", "fork", "job")]),
@@ -155,11 +156,48 @@ fn rejectable() -> String {
         flow("i6", "join", "e1"),
     );
     let boundary = format!(
-        r#"<bpmn:boundaryEvent id="tu_choi" attachedToRef="tham_dinh"><bpmn:errorEventDefinition errorRef="err" /></bpmn:boundaryEvent><bpmn:userTask id="notify" /><bpmn:endEvent id="e3" />{}"#,
+        r#"<bpmn:boundaryEvent id="tu_choi" attachedToRef="tham_dinh"{boundary}</bpmn:boundaryEvent><bpmn:userTask id="notify" /><bpmn:endEvent id="e3" />{}"#,
         flows(&[("r1", "tu_choi", "notify"), ("r2", "notify", "e3")])
     );
     stage("tham_dinh", &inner, &boundary)
-        .replace("<bpmn:process ", r#"<bpmn:error id="err" errorCode="TU_CHOI" /><bpmn:process "#)
+        .replace("<bpmn:process ", &format!("{declared}<bpmn:process "))
+}
+
+/// An error `TU_CHOI` thrown when rejected, caught on the stage.
+fn rejectable() -> String {
+    thrower(
+        r#"<bpmn:errorEventDefinition errorRef="err" />"#,
+        r#"><bpmn:errorEventDefinition errorRef="err" />"#,
+        r#"<bpmn:error id="err" errorCode="TU_CHOI" />"#,
+    )
+}
+
+/// An escalation `QUA_HAN` thrown when late (`reject`), caught on the stage.
+fn escalating(interrupting: bool) -> String {
+    let cancel = if interrupting { "" } else { r#" cancelActivity="false""# };
+    thrower(
+        r#"<bpmn:escalationEventDefinition escalationRef="esc" />"#,
+        &format!(r#"{cancel}><bpmn:escalationEventDefinition escalationRef="esc" />"#),
+        r#"<bpmn:escalation id="esc" escalationCode="QUA_HAN" />"#,
+    )
+}
+
+#[tokio::test]
+async fn an_escalation_inside_a_stage_reaches_the_leader_and_the_stage_goes_on_or_ends() {
+    let (_t, w, id) = started(friday_13_february_2026(), &escalating(false)).await;
+    let a = open_tasks(&w, id).await.into_iter().find(|t| t.node_id == "A").expect("A");
+    w.complete("admin", "", a.id, vars(json!({"reject": true}))).await.expect("escalate");
+    assert_eq!(open_nodes(&w, id).await, ["job", "notify", "tham_dinh"], "the stage goes on");
+    let job = w.fetch_and_lock("w", &topic(), 5).await.expect("fetch")[0].id;
+    w.complete_job("w", "", "w", job, Map::new()).await.expect("job done");
+    // The join still waits for A's branch, which ended at the escalation: the stage stays.
+    assert_eq!(open_nodes(&w, id).await, ["notify", "tham_dinh"]);
+
+    let (_t, w, id) = started(friday_13_february_2026(), &escalating(true)).await;
+    let a = open_tasks(&w, id).await.into_iter().find(|t| t.node_id == "A").expect("A");
+    w.complete("admin", "", a.id, vars(json!({"reject": true}))).await.expect("escalate");
+    assert_eq!(open_nodes(&w, id).await, ["notify"], "an interrupting one ends the stage");
+    finish(&w, id, "notify").await;
 }
 
 #[tokio::test]
