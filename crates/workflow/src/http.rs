@@ -52,6 +52,7 @@ pub fn router(state: WorkflowState) -> Router {
         .route("/api/v1/workflow/instances/{id}/cancel", post(cancel_api))
         .route("/api/v1/workflow/instances/{id}/retry", post(retry_api))
         .route("/api/v1/workflow/instances/{id}/move", post(move_api))
+        .route("/api/v1/workflow/instances/{id}/migrate", post(migrate_api))
         .route("/api/v1/workflow/tasks", get(tasks_api))
         .route("/api/v1/workflow/tasks/{id}/claim", post(claim_api))
         .route("/api/v1/workflow/tasks/{id}/complete", post(complete_api))
@@ -69,6 +70,7 @@ pub fn router(state: WorkflowState) -> Router {
         .route("/admin/workflow/huy/{id}", post(admin::cancel))
         .route("/admin/workflow/luot/{id}", get(instance::page))
         .route("/admin/workflow/luot/{id}/chuyen-buoc", post(instance::move_token))
+        .route("/admin/workflow/luot/{id}/phien-ban", post(instance::migrate))
         .route("/admin/workflow/chay-lai/{id}", post(admin::retry))
         .route("/admin/workflow/thu-lai/{id}", post(admin::retry_job))
         .with_state(state)
@@ -476,6 +478,36 @@ async fn move_api(
     Ok(Json(step.into()))
 }
 
+/// The version an instance moves to, and why.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MigrateBody {
+    /// The version of the same process (the newest when absent).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// The reason, kept in the history and the audit log (3 to 1000 characters).
+    pub reason: String,
+}
+
+/// Move a running instance to another version of its process (audited); refused with the
+/// elements that block it when the new diagram cannot carry on from where it stands
+#[utoipa::path(post, path = "/api/v1/workflow/instances/{id}/migrate", tag = "workflow", operation_id = "workflow_migrate",
+    params(("id" = i64, Path, description = "Instance id")),
+    request_body(content = MigrateBody),
+    responses(
+        (status = 200, description = "The instance, on its new version", body = InstanceRow),
+        BadRequest, NotFound, Conflict, UnsupportedMediaType, Unprocessable, AdminRefusal,
+    ),
+    security(("session" = []), ("bearer" = []), ("basic" = [])))]
+async fn migrate_api(
+    admin: Admin,
+    RequestId(rid): RequestId,
+    State(s): State<WorkflowState>,
+    Path(id): Path<i64>,
+    Json(b): Json<MigrateBody>,
+) -> Result<Json<InstanceRow>, WorkflowError> {
+    Ok(Json(s.workflow.migrate(&admin.name, &rid, id, b.version, &b.reason).await?))
+}
+
 /// Timers fired.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Fired {
@@ -516,6 +548,7 @@ async fn fire_api(
         cancel_api,
         retry_api,
         move_api,
+        migrate_api,
         fire_api,
         jobs::list_api,
         jobs::fetch_api,
@@ -541,6 +574,7 @@ async fn fire_api(
         Completed,
         CancelBody,
         MoveBody,
+        MigrateBody,
         Fired,
         jobs::JobList,
         crate::store::JobRow,
@@ -606,6 +640,7 @@ mod tests {
                 "post /api/v1/workflow/definitions",
                 "post /api/v1/workflow/instances",
                 "post /api/v1/workflow/instances/{id}/cancel",
+                "post /api/v1/workflow/instances/{id}/migrate",
                 "post /api/v1/workflow/instances/{id}/move",
                 "post /api/v1/workflow/instances/{id}/retry",
                 "post /api/v1/workflow/jobs/fetch-and-lock",

@@ -11,6 +11,7 @@ use serde_json::Map;
 use crate::condition::{self, Expr};
 
 mod check;
+pub(crate) use check::kind_name;
 pub mod duration;
 mod parse;
 mod vocab;

@@ -20,6 +20,7 @@ mod errors;
 mod inclusive;
 mod jobs;
 mod messages;
+mod migrate;
 mod multi;
 mod operate;
 mod race;

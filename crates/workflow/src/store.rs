@@ -9,6 +9,7 @@ mod batch;
 mod jobs;
 mod loops;
 mod messages;
+mod migrate;
 mod stopped;
 pub use batch::{
     cancel_timers_of, complete_tasks, insert_history, insert_instances, insert_tasks,
@@ -24,6 +25,7 @@ pub use messages::{
     delete_subscriptions, insert_messages, insert_subscriptions, message_by_id, waiting_for,
     MessageRow, NewSubscription, Selector,
 };
+pub use migrate::{pending_timer_nodes, set_definition};
 pub use stopped::{delete_stopped, set_stopped, take_stopped};
 
 /// A deployed definition.

@@ -24,6 +24,8 @@ mod inclusive;
 mod jobs;
 #[path = "engine/messages.rs"]
 mod messages;
+#[path = "engine/migrate.rs"]
+mod migrate;
 #[path = "engine/multi.rs"]
 mod multi;
 #[path = "engine/race.rs"]

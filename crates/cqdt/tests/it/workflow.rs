@@ -4,7 +4,7 @@
 use crate::helpers::{client, ByAdmin, Instance};
 use serde_json::{json, Value};
 
-const BPMN: &str = include_str!("../../../workflow/tests/fixtures/tiep-nhan-xu-ly.bpmn");
+pub(crate) const BPMN: &str = include_str!("../../../workflow/tests/fixtures/tiep-nhan-xu-ly.bpmn");
 
 pub(crate) async fn call(
     app: &Instance,
@@ -539,4 +539,40 @@ async fn an_administrator_moves_a_token_from_the_instance_page_with_a_reason() {
         .filter_map(|t| t["node_id"].as_str())
         .collect();
     assert_eq!(open, ["Task_PheDuyet"], "{inst}");
+}
+
+#[tokio::test]
+async fn a_running_instance_moves_to_a_new_version_from_its_page_or_is_refused_naming_the_element()
+{
+    use crate::helpers::{get_page, post_page, sign_in, DEMO_PASSWORD, DEMO_TOTP};
+    let app = Instance::start().await;
+    let (id, _) = a_received_dossier(&app).await;
+    // Version 2 renames a step the instance is not at: it carries on.
+    let v2 = BPMN.replace("Thẩm định hồ sơ", "Thẩm định hồ sơ (phiên bản 2)");
+    assert_eq!(deploy(&app, &v2).await.status(), 201);
+    let admin = sign_in(&app, "quantri", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let path = format!("/admin/workflow/luot/{id}");
+    let (_, page) = get_page(&app, &admin, &path).await;
+    assert!(page.contains("Chuyển sang phiên bản 2"), "{page}");
+    let (s, page) = post_page(&app, &admin, &format!("{path}/phien-ban"), &[]).await;
+    assert_eq!(s, 422);
+    assert!(page.contains("href=\"#migrate-reason\""), "{page}");
+    let form = [("reason", "Sửa tên bước thẩm định")];
+    let (s, _) = post_page(&app, &admin, &format!("{path}/phien-ban"), &form).await;
+    assert_eq!(s, 303);
+    let (_, page) = get_page(&app, &admin, &format!("{path}?phien-ban=2")).await;
+    assert!(page.contains("đã chuyển sang phiên bản 2") && page.contains("phiên bản 1 → 2"));
+    // Version 3 has no step where the instance stands: refused, naming it.
+    let v3 = BPMN.replace("Task_TiepNhan", "Task_NhanHoSo");
+    assert_eq!(deploy(&app, &v3).await.status(), 201);
+    let body = json!({"reason": "Đổi quy trình"});
+    let migrate = format!("/api/v1/workflow/instances/{id}/migrate");
+    let (s, problem) = call(&app, reqwest::Method::POST, &migrate, Some(body)).await;
+    assert_eq!(s, 422, "{problem}");
+    assert!(
+        problem["errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["field"] == "Task_TiepNhan")),
+        "{problem}"
+    );
 }

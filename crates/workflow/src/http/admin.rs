@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -130,17 +130,49 @@ pub(super) async fn upload(
     Ok(res)
 }
 
+/// A page form about one instance (`…/{id}/…`): the administrator sending it, the request,
+/// the instance and the fields as typed (trimmed).
+pub(super) struct InstanceForm {
+    pub admin: Admin,
+    pub rid: String,
+    pub id: i64,
+    fields: HashMap<String, String>,
+}
+
+impl InstanceForm {
+    /// A field as typed, trimmed; empty when absent.
+    pub fn field(&self, name: &str) -> String {
+        self.fields.get(name).map(|v| v.trim().to_string()).unwrap_or_default()
+    }
+}
+
+impl FromRequest<WorkflowState> for InstanceForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &WorkflowState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let admin = Admin::from_request_parts(&mut parts, state).await?;
+        let Ok(RequestId(rid)) = RequestId::from_request_parts(&mut parts, state).await;
+        let Path(id) = Path::<i64>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Form(fields) =
+            Form::<HashMap<String, String>>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        Ok(InstanceForm { admin, rid, id, fields })
+    }
+}
+
 /// Cancels an instance from the page, with the reason typed beside it; a missing reason or
 /// an instance that has ended shows the page again with the error.
 pub(super) async fn cancel(
-    admin: Admin,
-    RequestId(rid): RequestId,
     State(s): State<WorkflowState>,
-    Path(id): Path<i64>,
-    Form(f): Form<HashMap<String, String>>,
+    f: InstanceForm,
 ) -> Result<Response, WorkflowError> {
-    let reason = f.get("reason").map(String::as_str).unwrap_or("");
-    let (status, message) = match s.workflow.cancel(&admin.name, &rid, id, reason).await {
+    let (id, reason) = (f.id, f.field("reason"));
+    let (admin, rid) = (&f.admin, &f.rid);
+    let (status, message) = match s.workflow.cancel(&admin.name, rid, id, &reason).await {
         Ok(_) => return Ok(Redirect::to(&format!("/admin/workflow?huy={id}")).into_response()),
         Err(WorkflowError::BadRequest(m)) => (StatusCode::UNPROCESSABLE_ENTITY, m),
         Err(WorkflowError::Conflict(m)) => (StatusCode::CONFLICT, m),

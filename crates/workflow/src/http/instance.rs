@@ -8,11 +8,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use cqdt_platform::filters::StoredTime;
 use cqdt_platform::web::render;
-use cqdt_platform::{Admin, FieldError, RequestId, Role, Shell};
+use cqdt_platform::{Admin, FieldError, Role, Shell};
 
+use super::admin::InstanceForm;
 use super::WorkflowState;
 use crate::model::{Node, NodeKind, Process};
 use crate::service::{InstanceDetail, WorkflowError};
@@ -54,6 +54,8 @@ struct InstancePage {
     /// Elements a token may be moved to: (id, label).
     targets: Vec<(String, String)>,
     history: Vec<Line>,
+    /// The newest version of the process, when newer than the one the instance runs.
+    newer: Option<i64>,
     /// The form as sent, when it is shown again with errors.
     from: String,
     to: String,
@@ -133,6 +135,7 @@ fn event_word(event: &str) -> &'static str {
         "job_incident" => "Việc tự động hết lượt thử",
         "cancelled" => "Huỷ lượt chạy",
         "token_moved" => "Chuyển bước",
+        "migrated" => "Chuyển phiên bản quy trình",
         _ => "Sự kiện khác",
     }
 }
@@ -229,8 +232,10 @@ async fn view(
     form: [String; 3],
 ) -> Result<InstancePage, WorkflowError> {
     let p = s.workflow.model(d.instance.definition_id).await?;
-    let version =
-        s.workflow.definitions().await?.into_iter().find(|x| x.id == d.instance.definition_id);
+    let definitions = s.workflow.definitions().await?;
+    let version = definitions.iter().find(|x| x.id == d.instance.definition_id);
+    let newest = definitions.iter().filter(|x| x.key == p.key).map(|x| x.version).max();
+    let newer = newest.filter(|n| version.is_some_and(|v| v.version < *n));
     let shell = (*s.platform.shell).clone();
     let open = d
         .tasks
@@ -277,6 +282,7 @@ async fn view(
         ended: i.ended_at.as_deref().map(|e| e.local_time()).unwrap_or_default(),
         open,
         targets: move_targets(&p),
+        newer: newer.filter(|_| i.status == "active"),
         history,
         from,
         to,
@@ -291,26 +297,25 @@ pub(super) async fn page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WorkflowError> {
     let d = s.workflow.instance(id).await?;
-    let notice = match q.get("chuyen") {
-        Some(_) => "Đã chuyển bước; lý do đã được ghi vào lịch sử và nhật ký kiểm toán.".into(),
-        None => String::new(),
+    let notice = match (q.get("chuyen"), q.get("phien-ban")) {
+        (Some(_), _) => "Đã chuyển bước; lý do đã được ghi vào lịch sử và nhật ký kiểm toán.".into(),
+        (_, Some(v)) => format!(
+            "Lượt chạy đã chuyển sang phiên bản {v}; lý do đã được ghi vào lịch sử và nhật ký kiểm toán."
+        ),
+        _ => String::new(),
     };
     Ok(render(&view(&s, d, notice, Vec::new(), Default::default()).await?))
 }
 
 /// Moves a token from the page; a refusal shows the page again with the reason at its field.
 pub(super) async fn move_token(
-    admin: Admin,
-    RequestId(rid): RequestId,
     State(s): State<WorkflowState>,
-    Path(id): Path<i64>,
-    Form(f): Form<HashMap<String, String>>,
+    f: InstanceForm,
 ) -> Result<Response, WorkflowError> {
-    let field = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    let (from, to, reason) = (field("from"), field("to"), field("reason"));
+    let (id, from, to, reason) = (f.id, f.field("from"), f.field("to"), f.field("reason"));
     let result = match from.parse::<i64>() {
         Err(_) => Err(WorkflowError::Conflict("Chọn công việc đang mở cần chuyển đi.".into())),
-        Ok(task) => s.workflow.move_token(&admin.name, &rid, id, task, &to, &reason).await,
+        Ok(task) => s.workflow.move_token(&f.admin.name, &f.rid, id, task, &to, &reason).await,
     };
     let (status, error) = match result {
         Ok(_) => {
@@ -330,5 +335,35 @@ pub(super) async fn move_token(
     let d = s.workflow.instance(id).await?;
     let mut res = render(&view(&s, d, String::new(), vec![error], [from, to, reason]).await?);
     *res.status_mut() = status;
+    Ok(res)
+}
+
+/// Moves the instance to the newest version of its process from the page; what blocks it
+/// is listed at the form.
+pub(super) async fn migrate(
+    State(s): State<WorkflowState>,
+    f: InstanceForm,
+) -> Result<Response, WorkflowError> {
+    let (id, reason) = (f.id, f.field("reason"));
+    let at = |field: &str, message: String| FieldError { field: field.into(), message };
+    let errors = match s.workflow.migrate(&f.admin.name, &f.rid, id, None, &reason).await {
+        Ok(i) => {
+            let version =
+                s.workflow.definitions().await?.into_iter().find(|d| d.id == i.definition_id);
+            let v = version.map(|d| d.version).unwrap_or_default();
+            let to = format!("/admin/workflow/luot/{id}?phien-ban={v}");
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Err(WorkflowError::BadRequest(m)) => vec![at("migrate-reason", m)],
+        Err(WorkflowError::Bpmn(errs)) => {
+            errs.iter().map(|e| at("migrate-reason", format!("Không chuyển được: {e}"))).collect()
+        }
+        Err(WorkflowError::Conflict(m)) => vec![at("migrate-reason", m)],
+        Err(e) => return Err(e),
+    };
+    let d = s.workflow.instance(id).await?;
+    let form = [String::new(), String::new(), String::new()];
+    let mut res = render(&view(&s, d, String::new(), errors, form).await?);
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use super::{BpmnError, Flow, Node, NodeKind};
 
-fn kind_name(k: &NodeKind) -> &'static str {
+/// The BPMN element type of a node's kind.
+pub(crate) fn kind_name(k: &NodeKind) -> &'static str {
     match k {
         NodeKind::StartEvent => "startEvent",
         NodeKind::EndEvent

@@ -125,13 +125,7 @@ impl WorkflowService {
     ) -> Result<Step, WorkflowError> {
         let reason = reason_for(reason, "chuyển bước")?;
         let mut tx = self.db.begin().await?;
-        let mut inst = locked(&mut tx, id).await?;
-        if inst.status != "active" {
-            return Err(WorkflowError::Conflict(format!(
-                "Quy trình {id} không chạy ({}); không chuyển bước được.",
-                inst.status
-            )));
-        }
+        let mut inst = running(&mut tx, id, "không chuyển bước được").await?;
         let p = self.model(inst.definition_id).await?;
         let task = store::get_task(&mut tx, from)
             .await?
@@ -228,7 +222,7 @@ pub(crate) async fn cancel_tasks(
 }
 
 /// A reason an administrator gives (3 to 1000 characters, one line), trimmed.
-fn reason_for<'a>(reason: &'a str, what: &str) -> Result<&'a str, WorkflowError> {
+pub(super) fn reason_for<'a>(reason: &'a str, what: &str) -> Result<&'a str, WorkflowError> {
     let reason = reason.trim();
     let n = reason.chars().count();
     if !(3..=1000).contains(&n) || reason.chars().any(char::is_control) {
@@ -237,6 +231,23 @@ fn reason_for<'a>(reason: &'a str, what: &str) -> Result<&'a str, WorkflowError>
         )));
     }
     Ok(reason)
+}
+
+/// A running instance, locked; one that is not running is a conflict saying what cannot be
+/// done (`what`).
+pub(super) async fn running(
+    tx: &mut Tx,
+    id: i64,
+    what: &str,
+) -> Result<InstanceRow, WorkflowError> {
+    let inst = locked(tx, id).await?;
+    if inst.status != "active" {
+        return Err(WorkflowError::Conflict(format!(
+            "Lượt {id} không chạy ({}); {what}.",
+            inst.status
+        )));
+    }
+    Ok(inst)
 }
 
 /// An instance, locked (PostgreSQL) as a step's batch locks it.

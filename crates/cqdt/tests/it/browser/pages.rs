@@ -146,5 +146,14 @@ async fn an_administrator_moves_a_token_on_the_instance_page_in_words() {
         "{text}"
     );
     assert_accessible(&b, "workflow instance after a move").await;
+    // A new version of the process: the page offers it, and the instance moves with a reason.
+    let v2 = crate::workflow::BPMN.replace("Thẩm định hồ sơ", "Thẩm định hồ sơ (phiên bản 2)");
+    assert_eq!(crate::workflow::deploy(&app, &v2).await.status(), 201);
+    b.goto(&format!("{authed}/admin/workflow/luot/{id}")).await;
+    assert_accessible(&b, "workflow instance with a new version").await;
+    b.fill("migrate-reason", "Sửa tên bước thẩm định").await;
+    b.click_and_wait("form[action$='/phien-ban'] button").await;
+    let text = b.text().await;
+    assert!(text.contains("đã chuyển sang phiên bản 2"), "{text}");
     b.quit().await;
 }
