@@ -83,6 +83,7 @@ fn exact(code: &str) -> Option<&'static str> {
         "workflow.instance.cancel" => "Quy trình: huỷ lượt chạy",
         "workflow.instance.retry" => "Quy trình: chạy lại lượt dừng vì sự cố",
         "workflow.token.move" => "Quy trình: chuyển bước (quản trị)",
+        "workflow.instance.migrate" => "Quy trình: chuyển lượt chạy sang phiên bản mới",
         "workflow.job.bpmn_error" => "Quy trình: việc tự động báo lỗi nghiệp vụ",
         "workflow.task.complete" => "Quy trình: hoàn thành công việc",
         "workflow.job.fail" => "Quy trình: việc tự động gặp lỗi",
