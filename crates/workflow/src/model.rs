@@ -154,6 +154,20 @@ pub enum NodeKind {
         /// Whether the stage is ended when it catches one.
         interrupting: bool,
     },
+    /// A message boundary event on a user task or a stage: the message, correlated as to a
+    /// receive task, takes this event's path (a citizen withdraws the dossier, a supplement
+    /// arrives while it is examined); interrupting, the task or stage ends.
+    MessageBoundary {
+        /// The task or stage it watches.
+        attached_to: String,
+        /// The message's name.
+        message: String,
+        /// The correlation key's variable, as on a message catch event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        /// Whether the task or stage ends when the message comes.
+        interrupting: bool,
+    },
     /// A timer on a user task: after a while, take another path.
     TimerBoundary {
         /// The task it watches.
@@ -446,6 +460,11 @@ impl Process {
             || self.nodes.values().any(|n| matches!(n.kind, NodeKind::SubProcess { .. }))
     }
 
+    /// The message boundary event on `node`, if it has one (at most one: checked).
+    pub fn message_boundary<'a>(&'a self, node: &'a str) -> Option<&'a Node> {
+        self.boundaries_of(node).find(|b| matches!(b.kind, NodeKind::MessageBoundary { .. }))
+    }
+
     /// The stage an interrupting boundary timer `timer` sits on, if it is on one.
     pub fn stage_interrupted_by(&self, timer: &str) -> Option<&str> {
         let NodeKind::TimerBoundary { attached_to, interrupting: true, .. } =
@@ -536,7 +555,8 @@ impl Process {
         self.nodes.values().filter(move |n| match &n.kind {
             NodeKind::TimerBoundary { attached_to, .. }
             | NodeKind::ErrorBoundary { attached_to, .. }
-            | NodeKind::EscalationBoundary { attached_to, .. } => attached_to == node,
+            | NodeKind::EscalationBoundary { attached_to, .. }
+            | NodeKind::MessageBoundary { attached_to, .. } => attached_to == node,
             _ => false,
         })
     }

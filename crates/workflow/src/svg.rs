@@ -187,6 +187,7 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             | NodeKind::ErrorEnd { .. }
             | NodeKind::EscalationEnd { .. }
             | NodeKind::EscalationBoundary { .. }
+            | NodeKind::MessageBoundary { .. }
             | NodeKind::TimerCatch { .. }
             | NodeKind::ErrorBoundary { .. }
             | NodeKind::TimerBoundary { .. } => {

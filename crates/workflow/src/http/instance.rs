@@ -78,6 +78,7 @@ fn kind_word(k: &NodeKind) -> &'static str {
         NodeKind::ErrorEnd { .. } => "kết thúc báo lỗi",
         NodeKind::EscalationEnd { .. } => "kết thúc báo cấp trên",
         NodeKind::EscalationBoundary { .. } => "nhận báo cấp trên",
+        NodeKind::MessageBoundary { .. } => "nhận thông điệp",
         NodeKind::UserTask { .. } => "công việc",
         NodeKind::PassThrough => "bước",
         NodeKind::ServiceTask { .. } => "việc của hệ thống",
@@ -136,6 +137,7 @@ fn event_word(event: &str) -> &'static str {
         "cancelled" => "Huỷ lượt chạy",
         "token_moved" => "Chuyển bước",
         "migrated" => "Chuyển phiên bản quy trình",
+        "message_caught" => "Nhận thông điệp",
         _ => "Sự kiện khác",
     }
 }

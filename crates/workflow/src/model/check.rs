@@ -28,7 +28,8 @@ pub(crate) fn kind_name(k: &NodeKind) -> &'static str {
         NodeKind::SubProcess { .. } => "subProcess",
         NodeKind::TimerBoundary { .. }
         | NodeKind::ErrorBoundary { .. }
-        | NodeKind::EscalationBoundary { .. } => "boundaryEvent",
+        | NodeKind::EscalationBoundary { .. }
+        | NodeKind::MessageBoundary { .. } => "boundaryEvent",
     }
 }
 
@@ -175,12 +176,17 @@ fn node(
             Some("cổng theo sự kiện cần luồng vào và ít nhất hai luồng ra")
         }
         NodeKind::TimerBoundary { .. } if outs != 1 => Some("hẹn giờ cần đúng một luồng ra"),
-        NodeKind::ErrorBoundary { .. } | NodeKind::EscalationBoundary { .. } if outs != 1 => {
-            Some("sự kiện bắt lỗi hay báo cấp trên cần đúng một luồng ra")
+        NodeKind::ErrorBoundary { .. }
+        | NodeKind::EscalationBoundary { .. }
+        | NodeKind::MessageBoundary { .. }
+            if outs != 1 =>
+        {
+            Some("sự kiện biên cần đúng một luồng ra")
         }
         NodeKind::TimerBoundary { .. }
         | NodeKind::ErrorBoundary { .. }
         | NodeKind::EscalationBoundary { .. }
+        | NodeKind::MessageBoundary { .. }
             if ins != 0 =>
         {
             Some("sự kiện biên không được có luồng vào")
@@ -206,6 +212,24 @@ fn node(
             _ => push(format!(
                 "hẹn giờ phải gắn vào một công việc của người dùng hoặc quy trình con (ở đây “{attached_to}”)"
             )),
+        }
+    }
+    if let NodeKind::MessageBoundary { attached_to, .. } = &n.kind {
+        // The wait hangs on the task's row: one message wait a row (a person's task, or a
+        // stage).
+        match nodes.get(attached_to).map(|a| &a.kind) {
+            Some(
+                NodeKind::UserTask { multi: None, repeat: None, .. } | NodeKind::SubProcess { .. },
+            ) => {}
+            _ => push(format!(
+                "sự kiện biên thông điệp chỉ gắn được vào công việc của người dùng (không nhiều phiên, không lặp) hoặc quy trình con (ở đây “{attached_to}”)"
+            )),
+        }
+        let others = nodes.values().filter(|o| {
+            matches!(&o.kind, NodeKind::MessageBoundary { attached_to: a, .. } if a == attached_to)
+        });
+        if others.count() > 1 {
+            push(format!("“{attached_to}” chỉ được có một sự kiện biên thông điệp"));
         }
     }
     if let NodeKind::EscalationBoundary { attached_to, .. } = &n.kind {

@@ -503,12 +503,27 @@ fn read_node(
                 Err(why) => refuse(why),
             }
         }
+        "boundaryEvent" if definition == Some("messageEventDefinition") => {
+            let def = child(el, "messageEventDefinition");
+            match def.as_ref().map(|d| read_message(el, d)) {
+                Some(Ok(NodeKind::MessageCatch { message, key, .. })) => {
+                    Some(NodeKind::MessageBoundary {
+                        attached_to: own(el, "attachedToRef").unwrap_or("").to_string(),
+                        message,
+                        key,
+                        interrupting: own(el, "cancelActivity") != Some("false"),
+                    })
+                }
+                Some(Err(why)) => refuse(why),
+                _ => None,
+            }
+        }
         "boundaryEvent" => {
             let timer = child(el, "timerEventDefinition");
             let Some(timer) = timer else {
                 return refuse(match definition {
-                    Some(d) => format!("chỉ hỗ trợ sự kiện biên hẹn giờ (timer), không hỗ trợ “{d}”"),
-                    None => "sự kiện biên không có định nghĩa sự kiện; chỉ hỗ trợ hẹn giờ (timer)".into(),
+                    Some(d) => format!("chỉ hỗ trợ sự kiện biên hẹn giờ, thông điệp, lỗi và báo cấp trên, không hỗ trợ “{d}”"),
+                    None => "sự kiện biên không có định nghĩa sự kiện".into(),
                 });
             };
             let attached_to = own(el, "attachedToRef").unwrap_or("").to_string();

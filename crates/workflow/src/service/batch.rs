@@ -144,6 +144,8 @@ struct Batch {
     closed: HashSet<i64>,
     /// Messages correlated: (message id, name, task, instance).
     messages: Vec<(String, String, i64, i64)>,
+    /// Tasks whose message wait stays (a non-interrupting message boundary event).
+    kept: HashSet<i64>,
     /// Completed tasks whose boundary timers go.
     cancel_timers: Vec<i64>,
     /// Existing instances that moved, in order.
@@ -322,6 +324,7 @@ impl WorkflowService {
             fx,
             closing: Vec::new(),
             messages: Vec::new(),
+            kept: HashSet::new(),
             closed: HashSet::new(),
             cancel_timers: Vec::new(),
             dirty: Vec::new(),
@@ -331,6 +334,9 @@ impl WorkflowService {
 
     /// Completes a task in memory and walks its instance on; `Err` refuses the command.
     fn walk_completion(&self, b: &mut Batch, c: &Complete) -> Result<(), WorkflowError> {
+        if let Some(done) = self.message_at_boundary(b, c) {
+            return done;
+        }
         let task_id = c.task_id;
         let Some(task) = b.tasks.get(&task_id) else {
             return Err(WorkflowError::NotFound(format!("công việc {task_id}")));
@@ -338,7 +344,9 @@ impl WorkflowService {
         if task.status != "open" || b.closed.contains(&task_id) {
             return Err(WorkflowError::Conflict(format!("công việc {task_id} đã đóng")));
         }
-        if task.assignee.as_deref().is_some_and(|a| a != c.actor) {
+        // Whom a person's task is assigned to matters to people, not to a message for it.
+        let person = matches!(c.by, By::Person);
+        if person && task.assignee.as_deref().is_some_and(|a| a != c.actor) {
             return Err(WorkflowError::Conflict(format!(
                 "công việc {task_id} do người khác nhận xử lý"
             )));
@@ -503,7 +511,8 @@ impl WorkflowService {
         let done_jobs: Vec<i64> =
             b.closing.iter().map(|(t, _)| *t).filter(|t| b.jobs.contains_key(t)).collect();
         store::delete_jobs(tx, &done_jobs).await?;
-        let received: Vec<i64> = b.messages.iter().map(|m| m.2).collect();
+        let received: Vec<i64> =
+            b.messages.iter().map(|m| m.2).filter(|t| !b.kept.contains(t)).collect();
         store::delete_subscriptions(tx, &received).await?;
         store::insert_messages(tx, &b.messages, now).await?;
         let rows: Vec<&InstanceRow> = b.created.iter().map(|(_, i)| i).collect();
@@ -746,5 +755,6 @@ fn answer(
     audits
 }
 
+mod boundary;
 #[cfg(test)]
 mod tests;

@@ -161,7 +161,8 @@ impl WorkflowService {
                 NodeKind::StartEvent
                 | NodeKind::TimerBoundary { .. }
                 | NodeKind::ErrorBoundary { .. }
-                | NodeKind::EscalationBoundary { .. } => {
+                | NodeKind::EscalationBoundary { .. }
+                | NodeKind::MessageBoundary { .. } => {
                     return bad(format!(
                         "Không chuyển tới sự kiện bắt đầu hay sự kiện biên “{to}”."
                     ))

@@ -231,7 +231,8 @@ impl WorkflowService {
                     NodeKind::StartEvent
                     | NodeKind::TimerBoundary { .. }
                     | NodeKind::ErrorBoundary { .. }
-                    | NodeKind::EscalationBoundary { .. } => {
+                    | NodeKind::EscalationBoundary { .. }
+                    | NodeKind::MessageBoundary { .. } => {
                         queue.extend(self.targets(p, &node.outgoing));
                     }
                     NodeKind::PassThrough => {
@@ -331,19 +332,9 @@ impl WorkflowService {
                         fx.open(task, vec![(node_id.clone(), fire)], None, actor);
                     }
                     NodeKind::MessageCatch { message, key, .. } => {
-                        // A Zeebe subscription's key is the variable's value when the wait begins;
-                        // without a value no message could ever find the instance.
-                        let key = match key {
-                            None => None,
-                            Some(var) => match inst.variables.get(var) {
-                                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                                Some(Value::Number(n)) => Some(n.to_string()),
-                                _ => {
-                                    let why =
-                                        format!("biến khóa đối chiếu “{var}” không có giá trị");
-                                    break 'step Some((node_id.clone(), why));
-                                }
-                            },
+                        let key = match correlation_key(inst, key.as_deref()) {
+                            Ok(k) => k,
+                            Err(why) => break 'step Some((node_id.clone(), why)),
                         };
                         let task = unpooled(inst, node);
                         let wait = Waiting::Message { name: message.clone(), key };
@@ -410,9 +401,14 @@ impl WorkflowService {
                         }
                     }
                     NodeKind::SubProcess { start } => {
-                        // The stage's row carries the timers on its boundary (scope.rs).
-                        match boundary_timers(p, node, at) {
-                            Ok(timers) => fx.open(unpooled(inst, node), timers, None, actor),
+                        // The stage's row carries the timers and the message wait on its
+                        // boundary (scope.rs).
+                        let waits = boundary_timers(p, node, at)
+                            .and_then(|t| Ok((t, boundary_message(p, inst, node)?)));
+                        match waits {
+                            Ok((timers, wait)) => {
+                                fx.open(unpooled(inst, node), timers, wait, actor);
+                            }
                             Err(failed) => break 'step Some(failed),
                         }
                         queue.push_back((start.clone(), None));
@@ -558,6 +554,7 @@ pub(crate) fn open_user_task(
         at.calendar.add_working_days(at.today, d.ceil() as i64).format("%Y-%m-%d").to_string()
     });
     let timers = boundary_timers(p, node, at)?;
+    let wait = boundary_message(p, inst, node)?;
     let task = NewTask {
         instance_id: inst.id,
         node_id: node.id.clone(),
@@ -568,7 +565,7 @@ pub(crate) fn open_user_task(
         due_date: due,
         local_vars: local.map(|l| Value::Object(l.clone()).to_string()),
     };
-    fx.open(task, timers, None, actor);
+    fx.open(task, timers, wait, actor);
     Ok(())
 }
 
@@ -585,6 +582,36 @@ pub(crate) fn open_again(
     let mut local = Map::new();
     local.insert("loopCounter".into(), n.into());
     open_user_task(p, inst, node, Some(&local), actor, at, fx)
+}
+
+/// A Zeebe subscription's correlation key: the variable's value when the wait begins; without
+/// a value no message could ever find the instance (`Err`, an incident).
+fn correlation_key(inst: &InstanceRow, var: Option<&str>) -> Result<Option<String>, String> {
+    let Some(var) = var else {
+        return Ok(None);
+    };
+    match inst.variables.get(var) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        _ => Err(format!("biến khóa đối chiếu “{var}” không có giá trị")),
+    }
+}
+
+/// The message wait of the message boundary event on `node`, if it has one; `Err` is the
+/// event and the reason of an incident.
+fn boundary_message(
+    p: &Process,
+    inst: &InstanceRow,
+    node: &Node,
+) -> Result<Option<Waiting>, (String, String)> {
+    let Some(b) = p.message_boundary(&node.id) else {
+        return Ok(None);
+    };
+    let NodeKind::MessageBoundary { message, key, .. } = &b.kind else {
+        return Ok(None);
+    };
+    let key = correlation_key(inst, key.as_deref()).map_err(|why| (b.id.clone(), why))?;
+    Ok(Some(Waiting::Message { name: message.clone(), key }))
 }
 
 /// The timers on the boundary of `node` starting now, with when each fires; `Err` is the

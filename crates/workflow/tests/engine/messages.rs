@@ -143,3 +143,59 @@ async fn message_waits_the_engine_cannot_honour_are_refused_by_element() {
         );
     }
 }
+
+/// start → `review` → end, with a message boundary event `rut` (`attrs`) on it leading to
+/// `close`; `message` beside the process.
+fn withdrawable(attrs: &str) -> String {
+    conformance::bpmn(&format!(
+        r#"<bpmn:startEvent id="s" /><bpmn:userTask id="review" camunda:assignee="xuly.stp" /><bpmn:endEvent id="e" />
+<bpmn:boundaryEvent id="rut" attachedToRef="review"{attrs}><bpmn:messageEventDefinition messageRef="m" /></bpmn:boundaryEvent>
+<bpmn:userTask id="close" /><bpmn:endEvent id="e2" />{}"#,
+        conformance::flows(&[("f1", "s", "review"), ("f2", "review", "e"), ("f3", "rut", "close"), ("f4", "close", "e2")])
+    ))
+    .replace("<bpmn:process ", r#"<bpmn:message id="m" name="ho-so-bo-sung" /><bpmn:process "#)
+}
+
+async fn waits(w: &WorkflowService, id: i64) -> Vec<String> {
+    let mut n: Vec<String> = open_tasks(w, id).await.into_iter().map(|t| t.node_id).collect();
+    n.sort();
+    n
+}
+
+#[tokio::test]
+async fn a_message_on_a_tasks_boundary_interrupts_it_or_runs_beside_it() {
+    let (_t, w) = deployed(&withdrawable("")).await;
+    let id = start(&w, "H51-0007", json!({})).await;
+    let got = w
+        .correlate("portal", "", message("rut-1", dossier("H51-0007"), json!({"ly_do": "rút"})))
+        .await
+        .expect("correlate");
+    assert_eq!(waits(&w, id).await, ["close"], "the review is interrupted");
+    assert_eq!((got.instance.tokens, got.instance.variables["ly_do"].as_str()), (1, Some("rút")));
+    let again = w.correlate("portal", "", message("rut-2", dossier("H51-0007"), json!({}))).await;
+    assert!(matches!(again, Err(WorkflowError::NotFound(_))), "the wait went with it: {again:?}");
+
+    let (_t, w) = deployed(&withdrawable(r#" cancelActivity="false""#)).await;
+    let id = start(&w, "H51-0008", json!({})).await;
+    for m in ["bs-1", "bs-2"] {
+        w.correlate("portal", "", message(m, dossier("H51-0008"), json!({}))).await.expect("bs");
+    }
+    assert_eq!(waits(&w, id).await, ["close", "close", "review"], "the review goes on");
+    assert_eq!(w.instance(id).await.expect("instance").instance.tokens, 3);
+}
+
+#[test]
+fn a_message_boundary_the_engine_cannot_wait_for_is_refused_by_name() {
+    let two = withdrawable("").replace(
+        "<bpmn:userTask id=\"close\" />",
+        r#"<bpmn:boundaryEvent id="rut2" attachedToRef="review"><bpmn:messageEventDefinition messageRef="m" /></bpmn:boundaryEvent><bpmn:sequenceFlow id="f5" sourceRef="rut2" targetRef="close" /><bpmn:userTask id="close" />"#,
+    );
+    let errors = cqdt_workflow::parse_bpmn(&two).expect_err("refused");
+    assert!(errors.iter().any(|e| e.message.contains("một sự kiện biên thông điệp")), "{errors:?}");
+    let on_wait = process(RECEIVE, SUPPLEMENT).replace(
+        "<bpmn:userTask id=\"review\" />",
+        r#"<bpmn:userTask id="review" /><bpmn:boundaryEvent id="b" attachedToRef="w"><bpmn:messageEventDefinition messageRef="m" /></bpmn:boundaryEvent><bpmn:sequenceFlow id="f9" sourceRef="b" targetRef="review" />"#,
+    );
+    let errors = cqdt_workflow::parse_bpmn(&on_wait).expect_err("refused");
+    assert!(errors.iter().any(|e| e.element.as_deref() == Some("b")), "{errors:?}");
+}

@@ -230,3 +230,24 @@ async fn a_workers_error_is_caught_on_the_stage_around_its_task() {
     assert_eq!(open_nodes(&w, id).await, ["notify"], "A and the stage ended with the job");
     assert_eq!(row(&w, id, "A").await, ("cancelled".to_string(), 1));
 }
+
+#[tokio::test]
+async fn a_withdrawal_message_on_a_stage_ends_everything_inside_it() {
+    let boundary = format!(
+        r#"<bpmn:boundaryEvent id="rut" attachedToRef="tham_dinh"><bpmn:messageEventDefinition messageRef="m" /></bpmn:boundaryEvent><bpmn:userTask id="close" /><bpmn:endEvent id="e3" />{}"#,
+        flows(&[("r1", "rut", "close"), ("r2", "close", "e3")])
+    );
+    let xml = appraisal(&boundary)
+        .replace("<bpmn:process ", r#"<bpmn:message id="m" name="rut-ho-so" /><bpmn:process "#);
+    let (_t, w, id) = started(friday_13_february_2026(), &xml).await;
+    let withdrawal = cqdt_workflow::Message {
+        name: "rut-ho-so".into(),
+        id: "rut-1".into(),
+        to: cqdt_workflow::Recipient::Instance(id),
+        variables: Map::new(),
+    };
+    w.correlate("portal", "", withdrawal).await.expect("correlate");
+    assert_eq!(open_nodes(&w, id).await, ["close"]);
+    assert_eq!(row(&w, id, "tham_dinh").await, ("cancelled".to_string(), 1));
+    finish(&w, id, "close").await;
+}
