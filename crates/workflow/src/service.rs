@@ -67,6 +67,8 @@ pub struct WorkflowService {
     models: Arc<RwLock<HashMap<i64, Arc<Process>>>>,
     /// The batch writer of starts and completions, started on first use.
     writer: Arc<OnceLock<tokio::sync::mpsc::Sender<Queued>>>,
+    /// Woken when a batch has committed (new jobs may be there for waiting workers).
+    committed: Arc<tokio::sync::Notify>,
 }
 
 /// An instance with its tasks and history.
@@ -96,6 +98,7 @@ impl WorkflowService {
             handlers: Arc::new(RwLock::new(handlers)),
             models: Arc::new(RwLock::new(HashMap::new())),
             writer: Arc::new(OnceLock::new()),
+            committed: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -24,6 +24,10 @@ pub struct FetchBody {
     pub max_jobs: i64,
     /// Topics, in the order they are served.
     pub topics: Vec<TopicRequest>,
+    /// With no job to hand out, how long to wait for one before answering an empty list
+    /// (long polling, 0–60000 ms; Camunda's `asyncResponseTimeout`). None: answer at once.
+    #[serde(default)]
+    pub async_response_timeout_ms: Option<i64>,
 }
 
 /// Jobs handed out, locked for the worker.
@@ -46,7 +50,17 @@ pub(super) async fn fetch_api(
     State(s): State<WorkflowState>,
     body: Json<FetchBody>,
 ) -> Result<Json<Fetched>, WorkflowError> {
-    let jobs = s.workflow.fetch_and_lock(&body.worker_id, &body.topics, body.max_jobs).await?;
+    let wait = match body.async_response_timeout_ms {
+        None => 0,
+        Some(ms @ 0..=60_000) => ms as u64,
+        Some(_) => {
+            let why = "async_response_timeout_ms: từ 0 đến 60000 mili giây.";
+            return Err(WorkflowError::BadRequest(why.into()));
+        }
+    };
+    let wait = std::time::Duration::from_millis(wait);
+    let (worker, topics) = (&body.worker_id, &body.topics);
+    let jobs = s.workflow.fetch_and_lock_waiting(worker, topics, body.max_jobs, wait).await?;
     Ok(Json(Fetched { jobs }))
 }
 

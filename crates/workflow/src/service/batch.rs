@@ -191,6 +191,8 @@ impl WorkflowService {
                 std::mem::take(&mut buf).into_iter().map(|q| (q.command, q.reply)).unzip();
             match self.execute_alone(commands.clone()).await {
                 Ok(results) => {
+                    // Workers waiting for jobs look again (`fetch_and_lock_waiting`).
+                    self.committed.notify_waiters();
                     for (r, reply) in results.into_iter().zip(replies) {
                         let _ = reply.send(r);
                     }

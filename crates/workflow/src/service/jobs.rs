@@ -103,6 +103,33 @@ impl WorkflowService {
     /// Locks up to `max` available jobs of the given topics for `worker`, in the order the
     /// topics are given, oldest job first; answers them with their instance's variables.
     #[tracing::instrument(skip(self, topics))]
+    /// As [`Self::fetch_and_lock`], but with nothing to hand out, waits up to `wait` for jobs
+    /// (Camunda's `asyncResponseTimeout`, long polling): it looks again whenever a step has
+    /// committed, and at least every second (a retry's back-off or a lock running out makes a
+    /// job available with no step).
+    pub async fn fetch_and_lock_waiting(
+        &self,
+        worker: &str,
+        topics: &[TopicRequest],
+        max: i64,
+        wait: std::time::Duration,
+    ) -> Result<Vec<LockedJob>, WorkflowError> {
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            let committed = self.committed.notified();
+            let jobs = self.fetch_and_lock(worker, topics, max).await?;
+            let now = tokio::time::Instant::now();
+            if !jobs.is_empty() || now >= until {
+                return Ok(jobs);
+            }
+            let pause = (until - now).min(std::time::Duration::from_secs(1));
+            tokio::select! {
+                _ = committed => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
     pub async fn fetch_and_lock(
         &self,
         worker: &str,

@@ -184,3 +184,30 @@ async fn bad_fetches_are_refused_with_the_field_named() {
     }
     assert_eq!(fetch(&r.w, "w", 1_000).await.len(), 1, "nothing was locked by a refusal");
 }
+
+#[tokio::test]
+async fn a_worker_waiting_for_jobs_gets_one_as_soon_as_a_step_opens_it_and_nothing_after_its_wait()
+{
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    w.deploy("admin", "", &process(false)).await.expect("deploy");
+    let short = std::time::Duration::from_millis(200);
+    let began = std::time::Instant::now();
+    let none = w.fetch_and_lock_waiting("lgsp-1", &topic(30_000), 10, short).await;
+    assert!(none.expect("fetch").is_empty());
+    assert!(began.elapsed() >= short, "it waited before answering nothing");
+
+    let waiting = {
+        let w = w.clone();
+        let long = std::time::Duration::from_secs(30);
+        tokio::spawn(
+            async move { w.fetch_and_lock_waiting("lgsp-1", &topic(30_000), 10, long).await },
+        )
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let began = std::time::Instant::now();
+    w.start(Start::new("admin", "p")).await.expect("start");
+    let jobs = waiting.await.expect("task").expect("fetch");
+    assert_eq!(jobs.len(), 1, "the job the start opened");
+    assert!(began.elapsed() < std::time::Duration::from_secs(15), "not at the end of the wait");
+}
