@@ -301,6 +301,11 @@ async fn a_worker_does_an_external_task_through_the_job_api_and_the_process_goes
     )
     .await;
     assert_eq!(s, 201, "{started}");
+    // A wait longer than the API allows is refused, naming the field.
+    let long = json!({"worker_id": "w", "max_jobs": 5, "async_response_timeout_ms": 99999, "topics": [{"topic": "dan-cu", "lock_duration_ms": 60000}]});
+    let (s, problem) =
+        call(&app, post.clone(), "/api/v1/workflow/jobs/fetch-and-lock", Some(long)).await;
+    assert!(s == 400 && problem.to_string().contains("async_response_timeout_ms"), "{problem}");
     let fetch = json!({"worker_id": "lgsp-dan-cu", "max_jobs": 5, "topics": [{"topic": "dan-cu", "lock_duration_ms": 60000}]});
     let (s, got) =
         call(&app, post.clone(), "/api/v1/workflow/jobs/fetch-and-lock", Some(fetch.clone())).await;

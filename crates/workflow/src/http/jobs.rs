@@ -25,8 +25,9 @@ pub struct FetchBody {
     /// Topics, in the order they are served.
     pub topics: Vec<TopicRequest>,
     /// With no job to hand out, how long to wait for one before answering an empty list
-    /// (long polling, 0–60000 ms; Camunda's `asyncResponseTimeout`). None: answer at once.
+    /// (long polling, 0–20000 ms; Camunda's `asyncResponseTimeout`). None: answer at once.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 20000)]
     pub async_response_timeout_ms: Option<i64>,
 }
 
@@ -52,9 +53,10 @@ pub(super) async fn fetch_api(
 ) -> Result<Json<Fetched>, WorkflowError> {
     let wait = match body.async_response_timeout_ms {
         None => 0,
-        Some(ms @ 0..=60_000) => ms as u64,
+        // Shorter than the proxies' and clients' usual 30 s, so that no one gives up first.
+        Some(ms @ 0..=20_000) => ms as u64,
         Some(_) => {
-            let why = "async_response_timeout_ms: từ 0 đến 60000 mili giây.";
+            let why = "async_response_timeout_ms: từ 0 đến 20000 mili giây.";
             return Err(WorkflowError::BadRequest(why.into()));
         }
     };
