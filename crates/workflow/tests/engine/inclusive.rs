@@ -1,7 +1,7 @@
 //! Inclusive gateways (issue 14 item 2): a fork down every flow whose condition holds, a join
 //! that waits for exactly the tokens that can still arrive (BPMN 2.0 §13.4.3).
 
-use super::conformance::{bpmn, cond, flow, open_nodes, started};
+use super::conformance::{bpmn, cond, flow, flows, open_nodes, started};
 use super::*;
 
 /// Consultation of the branches a dossier needs: `a` (one step) and `b` (two steps, or
@@ -113,5 +113,37 @@ async fn a_timer_that_takes_a_branch_away_from_the_join_releases_it() {
     clock.advance(chrono::Duration::hours(2));
     assert_eq!(w.fire_due_timers().await.expect("fire"), 1);
     assert_eq!(open_list(&w, id).await, ["after"], "A went to another end: the join fires");
+    assert_eq!(w.instance(id).await.expect("instance").instance.tokens, 1);
+}
+
+/// `g` forks to `A` and to a stage whose only way to the join `j` is the error its end event
+/// throws (its normal end leads elsewhere).
+fn join_after_an_error() -> String {
+    let stage = format!(
+        r#"<bpmn:subProcess id="S"><bpmn:startEvent id="s1" /><bpmn:userTask id="B" /><bpmn:exclusiveGateway id="x" default="ok" />
+<bpmn:endEvent id="failed"><bpmn:errorEventDefinition errorRef="err" /></bpmn:endEvent><bpmn:endEvent id="e1" />{}{}</bpmn:subProcess>
+<bpmn:boundaryEvent id="caught" attachedToRef="S"><bpmn:errorEventDefinition errorRef="err" /></bpmn:boundaryEvent>"#,
+        flows(&[("i1", "s1", "B"), ("i2", "B", "x"), ("ok", "x", "e1")]),
+        cond("bad", "x", "failed", "${fail}"),
+    );
+    bpmn(&format!(
+        r#"<bpmn:startEvent id="s" /><bpmn:inclusiveGateway id="g" /><bpmn:userTask id="A" />{stage}
+<bpmn:endEvent id="done" /><bpmn:inclusiveGateway id="j" /><bpmn:userTask id="after" /><bpmn:endEvent id="e" />{}{}"#,
+        flows(&[("f0", "s", "g"), ("fa", "g", "A"), ("fs", "g", "S"), ("fa2", "A", "j")]),
+        flows(&[("fd", "S", "done"), ("fc", "caught", "j"), ("fj", "j", "after"), ("fe", "after", "e")]),
+    ))
+    .replace("<bpmn:process ", r#"<bpmn:error id="err" errorCode="LOI" /><bpmn:process "#)
+}
+
+#[tokio::test]
+async fn a_join_waits_for_a_token_that_can_still_come_by_way_of_a_caught_error() {
+    let t = TestDb::new().await;
+    let w = engine(&t, friday_13_february_2026()).await;
+    w.deploy("admin", "", &join_after_an_error()).await.expect("deploy");
+    let id = w.start(Start::new("admin", "p")).await.expect("start");
+    complete_at(&w, id, "A", json!({})).await;
+    assert_eq!(open_list(&w, id).await, ["B", "S"], "B may still fail into the join");
+    complete_at(&w, id, "B", json!({"fail": true})).await;
+    assert_eq!(open_list(&w, id).await, ["after"]);
     assert_eq!(w.instance(id).await.expect("instance").instance.tokens, 1);
 }
