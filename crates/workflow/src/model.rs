@@ -25,6 +25,12 @@ pub use parse::parse_bpmn;
 pub enum NodeKind {
     /// Where an instance starts.
     StartEvent,
+    /// Where an instance starts when a message of this name arrives that no running instance
+    /// waits for (a message start event); the start API starts it too.
+    MessageStart {
+        /// The message's name.
+        message: String,
+    },
     /// Where a path ends.
     EndEvent,
     /// A terminate end event: the whole instance ends here, every other branch with it (its
@@ -522,6 +528,14 @@ impl Process {
             at = self.nodes.get(s).and_then(|n| n.scope.as_deref());
         }
         false
+    }
+
+    /// The message that starts an instance of this process, if its start event waits for one.
+    pub fn start_message(&self) -> Option<&str> {
+        match &self.nodes.get(&self.start)?.kind {
+            NodeKind::MessageStart { message } => Some(message),
+            _ => None,
+        }
     }
 
     /// Whether any event-based gateway races waits.

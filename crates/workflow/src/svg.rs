@@ -182,6 +182,7 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
         let (cx, cy) = (x + w / 2.0, y + h / 2.0);
         match &n.kind {
             NodeKind::StartEvent
+            | NodeKind::MessageStart { .. }
             | NodeKind::EndEvent
             | NodeKind::TerminateEnd
             | NodeKind::ErrorEnd { .. }

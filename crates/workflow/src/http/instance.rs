@@ -73,6 +73,7 @@ impl InstancePage {
 fn kind_word(k: &NodeKind) -> &'static str {
     match k {
         NodeKind::StartEvent => "sự kiện bắt đầu",
+        NodeKind::MessageStart { .. } => "bắt đầu khi có thông điệp",
         NodeKind::EndEvent => "sự kiện kết thúc",
         NodeKind::TerminateEnd => "kết thúc toàn bộ",
         NodeKind::ErrorEnd { .. } => "kết thúc báo lỗi",
@@ -197,8 +198,11 @@ fn move_targets(p: &Process) -> Vec<(String, String)> {
         !n.name.is_empty()
             && match n.kind {
                 NodeKind::StartEvent
+                | NodeKind::MessageStart { .. }
                 | NodeKind::TimerBoundary { .. }
-                | NodeKind::ErrorBoundary { .. } => false,
+                | NodeKind::ErrorBoundary { .. }
+                | NodeKind::EscalationBoundary { .. }
+                | NodeKind::MessageBoundary { .. } => false,
                 NodeKind::ParallelGateway | NodeKind::InclusiveGateway { .. } => {
                     n.incoming.len() < 2
                 }

@@ -9,7 +9,7 @@ use super::{BpmnError, Flow, Node, NodeKind};
 /// The BPMN element type of a node's kind.
 pub(crate) fn kind_name(k: &NodeKind) -> &'static str {
     match k {
-        NodeKind::StartEvent => "startEvent",
+        NodeKind::StartEvent | NodeKind::MessageStart { .. } => "startEvent",
         NodeKind::EndEvent
         | NodeKind::TerminateEnd
         | NodeKind::ErrorEnd { .. }
@@ -83,7 +83,10 @@ pub(super) fn graph(
     let starts_in = |nodes: &BTreeMap<String, Node>, scope: Option<&str>| -> Vec<String> {
         nodes
             .values()
-            .filter(|n| n.kind == NodeKind::StartEvent && n.scope.as_deref() == scope)
+            .filter(|n| {
+                matches!(n.kind, NodeKind::StartEvent | NodeKind::MessageStart { .. })
+                    && n.scope.as_deref() == scope
+            })
             .map(|n| n.id.clone())
             .collect()
     };
@@ -147,8 +150,16 @@ fn node(
             | NodeKind::SubProcess { .. }
     );
     let problem = match &n.kind {
-        NodeKind::StartEvent if outs != 1 => Some("sự kiện bắt đầu cần đúng một luồng ra"),
-        NodeKind::StartEvent if ins != 0 => Some("sự kiện bắt đầu không được có luồng vào"),
+        NodeKind::StartEvent | NodeKind::MessageStart { .. } if outs != 1 => {
+            Some("sự kiện bắt đầu cần đúng một luồng ra")
+        }
+        NodeKind::StartEvent | NodeKind::MessageStart { .. } if ins != 0 => {
+            Some("sự kiện bắt đầu không được có luồng vào")
+        }
+        // A stage starts when its token arrives, not on a message.
+        NodeKind::MessageStart { .. } if n.scope.is_some() => {
+            Some("sự kiện bắt đầu bằng thông điệp trong quy trình con chưa được hỗ trợ")
+        }
         NodeKind::EndEvent
         | NodeKind::TerminateEnd
         | NodeKind::ErrorEnd { .. }

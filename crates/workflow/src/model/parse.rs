@@ -450,6 +450,18 @@ fn read_node(
                 Err(why) => refuse(why),
             }
         }
+        "startEvent" if definition == Some("messageEventDefinition") => {
+            match child(el, "messageEventDefinition").map(|d| read_message(el, &d)) {
+                Some(Ok(NodeKind::MessageCatch { message, key: None, .. })) => {
+                    Some(NodeKind::MessageStart { message })
+                }
+                Some(Ok(_)) => refuse(
+                    "khóa đối chiếu trên sự kiện bắt đầu không có nghĩa: chưa có lượt nào để đối chiếu".into(),
+                ),
+                Some(Err(why)) => refuse(why),
+                None => None,
+            }
+        }
         "startEvent" | "endEvent" if definition.is_some() => refuse(format!(
             "sự kiện có định nghĩa “{}” chưa được hỗ trợ; chỉ hỗ trợ sự kiện bắt đầu/kết thúc thường",
             definition.unwrap_or_default()

@@ -29,6 +29,9 @@ pub struct Start {
     pub(crate) business_key: Option<String>,
     pub(crate) agency: Option<String>,
     pub(crate) variables: Map<String, Value>,
+    /// The message (id, name) that starts it, recorded with it so that the same message
+    /// again starts nothing.
+    pub(crate) message: Option<(String, String)>,
 }
 
 impl Start {
@@ -41,6 +44,7 @@ impl Start {
             business_key: None,
             agency: None,
             variables: Map::new(),
+            message: None,
         }
     }
 
@@ -480,6 +484,10 @@ impl WorkflowService {
         };
         let detail = Some(format!("{} v{version}", s.key));
         b.fx.log(inst.id, &p.start, "started", &s.actor, detail);
+        if let Some((id, name)) = &s.message {
+            // No task: the message started the instance (0 in place of a task id).
+            b.messages.push((id.clone(), name.clone(), 0, inst.id));
+        }
         let start = vec![(p.start.clone(), None)];
         self.walk(&p, &mut inst, start, &s.actor, &b.at, &mut b.fx);
         b.created.push((k, inst));
@@ -514,9 +522,8 @@ impl WorkflowService {
             b.closing.iter().map(|(t, _)| *t).filter(|t| b.jobs.contains_key(t)).collect();
         store::delete_jobs(tx, &done_jobs).await?;
         let received: Vec<i64> =
-            b.messages.iter().map(|m| m.2).filter(|t| !b.kept.contains(t)).collect();
+            b.messages.iter().map(|m| m.2).filter(|t| *t != 0 && !b.kept.contains(t)).collect();
         store::delete_subscriptions(tx, &received).await?;
-        store::insert_messages(tx, &b.messages, now).await?;
         let rows: Vec<&InstanceRow> = b.created.iter().map(|(_, i)| i).collect();
         let ids = store::insert_instances(tx, &rows, now).await?;
         let real: HashMap<i64, i64> =
@@ -537,6 +544,11 @@ impl WorkflowService {
         for o in b.fx.opened.iter_mut() {
             o.task.instance_id = fix(o.task.instance_id);
         }
+        // A message that started an instance is recorded with it, under its real id.
+        for m in b.messages.iter_mut() {
+            m.3 = fix(m.3);
+        }
+        store::insert_messages(tx, &b.messages, now).await?;
         let saved: Vec<&InstanceRow> =
             b.dirty.iter().filter_map(|id| b.instances.get(id)).collect();
         self.write_effects(tx, &mut b.fx, &fix, &saved, now).await

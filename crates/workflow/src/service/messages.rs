@@ -7,7 +7,9 @@
 
 use serde_json::{Map, Value};
 
-use super::batch::{By, Command, Complete, Step};
+use std::collections::HashMap;
+
+use super::batch::{By, Command, Complete, Start, Step};
 use super::{WorkflowError, WorkflowService};
 use crate::store::{self, InstanceRow, Selector};
 
@@ -38,8 +40,10 @@ pub enum Recipient {
 /// What a message did.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Correlated {
-    /// The wait it ended (a task id).
-    pub task_id: i64,
+    /// The wait it ended (a task id); none when it started the instance (a message start
+    /// event).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<i64>,
     /// Whether this message id had been correlated before (nothing was done again).
     pub duplicate: bool,
     /// The instance after it.
@@ -88,10 +92,30 @@ impl WorkflowService {
         };
         let waiting = store::waiting_for(&self.db, &name, select).await?;
         let task_id = match waiting.as_slice() {
+            // Nothing waits: a process whose start event waits for this message starts, for
+            // the dossier named (as Camunda correlates to a message start event last).
             [] => {
-                return Err(WorkflowError::NotFound(format!(
-                    "quy trình nào đang chờ thông điệp “{name}” cho {said}"
-                )))
+                let (Recipient::BusinessKey(key), Some(key_name)) =
+                    (&message.to, self.started_by(&name).await?)
+                else {
+                    return Err(WorkflowError::NotFound(format!(
+                        "quy trình nào đang chờ thông điệp “{name}” cho {said}"
+                    )));
+                };
+                let mut start = Start::new(actor, &key_name)
+                    .request(request_id)
+                    .business_key(Some(key))
+                    .variables(message.variables);
+                start.message = Some((id.clone(), name.clone()));
+                return match self.submit(Command::Start(start)).await {
+                    Ok(Step { instance, opened }) => {
+                        Ok(Correlated { task_id: None, duplicate: false, instance, opened })
+                    }
+                    Err(e) => match self.correlated_before(&id, &name).await? {
+                        Some(done) => Ok(done),
+                        None => Err(e),
+                    },
+                };
             }
             [one] => *one,
             _ => {
@@ -110,7 +134,7 @@ impl WorkflowService {
         };
         match self.submit(Command::Complete(command)).await {
             Ok(Step { instance, opened }) => {
-                Ok(Correlated { task_id, duplicate: false, instance, opened })
+                Ok(Correlated { task_id: Some(task_id), duplicate: false, instance, opened })
             }
             // The same message delivered twice at once: the first ended the wait.
             Err(e) => match self.correlated_before(&id, &name).await? {
@@ -137,6 +161,33 @@ impl WorkflowService {
             )));
         }
         let instance = self.instance(m.instance_id).await?.instance;
-        Ok(Some(Correlated { task_id: m.task_id, duplicate: true, instance, opened: Vec::new() }))
+        let task_id = (m.task_id != 0).then_some(m.task_id);
+        Ok(Some(Correlated { task_id, duplicate: true, instance, opened: Vec::new() }))
+    }
+
+    /// The process (its key) whose newest version starts on message `name`; two such
+    /// processes are a conflict (nothing is guessed).
+    async fn started_by(&self, name: &str) -> Result<Option<String>, WorkflowError> {
+        let mut newest: HashMap<String, (i64, i64)> = HashMap::new();
+        for d in self.definitions().await? {
+            let e = newest.entry(d.key.clone()).or_insert((d.version, d.id));
+            if d.version > e.0 {
+                *e = (d.version, d.id);
+            }
+        }
+        let mut found = Vec::new();
+        for (key, (_, id)) in newest {
+            if self.model(id).await?.start_message() == Some(name) {
+                found.push(key);
+            }
+        }
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            many => Err(WorkflowError::Conflict(format!(
+                "thông điệp “{name}” bắt đầu nhiều quy trình ({}); mỗi thông điệp chỉ được bắt đầu một quy trình",
+                many.join(", ")
+            ))),
+        }
     }
 }

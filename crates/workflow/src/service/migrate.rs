@@ -36,7 +36,12 @@ fn blocks(old: &Process, new: &Process, node: &str) -> Option<String> {
         }
         _ => None,
     };
-    if waits_for(&a.kind) != waits_for(&b.kind) {
+    // The message a task's or stage's row waits for on its boundary, too.
+    let boundary = |p: &Process| match p.message_boundary(node).map(|b| &b.kind) {
+        Some(NodeKind::MessageBoundary { message, key, .. }) => Some(format!("{message}/{key:?}")),
+        _ => None,
+    };
+    if waits_for(&a.kind) != waits_for(&b.kind) || boundary(old) != boundary(new) {
         return Some("chờ điều khác (thông điệp, loại việc tự động, nhiều phiên, hẹn giờ) trong phiên bản mới".into());
     }
     let mut rivals = (old.rivals_of(node), new.rivals_of(node));

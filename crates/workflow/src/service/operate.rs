@@ -159,6 +159,7 @@ impl WorkflowService {
                     return bad(format!("“{to}” là cổng hợp nhánh; chuyển tới một bước trước nó."))
                 }
                 NodeKind::StartEvent
+                | NodeKind::MessageStart { .. }
                 | NodeKind::TimerBoundary { .. }
                 | NodeKind::ErrorBoundary { .. }
                 | NodeKind::EscalationBoundary { .. }

@@ -229,6 +229,7 @@ impl WorkflowService {
             let failed: Option<(String, String)> = 'step: {
                 match &node.kind {
                     NodeKind::StartEvent
+                    | NodeKind::MessageStart { .. }
                     | NodeKind::TimerBoundary { .. }
                     | NodeKind::ErrorBoundary { .. }
                     | NodeKind::EscalationBoundary { .. }

@@ -55,7 +55,7 @@ async fn a_citizens_supplement_resumes_the_dossier_waiting_for_it_and_no_other()
         .await
         .expect("correlate");
     assert!(!got.duplicate);
-    assert_eq!((got.task_id, got.instance.id), (waiting[0].id, b));
+    assert_eq!((got.task_id, got.instance.id), (Some(waiting[0].id), b));
     assert_eq!(got.instance.variables["tep"], 3);
     let open_b: Vec<String> = open_tasks(&w, b).await.into_iter().map(|t| t.node_id).collect();
     assert_eq!(open_b, ["review"]);
@@ -198,4 +198,33 @@ fn a_message_boundary_the_engine_cannot_wait_for_is_refused_by_name() {
     );
     let errors = cqdt_workflow::parse_bpmn(&on_wait).expect_err("refused");
     assert!(errors.iter().any(|e| e.element.as_deref() == Some("b")), "{errors:?}");
+}
+
+#[tokio::test]
+async fn a_message_no_instance_waits_for_starts_the_process_whose_start_event_waits_for_it_once() {
+    let xml = conformance::bpmn(&format!(
+        r#"<bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="m" /></bpmn:startEvent><bpmn:userTask id="review" /><bpmn:endEvent id="e" />{}"#,
+        conformance::flows(&[("f1", "s", "review"), ("f2", "review", "e")])
+    ))
+    .replace("<bpmn:process ", r#"<bpmn:message id="m" name="ho-so-moi" /><bpmn:process "#);
+    let (_t, w) = deployed(&xml).await;
+    let filed = |id: &str| Message {
+        name: "ho-so-moi".into(),
+        id: id.into(),
+        to: dossier("H51-0100"),
+        variables: vars(json!({"tep": 2})),
+    };
+    let got = w.correlate("lgsp", "", filed("moi-1")).await.expect("correlate");
+    assert!(got.task_id.is_none() && !got.duplicate, "{got:?}");
+    let id = got.instance.id;
+    assert_eq!(got.instance.business_key.as_deref(), Some("H51-0100"));
+    assert_eq!(waits(&w, id).await, ["review"]);
+    assert_eq!(w.instance(id).await.expect("instance").instance.variables["tep"], 2);
+    // The same message again starts nothing.
+    let again = w.correlate("lgsp", "", filed("moi-1")).await.expect("again");
+    assert!(again.duplicate && again.instance.id == id, "{again:?}");
+    assert_eq!(w.instances(None, 10).await.expect("list").len(), 1);
+    // A message for an instance by number is never a start.
+    let to_one = Message { to: Recipient::Instance(999), ..filed("moi-2") };
+    assert!(matches!(w.correlate("lgsp", "", to_one).await, Err(WorkflowError::NotFound(_))));
 }
