@@ -324,12 +324,7 @@ impl WorkflowService {
     /// An instance with its tasks and history.
     #[tracing::instrument(skip(self))]
     pub async fn instance(&self, id: i64) -> Result<InstanceDetail, WorkflowError> {
-        let mut conn = self
-            .db
-            .pool()
-            .acquire()
-            .await
-            .map_err(|source| DbError::Sqlx { context: "acquiring connection", source })?;
+        let mut conn = self.connection().await?;
         let instance = store::get_instance(&mut conn, id)
             .await?
             .ok_or_else(|| WorkflowError::NotFound(format!("quy trình {id}")))?;
@@ -350,7 +345,32 @@ impl WorkflowService {
     /// timer): flagged for an administrator, who cancels them or finds the diagram's fault.
     #[tracing::instrument(skip(self))]
     pub async fn stuck(&self, limit: i64) -> Result<Vec<InstanceRow>, WorkflowError> {
-        Ok(store::stuck_instances(&self.db, limit).await?)
+        let mut stuck = store::stuck_instances(&self.db, limit).await?;
+        // Only stages' rows open, with nothing inside them that a person, a worker, a message
+        // or a timer could move on: a join inside waits for good.
+        let candidates = store::stuck_in_stages(&self.db, limit).await?;
+        if !candidates.is_empty() {
+            let ids: Vec<i64> = candidates.iter().map(|i| i.id).collect();
+            let open = store::open_tasks_of(&mut *self.connection().await?, &ids).await?;
+            for inst in candidates {
+                let p = self.model(inst.definition_id).await?;
+                let staged = |node: &str| {
+                    matches!(p.nodes.get(node).map(|n| &n.kind), Some(NodeKind::SubProcess { .. }))
+                };
+                if open.iter().filter(|(i, _, _)| *i == inst.id).all(|(_, _, n)| staged(n)) {
+                    stuck.push(inst);
+                }
+            }
+            stuck.sort_by_key(|i| std::cmp::Reverse(i.id));
+            stuck.truncate(limit.max(0) as usize);
+        }
+        Ok(stuck)
+    }
+
+    /// A connection of the pool, for reads outside a transaction.
+    async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, WorkflowError> {
+        let acquired = self.db.pool().acquire().await;
+        Ok(acquired.map_err(|source| DbError::Sqlx { context: "acquiring connection", source })?)
     }
 
     /// Instances, newest first.

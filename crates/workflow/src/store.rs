@@ -412,10 +412,30 @@ pub async fn list_instances(
 /// Running instances nothing can move on: no open task (so no job, message wait or timer
 /// either) — a join waiting for a branch that will never come, say. Newest first.
 pub async fn stuck_instances(db: &Db, limit: i64) -> Result<Vec<InstanceRow>, DbError> {
+    stuck_where(
+        db,
+        "NOT EXISTS (SELECT 1 FROM wf_tasks t WHERE t.instance_id = i.id AND t.status = 'open')",
+        limit,
+    )
+    .await
+}
+
+/// Running instances whose open rows are all in nobody's pool with nothing that will end them
+/// — no pending timer, message wait or job: the rows of stages, say, whose insides are stuck
+/// (the caller checks the rows' elements). Newest first.
+pub async fn stuck_in_stages(db: &Db, limit: i64) -> Result<Vec<InstanceRow>, DbError> {
+    let filter = "EXISTS (SELECT 1 FROM wf_tasks t WHERE t.instance_id = i.id AND t.status = 'open') \
+         AND NOT EXISTS (SELECT 1 FROM wf_tasks t WHERE t.instance_id = i.id AND t.status = 'open' AND t.role IS NOT NULL) \
+         AND NOT EXISTS (SELECT 1 FROM wf_timers m WHERE m.instance_id = i.id AND m.status = 'pending') \
+         AND NOT EXISTS (SELECT 1 FROM wf_subscriptions s WHERE s.instance_id = i.id) \
+         AND NOT EXISTS (SELECT 1 FROM wf_jobs j WHERE j.instance_id = i.id)";
+    stuck_where(db, filter, limit).await
+}
+
+async fn stuck_where(db: &Db, filter: &str, limit: i64) -> Result<Vec<InstanceRow>, DbError> {
     let cols = INSTANCE_COLS.split(", ").map(|c| format!("i.{c}")).collect::<Vec<_>>().join(", ");
     let rows = sqlx::query_as::<_, StoredInstance>(&format!(
-        "SELECT {cols} FROM wf_instances i WHERE i.status = 'active' AND NOT EXISTS \
-         (SELECT 1 FROM wf_tasks t WHERE t.instance_id = i.id AND t.status = 'open') \
+        "SELECT {cols} FROM wf_instances i WHERE i.status = 'active' AND {filter} \
          ORDER BY i.id DESC LIMIT $1"
     ))
     .bind(limit)

@@ -251,3 +251,21 @@ async fn a_withdrawal_message_on_a_stage_ends_everything_inside_it() {
     assert_eq!(row(&w, id, "tham_dinh").await, ("cancelled".to_string(), 1));
     finish(&w, id, "close").await;
 }
+
+#[tokio::test]
+async fn a_join_stuck_inside_a_stage_flags_the_instance_as_stuck() {
+    // Inside: a parallel join waits for a branch whose gateway sent it to an end instead.
+    let inner = format!(
+        r#"<bpmn:startEvent id="s1" /><bpmn:parallelGateway id="fork" /><bpmn:userTask id="A" />
+<bpmn:exclusiveGateway id="x" default="i7" /><bpmn:parallelGateway id="join" /><bpmn:endEvent id="early" /><bpmn:endEvent id="e1" />{}{}{}"#,
+        flows(&[("i1", "s1", "fork"), ("i2", "fork", "A"), ("i3", "fork", "x")]),
+        flows(&[("i4", "A", "join"), ("i7", "x", "early"), ("i6", "join", "e1")]),
+        conformance::cond("i5", "x", "join", "${go}"),
+    );
+    let (_t, w, id) = started(friday_13_february_2026(), &stage("st", &inner, "")).await;
+    assert!(w.stuck(10).await.expect("stuck").is_empty(), "A can still be done");
+    complete_at(&w, id, "A").await;
+    assert_eq!(open_nodes(&w, id).await, ["st"], "only the stage's row is open");
+    let ids: Vec<i64> = w.stuck(10).await.expect("stuck").iter().map(|i| i.id).collect();
+    assert_eq!(ids, [id]);
+}
