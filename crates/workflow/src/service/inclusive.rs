@@ -22,6 +22,11 @@ pub(crate) fn join_key(join: &str, flow: &str) -> String {
     format!("{join}#{flow}")
 }
 
+/// The join a key of waiting tokens is at (a key of the release before is the join alone).
+pub(crate) fn join_of(key: &str) -> &str {
+    key.split_once('#').map_or(key, |(join, _)| join)
+}
+
 /// Whether the condition of flow `f` holds (a flow without one always does).
 pub(crate) fn holds(p: &Process, f: &str, variables: &Map<String, Value>) -> bool {
     match p.flows.get(f).and_then(|f| f.condition.as_deref()) {
@@ -61,19 +66,25 @@ impl Effects {
             .filter(|(i, _)| *i == instance)
             .map(|(_, n)| n.as_str())
             .collect();
-        let read = self.open_tasks.get(&instance).into_iter().flatten();
-        read.filter(|(task, node)| !self.gone.contains(task) && !cancelled.contains(node.as_str()))
+        self.stored_open(instance)
+            .filter(|(_, node)| !cancelled.contains(node.as_str()))
             .map(|(_, node)| node.as_str())
-            .chain(
-                self.opened
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, o)| {
-                        o.task.instance_id == instance && !self.opened_done.contains(k)
-                    })
-                    .map(|(_, o)| o.task.node_id.as_str()),
-            )
+            .chain(self.new_open(instance).map(|(_, node)| node))
             .collect()
+    }
+
+    /// The open tasks of `instance` as read, less those this batch has closed: (id, node).
+    pub(crate) fn stored_open(&self, instance: i64) -> impl Iterator<Item = &(i64, String)> {
+        let read = self.open_tasks.get(&instance).into_iter().flatten();
+        read.filter(|(task, _)| !self.gone.contains(task))
+    }
+
+    /// The tasks this batch opened for `instance` and has not ended: (index in `opened`,
+    /// node).
+    pub(crate) fn new_open(&self, instance: i64) -> impl Iterator<Item = (usize, &str)> {
+        let new = self.opened.iter().enumerate();
+        new.filter(move |(k, o)| o.task.instance_id == instance && !self.closed_new(*k))
+            .map(|(k, o)| (k, o.task.node_id.as_str()))
     }
 
     /// Counts a token arriving at a join down `flow`.

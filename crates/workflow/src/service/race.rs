@@ -22,11 +22,8 @@ impl Effects {
             return;
         }
         let losers: Vec<i64> = self
-            .open_tasks
-            .get(&inst.id)
-            .into_iter()
-            .flatten()
-            .filter(|(task, at)| !self.gone.contains(task) && rivals.contains(&at.as_str()))
+            .stored_open(inst.id)
+            .filter(|(_, at)| rivals.contains(&at.as_str()))
             .map(|(task, _)| *task)
             .collect();
         for task in &losers {

@@ -7,6 +7,7 @@
 
 use std::collections::{HashSet, VecDeque};
 
+use super::inclusive::join_of;
 use super::walk::{Arrival, Effects};
 use super::WorkflowService;
 use crate::model::{NodeKind, Process};
@@ -24,14 +25,9 @@ impl Effects {
     fn stages<'a>(&'a self, p: &Process, inst: i64) -> Vec<(Row, &'a str)> {
         let is_stage =
             |n: &str| matches!(p.nodes.get(n).map(|n| &n.kind), Some(NodeKind::SubProcess { .. }));
-        let stored = self.open_tasks.get(&inst).into_iter().flatten();
-        let stored = stored
-            .filter(|(id, n)| !self.gone.contains(id) && is_stage(n))
-            .map(|(id, n)| (Row::Stored(*id), n.as_str()));
-        let new = self.opened.iter().enumerate().filter(|(k, o)| {
-            o.task.instance_id == inst && !self.closed_new(*k) && is_stage(&o.task.node_id)
-        });
-        stored.chain(new.map(|(k, o)| (Row::New(k), o.task.node_id.as_str()))).collect()
+        let stored = self.stored_open(inst).map(|(id, n)| (Row::Stored(*id), n.as_str()));
+        let new = self.new_open(inst).map(|(k, n)| (Row::New(k), n));
+        stored.chain(new).filter(|(_, n)| is_stage(n)).collect()
     }
 
     /// Whether a task this batch opened is already ended by it.
@@ -64,27 +60,15 @@ impl Effects {
             }
             _ => 1,
         };
-        let stored: Vec<(i64, String)> = self
-            .open_tasks
-            .get(&inst.id)
-            .into_iter()
-            .flatten()
-            .filter(|(t, n)| !self.gone.contains(t) && here(n))
-            .cloned()
-            .collect();
+        let stored: Vec<(i64, String)> =
+            self.stored_open(inst.id).filter(|(_, n)| here(n)).cloned().collect();
         for (t, n) in stored {
             self.gone.insert(t);
             self.cancels.push(t);
             tokens += count(&n);
         }
-        let new: Vec<(usize, String)> = self
-            .opened
-            .iter()
-            .enumerate()
-            .filter(|(k, o)| o.task.instance_id == inst.id && !self.closed_new(*k))
-            .filter(|(_, o)| here(&o.task.node_id))
-            .map(|(k, o)| (k, o.task.node_id.clone()))
-            .collect();
+        let new: Vec<(usize, String)> =
+            self.new_open(inst.id).filter(|(_, n)| here(n)).map(|(k, n)| (k, n.into())).collect();
         for (k, n) in new {
             self.opened_cancelled.insert(k);
             tokens += count(&n);
@@ -92,9 +76,7 @@ impl Effects {
         let waiting: Vec<((i64, String), i64)> = self
             .arrivals
             .iter()
-            .filter(|((i, key), _)| {
-                *i == inst.id && p.within(key.split('#').next().unwrap_or(key), stage)
-            })
+            .filter(|((i, key), _)| *i == inst.id && p.within(join_of(key), stage))
             .map(|(k, n)| (k.clone(), *n))
             .collect();
         for (key, n) in waiting {
@@ -118,9 +100,10 @@ impl Effects {
     /// Whether a token of `inst` is still inside the stage `stage`: at a task or a join.
     fn busy(&self, p: &Process, inst: i64, stage: &str) -> bool {
         self.task_places(inst).iter().any(|n| p.within(n, stage))
-            || self.arrivals.iter().any(|((i, key), n)| {
-                *i == inst && *n > 0 && p.within(key.split('#').next().unwrap_or(key), stage)
-            })
+            || self
+                .arrivals
+                .iter()
+                .any(|((i, key), n)| *i == inst && *n > 0 && p.within(join_of(key), stage))
     }
 }
 
