@@ -567,6 +567,7 @@ async fn fire_api(
         InstanceList,
         InstanceRow,
         InstanceDetail,
+        crate::service::CalledInstance,
         TaskList,
         TaskRow,
         HistoryRow,

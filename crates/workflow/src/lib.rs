@@ -11,7 +11,7 @@ pub mod svg;
 
 pub use model::{parse_bpmn, BpmnError, NodeKind, Process};
 pub use service::{
-    Correlated, Failure, Handler, InstanceDetail, LockedJob, Message, Recipient, Start, Step,
-    ThrownError, TopicRequest, WorkflowError, WorkflowService,
+    CalledInstance, Correlated, Failure, Handler, InstanceDetail, LockedJob, Message, Recipient,
+    Start, Step, ThrownError, TopicRequest, WorkflowError, WorkflowService,
 };
 pub use store::{DefinitionRow, InstanceRow, JobRow, TaskRow};

@@ -125,6 +125,18 @@ pub enum NodeKind {
         /// Its start event.
         start: String,
     },
+    /// A call activity: the token waits while an instance of another process — the newest
+    /// version of the process whose id is `called` — runs from its start to its end; its
+    /// variables come back through `outputs` and the token goes on. Deployed separately, the
+    /// called process is shared by every process that calls it (a common appraisal stage).
+    CallActivity {
+        /// The called process's id (its definition key).
+        called: String,
+        /// What the called instance starts with, from the caller's variables.
+        inputs: Mapping,
+        /// What reaches the caller, from the called instance's variables when it ends.
+        outputs: Mapping,
+    },
     /// An (exclusive) event-based gateway: the token waits at every message or timer catch
     /// event after it at once; the first to happen takes the token, the others are cancelled.
     EventGateway,
@@ -251,6 +263,35 @@ pub struct MultiInstance {
     /// variable, collected in the list's order into the collection variable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<(String, String)>,
+}
+
+/// Variables passed between a call activity and the instance it calls: every one (`all`),
+/// then each (source, target) pair, the source's value under the target's name (null when
+/// the source is unset, as Camunda 7's `camunda:in`/`camunda:out` do).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Mapping {
+    /// Every variable, under its own name.
+    pub all: bool,
+    /// (source, target) pairs, applied after `all`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Mapping {
+    /// Every variable, nothing renamed.
+    pub fn everything() -> Mapping {
+        Mapping { all: true, pairs: Vec::new() }
+    }
+
+    /// The variables `from` gives through this mapping.
+    pub fn apply(&self, from: &Map<String, serde_json::Value>) -> Map<String, serde_json::Value> {
+        let mut out = if self.all { from.clone() } else { Map::new() };
+        for (source, target) in &self.pairs {
+            let v = from.get(source).cloned().unwrap_or(serde_json::Value::Null);
+            out.insert(target.clone(), v);
+        }
+        out
+    }
 }
 
 /// A standard loop (`standardLoopCharacteristics`) on a user task: done again and again — a
@@ -442,6 +483,21 @@ impl Process {
     /// Whether any task is a multi-instance one (so its progress must be read).
     pub fn has_loops(&self) -> bool {
         self.nodes.values().any(|n| matches!(&n.kind, NodeKind::UserTask { multi: Some(_), .. }))
+    }
+
+    /// The processes its call activities call, each once.
+    pub fn called(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .nodes
+            .values()
+            .filter_map(|n| match &n.kind {
+                NodeKind::CallActivity { called, .. } => Some(called.as_str()),
+                _ => None,
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     }
 
     /// Whether any gateway joins branches (so arrivals must be counted).

@@ -16,6 +16,7 @@ use crate::store::{
 };
 
 mod batch;
+mod call;
 mod errors;
 mod inclusive;
 mod jobs;
@@ -81,6 +82,21 @@ pub struct InstanceDetail {
     pub tasks: Vec<TaskRow>,
     /// Its history.
     pub history: Vec<HistoryRow>,
+    /// The instance whose call activity started it, if one did.
+    pub caller: Option<i64>,
+    /// The instances its call activities started, in order.
+    pub called: Vec<CalledInstance>,
+}
+
+/// An instance a call activity started.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CalledInstance {
+    /// The call activity's row (a task of the caller).
+    pub task_id: i64,
+    /// The instance it started.
+    pub instance_id: i64,
+    /// Its status: active, completed, incident or cancelled.
+    pub status: String,
 }
 
 impl WorkflowService {
@@ -287,9 +303,9 @@ impl WorkflowService {
             let now = now.as_str();
             match node.kind {
                 // On a stage, the step ends what is inside it (`Effects::interrupt_stage`).
+                // On a call activity, the called instance is cancelled with its row.
                 NodeKind::TimerBoundary { interrupting: true, .. } => {
-                    store::close_task(&mut tx, task_id, "cancelled", "system", now).await?;
-                    store::cancel_timers_of(&mut tx, &[task_id]).await?;
+                    operate::cancel_tasks(&mut tx, &[task_id], "system", now).await?;
                 }
                 NodeKind::TimerBoundary { interrupting: false, ref cycle, .. } => {
                     inst.tokens += 1;
@@ -328,8 +344,19 @@ impl WorkflowService {
         let instance = store::get_instance(&mut conn, id)
             .await?
             .ok_or_else(|| WorkflowError::NotFound(format!("quy trình {id}")))?;
+        let caller = match instance.parent_task_id {
+            Some(t) => store::get_task(&mut conn, t).await?.map(|t| t.instance_id),
+            None => None,
+        };
+        let called = store::called_by(&mut conn, id)
+            .await?
+            .into_iter()
+            .map(|(task_id, instance_id, status)| CalledInstance { task_id, instance_id, status })
+            .collect();
         drop(conn);
         Ok(InstanceDetail {
+            caller,
+            called,
             tasks: store::find_tasks(
                 &self.db,
                 TaskFilter { instance: Some(id), ..TaskFilter::default() },

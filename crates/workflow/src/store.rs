@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 mod batch;
+mod calls;
 mod jobs;
 mod loops;
 mod messages;
@@ -16,6 +17,7 @@ pub use batch::{
     insert_timers, instances_by_ids, joins_of, open_tasks_of, save_instances, set_join,
     tasks_by_ids, NewHistory, NewTask,
 };
+pub use calls::{called_by, definition_key, ended_calls, running_called_from};
 pub use jobs::{
     delete_jobs, extend_lock, fail_job, insert_jobs, jobs_by_ids, list_jobs, lock_jobs,
     read_instances, set_retries, JobRow, NewJob,
@@ -69,6 +71,8 @@ pub struct InstanceRow {
     pub started_at: String,
     /// Ended.
     pub ended_at: Option<String>,
+    /// The caller's task (a call activity's row) this instance was started by, if any.
+    pub parent_task_id: Option<i64>,
 }
 
 /// A row of `wf_instances` as stored: the variables are JSON text.
@@ -84,6 +88,7 @@ struct StoredInstance {
     incident: Option<String>,
     started_at: String,
     ended_at: Option<String>,
+    parent_task_id: Option<i64>,
 }
 
 impl TryFrom<StoredInstance> for InstanceRow {
@@ -104,6 +109,7 @@ impl TryFrom<StoredInstance> for InstanceRow {
             incident: r.incident,
             started_at: r.started_at,
             ended_at: r.ended_at,
+            parent_task_id: r.parent_task_id,
         })
     }
 }
@@ -172,7 +178,7 @@ pub struct HistoryRow {
     pub detail: Option<String>,
 }
 
-const INSTANCE_COLS: &str = "id, definition_id, business_key, agency, status, tokens, variables, incident, started_at, ended_at";
+const INSTANCE_COLS: &str = "id, definition_id, business_key, agency, status, tokens, variables, incident, started_at, ended_at, parent_task_id";
 const TASK_COLS: &str = "id, instance_id, node_id, name, role, agency, status, assignee, created_at, due_date, completed_at, completed_by, local_vars";
 
 /// The newest version of a key: (id, version, the XML it was deployed from).

@@ -267,7 +267,11 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             | NodeKind::ServiceTask { .. }
             | NodeKind::ExternalTask { .. }
             | NodeKind::MessageCatch { .. }
+            | NodeKind::CallActivity { .. }
             | NodeKind::PassThrough => {
+                // BPMN draws a call activity with a thick border.
+                let call = matches!(n.kind, NodeKind::CallActivity { .. });
+                let width = if call { width + 3 } else { width };
                 let _ = write!(
                     out,
                     r##"<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="10" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>"##

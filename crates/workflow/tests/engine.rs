@@ -12,6 +12,8 @@ use serde_json::{json, Map, Value};
 
 const BPMN: &str = include_str!("fixtures/tiep-nhan-xu-ly.bpmn");
 
+#[path = "engine/calls.rs"]
+mod calls;
 #[path = "engine/conformance.rs"]
 mod conformance;
 #[path = "engine/corpus.rs"]

@@ -24,6 +24,8 @@ struct OpenWork {
     name: String,
     /// Who does it, or what ends the wait.
     who: String,
+    /// The instance it waits for, when it is a call activity's row.
+    called: Option<i64>,
     since: String,
     due: String,
 }
@@ -50,6 +52,10 @@ struct InstancePage {
     incident: String,
     started: String,
     ended: String,
+    /// The instance that called this one.
+    caller: Option<i64>,
+    /// Instances this one called: (id, status in words).
+    called: Vec<(i64, &'static str)>,
     open: Vec<OpenWork>,
     /// Elements a token may be moved to: (id, label).
     targets: Vec<(String, String)>,
@@ -91,6 +97,7 @@ fn kind_word(k: &NodeKind) -> &'static str {
         NodeKind::InclusiveGateway { .. } => "cổng bao hàm",
         NodeKind::EventGateway => "cổng theo sự kiện",
         NodeKind::SubProcess { .. } => "giai đoạn",
+        NodeKind::CallActivity { .. } => "gọi quy trình",
         NodeKind::TimerBoundary { .. } => "hẹn giờ",
         NodeKind::ErrorBoundary { .. } => "bắt lỗi",
     }
@@ -251,6 +258,7 @@ async fn view(
             id: t.id,
             name: if t.name.is_empty() { node_name(&p, &t.node_id) } else { t.name.clone() },
             who: who(&p, &shell, t),
+            called: d.called.iter().find(|c| c.task_id == t.id).map(|c| c.instance_id),
             since: t.created_at.local_time(),
             due: t.due_date.as_deref().map(|d| d.local_date()).unwrap_or_default(),
         })
@@ -286,6 +294,8 @@ async fn view(
         incident: i.incident.clone().unwrap_or_default(),
         started: i.started_at.local_time(),
         ended: i.ended_at.as_deref().map(|e| e.local_time()).unwrap_or_default(),
+        caller: d.caller,
+        called: d.called.iter().map(|c| (c.instance_id, status_word(&c.status))).collect(),
         open,
         targets: move_targets(&p),
         newer: newer.filter(|_| i.status == "active"),

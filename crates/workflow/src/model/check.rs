@@ -26,6 +26,7 @@ pub(crate) fn kind_name(k: &NodeKind) -> &'static str {
         NodeKind::InclusiveGateway { .. } => "inclusiveGateway",
         NodeKind::EventGateway => "eventBasedGateway",
         NodeKind::SubProcess { .. } => "subProcess",
+        NodeKind::CallActivity { .. } => "callActivity",
         NodeKind::TimerBoundary { .. }
         | NodeKind::ErrorBoundary { .. }
         | NodeKind::EscalationBoundary { .. }
@@ -148,6 +149,7 @@ fn node(
             | NodeKind::TimerCatch { .. }
             | NodeKind::PassThrough
             | NodeKind::SubProcess { .. }
+            | NodeKind::CallActivity { .. }
     );
     let problem = match &n.kind {
         NodeKind::StartEvent | NodeKind::MessageStart { .. } if outs != 1 => {
@@ -210,7 +212,9 @@ fn node(
     if let NodeKind::TimerBoundary { attached_to, .. } = &n.kind {
         match nodes.get(attached_to).map(|a| &a.kind) {
             Some(
-                NodeKind::UserTask { multi: None, repeat: None, .. } | NodeKind::SubProcess { .. },
+                NodeKind::UserTask { multi: None, repeat: None, .. }
+                | NodeKind::SubProcess { .. }
+                | NodeKind::CallActivity { .. },
             ) => {}
             Some(NodeKind::UserTask { repeat: Some(_), .. }) => push(format!(
                 "hẹn giờ trên công việc lặp (“{attached_to}”) chưa được hỗ trợ"
@@ -221,7 +225,7 @@ fn node(
                 "hẹn giờ trên công việc nhiều phiên (“{attached_to}”) chưa được hỗ trợ"
             )),
             _ => push(format!(
-                "hẹn giờ phải gắn vào một công việc của người dùng hoặc quy trình con (ở đây “{attached_to}”)"
+                "hẹn giờ phải gắn vào một công việc của người dùng, quy trình con hoặc bước gọi quy trình (ở đây “{attached_to}”)"
             )),
         }
     }

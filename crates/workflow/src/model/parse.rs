@@ -10,6 +10,7 @@ use super::vocab::{self, Class, Dialect};
 use super::{check, BpmnError, Flow, Layout, Node, NodeKind, Process, Timing};
 use crate::condition;
 
+mod call;
 mod events;
 mod multi;
 
@@ -334,6 +335,7 @@ fn check_children(el: &X, id: &str, errors: &mut Errors) {
                     }
                     (Class::Executable, "assignmentDefinition", "userTask")
                     | (Class::Executable, "taskDefinition", "serviceTask")
+                    | (Class::Executable, "in" | "out" | "calledElement", "callActivity")
                     | (Class::Ignored, _, _) => {}
                     (Class::Executable, _, _) => errors.push(err(
                         Some(id),
@@ -472,6 +474,7 @@ fn read_node(
         ),
         // Its start event is known once its elements are read (`check::graph`).
         "subProcess" => Some(NodeKind::SubProcess { start: String::new() }),
+        "callActivity" => call::read(el).or_else(|why| refuse(why).ok_or(())).ok(),
         "endEvent" => Some(NodeKind::EndEvent),
         "task" | "manualTask" => Some(NodeKind::PassThrough),
         "userTask" => read_user_task(el, id, lane_of).or_else(|why| refuse(why).ok_or(())).ok(),

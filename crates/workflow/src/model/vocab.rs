@@ -63,6 +63,7 @@ pub(crate) fn element(tag: &str) -> Class {
         | "inclusiveGateway"
         | "eventBasedGateway"
         | "subProcess"
+        | "callActivity"
         | "boundaryEvent"
         | "sequenceFlow" => Executable,
         // Notes, grouping, data drawn for the reader, lanes (read for roles), references.
@@ -95,7 +96,6 @@ pub(crate) fn element(tag: &str) -> Class {
         "complexGateway" => Refused("cổng phức hợp (complexGateway) không được hỗ trợ"),
         "adHocSubProcess" => Refused("quy trình con tự do (adHocSubProcess) chưa được hỗ trợ"),
         "transaction" => Refused("giao dịch (transaction) chưa được hỗ trợ"),
-        "callActivity" => Refused("gọi quy trình khác (callActivity) chưa được hỗ trợ"),
         "scriptTask" => Refused("nền tảng không chạy mã kịch bản (script) viết trong sơ đồ"),
         "businessRuleTask" => Refused("bảng quyết định (businessRuleTask, DMN) chưa được hỗ trợ"),
         "sendTask" => Refused("gửi thông điệp (sendTask) chưa được hỗ trợ"),
@@ -120,7 +120,8 @@ pub(crate) fn extension(d: Dialect, tag: &str) -> Class {
             | "taskHeaders",
         ) => Ignored,
         // Read where they belong (user and service tasks); refused elsewhere by the parser.
-        (Dialect::Zeebe, "assignmentDefinition" | "taskDefinition") => Executable,
+        (Dialect::Zeebe, "assignmentDefinition" | "taskDefinition" | "calledElement")
+        | (Dialect::Camunda, "in" | "out") => Executable,
         (Dialect::Camunda, "inputOutput") | (Dialect::Zeebe, "ioMapping") => {
             Refused("ánh xạ biến vào/ra (camunda:inputOutput, zeebe:ioMapping) chưa được hỗ trợ")
         }
@@ -144,11 +145,14 @@ pub(crate) fn attribute(d: Dialect, name: &str) -> Class {
             Dialect::Bpmn,
             "id" | "name" | "sourceRef" | "targetRef" | "default" | "attachedToRef"
             | "cancelActivity" | "startQuantity" | "completionQuantity" | "isForCompensation"
-            | "messageRef" | "eventGatewayType" | "triggeredByEvent",
+            | "messageRef" | "eventGatewayType" | "triggeredByEvent" | "calledElement",
         )
         | (Dialect::Bpmn | Dialect::Cqdt, "candidateGroups" | "dueDays" | "agency" | "type")
         | (Dialect::Cqdt, "calendar")
-        | (Dialect::Camunda, "candidateGroups" | "assignee" | "type" | "topic") => Executable,
+        | (
+            Dialect::Camunda,
+            "candidateGroups" | "assignee" | "type" | "topic" | "calledElementBinding",
+        ) => Executable,
         (
             Dialect::Bpmn,
             "isInterrupting" | "gatewayDirection" | "implementation" | "isImmediate"
@@ -172,6 +176,15 @@ pub(crate) fn attribute(d: Dialect, name: &str) -> Class {
         }
         (Dialect::Camunda, "dueDate" | "followUpDate") => {
             Refused("hạn theo biểu thức Camunda chưa được hỗ trợ; dùng cqdt:dueDays")
+        }
+        (
+            Dialect::Camunda,
+            "calledElementVersion" | "calledElementVersionTag" | "calledElementTenantId",
+        ) => Refused(
+            "gọi một phiên bản định sẵn chưa được hỗ trợ: bước gọi luôn chạy phiên bản mới nhất",
+        ),
+        (Dialect::Camunda, "variableMappingClass" | "variableMappingDelegateExpression") => {
+            Refused("ánh xạ biến bằng mã Java của Camunda 7 không chạy được trên nền tảng")
         }
         (Dialect::Camunda, "initiator") => {
             Refused("camunda:initiator (gán người khởi tạo vào biến) chưa được hỗ trợ")

@@ -32,6 +32,8 @@ pub struct Start {
     /// The message (id, name) that starts it, recorded with it so that the same message
     /// again starts nothing.
     pub(crate) message: Option<(String, String)>,
+    /// The caller's task, when a call activity starts it.
+    pub(crate) parent: Option<i64>,
 }
 
 impl Start {
@@ -45,6 +47,7 @@ impl Start {
             agency: None,
             variables: Map::new(),
             message: None,
+            parent: None,
         }
     }
 
@@ -90,7 +93,12 @@ pub(crate) struct Complete {
 pub(crate) enum By {
     Person,
     Worker(String),
-    Message { id: String, name: String },
+    Message {
+        id: String,
+        name: String,
+    },
+    /// The instance a call activity started, which has ended.
+    Called(i64),
 }
 
 impl By {
@@ -101,6 +109,7 @@ impl By {
             By::Person => None,
             By::Worker(w) => Some(format!("worker {w}")),
             By::Message { id, name } => Some(format!("thông điệp “{name}” ({id})")),
+            By::Called(id) => Some(format!("lượt được gọi {id} đã xong")),
         }
     }
 }
@@ -230,13 +239,26 @@ impl WorkflowService {
         Ok(out)
     }
 
-    /// Runs commands in the caller's transaction, in order; each command's own refusal is in
+    /// Runs commands in the caller's transaction, in order, then what they lead to (the
+    /// instances call activities start or resume: call.rs); each command's own refusal is in
     /// its slot, a database failure fails them all (and the caller rolls back).
     pub(crate) async fn execute(
         &self,
         tx: &mut Tx,
         commands: Vec<Command>,
     ) -> Result<Vec<Result<Step, WorkflowError>>, WorkflowError> {
+        let (results, follow) = self.execute_round(tx, commands).await?;
+        self.follow_up(tx, follow).await?;
+        Ok(results)
+    }
+
+    /// Runs commands in the caller's transaction, in order; answers each one's result and
+    /// the commands that follow from them.
+    pub(crate) async fn execute_round(
+        &self,
+        tx: &mut Tx,
+        commands: Vec<Command>,
+    ) -> Result<(Vec<Result<Step, WorkflowError>>, Vec<Command>), WorkflowError> {
         let mut b = self.read_batch(tx, &commands).await?;
         // Walk every command in memory, in order.
         let mut results: Answers = (0..commands.len()).map(|_| None).collect();
@@ -253,10 +275,16 @@ impl WorkflowService {
         let opened = self.write_batch(tx, &mut b).await?;
         let audits = answer(&commands, &b, &opened, &mut results);
         self.audit.record_many(tx, &audits).await?;
-        Ok(results
+        // Called instances that ended report to their callers.
+        let mut follow = std::mem::take(&mut b.fx.follow);
+        let created = b.created.iter().map(|(_, i)| i);
+        let moved = b.dirty.iter().filter_map(|id| b.instances.get(id));
+        follow.extend(created.chain(moved).filter_map(super::call::report_end));
+        let results = results
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(WorkflowError::Conflict("không có kết quả".into()))))
-            .collect())
+            .collect();
+        Ok((results, follow))
     }
 
     /// Reads what the completions act on, in one statement each: tasks, their instances
@@ -300,10 +328,12 @@ impl WorkflowService {
         let mut definition_ids: Vec<i64> = instances.values().map(|i| i.definition_id).collect();
         definition_ids.sort_unstable();
         definition_ids.dedup();
-        for id in definition_ids {
-            models.insert(id, self.model(id).await?);
-        }
         let mut fx = Effects::default();
+        for id in definition_ids {
+            let p = self.model(id).await?;
+            self.load_callees(tx, &p, &mut fx).await?;
+            models.insert(id, p);
+        }
         // Instances whose process needs a kind of state read before the walks.
         let needing = |what: fn(&Process) -> bool| -> Vec<i64> {
             let uses = |i: &&InstanceRow| models.get(&i.definition_id).is_some_and(|p| what(p));
@@ -396,7 +426,7 @@ impl WorkflowService {
             .as_ref()
             .and_then(|m| m.output.as_ref())
             .and_then(|(_, element)| variables.remove(element));
-        inst.variables.extend(variables);
+        inst.variables.extend(super::call::returned(kind, &c.by, &variables));
         if let By::Message { id, name } = &c.by {
             b.messages.push((id.clone(), name.clone(), task_id, inst.id));
         }
@@ -465,6 +495,7 @@ impl WorkflowService {
             Some(p) => p.clone(),
             None => {
                 let p = self.model(def_id).await?;
+                self.load_callees(tx, &p, &mut b.fx).await?;
                 b.models.insert(def_id, p.clone());
                 p
             }
@@ -481,6 +512,7 @@ impl WorkflowService {
             incident: None,
             started_at: b.at.now.clone(),
             ended_at: None,
+            parent_task_id: s.parent,
         };
         let detail = Some(format!("{} v{version}", s.key));
         b.fx.log(inst.id, &p.start, "started", &s.actor, detail);
@@ -583,6 +615,7 @@ impl WorkflowService {
         let mut timers = Vec::new();
         let mut jobs = Vec::new();
         let mut subscriptions = Vec::new();
+        let mut calls = Vec::new();
         // Stages that ended: those written before, and those this batch entered and left.
         let mut ended = std::mem::take(&mut fx.stages_done);
         for (k, o) in fx.opened.iter().enumerate() {
@@ -618,10 +651,16 @@ impl WorkflowService {
                     let (name, key) = (name.clone(), key.clone());
                     subscriptions.push(NewSubscription { task_id: id, instance_id, name, key });
                 }
+                Some(Waiting::Call(start)) => {
+                    let mut start = (**start).clone();
+                    start.parent = Some(id);
+                    calls.push(Command::Start(start));
+                }
                 None => {}
             }
             out.push((o.command, id));
         }
+        fx.follow.extend(calls);
         store::insert_timers(tx, &timers).await?;
         store::insert_jobs(tx, &jobs, now).await?;
         store::insert_subscriptions(tx, &subscriptions, now).await?;
@@ -699,7 +738,8 @@ fn may_complete(
                 )))
             }
         }
-        (By::Message { .. }, Some(NodeKind::MessageCatch { .. })) => Ok(()),
+        (By::Message { .. }, Some(NodeKind::MessageCatch { .. }))
+        | (By::Called(_), Some(NodeKind::CallActivity { .. })) => Ok(()),
         (By::Person, Some(NodeKind::ExternalTask { .. })) => Err(WorkflowError::Conflict(format!(
             "công việc {id} là việc tự động do worker làm; hoàn thành qua API công việc (jobs)"
         ))),
@@ -712,9 +752,13 @@ fn may_complete(
         (By::Person, Some(NodeKind::SubProcess { .. })) => Err(WorkflowError::Conflict(format!(
             "công việc {id} là một giai đoạn (quy trình con); giai đoạn xong khi mọi bước trong đó xong"
         ))),
+        (By::Person, Some(NodeKind::CallActivity { .. })) => Err(WorkflowError::Conflict(format!(
+            "công việc {id} chờ một lượt quy trình được gọi; bước gọi xong khi lượt đó xong"
+        ))),
         (By::Person, _) => Ok(()),
         (By::Worker(_), _) => Err(WorkflowError::NotFound(format!("việc tự động (job) {id}"))),
         (By::Message { .. }, _) => Err(WorkflowError::NotFound(format!("nơi chờ thông điệp {id}"))),
+        (By::Called(_), _) => Err(WorkflowError::NotFound(format!("bước gọi quy trình {id}"))),
     }
 }
 

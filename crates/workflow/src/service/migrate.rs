@@ -30,6 +30,8 @@ fn blocks(old: &Process, new: &Process, node: &str) -> Option<String> {
     let waits_for = |k: &NodeKind| match k {
         NodeKind::MessageCatch { message, key, .. } => Some(format!("{message}/{key:?}")),
         NodeKind::ExternalTask { topic, .. } => Some(topic.clone()),
+        // What its called instance returns, and where to.
+        NodeKind::CallActivity { called, outputs, .. } => Some(format!("{called}/{outputs:?}")),
         NodeKind::UserTask { multi, .. } => Some(format!("{}", multi.is_some())),
         NodeKind::TimerBoundary { attached_to, interrupting, .. } => {
             Some(format!("{attached_to}/{interrupting}"))
@@ -42,7 +44,7 @@ fn blocks(old: &Process, new: &Process, node: &str) -> Option<String> {
         _ => None,
     };
     if waits_for(&a.kind) != waits_for(&b.kind) || boundary(old) != boundary(new) {
-        return Some("chờ điều khác (thông điệp, loại việc tự động, nhiều phiên, hẹn giờ) trong phiên bản mới".into());
+        return Some("chờ điều khác (thông điệp, loại việc tự động, nhiều phiên, hẹn giờ, quy trình được gọi) trong phiên bản mới".into());
     }
     let mut rivals = (old.rivals_of(node), new.rivals_of(node));
     rivals.0.sort_unstable();

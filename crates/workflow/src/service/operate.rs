@@ -34,6 +34,12 @@ impl WorkflowService {
                 "Quy trình {id} đã kết thúc; không huỷ được."
             )));
         }
+        if let Some(caller) = inst.parent_task_id {
+            let by = store::get_task(&mut tx, caller).await?.map_or(0, |t| t.instance_id);
+            return Err(WorkflowError::Conflict(format!(
+                "Lượt {id} do bước gọi của lượt {by} chạy; huỷ lượt {by}, hoặc chuyển bước của lượt đó."
+            )));
+        }
         let p = self.model(inst.definition_id).await?;
         let now = self.now();
         let open = end_open_work(&mut tx, id, actor, &now).await?;
@@ -95,6 +101,14 @@ impl WorkflowService {
             interrupts: None,
         };
         let opened = self.step_alone(&mut tx, &p, &mut inst, arrivals, actor, why, &now).await?;
+        // Called instances that ended while it was stopped: their callers' rows go on now.
+        if inst.status == "active" {
+            let ended = self.ended_calls(&mut tx, &inst).await?;
+            if !ended.is_empty() {
+                self.follow_up(&mut tx, ended).await?;
+                inst = locked(&mut tx, id).await?;
+            }
+        }
         let names: Vec<&String> = variables.keys().collect();
         let event = AuditEvent::new(actor, "workflow.instance.retry", "process_instance")
             .object(id.to_string())
@@ -214,12 +228,18 @@ pub(crate) async fn cancel_tasks(
     actor: &str,
     now: &str,
 ) -> Result<(), WorkflowError> {
-    for task in tasks {
-        store::close_task(tx, *task, "cancelled", actor, now).await?;
+    // Level by level: the instances a cancelled call activity started are cancelled, and
+    // what their own call activities started (call.rs).
+    let mut level = tasks.to_vec();
+    while !level.is_empty() {
+        for task in &level {
+            store::close_task(tx, *task, "cancelled", actor, now).await?;
+        }
+        store::cancel_timers_of(tx, &level).await?;
+        store::delete_jobs(tx, &level).await?;
+        store::delete_subscriptions(tx, &level).await?;
+        level = super::call::cancel_called(tx, &level, actor, now).await?;
     }
-    store::cancel_timers_of(tx, tasks).await?;
-    store::delete_jobs(tx, tasks).await?;
-    store::delete_subscriptions(tx, tasks).await?;
     Ok(())
 }
 

@@ -47,6 +47,8 @@ pub(crate) enum Waiting {
     Job { topic: String, retries: Option<i64> },
     /// A message, by name, with the correlation key's value when the diagram names one.
     Message { name: String, key: Option<String> },
+    /// An instance of another process, started once the row is written (call.rs).
+    Call(Box<super::Start>),
 }
 
 /// Everything a batch changes, gathered in memory before it is written.
@@ -87,6 +89,12 @@ pub(crate) struct Effects {
     /// Tasks this batch opened and also ended (a stage entered and left in one step), by
     /// index in `opened`: written as completed.
     pub opened_done: std::collections::HashSet<usize>,
+    /// The newest definition id of each process a call activity of the walked instances
+    /// calls, read before the walks (call.rs).
+    pub callees: HashMap<String, i64>,
+    /// Commands the written batch leads to in the same transaction: the starts of the
+    /// instances call activities call, the call activities whose instance ended.
+    pub follow: Vec<super::batch::Command>,
 }
 
 impl Effects {
@@ -414,6 +422,28 @@ impl WorkflowService {
                         }
                         queue.push_back((start.clone(), None));
                     }
+                    NodeKind::CallActivity { called, inputs, .. } => {
+                        // The token waits at a row no person's pool holds (with the timers
+                        // on its boundary) while the called instance runs (call.rs).
+                        if !fx.callees.contains_key(called) {
+                            let why = format!("quy trình được gọi “{called}” chưa được triển khai");
+                            break 'step Some((node_id.clone(), why));
+                        }
+                        let timers = match boundary_timers(p, node, at) {
+                            Ok(t) => t,
+                            Err(failed) => break 'step Some(failed),
+                        };
+                        let start = super::Start::new(actor, called)
+                            .business_key(inst.business_key.as_deref())
+                            .agency(inst.agency.as_deref())
+                            .variables(inputs.apply(&inst.variables));
+                        fx.open(
+                            unpooled(inst, node),
+                            timers,
+                            Some(Waiting::Call(start.into())),
+                            actor,
+                        );
+                    }
                     NodeKind::EventGateway => {
                         // A token waits at every event after it (race.rs): one wait each.
                         let waits: Vec<&str> = node
@@ -494,6 +524,7 @@ impl WorkflowService {
         if p.tracks_places() {
             fx.load_open_tasks(tx, &[inst.id]).await?;
         }
+        self.load_callees(tx, p, &mut fx).await?;
         // A timer catch event that fired first wins its race, if it is in one (a boundary
         // timer never is).
         if why.event == "timer_fired" {
@@ -511,6 +542,9 @@ impl WorkflowService {
         };
         self.walk(p, inst, arrivals, actor, &at, &mut fx);
         let opened = self.write_effects(tx, &mut fx, &|id| id, &[&*inst], now).await?;
+        let mut follow = std::mem::take(&mut fx.follow);
+        follow.extend(super::call::report_end(inst));
+        self.follow_up(tx, follow).await?;
         Ok(opened.into_iter().map(|(_, id)| id).collect())
     }
 }

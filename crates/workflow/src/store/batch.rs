@@ -165,7 +165,7 @@ pub async fn insert_instances(
         let mut q = Sql::on(
             conn,
             "INSERT INTO wf_instances (definition_id, business_key, agency, status, tokens, \
-             variables, incident, started_at, ended_at, updated_at) ",
+             variables, incident, started_at, ended_at, updated_at, parent_task_id) ",
         );
         q.push_values(chunk, |mut row, i| {
             row.push_bind(i.definition_id)
@@ -177,7 +177,8 @@ pub async fn insert_instances(
                 .push_bind(i.incident.as_deref())
                 .push_bind(now)
                 .push_bind(i.ended_at.as_deref())
-                .push_bind(now);
+                .push_bind(now)
+                .push_bind(i.parent_task_id);
         });
         q.push(" RETURNING id");
         let mut ids: Vec<i64> =

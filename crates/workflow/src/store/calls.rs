@@ -1,0 +1,74 @@
+//! SQL for call activities: the instances a caller's task (a call activity's row) started
+//! (`wf_instances.parent_task_id`).
+
+use cqdt_platform::{DbError, DbResultExt, Sql};
+use sqlx::AnyConnection;
+
+use super::batch::push_ids;
+use super::{instances_of, InstanceRow, StoredInstance, INSTANCE_COLS};
+
+/// The instances still running (or stopped by an incident) that some callers' tasks started.
+pub async fn running_called_from(
+    conn: &mut AnyConnection,
+    tasks: &[i64],
+) -> Result<Vec<InstanceRow>, DbError> {
+    let mut out = Vec::new();
+    for chunk in tasks.chunks(super::batch::IDS_PER_STATEMENT) {
+        let mut q = Sql::on(
+            conn,
+            format!(
+                "SELECT {INSTANCE_COLS} FROM wf_instances WHERE status IN ('active', 'incident') \
+                 AND parent_task_id IN "
+            ),
+        );
+        push_ids(&mut q, chunk);
+        q.push(" ORDER BY id");
+        let rows: Vec<StoredInstance> =
+            q.build_query_as().fetch_all(&mut *conn).await.ctx("reading called instances")?;
+        out.extend(instances_of(rows)?);
+    }
+    Ok(out)
+}
+
+/// The called instances of `instance` that have completed while their caller's task is still
+/// open (the caller was stopped by an incident when they ended).
+pub async fn ended_calls(
+    conn: &mut AnyConnection,
+    instance: i64,
+) -> Result<Vec<InstanceRow>, DbError> {
+    let cols = INSTANCE_COLS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+    let rows: Vec<StoredInstance> = sqlx::query_as(&format!(
+        "SELECT {cols} FROM wf_instances c JOIN wf_tasks t ON t.id = c.parent_task_id \
+         WHERE t.instance_id = $1 AND t.status = 'open' AND c.status = 'completed' ORDER BY c.id"
+    ))
+    .bind(instance)
+    .fetch_all(conn)
+    .await
+    .ctx("reading ended called instances")?;
+    instances_of(rows)
+}
+
+/// The instances an instance's call activities started: (caller's task, called instance,
+/// its status), in the order they started.
+pub async fn called_by(
+    conn: &mut AnyConnection,
+    instance: i64,
+) -> Result<Vec<(i64, i64, String)>, DbError> {
+    sqlx::query_as(
+        "SELECT c.parent_task_id, c.id, c.status FROM wf_instances c \
+         JOIN wf_tasks t ON t.id = c.parent_task_id WHERE t.instance_id = $1 ORDER BY c.id",
+    )
+    .bind(instance)
+    .fetch_all(conn)
+    .await
+    .ctx("reading called instances")
+}
+
+/// The process key (id) of a definition.
+pub async fn definition_key(conn: &mut AnyConnection, id: i64) -> Result<String, DbError> {
+    sqlx::query_scalar("SELECT key FROM wf_definitions WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+        .ctx("reading a definition's key")
+}
