@@ -157,3 +157,49 @@ async fn an_administrator_moves_a_token_on_the_instance_page_in_words() {
     assert!(text.contains("đã chuyển sang phiên bản 2"), "{text}");
     b.quit().await;
 }
+
+#[tokio::test]
+async fn an_administrator_follows_a_call_activity_from_the_caller_to_the_called_instance() {
+    let Some((app, b)) = journey().await else {
+        return;
+    };
+    let process = |id: &str, body: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t"><bpmn:process id="{id}" name="Quy trình {id}" isExecutable="true"><bpmn:startEvent id="s" />{body}<bpmn:endEvent id="e" /></bpmn:process></bpmn:definitions>"#
+        )
+    };
+    let called = process(
+        "tham_dinh_chung",
+        r#"<bpmn:userTask id="review" name="Thẩm định chung" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review" /><bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="e" />"#,
+    );
+    let caller = process(
+        "goi_tham_dinh",
+        r#"<bpmn:callActivity id="call" name="Gọi thẩm định chung" calledElement="tham_dinh_chung" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="call" /><bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="e" />"#,
+    );
+    for xml in [&called, &caller] {
+        assert_eq!(crate::workflow::deploy(&app, xml).await.status(), 201);
+    }
+    let body =
+        serde_json::json!({"key": "goi_tham_dinh", "business_key": "000.01.41.H51-261207-0077"});
+    let (s, started) = crate::workflow::call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/workflow/instances",
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, 201, "{started}");
+    let id = started["id"].as_i64().expect("id");
+    let authed = app.base.replacen("http://", &format!("http://admin:{ADMIN_PASSWORD}@"), 1);
+    b.goto(&format!("{authed}/admin/workflow/luot/{id}")).await;
+    let text = b.text().await;
+    assert!(text.contains("Gọi thẩm định chung") && text.contains("Đã gọi"), "{text}");
+    assert_accessible(&b, "workflow instance waiting for the instance it called").await;
+    b.click_and_wait("td a[href^='/admin/workflow/luot/']").await;
+    let text = b.text().await;
+    assert!(text.contains("Được gọi từ") && text.contains("Thẩm định chung"), "{text}");
+    assert_accessible(&b, "workflow instance called by another").await;
+    b.click_and_wait(&format!("dd a[href='/admin/workflow/luot/{id}']")).await;
+    assert!(b.text().await.contains(&format!("Lượt chạy {id}")));
+    b.quit().await;
+}
