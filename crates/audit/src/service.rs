@@ -112,21 +112,30 @@ impl Audit {
         every: std::time::Duration,
     ) -> tokio::task::JoinHandle<()> {
         let audit = self.clone();
-        tokio::spawn(async move {
+        // SQLite: it holds the one write lock while it works (`spawn_own_thread`).
+        let run = async move {
             loop {
                 if let Err(e) = audit.chain_pending().await {
                     tracing::error!(error = %e, "chaining audit events");
                 }
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = shutdown.changed() => {}
-                }
-                if *shutdown.borrow() {
+                // A sender gone (its app dropped without saying so) ends it too, rather than
+                // a loop that no longer sleeps.
+                let gone = tokio::select! {
+                    _ = tokio::time::sleep(every) => false,
+                    changed = shutdown.changed() => changed.is_err(),
+                };
+                if gone || *shutdown.borrow() {
                     let _ = audit.chain_pending().await;
                     break;
                 }
             }
-        })
+        };
+        match self.db.backend() {
+            cqdt_platform::Backend::Sqlite => {
+                cqdt_platform::db::spawn_own_thread("cqdt-audit-chainer", run)
+            }
+            cqdt_platform::Backend::Postgres => tokio::spawn(run),
+        }
     }
 
     /// Searches, newest first.

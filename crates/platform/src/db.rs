@@ -316,6 +316,40 @@ pub fn marks(sqlite: bool, from: usize, n: usize) -> String {
     (from..from + n).map(|k| mark(sqlite, k)).collect::<Vec<_>>().join(", ")
 }
 
+/// Runs `work` on a thread of its own, with a runtime of its own, and answers a handle that
+/// ends when it does. For the SQLite writers that hold the one write lock while they work
+/// (the workflow's batch writer, the audit chainer): on the shared runtime each of their
+/// statements would wait behind every request in the run queue, and every other writer
+/// would wait for them meanwhile. Runs on the shared runtime if the thread cannot start.
+pub fn spawn_own_thread<F>(name: &str, work: F) -> tokio::task::JoinHandle<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (hand, take) = std::sync::mpsc::channel::<F>();
+    let (done, ended) = tokio::sync::oneshot::channel::<()>();
+    let started =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().and_then(|rt| {
+            std::thread::Builder::new().name(name.to_string()).spawn(move || {
+                if let Ok(work) = take.recv() {
+                    rt.block_on(work);
+                }
+                let _ = done.send(());
+            })
+        });
+    match started {
+        Ok(_) => match hand.send(work) {
+            Ok(()) => tokio::spawn(async move {
+                let _ = ended.await;
+            }),
+            Err(std::sync::mpsc::SendError(work)) => tokio::spawn(work),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, thread = name, "no thread of its own; running on the shared runtime");
+            tokio::spawn(work)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
