@@ -76,6 +76,20 @@ pub enum NodeKind {
     /// A task with no performer the engine knows (`task`, `manualTask`): BPMN passes the
     /// token straight through.
     PassThrough,
+    /// A none intermediate throw event: a milestone drawn on the path; the token passes.
+    ThrowEvent,
+    /// A link intermediate throw event: the token goes on at the link catch event of the same
+    /// name in the same scope (wired as a flow `link#<id>` when the file is read).
+    LinkThrow {
+        /// The link's name.
+        name: String,
+    },
+    /// A link intermediate catch event: where the tokens of the link throw events of its name
+    /// go on.
+    LinkCatch {
+        /// The link's name.
+        name: String,
+    },
     /// Work done by the platform: a registered handler of this type.
     ServiceTask {
         /// Handler type.

@@ -190,6 +190,9 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             | NodeKind::EscalationBoundary { .. }
             | NodeKind::MessageBoundary { .. }
             | NodeKind::TimerCatch { .. }
+            | NodeKind::ThrowEvent
+            | NodeKind::LinkThrow { .. }
+            | NodeKind::LinkCatch { .. }
             | NodeKind::ErrorBoundary { .. }
             | NodeKind::TimerBoundary { .. } => {
                 let end = matches!(

@@ -36,6 +36,8 @@ mod race;
 mod repeat;
 #[path = "engine/stages.rs"]
 mod stages;
+#[path = "engine/throws.rs"]
+mod throws;
 
 async fn engine(t: &TestDb, clock: Arc<ManualClock>) -> WorkflowService {
     let clock: SharedClock = clock;

@@ -16,6 +16,8 @@ pub(crate) fn kind_name(k: &NodeKind) -> &'static str {
         | NodeKind::EscalationEnd { .. } => "endEvent",
         NodeKind::UserTask { .. } => "userTask",
         NodeKind::PassThrough => "task",
+        NodeKind::ThrowEvent | NodeKind::LinkThrow { .. } => "intermediateThrowEvent",
+        NodeKind::LinkCatch { .. } => "intermediateCatchEvent",
         NodeKind::ServiceTask { .. } | NodeKind::ExternalTask { .. } => "serviceTask",
         NodeKind::MessageCatch { event: false, .. } => "receiveTask",
         NodeKind::MessageCatch { event: true, .. } | NodeKind::TimerCatch { .. } => {
@@ -174,6 +176,16 @@ fn node(
         NodeKind::TerminateEnd if n.scope.is_some() => {
             Some("sự kiện kết thúc hủy (terminate) trong quy trình con chưa được hỗ trợ")
         }
+        // A link's flows are the ones wired from its throw events to its catch event.
+        NodeKind::ThrowEvent if outs != 1 || ins == 0 => {
+            Some("sự kiện trung gian cần luồng vào và đúng một luồng ra")
+        }
+        NodeKind::LinkThrow { .. } if ins == 0 || !n.outgoing.iter().all(|f| is_link(f)) => {
+            Some("sự kiện ném liên kết cần luồng vào và không được có luồng ra")
+        }
+        NodeKind::LinkCatch { .. } if outs != 1 || !n.incoming.iter().all(|f| is_link(f)) => {
+            Some("sự kiện bắt liên kết cần đúng một luồng ra và không được có luồng vào")
+        }
         _ if task && outs != 1 => {
             Some("công việc cần đúng một luồng ra (dùng cổng để rẽ nhánh hoặc chạy song song)")
         }
@@ -313,4 +325,10 @@ fn node(
             }
         }
     }
+}
+
+/// Whether a flow is one wired from a link throw event to its catch event (`link#<id>`: an
+/// XML id cannot hold `#`).
+pub(crate) fn is_link(flow: &str) -> bool {
+    flow.starts_with("link#")
 }

@@ -14,7 +14,9 @@ mod call;
 mod events;
 mod multi;
 
-use events::{error_code, escalation_code, read_error_boundary, read_message, read_timer};
+use events::{
+    error_code, escalation_code, link_name, read_error_boundary, read_message, read_timer,
+};
 
 type Errors = Vec<BpmnError>;
 
@@ -94,7 +96,8 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
     let mut read =
         Read { lane_of, nodes: BTreeMap::new(), flows: BTreeMap::new(), order: Vec::new() };
     read.scope(&process, None, &mut errors);
-    let Read { mut nodes, flows, order, .. } = read;
+    let Read { mut nodes, mut flows, mut order, .. } = read;
+    events::wire_links(&nodes, &mut flows, &mut order, &mut errors);
     let start = check::graph(&key, &mut nodes, &flows, &order, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
@@ -480,6 +483,22 @@ fn read_node(
         "userTask" => read_user_task(el, id, lane_of).or_else(|why| refuse(why).ok_or(())).ok(),
         "serviceTask" => read_service_task(el).or_else(|why| refuse(why).ok_or(())).ok(),
         "receiveTask" => read_message(el, el).or_else(|why| refuse(why).ok_or(())).ok(),
+        "intermediateThrowEvent" => match definition {
+            None => Some(NodeKind::ThrowEvent),
+            Some("linkEventDefinition") => match link_name(el) {
+                Ok(name) => Some(NodeKind::LinkThrow { name }),
+                Err(why) => refuse(why),
+            },
+            Some(d) => refuse(format!(
+                "sự kiện ném trung gian chỉ hỗ trợ loại không có định nghĩa (mốc) và liên kết (link), không hỗ trợ “{d}”"
+            )),
+        },
+        "intermediateCatchEvent" if definition == Some("linkEventDefinition") => {
+            match link_name(el) {
+                Ok(name) => Some(NodeKind::LinkCatch { name }),
+                Err(why) => refuse(why),
+            }
+        }
         "intermediateCatchEvent" => {
             match (child(el, "messageEventDefinition"), child(el, "timerEventDefinition")) {
                 (Some(def), _) => read_message(el, &def).or_else(|why| refuse(why).ok_or(())).ok(),

@@ -58,6 +58,7 @@ pub(crate) fn element(tag: &str) -> Class {
         | "serviceTask"
         | "receiveTask"
         | "intermediateCatchEvent"
+        | "intermediateThrowEvent"
         | "exclusiveGateway"
         | "parallelGateway"
         | "inclusiveGateway"
@@ -99,7 +100,6 @@ pub(crate) fn element(tag: &str) -> Class {
         "scriptTask" => Refused("nền tảng không chạy mã kịch bản (script) viết trong sơ đồ"),
         "businessRuleTask" => Refused("bảng quyết định (businessRuleTask, DMN) chưa được hỗ trợ"),
         "sendTask" => Refused("gửi thông điệp (sendTask) chưa được hỗ trợ"),
-        "intermediateThrowEvent" => Refused("sự kiện trung gian chưa được hỗ trợ"),
         "ioSpecification" => Refused("đặc tả dữ liệu vào/ra (ioSpecification) chưa được hỗ trợ"),
         "potentialOwner" | "humanPerformer" | "performer" | "resourceRole" => Refused(
             "giao việc bằng biểu thức tài nguyên BPMN chưa được hỗ trợ; dùng candidateGroups",

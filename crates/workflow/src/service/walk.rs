@@ -244,7 +244,10 @@ impl WorkflowService {
                     | NodeKind::MessageBoundary { .. } => {
                         queue.extend(self.targets(p, &node.outgoing));
                     }
-                    NodeKind::PassThrough => {
+                    NodeKind::PassThrough
+                    | NodeKind::ThrowEvent
+                    | NodeKind::LinkThrow { .. }
+                    | NodeKind::LinkCatch { .. } => {
                         fx.log(inst.id, &node_id, "passed", actor, None);
                         queue.extend(self.targets(p, &node.outgoing));
                     }

@@ -1,9 +1,11 @@
 //! Events that refer to something: error and escalation codes, timers, messages.
 
+use std::collections::BTreeMap;
+
 use roxmltree::Node as X;
 
-use super::{attr, child, fixed, own, vocab, Timing};
-use crate::model::{duration, NodeKind};
+use super::{attr, child, err, fixed, own, vocab, Timing};
+use crate::model::{duration, BpmnError, Flow, Node, NodeKind};
 
 /// An error boundary event: always interrupting; catches the `errorCode` of the `error` its
 /// `errorRef` names, or every error without one.
@@ -133,4 +135,63 @@ pub(super) fn read_message(el: &X, holder: &X) -> Result<NodeKind, String> {
         }
     };
     Ok(NodeKind::MessageCatch { message, key, event })
+}
+
+/// The name of a link event (its `linkEventDefinition`'s `name`).
+pub(super) fn link_name(el: &X) -> Result<String, String> {
+    let def = child(el, "linkEventDefinition");
+    match def.as_ref().and_then(|d| own(d, "name")).map(str::trim) {
+        Some(n) if !n.is_empty() => Ok(n.to_string()),
+        _ => {
+            Err("sự kiện liên kết (link) cần tên (name) để nối sự kiện ném với sự kiện bắt".into())
+        }
+    }
+}
+
+/// Wires each link throw event to the one link catch event of its name in its scope, as a
+/// flow `link#<throw id>`; a throw with no such catch or several, and a catch no throw
+/// reaches, are refused by id.
+pub(super) fn wire_links(
+    nodes: &BTreeMap<String, Node>,
+    flows: &mut BTreeMap<String, Flow>,
+    order: &mut Vec<String>,
+    errors: &mut Vec<BpmnError>,
+) {
+    let named = |n: &Node| match &n.kind {
+        NodeKind::LinkCatch { name } => Some(name.clone()),
+        _ => None,
+    };
+    let mut reached = std::collections::HashSet::new();
+    for t in nodes.values() {
+        let NodeKind::LinkThrow { name } = &t.kind else {
+            continue;
+        };
+        let catches: Vec<&Node> = nodes
+            .values()
+            .filter(|c| named(c).as_ref() == Some(name) && c.scope == t.scope)
+            .collect();
+        let [catch] = catches.as_slice() else {
+            let why = format!(
+                "liên kết “{name}” cần đúng một sự kiện bắt liên kết cùng tên ở cùng cấp, có {}",
+                catches.len()
+            );
+            errors.push(err(Some(&t.id), "intermediateThrowEvent", why));
+            continue;
+        };
+        reached.insert(catch.id.clone());
+        let id = format!("link#{}", t.id);
+        let flow = Flow {
+            id: id.clone(),
+            name: String::new(),
+            source: t.id.clone(),
+            target: catch.id.clone(),
+            condition: None,
+        };
+        flows.insert(id.clone(), flow);
+        order.push(id);
+    }
+    for c in nodes.values().filter(|c| named(c).is_some() && !reached.contains(&c.id)) {
+        let why = "không sự kiện ném liên kết nào cùng tên ở cùng cấp dẫn tới đây";
+        errors.push(err(Some(&c.id), "intermediateCatchEvent", why));
+    }
 }
