@@ -78,6 +78,15 @@ pub enum NodeKind {
     PassThrough,
     /// A none intermediate throw event: a milestone drawn on the path; the token passes.
     ThrowEvent,
+    /// An intermediate escalation throw event inside a stage: tells the stage, as an
+    /// escalation end event does, and — unless the stage's boundary that catches it is
+    /// interrupting — the token goes on (a case beyond an official's authority is reported
+    /// while the work continues).
+    EscalationThrow {
+        /// The escalation's code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+    },
     /// A link intermediate throw event: the token goes on at the link catch event of the same
     /// name in the same scope (wired as a flow `link#<id>` when the file is read).
     LinkThrow {
@@ -561,6 +570,7 @@ impl Process {
     /// The stage and its escalation boundary event that catch an escalation `code` thrown at
     /// `node`, as for errors.
     pub fn escalation_catcher(&self, node: &str, code: &str) -> Option<(&str, &Node)> {
+        // (Thrown at an end event or an intermediate throw event inside a stage.)
         self.nearest_stage(node, |stage| {
             let on = |n: &&Node| matches!(&n.kind, NodeKind::EscalationBoundary { attached_to, .. } if attached_to == stage);
             let catches = |want: Option<&str>| {

@@ -191,6 +191,7 @@ pub fn render(p: &Process, active: &[String], done: &[String], taken: &[String])
             | NodeKind::MessageBoundary { .. }
             | NodeKind::TimerCatch { .. }
             | NodeKind::ThrowEvent
+            | NodeKind::EscalationThrow { .. }
             | NodeKind::LinkThrow { .. }
             | NodeKind::LinkCatch { .. }
             | NodeKind::ErrorBoundary { .. }

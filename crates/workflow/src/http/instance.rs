@@ -89,6 +89,7 @@ fn kind_word(k: &NodeKind) -> &'static str {
         NodeKind::UserTask { .. } => "công việc",
         NodeKind::PassThrough => "bước",
         NodeKind::ThrowEvent => "mốc",
+        NodeKind::EscalationThrow { .. } => "báo cấp trên",
         NodeKind::LinkThrow { .. } => "chuyển tới liên kết",
         NodeKind::LinkCatch { .. } => "điểm liên kết",
         NodeKind::ServiceTask { .. } => "việc của hệ thống",

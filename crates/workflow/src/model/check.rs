@@ -16,7 +16,9 @@ pub(crate) fn kind_name(k: &NodeKind) -> &'static str {
         | NodeKind::EscalationEnd { .. } => "endEvent",
         NodeKind::UserTask { .. } => "userTask",
         NodeKind::PassThrough => "task",
-        NodeKind::ThrowEvent | NodeKind::LinkThrow { .. } => "intermediateThrowEvent",
+        NodeKind::ThrowEvent | NodeKind::LinkThrow { .. } | NodeKind::EscalationThrow { .. } => {
+            "intermediateThrowEvent"
+        }
         NodeKind::LinkCatch { .. } => "intermediateCatchEvent",
         NodeKind::ServiceTask { .. } | NodeKind::ExternalTask { .. } => "serviceTask",
         NodeKind::MessageCatch { event: false, .. } => "receiveTask",
@@ -177,7 +179,7 @@ fn node(
             Some("sự kiện kết thúc hủy (terminate) trong quy trình con chưa được hỗ trợ")
         }
         // A link's flows are the ones wired from its throw events to its catch event.
-        NodeKind::ThrowEvent if outs != 1 || ins == 0 => {
+        NodeKind::ThrowEvent | NodeKind::EscalationThrow { .. } if outs != 1 || ins == 0 => {
             Some("sự kiện trung gian cần luồng vào và đúng một luồng ra")
         }
         NodeKind::LinkThrow { .. } if ins == 0 || !n.outgoing.iter().all(|f| is_link(f)) => {

@@ -118,7 +118,7 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
                 let code = code.as_deref().unwrap_or("");
                 p.error_catcher(&n.id, code).is_none().then(|| format!("lỗi “{code}”"))
             }
-            NodeKind::EscalationEnd { code } => {
+            NodeKind::EscalationEnd { code } | NodeKind::EscalationThrow { code } => {
                 let code = code.as_deref().unwrap_or("");
                 p.escalation_catcher(&n.id, code)
                     .is_none()
@@ -129,7 +129,7 @@ pub fn parse_bpmn(xml: &str) -> Result<Process, Vec<BpmnError>> {
         if let Some(what) = unresolved {
             errors.push(err(
                 Some(&n.id),
-                "endEvent",
+                check::kind_name(&n.kind),
                 format!(
                     "{what} ném ra ở đây không có sự kiện biên nào bắt trên quy trình con chứa nó"
                 ),
@@ -489,8 +489,12 @@ fn read_node(
                 Ok(name) => Some(NodeKind::LinkThrow { name }),
                 Err(why) => refuse(why),
             },
+            Some("escalationEventDefinition") => match escalation_code(el) {
+                Ok(code) => Some(NodeKind::EscalationThrow { code }),
+                Err(why) => refuse(why),
+            },
             Some(d) => refuse(format!(
-                "sự kiện ném trung gian chỉ hỗ trợ loại không có định nghĩa (mốc) và liên kết (link), không hỗ trợ “{d}”"
+                "sự kiện ném trung gian chỉ hỗ trợ loại không có định nghĩa (mốc), liên kết (link) và báo cấp trên (escalation), không hỗ trợ “{d}”"
             )),
         },
         "intermediateCatchEvent" if definition == Some("linkEventDefinition") => {

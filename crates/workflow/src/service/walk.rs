@@ -269,10 +269,11 @@ impl WorkflowService {
                         fx.log(inst.id, &node_id, "error_caught", actor, Some(detail));
                         queue.extend(self.targets(p, &boundary.outgoing));
                     }
-                    NodeKind::EscalationEnd { code } => {
+                    NodeKind::EscalationEnd { code } | NodeKind::EscalationThrow { code } => {
                         // Caught on an enclosing stage (checked at deployment); interrupting, it
                         // ends the stage's inside as an error does, else the stage goes on and
-                        // this token leaves down the boundary's flow.
+                        // a token leaves down the boundary's flow — this one from an end event,
+                        // a new one from a throw event, whose own token goes on too.
                         let code = code.as_deref().unwrap_or("");
                         let Some((stage, boundary)) = p.escalation_catcher(&node_id, code) else {
                             let why =
@@ -289,6 +290,11 @@ impl WorkflowService {
                         let detail = format!("“{code}” bắt tại {}", boundary.id);
                         fx.log(inst.id, &node_id, "escalated", actor, Some(detail));
                         queue.extend(self.targets(p, &boundary.outgoing));
+                        let throw = matches!(node.kind, NodeKind::EscalationThrow { .. });
+                        if throw && !interrupting {
+                            inst.tokens += 1;
+                            queue.extend(self.targets(p, &node.outgoing));
+                        }
                     }
                     NodeKind::TerminateEnd => {
                         // Every other token of the instance ends here too: those still moving in
