@@ -107,6 +107,7 @@ fn dossier_action(rest: &str) -> &'static str {
         "withdraw" => "rút hồ sơ",
         "rate" => "đánh giá",
         "read" => "xem",
+        "citizen_lookup" => "tra cứu người nộp trong CSDL quốc gia về dân cư",
         _ => "thao tác khác",
     }
 }
@@ -151,6 +152,7 @@ pub fn object_label(kind: &str) -> &'static str {
         "signing_key" => "Khoá ký",
         "kek" => "Khoá bảo vệ bí mật",
         "dossier" => "Hồ sơ",
+        "citizen" => "Công dân",
         "procedure" => "Thủ tục",
         "search_synonym" => "Từ đồng nghĩa",
         "catalog" => "Danh mục",

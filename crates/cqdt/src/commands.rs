@@ -146,6 +146,11 @@ pub async fn run(
             })
             .await
         }
+        Command::Sandbox { command: SandboxCommand::National { listen } } => {
+            let what = "national systems SANDBOX: invented citizens and enterprises, not the national databases";
+            let sandbox = cqdt_national::sandbox::Sandbox::new(clock.clone());
+            serve_sandbox(&listen, "national", what, move |_| Ok(sandbox.router())).await
+        }
         Command::Bench { command: BenchCommand::Startup { runs } } => {
             bench::startup(runs, database_url_flag).await
         }

@@ -100,6 +100,22 @@ pub struct GlobalArgs {
     /// Days the message log's records stay in the database before they are archived [default: 180].
     #[arg(long, env = "CQDT_LGSP_KEEP_DAYS", global = true)]
     pub lgsp_keep_days: Option<u32>,
+    /// The national population database's lookup service: an http(s) URL, or a path such as
+    /// /lgsp/{member}/{service} on this platform's own LGSP gateway [default: not connected].
+    #[arg(long, env = "CQDT_NATIONAL_POPULATION_URL", global = true)]
+    pub national_population_url: Option<String>,
+    /// The national business registry's lookup service, as national_population_url.
+    #[arg(long, env = "CQDT_NATIONAL_BUSINESS_URL", global = true)]
+    pub national_business_url: Option<String>,
+    /// The platform's OAuth client (client credentials) for the national services' gateway.
+    #[arg(long, env = "CQDT_NATIONAL_CLIENT_ID", global = true)]
+    pub national_client_id: Option<String>,
+    /// Its client secret.
+    #[arg(long, env = "CQDT_NATIONAL_CLIENT_SECRET", global = true, hide_env_values = true)]
+    pub national_client_secret: Option<String>,
+    /// The token endpoint that client asks [default: this platform's /oauth/token].
+    #[arg(long, env = "CQDT_NATIONAL_TOKEN_URL", global = true)]
+    pub national_token_url: Option<String>,
     /// Key-encryption key that seals signing keys and TOTP secrets in the database: 32 bytes
     /// as 64 hex digits or base64 (`cqdt kek generate` makes one) [default: CQDT_KEK_FILE, or
     /// the file `kek` in the data dir, created on first start].
@@ -234,6 +250,11 @@ struct FileConfig {
     tsa_ca_file: Option<PathBuf>,
     lgsp_archive_dir: Option<PathBuf>,
     lgsp_keep_days: Option<u32>,
+    national_population_url: Option<String>,
+    national_business_url: Option<String>,
+    national_client_id: Option<String>,
+    national_client_secret: Option<String>,
+    national_token_url: Option<String>,
 }
 
 /// Where the key-encryption keys come from.
@@ -292,6 +313,67 @@ pub struct Config {
     pub lgsp_archive_dir: Option<PathBuf>,
     /// Days the message log's records stay in the database.
     pub lgsp_keep_days: u32,
+    /// How the national systems are reached.
+    pub national: NationalConfig,
+}
+
+/// Where the national systems' services are and how the platform authenticates to them. A
+/// URL that is a path is on this platform's own address (its LGSP gateway).
+#[derive(Debug, Clone, Default)]
+pub struct NationalConfig {
+    /// The population database's service.
+    pub population_url: Option<String>,
+    /// The business registry's service.
+    pub business_url: Option<String>,
+    /// Client id and secret (client credentials), if the services need a token.
+    pub client: Option<(String, String)>,
+    /// The token endpoint [default: this platform's].
+    pub token_url: Option<String>,
+}
+
+impl NationalConfig {
+    fn resolve(g: &GlobalArgs, file: &mut FileConfig) -> Result<Self, ConfigError> {
+        let url = |flag: &Option<String>, file: &mut Option<String>, what: &str| {
+            let v = flag.clone().or(file.take());
+            match &v {
+                Some(u)
+                    if !(u.starts_with("https://")
+                        || u.starts_with("http://")
+                        || u.starts_with('/')) =>
+                {
+                    Err(ConfigError(format!(
+                        "{what} {u:?} is neither an http(s) URL nor a path on this platform"
+                    )))
+                }
+                _ => Ok(v),
+            }
+        };
+        let population_url = url(
+            &g.national_population_url,
+            &mut file.national_population_url,
+            "national_population_url",
+        )?;
+        let business_url = url(
+            &g.national_business_url,
+            &mut file.national_business_url,
+            "national_business_url",
+        )?;
+        let token_url =
+            url(&g.national_token_url, &mut file.national_token_url, "national_token_url")?;
+        let client = match (
+            g.national_client_id.clone().or(file.national_client_id.take()),
+            g.national_client_secret.clone().or(file.national_client_secret.take()),
+        ) {
+            (Some(i), Some(s)) => Some((i, s)),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError(
+                    "national_client_id and national_client_secret go together".into(),
+                ))
+            }
+        };
+        Ok(NationalConfig { population_url, business_url, client, token_url })
+    }
 }
 
 /// A configuration problem, reported before anything starts.
@@ -302,10 +384,11 @@ pub struct ConfigError(pub String);
 impl Config {
     /// Resolves flags, environment and file.
     pub fn resolve(g: &GlobalArgs, serve: Option<&ServeArgs>) -> Result<Self, ConfigError> {
-        let file = match &g.config {
+        let mut file = match &g.config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let national = NationalConfig::resolve(g, &mut file)?;
         let data_dir =
             g.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
         let database_url = g
@@ -355,6 +438,7 @@ impl Config {
             _ => return Err(ConfigError("tsa_url and tsa_ca_file go together".into())),
         };
         Ok(Config {
+            national,
             tsa,
             lgsp_archive_dir: g.lgsp_archive_dir.clone().or(file.lgsp_archive_dir),
             lgsp_keep_days: g.lgsp_keep_days.or(file.lgsp_keep_days).unwrap_or(180),

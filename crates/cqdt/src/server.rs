@@ -37,6 +37,9 @@ pub async fn start(
     let mut app = initialized_app(&config, &db, &clock).await?;
     ensure_admin(&app, &config).await?;
     app.start_identity_at(Some(addr)).await?;
+    let national = crate::wiring::national(&config, addr)
+        .map_err(|e| AppError::Failed(format!("national systems: {e}")))?;
+    app.dossiers = app.dossiers.clone().with_national(national);
     let (stop, stop_rx) = watch::channel(false);
     let workers = app.spawn_workers(stop_rx.clone());
     let service = app.router().into_make_service_with_connect_info::<SocketAddr>();

@@ -175,6 +175,13 @@ pub enum SandboxCommand {
         #[arg(long, default_value = "./tsa-sandbox")]
         dir: PathBuf,
     },
+    /// Stand-ins for the national population database and business registry, with invented
+    /// records, labelled as a sandbox in every answer.
+    National {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9400")]
+        listen: String,
+    },
 }
 
 /// `cqdt bench …`

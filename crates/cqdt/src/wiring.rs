@@ -72,3 +72,39 @@ impl LgspDirectory {
         self.clients.get().ok_or_else(|| "the identity provider has not started".to_string())
     }
 }
+
+/// The national systems' adapters as configured. A service URL (or token URL) that is a path
+/// is on this platform's own address: its public URL, else the address it listens on — the
+/// way a province reaches a national service registered on its own LGSP.
+pub(crate) fn national(
+    config: &crate::config::Config,
+    addr: std::net::SocketAddr,
+) -> Result<cqdt_national::National, String> {
+    use cqdt_national::{Connection, Credentials, HttpBusiness, HttpPopulation};
+    let n = &config.national;
+    let own = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let own = own.trim_end_matches('/');
+    let absolute = |u: &str| if u.starts_with('/') { format!("{own}{u}") } else { u.to_string() };
+    let credentials = match &n.client {
+        Some((client_id, client_secret)) => Credentials::ClientCredentials {
+            token_url: n
+                .token_url
+                .as_deref()
+                .map(absolute)
+                .unwrap_or_else(|| format!("{own}/oauth/token")),
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            scope: "lgsp".into(),
+        },
+        None => Credentials::None,
+    };
+    let connect = |url: &str| Connection::new(&absolute(url), credentials.clone(), &config.tls);
+    let mut national = cqdt_national::National::default();
+    if let Some(url) = &n.population_url {
+        national.population = Some(Arc::new(HttpPopulation(connect(url)?)));
+    }
+    if let Some(url) = &n.business_url {
+        national.business = Some(Arc::new(HttpBusiness(connect(url)?)));
+    }
+    Ok(national)
+}

@@ -35,6 +35,10 @@ pub enum DossierError {
     /// The request is larger than the route takes; the message is for the user.
     #[error("{0}")]
     TooLarge(String),
+    /// A national system (through the LGSP) refused or did not answer; the message says which
+    /// and why.
+    #[error("{0}")]
+    Upstream(String),
     /// Storing a file or sending a notice failed.
     #[error("{0}")]
     Internal(String),
@@ -65,6 +69,11 @@ impl From<DossierError> for HttpError {
             DossierError::BadRequest(m) => Problem::bad_request(m).into(),
             DossierError::TooLarge(m) => {
                 Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Nội dung quá lớn")
+                    .with_detail(m)
+                    .into()
+            }
+            DossierError::Upstream(m) => {
+                Problem::new(StatusCode::BAD_GATEWAY, "Hệ thống quốc gia không đáp ứng")
                     .with_detail(m)
                     .into()
             }

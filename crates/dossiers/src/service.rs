@@ -34,6 +34,7 @@ mod batch;
 mod deadlines;
 mod filing;
 mod life;
+mod national;
 mod office;
 mod result_doc;
 mod stats;
@@ -41,6 +42,7 @@ mod transition;
 
 pub use deadlines::{appointment, deadline, Deadline};
 pub use filing::{PublicStatus, PublicStep};
+pub use national::applicant_from;
 pub use office::{opinion_key, task_allows, task_opinion, task_role_label, WorkItem};
 pub use result_doc::{result_title, signer_title, ResultDraft};
 pub use stats::{Statistics, StatsBy};
@@ -166,6 +168,8 @@ pub struct DossierService {
     calendar: CalendarService,
     workflow: cqdt_workflow::WorkflowService,
     directory: Arc<dyn Directory>,
+    /// The national systems asked at reception.
+    national: cqdt_national::National,
     /// The batch writer of direct submissions, started on first use.
     batch: Arc<OnceLock<mpsc::Sender<batch::Queued>>>,
 }
@@ -261,6 +265,7 @@ impl DossierService {
             calendar,
             workflow,
             directory,
+            national: cqdt_national::National::default(),
             batch: Arc::new(OnceLock::new()),
         }
     }

@@ -78,7 +78,7 @@ pub fn civil_status_api() -> String {
 }
 
 /// Sends JSON as the platform administrator; the status and the answer.
-async fn admin_json(
+pub(crate) async fn admin_json(
     app: &Instance,
     method: reqwest::Method,
     path: &str,

@@ -20,6 +20,7 @@ mod lgsp;
 mod lgsp_exchange;
 mod lgsp_push;
 mod lgsp_seals;
+mod national;
 mod navigation;
 mod notifications;
 mod oidc;

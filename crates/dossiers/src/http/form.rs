@@ -71,6 +71,10 @@ struct FormTpl {
     /// Entered at the counter by a reception officer, with the applicant's details.
     counter: bool,
     applicant: Vec<Input>,
+    /// The counter offers a lookup in the national population database.
+    lookup_offered: bool,
+    /// What the last lookup brought.
+    lookup: Option<Lookup>,
     errors: Vec<FieldError>,
     notice: String,
     procedure_code: String,
@@ -212,6 +216,21 @@ pub(super) struct Counter {
     pub agency: (String, String),
     /// `applicant_name`, `applicant_personal_id`, `applicant_phone`, `applicant_email`.
     pub applicant: BTreeMap<String, String>,
+    /// The population database is connected: the page offers the lookup.
+    pub lookup_offered: bool,
+    /// What the lookup brought, when the officer asked.
+    pub lookup: Option<Lookup>,
+}
+
+/// The answer of the national population database as the counter page shows it.
+#[derive(Clone)]
+pub(super) struct Lookup {
+    /// The record was found and the form filled from it.
+    pub found: bool,
+    /// What happened, in a sentence (source, time, purpose; or why nothing came).
+    pub message: String,
+    /// The record's facts: label and value.
+    pub facts: Vec<(String, String)>,
 }
 
 /// The applicant's details a reception officer types: key, label, input type, required.
@@ -307,6 +326,8 @@ impl<'a> FormPage<'a> {
             },
             counter: self.counter.is_some(),
             applicant: self.counter.map(|c| applicant_inputs(c, errors)).unwrap_or_default(),
+            lookup_offered: self.counter.is_some_and(|c| c.lookup_offered),
+            lookup: self.counter.and_then(|c| c.lookup.clone()),
             notice: self.notice.to_string(),
             procedure_code: p.code.clone(),
             procedure_name: p.name.clone(),

@@ -136,6 +136,31 @@ async fn a_reception_officer_receives_a_dossier_and_prints_the_receipt() {
     b.quit().await;
 }
 
+#[tokio::test]
+async fn a_reception_officer_fills_the_counter_form_from_the_national_population_database() {
+    if !tools_present() {
+        return;
+    }
+    let (url, _sandbox) = crate::national::sandbox().await;
+    let population = format!("{url}{}", cqdt_national::sandbox::POPULATION_BASE);
+    let app = Instance::start_with(&[], &[("CQDT_NATIONAL_POPULATION_URL", &population)]).await;
+    let b = official_browser(&app, "tiepnhan.p5").await;
+    b.goto(&app.url("/mot-cua/tiep-nhan-truc-tiep/1.001193.000.00.00.H51")).await;
+    assert_accessible(&b, "walk-in form offering the population database").await;
+    b.fill("cccd", "094085000123").await;
+    b.click_and_wait("form.lookup button").await;
+    let text = b.text().await;
+    assert!(text.contains("Đã điền sẵn từ CSDL quốc gia về dân cư"), "{text}");
+    assert!(text.contains("02/09/1985"), "{text}");
+    let name = b.js("return document.getElementById('applicant_name').value").await;
+    assert_eq!(name, "Nguyễn Văn An");
+    assert_accessible(&b, "walk-in form filled from the population database").await;
+    b.fill("cccd", "094099999998").await;
+    b.click_and_wait("form.lookup button").await;
+    assert!(b.text().await.contains("không có công dân mang số định danh"));
+    b.quit().await;
+}
+
 /// A browser with an official signed in (password and TOTP), on their work list.
 async fn official_browser(app: &Instance, login: &str) -> Browser {
     let b = Browser::start().await;

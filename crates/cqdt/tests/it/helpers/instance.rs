@@ -108,6 +108,10 @@ fn config(db: &TestDb, data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
             "CQDT_VNEID_CLIENT_SECRET" => global.vneid_client_secret = v,
             "CQDT_TRUSTED_PROXIES" => global.trusted_proxies = v,
             "CQDT_METRICS_TOKEN" => global.metrics_token = v,
+            "CQDT_NATIONAL_POPULATION_URL" => global.national_population_url = v,
+            "CQDT_NATIONAL_BUSINESS_URL" => global.national_business_url = v,
+            "CQDT_NATIONAL_CLIENT_ID" => global.national_client_id = v,
+            "CQDT_NATIONAL_CLIENT_SECRET" => global.national_client_secret = v,
             "CQDT_MAX_UPLOAD_MB" => {
                 global.max_upload_mb = Some(value.parse().expect("CQDT_MAX_UPLOAD_MB"));
             }
@@ -248,6 +252,14 @@ impl Instance {
     /// Starts the server again on the same database and files (a new port).
     pub async fn restart(&mut self) {
         self.kill().await;
+        self.run().await;
+    }
+
+    /// Starts the in-process server again on the same database and files with other
+    /// settings (a new port), as an operator who changed the configuration would.
+    pub async fn restart_with(&mut self, args: &[&str], env: &[(&str, &str)]) {
+        self.stop().await;
+        self.launch = Launch::InProcess(Box::new(config(&self.db, &self.data_dir, args, env)));
         self.run().await;
     }
 

@@ -5,15 +5,17 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use cqdt_national::{Citizen, Purpose};
+use cqdt_platform::clock::format_ts_vn;
 use cqdt_platform::web::render;
-use cqdt_platform::{FieldError, Principal, Role, Shell};
+use cqdt_platform::{FieldError, PersonalId, Principal, Role, Shell};
 
 use crate::error::DossierError;
-use crate::http::form::{Counter, FormPage};
+use crate::http::form::{Counter, FormPage, Lookup};
 use crate::http::{read_multipart, DossierState};
-use crate::service::Applicant;
+use crate::service::{applicant_from, Applicant};
 
 #[derive(Template)]
 #[template(path = "office_counter.html")]
@@ -43,18 +45,91 @@ pub(super) async fn counter_choose(
     Ok(render(&CounterChooseTpl { shell: (*s.platform.shell).clone(), agency: name, procedures }))
 }
 
-/// The e-form of a procedure, with the applicant's details to type.
+/// `?cccd=`: the personal ID the officer looks up in the national population database.
+#[derive(serde::Deserialize)]
+pub(super) struct LookupQuery {
+    cccd: Option<String>,
+}
+
+/// The e-form of a procedure, with the applicant's details to type; with `?cccd=` filled
+/// from the national population database where it knows the person.
 pub(super) async fn counter_form(
     State(s): State<DossierState>,
     p: Principal,
     Path(procedure): Path<String>,
+    Query(q): Query<LookupQuery>,
 ) -> Result<Response, DossierError> {
     let agency = counter_agency(&s, &p)?;
     let pr = s.dossiers.open_procedure(&procedure).await?;
-    let counter = Counter { agency: agency.clone(), applicant: BTreeMap::new() };
-    let values = BTreeMap::new();
+    let mut counter = Counter {
+        agency: agency.clone(),
+        applicant: BTreeMap::new(),
+        lookup_offered: s.dossiers.population_connected(),
+        lookup: None,
+    };
+    let mut values = BTreeMap::new();
+    if let Some(typed) = q.cccd.as_deref().filter(|_| counter.lookup_offered) {
+        let (lookup, found) = look_up(&s, &p, &agency.0, &pr.name, typed).await?;
+        if let Some(c) = found {
+            let a = applicant_from(&c);
+            values = crate::form::prefill(&pr.form, &a.facts(), &s.dossiers.admin_units());
+            counter.applicant.insert("applicant_name".into(), c.full_name.clone());
+            counter.applicant.insert("applicant_personal_id".into(), c.personal_id.to_string());
+        }
+        counter.lookup = Some(lookup);
+    }
     let page = FormPage { counter: Some(&counter), ..FormPage::new(&pr, &values, &agency.0) };
     Ok(page.render(&s))
+}
+
+/// Asks the population database for the person with the typed ID; what the page says, and
+/// the record. A bad number, no record, a refusal or a failure are said on the page, the
+/// form staying usable by hand.
+async fn look_up(
+    s: &DossierState,
+    p: &Principal,
+    agency: &str,
+    procedure: &str,
+    typed: &str,
+) -> Result<(Lookup, Option<Citizen>), DossierError> {
+    let said = |message: String| Lookup { found: false, message, facts: Vec::new() };
+    let id = match PersonalId::parse(typed) {
+        Ok(id) => id,
+        Err(m) => return Ok((said(m), None)),
+    };
+    let stated: String =
+        format!("Tiếp nhận hồ sơ thủ tục hành chính: {procedure}").chars().take(200).collect();
+    let purpose = Purpose::parse(&stated).map_err(DossierError::BadRequest)?;
+    match s.dossiers.look_up_citizen(p, agency, &id, &purpose).await {
+        Ok(Some(c)) => {
+            let source = if c.source.sandbox {
+                format!("{} (môi trường thử nghiệm)", c.source.system)
+            } else {
+                c.source.system.clone()
+            };
+            let message = format!(
+                "Đã điền sẵn từ {source}, tra cứu lúc {}. Mục đích đã ghi nhận: {}. Hãy đối chiếu với giấy tờ của người nộp.",
+                format_ts_vn(c.source.answered_at),
+                purpose.as_str()
+            );
+            let facts = vec![
+                ("Họ và tên".to_string(), c.full_name.clone()),
+                ("Số định danh cá nhân".to_string(), c.personal_id.to_string()),
+                ("Ngày sinh".to_string(), c.birth_date.format("%d/%m/%Y").to_string()),
+                ("Giới tính".to_string(), if c.female { "Nữ" } else { "Nam" }.to_string()),
+                ("Dân tộc".to_string(), c.ethnicity.clone()),
+                ("Nơi thường trú".to_string(), c.permanent_address.clone()),
+                ("Nơi ở hiện tại".to_string(), c.current_address.clone()),
+            ];
+            Ok((Lookup { found: true, message, facts }, Some(c)))
+        }
+        Ok(None) => Ok((
+            said(format!("CSDL quốc gia về dân cư không có công dân mang số định danh {id}.")),
+            None,
+        )),
+        Err(DossierError::Upstream(m)) => Ok((said(format!("Không tra cứu được: {m}")), None)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Checks the applicant's details typed at the counter.
@@ -68,7 +143,7 @@ fn walk_in(f: &BTreeMap<String, String>) -> Result<Applicant, Vec<FieldError>> {
     {
         errors.push(err("applicant_name", "Nhập họ và tên người nộp."));
     }
-    let pid = match cqdt_platform::PersonalId::parse(&get("applicant_personal_id")) {
+    let pid = match PersonalId::parse(&get("applicant_personal_id")) {
         Ok(p) => Some(p.as_str().to_string()),
         Err(m) => {
             errors.push(err("applicant_personal_id", &m));
@@ -127,7 +202,12 @@ pub(super) async fn counter_submit(
     let parts = read_multipart(m)
         .await
         .map_err(|message| DossierError::Invalid(vec![FieldError::new("main", message)]))?;
-    let counter = Counter { agency: agency.clone(), applicant: parts.control.clone() };
+    let counter = Counter {
+        agency: agency.clone(),
+        applicant: parts.control.clone(),
+        lookup_offered: s.dossiers.population_connected(),
+        lookup: None,
+    };
     let again = |errors: Vec<FieldError>| {
         let page = FormPage {
             errors,

@@ -1,0 +1,165 @@
+//! The national population database at reception (issue 16, adapters): the reception officer
+//! looks the applicant up by personal ID and the counter form is filled from the record; the
+//! read states its purpose, which the database receives and the audit log keeps. Once
+//! directly against the shipped sandbox, once through the province's own LGSP gateway with
+//! the one-stop system's client-credentials token, refused until the grant is approved.
+
+use cqdt_national::sandbox::{population_openapi, Read, Sandbox, POPULATION_BASE};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{
+    add_client, audit_text, get_page, sign_in, Instance, DEMO_PASSWORD, DEMO_TOTP,
+};
+use crate::lgsp::{admin_json, grant, COMMITTEE};
+
+/// Birth registration, received by the ward's reception officer.
+const KHAI_SINH: &str = "1.001193.000.00.00.H51";
+/// The provincial office that runs the province's connection to the national databases.
+const OFFICE: &str = "000.00.01.H51";
+
+/// The national sandbox on a loopback port: its address and its journal.
+pub(crate) async fn sandbox() -> (String, Sandbox) {
+    let s = Sandbox::new(std::sync::Arc::new(cqdt_platform::SystemClock));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = s.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (format!("http://{addr}"), s)
+}
+
+/// The ward's reception officer, signed in (a TOTP code counts once: one sign-in a test).
+async fn officer(app: &Instance) -> String {
+    sign_in(app, "tiepnhan.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await
+}
+
+async fn counter_lookup(app: &Instance, officer: &str, cccd: &str) -> String {
+    let (status, page) =
+        get_page(app, officer, &format!("/mot-cua/tiep-nhan-truc-tiep/{KHAI_SINH}?cccd={cccd}"))
+            .await;
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+fn last_read(s: &Sandbox) -> Read {
+    s.reads().last().cloned().expect("the sandbox was asked")
+}
+
+#[tokio::test]
+async fn the_counter_form_is_filled_from_the_population_database_and_the_purpose_is_recorded() {
+    let (url, s) = sandbox().await;
+    let population = format!("{url}{POPULATION_BASE}");
+    let app = Instance::start_with(&[], &[("CQDT_NATIONAL_POPULATION_URL", &population)]).await;
+    let me = officer(&app).await;
+    let page = counter_lookup(&app, &me, "094085000123").await;
+    assert!(page.contains("Tra cứu CSDL quốc gia về dân cư"), "the counter offers the lookup");
+    assert!(page.contains("value=\"Nguyễn Văn An\""), "the applicant's name is filled in");
+    assert!(page.contains("value=\"094085000123\""));
+    assert!(page.contains("02/09/1985"), "the birth date is shown as people write it");
+    assert!(page.contains("môi trường thử nghiệm"), "the sandbox says it is one");
+    let read = last_read(&s);
+    assert_eq!(read.key, "094085000123");
+    let purpose = read.purpose.expect("a purpose reached the database");
+    assert!(purpose.contains("Tiếp nhận hồ sơ thủ tục hành chính"), "{purpose}");
+    assert!(purpose.contains("khai sinh"), "the purpose names the procedure: {purpose}");
+    let audit = audit_text(&app, "dossier.citizen_lookup").await;
+    assert!(audit.contains("094085000123") && audit.contains("Tiếp nhận hồ sơ"), "{audit}");
+
+    let page = counter_lookup(&app, &me, "094099999998").await;
+    assert!(page.contains("không có công dân mang số định danh 094099999998"), "{page}");
+    assert!(!page.contains("value=\"094099999998\""), "nothing is filled from a missing record");
+    let page = counter_lookup(&app, &me, "12345").await;
+    assert!(page.contains("gồm đúng 12 chữ số"), "a mistyped number is said, not sent");
+    assert_eq!(s.reads().len(), 2, "the mistyped number never reached the database");
+}
+
+#[tokio::test]
+async fn without_a_connection_the_counter_offers_no_lookup_and_ignores_one_asked_for() {
+    let app = Instance::start().await;
+    let me = officer(&app).await;
+    let page = counter_lookup(&app, &me, "094085000123").await;
+    assert!(!page.contains("Tra cứu CSDL quốc gia về dân cư"));
+    assert!(!page.contains("value=\"Nguyễn Văn An\""));
+}
+
+#[tokio::test]
+async fn through_the_lgsp_the_lookup_is_refused_until_the_grant_is_approved_then_logged_by_both() {
+    let (url, s) = sandbox().await;
+    let path = format!("/lgsp/{OFFICE}/dan-cu");
+    let mut app = Instance::start_with(&[], &[("CQDT_NATIONAL_POPULATION_URL", &path)]).await;
+    for code in [OFFICE, COMMITTEE] {
+        let (status, body) =
+            admin_json(&app, Method::POST, "/api/v1/lgsp/members", json!({ "code": code })).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, body) = admin_json(
+        &app,
+        Method::POST,
+        &format!("/api/v1/lgsp/members/{OFFICE}/subsystems"),
+        json!({ "code": "ket-noi-quoc-gia", "name": "Kết nối CSDL quốc gia (NDXP)" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (client_id, secret) =
+        add_client(&app, &["Hệ thống một cửa", "--grant", "client_credentials", "--scope", "lgsp"])
+            .await;
+    let (status, body) = admin_json(
+        &app,
+        Method::POST,
+        &format!("/api/v1/lgsp/members/{COMMITTEE}/subsystems"),
+        json!({ "code": "mot-cua", "name": "Hệ thống một cửa", "client_id": client_id }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = admin_json(
+        &app,
+        Method::POST,
+        "/api/v1/lgsp/services",
+        json!({
+            "member_code": OFFICE, "subsystem_code": "ket-noi-quoc-gia", "code": "dan-cu",
+            "status": "published", "base_url": format!("{url}{POPULATION_BASE}"),
+            "owner": "Văn phòng UBND tỉnh", "openapi": population_openapi(),
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let service = body["id"].as_str().expect("id").to_string();
+    let me = officer(&app).await;
+    let secret = secret.expect("secret");
+    app.restart_with(
+        &[],
+        &[
+            ("CQDT_NATIONAL_POPULATION_URL", &path),
+            ("CQDT_NATIONAL_CLIENT_ID", &client_id),
+            ("CQDT_NATIONAL_CLIENT_SECRET", &secret),
+        ],
+    )
+    .await;
+
+    let page = counter_lookup(&app, &me, "094085000123").await;
+    assert!(page.contains("Không tra cứu được"), "{page}");
+    assert!(page.contains("từ chối"), "the refusal is said: {page}");
+    assert!(s.reads().is_empty(), "the gateway stopped the call");
+    let audit = audit_text(&app, "dossier.citizen_lookup").await;
+    assert!(audit.contains("denied"), "the refused read is audited: {audit}");
+
+    grant(&app, &service, &["traCuuCongDan"]).await;
+    let page = counter_lookup(&app, &me, "094085000123").await;
+    assert!(page.contains("value=\"Nguyễn Văn An\""), "{page}");
+    let read = last_read(&s);
+    assert_eq!(read.lgsp_client.as_deref(), Some(format!("{COMMITTEE}/mot-cua").as_str()));
+    assert!(read.purpose.unwrap_or_default().contains("Tiếp nhận hồ sơ"));
+    // The gateway's monitoring records are written in batches, off the request path.
+    let calls = format!("/api/v1/lgsp/calls?service={OFFICE}/dan-cu");
+    let mut seen = serde_json::Value::Null;
+    for _ in 0..50 {
+        let (status, body) = admin_json(&app, Method::GET, &calls, json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        seen = body;
+        if seen.to_string().contains("traCuuCongDan") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the gateway's monitoring has no record of the call: {seen}");
+}
