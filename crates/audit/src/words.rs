@@ -107,7 +107,8 @@ fn dossier_action(rest: &str) -> &'static str {
         "withdraw" => "rút hồ sơ",
         "rate" => "đánh giá",
         "read" => "xem",
-        "citizen_lookup" => "tra cứu người nộp trong CSDL quốc gia về dân cư",
+        "citizen_lookup" => "tra cứu công dân trong CSDL quốc gia về dân cư",
+        "enterprise_lookup" => "tra cứu doanh nghiệp trong hệ thống đăng ký doanh nghiệp quốc gia",
         _ => "thao tác khác",
     }
 }
@@ -153,6 +154,7 @@ pub fn object_label(kind: &str) -> &'static str {
         "kek" => "Khoá bảo vệ bí mật",
         "dossier" => "Hồ sơ",
         "citizen" => "Công dân",
+        "enterprise" => "Doanh nghiệp",
         "procedure" => "Thủ tục",
         "search_synonym" => "Từ đồng nghĩa",
         "catalog" => "Danh mục",

@@ -8,8 +8,11 @@ use cqdt_national::sandbox::{population_openapi, Read, Sandbox, POPULATION_BASE}
 use reqwest::Method;
 use serde_json::json;
 
+use reqwest::multipart::{Form, Part};
+
 use crate::helpers::{
-    add_client, audit_text, get_page, sign_in, Instance, DEMO_PASSWORD, DEMO_TOTP,
+    add_client, audit_text, client, first_option, get_page, location, post_page, sign_in, Instance,
+    DEMO_PASSWORD, DEMO_TOTP, PDF,
 };
 use crate::lgsp::{admin_json, grant, COMMITTEE};
 
@@ -162,4 +165,75 @@ async fn through_the_lgsp_the_lookup_is_refused_until_the_grant_is_approved_then
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the gateway's monitoring has no record of the call: {seen}");
+}
+
+/// A birth registration entered at the ward's counter with the parents' personal IDs; its
+/// dossier code.
+async fn walk_in_with_parents(app: &Instance, officer: &str, mother_name: &str) -> String {
+    let (_, page) =
+        get_page(app, officer, &format!("/mot-cua/tiep-nhan-truc-tiep/{KHAI_SINH}")).await;
+    let mut f = Form::new();
+    for (k, v) in [
+        ("applicant_name", "Nguyễn Văn An"),
+        ("applicant_personal_id", "094085000123"),
+        ("f_child_full_name", "Nguyễn Gia Huy"),
+        ("f_child_date_of_birth", "01/11/2026"),
+        ("f_place_of_birth", "Số 378 Lê Duẩn"),
+        ("f_place_of_birth__xa", "Phường Sóc Trăng"),
+        ("f_hometown", "94"),
+        ("f_father_full_name", "Nguyễn  văn An"),
+        ("f_father_personal_id", "094085000123"),
+        ("f_mother_full_name", mother_name),
+        ("f_mother_personal_id", "094192004567"),
+        ("f_requester_phone", "0912345678"),
+    ] {
+        f = f.text(k, v.to_string());
+    }
+    for id in ["f_child_gender", "f_child_ethnicity", "f_child_nationality"] {
+        f = f.text(id, first_option(&page, id));
+    }
+    for i in 0..2 {
+        let part = Part::bytes(PDF.to_vec()).file_name(format!("ban-quet-{i}.pdf"));
+        f = f.part(format!("file_{i}"), part.mime_str("application/pdf").expect("mime"));
+    }
+    let res = client()
+        .post(app.url(&format!("/mot-cua/tiep-nhan-truc-tiep/{KHAI_SINH}")))
+        .header("cookie", officer)
+        .multipart(f)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap_or_default());
+    let to = location(&res);
+    to.trim_start_matches("/mot-cua/ho-so/").trim_end_matches("/phieu/01").to_string()
+}
+
+#[tokio::test]
+async fn the_official_checks_a_dossiers_personal_ids_and_sees_which_names_agree() {
+    let (url, s) = sandbox().await;
+    let population = format!("{url}{POPULATION_BASE}");
+    let app = Instance::start_with(&[], &[("CQDT_NATIONAL_POPULATION_URL", &population)]).await;
+    let me = officer(&app).await;
+    let code = walk_in_with_parents(&app, &me, "Trần Thị Ngọc").await;
+    let (_, page) = get_page(&app, &me, &format!("/mot-cua/ho-so/{code}")).await;
+    assert!(page.contains("Đối chiếu số định danh"), "the dossier page offers the check");
+    let (status, page) =
+        post_page(&app, &me, &format!("/mot-cua/ho-so/{code}/doi-chieu"), &[]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Kết quả đối chiếu với cơ sở dữ liệu quốc gia"), "{page}");
+    // The father's name agrees (case and spacing aside); the mother's does not.
+    assert!(page.contains("Họ, chữ đệm và tên người cha” khớp với cơ sở dữ liệu"), "{page}");
+    assert!(page.contains("ghi “Trần Thị Ngọc”, cơ sở dữ liệu ghi “Trần Thị Bích Ngọc”"), "{page}");
+    assert!(page.contains("cần kiểm tra"));
+    let purposes: Vec<String> = s.reads().iter().filter_map(|r| r.purpose.clone()).collect();
+    assert_eq!(purposes.len(), 2, "one read a personal ID: {purposes:?}");
+    assert!(purposes.iter().all(|p| p.starts_with(&format!("Đối chiếu hồ sơ {code}"))));
+    let audit = audit_text(&app, "dossier.citizen_lookup").await;
+    assert!(audit.contains("094192004567") && audit.contains("Đối chiếu hồ sơ"), "{audit}");
+    // An official of another agency may not check it.
+    let other = sign_in(&app, "tiepnhan.stp", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let (status, _) =
+        post_page(&app, &other, &format!("/mot-cua/ho-so/{code}/doi-chieu"), &[]).await;
+    assert_eq!(status, 404);
+    assert_eq!(s.reads().len(), 2, "nothing read for them");
 }

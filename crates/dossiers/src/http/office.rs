@@ -45,6 +45,7 @@ pub(super) fn routes(up: super::Uploads) -> Router<DossierState> {
             "/mot-cua/ho-so/{code}/ket-qua/tao",
             get(result::result_form).post(result::result_submit),
         )
+        .route("/mot-cua/ho-so/{code}/doi-chieu", post(dossier::check_national))
         .route("/mot-cua/ho-so/{code}/{action}", post(dossier::act))
 }
 

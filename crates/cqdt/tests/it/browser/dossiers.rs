@@ -158,6 +158,32 @@ async fn a_reception_officer_fills_the_counter_form_from_the_national_population
     b.fill("cccd", "094099999998").await;
     b.click_and_wait("form.lookup button").await;
     assert!(b.text().await.contains("không có công dân mang số định danh"));
+    // A dossier filed online with the parents' numbers, checked at reception.
+    let citizen = helpers::sign_in(&app, "094085000123", helpers::DEMO_PASSWORD, None).await;
+    let page = helpers::get_page(&app, &citizen, "/nop-ho-so/1.001193.000.00.00.H51").await.1;
+    let form = serde_json::json!({
+        "child_full_name": "Nguyễn Gia Bảo",
+        "child_date_of_birth": "01/11/2026",
+        "child_gender": helpers::first_option(&page, "f_child_gender"),
+        "child_ethnicity": helpers::first_option(&page, "f_child_ethnicity"),
+        "child_nationality": helpers::first_option(&page, "f_child_nationality"),
+        "place_of_birth": "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn",
+        "place_of_birth__xa": "Phường Sóc Trăng",
+        "hometown": "94",
+        "father_full_name": "Nguyễn Văn An",
+        "father_personal_id": "094085000123",
+        "mother_full_name": "Trần Thị Ngọc",
+        "mother_personal_id": "094192004567",
+        "requester_phone": "0912000123",
+    });
+    let code =
+        helpers::file_by_api(&app, &citizen, "1.001193.000.00.00.H51", "000.01.41.H51", form).await;
+    b.goto(&app.url(&format!("/mot-cua/ho-so/{code}"))).await;
+    b.click_and_wait(&format!("form[action='/mot-cua/ho-so/{code}/doi-chieu'] button")).await;
+    let text = b.text().await;
+    assert!(text.contains("Kết quả đối chiếu với cơ sở dữ liệu quốc gia"), "{text}");
+    assert!(text.contains("cơ sở dữ liệu ghi “Trần Thị Bích Ngọc”"), "{text}");
+    assert_accessible(&b, "dossier checked against the national databases").await;
     b.quit().await;
 }
 

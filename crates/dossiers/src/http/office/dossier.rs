@@ -22,7 +22,7 @@ use crate::error::DossierError;
 use crate::http::{control, read_multipart, DossierState};
 use crate::model::{Dossier, DossierStatus, SupplementItem};
 use crate::service::{
-    task_allows, task_opinion, task_role_label, Deadline, DossierView, OfficeAction, Upload,
+    task_allows, task_opinion, task_role_label, Check, Deadline, DossierView, OfficeAction, Upload,
 };
 
 #[derive(Template)]
@@ -62,6 +62,11 @@ struct DossierTpl {
     diagram: String,
     /// The dossier's history: its steps and the process's done tasks with their opinions.
     history: Vec<Step>,
+    /// A national database is connected: the page offers the check.
+    can_check: bool,
+    /// The check was asked for: its results follow.
+    checked: bool,
+    checks: Vec<Check>,
 }
 
 /// One line of the dossier's history as officials read it.
@@ -272,6 +277,18 @@ async fn show(
     notice: &str,
     errors: Vec<FieldError>,
 ) -> Result<Response, DossierError> {
+    show_with(s, p, code, notice, errors, None).await
+}
+
+/// The dossier page, with the national check's results when it was asked for.
+async fn show_with(
+    s: &DossierState,
+    p: &Principal,
+    code: &str,
+    notice: &str,
+    errors: Vec<FieldError>,
+    checks: Option<Vec<Check>>,
+) -> Result<Response, DossierError> {
     let view = s.dossiers.view_for_official(p, code).await?;
     let procedure = s.dossiers.procedure_of(&view.dossier).await?;
     let d = &view.dossier;
@@ -340,6 +357,9 @@ async fn show(
         diagram,
         errors,
         view,
+        can_check: s.dossiers.national_connected(),
+        checked: checks.is_some(),
+        checks: checks.unwrap_or_default(),
     };
     let mut res = render(&tpl);
     if res.status() == StatusCode::OK && !tpl.errors.is_empty() {
@@ -366,6 +386,16 @@ pub(super) async fn dossier_page(
         _ => "",
     };
     show(&s, &p, &code, notice, Vec::new()).await
+}
+
+/// The dossier's personal IDs and enterprise codes checked against the national databases.
+pub(super) async fn check_national(
+    State(s): State<DossierState>,
+    p: Principal,
+    Path(code): Path<String>,
+) -> Result<Response, DossierError> {
+    let checks = s.dossiers.check_with_national(&p, &code).await?;
+    show_with(&s, &p, &code, "", Vec::new(), Some(checks)).await
 }
 
 /// A date typed as dd/mm/yyyy, or the error for `field`.
