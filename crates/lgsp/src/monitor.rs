@@ -8,6 +8,8 @@ use cqdt_platform::{Db, DbError, SharedClock};
 use crate::model::{Call, Service, Side};
 use crate::store;
 
+pub mod chart;
+
 /// Most calls read for a day's summary (the newest); the page says when it is a sample.
 const SAMPLE: i64 = 100_000;
 
@@ -49,24 +51,62 @@ fn ms(us: Option<i64>) -> String {
     us.map(|u| format!("{:.1}", u as f64 / 1000.0).replace('.', ",")).unwrap_or_default()
 }
 
-/// Summarises the calls of the last 24 hours per service, busiest first.
+/// The last day's traffic: per service, per consumer system, per hour.
+#[derive(Debug, Clone)]
+pub struct Traffic {
+    /// Per service, busiest first.
+    pub services: Vec<ServiceTraffic>,
+    /// Per consumer system (its key in `service`), busiest first.
+    pub consumers: Vec<ServiceTraffic>,
+    /// The 24 hours, oldest first.
+    pub hours: Vec<chart::Hour>,
+}
+
+/// Summarises the calls of the last 24 hours (of one service when `service` is not empty);
+/// `system_name` names a consumer system by its key.
 pub async fn summarise(
     db: &Db,
     clock: &SharedClock,
     services: &[Service],
-) -> Result<Vec<ServiceTraffic>, DbError> {
-    let since = format_ts(clock.now() - chrono::Duration::hours(24));
-    let calls = store::calls(db.pool(), &since, "", SAMPLE).await?;
-    Ok(by_service(&calls, services))
+    service: &str,
+    system_name: impl Fn(&str) -> String,
+) -> Result<Traffic, DbError> {
+    let now = clock.now();
+    let since = format_ts(now - chrono::Duration::hours(24));
+    let calls = store::calls(db.pool(), &since, service, SAMPLE).await?;
+    Ok(Traffic {
+        services: by_service(&calls, services),
+        consumers: grouped(&calls, |c| &c.consumer, system_name),
+        hours: chart::by_hour(&calls, now),
+    })
 }
 
 /// The summary of calls, per service, busiest first.
 pub fn by_service(calls: &[Call], services: &[Service]) -> Vec<ServiceTraffic> {
+    grouped(
+        calls,
+        |c| &c.service,
+        |key| {
+            services
+                .iter()
+                .find(|x| format!("{}/{}", x.member_code, x.code) == key)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| "(không có trong danh bạ)".into())
+        },
+    )
+}
+
+/// The summary of calls grouped by `key`, named by `name`, busiest first.
+fn grouped(
+    calls: &[Call],
+    key: impl Fn(&Call) -> &String,
+    name: impl Fn(&str) -> String,
+) -> Vec<ServiceTraffic> {
     let mut groups: Vec<(String, Vec<&Call>)> = Vec::new();
     for c in calls {
-        match groups.iter_mut().find(|(k, _)| *k == c.service) {
+        match groups.iter_mut().find(|(k, _)| k == key(c)) {
             Some((_, v)) => v.push(c),
-            None => groups.push((c.service.clone(), vec![c])),
+            None => groups.push((key(c).clone(), vec![c])),
         }
     }
     let busiest = groups.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(1);
@@ -78,11 +118,7 @@ pub fn by_service(calls: &[Call], services: &[Service]) -> Vec<ServiceTraffic> {
             let side =
                 |s: Side| v.iter().filter(|c| c.failed_side.as_deref() == Some(s.as_str())).count();
             ServiceTraffic {
-                name: services
-                    .iter()
-                    .find(|x| format!("{}/{}", x.member_code, x.code) == service)
-                    .map(|x| x.name.clone())
-                    .unwrap_or_else(|| "(không có trong danh bạ)".into()),
+                name: name(&service),
                 calls: v.len(),
                 consumer_errors: side(Side::Consumer),
                 provider_errors: side(Side::Provider),

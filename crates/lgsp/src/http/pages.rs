@@ -18,7 +18,7 @@ use super::{LgspState, Steward};
 use crate::model::{
     Grant, GrantStatus, LgspError, Member, Operation, Service, ServiceStatus, Subsystem,
 };
-use crate::monitor::{summarise, ServiceTraffic};
+use crate::monitor::{chart, summarise, Traffic};
 use crate::service::{date_vn, AccessRequest, Actor, ServiceDraft};
 use crate::store::GrantFilter;
 
@@ -50,6 +50,8 @@ struct GrantView {
 struct ServiceView {
     id: String,
     name: String,
+    /// `member/code`.
+    key: String,
     address: String,
     provider: String,
     status: &'static str,
@@ -72,7 +74,11 @@ struct Overview {
     services: Vec<ServiceView>,
     pending: Vec<GrantView>,
     granted: Vec<GrantView>,
-    traffic: Vec<ServiceTraffic>,
+    traffic: Traffic,
+    /// The service whose traffic is shown (`member/code`), or "" for all.
+    traffic_of: String,
+    calls_chart: String,
+    latency_chart: String,
     /// Records in the message log, and its newest seal.
     log_records: i64,
     seal: Option<crate::seal::Seal>,
@@ -169,6 +175,7 @@ async fn overview_page(
     errors: Vec<FieldError>,
     notice: String,
     typed: Typed,
+    traffic_of: &str,
 ) -> Result<Response, LgspError> {
     let services = s.registry.services(None).await?;
     let members = s.registry.members().await?;
@@ -181,12 +188,19 @@ async fn overview_page(
         .registry
         .grants(&GrantFilter { status: "approved".into(), ..Default::default() }, 200)
         .await?;
-    let traffic = summarise(s.registry.db(), s.registry.clock(), &services).await?;
     let (log_records, seal) = crate::seal::status(s.registry.db()).await?;
     let dead = s.exchange.dead(50).await?;
     let names =
         Names::read(s, services.clone(), &pending.iter().chain(&granted).collect::<Vec<_>>())
             .await?;
+    // Only a registered service is a filter; anything else shows all.
+    let traffic_of = services
+        .iter()
+        .map(|x| format!("{}/{}", x.member_code, x.code))
+        .find(|k| k == traffic_of)
+        .unwrap_or_default();
+    let (db, clock) = (s.registry.db(), s.registry.clock());
+    let traffic = summarise(db, clock, &services, &traffic_of, |k| names.system(k)).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = render(&Overview {
         shell: (*s.platform.shell).clone(),
@@ -207,6 +221,7 @@ async fn overview_page(
             .map(|x| ServiceView {
                 id: x.id.clone(),
                 name: x.name.clone(),
+                key: format!("{}/{}", x.member_code, x.code),
                 address: format!("/lgsp/{}/{}", x.member_code, x.code),
                 provider: names.system(&format!("{}/{}", x.member_code, x.subsystem_code)),
                 status: x.status.label(),
@@ -215,7 +230,10 @@ async fn overview_page(
             .collect(),
         pending: pending.iter().map(|g| names.grant(g, actor)).collect(),
         granted: granted.iter().map(|g| names.grant(g, actor)).collect(),
+        calls_chart: chart::calls_chart(&traffic.hours),
+        latency_chart: chart::latency_chart(&traffic.hours),
         traffic,
+        traffic_of,
         log_records,
         seal,
         dead,
@@ -229,6 +247,9 @@ async fn overview_page(
 #[derive(Deserialize)]
 struct Done {
     xong: Option<String>,
+    /// The service whose traffic to show.
+    #[serde(rename = "dich-vu")]
+    dich_vu: Option<String>,
 }
 
 const NOTICES: [(&str, &str); 6] = [
@@ -250,7 +271,8 @@ async fn overview(
         .find(|(k, _)| q.xong.as_deref() == Some(*k))
         .map(|(_, text)| text.to_string())
         .unwrap_or_default();
-    overview_page(&s, &actor, Vec::new(), notice, Typed::default()).await
+    let only = q.dich_vu.as_deref().unwrap_or("");
+    overview_page(&s, &actor, Vec::new(), notice, Typed::default(), only).await
 }
 
 /// A refused form shows the page again with the reasons; anything else is an error page.
@@ -270,7 +292,7 @@ async fn again(
         other => return Err(other),
     };
     let errors = errors.into_iter().map(|e| FieldError::new(input(&e.field), e.message)).collect();
-    overview_page(s, actor, errors, String::new(), typed).await
+    overview_page(s, actor, errors, String::new(), typed, "").await
 }
 
 /// After a form of the overview page: the page with `notice` when the change was made, else

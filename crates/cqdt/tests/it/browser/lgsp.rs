@@ -47,6 +47,25 @@ async fn the_provider_s_administrator_approves_access_and_reads_the_traffic() {
     assert!(after.contains("Đã ghi quyết định"), "{after}");
     assert!(after.contains("Không có yêu cầu nào đang chờ"), "{after}");
 
+    // The traffic drawn: two charts that name themselves, the figures by hour and by
+    // consumer system; then only the civil-status service's.
+    let titles = b
+        .js("return Array.from(document.querySelectorAll('svg.traffic-chart title')).map(t => t.textContent)")
+        .await;
+    assert_eq!(
+        titles,
+        serde_json::json!(["Lượt gọi và lỗi theo giờ", "Độ trễ 95% theo giờ (mili giây)"])
+    );
+    let desc = b.js("return document.querySelector('svg.traffic-chart desc').textContent").await;
+    assert!(desc.as_str().unwrap_or("").starts_with("3 lượt gọi trong 24 giờ"), "{desc}");
+    assert!(after.contains("Lượt gọi theo hệ thống khai thác"), "{after}");
+    b.js(&format!("document.getElementById('dich-vu').value = '{JUSTICE}/ho-tich'; return 1"))
+        .await;
+    b.click_and_wait("form.inline-filter button").await;
+    let chosen = b.js("return document.getElementById('dich-vu').value").await;
+    assert_eq!(chosen, format!("{JUSTICE}/ho-tich").as_str());
+    assert_accessible(&b, "lgsp traffic of one service with charts").await;
+
     // A service registered with a bad code and a document that is not JSON: every reason,
     // the summary first, each beside its field in the form that was sent.
     b.fill("svc-code", "X").await;
