@@ -42,7 +42,7 @@ mod transition;
 
 pub use deadlines::{appointment, deadline, Deadline};
 pub use filing::{PublicStatus, PublicStep};
-pub use national::{applicant_from, Check};
+pub use national::{applicant_from, enterprise_values, Check};
 pub use office::{opinion_key, task_allows, task_opinion, task_role_label, WorkItem};
 pub use result_doc::{result_title, signer_title, ResultDraft};
 pub use stats::{Statistics, StatsBy};

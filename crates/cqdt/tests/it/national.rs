@@ -237,3 +237,36 @@ async fn the_official_checks_a_dossiers_personal_ids_and_sees_which_names_agree(
     assert_eq!(status, 404);
     assert_eq!(s.reads().len(), 2, "nothing read for them");
 }
+
+#[tokio::test]
+async fn an_enterprise_code_at_the_counter_fills_the_code_and_the_investor_s_name_from_the_registry(
+) {
+    let (url, s) = sandbox().await;
+    let firms =
+        cqdt_national::sandbox::data::enterprises(&cqdt_national::sandbox::data::citizens());
+    let (code, firm) = firms.iter().next().expect("a sandbox enterprise");
+    let env = [
+        ("CQDT_NATIONAL_POPULATION_URL", format!("{url}{POPULATION_BASE}")),
+        ("CQDT_NATIONAL_BUSINESS_URL", format!("{url}{}", cqdt_national::sandbox::BUSINESS_BASE)),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = Instance::start_with(&[], &env).await;
+    let me = sign_in(&app, "tiepnhan", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    // A construction permit: the investor's tax code and name.
+    let permit = "1.009795.000.00.00.H51";
+    let path = format!("/mot-cua/tiep-nhan-truc-tiep/{permit}?cccd={code}");
+    let (status, page) = get_page(&app, &me, &path).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("hoặc mã số doanh nghiệp"), "the lookup takes enterprise codes");
+    let input = |id: &str| {
+        page.split("<input").find(|t| t.contains(&format!("id=\"{id}\""))).unwrap_or("").to_string()
+    };
+    assert!(input("f_investor_tax_code").contains(&format!("value=\"{code}\"")), "{page}");
+    let name = firm.ten_doanh_nghiep.replace('&', "&amp;");
+    assert!(input("f_investor_name").contains(&format!("value=\"{name}\"")), "{page}");
+    assert!(page.contains(&firm.nguoi_dai_dien.ho_va_ten), "the representative is shown");
+    let read = last_read(&s);
+    assert_eq!((read.service.as_str(), read.key.as_str()), ("dang-ky-doanh-nghiep", code.as_str()));
+    let audit = audit_text(&app, "dossier.enterprise_lookup").await;
+    assert!(audit.contains(code.as_str()) && audit.contains("Tiếp nhận hồ sơ"), "{audit}");
+}

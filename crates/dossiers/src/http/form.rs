@@ -71,8 +71,10 @@ struct FormTpl {
     /// Entered at the counter by a reception officer, with the applicant's details.
     counter: bool,
     applicant: Vec<Input>,
-    /// The counter offers a lookup in the national population database.
+    /// The counter offers a lookup in the national databases.
     lookup_offered: bool,
+    /// Enterprise codes too.
+    lookup_firms: bool,
     /// What the last lookup brought.
     lookup: Option<Lookup>,
     errors: Vec<FieldError>,
@@ -216,8 +218,10 @@ pub(super) struct Counter {
     pub agency: (String, String),
     /// `applicant_name`, `applicant_personal_id`, `applicant_phone`, `applicant_email`.
     pub applicant: BTreeMap<String, String>,
-    /// The population database is connected: the page offers the lookup.
+    /// A national database is connected: the page offers the lookup.
     pub lookup_offered: bool,
+    /// The business registry is connected: enterprise codes are looked up too.
+    pub lookup_firms: bool,
     /// What the lookup brought, when the officer asked.
     pub lookup: Option<Lookup>,
 }
@@ -327,6 +331,7 @@ impl<'a> FormPage<'a> {
             counter: self.counter.is_some(),
             applicant: self.counter.map(|c| applicant_inputs(c, errors)).unwrap_or_default(),
             lookup_offered: self.counter.is_some_and(|c| c.lookup_offered),
+            lookup_firms: self.counter.is_some_and(|c| c.lookup_firms),
             lookup: self.counter.and_then(|c| c.lookup.clone()),
             notice: self.notice.to_string(),
             procedure_code: p.code.clone(),

@@ -3,6 +3,8 @@
 //! its purpose (sent to the database, which records it) and is audited here, found or not,
 //! refused or not, so the citizen can later see who read their data and why.
 
+use std::collections::BTreeMap;
+
 use cqdt_audit::{AuditEvent, Outcome};
 use cqdt_national::{Citizen, Enterprise, National, NationalError, Purpose, Source};
 use cqdt_platform::clock::format_ts_vn;
@@ -41,9 +43,7 @@ impl DossierService {
         id: &PersonalId,
         purpose: &Purpose,
     ) -> Result<Option<Citizen>, DossierError> {
-        if !p.can(Role::ReceptionOfficer, agency) {
-            return Err(DossierError::Forbidden("Chỉ cán bộ tiếp nhận mới tra cứu được.".into()));
-        }
+        receptionist(p, agency)?;
         self.read_citizen(p, agency, id, purpose).await
     }
 
@@ -114,6 +114,25 @@ impl DossierService {
         found.map_err(|e| DossierError::Upstream(e.to_string()))
     }
 
+    /// The enterprise with `code` in the national business registry, read by a reception
+    /// officer of `agency` for `purpose`; audited in every case.
+    #[tracing::instrument(skip_all, fields(agency))]
+    pub async fn look_up_enterprise(
+        &self,
+        p: &Principal,
+        agency: &str,
+        code: &TaxCode,
+        purpose: &Purpose,
+    ) -> Result<Option<Enterprise>, DossierError> {
+        receptionist(p, agency)?;
+        self.read_enterprise(p, agency, code, purpose).await
+    }
+
+    /// Whether the business registry is connected.
+    pub fn business_connected(&self) -> bool {
+        self.national.business.is_some()
+    }
+
     /// The dossier's personal IDs and enterprise codes checked against the national
     /// databases, by an official who may see it: each with the record's facts and, where
     /// the e-form names the same person or enterprise beside it, whether the name (and
@@ -169,6 +188,15 @@ impl DossierService {
             checks.push(check?);
         }
         Ok(checks)
+    }
+}
+
+/// Only a reception officer of `agency` looks people and enterprises up at its counter.
+fn receptionist(p: &Principal, agency: &str) -> Result<(), DossierError> {
+    if p.can(Role::ReceptionOfficer, agency) {
+        Ok(())
+    } else {
+        Err(DossierError::Forbidden("Chỉ cán bộ tiếp nhận mới tra cứu được.".into()))
     }
 }
 
@@ -246,9 +274,11 @@ fn paired(form: &[FormField], key: &str, suffix: &str) -> Paired {
             form.iter().find(|f| &f.key == n).map(|f| (f.key.clone(), f.label.clone()))
         })
     };
+    // A bare tax code belongs to the business the form is about, named by one of these.
+    let business = ["business_name", "establishment_name", "company_name", "facility_name"];
     Paired {
         name: if prefix.is_empty() && suffix == "tax_code" {
-            None
+            find(&business.map(String::from))
         } else {
             find(&[format!("{prefix}full_name"), format!("{prefix}name")])
         },
@@ -384,6 +414,19 @@ fn source_words(s: &Source) -> String {
     format!("{}{sandbox}, lúc {}", s.system, format_ts_vn(s.answered_at))
 }
 
+/// The e-form values an enterprise's record fills: every tax-code field with its code, and
+/// the name field beside it (the same pairing as the check at reception) with its name.
+pub fn enterprise_values(form: &[FormField], e: &Enterprise) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for f in form.iter().filter(|f| f.kind == FieldType::TaxCode) {
+        out.insert(f.key.clone(), e.code.to_string());
+        if let Some((key, _)) = paired(form, &f.key, "tax_code").name {
+            out.insert(key, e.name.clone());
+        }
+    }
+    out
+}
+
 /// The applicant as the population database describes them, for pre-filling the e-form.
 pub fn applicant_from(c: &Citizen) -> Applicant {
     Applicant {
@@ -451,7 +494,10 @@ mod tests {
         ]);
         let p = paired(&f, "investor_tax_code", "tax_code");
         assert_eq!(p.name.map(|n| n.0).as_deref(), Some("investor_name"));
-        assert!(paired(&f, "tax_code", "tax_code").name.is_none(), "no guess for a bare tax code");
+        assert!(
+            paired(&f, "tax_code", "tax_code").name.is_none(),
+            "a bare tax code pairs only with a business's name field"
+        );
         let p = paired(&f, "owner_personal_id", "personal_id");
         assert_eq!(p.name.map(|n| n.0).as_deref(), Some("owner_full_name"));
         assert_eq!(p.birth.map(|n| n.0).as_deref(), Some("owner_date_of_birth"));

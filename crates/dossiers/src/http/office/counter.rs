@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use cqdt_national::{Citizen, Purpose};
+use cqdt_national::{Citizen, Enterprise, Purpose, Source};
 use cqdt_platform::clock::format_ts_vn;
 use cqdt_platform::web::render;
-use cqdt_platform::{FieldError, PersonalId, Principal, Role, Shell};
+use cqdt_platform::{FieldError, PersonalId, Principal, Role, Shell, TaxCode};
 
 use crate::error::DossierError;
 use crate::http::form::{Counter, FormPage, Lookup};
 use crate::http::{read_multipart, DossierState};
-use crate::service::{applicant_from, Applicant};
+use crate::service::{applicant_from, enterprise_values, Applicant};
 
 #[derive(Template)]
 #[template(path = "office_counter.html")]
@@ -64,17 +64,28 @@ pub(super) async fn counter_form(
     let mut counter = Counter {
         agency: agency.clone(),
         applicant: BTreeMap::new(),
-        lookup_offered: s.dossiers.population_connected(),
+        lookup_offered: s.dossiers.national_connected(),
+        lookup_firms: s.dossiers.business_connected(),
         lookup: None,
     };
     let mut values = BTreeMap::new();
     if let Some(typed) = q.cccd.as_deref().filter(|_| counter.lookup_offered) {
-        let (lookup, found) = look_up(&s, &p, &agency.0, &pr.name, typed).await?;
-        if let Some(c) = found {
-            let a = applicant_from(&c);
-            values = crate::form::prefill(&pr.form, &a.facts(), &s.dossiers.admin_units());
-            counter.applicant.insert("applicant_name".into(), c.full_name.clone());
-            counter.applicant.insert("applicant_personal_id".into(), c.personal_id.to_string());
+        let digits = typed.chars().filter(char::is_ascii_digit).count();
+        let ask = Ask { s: &s, p: &p, agency: &agency.0, purpose: counter_purpose(&pr.name)? };
+        let (lookup, found) = if digits == 12 || !s.dossiers.business_connected() {
+            look_up(ask, typed).await?
+        } else {
+            look_up_firm(ask, typed).await?
+        };
+        match found {
+            Some(Found::Citizen(c)) => {
+                let a = applicant_from(&c);
+                values = crate::form::prefill(&pr.form, &a.facts(), &s.dossiers.admin_units());
+                counter.applicant.insert("applicant_name".into(), c.full_name.clone());
+                counter.applicant.insert("applicant_personal_id".into(), c.personal_id.to_string());
+            }
+            Some(Found::Firm(e)) => values = enterprise_values(&pr.form, &e),
+            None => {}
         }
         counter.lookup = Some(lookup);
     }
@@ -82,34 +93,97 @@ pub(super) async fn counter_form(
     Ok(page.render(&s))
 }
 
+/// What a lookup at the counter found.
+enum Found {
+    Citizen(Box<Citizen>),
+    Firm(Box<Enterprise>),
+}
+
+/// The purpose stated for a lookup at the counter.
+fn counter_purpose(procedure: &str) -> Result<Purpose, DossierError> {
+    let stated: String =
+        format!("Tiếp nhận hồ sơ thủ tục hành chính: {procedure}").chars().take(200).collect();
+    Purpose::parse(&stated).map_err(DossierError::BadRequest)
+}
+
+/// Source and time of an answer, in words.
+fn answered(source: &Source) -> String {
+    let system = if source.sandbox {
+        format!("{} (môi trường thử nghiệm)", source.system)
+    } else {
+        source.system.clone()
+    };
+    format!("{system}, tra cứu lúc {}", format_ts_vn(source.answered_at))
+}
+
+/// Who asks a national database at the counter, where, and why.
+struct Ask<'a> {
+    s: &'a DossierState,
+    p: &'a Principal,
+    agency: &'a str,
+    purpose: Purpose,
+}
+
+/// What the page says when nothing was found.
+fn said(message: String) -> Lookup {
+    Lookup { found: false, message, facts: Vec::new() }
+}
+
+/// Asks the business registry for the enterprise with the typed code; what the page says,
+/// and the record.
+async fn look_up_firm(ask: Ask<'_>, typed: &str) -> Result<(Lookup, Option<Found>), DossierError> {
+    let Ask { s, p, agency, purpose } = ask;
+    let code = match TaxCode::parse(typed) {
+        Ok(c) => c,
+        Err(m) => return Ok((said(m), None)),
+    };
+    match s.dossiers.look_up_enterprise(p, agency, &code, &purpose).await {
+        Ok(Some(e)) => {
+            let mut message = format!(
+                "Đã điền sẵn mã số và tên doanh nghiệp từ {}. Mục đích đã ghi nhận: {}.",
+                answered(&e.source),
+                purpose.as_str()
+            );
+            if !e.active {
+                message += &format!(" Lưu ý: doanh nghiệp đang ở tình trạng “{}”.", e.status);
+            }
+            let facts = vec![
+                ("Tên doanh nghiệp".to_string(), e.name.clone()),
+                ("Mã số doanh nghiệp".to_string(), e.code.to_string()),
+                ("Loại hình".to_string(), e.legal_form.clone()),
+                ("Tình trạng".to_string(), e.status.clone()),
+                ("Ngày thành lập".to_string(), e.founded_on.format("%d/%m/%Y").to_string()),
+                ("Địa chỉ trụ sở".to_string(), e.address.clone()),
+                (
+                    "Người đại diện theo pháp luật".to_string(),
+                    format!("{} ({})", e.representative.full_name, e.representative.title),
+                ),
+            ];
+            Ok((Lookup { found: true, message, facts }, Some(Found::Firm(Box::new(e)))))
+        }
+        Ok(None) => Ok((
+            said(format!("Không có doanh nghiệp mang mã số {code} trong hệ thống đăng ký doanh nghiệp quốc gia.")),
+            None,
+        )),
+        Err(DossierError::Upstream(m)) => Ok((said(format!("Không tra cứu được: {m}")), None)),
+        Err(e) => Err(e),
+    }
+}
+
 /// Asks the population database for the person with the typed ID; what the page says, and
 /// the record. A bad number, no record, a refusal or a failure are said on the page, the
 /// form staying usable by hand.
-async fn look_up(
-    s: &DossierState,
-    p: &Principal,
-    agency: &str,
-    procedure: &str,
-    typed: &str,
-) -> Result<(Lookup, Option<Citizen>), DossierError> {
-    let said = |message: String| Lookup { found: false, message, facts: Vec::new() };
+async fn look_up(ask: Ask<'_>, typed: &str) -> Result<(Lookup, Option<Found>), DossierError> {
+    let Ask { s, p, agency, purpose } = ask;
     let id = match PersonalId::parse(typed) {
         Ok(id) => id,
         Err(m) => return Ok((said(m), None)),
     };
-    let stated: String =
-        format!("Tiếp nhận hồ sơ thủ tục hành chính: {procedure}").chars().take(200).collect();
-    let purpose = Purpose::parse(&stated).map_err(DossierError::BadRequest)?;
     match s.dossiers.look_up_citizen(p, agency, &id, &purpose).await {
         Ok(Some(c)) => {
-            let source = if c.source.sandbox {
-                format!("{} (môi trường thử nghiệm)", c.source.system)
-            } else {
-                c.source.system.clone()
-            };
             let message = format!(
-                "Đã điền sẵn từ {source}, tra cứu lúc {}. Mục đích đã ghi nhận: {}. Hãy đối chiếu với giấy tờ của người nộp.",
-                format_ts_vn(c.source.answered_at),
+                "Đã điền sẵn từ {}. Mục đích đã ghi nhận: {}. Hãy đối chiếu với giấy tờ của người nộp.",
+                answered(&c.source),
                 purpose.as_str()
             );
             let facts = vec![
@@ -121,7 +195,7 @@ async fn look_up(
                 ("Nơi thường trú".to_string(), c.permanent_address.clone()),
                 ("Nơi ở hiện tại".to_string(), c.current_address.clone()),
             ];
-            Ok((Lookup { found: true, message, facts }, Some(c)))
+            Ok((Lookup { found: true, message, facts }, Some(Found::Citizen(Box::new(c)))))
         }
         Ok(None) => Ok((
             said(format!("CSDL quốc gia về dân cư không có công dân mang số định danh {id}.")),
@@ -205,7 +279,8 @@ pub(super) async fn counter_submit(
     let counter = Counter {
         agency: agency.clone(),
         applicant: parts.control.clone(),
-        lookup_offered: s.dossiers.population_connected(),
+        lookup_offered: s.dossiers.national_connected(),
+        lookup_firms: s.dossiers.business_connected(),
         lookup: None,
     };
     let again = |errors: Vec<FieldError>| {
