@@ -129,6 +129,22 @@ pub(crate) async fn command(
             Ok(ExitCode::SUCCESS)
         }
         LgspCommand::VerifyArchive { file } => verify_archive(&config, &clock, &file),
+        LgspCommand::ConnectNational { base } => {
+            let db = open_db(&config).await?;
+            let mut app = App::build(config, db, clock).await?;
+            let identity = app.start_identity().await?;
+            let (id, secret) = crate::connect_national::register(&app, &identity, &base).await?;
+            let office = crate::connect_national::OFFICE;
+            println!("registered: {office}/ket-noi-quoc-gia with dan-cu and dang-ky-doanh-nghiep at {base}");
+            println!("client_id: {id}");
+            println!("client_secret: {secret}");
+            println!("settings for the counter (the secret is shown only now):");
+            println!("CQDT_NATIONAL_POPULATION_URL=/lgsp/{office}/dan-cu");
+            println!("CQDT_NATIONAL_BUSINESS_URL=/lgsp/{office}/dang-ky-doanh-nghiep");
+            println!("CQDT_NATIONAL_CLIENT_ID={id}");
+            println!("CQDT_NATIONAL_CLIENT_SECRET={secret}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod bench_pages;
 mod bench_workflow_http;
 mod commands;
 pub mod config;
+mod connect_national;
 mod demo;
 mod lgsp_log;
 mod menu;

@@ -47,6 +47,15 @@ pub enum LgspCommand {
         /// The archive (.tar.gz).
         file: PathBuf,
     },
+    /// Register the connection to the national population database and business registry on
+    /// this LGSP (provider 000.00.01.H51/ket-noi-quoc-gia with services dan-cu and
+    /// dang-ky-doanh-nghiep, the one-stop system 000.00.00.H51/mot-cua-quoc-gia with a new OAuth
+    /// client and approved grants) and print the settings that use it.
+    ConnectNational {
+        /// Base address of the national services [default: `cqdt sandbox national`'s].
+        #[arg(long, default_value = "http://127.0.0.1:9400")]
+        base: String,
+    },
 }
 
 /// `cqdt calendar …`

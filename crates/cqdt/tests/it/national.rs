@@ -270,3 +270,39 @@ async fn an_enterprise_code_at_the_counter_fills_the_code_and_the_investor_s_nam
     let audit = audit_text(&app, "dossier.enterprise_lookup").await;
     assert!(audit.contains(code.as_str()) && audit.contains("Tiếp nhận hồ sơ"), "{audit}");
 }
+
+#[tokio::test]
+async fn cqdt_lgsp_connect_national_registers_the_connection_and_prints_settings_that_work() {
+    let (url, s) = sandbox().await;
+    let population = format!("/lgsp/{OFFICE}/dan-cu");
+    let mut app = Instance::start_with(&[], &[("CQDT_NATIONAL_POPULATION_URL", &population)]).await;
+    let out = app.cli(&["lgsp", "connect-national", "--base", &url]).await;
+    let printed = crate::helpers::text(&out);
+    assert!(out.status.success(), "{printed}");
+    let setting = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} printed: {printed}"))
+            .to_string()
+    };
+    assert_eq!(setting("CQDT_NATIONAL_POPULATION_URL"), population);
+    let (id, secret) = (setting("CQDT_NATIONAL_CLIENT_ID"), setting("CQDT_NATIONAL_CLIENT_SECRET"));
+    let again = app.cli(&["lgsp", "connect-national", "--base", &url]).await;
+    assert!(!again.status.success(), "a second registration is refused");
+    assert!(crate::helpers::text(&again).contains("registered already"));
+    app.restart_with(
+        &[],
+        &[
+            ("CQDT_NATIONAL_POPULATION_URL", &population),
+            ("CQDT_NATIONAL_CLIENT_ID", &id),
+            ("CQDT_NATIONAL_CLIENT_SECRET", &secret),
+        ],
+    )
+    .await;
+    let me = officer(&app).await;
+    let page = counter_lookup(&app, &me, "094192004567").await;
+    assert!(page.contains("value=\"Trần Thị Bích Ngọc\""), "{page}");
+    let read = last_read(&s);
+    assert_eq!(read.lgsp_client.as_deref(), Some(format!("{COMMITTEE}/mot-cua-quoc-gia").as_str()));
+}
