@@ -72,8 +72,8 @@ fn nice(v: f64) -> f64 {
 
 const W: f64 = 720.0;
 const H: f64 = 200.0;
-const LEFT: f64 = 48.0;
-const BOTTOM: f64 = 24.0;
+const LEFT: f64 = 64.0;
+const BOTTOM: f64 = 34.0;
 const TOP: f64 = 10.0;
 
 fn number(v: f64) -> String {
@@ -97,18 +97,19 @@ fn frame(id: &str, title: &str, desc: &str, top: f64, hours: &[Hour]) -> String 
         let y = TOP + plot - plot * f64::from(k) / 2.0;
         s += &format!(
             "<line x1=\"{LEFT}\" x2=\"{W}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#b1b4b6\" stroke-width=\"1\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"12\" fill=\"#0b0c0c\">{}</text>",
-            LEFT - 6.0,
-            y + 4.0,
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"20\" fill=\"#0b0c0c\">{}</text>",
+            LEFT - 8.0,
+            y + 7.0,
             number(v)
         );
     }
     let slot = (W - LEFT) / hours.len().max(1) as f64;
-    for (i, h) in hours.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+    // Large enough to read on a phone, where the chart is drawn at half its size.
+    for (i, h) in hours.iter().enumerate().filter(|(i, _)| i % 6 == 0) {
         s += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#0b0c0c\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"20\" fill=\"#0b0c0c\">{}</text>",
             LEFT + slot * (i as f64 + 0.5),
-            H - 6.0,
+            H - 8.0,
             h.label
         );
     }
