@@ -265,7 +265,8 @@ impl App {
                 directory: directory.clone(),
                 clients: clients.clone(),
             }),
-        );
+        )
+        .with_kek(config.sealer().map_err(|e| AppError::Failed(e.to_string()))?);
         let gateway =
             cqdt_lgsp::Gateway::new(lgsp.clone(), &config.tls, cqdt_lgsp::GatewayConfig::default())
                 .map_err(|e| AppError::Failed(format!("gateway: {e}")))?;

@@ -192,6 +192,7 @@ pub async fn archive(
     .execute(&mut *tx)
     .await
     .ctx("marking the seals archived")?;
+    crate::bodies::remove(&mut tx, first, last).await?;
     sqlx::query("DELETE FROM lgsp_log WHERE seq >= $1 AND seq <= $2")
         .bind(first)
         .bind(last)

@@ -18,7 +18,6 @@ use cqdt_platform::clock::format_ts;
 use cqdt_platform::TlsTrust;
 use futures_util::StreamExt;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::model::openapi::find_operation;
@@ -29,7 +28,7 @@ use crate::snapshot::{Cached, Snapshot};
 mod streams;
 
 use crate::store;
-use streams::{Counted, Done, Limited};
+use streams::{Counted, Done, Limited, Tap};
 
 /// Headers that belong to one connection (RFC 9110 §7.6.1) or that the gateway owns: never
 /// passed through. The consumer's credentials stay with the gateway.
@@ -84,6 +83,8 @@ pub(crate) struct Record {
     pub(crate) service_id: Option<String>,
     pub(crate) path: String,
     pub(crate) digests: Option<(String, String)>,
+    /// The bodies the service keeps.
+    pub(crate) bodies: Vec<crate::bodies::Kept>,
 }
 
 impl Record {
@@ -206,7 +207,7 @@ impl Gateway {
                 let res = crate::http::gateway_error(e);
                 call.status = i64::from(res.status().as_u16());
                 call.duration_us = micros(started.elapsed());
-                self.record(Record { call, service_id, path, digests: None });
+                self.record(Record { call, service_id, path, digests: None, bodies: Vec::new() });
                 res
             }
         }
@@ -330,7 +331,12 @@ impl Gateway {
         }
         let sent = Arc::new(AtomicU64::new(0));
         let over = Arc::new(AtomicBool::new(false));
-        let request_digest = Arc::new(Mutex::new(Sha256::new()));
+        let keep = usize::try_from(service.keep_bodies_bytes).unwrap_or(0);
+        let request_tap = Arc::new(Mutex::new(Tap::new(keep)));
+        let content_type = |h: &HeaderMap| {
+            h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string)
+        };
+        let request_type = content_type(&inbound.headers);
         let body = if bodiless {
             reqwest::Body::from(Bytes::new())
         } else {
@@ -339,7 +345,7 @@ impl Gateway {
                 sent.clone(),
                 over.clone(),
                 limit,
-                request_digest.clone(),
+                request_tap.clone(),
             ))
         };
         let timeout = Duration::from_millis(u64::try_from(service.timeout_ms).unwrap_or(30_000));
@@ -409,6 +415,7 @@ impl Gateway {
             }
         }
         call.status = i64::from(status.as_u16());
+        let response_type = content_type(upstream.headers());
         let counted = Counted::new(
             upstream.bytes_stream().boxed(),
             Done {
@@ -417,7 +424,9 @@ impl Gateway {
                 service_id: service_id.clone(),
                 started,
                 path: path.to_string(),
-                request_digest,
+                request_tap,
+                content_types: (request_type, response_type),
+                keep,
             },
         );
         res.body(Body::from_stream(counted)).map_err(|e| {
@@ -578,6 +587,7 @@ impl Gateway {
     ) -> tokio::task::JoinHandle<()> {
         let rx = self.receiver.lock().unwrap_or_else(|p| p.into_inner()).take();
         let db = self.registry.db().clone();
+        let kek = self.registry.kek().clone();
         tokio::spawn(async move {
             let Some(mut rx) = rx else { return };
             loop {
@@ -595,10 +605,19 @@ impl Gateway {
                 }
                 let written = async {
                     let entries: Vec<crate::log::Entry> = batch.iter().map(Record::entry).collect();
+                    let mut tx = db.begin().await?;
+                    let first = crate::log::append(&mut tx, db.backend(), &entries).await?;
+                    let bodies: Vec<(i64, &str, &crate::bodies::Kept)> = (first..)
+                        .zip(&batch)
+                        .flat_map(|(seq, r)| {
+                            r.bodies.iter().map(move |k| (seq, r.call.service.as_str(), k))
+                        })
+                        .collect();
+                    if !bodies.is_empty() {
+                        crate::bodies::write(&mut tx, &kek, &bodies).await?;
+                    }
                     let calls: Vec<(Call, Option<String>)> =
                         batch.into_iter().map(|r| (r.call, r.service_id)).collect();
-                    let mut tx = db.begin().await?;
-                    crate::log::append(&mut tx, db.backend(), &entries).await?;
                     store::insert_calls(&mut tx, &calls).await?;
                     tx.commit().await
                 }

@@ -4,6 +4,7 @@
 //! refusal names the side that failed), the Vietnamese error page elsewhere.
 
 mod api;
+mod bodies;
 mod exchange;
 mod pages;
 
@@ -72,6 +73,8 @@ pub fn router(state: LgspState) -> Router {
         .route("/api/v1/lgsp/grants", get(api::grants).post(api::request_access))
         .route("/api/v1/lgsp/grants/{id}/decision", post(api::decide))
         .route("/api/v1/lgsp/calls", get(api::calls))
+        .route("/api/v1/lgsp/services/{id}/bodies", get(bodies::kept))
+        .route("/api/v1/lgsp/log/{seq}/bodies/{side}", get(bodies::body))
         .route_layer(scope_rule(ApiScope::Admin, ApiScope::Admin))
         .merge(pages::routes())
         .with_state(state)
@@ -214,6 +217,8 @@ impl IntoResponse for LgspError {
         api::request_access,
         api::decide,
         api::calls,
+        bodies::kept,
+        bodies::body,
         exchange::send,
         exchange::message,
         exchange::inbox,
@@ -230,6 +235,7 @@ impl IntoResponse for LgspError {
         crate::model::Grant,
         crate::model::GrantStatus,
         crate::model::Call,
+        crate::bodies::KeptBody,
         crate::service::ServiceDraft,
         crate::service::AccessRequest,
         Catalogue,

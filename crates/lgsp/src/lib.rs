@@ -2,13 +2,15 @@
 //! the services providers publish with their OpenAPI documents; access granted per operation,
 //! asked for by the consumer and decided by the provider; the gateway
 //! `/lgsp/{member}/{service}/{path…}` that checks each call and streams it to the provider;
-//! operational monitoring of every call; the message log, sealed and time-stamped; and
+//! operational monitoring of every call; the message log, sealed and time-stamped, with the
+//! bodies of the services that keep them sealed at rest; and
 //! store-and-forward messages between systems. Modelled on X-Road's security servers.
 //!
 //! # Wiring it into the binary
 //!
 //! ```text
-//! let registry = cqdt_lgsp::Registry::new(db, clock, audit, Arc::new(directory)); // Directory: agencies, OAuth clients
+//! let registry = cqdt_lgsp::Registry::new(db, clock, audit, Arc::new(directory)) // Directory: agencies, OAuth clients
+//!     .with_kek(config.sealer()?);                        // seals the bodies services keep
 //! let gateway = cqdt_lgsp::Gateway::new(registry.clone(), &config.tls, GatewayConfig::default())?;
 //! gateway.spawn_recorder(shutdown.clone());               // writes monitoring records in batches
 //! registry.sealer(tsa).spawn(Duration::from_secs(60), shutdown); // signs and time-stamps the log
@@ -19,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+pub mod bodies;
 pub mod delivery;
 pub mod exchange;
 pub mod gateway;

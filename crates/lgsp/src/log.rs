@@ -77,12 +77,13 @@ pub(crate) const COLS: &str =
     "seq, at, request_id, consumer, service, operation_id, method, path, status, \
      failed_side, request_bytes, response_bytes, request_digest, response_digest, prev_hash, hash";
 
-/// Appends entries to the chain in the caller's transaction (which holds the chain's lock).
+/// Appends entries to the chain in the caller's transaction (which holds the chain's lock);
+/// returns the position of the first (the others follow it).
 pub async fn append(
     conn: &mut AnyConnection,
     backend: Backend,
     entries: &[Entry],
-) -> Result<(), DbError> {
+) -> Result<i64, DbError> {
     if backend == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock(73530016)")
             .execute(&mut *conn)
@@ -105,6 +106,7 @@ pub async fn append(
         .ctx("reading the last seal")?,
     };
     let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_string()));
+    let first = seq + 1;
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
         seq += 1;
@@ -139,7 +141,7 @@ pub async fn append(
         });
         q.build().execute(&mut *conn).await.ctx("appending to the message log")?;
     }
-    Ok(())
+    Ok(first)
 }
 
 /// Why the chain breaks at a row.

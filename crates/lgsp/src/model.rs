@@ -282,6 +282,9 @@ pub struct Service {
     pub max_body_bytes: i64,
     /// Calls a minute one consumer may make.
     pub calls_per_minute: i64,
+    /// The largest body the message log keeps (sealed) of each exchange, bytes; 0 keeps only
+    /// the digests.
+    pub keep_bodies_bytes: i64,
     /// Last change (RFC 3339).
     pub updated_at: String,
 }
@@ -304,6 +307,7 @@ pub struct ServiceRow {
     pub(crate) timeout_ms: i64,
     pub(crate) max_body_bytes: i64,
     pub(crate) calls_per_minute: i64,
+    pub(crate) keep_bodies_bytes: i64,
     pub(crate) updated_at: String,
 }
 
@@ -328,6 +332,7 @@ impl TryFrom<ServiceRow> for Service {
             timeout_ms: r.timeout_ms,
             max_body_bytes: r.max_body_bytes,
             calls_per_minute: r.calls_per_minute,
+            keep_bodies_bytes: r.keep_bodies_bytes,
             updated_at: r.updated_at,
         })
     }

@@ -87,7 +87,7 @@ impl Actor {
         self.scopes.as_ref().is_none_or(|s| s.iter().any(|g| g.covers(member)))
     }
 
-    fn require(&self, member: &str) -> Result<(), LgspError> {
+    pub(crate) fn require(&self, member: &str) -> Result<(), LgspError> {
         if self.manages(member) {
             Ok(())
         } else {
@@ -131,6 +131,9 @@ pub struct ServiceDraft {
     pub max_body_bytes: Option<i64>,
     /// Calls a minute per consumer (default 600).
     pub calls_per_minute: Option<i64>,
+    /// Keep each exchange's bodies up to this many bytes, sealed (default 0: digests only;
+    /// at most 16 MiB).
+    pub keep_bodies_bytes: Option<i64>,
 }
 
 /// The integration platform's registry.
@@ -143,12 +146,36 @@ pub struct Registry {
     /// Bumped after every change that alters what the gateway lets through, so that its
     /// snapshot of the registry is read again at once on this node.
     generation: Arc<std::sync::atomic::AtomicU64>,
+    /// Seals the bodies the message log keeps (the platform's key-encryption key).
+    kek: cqdt_platform::sealing::Sealer,
 }
 
 impl Registry {
     /// The registry over the platform's database.
     pub fn new(db: Db, clock: SharedClock, audit: Audit, directory: Arc<dyn Directory>) -> Self {
-        Registry { db, clock, audit, directory, generation: Arc::default() }
+        Registry {
+            db,
+            clock,
+            audit,
+            directory,
+            generation: Arc::default(),
+            kek: cqdt_platform::sealing::Sealer::ephemeral(),
+        }
+    }
+
+    /// The registry with the key that seals the bodies the message log keeps (without it, a
+    /// key that lives as long as the process: kept bodies would not open after a restart).
+    pub fn with_kek(mut self, kek: cqdt_platform::sealing::Sealer) -> Self {
+        self.kek = kek;
+        self
+    }
+
+    pub(crate) fn kek(&self) -> &cqdt_platform::sealing::Sealer {
+        &self.kek
+    }
+
+    pub(crate) fn audit(&self) -> &Audit {
+        &self.audit
     }
 
     /// How many changes this node has made to what the gateway lets through.
@@ -395,6 +422,7 @@ impl Registry {
         let timeout_ms = d.timeout_ms.unwrap_or(30_000);
         let max_body_bytes = d.max_body_bytes.unwrap_or(10 * 1024 * 1024);
         let calls_per_minute = d.calls_per_minute.unwrap_or(600);
+        let keep_bodies_bytes = d.keep_bodies_bytes.unwrap_or(0);
         check_range(
             "sla_response_ms",
             "Thời gian trả lời cam kết (ms)",
@@ -426,6 +454,14 @@ impl Registry {
             calls_per_minute,
             1,
             1_000_000,
+            &mut errors,
+        );
+        check_range(
+            "keep_bodies_bytes",
+            "Dung lượng nội dung lưu vào nhật ký (byte)",
+            keep_bodies_bytes,
+            0,
+            crate::bodies::MAX_KEPT,
             &mut errors,
         );
         let parsed = match parse_openapi(&d.openapi) {
@@ -511,6 +547,7 @@ impl Registry {
             timeout_ms,
             max_body_bytes,
             calls_per_minute,
+            keep_bodies_bytes,
             updated_at: self.now(),
         };
         store::put_service(

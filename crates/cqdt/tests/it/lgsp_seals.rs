@@ -48,6 +48,11 @@ async fn three_calls() -> (Instance, String) {
         assert_eq!(call(&app, reqwest::Method::GET, &record(n), &bearer).await.0, 200);
     }
     logged(&app, 3).await;
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lgsp_bodies")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(kept, 0, "a service that keeps no bodies has only their digests logged");
     (app, bearer)
 }
 

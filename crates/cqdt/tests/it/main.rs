@@ -17,6 +17,7 @@ mod e2e;
 mod helpers;
 mod identity;
 mod lgsp;
+mod lgsp_bodies;
 mod lgsp_exchange;
 mod lgsp_push;
 mod lgsp_seals;

@@ -1,5 +1,6 @@
 //! The bodies on their way through the gateway: counted, cut at the service's limit (the
-//! request), digested with SHA-256 for the message log (both), never held whole.
+//! request), digested with SHA-256 for the message log (both), never held whole — except,
+//! up to the service's `keep_bodies_bytes`, the bodies a service keeps in the message log.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,7 +13,40 @@ use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 
 use super::{micros, Gateway, Record};
+use crate::bodies::{BodySide, Keeping};
 use crate::model::{Call, Side};
+
+/// What the gateway takes from a body as it passes: its digest, and its bytes when the
+/// service keeps them.
+pub(super) struct Tap {
+    digest: Sha256,
+    keep: Option<Keeping>,
+}
+
+impl Tap {
+    /// `keep`: the most bytes kept (0: none).
+    pub(super) fn new(keep: usize) -> Self {
+        Tap { digest: Sha256::new(), keep: (keep > 0).then(|| Keeping::new(keep)) }
+    }
+
+    fn take(&mut self, chunk: &[u8]) {
+        self.digest.update(chunk);
+        if let Some(k) = &mut self.keep {
+            k.push(chunk);
+        }
+    }
+
+    /// The hex digest, and the body to keep.
+    fn finish(
+        self,
+        side: BodySide,
+        content_type: Option<String>,
+        bytes: i64,
+    ) -> (String, Option<crate::bodies::Kept>) {
+        let kept = self.keep.map(|k| k.finish(side, content_type, bytes));
+        (hex::encode(self.digest.finalize()), kept)
+    }
+}
 
 /// The consumer's body on its way to the provider, counted and cut at the service's limit.
 pub(super) struct Limited<S> {
@@ -20,7 +54,7 @@ pub(super) struct Limited<S> {
     sent: Arc<AtomicU64>,
     over: Arc<AtomicBool>,
     limit: u64,
-    digest: Arc<Mutex<Sha256>>,
+    tap: Arc<Mutex<Tap>>,
 }
 
 impl<S> Limited<S> {
@@ -29,9 +63,9 @@ impl<S> Limited<S> {
         sent: Arc<AtomicU64>,
         over: Arc<AtomicBool>,
         limit: u64,
-        digest: Arc<Mutex<Sha256>>,
+        tap: Arc<Mutex<Tap>>,
     ) -> Self {
-        Limited { inner, sent, over, limit, digest }
+        Limited { inner, sent, over, limit, tap }
     }
 }
 
@@ -52,7 +86,7 @@ where
                         "body over the service's limit",
                     ))));
                 }
-                self.digest.lock().unwrap_or_else(|p| p.into_inner()).update(&chunk);
+                self.tap.lock().unwrap_or_else(|p| p.into_inner()).take(&chunk);
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(std::io::Error::other(e)))),
@@ -69,15 +103,19 @@ pub(super) struct Done {
     pub(super) service_id: Option<String>,
     pub(super) started: Instant,
     pub(super) path: String,
-    /// The request body's digest so far (complete once the provider has answered).
-    pub(super) request_digest: Arc<Mutex<Sha256>>,
+    /// What was taken of the request body (complete once the provider has answered).
+    pub(super) request_tap: Arc<Mutex<Tap>>,
+    /// The media types of the request and of the answer, for the bodies kept.
+    pub(super) content_types: (Option<String>, Option<String>),
+    /// The most bytes of each body the service keeps (0: none).
+    pub(super) keep: usize,
 }
 
 /// The provider's answer on its way back, counted; the call is recorded when it ends.
 pub(super) struct Counted {
     inner: futures_util::stream::BoxStream<'static, reqwest::Result<Bytes>>,
     bytes: u64,
-    digest: Sha256,
+    tap: Tap,
     done: Option<Done>,
 }
 
@@ -86,7 +124,8 @@ impl Counted {
         inner: futures_util::stream::BoxStream<'static, reqwest::Result<Bytes>>,
         done: Done,
     ) -> Self {
-        Counted { inner, bytes: 0, digest: Sha256::new(), done: Some(done) }
+        let tap = Tap::new(done.keep);
+        Counted { inner, bytes: 0, tap, done: Some(done) }
     }
 }
 
@@ -97,7 +136,7 @@ impl Stream for Counted {
         match self.inner.poll_next_unpin(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
                 self.bytes += chunk.len() as u64;
-                self.digest.update(&chunk);
+                self.tap.take(&chunk);
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -117,14 +156,24 @@ impl Drop for Counted {
         if let Some(mut d) = self.done.take() {
             d.call.response_bytes = i64::try_from(self.bytes).unwrap_or(i64::MAX);
             d.call.duration_us = micros(d.started.elapsed());
-            let request = d.request_digest.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let response = std::mem::take(&mut self.digest);
-            let digests = (hex::encode(request.finalize()), hex::encode(response.finalize()));
+            let request = std::mem::replace(
+                &mut *d.request_tap.lock().unwrap_or_else(|p| p.into_inner()),
+                Tap::new(0),
+            );
+            let response = std::mem::replace(&mut self.tap, Tap::new(0));
+            let (request_type, response_type) = d.content_types;
+            let (request_digest, request_kept) =
+                request.finish(BodySide::Request, request_type, d.call.request_bytes);
+            let (response_digest, response_kept) =
+                response.finish(BodySide::Response, response_type, d.call.response_bytes);
+            // A call without a body keeps no empty request.
+            let bodies = [request_kept.filter(|k| k.bytes > 0), response_kept];
             d.gateway.record(Record {
                 call: d.call,
                 service_id: d.service_id,
                 path: d.path,
-                digests: Some(digests),
+                digests: Some((request_digest, response_digest)),
+                bodies: bodies.into_iter().flatten().collect(),
             });
         }
     }

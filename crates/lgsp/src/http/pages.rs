@@ -30,6 +30,7 @@ pub(super) fn routes() -> Router<LgspState> {
         .route("/admin/lgsp/nhan", post(set_push))
         .route("/admin/lgsp/dich-vu", post(register_service))
         .route("/admin/lgsp/dich-vu/{id}", get(service_page))
+        .route("/admin/lgsp/nhat-ky/{seq}/{side}", get(super::bodies::body))
         .route("/admin/lgsp/quyen", post(request_access))
         .route("/admin/lgsp/quyen/{id}", post(decide))
 }
@@ -85,6 +86,8 @@ struct Overview {
     /// The dead letter: messages that could not be pushed, newest first.
     dead: Vec<crate::exchange::Message>,
     statuses: Vec<(&'static str, &'static str)>,
+    /// How much of each body a new service keeps: (bytes, label).
+    keep_choices: Vec<(String, String)>,
     agencies_hint: &'static str,
     /// A refused form's values as typed, by input id.
     typed: Typed,
@@ -238,6 +241,13 @@ async fn overview_page(
         seal,
         dead,
         statuses: ServiceStatus::ALL.iter().map(|x| (x.as_str(), x.label())).collect(),
+        keep_choices: [0, 100_000, 1_000_000, 16_000_000]
+            .into_iter()
+            .map(|n| match n {
+                0 => ("0".into(), "Không lưu, chỉ giữ mã băm".into()),
+                n => (n.to_string(), format!("Lưu nội dung đến {}", filters::size_text(n))),
+            })
+            .collect(),
         agencies_hint: "Mã cơ quan theo QĐ 20/2020, ví dụ 000.00.12.H51",
     });
     Ok((status, page).into_response())
@@ -394,6 +404,8 @@ struct ServiceForm {
     base_url: String,
     owner: String,
     openapi: String,
+    #[serde(default)]
+    keep_bodies_bytes: String,
 }
 
 async fn register_service(
@@ -413,6 +425,10 @@ async fn register_service(
         base_url: f.base_url.clone(),
         openapi: f.openapi.clone(),
         owner: f.owner.clone(),
+        keep_bodies_bytes: match f.keep_bodies_bytes.trim() {
+            "" => None,
+            t => Some(t.parse().unwrap_or(-1)),
+        },
         ..Default::default()
     };
     match s.registry.put_service(&actor, &rid, None, &d).await {
@@ -428,6 +444,7 @@ async fn register_service(
                     ("status", &d.status),
                     ("base_url", &d.base_url),
                     ("owner", &d.owner),
+                    ("keep_bodies_bytes", &f.keep_bodies_bytes),
                     ("openapi", &d.openapi),
                 ],
             );
@@ -452,6 +469,40 @@ struct ServicePage {
     consumers: Vec<(String, String)>,
     provider: String,
     errors: Vec<FieldError>,
+    kept: Vec<KeptExchange>,
+}
+
+/// An exchange whose bodies the service kept, as its page lists it.
+struct KeptExchange {
+    seq: i64,
+    at: String,
+    consumer: String,
+    operation: String,
+    status: i64,
+    /// (label, link when kept, size) of each body.
+    bodies: Vec<(&'static str, Option<String>, i64)>,
+}
+
+/// The kept bodies, one line per exchange.
+fn kept_exchanges(rows: Vec<crate::bodies::KeptBody>, names: &Names) -> Vec<KeptExchange> {
+    let mut out: Vec<KeptExchange> = Vec::new();
+    for b in rows {
+        let Some(side) = crate::bodies::BodySide::parse(&b.side) else { continue };
+        let link = (b.kept == 1).then(|| format!("/admin/lgsp/nhat-ky/{}/{}", b.seq, side.slug()));
+        let body = (side.label(), link, b.bytes);
+        match out.last_mut() {
+            Some(e) if e.seq == b.seq => e.bodies.push(body),
+            _ => out.push(KeptExchange {
+                seq: b.seq,
+                at: b.at,
+                consumer: names.system(&b.consumer),
+                operation: b.operation_id.unwrap_or_default(),
+                status: b.status,
+                bodies: vec![body],
+            }),
+        }
+    }
+    out
 }
 
 async fn service_page(
@@ -475,6 +526,12 @@ async fn service_view(
         .grants(&GrantFilter { service_id: service.id.clone(), ..Default::default() }, 500)
         .await?;
     let names = Names::read(s, vec![service.clone()], &grants.iter().collect::<Vec<_>>()).await?;
+    let kept = if actor.manages(&service.member_code) {
+        let key = format!("{}/{}", service.member_code, service.code);
+        kept_exchanges(s.registry.kept_bodies(&key, 40).await?, &names)
+    } else {
+        Vec::new()
+    };
     let consumers = s
         .registry
         .subsystems()
@@ -493,6 +550,7 @@ async fn service_view(
         operations,
         consumers,
         errors,
+        kept,
     });
     Ok((status, page).into_response())
 }

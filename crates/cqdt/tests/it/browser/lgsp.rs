@@ -1,7 +1,7 @@
 //! The integration platform's pages in the browser (issue 16): the provider's administrator
 //! sees the access request by the systems' names and approves it; the registry's service page
 //! documents the operations and takes a consumer's request, with its errors beside the fields;
-//! the traffic table shows the gateway's calls.
+//! the traffic table shows the gateway's calls; the service's page lists the bodies it keeps.
 
 use super::*;
 use crate::lgsp::{grant, provider, registry, JUSTICE};
@@ -12,7 +12,8 @@ async fn the_provider_s_administrator_approves_access_and_reads_the_traffic() {
         return;
     };
     let (base, _) = provider().await;
-    let (service, bearer) = registry(&app, &base, serde_json::json!({})).await;
+    let (service, bearer) =
+        registry(&app, &base, serde_json::json!({ "keep_bodies_bytes": 100000 })).await;
     grant(&app, &service, &["traCuuKhaiSinh"]).await;
     for path in ["/khai-sinh/KS-1", "/khai-sinh/KS-2", "/khai-sinh"] {
         let url = app.url(&format!("/lgsp/{JUSTICE}/ho-tich{path}"));
@@ -72,6 +73,7 @@ async fn the_provider_s_administrator_approves_access_and_reads_the_traffic() {
     b.fill("svc-base_url", "https://hotich.example.vn/api").await;
     b.fill("svc-owner", "Phòng Hành chính tư pháp").await;
     b.fill("svc-openapi", "openapi: 3.1.0").await;
+    b.js("document.getElementById('svc-keep_bodies_bytes').value = '1000000'; return 1").await;
     b.click_and_wait("form[action='/admin/lgsp/dich-vu'] button").await;
     let links = b
         .js("return Array.from(document.querySelectorAll('.error-summary a')).map(a => a.getAttribute('href'))")
@@ -79,9 +81,12 @@ async fn the_provider_s_administrator_approves_access_and_reads_the_traffic() {
     assert_eq!(links, serde_json::json!(["#svc-code", "#svc-openapi"]));
     assert!(b.text().await.contains("YAML"), "the document's problem is named");
     let kept = b
-        .js("return ['svc-code', 'svc-owner', 'svc-openapi'].map(id => document.getElementById(id).value)")
+        .js("return ['svc-code', 'svc-owner', 'svc-openapi', 'svc-keep_bodies_bytes'].map(id => document.getElementById(id).value)")
         .await;
-    assert_eq!(kept, serde_json::json!(["X", "Phòng Hành chính tư pháp", "openapi: 3.1.0"]));
+    assert_eq!(
+        kept,
+        serde_json::json!(["X", "Phòng Hành chính tư pháp", "openapi: 3.1.0", "1000000"])
+    );
     assert_accessible(&b, "lgsp service registration with errors").await;
 
     // Sở Tư pháp's system takes its messages at an address: a wrong one is named beside its
@@ -107,6 +112,11 @@ async fn the_provider_s_administrator_approves_access_and_reads_the_traffic() {
     b.goto(&app.url(&format!("/admin/lgsp/dich-vu/{service}"))).await;
     let text = b.text().await;
     assert!(text.contains("Tra cứu giấy khai sinh theo số"), "operations documented");
+    assert!(text.contains("mỗi nội dung tối đa 100,0 kB, mã hoá khi lưu"), "{text}");
+    let links = b
+        .js("return Array.from(document.querySelectorAll('a[href^=\"/admin/lgsp/nhat-ky/\"]')).map(a => a.getAttribute('href'))")
+        .await;
+    assert_eq!(links.as_array().map(Vec::len), Some(2), "the two answers passed are kept: {links}");
     assert_accessible(&b, "lgsp service page").await;
     b.click_and_wait("form[action='/admin/lgsp/quyen'] button").await;
     let first =
