@@ -45,6 +45,21 @@ impl cqdt_lgsp::Directory for LgspDirectory {
         })
     }
 
+    fn verify_peer_assertion(
+        &self,
+        token: &str,
+        jwks: &serde_json::Value,
+        issuer: &str,
+        aud: &str,
+        now: i64,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        match cqdt_identity::vneid::verify_gateway_assertion(token, jwks, issuer, aud, now) {
+            Ok(serde_json::Value::Object(claims)) => Ok(claims),
+            Ok(_) => Err("the assertion's claims are not an object".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     fn sign_seal(
         &self,
         claims: serde_json::Map<String, serde_json::Value>,

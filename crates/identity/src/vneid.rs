@@ -337,3 +337,21 @@ pub fn verify_id_token(
         .verify(token, keys.find(kid.as_deref()), now)
         .map_err(refused)
 }
+
+/// Verifies another platform's gateway assertion (`jwt::Expectation::gateway_assertion`) with
+/// the keys its issuer publishes: `typ` lgsp+jwt, ES256, its issuer, the service as audience,
+/// `exp`, `nbf`, `iat`; returns the claims.
+pub fn verify_gateway_assertion(
+    token: &str,
+    jwks: &Value,
+    issuer: &str,
+    audience: &str,
+    now: i64,
+) -> Result<Value, IdentityError> {
+    let refused = |why: jwt::Refusal| IdentityError::Upstream(format!("gateway assertion: {why}"));
+    let kid = jwt::verify::key_id(token).map_err(refused)?;
+    let keys = jwt::KeySet::from_jwks(jwks);
+    jwt::Expectation::gateway_assertion(issuer, audience)
+        .verify(token, keys.find(kid.as_deref()), now)
+        .map_err(refused)
+}

@@ -25,6 +25,7 @@ use crate::model::{Call, LgspError, Refusal, Service, ServiceStatus, Side, Subsy
 use crate::service::Registry;
 use crate::snapshot::{Cached, Snapshot};
 
+mod federation;
 mod streams;
 
 use crate::store;
@@ -126,6 +127,7 @@ pub struct Gateway {
     records: mpsc::Sender<Record>,
     snapshot: Cached,
     receiver: Arc<Mutex<Option<mpsc::Receiver<Record>>>>,
+    peers: Arc<federation::PeerLinks>,
 }
 
 /// A call the gateway is about to pass on.
@@ -176,6 +178,7 @@ impl Gateway {
             records,
             snapshot: Cached::default(),
             receiver: Arc::new(Mutex::new(Some(rx))),
+            peers: Arc::default(),
         })
     }
 
@@ -264,6 +267,19 @@ impl Gateway {
         };
         let operation_id = op.operation.operation_id.clone();
         call.operation_id = Some(operation_id.clone());
+        // A peer platform's call: its signed assertion names the consumer there and the
+        // request id both logs keep.
+        let mut request_id = inbound.request_id.clone();
+        let mut origin = None;
+        if let Some(peer) = snapshot.peer_calling_as(&consumer.key()) {
+            let (sub, jti) = self
+                .check_peer_assertion(&peer, &inbound.headers, service, &inbound.method)
+                .await
+                .inspect_err(|_| call.failed_side = Some(Side::Consumer.as_str().into()))?;
+            call.request_id = jti.clone();
+            request_id = jti;
+            origin = Some(sub);
+        }
         if !snapshot.allows(&consumer, &service.id, &operation_id, &self.registry.today()) {
             call.failed_side = Some(Side::Consumer.as_str().into());
             return Err(Refusal::new(
@@ -305,21 +321,33 @@ impl Gateway {
             if inbound.path == "/" { "" } else { inbound.path.as_str() },
             inbound.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default()
         );
-        let mut headers = provider_headers(
-            &inbound.headers,
-            &inbound.request_id,
-            &consumer,
-            service,
-            &operation_id,
-        );
+        let mut headers =
+            provider_headers(&inbound.headers, &request_id, &consumer, service, &operation_id);
+        if let Some(o) = origin.as_deref().and_then(|o| HeaderValue::from_str(o).ok()) {
+            headers.insert(HeaderName::from_static("x-lgsp-origin"), o);
+        }
+        let peer = match service.peer_code.as_deref() {
+            Some(code) => Some(snapshot.peer(code).ok_or_else(|| {
+                gateway_fault(format!("service {} names unknown peer {code}", service.id))
+            })?),
+            None => None,
+        };
+        if let Some(peer) = &peer {
+            let token = self.peer_token(peer).await.inspect_err(|_| {
+                call.failed_side = Some(Side::Provider.as_str().into());
+            })?;
+            let bearer =
+                HeaderValue::from_str(&format!("Bearer {token}")).map_err(gateway_fault)?;
+            headers.insert(header::AUTHORIZATION, bearer);
+        }
         let assertion = self
             .assertion(
                 &inbound.method,
-                &inbound.request_id,
-                &consumer,
-                service,
-                &operation_id,
                 &url,
+                &request_id,
+                &consumer,
+                origin.as_deref(),
+                (service, &operation_id),
             )
             .await;
         match assertion.map(|a| HeaderValue::from_str(&a)) {
@@ -403,6 +431,9 @@ impl Gateway {
             }
         };
         let status = upstream.status();
+        if let (Some(peer), 401) = (&peer, status.as_u16()) {
+            self.forget_peer_token(&peer.code);
+        }
         self.breaker_result(service, !status.is_server_error());
         if status.is_server_error() {
             call.failed_side = Some(Side::Provider.as_str().into());
@@ -444,14 +475,18 @@ impl Gateway {
     async fn assertion(
         &self,
         method: &Method,
+        url: &str,
         request_id: &str,
         consumer: &Subsystem,
-        service: &Service,
-        operation_id: &str,
-        url: &str,
+        origin: Option<&str>,
+        (service, operation_id): (&Service, &str),
     ) -> Result<String, String> {
         let mut claims = serde_json::Map::new();
         claims.insert("op".into(), operation_id.into());
+        if let Some(o) = origin {
+            // The consumer in the peer platform the call came from.
+            claims.insert("origin".into(), o.into());
+        }
         // The method and the target without its query, named as DPoP names them (RFC 9449).
         claims.insert("htm".into(), method.as_str().into());
         claims.insert("htu".into(), url.split('?').next().unwrap_or(url).into());

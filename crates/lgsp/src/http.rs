@@ -7,6 +7,7 @@ mod api;
 mod bodies;
 mod exchange;
 mod pages;
+mod peers;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, Request, State};
@@ -73,6 +74,7 @@ pub fn router(state: LgspState) -> Router {
         .route("/api/v1/lgsp/grants", get(api::grants).post(api::request_access))
         .route("/api/v1/lgsp/grants/{id}/decision", post(api::decide))
         .route("/api/v1/lgsp/calls", get(api::calls))
+        .route("/api/v1/lgsp/peers", get(peers::peers).post(peers::add_peer))
         .route("/api/v1/lgsp/services/{id}/bodies", get(bodies::kept))
         .route("/api/v1/lgsp/log/{seq}/bodies/{side}", get(bodies::body))
         .route_layer(scope_rule(ApiScope::Admin, ApiScope::Admin))
@@ -219,6 +221,8 @@ impl IntoResponse for LgspError {
         api::calls,
         bodies::kept,
         bodies::body,
+        peers::add_peer,
+        peers::peers,
         exchange::send,
         exchange::message,
         exchange::inbox,
@@ -236,6 +240,8 @@ impl IntoResponse for LgspError {
         crate::model::GrantStatus,
         crate::model::Call,
         crate::bodies::KeptBody,
+        crate::federation::Peer,
+        crate::federation::PeerDraft,
         crate::service::ServiceDraft,
         crate::service::AccessRequest,
         Catalogue,

@@ -24,6 +24,7 @@ pub mod archive;
 pub mod bodies;
 pub mod delivery;
 pub mod exchange;
+pub mod federation;
 pub mod gateway;
 pub mod http;
 pub mod log;

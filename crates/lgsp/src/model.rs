@@ -285,6 +285,8 @@ pub struct Service {
     /// The largest body the message log keeps (sealed) of each exchange, bytes; 0 keeps only
     /// the digests.
     pub keep_bodies_bytes: i64,
+    /// The peer platform that provides it, if it is another platform's service.
+    pub peer_code: Option<String>,
     /// Last change (RFC 3339).
     pub updated_at: String,
 }
@@ -308,6 +310,7 @@ pub struct ServiceRow {
     pub(crate) max_body_bytes: i64,
     pub(crate) calls_per_minute: i64,
     pub(crate) keep_bodies_bytes: i64,
+    pub(crate) peer_code: Option<String>,
     pub(crate) updated_at: String,
 }
 
@@ -333,6 +336,7 @@ impl TryFrom<ServiceRow> for Service {
             max_body_bytes: r.max_body_bytes,
             calls_per_minute: r.calls_per_minute,
             keep_bodies_bytes: r.keep_bodies_bytes,
+            peer_code: r.peer_code,
             updated_at: r.updated_at,
         })
     }

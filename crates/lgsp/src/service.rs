@@ -49,6 +49,17 @@ pub trait Directory: Send + Sync {
         &self,
         claims: serde_json::Map<String, serde_json::Value>,
     ) -> DirectoryFuture<'_, Result<String, String>>;
+    /// The claims of another platform's gateway assertion (`typ` lgsp+jwt) for the service
+    /// `aud`, checked with the keys (`jwks`) its `issuer` publishes at `now` (seconds since
+    /// the epoch); the reason when it does not verify.
+    fn verify_peer_assertion(
+        &self,
+        token: &str,
+        jwks: &serde_json::Value,
+        issuer: &str,
+        aud: &str,
+        now: i64,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, String>;
     /// The claims of a seal signature the platform made; the reason when it does not verify.
     fn verify_seal<'a>(
         &'a self,
@@ -134,6 +145,10 @@ pub struct ServiceDraft {
     /// Keep each exchange's bodies up to this many bytes, sealed (default 0: digests only;
     /// at most 16 MiB).
     pub keep_bodies_bytes: Option<i64>,
+    /// The peer platform that provides it (see [`crate::federation`]); the service then has
+    /// the same member and code as there, and is reached at the peer's gateway.
+    #[serde(default)]
+    pub peer_code: Option<String>,
 }
 
 /// The integration platform's registry.
@@ -183,7 +198,7 @@ impl Registry {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    fn changed(&self) {
+    pub(crate) fn changed(&self) {
         self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
@@ -412,7 +427,12 @@ impl Registry {
         if status.is_none() {
             errors.push(FieldError::new("status", "Chọn tình trạng của dịch vụ."));
         }
-        let base_url = check_base_url(&d.base_url, &mut errors);
+        let peer_code = d.peer_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let base_url = match peer_code {
+            // A peer's service is where the peer's gateway serves it (set below).
+            Some(_) if d.base_url.trim().is_empty() => Some(String::new()),
+            _ => check_base_url(&d.base_url, &mut errors),
+        };
         check_text("owner", "đơn vị, người chịu trách nhiệm", &d.owner, 300, &mut errors);
         if d.description.chars().count() > 2000 {
             errors.push(FieldError::new("description", "Mô tả dài tối đa 2000 ký tự."));
@@ -524,6 +544,22 @@ impl Registry {
                 ));
             }
         }
+        let base_url = match peer_code {
+            Some(code) => {
+                let peer = crate::federation::peer(&mut *tx, code).await?.ok_or_else(|| {
+                    LgspError::field("peer_code", format!("Chưa kết nối nền tảng “{code}”."))
+                })?;
+                let at = format!("{}/lgsp/{}/{}", peer.gateway_url, d.member_code, d.code);
+                if !base_url.is_empty() && base_url.trim_end_matches('/') != at {
+                    return Err(LgspError::field(
+                        "base_url",
+                        format!("Dịch vụ của nền tảng “{}” ở địa chỉ {at}.", peer.name),
+                    ));
+                }
+                at
+            }
+            None => base_url,
+        };
         let clash = store::service_at(&mut *tx, &d.member_code, &d.code).await?;
         if clash.as_ref().is_some_and(|c| Some(c.id.as_str()) != id) {
             return Err(LgspError::Conflict(format!(
@@ -548,6 +584,7 @@ impl Registry {
             max_body_bytes,
             calls_per_minute,
             keep_bodies_bytes,
+            peer_code: peer_code.map(str::to_string),
             updated_at: self.now(),
         };
         store::put_service(

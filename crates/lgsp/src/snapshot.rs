@@ -33,6 +33,10 @@ pub struct Snapshot {
     services: HashMap<(String, String), Arc<Routed>>,
     /// (consumer `member/system`, service id) → (operation, last day).
     grants: HashMap<(String, String), Vec<(String, String)>>,
+    /// Peer platforms by code.
+    peers: HashMap<String, Arc<crate::federation::Peer>>,
+    /// The peer each system that a peer calls as belongs to, by the system's `member/code`.
+    peer_systems: HashMap<String, Arc<crate::federation::Peer>>,
 }
 
 impl Snapshot {
@@ -44,6 +48,16 @@ impl Snapshot {
     /// A system by `member/code`.
     pub fn system(&self, key: &str) -> Option<&Subsystem> {
         self.systems.get(key)
+    }
+
+    /// A peer platform by code.
+    pub fn peer(&self, code: &str) -> Option<Arc<crate::federation::Peer>> {
+        self.peers.get(code).cloned()
+    }
+
+    /// The peer platform that calls as this system (`member/code`), if one does.
+    pub fn peer_calling_as(&self, system: &str) -> Option<Arc<crate::federation::Peer>> {
+        self.peer_systems.get(system).cloned()
     }
 
     /// A service by its gateway address.
@@ -123,5 +137,21 @@ async fn read(registry: &Registry) -> Result<Snapshot, LgspError> {
             .or_default()
             .push((a.operation_id, a.valid_until));
     }
-    Ok(Snapshot { read_at: Instant::now(), generation, consumers, systems, services, grants })
+    let peers: HashMap<String, Arc<crate::federation::Peer>> = crate::federation::peers(pool)
+        .await?
+        .into_iter()
+        .map(|p| (p.code.clone(), Arc::new(p)))
+        .collect();
+    let peer_systems =
+        peers.values().filter_map(|p| Some((p.consumer_key()?, p.clone()))).collect();
+    Ok(Snapshot {
+        read_at: Instant::now(),
+        generation,
+        consumers,
+        systems,
+        services,
+        grants,
+        peers,
+        peer_systems,
+    })
 }

@@ -7,7 +7,7 @@ use crate::model::{Call, Grant, GrantRow, Member, Operation, Service, ServiceRow
 
 const SERVICE_COLS: &str = "id, member_code, subsystem_code, code, name, description, version, \
      status, base_url, owner, sla_response_ms, sla_availability, timeout_ms, max_body_bytes, \
-     calls_per_minute, keep_bodies_bytes, updated_at";
+     calls_per_minute, keep_bodies_bytes, peer_code, updated_at";
 
 const SUBSYSTEM_SELECT: &str =
     "SELECT member_code, code, name, client_id, push_url FROM lgsp_subsystems";
@@ -138,14 +138,14 @@ pub async fn put_service(
          description = $6, version = $7, status = $8, base_url = $9, owner = $10, \
          sla_response_ms = $11, sla_availability = $12, timeout_ms = $13, max_body_bytes = $14, \
          calls_per_minute = $15, updated_at = $16, openapi = $17, updated_by = $18, \
-         keep_bodies_bytes = $19 WHERE id = $1"
+         keep_bodies_bytes = $19, peer_code = $20 WHERE id = $1"
     } else {
         "INSERT INTO lgsp_services (id, member_code, subsystem_code, code, name, description, \
          version, status, base_url, owner, sla_response_ms, sla_availability, timeout_ms, \
          max_body_bytes, calls_per_minute, updated_at, openapi, updated_by, keep_bodies_bytes, \
-         created_at) \
+         peer_code, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-         $19, $16)"
+         $19, $20, $16)"
     };
     sqlx::query(sql)
         .bind(&s.id)
@@ -167,6 +167,7 @@ pub async fn put_service(
         .bind(openapi)
         .bind(by)
         .bind(s.keep_bodies_bytes)
+        .bind(s.peer_code.as_deref())
         .execute(&mut *conn)
         .await
         .ctx("writing a service")?;

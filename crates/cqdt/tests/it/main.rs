@@ -19,6 +19,7 @@ mod identity;
 mod lgsp;
 mod lgsp_bodies;
 mod lgsp_exchange;
+mod lgsp_federation;
 mod lgsp_push;
 mod lgsp_seals;
 mod national;

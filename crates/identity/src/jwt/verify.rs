@@ -131,6 +131,20 @@ impl Expectation {
         }
     }
 
+    /// Another platform's statement that one of its systems calls a service here through its
+    /// gateway (`typ` lgsp+jwt, ES256, that platform's issuer, `lgsp:{member}/{service}` as
+    /// audience; it lives five minutes, with a minute's skew).
+    pub fn gateway_assertion(issuer: &str, audience: &str) -> Self {
+        Expectation {
+            typ: Typ::Exactly(super::GATEWAY_ASSERTION_TYP),
+            algs: &[Alg::Es256],
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+            exp_grace: Some(LEEWAY_SECS),
+            nonce: None,
+        }
+    }
+
     /// An ID token of this provider presented back by a client (`id_token_hint`): `typ` JWT,
     /// ES256 or RS256, this issuer, the client as audience. RP-Initiated Logout 1.0 §2 asks
     /// the provider to accept hints whose `exp` has passed, so `exp_grace` says how long

@@ -41,8 +41,11 @@ pub(super) async fn body(
     Steward(actor): Steward,
     RequestId(rid): RequestId,
     State(s): State<LgspState>,
-    Path((seq, side)): Path<(i64, String)>,
+    Path((seq, side)): Path<(String, String)>,
 ) -> Result<Response, LgspError> {
+    let seq: i64 = seq.parse().map_err(|_| {
+        LgspError::NotFound(format!("“{seq}” không phải số thứ tự trong nhật ký trao đổi."))
+    })?;
     let side = BodySide::parse(&side).ok_or_else(|| {
         LgspError::NotFound(format!("“{side}” không phải nội dung gửi hay nội dung trả lời."))
     })?;

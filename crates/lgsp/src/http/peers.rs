@@ -1,0 +1,39 @@
+//! Peer platforms (federation): registered by the platform's administrator, listed for the
+//! registry's stewards.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use cqdt_platform::openapi::{
+    AdminRefusal, BadRequest, Conflict, Unprocessable, UnsupportedMediaType,
+};
+use cqdt_platform::RequestId;
+
+use super::{LgspState, Steward};
+use crate::federation::{Peer, PeerDraft};
+use crate::model::LgspError;
+
+/// Connect another platform (the national NDXP, another province) as a peer (platform administrator)
+#[utoipa::path(post, path = "/api/v1/lgsp/peers", tag = "lgsp", operation_id = "lgsp_add_peer",
+    request_body(content = PeerDraft),
+    responses((status = 201, description = "The peer (its client secret is kept sealed, never shown)", body = Peer), BadRequest, Conflict, UnsupportedMediaType, Unprocessable, AdminRefusal),
+    security(("session" = []), ("basic" = [])))]
+pub(super) async fn add_peer(
+    Steward(actor): Steward,
+    RequestId(rid): RequestId,
+    State(s): State<LgspState>,
+    Json(d): Json<PeerDraft>,
+) -> Result<(StatusCode, Json<Peer>), LgspError> {
+    Ok((StatusCode::CREATED, Json(s.registry.add_peer(&actor, &rid, &d).await?)))
+}
+
+/// The peer platforms
+#[utoipa::path(get, path = "/api/v1/lgsp/peers", tag = "lgsp", operation_id = "lgsp_peers",
+    responses((status = 200, description = "Peers, by code", body = Vec<Peer>), AdminRefusal),
+    security(("session" = []), ("basic" = [])))]
+pub(super) async fn peers(
+    _s: Steward,
+    State(s): State<LgspState>,
+) -> Result<Json<Vec<Peer>>, LgspError> {
+    Ok(Json(s.registry.peers().await?))
+}
