@@ -75,6 +75,7 @@ pub fn router(state: LgspState) -> Router {
         .route("/api/v1/lgsp/grants/{id}/decision", post(api::decide))
         .route("/api/v1/lgsp/calls", get(api::calls))
         .route("/api/v1/lgsp/peers", get(peers::peers).post(peers::add_peer))
+        .route("/api/v1/lgsp/peers/{code}/services", post(peers::import_service))
         .route("/api/v1/lgsp/services/{id}/bodies", get(bodies::kept))
         .route("/api/v1/lgsp/log/{seq}/bodies/{side}", get(bodies::body))
         .route_layer(scope_rule(ApiScope::Admin, ApiScope::Admin))
@@ -223,6 +224,7 @@ impl IntoResponse for LgspError {
         bodies::body,
         peers::add_peer,
         peers::peers,
+        peers::import_service,
         exchange::send,
         exchange::message,
         exchange::inbox,
@@ -242,6 +244,7 @@ impl IntoResponse for LgspError {
         crate::bodies::KeptBody,
         crate::federation::Peer,
         crate::federation::PeerDraft,
+        peers::PeerServiceBody,
         crate::service::ServiceDraft,
         crate::service::AccessRequest,
         Catalogue,

@@ -3,7 +3,8 @@
 //! gateways: the province's gateway gets its token from the national platform and signs its
 //! assertion of the consumer; the national gateway checks that assertion with the keys the
 //! province publishes, passes the consumer on to its provider, and logs the exchange under the
-//! province's request id, so the two logs match. Without a valid assertion the peer's call is
+//! province's request id, so the two logs match. The province registers the national service
+//! from the national platform's metadata services. Without a valid assertion the peer's call is
 //! refused, naming the consumer's side.
 
 use std::time::Duration;
@@ -11,9 +12,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{add_client, audit_text, client, Instance};
-use crate::lgsp::{
-    admin_json, civil_status_api, grant, provider, registry, system, COMMITTEE, JUSTICE,
-};
+use crate::lgsp::{admin_json, grant, provider, registry, system, COMMITTEE, JUSTICE};
 use crate::oidc::token;
 
 /// The request ids in an instance's message log, oldest first, once there are `n`.
@@ -105,11 +104,18 @@ async fn a_province_system_calls_a_national_service_through_both_gateways_and_bo
     )
     .await;
     assert!(peer.get("client_secret").is_none(), "the secret is never shown: {peer}");
-    let remote = post(&province, "/api/v1/lgsp/services", json!({
-        "member_code": JUSTICE, "subsystem_code": "ho-tich", "code": "ho-tich", "status": "published",
-        "base_url": "", "owner": "Bộ Tư pháp", "openapi": civil_status_api(), "peer_code": "quoc-gia",
-    }))
+    // Its service, from the national platform's metadata services.
+    let remote = post(
+        &province,
+        "/api/v1/lgsp/peers/quoc-gia/services",
+        json!({ "member_code": JUSTICE, "code": "ho-tich" }),
+    )
     .await;
+    assert_eq!(
+        (remote["name"].as_str(), remote["version"].as_str()),
+        (Some("Tra cứu hộ tịch"), Some("2.0.1"))
+    );
+    assert_eq!(remote["owner"], "Phòng Hành chính tư pháp, Sở Tư pháp", "{remote}");
     let at_national = format!("{}/lgsp/{JUSTICE}/ho-tich", national.url(""));
     assert_eq!(remote["base_url"], at_national.as_str(), "{remote}");
     grant(&province, remote["id"].as_str().expect("id"), &["traCuuKhaiSinh"]).await;

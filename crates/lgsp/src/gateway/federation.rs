@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::Gateway;
 use crate::federation::Peer;
 use crate::model::{LgspError, Refusal, Service, Side};
+use crate::service::{Actor, ServiceDraft};
 
 /// How long a peer's published keys are used before they are read again.
 const KEYS_FOR: Duration = Duration::from_secs(600);
@@ -93,6 +94,84 @@ impl Gateway {
             .unwrap_or_else(|p| p.into_inner())
             .insert(peer.code.clone(), (t.access_token.clone(), Instant::now() + life));
         Ok(t.access_token)
+    }
+
+    /// Registers (or brings up to date) a peer's service here from the peer's metadata
+    /// services: its document, name, owner and service levels as the peer publishes them,
+    /// under the same member and code, reached at the peer's gateway. The member and its
+    /// system must be in this registry already.
+    pub async fn import_from_peer(
+        &self,
+        actor: &Actor,
+        rid: &str,
+        peer_code: &str,
+        member: &str,
+        code: &str,
+    ) -> Result<Service, LgspError> {
+        let peer = crate::federation::peer(self.registry.db().pool(), peer_code)
+            .await?
+            .ok_or_else(|| LgspError::NotFound(format!("Chưa kết nối nền tảng “{peer_code}”.")))?;
+        let token = self.peer_token(&peer).await?;
+        let read = |url: String| {
+            let token = token.clone();
+            let peer = &peer;
+            async move {
+                let res = self
+                    .http
+                    .get(&url)
+                    .bearer_auth(token)
+                    .timeout(Duration::from_secs(30))
+                    .send()
+                    .await
+                    .map_err(|e| peer_failed(peer, e))?;
+                if !res.status().is_success() {
+                    return Err(LgspError::Conflict(format!(
+                        "Nền tảng “{}” trả lời {} cho {url}.",
+                        peer.name,
+                        res.status()
+                    )));
+                }
+                res.text().await.map_err(|e| peer_failed(peer, e))
+            }
+        };
+        let meta = format!("{}/api/v1/lgsp/meta", peer.gateway_url);
+        let encoded: String = form_urlencoded::byte_serialize(member.as_bytes()).collect();
+        let listed = read(format!("{meta}/services?member={encoded}")).await?;
+        let listed: Vec<Value> =
+            serde_json::from_str(&listed).map_err(|e| peer_failed(&peer, e))?;
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let number = |v: &Value, k: &str| v.get(k).and_then(Value::as_i64);
+        let remote = listed
+            .iter()
+            .find(|s| text(s, "member_code") == member && text(s, "code") == code)
+            .ok_or_else(|| {
+                LgspError::NotFound(format!(
+                    "Nền tảng “{}” không công bố dịch vụ {member}/{code}.",
+                    peer.name
+                ))
+            })?;
+        let openapi = read(format!("{meta}/services/{}/openapi", text(remote, "id"))).await?;
+        // Brought up to date, a service keeps how this gateway treats it.
+        let here = crate::store::service_at(self.registry.db().pool(), member, code).await?;
+        let draft = ServiceDraft {
+            member_code: member.to_string(),
+            subsystem_code: text(remote, "subsystem_code"),
+            code: code.to_string(),
+            name: text(remote, "name"),
+            description: text(remote, "description"),
+            status: "published".into(),
+            base_url: String::new(),
+            openapi,
+            owner: text(remote, "owner"),
+            sla_response_ms: number(remote, "sla_response_ms"),
+            sla_availability: number(remote, "sla_availability"),
+            timeout_ms: number(remote, "timeout_ms"),
+            max_body_bytes: number(remote, "max_body_bytes"),
+            calls_per_minute: here.as_ref().map(|h| h.calls_per_minute),
+            keep_bodies_bytes: here.as_ref().map(|h| h.keep_bodies_bytes),
+            peer_code: Some(peer.code.clone()),
+        };
+        self.registry.put_service(actor, rid, here.as_ref().map(|s| s.id.as_str()), &draft).await
     }
 
     /// Drops the token kept for `peer` (it answered 401).
