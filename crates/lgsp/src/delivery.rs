@@ -10,8 +10,8 @@
 //! queue moves on without new traffic. After [`MAX_ATTEMPTS`] failures the message goes to the
 //! dead letter (`dead`, with the reason) and the ones behind it go on. Any other 4xx is the
 //! recipient refusing the message: it goes to the dead letter at once. A message may arrive
-//! twice (a crash between the answer and the record): recipients deduplicate by
-//! `X-Lgsp-Message-Id`.
+//! twice (a crash between the answer and the record, which is written every
+//! [`RECORD_EVERY`] messages): recipients deduplicate by `X-Lgsp-Message-Id`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +36,9 @@ pub fn backoff(attempts: i64) -> chrono::Duration {
 }
 /// How long a delivery run holds a recipient (renewed with each page).
 const LEASE: Duration = Duration::from_secs(60);
+/// Messages pushed before their receipt is recorded (one statement for them): the most a
+/// crash makes the recipient get twice.
+const RECORD_EVERY: usize = 10;
 /// Messages a delivery run reads at a time, and most body bytes it holds.
 const PAGE: i64 = 100;
 const PAGE_BYTES: i64 = 16 * 1024 * 1024;
@@ -156,7 +159,14 @@ impl Delivery {
                     m.next_attempt_at.as_deref().is_some_and(|at| at > format_ts(now).as_str());
                 let outcome = if waits { None } else { Some(self.push(recipient, url, m).await) };
                 match outcome {
-                    Some(Outcome::Delivered) => delivered.push(m.id.clone()),
+                    Some(Outcome::Delivered) => {
+                        delivered.push(m.id.clone());
+                        // Recorded every few: a crash pushes again at most these.
+                        if delivered.len() >= RECORD_EVERY {
+                            self.received(&delivered).await.map_err(db)?;
+                            delivered.clear();
+                        }
+                    }
                     None => {
                         self.received(&delivered).await.map_err(db)?;
                         return Ok(());

@@ -4,6 +4,7 @@
 
 mod binary;
 mod crash;
+mod crash_delivery;
 mod crash_exchange;
 mod crash_waits;
 mod operations;
