@@ -13,7 +13,7 @@ use cqdt_platform::{DbError, DbResultExt, FieldError};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Executor};
 
-use crate::model::{check_base_url, check_code, check_text, LgspError};
+use crate::model::{check_code, check_text, LgspError};
 use crate::service::{Actor, Registry};
 use crate::store;
 
@@ -78,12 +78,23 @@ pub(crate) fn secret_context(code: &str) -> String {
     format!("lgsp_peers.client_secret:{code}")
 }
 
-/// A URL field: its own field name on errors.
+/// An address of the peer: absolute http(s), with a host, no query, fragment or credentials.
 fn url_field(field: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<String> {
-    let mut own = Vec::new();
-    let url = check_base_url(value, &mut own);
-    errors.extend(own.into_iter().map(|e| FieldError::new(field, e.message)));
-    url
+    let ok = reqwest::Url::parse(value.trim()).ok().filter(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host_str().is_some()
+            && u.query().is_none()
+            && u.fragment().is_none()
+            && u.username().is_empty()
+            && u.password().is_none()
+    });
+    if ok.is_none() {
+        errors.push(FieldError::new(
+            field,
+            "Nhập địa chỉ đầy đủ bắt đầu bằng https:// (hoặc http://), không kèm tham số, ví dụ https://ndxp.gov.vn.",
+        ));
+    }
+    ok.map(|_| value.trim().to_string())
 }
 
 impl Registry {
@@ -107,9 +118,16 @@ impl Registry {
             ("", Some(i)) => format!("{}{tail}", i.trim_end_matches('/')),
             (v, _) => v.to_string(),
         };
-        let gateway_url = url_field("gateway_url", &or_issuer(&d.gateway_url, ""), &mut errors);
-        let token_url =
-            url_field("token_url", &or_issuer(&d.token_url, "/oauth/token"), &mut errors);
+        // Left empty, they follow the issuer (and say nothing more when it is wrong).
+        let derived = |field: &str, given: &str, tail: &str, errors: &mut Vec<FieldError>| match (
+            given.trim(),
+            &issuer,
+        ) {
+            ("", None) => None,
+            (g, _) => url_field(field, &or_issuer(g, tail), errors),
+        };
+        let gateway_url = derived("gateway_url", &d.gateway_url, "", &mut errors);
+        let token_url = derived("token_url", &d.token_url, "/oauth/token", &mut errors);
         let (client_id, secret) = (d.client_id.trim(), d.client_secret.trim());
         if client_id.is_empty() != secret.is_empty() {
             errors.push(FieldError::new(

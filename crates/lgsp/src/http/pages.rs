@@ -14,6 +14,8 @@ use cqdt_platform::web::render;
 use cqdt_platform::{FieldError, RequestId, Shell};
 use serde::Deserialize;
 
+mod federation;
+
 use super::{LgspState, Steward};
 use crate::model::{
     Grant, GrantStatus, LgspError, Member, Operation, Service, ServiceStatus, Subsystem,
@@ -28,6 +30,8 @@ pub(super) fn routes() -> Router<LgspState> {
         .route("/admin/lgsp/thanh-vien", post(add_member))
         .route("/admin/lgsp/he-thong", post(add_subsystem))
         .route("/admin/lgsp/nhan", post(set_push))
+        .route("/admin/lgsp/nen-tang", post(federation::add_peer))
+        .route("/admin/lgsp/nen-tang/dich-vu", post(federation::import_service))
         .route("/admin/lgsp/dich-vu", post(register_service))
         .route("/admin/lgsp/dich-vu/{id}", get(service_page))
         .route("/admin/lgsp/nhat-ky/{seq}/{side}", get(super::bodies::body))
@@ -72,6 +76,8 @@ struct Overview {
     own_subsystems: Vec<Subsystem>,
     /// Whether the person may make agencies members (platform administrators).
     platform: bool,
+    /// Peer platforms.
+    peers: Vec<federation::PeerView>,
     services: Vec<ServiceView>,
     pending: Vec<GrantView>,
     granted: Vec<GrantView>,
@@ -193,6 +199,7 @@ async fn overview_page(
         .await?;
     let (log_records, seal) = crate::seal::status(s.registry.db()).await?;
     let dead = s.exchange.dead(50).await?;
+    let peers = s.registry.peers().await?;
     let names =
         Names::read(s, services.clone(), &pending.iter().chain(&granted).collect::<Vec<_>>())
             .await?;
@@ -216,6 +223,7 @@ async fn overview_page(
             .cloned()
             .collect(),
         platform: actor.scopes.is_none(),
+        peers: peers.iter().map(|p| federation::PeerView::of(p, &names)).collect(),
         members,
         subsystems,
         typed,
@@ -262,7 +270,9 @@ struct Done {
     dich_vu: Option<String>,
 }
 
-const NOTICES: [(&str, &str); 6] = [
+const NOTICES: [(&str, &str); 8] = [
+    ("nen-tang", "Đã kết nối nền tảng."),
+    ("lay-dich-vu", "Đã đăng ký dịch vụ của nền tảng kết nối."),
     ("thanh-vien", "Đã kết nạp thành viên."),
     ("he-thong", "Đã thêm hệ thống."),
     ("yeu-cau", "Đã gửi yêu cầu cấp quyền; quản trị của đơn vị cung cấp sẽ duyệt."),
@@ -299,6 +309,8 @@ async fn again(
     let errors = match e {
         LgspError::Invalid(errors) => errors,
         LgspError::Conflict(m) | LgspError::NotFound(m) => vec![FieldError::new("code", m)],
+        // A peer platform that does not answer (the service import).
+        LgspError::Gateway(r) => vec![FieldError::new("code", r.detail)],
         other => return Err(other),
     };
     let errors = errors.into_iter().map(|e| FieldError::new(input(&e.field), e.message)).collect();

@@ -125,3 +125,55 @@ async fn the_provider_s_administrator_approves_access_and_reads_the_traffic() {
     assert_accessible(&b, "lgsp access request with errors").await;
     b.quit().await;
 }
+
+#[tokio::test]
+async fn the_platform_administrator_connects_a_peer_platform() {
+    let Some((app, b)) = journey().await else {
+        return;
+    };
+    let (base, _) = provider().await;
+    registry(&app, &base, serde_json::json!({})).await;
+    let admin =
+        helpers::sign_in(&app, "quantri", helpers::DEMO_PASSWORD, Some(helpers::DEMO_TOTP)).await;
+    b.goto(&app.url("/")).await;
+    b.sign_in_as(&admin).await;
+    b.goto(&app.url("/admin/lgsp")).await;
+    assert!(b.text().await.contains("Chưa kết nối nền tảng nào."));
+
+    // An address that is not one and a client without its secret: both named beside their
+    // fields, what was typed kept (never the secret).
+    b.fill("peer-code", "quoc-gia").await;
+    b.fill("peer-name", "Nền tảng NDXP").await;
+    b.fill("peer-issuer", "ndxp.gov.vn").await;
+    b.fill("peer-client_id", "lgsp-soc-trang").await;
+    b.click_and_wait("form[action='/admin/lgsp/nen-tang'] button").await;
+    let links = b
+        .js("return Array.from(document.querySelectorAll('.error-summary a')).map(a => a.getAttribute('href'))")
+        .await;
+    assert_eq!(links, serde_json::json!(["#peer-issuer", "#peer-client_secret"]));
+    let kept = b.js("return document.getElementById('peer-name').value").await;
+    assert_eq!(kept, "Nền tảng NDXP");
+    assert_accessible(&b, "lgsp peer with errors").await;
+
+    // Connected: it calls in as the one-stop system; this platform has no client there yet.
+    b.fill("peer-issuer", "https://ndxp.gov.vn").await;
+    b.fill("peer-client_id", "").await;
+    b.js("const s = document.getElementById('peer-calls_as'); s.value = s.options[1].value; return 1")
+        .await;
+    b.click_and_wait("form[action='/admin/lgsp/nen-tang'] button").await;
+    let text = b.text().await;
+    assert!(text.contains("Đã kết nối nền tảng."), "{text}");
+    assert!(text.contains("nền tảng đó gọi vào với tư cách Hệ thống một cửa"), "{text}");
+    assert!(text.contains("Trục này chưa có ứng dụng kết nối tại nền tảng đó"), "{text}");
+
+    // Its services cannot be fetched without a client there: said beside the form.
+    b.fill("import-member_code", JUSTICE).await;
+    b.fill("import-code", "ho-tich").await;
+    b.click_and_wait("form[action='/admin/lgsp/nen-tang/dich-vu'] button").await;
+    let first =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
+    assert_eq!(first, "#import-code");
+    assert!(b.text().await.contains("chưa cấu hình ứng dụng kết nối"));
+    assert_accessible(&b, "lgsp peer service import refused").await;
+    b.quit().await;
+}
