@@ -10,7 +10,7 @@ use crate::app::{open_db, App, AppError};
 use crate::bench;
 use crate::config::{
     AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, ClientCommand, Command, Config,
-    KekCommand, SandboxCommand,
+    KekCommand, ProcedureCommand, SandboxCommand,
 };
 
 /// Runs one command; `database_url_flag` is the database the user named, if any (the
@@ -80,6 +80,23 @@ pub async fn run(
             let db = open_db(&config).await?;
             let app = App::build(config, db, clock).await?;
             calendar_command(&app, command)
+        }
+        Command::Procedures { command: ProcedureCommand::CheckLegalBases } => {
+            let db = open_db(&config).await?;
+            let app = App::build(config, db, clock).await?;
+            let report = app.check_legal_bases("cqdt procedures check-legal-bases").await?;
+            println!("{} documents looked up, {} in force", report.checked, report.in_force);
+            for (n, validity, by) in &report.not_in_force {
+                let by = by.as_deref().map(|b| format!(", replaced by {b}")).unwrap_or_default();
+                println!("NOT IN FORCE: {n} ({validity}{by})");
+            }
+            for n in &report.not_found {
+                println!("NOT FOUND: {n}");
+            }
+            for (n, why) in &report.failed {
+                println!("FAILED: {n}: {why}");
+            }
+            Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Catalog { command } => {
             let db = open_db(&config).await?;

@@ -107,6 +107,9 @@ pub struct GlobalArgs {
     /// The national business registry's lookup service, as national_population_url.
     #[arg(long, env = "CQDT_NATIONAL_BUSINESS_URL", global = true)]
     pub national_business_url: Option<String>,
+    /// The national legal documents database's lookup service, as national_population_url.
+    #[arg(long, env = "CQDT_NATIONAL_LEGAL_URL", global = true)]
+    pub national_legal_url: Option<String>,
     /// The platform's OAuth client (client credentials) for the national services' gateway.
     #[arg(long, env = "CQDT_NATIONAL_CLIENT_ID", global = true)]
     pub national_client_id: Option<String>,
@@ -179,6 +182,12 @@ pub enum Command {
         #[command(subcommand)]
         command: KekCommand,
     },
+    /// The procedure catalog's tools.
+    Procedures {
+        /// Procedures command.
+        #[command(subcommand)]
+        command: ProcedureCommand,
+    },
     /// Shared catalogs.
     Catalog {
         /// Catalog command.
@@ -218,7 +227,7 @@ pub struct ServeArgs {
 
 pub use crate::subcommands::{
     AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, ClientCommand, KekCommand,
-    LgspCommand, SandboxCommand,
+    LgspCommand, ProcedureCommand, SandboxCommand,
 };
 
 /// Values read from the TOML file.
@@ -252,6 +261,7 @@ struct FileConfig {
     lgsp_keep_days: Option<u32>,
     national_population_url: Option<String>,
     national_business_url: Option<String>,
+    national_legal_url: Option<String>,
     national_client_id: Option<String>,
     national_client_secret: Option<String>,
     national_token_url: Option<String>,
@@ -325,6 +335,8 @@ pub struct NationalConfig {
     pub population_url: Option<String>,
     /// The business registry's service.
     pub business_url: Option<String>,
+    /// The legal documents database's service.
+    pub legal_url: Option<String>,
     /// Client id and secret (client credentials), if the services need a token.
     pub client: Option<(String, String)>,
     /// The token endpoint [default: this platform's].
@@ -358,6 +370,8 @@ impl NationalConfig {
             &mut file.national_business_url,
             "national_business_url",
         )?;
+        let legal_url =
+            url(&g.national_legal_url, &mut file.national_legal_url, "national_legal_url")?;
         let token_url =
             url(&g.national_token_url, &mut file.national_token_url, "national_token_url")?;
         let client = match (
@@ -372,7 +386,7 @@ impl NationalConfig {
                 ))
             }
         };
-        Ok(NationalConfig { population_url, business_url, client, token_url })
+        Ok(NationalConfig { population_url, business_url, legal_url, client, token_url })
     }
 }
 

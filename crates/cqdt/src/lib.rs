@@ -14,6 +14,7 @@ mod commands;
 pub mod config;
 mod connect_national;
 mod demo;
+mod legal_check;
 mod lgsp_log;
 mod menu;
 pub mod openapi;

@@ -39,9 +39,13 @@ pub async fn start(
     app.start_identity_at(Some(addr)).await?;
     let national = crate::wiring::national(&config, addr)
         .map_err(|e| AppError::Failed(format!("national systems: {e}")))?;
+    let legal = national.legal.clone();
     app.dossiers = app.dossiers.clone().with_national(national);
     let (stop, stop_rx) = watch::channel(false);
-    let workers = app.spawn_workers(stop_rx.clone());
+    let mut workers = app.spawn_workers(stop_rx.clone());
+    if let Some(legal) = legal {
+        workers.push(app.spawn_legal_checks(legal, stop_rx.clone()));
+    }
     let service = app.router().into_make_service_with_connect_info::<SocketAddr>();
     let mut stopped = stop_rx;
     let http = tokio::spawn(async move {

@@ -4,6 +4,15 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
+/// `cqdt procedures …`
+#[derive(Debug, Subcommand)]
+pub enum ProcedureCommand {
+    /// Look up every document the procedures' legal bases cite in the national legal documents
+    /// database (CQDT_NATIONAL_LEGAL_URL) and keep what it says, for the portal's links; lists
+    /// the documents no longer in force and those not found.
+    CheckLegalBases,
+}
+
 /// `cqdt audit …`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {

@@ -95,7 +95,9 @@ pub(crate) fn national(
     config: &crate::config::Config,
     addr: std::net::SocketAddr,
 ) -> Result<cqdt_national::National, String> {
-    use cqdt_national::{Connection, Credentials, HttpBusiness, HttpPopulation};
+    use cqdt_national::{
+        Connection, Credentials, HttpBusiness, HttpLegalDocuments, HttpPopulation,
+    };
     let n = &config.national;
     let own = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let own = own.trim_end_matches('/');
@@ -120,6 +122,9 @@ pub(crate) fn national(
     }
     if let Some(url) = &n.business_url {
         national.business = Some(Arc::new(HttpBusiness(connect(url)?)));
+    }
+    if let Some(url) = &n.legal_url {
+        national.legal = Some(Arc::new(HttpLegalDocuments(connect(url)?)));
     }
     Ok(national)
 }

@@ -110,7 +110,7 @@ impl Connection {
 
     /// GETs `path` (below the base) with `query`; `None` for 404, the JSON for 200, the
     /// refusal or failure otherwise. A 401 drops the cached token and tries once more.
-    async fn get<T: for<'de> Deserialize<'de>>(
+    pub(crate) async fn get<T: for<'de> Deserialize<'de>>(
         &self,
         system: &'static str,
         path: &str,

@@ -1,6 +1,7 @@
 //! Adapters for the national systems the province's platform asks (issue 16): the national
-//! population database (CSDL quốc gia về dân cư) and the national business registry. Each is
-//! a trait ([`Population`], [`BusinessRegistry`]) with a real HTTP client ([`client`]) that
+//! population database (CSDL quốc gia về dân cư), the national business registry and the
+//! national legal documents database. Each is a trait ([`Population`], [`BusinessRegistry`],
+//! [`LegalDocuments`]) with a real HTTP client ([`client`]) that
 //! goes through the LGSP gateway with a client-credentials token, and a sandbox that behaves
 //! like the real system ([`sandbox`], served by `cqdt sandbox national`, labelled as a sandbox
 //! in every answer and page) so the journeys run offline.
@@ -24,11 +25,13 @@ use std::sync::Arc;
 use cqdt_platform::{PersonalId, TaxCode};
 
 pub mod client;
+pub mod legal;
 pub mod model;
 pub mod sandbox;
 pub mod wire;
 
 pub use client::{Connection, Credentials, HttpBusiness, HttpPopulation};
+pub use legal::{DocumentNumber, HttpLegalDocuments, LegalDocument, LegalDocuments, Validity};
 pub use model::{Citizen, Enterprise, NationalError, Purpose, Representative, Source};
 
 /// A boxed future: the traits are used as objects.
@@ -60,6 +63,8 @@ pub struct National {
     pub population: Option<Arc<dyn Population>>,
     /// The business registry.
     pub business: Option<Arc<dyn BusinessRegistry>>,
+    /// The legal documents database.
+    pub legal: Option<Arc<dyn LegalDocuments>>,
 }
 
 impl National {

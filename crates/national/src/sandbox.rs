@@ -1,5 +1,5 @@
-//! SANDBOX: stand-ins for the national population database and the national business
-//! registry (`cqdt sandbox national`), speaking the format of [`crate::wire`] so that the real
+//! SANDBOX: stand-ins for the national population database, the national business registry
+//! and the national legal documents database (`cqdt sandbox national`), speaking the format of [`crate::wire`] so that the real
 //! clients talk to them unchanged. Every answer says `moiTruongThuNghiem: true` and carries
 //! the header `X-Sandbox: national`; the start page says so in words and lists the invented
 //! records a tester can look up.
@@ -24,6 +24,9 @@ use crate::model::Purpose;
 use crate::wire::{CongDan, DoanhNghiep, Loi, TraLoiCongDan, TraLoiDoanhNghiep};
 
 pub mod data;
+pub mod legal;
+
+pub use legal::LEGAL_BASE;
 
 /// Where the population service lives on the sandbox.
 pub const POPULATION_BASE: &str = "/dan-cu/v1";
@@ -86,6 +89,22 @@ pub fn population_openapi() -> String {
     PopulationApi::openapi().to_pretty_json().unwrap_or_default()
 }
 
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "CSDL quốc gia về văn bản pháp luật — tra cứu văn bản (môi trường thử nghiệm)",
+        version = "1.0.0"
+    ),
+    paths(legal::document),
+    components(schemas(crate::legal::TraLoiVanBan, crate::legal::VanBan, Loi))
+)]
+struct LegalApi;
+
+/// The OpenAPI document of the sandbox's legal documents service.
+pub fn legal_openapi() -> String {
+    LegalApi::openapi().to_pretty_json().unwrap_or_default()
+}
+
 /// The OpenAPI document of the sandbox's business-registry service.
 pub fn business_openapi() -> String {
     BusinessApi::openapi().to_pretty_json().unwrap_or_default()
@@ -97,7 +116,7 @@ struct PurposeQuery {
     muc_dich: Option<String>,
 }
 
-fn problem(status: StatusCode, title: &str, detail: String) -> Response {
+pub(crate) fn problem(status: StatusCode, title: &str, detail: String) -> Response {
     let body = Loi { title: title.into(), status: status.as_u16(), detail: Some(detail) };
     let mut res = (status, Json(body)).into_response();
     res.headers_mut()
@@ -133,6 +152,12 @@ impl Sandbox {
             .route(
                 &format!("{BUSINESS_BASE}/openapi.json"),
                 get(|| async { json_doc(business_openapi()) }),
+            )
+            .route(&format!("{LEGAL_BASE}/van-ban"), get(legal::document))
+            .route(&format!("{LEGAL_BASE}/xem"), get(legal::document_page))
+            .route(
+                &format!("{LEGAL_BASE}/openapi.json"),
+                get(|| async { json_doc(legal_openapi()) }),
             )
             .route(
                 "/healthz",
@@ -287,11 +312,11 @@ async fn journal(State(s): State<Sandbox>) -> Json<Vec<Read>> {
     Json(s.reads())
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
+pub(crate) fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
@@ -327,12 +352,15 @@ async fn start_page(State(s): State<Sandbox>) -> Html<String> {
     let body = format!(
         "<p>Dịch vụ tra cứu công dân: <code>{POPULATION_BASE}/cong-dan/{{số định danh}}?mucDich=…</code> \
 (<a href=\"{POPULATION_BASE}/openapi.json\">tài liệu OpenAPI</a>); tra cứu doanh nghiệp: \
-<code>{BUSINESS_BASE}/doanh-nghiep/{{mã số}}</code> (<a href=\"{BUSINESS_BASE}/openapi.json\">tài liệu OpenAPI</a>). \
+<code>{BUSINESS_BASE}/doanh-nghiep/{{mã số}}</code> (<a href=\"{BUSINESS_BASE}/openapi.json\">tài liệu OpenAPI</a>); tra cứu văn bản pháp luật: \
+<code>{LEGAL_BASE}/van-ban?soKyHieu=…</code> (<a href=\"{LEGAL_BASE}/openapi.json\">tài liệu OpenAPI</a>, \
+{} văn bản, ví dụ <a href=\"{LEGAL_BASE}/xem?soKyHieu=60%2F2014%2FQH13\">Luật Hộ tịch</a>). \
 <a href=\"/nhat-ky\">Nhật ký tra cứu</a>.</p>\
 <h2>Một số công dân thử nghiệm ({} bản ghi)</h2><div class=\"wrap\"><table><thead><tr><th scope=\"col\">Số định danh</th>\
 <th scope=\"col\">Họ và tên</th><th scope=\"col\">Ngày sinh</th><th scope=\"col\">Nơi thường trú</th></tr></thead><tbody>{rows}</tbody></table></div>\
 <h2>Một số doanh nghiệp thử nghiệm ({} bản ghi)</h2><div class=\"wrap\"><table><thead><tr><th scope=\"col\">Mã số</th>\
 <th scope=\"col\">Tên doanh nghiệp</th><th scope=\"col\">Tình trạng</th></tr></thead><tbody>{firms}</tbody></table></div>",
+        legal::documents("").len(),
         s.citizens.len(),
         s.enterprises.len()
     );

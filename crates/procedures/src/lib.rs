@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod http;
+pub mod legal;
 pub mod model;
 pub mod search;
 pub mod seed;

@@ -100,6 +100,18 @@ fn parse(row: &StoredRow) -> Result<Entry, ProcedureError> {
 }
 
 impl ProcedureService {
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub(crate) fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
     /// Opens the catalog and builds the search index of the published procedures.
     #[tracing::instrument(skip_all)]
     pub async fn load(db: Db, clock: SharedClock, audit: Audit) -> Result<Self, ProcedureError> {

@@ -23,6 +23,7 @@ mod lgsp_federation;
 mod lgsp_push;
 mod lgsp_seals;
 mod national;
+mod national_legal;
 mod navigation;
 mod notifications;
 mod oidc;

@@ -144,6 +144,48 @@ struct ProcedureTpl {
     levels: String,
     time: String,
     fees: Vec<(String, String, String)>,
+    /// Each legal basis with the documents it names that the national database described.
+    legal: Vec<(String, Vec<DocumentLink>)>,
+}
+
+/// A document a legal basis names, as the national legal documents database described it.
+struct DocumentLink {
+    number: String,
+    url: Option<String>,
+    /// Its validity in words.
+    validity: &'static str,
+    /// Not in force: said as a warning.
+    warn: bool,
+    replaced_by: Option<String>,
+    sandbox: bool,
+}
+
+fn legal_lines(
+    lines: &[String],
+    known: &HashMap<String, crate::legal::KnownDocument>,
+) -> Vec<(String, Vec<DocumentLink>)> {
+    use cqdt_national::{DocumentNumber, Validity};
+    lines
+        .iter()
+        .map(|l| {
+            let docs = DocumentNumber::find_all(l)
+                .iter()
+                .filter_map(|n| known.get(n.as_str()))
+                .filter_map(|d| {
+                    let v = d.validity()?;
+                    Some(DocumentLink {
+                        number: d.number.clone(),
+                        url: d.url.clone(),
+                        validity: v.label(),
+                        warn: matches!(v, Validity::Expired | Validity::NotYetInForce),
+                        replaced_by: d.replaced_by.clone(),
+                        sandbox: d.sandbox == 1,
+                    })
+                })
+                .collect();
+            (l.clone(), docs)
+        })
+        .collect()
 }
 
 pub(super) async fn procedure_page(
@@ -156,7 +198,9 @@ pub(super) async fn procedure_page(
     else {
         return Err(ProcedureError::NotFound(code));
     };
+    let known = s.procedures.known_documents(&procedure.legal_basis).await?;
     Ok(render(&ProcedureTpl {
+        legal: legal_lines(&procedure.legal_basis, &known),
         shell: (*s.platform.shell).clone(),
         levels: procedure.levels.iter().map(|l| l.label()).collect::<Vec<_>>().join(", "),
         time: procedure.time_text(),
