@@ -266,7 +266,7 @@ impl App {
                 clients: clients.clone(),
             }),
         )
-        .with_kek(config.sealer().map_err(|e| AppError::Failed(e.to_string()))?);
+        .with_kek(config.sealer_quietly().map_err(|e| AppError::Failed(e.to_string()))?);
         let gateway =
             cqdt_lgsp::Gateway::new(lgsp.clone(), &config.tls, cqdt_lgsp::GatewayConfig::default())
                 .map_err(|e| AppError::Failed(format!("gateway: {e}")))?;

@@ -507,12 +507,25 @@ impl Config {
     /// file (created with a new key the first time, with a warning: it must be kept, and kept
     /// apart from backups).
     pub fn sealer(&self) -> Result<Sealer, ConfigError> {
+        self.load_sealer(true)
+    }
+
+    /// The key-encryption keys as [`Config::sealer`], without the warning (said once, where
+    /// the identity provider starts).
+    pub fn sealer_quietly(&self) -> Result<Sealer, ConfigError> {
+        self.load_sealer(false)
+    }
+
+    fn load_sealer(&self, warn: bool) -> Result<Sealer, ConfigError> {
         match &self.kek {
             KekSource::Configured(s) => Ok(s.clone()),
             KekSource::DataDir(path) => {
                 let (sealer, created) = Sealer::load_or_create_file(path).map_err(|e| {
                     ConfigError(format!("key-encryption key {}: {e}", path.display()))
                 })?;
+                if !warn {
+                    return Ok(sealer);
+                }
                 tracing::warn!(
                     file = %path.display(),
                     kek = sealer.current_id(),

@@ -127,6 +127,8 @@ pub(crate) async fn cancel_called(
     let mut open = Vec::new();
     let mut history = Vec::new();
     let mut ended = Vec::with_capacity(called.len());
+    // Many called instances share a few definitions: each key read once.
+    let mut keys: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     for mut inst in called {
         open.extend(store::open_task_ids(tx, inst.id).await?);
         store::delete_loops(tx, inst.id).await?;
@@ -137,7 +139,14 @@ pub(crate) async fn cancel_called(
         let why = format!("bước gọi {} của lượt gọi đã kết thúc", inst.parent_task_id.unwrap_or(0));
         history.push(store::NewHistory {
             instance_id: inst.id,
-            node_id: store::definition_key(tx, inst.definition_id).await?,
+            node_id: match keys.get(&inst.definition_id) {
+                Some(k) => k.clone(),
+                None => {
+                    let k = store::definition_key(tx, inst.definition_id).await?;
+                    keys.insert(inst.definition_id, k.clone());
+                    k
+                }
+            },
             event: "cancelled",
             actor: actor.to_string(),
             detail: Some(why),

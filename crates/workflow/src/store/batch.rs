@@ -24,7 +24,7 @@ pub(super) fn push_ids(q: &mut Sql<'_>, ids: &[i64]) {
 }
 
 /// Rows of `select` (ending in `… IN `) for `ids`, a chunk of ids per statement.
-async fn rows_in<T>(
+pub(super) async fn rows_in<T>(
     conn: &mut AnyConnection,
     select: &str,
     ids: &[i64],

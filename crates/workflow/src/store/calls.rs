@@ -1,32 +1,26 @@
 //! SQL for call activities: the instances a caller's task (a call activity's row) started
 //! (`wf_instances.parent_task_id`).
 
-use cqdt_platform::{DbError, DbResultExt, Sql};
+use cqdt_platform::{DbError, DbResultExt};
 use sqlx::AnyConnection;
 
-use super::batch::push_ids;
+use super::batch::rows_in;
 use super::{instances_of, InstanceRow, StoredInstance, INSTANCE_COLS};
 
-/// The instances still running (or stopped by an incident) that some callers' tasks started.
+/// The instances still running (or stopped by an incident) that some callers' tasks started,
+/// by id.
 pub async fn running_called_from(
     conn: &mut AnyConnection,
     tasks: &[i64],
 ) -> Result<Vec<InstanceRow>, DbError> {
-    let mut out = Vec::new();
-    for chunk in tasks.chunks(super::batch::IDS_PER_STATEMENT) {
-        let mut q = Sql::on(
-            conn,
-            format!(
-                "SELECT {INSTANCE_COLS} FROM wf_instances WHERE status IN ('active', 'incident') \
-                 AND parent_task_id IN "
-            ),
-        );
-        push_ids(&mut q, chunk);
-        q.push(" ORDER BY id");
-        let rows: Vec<StoredInstance> =
-            q.build_query_as().fetch_all(&mut *conn).await.ctx("reading called instances")?;
-        out.extend(instances_of(rows)?);
-    }
+    let select = format!(
+        "SELECT {INSTANCE_COLS} FROM wf_instances WHERE status IN ('active', 'incident') \
+         AND parent_task_id IN "
+    );
+    let rows: Vec<StoredInstance> =
+        rows_in(conn, &select, tasks, "reading called instances").await?;
+    let mut out = instances_of(rows)?;
+    out.sort_by_key(|i| i.id);
     Ok(out)
 }
 
