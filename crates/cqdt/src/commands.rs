@@ -116,11 +116,18 @@ pub async fn run(
                 .rewrap_secrets("cli")
                 .await
                 .map_err(|e| AppError::Failed(format!("rewrap: {e}")))?;
+            let lgsp = app
+                .lgsp
+                .rewrap_secrets("cli")
+                .await
+                .map_err(|e| AppError::Failed(format!("rewrap: {e}")))?;
             println!(
-                "resealed under key {}: {} TOTP secrets, {} signing keys; the previous keys are no longer needed",
+                "resealed under key {}: {} TOTP secrets, {} signing keys, {} kept LGSP bodies, {} peer secrets; the previous keys are no longer needed",
                 identity.config().sealer.current_id(),
                 done.totp_secrets,
-                done.signing_keys
+                done.signing_keys,
+                lgsp.bodies,
+                lgsp.peer_secrets
             );
             Ok(ExitCode::SUCCESS)
         }

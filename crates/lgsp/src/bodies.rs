@@ -108,7 +108,7 @@ pub(crate) struct Kept {
 }
 
 /// What a sealed body is bound to: its record and side.
-fn context(seq: i64, side: BodySide) -> String {
+pub(crate) fn context(seq: i64, side: BodySide) -> String {
     format!("lgsp_bodies:{seq}:{}", side.as_str())
 }
 

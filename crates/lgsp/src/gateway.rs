@@ -271,7 +271,9 @@ impl Gateway {
         // request id both logs keep.
         let mut request_id = inbound.request_id.clone();
         let mut origin = None;
-        if let Some(peer) = snapshot.peer_calling_as(&consumer.key()) {
+        let peer_in =
+            if snapshot.peers_call_in() { snapshot.peer_calling_as(&consumer.key()) } else { None };
+        if let Some(peer) = peer_in {
             let (sub, jti) = self
                 .check_peer_assertion(&peer, &inbound.headers, service, &inbound.method)
                 .await

@@ -30,6 +30,7 @@ pub mod http;
 pub mod log;
 pub mod model;
 pub mod monitor;
+pub mod rewrap;
 pub mod seal;
 pub mod service;
 pub mod snapshot;

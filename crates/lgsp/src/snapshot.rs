@@ -55,6 +55,11 @@ impl Snapshot {
         self.peers.get(code).cloned()
     }
 
+    /// Whether any peer platform calls here (a call checks for one only then).
+    pub fn peers_call_in(&self) -> bool {
+        !self.peer_systems.is_empty()
+    }
+
     /// The peer platform that calls as this system (`member/code`), if one does.
     pub fn peer_calling_as(&self, system: &str) -> Option<Arc<crate::federation::Peer>> {
         self.peer_systems.get(system).cloned()

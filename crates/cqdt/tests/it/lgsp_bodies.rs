@@ -2,13 +2,16 @@
 //! bodies of each exchange sealed at rest under the platform's key-encryption key; its
 //! provider's administrator reads one back (audited, checked against the log's digest, as a
 //! download), also after a restart; a body larger than the service keeps has only its digest;
-//! a sealed body moved to another record does not open.
+//! a sealed body moved to another record does not open; `cqdt kek rewrap` re-seals the bodies
+//! and the secrets at peers under a new key.
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{audit_text, client, ByAdmin, Instance};
+use cqdt_platform::sealing::{parse_key, Sealer};
+
+use crate::helpers::{audit_text, cli_with_env, client, ByAdmin, Instance};
 use crate::lgsp::{grant, provider, registry, JUSTICE};
 
 async fn kept_rows(app: &Instance, n: i64) -> Vec<(i64, String, Option<String>)> {
@@ -122,4 +125,60 @@ async fn a_service_keeps_its_bodies_sealed_and_its_administrator_reads_them_back
     assert_eq!(res.status(), 409);
     let problem: serde_json::Value = res.json().await.expect("problem");
     assert!(problem["detail"].as_str().expect("detail").contains("không mở được"), "{problem}");
+}
+
+#[tokio::test]
+async fn kek_rewrap_reseals_the_kept_bodies_and_the_secrets_at_peers_under_the_new_key() {
+    let mut app = Instance::start().await;
+    let (base, _) = provider().await;
+    let (service, bearer) = registry(&app, &base, json!({ "keep_bodies_bytes": 1000 })).await;
+    grant(&app, &service, &["dangKyKhaiSinh"]).await;
+    let res = client()
+        .post(app.url(&format!("/lgsp/{JUSTICE}/ho-tich/khai-sinh")))
+        .bearer_auth(&bearer)
+        .body("{\"ho_ten\":\"Lê Thị Hoa\"}")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(res.status(), 200);
+    let res = client()
+        .post(app.url("/api/v1/lgsp/peers"))
+        .by_admin()
+        .json(&json!({ "code": "quoc-gia", "name": "Nền tảng NDXP", "issuer": "https://ndxp.example.vn",
+                       "client_id": "tinh-soc-trang", "client_secret": "bí-mật-của-tỉnh" }))
+        .send()
+        .await
+        .expect("peer");
+    assert_eq!(res.status(), 201);
+    kept_rows(&app, 2).await;
+    app.stop().await;
+
+    let text = |o: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    };
+    let key_file = std::fs::read_to_string(app.data_dir.join("kek")).expect("key file");
+    let old = key_file.lines().rfind(|l| !l.starts_with('#')).expect("key").trim().to_string();
+    let new = text(&app.cli(&["kek", "generate"]).await).trim().to_string();
+    let both = [("CQDT_KEK", new.as_str()), ("CQDT_KEK_PREVIOUS", old.as_str())];
+    let out = cli_with_env(&app.db.url, &app.data_dir, &["kek", "rewrap"], &both).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 kept LGSP bodies, 1 peer secrets"), "{}", text(&out));
+
+    // The new key alone opens them now.
+    let kek = Sealer::new(parse_key(&new).expect("key"), &[]);
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT seq, side, sealed FROM lgsp_bodies WHERE sealed IS NOT NULL ORDER BY side",
+    )
+    .fetch_all(app.db.db.pool())
+    .await
+    .expect("bodies");
+    let request = kek.open(&format!("lgsp_bodies:{}:{}", rows[0].0, rows[0].1), &rows[0].2);
+    assert_eq!(request.expect("opens"), "{\"ho_ten\":\"Lê Thị Hoa\"}".as_bytes());
+    let secret: String =
+        sqlx::query_scalar("SELECT client_secret FROM lgsp_peers WHERE code = 'quoc-gia'")
+            .fetch_one(app.db.db.pool())
+            .await
+            .expect("secret");
+    let opened = kek.open_text("lgsp_peers.client_secret:quoc-gia", &secret);
+    assert_eq!(opened.expect("opens"), "bí-mật-của-tỉnh");
 }

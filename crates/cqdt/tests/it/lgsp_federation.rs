@@ -7,6 +7,7 @@
 //! from the national platform's metadata services. Without a valid assertion the peer's call is
 //! refused, naming the consumer's side.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -29,6 +30,34 @@ async fn logged(app: &Instance, n: usize) -> Vec<(String, String, i64)> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the message log did not reach {n} records");
+}
+
+/// Between the two gateways: passes GETs on to `to`, keeping the last assertion it carried.
+async fn relay(to: String) -> (String, Arc<Mutex<Option<String>>>) {
+    let last: Arc<Mutex<Option<String>>> = Arc::default();
+    let kept = last.clone();
+    let pass = move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+        let (to, kept) = (to.clone(), kept.clone());
+        async move {
+            let mut req = client().get(format!("{to}{uri}"));
+            for name in ["authorization", "x-lgsp-assertion", "content-type"] {
+                if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+                    req = req.header(name, v);
+                    if name == "x-lgsp-assertion" {
+                        *kept.lock().expect("lock") = Some(v.to_string());
+                    }
+                }
+            }
+            let res = req.send().await.expect("relay");
+            let status = axum::http::StatusCode::from_u16(res.status().as_u16()).expect("status");
+            (status, res.bytes().await.expect("body"))
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new().fallback(axum::routing::get(pass));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    (format!("http://{addr}"), last)
 }
 
 async fn post(app: &Instance, path: &str, body: Value) -> Value {
@@ -76,6 +105,9 @@ async fn a_province_system_calls_a_national_service_through_both_gateways_and_bo
     )
     .await;
 
+    // Between the gateways, a relay that keeps what passed (to replay it below).
+    let (gateway, relayed) = relay(national.url("")).await;
+
     // The province: the national platform as a peer it calls with its client there, the
     // national service under the same member and code, granted to the one-stop system.
     for code in [JUSTICE, COMMITTEE] {
@@ -99,7 +131,7 @@ async fn a_province_system_calls_a_national_service_through_both_gateways_and_bo
         "/api/v1/lgsp/peers",
         json!({
             "code": "quoc-gia", "name": "Nền tảng NDXP", "issuer": national.url(""),
-            "client_id": peer_client, "client_secret": secret,
+            "gateway_url": gateway, "client_id": peer_client, "client_secret": secret,
         }),
     )
     .await;
@@ -116,7 +148,7 @@ async fn a_province_system_calls_a_national_service_through_both_gateways_and_bo
         (Some("Tra cứu hộ tịch"), Some("2.0.1"))
     );
     assert_eq!(remote["owner"], "Phòng Hành chính tư pháp, Sở Tư pháp", "{remote}");
-    let at_national = format!("{}/lgsp/{JUSTICE}/ho-tich", national.url(""));
+    let at_national = format!("{gateway}/lgsp/{JUSTICE}/ho-tich");
     assert_eq!(remote["base_url"], at_national.as_str(), "{remote}");
     grant(&province, remote["id"].as_str().expect("id"), &["traCuuKhaiSinh"]).await;
 
@@ -165,5 +197,17 @@ async fn a_province_system_calls_a_national_service_through_both_gateways_and_bo
         assert_eq!(problem["code"], "peer_assertion", "{problem}");
         assert!(problem["detail"].as_str().expect("detail").contains("Trục LGSP tỉnh Sóc Trăng"));
     }
+    // The province's own assertion, replayed: refused too.
+    let replayed = relayed.lock().expect("lock").clone().expect("an assertion passed");
+    let res = client()
+        .get(national.url(&format!("/lgsp/{JUSTICE}/ho-tich/khai-sinh/7")))
+        .bearer_auth(direct)
+        .header("x-lgsp-assertion", replayed)
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(res.status(), 401);
+    let problem: Value = res.json().await.expect("problem");
+    assert!(problem["detail"].as_str().expect("detail").contains("đã được dùng"), "{problem}");
     assert!(audit_text(&province, "lgsp.peer.add").await.contains("quoc-gia"));
 }

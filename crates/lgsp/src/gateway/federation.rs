@@ -29,7 +29,12 @@ pub(crate) struct PeerLinks {
     tokens: Mutex<HashMap<String, (String, Instant)>>,
     /// Issuer → (JWKS, when read).
     keys: Mutex<HashMap<String, (Arc<Value>, Instant)>>,
+    /// (issuer, jti) of the assertions accepted, until they expire: one is accepted once.
+    seen: Mutex<HashMap<(String, String), Instant>>,
 }
+
+/// How long an accepted assertion's id is remembered: its life and a minute's skew.
+const SEEN_FOR: Duration = Duration::from_secs(360);
 
 /// The peer's side failed (its token endpoint): a provider-side refusal naming it.
 fn peer_failed(peer: &Peer, why: impl std::fmt::Display) -> LgspError {
@@ -228,6 +233,17 @@ impl Gateway {
         if sub.is_empty() || sub.len() > 200 || !id_ok {
             return Err(refuse("thiếu hệ thống khai thác (sub) hoặc mã yêu cầu (jti)".into()));
         }
+        // A replayed assertion (on this node) is refused.
+        let mut seen = self.peers.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if seen.len() > 100_000 {
+            seen.retain(|_, until| *until > now);
+        }
+        let key = (peer.issuer.clone(), jti.clone());
+        if seen.get(&key).is_some_and(|until| *until > now) {
+            return Err(refuse(format!("chữ ký của yêu cầu {jti} đã được dùng")));
+        }
+        seen.insert(key, now + SEEN_FOR);
         Ok((sub, jti))
     }
 
