@@ -216,6 +216,53 @@ impl Registry {
         Ok(p)
     }
 
+    /// Disconnects a peer (the platform's administrator only), audited; refused while services
+    /// here that still take calls are the peer's (retire them first: they would have nowhere
+    /// to go).
+    pub async fn remove_peer(&self, actor: &Actor, rid: &str, code: &str) -> Result<(), LgspError> {
+        if actor.scopes.is_some() {
+            return Err(LgspError::Forbidden(
+                "Chỉ quản trị nền tảng mới ngắt kết nối nền tảng khác.".into(),
+            ));
+        }
+        let mut tx = self.db().begin().await?;
+        let p = peer(&mut *tx, code)
+            .await?
+            .ok_or_else(|| LgspError::NotFound(format!("Chưa kết nối nền tảng “{code}”.")))?;
+        let using: Vec<String> = sqlx::query_scalar(
+            "SELECT member_code || '/' || code FROM lgsp_services WHERE peer_code = $1 \
+             AND status <> 'retired' ORDER BY 1",
+        )
+        .bind(code)
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("reading a peer's services")?;
+        if !using.is_empty() {
+            return Err(LgspError::Conflict(format!(
+                "Các dịch vụ {} là của nền tảng “{}”: chuyển chúng sang ngừng cung cấp trước.",
+                using.join(", "),
+                p.name
+            )));
+        }
+        sqlx::query("DELETE FROM lgsp_peers WHERE code = $1")
+            .bind(code)
+            .execute(&mut *tx)
+            .await
+            .ctx("removing a peer")?;
+        self.audit()
+            .record(
+                &mut tx,
+                AuditEvent::new(&actor.name, "lgsp.peer.remove", "lgsp_peer")
+                    .object(code.to_string())
+                    .request(rid)
+                    .details(serde_json::json!({ "issuer": p.issuer })),
+            )
+            .await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(())
+    }
+
     /// Every peer, by code.
     pub async fn peers(&self) -> Result<Vec<Peer>, LgspError> {
         Ok(peers(self.db().pool()).await?)

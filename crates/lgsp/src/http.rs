@@ -75,6 +75,7 @@ pub fn router(state: LgspState) -> Router {
         .route("/api/v1/lgsp/grants/{id}/decision", post(api::decide))
         .route("/api/v1/lgsp/calls", get(api::calls))
         .route("/api/v1/lgsp/peers", get(peers::peers).post(peers::add_peer))
+        .route("/api/v1/lgsp/peers/{code}", axum::routing::delete(peers::remove_peer))
         .route("/api/v1/lgsp/peers/{code}/services", post(peers::import_service))
         .route("/api/v1/lgsp/services/{id}/bodies", get(bodies::kept))
         .route("/api/v1/lgsp/log/{seq}/bodies/{side}", get(bodies::body))
@@ -225,6 +226,7 @@ impl IntoResponse for LgspError {
         peers::add_peer,
         peers::peers,
         peers::import_service,
+        peers::remove_peer,
         exchange::send,
         exchange::message,
         exchange::inbox,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{add_client, audit_text, client, Instance};
+use crate::helpers::{add_client, audit_text, client, ByAdmin, Instance};
 use crate::lgsp::{admin_json, grant, provider, registry, system, COMMITTEE, JUSTICE};
 use crate::oidc::token;
 
@@ -210,4 +210,16 @@ async fn a_province_system_calls_a_national_service_through_both_gateways_and_bo
     let problem: Value = res.json().await.expect("problem");
     assert!(problem["detail"].as_str().expect("detail").contains("đã được dùng"), "{problem}");
     assert!(audit_text(&province, "lgsp.peer.add").await.contains("quoc-gia"));
+
+    // Disconnecting: refused while a service here that takes calls is the peer's.
+    let remove = |app: &Instance, code: &str| {
+        client().delete(app.url(&format!("/api/v1/lgsp/peers/{code}"))).by_admin().send()
+    };
+    let res = remove(&province, "quoc-gia").await.expect("remove");
+    assert_eq!(res.status(), 409);
+    let problem: Value = res.json().await.expect("problem");
+    assert!(problem["detail"].as_str().expect("detail").contains(JUSTICE), "{problem}");
+    assert_eq!(remove(&national, "soc-trang").await.expect("remove").status(), 204);
+    assert_eq!(remove(&national, "soc-trang").await.expect("remove").status(), 404);
+    assert!(audit_text(&national, "lgsp.peer.remove").await.contains("soc-trang"));
 }

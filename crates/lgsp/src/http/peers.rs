@@ -56,6 +56,21 @@ pub(super) async fn add_peer(
     Ok((StatusCode::CREATED, Json(s.registry.add_peer(&actor, &rid, &d).await?)))
 }
 
+/// Disconnect a peer platform (platform administrator; refused while services here are its)
+#[utoipa::path(delete, path = "/api/v1/lgsp/peers/{code}", tag = "lgsp", operation_id = "lgsp_remove_peer",
+    params(("code" = String, Path, description = "The peer's code")),
+    responses((status = 204, description = "Disconnected"), NotFound, Conflict, AdminRefusal),
+    security(("session" = []), ("basic" = [])))]
+pub(super) async fn remove_peer(
+    Steward(actor): Steward,
+    RequestId(rid): RequestId,
+    State(s): State<LgspState>,
+    Path(code): Path<String>,
+) -> Result<StatusCode, LgspError> {
+    s.registry.remove_peer(&actor, &rid, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The peer platforms
 #[utoipa::path(get, path = "/api/v1/lgsp/peers", tag = "lgsp", operation_id = "lgsp_peers",
     responses((status = 200, description = "Peers, by code", body = Vec<Peer>), AdminRefusal),
