@@ -32,6 +32,7 @@ pub(super) fn routes() -> Router<LgspState> {
         .route("/admin/lgsp/nhan", post(set_push))
         .route("/admin/lgsp/nen-tang", post(federation::add_peer))
         .route("/admin/lgsp/nen-tang/dich-vu", post(federation::import_service))
+        .route("/admin/lgsp/nen-tang/ngat", post(federation::remove_peer))
         .route("/admin/lgsp/dich-vu", post(register_service))
         .route("/admin/lgsp/dich-vu/{id}", get(service_page))
         .route("/admin/lgsp/nhat-ky/{seq}/{side}", get(super::bodies::body))
@@ -270,7 +271,8 @@ struct Done {
     dich_vu: Option<String>,
 }
 
-const NOTICES: [(&str, &str); 8] = [
+const NOTICES: [(&str, &str); 9] = [
+    ("ngat-ket-noi", "Đã ngắt kết nối nền tảng."),
     ("nen-tang", "Đã kết nối nền tảng."),
     ("lay-dich-vu", "Đã đăng ký dịch vụ của nền tảng kết nối."),
     ("thanh-vien", "Đã kết nạp thành viên."),

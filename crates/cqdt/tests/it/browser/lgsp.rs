@@ -175,5 +175,18 @@ async fn the_platform_administrator_connects_a_peer_platform() {
     assert_eq!(first, "#import-code");
     assert!(b.text().await.contains("chưa cấu hình ứng dụng kết nối"));
     assert_accessible(&b, "lgsp peer service import refused").await;
+
+    // Disconnected only once confirmed.
+    b.click_and_wait("form[action='/admin/lgsp/nen-tang/ngat'] button").await;
+    let first =
+        b.js("return document.querySelector('.error-summary a').getAttribute('href')").await;
+    assert_eq!(first, "#nen-tang");
+    assert!(b.text().await.contains("Nền tảng NDXP"), "still connected");
+    b.js("document.querySelector(\"form[action='/admin/lgsp/nen-tang/ngat'] input[type=checkbox]\").checked = true; return 1").await;
+    b.click_and_wait("form[action='/admin/lgsp/nen-tang/ngat'] button").await;
+    let text = b.text().await;
+    assert!(text.contains("Đã ngắt kết nối nền tảng."), "{text}");
+    assert!(text.contains("Chưa kết nối nền tảng nào."), "{text}");
+    assert_accessible(&b, "lgsp peer disconnected").await;
     b.quit().await;
 }

@@ -101,3 +101,25 @@ pub(super) async fn import_service(
     };
     settle(&s, &actor, done, "lay-dich-vu", &|f| format!("import-{f}"), typed).await
 }
+
+#[derive(Deserialize)]
+pub(super) struct RemoveForm {
+    code: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub(super) async fn remove_peer(
+    Steward(actor): Steward,
+    RequestId(rid): RequestId,
+    State(s): State<LgspState>,
+    Form(f): Form<RemoveForm>,
+) -> Result<Response, LgspError> {
+    let done = if f.confirm == "yes" {
+        s.registry.remove_peer(&actor, &rid, &f.code).await
+    } else {
+        Err(LgspError::field("confirm", "Đánh dấu ô xác nhận để ngắt kết nối."))
+    };
+    // Every reason is shown at the section's heading.
+    settle(&s, &actor, done, "ngat-ket-noi", &|_| "nen-tang".to_string(), Typed::default).await
+}
