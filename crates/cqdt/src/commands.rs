@@ -10,7 +10,7 @@ use crate::app::{open_db, App, AppError};
 use crate::bench;
 use crate::config::{
     AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, ClientCommand, Command, Config,
-    KekCommand, ProcedureCommand, SandboxCommand,
+    KekCommand, NationalCommand, ProcedureCommand, SandboxCommand,
 };
 
 /// Runs one command; `database_url_flag` is the database the user named, if any (the
@@ -97,6 +97,11 @@ pub async fn run(
                 println!("FAILED: {n}: {why}");
             }
             Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::National { command } => {
+            let db = open_db(&config).await?;
+            let app = App::build(config, db, clock).await?;
+            national_command(app, command).await
         }
         Command::Catalog { command } => {
             let db = open_db(&config).await?;
@@ -449,4 +454,43 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+async fn national_command(app: App, command: NationalCommand) -> Result<ExitCode, AppError> {
+    match command {
+        NationalCommand::TakePortalDossiers => {
+            let intake = app.take_portal_dossiers().await?;
+            for (portal, local) in &intake.taken {
+                println!("TAKEN: {portal} as {local}");
+            }
+            for (portal, why) in &intake.refused {
+                println!("REFUSED: {portal}: {why}");
+            }
+            println!("{} taken, {} refused", intake.taken.len(), intake.refused.len());
+            match intake.stopped {
+                Some(why) => {
+                    println!("STOPPED: {why}");
+                    Ok(ExitCode::FAILURE)
+                }
+                None => Ok(ExitCode::SUCCESS),
+            }
+        }
+        NationalCommand::ReconcilePortal { limit } => {
+            let r = app.reconcile_portal(limit).await?;
+            for d in &r.differences {
+                let local = d.local_code.as_deref().unwrap_or("-");
+                println!(
+                    "DIFFERS: {} ({local}): here “{}”, portal “{}”",
+                    d.portal_code, d.ours, d.theirs
+                );
+            }
+            println!(
+                "{} dossiers compared, {} differ, {} reports waiting to be sent",
+                r.compared,
+                r.differences.len(),
+                r.pending
+            );
+            Ok(if r.differences.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
 }

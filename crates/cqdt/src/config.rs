@@ -110,6 +110,10 @@ pub struct GlobalArgs {
     /// The national legal documents database's lookup service, as national_population_url.
     #[arg(long, env = "CQDT_NATIONAL_LEGAL_URL", global = true)]
     pub national_legal_url: Option<String>,
+    /// The national public service portal's services for the province (dossier feed, files,
+    /// status reports), as national_population_url; dossiers filed there are taken every minute.
+    #[arg(long, env = "CQDT_NATIONAL_PORTAL_URL", global = true)]
+    pub national_portal_url: Option<String>,
     /// The platform's OAuth client (client credentials) for the national services' gateway.
     #[arg(long, env = "CQDT_NATIONAL_CLIENT_ID", global = true)]
     pub national_client_id: Option<String>,
@@ -182,6 +186,12 @@ pub enum Command {
         #[command(subcommand)]
         command: KekCommand,
     },
+    /// The national public service portal as a channel (CQDT_NATIONAL_PORTAL_URL).
+    National {
+        /// National command.
+        #[command(subcommand)]
+        command: NationalCommand,
+    },
     /// The procedure catalog's tools.
     Procedures {
         /// Procedures command.
@@ -227,7 +237,7 @@ pub struct ServeArgs {
 
 pub use crate::subcommands::{
     AuditCommand, BenchCommand, CalendarCommand, CatalogCommand, ClientCommand, KekCommand,
-    LgspCommand, ProcedureCommand, SandboxCommand,
+    LgspCommand, NationalCommand, ProcedureCommand, SandboxCommand,
 };
 
 /// Values read from the TOML file.
@@ -262,6 +272,7 @@ struct FileConfig {
     national_population_url: Option<String>,
     national_business_url: Option<String>,
     national_legal_url: Option<String>,
+    national_portal_url: Option<String>,
     national_client_id: Option<String>,
     national_client_secret: Option<String>,
     national_token_url: Option<String>,
@@ -337,6 +348,8 @@ pub struct NationalConfig {
     pub business_url: Option<String>,
     /// The legal documents database's service.
     pub legal_url: Option<String>,
+    /// The national public service portal's services.
+    pub portal_url: Option<String>,
     /// Client id and secret (client credentials), if the services need a token.
     pub client: Option<(String, String)>,
     /// The token endpoint [default: this platform's].
@@ -372,6 +385,8 @@ impl NationalConfig {
         )?;
         let legal_url =
             url(&g.national_legal_url, &mut file.national_legal_url, "national_legal_url")?;
+        let portal_url =
+            url(&g.national_portal_url, &mut file.national_portal_url, "national_portal_url")?;
         let token_url =
             url(&g.national_token_url, &mut file.national_token_url, "national_token_url")?;
         let client = match (
@@ -386,7 +401,14 @@ impl NationalConfig {
                 ))
             }
         };
-        Ok(NationalConfig { population_url, business_url, legal_url, client, token_url })
+        Ok(NationalConfig {
+            population_url,
+            business_url,
+            legal_url,
+            portal_url,
+            client,
+            token_url,
+        })
     }
 }
 

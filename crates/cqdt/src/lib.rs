@@ -18,6 +18,7 @@ mod legal_check;
 mod lgsp_log;
 mod menu;
 pub mod openapi;
+mod portal_intake;
 pub mod server;
 mod subcommands;
 mod wiring;

@@ -40,11 +40,18 @@ pub async fn start(
     let national = crate::wiring::national(&config, addr)
         .map_err(|e| AppError::Failed(format!("national systems: {e}")))?;
     let legal = national.legal.clone();
+    let portal = national.portal.is_some();
     app.dossiers = app.dossiers.clone().with_national(national);
+    if portal {
+        app.connect_portal();
+    }
     let (stop, stop_rx) = watch::channel(false);
     let mut workers = app.spawn_workers(stop_rx.clone());
     if let Some(legal) = legal {
         workers.push(app.spawn_legal_checks(legal, stop_rx.clone()));
+    }
+    if portal {
+        workers.push(app.spawn_portal_intake(stop_rx.clone()));
     }
     let service = app.router().into_make_service_with_connect_info::<SocketAddr>();
     let mut stopped = stop_rx;

@@ -13,6 +13,22 @@ pub enum ProcedureCommand {
     CheckLegalBases,
 }
 
+/// `cqdt national …`
+#[derive(Debug, Subcommand)]
+pub enum NationalCommand {
+    /// Take the dossiers filed on the national public service portal since the last round (as
+    /// `cqdt serve` does every minute) and send what is owed to the portal; lists each dossier
+    /// taken or refused, and fails when the round stopped early.
+    TakePortalDossiers,
+    /// Compare what the portal shows for the dossiers taken from it with what was reported;
+    /// lists the differences and fails when there are any.
+    ReconcilePortal {
+        /// How many of the newest dossiers.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+}
+
 /// `cqdt audit …`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {

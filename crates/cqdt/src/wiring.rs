@@ -96,7 +96,7 @@ pub(crate) fn national(
     addr: std::net::SocketAddr,
 ) -> Result<cqdt_national::National, String> {
     use cqdt_national::{
-        Connection, Credentials, HttpBusiness, HttpLegalDocuments, HttpPopulation,
+        Connection, Credentials, HttpBusiness, HttpLegalDocuments, HttpPopulation, HttpPortal,
     };
     let n = &config.national;
     let own = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
@@ -125,6 +125,9 @@ pub(crate) fn national(
     }
     if let Some(url) = &n.legal_url {
         national.legal = Some(Arc::new(HttpLegalDocuments(connect(url)?)));
+    }
+    if let Some(url) = &n.portal_url {
+        national.portal = Some(Arc::new(HttpPortal(connect(url)?)));
     }
     Ok(national)
 }

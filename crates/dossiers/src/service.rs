@@ -36,6 +36,7 @@ mod filing;
 mod life;
 mod national;
 mod office;
+pub mod portal;
 mod result_doc;
 mod stats;
 mod transition;
@@ -170,6 +171,8 @@ pub struct DossierService {
     directory: Arc<dyn Directory>,
     /// The national systems asked at reception.
     national: cqdt_national::National,
+    /// The outbox that reports to the national portal, once connected.
+    portal_jobs: Option<cqdt_platform::JobQueue>,
     /// The batch writer of direct submissions, started on first use.
     batch: Arc<OnceLock<mpsc::Sender<batch::Queued>>>,
 }
@@ -266,6 +269,7 @@ impl DossierService {
             workflow,
             directory,
             national: cqdt_national::National::default(),
+            portal_jobs: None,
             batch: Arc::new(OnceLock::new()),
         }
     }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use cqdt_platform::{PersonalId, TaxCode, TlsTrust};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::model::{Citizen, Enterprise, NationalError, Purpose, Representative, Source};
@@ -116,19 +116,59 @@ impl Connection {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Option<T>, NationalError> {
+        let url = format!("{}{path}", self.base);
+        json(system, self.send(system, || self.http.get(&url).query(query)).await?).await
+    }
+
+    /// The bytes at `path` (at most `limit`); `None` on 404.
+    pub(crate) async fn get_bytes(
+        &self,
+        system: &'static str,
+        path: &str,
+        limit: usize,
+    ) -> Result<Option<Vec<u8>>, NationalError> {
+        let url = format!("{}{path}", self.base);
+        let Some(mut res) = self.send(system, || self.http.get(&url)).await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        // Read by chunks so that a body larger than allowed is refused, not held.
+        while let Some(chunk) = res.chunk().await.map_err(|e| unavailable(system, e.to_string()))? {
+            if out.len() + chunk.len() > limit {
+                return Err(unavailable(system, format!("tệp lớn hơn {limit} byte")));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(Some(out))
+    }
+
+    /// POSTs `body` as JSON to `path` and reads the answer; `None` on 404.
+    pub(crate) async fn post<B: Serialize, T: for<'de> Deserialize<'de>>(
+        &self,
+        system: &'static str,
+        path: &str,
+        body: &B,
+    ) -> Result<Option<T>, NationalError> {
+        let url = format!("{}{path}", self.base);
+        json(system, self.send(system, || self.http.post(&url).json(body)).await?).await
+    }
+
+    /// Sends the request `build` makes, with the bearer token; once more with a new token when
+    /// the first is refused. A 2xx answer, `None` for 404, else why not.
+    async fn send(
+        &self,
+        system: &'static str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Option<reqwest::Response>, NationalError> {
         for attempt in 0..2 {
-            let mut req = self.http.get(format!("{}{path}", self.base)).query(query);
+            let mut req = build();
             if let Some(t) = self.bearer(system).await? {
                 req = req.bearer_auth(t);
             }
             let res = req.send().await.map_err(|e| unavailable(system, e.to_string()))?;
             let status = res.status().as_u16();
             match status {
-                200 => {
-                    return res.json().await.map(Some).map_err(|e| {
-                        unavailable(system, format!("câu trả lời không đọc được: {e}"))
-                    })
-                }
+                200..=299 => return Ok(Some(res)),
                 404 => return Ok(None),
                 401 if attempt == 0
                     && matches!(self.credentials, Credentials::ClientCredentials { .. }) =>
@@ -151,7 +191,22 @@ impl Connection {
     }
 }
 
-fn unavailable(system: &'static str, reason: String) -> NationalError {
+/// The JSON of an answer, if there was one.
+async fn json<T: for<'de> Deserialize<'de>>(
+    system: &'static str,
+    res: Option<reqwest::Response>,
+) -> Result<Option<T>, NationalError> {
+    match res {
+        Some(res) => res
+            .json()
+            .await
+            .map(Some)
+            .map_err(|e| unavailable(system, format!("câu trả lời không đọc được: {e}"))),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn unavailable(system: &'static str, reason: String) -> NationalError {
     NationalError::Unavailable { system, reason }
 }
 

@@ -1,8 +1,8 @@
 //! Adapters for the national systems the province's platform asks (issue 16): the national
-//! population database (CSDL quốc gia về dân cư), the national business registry and the
-//! national legal documents database. Each is a trait ([`Population`], [`BusinessRegistry`],
-//! [`LegalDocuments`]) with a real HTTP client ([`client`]) that
-//! goes through the LGSP gateway with a client-credentials token, and a sandbox that behaves
+//! population database (CSDL quốc gia về dân cư), the national business registry, the national
+//! legal documents database and the national public service portal (Cổng DVC quốc gia). Each is
+//! a trait ([`Population`], [`BusinessRegistry`], [`LegalDocuments`], [`PublicServicePortal`])
+//! with a real HTTP client ([`client`]) that goes through the LGSP gateway with a client-credentials token, and a sandbox that behaves
 //! like the real system ([`sandbox`], served by `cqdt sandbox national`, labelled as a sandbox
 //! in every answer and page) so the journeys run offline.
 //!
@@ -27,12 +27,14 @@ use cqdt_platform::{PersonalId, TaxCode};
 pub mod client;
 pub mod legal;
 pub mod model;
+pub mod portal;
 pub mod sandbox;
 pub mod wire;
 
 pub use client::{Connection, Credentials, HttpBusiness, HttpPopulation};
 pub use legal::{DocumentNumber, HttpLegalDocuments, LegalDocument, LegalDocuments, Validity};
 pub use model::{Citizen, Enterprise, NationalError, Purpose, Representative, Source};
+pub use portal::{HttpPortal, PortalStatus, PublicServicePortal, StatusReport};
 
 /// A boxed future: the traits are used as objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -65,6 +67,8 @@ pub struct National {
     pub business: Option<Arc<dyn BusinessRegistry>>,
     /// The legal documents database.
     pub legal: Option<Arc<dyn LegalDocuments>>,
+    /// The national public service portal.
+    pub portal: Option<Arc<dyn PublicServicePortal>>,
 }
 
 impl National {

@@ -1,5 +1,5 @@
 //! SANDBOX: stand-ins for the national population database, the national business registry
-//! and the national legal documents database (`cqdt sandbox national`), speaking the format of [`crate::wire`] so that the real
+//! the national legal documents database and the national public service portal (`cqdt sandbox national`), speaking the format of [`crate::wire`] so that the real
 //! clients talk to them unchanged. Every answer says `moiTruongThuNghiem: true` and carries
 //! the header `X-Sandbox: national`; the start page says so in words and lists the invented
 //! records a tester can look up.
@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use cqdt_platform::{PersonalId, SharedClock, TaxCode};
 use serde::{Deserialize, Serialize};
@@ -25,8 +25,10 @@ use crate::wire::{CongDan, DoanhNghiep, Loi, TraLoiCongDan, TraLoiDoanhNghiep};
 
 pub mod data;
 pub mod legal;
+pub mod portal;
 
 pub use legal::LEGAL_BASE;
+pub use portal::PORTAL_BASE;
 
 /// Where the population service lives on the sandbox.
 pub const POPULATION_BASE: &str = "/dan-cu/v1";
@@ -58,6 +60,7 @@ pub struct Sandbox {
     citizens: Arc<BTreeMap<String, CongDan>>,
     enterprises: Arc<BTreeMap<String, DoanhNghiep>>,
     journal: Arc<Mutex<VecDeque<Read>>>,
+    portal: portal::Portal,
     clock: SharedClock,
 }
 
@@ -105,6 +108,33 @@ pub fn legal_openapi() -> String {
     LegalApi::openapi().to_pretty_json().unwrap_or_default()
 }
 
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Cổng Dịch vụ công quốc gia — hồ sơ và trạng thái (môi trường thử nghiệm)",
+        version = "1.0.0"
+    ),
+    paths(portal::feed, portal::status, portal::attachment, portal::report, portal::file),
+    components(schemas(
+        crate::portal::TraLoiDanhSachHoSo,
+        crate::portal::HoSoDvc,
+        crate::portal::NguoiNop,
+        crate::portal::TepDinhKem,
+        crate::portal::CapNhatTrangThai,
+        crate::portal::TrangThaiHoSo,
+        crate::portal::PortalStatus,
+        portal::NopHoSo,
+        portal::TepNop,
+        Loi
+    ))
+)]
+struct PortalApi;
+
+/// The OpenAPI document of the sandbox's public service portal services.
+pub fn portal_openapi() -> String {
+    PortalApi::openapi().to_pretty_json().unwrap_or_default()
+}
+
 /// The OpenAPI document of the sandbox's business-registry service.
 pub fn business_openapi() -> String {
     BusinessApi::openapi().to_pretty_json().unwrap_or_default()
@@ -133,6 +163,7 @@ impl Sandbox {
             citizens: Arc::new(citizens),
             enterprises: Arc::new(enterprises),
             journal: Arc::default(),
+            portal: portal::Portal::default(),
             clock,
         }
     }
@@ -158,6 +189,15 @@ impl Sandbox {
             .route(
                 &format!("{LEGAL_BASE}/openapi.json"),
                 get(|| async { json_doc(legal_openapi()) }),
+            )
+            .route(&format!("{PORTAL_BASE}/ho-so"), get(portal::feed).post(portal::file))
+            .route(&format!("{PORTAL_BASE}/ho-so/{{ma}}"), get(portal::status))
+            .route(&format!("{PORTAL_BASE}/ho-so/{{ma}}/tep/{{i}}"), get(portal::attachment))
+            .route(&format!("{PORTAL_BASE}/ho-so/{{ma}}/trang-thai"), post(portal::report))
+            .route(&format!("{PORTAL_BASE}/xem"), get(portal::view))
+            .route(
+                &format!("{PORTAL_BASE}/openapi.json"),
+                get(|| async { json_doc(portal_openapi()) }),
             )
             .route(
                 "/healthz",
@@ -354,7 +394,9 @@ async fn start_page(State(s): State<Sandbox>) -> Html<String> {
 (<a href=\"{POPULATION_BASE}/openapi.json\">tài liệu OpenAPI</a>); tra cứu doanh nghiệp: \
 <code>{BUSINESS_BASE}/doanh-nghiep/{{mã số}}</code> (<a href=\"{BUSINESS_BASE}/openapi.json\">tài liệu OpenAPI</a>); tra cứu văn bản pháp luật: \
 <code>{LEGAL_BASE}/van-ban?soKyHieu=…</code> (<a href=\"{LEGAL_BASE}/openapi.json\">tài liệu OpenAPI</a>, \
-{} văn bản, ví dụ <a href=\"{LEGAL_BASE}/xem?soKyHieu=60%2F2014%2FQH13\">Luật Hộ tịch</a>). \
+{} văn bản, ví dụ <a href=\"{LEGAL_BASE}/xem?soKyHieu=60%2F2014%2FQH13\">Luật Hộ tịch</a>); Cổng Dịch vụ công \
+quốc gia: <code>{PORTAL_BASE}/ho-so</code> (<a href=\"{PORTAL_BASE}/openapi.json\">tài liệu OpenAPI</a>, \
+<a href=\"{PORTAL_BASE}/xem\">hồ sơ đã nộp và trạng thái tỉnh cập nhật</a>). \
 <a href=\"/nhat-ky\">Nhật ký tra cứu</a>.</p>\
 <h2>Một số công dân thử nghiệm ({} bản ghi)</h2><div class=\"wrap\"><table><thead><tr><th scope=\"col\">Số định danh</th>\
 <th scope=\"col\">Họ và tên</th><th scope=\"col\">Ngày sinh</th><th scope=\"col\">Nơi thường trú</th></tr></thead><tbody>{rows}</tbody></table></div>\

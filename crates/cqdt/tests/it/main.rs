@@ -24,6 +24,7 @@ mod lgsp_push;
 mod lgsp_seals;
 mod national;
 mod national_legal;
+mod national_portal;
 mod navigation;
 mod notifications;
 mod oidc;

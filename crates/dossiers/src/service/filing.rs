@@ -55,7 +55,7 @@ pub struct PublicStep {
 }
 
 impl DossierService {
-    fn agency(&self, p: &Procedure, code: &str) -> Result<Agency, FieldError> {
+    pub(super) fn agency(&self, p: &Procedure, code: &str) -> Result<Agency, FieldError> {
         let kinds: Vec<&str> =
             p.levels.iter().flat_map(|l| kinds_for(*l).iter().copied()).collect();
         self.directory

@@ -225,9 +225,25 @@ impl DossierService {
     /// in; the other writes; the timeline step; the applicant's notices; the audit event.
     async fn persist(&self, change: Change) -> Result<Dossier, DossierError> {
         let Change { dossier: d, from, raced, effects, event, notices, audit } = change;
+        let apologised = effects.iter().any(|e| matches!(e, Effect::Apology(_)));
         let mut tx = self.db.begin().await?;
         if !store::advance(&mut tx, &d, from).await? {
             return Err(DossierError::Conflict(raced.into()));
+        }
+        // A dossier taken from the national portal: the portal is told, in this transaction.
+        let portal_code = d.applicant_account.strip_prefix(super::portal::PORTAL_ACCOUNT);
+        if let (Some(portal_code), Some(status)) =
+            (portal_code, super::portal::portal_status(d.status, apologised))
+        {
+            let owed = super::portal::Owed {
+                portal_code,
+                status,
+                at: &event.at,
+                local_code: d.code.as_deref(),
+                due_date: d.due_date.as_deref(),
+                note: Some(event.note.as_str()).filter(|n| !n.is_empty()),
+            };
+            self.owe_report(&mut tx, owed).await?;
         }
         for effect in effects {
             self.apply(&mut tx, &d, &event.actor, &event.at, effect).await?;
@@ -243,6 +259,7 @@ impl DossierService {
         self.audit.record(&mut tx, audit).await?;
         tx.commit().await?;
         self.notifier.wake();
+        self.portal_wake();
         Ok(d)
     }
 

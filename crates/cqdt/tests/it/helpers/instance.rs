@@ -110,6 +110,7 @@ fn config(db: &TestDb, data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
             "CQDT_METRICS_TOKEN" => global.metrics_token = v,
             "CQDT_NATIONAL_POPULATION_URL" => global.national_population_url = v,
             "CQDT_NATIONAL_BUSINESS_URL" => global.national_business_url = v,
+            "CQDT_NATIONAL_PORTAL_URL" => global.national_portal_url = v,
             "CQDT_NATIONAL_CLIENT_ID" => global.national_client_id = v,
             "CQDT_NATIONAL_CLIENT_SECRET" => global.national_client_secret = v,
             "CQDT_MAX_UPLOAD_MB" => {

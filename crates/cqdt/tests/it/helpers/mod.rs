@@ -132,19 +132,26 @@ pub async fn file_birth_registration(app: &Instance, cookie: &str) -> String {
         .text()
         .await
         .expect("page");
-    let form = serde_json::json!({
-        "child_full_name": "Nguyễn Gia Bảo",
+    let form = birth_form(&page, "Nguyễn Gia Bảo", "0912000123");
+    file_by_api(app, cookie, "1.001193.000.00.00.H51", "000.01.41.H51", form).await
+}
+
+/// A birth registration's e-form for a child `child` of Trần Thị Mai, with the choices of the
+/// form `page` offers first.
+#[allow(dead_code)]
+pub fn birth_form(page: &str, child: &str, phone: &str) -> serde_json::Value {
+    serde_json::json!({
+        "child_full_name": child,
         "child_date_of_birth": "01/11/2026",
-        "child_gender": first_option(&page, "f_child_gender"),
-        "child_ethnicity": first_option(&page, "f_child_ethnicity"),
-        "child_nationality": first_option(&page, "f_child_nationality"),
+        "child_gender": first_option(page, "f_child_gender"),
+        "child_ethnicity": first_option(page, "f_child_ethnicity"),
+        "child_nationality": first_option(page, "f_child_nationality"),
         "place_of_birth": "Bệnh viện Đa khoa tỉnh Sóc Trăng, số 378 Lê Duẩn",
         "place_of_birth__xa": "Phường Sóc Trăng",
         "hometown": "94",
         "mother_full_name": "Trần Thị Mai",
-        "requester_phone": "0912000123",
-    });
-    file_by_api(app, cookie, "1.001193.000.00.00.H51", "000.01.41.H51", form).await
+        "requester_phone": phone,
+    })
 }
 
 /// Files a judicial record request (LLTP) at Sở Tư pháp as the signed-in citizen (the demo

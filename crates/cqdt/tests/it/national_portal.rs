@@ -1,0 +1,210 @@
+//! The national public service portal as the province's channel (issue 16): dossiers filed on
+//! the shipped sandbox of the portal are taken into the one-stop back office with their files
+//! (`cqdt national take-portal-dossiers`), those the province cannot take are refused with the
+//! reason, every change of status goes back to the portal in order, and the reconciliation
+//! lists where the portal and the province differ.
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    audit_text, birth_form, cli_with_env, client, get_page, required_components, sign_in, text,
+    Instance, DEMO_PASSWORD, DEMO_TOTP, PDF,
+};
+use crate::national::sandbox;
+
+const BIRTH: &str = "1.001193.000.00.00.H51";
+const WARD: &str = "000.01.41.H51";
+
+/// Files a dossier on the sandbox portal; its code there.
+async fn file_on_portal(
+    base: &str,
+    procedure: &str,
+    agency: &str,
+    form: &Value,
+    files: &[usize],
+) -> String {
+    let pdf = base64::engine::general_purpose::STANDARD.encode(PDF);
+    let tep: Vec<Value> = files
+        .iter()
+        .map(|i| json!({"thanhPhan": i, "tenTep": format!("tp-{i}.pdf"), "loai": "application/pdf", "noiDung": pdf}))
+        .collect();
+    let body = json!({
+        "maThuTuc": procedure,
+        "maCoQuan": agency,
+        "nguoiNop": {"hoTen": "Trần Thị Mai", "soDinhDanh": "094190000456", "soDienThoai": "0912000456"},
+        "truongDuLieu": form,
+        "tep": tep,
+    });
+    let res = client()
+        .post(format!("{base}/dvc-quoc-gia/v1/ho-so"))
+        .json(&body)
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.expect("json");
+    v["maHoSo"].as_str().expect("code").to_string()
+}
+
+/// What the sandbox portal shows for a dossier: its reports, oldest first.
+async fn reports(base: &str, code: &str) -> Vec<Value> {
+    let v: Value = client()
+        .get(format!("{base}/dvc-quoc-gia/v1/ho-so/{code}"))
+        .send()
+        .await
+        .expect("status")
+        .json()
+        .await
+        .expect("json");
+    v["lichSu"].as_array().cloned().unwrap_or_default()
+}
+
+async fn national(app: &Instance, portal: &str, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["national"];
+    all.extend_from_slice(args);
+    let out =
+        cli_with_env(&app.db.url, &app.data_dir, &all, &[("CQDT_NATIONAL_PORTAL_URL", portal)])
+            .await;
+    (out.status.success(), text(&out))
+}
+
+#[tokio::test]
+async fn dossiers_filed_on_the_national_portal_reach_the_back_office_and_every_status_goes_back() {
+    let (base, _sandbox) = sandbox().await;
+    let portal = format!("{base}/dvc-quoc-gia/v1");
+    let app = Instance::start().await;
+    let citizen = sign_in(&app, "094085000123", DEMO_PASSWORD, None).await;
+    let (_, page) = get_page(&app, &citizen, &format!("/nop-ho-so/{BIRTH}")).await;
+    let form = birth_form(&page, "Trần Gia Huy", "0912000456");
+    let national_birth = "1.001193";
+    let required = required_components(&app, BIRTH).await;
+    let good = file_on_portal(&base, national_birth, WARD, &form, &required).await;
+    // A procedure the province does not apply, the right procedure at an agency that does not
+    // receive it, and a dossier without its required files.
+    let unknown = file_on_portal(&base, "2.999999", WARD, &form, &required).await;
+    let elsewhere = file_on_portal(&base, national_birth, "000.00.03.H51", &form, &required).await;
+    let bare = file_on_portal(&base, national_birth, WARD, &form, &[]).await;
+
+    let (ok, said) = national(&app, &portal, &["take-portal-dossiers"]).await;
+    assert!(ok, "{said}");
+    assert!(said.contains("1 taken, 3 refused"), "{said}");
+    let local = said
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("TAKEN: {good} as ")))
+        .expect("taken")
+        .to_string();
+    assert!(
+        said.contains(&format!("REFUSED: {unknown}: Thủ tục 2.999999 không có trong danh mục")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("REFUSED: {elsewhere}: Cơ quan 000.00.03.H51 không tiếp nhận")),
+        "{said}"
+    );
+    assert!(said.contains(&format!("REFUSED: {bare}: Hồ sơ chưa hợp lệ: Chưa đính kèm")), "{said}");
+
+    // The portal heard at once: waiting for reception under the province's code, or refused.
+    let r = reports(&base, &good).await;
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(
+        (r[0]["trangThai"].as_str(), r[0]["maHoSoTinh"].as_str()),
+        (Some("cho-tiep-nhan"), Some(local.as_str()))
+    );
+    let r = reports(&base, &bare).await;
+    assert_eq!(r[0]["trangThai"], "tu-choi");
+    assert!(r[0]["ghiChu"].as_str().unwrap_or_default().contains("Chưa đính kèm"), "{r:?}");
+
+    // The ward's officer finds it among the dossiers waiting, with its files, and receives it.
+    let officer = sign_in(&app, "tiepnhan.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let d: Value = client()
+        .get(app.url(&format!("/api/v1/office/dossiers/{local}")))
+        .header("cookie", &officer)
+        .send()
+        .await
+        .expect("dossier")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(d["status"], "submitted", "{d}");
+    assert_eq!(d["applicant_name"], "Trần Thị Mai");
+    assert_eq!(d["files"].as_array().map(Vec::len), Some(required.len()), "{d}");
+    let due = (chrono::Utc::now() + chrono::Duration::days(7)).format("%Y-%m-%d").to_string();
+    let res = client()
+        .post(app.url(&format!("/api/v1/office/dossiers/{local}/receive")))
+        .header("cookie", &officer)
+        .json(&json!({"due_date": due}))
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(res.status(), 200);
+
+    // Not sent yet (no server runs the outbox here): the reconciliation says so.
+    let (ok, said) = national(&app, &portal, &["reconcile-portal"]).await;
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains(&format!("DIFFERS: {good} ({local}): here “Đã tiếp nhận (chưa gửi được)”, portal “Chờ tiếp nhận”")),
+        "{said}"
+    );
+    assert!(said.contains("4 dossiers compared, 1 differ, 1 reports waiting to be sent"), "{said}");
+
+    // The next round sends it, with the appointment date; nothing is taken twice.
+    let (ok, said) = national(&app, &portal, &["take-portal-dossiers"]).await;
+    assert!(ok, "{said}");
+    assert!(said.contains("0 taken, 0 refused"), "{said}");
+    let r = reports(&base, &good).await;
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert_eq!(
+        (r[1]["trangThai"].as_str(), r[1]["hanTraKetQua"].as_str()),
+        (Some("da-tiep-nhan"), Some(due.as_str()))
+    );
+    let (ok, said) = national(&app, &portal, &["reconcile-portal"]).await;
+    assert!(ok, "{said}");
+    assert!(said.contains("4 dossiers compared, 0 differ, 0 reports waiting to be sent"), "{said}");
+
+    // The sandbox's page shows what the province reported, in words.
+    let view = client()
+        .get(format!("{portal}/xem"))
+        .send()
+        .await
+        .expect("view")
+        .text()
+        .await
+        .expect("page");
+    assert!(view.contains("Đã tiếp nhận") && view.contains(&local), "{view}");
+    assert!(audit_text(&app, "dossier.portal_take").await.contains(&good));
+
+    // Refused, naming the setting, when the portal is not configured.
+    let out =
+        cli_with_env(&app.db.url, &app.data_dir, &["national", "take-portal-dossiers"], &[]).await;
+    assert!(!out.status.success());
+    assert!(text(&out).contains("CQDT_NATIONAL_PORTAL_URL"), "{}", text(&out));
+}
+
+/// Waits until the sandbox portal holds `n` reports on `code`.
+async fn wait_for_reports(base: &str, code: &str, n: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let r = reports(base, code).await;
+        if r.len() >= n {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the portal never got {n} reports on {code}: {:?}", reports(base, code).await);
+}
+
+#[tokio::test]
+async fn a_server_connected_to_the_portal_takes_its_dossiers_at_start_and_reports_through_the_outbox(
+) {
+    let (base, _sandbox) = sandbox().await;
+    let portal = format!("{base}/dvc-quoc-gia/v1");
+    // Filed before the province starts: taken in its first round, refused for want of files.
+    let code = file_on_portal(&base, "1.001193", WARD, &json!({}), &[]).await;
+    let app = Instance::start_with(&[], &[("CQDT_NATIONAL_PORTAL_URL", &portal)]).await;
+    let r = wait_for_reports(&base, &code, 1).await;
+    assert_eq!(r[0]["trangThai"], "tu-choi", "{r:?}");
+    assert!(r[0]["ghiChu"].as_str().unwrap_or_default().starts_with("Hồ sơ chưa hợp lệ"), "{r:?}");
+    // The outbox job that sent it is done.
+    let (ok, said) = national(&app, &portal, &["reconcile-portal"]).await;
+    assert!(ok && said.contains("1 dossiers compared, 0 differ, 0 reports waiting"), "{said}");
+}
