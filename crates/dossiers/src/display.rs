@@ -92,6 +92,19 @@ impl crate::model::Dossier {
     pub fn phone_shown(&self) -> Option<String> {
         self.applicant_phone.as_deref().map(phone_text)
     }
+
+    /// Where the dossier was filed, in words, with the national portal's code for one filed
+    /// there (the applicant follows it there, and asks about it by that code).
+    pub fn channel(&self) -> String {
+        let account = &self.applicant_account;
+        if let Some(code) = account.strip_prefix(crate::service::portal::PORTAL_ACCOUNT) {
+            format!("Cổng Dịch vụ công quốc gia, mã hồ sơ trên Cổng {code}")
+        } else if account.starts_with("quay:") {
+            "Trực tiếp tại bộ phận một cửa".into()
+        } else {
+            "Trực tuyến trên cổng dịch vụ công của tỉnh".into()
+        }
+    }
 }
 
 /// Who did a step, as the dossier's pages name them: the applicant by name (an applicant

@@ -129,6 +129,12 @@ async fn dossiers_filed_on_the_national_portal_reach_the_back_office_and_every_s
     assert_eq!(d["status"], "submitted", "{d}");
     assert_eq!(d["applicant_name"], "Trần Thị Mai");
     assert_eq!(d["files"].as_array().map(Vec::len), Some(required.len()), "{d}");
+    let (_, page) = get_page(&app, &officer, &format!("/mot-cua/ho-so/{local}")).await;
+    assert!(
+        page.contains(&format!("Cổng Dịch vụ công quốc gia, mã hồ sơ trên Cổng {good}")),
+        "{page}"
+    );
+    assert!(page.contains("Trần Thị Mai"), "the timeline names the applicant");
     let due = (chrono::Utc::now() + chrono::Duration::days(7)).format("%Y-%m-%d").to_string();
     let res = client()
         .post(app.url(&format!("/api/v1/office/dossiers/{local}/receive")))

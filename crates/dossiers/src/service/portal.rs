@@ -389,7 +389,8 @@ impl DossierService {
         let a = &f.applicant;
         let applicant = Applicant {
             account_id: account.to_string(),
-            actor: "dvcqg".into(),
+            // As applicants act: the dossier's timeline names them.
+            actor: format!("account:{account}"),
             name: a.name.clone(),
             personal_id: a.personal_id.as_ref().map(|p| p.as_str().to_string()),
             // Contacts the notices cannot use are left out, not refused: the person follows
