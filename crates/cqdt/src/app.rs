@@ -90,6 +90,8 @@ pub struct App {
     pub gateway: cqdt_lgsp::Gateway,
     /// Push delivery of the asynchronous exchange (its sweeper runs with the workers).
     pub push: cqdt_lgsp::delivery::Delivery,
+    /// The asynchronous exchange (on the database, or on NATS JetStream).
+    pub exchange: cqdt_lgsp::Exchange,
     /// The identity provider once started, for the modules that ask about OAuth clients.
     pub clients: Arc<std::sync::OnceLock<cqdt_identity::IdentityService>>,
 }
@@ -278,6 +280,21 @@ impl App {
             .map_err(|e| AppError::Failed(format!("message delivery: {e}")))?;
         let mut push = lgsp.delivery(push);
         push.register(&platform.jobs);
+        let mut exchange = cqdt_lgsp::Exchange::new(
+            platform.db.clone(),
+            platform.clock.clone(),
+            platform.jobs.clone(),
+        );
+        if let Some((url, stream)) = &config.lgsp_nats {
+            let js = cqdt_lgsp::exchange::jetstream::JetStream::connect(
+                url,
+                stream,
+                platform.clock.clone(),
+            )
+            .await
+            .map_err(|e| AppError::Failed(format!("asynchronous exchange: {e}")))?;
+            exchange = exchange.on_jetstream(js);
+        }
         Ok(App {
             config,
             platform,
@@ -294,6 +311,7 @@ impl App {
             lgsp,
             gateway,
             push,
+            exchange,
             clients,
         })
     }
@@ -549,7 +567,7 @@ impl App {
                 platform: p.clone(),
                 registry: self.lgsp.clone(),
                 gateway: self.gateway.clone(),
-                exchange: cqdt_lgsp::Exchange::new(p.db.clone(), p.clock.clone(), p.jobs.clone()),
+                exchange: self.exchange.clone(),
             }))
             .merge(cqdt_calendar::http::router(
                 cqdt_calendar::http::CalendarState {

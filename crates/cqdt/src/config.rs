@@ -100,6 +100,13 @@ pub struct GlobalArgs {
     /// Days the message log's records stay in the database before they are archived [default: 180].
     #[arg(long, env = "CQDT_LGSP_KEEP_DAYS", global = true)]
     pub lgsp_keep_days: Option<u32>,
+    /// The NATS server (with JetStream) that keeps the asynchronous exchange's messages, such
+    /// as nats://127.0.0.1:4222, for a province on several nodes [default: the database].
+    #[arg(long, env = "CQDT_LGSP_NATS_URL", global = true)]
+    pub lgsp_nats_url: Option<String>,
+    /// The JetStream stream for those messages (letters, digits, _) [default: LGSP_EXCHANGE].
+    #[arg(long, env = "CQDT_LGSP_NATS_STREAM", global = true)]
+    pub lgsp_nats_stream: Option<String>,
     /// The national population database's lookup service: an http(s) URL, or a path such as
     /// /lgsp/{member}/{service} on this platform's own LGSP gateway [default: not connected].
     #[arg(long, env = "CQDT_NATIONAL_POPULATION_URL", global = true)]
@@ -269,6 +276,8 @@ struct FileConfig {
     tsa_ca_file: Option<PathBuf>,
     lgsp_archive_dir: Option<PathBuf>,
     lgsp_keep_days: Option<u32>,
+    lgsp_nats_url: Option<String>,
+    lgsp_nats_stream: Option<String>,
     national_population_url: Option<String>,
     national_business_url: Option<String>,
     national_legal_url: Option<String>,
@@ -334,6 +343,8 @@ pub struct Config {
     pub lgsp_archive_dir: Option<PathBuf>,
     /// Days the message log's records stay in the database.
     pub lgsp_keep_days: u32,
+    /// The NATS server and stream of the asynchronous exchange, if not the database.
+    pub lgsp_nats: Option<(String, String)>,
     /// How the national systems are reached.
     pub national: NationalConfig,
 }
@@ -478,6 +489,18 @@ impl Config {
             tsa,
             lgsp_archive_dir: g.lgsp_archive_dir.clone().or(file.lgsp_archive_dir),
             lgsp_keep_days: g.lgsp_keep_days.or(file.lgsp_keep_days).unwrap_or(180),
+            lgsp_nats: match (
+                g.lgsp_nats_url.clone().or(file.lgsp_nats_url),
+                g.lgsp_nats_stream.clone().or(file.lgsp_nats_stream),
+            ) {
+                (Some(url), stream) => {
+                    Some((url, stream.unwrap_or_else(|| "LGSP_EXCHANGE".into())))
+                }
+                (None, Some(_)) => {
+                    return Err(ConfigError("lgsp_nats_stream needs lgsp_nats_url".into()))
+                }
+                (None, None) => None,
+            },
             kek,
             trusted_proxies,
             metrics_token: g.metrics_token.clone().or(file.metrics_token),

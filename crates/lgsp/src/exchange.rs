@@ -9,7 +9,9 @@
 //! ([`crate::delivery`]); a message it could not take goes to the dead letter (`dead`), from
 //! which its sender may send it again ([`Exchange::redeliver`]).
 //!
-//! Not yet (issue 16): the NATS JetStream variant, the throughput target.
+//! The same API runs on NATS JetStream ([`jetstream`], [`Exchange::on_jetstream`]) when a
+//! province outgrows one node. Not yet (issue 16): push delivery on JetStream, the throughput
+//! target.
 
 use cqdt_platform::clock::format_ts;
 use cqdt_platform::{Db, DbError, DbResultExt, JobQueue, SharedClock};
@@ -20,6 +22,7 @@ use sqlx::{Any, Executor};
 use crate::model::{LgspError, Subsystem};
 
 mod commit;
+pub mod jetstream;
 
 /// The largest message body.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -131,6 +134,39 @@ async fn by_id<'e, E: Executor<'e, Database = Any>>(
         .ctx("reading a message")
 }
 
+/// A message `caller` receives and reports `to` on: with its status now when that changes,
+/// without when it already is `to`; not found, or a conflict when `to` cannot follow.
+fn to_report(
+    found: Option<Message>,
+    caller: &Subsystem,
+    id: &str,
+    to: MessageStatus,
+) -> Result<(Message, Option<MessageStatus>), LgspError> {
+    let m = found.filter(|m| m.recipient == caller.key()).ok_or_else(|| {
+        LgspError::NotFound(format!("Hệ thống này không nhận thông điệp “{id}”."))
+    })?;
+    let now = MessageStatus::parse(&m.status).unwrap_or(MessageStatus::Failed);
+    if now == to {
+        return Ok((m, None));
+    }
+    if now.may_become(to) {
+        return Ok((m, Some(now)));
+    }
+    Err(LgspError::Conflict(format!(
+        "Thông điệp đang ở trạng thái “{}”, không chuyển sang “{}” được.",
+        now.label(),
+        to.label()
+    )))
+}
+
+/// Why a message that is not in the dead letter cannot be sent again.
+fn not_dead(m: &Message) -> LgspError {
+    let now = MessageStatus::parse(&m.status).map(MessageStatus::label).unwrap_or_default();
+    LgspError::Conflict(format!(
+        "Chỉ gửi lại được thông điệp không chuyển được; thông điệp này đang “{now}”."
+    ))
+}
+
 /// A message sent again: the first one when the body is the same, else a conflict.
 fn again(first: Message, digest: &str) -> Result<(Message, bool), LgspError> {
     if first.body_sha256 == digest {
@@ -150,6 +186,7 @@ pub struct Exchange {
     clock: SharedClock,
     jobs: JobQueue,
     committer: commit::Committer,
+    nats: Option<jetstream::JetStream>,
 }
 
 impl Exchange {
@@ -158,7 +195,30 @@ impl Exchange {
     /// Starts the writer that commits accepted messages in groups (needs a Tokio runtime).
     pub fn new(db: Db, clock: SharedClock, jobs: JobQueue) -> Self {
         let committer = commit::Committer::start(db.clone(), jobs.clone(), clock.clone());
-        Exchange { db, clock, jobs, committer }
+        Exchange { db, clock, jobs, committer, nats: None }
+    }
+
+    /// The same exchange with its messages and statuses on NATS JetStream.
+    pub fn on_jetstream(mut self, js: jetstream::JetStream) -> Self {
+        self.nats = Some(js);
+        self
+    }
+
+    /// Where the messages are kept, in words (for the operators' pages and logs).
+    pub fn backend(&self) -> &'static str {
+        if self.nats.is_some() {
+            "NATS JetStream"
+        } else {
+            "cơ sở dữ liệu"
+        }
+    }
+
+    /// A message by the platform's id, wherever kept.
+    async fn find(&self, id: &str) -> Result<Option<Message>, LgspError> {
+        match &self.nats {
+            Some(js) => js.message(id).await,
+            None => Ok(by_id(self.db.pool(), id).await?),
+        }
     }
 
     /// Accepts a message from `sender` for the system `to`: the message and whether it is new
@@ -201,6 +261,9 @@ impl Exchange {
             created_at: now.clone(),
             updated_at: now,
         };
+        if let Some(js) = &self.nats {
+            return js.send(m, body, to).await;
+        }
         // The writer looks for an earlier message under this id, in its transaction.
         self.committer.commit(m, body.to_vec(), to.push_url.is_some()).await
     }
@@ -209,16 +272,18 @@ impl Exchange {
     /// reset, pushed again if the recipient takes pushes.
     #[tracing::instrument(skip(self, caller), fields(sender = %caller.key()))]
     pub async fn redeliver(&self, caller: &Subsystem, id: &str) -> Result<Message, LgspError> {
+        let not_sent = || LgspError::NotFound(format!("Hệ thống này không gửi thông điệp “{id}”."));
+        if self.nats.is_some() {
+            // Nothing is pushed on JetStream, so nothing is in a dead letter.
+            let m =
+                self.find(id).await?.filter(|m| m.sender == caller.key()).ok_or_else(not_sent)?;
+            return Err(not_dead(&m));
+        }
         let mut tx = self.db.begin().await?;
         let m =
-            by_id(&mut *tx, id).await?.filter(|m| m.sender == caller.key()).ok_or_else(|| {
-                LgspError::NotFound(format!("Hệ thống này không gửi thông điệp “{id}”."))
-            })?;
+            by_id(&mut *tx, id).await?.filter(|m| m.sender == caller.key()).ok_or_else(not_sent)?;
         if m.status != MessageStatus::Dead.as_str() {
-            let now = MessageStatus::parse(&m.status).map(MessageStatus::label).unwrap_or_default();
-            return Err(LgspError::Conflict(format!(
-                "Chỉ gửi lại được thông điệp không chuyển được; thông điệp này đang “{now}”."
-            )));
+            return Err(not_dead(&m));
         }
         let at = format_ts(self.clock.now());
         sqlx::query(
@@ -241,16 +306,16 @@ impl Exchange {
     /// A message the caller sent or receives.
     pub async fn message(&self, caller: &Subsystem, id: &str) -> Result<Message, LgspError> {
         let key = caller.key();
-        by_id(self.db.pool(), id)
-            .await?
-            .filter(|m| m.sender == key || m.recipient == key)
-            .ok_or_else(|| {
-                LgspError::NotFound(format!("Không có thông điệp “{id}” của hệ thống này."))
-            })
+        self.find(id).await?.filter(|m| m.sender == key || m.recipient == key).ok_or_else(|| {
+            LgspError::NotFound(format!("Không có thông điệp “{id}” của hệ thống này."))
+        })
     }
 
     /// The caller's queue: messages not yet reported on, oldest first.
     pub async fn inbox(&self, caller: &Subsystem, limit: i64) -> Result<Vec<Message>, LgspError> {
+        if let Some(js) = &self.nats {
+            return js.inbox(&caller.key(), limit).await;
+        }
         Ok(sqlx::query_as(&format!(
             "SELECT {COLS} FROM lgsp_messages WHERE recipient = $1 AND status = 'queued' \
              ORDER BY created_at, id LIMIT $2"
@@ -264,6 +329,9 @@ impl Exchange {
 
     /// The dead letter: messages that could not be pushed, newest first (for administrators).
     pub async fn dead(&self, limit: i64) -> Result<Vec<Message>, LgspError> {
+        if self.nats.is_some() {
+            return Ok(Vec::new());
+        }
         Ok(sqlx::query_as(&format!(
             "SELECT {COLS} FROM lgsp_messages WHERE status = 'dead' ORDER BY updated_at DESC LIMIT $1"
         ))
@@ -282,6 +350,10 @@ impl Exchange {
         let m = self.message(caller, id).await?;
         if m.recipient != caller.key() {
             return Err(LgspError::NotFound(format!("Hệ thống này không nhận thông điệp “{id}”.")));
+        }
+        if let Some(js) = &self.nats {
+            let (_, body) = js.body(id).await?.ok_or_else(|| LgspError::NotFound(id.into()))?;
+            return Ok((m, body));
         }
         let body: Vec<u8> = sqlx::query_scalar("SELECT body FROM lgsp_messages WHERE id = $1")
             .bind(id)
@@ -306,23 +378,19 @@ impl Exchange {
         if to == MessageStatus::Failed && note.trim().is_empty() {
             return Err(LgspError::field("note", "Nêu lý do không xử lý được."));
         }
-        let mut tx = self.db.begin().await?;
-        let m = by_id(&mut *tx, id).await?.filter(|m| m.recipient == caller.key()).ok_or_else(
-            || LgspError::NotFound(format!("Hệ thống này không nhận thông điệp “{id}”.")),
-        )?;
-        let now = MessageStatus::parse(&m.status).unwrap_or(MessageStatus::Failed);
-        if now == to {
-            return Ok(m);
-        }
-        if !now.may_become(to) {
-            return Err(LgspError::Conflict(format!(
-                "Thông điệp đang ở trạng thái “{}”, không chuyển sang “{}” được.",
-                now.label(),
-                to.label()
-            )));
-        }
-        let at = format_ts(self.clock.now());
         let note = Some(note.trim()).filter(|n| !n.is_empty()).map(str::to_string);
+        if let Some(js) = &self.nats {
+            return match to_report(self.find(id).await?, caller, id, to)? {
+                (m, None) => Ok(m),
+                (m, Some(_)) => js.report(&m, to, note).await,
+            };
+        }
+        let mut tx = self.db.begin().await?;
+        let (m, now) = match to_report(by_id(&mut *tx, id).await?, caller, id, to)? {
+            (m, None) => return Ok(m),
+            (m, Some(now)) => (m, now),
+        };
+        let at = format_ts(self.clock.now());
         let done = sqlx::query(
             "UPDATE lgsp_messages SET status = $2, note = $3, updated_at = $4 WHERE id = $1 AND status = $5",
         )

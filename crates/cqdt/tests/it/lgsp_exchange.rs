@@ -46,11 +46,53 @@ async fn report(app: &Instance, bearer: &str, id: &str, body: Value) -> (u16, Va
 
 #[tokio::test]
 async fn messages_are_stored_pulled_in_order_read_as_sent_and_reported_once() {
-    let app = Instance::start().await;
+    journey(&Instance::start().await).await;
+}
+
+/// The NATS server the JetStream tests use (`CQDT_TEST_NATS_URL`, which `.ci/run` sets); the
+/// tests say they were skipped without one.
+fn nats_url() -> Option<String> {
+    let url = std::env::var("CQDT_TEST_NATS_URL").ok().filter(|u| !u.is_empty());
+    if url.is_none() {
+        println!("skipped: CQDT_TEST_NATS_URL is not set");
+    }
+    url
+}
+
+#[tokio::test]
+async fn on_nats_jetstream_messages_are_stored_pulled_in_order_read_as_sent_and_reported_once() {
+    let Some(url) = nats_url() else { return };
+    // A stream of its own, removed at the end, so that runs never see each other's messages.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let stream = format!("T{}_{:x}", std::process::id(), nanos % (1 << 60));
+    let app = Instance::start_with(
+        &[],
+        &[("CQDT_LGSP_NATS_URL", &url), ("CQDT_LGSP_NATS_STREAM", &stream)],
+    )
+    .await;
+    journey(&app).await;
+    // The messages are on the server, not in the database.
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lgsp_messages")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(rows, 0);
+    let js = async_nats::jetstream::new(async_nats::connect(&url).await.expect("nats"));
+    let info = js.get_stream(&stream).await.expect("stream").info().await.expect("info").clone();
+    assert_eq!(info.state.messages, 2, "the two messages sent, once each");
+    js.delete_stream(&stream).await.expect("delete stream");
+    js.delete_stream(format!("{stream}_STATUS")).await.expect("delete status stream");
+}
+
+/// A member system sends to another, which pulls, reads and reports.
+async fn journey(app: &Instance) {
     let (base, _) = provider().await;
     // The committee's one-stop system sends; Sở Tư pháp's civil-status system receives.
-    let (_, sender) = registry(&app, &base, json!({})).await;
-    let (justice_client, recipient) = system(&app, "Phần mềm hộ tịch", "lgsp").await;
+    let (_, sender) = registry(app, &base, json!({})).await;
+    let (justice_client, recipient) = system(app, "Phần mềm hộ tịch", "lgsp").await;
     let res = client()
         .post(app.url(&format!("/api/v1/lgsp/members/{JUSTICE}/subsystems")))
         .basic_auth("admin", Some(crate::helpers::ADMIN_PASSWORD))
@@ -62,35 +104,35 @@ async fn messages_are_stored_pulled_in_order_read_as_sent_and_reported_once() {
     let to = format!("{JUSTICE}/ho-tich-nhan");
     // Decomposed Vietnamese (NFD) in a JSON body: it must arrive byte for byte.
     let first = "{\"ho_ten\":\"Nguye\u{302}\u{303}n Gia Ba\u{309}o\"}".as_bytes().to_vec();
-    let (status, m1) = send(&app, &sender, &to, "hs-2026-001", "application/json", &first).await;
+    let (status, m1) = send(app, &sender, &to, "hs-2026-001", "application/json", &first).await;
     assert_eq!(status, 202, "{m1}");
     assert_eq!(
         (m1["status"].as_str(), m1["sender"].as_str()),
         (Some("queued"), Some(format!("{COMMITTEE}/mot-cua").as_str()))
     );
     // The same id and body again: the same message, nothing new; another body: a conflict.
-    let (status, again) = send(&app, &sender, &to, "hs-2026-001", "application/json", &first).await;
+    let (status, again) = send(app, &sender, &to, "hs-2026-001", "application/json", &first).await;
     assert_eq!((status, again["id"].clone()), (200, m1["id"].clone()));
-    let (status, _) = send(&app, &sender, &to, "hs-2026-001", "application/json", b"{}").await;
+    let (status, _) = send(app, &sender, &to, "hs-2026-001", "application/json", b"{}").await;
     assert_eq!(status, 409);
     let (status, m2) =
-        send(&app, &sender, &to, "hs-2026-002", "application/pdf", b"%PDF-1.7 hai").await;
+        send(app, &sender, &to, "hs-2026-002", "application/pdf", b"%PDF-1.7 hai").await;
     assert_eq!(status, 202, "{m2}");
     // Unknown recipient; a bad id; a caller that is no member's system.
     assert_eq!(
-        send(&app, &sender, &format!("{JUSTICE}/khong-co"), "x-1", "text/plain", b"x").await.0,
+        send(app, &sender, &format!("{JUSTICE}/khong-co"), "x-1", "text/plain", b"x").await.0,
         404
     );
-    assert_eq!(send(&app, &sender, &to, "co dau", "text/plain", b"x").await.0, 422);
-    let (_, stranger) = system(&app, "Hệ thống lạ", "lgsp").await;
-    assert_eq!(send(&app, &stranger, &to, "x-2", "text/plain", b"x").await.0, 403);
+    assert_eq!(send(app, &sender, &to, "co dau", "text/plain", b"x").await.0, 422);
+    let (_, stranger) = system(app, "Hệ thống lạ", "lgsp").await;
+    assert_eq!(send(app, &stranger, &to, "x-2", "text/plain", b"x").await.0, 403);
 
     // The recipient's queue, oldest first; the sender's is empty.
-    let (status, queue) = get(&app, &recipient, "/api/v1/lgsp/inbox").await;
+    let (status, queue) = get(app, &recipient, "/api/v1/lgsp/inbox").await;
     assert_eq!(status, 200, "{queue}");
     let ids: Vec<&Value> = queue.as_array().expect("queue").iter().map(|m| &m["id"]).collect();
     assert_eq!(ids, [&m1["id"], &m2["id"]]);
-    assert_eq!(get(&app, &sender, "/api/v1/lgsp/inbox").await.1, json!([]));
+    assert_eq!(get(app, &sender, "/api/v1/lgsp/inbox").await.1, json!([]));
     let id1 = m1["id"].as_str().expect("id");
     let res = client()
         .get(app.url(&format!("/api/v1/lgsp/inbox/{id1}/content")))
@@ -108,32 +150,32 @@ async fn messages_are_stored_pulled_in_order_read_as_sent_and_reported_once() {
         .await
         .expect("content");
     assert_eq!(res.status(), 404);
-    assert_eq!(report(&app, &sender, id1, json!({"status": "received"})).await.0, 404);
-    assert_eq!(report(&app, &recipient, id1, json!({"status": "received"})).await.0, 200);
+    assert_eq!(report(app, &sender, id1, json!({"status": "received"})).await.0, 404);
+    assert_eq!(report(app, &recipient, id1, json!({"status": "received"})).await.0, 200);
     let (status, done) =
-        report(&app, &recipient, id1, json!({"status": "processed", "note": "Đã vào sổ"})).await;
+        report(app, &recipient, id1, json!({"status": "processed", "note": "Đã vào sổ"})).await;
     assert_eq!((status, done["status"].as_str()), (200, Some("processed")));
     assert_eq!(
-        report(&app, &recipient, id1, json!({"status": "processed"})).await.0,
+        report(app, &recipient, id1, json!({"status": "processed"})).await.0,
         200,
         "a repeat changes nothing"
     );
     assert_eq!(
-        report(&app, &recipient, id1, json!({"status": "failed", "note": "muộn"})).await.0,
+        report(app, &recipient, id1, json!({"status": "failed", "note": "muộn"})).await.0,
         409
     );
     let id2 = m2["id"].as_str().expect("id");
     assert_eq!(
-        report(&app, &recipient, id2, json!({"status": "failed"})).await.0,
+        report(app, &recipient, id2, json!({"status": "failed"})).await.0,
         422,
         "a failure says why"
     );
-    let (_, seen) = get(&app, &sender, &format!("/api/v1/lgsp/messages/{id1}")).await;
+    let (_, seen) = get(app, &sender, &format!("/api/v1/lgsp/messages/{id1}")).await;
     assert_eq!(
         (seen["status"].as_str(), seen["note"].as_str()),
         (Some("processed"), Some("Đã vào sổ"))
     );
-    let (_, queue) = get(&app, &recipient, "/api/v1/lgsp/inbox").await;
+    let (_, queue) = get(app, &recipient, "/api/v1/lgsp/inbox").await;
     assert_eq!(queue.as_array().map(Vec::len), Some(1), "only the message not reported on");
-    assert_eq!(get(&app, &stranger, &format!("/api/v1/lgsp/messages/{id1}")).await.0, 403);
+    assert_eq!(get(app, &stranger, &format!("/api/v1/lgsp/messages/{id1}")).await.0, 403);
 }

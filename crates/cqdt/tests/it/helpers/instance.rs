@@ -111,6 +111,8 @@ fn config(db: &TestDb, data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
             "CQDT_NATIONAL_POPULATION_URL" => global.national_population_url = v,
             "CQDT_NATIONAL_BUSINESS_URL" => global.national_business_url = v,
             "CQDT_NATIONAL_PORTAL_URL" => global.national_portal_url = v,
+            "CQDT_LGSP_NATS_URL" => global.lgsp_nats_url = v,
+            "CQDT_LGSP_NATS_STREAM" => global.lgsp_nats_stream = v,
             "CQDT_NATIONAL_CLIENT_ID" => global.national_client_id = v,
             "CQDT_NATIONAL_CLIENT_SECRET" => global.national_client_secret = v,
             "CQDT_MAX_UPLOAD_MB" => {
