@@ -57,7 +57,8 @@ impl App {
         Ok(written)
     }
 
-    /// The sealer (every minute), the push sweeper (every 5 s) and, when an archive directory
+    /// The sealer (every minute), the push sweeper (every 5 s; on JetStream the pushers) and,
+    /// when an archive directory
     /// is configured, the archiver (every hour).
     pub(crate) fn spawn_log_workers(
         &self,
@@ -65,8 +66,12 @@ impl App {
     ) -> Vec<tokio::task::JoinHandle<()>> {
         let mut workers = vec![
             self.log_sealer().spawn(Duration::from_secs(60), shutdown.clone()),
-            // Queues whose first message is due again after a failed push.
-            self.push.clone().spawn_sweeper(Duration::from_secs(5), shutdown.clone()),
+            match self.exchange.jetstream() {
+                // Each push recipient's consumer on JetStream.
+                Some(js) => self.push.clone().spawn_jetstream(js.clone(), shutdown.clone()),
+                // Queues whose first message is due again after a failed push.
+                None => self.push.clone().spawn_sweeper(Duration::from_secs(5), shutdown.clone()),
+            },
         ];
         if let Some(dir) = self.config.lgsp_archive_dir.clone() {
             let (app, mut stop) = (self.clone(), shutdown);

@@ -23,6 +23,8 @@ use rand::RngCore;
 use crate::service::Directory;
 use crate::store;
 
+mod jetstream;
+
 /// The job kind.
 pub const JOB_KIND: &str = "lgsp.deliver";
 /// Failed deliveries of one message before it goes to the dead letter (over about 40 minutes).

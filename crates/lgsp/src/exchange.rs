@@ -10,8 +10,7 @@
 //! which its sender may send it again ([`Exchange::redeliver`]).
 //!
 //! The same API runs on NATS JetStream ([`jetstream`], [`Exchange::on_jetstream`]) when a
-//! province outgrows one node. Not yet (issue 16): push delivery on JetStream, the throughput
-//! target.
+//! province outgrows one node. Not yet (issue 16): the throughput target.
 
 use cqdt_platform::clock::format_ts;
 use cqdt_platform::{Db, DbError, DbResultExt, JobQueue, SharedClock};
@@ -204,6 +203,11 @@ impl Exchange {
         self
     }
 
+    /// The JetStream the messages are kept on, if not the database.
+    pub fn jetstream(&self) -> Option<&jetstream::JetStream> {
+        self.nats.as_ref()
+    }
+
     /// Where the messages are kept, in words (for the operators' pages and logs).
     pub fn backend(&self) -> &'static str {
         if self.nats.is_some() {
@@ -262,7 +266,7 @@ impl Exchange {
             updated_at: now,
         };
         if let Some(js) = &self.nats {
-            return js.send(m, body, to).await;
+            return js.send(m, body).await;
         }
         // The writer looks for an earlier message under this id, in its transaction.
         self.committer.commit(m, body.to_vec(), to.push_url.is_some()).await
@@ -273,11 +277,13 @@ impl Exchange {
     #[tracing::instrument(skip(self, caller), fields(sender = %caller.key()))]
     pub async fn redeliver(&self, caller: &Subsystem, id: &str) -> Result<Message, LgspError> {
         let not_sent = || LgspError::NotFound(format!("Hệ thống này không gửi thông điệp “{id}”."));
-        if self.nats.is_some() {
-            // Nothing is pushed on JetStream, so nothing is in a dead letter.
+        if let Some(js) = &self.nats {
             let m =
                 self.find(id).await?.filter(|m| m.sender == caller.key()).ok_or_else(not_sent)?;
-            return Err(not_dead(&m));
+            if m.status != MessageStatus::Dead.as_str() {
+                return Err(not_dead(&m));
+            }
+            return js.redeliver(&m).await;
         }
         let mut tx = self.db.begin().await?;
         let m =
@@ -329,8 +335,8 @@ impl Exchange {
 
     /// The dead letter: messages that could not be pushed, newest first (for administrators).
     pub async fn dead(&self, limit: i64) -> Result<Vec<Message>, LgspError> {
-        if self.nats.is_some() {
-            return Ok(Vec::new());
+        if let Some(js) = &self.nats {
+            return js.dead(limit).await;
         }
         Ok(sqlx::query_as(&format!(
             "SELECT {COLS} FROM lgsp_messages WHERE status = 'dead' ORDER BY updated_at DESC LIMIT $1"

@@ -49,42 +49,17 @@ async fn messages_are_stored_pulled_in_order_read_as_sent_and_reported_once() {
     journey(&Instance::start().await).await;
 }
 
-/// The NATS server the JetStream tests use (`CQDT_TEST_NATS_URL`, which `.ci/run` sets); the
-/// tests say they were skipped without one.
-fn nats_url() -> Option<String> {
-    let url = std::env::var("CQDT_TEST_NATS_URL").ok().filter(|u| !u.is_empty());
-    if url.is_none() {
-        println!("skipped: CQDT_TEST_NATS_URL is not set");
-    }
-    url
-}
-
 #[tokio::test]
 async fn on_nats_jetstream_messages_are_stored_pulled_in_order_read_as_sent_and_reported_once() {
-    let Some(url) = nats_url() else { return };
-    // A stream of its own, removed at the end, so that runs never see each other's messages.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let stream = format!("T{}_{:x}", std::process::id(), nanos % (1 << 60));
-    let app = Instance::start_with(
-        &[],
-        &[("CQDT_LGSP_NATS_URL", &url), ("CQDT_LGSP_NATS_STREAM", &stream)],
-    )
-    .await;
-    journey(&app).await;
+    let Some(on) = crate::helpers::nats::start().await else { return };
+    journey(&on.app).await;
     // The messages are on the server, not in the database.
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lgsp_messages")
-        .fetch_one(app.db.db.pool())
+        .fetch_one(on.app.db.db.pool())
         .await
         .expect("count");
     assert_eq!(rows, 0);
-    let js = async_nats::jetstream::new(async_nats::connect(&url).await.expect("nats"));
-    let info = js.get_stream(&stream).await.expect("stream").info().await.expect("info").clone();
-    assert_eq!(info.state.messages, 2, "the two messages sent, once each");
-    js.delete_stream(&stream).await.expect("delete stream");
-    js.delete_stream(format!("{stream}_STATUS")).await.expect("delete status stream");
+    assert_eq!(on.finish().await, 2, "the two messages sent, once each");
 }
 
 /// A member system sends to another, which pulls, reads and reports.

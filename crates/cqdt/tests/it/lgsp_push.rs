@@ -104,10 +104,23 @@ async fn until(app: &Instance, bearer: &str, m: &Value, want: &str) -> Value {
 #[tokio::test]
 async fn messages_are_pushed_in_order_refused_ones_go_to_the_dead_letter_and_a_recipient_down_holds_its_queue_until_it_is_back(
 ) {
-    let app = Instance::start().await;
+    journey(&Instance::start().await).await;
+}
+
+#[tokio::test]
+async fn on_nats_jetstream_messages_are_pushed_in_order_refused_ones_go_to_the_dead_letter_and_a_recipient_down_holds_its_queue(
+) {
+    let Some(on) = crate::helpers::nats::start().await else { return };
+    journey(&on.app).await;
+    // Six messages and one marker of sending vb-3 again.
+    assert_eq!(on.finish().await, 7);
+}
+
+/// A recipient with a push address gets what is sent to it, through all that can go wrong.
+async fn journey(app: &Instance) {
     let (base, _) = provider().await;
-    let (_, sender) = registry(&app, &base, json!({})).await;
-    receiving_system(&app).await;
+    let (_, sender) = registry(app, &base, json!({})).await;
+    receiving_system(app).await;
     let back = Arc::new(AtomicBool::new(false));
     let (url, got) = recipient(back.clone()).await;
     let push = |body: Value| {
@@ -124,15 +137,15 @@ async fn messages_are_pushed_in_order_refused_ones_go_to_the_dead_letter_and_a_r
     let ok = push(json!({ "push_url": url })).await.expect("put");
     assert_eq!(ok.status(), 200);
 
-    let m1 = send(&app, &sender, "vb-1", "một").await;
-    let m2 = send(&app, &sender, "vb-2", "hai").await;
-    let m3 = send(&app, &sender, "vb-3", "từ chối").await;
-    let m4 = send(&app, &sender, "vb-4", "bốn").await;
-    until(&app, &sender, &m4, "received").await;
+    let m1 = send(app, &sender, "vb-1", "một").await;
+    let m2 = send(app, &sender, "vb-2", "hai").await;
+    let m3 = send(app, &sender, "vb-3", "từ chối").await;
+    let m4 = send(app, &sender, "vb-4", "bốn").await;
+    until(app, &sender, &m4, "received").await;
     for m in [&m1, &m2] {
-        until(&app, &sender, m, "received").await;
+        until(app, &sender, m, "received").await;
     }
-    let dead = until(&app, &sender, &m3, "dead").await;
+    let dead = until(app, &sender, &m3, "dead").await;
     assert!(dead["note"].as_str().unwrap_or("").contains("HTTP 422"), "{dead}");
     {
         let got = got.lock().expect("lock");
@@ -148,10 +161,10 @@ async fn messages_are_pushed_in_order_refused_ones_go_to_the_dead_letter_and_a_r
 
     // The sender sends the refused one again: pushed again, refused again. A delivered one
     // cannot be sent again.
-    assert_eq!(redeliver(&app, &sender, &m3).await, 200);
-    until(&app, &sender, &m3, "dead").await;
+    assert_eq!(redeliver(app, &sender, &m3).await, 200);
+    until(app, &sender, &m3, "dead").await;
     assert_eq!(got.lock().expect("lock").iter().filter(|g| g.1 == "vb-3").count(), 2);
-    assert_eq!(redeliver(&app, &sender, &m1).await, 409);
+    assert_eq!(redeliver(app, &sender, &m1).await, 409);
     // The administrators see the dead letter and where the system takes its messages.
     let page = client().get(app.url("/admin/lgsp")).basic_auth("admin", Some(ADMIN_PASSWORD));
     let html = page.send().await.expect("page").text().await.expect("html");
@@ -164,11 +177,11 @@ async fn messages_are_pushed_in_order_refused_ones_go_to_the_dead_letter_and_a_r
 
     // The recipient is down: the message waits with its attempt counted, and the one behind it
     // is not pushed past it.
-    let m5 = send(&app, &sender, "vb-5", "sập").await;
-    let m6 = send(&app, &sender, "vb-6", "sáu").await;
+    let m5 = send(app, &sender, "vb-5", "sập").await;
+    let m6 = send(app, &sender, "vb-6", "sáu").await;
     let mut waiting = Value::Null;
     for _ in 0..50 {
-        waiting = status(&app, &sender, &m5).await;
+        waiting = status(app, &sender, &m5).await;
         if waiting["attempts"] == 1 {
             break;
         }
@@ -181,20 +194,20 @@ async fn messages_are_pushed_in_order_refused_ones_go_to_the_dead_letter_and_a_r
     );
     assert!(waiting["note"].as_str().unwrap_or("").contains("HTTP 503"), "{waiting}");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(status(&app, &sender, &m6).await["status"], "queued");
+    assert_eq!(status(app, &sender, &m6).await["status"], "queued");
     assert!(!got.lock().expect("lock").iter().any(|g| g.1 == "vb-6"), "not pushed past vb-5");
 
     // Back up: the sweeper starts the queue again when vb-5 is due (10 s after its failure),
     // and vb-6 follows it.
     back.store(true, Ordering::SeqCst);
     for _ in 0..250 {
-        if status(&app, &sender, &m6).await["status"] == "received" {
+        if status(app, &sender, &m6).await["status"] == "received" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(status(&app, &sender, &m5).await["status"], "received");
-    assert_eq!(status(&app, &sender, &m6).await["status"], "received");
+    assert_eq!(status(app, &sender, &m5).await["status"], "received");
+    assert_eq!(status(app, &sender, &m6).await["status"], "received");
     let got = got.lock().expect("lock");
     let tail: Vec<&str> = got.iter().rev().take(2).map(|g| g.1.as_str()).collect();
     assert_eq!(tail, ["vb-6", "vb-5"], "still in order");

@@ -1,6 +1,6 @@
 //! The asynchronous exchange on NATS JetStream, for a province that has outgrown one node: the
-//! same API as the database's, with the messages in a JetStream stream and their statuses in a
-//! JetStream key-value bucket, so that the nodes share them without the database.
+//! same API as the database's, with the messages and their statuses in two JetStream streams,
+//! so that the nodes share them without the database.
 //!
 //! - Each message is one stream message on the subject `{prefix}.m.{recipient}.{key}` (the
 //!   recipient's `member/system` in hex, `key` from the sender and the sender's message id),
@@ -9,17 +9,22 @@
 //!   not only within JetStream's deduplication window. The platform's id is the stream
 //!   sequence. The sender's acknowledgement comes after the server's, which is after the
 //!   message is stored (file storage).
-//! - A message's status is the last message on the subject `{prefix}.s.{sequence}` of a second
+//! - A message's status is the last message on `{prefix}_status.s.{sequence}` in the second
 //!   stream, `{name}_STATUS` (none: queued), written only with
 //!   `Nats-Expected-Last-Subject-Sequence` set to what was read — compare-and-set, so two
 //!   reports cannot both win (what JetStream's key-value buckets do, without their client API,
 //!   which the NATS 2.9 of Debian 12 does not answer as the client expects).
-//! - A recipient's queue is read in stream order from the sequence on `{prefix}.q.{recipient}`,
-//!   below which every message has been reported on (moved forward as the queue is read).
+//! - A recipient's queue is read in stream order from the sequence on
+//!   `{prefix}_status.q.{recipient}`, below which every message has been reported on (moved
+//!   forward as the queue is read).
 //!
-//! Push delivery is not on this variant: a recipient system registered with a `push_url` pulls
-//! its messages when the exchange runs on JetStream, and a message for it is refused with that
-//! reason rather than kept where no one pushes it.
+//! A recipient system with a `push_url` has its messages pushed by [`crate::delivery`] from a
+//! durable consumer of its subjects that lets one message be in flight at a time (the order
+//! holds across nodes); a failed push is negatively acknowledged with the back-off as its
+//! delay, so the messages behind it wait. A dead message is marked on
+//! `{prefix}_status.d.{sequence}`; sending it again puts a marker
+//! `{prefix}.r.{recipient}.{sequence}` among the recipient's subjects, which the consumer meets
+//! after what was queued before it.
 
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::stream::{LastRawMessageErrorKind, StorageType};
@@ -31,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{again, Message, MessageStatus};
-use crate::model::{LgspError, Subsystem};
+use crate::model::LgspError;
 
 const SENDER: &str = "Lgsp-Sender";
 const MESSAGE_ID: &str = "Lgsp-Message-Id";
@@ -48,6 +53,9 @@ struct Kept {
     status: String,
     note: Option<String>,
     updated_at: String,
+    /// Failed pushes (for a dead message).
+    #[serde(default)]
+    attempts: i64,
 }
 
 fn broker(e: impl std::fmt::Display) -> LgspError {
@@ -80,7 +88,9 @@ impl JetStream {
         let stream = js
             .get_or_create_stream(stream::Config {
                 name: name.to_string(),
-                subjects: vec![format!("{prefix}.m.>")],
+                // One subject tree, so that a push consumer's filter over both kinds of subjects
+                // is within it (NATS 2.9 asks that of a filter).
+                subjects: vec![format!("{prefix}.>")],
                 storage: StorageType::File,
                 ..Default::default()
             })
@@ -89,7 +99,7 @@ impl JetStream {
         let statuses = js
             .get_or_create_stream(stream::Config {
                 name: format!("{name}_STATUS"),
-                subjects: vec![format!("{prefix}.s.>"), format!("{prefix}.q.>")],
+                subjects: vec![format!("{prefix}_status.>")],
                 storage: StorageType::File,
                 max_messages_per_subject: 1,
                 ..Default::default()
@@ -114,15 +124,7 @@ impl JetStream {
         &self,
         mut m: Message,
         body: &[u8],
-        to: &Subsystem,
     ) -> Result<(Message, bool), LgspError> {
-        if to.push_url.is_some() {
-            return Err(LgspError::Conflict(format!(
-                "Hệ thống {} nhận thông điệp bằng cách được đẩy tới, điều chưa có khi trục trao đổi \
-                 chạy trên NATS JetStream; hệ thống nhận cần bỏ địa chỉ nhận đẩy và tự lấy thông điệp.",
-                to.key()
-            )));
-        }
         if body.len() > self.max_body {
             return Err(LgspError::field(
                 "body",
@@ -179,7 +181,7 @@ impl JetStream {
             body_sha256: h(SHA256),
             status: kept.as_ref().map_or_else(|| "queued".to_string(), |k| k.status.clone()),
             note: kept.as_ref().and_then(|k| k.note.clone()),
-            attempts: 0,
+            attempts: kept.as_ref().map_or(0, |k| k.attempts),
             updated_at: kept.map_or_else(|| created_at.clone(), |k| k.updated_at),
             created_at,
         })
@@ -225,7 +227,8 @@ impl JetStream {
 
     /// A message's status and its revision; `None` while queued.
     async fn kept(&self, seq: u64) -> Result<Option<(Kept, u64)>, LgspError> {
-        let Some((value, revision)) = self.last(&format!("{}.s.{seq}", self.prefix)).await? else {
+        let Some((value, revision)) = self.last(&format!("{}_status.s.{seq}", self.prefix)).await?
+        else {
             return Ok(None);
         };
         let kept: Kept = serde_json::from_slice(&value).map_err(broker)?;
@@ -244,7 +247,7 @@ impl JetStream {
     }
 
     /// A message by the platform's id.
-    pub(super) async fn message(&self, id: &str) -> Result<Option<Message>, LgspError> {
+    pub(crate) async fn message(&self, id: &str) -> Result<Option<Message>, LgspError> {
         match self.raw(id).await? {
             Some(raw) => Ok(Some(self.read(raw).await?)),
             None => Ok(None),
@@ -252,7 +255,7 @@ impl JetStream {
     }
 
     /// A message and its body.
-    pub(super) async fn body(&self, id: &str) -> Result<Option<(Message, Vec<u8>)>, LgspError> {
+    pub(crate) async fn body(&self, id: &str) -> Result<Option<(Message, Vec<u8>)>, LgspError> {
         let Some(raw) = self.raw(id).await? else { return Ok(None) };
         let body = raw.payload.to_vec();
         Ok(Some((self.read(raw).await?, body)))
@@ -264,7 +267,7 @@ impl JetStream {
         recipient: &str,
         limit: i64,
     ) -> Result<Vec<Message>, LgspError> {
-        let mark = format!("{}.q.{}", self.prefix, hex::encode(recipient));
+        let mark = format!("{}_status.q.{}", self.prefix, hex::encode(recipient));
         let low = self
             .last(&mark)
             .await?
@@ -296,7 +299,7 @@ impl JetStream {
     }
 
     /// Sets a message's status from `now` to `to`, if no one else changed it meanwhile.
-    pub(super) async fn report(
+    pub(crate) async fn report(
         &self,
         m: &Message,
         to: MessageStatus,
@@ -304,9 +307,17 @@ impl JetStream {
     ) -> Result<Message, LgspError> {
         let seq: u64 = m.id.parse().map_err(broker)?;
         let at = format_ts(self.clock.now());
-        let kept = Kept { status: to.as_str().into(), note: note.clone(), updated_at: at.clone() };
+        // Failed pushes are kept while a message waits or lies in the dead letter.
+        let attempts =
+            if matches!(to, MessageStatus::Dead | MessageStatus::Queued) { m.attempts } else { 0 };
+        let kept = Kept {
+            status: to.as_str().into(),
+            note: note.clone(),
+            updated_at: at.clone(),
+            attempts,
+        };
         let value = serde_json::to_vec(&kept).map_err(broker)?;
-        let subject = format!("{}.s.{seq}", self.prefix);
+        let subject = format!("{}_status.s.{seq}", self.prefix);
         let raced = || LgspError::Conflict("Thông điệp vừa được báo cáo bởi yêu cầu khác.".into());
         let revision = match self.kept(seq).await? {
             None => 0,
@@ -316,6 +327,92 @@ impl JetStream {
         if !self.write(&subject, value, Some(revision)).await? {
             return Err(raced());
         }
-        Ok(Message { status: to.as_str().into(), note, updated_at: at, ..m.clone() })
+        Ok(Message { status: to.as_str().into(), note, updated_at: at, attempts, ..m.clone() })
+    }
+
+    /// The durable consumer that pushes `recipient`'s messages, one in flight at a time.
+    pub(crate) async fn push_consumer(
+        &self,
+        recipient: &str,
+    ) -> Result<jetstream::consumer::Consumer<jetstream::consumer::pull::Config>, LgspError> {
+        use jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
+        let name = format!("push_{}", hex::encode(&Sha256::digest(recipient)[..12]));
+        let config = pull::Config {
+            durable_name: Some(name.clone()),
+            filter_subject: format!("{}.*.{}.*", self.prefix, hex::encode(recipient)),
+            ack_policy: AckPolicy::Explicit,
+            deliver_policy: DeliverPolicy::All,
+            // One message in flight across all nodes: the queue's order holds.
+            max_ack_pending: 1,
+            ack_wait: std::time::Duration::from_secs(60),
+            ..Default::default()
+        };
+        self.stream.get_or_create_consumer(&name, config).await.map_err(broker)
+    }
+
+    /// The message a consumer's subject names: its own sequence, or the one a marker of
+    /// sending again names.
+    pub(crate) fn pushed_sequence(&self, subject: &str, own: u64) -> u64 {
+        let retry = format!("{}.r.", self.prefix);
+        match subject.strip_prefix(&retry) {
+            Some(rest) => rest.rsplit('.').next().and_then(|s| s.parse().ok()).unwrap_or(own),
+            None => own,
+        }
+    }
+
+    /// Notes the `attempts`-th failed push of `m` and why: it waits for its next attempt, or,
+    /// `for_good`, goes to the dead letter.
+    pub(crate) async fn push_failed(
+        &self,
+        m: &Message,
+        why: &str,
+        attempts: i64,
+        for_good: bool,
+    ) -> Result<(), LgspError> {
+        let m = Message { attempts, ..m.clone() };
+        let to = if for_good { MessageStatus::Dead } else { MessageStatus::Queued };
+        self.report(&m, to, Some(why.to_string())).await?;
+        if for_good {
+            self.write(&format!("{}_status.d.{}", self.prefix, m.id), Vec::new(), None).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a dead message again: queued anew, behind what is queued for its recipient now.
+    pub(crate) async fn redeliver(&self, m: &Message) -> Result<Message, LgspError> {
+        let fresh = Message { attempts: 0, ..m.clone() };
+        let again = self.report(&fresh, MessageStatus::Queued, None).await?;
+        self.statuses
+            .purge()
+            .filter(format!("{}_status.d.{}", self.prefix, m.id))
+            .await
+            .map_err(broker)?;
+        let marker = format!("{}.r.{}.{}", self.prefix, hex::encode(&m.recipient), m.id);
+        self.write(&marker, Vec::new(), None).await?;
+        Ok(again)
+    }
+
+    /// The dead letter, newest first (read from the markers; the dead letter stays small).
+    pub(crate) async fn dead(&self, limit: i64) -> Result<Vec<Message>, LgspError> {
+        let filter = format!("{}_status.d.*", self.prefix);
+        let mut seqs = Vec::new();
+        let mut from = 1;
+        while seqs.len() < 10_000 {
+            match self.statuses.get_first_raw_message_by_subject(&filter, from).await {
+                Ok(raw) => {
+                    from = raw.sequence + 1;
+                    seqs.push(raw.subject.rsplit('.').next().unwrap_or_default().to_string());
+                }
+                Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => break,
+                Err(e) => return Err(broker(e)),
+            }
+        }
+        let mut out = Vec::new();
+        for id in seqs.iter().rev().take(usize::try_from(limit).unwrap_or(0)) {
+            if let Some(m) = self.message(id).await?.filter(|m| m.status == "dead") {
+                out.push(m);
+            }
+        }
+        Ok(out)
     }
 }

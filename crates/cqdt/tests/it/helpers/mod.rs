@@ -4,6 +4,7 @@
 //! helpers for the journeys (sign in as a demo role with TOTP, file a dossier, post a form).
 
 mod instance;
+pub mod nats;
 mod sandboxes;
 pub mod words;
 
