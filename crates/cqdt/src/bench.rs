@@ -487,6 +487,15 @@ pub(crate) async fn serve_demo(
     name: &str,
     database_url: Option<&str>,
 ) -> Result<(Child, String, PathBuf), AppError> {
+    serve_demo_with(name, database_url, &[]).await
+}
+
+/// [`serve_demo`] with settings in `env` (`CQDT_*` variables).
+pub(crate) async fn serve_demo_with(
+    name: &str,
+    database_url: Option<&str>,
+    env: &[(&str, &str)],
+) -> Result<(Child, String, PathBuf), AppError> {
     let exe = std::env::current_exe().map_err(AppError::io("locating the cqdt binary"))?;
     let dir: PathBuf =
         std::env::temp_dir().join(format!("cqdt-bench-{name}-{}", std::process::id()));
@@ -501,6 +510,7 @@ pub(crate) async fn serve_demo(
     let mut child = Command::new(&exe)
         .args(&args)
         .env("CQDT_LOG", "error")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)

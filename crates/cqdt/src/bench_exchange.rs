@@ -14,7 +14,7 @@ use axum::routing::post;
 use serde_json::json;
 
 use crate::app::AppError;
-use crate::bench::serve_demo;
+use crate::bench::serve_demo_with;
 
 /// Messages accepted per second.
 const TARGET: f64 = 5000.0;
@@ -126,8 +126,15 @@ pub async fn exchange(
     seconds: u64,
     concurrency: usize,
     database_url: Option<String>,
+    nats: Option<String>,
 ) -> Result<ExitCode, AppError> {
-    let (mut child, base, dir) = serve_demo("exchange", database_url.as_deref()).await?;
+    let stream = format!("BENCH_{}", std::process::id());
+    let env: Vec<(&str, &str)> = match &nats {
+        Some(url) => vec![("CQDT_LGSP_NATS_URL", url), ("CQDT_LGSP_NATS_STREAM", &stream)],
+        None => vec![],
+    };
+    let served = serve_demo_with("exchange", database_url.as_deref(), &env).await;
+    let (mut child, base, dir) = served?;
     let http = crate::bench::no_redirects()?;
     let upstream = crate::bench_gateway::upstream().await?;
     let (bearer, cookie) = crate::bench_gateway::registry(&http, &base, &upstream).await?;
@@ -159,6 +166,9 @@ pub async fn exchange(
     let order = in_order(&got.lock().unwrap_or_else(|p| p.into_inner()), &counts);
     let _ = child.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some(url) = &nats {
+        cqdt_lgsp::exchange::jetstream::JetStream::remove(url, &stream).await.map_err(fail)?;
+    }
     let delivered_ok = order.is_ok();
     let pass = rate >= TARGET && failed == 0 && delivered_ok;
     println!(
@@ -166,6 +176,7 @@ pub async fn exchange(
         json!({
             "benchmark": "lgsp_exchange",
             "backend": if database_url.is_some() { "postgres" } else { "sqlite" },
+            "messages_on": if nats.is_some() { "nats_jetstream" } else { "database" },
             "concurrency": concurrency,
             "seconds": seconds,
             "body_bytes": 1024,

@@ -206,8 +206,8 @@ pub async fn run(
         Command::Bench { command: BenchCommand::Gateway { seconds, concurrency } } => {
             crate::bench_gateway::gateway(seconds, concurrency, database_url_flag).await
         }
-        Command::Bench { command: BenchCommand::Exchange { seconds, concurrency } } => {
-            crate::bench_exchange::exchange(seconds, concurrency, database_url_flag).await
+        Command::Bench { command: BenchCommand::Exchange { seconds, concurrency, nats } } => {
+            crate::bench_exchange::exchange(seconds, concurrency, database_url_flag, nats).await
         }
     }
 }

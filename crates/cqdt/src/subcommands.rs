@@ -295,5 +295,9 @@ pub enum BenchCommand {
         /// Concurrent senders.
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Runs the exchange on this NATS server (JetStream, a stream of the run's own, removed
+        /// at the end) instead of the database.
+        #[arg(long)]
+        nats: Option<String>,
     },
 }

@@ -46,13 +46,26 @@ async fn report(app: &Instance, bearer: &str, id: &str, body: Value) -> (u16, Va
 
 #[tokio::test]
 async fn messages_are_stored_pulled_in_order_read_as_sent_and_reported_once() {
-    journey(&Instance::start().await).await;
+    let app = Instance::start().await;
+    let (sender, to) = journey(&app).await;
+    // The largest body the API takes (10 MiB) is taken.
+    let big = vec![b'x'; 10 * 1024 * 1024];
+    assert_eq!(send(&app, &sender, &to, "lon-nhat", "text/plain", &big).await.0, 202);
 }
 
 #[tokio::test]
 async fn on_nats_jetstream_messages_are_stored_pulled_in_order_read_as_sent_and_reported_once() {
     let Some(on) = crate::helpers::nats::start().await else { return };
-    journey(&on.app).await;
+    let (sender, to) = journey(&on.app).await;
+    // A body over what the NATS server takes (its max_payload, 1 MiB unless configured) is
+    // refused, naming the server.
+    let max = on.max_payload().await;
+    if max < 10 * 1024 * 1024 {
+        let big = vec![b'x'; max];
+        let (status, problem) = send(&on.app, &sender, &to, "qua-lon", "text/plain", &big).await;
+        assert_eq!(status, 422, "{problem}");
+        assert!(problem.to_string().contains("máy chủ NATS"), "{problem}");
+    }
     // The messages are on the server, not in the database.
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lgsp_messages")
         .fetch_one(on.app.db.db.pool())
@@ -62,8 +75,9 @@ async fn on_nats_jetstream_messages_are_stored_pulled_in_order_read_as_sent_and_
     assert_eq!(on.finish().await, 2, "the two messages sent, once each");
 }
 
-/// A member system sends to another, which pulls, reads and reports.
-async fn journey(app: &Instance) {
+/// A member system sends to another, which pulls, reads and reports; the sender's token and
+/// the recipient, for more.
+async fn journey(app: &Instance) -> (String, String) {
     let (base, _) = provider().await;
     // The committee's one-stop system sends; Sở Tư pháp's civil-status system receives.
     let (_, sender) = registry(app, &base, json!({})).await;
@@ -153,4 +167,5 @@ async fn journey(app: &Instance) {
     let (_, queue) = get(app, &recipient, "/api/v1/lgsp/inbox").await;
     assert_eq!(queue.as_array().map(Vec::len), Some(1), "only the message not reported on");
     assert_eq!(get(app, &stranger, &format!("/api/v1/lgsp/messages/{id1}")).await.0, 403);
+    (sender, to)
 }

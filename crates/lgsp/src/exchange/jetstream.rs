@@ -110,6 +110,17 @@ impl JetStream {
         Ok(JetStream { js, stream, statuses, prefix, max_body, clock })
     }
 
+    /// Removes the stream `name` and its status stream from the server at `url` (benchmarks
+    /// and tests that made their own).
+    pub async fn remove(url: &str, name: &str) -> Result<(), String> {
+        let client = async_nats::connect(url).await.map_err(|e| format!("NATS at {url}: {e}"))?;
+        let js = jetstream::new(client);
+        for s in [name.to_string(), format!("{name}_STATUS")] {
+            js.delete_stream(&s).await.map_err(|e| format!("removing {s}: {e}"))?;
+        }
+        Ok(())
+    }
+
     fn queue(&self, recipient: &str) -> String {
         format!("{}.m.{}", self.prefix, hex::encode(recipient))
     }

@@ -33,6 +33,11 @@ pub struct OnNats {
 }
 
 impl OnNats {
+    /// The largest message the server takes.
+    pub async fn max_payload(&self) -> usize {
+        async_nats::connect(&self.url).await.expect("nats").server_info().max_payload
+    }
+
     /// Messages in the stream (sent messages and markers of sending again), after which the
     /// stream and its status stream are removed.
     pub async fn finish(self) -> u64 {
