@@ -103,6 +103,29 @@ pub async fn run(
             let app = App::build(config, db, clock).await?;
             national_command(app, command).await
         }
+        Command::Procedures { command: ProcedureCommand::CheckNationalCodes } => {
+            let db = open_db(&config).await?;
+            let app = App::build(config, db, clock).await?;
+            let r = app.check_national_codes("cqdt procedures check-national-codes").await?;
+            println!("{} national codes looked up, {} confirmed", r.checked, r.confirmed);
+            for (code, ours, theirs) in &r.renamed {
+                println!("OTHER NAME: {code}: here “{ours}”, there “{theirs}”");
+            }
+            for (code, name) in &r.repealed {
+                println!("REPEALED: {code} ({name})");
+            }
+            for (code, name) in &r.not_found {
+                println!("NOT FOUND: {code} ({name})");
+            }
+            for (code, name) in &r.malformed {
+                println!("NOT A NATIONAL CODE: {code} ({name})");
+            }
+            for (code, why) in &r.failed {
+                println!("FAILED: {code}: {why}");
+            }
+            let clean = r.checked == r.confirmed;
+            Ok(if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         Command::Catalog { command } => {
             let db = open_db(&config).await?;
             let app = App::build(config, db, clock).await?;

@@ -121,6 +121,10 @@ pub struct GlobalArgs {
     /// status reports), as national_population_url; dossiers filed there are taken every minute.
     #[arg(long, env = "CQDT_NATIONAL_PORTAL_URL", global = true)]
     pub national_portal_url: Option<String>,
+    /// The national procedure database's lookup service, as national_population_url; the
+    /// catalog's national codes are checked against it daily.
+    #[arg(long, env = "CQDT_NATIONAL_PROCEDURES_URL", global = true)]
+    pub national_procedures_url: Option<String>,
     /// The platform's OAuth client (client credentials) for the national services' gateway.
     #[arg(long, env = "CQDT_NATIONAL_CLIENT_ID", global = true)]
     pub national_client_id: Option<String>,
@@ -282,6 +286,7 @@ struct FileConfig {
     national_business_url: Option<String>,
     national_legal_url: Option<String>,
     national_portal_url: Option<String>,
+    national_procedures_url: Option<String>,
     national_client_id: Option<String>,
     national_client_secret: Option<String>,
     national_token_url: Option<String>,
@@ -361,6 +366,8 @@ pub struct NationalConfig {
     pub legal_url: Option<String>,
     /// The national public service portal's services.
     pub portal_url: Option<String>,
+    /// The national procedure database's service.
+    pub procedures_url: Option<String>,
     /// Client id and secret (client credentials), if the services need a token.
     pub client: Option<(String, String)>,
     /// The token endpoint [default: this platform's].
@@ -398,6 +405,11 @@ impl NationalConfig {
             url(&g.national_legal_url, &mut file.national_legal_url, "national_legal_url")?;
         let portal_url =
             url(&g.national_portal_url, &mut file.national_portal_url, "national_portal_url")?;
+        let procedures_url = url(
+            &g.national_procedures_url,
+            &mut file.national_procedures_url,
+            "national_procedures_url",
+        )?;
         let token_url =
             url(&g.national_token_url, &mut file.national_token_url, "national_token_url")?;
         let client = match (
@@ -417,6 +429,7 @@ impl NationalConfig {
             business_url,
             legal_url,
             portal_url,
+            procedures_url,
             client,
             token_url,
         })

@@ -39,17 +39,15 @@ pub async fn start(
     app.start_identity_at(Some(addr)).await?;
     let national = crate::wiring::national(&config, addr)
         .map_err(|e| AppError::Failed(format!("national systems: {e}")))?;
-    let legal = national.legal.clone();
     let portal = national.portal.is_some();
+    let checks = national.clone();
     app.dossiers = app.dossiers.clone().with_national(national);
     if portal {
         app.connect_portal();
     }
     let (stop, stop_rx) = watch::channel(false);
     let mut workers = app.spawn_workers(stop_rx.clone());
-    if let Some(legal) = legal {
-        workers.push(app.spawn_legal_checks(legal, stop_rx.clone()));
-    }
+    workers.extend(app.spawn_catalog_checks(&checks, stop_rx.clone()));
     if portal {
         workers.push(app.spawn_portal_intake(stop_rx.clone()));
     }

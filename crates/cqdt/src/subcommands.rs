@@ -11,6 +11,11 @@ pub enum ProcedureCommand {
     /// database (CQDT_NATIONAL_LEGAL_URL) and keep what it says, for the portal's links; lists
     /// the documents no longer in force and those not found.
     CheckLegalBases,
+    /// Look up the national code of every procedure on the portal in the national procedure
+    /// database (CQDT_NATIONAL_PROCEDURES_URL) and keep what it publishes, for the portal;
+    /// lists the codes it does not know, the names that differ and the procedures it lists as
+    /// repealed (exit 1 when any, or when the database failed to answer for some).
+    CheckNationalCodes,
 }
 
 /// `cqdt national …`

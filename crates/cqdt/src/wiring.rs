@@ -97,6 +97,7 @@ pub(crate) fn national(
 ) -> Result<cqdt_national::National, String> {
     use cqdt_national::{
         Connection, Credentials, HttpBusiness, HttpLegalDocuments, HttpPopulation, HttpPortal,
+        HttpProcedureDatabase,
     };
     let n = &config.national;
     let own = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
@@ -128,6 +129,9 @@ pub(crate) fn national(
     }
     if let Some(url) = &n.portal_url {
         national.portal = Some(Arc::new(HttpPortal(connect(url)?)));
+    }
+    if let Some(url) = &n.procedures_url {
+        national.procedures = Some(Arc::new(HttpProcedureDatabase(connect(url)?)));
     }
     Ok(national)
 }

@@ -28,6 +28,7 @@ pub mod client;
 pub mod legal;
 pub mod model;
 pub mod portal;
+pub mod procedures;
 pub mod sandbox;
 pub mod wire;
 
@@ -35,6 +36,7 @@ pub use client::{Connection, Credentials, HttpBusiness, HttpPopulation};
 pub use legal::{DocumentNumber, HttpLegalDocuments, LegalDocument, LegalDocuments, Validity};
 pub use model::{Citizen, Enterprise, NationalError, Purpose, Representative, Source};
 pub use portal::{HttpPortal, PortalStatus, PublicServicePortal, StatusReport};
+pub use procedures::{HttpProcedureDatabase, NationalCode, NationalProcedure, ProcedureDatabase};
 
 /// A boxed future: the traits are used as objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -69,6 +71,8 @@ pub struct National {
     pub legal: Option<Arc<dyn LegalDocuments>>,
     /// The national public service portal.
     pub portal: Option<Arc<dyn PublicServicePortal>>,
+    /// The national procedure database.
+    pub procedures: Option<Arc<dyn ProcedureDatabase>>,
 }
 
 impl National {

@@ -26,9 +26,11 @@ use crate::wire::{CongDan, DoanhNghiep, Loi, TraLoiCongDan, TraLoiDoanhNghiep};
 pub mod data;
 pub mod legal;
 pub mod portal;
+pub mod procedures;
 
 pub use legal::LEGAL_BASE;
 pub use portal::PORTAL_BASE;
+pub use procedures::PROCEDURES_BASE;
 
 /// Where the population service lives on the sandbox.
 pub const POPULATION_BASE: &str = "/dan-cu/v1";
@@ -135,6 +137,22 @@ pub fn portal_openapi() -> String {
     PortalApi::openapi().to_pretty_json().unwrap_or_default()
 }
 
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "CSDL quốc gia về thủ tục hành chính — tra cứu thủ tục (môi trường thử nghiệm)",
+        version = "1.0.0"
+    ),
+    paths(procedures::procedure),
+    components(schemas(crate::procedures::TraLoiThuTuc, crate::procedures::ThuTuc, Loi))
+)]
+struct ProceduresApi;
+
+/// The OpenAPI document of the sandbox's procedure database service.
+pub fn procedures_openapi() -> String {
+    ProceduresApi::openapi().to_pretty_json().unwrap_or_default()
+}
+
 /// The OpenAPI document of the sandbox's business-registry service.
 pub fn business_openapi() -> String {
     BusinessApi::openapi().to_pretty_json().unwrap_or_default()
@@ -195,6 +213,11 @@ impl Sandbox {
             .route(&format!("{PORTAL_BASE}/ho-so/{{ma}}/tep/{{i}}"), get(portal::attachment))
             .route(&format!("{PORTAL_BASE}/ho-so/{{ma}}/trang-thai"), post(portal::report))
             .route(&format!("{PORTAL_BASE}/xem"), get(portal::view))
+            .route(&format!("{PROCEDURES_BASE}/thu-tuc/{{ma}}"), get(procedures::procedure))
+            .route(
+                &format!("{PROCEDURES_BASE}/openapi.json"),
+                get(|| async { json_doc(procedures_openapi()) }),
+            )
             .route(
                 &format!("{PORTAL_BASE}/openapi.json"),
                 get(|| async { json_doc(portal_openapi()) }),
@@ -396,7 +419,8 @@ async fn start_page(State(s): State<Sandbox>) -> Html<String> {
 <code>{LEGAL_BASE}/van-ban?soKyHieu=…</code> (<a href=\"{LEGAL_BASE}/openapi.json\">tài liệu OpenAPI</a>, \
 {} văn bản, ví dụ <a href=\"{LEGAL_BASE}/xem?soKyHieu=60%2F2014%2FQH13\">Luật Hộ tịch</a>); Cổng Dịch vụ công \
 quốc gia: <code>{PORTAL_BASE}/ho-so</code> (<a href=\"{PORTAL_BASE}/openapi.json\">tài liệu OpenAPI</a>, \
-<a href=\"{PORTAL_BASE}/xem\">hồ sơ đã nộp và trạng thái tỉnh cập nhật</a>). \
+<a href=\"{PORTAL_BASE}/xem\">hồ sơ đã nộp và trạng thái tỉnh cập nhật</a>); CSDL quốc gia về thủ tục hành chính: \
+<code>{PROCEDURES_BASE}/thu-tuc/{{mã thủ tục}}</code> (<a href=\"{PROCEDURES_BASE}/openapi.json\">tài liệu OpenAPI</a>). \
 <a href=\"/nhat-ky\">Nhật ký tra cứu</a>.</p>\
 <h2>Một số công dân thử nghiệm ({} bản ghi)</h2><div class=\"wrap\"><table><thead><tr><th scope=\"col\">Số định danh</th>\
 <th scope=\"col\">Họ và tên</th><th scope=\"col\">Ngày sinh</th><th scope=\"col\">Nơi thường trú</th></tr></thead><tbody>{rows}</tbody></table></div>\

@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod legal;
 pub mod model;
+pub mod national_codes;
 pub mod search;
 pub mod seed;
 pub mod service;

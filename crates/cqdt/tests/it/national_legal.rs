@@ -64,3 +64,37 @@ async fn the_portal_links_each_legal_basis_to_its_document_and_says_when_it_is_n
     assert!(text(&out).contains("CQDT_NATIONAL_LEGAL_URL"), "{}", text(&out));
     assert!(audit_text(&app, "procedure.legal_check").await.contains("not_in_force"));
 }
+
+#[tokio::test]
+async fn the_national_codes_are_checked_against_the_national_procedure_database_and_the_portal_says_so(
+) {
+    let (base, _sandbox) = sandbox().await;
+    let app = Instance::start().await;
+    let url = format!("{base}/csdl-tthc/v1");
+    let env = [("CQDT_NATIONAL_PROCEDURES_URL", url.as_str())];
+    let args = ["procedures", "check-national-codes"];
+    let run = || cli_with_env(&app.db.url, &app.data_dir, &args, &env);
+    let out = run().await;
+    let said = text(&out);
+    // The demo catalog's codes checked against public sources are confirmed; the others are
+    // not in the (sandbox) database, and the command says which and fails.
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("national codes looked up, 15 confirmed"), "{said}");
+    assert!(said.contains("NOT FOUND: 1.001612 ("), "{said}");
+    assert!(!said.contains("NOT FOUND: 1.001193"), "{said}");
+    let birth = page(&app, BIRTH).await;
+    assert!(
+        birth.contains("Đã đối chiếu với CSDL quốc gia về thủ tục hành chính (thử nghiệm) ngày"),
+        "{birth}"
+    );
+    let business = page(&app, HOUSEHOLD_BUSINESS).await;
+    assert!(
+        business.contains(
+            "class=\"legal-warn\">CSDL quốc gia về thủ tục hành chính (thử nghiệm) không có mã này"
+        ),
+        "{business}"
+    );
+    assert!(audit_text(&app, "procedure.national_check").await.contains("confirmed"));
+    // Run again: the same, nothing doubled.
+    assert!(text(&run().await).contains("15 confirmed"));
+}

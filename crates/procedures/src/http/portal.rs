@@ -146,6 +146,31 @@ struct ProcedureTpl {
     fees: Vec<(String, String, String)>,
     /// Each legal basis with the documents it names that the national database described.
     legal: Vec<(String, Vec<DocumentLink>)>,
+    /// What the national procedure database said of the national code, and whether that is a
+    /// warning (empty: not checked yet).
+    national: (String, bool),
+}
+
+/// The national procedure database's word on a code, in a sentence.
+fn national_line(k: Option<crate::national_codes::KnownCode>, ours: &str) -> (String, bool) {
+    let Some(k) = k else { return (String::new(), false) };
+    let db = if k.sandbox == 1 {
+        "CSDL quốc gia về thủ tục hành chính (thử nghiệm)"
+    } else {
+        "CSDL quốc gia về thủ tục hành chính"
+    };
+    let on = cqdt_platform::clock::parse_ts(&k.checked_at)
+        .map(|t| cqdt_platform::clock::to_vn(t).format("%d/%m/%Y").to_string())
+        .unwrap_or_default();
+    let theirs = k.name.unwrap_or_default();
+    match (k.found, k.in_force) {
+        (0, _) => (format!("{db} không có mã này (đối chiếu ngày {on})."), true),
+        (_, Some(0)) => (format!("{db} ghi thủ tục mã này đã bãi bỏ (đối chiếu ngày {on})."), true),
+        _ if !cqdt_national::procedures::same_name(&theirs, ours) => {
+            (format!("{db} ghi mã này cho thủ tục “{theirs}” (đối chiếu ngày {on})."), true)
+        }
+        _ => (format!("Đã đối chiếu với {db} ngày {on}."), false),
+    }
 }
 
 /// A document a legal basis names, as the national legal documents database described it.
@@ -199,7 +224,9 @@ pub(super) async fn procedure_page(
         return Err(ProcedureError::NotFound(code));
     };
     let known = s.procedures.known_documents(&procedure.legal_basis).await?;
+    let code = s.procedures.known_code(&procedure.national_code).await?;
     Ok(render(&ProcedureTpl {
+        national: national_line(code, &procedure.name),
         legal: legal_lines(&procedure.legal_basis, &known),
         shell: (*s.platform.shell).clone(),
         levels: procedure.levels.iter().map(|l| l.label()).collect::<Vec<_>>().join(", "),
