@@ -23,3 +23,10 @@ CREATE TABLE portal_reports (
     PRIMARY KEY (portal_code, n)
 );
 CREATE INDEX portal_reports_pending ON portal_reports (reported_at, portal_code);
+
+-- One node takes from the portal at a time: the holder of this lease, until it expires.
+CREATE TABLE portal_intake_lease (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until_at TEXT NOT NULL
+);

@@ -483,6 +483,10 @@ async fn national_command(app: App, command: NationalCommand) -> Result<ExitCode
     match command {
         NationalCommand::TakePortalDossiers => {
             let intake = app.take_portal_dossiers().await?;
+            if intake.elsewhere {
+                println!("another node is taking from the portal now; nothing done");
+                return Ok(ExitCode::SUCCESS);
+            }
             for (portal, local) in &intake.taken {
                 println!("TAKEN: {portal} as {local}");
             }

@@ -86,6 +86,17 @@ async fn dossiers_filed_on_the_national_portal_reach_the_back_office_and_every_s
     let elsewhere = file_on_portal(&base, national_birth, "000.00.03.H51", &form, &required).await;
     let bare = file_on_portal(&base, national_birth, WARD, &form, &[]).await;
 
+    // While another node holds the intake, a round does nothing.
+    let pool = app.db.db.pool();
+    sqlx::query("INSERT INTO portal_intake_lease (name, holder, until_at) VALUES ('intake', 'nut-khac', '2999-01-01T00:00:00Z')")
+        .execute(pool)
+        .await
+        .expect("lease");
+    let (ok, said) = national(&app, &portal, &["take-portal-dossiers"]).await;
+    assert!(ok && said.contains("another node is taking"), "{said}");
+    assert!(reports(&base, &good).await.is_empty());
+    sqlx::query("DELETE FROM portal_intake_lease").execute(pool).await.expect("release");
+
     let (ok, said) = national(&app, &portal, &["take-portal-dossiers"]).await;
     assert!(ok, "{said}");
     assert!(said.contains("1 taken, 3 refused"), "{said}");

@@ -11,7 +11,9 @@
 //!
 //! A dossier taken from the portal has the applicant account `dvcqg:{portal code}`: the person
 //! has no account here and follows the dossier on the portal; a crash between filing it and
-//! recording the take is mended on the next round by finding that account's dossier.
+//! recording the take is mended on the next round by finding that account's dossier. One node
+//! takes at a time (a lease in `portal_intake_lease`, renewed with each page, taken over when
+//! it expires), so two nodes never file the same dossier.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use cqdt_audit::AuditEvent;
@@ -33,6 +35,9 @@ pub const PORTAL_ACCOUNT: &str = "dvcqg:";
 pub const REPORT_JOB: &str = "dossier.portal_report";
 /// Dossiers asked for per page of the portal's feed.
 const PAGE: u32 = 50;
+/// How long a round holds the intake (renewed with each page); a node that dies holding it
+/// blocks the others this long at most.
+const LEASE_SECONDS: i64 = 300;
 
 /// What a round of taking dossiers from the portal did.
 #[derive(Debug, Default, Serialize)]
@@ -44,6 +49,8 @@ pub struct Intake {
     /// Why the round stopped before the end of the feed (the portal or a file could not be
     /// read); the rest is taken next round.
     pub stopped: Option<String>,
+    /// Another node was taking from the portal: this round did nothing.
+    pub elsewhere: bool,
 }
 
 /// A dossier whose status on the portal is not what was reported.
@@ -234,8 +241,48 @@ impl DossierService {
     #[tracing::instrument(skip(self))]
     pub async fn take_from_portal(&self) -> Result<Intake, DossierError> {
         let portal = self.portal()?;
+        let holder = format!("{:032x}", rand::random::<u128>());
+        if !self.intake_lease(&holder).await? {
+            return Ok(Intake { elsewhere: true, ..Intake::default() });
+        }
+        let round = self.take_round(portal, &holder).await;
+        sqlx::query("DELETE FROM portal_intake_lease WHERE name = 'intake' AND holder = $1")
+            .bind(&holder)
+            .execute(self.db.pool())
+            .await
+            .ctx("releasing the portal intake")?;
+        round
+    }
+
+    /// Takes (or renews) the intake for `holder`: false when another node holds it.
+    async fn intake_lease(&self, holder: &str) -> Result<bool, DossierError> {
+        let now = self.clock.now();
+        let until = now + chrono::Duration::seconds(LEASE_SECONDS);
+        let done = sqlx::query(
+            "INSERT INTO portal_intake_lease (name, holder, until_at) VALUES ('intake', $1, $2) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_at = excluded.until_at \
+             WHERE portal_intake_lease.holder = $1 OR portal_intake_lease.until_at < $3",
+        )
+        .bind(holder)
+        .bind(format_ts(until))
+        .bind(format_ts(now))
+        .execute(self.db.pool())
+        .await
+        .ctx("taking the portal intake")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn take_round(
+        &self,
+        portal: &dyn PublicServicePortal,
+        holder: &str,
+    ) -> Result<Intake, DossierError> {
         let mut intake = Intake::default();
         loop {
+            if !self.intake_lease(holder).await? {
+                intake.stopped = Some("another node took over the intake".into());
+                return Ok(intake);
+            }
             let after: i64 =
                 sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM portal_dossiers")
                     .fetch_one(self.db.pool())
