@@ -493,6 +493,12 @@ async fn national_command(app: App, command: NationalCommand) -> Result<ExitCode
             for (portal, why) in &intake.refused {
                 println!("REFUSED: {portal}: {why}");
             }
+            for what in &intake.requests_applied {
+                println!("APPLIED: {what}");
+            }
+            for (what, why) in &intake.requests_refused {
+                println!("NOT APPLIED: {what}: {why}");
+            }
             println!("{} taken, {} refused", intake.taken.len(), intake.refused.len());
             match intake.stopped {
                 Some(why) => {

@@ -89,11 +89,20 @@ impl App {
                         stopped = i.stopped.as_deref().unwrap_or_default(),
                         "portal dossiers taken in part"
                     ),
-                    Ok(i) if !i.taken.is_empty() || !i.refused.is_empty() => tracing::info!(
-                        taken = i.taken.len(),
-                        refused = i.refused.len(),
-                        "portal dossiers taken"
-                    ),
+                    Ok(i)
+                        if !(i.taken.is_empty()
+                            && i.refused.is_empty()
+                            && i.requests_applied.is_empty()
+                            && i.requests_refused.is_empty()) =>
+                    {
+                        tracing::info!(
+                            taken = i.taken.len(),
+                            refused = i.refused.len(),
+                            requests_applied = i.requests_applied.len(),
+                            requests_refused = i.requests_refused.len(),
+                            "portal dossiers taken"
+                        );
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "portal dossiers not taken"),
                 }

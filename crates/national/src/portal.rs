@@ -12,8 +12,11 @@ use cqdt_platform::PersonalId;
 use serde::{Deserialize, Serialize};
 
 use crate::client::{unavailable, Connection};
+
+mod requests;
 use crate::model::{NationalError, Source};
 use crate::BoxFuture;
+pub use requests::{read_request, ApplicantRequest, RequestKind, TraLoiDanhSachYeuCau, YeuCau};
 
 /// The system's name, in messages.
 pub const PORTAL: &str = "Cổng Dịch vụ công quốc gia";
@@ -213,6 +216,18 @@ pub trait PublicServicePortal: Send + Sync {
         &'a self,
         code: &'a str,
     ) -> BoxFuture<'a, Result<Option<PortalRecord>, NationalError>>;
+
+    /// Applicants' requests (supplements, withdrawals) after `seq` in the portal's feed of
+    /// requests, oldest first, at most `limit`.
+    fn requests_after(
+        &self,
+        seq: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<ApplicantRequest>, NationalError>>;
+
+    /// The content of a request's file.
+    fn request_file(&self, seq: u64, index: usize)
+        -> BoxFuture<'_, Result<Vec<u8>, NationalError>>;
 }
 
 // --- The portal's format -------------------------------------------------------------------
@@ -400,6 +415,48 @@ impl PublicServicePortal for HttpPortal {
             }))
         })
     }
+
+    fn requests_after(
+        &self,
+        seq: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<ApplicantRequest>, NationalError>> {
+        Box::pin(async move {
+            let (after, limit) = (seq.to_string(), limit.to_string());
+            let found: Option<TraLoiDanhSachYeuCau> =
+                self.0.get(PORTAL, "/yeu-cau", &[("sau", &after), ("soLuong", &limit)]).await?;
+            let a = found.ok_or_else(|| unavailable(PORTAL, "không có dịch vụ /yeu-cau".into()))?;
+            let source = Source {
+                system: PORTAL.into(),
+                sandbox: a.moi_truong_thu_nghiem,
+                answered_at: a.thoi_diem,
+            };
+            let mut out: Vec<ApplicantRequest> = Vec::with_capacity(a.yeu_cau.len());
+            for y in a.yeu_cau {
+                if y.stt <= seq || out.last().is_some_and(|p| p.seq >= y.stt) {
+                    return Err(unavailable(
+                        PORTAL,
+                        format!("yêu cầu số {} không theo thứ tự", y.stt),
+                    ));
+                }
+                out.push(read_request(y, &source)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn request_file(
+        &self,
+        seq: u64,
+        index: usize,
+    ) -> BoxFuture<'_, Result<Vec<u8>, NationalError>> {
+        Box::pin(async move {
+            let path = format!("/yeu-cau/{seq}/tep/{index}");
+            self.0.get_bytes(PORTAL, &path, MAX_FILE_BYTES).await?.ok_or_else(|| {
+                unavailable(PORTAL, format!("không có tệp {index} của yêu cầu {seq}"))
+            })
+        })
+    }
 }
 
 /// A dossier code as one path segment: the codes are visible ASCII, `/` and `%` excepted.
@@ -410,6 +467,25 @@ fn path_part(code: &str) -> String {
 /// Whether `code` is a dossier code the platform can keep and send back.
 pub fn valid_code(code: &str) -> bool {
     (1..=60).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_graphic() && b != b'/')
+}
+
+/// The files of a dossier or a request, checked: each digest is SHA-256 in hex.
+fn read_files(listed: Vec<TepDinhKem>) -> Result<Vec<PortalFile>, String> {
+    let mut files = Vec::with_capacity(listed.len());
+    for (index, t) in listed.into_iter().enumerate() {
+        let hex = t.sha256.len() == 64 && t.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex {
+            return Err(format!("tệp {index}: SHA-256 không hợp lệ"));
+        }
+        files.push(PortalFile {
+            index,
+            component: t.thanh_phan as usize,
+            name: t.ten_tep.chars().take(200).collect(),
+            media_type: t.loai.chars().take(100).collect(),
+            sha256: t.sha256.to_ascii_lowercase(),
+        });
+    }
+    Ok(files)
 }
 
 /// A filed dossier as the portal sent it, checked: codes, personal ID, files.
@@ -434,20 +510,7 @@ pub fn read(h: HoSoDvc, source: &Source) -> Result<FiledDossier, NationalError> 
         None | Some("") => None,
         Some(p) => Some(PersonalId::parse(p).map_err(bad)?),
     };
-    let mut files = Vec::with_capacity(h.tep_dinh_kem.len());
-    for (index, t) in h.tep_dinh_kem.into_iter().enumerate() {
-        let hex = t.sha256.len() == 64 && t.sha256.bytes().all(|b| b.is_ascii_hexdigit());
-        if !hex {
-            return Err(bad(format!("tệp {index}: SHA-256 không hợp lệ")));
-        }
-        files.push(PortalFile {
-            index,
-            component: t.thanh_phan as usize,
-            name: t.ten_tep.chars().take(200).collect(),
-            media_type: t.loai.chars().take(100).collect(),
-            sha256: t.sha256.to_ascii_lowercase(),
-        });
-    }
+    let files = read_files(h.tep_dinh_kem).map_err(bad)?;
     let trim = |o: Option<String>| o.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     Ok(FiledDossier {
         seq: h.stt,

@@ -26,6 +26,7 @@ use crate::wire::{CongDan, DoanhNghiep, Loi, TraLoiCongDan, TraLoiDoanhNghiep};
 pub mod data;
 pub mod legal;
 pub mod portal;
+pub mod portal_requests;
 pub mod procedures;
 
 pub use legal::LEGAL_BASE;
@@ -116,7 +117,16 @@ pub fn legal_openapi() -> String {
         title = "Cổng Dịch vụ công quốc gia — hồ sơ và trạng thái (môi trường thử nghiệm)",
         version = "1.0.0"
     ),
-    paths(portal::feed, portal::status, portal::attachment, portal::report, portal::file),
+    paths(
+        portal::feed,
+        portal::status,
+        portal::attachment,
+        portal::report,
+        portal::file,
+        portal_requests::feed,
+        portal_requests::attachment,
+        portal_requests::make
+    ),
     components(schemas(
         crate::portal::TraLoiDanhSachHoSo,
         crate::portal::HoSoDvc,
@@ -127,6 +137,10 @@ pub fn legal_openapi() -> String {
         crate::portal::PortalStatus,
         portal::NopHoSo,
         portal::TepNop,
+        crate::portal::YeuCau,
+        crate::portal::TraLoiDanhSachYeuCau,
+        crate::portal::RequestKind,
+        portal_requests::GuiYeuCau,
         Loi
     ))
 )]
@@ -213,6 +227,12 @@ impl Sandbox {
             .route(&format!("{PORTAL_BASE}/ho-so/{{ma}}/tep/{{i}}"), get(portal::attachment))
             .route(&format!("{PORTAL_BASE}/ho-so/{{ma}}/trang-thai"), post(portal::report))
             .route(&format!("{PORTAL_BASE}/xem"), get(portal::view))
+            .route(&format!("{PORTAL_BASE}/ho-so/{{ma}}/yeu-cau"), post(portal_requests::make))
+            .route(&format!("{PORTAL_BASE}/yeu-cau"), get(portal_requests::feed))
+            .route(
+                &format!("{PORTAL_BASE}/yeu-cau/{{stt}}/tep/{{i}}"),
+                get(portal_requests::attachment),
+            )
             .route(&format!("{PROCEDURES_BASE}/thu-tuc/{{ma}}"), get(procedures::procedure))
             .route(
                 &format!("{PROCEDURES_BASE}/openapi.json"),

@@ -47,6 +47,25 @@ async fn file_on_portal(
     v["maHoSo"].as_str().expect("code").to_string()
 }
 
+/// A birth registration's e-form as a citizen fills it on the national portal (the choices
+/// read from our own form page, which the national portal's mirrors).
+async fn portal_birth_form(app: &Instance) -> Value {
+    let citizen = sign_in(app, "094085000123", DEMO_PASSWORD, None).await;
+    let (_, page) = get_page(app, &citizen, &format!("/nop-ho-so/{BIRTH}")).await;
+    birth_form(&page, "Trần Gia Huy", "0912000456")
+}
+
+/// A dossier as the office API gives it to `officer`.
+async fn office_dossier(app: &Instance, officer: &str, code: &str) -> Value {
+    let res = client()
+        .get(app.url(&format!("/api/v1/office/dossiers/{code}")))
+        .header("cookie", officer)
+        .send()
+        .await
+        .expect("dossier");
+    res.json().await.expect("json")
+}
+
 /// What the sandbox portal shows for a dossier: its reports, oldest first.
 async fn reports(base: &str, code: &str) -> Vec<Value> {
     let v: Value = client()
@@ -74,9 +93,7 @@ async fn dossiers_filed_on_the_national_portal_reach_the_back_office_and_every_s
     let (base, _sandbox) = sandbox().await;
     let portal = format!("{base}/dvc-quoc-gia/v1");
     let app = Instance::start().await;
-    let citizen = sign_in(&app, "094085000123", DEMO_PASSWORD, None).await;
-    let (_, page) = get_page(&app, &citizen, &format!("/nop-ho-so/{BIRTH}")).await;
-    let form = birth_form(&page, "Trần Gia Huy", "0912000456");
+    let form = portal_birth_form(&app).await;
     let national_birth = "1.001193";
     let required = required_components(&app, BIRTH).await;
     let good = file_on_portal(&base, national_birth, WARD, &form, &required).await;
@@ -128,15 +145,7 @@ async fn dossiers_filed_on_the_national_portal_reach_the_back_office_and_every_s
 
     // The ward's officer finds it among the dossiers waiting, with its files, and receives it.
     let officer = sign_in(&app, "tiepnhan.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
-    let d: Value = client()
-        .get(app.url(&format!("/api/v1/office/dossiers/{local}")))
-        .header("cookie", &officer)
-        .send()
-        .await
-        .expect("dossier")
-        .json()
-        .await
-        .expect("json");
+    let d = office_dossier(&app, &officer, &local).await;
     assert_eq!(d["status"], "submitted", "{d}");
     assert_eq!(d["applicant_name"], "Trần Thị Mai");
     assert_eq!(d["files"].as_array().map(Vec::len), Some(required.len()), "{d}");
@@ -224,4 +233,86 @@ async fn a_server_connected_to_the_portal_takes_its_dossiers_at_start_and_report
     // The outbox job that sent it is done.
     let (ok, said) = national(&app, &portal, &["reconcile-portal"]).await;
     assert!(ok && said.contains("1 dossiers compared, 0 differ, 0 reports waiting"), "{said}");
+}
+
+/// Sends an applicant's request about `code` on the sandbox portal (`bo-sung` with a PDF for
+/// each of `files`, or `rut`).
+async fn request_on_portal(base: &str, code: &str, kind: &str, note: &str, files: &[usize]) {
+    let pdf = base64::engine::general_purpose::STANDARD.encode(PDF);
+    let tep: Vec<Value> = files
+        .iter()
+        .map(|i| json!({"thanhPhan": i, "tenTep": format!("bs-{i}.pdf"), "loai": "application/pdf", "noiDung": pdf}))
+        .collect();
+    let res = client()
+        .post(format!("{base}/dvc-quoc-gia/v1/ho-so/{code}/yeu-cau"))
+        .json(&json!({"loai": kind, "ghiChu": note, "tep": tep}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 201);
+}
+
+#[tokio::test]
+async fn supplements_and_withdrawals_made_on_the_national_portal_reach_the_dossier_or_are_refused_with_the_reason(
+) {
+    let (base, _sandbox) = sandbox().await;
+    let portal = format!("{base}/dvc-quoc-gia/v1");
+    let app = Instance::start().await;
+    let form = portal_birth_form(&app).await;
+    let required = required_components(&app, BIRTH).await;
+    let code = file_on_portal(&base, "1.001193", WARD, &form, &required).await;
+    let (ok, said) = national(&app, &portal, &["take-portal-dossiers"]).await;
+    assert!(ok && said.contains("1 taken"), "{said}");
+    let local = said
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("TAKEN: {code} as ")))
+        .expect("taken")
+        .to_string();
+
+    // The ward asks for a supplement; the portal hears it with what to supply.
+    let officer = sign_in(&app, "tiepnhan.p5", DEMO_PASSWORD, Some(DEMO_TOTP)).await;
+    let res = client()
+        .post(app.url(&format!("/api/v1/office/dossiers/{local}/supplement-request")))
+        .header("cookie", &officer)
+        .json(&json!({"items": [{"component": 1, "text": "Bản chính giấy chứng sinh"}], "note": "Chụp rõ nét."}))
+        .send()
+        .await
+        .expect("supplement request");
+    assert_eq!(res.status(), 200);
+    let (ok, said) = national(&app, &portal, &["take-portal-dossiers"]).await;
+    assert!(ok, "{said}");
+    let r = reports(&base, &code).await;
+    assert_eq!(r.last().map(|x| x["trangThai"].clone()), Some(json!("yeu-cau-bo-sung")), "{r:?}");
+
+    // On the portal the applicant supplies, then (by mistake) supplies again, then withdraws.
+    request_on_portal(&base, &code, "bo-sung", "Đã chụp lại bản chính", &[1]).await;
+    request_on_portal(&base, &code, "bo-sung", "Gửi thêm", &[1]).await;
+    request_on_portal(&base, &code, "rut", "Gia đình chuyển nơi cư trú", &[]).await;
+    let (ok, said) = national(&app, &portal, &["take-portal-dossiers"]).await;
+    assert!(ok, "{said}");
+    assert!(said.contains(&format!("APPLIED: {code} (bổ sung hồ sơ)")), "{said}");
+    assert!(said.contains(&format!("NOT APPLIED: {code} (bổ sung hồ sơ): ")), "{said}");
+    assert!(said.contains(&format!("APPLIED: {code} (rút hồ sơ)")), "{said}");
+
+    // The dossier has the supplied file and is withdrawn; the portal heard each step in order.
+    let d = office_dossier(&app, &officer, &local).await;
+    assert_eq!(d["status"], "withdrawn", "{d}");
+    assert!(d["files"].to_string().contains("bs-1.pdf"), "{d}");
+    let r = reports(&base, &code).await;
+    let states: Vec<&str> = r.iter().filter_map(|x| x["trangThai"].as_str()).collect();
+    assert_eq!(
+        states,
+        ["cho-tiep-nhan", "yeu-cau-bo-sung", "cho-tiep-nhan", "cho-tiep-nhan", "da-rut"],
+        "{r:?}"
+    );
+    assert!(
+        r[3]["ghiChu"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Không thực hiện được yêu cầu bổ sung hồ sơ"),
+        "the refusal is explained: {r:?}"
+    );
+    // Nothing is applied twice.
+    let (ok, said) = national(&app, &portal, &["take-portal-dossiers"]).await;
+    assert!(ok && !said.contains("APPLIED"), "{said}");
 }

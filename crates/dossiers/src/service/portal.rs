@@ -29,6 +29,8 @@ use crate::error::DossierError;
 use crate::model::{Dossier, DossierStatus};
 use crate::store;
 
+mod requests;
+
 /// The applicant account of a dossier taken from the portal, before the portal's code.
 pub const PORTAL_ACCOUNT: &str = "dvcqg:";
 /// The job that sends a dossier's pending reports to the portal.
@@ -51,6 +53,10 @@ pub struct Intake {
     pub stopped: Option<String>,
     /// Another node was taking from the portal: this round did nothing.
     pub elsewhere: bool,
+    /// Applicants' requests applied: the portal's code and what was asked.
+    pub requests_applied: Vec<String>,
+    /// Applicants' requests refused: the portal's code and what was asked, and why.
+    pub requests_refused: Vec<(String, String)>,
 }
 
 /// A dossier whose status on the portal is not what was reported.
@@ -296,6 +302,12 @@ impl DossierService {
                 }
             };
             if page.is_empty() {
+                // The applicants' requests once every dossier they may be about is taken.
+                let (applied, refused) =
+                    (&mut intake.requests_applied, &mut intake.requests_refused);
+                if let Err(stop) = self.take_requests(portal, applied, refused).await {
+                    intake.stopped = Some(format!("yêu cầu của người nộp: {stop}"));
+                }
                 return Ok(intake);
             }
             for f in page {

@@ -24,7 +24,7 @@ use crate::portal::{
 /// Where the portal's services live on the sandbox.
 pub const PORTAL_BASE: &str = "/dvc-quoc-gia/v1";
 /// The most dossiers one page of the feed gives.
-const PAGE: usize = 100;
+pub(super) const PAGE: usize = 100;
 
 /// A dossier the sandbox holds: as filed, its files, the reports received.
 struct Held {
@@ -33,9 +33,22 @@ struct Held {
     reports: Vec<CapNhatTrangThai>,
 }
 
-/// The dossiers filed on the sandbox, in filing order.
+/// The dossiers filed on the sandbox, in filing order; the applicants' requests, in order.
 #[derive(Clone, Default)]
-pub(crate) struct Portal(Arc<Mutex<Vec<Held>>>);
+pub(crate) struct Portal(Arc<Mutex<Vec<Held>>>, pub(super) Arc<Mutex<Vec<HeldRequest>>>);
+
+/// A request the sandbox holds, with its files.
+pub(super) struct HeldRequest {
+    pub(super) request: crate::portal::YeuCau,
+    pub(super) files: Vec<Vec<u8>>,
+}
+
+impl Portal {
+    /// Whether a dossier of this code was filed here.
+    pub(super) fn has(&self, ma: &str) -> bool {
+        self.0.lock().map(|held| held.iter().any(|h| h.filed.ma_ho_so == ma)).unwrap_or(false)
+    }
+}
 
 /// A file sent with a filing.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -72,16 +85,16 @@ pub struct NopHoSo {
 #[derive(Debug, Deserialize)]
 pub(crate) struct FeedQuery {
     #[serde(default)]
-    sau: u64,
+    pub(super) sau: u64,
     #[serde(rename = "soLuong")]
-    so_luong: Option<usize>,
+    pub(super) so_luong: Option<usize>,
 }
 
-fn bad_request(detail: String) -> Response {
+pub(super) fn bad_request(detail: String) -> Response {
     problem(StatusCode::BAD_REQUEST, "Yêu cầu không hợp lệ", detail)
 }
 
-fn unknown(ma: &str) -> Response {
+pub(super) fn unknown(ma: &str) -> Response {
     problem(StatusCode::NOT_FOUND, "Không tìm thấy", format!("Không có hồ sơ “{}”.", escape(ma)))
 }
 
@@ -92,6 +105,26 @@ fn status_of(s: &Sandbox, ma: &str) -> Option<TrangThaiHoSo> {
         ma_ho_so: h.filed.ma_ho_so.clone(),
         lich_su: h.reports.clone(),
     })
+}
+
+/// Files sent with a filing or a request: their contents and how the portal lists them.
+pub(super) fn decode(tep: Vec<TepNop>) -> Result<(Vec<Vec<u8>>, Vec<TepDinhKem>), String> {
+    let mut files = Vec::new();
+    let mut listed = Vec::new();
+    for (i, t) in tep.into_iter().enumerate() {
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(t.noi_dung.as_bytes())
+        else {
+            return Err(format!("Tệp {i}: nội dung không phải base64."));
+        };
+        listed.push(TepDinhKem {
+            thanh_phan: t.thanh_phan,
+            ten_tep: t.ten_tep,
+            loai: t.loai,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+        });
+        files.push(bytes);
+    }
+    Ok((files, listed))
 }
 
 /// Nộp hồ sơ (chỉ có ở môi trường thử nghiệm).
@@ -112,21 +145,10 @@ pub(crate) async fn file(State(s): State<Sandbox>, Json(n): Json<NopHoSo>) -> Re
     if n.tep.len() > MAX_FILES || !valid_code(&n.ma_co_quan) {
         return bad_request(format!("Mã cơ quan không hợp lệ hoặc quá {MAX_FILES} tệp."));
     }
-    let mut files = Vec::new();
-    let mut listed = Vec::new();
-    for (i, t) in n.tep.into_iter().enumerate() {
-        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(t.noi_dung.as_bytes())
-        else {
-            return bad_request(format!("Tệp {i}: nội dung không phải base64."));
-        };
-        listed.push(TepDinhKem {
-            thanh_phan: t.thanh_phan,
-            ten_tep: t.ten_tep,
-            loai: t.loai,
-            sha256: hex::encode(Sha256::digest(&bytes)),
-        });
-        files.push(bytes);
-    }
+    let (files, listed) = match decode(n.tep) {
+        Ok(f) => f,
+        Err(why) => return bad_request(why),
+    };
     let now = s.clock.now();
     let Ok(mut held) = s.portal.0.lock() else {
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "Lỗi", "Hộp cát hỏng.".into());
@@ -215,13 +237,18 @@ pub(crate) async fn attachment(
         let h = held.iter().find(|h| h.filed.ma_ho_so == ma)?;
         Some((h.filed.tep_dinh_kem.get(i)?.loai.clone(), h.files.get(i)?.clone()))
     });
+    file_answer(found, &format!("{ma}/tep/{i}"))
+}
+
+/// A held file as the sandbox serves it (its declared type when that is ASCII), or not found.
+pub(super) fn file_answer(found: Option<(String, Vec<u8>)>, what: &str) -> Response {
     match found {
         Some((media_type, bytes)) => {
             let media_type =
                 if media_type.is_ascii() { media_type } else { "application/octet-stream".into() };
             ([(header::CONTENT_TYPE, media_type)], bytes).into_response()
         }
-        None => unknown(&format!("{ma}/tep/{i}")),
+        None => unknown(what),
     }
 }
 
